@@ -1,0 +1,60 @@
+/**
+ * Every error the vault raises on purpose has a stable code from this registry.
+ * Messages never carry personal data: they name fields, categories and ids only.
+ * `docs/errors.md` documents each code; a test keeps the two in step.
+ */
+export const ErrorCodes = {
+  BAD_USER_INPUT: 'Input failed validation (a malformed value, an unknown category, field or purpose).',
+  NOT_FOUND: 'The subject, request or link does not exist.',
+  CONFLICT: 'The stream changed since it was read (optimistic concurrency); retry the command.',
+  SUBJECT_ERASED: 'The subject was erased; no more data can be recorded for it.',
+  CATEGORY_HELD: 'The category is under a legal hold and cannot be shredded now.',
+  FORBIDDEN: 'The caller may not perform this operation.',
+  UNAUTHENTICATED: 'The caller did not present a valid token.',
+  CIPHERTEXT_INVALID: 'A sealed value or wrapped key failed authentication: tampered, truncated or under another key.',
+  CONTEXT_MISMATCH: 'A sealed value or wrapped key was opened outside the context it was sealed for (another subject, category, field or event).',
+  KEY_SHREDDED: 'The data key was shredded; the data it protected is gone for good.',
+  MASTER_KEY_MISMATCH: 'The configured master key is not the one that wrapped the keys in this key store.',
+  CONFIG_INVALID: 'The configuration is incomplete or inconsistent.',
+  REGISTER_INVALID: 'The processing register failed validation.',
+  DUPLICATE_EVENT: 'An append reused event ids for different events.',
+  STORE_UNAVAILABLE: 'A backing store did not answer in time or is closed.',
+  SIGNATURE_INVALID: 'A signed document failed verification.',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export interface VaultErrorOptions {
+  /** Where in the input the problem is, e.g. `items[2].value` or `categories.contact.fields.email.type`. */
+  path?: string;
+  /** Structured, non-personal details (ids, names, revisions). Never values. */
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class VaultError extends Error {
+  readonly code: ErrorCode;
+  readonly path: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: VaultErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'VaultError';
+    this.code = code;
+    this.path = options.path;
+    this.details = options.details;
+  }
+}
+
+/** Matches on the code, not the class, so it survives two copies of the package. */
+export function isVaultError(e: unknown, code?: ErrorCode): e is VaultError {
+  if (typeof e !== 'object' || e === null) return false;
+  const c = (e as { code?: unknown }).code;
+  if (typeof c !== 'string' || !(c in ErrorCodes)) return false;
+  return code === undefined || c === code;
+}
+
+export const isConflictError = (e: unknown): e is VaultError => isVaultError(e, 'CONFLICT');
+
+export const badInput = (message: string, path?: string, details?: Record<string, unknown>): VaultError =>
+  new VaultError('BAD_USER_INPUT', message, { path, details });

@@ -1,0 +1,101 @@
+/**
+ * The processing register (Art. 30 record of processing activities) as the domain sees it.
+ * Loaded and validated from YAML by `register/loadRegister.ts`.
+ */
+
+export const VALUE_TYPES = ['email', 'phone', 'string', 'date', 'address', 'freeText', 'document', 'number', 'boolean'] as const;
+export type ValueType = (typeof VALUE_TYPES)[number];
+
+export const LEGAL_BASES = ['consent', 'contract', 'legalObligation', 'vitalInterest', 'publicTask', 'legitimateInterest'] as const;
+export type LegalBasis = (typeof LEGAL_BASES)[number];
+
+export const SOURCES = ['subject', 'publicRegister', 'creditAgency', 'thirdParty', 'tradeShow', 'observed', 'derived', 'internal'] as const;
+export type Source = (typeof SOURCES)[number];
+
+/** What starts a retention or legal-hold clock. */
+export type RetentionTrigger =
+  | { kind: 'recorded' }
+  | { kind: 'lastActivity' }
+  | { kind: 'lifecycle'; event: string };
+
+export interface RetentionRule {
+  /** ISO 8601 duration, e.g. `P30D`, `P5Y`. */
+  duration: string;
+  trigger: RetentionTrigger;
+  /** Human-readable rule, quoted in access reports. */
+  description?: string;
+}
+
+export interface FieldSpec {
+  type: ValueType;
+  /** Lookup key: a blind index (keyed HMAC of the normalised value) is kept in the read models. */
+  lookup: boolean;
+  /** Provided by the subject (Art. 20 portability covers it) rather than observed or derived. */
+  providedBySubject: boolean;
+}
+
+export interface Recipient {
+  name: string;
+  role: 'processor' | 'controller' | 'jointController' | 'authority';
+  purpose?: string;
+}
+
+export interface Transfer {
+  country: string;
+  recipient: string;
+  safeguard: string;
+}
+
+export type ErasurePolicy =
+  | { mode: 'shred' }
+  /** Kept by law after the trigger (e.g. bookkeeping: 10 years); erasure leaves it in place until then. */
+  | { mode: 'keep'; law: string; retention: RetentionRule };
+
+/** What a withdrawn consent or an objection does to the category's data. */
+export type ReactionPolicy = 'stop' | 'shred';
+
+export interface CategorySpec {
+  name: string;
+  description: string;
+  /** W3C DPV personal-data category term, e.g. `dpv-pd:Contact`. */
+  dpv: string;
+  fields: Record<string, FieldSpec>;
+  purposes: string[];
+  legalBasis: LegalBasis[];
+  retention: RetentionRule;
+  recipients: Recipient[];
+  transfers: Transfer[];
+  specialCategory: boolean;
+  erasure: ErasurePolicy;
+  sources: Source[];
+  automatedDecisionMaking: string | null;
+  onConsentWithdrawn: ReactionPolicy;
+  onObjection: ReactionPolicy;
+}
+
+export interface PurposeSpec {
+  name: string;
+  description: string;
+  /** W3C DPV purpose term, e.g. `dpv:ServiceProvision`. */
+  dpv: string;
+  /** Direct marketing: an objection (Art. 21(3)) stops it at once. */
+  directMarketing: boolean;
+  /** Processing for this purpose needs the subject's consent. */
+  requiresConsent: boolean;
+}
+
+export interface Party {
+  name: string;
+  contact: string;
+  address?: string;
+}
+
+export interface ProcessingRegister {
+  version: 1;
+  controller: Party;
+  dpo: Party;
+  supervisoryAuthority: Party & { url?: string };
+  purposes: Record<string, PurposeSpec>;
+  categories: Record<string, CategorySpec>;
+  lifecycleEvents: string[];
+}

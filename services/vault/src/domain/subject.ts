@@ -1,0 +1,460 @@
+import { VaultError, badInput } from './errors.js';
+import type { DomainEvent, EventOf, Sealed, Unsealed } from './events.js';
+import { LEGAL_BASES, SOURCES, type CategorySpec, type LegalBasis, type ProcessingRegister, type Source } from './register.js';
+import { addIsoDuration } from './time.js';
+import { validateValue } from './values.js';
+import type { ShredReason } from '../ports/KeyStore.js';
+
+/**
+ * One subject's aggregate: the decision state rebuilt from its stream. It holds sealed values
+ * (ciphertext) and metadata only, so it can be snapshotted into the read models.
+ */
+
+export interface FieldState {
+  value: Sealed;
+  keyId: string;
+  eventId: string;
+  recordedAt: string;
+  updatedAt: string;
+  purpose: string;
+  legalBasis: LegalBasis;
+  source: Source;
+}
+
+export interface CategoryState {
+  /** Bumped on every re-key and on first write after a shred: each generation has its own key. */
+  generation: number;
+  keyId: string;
+  fields: Record<string, FieldState>;
+  firstRecordedAt: string;
+  lastActivityAt: string;
+  shredded: { at: string; reason: ShredReason } | null;
+}
+
+export interface SubjectState {
+  subjectId: string;
+  registeredAt: string | null;
+  /** Revision of the last event applied; -1 for a stream with no events. */
+  revision: number;
+  erasedAt: string | null;
+  categories: Record<string, CategoryState>;
+  consents: Record<string, { given: boolean; at: string }>;
+  restrictions: Record<string, { at: string; reason: string }>;
+  objections: Record<string, { at: string }>;
+  holds: Record<string, { basis: string; until: string; at: string }>;
+  lifecycle: Record<string, string>;
+}
+
+export const initialState = (subjectId: string): SubjectState => ({
+  subjectId,
+  registeredAt: null,
+  revision: -1,
+  erasedAt: null,
+  categories: {},
+  consents: {},
+  restrictions: {},
+  objections: {},
+  holds: {},
+  lifecycle: {},
+});
+
+/** Key ids are deterministic, so two writers deciding from the same state agree on them. */
+export const keyIdFor = (subjectId: string, category: string, generation: number): string => `${subjectId}/${category}/${generation}`;
+
+/** Applies one event. Mutates and returns `state` (callers own their copy), for speed on long streams. */
+export function evolve(state: SubjectState, event: DomainEvent<Sealed> & { id: string; at: string }): SubjectState {
+  const at = event.at;
+  switch (event.type) {
+    case 'SubjectRegistered':
+      state.registeredAt = at;
+      break;
+    case 'PersonalDataRecorded':
+    case 'PersonalDataRectified': {
+      const d = event.data;
+      let c = state.categories[d.category];
+      const generation = generationOf(d.keyId);
+      if (!c || c.shredded || c.keyId !== d.keyId) {
+        c = { generation, keyId: d.keyId, fields: c && !c.shredded ? c.fields : {}, firstRecordedAt: c && !c.shredded ? c.firstRecordedAt : at, lastActivityAt: at, shredded: null };
+        state.categories[d.category] = c;
+      }
+      const prev = c.fields[d.field];
+      c.fields[d.field] = {
+        value: d.value,
+        keyId: d.keyId,
+        eventId: event.id,
+        recordedAt: prev?.recordedAt ?? at,
+        updatedAt: at,
+        purpose: d.purpose,
+        legalBasis: d.legalBasis,
+        source: d.source,
+      };
+      c.lastActivityAt = at;
+      break;
+    }
+    case 'PersonalDataErased': {
+      const c = state.categories[event.data.category];
+      if (c) {
+        delete c.fields[event.data.field];
+        c.lastActivityAt = at;
+      }
+      break;
+    }
+    case 'CategoryRekeyed': {
+      const c = state.categories[event.data.category];
+      if (c) {
+        c.keyId = event.data.newKeyId;
+        c.generation = generationOf(event.data.newKeyId);
+        for (const v of event.data.values) {
+          const f = c.fields[v.field];
+          if (f) {
+            f.value = v.value;
+            f.keyId = event.data.newKeyId;
+            f.eventId = event.id;
+          }
+        }
+      }
+      break;
+    }
+    case 'ConsentGiven':
+      state.consents[event.data.purpose] = { given: true, at };
+      break;
+    case 'ConsentWithdrawn':
+      state.consents[event.data.purpose] = { given: false, at };
+      break;
+    case 'ProcessingRestricted':
+      for (const c of event.data.categories) state.restrictions[c] = { at, reason: event.data.reason };
+      break;
+    case 'RestrictionLifted':
+      for (const c of event.data.categories) delete state.restrictions[c];
+      break;
+    case 'ObjectionRaised':
+      state.objections[event.data.purpose] = { at };
+      break;
+    case 'LegalHoldPlaced':
+      state.holds[event.data.category] = { basis: event.data.basis, until: event.data.until, at };
+      break;
+    case 'LegalHoldReleased':
+      delete state.holds[event.data.category];
+      break;
+    case 'LifecycleEventRecorded':
+      state.lifecycle[event.data.event] = at;
+      break;
+    case 'CategoryShredded': {
+      const c = state.categories[event.data.category];
+      if (c) {
+        c.fields = {};
+        c.shredded = { at, reason: event.data.reason };
+      }
+      break;
+    }
+    case 'SubjectErased':
+      state.erasedAt = at;
+      break;
+  }
+  return state;
+}
+
+function generationOf(keyId: string): number {
+  return Number(keyId.slice(keyId.lastIndexOf('/') + 1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+export interface DataItemInput {
+  category: string;
+  field: string;
+  value: unknown;
+  purpose: string;
+  legalBasis: string;
+  source: string;
+}
+
+export type Command =
+  | { type: 'RegisterSubject' }
+  | { type: 'RecordPersonalData'; items: DataItemInput[] }
+  | { type: 'RectifyPersonalData'; items: DataItemInput[] }
+  /** `remaining` holds the opened values of the category's other fields, to re-seal under a new key. */
+  | { type: 'ErasePersonalData'; category: string; field: string; reason: string; remaining: Record<string, unknown> }
+  | { type: 'GiveConsent'; purpose: string }
+  | { type: 'WithdrawConsent'; purpose: string }
+  | { type: 'RestrictProcessing'; categories: string[]; reason: string }
+  | { type: 'LiftRestriction'; categories: string[] }
+  | { type: 'ObjectToProcessing'; purpose: string }
+  | { type: 'PlaceLegalHold'; category: string; basis: string; until: string }
+  | { type: 'ReleaseLegalHold'; category: string }
+  | { type: 'RecordLifecycleEvent'; event: string }
+  | { type: 'ShredCategory'; category: string; reason: ShredReason; rule?: string }
+  | { type: 'EraseSubject'; reason: string; requestId?: string };
+
+export interface DecideContext {
+  register: ProcessingRegister;
+  /** ISO time of the decision. */
+  now: string;
+}
+
+export type Decision = DomainEvent<Unsealed>[];
+
+const plain = (v: unknown): Unsealed => ({ plain: v });
+
+export function decide(state: SubjectState, command: Command, ctx: DecideContext): Decision {
+  if (command.type === 'RegisterSubject') {
+    if (state.registeredAt) throw new VaultError('CONFLICT', 'Subject already registered', { details: { subjectId: state.subjectId } });
+    return [{ type: 'SubjectRegistered', data: { subjectId: state.subjectId } }];
+  }
+  if (!state.registeredAt) throw new VaultError('NOT_FOUND', 'Subject not found', { details: { subjectId: state.subjectId } });
+  const { register, now } = ctx;
+
+  switch (command.type) {
+    case 'RecordPersonalData':
+    case 'RectifyPersonalData': {
+      assertNotErased(state);
+      if (command.items.length === 0) throw badInput('At least one item is required', 'items');
+      const type = command.type === 'RecordPersonalData' ? 'PersonalDataRecorded' : 'PersonalDataRectified';
+      const seen = new Set<string>();
+      return command.items.map((item, i) => {
+        const path = `items[${i}]`;
+        const spec = categorySpec(register, item.category, `${path}.category`);
+        const field = spec.fields[item.field];
+        if (!field) throw badInput(`Unknown field "${item.field}" in category "${item.category}"`, `${path}.field`);
+        const dup = `${item.category}.${item.field}`;
+        if (seen.has(dup)) throw badInput(`Field ${dup} appears twice in one command`, `${path}.field`);
+        seen.add(dup);
+        if (type === 'PersonalDataRectified' && !state.categories[item.category]?.fields[item.field]) {
+          throw new VaultError('NOT_FOUND', `Nothing recorded in ${dup} to rectify`, { path: `${path}.field` });
+        }
+        if (state.restrictions[item.category] && type === 'PersonalDataRecorded') {
+          throw new VaultError('FORBIDDEN', `Processing of "${item.category}" is restricted; only rectification is allowed`, { path: `${path}.category` });
+        }
+        checkPurpose(register, spec, item.purpose, `${path}.purpose`);
+        if (!(LEGAL_BASES as readonly string[]).includes(item.legalBasis) || !spec.legalBasis.includes(item.legalBasis as LegalBasis)) {
+          throw badInput(`Legal basis "${item.legalBasis}" is not registered for category "${item.category}"`, `${path}.legalBasis`);
+        }
+        if (!(SOURCES as readonly string[]).includes(item.source)) throw badInput(`Unknown source "${item.source}"; one of ${SOURCES.join(', ')}`, `${path}.source`);
+        const value = validateValue(field.type, item.value, `${path}.value`);
+        return {
+          type,
+          data: {
+            category: item.category,
+            field: item.field,
+            keyId: writeKeyId(state, item.category),
+            value: plain(value),
+            purpose: item.purpose,
+            legalBasis: item.legalBasis as LegalBasis,
+            source: item.source as Source,
+          },
+        } as DomainEvent<Unsealed>;
+      });
+    }
+
+    case 'ErasePersonalData': {
+      const spec = categorySpec(register, command.category, 'category');
+      if (!spec.fields[command.field]) throw badInput(`Unknown field "${command.field}" in category "${command.category}"`, 'field');
+      const c = state.categories[command.category];
+      if (!c || c.shredded || !c.fields[command.field]) {
+        throw new VaultError('NOT_FOUND', `Nothing recorded in ${command.category}.${command.field}`, { path: 'field' });
+      }
+      assertNotHeld(state, spec, command.category, now);
+      const others = Object.keys(c.fields).filter((f) => f !== command.field);
+      const erased: DomainEvent<Unsealed> = { type: 'PersonalDataErased', data: { category: command.category, field: command.field, reason: command.reason } };
+      if (others.length === 0) {
+        return [erased, { type: 'CategoryShredded', data: { category: command.category, keyIds: [c.keyId], reason: 'fieldErasure' } }];
+      }
+      for (const f of others) {
+        if (!(f in command.remaining)) throw new VaultError('CONFLICT', `Remaining value of ${command.category}.${f} was not supplied for re-keying`);
+      }
+      return [
+        erased,
+        {
+          type: 'CategoryRekeyed',
+          data: {
+            category: command.category,
+            oldKeyIds: [c.keyId],
+            newKeyId: keyIdFor(state.subjectId, command.category, c.generation + 1),
+            values: others.map((f) => ({ field: f, value: plain(command.remaining[f]) })),
+          },
+        },
+      ];
+    }
+
+    case 'GiveConsent':
+      assertNotErased(state);
+      checkKnownPurpose(register, command.purpose, 'purpose');
+      return [{ type: 'ConsentGiven', data: { purpose: command.purpose } }];
+
+    case 'WithdrawConsent':
+      checkKnownPurpose(register, command.purpose, 'purpose');
+      return [
+        { type: 'ConsentWithdrawn', data: { purpose: command.purpose } },
+        ...reactionShreds(state, register, now, command.purpose, 'onConsentWithdrawn', 'withdrawal'),
+      ];
+
+    case 'ObjectToProcessing':
+      checkKnownPurpose(register, command.purpose, 'purpose');
+      return [
+        { type: 'ObjectionRaised', data: { purpose: command.purpose } },
+        ...reactionShreds(state, register, now, command.purpose, 'onObjection', 'objection'),
+      ];
+
+    case 'RestrictProcessing':
+    case 'LiftRestriction': {
+      if (command.categories.length === 0) throw badInput('At least one category is required', 'categories');
+      command.categories.forEach((c, i) => categorySpec(register, c, `categories[${i}]`));
+      if (command.type === 'LiftRestriction') return [{ type: 'RestrictionLifted', data: { categories: command.categories } }];
+      return [{ type: 'ProcessingRestricted', data: { categories: command.categories, reason: command.reason } }];
+    }
+
+    case 'PlaceLegalHold': {
+      categorySpec(register, command.category, 'category');
+      if (Number.isNaN(Date.parse(command.until))) throw badInput('until must be an ISO 8601 date', 'until');
+      if (command.until <= now) throw badInput('until must be in the future', 'until');
+      if (state.categories[command.category]?.shredded && !Object.keys(state.categories[command.category]!.fields).length) {
+        throw new VaultError('KEY_SHREDDED', `Category "${command.category}" is already shredded; there is nothing left to hold`, { path: 'category' });
+      }
+      return [{ type: 'LegalHoldPlaced', data: { category: command.category, basis: command.basis, until: new Date(command.until).toISOString() } }];
+    }
+
+    case 'ReleaseLegalHold':
+      categorySpec(register, command.category, 'category');
+      if (!state.holds[command.category]) throw new VaultError('NOT_FOUND', `No legal hold on "${command.category}"`, { path: 'category' });
+      return [{ type: 'LegalHoldReleased', data: { category: command.category } }];
+
+    case 'RecordLifecycleEvent': {
+      if (!register.lifecycleEvents.includes(command.event)) {
+        throw badInput(`Unknown lifecycle event "${command.event}"; the register knows ${register.lifecycleEvents.join(', ')}`, 'event');
+      }
+      const categories = Object.values(register.categories)
+        .filter((c) => triggers(c).some((t) => t.kind === 'lifecycle' && t.event === command.event))
+        .map((c) => c.name);
+      return [{ type: 'LifecycleEventRecorded', data: { event: command.event, categories } }];
+    }
+
+    case 'ShredCategory': {
+      const spec = categorySpec(register, command.category, 'category');
+      const c = state.categories[command.category];
+      if (!c || c.shredded) return [];
+      assertNotHeld(state, spec, command.category, now);
+      return [{ type: 'CategoryShredded', data: { category: command.category, keyIds: [c.keyId], reason: command.reason, ...(command.rule ? { rule: command.rule } : {}) } }];
+    }
+
+    case 'EraseSubject': {
+      if (state.erasedAt) return [];
+      const shredded: DomainEvent<Unsealed>[] = [];
+      const retained: { category: string; basis: string; until: string }[] = [];
+      for (const [name, c] of Object.entries(state.categories)) {
+        if (c.shredded) continue;
+        const hold = holdOn(state, register.categories[name], name, now);
+        if (hold) retained.push({ category: name, basis: hold.basis, until: hold.until });
+        else shredded.push({ type: 'CategoryShredded', data: { category: name, keyIds: [c.keyId], reason: 'erasure' } });
+      }
+      return [
+        ...shredded,
+        {
+          type: 'SubjectErased',
+          data: {
+            reason: command.reason,
+            ...(command.requestId ? { requestId: command.requestId } : {}),
+            shredded: shredded.map((e) => (e as EventOf<'CategoryShredded', Unsealed>).data.category),
+            retained,
+          },
+        },
+      ];
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules shared by decide, the read path and retention
+
+export interface Hold {
+  basis: string;
+  until: string;
+  source: 'register' | 'dpo';
+}
+
+/**
+ * The hold that keeps a category now, if any: a DPO hold with an end date in the future, or a
+ * register rule (a law keeps the category for a period after its trigger). The later end wins.
+ */
+export function holdOn(state: SubjectState, spec: CategorySpec | undefined, category: string, now: string): Hold | undefined {
+  const holds: Hold[] = [];
+  const dpo = state.holds[category];
+  if (dpo && dpo.until > now) holds.push({ basis: dpo.basis, until: dpo.until, source: 'dpo' });
+  if (spec?.erasure.mode === 'keep') {
+    const from = triggerTime(state, category, spec.erasure.retention.trigger);
+    if (from) {
+      const until = addIsoDuration(from, spec.erasure.retention.duration);
+      if (until > now) holds.push({ basis: spec.erasure.law, until, source: 'register' });
+    } else {
+      // The trigger has not happened yet (e.g. the relationship goes on): kept until it does.
+      holds.push({ basis: spec.erasure.law, until: 'open', source: 'register' });
+    }
+  }
+  if (holds.length === 0) return undefined;
+  return holds.reduce((a, b) => (a.until === 'open' || (b.until !== 'open' && a.until >= b.until) ? a : b));
+}
+
+/** When the clock of a trigger started for this subject and category, or undefined if not yet. */
+export function triggerTime(state: SubjectState, category: string, trigger: CategorySpec['retention']['trigger']): string | undefined {
+  const c = state.categories[category];
+  switch (trigger.kind) {
+    case 'recorded':
+      return c?.firstRecordedAt;
+    case 'lastActivity':
+      return c?.lastActivityAt;
+    case 'lifecycle':
+      return state.lifecycle[trigger.event];
+  }
+}
+
+function triggers(c: CategorySpec) {
+  return c.erasure.mode === 'keep' ? [c.retention.trigger, c.erasure.retention.trigger] : [c.retention.trigger];
+}
+
+function reactionShreds(
+  state: SubjectState,
+  register: ProcessingRegister,
+  now: string,
+  purpose: string,
+  policy: 'onConsentWithdrawn' | 'onObjection',
+  reason: ShredReason,
+): DomainEvent<Unsealed>[] {
+  const out: DomainEvent<Unsealed>[] = [];
+  for (const [name, c] of Object.entries(state.categories)) {
+    const spec = register.categories[name];
+    if (!spec || c.shredded || spec[policy] !== 'shred' || !spec.purposes.includes(purpose)) continue;
+    if (holdOn(state, spec, name, now)) continue;
+    out.push({ type: 'CategoryShredded', data: { category: name, keyIds: [c.keyId], reason } });
+  }
+  return out;
+}
+
+function writeKeyId(state: SubjectState, category: string): string {
+  const c = state.categories[category];
+  if (!c) return keyIdFor(state.subjectId, category, 1);
+  return c.shredded ? keyIdFor(state.subjectId, category, c.generation + 1) : c.keyId;
+}
+
+function categorySpec(register: ProcessingRegister, name: string, path: string): CategorySpec {
+  const spec = register.categories[name];
+  if (!spec) throw badInput(`Unknown category "${name}"`, path);
+  return spec;
+}
+
+function checkKnownPurpose(register: ProcessingRegister, purpose: string, path: string): void {
+  if (!register.purposes[purpose]) throw badInput(`Unknown purpose "${purpose}"`, path);
+}
+
+function checkPurpose(register: ProcessingRegister, spec: CategorySpec, purpose: string, path: string): void {
+  checkKnownPurpose(register, purpose, path);
+  if (!spec.purposes.includes(purpose)) throw badInput(`Purpose "${purpose}" is not registered for category "${spec.name}"`, path);
+}
+
+function assertNotErased(state: SubjectState): void {
+  if (state.erasedAt) throw new VaultError('SUBJECT_ERASED', 'Subject was erased', { details: { subjectId: state.subjectId } });
+}
+
+function assertNotHeld(state: SubjectState, spec: CategorySpec, category: string, now: string): void {
+  const hold = holdOn(state, spec, category, now);
+  if (hold) throw new VaultError('CATEGORY_HELD', `Category "${category}" is held until ${hold.until} (${hold.basis})`, { details: { category, until: hold.until } });
+}

@@ -1,0 +1,3 @@
+export * from './EventLog.js';
+export * from './KeyStore.js';
+export * from './ViewStore.js';
