@@ -1,0 +1,69 @@
+import Database from 'better-sqlite3';
+import { VaultError, isVaultError } from '../../domain/errors.js';
+
+/** Options shared by the three embedded SQLite adapters. */
+export interface SqliteOptions {
+  /** Path of the database file; the adapter owns it (and its `-wal` and `-shm` companions). Required. */
+  path: string;
+  /**
+   * `PRAGMA synchronous`. `FULL` (the default) syncs the WAL on every commit, so a committed append
+   * survives a power cut; `NORMAL` may lose the last commits on power loss (never corrupts).
+   * Default `'FULL'`.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** How long a write waits for another process's lock before failing, in ms. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+export type SqliteDatabase = Database.Database;
+
+/** Opens a database with the pragmas every adapter relies on: WAL, the chosen sync level, a busy timeout. */
+export function openDatabase(options: SqliteOptions, extra: { secureDelete?: boolean } = {}): SqliteDatabase {
+  let db: SqliteDatabase;
+  try {
+    db = new Database(options.path);
+  } catch (e) {
+    throw toVaultError(e);
+  }
+  db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+  // Deleted content is overwritten with zeros in the file, not just unlinked from the b-tree.
+  if (extra.secureDelete) db.pragma('secure_delete = ON');
+  return db;
+}
+
+/**
+ * Moves every WAL frame into the database file and truncates the WAL to zero bytes, so that
+ * old page images (a deleted key, a deleted blind-index hash) leave the `-wal` file too.
+ * Returns false when a reader kept it from completing.
+ */
+export function truncateWal(db: SqliteDatabase): boolean {
+  const rows = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+  return rows[0]?.busy === 0;
+}
+
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY|PROTOCOL|NOTADB|CORRUPT)/;
+
+/** The one place where SQLite's errors become the vault's errors. */
+export function toVaultError(e: unknown): unknown {
+  if (isVaultError(e)) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && UNAVAILABLE.test(code)) {
+    return new VaultError('STORE_UNAVAILABLE', `SQLite store failed (${code})`, { cause: e, details: { sqliteCode: code } });
+  }
+  if (e instanceof TypeError && /database connection is not open/.test(e.message)) return closedError();
+  return e;
+}
+
+export const closedError = (): VaultError => new VaultError('STORE_UNAVAILABLE', 'SQLite store is closed');
+
+/** Splits ids into chunks, so that one statement (`IN (SELECT value FROM json_each(?))`) stays bounded. */
+export function* chunks<T>(items: readonly T[], size = 500): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+export const toBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+
+/** A copy as a plain Uint8Array: callers compare and hold it without sharing SQLite's buffer. */
+export const toBytes = (b: Buffer): Uint8Array => new Uint8Array(b);

@@ -1,0 +1,262 @@
+import type { SubjectState } from '../../domain/subject.js';
+import type { ShredReason } from '../../ports/KeyStore.js';
+import type { BlindIndexEntry, HoldView, RetentionView, ShredView, SubjectView, ViewBatch, ViewStore } from '../../ports/ViewStore.js';
+import { chunks, closedError, openDatabase, toVaultError, truncateWal, type SqliteOptions } from './openDatabase.js';
+
+/** Options of the embedded view store. */
+export type SqliteViewStoreOptions = SqliteOptions;
+
+/** Page size of `listDueRetention` when the caller gives no limit. */
+export const DEFAULT_RETENTION_PAGE = 1000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS subjects (
+  subject_id TEXT    PRIMARY KEY,
+  position   INTEGER NOT NULL,
+  state      TEXT    NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blind_index (
+  hash       TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  category   TEXT NOT NULL,
+  field      TEXT NOT NULL,
+  PRIMARY KEY (subject_id, category, field)
+);
+CREATE INDEX IF NOT EXISTS blind_index_hash ON blind_index (hash);
+CREATE TABLE IF NOT EXISTS holds (
+  subject_id TEXT NOT NULL,
+  category   TEXT NOT NULL,
+  basis      TEXT NOT NULL,
+  "until"    TEXT NOT NULL,
+  source     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS holds_subject ON holds (subject_id);
+CREATE TABLE IF NOT EXISTS retention (
+  subject_id TEXT NOT NULL,
+  category   TEXT NOT NULL,
+  due_at     TEXT NOT NULL,
+  rule       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS retention_due ON retention (due_at, subject_id, category);
+CREATE INDEX IF NOT EXISTS retention_subject ON retention (subject_id);
+CREATE TABLE IF NOT EXISTS shredded (
+  subject_id TEXT NOT NULL,
+  category   TEXT NOT NULL,
+  key_ids    TEXT NOT NULL,
+  reason     TEXT NOT NULL,
+  at         TEXT NOT NULL,
+  event_id   TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS shredded_subject ON shredded (subject_id);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  projection TEXT    PRIMARY KEY,
+  position   INTEGER NOT NULL
+);
+`;
+
+interface HoldRow {
+  subject_id: string;
+  category: string;
+  basis: string;
+  until: string;
+  source: HoldView['source'];
+}
+interface RetentionRow {
+  subject_id: string;
+  category: string;
+  due_at: string;
+  rule: string;
+}
+interface ShredRow {
+  subject_id: string;
+  category: string;
+  key_ids: string;
+  reason: ShredReason;
+  at: string;
+  event_id: string;
+}
+interface IndexRow {
+  hash: string;
+  subject_id: string;
+  category: string;
+  field: string;
+}
+
+const toHold = (r: HoldRow): HoldView => ({ subjectId: r.subject_id, category: r.category, basis: r.basis, until: r.until, source: r.source });
+const toRetention = (r: RetentionRow): RetentionView => ({ subjectId: r.subject_id, category: r.category, dueAt: r.due_at, rule: r.rule });
+const toShred = (r: ShredRow): ShredView => ({
+  subjectId: r.subject_id,
+  category: r.category,
+  keyIds: JSON.parse(r.key_ids) as string[],
+  reason: r.reason,
+  at: r.at,
+  eventId: r.event_id,
+});
+const toEntry = (r: IndexRow): BlindIndexEntry => ({ hash: r.hash, subjectId: r.subject_id, category: r.category, field: r.field });
+
+/**
+ * The embedded read models: one SQLite file with `secure_delete` on, since a deleted blind-index
+ * hash is personal data that must leave the file. Every batch is one transaction together with
+ * its projection checkpoint.
+ */
+export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
+  const db = openDatabase(options, { secureDelete: true });
+  db.exec(SCHEMA);
+  let closed = false;
+
+  const stmt = {
+    checkpoint: db.prepare<[string], { position: number }>('SELECT position FROM checkpoints WHERE projection = ?'),
+    setCheckpoint: db.prepare<[string, number]>(
+      'INSERT INTO checkpoints (projection, position) VALUES (?, ?) ON CONFLICT (projection) DO UPDATE SET position = excluded.position',
+    ),
+    upsertSubject: db.prepare<[string, number, string]>(
+      'INSERT INTO subjects (subject_id, position, state) VALUES (?, ?, ?) ON CONFLICT (subject_id) DO UPDATE SET position = excluded.position, state = excluded.state',
+    ),
+    indexHash: db.prepare<[string, string, string], { hash: string }>(
+      'SELECT hash FROM blind_index WHERE subject_id = ? AND category = ? AND field = ?',
+    ),
+    putIndex: db.prepare<[string, string, string, string]>(
+      'INSERT INTO blind_index (hash, subject_id, category, field) VALUES (?, ?, ?, ?) ON CONFLICT (subject_id, category, field) DO UPDATE SET hash = excluded.hash',
+    ),
+    deleteIndexField: db.prepare<[string, string, string]>('DELETE FROM blind_index WHERE subject_id = ? AND category = ? AND field = ?'),
+    deleteIndexCategory: db.prepare<[string, string]>('DELETE FROM blind_index WHERE subject_id = ? AND category = ?'),
+    deleteHolds: db.prepare<[string]>('DELETE FROM holds WHERE subject_id = ?'),
+    insertHold: db.prepare<[string, string, string, string, string]>(
+      'INSERT INTO holds (subject_id, category, basis, "until", source) VALUES (?, ?, ?, ?, ?)',
+    ),
+    deleteRetention: db.prepare<[string]>('DELETE FROM retention WHERE subject_id = ?'),
+    insertRetention: db.prepare<[string, string, string, string]>('INSERT INTO retention (subject_id, category, due_at, rule) VALUES (?, ?, ?, ?)'),
+    insertShredded: db.prepare<[string, string, string, string, string, string]>(
+      'INSERT INTO shredded (subject_id, category, key_ids, reason, at, event_id) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    subjects: db.prepare<[string], { subject_id: string; position: number; state: string }>(
+      'SELECT subject_id, position, state FROM subjects WHERE subject_id IN (SELECT value FROM json_each(?))',
+    ),
+    byHash: db.prepare<[string], IndexRow>(
+      'SELECT hash, subject_id, category, field FROM blind_index WHERE hash IN (SELECT value FROM json_each(?)) ORDER BY subject_id, category, field',
+    ),
+    holds: db.prepare<{ subjectId: string | null; endingBefore: string | null }, HoldRow>(
+      `SELECT subject_id, category, basis, "until", source FROM holds
+       WHERE (@subjectId IS NULL OR subject_id = @subjectId)
+         AND (@endingBefore IS NULL OR ("until" <> 'open' AND "until" < @endingBefore))
+       ORDER BY subject_id, category, rowid`,
+    ),
+    dueFirst: db.prepare<[string, number], RetentionRow>(
+      'SELECT subject_id, category, due_at, rule FROM retention WHERE due_at <= ? ORDER BY due_at, subject_id, category LIMIT ?',
+    ),
+    dueAfter: db.prepare<[string, string, string, string, number], RetentionRow>(
+      `SELECT subject_id, category, due_at, rule FROM retention
+       WHERE due_at <= ? AND (due_at, subject_id, category) > (?, ?, ?)
+       ORDER BY due_at, subject_id, category LIMIT ?`,
+    ),
+    shredded: db.prepare<{ subjectId: string | null }, ShredRow>(
+      'SELECT * FROM shredded WHERE (@subjectId IS NULL OR subject_id = @subjectId) ORDER BY rowid',
+    ),
+  };
+
+  /** Applies the batch; returns whether personal data was deleted or overwritten (so the WAL must be truncated). */
+  const applyBatch = (batch: ViewBatch): boolean => {
+    let scrub = batch.shredded.length > 0;
+    for (const s of batch.subjects) stmt.upsertSubject.run(s.subjectId, s.position, JSON.stringify(s.state));
+    for (const c of batch.index) {
+      if (c.op === 'put') {
+        const e = c.entry;
+        const old = stmt.indexHash.get(e.subjectId, e.category, e.field);
+        if (old && old.hash !== e.hash) scrub = true;
+        stmt.putIndex.run(e.hash, e.subjectId, e.category, e.field);
+      } else {
+        const deleted =
+          c.field === undefined
+            ? stmt.deleteIndexCategory.run(c.subjectId, c.category)
+            : stmt.deleteIndexField.run(c.subjectId, c.category, c.field);
+        if (deleted.changes > 0) scrub = true;
+      }
+    }
+    for (const h of batch.holds) {
+      stmt.deleteHolds.run(h.subjectId);
+      for (const r of h.rows) stmt.insertHold.run(r.subjectId, r.category, r.basis, r.until, r.source);
+    }
+    for (const t of batch.retention) {
+      stmt.deleteRetention.run(t.subjectId);
+      for (const r of t.rows) stmt.insertRetention.run(r.subjectId, r.category, r.dueAt, r.rule);
+    }
+    for (const s of batch.shredded) stmt.insertShredded.run(s.subjectId, s.category, JSON.stringify(s.keyIds), s.reason, s.at, s.eventId);
+    return scrub;
+  };
+
+  const applyTx = db.transaction((projection: string, batch: ViewBatch, position: number): { applied: boolean; scrub: boolean } => {
+    const current = stmt.checkpoint.get(projection)?.position ?? 0;
+    if (current >= position) return { applied: false, scrub: false };
+    const scrub = applyBatch(batch);
+    stmt.setCheckpoint.run(projection, position);
+    return { applied: true, scrub };
+  });
+
+  const resetTx = db.transaction(() => {
+    db.exec('DELETE FROM subjects; DELETE FROM blind_index; DELETE FROM holds; DELETE FROM retention; DELETE FROM shredded; DELETE FROM checkpoints;');
+  });
+
+  const run = async <T>(body: () => T): Promise<T> => {
+    if (closed) throw closedError();
+    try {
+      return body();
+    } catch (e) {
+      throw toVaultError(e);
+    }
+  };
+
+  return {
+    apply: (projection, batch, position) =>
+      run(() => {
+        // IMMEDIATE: two replicas reading the same checkpoint must not both apply the batch.
+        const { applied, scrub } = applyTx.immediate(projection, batch, position);
+        if (scrub) truncateWal(db);
+        return applied;
+      }),
+
+    checkpoint: (projection) => run(() => stmt.checkpoint.get(projection)?.position ?? 0),
+
+    reset: () =>
+      run(() => {
+        resetTx.immediate();
+        truncateWal(db);
+      }),
+
+    getSubjects: (subjectIds) =>
+      run(() => {
+        const out = new Map<string, SubjectView>();
+        for (const chunk of chunks([...new Set(subjectIds)])) {
+          for (const r of stmt.subjects.all(JSON.stringify(chunk))) {
+            out.set(r.subject_id, { subjectId: r.subject_id, position: r.position, state: JSON.parse(r.state) as SubjectState });
+          }
+        }
+        return out;
+      }),
+
+    findByBlindIndex: (hashes) =>
+      run(() => {
+        const out: BlindIndexEntry[] = [];
+        for (const chunk of chunks([...new Set(hashes)])) out.push(...stmt.byHash.all(JSON.stringify(chunk)).map(toEntry));
+        return out;
+      }),
+
+    listHolds: (filter = {}) =>
+      run(() => stmt.holds.all({ subjectId: filter.subjectId ?? null, endingBefore: filter.endingBefore ?? null }).map(toHold)),
+
+    listDueRetention: (asOf, opts = {}) =>
+      run(() => {
+        const limit = opts.limit ?? DEFAULT_RETENTION_PAGE;
+        const a = opts.after;
+        const rows = a ? stmt.dueAfter.all(asOf, a.dueAt, a.subjectId, a.category, limit) : stmt.dueFirst.all(asOf, limit);
+        return rows.map(toRetention);
+      }),
+
+    listShredded: (filter = {}) => run(() => stmt.shredded.all({ subjectId: filter.subjectId ?? null }).map(toShred)),
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}

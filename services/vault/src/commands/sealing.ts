@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import type { DomainEvent, Unsealed } from '../domain/events.js';
+import { valueContext, sealValue, openValue } from '../crypto/envelope.js';
+import type { KeyRing } from '../crypto/keyRing.js';
+import type { EventMetadata, NewEvent } from '../ports/EventLog.js';
+import type { FieldState } from '../domain/subject.js';
+
+/** Key ids a decision writes under (created on first use). */
+export function keyIdsWritten(events: readonly DomainEvent<Unsealed>[]): string[] {
+  const ids: string[] = [];
+  for (const e of events) {
+    if (e.type === 'PersonalDataRecorded' || e.type === 'PersonalDataRectified') ids.push(e.data.keyId);
+    else if (e.type === 'CategoryRekeyed') ids.push(e.data.newKeyId);
+  }
+  return ids;
+}
+
+/**
+ * Turns the domain's decision into events for the log: assigns ids, and seals every value under
+ * its category key, bound to (subject, category, field, event id).
+ */
+export async function sealDecision(
+  subjectId: string,
+  events: readonly DomainEvent<Unsealed>[],
+  keyRing: KeyRing,
+  metadata: EventMetadata,
+): Promise<NewEvent[]> {
+  const keys = await keyRing.ensure(keyIdsWritten(events));
+  return events.map((e) => {
+    const id = randomUUID();
+    const sealed = (() => {
+      switch (e.type) {
+        case 'PersonalDataRecorded':
+        case 'PersonalDataRectified': {
+          const d = e.data;
+          return { ...d, value: sealValue(keys.get(d.keyId)!, d.value.plain, valueContext(subjectId, d.category, d.field, id)) };
+        }
+        case 'CategoryRekeyed': {
+          const d = e.data;
+          const key = keys.get(d.newKeyId)!;
+          return { ...d, values: d.values.map((v) => ({ field: v.field, value: sealValue(key, v.value.plain, valueContext(subjectId, d.category, v.field, id)) })) };
+        }
+        default:
+          return e.data;
+      }
+    })();
+    return { id, type: e.type, data: sealed, metadata };
+  });
+}
+
+/** Opens a field's current value with an already-loaded key. */
+export function openField(subjectId: string, category: string, field: string, f: FieldState, key: Uint8Array): unknown {
+  return openValue(key, f.value, valueContext(subjectId, category, field, f.eventId));
+}

@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import nacl from 'tweetnacl';
+import { VaultError } from '../domain/errors.js';
+
+/**
+ * The sealed-value envelope, version 1:
+ *
+ *   0x01 | nonce (24 bytes, fresh and random) | secretbox( contextTag (16) | plaintext )
+ *
+ * secretbox has no associated data, so the context (what the bytes belong to: subject,
+ * category, field, event) is bound by sealing a digest of it inside the box. Tampering fails
+ * the MAC (CIPHERTEXT_INVALID); a ciphertext moved to another context opens, if at all, to the
+ * wrong tag (CONTEXT_MISMATCH). The version byte lets a later format coexist with this one.
+ */
+export const ENVELOPE_V1 = 0x01;
+const TAG_BYTES = 16;
+const HEADER = 1 + nacl.secretbox.nonceLength;
+
+export function contextTag(domain: string, context: readonly string[]): Uint8Array {
+  const h = createHash('sha256').update(domain);
+  for (const part of context) h.update('\u0000').update(part);
+  return h.digest().subarray(0, TAG_BYTES);
+}
+
+export function seal(key: Uint8Array, plaintext: Uint8Array, tag: Uint8Array): Uint8Array {
+  const nonce = nacl.randomBytes(nacl.secretbox.nonceLength);
+  const inner = new Uint8Array(TAG_BYTES + plaintext.length);
+  inner.set(tag, 0);
+  inner.set(plaintext, TAG_BYTES);
+  const box = nacl.secretbox(inner, nonce, key);
+  const out = new Uint8Array(HEADER + box.length);
+  out[0] = ENVELOPE_V1;
+  out.set(nonce, 1);
+  out.set(box, HEADER);
+  return out;
+}
+
+export function open(key: Uint8Array, envelope: Uint8Array, tag: Uint8Array, what = 'sealed value'): Uint8Array {
+  if (envelope.length < HEADER + nacl.secretbox.overheadLength + TAG_BYTES || envelope[0] !== ENVELOPE_V1) {
+    throw new VaultError('CIPHERTEXT_INVALID', `The ${what} is not a version 1 envelope`);
+  }
+  const inner = nacl.secretbox.open(envelope.subarray(HEADER), envelope.subarray(1, HEADER), key);
+  if (!inner) throw new VaultError('CIPHERTEXT_INVALID', `The ${what} failed authentication (tampered, or under another key)`);
+  for (let i = 0; i < TAG_BYTES; i++) {
+    if (inner[i] !== tag[i]) throw new VaultError('CONTEXT_MISMATCH', `The ${what} belongs to another context (subject, category, field or event)`);
+  }
+  return inner.subarray(TAG_BYTES);
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Context of a personal-data value: the event that carried it. */
+export const valueContext = (subjectId: string, category: string, field: string, eventId: string): Uint8Array =>
+  contextTag('pdv/value/v1', [subjectId, category, field, eventId]);
+
+export function sealValue(key: Uint8Array, value: unknown, tag: Uint8Array): string {
+  return Buffer.from(seal(key, encoder.encode(JSON.stringify(value)), tag)).toString('base64url');
+}
+
+export function openValue(key: Uint8Array, sealed: string, tag: Uint8Array): unknown {
+  return JSON.parse(decoder.decode(open(key, Buffer.from(sealed, 'base64url'), tag)));
+}

@@ -1,0 +1,157 @@
+import nacl from 'tweetnacl';
+import { VaultError } from '../domain/errors.js';
+import type { KeyStore, StoredKey } from '../ports/KeyStore.js';
+import { contextTag, open, seal } from './envelope.js';
+import type { MasterKeys } from './masterKey.js';
+
+const CHECK_PLAINTEXT = new TextEncoder().encode('pdv master key check v1');
+
+export interface KeyRingOptions {
+  /** Unwrapped data keys kept in memory. Default 20,000. */
+  cacheSize?: number;
+  /**
+   * How long an unwrapped key may be served from memory, in ms. Bounds how long another
+   * replica can still open a category this one shredded. Default 30,000.
+   */
+  cacheTtlMs?: number;
+}
+
+/** Parses a key id `subject/category/generation` into the context its wrapping is bound to. */
+export function keyOwner(keyId: string): { subjectId: string; category: string } {
+  const last = keyId.lastIndexOf('/');
+  const prev = keyId.lastIndexOf('/', last - 1);
+  if (prev <= 0) throw new VaultError('CIPHERTEXT_INVALID', 'Malformed key id');
+  return { subjectId: keyId.slice(0, prev), category: keyId.slice(prev + 1, last) };
+}
+
+const wrapTag = (subjectId: string, category: string, keyId: string) => contextTag('pdv/dek/v1', [subjectId, category, keyId]);
+const metaTag = (name: string) => contextTag('pdv/meta/v1', [name]);
+
+/**
+ * Data keys: created on first use, wrapped by the current master key and bound to their
+ * (subject, category, key id); unwrapped on demand, cached briefly, batch-loaded.
+ */
+export class KeyRing {
+  private readonly cache = new Map<string, { key: Uint8Array; at: number }>();
+  private readonly cacheSize: number;
+  private readonly ttl: number;
+
+  private constructor(
+    readonly store: KeyStore,
+    private readonly master: MasterKeys,
+    options: KeyRingOptions,
+  ) {
+    this.cacheSize = options.cacheSize ?? 20_000;
+    this.ttl = options.cacheTtlMs ?? 30_000;
+  }
+
+  /** Fails with MASTER_KEY_MISMATCH when the configured master key did not wrap this store's keys. */
+  static async open(store: KeyStore, master: MasterKeys, options: KeyRingOptions = {}): Promise<KeyRing> {
+    for (const [version, kek] of master.keys) {
+      const name = `kek-check/v${version}`;
+      const stored = (await store.getMeta(name)) ?? (await store.putMetaIfAbsent(name, seal(kek, CHECK_PLAINTEXT, metaTag(name))));
+      try {
+        open(kek, stored, metaTag(name), 'master key check');
+      } catch {
+        throw new VaultError(
+          'MASTER_KEY_MISMATCH',
+          `Master key version ${version} does not match the one that wrapped the keys in this key store. Check VAULT_MASTER_KEY / VAULT_MASTER_KEY_FILE.`,
+        );
+      }
+    }
+    return new KeyRing(store, master, options);
+  }
+
+  get kekVersion(): number {
+    return this.master.current;
+  }
+
+  /** The data keys for these ids, created where missing. Shredded ids fail with KEY_SHREDDED. */
+  async ensure(keyIds: readonly string[]): Promise<Map<string, Uint8Array>> {
+    const out = new Map<string, Uint8Array>();
+    const missing: string[] = [];
+    for (const id of new Set(keyIds)) {
+      const hit = this.fromCache(id);
+      if (hit) out.set(id, hit);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return out;
+    const now = new Date().toISOString();
+    const kek = this.kek(this.master.current);
+    const fresh: StoredKey[] = missing.map((keyId) => {
+      const { subjectId, category } = keyOwner(keyId);
+      return { keyId, subjectId, category, wrapped: seal(kek, nacl.randomBytes(nacl.secretbox.keyLength), wrapTag(subjectId, category, keyId)), kekVersion: this.master.current, createdAt: now };
+    });
+    const stored = await this.store.createIfAbsent(fresh);
+    for (const id of missing) {
+      const s = stored.get(id);
+      if (!s) throw new VaultError('KEY_SHREDDED', 'The data key of this category was shredded', { details: { keyId: id } });
+      out.set(id, this.unwrap(s));
+    }
+    return out;
+  }
+
+  /** Batch load; shredded or unknown ids are absent from the result. */
+  async get(keyIds: readonly string[]): Promise<Map<string, Uint8Array>> {
+    const out = new Map<string, Uint8Array>();
+    const missing: string[] = [];
+    for (const id of new Set(keyIds)) {
+      const hit = this.fromCache(id);
+      if (hit) out.set(id, hit);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      const stored = await this.store.getByIds(missing);
+      for (const s of stored.values()) out.set(s.keyId, this.unwrap(s));
+    }
+    return out;
+  }
+
+  /** Shreds keys in the store and forgets them here. */
+  async shred(keyIds: readonly string[], reason: Parameters<KeyStore['shred']>[1], at: string): Promise<string[]> {
+    for (const id of keyIds) this.cache.delete(id);
+    return this.store.shred([...keyIds], reason, at);
+  }
+
+  /** Unwraps a stored key, checking it belongs to the (subject, category, id) it is filed under. */
+  unwrap(stored: StoredKey): Uint8Array {
+    const { subjectId, category } = keyOwner(stored.keyId);
+    if (subjectId !== stored.subjectId || category !== stored.category) {
+      throw new VaultError('CONTEXT_MISMATCH', 'A wrapped key is filed under another subject or category', { details: { keyId: stored.keyId } });
+    }
+    const key = open(this.kek(stored.kekVersion), stored.wrapped, wrapTag(subjectId, category, stored.keyId), 'wrapped data key');
+    this.remember(stored.keyId, key);
+    return key;
+  }
+
+  /** A vault secret (signing seed, blind-index key) created once, kept wrapped in the key store. */
+  async secret(name: string, length: number): Promise<Uint8Array> {
+    const kek = this.kek(this.master.current);
+    const existing = (await this.store.getMeta(name)) ?? (await this.store.putMetaIfAbsent(name, seal(kek, nacl.randomBytes(length), metaTag(name))));
+    return open(kek, existing, metaTag(name), `vault secret ${name}`);
+  }
+
+  private kek(version: number): Uint8Array {
+    const k = this.master.keys.get(version);
+    if (!k) throw new VaultError('MASTER_KEY_MISMATCH', `A key was wrapped by master key version ${version}, which is not configured`);
+    return k;
+  }
+
+  private fromCache(id: string): Uint8Array | undefined {
+    const hit = this.cache.get(id);
+    if (!hit) return undefined;
+    if (Date.now() - hit.at > this.ttl) {
+      this.cache.delete(id);
+      return undefined;
+    }
+    return hit.key;
+  }
+
+  private remember(id: string, key: Uint8Array): void {
+    if (this.cache.size >= this.cacheSize) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(id, { key, at: Date.now() });
+  }
+}

@@ -1,0 +1,60 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import nacl from 'tweetnacl';
+import { VaultError } from '../domain/errors.js';
+
+/** The key-encryption keys by version; `current` wraps new keys, older ones still unwrap. */
+export interface MasterKeys {
+  current: number;
+  keys: Map<number, Uint8Array>;
+}
+
+/**
+ * Parses `base64` (version 1) or `v2:base64,v1:base64` (the highest version is current).
+ * Errors never echo the key material.
+ */
+export function parseMasterKeys(text: string, source: string): MasterKeys {
+  const keys = new Map<number, Uint8Array>();
+  const parts = text.split(/[\s,]+/).filter(Boolean);
+  if (parts.length === 0) throw new VaultError('CONFIG_INVALID', `${source} is empty`);
+  for (const part of parts) {
+    const m = /^(?:v(\d+):)?([A-Za-z0-9+/_-]+={0,2})$/.exec(part);
+    if (!m) throw new VaultError('CONFIG_INVALID', `${source}: expected base64, or v<N>:base64 entries separated by commas`);
+    const version = m[1] ? Number(m[1]) : 1;
+    const bytes = Buffer.from(m[2]!, m[2]!.includes('-') || m[2]!.includes('_') ? 'base64url' : 'base64');
+    if (bytes.length !== 32) throw new VaultError('CONFIG_INVALID', `${source}: a master key must be 32 bytes (got ${bytes.length} for version ${version})`);
+    if (keys.has(version)) throw new VaultError('CONFIG_INVALID', `${source}: version ${version} appears twice`);
+    keys.set(version, new Uint8Array(bytes));
+  }
+  return { current: Math.max(...keys.keys()), keys };
+}
+
+export interface MasterKeySource {
+  masterKey?: string;
+  masterKeyFile?: string;
+  dataDir: string;
+  /** Only the embedded default may generate a key. */
+  allowGenerate: boolean;
+  warn: (message: string) => void;
+}
+
+export const DEV_MASTER_KEY_FILE = 'master.key';
+
+/** Resolves the master keys from configuration, generating a development key when allowed. */
+export function resolveMasterKeys(src: MasterKeySource): MasterKeys {
+  if (src.masterKey) return parseMasterKeys(src.masterKey, 'VAULT_MASTER_KEY');
+  if (src.masterKeyFile) {
+    if (!existsSync(src.masterKeyFile)) throw new VaultError('CONFIG_INVALID', `VAULT_MASTER_KEY_FILE points to a missing file: ${src.masterKeyFile}`);
+    return parseMasterKeys(readFileSync(src.masterKeyFile, 'utf8'), 'VAULT_MASTER_KEY_FILE');
+  }
+  const devFile = join(src.dataDir, DEV_MASTER_KEY_FILE);
+  if (existsSync(devFile)) {
+    src.warn(`Using the development master key in ${devFile}. For development only: set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE in production.`);
+    return parseMasterKeys(readFileSync(devFile, 'utf8'), devFile);
+  }
+  if (!src.allowGenerate) throw new VaultError('CONFIG_INVALID', 'No master key: set VAULT_MASTER_KEY (base64, 32 bytes) or VAULT_MASTER_KEY_FILE');
+  mkdirSync(src.dataDir, { recursive: true });
+  writeFileSync(devFile, `${Buffer.from(nacl.randomBytes(32)).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  src.warn(`Generated a development master key into ${devFile}. For development only: anyone with this file can read the vault. Set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE in production.`);
+  return parseMasterKeys(readFileSync(devFile, 'utf8'), devFile);
+}

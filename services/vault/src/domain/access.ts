@@ -1,0 +1,32 @@
+import type { ProcessingRegister } from './register.js';
+import type { SubjectState } from './subject.js';
+
+export const DENIAL_REASONS = ['PURPOSE_NOT_ALLOWED', 'RESTRICTED', 'OBJECTED', 'CONSENT_WITHDRAWN', 'NO_CONSENT'] as const;
+export type DenialReason = (typeof DENIAL_REASONS)[number];
+
+/**
+ * May a caller holding `callerPurposes` use a category of this subject for `purpose`?
+ * Checked in order: the caller's token, the register, a restriction (Art. 18), an objection
+ * (Art. 21), consent where the purpose needs it.
+ */
+export function accessDecision(
+  state: SubjectState,
+  register: ProcessingRegister,
+  category: string,
+  purpose: string,
+  callerPurposes: readonly string[] | 'all',
+): { allowed: true } | { allowed: false; reason: DenialReason } {
+  const p = register.purposes[purpose];
+  if (!p || (callerPurposes !== 'all' && !callerPurposes.includes(purpose))) return { allowed: false, reason: 'PURPOSE_NOT_ALLOWED' };
+  if (!register.categories[category]?.purposes.includes(purpose)) return { allowed: false, reason: 'PURPOSE_NOT_ALLOWED' };
+  if (state.restrictions[category]) return { allowed: false, reason: 'RESTRICTED' };
+  if (state.objections[purpose] || (p.directMarketing && Object.keys(state.objections).some((o) => register.purposes[o]?.directMarketing))) {
+    return { allowed: false, reason: 'OBJECTED' };
+  }
+  if (p.requiresConsent) {
+    const c = state.consents[purpose];
+    if (!c) return { allowed: false, reason: 'NO_CONSENT' };
+    if (!c.given) return { allowed: false, reason: 'CONSENT_WITHDRAWN' };
+  }
+  return { allowed: true };
+}

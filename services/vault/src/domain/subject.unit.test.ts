@@ -1,0 +1,200 @@
+import { describe, expect, it } from 'vitest';
+import { isVaultError } from './errors.js';
+import type { DomainEvent, Sealed, Unsealed } from './events.js';
+import { decide, evolve, initialState, keyIdFor, type Command, type SubjectState } from './subject.js';
+import { fixtureRegister } from '../testing/fixtureRegister.js';
+import { accessDecision } from './access.js';
+
+const register = fixtureRegister();
+const S = 'subject-1';
+const T0 = '2026-01-10T10:00:00.000Z';
+
+/** Given events (values stand in as their plain form), when a command, then events or an error. */
+function given(...events: DomainEvent<Sealed>[]) {
+  const state = events.reduce<SubjectState>((s, e, i) => evolve(s, { ...e, id: `e${i}`, at: T0 }), initialState(S));
+  return {
+    state,
+    when(command: Command, now = '2026-02-01T00:00:00.000Z') {
+      const run = () => decide(structuredClone(state), command, { register, now });
+      return {
+        then: (expected: DomainEvent<Unsealed>[]) => expect(run()).toEqual(expected),
+        thenFails: (code: string, path?: string) => {
+          try {
+            run();
+          } catch (e) {
+            expect(isVaultError(e)).toBe(true);
+            expect((e as { code: string }).code).toBe(code);
+            if (path) expect((e as { path?: string }).path).toBe(path);
+            return;
+          }
+          throw new Error(`expected ${code}`);
+        },
+        events: run,
+      };
+    },
+  };
+}
+
+const registered: DomainEvent<Sealed> = { type: 'SubjectRegistered', data: { subjectId: S } };
+const recorded = (category: string, field: string, generation = 1, purpose = 'contract', legalBasis: 'contract' | 'consent' = 'contract'): DomainEvent<Sealed> => ({
+  type: 'PersonalDataRecorded',
+  data: { category, field, keyId: keyIdFor(S, category, generation), value: `sealed-${field}`, purpose, legalBasis, source: 'subject' },
+});
+const item = (category: string, field: string, value: unknown, purpose = 'contract', legalBasis = 'contract') => ({ category, field, value, purpose, legalBasis, source: 'subject' });
+
+describe('registering a subject', () => {
+  it('registers a new subject', () => {
+    given().when({ type: 'RegisterSubject' }).then([{ type: 'SubjectRegistered', data: { subjectId: S } }]);
+  });
+  it('refuses to register the same subject twice', () => {
+    given(registered).when({ type: 'RegisterSubject' }).thenFails('CONFLICT');
+  });
+  it('refuses commands for an unknown subject', () => {
+    given().when({ type: 'GiveConsent', purpose: 'marketing' }).thenFails('NOT_FOUND');
+  });
+});
+
+describe('recording personal data', () => {
+  it('records validated, normalised values under the category key of the first generation', () => {
+    given(registered)
+      .when({ type: 'RecordPersonalData', items: [item('contact', 'email', '  Ada@Example.COM '), item('contact', 'phone', '0031 20 123 4567')] })
+      .then([
+        { type: 'PersonalDataRecorded', data: { category: 'contact', field: 'email', keyId: keyIdFor(S, 'contact', 1), value: { plain: 'ada@example.com' }, purpose: 'contract', legalBasis: 'contract', source: 'subject' } },
+        { type: 'PersonalDataRecorded', data: { category: 'contact', field: 'phone', keyId: keyIdFor(S, 'contact', 1), value: { plain: '+31201234567' }, purpose: 'contract', legalBasis: 'contract', source: 'subject' } },
+      ]);
+  });
+  it('rejects a malformed email with the path of the bad item', () => {
+    given(registered).when({ type: 'RecordPersonalData', items: [item('contact', 'name', 'Ada'), item('contact', 'email', 'not-an-email')] }).thenFails('BAD_USER_INPUT', 'items[1].value');
+  });
+  it('rejects an unknown category, field, purpose or legal basis', () => {
+    const g = given(registered);
+    g.when({ type: 'RecordPersonalData', items: [item('nope', 'email', 'a@b.cd')] }).thenFails('BAD_USER_INPUT', 'items[0].category');
+    g.when({ type: 'RecordPersonalData', items: [item('contact', 'nope', 'x')] }).thenFails('BAD_USER_INPUT', 'items[0].field');
+    g.when({ type: 'RecordPersonalData', items: [item('contact', 'name', 'x', 'spying')] }).thenFails('BAD_USER_INPUT', 'items[0].purpose');
+    g.when({ type: 'RecordPersonalData', items: [item('accounting', 'iban', 'x', 'contract')] }).thenFails('BAD_USER_INPUT', 'items[0].purpose');
+    g.when({ type: 'RecordPersonalData', items: [item('marketing', 'interests', 'x', 'marketing', 'contract')] }).thenFails('BAD_USER_INPUT', 'items[0].legalBasis');
+  });
+  it('writes under a new key generation after the category was shredded', () => {
+    const events = given(registered, recorded('marketing', 'interests', 1, 'marketing', 'consent'), { type: 'CategoryShredded', data: { category: 'marketing', keyIds: [keyIdFor(S, 'marketing', 1)], reason: 'withdrawal' } })
+      .when({ type: 'RecordPersonalData', items: [item('marketing', 'interests', 'sailing', 'marketing', 'consent')] })
+      .events();
+    expect(events[0]).toMatchObject({ data: { keyId: keyIdFor(S, 'marketing', 2) } });
+  });
+  it('refuses new data for an erased subject', () => {
+    given(registered, { type: 'SubjectErased', data: { reason: 'subjectRequest', shredded: [], retained: [] } })
+      .when({ type: 'RecordPersonalData', items: [item('contact', 'name', 'Ada')] })
+      .thenFails('SUBJECT_ERASED');
+  });
+  it('rectifies only what was recorded', () => {
+    given(registered).when({ type: 'RectifyPersonalData', items: [item('contact', 'name', 'Ada')] }).thenFails('NOT_FOUND');
+    expect(given(registered, recorded('contact', 'name')).when({ type: 'RectifyPersonalData', items: [item('contact', 'name', 'Ada L.')] }).events()[0]!.type).toBe('PersonalDataRectified');
+  });
+});
+
+describe('erasing one field', () => {
+  it('re-keys the category so that past values of the field become unreadable', () => {
+    given(registered, recorded('contact', 'email'), recorded('contact', 'name'))
+      .when({ type: 'ErasePersonalData', category: 'contact', field: 'email', reason: 'subjectRequest', remaining: { name: 'Ada' } })
+      .then([
+        { type: 'PersonalDataErased', data: { category: 'contact', field: 'email', reason: 'subjectRequest' } },
+        { type: 'CategoryRekeyed', data: { category: 'contact', oldKeyIds: [keyIdFor(S, 'contact', 1)], newKeyId: keyIdFor(S, 'contact', 2), values: [{ field: 'name', value: { plain: 'Ada' } }] } },
+      ]);
+  });
+  it('shreds the category key when the field was the last one', () => {
+    given(registered, recorded('contact', 'email'))
+      .when({ type: 'ErasePersonalData', category: 'contact', field: 'email', reason: 'subjectRequest', remaining: {} })
+      .then([
+        { type: 'PersonalDataErased', data: { category: 'contact', field: 'email', reason: 'subjectRequest' } },
+        { type: 'CategoryShredded', data: { category: 'contact', keyIds: [keyIdFor(S, 'contact', 1)], reason: 'fieldErasure' } },
+      ]);
+  });
+  it('refuses to erase a field of a held category', () => {
+    given(registered, recorded('accounting', 'iban', 1, 'billing'))
+      .when({ type: 'ErasePersonalData', category: 'accounting', field: 'iban', reason: 'subjectRequest', remaining: {} })
+      .thenFails('CATEGORY_HELD');
+  });
+});
+
+describe('erasing a subject', () => {
+  it('shreds every category no hold covers and retains held ones with basis and end date', () => {
+    given(registered, recorded('contact', 'email'), recorded('accounting', 'iban', 1, 'billing'))
+      .when({ type: 'EraseSubject', reason: 'subjectRequest', requestId: 'r1' })
+      .then([
+        { type: 'CategoryShredded', data: { category: 'contact', keyIds: [keyIdFor(S, 'contact', 1)], reason: 'erasure' } },
+        {
+          type: 'SubjectErased',
+          data: { reason: 'subjectRequest', requestId: 'r1', shredded: ['contact'], retained: [{ category: 'accounting', basis: 'Bookkeeping law: 10 years', until: '2036-01-10T10:00:00.000Z' }] },
+        },
+      ]);
+  });
+  it('shreds a category whose legal period is over', () => {
+    const events = given(registered, recorded('accounting', 'iban', 1, 'billing')).when({ type: 'EraseSubject', reason: 'subjectRequest' }, '2036-02-01T00:00:00.000Z').events();
+    expect(events.map((e) => e.type)).toEqual(['CategoryShredded', 'SubjectErased']);
+  });
+  it('keeps a category under a DPO hold until its end date', () => {
+    const events = given(registered, recorded('contact', 'email'), { type: 'LegalHoldPlaced', data: { category: 'contact', basis: 'litigation', until: '2027-01-01T00:00:00.000Z' } })
+      .when({ type: 'EraseSubject', reason: 'subjectRequest' })
+      .events();
+    expect(events).toEqual([{ type: 'SubjectErased', data: { reason: 'subjectRequest', shredded: [], retained: [{ category: 'contact', basis: 'litigation', until: '2027-01-01T00:00:00.000Z' }] } }]);
+  });
+  it('decides nothing when the subject is already erased', () => {
+    given(registered, { type: 'SubjectErased', data: { reason: 'subjectRequest', shredded: [], retained: [] } }).when({ type: 'EraseSubject', reason: 'subjectRequest' }).then([]);
+  });
+});
+
+describe('consent, objection and restriction', () => {
+  it('shreds marketing data at once when marketing consent is withdrawn', () => {
+    given(registered, recorded('marketing', 'interests', 1, 'marketing', 'consent'), recorded('contact', 'email', 1, 'marketing', 'consent'))
+      .when({ type: 'WithdrawConsent', purpose: 'marketing' })
+      .then([
+        { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } },
+        { type: 'CategoryShredded', data: { category: 'marketing', keyIds: [keyIdFor(S, 'marketing', 1)], reason: 'withdrawal' } },
+      ]);
+  });
+  it('shreds marketing data at once on an objection to direct marketing', () => {
+    const events = given(registered, recorded('marketing', 'interests', 1, 'marketing', 'consent')).when({ type: 'ObjectToProcessing', purpose: 'marketing' }).events();
+    expect(events.map((e) => e.type)).toEqual(['ObjectionRaised', 'CategoryShredded']);
+  });
+  it('refuses new recordings into a restricted category but allows rectification', () => {
+    const g = given(registered, recorded('contact', 'name'), { type: 'ProcessingRestricted', data: { categories: ['contact'], reason: 'accuracyContested' } });
+    g.when({ type: 'RecordPersonalData', items: [item('contact', 'email', 'a@b.cd')] }).thenFails('FORBIDDEN');
+    expect(g.when({ type: 'RectifyPersonalData', items: [item('contact', 'name', 'Ada')] }).events()).toHaveLength(1);
+  });
+  it('denies reads for each reason in order', () => {
+    const base = given(registered, recorded('contact', 'email')).state;
+    expect(accessDecision(base, register, 'contact', 'contract', ['contract'])).toEqual({ allowed: true });
+    expect(accessDecision(base, register, 'contact', 'contract', ['billing'])).toEqual({ allowed: false, reason: 'PURPOSE_NOT_ALLOWED' });
+    expect(accessDecision(base, register, 'accounting', 'contract', ['contract'])).toEqual({ allowed: false, reason: 'PURPOSE_NOT_ALLOWED' });
+    expect(accessDecision(base, register, 'contact', 'marketing', ['marketing'])).toEqual({ allowed: false, reason: 'NO_CONSENT' });
+    const restricted = given(registered, { type: 'ProcessingRestricted', data: { categories: ['contact'], reason: 'other' } }).state;
+    expect(accessDecision(restricted, register, 'contact', 'contract', ['contract'])).toEqual({ allowed: false, reason: 'RESTRICTED' });
+    const objected = given(registered, { type: 'ConsentGiven', data: { purpose: 'marketing' } }, { type: 'ObjectionRaised', data: { purpose: 'marketing' } }).state;
+    expect(accessDecision(objected, register, 'contact', 'marketing', ['marketing'])).toEqual({ allowed: false, reason: 'OBJECTED' });
+    const withdrawn = given(registered, { type: 'ConsentGiven', data: { purpose: 'marketing' } }, { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } }).state;
+    expect(accessDecision(withdrawn, register, 'contact', 'marketing', ['marketing'])).toEqual({ allowed: false, reason: 'CONSENT_WITHDRAWN' });
+  });
+});
+
+describe('legal holds and lifecycle', () => {
+  it('places a hold only with a future end date and releases only an existing hold', () => {
+    const g = given(registered, recorded('contact', 'email'));
+    g.when({ type: 'PlaceLegalHold', category: 'contact', basis: 'litigation', until: '2020-01-01' }).thenFails('BAD_USER_INPUT', 'until');
+    g.when({ type: 'ReleaseLegalHold', category: 'contact' }).thenFails('NOT_FOUND');
+    expect(g.when({ type: 'PlaceLegalHold', category: 'contact', basis: 'litigation', until: '2030-01-01' }).events()).toEqual([
+      { type: 'LegalHoldPlaced', data: { category: 'contact', basis: 'litigation', until: '2030-01-01T00:00:00.000Z' } },
+    ]);
+  });
+  it('records a lifecycle event the register knows, naming the categories whose clocks it starts', () => {
+    given(registered).when({ type: 'RecordLifecycleEvent', event: 'relationshipEnded' }).then([{ type: 'LifecycleEventRecorded', data: { event: 'relationshipEnded', categories: ['contact'] } }]);
+    given(registered).when({ type: 'RecordLifecycleEvent', event: 'wedding' }).thenFails('BAD_USER_INPUT', 'event');
+  });
+});
+
+describe('metadata', () => {
+  it('keeps values out of everything but the value field of the decided events', () => {
+    const events = given(registered).when({ type: 'RecordPersonalData', items: [item('contact', 'email', 'marker-xyz@example.com')] }).events();
+    const { value, ...rest } = (events[0] as { data: { value: unknown } }).data as Record<string, unknown>;
+    expect(JSON.stringify(rest)).not.toContain('marker-xyz');
+    expect(value).toEqual({ plain: 'marker-xyz@example.com' });
+  });
+});

@@ -1,0 +1,192 @@
+import { VaultError } from '../domain/errors.js';
+import type { DomainEvent } from '../domain/events.js';
+import type { ProcessingRegister } from '../domain/register.js';
+import { evolve, initialState, type SubjectState } from '../domain/subject.js';
+import { lookupForm } from '../domain/values.js';
+import type { BlindIndex } from '../crypto/blindIndex.js';
+import type { KeyRing } from '../crypto/keyRing.js';
+import type { EventLog, RecordedEvent, Subscription } from '../ports/EventLog.js';
+import { emptyBatch, type ViewBatch, type ViewStore } from '../ports/ViewStore.js';
+import { openField } from '../commands/sealing.js';
+import { shredKeysOf } from '../commands/SubjectCommands.js';
+import { subjectOf } from '../commands/streams.js';
+import { holdsOf, retentionOf } from './derive.js';
+
+export const PROJECTION = 'subjects';
+
+export interface ProjectorDeps {
+  log: EventLog;
+  views: ViewStore;
+  keyRing: KeyRing;
+  blindIndex: BlindIndex;
+  register: ProcessingRegister;
+}
+
+export interface ProjectorOptions {
+  /** Events per read-model transaction. Default 1000. */
+  batchSize?: number;
+}
+
+/**
+ * Folds the log into the read models: subject snapshots (sealed values only), the blind
+ * index, holds, the retention schedule and shred records, each batch committed with its
+ * checkpoint. It also finishes shreds: a key whose shred event it meets is destroyed (again,
+ * idempotently), so a crash between an erasure's append and its key deletion heals on restart.
+ */
+export class Projector {
+  private subscription: Subscription | undefined;
+  private readonly batchSize: number;
+  private failure: unknown;
+
+  constructor(
+    private readonly deps: ProjectorDeps,
+    options: ProjectorOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 1000;
+  }
+
+  /** Projects everything up to the log's head; returns the number of events applied. */
+  async catchUp(): Promise<number> {
+    const { log, views } = this.deps;
+    let after = await views.checkpoint(PROJECTION);
+    let count = 0;
+    for (;;) {
+      const page = await log.readAll({ after, maxCount: this.batchSize });
+      if (page.length === 0) return count;
+      await this.project(page);
+      count += page.length;
+      after = page[page.length - 1]!.position;
+    }
+  }
+
+  /** Drops the read models and projects the whole log again. */
+  async rebuild(): Promise<number> {
+    await this.deps.views.reset();
+    return this.catchUp();
+  }
+
+  /** Follows the log live from the checkpoint. */
+  async start(): Promise<void> {
+    if (this.subscription) return;
+    const after = await this.deps.views.checkpoint(PROJECTION);
+    this.subscription = this.deps.log.subscribe({
+      after,
+      batchSize: this.batchSize,
+      onEvents: (events) => this.project(events),
+      onError: (e) => {
+        this.failure = e;
+      },
+    });
+  }
+
+  /** Waits until the live projection has applied the log up to `position` (read-your-writes). */
+  async waitFor(position: number, timeoutMs = 5000): Promise<void> {
+    if (this.failure) throw new VaultError('STORE_UNAVAILABLE', 'The projection stopped on an error', { cause: this.failure });
+    if (!this.subscription) {
+      if ((await this.deps.views.checkpoint(PROJECTION)) < position) await this.catchUp();
+      return;
+    }
+    await this.subscription.waitFor(position, timeoutMs);
+  }
+
+  get healthy(): boolean {
+    return this.failure === undefined;
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.stop();
+    this.subscription = undefined;
+  }
+
+  /** One transaction of read-model changes for a run of consecutive events. */
+  async project(events: readonly RecordedEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const { views, keyRing, register } = this.deps;
+    const subjectIds = [...new Set(events.map((e) => subjectOf(e.streamId)).filter((s): s is string => s !== undefined))];
+    const snapshots = await views.getSubjects(subjectIds);
+    const states = new Map<string, SubjectState>();
+    const positions = new Map<string, number>();
+    const dirtyLookups = new Map<string, { subjectId: string; category: string; field: string }>();
+    const batch: ViewBatch = emptyBatch();
+
+    for (const e of events) {
+      const subjectId = subjectOf(e.streamId);
+      if (subjectId === undefined) continue;
+      let state = states.get(subjectId);
+      if (!state) {
+        const snap = snapshots.get(subjectId);
+        state = snap?.state ?? initialState(subjectId);
+        states.set(subjectId, state);
+      }
+      if (e.revision <= state.revision) continue; // already folded into the snapshot
+      const ev = e as unknown as DomainEvent;
+      evolve(state, { ...ev, id: e.id, at: e.metadata.at });
+      state.revision = e.revision;
+      positions.set(subjectId, e.position);
+      this.collect(subjectId, ev, e, batch, dirtyLookups);
+    }
+
+    await shredKeysOf(events, keyRing);
+    await this.indexLookups(states, dirtyLookups, batch);
+    for (const [subjectId, state] of states) {
+      if (!positions.has(subjectId)) continue;
+      batch.subjects.push({ subjectId, position: positions.get(subjectId)!, state });
+      const holds = holdsOf(state, register);
+      batch.holds.push({ subjectId, rows: holds });
+      batch.retention.push({ subjectId, rows: retentionOf(state, register, holds) });
+    }
+    await views.apply(PROJECTION, batch, events[events.length - 1]!.position);
+  }
+
+  private collect(
+    subjectId: string,
+    ev: DomainEvent,
+    e: RecordedEvent,
+    batch: ViewBatch,
+    dirty: Map<string, { subjectId: string; category: string; field: string }>,
+  ): void {
+    const lookup = (category: string, field: string) => {
+      if (this.deps.register.categories[category]?.fields[field]?.lookup) dirty.set(`${subjectId}\u0000${category}\u0000${field}`, { subjectId, category, field });
+    };
+    switch (ev.type) {
+      case 'PersonalDataRecorded':
+      case 'PersonalDataRectified':
+      case 'PersonalDataErased':
+        lookup(ev.data.category, ev.data.field);
+        break;
+      case 'CategoryRekeyed':
+        for (const v of ev.data.values) lookup(ev.data.category, v.field);
+        break;
+      case 'CategoryShredded':
+        for (const [k, d] of dirty) if (d.subjectId === subjectId && d.category === ev.data.category) dirty.delete(k);
+        batch.index.push({ op: 'delete', subjectId, category: ev.data.category });
+        batch.shredded.push({ subjectId, category: ev.data.category, keyIds: ev.data.keyIds, reason: ev.data.reason, at: e.metadata.at, eventId: e.id });
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Blind-index entries for the lookup fields a batch touched, from their final values. */
+  private async indexLookups(
+    states: Map<string, SubjectState>,
+    dirty: Map<string, { subjectId: string; category: string; field: string }>,
+    batch: ViewBatch,
+  ): Promise<void> {
+    if (dirty.size === 0) return;
+    const keyIds = new Set<string>();
+    for (const d of dirty.values()) {
+      const f = states.get(d.subjectId)?.categories[d.category]?.fields[d.field];
+      if (f) keyIds.add(f.keyId);
+    }
+    const keys = await this.deps.keyRing.get([...keyIds]);
+    for (const d of dirty.values()) {
+      const f = states.get(d.subjectId)?.categories[d.category]?.fields[d.field];
+      const key = f && keys.get(f.keyId);
+      const type = this.deps.register.categories[d.category]!.fields[d.field]!.type;
+      const form = f && key ? lookupForm(type, openField(d.subjectId, d.category, d.field, f, key)) : undefined;
+      if (form) batch.index.push({ op: 'put', entry: { hash: this.deps.blindIndex.hash(form), ...d } });
+      else batch.index.push({ op: 'delete', ...d });
+    }
+  }
+}

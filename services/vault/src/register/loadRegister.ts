@@ -1,0 +1,301 @@
+/**
+ * Loads the processing register from YAML and validates it at start, so a register
+ * the vault cannot honour stops the service before it serves a single request.
+ * Every problem is reported at once, each with the line, column and path at fault,
+ * because the person fixing it is a DPO editing a file, not a developer reading a stack.
+ */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { VaultError } from '../domain/errors.js';
+import { VALUE_TYPES, type CategorySpec, type ProcessingRegister, type PurposeSpec } from '../domain/register.js';
+import { registerFileSchema } from './registerSchema.js';
+
+/** One problem in a register file. `line` and `column` are 1-based. */
+export interface RegisterIssue {
+  path: string;
+  line: number;
+  column: number;
+  message: string;
+}
+
+// Two levels below the package root from both src/register/*.ts and dist/register/*.js.
+const DEFAULT_REGISTER_URL = new URL('../../register/default-register.yaml', import.meta.url);
+
+const IDENTIFIER = /^[a-z][a-zA-Z0-9]*$/;
+const LOOKUP_TYPES: ReadonlySet<string> = new Set(['email', 'phone', 'string']);
+// Chapter V applies only to transfers outside the EEA (EU 27, Iceland, Liechtenstein, Norway).
+const EEA = new Set(
+  'AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK IS LI NO'.split(' '),
+);
+
+type Segment = string | number;
+
+/**
+ * Parses and validates register YAML. `sourceName` prefixes every location
+ * (`register.yaml:42:7`). Throws one `VaultError('REGISTER_INVALID')` listing every issue.
+ */
+export function parseRegister(text: string, sourceName: string): ProcessingRegister {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+
+  if (doc.errors.length > 0) {
+    const issues = doc.errors.map((e) => {
+      const { line, col } = lineCounter.linePos(e.pos[0]);
+      return { path: '', line, column: col, message: `YAML syntax: ${e.message.split('\n')[0] ?? e.code}` };
+    });
+    throw registerError(sourceName, issues);
+  }
+
+  const raw: unknown = doc.toJS();
+  const locate = locator(doc, lineCounter);
+  const issues: RegisterIssue[] = [];
+
+  const parsed = registerFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) issues.push(...fromZodIssue(issue, raw, locate));
+  }
+  for (const { path, message, at } of semanticIssues(raw)) issues.push({ ...locate(path, at), path: pathText(path), message });
+
+  if (issues.length > 0 || !parsed.success) throw registerError(sourceName, dedupe(issues));
+
+  const file = parsed.data;
+  const purposes: Record<string, PurposeSpec> = {};
+  for (const [name, p] of Object.entries(file.purposes)) purposes[name] = { name, ...p };
+  const categories: Record<string, CategorySpec> = {};
+  for (const [name, c] of Object.entries(file.categories)) categories[name] = { name, ...c };
+
+  return {
+    version: file.version,
+    controller: file.controller,
+    dpo: file.dpo,
+    supervisoryAuthority: file.supervisoryAuthority,
+    purposes,
+    categories,
+    lifecycleEvents: file.lifecycleEvents,
+  };
+}
+
+/** Reads and validates a register file; with no path, the register shipped with the package. */
+export async function loadRegister(path?: string): Promise<ProcessingRegister> {
+  const file = path ?? fileURLToPath(DEFAULT_REGISTER_URL);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new VaultError('REGISTER_INVALID', `Cannot read the processing register at ${file}`, {
+      cause,
+      details: { file, issues: [] },
+    });
+  }
+  return parseRegister(text, basename(file));
+}
+
+function registerError(sourceName: string, issues: RegisterIssue[]): VaultError {
+  const sorted = [...issues].sort((a, b) => a.line - b.line || a.column - b.column);
+  const lines = sorted.map((i) => `  ${sourceName}:${i.line}:${i.column} ${i.path || '(root)'}: ${i.message}`);
+  const count = sorted.length === 1 ? '1 issue' : `${sorted.length} issues`;
+  return new VaultError('REGISTER_INVALID', `The processing register ${sourceName} is invalid (${count}):\n${lines.join('\n')}`, {
+    path: sorted[0]?.path,
+    details: { source: sourceName, issues: sorted },
+  });
+}
+
+function dedupe(issues: RegisterIssue[]): RegisterIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${i.path}\u0000${i.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+const pathText = (path: readonly Segment[]): string =>
+  path.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
+
+// ---------------------------------------------------------------------------
+// Locations
+
+type Locate = (path: readonly Segment[], at?: 'key' | 'value') => { line: number; column: number };
+
+/**
+ * Maps a path in the parsed data to a line and column in the source. A path that
+ * does not exist (a missing key) points at the key of its deepest existing parent,
+ * which is the line a DPO has to edit.
+ */
+function locator(doc: Document, lineCounter: LineCounter): Locate {
+  const pos = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  return (path, at = 'value') => {
+    let node: unknown = doc.contents;
+    let key: Node | null = null;
+    let found = true;
+    for (const seg of path) {
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+        if (!pair) {
+          found = false;
+          break;
+        }
+        key = pair.key as Node;
+        node = pair.value;
+      } else if (isSeq(node) && typeof seg === 'number' && seg < node.items.length) {
+        key = null;
+        node = node.items[seg];
+      } else {
+        found = false;
+        break;
+      }
+    }
+    const valueRange = (node as Node | null | undefined)?.range;
+    if (found && at === 'value' && valueRange) return pos(valueRange[0]);
+    if (key?.range) return pos(key.range[0]);
+    if (valueRange) return pos(valueRange[0]);
+    return { line: 1, column: 1 };
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Schema issues
+
+function fromZodIssue(issue: z.core.$ZodIssue, raw: unknown, locate: Locate): RegisterIssue[] {
+  const path = issue.path.filter((s): s is Segment => typeof s !== 'symbol');
+  const at = (p: Segment[], message: string, where?: 'key'): RegisterIssue => ({ ...locate(p, where), path: pathText(p), message });
+
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => at([...path, k], 'unknown key (check its spelling and indentation)', 'key'));
+    case 'invalid_value':
+      return [at(path, issue.values.length === 1 ? `expected ${String(issue.values[0])}` : `expected one of ${issue.values.join(', ')}`)];
+    case 'invalid_type': {
+      const value = valueAt(raw, path);
+      const expected = EXPECTED_NAMES[issue.expected] ?? issue.expected;
+      return [at(path, value === undefined ? `required (${expected})` : `expected ${expected}, got ${describe(value)}`)];
+    }
+    case 'too_small':
+      if (issue.origin === 'string') return [at(path, 'must not be empty')];
+      if (issue.origin === 'array') return [at(path, `must list at least ${String(issue.minimum)}`)];
+      return [at(path, issue.message)];
+    case 'invalid_union':
+      if ('options' in issue && Array.isArray(issue.options)) return [at(path, `expected one of ${issue.options.join(', ')}`)];
+      return [at(path, issue.message)];
+    default:
+      return [at(path, issue.message)];
+  }
+}
+
+function valueAt(raw: unknown, path: readonly Segment[]): unknown {
+  let v = raw;
+  for (const s of path) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<string, unknown>)[s];
+  }
+  return v;
+}
+
+const EXPECTED_NAMES: Record<string, string> = { object: 'a map', record: 'a map', array: 'a list', string: 'text' };
+
+const describe = (v: unknown): string => (v === null ? 'nothing' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a map' : typeof v === 'string' ? 'text' : typeof v);
+
+// ---------------------------------------------------------------------------
+// Semantic checks the schema cannot express. They read the raw data defensively,
+// so they run (and report) even where the schema found other problems.
+
+interface SemanticIssue {
+  path: Segment[];
+  message: string;
+  at?: 'key';
+}
+
+const asMap = (v: unknown): Record<string, unknown> | undefined =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+function semanticIssues(raw: unknown): SemanticIssue[] {
+  const out: SemanticIssue[] = [];
+  const root = asMap(raw);
+  if (!root) return out;
+
+  const notIdentifier = (name: string) => `"${name}" is not a name: use letters and digits, starting with a lower-case letter (camelCase)`;
+
+  const events = new Set<string>();
+  asList(root['lifecycleEvents']).forEach((e, i) => {
+    if (typeof e !== 'string') return;
+    if (!IDENTIFIER.test(e)) out.push({ path: ['lifecycleEvents', i], message: notIdentifier(e) });
+    if (events.has(e)) out.push({ path: ['lifecycleEvents', i], message: `lifecycle event "${e}" is listed twice` });
+    events.add(e);
+  });
+
+  const purposes = asMap(root['purposes']) ?? {};
+  for (const name of Object.keys(purposes)) {
+    if (!IDENTIFIER.test(name)) out.push({ path: ['purposes', name], message: notIdentifier(name), at: 'key' });
+  }
+
+  const checkTrigger = (path: Segment[], retention: unknown) => {
+    const trigger = asMap(asMap(retention)?.['trigger']);
+    const event = trigger?.['lifecycle'];
+    if (typeof event === 'string' && !events.has(event)) {
+      out.push({ path: [...path, 'trigger', 'lifecycle'], message: `lifecycle event "${event}" is not declared in lifecycleEvents` });
+    }
+  };
+
+  for (const [cname, cval] of Object.entries(asMap(root['categories']) ?? {})) {
+    const base: Segment[] = ['categories', cname];
+    if (!IDENTIFIER.test(cname)) out.push({ path: base, message: notIdentifier(cname), at: 'key' });
+    const cat = asMap(cval);
+    if (!cat) continue;
+
+    const sources = asList(cat['sources']);
+    for (const [fname, fval] of Object.entries(asMap(cat['fields']) ?? {})) {
+      const fpath = [...base, 'fields', fname];
+      if (!IDENTIFIER.test(fname)) out.push({ path: fpath, message: notIdentifier(fname), at: 'key' });
+      const field = typeof fval === 'string' ? { type: fval } : asMap(fval);
+      const type = field?.['type'];
+      if (field?.['lookup'] === true && typeof type === 'string' && (VALUE_TYPES as readonly string[]).includes(type) && !LOOKUP_TYPES.has(type)) {
+        out.push({ path: [...fpath, 'lookup'], message: `lookup is only possible on email, phone or string fields, not ${type}` });
+      }
+      if (field && field['providedBySubject'] !== false && Array.isArray(cat['sources']) && !sources.includes('subject')) {
+        out.push({
+          path: fpath,
+          message: 'the category does not list subject among its sources, so its fields need providedBySubject: false',
+          at: 'key',
+        });
+      }
+    }
+
+    let needsConsent = false;
+    asList(cat['purposes']).forEach((p, i) => {
+      if (typeof p !== 'string') return;
+      const purpose = asMap(purposes[p]);
+      if (!(p in purposes)) out.push({ path: [...base, 'purposes', i], message: `purpose "${p}" is not declared in purposes` });
+      else if (purpose?.['requiresConsent'] === true) needsConsent = true;
+    });
+    const bases = cat['legalBasis'];
+    if (needsConsent && Array.isArray(bases) && !bases.includes('consent')) {
+      out.push({ path: [...base, 'legalBasis'], message: 'a purpose of this category requires consent, so legalBasis must include consent' });
+    }
+
+    checkTrigger([...base, 'retention'], cat['retention']);
+    const erasure = asMap(cat['erasure']);
+    if (erasure?.['mode'] === 'keep') checkTrigger([...base, 'erasure', 'retention'], erasure['retention']);
+
+    const recipients = new Set(asList(cat['recipients']).map((r) => asMap(r)?.['name']));
+    asList(cat['transfers']).forEach((t, i) => {
+      const transfer = asMap(t);
+      const recipient = transfer?.['recipient'];
+      if (typeof recipient === 'string' && !recipients.has(recipient)) {
+        out.push({ path: [...base, 'transfers', i, 'recipient'], message: `"${recipient}" is not one of this category's recipients` });
+      }
+      const country = transfer?.['country'];
+      if (typeof country === 'string' && EEA.has(country)) {
+        out.push({ path: [...base, 'transfers', i, 'country'], message: `${country} is in the EEA: list only transfers outside it` });
+      }
+    });
+  }
+  return out;
+}

@@ -1,0 +1,268 @@
+import { describe, expect, it } from 'vitest';
+import { isVaultError, type VaultError } from '../domain/errors.js';
+import { loadRegister, parseRegister, type RegisterIssue } from './index.js';
+
+/** A small valid register; tests break one thing at a time by replacing a line. */
+const MINIMAL = `version: 1
+controller: { name: Example Ltd, contact: privacy@example.com }
+dpo: { name: Example DPO, contact: dpo@example.com }
+supervisoryAuthority: { name: Example DPA, contact: info@dpa.example }
+lifecycleEvents: [relationshipEnded]
+purposes:
+  contract:
+    description: Providing the service.
+    dpv: dpv:ServiceProvision
+  newsletter:
+    description: Sending the newsletter.
+    dpv: dpv:DirectMarketing
+    directMarketing: true
+    requiresConsent: true
+categories:
+  contact:
+    description: How we reach the customer.
+    dpv: dpv-pd:Contact
+    fields:
+      email: { type: email, lookup: true }
+      name: string
+    purposes: [contract]
+    legalBasis: [contract]
+    retention:
+      duration: P8Y
+      trigger: { lifecycle: relationshipEnded }
+    sources: [subject]
+`;
+
+/** Replaces the first line containing `find` (whole line) with `replacement`. */
+function edit(text: string, find: string, replacement: string): string {
+  const lines = text.split('\n');
+  const i = lines.findIndex((l) => l.includes(find));
+  if (i < 0) throw new Error(`fixture has no line with ${find}`);
+  lines[i] = replacement;
+  return lines.join('\n');
+}
+
+const lineOf = (text: string, find: string): number => text.split('\n').findIndex((l) => l.includes(find)) + 1;
+
+function issuesOf(text: string): { error: VaultError; issues: RegisterIssue[] } {
+  try {
+    parseRegister(text, 'register.yaml');
+  } catch (e) {
+    if (!isVaultError(e, 'REGISTER_INVALID')) throw e;
+    return { error: e, issues: e.details?.['issues'] as RegisterIssue[] };
+  }
+  throw new Error('expected the register to be rejected');
+}
+
+describe('loadRegister', () => {
+  it('loads the shipped default register with the 11 categories and the periods the architecture promises', async () => {
+    const register = await loadRegister();
+    const summary = Object.fromEntries(
+      Object.values(register.categories).map((c) => [c.name, [c.retention.duration, c.retention.trigger, c.erasure.mode]]),
+    );
+    expect(summary).toEqual({
+      contact: ['P8Y', { kind: 'lifecycle', event: 'relationshipEnded' }, 'shred'],
+      identity: ['P8Y', { kind: 'lifecycle', event: 'relationshipEnded' }, 'shred'],
+      customer: ['P8Y', { kind: 'lifecycle', event: 'lastServiceDelivered' }, 'shred'],
+      marketing: ['P3Y', { kind: 'lastActivity' }, 'shred'],
+      accounting: ['P10Y', { kind: 'recorded' }, 'keep'],
+      callRecordings: ['P30D', { kind: 'recorded' }, 'shred'],
+      communications: ['P5Y', { kind: 'recorded' }, 'shred'],
+      webAnalytics: ['P5Y', { kind: 'recorded' }, 'shred'],
+      debtCollection: ['P3Y', { kind: 'lifecycle', event: 'caseClosed' }, 'shred'],
+      creditInformation: ['P1Y', { kind: 'recorded' }, 'shred'],
+      antiMoneyLaundering: ['P5Y', { kind: 'lifecycle', event: 'relationshipEnded' }, 'keep'],
+    });
+  });
+
+  it('gives the kept categories of the default register their law and legal period', async () => {
+    const { categories } = await loadRegister();
+    expect(categories['accounting']?.erasure).toMatchObject({
+      mode: 'keep',
+      law: expect.stringContaining('10 years'),
+      retention: { duration: 'P10Y', trigger: { kind: 'recorded' } },
+    });
+    expect(categories['antiMoneyLaundering']?.erasure).toMatchObject({
+      mode: 'keep',
+      retention: { duration: 'P5Y', trigger: { kind: 'lifecycle', event: 'relationshipEnded' } },
+    });
+  });
+
+  it('describes in the default register marketing that stops on objection, a credit score and a transfer outside the EEA', async () => {
+    const { purposes, categories } = await loadRegister();
+    expect(purposes['marketing']).toMatchObject({ name: 'marketing', directMarketing: true, requiresConsent: true });
+    expect(categories['marketing']).toMatchObject({ onConsentWithdrawn: 'shred', onObjection: 'shred', legalBasis: ['consent'] });
+    expect(categories['creditInformation']?.automatedDecisionMaking).toMatch(/credit scoring/i);
+    expect(categories['creditInformation']?.sources).toEqual(['creditAgency']);
+    expect(Object.values(categories['creditInformation']?.fields ?? {}).every((f) => !f.providedBySubject)).toBe(true);
+    expect(categories['contact']?.transfers[0]).toMatchObject({ country: 'US', safeguard: expect.stringMatching(/standard contractual clauses/i) });
+    expect(categories['contact']?.fields['email']).toEqual({ type: 'email', lookup: true, providedBySubject: true });
+  });
+
+  it('rejects a register path that cannot be read with REGISTER_INVALID', async () => {
+    await expect(loadRegister('/nonexistent/register.yaml')).rejects.toSatisfy((e) => isVaultError(e, 'REGISTER_INVALID'));
+  });
+});
+
+describe('parseRegister', () => {
+  it('applies the defaults and takes names from the map keys', () => {
+    const register = parseRegister(MINIMAL, 'register.yaml');
+    expect(register.lifecycleEvents).toEqual(['relationshipEnded']);
+    expect(register.purposes['contract']).toEqual({
+      name: 'contract',
+      description: 'Providing the service.',
+      dpv: 'dpv:ServiceProvision',
+      directMarketing: false,
+      requiresConsent: false,
+    });
+    expect(register.categories['contact']).toEqual({
+      name: 'contact',
+      description: 'How we reach the customer.',
+      dpv: 'dpv-pd:Contact',
+      fields: {
+        email: { type: 'email', lookup: true, providedBySubject: true },
+        name: { type: 'string', lookup: false, providedBySubject: true },
+      },
+      purposes: ['contract'],
+      legalBasis: ['contract'],
+      retention: { duration: 'P8Y', trigger: { kind: 'lifecycle', event: 'relationshipEnded' } },
+      recipients: [],
+      transfers: [],
+      specialCategory: false,
+      erasure: { mode: 'shred' },
+      sources: ['subject'],
+      automatedDecisionMaking: null,
+      onConsentWithdrawn: 'stop',
+      onObjection: 'stop',
+    });
+  });
+
+  it('maps the compact triggers recorded and lastActivity to the trigger union', () => {
+    const recorded = parseRegister(edit(MINIMAL, 'trigger:', '      trigger: recorded'), 'r.yaml');
+    expect(recorded.categories['contact']?.retention.trigger).toEqual({ kind: 'recorded' });
+    const last = parseRegister(edit(MINIMAL, 'trigger:', '      trigger: lastActivity'), 'r.yaml');
+    expect(last.categories['contact']?.retention.trigger).toEqual({ kind: 'lastActivity' });
+  });
+
+  it('names the line, column and path of a field with an invalid type', () => {
+    const text = edit(MINIMAL, 'email:', '      email: { type: emial, lookup: true }');
+    const { error, issues } = issuesOf(text);
+    const line = lineOf(text, 'emial');
+    expect(issues).toEqual([
+      {
+        path: 'categories.contact.fields.email.type',
+        line,
+        column: 22,
+        message: expect.stringContaining('expected one of email, phone, string'),
+      },
+    ]);
+    expect(error.message).toContain(`register.yaml:${line}:22 categories.contact.fields.email.type: expected one of email, phone`);
+  });
+
+  it('reports every issue in the file at once, in line order', () => {
+    let text = edit(MINIMAL, 'version:', 'version: 2');
+    text = edit(text, 'legalBasis:', '    legalBasis: [contrakt]');
+    text = edit(text, 'sources:', '    sources: [subject]\n    colour: blue');
+    const { error, issues } = issuesOf(text);
+    expect(issues.map((i) => [i.path, i.line])).toEqual([
+      ['version', 1],
+      ['categories.contact.legalBasis[0]', lineOf(text, 'contrakt')],
+      ['categories.contact.colour', lineOf(text, 'colour')],
+    ]);
+    expect(error.message).toContain('3 issues');
+  });
+
+  it('rejects a purpose a category names but the register does not declare, with its path', () => {
+    const text = edit(MINIMAL, 'purposes: [contract]', '    purposes: [contract, billing]');
+    const { issues } = issuesOf(text);
+    expect(issues).toEqual([
+      { path: 'categories.contact.purposes[1]', line: lineOf(text, 'billing'), column: 26, message: 'purpose "billing" is not declared in purposes' },
+    ]);
+  });
+
+  it('rejects a lifecycle trigger naming an undeclared event', () => {
+    const { issues } = issuesOf(edit(MINIMAL, 'lifecycleEvents:', 'lifecycleEvents: [caseClosed]'));
+    expect(issues).toMatchObject([
+      { path: 'categories.contact.retention.trigger.lifecycle', message: expect.stringContaining('"relationshipEnded" is not declared') },
+    ]);
+  });
+
+  it('rejects a duration that is not ISO 8601', () => {
+    const text = edit(MINIMAL, 'duration:', '      duration: 8 years');
+    const { issues } = issuesOf(text);
+    expect(issues).toMatchObject([
+      { path: 'categories.contact.retention.duration', line: lineOf(text, '8 years'), message: expect.stringContaining('ISO 8601') },
+    ]);
+  });
+
+  it('names the line of a YAML syntax error', () => {
+    const text = edit(MINIMAL, 'purposes: [contract]', '    purposes: [contract');
+    const { error, issues } = issuesOf(text);
+    expect(issues.length).toBeGreaterThan(0);
+    expect(issues[0]?.line).toBeGreaterThanOrEqual(lineOf(text, '[contract'));
+    expect(issues[0]?.message).toMatch(/^YAML syntax/);
+    expect(error.message).toMatch(/register\.yaml:\d+:\d+ /);
+  });
+
+  it('rejects a duplicate key as a YAML error', () => {
+    const { issues } = issuesOf(edit(MINIMAL, '    sources:', '    sources: [subject]\n    sources: [subject]'));
+    expect(issues[0]?.message).toMatch(/YAML syntax: .*unique/i);
+  });
+
+  it('rejects erasure mode keep without the law and its period, pointing at the erasure key', () => {
+    const text = edit(MINIMAL, 'sources:', '    sources: [subject]\n    erasure: { mode: keep }');
+    const { issues } = issuesOf(text);
+    const line = lineOf(text, 'erasure:');
+    expect(issues.map((i) => [i.path, i.line])).toEqual([
+      ['categories.contact.erasure.law', line],
+      ['categories.contact.erasure.retention', line],
+    ]);
+  });
+
+  it('accepts erasure mode keep with a law and a retention rule', () => {
+    const text = edit(
+      MINIMAL,
+      'sources:',
+      '    sources: [subject]\n    erasure:\n      mode: keep\n      law: bookkeeping law\n      retention: { duration: P10Y, trigger: recorded }',
+    );
+    expect(parseRegister(text, 'r.yaml').categories['contact']?.erasure).toEqual({
+      mode: 'keep',
+      law: 'bookkeeping law',
+      retention: { duration: 'P10Y', trigger: { kind: 'recorded' } },
+    });
+  });
+
+  it('allows lookup only on email, phone and string fields', () => {
+    const { issues } = issuesOf(edit(MINIMAL, 'name: string', '      name: { type: date, lookup: true }'));
+    expect(issues).toMatchObject([{ path: 'categories.contact.fields.name.lookup', message: expect.stringContaining('only possible on email, phone or string') }]);
+  });
+
+  it('rejects names that are not camelCase identifiers, pointing at the key', () => {
+    const text = edit(MINIMAL, 'name: string', '      full-name: string');
+    const { issues } = issuesOf(text);
+    expect(issues).toEqual([
+      { path: 'categories.contact.fields.full-name', line: lineOf(text, 'full-name'), column: 7, message: expect.stringContaining('is not a name') },
+    ]);
+  });
+
+  it('requires a consent basis for a category used for a purpose that requires consent', () => {
+    const { issues } = issuesOf(edit(MINIMAL, 'purposes: [contract]', '    purposes: [contract, newsletter]'));
+    expect(issues).toMatchObject([{ path: 'categories.contact.legalBasis', message: expect.stringContaining('must include consent') }]);
+  });
+
+  it('requires a transfer to name a recipient of the category and a country outside the EEA', () => {
+    const text = edit(MINIMAL, 'sources:', '    sources: [subject]\n    transfers: [{ country: DE, recipient: Mailer, safeguard: SCCs }]');
+    const { issues } = issuesOf(text);
+    expect(issues.map((i) => i.path)).toEqual(['categories.contact.transfers[0].country', 'categories.contact.transfers[0].recipient']);
+  });
+
+  it('requires providedBySubject false on fields of a category not sourced from the subject', () => {
+    const { issues } = issuesOf(edit(MINIMAL, 'sources:', '    sources: [creditAgency]'));
+    expect(issues.map((i) => i.path)).toEqual(['categories.contact.fields.email', 'categories.contact.fields.name']);
+  });
+
+  it('keeps values out of the error beyond the names the register itself declares', () => {
+    const { error } = issuesOf(edit(MINIMAL, 'email:', '      email: { type: 42 }'));
+    expect(error.message).toContain('categories.contact.fields.email.type: expected one of');
+    expect(error.details?.['source']).toBe('register.yaml');
+  });
+});

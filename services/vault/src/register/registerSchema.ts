@@ -1,0 +1,113 @@
+/**
+ * The processing register as a DPO writes it in YAML: compact triggers, optional
+ * fields with defaults, names given by map keys. Its output is the domain shape
+ * minus the `name`s, which `loadRegister` fills in from the keys.
+ *
+ * Cross-references (a purpose a category names, a lifecycle event a trigger names)
+ * and the shape of names are checked in `loadRegister`, not here, so that they are
+ * reported together with the issues this schema finds.
+ */
+import { z } from 'zod';
+import { LEGAL_BASES, SOURCES, VALUE_TYPES, type RetentionTrigger } from '../domain/register.js';
+import { parseDuration } from '../domain/time.js';
+
+const text = z.string().trim().min(1);
+
+const isoDuration = z.string().refine(
+  (s) => {
+    try {
+      parseDuration(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an ISO 8601 duration such as P30D, P3Y or P1Y6M' },
+);
+
+/** `recorded` | `lastActivity` | `{ lifecycle: relationshipEnded }`. */
+export const triggerSchema = z
+  .union([z.enum(['recorded', 'lastActivity']), z.strictObject({ lifecycle: text })], {
+    error: 'expected recorded, lastActivity or { lifecycle: <event> }',
+  })
+  .transform((t): RetentionTrigger => (typeof t === 'string' ? { kind: t } : { kind: 'lifecycle', event: t.lifecycle }));
+
+export const retentionSchema = z.strictObject({
+  duration: isoDuration,
+  trigger: triggerSchema,
+  description: text.optional(),
+});
+
+/** A field is either a full spec or, for brevity, just its type: `email: email`. */
+export const fieldSchema = z.preprocess(
+  (v) => (typeof v === 'string' ? { type: v } : v),
+  z.strictObject({
+    type: z.enum(VALUE_TYPES),
+    lookup: z.boolean().default(false),
+    providedBySubject: z.boolean().default(true),
+  }),
+);
+
+export const recipientSchema = z.strictObject({
+  name: text,
+  role: z.enum(['processor', 'controller', 'jointController', 'authority']),
+  purpose: text.optional(),
+});
+
+export const transferSchema = z.strictObject({
+  country: z.string().regex(/^[A-Z]{2}$/, { error: 'expected an ISO 3166-1 alpha-2 country code such as US' }),
+  recipient: text,
+  safeguard: text,
+});
+
+export const erasureSchema = z.discriminatedUnion(
+  'mode',
+  [
+    z.strictObject({ mode: z.literal('shred') }),
+    z.strictObject({ mode: z.literal('keep'), law: text, retention: retentionSchema }),
+  ],
+  { error: 'expected mode shred, or mode keep with law and retention' },
+);
+
+const reaction = z.enum(['stop', 'shred']);
+
+const dpvTerm = (prefix: string) =>
+  z.string().regex(new RegExp(`^${prefix}:[A-Z][A-Za-z0-9]*$`), { error: `expected a DPV term such as ${prefix}:Name` });
+
+export const categorySchema = z.strictObject({
+  description: text,
+  dpv: dpvTerm('dpv-pd'),
+  fields: z.record(z.string(), fieldSchema).refine((f) => Object.keys(f).length > 0, { error: 'must list at least one field' }),
+  purposes: z.array(z.string()).min(1),
+  legalBasis: z.array(z.enum(LEGAL_BASES)).min(1),
+  retention: retentionSchema,
+  recipients: z.array(recipientSchema).default([]),
+  transfers: z.array(transferSchema).default([]),
+  specialCategory: z.boolean().default(false),
+  erasure: erasureSchema.default({ mode: 'shred' }),
+  sources: z.array(z.enum(SOURCES)).min(1),
+  automatedDecisionMaking: text.nullable().default(null),
+  onConsentWithdrawn: reaction.default('stop'),
+  onObjection: reaction.default('stop'),
+});
+
+export const purposeSchema = z.strictObject({
+  description: text,
+  dpv: dpvTerm('dpv'),
+  directMarketing: z.boolean().default(false),
+  requiresConsent: z.boolean().default(false),
+});
+
+const party = { name: text, contact: text, address: text.optional() };
+
+export const registerFileSchema = z.strictObject({
+  version: z.literal(1),
+  controller: z.strictObject(party),
+  dpo: z.strictObject(party),
+  supervisoryAuthority: z.strictObject({ ...party, url: z.url().optional() }),
+  lifecycleEvents: z.array(z.string()).default([]),
+  purposes: z.record(z.string(), purposeSchema),
+  categories: z.record(z.string(), categorySchema),
+});
+
+export type RegisterFile = z.output<typeof registerFileSchema>;

@@ -1,0 +1,91 @@
+import { VaultError } from '../domain/errors.js';
+import type { EventOf } from '../domain/events.js';
+import type { SubjectCommands, CommandOptions } from '../commands/SubjectCommands.js';
+import { streamEvents, type EventLog, type RecordedEvent } from '../ports/EventLog.js';
+import { streamOf } from '../commands/streams.js';
+import { verifyJws, type FlattenedJws, type PublicJwk, type Signer } from '../crypto/signer.js';
+
+export interface ErasureCertificate {
+  type: 'ErasureCertificate';
+  version: 1;
+  subjectId: string;
+  erasedAt: string;
+  reason: string;
+  requestId: string | null;
+  actor: string;
+  categoriesShredded: string[];
+  categoriesRetained: { category: string; basis: string; until: string }[];
+  keyIdsDestroyed: string[];
+  /** The SubjectErased event in the log: the certificate can be checked against it. */
+  eventId: string;
+  signingKeyId: string;
+}
+
+/** A certificate with its detached signature (flattened JWS over the same JSON). */
+export interface SignedCertificate {
+  certificate: ErasureCertificate;
+  jws: FlattenedJws;
+}
+
+export const CERTIFICATE_TYP = 'pdv-erasure-certificate+json';
+
+export interface EraseOptions extends CommandOptions {
+  reason: string;
+  requestId?: string;
+}
+
+/**
+ * Art. 17 erasure: shreds every category key no hold covers, in one atomic append, and returns
+ * a signed certificate. Costs one snapshot read and one append, whatever the history length.
+ * Erasing an erased subject returns the original certificate again.
+ */
+export async function eraseSubject(
+  deps: { commands: SubjectCommands; log: EventLog; signer: Signer },
+  subjectId: string,
+  options: EraseOptions,
+): Promise<SignedCertificate> {
+  const result = await deps.commands.execute(subjectId, { type: 'EraseSubject', reason: options.reason, ...(options.requestId ? { requestId: options.requestId } : {}) }, options);
+  const events = result.events.length > 0 ? result.events : await findErasure(deps.log, subjectId);
+  const certificate = certificateFrom(subjectId, events, deps.signer.publicJwk.kid);
+  return { certificate, jws: deps.signer.sign(certificate, CERTIFICATE_TYP) };
+}
+
+function certificateFrom(subjectId: string, events: readonly RecordedEvent[], kid: string): ErasureCertificate {
+  const erased = events.find((e) => e.type === 'SubjectErased') as (RecordedEvent & EventOf<'SubjectErased'>) | undefined;
+  if (!erased) throw new VaultError('CONFLICT', 'The erasure did not complete');
+  const shreds = events.filter((e) => e.type === 'CategoryShredded') as unknown as (RecordedEvent & EventOf<'CategoryShredded'>)[];
+  return {
+    type: 'ErasureCertificate',
+    version: 1,
+    subjectId,
+    erasedAt: erased.metadata.at,
+    reason: erased.data.reason,
+    requestId: erased.data.requestId ?? null,
+    actor: erased.metadata.actor,
+    categoriesShredded: erased.data.shredded,
+    categoriesRetained: erased.data.retained,
+    keyIdsDestroyed: shreds.flatMap((s) => s.data.keyIds),
+    eventId: erased.id,
+    signingKeyId: kid,
+  };
+}
+
+/** The events of the original erasure (its shreds were appended together, just before it). */
+async function findErasure(log: EventLog, subjectId: string): Promise<RecordedEvent[]> {
+  const run: RecordedEvent[] = [];
+  for await (const e of streamEvents(log, streamOf(subjectId))) {
+    if (e.type === 'CategoryShredded' && (run.length === 0 || run[run.length - 1]!.type === 'CategoryShredded')) run.push(e);
+    else if (e.type === 'SubjectErased') return [...run.filter((r) => r.metadata.at === e.metadata.at), e];
+    else run.length = 0;
+  }
+  throw new VaultError('NOT_FOUND', 'Subject not found', { details: { subjectId } });
+}
+
+/** Checks a signed certificate: the signature, and that the signed payload is the certificate shown. */
+export function verifyCertificate(signed: SignedCertificate, jwk: Pick<PublicJwk, 'x'>): ErasureCertificate {
+  const payload = verifyJws(signed.jws, jwk) as ErasureCertificate;
+  if (JSON.stringify(payload) !== JSON.stringify(signed.certificate)) {
+    throw new VaultError('SIGNATURE_INVALID', 'The certificate differs from what was signed');
+  }
+  return payload;
+}

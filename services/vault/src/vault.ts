@@ -1,0 +1,115 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { VaultConfig } from './config/loadConfig.js';
+import type { ProcessingRegister } from './domain/register.js';
+import { isoNow } from './domain/time.js';
+import type { Command } from './domain/subject.js';
+import { BlindIndex } from './crypto/blindIndex.js';
+import { KeyRing } from './crypto/keyRing.js';
+import { resolveMasterKeys } from './crypto/masterKey.js';
+import { Signer } from './crypto/signer.js';
+import type { EventLog } from './ports/EventLog.js';
+import type { KeyStore } from './ports/KeyStore.js';
+import type { ViewStore } from './ports/ViewStore.js';
+import { getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from './adapters/sqlite/index.js';
+import { loadRegister } from './register/loadRegister.js';
+import { SubjectCommands, type CommandOptions, type CommandResult } from './commands/SubjectCommands.js';
+import { Projector } from './projections/Projector.js';
+import { SubjectReader } from './rights/SubjectReader.js';
+import { eraseSubject, type EraseOptions, type SignedCertificate } from './rights/erasure.js';
+
+/** File names under the data directory: one file per store, so each can have its own backup policy. */
+export const DATA_FILES = { events: 'events.db', keys: 'keys.db', views: 'views.db' } as const;
+
+export interface VaultStores {
+  log: EventLog;
+  keys: KeyStore;
+  views: ViewStore;
+}
+
+export interface OpenVaultOptions {
+  /** Stores to use instead of the embedded SQLite files (tests, production adapters). */
+  stores?: VaultStores;
+  register?: ProcessingRegister;
+  /** Clock for decisions; default the system clock. */
+  now?: () => string;
+  /** Follow the log live (serve). Default false: callers drive `projector.catchUp()`. */
+  live?: boolean;
+  warn?: (message: string) => void;
+}
+
+export interface Vault {
+  config: VaultConfig;
+  register: ProcessingRegister;
+  stores: VaultStores;
+  keyRing: KeyRing;
+  signer: Signer;
+  blindIndex: BlindIndex;
+  commands: SubjectCommands;
+  projector: Projector;
+  reader: SubjectReader;
+  /** Runs a command and waits until the read models show its effect. */
+  execute(subjectId: string, command: Command, options: CommandOptions): Promise<CommandResult>;
+  erase(subjectId: string, options: EraseOptions): Promise<SignedCertificate>;
+  close(): Promise<void>;
+}
+
+/** The composition root: the only place that picks adapters. */
+export async function openVault(config: VaultConfig, options: OpenVaultOptions = {}): Promise<Vault> {
+  const warn = options.warn ?? ((m: string) => process.emitWarning(m));
+  const register = options.register ?? (await loadRegister(config.registerFile));
+  let stores = options.stores;
+  if (!stores) {
+    mkdirSync(config.dataDir, { recursive: true });
+    const sync = { synchronous: config.synchronous };
+    stores = {
+      log: getSqliteEventLog({ path: join(config.dataDir, DATA_FILES.events), ...sync }),
+      keys: getSqliteKeyStore({ path: join(config.dataDir, DATA_FILES.keys), ...sync }),
+      views: getSqliteViewStore({ path: join(config.dataDir, DATA_FILES.views), ...sync }),
+    };
+  }
+  const opened = stores;
+  try {
+    const master = resolveMasterKeys({ ...config, allowGenerate: !options.stores, warn });
+    const keyRing = await KeyRing.open(opened.keys, master);
+    const signer = new Signer(await keyRing.secret('signing-seed', 32));
+    const blindIndex = new BlindIndex(await keyRing.secret('blind-index-key', 32));
+    const now = options.now ?? isoNow;
+    const commands = new SubjectCommands({ log: opened.log, views: opened.views, keyRing, register, now });
+    const projector = new Projector({ log: opened.log, views: opened.views, keyRing, blindIndex, register });
+    // Finishes whatever a previous process left: projections, and the key deletions of shred events.
+    await projector.catchUp();
+    if (options.live) await projector.start();
+    const reader = new SubjectReader({ views: opened.views, keyRing, register });
+
+    const execute = async (subjectId: string, command: Command, o: CommandOptions) => {
+      const result = await commands.execute(subjectId, command, o);
+      if (result.position > 0) await projector.waitFor(result.position);
+      return result;
+    };
+    return {
+      config,
+      register,
+      stores: opened,
+      keyRing,
+      signer,
+      blindIndex,
+      commands,
+      projector,
+      reader,
+      execute,
+      erase: async (subjectId, o) => {
+        const cert = await eraseSubject({ commands, log: opened.log, signer }, subjectId, o);
+        await projector.waitFor(await opened.log.headPosition());
+        return cert;
+      },
+      close: async () => {
+        await projector.stop();
+        await Promise.all([opened.log.close(), opened.keys.close(), opened.views.close()]);
+      },
+    };
+  } catch (e) {
+    await Promise.allSettled([opened.log.close(), opened.keys.close(), opened.views.close()]);
+    throw e;
+  }
+}
