@@ -260,9 +260,11 @@ describe('parseRegister', () => {
     expect(issues.map((i) => i.path)).toEqual(['categories.contact.fields.email', 'categories.contact.fields.name']);
   });
 
-  it('keeps values out of the error beyond the names the register itself declares', () => {
-    const { error } = issuesOf(edit(MINIMAL, 'email:', '      email: { type: 42 }'));
-    expect(error.message).toContain('categories.contact.fields.email.type: expected one of');
-    expect(error.details?.['source']).toBe('register.yaml');
+  it('reports a missing required key at the key of its parent', () => {
+    const text = MINIMAL.replace('    description: How we reach the customer.\n', '');
+    const { issues } = issuesOf(text);
+    expect(issues).toEqual([
+      { path: 'categories.contact.description', line: lineOf(text, '  contact:'), column: 3, message: 'required (text)' },
+    ]);
   });
 });

@@ -1,0 +1,71 @@
+import nacl from 'tweetnacl';
+import { describe, expect, it } from 'vitest';
+import { isVaultError } from '../domain/errors.js';
+import { openValue, sealValue, valueContext } from './envelope.js';
+import { parseMasterKeys } from './masterKey.js';
+
+const key = nacl.randomBytes(32);
+const ctx = valueContext('s1', 'contact', 'email', 'e1');
+
+const code = (f: () => unknown): string | undefined => {
+  try {
+    f();
+  } catch (e) {
+    return isVaultError(e) ? e.code : 'not a vault error';
+  }
+  return undefined;
+};
+
+describe('sealed values', () => {
+  it('round-trips a value and uses a fresh nonce each time', () => {
+    const a = sealValue(key, 'ada@example.com', ctx);
+    const b = sealValue(key, 'ada@example.com', ctx);
+    expect(a).not.toBe(b);
+    expect(openValue(key, a, ctx)).toBe('ada@example.com');
+  });
+
+  it('rejects a tampered ciphertext', () => {
+    const sealed = Buffer.from(sealValue(key, 'ada@example.com', ctx), 'base64url');
+    sealed[sealed.length - 3]! ^= 0x01;
+    expect(code(() => openValue(key, sealed.toString('base64url'), ctx))).toBe('CIPHERTEXT_INVALID');
+  });
+
+  it('rejects a truncated or unversioned envelope', () => {
+    const sealed = Buffer.from(sealValue(key, 'x', ctx), 'base64url');
+    expect(code(() => openValue(key, sealed.subarray(0, 20).toString('base64url'), ctx))).toBe('CIPHERTEXT_INVALID');
+    sealed[0] = 0x02;
+    expect(code(() => openValue(key, sealed.toString('base64url'), ctx))).toBe('CIPHERTEXT_INVALID');
+  });
+
+  it('rejects a ciphertext transplanted to another subject, category, field or event', () => {
+    const sealed = sealValue(key, 'ada@example.com', ctx);
+    for (const other of [valueContext('s2', 'contact', 'email', 'e1'), valueContext('s1', 'marketing', 'email', 'e1'), valueContext('s1', 'contact', 'phone', 'e1'), valueContext('s1', 'contact', 'email', 'e2')]) {
+      expect(code(() => openValue(key, sealed, other))).toBe('CONTEXT_MISMATCH');
+    }
+  });
+
+  it('rejects a ciphertext under another key', () => {
+    expect(code(() => openValue(nacl.randomBytes(32), sealValue(key, 'x', ctx), ctx))).toBe('CIPHERTEXT_INVALID');
+  });
+});
+
+describe('master keys', () => {
+  it('parses one key as version 1 and a rotation list with the highest version current', () => {
+    const k1 = Buffer.alloc(32, 1).toString('base64');
+    const k2 = Buffer.alloc(32, 2).toString('base64');
+    expect(parseMasterKeys(k1, 'env').current).toBe(1);
+    const both = parseMasterKeys(`v2:${k2},v1:${k1}`, 'env');
+    expect(both.current).toBe(2);
+    expect(both.keys.size).toBe(2);
+  });
+  it('rejects a key of the wrong length without echoing it', () => {
+    const short = Buffer.alloc(16, 7).toString('base64');
+    try {
+      parseMasterKeys(short, 'VAULT_MASTER_KEY');
+      throw new Error('accepted');
+    } catch (e) {
+      expect(isVaultError(e, 'CONFIG_INVALID')).toBe(true);
+      expect(String((e as Error).message)).not.toContain(short);
+    }
+  });
+});
