@@ -43,6 +43,26 @@ export function truncateWal(db: SqliteDatabase): boolean {
   return rows[0]?.busy === 0;
 }
 
+/**
+ * Truncates the WAL now; if a reader (another process) blocks it, retries in the background
+ * every `intervalMs` until it succeeds, the database closes or `attempts` run out. The timer is
+ * unref'd so it never keeps the process alive.
+ */
+export function scrubWal(db: SqliteDatabase, attempts = 100, intervalMs = 100): void {
+  let left = attempts;
+  const attempt = (): void => {
+    if (!db.open) return;
+    let done = false;
+    try {
+      done = truncateWal(db);
+    } catch {
+      // A busy or closing database: try again on the next tick of the timer.
+    }
+    if (!done && --left > 0) setTimeout(attempt, intervalMs).unref();
+  };
+  attempt();
+}
+
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|CANTOPEN|FULL|READONLY|PROTOCOL|NOTADB|CORRUPT)/;
 
 /** The one place where SQLite's errors become the vault's errors. */

@@ -1,5 +1,5 @@
 import type { KeyStore, ShredReason, StoredKey, Tombstone } from '../../ports/KeyStore.js';
-import { chunks, closedError, openDatabase, toBuffer, toBytes, toVaultError, truncateWal, type SqliteOptions } from './openDatabase.js';
+import { chunks, closedError, openDatabase, toBuffer, toBytes, toVaultError, scrubWal, type SqliteOptions } from './openDatabase.js';
 
 /** Options of the embedded key store. */
 export type SqliteKeyStoreOptions = SqliteOptions;
@@ -145,7 +145,7 @@ export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
       run(() => {
         const destroyed = shredTx.immediate(keyIds, reason, at);
         // Only when something was deleted: the checkpoint is what clears the key's old page images from the WAL.
-        if (destroyed.length > 0) truncateWal(db);
+        if (destroyed.length > 0) scrubWal(db);
         return destroyed;
       }),
 

@@ -1,7 +1,7 @@
 import type { SubjectState } from '../../domain/subject.js';
 import type { ShredReason } from '../../ports/KeyStore.js';
 import type { BlindIndexEntry, HoldView, RetentionView, ShredView, SubjectView, ViewBatch, ViewStore } from '../../ports/ViewStore.js';
-import { chunks, closedError, openDatabase, toVaultError, truncateWal, type SqliteOptions } from './openDatabase.js';
+import { chunks, closedError, openDatabase, toVaultError, scrubWal, type SqliteOptions } from './openDatabase.js';
 
 /** Options of the embedded view store. */
 export type SqliteViewStoreOptions = SqliteOptions;
@@ -210,7 +210,7 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
       run(() => {
         // IMMEDIATE: two replicas reading the same checkpoint must not both apply the batch.
         const { applied, scrub } = applyTx.immediate(projection, batch, position);
-        if (scrub) truncateWal(db);
+        if (scrub) scrubWal(db);
         return applied;
       }),
 
@@ -219,7 +219,7 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
     reset: () =>
       run(() => {
         resetTx.immediate();
-        truncateWal(db);
+        scrubWal(db);
       }),
 
     getSubjects: (subjectIds) =>

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// Prints one line, `N passed, N failed, N skipped`, from the vitest JSON reports of every
+// workspace, after listing skipped tests with the reason in their names. Exits non-zero on any
+// failure, or when a workspace with tests left no report (it crashed before reporting).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const workspaces = ['services/vault', 'test'];
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+let missing = false;
+
+for (const ws of workspaces) {
+  const file = join(root, ws, 'test-results.json');
+  if (!existsSync(file)) {
+    console.log(`no test report from ${ws}: its test run did not finish`);
+    missing = true;
+    continue;
+  }
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  for (const suite of report.testResults ?? []) {
+    if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) {
+      console.log(`suite failed to run: ${suite.name.replace(root, '')}: ${String(suite.message ?? '').split('\n')[0]}`);
+      failed += 1;
+    }
+    for (const t of suite.assertionResults ?? []) {
+      if (t.status === 'passed') passed += 1;
+      else if (t.status === 'failed') failed += 1;
+      else {
+        skipped += 1;
+        console.log(`skipped: ${[...(t.ancestorTitles ?? []), t.title].join(' > ')}`);
+      }
+    }
+  }
+}
+
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 || missing ? 1 : 0);

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { emptyBatch } from '../../ports/ViewStore.js';
+import type { StoredKey } from '../../ports/KeyStore.js';
+import { getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from './index.js';
+
+/** Which of the database's files (main, -wal, -shm) contain the needle, read raw from disk. */
+const filesContaining = (path: string, needle: Buffer): string[] =>
+  ['', '-wal', '-shm'].filter((suffix) => existsSync(path + suffix) && readFileSync(path + suffix).includes(needle)).map((s) => `db${s}`);
+
+const key = (subjectId: string, category: string): StoredKey => ({
+  keyId: `${subjectId}/${category}/1`,
+  subjectId,
+  category,
+  wrapped: new Uint8Array(randomBytes(72)),
+  kekVersion: 1,
+  createdAt: '2024-01-01T00:00:00.000Z',
+});
+
+describe('SQLite adapters on disk', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pdv-sqlite-files-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('removes shredded key bytes from keys.db, keys.db-wal and keys.db-shm', async () => {
+    const path = join(dir, 'keys.db');
+    const store = getSqliteKeyStore({ path });
+    const doomed = Array.from({ length: 20 }, (_, i) => key(`subj-${i}`, 'contact'));
+    const kept = Array.from({ length: 20 }, (_, i) => key(`subj-${i}`, 'billing'));
+    await store.createIfAbsent([...doomed, ...kept]);
+    // Each create is its own commit, so old page images with the doomed keys pile up in the WAL.
+    for (let i = 0; i < 20; i++) await store.createIfAbsent([key(`filler-${i}`, 'contact')]);
+    for (const k of doomed) expect(filesContaining(path, Buffer.from(k.wrapped)), 'sanity: key bytes are on disk before shred').not.toEqual([]);
+
+    expect((await store.shred(doomed.map((k) => k.keyId), 'erasure', '2024-02-01T00:00:00.000Z')).length).toBe(20);
+    for (const k of doomed) expect(filesContaining(path, Buffer.from(k.wrapped))).toEqual([]);
+    for (const k of kept) expect(filesContaining(path, Buffer.from(k.wrapped))).not.toEqual([]);
+
+    await store.close();
+    for (const k of doomed) expect(filesContaining(path, Buffer.from(k.wrapped))).toEqual([]);
+  });
+
+  it('removes deleted blind-index hashes from views.db and its WAL', async () => {
+    const path = join(dir, 'views.db');
+    const store = getSqliteViewStore({ path });
+    const hash = randomBytes(32).toString('hex');
+    const entry = { hash, subjectId: 'subj-1', category: 'contact', field: 'email' };
+    await store.apply('p', { ...emptyBatch(), index: [{ op: 'put', entry }] }, 1);
+    await store.apply('p', { ...emptyBatch(), subjects: [] }, 2);
+    expect(filesContaining(path, Buffer.from(hash))).not.toEqual([]);
+    await store.apply('p', { ...emptyBatch(), index: [{ op: 'delete', subjectId: 'subj-1', category: 'contact' }] }, 3);
+    expect(filesContaining(path, Buffer.from(hash))).toEqual([]);
+    await store.close();
+  });
+
+  it('keeps appended events, keys and views across close and reopen', async () => {
+    const paths = { events: join(dir, 'events.db'), keys: join(dir, 'keys.db'), views: join(dir, 'views.db') };
+    const log = getSqliteEventLog({ path: paths.events });
+    const appends = Array.from({ length: 20 }, (_, i) =>
+      log.append(`s-${i % 4}`, [{ id: `e-${i}`, type: 'T', data: { i }, metadata: { actor: 'test', at: '2024-01-01T00:00:00.000Z' } }], 'any'),
+    );
+    // close() flushes appends still queued for the next group commit.
+    await log.close();
+    const results = await Promise.all(appends);
+    const keys = getSqliteKeyStore({ path: paths.keys, synchronous: 'NORMAL' });
+    const k = key('subj-1', 'contact');
+    await keys.createIfAbsent([k]);
+    await keys.putMetaIfAbsent('seed', new Uint8Array([1, 2, 3]));
+    await keys.close();
+    const views = getSqliteViewStore({ path: paths.views });
+    await views.apply('p', { ...emptyBatch(), index: [{ op: 'put', entry: { hash: 'h', subjectId: 'subj-1', category: 'contact', field: 'email' } }] }, 20);
+    await views.close();
+
+    const log2 = getSqliteEventLog({ path: paths.events });
+    expect(await log2.headPosition()).toBe(20);
+    expect(Math.max(...results.map((r) => r.position))).toBe(20);
+    expect((await log2.readAll()).map((e) => e.id)).toEqual(Array.from({ length: 20 }, (_, i) => `e-${i}`));
+    expect((await log2.append('s-0', [{ id: 'e-20', type: 'T', data: {}, metadata: { actor: 'test', at: '2024-01-01T00:00:00.000Z' } }], 4)).position).toBe(21);
+    await log2.close();
+    const keys2 = getSqliteKeyStore({ path: paths.keys });
+    expect((await keys2.getByIds([k.keyId])).get(k.keyId)).toEqual(k);
+    expect(await keys2.getMeta('seed')).toEqual(new Uint8Array([1, 2, 3]));
+    await keys2.close();
+    const views2 = getSqliteViewStore({ path: paths.views });
+    expect(await views2.checkpoint('p')).toBe(20);
+    expect(await views2.findByBlindIndex(['h'])).toHaveLength(1);
+    await views2.close();
+  });
+
+  it('lets a subscription see appends made through another connection to the same file', async () => {
+    const path = join(dir, 'events.db');
+    const reader = getSqliteEventLog({ path, pollIntervalMs: 20 });
+    const writer = getSqliteEventLog({ path });
+    const seen: string[] = [];
+    const sub = reader.subscribe({ onEvents: (b) => void seen.push(...b.map((e) => e.id)) });
+    const r = await writer.append('s', [{ id: 'x-1', type: 'T', data: {}, metadata: { actor: 'test', at: '2024-01-01T00:00:00.000Z' } }], 'no_stream');
+    await sub.waitFor(r.position, 5000);
+    expect(seen).toEqual(['x-1']);
+    await sub.stop();
+    await writer.close();
+    await reader.close();
+  });
+
+  it('rejects calls on a closed store with STORE_UNAVAILABLE', async () => {
+    const log = getSqliteEventLog({ path: join(dir, 'events.db') });
+    const keys = getSqliteKeyStore({ path: join(dir, 'keys.db') });
+    await log.close();
+    await keys.close();
+    await expect(log.append('s', [], 'any')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(log.readAll()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(keys.getByIds(['k'])).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+  });
+});

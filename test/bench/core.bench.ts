@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { NO_STREAM, sealDecision, streamOf, type Vault } from '@pdv/vault';
+import { tempVault } from '../support/tempVault.js';
+
+type Figures = Record<string, number>;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** A subject with `history` events in its stream, written straight to the log in batches of 500. */
+async function subjectWithHistory(vault: Vault, history: number): Promise<string> {
+  const { subjectId } = await vault.commands.registerSubject({ actor: 'bench' });
+  let revision = 0;
+  for (let done = 1; done < history; ) {
+    const n = Math.min(500, history - done);
+    const decision = Array.from({ length: n }, (_, i) => ({
+      type: 'PersonalDataRecorded' as const,
+      data: { category: 'contact', field: 'name', keyId: `${subjectId}/contact/1`, value: { plain: `Name ${done + i}` }, purpose: 'contract', legalBasis: 'contract' as const, source: 'subject' as const },
+    }));
+    const events = await sealDecision(subjectId, decision, vault.keyRing, { actor: 'bench', at: new Date().toISOString() });
+    const r = await vault.stores.log.append(streamOf(subjectId), events, revision);
+    revision = r.nextRevision;
+    done += n;
+  }
+  await vault.projector.catchUp();
+  return subjectId;
+}
+
+export async function erasureBench(): Promise<Figures> {
+  const { vault, cleanup } = await tempVault();
+  try {
+    const rounds = 7;
+    const small: string[] = [];
+    const large: string[] = [];
+    for (let i = 0; i < rounds; i++) {
+      small.push(await subjectWithHistory(vault, 1));
+      large.push(await subjectWithHistory(vault, 10_000));
+    }
+    const time = async (id: string) => {
+      const t = performance.now();
+      await vault.erase(id, { actor: 'dpo:bench', reason: 'subjectRequest' });
+      return performance.now() - t;
+    };
+    const s: number[] = [];
+    const l: number[] = [];
+    // Interleaved, so drift in machine load hits both sides alike.
+    for (let i = 0; i < rounds; i++) {
+      s.push(await time(small[i]!));
+      l.push(await time(large[i]!));
+    }
+    return {
+      erasure_1_event_median_ms: median(s),
+      erasure_10000_events_median_ms: median(l),
+      erasure_ratio_10000_vs_1: median(l) / median(s),
+    };
+  } finally {
+    await cleanup();
+  }
+}
+
+export async function appendBench(): Promise<Figures> {
+  const { vault, cleanup } = await tempVault();
+  try {
+    const log = vault.stores.log;
+    const event = () => ({ id: randomUUID(), type: 'BenchEvent', data: { v: 'x'.repeat(100) }, metadata: { actor: 'bench', at: new Date().toISOString() } });
+    // Baseline: one writer, one event per append, each waiting for its commit.
+    const soloCount = 1_000;
+    let t = performance.now();
+    for (let i = 0; i < soloCount; i++) await log.append(`bench-solo-${i}`, [event()], NO_STREAM);
+    const solo = soloCount / ((performance.now() - t) / 1000);
+
+    const writers = 50;
+    const perWriter = 1_000;
+    t = performance.now();
+    await Promise.all(
+      Array.from({ length: writers }, async (_, w) => {
+        for (let i = 0; i < perWriter; i++) await log.append(`bench-${w}-${i}`, [event()], NO_STREAM);
+      }),
+    );
+    const concurrent = (writers * perWriter) / ((performance.now() - t) / 1000);
+    return {
+      append_1_writer_events_per_s: Math.round(solo),
+      append_50_writers_events_per_s: Math.round(concurrent),
+      append_ratio_50_writers_vs_1: concurrent / solo,
+    };
+  } finally {
+    await cleanup();
+  }
+}
+
+export async function rebuildBench(): Promise<Figures> {
+  const { vault, cleanup } = await tempVault();
+  try {
+    const subjects = 10_000;
+    const at = new Date().toISOString();
+    const appends: Promise<unknown>[] = [];
+    // 5 events a subject: registered, then email (a lookup field: decrypted on rebuild), name, phone, consent.
+    for (let i = 0; i < subjects; i += 1) {
+      const subjectId = randomUUID();
+      const decision = [
+        { type: 'SubjectRegistered' as const, data: { subjectId } },
+        ...(['email', 'name', 'phone'] as const).map((field) => ({
+          type: 'PersonalDataRecorded' as const,
+          data: {
+            category: 'contact',
+            field,
+            keyId: `${subjectId}/contact/1`,
+            value: { plain: field === 'email' ? `p${i}@example.com` : field === 'phone' ? `+3120${String(1000000 + i)}` : `Person ${i}` },
+            purpose: 'contract',
+            legalBasis: 'contract' as const,
+            source: 'subject' as const,
+          },
+        })),
+        { type: 'ConsentGiven' as const, data: { purpose: 'marketing' } },
+      ];
+      const events = await sealDecision(subjectId, decision, vault.keyRing, { actor: 'bench', at });
+      appends.push(vault.stores.log.append(streamOf(subjectId), events, NO_STREAM));
+    }
+    await Promise.all(appends);
+    await vault.projector.catchUp();
+    const t = performance.now();
+    const count = await vault.projector.rebuild();
+    const seconds = (performance.now() - t) / 1000;
+    return { rebuild_events: count, rebuild_events_per_s: Math.round(count / seconds) };
+  } finally {
+    await cleanup();
+  }
+}

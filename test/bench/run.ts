@@ -1,0 +1,31 @@
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { appendBench, erasureBench, rebuildBench } from './core.bench.js';
+
+/**
+ * `npm run bench`: every benchmark, in one process and one run, so ratios compare figures
+ * measured under the same machine load. Figures go to bench-results.json at the repo root,
+ * one name per figure with its unit in the name.
+ */
+const suites: Record<string, () => Promise<Record<string, number>>> = {
+  append: appendBench,
+  erasure: erasureBench,
+  rebuild: rebuildBench,
+};
+
+const only = process.argv.slice(2);
+const out = new URL('../../bench-results.json', import.meta.url);
+const results: Record<string, number | string> = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
+for (const [name, run] of Object.entries(suites)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  process.stdout.write(`${name}… `);
+  const figures = await run();
+  console.log('done');
+  for (const [k, v] of Object.entries(figures)) {
+    results[k] = Number.isInteger(v) ? v : Number(v.toFixed(3));
+    console.log(`  ${k}: ${results[k]}`);
+  }
+}
+results.measured_at = new Date().toISOString();
+results.machine = `${(await import('node:os')).cpus().length} cores, node ${process.version}`;
+writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`written to bench-results.json`);

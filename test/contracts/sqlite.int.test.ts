@@ -1,0 +1,21 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from '@pdv/vault';
+import { eventLogContract } from './eventLog.contract.js';
+import { keyStoreContract } from './keyStore.contract.js';
+import { viewStoreContract } from './viewStore.contract.js';
+
+/** Opens `open(path)` in a fresh temporary directory; cleanup closes it and removes the directory. */
+async function inTempDir<T extends { close(): Promise<void> }>(file: string, open: (path: string) => T) {
+  const dir = await mkdtemp(join(tmpdir(), 'pdv-sqlite-'));
+  const store = open(join(dir, file));
+  return { store, cleanup: async () => (await store.close(), await rm(dir, { recursive: true, force: true })) };
+}
+
+eventLogContract('SQLite', async () => {
+  const { store, cleanup } = await inTempDir('events.db', (path) => getSqliteEventLog({ path }));
+  return { log: store, cleanup };
+});
+keyStoreContract('SQLite', () => inTempDir('keys.db', (path) => getSqliteKeyStore({ path })));
+viewStoreContract('SQLite', () => inTempDir('views.db', (path) => getSqliteViewStore({ path })));

@@ -1,0 +1,257 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { emptyBatch, initialState, type BlindIndexEntry, type RetentionView, type SubjectView, type ViewBatch, type ViewStore } from '@pdv/vault';
+
+export interface ViewStoreFixture {
+  store: ViewStore;
+  cleanup(): Promise<void>;
+}
+
+const P = 'subjects';
+
+const subjectView = (subjectId: string, position: number): SubjectView => ({
+  subjectId,
+  position,
+  state: { ...initialState(subjectId), registeredAt: '2024-01-01T00:00:00.000Z', revision: 0 },
+});
+
+const entry = (subjectId: string, category: string, field: string, hash: string): BlindIndexEntry => ({ hash, subjectId, category, field });
+
+const batch = (parts: Partial<ViewBatch>): ViewBatch => ({ ...emptyBatch(), ...parts });
+
+const retention = (subjectId: string, category: string, dueAt: string): RetentionView => ({ subjectId, category, dueAt, rule: 'P30D after recorded' });
+
+/**
+ * The ViewStore contract, run unchanged against every adapter. `create` must return an empty store
+ * of its own; `cleanup` closes it and removes whatever it created.
+ */
+export function viewStoreContract(name: string, create: () => Promise<ViewStoreFixture>): void {
+  describe(`ViewStore contract: ${name}`, () => {
+    let fx: ViewStoreFixture;
+    let store: ViewStore;
+    beforeEach(async () => {
+      fx = await create();
+      store = fx.store;
+    });
+    afterEach(async () => {
+      await fx.cleanup();
+    });
+
+    it('reports checkpoint 0 for a projection that never ran', async () => {
+      expect(await store.checkpoint(P)).toBe(0);
+    });
+
+    it('applies a batch and moves the checkpoint together', async () => {
+      const applied = await store.apply(
+        P,
+        batch({
+          subjects: [subjectView('subj-1', 3), subjectView('subj-2', 5)],
+          index: [{ op: 'put', entry: entry('subj-1', 'contact', 'email', 'h-1') }],
+          holds: [{ subjectId: 'subj-1', rows: [{ subjectId: 'subj-1', category: 'billing', basis: 'bookkeeping', until: '2034-01-01T00:00:00.000Z', source: 'register' }] }],
+          retention: [{ subjectId: 'subj-1', rows: [retention('subj-1', 'contact', '2024-02-01T00:00:00.000Z')] }],
+          shredded: [{ subjectId: 'subj-2', category: 'contact', keyIds: ['subj-2/contact/1'], reason: 'erasure', at: '2024-01-02T00:00:00.000Z', eventId: 'evt-9' }],
+        }),
+        5,
+      );
+      expect(applied).toBe(true);
+      expect(await store.checkpoint(P)).toBe(5);
+      expect(await store.checkpoint('other-projection')).toBe(0);
+      const subjects = await store.getSubjects(['subj-1', 'subj-2', 'subj-missing']);
+      expect([...subjects.keys()].sort()).toEqual(['subj-1', 'subj-2']);
+      expect(subjects.get('subj-1')).toEqual(subjectView('subj-1', 3));
+      expect(await store.findByBlindIndex(['h-1'])).toEqual([entry('subj-1', 'contact', 'email', 'h-1')]);
+      expect(await store.listHolds({ subjectId: 'subj-1' })).toHaveLength(1);
+      expect(await store.listDueRetention('2025-01-01T00:00:00.000Z')).toHaveLength(1);
+      expect(await store.listShredded({ subjectId: 'subj-2' })).toEqual([
+        { subjectId: 'subj-2', category: 'contact', keyIds: ['subj-2/contact/1'], reason: 'erasure', at: '2024-01-02T00:00:00.000Z', eventId: 'evt-9' },
+      ]);
+      expect(await store.listShredded({ subjectId: 'subj-1' })).toEqual([]);
+    });
+
+    it('returns false and changes nothing for a position at or behind the checkpoint', async () => {
+      await store.apply(P, batch({ subjects: [subjectView('subj-1', 4)] }), 4);
+      const stale = batch({
+        subjects: [subjectView('subj-1', 9), subjectView('subj-new', 2)],
+        index: [{ op: 'put', entry: entry('subj-1', 'contact', 'email', 'h-stale') }],
+        shredded: [{ subjectId: 'subj-1', category: 'contact', keyIds: [], reason: 'erasure', at: '2024-01-02T00:00:00.000Z', eventId: 'e' }],
+      });
+      expect(await store.apply(P, stale, 4)).toBe(false);
+      expect(await store.apply(P, stale, 2)).toBe(false);
+      expect(await store.checkpoint(P)).toBe(4);
+      const subjects = await store.getSubjects(['subj-1', 'subj-new']);
+      expect(subjects.get('subj-1')?.position).toBe(4);
+      expect(subjects.has('subj-new')).toBe(false);
+      expect(await store.findByBlindIndex(['h-stale'])).toEqual([]);
+      expect(await store.listShredded()).toEqual([]);
+    });
+
+    it('applies each position once when two replicas race with the same batch', async () => {
+      const b = batch({ shredded: [{ subjectId: 's', category: 'c', keyIds: ['k'], reason: 'retention', at: '2024-01-01T00:00:00.000Z', eventId: 'e1' }] });
+      const results = await Promise.all([store.apply(P, b, 7), store.apply(P, b, 7)]);
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store.listShredded()).toHaveLength(1);
+    });
+
+    it('loads many subjects in one call', async () => {
+      const views = Array.from({ length: 1100 }, (_, i) => subjectView(`subj-${i}`, i + 1));
+      await store.apply(P, batch({ subjects: views }), 1100);
+      const loaded = await store.getSubjects([...views.map((v) => v.subjectId), 'nobody']);
+      expect(loaded.size).toBe(1100);
+      expect(loaded.get('subj-1099')).toEqual(views[1099]);
+      expect(await store.getSubjects([])).toEqual(new Map());
+    });
+
+    it('puts, replaces and deletes blind-index entries by field and by category, in order', async () => {
+      await store.apply(
+        P,
+        batch({
+          index: [
+            { op: 'put', entry: entry('subj-1', 'contact', 'email', 'h-email') },
+            { op: 'put', entry: entry('subj-1', 'contact', 'phone', 'h-phone') },
+            { op: 'put', entry: entry('subj-1', 'marketing', 'email', 'h-mkt') },
+            { op: 'put', entry: entry('subj-2', 'contact', 'email', 'h-email') },
+          ],
+        }),
+        1,
+      );
+      expect((await store.findByBlindIndex(['h-email'])).map((e) => e.subjectId).sort()).toEqual(['subj-1', 'subj-2']);
+
+      await store.apply(P, batch({ index: [{ op: 'put', entry: entry('subj-1', 'contact', 'email', 'h-email-2') }] }), 2);
+      expect((await store.findByBlindIndex(['h-email'])).map((e) => e.subjectId)).toEqual(['subj-2']);
+      expect(await store.findByBlindIndex(['h-email-2'])).toEqual([entry('subj-1', 'contact', 'email', 'h-email-2')]);
+
+      await store.apply(P, batch({ index: [{ op: 'delete', subjectId: 'subj-1', category: 'contact', field: 'phone' }] }), 3);
+      expect(await store.findByBlindIndex(['h-phone'])).toEqual([]);
+      expect(await store.findByBlindIndex(['h-email-2'])).toHaveLength(1);
+
+      await store.apply(
+        P,
+        batch({
+          index: [
+            { op: 'put', entry: entry('subj-1', 'contact', 'phone', 'h-phone-2') },
+            { op: 'delete', subjectId: 'subj-1', category: 'contact' },
+            { op: 'put', entry: entry('subj-1', 'contact', 'fax', 'h-fax') },
+          ],
+        }),
+        4,
+      );
+      expect(await store.findByBlindIndex(['h-email-2', 'h-phone-2'])).toEqual([]);
+      expect(await store.findByBlindIndex(['h-fax'])).toEqual([entry('subj-1', 'contact', 'fax', 'h-fax')]);
+      expect(await store.findByBlindIndex(['h-mkt'])).toEqual([entry('subj-1', 'marketing', 'email', 'h-mkt')]);
+    });
+
+    it('finds blind-index entries for many hashes in one call', async () => {
+      const entries = Array.from({ length: 700 }, (_, i) => entry(`subj-${i}`, 'contact', 'email', `h-${i}`));
+      await store.apply(P, batch({ index: entries.map((e) => ({ op: 'put' as const, entry: e })) }), 1);
+      const found = await store.findByBlindIndex([...entries.map((e) => e.hash), 'h-none']);
+      expect(found).toHaveLength(700);
+      expect(await store.findByBlindIndex([])).toEqual([]);
+    });
+
+    it('replaces the hold and retention rows of each listed subject only', async () => {
+      const hold = (subjectId: string, category: string, until: string) => ({ subjectId, category, basis: 'law', until, source: 'dpo' as const });
+      await store.apply(
+        P,
+        batch({
+          holds: [
+            { subjectId: 'subj-1', rows: [hold('subj-1', 'billing', '2030-01-01T00:00:00.000Z'), hold('subj-1', 'contact', 'open')] },
+            { subjectId: 'subj-2', rows: [hold('subj-2', 'billing', '2031-01-01T00:00:00.000Z')] },
+          ],
+          retention: [
+            { subjectId: 'subj-1', rows: [retention('subj-1', 'contact', '2024-01-01T00:00:00.000Z')] },
+            { subjectId: 'subj-2', rows: [retention('subj-2', 'contact', '2024-01-02T00:00:00.000Z')] },
+          ],
+        }),
+        1,
+      );
+      await store.apply(
+        P,
+        batch({
+          holds: [{ subjectId: 'subj-1', rows: [hold('subj-1', 'marketing', '2029-01-01T00:00:00.000Z')] }],
+          retention: [{ subjectId: 'subj-1', rows: [] }],
+        }),
+        2,
+      );
+      expect(await store.listHolds({ subjectId: 'subj-1' })).toEqual([hold('subj-1', 'marketing', '2029-01-01T00:00:00.000Z')]);
+      expect(await store.listHolds({ subjectId: 'subj-2' })).toEqual([hold('subj-2', 'billing', '2031-01-01T00:00:00.000Z')]);
+      expect(await store.listHolds()).toHaveLength(2);
+      expect(await store.listDueRetention('2030-01-01T00:00:00.000Z')).toEqual([retention('subj-2', 'contact', '2024-01-02T00:00:00.000Z')]);
+    });
+
+    it('lists holds ending before a time, never an open one', async () => {
+      const hold = (subjectId: string, category: string, until: string) => ({ subjectId, category, basis: 'law', until, source: 'register' as const });
+      await store.apply(
+        P,
+        batch({
+          holds: [
+            { subjectId: 'subj-1', rows: [hold('subj-1', 'billing', '2025-01-01T00:00:00.000Z'), hold('subj-1', 'contact', 'open')] },
+            { subjectId: 'subj-2', rows: [hold('subj-2', 'billing', '2027-01-01T00:00:00.000Z'), hold('subj-2', 'contact', 'open')] },
+          ],
+        }),
+        1,
+      );
+      expect(await store.listHolds({ endingBefore: '2026-01-01T00:00:00.000Z' })).toEqual([hold('subj-1', 'billing', '2025-01-01T00:00:00.000Z')]);
+      expect(await store.listHolds({ endingBefore: '9999-12-31T00:00:00.000Z' })).toHaveLength(2);
+      expect(await store.listHolds({ subjectId: 'subj-2', endingBefore: '2026-01-01T00:00:00.000Z' })).toEqual([]);
+      expect(await store.listHolds({ subjectId: 'subj-2', endingBefore: '2028-01-01T00:00:00.000Z' })).toEqual([hold('subj-2', 'billing', '2027-01-01T00:00:00.000Z')]);
+    });
+
+    it('lists due retention in (dueAt, subjectId, category) order with keyset paging', async () => {
+      const rows = [
+        retention('subj-b', 'contact', '2024-01-01T00:00:00.000Z'),
+        retention('subj-a', 'marketing', '2024-01-01T00:00:00.000Z'),
+        retention('subj-a', 'contact', '2024-01-01T00:00:00.000Z'),
+        retention('subj-a', 'billing', '2023-06-01T00:00:00.000Z'),
+        retention('subj-c', 'contact', '2024-03-01T00:00:00.000Z'),
+        retention('subj-d', 'contact', '2030-01-01T00:00:00.000Z'),
+      ];
+      const bySubject = new Map<string, RetentionView[]>();
+      for (const r of rows) bySubject.set(r.subjectId, [...(bySubject.get(r.subjectId) ?? []), r]);
+      await store.apply(P, batch({ retention: [...bySubject].map(([subjectId, rs]) => ({ subjectId, rows: rs })) }), 1);
+
+      const asOf = '2024-06-01T00:00:00.000Z';
+      const expected = [rows[3], rows[2], rows[1], rows[0], rows[4]];
+      expect(await store.listDueRetention(asOf)).toEqual(expected);
+      expect(await store.listDueRetention('2024-01-01T00:00:00.000Z')).toEqual(expected.slice(0, 4));
+
+      const paged: RetentionView[] = [];
+      let after: RetentionView | undefined;
+      for (;;) {
+        const page: RetentionView[] = await store.listDueRetention(asOf, { limit: 2, ...(after ? { after } : {}) });
+        paged.push(...page);
+        if (page.length < 2) break;
+        after = page[page.length - 1];
+      }
+      expect(paged).toEqual(expected);
+    });
+
+    it('lists shredded entries, all or for one subject', async () => {
+      const s = (subjectId: string, eventId: string) => ({ subjectId, category: 'contact', keyIds: [`${subjectId}/contact/1`, `${subjectId}/contact/2`], reason: 'erasure' as const, at: '2024-01-01T00:00:00.000Z', eventId });
+      await store.apply(P, batch({ shredded: [s('subj-1', 'e1'), s('subj-2', 'e2')] }), 1);
+      await store.apply(P, batch({ shredded: [s('subj-1', 'e3')] }), 2);
+      expect(await store.listShredded()).toHaveLength(3);
+      expect(await store.listShredded({ subjectId: 'subj-1' })).toEqual([s('subj-1', 'e1'), s('subj-1', 'e3')]);
+    });
+
+    it('drops every read model and checkpoint on reset', async () => {
+      await store.apply(
+        P,
+        batch({
+          subjects: [subjectView('subj-1', 1)],
+          index: [{ op: 'put', entry: entry('subj-1', 'contact', 'email', 'h-1') }],
+          holds: [{ subjectId: 'subj-1', rows: [{ subjectId: 'subj-1', category: 'billing', basis: 'law', until: 'open', source: 'register' }] }],
+          retention: [{ subjectId: 'subj-1', rows: [retention('subj-1', 'contact', '2024-01-01T00:00:00.000Z')] }],
+          shredded: [{ subjectId: 'subj-1', category: 'x', keyIds: [], reason: 'erasure', at: '2024-01-01T00:00:00.000Z', eventId: 'e' }],
+        }),
+        1,
+      );
+      await store.reset();
+      expect(await store.checkpoint(P)).toBe(0);
+      expect((await store.getSubjects(['subj-1'])).size).toBe(0);
+      expect(await store.findByBlindIndex(['h-1'])).toEqual([]);
+      expect(await store.listHolds()).toEqual([]);
+      expect(await store.listDueRetention('9999-01-01T00:00:00.000Z')).toEqual([]);
+      expect(await store.listShredded()).toEqual([]);
+      expect(await store.apply(P, batch({}), 1)).toBe(true);
+    });
+  });
+}

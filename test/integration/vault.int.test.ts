@@ -1,0 +1,121 @@
+import { rmSync } from 'node:fs';
+import nacl from 'tweetnacl';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isVaultError, verifyCertificate, type Vault } from '@pdv/vault';
+import { tempVault } from '../support/tempVault.js';
+
+const actor = { actor: 'test' };
+const contact = (field: string, value: unknown) => ({ category: 'contact', field, value, purpose: 'contract', legalBasis: 'contract', source: 'subject' });
+
+let cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups) await c();
+  cleanups = [];
+});
+
+async function fresh(options: Parameters<typeof tempVault>[0] = {}) {
+  const t = await tempVault(options);
+  cleanups.push(t.cleanup);
+  return t;
+}
+
+async function subjectWith(vault: Vault, items: ReturnType<typeof contact>[]) {
+  const { subjectId } = await vault.commands.registerSubject(actor);
+  await vault.execute(subjectId, { type: 'RecordPersonalData', items }, actor);
+  return subjectId;
+}
+
+describe('master key', () => {
+  it('fails at start with a clear error when the master key is not the one that wrapped the keys', async () => {
+    const { vault, config } = await fresh();
+    await subjectWith(vault, [contact('name', 'Ada')]);
+    await vault.close();
+    const wrong = Buffer.from(nacl.randomBytes(32)).toString('base64');
+    const error = await fresh({ dataDir: config.dataDir, masterKey: wrong }).catch((e: unknown) => e);
+    expect(isVaultError(error, 'MASTER_KEY_MISMATCH')).toBe(true);
+    expect(String((error as Error).message)).toContain('VAULT_MASTER_KEY');
+  });
+});
+
+describe('key binding', () => {
+  it('rejects a wrapped key transplanted to another subject', async () => {
+    const { vault } = await fresh();
+    const a = await subjectWith(vault, [contact('name', 'Ada')]);
+    const b = await subjectWith(vault, [contact('name', 'Bob')]);
+    const aKey = `${a}/contact/1`;
+    const stolen = (await vault.stores.keys.getByIds([aKey])).get(aKey)!;
+    const victim = `${b}/identity/1`;
+    await vault.stores.keys.createIfAbsent([{ ...stolen, keyId: victim, subjectId: b, category: 'identity' }]);
+    const error = await vault.keyRing.get([victim]).catch((e: unknown) => e);
+    expect(isVaultError(error, 'CONTEXT_MISMATCH')).toBe(true);
+  });
+});
+
+describe('erasure', () => {
+  it('returns a certificate that verifies with the published key and fails when altered', async () => {
+    const { vault } = await fresh();
+    const s = await subjectWith(vault, [contact('name', 'Ada')]);
+    await vault.execute(s, { type: 'RecordPersonalData', items: [{ category: 'accounting', field: 'invoiceReference', value: 'INV-1', purpose: 'billing', legalBasis: 'legalObligation', source: 'subject' }] }, actor);
+    const signed = await vault.erase(s, { actor: 'dpo:test', reason: 'subjectRequest', requestId: 'req-1' });
+    expect(verifyCertificate(signed, vault.signer.publicJwk).subjectId).toBe(s);
+    expect(signed.certificate.categoriesShredded).toEqual(['contact']);
+    expect(signed.certificate.categoriesRetained).toEqual([{ category: 'accounting', basis: expect.stringContaining('bookkeeping'), until: expect.stringMatching(/^20\d\d-/) }]);
+    const read = (await vault.reader.read([s], { purpose: 'billing', callerPurposes: 'all' })).get(s)!;
+    expect(read.items).toEqual(expect.arrayContaining([expect.objectContaining({ status: 'VALUE', category: 'accounting', value: 'INV-1' }), expect.objectContaining({ status: 'ERASED', category: 'contact' })]));
+    const forged = { ...signed, certificate: { ...signed.certificate, categoriesShredded: [] } };
+    expect(() => verifyCertificate(forged, vault.signer.publicJwk)).toThrow(/differs/);
+    const again = await vault.erase(s, { actor: 'dpo:test', reason: 'subjectRequest' });
+    expect(again.certificate).toEqual(signed.certificate);
+  });
+
+  it('is finished by the next start when the process died between the event and the key deletion', async () => {
+    const { vault, config } = await fresh();
+    const s = await subjectWith(vault, [contact('name', 'Ada'), contact('email', 'ada@example.com')]);
+    const keyId = `${s}/contact/1`;
+    vault.keyRing.shred = async () => {
+      throw new Error('simulated crash');
+    };
+    await expect(vault.commands.execute(s, { type: 'EraseSubject', reason: 'subjectRequest' }, actor)).rejects.toThrow('simulated crash');
+    expect((await vault.stores.keys.getByIds([keyId])).size, 'the key survived the crash').toBe(1);
+    await vault.close();
+
+    const restarted = await fresh({ dataDir: config.dataDir, masterKey: config.masterKey! });
+    expect((await restarted.vault.stores.keys.getByIds([keyId])).size).toBe(0);
+    expect(await restarted.vault.stores.keys.listTombstones({ subjectId: s })).toEqual([expect.objectContaining({ keyId, reason: 'erasure' })]);
+    rmSync(config.dataDir, { recursive: true, force: true });
+  });
+
+  it('makes all past values of an erased field unreadable by re-keying the category', async () => {
+    const { vault } = await fresh();
+    const s = await subjectWith(vault, [contact('name', 'Ada'), contact('email', 'old@example.com')]);
+    await vault.execute(s, { type: 'RectifyPersonalData', items: [contact('email', 'new@example.com')] }, actor);
+    await vault.execute(s, { type: 'ErasePersonalData', category: 'contact', field: 'email', reason: 'subjectRequest', remaining: {} }, actor);
+    expect((await vault.keyRing.get([`${s}/contact/1`])).size, 'the old key is gone').toBe(0);
+    const read = (await vault.reader.read([s], { purpose: 'contract', callerPurposes: 'all' })).get(s)!;
+    expect(read.items).toEqual([expect.objectContaining({ status: 'VALUE', field: 'name', value: 'Ada' })]);
+    expect(await vault.stores.views.findByBlindIndex([vault.blindIndex.hash('email:new@example.com')])).toEqual([]);
+  });
+});
+
+describe('projections', () => {
+  it('are equal after a rebuild from the log', async () => {
+    const { vault } = await fresh();
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push(await subjectWith(vault, [contact('name', `Person ${i}`), contact('email', `p${i}@example.com`)]));
+    await vault.execute(ids[0]!, { type: 'PlaceLegalHold', category: 'contact', basis: 'litigation', until: '2099-01-01' }, actor);
+    await vault.execute(ids[1]!, { type: 'RecordLifecycleEvent', event: 'relationshipEnded' }, actor);
+    await vault.erase(ids[2]!, { actor: 'dpo:test', reason: 'subjectRequest' });
+    const snapshot = async () => ({
+      subjects: [...(await vault.stores.views.getSubjects(ids)).values()].map((v) => v.state),
+      index: await vault.stores.views.findByBlindIndex(ids.map((_, i) => vault.blindIndex.hash(`email:p${i}@example.com`))),
+      holds: await vault.stores.views.listHolds(),
+      due: await vault.stores.views.listDueRetention('2200-01-01T00:00:00.000Z', { limit: 1000 }),
+      shredded: await vault.stores.views.listShredded(),
+    });
+    const before = await snapshot();
+    expect(before.index).toHaveLength(19);
+    expect(before.holds.length).toBeGreaterThan(0);
+    await vault.projector.rebuild();
+    expect(await snapshot()).toEqual(before);
+  });
+});
