@@ -11,7 +11,8 @@ import { Signer } from './crypto/signer.js';
 import type { EventLog } from './ports/EventLog.js';
 import type { KeyStore } from './ports/KeyStore.js';
 import type { ViewStore } from './ports/ViewStore.js';
-import { getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from './adapters/sqlite/index.js';
+import type { AccessLog } from './ports/AccessLog.js';
+import { getSqliteAccessLog, getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from './adapters/sqlite/index.js';
 import { loadRegister } from './register/loadRegister.js';
 import { SubjectCommands, type CommandOptions, type CommandResult } from './commands/SubjectCommands.js';
 import { Projector } from './projections/Projector.js';
@@ -19,7 +20,7 @@ import { SubjectReader } from './rights/SubjectReader.js';
 import { eraseSubject, type EraseOptions, type SignedCertificate } from './rights/erasure.js';
 
 /** File names under the data directory: one file per store, so each can have its own backup policy. */
-export const DATA_FILES = { events: 'events.db', keys: 'keys.db', views: 'views.db' } as const;
+export const DATA_FILES = { events: 'events.db', keys: 'keys.db', views: 'views.db', access: 'access.db' } as const;
 
 export interface VaultStores {
   log: EventLog;
@@ -31,6 +32,11 @@ export interface OpenVaultOptions {
   /** Stores to use instead of the embedded SQLite files (tests, production adapters). */
   stores?: VaultStores;
   register?: ProcessingRegister;
+  /**
+   * Where reads of personal data are recorded. Default: `access.db` in the data directory; with
+   * injected `stores`, an in-memory SQLite log (tests).
+   */
+  accessLog?: AccessLog;
   /** Clock for decisions; default the system clock. */
   now?: () => string;
   /** Follow the log live (serve). Default false: callers drive `projector.catchUp()`. */
@@ -48,6 +54,8 @@ export interface Vault {
   commands: SubjectCommands;
   projector: Projector;
   reader: SubjectReader;
+  /** Who read which categories of whom, for what (no values): for the access report. */
+  accessLog: AccessLog;
   /** Runs a command and waits until the read models show its effect. */
   execute(subjectId: string, command: Command, options: CommandOptions): Promise<CommandResult>;
   erase(subjectId: string, options: EraseOptions): Promise<SignedCertificate>;
@@ -65,10 +73,15 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
     stores = {
       log: getSqliteEventLog({ path: join(config.dataDir, DATA_FILES.events), ...sync }),
       keys: getSqliteKeyStore({ path: join(config.dataDir, DATA_FILES.keys), ...sync }),
-      views: getSqliteViewStore({ path: join(config.dataDir, DATA_FILES.views), ...sync }),
+      // Read models are rebuildable from the log and commit their checkpoint with their rows, so a
+      // power cut can only roll them back to a consistent earlier point: NORMAL is safe here.
+      views: getSqliteViewStore({ path: join(config.dataDir, DATA_FILES.views), synchronous: 'NORMAL' }),
     };
   }
   const opened = stores;
+  const accessLog =
+    options.accessLog ??
+    getSqliteAccessLog({ path: options.stores ? ':memory:' : join(config.dataDir, DATA_FILES.access), synchronous: config.synchronous });
   try {
     const master = resolveMasterKeys({ ...config, allowGenerate: !options.stores, warn });
     const keyRing = await KeyRing.open(opened.keys, master);
@@ -97,6 +110,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       commands,
       projector,
       reader,
+      accessLog,
       execute,
       erase: async (subjectId, o) => {
         const cert = await eraseSubject({ commands, log: opened.log, signer }, subjectId, o);
@@ -105,11 +119,11 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       },
       close: async () => {
         await projector.stop();
-        await Promise.all([opened.log.close(), opened.keys.close(), opened.views.close()]);
+        await Promise.all([opened.log.close(), opened.keys.close(), opened.views.close(), accessLog.close()]);
       },
     };
   } catch (e) {
-    await Promise.allSettled([opened.log.close(), opened.keys.close(), opened.views.close()]);
+    await Promise.allSettled([opened.log.close(), opened.keys.close(), opened.views.close(), accessLog.close()]);
     throw e;
   }
 }

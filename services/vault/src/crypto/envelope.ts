@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { VaultError } from '../domain/errors.js';
+import { secretbox } from './secretbox.js';
 
 /**
  * The sealed-value envelope, version 1:
@@ -17,9 +18,8 @@ const TAG_BYTES = 16;
 const HEADER = 1 + nacl.secretbox.nonceLength;
 
 export function contextTag(domain: string, context: readonly string[]): Uint8Array {
-  const h = createHash('sha256').update(domain);
-  for (const part of context) h.update('\u0000').update(part);
-  return h.digest().subarray(0, TAG_BYTES);
+  // One-shot hash: several times cheaper than a Hash object, and this runs once per value.
+  return hash('sha256', `${domain}\u0000${context.join('\u0000')}`, 'buffer').subarray(0, TAG_BYTES);
 }
 
 export function seal(key: Uint8Array, plaintext: Uint8Array, tag: Uint8Array): Uint8Array {
@@ -27,7 +27,7 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, tag: Uint8Array): U
   const inner = new Uint8Array(TAG_BYTES + plaintext.length);
   inner.set(tag, 0);
   inner.set(plaintext, TAG_BYTES);
-  const box = nacl.secretbox(inner, nonce, key);
+  const box = secretbox.seal(inner, nonce, key);
   const out = new Uint8Array(HEADER + box.length);
   out[0] = ENVELOPE_V1;
   out.set(nonce, 1);
@@ -39,7 +39,7 @@ export function open(key: Uint8Array, envelope: Uint8Array, tag: Uint8Array, wha
   if (envelope.length < HEADER + nacl.secretbox.overheadLength + TAG_BYTES || envelope[0] !== ENVELOPE_V1) {
     throw new VaultError('CIPHERTEXT_INVALID', `The ${what} is not a version 1 envelope`);
   }
-  const inner = nacl.secretbox.open(envelope.subarray(HEADER), envelope.subarray(1, HEADER), key);
+  const inner = secretbox.open(envelope.subarray(HEADER), envelope.subarray(1, HEADER), key);
   if (!inner) throw new VaultError('CIPHERTEXT_INVALID', `The ${what} failed authentication (tampered, or under another key)`);
   for (let i = 0; i < TAG_BYTES; i++) {
     if (inner[i] !== tag[i]) throw new VaultError('CONTEXT_MISMATCH', `The ${what} belongs to another context (subject, category, field or event)`);

@@ -69,3 +69,19 @@ describe('master keys', () => {
     }
   });
 });
+
+describe('secretbox implementations', () => {
+  it('produce byte-identical boxes and open each other', async () => {
+    const { secretbox, tweetnaclBox } = await import('./secretbox.js');
+    const nonce = nacl.randomBytes(24);
+    for (const size of [0, 1, 64, 1000]) {
+      const m = nacl.randomBytes(size);
+      const a = secretbox.seal(m, nonce, key);
+      const b = tweetnaclBox.seal(m, nonce, key);
+      expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+      expect(Buffer.from(tweetnaclBox.open(a, nonce, key)!).equals(Buffer.from(m))).toBe(true);
+      expect(Buffer.from(secretbox.open(b, nonce, key)!).equals(Buffer.from(m))).toBe(true);
+    }
+    expect(secretbox.open(nacl.randomBytes(40), nonce, key)).toBeNull();
+  });
+});

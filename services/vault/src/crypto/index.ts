@@ -3,3 +3,4 @@ export * from './envelope.js';
 export * from './keyRing.js';
 export * from './masterKey.js';
 export * from './signer.js';
+export * from './secretbox.js';

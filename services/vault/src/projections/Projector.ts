@@ -46,12 +46,12 @@ export class Projector {
   }
 
   /** Projects everything up to the log's head; returns the number of events applied. */
-  async catchUp(): Promise<number> {
+  async catchUp(batchSize = this.batchSize): Promise<number> {
     const { log, views } = this.deps;
     let after = await views.checkpoint(PROJECTION);
     let count = 0;
     for (;;) {
-      const page = await log.readAll({ after, maxCount: this.batchSize });
+      const page = await log.readAll({ after, maxCount: batchSize });
       if (page.length === 0) return count;
       await this.project(page);
       count += page.length;
@@ -62,7 +62,7 @@ export class Projector {
   /** Drops the read models and projects the whole log again. */
   async rebuild(): Promise<number> {
     await this.deps.views.reset();
-    return this.catchUp();
+    return this.catchUp(this.batchSize * 5);
   }
 
   /** Follows the log live from the checkpoint. */
@@ -101,10 +101,11 @@ export class Projector {
   /** One transaction of read-model changes for a run of consecutive events. */
   async project(events: readonly RecordedEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const { views, keyRing, register } = this.deps;
+    const { views, keyRing } = this.deps;
     const subjectIds = [...new Set(events.map((e) => subjectOf(e.streamId)).filter((s): s is string => s !== undefined))];
     const snapshots = await views.getSubjects(subjectIds);
     const states = new Map<string, SubjectState>();
+    const before = new Map<string, string>();
     const positions = new Map<string, number>();
     const dirtyLookups = new Map<string, { subjectId: string; category: string; field: string }>();
     const batch: ViewBatch = emptyBatch();
@@ -117,6 +118,7 @@ export class Projector {
         const snap = snapshots.get(subjectId);
         state = snap?.state ?? initialState(subjectId);
         states.set(subjectId, state);
+        before.set(subjectId, snap ? JSON.stringify(this.derived(state)) : '{"holds":[],"retention":[]}');
       }
       if (e.revision <= state.revision) continue; // already folded into the snapshot
       const ev = e as unknown as DomainEvent;
@@ -131,11 +133,18 @@ export class Projector {
     for (const [subjectId, state] of states) {
       if (!positions.has(subjectId)) continue;
       batch.subjects.push({ subjectId, position: positions.get(subjectId)!, state });
-      const holds = holdsOf(state, register);
-      batch.holds.push({ subjectId, rows: holds });
-      batch.retention.push({ subjectId, rows: retentionOf(state, register, holds) });
+      const derived = this.derived(state);
+      // Most events move no hold or retention date: skip rewriting rows that did not change.
+      if (JSON.stringify(derived) === before.get(subjectId)) continue;
+      batch.holds.push({ subjectId, rows: derived.holds });
+      batch.retention.push({ subjectId, rows: derived.retention });
     }
     await views.apply(PROJECTION, batch, events[events.length - 1]!.position);
+  }
+
+  private derived(state: SubjectState) {
+    const holds = holdsOf(state, this.deps.register);
+    return { holds, retention: retentionOf(state, this.deps.register, holds) };
   }
 
   private collect(
