@@ -91,6 +91,26 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
       expect(await store.listShredded()).toHaveLength(1);
     });
 
+    it('refuses a batch computed from a checkpoint another replica has since moved', async () => {
+      const counted = (n: number) => batch({ stats: [{ month: '2024-01', category: 'contact', purpose: 'contract', metric: 'recorded', count: n }] });
+      expect(await store.apply(P, counted(2), 5, 0)).toBe(true);
+      // A replica that read checkpoint 0 and projected up to 8 must not count events 1..5 again.
+      expect(await store.apply(P, counted(3), 8, 0)).toBe(false);
+      expect(await store.checkpoint(P)).toBe(5);
+      expect(await store.apply(P, counted(1), 8, 5)).toBe(true);
+      expect(await store.listStats()).toEqual([{ month: '2024-01', category: 'contact', purpose: 'contract', metric: 'recorded', count: 3 }]);
+    });
+
+    it('adds statistics up per month, category, purpose and metric and filters by month', async () => {
+      const row = (month: string, metric: string, count: number) => ({ month, category: 'marketing', purpose: '', metric, count });
+      await store.apply(P, batch({ stats: [row('2024-01', 'shredded:retention', 2), row('2024-02', 'shredded:retention', 1)] }), 1);
+      await store.apply(P, batch({ stats: [row('2024-02', 'shredded:retention', 4), row('2024-02', 'shredded:erasure', 1)] }), 2);
+      expect(await store.listStats()).toEqual([row('2024-01', 'shredded:retention', 2), row('2024-02', 'shredded:erasure', 1), row('2024-02', 'shredded:retention', 5)]);
+      expect(await store.listStats({ fromMonth: '2024-02', toMonth: '2024-02' })).toHaveLength(2);
+      await store.reset();
+      expect(await store.listStats()).toEqual([]);
+    });
+
     it('loads many subjects in one call', async () => {
       const views = Array.from({ length: 1100 }, (_, i) => subjectView(`subj-${i}`, i + 1));
       await store.apply(P, batch({ subjects: views }), 1100);

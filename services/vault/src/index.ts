@@ -19,3 +19,6 @@ export * from './rights/erasure.js';
 export * from './vault.js';
 export { fixtureRegister } from './testing/fixtureRegister.js';
 export * from './commands/sealing.js';
+export * from './config/openStores.js';
+export * from './api/index.js';
+export * from './domain/retention.js';

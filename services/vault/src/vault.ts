@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { VaultConfig } from './config/loadConfig.js';
 import type { ProcessingRegister } from './domain/register.js';
 import { isoNow } from './domain/time.js';
@@ -8,25 +6,15 @@ import { BlindIndex } from './crypto/blindIndex.js';
 import { KeyRing } from './crypto/keyRing.js';
 import { resolveMasterKeys } from './crypto/masterKey.js';
 import { Signer } from './crypto/signer.js';
-import type { EventLog } from './ports/EventLog.js';
-import type { KeyStore } from './ports/KeyStore.js';
-import type { ViewStore } from './ports/ViewStore.js';
+import { join } from 'node:path';
 import type { AccessLog } from './ports/AccessLog.js';
-import { getSqliteAccessLog, getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from './adapters/sqlite/index.js';
+import { getSqliteAccessLog } from './adapters/sqlite/index.js';
+import { DATA_FILES, openStores, type VaultStores } from './config/openStores.js';
 import { loadRegister } from './register/loadRegister.js';
 import { SubjectCommands, type CommandOptions, type CommandResult } from './commands/SubjectCommands.js';
 import { Projector } from './projections/Projector.js';
 import { SubjectReader } from './rights/SubjectReader.js';
 import { eraseSubject, type EraseOptions, type SignedCertificate } from './rights/erasure.js';
-
-/** File names under the data directory: one file per store, so each can have its own backup policy. */
-export const DATA_FILES = { events: 'events.db', keys: 'keys.db', views: 'views.db', access: 'access.db' } as const;
-
-export interface VaultStores {
-  log: EventLog;
-  keys: KeyStore;
-  views: ViewStore;
-}
 
 export interface OpenVaultOptions {
   /** Stores to use instead of the embedded SQLite files (tests, production adapters). */
@@ -66,18 +54,7 @@ export interface Vault {
 export async function openVault(config: VaultConfig, options: OpenVaultOptions = {}): Promise<Vault> {
   const warn = options.warn ?? ((m: string) => process.emitWarning(m));
   const register = options.register ?? (await loadRegister(config.registerFile));
-  let stores = options.stores;
-  if (!stores) {
-    mkdirSync(config.dataDir, { recursive: true });
-    const sync = { synchronous: config.synchronous };
-    stores = {
-      log: getSqliteEventLog({ path: join(config.dataDir, DATA_FILES.events), ...sync }),
-      keys: getSqliteKeyStore({ path: join(config.dataDir, DATA_FILES.keys), ...sync }),
-      // Read models are rebuildable from the log and commit their checkpoint with their rows, so a
-      // power cut can only roll them back to a consistent earlier point: NORMAL is safe here.
-      views: getSqliteViewStore({ path: join(config.dataDir, DATA_FILES.views), synchronous: 'NORMAL' }),
-    };
-  }
+  const stores = options.stores ?? (await openStores(config));
   const opened = stores;
   const accessLog =
     options.accessLog ??

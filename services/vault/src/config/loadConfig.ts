@@ -17,6 +17,26 @@ export interface VaultConfig {
   port: number;
   /** `VAULT_LOG_LEVEL`: pino level. Default `info`. */
   logLevel: string;
+  /** `HOST`: interface the HTTP server binds. Default `127.0.0.1`; set `0.0.0.0` in a container. */
+  host?: string;
+  /**
+   * `VAULT_JWT_SECRET`: HS256 secret (at least 32 characters) that verifies, and lets `vault token` mint,
+   * development tokens. Default: a secret generated into `<dataDir>/jwt-dev.secret`, unless a
+   * production key below is set.
+   */
+  jwtSecret?: string;
+  /** `VAULT_JWT_PUBLIC_KEY_FILE`: PEM public key (RSA, EC or Ed25519) of the production token issuer. */
+  jwtPublicKeyFile?: string;
+  /** `VAULT_JWKS_FILE`: a JWKS (JSON) file with the production issuer's public keys. */
+  jwksFile?: string;
+  /** `VAULT_JWT_ISSUER`: required `iss` of every token. Default: not checked. */
+  jwtIssuer?: string;
+  /** `VAULT_JWT_AUDIENCE`: required `aud` of every token. Default `pdv-vault`. */
+  jwtAudience?: string;
+  /** `VAULT_BODY_LIMIT_BYTES`: largest accepted request body. Default 8 MiB (a 5 MiB document, base64, fits). */
+  bodyLimitBytes?: number;
+  /** `VAULT_RATE_LIMIT_PER_MINUTE`: requests per token (per client address without one) and minute; 0 turns it off. Default 6000. */
+  rateLimitPerMinute?: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
@@ -25,6 +45,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
   const port = Number(env.PORT ?? 4000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VaultError('CONFIG_INVALID', 'PORT must be an integer from 0 to 65535');
   if (env.VAULT_MASTER_KEY && env.VAULT_MASTER_KEY_FILE) throw new VaultError('CONFIG_INVALID', 'Set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE, not both');
+  if (env.VAULT_JWT_PUBLIC_KEY_FILE && env.VAULT_JWKS_FILE) throw new VaultError('CONFIG_INVALID', 'Set VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE, not both');
+  if (env.VAULT_JWT_SECRET && (env.VAULT_JWT_PUBLIC_KEY_FILE || env.VAULT_JWKS_FILE)) {
+    throw new VaultError('CONFIG_INVALID', 'VAULT_JWT_SECRET (development) cannot be combined with a production key (VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE)');
+  }
+  if (env.VAULT_JWT_SECRET !== undefined && env.VAULT_JWT_SECRET.length < 32) throw new VaultError('CONFIG_INVALID', 'VAULT_JWT_SECRET must be at least 32 characters');
+  const bodyLimitBytes = Number(env.VAULT_BODY_LIMIT_BYTES ?? 8 * 1024 * 1024);
+  if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) throw new VaultError('CONFIG_INVALID', 'VAULT_BODY_LIMIT_BYTES must be an integer of at least 1024');
+  const rateLimitPerMinute = Number(env.VAULT_RATE_LIMIT_PER_MINUTE ?? 6000);
+  if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_RATE_LIMIT_PER_MINUTE must be a non-negative integer');
   return {
     dataDir: resolve(env.VAULT_DATA_DIR ?? '.vault-data'),
     ...(env.VAULT_MASTER_KEY ? { masterKey: env.VAULT_MASTER_KEY } : {}),
@@ -33,5 +62,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     synchronous,
     port,
     logLevel: env.VAULT_LOG_LEVEL ?? 'info',
+    host: env.HOST ?? '127.0.0.1',
+    ...(env.VAULT_JWT_SECRET ? { jwtSecret: env.VAULT_JWT_SECRET } : {}),
+    ...(env.VAULT_JWT_PUBLIC_KEY_FILE ? { jwtPublicKeyFile: resolve(env.VAULT_JWT_PUBLIC_KEY_FILE) } : {}),
+    ...(env.VAULT_JWKS_FILE ? { jwksFile: resolve(env.VAULT_JWKS_FILE) } : {}),
+    ...(env.VAULT_JWT_ISSUER ? { jwtIssuer: env.VAULT_JWT_ISSUER } : {}),
+    jwtAudience: env.VAULT_JWT_AUDIENCE ?? 'pdv-vault',
+    bodyLimitBytes,
+    rateLimitPerMinute,
   };
 }

@@ -20,6 +20,9 @@ export const ErrorCodes = {
   DUPLICATE_EVENT: 'An append reused event ids for different events.',
   STORE_UNAVAILABLE: 'A backing store did not answer in time or is closed.',
   SIGNATURE_INVALID: 'A signed document failed verification.',
+  RATE_LIMITED: 'The caller sent more requests than its token may in the current window (HTTP 429); retry later.',
+  PAYLOAD_TOO_LARGE: 'The request body is larger than the configured limit (HTTP 413).',
+  QUERY_TOO_COMPLEX: 'The query is nested too deeply or would cost too much to answer; split it.',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

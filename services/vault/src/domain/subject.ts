@@ -1,7 +1,7 @@
 import { VaultError, badInput } from './errors.js';
 import type { DomainEvent, EventOf, Sealed, Unsealed } from './events.js';
 import { LEGAL_BASES, SOURCES, type CategorySpec, type LegalBasis, type ProcessingRegister, type Source } from './register.js';
-import { addIsoDuration } from './time.js';
+import { holdOn, retentionOf, holdsOf } from './retention.js';
 import { validateValue } from './values.js';
 import type { ShredReason } from '../ports/KeyStore.js';
 
@@ -185,6 +185,8 @@ export type Command =
   | { type: 'ReleaseLegalHold'; category: string }
   | { type: 'RecordLifecycleEvent'; event: string }
   | { type: 'ShredCategory'; category: string; reason: ShredReason; rule?: string }
+  /** Shreds the category if its retention (and any hold) has ended by the decision time. */
+  | { type: 'ApplyRetention'; category: string }
   | { type: 'EraseSubject'; reason: string; requestId?: string };
 
 export interface DecideContext {
@@ -337,6 +339,15 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
       return [{ type: 'CategoryShredded', data: { category: command.category, keyIds: [c.keyId], reason: command.reason, ...(command.rule ? { rule: command.rule } : {}) } }];
     }
 
+    case 'ApplyRetention': {
+      categorySpec(register, command.category, 'category');
+      const c = state.categories[command.category];
+      if (!c || c.shredded) return [];
+      const due = retentionOf(state, register, holdsOf(state, register)).find((r) => r.category === command.category);
+      if (!due || due.dueAt > now || holdOn(state, register.categories[command.category], command.category, now)) return [];
+      return [{ type: 'CategoryShredded', data: { category: command.category, keyIds: [c.keyId], reason: 'retention', rule: due.rule } }];
+    }
+
     case 'EraseSubject': {
       if (state.erasedAt) return [];
       const shredded: DomainEvent<Unsealed>[] = [];
@@ -365,47 +376,6 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
 
 // ---------------------------------------------------------------------------------------------
 // Rules shared by decide, the read path and retention
-
-export interface Hold {
-  basis: string;
-  until: string;
-  source: 'register' | 'dpo';
-}
-
-/**
- * The hold that keeps a category now, if any: a DPO hold with an end date in the future, or a
- * register rule (a law keeps the category for a period after its trigger). The later end wins.
- */
-export function holdOn(state: SubjectState, spec: CategorySpec | undefined, category: string, now: string): Hold | undefined {
-  const holds: Hold[] = [];
-  const dpo = state.holds[category];
-  if (dpo && dpo.until > now) holds.push({ basis: dpo.basis, until: dpo.until, source: 'dpo' });
-  if (spec?.erasure.mode === 'keep') {
-    const from = triggerTime(state, category, spec.erasure.retention.trigger);
-    if (from) {
-      const until = addIsoDuration(from, spec.erasure.retention.duration);
-      if (until > now) holds.push({ basis: spec.erasure.law, until, source: 'register' });
-    } else {
-      // The trigger has not happened yet (e.g. the relationship goes on): kept until it does.
-      holds.push({ basis: spec.erasure.law, until: 'open', source: 'register' });
-    }
-  }
-  if (holds.length === 0) return undefined;
-  return holds.reduce((a, b) => (a.until === 'open' || (b.until !== 'open' && a.until >= b.until) ? a : b));
-}
-
-/** When the clock of a trigger started for this subject and category, or undefined if not yet. */
-export function triggerTime(state: SubjectState, category: string, trigger: CategorySpec['retention']['trigger']): string | undefined {
-  const c = state.categories[category];
-  switch (trigger.kind) {
-    case 'recorded':
-      return c?.firstRecordedAt;
-    case 'lastActivity':
-      return c?.lastActivityAt;
-    case 'lifecycle':
-      return state.lifecycle[trigger.event];
-  }
-}
 
 function triggers(c: CategorySpec) {
   return c.erasure.mode === 'keep' ? [c.retention.trigger, c.erasure.retention.trigger] : [c.retention.trigger];

@@ -1,4 +1,5 @@
 import type { SubjectState } from '../domain/subject.js';
+import type { HoldRow, RetentionRow } from '../domain/retention.js';
 import type { ShredReason } from './KeyStore.js';
 
 /** A subject's decision state (sealed values and metadata only) at a log position. */
@@ -17,23 +18,8 @@ export interface BlindIndexEntry {
   field: string;
 }
 
-export interface HoldView {
-  subjectId: string;
-  category: string;
-  basis: string;
-  /** ISO time, or `open` while the trigger that starts the legal period has not happened. */
-  until: string;
-  source: 'register' | 'dpo';
-}
-
-export interface RetentionView {
-  subjectId: string;
-  category: string;
-  /** When retention ends: the category may be shredded from then on, unless held. */
-  dueAt: string;
-  /** The rule, e.g. `P30D after recorded`. */
-  rule: string;
-}
+export type HoldView = HoldRow;
+export type RetentionView = RetentionRow;
 
 export interface ShredView {
   subjectId: string;
@@ -48,6 +34,20 @@ export type IndexChange =
   | { op: 'put'; entry: BlindIndexEntry }
   | { op: 'delete'; subjectId: string; category: string; field?: string };
 
+/**
+ * Anonymous statistics: counts per month, category, purpose and metric. No subject ids, so they
+ * survive shredding and people leaving. `''` stands for "not applicable".
+ */
+export interface StatRow {
+  /** `YYYY-MM` (UTC). */
+  month: string;
+  category: string;
+  purpose: string;
+  /** e.g. `recorded`, `consentGiven`, `shredded:retention`, `subjectsErased`. */
+  metric: string;
+  count: number;
+}
+
 /** Everything one projection step changes; applied atomically together with the checkpoint. */
 export interface ViewBatch {
   subjects: SubjectView[];
@@ -58,18 +58,22 @@ export interface ViewBatch {
   /** The complete retention rows of each listed subject (replacing the previous ones). */
   retention: { subjectId: string; rows: RetentionView[] }[];
   shredded: ShredView[];
+  /** Increments to the anonymous statistics (`count` is the delta). */
+  stats: StatRow[];
 }
 
-export const emptyBatch = (): ViewBatch => ({ subjects: [], index: [], holds: [], retention: [], shredded: [] });
+export const emptyBatch = (): ViewBatch => ({ subjects: [], index: [], holds: [], retention: [], shredded: [], stats: [] });
 
 /** Read models, each change committed in the same transaction as the projection checkpoint. */
 export interface ViewStore {
   /**
    * Applies the batch and moves the checkpoint of `projection` to `position`, atomically.
    * Returns false, changing nothing, when the checkpoint is already at or past `position`
-   * (another replica applied it): each event takes effect once.
+   * (another replica applied it), or when `expected` is given and the checkpoint is no longer
+   * exactly there (the batch was computed from a checkpoint another replica has since moved):
+   * each event takes effect once, increments included.
    */
-  apply(projection: string, batch: ViewBatch, position: number): Promise<boolean>;
+  apply(projection: string, batch: ViewBatch, position: number, expected?: number): Promise<boolean>;
   /** 0 when the projection has never run. */
   checkpoint(projection: string): Promise<number>;
   /** Drops every read model and checkpoint, for a rebuild. */
@@ -80,5 +84,7 @@ export interface ViewStore {
   /** Retention rows due at or before `asOf`, in due order, paged by (dueAt, subjectId, category). */
   listDueRetention(asOf: string, options?: { limit?: number; after?: { dueAt: string; subjectId: string; category: string } }): Promise<RetentionView[]>;
   listShredded(filter?: { subjectId?: string }): Promise<ShredView[]>;
+  /** Statistics rows, optionally within a month range (inclusive), ordered by month, category, purpose, metric. */
+  listStats(filter?: { fromMonth?: string; toMonth?: string }): Promise<StatRow[]>;
   close(): Promise<void>;
 }

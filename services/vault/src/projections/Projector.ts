@@ -10,7 +10,7 @@ import { emptyBatch, type ViewBatch, type ViewStore } from '../ports/ViewStore.j
 import { openField } from '../commands/sealing.js';
 import { shredKeysOf } from '../commands/SubjectCommands.js';
 import { subjectOf } from '../commands/streams.js';
-import { holdsOf, retentionOf } from './derive.js';
+import { holdsOf, retentionOf } from '../domain/retention.js';
 
 export const PROJECTION = 'subjects';
 
@@ -37,6 +37,10 @@ export class Projector {
   private subscription: Subscription | undefined;
   private readonly batchSize: number;
   private failure: unknown;
+  private running: Promise<void> | undefined;
+  private again = false;
+  /** The read models' checkpoint as this instance last saw it. */
+  private seen = 0;
 
   constructor(
     private readonly deps: ProjectorDeps,
@@ -45,48 +49,92 @@ export class Projector {
     this.batchSize = options.batchSize ?? 1000;
   }
 
-  /** Projects everything up to the log's head; returns the number of events applied. */
+  /** Log position the read models are known to have reached. */
+  get position(): number {
+    return this.seen;
+  }
+
+  /**
+   * Projects everything up to the log's head; returns the number of events this call applied.
+   * Each batch is applied only if the checkpoint is still the one it was computed from, so
+   * several replicas can run this at once and every event (counters included) takes effect once.
+   */
   async catchUp(batchSize = this.batchSize): Promise<number> {
     const { log, views } = this.deps;
     let after = await views.checkpoint(PROJECTION);
     let count = 0;
     for (;;) {
+      this.seen = Math.max(this.seen, after);
       const page = await log.readAll({ after, maxCount: batchSize });
       if (page.length === 0) return count;
-      await this.project(page);
-      count += page.length;
-      after = page[page.length - 1]!.position;
+      if (await this.project(page, after)) {
+        count += page.length;
+        after = page[page.length - 1]!.position;
+      } else {
+        after = await views.checkpoint(PROJECTION);
+      }
     }
   }
 
   /** Drops the read models and projects the whole log again. */
   async rebuild(): Promise<number> {
     await this.deps.views.reset();
+    this.seen = 0;
     return this.catchUp(this.batchSize * 5);
   }
 
-  /** Follows the log live from the checkpoint. */
+  /** Follows the log live: every append (of this or another process) triggers a catch-up. */
   async start(): Promise<void> {
     if (this.subscription) return;
-    const after = await this.deps.views.checkpoint(PROJECTION);
     this.subscription = this.deps.log.subscribe({
-      after,
-      batchSize: this.batchSize,
-      onEvents: (events) => this.project(events),
+      after: await this.deps.log.headPosition(),
+      onEvents: () => this.kick(),
       onError: (e) => {
         this.failure = e;
       },
     });
+    await this.kick();
   }
 
-  /** Waits until the live projection has applied the log up to `position` (read-your-writes). */
-  async waitFor(position: number, timeoutMs = 5000): Promise<void> {
-    if (this.failure) throw new VaultError('STORE_UNAVAILABLE', 'The projection stopped on an error', { cause: this.failure });
-    if (!this.subscription) {
-      if ((await this.deps.views.checkpoint(PROJECTION)) < position) await this.catchUp();
-      return;
+  /**
+   * Runs a catch-up, or joins the running one; resolves after a catch-up that started after this
+   * call has finished, so it has seen every event appended before the call.
+   */
+  kick(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
     }
-    await this.subscription.waitFor(position, timeoutMs);
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.catchUp();
+          this.failure = undefined;
+        } catch (e) {
+          this.failure = e;
+          throw e;
+        }
+      } while (this.again);
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Waits until the read models reflect the log up to `position` (read-your-writes). */
+  async waitFor(position: number, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.seen < position) {
+      try {
+        await this.kick();
+      } catch (e) {
+        throw new VaultError('STORE_UNAVAILABLE', 'The read models could not be brought up to date', { cause: e });
+      }
+      if (this.seen >= position) return;
+      if (Date.now() > deadline) throw new VaultError('STORE_UNAVAILABLE', `The read models did not reach position ${position} in ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
   }
 
   get healthy(): boolean {
@@ -96,11 +144,12 @@ export class Projector {
   async stop(): Promise<void> {
     await this.subscription?.stop();
     this.subscription = undefined;
+    await this.running?.catch(() => undefined);
   }
 
   /** One transaction of read-model changes for a run of consecutive events. */
-  async project(events: readonly RecordedEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  async project(events: readonly RecordedEvent[], expected?: number): Promise<boolean> {
+    if (events.length === 0) return true;
     const { views, keyRing } = this.deps;
     const subjectIds = [...new Set(events.map((e) => subjectOf(e.streamId)).filter((s): s is string => s !== undefined))];
     const snapshots = await views.getSubjects(subjectIds);
@@ -139,7 +188,10 @@ export class Projector {
       batch.holds.push({ subjectId, rows: derived.holds });
       batch.retention.push({ subjectId, rows: derived.retention });
     }
-    await views.apply(PROJECTION, batch, events[events.length - 1]!.position);
+    const last = events[events.length - 1]!.position;
+    const applied = await views.apply(PROJECTION, batch, last, expected);
+    if (applied) this.seen = Math.max(this.seen, last);
+    return applied;
   }
 
   private derived(state: SubjectState) {
@@ -157,6 +209,7 @@ export class Projector {
     const lookup = (category: string, field: string) => {
       if (this.deps.register.categories[category]?.fields[field]?.lookup) dirty.set(`${subjectId}\u0000${category}\u0000${field}`, { subjectId, category, field });
     };
+    countStat(batch, e.metadata.at, ev);
     switch (ev.type) {
       case 'PersonalDataRecorded':
       case 'PersonalDataRectified':
@@ -197,5 +250,41 @@ export class Projector {
       if (form) batch.index.push({ op: 'put', entry: { hash: this.deps.blindIndex.hash(form), ...d } });
       else batch.index.push({ op: 'delete', ...d });
     }
+  }
+}
+
+/** Anonymous counters: what happened, per month, category and purpose; never who. */
+function countStat(batch: ViewBatch, at: string, ev: DomainEvent): void {
+  const add = (metric: string, category = '', purpose = '') => {
+    const month = at.slice(0, 7);
+    const row = batch.stats.find((s) => s.month === month && s.metric === metric && s.category === category && s.purpose === purpose);
+    if (row) row.count += 1;
+    else batch.stats.push({ month, category, purpose, metric, count: 1 });
+  };
+  switch (ev.type) {
+    case 'SubjectRegistered':
+      return add('subjectsRegistered');
+    case 'PersonalDataRecorded':
+      return add('recorded', ev.data.category, ev.data.purpose);
+    case 'PersonalDataRectified':
+      return add('rectified', ev.data.category, ev.data.purpose);
+    case 'PersonalDataErased':
+      return add('fieldsErased', ev.data.category);
+    case 'ConsentGiven':
+      return add('consentGiven', '', ev.data.purpose);
+    case 'ConsentWithdrawn':
+      return add('consentWithdrawn', '', ev.data.purpose);
+    case 'ObjectionRaised':
+      return add('objections', '', ev.data.purpose);
+    case 'ProcessingRestricted':
+      return ev.data.categories.forEach((c) => add('restricted', c));
+    case 'LegalHoldPlaced':
+      return add('legalHolds', ev.data.category);
+    case 'CategoryShredded':
+      return add(`shredded:${ev.data.reason}`, ev.data.category);
+    case 'SubjectErased':
+      return add('subjectsErased');
+    default:
+      return;
   }
 }

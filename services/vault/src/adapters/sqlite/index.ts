@@ -3,3 +3,4 @@ export { getSqliteEventLog, type SqliteEventLogOptions } from './sqliteEventLog.
 export { getSqliteKeyStore, type SqliteKeyStoreOptions } from './sqliteKeyStore.js';
 export { getSqliteViewStore, DEFAULT_RETENTION_PAGE, type SqliteViewStoreOptions } from './sqliteViewStore.js';
 export type { SqliteOptions } from './openDatabase.js';
+export { getSqliteAccessLog, type SqliteAccessLogOptions } from './sqliteAccessLog.js';

@@ -1,6 +1,6 @@
 import type { SubjectState } from '../../domain/subject.js';
 import type { ShredReason } from '../../ports/KeyStore.js';
-import type { BlindIndexEntry, HoldView, RetentionView, ShredView, SubjectView, ViewBatch, ViewStore } from '../../ports/ViewStore.js';
+import type { BlindIndexEntry, HoldView, RetentionView, ShredView, StatRow, SubjectView, ViewBatch, ViewStore } from '../../ports/ViewStore.js';
 import { chunks, closedError, openDatabase, toVaultError, scrubWal, type SqliteOptions } from './openDatabase.js';
 
 /** Options of the embedded view store. */
@@ -48,6 +48,14 @@ CREATE TABLE IF NOT EXISTS shredded (
   event_id   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS shredded_subject ON shredded (subject_id);
+CREATE TABLE IF NOT EXISTS stats (
+  month    TEXT    NOT NULL,
+  category TEXT    NOT NULL,
+  purpose  TEXT    NOT NULL,
+  metric   TEXT    NOT NULL,
+  count    INTEGER NOT NULL,
+  PRIMARY KEY (month, category, purpose, metric)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoints (
   projection TEXT    PRIMARY KEY,
   position   INTEGER NOT NULL
@@ -149,6 +157,12 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
        WHERE due_at <= ? AND (due_at, subject_id, category) > (?, ?, ?)
        ORDER BY due_at, subject_id, category LIMIT ?`,
     ),
+    addStat: db.prepare<[string, string, string, string, number]>(
+      'INSERT INTO stats (month, category, purpose, metric, count) VALUES (?, ?, ?, ?, ?) ON CONFLICT (month, category, purpose, metric) DO UPDATE SET count = count + excluded.count',
+    ),
+    stats: db.prepare<{ from: string | null; to: string | null }, StatRow>(
+      'SELECT month, category, purpose, metric, count FROM stats WHERE (@from IS NULL OR month >= @from) AND (@to IS NULL OR month <= @to) ORDER BY month, category, purpose, metric',
+    ),
     shredded: db.prepare<{ subjectId: string | null }, ShredRow>(
       'SELECT * FROM shredded WHERE (@subjectId IS NULL OR subject_id = @subjectId) ORDER BY rowid',
     ),
@@ -181,19 +195,20 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
       for (const r of t.rows) stmt.insertRetention.run(r.subjectId, r.category, r.dueAt, r.rule);
     }
     for (const s of batch.shredded) stmt.insertShredded.run(s.subjectId, s.category, JSON.stringify(s.keyIds), s.reason, s.at, s.eventId);
+    for (const s of batch.stats) stmt.addStat.run(s.month, s.category, s.purpose, s.metric, s.count);
     return scrub;
   };
 
-  const applyTx = db.transaction((projection: string, batch: ViewBatch, position: number): { applied: boolean; scrub: boolean } => {
+  const applyTx = db.transaction((projection: string, batch: ViewBatch, position: number, expected: number | undefined): { applied: boolean; scrub: boolean } => {
     const current = stmt.checkpoint.get(projection)?.position ?? 0;
-    if (current >= position) return { applied: false, scrub: false };
+    if (current >= position || (expected !== undefined && current !== expected)) return { applied: false, scrub: false };
     const scrub = applyBatch(batch);
     stmt.setCheckpoint.run(projection, position);
     return { applied: true, scrub };
   });
 
   const resetTx = db.transaction(() => {
-    db.exec('DELETE FROM subjects; DELETE FROM blind_index; DELETE FROM holds; DELETE FROM retention; DELETE FROM shredded; DELETE FROM checkpoints;');
+    db.exec('DELETE FROM subjects; DELETE FROM blind_index; DELETE FROM holds; DELETE FROM retention; DELETE FROM shredded; DELETE FROM stats; DELETE FROM checkpoints;');
   });
 
   const run = async <T>(body: () => T): Promise<T> => {
@@ -206,13 +221,15 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
   };
 
   return {
-    apply: (projection, batch, position) =>
+    apply: (projection, batch, position, expected) =>
       run(() => {
         // IMMEDIATE: two replicas reading the same checkpoint must not both apply the batch.
-        const { applied, scrub } = applyTx.immediate(projection, batch, position);
+        const { applied, scrub } = applyTx.immediate(projection, batch, position, expected);
         if (scrub) scrubWal(db);
         return applied;
       }),
+
+    listStats: (filter = {}) => run(() => stmt.stats.all({ from: filter.fromMonth ?? null, to: filter.toMonth ?? null })),
 
     checkpoint: (projection) => run(() => stmt.checkpoint.get(projection)?.position ?? 0),
 

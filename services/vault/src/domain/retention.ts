@@ -1,0 +1,113 @@
+import type { CategorySpec, ProcessingRegister, RetentionTrigger } from './register.js';
+import type { SubjectState } from './subject.js';
+import { addIsoDuration } from './time.js';
+
+/**
+ * Retention and holds as pure functions of a subject's state and the register: the projection
+ * stores their results as the schedule, and the sweep decides again from fresh state.
+ */
+
+export interface HoldRow {
+  subjectId: string;
+  category: string;
+  basis: string;
+  /** ISO time, or `open` while the trigger that starts the legal period has not happened. */
+  until: string;
+  source: 'register' | 'dpo';
+}
+
+export interface RetentionRow {
+  subjectId: string;
+  category: string;
+  /** When retention ends: the category may be shredded from then on. */
+  dueAt: string;
+  /** The rule, e.g. `P30D after first recorded`. */
+  rule: string;
+}
+
+export const describeTrigger = (t: RetentionTrigger): string => (t.kind === 'lifecycle' ? `after ${t.event}` : `after ${t.kind === 'recorded' ? 'first recorded' : 'last activity'}`);
+
+/** Every hold on the subject's live categories: DPO holds and the register's legal periods. */
+export function holdsOf(state: SubjectState, register: ProcessingRegister): HoldRow[] {
+  const rows: HoldRow[] = [];
+  for (const [category, h] of Object.entries(state.holds)) {
+    rows.push({ subjectId: state.subjectId, category, basis: h.basis, until: h.until, source: 'dpo' });
+  }
+  for (const [category, c] of Object.entries(state.categories)) {
+    const spec = register.categories[category];
+    if (c.shredded || spec?.erasure.mode !== 'keep') continue;
+    const from = triggerTime(state, category, spec.erasure.retention.trigger);
+    rows.push({ subjectId: state.subjectId, category, basis: spec.erasure.law, until: from ? addIsoDuration(from, spec.erasure.retention.duration) : 'open', source: 'register' });
+  }
+  return rows;
+}
+
+/**
+ * When each live category may be shredded: its retention end, pushed back by any hold. No row
+ * while the trigger has not happened (the relationship goes on) or a hold has no end yet.
+ */
+export function retentionOf(state: SubjectState, register: ProcessingRegister, holds: HoldRow[]): RetentionRow[] {
+  const rows: RetentionRow[] = [];
+  for (const [category, c] of Object.entries(state.categories)) {
+    const spec = register.categories[category];
+    if (!spec || c.shredded) continue;
+    // Once the subject asked for erasure, only a hold keeps a category: it goes when the hold ends.
+    const from = state.erasedAt ?? triggerTime(state, category, spec.retention.trigger);
+    if (!from) continue;
+    let dueAt = state.erasedAt ?? addIsoDuration(from, spec.retention.duration);
+    let rule = state.erasedAt ? 'erased by request' : `${spec.retention.duration} ${describeTrigger(spec.retention.trigger)}`;
+    let open = false;
+    for (const h of holds) {
+      if (h.category !== category) continue;
+      if (h.until === 'open') open = true;
+      else if (h.until > dueAt) {
+        dueAt = h.until;
+        rule = `${rule}; held until ${h.until} (${h.basis})`;
+      }
+    }
+    if (!open) rows.push({ subjectId: state.subjectId, category, dueAt, rule });
+  }
+  return rows;
+}
+
+export interface Hold {
+  basis: string;
+  until: string;
+  source: 'register' | 'dpo';
+}
+
+/**
+ * The hold that keeps a category now, if any: a DPO hold with an end date in the future, or a
+ * register rule (a law keeps the category for a period after its trigger). The later end wins.
+ */
+export function holdOn(state: SubjectState, spec: CategorySpec | undefined, category: string, now: string): Hold | undefined {
+  const holds: Hold[] = [];
+  const dpo = state.holds[category];
+  if (dpo && dpo.until > now) holds.push({ basis: dpo.basis, until: dpo.until, source: 'dpo' });
+  if (spec?.erasure.mode === 'keep') {
+    const from = triggerTime(state, category, spec.erasure.retention.trigger);
+    if (from) {
+      const until = addIsoDuration(from, spec.erasure.retention.duration);
+      if (until > now) holds.push({ basis: spec.erasure.law, until, source: 'register' });
+    } else {
+      // The trigger has not happened yet (e.g. the relationship goes on): kept until it does.
+      holds.push({ basis: spec.erasure.law, until: 'open', source: 'register' });
+    }
+  }
+  if (holds.length === 0) return undefined;
+  return holds.reduce((a, b) => (a.until === 'open' || (b.until !== 'open' && a.until >= b.until) ? a : b));
+}
+
+/** When the clock of a trigger started for this subject and category, or undefined if not yet. */
+export function triggerTime(state: SubjectState, category: string, trigger: CategorySpec['retention']['trigger']): string | undefined {
+  const c = state.categories[category];
+  switch (trigger.kind) {
+    case 'recorded':
+      return c?.firstRecordedAt;
+    case 'lastActivity':
+      return c?.lastActivityAt;
+    case 'lifecycle':
+      return state.lifecycle[trigger.event];
+  }
+}
+
