@@ -13,6 +13,7 @@ import { DATA_FILES, openStores, type VaultStores } from './config/openStores.js
 import { loadRegister } from './register/loadRegister.js';
 import { SubjectCommands, type CommandOptions, type CommandResult } from './commands/SubjectCommands.js';
 import { Projector } from './projections/Projector.js';
+import { sweepRetention, type SweepOptions, type SweepReport } from './commands/RetentionSweep.js';
 import { SubjectReader } from './rights/SubjectReader.js';
 import { eraseSubject, type EraseOptions, type SignedCertificate } from './rights/erasure.js';
 
@@ -47,6 +48,8 @@ export interface Vault {
   /** Runs a command and waits until the read models show its effect. */
   execute(subjectId: string, command: Command, options: CommandOptions): Promise<CommandResult>;
   erase(subjectId: string, options: EraseOptions): Promise<SignedCertificate>;
+  /** Shreds what retention says is due (see commands/RetentionSweep.ts), then waits for the read models. */
+  sweepRetention(options?: SweepOptions): Promise<SweepReport>;
   close(): Promise<void>;
 }
 
@@ -93,6 +96,11 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
         const cert = await eraseSubject({ commands, log: opened.log, signer }, subjectId, o);
         await projector.waitFor(await opened.log.headPosition());
         return cert;
+      },
+      sweepRetention: async (o) => {
+        const report = await sweepRetention({ views: opened.views, commands, register, now }, o);
+        if (report.shredded > 0) await projector.waitFor(await opened.log.headPosition(), 60_000);
+        return report;
       },
       close: async () => {
         await projector.stop();

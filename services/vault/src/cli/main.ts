@@ -2,14 +2,18 @@
 import { Command } from 'commander';
 import { isVaultError } from '../domain/errors.js';
 import { registerRebuild } from './commands/rebuild.js';
+import { registerRetention } from './commands/retention.js';
 import { registerServe } from './commands/serve.js';
+import { registerToken } from './commands/token.js';
 import { registerVerifyCertificate } from './commands/verifyCertificate.js';
 
 /** `vault <command>`: each command lives in cli/commands and registers itself here. */
 export function buildProgram(): Command {
   const program = new Command('vault').description('Personal-data vault: encrypted events, crypto-shredding, GDPR rights').showHelpAfterError();
   registerServe(program);
+  registerToken(program);
   registerRebuild(program);
+  registerRetention(program);
   registerVerifyCertificate(program);
   return program;
 }

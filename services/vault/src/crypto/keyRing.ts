@@ -1,6 +1,6 @@
 import nacl from 'tweetnacl';
 import { VaultError } from '../domain/errors.js';
-import type { KeyStore, StoredKey } from '../ports/KeyStore.js';
+import type { KeyStore, ShredReason, StoredKey } from '../ports/KeyStore.js';
 import { contextTag, open, seal } from './envelope.js';
 import type { MasterKeys } from './masterKey.js';
 
@@ -33,6 +33,7 @@ const metaTag = (name: string) => contextTag('pdv/meta/v1', [name]);
  */
 export class KeyRing {
   private readonly cache = new Map<string, { key: Uint8Array; at: number }>();
+  private readonly pendingShreds: { keyIds: string[]; reason: ShredReason; at: string; resolve(ids: string[]): void; reject(e: unknown): void }[] = [];
   private readonly cacheSize: number;
   private readonly ttl: number;
 
@@ -107,10 +108,34 @@ export class KeyRing {
     return out;
   }
 
-  /** Shreds keys in the store and forgets them here. */
-  async shred(keyIds: readonly string[], reason: Parameters<KeyStore['shred']>[1], at: string): Promise<string[]> {
+  /**
+   * Shreds keys in the store and forgets them here. Shreds requested in the same tick are
+   * committed together (one transaction, one WAL truncation), as appends are.
+   */
+  shred(keyIds: readonly string[], reason: ShredReason, at: string): Promise<string[]> {
     for (const id of keyIds) this.cache.delete(id);
-    return this.store.shred([...keyIds], reason, at);
+    if (keyIds.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.pendingShreds.push({ keyIds: [...keyIds], reason, at, resolve, reject });
+      if (this.pendingShreds.length === 1) setImmediate(() => void this.flushShreds());
+    });
+  }
+
+  private async flushShreds(): Promise<void> {
+    const pending = this.pendingShreds.splice(0);
+    const groups = new Map<string, typeof pending>();
+    for (const p of pending) {
+      const k = `${p.reason}\u0000${p.at}`;
+      groups.set(k, [...(groups.get(k) ?? []), p]);
+    }
+    for (const group of groups.values()) {
+      try {
+        const destroyed = new Set(await this.store.shred([...new Set(group.flatMap((g) => g.keyIds))], group[0]!.reason, group[0]!.at));
+        for (const g of group) g.resolve(g.keyIds.filter((id) => destroyed.has(id)));
+      } catch (e) {
+        for (const g of group) g.reject(e);
+      }
+    }
   }
 
   /** Unwraps a stored key, checking it belongs to the (subject, category, id) it is filed under. */

@@ -1,0 +1,27 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/loadConfig.js';
+import { openVault } from '../../vault.js';
+
+export function registerRetention(program: Command): void {
+  program
+    .command('retention')
+    .description('Shred every (subject, category) whose retention has ended and that no legal hold covers')
+    .option('--as-of <date>', 'sweep as of this ISO 8601 date (a future date only with --dry-run)')
+    .option('--dry-run', 'list what would be shredded and why, changing nothing')
+    .option('--json', 'print the full report as JSON')
+    .action(async (opts: { asOf?: string; dryRun?: boolean; json?: boolean }) => {
+      const vault = await openVault(loadConfig(), { warn: (m) => console.error(`warning: ${m}`) });
+      try {
+        const report = await vault.sweepRetention({ ...(opts.asOf ? { asOf: opts.asOf } : {}), dryRun: opts.dryRun ?? false });
+        if (opts.json) {
+          console.log(JSON.stringify(report, null, 2));
+          return;
+        }
+        for (const item of report.items) console.log(`${item.outcome}\t${item.subjectId}\t${item.category}\tdue ${item.dueAt}\t${item.rule}`);
+        const verb = report.dryRun ? 'would shred' : 'shredded';
+        console.log(`as of ${report.asOf}: ${report.examined} due, ${verb} ${report.dryRun ? report.items.filter((i) => i.outcome === 'wouldShred').length : report.shredded}`);
+      } finally {
+        await vault.close();
+      }
+    });
+}

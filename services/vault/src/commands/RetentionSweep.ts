@@ -1,0 +1,110 @@
+import { VaultError, isVaultError } from '../domain/errors.js';
+import type { ProcessingRegister } from '../domain/register.js';
+import { decide } from '../domain/subject.js';
+import type { RetentionView, ViewStore } from '../ports/ViewStore.js';
+import type { SubjectCommands } from './SubjectCommands.js';
+
+export interface SweepOptions {
+  /** Shred what is due at this time. Default: now. Later than now only with `dryRun`. */
+  asOf?: string;
+  /** List what would be shredded and why, changing nothing. Default false. */
+  dryRun?: boolean;
+  /** Due rows read per page. Default 500. */
+  pageSize?: number;
+  /** Commands in flight at once (their appends and key shreds commit together). Default 32. */
+  concurrency?: number;
+  /** Default `system:retention`. */
+  actor?: string;
+}
+
+export type SweepOutcome = 'shredded' | 'wouldShred' | 'kept';
+
+export interface SweepItem {
+  subjectId: string;
+  category: string;
+  dueAt: string;
+  rule: string;
+  outcome: SweepOutcome;
+}
+
+export interface SweepReport {
+  asOf: string;
+  dryRun: boolean;
+  /** Due rows examined. */
+  examined: number;
+  shredded: number;
+  items: SweepItem[];
+}
+
+export interface SweepDeps {
+  views: ViewStore;
+  commands: SubjectCommands;
+  register: ProcessingRegister;
+  now: () => string;
+}
+
+/**
+ * The retention sweep. The schedule (a read model) proposes; the subject's fresh state decides
+ * (`ApplyRetention`): a stale row, a new hold or a shred that another sweep got to first turns
+ * into "kept" or nothing. Two sweeps at once meet optimistic concurrency on the subject's
+ * stream, so nothing is shredded twice and nothing due is missed.
+ */
+export async function sweepRetention(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepReport> {
+  const now = deps.now();
+  const asOf = options.asOf ? new Date(options.asOf).toISOString() : now;
+  if (Number.isNaN(Date.parse(asOf))) throw new VaultError('BAD_USER_INPUT', 'as-of must be an ISO 8601 date', { path: 'asOf' });
+  const dryRun = options.dryRun ?? false;
+  if (!dryRun && asOf > now) throw new VaultError('BAD_USER_INPUT', 'A future as-of date is only allowed with a dry run: nothing is shredded before it is due', { path: 'asOf' });
+  const pageSize = options.pageSize ?? 500;
+  const concurrency = options.concurrency ?? 32;
+  const actor = options.actor ?? 'system:retention';
+  const report: SweepReport = { asOf, dryRun, examined: 0, shredded: 0, items: [] };
+
+  let after: { dueAt: string; subjectId: string; category: string } | undefined;
+  for (;;) {
+    const page = await deps.views.listDueRetention(asOf, { limit: pageSize, ...(after ? { after } : {}) });
+    if (page.length === 0) break;
+    report.examined += page.length;
+    const outcomes = await mapLimited(page, concurrency, (row) => (dryRun ? preview(deps, row, asOf) : apply(deps, row, actor)));
+    page.forEach((row, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome === 'shredded') report.shredded += 1;
+      report.items.push({ subjectId: row.subjectId, category: row.category, dueAt: row.dueAt, rule: row.rule, outcome });
+    });
+    const last = page[page.length - 1]!;
+    after = { dueAt: last.dueAt, subjectId: last.subjectId, category: last.category };
+    if (page.length < pageSize) break;
+  }
+  return report;
+}
+
+async function preview(deps: SweepDeps, row: RetentionView, asOf: string): Promise<SweepOutcome> {
+  const state = await deps.commands.load(row.subjectId);
+  const events = decide(state, { type: 'ApplyRetention', category: row.category }, { register: deps.register, now: asOf });
+  return events.length > 0 ? 'wouldShred' : 'kept';
+}
+
+async function apply(deps: SweepDeps, row: RetentionView, actor: string): Promise<SweepOutcome> {
+  try {
+    const result = await deps.commands.execute(row.subjectId, { type: 'ApplyRetention', category: row.category }, { actor, maxAttempts: 10 });
+    return result.events.length > 0 ? 'shredded' : 'kept';
+  } catch (e) {
+    // A subject deleted from the register's categories, or held meanwhile: keep, report, go on.
+    if (isVaultError(e, 'BAD_USER_INPUT') || isVaultError(e, 'CATEGORY_HELD')) return 'kept';
+    throw e;
+  }
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
