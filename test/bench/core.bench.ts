@@ -124,3 +124,53 @@ export async function rebuildBench(): Promise<Figures> {
     await cleanup();
   }
 }
+
+/** A sweep over 100,000 subjects of which 10% are due: wall time and memory. */
+export async function sweepBench(): Promise<Figures> {
+  const now = new Date();
+  const { vault, cleanup } = await tempVault({ now: () => now.toISOString() });
+  try {
+    const subjects = 100_000;
+    const old = new Date(now.getTime() - 60 * 86_400_000).toISOString();
+    const fresh = now.toISOString();
+    let appends: Promise<unknown>[] = [];
+    for (let i = 0; i < subjects; i++) {
+      const subjectId = randomUUID();
+      const decision = [
+        { type: 'SubjectRegistered' as const, data: { subjectId } },
+        {
+          type: 'PersonalDataRecorded' as const,
+          data: { category: 'callRecordings', field: 'recording', keyId: `${subjectId}/callRecordings/1`, value: { plain: { mediaType: 'audio/ogg', contentBase64: 'T2dnUw==' } }, purpose: 'customerService', legalBasis: 'legitimateInterest' as const, source: 'subject' as const },
+        },
+      ];
+      // Every tenth call was recorded 60 days ago: past its 30-day retention.
+      const events = await sealDecision(subjectId, decision, vault.keyRing, { actor: 'bench', at: i % 10 === 0 ? old : fresh });
+      appends.push(vault.stores.log.append(streamOf(subjectId), events, NO_STREAM));
+      if (appends.length >= 1000) {
+        await Promise.all(appends);
+        appends = [];
+      }
+    }
+    await Promise.all(appends);
+    await vault.projector.catchUp();
+    globalThis.gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
+    let heapPeak = heapBefore;
+    const sampler = setInterval(() => {
+      heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+    }, 20);
+    const t = performance.now();
+    const report = await vault.sweepRetention();
+    const seconds = (performance.now() - t) / 1000;
+    clearInterval(sampler);
+    if (report.shredded !== subjects / 10) throw new Error(`sweep shredded ${report.shredded}, expected ${subjects / 10}`);
+    return {
+      sweep_100k_subjects_10pct_due_s: seconds,
+      sweep_shreds_per_s: Math.round(report.shredded / seconds),
+      sweep_heap_growth_mb: (heapPeak - heapBefore) / 1024 / 1024,
+      sweep_max_rss_mb: process.resourceUsage().maxRSS / 1024,
+    };
+  } finally {
+    await cleanup();
+  }
+}

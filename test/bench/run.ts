@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { appendBench, erasureBench, rebuildBench } from './core.bench.js';
+import { appendBench, erasureBench, rebuildBench, sweepBench } from './core.bench.js';
 
 /**
  * `npm run bench`: every benchmark, in one process and one run, so ratios compare figures
@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   append: appendBench,
   erasure: erasureBench,
   rebuild: rebuildBench,
+  sweep: sweepBench,
 };
 
 const only = process.argv.slice(2);
