@@ -111,6 +111,27 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
       expect(await store.listStats()).toEqual([]);
     });
 
+    it('replaces tracked rows per subject and filters them by kind, status, due date, subject and id', async () => {
+      const req = (subjectId: string, id: string, status: string, dueAt: string) => ({ kind: 'request' as const, id, subjectId, status, dueAt, data: { requestType: 'ACCESS' } });
+      const link = (subjectId: string, id: string) => ({ kind: 'link' as const, id, subjectId, status: 'ACTIVE', dueAt: '2024-03-01T00:00:00.000Z', data: { linkId: 'l' } });
+      await store.apply(
+        P,
+        batch({
+          tracked: [
+            { subjectId: 'a', rows: [req('a', 'r1', 'OPEN', '2024-02-01T00:00:00.000Z'), req('a', 'r2', 'COMPLETED', '2024-01-15T00:00:00.000Z'), link('a', 'hash-a')] },
+            { subjectId: 'b', rows: [req('b', 'r3', 'OPEN', '2024-01-20T00:00:00.000Z')] },
+          ],
+        }),
+        1,
+      );
+      expect((await store.listTracked('request')).map((r) => r.id)).toEqual(['r2', 'r3', 'r1']);
+      expect((await store.listTracked('request', { status: 'OPEN', dueBefore: '2024-01-31T00:00:00.000Z' })).map((r) => r.id)).toEqual(['r3']);
+      expect(await store.listTracked('link', { id: 'hash-a' })).toEqual([link('a', 'hash-a')]);
+      await store.apply(P, batch({ tracked: [{ subjectId: 'a', rows: [req('a', 'r1', 'COMPLETED', '2024-02-01T00:00:00.000Z')] }] }), 2);
+      expect((await store.listTracked('request', { subjectId: 'a' })).map((r) => [r.id, r.status])).toEqual([['r1', 'COMPLETED']]);
+      expect(await store.listTracked('link')).toEqual([]);
+    });
+
     it('loads many subjects in one call', async () => {
       const views = Array.from({ length: 1100 }, (_, i) => subjectView(`subj-${i}`, i + 1));
       await store.apply(P, batch({ subjects: views }), 1100);

@@ -1,19 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import type { DomainEvent, Unsealed } from '../domain/events.js';
+import { REQUESTS_CATEGORY, type DomainEvent, type Unsealed } from '../domain/events.js';
+import { keyIdFor } from '../domain/subject.js';
 import { valueContext, sealValue, openValue } from '../crypto/envelope.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import type { EventMetadata, NewEvent } from '../ports/EventLog.js';
 import type { FieldState } from '../domain/subject.js';
 
 /** Key ids a decision writes under (created on first use). */
-export function keyIdsWritten(events: readonly DomainEvent<Unsealed>[]): string[] {
+export function keyIdsWritten(subjectId: string, events: readonly DomainEvent<Unsealed>[]): string[] {
   const ids: string[] = [];
   for (const e of events) {
     if (e.type === 'PersonalDataRecorded' || e.type === 'PersonalDataRectified') ids.push(e.data.keyId);
     else if (e.type === 'CategoryRekeyed') ids.push(e.data.newKeyId);
+    else if (e.type === 'RequestExtended' || e.type === 'RequestRefused') ids.push(requestsKeyId(subjectId));
   }
   return ids;
 }
+
+/** The key that seals the free text of a subject's requests. */
+export const requestsKeyId = (subjectId: string): string => keyIdFor(subjectId, REQUESTS_CATEGORY, 1);
+
+/** Context of a request's sealed free text. */
+export const requestTextContext = (subjectId: string, requestId: string, eventId: string): Uint8Array =>
+  valueContext(subjectId, REQUESTS_CATEGORY, requestId, eventId);
 
 /**
  * Turns the domain's decision into events for the log: assigns ids, and seals every value under
@@ -25,7 +34,7 @@ export async function sealDecision(
   keyRing: KeyRing,
   metadata: EventMetadata,
 ): Promise<NewEvent[]> {
-  const keys = await keyRing.ensure(keyIdsWritten(events));
+  const keys = await keyRing.ensure(keyIdsWritten(subjectId, events));
   return events.map((e) => {
     const id = randomUUID();
     const sealed = (() => {
@@ -39,6 +48,11 @@ export async function sealDecision(
           const d = e.data;
           const key = keys.get(d.newKeyId)!;
           return { ...d, values: d.values.map((v) => ({ field: v.field, value: sealValue(key, v.value.plain, valueContext(subjectId, d.category, v.field, id)) })) };
+        }
+        case 'RequestExtended':
+        case 'RequestRefused': {
+          const d = e.data;
+          return { ...d, reason: sealValue(keys.get(requestsKeyId(subjectId))!, d.reason.plain, requestTextContext(subjectId, d.requestId, id)) };
         }
         default:
           return e.data;

@@ -41,6 +41,18 @@ export type EventPayloads<V> = {
   LegalHoldReleased: { category: string };
   LifecycleEventRecorded: { event: string; categories: string[] };
   CategoryShredded: { category: string; keyIds: string[]; reason: ShredReason; rule?: string };
+  /** An Art. 12 data-subject request; due one calendar month after receipt. */
+  RequestOpened: { requestId: string; requestType: RequestType; receivedAt: string; channel: string; dueAt: string };
+  IdentityVerified: { requestId: string; method: string };
+  /** Extended by 1–2 months in total (Art. 12(3)); the reason is free text, so sealed. */
+  RequestExtended: { requestId: string; months: number; reason: V; dueAt: string };
+  RequestCompleted: { requestId: string; certificateEventId?: string; linkId?: string };
+  RequestRefused: { requestId: string; reason: V };
+  /** Art. 14: data obtained elsewhere; the subject must be informed within one month. */
+  SubjectInformed: { channel: string; informedAt: string };
+  /** A one-time download link. Only the SHA-256 of its token is stored. */
+  ExportLinkCreated: { linkId: string; kind: ExportKind; tokenHash: string; expiresAt: string };
+  ExportLinkUsed: { linkId: string };
   SubjectErased: {
     reason: string;
     requestId?: string;
@@ -50,6 +62,14 @@ export type EventPayloads<V> = {
 };
 
 export type EventType = keyof EventPayloads<unknown>;
+
+export const REQUEST_TYPES = ['ACCESS', 'PORTABILITY', 'ERASURE', 'RECTIFICATION', 'RESTRICTION', 'OBJECTION'] as const;
+export type RequestType = (typeof REQUEST_TYPES)[number];
+export const EXPORT_KINDS = ['ACCESS', 'PORTABILITY'] as const;
+export type ExportKind = (typeof EXPORT_KINDS)[number];
+
+/** Internal category whose key seals the free text of requests (never shredded by erasure: accountability). */
+export const REQUESTS_CATEGORY = '_requests';
 
 export type DomainEvent<V = Sealed> = {
   [K in EventType]: { type: K; data: EventPayloads<V>[K] };

@@ -2,6 +2,7 @@ import { VaultError, badInput } from './errors.js';
 import type { DomainEvent, EventOf, Sealed, Unsealed } from './events.js';
 import { LEGAL_BASES, SOURCES, type CategorySpec, type LegalBasis, type ProcessingRegister, type Source } from './register.js';
 import { holdOn, retentionOf, holdsOf } from './retention.js';
+import { decideRights, evolveRights, initialRights, type RightsCommand, type RightsState } from './requests.js';
 import { validateValue } from './values.js';
 import type { ShredReason } from '../ports/KeyStore.js';
 
@@ -43,6 +44,8 @@ export interface SubjectState {
   objections: Record<string, { at: string }>;
   holds: Record<string, { basis: string; until: string; at: string }>;
   lifecycle: Record<string, string>;
+  /** Requests, the duty to inform and export links (domain/requests.ts). */
+  rights: RightsState;
 }
 
 export const initialState = (subjectId: string): SubjectState => ({
@@ -56,6 +59,7 @@ export const initialState = (subjectId: string): SubjectState => ({
   objections: {},
   holds: {},
   lifecycle: {},
+  rights: initialRights(),
 });
 
 /** Key ids are deterministic, so two writers deciding from the same state agree on them. */
@@ -64,6 +68,7 @@ export const keyIdFor = (subjectId: string, category: string, generation: number
 /** Applies one event. Mutates and returns `state` (callers own their copy), for speed on long streams. */
 export function evolve(state: SubjectState, event: DomainEvent<Sealed> & { id: string; at: string }): SubjectState {
   const at = event.at;
+  evolveRights((state.rights ??= initialRights()), event);
   switch (event.type) {
     case 'SubjectRegistered':
       state.registeredAt = at;
@@ -187,7 +192,8 @@ export type Command =
   | { type: 'ShredCategory'; category: string; reason: ShredReason; rule?: string }
   /** Shreds the category if its retention (and any hold) has ended by the decision time. */
   | { type: 'ApplyRetention'; category: string }
-  | { type: 'EraseSubject'; reason: string; requestId?: string };
+  | { type: 'EraseSubject'; reason: string; requestId?: string }
+  | RightsCommand;
 
 export interface DecideContext {
   register: ProcessingRegister;
@@ -208,6 +214,16 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
   const { register, now } = ctx;
 
   switch (command.type) {
+    case 'OpenRequest':
+    case 'VerifyIdentity':
+    case 'ExtendRequest':
+    case 'CompleteRequest':
+    case 'RefuseRequest':
+    case 'MarkInformed':
+    case 'CreateExportLink':
+    case 'UseExportLink':
+      return decideRights(state, command, now);
+
     case 'RecordPersonalData':
     case 'RectifyPersonalData': {
       assertNotErased(state);

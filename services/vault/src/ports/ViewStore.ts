@@ -1,5 +1,8 @@
 import type { SubjectState } from '../domain/subject.js';
 import type { HoldRow, RetentionRow } from '../domain/retention.js';
+import type { TrackedRow } from '../domain/requests.js';
+
+export type { TrackedRow };
 import type { ShredReason } from './KeyStore.js';
 
 /** A subject's decision state (sealed values and metadata only) at a log position. */
@@ -60,9 +63,11 @@ export interface ViewBatch {
   shredded: ShredView[];
   /** Increments to the anonymous statistics (`count` is the delta). */
   stats: StatRow[];
+  /** The complete tracked rows (requests, notifications, links) of each listed subject. */
+  tracked: { subjectId: string; rows: TrackedRow[] }[];
 }
 
-export const emptyBatch = (): ViewBatch => ({ subjects: [], index: [], holds: [], retention: [], shredded: [], stats: [] });
+export const emptyBatch = (): ViewBatch => ({ subjects: [], index: [], holds: [], retention: [], shredded: [], stats: [], tracked: [] });
 
 /** Read models, each change committed in the same transaction as the projection checkpoint. */
 export interface ViewStore {
@@ -84,6 +89,11 @@ export interface ViewStore {
   /** Retention rows due at or before `asOf`, in due order, paged by (dueAt, subjectId, category). */
   listDueRetention(asOf: string, options?: { limit?: number; after?: { dueAt: string; subjectId: string; category: string } }): Promise<RetentionView[]>;
   listShredded(filter?: { subjectId?: string }): Promise<ShredView[]>;
+  /**
+   * Tracked rows of one kind, ordered by (dueAt, id): filter by status, due before a time, subject
+   * or id (a link's token hash). `limit` defaults to 1000.
+   */
+  listTracked(kind: TrackedRow['kind'], filter?: { status?: string; dueBefore?: string; subjectId?: string; id?: string; limit?: number }): Promise<TrackedRow[]>;
   /** Statistics rows, optionally within a month range (inclusive), ordered by month, category, purpose, metric. */
   listStats(filter?: { fromMonth?: string; toMonth?: string }): Promise<StatRow[]>;
   close(): Promise<void>;

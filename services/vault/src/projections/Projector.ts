@@ -11,6 +11,7 @@ import { openField } from '../commands/sealing.js';
 import { shredKeysOf } from '../commands/SubjectCommands.js';
 import { subjectOf } from '../commands/streams.js';
 import { holdsOf, retentionOf } from '../domain/retention.js';
+import { trackedRowsOf } from '../domain/requests.js';
 
 export const PROJECTION = 'subjects';
 
@@ -167,7 +168,7 @@ export class Projector {
         const snap = snapshots.get(subjectId);
         state = snap?.state ?? initialState(subjectId);
         states.set(subjectId, state);
-        before.set(subjectId, snap ? JSON.stringify(this.derived(state)) : '{"holds":[],"retention":[]}');
+        before.set(subjectId, snap ? JSON.stringify(this.derived(state)) : '{"holds":[],"retention":[],"tracked":[]}');
       }
       if (e.revision <= state.revision) continue; // already folded into the snapshot
       const ev = e as unknown as DomainEvent;
@@ -187,6 +188,7 @@ export class Projector {
       if (JSON.stringify(derived) === before.get(subjectId)) continue;
       batch.holds.push({ subjectId, rows: derived.holds });
       batch.retention.push({ subjectId, rows: derived.retention });
+      batch.tracked.push({ subjectId, rows: derived.tracked });
     }
     const last = events[events.length - 1]!.position;
     const applied = await views.apply(PROJECTION, batch, last, expected);
@@ -196,7 +198,7 @@ export class Projector {
 
   private derived(state: SubjectState) {
     const holds = holdsOf(state, this.deps.register);
-    return { holds, retention: retentionOf(state, this.deps.register, holds) };
+    return { holds, retention: retentionOf(state, this.deps.register, holds), tracked: trackedRowsOf(state) };
   }
 
   private collect(

@@ -1,6 +1,6 @@
 import type { SubjectState } from '../../domain/subject.js';
 import type { ShredReason } from '../../ports/KeyStore.js';
-import type { BlindIndexEntry, HoldView, RetentionView, ShredView, StatRow, SubjectView, ViewBatch, ViewStore } from '../../ports/ViewStore.js';
+import type { BlindIndexEntry, HoldView, RetentionView, ShredView, StatRow, SubjectView, TrackedRow, ViewBatch, ViewStore } from '../../ports/ViewStore.js';
 import { chunks, closedError, openDatabase, toVaultError, scrubWal, type SqliteOptions } from './openDatabase.js';
 
 /** Options of the embedded view store. */
@@ -56,6 +56,17 @@ CREATE TABLE IF NOT EXISTS stats (
   count    INTEGER NOT NULL,
   PRIMARY KEY (month, category, purpose, metric)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tracked (
+  kind       TEXT NOT NULL,
+  id         TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  status     TEXT NOT NULL,
+  due_at     TEXT,
+  data       TEXT NOT NULL,
+  PRIMARY KEY (kind, id)
+);
+CREATE INDEX IF NOT EXISTS tracked_due ON tracked (kind, status, due_at);
+CREATE INDEX IF NOT EXISTS tracked_subject ON tracked (subject_id);
 CREATE TABLE IF NOT EXISTS checkpoints (
   projection TEXT    PRIMARY KEY,
   position   INTEGER NOT NULL
@@ -82,6 +93,14 @@ interface ShredRow {
   reason: ShredReason;
   at: string;
   event_id: string;
+}
+interface TrackedSqlRow {
+  kind: TrackedRow['kind'];
+  id: string;
+  subject_id: string;
+  status: string;
+  due_at: string | null;
+  data: string;
 }
 interface IndexRow {
   hash: string;
@@ -157,6 +176,16 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
        WHERE due_at <= ? AND (due_at, subject_id, category) > (?, ?, ?)
        ORDER BY due_at, subject_id, category LIMIT ?`,
     ),
+    deleteTracked: db.prepare<[string]>('DELETE FROM tracked WHERE subject_id = ?'),
+    insertTracked: db.prepare<[string, string, string, string, string | null, string]>(
+      'INSERT OR REPLACE INTO tracked (kind, id, subject_id, status, due_at, data) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    tracked: db.prepare<{ kind: string; status: string | null; dueBefore: string | null; subjectId: string | null; id: string | null; limit: number }, TrackedSqlRow>(
+      `SELECT kind, id, subject_id, status, due_at, data FROM tracked
+       WHERE kind = @kind AND (@status IS NULL OR status = @status) AND (@dueBefore IS NULL OR due_at < @dueBefore)
+         AND (@subjectId IS NULL OR subject_id = @subjectId) AND (@id IS NULL OR id = @id)
+       ORDER BY due_at, id LIMIT @limit`,
+    ),
     addStat: db.prepare<[string, string, string, string, number]>(
       'INSERT INTO stats (month, category, purpose, metric, count) VALUES (?, ?, ?, ?, ?) ON CONFLICT (month, category, purpose, metric) DO UPDATE SET count = count + excluded.count',
     ),
@@ -196,6 +225,10 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
     }
     for (const s of batch.shredded) stmt.insertShredded.run(s.subjectId, s.category, JSON.stringify(s.keyIds), s.reason, s.at, s.eventId);
     for (const s of batch.stats) stmt.addStat.run(s.month, s.category, s.purpose, s.metric, s.count);
+    for (const t of batch.tracked) {
+      stmt.deleteTracked.run(t.subjectId);
+      for (const r of t.rows) stmt.insertTracked.run(r.kind, r.id, r.subjectId, r.status, r.dueAt, JSON.stringify(r.data));
+    }
     return scrub;
   };
 
@@ -208,7 +241,7 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
   });
 
   const resetTx = db.transaction(() => {
-    db.exec('DELETE FROM subjects; DELETE FROM blind_index; DELETE FROM holds; DELETE FROM retention; DELETE FROM shredded; DELETE FROM stats; DELETE FROM checkpoints;');
+    db.exec('DELETE FROM subjects; DELETE FROM blind_index; DELETE FROM holds; DELETE FROM retention; DELETE FROM shredded; DELETE FROM stats; DELETE FROM tracked; DELETE FROM checkpoints;');
   });
 
   const run = async <T>(body: () => T): Promise<T> => {
@@ -228,6 +261,13 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
         if (scrub) scrubWal(db);
         return applied;
       }),
+
+    listTracked: (kind, filter = {}) =>
+      run(() =>
+        stmt.tracked
+          .all({ kind, status: filter.status ?? null, dueBefore: filter.dueBefore ?? null, subjectId: filter.subjectId ?? null, id: filter.id ?? null, limit: filter.limit ?? 1000 })
+          .map((r) => ({ kind: r.kind, id: r.id, subjectId: r.subject_id, status: r.status, dueAt: r.due_at, data: JSON.parse(r.data) as Record<string, unknown> })),
+      ),
 
     listStats: (filter = {}) => run(() => stmt.stats.all({ from: filter.fromMonth ?? null, to: filter.toMonth ?? null })),
 

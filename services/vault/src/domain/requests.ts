@@ -1,0 +1,250 @@
+import { VaultError, badInput } from './errors.js';
+import { REQUEST_TYPES, type DomainEvent, type ExportKind, type RequestType, type Unsealed } from './events.js';
+import type { SubjectState } from './subject.js';
+import { addMonths } from './time.js';
+
+/**
+ * Data-subject requests (Art. 12), the duty to inform (Art. 14) and one-time export links, as
+ * part of the subject's aggregate: their events live in the subject's stream.
+ */
+
+export type RequestStatus = 'OPEN' | 'COMPLETED' | 'REFUSED';
+
+export interface RequestState {
+  requestId: string;
+  requestType: RequestType;
+  receivedAt: string;
+  channel: string;
+  dueAt: string;
+  extendedMonths: number;
+  /** Each extension: months, and its sealed reason with the event it was sealed for. */
+  extensions: { months: number; at: string; reason: SealedText }[];
+  verifiedAt: string | null;
+  verificationMethod: string | null;
+  status: RequestStatus;
+  closedAt: string | null;
+  certificateEventId: string | null;
+  linkId: string | null;
+  refusalReason: SealedText | null;
+}
+
+/** Free text sealed under the subject's requests key, bound to the event that carried it. */
+export interface SealedText {
+  sealed: string;
+  eventId: string;
+}
+
+export interface NotificationState {
+  /** Categories recorded from another source since the subject was last informed. */
+  categories: string[];
+  openedAt: string;
+  dueAt: string;
+}
+
+export interface LinkState {
+  linkId: string;
+  kind: ExportKind;
+  tokenHash: string;
+  createdAt: string;
+  expiresAt: string;
+  usedAt: string | null;
+}
+
+export interface RightsState {
+  requests: Record<string, RequestState>;
+  /** The open Art. 14 obligation, if any. */
+  notification: NotificationState | null;
+  informed: { at: string; channel: string }[];
+  links: Record<string, LinkState>;
+}
+
+export const initialRights = (): RightsState => ({ requests: {}, notification: null, informed: [], links: {} });
+
+/** One calendar month after receipt, clamped to the month's end (Jan 31 → Feb 28/29). */
+export const dueDate = (receivedAt: string, months = 1): string => addMonths(new Date(receivedAt), months).toISOString();
+
+/** Applies the rights events; other events pass through. */
+export function evolveRights(r: RightsState, e: DomainEvent<string> & { id: string; at: string }): void {
+  switch (e.type) {
+    case 'RequestOpened':
+      r.requests[e.data.requestId] = {
+        requestId: e.data.requestId,
+        requestType: e.data.requestType,
+        receivedAt: e.data.receivedAt,
+        channel: e.data.channel,
+        dueAt: e.data.dueAt,
+        extendedMonths: 0,
+        extensions: [],
+        verifiedAt: null,
+        verificationMethod: null,
+        status: 'OPEN',
+        closedAt: null,
+        certificateEventId: null,
+        linkId: null,
+        refusalReason: null,
+      };
+      return;
+    case 'IdentityVerified': {
+      const q = r.requests[e.data.requestId];
+      if (q) Object.assign(q, { verifiedAt: e.at, verificationMethod: e.data.method });
+      return;
+    }
+    case 'RequestExtended': {
+      const q = r.requests[e.data.requestId];
+      if (q) {
+        q.extendedMonths += e.data.months;
+        q.extensions.push({ months: e.data.months, at: e.at, reason: { sealed: e.data.reason, eventId: e.id } });
+        q.dueAt = e.data.dueAt;
+      }
+      return;
+    }
+    case 'RequestCompleted': {
+      const q = r.requests[e.data.requestId];
+      if (q) Object.assign(q, { status: 'COMPLETED', closedAt: e.at, certificateEventId: e.data.certificateEventId ?? null, linkId: e.data.linkId ?? null });
+      return;
+    }
+    case 'RequestRefused': {
+      const q = r.requests[e.data.requestId];
+      if (q) Object.assign(q, { status: 'REFUSED', closedAt: e.at, refusalReason: { sealed: e.data.reason, eventId: e.id } });
+      return;
+    }
+    case 'PersonalDataRecorded':
+      if (e.data.source !== 'subject') {
+        if (!r.notification) r.notification = { categories: [], openedAt: e.at, dueAt: dueDate(e.at) };
+        if (!r.notification.categories.includes(e.data.category)) r.notification.categories.push(e.data.category);
+      }
+      return;
+    case 'SubjectInformed':
+      r.notification = null;
+      r.informed.push({ at: e.data.informedAt, channel: e.data.channel });
+      return;
+    case 'ExportLinkCreated':
+      r.links[e.data.linkId] = { linkId: e.data.linkId, kind: e.data.kind, tokenHash: e.data.tokenHash, createdAt: e.at, expiresAt: e.data.expiresAt, usedAt: null };
+      return;
+    case 'ExportLinkUsed': {
+      const l = r.links[e.data.linkId];
+      if (l) l.usedAt = e.at;
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+export type RightsCommand =
+  | { type: 'OpenRequest'; requestId: string; requestType: string; receivedAt: string; channel: string }
+  | { type: 'VerifyIdentity'; requestId: string; method: string }
+  | { type: 'ExtendRequest'; requestId: string; months: number; reason: string }
+  | { type: 'CompleteRequest'; requestId: string; certificateEventId?: string; linkId?: string }
+  | { type: 'RefuseRequest'; requestId: string; reason: string }
+  | { type: 'MarkInformed'; at: string; channel: string }
+  | { type: 'CreateExportLink'; linkId: string; kind: ExportKind; tokenHash: string; expiresAt: string }
+  | { type: 'UseExportLink'; linkId: string };
+
+const plain = (v: unknown): Unsealed => ({ plain: v });
+
+export function decideRights(state: SubjectState, command: RightsCommand, now: string): DomainEvent<Unsealed>[] {
+  const r = state.rights;
+  switch (command.type) {
+    case 'OpenRequest': {
+      if (!(REQUEST_TYPES as readonly string[]).includes(command.requestType)) throw badInput(`Unknown request type; one of ${REQUEST_TYPES.join(', ')}`, 'type');
+      const received = Date.parse(command.receivedAt);
+      if (Number.isNaN(received)) throw badInput('receivedAt must be an ISO 8601 date', 'receivedAt');
+      if (new Date(received).toISOString() > now) throw badInput('receivedAt cannot be in the future', 'receivedAt');
+      if (!command.channel.trim()) throw badInput('channel is required', 'channel');
+      if (r.requests[command.requestId]) throw new VaultError('CONFLICT', 'Request already opened', { details: { requestId: command.requestId } });
+      const receivedAt = new Date(received).toISOString();
+      return [{ type: 'RequestOpened', data: { requestId: command.requestId, requestType: command.requestType as RequestType, receivedAt, channel: command.channel, dueAt: dueDate(receivedAt) } }];
+    }
+    case 'VerifyIdentity': {
+      const q = openRequest(state, command.requestId);
+      if (!command.method.trim()) throw badInput('method is required', 'method');
+      if (q.verifiedAt) return [];
+      return [{ type: 'IdentityVerified', data: { requestId: q.requestId, method: command.method } }];
+    }
+    case 'ExtendRequest': {
+      const q = openRequest(state, command.requestId);
+      if (!Number.isInteger(command.months) || command.months < 1 || command.months > 2) throw badInput('An extension is 1 or 2 months', 'months');
+      if (q.extendedMonths + command.months > 2) {
+        throw badInput(`A request can be extended by at most two further months in total (already ${q.extendedMonths})`, 'months');
+      }
+      if (!command.reason.trim()) throw badInput('An extension needs a reason (Art. 12(3))', 'reason');
+      return [
+        { type: 'RequestExtended', data: { requestId: q.requestId, months: command.months, reason: plain(command.reason), dueAt: dueDate(q.receivedAt, 1 + q.extendedMonths + command.months) } },
+      ];
+    }
+    case 'CompleteRequest': {
+      const q = openRequest(state, command.requestId);
+      return [
+        {
+          type: 'RequestCompleted',
+          data: { requestId: q.requestId, ...(command.certificateEventId ? { certificateEventId: command.certificateEventId } : {}), ...(command.linkId ? { linkId: command.linkId } : {}) },
+        },
+      ];
+    }
+    case 'RefuseRequest': {
+      const q = openRequest(state, command.requestId);
+      if (!command.reason.trim()) throw badInput('A refusal needs a reason (Art. 12(4))', 'reason');
+      return [{ type: 'RequestRefused', data: { requestId: q.requestId, reason: plain(command.reason) } }];
+    }
+    case 'MarkInformed': {
+      const at = Date.parse(command.at);
+      if (Number.isNaN(at)) throw badInput('at must be an ISO 8601 date', 'at');
+      if (!command.channel.trim()) throw badInput('channel is required', 'channel');
+      if (!r.notification) throw new VaultError('NOT_FOUND', 'No pending duty to inform this subject');
+      return [{ type: 'SubjectInformed', data: { channel: command.channel, informedAt: new Date(at).toISOString() } }];
+    }
+    case 'CreateExportLink':
+      if (command.expiresAt <= now) throw badInput('expiresAt must be in the future', 'expiresAt');
+      return [{ type: 'ExportLinkCreated', data: { linkId: command.linkId, kind: command.kind, tokenHash: command.tokenHash, expiresAt: command.expiresAt } }];
+    case 'UseExportLink': {
+      const l = r.links[command.linkId];
+      if (!l) throw new VaultError('NOT_FOUND', 'Unknown link');
+      if (l.usedAt) throw new VaultError('LINK_GONE', 'This download link was already used');
+      if (l.expiresAt <= now) throw new VaultError('LINK_GONE', 'This download link has expired');
+      return [{ type: 'ExportLinkUsed', data: { linkId: l.linkId } }];
+    }
+  }
+}
+
+function openRequest(state: SubjectState, requestId: string): RequestState {
+  const q = state.rights.requests[requestId];
+  if (!q) throw new VaultError('NOT_FOUND', 'Request not found', { details: { requestId } });
+  if (q.status !== 'OPEN') throw new VaultError('CONFLICT', `Request is already ${q.status.toLowerCase()}`, { details: { requestId } });
+  return q;
+}
+
+export interface TrackedRow {
+  kind: 'request' | 'notification' | 'link';
+  /** Request id, link token hash, or the subject id for its notification. */
+  id: string;
+  subjectId: string;
+  status: string;
+  dueAt: string | null;
+  /** Metadata only (types, dates, channels): never free text or values. */
+  data: Record<string, unknown>;
+}
+
+/** The rows the read models keep so the DPO can list requests, pending notifications and links. */
+export function trackedRowsOf(state: SubjectState): TrackedRow[] {
+  const rows: TrackedRow[] = [];
+  const r = state.rights;
+  if (!r) return rows;
+  for (const q of Object.values(r.requests)) {
+    rows.push({
+      kind: 'request',
+      id: q.requestId,
+      subjectId: state.subjectId,
+      status: q.status,
+      dueAt: q.dueAt,
+      data: { requestType: q.requestType, receivedAt: q.receivedAt, channel: q.channel, extendedMonths: q.extendedMonths, verifiedAt: q.verifiedAt, closedAt: q.closedAt },
+    });
+  }
+  if (r.notification) {
+    rows.push({ kind: 'notification', id: state.subjectId, subjectId: state.subjectId, status: 'PENDING', dueAt: r.notification.dueAt, data: { categories: r.notification.categories, openedAt: r.notification.openedAt } });
+  }
+  for (const l of Object.values(r.links)) {
+    rows.push({ kind: 'link', id: l.tokenHash, subjectId: state.subjectId, status: l.usedAt ? 'USED' : 'ACTIVE', dueAt: l.expiresAt, data: { linkId: l.linkId, kind: l.kind } });
+  }
+  return rows;
+}
