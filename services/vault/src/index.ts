@@ -26,3 +26,5 @@ export * from './api/index.js';
 export * from './domain/retention.js';
 export * from './commands/RetentionSweep.js';
 export * from './domain/requests.js';
+export * from './rights/SubjectRights.js';
+export * from './rights/reports.js';

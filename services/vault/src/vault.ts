@@ -15,6 +15,7 @@ import { SubjectCommands, type CommandOptions, type CommandResult } from './comm
 import { Projector } from './projections/Projector.js';
 import { sweepRetention, type SweepOptions, type SweepReport } from './commands/RetentionSweep.js';
 import { SubjectReader } from './rights/SubjectReader.js';
+import { SubjectRights } from './rights/SubjectRights.js';
 import { eraseSubject, type EraseOptions, type SignedCertificate } from './rights/erasure.js';
 
 export interface OpenVaultOptions {
@@ -43,6 +44,8 @@ export interface Vault {
   commands: SubjectCommands;
   projector: Projector;
   reader: SubjectReader;
+  /** Requests with deadlines, access reports, portability exports, download links, duty to inform. */
+  rights: SubjectRights;
   /** Who read which categories of whom, for what (no values): for the access report. */
   accessLog: AccessLog;
   /** Runs a command and waits until the read models show its effect. */
@@ -57,10 +60,11 @@ export interface Vault {
 export async function openVault(config: VaultConfig, options: OpenVaultOptions = {}): Promise<Vault> {
   const warn = options.warn ?? ((m: string) => process.emitWarning(m));
   const register = options.register ?? (await loadRegister(config.registerFile));
-  const stores = options.stores ?? (await openStores(config));
+  const stores = options.stores ?? (await openStores(config, { warn }));
   const opened = stores;
   const accessLog =
     options.accessLog ??
+    stores.access ??
     getSqliteAccessLog({ path: options.stores ? ':memory:' : join(config.dataDir, DATA_FILES.access), synchronous: config.synchronous });
   try {
     const master = resolveMasterKeys({ ...config, allowGenerate: !options.stores, warn });
@@ -80,10 +84,17 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       if (result.position > 0) await projector.waitFor(result.position);
       return result;
     };
+    const erase = async (subjectId: string, o: EraseOptions) => {
+      const cert = await eraseSubject({ commands, log: opened.log, signer }, subjectId, o);
+      await projector.waitFor(await opened.log.headPosition());
+      return cert;
+    };
+    const rights = new SubjectRights({ log: opened.log, views: opened.views, keyRing, register, accessLog, signer, commands, now, execute, erase });
     return {
       config,
       register,
       stores: opened,
+      rights,
       keyRing,
       signer,
       blindIndex,
@@ -92,11 +103,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       reader,
       accessLog,
       execute,
-      erase: async (subjectId, o) => {
-        const cert = await eraseSubject({ commands, log: opened.log, signer }, subjectId, o);
-        await projector.waitFor(await opened.log.headPosition());
-        return cert;
-      },
+      erase,
       sweepRetention: async (o) => {
         const report = await sweepRetention({ views: opened.views, commands, register, now }, o);
         if (report.shredded > 0) await projector.waitFor(await opened.log.headPosition(), 60_000);

@@ -1,0 +1,172 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { VaultError } from '../domain/errors.js';
+import { EXPORT_KINDS, type ExportKind } from '../domain/events.js';
+import type { TrackedRow } from '../domain/requests.js';
+import type { Command } from '../domain/subject.js';
+import { addIsoDuration } from '../domain/time.js';
+import type { FlattenedJws } from '../crypto/signer.js';
+import type { ViewStore } from '../ports/ViewStore.js';
+import type { CommandOptions, CommandResult } from '../commands/SubjectCommands.js';
+import type { SignedCertificate, EraseOptions } from './erasure.js';
+import { REPORT_TYP, digestReport, freezeReport, reportChunks, type ReportDeps, type ReportSignature } from './reports.js';
+
+export interface RightsDeps extends ReportDeps {
+  views: ViewStore;
+  now: () => string;
+  /** Runs a command and waits for the read models. */
+  execute(subjectId: string, command: Command, options: CommandOptions): Promise<CommandResult>;
+  erase(subjectId: string, options: EraseOptions): Promise<SignedCertificate>;
+}
+
+export interface ExportLink {
+  linkId: string;
+  /** The secret part of the URL; shown once, stored only as its SHA-256. */
+  token: string;
+  /** Path of the download, relative to the vault's public URL. */
+  path: string;
+  kind: ExportKind;
+  expiresAt: string;
+}
+
+/** A download ready to stream: its signature is known before the first byte is sent. */
+export interface Download {
+  kind: ExportKind;
+  subjectId: string;
+  signature: ReportSignature;
+  /** Compact JWS (EdDSA) over `signature`, for a response header. */
+  jws: string;
+  body: AsyncIterable<string>;
+}
+
+export interface SignedReport {
+  /** The exact bytes the signature's digest covers. */
+  text: string;
+  report: Record<string, unknown>;
+  signature: ReportSignature;
+  jws: FlattenedJws;
+}
+
+/** Default lifetime of a download link: 7 days. */
+export const LINK_TTL = 'P7D';
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+const compact = (jws: FlattenedJws) => `${jws.protected}.${jws.payload}.${jws.signature}`;
+
+/**
+ * The data-subject rights of Art. 12–20: request workflow with deadlines, access reports,
+ * portability exports, one-time download links, and the Art. 14 duty to inform.
+ */
+export class SubjectRights {
+  constructor(private readonly deps: RightsDeps) {}
+
+  async openRequest(subjectId: string, input: { requestType: string; receivedAt: string; channel: string }, options: CommandOptions): Promise<string> {
+    const requestId = randomUUID();
+    await this.deps.execute(subjectId, { type: 'OpenRequest', requestId, ...input }, options);
+    return requestId;
+  }
+
+  /** Runs a step on a request found by id (the DPO knows requests, not always their subject). */
+  async step(requestId: string, command: Extract<Command, { requestId: string }>, options: CommandOptions): Promise<TrackedRow> {
+    const row = await this.request(requestId);
+    await this.deps.execute(row.subjectId, command, options);
+    return this.request(requestId);
+  }
+
+  /**
+   * Completes a request by doing what it asks where the vault can: an erasure request erases
+   * and attaches the certificate; an access or portability request creates the download link.
+   */
+  async completeRequest(requestId: string, options: CommandOptions): Promise<{ request: TrackedRow; certificate?: SignedCertificate; link?: ExportLink }> {
+    const row = await this.request(requestId);
+    if (row.status !== 'OPEN') throw new VaultError('CONFLICT', `Request is already ${row.status.toLowerCase()}`, { details: { requestId } });
+    const type = row.data.requestType as string;
+    let certificate: SignedCertificate | undefined;
+    let link: ExportLink | undefined;
+    if (type === 'ERASURE') certificate = await this.deps.erase(row.subjectId, { ...options, reason: 'subjectRequest', requestId });
+    if (type === 'ACCESS' || type === 'PORTABILITY') link = await this.createExportLink(row.subjectId, type, options);
+    await this.deps.execute(
+      row.subjectId,
+      { type: 'CompleteRequest', requestId, ...(certificate ? { certificateEventId: certificate.certificate.eventId } : {}), ...(link ? { linkId: link.linkId } : {}) },
+      options,
+    );
+    return { request: await this.request(requestId), ...(certificate ? { certificate } : {}), ...(link ? { link } : {}) };
+  }
+
+  async request(requestId: string): Promise<TrackedRow> {
+    const [row] = await this.deps.views.listTracked('request', { id: requestId, limit: 1 });
+    if (!row) throw new VaultError('NOT_FOUND', 'Request not found', { details: { requestId } });
+    return row;
+  }
+
+  /** Requests for the DPO: by status, overdue (open and past due now), or due before a date. */
+  async requests(filter: { status?: string; overdue?: boolean; dueBefore?: string; limit?: number } = {}): Promise<TrackedRow[]> {
+    const now = this.deps.now();
+    const dueBefore = filter.overdue ? minIso(now, filter.dueBefore) : filter.dueBefore;
+    return this.deps.views.listTracked('request', {
+      ...(filter.overdue ? { status: 'OPEN' } : filter.status ? { status: filter.status } : {}),
+      ...(dueBefore ? { dueBefore } : {}),
+      limit: filter.limit ?? 1000,
+    });
+  }
+
+  /** Open Art. 14 obligations, due before a date if given. */
+  async pendingNotifications(dueBefore?: string, limit = 1000): Promise<TrackedRow[]> {
+    return this.deps.views.listTracked('notification', { status: 'PENDING', ...(dueBefore ? { dueBefore } : {}), limit });
+  }
+
+  async createExportLink(subjectId: string, kind: string, options: CommandOptions, ttl = LINK_TTL): Promise<ExportLink> {
+    if (!(EXPORT_KINDS as readonly string[]).includes(kind)) throw new VaultError('BAD_USER_INPUT', `kind must be one of ${EXPORT_KINDS.join(', ')}`, { path: 'kind' });
+    const token = randomBytes(32).toString('base64url');
+    const linkId = randomUUID();
+    const expiresAt = addIsoDuration(this.deps.now(), ttl);
+    await this.deps.execute(subjectId, { type: 'CreateExportLink', linkId, kind: kind as ExportKind, tokenHash: hashToken(token), expiresAt }, options);
+    return { linkId, token, path: `/exports/${token}`, kind: kind as ExportKind, expiresAt };
+  }
+
+  /**
+   * Redeems a link: NOT_FOUND for an unknown token, LINK_GONE (410) for a used or expired one;
+   * neither says whether a subject exists. Using the link is an event appended with the
+   * stream's expected revision, so two racing downloads cannot both succeed.
+   */
+  async redeem(token: string): Promise<Download> {
+    if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) throw new VaultError('NOT_FOUND', 'Unknown download link');
+    const [row] = await this.deps.views.listTracked('link', { id: hashToken(token), limit: 1 });
+    if (!row) throw new VaultError('NOT_FOUND', 'Unknown download link');
+    const linkId = row.data.linkId as string;
+    await this.deps.execute(row.subjectId, { type: 'UseExportLink', linkId }, { actor: 'subject:download', maxAttempts: 1 }).catch((e: unknown) => {
+      if ((e as { code?: string }).code === 'CONFLICT') throw new VaultError('LINK_GONE', 'This download link was already used');
+      throw e;
+    });
+    return this.download(row.subjectId, row.data.kind as ExportKind);
+  }
+
+  /** A signed report ready to stream (two passes over frozen inputs: hash, then send). */
+  async download(subjectId: string, kind: ExportKind): Promise<Download> {
+    const inputs = await freezeReport(this.deps, subjectId, kind, this.deps.now());
+    const signature = await digestReport(this.deps, inputs);
+    const jws = compact(this.deps.signer.sign(signature, REPORT_TYP));
+    const deps = this.deps;
+    async function* body(): AsyncGenerator<string> {
+      const hash = createHash('sha256');
+      for await (const chunk of reportChunks(deps, inputs)) {
+        hash.update(chunk);
+        yield chunk;
+      }
+      // A key shredded between the passes changes the bytes: fail the transfer rather than send a report that does not verify.
+      if (hash.digest('hex') !== signature.sha256) throw new VaultError('CONFLICT', 'The report changed while it was sent');
+    }
+    return { kind, subjectId, signature, jws, body: body() };
+  }
+
+  /** The whole report in memory, with its signature (for the API; downloads stream). */
+  async report(subjectId: string, kind: ExportKind): Promise<SignedReport> {
+    const d = await this.download(subjectId, kind);
+    let text = '';
+    for await (const chunk of d.body) text += chunk;
+    return { text, report: JSON.parse(text) as Record<string, unknown>, signature: d.signature, jws: this.deps.signer.sign(d.signature, REPORT_TYP) };
+  }
+}
+
+function minIso(a: string, b?: string): string {
+  return b && b < a ? b : a;
+}

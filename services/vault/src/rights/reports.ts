@@ -1,0 +1,238 @@
+import { createHash } from 'node:crypto';
+import { VaultError } from '../domain/errors.js';
+import type { EventOf, ExportKind } from '../domain/events.js';
+import type { CategorySpec, LegalBasis, ProcessingRegister } from '../domain/register.js';
+import { holdOn, retentionOf, holdsOf, triggerTime } from '../domain/retention.js';
+import type { SubjectState } from '../domain/subject.js';
+import { addIsoDuration } from '../domain/time.js';
+import type { KeyRing } from '../crypto/keyRing.js';
+import { openValue, valueContext } from '../crypto/envelope.js';
+import type { Signer } from '../crypto/signer.js';
+import type { AccessLog, AccessLogEntry } from '../ports/AccessLog.js';
+import type { EventLog, RecordedEvent } from '../ports/EventLog.js';
+import { openField } from '../commands/sealing.js';
+import { streamOf } from '../commands/streams.js';
+import type { SubjectCommands } from '../commands/SubjectCommands.js';
+
+/**
+ * Access reports (Art. 15) and portability exports (Art. 20), streamed as JSON so a subject
+ * with 100,000 events costs flat memory. A report is produced twice from the same frozen
+ * inputs (state, stream revision, access-log entries): once to hash it, once to send it; the
+ * signature covers the SHA-256 of the exact bytes sent (see `ReportSignature`).
+ */
+
+export const REPORT_CONTEXT = {
+  dpv: 'https://w3id.org/dpv#',
+  'dpv-pd': 'https://w3id.org/dpv/pd#',
+  'eu-gdpr': 'https://w3id.org/dpv/legal/eu/gdpr#',
+} as const;
+
+export const LEGAL_BASIS_DPV: Record<LegalBasis, string> = {
+  consent: 'dpv:Consent',
+  contract: 'dpv:Contract',
+  legalObligation: 'dpv:LegalObligation',
+  vitalInterest: 'dpv:VitalInterest',
+  publicTask: 'dpv:PublicTask',
+  legitimateInterest: 'dpv:LegitimateInterest',
+};
+
+export const SUBJECT_RIGHTS = [
+  { article: 'Art. 15', right: 'access', dpv: 'dpv:RightToAccess' },
+  { article: 'Art. 16', right: 'rectification', dpv: 'dpv:RightToRectification' },
+  { article: 'Art. 17', right: 'erasure', dpv: 'dpv:RightToErasure' },
+  { article: 'Art. 18', right: 'restriction of processing', dpv: 'dpv:RightToRestrictProcessing' },
+  { article: 'Art. 20', right: 'data portability', dpv: 'dpv:RightToDataPortability' },
+  { article: 'Art. 21', right: 'objection', dpv: 'dpv:RightToObject' },
+  { article: 'Art. 7(3)', right: 'withdraw consent at any time', dpv: 'dpv:RightToWithdrawConsent' },
+  { article: 'Art. 77', right: 'lodge a complaint with a supervisory authority', dpv: 'dpv:RightToComplaint' },
+] as const;
+
+export interface ReportDeps {
+  log: EventLog;
+  keyRing: KeyRing;
+  register: ProcessingRegister;
+  accessLog: AccessLog;
+  signer: Signer;
+  commands: SubjectCommands;
+}
+
+/** Everything a report is made of that could change while it is produced, frozen once. */
+export interface ReportInputs {
+  kind: ExportKind;
+  subjectId: string;
+  generatedAt: string;
+  state: SubjectState;
+  /** The stream is read up to this revision, in both passes. */
+  revision: number;
+  access: AccessLogEntry[];
+}
+
+/** What the vault signs: the digest of the exact bytes of a report, plus what it is about. */
+export interface ReportSignature {
+  type: 'ReportDigest';
+  kind: ExportKind;
+  subjectId: string;
+  generatedAt: string;
+  sha256: string;
+  bytes: number;
+}
+
+export const REPORT_TYP = 'pdv-report-digest+json';
+
+/** Freezes the inputs of a report. Fails with NOT_FOUND for an unknown subject. */
+export async function freezeReport(deps: ReportDeps, subjectId: string, kind: ExportKind, generatedAt: string): Promise<ReportInputs> {
+  const state = await deps.commands.load(subjectId);
+  if (!state.registeredAt) throw new VaultError('NOT_FOUND', 'Subject not found', { details: { subjectId } });
+  const access = kind === 'ACCESS' ? (await deps.accessLog.listBySubject(subjectId, { limit: 10_000 })).filter((e) => e.at <= generatedAt) : [];
+  return { kind, subjectId, generatedAt, state, revision: state.revision, access };
+}
+
+/** The report as JSON text chunks, in a stable order. */
+export async function* reportChunks(deps: ReportDeps, inputs: ReportInputs): AsyncGenerator<string> {
+  const { state } = inputs;
+  const register = deps.register;
+  const keys = await deps.keyRing.get(Object.values(state.categories).filter((c) => !c.shredded).map((c) => c.keyId));
+  const head = {
+    '@context': REPORT_CONTEXT,
+    type: inputs.kind === 'ACCESS' ? 'AccessReport' : 'PortabilityExport',
+    version: 1,
+    subjectId: inputs.subjectId,
+    generatedAt: inputs.generatedAt,
+    controller: register.controller,
+    ...(inputs.kind === 'ACCESS' ? { dpo: register.dpo, supervisoryAuthority: register.supervisoryAuthority, rights: SUBJECT_RIGHTS } : {}),
+  };
+  const headJson = JSON.stringify(head);
+  yield `${headJson.slice(0, -1)},"items":[`;
+
+  let first = true;
+  for (const item of itemsOf(deps.register, inputs, keys)) {
+    yield `${first ? '' : ','}${JSON.stringify(item)}`;
+    first = false;
+  }
+  yield '],"consents":';
+  yield JSON.stringify(
+    Object.entries(state.consents)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([purpose, c]) => ({ purpose, dpvPurpose: register.purposes[purpose]?.dpv ?? null, given: c.given, at: c.at })),
+  );
+  if (inputs.kind === 'ACCESS') {
+    yield ',"restrictions":';
+    yield JSON.stringify(Object.entries(state.restrictions).map(([category, r]) => ({ category, since: r.at, reason: r.reason })));
+    yield ',"objections":';
+    yield JSON.stringify(Object.entries(state.objections).map(([purpose, o]) => ({ purpose, since: o.at })));
+    yield ',"requests":';
+    yield JSON.stringify(
+      Object.values(state.rights?.requests ?? {}).map((q) => ({ requestId: q.requestId, type: q.requestType, receivedAt: q.receivedAt, dueAt: q.dueAt, status: q.status, closedAt: q.closedAt })),
+    );
+    yield ',"history":[';
+    let firstPast = true;
+    for await (const past of history(deps, inputs)) {
+      yield `${firstPast ? '' : ','}${JSON.stringify(past)}`;
+      firstPast = false;
+    }
+    yield ']';
+  }
+  yield '}';
+}
+
+type Keys = Map<string, Uint8Array>;
+
+function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys): Generator<Record<string, unknown>> {
+  const { state, generatedAt, kind } = inputs;
+  for (const [category, c] of Object.entries(state.categories).sort(([a], [b]) => a.localeCompare(b))) {
+    const spec = register.categories[category];
+    if (!spec) continue;
+    if (c.shredded) {
+      if (kind === 'ACCESS') yield { category, dpvCategory: spec.dpv, field: null, status: { state: 'ERASED', at: c.shredded.at, reason: c.shredded.reason } };
+      continue;
+    }
+    const key = keys.get(c.keyId);
+    const hold = holdOn(state, spec, category, generatedAt);
+    for (const [field, f] of Object.entries(c.fields).sort(([a], [b]) => a.localeCompare(b))) {
+      const fieldSpec = spec.fields[field];
+      if (kind === 'PORTABILITY' && (!fieldSpec?.providedBySubject || (f.legalBasis !== 'consent' && f.legalBasis !== 'contract'))) continue;
+      const value = key ? openField(state.subjectId, category, field, f, key) : null;
+      const base = {
+        category,
+        dpvCategory: spec.dpv,
+        field,
+        type: fieldSpec?.type ?? null,
+        value,
+        recordedAt: f.recordedAt,
+        updatedAt: f.updatedAt,
+        purpose: f.purpose,
+        dpvPurpose: register.purposes[f.purpose]?.dpv ?? null,
+        legalBasis: f.legalBasis,
+        dpvLegalBasis: LEGAL_BASIS_DPV[f.legalBasis],
+      };
+      if (kind === 'PORTABILITY') {
+        yield base;
+        continue;
+      }
+      yield {
+        ...base,
+        source: f.source,
+        purposes: spec.purposes.map((p) => ({ purpose: p, dpvPurpose: register.purposes[p]?.dpv ?? null })),
+        recipients: {
+          categories: spec.recipients,
+          actual: inputs.access.filter((a) => a.categories.includes(category)).map((a) => ({ actor: a.actor, purpose: a.purpose, at: a.at })),
+        },
+        retention: retentionInfo(state, spec, category),
+        transfers: spec.transfers,
+        automatedDecisionMaking: spec.automatedDecisionMaking,
+        specialCategory: spec.specialCategory,
+        status: hold ? { state: 'RETAINED', basis: hold.basis, until: hold.until } : { state: 'ACTIVE' },
+      };
+    }
+  }
+}
+
+function retentionInfo(state: SubjectState, spec: CategorySpec, category: string) {
+  const register = { categories: { [category]: spec } } as unknown as ProcessingRegister;
+  const row = retentionOf(state, register, holdsOf(state, register)).find((r) => r.category === category);
+  const from = triggerTime(state, category, spec.retention.trigger);
+  return {
+    rule: spec.retention.description ?? `${spec.retention.duration} (${spec.retention.trigger.kind})`,
+    duration: spec.retention.duration,
+    endsAt: row?.dueAt ?? (from ? addIsoDuration(from, spec.retention.duration) : null),
+  };
+}
+
+/** Past values still readable in the log (superseded by rectification), oldest first. */
+async function* history(deps: ReportDeps, inputs: ReportInputs): AsyncGenerator<Record<string, unknown>> {
+  const pageSize = 1000;
+  let from = 0;
+  while (from <= inputs.revision) {
+    const page = await deps.log.readStream(streamOf(inputs.subjectId), { fromRevision: from, maxCount: Math.min(pageSize, inputs.revision - from + 1) });
+    if (page.length === 0) return;
+    const data = page.filter((e) => e.type === 'PersonalDataRecorded' || e.type === 'PersonalDataRectified') as unknown as (RecordedEvent & EventOf<'PersonalDataRecorded'>)[];
+    const keys = await deps.keyRing.get([...new Set(data.map((e) => e.data.keyId))]);
+    for (const e of data) {
+      const key = keys.get(e.data.keyId);
+      const current = inputs.state.categories[e.data.category]?.fields[e.data.field];
+      if (!key || current?.eventId === e.id) continue; // shredded, or the current value (already in items)
+      yield {
+        category: e.data.category,
+        field: e.data.field,
+        value: openValue(key, e.data.value, valueContext(inputs.subjectId, e.data.category, e.data.field, e.id)),
+        recordedAt: e.metadata.at,
+        source: e.data.source,
+        purpose: e.data.purpose,
+        legalBasis: e.data.legalBasis,
+      };
+    }
+    from = page[page.length - 1]!.revision + 1;
+  }
+}
+
+/** Hashes a report without holding it: the first of the two passes. */
+export async function digestReport(deps: ReportDeps, inputs: ReportInputs): Promise<ReportSignature> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of reportChunks(deps, inputs)) {
+    const b = Buffer.from(chunk);
+    bytes += b.length;
+    hash.update(b);
+  }
+  return { type: 'ReportDigest', kind: inputs.kind, subjectId: inputs.subjectId, generatedAt: inputs.generatedAt, sha256: hash.digest('hex'), bytes };
+}

@@ -1,0 +1,213 @@
+import { createHash, createPublicKey, verify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NO_STREAM, addIsoDuration, sealDecision, streamOf, type Vault } from '@pdv/vault';
+import { tempVault } from '../support/tempVault.js';
+
+const schema = (name: string) => JSON.parse(readFileSync(new URL(`../../schema/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+(addFormats as unknown as (a: Ajv2020) => void)(ajv);
+ajv.addSchema(schema('portability-export.schema.json'));
+ajv.addSchema(schema('access-report.schema.json'));
+const validate = (name: string, doc: unknown) => {
+  const v = ajv.getSchema(`https://example.com/pdv/schema/${name}`)!;
+  const ok = v(doc);
+  return ok ? [] : (v.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+};
+
+const T0 = '2026-03-02T10:00:00.000Z';
+let cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups) await c();
+  cleanups = [];
+});
+async function clocked() {
+  const clock = { now: T0 };
+  const t = await tempVault({ now: () => clock.now });
+  cleanups.push(t.cleanup);
+  return { vault: t.vault, clock };
+}
+const item = (category: string, field: string, value: unknown, purpose: string, legalBasis: string, source = 'subject') => ({ category, field, value, purpose, legalBasis, source });
+
+/** Verifies a compact JWS (EdDSA) with node:crypto: an implementation other than tweetnacl. */
+function verifyWithNodeCrypto(jws: string, vault: Vault): Record<string, unknown> {
+  const [header, payload, signature] = jws.split('.') as [string, string, string];
+  const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: vault.signer.publicJwk.x }, format: 'jwk' });
+  expect(verify(null, Buffer.from(`${header}.${payload}`), key, Buffer.from(signature, 'base64url'))).toBe(true);
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+async function partlyErased(vault: Vault, clock: { now: string }) {
+  const actor = { actor: 'service:crm' };
+  const { subjectId: s } = await vault.commands.registerSubject(actor);
+  await vault.execute(s, { type: 'GiveConsent', purpose: 'newsletter' }, actor);
+  await vault.execute(
+    s,
+    {
+      type: 'RecordPersonalData',
+      items: [
+        item('contact', 'name', 'Rita Report', 'contract', 'contract'),
+        item('contact', 'email', 'rita@example.com', 'contract', 'contract'),
+        item('marketing', 'interests', 'cycling', 'newsletter', 'consent'),
+        item('accounting', 'invoiceReference', 'INV-9', 'billing', 'legalObligation'),
+        item('creditInformation', 'creditScore', 712, 'creditCheck', 'legitimateInterest', 'creditAgency'),
+      ],
+    },
+    actor,
+  );
+  clock.now = addIsoDuration(T0, 'P1D');
+  await vault.execute(s, { type: 'RectifyPersonalData', items: [item('contact', 'email', 'rita.new@example.com', 'contract', 'contract')] }, actor);
+  await vault.accessLog.append([{ actor: 'service:billing', purpose: 'billing', subjectId: s, categories: ['accounting'], at: clock.now }]);
+  return s;
+}
+
+describe('access report (Art. 15)', () => {
+  it('lists every item with its value, source, purposes, basis, recipients, retention, transfers and status', async () => {
+    const { vault, clock } = await clocked();
+    const s = await partlyErased(vault, clock);
+    const { text, report, signature, jws } = await vault.rights.report(s, 'ACCESS');
+    expect(validate('access-report.schema.json', report)).toEqual([]);
+    const items = report.items as Record<string, any>[];
+    const email = items.find((i) => i.field === 'email')!;
+    expect(email).toMatchObject({ category: 'contact', value: 'rita.new@example.com', source: 'subject', legalBasis: 'contract', dpvLegalBasis: 'dpv:Contract', status: { state: 'ACTIVE' } });
+    expect(email.purposes.map((p: { purpose: string }) => p.purpose)).toContain('contract');
+    expect(email.retention.endsAt).toBeNull(); // 8 years after the relationship ends: not started
+    expect(email.transfers).toEqual([expect.objectContaining({ country: 'US', safeguard: expect.any(String) })]);
+    const credit = items.find((i) => i.category === 'creditInformation')!;
+    expect(credit).toMatchObject({ source: 'creditAgency', value: 712, automatedDecisionMaking: expect.any(String) });
+    expect(credit.retention.endsAt).toBe(addIsoDuration(T0, 'P1Y'));
+    const accounting = items.find((i) => i.category === 'accounting')!;
+    expect(accounting.recipients.actual).toEqual([{ actor: 'service:billing', purpose: 'billing', at: clock.now }]);
+    expect(accounting.status).toEqual({ state: 'RETAINED', basis: expect.stringContaining('bookkeeping'), until: addIsoDuration(T0, 'P10Y') });
+    expect(report.history).toEqual([expect.objectContaining({ field: 'email', value: 'rita@example.com' })]);
+    expect(report).toMatchObject({ controller: vault.register.controller, dpo: vault.register.dpo, supervisoryAuthority: vault.register.supervisoryAuthority });
+    expect((report.rights as unknown[]).length).toBeGreaterThanOrEqual(7);
+
+    const signed = verifyWithNodeCrypto(`${jws.protected}.${jws.payload}.${jws.signature}`, vault);
+    expect(signed).toEqual(signature as unknown as Record<string, unknown>);
+    expect(signed.sha256).toBe(createHash('sha256').update(text).digest('hex'));
+  });
+
+  it('shows a subject erased in part: marketing shredded on withdrawal, accounting held through erasure', async () => {
+    const { vault, clock } = await clocked();
+    const s = await partlyErased(vault, clock);
+    await vault.execute(s, { type: 'WithdrawConsent', purpose: 'newsletter' }, { actor: 'service:crm' });
+    await vault.erase(s, { actor: 'dpo:anna', reason: 'subjectRequest' });
+    const { report } = await vault.rights.report(s, 'ACCESS');
+    expect(validate('access-report.schema.json', report)).toEqual([]);
+    const byCategory = new Map((report.items as Record<string, any>[]).map((i) => [i.category, i]));
+    expect(byCategory.get('marketing')).toEqual({ category: 'marketing', dpvCategory: expect.any(String), field: null, status: { state: 'ERASED', at: expect.any(String), reason: 'withdrawal' } });
+    expect(byCategory.get('contact')!.status).toEqual({ state: 'ERASED', at: expect.any(String), reason: 'erasure' });
+    expect(byCategory.get('accounting')).toMatchObject({ value: 'INV-9', status: { state: 'RETAINED', until: addIsoDuration(T0, 'P10Y') } });
+    expect(report.history).toEqual([]); // the old email went with the contact key
+  });
+});
+
+describe('portability export (Art. 20)', () => {
+  it('holds only what the subject provided on consent or contract, validates against the published schema, and its signature verifies', async () => {
+    const { vault, clock } = await clocked();
+    const s = await partlyErased(vault, clock);
+    const download = await vault.rights.download(s, 'PORTABILITY');
+    let text = '';
+    for await (const chunk of download.body) text += chunk;
+    const doc = JSON.parse(text) as Record<string, any>;
+    expect(validate('portability-export.schema.json', doc)).toEqual([]);
+    expect(doc.items.map((i: { category: string; field: string }) => `${i.category}.${i.field}`).sort()).toEqual(['contact.email', 'contact.name', 'marketing.interests']);
+    expect(doc.consents).toEqual([{ purpose: 'newsletter', dpvPurpose: expect.stringMatching(/^dpv:/), given: true, at: T0 }]);
+    const signed = verifyWithNodeCrypto(download.jws, vault);
+    expect(signed).toMatchObject({ kind: 'PORTABILITY', subjectId: s, sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) });
+  });
+
+  it('streams a subject with 100,000 events with memory growth under 50 MB', async () => {
+    const { vault } = await clocked();
+    const { subjectId: s } = await vault.commands.registerSubject({ actor: 'bench' });
+    let revision = 0;
+    for (let done = 0; done < 100_000; done += 1000) {
+      const decision = Array.from({ length: 1000 }, (_, i) => ({
+        type: 'PersonalDataRectified' as const,
+        data: { category: 'contact', field: 'name', keyId: `${s}/contact/1`, value: { plain: `Name number ${done + i} with some padding to be realistic` }, purpose: 'contract', legalBasis: 'contract' as const, source: 'subject' as const },
+      }));
+      const events = await sealDecision(s, decision, vault.keyRing, { actor: 'bench', at: T0 });
+      revision = (await vault.stores.log.append(streamOf(s), events, revision === 0 && done === 0 ? 0 : revision)).nextRevision;
+    }
+    await vault.projector.catchUp();
+    globalThis.gc?.();
+    const before = process.memoryUsage().heapUsed;
+    let peak = before;
+    const download = await vault.rights.download(s, 'ACCESS');
+    let bytes = 0;
+    let chunks = 0;
+    for await (const chunk of download.body) {
+      bytes += chunk.length;
+      if (++chunks % 5000 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
+    }
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+    expect(bytes).toBeGreaterThan(100_000 * 50);
+    expect((peak - before) / 1024 / 1024).toBeLessThan(50);
+  }, 180_000);
+});
+
+describe('download links', () => {
+  it('work once, then answer gone; an unknown token is not found; an expired link is gone', async () => {
+    const { vault, clock } = await clocked();
+    const s = await partlyErased(vault, clock);
+    const link = await vault.rights.createExportLink(s, 'ACCESS', { actor: 'dpo:anna' });
+    expect(link.expiresAt).toBe(addIsoDuration(clock.now, 'P7D'));
+    const first = await vault.rights.redeem(link.token);
+    for await (const _ of first.body) void _;
+    await expect(vault.rights.redeem(link.token)).rejects.toMatchObject({ code: 'LINK_GONE' });
+    await expect(vault.rights.redeem('x'.repeat(43))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const later = await vault.rights.createExportLink(s, 'PORTABILITY', { actor: 'dpo:anna' });
+    clock.now = addIsoDuration(clock.now, 'P8D');
+    await expect(vault.rights.redeem(later.token)).rejects.toMatchObject({ code: 'LINK_GONE' });
+  });
+
+  it('cannot be used twice by two racing downloads', async () => {
+    const { vault, clock } = await clocked();
+    const s = await partlyErased(vault, clock);
+    const link = await vault.rights.createExportLink(s, 'PORTABILITY', { actor: 'dpo:anna' });
+    const results = await Promise.allSettled([vault.rights.redeem(link.token), vault.rights.redeem(link.token), vault.rights.redeem(link.token)]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(['LINK_GONE', 'LINK_GONE']);
+  });
+});
+
+describe('request workflow (Art. 12)', () => {
+  it('opens with a one-month deadline, extends with a reason, lists overdue requests, and completes an erasure with its certificate', async () => {
+    const { vault, clock } = await clocked();
+    const s = await partlyErased(vault, clock);
+    const dpo = { actor: 'dpo:anna' };
+    const erasureId = await vault.rights.openRequest(s, { requestType: 'ERASURE', receivedAt: '2026-01-31T09:00:00.000Z', channel: 'email' }, dpo);
+    const accessId = await vault.rights.openRequest(s, { requestType: 'ACCESS', receivedAt: clock.now, channel: 'web form' }, dpo);
+    expect((await vault.rights.request(erasureId)).dueAt).toBe('2026-02-28T09:00:00.000Z');
+    expect((await vault.rights.requests({ overdue: true })).map((r) => r.id)).toEqual([erasureId]);
+    await vault.rights.step(erasureId, { type: 'VerifyIdentity', requestId: erasureId, method: 'video call' }, dpo);
+    const extended = await vault.rights.step(erasureId, { type: 'ExtendRequest', requestId: erasureId, months: 2, reason: 'many systems involved' }, dpo);
+    expect(extended.dueAt).toBe('2026-04-30T09:00:00.000Z');
+    await expect(vault.rights.step(erasureId, { type: 'ExtendRequest', requestId: erasureId, months: 1, reason: 'more' }, dpo)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    expect(await vault.rights.requests({ overdue: true })).toEqual([]);
+
+    const done = await vault.rights.completeRequest(erasureId, dpo);
+    expect(done.request.status).toBe('COMPLETED');
+    expect(done.certificate!.certificate.requestId).toBe(erasureId);
+    const access = await vault.rights.completeRequest(accessId, dpo);
+    expect(access.link!.path).toMatch(/^\/exports\/[A-Za-z0-9_-]{43}$/);
+    expect((await vault.rights.requests({ status: 'COMPLETED' })).map((r) => r.id).sort()).toEqual([erasureId, accessId].sort());
+
+    // Free text is sealed: the extension reason is nowhere in the log in plaintext.
+    const log = JSON.stringify(await vault.stores.log.readAll({ maxCount: 10_000 }));
+    expect(log).not.toContain('many systems involved');
+  });
+
+  it('lists pending Art. 14 notifications for data from other sources and closes them when the subject is informed', async () => {
+    const { vault, clock } = await clocked();
+    const s = await partlyErased(vault, clock); // credit information came from a credit agency at T0
+    const pending = await vault.rights.pendingNotifications(addIsoDuration(T0, 'P2M'));
+    expect(pending).toEqual([expect.objectContaining({ subjectId: s, dueAt: addIsoDuration(T0, 'P1M'), data: expect.objectContaining({ categories: ['creditInformation'] }) })]);
+    expect(await vault.rights.pendingNotifications('2026-03-15T00:00:00.000Z')).toEqual([]);
+    await vault.execute(s, { type: 'MarkInformed', at: clock.now, channel: 'letter' }, { actor: 'dpo:anna' });
+    expect(await vault.rights.pendingNotifications()).toEqual([]);
+  });
+});
