@@ -1,0 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ErrorCodes, VaultError, isVaultError } from './errors.js';
+
+describe('the error registry', () => {
+  it('documents every code in docs/errors.md, and documents no code that does not exist', () => {
+    const doc = readFileSync(new URL('../../../../docs/errors.md', import.meta.url), 'utf8');
+    const documented = [...doc.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
+    expect(documented.filter((c) => c !== undefined && !(c in ErrorCodes))).toEqual([]);
+    expect(Object.keys(ErrorCodes).filter((c) => !documented.includes(c))).toEqual([]);
+  });
+
+  it('matches errors by code, also across copies of the class', () => {
+    const copy = Object.assign(new Error('x'), { code: 'CONFLICT' });
+    expect(isVaultError(copy, 'CONFLICT')).toBe(true);
+    expect(isVaultError(new VaultError('NOT_FOUND', 'y'), 'CONFLICT')).toBe(false);
+    expect(isVaultError(Object.assign(new Error('z'), { code: 'ENOENT' }))).toBe(false);
+  });
+});
