@@ -37,6 +37,70 @@ export interface VaultConfig {
   bodyLimitBytes?: number;
   /** `VAULT_RATE_LIMIT_PER_MINUTE`: requests per token (per client address without one) and minute; 0 turns it off. Default 6000. */
   rateLimitPerMinute?: number;
+  /**
+   * `VAULT_EVENT_STORE`: where the event log lives, `sqlite` (default: `events.db` in the data
+   * directory) or `kurrentdb` (a KurrentDB / EventStoreDB 20+ cluster; needs `VAULT_KURRENTDB_URL`).
+   */
+  eventStore?: EventStoreKind;
+  /**
+   * `VAULT_STATE_STORE`: where keys, read models and the access log live, `sqlite` (default: files
+   * in the data directory) or `postgres` (needs `VAULT_POSTGRES_URL` and a configured master key).
+   */
+  stateStore?: StateStoreKind;
+  /** `VAULT_KURRENTDB_URL`: KurrentDB connection string, e.g. `kurrentdb+discover://node1:2113?tls=true`. No default. */
+  kurrentdbUrl?: string;
+  /** `VAULT_POSTGRES_URL`: PostgreSQL connection string, e.g. `postgres://vault@db:5432/vault`. No default. */
+  postgresUrl?: string;
+  /** `VAULT_POSTGRES_SCHEMA`: schema of the vault's tables (created on start). Default `vault`. */
+  postgresSchema?: string;
+  /**
+   * `VAULT_STORE_TIMEOUT_MS`: deadline of every call to a networked store (KurrentDB call,
+   * PostgreSQL statement); past it the call fails with STORE_UNAVAILABLE. Default 10000.
+   */
+  storeTimeoutMs?: number;
+}
+
+export const EVENT_STORES = ['sqlite', 'kurrentdb'] as const;
+export const STATE_STORES = ['sqlite', 'postgres'] as const;
+export type EventStoreKind = (typeof EVENT_STORES)[number];
+export type StateStoreKind = (typeof STATE_STORES)[number];
+
+const KURRENTDB_SCHEMES = /^(kurrentdb|kurrentdb\+discover|kurrent|kurrent\+discover|kdb|kdb\+discover|esdb|esdb\+discover):\/\//;
+const POSTGRES_SCHEMES = /^postgres(ql)?:\/\//;
+
+/** The store choice and its connection settings; every inconsistency is a CONFIG_INVALID naming the variable. */
+function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
+  const invalid = (message: string) => new VaultError('CONFIG_INVALID', message);
+  const eventStore = (env.VAULT_EVENT_STORE || 'sqlite').toLowerCase();
+  if (!(EVENT_STORES as readonly string[]).includes(eventStore)) {
+    throw invalid(`VAULT_EVENT_STORE must be one of ${EVENT_STORES.join(', ')} (got "${env.VAULT_EVENT_STORE}")`);
+  }
+  const stateStore = (env.VAULT_STATE_STORE || 'sqlite').toLowerCase();
+  if (!(STATE_STORES as readonly string[]).includes(stateStore)) {
+    throw invalid(`VAULT_STATE_STORE must be one of ${STATE_STORES.join(', ')} (got "${env.VAULT_STATE_STORE}")`);
+  }
+  const kurrentdbUrl = env.VAULT_KURRENTDB_URL || undefined;
+  const postgresUrl = env.VAULT_POSTGRES_URL || undefined;
+  if (eventStore === 'kurrentdb' && !kurrentdbUrl) throw invalid('VAULT_EVENT_STORE=kurrentdb needs VAULT_KURRENTDB_URL (e.g. kurrentdb+discover://node1:2113)');
+  if (eventStore !== 'kurrentdb' && kurrentdbUrl) throw invalid('VAULT_KURRENTDB_URL is set but VAULT_EVENT_STORE is not kurrentdb: set VAULT_EVENT_STORE=kurrentdb or unset the URL');
+  if (kurrentdbUrl && !KURRENTDB_SCHEMES.test(kurrentdbUrl)) throw invalid('VAULT_KURRENTDB_URL must start with kurrentdb://, kurrentdb+discover://, esdb:// or esdb+discover://');
+  if (stateStore === 'postgres' && !postgresUrl) throw invalid('VAULT_STATE_STORE=postgres needs VAULT_POSTGRES_URL (e.g. postgres://vault@db:5432/vault)');
+  if (stateStore !== 'postgres' && postgresUrl) throw invalid('VAULT_POSTGRES_URL is set but VAULT_STATE_STORE is not postgres: set VAULT_STATE_STORE=postgres or unset the URL');
+  if (postgresUrl && !POSTGRES_SCHEMES.test(postgresUrl)) throw invalid('VAULT_POSTGRES_URL must start with postgres:// or postgresql://');
+  if (env.VAULT_POSTGRES_SCHEMA !== undefined && stateStore !== 'postgres') throw invalid('VAULT_POSTGRES_SCHEMA is set but VAULT_STATE_STORE is not postgres');
+  const postgresSchema = env.VAULT_POSTGRES_SCHEMA ?? 'vault';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(postgresSchema)) throw invalid('VAULT_POSTGRES_SCHEMA must be a lower-case identifier (letters, digits, _; at most 63)');
+  // Replicas share one key store, so they must share the master key: a generated one would live on one machine only.
+  if (stateStore === 'postgres' && !hasMasterKey) throw invalid('VAULT_STATE_STORE=postgres needs VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE (every replica must use the same master key)');
+  const storeTimeoutMs = Number(env.VAULT_STORE_TIMEOUT_MS ?? 10_000);
+  if (!Number.isInteger(storeTimeoutMs) || storeTimeoutMs < 100) throw invalid('VAULT_STORE_TIMEOUT_MS must be an integer of at least 100');
+  return {
+    eventStore: eventStore as EventStoreKind,
+    stateStore: stateStore as StateStoreKind,
+    ...(kurrentdbUrl ? { kurrentdbUrl } : {}),
+    ...(postgresUrl ? { postgresUrl, postgresSchema } : {}),
+    storeTimeoutMs,
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
@@ -70,5 +134,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     jwtAudience: env.VAULT_JWT_AUDIENCE ?? 'pdv-vault',
     bodyLimitBytes,
     rateLimitPerMinute,
+    ...loadStores(env, Boolean(env.VAULT_MASTER_KEY || env.VAULT_MASTER_KEY_FILE)),
   };
 }

@@ -1,20 +1,39 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/loadConfig.js';
+import { hasProductionKey } from '../../api/auth.js';
+import { createLogger } from '../../api/logger.js';
+import { startServer } from '../../api/server.js';
 import { openVault } from '../../vault.js';
 
-/** Placeholder until the HTTP API lands: opens the stores, projects, reports readiness, closes on SIGTERM. */
+/** `vault serve`: the HTTP API on the configured adapters; SIGTERM lets in-flight requests finish, then closes the stores. */
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('Start the vault')
+    .description('Start the vault: GraphQL at /graphql, /healthz and /readyz')
     .action(async () => {
       const config = loadConfig();
-      const vault = await openVault(config, { live: true, warn: (m) => console.error(`warning: ${m}`) });
-      console.log(`vault ready: data in ${config.dataDir}, signing key ${vault.signer.publicJwk.kid}`);
+      const logger = createLogger({ level: config.logLevel });
+      const vault = await openVault(config, { live: true, warn: (m) => logger.warn(m) });
+      let server;
+      try {
+        server = await startServer(vault, { logger, closeVault: true });
+      } catch (e) {
+        await vault.close();
+        throw e;
+      }
+      console.log(`vault listening at ${server.url}/graphql (data in ${config.dataDir}, signing key ${vault.signer.publicJwk.kid})`);
+      if (hasProductionKey(config)) console.log('tokens: verified with the configured production key');
+      else {
+        const cli = process.argv[1] ?? 'dist/cli/main.js';
+        console.log('mint a development token:');
+        console.log(`  VAULT_DATA_DIR=${config.dataDir} node ${cli} token --role service --name billing --purposes contract,marketing`);
+      }
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
         process.once('SIGINT', resolve);
       });
-      await vault.close();
+      logger.info('shutting down: finishing in-flight requests');
+      await server.close();
+      logger.info('stopped');
     });
 }

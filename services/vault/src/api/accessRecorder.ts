@@ -1,0 +1,78 @@
+import type { Logger } from 'pino';
+import { isVaultError } from '../domain/errors.js';
+import type { AccessLog, AccessLogEntry } from '../ports/AccessLog.js';
+
+export interface AccessRecorderOptions {
+  /** Longest an entry waits in memory before it is written, in ms. Default 200. */
+  flushIntervalMs?: number;
+  /** Entries that trigger a write at once. Default 500. */
+  maxBatch?: number;
+  /** Entries kept while the store fails; older ones are dropped beyond this (and the drop logged). Default 100,000. */
+  maxBuffered?: number;
+}
+
+/**
+ * Collects access-log entries on the request path (an array push) and writes them in batches
+ * off it: one transaction per interval or per `maxBatch` entries. `close()` writes what is left.
+ */
+export class AccessRecorder {
+  private buffer: AccessLogEntry[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private readonly interval: number;
+  private readonly maxBatch: number;
+  private readonly maxBuffered: number;
+
+  constructor(
+    private readonly log: AccessLog,
+    private readonly logger: Pick<Logger, 'error' | 'warn'>,
+    options: AccessRecorderOptions = {},
+  ) {
+    this.interval = options.flushIntervalMs ?? 200;
+    this.maxBatch = options.maxBatch ?? 500;
+    this.maxBuffered = options.maxBuffered ?? 100_000;
+  }
+
+  record(entry: AccessLogEntry): void {
+    this.buffer.push(entry);
+    if (this.buffer.length >= this.maxBatch) void this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), this.interval);
+      this.timer.unref();
+    }
+  }
+
+  /** Writes everything buffered so far; resolves when it is stored. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.buffer;
+    this.buffer = [];
+    this.flushing = this.flushing.then(async () => {
+      if (batch.length === 0) return;
+      try {
+        await this.log.append(batch);
+      } catch (e) {
+        // Keep the entries for the next attempt: the access report must not lose a recipient.
+        this.buffer = [...batch, ...this.buffer];
+        const dropped = this.buffer.length - this.maxBuffered;
+        if (dropped > 0) {
+          this.buffer.splice(0, dropped);
+          this.logger.error({ dropped }, 'access log: entries dropped after repeated write failures');
+        }
+        this.logger.warn({ code: isVaultError(e) ? e.code : 'UNKNOWN', pending: this.buffer.length }, 'access log: write failed, will retry');
+        if (!this.timer) {
+          this.timer = setTimeout(() => void this.flush(), this.interval * 5);
+          this.timer.unref();
+        }
+      }
+    });
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,142 @@
+import { createPublicKey, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SignJWT, createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { VaultConfig } from '../config/loadConfig.js';
+import { VaultError } from '../domain/errors.js';
+
+/** Who is calling, from a verified token. */
+export type Principal =
+  | { role: 'service'; name: string; purposes: readonly string[] }
+  | { role: 'dpo'; name: string }
+  | { role: 'subject'; subjectId: string };
+
+export type Role = Principal['role'];
+export const ROLES: readonly Role[] = ['service', 'dpo', 'subject'];
+
+/** The actor recorded in event metadata and the access log: a name or an opaque id, never personal data. */
+export function actorOf(p: Principal): string {
+  return p.role === 'subject' ? `subject:${p.subjectId}` : `${p.role}:${p.name}`;
+}
+
+export interface TokenVerifier {
+  /** Resolves the caller, or fails with UNAUTHENTICATED (never saying more than that the token is invalid or expired). */
+  verify(token: string): Promise<Principal>;
+  /** True when tokens are verified with a production public key or JWKS (dev tokens cannot be minted). */
+  readonly production: boolean;
+}
+
+export const DEV_JWT_SECRET_FILE = 'jwt-dev.secret';
+export const DEV_ISSUER = 'pdv-vault-dev';
+const HS = ['HS256'];
+const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const PURPOSE = /^[a-z][A-Za-z0-9]{0,63}$/;
+const SUBJECT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** True when the configuration names a production verification key. */
+export const hasProductionKey = (config: Pick<VaultConfig, 'jwtPublicKeyFile' | 'jwksFile'>): boolean => Boolean(config.jwtPublicKeyFile || config.jwksFile);
+
+/**
+ * The development HS256 secret: `VAULT_JWT_SECRET`, else `<dataDir>/jwt-dev.secret`, generated on
+ * first use (like the development master key). Refused when a production key is configured.
+ */
+export function resolveDevSecret(config: VaultConfig, options: { allowGenerate: boolean }): Uint8Array {
+  if (hasProductionKey(config)) {
+    throw new VaultError('CONFIG_INVALID', 'A production token key is configured (VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE): development tokens are disabled');
+  }
+  if (config.jwtSecret) return new TextEncoder().encode(config.jwtSecret);
+  const file = join(config.dataDir, DEV_JWT_SECRET_FILE);
+  if (!existsSync(file)) {
+    if (!options.allowGenerate) throw new VaultError('CONFIG_INVALID', `No token secret: set VAULT_JWT_SECRET, or start the vault once to generate ${file}`);
+    mkdirSync(config.dataDir, { recursive: true });
+    try {
+      writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      // Another process generated it first: use theirs.
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+  return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
+}
+
+/** Builds the verifier the configuration asks for: a JWKS file, a PEM public key, or the development secret. */
+export function createTokenVerifier(config: VaultConfig): TokenVerifier {
+  const audience = config.jwtAudience ?? 'pdv-vault';
+  const common = { audience, ...(config.jwtIssuer ? { issuer: config.jwtIssuer } : {}), requiredClaims: ['exp'] };
+  if (config.jwksFile) {
+    const jwks: JWTVerifyGetKey = createLocalJWKSet(JSON.parse(readFileSync(config.jwksFile, 'utf8')) as Parameters<typeof createLocalJWKSet>[0]);
+    return verifierWith((t) => jwtVerify(t, jwks, { ...common, algorithms: ASYMMETRIC }), true);
+  }
+  if (config.jwtPublicKeyFile) {
+    const key = createPublicKey(readFileSync(config.jwtPublicKeyFile, 'utf8'));
+    return verifierWith((t) => jwtVerify(t, key, { ...common, algorithms: ASYMMETRIC }), true);
+  }
+  const secret = resolveDevSecret(config, { allowGenerate: true });
+  return verifierWith((t) => jwtVerify(t, secret, { ...common, algorithms: HS }), false);
+}
+
+function verifierWith(verifyJwt: (token: string) => Promise<{ payload: JWTPayload }>, production: boolean): TokenVerifier {
+  return {
+    production,
+    async verify(token) {
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await verifyJwt(token));
+      } catch (e) {
+        const expired = e instanceof joseErrors.JWTExpired;
+        throw new VaultError('UNAUTHENTICATED', expired ? 'The token has expired' : 'The token is invalid');
+      }
+      return principalFrom(payload);
+    },
+  };
+}
+
+/** The vault's claims: `role`, and `name` + `purposes` (service), `name` (dpo) or `sub` (subject). */
+export function principalFrom(payload: JWTPayload): Principal {
+  const invalid = (why: string) => new VaultError('UNAUTHENTICATED', `The token is invalid: ${why}`);
+  const role = payload.role;
+  if (role === 'service') {
+    const { name, purposes } = payload as { name?: unknown; purposes?: unknown };
+    if (typeof name !== 'string' || !NAME.test(name)) throw invalid('a service token needs a name claim');
+    const list = typeof purposes === 'string' ? purposes.split(',') : purposes;
+    if (!Array.isArray(list) || !list.every((p): p is string => typeof p === 'string' && PURPOSE.test(p))) throw invalid('purposes must be a list of purpose names');
+    return { role, name, purposes: [...new Set(list)] };
+  }
+  if (role === 'dpo') {
+    const name = (payload as { name?: unknown }).name ?? payload.sub;
+    if (typeof name !== 'string' || !NAME.test(name)) throw invalid('a dpo token needs a name claim');
+    return { role, name };
+  }
+  if (role === 'subject') {
+    if (typeof payload.sub !== 'string' || !SUBJECT_ID.test(payload.sub)) throw invalid('a subject token needs its subject id in sub');
+    return { role, subjectId: payload.sub };
+  }
+  throw invalid('role must be service, dpo or subject');
+}
+
+export interface MintOptions {
+  /** Lifetime, e.g. `8h`, `30m`, `7d`. Default `8h`. */
+  expiresIn?: string;
+}
+
+/** Mints a development token with the development secret. Refuses when a production key is configured. */
+export async function mintDevToken(config: VaultConfig, principal: Principal, options: MintOptions = {}): Promise<string> {
+  const secret = resolveDevSecret(config, { allowGenerate: true });
+  const claims: JWTPayload =
+    principal.role === 'service'
+      ? { role: 'service', name: principal.name, purposes: [...principal.purposes] }
+      : principal.role === 'dpo'
+        ? { role: 'dpo', name: principal.name }
+        : { role: 'subject' };
+  principalFrom({ ...claims, ...(principal.role === 'subject' ? { sub: principal.subjectId } : {}) });
+  const jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt()
+    .setIssuer(config.jwtIssuer ?? DEV_ISSUER)
+    .setAudience(config.jwtAudience ?? 'pdv-vault')
+    .setExpirationTime(options.expiresIn ?? '8h');
+  if (principal.role === 'subject') jwt.setSubject(principal.subjectId);
+  else jwt.setSubject(principal.name);
+  return jwt.sign(secret);
+}

@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { GraphQLError } from 'graphql';
+import { isVaultError } from '../domain/errors.js';
+import type { Vault } from '../vault.js';
+import type { AccessRecorder } from './accessRecorder.js';
+import { actorOf, type Principal, type TokenVerifier } from './auth.js';
+import type { ApiLimits } from './limits.js';
+import { createLoaders, type Loaders } from './loaders.js';
+import { callerPurposes } from './policy.js';
+
+/** Everything a resolver may use, built fresh for each request. */
+export interface ApiContext {
+  vault: Vault;
+  principal: Principal;
+  /** The principal as recorded in event metadata and the access log. */
+  actor: string;
+  loaders: Loaders;
+  access: AccessRecorder;
+  limits: ApiLimits;
+  requestId: string;
+}
+
+export interface ContextDeps {
+  vault: Vault;
+  verifier: TokenVerifier;
+  access: AccessRecorder;
+  limits: ApiLimits;
+}
+
+const unauthenticated = (message: string) => new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) } } });
+
+/** Authenticates the caller (HTTP 401 when that fails) and creates the request's loaders. */
+export function createContextFunction(deps: ContextDeps): (authorization: string | undefined, requestId?: string) => Promise<ApiContext> {
+  return async (authorization, requestId) => {
+    const m = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
+    if (!m) throw unauthenticated('Send Authorization: Bearer <token>');
+    let principal: Principal;
+    try {
+      principal = await deps.verifier.verify(m[1]!);
+    } catch (e) {
+      throw unauthenticated(isVaultError(e, 'UNAUTHENTICATED') ? e.message : 'The token is invalid');
+    }
+    return {
+      vault: deps.vault,
+      principal,
+      actor: actorOf(principal),
+      loaders: createLoaders(deps.vault.reader, callerPurposes(principal)),
+      access: deps.access,
+      limits: deps.limits,
+      requestId: requestId ?? randomUUID(),
+    };
+  };
+}

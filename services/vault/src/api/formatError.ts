@@ -1,0 +1,82 @@
+import type { GraphQLFormattedError } from 'graphql';
+import type { Logger } from 'pino';
+import { isVaultError, type ErrorCode } from '../domain/errors.js';
+
+/** The `extensions.code` a client sees for each vault error code, and the HTTP status of a whole-request failure. */
+const PUBLIC: Partial<Record<ErrorCode, { code: string; status?: number }>> = {
+  BAD_USER_INPUT: { code: 'BAD_USER_INPUT', status: 400 },
+  NOT_FOUND: { code: 'NOT_FOUND' },
+  CONFLICT: { code: 'CONFLICT' },
+  SUBJECT_ERASED: { code: 'CONFLICT' },
+  CATEGORY_HELD: { code: 'CONFLICT' },
+  KEY_SHREDDED: { code: 'CONFLICT' },
+  FORBIDDEN: { code: 'FORBIDDEN' },
+  UNAUTHENTICATED: { code: 'UNAUTHENTICATED', status: 401 },
+  STORE_UNAVAILABLE: { code: 'SERVICE_UNAVAILABLE', status: 503 },
+  RATE_LIMITED: { code: 'RATE_LIMITED', status: 429 },
+  PAYLOAD_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', status: 413 },
+  QUERY_TOO_COMPLEX: { code: 'QUERY_TOO_COMPLEX', status: 400 },
+};
+
+/** Codes GraphQL and Apollo raise themselves about the request (not our data): passed through, values scrubbed. */
+const REQUEST_CODES = new Set([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'OPERATION_RESOLUTION_FAILURE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'QUERY_TOO_COMPLEX',
+  'UNAUTHENTICATED',
+]);
+
+/**
+ * GraphQL's coercion and validation messages quote the offending value (`got invalid value
+ * "ann@example.com"`, `found "x"`): that value may be personal data, so it is cut out.
+ */
+export function scrubValues(message: string): string {
+  const variable = /^Variable "(\$[A-Za-z0-9_]+)" got invalid value .*?(?: at "([^"]+)")?;/.exec(message);
+  if (variable) return `Variable "${variable[1]}" got an invalid value${variable[2] ? ` at "${variable[2]}"` : ''}`;
+  return message
+    .replace(/^Context creation failed: /, '')
+    .replace(/(found|value:?|got|cannot represent[^:]*:)\s+(.*)$/is, '$1 an invalid value.');
+}
+
+/** The error a resolver threw, under GraphQL's wrapping (duck-typed: no `instanceof` across copies of graphql). */
+function unwrap(error: unknown): unknown {
+  let e = error;
+  for (let i = 0; i < 5 && typeof e === 'object' && e !== null && (e as { originalError?: unknown }).originalError; i++) e = (e as { originalError: unknown }).originalError;
+  return e;
+}
+
+export type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+
+/** The one place errors leave the API. Everything unexpected becomes INTERNAL_SERVER_ERROR with no detail. */
+export function createFormatError(logger: Pick<Logger, 'error'>): FormatError {
+  return (formatted, error) => {
+    const original = unwrap(error);
+    const base = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
+    if (isVaultError(original)) {
+      const pub = PUBLIC[original.code];
+      if (pub) {
+        return {
+          ...base,
+          message: original.message,
+          extensions: {
+            code: pub.code,
+            ...(pub.code !== original.code ? { reason: original.code } : {}),
+            ...(original.path ? { path: original.path } : {}),
+          },
+        };
+      }
+    }
+    const code = formatted.extensions?.code;
+    if (!isVaultError(original) && typeof code === 'string' && REQUEST_CODES.has(code)) {
+      return { ...base, message: scrubValues(formatted.message), extensions: { code } };
+    }
+    // Name and code only: a message or a stack could carry a value.
+    logger.error({ err: { type: original instanceof Error ? original.name : typeof original, code: isVaultError(original) ? original.code : undefined } }, 'internal error');
+    return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}

@@ -1,0 +1,40 @@
+import DataLoader from 'dataloader';
+import type { SubjectRead, SubjectReader } from '../rights/SubjectReader.js';
+
+export interface SubjectKey {
+  subjectId: string;
+  purpose: string;
+}
+
+export interface Loaders {
+  /** A subject read for a purpose; null when the id was never registered. */
+  subjects: DataLoader<SubjectKey, SubjectRead | null, string>;
+}
+
+/**
+ * The per-request loaders, built by the context function. All subjects a request asks for
+ * within one tick are read together, one reader call per purpose: one view query and one key
+ * batch whatever the number of subjects or of `subject` fields in the query.
+ */
+export function createLoaders(reader: Pick<SubjectReader, 'read'>, callerPurposes: readonly string[] | 'all'): Loaders {
+  return {
+    subjects: new DataLoader<SubjectKey, SubjectRead | null, string>(
+      async (keys) => {
+        const byPurpose = new Map<string, string[]>();
+        for (const k of keys) {
+          const ids = byPurpose.get(k.purpose) ?? [];
+          ids.push(k.subjectId);
+          byPurpose.set(k.purpose, ids);
+        }
+        const reads = new Map<string, Map<string, SubjectRead>>();
+        await Promise.all(
+          [...byPurpose].map(async ([purpose, ids]) => {
+            reads.set(purpose, await reader.read(ids, { purpose, callerPurposes }));
+          }),
+        );
+        return keys.map((k) => reads.get(k.purpose)?.get(k.subjectId) ?? null);
+      },
+      { cacheKeyFn: (k) => `${k.purpose}\u0000${k.subjectId}`, maxBatchSize: 1000 },
+    ),
+  };
+}

@@ -1,0 +1,25 @@
+import type { CategorySpec, ErasurePolicy, FieldSpec, ProcessingRegister, PurposeSpec, RetentionRule } from '../domain/register.js';
+import type { ReadItem, SubjectRead } from '../rights/SubjectReader.js';
+
+/**
+ * What the resolvers of each GraphQL type receive as parent (graphql-codegen mappers): the
+ * service layer's own objects, so resolvers stay thin.
+ */
+
+/** A subject as read for one purpose: the read is what the DataLoader batched. */
+export interface SubjectModel {
+  read: SubjectRead;
+  purpose: string;
+}
+
+export type ItemModel = ReadItem;
+export type ValueItemModel = Extract<ReadItem, { status: 'VALUE' }>;
+export type DeniedItemModel = Extract<ReadItem, { status: 'DENIED' }>;
+export type ErasedItemModel = Extract<ReadItem, { status: 'ERASED' }>;
+
+export type RegisterModel = ProcessingRegister;
+export type PurposeModel = PurposeSpec;
+export type CategoryModel = CategorySpec;
+export type FieldModel = FieldSpec & { name: string };
+export type RetentionModel = RetentionRule;
+export type ErasurePolicyModel = ErasurePolicy;

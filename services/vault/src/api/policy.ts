@@ -1,0 +1,57 @@
+import { VaultError } from '../domain/errors.js';
+import type { Principal, Role } from './auth.js';
+
+/**
+ * Which roles may call each operation: the one table the resolvers enforce and the
+ * authorization-matrix test reads. Finer checks follow in the resolvers: a service needs the
+ * purpose in its token to record, rectify or give consent for it; a subject acts on its own id only.
+ */
+export const OPERATION_ROLES = {
+  // queries
+  subject: ['service', 'dpo', 'subject'],
+  subjects: ['service', 'dpo', 'subject'],
+  findSubjects: ['service', 'dpo'],
+  processingRegister: ['service', 'dpo', 'subject'],
+  signingKey: ['service', 'dpo', 'subject'],
+  me: ['service', 'dpo', 'subject'],
+  // mutations
+  registerSubject: ['service', 'dpo'],
+  recordPersonalData: ['service'],
+  rectifyPersonalData: ['service', 'dpo', 'subject'],
+  erasePersonalData: ['service', 'dpo'],
+  giveConsent: ['service', 'dpo', 'subject'],
+  // Withdrawal and objection only ever reduce processing: any service that hears them may record them.
+  withdrawConsent: ['service', 'dpo', 'subject'],
+  objectToProcessing: ['service', 'dpo', 'subject'],
+  restrictProcessing: ['dpo'],
+  liftRestriction: ['dpo'],
+  placeLegalHold: ['dpo'],
+  releaseLegalHold: ['dpo'],
+  recordLifecycleEvent: ['service', 'dpo'],
+  eraseSubject: ['dpo'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Operation = keyof typeof OPERATION_ROLES;
+
+const forbidden = (message: string, path?: string) => new VaultError('FORBIDDEN', message, path === undefined ? {} : { path });
+
+export function authorize(principal: Principal, operation: Operation): void {
+  if (!(OPERATION_ROLES[operation] as readonly Role[]).includes(principal.role)) {
+    throw forbidden(`Role ${principal.role} may not call ${operation}`);
+  }
+}
+
+/** A subject acts on its own id only. */
+export function authorizeSubject(principal: Principal, subjectId: string, path = 'subjectId'): void {
+  if (principal.role === 'subject' && principal.subjectId !== subjectId) throw forbidden('A subject may act on its own data only', path);
+}
+
+/** A service writes only for purposes its token carries. */
+export function authorizePurpose(principal: Principal, purpose: string, path: string): void {
+  if (principal.role === 'service' && !principal.purposes.includes(purpose)) {
+    throw forbidden(`The token of service ${principal.name} does not carry purpose "${purpose}"`, path);
+  }
+}
+
+/** Purposes the caller reads for: a service's token purposes; the DPO and the subject itself read for any. */
+export const callerPurposes = (principal: Principal): readonly string[] | 'all' => (principal.role === 'service' ? principal.purposes : 'all');

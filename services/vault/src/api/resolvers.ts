@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import { VaultError, badInput } from '../domain/errors.js';
+import type { EventOf } from '../domain/events.js';
+import type { Command, DataItemInput } from '../domain/subject.js';
+import { lookupForm, validateValue } from '../domain/values.js';
+import type { CommandResult } from '../commands/SubjectCommands.js';
+import type { SubjectRead } from '../rights/SubjectReader.js';
+import type { ApiContext } from './context.js';
+import type { CommandPayload, PersonalDataInput, Resolvers } from './generated/graphql.js';
+import type { SubjectModel } from './models.js';
+import { authorize, authorizePurpose, authorizeSubject, type Operation } from './policy.js';
+import { DateTimeScalar, JSONScalar } from './scalars.js';
+
+/** Free text stored as plaintext metadata (reasons, legal bases): bounded, and documented as never personal. */
+const MAX_TEXT = 500;
+function text(value: string, path: string): string {
+  const s = value.trim();
+  if (s.length === 0) throw badInput(`${path} must not be empty`, path);
+  if (s.length > MAX_TEXT) throw badInput(`${path} must be at most ${MAX_TEXT} characters`, path);
+  return s;
+}
+
+function knownPurpose(ctx: ApiContext, purpose: string, path = 'purpose'): void {
+  // The input is not echoed: a caller's mistake could put anything in it.
+  if (!ctx.vault.register.purposes[purpose]) throw badInput(`Unknown purpose; the register knows ${Object.keys(ctx.vault.register.purposes).join(', ')}`, path);
+}
+
+function payload(result: CommandResult): CommandPayload {
+  return {
+    subjectId: result.subjectId,
+    revision: result.state.revision,
+    eventCount: result.events.length,
+    shreddedCategories: result.events.filter((e) => e.type === 'CategoryShredded').map((e) => (e as unknown as EventOf<'CategoryShredded'>).data.category),
+  };
+}
+
+/** Authorizes by role and subject, then runs the command and waits until reads show it. */
+async function run(ctx: ApiContext, operation: Operation, subjectId: string, command: Command): Promise<CommandPayload> {
+  authorize(ctx.principal, operation);
+  authorizeSubject(ctx.principal, subjectId);
+  return payload(await ctx.vault.execute(subjectId, command, { actor: ctx.actor, correlationId: ctx.requestId }));
+}
+
+function dataItems(ctx: ApiContext, items: readonly PersonalDataInput[]): DataItemInput[] {
+  if (items.length > ctx.limits.maxItemsPerCommand) throw badInput(`At most ${ctx.limits.maxItemsPerCommand} items per call`, 'items');
+  return items.map((item, i) => {
+    knownPurpose(ctx, item.purpose, `items[${i}].purpose`);
+    authorizePurpose(ctx.principal, item.purpose, `items[${i}].purpose`);
+    return { category: item.category, field: item.field, value: item.value, purpose: item.purpose, legalBasis: item.legalBasis, source: item.source };
+  });
+}
+
+const model = (read: SubjectRead, purpose: string): SubjectModel => ({ read, purpose });
+
+export const resolvers: Resolvers = {
+  DateTime: DateTimeScalar,
+  JSON: JSONScalar,
+
+  Query: {
+    async subject(_, { id, purpose }, ctx) {
+      authorize(ctx.principal, 'subject');
+      authorizeSubject(ctx.principal, id, 'id');
+      knownPurpose(ctx, purpose);
+      const read = await ctx.loaders.subjects.load({ subjectId: id, purpose });
+      if (!read) throw new VaultError('NOT_FOUND', 'Subject not found', { path: 'id' });
+      return model(read, purpose);
+    },
+
+    async subjects(_, { ids, purpose }, ctx) {
+      authorize(ctx.principal, 'subjects');
+      if (ids.length > ctx.limits.maxSubjectsPerQuery) throw badInput(`At most ${ctx.limits.maxSubjectsPerQuery} ids per call`, 'ids');
+      ids.forEach((id, i) => authorizeSubject(ctx.principal, id, `ids[${i}]`));
+      knownPurpose(ctx, purpose);
+      const reads = await ctx.loaders.subjects.loadMany(ids.map((subjectId) => ({ subjectId, purpose })));
+      return reads.map((r, i) => {
+        if (r instanceof Error) throw r;
+        if (!r) throw new VaultError('NOT_FOUND', 'Subject not found', { path: `ids[${i}]` });
+        return model(r, purpose);
+      });
+    },
+
+    async findSubjects(_, { identifier, purpose }, ctx) {
+      authorize(ctx.principal, 'findSubjects');
+      const { email, phone } = identifier;
+      if ((email == null) === (phone == null)) throw badInput('Give exactly one of email or phone', 'identifier');
+      knownPurpose(ctx, purpose);
+      const type = email != null ? 'email' : 'phone';
+      const value = validateValue(type, email ?? phone, `identifier.${type}`);
+      const hash = ctx.vault.blindIndex.hash(lookupForm(type, value)!);
+      const entries = (await ctx.vault.stores.views.findByBlindIndex([hash])).slice(0, ctx.limits.maxSubjectsPerQuery);
+      const reads = await ctx.loaders.subjects.loadMany([...new Set(entries.map((e) => e.subjectId))].map((subjectId) => ({ subjectId, purpose })));
+      const out: SubjectModel[] = [];
+      for (const r of reads) {
+        if (r instanceof Error) throw r;
+        // Only a caller who may read the matching field learns that the subject exists.
+        if (r && entries.some((e) => e.subjectId === r.subjectId && r.items.some((i) => i.status === 'VALUE' && i.category === e.category && i.field === e.field))) {
+          out.push(model(r, purpose));
+        }
+      }
+      return out;
+    },
+
+    processingRegister(_, __, ctx) {
+      authorize(ctx.principal, 'processingRegister');
+      return ctx.vault.register;
+    },
+
+    signingKey(_, __, ctx) {
+      authorize(ctx.principal, 'signingKey');
+      return ctx.vault.signer.publicJwk;
+    },
+
+    me(_, __, { principal: p }) {
+      if (p.role === 'service') return { role: 'SERVICE', name: p.name, purposes: [...p.purposes] };
+      if (p.role === 'dpo') return { role: 'DPO', name: p.name, purposes: [] };
+      return { role: 'SUBJECT', name: p.subjectId, purposes: [] };
+    },
+  },
+
+  Mutation: {
+    registerSubject: (_, __, ctx) => run(ctx, 'registerSubject', randomUUID(), { type: 'RegisterSubject' }),
+    recordPersonalData: (_, { subjectId, items }, ctx) => {
+      authorize(ctx.principal, 'recordPersonalData');
+      return run(ctx, 'recordPersonalData', subjectId, { type: 'RecordPersonalData', items: dataItems(ctx, items) });
+    },
+    rectifyPersonalData: (_, { subjectId, items }, ctx) => {
+      authorize(ctx.principal, 'rectifyPersonalData');
+      return run(ctx, 'rectifyPersonalData', subjectId, { type: 'RectifyPersonalData', items: dataItems(ctx, items) });
+    },
+    erasePersonalData: (_, { subjectId, category, field, reason }, ctx) =>
+      run(ctx, 'erasePersonalData', subjectId, { type: 'ErasePersonalData', category, field, reason: text(reason, 'reason'), remaining: {} }),
+    giveConsent: (_, { subjectId, purpose }, ctx) => {
+      authorize(ctx.principal, 'giveConsent');
+      knownPurpose(ctx, purpose);
+      authorizePurpose(ctx.principal, purpose, 'purpose');
+      return run(ctx, 'giveConsent', subjectId, { type: 'GiveConsent', purpose });
+    },
+    withdrawConsent: (_, { subjectId, purpose }, ctx) => run(ctx, 'withdrawConsent', subjectId, { type: 'WithdrawConsent', purpose }),
+    restrictProcessing: (_, { subjectId, categories, reason }, ctx) =>
+      run(ctx, 'restrictProcessing', subjectId, { type: 'RestrictProcessing', categories: [...categories], reason: text(reason, 'reason') }),
+    liftRestriction: (_, { subjectId, categories }, ctx) => run(ctx, 'liftRestriction', subjectId, { type: 'LiftRestriction', categories: [...categories] }),
+    objectToProcessing: (_, { subjectId, purpose }, ctx) => run(ctx, 'objectToProcessing', subjectId, { type: 'ObjectToProcessing', purpose }),
+    placeLegalHold: (_, { subjectId, category, basis, until }, ctx) =>
+      run(ctx, 'placeLegalHold', subjectId, { type: 'PlaceLegalHold', category, basis: text(basis, 'basis'), until }),
+    releaseLegalHold: (_, { subjectId, category }, ctx) => run(ctx, 'releaseLegalHold', subjectId, { type: 'ReleaseLegalHold', category }),
+    recordLifecycleEvent: (_, { subjectId, event }, ctx) => run(ctx, 'recordLifecycleEvent', subjectId, { type: 'RecordLifecycleEvent', event }),
+    async eraseSubject(_, { subjectId, reason, requestId }, ctx) {
+      authorize(ctx.principal, 'eraseSubject');
+      const why = text(reason, 'reason');
+      const request = requestId == null ? undefined : text(requestId, 'requestId');
+      return ctx.vault.erase(subjectId, { actor: ctx.actor, correlationId: ctx.requestId, reason: why, ...(request ? { requestId: request } : {}) });
+    },
+  },
+
+  Subject: {
+    id: (s) => s.read.subjectId,
+    registeredAt: (s) => s.read.registeredAt,
+    erasedAt: (s) => s.read.erasedAt,
+    items(s, { categories }, ctx) {
+      categories?.forEach((c, i) => {
+        if (!ctx.vault.register.categories[c]) throw badInput('Unknown category', `categories[${i}]`);
+      });
+      const items = categories ? s.read.items.filter((i) => categories.includes(i.category)) : s.read.items;
+      const disclosed = [...new Set(items.filter((i) => i.status === 'VALUE').map((i) => i.category))];
+      if (disclosed.length > 0) ctx.access.record({ actor: ctx.actor, purpose: s.purpose, subjectId: s.read.subjectId, categories: disclosed, at: new Date().toISOString() });
+      return items;
+    },
+  },
+
+  PersonalDataItem: {
+    __resolveType: (i) => (i.status === 'VALUE' ? 'PersonalDataValue' : i.status === 'DENIED' ? 'PersonalDataDenied' : 'PersonalDataErased'),
+  },
+  PersonalDataDenied: { field: (i) => i.field ?? '' },
+  PersonalDataErased: { erasureReason: (i) => i.reason },
+
+  ProcessingRegister: {
+    purposes: (r) => Object.values(r.purposes),
+    categories: (r) => Object.values(r.categories),
+  },
+  Category: {
+    fields: (c) => Object.entries(c.fields).map(([name, f]) => ({ name, ...f })),
+    legalBasis: (c) => [...c.legalBasis],
+    sources: (c) => [...c.sources],
+  },
+  RetentionRule: {
+    trigger: (r) => r.trigger.kind,
+    event: (r) => (r.trigger.kind === 'lifecycle' ? r.trigger.event : null),
+    description: (r) => r.description ?? null,
+  },
+  ErasurePolicy: {
+    law: (e) => (e.mode === 'keep' ? e.law : null),
+    retention: (e) => (e.mode === 'keep' ? e.retention : null),
+  },
+};

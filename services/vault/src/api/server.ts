@@ -1,0 +1,167 @@
+import { createHash } from 'node:crypto';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled, ApolloServerPluginSchemaReportingDisabled } from '@apollo/server/plugin/disabled';
+import fastifyApollo from '@as-integrations/fastify';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { PROJECTION } from '../projections/Projector.js';
+import type { Vault } from '../vault.js';
+import { AccessRecorder, type AccessRecorderOptions } from './accessRecorder.js';
+import { createTokenVerifier, type TokenVerifier } from './auth.js';
+import { createContextFunction, type ApiContext } from './context.js';
+import { createFormatError } from './formatError.js';
+import { DEFAULT_LIMITS, operationLimitsPlugin, type ApiLimits } from './limits.js';
+import { createLogger } from './logger.js';
+import { resolvers } from './resolvers.js';
+import { loadTypeDefs } from './schema.js';
+
+export interface ServerOptions {
+  /** TCP port; 0 picks a free one (tests). Default: the vault's configured `PORT` (4000). */
+  port?: number;
+  /** Interface to bind. Default: the configured `HOST`, else `127.0.0.1`. */
+  host?: string;
+  /** Verifies bearer tokens. Default: built from the vault's configuration (JWKS, public key or dev secret). */
+  verifier?: TokenVerifier;
+  /** Default: a redacting pino logger at the configured level. */
+  logger?: Logger;
+  /** Largest request body in bytes. Default: the configured `VAULT_BODY_LIMIT_BYTES` (8 MiB). */
+  bodyLimitBytes?: number;
+  /** Requests per token and minute; 0 turns the limit off. Default: the configured `VAULT_RATE_LIMIT_PER_MINUTE` (6000). */
+  rateLimitPerMinute?: number;
+  limits?: Partial<ApiLimits>;
+  /** How long `/readyz` waits for the projection to reach the log's head before it answers 503, in ms. Default 2000. */
+  readyTimeoutMs?: number;
+  accessLog?: AccessRecorderOptions;
+  /** Close the vault too when the server closes (the `serve` command). Default false. */
+  closeVault?: boolean;
+}
+
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:4000`; GraphQL is at `${url}/graphql`. */
+  url: string;
+  app: FastifyInstance;
+  /** Stops accepting requests, lets in-flight ones finish, writes pending access-log entries (and closes the vault if asked). */
+  close(): Promise<void>;
+}
+
+const tokenKey = (authorization: string) => `t:${createHash('sha256').update(authorization).digest('base64url').slice(0, 22)}`;
+
+/** Client-facing codes and messages for failures before GraphQL runs; generic, since a parser error may quote the body. */
+function httpFailure(status: number): { code: string; message: string } {
+  if (status === 413) return { code: 'PAYLOAD_TOO_LARGE', message: 'The request body is larger than the limit' };
+  if (status === 415) return { code: 'BAD_REQUEST', message: 'Unsupported content type; send application/json' };
+  if (status === 429) return { code: 'RATE_LIMITED', message: 'Too many requests for this token; retry later' };
+  if (status >= 400 && status < 500) return { code: 'BAD_REQUEST', message: 'The request is malformed' };
+  return { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
+}
+
+/** Starts the HTTP API: `/graphql`, `/healthz` (process up) and `/readyz` (stores open, projection caught up). */
+export async function startServer(vault: Vault, options: ServerOptions = {}): Promise<RunningServer> {
+  const config = vault.config;
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const limits: ApiLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const verifier = options.verifier ?? createTokenVerifier(config);
+  const access = new AccessRecorder(vault.accessLog, logger, options.accessLog);
+  const readyTimeoutMs = options.readyTimeoutMs ?? 2000;
+  const rateLimitPerMinute = options.rateLimitPerMinute ?? config.rateLimitPerMinute ?? 6000;
+  let closing = false;
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // The request lines below replace Fastify's own: one line per request, at debug unless it failed.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimitBytes ?? config.bodyLimitBytes ?? 8 * 1024 * 1024,
+    return503OnClosing: true,
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    const { code, message } = httpFailure(status);
+    if (status >= 500) request.log.error({ err: { type: err.name, code: err.code } }, 'request failed');
+    void reply.code(status).send({ errors: [{ message, extensions: { code } }] });
+  });
+  // A response finished while closing ends its keep-alive connection, so close() does not wait out the keep-alive timeout.
+  app.addHook('onSend', async (_request, reply, body) => {
+    if (closing) void reply.header('connection', 'close');
+    return body;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const fields = { req: request, res: reply, ms: Math.round(reply.elapsedTime) };
+    if (reply.statusCode >= 500) request.log.warn(fields, 'request failed');
+    else request.log.debug(fields, 'request completed');
+  });
+
+  if (rateLimitPerMinute > 0) {
+    await app.register(rateLimit, {
+      max: rateLimitPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (req) => (req.headers.authorization ? tokenKey(req.headers.authorization) : `ip:${req.ip}`),
+      allowList: (req) => req.url === '/healthz' || req.url === '/readyz',
+      errorResponseBuilder: (_req, ctx) => Object.assign(new Error(`Rate limit: ${ctx.max} requests a minute`), { statusCode: 429 }),
+    });
+  }
+
+  const apollo = new ApolloServer<ApiContext>({
+    typeDefs: loadTypeDefs(),
+    resolvers: resolvers as never,
+    formatError: createFormatError(logger),
+    includeStacktraceInErrorResponses: false,
+    stopOnTerminationSignals: false,
+    logger,
+    plugins: [
+      operationLimitsPlugin(limits),
+      ApolloServerPluginLandingPageDisabled(),
+      // Operations (and their variables) never leave the process for a reporting service.
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+    ],
+  });
+  await apollo.start();
+
+  const context = createContextFunction({ vault, verifier, access, limits });
+  await app.register(fastifyApollo(apollo), {
+    path: '/graphql',
+    method: ['GET', 'POST'],
+    context: (request) => context(request.headers.authorization, request.id),
+  });
+  app.addHook('onClose', async () => {
+    await apollo.stop();
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    if (closing) return reply.code(503).send({ status: 'shutting down' });
+    if (!vault.projector.healthy) return reply.code(503).send({ status: 'projection stopped on an error' });
+    let head: number;
+    try {
+      head = await vault.stores.log.headPosition();
+      await vault.stores.keys.getMeta('signing-seed');
+    } catch {
+      return reply.code(503).send({ status: 'stores unavailable' });
+    }
+    try {
+      await vault.projector.waitFor(head, readyTimeoutMs);
+    } catch {
+      const checkpoint = await vault.stores.views.checkpoint(PROJECTION).catch(() => -1);
+      return reply.code(503).send({ status: 'projection lagging', head, checkpoint });
+    }
+    return { status: 'ready', position: head };
+  });
+
+  const address = await app.listen({ port: options.port ?? config.port, host: options.host ?? config.host ?? '127.0.0.1' });
+  const url = address.replace('[::1]', 'localhost');
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    app,
+    close: () =>
+      (closed ??= (async () => {
+        closing = true;
+        await app.close();
+        await access.close();
+        if (options.closeVault) await vault.close();
+      })()),
+  };
+}

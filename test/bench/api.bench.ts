@@ -1,0 +1,106 @@
+import { pathToFileURL } from 'node:url';
+import autocannon from 'autocannon';
+import { createLogger, fixtureRegister, mintDevToken, startServer, type CategorySpec, type ProcessingRegister } from '@pdv/vault';
+import { tempVault } from '../support/tempVault.js';
+
+/**
+ * The API under load: 50 connections against a server on port 0 in this process, each scenario
+ * for `seconds`. Record and read throughput are reported as ratios against a trivial query
+ * measured in the same run, so the figures compare across machines. Embedded SQLite with the
+ * default durability (synchronous FULL).
+ */
+const CONNECTIONS = 50;
+const CATEGORIES = 5;
+const FIELDS = 4;
+
+/** The fixture register plus five categories of four string fields each, readable for `contract`. */
+function benchRegister(): ProcessingRegister {
+  const register = fixtureRegister();
+  const base = register.categories.contact!;
+  for (let c = 0; c < CATEGORIES; c++) {
+    const name = `bench${c}`;
+    const fields: CategorySpec['fields'] = {};
+    for (let f = 0; f < FIELDS; f++) fields[`f${f}`] = { type: 'string', lookup: false, providedBySubject: true };
+    register.categories[name] = { ...base, name, fields, purposes: ['contract'], retention: { duration: 'P5Y', trigger: { kind: 'recorded' } } };
+  }
+  return register;
+}
+
+async function load(url: string, token: string, body: () => string, seconds: number): Promise<{ rps: number; p99: number }> {
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        setupRequest: (req) => ({ ...req, body: body() }),
+      },
+    ],
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`load run had ${result.non2xx} non-2xx answers and ${result.errors} errors`);
+  return { rps: result.requests.average, p99: result.latency.p99 };
+}
+
+export async function runApiBench(options: { seconds?: number } = {}): Promise<Record<string, number>> {
+  const seconds = options.seconds ?? Number(process.env.BENCH_API_SECONDS ?? 5);
+  const { vault, config, cleanup } = await tempVault({ register: benchRegister(), live: true });
+  const server = await startServer(vault, { port: 0, logger: createLogger({ level: 'warn' }), rateLimitPerMinute: 0 });
+  try {
+    const token = await mintDevToken(config, { role: 'service', name: 'bench', purposes: ['contract'] });
+    const gql = async (query: string, variables: Record<string, unknown>) => {
+      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+      const json = (await res.json()) as { data?: any; errors?: unknown[] };
+      if (json.errors) throw new Error(`bench setup failed: ${JSON.stringify(json.errors)}`);
+      return json.data;
+    };
+
+    // Subjects to read (20 fields in 5 categories each) and to record into (spread, so writers rarely meet on one stream).
+    const readers: string[] = [];
+    const writers: string[] = [];
+    for (let i = 0; i < 500; i++) {
+      const id = (await gql('mutation { registerSubject { subjectId } }', {})).registerSubject.subjectId as string;
+      if (i < 100) {
+        const items = [];
+        for (let c = 0; c < CATEGORIES; c++) for (let f = 0; f < FIELDS; f++) items.push({ category: `bench${c}`, field: `f${f}`, value: `value ${i}-${c}-${f}`, purpose: 'contract', legalBasis: 'contract', source: 'subject' });
+        await gql('mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }', { id, items });
+        readers.push(id);
+      } else writers.push(id);
+    }
+
+    const trivial = JSON.stringify({ query: '{ __typename }' });
+    const readQuery = 'query($id: ID!) { subject(id: $id, purpose: "contract") { id items { status category field ... on PersonalDataValue { value } } } }';
+    const recordQuery = 'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }';
+    let n = 0;
+    const readBody = () => JSON.stringify({ query: readQuery, variables: { id: readers[n++ % readers.length] } });
+    const recordBody = () =>
+      JSON.stringify({ query: recordQuery, variables: { id: writers[n++ % writers.length], items: [{ category: 'contact', field: 'name', value: `Name ${n}`, purpose: 'contract', legalBasis: 'contract', source: 'subject' }] } });
+
+    const sample = JSON.parse(readBody()) as { variables: Record<string, unknown> };
+    const read = await gql(readQuery, sample.variables);
+    if (read.subject.items.filter((i: { status: string }) => i.status === 'VALUE').length !== CATEGORIES * FIELDS) throw new Error('bench subject does not read 20 values');
+
+    await load(server.url, token, () => trivial, 1); // warm-up
+    const t = await load(server.url, token, () => trivial, seconds);
+    const r = await load(server.url, token, recordBody, seconds);
+    const q = await load(server.url, token, readBody, seconds);
+    return {
+      api_trivial_rps: t.rps,
+      api_trivial_p99_ms: t.p99,
+      api_record_rps: r.rps,
+      api_record_p99_ms: r.p99,
+      api_record_ratio_vs_trivial: r.rps / t.rps,
+      api_read20_rps: q.rps,
+      api_read20_p99_ms: q.p99,
+      api_read20_ratio_vs_trivial: q.rps / t.rps,
+    };
+  } finally {
+    await server.close();
+    await cleanup();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(await runApiBench());
+}

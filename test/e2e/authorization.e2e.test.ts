@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPERATION_ROLES, type Operation, type Principal } from '@pdv/vault';
+import { DPO, SERVICE, startApi, subjectPrincipal, type Api } from './apiHarness.js';
+
+type Caller = 'service' | 'dpo' | 'subject' | 'none';
+const Y = 'allowed' as const;
+const N = 'denied' as const;
+
+/**
+ * The authorization matrix: every operation with every kind of caller. `subject` is a subject's
+ * token acting on its own id; acting on another subject's id is checked separately below.
+ * The service token carries every purpose the operations use, so a denial here is the role's.
+ */
+const MATRIX: Record<Operation, Record<Caller, typeof Y | typeof N>> = {
+  subject: { service: Y, dpo: Y, subject: Y, none: N },
+  subjects: { service: Y, dpo: Y, subject: Y, none: N },
+  findSubjects: { service: Y, dpo: Y, subject: N, none: N },
+  processingRegister: { service: Y, dpo: Y, subject: Y, none: N },
+  signingKey: { service: Y, dpo: Y, subject: Y, none: N },
+  me: { service: Y, dpo: Y, subject: Y, none: N },
+  registerSubject: { service: Y, dpo: Y, subject: N, none: N },
+  recordPersonalData: { service: Y, dpo: N, subject: N, none: N },
+  rectifyPersonalData: { service: Y, dpo: Y, subject: Y, none: N },
+  erasePersonalData: { service: Y, dpo: Y, subject: N, none: N },
+  giveConsent: { service: Y, dpo: Y, subject: Y, none: N },
+  withdrawConsent: { service: Y, dpo: Y, subject: Y, none: N },
+  objectToProcessing: { service: Y, dpo: Y, subject: Y, none: N },
+  restrictProcessing: { service: N, dpo: Y, subject: N, none: N },
+  liftRestriction: { service: N, dpo: Y, subject: N, none: N },
+  placeLegalHold: { service: N, dpo: Y, subject: N, none: N },
+  releaseLegalHold: { service: N, dpo: Y, subject: N, none: N },
+  recordLifecycleEvent: { service: Y, dpo: Y, subject: N, none: N },
+  eraseSubject: { service: N, dpo: Y, subject: N, none: N },
+};
+
+interface Seeded {
+  id: string;
+  email: string;
+}
+
+const FUTURE = new Date(Date.now() + 365 * 86_400_000).toISOString();
+
+/** Each operation as a request against a freshly seeded subject. */
+const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Record<string, unknown> }> = {
+  subject: (s) => ({ query: 'query($id: ID!) { subject(id: $id, purpose: "contract") { id items { status } } }', variables: { id: s.id } }),
+  subjects: (s) => ({ query: 'query($id: ID!) { subjects(ids: [$id], purpose: "contract") { id } }', variables: { id: s.id } }),
+  findSubjects: (s) => ({ query: 'query($e: String!) { findSubjects(identifier: { email: $e }, purpose: "contract") { id } }', variables: { e: s.email } }),
+  processingRegister: () => ({ query: '{ processingRegister { version purposes { name } categories { name fields { name type } retention { duration trigger } erasure { mode law } } } }' }),
+  signingKey: () => ({ query: '{ signingKey { kty crv x kid } }' }),
+  me: () => ({ query: '{ me { role name purposes } }' }),
+  registerSubject: () => ({ query: 'mutation { registerSubject { subjectId } }' }),
+  recordPersonalData: (s) => ({
+    query: 'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }',
+    variables: { id: s.id, items: [{ category: 'contact', field: 'phone', value: '+31 20 123 4567', purpose: 'contract', legalBasis: 'contract', source: 'subject' }] },
+  }),
+  rectifyPersonalData: (s) => ({
+    query: 'mutation($id: ID!, $items: [PersonalDataInput!]!) { rectifyPersonalData(subjectId: $id, items: $items) { revision } }',
+    variables: { id: s.id, items: [{ category: 'contact', field: 'name', value: 'Corrected Name', purpose: 'contract', legalBasis: 'contract', source: 'subject' }] },
+  }),
+  erasePersonalData: (s) => ({ query: 'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "contact", field: "name", reason: "request") { revision } }', variables: { id: s.id } }),
+  giveConsent: (s) => ({ query: 'mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing") { revision } }', variables: { id: s.id } }),
+  withdrawConsent: (s) => ({ query: 'mutation($id: ID!) { withdrawConsent(subjectId: $id, purpose: "marketing") { revision } }', variables: { id: s.id } }),
+  objectToProcessing: (s) => ({ query: 'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "marketing") { revision } }', variables: { id: s.id } }),
+  restrictProcessing: (s) => ({ query: 'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: "accuracy contested") { revision } }', variables: { id: s.id } }),
+  liftRestriction: (s) => ({ query: 'mutation($id: ID!) { liftRestriction(subjectId: $id, categories: ["contact"]) { revision } }', variables: { id: s.id } }),
+  placeLegalHold: (s) => ({
+    query: 'mutation($id: ID!, $until: DateTime!) { placeLegalHold(subjectId: $id, category: "contact", basis: "litigation", until: $until) { revision } }',
+    variables: { id: s.id, until: FUTURE },
+  }),
+  releaseLegalHold: (s) => ({ query: 'mutation($id: ID!) { releaseLegalHold(subjectId: $id, category: "contact") { revision } }', variables: { id: s.id } }),
+  recordLifecycleEvent: (s) => ({ query: 'mutation($id: ID!) { recordLifecycleEvent(subjectId: $id, event: "relationshipEnded") { revision } }', variables: { id: s.id } }),
+  eraseSubject: (s) => ({ query: 'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: "Art. 17 request", requestId: "r-1") { certificate { subjectId } jws { signature } } }', variables: { id: s.id } }),
+};
+
+let api: Api;
+let n = 0;
+
+/** A subject with contact data, marketing consent, a restriction-free state and a DPO hold (so release has one). */
+async function seed(): Promise<Seeded> {
+  const email = `matrix-${++n}@example.com`;
+  const actor = { actor: 'test:seed' };
+  const id = `s-${n}-${Date.now()}`;
+  await api.vault.execute(id, { type: 'RegisterSubject' }, actor);
+  await api.vault.execute(
+    id,
+    {
+      type: 'RecordPersonalData',
+      items: [
+        { category: 'contact', field: 'email', value: email, purpose: 'contract', legalBasis: 'contract', source: 'subject' },
+        { category: 'contact', field: 'name', value: `Person ${n}`, purpose: 'contract', legalBasis: 'contract', source: 'subject' },
+      ],
+    },
+    actor,
+  );
+  return { id, email };
+}
+
+beforeAll(async () => {
+  api = await startApi();
+});
+afterAll(async () => api?.stop());
+
+it('the matrix covers exactly the operations the server enforces, with the roles it enforces', () => {
+  const fromMatrix = Object.fromEntries(
+    Object.entries(MATRIX).map(([op, row]) => [op, (['service', 'dpo', 'subject'] as const).filter((r) => row[r] === Y)]),
+  );
+  expect(fromMatrix).toEqual(Object.fromEntries(Object.entries(OPERATION_ROLES).map(([op, roles]) => [op, [...roles]])));
+});
+
+const cases = Object.entries(MATRIX).flatMap(([op, row]) => (Object.entries(row) as [Caller, typeof Y | typeof N][]).map(([caller, expected]) => ({ op: op as Operation, caller, expected })));
+
+describe('authorization matrix', () => {
+  it.each(cases)('$op by $caller is $expected', async ({ op, caller, expected }) => {
+    const s = await seed();
+    if (op === 'releaseLegalHold') await api.vault.execute(s.id, { type: 'PlaceLegalHold', category: 'contact', basis: 'litigation', until: FUTURE }, { actor: 'test:seed' });
+    const principal: Principal | undefined = caller === 'service' ? SERVICE : caller === 'dpo' ? DPO : caller === 'subject' ? subjectPrincipal(s.id) : undefined;
+    const token = principal ? await api.token(principal) : undefined;
+    const { query, variables } = REQUESTS[op](s);
+    const res = await api.gql(token, query, variables);
+    if (caller === 'none') {
+      expect(res.status).toBe(401);
+      expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(res.data ?? null).toBeNull();
+    } else if (expected === Y) {
+      expect(res.errors).toBeUndefined();
+      expect(res.status).toBe(200);
+      expect(res.data?.[op]).toBeTruthy();
+    } else {
+      expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(res.data ?? null).toBeNull();
+    }
+  });
+});
+
+const takesSubject = (Object.keys(MATRIX) as Operation[]).filter((op) => MATRIX[op].subject === Y && REQUESTS[op]({ id: 'x', email: 'e@example.com' }).variables?.id !== undefined);
+
+describe("a subject's token on another subject's id", () => {
+  it.each(takesSubject)('%s is denied', async (op) => {
+    const own = await seed();
+    const other = await seed();
+    const { query, variables } = REQUESTS[op](other);
+    const res = await api.gql(await api.token(subjectPrincipal(own.id)), query, variables);
+    expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(res.data ?? null).toBeNull();
+  });
+});
+
+describe('purposes a service token does not carry', () => {
+  const narrow: Principal = { role: 'service', name: 'support', purposes: ['billing'] };
+  it.each(['recordPersonalData', 'rectifyPersonalData', 'giveConsent'] as const)('%s for a purpose outside the token is FORBIDDEN, with the path of the purpose', async (op) => {
+    const s = await seed();
+    const { query, variables } = REQUESTS[op](s);
+    const res = await api.gql(await api.token(narrow), query, variables);
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', path: op === 'giveConsent' ? 'purpose' : 'items[0].purpose' });
+  });
+
+  it('a forbidden mutation changes nothing', async () => {
+    const s = await seed();
+    const before = (await api.vault.commands.load(s.id)).revision;
+    const { query, variables } = REQUESTS.recordPersonalData(s);
+    await api.gql(await api.token(narrow), query, variables);
+    await api.gql(await api.token(DPO), query, variables);
+    expect((await api.vault.commands.load(s.id)).revision).toBe(before);
+  });
+});

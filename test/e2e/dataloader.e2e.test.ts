@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nacl from 'tweetnacl';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createLogger, fixtureRegister, mintDevToken, openStores, openVault, startServer, type RunningServer, type Vault, type VaultConfig } from '@pdv/vault';
+
+/** Wraps a store so that every call of every method is counted: one call is one round trip. */
+function counting<T extends object>(store: T, counts: Map<string, number>, prefix: string): T {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        const name = `${prefix}.${String(prop)}`;
+        counts.set(name, (counts.get(name) ?? 0) + 1);
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+const N = 100;
+let dataDir: string;
+let config: VaultConfig;
+let vault: Vault;
+let server: RunningServer;
+let token: string;
+const ids: string[] = [];
+const counts = new Map<string, number>();
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'pdv-dl-'));
+  config = { dataDir, masterKey: Buffer.from(nacl.randomBytes(32)).toString('base64'), synchronous: 'NORMAL', port: 0, logLevel: 'silent' };
+  const register = fixtureRegister();
+  const writer = await openVault(config, { register, warn: () => {} });
+  await Promise.all(
+    Array.from({ length: N }, async (_, i) => {
+      const id = `dl-${i}`;
+      ids.push(id);
+      await writer.commands.execute(id, { type: 'RegisterSubject' }, { actor: 'test' });
+      await writer.commands.execute(
+        id,
+        {
+          type: 'RecordPersonalData',
+          items: [
+            { category: 'contact', field: 'email', value: `p${i}@example.com`, purpose: 'contract', legalBasis: 'contract', source: 'subject' },
+            { category: 'contact', field: 'name', value: `Person ${i}`, purpose: 'contract', legalBasis: 'contract', source: 'subject' },
+            { category: 'accounting', field: 'iban', value: `NL00TEST${i}`, purpose: 'billing', legalBasis: 'contract', source: 'subject' },
+          ],
+        },
+        { actor: 'test' },
+      );
+    }),
+  );
+  await writer.projector.catchUp();
+  await writer.close();
+
+  // A fresh vault (cold key cache) over counting proxies of the same files.
+  const stores = await openStores(config);
+  vault = await openVault(config, { register, warn: () => {}, stores: { log: stores.log, keys: counting(stores.keys, counts, 'keys'), views: counting(stores.views, counts, 'views') } });
+  server = await startServer(vault, { port: 0, logger: createLogger({ level: 'silent' }), rateLimitPerMinute: 0 });
+  token = await mintDevToken(config, { role: 'service', name: 'crm', purposes: ['contract', 'billing'] });
+});
+
+afterAll(async () => {
+  await server?.close();
+  await vault?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function roundTrips(query: string, variables: Record<string, unknown>): Promise<{ views: number; keys: number; data: any }> {
+  counts.clear();
+  const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  const body = (await res.json()) as { data: any; errors?: unknown };
+  expect(body.errors).toBeUndefined();
+  const sum = (prefix: string) => [...counts].filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0);
+  return { views: sum('views.'), keys: sum('keys.'), data: body.data };
+}
+
+const ITEMS = 'id items { status ... on PersonalDataValue { value } }';
+
+it(`a query for ${N} subjects makes one view query and one key batch`, async () => {
+  const r = await roundTrips(`query($ids: [ID!]!) { subjects(ids: $ids, purpose: "contract") { ${ITEMS} } }`, { ids });
+  expect(r.data.subjects).toHaveLength(N);
+  expect(r.data.subjects.every((s: { items: { status: string }[] }) => s.items.some((i) => i.status === 'VALUE'))).toBe(true);
+  expect(counts.get('views.getSubjects')).toBe(1);
+  expect(counts.get('keys.getByIds')).toBe(1);
+  expect(r.views + r.keys).toBe(2);
+});
+
+it(`${N} separate subject fields in one query are batched into the same constant number of round trips`, async () => {
+  const aliases = ids.map((id, i) => `s${i}: subject(id: "${id}", purpose: "billing") { ${ITEMS} }`).join(' ');
+  const many = await roundTrips(`{ ${aliases} }`, {});
+  expect(Object.keys(many.data)).toHaveLength(N);
+  const one = await roundTrips(`{ s0: subject(id: "${ids[0]}", purpose: "billing") { ${ITEMS} } }`, {});
+  expect(many.views).toBe(1);
+  expect(many.views).toBe(one.views);
+  expect(many.keys).toBeLessThanOrEqual(1);
+});
+
+it('two purposes in one request cost one read per purpose, not per subject', async () => {
+  const half = ids.slice(0, 50);
+  const r = await roundTrips(`query($ids: [ID!]!) { a: subjects(ids: $ids, purpose: "contract") { id } b: subjects(ids: $ids, purpose: "billing") { id } }`, { ids: half });
+  expect(r.data.a).toHaveLength(50);
+  expect(r.views).toBe(2);
+});

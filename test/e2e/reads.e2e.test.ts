@@ -1,0 +1,329 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Principal } from '@pdv/vault';
+import { DPO, SERVICE, startApi, type Api } from './apiHarness.js';
+
+/** Every personal value this suite records: none may appear in any log line. */
+const VALUES = {
+  email: 'Ann.Example@Example.COM',
+  emailNormalised: 'ann.example@example.com',
+  phone: '+31 20 555 0199',
+  phoneNormalised: '+31205550199',
+  name: 'Annelies Voorbeeld',
+  interests: 'kayaking and birdwatching',
+  iban: 'NL91ABNA0417164300',
+  badEmail: 'annelies-at-nowhere',
+};
+
+const READ = `query($id: ID!, $purpose: String!, $categories: [String!]) {
+  subject(id: $id, purpose: $purpose) {
+    id registeredAt erasedAt
+    items(categories: $categories) {
+      __typename status category field
+      ... on PersonalDataValue { value recordedAt updatedAt source legalBasis }
+      ... on PersonalDataDenied { reason }
+      ... on PersonalDataErased { erasedAt erasureReason }
+    }
+  }
+}`;
+const RECORD = 'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision eventCount } }';
+
+type Item = { __typename: string; status: string; category: string; field: string | null; value?: unknown; reason?: string; erasureReason?: string };
+
+let api: Api;
+let service: string;
+let dpo: string;
+const stdout: string[] = [];
+const restore: (() => void)[] = [];
+
+const item = (category: string, field: string, value: unknown, purpose = 'contract', legalBasis = 'contract') => ({ category, field, value, purpose, legalBasis, source: 'subject' });
+
+async function register(): Promise<string> {
+  const r = await api.gql(service, 'mutation { registerSubject { subjectId } }');
+  return r.data!.registerSubject.subjectId as string;
+}
+
+async function read(id: string, purpose: string, token = service, categories?: string[]): Promise<Item[]> {
+  const r = await api.gql(token, READ, { id, purpose, categories });
+  expect(r.errors).toBeUndefined();
+  return r.data!.subject.items as Item[];
+}
+
+/** A subject with contact (email, phone, name), marketing (interests) and accounting (iban). */
+async function fullSubject(): Promise<string> {
+  const id = await register();
+  const r = await api.gql(service, RECORD, {
+    id,
+    items: [
+      item('contact', 'email', VALUES.email),
+      item('contact', 'phone', VALUES.phone),
+      item('contact', 'name', VALUES.name),
+      item('marketing', 'interests', VALUES.interests, 'marketing', 'consent'),
+      item('accounting', 'iban', VALUES.iban, 'billing', 'contract'),
+    ],
+  });
+  expect(r.errors).toBeUndefined();
+  return id;
+}
+
+beforeAll(async () => {
+  // Anything written to the console during the suite is checked for values too.
+  for (const stream of [process.stdout, process.stderr]) {
+    const original = stream.write.bind(stream);
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      stdout.push(String(chunk));
+      return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof stream.write;
+    restore.push(() => (stream.write = original));
+  }
+  api = await startApi();
+  service = await api.token(SERVICE);
+  dpo = await api.token(DPO);
+});
+afterAll(async () => {
+  for (const r of restore) r();
+  await api?.stop();
+});
+
+describe('purpose-bound reads', () => {
+  it('serves values for an allowed purpose, normalised, with their provenance', async () => {
+    const id = await fullSubject();
+    const items = await read(id, 'contract', service, ['contact']);
+    expect(items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ __typename: 'PersonalDataValue', status: 'VALUE', category: 'contact', field: 'email', value: VALUES.emailNormalised, source: 'subject', legalBasis: 'contract' }),
+        expect.objectContaining({ status: 'VALUE', field: 'phone', value: VALUES.phoneNormalised }),
+      ]),
+    );
+  });
+
+  it('types every item, never a bare null', async () => {
+    const id = await fullSubject();
+    for (const purpose of ['contract', 'billing', 'marketing']) {
+      for (const i of await read(id, purpose)) {
+        expect(['PersonalDataValue', 'PersonalDataDenied', 'PersonalDataErased']).toContain(i.__typename);
+        if (i.status === 'VALUE') expect(i.value).not.toBeNull();
+        if (i.status === 'DENIED') expect(i.reason).toBeTruthy();
+      }
+    }
+  });
+
+  it('denies PURPOSE_NOT_ALLOWED when the token lacks the purpose, and when the register does not allow it for the category', async () => {
+    const id = await fullSubject();
+    const billingOnly = await api.token({ role: 'service', name: 'invoicing', purposes: ['billing'] });
+    const viaToken = await read(id, 'contract', billingOnly);
+    expect(viaToken.filter((i) => i.status !== 'ERASED').every((i) => i.status === 'DENIED' && i.reason === 'PURPOSE_NOT_ALLOWED')).toBe(true);
+    const viaRegister = await read(id, 'contract', service, ['marketing', 'accounting']);
+    expect(viaRegister.map((i) => [i.category, i.status, i.reason])).toEqual(
+      expect.arrayContaining([
+        ['marketing', 'DENIED', 'PURPOSE_NOT_ALLOWED'],
+        ['accounting', 'DENIED', 'PURPOSE_NOT_ALLOWED'],
+      ]),
+    );
+    expect(JSON.stringify(viaToken)).not.toContain(VALUES.emailNormalised);
+  });
+
+  it('denies NO_CONSENT for a consent purpose without consent', async () => {
+    const id = await fullSubject();
+    const items = await read(id, 'marketing', service, ['contact']);
+    expect(items.every((i) => i.status === 'DENIED' && i.reason === 'NO_CONSENT')).toBe(true);
+  });
+
+  it('denies CONSENT_WITHDRAWN after a withdrawal, and shows the category the register shreds on withdrawal as erased', async () => {
+    const id = await fullSubject();
+    await api.gql(service, 'mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing") { revision } }', { id });
+    expect((await read(id, 'marketing', service, ['contact'])).every((i) => i.status === 'VALUE')).toBe(true);
+    const w = await api.gql(service, 'mutation($id: ID!) { withdrawConsent(subjectId: $id, purpose: "marketing") { shreddedCategories } }', { id });
+    expect(w.data!.withdrawConsent.shreddedCategories).toEqual(['marketing']);
+    const items = await read(id, 'marketing');
+    expect(items.filter((i) => i.category === 'contact').every((i) => i.status === 'DENIED' && i.reason === 'CONSENT_WITHDRAWN')).toBe(true);
+    expect(items.find((i) => i.category === 'marketing')).toMatchObject({ __typename: 'PersonalDataErased', status: 'ERASED', field: null, erasureReason: 'withdrawal' });
+  });
+
+  it('denies OBJECTED after an objection to direct marketing', async () => {
+    const id = await fullSubject();
+    await api.gql(service, 'mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing") { revision } }', { id });
+    await api.gql(service, 'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "marketing") { revision } }', { id });
+    const items = await read(id, 'marketing', service, ['contact']);
+    expect(items.every((i) => i.status === 'DENIED' && i.reason === 'OBJECTED')).toBe(true);
+    // Other purposes go on.
+    expect((await read(id, 'contract', service, ['contact'])).every((i) => i.status === 'VALUE')).toBe(true);
+  });
+
+  it('denies RESTRICTED while processing is restricted, and serves again once lifted', async () => {
+    const id = await fullSubject();
+    await api.gql(dpo, 'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: "accuracy contested") { revision } }', { id });
+    expect((await read(id, 'contract', service, ['contact'])).every((i) => i.status === 'DENIED' && i.reason === 'RESTRICTED')).toBe(true);
+    await api.gql(dpo, 'mutation($id: ID!) { liftRestriction(subjectId: $id, categories: ["contact"]) { revision } }', { id });
+    expect((await read(id, 'contract', service, ['contact'])).every((i) => i.status === 'VALUE')).toBe(true);
+  });
+
+  it('shows erased items: a category whose last field was erased, and a subject erased by the DPO with the held category kept', async () => {
+    const id = await fullSubject();
+    const e = await api.gql(service, 'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "marketing", field: "interests", reason: "asked") { shreddedCategories } }', { id });
+    expect(e.data!.erasePersonalData.shreddedCategories).toEqual(['marketing']);
+    expect((await read(id, 'contract', dpo)).find((i) => i.category === 'marketing')).toMatchObject({ status: 'ERASED', field: null, erasureReason: 'fieldErasure' });
+
+    const cert = await api.gql(dpo, 'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: "Art. 17 request", requestId: "dsr-7") { certificate { subjectId categoriesShredded categoriesRetained { category basis until } requestId signingKeyId } jws { protected payload signature } } }', { id });
+    expect(cert.errors).toBeUndefined();
+    const c = cert.data!.eraseSubject.certificate;
+    expect(c).toMatchObject({ subjectId: id, categoriesShredded: ['contact'], requestId: 'dsr-7' });
+    expect(c.categoriesRetained.map((r: { category: string }) => r.category)).toEqual(['accounting']);
+    const key = await api.gql(dpo, '{ signingKey { kid } }');
+    expect(c.signingKeyId).toBe(key.data!.signingKey.kid);
+
+    const after = await api.gql(dpo, READ, { id, purpose: 'billing' });
+    expect(after.data!.subject.erasedAt).toBeTruthy();
+    const items = after.data!.subject.items as Item[];
+    expect(items.find((i) => i.category === 'contact')).toMatchObject({ status: 'ERASED', erasureReason: 'erasure' });
+    expect(items.find((i) => i.category === 'accounting')).toMatchObject({ status: 'VALUE', value: VALUES.iban });
+  });
+
+  it('serves many subjects in the order asked, and a subject its own data for any purpose', async () => {
+    const ids = [await fullSubject(), await fullSubject(), await fullSubject()];
+    const r = await api.gql(service, 'query($ids: [ID!]!) { subjects(ids: $ids, purpose: "contract") { id } }', { ids: [...ids].reverse() });
+    expect(r.data!.subjects.map((s: { id: string }) => s.id)).toEqual([...ids].reverse());
+    const own = await read(ids[0]!, 'billing', await api.token({ role: 'subject', subjectId: ids[0]! }), ['accounting']);
+    expect(own[0]).toMatchObject({ status: 'VALUE', value: VALUES.iban });
+  });
+});
+
+describe('lookup by email or phone', () => {
+  it('finds a subject whatever the case and spacing of the email, or the format of the phone', async () => {
+    const id = await fullSubject();
+    for (const identifier of [{ email: `  ${VALUES.email.toUpperCase()} ` }, { phone: '0031 (20) 555-0199' }, { phone: VALUES.phone }]) {
+      const r = await api.gql(service, 'query($i: IdentifierInput!) { findSubjects(identifier: $i, purpose: "contract") { id items(categories: ["contact"]) { status } } }', { i: identifier });
+      expect(r.errors).toBeUndefined();
+      expect(r.data!.findSubjects.map((s: { id: string }) => s.id)).toContain(id);
+    }
+  });
+
+  it('does not reveal a subject to a caller who may not read the matching field for the purpose', async () => {
+    const id = await fullSubject();
+    await api.gql(dpo, 'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: "contested") { revision } }', { id });
+    const r = await api.gql(service, 'query($e: String!) { findSubjects(identifier: { email: $e }, purpose: "contract") { id } }', { e: VALUES.email });
+    expect(r.data!.findSubjects.map((s: { id: string }) => s.id)).not.toContain(id);
+  });
+});
+
+describe('the access log', () => {
+  it('records who read which categories of whom and why, without values, off the request path', async () => {
+    const id = await fullSubject();
+    await read(id, 'contract', service, ['contact']);
+    await read(id, 'marketing', service); // all denied (no consent): nothing disclosed
+    let entries = await api.vault.accessLog.listBySubject(id);
+    for (let i = 0; i < 50 && entries.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      entries = await api.vault.accessLog.listBySubject(id);
+    }
+    expect(entries).toEqual([expect.objectContaining({ subjectId: id, actor: 'service:crm', purpose: 'contract', categories: ['contact'] })]);
+    expect(JSON.stringify(entries)).not.toMatch(/example\.com|Annelies|\+31/i);
+  });
+});
+
+describe('errors', () => {
+  const codeAndPath = (r: { errors?: { extensions?: { code?: string; path?: string } }[] }) => [r.errors?.[0]?.extensions?.code, r.errors?.[0]?.extensions?.path];
+
+  it.each([
+    ['a malformed email', [item('contact', 'email', VALUES.badEmail)], 'items[0].value'],
+    ['an unknown category', [item('contact', 'email', 'a@example.com'), item('nope', 'x', 'y')], 'items[1].category'],
+    ['an unknown field', [item('contact', 'shoeSize', '44')], 'items[0].field'],
+    ['a purpose the register does not know', [item('contact', 'name', 'X', 'astrology')], 'items[0].purpose'],
+    ['a legal basis the category does not have', [item('marketing', 'interests', 'x', 'marketing', 'contract')], 'items[0].legalBasis'],
+  ])('BAD_USER_INPUT for %s, with the path of the field, and nothing is recorded', async (_what, items, path) => {
+    const id = await register();
+    const before = (await api.vault.commands.load(id)).revision;
+    const r = await api.gql(service, RECORD, { id, items });
+    expect(codeAndPath(r)).toEqual(['BAD_USER_INPUT', path]);
+    expect((await api.vault.commands.load(id)).revision).toBe(before);
+    expect(JSON.stringify(r.errors)).not.toContain(VALUES.badEmail);
+  });
+
+  it('BAD_USER_INPUT for lookups and reads, with paths', async () => {
+    const id = await register();
+    expect(codeAndPath(await api.gql(service, '{ findSubjects(identifier: { email: "not an email" }, purpose: "contract") { id } }'))).toEqual(['BAD_USER_INPUT', 'identifier.email']);
+    expect(codeAndPath(await api.gql(service, '{ findSubjects(identifier: { email: "a@example.com", phone: "+3120" }, purpose: "contract") { id } }'))).toEqual(['BAD_USER_INPUT', 'identifier']);
+    expect(codeAndPath(await api.gql(service, READ, { id, purpose: 'astrology' }))).toEqual(['BAD_USER_INPUT', 'purpose']);
+    expect(codeAndPath(await api.gql(service, READ, { id, purpose: 'contract', categories: ['contact', 'nope'] }))).toEqual(['BAD_USER_INPUT', 'categories[1]']);
+    const tooMany = Array.from({ length: 501 }, (_, i) => `id-${i}`);
+    expect(codeAndPath(await api.gql(service, 'query($ids: [ID!]!) { subjects(ids: $ids, purpose: "contract") { id } }', { ids: tooMany }))).toEqual(['BAD_USER_INPUT', 'ids']);
+    const items = Array.from({ length: 101 }, () => item('contact', 'name', 'X'));
+    expect(codeAndPath(await api.gql(service, RECORD, { id, items }))).toEqual(['BAD_USER_INPUT', 'items']);
+  });
+
+  it('does not echo a malformed variable value', async () => {
+    const r = await api.gql(service, 'mutation($until: DateTime!) { placeLegalHold(subjectId: "x", category: "contact", basis: "b", until: $until) { revision } }', { until: VALUES.email });
+    expect(r.status).toBe(400);
+    expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(r.errors)).not.toContain(VALUES.email);
+  });
+
+  it('NOT_FOUND for an unknown subject, CONFLICT for recording into an erased one', async () => {
+    expect(codeAndPath(await api.gql(service, READ, { id: 'never-registered', purpose: 'contract' }))).toEqual(['NOT_FOUND', 'id']);
+    const id = await fullSubject();
+    await api.gql(dpo, 'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: "request") { certificate { subjectId } } }', { id });
+    const r = await api.gql(service, RECORD, { id, items: [item('contact', 'name', 'X')] });
+    expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'SUBJECT_ERASED' });
+  });
+
+  it('401 without a token, with a malformed one, with one signed by another secret, and with an expired one', async () => {
+    const { SignJWT } = await import('jose');
+    const other = await new SignJWT({ role: 'dpo', name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setAudience('pdv-vault').setExpirationTime('1h').sign(new TextEncoder().encode('x'.repeat(40)));
+    const { readFileSync } = await import('node:fs');
+    const secret = new TextEncoder().encode(readFileSync(`${api.config.dataDir}/jwt-dev.secret`, 'utf8').trim());
+    const expired = await new SignJWT({ role: 'dpo', name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setAudience('pdv-vault').setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(secret);
+    const noRole = await new SignJWT({ name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setAudience('pdv-vault').setExpirationTime('1h').sign(secret);
+    for (const token of [undefined, 'not-a-jwt', other, expired, noRole]) {
+      const r = await api.gql(token, '{ me { role } }');
+      expect(r.status).toBe(401);
+      expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('QUERY_TOO_COMPLEX for queries nested too deep or too costly', async () => {
+    const shallow = '{ processingRegister { categories { retention { trigger } erasure { retention { trigger } } fields { name } } } }';
+    expect((await api.gql(service, shallow)).errors).toBeUndefined();
+    const deep = `{ __schema { types { fields { type ${'{ ofType '.repeat(9)}{ name }${' }'.repeat(9)} } } } }`;
+    const tooDeep = await api.gql(service, deep);
+    expect(tooDeep.status).toBe(400);
+    expect(tooDeep.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    const fragmentLoop = `query { subjects(ids: $ids, purpose: "contract") { ...A } } fragment A on Subject { id items { status } }`;
+    const ids = Array.from({ length: 500 }, (_, i) => `i${i}`);
+    const costly = await api.gql(service, fragmentLoop.replace('query {', 'query($ids: [ID!]!) {').replace('{ id items { status } }', `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: id`).join(' ')} items { status } }`), { ids });
+    expect(costly.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    const aliases = `{ ${Array.from({ length: 11 }, (_, i) => `r${i}: processingRegister { categories { fields { name } } }`).join(' ')} }`;
+    expect((await api.gql(service, aliases)).errors).toBeUndefined();
+  });
+
+  it('masks unexpected failures as INTERNAL_SERVER_ERROR with no detail', async () => {
+    const original = api.vault.reader.read.bind(api.vault.reader);
+    api.vault.reader.read = async () => {
+      throw new Error(`boom while reading ${VALUES.name}`);
+    };
+    try {
+      const r = await api.gql(service, READ, { id: 'any', purpose: 'contract' });
+      expect(r.errors?.[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(JSON.stringify(r)).not.toMatch(/boom|Annelies|stack/);
+    } finally {
+      api.vault.reader.read = original;
+    }
+  });
+});
+
+describe('serving', () => {
+  it('answers /healthz and /readyz', async () => {
+    expect((await fetch(`${api.server.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${api.server.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready' });
+  });
+});
+
+it('logs written during the suite contain none of the personal values recorded', () => {
+  const everything = [...api.logLines, ...stdout].join('\n');
+  expect(api.logLines.length).toBeGreaterThan(10);
+  for (const v of Object.values(VALUES)) {
+    expect(everything).not.toContain(v);
+    expect(everything.toLowerCase()).not.toContain(v.toLowerCase());
+  }
+  expect(everything).not.toMatch(/"stack"|\n\s+at /);
+});
