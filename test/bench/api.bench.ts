@@ -1,10 +1,10 @@
-import { pathToFileURL } from 'node:url';
-import autocannon from 'autocannon';
+import { spawn } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createLogger, fixtureRegister, mintDevToken, startServer, type CategorySpec, type ProcessingRegister } from '@pdv/vault';
 import { tempVault } from '../support/tempVault.js';
 
 /**
- * The API under load: 50 connections against a server on port 0 in this process, each scenario
+ * The API under load: 50 connections against a server on port 0, driven from a second process, each scenario
  * for `seconds`. Record and read throughput are reported as ratios against a trivial query
  * measured in the same run, so the figures compare across machines. Embedded SQLite with the
  * default durability (synchronous FULL).
@@ -26,21 +26,17 @@ function benchRegister(): ProcessingRegister {
   return register;
 }
 
-async function load(url: string, token: string, body: () => string, seconds: number): Promise<{ rps: number; p99: number }> {
-  const result = await autocannon({
-    url: `${url}/graphql`,
-    connections: CONNECTIONS,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        setupRequest: (req) => ({ ...req, body: body() }),
-      },
-    ],
-  });
-  if (result.non2xx > 0 || result.errors > 0) throw new Error(`load run had ${result.non2xx} non-2xx answers and ${result.errors} errors`);
-  return { rps: result.requests.average, p99: result.latency.p99 };
+/** One scenario, driven from a separate process (loadgen.mjs) so client and server do not share an event loop. */
+async function load(url: string, token: string, kind: 'trivial' | 'read' | 'record', ids: string[], seconds: number): Promise<{ rps: number; p99: number }> {
+  const job = JSON.stringify({ url, token, kind, ids, seconds, connections: CONNECTIONS });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./loadgen.mjs', import.meta.url)), job], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  const r = JSON.parse(out) as { rps: number; p99: number; non2xx: number; errors: number };
+  if (r.non2xx > 0 || r.errors > 0) throw new Error(`load run had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
+  return r;
 }
 
 export async function runApiBench(options: { seconds?: number } = {}): Promise<Record<string, number>> {
@@ -69,22 +65,19 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
       } else writers.push(id);
     }
 
-    const trivial = JSON.stringify({ query: '{ __typename }' });
     const readQuery = 'query($id: ID!) { subject(id: $id, purpose: "contract") { id items { status category field ... on PersonalDataValue { value } } } }';
-    const recordQuery = 'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }';
-    let n = 0;
-    const readBody = () => JSON.stringify({ query: readQuery, variables: { id: readers[n++ % readers.length] } });
-    const recordBody = () =>
-      JSON.stringify({ query: recordQuery, variables: { id: writers[n++ % writers.length], items: [{ category: 'contact', field: 'name', value: `Name ${n}`, purpose: 'contract', legalBasis: 'contract', source: 'subject' }] } });
-
-    const sample = JSON.parse(readBody()) as { variables: Record<string, unknown> };
-    const read = await gql(readQuery, sample.variables);
+    const read = await gql(readQuery, { id: readers[0] });
     if (read.subject.items.filter((i: { status: string }) => i.status === 'VALUE').length !== CATEGORIES * FIELDS) throw new Error('bench subject does not read 20 values');
 
-    await load(server.url, token, () => trivial, 1); // warm-up
-    const t = await load(server.url, token, () => trivial, seconds);
-    const r = await load(server.url, token, recordBody, seconds);
-    const q = await load(server.url, token, readBody, seconds);
+    if (process.env.BENCH_API_ONLY) {
+      const only = process.env.BENCH_API_ONLY as 'trivial' | 'read' | 'record';
+      const o = await load(server.url, token, only, only === 'read' ? readers : writers, seconds);
+      return { [`api_${only}_rps`]: o.rps, [`api_${only}_p99_ms`]: o.p99 };
+    }
+    await load(server.url, token, 'trivial', [], 1); // warm-up
+    const t = await load(server.url, token, 'trivial', [], seconds);
+    const r = await load(server.url, token, 'record', writers, seconds);
+    const q = await load(server.url, token, 'read', readers, seconds);
     return {
       api_trivial_rps: t.rps,
       api_trivial_p99_ms: t.p99,

@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { runApiBench } from './api.bench.js';
 import { appendBench, erasureBench, rebuildBench, sweepBench } from './core.bench.js';
 
 /**
@@ -11,6 +12,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   erasure: erasureBench,
   rebuild: rebuildBench,
   sweep: sweepBench,
+  api: () => runApiBench(),
 };
 
 const only = process.argv.slice(2);

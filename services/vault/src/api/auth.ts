@@ -76,10 +76,20 @@ export function createTokenVerifier(config: VaultConfig): TokenVerifier {
   return verifierWith((t) => jwtVerify(t, secret, { ...common, algorithms: HS }), false);
 }
 
+/** Verified tokens kept in memory: at most this many, each for at most a minute and never past its `exp`. */
+const VERIFIED_CACHE_SIZE = 10_000;
+const VERIFIED_CACHE_MS = 60_000;
+
 function verifierWith(verifyJwt: (token: string) => Promise<{ payload: JWTPayload }>, production: boolean): TokenVerifier {
+  // A service sends the same token with every request; jose verifies through WebCrypto, which
+  // costs more than the rest of a small request. Remember what verified, briefly.
+  const verified = new Map<string, { principal: Principal; until: number }>();
   return {
     production,
     async verify(token) {
+      const hit = verified.get(token);
+      if (hit && hit.until > Date.now()) return hit.principal;
+      if (hit) verified.delete(token);
       let payload: JWTPayload;
       try {
         ({ payload } = await verifyJwt(token));
@@ -87,7 +97,10 @@ function verifierWith(verifyJwt: (token: string) => Promise<{ payload: JWTPayloa
         const expired = e instanceof joseErrors.JWTExpired;
         throw new VaultError('UNAUTHENTICATED', expired ? 'The token has expired' : 'The token is invalid');
       }
-      return principalFrom(payload);
+      const principal = principalFrom(payload);
+      if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+      verified.set(token, { principal, until: Math.min(Date.now() + VERIFIED_CACHE_MS, (payload.exp ?? 0) * 1000) });
+      return principal;
     },
   };
 }

@@ -33,6 +33,7 @@ const metaTag = (name: string) => contextTag('pdv/meta/v1', [name]);
  */
 export class KeyRing {
   private readonly cache = new Map<string, { key: Uint8Array; at: number }>();
+  private readonly pendingCreates: { keyIds: string[]; resolve(keys: Map<string, StoredKey>): void; reject(e: unknown): void }[] = [];
   private readonly pendingShreds: { keyIds: string[]; reason: ShredReason; at: string; resolve(ids: string[]): void; reject(e: unknown): void }[] = [];
   private readonly cacheSize: number;
   private readonly ttl: number;
@@ -67,7 +68,10 @@ export class KeyRing {
     return this.master.current;
   }
 
-  /** The data keys for these ids, created where missing. Shredded ids fail with KEY_SHREDDED. */
+  /**
+   * The data keys for these ids, created where missing. Shredded ids fail with KEY_SHREDDED.
+   * Keys missing in concurrent calls of one tick are created together: one store round trip.
+   */
   async ensure(keyIds: readonly string[]): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>();
     const missing: string[] = [];
@@ -77,19 +81,32 @@ export class KeyRing {
       else missing.push(id);
     }
     if (missing.length === 0) return out;
-    const now = new Date().toISOString();
-    const kek = this.kek(this.master.current);
-    const fresh: StoredKey[] = missing.map((keyId) => {
-      const { subjectId, category } = keyOwner(keyId);
-      return { keyId, subjectId, category, wrapped: seal(kek, nacl.randomBytes(nacl.secretbox.keyLength), wrapTag(subjectId, category, keyId)), kekVersion: this.master.current, createdAt: now };
+    const created = await new Promise<Map<string, StoredKey>>((resolve, reject) => {
+      this.pendingCreates.push({ keyIds: missing, resolve, reject });
+      if (this.pendingCreates.length === 1) setImmediate(() => void this.flushCreates());
     });
-    const stored = await this.store.createIfAbsent(fresh);
     for (const id of missing) {
-      const s = stored.get(id);
+      const s = created.get(id);
       if (!s) throw new VaultError('KEY_SHREDDED', 'The data key of this category was shredded', { details: { keyId: id } });
       out.set(id, this.unwrap(s));
     }
     return out;
+  }
+
+  private async flushCreates(): Promise<void> {
+    const pending = this.pendingCreates.splice(0);
+    const now = new Date().toISOString();
+    const kek = this.kek(this.master.current);
+    const fresh = [...new Set(pending.flatMap((p) => p.keyIds))].map((keyId): StoredKey => {
+      const { subjectId, category } = keyOwner(keyId);
+      return { keyId, subjectId, category, wrapped: seal(kek, nacl.randomBytes(nacl.secretbox.keyLength), wrapTag(subjectId, category, keyId)), kekVersion: this.master.current, createdAt: now };
+    });
+    try {
+      const stored = await this.store.createIfAbsent(fresh);
+      for (const p of pending) p.resolve(stored);
+    } catch (e) {
+      for (const p of pending) p.reject(e);
+    }
   }
 
   /** Batch load; shredded or unknown ids are absent from the result. */
