@@ -4,6 +4,7 @@ import { hasProductionKey } from '../../api/auth.js';
 import { createLogger } from '../../api/logger.js';
 import { startServer } from '../../api/server.js';
 import { openVault } from '../../vault.js';
+import { startRetentionSchedule } from '../../commands/RetentionSchedule.js';
 
 /** `vault serve`: the HTTP API on the configured adapters; SIGTERM lets in-flight requests finish, then closes the stores. */
 export function registerServe(program: Command): void {
@@ -21,6 +22,15 @@ export function registerServe(program: Command): void {
         await vault.close();
         throw e;
       }
+      const interval = config.retentionIntervalMinutes ?? 60;
+      const retention =
+        interval > 0
+          ? startRetentionSchedule({
+              intervalMs: interval * 60_000,
+              sweep: () => vault.sweepRetention(),
+              onResult: (r) => ('error' in r ? logger.error({ code: (r.error as { code?: string }).code ?? 'INTERNAL' }, 'retention sweep failed') : logger.info(r, 'retention sweep')),
+            })
+          : undefined;
       console.log(`vault listening at ${server.url}/graphql (data in ${config.dataDir}, signing key ${vault.signer.publicJwk.kid})`);
       if (hasProductionKey(config)) console.log('tokens: verified with the configured production key');
       else {
@@ -33,6 +43,7 @@ export function registerServe(program: Command): void {
         process.once('SIGINT', resolve);
       });
       logger.info('shutting down: finishing in-flight requests');
+      await retention?.stop();
       await server.close();
       logger.info('stopped');
     });
