@@ -17,6 +17,8 @@ export interface VaultConfig {
   port: number;
   /** `VAULT_LOG_LEVEL`: pino level. Default `info`. */
   logLevel: string;
+  /** `VAULT_RETENTION_INTERVAL_MINUTES`: how often `vault serve` runs the retention sweep; 0 turns it off. Default 60. */
+  retentionIntervalMinutes?: number;
   /** `HOST`: interface the HTTP server binds. Default `127.0.0.1`; set `0.0.0.0` in a container. */
   host?: string;
   /**
@@ -106,6 +108,8 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
   const synchronous = (env.VAULT_SYNCHRONOUS ?? 'FULL').toUpperCase();
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw new VaultError('CONFIG_INVALID', 'VAULT_SYNCHRONOUS must be FULL or NORMAL');
+  const retentionIntervalMinutes = Number(env.VAULT_RETENTION_INTERVAL_MINUTES ?? 60);
+  if (!Number.isFinite(retentionIntervalMinutes) || retentionIntervalMinutes < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_RETENTION_INTERVAL_MINUTES must be a number of minutes, 0 to turn the sweep off');
   const port = Number(env.PORT ?? 4000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VaultError('CONFIG_INVALID', 'PORT must be an integer from 0 to 65535');
   if (env.VAULT_MASTER_KEY && env.VAULT_MASTER_KEY_FILE) throw new VaultError('CONFIG_INVALID', 'Set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE, not both');
@@ -126,6 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     synchronous,
     port,
     logLevel: env.VAULT_LOG_LEVEL ?? 'info',
+    retentionIntervalMinutes,
     host: env.HOST ?? '127.0.0.1',
     ...(env.VAULT_JWT_SECRET ? { jwtSecret: env.VAULT_JWT_SECRET } : {}),
     ...(env.VAULT_JWT_PUBLIC_KEY_FILE ? { jwtPublicKeyFile: resolve(env.VAULT_JWT_PUBLIC_KEY_FILE) } : {}),

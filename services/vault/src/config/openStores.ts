@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VaultConfig } from './loadConfig.js';
+import { VaultError } from '../domain/errors.js';
+import type { AccessLog } from '../ports/AccessLog.js';
 import type { EventLog } from '../ports/EventLog.js';
 import type { KeyStore } from '../ports/KeyStore.js';
 import type { ViewStore } from '../ports/ViewStore.js';
@@ -13,16 +15,79 @@ export interface VaultStores {
   log: EventLog;
   keys: KeyStore;
   views: ViewStore;
+  /** The access log, when the state store provides one (PostgreSQL); otherwise the vault opens `access.db`. */
+  access?: AccessLog;
 }
 
-/** Picks and opens the adapters the configuration names. The only module that imports adapters. */
-export async function openStores(config: VaultConfig): Promise<VaultStores> {
-  mkdirSync(config.dataDir, { recursive: true });
-  return {
-    log: getSqliteEventLog({ path: join(config.dataDir, DATA_FILES.events), synchronous: config.synchronous }),
-    keys: getSqliteKeyStore({ path: join(config.dataDir, DATA_FILES.keys), synchronous: config.synchronous }),
-    // Read models are rebuildable from the log and commit their checkpoint with their rows, so a
-    // power cut can only roll them back to a consistent earlier point: NORMAL is safe here.
-    views: getSqliteViewStore({ path: join(config.dataDir, DATA_FILES.views), synchronous: 'NORMAL' }),
-  };
+export interface OpenStoresOptions {
+  /** Receives operational warnings (an idle database connection dropped); never data. */
+  warn?: (message: string) => void;
+}
+
+/**
+ * Picks and opens the adapters the configuration names. The only module that imports adapters;
+ * the networked ones are loaded on demand, so the embedded default never loads their clients.
+ * If one store fails to open, those already open are closed again and the error propagates.
+ */
+export async function openStores(config: VaultConfig, options: OpenStoresOptions = {}): Promise<VaultStores> {
+  const eventStore = config.eventStore ?? 'sqlite';
+  const stateStore = config.stateStore ?? 'sqlite';
+  // loadConfig checks this too; a hand-built config (tests, embedding) must not fail later and vaguely.
+  if (eventStore === 'kurrentdb' && !config.kurrentdbUrl) throw new VaultError('CONFIG_INVALID', 'VAULT_EVENT_STORE=kurrentdb needs VAULT_KURRENTDB_URL');
+  if (stateStore === 'postgres' && !config.postgresUrl) throw new VaultError('CONFIG_INVALID', 'VAULT_STATE_STORE=postgres needs VAULT_POSTGRES_URL');
+  if (eventStore === 'sqlite' || stateStore === 'sqlite') mkdirSync(config.dataDir, { recursive: true });
+  const timeoutMs = config.storeTimeoutMs ?? 10_000;
+
+  const opened: { close(): Promise<void> }[] = [];
+  const track = <T extends { close(): Promise<void> }>(store: T): T => (opened.push(store), store);
+  try {
+    let log: EventLog;
+    if (eventStore === 'kurrentdb') {
+      const { getKurrentdbEventLog } = await import('../adapters/kurrentdb/index.js');
+      log = track(getKurrentdbEventLog({ connectionString: config.kurrentdbUrl!, deadlineMs: timeoutMs }));
+    } else {
+      log = track(getSqliteEventLog({ path: join(config.dataDir, DATA_FILES.events), synchronous: config.synchronous }));
+    }
+
+    if (stateStore === 'postgres') {
+      const { createPostgresPool, getPostgresAccessLog, getPostgresKeyStore, getPostgresViewStore } = await import('../adapters/postgres/index.js');
+      // One pool for the three stores, ended when the last of them closes.
+      const pool = createPostgresPool({ connectionString: config.postgresUrl!, statementTimeoutMs: timeoutMs, ...(options.warn ? { warn: options.warn } : {}) });
+      let users = 3;
+      const release = async () => {
+        if (--users === 0) await pool.end();
+      };
+      track({ close: async () => (users === 3 ? pool.end() : undefined) });
+      const common = { pool, schema: config.postgresSchema ?? 'vault' };
+      // Sequential, not parallel: the migrations of one schema serialise on an advisory lock anyway.
+      const keys = await getPostgresKeyStore(common);
+      const views = await getPostgresViewStore(common);
+      const access = await getPostgresAccessLog(common);
+      opened.pop();
+      const owning = <T extends { close(): Promise<void> }>(store: T): T => {
+        let done = false;
+        return track({
+          ...store,
+          close: async () => {
+            if (done) return;
+            done = true;
+            await store.close();
+            await release();
+          },
+        });
+      };
+      return { log, keys: owning(keys), views: owning(views), access: owning(access) };
+    }
+
+    return {
+      log,
+      keys: track(getSqliteKeyStore({ path: join(config.dataDir, DATA_FILES.keys), synchronous: config.synchronous })),
+      // Read models are rebuildable from the log and commit their checkpoint with their rows, so a
+      // power cut can only roll them back to a consistent earlier point: NORMAL is safe here.
+      views: track(getSqliteViewStore({ path: join(config.dataDir, DATA_FILES.views), synchronous: 'NORMAL' })),
+    };
+  } catch (e) {
+    await Promise.allSettled(opened.map((s) => s.close()));
+    throw e;
+  }
 }
