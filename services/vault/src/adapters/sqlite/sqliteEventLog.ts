@@ -98,38 +98,61 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
     headPosition: db.prepare<[], { p: number }>('SELECT COALESCE(MAX(position), 0) AS p FROM events'),
   };
 
-  /** Checks and writes one append inside the group transaction; throws to fail that append alone. */
+  /**
+   * An append whose ids are already stored: a retry of an append that committed gets its original
+   * result back and stores nothing; ids stored partly or in another stream are an error.
+   */
+  const retryOf = (p: PendingAppend, ids: string[]): AppendResult | undefined => {
+    const known = ids.map((id) => stmt.byEventId.get(id));
+    const stored = known.filter((k) => k !== undefined);
+    if (stored.length === 0) return undefined;
+    if (stored.length === ids.length && stored.every((k) => k.stream_id === p.streamId)) {
+      const last = stored.reduce((a, b) => (b.position > a.position ? b : a));
+      return { nextRevision: last.revision, position: last.position };
+    }
+    throw new VaultError('DUPLICATE_EVENT', `Append to stream ${p.streamId} reuses event ids stored elsewhere`, {
+      details: { streamId: p.streamId, eventIds: ids.filter((_, i) => known[i] !== undefined) },
+    });
+  };
+
+  /**
+   * Checks and writes one append inside the group transaction; throws to fail that append alone.
+   * The fast path asks one question (the stream's head) and inserts; the event-id lookups of the
+   * idempotency check run only when the revision check or an insert says something is off.
+   */
   const appendOne = (p: PendingAppend): AppendResult => {
     const ids = p.events.map((e) => e.id);
     if (new Set(ids).size !== ids.length) {
       throw new VaultError('DUPLICATE_EVENT', `Append to stream ${p.streamId} repeats an event id`, { details: { streamId: p.streamId } });
     }
-    const known = ids.map((id) => stmt.byEventId.get(id));
-    const stored = known.filter((k) => k !== undefined);
-    if (stored.length > 0) {
-      // A retry of an append that already committed: hand back its result, store nothing.
-      if (stored.length === ids.length && stored.every((k) => k.stream_id === p.streamId)) {
-        const last = stored.reduce((a, b) => (b.position > a.position ? b : a));
-        return { nextRevision: last.revision, position: last.position };
-      }
-      throw new VaultError('DUPLICATE_EVENT', `Append to stream ${p.streamId} reuses event ids stored elsewhere`, {
-        details: { streamId: p.streamId, eventIds: ids.filter((_, i) => known[i] !== undefined) },
-      });
-    }
     const head = stmt.head.get(p.streamId);
-    assertExpectedRevision(p.streamId, head?.revision, p.expected);
+    try {
+      assertExpectedRevision(p.streamId, head?.revision, p.expected);
+    } catch (conflict) {
+      const retry = ids.length > 0 ? retryOf(p, ids) : undefined;
+      if (retry) return retry;
+      throw conflict;
+    }
     if (p.events.length === 0) {
       return { nextRevision: head?.revision ?? -1, position: head?.position ?? 0 };
     }
     let revision = head?.revision ?? -1;
     let position = 0;
-    p.events.forEach((e, i) => {
-      revision += 1;
-      const j = p.json[i]!;
-      position = Number(stmt.insert.run(p.streamId, revision, e.id, e.type, j.data, j.metadata).lastInsertRowid);
-    });
+    try {
+      p.events.forEach((e, i) => {
+        revision += 1;
+        const j = p.json[i]!;
+        position = Number(stmt.insert.run(p.streamId, revision, e.id, e.type, j.data, j.metadata).lastInsertRowid);
+      });
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw e;
+      // An id is stored already. Throwing rolls this append's savepoint back; the caller retries it on the slow path.
+      throw new IdTaken();
+    }
     return { nextRevision: revision, position };
   };
+
+  class IdTaken extends Error {}
 
   // Nested inside the group transaction, better-sqlite3 runs this as a savepoint: a failed append is rolled back alone.
   const appendInSavepoint = db.transaction(appendOne);
@@ -138,6 +161,14 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       try {
         return { ok: true, value: appendInSavepoint(p) };
       } catch (error) {
+        if (error instanceof IdTaken) {
+          try {
+            const retry = retryOf(p, p.events.map((e) => e.id));
+            if (retry) return { ok: true, value: retry };
+          } catch (duplicate) {
+            return { ok: false, error: duplicate };
+          }
+        }
         return { ok: false, error };
       }
     }),
