@@ -62,3 +62,11 @@ export const isConflictError = (e: unknown): e is VaultError => isVaultError(e, 
 
 export const badInput = (message: string, path?: string, details?: Record<string, unknown>): VaultError =>
   new VaultError('BAD_USER_INPUT', message, { path, details });
+
+/**
+ * Quotes a caller-supplied name (category, field, purpose) for an error message, unless it does
+ * not look like a name: a caller who put a value where a name belongs must not see it echoed.
+ */
+export function quoteName(name: unknown): string {
+  return typeof name === 'string' && /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(name) ? `"${name}"` : '(not a valid name)';
+}

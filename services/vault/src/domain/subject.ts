@@ -1,4 +1,4 @@
-import { VaultError, badInput } from './errors.js';
+import { VaultError, badInput, quoteName } from './errors.js';
 import type { DomainEvent, EventOf, Sealed, Unsealed } from './events.js';
 import { LEGAL_BASES, SOURCES, type CategorySpec, type LegalBasis, type ProcessingRegister, type Source } from './register.js';
 import { holdOn, retentionOf, holdsOf } from './retention.js';
@@ -234,7 +234,7 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
         const path = `items[${i}]`;
         const spec = categorySpec(register, item.category, `${path}.category`);
         const field = spec.fields[item.field];
-        if (!field) throw badInput(`Unknown field "${item.field}" in category "${item.category}"`, `${path}.field`);
+        if (!field) throw badInput(`Unknown field ${quoteName(item.field)} in category ${quoteName(item.category)}`, `${path}.field`);
         const dup = `${item.category}.${item.field}`;
         if (seen.has(dup)) throw badInput(`Field ${dup} appears twice in one command`, `${path}.field`);
         seen.add(dup);
@@ -242,13 +242,13 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
           throw new VaultError('NOT_FOUND', `Nothing recorded in ${dup} to rectify`, { path: `${path}.field` });
         }
         if (state.restrictions[item.category] && type === 'PersonalDataRecorded') {
-          throw new VaultError('FORBIDDEN', `Processing of "${item.category}" is restricted; only rectification is allowed`, { path: `${path}.category` });
+          throw new VaultError('FORBIDDEN', `Processing of ${quoteName(item.category)} is restricted; only rectification is allowed`, { path: `${path}.category` });
         }
         checkPurpose(register, spec, item.purpose, `${path}.purpose`);
         if (!(LEGAL_BASES as readonly string[]).includes(item.legalBasis) || !spec.legalBasis.includes(item.legalBasis as LegalBasis)) {
-          throw badInput(`Legal basis "${item.legalBasis}" is not registered for category "${item.category}"`, `${path}.legalBasis`);
+          throw badInput(`Legal basis ${quoteName(item.legalBasis)} is not registered for category ${quoteName(item.category)}`, `${path}.legalBasis`);
         }
-        if (!(SOURCES as readonly string[]).includes(item.source)) throw badInput(`Unknown source "${item.source}"; one of ${SOURCES.join(', ')}`, `${path}.source`);
+        if (!(SOURCES as readonly string[]).includes(item.source)) throw badInput(`Unknown source ${quoteName(item.source)}; one of ${SOURCES.join(', ')}`, `${path}.source`);
         const value = validateValue(field.type, item.value, `${path}.value`);
         return {
           type,
@@ -267,7 +267,7 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
 
     case 'ErasePersonalData': {
       const spec = categorySpec(register, command.category, 'category');
-      if (!spec.fields[command.field]) throw badInput(`Unknown field "${command.field}" in category "${command.category}"`, 'field');
+      if (!spec.fields[command.field]) throw badInput(`Unknown field ${quoteName(command.field)} in category ${quoteName(command.category)}`, 'field');
       const c = state.categories[command.category];
       if (!c || c.shredded || !c.fields[command.field]) {
         throw new VaultError('NOT_FOUND', `Nothing recorded in ${command.category}.${command.field}`, { path: 'field' });
@@ -327,19 +327,19 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
       if (Number.isNaN(Date.parse(command.until))) throw badInput('until must be an ISO 8601 date', 'until');
       if (command.until <= now) throw badInput('until must be in the future', 'until');
       if (state.categories[command.category]?.shredded && !Object.keys(state.categories[command.category]!.fields).length) {
-        throw new VaultError('KEY_SHREDDED', `Category "${command.category}" is already shredded; there is nothing left to hold`, { path: 'category' });
+        throw new VaultError('KEY_SHREDDED', `Category ${quoteName(command.category)} is already shredded; there is nothing left to hold`, { path: 'category' });
       }
       return [{ type: 'LegalHoldPlaced', data: { category: command.category, basis: command.basis, until: new Date(command.until).toISOString() } }];
     }
 
     case 'ReleaseLegalHold':
       categorySpec(register, command.category, 'category');
-      if (!state.holds[command.category]) throw new VaultError('NOT_FOUND', `No legal hold on "${command.category}"`, { path: 'category' });
+      if (!state.holds[command.category]) throw new VaultError('NOT_FOUND', `No legal hold on ${quoteName(command.category)}`, { path: 'category' });
       return [{ type: 'LegalHoldReleased', data: { category: command.category } }];
 
     case 'RecordLifecycleEvent': {
       if (!register.lifecycleEvents.includes(command.event)) {
-        throw badInput(`Unknown lifecycle event "${command.event}"; the register knows ${register.lifecycleEvents.join(', ')}`, 'event');
+        throw badInput(`Unknown lifecycle event ${quoteName(command.event)}; the register knows ${register.lifecycleEvents.join(', ')}`, 'event');
       }
       const categories = Object.values(register.categories)
         .filter((c) => triggers(c).some((t) => t.kind === 'lifecycle' && t.event === command.event))
@@ -423,17 +423,17 @@ function writeKeyId(state: SubjectState, category: string): string {
 
 function categorySpec(register: ProcessingRegister, name: string, path: string): CategorySpec {
   const spec = register.categories[name];
-  if (!spec) throw badInput(`Unknown category "${name}"`, path);
+  if (!spec) throw badInput(`Unknown category ${quoteName(name)}`, path);
   return spec;
 }
 
 function checkKnownPurpose(register: ProcessingRegister, purpose: string, path: string): void {
-  if (!register.purposes[purpose]) throw badInput(`Unknown purpose "${purpose}"`, path);
+  if (!register.purposes[purpose]) throw badInput(`Unknown purpose ${quoteName(purpose)}`, path);
 }
 
 function checkPurpose(register: ProcessingRegister, spec: CategorySpec, purpose: string, path: string): void {
   checkKnownPurpose(register, purpose, path);
-  if (!spec.purposes.includes(purpose)) throw badInput(`Purpose "${purpose}" is not registered for category "${spec.name}"`, path);
+  if (!spec.purposes.includes(purpose)) throw badInput(`Purpose ${quoteName(purpose)} is not registered for category ${quoteName(spec.name)}`, path);
 }
 
 function assertNotErased(state: SubjectState): void {
@@ -442,5 +442,5 @@ function assertNotErased(state: SubjectState): void {
 
 function assertNotHeld(state: SubjectState, spec: CategorySpec, category: string, now: string): void {
   const hold = holdOn(state, spec, category, now);
-  if (hold) throw new VaultError('CATEGORY_HELD', `Category "${category}" is held until ${hold.until} (${hold.basis})`, { details: { category, until: hold.until } });
+  if (hold) throw new VaultError('CATEGORY_HELD', `Category ${quoteName(category)} is held until ${hold.until} (${hold.basis})`, { details: { category, until: hold.until } });
 }
