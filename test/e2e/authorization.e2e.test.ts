@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATION_ROLES, type Operation, type Principal } from '@pdv/vault';
+import { OPERATION_ROLES, fixtureRegister, type Operation, type Principal } from '@pdv/vault';
 import { DPO, SERVICE, startApi, subjectPrincipal, type Api } from './apiHarness.js';
 
 type Caller = 'service' | 'dpo' | 'subject' | 'none';
@@ -18,6 +18,13 @@ const MATRIX: Record<Operation, Record<Caller, typeof Y | typeof N>> = {
   processingRegister: { service: Y, dpo: Y, subject: Y, none: N },
   signingKey: { service: Y, dpo: Y, subject: Y, none: N },
   me: { service: Y, dpo: Y, subject: Y, none: N },
+  accessReport: { service: N, dpo: Y, subject: Y, none: N },
+  portabilityExport: { service: N, dpo: Y, subject: Y, none: N },
+  requests: { service: N, dpo: Y, subject: N, none: N },
+  pendingNotifications: { service: N, dpo: Y, subject: N, none: N },
+  legalHolds: { service: N, dpo: Y, subject: N, none: N },
+  statistics: { service: N, dpo: Y, subject: N, none: N },
+  retentionPreview: { service: N, dpo: Y, subject: N, none: N },
   registerSubject: { service: Y, dpo: Y, subject: N, none: N },
   recordPersonalData: { service: Y, dpo: N, subject: N, none: N },
   rectifyPersonalData: { service: Y, dpo: Y, subject: Y, none: N },
@@ -31,14 +38,24 @@ const MATRIX: Record<Operation, Record<Caller, typeof Y | typeof N>> = {
   releaseLegalHold: { service: N, dpo: Y, subject: N, none: N },
   recordLifecycleEvent: { service: Y, dpo: Y, subject: N, none: N },
   eraseSubject: { service: N, dpo: Y, subject: N, none: N },
+  createExportLink: { service: N, dpo: Y, subject: N, none: N },
+  openRequest: { service: N, dpo: Y, subject: N, none: N },
+  verifyIdentity: { service: N, dpo: Y, subject: N, none: N },
+  extendRequest: { service: N, dpo: Y, subject: N, none: N },
+  completeRequest: { service: N, dpo: Y, subject: N, none: N },
+  refuseRequest: { service: N, dpo: Y, subject: N, none: N },
+  markInformed: { service: N, dpo: Y, subject: N, none: N },
 };
 
 interface Seeded {
   id: string;
   email: string;
+  /** An open ACCESS request of the subject. */
+  requestId: string;
 }
 
 const FUTURE = new Date(Date.now() + 365 * 86_400_000).toISOString();
+const PAST = new Date(Date.now() - 60_000).toISOString();
 
 /** Each operation as a request against a freshly seeded subject. */
 const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Record<string, unknown> }> = {
@@ -48,6 +65,13 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
   processingRegister: () => ({ query: '{ processingRegister { version purposes { name } categories { name fields { name type } retention { duration trigger } erasure { mode law } } } }' }),
   signingKey: () => ({ query: '{ signingKey { kty crv x kid } }' }),
   me: () => ({ query: '{ me { role name purposes } }' }),
+  accessReport: (s) => ({ query: 'query($id: ID!) { accessReport(subjectId: $id) { text signature { sha256 } jws { signature } } }', variables: { id: s.id } }),
+  portabilityExport: (s) => ({ query: 'query($id: ID!) { portabilityExport(subjectId: $id) { text signature { sha256 } jws { signature } } }', variables: { id: s.id } }),
+  requests: () => ({ query: '{ requests(status: OPEN) { id type dueAt overdue } }' }),
+  pendingNotifications: () => ({ query: '{ pendingNotifications { subjectId dueAt } }' }),
+  legalHolds: () => ({ query: '{ legalHolds { subjectId category until source } }' }),
+  statistics: () => ({ query: '{ statistics { month category metric count } }' }),
+  retentionPreview: () => ({ query: '{ retentionPreview { asOf examined items { subjectId outcome } } }' }),
   registerSubject: () => ({ query: 'mutation { registerSubject { subjectId } }' }),
   recordPersonalData: (s) => ({
     query: 'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }',
@@ -70,6 +94,16 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
   releaseLegalHold: (s) => ({ query: 'mutation($id: ID!) { releaseLegalHold(subjectId: $id, category: "contact") { revision } }', variables: { id: s.id } }),
   recordLifecycleEvent: (s) => ({ query: 'mutation($id: ID!) { recordLifecycleEvent(subjectId: $id, event: "relationshipEnded") { revision } }', variables: { id: s.id } }),
   eraseSubject: (s) => ({ query: 'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: "Art. 17 request", requestId: "r-1") { certificate { subjectId } jws { signature } } }', variables: { id: s.id } }),
+  createExportLink: (s) => ({ query: 'mutation($id: ID!) { createExportLink(subjectId: $id, kind: ACCESS) { url expiresAt } }', variables: { id: s.id } }),
+  openRequest: (s) => ({
+    query: 'mutation($id: ID!, $at: DateTime!) { openRequest(subjectId: $id, type: ERASURE, receivedAt: $at, channel: "email") { id dueAt } }',
+    variables: { id: s.id, at: PAST },
+  }),
+  verifyIdentity: (s) => ({ query: 'mutation($r: ID!) { verifyIdentity(requestId: $r, method: "eid") { id verifiedAt } }', variables: { r: s.requestId } }),
+  extendRequest: (s) => ({ query: 'mutation($r: ID!) { extendRequest(requestId: $r, months: 1, reason: "complex request") { dueAt } }', variables: { r: s.requestId } }),
+  completeRequest: (s) => ({ query: 'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } link { url } } }', variables: { r: s.requestId } }),
+  refuseRequest: (s) => ({ query: 'mutation($r: ID!) { refuseRequest(requestId: $r, reason: "manifestly unfounded") { status } }', variables: { r: s.requestId } }),
+  markInformed: (s) => ({ query: 'mutation($id: ID!, $at: DateTime!) { markInformed(subjectId: $id, at: $at, channel: "letter") { revision } }', variables: { id: s.id, at: PAST } }),
 };
 
 let api: Api;
@@ -92,11 +126,15 @@ async function seed(): Promise<Seeded> {
     },
     actor,
   );
-  return { id, email };
+  const requestId = await api.vault.rights.openRequest(id, { requestType: 'ACCESS', receivedAt: PAST, channel: 'email' }, actor);
+  return { id, email, requestId };
 }
 
 beforeAll(async () => {
-  api = await startApi();
+  // Contact data may come from a third party here, so markInformed has an Art. 14 duty to close.
+  const register = fixtureRegister();
+  register.categories.contact!.sources = ['subject', 'thirdParty'];
+  api = await startApi({ vault: { register } });
 });
 afterAll(async () => api?.stop());
 
@@ -113,6 +151,10 @@ describe('authorization matrix', () => {
   it.each(cases)('$op by $caller is $expected', async ({ op, caller, expected }) => {
     const s = await seed();
     if (op === 'releaseLegalHold') await api.vault.execute(s.id, { type: 'PlaceLegalHold', category: 'contact', basis: 'litigation', until: FUTURE }, { actor: 'test:seed' });
+    if (op === 'markInformed') {
+      const item = { category: 'contact', field: 'phone', value: '+31 20 765 4321', purpose: 'contract', legalBasis: 'contract', source: 'thirdParty' };
+      await api.vault.execute(s.id, { type: 'RecordPersonalData', items: [item] }, { actor: 'test:seed' });
+    }
     const principal: Principal | undefined = caller === 'service' ? SERVICE : caller === 'dpo' ? DPO : caller === 'subject' ? subjectPrincipal(s.id) : undefined;
     const token = principal ? await api.token(principal) : undefined;
     const { query, variables } = REQUESTS[op](s);
@@ -132,7 +174,7 @@ describe('authorization matrix', () => {
   });
 });
 
-const takesSubject = (Object.keys(MATRIX) as Operation[]).filter((op) => MATRIX[op].subject === Y && REQUESTS[op]({ id: 'x', email: 'e@example.com' }).variables?.id !== undefined);
+const takesSubject = (Object.keys(MATRIX) as Operation[]).filter((op) => MATRIX[op].subject === Y && REQUESTS[op]({ id: 'x', email: 'e@example.com', requestId: 'r' }).variables?.id !== undefined);
 
 describe("a subject's token on another subject's id", () => {
   it.each(takesSubject)('%s is denied', async (op) => {

@@ -53,6 +53,8 @@ export interface Vault {
   erase(subjectId: string, options: EraseOptions): Promise<SignedCertificate>;
   /** Shreds what retention says is due (see commands/RetentionSweep.ts), then waits for the read models. */
   sweepRetention(options?: SweepOptions): Promise<SweepReport>;
+  /** The vault's clock (injectable through `OpenVaultOptions.now`). */
+  now(): string;
   close(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       accessLog,
       execute,
       erase,
+      now,
       sweepRetention: async (o) => {
         const report = await sweepRetention({ views: opened.views, commands, register, now }, o);
         if (report.shredded > 0) await projector.waitFor(await opened.log.headPosition(), 60_000);

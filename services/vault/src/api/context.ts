@@ -18,6 +18,8 @@ export interface ApiContext {
   access: AccessRecorder;
   limits: ApiLimits;
   requestId: string;
+  /** Base URL of download links: `VAULT_PUBLIC_URL`, else the address the server listens on. No trailing slash. */
+  publicUrl: string;
 }
 
 export interface ContextDeps {
@@ -25,6 +27,8 @@ export interface ContextDeps {
   verifier: TokenVerifier;
   access: AccessRecorder;
   limits: ApiLimits;
+  /** Known once the server listens (port 0 picks the port then). */
+  publicUrl: () => string;
 }
 
 const unauthenticated = (message: string) => new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) } } });
@@ -48,6 +52,7 @@ export function createContextFunction(deps: ContextDeps): (authorization: string
       access: deps.access,
       limits: deps.limits,
       requestId: requestId ?? randomUUID(),
+      publicUrl: deps.publicUrl(),
     };
   };
 }

@@ -27,6 +27,14 @@ export const REDACT_PATHS = [
   '*.query',
 ];
 
+/**
+ * A request path as it may be logged: no query string (a GET /graphql URL carries variables), and
+ * no download token (the path of a download link is its secret).
+ */
+export function loggablePath(url: string | undefined): string | undefined {
+  return url?.split('?')[0]?.replace(/^\/exports\/[^/]*/, '/exports/[redacted]');
+}
+
 export interface LoggerOptions {
   /** pino level. Default `info`. */
   level?: string;
@@ -41,8 +49,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       level: options.level ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: {
-        // A GET /graphql?query=…&variables=… URL carries values: log the path only.
-        req: (req: { method?: string; url?: string; id?: string }) => ({ method: req.method, path: req.url?.split('?')[0], id: req.id }),
+        req: (req: { method?: string; url?: string; id?: string }) => ({ method: req.method, path: loggablePath(req.url), id: req.id }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
         err: (err: { name?: string; code?: unknown; statusCode?: unknown }) => ({ type: err.name, code: err.code, statusCode: err.statusCode }),
       },

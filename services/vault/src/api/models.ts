@@ -1,4 +1,5 @@
 import type { CategorySpec, ErasurePolicy, FieldSpec, ProcessingRegister, PurposeSpec, RetentionRule } from '../domain/register.js';
+import type { TrackedRow } from '../domain/requests.js';
 import type { ReadItem, SubjectRead } from '../rights/SubjectReader.js';
 
 /**
@@ -23,3 +24,8 @@ export type CategoryModel = CategorySpec;
 export type FieldModel = FieldSpec & { name: string };
 export type RetentionModel = RetentionRule;
 export type ErasurePolicyModel = ErasurePolicy;
+
+/** A request as the read models track it (metadata only). */
+export type RequestModel = TrackedRow;
+/** An open Art. 14 obligation as the read models track it. */
+export type NotificationModel = TrackedRow;

@@ -14,6 +14,15 @@ export const OPERATION_ROLES = {
   processingRegister: ['service', 'dpo', 'subject'],
   signingKey: ['service', 'dpo', 'subject'],
   me: ['service', 'dpo', 'subject'],
+  // Art. 15 and 20 answer the subject: the subject may read its own, the DPO anyone's. A service is
+  // purpose-bound, and a report is every purpose at once.
+  accessReport: ['dpo', 'subject'],
+  portabilityExport: ['dpo', 'subject'],
+  requests: ['dpo'],
+  pendingNotifications: ['dpo'],
+  legalHolds: ['dpo'],
+  statistics: ['dpo'],
+  retentionPreview: ['dpo'],
   // mutations
   registerSubject: ['service', 'dpo'],
   recordPersonalData: ['service'],
@@ -29,6 +38,15 @@ export const OPERATION_ROLES = {
   releaseLegalHold: ['dpo'],
   recordLifecycleEvent: ['service', 'dpo'],
   eraseSubject: ['dpo'],
+  // A link hands every value, for every purpose, to whoever holds the URL: a purpose-bound service
+  // token must not be able to mint one. The DPO creates links (or completes an access request).
+  createExportLink: ['dpo'],
+  openRequest: ['dpo'],
+  verifyIdentity: ['dpo'],
+  extendRequest: ['dpo'],
+  completeRequest: ['dpo'],
+  refuseRequest: ['dpo'],
+  markInformed: ['dpo'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Operation = keyof typeof OPERATION_ROLES;

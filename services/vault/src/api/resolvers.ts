@@ -8,17 +8,10 @@ import type { SubjectRead } from '../rights/SubjectReader.js';
 import type { ApiContext } from './context.js';
 import type { CommandPayload, PersonalDataInput, Resolvers } from './generated/graphql.js';
 import type { SubjectModel } from './models.js';
+import { text } from './inputs.js';
 import { authorize, authorizePurpose, authorizeSubject, type Operation } from './policy.js';
+import { DataSubjectRequest, PendingNotification, rightsMutation, rightsQuery } from './rightsResolvers.js';
 import { DateTimeScalar, JSONScalar } from './scalars.js';
-
-/** Free text stored as plaintext metadata (reasons, legal bases): bounded, and documented as never personal. */
-const MAX_TEXT = 500;
-function text(value: string, path: string): string {
-  const s = value.trim();
-  if (s.length === 0) throw badInput(`${path} must not be empty`, path);
-  if (s.length > MAX_TEXT) throw badInput(`${path} must be at most ${MAX_TEXT} characters`, path);
-  return s;
-}
 
 function knownPurpose(ctx: ApiContext, purpose: string, path = 'purpose'): void {
   // The input is not echoed: a caller's mistake could put anything in it.
@@ -115,6 +108,8 @@ export const resolvers: Resolvers = {
       if (p.role === 'dpo') return { role: 'DPO', name: p.name, purposes: [] };
       return { role: 'SUBJECT', name: p.subjectId, purposes: [] };
     },
+
+    ...rightsQuery,
   },
 
   Mutation: {
@@ -150,7 +145,13 @@ export const resolvers: Resolvers = {
       const request = requestId == null ? undefined : text(requestId, 'requestId');
       return ctx.vault.erase(subjectId, { actor: ctx.actor, correlationId: ctx.requestId, reason: why, ...(request ? { requestId: request } : {}) });
     },
+    markInformed: (_, { subjectId, at, channel }, ctx) => run(ctx, 'markInformed', subjectId, { type: 'MarkInformed', at, channel: text(channel, 'channel') }),
+
+    ...rightsMutation,
   },
+
+  DataSubjectRequest,
+  PendingNotification,
 
   Subject: {
     id: (s) => s.read.subjectId,

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled, ApolloServerPluginUsageReportingDisabled, ApolloServerPluginSchemaReportingDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo from '@as-integrations/fastify';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { isVaultError } from '../domain/errors.js';
 import { PROJECTION } from '../projections/Projector.js';
+import type { Download } from '../rights/SubjectRights.js';
 import type { Vault } from '../vault.js';
 import { AccessRecorder, type AccessRecorderOptions } from './accessRecorder.js';
 import { createTokenVerifier, type TokenVerifier } from './auth.js';
@@ -33,6 +36,8 @@ export interface ServerOptions {
   /** How long `/readyz` waits for the projection to reach the log's head before it answers 503, in ms. Default 2000. */
   readyTimeoutMs?: number;
   accessLog?: AccessRecorderOptions;
+  /** Base URL of download links. Default: the configured `VAULT_PUBLIC_URL`, else the address the server listens on. */
+  publicUrl?: string;
   /** Close the vault too when the server closes (the `serve` command). Default false. */
   closeVault?: boolean;
 }
@@ -56,7 +61,16 @@ function httpFailure(status: number): { code: string; message: string } {
   return { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
 }
 
-/** Starts the HTTP API: `/graphql`, `/healthz` (process up) and `/readyz` (stores open, projection caught up). */
+/** Path of the public signing key (RFC 7517 JWK Set), as standard JOSE tools expect it. */
+export const JWKS_PATH = '/.well-known/jwks.json';
+
+const FILE_NAMES: Record<Download['kind'], string> = { ACCESS: 'access-report.json', PORTABILITY: 'portability-export.json' };
+
+/**
+ * Starts the HTTP API: `/graphql`, `/healthz` (process up), `/readyz` (stores open, projection
+ * caught up), the subjects' one-time downloads at `/exports/:token`, and the signing key at
+ * `/.well-known/jwks.json`.
+ */
 export async function startServer(vault: Vault, options: ServerOptions = {}): Promise<RunningServer> {
   const config = vault.config;
   const logger = options.logger ?? createLogger({ level: config.logLevel });
@@ -66,6 +80,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
   const readyTimeoutMs = options.readyTimeoutMs ?? 2000;
   const rateLimitPerMinute = options.rateLimitPerMinute ?? config.rateLimitPerMinute ?? 6000;
   let closing = false;
+  let publicUrl = '';
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -119,7 +134,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
   });
   await apollo.start();
 
-  const context = createContextFunction({ vault, verifier, access, limits });
+  const context = createContextFunction({ vault, verifier, access, limits, publicUrl: () => publicUrl });
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
     method: ['GET', 'POST'],
@@ -128,6 +143,29 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
   app.addHook('onClose', async () => {
     await apollo.stop();
   });
+
+  // No token: the link is the credential. No HEAD route either: a HEAD would use up the link.
+  app.get<{ Params: { token: string } }>('/exports/:token', { exposeHeadRoute: false }, async (request, reply) => {
+    void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('x-content-type-options', 'nosniff');
+    let download: Download;
+    try {
+      download = await vault.rights.redeem(request.params.token);
+    } catch (e) {
+      // Fixed messages: neither answer says whether the subject (or the link's subject) exists.
+      if (isVaultError(e, 'NOT_FOUND')) return reply.code(404).send({ code: 'NOT_FOUND', message: 'Unknown download link' });
+      if (isVaultError(e, 'LINK_GONE')) return reply.code(410).send({ code: 'LINK_GONE', message: `${e.message}; ask the controller for a new link` });
+      throw e;
+    }
+    return reply
+      .code(200)
+      .header('content-type', 'application/json; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${FILE_NAMES[download.kind]}"`)
+      .header('content-length', download.signature.bytes)
+      .header('vault-signature', download.jws)
+      .header('vault-signing-key', `${publicUrl}${JWKS_PATH}`)
+      .send(Readable.from(download.body));
+  });
+  app.get(JWKS_PATH, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send({ keys: [vault.signer.publicJwk] }));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
@@ -151,6 +189,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
 
   const address = await app.listen({ port: options.port ?? config.port, host: options.host ?? config.host ?? '127.0.0.1' });
   const url = address.replace('[::1]', 'localhost');
+  publicUrl = (options.publicUrl ?? config.publicUrl ?? url).replace(/\/+$/, '');
 
   let closed: Promise<void> | undefined;
   return {

@@ -15,6 +15,12 @@ export interface VaultConfig {
   synchronous: 'FULL' | 'NORMAL';
   /** `PORT`: HTTP port. Default 4000. */
   port: number;
+  /**
+   * `VAULT_PUBLIC_URL`: the base URL subjects reach the vault at, for download links
+   * (e.g. `https://vault.example.com`). Default `http://localhost:<PORT>`; unset (a vault not
+   * opened by `loadConfig`), the server uses the address it listens on.
+   */
+  publicUrl?: string;
   /** `VAULT_LOG_LEVEL`: pino level. Default `info`. */
   logLevel: string;
   /** `VAULT_RETENTION_INTERVAL_MINUTES`: how often `vault serve` runs the retention sweep; 0 turns it off. Default 60. */
@@ -122,6 +128,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) throw new VaultError('CONFIG_INVALID', 'VAULT_BODY_LIMIT_BYTES must be an integer of at least 1024');
   const rateLimitPerMinute = Number(env.VAULT_RATE_LIMIT_PER_MINUTE ?? 6000);
   if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_RATE_LIMIT_PER_MINUTE must be a non-negative integer');
+  const publicUrl = (env.VAULT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  if (!isHttpUrl(publicUrl)) throw new VaultError('CONFIG_INVALID', 'VAULT_PUBLIC_URL must be an http:// or https:// URL with no query or fragment, e.g. https://vault.example.com');
   return {
     dataDir: resolve(env.VAULT_DATA_DIR ?? '.vault-data'),
     ...(env.VAULT_MASTER_KEY ? { masterKey: env.VAULT_MASTER_KEY } : {}),
@@ -129,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     ...(env.VAULT_REGISTER_FILE ? { registerFile: env.VAULT_REGISTER_FILE } : {}),
     synchronous,
     port,
+    publicUrl,
     logLevel: env.VAULT_LOG_LEVEL ?? 'info',
     retentionIntervalMinutes,
     host: env.HOST ?? '127.0.0.1',
@@ -141,4 +150,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     rateLimitPerMinute,
     ...loadStores(env, Boolean(env.VAULT_MASTER_KEY || env.VAULT_MASTER_KEY_FILE)),
   };
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && !u.search && !u.hash && !u.username && !u.password;
+  } catch {
+    return false;
+  }
 }

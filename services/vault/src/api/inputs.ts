@@ -1,0 +1,24 @@
+import { badInput } from '../domain/errors.js';
+
+/** Longest free text an argument may carry (reasons, bases, channels, methods). */
+export const MAX_TEXT = 500;
+
+/** Free text: trimmed, not empty, bounded. Never echoed back: a caller's mistake could put anything in it. */
+export function text(value: string, path: string): string {
+  const s = value.trim();
+  if (s.length === 0) throw badInput(`${path} must not be empty`, path);
+  if (s.length > MAX_TEXT) throw badInput(`${path} must be at most ${MAX_TEXT} characters`, path);
+  return s;
+}
+
+/** A DateTime argument in the one form the read models compare as strings (UTC, milliseconds). */
+export const isoTime = (value: string): string => new Date(value).toISOString();
+
+const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
+
+/** A `YYYY-MM` month, or undefined when absent. */
+export function month(value: string | null | undefined, path: string): string | undefined {
+  if (value == null) return undefined;
+  if (!MONTH.test(value)) throw badInput(`${path} must be a month as YYYY-MM`, path);
+  return value;
+}

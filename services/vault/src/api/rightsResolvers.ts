@@ -1,0 +1,100 @@
+import type { ExportLink as ServiceLink } from '../rights/SubjectRights.js';
+import type { ApiContext } from './context.js';
+import type { DataSubjectRequestResolvers, ExportLink, MutationResolvers, PendingNotificationResolvers, QueryResolvers, RequestStatus, RequestType } from './generated/graphql.js';
+import { isoTime, month, text } from './inputs.js';
+import type { RequestModel } from './models.js';
+import { authorize, authorizeSubject } from './policy.js';
+
+/** The link as the API shows it: an absolute URL under the vault's public address. The token stays inside the URL. */
+const exportLink = (ctx: ApiContext, link: ServiceLink): ExportLink => ({ url: `${ctx.publicUrl}${link.path}`, kind: link.kind, expiresAt: link.expiresAt });
+
+const options = (ctx: ApiContext) => ({ actor: ctx.actor, correlationId: ctx.requestId });
+
+/** Loads a request for a DPO step, runs the step, and returns the request as it is now. */
+const step = (ctx: ApiContext, command: Parameters<ApiContext['vault']['rights']['step']>[1]): Promise<RequestModel> => ctx.vault.rights.step(command.requestId, command, options(ctx));
+
+/** Data-subject rights (issue 4) and retention (issue 5): the resolvers merged into `resolvers.ts`. */
+export const rightsQuery: QueryResolvers = {
+  accessReport(_, { subjectId }, ctx) {
+    authorize(ctx.principal, 'accessReport');
+    authorizeSubject(ctx.principal, subjectId);
+    return ctx.vault.rights.report(subjectId, 'ACCESS');
+  },
+  portabilityExport(_, { subjectId }, ctx) {
+    authorize(ctx.principal, 'portabilityExport');
+    authorizeSubject(ctx.principal, subjectId);
+    return ctx.vault.rights.report(subjectId, 'PORTABILITY');
+  },
+  requests(_, { status, overdue, dueBefore }, ctx) {
+    authorize(ctx.principal, 'requests');
+    return ctx.vault.rights.requests({ ...(status ? { status } : {}), ...(overdue ? { overdue } : {}), ...(dueBefore ? { dueBefore: isoTime(dueBefore) } : {}) });
+  },
+  pendingNotifications(_, { dueBefore }, ctx) {
+    authorize(ctx.principal, 'pendingNotifications');
+    return ctx.vault.rights.pendingNotifications(dueBefore ? isoTime(dueBefore) : undefined);
+  },
+  legalHolds(_, { endingBefore, subjectId }, ctx) {
+    authorize(ctx.principal, 'legalHolds');
+    return ctx.vault.stores.views.listHolds({ ...(subjectId ? { subjectId } : {}), ...(endingBefore ? { endingBefore: isoTime(endingBefore) } : {}) });
+  },
+  statistics(_, { fromMonth, toMonth }, ctx) {
+    authorize(ctx.principal, 'statistics');
+    const from = month(fromMonth, 'fromMonth');
+    const to = month(toMonth, 'toMonth');
+    return ctx.vault.stores.views.listStats({ ...(from ? { fromMonth: from } : {}), ...(to ? { toMonth: to } : {}) });
+  },
+  retentionPreview(_, { asOf }, ctx) {
+    authorize(ctx.principal, 'retentionPreview');
+    return ctx.vault.sweepRetention({ dryRun: true, ...(asOf ? { asOf: isoTime(asOf) } : {}) });
+  },
+};
+
+export const rightsMutation: MutationResolvers = {
+  async createExportLink(_, { subjectId, kind }, ctx) {
+    authorize(ctx.principal, 'createExportLink');
+    return exportLink(ctx, await ctx.vault.rights.createExportLink(subjectId, kind, options(ctx)));
+  },
+  async openRequest(_, { subjectId, type, receivedAt, channel }, ctx) {
+    authorize(ctx.principal, 'openRequest');
+    const requestId = await ctx.vault.rights.openRequest(subjectId, { requestType: type, receivedAt, channel: text(channel, 'channel') }, options(ctx));
+    return ctx.vault.rights.request(requestId);
+  },
+  verifyIdentity(_, { requestId, method }, ctx) {
+    authorize(ctx.principal, 'verifyIdentity');
+    return step(ctx, { type: 'VerifyIdentity', requestId, method: text(method, 'method') });
+  },
+  extendRequest(_, { requestId, months, reason }, ctx) {
+    authorize(ctx.principal, 'extendRequest');
+    return step(ctx, { type: 'ExtendRequest', requestId, months, reason: text(reason, 'reason') });
+  },
+  refuseRequest(_, { requestId, reason }, ctx) {
+    authorize(ctx.principal, 'refuseRequest');
+    return step(ctx, { type: 'RefuseRequest', requestId, reason: text(reason, 'reason') });
+  },
+  async completeRequest(_, { requestId }, ctx) {
+    authorize(ctx.principal, 'completeRequest');
+    const { request, certificate, link } = await ctx.vault.rights.completeRequest(requestId, options(ctx));
+    return { request, certificate: certificate ?? null, link: link ? exportLink(ctx, link) : null };
+  },
+};
+
+export const DataSubjectRequest: DataSubjectRequestResolvers = {
+  id: (r) => r.id,
+  subjectId: (r) => r.subjectId,
+  type: (r) => r.data.requestType as RequestType,
+  status: (r) => r.status as RequestStatus,
+  receivedAt: (r) => r.data.receivedAt as string,
+  channel: (r) => r.data.channel as string,
+  dueAt: (r) => r.dueAt!,
+  extendedMonths: (r) => (r.data.extendedMonths as number | undefined) ?? 0,
+  verifiedAt: (r) => (r.data.verifiedAt as string | null | undefined) ?? null,
+  closedAt: (r) => (r.data.closedAt as string | null | undefined) ?? null,
+  overdue: (r, _, ctx) => r.status === 'OPEN' && r.dueAt !== null && r.dueAt < ctx.vault.now(),
+};
+
+export const PendingNotification: PendingNotificationResolvers = {
+  subjectId: (n) => n.subjectId,
+  categories: (n) => [...((n.data.categories as string[] | undefined) ?? [])],
+  openedAt: (n) => n.data.openedAt as string,
+  dueAt: (n) => n.dueAt!,
+};

@@ -1,0 +1,359 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { createHash, createPublicKey, verify } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addIsoDuration, fixtureRegister } from '@pdv/vault';
+import { DPO, SERVICE, startApi, subjectPrincipal, type Api } from './apiHarness.js';
+
+const T0 = '2026-03-02T10:00:00.000Z';
+const clock = { now: T0 };
+let api: Api;
+let dpo: string;
+
+/** Every personal value the suite records: none may reach a log line. */
+const VALUES: string[] = [];
+/** Every download token the suite sees: none may reach a log line. */
+const TOKENS: string[] = [];
+
+let n = 0;
+async function seedSubject(): Promise<{ id: string; email: string; name: string }> {
+  const email = `rights-${++n}@example.com`;
+  const name = `Rhea Rights ${n}`;
+  VALUES.push(email, name);
+  const actor = { actor: 'service:crm' };
+  const { subjectId: id } = await api.vault.commands.registerSubject(actor);
+  await api.vault.execute(
+    id,
+    {
+      type: 'RecordPersonalData',
+      items: [
+        { category: 'contact', field: 'email', value: email, purpose: 'contract', legalBasis: 'contract', source: 'subject' },
+        { category: 'contact', field: 'name', value: name, purpose: 'contract', legalBasis: 'contract', source: 'subject' },
+      ],
+    },
+    actor,
+  );
+  return { id, email, name };
+}
+
+const LINK = 'mutation($id: ID!, $kind: ExportKind!) { createExportLink(subjectId: $id, kind: $kind) { url kind expiresAt } }';
+async function createLink(subjectId: string, kind: 'ACCESS' | 'PORTABILITY' = 'ACCESS'): Promise<{ url: string; expiresAt: string }> {
+  const res = await api.gql(dpo, LINK, { id: subjectId, kind });
+  expect(res.errors).toBeUndefined();
+  const link = res.data!.createExportLink as { url: string; expiresAt: string };
+  TOKENS.push(link.url.split('/').pop()!);
+  return link;
+}
+
+const REQUEST_FIELDS = 'id subjectId type status receivedAt channel dueAt extendedMonths verifiedAt closedAt overdue';
+const OPEN = `mutation($id: ID!, $type: RequestType!, $at: DateTime!) { openRequest(subjectId: $id, type: $type, receivedAt: $at, channel: "email") { ${REQUEST_FIELDS} } }`;
+const EXTEND = `mutation($r: ID!, $months: Int!, $reason: String!) { extendRequest(requestId: $r, months: $months, reason: $reason) { ${REQUEST_FIELDS} } }`;
+
+/** An Ed25519 compact JWS verified with node:crypto (not tweetnacl) against a JWK from the published set. */
+function verifyCompact(jws: string, jwks: { keys: Record<string, string>[] }): Record<string, unknown> {
+  const [protectedHeader, payload, signature] = jws.split('.') as [string, string, string];
+  const header = JSON.parse(Buffer.from(protectedHeader, 'base64url').toString('utf8')) as { alg: string; kid: string };
+  expect(header.alg).toBe('EdDSA');
+  const jwk = jwks.keys.find((k) => k.kid === header.kid)!;
+  expect(jwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519' });
+  const key = createPublicKey({ key: { kty: jwk.kty!, crv: jwk.crv!, x: jwk.x! }, format: 'jwk' });
+  expect(verify(null, Buffer.from(`${protectedHeader}.${payload}`), key, Buffer.from(signature, 'base64url'))).toBe(true);
+  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+beforeAll(async () => {
+  // Contact data may come from a third party here, which opens an Art. 14 duty to inform.
+  const register = fixtureRegister();
+  register.categories.contact!.sources = ['subject', 'thirdParty'];
+  api = await startApi({ vault: { register, now: () => clock.now } });
+  dpo = await api.token(DPO);
+});
+afterAll(async () => api?.stop());
+
+describe('request workflow over HTTP', () => {
+  it('opens a request due one calendar month after receipt, verifies, extends by at most two months, and lists it as overdue', async () => {
+    const s = await seedSubject();
+    const opened = await api.gql(dpo, OPEN, { id: s.id, type: 'ACCESS', at: '2026-01-31T09:00:00Z' });
+    expect(opened.errors).toBeUndefined();
+    const r = opened.data!.openRequest;
+    expect(r).toMatchObject({ subjectId: s.id, type: 'ACCESS', status: 'OPEN', channel: 'email', receivedAt: '2026-01-31T09:00:00.000Z', dueAt: '2026-02-28T09:00:00.000Z', extendedMonths: 0, verifiedAt: null, overdue: true });
+
+    const verified = await api.gql(dpo, `mutation($r: ID!) { verifyIdentity(requestId: $r, method: "eid") { ${REQUEST_FIELDS} } }`, { r: r.id });
+    expect(verified.data!.verifyIdentity.verifiedAt).toBe(T0);
+
+    const once = await api.gql(dpo, EXTEND, { r: r.id, months: 1, reason: 'many categories to collect' });
+    expect(once.data!.extendRequest).toMatchObject({ extendedMonths: 1, dueAt: '2026-03-31T09:00:00.000Z', overdue: false });
+    const twice = await api.gql(dpo, EXTEND, { r: r.id, months: 1, reason: 'still collecting' });
+    expect(twice.data!.extendRequest).toMatchObject({ extendedMonths: 2, dueAt: '2026-04-30T09:00:00.000Z' });
+    const third = await api.gql(dpo, EXTEND, { r: r.id, months: 1, reason: 'one more' });
+    expect(third.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', path: 'months' });
+
+    const open = await api.gql(dpo, `{ requests(status: OPEN) { id } }`);
+    expect(open.data!.requests.map((q: { id: string }) => q.id)).toContain(r.id);
+    const dueSoon = await api.gql(dpo, `query($d: DateTime!) { requests(dueBefore: $d) { id } }`, { d: '2026-05-01T00:00:00Z' });
+    expect(dueSoon.data!.requests.map((q: { id: string }) => q.id)).toContain(r.id);
+    const dueEarlier = await api.gql(dpo, `query($d: DateTime!) { requests(dueBefore: $d) { id } }`, { d: '2026-04-01T00:00:00Z' });
+    expect(dueEarlier.data!.requests.map((q: { id: string }) => q.id)).not.toContain(r.id);
+    expect((await api.gql(dpo, `{ requests(overdue: true) { id } }`)).data!.requests.map((q: { id: string }) => q.id)).not.toContain(r.id);
+  });
+
+  it('completing an access request returns a working download link; completing an erasure request returns the certificate', async () => {
+    const s = await seedSubject();
+    const access = (await api.gql(dpo, OPEN, { id: s.id, type: 'ACCESS', at: T0 })).data!.openRequest;
+    const done = await api.gql(dpo, 'mutation($r: ID!) { completeRequest(requestId: $r) { request { status closedAt } link { url kind expiresAt } certificate { certificate { subjectId } } } }', { r: access.id });
+    expect(done.errors).toBeUndefined();
+    const c = done.data!.completeRequest;
+    expect(c).toMatchObject({ request: { status: 'COMPLETED', closedAt: T0 }, link: { kind: 'ACCESS', expiresAt: addIsoDuration(T0, 'P7D') }, certificate: null });
+    expect(c.link.url).toMatch(new RegExp(`^${api.server.url}/exports/[A-Za-z0-9_-]{43}$`));
+    TOKENS.push(c.link.url.split('/').pop());
+    const res = await fetch(c.link.url);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain(s.email);
+
+    const again = await api.gql(dpo, 'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } } }', { r: access.id });
+    expect(again.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+
+    const erasure = (await api.gql(dpo, OPEN, { id: s.id, type: 'ERASURE', at: T0 })).data!.openRequest;
+    const erased = await api.gql(dpo, 'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } link { url } certificate { certificate { subjectId categoriesShredded } jws { signature } } } }', { r: erasure.id });
+    expect(erased.errors).toBeUndefined();
+    expect(erased.data!.completeRequest).toMatchObject({ request: { status: 'COMPLETED' }, link: null, certificate: { certificate: { subjectId: s.id, categoriesShredded: ['contact'] } } });
+  });
+
+  it('refuses with a reason, and a refused request cannot be completed', async () => {
+    const s = await seedSubject();
+    const r = (await api.gql(dpo, OPEN, { id: s.id, type: 'OBJECTION', at: T0 })).data!.openRequest;
+    const refused = await api.gql(dpo, `mutation($r: ID!) { refuseRequest(requestId: $r, reason: "manifestly unfounded") { ${REQUEST_FIELDS} } }`, { r: r.id });
+    expect(refused.data!.refuseRequest).toMatchObject({ status: 'REFUSED', closedAt: T0, overdue: false });
+    expect((await api.gql(dpo, `{ requests(status: REFUSED) { id } }`)).data!.requests.map((q: { id: string }) => q.id)).toContain(r.id);
+    const complete = await api.gql(dpo, 'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } } }', { r: r.id });
+    expect(complete.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+  });
+
+  it('rejects bad input with BAD_USER_INPUT and changes nothing', async () => {
+    const s = await seedSubject();
+    const r = (await api.gql(dpo, OPEN, { id: s.id, type: 'ACCESS', at: T0 })).data!.openRequest;
+    const before = (await api.vault.commands.load(s.id)).revision;
+    const code = (res: { errors?: { extensions?: { code?: string; path?: string } }[] }) => res.errors?.[0]?.extensions;
+
+    expect(code(await api.gql(dpo, EXTEND, { r: r.id, months: 3, reason: 'too long' }))).toMatchObject({ code: 'BAD_USER_INPUT', path: 'months' });
+    expect(code(await api.gql(dpo, EXTEND, { r: r.id, months: 1, reason: '   ' }))).toMatchObject({ code: 'BAD_USER_INPUT', path: 'reason' });
+    expect(code(await api.gql(dpo, EXTEND, { r: r.id, months: 1 }))?.code).toBe('BAD_USER_INPUT');
+    expect(code(await api.gql(dpo, `mutation($r: ID!) { refuseRequest(requestId: $r, reason: "") { id } }`, { r: r.id }))).toMatchObject({ code: 'BAD_USER_INPUT', path: 'reason' });
+    expect(code(await api.gql(dpo, OPEN, { id: s.id, type: 'COMPLAINT', at: T0 }))?.code).toBe('BAD_USER_INPUT');
+    expect(code(await api.gql(dpo, OPEN, { id: s.id, type: 'ACCESS', at: '2026-04-01T00:00:00Z' }))).toMatchObject({ code: 'BAD_USER_INPUT', path: 'receivedAt' });
+    expect(code(await api.gql(dpo, LINK, { id: s.id, kind: 'EVERYTHING' }))?.code).toBe('BAD_USER_INPUT');
+    expect(code(await api.gql(dpo, '{ statistics(fromMonth: "2026-13") { count } }'))).toMatchObject({ code: 'BAD_USER_INPUT', path: 'fromMonth' });
+    expect(code(await api.gql(dpo, `mutation { verifyIdentity(requestId: "no-such-request", method: "eid") { id } }`))?.code).toBe('NOT_FOUND');
+
+    expect((await api.vault.commands.load(s.id)).revision).toBe(before);
+  });
+});
+
+describe('duty to inform (Art. 14)', () => {
+  it('lists data recorded from another source as pending until markInformed closes it', async () => {
+    const s = await seedSubject();
+    VALUES.push('+31 20 555 0101');
+    const item = { category: 'contact', field: 'phone', value: '+31 20 555 0101', purpose: 'contract', legalBasis: 'contract', source: 'thirdParty' };
+    await api.vault.execute(s.id, { type: 'RecordPersonalData', items: [item] }, { actor: 'service:crm' });
+    const pending = await api.gql(dpo, 'query($d: DateTime!) { pendingNotifications(dueBefore: $d) { subjectId categories openedAt dueAt } }', { d: '2026-04-03T00:00:00Z' });
+    expect(pending.data!.pendingNotifications).toContainEqual({ subjectId: s.id, categories: ['contact'], openedAt: T0, dueAt: '2026-04-02T10:00:00.000Z' });
+
+    const informed = await api.gql(dpo, 'mutation($id: ID!) { markInformed(subjectId: $id, at: "2026-03-02T11:00:00Z", channel: "letter") { eventCount } }', { id: s.id });
+    expect(informed.data!.markInformed.eventCount).toBe(1);
+    const after = await api.gql(dpo, '{ pendingNotifications { subjectId } }');
+    expect(after.data!.pendingNotifications.map((p: { subjectId: string }) => p.subjectId)).not.toContain(s.id);
+    const twice = await api.gql(dpo, 'mutation($id: ID!) { markInformed(subjectId: $id, at: "2026-03-02T11:00:00Z", channel: "letter") { eventCount } }', { id: s.id });
+    expect(twice.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('reports over GraphQL', () => {
+  it('the subject reads its own access report: the text is the report, its SHA-256 is signed, and the JWS verifies with node:crypto', async () => {
+    const s = await seedSubject();
+    const res = await api.gql(await api.token(subjectPrincipal(s.id)), 'query($id: ID!) { accessReport(subjectId: $id) { report text signature { type kind subjectId generatedAt sha256 bytes } jws { protected payload signature } } }', { id: s.id });
+    expect(res.errors).toBeUndefined();
+    const { report, text, signature, jws } = res.data!.accessReport;
+    expect(JSON.parse(text)).toEqual(report);
+    expect(text).toContain(s.email);
+    expect(signature).toMatchObject({ type: 'ReportDigest', kind: 'ACCESS', subjectId: s.id, generatedAt: T0, bytes: Buffer.byteLength(text) });
+    expect(createHash('sha256').update(text).digest('hex')).toBe(signature.sha256);
+    const jwks = (await (await fetch(`${api.server.url}/.well-known/jwks.json`)).json()) as { keys: Record<string, string>[] };
+    expect(verifyCompact(`${jws.protected}.${jws.payload}.${jws.signature}`, jwks)).toEqual(signature);
+  });
+
+  it('the DPO reads a portability export; an unknown subject is NOT_FOUND', async () => {
+    const s = await seedSubject();
+    const res = await api.gql(dpo, 'query($id: ID!) { portabilityExport(subjectId: $id) { text signature { kind sha256 } } }', { id: s.id });
+    expect(res.data!.portabilityExport.signature.kind).toBe('PORTABILITY');
+    expect(createHash('sha256').update(res.data!.portabilityExport.text).digest('hex')).toBe(res.data!.portabilityExport.signature.sha256);
+    const unknown = await api.gql(dpo, '{ accessReport(subjectId: "no-such-subject") { text } }');
+    expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+});
+
+describe('subject download over HTTP', () => {
+  it('streams the report once with its signature, verifiable with node:crypto against /.well-known/jwks.json; a second GET is 410', async () => {
+    const s = await seedSubject();
+    const link = await createLink(s.id);
+    expect(link.expiresAt).toBe(addIsoDuration(T0, 'P7D'));
+
+    // A HEAD (a link previewer) must not use the link up.
+    expect((await fetch(link.url, { method: 'HEAD' })).status).toBe(404);
+
+    const res = await fetch(link.url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.headers.get('content-disposition')).toBe('attachment; filename="access-report.json"');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('vault-signing-key')).toBe(`${api.server.url}/.well-known/jwks.json`);
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(JSON.parse(body.toString('utf8')).items.map((i: { value: unknown }) => i.value)).toEqual(expect.arrayContaining([s.email, s.name]));
+
+    const jwksRes = await fetch(res.headers.get('vault-signing-key')!);
+    expect(jwksRes.status).toBe(200);
+    const jwks = (await jwksRes.json()) as { keys: Record<string, string>[] };
+    expect(jwks.keys).toEqual([api.vault.signer.publicJwk]);
+    const digest = verifyCompact(res.headers.get('vault-signature')!, jwks);
+    expect(digest).toMatchObject({ type: 'ReportDigest', kind: 'ACCESS', subjectId: s.id, generatedAt: T0, bytes: body.length });
+    expect(createHash('sha256').update(body).digest('hex')).toBe(digest.sha256);
+    expect(Number(res.headers.get('content-length'))).toBe(body.length);
+
+    const again = await fetch(link.url);
+    expect(again.status).toBe(410);
+    expect(await again.json()).toEqual({ code: 'LINK_GONE', message: expect.stringContaining('already used') });
+  });
+
+  it('a portability link downloads the export under its own file name', async () => {
+    const s = await seedSubject();
+    const res = await fetch((await createLink(s.id, 'PORTABILITY')).url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toBe('attachment; filename="portability-export.json"');
+    await res.arrayBuffer();
+  });
+
+  it('an unknown or malformed token is 404 and says nothing about subjects', async () => {
+    for (const token of ['A'.repeat(43), 'short', `${'x'.repeat(40)}%2F..`]) {
+      const res = await fetch(`${api.server.url}/exports/${token}`);
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ code: 'NOT_FOUND', message: 'Unknown download link' });
+    }
+  });
+
+  it('an expired link is 410, the same answer whoever the subject is', async () => {
+    const s = await seedSubject();
+    const link = await createLink(s.id);
+    const erasedSubject = await seedSubject();
+    const erasedLink = await createLink(erasedSubject.id);
+    await api.vault.erase(erasedSubject.id, { actor: 'dpo:test', reason: 'Art. 17 request' });
+    const saved = clock.now;
+    clock.now = addIsoDuration(T0, 'P7DT1S');
+    try {
+      for (const url of [link.url, erasedLink.url]) {
+        const res = await fetch(url);
+        expect(res.status).toBe(410);
+        expect(await res.json()).toEqual({ code: 'LINK_GONE', message: 'This download link has expired; ask the controller for a new link' });
+      }
+    } finally {
+      clock.now = saved;
+    }
+  });
+
+  it('publishes the signing key as a JWK Set without a token', async () => {
+    const res = await fetch(`${api.server.url}/.well-known/jwks.json`);
+    expect(res.status).toBe(200);
+    const jwks = (await res.json()) as { keys: Record<string, string>[] };
+    expect(jwks.keys).toEqual([expect.objectContaining({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig', kid: api.vault.signer.publicJwk.kid })]);
+    expect(Object.keys(jwks.keys[0]!)).not.toContain('d');
+  });
+
+  it('downloads are rate-limited like the rest of the API', async () => {
+    const limited = await startApi({ server: { rateLimitPerMinute: 2 } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await fetch(`${limited.server.url}/exports/${'B'.repeat(43)}`)).status);
+      expect(statuses).toEqual([404, 404, 429]);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
+const opensslReason = (() => {
+  const r = spawnSync('openssl', ['pkeyutl', '-help'], { encoding: 'utf8' });
+  if (r.error) return 'openssl is not installed';
+  return `${r.stdout}${r.stderr}`.includes('-rawin') ? undefined : 'this openssl has no `pkeyutl -rawin` (needs OpenSSL 3)';
+})();
+
+describe('verifying a download with tools that are not this project', () => {
+  if (opensslReason) console.warn(`skipping docs/verify-download.sh: ${opensslReason}`);
+  it.skipIf(opensslReason !== undefined)('docs/verify-download.sh (curl, openssl, sha256sum) verifies a real download', async () => {
+    const s = await seedSubject();
+    const link = await createLink(s.id);
+    const dir = mkdtempSync(join(tmpdir(), 'pdv-verify-'));
+    try {
+      const script = fileURLToPath(new URL('../../docs/verify-download.sh', import.meta.url));
+      // Asynchronous: the server that answers the script runs in this process.
+      const { stdout: out } = await promisify(execFile)('bash', [script, link.url, join(dir, 'report.json')], { encoding: 'utf8' });
+      expect(out).toMatch(/^OK: .*report\.json \(\d+ bytes\) matches the signed digest; signature verified with key [0-9a-f]{16}/);
+      expect(readFileSync(join(dir, 'report.json'), 'utf8')).toContain(s.email);
+      // The same script refuses a link that was used.
+      await expect(promisify(execFile)('bash', [script, link.url, join(dir, 'again.json')], { encoding: 'utf8' })).rejects.toThrow(/HTTP 410/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('retention and statistics for the DPO', () => {
+  it('lists legal holds by subject and end date', async () => {
+    const s = await seedSubject();
+    await api.gql(dpo, 'mutation($id: ID!) { placeLegalHold(subjectId: $id, category: "contact", basis: "litigation", until: "2027-01-01T00:00:00Z") { revision } }', { id: s.id });
+    const holds = await api.gql(dpo, 'query($id: ID!) { legalHolds(subjectId: $id) { subjectId category basis until source } }', { id: s.id });
+    expect(holds.data!.legalHolds).toEqual([{ subjectId: s.id, category: 'contact', basis: 'litigation', until: '2027-01-01T00:00:00.000Z', source: 'dpo' }]);
+    const before = async (d: string) => (await api.gql(dpo, 'query($d: DateTime!) { legalHolds(endingBefore: $d) { subjectId } }', { d })).data!.legalHolds.map((h: { subjectId: string }) => h.subjectId);
+    expect(await before('2027-06-01T00:00:00Z')).toContain(s.id);
+    expect(await before('2026-12-01T00:00:00Z')).not.toContain(s.id);
+  });
+
+  it('previews a sweep without shredding, and counts survive as anonymous statistics', async () => {
+    const s = await seedSubject();
+    await api.vault.execute(s.id, { type: 'RecordPersonalData', items: [{ category: 'callRecordings', field: 'recording', value: { name: 'call.ogg', mediaType: 'audio/ogg', contentBase64: 'AAAA' }, purpose: 'contract', legalBasis: 'contract', source: 'subject' }] }, { actor: 'service:crm' });
+    const preview = await api.gql(dpo, 'query($at: DateTime!) { retentionPreview(asOf: $at) { asOf examined items { subjectId category dueAt rule outcome } } }', { at: '2026-04-15T00:00:00Z' });
+    expect(preview.errors).toBeUndefined();
+    expect(preview.data!.retentionPreview.items).toContainEqual({ subjectId: s.id, category: 'callRecordings', dueAt: addIsoDuration(T0, 'P30D'), rule: expect.stringContaining('P30D'), outcome: 'wouldShred' });
+    const items = await api.gql(dpo, 'query($id: ID!) { subject(id: $id, purpose: "contract") { items(categories: ["callRecordings"]) { status } } }', { id: s.id });
+    expect(items.data!.subject.items).toEqual([{ status: 'VALUE' }]);
+
+    const stats = await api.gql(dpo, '{ statistics(fromMonth: "2026-03", toMonth: "2026-03") { month category purpose metric count } }');
+    expect(stats.errors).toBeUndefined();
+    const rows = stats.data!.statistics as { month: string; category: string; metric: string; count: number }[];
+    expect(rows.find((r) => r.category === 'contact' && r.metric === 'recorded')?.count).toBeGreaterThan(0);
+    expect(rows.every((r) => r.month === '2026-03')).toBe(true);
+    expect(JSON.stringify(rows)).not.toContain(s.id);
+  });
+});
+
+describe('logs', () => {
+  it('hold neither a download token nor a personal value', async () => {
+    // Let the access recorder and the last responses write their lines.
+    await new Promise((r) => setTimeout(r, 300));
+    const log = api.logLines.join('\n');
+    expect(api.logLines.length).toBeGreaterThan(0);
+    expect(log).toContain('/exports/[redacted]');
+    expect(TOKENS.length).toBeGreaterThan(5);
+    for (const token of TOKENS) expect(log).not.toContain(token);
+    for (const value of VALUES) expect(log).not.toContain(value);
+  });
+});
+
+// The service role is denied every rights operation it has no business with (the full matrix is in authorization.e2e.test.ts).
+it('a service token cannot create a download link', async () => {
+  const s = await seedSubject();
+  const res = await api.gql(await api.token(SERVICE), LINK, { id: s.id, kind: 'ACCESS' });
+  expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+});
