@@ -151,7 +151,7 @@ describe('purpose-bound reads', () => {
 
   it('denies RESTRICTED while processing is restricted, and serves again once lifted', async () => {
     const id = await fullSubject();
-    await api.gql(dpo, 'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: "accuracy contested") { revision } }', { id });
+    await api.gql(dpo, 'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: accuracyContested) { revision } }', { id });
     expect((await read(id, 'contract', service, ['contact'])).every((i) => i.status === 'DENIED' && i.reason === 'RESTRICTED')).toBe(true);
     await api.gql(dpo, 'mutation($id: ID!) { liftRestriction(subjectId: $id, categories: ["contact"]) { revision } }', { id });
     expect((await read(id, 'contract', service, ['contact'])).every((i) => i.status === 'VALUE')).toBe(true);
@@ -159,11 +159,11 @@ describe('purpose-bound reads', () => {
 
   it('shows erased items: a category whose last field was erased, and a subject erased by the DPO with the held category kept', async () => {
     const id = await fullSubject();
-    const e = await api.gql(service, 'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "marketing", field: "interests", reason: "asked") { shreddedCategories } }', { id });
+    const e = await api.gql(service, 'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "marketing", field: "interests", reason: subjectRequest) { shreddedCategories } }', { id });
     expect(e.data!.erasePersonalData.shreddedCategories).toEqual(['marketing']);
     expect((await read(id, 'contract', dpo)).find((i) => i.category === 'marketing')).toMatchObject({ status: 'ERASED', field: null, erasureReason: 'fieldErasure' });
 
-    const cert = await api.gql(dpo, 'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: "Art. 17 request", requestId: "dsr-7") { certificate { subjectId categoriesShredded categoriesRetained { category basis until } requestId signingKeyId } jws { protected payload signature } } }', { id });
+    const cert = await api.gql(dpo, 'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest, requestId: "dsr-7") { certificate { subjectId categoriesShredded categoriesRetained { category basis until } requestId signingKeyId } jws { protected payload signature } } }', { id });
     expect(cert.errors).toBeUndefined();
     const c = cert.data!.eraseSubject.certificate;
     expect(c).toMatchObject({ subjectId: id, categoriesShredded: ['contact'], requestId: 'dsr-7' });
@@ -199,7 +199,7 @@ describe('lookup by email or phone', () => {
 
   it('does not reveal a subject to a caller who may not read the matching field for the purpose', async () => {
     const id = await fullSubject();
-    await api.gql(dpo, 'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: "contested") { revision } }', { id });
+    await api.gql(dpo, 'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: accuracyContested) { revision } }', { id });
     const r = await api.gql(service, 'query($e: String!) { findSubjects(identifier: { email: $e }, purpose: "contract") { id } }', { e: VALUES.email });
     expect(r.data!.findSubjects.map((s: { id: string }) => s.id)).not.toContain(id);
   });
@@ -251,7 +251,7 @@ describe('errors', () => {
   });
 
   it('does not echo a malformed variable value', async () => {
-    const r = await api.gql(service, 'mutation($until: DateTime!) { placeLegalHold(subjectId: "x", category: "contact", basis: "b", until: $until) { revision } }', { until: VALUES.email });
+    const r = await api.gql(service, 'mutation($until: DateTime!) { placeLegalHold(subjectId: "x", category: "contact", basis: other, until: $until) { revision } }', { until: VALUES.email });
     expect(r.status).toBe(400);
     expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(JSON.stringify(r.errors)).not.toContain(VALUES.email);
@@ -260,7 +260,7 @@ describe('errors', () => {
   it('NOT_FOUND for an unknown subject, CONFLICT for recording into an erased one', async () => {
     expect(codeAndPath(await api.gql(service, READ, { id: 'never-registered', purpose: 'contract' }))).toEqual(['NOT_FOUND', 'id']);
     const id = await fullSubject();
-    await api.gql(dpo, 'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: "request") { certificate { subjectId } } }', { id });
+    await api.gql(dpo, 'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest) { certificate { subjectId } } }', { id });
     const r = await api.gql(service, RECORD, { id, items: [item('contact', 'name', 'X')] });
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'SUBJECT_ERASED' });
   });

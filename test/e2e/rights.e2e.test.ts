@@ -249,7 +249,7 @@ describe('subject download over HTTP', () => {
     const link = await createLink(s.id);
     const erasedSubject = await seedSubject();
     const erasedLink = await createLink(erasedSubject.id);
-    await api.vault.erase(erasedSubject.id, { actor: 'dpo:test', reason: 'Art. 17 request' });
+    await api.vault.erase(erasedSubject.id, { actor: 'dpo:test', reason: 'subjectRequest' });
     const saved = clock.now;
     clock.now = addIsoDuration(T0, 'P7DT1S');
     try {
@@ -312,7 +312,7 @@ describe('verifying a download with tools that are not this project', () => {
 describe('retention and statistics for the DPO', () => {
   it('lists legal holds by subject and end date', async () => {
     const s = await seedSubject();
-    await api.gql(dpo, 'mutation($id: ID!) { placeLegalHold(subjectId: $id, category: "contact", basis: "litigation", until: "2027-01-01T00:00:00Z") { revision } }', { id: s.id });
+    await api.gql(dpo, 'mutation($id: ID!) { placeLegalHold(subjectId: $id, category: "contact", basis: litigation, until: "2027-01-01T00:00:00Z") { revision } }', { id: s.id });
     const holds = await api.gql(dpo, 'query($id: ID!) { legalHolds(subjectId: $id) { subjectId category basis until source } }', { id: s.id });
     expect(holds.data!.legalHolds).toEqual([{ subjectId: s.id, category: 'contact', basis: 'litigation', until: '2027-01-01T00:00:00.000Z', source: 'dpo' }]);
     const before = async (d: string) => (await api.gql(dpo, 'query($d: DateTime!) { legalHolds(endingBefore: $d) { subjectId } }', { d })).data!.legalHolds.map((h: { subjectId: string }) => h.subjectId);

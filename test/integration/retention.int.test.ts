@@ -129,7 +129,7 @@ describe('retention over a debtor’s ten years', () => {
     const { vault, clock } = await clockedVault();
     const { subjectId: s } = await vault.commands.registerSubject({ actor: 'svc' });
     await vault.execute(s, { type: 'RecordPersonalData', items: [item('callRecordings', 'recording', { mediaType: 'audio/ogg', contentBase64: 'AA==' }, 'customerService', 'legitimateInterest')] }, { actor: 'svc' });
-    await vault.execute(s, { type: 'PlaceLegalHold', category: 'callRecordings', basis: 'complaint under investigation', until: at('P90D') }, { actor: 'dpo:anna' });
+    await vault.execute(s, { type: 'PlaceLegalHold', category: 'callRecordings', basis: 'regulatoryInvestigation', until: at('P90D') }, { actor: 'dpo:anna' });
     clock.now = at('P60D');
     expect((await vault.sweepRetention()).shredded).toBe(0);
     clock.now = at('P91D');

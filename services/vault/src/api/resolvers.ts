@@ -123,7 +123,7 @@ export const resolvers: Resolvers = {
       return run(ctx, 'rectifyPersonalData', subjectId, { type: 'RectifyPersonalData', items: dataItems(ctx, items) });
     },
     erasePersonalData: (_, { subjectId, category, field, reason }, ctx) =>
-      run(ctx, 'erasePersonalData', subjectId, { type: 'ErasePersonalData', category, field, reason: text(reason, 'reason'), remaining: {} }),
+      run(ctx, 'erasePersonalData', subjectId, { type: 'ErasePersonalData', category, field, reason, remaining: {} }),
     giveConsent: (_, { subjectId, purpose }, ctx) => {
       authorize(ctx.principal, 'giveConsent');
       knownPurpose(ctx, purpose);
@@ -132,16 +132,16 @@ export const resolvers: Resolvers = {
     },
     withdrawConsent: (_, { subjectId, purpose }, ctx) => run(ctx, 'withdrawConsent', subjectId, { type: 'WithdrawConsent', purpose }),
     restrictProcessing: (_, { subjectId, categories, reason }, ctx) =>
-      run(ctx, 'restrictProcessing', subjectId, { type: 'RestrictProcessing', categories: [...categories], reason: text(reason, 'reason') }),
+      run(ctx, 'restrictProcessing', subjectId, { type: 'RestrictProcessing', categories: [...categories], reason }),
     liftRestriction: (_, { subjectId, categories }, ctx) => run(ctx, 'liftRestriction', subjectId, { type: 'LiftRestriction', categories: [...categories] }),
     objectToProcessing: (_, { subjectId, purpose }, ctx) => run(ctx, 'objectToProcessing', subjectId, { type: 'ObjectToProcessing', purpose }),
     placeLegalHold: (_, { subjectId, category, basis, until }, ctx) =>
-      run(ctx, 'placeLegalHold', subjectId, { type: 'PlaceLegalHold', category, basis: text(basis, 'basis'), until }),
+      run(ctx, 'placeLegalHold', subjectId, { type: 'PlaceLegalHold', category, basis, until }),
     releaseLegalHold: (_, { subjectId, category }, ctx) => run(ctx, 'releaseLegalHold', subjectId, { type: 'ReleaseLegalHold', category }),
     recordLifecycleEvent: (_, { subjectId, event }, ctx) => run(ctx, 'recordLifecycleEvent', subjectId, { type: 'RecordLifecycleEvent', event }),
     async eraseSubject(_, { subjectId, reason, requestId }, ctx) {
       authorize(ctx.principal, 'eraseSubject');
-      const why = text(reason, 'reason');
+      const why = reason;
       const request = requestId == null ? undefined : text(requestId, 'requestId');
       return ctx.vault.erase(subjectId, { actor: ctx.actor, correlationId: ctx.requestId, reason: why, ...(request ? { requestId: request } : {}) });
     },

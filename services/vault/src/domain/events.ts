@@ -77,6 +77,13 @@ export type DomainEvent<V = Sealed> = {
 
 export type EventOf<K extends EventType, V = Sealed> = { type: K; data: EventPayloads<V>[K] };
 
-/** Reason codes are plaintext; they must be codes, not prose. */
+/**
+ * Reasons and hold bases travel as plaintext metadata, so they are codes, never prose: the
+ * grounds of Art. 17(1) and 17(3), of Art. 18(1), and the usual grounds of a litigation hold.
+ */
 export const ERASURE_REASONS = ['subjectRequest', 'consentWithdrawn', 'objection', 'noLongerNecessary', 'unlawful', 'legalObligation', 'child', 'other'] as const;
-export const RESTRICTION_REASONS = ['accuracyContested', 'unlawful', 'legalClaims', 'objectionPending', 'other'] as const;
+export const RESTRICTION_REASONS = ['accuracyContested', 'unlawful', 'noLongerNeededButClaims', 'objectionPending', 'other'] as const;
+export const HOLD_BASES = ['litigation', 'regulatoryInvestigation', 'taxAudit', 'lawEnforcementRequest', 'contractualClaim', 'insuranceClaim', 'other'] as const;
+export type ErasureReason = (typeof ERASURE_REASONS)[number];
+export type RestrictionReason = (typeof RESTRICTION_REASONS)[number];
+export type HoldBasis = (typeof HOLD_BASES)[number];

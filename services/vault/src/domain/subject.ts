@@ -1,5 +1,5 @@
 import { VaultError, badInput, quoteName } from './errors.js';
-import type { DomainEvent, EventOf, Sealed, Unsealed } from './events.js';
+import { ERASURE_REASONS, HOLD_BASES, RESTRICTION_REASONS, type DomainEvent, type EventOf, type Sealed, type Unsealed } from './events.js';
 import { LEGAL_BASES, SOURCES, type CategorySpec, type LegalBasis, type ProcessingRegister, type Source } from './register.js';
 import { holdOn, retentionOf, holdsOf } from './retention.js';
 import { decideRights, evolveRights, initialRights, type RightsCommand, type RightsState } from './requests.js';
@@ -272,6 +272,7 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
       if (!c || c.shredded || !c.fields[command.field]) {
         throw new VaultError('NOT_FOUND', `Nothing recorded in ${command.category}.${command.field}`, { path: 'field' });
       }
+      assertCode(ERASURE_REASONS, command.reason, 'reason');
       assertNotHeld(state, spec, command.category, now);
       const others = Object.keys(c.fields).filter((f) => f !== command.field);
       const erased: DomainEvent<Unsealed> = { type: 'PersonalDataErased', data: { category: command.category, field: command.field, reason: command.reason } };
@@ -318,12 +319,14 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
     case 'LiftRestriction': {
       if (command.categories.length === 0) throw badInput('At least one category is required', 'categories');
       command.categories.forEach((c, i) => categorySpec(register, c, `categories[${i}]`));
+      if (command.type === 'RestrictProcessing') assertCode(RESTRICTION_REASONS, command.reason, 'reason');
       if (command.type === 'LiftRestriction') return [{ type: 'RestrictionLifted', data: { categories: command.categories } }];
       return [{ type: 'ProcessingRestricted', data: { categories: command.categories, reason: command.reason } }];
     }
 
     case 'PlaceLegalHold': {
       categorySpec(register, command.category, 'category');
+      assertCode(HOLD_BASES, command.basis, 'basis');
       if (Number.isNaN(Date.parse(command.until))) throw badInput('until must be an ISO 8601 date', 'until');
       if (command.until <= now) throw badInput('until must be in the future', 'until');
       if (state.categories[command.category]?.shredded && !Object.keys(state.categories[command.category]!.fields).length) {
@@ -365,6 +368,7 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
     }
 
     case 'EraseSubject': {
+      assertCode(ERASURE_REASONS, command.reason, 'reason');
       if (state.erasedAt) return [];
       const shredded: DomainEvent<Unsealed>[] = [];
       const retained: { category: string; basis: string; until: string }[] = [];
@@ -434,6 +438,10 @@ function checkKnownPurpose(register: ProcessingRegister, purpose: string, path: 
 function checkPurpose(register: ProcessingRegister, spec: CategorySpec, purpose: string, path: string): void {
   checkKnownPurpose(register, purpose, path);
   if (!spec.purposes.includes(purpose)) throw badInput(`Purpose ${quoteName(purpose)} is not registered for category ${quoteName(spec.name)}`, path);
+}
+
+function assertCode(codes: readonly string[], value: string, path: string): void {
+  if (!codes.includes(value)) throw badInput(`Expected one of ${codes.join(', ')}: reasons are codes, never free text`, path);
 }
 
 function assertNotErased(state: SubjectState): void {

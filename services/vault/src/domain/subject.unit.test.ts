@@ -191,6 +191,14 @@ describe('legal holds and lifecycle', () => {
 });
 
 describe('metadata', () => {
+  it('accepts reasons and hold bases only as codes, since they are stored in plaintext', () => {
+    const g = given(registered, recorded('contact', 'email'), recorded('contact', 'name'));
+    g.when({ type: 'EraseSubject', reason: 'Ada asked by phone on Monday' }).thenFails('BAD_USER_INPUT', 'reason');
+    g.when({ type: 'RestrictProcessing', categories: ['contact'], reason: 'Ada disputes her address' }).thenFails('BAD_USER_INPUT', 'reason');
+    g.when({ type: 'PlaceLegalHold', category: 'contact', basis: 'case Ada v. Example', until: '2030-01-01' }).thenFails('BAD_USER_INPUT', 'basis');
+    g.when({ type: 'ErasePersonalData', category: 'contact', field: 'email', reason: 'typo', remaining: { name: 'x' } }).thenFails('BAD_USER_INPUT', 'reason');
+  });
+
   it('keeps values out of everything but the value field of the decided events', () => {
     const events = given(registered).when({ type: 'RecordPersonalData', items: [item('contact', 'email', 'marker-xyz@example.com')] }).events();
     const { value, ...rest } = (events[0] as { data: { value: unknown } }).data as Record<string, unknown>;

@@ -118,6 +118,17 @@ export type ErasurePolicy = {
   retention: Maybe<RetentionRule>;
 };
 
+/** Grounds for erasure (Art. 17(1)), as codes. */
+export type ErasureReason =
+  | 'child'
+  | 'consentWithdrawn'
+  | 'legalObligation'
+  | 'noLongerNecessary'
+  | 'objection'
+  | 'other'
+  | 'subjectRequest'
+  | 'unlawful';
+
 export type ExportKind =
   | 'ACCESS'
   | 'PORTABILITY';
@@ -144,6 +155,16 @@ export type FlattenedJws = {
   protected: Scalars['String']['output'];
   signature: Scalars['String']['output'];
 };
+
+/** Why the DPO keeps a category beyond its retention, as codes. */
+export type HoldBasis =
+  | 'contractualClaim'
+  | 'insuranceClaim'
+  | 'lawEnforcementRequest'
+  | 'litigation'
+  | 'other'
+  | 'regulatoryInvestigation'
+  | 'taxAudit';
 
 /** Exactly one of `email` or `phone`. */
 export type IdentifierInput = {
@@ -227,13 +248,13 @@ export type MutationCreateExportLinkArgs = {
 export type MutationErasePersonalDataArgs = {
   category: Scalars['String']['input'];
   field: Scalars['String']['input'];
-  reason: Scalars['String']['input'];
+  reason: ErasureReason;
   subjectId: Scalars['ID']['input'];
 };
 
 
 export type MutationEraseSubjectArgs = {
-  reason: Scalars['String']['input'];
+  reason: ErasureReason;
   requestId?: InputMaybe<Scalars['String']['input']>;
   subjectId: Scalars['ID']['input'];
 };
@@ -280,7 +301,7 @@ export type MutationOpenRequestArgs = {
 
 
 export type MutationPlaceLegalHoldArgs = {
-  basis: Scalars['String']['input'];
+  basis: HoldBasis;
   category: Scalars['String']['input'];
   subjectId: Scalars['ID']['input'];
   until: Scalars['DateTime']['input'];
@@ -319,7 +340,7 @@ export type MutationReleaseLegalHoldArgs = {
 
 export type MutationRestrictProcessingArgs = {
   categories: Array<Scalars['String']['input']>;
-  reason: Scalars['String']['input'];
+  reason: RestrictionReason;
   subjectId: Scalars['ID']['input'];
 };
 
@@ -538,6 +559,14 @@ export type RequestType =
   | 'RECTIFICATION'
   | 'RESTRICTION';
 
+/** Grounds for restriction (Art. 18(1)), as codes. */
+export type RestrictionReason =
+  | 'accuracyContested'
+  | 'noLongerNeededButClaims'
+  | 'objectionPending'
+  | 'other'
+  | 'unlawful';
+
 export type RetainedCategory = {
   __typename?: 'RetainedCategory';
   basis: Scalars['String']['output'];
@@ -725,10 +754,12 @@ export type ResolversTypes = {
   DenialReason: DenialReason;
   ErasureCertificate: ResolverTypeWrapper<ErasureCertificate>;
   ErasurePolicy: ResolverTypeWrapper<ErasurePolicyModel>;
+  ErasureReason: ErasureReason;
   ExportKind: ExportKind;
   ExportLink: ResolverTypeWrapper<ExportLink>;
   FieldSpec: ResolverTypeWrapper<FieldModel>;
   FlattenedJws: ResolverTypeWrapper<FlattenedJws>;
+  HoldBasis: HoldBasis;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   IdentifierInput: IdentifierInput;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -750,6 +781,7 @@ export type ResolversTypes = {
   ReportDigest: ResolverTypeWrapper<ReportDigest>;
   RequestStatus: RequestStatus;
   RequestType: RequestType;
+  RestrictionReason: RestrictionReason;
   RetainedCategory: ResolverTypeWrapper<RetainedCategory>;
   RetentionPreview: ResolverTypeWrapper<RetentionPreview>;
   RetentionPreviewItem: ResolverTypeWrapper<RetentionPreviewItem>;
