@@ -193,10 +193,7 @@ export async function openMigrated(options: PostgresOptions, component: string, 
   return db;
 }
 
-export const toBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
-/** A plain Uint8Array copy: callers compare and hold it without sharing the driver's buffer. */
-export const toBytes = (b: Buffer): Uint8Array => new Uint8Array(b);
 
 /** Distinct values, in first-seen order. */
 export const distinct = <T>(xs: readonly T[]): T[] => [...new Set(xs)];

@@ -1,5 +1,6 @@
-import type { KeyStore, ShredReason, StoredKey, Tombstone } from '../../ports/KeyStore.js';
-import { distinct, openMigrated, toBuffer, toBytes, type PostgresOptions } from './connect.js';
+import type { KeyStore, StoredKey } from '../../ports/KeyStore.js';
+import { distinct, openMigrated, type PostgresOptions } from './connect.js';
+import { toBuffer, toBytes, toKey, toTombstone, type KeyRow, type TombstoneRow } from '../sqlRows.js';
 
 /** Options of the PostgreSQL key store. */
 export type PostgresKeyStoreOptions = PostgresOptions;
@@ -38,39 +39,6 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
   `,
 ];
 
-interface KeyRow {
-  key_id: string;
-  subject_id: string;
-  category: string;
-  wrapped: Buffer;
-  kek_version: number;
-  created_at: string;
-}
-
-interface TombstoneRow {
-  key_id: string;
-  subject_id: string;
-  category: string;
-  shredded_at: string;
-  reason: ShredReason;
-}
-
-const toKey = (r: KeyRow): StoredKey => ({
-  keyId: r.key_id,
-  subjectId: r.subject_id,
-  category: r.category,
-  wrapped: toBytes(r.wrapped),
-  kekVersion: r.kek_version,
-  createdAt: r.created_at,
-});
-
-const toTombstone = (r: TombstoneRow): Tombstone => ({
-  keyId: r.key_id,
-  subjectId: r.subject_id,
-  category: r.category,
-  shreddedAt: r.shredded_at,
-  reason: r.reason,
-});
 
 /**
  * Wrapped data keys in PostgreSQL. Every call is a constant number of statements whatever the

@@ -1,8 +1,8 @@
 import type { PoolClient } from 'pg';
 import type { SubjectState } from '../../domain/subject.js';
-import type { ShredReason } from '../../ports/KeyStore.js';
-import type { BlindIndexEntry, HoldView, RetentionView, ShredView, StatRow, SubjectView, TrackedRow, ViewBatch, ViewStore } from '../../ports/ViewStore.js';
+import type { BlindIndexEntry, StatRow, SubjectView, TrackedRow, ViewBatch, ViewStore } from '../../ports/ViewStore.js';
 import { distinct, openMigrated, type PostgresOptions } from './connect.js';
+import { toEntry, toHold, toRetention, toShred, type HoldRow, type IndexRow, type RetentionRow, type ShredRow } from '../sqlRows.js';
 
 /** Options of the PostgreSQL view store. */
 export type PostgresViewStoreOptions = PostgresOptions;
@@ -81,38 +81,6 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
   `,
 ];
 
-interface HoldRow {
-  subject_id: string;
-  category: string;
-  basis: string;
-  until: string;
-  source: HoldView['source'];
-}
-interface RetentionRow {
-  subject_id: string;
-  category: string;
-  due_at: string;
-  rule: string;
-}
-interface ShredRow {
-  subject_id: string;
-  category: string;
-  key_ids: string[];
-  reason: ShredReason;
-  at: string;
-  event_id: string;
-}
-interface IndexRow {
-  hash: string;
-  subject_id: string;
-  category: string;
-  field: string;
-}
-
-const toHold = (r: HoldRow): HoldView => ({ subjectId: r.subject_id, category: r.category, basis: r.basis, until: r.until, source: r.source });
-const toRetention = (r: RetentionRow): RetentionView => ({ subjectId: r.subject_id, category: r.category, dueAt: r.due_at, rule: r.rule });
-const toShred = (r: ShredRow): ShredView => ({ subjectId: r.subject_id, category: r.category, keyIds: r.key_ids, reason: r.reason, at: r.at, eventId: r.event_id });
-const toEntry = (r: IndexRow): BlindIndexEntry => ({ hash: r.hash, subjectId: r.subject_id, category: r.category, field: r.field });
 
 /** bigint columns come back as strings; positions are JS-safe integers by the EventLog contract. */
 const toPosition = (v: string | number): number => Number(v);

@@ -83,7 +83,19 @@ export function* chunks<T>(items: readonly T[], size = 500): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
-export const toBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
-/** A copy as a plain Uint8Array: callers compare and hold it without sharing SQLite's buffer. */
-export const toBytes = (b: Buffer): Uint8Array => new Uint8Array(b);
+
+/**
+ * Runs a synchronous body as a port's async call: refuses once the store is closed, and maps
+ * SQLite errors to the vault's at this one edge.
+ */
+export const guarded =
+  (isClosed: () => boolean) =>
+  async <T>(body: () => T): Promise<T> => {
+    if (isClosed()) throw closedError();
+    try {
+      return body();
+    } catch (e) {
+      throw toVaultError(e);
+    }
+  };

@@ -1,5 +1,5 @@
 import type { AccessLog, AccessLogEntry } from '../../ports/AccessLog.js';
-import { closedError, openDatabase, toVaultError, type SqliteOptions } from './openDatabase.js';
+import { openDatabase, type SqliteOptions, guarded } from './openDatabase.js';
 
 /** Options of the embedded access log (its own file, `access.db`, so its retention is its own). */
 export type SqliteAccessLogOptions = SqliteOptions;
@@ -35,14 +35,7 @@ export function getSqliteAccessLog(options: SqliteAccessLogOptions): AccessLog {
     for (const e of entries) insert.run(e.subjectId, e.actor, e.purpose, JSON.stringify(e.categories), e.at);
   });
   let closed = false;
-  const run = async <T>(body: () => T): Promise<T> => {
-    if (closed) throw closedError();
-    try {
-      return body();
-    } catch (e) {
-      throw toVaultError(e);
-    }
-  };
+  const run = guarded(() => closed);
   return {
     append: (entries) => run(() => void (entries.length > 0 && appendTx(entries))),
     listBySubject: (subjectId, opts = {}) =>

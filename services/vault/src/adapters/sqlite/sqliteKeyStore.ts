@@ -1,5 +1,6 @@
 import type { KeyStore, ShredReason, StoredKey, Tombstone } from '../../ports/KeyStore.js';
-import { chunks, closedError, openDatabase, toBuffer, toBytes, toVaultError, scrubWal, type SqliteOptions } from './openDatabase.js';
+import { chunks, openDatabase, scrubWal, type SqliteOptions, guarded } from './openDatabase.js';
+import { toBuffer, toBytes, toKey, toTombstone, type KeyRow, type TombstoneRow } from '../sqlRows.js';
 
 /** Options of the embedded key store. */
 export type SqliteKeyStoreOptions = SqliteOptions;
@@ -28,39 +29,6 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 `;
 
-interface KeyRow {
-  key_id: string;
-  subject_id: string;
-  category: string;
-  wrapped: Buffer;
-  kek_version: number;
-  created_at: string;
-}
-
-interface TombstoneRow {
-  key_id: string;
-  subject_id: string;
-  category: string;
-  shredded_at: string;
-  reason: ShredReason;
-}
-
-const toKey = (r: KeyRow): StoredKey => ({
-  keyId: r.key_id,
-  subjectId: r.subject_id,
-  category: r.category,
-  wrapped: toBytes(r.wrapped),
-  kekVersion: r.kek_version,
-  createdAt: r.created_at,
-});
-
-const toTombstone = (r: TombstoneRow): Tombstone => ({
-  keyId: r.key_id,
-  subjectId: r.subject_id,
-  category: r.category,
-  shreddedAt: r.shredded_at,
-  reason: r.reason,
-});
 
 /**
  * The embedded key store: wrapped data keys in one SQLite file with `secure_delete` on. A shred
@@ -126,15 +94,7 @@ export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
     return toBytes(stmt.getMeta.get(name)!.value);
   });
 
-  /** Runs a synchronous body as the port's async call, with SQLite errors mapped at this one edge. */
-  const run = async <T>(body: () => T): Promise<T> => {
-    if (closed) throw closedError();
-    try {
-      return body();
-    } catch (e) {
-      throw toVaultError(e);
-    }
-  };
+  const run = guarded(() => closed);
 
   return {
     createIfAbsent: (keys) => run(() => (keys.length === 0 ? new Map() : createTx.immediate(keys))),

@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import type { SubjectState } from '../../domain/subject.js';
-import type { ShredReason } from '../../ports/KeyStore.js';
-import type { BlindIndexEntry, HoldView, RetentionView, ShredView, StatRow, SubjectView, TrackedRow, ViewBatch, ViewStore } from '../../ports/ViewStore.js';
-import { chunks, closedError, openDatabase, toVaultError, scrubWal, type SqliteOptions } from './openDatabase.js';
+import type { BlindIndexEntry, StatRow, SubjectView, TrackedRow, ViewBatch, ViewStore } from '../../ports/ViewStore.js';
+import { chunks, openDatabase, scrubWal, type SqliteOptions, guarded } from './openDatabase.js';
+import { toEntry, toHold, toRetention, toShred, type HoldRow, type IndexRow, type RetentionRow, type ShredRow } from '../sqlRows.js';
 
 /** Options of the embedded view store. */
 export type SqliteViewStoreOptions = SqliteOptions;
@@ -74,27 +74,6 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 `;
 
-interface HoldRow {
-  subject_id: string;
-  category: string;
-  basis: string;
-  until: string;
-  source: HoldView['source'];
-}
-interface RetentionRow {
-  subject_id: string;
-  category: string;
-  due_at: string;
-  rule: string;
-}
-interface ShredRow {
-  subject_id: string;
-  category: string;
-  key_ids: string;
-  reason: ShredReason;
-  at: string;
-  event_id: string;
-}
 interface TrackedSqlRow {
   kind: TrackedRow['kind'];
   id: string;
@@ -103,24 +82,6 @@ interface TrackedSqlRow {
   due_at: string | null;
   data: string;
 }
-interface IndexRow {
-  hash: string;
-  subject_id: string;
-  category: string;
-  field: string;
-}
-
-const toHold = (r: HoldRow): HoldView => ({ subjectId: r.subject_id, category: r.category, basis: r.basis, until: r.until, source: r.source });
-const toRetention = (r: RetentionRow): RetentionView => ({ subjectId: r.subject_id, category: r.category, dueAt: r.due_at, rule: r.rule });
-const toShred = (r: ShredRow): ShredView => ({
-  subjectId: r.subject_id,
-  category: r.category,
-  keyIds: JSON.parse(r.key_ids) as string[],
-  reason: r.reason,
-  at: r.at,
-  eventId: r.event_id,
-});
-const toEntry = (r: IndexRow): BlindIndexEntry => ({ hash: r.hash, subjectId: r.subject_id, category: r.category, field: r.field });
 
 /**
  * The embedded read models: one SQLite file with `secure_delete` on, since a deleted blind-index
@@ -248,14 +209,7 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
   });
   let resetTx = makeResetTx();
 
-  const run = async <T>(body: () => T): Promise<T> => {
-    if (closed) throw closedError();
-    try {
-      return body();
-    } catch (e) {
-      throw toVaultError(e);
-    }
-  };
+  const run = guarded(() => closed);
 
   return {
     apply: (projection, batch, position, expected) =>
