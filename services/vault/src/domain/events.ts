@@ -1,5 +1,4 @@
 import type { LegalBasis, Source } from './register.js';
-import type { ShredReason } from '../ports/KeyStore.js';
 
 /**
  * The events of one subject's stream. Everything here except `sealed` strings is plaintext
@@ -62,6 +61,15 @@ export type EventPayloads<V> = {
 };
 
 export type EventType = keyof EventPayloads<unknown>;
+
+/** Why a category key was destroyed. */
+export type ShredReason = 'erasure' | 'retention' | 'withdrawal' | 'objection' | 'fieldErasure' | 'holdEnded';
+
+/** One stream per subject, named by this prefix and the subject id. */
+export const STREAM_PREFIX = 'subject-';
+export const streamOf = (subjectId: string): string => `${STREAM_PREFIX}${subjectId}`;
+export const subjectOf = (streamId: string): string | undefined =>
+  streamId.startsWith(STREAM_PREFIX) ? streamId.slice(STREAM_PREFIX.length) : undefined;
 
 export const REQUEST_TYPES = ['ACCESS', 'PORTABILITY', 'ERASURE', 'RECTIFICATION', 'RESTRICTION', 'OBJECTION'] as const;
 export type RequestType = (typeof REQUEST_TYPES)[number];

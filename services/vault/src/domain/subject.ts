@@ -1,10 +1,9 @@
 import { VaultError, badInput, quoteName } from './errors.js';
-import { ERASURE_REASONS, HOLD_BASES, RESTRICTION_REASONS, type DomainEvent, type EventOf, type Sealed, type Unsealed } from './events.js';
+import { ERASURE_REASONS, HOLD_BASES, RESTRICTION_REASONS, type DomainEvent, type EventOf, type Sealed, type ShredReason, type Unsealed } from './events.js';
 import { LEGAL_BASES, SOURCES, type CategorySpec, type LegalBasis, type ProcessingRegister, type Source } from './register.js';
 import { holdOn, retentionOf, holdsOf } from './retention.js';
 import { decideRights, evolveRights, initialRights, type RightsCommand, type RightsState } from './requests.js';
 import { validateValue } from './values.js';
-import type { ShredReason } from '../ports/KeyStore.js';
 
 /**
  * One subject's aggregate: the decision state rebuilt from its stream. It holds sealed values

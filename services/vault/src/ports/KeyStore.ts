@@ -1,3 +1,5 @@
+import type { ShredReason } from '../domain/events.js';
+
 /** A data key as stored: wrapped by the master key, never in the clear. */
 export interface StoredKey {
   keyId: string;
@@ -9,7 +11,7 @@ export interface StoredKey {
   createdAt: string;
 }
 
-export type ShredReason = 'erasure' | 'retention' | 'withdrawal' | 'objection' | 'fieldErasure' | 'holdEnded';
+export type { ShredReason };
 
 /** What remains of a shredded key: who, what, when, why. No key material. */
 export interface Tombstone {

@@ -1,7 +1,7 @@
 import { BACKWARDS, END, FORWARDS, KurrentDBClient, streamNameFilter, type AllStreamSubscription } from '@kurrent/kurrentdb-client';
 import { VaultError } from '../../domain/errors.js';
 import { assertExpectedRevision, type AppendResult, type EventLog, type RecordedEvent, type SubscribeOptions, type Subscription } from '../../ports/EventLog.js';
-import { STREAM_PREFIX } from '../../commands/streams.js';
+import { STREAM_PREFIX } from '../../domain/events.js';
 import { allFilterPrefix, toEventData, toStreamState, toReadPosition, toRecorded, toServerStream, toVaultError, withTimeout, type StreamNaming } from './mapping.js';
 
 /** Options of the KurrentDB (EventStoreDB 20+) event log. Give either `client` or `connectionString`. */
