@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { NO_STREAM, sealDecision, streamOf, type Vault } from '@pdv/vault';
+import { NO_STREAM, sealDecision, streamOf, uuidv7, type Vault } from '@pdv/vault';
 import { tempVault } from '../support/tempVault.js';
 
 type Figures = Record<string, number>;
@@ -63,7 +63,8 @@ export async function appendBench(): Promise<Figures> {
   const { vault, cleanup } = await tempVault();
   try {
     const log = vault.stores.log;
-    const event = () => ({ id: randomUUID(), type: 'BenchEvent', data: { v: 'x'.repeat(100) }, metadata: { actor: 'bench', at: new Date().toISOString() } });
+    // Event ids as the vault makes them (time-ordered UUIDv7).
+    const event = () => ({ id: uuidv7(), type: 'BenchEvent', data: { v: 'x'.repeat(100) }, metadata: { actor: 'bench', at: new Date().toISOString() } });
     // Baseline: one writer, one event per append, each waiting for its commit.
     const soloCount = 1_000;
     let t = performance.now();

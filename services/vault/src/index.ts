@@ -28,3 +28,4 @@ export * from './commands/RetentionSweep.js';
 export * from './domain/requests.js';
 export * from './rights/SubjectRights.js';
 export * from './rights/reports.js';
+export * from './support/uuidv7.js';

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../support/uuidv7.js';
 import { REQUESTS_CATEGORY, type DomainEvent, type Unsealed } from '../domain/events.js';
 import { keyIdFor } from '../domain/subject.js';
 import { valueContext, sealValue, openValue } from '../crypto/envelope.js';
@@ -36,7 +36,7 @@ export async function sealDecision(
 ): Promise<NewEvent[]> {
   const keys = await keyRing.ensure(keyIdsWritten(subjectId, events));
   return events.map((e) => {
-    const id = randomUUID();
+    const id = uuidv7();
     const sealed = (() => {
       switch (e.type) {
         case 'PersonalDataRecorded':
