@@ -34,7 +34,11 @@ export interface ShredView {
 }
 
 export type IndexChange =
-  | { op: 'put'; entry: BlindIndexEntry }
+  /**
+   * `fresh`: the projector knows no earlier hash exists for this field (a subject first seen in
+   * this batch, or after a reset), so the store may skip looking for one to scrub.
+   */
+  | { op: 'put'; entry: BlindIndexEntry; fresh?: boolean }
   | { op: 'delete'; subjectId: string; category: string; field?: string };
 
 /**

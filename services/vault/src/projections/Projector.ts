@@ -179,7 +179,9 @@ export class Projector {
     }
 
     await shredKeysOf(events, keyRing);
-    await this.indexLookups(states, dirtyLookups, batch);
+    // Subjects without a snapshot have no index rows yet: nothing older to look for and scrub.
+    const fresh = new Set(subjectIds.filter((id) => !snapshots.has(id)));
+    await this.indexLookups(states, dirtyLookups, batch, fresh);
     for (const [subjectId, state] of states) {
       if (!positions.has(subjectId)) continue;
       batch.subjects.push({ subjectId, position: positions.get(subjectId)!, state });
@@ -236,6 +238,7 @@ export class Projector {
     states: Map<string, SubjectState>,
     dirty: Map<string, { subjectId: string; category: string; field: string }>,
     batch: ViewBatch,
+    fresh: ReadonlySet<string>,
   ): Promise<void> {
     if (dirty.size === 0) return;
     const keyIds = new Set<string>();
@@ -249,7 +252,7 @@ export class Projector {
       const key = f && keys.get(f.keyId);
       const type = this.deps.register.categories[d.category]!.fields[d.field]!.type;
       const form = f && key ? lookupForm(type, openField(d.subjectId, d.category, d.field, f, key)) : undefined;
-      if (form) batch.index.push({ op: 'put', entry: { hash: this.deps.blindIndex.hash(form), ...d } });
+      if (form) batch.index.push({ op: 'put', entry: { hash: this.deps.blindIndex.hash(form), ...d }, ...(fresh.has(d.subjectId) ? { fresh: true } : {}) });
       else batch.index.push({ op: 'delete', ...d });
     }
   }

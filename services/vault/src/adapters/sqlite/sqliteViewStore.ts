@@ -167,8 +167,11 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
     for (const c of batch.index) {
       if (c.op === 'put') {
         const e = c.entry;
-        const old = stmt.indexHash.get(e.subjectId, e.category, e.field);
-        if (old && old.hash !== e.hash) scrub = true;
+        if (!c.fresh) {
+          // An overwritten hash is personal data too: its old bytes must leave the WAL.
+          const old = stmt.indexHash.get(e.subjectId, e.category, e.field);
+          if (old && old.hash !== e.hash) scrub = true;
+        }
         stmt.putIndex.run(e.hash, e.subjectId, e.category, e.field);
       } else {
         const deleted =
