@@ -98,10 +98,10 @@ export class SubjectCommands {
     const c = state.categories[command.category];
     if (!c || c.shredded) return command;
     const others = Object.entries(c.fields).filter(([f]) => f !== command.field);
-    const keys = await this.deps.keyRing.get(others.map(([, f]) => f.keyId));
+    const keys = await this.deps.keyRing.get([c.keyId]);
     const remaining: Record<string, unknown> = {};
     for (const [name, f] of others) {
-      const key = keys.get(f.keyId);
+      const key = keys.get(c.keyId);
       if (!key) throw new VaultError('KEY_SHREDDED', `The key of ${command.category} is gone; nothing to re-key`);
       remaining[name] = openField(state.subjectId, command.category, name, f, key);
     }

@@ -10,9 +10,9 @@ import { validateValue } from './values.js';
  * (ciphertext) and metadata only, so it can be snapshotted into the read models.
  */
 
+/** A field's current value, sealed under its category's current key (`CategoryState.keyId`). */
 export interface FieldState {
   value: Sealed;
-  keyId: string;
   eventId: string;
   recordedAt: string;
   updatedAt: string;
@@ -84,7 +84,6 @@ export function evolve(state: SubjectState, event: DomainEvent<Sealed> & { id: s
       const prev = c.fields[d.field];
       c.fields[d.field] = {
         value: d.value,
-        keyId: d.keyId,
         eventId: event.id,
         recordedAt: prev?.recordedAt ?? at,
         updatedAt: at,
@@ -112,7 +111,6 @@ export function evolve(state: SubjectState, event: DomainEvent<Sealed> & { id: s
           const f = c.fields[v.field];
           if (f) {
             f.value = v.value;
-            f.keyId = event.data.newKeyId;
             f.eventId = event.id;
           }
         }

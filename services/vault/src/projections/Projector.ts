@@ -243,13 +243,14 @@ export class Projector {
     if (dirty.size === 0) return;
     const keyIds = new Set<string>();
     for (const d of dirty.values()) {
-      const f = states.get(d.subjectId)?.categories[d.category]?.fields[d.field];
-      if (f) keyIds.add(f.keyId);
+      const c = states.get(d.subjectId)?.categories[d.category];
+      if (c?.fields[d.field]) keyIds.add(c.keyId);
     }
     const keys = await this.deps.keyRing.get([...keyIds]);
     for (const d of dirty.values()) {
-      const f = states.get(d.subjectId)?.categories[d.category]?.fields[d.field];
-      const key = f && keys.get(f.keyId);
+      const c = states.get(d.subjectId)?.categories[d.category];
+      const f = c?.fields[d.field];
+      const key = f && keys.get(c.keyId);
       const type = this.deps.register.categories[d.category]!.fields[d.field]!.type;
       const form = f && key ? lookupForm(type, openField(d.subjectId, d.category, d.field, f, key)) : undefined;
       if (form) batch.index.push({ op: 'put', entry: { hash: this.deps.blindIndex.hash(form), ...d }, ...(fresh.has(d.subjectId) ? { fresh: true } : {}) });

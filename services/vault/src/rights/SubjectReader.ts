@@ -75,9 +75,9 @@ export class SubjectReader {
         continue;
       }
       const decision = accessDecision(state, this.deps.register, category, request.purpose, request.callerPurposes);
-      for (const [field, f] of Object.entries(c.fields)) {
+      for (const field of Object.keys(c.fields)) {
         if (!decision.allowed) out.push({ kind: 'done', item: { status: 'DENIED', category, field, reason: decision.reason } });
-        else out.push({ kind: 'open', category, field, keyId: f.keyId });
+        else out.push({ kind: 'open', category, field, keyId: c.keyId });
       }
     }
     return out;
