@@ -155,6 +155,11 @@ export class KeyRing {
     }
   }
 
+  /** Forgets every unwrapped key held in memory (the next reads unwrap from the store again). */
+  clearCache(): void {
+    this.cache.clear();
+  }
+
   /** Unwraps a stored key, checking it belongs to the (subject, category, id) it is filed under. */
   unwrap(stored: StoredKey): Uint8Array {
     const { subjectId, category } = keyOwner(stored.keyId);
