@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { isVaultError } from '../domain/errors.js';
 import { registerRebuild } from './commands/rebuild.js';
 import { registerRetention } from './commands/retention.js';
+import { registerRotateMasterKey } from './commands/rotateMasterKey.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
 import { registerVerifyCertificate } from './commands/verifyCertificate.js';
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   registerToken(program);
   registerRebuild(program);
   registerRetention(program);
+  registerRotateMasterKey(program);
   registerVerifyCertificate(program);
   return program;
 }

@@ -33,6 +33,7 @@ const metaTag = (name: string) => contextTag('pdv/meta/v1', [name]);
  */
 export class KeyRing {
   private readonly cache = new Map<string, { key: Uint8Array; at: number }>();
+  private readonly secretNames = new Set<string>();
   private readonly pendingCreates: { keyIds: string[]; resolve(keys: Map<string, StoredKey>): void; reject(e: unknown): void }[] = [];
   private readonly pendingShreds: { keyIds: string[]; reason: ShredReason; at: string; resolve(ids: string[]): void; reject(e: unknown): void }[] = [];
   private readonly cacheSize: number;
@@ -171,11 +172,54 @@ export class KeyRing {
     return key;
   }
 
-  /** A vault secret (signing seed, blind-index key) created once, kept wrapped in the key store. */
+  /**
+   * A vault secret (signing seed, blind-index key) created once, kept in the key store wrapped by
+   * the master key: one byte of master-key version, then the sealed secret.
+   */
   async secret(name: string, length: number): Promise<Uint8Array> {
-    const kek = this.kek(this.master.current);
-    const existing = (await this.store.getMeta(name)) ?? (await this.store.putMetaIfAbsent(name, seal(kek, nacl.randomBytes(length), metaTag(name))));
-    return open(kek, existing, metaTag(name), `vault secret ${name}`);
+    this.secretNames.add(name);
+    const existing = (await this.store.getMeta(name)) ?? (await this.store.putMetaIfAbsent(name, this.wrapSecret(name, nacl.randomBytes(length))));
+    return this.unwrapSecret(name, existing);
+  }
+
+  /**
+   * Re-wraps every data key and vault secret that an older master key wraps under the current
+   * one (rotation). The data keys themselves, and so every ciphertext, stay as they are. Safe to
+   * run again or concurrently: each key is re-wrapped only if it still has its old wrapping.
+   */
+  async rotate(pageSize = 500): Promise<{ keys: number; secrets: number }> {
+    const current = this.master.current;
+    let keys = 0;
+    let after = '';
+    for (;;) {
+      const page = await this.store.listWrappedOtherThan(current, { limit: pageSize, afterKeyId: after });
+      if (page.length === 0) break;
+      const kek = this.kek(current);
+      keys += await this.store.rewrap(
+        page.map((k) => ({ keyId: k.keyId, wrapped: seal(kek, this.unwrap(k), wrapTag(k.subjectId, k.category, k.keyId)), kekVersion: current, fromVersion: k.kekVersion })),
+      );
+      after = page[page.length - 1]!.keyId;
+    }
+    let secrets = 0;
+    for (const name of this.secretNames) {
+      const stored = await this.store.getMeta(name);
+      if (!stored || stored[0] === current) continue;
+      await this.store.replaceMeta(name, this.wrapSecret(name, this.unwrapSecret(name, stored)));
+      secrets += 1;
+    }
+    return { keys, secrets };
+  }
+
+  private wrapSecret(name: string, secret: Uint8Array): Uint8Array {
+    const sealed = seal(this.kek(this.master.current), secret, metaTag(name));
+    const out = new Uint8Array(1 + sealed.length);
+    out[0] = this.master.current;
+    out.set(sealed, 1);
+    return out;
+  }
+
+  private unwrapSecret(name: string, stored: Uint8Array): Uint8Array {
+    return open(this.kek(stored[0]!), stored.subarray(1), metaTag(name), `vault secret ${name}`);
   }
 
   private kek(version: number): Uint8Array {

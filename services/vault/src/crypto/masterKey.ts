@@ -21,6 +21,7 @@ export function parseMasterKeys(text: string, source: string): MasterKeys {
     const m = /^(?:v(\d+):)?([A-Za-z0-9+/_-]+={0,2})$/.exec(part);
     if (!m) throw new VaultError('CONFIG_INVALID', `${source}: expected base64, or v<N>:base64 entries separated by commas`);
     const version = m[1] ? Number(m[1]) : 1;
+    if (version < 1 || version > 255) throw new VaultError('CONFIG_INVALID', `${source}: master key versions run from 1 to 255`);
     const bytes = Buffer.from(m[2]!, m[2]!.includes('-') || m[2]!.includes('_') ? 'base64url' : 'base64');
     if (bytes.length !== 32) throw new VaultError('CONFIG_INVALID', `${source}: a master key must be 32 bytes (got ${bytes.length} for version ${version})`);
     if (keys.has(version)) throw new VaultError('CONFIG_INVALID', `${source}: version ${version} appears twice`);

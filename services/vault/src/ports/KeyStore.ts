@@ -45,9 +45,21 @@ export interface KeyStore {
   shred(keyIds: string[], reason: ShredReason, at: string): Promise<string[]>;
   /** Tombstones, optionally only a subject's or only the given key ids. */
   listTombstones(filter?: { subjectId?: string; keyIds?: string[] }): Promise<Tombstone[]>;
+  /**
+   * Keys wrapped by any master-key version other than `version`, in key-id order, a page at a
+   * time (after `afterKeyId`), for re-wrapping under the current master key.
+   */
+  listWrappedOtherThan(version: number, options?: { limit?: number; afterKeyId?: string }): Promise<StoredKey[]>;
+  /**
+   * Replaces the wrapping of existing keys (same key, new master-key version), each only if it
+   * is still wrapped by `fromVersion`; shredded ids are skipped. Returns how many changed.
+   */
+  rewrap(keys: { keyId: string; wrapped: Uint8Array; kekVersion: number; fromVersion: number }[]): Promise<number>;
   /** Small named secrets of the vault itself (signing seed, blind-index key, master-key check), already wrapped. */
   getMeta(name: string): Promise<Uint8Array | undefined>;
   /** Stores the value unless the name exists; returns the stored value (the winner of a race). */
   putMetaIfAbsent(name: string, value: Uint8Array): Promise<Uint8Array>;
+  /** Overwrites a secret that exists (only to re-wrap it under a new master key). */
+  replaceMeta(name: string, value: Uint8Array): Promise<void>;
   close(): Promise<void>;
 }

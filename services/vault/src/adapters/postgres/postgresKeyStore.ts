@@ -116,6 +116,31 @@ export async function getPostgresKeyStore(options: PostgresKeyStoreOptions): Pro
       return toBytes(row!.value);
     },
 
+    async replaceMeta(name, value) {
+      await db.query(`UPDATE ${s}.meta SET value = $2 WHERE name = $1`, [name, toBuffer(value)]);
+    },
+
+    async listWrappedOtherThan(version, opts = {}) {
+      const rows = await db.query<KeyRow>(`SELECT * FROM ${s}.keys WHERE kek_version <> $1 AND key_id > $2 ORDER BY key_id LIMIT $3`, [
+        version,
+        opts.afterKeyId ?? '',
+        opts.limit ?? 1000,
+      ]);
+      return rows.map(toKey);
+    },
+
+    async rewrap(keys) {
+      if (keys.length === 0) return 0;
+      const rows = await db.query<{ key_id: string }>(
+        `UPDATE ${s}.keys k SET wrapped = i.wrapped, kek_version = i.kek_version
+         FROM unnest($1::text[], $2::bytea[], $3::int[], $4::int[]) AS i(key_id, wrapped, kek_version, from_version)
+         WHERE k.key_id = i.key_id AND k.kek_version = i.from_version
+         RETURNING k.key_id`,
+        [keys.map((k) => k.keyId), keys.map((k) => toBuffer(k.wrapped)), keys.map((k) => k.kekVersion), keys.map((k) => k.fromVersion)],
+      );
+      return rows.length;
+    },
+
     close: () => db.close(),
   };
 }

@@ -60,6 +60,9 @@ export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
        ORDER BY shredded_at, key_id`,
     ),
     getMeta: db.prepare<[string], { value: Buffer }>('SELECT value FROM meta WHERE name = ?'),
+    replaceMeta: db.prepare<[Buffer, string]>('UPDATE meta SET value = ? WHERE name = ?'),
+    wrappedOtherThan: db.prepare<[number, string, number], KeyRow>('SELECT * FROM keys WHERE kek_version <> ? AND key_id > ? ORDER BY key_id LIMIT ?'),
+    rewrap: db.prepare<[Buffer, number, string, number]>('UPDATE keys SET wrapped = ?, kek_version = ? WHERE key_id = ? AND kek_version = ?'),
     putMeta: db.prepare<[string, Buffer]>('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
   };
 
@@ -96,6 +99,10 @@ export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
 
   const run = guarded(() => closed);
 
+  const rewrapTx = db.transaction((keys: Parameters<KeyStore['rewrap']>[0]) =>
+    keys.reduce((n, k) => n + stmt.rewrap.run(toBuffer(k.wrapped), k.kekVersion, k.keyId, k.fromVersion).changes, 0),
+  );
+
   return {
     createIfAbsent: (keys) => run(() => (keys.length === 0 ? new Map() : createTx.immediate(keys))),
 
@@ -127,6 +134,23 @@ export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
       }),
 
     putMetaIfAbsent: (name, value) => run(() => putMetaTx.immediate(name, value)),
+
+    replaceMeta: (name, value) =>
+      run(() => {
+        stmt.replaceMeta.run(toBuffer(value), name);
+        scrubWal(db);
+      }),
+
+    listWrappedOtherThan: (version, opts = {}) =>
+      run(() => stmt.wrappedOtherThan.all(version, opts.afterKeyId ?? '', opts.limit ?? 1000).map(toKey)),
+
+    rewrap: (keys) =>
+      run(() => {
+        const changed = rewrapTx.immediate(keys);
+        // The old wrapping is overwritten in place (secure_delete); the WAL still holds it until checkpointed.
+        if (changed > 0) scrubWal(db);
+        return changed;
+      }),
 
     async close() {
       if (closed) return;
