@@ -193,6 +193,18 @@ describe('reports over GraphQL', () => {
     const unknown = await api.gql(dpo, '{ accessReport(subjectId: "no-such-subject") { text } }');
     expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
+
+  it('logs a report the DPO reads as a disclosure, and the subject reading its own as none', async () => {
+    const s = await seedSubject();
+    await api.gql(await api.token(subjectPrincipal(s.id)), 'query($id: ID!) { accessReport(subjectId: $id) { text } }', { id: s.id });
+    await api.gql(dpo, 'query($id: ID!) { accessReport(subjectId: $id) { text } }', { id: s.id });
+    let entries = await api.vault.accessLog.listBySubject(s.id);
+    for (let i = 0; i < 100 && entries.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      entries = await api.vault.accessLog.listBySubject(s.id);
+    }
+    expect(entries).toEqual([expect.objectContaining({ actor: expect.stringMatching(/^dpo:/), purpose: 'dataSubjectRights', subjectId: s.id, categories: expect.arrayContaining(['contact']) })]);
+  });
 });
 
 describe('subject download over HTTP', () => {

@@ -13,17 +13,31 @@ const options = (ctx: ApiContext) => ({ actor: ctx.actor, correlationId: ctx.req
 /** Loads a request for a DPO step, runs the step, and returns the request as it is now. */
 const step = (ctx: ApiContext, command: Parameters<ApiContext['vault']['rights']['step']>[1]): Promise<RequestModel> => ctx.vault.rights.step(command.requestId, command, options(ctx));
 
+/**
+ * A report read by anyone but the subject discloses its values: it goes to the access log like
+ * any other read, under the purpose of answering the subject's rights.
+ */
+async function disclosed(ctx: ApiContext, subjectId: string, kind: 'ACCESS' | 'PORTABILITY') {
+  const signed = await ctx.vault.rights.report(subjectId, kind);
+  if (ctx.principal.role !== 'subject') {
+    const items = (signed.report.items ?? []) as { category: string; field: string | null }[];
+    const categories = [...new Set(items.filter((i) => i.field !== null).map((i) => i.category))];
+    if (categories.length > 0) ctx.access.record({ actor: ctx.actor, purpose: 'dataSubjectRights', subjectId, categories, at: new Date().toISOString() });
+  }
+  return signed;
+}
+
 /** Data-subject rights (issue 4) and retention (issue 5): the resolvers merged into `resolvers.ts`. */
 export const rightsQuery: QueryResolvers = {
   accessReport(_, { subjectId }, ctx) {
     authorize(ctx.principal, 'accessReport');
     authorizeSubject(ctx.principal, subjectId);
-    return ctx.vault.rights.report(subjectId, 'ACCESS');
+    return disclosed(ctx, subjectId, 'ACCESS');
   },
   portabilityExport(_, { subjectId }, ctx) {
     authorize(ctx.principal, 'portabilityExport');
     authorizeSubject(ctx.principal, subjectId);
-    return ctx.vault.rights.report(subjectId, 'PORTABILITY');
+    return disclosed(ctx, subjectId, 'PORTABILITY');
   },
   requests(_, { status, overdue, dueBefore }, ctx) {
     authorize(ctx.principal, 'requests');
