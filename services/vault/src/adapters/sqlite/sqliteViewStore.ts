@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS blind_index (
   category   TEXT NOT NULL,
   field      TEXT NOT NULL,
   PRIMARY KEY (subject_id, category, field)
-);
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS blind_index_hash ON blind_index (hash);
 CREATE TABLE IF NOT EXISTS holds (
   subject_id TEXT NOT NULL,
