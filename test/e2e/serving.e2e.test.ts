@@ -46,13 +46,19 @@ it('shuts down gracefully: an in-flight request finishes, then the server stops 
   const token = await api.token(DPO);
   const id = (await api.gql(token, 'mutation { registerSubject { subjectId } }')).data!.registerSubject.subjectId;
   const read = api.vault.reader.read.bind(api.vault.reader);
+  let entered!: () => void;
+  const inside = new Promise<void>((r) => (entered = r));
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
   api.vault.reader.read = async (...args) => {
-    await new Promise((r) => setTimeout(r, 300));
+    entered();
+    await held;
     return read(...args);
   };
   const inFlight = api.gql(token, 'query($id: ID!) { subject(id: $id, purpose: "contract") { id } }', { id });
-  await new Promise((r) => setTimeout(r, 50));
+  await inside; // the request is being served
   const closing = api.server.close();
+  setTimeout(release, 100);
   const res = await inFlight;
   expect(res.status).toBe(200);
   expect(res.data!.subject.id).toBe(id);

@@ -53,6 +53,8 @@ export interface RunningServer {
   app: FastifyInstance;
   /** Stops accepting requests, lets in-flight ones finish, writes pending access-log entries (and closes the vault if asked). */
   close(): Promise<void>;
+  /** Writes the access-log entries still buffered (they are otherwise written on a short timer). */
+  flushAccessLog(): Promise<void>;
 }
 
 const tokenKey = (authorization: string) => `t:${createHash('sha256').update(authorization).digest('base64url').slice(0, 22)}`;
@@ -202,6 +204,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
   return {
     url,
     app,
+    flushAccessLog: () => access.flush(),
     close: () =>
       (closed ??= (async () => {
         closing = true;
