@@ -111,12 +111,12 @@ describe('KurrentDB mapping: errors', () => {
   });
 
   it('turns unavailable, deadline, not-leader and access-denied into STORE_UNAVAILABLE', () => {
-    for (const err of [new UnavailableError(), new DeadlineExceededError(), new AccessDeniedError(), Object.assign(new Error('x'), { type: 'not-leader' })]) {
+    const notLeader = new NotLeaderError({ metadata: { 'leader-endpoint-host': 'node2', 'leader-endpoint-port': '2113' } } as never);
+    for (const err of [new UnavailableError(), new DeadlineExceededError(), new AccessDeniedError(), notLeader]) {
       const e = toVaultError(err);
       expect(isVaultError(e, 'STORE_UNAVAILABLE'), String(err)).toBe(true);
       expect(e.cause).toBe(err);
     }
-    expect(NotLeaderError).toBeDefined();
   });
 
   it('matches on the type string, so an error from another copy of the client maps the same way', () => {
