@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { VaultError, isConflictError } from '../domain/errors.js';
-import type { DomainEvent, EventOf } from '../domain/events.js';
+import { streamOf } from '../domain/events.js';
 import type { ProcessingRegister } from '../domain/register.js';
-import { decide, initialState, type Command, type SubjectState } from '../domain/subject.js';
+import { decide, fold, initialState, type Command, type SubjectState } from '../domain/subject.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import { NO_STREAM, type EventLog, type RecordedEvent } from '../ports/EventLog.js';
-import type { ShredReason } from '../ports/KeyStore.js';
 import type { ViewStore } from '../ports/ViewStore.js';
-import { openField, sealDecision } from './sealing.js';
-import { fold, streamOf } from './streams.js';
+import { openField, sealDecision } from '../crypto/sealing.js';
 
 export interface CommandDeps {
   log: EventLog;
@@ -89,7 +87,7 @@ export class SubjectCommands {
       position: result.position - events.length + 1 + i,
     }));
     fold(state, recorded);
-    const shreddedKeyIds = await shredKeysOf(recorded, keyRing);
+    const shreddedKeyIds = await keyRing.shredFor(recorded);
     return { subjectId, events: recorded, position: result.position, state, shreddedKeyIds };
   }
 
@@ -109,23 +107,3 @@ export class SubjectCommands {
   }
 }
 
-/** Destroys the keys that shred events name. Idempotent: used by commands and by the projector. */
-export async function shredKeysOf(events: readonly { type: string; data: unknown; metadata: { at: string } }[], keyRing: KeyRing): Promise<string[]> {
-  const destroyed: string[] = [];
-  for (const e of events) {
-    let ids: string[] = [];
-    let reason: ShredReason = 'erasure';
-    if (e.type === 'CategoryShredded') {
-      const d = (e as EventOf<'CategoryShredded'>).data;
-      ids = d.keyIds;
-      reason = d.reason;
-    } else if (e.type === 'CategoryRekeyed') {
-      ids = (e as EventOf<'CategoryRekeyed'>).data.oldKeyIds;
-      reason = 'fieldErasure';
-    }
-    if (ids.length > 0) destroyed.push(...(await keyRing.shred(ids, reason, e.metadata.at)));
-  }
-  return destroyed;
-}
-
-export type { DomainEvent };

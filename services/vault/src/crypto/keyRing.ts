@@ -1,5 +1,6 @@
 import nacl from 'tweetnacl';
 import { VaultError } from '../domain/errors.js';
+import type { EventOf } from '../domain/events.js';
 import type { KeyStore, ShredReason, StoredKey } from '../ports/KeyStore.js';
 import { contextTag, open, seal } from './envelope.js';
 import type { MasterKeys } from './masterKey.js';
@@ -137,6 +138,29 @@ export class KeyRing {
       this.pendingShreds.push({ keyIds: [...keyIds], reason, at, resolve, reject });
       if (this.pendingShreds.length === 1) setImmediate(() => void this.flushShreds());
     });
+  }
+
+  /**
+   * Destroys the keys that shred events name (`CategoryShredded`, and the old keys of a
+   * `CategoryRekeyed`). Idempotent: the write side calls it after appending, and the projector
+   * again when it meets the events, so a crash in between still ends with the keys gone.
+   */
+  async shredFor(events: readonly { type: string; data: unknown; metadata: { at: string } }[]): Promise<string[]> {
+    const destroyed: string[] = [];
+    for (const e of events) {
+      let ids: string[] = [];
+      let reason: ShredReason = 'erasure';
+      if (e.type === 'CategoryShredded') {
+        const d = (e as EventOf<'CategoryShredded'>).data;
+        ids = d.keyIds;
+        reason = d.reason;
+      } else if (e.type === 'CategoryRekeyed') {
+        ids = (e as EventOf<'CategoryRekeyed'>).data.oldKeyIds;
+        reason = 'fieldErasure';
+      }
+      if (ids.length > 0) destroyed.push(...(await this.shred(ids, reason, e.metadata.at)));
+    }
+    return destroyed;
   }
 
   private async flushShreds(): Promise<void> {

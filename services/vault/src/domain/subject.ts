@@ -156,6 +156,24 @@ export function evolve(state: SubjectState, event: DomainEvent<Sealed> & { id: s
   return state;
 }
 
+/** A stored event as `fold` needs it (the event log's record, structurally). */
+export interface StoredEvent {
+  id: string;
+  type: string;
+  data: unknown;
+  revision: number;
+  metadata: { at: string };
+}
+
+/** Folds stored events of one stream into a state, tracking the stream revision. */
+export function fold(state: SubjectState, events: readonly StoredEvent[]): SubjectState {
+  for (const e of events) {
+    evolve(state, { ...(e as unknown as DomainEvent<Sealed>), id: e.id, at: e.metadata.at });
+    state.revision = e.revision;
+  }
+  return state;
+}
+
 function generationOf(keyId: string): number {
   return Number(keyId.slice(keyId.lastIndexOf('/') + 1));
 }

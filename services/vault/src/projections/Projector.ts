@@ -7,9 +7,8 @@ import type { BlindIndex } from '../crypto/blindIndex.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import type { EventLog, RecordedEvent, Subscription } from '../ports/EventLog.js';
 import { emptyBatch, type ViewBatch, type ViewStore } from '../ports/ViewStore.js';
-import { openField } from '../commands/sealing.js';
-import { shredKeysOf } from '../commands/SubjectCommands.js';
-import { subjectOf } from '../commands/streams.js';
+import { openField } from '../crypto/sealing.js';
+import { subjectOf } from '../domain/events.js';
 import { holdsOf, retentionOf } from '../domain/retention.js';
 import { trackedRowsOf } from '../domain/requests.js';
 
@@ -178,7 +177,7 @@ export class Projector {
       this.collect(subjectId, ev, e, batch, dirtyLookups);
     }
 
-    await shredKeysOf(events, keyRing);
+    await keyRing.shredFor(events);
     // Subjects without a snapshot have no index rows yet: nothing older to look for and scrub.
     const fresh = new Set(subjectIds.filter((id) => !snapshots.has(id)));
     await this.indexLookups(states, dirtyLookups, batch, fresh);

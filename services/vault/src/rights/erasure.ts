@@ -2,7 +2,7 @@ import { VaultError } from '../domain/errors.js';
 import type { EventOf } from '../domain/events.js';
 import type { SubjectCommands, CommandOptions } from '../commands/SubjectCommands.js';
 import { streamEvents, type EventLog, type RecordedEvent } from '../ports/EventLog.js';
-import { streamOf } from '../commands/streams.js';
+import { streamOf } from '../domain/events.js';
 import { verifyJws, type FlattenedJws, type PublicJwk, type Signer } from '../crypto/signer.js';
 
 export interface ErasureCertificate {

@@ -1,8 +1,8 @@
 import { uuidv7 } from '../support/uuidv7.js';
 import { REQUESTS_CATEGORY, type DomainEvent, type Unsealed } from '../domain/events.js';
 import { keyIdFor } from '../domain/subject.js';
-import { valueContext, sealValue, openValue } from '../crypto/envelope.js';
-import type { KeyRing } from '../crypto/keyRing.js';
+import { valueContext, sealValue, openValue } from './envelope.js';
+import type { KeyRing } from './keyRing.js';
 import type { EventMetadata, NewEvent } from '../ports/EventLog.js';
 import type { FieldState } from '../domain/subject.js';
 
