@@ -93,17 +93,17 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
   }),
   releaseLegalHold: (s) => ({ query: 'mutation($id: ID!) { releaseLegalHold(subjectId: $id, category: "contact") { revision } }', variables: { id: s.id } }),
   recordLifecycleEvent: (s) => ({ query: 'mutation($id: ID!) { recordLifecycleEvent(subjectId: $id, event: "relationshipEnded") { revision } }', variables: { id: s.id } }),
-  eraseSubject: (s) => ({ query: 'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest, requestId: "r-1") { certificate { subjectId } jws { signature } } }', variables: { id: s.id } }),
+  eraseSubject: (s) => ({ query: 'mutation($id: ID!, $r: String) { eraseSubject(subjectId: $id, reason: subjectRequest, requestId: $r) { certificate { subjectId } jws { signature } } }', variables: { id: s.id, r: s.requestId } }),
   createExportLink: (s) => ({ query: 'mutation($id: ID!) { createExportLink(subjectId: $id, kind: ACCESS) { url expiresAt } }', variables: { id: s.id } }),
   openRequest: (s) => ({
-    query: 'mutation($id: ID!, $at: DateTime!) { openRequest(subjectId: $id, type: ERASURE, receivedAt: $at, channel: "email") { id dueAt } }',
+    query: 'mutation($id: ID!, $at: DateTime!) { openRequest(subjectId: $id, type: ERASURE, receivedAt: $at, channel: email) { id dueAt } }',
     variables: { id: s.id, at: PAST },
   }),
-  verifyIdentity: (s) => ({ query: 'mutation($r: ID!) { verifyIdentity(requestId: $r, method: "eid") { id verifiedAt } }', variables: { r: s.requestId } }),
+  verifyIdentity: (s) => ({ query: 'mutation($r: ID!) { verifyIdentity(requestId: $r, method: idDocument) { id verifiedAt } }', variables: { r: s.requestId } }),
   extendRequest: (s) => ({ query: 'mutation($r: ID!) { extendRequest(requestId: $r, months: 1, reason: "complex request") { dueAt } }', variables: { r: s.requestId } }),
   completeRequest: (s) => ({ query: 'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } link { url } } }', variables: { r: s.requestId } }),
   refuseRequest: (s) => ({ query: 'mutation($r: ID!) { refuseRequest(requestId: $r, reason: "manifestly unfounded") { status } }', variables: { r: s.requestId } }),
-  markInformed: (s) => ({ query: 'mutation($id: ID!, $at: DateTime!) { markInformed(subjectId: $id, at: $at, channel: "letter") { revision } }', variables: { id: s.id, at: PAST } }),
+  markInformed: (s) => ({ query: 'mutation($id: ID!, $at: DateTime!) { markInformed(subjectId: $id, at: $at, channel: post) { revision } }', variables: { id: s.id, at: PAST } }),
 };
 
 let api: Api;

@@ -163,10 +163,11 @@ describe('purpose-bound reads', () => {
     expect(e.data!.erasePersonalData.shreddedCategories).toEqual(['marketing']);
     expect((await read(id, 'contract', dpo)).find((i) => i.category === 'marketing')).toMatchObject({ status: 'ERASED', field: null, erasureReason: 'fieldErasure' });
 
-    const cert = await api.gql(dpo, 'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest, requestId: "dsr-7") { certificate { subjectId categoriesShredded categoriesRetained { category basis until } requestId signingKeyId } jws { protected payload signature } } }', { id });
+    const dsr = await api.vault.rights.openRequest(id, { requestType: 'ERASURE', receivedAt: new Date().toISOString(), channel: 'email' }, { actor: 'dpo:test' });
+    const cert = await api.gql(dpo, 'mutation($id: ID!, $r: String) { eraseSubject(subjectId: $id, reason: subjectRequest, requestId: $r) { certificate { subjectId categoriesShredded categoriesRetained { category basis until } requestId signingKeyId } jws { protected payload signature } } }', { id, r: dsr });
     expect(cert.errors).toBeUndefined();
     const c = cert.data!.eraseSubject.certificate;
-    expect(c).toMatchObject({ subjectId: id, categoriesShredded: ['contact'], requestId: 'dsr-7' });
+    expect(c).toMatchObject({ subjectId: id, categoriesShredded: ['contact'], requestId: dsr });
     expect(c.categoriesRetained.map((r: { category: string }) => r.category)).toEqual(['accounting']);
     const key = await api.gql(dpo, '{ signingKey { kid } }');
     expect(c.signingKeyId).toBe(key.data!.signingKey.kid);

@@ -50,7 +50,7 @@ async function createLink(subjectId: string, kind: 'ACCESS' | 'PORTABILITY' = 'A
 }
 
 const REQUEST_FIELDS = 'id subjectId type status receivedAt channel dueAt extendedMonths verifiedAt closedAt overdue';
-const OPEN = `mutation($id: ID!, $type: RequestType!, $at: DateTime!) { openRequest(subjectId: $id, type: $type, receivedAt: $at, channel: "email") { ${REQUEST_FIELDS} } }`;
+const OPEN = `mutation($id: ID!, $type: RequestType!, $at: DateTime!) { openRequest(subjectId: $id, type: $type, receivedAt: $at, channel: email) { ${REQUEST_FIELDS} } }`;
 const EXTEND = `mutation($r: ID!, $months: Int!, $reason: String!) { extendRequest(requestId: $r, months: $months, reason: $reason) { ${REQUEST_FIELDS} } }`;
 
 /** An Ed25519 compact JWS verified with node:crypto (not tweetnacl) against a JWK from the published set. */
@@ -82,7 +82,7 @@ describe('request workflow over HTTP', () => {
     const r = opened.data!.openRequest;
     expect(r).toMatchObject({ subjectId: s.id, type: 'ACCESS', status: 'OPEN', channel: 'email', receivedAt: '2026-01-31T09:00:00.000Z', dueAt: '2026-02-28T09:00:00.000Z', extendedMonths: 0, verifiedAt: null, overdue: true });
 
-    const verified = await api.gql(dpo, `mutation($r: ID!) { verifyIdentity(requestId: $r, method: "eid") { ${REQUEST_FIELDS} } }`, { r: r.id });
+    const verified = await api.gql(dpo, `mutation($r: ID!) { verifyIdentity(requestId: $r, method: idDocument) { ${REQUEST_FIELDS} } }`, { r: r.id });
     expect(verified.data!.verifyIdentity.verifiedAt).toBe(T0);
 
     const once = await api.gql(dpo, EXTEND, { r: r.id, months: 1, reason: 'many categories to collect' });
@@ -147,7 +147,7 @@ describe('request workflow over HTTP', () => {
     expect(code(await api.gql(dpo, OPEN, { id: s.id, type: 'ACCESS', at: '2026-04-01T00:00:00Z' }))).toMatchObject({ code: 'BAD_USER_INPUT', path: 'receivedAt' });
     expect(code(await api.gql(dpo, LINK, { id: s.id, kind: 'EVERYTHING' }))?.code).toBe('BAD_USER_INPUT');
     expect(code(await api.gql(dpo, '{ statistics(fromMonth: "2026-13") { count } }'))).toMatchObject({ code: 'BAD_USER_INPUT', path: 'fromMonth' });
-    expect(code(await api.gql(dpo, `mutation { verifyIdentity(requestId: "no-such-request", method: "eid") { id } }`))?.code).toBe('NOT_FOUND');
+    expect(code(await api.gql(dpo, `mutation { verifyIdentity(requestId: "no-such-request", method: idDocument) { id } }`))?.code).toBe('NOT_FOUND');
 
     expect((await api.vault.commands.load(s.id)).revision).toBe(before);
   });
@@ -162,11 +162,11 @@ describe('duty to inform (Art. 14)', () => {
     const pending = await api.gql(dpo, 'query($d: DateTime!) { pendingNotifications(dueBefore: $d) { subjectId categories openedAt dueAt } }', { d: '2026-04-03T00:00:00Z' });
     expect(pending.data!.pendingNotifications).toContainEqual({ subjectId: s.id, categories: ['contact'], openedAt: T0, dueAt: '2026-04-02T10:00:00.000Z' });
 
-    const informed = await api.gql(dpo, 'mutation($id: ID!) { markInformed(subjectId: $id, at: "2026-03-02T11:00:00Z", channel: "letter") { eventCount } }', { id: s.id });
+    const informed = await api.gql(dpo, 'mutation($id: ID!) { markInformed(subjectId: $id, at: "2026-03-02T11:00:00Z", channel: post) { eventCount } }', { id: s.id });
     expect(informed.data!.markInformed.eventCount).toBe(1);
     const after = await api.gql(dpo, '{ pendingNotifications { subjectId } }');
     expect(after.data!.pendingNotifications.map((p: { subjectId: string }) => p.subjectId)).not.toContain(s.id);
-    const twice = await api.gql(dpo, 'mutation($id: ID!) { markInformed(subjectId: $id, at: "2026-03-02T11:00:00Z", channel: "letter") { eventCount } }', { id: s.id });
+    const twice = await api.gql(dpo, 'mutation($id: ID!) { markInformed(subjectId: $id, at: "2026-03-02T11:00:00Z", channel: post) { eventCount } }', { id: s.id });
     expect(twice.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 });

@@ -189,10 +189,10 @@ describe('request workflow (Art. 12)', () => {
     const s = await partlyErased(vault, clock);
     const dpo = { actor: 'dpo:anna' };
     const erasureId = await vault.rights.openRequest(s, { requestType: 'ERASURE', receivedAt: '2026-01-31T09:00:00.000Z', channel: 'email' }, dpo);
-    const accessId = await vault.rights.openRequest(s, { requestType: 'ACCESS', receivedAt: clock.now, channel: 'web form' }, dpo);
+    const accessId = await vault.rights.openRequest(s, { requestType: 'ACCESS', receivedAt: clock.now, channel: 'webForm' }, dpo);
     expect((await vault.rights.request(erasureId)).dueAt).toBe('2026-02-28T09:00:00.000Z');
     expect((await vault.rights.requests({ overdue: true })).map((r) => r.id)).toEqual([erasureId]);
-    await vault.rights.step(erasureId, { type: 'VerifyIdentity', requestId: erasureId, method: 'video call' }, dpo);
+    await vault.rights.step(erasureId, { type: 'VerifyIdentity', requestId: erasureId, method: 'videoCall' }, dpo);
     const extended = await vault.rights.step(erasureId, { type: 'ExtendRequest', requestId: erasureId, months: 2, reason: 'many systems involved' }, dpo);
     expect(extended.dueAt).toBe('2026-04-30T09:00:00.000Z');
     await expect(vault.rights.step(erasureId, { type: 'ExtendRequest', requestId: erasureId, months: 1, reason: 'more' }, dpo)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
@@ -216,7 +216,7 @@ describe('request workflow (Art. 12)', () => {
     const pending = await vault.rights.pendingNotifications(addIsoDuration(T0, 'P2M'));
     expect(pending).toEqual([expect.objectContaining({ subjectId: s, dueAt: addIsoDuration(T0, 'P1M'), data: expect.objectContaining({ categories: ['creditInformation'] }) })]);
     expect(await vault.rights.pendingNotifications('2026-03-15T00:00:00.000Z')).toEqual([]);
-    await vault.execute(s, { type: 'MarkInformed', at: clock.now, channel: 'letter' }, { actor: 'dpo:anna' });
+    await vault.execute(s, { type: 'MarkInformed', at: clock.now, channel: 'post' }, { actor: 'dpo:anna' });
     expect(await vault.rights.pendingNotifications()).toEqual([]);
   });
 });

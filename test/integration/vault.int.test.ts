@@ -56,7 +56,10 @@ describe('erasure', () => {
     const { vault } = await fresh();
     const s = await subjectWith(vault, [contact('name', 'Ada')]);
     await vault.execute(s, { type: 'RecordPersonalData', items: [{ category: 'accounting', field: 'invoiceReference', value: 'INV-1', purpose: 'billing', legalBasis: 'legalObligation', source: 'subject' }] }, actor);
-    const signed = await vault.erase(s, { actor: 'dpo:test', reason: 'subjectRequest', requestId: 'req-1' });
+    const requestId = await vault.rights.openRequest(s, { requestType: 'ERASURE', receivedAt: new Date().toISOString(), channel: 'email' }, { actor: 'dpo:test' });
+    const signed = await vault.erase(s, { actor: 'dpo:test', reason: 'subjectRequest', requestId });
+    expect(signed.certificate.requestId).toBe(requestId);
+    await expect(vault.erase(s, { actor: 'dpo:test', reason: 'subjectRequest', requestId: 'Ann asked on the phone' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(verifyCertificate(signed, vault.signer.publicJwk).subjectId).toBe(s);
     expect(signed.certificate.categoriesShredded).toEqual(['contact']);
     expect(signed.certificate.categoriesRetained).toEqual([{ category: 'accounting', basis: expect.stringContaining('bookkeeping'), until: expect.stringMatching(/^20\d\d-/) }]);

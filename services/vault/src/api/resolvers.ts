@@ -145,7 +145,7 @@ export const resolvers: Resolvers = {
       const request = requestId == null ? undefined : text(requestId, 'requestId');
       return ctx.vault.erase(subjectId, { actor: ctx.actor, correlationId: ctx.requestId, reason: why, ...(request ? { requestId: request } : {}) });
     },
-    markInformed: (_, { subjectId, at, channel }, ctx) => run(ctx, 'markInformed', subjectId, { type: 'MarkInformed', at, channel: text(channel, 'channel') }),
+    markInformed: (_, { subjectId, at, channel }, ctx) => run(ctx, 'markInformed', subjectId, { type: 'MarkInformed', at, channel }),
 
     ...rightsMutation,
   },

@@ -1,6 +1,6 @@
 import type { ExportLink as ServiceLink } from '../rights/SubjectRights.js';
 import type { ApiContext } from './context.js';
-import type { DataSubjectRequestResolvers, ExportLink, MutationResolvers, PendingNotificationResolvers, QueryResolvers, RequestStatus, RequestType } from './generated/graphql.js';
+import type { Channel, DataSubjectRequestResolvers, ExportLink, MutationResolvers, PendingNotificationResolvers, QueryResolvers, RequestStatus, RequestType } from './generated/graphql.js';
 import { isoTime, month, text } from './inputs.js';
 import type { RequestModel } from './models.js';
 import { authorize, authorizeSubject } from './policy.js';
@@ -70,12 +70,12 @@ export const rightsMutation: MutationResolvers = {
   },
   async openRequest(_, { subjectId, type, receivedAt, channel }, ctx) {
     authorize(ctx.principal, 'openRequest');
-    const requestId = await ctx.vault.rights.openRequest(subjectId, { requestType: type, receivedAt, channel: text(channel, 'channel') }, options(ctx));
+    const requestId = await ctx.vault.rights.openRequest(subjectId, { requestType: type, receivedAt, channel }, options(ctx));
     return ctx.vault.rights.request(requestId);
   },
   verifyIdentity(_, { requestId, method }, ctx) {
     authorize(ctx.principal, 'verifyIdentity');
-    return step(ctx, { type: 'VerifyIdentity', requestId, method: text(method, 'method') });
+    return step(ctx, { type: 'VerifyIdentity', requestId, method });
   },
   extendRequest(_, { requestId, months, reason }, ctx) {
     authorize(ctx.principal, 'extendRequest');
@@ -98,7 +98,7 @@ export const DataSubjectRequest: DataSubjectRequestResolvers = {
   type: (r) => r.data.requestType as RequestType,
   status: (r) => r.status as RequestStatus,
   receivedAt: (r) => r.data.receivedAt as string,
-  channel: (r) => r.data.channel as string,
+  channel: (r) => r.data.channel as Channel,
   dueAt: (r) => r.dueAt!,
   extendedMonths: (r) => (r.data.extendedMonths as number | undefined) ?? 0,
   verifiedAt: (r) => (r.data.verifiedAt as string | null | undefined) ?? null,

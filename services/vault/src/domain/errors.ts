@@ -70,3 +70,8 @@ export const badInput = (message: string, path?: string, details?: Record<string
 export function quoteName(name: unknown): string {
   return typeof name === 'string' && /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(name) ? `"${name}"` : '(not a valid name)';
 }
+
+/** Codes travel as plaintext metadata; anything else (free text, an address) is refused. */
+export function assertCode(codes: readonly string[], value: string, path: string): void {
+  if (!codes.includes(value)) throw badInput(`Expected one of ${codes.join(', ')}: this is a code, never free text`, path);
+}

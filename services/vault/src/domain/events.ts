@@ -92,6 +92,10 @@ export type EventOf<K extends EventType, V = Sealed> = { type: K; data: EventPay
 export const ERASURE_REASONS = ['subjectRequest', 'consentWithdrawn', 'objection', 'noLongerNecessary', 'unlawful', 'legalObligation', 'child', 'other'] as const;
 export const RESTRICTION_REASONS = ['accuracyContested', 'unlawful', 'noLongerNeededButClaims', 'objectionPending', 'other'] as const;
 export const HOLD_BASES = ['litigation', 'regulatoryInvestigation', 'taxAudit', 'lawEnforcementRequest', 'contractualClaim', 'insuranceClaim', 'other'] as const;
+/** How a request reached the controller, and how the subject was informed (Art. 14): codes, not addresses. */
+export const CHANNELS = ['email', 'post', 'webForm', 'phone', 'inPerson', 'app', 'other'] as const;
+/** How the subject's identity was verified (Art. 12(6)): codes, not document numbers. */
+export const VERIFICATION_METHODS = ['accountLogin', 'emailConfirmation', 'idDocument', 'videoCall', 'knownContact', 'other'] as const;
 export type ErasureReason = (typeof ERASURE_REASONS)[number];
 export type RestrictionReason = (typeof RESTRICTION_REASONS)[number];
 export type HoldBasis = (typeof HOLD_BASES)[number];

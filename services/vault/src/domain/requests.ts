@@ -1,5 +1,5 @@
-import { VaultError, badInput } from './errors.js';
-import { REQUEST_TYPES, type DomainEvent, type ExportKind, type RequestType, type Unsealed } from './events.js';
+import { VaultError, assertCode, badInput } from './errors.js';
+import { CHANNELS, REQUEST_TYPES, VERIFICATION_METHODS, type DomainEvent, type ExportKind, type RequestType, type Unsealed } from './events.js';
 import type { SubjectState } from './subject.js';
 import { addMonths } from './time.js';
 
@@ -151,14 +151,14 @@ export function decideRights(state: SubjectState, command: RightsCommand, now: s
       const received = Date.parse(command.receivedAt);
       if (Number.isNaN(received)) throw badInput('receivedAt must be an ISO 8601 date', 'receivedAt');
       if (new Date(received).toISOString() > now) throw badInput('receivedAt cannot be in the future', 'receivedAt');
-      if (!command.channel.trim()) throw badInput('channel is required', 'channel');
+      assertCode(CHANNELS, command.channel, 'channel');
       if (r.requests[command.requestId]) throw new VaultError('CONFLICT', 'Request already opened', { details: { requestId: command.requestId } });
       const receivedAt = new Date(received).toISOString();
       return [{ type: 'RequestOpened', data: { requestId: command.requestId, requestType: command.requestType as RequestType, receivedAt, channel: command.channel, dueAt: dueDate(receivedAt) } }];
     }
     case 'VerifyIdentity': {
       const q = openRequest(state, command.requestId);
-      if (!command.method.trim()) throw badInput('method is required', 'method');
+      assertCode(VERIFICATION_METHODS, command.method, 'method');
       if (q.verifiedAt) return [];
       return [{ type: 'IdentityVerified', data: { requestId: q.requestId, method: command.method } }];
     }
@@ -190,7 +190,7 @@ export function decideRights(state: SubjectState, command: RightsCommand, now: s
     case 'MarkInformed': {
       const at = Date.parse(command.at);
       if (Number.isNaN(at)) throw badInput('at must be an ISO 8601 date', 'at');
-      if (!command.channel.trim()) throw badInput('channel is required', 'channel');
+      assertCode(CHANNELS, command.channel, 'channel');
       if (!r.notification) throw new VaultError('NOT_FOUND', 'No pending duty to inform this subject');
       return [{ type: 'SubjectInformed', data: { channel: command.channel, informedAt: new Date(at).toISOString() } }];
     }

@@ -74,14 +74,14 @@ describe('duty to inform (Art. 14)', () => {
   it('opens an obligation due one month after data from another source is recorded, and informing closes it', () => {
     const state = given(registered, fromRegister);
     expect(state.rights.notification).toEqual({ categories: ['contact'], openedAt: '2026-03-10T00:00:00.000Z', dueAt: '2026-04-10T00:00:00.000Z' });
-    const events = run(state, { type: 'MarkInformed', at: '2026-03-20T00:00:00.000Z', channel: 'letter' });
+    const events = run(state, { type: 'MarkInformed', at: '2026-03-20T00:00:00.000Z', channel: 'post' });
     const after = given(registered, fromRegister, ...(events as DomainEvent<Sealed>[]));
     expect(after.rights.notification).toBeNull();
     expect(trackedRowsOf(after).filter((r) => r.kind === 'notification')).toEqual([]);
   });
   it('opens nothing for data the subject provided', () => {
     expect(given(registered, { ...fromRegister, data: { ...fromRegister.data, source: 'subject' } } as DomainEvent<Sealed>).rights.notification).toBeNull();
-    expect(failure(() => run(given(registered), { type: 'MarkInformed', at: NOW, channel: 'letter' })).code).toBe('NOT_FOUND');
+    expect(failure(() => run(given(registered), { type: 'MarkInformed', at: NOW, channel: 'post' })).code).toBe('NOT_FOUND');
   });
 });
 

@@ -1,4 +1,4 @@
-import { VaultError, badInput, quoteName } from './errors.js';
+import { VaultError, assertCode, badInput, quoteName } from './errors.js';
 import { ERASURE_REASONS, HOLD_BASES, RESTRICTION_REASONS, type DomainEvent, type EventOf, type Sealed, type ShredReason, type Unsealed } from './events.js';
 import { LEGAL_BASES, SOURCES, type CategorySpec, type LegalBasis, type ProcessingRegister, type Source } from './register.js';
 import { holdOn, retentionOf, holdsOf } from './retention.js';
@@ -342,12 +342,13 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
     case 'PlaceLegalHold': {
       categorySpec(register, command.category, 'category');
       assertCode(HOLD_BASES, command.basis, 'basis');
-      if (Number.isNaN(Date.parse(command.until))) throw badInput('until must be an ISO 8601 date', 'until');
-      if (command.until <= now) throw badInput('until must be in the future', 'until');
+      if (!/^\d{4}-\d{2}-\d{2}/.test(command.until) || Number.isNaN(Date.parse(command.until))) throw badInput('until must be an ISO 8601 date', 'until');
+      const until = new Date(command.until).toISOString();
+      if (until <= now) throw badInput('until must be in the future', 'until');
       if (state.categories[command.category]?.shredded && !Object.keys(state.categories[command.category]!.fields).length) {
         throw new VaultError('KEY_SHREDDED', `Category ${quoteName(command.category)} is already shredded; there is nothing left to hold`, { path: 'category' });
       }
-      return [{ type: 'LegalHoldPlaced', data: { category: command.category, basis: command.basis, until: new Date(command.until).toISOString() } }];
+      return [{ type: 'LegalHoldPlaced', data: { category: command.category, basis: command.basis, until } }];
     }
 
     case 'ReleaseLegalHold':
@@ -384,6 +385,10 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
 
     case 'EraseSubject': {
       assertCode(ERASURE_REASONS, command.reason, 'reason');
+      // A request id is a reference, never free text: it must name one of this subject's requests.
+      if (command.requestId !== undefined && !state.rights?.requests[command.requestId]) {
+        throw new VaultError('NOT_FOUND', 'No such request for this subject', { path: 'requestId' });
+      }
       if (state.erasedAt) return [];
       const shredded: DomainEvent<Unsealed>[] = [];
       const retained: { category: string; basis: string; until: string }[] = [];
@@ -453,10 +458,6 @@ function checkKnownPurpose(register: ProcessingRegister, purpose: string, path: 
 function checkPurpose(register: ProcessingRegister, spec: CategorySpec, purpose: string, path: string): void {
   checkKnownPurpose(register, purpose, path);
   if (!spec.purposes.includes(purpose)) throw badInput(`Purpose ${quoteName(purpose)} is not registered for category ${quoteName(spec.name)}`, path);
-}
-
-function assertCode(codes: readonly string[], value: string, path: string): void {
-  if (!codes.includes(value)) throw badInput(`Expected one of ${codes.join(', ')}: reasons are codes, never free text`, path);
 }
 
 function assertNotErased(state: SubjectState): void {

@@ -117,7 +117,8 @@ describe('erasing one field', () => {
 
 describe('erasing a subject', () => {
   it('shreds every category no hold covers and retains held ones with basis and end date', () => {
-    given(registered, recorded('contact', 'email'), recorded('accounting', 'iban', 1, 'billing'))
+    const request: DomainEvent<Sealed> = { type: 'RequestOpened', data: { requestId: 'r1', requestType: 'ERASURE', receivedAt: T0, channel: 'email', dueAt: '2026-02-10T10:00:00.000Z' } };
+    given(registered, recorded('contact', 'email'), recorded('accounting', 'iban', 1, 'billing'), request)
       .when({ type: 'EraseSubject', reason: 'subjectRequest', requestId: 'r1' })
       .then([
         { type: 'CategoryShredded', data: { category: 'contact', keyIds: [keyIdFor(S, 'contact', 1)], reason: 'erasure' } },
@@ -137,6 +138,10 @@ describe('erasing a subject', () => {
       .events();
     expect(events).toEqual([{ type: 'SubjectErased', data: { reason: 'subjectRequest', shredded: [], retained: [{ category: 'contact', basis: 'litigation', until: '2027-01-01T00:00:00.000Z' }] } }]);
   });
+  it('accepts as request id only one of the subject’s requests, never free text', () => {
+    given(registered, recorded('contact', 'email')).when({ type: 'EraseSubject', reason: 'subjectRequest', requestId: 'Ann phoned on Monday' }).thenFails('NOT_FOUND', 'requestId');
+  });
+
   it('decides nothing when the subject is already erased', () => {
     given(registered, { type: 'SubjectErased', data: { reason: 'subjectRequest', shredded: [], retained: [] } }).when({ type: 'EraseSubject', reason: 'subjectRequest' }).then([]);
   });

@@ -47,6 +47,16 @@ export type Category = {
   transfers: Array<Transfer>;
 };
 
+/** How a request reached the controller, or how the subject was informed. */
+export type Channel =
+  | 'app'
+  | 'email'
+  | 'inPerson'
+  | 'other'
+  | 'phone'
+  | 'post'
+  | 'webForm';
+
 export type CommandPayload = {
   __typename?: 'CommandPayload';
   /** Number of events the command wrote (0 when it changed nothing, e.g. a repeated erasure). */
@@ -69,7 +79,7 @@ export type CompletedRequest = {
 
 export type DataSubjectRequest = {
   __typename?: 'DataSubjectRequest';
-  channel: Scalars['String']['output'];
+  channel: Channel;
   closedAt: Maybe<Scalars['DateTime']['output']>;
   /** One calendar month after receipt, plus any extension. */
   dueAt: Scalars['DateTime']['output'];
@@ -281,7 +291,7 @@ export type MutationLiftRestrictionArgs = {
 
 export type MutationMarkInformedArgs = {
   at: Scalars['DateTime']['input'];
-  channel: Scalars['String']['input'];
+  channel: Channel;
   subjectId: Scalars['ID']['input'];
 };
 
@@ -293,7 +303,7 @@ export type MutationObjectToProcessingArgs = {
 
 
 export type MutationOpenRequestArgs = {
-  channel: Scalars['String']['input'];
+  channel: Channel;
   receivedAt: Scalars['DateTime']['input'];
   subjectId: Scalars['ID']['input'];
   type: RequestType;
@@ -346,7 +356,7 @@ export type MutationRestrictProcessingArgs = {
 
 
 export type MutationVerifyIdentityArgs = {
-  method: Scalars['String']['input'];
+  method: VerificationMethod;
   requestId: Scalars['ID']['input'];
 };
 
@@ -671,6 +681,15 @@ export type Transfer = {
   safeguard: Scalars['String']['output'];
 };
 
+/** How the subject's identity was verified (Art. 12(6)). */
+export type VerificationMethod =
+  | 'accountLogin'
+  | 'emailConfirmation'
+  | 'idDocument'
+  | 'knownContact'
+  | 'other'
+  | 'videoCall';
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -747,6 +766,7 @@ export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Caller: ResolverTypeWrapper<Caller>;
   Category: ResolverTypeWrapper<CategoryModel>;
+  Channel: Channel;
   CommandPayload: ResolverTypeWrapper<CommandPayload>;
   CompletedRequest: ResolverTypeWrapper<Omit<CompletedRequest, 'request'> & { request: ResolversTypes['DataSubjectRequest'] }>;
   DataSubjectRequest: ResolverTypeWrapper<RequestModel>;
@@ -794,6 +814,7 @@ export type ResolversTypes = {
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subject: ResolverTypeWrapper<SubjectModel>;
   Transfer: ResolverTypeWrapper<Transfer>;
+  VerificationMethod: VerificationMethod;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -879,7 +900,7 @@ export type CompletedRequestResolvers<ContextType = ApiContext, ParentType exten
 };
 
 export type DataSubjectRequestResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['DataSubjectRequest'] = ResolversParentTypes['DataSubjectRequest']> = {
-  channel?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  channel?: Resolver<ResolversTypes['Channel'], ParentType, ContextType>;
   closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   dueAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   extendedMonths?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
