@@ -35,6 +35,8 @@ const metaTag = (name: string) => contextTag('pdv/meta/v1', [name]);
 export class KeyRing {
   private readonly cache = new Map<string, { key: Uint8Array; at: number }>();
   private readonly secretNames = new Set<string>();
+  /** Ids this process has shredded (bounded): never cached again. */
+  private readonly shredded = new Set<string>();
   private readonly pendingCreates: { keyIds: string[]; resolve(keys: Map<string, StoredKey>): void; reject(e: unknown): void }[] = [];
   private readonly pendingShreds: { keyIds: string[]; reason: ShredReason; at: string; resolve(ids: string[]): void; reject(e: unknown): void }[] = [];
   private readonly cacheSize: number;
@@ -111,12 +113,15 @@ export class KeyRing {
     }
   }
 
-  /** Batch load; shredded or unknown ids are absent from the result. */
-  async get(keyIds: readonly string[]): Promise<Map<string, Uint8Array>> {
+  /**
+   * Batch load; shredded or unknown ids are absent from the result. `fresh` skips the cache, for
+   * answers that must not outlive a shred made by another replica (reports, exports).
+   */
+  async get(keyIds: readonly string[], options: { fresh?: boolean } = {}): Promise<Map<string, Uint8Array>> {
     const out = new Map<string, Uint8Array>();
     const missing: string[] = [];
     for (const id of new Set(keyIds)) {
-      const hit = this.fromCache(id);
+      const hit = options.fresh ? undefined : this.fromCache(id);
       if (hit) out.set(id, hit);
       else missing.push(id);
     }
@@ -132,7 +137,7 @@ export class KeyRing {
    * committed together (one transaction, one WAL truncation), as appends are.
    */
   shred(keyIds: readonly string[], reason: ShredReason, at: string): Promise<string[]> {
-    for (const id of keyIds) this.cache.delete(id);
+    this.forget(keyIds);
     if (keyIds.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.pendingShreds.push({ keyIds: [...keyIds], reason, at, resolve, reject });
@@ -172,11 +177,22 @@ export class KeyRing {
     }
     for (const group of groups.values()) {
       try {
-        const destroyed = new Set(await this.store.shred([...new Set(group.flatMap((g) => g.keyIds))], group[0]!.reason, group[0]!.at));
+        const ids = [...new Set(group.flatMap((g) => g.keyIds))];
+        const destroyed = new Set(await this.store.shred(ids, group[0]!.reason, group[0]!.at));
+        this.forget(ids); // again: a read may have cached one between the request and the commit
         for (const g of group) g.resolve(g.keyIds.filter((id) => destroyed.has(id)));
       } catch (e) {
         for (const g of group) g.reject(e);
       }
+    }
+  }
+
+  /** Drops keys from memory and keeps them out of it (they are being, or were, shredded). */
+  private forget(keyIds: readonly string[]): void {
+    for (const id of keyIds) {
+      this.cache.delete(id);
+      if (this.shredded.size >= 100_000) this.shredded.delete(this.shredded.values().next().value!);
+      this.shredded.add(id);
     }
   }
 
@@ -217,7 +233,12 @@ export class KeyRing {
     let after = '';
     for (;;) {
       const page = await this.store.listWrappedOtherThan(current, { limit: pageSize, afterKeyId: after });
-      if (page.length === 0) break;
+      if (page.length === 0) {
+        // A replica still on the old key may have created keys behind the cursor: go round again until none is left.
+        if (after === '' || (await this.store.listWrappedOtherThan(current, { limit: 1 })).length === 0) break;
+        after = '';
+        continue;
+      }
       const kek = this.kek(current);
       keys += await this.store.rewrap(
         page.map((k) => ({ keyId: k.keyId, wrapped: seal(kek, this.unwrap(k), wrapTag(k.subjectId, k.category, k.keyId)), kekVersion: current, fromVersion: k.kekVersion })),
@@ -263,6 +284,8 @@ export class KeyRing {
   }
 
   private remember(id: string, key: Uint8Array): void {
+    // A key shredded while it was being loaded must not come back into the cache.
+    if (this.shredded.has(id)) return;
     if (this.cache.size >= this.cacheSize) {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);

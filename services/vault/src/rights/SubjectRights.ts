@@ -133,11 +133,16 @@ export class SubjectRights {
     const [row] = await this.deps.views.listTracked('link', { id: hashToken(token), limit: 1 });
     if (!row) throw new VaultError('NOT_FOUND', 'Unknown download link');
     const linkId = row.data.linkId as string;
-    await this.deps.execute(row.subjectId, { type: 'UseExportLink', linkId }, { actor: 'subject:download', maxAttempts: 1 }).catch((e: unknown) => {
-      if ((e as { code?: string }).code === 'CONFLICT') throw new VaultError('LINK_GONE', 'This download link was already used');
-      throw e;
-    });
-    return this.download(row.subjectId, row.data.kind as ExportKind);
+    // Checked first, so a used or expired link costs no report; checked again when it is used.
+    const link = (await this.deps.commands.load(row.subjectId)).rights.links[linkId];
+    if (!link) throw new VaultError('NOT_FOUND', 'Unknown download link');
+    if (link.usedAt || link.expiresAt <= this.deps.now()) throw new VaultError('LINK_GONE', link.usedAt ? 'This download link was already used' : 'This download link has expired');
+    // The report is produced and signed before the link is spent: a failure here leaves the link usable.
+    const download = await this.download(row.subjectId, row.data.kind as ExportKind);
+    // Spending the link is an event appended with the stream's expected revision: of two racing
+    // downloads one wins, the other meets the used link when its command is decided again.
+    await this.deps.execute(row.subjectId, { type: 'UseExportLink', linkId }, { actor: 'subject:download' });
+    return download;
   }
 
   /** A signed report ready to stream (two passes over frozen inputs: hash, then send). */

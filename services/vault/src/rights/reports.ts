@@ -91,7 +91,7 @@ export async function freezeReport(deps: ReportDeps, subjectId: string, kind: Ex
 export async function* reportChunks(deps: ReportDeps, inputs: ReportInputs): AsyncGenerator<string> {
   const { state } = inputs;
   const register = deps.register;
-  const keys = await deps.keyRing.get(Object.values(state.categories).filter((c) => !c.shredded).map((c) => c.keyId));
+  const keys = await deps.keyRing.get(Object.values(state.categories).filter((c) => !c.shredded).map((c) => c.keyId), { fresh: true });
   const head = {
     '@context': REPORT_CONTEXT,
     type: inputs.kind === 'ACCESS' ? 'AccessReport' : 'PortabilityExport',
@@ -206,7 +206,7 @@ async function* history(deps: ReportDeps, inputs: ReportInputs): AsyncGenerator<
     const page = await deps.log.readStream(streamOf(inputs.subjectId), { fromRevision: from, maxCount: Math.min(pageSize, inputs.revision - from + 1) });
     if (page.length === 0) return;
     const data = page.filter((e) => e.type === 'PersonalDataRecorded' || e.type === 'PersonalDataRectified') as unknown as (RecordedEvent & EventOf<'PersonalDataRecorded'>)[];
-    const keys = await deps.keyRing.get([...new Set(data.map((e) => e.data.keyId))]);
+    const keys = await deps.keyRing.get([...new Set(data.map((e) => e.data.keyId))], { fresh: true });
     for (const e of data) {
       const key = keys.get(e.data.keyId);
       const current = inputs.state.categories[e.data.category]?.fields[e.data.field];
