@@ -189,12 +189,28 @@ describe("a subject's token on another subject's id", () => {
 
 describe('purposes a service token does not carry', () => {
   const narrow: Principal = { role: 'service', name: 'support', purposes: ['billing'] };
-  it.each(['recordPersonalData', 'rectifyPersonalData', 'giveConsent'] as const)('%s for a purpose outside the token is FORBIDDEN, with the path of the purpose', async (op) => {
+  it('erasing a field of a category no purpose of the token covers is FORBIDDEN and changes nothing', async () => {
     const s = await seed();
-    const { query, variables } = REQUESTS[op](s);
-    const res = await api.gql(await api.token(narrow), query, variables);
-    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', path: op === 'giveConsent' ? 'purpose' : 'items[0].purpose' });
+    await api.vault.execute(s.id, { type: 'RecordPersonalData', items: [{ category: 'accounting', field: 'iban', value: 'NL00BANK0123456789', purpose: 'billing', legalBasis: 'contract', source: 'subject' }] }, { actor: 'test:seed' });
+    const before = (await api.vault.commands.load(s.id)).revision;
+    const contractOnly: Principal = { role: 'service', name: 'shop', purposes: ['contract'] };
+    const res = await api.gql(await api.token(contractOnly), 'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "accounting", field: "iban", reason: subjectRequest) { revision } }', { id: s.id });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', path: 'category' });
+    expect((await api.vault.commands.load(s.id)).revision).toBe(before);
   });
+
+  it.each(['recordPersonalData', 'rectifyPersonalData', 'giveConsent', 'withdrawConsent', 'objectToProcessing'] as const)(
+    '%s for a purpose or category outside the token is FORBIDDEN, with the path of the input, and changes nothing',
+    async (op) => {
+      const s = await seed();
+      const before = (await api.vault.commands.load(s.id)).revision;
+      const { query, variables } = REQUESTS[op](s);
+      const res = await api.gql(await api.token(narrow), query, variables);
+      const path = op.endsWith('PersonalData') ? 'items[0].purpose' : 'purpose';
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', path });
+      expect((await api.vault.commands.load(s.id)).revision).toBe(before);
+    },
+  );
 
   it('a forbidden mutation changes nothing', async () => {
     const s = await seed();

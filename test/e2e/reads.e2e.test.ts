@@ -218,6 +218,17 @@ describe('the access log', () => {
   });
 });
 
+describe('the access log for lookups', () => {
+  it('records a lookup that confirms whose identifier it is, like a read', async () => {
+    const id = await fullSubject();
+    const email = (await api.vault.reader.read([id], { purpose: 'contract', callerPurposes: 'all' })).get(id)!.items.find((i) => i.status === 'VALUE' && i.field === 'email');
+    const r = await api.gql(service, 'query($e: String!) { findSubjects(identifier: { email: $e }, purpose: "contract") { id } }', { e: (email as { value: string }).value });
+    expect(r.data!.findSubjects.map((x: { id: string }) => x.id)).toContain(id);
+    await api.server.flushAccessLog();
+    expect(await api.vault.accessLog.listBySubject(id)).toContainEqual(expect.objectContaining({ actor: 'service:crm', purpose: 'contract', categories: ['contact'] }));
+  });
+});
+
 describe('errors', () => {
   const codeAndPath = (r: { errors?: { extensions?: { code?: string; path?: string } }[] }) => [r.errors?.[0]?.extensions?.code, r.errors?.[0]?.extensions?.path];
 

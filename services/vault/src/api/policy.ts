@@ -29,7 +29,8 @@ export const OPERATION_ROLES = {
   rectifyPersonalData: ['service', 'dpo', 'subject'],
   erasePersonalData: ['service', 'dpo'],
   giveConsent: ['service', 'dpo', 'subject'],
-  // Withdrawal and objection only ever reduce processing: any service that hears them may record them.
+  // Withdrawal and objection may shred data at once (marketing): a service records them only for
+  // purposes its token carries; the DPO and the subject for any.
   withdrawConsent: ['service', 'dpo', 'subject'],
   objectToProcessing: ['service', 'dpo', 'subject'],
   restrictProcessing: ['dpo'],
@@ -68,6 +69,16 @@ export function authorizeSubject(principal: Principal, subjectId: string, path =
 export function authorizePurpose(principal: Principal, purpose: string, path: string): void {
   if (principal.role === 'service' && !principal.purposes.includes(purpose)) {
     throw forbidden(`The token of service ${principal.name} does not carry purpose "${purpose}"`, path);
+  }
+}
+
+/**
+ * Erasing a field destroys every past value of its category (re-key): a service may do it only
+ * for a category it processes, i.e. one registered for a purpose its token carries.
+ */
+export function authorizeCategory(principal: Principal, categoryPurposes: readonly string[] | undefined, path: string): void {
+  if (principal.role === 'service' && categoryPurposes && !categoryPurposes.some((p) => principal.purposes.includes(p))) {
+    throw forbidden(`The token of service ${principal.name} carries no purpose this category is processed for`, path);
   }
 }
 

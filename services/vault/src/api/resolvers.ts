@@ -9,7 +9,7 @@ import type { ApiContext } from './context.js';
 import type { CommandPayload, PersonalDataInput, Resolvers } from './generated/graphql.js';
 import type { SubjectModel } from './models.js';
 import { text } from './inputs.js';
-import { authorize, authorizePurpose, authorizeSubject, type Operation } from './policy.js';
+import { authorize, authorizeCategory, authorizePurpose, authorizeSubject, type Operation } from './policy.js';
 import { DataSubjectRequest, PendingNotification, rightsMutation, rightsQuery } from './rightsResolvers.js';
 import { DateTimeScalar, JSONScalar } from './scalars.js';
 
@@ -88,6 +88,9 @@ export const resolvers: Resolvers = {
         // Only a caller who may read the matching field learns that the subject exists.
         if (r && entries.some((e) => e.subjectId === r.subjectId && r.items.some((i) => i.status === 'VALUE' && i.category === e.category && i.field === e.field))) {
           out.push(model(r, purpose));
+          // Confirming that a stored identifier belongs to this subject discloses it: logged like a read.
+          const matched = [...new Set(entries.filter((e) => e.subjectId === r.subjectId).map((e) => e.category))];
+          ctx.access.record({ actor: ctx.actor, purpose, subjectId: r.subjectId, categories: matched, at: ctx.vault.now() });
         }
       }
       return out;
@@ -122,19 +125,32 @@ export const resolvers: Resolvers = {
       authorize(ctx.principal, 'rectifyPersonalData');
       return run(ctx, 'rectifyPersonalData', subjectId, { type: 'RectifyPersonalData', items: dataItems(ctx, items) });
     },
-    erasePersonalData: (_, { subjectId, category, field, reason }, ctx) =>
-      run(ctx, 'erasePersonalData', subjectId, { type: 'ErasePersonalData', category, field, reason, remaining: {} }),
+    erasePersonalData: (_, { subjectId, category, field, reason }, ctx) => {
+      authorize(ctx.principal, 'erasePersonalData');
+      authorizeCategory(ctx.principal, ctx.vault.register.categories[category]?.purposes, 'category');
+      return run(ctx, 'erasePersonalData', subjectId, { type: 'ErasePersonalData', category, field, reason, remaining: {} });
+    },
     giveConsent: (_, { subjectId, purpose }, ctx) => {
       authorize(ctx.principal, 'giveConsent');
       knownPurpose(ctx, purpose);
       authorizePurpose(ctx.principal, purpose, 'purpose');
       return run(ctx, 'giveConsent', subjectId, { type: 'GiveConsent', purpose });
     },
-    withdrawConsent: (_, { subjectId, purpose }, ctx) => run(ctx, 'withdrawConsent', subjectId, { type: 'WithdrawConsent', purpose }),
+    withdrawConsent: (_, { subjectId, purpose }, ctx) => {
+      authorize(ctx.principal, 'withdrawConsent');
+      knownPurpose(ctx, purpose);
+      authorizePurpose(ctx.principal, purpose, 'purpose');
+      return run(ctx, 'withdrawConsent', subjectId, { type: 'WithdrawConsent', purpose });
+    },
     restrictProcessing: (_, { subjectId, categories, reason }, ctx) =>
       run(ctx, 'restrictProcessing', subjectId, { type: 'RestrictProcessing', categories: [...categories], reason }),
     liftRestriction: (_, { subjectId, categories }, ctx) => run(ctx, 'liftRestriction', subjectId, { type: 'LiftRestriction', categories: [...categories] }),
-    objectToProcessing: (_, { subjectId, purpose }, ctx) => run(ctx, 'objectToProcessing', subjectId, { type: 'ObjectToProcessing', purpose }),
+    objectToProcessing: (_, { subjectId, purpose }, ctx) => {
+      authorize(ctx.principal, 'objectToProcessing');
+      knownPurpose(ctx, purpose);
+      authorizePurpose(ctx.principal, purpose, 'purpose');
+      return run(ctx, 'objectToProcessing', subjectId, { type: 'ObjectToProcessing', purpose });
+    },
     placeLegalHold: (_, { subjectId, category, basis, until }, ctx) =>
       run(ctx, 'placeLegalHold', subjectId, { type: 'PlaceLegalHold', category, basis, until }),
     releaseLegalHold: (_, { subjectId, category }, ctx) => run(ctx, 'releaseLegalHold', subjectId, { type: 'ReleaseLegalHold', category }),
@@ -163,7 +179,7 @@ export const resolvers: Resolvers = {
       });
       const items = categories ? s.read.items.filter((i) => categories.includes(i.category)) : s.read.items;
       const disclosed = [...new Set(items.filter((i) => i.status === 'VALUE').map((i) => i.category))];
-      if (disclosed.length > 0) ctx.access.record({ actor: ctx.actor, purpose: s.purpose, subjectId: s.read.subjectId, categories: disclosed, at: new Date().toISOString() });
+      if (disclosed.length > 0) ctx.access.record({ actor: ctx.actor, purpose: s.purpose, subjectId: s.read.subjectId, categories: disclosed, at: ctx.vault.now() });
       return items;
     },
   },

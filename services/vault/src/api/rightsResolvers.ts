@@ -22,7 +22,7 @@ async function disclosed(ctx: ApiContext, subjectId: string, kind: 'ACCESS' | 'P
   if (ctx.principal.role !== 'subject') {
     const items = (signed.report.items ?? []) as { category: string; field: string | null }[];
     const categories = [...new Set(items.filter((i) => i.field !== null).map((i) => i.category))];
-    if (categories.length > 0) ctx.access.record({ actor: ctx.actor, purpose: 'dataSubjectRights', subjectId, categories, at: new Date().toISOString() });
+    if (categories.length > 0) ctx.access.record({ actor: ctx.actor, purpose: 'dataSubjectRights', subjectId, categories, at: ctx.vault.now() });
   }
   return signed;
 }
