@@ -18,15 +18,20 @@ it('refuses a body over the limit with 413 PAYLOAD_TOO_LARGE', async () => {
   expect(await res.json()).toEqual({ errors: [{ message: expect.any(String), extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
 });
 
-it('rate-limits per token with 429 RATE_LIMITED; other tokens and health checks go on', async () => {
+it('rate-limits per principal once its token verified, and per address before, with 429 RATE_LIMITED', async () => {
   api = await startApi({ server: { rateLimitPerMinute: 3 } });
   const a = await api.token(SERVICE);
   const statuses = [];
-  for (let i = 0; i < 4; i++) statuses.push((await api.gql(a, '{ me { role } }')).status);
-  expect(statuses).toEqual([200, 200, 200, 429]);
+  // The first request counts against the client address (the token is not verified yet), the rest against the service.
+  for (let i = 0; i < 5; i++) statuses.push((await api.gql(a, '{ me { role } }')).status);
+  expect(statuses).toEqual([200, 200, 200, 200, 429]);
   const limited = await api.gql(a, '{ me { role } }');
   expect(limited.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
-  expect((await api.gql(await api.token(DPO), '{ me { role } }')).status).toBe(200);
+  expect((await api.gql(await api.token(DPO), '{ me { role } }')).status).toBe(200); // address: 2 of 3
+  // Made-up tokens do not get fresh buckets: they all count against the address.
+  const madeUp = [];
+  for (let i = 0; i < 2; i++) madeUp.push((await api.gql(`made.up.${i}`, '{ me { role } }')).status);
+  expect(madeUp).toEqual([401, 429]);
   for (let i = 0; i < 5; i++) expect((await fetch(`${api.server.url}/healthz`)).status).toBe(200);
 });
 

@@ -22,6 +22,8 @@ export function actorOf(p: Principal): string {
 export interface TokenVerifier {
   /** Resolves the caller, or fails with UNAUTHENTICATED (never saying more than that the token is invalid or expired). */
   verify(token: string): Promise<Principal>;
+  /** The principal of a token this verifier accepted recently, without verifying again; else undefined. */
+  peek?(token: string): Principal | undefined;
   /** True when tokens are verified with a production public key or JWKS (dev tokens cannot be minted). */
   readonly production: boolean;
 }
@@ -86,6 +88,10 @@ function verifierWith(verifyJwt: (token: string) => Promise<{ payload: JWTPayloa
   const verified = new Map<string, { principal: Principal; until: number }>();
   return {
     production,
+    peek(token) {
+      const hit = verified.get(token);
+      return hit && hit.until > Date.now() ? hit.principal : undefined;
+    },
     async verify(token) {
       const hit = verified.get(token);
       if (hit && hit.until > Date.now()) return hit.principal;

@@ -40,6 +40,8 @@ export function scrubValues(message: string): string {
   if (variable) return `Variable "${variable[1]}" got an invalid value${variable[2] ? ` at "${variable[2]}"` : ''}`;
   return message
     .replace(/^Context creation failed: /, '')
+    // A syntax error quotes the token it stumbled on, which may be a value pasted into the query.
+    .replace(/^(Syntax Error: Unexpected|Syntax Error: Expected|Syntax Error: Invalid|Syntax Error: Unterminated)\b.*$/s, '$1 input.')
     .replace(/(found|value:?|got|cannot represent[^:]*:)\s+(.*)$/is, '$1 an invalid value.');
 }
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { ApolloServer } from '@apollo/server';
 import {
@@ -57,7 +56,7 @@ export interface RunningServer {
   flushAccessLog(): Promise<void>;
 }
 
-const tokenKey = (authorization: string) => `t:${createHash('sha256').update(authorization).digest('base64url').slice(0, 22)}`;
+const bearer = (authorization: string | undefined): string | undefined => /^Bearer (\S+)$/i.exec(authorization ?? '')?.[1];
 
 /** Client-facing codes and messages for failures before GraphQL runs; generic, since a parser error may quote the body. */
 function httpFailure(status: number): { code: string; message: string } {
@@ -118,7 +117,14 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
     await app.register(rateLimit, {
       max: rateLimitPerMinute,
       timeWindow: 60_000,
-      keyGenerator: (req) => (req.headers.authorization ? tokenKey(req.headers.authorization) : `ip:${req.ip}`),
+      // A bucket per principal once its token has verified; until then per client address, so
+      // made-up tokens cannot each open a fresh bucket.
+      keyGenerator: (req) => {
+        const token = bearer(req.headers.authorization);
+        const principal = token === undefined ? undefined : verifier.peek?.(token);
+        if (!principal) return `ip:${req.ip}`;
+        return `p:${principal.role}:${principal.role === 'subject' ? principal.subjectId : principal.name}`;
+      },
       allowList: (req) => req.url === '/healthz' || req.url === '/readyz',
       errorResponseBuilder: (_req, ctx) => Object.assign(new Error(`Rate limit: ${ctx.max} requests a minute`), { statusCode: 429 }),
     });
@@ -146,7 +152,8 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
   const context = createContextFunction({ vault, verifier, access, limits, publicUrl: () => publicUrl });
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
-    method: ['GET', 'POST'],
+    // POST only: a GET puts the query, identifiers included, in URLs that proxies and load balancers log.
+    method: ['POST'],
     context: (request) => context(request.headers.authorization, request.id),
   });
   app.addHook('onClose', async () => {

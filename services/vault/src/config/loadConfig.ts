@@ -43,7 +43,7 @@ export interface VaultConfig {
   jwtAudience?: string;
   /** `VAULT_BODY_LIMIT_BYTES`: largest accepted request body. Default 8 MiB (a 5 MiB document, base64, fits). */
   bodyLimitBytes?: number;
-  /** `VAULT_RATE_LIMIT_PER_MINUTE`: requests per token (per client address without one) and minute; 0 turns it off. Default 6000. */
+  /** `VAULT_RATE_LIMIT_PER_MINUTE`: requests a minute per principal (per client address until its token has verified); 0 turns it off. Default 6000. */
   rateLimitPerMinute?: number;
   /**
    * `VAULT_EVENT_STORE`: where the event log lives, `sqlite` (default: `events.db` in the data
