@@ -6,10 +6,8 @@ import { BlindIndex } from './crypto/blindIndex.js';
 import { KeyRing } from './crypto/keyRing.js';
 import { resolveMasterKeys } from './crypto/masterKey.js';
 import { Signer } from './crypto/signer.js';
-import { join } from 'node:path';
 import type { AccessLog } from './ports/AccessLog.js';
-import { getSqliteAccessLog } from './adapters/sqlite/index.js';
-import { DATA_FILES, openStores, type VaultStores } from './config/openStores.js';
+import { openMemoryAccessLog, openStores, type VaultStores } from './config/openStores.js';
 import { loadRegister } from './register/loadRegister.js';
 import { SubjectCommands, type CommandOptions, type CommandResult } from './commands/SubjectCommands.js';
 import { Projector } from './projections/Projector.js';
@@ -58,16 +56,14 @@ export interface Vault {
   close(): Promise<void>;
 }
 
-/** The composition root: the only place that picks adapters. */
+/** The composition root: wires the stores (`config/openStores.ts` picks the adapters) to the services. */
 export async function openVault(config: VaultConfig, options: OpenVaultOptions = {}): Promise<Vault> {
   const warn = options.warn ?? ((m: string) => process.emitWarning(m));
   const register = options.register ?? (await loadRegister(config.registerFile));
-  const stores = options.stores ?? (await openStores(config, { warn }));
-  const opened = stores;
-  const accessLog =
-    options.accessLog ??
-    stores.access ??
-    getSqliteAccessLog({ path: options.stores ? ':memory:' : join(config.dataDir, DATA_FILES.access), synchronous: config.synchronous });
+  const opened = options.stores ?? (await openStores(config, { warn }));
+  const accessLog = options.accessLog ?? opened.access ?? openMemoryAccessLog();
+  // Everything opened here or handed over is closed with the vault, the stores' own access log included.
+  const closeAll = () => Promise.allSettled([opened.log.close(), opened.keys.close(), opened.views.close(), accessLog.close(), ...(opened.access && opened.access !== accessLog ? [opened.access.close()] : [])]);
   try {
     const master = resolveMasterKeys({ ...config, allowGenerate: !options.stores, warn });
     const keyRing = await KeyRing.open(opened.keys, master);
@@ -114,11 +110,11 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       },
       close: async () => {
         await projector.stop();
-        await Promise.all([opened.log.close(), opened.keys.close(), opened.views.close(), accessLog.close()]);
+        await closeAll();
       },
     };
   } catch (e) {
-    await Promise.allSettled([opened.log.close(), opened.keys.close(), opened.views.close(), accessLog.close()]);
+    await closeAll();
     throw e;
   }
 }

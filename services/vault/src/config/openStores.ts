@@ -6,7 +6,7 @@ import type { AccessLog } from '../ports/AccessLog.js';
 import type { EventLog } from '../ports/EventLog.js';
 import type { KeyStore } from '../ports/KeyStore.js';
 import type { ViewStore } from '../ports/ViewStore.js';
-import { getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from '../adapters/sqlite/index.js';
+import { getSqliteAccessLog, getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from '../adapters/sqlite/index.js';
 
 /** File names under the data directory: one file per store, so each can have its own backup policy. */
 export const DATA_FILES = { events: 'events.db', keys: 'keys.db', views: 'views.db', access: 'access.db' } as const;
@@ -15,7 +15,7 @@ export interface VaultStores {
   log: EventLog;
   keys: KeyStore;
   views: ViewStore;
-  /** The access log, when the state store provides one (PostgreSQL); otherwise the vault opens `access.db`. */
+  /** The access log: `access.db` on the embedded default, a table in PostgreSQL. Stores built by hand may leave it out (the vault then keeps one in memory). */
   access?: AccessLog;
 }
 
@@ -23,6 +23,9 @@ export interface OpenStoresOptions {
   /** Receives operational warnings (an idle database connection dropped); never data. */
   warn?: (message: string) => void;
 }
+
+/** An access log in memory, for stores built by hand (tests, embedding) that bring none. */
+export const openMemoryAccessLog = (): AccessLog => getSqliteAccessLog({ path: ':memory:' });
 
 /**
  * Picks and opens the adapters the configuration names. The only module that imports adapters;
@@ -85,6 +88,7 @@ export async function openStores(config: VaultConfig, options: OpenStoresOptions
       // Read models are rebuildable from the log and commit their checkpoint with their rows, so a
       // power cut can only roll them back to a consistent earlier point: NORMAL is safe here.
       views: track(getSqliteViewStore({ path: join(config.dataDir, DATA_FILES.views), synchronous: 'NORMAL' })),
+      access: track(getSqliteAccessLog({ path: join(config.dataDir, DATA_FILES.access), synchronous: config.synchronous })),
     };
   } catch (e) {
     await Promise.allSettled(opened.map((s) => s.close()));

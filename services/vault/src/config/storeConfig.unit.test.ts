@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -87,9 +87,10 @@ describe('store configuration', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pdv-stores-'));
     try {
       const stores = await openStores({ ...loadConfig({}), dataDir });
-      expect(stores.access).toBeUndefined();
       expect(await stores.log.headPosition()).toBe(0);
-      await Promise.all([stores.log.close(), stores.keys.close(), stores.views.close()]);
+      expect(await stores.access!.listBySubject('nobody')).toEqual([]);
+      await Promise.all([stores.log.close(), stores.keys.close(), stores.views.close(), stores.access!.close()]);
+      expect(readdirSync(dataDir).filter((f) => f.endsWith('.db')).sort()).toEqual(['access.db', 'events.db', 'keys.db', 'views.db']);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
