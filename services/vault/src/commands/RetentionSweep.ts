@@ -65,12 +65,19 @@ export async function sweepRetention(deps: SweepDeps, options: SweepOptions = {}
     const page = await deps.views.listDueRetention(asOf, { limit: pageSize, ...(after ? { after } : {}) });
     if (page.length === 0) break;
     report.examined += page.length;
-    const outcomes = await mapLimited(page, concurrency, (row) => (dryRun ? preview(deps, row, asOf) : apply(deps, row, actor)));
-    page.forEach((row, i) => {
-      const outcome = outcomes[i]!;
+    // One unit of work per subject: its due categories one after another (they share a stream,
+    // so running them at once would only meet optimistic-concurrency conflicts), subjects in parallel.
+    const bySubject = new Map<string, RetentionView[]>();
+    for (const row of page) bySubject.set(row.subjectId, [...(bySubject.get(row.subjectId) ?? []), row]);
+    const outcomes = new Map<RetentionView, SweepOutcome>();
+    await mapLimited([...bySubject.values()], concurrency, async (rows) => {
+      for (const row of rows) outcomes.set(row, dryRun ? await preview(deps, row, asOf) : await apply(deps, row, actor));
+    });
+    for (const row of page) {
+      const outcome = outcomes.get(row)!;
       if (outcome === 'shredded') report.shredded += 1;
       report.items.push({ subjectId: row.subjectId, category: row.category, dueAt: row.dueAt, rule: row.rule, outcome });
-    });
+    }
     const last = page[page.length - 1]!;
     after = { dueAt: last.dueAt, subjectId: last.subjectId, category: last.category };
     if (page.length < pageSize) break;

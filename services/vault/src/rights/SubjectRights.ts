@@ -8,7 +8,7 @@ import type { FlattenedJws } from '../crypto/signer.js';
 import type { ViewStore } from '../ports/ViewStore.js';
 import type { CommandOptions, CommandResult } from '../commands/SubjectCommands.js';
 import type { SignedCertificate, EraseOptions } from './erasure.js';
-import { REPORT_TYP, digestReport, freezeReport, reportChunks, type ReportDeps, type ReportSignature } from './reports.js';
+import { REPORT_TYP, digestReport, freezeReport, reportChunks, reportDigest, type ReportDeps, type ReportSignature } from './reports.js';
 
 export interface RightsDeps extends ReportDeps {
   views: ViewStore;
@@ -163,12 +163,13 @@ export class SubjectRights {
     return { kind, subjectId, signature, jws, body: body() };
   }
 
-  /** The whole report in memory, with its signature (for the API; downloads stream). */
+  /** The whole report in memory, made once and signed once (for the API; downloads stream). */
   async report(subjectId: string, kind: ExportKind): Promise<SignedReport> {
-    const d = await this.download(subjectId, kind);
+    const inputs = await freezeReport(this.deps, subjectId, kind, this.deps.now());
     let text = '';
-    for await (const chunk of d.body) text += chunk;
-    return { text, report: JSON.parse(text) as Record<string, unknown>, signature: d.signature, jws: this.deps.signer.sign(d.signature, REPORT_TYP) };
+    for await (const chunk of reportChunks(this.deps, inputs)) text += chunk;
+    const signature = reportDigest(inputs, createHash('sha256').update(text).digest('hex'), Buffer.byteLength(text));
+    return { text, report: JSON.parse(text) as Record<string, unknown>, signature, jws: this.deps.signer.sign(signature, REPORT_TYP) };
   }
 }
 

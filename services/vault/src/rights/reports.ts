@@ -139,6 +139,8 @@ type Keys = Map<string, Uint8Array>;
 
 function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys): Generator<Record<string, unknown>> {
   const { state, generatedAt, kind } = inputs;
+  const readsOf = new Map<string, { actor: string; purpose: string; at: string }[]>();
+  for (const a of inputs.access) for (const c of a.categories) readsOf.set(c, [...(readsOf.get(c) ?? []), { actor: a.actor, purpose: a.purpose, at: a.at }]);
   for (const [category, c] of Object.entries(state.categories).sort(([a], [b]) => a.localeCompare(b))) {
     const spec = register.categories[category];
     if (!spec) continue;
@@ -175,7 +177,7 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
         purposes: spec.purposes.map((p) => ({ purpose: p, dpvPurpose: register.purposes[p]?.dpv ?? null })),
         recipients: {
           categories: spec.recipients,
-          actual: inputs.access.filter((a) => a.categories.includes(category)).map((a) => ({ actor: a.actor, purpose: a.purpose, at: a.at })),
+          actual: readsOf.get(category) ?? [],
         },
         retention: retentionInfo(state, spec, category),
         transfers: spec.transfers,
@@ -225,7 +227,17 @@ async function* history(deps: ReportDeps, inputs: ReportInputs): AsyncGenerator<
   }
 }
 
-/** Hashes a report without holding it: the first of the two passes. */
+/** The document the vault signs for a report: what it is about, and the digest of its exact bytes. */
+export const reportDigest = (inputs: ReportInputs, sha256: string, bytes: number): ReportSignature => ({
+  type: 'ReportDigest',
+  kind: inputs.kind,
+  subjectId: inputs.subjectId,
+  generatedAt: inputs.generatedAt,
+  sha256,
+  bytes,
+});
+
+/** Hashes a report without holding it: the first of the two passes of a download. */
 export async function digestReport(deps: ReportDeps, inputs: ReportInputs): Promise<ReportSignature> {
   const hash = createHash('sha256');
   let bytes = 0;
@@ -234,5 +246,5 @@ export async function digestReport(deps: ReportDeps, inputs: ReportInputs): Prom
     bytes += b.length;
     hash.update(b);
   }
-  return { type: 'ReportDigest', kind: inputs.kind, subjectId: inputs.subjectId, generatedAt: inputs.generatedAt, sha256: hash.digest('hex'), bytes };
+  return reportDigest(inputs, hash.digest('hex'), bytes);
 }
