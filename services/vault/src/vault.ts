@@ -11,10 +11,10 @@ import { openMemoryAccessLog, openStores, type VaultStores } from './config/open
 import { loadRegister } from './register/loadRegister.js';
 import { SubjectCommands, type CommandOptions, type CommandResult } from './commands/SubjectCommands.js';
 import { Projector } from './projections/Projector.js';
-import { sweepRetention, type SweepOptions, type SweepReport } from './commands/RetentionSweep.js';
+import { sweepRetention, type SweepOptions, type SweepReport } from './commands/sweepRetention.js';
 import { SubjectReader } from './rights/SubjectReader.js';
 import { SubjectRights } from './rights/SubjectRights.js';
-import { eraseSubject, type EraseOptions, type SignedCertificate } from './rights/erasure.js';
+import { eraseSubject, type EraseOptions, type SignedCertificate } from './rights/eraseSubject.js';
 
 export interface OpenVaultOptions {
   /** Stores to use instead of the embedded SQLite files (tests, production adapters). */
@@ -49,7 +49,7 @@ export interface Vault {
   /** Runs a command and waits until the read models show its effect. */
   execute(subjectId: string, command: Command, options: CommandOptions): Promise<CommandResult>;
   erase(subjectId: string, options: EraseOptions): Promise<SignedCertificate>;
-  /** Shreds what retention says is due (see commands/RetentionSweep.ts), then waits for the read models. */
+  /** Shreds what retention says is due (see commands/sweepRetention.ts), then waits for the read models. */
   sweepRetention(options?: SweepOptions): Promise<SweepReport>;
   /** The vault's clock (injectable through `OpenVaultOptions.now`). */
   now(): string;

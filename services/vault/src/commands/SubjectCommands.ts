@@ -6,7 +6,7 @@ import { decide, fold, initialState, type Command, type SubjectState } from '../
 import type { KeyRing } from '../crypto/keyRing.js';
 import { NO_STREAM, type EventLog, type RecordedEvent } from '../ports/EventLog.js';
 import type { ViewStore } from '../ports/ViewStore.js';
-import { openField, sealDecision } from '../crypto/sealing.js';
+import { openField, sealDecision } from '../crypto/sealDecision.js';
 
 export interface CommandDeps {
   log: EventLog;

@@ -3,7 +3,7 @@ import type { ProcessingRegister } from '../domain/register.js';
 import type { SubjectState } from '../domain/subject.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import type { ViewStore } from '../ports/ViewStore.js';
-import { openField } from '../crypto/sealing.js';
+import { openField } from '../crypto/sealDecision.js';
 
 export type ReadItem =
   | { status: 'VALUE'; category: string; field: string; value: unknown; recordedAt: string; updatedAt: string; source: string; legalBasis: string }

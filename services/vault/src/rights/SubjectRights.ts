@@ -7,7 +7,7 @@ import { addIsoDuration } from '../domain/time.js';
 import type { FlattenedJws } from '../crypto/signer.js';
 import type { ViewStore } from '../ports/ViewStore.js';
 import type { CommandOptions, CommandResult } from '../commands/SubjectCommands.js';
-import type { SignedCertificate, EraseOptions } from './erasure.js';
+import type { SignedCertificate, EraseOptions } from './eraseSubject.js';
 import { REPORT_TYP, digestReport, freezeReport, reportChunks, reportDigest, type ReportDeps, type ReportSignature } from './reports.js';
 
 export interface RightsDeps extends ReportDeps {

@@ -10,7 +10,7 @@ import { openValue, valueContext } from '../crypto/envelope.js';
 import type { Signer } from '../crypto/signer.js';
 import type { AccessLog, AccessLogEntry } from '../ports/AccessLog.js';
 import type { EventLog, RecordedEvent } from '../ports/EventLog.js';
-import { openField } from '../crypto/sealing.js';
+import { openField } from '../crypto/sealDecision.js';
 import { streamOf } from '../domain/events.js';
 import type { SubjectCommands } from '../commands/SubjectCommands.js';
 

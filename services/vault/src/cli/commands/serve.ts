@@ -4,7 +4,7 @@ import { hasProductionKey } from '../../api/auth.js';
 import { createLogger } from '../../api/logger.js';
 import { startServer } from '../../api/server.js';
 import { openVault } from '../../vault.js';
-import { startRetentionSchedule } from '../../commands/RetentionSchedule.js';
+import { startRetentionSchedule } from '../startRetentionSchedule.js';
 
 /** `vault serve`: the HTTP API on the configured adapters; SIGTERM lets in-flight requests finish, then closes the stores. */
 export function registerServe(program: Command): void {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/loadConfig.js';
 import { VaultError } from '../../domain/errors.js';
 import type { PublicJwk } from '../../crypto/signer.js';
-import { verifyCertificate, type SignedCertificate } from '../../rights/erasure.js';
+import { verifyCertificate, type SignedCertificate } from '../../rights/eraseSubject.js';
 import { openVault } from '../../vault.js';
 
 export function registerVerifyCertificate(program: Command): void {

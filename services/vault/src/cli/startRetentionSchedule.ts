@@ -1,4 +1,4 @@
-import type { SweepReport } from './RetentionSweep.js';
+import type { SweepReport } from '../commands/sweepRetention.js';
 
 export interface RetentionScheduleOptions {
   /** Time between sweeps, in ms. */

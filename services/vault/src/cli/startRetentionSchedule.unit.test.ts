@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { startRetentionSchedule } from './RetentionSchedule.js';
+import { startRetentionSchedule } from './startRetentionSchedule.js';
 
 describe('the retention schedule', () => {
   it('sweeps on its interval, never twice at once, and stops cleanly', async () => {
