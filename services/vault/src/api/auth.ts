@@ -12,7 +12,6 @@ export type Principal =
   | { role: 'subject'; subjectId: string };
 
 export type Role = Principal['role'];
-export const ROLES: readonly Role[] = ['service', 'dpo', 'subject'];
 
 /** The actor recorded in event metadata and the access log: a name or an opaque id, never personal data. */
 export function actorOf(p: Principal): string {

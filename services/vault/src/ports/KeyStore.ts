@@ -22,10 +22,6 @@ export interface Tombstone {
   reason: ShredReason;
 }
 
-export interface SubjectCategory {
-  subjectId: string;
-  category: string;
-}
 
 /**
  * Storage for wrapped data keys. Key ids are chosen by the domain (one generation per

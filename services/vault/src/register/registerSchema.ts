@@ -110,4 +110,3 @@ export const registerFileSchema = z.strictObject({
   categories: z.record(z.string(), categorySchema),
 });
 
-export type RegisterFile = z.output<typeof registerFileSchema>;

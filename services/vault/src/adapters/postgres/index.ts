@@ -2,4 +2,4 @@
 export { getPostgresKeyStore, KEY_TABLES, type PostgresKeyStoreOptions } from './postgresKeyStore.js';
 export { getPostgresViewStore, planIndexChanges, type IndexPlan, type PostgresViewStoreOptions } from './postgresViewStore.js';
 export { getPostgresAccessLog, type PostgresAccessLogOptions } from './postgresAccessLog.js';
-export { DEFAULT_SCHEMA, createPostgresPool, quoteSchema, toVaultError as postgresToVaultError, type PostgresOptions } from './connect.js';
+export { DEFAULT_SCHEMA, createPostgresPool, quoteSchema, type PostgresOptions } from './connect.js';
