@@ -19,6 +19,7 @@ import { eraseSubject, type EraseOptions, type SignedCertificate } from './right
 export interface OpenVaultOptions {
   /** Stores to use instead of the embedded SQLite files (tests, production adapters). */
   stores?: VaultStores;
+  /** The processing register. Default: loaded from `config.registerFile`, else the shipped example. */
   register?: ProcessingRegister;
   /**
    * Where reads of personal data are recorded. Default: `access.db` in the data directory; with
@@ -29,6 +30,7 @@ export interface OpenVaultOptions {
   now?: () => string;
   /** Follow the log live (serve). Default false: callers drive `projector.catchUp()`. */
   live?: boolean;
+  /** Receives operational warnings (never data). Default: `process.emitWarning`. */
   warn?: (message: string) => void;
 }
 

@@ -36,9 +36,11 @@ export interface ServerOptions {
   bodyLimitBytes?: number;
   /** Requests per token and minute; 0 turns the limit off. Default: the configured `VAULT_RATE_LIMIT_PER_MINUTE` (6000). */
   rateLimitPerMinute?: number;
+  /** Depth, cost and batch limits. Default `DEFAULT_LIMITS` (depth 10, cost 20,000, 500 subjects, 100 items). */
   limits?: Partial<ApiLimits>;
   /** How long `/readyz` waits for the projection to reach the log's head before it answers 503, in ms. Default 2000. */
   readyTimeoutMs?: number;
+  /** How reads are batched into the access log. Default: every 200 ms or 500 entries. */
   accessLog?: AccessRecorderOptions;
   /** Base URL of download links. Default: the configured `VAULT_PUBLIC_URL`, else the address the server listens on. */
   publicUrl?: string;

@@ -20,6 +20,7 @@ export interface CommandDeps {
 export interface CommandOptions {
   /** Who acts (a service name, `dpo:<name>`, `system:retention`). Plaintext: never personal data. */
   actor: string;
+  /** Ties the events to the request that caused them (plaintext metadata: an id, never data). Default: none. */
   correlationId?: string;
   /** Attempts on optimistic-concurrency conflicts. Default 5. */
   maxAttempts?: number;

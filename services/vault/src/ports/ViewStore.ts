@@ -90,7 +90,7 @@ export interface ViewStore {
   getSubjects(subjectIds: string[]): Promise<Map<string, SubjectView>>;
   findByBlindIndex(hashes: string[]): Promise<BlindIndexEntry[]>;
   listHolds(filter?: { subjectId?: string; endingBefore?: string }): Promise<HoldView[]>;
-  /** Retention rows due at or before `asOf`, in due order, paged by (dueAt, subjectId, category). */
+  /** Retention rows due at or before `asOf`, in due order, paged by (dueAt, subjectId, category). `limit` defaults to 1000. */
   listDueRetention(asOf: string, options?: { limit?: number; after?: { dueAt: string; subjectId: string; category: string } }): Promise<RetentionView[]>;
   listShredded(filter?: { subjectId?: string }): Promise<ShredView[]>;
   /**
