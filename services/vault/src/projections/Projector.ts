@@ -171,7 +171,7 @@ export class Projector {
       }
       if (e.revision <= state.revision) continue; // already folded into the snapshot
       const ev = e as unknown as DomainEvent;
-      evolve(state, { ...ev, id: e.id, at: e.metadata.at });
+      evolve(state, { type: ev.type, data: ev.data, id: e.id, at: e.metadata.at } as DomainEvent & { id: string; at: string });
       state.revision = e.revision;
       positions.set(subjectId, e.position);
       this.collect(subjectId, ev, e, batch, dirtyLookups);
@@ -209,18 +209,15 @@ export class Projector {
     batch: ViewBatch,
     dirty: Map<string, { subjectId: string; category: string; field: string }>,
   ): void {
-    const lookup = (category: string, field: string) => {
-      if (this.deps.register.categories[category]?.fields[field]?.lookup) dirty.set(`${subjectId}\u0000${category}\u0000${field}`, { subjectId, category, field });
-    };
     countStat(batch, e.metadata.at, ev);
     switch (ev.type) {
       case 'PersonalDataRecorded':
       case 'PersonalDataRectified':
       case 'PersonalDataErased':
-        lookup(ev.data.category, ev.data.field);
+        this.markLookup(dirty, subjectId, ev.data.category, ev.data.field);
         break;
       case 'CategoryRekeyed':
-        for (const v of ev.data.values) lookup(ev.data.category, v.field);
+        for (const v of ev.data.values) this.markLookup(dirty, subjectId, ev.data.category, v.field);
         break;
       case 'CategoryShredded':
         for (const [k, d] of dirty) if (d.subjectId === subjectId && d.category === ev.data.category) dirty.delete(k);
@@ -230,6 +227,11 @@ export class Projector {
       default:
         break;
     }
+  }
+
+  /** Notes a lookup field whose blind-index entry the batch must recompute. */
+  private markLookup(dirty: Map<string, { subjectId: string; category: string; field: string }>, subjectId: string, category: string, field: string): void {
+    if (this.deps.register.categories[category]?.fields[field]?.lookup) dirty.set(`${subjectId}\u0000${category}\u0000${field}`, { subjectId, category, field });
   }
 
   /** Blind-index entries for the lookup fields a batch touched, from their final values. */
@@ -262,7 +264,12 @@ export class Projector {
 function countStat(batch: ViewBatch, at: string, ev: DomainEvent): void {
   const add = (metric: string, category = '', purpose = '') => {
     const month = at.slice(0, 7);
-    const row = batch.stats.find((s) => s.month === month && s.metric === metric && s.category === category && s.purpose === purpose);
+    // Few distinct rows per batch, many events: the last row matched is usually the next one too.
+    const last = batch.stats[batch.stats.length - 1];
+    const row =
+      last && last.month === month && last.metric === metric && last.category === category && last.purpose === purpose
+        ? last
+        : batch.stats.find((s) => s.month === month && s.metric === metric && s.category === category && s.purpose === purpose);
     if (row) row.count += 1;
     else batch.stats.push({ month, category, purpose, metric, count: 1 });
   };
