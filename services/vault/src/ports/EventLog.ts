@@ -110,3 +110,52 @@ export async function* streamEvents(log: EventLog, streamId: string, fromRevisio
     next = page[page.length - 1]!.revision + 1;
   }
 }
+
+/**
+ * Callers waiting for a subscription to reach a log position: shared by every adapter's
+ * subscription, so `Subscription.waitFor` behaves the same on each.
+ */
+export class PositionWaiters {
+  private readonly waiting = new Set<{ position: number; resolve(): void; reject(e: unknown): void; timer: NodeJS.Timeout }>();
+
+  /** Resolves every waiter that `position` reaches. */
+  reached(position: number): void {
+    for (const w of this.waiting) {
+      if (w.position <= position) {
+        clearTimeout(w.timer);
+        this.waiting.delete(w);
+        w.resolve();
+      }
+    }
+  }
+
+  /** Waits until `reached` is called with `position` or more; STORE_UNAVAILABLE after `timeoutMs`. */
+  wait(position: number, current: () => number, timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const w = {
+        position,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiting.delete(w);
+          reject(
+            new VaultError('STORE_UNAVAILABLE', `Subscription did not reach position ${position} within ${timeoutMs} ms`, {
+              details: { position, reached: current(), timeoutMs },
+            }),
+          );
+        }, timeoutMs),
+      };
+      w.timer.unref();
+      this.waiting.add(w);
+    });
+  }
+
+  /** Rejects every waiter: the subscription has stopped. */
+  failAll(error: unknown): void {
+    for (const w of this.waiting) {
+      clearTimeout(w.timer);
+      w.reject(error);
+    }
+    this.waiting.clear();
+  }
+}

@@ -1,6 +1,6 @@
 import { BACKWARDS, END, FORWARDS, KurrentDBClient, streamNameFilter, type AllStreamSubscription } from '@kurrent/kurrentdb-client';
 import { VaultError } from '../../domain/errors.js';
-import { assertExpectedRevision, type AppendResult, type EventLog, type RecordedEvent, type SubscribeOptions, type Subscription } from '../../ports/EventLog.js';
+import { PositionWaiters, assertExpectedRevision, type AppendResult, type EventLog, type RecordedEvent, type SubscribeOptions, type Subscription } from '../../ports/EventLog.js';
 import { STREAM_PREFIX } from '../../domain/events.js';
 import { allFilterPrefix, toEventData, toStreamState, toReadPosition, toRecorded, toServerStream, toVaultError, withTimeout, type StreamNaming } from './mapping.js';
 
@@ -168,12 +168,6 @@ export function getKurrentdbEventLog(options: KurrentdbEventLogOptions): EventLo
   return log;
 }
 
-interface Waiter {
-  position: number;
-  resolve: () => void;
-  reject: (e: unknown) => void;
-  timer: NodeJS.Timeout;
-}
 
 /**
  * A catch-up subscription to the filtered `$all`: events are buffered as the server pushes them,
@@ -189,7 +183,7 @@ class KurrentdbSubscription implements Subscription {
   private buffer: RecordedEvent[] = [];
   private draining: Promise<void> | undefined;
   private sub: AllStreamSubscription | undefined;
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new PositionWaiters();
   private readonly naming: StreamNaming;
 
   constructor(
@@ -244,7 +238,7 @@ class KurrentdbSubscription implements Subscription {
           const batch = this.buffer.splice(0, batchSize);
           await this.opts.onEvents(batch);
           this.position = batch[batch.length - 1]!.position;
-          this.settleWaiters();
+          this.waiters.reached(this.position);
         }
       } catch (e) {
         await this.fail(e);
@@ -276,44 +270,14 @@ class KurrentdbSubscription implements Subscription {
 
   private finish(): void {
     const error = this.failure ?? new VaultError('STORE_UNAVAILABLE', 'Subscription stopped');
-    for (const w of this.waiters) {
-      clearTimeout(w.timer);
-      w.reject(error);
-    }
-    this.waiters.clear();
+    this.waiters.failAll(error);
     this.endedResolve();
-  }
-
-  private settleWaiters(): void {
-    for (const w of this.waiters) {
-      if (w.position <= this.position) {
-        clearTimeout(w.timer);
-        this.waiters.delete(w);
-        w.resolve();
-      }
-    }
   }
 
   waitFor(position: number, timeoutMs = 10_000): Promise<void> {
     if (this.position >= position) return Promise.resolve();
     if (this.stopped) return Promise.reject(this.failure ?? new VaultError('STORE_UNAVAILABLE', 'Subscription stopped'));
-    return new Promise<void>((resolve, reject) => {
-      const w: Waiter = {
-        position,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.waiters.delete(w);
-          reject(
-            new VaultError('STORE_UNAVAILABLE', `Subscription did not reach position ${position} within ${timeoutMs} ms`, {
-              details: { position, reached: this.position, timeoutMs },
-            }),
-          );
-        }, timeoutMs),
-      };
-      w.timer.unref();
-      this.waiters.add(w);
-    });
+    return this.waiters.wait(position, () => this.position, timeoutMs);
   }
 
   async stop(): Promise<void> {

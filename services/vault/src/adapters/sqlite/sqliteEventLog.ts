@@ -1,5 +1,6 @@
 import { VaultError } from '../../domain/errors.js';
 import {
+  PositionWaiters,
   assertExpectedRevision,
   type AppendResult,
   type EventLog,
@@ -275,12 +276,6 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   return log;
 }
 
-interface Waiter {
-  position: number;
-  resolve: () => void;
-  reject: (e: unknown) => void;
-  timer: NodeJS.Timeout | undefined;
-}
 
 /** A catch-up subscription: reads pages from its checkpoint, then sleeps until woken by a commit or the poll timer. */
 class SqliteSubscription implements Subscription {
@@ -290,7 +285,7 @@ class SqliteSubscription implements Subscription {
   private failure: unknown;
   private wake: (() => void) | undefined;
   private woken = false;
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new PositionWaiters();
   private readonly listener = (): void => this.poke();
 
   constructor(
@@ -322,7 +317,7 @@ class SqliteSubscription implements Subscription {
         if (page.length > 0) {
           await this.opts.onEvents(page);
           this.position = page[page.length - 1]!.position;
-          this.settleWaiters();
+          this.waiters.reached(this.position);
           continue;
         }
         if (this.woken) continue;
@@ -355,39 +350,13 @@ class SqliteSubscription implements Subscription {
   private finish(): void {
     this.listeners.delete(this.listener);
     const error = this.failure ?? new VaultError('STORE_UNAVAILABLE', 'Subscription stopped');
-    for (const w of this.waiters) {
-      if (w.timer) clearTimeout(w.timer);
-      w.reject(error);
-    }
-    this.waiters.clear();
-  }
-
-  private settleWaiters(): void {
-    for (const w of this.waiters) {
-      if (w.position <= this.position) {
-        if (w.timer) clearTimeout(w.timer);
-        this.waiters.delete(w);
-        w.resolve();
-      }
-    }
+    this.waiters.failAll(error);
   }
 
   waitFor(position: number, timeoutMs = 10_000): Promise<void> {
     if (this.position >= position) return Promise.resolve();
     if (this.stopped) return Promise.reject(this.failure ?? new VaultError('STORE_UNAVAILABLE', 'Subscription stopped'));
-    return new Promise<void>((resolve, reject) => {
-      const w: Waiter = { position, resolve, reject, timer: undefined };
-      w.timer = setTimeout(() => {
-        this.waiters.delete(w);
-        reject(
-          new VaultError('STORE_UNAVAILABLE', `Subscription did not reach position ${position} within ${timeoutMs} ms`, {
-            details: { position, reached: this.position, timeoutMs },
-          }),
-        );
-      }, timeoutMs);
-      w.timer.unref();
-      this.waiters.add(w);
-    });
+    return this.waiters.wait(position, () => this.position, timeoutMs);
   }
 
   async stop(): Promise<void> {
