@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/loadConfig.js';
-import { openVault } from '../../vault.js';
+import { openCliVault } from '../openCliVault.js';
 
 export function registerRebuild(program: Command): void {
   program
     .command('rebuild')
     .description('Drop the read models and project them again from the event log')
     .action(async () => {
-      const vault = await openVault(loadConfig(), { warn: (m) => console.error(`warning: ${m}`) });
+      const vault = await openCliVault();
       try {
         const started = performance.now();
         const count = await vault.projector.rebuild();

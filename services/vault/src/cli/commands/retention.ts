@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/loadConfig.js';
-import { openVault } from '../../vault.js';
+import { openCliVault } from '../openCliVault.js';
 
 export function registerRetention(program: Command): void {
   program
@@ -10,7 +9,7 @@ export function registerRetention(program: Command): void {
     .option('--dry-run', 'list what would be shredded and why, changing nothing')
     .option('--json', 'print the full report as JSON')
     .action(async (opts: { asOf?: string; dryRun?: boolean; json?: boolean }) => {
-      const vault = await openVault(loadConfig(), { warn: (m) => console.error(`warning: ${m}`) });
+      const vault = await openCliVault();
       try {
         const report = await vault.sweepRetention({ ...(opts.asOf ? { asOf: opts.asOf } : {}), dryRun: opts.dryRun ?? false });
         if (opts.json) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/loadConfig.js';
 import { VaultError } from '../../domain/errors.js';
-import { openVault } from '../../vault.js';
+import { openCliVault } from '../openCliVault.js';
 
 export function registerRotateMasterKey(program: Command): void {
   program
@@ -9,7 +9,7 @@ export function registerRotateMasterKey(program: Command): void {
     .description('Re-wrap every data key and vault secret under the newest master key (VAULT_MASTER_KEY=v2:<new>,v1:<old>)')
     .action(async () => {
       const config = loadConfig();
-      const vault = await openVault(config, { warn: (m) => console.error(`warning: ${m}`) });
+      const vault = await openCliVault(config);
       try {
         const current = vault.keyRing.kekVersion;
         if (current <= 1 && !(config.masterKey ?? '').includes(',')) {

@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/loadConfig.js';
 import { VaultError } from '../../domain/errors.js';
 import type { PublicJwk } from '../../crypto/signer.js';
 import { verifyCertificate, type SignedCertificate } from '../../rights/eraseSubject.js';
-import { openVault } from '../../vault.js';
+import { openCliVault } from '../openCliVault.js';
 
 export function registerVerifyCertificate(program: Command): void {
   program
@@ -18,7 +17,7 @@ export function registerVerifyCertificate(program: Command): void {
       let jwk: PublicJwk;
       if (opts.publicKey) jwk = JSON.parse(await readFile(opts.publicKey, 'utf8')) as PublicJwk;
       else {
-        const vault = await openVault(loadConfig(), { warn: (m) => console.error(`warning: ${m}`) });
+        const vault = await openCliVault();
         jwk = vault.signer.publicJwk;
         await vault.close();
       }
