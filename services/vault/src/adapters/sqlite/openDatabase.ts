@@ -18,13 +18,22 @@ export interface SqliteOptions {
 export type SqliteDatabase = Database.Database;
 
 /** Opens a database with the pragmas every adapter relies on: WAL, the chosen sync level, a busy timeout. */
-export function openDatabase(options: SqliteOptions, extra: { secureDelete?: boolean } = {}): SqliteDatabase {
+export function openDatabase(
+  options: SqliteOptions,
+  extra: {
+    secureDelete?: boolean;
+    /** Page size of a new file (an existing file keeps its own). Default SQLite's 4096. */
+    pageSize?: number;
+  } = {},
+): SqliteDatabase {
   let db: SqliteDatabase;
   try {
     db = new Database(options.path);
   } catch (e) {
     throw toVaultError(e);
   }
+  // Only before the file has pages and before WAL: afterwards SQLite keeps the size it has.
+  if (extra.pageSize) db.pragma(`page_size = ${extra.pageSize}`);
   db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
