@@ -1,27 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addIsoDuration, type Vault } from '@pdv/vault';
-import { tempVault } from '../support/tempVault.js';
+import { dataItem, useTempVaults } from '../support/tempVault.js';
 
 const T0 = '2026-01-05T09:00:00.000Z';
 const at = (duration: string) => addIsoDuration(T0, duration);
 const minus1d = (iso: string) => new Date(Date.parse(iso) - 86_400_000).toISOString();
 const plus1d = (iso: string) => new Date(Date.parse(iso) + 86_400_000).toISOString();
 
-let cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups) await c();
-  cleanups = [];
-});
+const vaults = useTempVaults();
 
-/** A vault whose clock the test moves. */
-async function clockedVault() {
-  const clock = { now: T0 };
-  const t = await tempVault({ now: () => clock.now });
-  cleanups.push(t.cleanup);
-  return { vault: t.vault, clock };
-}
+const clockedVault = () => vaults.clocked(T0);
 
-const item = (category: string, field: string, value: unknown, purpose: string, legalBasis: string, source = 'subject') => ({ category, field, value, purpose, legalBasis, source });
+const item = dataItem;
 
 /** Status per category as the DPO's read shows it: VALUE, ERASED or absent. */
 async function statuses(vault: Vault, subjectId: string): Promise<Record<string, string>> {

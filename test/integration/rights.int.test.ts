@@ -4,9 +4,9 @@ import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { NO_STREAM, addIsoDuration, sealDecision, streamOf, type Vault } from '@pdv/vault';
-import { tempVault } from '../support/tempVault.js';
+import { dataItem, useTempVaults } from '../support/tempVault.js';
 
 const schema = (name: string) => JSON.parse(readFileSync(new URL(`../../schema/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -20,18 +20,9 @@ const validate = (name: string, doc: unknown) => {
 };
 
 const T0 = '2026-03-02T10:00:00.000Z';
-let cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups) await c();
-  cleanups = [];
-});
-async function clocked() {
-  const clock = { now: T0 };
-  const t = await tempVault({ now: () => clock.now });
-  cleanups.push(t.cleanup);
-  return { vault: t.vault, clock };
-}
-const item = (category: string, field: string, value: unknown, purpose: string, legalBasis: string, source = 'subject') => ({ category, field, value, purpose, legalBasis, source });
+const vaults = useTempVaults();
+const clocked = () => vaults.clocked(T0);
+const item = dataItem;
 
 /** Verifies a compact JWS (EdDSA) with node:crypto: an implementation other than tweetnacl. */
 function verifyWithNodeCrypto(jws: string, vault: Vault): Record<string, unknown> {

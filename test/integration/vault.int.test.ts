@@ -1,23 +1,14 @@
 import { rmSync } from 'node:fs';
 import nacl from 'tweetnacl';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isVaultError, verifyCertificate, type Vault } from '@pdv/vault';
-import { tempVault } from '../support/tempVault.js';
+import { dataItem, useTempVaults } from '../support/tempVault.js';
 
 const actor = { actor: 'test' };
-const contact = (field: string, value: unknown) => ({ category: 'contact', field, value, purpose: 'contract', legalBasis: 'contract', source: 'subject' });
+const contact = (field: string, value: unknown) => dataItem('contact', field, value, 'contract', 'contract');
 
-let cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups) await c();
-  cleanups = [];
-});
-
-async function fresh(options: Parameters<typeof tempVault>[0] = {}) {
-  const t = await tempVault(options);
-  cleanups.push(t.cleanup);
-  return t;
-}
+const vaults = useTempVaults();
+const fresh = vaults.open;
 
 async function subjectWith(vault: Vault, items: ReturnType<typeof contact>[]) {
   const { subjectId } = await vault.commands.registerSubject(actor);

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
+import { afterEach } from 'vitest';
 import { openVault, type OpenVaultOptions, type Vault, type VaultConfig } from '@pdv/vault';
 
 /** A vault on the embedded default in a fresh temporary data directory. */
@@ -24,3 +25,35 @@ export async function tempVault(options: OpenVaultOptions & { dataDir?: string; 
     },
   };
 }
+
+/** Vaults a suite opens, each closed and removed after the test that opened it. */
+export function useTempVaults() {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0)) await c();
+  });
+  const open = async (options: Parameters<typeof tempVault>[0] = {}) => {
+    const t = await tempVault(options);
+    cleanups.push(t.cleanup);
+    return t;
+  };
+  return {
+    open,
+    /** A vault whose clock the test moves (`clock.now`). */
+    clocked: async (start: string) => {
+      const clock = { now: start };
+      const { vault } = await open({ now: () => clock.now });
+      return { vault, clock };
+    },
+  };
+}
+
+/** One item of a RecordPersonalData command. */
+export const dataItem = (category: string, field: string, value: unknown, purpose: string, legalBasis: string, source = 'subject') => ({
+  category,
+  field,
+  value,
+  purpose,
+  legalBasis,
+  source,
+});
