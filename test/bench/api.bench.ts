@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createLogger, fixtureRegister, mintDevToken, startServer, type CategorySpec, type ProcessingRegister } from '@pdv/vault';
 import { tempVault } from '../support/tempVault.js';
@@ -26,13 +29,26 @@ function benchRegister(): ProcessingRegister {
   return register;
 }
 
-/** One scenario, driven from a separate process (loadgen.mjs) so client and server do not share an event loop. */
+/** One scenario, driven from a separate process (loadgen.ts) so client and server do not share an event loop. */
 async function load(url: string, token: string, kind: 'trivial' | 'read' | 'record', ids: string[], seconds: number): Promise<{ rps: number; p99: number }> {
+  // BENCH_CPU_PROFILE=<dir>: the server's CPU profile of each scenario, as <dir>/<kind>.cpuprofile (Chrome DevTools).
+  const profileDir = process.env.BENCH_CPU_PROFILE;
+  const session = profileDir ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   const job = JSON.stringify({ url, token, kind, ids, seconds, connections: CONNECTIONS });
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./loadgen.mjs', import.meta.url)), job], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./loadgen.js', import.meta.url)), job], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (session) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(join(profileDir!, `${kind}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
   if (code !== 0) throw new Error(`load generator exited with ${code}`);
   const r = JSON.parse(out) as { rps: number; p99: number; non2xx: number; errors: number };
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`load run had ${r.non2xx} non-2xx answers and ${r.errors} errors`);

@@ -16,7 +16,10 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
 };
 
 const only = process.argv.slice(2);
-const out = new URL('../../bench-results.json', import.meta.url);
+// The repository root, whether this runs compiled (test/dist-bench/bench) or from source (test/bench).
+let root = new URL('..', import.meta.url);
+while (!existsSync(new URL('turbo.json', root))) root = new URL('..', root);
+const out = new URL('bench-results.json', root);
 const results: Record<string, number | string> = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
 for (const [name, run] of Object.entries(suites)) {
   if (only.length > 0 && !only.includes(name)) continue;

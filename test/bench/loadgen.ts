@@ -2,11 +2,11 @@
 // server for the server's event loop. Reads its job as JSON from argv[2], prints results as JSON.
 import autocannon from 'autocannon';
 
-const job = JSON.parse(process.argv[2]);
+const job = JSON.parse(process.argv[2]!) as { url: string; token: string; kind: 'trivial' | 'read' | 'record'; ids: string[]; seconds: number; connections: number };
 const read = 'query($id: ID!) { subject(id: $id, purpose: "contract") { id items { status category field ... on PersonalDataValue { value } } } }';
 const record = 'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }';
 let n = 0;
-const bodies = {
+const bodies: Record<typeof job.kind, () => string> = {
   trivial: () => '{"query":"{ __typename }"}',
   read: () => JSON.stringify({ query: read, variables: { id: job.ids[n++ % job.ids.length] } }),
   record: () =>
@@ -20,6 +20,6 @@ const result = await autocannon({
   url: `${job.url}/graphql`,
   connections: job.connections,
   duration: job.seconds,
-  requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${job.token}` }, setupRequest: (req) => ({ ...req, body: body() }) }],
+  requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${job.token}` }, setupRequest: (req: object) => ({ ...req, body: body() }) }],
 });
 console.log(JSON.stringify({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors }));
