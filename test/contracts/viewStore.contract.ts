@@ -58,6 +58,10 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
       const subjects = await store.getSubjects(['subj-1', 'subj-2', 'subj-missing']);
       expect([...subjects.keys()].sort()).toEqual(['subj-1', 'subj-2']);
       expect(subjects.get('subj-1')).toEqual(subjectView('subj-1', 3));
+      expect(await store.subjectPositions(['subj-1', 'subj-2', 'subj-missing'])).toEqual(new Map([['subj-1', 3], ['subj-2', subjects.get('subj-2')!.position]]));
+      expect(await store.subjectPositions(['subj-1'])).toEqual(new Map([['subj-1', 3]]));
+      expect(await store.subjectPositions(['subj-missing'])).toEqual(new Map());
+      expect(await store.subjectPositions([])).toEqual(new Map());
       expect(await store.findByBlindIndex(['h-1'])).toEqual([entry('subj-1', 'contact', 'email', 'h-1')]);
       expect(await store.listHolds({ subjectId: 'subj-1' })).toHaveLength(1);
       expect(await store.listDueRetention('2025-01-01T00:00:00.000Z')).toHaveLength(1);
@@ -79,6 +83,7 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
       expect(await store.checkpoint(P)).toBe(4);
       const subjects = await store.getSubjects(['subj-1', 'subj-new']);
       expect(subjects.get('subj-1')?.position).toBe(4);
+      expect(await store.subjectPositions(['subj-1', 'subj-new'])).toEqual(new Map([['subj-1', 4]]));
       expect(subjects.has('subj-new')).toBe(false);
       expect(await store.findByBlindIndex(['h-stale'])).toEqual([]);
       expect(await store.listShredded()).toEqual([]);
@@ -139,6 +144,9 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
       expect(loaded.size).toBe(1100);
       expect(loaded.get('subj-1099')).toEqual(views[1099]);
       expect(await store.getSubjects([])).toEqual(new Map());
+      const positions = await store.subjectPositions([...views.map((v) => v.subjectId), 'nobody']);
+      expect(positions.size).toBe(1100);
+      expect(positions.get('subj-1099')).toBe(1100);
     });
 
     it('puts, replaces and deletes blind-index entries by field and by category, in order', async () => {

@@ -80,13 +80,22 @@ async function roundTrips(query: string, variables: Record<string, unknown>): Pr
 
 const ITEMS = 'id items { status ... on PersonalDataValue { value } }';
 
-it(`a query for ${N} subjects makes one view query and one key batch`, async () => {
-  const r = await roundTrips(`query($ids: [ID!]!) { subjects(ids: $ids, purpose: "contract") { ${ITEMS} } }`, { ids });
-  expect(r.data.subjects).toHaveLength(N);
-  expect(r.data.subjects.every((s: { items: { status: string }[] }) => s.items.some((i) => i.status === 'VALUE'))).toBe(true);
+it(`a query for ${N} subjects makes two view queries and one key batch, and one view query once the snapshots are kept`, async () => {
+  const query = `query($ids: [ID!]!) { subjects(ids: $ids, purpose: "contract") { ${ITEMS} } }`;
+  const cold = await roundTrips(query, { ids });
+  expect(cold.data.subjects).toHaveLength(N);
+  expect(cold.data.subjects.every((s: { items: { status: string }[] }) => s.items.some((i) => i.status === 'VALUE'))).toBe(true);
+  // Which snapshots are current, then the ones the reader does not hold yet.
+  expect(counts.get('views.subjectPositions')).toBe(1);
   expect(counts.get('views.getSubjects')).toBe(1);
   expect(counts.get('keys.getByIds')).toBe(1);
-  expect(r.views + r.keys).toBe(2);
+  expect(cold.views + cold.keys).toBe(3);
+
+  const warm = await roundTrips(query, { ids });
+  expect(warm.data).toEqual(cold.data);
+  expect(counts.get('views.subjectPositions')).toBe(1);
+  expect(counts.get('views.getSubjects')).toBeUndefined();
+  expect(warm.views + warm.keys).toBe(1);
 });
 
 it(`${N} separate subject fields in one query are batched into the same constant number of round trips`, async () => {

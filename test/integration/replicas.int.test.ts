@@ -66,6 +66,24 @@ if (!probe.ok) {
       expect(read.items).toEqual(expect.arrayContaining([expect.objectContaining({ status: 'VALUE', field: 'name', value: 'Ada Lovelace' })]));
     });
 
+    it('never serves a snapshot a replica kept once another replica has written or shredded since', async () => {
+      const { subjectId } = await a.commands.registerSubject(actor);
+      const first = await a.execute(subjectId, { type: 'RecordPersonalData', items: [contact('name', 'Ada Lovelace')] }, actor);
+      await b.projector.waitFor(first.position);
+      const readOnB = async () => (await b.reader.read([subjectId], { purpose: 'contract', callerPurposes: 'all' })).get(subjectId)!.items.find((i) => i.field === 'name' || i.field === null);
+      expect(await readOnB()).toMatchObject({ status: 'VALUE', value: 'Ada Lovelace' });
+
+      // Rectified through A: B's next read sees the new value, although it kept the old snapshot.
+      const rectified = await a.execute(subjectId, { type: 'RectifyPersonalData', items: [contact('name', 'Ada King')] }, actor);
+      await b.projector.waitFor(rectified.position);
+      expect(await readOnB()).toMatchObject({ status: 'VALUE', value: 'Ada King' });
+
+      // Erased through A: B's next read finds nothing to open.
+      await a.erase(subjectId, { actor: 'dpo:test', reason: 'subjectRequest' });
+      await b.projector.waitFor(await a.stores.log.headPosition());
+      expect(await readOnB()).toMatchObject({ status: 'ERASED' });
+    });
+
     it('keeps every field written concurrently to the same subjects, projects each event once and reads the same from both', async () => {
       const subjects: string[] = [];
       for (let i = 0; i < 8; i++) subjects.push((await (i % 2 ? b : a).commands.registerSubject(actor)).subjectId);

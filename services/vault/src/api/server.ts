@@ -7,6 +7,7 @@ import {
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import fastifyApollo from '@as-integrations/fastify';
+import { makeExecutableSchema } from '@graphql-tools/schema';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -18,6 +19,7 @@ import { AccessRecorder, type AccessRecorderOptions } from './accessRecorder.js'
 import { createTokenVerifier, type TokenVerifier } from './auth.js';
 import { createContextFunction, type ApiContext } from './context.js';
 import { createFormatError } from './formatError.js';
+import { jitGateway } from './jitExecutor.js';
 import { DEFAULT_LIMITS, operationLimitsPlugin, type ApiLimits } from './limits.js';
 import { createLogger } from './logger.js';
 import { resolvers } from './resolvers.js';
@@ -133,8 +135,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
   }
 
   const apollo = new ApolloServer<ApiContext>({
-    typeDefs: loadTypeDefs(),
-    resolvers: resolvers as never,
+    gateway: jitGateway(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never })),
     formatError: createFormatError(logger),
     includeStacktraceInErrorResponses: false,
     stopOnTerminationSignals: false,

@@ -59,5 +59,10 @@ export function sealValue(key: Uint8Array, value: unknown, tag: Uint8Array): str
 }
 
 export function openValue(key: Uint8Array, sealed: string, tag: Uint8Array): unknown {
-  return JSON.parse(decoder.decode(open(key, Buffer.from(sealed, 'base64url'), tag)));
+  return openValueBytes(key, Buffer.from(sealed, 'base64url'), tag);
+}
+
+/** `openValue` for an envelope already decoded from its base64url text (a reader that keeps the bytes). */
+export function openValueBytes(key: Uint8Array, envelope: Uint8Array, tag: Uint8Array): unknown {
+  return JSON.parse(decoder.decode(open(key, envelope, tag)));
 }

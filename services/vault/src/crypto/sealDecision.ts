@@ -1,7 +1,7 @@
 import { uuidv7 } from '../support/uuidv7.js';
 import { REQUESTS_CATEGORY, type DomainEvent, type Unsealed } from '../domain/events.js';
 import { keyIdFor } from '../domain/subject.js';
-import { valueContext, sealValue, openValue } from './envelope.js';
+import { valueContext, sealValue, openValue, openValueBytes } from './envelope.js';
 import type { KeyRing } from './keyRing.js';
 import type { EventMetadata, NewEvent } from '../ports/EventLog.js';
 import type { FieldState } from '../domain/subject.js';
@@ -61,6 +61,18 @@ export async function sealDecision(
     return { id, type: e.type, data: sealed, metadata };
   });
 }
+
+/** A field's sealed value made ready to open many times: decoded bytes and context tag, no key and no plaintext. */
+export interface PreparedField {
+  envelope: Uint8Array;
+  tag: Uint8Array;
+}
+
+export function prepareField(subjectId: string, category: string, field: string, f: FieldState): PreparedField {
+  return { envelope: Buffer.from(f.value, 'base64url'), tag: valueContext(subjectId, category, field, f.eventId) };
+}
+
+export const openPrepared = (p: PreparedField, key: Uint8Array): unknown => openValueBytes(key, p.envelope, p.tag);
 
 /** Opens a field's current value with an already-loaded key. */
 export function openField(subjectId: string, category: string, field: string, f: FieldState, key: Uint8Array): unknown {

@@ -88,6 +88,11 @@ export interface ViewStore {
   /** Drops every read model and checkpoint, for a rebuild. */
   reset(): Promise<void>;
   getSubjects(subjectIds: string[]): Promise<Map<string, SubjectView>>;
+  /**
+   * The log position of each subject's snapshot, without the snapshot: tells a reader whether a
+   * snapshot it parsed before is still current. Unknown ids are absent.
+   */
+  subjectPositions(subjectIds: string[]): Promise<Map<string, number>>;
   findByBlindIndex(hashes: string[]): Promise<BlindIndexEntry[]>;
   listHolds(filter?: { subjectId?: string; endingBefore?: string }): Promise<HoldView[]>;
   /** Retention rows due at or before `asOf`, in due order, paged by (dueAt, subjectId, category). `limit` defaults to 1000. */

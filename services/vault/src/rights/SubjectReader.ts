@@ -1,9 +1,9 @@
 import { accessDecision, type DenialReason } from '../domain/access.js';
 import type { ProcessingRegister } from '../domain/register.js';
-import type { SubjectState } from '../domain/subject.js';
+import type { CategoryState, FieldState, SubjectState } from '../domain/subject.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import type { ViewStore } from '../ports/ViewStore.js';
-import { openField } from '../crypto/sealDecision.js';
+import { openPrepared, prepareField, type PreparedField } from '../crypto/sealDecision.js';
 
 export type ReadItem =
   | { status: 'VALUE'; category: string; field: string; value: unknown; recordedAt: string; updatedAt: string; source: string; legalBasis: string }
@@ -24,62 +24,138 @@ export interface ReadRequest {
   categories?: readonly string[];
 }
 
+/** A subject's snapshot as the reader keeps it between requests: ciphertext and ids only, never a value. */
+interface PreparedSnapshot {
+  position: number;
+  state: SubjectState;
+  categories: { category: string; keyId: string; shredded: CategoryState['shredded']; fields: { field: string; f: FieldState; sealed: PreparedField }[] }[];
+}
+
+export interface SubjectReaderOptions {
+  /**
+   * Subjects whose parsed snapshot (sealed values, decoded, with their context tags) is kept in
+   * memory between reads, least recently read dropped first. A kept snapshot is used only while
+   * the read models still hold it at the same position (one cheap query per read says so), so
+   * a write by any replica is seen at once. It holds ciphertext, never plaintext: a shred still
+   * makes it unreadable. 0 turns it off. Default 10,000.
+   */
+  snapshotCacheSize?: number;
+}
+
 /**
- * Purpose-bound reads of many subjects at once: one read-model query and one key batch,
- * whatever the number of subjects. Values are opened here, per request; denied and erased
- * items are typed, never a bare null.
+ * Purpose-bound reads of many subjects at once: one read-model query (two when snapshots changed)
+ * and one key batch, whatever the number of subjects. Values are opened here, per request;
+ * denied and erased items are typed, never a bare null.
  */
 export class SubjectReader {
-  constructor(private readonly deps: { views: ViewStore; keyRing: KeyRing; register: ProcessingRegister }) {}
+  private readonly cache = new Map<string, PreparedSnapshot>();
+  private readonly cacheSize: number;
+
+  constructor(
+    private readonly deps: { views: ViewStore; keyRing: KeyRing; register: ProcessingRegister },
+    options: SubjectReaderOptions = {},
+  ) {
+    this.cacheSize = Math.max(0, options.snapshotCacheSize ?? 10_000);
+  }
 
   async read(subjectIds: readonly string[], request: ReadRequest): Promise<Map<string, SubjectRead>> {
-    const snaps = await this.deps.views.getSubjects([...new Set(subjectIds)]);
-    const states = [...snaps.values()].map((s) => s.state).filter((s) => s.registeredAt);
-    const plan = states.map((state) => ({ state, items: this.plan(state, request) }));
-    const keyIds = plan.flatMap((p) => p.items.flatMap((i) => (i.kind === 'open' ? [i.keyId] : [])));
+    const snaps = await this.snapshots([...new Set(subjectIds)]);
+    const plan: { snap: PreparedSnapshot; items: Planned[] }[] = [];
+    const keyIds: string[] = [];
+    for (const snap of snaps.values()) {
+      if (!snap.state.registeredAt) continue;
+      const items = this.plan(snap, request);
+      for (const i of items) if (i.kind === 'open') keyIds.push(i.keyId);
+      plan.push({ snap, items });
+    }
     const keys = await this.deps.keyRing.get(keyIds);
     const out = new Map<string, SubjectRead>();
-    for (const { state, items } of plan) {
+    for (const { snap, items } of plan) {
+      const { state } = snap;
       out.set(state.subjectId, {
         subjectId: state.subjectId,
         registeredAt: state.registeredAt!,
         erasedAt: state.erasedAt,
-        items: items.map((i) => {
+        items: items.map((i): ReadItem => {
           if (i.kind === 'done') return i.item;
-          const f = state.categories[i.category]!.fields[i.field]!;
+          const { f } = i;
           const key = keys.get(i.keyId);
           // A key shredded after the snapshot was read: the value is gone.
-          if (!key) return { status: 'ERASED', category: i.category, field: i.field, erasedAt: f.updatedAt, reason: 'shredded' } as const;
+          if (!key) return { status: 'ERASED', category: i.category, field: i.field, erasedAt: f.updatedAt, reason: 'shredded' };
           return {
             status: 'VALUE',
             category: i.category,
             field: i.field,
-            value: openField(state.subjectId, i.category, i.field, f, key),
+            value: openPrepared(i.sealed, key),
             recordedAt: f.recordedAt,
             updatedAt: f.updatedAt,
             source: f.source,
             legalBasis: f.legalBasis,
-          } as const;
+          };
         }),
       });
     }
     return out;
   }
 
-  private plan(state: SubjectState, request: ReadRequest): ({ kind: 'done'; item: ReadItem } | { kind: 'open'; category: string; field: string; keyId: string })[] {
-    const out: ({ kind: 'done'; item: ReadItem } | { kind: 'open'; category: string; field: string; keyId: string })[] = [];
-    for (const [category, c] of Object.entries(state.categories)) {
+  /** Snapshots of the given subjects: kept ones still current, the rest loaded (and kept). */
+  private async snapshots(ids: string[]): Promise<Map<string, PreparedSnapshot>> {
+    const out = new Map<string, PreparedSnapshot>();
+    const { views } = this.deps;
+    let load = ids;
+    if (this.cacheSize > 0) {
+      load = [];
+      for (const [id, position] of await views.subjectPositions(ids)) {
+        const hit = this.cache.get(id);
+        if (hit && hit.position === position) {
+          // Most recently read goes last: the first key is the one to drop.
+          this.cache.delete(id);
+          this.cache.set(id, hit);
+          out.set(id, hit);
+        } else load.push(id);
+      }
+    }
+    if (load.length === 0) return out;
+    for (const view of (await views.getSubjects(load)).values()) {
+      const snap = prepare(view.position, view.state);
+      out.set(view.subjectId, snap);
+      if (this.cacheSize === 0) continue;
+      this.cache.delete(view.subjectId);
+      if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(view.subjectId, snap);
+    }
+    return out;
+  }
+
+  private plan(snap: PreparedSnapshot, request: ReadRequest): Planned[] {
+    const out: Planned[] = [];
+    for (const { category, keyId, shredded, fields } of snap.categories) {
       if (request.categories && !request.categories.includes(category)) continue;
-      if (c.shredded) {
-        out.push({ kind: 'done', item: { status: 'ERASED', category, field: null, erasedAt: c.shredded.at, reason: c.shredded.reason } });
+      if (shredded) {
+        out.push({ kind: 'done', item: { status: 'ERASED', category, field: null, erasedAt: shredded.at, reason: shredded.reason } });
         continue;
       }
-      const decision = accessDecision(state, this.deps.register, category, request.purpose, request.callerPurposes);
-      for (const field of Object.keys(c.fields)) {
+      const decision = accessDecision(snap.state, this.deps.register, category, request.purpose, request.callerPurposes);
+      for (const { field, f, sealed } of fields) {
         if (!decision.allowed) out.push({ kind: 'done', item: { status: 'DENIED', category, field, reason: decision.reason } });
-        else out.push({ kind: 'open', category, field, keyId: c.keyId });
+        else out.push({ kind: 'open', category, field, keyId, f, sealed });
       }
     }
     return out;
   }
+}
+
+type Planned = { kind: 'done'; item: ReadItem } | { kind: 'open'; category: string; field: string; keyId: string; f: FieldState; sealed: PreparedField };
+
+function prepare(position: number, state: SubjectState): PreparedSnapshot {
+  return {
+    position,
+    state,
+    categories: Object.entries(state.categories).map(([category, c]) => ({
+      category,
+      keyId: c.keyId,
+      shredded: c.shredded,
+      fields: c.shredded ? [] : Object.entries(c.fields).map(([field, f]) => ({ field, f, sealed: prepareField(state.subjectId, category, field, f) })),
+    })),
+  };
 }

@@ -278,6 +278,14 @@ export async function getPostgresViewStore(options: PostgresViewStoreOptions): P
       return out;
     },
 
+    async subjectPositions(subjectIds) {
+      const out = new Map<string, number>();
+      if (subjectIds.length === 0) return out;
+      const rows = await db.query<{ subject_id: string; position: string }>(`SELECT subject_id, position FROM ${s}.subjects WHERE subject_id = ANY($1::text[])`, [distinct(subjectIds)]);
+      for (const r of rows) out.set(r.subject_id, toPosition(r.position));
+      return out;
+    },
+
     async findByBlindIndex(hashes) {
       if (hashes.length === 0) return [];
       const rows = await db.query<IndexRow>(

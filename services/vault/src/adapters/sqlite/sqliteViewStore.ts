@@ -127,6 +127,10 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
     subjects: db.prepare<[string], { subject_id: string; position: number; state: string }>(
       'SELECT subject_id, position, state FROM subjects WHERE subject_id IN (SELECT value FROM json_each(?))',
     ),
+    positions: db.prepare<[string], { subject_id: string; position: number }>(
+      'SELECT subject_id, position FROM subjects WHERE subject_id IN (SELECT value FROM json_each(?))',
+    ),
+    position: db.prepare<[string], { position: number }>('SELECT position FROM subjects WHERE subject_id = ?'),
     byHash: db.prepare<[string], IndexRow>(
       'SELECT hash, subject_id, category, field FROM blind_index WHERE hash IN (SELECT value FROM json_each(?)) ORDER BY subject_id, category, field',
     ),
@@ -266,6 +270,19 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
             out.set(r.subject_id, { subjectId: r.subject_id, position: r.position, state: JSON.parse(r.state) as SubjectState });
           }
         }
+        return out;
+      }),
+
+    subjectPositions: (subjectIds) =>
+      run(() => {
+        const out = new Map<string, number>();
+        // One id (a `subject` query) is a primary-key lookup; json_each would cost more than the row.
+        if (subjectIds.length === 1) {
+          const r = stmt.position.get(subjectIds[0]!);
+          if (r) out.set(subjectIds[0]!, r.position);
+          return out;
+        }
+        for (const chunk of chunks([...new Set(subjectIds)])) for (const r of stmt.positions.all(JSON.stringify(chunk))) out.set(r.subject_id, r.position);
         return out;
       }),
 
