@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
-import { isVaultError, verifyCertificate, type Vault } from '@pdv/vault';
+import { SubjectCommands, isVaultError, verifyCertificate, type Vault } from '@pdv/vault';
 import { dataItem, useTempVaults } from '../support/tempVault.js';
 
 const actor = { actor: 'test' };
@@ -111,5 +111,29 @@ describe('projections', () => {
     expect(before.holds.length).toBeGreaterThan(0);
     await vault.projector.rebuild();
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('states the command side keeps between commands', () => {
+  it('are re-checked against the log when another writer has moved the subject on: no lost update, no wrong refusal', async () => {
+    const { vault } = await fresh();
+    // A second command side over the same stores: another replica, as far as the first can tell.
+    const other = new SubjectCommands({ log: vault.stores.log, views: vault.stores.views, keyRing: vault.keyRing, register: vault.register, now: vault.now });
+    const { subjectId } = await vault.commands.registerSubject(actor);
+    await vault.commands.execute(subjectId, { type: 'RecordPersonalData', items: [contact('email', 'ada@example.com')] }, actor);
+
+    // The first side keeps a state without `name`; the other records it.
+    await other.execute(subjectId, { type: 'RecordPersonalData', items: [contact('name', 'Ada')] }, actor);
+    // Decided on the kept state alone, this erasure would be refused (nothing recorded in contact.name).
+    const erased = await vault.commands.execute(subjectId, { type: 'ErasePersonalData', category: 'contact', field: 'name', reason: 'subjectRequest', remaining: {} }, actor);
+    expect(erased.events.map((e) => e.type)).toContain('PersonalDataErased');
+
+    // Appended on the kept state alone, this write would be refused for its stale revision, or overwrite.
+    await other.execute(subjectId, { type: 'RecordPersonalData', items: [contact('phone', '+49301234567')] }, actor);
+    const written = await vault.commands.execute(subjectId, { type: 'RecordPersonalData', items: [contact('name', 'Ada King')] }, actor);
+    const stream = await vault.stores.log.readStream(`subject-${subjectId}`);
+    expect(written.revision).toBe(stream[stream.length - 1]!.revision);
+    const state = await vault.commands.load(subjectId);
+    expect(Object.keys(state.categories.contact!.fields).sort()).toEqual(['email', 'name', 'phone']);
   });
 });

@@ -21,7 +21,7 @@ function knownPurpose(ctx: ApiContext, purpose: string, path = 'purpose'): void 
 function payload(result: CommandResult): CommandPayload {
   return {
     subjectId: result.subjectId,
-    revision: result.state.revision,
+    revision: result.revision,
     eventCount: result.events.length,
     shreddedCategories: result.events.filter((e) => e.type === 'CategoryShredded').map((e) => (e as unknown as EventOf<'CategoryShredded'>).data.category),
   };

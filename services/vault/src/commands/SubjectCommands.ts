@@ -4,7 +4,7 @@ import { streamOf } from '../domain/events.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import { decide, fold, initialState, type Command, type SubjectState } from '../domain/subject.js';
 import type { KeyRing } from '../crypto/keyRing.js';
-import { NO_STREAM, type EventLog, type RecordedEvent } from '../ports/EventLog.js';
+import { NO_STREAM, type AppendResult, type EventLog, type NewEvent, type RecordedEvent } from '../ports/EventLog.js';
 import type { ViewStore } from '../ports/ViewStore.js';
 import { openField, sealDecision } from '../crypto/sealDecision.js';
 
@@ -15,6 +15,18 @@ export interface CommandDeps {
   register: ProcessingRegister;
   /** ISO time; injectable so retention and deadlines can be tested on a controlled clock. */
   now: () => string;
+}
+
+export interface SubjectCommandsOptions {
+  /**
+   * Subjects whose state after this instance's last command on them is kept for the next one,
+   * so that a write does not re-read the snapshot and the stream's tail. A kept state is trusted
+   * only as far as the append's expected revision confirms it: a write made meanwhile by another
+   * replica fails that check and the command reruns on a fresh load. Decisions that append
+   * nothing (a no-op, a refusal) are always re-checked on a fresh load. 0 turns it off.
+   * Default 10,000.
+   */
+  stateCacheSize?: number;
 }
 
 export interface CommandOptions {
@@ -31,6 +43,12 @@ export interface CommandResult {
   events: RecordedEvent[];
   /** Log position of the last event written (0 when the command decided nothing). */
   position: number;
+  /** Revision of the subject's stream after the command (-1 when it has none). */
+  revision: number;
+  /**
+   * The subject's state after the command. Read-only, and read it at once: the command side keeps
+   * it for the subject's next command, which moves it on.
+   */
   state: SubjectState;
   /** Key ids destroyed by this command. */
   shreddedKeyIds: string[];
@@ -43,7 +61,16 @@ export interface CommandResult {
  * between is finished by the projector, which shreds again (idempotently) when it meets the event.
  */
 export class SubjectCommands {
-  constructor(private readonly deps: CommandDeps) {}
+  /** Kept states; a command takes its subject's out while it runs, so no two commands share one. */
+  private readonly states = new Map<string, SubjectState>();
+  private readonly stateCacheSize: number;
+
+  constructor(
+    private readonly deps: CommandDeps,
+    options: SubjectCommandsOptions = {},
+  ) {
+    this.stateCacheSize = Math.max(0, options.stateCacheSize ?? 10_000);
+  }
 
   async registerSubject(options: CommandOptions, subjectId: string = randomUUID()): Promise<CommandResult> {
     return this.execute(subjectId, { type: 'RegisterSubject' }, options);
@@ -53,7 +80,13 @@ export class SubjectCommands {
     const attempts = options.maxAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once(subjectId, command, options);
+        const kept = this.states.get(subjectId);
+        if (kept) {
+          this.states.delete(subjectId);
+          const result = await this.once(subjectId, command, options, kept);
+          if (result) return result;
+        }
+        return (await this.once(subjectId, command, options))!;
       } catch (e) {
         if (!isConflictError(e) || attempt >= attempts) throw e;
       }
@@ -68,18 +101,33 @@ export class SubjectCommands {
     return fold(state, tail);
   }
 
-  private async once(subjectId: string, command: Command, options: CommandOptions): Promise<CommandResult> {
-    const { log, keyRing, register } = this.deps;
-    const state = await this.load(subjectId);
-    const now = this.deps.now();
-    const prepared = command.type === 'ErasePersonalData' ? await this.withRemainingValues(state, command) : command;
-    const decision = decide(state, prepared, { register, now });
-    if (decision.length === 0) return { subjectId, events: [], position: 0, state, shreddedKeyIds: [] };
-
-    const metadata = { actor: options.actor, at: now, ...(options.correlationId ? { correlationId: options.correlationId } : {}) };
-    const events = await sealDecision(subjectId, decision, keyRing, metadata);
-    const expected = state.revision < 0 ? NO_STREAM : state.revision;
-    const result = await log.append(streamOf(subjectId), events, expected);
+  /**
+   * Decides on `kept` (a state this instance kept) or on a fresh load. On a kept state only an
+   * append the log accepts confirms the decision: anything else (nothing to append, a refusal, a
+   * conflict, a key that is gone) gives undefined, and the caller reruns on a fresh load.
+   */
+  private async once(subjectId: string, command: Command, options: CommandOptions, kept?: SubjectState): Promise<CommandResult | undefined> {
+    const state = kept ?? (await this.load(subjectId));
+    let events: NewEvent[] | undefined;
+    try {
+      events = await this.decideAndSeal(state, command, options);
+    } catch (e) {
+      if (kept) return undefined;
+      throw e;
+    }
+    if (!events) {
+      if (kept) return undefined;
+      this.keep(state);
+      return { subjectId, events: [], position: 0, revision: state.revision, state, shreddedKeyIds: [] };
+    }
+    let result: AppendResult;
+    try {
+      result = await this.deps.log.append(streamOf(subjectId), events, state.revision < 0 ? NO_STREAM : state.revision);
+    } catch (e) {
+      // Only a conflict says the kept state was stale; any other failure may have stored the events.
+      if (kept && isConflictError(e)) return undefined;
+      throw e;
+    }
 
     const recorded: RecordedEvent[] = events.map((e, i) => ({
       ...e,
@@ -88,8 +136,27 @@ export class SubjectCommands {
       position: result.position - events.length + 1 + i,
     }));
     fold(state, recorded);
-    const shreddedKeyIds = await keyRing.shredFor(recorded);
-    return { subjectId, events: recorded, position: result.position, state, shreddedKeyIds };
+    this.keep(state);
+    const shreddedKeyIds = await this.deps.keyRing.shredFor(recorded);
+    return { subjectId, events: recorded, position: result.position, revision: result.nextRevision, state, shreddedKeyIds };
+  }
+
+  /** The command's events, sealed; undefined when it changes nothing. */
+  private async decideAndSeal(state: SubjectState, command: Command, options: CommandOptions): Promise<NewEvent[] | undefined> {
+    const { keyRing, register } = this.deps;
+    const now = this.deps.now();
+    const prepared = command.type === 'ErasePersonalData' ? await this.withRemainingValues(state, command) : command;
+    const decision = decide(state, prepared, { register, now });
+    if (decision.length === 0) return undefined;
+    const metadata = { actor: options.actor, at: now, ...(options.correlationId ? { correlationId: options.correlationId } : {}) };
+    return sealDecision(state.subjectId, decision, keyRing, metadata);
+  }
+
+  private keep(state: SubjectState): void {
+    if (this.stateCacheSize === 0) return;
+    this.states.delete(state.subjectId);
+    if (this.states.size >= this.stateCacheSize) this.states.delete(this.states.keys().next().value!);
+    this.states.set(state.subjectId, state);
   }
 
   /** Field erasure re-keys the category: the other fields' values are opened to be re-sealed. */
