@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { hash, randomFillSync } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { VaultError } from '../domain/errors.js';
 import { secretbox } from './secretbox.js';
@@ -22,8 +22,24 @@ export function contextTag(domain: string, context: readonly string[]): Uint8Arr
   return hash('sha256', `${domain}\u0000${context.join('\u0000')}`, 'buffer').subarray(0, TAG_BYTES);
 }
 
+// Nonces come from the system CSPRNG in blocks: one call per 170 seals instead of one each.
+// A nonce is public (it is stored next to the box); it only has to be unique, which 24 random bytes are.
+const NONCE_POOL = Buffer.alloc(nacl.secretbox.nonceLength * 170);
+let noncesUsed = NONCE_POOL.length;
+
+function freshNonce(): Uint8Array {
+  if (noncesUsed === NONCE_POOL.length) {
+    randomFillSync(NONCE_POOL);
+    noncesUsed = 0;
+  }
+  // A copy: the pool's bytes are overwritten at the next refill.
+  const nonce = Uint8Array.prototype.slice.call(NONCE_POOL, noncesUsed, noncesUsed + nacl.secretbox.nonceLength);
+  noncesUsed += nacl.secretbox.nonceLength;
+  return nonce;
+}
+
 export function seal(key: Uint8Array, plaintext: Uint8Array, tag: Uint8Array): Uint8Array {
-  const nonce = nacl.randomBytes(nacl.secretbox.nonceLength);
+  const nonce = freshNonce();
   const inner = new Uint8Array(TAG_BYTES + plaintext.length);
   inner.set(tag, 0);
   inner.set(plaintext, TAG_BYTES);

@@ -24,6 +24,19 @@ describe('sealed values', () => {
     expect(openValue(key, a, ctx)).toBe('ada@example.com');
   });
 
+  it('never repeats a nonce, across refills of the nonce pool, and never hands out the pool itself', () => {
+    const nonces = new Set<string>();
+    const boxes: Uint8Array[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const box = Buffer.from(sealValue(key, i, ctx), 'base64url');
+      boxes.push(box);
+      nonces.add(box.subarray(1, 25).toString('hex'));
+    }
+    expect(nonces.size).toBe(1000);
+    // Sealing more (and refilling the pool) leaves what was sealed before openable.
+    expect(boxes.map((b) => openValue(key, Buffer.from(b).toString('base64url'), ctx))).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+  });
+
   it('rejects a tampered ciphertext', () => {
     const sealed = Buffer.from(sealValue(key, 'ada@example.com', ctx), 'base64url');
     sealed[sealed.length - 3]! ^= 0x01;

@@ -16,6 +16,8 @@ CREATE TABLE IF NOT EXISTS subjects (
   position   INTEGER NOT NULL,
   state      TEXT    NOT NULL
 );
+-- Lets a reader ask whether the snapshot it holds is current without touching the snapshot's page.
+CREATE INDEX IF NOT EXISTS subjects_position ON subjects (subject_id, position);
 CREATE TABLE IF NOT EXISTS blind_index (
   hash       TEXT NOT NULL,
   subject_id TEXT NOT NULL,
