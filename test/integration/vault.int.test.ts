@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
-import { SubjectCommands, isVaultError, verifyCertificate, type Vault } from '@pdv/vault';
+import { SubjectCommands, SubjectReader, isVaultError, verifyCertificate, type Vault } from '@pdv/vault';
 import { dataItem, useTempVaults } from '../support/tempVault.js';
 
 const actor = { actor: 'test' };
@@ -135,5 +135,15 @@ describe('states the command side keeps between commands', () => {
     expect(written.revision).toBe(stream[stream.length - 1]!.revision);
     const state = await vault.commands.load(subjectId);
     expect(Object.keys(state.categories.contact!.fields).sort()).toEqual(['email', 'name', 'phone']);
+
+    // With the caches off, command side and reader give the same answers.
+    const uncachedCommands = new SubjectCommands({ log: vault.stores.log, views: vault.stores.views, keyRing: vault.keyRing, register: vault.register, now: vault.now }, { stateCacheSize: 0 });
+    await uncachedCommands.execute(subjectId, { type: 'RectifyPersonalData', items: [contact('name', 'Ada Byron')] }, actor);
+    await vault.projector.catchUp();
+    const uncachedReader = new SubjectReader({ views: vault.stores.views, keyRing: vault.keyRing, register: vault.register }, { snapshotCacheSize: 0 });
+    const request = { purpose: 'contract', callerPurposes: 'all' } as const;
+    const [cached, uncached] = await Promise.all([vault.reader.read([subjectId], request), uncachedReader.read([subjectId], request)]);
+    expect(uncached).toEqual(cached);
+    expect(uncached.get(subjectId)!.items.find((i) => i.field === 'name')).toMatchObject({ status: 'VALUE', value: 'Ada Byron' });
   });
 });

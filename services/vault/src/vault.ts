@@ -72,12 +72,12 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
     const signer = new Signer(await keyRing.secret('signing-seed', 32));
     const blindIndex = new BlindIndex(await keyRing.secret('blind-index-key', 32));
     const now = options.now ?? isoNow;
-    const commands = new SubjectCommands({ log: opened.log, views: opened.views, keyRing, register, now });
+    const commands = new SubjectCommands({ log: opened.log, views: opened.views, keyRing, register, now }, { stateCacheSize: config.cacheSubjects ?? 10_000 });
     const projector = new Projector({ log: opened.log, views: opened.views, keyRing, blindIndex, register });
     // Finishes whatever a previous process left: projections, and the key deletions of shred events.
     await projector.catchUp();
     if (options.live) await projector.start();
-    const reader = new SubjectReader({ views: opened.views, keyRing, register });
+    const reader = new SubjectReader({ views: opened.views, keyRing, register }, { snapshotCacheSize: config.cacheSubjects ?? 10_000 });
 
     const execute = async (subjectId: string, command: Command, o: CommandOptions) => {
       const result = await commands.execute(subjectId, command, o);

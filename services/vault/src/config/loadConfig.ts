@@ -46,6 +46,12 @@ export interface VaultConfig {
   /** `VAULT_RATE_LIMIT_PER_MINUTE`: requests a minute per principal (per client address until its token has verified); 0 turns it off. Default 6000. */
   rateLimitPerMinute?: number;
   /**
+   * `VAULT_CACHE_SUBJECTS`: subjects whose state the command side keeps between commands, and
+   * whose parsed snapshot (ciphertext only) the reader keeps between reads; each is checked
+   * against the stores before it is trusted. 0 turns both off. Default 10,000.
+   */
+  cacheSubjects?: number;
+  /**
    * `VAULT_EVENT_STORE`: where the event log lives, `sqlite` (default: `events.db` in the data
    * directory) or `kurrentdb` (a KurrentDB / EventStoreDB 20+ cluster; needs `VAULT_KURRENTDB_URL`).
    */
@@ -128,6 +134,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) throw new VaultError('CONFIG_INVALID', 'VAULT_BODY_LIMIT_BYTES must be an integer of at least 1024');
   const rateLimitPerMinute = Number(env.VAULT_RATE_LIMIT_PER_MINUTE ?? 6000);
   if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_RATE_LIMIT_PER_MINUTE must be a non-negative integer');
+  const cacheSubjects = Number(env.VAULT_CACHE_SUBJECTS ?? 10_000);
+  if (!Number.isInteger(cacheSubjects) || cacheSubjects < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_CACHE_SUBJECTS must be a non-negative integer');
   const publicUrl = (env.VAULT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
   if (!isHttpUrl(publicUrl)) throw new VaultError('CONFIG_INVALID', 'VAULT_PUBLIC_URL must be an http:// or https:// URL with no query or fragment, e.g. https://vault.example.com');
   return {
@@ -148,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     jwtAudience: env.VAULT_JWT_AUDIENCE ?? 'pdv-vault',
     bodyLimitBytes,
     rateLimitPerMinute,
+    cacheSubjects,
     ...loadStores(env, Boolean(env.VAULT_MASTER_KEY || env.VAULT_MASTER_KEY_FILE)),
   };
 }
