@@ -1,17 +1,17 @@
+import { Worker } from 'node:worker_threads';
 import { VaultError } from '../../domain/errors.js';
 import {
   PositionWaiters,
-  assertExpectedRevision,
   type AppendResult,
   type EventLog,
-  type ExpectedRevision,
-  type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
   type SubscribeOptions,
   type Subscription,
 } from '../../ports/EventLog.js';
+import { EVENTS_SCHEMA, fromWire, type AppendRequest } from './eventLog/groupCommit.js';
+import type { WriterMessage, WriterReply } from './eventLog/writer.worker.js';
 import { closedError, openDatabase, toVaultError, type SqliteDatabase, type SqliteOptions } from './openDatabase.js';
 
 /** Options of the embedded event log. */
@@ -25,18 +25,7 @@ export interface SqliteEventLogOptions extends SqliteOptions {
   maxEventsPerCommit?: number;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS events (
-  position  INTEGER PRIMARY KEY,
-  stream_id TEXT    NOT NULL,
-  revision  INTEGER NOT NULL,
-  event_id  TEXT    NOT NULL UNIQUE,
-  type      TEXT    NOT NULL,
-  data      TEXT    NOT NULL,
-  metadata  TEXT    NOT NULL,
-  UNIQUE (stream_id, revision)
-);
-`;
+
 
 interface EventRow {
   position: number;
@@ -49,16 +38,11 @@ interface EventRow {
 }
 
 interface PendingAppend {
-  streamId: string;
-  events: NewEvent[];
-  /** JSON text of each event's data and metadata, serialised before queueing so a bad value fails only its caller. */
-  json: { data: string; metadata: string }[];
-  expected: ExpectedRevision;
+  request: AppendRequest;
+  events: number;
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
 }
-
-type Outcome = { ok: true; value: AppendResult } | { ok: false; error: unknown };
 
 const toRecorded = (r: EventRow): RecordedEvent => ({
   id: r.event_id,
@@ -70,28 +54,25 @@ const toRecorded = (r: EventRow): RecordedEvent => ({
   position: r.position,
 });
 
+/** The writer thread's module: compiled JavaScript next to this file, or the TypeScript source when run from it (tests). */
+const fromSource = import.meta.url.endsWith('.ts');
+const WRITER = new URL(fromSource ? './eventLog/writer.worker.ts' : './eventLog/writer.worker.js', import.meta.url);
+
 /**
- * The embedded event log: one SQLite file in WAL mode. better-sqlite3 is synchronous, so
- * appends made concurrently are queued and committed together in one transaction per turn of
- * the event loop (group commit): one fsync serves every writer that was waiting, while each
- * append is still checked on its own and fails alone.
+ * The embedded event log: one SQLite file in WAL mode. Reads run on the caller's thread, on a
+ * connection of their own. Writes go to a writer thread (`eventLog/writer.worker.ts`) with a
+ * connection of its own: appends made concurrently are queued and committed together in one
+ * transaction (group commit), and while one group waits for its fsync the next one gathers.
+ * One fsync serves every writer that was waiting, each append is still checked on its own and
+ * fails alone, and the event loop never waits for the disk.
  */
 export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   const db: SqliteDatabase = openDatabase(options);
-  db.exec(SCHEMA);
+  db.exec(EVENTS_SCHEMA);
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const maxEventsPerCommit = Math.max(1, options.maxEventsPerCommit ?? 10_000);
 
   const stmt = {
-    head: db.prepare<[string], { revision: number; position: number }>(
-      'SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
-    ),
-    byEventId: db.prepare<[string], { stream_id: string; revision: number; position: number }>(
-      'SELECT stream_id, revision, position FROM events WHERE event_id = ?',
-    ),
-    insert: db.prepare<[string, number, string, string, string, string]>(
-      'INSERT INTO events (stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
     readStream: db.prepare<[string, number, number], EventRow>(
       'SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?',
     ),
@@ -99,115 +80,69 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
     headPosition: db.prepare<[], { p: number }>('SELECT COALESCE(MAX(position), 0) AS p FROM events'),
   };
 
-  /**
-   * An append whose ids are already stored: a retry of an append that committed gets its original
-   * result back and stores nothing; ids stored partly or in another stream are an error.
-   */
-  const retryOf = (p: PendingAppend, ids: string[]): AppendResult | undefined => {
-    const known = ids.map((id) => stmt.byEventId.get(id));
-    const stored = known.filter((k) => k !== undefined);
-    if (stored.length === 0) return undefined;
-    if (stored.length === ids.length && stored.every((k) => k.stream_id === p.streamId)) {
-      const last = stored.reduce((a, b) => (b.position > a.position ? b : a));
-      return { nextRevision: last.revision, position: last.position };
-    }
-    throw new VaultError('DUPLICATE_EVENT', `Append to stream ${p.streamId} reuses event ids stored elsewhere`, {
-      details: { streamId: p.streamId, eventIds: ids.filter((_, i) => known[i] !== undefined) },
-    });
-  };
-
-  /**
-   * Checks and writes one append inside the group transaction; throws to fail that append alone.
-   * The fast path asks one question (the stream's head) and inserts; the event-id lookups of the
-   * idempotency check run only when the revision check or an insert says something is off.
-   */
-  const appendOne = (p: PendingAppend): AppendResult => {
-    const ids = p.events.map((e) => e.id);
-    if (new Set(ids).size !== ids.length) {
-      throw new VaultError('DUPLICATE_EVENT', `Append to stream ${p.streamId} repeats an event id`, { details: { streamId: p.streamId } });
-    }
-    const head = stmt.head.get(p.streamId);
-    try {
-      assertExpectedRevision(p.streamId, head?.revision, p.expected);
-    } catch (conflict) {
-      const retry = ids.length > 0 ? retryOf(p, ids) : undefined;
-      if (retry) return retry;
-      throw conflict;
-    }
-    if (p.events.length === 0) {
-      return { nextRevision: head?.revision ?? -1, position: head?.position ?? 0 };
-    }
-    let revision = head?.revision ?? -1;
-    let position = 0;
-    try {
-      p.events.forEach((e, i) => {
-        revision += 1;
-        const j = p.json[i]!;
-        position = Number(stmt.insert.run(p.streamId, revision, e.id, e.type, j.data, j.metadata).lastInsertRowid);
-      });
-    } catch (e) {
-      if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw e;
-      // An id is stored already. Throwing rolls this append's savepoint back; the caller retries it on the slow path.
-      throw new IdTaken();
-    }
-    return { nextRevision: revision, position };
-  };
-
-  class IdTaken extends Error {}
-
-  // Nested inside the group transaction, better-sqlite3 runs this as a savepoint: a failed append is rolled back alone.
-  const appendInSavepoint = db.transaction(appendOne);
-  const commitGroup = db.transaction((group: PendingAppend[]): Outcome[] =>
-    group.map((p) => {
-      try {
-        return { ok: true, value: appendInSavepoint(p) };
-      } catch (error) {
-        if (error instanceof IdTaken) {
-          try {
-            const retry = retryOf(p, p.events.map((e) => e.id));
-            if (retry) return { ok: true, value: retry };
-          } catch (duplicate) {
-            return { ok: false, error: duplicate };
-          }
-        }
-        return { ok: false, error };
-      }
-    }),
-  );
+  const writerOptions: SqliteOptions = { path: options.path, ...(options.synchronous ? { synchronous: options.synchronous } : {}), ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}) };
+  const writer = fromSource
+    ? // Node 20 does not apply an --import loader to a worker's entry module: register tsx first, then load it.
+      new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WRITER.href)}); });`, { eval: true, workerData: writerOptions })
+    : new Worker(WRITER, { workerData: writerOptions });
+  // Only a group in flight keeps the process alive; an idle log does not.
+  writer.unref();
+  let writerFailure: VaultError | undefined;
+  const writerExited = new Promise<void>((resolve) => writer.once('exit', () => resolve()));
 
   let queue: PendingAppend[] = [];
-  let flushScheduled: NodeJS.Immediate | undefined;
+  let inFlight: { seq: number; group: PendingAppend[] } | undefined;
+  let seq = 0;
   let closed = false;
+  let drained: (() => void) | undefined;
   const listeners = new Set<() => void>();
 
+  const failAll = (error: VaultError): void => {
+    writerFailure ??= error;
+    const lost = [...(inFlight?.group ?? []), ...queue];
+    inFlight = undefined;
+    queue = [];
+    for (const p of lost) p.reject(error);
+    drained?.();
+  };
+  writer.on('error', () => failAll(new VaultError('STORE_UNAVAILABLE', 'The event log writer failed')));
+  writer.on('exit', () => failAll(closedError()));
+
+  /** Sends the next group, if none is in flight: what queued meanwhile, up to `maxEventsPerCommit` events. */
   const flush = (): void => {
-    flushScheduled = undefined;
-    while (queue.length > 0) {
-      let events = 0;
-      let n = 0;
-      while (n < queue.length && (n === 0 || events + queue[n]!.events.length <= maxEventsPerCommit)) {
-        events += queue[n]!.events.length;
-        n += 1;
-      }
-      const group = queue.slice(0, n);
-      queue = queue.slice(n);
-      let outcomes: Outcome[];
-      try {
-        // IMMEDIATE: take the write lock before reading heads, so another process cannot interleave.
-        outcomes = commitGroup.immediate(group);
-      } catch (e) {
-        const error = toVaultError(e);
-        for (const p of group) p.reject(error);
-        continue;
-      }
-      group.forEach((p, i) => {
-        const o = outcomes[i]!;
+    if (inFlight || queue.length === 0 || writerFailure) return;
+    let events = 0;
+    let n = 0;
+    while (n < queue.length && (n === 0 || events + queue[n]!.events <= maxEventsPerCommit)) {
+      events += queue[n]!.events;
+      n += 1;
+    }
+    const group = queue.slice(0, n);
+    queue = queue.slice(n);
+    inFlight = { seq: ++seq, group };
+    writer.ref();
+    writer.postMessage({ type: 'commit', seq: inFlight.seq, group: group.map((p) => p.request) } satisfies WriterMessage);
+  };
+
+  writer.on('message', (reply: WriterReply) => {
+    const done = inFlight;
+    if (!done || done.seq !== reply.seq) return;
+    inFlight = undefined;
+    writer.unref();
+    if ('failed' in reply) {
+      const error = fromWire(reply.failed);
+      for (const p of done.group) p.reject(error);
+    } else {
+      done.group.forEach((p, i) => {
+        const o = reply.outcomes[i]!;
         if (o.ok) p.resolve(o.value);
-        else p.reject(toVaultError(o.error));
+        else p.reject(fromWire(o.error));
       });
       for (const l of listeners) l();
     }
-  };
+    if (queue.length > 0) flush();
+    else drained?.();
+  });
 
   const readAllSync = (after: number, maxCount: number): RecordedEvent[] => {
     try {
@@ -222,15 +157,23 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   const log: EventLog = {
     append(streamId, events, expectedRevision) {
       if (closed) return Promise.reject(closedError());
-      let json: PendingAppend['json'];
+      if (writerFailure) return Promise.reject(writerFailure);
+      let request: AppendRequest;
       try {
-        json = events.map((e) => ({ data: JSON.stringify(e.data ?? null), metadata: JSON.stringify(e.metadata) }));
+        request = {
+          streamId,
+          expected: expectedRevision,
+          ids: events.map((e) => e.id),
+          types: events.map((e) => e.type),
+          data: events.map((e) => JSON.stringify(e.data ?? null)),
+          metadata: events.map((e) => JSON.stringify(e.metadata)),
+        };
       } catch (e) {
         return Promise.reject(new VaultError('BAD_USER_INPUT', `Event of stream ${streamId} is not serialisable as JSON`, { cause: e }));
       }
       return new Promise<AppendResult>((resolve, reject) => {
-        queue.push({ streamId, events, json, expected: expectedRevision, resolve, reject });
-        flushScheduled ??= setImmediate(flush);
+        queue.push({ request, events: events.length, resolve, reject });
+        flush();
       });
     },
 
@@ -266,10 +209,16 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
 
     async close() {
       if (closed) return;
-      if (flushScheduled) clearImmediate(flushScheduled);
-      flush();
       closed = true;
+      // Appends already accepted are committed (or fail) before the writer stops.
+      if (inFlight || queue.length > 0) await new Promise<void>((resolve) => (drained = resolve));
       await Promise.all([...subscriptions].map((s) => s.stop()));
+      if (!writerFailure) {
+        // Kept alive until it has closed its connection: close() resolves only after that.
+        writer.ref();
+        writer.postMessage({ type: 'close' } satisfies WriterMessage);
+      }
+      await writerExited;
       db.close();
     },
   };

@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isVaultError } from '../../domain/errors.js';
+import { ANY } from '../../ports/EventLog.js';
+import { getSqliteEventLog } from './index.js';
+
+const event = (i: number) => ({ id: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`, type: 'Noted', data: { i }, metadata: { actor: 'test', at: '2024-01-01T00:00:00.000Z' } });
+
+describe('SQLite event log writer thread', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'pdv-writer-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('commits every append accepted before close(), then refuses new ones', async () => {
+    const path = join(dir, 'events.db');
+    const log = getSqliteEventLog({ path });
+    const pending = Array.from({ length: 200 }, (_, i) => log.append(`stream-${i % 7}`, [event(i)], ANY));
+    const closing = log.close();
+    const results = await Promise.all(pending);
+    await closing;
+    expect(new Set(results.map((r) => r.position)).size).toBe(200);
+    expect(isVaultError(await log.append('s', [event(999)], ANY).catch((e: unknown) => e), 'STORE_UNAVAILABLE')).toBe(true);
+
+    const reopened = getSqliteEventLog({ path });
+    expect(await reopened.headPosition()).toBe(200);
+    expect((await reopened.readAll({ maxCount: 500 })).map((e) => (e.data as { i: number }).i).sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    await reopened.close();
+  });
+
+  it('does not keep a process alive once its appends are committed, even if never closed', async () => {
+    const source = fileURLToPath(new URL('./index.ts', import.meta.url));
+    const script = `
+      const { getSqliteEventLog } = await import(${JSON.stringify(source)});
+      const log = getSqliteEventLog({ path: ${JSON.stringify(join(dir, 'events.db'))} });
+      const r = await log.append('s', [${JSON.stringify(event(1))}], 'any');
+      console.log(JSON.stringify(r));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 20_000 });
+    expect(JSON.parse(stdout.trim())).toEqual({ nextRevision: 0, position: 1 });
+  });
+});
