@@ -11,7 +11,7 @@ import {
   type Subscription,
 } from '../../ports/EventLog.js';
 import { EVENTS_SCHEMA, fromWire, type AppendRequest } from './eventLog/groupCommit.js';
-import type { WriterMessage, WriterReply } from './eventLog/writer.worker.js';
+import type { WriterMessage, WriterOptions, WriterReply } from './eventLog/writer.worker.js';
 import { closedError, openDatabase, toVaultError, type SqliteDatabase, type SqliteOptions } from './openDatabase.js';
 
 /** Options of the embedded event log. */
@@ -80,18 +80,24 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
     headPosition: db.prepare<[], { p: number }>('SELECT COALESCE(MAX(position), 0) AS p FROM events'),
   };
 
-  const writerOptions: SqliteOptions = { path: options.path, ...(options.synchronous ? { synchronous: options.synchronous } : {}), ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}) };
+  const writerOptions: WriterOptions = {
+    path: options.path,
+    maxEvents: maxEventsPerCommit,
+    ...(options.synchronous ? { synchronous: options.synchronous } : {}),
+    ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
+  };
   const writer = fromSource
     ? // Node 20 does not apply an --import loader to a worker's entry module: register tsx first, then load it.
       new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WRITER.href)}); });`, { eval: true, workerData: writerOptions })
     : new Worker(WRITER, { workerData: writerOptions });
-  // Only a group in flight keeps the process alive; an idle log does not.
   writer.unref();
   let writerFailure: VaultError | undefined;
   const writerExited = new Promise<void>((resolve) => writer.once('exit', () => resolve()));
 
   let queue: PendingAppend[] = [];
-  let inFlight: { seq: number; group: PendingAppend[] } | undefined;
+  let sendScheduled: NodeJS.Immediate | undefined;
+  /** Batches sent to the writer and not answered yet, by sequence number. */
+  const inFlight = new Map<number, PendingAppend[]>();
   let seq = 0;
   let closed = false;
   let drained: (() => void) | undefined;
@@ -99,8 +105,8 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
 
   const failAll = (error: VaultError): void => {
     writerFailure ??= error;
-    const lost = [...(inFlight?.group ?? []), ...queue];
-    inFlight = undefined;
+    const lost = [...[...inFlight.values()].flat(), ...queue];
+    inFlight.clear();
     queue = [];
     for (const p of lost) p.reject(error);
     drained?.();
@@ -108,40 +114,43 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   writer.on('error', () => failAll(new VaultError('STORE_UNAVAILABLE', 'The event log writer failed')));
   writer.on('exit', () => failAll(closedError()));
 
-  /** Sends the next group, if none is in flight: what queued meanwhile, up to `maxEventsPerCommit` events. */
-  const flush = (): void => {
-    if (inFlight || queue.length === 0 || writerFailure) return;
-    let events = 0;
-    let n = 0;
-    while (n < queue.length && (n === 0 || events + queue[n]!.events <= maxEventsPerCommit)) {
-      events += queue[n]!.events;
-      n += 1;
+  /** Sends what this turn of the event loop queued, in batches of at most `maxEventsPerCommit` events. */
+  const send = (): void => {
+    sendScheduled = undefined;
+    if (writerFailure) return;
+    while (queue.length > 0) {
+      let events = 0;
+      let n = 0;
+      while (n < queue.length && (n === 0 || events + queue[n]!.events <= maxEventsPerCommit)) {
+        events += queue[n]!.events;
+        n += 1;
+      }
+      const group = queue.slice(0, n);
+      queue = queue.slice(n);
+      if (inFlight.size === 0) writer.ref();
+      inFlight.set(++seq, group);
+      writer.postMessage({ type: 'commit', seq, group: group.map((p) => p.request) } satisfies WriterMessage);
     }
-    const group = queue.slice(0, n);
-    queue = queue.slice(n);
-    inFlight = { seq: ++seq, group };
-    writer.ref();
-    writer.postMessage({ type: 'commit', seq: inFlight.seq, group: group.map((p) => p.request) } satisfies WriterMessage);
   };
 
   writer.on('message', (reply: WriterReply) => {
-    const done = inFlight;
-    if (!done || done.seq !== reply.seq) return;
-    inFlight = undefined;
-    writer.unref();
+    const group = inFlight.get(reply.seq);
+    if (!group) return;
+    inFlight.delete(reply.seq);
+    // Only appends waiting for the writer keep the process alive; an idle log does not.
+    if (inFlight.size === 0) writer.unref();
     if ('failed' in reply) {
       const error = fromWire(reply.failed);
-      for (const p of done.group) p.reject(error);
+      for (const p of group) p.reject(error);
     } else {
-      done.group.forEach((p, i) => {
+      group.forEach((p, i) => {
         const o = reply.outcomes[i]!;
         if (o.ok) p.resolve(o.value);
         else p.reject(fromWire(o.error));
       });
       for (const l of listeners) l();
     }
-    if (queue.length > 0) flush();
-    else drained?.();
+    if (inFlight.size === 0 && queue.length === 0) drained?.();
   });
 
   const readAllSync = (after: number, maxCount: number): RecordedEvent[] => {
@@ -173,7 +182,7 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       }
       return new Promise<AppendResult>((resolve, reject) => {
         queue.push({ request, events: events.length, resolve, reject });
-        flush();
+        sendScheduled ??= setImmediate(send);
       });
     },
 
@@ -211,7 +220,9 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       if (closed) return;
       closed = true;
       // Appends already accepted are committed (or fail) before the writer stops.
-      if (inFlight || queue.length > 0) await new Promise<void>((resolve) => (drained = resolve));
+      if (sendScheduled) clearImmediate(sendScheduled);
+      send();
+      if (inFlight.size > 0) await new Promise<void>((resolve) => (drained = resolve));
       await Promise.all([...subscriptions].map((s) => s.stop()));
       if (!writerFailure) {
         // Kept alive until it has closed its connection: close() resolves only after that.
