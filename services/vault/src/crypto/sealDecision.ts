@@ -1,7 +1,7 @@
 import { uuidv7 } from '../support/uuidv7.js';
 import { REQUESTS_CATEGORY, type DomainEvent, type Unsealed } from '../domain/events.js';
 import { keyIdFor } from '../domain/subject.js';
-import { valueContext, sealValue, openValue, openValueBytes } from './envelope.js';
+import { envelopeParts, openValue, openValueParts, sealValue, valueContext, type EnvelopeParts } from './envelope.js';
 import type { KeyRing } from './keyRing.js';
 import type { EventMetadata, NewEvent } from '../ports/EventLog.js';
 import type { FieldState } from '../domain/subject.js';
@@ -62,17 +62,24 @@ export async function sealDecision(
   });
 }
 
-/** A field's sealed value made ready to open many times: decoded bytes and context tag, no key and no plaintext. */
+/** A field's sealed value made ready to open many times: decoded, split, with its context tag; no key, no plaintext. */
 export interface PreparedField {
-  envelope: Uint8Array;
+  sealed: string;
+  parts: EnvelopeParts | undefined;
   tag: Uint8Array;
 }
 
 export function prepareField(subjectId: string, category: string, field: string, f: FieldState): PreparedField {
-  return { envelope: Buffer.from(f.value, 'base64url'), tag: valueContext(subjectId, category, field, f.eventId) };
+  let parts: EnvelopeParts | undefined;
+  try {
+    parts = envelopeParts(Buffer.from(f.value, 'base64url'));
+  } catch {
+    // Malformed: left for openPrepared to report, so only a read that opens it fails.
+  }
+  return { sealed: f.value, parts, tag: valueContext(subjectId, category, field, f.eventId) };
 }
 
-export const openPrepared = (p: PreparedField, key: Uint8Array): unknown => openValueBytes(key, p.envelope, p.tag);
+export const openPrepared = (p: PreparedField, key: Uint8Array): unknown => (p.parts ? openValueParts(key, p.parts, p.tag) : openValue(key, p.sealed, p.tag));
 
 /** Opens a field's current value with an already-loaded key. */
 export function openField(subjectId: string, category: string, field: string, f: FieldState, key: Uint8Array): unknown {

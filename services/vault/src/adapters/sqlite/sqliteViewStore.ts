@@ -129,10 +129,11 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
     subjects: db.prepare<[string], { subject_id: string; position: number; state: string }>(
       'SELECT subject_id, position, state FROM subjects WHERE subject_id IN (SELECT value FROM json_each(?))',
     ),
+    // The planner prefers the primary key's index, which then reads the row's (snapshot-sized) page.
     positions: db.prepare<[string], { subject_id: string; position: number }>(
-      'SELECT subject_id, position FROM subjects WHERE subject_id IN (SELECT value FROM json_each(?))',
+      'SELECT subject_id, position FROM subjects INDEXED BY subjects_position WHERE subject_id IN (SELECT value FROM json_each(?))',
     ),
-    position: db.prepare<[string], { position: number }>('SELECT position FROM subjects WHERE subject_id = ?'),
+    position: db.prepare<[string], { position: number }>('SELECT position FROM subjects INDEXED BY subjects_position WHERE subject_id = ?'),
     byHash: db.prepare<[string], IndexRow>(
       'SELECT hash, subject_id, category, field FROM blind_index WHERE hash IN (SELECT value FROM json_each(?)) ORDER BY subject_id, category, field',
     ),
