@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
-import { SubjectCommands, SubjectReader, isVaultError, verifyCertificate, type Vault } from '@pdv/vault';
+import { Projector, SubjectCommands, SubjectReader, isVaultError, verifyCertificate, type Vault } from '@pdv/vault';
 import { dataItem, useTempVaults } from '../support/tempVault.js';
 
 const actor = { actor: 'test' };
@@ -145,5 +145,26 @@ describe('states the command side keeps between commands', () => {
     const [cached, uncached] = await Promise.all([vault.reader.read([subjectId], request), uncachedReader.read([subjectId], request)]);
     expect(uncached).toEqual(cached);
     expect(uncached.get(subjectId)!.items.find((i) => i.field === 'name')).toMatchObject({ status: 'VALUE', value: 'Ada Byron' });
+  });
+});
+
+describe('snapshots the projector keeps after writing them', () => {
+  it('are dropped once another projector has applied a batch, so no event it applied is lost', async () => {
+    const { vault } = await fresh();
+    const { stores, keyRing, blindIndex, register } = vault;
+    // Another replica's projector over the same log and read models.
+    const other = new Projector({ log: stores.log, views: stores.views, keyRing, blindIndex, register });
+    const { subjectId } = await vault.commands.registerSubject(actor);
+    await vault.commands.execute(subjectId, { type: 'RecordPersonalData', items: [contact('name', 'Ada')] }, actor);
+    await vault.projector.catchUp(); // keeps the subject's snapshot
+
+    await vault.commands.execute(subjectId, { type: 'RecordPersonalData', items: [contact('email', 'ada@example.com')] }, actor);
+    expect(await other.catchUp()).toBeGreaterThan(0); // the other replica applies this one
+    await vault.commands.execute(subjectId, { type: 'RecordPersonalData', items: [contact('phone', '+49301234567')] }, actor);
+    await vault.projector.catchUp();
+
+    const snapshot = (await stores.views.getSubjects([subjectId])).get(subjectId)!;
+    expect(Object.keys(snapshot.state.categories.contact!.fields).sort()).toEqual(['email', 'name', 'phone']);
+    expect(snapshot.position).toBe(await stores.log.headPosition());
   });
 });

@@ -73,7 +73,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
     const blindIndex = new BlindIndex(await keyRing.secret('blind-index-key', 32));
     const now = options.now ?? isoNow;
     const commands = new SubjectCommands({ log: opened.log, views: opened.views, keyRing, register, now }, { stateCacheSize: config.cacheSubjects ?? 10_000 });
-    const projector = new Projector({ log: opened.log, views: opened.views, keyRing, blindIndex, register });
+    const projector = new Projector({ log: opened.log, views: opened.views, keyRing, blindIndex, register }, { stateCacheSize: config.cacheSubjects ?? 10_000 });
     // Finishes whatever a previous process left: projections, and the key deletions of shred events.
     await projector.catchUp();
     if (options.live) await projector.start();

@@ -46,9 +46,10 @@ export interface VaultConfig {
   /** `VAULT_RATE_LIMIT_PER_MINUTE`: requests a minute per principal (per client address until its token has verified); 0 turns it off. Default 6000. */
   rateLimitPerMinute?: number;
   /**
-   * `VAULT_CACHE_SUBJECTS`: subjects whose state the command side keeps between commands, and
-   * whose parsed snapshot (ciphertext only) the reader keeps between reads; each is checked
-   * against the stores before it is trusted. 0 turns both off. Default 10,000.
+   * `VAULT_CACHE_SUBJECTS`: subjects whose state the command side keeps between commands, whose
+   * snapshot the projector keeps after writing it, and whose parsed snapshot (ciphertext only) the
+   * reader keeps between reads; each is checked against the stores before it is trusted. 0 turns
+   * them off. Default 10,000.
    */
   cacheSubjects?: number;
   /**

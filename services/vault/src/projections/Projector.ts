@@ -6,7 +6,7 @@ import { lookupForm } from '../domain/values.js';
 import type { BlindIndex } from '../crypto/blindIndex.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import type { EventLog, RecordedEvent, Subscription } from '../ports/EventLog.js';
-import { emptyBatch, type ViewBatch, type ViewStore } from '../ports/ViewStore.js';
+import { emptyBatch, type SubjectView, type ViewBatch, type ViewStore } from '../ports/ViewStore.js';
 import { openField } from '../crypto/sealDecision.js';
 import { subjectOf } from '../domain/events.js';
 import { holdsOf, retentionOf } from '../domain/retention.js';
@@ -25,7 +25,16 @@ export interface ProjectorDeps {
 export interface ProjectorOptions {
   /** Events per read-model transaction. Default 1000. */
   batchSize?: number;
+  /**
+   * Subjects whose snapshot this projector keeps after writing it, so that the next batch need
+   * not read and parse it back. Kept snapshots are used only while every batch since was this
+   * projector's own (the checkpoint it computes from is the one it last applied); a batch applied
+   * by another replica in between drops them all. 0 turns it off. Default 10,000.
+   */
+  stateCacheSize?: number;
 }
+
+const NO_DERIVED = '{"holds":[],"retention":[],"tracked":[]}';
 
 /**
  * Folds the log into the read models: subject snapshots (sealed values only), the blind
@@ -41,12 +50,17 @@ export class Projector {
   private again = false;
   /** The read models' checkpoint as this instance last saw it. */
   private seen = 0;
+  /** Snapshots as this projector last wrote them, with their derived rows (JSON), valid at `keptAt`. */
+  private readonly kept = new Map<string, { state: SubjectState; derived: string }>();
+  private keptAt = -1;
+  private readonly stateCacheSize: number;
 
   constructor(
     private readonly deps: ProjectorDeps,
     options: ProjectorOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 1000;
+    this.stateCacheSize = Math.max(0, options.stateCacheSize ?? 10_000);
   }
 
   /** Log position the read models are known to have reached. */
@@ -78,6 +92,7 @@ export class Projector {
 
   /** Drops the read models and projects the whole log again. */
   async rebuild(): Promise<number> {
+    this.forgetKept();
     await this.deps.views.reset();
     this.seen = 0;
     return this.catchUp(this.batchSize * 5);
@@ -150,9 +165,29 @@ export class Projector {
   /** One transaction of read-model changes for a run of consecutive events. */
   async project(events: readonly RecordedEvent[], expected?: number): Promise<boolean> {
     if (events.length === 0) return true;
+    // Kept snapshots are what the read models hold only if nothing but this projector wrote since.
+    if (expected === undefined || expected !== this.keptAt) this.forgetKept();
+    try {
+      const applied = await this.projectOnce(events, expected);
+      if (!applied) this.forgetKept();
+      return applied;
+    } catch (e) {
+      // A failed batch may have moved kept states on in memory without writing them.
+      this.forgetKept();
+      throw e;
+    }
+  }
+
+  private forgetKept(): void {
+    this.kept.clear();
+    this.keptAt = -1;
+  }
+
+  private async projectOnce(events: readonly RecordedEvent[], expected: number | undefined): Promise<boolean> {
     const { views, keyRing } = this.deps;
     const subjectIds = [...new Set(events.map((e) => subjectOf(e.streamId)).filter((s): s is string => s !== undefined))];
-    const snapshots = await views.getSubjects(subjectIds);
+    const unknown = subjectIds.filter((id) => !this.kept.has(id));
+    const snapshots = unknown.length > 0 ? await views.getSubjects(unknown) : new Map<string, SubjectView>();
     const states = new Map<string, SubjectState>();
     const before = new Map<string, string>();
     const positions = new Map<string, number>();
@@ -164,10 +199,11 @@ export class Projector {
       if (subjectId === undefined) continue;
       let state = states.get(subjectId);
       if (!state) {
+        const kept = this.kept.get(subjectId);
         const snap = snapshots.get(subjectId);
-        state = snap?.state ?? initialState(subjectId);
+        state = kept?.state ?? snap?.state ?? initialState(subjectId);
         states.set(subjectId, state);
-        before.set(subjectId, snap ? JSON.stringify(this.derived(state)) : '{"holds":[],"retention":[],"tracked":[]}');
+        before.set(subjectId, kept?.derived ?? (snap ? JSON.stringify(this.derived(state)) : NO_DERIVED));
       }
       if (e.revision <= state.revision) continue; // already folded into the snapshot
       const ev = e as unknown as DomainEvent;
@@ -179,22 +215,45 @@ export class Projector {
 
     await keyRing.shredFor(events);
     // Subjects without a snapshot have no index rows yet: nothing older to look for and scrub.
-    const fresh = new Set(subjectIds.filter((id) => !snapshots.has(id)));
+    const fresh = new Set(unknown.filter((id) => !snapshots.has(id)));
+    const after = new Map<string, string>();
     await this.indexLookups(states, dirtyLookups, batch, fresh);
     for (const [subjectId, state] of states) {
       if (!positions.has(subjectId)) continue;
       batch.subjects.push({ subjectId, position: positions.get(subjectId)!, state });
       const derived = this.derived(state);
+      const json = JSON.stringify(derived);
+      after.set(subjectId, json);
       // Most events move no hold or retention date: skip rewriting rows that did not change.
-      if (JSON.stringify(derived) === before.get(subjectId)) continue;
+      if (json === before.get(subjectId)) continue;
       batch.holds.push({ subjectId, rows: derived.holds });
       batch.retention.push({ subjectId, rows: derived.retention });
       batch.tracked.push({ subjectId, rows: derived.tracked });
     }
     const last = events[events.length - 1]!.position;
     const applied = await views.apply(PROJECTION, batch, last, expected);
-    if (applied) this.seen = Math.max(this.seen, last);
+    if (applied) {
+      this.seen = Math.max(this.seen, last);
+      this.keep(states, after, last);
+    }
     return applied;
+  }
+
+  /** Keeps the states just written (the least recently written go first when full). */
+  private keep(states: Map<string, SubjectState>, derived: Map<string, string>, at: number): void {
+    if (this.stateCacheSize === 0) return;
+    for (const [subjectId, state] of states) {
+      const d = derived.get(subjectId);
+      // Not written in this batch (every event was already folded in): the read models may hold another version.
+      if (d === undefined) {
+        this.kept.delete(subjectId);
+        continue;
+      }
+      this.kept.delete(subjectId);
+      if (this.kept.size >= this.stateCacheSize) this.kept.delete(this.kept.keys().next().value!);
+      this.kept.set(subjectId, { state, derived: d });
+    }
+    this.keptAt = at;
   }
 
   private derived(state: SubjectState) {
