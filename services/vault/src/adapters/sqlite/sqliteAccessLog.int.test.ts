@@ -47,3 +47,22 @@ it('the recorder writes in batches off the request path and keeps entries when a
   await recorder.close();
   expect(appended).toEqual([5]);
 });
+
+it('commits every batch accepted before close() through its writer thread, then refuses new ones', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pdv-access-'));
+  try {
+    const path = join(dir, 'access.db');
+    const log = getSqliteAccessLog({ path });
+    const entry = (i: number) => ({ actor: 'service:crm', purpose: 'contract', subjectId: 's1', categories: ['contact'], at: `2025-01-01T00:00:${String(i % 60).padStart(2, '0')}.${String(i).padStart(3, '0')}Z` });
+    const pending = Array.from({ length: 50 }, (_, i) => log.append([entry(i), entry(i + 100)]));
+    const closing = log.close();
+    await Promise.all(pending);
+    await closing;
+    await expect(log.append([entry(999)])).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    const reopened = getSqliteAccessLog({ path });
+    expect(await reopened.listBySubject('s1', { limit: 1000 })).toHaveLength(100);
+    await reopened.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,20 +1,11 @@
 import type { AccessLog, AccessLogEntry } from '../../ports/AccessLog.js';
-import { openDatabase, type SqliteOptions, guarded } from './openDatabase.js';
+import { closedError, openDatabase, type SqliteOptions, guarded } from './openDatabase.js';
+import { ACCESS_SCHEMA, createAccessLogInserter } from './writers/accessLogCommit.js';
+import type { WriterThreadOptions } from './writers/serve.js';
+import { startWriterThread } from './writers/thread.js';
 
 /** Options of the embedded access log (its own file, `access.db`, so its retention is its own). */
 export type SqliteAccessLogOptions = SqliteOptions;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS access_log (
-  id         INTEGER PRIMARY KEY,
-  subject_id TEXT NOT NULL,
-  actor      TEXT NOT NULL,
-  purpose    TEXT NOT NULL,
-  categories TEXT NOT NULL,
-  at         TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS access_log_subject ON access_log (subject_id, at);
-`;
 
 interface Row {
   subject_id: string;
@@ -24,20 +15,37 @@ interface Row {
   at: string;
 }
 
+/**
+ * The embedded access log. Appends are committed by a writer thread (`writers/accessLog.worker.ts`),
+ * so a batch's fsync does not hold up the requests being served; reads run on this thread's own
+ * connection. An in-memory log (`:memory:`, tests) cannot be shared between connections and is
+ * written here directly.
+ */
 export function getSqliteAccessLog(options: SqliteAccessLogOptions): AccessLog {
   const db = openDatabase(options);
-  db.exec(SCHEMA);
-  const insert = db.prepare<[string, string, string, string, string]>('INSERT INTO access_log (subject_id, actor, purpose, categories, at) VALUES (?, ?, ?, ?, ?)');
+  db.exec(ACCESS_SCHEMA);
   const list = db.prepare<[string, string, number], Row>(
     'SELECT subject_id, actor, purpose, categories, at FROM access_log WHERE subject_id = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?',
   );
-  const appendTx = db.transaction((entries: readonly AccessLogEntry[]) => {
-    for (const e of entries) insert.run(e.subjectId, e.actor, e.purpose, JSON.stringify(e.categories), e.at);
-  });
+  const writer =
+    options.path === ':memory:'
+      ? undefined
+      : startWriterThread<AccessLogEntry[], null>('accessLog', {
+          path: options.path,
+          maxPerCommit: 10_000,
+          ...(options.synchronous ? { synchronous: options.synchronous } : {}),
+          ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
+        } satisfies WriterThreadOptions);
+  const appendHere = writer ? undefined : createAccessLogInserter(db);
   let closed = false;
   const run = guarded(() => closed);
   return {
-    append: (entries) => run(() => void (entries.length > 0 && appendTx(entries))),
+    append: async (entries) => {
+      if (closed) throw closedError();
+      if (entries.length === 0) return;
+      if (writer) await writer.write([...entries]);
+      else await run(() => appendHere!([entries]));
+    },
     listBySubject: (subjectId, opts = {}) =>
       run(() =>
         list.all(subjectId, opts.since ?? '', opts.limit ?? 1000).map((r) => ({
@@ -51,6 +59,7 @@ export function getSqliteAccessLog(options: SqliteAccessLogOptions): AccessLog {
     async close() {
       if (closed) return;
       closed = true;
+      await writer?.close();
       db.close();
     },
   };

@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import { VaultError } from '../../domain/errors.js';
 import {
   PositionWaiters,
@@ -10,8 +9,10 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../../ports/EventLog.js';
-import { EVENTS_SCHEMA, fromWire, type AppendRequest } from './eventLog/groupCommit.js';
-import type { WriterMessage, WriterOptions, WriterReply } from './eventLog/writer.worker.js';
+import { EVENTS_SCHEMA, type AppendRequest, type Outcome } from './writers/eventLogCommit.js';
+import type { WriterThreadOptions } from './writers/serve.js';
+import { startWriterThread } from './writers/thread.js';
+import { fromWire } from './writers/wire.js';
 import { closedError, openDatabase, toVaultError, type SqliteDatabase, type SqliteOptions } from './openDatabase.js';
 
 /** Options of the embedded event log. */
@@ -54,17 +55,13 @@ const toRecorded = (r: EventRow): RecordedEvent => ({
   position: r.position,
 });
 
-/** The writer thread's module: compiled JavaScript next to this file, or the TypeScript source when run from it (tests). */
-const fromSource = import.meta.url.endsWith('.ts');
-const WRITER = new URL(fromSource ? './eventLog/writer.worker.ts' : './eventLog/writer.worker.js', import.meta.url);
-
 /**
  * The embedded event log: one SQLite file in WAL mode. Reads run on the caller's thread, on a
- * connection of their own. Writes go to a writer thread (`eventLog/writer.worker.ts`) with a
- * connection of its own: appends made concurrently are queued and committed together in one
- * transaction (group commit), and while one group waits for its fsync the next one gathers.
- * One fsync serves every writer that was waiting, each append is still checked on its own and
- * fails alone, and the event loop never waits for the disk.
+ * connection of their own. Writes go to a writer thread (`writers/eventLog.worker.ts`) with a
+ * connection of its own: appends made concurrently are committed together in one transaction
+ * (group commit), and while one group waits for its fsync the next one gathers. One fsync
+ * serves every writer that was waiting, each append is still checked on its own and fails
+ * alone, and the event loop never waits for the disk.
  */
 export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   const db: SqliteDatabase = openDatabase(options);
@@ -80,44 +77,22 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
     headPosition: db.prepare<[], { p: number }>('SELECT COALESCE(MAX(position), 0) AS p FROM events'),
   };
 
-  const writerOptions: WriterOptions = {
+  const writer = startWriterThread<AppendRequest[], Outcome[]>('eventLog', {
     path: options.path,
-    maxEvents: maxEventsPerCommit,
+    maxPerCommit: maxEventsPerCommit,
     ...(options.synchronous ? { synchronous: options.synchronous } : {}),
     ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
-  };
-  const writer = fromSource
-    ? // Node 20 does not apply an --import loader to a worker's entry module: register tsx first, then load it.
-      new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WRITER.href)}); });`, { eval: true, workerData: writerOptions })
-    : new Worker(WRITER, { workerData: writerOptions });
-  writer.unref();
-  let writerFailure: VaultError | undefined;
-  const writerExited = new Promise<void>((resolve) => writer.once('exit', () => resolve()));
+  } satisfies WriterThreadOptions);
 
   let queue: PendingAppend[] = [];
   let sendScheduled: NodeJS.Immediate | undefined;
-  /** Batches sent to the writer and not answered yet, by sequence number. */
-  const inFlight = new Map<number, PendingAppend[]>();
-  let seq = 0;
+  const writes = new Set<Promise<void>>();
   let closed = false;
-  let drained: (() => void) | undefined;
   const listeners = new Set<() => void>();
 
-  const failAll = (error: VaultError): void => {
-    writerFailure ??= error;
-    const lost = [...[...inFlight.values()].flat(), ...queue];
-    inFlight.clear();
-    queue = [];
-    for (const p of lost) p.reject(error);
-    drained?.();
-  };
-  writer.on('error', () => failAll(new VaultError('STORE_UNAVAILABLE', 'The event log writer failed')));
-  writer.on('exit', () => failAll(closedError()));
-
-  /** Sends what this turn of the event loop queued, in batches of at most `maxEventsPerCommit` events. */
+  /** Sends what this turn of the event loop queued, in groups of at most `maxEventsPerCommit` events. */
   const send = (): void => {
     sendScheduled = undefined;
-    if (writerFailure) return;
     while (queue.length > 0) {
       let events = 0;
       let n = 0;
@@ -127,31 +102,23 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       }
       const group = queue.slice(0, n);
       queue = queue.slice(n);
-      if (inFlight.size === 0) writer.ref();
-      inFlight.set(++seq, group);
-      writer.postMessage({ type: 'commit', seq, group: group.map((p) => p.request) } satisfies WriterMessage);
+      const done = writer.write(group.map((p) => p.request)).then(
+        (outcomes) => {
+          group.forEach((p, i) => {
+            const o = outcomes[i]!;
+            if (o.ok) p.resolve(o.value);
+            else p.reject(fromWire(o.error));
+          });
+          for (const l of listeners) l();
+        },
+        (error: unknown) => {
+          for (const p of group) p.reject(error);
+        },
+      );
+      writes.add(done);
+      void done.finally(() => writes.delete(done));
     }
   };
-
-  writer.on('message', (reply: WriterReply) => {
-    const group = inFlight.get(reply.seq);
-    if (!group) return;
-    inFlight.delete(reply.seq);
-    // Only appends waiting for the writer keep the process alive; an idle log does not.
-    if (inFlight.size === 0) writer.unref();
-    if ('failed' in reply) {
-      const error = fromWire(reply.failed);
-      for (const p of group) p.reject(error);
-    } else {
-      group.forEach((p, i) => {
-        const o = reply.outcomes[i]!;
-        if (o.ok) p.resolve(o.value);
-        else p.reject(fromWire(o.error));
-      });
-      for (const l of listeners) l();
-    }
-    if (inFlight.size === 0 && queue.length === 0) drained?.();
-  });
 
   const readAllSync = (after: number, maxCount: number): RecordedEvent[] => {
     try {
@@ -166,7 +133,7 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   const log: EventLog = {
     append(streamId, events, expectedRevision) {
       if (closed) return Promise.reject(closedError());
-      if (writerFailure) return Promise.reject(writerFailure);
+      if (writer.failure) return Promise.reject(writer.failure);
       let request: AppendRequest;
       try {
         request = {
@@ -222,14 +189,9 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       // Appends already accepted are committed (or fail) before the writer stops.
       if (sendScheduled) clearImmediate(sendScheduled);
       send();
-      if (inFlight.size > 0) await new Promise<void>((resolve) => (drained = resolve));
+      await Promise.all(writes);
       await Promise.all([...subscriptions].map((s) => s.stop()));
-      if (!writerFailure) {
-        // Kept alive until it has closed its connection: close() resolves only after that.
-        writer.ref();
-        writer.postMessage({ type: 'close' } satisfies WriterMessage);
-      }
-      await writerExited;
+      await writer.close();
       db.close();
     },
   };

@@ -1,6 +1,9 @@
-import { ErrorCodes, VaultError, isVaultError, type ErrorCode } from '../../../domain/errors.js';
+import { VaultError } from '../../../domain/errors.js';
 import { assertExpectedRevision, type AppendResult, type ExpectedRevision } from '../../../ports/EventLog.js';
-import { toVaultError, type SqliteDatabase } from '../openDatabase.js';
+import type { SqliteDatabase } from '../openDatabase.js';
+import { toWire, type WireError } from './wire.js';
+
+export type Outcome = { ok: true; value: AppendResult } | { ok: false; error: WireError };
 
 export const EVENTS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -23,26 +26,6 @@ export interface AppendRequest {
   types: string[];
   data: string[];
   metadata: string[];
-}
-
-/** An error as it crosses back from the writer thread: the vault's code survives, nothing else is trusted. */
-export interface WireError {
-  code?: ErrorCode;
-  message: string;
-  details?: Record<string, unknown>;
-}
-
-export type Outcome = { ok: true; value: AppendResult } | { ok: false; error: WireError };
-
-export function toWire(e: unknown): WireError {
-  const v = toVaultError(e);
-  if (isVaultError(v)) return { code: v.code, message: v.message, ...(v.details ? { details: v.details } : {}) };
-  // Not ours: its message is not passed on (it could quote data); the API masks it as internal.
-  return { message: 'Event log write failed' };
-}
-
-export function fromWire(w: WireError): Error {
-  return w.code && w.code in ErrorCodes ? new VaultError(w.code, w.message, w.details ? { details: w.details } : {}) : new Error(w.message);
 }
 
 class IdTaken extends Error {}

@@ -1,0 +1,80 @@
+import { Worker } from 'node:worker_threads';
+import { VaultError } from '../../../domain/errors.js';
+import { closedError } from '../openDatabase.js';
+import { fromWire, type WriterMessage, type WriterReply } from './wire.js';
+
+/** The main-thread end of a writer thread: each `write` is answered once its transaction is durable. */
+export interface WriterThread<P, R> {
+  write(payload: P): Promise<R>;
+  /** Set once the thread failed or stopped; every later write fails with it. */
+  readonly failure: VaultError | undefined;
+  /** Waits for the writes in flight, then closes the thread's connection and ends it. */
+  close(): Promise<void>;
+}
+
+// Compiled JavaScript next to this file, or the TypeScript source when run from it (tests).
+const fromSource = import.meta.url.endsWith('.ts');
+
+/**
+ * Starts `writers/<name>.worker` with `workerData`. better-sqlite3 is synchronous: a commit with
+ * `synchronous=FULL` holds its thread until the disk has it. In a writer thread, that is not the
+ * event loop serving requests. The thread keeps the process alive only while writes are in flight.
+ */
+export function startWriterThread<P, R>(name: 'eventLog' | 'accessLog', workerData: unknown): WriterThread<P, R> {
+  const url = new URL(`./${name}.worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+  const worker = fromSource
+    ? // Node 20 does not apply an --import loader to a worker's entry module: register tsx first, then load it.
+      new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData })
+    : new Worker(url, { workerData });
+  worker.unref();
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const pending = new Map<number, { resolve: (r: R) => void; reject: (e: unknown) => void }>();
+  let seq = 0;
+  let failure: VaultError | undefined;
+  let drained: (() => void) | undefined;
+
+  const settled = (): void => {
+    if (pending.size > 0) return;
+    worker.unref();
+    drained?.();
+  };
+  const failAll = (error: VaultError): void => {
+    failure ??= error;
+    for (const p of pending.values()) p.reject(error);
+    pending.clear();
+    settled();
+  };
+  worker.on('error', () => failAll(new VaultError('STORE_UNAVAILABLE', `The SQLite ${name} writer thread failed`)));
+  worker.on('exit', () => failAll(closedError()));
+  worker.on('message', (reply: WriterReply<R>) => {
+    const p = pending.get(reply.seq);
+    if (!p) return;
+    pending.delete(reply.seq);
+    if ('failed' in reply) p.reject(fromWire(reply.failed));
+    else p.resolve(reply.result);
+    settled();
+  });
+
+  return {
+    get failure() {
+      return failure;
+    },
+    write(payload) {
+      if (failure) return Promise.reject(failure);
+      return new Promise<R>((resolve, reject) => {
+        if (pending.size === 0) worker.ref();
+        pending.set(++seq, { resolve, reject });
+        worker.postMessage({ type: 'write', seq, payload } satisfies WriterMessage<P>);
+      });
+    },
+    async close() {
+      if (pending.size > 0) await new Promise<void>((resolve) => (drained = resolve));
+      if (!failure) {
+        // Kept alive until it has closed its connection: close() resolves only after that.
+        worker.ref();
+        worker.postMessage({ type: 'close' } satisfies WriterMessage<P>);
+      }
+      await exited;
+    },
+  };
+}
