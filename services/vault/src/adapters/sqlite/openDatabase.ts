@@ -24,6 +24,12 @@ export function openDatabase(
     secureDelete?: boolean;
     /** Page size of a new file (an existing file keeps its own). Default SQLite's 4096. */
     pageSize?: number;
+    /**
+     * Whether this connection's commits checkpoint the WAL themselves once it passes 1000 pages
+     * (SQLite's default). Off where a checkpointer thread does it, so that no commit on a
+     * latency-sensitive path stalls while megabytes are copied. Default true.
+     */
+    autoCheckpoint?: boolean;
   } = {},
 ): SqliteDatabase {
   let db: SqliteDatabase;
@@ -39,6 +45,7 @@ export function openDatabase(
   db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
   // Deleted content is overwritten with zeros in the file, not just unlinked from the b-tree.
   if (extra.secureDelete) db.pragma('secure_delete = ON');
+  if (extra.autoCheckpoint === false) db.pragma('wal_autocheckpoint = 0');
   return db;
 }
 

@@ -11,7 +11,7 @@ import {
 } from '../../ports/EventLog.js';
 import { EVENTS_SCHEMA, type AppendRequest, type Outcome } from './writers/eventLogCommit.js';
 import type { WriterThreadOptions } from './writers/serve.js';
-import { startWriterThread } from './writers/thread.js';
+import { startCheckpointer, startWriterThread } from './writers/thread.js';
 import { fromWire } from './writers/wire.js';
 import { closedError, openDatabase, toVaultError, type SqliteDatabase, type SqliteOptions } from './openDatabase.js';
 
@@ -64,6 +64,10 @@ const toRecorded = (r: EventRow): RecordedEvent => ({
  * alone, and the event loop never waits for the disk.
  */
 export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
+  // Reader and writer thread each open the file: an in-memory database would be two databases.
+  if (options.path === ':memory:' || options.path === '' || /^file:.*mode=memory/.test(options.path)) {
+    throw new VaultError('CONFIG_INVALID', 'The embedded event log needs a file path, not an in-memory database');
+  }
   const db: SqliteDatabase = openDatabase(options);
   db.exec(EVENTS_SCHEMA);
   const pollIntervalMs = options.pollIntervalMs ?? 250;
@@ -77,12 +81,16 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
     headPosition: db.prepare<[], { p: number }>('SELECT COALESCE(MAX(position), 0) AS p FROM events'),
   };
 
+  const sync = options.synchronous ? { synchronous: options.synchronous } : {};
   const writer = startWriterThread<AppendRequest[], Outcome[]>('eventLog', {
     path: options.path,
     maxPerCommit: maxEventsPerCommit,
-    ...(options.synchronous ? { synchronous: options.synchronous } : {}),
+    // Checkpoints run on a thread of their own: a commit never waits for megabytes to be copied.
+    autoCheckpoint: false,
+    ...sync,
     ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
   } satisfies WriterThreadOptions);
+  const checkpointer = startCheckpointer({ path: options.path, intervalMs: 200, ...sync }, () => writer.autoCheckpoint());
 
   let queue: PendingAppend[] = [];
   let sendScheduled: NodeJS.Immediate | undefined;
@@ -192,6 +200,7 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       await Promise.all(writes);
       await Promise.all([...subscriptions].map((s) => s.stop()));
       await writer.close();
+      await checkpointer.close();
       db.close();
     },
   };

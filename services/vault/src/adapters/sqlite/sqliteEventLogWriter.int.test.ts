@@ -36,6 +36,10 @@ describe('SQLite event log writer thread', () => {
     await reopened.close();
   });
 
+  it('refuses an in-memory database, which its writer thread could not share', () => {
+    expect(() => getSqliteEventLog({ path: ':memory:' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
+  });
+
   it('does not keep a process alive once its appends are committed, even if never closed', async () => {
     const source = fileURLToPath(new URL('./index.ts', import.meta.url));
     const script = `

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emptyBatch } from '../../ports/ViewStore.js';
 import type { StoredKey } from '../../ports/KeyStore.js';
@@ -58,6 +59,32 @@ describe('SQLite adapters on disk', () => {
     expect(filesContaining(path, Buffer.from(hash))).not.toEqual([]);
     await store.apply('p', { ...emptyBatch(), index: [{ op: 'delete', subjectId: 'subj-1', category: 'contact' }] }, 3);
     expect(filesContaining(path, Buffer.from(hash))).toEqual([]);
+    await store.close();
+  });
+
+  it('copies the views WAL into views.db from its checkpointer thread, with no commit doing it', async () => {
+    const path = join(dir, 'views.db');
+    const store = getSqliteViewStore({ path });
+    const state = (subjectId: string) => ({ subjectId, revision: 0, registeredAt: '2024-01-01T00:00:00.000Z', erasedAt: null, categories: {}, padding: 'x'.repeat(4000) });
+    for (let i = 1; i <= 40; i++) {
+      await store.apply('subjects', { ...emptyBatch(), subjects: [{ subjectId: `s-${i}`, position: i, state: state(`s-${i}`) as never }] }, i);
+    }
+    // The database file alone (a copy without its WAL) catches up within a few checkpointer ticks.
+    const fileAlone = () => {
+      const copy = join(dir, `copy-${Date.now()}.db`);
+      copyFileSync(path, copy);
+      const db = new Database(copy);
+      try {
+        // Before the first checkpoint the file does not even hold the schema.
+        const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'checkpoints'").get();
+        return hasTable ? ((db.prepare('SELECT position FROM checkpoints WHERE projection = ?').get('subjects') as { position: number } | undefined)?.position ?? 0) : 0;
+      } finally {
+        db.close();
+      }
+    };
+    const deadline = Date.now() + 5000;
+    while (fileAlone() < 40 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(fileAlone()).toBe(40);
     await store.close();
   });
 

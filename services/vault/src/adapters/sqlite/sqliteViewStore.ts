@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import type { SubjectState } from '../../domain/subject.js';
 import type { BlindIndexEntry, StatRow, SubjectView, TrackedRow, ViewBatch, ViewStore } from '../../ports/ViewStore.js';
-import { chunks, openDatabase, scrubWal, type SqliteOptions, guarded } from './openDatabase.js';
+import { chunks, closedError, openDatabase, scrubWal, type SqliteOptions, guarded } from './openDatabase.js';
+import { startCheckpointer } from './writers/thread.js';
 import { toEntry, toHold, toRetention, toShred, type HoldRow, type IndexRow, type RetentionRow, type ShredRow } from '../sqlRows.js';
 
 /** Options of the embedded view store. */
@@ -90,6 +91,8 @@ interface TrackedSqlRow {
  * on SQLite's default 4 KiB (a rebuild runs about a sixth faster).
  */
 const VIEW_FILE = { secureDelete: true, pageSize: 16_384 } as const;
+/** How often the checkpointer thread copies the views' WAL into the database file. */
+const CHECKPOINT_INTERVAL_MS = 200;
 
 /**
  * The embedded read models: one SQLite file with `secure_delete` on, since a deleted blind-index
@@ -97,8 +100,19 @@ const VIEW_FILE = { secureDelete: true, pageSize: 16_384 } as const;
  * its projection checkpoint.
  */
 export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
-  let db = openDatabase(options, VIEW_FILE);
+  // Every projection batch commits on this thread: a checkpointer thread keeps the WAL short, so
+  // that no commit here stalls for the tens of milliseconds an automatic checkpoint takes.
+  const onDisk = options.path !== ':memory:' && !options.path.startsWith('file:');
+  const openViews = () => openDatabase(options, { ...VIEW_FILE, autoCheckpoint: !onDisk });
+  const startViewCheckpointer = () =>
+    onDisk
+      ? startCheckpointer({ path: options.path, intervalMs: CHECKPOINT_INTERVAL_MS, ...(options.synchronous ? { synchronous: options.synchronous } : {}) }, () => {
+          if (db.open) db.pragma('wal_autocheckpoint = 1000');
+        })
+      : undefined;
+  let db = openViews();
   db.exec(SCHEMA);
+  let checkpointer = startViewCheckpointer();
   let closed = false;
 
   const prepare = () => ({
@@ -247,23 +261,23 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
 
     checkpoint: (projection) => run(() => stmt.checkpoint.get(projection)?.position ?? 0),
 
-    reset: () =>
-      run(() => {
-        if (options.path !== ':memory:' && !options.path.startsWith('file:')) {
-          // A fresh file instead of deleting every row: faster, and the old rows leave with the old
-          // file instead of being zeroed one by one (secure_delete) only to be written again.
-          db.close();
-          for (const suffix of ['', '-wal', '-shm']) rmSync(`${options.path}${suffix}`, { force: true });
-          db = openDatabase(options, VIEW_FILE);
-          db.exec(SCHEMA);
-          stmt = prepare();
-          applyTx = makeApplyTx();
-          resetTx = makeResetTx();
-          return;
-        }
-        resetTx.immediate();
-        scrubWal(db);
-      }),
+    reset: async () => {
+      if (!onDisk) return run(() => void (resetTx.immediate(), scrubWal(db)));
+      if (closed) throw closedError();
+      // A fresh file instead of deleting every row: faster, and the old rows leave with the old
+      // file instead of being zeroed one by one (secure_delete) only to be written again.
+      await checkpointer?.close();
+      await run(() => {
+        db.close();
+        for (const suffix of ['', '-wal', '-shm']) rmSync(`${options.path}${suffix}`, { force: true });
+        db = openViews();
+        db.exec(SCHEMA);
+        stmt = prepare();
+        applyTx = makeApplyTx();
+        resetTx = makeResetTx();
+      });
+      checkpointer = startViewCheckpointer();
+    },
 
     getSubjects: (subjectIds) =>
       run(() => {
@@ -312,6 +326,7 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
     async close() {
       if (closed) return;
       closed = true;
+      await checkpointer?.close();
       db.close();
     },
   };

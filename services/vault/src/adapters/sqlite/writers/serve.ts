@@ -5,6 +5,8 @@ import { toWire, type WriterMessage, type WriterReply } from './wire.js';
 export interface WriterThreadOptions extends SqliteOptions {
   /** Most units (events, entries) one transaction takes from the batches that are waiting. */
   maxPerCommit: number;
+  /** False when a checkpointer thread keeps the WAL short. Default true. */
+  autoCheckpoint?: boolean;
 }
 
 /**
@@ -16,7 +18,7 @@ export interface WriterThreadOptions extends SqliteOptions {
 export function serveWrites<P, R>(setup: (db: SqliteDatabase) => { commit(batches: P[]): R[]; size(batch: P): number }): void {
   const port = parentPort!;
   const options = workerData as WriterThreadOptions;
-  const db = openDatabase(options);
+  const db = openDatabase(options, { autoCheckpoint: options.autoCheckpoint !== false });
   const { commit, size } = setup(db);
   let carried: WriterMessage<P> | undefined;
   let closing = false;
@@ -30,6 +32,10 @@ export function serveWrites<P, R>(setup: (db: SqliteDatabase) => { commit(batche
       if (next.type === 'close') {
         closing = true;
         break;
+      }
+      if (next.type === 'autoCheckpoint') {
+        db.pragma('wal_autocheckpoint = 1000');
+        continue;
       }
       if (units + size(next.payload) > options.maxPerCommit) {
         carried = next;
@@ -54,6 +60,10 @@ export function serveWrites<P, R>(setup: (db: SqliteDatabase) => { commit(batche
     while (message && !closing) {
       if (message.type === 'close') {
         closing = true;
+        break;
+      }
+      if (message.type === 'autoCheckpoint') {
+        db.pragma('wal_autocheckpoint = 1000');
         break;
       }
       commitFrom(message);

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { VaultError } from '../../../domain/errors.js';
-import { closedError } from '../openDatabase.js';
+import { closedError, type SqliteOptions } from '../openDatabase.js';
 import { fromWire, type WriterMessage, type WriterReply } from './wire.js';
 
 /** The main-thread end of a writer thread: each `write` is answered once its transaction is durable. */
@@ -10,6 +10,8 @@ export interface WriterThread<P, R> {
   readonly failure: VaultError | undefined;
   /** Waits for the writes in flight, then closes the thread's connection and ends it. */
   close(): Promise<void>;
+  /** Tells the thread's connection to checkpoint on commit again (its checkpointer stopped). */
+  autoCheckpoint(): void;
 }
 
 // Compiled JavaScript next to this file, or the TypeScript source when run from it (tests).
@@ -20,13 +22,51 @@ const fromSource = import.meta.url.endsWith('.ts');
  * `synchronous=FULL` holds its thread until the disk has it. In a writer thread, that is not the
  * event loop serving requests. The thread keeps the process alive only while writes are in flight.
  */
-export function startWriterThread<P, R>(name: 'eventLog' | 'accessLog', workerData: unknown): WriterThread<P, R> {
+function spawn(name: 'eventLog' | 'accessLog' | 'checkpoint', workerData: unknown): Worker {
   const url = new URL(`./${name}.worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
   const worker = fromSource
     ? // Node 20 does not apply an --import loader to a worker's entry module: register tsx first, then load it.
       new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData })
     : new Worker(url, { workerData });
   worker.unref();
+  return worker;
+}
+
+export interface CheckpointerOptions extends SqliteOptions {
+  /** How often to checkpoint, in ms. */
+  intervalMs: number;
+}
+
+/**
+ * Starts `writers/checkpoint.worker` on a database; it never keeps the process alive. Should it
+ * stop on its own (it failed), `onStop` runs, so that the owner can checkpoint again itself.
+ */
+export function startCheckpointer(options: CheckpointerOptions, onStop: () => void): { close(): Promise<void> } {
+  const worker = spawn('checkpoint', options);
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  let closing = false;
+  let stopped = false;
+  const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
+    if (!closing) onStop();
+  };
+  worker.on('error', stop);
+  worker.once('exit', stop);
+  return {
+    async close() {
+      closing = true;
+      if (!stopped) {
+        worker.ref();
+        worker.postMessage({ type: 'close' });
+      }
+      await exited;
+    },
+  };
+}
+
+export function startWriterThread<P, R>(name: 'eventLog' | 'accessLog', workerData: unknown): WriterThread<P, R> {
+  const worker = spawn(name, workerData);
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const pending = new Map<number, { resolve: (r: R) => void; reject: (e: unknown) => void }>();
   let seq = 0;
@@ -66,6 +106,9 @@ export function startWriterThread<P, R>(name: 'eventLog' | 'accessLog', workerDa
         pending.set(++seq, { resolve, reject });
         worker.postMessage({ type: 'write', seq, payload } satisfies WriterMessage<P>);
       });
+    },
+    autoCheckpoint() {
+      if (!failure) worker.postMessage({ type: 'autoCheckpoint' } satisfies WriterMessage<P>);
     },
     async close() {
       if (pending.size > 0) await new Promise<void>((resolve) => (drained = resolve));

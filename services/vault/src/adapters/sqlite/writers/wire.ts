@@ -20,5 +20,9 @@ export function fromWire(w: WireError): Error {
 }
 
 /** What the thread that owns a store sends its writer thread, and what comes back. */
-export type WriterMessage<P> = { type: 'write'; seq: number; payload: P } | { type: 'close' };
+export type WriterMessage<P> =
+  | { type: 'write'; seq: number; payload: P }
+  /** The checkpointer stopped: checkpoint on commit again, as SQLite does by default. */
+  | { type: 'autoCheckpoint' }
+  | { type: 'close' };
 export type WriterReply<R> = { seq: number; result: R } | { seq: number; failed: WireError };
