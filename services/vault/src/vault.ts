@@ -1,4 +1,4 @@
-import type { VaultConfig } from './config/loadConfig.js';
+import { DEFAULT_CACHE_SUBJECTS, type VaultConfig } from './config/loadConfig.js';
 import type { ProcessingRegister } from './domain/register.js';
 import { isoNow } from './domain/time.js';
 import type { Command } from './domain/subject.js';
@@ -72,12 +72,12 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
     const signer = new Signer(await keyRing.secret('signing-seed', 32));
     const blindIndex = new BlindIndex(await keyRing.secret('blind-index-key', 32));
     const now = options.now ?? isoNow;
-    const commands = new SubjectCommands({ log: opened.log, views: opened.views, keyRing, register, now }, { stateCacheSize: config.cacheSubjects ?? 10_000 });
-    const projector = new Projector({ log: opened.log, views: opened.views, keyRing, blindIndex, register }, { stateCacheSize: config.cacheSubjects ?? 10_000 });
+    const commands = new SubjectCommands({ log: opened.log, views: opened.views, keyRing, register, now }, { stateCacheSize: config.cacheSubjects ?? DEFAULT_CACHE_SUBJECTS });
+    const projector = new Projector({ log: opened.log, views: opened.views, keyRing, blindIndex, register }, { stateCacheSize: config.cacheSubjects ?? DEFAULT_CACHE_SUBJECTS });
     // Finishes whatever a previous process left: projections, and the key deletions of shred events.
     await projector.catchUp();
     if (options.live) await projector.start();
-    const reader = new SubjectReader({ views: opened.views, keyRing, register }, { snapshotCacheSize: config.cacheSubjects ?? 10_000 });
+    const reader = new SubjectReader({ views: opened.views, keyRing, register }, { snapshotCacheSize: config.cacheSubjects ?? DEFAULT_CACHE_SUBJECTS });
 
     const execute = async (subjectId: string, command: Command, o: CommandOptions) => {
       const result = await commands.execute(subjectId, command, o);

@@ -24,7 +24,7 @@ export interface SubjectCommandsOptions {
    * only as far as the append's expected revision confirms it: a write made meanwhile by another
    * replica fails that check and the command reruns on a fresh load. Decisions that append
    * nothing (a no-op, a refusal) are always re-checked on a fresh load. 0 turns it off.
-   * Default 10,000.
+   * Default 2,000.
    */
   stateCacheSize?: number;
 }
@@ -69,7 +69,7 @@ export class SubjectCommands {
     private readonly deps: CommandDeps,
     options: SubjectCommandsOptions = {},
   ) {
-    this.stateCacheSize = Math.max(0, options.stateCacheSize ?? 10_000);
+    this.stateCacheSize = Math.max(0, options.stateCacheSize ?? 2_000);
   }
 
   async registerSubject(options: CommandOptions, subjectId: string = randomUUID()): Promise<CommandResult> {

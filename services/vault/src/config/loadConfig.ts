@@ -49,7 +49,7 @@ export interface VaultConfig {
    * `VAULT_CACHE_SUBJECTS`: subjects whose state the command side keeps between commands, whose
    * snapshot the projector keeps after writing it, and whose parsed snapshot (ciphertext only) the
    * reader keeps between reads; each is checked against the stores before it is trusted. 0 turns
-   * them off. Default 10,000.
+   * them off. Default 2,000 (each cache holds a few kilobytes a subject).
    */
   cacheSubjects?: number;
   /**
@@ -118,6 +118,9 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
   };
 }
 
+/** Subjects each of the command side, the projector and the reader keeps in memory (`VAULT_CACHE_SUBJECTS`). */
+export const DEFAULT_CACHE_SUBJECTS = 2_000;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
   const synchronous = (env.VAULT_SYNCHRONOUS ?? 'FULL').toUpperCase();
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw new VaultError('CONFIG_INVALID', 'VAULT_SYNCHRONOUS must be FULL or NORMAL');
@@ -135,7 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) throw new VaultError('CONFIG_INVALID', 'VAULT_BODY_LIMIT_BYTES must be an integer of at least 1024');
   const rateLimitPerMinute = Number(env.VAULT_RATE_LIMIT_PER_MINUTE ?? 6000);
   if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_RATE_LIMIT_PER_MINUTE must be a non-negative integer');
-  const cacheSubjects = Number(env.VAULT_CACHE_SUBJECTS ?? 10_000);
+  const cacheSubjects = Number(env.VAULT_CACHE_SUBJECTS ?? DEFAULT_CACHE_SUBJECTS);
   if (!Number.isInteger(cacheSubjects) || cacheSubjects < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_CACHE_SUBJECTS must be a non-negative integer');
   const publicUrl = (env.VAULT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
   if (!isHttpUrl(publicUrl)) throw new VaultError('CONFIG_INVALID', 'VAULT_PUBLIC_URL must be an http:// or https:// URL with no query or fragment, e.g. https://vault.example.com');

@@ -29,7 +29,7 @@ export interface ProjectorOptions {
    * Subjects whose snapshot this projector keeps after writing it, so that the next batch need
    * not read and parse it back. Kept snapshots are used only while every batch since was this
    * projector's own (the checkpoint it computes from is the one it last applied); a batch applied
-   * by another replica in between drops them all. 0 turns it off. Default 10,000.
+   * by another replica in between drops them all. 0 turns it off. Default 2,000.
    */
   stateCacheSize?: number;
 }
@@ -60,7 +60,7 @@ export class Projector {
     options: ProjectorOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 1000;
-    this.stateCacheSize = Math.max(0, options.stateCacheSize ?? 10_000);
+    this.stateCacheSize = Math.max(0, options.stateCacheSize ?? 2_000);
   }
 
   /** Log position the read models are known to have reached. */

@@ -37,7 +37,7 @@ export interface SubjectReaderOptions {
    * memory between reads, least recently read dropped first. A kept snapshot is used only while
    * the read models still hold it at the same position (one cheap query per read says so), so
    * a write by any replica is seen at once. It holds ciphertext, never plaintext: a shred still
-   * makes it unreadable. 0 turns it off. Default 10,000.
+   * makes it unreadable. 0 turns it off. Default 2,000.
    */
   snapshotCacheSize?: number;
 }
@@ -55,7 +55,7 @@ export class SubjectReader {
     private readonly deps: { views: ViewStore; keyRing: KeyRing; register: ProcessingRegister },
     options: SubjectReaderOptions = {},
   ) {
-    this.cacheSize = Math.max(0, options.snapshotCacheSize ?? 10_000);
+    this.cacheSize = Math.max(0, options.snapshotCacheSize ?? 2_000);
   }
 
   async read(subjectIds: readonly string[], request: ReadRequest): Promise<Map<string, SubjectRead>> {
