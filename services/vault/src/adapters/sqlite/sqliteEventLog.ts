@@ -26,8 +26,6 @@ export interface SqliteEventLogOptions extends SqliteOptions {
   maxEventsPerCommit?: number;
 }
 
-
-
 interface EventRow {
   position: number;
   stream_id: string;

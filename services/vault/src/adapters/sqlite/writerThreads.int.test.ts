@@ -8,10 +8,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isVaultError } from '../../domain/errors.js';
 import { ANY } from '../../ports/EventLog.js';
 import { getSqliteEventLog } from './index.js';
+import { startWriterThread } from './writers/thread.js';
 
 const event = (i: number) => ({ id: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`, type: 'Noted', data: { i }, metadata: { actor: 'test', at: '2024-01-01T00:00:00.000Z' } });
 
-describe('SQLite event log writer thread', () => {
+describe('SQLite writer threads', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pdv-writer-'));
@@ -34,6 +35,15 @@ describe('SQLite event log writer thread', () => {
     expect(await reopened.headPosition()).toBe(200);
     expect((await reopened.readAll({ maxCount: 500 })).map((e) => (e.data as { i: number }).i).sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i));
     await reopened.close();
+  });
+
+  it('fails every write with STORE_UNAVAILABLE, instead of hanging, when its writer thread cannot start', async () => {
+    const writer = startWriterThread<unknown[], null>('accessLog', { path: join(dir, 'missing', 'access.db'), maxPerCommit: 10 });
+    const first = await writer.write([]).catch((e: unknown) => e);
+    expect(isVaultError(first, 'STORE_UNAVAILABLE')).toBe(true);
+    expect(isVaultError(writer.failure, 'STORE_UNAVAILABLE')).toBe(true);
+    expect(isVaultError(await writer.write([]).catch((e: unknown) => e), 'STORE_UNAVAILABLE')).toBe(true);
+    await writer.close();
   });
 
   it('refuses an in-memory database, which its writer thread could not share', () => {
