@@ -17,6 +17,13 @@ export interface SqliteOptions {
 
 export type SqliteDatabase = Database.Database;
 
+/** Just what another connection to the same file needs (for a writer or checkpointer thread). */
+export const connectionOptions = ({ path, synchronous, busyTimeoutMs }: SqliteOptions): SqliteOptions => ({
+  path,
+  ...(synchronous ? { synchronous } : {}),
+  ...(busyTimeoutMs !== undefined ? { busyTimeoutMs } : {}),
+});
+
 /** Opens a database with the pragmas every adapter relies on: WAL, the chosen sync level, a busy timeout. */
 export function openDatabase(
   options: SqliteOptions,

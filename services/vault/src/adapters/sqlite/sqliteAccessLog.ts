@@ -1,5 +1,5 @@
 import type { AccessLog, AccessLogEntry } from '../../ports/AccessLog.js';
-import { closedError, openDatabase, type SqliteOptions, guarded } from './openDatabase.js';
+import { closedError, connectionOptions, openDatabase, type SqliteOptions, guarded } from './openDatabase.js';
 import { ACCESS_SCHEMA, createAccessLogInserter } from './writers/accessLogCommit.js';
 import type { WriterThreadOptions } from './writers/serve.js';
 import { startWriterThread } from './writers/thread.js';
@@ -30,12 +30,7 @@ export function getSqliteAccessLog(options: SqliteAccessLogOptions): AccessLog {
   const writer =
     options.path === ':memory:'
       ? undefined
-      : startWriterThread<AccessLogEntry[], null>('accessLog', {
-          path: options.path,
-          maxPerCommit: 10_000,
-          ...(options.synchronous ? { synchronous: options.synchronous } : {}),
-          ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
-        } satisfies WriterThreadOptions);
+      : startWriterThread<AccessLogEntry[], null>('accessLog', { ...connectionOptions(options), maxPerCommit: 10_000 } satisfies WriterThreadOptions);
   const appendHere = writer ? undefined : createAccessLogInserter(db);
   let closed = false;
   const run = guarded(() => closed);

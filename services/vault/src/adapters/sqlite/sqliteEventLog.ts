@@ -13,7 +13,7 @@ import { EVENTS_SCHEMA, type AppendRequest, type Outcome } from './writers/event
 import type { WriterThreadOptions } from './writers/serve.js';
 import { startCheckpointer, startWriterThread } from './writers/thread.js';
 import { fromWire } from './writers/wire.js';
-import { closedError, openDatabase, toVaultError, type SqliteDatabase, type SqliteOptions } from './openDatabase.js';
+import { closedError, connectionOptions, openDatabase, toVaultError, type SqliteDatabase, type SqliteOptions } from './openDatabase.js';
 
 /** Options of the embedded event log. */
 export interface SqliteEventLogOptions extends SqliteOptions {
@@ -79,16 +79,10 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
     headPosition: db.prepare<[], { p: number }>('SELECT COALESCE(MAX(position), 0) AS p FROM events'),
   };
 
-  const sync = options.synchronous ? { synchronous: options.synchronous } : {};
-  const writer = startWriterThread<AppendRequest[], Outcome[]>('eventLog', {
-    path: options.path,
-    maxPerCommit: maxEventsPerCommit,
-    // Checkpoints run on a thread of their own: a commit never waits for megabytes to be copied.
-    autoCheckpoint: false,
-    ...sync,
-    ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
-  } satisfies WriterThreadOptions);
-  const checkpointer = startCheckpointer({ path: options.path, intervalMs: 200, ...sync }, () => writer.autoCheckpoint());
+  const connection = connectionOptions(options);
+  // Checkpoints run on a thread of their own: a commit never waits for megabytes to be copied.
+  const writer = startWriterThread<AppendRequest[], Outcome[]>('eventLog', { ...connection, maxPerCommit: maxEventsPerCommit, autoCheckpoint: false } satisfies WriterThreadOptions);
+  const checkpointer = startCheckpointer({ ...connection, intervalMs: 200 }, () => writer.autoCheckpoint());
 
   let queue: PendingAppend[] = [];
   let sendScheduled: NodeJS.Immediate | undefined;

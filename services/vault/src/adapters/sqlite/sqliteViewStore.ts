@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import type { SubjectState } from '../../domain/subject.js';
 import type { BlindIndexEntry, StatRow, SubjectView, TrackedRow, ViewBatch, ViewStore } from '../../ports/ViewStore.js';
-import { chunks, closedError, openDatabase, scrubWal, type SqliteOptions, guarded } from './openDatabase.js';
+import { chunks, closedError, connectionOptions, openDatabase, scrubWal, type SqliteOptions, guarded } from './openDatabase.js';
 import { startCheckpointer } from './writers/thread.js';
 import { toEntry, toHold, toRetention, toShred, type HoldRow, type IndexRow, type RetentionRow, type ShredRow } from '../sqlRows.js';
 
@@ -106,7 +106,7 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
   const openViews = () => openDatabase(options, { ...VIEW_FILE, autoCheckpoint: !onDisk });
   const startViewCheckpointer = () =>
     onDisk
-      ? startCheckpointer({ path: options.path, intervalMs: CHECKPOINT_INTERVAL_MS, ...(options.synchronous ? { synchronous: options.synchronous } : {}) }, () => {
+      ? startCheckpointer({ ...connectionOptions(options), intervalMs: CHECKPOINT_INTERVAL_MS }, () => {
           if (db.open) db.pragma('wal_autocheckpoint = 1000');
         })
       : undefined;
@@ -262,7 +262,12 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
     checkpoint: (projection) => run(() => stmt.checkpoint.get(projection)?.position ?? 0),
 
     reset: async () => {
-      if (!onDisk) return run(() => void (resetTx.immediate(), scrubWal(db)));
+      if (!onDisk) {
+        return run(() => {
+          resetTx.immediate();
+          scrubWal(db);
+        });
+      }
       if (closed) throw closedError();
       // A fresh file instead of deleting every row: faster, and the old rows leave with the old
       // file instead of being zeroed one by one (secure_delete) only to be written again.

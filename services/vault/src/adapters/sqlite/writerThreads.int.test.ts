@@ -56,7 +56,7 @@ describe('SQLite writer threads', () => {
       const { getSqliteEventLog } = await import(${JSON.stringify(source)});
       const log = getSqliteEventLog({ path: ${JSON.stringify(join(dir, 'events.db'))} });
       const r = await log.append('s', [${JSON.stringify(event(1))}], 'any');
-      console.log(JSON.stringify(r));`;
+      process.stdout.write(JSON.stringify(r));`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 20_000 });
     expect(JSON.parse(stdout.trim())).toEqual({ nextRevision: 0, position: 1 });
   });

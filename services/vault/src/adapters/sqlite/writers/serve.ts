@@ -20,55 +20,47 @@ export function serveWrites<P, R>(setup: (db: SqliteDatabase) => { commit(batche
   const options = workerData as WriterThreadOptions;
   const db = openDatabase(options, { autoCheckpoint: options.autoCheckpoint !== false });
   const { commit, size } = setup(db);
-  let carried: WriterMessage<P> | undefined;
+  /** Messages taken from the port, in the order they were sent. */
+  const inbox: WriterMessage<P>[] = [];
   let closing = false;
 
-  const commitFrom = (first: Extract<WriterMessage<P>, { type: 'write' }>): void => {
-    const taken = [first];
-    let units = size(first.payload);
-    for (;;) {
-      const next = receiveMessageOnPort(port)?.message as WriterMessage<P> | undefined;
-      if (!next) break;
-      if (next.type === 'close') {
-        closing = true;
-        break;
-      }
-      if (next.type === 'autoCheckpoint') {
-        db.pragma('wal_autocheckpoint = 1000');
-        continue;
-      }
-      if (units + size(next.payload) > options.maxPerCommit) {
-        carried = next;
-        break;
-      }
-      taken.push(next);
-      units += size(next.payload);
+  /** The next run of writes from the inbox, up to `maxPerCommit` units (at least one write). */
+  const nextGroup = (): Extract<WriterMessage<P>, { type: 'write' }>[] => {
+    const group: Extract<WriterMessage<P>, { type: 'write' }>[] = [];
+    let units = 0;
+    for (let m = inbox[0]; m?.type === 'write'; m = inbox[0]) {
+      if (group.length > 0 && units + size(m.payload) > options.maxPerCommit) break;
+      group.push(m);
+      units += size(m.payload);
+      inbox.shift();
     }
-    let results: R[];
-    try {
-      results = commit(taken.map((m) => m.payload));
-    } catch (e) {
-      const failed = toWire(e);
-      for (const m of taken) port.postMessage({ seq: m.seq, failed } satisfies WriterReply<R>);
-      return;
-    }
-    taken.forEach((m, i) => port.postMessage({ seq: m.seq, result: results[i]! } satisfies WriterReply<R>));
+    return group;
   };
 
-  port.on('message', (m: WriterMessage<P>) => {
-    let message: WriterMessage<P> | undefined = m;
-    while (message && !closing) {
-      if (message.type === 'close') {
-        closing = true;
-        break;
+  const commitGroup = (group: Extract<WriterMessage<P>, { type: 'write' }>[]): void => {
+    let results: R[];
+    try {
+      results = commit(group.map((m) => m.payload));
+    } catch (e) {
+      const failed = toWire(e);
+      for (const m of group) port.postMessage({ seq: m.seq, failed } satisfies WriterReply<R>);
+      return;
+    }
+    group.forEach((m, i) => port.postMessage({ seq: m.seq, result: results[i]! } satisfies WriterReply<R>));
+  };
+
+  port.on('message', (first: WriterMessage<P>) => {
+    inbox.push(first);
+    while (inbox.length > 0 && !closing) {
+      // Everything that arrived while the previous transaction was on its way to disk.
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) inbox.push(m.message as WriterMessage<P>);
+      const head = inbox[0]!;
+      if (head.type === 'write') commitGroup(nextGroup());
+      else {
+        inbox.shift();
+        if (head.type === 'close') closing = true;
+        else db.pragma('wal_autocheckpoint = 1000');
       }
-      if (message.type === 'autoCheckpoint') {
-        db.pragma('wal_autocheckpoint = 1000');
-        break;
-      }
-      commitFrom(message);
-      message = carried;
-      carried = undefined;
     }
     if (closing) {
       db.close();
