@@ -1,4 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
+import { openMemoryAccessLog, VaultError, type AccessLog } from '@pdv/vault';
 import { DPO, SERVICE, startApi, type Api } from './apiHarness.js';
 
 let api: Api | undefined;
@@ -69,4 +70,47 @@ it('shuts down gracefully: an in-flight request finishes, then the server stops 
   expect(res.data!.subject.id).toBe(id);
   await closing;
   await expect(fetch(`${api.server.url}/healthz`)).rejects.toThrow();
+});
+
+async function readyz(): Promise<{ status: number; body: { status: string } }> {
+  const res = await fetch(`${api!.server.url}/readyz`);
+  return { status: res.status, body: (await res.json()) as { status: string } };
+}
+
+it('is not ready while access-log writes fail, ready again once they succeed, and loses no entry', async () => {
+  const store = openMemoryAccessLog();
+  let down = false;
+  const accessLog: AccessLog = {
+    append: (entries) => (down ? Promise.reject(new VaultError('STORE_UNAVAILABLE', 'access log down')) : store.append(entries)),
+    listBySubject: (id, o) => store.listBySubject(id, o),
+    close: () => store.close(),
+  };
+  api = await startApi({ vault: { accessLog }, server: { accessLog: { flushIntervalMs: 20 } } });
+  const token = await api.token(SERVICE);
+  const id = (await api.gql(token, 'mutation { registerSubject { subjectId } }')).data!.registerSubject.subjectId;
+  const items = [{ category: 'contact', field: 'email', value: 'ann@example.com', purpose: 'contract', legalBasis: 'contract', source: 'subject' }];
+  expect((await api.gql(token, 'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }', { id, items })).errors).toBeUndefined();
+  await api.vault.projector.catchUp();
+  expect((await readyz()).status).toBe(200);
+
+  down = true;
+  const read = await api.gql(token, 'query($id: ID!) { subject(id: $id, purpose: "contract") { items { status } } }', { id });
+  expect(read.data!.subject.items).toContainEqual({ status: 'VALUE' });
+  await api.server.flushAccessLog();
+  expect(await readyz()).toEqual({ status: 503, body: { status: 'access log failing' } });
+
+  down = false;
+  // The recorder retries on its own timer; readiness comes back with the write.
+  const deadline = Date.now() + 5000;
+  while ((await readyz()).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  expect((await readyz()).status).toBe(200);
+  expect(await store.listBySubject(id)).toEqual([expect.objectContaining({ actor: 'service:crm', subjectId: id, categories: ['contact'] })]);
+});
+
+it('is not ready once a store can no longer write (a stopped writer thread)', async () => {
+  api = await startApi();
+  expect((await readyz()).status).toBe(200);
+  // What the embedded log reports once its writer thread has stopped (the thread itself is tested with the adapter).
+  Object.defineProperty(api.vault.stores.log, 'failure', { get: () => new VaultError('STORE_UNAVAILABLE', 'writer thread stopped'), configurable: true });
+  expect(await readyz()).toEqual({ status: 503, body: { status: 'stores unavailable' } });
 });

@@ -22,6 +22,7 @@ export class AccessRecorder {
   private readonly interval: number;
   private readonly maxBatch: number;
   private readonly maxBuffered: number;
+  private lastWriteFailed = false;
 
   constructor(
     private readonly log: AccessLog,
@@ -42,6 +43,11 @@ export class AccessRecorder {
     }
   }
 
+  /** True while entries wait because the last write to the access log failed (`/readyz` says not ready). */
+  get failing(): boolean {
+    return this.lastWriteFailed;
+  }
+
   /** Writes everything buffered so far; resolves when it is stored. */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
@@ -52,7 +58,9 @@ export class AccessRecorder {
       if (batch.length === 0) return;
       try {
         await this.log.append(batch);
+        this.lastWriteFailed = false;
       } catch (e) {
+        this.lastWriteFailed = true;
         // Keep the entries for the next attempt: the access report must not lose a recipient.
         this.buffer = [...batch, ...this.buffer];
         const dropped = this.buffer.length - this.maxBuffered;

@@ -190,6 +190,10 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
   app.get('/readyz', async (_request, reply) => {
     if (closing) return reply.code(503).send({ status: 'shutting down' });
     if (!vault.projector.healthy) return reply.code(503).send({ status: 'projection stopped on an error' });
+    // A writer thread that stopped (the embedded stores) does not come back: writes fail until a restart.
+    if (vault.stores.log.failure || vault.accessLog.failure) return reply.code(503).send({ status: 'stores unavailable' });
+    // Reads are still served, but their access-log entries wait in memory: send traffic elsewhere.
+    if (access.failing) return reply.code(503).send({ status: 'access log failing' });
     let head: number;
     try {
       head = await vault.stores.log.headPosition();

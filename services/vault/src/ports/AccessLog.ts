@@ -1,3 +1,5 @@
+import type { VaultError } from '../domain/errors.js';
+
 /**
  * One disclosure of personal data: who read which categories of which subject, for what, when.
  * Never values. The access report (Art. 15(1)(c)) names the recipients from these entries.
@@ -26,5 +28,7 @@ export interface AccessLog {
   append(entries: readonly AccessLogEntry[]): Promise<void>;
   /** A subject's entries, newest first. */
   listBySubject(subjectId: string, options?: ListAccessOptions): Promise<AccessLogEntry[]>;
+  /** As `EventLog.failure`: set once appends fail for good (the embedded log's writer thread stopped). */
+  readonly failure?: VaultError | undefined;
   close(): Promise<void>;
 }

@@ -78,6 +78,12 @@ export interface EventLog {
   headPosition(): Promise<number>;
   /** Catch up from a checkpoint, then follow live appends. */
   subscribe(options: SubscribeOptions): Subscription;
+  /**
+   * Set once the store can no longer write and will not recover by itself (the embedded log's
+   * writer thread stopped); every later append fails with it. `/readyz` reports it. Adapters
+   * whose client reconnects on its own leave it undefined.
+   */
+  readonly failure?: VaultError | undefined;
   close(): Promise<void>;
 }
 

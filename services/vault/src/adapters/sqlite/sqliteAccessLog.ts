@@ -51,6 +51,9 @@ export function getSqliteAccessLog(options: SqliteAccessLogOptions): AccessLog {
           at: r.at,
         })),
       ),
+    get failure() {
+      return writer?.failure;
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -183,6 +183,10 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       return sub;
     },
 
+    get failure() {
+      return writer.failure;
+    },
+
     async close() {
       if (closed) return;
       closed = true;

@@ -46,6 +46,25 @@ describe('SQLite writer threads', () => {
     await writer.close();
   });
 
+  it('fails later writes with STORE_UNAVAILABLE, and reports the failure, when a running writer thread dies', async () => {
+    const writer = startWriterThread<unknown, null>('eventLog', { path: join(dir, 'events.db'), maxPerCommit: 10 });
+    expect(writer.failure).toBeUndefined();
+    // Not a list of appends: the thread throws outside any transaction and stops.
+    const fatal = await writer.write(null).catch((e: unknown) => e);
+    expect(isVaultError(fatal, 'STORE_UNAVAILABLE')).toBe(true);
+    expect(isVaultError(writer.failure, 'STORE_UNAVAILABLE')).toBe(true);
+    expect(isVaultError(await writer.write([]).catch((e: unknown) => e), 'STORE_UNAVAILABLE')).toBe(true);
+    await writer.close();
+  });
+
+  it('reports no failure while its writer thread runs, and the closed state once closed', async () => {
+    const log = getSqliteEventLog({ path: join(dir, 'events.db') });
+    await log.append('s', [event(1)], ANY);
+    expect(log.failure).toBeUndefined();
+    await log.close();
+    expect(isVaultError(log.failure, 'STORE_UNAVAILABLE')).toBe(true);
+  });
+
   it('refuses an in-memory database, which its writer thread could not share', () => {
     expect(() => getSqliteEventLog({ path: ':memory:' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
