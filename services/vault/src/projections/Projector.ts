@@ -98,12 +98,22 @@ export class Projector {
     return this.catchUp(this.batchSize * 5);
   }
 
-  /** Follows the log live: every append (of this or another process) triggers a catch-up. */
+  /**
+   * Follows the log live: every append (of this or another process) is projected. A page that
+   * starts where this projector's last batch ended is applied as delivered, without reading it
+   * again; anything else (another replica moved the checkpoint, a catch-up was running) triggers a
+   * catch-up from the checkpoint.
+   */
   async start(): Promise<void> {
     if (this.subscription) return;
+    let delivered = await this.deps.log.headPosition();
     this.subscription = this.deps.log.subscribe({
-      after: await this.deps.log.headPosition(),
-      onEvents: () => this.kick(),
+      after: delivered,
+      onEvents: (events) => {
+        const after = delivered;
+        delivered = events[events.length - 1]?.position ?? delivered;
+        return this.kick({ after, events });
+      },
       onError: (e) => {
         this.failure = e;
       },
@@ -113,18 +123,31 @@ export class Projector {
 
   /**
    * Runs a catch-up, or joins the running one; resolves after a catch-up that started after this
-   * call has finished, so it has seen every event appended before the call.
+   * call has finished, so it has seen every event appended before the call. `page`: events just
+   * delivered after position `after`; applied directly when `after` is the checkpoint this
+   * projector last saw (the apply itself checks that it still is).
    */
-  kick(): Promise<void> {
+  kick(page?: { after: number; events: readonly RecordedEvent[] }): Promise<void> {
     if (this.running) {
+      if (page) {
+        // The running catch-up may already take these events; if not, they go next.
+        const last = page.events[page.events.length - 1]?.position ?? 0;
+        return this.running.then(
+          () => (this.seen >= last ? undefined : this.kick(page)),
+          () => this.kick(page),
+        );
+      }
       this.again = true;
       return this.running;
     }
+    let direct = page && page.events.length > 0 && page.after === this.seen ? page : undefined;
     this.running = (async () => {
       do {
         this.again = false;
         try {
-          await this.catchUp();
+          const applied = direct !== undefined && (await this.project(direct.events, direct.after));
+          direct = undefined;
+          if (!applied) await this.catchUp();
           this.failure = undefined;
         } catch (e) {
           this.failure = e;
@@ -141,14 +164,17 @@ export class Projector {
   async waitFor(position: number, timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.seen < position) {
+      // A batch under way (most often the page just appended, delivered live) may be all it takes.
+      const joined = this.running;
       try {
-        await this.kick();
+        await (joined ?? this.kick());
       } catch (e) {
         throw new VaultError('STORE_UNAVAILABLE', 'The read models could not be brought up to date', { cause: e });
       }
       if (this.seen >= position) return;
       if (Date.now() > deadline) throw new VaultError('STORE_UNAVAILABLE', `The read models did not reach position ${position} in ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 5));
+      // Behind after a catch-up of its own: the event is not readable yet (another replica's append); retry shortly.
+      if (!joined) await new Promise((r) => setTimeout(r, 5));
     }
   }
 
