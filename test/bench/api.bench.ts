@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createLogger, fixtureRegister, mintDevToken, startServer, type CategorySpec, type ProcessingRegister } from '@pdv/vault';
+import { createLogger, fixtureRegister, mintDevToken, startServer, type CategorySpec, type ProcessingRegister, type Vault } from '@pdv/vault';
 import { tempVault } from '../support/tempVault.js';
 
 /**
@@ -69,6 +69,19 @@ async function load(url: string, token: string, kind: 'trivial' | 'read' | 'reco
   return { ...r, cpuUs: (cpu.user + cpu.system) / requests, elu };
 }
 
+/** µs per `reader.read` of one subject with 20 values, the median of 5 passes over the readers. */
+async function readerCost(vault: Vault, ids: string[]): Promise<number> {
+  const request = { purpose: 'contract', callerPurposes: ['contract'] };
+  const passes: number[] = [];
+  for (let pass = 0; pass < 5; pass++) {
+    const n = 5_000;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await vault.reader.read([ids[i % ids.length]!], request);
+    passes.push(Number(process.hrtime.bigint() - t0) / 1000 / n);
+  }
+  return median(passes);
+}
+
 export async function runApiBench(options: { seconds?: number } = {}): Promise<Record<string, number>> {
   const seconds = options.seconds ?? Number(process.env.BENCH_API_SECONDS ?? 5);
   const { vault, config, cleanup } = await tempVault({ register: benchRegister(), live: true });
@@ -119,6 +132,8 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
       const q = await load(server.url, token, 'read', readers, seconds);
       rounds.push({ t, r, q });
     }
+    // The reader alone (snapshot check, 20 values opened, items built) for one subject, no HTTP or GraphQL: the share of a read the crypto and reader take.
+    const readerUs = await readerCost(vault, readers);
     const med = (f: (x: (typeof rounds)[number]) => number) => median(rounds.map(f));
     const spread = (f: (x: (typeof rounds)[number]) => number) => rounds.map(f).sort((a, b) => a - b);
     const recordRatios = spread((x) => x.r.rps / x.t.rps);
@@ -142,6 +157,7 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
       api_trivial_cpu_us: med((x) => x.t.cpuUs),
       api_record_cpu_us: med((x) => x.r.cpuUs),
       api_read20_cpu_us: med((x) => x.q.cpuUs),
+      reader_read20_us: readerUs,
     };
   } finally {
     await server.close();
