@@ -77,29 +77,46 @@ async function readyz(): Promise<{ status: number; body: { status: string } }> {
   return { status: res.status, body: (await res.json()) as { status: string } };
 }
 
-it('is not ready while access-log writes fail, ready again once they succeed, and loses no entry', async () => {
+/** An access log that fails every append while `down` is set. */
+function flakyAccessLog(): { accessLog: AccessLog; store: AccessLog; setDown(down: boolean): void } {
   const store = openMemoryAccessLog();
   let down = false;
-  const accessLog: AccessLog = {
-    append: (entries) => (down ? Promise.reject(new VaultError('STORE_UNAVAILABLE', 'access log down')) : store.append(entries)),
-    listBySubject: (id, o) => store.listBySubject(id, o),
-    close: () => store.close(),
+  return {
+    store,
+    setDown: (d) => (down = d),
+    accessLog: {
+      append: (entries) => (down ? Promise.reject(new VaultError('STORE_UNAVAILABLE', 'access log down')) : store.append(entries)),
+      listBySubject: (id, o) => store.listBySubject(id, o),
+      close: () => store.close(),
+    },
   };
+}
+
+const READ_VALUES = 'query($id: ID!) { subject(id: $id, purpose: "contract") { items { status ... on PersonalDataValue { value } } } }';
+
+/** A subject with one email recorded, readable for `contract`. */
+async function subjectWithEmail(token: string): Promise<string> {
+  const id = (await api!.gql(token, 'mutation { registerSubject { subjectId } }')).data!.registerSubject.subjectId;
+  const items = [{ category: 'contact', field: 'email', value: 'ann@example.com', purpose: 'contract', legalBasis: 'contract', source: 'subject' }];
+  expect((await api!.gql(token, 'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }', { id, items })).errors).toBeUndefined();
+  await api!.vault.projector.catchUp();
+  return id;
+}
+
+it('is not ready while access-log writes fail, ready again once they succeed, and loses no entry', async () => {
+  const { accessLog, store, setDown } = flakyAccessLog();
   api = await startApi({ vault: { accessLog }, server: { accessLog: { flushIntervalMs: 20 } } });
   const token = await api.token(SERVICE);
-  const id = (await api.gql(token, 'mutation { registerSubject { subjectId } }')).data!.registerSubject.subjectId;
-  const items = [{ category: 'contact', field: 'email', value: 'ann@example.com', purpose: 'contract', legalBasis: 'contract', source: 'subject' }];
-  expect((await api.gql(token, 'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }', { id, items })).errors).toBeUndefined();
-  await api.vault.projector.catchUp();
+  const id = await subjectWithEmail(token);
   expect((await readyz()).status).toBe(200);
 
-  down = true;
-  const read = await api.gql(token, 'query($id: ID!) { subject(id: $id, purpose: "contract") { items { status } } }', { id });
-  expect(read.data!.subject.items).toContainEqual({ status: 'VALUE' });
+  setDown(true);
+  const read = await api.gql(token, READ_VALUES, { id });
+  expect(read.data!.subject.items).toContainEqual({ status: 'VALUE', value: 'ann@example.com' });
   await api.server.flushAccessLog();
   expect(await readyz()).toEqual({ status: 503, body: { status: 'access log failing' } });
 
-  down = false;
+  setDown(false);
   // The recorder retries on its own timer; readiness comes back with the write.
   const deadline = Date.now() + 5000;
   while ((await readyz()).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -107,10 +124,33 @@ it('is not ready while access-log writes fail, ready again once they succeed, an
   expect(await store.listBySubject(id)).toEqual([expect.objectContaining({ actor: 'service:crm', subjectId: id, categories: ['contact'] })]);
 });
 
-it('is not ready once a store can no longer write (a stopped writer thread)', async () => {
+it('refuses reads of personal data, rather than serve them unlogged, once the access log holds too many unwritten entries', async () => {
+  const { accessLog, store, setDown } = flakyAccessLog();
+  api = await startApi({ vault: { accessLog }, server: { accessLog: { flushIntervalMs: 20, maxBuffered: 2 } } });
+  const token = await api.token(SERVICE);
+  const id = await subjectWithEmail(token);
+  setDown(true);
+  for (let i = 0; i < 2; i++) expect((await api.gql(token, READ_VALUES, { id })).data!.subject.items).toContainEqual({ status: 'VALUE', value: 'ann@example.com' });
+  await api.server.flushAccessLog();
+
+  const refused = await api.gql(token, READ_VALUES, { id });
+  expect(refused.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+  expect(JSON.stringify(refused)).not.toContain('ann@example.com');
+
+  setDown(false);
+  const deadline = Date.now() + 5000;
+  while ((await readyz()).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  // The two reads served are logged; the refused one disclosed nothing. Reads are served again.
+  expect(await store.listBySubject(id)).toHaveLength(2);
+  expect((await api.gql(token, READ_VALUES, { id })).data!.subject.items).toContainEqual({ status: 'VALUE', value: 'ann@example.com' });
+});
+
+it('is neither ready nor live once a store can no longer write (a stopped writer thread)', async () => {
   api = await startApi();
   expect((await readyz()).status).toBe(200);
   // What the embedded log reports once its writer thread has stopped (the thread itself is tested with the adapter).
   Object.defineProperty(api.vault.stores.log, 'failure', { get: () => new VaultError('STORE_UNAVAILABLE', 'writer thread stopped'), configurable: true });
   expect(await readyz()).toEqual({ status: 503, body: { status: 'stores unavailable' } });
+  // Only a restart brings a stopped writer thread back: the liveness probe says so too.
+  expect((await fetch(`${api.server.url}/healthz`)).status).toBe(503);
 });

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { isVaultError } from '../domain/errors.js';
+import { VaultError, isVaultError } from '../domain/errors.js';
 import type { AccessLog, AccessLogEntry } from '../ports/AccessLog.js';
 
 export interface AccessRecorderOptions {
@@ -7,13 +7,19 @@ export interface AccessRecorderOptions {
   flushIntervalMs?: number;
   /** Entries that trigger a write at once. Default 500. */
   maxBatch?: number;
-  /** Entries kept while the store fails; older ones are dropped beyond this (and the drop logged). Default 100,000. */
+  /**
+   * Entries held in memory while the store fails. Once this many wait, `record` refuses with
+   * STORE_UNAVAILABLE, so reads of personal data fail rather than go unlogged, until the store
+   * takes them. Default 100,000.
+   */
   maxBuffered?: number;
 }
 
 /**
  * Collects access-log entries on the request path (an array push) and writes them in batches
  * off it: one transaction per interval or per `maxBatch` entries. `close()` writes what is left.
+ * No entry is dropped: while the store fails they wait (and are retried), and beyond
+ * `maxBuffered` waiting entries a read is refused instead of served unlogged.
  */
 export class AccessRecorder {
   private buffer: AccessLogEntry[] = [];
@@ -23,6 +29,8 @@ export class AccessRecorder {
   private readonly maxBatch: number;
   private readonly maxBuffered: number;
   private lastWriteFailed = false;
+  /** Entries taken out of `buffer` by a flush and not stored yet. */
+  private held = 0;
 
   constructor(
     private readonly log: AccessLog,
@@ -34,7 +42,11 @@ export class AccessRecorder {
     this.maxBuffered = options.maxBuffered ?? 100_000;
   }
 
+  /** Queues an entry; call it before the values it stands for leave the process. */
   record(entry: AccessLogEntry): void {
+    if (this.buffer.length + this.held >= this.maxBuffered) {
+      throw new VaultError('STORE_UNAVAILABLE', 'The access log is not taking entries: reads of personal data are refused until it does');
+    }
     this.buffer.push(entry);
     if (this.buffer.length >= this.maxBatch) void this.flush();
     else if (!this.timer) {
@@ -54,20 +66,18 @@ export class AccessRecorder {
     this.timer = undefined;
     const batch = this.buffer;
     this.buffer = [];
+    this.held += batch.length;
     this.flushing = this.flushing.then(async () => {
       if (batch.length === 0) return;
       try {
         await this.log.append(batch);
+        this.held -= batch.length;
         this.lastWriteFailed = false;
       } catch (e) {
         this.lastWriteFailed = true;
         // Keep the entries for the next attempt: the access report must not lose a recipient.
+        this.held -= batch.length;
         this.buffer = [...batch, ...this.buffer];
-        const dropped = this.buffer.length - this.maxBuffered;
-        if (dropped > 0) {
-          this.buffer.splice(0, dropped);
-          this.logger.error({ dropped }, 'access log: entries dropped after repeated write failures');
-        }
         this.logger.warn({ code: isVaultError(e) ? e.code : 'UNKNOWN', pending: this.buffer.length }, 'access log: write failed, will retry');
         if (!this.timer) {
           this.timer = setTimeout(() => void this.flush(), this.interval * 5);

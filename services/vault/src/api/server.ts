@@ -186,7 +186,10 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
   });
   app.get(JWKS_PATH, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send({ keys: [vault.signer.publicJwk] }));
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  // Up, unless a store failed for good (a stopped writer thread): only a restart brings it back, so a liveness probe should see it.
+  app.get('/healthz', async (_request, reply) =>
+    vault.stores.log.failure || vault.accessLog.failure ? reply.code(503).send({ status: 'stores failed: restart the process' }) : { status: 'ok' },
+  );
   app.get('/readyz', async (_request, reply) => {
     if (closing) return reply.code(503).send({ status: 'shutting down' });
     if (!vault.projector.healthy) return reply.code(503).send({ status: 'projection stopped on an error' });
