@@ -7,6 +7,7 @@ import type { KeyRing } from '../crypto/keyRing.js';
 import { NO_STREAM, type AppendResult, type EventLog, type NewEvent, type RecordedEvent } from '../ports/EventLog.js';
 import type { ViewStore } from '../ports/ViewStore.js';
 import { openField, sealDecision } from '../crypto/sealDecision.js';
+import { recentCache, type RecentCache } from '../support/recentCache.js';
 
 export interface CommandDeps {
   log: EventLog;
@@ -62,14 +63,13 @@ export interface CommandResult {
  */
 export class SubjectCommands {
   /** Kept states; a command takes its subject's out while it runs, so no two commands share one. */
-  private readonly states = new Map<string, SubjectState>();
-  private readonly stateCacheSize: number;
+  private readonly states: RecentCache<SubjectState>;
 
   constructor(
     private readonly deps: CommandDeps,
     options: SubjectCommandsOptions = {},
   ) {
-    this.stateCacheSize = Math.max(0, options.stateCacheSize ?? 2_000);
+    this.states = recentCache(Math.max(0, options.stateCacheSize ?? 2_000));
   }
 
   async registerSubject(options: CommandOptions, subjectId: string = randomUUID()): Promise<CommandResult> {
@@ -153,9 +153,6 @@ export class SubjectCommands {
   }
 
   private keep(state: SubjectState): void {
-    if (this.stateCacheSize === 0) return;
-    this.states.delete(state.subjectId);
-    if (this.states.size >= this.stateCacheSize) this.states.delete(this.states.keys().next().value!);
     this.states.set(state.subjectId, state);
   }
 

@@ -11,6 +11,7 @@ import { openField } from '../crypto/sealDecision.js';
 import { subjectOf } from '../domain/events.js';
 import { holdsOf, retentionOf } from '../domain/retention.js';
 import { trackedRowsOf } from '../domain/requests.js';
+import { recentCache, type RecentCache } from '../support/recentCache.js';
 
 export const PROJECTION = 'subjects';
 
@@ -51,16 +52,15 @@ export class Projector {
   /** The read models' checkpoint as this instance last saw it. */
   private seen = 0;
   /** Snapshots as this projector last wrote them, with their derived rows (JSON), valid at `keptAt`. */
-  private readonly kept = new Map<string, { state: SubjectState; derived: string }>();
+  private readonly kept: RecentCache<{ state: SubjectState; derived: string }>;
   private keptAt = -1;
-  private readonly stateCacheSize: number;
 
   constructor(
     private readonly deps: ProjectorDeps,
     options: ProjectorOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 1000;
-    this.stateCacheSize = Math.max(0, options.stateCacheSize ?? 2_000);
+    this.kept = recentCache(Math.max(0, options.stateCacheSize ?? 2_000));
   }
 
   /** Log position the read models are known to have reached. */
@@ -267,17 +267,11 @@ export class Projector {
 
   /** Keeps the states just written (the least recently written go first when full). */
   private keep(states: Map<string, SubjectState>, derived: Map<string, string>, at: number): void {
-    if (this.stateCacheSize === 0) return;
     for (const [subjectId, state] of states) {
       const d = derived.get(subjectId);
       // Not written in this batch (every event was already folded in): the read models may hold another version.
-      if (d === undefined) {
-        this.kept.delete(subjectId);
-        continue;
-      }
-      this.kept.delete(subjectId);
-      if (this.kept.size >= this.stateCacheSize) this.kept.delete(this.kept.keys().next().value!);
-      this.kept.set(subjectId, { state, derived: d });
+      if (d === undefined) this.kept.delete(subjectId);
+      else this.kept.set(subjectId, { state, derived: d });
     }
     this.keptAt = at;
   }

@@ -4,6 +4,7 @@ import type { CategoryState, FieldState, SubjectState } from '../domain/subject.
 import type { KeyRing } from '../crypto/keyRing.js';
 import type { ViewStore } from '../ports/ViewStore.js';
 import { openPrepared, prepareField, type PreparedField } from '../crypto/sealDecision.js';
+import { recentCache, type RecentCache } from '../support/recentCache.js';
 
 export type ReadItem =
   | { status: 'VALUE'; category: string; field: string; value: unknown; recordedAt: string; updatedAt: string; source: string; legalBasis: string }
@@ -48,14 +49,16 @@ export interface SubjectReaderOptions {
  * denied and erased items are typed, never a bare null.
  */
 export class SubjectReader {
-  private readonly cache = new Map<string, PreparedSnapshot>();
-  private readonly cacheSize: number;
+  private readonly cache: RecentCache<PreparedSnapshot>;
+  private readonly caching: boolean;
 
   constructor(
     private readonly deps: { views: ViewStore; keyRing: KeyRing; register: ProcessingRegister },
     options: SubjectReaderOptions = {},
   ) {
-    this.cacheSize = Math.max(0, options.snapshotCacheSize ?? 2_000);
+    const size = Math.max(0, options.snapshotCacheSize ?? 2_000);
+    this.cache = recentCache(size);
+    this.caching = size > 0;
   }
 
   async read(subjectIds: readonly string[], request: ReadRequest): Promise<Map<string, SubjectRead>> {
@@ -103,25 +106,18 @@ export class SubjectReader {
     const out = new Map<string, PreparedSnapshot>();
     const { views } = this.deps;
     let load = ids;
-    if (this.cacheSize > 0) {
+    if (this.caching) {
       load = [];
       for (const [id, position] of await views.subjectPositions(ids)) {
         const hit = this.cache.get(id);
-        if (hit && hit.position === position) {
-          // Most recently read goes last: the first key is the one to drop.
-          this.cache.delete(id);
-          this.cache.set(id, hit);
-          out.set(id, hit);
-        } else load.push(id);
+        if (hit && hit.position === position) out.set(id, hit);
+        else load.push(id);
       }
     }
     if (load.length === 0) return out;
     for (const view of (await views.getSubjects(load)).values()) {
       const snap = prepare(view.position, view.state);
       out.set(view.subjectId, snap);
-      if (this.cacheSize === 0) continue;
-      this.cache.delete(view.subjectId);
-      if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
       this.cache.set(view.subjectId, snap);
     }
     return out;
