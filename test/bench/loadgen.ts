@@ -22,4 +22,5 @@ const result = await autocannon({
   duration: job.seconds,
   requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${job.token}` }, setupRequest: (req: object) => ({ ...req, body: body() }) }],
 });
-console.log(JSON.stringify({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors }));
+// The result, for the parent process that reads it from stdout: figures only, never a request or a response.
+process.stdout.write(`${JSON.stringify({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors })}\n`);

@@ -72,12 +72,13 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
     const signer = new Signer(await keyRing.secret('signing-seed', 32));
     const blindIndex = new BlindIndex(await keyRing.secret('blind-index-key', 32));
     const now = options.now ?? isoNow;
-    const commands = new SubjectCommands({ log: opened.log, views: opened.views, keyRing, register, now }, { stateCacheSize: config.cacheSubjects ?? DEFAULT_CACHE_SUBJECTS });
-    const projector = new Projector({ log: opened.log, views: opened.views, keyRing, blindIndex, register }, { stateCacheSize: config.cacheSubjects ?? DEFAULT_CACHE_SUBJECTS });
+    const cacheSize = config.cacheSubjects ?? DEFAULT_CACHE_SUBJECTS;
+    const commands = new SubjectCommands({ log: opened.log, views: opened.views, keyRing, register, now }, { stateCacheSize: cacheSize });
+    const projector = new Projector({ log: opened.log, views: opened.views, keyRing, blindIndex, register }, { stateCacheSize: cacheSize });
     // Finishes whatever a previous process left: projections, and the key deletions of shred events.
     await projector.catchUp();
     if (options.live) await projector.start();
-    const reader = new SubjectReader({ views: opened.views, keyRing, register }, { snapshotCacheSize: config.cacheSubjects ?? DEFAULT_CACHE_SUBJECTS });
+    const reader = new SubjectReader({ views: opened.views, keyRing, register }, { snapshotCacheSize: cacheSize });
 
     const execute = async (subjectId: string, command: Command, o: CommandOptions) => {
       const result = await commands.execute(subjectId, command, o);
