@@ -318,6 +318,27 @@ describe('errors', () => {
   });
 });
 
+describe('opening values', () => {
+  it('opens a value only for a query that selects it; one that fails to open fails the read, masked', async () => {
+    const id = await fullSubject();
+    // Every key handed to the reader is the wrong one: any value the read opens fails its MAC.
+    const original = api.vault.keyRing.get.bind(api.vault.keyRing);
+    api.vault.keyRing.get = async (ids) => new Map([...(await original(ids))].map(([k]) => [k, new Uint8Array(32)]));
+    try {
+      const listed = await api.gql(service, 'query($id: ID!) { subject(id: $id, purpose: "contract") { items { status category field } } }', { id });
+      expect(listed.errors).toBeUndefined();
+      expect(listed.data!.subject.items).toEqual(expect.arrayContaining([{ status: 'VALUE', category: 'contact', field: 'email' }]));
+      const opened = await api.gql(service, READ, { id, purpose: 'contract' });
+      expect(opened.errors?.[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(opened.errors?.[0]?.path).toEqual(['subject', 'items', expect.any(Number), 'value']);
+      expect(JSON.stringify(opened)).not.toMatch(/Annelies|example\.com|authentication/);
+    } finally {
+      api.vault.keyRing.get = original;
+    }
+    expect((await read(id, 'contract')).find((i) => i.field === 'name')?.value).toBe(VALUES.name);
+  });
+});
+
 describe('serving', () => {
   it('answers /healthz and /readyz', async () => {
     expect((await fetch(`${api.server.url}/healthz`)).status).toBe(200);

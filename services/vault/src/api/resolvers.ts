@@ -187,6 +187,9 @@ export const resolvers: Resolvers = {
   PersonalDataItem: {
     __resolveType: (i) => (i.status === 'VALUE' ? 'PersonalDataValue' : i.status === 'DENIED' ? 'PersonalDataDenied' : 'PersonalDataErased'),
   },
+  // A resolver, not the default property read: the value opens here (see SubjectReader), and a
+  // resolver's throw becomes this field's error where an inlined property read would escape.
+  PersonalDataValue: { value: (i) => i.value },
   PersonalDataDenied: { field: (i) => i.field ?? '' },
   PersonalDataErased: { erasureReason: (i) => i.reason },
 

@@ -45,8 +45,8 @@ export interface SubjectReaderOptions {
 
 /**
  * Purpose-bound reads of many subjects at once: one read-model query (two when snapshots changed)
- * and one key batch, whatever the number of subjects. Values are opened here, per request;
- * denied and erased items are typed, never a bare null.
+ * and one key batch, whatever the number of subjects. Values are opened per request, each when
+ * its `value` is first used; denied and erased items are typed, never a bare null.
  */
 export class SubjectReader {
   private readonly cache: RecentCache<PreparedSnapshot>;
@@ -71,7 +71,7 @@ export class SubjectReader {
       for (const i of items) if (i.kind === 'open') keyIds.push(i.keyId);
       plan.push({ snap, items });
     }
-    const keys = await this.deps.keyRing.get(keyIds);
+    const keys = await this.deps.keyRing.get([...new Set(keyIds)]);
     const out = new Map<string, SubjectRead>();
     for (const { snap, items } of plan) {
       const { state } = snap;
@@ -85,16 +85,7 @@ export class SubjectReader {
           const key = keys.get(i.keyId);
           // A key shredded after the snapshot was read: the value is gone.
           if (!key) return { status: 'ERASED', category: i.category, field: i.field, erasedAt: f.updatedAt, reason: 'shredded' };
-          return {
-            status: 'VALUE',
-            category: i.category,
-            field: i.field,
-            value: openPrepared(i.sealed, key),
-            recordedAt: f.recordedAt,
-            updatedAt: f.updatedAt,
-            source: f.source,
-            legalBasis: f.legalBasis,
-          };
+          return valueItem(i.category, i.field, f, i.sealed, key);
         }),
       });
     }
@@ -139,6 +130,33 @@ export class SubjectReader {
     }
     return out;
   }
+}
+
+/**
+ * A readable item whose value is opened on first use of `value` (then kept): a caller that
+ * never asks for it (a GraphQL query that does not select `value`) never brings the plaintext
+ * into memory. An envelope that fails to open throws there, CIPHERTEXT_INVALID or
+ * CONTEXT_MISMATCH, at the value it concerns.
+ */
+function valueItem(category: string, field: string, f: FieldState, sealed: PreparedField, key: Uint8Array): ReadItem {
+  let opened = false;
+  let value: unknown;
+  return {
+    status: 'VALUE',
+    category,
+    field,
+    get value() {
+      if (!opened) {
+        value = openPrepared(sealed, key);
+        opened = true;
+      }
+      return value;
+    },
+    recordedAt: f.recordedAt,
+    updatedAt: f.updatedAt,
+    source: f.source,
+    legalBasis: f.legalBasis,
+  };
 }
 
 type Planned = { kind: 'done'; item: ReadItem } | { kind: 'open'; category: string; field: string; keyId: string; f: FieldState; sealed: PreparedField };
