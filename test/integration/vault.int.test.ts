@@ -1,4 +1,8 @@
-import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
 import { Projector, SubjectCommands, SubjectReader, isVaultError, verifyCertificate, type Vault } from '@pdv/vault';
@@ -60,6 +64,45 @@ describe('erasure', () => {
     expect(() => verifyCertificate(forged, vault.signer.publicJwk)).toThrow(/differs/);
     const again = await vault.erase(s, { actor: 'dpo:test', reason: 'subjectRequest' });
     expect(again.certificate).toEqual(signed.certificate);
+  });
+
+  it('verifies a certificate from its JWS alone, or with the fields a query selected, and nothing signed as another document', async () => {
+    const { vault } = await fresh();
+    const s = await subjectWith(vault, [contact('name', 'Ada')]);
+    const { certificate, jws } = await vault.erase(s, { actor: 'dpo:test', reason: 'subjectRequest' });
+    const key = vault.signer.publicJwk;
+    expect(verifyCertificate({ jws }, key)).toEqual(certificate);
+    // What `eraseSubject { certificate { categoriesShredded categoriesRetained { category until } } jws { … } }` answers.
+    const selected = { categoriesShredded: certificate.categoriesShredded, categoriesRetained: certificate.categoriesRetained.map(({ category, until }) => ({ category, until })) };
+    expect(verifyCertificate({ jws, certificate: selected }, key).subjectId).toBe(s);
+    expect(() => verifyCertificate({ jws, certificate: { ...selected, categoriesShredded: [] } }, key)).toThrow(/differs/);
+    expect(() => verifyCertificate({ jws, certificate: { ...selected, subjectId: 'someone-else' } }, key)).toThrow(/differs/);
+    const other = vault.signer.sign({ ...certificate }, 'pdv-report-digest+json');
+    expect(() => verifyCertificate({ jws: other }, key)).toThrow(/not an erasure certificate/);
+  });
+
+  it('vault verify-certificate checks a saved eraseSubject answer, and exits 1 on a forged one', async () => {
+    const { vault } = await fresh();
+    const s = await subjectWith(vault, [contact('name', 'Ada')]);
+    const { certificate, jws } = await vault.erase(s, { actor: 'dpo:test', reason: 'subjectRequest' });
+    const dir = mkdtempSync(join(tmpdir(), 'pdv-cert-'));
+    try {
+      writeFileSync(join(dir, 'key.json'), JSON.stringify(vault.signer.publicJwk));
+      const cli = (doc: unknown) => {
+        writeFileSync(join(dir, 'answer.json'), JSON.stringify(doc));
+        const main = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
+        return spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dir, 'answer.json'), '--public-key', join(dir, 'key.json')], { encoding: 'utf8' });
+      };
+      const ok = cli({ data: { eraseSubject: { certificate: { categoriesShredded: certificate.categoriesShredded }, jws } } });
+      expect(ok.status, ok.stderr).toBe(0);
+      expect(ok.stdout).toContain(`valid: erasure of subject ${s}`);
+      expect(ok.stdout).toContain('shredded: contact');
+      const forged = cli({ data: { eraseSubject: { certificate: { categoriesShredded: [] }, jws } } });
+      expect(forged.status).toBe(1);
+      expect(forged.stderr).toContain('SIGNATURE_INVALID');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is finished by the next start when the process died between the event and the key deletion', async () => {

@@ -81,11 +81,29 @@ async function findErasure(log: EventLog, subjectId: string): Promise<RecordedEv
   throw new VaultError('NOT_FOUND', 'Subject not found', { details: { subjectId } });
 }
 
-/** Checks a signed certificate: the signature, and that the signed payload is the certificate shown. */
-export function verifyCertificate(signed: SignedCertificate, jwk: Pick<PublicJwk, 'x'>): ErasureCertificate {
+/**
+ * Checks a signed certificate: the signature, that what was signed is an erasure certificate
+ * (the JWS's `typ`, so no other signed document passes for one), and, when a certificate is
+ * shown next to its JWS, that everything it shows is what was signed (a GraphQL answer may show
+ * only the fields its query selected; lists must match item for item). The JWS alone is enough:
+ * its payload is the certificate, which is returned.
+ */
+export function verifyCertificate(signed: Pick<SignedCertificate, 'jws'> & { certificate?: unknown }, jwk: Pick<PublicJwk, 'x'>): ErasureCertificate {
   const payload = verifyJws(signed.jws, jwk) as ErasureCertificate;
-  if (JSON.stringify(payload) !== JSON.stringify(signed.certificate)) {
+  const header = JSON.parse(Buffer.from(signed.jws.protected, 'base64url').toString('utf8')) as { typ?: unknown };
+  if (header.typ !== CERTIFICATE_TYP) throw new VaultError('SIGNATURE_INVALID', 'The signed document is not an erasure certificate');
+  if (signed.certificate !== undefined && !shows(payload, signed.certificate)) {
     throw new VaultError('SIGNATURE_INVALID', 'The certificate differs from what was signed');
   }
   return payload;
+}
+
+/** True when `shown` is `signed` or a selection of it: every field it has equal, lists item for item. */
+function shows(signed: unknown, shown: unknown): boolean {
+  if (Array.isArray(shown)) return Array.isArray(signed) && signed.length === shown.length && shown.every((v, i) => shows(signed[i], v));
+  if (typeof shown === 'object' && shown !== null) {
+    if (typeof signed !== 'object' || signed === null || Array.isArray(signed)) return false;
+    return Object.entries(shown).every(([k, v]) => Object.hasOwn(signed, k) && shows((signed as Record<string, unknown>)[k], v));
+  }
+  return Object.is(signed, shown);
 }
