@@ -75,6 +75,8 @@ describe('erasure', () => {
     // What `eraseSubject { certificate { categoriesShredded categoriesRetained { category until } } jws { … } }` answers.
     const selected = { categoriesShredded: certificate.categoriesShredded, categoriesRetained: certificate.categoriesRetained.map(({ category, until }) => ({ category, until })) };
     expect(verifyCertificate({ jws, certificate: selected }, key).subjectId).toBe(s);
+    expect(verifyCertificate({ jws, certificate: { __typename: 'ErasureCertificate', ...selected } }, key).subjectId).toBe(s);
+    expect(() => verifyCertificate({ jws }, { ...key, kid: 'another-key' })).toThrow(/key ids/);
     expect(() => verifyCertificate({ jws, certificate: { ...selected, categoriesShredded: [] } }, key)).toThrow(/differs/);
     expect(() => verifyCertificate({ jws, certificate: { ...selected, subjectId: 'someone-else' } }, key)).toThrow(/differs/);
     const other = vault.signer.sign({ ...certificate }, 'pdv-report-digest+json');

@@ -20,6 +20,9 @@ const pluginMap = { add, typescript, 'typescript-resolvers': typescriptResolvers
 
 const config = YAML.parse(readFileSync(join(root, 'codegen.yml'), 'utf8'));
 // `schema` is one directory glob of SDL files (`dir/*.graphql`), read in name order.
+if (typeof config.schema !== 'string' || !config.schema.endsWith('/*.graphql')) {
+  throw new Error('codegen.yml: schema must be one `<dir>/*.graphql` pattern (what this script reads)');
+}
 const schemaDir = resolve(root, dirname(config.schema));
 const sdl = readdirSync(schemaDir)
   .filter((f) => f.endsWith('.graphql'))

@@ -188,7 +188,8 @@ export const resolvers: Resolvers = {
     __resolveType: (i) => (i.status === 'VALUE' ? 'PersonalDataValue' : i.status === 'DENIED' ? 'PersonalDataDenied' : 'PersonalDataErased'),
   },
   // A resolver, not the default property read: the value opens here (see SubjectReader), and a
-  // resolver's throw becomes this field's error where an inlined property read would escape.
+  // resolver's throw becomes a GraphQL error at the value's path (masked), where graphql-jit's
+  // inlined property read would let it escape and leave the request unanswered.
   PersonalDataValue: { value: (i) => i.value },
   PersonalDataDenied: { field: (i) => i.field ?? '' },
   PersonalDataErased: { erasureReason: (i) => i.reason },

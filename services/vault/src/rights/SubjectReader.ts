@@ -6,6 +6,12 @@ import type { ViewStore } from '../ports/ViewStore.js';
 import { openPrepared, prepareField, type PreparedField } from '../crypto/sealDecision.js';
 import { recentCache, type RecentCache } from '../support/recentCache.js';
 
+/**
+ * An item of a read. A VALUE item's `value` is opened when first used (a getter, kept for the
+ * item's life): `read()` resolves without opening anything, and a sealed value that does not
+ * open throws (CIPHERTEXT_INVALID, CONTEXT_MISMATCH) where it is used, also from JSON.stringify,
+ * a spread or structuredClone. An item holds its data key: keep it for one request, not longer.
+ */
 export type ReadItem =
   | { status: 'VALUE'; category: string; field: string; value: unknown; recordedAt: string; updatedAt: string; source: string; legalBasis: string }
   | { status: 'DENIED'; category: string; field: string | null; reason: DenialReason }

@@ -88,22 +88,29 @@ async function findErasure(log: EventLog, subjectId: string): Promise<RecordedEv
  * only the fields its query selected; lists must match item for item). The JWS alone is enough:
  * its payload is the certificate, which is returned.
  */
-export function verifyCertificate(signed: Pick<SignedCertificate, 'jws'> & { certificate?: unknown }, jwk: Pick<PublicJwk, 'x'>): ErasureCertificate {
+export function verifyCertificate(signed: Pick<SignedCertificate, 'jws'> & { certificate?: unknown }, jwk: Pick<PublicJwk, 'x'> & { kid?: string }): ErasureCertificate {
   const payload = verifyJws(signed.jws, jwk) as ErasureCertificate;
-  const header = JSON.parse(Buffer.from(signed.jws.protected, 'base64url').toString('utf8')) as { typ?: unknown };
+  const header = JSON.parse(Buffer.from(signed.jws.protected, 'base64url').toString('utf8')) as { typ?: unknown; kid?: unknown };
   if (header.typ !== CERTIFICATE_TYP) throw new VaultError('SIGNATURE_INVALID', 'The signed document is not an erasure certificate');
+  // The key ids are claims, not proofs (the signature is): they must still agree, so none printed misleads.
+  if (header.kid !== payload.signingKeyId || (jwk.kid !== undefined && jwk.kid !== header.kid)) {
+    throw new VaultError('SIGNATURE_INVALID', 'The key ids of the signature, the certificate and the public key do not agree');
+  }
   if (signed.certificate !== undefined && !shows(payload, signed.certificate)) {
     throw new VaultError('SIGNATURE_INVALID', 'The certificate differs from what was signed');
   }
   return payload;
 }
 
-/** True when `shown` is `signed` or a selection of it: every field it has equal, lists item for item. */
+/**
+ * True when `shown` is `signed` or a selection of it: every field it has equal, lists item for
+ * item. `__typename`, which GraphQL clients add to every object, is not part of what was signed.
+ */
 function shows(signed: unknown, shown: unknown): boolean {
   if (Array.isArray(shown)) return Array.isArray(signed) && signed.length === shown.length && shown.every((v, i) => shows(signed[i], v));
   if (typeof shown === 'object' && shown !== null) {
     if (typeof signed !== 'object' || signed === null || Array.isArray(signed)) return false;
-    return Object.entries(shown).every(([k, v]) => Object.hasOwn(signed, k) && shows((signed as Record<string, unknown>)[k], v));
+    return Object.entries(shown).every(([k, v]) => k === '__typename' || (Object.hasOwn(signed, k) && shows((signed as Record<string, unknown>)[k], v)));
   }
   return Object.is(signed, shown);
 }

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { VaultError } from '../../domain/errors.js';
-import type { PublicJwk } from '../../crypto/signer.js';
+import type { FlattenedJws, PublicJwk } from '../../crypto/signer.js';
 import { verifyCertificate, type SignedCertificate } from '../../rights/eraseSubject.js';
-import type { FlattenedJws } from '../../crypto/signer.js';
 import { openCliVault } from '../openCliVault.js';
 
 export function registerVerifyCertificate(program: Command): void {
@@ -23,14 +22,16 @@ export function registerVerifyCertificate(program: Command): void {
         await vault.close();
       }
       const cert = verifyCertificate(signed, jwk);
-      console.log(`valid: erasure of subject ${cert.subjectId} at ${cert.erasedAt}, signed by key ${jwk.kid ?? '(given)'}`);
+      console.log(`valid: erasure of subject ${cert.subjectId} at ${cert.erasedAt}, signed by key ${cert.signingKeyId}`);
       console.log(`shredded: ${cert.categoriesShredded.join(', ') || '(none)'}; retained: ${cert.categoriesRetained.map((r) => `${r.category} until ${r.until} (${r.basis})`).join('; ') || '(none)'}`);
     });
 }
 
 /**
- * The certificate in a file: `{ jws, certificate? }` as `eraseSubject` and `completeRequest`
- * answer it, bare or anywhere in a saved GraphQL response; undefined when there is none.
+ * The certificate in a file, in one of the shapes the vault hands it out: `{ jws, certificate? }`
+ * at the top, or a saved GraphQL answer of `eraseSubject` (`data.eraseSubject`) or of
+ * `completeRequest` (`data.completeRequest.certificate`). Undefined for anything else, and for
+ * a file with more than one JWS in it: what is checked must be the only thing there to read.
  */
 export function signedCertificate(text: string): (Pick<SignedCertificate, 'jws'> & { certificate?: unknown }) | undefined {
   let doc: unknown;
@@ -41,18 +42,14 @@ export function signedCertificate(text: string): (Pick<SignedCertificate, 'jws'>
   }
   const isJws = (j: unknown): j is FlattenedJws =>
     typeof j === 'object' && j !== null && ['protected', 'payload', 'signature'].every((k) => typeof (j as Record<string, unknown>)[k] === 'string');
-  // The object holding the jws: the document itself, or within a saved GraphQL response
-  // (`data.eraseSubject`, `data.completeRequest.certificate`).
-  const find = (v: unknown, depth: number): { jws: FlattenedJws; certificate?: unknown } | undefined => {
-    if (typeof v !== 'object' || v === null || depth > 4) return undefined;
-    if (isJws((v as { jws?: unknown }).jws)) return v as { jws: FlattenedJws; certificate?: unknown };
-    for (const child of Object.values(v)) {
-      const hit = find(child, depth + 1);
-      if (hit) return hit;
-    }
-    return undefined;
-  };
-  const candidate = find(doc, 0);
-  if (!candidate) return undefined;
-  return candidate.certificate === undefined ? { jws: candidate.jws } : { jws: candidate.jws, certificate: candidate.certificate };
+  const at = (v: unknown, ...path: string[]): unknown => path.reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined), v);
+  const places = [at(doc), at(doc, 'data', 'eraseSubject'), at(doc, 'data', 'completeRequest', 'certificate')];
+  const found = places.filter((p): p is { jws: FlattenedJws; certificate?: unknown } => isJws(at(p, 'jws')));
+  // One `jws` in the whole file, and a top-level certificate file holds nothing else beside it.
+  const jwsKeys = (v: unknown): number =>
+    typeof v !== 'object' || v === null ? 0 : Object.entries(v).reduce<number>((n, [k, c]) => n + (k === 'jws' ? 1 : 0) + jwsKeys(c), 0);
+  const topLevel = found[0] === doc && Object.keys(doc as object).some((k) => k !== 'jws' && k !== 'certificate');
+  if (found.length !== 1 || jwsKeys(doc) !== 1 || topLevel) return undefined;
+  const [{ jws, certificate }] = found as [{ jws: FlattenedJws; certificate?: unknown }];
+  return certificate === undefined ? { jws } : { jws, certificate };
 }

@@ -20,4 +20,11 @@ describe('the file verify-certificate reads', () => {
     expect(signedCertificate(JSON.stringify({ data: { eraseSubject: null } }))).toBeUndefined();
     expect(signedCertificate('null')).toBeUndefined();
   });
+
+  it('refuses a file with more than one JWS, or one away from the places the vault puts it', () => {
+    const other = { protected: 'h2', payload: 'p2', signature: 's2' };
+    expect(signedCertificate(JSON.stringify({ jws, data: { eraseSubject: { certificate: { subjectId: 'A' }, jws: { protected: 'junk' } } } }))).toBeUndefined();
+    expect(signedCertificate(JSON.stringify({ data: { eraseSubject: { jws }, more: { jws: other } } }))).toBeUndefined();
+    expect(signedCertificate(JSON.stringify({ data: { somethingElse: { jws } } }))).toBeUndefined();
+  });
 });
