@@ -72,6 +72,24 @@ it('shuts down gracefully: an in-flight request finishes, then the server stops 
   await expect(fetch(`${api.server.url}/healthz`)).rejects.toThrow();
 });
 
+it('answers a GraphQL request that does not finish in time with 503 SERVICE_UNAVAILABLE, and still shuts down', async () => {
+  api = await startApi({ server: { requestTimeoutMs: 2_000 } });
+  const token = await api.token(DPO);
+  const id = (await api.gql(token, 'mutation { registerSubject { subjectId } }')).data!.registerSubject.subjectId;
+  // A store that never answers.
+  api.vault.reader.read = () => new Promise(() => {});
+  const started = Date.now();
+  const res = await api.gql(token, 'query($id: ID!) { subject(id: $id, purpose: "contract") { id } }', { id });
+  expect(res.status).toBe(503);
+  expect(res.errors).toEqual([{ message: expect.any(String), extensions: { code: 'SERVICE_UNAVAILABLE' } }]);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+  expect(Date.now() - started).toBeLessThan(10_000);
+  // Other requests are served meanwhile, and close() does not wait for the one that never ends.
+  expect((await api.gql(token, '{ me { role } }')).data).toEqual({ me: { role: 'DPO' } });
+  await api.server.close();
+  await expect(fetch(`${api.server.url}/healthz`)).rejects.toThrow();
+});
+
 async function readyz(): Promise<{ status: number; body: { status: string } }> {
   const res = await fetch(`${api!.server.url}/readyz`);
   return { status: res.status, body: (await res.json()) as { status: string } };

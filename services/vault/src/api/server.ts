@@ -38,6 +38,8 @@ export interface ServerOptions {
   bodyLimitBytes?: number;
   /** Requests per token and minute; 0 turns the limit off. Default: the configured `VAULT_RATE_LIMIT_PER_MINUTE` (6000). */
   rateLimitPerMinute?: number;
+  /** Longest a GraphQL request may take before it is answered 503; 0 turns it off. Default: the configured `VAULT_REQUEST_TIMEOUT_MS` (30 s). */
+  requestTimeoutMs?: number;
   /** Depth, cost and batch limits. Default `DEFAULT_LIMITS` (depth 10, cost 20,000, 500 subjects, 100 items). */
   limits?: Partial<ApiLimits>;
   /** How long `/readyz` waits for the projection to reach the log's head before it answers 503, in ms. Default 2000. */
@@ -67,6 +69,7 @@ function httpFailure(status: number): { code: string; message: string } {
   if (status === 413) return { code: 'PAYLOAD_TOO_LARGE', message: 'The request body is larger than the limit' };
   if (status === 415) return { code: 'BAD_REQUEST', message: 'Unsupported content type; send application/json' };
   if (status === 429) return { code: 'RATE_LIMITED', message: 'Too many requests for this token; retry later' };
+  if (status === 503) return { code: 'SERVICE_UNAVAILABLE', message: 'The request did not finish in time; retry later' };
   if (status >= 400 && status < 500) return { code: 'BAD_REQUEST', message: 'The request is malformed' };
   return { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
 }
@@ -89,6 +92,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
   const access = new AccessRecorder(vault.accessLog, logger, options.accessLog);
   const readyTimeoutMs = options.readyTimeoutMs ?? 2000;
   const rateLimitPerMinute = options.rateLimitPerMinute ?? config.rateLimitPerMinute ?? 6000;
+  const requestTimeoutMs = options.requestTimeoutMs ?? config.requestTimeoutMs ?? 30_000;
   let closing = false;
   let publicUrl = '';
 
@@ -152,6 +156,22 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
   });
   await apollo.start();
 
+  // A deadline on GraphQL requests only, so no request waits forever on something that never
+  // answers (and shutdown, which lets in-flight requests finish, cannot hang on one); downloads
+  // stream for as long as the client reads. Not Fastify's `handlerTimeout`: on Node 20 it clears
+  // its timer once a request body has been read (the request's 'close'), so a POST is never bounded.
+  if (requestTimeoutMs > 0) {
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.routeOptions.url !== '/graphql') return;
+      const timer = setTimeout(() => {
+        if (reply.sent || reply.raw.headersSent) return;
+        request.log.warn({ ms: requestTimeoutMs }, 'request timed out');
+        const { code, message } = httpFailure(503);
+        void reply.code(503).send({ errors: [{ message, extensions: { code } }] });
+      }, requestTimeoutMs);
+      reply.raw.once('close', () => clearTimeout(timer));
+    });
+  }
   const context = createContextFunction({ vault, verifier, access, limits, publicUrl: () => publicUrl });
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',

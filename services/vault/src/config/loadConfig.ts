@@ -46,6 +46,12 @@ export interface VaultConfig {
   /** `VAULT_RATE_LIMIT_PER_MINUTE`: requests a minute per principal (per client address until its token has verified); 0 turns it off. Default 6000. */
   rateLimitPerMinute?: number;
   /**
+   * `VAULT_REQUEST_TIMEOUT_MS`: longest a GraphQL request may take before it is answered 503
+   * SERVICE_UNAVAILABLE (the work it started is not undone: a mutation either committed or not,
+   * as its next read shows); 0 turns it off. Downloads are not bounded by it. Default 30000.
+   */
+  requestTimeoutMs?: number;
+  /**
    * `VAULT_CACHE_SUBJECTS`: subjects whose state the command side keeps between commands, whose
    * snapshot the projector keeps after writing it, and whose parsed snapshot (ciphertext only) the
    * reader keeps between reads; each is checked against the stores before it is trusted. 0 turns
@@ -138,6 +144,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) throw new VaultError('CONFIG_INVALID', 'VAULT_BODY_LIMIT_BYTES must be an integer of at least 1024');
   const rateLimitPerMinute = Number(env.VAULT_RATE_LIMIT_PER_MINUTE ?? 6000);
   if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_RATE_LIMIT_PER_MINUTE must be a non-negative integer');
+  const requestTimeoutMs = Number(env.VAULT_REQUEST_TIMEOUT_MS ?? 30_000);
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_REQUEST_TIMEOUT_MS must be a non-negative integer of milliseconds, 0 to turn it off');
   const cacheSubjects = Number(env.VAULT_CACHE_SUBJECTS ?? DEFAULT_CACHE_SUBJECTS);
   if (!Number.isInteger(cacheSubjects) || cacheSubjects < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_CACHE_SUBJECTS must be a non-negative integer');
   const publicUrl = (env.VAULT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
@@ -160,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     jwtAudience: env.VAULT_JWT_AUDIENCE ?? 'pdv-vault',
     bodyLimitBytes,
     rateLimitPerMinute,
+    requestTimeoutMs,
     cacheSubjects,
     ...loadStores(env, Boolean(env.VAULT_MASTER_KEY || env.VAULT_MASTER_KEY_FILE)),
   };
