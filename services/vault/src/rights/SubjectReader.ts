@@ -142,28 +142,51 @@ export class SubjectReader {
  * A readable item whose value is opened on first use of `value` (then kept): a caller that
  * never asks for it (a GraphQL query that does not select `value`) never brings the plaintext
  * into memory. An envelope that fails to open throws there, CIPHERTEXT_INVALID or
- * CONTEXT_MISMATCH, at the value it concerns.
+ * CONTEXT_MISMATCH, at the value it concerns. A class, so that every item shares one getter
+ * and one shape (an object literal with its own getter costs several times more to build and
+ * to read); `toJSON` serialises it like a plain item.
  */
-function valueItem(category: string, field: string, f: FieldState, sealed: PreparedField, key: Uint8Array): ReadItem {
-  let opened = false;
-  let value: unknown;
-  return {
-    status: 'VALUE',
-    category,
-    field,
-    get value() {
-      if (!opened) {
-        value = openPrepared(sealed, key);
-        opened = true;
-      }
-      return value;
-    },
-    recordedAt: f.recordedAt,
-    updatedAt: f.updatedAt,
-    source: f.source,
-    legalBasis: f.legalBasis,
-  };
+class ValueItem {
+  readonly status = 'VALUE' as const;
+  readonly recordedAt: string;
+  readonly updatedAt: string;
+  readonly source: string;
+  readonly legalBasis: string;
+  #sealed: PreparedField;
+  #key: Uint8Array;
+  #opened = false;
+  #value: unknown;
+
+  constructor(
+    readonly category: string,
+    readonly field: string,
+    f: FieldState,
+    sealed: PreparedField,
+    key: Uint8Array,
+  ) {
+    this.recordedAt = f.recordedAt;
+    this.updatedAt = f.updatedAt;
+    this.source = f.source;
+    this.legalBasis = f.legalBasis;
+    this.#sealed = sealed;
+    this.#key = key;
+  }
+
+  get value(): unknown {
+    if (!this.#opened) {
+      this.#value = openPrepared(this.#sealed, this.#key);
+      this.#opened = true;
+    }
+    return this.#value;
+  }
+
+  toJSON(): Extract<ReadItem, { status: 'VALUE' }> {
+    const { status, category, field, value, recordedAt, updatedAt, source, legalBasis } = this;
+    return { status, category, field, value, recordedAt, updatedAt, source, legalBasis };
+  }
 }
+
+const valueItem = (category: string, field: string, f: FieldState, sealed: PreparedField, key: Uint8Array): ReadItem => new ValueItem(category, field, f, sealed, key);
 
 type Planned = { kind: 'done'; item: ReadItem } | { kind: 'open'; category: string; field: string; keyId: string; f: FieldState; sealed: PreparedField };
 
