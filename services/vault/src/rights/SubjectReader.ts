@@ -7,10 +7,11 @@ import { openPrepared, prepareField, type PreparedField } from '../crypto/sealDe
 import { recentCache, type RecentCache } from '../support/recentCache.js';
 
 /**
- * An item of a read. A VALUE item's `value` is opened when first used (a getter, kept for the
- * item's life): `read()` resolves without opening anything, and a sealed value that does not
- * open throws (CIPHERTEXT_INVALID, CONTEXT_MISMATCH) where it is used, also from JSON.stringify,
- * a spread or structuredClone. An item holds its data key: keep it for one request, not longer.
+ * An item of a read. A VALUE item's `value` is opened when first used (a getter on its class,
+ * kept for the item's life): `read()` resolves without opening anything, and a sealed value that
+ * does not open throws (CIPHERTEXT_INVALID, CONTEXT_MISMATCH) where it is used, JSON.stringify
+ * included. A spread or structuredClone copies the other fields, not `value`. An item holds its
+ * data key: keep it for one request, not longer.
  */
 export type ReadItem =
   | { status: 'VALUE'; category: string; field: string; value: unknown; recordedAt: string; updatedAt: string; source: string; legalBasis: string }
