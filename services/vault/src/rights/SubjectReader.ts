@@ -92,7 +92,7 @@ export class SubjectReader {
           const key = keys.get(i.keyId);
           // A key shredded after the snapshot was read: the value is gone.
           if (!key) return { status: 'ERASED', category: i.category, field: i.field, erasedAt: f.updatedAt, reason: 'shredded' };
-          return valueItem(i.category, i.field, f, i.sealed, key);
+          return new ValueItem(i.category, i.field, f, i.sealed, key);
         }),
       });
     }
@@ -186,8 +186,6 @@ class ValueItem {
     return { status, category, field, value, recordedAt, updatedAt, source, legalBasis };
   }
 }
-
-const valueItem = (category: string, field: string, f: FieldState, sealed: PreparedField, key: Uint8Array): ReadItem => new ValueItem(category, field, f, sealed, key);
 
 type Planned = { kind: 'done'; item: ReadItem } | { kind: 'open'; category: string; field: string; keyId: string; f: FieldState; sealed: PreparedField };
 

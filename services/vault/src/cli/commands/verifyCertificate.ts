@@ -22,8 +22,9 @@ export function registerVerifyCertificate(program: Command): void {
         await vault.close();
       }
       const cert = verifyCertificate(signed, jwk);
-      console.log(`valid: erasure of subject ${cert.subjectId} at ${cert.erasedAt}, signed by key ${cert.signingKeyId}`);
-      console.log(`shredded: ${cert.categoriesShredded.join(', ') || '(none)'}; retained: ${cert.categoriesRetained.map((r) => `${r.category} until ${r.until} (${r.basis})`).join('; ') || '(none)'}`);
+      // The command's answer on stdout (ids and categories, no personal data), not a log line.
+      process.stdout.write(`valid: erasure of subject ${cert.subjectId} at ${cert.erasedAt}, signed by key ${cert.signingKeyId}\n`);
+      process.stdout.write(`shredded: ${cert.categoriesShredded.join(', ') || '(none)'}; retained: ${cert.categoriesRetained.map((r) => `${r.category} until ${r.until} (${r.basis})`).join('; ') || '(none)'}\n`);
     });
 }
 
