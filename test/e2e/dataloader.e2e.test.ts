@@ -108,9 +108,27 @@ it(`${N} separate subject fields in one query are batched into the same constant
   expect(many.keys).toBeLessThanOrEqual(1);
 });
 
-it('two purposes in one request cost one read per purpose, not per subject', async () => {
+it('two purposes in one request cost one view query, not one per subject or per purpose', async () => {
   const half = ids.slice(0, 50);
   const r = await roundTrips(`query($ids: [ID!]!) { a: subjects(ids: $ids, purpose: "contract") { id } b: subjects(ids: $ids, purpose: "billing") { id } }`, { ids: half });
   expect(r.data.a).toHaveLength(50);
-  expect(r.views).toBe(2);
+  // One reader call per purpose, and their position checks go out together.
+  expect(r.views).toBe(1);
+});
+
+it('reads that reach the reader in the same turn check their snapshots with one view query between them', async () => {
+  const request = { purpose: 'contract', callerPurposes: ['contract'] };
+  await vault.reader.read(ids.slice(0, 20), request); // every snapshot kept
+  counts.clear();
+  // Twenty separate requests' reads, started together as concurrent requests are.
+  const reads = await Promise.all(ids.slice(0, 20).map((id) => vault.reader.read([id], request)));
+  expect(reads.map((r) => [...r.keys()])).toEqual(ids.slice(0, 20).map((id) => [id]));
+  expect(counts.get('views.subjectPositions')).toBe(1);
+  expect(counts.get('views.getSubjects')).toBeUndefined();
+  // Each later read asks again: a write committed in between is seen.
+  await vault.commands.execute(ids[0]!, { type: 'RectifyPersonalData', items: [{ category: 'contact', field: 'name', value: 'Renamed', purpose: 'contract', legalBasis: 'contract', source: 'subject' }] }, { actor: 'test' });
+  await vault.projector.catchUp();
+  const name = (await vault.reader.read([ids[0]!], request)).get(ids[0]!)!.items.find((i) => i.field === 'name');
+  expect(name?.status === 'VALUE' ? name.value : name).toBe('Renamed');
+  expect(counts.get('views.subjectPositions')).toBe(2);
 });

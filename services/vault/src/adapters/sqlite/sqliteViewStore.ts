@@ -144,9 +144,6 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
       'SELECT subject_id, position, state FROM subjects WHERE subject_id IN (SELECT value FROM json_each(?))',
     ),
     // The planner prefers the primary key's index, which then reads the row's (snapshot-sized) page.
-    positions: db.prepare<[string], { subject_id: string; position: number }>(
-      'SELECT subject_id, position FROM subjects INDEXED BY subjects_position WHERE subject_id IN (SELECT value FROM json_each(?))',
-    ),
     position: db.prepare<[string], { position: number }>('SELECT position FROM subjects INDEXED BY subjects_position WHERE subject_id = ?'),
     byHash: db.prepare<[string], IndexRow>(
       'SELECT hash, subject_id, category, field FROM blind_index WHERE hash IN (SELECT value FROM json_each(?)) ORDER BY subject_id, category, field',
@@ -239,6 +236,15 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
   });
   let resetTx = makeResetTx();
 
+  // A deferred transaction: it only reads.
+  const makePositionsTx = () => db.transaction((ids: readonly string[], out: Map<string, number>) => {
+    for (const id of ids) {
+      const r = stmt.position.get(id);
+      if (r) out.set(id, r.position);
+    }
+  });
+  let positionsTx = makePositionsTx();
+
   const run = guarded(() => closed);
 
   return {
@@ -280,6 +286,7 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
         stmt = prepare();
         applyTx = makeApplyTx();
         resetTx = makeResetTx();
+        positionsTx = makePositionsTx();
       });
       checkpointer = startViewCheckpointer();
     },
@@ -298,13 +305,13 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
     subjectPositions: (subjectIds) =>
       run(() => {
         const out = new Map<string, number>();
-        // One id (a `subject` query) is a primary-key lookup; json_each would cost more than the row.
+        // Primary-key lookups, several in one read transaction: beginning and ending the
+        // transaction (WAL locks, system calls) costs more than the lookups, and json_each
+        // more than a few of them.
         if (subjectIds.length === 1) {
           const r = stmt.position.get(subjectIds[0]!);
           if (r) out.set(subjectIds[0]!, r.position);
-          return out;
-        }
-        for (const chunk of chunks([...new Set(subjectIds)])) for (const r of stmt.positions.all(JSON.stringify(chunk))) out.set(r.subject_id, r.position);
+        } else if (subjectIds.length > 1) positionsTx(subjectIds, out);
         return out;
       }),
 
