@@ -27,28 +27,26 @@ export function contextTag(domain: string, context: readonly string[]): Uint8Arr
 const NONCE_POOL = Buffer.alloc(nacl.secretbox.nonceLength * 170);
 let noncesUsed = NONCE_POOL.length;
 
-function freshNonce(): Uint8Array {
+/** A version 1 envelope around `inner` (context tag first), built in one buffer: header, fresh nonce, box. */
+function sealInner(key: Uint8Array, inner: Uint8Array): Buffer {
   if (noncesUsed === NONCE_POOL.length) {
     randomFillSync(NONCE_POOL);
     noncesUsed = 0;
   }
-  // A copy: the pool's bytes are overwritten at the next refill.
-  const nonce = Uint8Array.prototype.slice.call(NONCE_POOL, noncesUsed, noncesUsed + nacl.secretbox.nonceLength);
+  const out = Buffer.allocUnsafe(HEADER + nacl.secretbox.overheadLength + inner.length);
+  out[0] = ENVELOPE_V1;
+  // Copied out of the pool: its bytes are overwritten at the next refill.
+  NONCE_POOL.copy(out, 1, noncesUsed, noncesUsed + nacl.secretbox.nonceLength);
   noncesUsed += nacl.secretbox.nonceLength;
-  return nonce;
+  secretbox.sealInto(out.subarray(HEADER), inner, out.subarray(1, HEADER), key);
+  return out;
 }
 
 export function seal(key: Uint8Array, plaintext: Uint8Array, tag: Uint8Array): Uint8Array {
-  const nonce = freshNonce();
-  const inner = new Uint8Array(TAG_BYTES + plaintext.length);
+  const inner = Buffer.allocUnsafe(TAG_BYTES + plaintext.length);
   inner.set(tag, 0);
   inner.set(plaintext, TAG_BYTES);
-  const box = secretbox.seal(inner, nonce, key);
-  const out = new Uint8Array(HEADER + box.length);
-  out[0] = ENVELOPE_V1;
-  out.set(nonce, 1);
-  out.set(box, HEADER);
-  return out;
+  return sealInner(key, inner);
 }
 
 /** An envelope's nonce and box, split once (a reader that opens the same envelope often keeps them). */
@@ -78,7 +76,6 @@ export function open(key: Uint8Array, envelope: Uint8Array, tag: Uint8Array, wha
   return openParts(key, envelopeParts(envelope, what), tag, what).subarray(TAG_BYTES);
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Context of a personal-data value: the event that carried it. */
@@ -86,7 +83,14 @@ export const valueContext = (subjectId: string, category: string, field: string,
   contextTag('pdv/value/v1', [subjectId, category, field, eventId]);
 
 export function sealValue(key: Uint8Array, value: unknown, tag: Uint8Array): string {
-  return Buffer.from(seal(key, encoder.encode(JSON.stringify(value)), tag)).toString('base64url');
+  const json = JSON.stringify(value) as string | undefined;
+  // undefined, a function or a symbol: nothing that could be opened again.
+  if (json === undefined) throw new VaultError('BAD_USER_INPUT', 'A sealed value must be representable as JSON');
+  // The JSON written straight behind the tag: no intermediate encoding or copies.
+  const inner = Buffer.allocUnsafe(TAG_BYTES + Buffer.byteLength(json));
+  inner.set(tag, 0);
+  inner.write(json, TAG_BYTES);
+  return sealInner(key, inner).toString('base64url');
 }
 
 export function openValue(key: Uint8Array, sealed: string, tag: Uint8Array): unknown {

@@ -57,6 +57,12 @@ describe('sealed values', () => {
     }
   });
 
+  it('refuses a value that JSON cannot carry, instead of sealing something that never opens', () => {
+    for (const v of [undefined, () => 1, Symbol('s')]) expect(code(() => sealValue(key, v, ctx))).toBe('BAD_USER_INPUT');
+    // Non-ASCII text is sealed by its UTF-8 bytes.
+    expect(openValue(key, sealValue(key, { name: 'Zoë Łukasz 李' }, ctx), ctx)).toEqual({ name: 'Zoë Łukasz 李' });
+  });
+
   it('rejects a ciphertext under another key', () => {
     expect(code(() => openValue(nacl.randomBytes(32), sealValue(key, 'x', ctx), ctx))).toBe('CIPHERTEXT_INVALID');
   });
@@ -94,6 +100,13 @@ describe('secretbox implementations', () => {
       expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
       expect(Buffer.from(tweetnaclBox.open(a, nonce, key)!).equals(Buffer.from(m))).toBe(true);
       expect(Buffer.from(secretbox.open(b, nonce, key)!).equals(Buffer.from(m))).toBe(true);
+      // Sealing into a caller's buffer (the envelope frames its box that way) gives the same bytes.
+      for (const box of [secretbox, tweetnaclBox]) {
+        const out = Buffer.alloc(size + 16 + 3);
+        box.sealInto(out.subarray(2, 2 + size + 16), m, nonce, key);
+        expect(out.subarray(2, 2 + size + 16).equals(Buffer.from(b))).toBe(true);
+        expect([out[0], out[1], out[out.length - 1]]).toEqual([0, 0, 0]);
+      }
     }
     expect(secretbox.open(nacl.randomBytes(40), nonce, key)).toBeNull();
   });

@@ -10,6 +10,8 @@ import nacl from 'tweetnacl';
 export interface SecretBox {
   readonly implementation: 'sodium-native' | 'tweetnacl';
   seal(message: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array;
+  /** `seal` written into `out` (exactly message length + MAC bytes), for a caller that frames the box itself. */
+  sealInto(out: Uint8Array, message: Uint8Array, nonce: Uint8Array, key: Uint8Array): void;
   /** null when authentication fails. */
   open(box: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null;
 }
@@ -23,6 +25,7 @@ interface Sodium {
 export const tweetnaclBox: SecretBox = {
   implementation: 'tweetnacl',
   seal: (m, n, k) => nacl.secretbox(m, n, k),
+  sealInto: (out, m, n, k) => out.set(nacl.secretbox(m, n, k)),
   open: (c, n, k) => nacl.secretbox.open(c, n, k),
 };
 
@@ -35,6 +38,7 @@ function sodiumBox(sodium: Sodium): SecretBox {
       sodium.crypto_secretbox_easy(c, m, n, k);
       return c;
     },
+    sealInto: (out, m, n, k) => sodium.crypto_secretbox_easy(out, m, n, k),
     open: (c, n, k) => {
       if (c.length < mac) return null;
       const m = Buffer.allocUnsafe(c.length - mac);
