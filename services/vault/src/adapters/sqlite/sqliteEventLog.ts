@@ -86,6 +86,7 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
 
   let queue: PendingAppend[] = [];
   let sendScheduled: NodeJS.Immediate | undefined;
+  const recent = new RecentCommits();
   const writes = new Set<Promise<void>>();
   let closed = false;
   const listeners = new Set<() => void>();
@@ -104,6 +105,10 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       queue = queue.slice(n);
       const done = writer.write(group.map((p) => p.request)).then(
         (outcomes) => {
+          group.forEach((p, i) => {
+            const o = outcomes[i]!;
+            if (o.ok && o.inserted) recent.add(p.request, o.value);
+          });
           group.forEach((p, i) => {
             const o = outcomes[i]!;
             if (o.ok) p.resolve(o.value);
@@ -177,7 +182,7 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
     },
 
     subscribe(opts: SubscribeOptions): Subscription {
-      const sub = new SqliteSubscription(opts, readAllSync, pollIntervalMs, listeners, closed);
+      const sub = new SqliteSubscription(opts, readAllSync, (after, max) => recent.take(after, max), pollIntervalMs, listeners, closed);
       subscriptions.add(sub);
       void sub.ended.then(() => subscriptions.delete(sub));
       return sub;
@@ -204,6 +209,58 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
 }
 
 
+/**
+ * The events this process committed lately, as the rows the file holds for them, in position
+ * order. A subscription woken by one of this process's commits takes them from here instead of
+ * reading them back, but only a run that continues exactly where it stands: a gap means another
+ * process wrote in between, and the subscription reads the file. Ciphertext and ids, as in the
+ * file; bounded, oldest dropped first.
+ */
+class RecentCommits {
+  private rows: EventRow[] = [];
+
+  /** Keeps at least the last `max` events. */
+  constructor(private readonly max = 4096) {}
+
+  add(request: AppendRequest, result: AppendResult): void {
+    // One append's events take consecutive positions and revisions in its transaction.
+    const n = request.ids.length;
+    for (let i = 0; i < n; i++) {
+      this.rows.push({
+        position: result.position - n + 1 + i,
+        stream_id: request.streamId,
+        revision: result.nextRevision - n + 1 + i,
+        event_id: request.ids[i]!,
+        type: request.types[i]!,
+        data: request.data[i]!,
+        metadata: request.metadata[i]!,
+      });
+    }
+    // Trimmed in steps of `max`, so that the copy is paid once per `max` events, not per commit.
+    if (this.rows.length > 2 * this.max) this.rows = this.rows.slice(this.rows.length - this.max);
+  }
+
+  /**
+   * The run of events right after `after` (at most `max`); `gap` when events of this process
+   * come later but not next; `none` when it committed nothing after `after`.
+   */
+  take(after: number, max: number): RecordedEvent[] | 'gap' | 'none' {
+    const rows = this.rows;
+    let lo = 0;
+    let hi = rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (rows[mid]!.position <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === rows.length) return 'none';
+    if (rows[lo]!.position !== after + 1) return 'gap';
+    const out: RecordedEvent[] = [];
+    for (let i = lo; i < rows.length && out.length < max && rows[i]!.position === after + 1 + out.length; i++) out.push(toRecorded(rows[i]!));
+    return out;
+  }
+}
+
 /** A catch-up subscription: reads pages from its checkpoint, then sleeps until woken by a commit or the poll timer. */
 class SqliteSubscription implements Subscription {
   position: number;
@@ -215,9 +272,13 @@ class SqliteSubscription implements Subscription {
   private readonly waiters = new PositionWaiters();
   private readonly listener = (): void => this.poke();
 
+  /** Whether the file may hold events this subscription has not seen: at the start, and after the poll timer. */
+  private checkFile = true;
+
   constructor(
     private readonly opts: SubscribeOptions,
     private readonly readAll: (after: number, max: number) => RecordedEvent[],
+    private readonly takeRecent: RecentCommits['take'],
     private readonly pollIntervalMs: number,
     private readonly listeners: Set<() => void>,
     logClosed: boolean,
@@ -240,7 +301,17 @@ class SqliteSubscription implements Subscription {
     try {
       while (!this.stopped) {
         this.woken = false;
-        const page = this.readAll(this.position, batchSize);
+        // This process's own commits from memory; the file when another process may have written
+        // (a gap before them, the start, the poll timer). Woken by a commit of its own with none
+        // of them left to take, a subscription goes back to sleep without reading the file: what
+        // other processes write, the poll finds, as it does while this process writes nothing.
+        const local = this.takeRecent(this.position, batchSize);
+        let page: RecordedEvent[] = [];
+        if (typeof local !== 'string') page = local;
+        else if (local === 'gap' || this.checkFile) {
+          page = this.readAll(this.position, batchSize);
+          if (page.length === 0) this.checkFile = false;
+        }
         if (page.length > 0) {
           await this.opts.onEvents(page);
           this.position = page[page.length - 1]!.position;
@@ -249,7 +320,10 @@ class SqliteSubscription implements Subscription {
         }
         if (this.woken) continue;
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => this.poke(), this.pollIntervalMs);
+          const timer = setTimeout(() => {
+            this.checkFile = true;
+            this.poke();
+          }, this.pollIntervalMs);
           timer.unref();
           this.wake = () => {
             clearTimeout(timer);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isVaultError } from '../../domain/errors.js';
-import { ANY } from '../../ports/EventLog.js';
+import { ANY, type RecordedEvent } from '../../ports/EventLog.js';
 import { getSqliteEventLog } from './index.js';
 import { startWriterThread } from './writers/thread.js';
 
@@ -63,6 +63,28 @@ describe('SQLite writer threads', () => {
     expect(log.failure).toBeUndefined();
     await log.close();
     expect(isVaultError(log.failure, 'STORE_UNAVAILABLE')).toBe(true);
+  });
+
+  it("delivers a subscription every event in position order, its own process's from memory and another's from the file between them", async () => {
+    const path = join(dir, 'events.db');
+    const here = getSqliteEventLog({ path, pollIntervalMs: 50 });
+    const elsewhere = getSqliteEventLog({ path, pollIntervalMs: 50 }); // another process on the same file
+    const seen: RecordedEvent[] = [];
+    const sub = here.subscribe({ onEvents: (page) => void seen.push(...page) });
+    const positions: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      // Runs of local appends with another process's appends between them, some concurrent.
+      const log = i % 3 === 2 ? elsewhere : here;
+      positions.push((await log.append(`stream-${i % 4}`, [event(2 * i), event(2 * i + 1)], ANY)).position);
+      if (i % 5 === 4) positions.push(...(await Promise.all([here.append('x', [event(100 + i)], ANY), elsewhere.append('y', [event(200 + i)], ANY)])).map((r) => r.position));
+    }
+    const head = Math.max(...positions);
+    await sub.waitFor(head, 5_000);
+    expect(seen.map((e) => e.position)).toEqual(Array.from({ length: head }, (_, i) => i + 1));
+    // The same events, ids, data and revisions as the file holds.
+    expect(seen).toEqual(await here.readAll({ maxCount: 1000 }));
+    await sub.stop();
+    await Promise.all([here.close(), elsewhere.close()]);
   });
 
   it('refuses an in-memory database, which its writer thread could not share', () => {

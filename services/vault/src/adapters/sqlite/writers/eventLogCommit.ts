@@ -3,7 +3,10 @@ import { assertExpectedRevision, type AppendResult, type ExpectedRevision } from
 import type { SqliteDatabase } from '../openDatabase.js';
 import { toWire, type WireError } from './wire.js';
 
-export type Outcome = { ok: true; value: AppendResult } | { ok: false; error: WireError };
+export type Outcome =
+  /** `inserted`: this commit stored the append's events (not an empty append, nor a retry of one stored before). */
+  | { ok: true; value: AppendResult; inserted: boolean }
+  | { ok: false; error: WireError };
 
 export const EVENTS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -63,7 +66,7 @@ export function createGroupCommitter(db: SqliteDatabase): (group: AppendRequest[
    * question (the stream's head) and inserts; the event-id lookups of the idempotency check run
    * only when the revision check or an insert says something is off.
    */
-  const appendOne = (p: AppendRequest): AppendResult => {
+  const appendOne = (p: AppendRequest): AppendResult & { inserted: boolean } => {
     if (new Set(p.ids).size !== p.ids.length) {
       throw new VaultError('DUPLICATE_EVENT', `Append to stream ${p.streamId} repeats an event id`, { details: { streamId: p.streamId } });
     }
@@ -72,10 +75,10 @@ export function createGroupCommitter(db: SqliteDatabase): (group: AppendRequest[
       assertExpectedRevision(p.streamId, head?.revision, p.expected);
     } catch (conflict) {
       const retry = p.ids.length > 0 ? retryOf(p) : undefined;
-      if (retry) return retry;
+      if (retry) return { ...retry, inserted: false };
       throw conflict;
     }
-    if (p.ids.length === 0) return { nextRevision: head?.revision ?? -1, position: head?.position ?? 0 };
+    if (p.ids.length === 0) return { nextRevision: head?.revision ?? -1, position: head?.position ?? 0, inserted: false };
     let revision = head?.revision ?? -1;
     let position = 0;
     try {
@@ -88,7 +91,7 @@ export function createGroupCommitter(db: SqliteDatabase): (group: AppendRequest[
       // An id is stored already. Throwing rolls this append's savepoint back; it is retried on the slow path.
       throw new IdTaken();
     }
-    return { nextRevision: revision, position };
+    return { nextRevision: revision, position, inserted: true };
   };
 
   // Nested inside the group transaction, better-sqlite3 runs this as a savepoint: a failed append is rolled back alone.
@@ -96,12 +99,13 @@ export function createGroupCommitter(db: SqliteDatabase): (group: AppendRequest[
   const commitGroup = db.transaction((group: AppendRequest[]): Outcome[] =>
     group.map((p) => {
       try {
-        return { ok: true, value: appendInSavepoint(p) };
+        const { inserted, ...value } = appendInSavepoint(p);
+        return { ok: true, value, inserted };
       } catch (error) {
         if (error instanceof IdTaken) {
           try {
             const retry = retryOf(p);
-            if (retry) return { ok: true, value: retry };
+            if (retry) return { ok: true, value: retry, inserted: false };
           } catch (duplicate) {
             return { ok: false, error: toWire(duplicate) };
           }
