@@ -219,8 +219,11 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
 class RecentCommits {
   private rows: EventRow[] = [];
 
-  /** Keeps at least the last `max` events. */
-  constructor(private readonly max = 4096) {}
+  /**
+   * Keeps at least the last `max` events (at most twice that). A live subscription trails the
+   * commits by a group or two; one further behind reads the file, as it would without this.
+   */
+  constructor(private readonly max = 1024) {}
 
   add(request: AppendRequest, result: AppendResult): void {
     // One append's events take consecutive positions and revisions in its transaction.
