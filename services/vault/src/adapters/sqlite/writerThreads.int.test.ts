@@ -87,6 +87,26 @@ describe('SQLite writer threads', () => {
     await Promise.all([here.close(), elsewhere.close()]);
   });
 
+  it('delivers everything in order to a subscription that fell further behind than the commits kept in memory', async () => {
+    const log = getSqliteEventLog({ path: join(dir, 'events.db') });
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    const seen: number[] = [];
+    const sub = log.subscribe({
+      onEvents: async (page) => {
+        seen.push(...page.map((e) => e.position));
+        await held; // stuck on its first page while 2,500 more events are committed
+      },
+    });
+    await log.append('first', [event(0)], ANY);
+    for (let g = 0; g < 25; g++) await Promise.all(Array.from({ length: 100 }, (_, i) => log.append(`s-${i}`, [event(1 + g * 100 + i)], ANY)));
+    release();
+    await sub.waitFor(2501, 10_000);
+    expect(seen).toEqual(Array.from({ length: 2501 }, (_, i) => i + 1));
+    await sub.stop();
+    await log.close();
+  });
+
   it('refuses an in-memory database, which its writer thread could not share', () => {
     expect(() => getSqliteEventLog({ path: ':memory:' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
