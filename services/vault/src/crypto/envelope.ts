@@ -42,11 +42,14 @@ function sealInner(key: Uint8Array, inner: Uint8Array): Buffer {
   return out;
 }
 
+/** An envelope of its own (not a slice of Node's shared buffer pool): wrapped keys and secrets are kept and stored. */
 export function seal(key: Uint8Array, plaintext: Uint8Array, tag: Uint8Array): Uint8Array {
   const inner = Buffer.allocUnsafe(TAG_BYTES + plaintext.length);
   inner.set(tag, 0);
   inner.set(plaintext, TAG_BYTES);
-  return sealInner(key, inner);
+  const out = new Uint8Array(sealInner(key, inner));
+  inner.fill(0);
+  return out;
 }
 
 /** An envelope's nonce and box, split once (a reader that opens the same envelope often keeps them). */
@@ -90,7 +93,10 @@ export function sealValue(key: Uint8Array, value: unknown, tag: Uint8Array): str
   const inner = Buffer.allocUnsafe(TAG_BYTES + Buffer.byteLength(json));
   inner.set(tag, 0);
   inner.write(json, TAG_BYTES);
-  return sealInner(key, inner).toString('base64url');
+  const sealed = sealInner(key, inner).toString('base64url');
+  // The plaintext's bytes do not stay behind in the pool slab that other buffers share.
+  inner.fill(0);
+  return sealed;
 }
 
 export function openValue(key: Uint8Array, sealed: string, tag: Uint8Array): unknown {

@@ -1,7 +1,7 @@
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
 import { isVaultError } from '../domain/errors.js';
-import { openValue, sealValue, valueContext } from './envelope.js';
+import { openValue, seal, sealValue, valueContext } from './envelope.js';
 import { parseMasterKeys } from './masterKey.js';
 
 const key = nacl.randomBytes(32);
@@ -55,6 +55,21 @@ describe('sealed values', () => {
     for (const other of [valueContext('s2', 'contact', 'email', 'e1'), valueContext('s1', 'marketing', 'email', 'e1'), valueContext('s1', 'contact', 'phone', 'e1'), valueContext('s1', 'contact', 'email', 'e2')]) {
       expect(code(() => openValue(key, sealed, other))).toBe('CONTEXT_MISMATCH');
     }
+  });
+
+  it('writes the version 1 format: 0x01, the nonce, then secretbox(context tag | UTF-8 JSON) under the key', () => {
+    for (const value of ['ada@example.com', { n: 1, s: 'Zoë' }, 42, null]) {
+      const sealed = Buffer.from(sealValue(key, value, ctx), 'base64url');
+      const nonce = sealed.subarray(1, 25);
+      // The reference: tweetnacl's secretbox over the tag and the JSON text.
+      const expected = nacl.secretbox(Buffer.concat([ctx, Buffer.from(JSON.stringify(value), 'utf8')]), nonce, key);
+      expect(sealed[0]).toBe(0x01);
+      expect(sealed.subarray(25).equals(Buffer.from(expected))).toBe(true);
+    }
+    const wrapped = seal(key, Buffer.from('a secret'), ctx);
+    expect(Buffer.from(wrapped.subarray(25)).equals(Buffer.from(nacl.secretbox(Buffer.concat([ctx, Buffer.from('a secret')]), wrapped.subarray(1, 25), key)))).toBe(true);
+    // Its own memory, not a slice of Node's shared buffer pool.
+    expect([wrapped.byteOffset, wrapped.buffer.byteLength]).toEqual([0, wrapped.length]);
   });
 
   it('refuses a value that JSON cannot carry, instead of sealing something that never opens', () => {

@@ -218,18 +218,24 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
  */
 class RecentCommits {
   private rows: EventRow[] = [];
+  /** Characters of data and metadata held. */
+  private size = 0;
 
   /**
-   * Keeps at least the last `max` events (at most twice that). A live subscription trails the
-   * commits by a group or two; one further behind reads the file, as it would without this.
+   * Keeps the last commits up to `maxEvents` events and `maxChars` characters of event data, and
+   * at least half of each. A live subscription trails the commits by a group or two; one further
+   * behind reads the file, as it would without this.
    */
-  constructor(private readonly max = 1024) {}
+  constructor(
+    private readonly maxEvents = 2048,
+    private readonly maxChars = 8 * 1024 * 1024,
+  ) {}
 
   add(request: AppendRequest, result: AppendResult): void {
     // One append's events take consecutive positions and revisions in its transaction.
     const n = request.ids.length;
     for (let i = 0; i < n; i++) {
-      this.rows.push({
+      const row: EventRow = {
         position: result.position - n + 1 + i,
         stream_id: request.streamId,
         revision: result.nextRevision - n + 1 + i,
@@ -237,10 +243,19 @@ class RecentCommits {
         type: request.types[i]!,
         data: request.data[i]!,
         metadata: request.metadata[i]!,
-      });
+      };
+      this.rows.push(row);
+      this.size += row.data.length + row.metadata.length;
     }
-    // Trimmed in steps of `max`, so that the copy is paid once per `max` events, not per commit.
-    if (this.rows.length > 2 * this.max) this.rows = this.rows.slice(this.rows.length - this.max);
+    if (this.rows.length > this.maxEvents || this.size > this.maxChars) {
+      // Down to half of each bound at once, so that the copy is paid once per many commits.
+      let drop = 0;
+      while (drop < this.rows.length && (this.rows.length - drop > this.maxEvents / 2 || this.size > this.maxChars / 2)) {
+        this.size -= this.rows[drop]!.data.length + this.rows[drop]!.metadata.length;
+        drop += 1;
+      }
+      this.rows = this.rows.slice(drop);
+    }
   }
 
   /**
@@ -275,8 +290,11 @@ class SqliteSubscription implements Subscription {
   private readonly waiters = new PositionWaiters();
   private readonly listener = (): void => this.poke();
 
-  /** Whether the file may hold events this subscription has not seen: at the start, and after the poll timer. */
+  /** Whether the file may hold events this subscription has not seen: at the start, and while its pages keep coming. */
   private checkFile = true;
+  /** When this subscription last read the file (performance.now()). */
+  private fileReadAt = 0;
+  private readonly sinceFileRead = (): number => performance.now() - this.fileReadAt;
 
   constructor(
     private readonly opts: SubscribeOptions,
@@ -305,15 +323,15 @@ class SqliteSubscription implements Subscription {
       while (!this.stopped) {
         this.woken = false;
         // This process's own commits from memory; the file when another process may have written
-        // (a gap before them, the start, the poll timer). Woken by a commit of its own with none
-        // of them left to take, a subscription goes back to sleep without reading the file: what
-        // other processes write, the poll finds, as it does while this process writes nothing.
+        // (a gap before them, the start) and at least every poll interval, however often this
+        // process's own commits (or its appends that stored nothing) wake the subscription.
         const local = this.takeRecent(this.position, batchSize);
         let page: RecordedEvent[] = [];
         if (typeof local !== 'string') page = local;
-        else if (local === 'gap' || this.checkFile) {
+        else if (local === 'gap' || this.checkFile || this.sinceFileRead() >= this.pollIntervalMs) {
           page = this.readAll(this.position, batchSize);
-          if (page.length === 0) this.checkFile = false;
+          this.fileReadAt = performance.now();
+          this.checkFile = page.length > 0;
         }
         if (page.length > 0) {
           await this.opts.onEvents(page);
@@ -323,10 +341,8 @@ class SqliteSubscription implements Subscription {
         }
         if (this.woken) continue;
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(() => {
-            this.checkFile = true;
-            this.poke();
-          }, this.pollIntervalMs);
+          // Due when the file was last read plus the interval: a wake in between does not move it.
+          const timer = setTimeout(() => this.poke(), Math.max(0, this.pollIntervalMs - this.sinceFileRead()));
           timer.unref();
           this.wake = () => {
             clearTimeout(timer);

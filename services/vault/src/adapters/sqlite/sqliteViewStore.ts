@@ -305,7 +305,7 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
     subjectPositions: (subjectIds) =>
       run(() => {
         const out = new Map<string, number>();
-        // Primary-key lookups, several in one read transaction: beginning and ending the
+        // Lookups by subject id, several in one read transaction: beginning and ending the
         // transaction (WAL locks, system calls) costs more than the lookups, and json_each
         // more than a few of them.
         if (subjectIds.length === 1) {
