@@ -1,10 +1,10 @@
+import DataLoader from 'dataloader';
 import { accessDecision, type DenialReason } from '../domain/access.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import type { CategoryState, FieldState, SubjectState } from '../domain/subject.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import type { ViewStore } from '../ports/ViewStore.js';
 import { openPrepared, prepareField, type PreparedField } from '../crypto/sealDecision.js';
-import DataLoader from 'dataloader';
 import { recentCache, type RecentCache } from '../support/recentCache.js';
 
 /**
