@@ -110,8 +110,13 @@ describe('secretbox implementations', () => {
     const nonce = nacl.randomBytes(24);
     for (const size of [0, 1, 64, 1000]) {
       const m = nacl.randomBytes(size);
-      const a = secretbox.seal(m, nonce, key);
-      const b = tweetnaclBox.seal(m, nonce, key);
+      const sealed = (box: typeof secretbox) => {
+        const out = new Uint8Array(size + 16);
+        box.sealInto(out, m, nonce, key);
+        return out;
+      };
+      const a = sealed(secretbox);
+      const b = sealed(tweetnaclBox);
       expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
       expect(Buffer.from(tweetnaclBox.open(a, nonce, key)!).equals(Buffer.from(m))).toBe(true);
       expect(Buffer.from(secretbox.open(b, nonce, key)!).equals(Buffer.from(m))).toBe(true);

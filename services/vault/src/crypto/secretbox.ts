@@ -9,8 +9,7 @@ import nacl from 'tweetnacl';
  */
 export interface SecretBox {
   readonly implementation: 'sodium-native' | 'tweetnacl';
-  seal(message: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array;
-  /** `seal` written into `out` (exactly message length + MAC bytes), for a caller that frames the box itself. */
+  /** The box of `message` written into `out`, exactly message length + MAC bytes (the envelope frames it). */
   sealInto(out: Uint8Array, message: Uint8Array, nonce: Uint8Array, key: Uint8Array): void;
   /** null when authentication fails. */
   open(box: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array | null;
@@ -24,7 +23,6 @@ interface Sodium {
 
 export const tweetnaclBox: SecretBox = {
   implementation: 'tweetnacl',
-  seal: (m, n, k) => nacl.secretbox(m, n, k),
   sealInto: (out, m, n, k) => out.set(nacl.secretbox(m, n, k)),
   open: (c, n, k) => nacl.secretbox.open(c, n, k),
 };
@@ -33,11 +31,6 @@ function sodiumBox(sodium: Sodium): SecretBox {
   const mac = sodium.crypto_secretbox_MACBYTES;
   return {
     implementation: 'sodium-native',
-    seal: (m, n, k) => {
-      const c = Buffer.allocUnsafe(m.length + mac);
-      sodium.crypto_secretbox_easy(c, m, n, k);
-      return c;
-    },
     sealInto: (out, m, n, k) => sodium.crypto_secretbox_easy(out, m, n, k),
     open: (c, n, k) => {
       if (c.length < mac) return null;
