@@ -108,9 +108,7 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
           group.forEach((p, i) => {
             const o = outcomes[i]!;
             if (o.ok && o.inserted) recent.add(p.request, o.value);
-          });
-          group.forEach((p, i) => {
-            const o = outcomes[i]!;
+            // Settling only queues the callers' continuations: they run after this loop.
             if (o.ok) p.resolve(o.value);
             else p.reject(fromWire(o.error));
           });
@@ -290,11 +288,11 @@ class SqliteSubscription implements Subscription {
   private readonly waiters = new PositionWaiters();
   private readonly listener = (): void => this.poke();
 
-  /** Whether the file may hold events this subscription has not seen: at the start, and while its pages keep coming. */
-  private checkFile = true;
-  /** When this subscription last read the file (performance.now()). */
-  private fileReadAt = 0;
-  private readonly sinceFileRead = (): number => performance.now() - this.fileReadAt;
+  /**
+   * When the file is next read (performance.now()) whether or not a gap says so: at once at the
+   * start and while its pages keep coming, else one poll interval after the last read.
+   */
+  private fileDueAt = 0;
 
   constructor(
     private readonly opts: SubscribeOptions,
@@ -328,10 +326,9 @@ class SqliteSubscription implements Subscription {
         const local = this.takeRecent(this.position, batchSize);
         let page: RecordedEvent[] = [];
         if (typeof local !== 'string') page = local;
-        else if (local === 'gap' || this.checkFile || this.sinceFileRead() >= this.pollIntervalMs) {
+        else if (local === 'gap' || performance.now() >= this.fileDueAt) {
           page = this.readAll(this.position, batchSize);
-          this.fileReadAt = performance.now();
-          this.checkFile = page.length > 0;
+          this.fileDueAt = page.length > 0 ? 0 : performance.now() + this.pollIntervalMs;
         }
         if (page.length > 0) {
           await this.opts.onEvents(page);
@@ -342,7 +339,7 @@ class SqliteSubscription implements Subscription {
         if (this.woken) continue;
         await new Promise<void>((resolve) => {
           // Due when the file was last read plus the interval: a wake in between does not move it.
-          const timer = setTimeout(() => this.poke(), Math.max(0, this.pollIntervalMs - this.sinceFileRead()));
+          const timer = setTimeout(() => this.poke(), Math.max(0, this.fileDueAt - performance.now()));
           timer.unref();
           this.wake = () => {
             clearTimeout(timer);

@@ -307,7 +307,7 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
         const out = new Map<string, number>();
         // Lookups by subject id, several in one read transaction: beginning and ending the
         // transaction (WAL locks, system calls) costs more than the lookups, and json_each
-        // more than a few of them.
+        // more than a few of them. One lookup is its own transaction.
         if (subjectIds.length === 1) {
           const r = stmt.position.get(subjectIds[0]!);
           if (r) out.set(subjectIds[0]!, r.position);
