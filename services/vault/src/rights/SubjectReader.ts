@@ -88,14 +88,15 @@ export class SubjectReader {
   async read(subjectIds: readonly string[], request: ReadRequest): Promise<Map<string, SubjectRead>> {
     const snaps = await this.snapshots([...new Set(subjectIds)]);
     const plan: { snap: PreparedSnapshot; items: Planned[] }[] = [];
-    const keyIds: string[] = [];
+    // One id per category to open, not per field.
+    const keyIds = new Set<string>();
     for (const snap of snaps.values()) {
       if (!snap.state.registeredAt) continue;
       const items = this.plan(snap, request);
-      for (const i of items) if (i.kind === 'open') keyIds.push(i.keyId);
+      for (const i of items) if (i.kind === 'open') keyIds.add(i.keyId);
       plan.push({ snap, items });
     }
-    const keys = await this.deps.keyRing.get([...new Set(keyIds)]);
+    const keys = await this.deps.keyRing.get([...keyIds]);
     const out = new Map<string, SubjectRead>();
     for (const { snap, items } of plan) {
       const { state } = snap;
