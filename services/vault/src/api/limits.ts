@@ -17,17 +17,32 @@ export const DEFAULT_LIMITS: ApiLimits = { maxDepth: 10, maxCost: 20_000, maxSub
 
 const tooComplex = (message: string) => new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
 
+type Fragments = ReadonlyMap<string, FragmentDefinitionNode>;
+
+/**
+ * A fragment's measure, computed once per operation however often it is spread: fragments that
+ * spread each other twice over would otherwise be walked 2^depth times (a query of 1 KB could
+ * hold the event loop for minutes). A cycle (refused by graphql's NoFragmentCycles rule before
+ * the limits run) counts nothing.
+ */
+function viaFragment(name: string, fragments: Fragments, memo: Map<string, number>, measure: (f: FragmentDefinitionNode) => number): number {
+  const known = memo.get(name);
+  if (known !== undefined) return known;
+  const f = fragments.get(name);
+  if (!f) return 0;
+  memo.set(name, 0);
+  const value = measure(f);
+  memo.set(name, value);
+  return value;
+}
+
 /** Deepest field nesting of a selection set, fragments followed. */
-export function operationDepth(set: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>, seen = new Set<string>()): number {
+export function operationDepth(set: SelectionSetNode, fragments: Fragments, memo = new Map<string, number>()): number {
   let max = 0;
   for (const s of set.selections) {
-    if (s.kind === Kind.FIELD) max = Math.max(max, s.selectionSet ? 1 + operationDepth(s.selectionSet, fragments, seen) : 1);
-    else if (s.kind === Kind.INLINE_FRAGMENT) max = Math.max(max, operationDepth(s.selectionSet, fragments, seen));
-    else {
-      const f = fragments[s.name.value];
-      // A fragment cycle is reported by graphql's own NoFragmentCycles rule before this runs.
-      if (f && !seen.has(f.name.value)) max = Math.max(max, operationDepth(f.selectionSet, fragments, new Set([...seen, f.name.value])));
-    }
+    if (s.kind === Kind.FIELD) max = Math.max(max, s.selectionSet ? 1 + operationDepth(s.selectionSet, fragments, memo) : 1);
+    else if (s.kind === Kind.INLINE_FRAGMENT) max = Math.max(max, operationDepth(s.selectionSet, fragments, memo));
+    else max = Math.max(max, viaFragment(s.name.value, fragments, memo, (f) => operationDepth(f.selectionSet, fragments, memo)));
   }
   return max;
 }
@@ -43,23 +58,20 @@ function listLength(node: ValueNode | undefined, variables: Record<string, unkno
 }
 
 /** The cost of a selection set with the request's variables: list arguments multiply what they select. */
-export function operationCost(set: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>, variables: Record<string, unknown>, seen = new Set<string>()): number {
+export function operationCost(set: SelectionSetNode, fragments: Fragments, variables: Record<string, unknown>, memo = new Map<string, number>()): number {
   let cost = 0;
   for (const s of set.selections) {
-    if (s.kind === Kind.FIELD) cost += fieldCost(s, fragments, variables, seen);
-    else if (s.kind === Kind.INLINE_FRAGMENT) cost += operationCost(s.selectionSet, fragments, variables, seen);
-    else {
-      const f = fragments[s.name.value];
-      if (f && !seen.has(f.name.value)) cost += operationCost(f.selectionSet, fragments, variables, new Set([...seen, f.name.value]));
-    }
+    if (s.kind === Kind.FIELD) cost += fieldCost(s, fragments, variables, memo);
+    else if (s.kind === Kind.INLINE_FRAGMENT) cost += operationCost(s.selectionSet, fragments, variables, memo);
+    else cost += viaFragment(s.name.value, fragments, memo, (f) => operationCost(f.selectionSet, fragments, variables, memo));
   }
   return cost;
 }
 
-function fieldCost(field: FieldNode, fragments: Record<string, FragmentDefinitionNode>, variables: Record<string, unknown>, seen: Set<string>): number {
+function fieldCost(field: FieldNode, fragments: Fragments, variables: Record<string, unknown>, memo: Map<string, number>): number {
   if (!field.selectionSet) return 1;
   const ids = field.name.value === 'subjects' ? listLength(field.arguments?.find((a) => a.name.value === 'ids')?.value, variables) : undefined;
-  return 1 + (ids ?? 1) * operationCost(field.selectionSet, fragments, variables, seen);
+  return 1 + (ids ?? 1) * operationCost(field.selectionSet, fragments, variables, memo);
 }
 
 /**
@@ -73,8 +85,8 @@ export function operationLimitsPlugin({ maxDepth, maxCost }: Pick<ApiLimits, 'ma
       return {
         async didResolveOperation({ operation, request, document }) {
           if (!operation) return;
-          const fragments: Record<string, FragmentDefinitionNode> = {};
-          for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+          const fragments = new Map<string, FragmentDefinitionNode>();
+          for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
           const depth = operationDepth(operation.selectionSet, fragments);
           if (depth > maxDepth) throw tooComplex(`The operation is nested ${depth} levels deep; the limit is ${maxDepth}`);
           const cost = operationCost(operation.selectionSet, fragments, request.variables ?? {});

@@ -5,8 +5,8 @@ import { operationCost, operationDepth } from './limits.js';
 function measure(query: string, variables: Record<string, unknown> = {}) {
   const doc = parse(query);
   const op = doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
-  const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
   return { depth: operationDepth(op.selectionSet, fragments), cost: operationCost(op.selectionSet, fragments, variables) };
 }
 
@@ -24,5 +24,14 @@ describe('operation limits', () => {
   it('counts every alias', () => {
     const aliases = Array.from({ length: 50 }, (_, i) => `a${i}: me { role }`).join(' ');
     expect(measure(`{ ${aliases} }`).cost).toBe(100);
+  });
+
+  it('measures each fragment once: fragments spreading the next twice over cost linear time, not 2^depth', () => {
+    // Walked spread by spread this would take 2^40 steps (the test would never finish).
+    const levels = 40;
+    const defs = Array.from({ length: levels }, (_, i) => `fragment F${i} on Caller { ...F${i + 1} ...F${i + 1} }`).join(' ');
+    const m = measure(`{ me { ...F0 } } ${defs} fragment F${levels} on Caller { name }`);
+    expect(m.depth).toBe(2);
+    expect(m.cost).toBe(1 + 2 ** levels);
   });
 });
