@@ -247,6 +247,22 @@ describe('errors', () => {
     expect(JSON.stringify(r.errors)).not.toContain(VALUES.badEmail);
   });
 
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])('BAD_USER_INPUT for %s as a purpose, category or field name, and nothing is recorded', async (name) => {
+    const id = await fullSubject();
+    const before = (await api.vault.commands.load(id)).revision;
+    const by = (token: string, mutation: string) => api.gql(token, `mutation($id: ID!, $name: String!) { ${mutation} { revision } }`, { id, name });
+    expect(codeAndPath(await by(dpo, 'giveConsent(subjectId: $id, purpose: $name)'))).toEqual(['BAD_USER_INPUT', 'purpose']);
+    expect(codeAndPath(await by(dpo, 'withdrawConsent(subjectId: $id, purpose: $name)'))).toEqual(['BAD_USER_INPUT', 'purpose']);
+    expect(codeAndPath(await by(dpo, 'objectToProcessing(subjectId: $id, purpose: $name)'))).toEqual(['BAD_USER_INPUT', 'purpose']);
+    expect(codeAndPath(await by(dpo, 'restrictProcessing(subjectId: $id, categories: [$name], reason: other)'))).toEqual(['BAD_USER_INPUT', 'categories[0]']);
+    expect(codeAndPath(await by(dpo, 'placeLegalHold(subjectId: $id, category: $name, basis: other, until: "2099-01-01T00:00:00Z")'))).toEqual(['BAD_USER_INPUT', 'category']);
+    expect(codeAndPath(await by(service, 'erasePersonalData(subjectId: $id, category: $name, field: "email", reason: subjectRequest)'))?.[0]).toBe('BAD_USER_INPUT');
+    expect(codeAndPath(await api.gql(service, RECORD, { id, items: [item(name, 'email', 'a@example.com')] }))).toEqual(['BAD_USER_INPUT', 'items[0].category']);
+    expect(codeAndPath(await api.gql(service, RECORD, { id, items: [item('contact', name, 'a@example.com')] }))).toEqual(['BAD_USER_INPUT', 'items[0].field']);
+    expect(codeAndPath(await api.gql(service, READ, { id, purpose: name }))).toEqual(['BAD_USER_INPUT', 'purpose']);
+    expect((await api.vault.commands.load(id)).revision).toBe(before);
+  });
+
   it('BAD_USER_INPUT for lookups and reads, with paths', async () => {
     const id = await register();
     expect(codeAndPath(await api.gql(service, '{ findSubjects(identifier: { email: "not an email" }, purpose: "contract") { id } }'))).toEqual(['BAD_USER_INPUT', 'identifier.email']);

@@ -1,5 +1,5 @@
 import { DEFAULT_CACHE_SUBJECTS, type VaultConfig } from './config/loadConfig.js';
-import type { ProcessingRegister } from './domain/register.js';
+import { withOwnNamesOnly, type ProcessingRegister } from './domain/register.js';
 import { isoNow } from './domain/time.js';
 import type { Command } from './domain/subject.js';
 import { BlindIndex } from './crypto/blindIndex.js';
@@ -61,7 +61,8 @@ export interface Vault {
 /** The composition root: wires the stores (`config/openStores.ts` picks the adapters) to the services. */
 export async function openVault(config: VaultConfig, options: OpenVaultOptions = {}): Promise<Vault> {
   const warn = options.warn ?? ((m: string) => process.emitWarning(m));
-  const register = options.register ?? (await loadRegister(config.registerFile));
+  // A register built in code gets the same prototype-free name maps as a loaded one.
+  const register = withOwnNamesOnly(options.register ?? (await loadRegister(config.registerFile)));
   const opened = options.stores ?? (await openStores(config, { warn }));
   const accessLog = options.accessLog ?? opened.access ?? openMemoryAccessLog();
   // Everything opened here or handed over is closed with the vault, the stores' own access log included.

@@ -158,7 +158,8 @@ export class SubjectCommands {
 
   /** Field erasure re-keys the category: the other fields' values are opened to be re-sealed. */
   private async withRemainingValues(state: SubjectState, command: Extract<Command, { type: 'ErasePersonalData' }>): Promise<Command> {
-    const c = state.categories[command.category];
+    // An unregistered category is refused by decide; its name must not be looked up in the state before.
+    const c = this.deps.register.categories[command.category] ? state.categories[command.category] : undefined;
     if (!c || c.shredded) return command;
     const others = Object.entries(c.fields).filter(([f]) => f !== command.field);
     const keys = await this.deps.keyRing.get([c.keyId]);

@@ -99,3 +99,18 @@ export interface ProcessingRegister {
   categories: Record<string, CategorySpec>;
   lifecycleEvents: string[];
 }
+
+/** A copy of `map` as an object without a prototype. */
+const ownOnly = <T>(map: Record<string, T>): Record<string, T> => Object.assign(Object.create(null) as Record<string, T>, map);
+
+/**
+ * The register with its name maps (purposes, categories and each category's fields) as objects
+ * without a prototype, so that a name taken from a request can be looked up in them directly:
+ * `constructor`, `toString` or `__proto__` are then unknown names like any other, not
+ * Object.prototype's members passing for a registered purpose or category.
+ */
+export function withOwnNamesOnly(register: ProcessingRegister): ProcessingRegister {
+  const categories: Record<string, CategorySpec> = Object.create(null);
+  for (const [name, c] of Object.entries(register.categories)) categories[name] = { ...c, fields: ownOnly(c.fields) };
+  return { ...register, purposes: ownOnly(register.purposes), categories };
+}

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { VaultError } from '../domain/errors.js';
-import { VALUE_TYPES, type CategorySpec, type ProcessingRegister, type PurposeSpec } from '../domain/register.js';
+import { VALUE_TYPES, withOwnNamesOnly, type CategorySpec, type ProcessingRegister, type PurposeSpec } from '../domain/register.js';
 import { registerFileSchema } from './registerSchema.js';
 
 /** One problem in a register file. `line` and `column` are 1-based. */
@@ -25,6 +25,8 @@ export interface RegisterIssue {
 const DEFAULT_REGISTER_URL = new URL('../../register/default-register.yaml', import.meta.url);
 
 const IDENTIFIER = /^[a-z][a-zA-Z0-9]*$/;
+/** A camelCase name that is not also a member every JavaScript object has (`constructor`, `toString`). */
+const isName = (name: string): boolean => IDENTIFIER.test(name) && !(name in Object.prototype);
 const LOOKUP_TYPES: ReadonlySet<string> = new Set(['email', 'phone', 'string']);
 // Chapter V applies only to transfers outside the EEA (EU 27, Iceland, Liechtenstein, Norway).
 const EEA = new Set(
@@ -67,7 +69,7 @@ export function parseRegister(text: string, sourceName: string): ProcessingRegis
   const categories: Record<string, CategorySpec> = {};
   for (const [name, c] of Object.entries(file.categories)) categories[name] = { name, ...c };
 
-  return {
+  return withOwnNamesOnly({
     version: file.version,
     controller: file.controller,
     dpo: file.dpo,
@@ -75,7 +77,7 @@ export function parseRegister(text: string, sourceName: string): ProcessingRegis
     purposes,
     categories,
     lifecycleEvents: file.lifecycleEvents,
-  };
+  });
 }
 
 /** Reads and validates a register file; with no path, the register shipped with the package. */
@@ -221,19 +223,20 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
   const root = asMap(raw);
   if (!root) return out;
 
-  const notIdentifier = (name: string) => `"${name}" is not a name: use letters and digits, starting with a lower-case letter (camelCase)`;
+  const notIdentifier = (name: string) =>
+    IDENTIFIER.test(name) ? `"${name}" is reserved (every JavaScript object has it): choose another name` : `"${name}" is not a name: use letters and digits, starting with a lower-case letter (camelCase)`;
 
   const events = new Set<string>();
   asList(root['lifecycleEvents']).forEach((e, i) => {
     if (typeof e !== 'string') return;
-    if (!IDENTIFIER.test(e)) out.push({ path: ['lifecycleEvents', i], message: notIdentifier(e) });
+    if (!isName(e)) out.push({ path: ['lifecycleEvents', i], message: notIdentifier(e) });
     if (events.has(e)) out.push({ path: ['lifecycleEvents', i], message: `lifecycle event "${e}" is listed twice` });
     events.add(e);
   });
 
   const purposes = asMap(root['purposes']) ?? {};
   for (const name of Object.keys(purposes)) {
-    if (!IDENTIFIER.test(name)) out.push({ path: ['purposes', name], message: notIdentifier(name), at: 'key' });
+    if (!isName(name)) out.push({ path: ['purposes', name], message: notIdentifier(name), at: 'key' });
   }
 
   const checkTrigger = (path: Segment[], retention: unknown) => {
@@ -246,14 +249,14 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
 
   for (const [cname, cval] of Object.entries(asMap(root['categories']) ?? {})) {
     const base: Segment[] = ['categories', cname];
-    if (!IDENTIFIER.test(cname)) out.push({ path: base, message: notIdentifier(cname), at: 'key' });
+    if (!isName(cname)) out.push({ path: base, message: notIdentifier(cname), at: 'key' });
     const cat = asMap(cval);
     if (!cat) continue;
 
     const sources = asList(cat['sources']);
     for (const [fname, fval] of Object.entries(asMap(cat['fields']) ?? {})) {
       const fpath = [...base, 'fields', fname];
-      if (!IDENTIFIER.test(fname)) out.push({ path: fpath, message: notIdentifier(fname), at: 'key' });
+      if (!isName(fname)) out.push({ path: fpath, message: notIdentifier(fname), at: 'key' });
       const field = typeof fval === 'string' ? { type: fval } : asMap(fval);
       const type = field?.['type'];
       if (field?.['lookup'] === true && typeof type === 'string' && (VALUE_TYPES as readonly string[]).includes(type) && !LOOKUP_TYPES.has(type)) {

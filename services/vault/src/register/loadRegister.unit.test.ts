@@ -244,6 +244,19 @@ describe('parseRegister', () => {
     ]);
   });
 
+  it('rejects names every JavaScript object has (constructor, toString), and keeps prototype members out of the name maps', () => {
+    const text = edit(MINIMAL, 'name: string', '      constructor: string');
+    expect(issuesOf(text).issues).toEqual([
+      { path: 'categories.contact.fields.constructor', line: lineOf(text, 'constructor'), column: 7, message: expect.stringContaining('is reserved') },
+    ]);
+    const register = parseRegister(MINIMAL, 'r.yaml');
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      expect(register.purposes[name]).toBeUndefined();
+      expect(register.categories[name]).toBeUndefined();
+      expect(register.categories['contact']!.fields[name]).toBeUndefined();
+    }
+  });
+
   it('requires a consent basis for a category used for a purpose that requires consent', () => {
     const { issues } = issuesOf(edit(MINIMAL, 'purposes: [contract]', '    purposes: [contract, newsletter]'));
     expect(issues).toMatchObject([{ path: 'categories.contact.legalBasis', message: expect.stringContaining('must include consent') }]);
