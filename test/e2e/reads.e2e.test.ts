@@ -319,6 +319,37 @@ describe('errors', () => {
     expect((await api.gql(service, aliases)).errors).toBeUndefined();
   });
 
+  it('client mistakes in the request itself get a 400 with a request code, not a masked internal error', async () => {
+    const post = async (body: unknown) => {
+      const res = await fetch(`${api.server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${service}` }, body: JSON.stringify(body) });
+      return { status: res.status, body: (await res.json()) as { errors?: { message: string; extensions?: { code?: string } }[] } };
+    };
+    const unknownOperation = await post({ query: 'query A { me { role } }', operationName: 'B' });
+    expect([unknownOperation.status, unknownOperation.body.errors?.[0]?.extensions?.code]).toEqual([400, 'OPERATION_RESOLUTION_FAILURE']);
+    const wrongHash = await post({ query: '{ me { role } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } } });
+    expect([wrongHash.status, wrongHash.body.errors?.[0]?.extensions?.code]).toEqual([400, 'BAD_REQUEST']);
+    const wrongVersion = await post({ query: '{ me { role } }', extensions: { persistedQuery: { version: 2, sha256Hash: 'abc' } } });
+    expect([wrongVersion.status, wrongVersion.body.errors?.[0]?.extensions?.code]).toEqual([400, 'BAD_REQUEST']);
+    expect(api.logLines.filter((l) => l.includes('"level":50')).length).toBe(0);
+  });
+
+  it('another method on /graphql gets 405 in the API error format, without echoing the URL', async () => {
+    const url = `${api.server.url}/graphql?query=${encodeURIComponent(`{ findSubjects(identifier: { email: "${VALUES.email}" }, purpose: "contract") { id } }`)}`;
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const res = await fetch(url, { method, headers: { authorization: `Bearer ${service}` } });
+      const text = await res.text();
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('POST');
+      expect(JSON.parse(text)).toMatchObject({ errors: [{ extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
+      expect(text).not.toContain(VALUES.email.split('@')[0]!);
+    }
+    const unknown = await fetch(`${api.server.url}/nowhere?email=${encodeURIComponent(VALUES.email)}`);
+    const text = await unknown.text();
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(text)).toMatchObject({ errors: [{ extensions: { code: 'NOT_FOUND' } }] });
+    expect(text).not.toContain(VALUES.email.split('@')[0]!);
+  });
+
   it('masks unexpected failures as INTERNAL_SERVER_ERROR with no detail', async () => {
     const original = api.vault.reader.read.bind(api.vault.reader);
     api.vault.reader.read = async () => {

@@ -52,6 +52,12 @@ function unwrap(error: unknown): unknown {
   return e;
 }
 
+/** Whether a GraphQL error was raised with an HTTP status in the 4xx range (`extensions.http.status`). */
+function isClientStatus(error: unknown): boolean {
+  const status = (error as { extensions?: { http?: { status?: unknown } } } | null)?.extensions?.http?.status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
 export type FormatError = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 
 /** The one place errors leave the API. Everything unexpected becomes INTERNAL_SERVER_ERROR with no detail. */
@@ -77,8 +83,13 @@ export function createFormatError(logger: Pick<Logger, 'error'>): FormatError {
     if (!isVaultError(original) && typeof code === 'string' && REQUEST_CODES.has(code)) {
       return { ...base, message: scrubValues(formatted.message), extensions: { code } };
     }
-    // Name and code only: a message or a stack could carry a value.
-    logger.error({ err: { type: original instanceof Error ? original.name : typeof original, code: isVaultError(original) ? original.code : undefined } }, 'internal error');
+    // Apollo's refusals of the request without a code of their own (a persisted-query hash that does not
+    // match its query, an unknown persisted-query version) carry a 4xx status: the client's mistake.
+    if (!isVaultError(original) && isClientStatus(error) && (code === undefined || code === 'INTERNAL_SERVER_ERROR')) {
+      return { ...base, message: scrubValues(formatted.message), extensions: { code: 'BAD_REQUEST' } };
+    }
+    // The logger's `err` serializer keeps the error's name and code only: a message or a stack could carry a value.
+    logger.error({ err: original instanceof Error ? original : { name: typeof original }, ...(formatted.path ? { path: formatted.path } : {}) }, 'internal error');
     return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
 }

@@ -47,7 +47,9 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
     async load() {
       return {
         executor: async (rc) => {
-          const c = compile(rc.document, rc.operationName ?? undefined);
+          // The name the client asked for: Apollo's own `operationName` is null when none matched, and
+          // graphql-jit would then run the document's only operation instead of refusing.
+          const c = compile(rc.document, rc.request.operationName ?? undefined);
           if (!isCompiledQuery(c)) return c;
           const result = await c.query(undefined, rc.context, rc.request.variables ?? {});
           if (!result.errors) return result;

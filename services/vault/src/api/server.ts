@@ -107,7 +107,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     const { code, message } = httpFailure(status);
-    if (status >= 500) request.log.error({ err: { type: err.name, code: err.code } }, 'request failed');
+    if (status >= 500) request.log.error({ err }, 'request failed');
     void reply.code(status).send({ errors: [{ message, extensions: { code } }] });
   });
   // A response finished while closing ends its keep-alive connection, so close() does not wait out the keep-alive timeout.
@@ -182,6 +182,14 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
   app.addHook('onClose', async () => {
     await apollo.stop();
   });
+  // Any other method on /graphql: 405 in the API's error format. Fastify's own 404 would quote the URL, query string included.
+  app.route({
+    method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    url: '/graphql',
+    handler: async (_request, reply) =>
+      reply.code(405).header('allow', 'POST').send({ errors: [{ message: 'Send GraphQL requests with POST', extensions: { code: 'METHOD_NOT_ALLOWED' } }] }),
+  });
+  app.setNotFoundHandler(async (_request, reply) => reply.code(404).send({ errors: [{ message: 'No such route', extensions: { code: 'NOT_FOUND' } }] }));
 
   // No token: the link is the credential. No HEAD route either: a HEAD would use up the link.
   app.get<{ Params: { token: string } }>('/exports/:token', { exposeHeadRoute: false }, async (request, reply) => {
