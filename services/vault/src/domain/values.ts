@@ -27,12 +27,30 @@ export function normalisePhone(raw: string): string {
   return s;
 }
 
+// A lone UTF-16 surrogate (not a character: it would be stored and hashed as U+FFFD, so different
+// inputs would meet in the blind index), a control character, and for identifiers also the
+// invisible format characters (zero-width space and joiners, bidi marks) that make two addresses
+// look alike.
+const LONE_SURROGATE = /\p{Cs}/u;
+const CONTROL = /\p{Cc}/u;
+const CONTROL_BUT_LINES = /[^\P{Cc}\t\n\r]/u;
+const INVISIBLE = /\p{Cf}/u;
+
+/** Refuses text that is not clean Unicode for its kind; `lines`: tabs and line breaks are allowed (text, not identifiers). */
+function checkText(s: string, what: string, path: string, { lines = false, identifier = false } = {}): string {
+  if (LONE_SURROGATE.test(s)) throw badInput(`A ${what} must be valid Unicode text (it holds a lone surrogate)`, path);
+  if ((lines ? CONTROL_BUT_LINES : CONTROL).test(s)) throw badInput(`A ${what} must not hold control characters`, path);
+  if (identifier && INVISIBLE.test(s)) throw badInput(`A ${what} must not hold invisible formatting characters`, path);
+  return s;
+}
+
 function expectString(v: unknown, type: ValueType, path: string, max: number): string {
   if (typeof v !== 'string') throw badInput(`Expected a ${type} (string)`, path);
   const s = v.trim();
   if (s.length === 0) throw badInput(`A ${type} must not be empty`, path);
   if (s.length > max) throw badInput(`A ${type} must be at most ${max} characters`, path);
-  return s;
+  const identifier = type === 'email' || type === 'phone';
+  return checkText(s, type, path, { lines: !identifier, identifier });
 }
 
 /** Returns the value to store (normalised where the type has one canonical form). */
@@ -88,7 +106,7 @@ function validateRecord(v: unknown, path: string, keys: string[], type: string):
   for (const [k, x] of Object.entries(v)) {
     if (!keys.includes(k)) throw badInput(`Unknown ${type} property ${quoteName(k)}; allowed: ${keys.join(', ')}`, path);
     if (typeof x !== 'string') throw badInput(`${type}.${k} must be a string`, `${path}.${k}`);
-    if (x.trim() !== '') out[k] = k === 'contentBase64' ? x : x.trim();
+    if (x.trim() !== '') out[k] = k === 'contentBase64' ? x : checkText(x.trim(), `${type}.${k}`, `${path}.${k}`, { lines: true });
   }
   if (Object.keys(out).length === 0) throw badInput(`A ${type} must not be empty`, path);
   return out;
