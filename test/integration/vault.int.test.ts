@@ -193,6 +193,26 @@ describe('states the command side keeps between commands', () => {
   });
 });
 
+describe('concurrent commands on one subject', () => {
+  it('run one at a time in arrival order within an instance: none conflicts, and a refused one does not hold up the rest', async () => {
+    const { vault } = await fresh();
+    const { subjectId } = await vault.commands.registerSubject(actor);
+    const names = Array.from({ length: 12 }, (_, i) => `Name ${i}`);
+    const writes = names.map((name, i) =>
+      i === 5
+        ? vault.commands.execute(subjectId, { type: 'RecordPersonalData', items: [contact('email', 'not an email')] }, actor)
+        : vault.commands.execute(subjectId, { type: 'RecordPersonalData', items: [contact('name', name)] }, { ...actor, maxAttempts: 1 }),
+    );
+    const results = await Promise.allSettled(writes);
+    expect(results.map((r) => r.status)).toEqual(names.map((_, i) => (i === 5 ? 'rejected' : 'fulfilled')));
+    const revisions = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.revision] : []));
+    expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+    expect(new Set(revisions).size).toBe(names.length - 1);
+    const state = await vault.commands.load(subjectId);
+    expect(state.revision).toBe(revisions[revisions.length - 1]);
+  });
+});
+
 describe('snapshots the projector keeps after writing them', () => {
   it('are dropped once another projector has applied a batch, so no event it applied is lost', async () => {
     const { vault } = await fresh();

@@ -64,6 +64,12 @@ export interface CommandResult {
 export class SubjectCommands {
   /** Kept states; a command takes its subject's out while it runs, so no two commands share one. */
   private readonly states: RecentCache<SubjectState>;
+  /**
+   * The last command queued for each subject with one running: this instance runs one command
+   * per subject at a time, in arrival order, so its own concurrent writes to a subject never
+   * conflict with each other. Only another replica's write can still meet a stale revision.
+   */
+  private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly deps: CommandDeps,
@@ -76,7 +82,22 @@ export class SubjectCommands {
     return this.execute(subjectId, { type: 'RegisterSubject' }, options);
   }
 
-  async execute(subjectId: string, command: Command, options: CommandOptions): Promise<CommandResult> {
+  execute(subjectId: string, command: Command, options: CommandOptions): Promise<CommandResult> {
+    const previous = this.queues.get(subjectId);
+    const result = previous ? previous.then(() => this.attempt(subjectId, command, options)) : this.attempt(subjectId, command, options);
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(subjectId, settled);
+    void settled.then(() => {
+      if (this.queues.get(subjectId) === settled) this.queues.delete(subjectId);
+    });
+    return result;
+  }
+
+  /** The command, retried on optimistic-concurrency conflicts (another replica's write) after a short random pause. */
+  private async attempt(subjectId: string, command: Command, options: CommandOptions): Promise<CommandResult> {
     const attempts = options.maxAttempts ?? 5;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -89,6 +110,8 @@ export class SubjectCommands {
         return (await this.once(subjectId, command, options))!;
       } catch (e) {
         if (!isConflictError(e) || attempt >= attempts) throw e;
+        // Replicas that met on one subject would otherwise meet again at once.
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
       }
     }
   }
