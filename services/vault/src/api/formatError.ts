@@ -32,17 +32,33 @@ const REQUEST_CODES = new Set([
 ]);
 
 /**
+ * A reason graphql-js gives for refusing a value, without the value: scalar and enum refusals
+ * quote what they were given, and an unknown input field is named by the caller.
+ */
+function scrubReason(reason: string): string {
+  return reason
+    .replace(/^Value .* does not exist in ("[^"]+" enum)\.(.*)$/s, 'The value does not exist in $1.$2')
+    .replace(/^(Enum "[^"]+" cannot represent non-(?:enum|string) value): .*?\.( Did you mean [^"]*"[A-Za-z0-9_]+"\?)?$/s, '$1.$2')
+    .replace(/^((?:String|Int|Float|Boolean|ID) cannot represent [^:]*value)(?::.*)?$/s, '$1.')
+    .replace(/^Field ".*" is not defined by type ("[^"]+")\.(.*)$/s, 'A field is not defined by type $1.$2');
+}
+
+/**
  * GraphQL's coercion and validation messages quote the offending value (`got invalid value
- * "ann@example.com"`, `found "x"`): that value may be personal data, so it is cut out.
+ * "ann@example.com"`, `found "x"`): that value may be personal data, so it is cut out, and the
+ * reason kept without it (`Int cannot represent non-integer value.`, the scalar's own rule).
  */
 export function scrubValues(message: string): string {
-  const variable = /^Variable "(\$[A-Za-z0-9_]+)" got invalid value .*?(?: at "([^"]+)")?;/.exec(message);
-  if (variable) return `Variable "${variable[1]}" got an invalid value${variable[2] ? ` at "${variable[2]}"` : ''}`;
-  return message
-    .replace(/^Context creation failed: /, '')
-    // A syntax error quotes the token it stumbled on, which may be a value pasted into the query.
-    .replace(/^(Syntax Error: Unexpected|Syntax Error: Expected|Syntax Error: Invalid|Syntax Error: Unterminated)\b.*$/s, '$1 input.')
-    .replace(/(found|value:?|got|cannot represent[^:]*:)\s+(.*)$/is, '$1 an invalid value.');
+  const variable = /^Variable "(\$[A-Za-z0-9_]+)" got invalid value .*?(?: at "([^"]+)")?; (.*)$/s.exec(message);
+  if (variable) return `Variable "${variable[1]}" got an invalid value${variable[2] ? ` at "${variable[2]}"` : ''}: ${scrubReason(variable[3]!.replace(/^Expected type "[^"]+"\. /, ''))}`;
+  const literal = /^(Expected value of type "[^"]+"), found .*?(?:; (.*))?$/s.exec(message);
+  if (literal) return `${literal[1]}, found an invalid value${literal[2] ? `: ${scrubReason(literal[2])}` : '.'}`;
+  return scrubReason(
+    message
+      .replace(/^Context creation failed: /, '')
+      // A syntax error quotes the token it stumbled on, which may be a value pasted into the query.
+      .replace(/^(Syntax Error: Unexpected|Syntax Error: Expected|Syntax Error: Invalid|Syntax Error: Unterminated)\b.*$/s, '$1 input.'),
+  );
 }
 
 /** The error a resolver threw, under GraphQL's wrapping (duck-typed: no `instanceof` across copies of graphql). */

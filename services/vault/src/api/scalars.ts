@@ -1,17 +1,21 @@
 import { GraphQLScalarType, Kind, valueFromASTUntyped } from 'graphql';
+import { INSTANT_YEARS, parseInstant } from '../domain/time.js';
 
 /** Errors name the type, never the value: an input value may be personal data. */
+const DATE_TIME_FORMAT = `DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years ${INSTANT_YEARS.min}–${INSTANT_YEARS.max}`;
+
+/** Inputs arrive in the canonical UTC form (`…T10:00:00.000Z`), so that stores and deadlines compare them as text. */
+function parseDateTime(v: unknown): string {
+  const instant = typeof v === 'string' ? parseInstant(v) : undefined;
+  if (instant === undefined) throw new TypeError(DATE_TIME_FORMAT);
+  return instant;
+}
+
 export const DateTimeScalar = new GraphQLScalarType<string, string>({
   name: 'DateTime',
   serialize: (v) => (v instanceof Date ? v.toISOString() : String(v)),
-  parseValue: (v) => {
-    if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw new TypeError('DateTime must be an ISO 8601 date-time string');
-    return v;
-  },
-  parseLiteral: (ast) => {
-    if (ast.kind !== Kind.STRING || Number.isNaN(Date.parse(ast.value))) throw new TypeError('DateTime must be an ISO 8601 date-time string');
-    return ast.value;
-  },
+  parseValue: parseDateTime,
+  parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
 });
 
 export const JSONScalar = new GraphQLScalarType<unknown, unknown>({

@@ -51,3 +51,29 @@ export function isoNow(): string {
   }
   return lastIso;
 }
+
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2})))?$/;
+/** Earliest and latest years an instant may have: wide enough for any record, narrow enough that no date arithmetic wraps. */
+export const INSTANT_YEARS = { min: 1900, max: 9999 } as const;
+
+/**
+ * An RFC 3339 date-time (`2026-03-02T11:00:00Z`, `…+01:00`, fractions of a second) or a date
+ * (`2026-03-02`, midnight UTC) as the canonical UTC form the stores compare as text
+ * (`2026-03-02T10:00:00.000Z`); undefined for anything else: another format, a day the calendar
+ * does not have (`2099-02-30`), a year outside INSTANT_YEARS.
+ */
+export function parseInstant(s: string): string | undefined {
+  const m = INSTANT.exec(s);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
+  if (year < INSTANT_YEARS.min || year > INSTANT_YEARS.max) return undefined;
+  const local = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  // Date.UTC rolls over (Feb 30 is Mar 2, 24:00 the next day): a rolled value was not a real date or time.
+  if (local.getUTCMonth() !== month - 1 || local.getUTCDate() !== day || local.getUTCHours() !== hour || local.getUTCMinutes() !== minute || local.getUTCSeconds() !== second) return undefined;
+  const offsetHours = Number(m[10] ?? 0);
+  const offsetMinutes = Number(m[11] ?? 0);
+  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
+  const offset = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+  const millis = m[7] ? Math.floor(Number(`0${m[7]}`) * 1000) : 0;
+  return new Date(local.getTime() + millis - offset).toISOString();
+}
