@@ -172,3 +172,14 @@ it('is neither ready nor live once a store can no longer write (a stopped writer
   // Only a restart brings a stopped writer thread back: the liveness probe says so too.
   expect((await fetch(`${api.server.url}/healthz`)).status).toBe(503);
 });
+
+it('refuses to start on a port in use or a host it cannot listen on with CONFIG_INVALID naming the variable', async () => {
+  api = await startApi();
+  const port = Number(new URL(api.server.url).port);
+  const { startServer, createLogger } = await import('@pdv/vault');
+  const quiet = createLogger({ level: 'silent' });
+  await expect(startServer(api.vault, { port, logger: quiet })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(`PORT ${port}`) });
+  await expect(startServer(api.vault, { port: 0, host: 'no-such-host.invalid', logger: quiet })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('HOST') });
+  // The first server still answers.
+  expect((await fetch(`${api.server.url}/healthz`)).status).toBe(200);
+});

@@ -11,7 +11,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { isVaultError } from '../domain/errors.js';
+import { VaultError, isVaultError } from '../domain/errors.js';
 import { PROJECTION } from '../projections/Projector.js';
 import type { Download } from '../rights/SubjectRights.js';
 import type { Vault } from '../vault.js';
@@ -72,6 +72,17 @@ function httpFailure(status: number): { code: string; message: string } {
   if (status === 503) return { code: 'SERVICE_UNAVAILABLE', message: 'The request did not finish in time; retry later' };
   if (status >= 400 && status < 500) return { code: 'BAD_REQUEST', message: 'The request is malformed' };
   return { code: 'INTERNAL_SERVER_ERROR', message: 'Internal server error' };
+}
+
+/** A listen that failed for a reason in the configuration (HOST, PORT) as CONFIG_INVALID naming the variable. */
+function listenFailure(e: unknown, host: string, port: number | undefined): unknown {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === 'EADDRINUSE') return new VaultError('CONFIG_INVALID', `PORT ${port} is already in use on ${host}`, { cause: e });
+  if (code === 'EACCES') return new VaultError('CONFIG_INVALID', `PORT ${port} needs privileges this process does not have`, { cause: e });
+  if (code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL' || code === 'EAI_AGAIN' || code === 'EAI_FAIL') {
+    return new VaultError('CONFIG_INVALID', `HOST ${host} is not an address of this machine to listen on (e.g. 127.0.0.1, or 0.0.0.0 in a container)`, { cause: e });
+  }
+  return e;
 }
 
 /** Path of the public signing key (RFC 7517 JWK Set), as standard JOSE tools expect it. */
@@ -241,7 +252,15 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
     return { status: 'ready', position: head };
   });
 
-  const address = await app.listen({ port: options.port ?? config.port, host: options.host ?? config.host ?? '127.0.0.1' });
+  const host = options.host ?? config.host ?? '127.0.0.1';
+  const port = options.port ?? config.port;
+  let address: string;
+  try {
+    address = await app.listen({ port, host });
+  } catch (e) {
+    await app.close().catch(() => undefined);
+    throw listenFailure(e, host, port);
+  }
   const url = address.replace('[::1]', 'localhost');
   publicUrl = (options.publicUrl ?? config.publicUrl ?? url).replace(/\/+$/, '');
 

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { VaultError } from '../domain/errors.js';
 
@@ -127,12 +128,21 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
 /** Subjects each of the command side, the projector and the reader keeps in memory (`VAULT_CACHE_SUBJECTS`). */
 export const DEFAULT_CACHE_SUBJECTS = 2_000;
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const CRYPTO = ['sodium-native', 'tweetnacl'];
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
+  // A number variable set to nothing (`PORT=` in a compose file) means its default, not 0.
+  const number = (raw: string | undefined, fallback: number): number => (raw === undefined || raw.trim() === '' ? fallback : Number(raw));
+  const logLevel = env.VAULT_LOG_LEVEL || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new VaultError('CONFIG_INVALID', `VAULT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  if (env.VAULT_CRYPTO && !CRYPTO.includes(env.VAULT_CRYPTO)) throw new VaultError('CONFIG_INVALID', `VAULT_CRYPTO must be one of ${CRYPTO.join(', ')}`);
+  if (env.VAULT_SCHEMA_DIR && !isDirectory(env.VAULT_SCHEMA_DIR)) throw new VaultError('CONFIG_INVALID', 'VAULT_SCHEMA_DIR must be a directory holding the GraphQL schema (*.graphql)');
   const synchronous = (env.VAULT_SYNCHRONOUS ?? 'FULL').toUpperCase();
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw new VaultError('CONFIG_INVALID', 'VAULT_SYNCHRONOUS must be FULL or NORMAL');
-  const retentionIntervalMinutes = Number(env.VAULT_RETENTION_INTERVAL_MINUTES ?? 60);
+  const retentionIntervalMinutes = number(env.VAULT_RETENTION_INTERVAL_MINUTES, 60);
   if (!Number.isFinite(retentionIntervalMinutes) || retentionIntervalMinutes < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_RETENTION_INTERVAL_MINUTES must be a number of minutes, 0 to turn the sweep off');
-  const port = Number(env.PORT ?? 4000);
+  const port = number(env.PORT, 4000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VaultError('CONFIG_INVALID', 'PORT must be an integer from 0 to 65535');
   if (env.VAULT_MASTER_KEY && env.VAULT_MASTER_KEY_FILE) throw new VaultError('CONFIG_INVALID', 'Set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE, not both');
   if (env.VAULT_JWT_PUBLIC_KEY_FILE && env.VAULT_JWKS_FILE) throw new VaultError('CONFIG_INVALID', 'Set VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE, not both');
@@ -140,13 +150,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     throw new VaultError('CONFIG_INVALID', 'VAULT_JWT_SECRET (development) cannot be combined with a production key (VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE)');
   }
   if (env.VAULT_JWT_SECRET !== undefined && env.VAULT_JWT_SECRET.length < 32) throw new VaultError('CONFIG_INVALID', 'VAULT_JWT_SECRET must be at least 32 characters');
-  const bodyLimitBytes = Number(env.VAULT_BODY_LIMIT_BYTES ?? 8 * 1024 * 1024);
+  const bodyLimitBytes = number(env.VAULT_BODY_LIMIT_BYTES, 8 * 1024 * 1024);
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) throw new VaultError('CONFIG_INVALID', 'VAULT_BODY_LIMIT_BYTES must be an integer of at least 1024');
-  const rateLimitPerMinute = Number(env.VAULT_RATE_LIMIT_PER_MINUTE ?? 6000);
+  const rateLimitPerMinute = number(env.VAULT_RATE_LIMIT_PER_MINUTE, 6000);
   if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_RATE_LIMIT_PER_MINUTE must be a non-negative integer');
-  const requestTimeoutMs = Number(env.VAULT_REQUEST_TIMEOUT_MS ?? 30_000);
+  const requestTimeoutMs = number(env.VAULT_REQUEST_TIMEOUT_MS, 30_000);
   if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_REQUEST_TIMEOUT_MS must be a non-negative integer of milliseconds, 0 to turn it off');
-  const cacheSubjects = Number(env.VAULT_CACHE_SUBJECTS ?? DEFAULT_CACHE_SUBJECTS);
+  const cacheSubjects = number(env.VAULT_CACHE_SUBJECTS, DEFAULT_CACHE_SUBJECTS);
   if (!Number.isInteger(cacheSubjects) || cacheSubjects < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_CACHE_SUBJECTS must be a non-negative integer');
   const publicUrl = (env.VAULT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
   if (!isHttpUrl(publicUrl)) throw new VaultError('CONFIG_INVALID', 'VAULT_PUBLIC_URL must be an http:// or https:// URL with no query or fragment, e.g. https://vault.example.com');
@@ -158,7 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     synchronous,
     port,
     publicUrl,
-    logLevel: env.VAULT_LOG_LEVEL ?? 'info',
+    logLevel,
     retentionIntervalMinutes,
     host: env.HOST ?? '127.0.0.1',
     ...(env.VAULT_JWT_SECRET ? { jwtSecret: env.VAULT_JWT_SECRET } : {}),
@@ -172,6 +182,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     cacheSubjects,
     ...loadStores(env, Boolean(env.VAULT_MASTER_KEY || env.VAULT_MASTER_KEY_FILE)),
   };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function isHttpUrl(value: string): boolean {
