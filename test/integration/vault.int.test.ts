@@ -102,8 +102,25 @@ describe('erasure', () => {
       const forged = cli({ data: { eraseSubject: { certificate: { categoriesShredded: [] }, jws } } });
       expect(forged.status).toBe(1);
       expect(forged.stderr).toContain('SIGNATURE_INVALID');
+      // The JWS alone, checked with the JWK Set as /.well-known/jwks.json serves it.
+      writeFileSync(join(dir, 'key.json'), JSON.stringify({ keys: [vault.signer.publicJwk] }));
+      const alone = cli(jws);
+      expect(alone.status, alone.stderr).toBe(0);
+      expect(alone.stdout).toContain(`valid: erasure of subject ${s}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('vault retention refuses an --as-of that is not a date with BAD_USER_INPUT naming the option', () => {
+    const main = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
+    const dataDir = mkdtempSync(join(tmpdir(), 'pdv-cli-'));
+    try {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', main, 'retention', '--as-of', 'garbage', '--dry-run'], { encoding: 'utf8', env: { ...process.env, VAULT_DATA_DIR: dataDir } });
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain('BAD_USER_INPUT: --as-of must be a date');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 

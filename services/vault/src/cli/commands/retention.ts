@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { badInput } from '../../domain/errors.js';
+import { parseInstant } from '../../domain/time.js';
 import { openCliVault } from '../openCliVault.js';
 
 export function registerRetention(program: Command): void {
@@ -9,9 +11,11 @@ export function registerRetention(program: Command): void {
     .option('--dry-run', 'list what would be shredded and why, changing nothing')
     .option('--json', 'print the full report as JSON')
     .action(async (opts: { asOf?: string; dryRun?: boolean; json?: boolean }) => {
+      const asOf = opts.asOf === undefined ? undefined : parseInstant(opts.asOf);
+      if (opts.asOf !== undefined && asOf === undefined) throw badInput('--as-of must be a date (2030-01-01) or an RFC 3339 date-time (2030-01-01T00:00:00Z)', '--as-of');
       const vault = await openCliVault();
       try {
-        const report = await vault.sweepRetention({ ...(opts.asOf ? { asOf: opts.asOf } : {}), dryRun: opts.dryRun ?? false });
+        const report = await vault.sweepRetention({ ...(asOf ? { asOf } : {}), dryRun: opts.dryRun ?? false });
         if (opts.json) {
           console.log(JSON.stringify(report, null, 2));
           return;
