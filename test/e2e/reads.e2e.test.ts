@@ -317,6 +317,12 @@ describe('errors', () => {
     expect(costly.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
     const aliases = `{ ${Array.from({ length: 11 }, (_, i) => `r${i}: processingRegister { categories { fields { name } } }`).join(' ')} }`;
     expect((await api.gql(service, aliases)).errors).toBeUndefined();
+    // Many cheap subject reads under aliases: bounded by the subjects read, not only by cost.
+    const reads = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `s${i}: subject(id: "x${i}", purpose: "contract") { id items { status ... on PersonalDataValue { value } } }`).join(' ')} }`;
+    const flood = await api.gql(service, reads(501));
+    expect([flood.status, flood.errors?.[0]?.extensions?.code]).toEqual([400, 'QUERY_TOO_COMPLEX']);
+    expect(flood.errors?.[0]?.message).toContain('reads 501 subjects');
+    expect((await api.gql(service, reads(3))).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
   it('client mistakes in the request itself get a 400 with a request code, not a masked internal error', async () => {

@@ -7,7 +7,7 @@ export interface ApiLimits {
   maxDepth: number;
   /** Highest cost: each field costs 1, `subjects` multiplies its selection by the number of ids. Default 20,000. */
   maxCost: number;
-  /** Most ids in one `subjects` call. Default 500. */
+  /** Most subjects one request reads: ids in one `subjects` call, and all `subject`, `subjects` and `findSubjects` fields together. Default 500. */
   maxSubjectsPerQuery: number;
   /** Most items in one `recordPersonalData` or `rectifyPersonalData` call. Default 100. */
   maxItemsPerCommand: number;
@@ -74,12 +74,37 @@ function fieldCost(field: FieldNode, fragments: Fragments, variables: Record<str
   return 1 + (ids ?? 1) * operationCost(field.selectionSet, fragments, variables, memo);
 }
 
+/** Fields that read subjects' personal data, with how many subjects each reads. */
+const SUBJECT_READS: Record<string, (field: FieldNode, variables: Record<string, unknown>) => number> = {
+  subject: () => 1,
+  findSubjects: () => 1,
+  subjects: (field, variables) => listLength(field.arguments?.find((a) => a.name.value === 'ids')?.value, variables) ?? 1,
+};
+
+/**
+ * How many subjects an operation reads, over all its `subject`, `subjects` and `findSubjects`
+ * fields and their aliases: each read opens that subject's values, so this bounds the work one
+ * request can ask for however its cost is spread. One field counts at most `perField` (a longer
+ * `ids` list is refused by the field itself, with the path of the list).
+ */
+export function subjectReads(set: SelectionSetNode, fragments: Fragments, variables: Record<string, unknown>, perField = Infinity, memo = new Map<string, number>()): number {
+  let reads = 0;
+  for (const s of set.selections) {
+    if (s.kind === Kind.FIELD) {
+      const own = Object.hasOwn(SUBJECT_READS, s.name.value) ? Math.min(perField, SUBJECT_READS[s.name.value]!(s, variables)) : 0;
+      reads += own > 0 ? own : s.selectionSet ? subjectReads(s.selectionSet, fragments, variables, perField, memo) : 0;
+    } else if (s.kind === Kind.INLINE_FRAGMENT) reads += subjectReads(s.selectionSet, fragments, variables, perField, memo);
+    else reads += viaFragment(s.name.value, fragments, memo, (f) => subjectReads(f.selectionSet, fragments, variables, perField, memo));
+  }
+  return reads;
+}
+
 /**
  * Refuses operations nested deeper than `maxDepth` or costing more than `maxCost` (with their
  * variables), before anything resolves. A plugin rather than a validation rule, so the error keeps
  * its own code instead of Apollo's GRAPHQL_VALIDATION_FAILED.
  */
-export function operationLimitsPlugin({ maxDepth, maxCost }: Pick<ApiLimits, 'maxDepth' | 'maxCost'>): ApolloServerPlugin {
+export function operationLimitsPlugin({ maxDepth, maxCost, maxSubjectsPerQuery }: Pick<ApiLimits, 'maxDepth' | 'maxCost' | 'maxSubjectsPerQuery'>): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
@@ -91,6 +116,8 @@ export function operationLimitsPlugin({ maxDepth, maxCost }: Pick<ApiLimits, 'ma
           if (depth > maxDepth) throw tooComplex(`The operation is nested ${depth} levels deep; the limit is ${maxDepth}`);
           const cost = operationCost(operation.selectionSet, fragments, request.variables ?? {});
           if (cost > maxCost) throw tooComplex(`The operation would cost ${cost}; the limit is ${maxCost}`);
+          const reads = subjectReads(operation.selectionSet, fragments, request.variables ?? {}, maxSubjectsPerQuery);
+          if (reads > maxSubjectsPerQuery) throw tooComplex(`The operation reads ${reads} subjects; the limit is ${maxSubjectsPerQuery} a request`);
         },
       };
     },

@@ -1,13 +1,13 @@
 import { Kind, parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { operationCost, operationDepth } from './limits.js';
+import { operationCost, operationDepth, subjectReads } from './limits.js';
 
 function measure(query: string, variables: Record<string, unknown> = {}) {
   const doc = parse(query);
   const op = doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-  return { depth: operationDepth(op.selectionSet, fragments), cost: operationCost(op.selectionSet, fragments, variables) };
+  return { depth: operationDepth(op.selectionSet, fragments), cost: operationCost(op.selectionSet, fragments, variables), reads: subjectReads(op.selectionSet, fragments, variables, 500) };
 }
 
 describe('operation limits', () => {
@@ -33,5 +33,16 @@ describe('operation limits', () => {
     const m = measure(`{ me { ...F0 } } ${defs} fragment F${levels} on Caller { name }`);
     expect(m.depth).toBe(2);
     expect(m.cost).toBe(1 + 2 ** levels);
+  });
+
+  it('counts the subjects an operation reads over every subject, subjects and findSubjects field, aliases and fragments included', () => {
+    const aliases = Array.from({ length: 30 }, (_, i) => `s${i}: subject(id: "x", purpose: "p") { id }`).join(' ');
+    expect(measure(`{ ${aliases} }`).reads).toBe(30);
+    expect(measure('query($ids: [ID!]!) { a: subjects(ids: $ids, purpose: "p") { id } b: findSubjects(identifier: {}, purpose: "p") { ...F } } fragment F on Subject { id }', { ids: Array(40).fill('x') }).reads).toBe(41);
+    // Counted per spread, like the cost: a bound, even where GraphQL would merge the two into one field.
+    expect(measure('{ ...Q ...Q } fragment Q on Query { subject(id: "x", purpose: "p") { id } }').reads).toBe(2);
+    // One field counts at most the per-field limit: a longer list is refused by the field, with its path.
+    expect(measure('query($ids: [ID!]!) { subjects(ids: $ids, purpose: "p") { id } }', { ids: Array(900).fill('x') }).reads).toBe(500);
+    expect(measure('{ me { role } processingRegister { version } }').reads).toBe(0);
   });
 });
