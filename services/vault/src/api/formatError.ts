@@ -31,29 +31,63 @@ const REQUEST_CODES = new Set([
   'UNAUTHENTICATED',
 ]);
 
+const NAME = '[_A-Za-z][_0-9A-Za-z]*';
+const TYPE = '[_A-Za-z0-9[\\]!]+';
+
 /**
- * A reason graphql-js gives for refusing a value, without the value: scalar and enum refusals
- * quote what they were given, and an unknown input field is named by the caller.
+ * graphql-js's refusals of a value, with what they quote of it taken out: scalar and enum
+ * refusals quote the value, and an unknown input field is named by the caller.
  */
-function scrubReason(reason: string): string {
+function withoutValue(reason: string): string {
   return reason
-    .replace(/^Value .* does not exist in ("[^"]+" enum)\.(.*)$/s, 'The value does not exist in $1.$2')
-    .replace(/^(Enum "[^"]+" cannot represent non-(?:enum|string) value): .*?\.( Did you mean [^"]*"[A-Za-z0-9_]+"\?)?$/s, '$1.$2')
-    .replace(/^((?:String|Int|Float|Boolean|ID) cannot represent [^:]*value)(?::.*)?$/s, '$1.')
-    .replace(/^Field ".*" is not defined by type ("[^"]+")\.(.*)$/s, 'A field is not defined by type $1.$2');
+    .replace(new RegExp(`^Value .* does not exist in "(${NAME})" enum\\..*$`, 's'), 'The value does not exist in "$1" enum.')
+    .replace(new RegExp(`^Enum "(${NAME})" cannot represent non-(?:enum|string) value: .*$`, 's'), 'Enum "$1" cannot represent this value.')
+    .replace(/^((?:String|Int|Float|Boolean|ID) cannot represent [a-z0-9 -]*value): .*$/s, '$1.')
+    .replace(new RegExp(`^Field .* is not defined by type "(${NAME})"\\..*$`, 's'), 'A field is not defined by type "$1".');
+}
+
+/** The reasons a coercion message may keep, whole: graphql-js's templates that quote no value, and the vault's scalar rules. */
+const SAFE_REASONS = [
+  new RegExp(`^The value does not exist in "${NAME}" enum\\.$`),
+  new RegExp(`^Enum "${NAME}" cannot represent this value\\.$`),
+  /^(?:String|Int|Float|Boolean|ID) cannot represent [a-z0-9 -]*value\.$/,
+  new RegExp(`^A field is not defined by type "${NAME}"\\.$`),
+  new RegExp(`^Field "${NAME}" of required type "${TYPE}" was not provided\\.$`),
+  new RegExp(`^Expected non-nullable type "${TYPE}" not to be null\\.$`),
+  new RegExp(`^Expected type "${TYPE}" to be an object\\.$`),
+  /^DateTime must be an RFC 3339 date-time such as [^"]*$/,
+];
+
+/**
+ * The reason at the end of a coercion message (after its last `; `, so that a `; ` inside the
+ * quoted value cannot pass for one), if it is one of SAFE_REASONS once any quoted value is out.
+ */
+function safeReason(message: string): string | undefined {
+  const at = message.lastIndexOf('; ');
+  if (at < 0) return undefined;
+  const reason = withoutValue(message.slice(at + 2).replace(new RegExp(`^Expected type "${TYPE}"\\. `), ''));
+  return SAFE_REASONS.some((r) => r.test(reason)) ? reason : undefined;
 }
 
 /**
  * GraphQL's coercion and validation messages quote the offending value (`got invalid value
  * "ann@example.com"`, `found "x"`): that value may be personal data, so it is cut out, and the
- * reason kept without it (`Int cannot represent non-integer value.`, the scalar's own rule).
+ * reason kept only where it is a known one that quotes nothing (`Int cannot represent
+ * non-integer value.`, the scalar's own rule).
  */
 export function scrubValues(message: string): string {
-  const variable = /^Variable "(\$[A-Za-z0-9_]+)" got invalid value .*?(?: at "([^"]+)")?; (.*)$/s.exec(message);
-  if (variable) return `Variable "${variable[1]}" got an invalid value${variable[2] ? ` at "${variable[2]}"` : ''}: ${scrubReason(variable[3]!.replace(/^Expected type "[^"]+"\. /, ''))}`;
-  const literal = /^(Expected value of type "[^"]+"), found .*?(?:; (.*))?$/s.exec(message);
-  if (literal) return `${literal[1]}, found an invalid value${literal[2] ? `: ${scrubReason(literal[2])}` : '.'}`;
-  return scrubReason(
+  const variable = /^Variable "(\$[_A-Za-z][_0-9A-Za-z]*)" got invalid value /.exec(message);
+  if (variable) {
+    const path = / at "([_A-Za-z0-9.[\]]+)"; /.exec(message)?.[1];
+    const reason = safeReason(message);
+    return `Variable "${variable[1]}" got an invalid value${path ? ` at "${path}"` : ''}${reason ? `: ${reason}` : '.'}`;
+  }
+  const literal = new RegExp(`^(Expected value of type "${TYPE}"), found `).exec(message);
+  if (literal) {
+    const reason = safeReason(message);
+    return `${literal[1]}, found an invalid value${reason ? `: ${reason}` : '.'}`;
+  }
+  return withoutValue(
     message
       .replace(/^Context creation failed: /, '')
       // A syntax error quotes the token it stumbled on, which may be a value pasted into the query.

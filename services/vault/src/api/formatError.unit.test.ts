@@ -33,15 +33,22 @@ describe('formatError', () => {
 
   it.each([
     ['Variable "$items" got invalid value "ann@example.com" at "items[0].value"; String cannot represent a non string value: "ann@example.com"', 'Variable "$items" got an invalid value at "items[0].value": String cannot represent a non string value.'],
-    ['Variable "$d" got invalid value "ann@example.com"; Expected type "DateTime". DateTime must be an RFC 3339 date-time', 'Variable "$d" got an invalid value: DateTime must be an RFC 3339 date-time'],
-    ['Variable "$e" got invalid value "ann"; Value "ann" does not exist in "E" enum. Did you mean the enum value "aa"?', 'Variable "$e" got an invalid value: The value does not exist in "E" enum. Did you mean the enum value "aa"?'],
+    ['Variable "$d" got invalid value "ann@example.com"; Expected type "DateTime". DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999', 'Variable "$d" got an invalid value: DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999'],
+    ['Variable "$e" got invalid value "ann"; Value "ann" does not exist in "E" enum. Did you mean the enum value "aa"?', 'Variable "$e" got an invalid value: The value does not exist in "E" enum.'],
     ['Variable "$x" got invalid value { n: 1 } at "x[0]"; Field "v" of required type "JSON!" was not provided.', 'Variable "$x" got an invalid value at "x[0]": Field "v" of required type "JSON!" was not provided.'],
     ['Variable "$x" got invalid value { zz: "ann@x" } at "x[0]"; Field "ann@x" is not defined by type "I".', 'Variable "$x" got an invalid value at "x[0]": A field is not defined by type "I".'],
     ['Variable "$i" got invalid value "ann@x"; Int cannot represent non-integer value: "ann@x"', 'Variable "$i" got an invalid value: Int cannot represent non-integer value.'],
-    ['Expected value of type "DateTime", found "ann@example.com"; DateTime must be an RFC 3339 date-time', 'Expected value of type "DateTime", found an invalid value: DateTime must be an RFC 3339 date-time'],
+    ['Expected value of type "DateTime", found "ann@example.com"; DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999', 'Expected value of type "DateTime", found an invalid value: DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999'],
     ['Expected value of type "String!", found 12345678.', 'Expected value of type "String!", found an invalid value.'],
     ['Value "ann@example.com" does not exist in "ErasureReason" enum.', 'The value does not exist in "ErasureReason" enum.'],
-    ['Enum "E" cannot represent non-enum value: "ann@x". Did you mean the enum value "aa"?', 'Enum "E" cannot represent non-enum value. Did you mean the enum value "aa"?'],
+    ['Value "ann" does not exist in "E" enum. Did you mean the enum value "AB", "AC", or "AD"?', 'The value does not exist in "E" enum.'],
+    ['Enum "E" cannot represent non-enum value: "ann@x". Did you mean the enum value "aa"?', 'Enum "E" cannot represent this value.'],
+    ['Enum "E" cannot represent non-enum value: "A". Did you mean the enum value "AB", "AC", or "AD"?', 'Enum "E" cannot represent this value.'],
+    // A "; " inside the value cannot pass for the end of it.
+    ['Variable "$i" got invalid value "ann; bob@example.com"; Int cannot represent non-integer value: "ann; bob@example.com"', 'Variable "$i" got an invalid value.'],
+    ['Variable "$s" got invalid value "x; bob@example.com"; String cannot represent a non string value: 1', 'Variable "$s" got an invalid value: String cannot represent a non string value.'],
+    ['Expected value of type "DateTime", found "ann; bob@example.com"; DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999', 'Expected value of type "DateTime", found an invalid value: DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999'],
+    ['Variable "$x" got invalid value "a"; Some reason graphql may word one day: "bob@example.com"', 'Variable "$x" got an invalid value.'],
     ['String cannot represent a non string value: {secret: 1}', 'String cannot represent a non string value.'],
     ['Syntax Error: Unexpected Name "ann".', 'Syntax Error: Unexpected input.'],
   ])('cuts the value out of %j, keeping a readable reason', (message, scrubbed) => {

@@ -1,4 +1,5 @@
 import { badInput } from '../domain/errors.js';
+import { checkText } from '../domain/values.js';
 
 /** Longest free text an argument may carry (reasons, bases, channels, methods). */
 export const MAX_TEXT = 500;
@@ -8,7 +9,7 @@ export function text(value: string, path: string): string {
   const s = value.trim();
   if (s.length === 0) throw badInput(`${path} must not be empty`, path);
   if (s.length > MAX_TEXT) throw badInput(`${path} must be at most ${MAX_TEXT} characters`, path);
-  return s;
+  return checkText(s, 'text', path, { lines: true });
 }
 
 /** A DateTime argument in the one form the read models compare as strings (UTC, milliseconds). */

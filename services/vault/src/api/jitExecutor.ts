@@ -47,9 +47,14 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
     async load() {
       return {
         executor: async (rc) => {
-          // The name the client asked for: Apollo's own `operationName` is null when none matched, and
-          // graphql-jit would then run the document's only operation instead of refusing.
-          const c = compile(rc.document, rc.request.operationName ?? undefined);
+          // Apollo's `operationName` is null when the name the client asked for matched no operation:
+          // graphql-jit, given no name, would run the document's only operation instead of refusing.
+          // That refusal is not kept: a client could send endless names for one document.
+          const requested = rc.request.operationName ?? undefined;
+          const c =
+            rc.operationName == null && requested !== undefined
+              ? compileQuery(schema, rc.document, requested, { disablingCapturingStackErrors: true })
+              : compile(rc.document, rc.operationName ?? undefined);
           if (!isCompiledQuery(c)) return c;
           const result = await c.query(undefined, rc.context, rc.request.variables ?? {});
           if (!result.errors) return result;

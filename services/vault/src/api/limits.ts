@@ -77,13 +77,16 @@ function fieldCost(field: FieldNode, fragments: Fragments, variables: Record<str
 /** Fields that read subjects' personal data, with how many subjects each reads. */
 const SUBJECT_READS: Record<string, (field: FieldNode, variables: Record<string, unknown>) => number> = {
   subject: () => 1,
+  // One identifier: one subject, as a rule (the lookup returns every subject that holds it).
   findSubjects: () => 1,
+  accessReport: () => 1,
+  portabilityExport: () => 1,
   subjects: (field, variables) => listLength(field.arguments?.find((a) => a.name.value === 'ids')?.value, variables) ?? 1,
 };
 
 /**
- * How many subjects an operation reads, over all its `subject`, `subjects` and `findSubjects`
- * fields and their aliases: each read opens that subject's values, so this bounds the work one
+ * How many subjects an operation reads, over all its `subject`, `subjects`, `findSubjects`,
+ * `accessReport` and `portabilityExport` fields and their aliases: each read opens that subject's values, so this bounds the work one
  * request can ask for however its cost is spread. One field counts at most `perField` (a longer
  * `ids` list is refused by the field itself, with the path of the list).
  */

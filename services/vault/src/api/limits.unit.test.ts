@@ -44,5 +44,6 @@ describe('operation limits', () => {
     // One field counts at most the per-field limit: a longer list is refused by the field, with its path.
     expect(measure('query($ids: [ID!]!) { subjects(ids: $ids, purpose: "p") { id } }', { ids: Array(900).fill('x') }).reads).toBe(500);
     expect(measure('{ me { role } processingRegister { version } }').reads).toBe(0);
+    expect(measure('{ a: accessReport(subjectId: "x") { subjectId } b: portabilityExport(subjectId: "x") { subjectId } }').reads).toBe(2);
   });
 });

@@ -170,7 +170,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     publicUrl,
     logLevel,
     retentionIntervalMinutes,
-    host: env.HOST ?? '127.0.0.1',
+    // Set to nothing means the default too: an empty host would bind every interface.
+    host: env.HOST || '127.0.0.1',
     ...(env.VAULT_JWT_SECRET ? { jwtSecret: env.VAULT_JWT_SECRET } : {}),
     ...(env.VAULT_JWT_PUBLIC_KEY_FILE ? { jwtPublicKeyFile: resolve(env.VAULT_JWT_PUBLIC_KEY_FILE) } : {}),
     ...(env.VAULT_JWKS_FILE ? { jwksFile: resolve(env.VAULT_JWKS_FILE) } : {}),

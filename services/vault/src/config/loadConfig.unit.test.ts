@@ -21,9 +21,10 @@ describe('loadConfig', () => {
     expect(refusal(env)).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(name) });
   });
 
-  it('reads a number variable set to nothing as its default, not as 0', () => {
-    const config = loadConfig({ PORT: '', VAULT_CACHE_SUBJECTS: ' ', VAULT_LOG_LEVEL: '' });
+  it('reads a variable set to nothing as its default: not port 0, not every interface', () => {
+    const config = loadConfig({ PORT: '', VAULT_CACHE_SUBJECTS: ' ', VAULT_LOG_LEVEL: '', HOST: '' });
     expect(config.port).toBe(4000);
+    expect(config.host).toBe('127.0.0.1');
     expect(config.publicUrl).toBe('http://localhost:4000');
     expect(config.cacheSubjects).toBe(2_000);
     expect(config.logLevel).toBe('info');

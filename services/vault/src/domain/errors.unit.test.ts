@@ -4,7 +4,8 @@ import { ErrorCodes, VaultError, isVaultError } from './errors.js';
 
 describe('the error registry', () => {
   it('documents every code in docs/errors.md, and documents no code that does not exist', () => {
-    const doc = readFileSync(new URL('../../../../docs/errors.md', import.meta.url), 'utf8');
+    // The first table; the second lists the codes of the GraphQL layer, not VaultError codes.
+    const doc = readFileSync(new URL('../../../../docs/errors.md', import.meta.url), 'utf8').split('\nThe GraphQL layer also answers')[0]!;
     const documented = [...doc.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
     expect(documented.filter((c) => c !== undefined && !(c in ErrorCodes))).toEqual([]);
     expect(Object.keys(ErrorCodes).filter((c) => !documented.includes(c))).toEqual([]);

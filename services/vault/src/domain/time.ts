@@ -52,7 +52,7 @@ export function isoNow(): string {
   return lastIso;
 }
 
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|([+-])(\d{2}):(\d{2})))?$/;
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2})))?$/;
 /** Earliest and latest years an instant may have: wide enough for any record, narrow enough that no date arithmetic wraps. */
 export const INSTANT_YEARS = { min: 1900, max: 9999 } as const;
 
@@ -75,5 +75,8 @@ export function parseInstant(s: string): string | undefined {
   if (offsetHours > 23 || offsetMinutes > 59) return undefined;
   const offset = (m[9] === '-' ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
   const millis = m[7] ? Math.floor(Number(`0${m[7]}`) * 1000) : 0;
-  return new Date(local.getTime() + millis - offset).toISOString();
+  const utc = new Date(local.getTime() + millis - offset);
+  // The offset can carry a year at the edge past it (9999-12-31T23:00-05:00 is in year 10000).
+  if (utc.getUTCFullYear() < INSTANT_YEARS.min || utc.getUTCFullYear() > INSTANT_YEARS.max) return undefined;
+  return utc.toISOString();
 }

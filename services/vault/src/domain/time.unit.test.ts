@@ -25,6 +25,7 @@ describe('parseInstant', () => {
     ['2026-03-02T11:00:00.5+01:00', '2026-03-02T10:00:00.500Z'],
     ['2026-03-01T23:30:00-01:00', '2026-03-02T00:30:00.000Z'],
     ['2026-03-02T11:00:00.123456789Z', '2026-03-02T11:00:00.123Z'],
+    ['2026-03-02T11:00:00.1234567890123Z', '2026-03-02T11:00:00.123Z'],
     ['2026-03-02', '2026-03-02T00:00:00.000Z'],
     ['2028-02-29', '2028-02-29T00:00:00.000Z'],
   ])('reads %s as %s, the form the stores compare as text', (input, canonical) => {
@@ -44,6 +45,8 @@ describe('parseInstant', () => {
     ['a negative year', '-271821-04-20T00:00:00.000Z'],
     ['what Date.parse also takes', 'March 2, 2026'],
     ['a time alone', 'T11:00:00Z'],
+    ['a year past 9999 once the offset is applied', '9999-12-31T23:00:00-05:00'],
+    ['a year before 1900 once the offset is applied', '1900-01-01T00:30:00+01:00'],
   ])('refuses %s (%s)', (_what, input) => {
     expect(parseInstant(input)).toBeUndefined();
   });

@@ -13,7 +13,11 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean; }
   Int: { input: number; output: number; }
   Float: { input: number; output: number; }
-  /** An ISO 8601 date-time in UTC, e.g. 2025-01-31T12:00:00.000Z. */
+  /**
+   * A point in time. Answers are UTC with milliseconds, e.g. 2025-01-31T12:00:00.000Z. Inputs are an
+   * RFC 3339 date-time with seconds and an offset (2025-01-31T12:00:00Z, 2025-01-31T13:00:00+01:00)
+   * or a date (2025-01-31, midnight UTC), of a real day in the years 1900-9999.
+   */
   DateTime: { input: string; output: string; }
   /** A value as the register types it: a string (email, phone, string, date, freeText), a number, a boolean, or an object (address, document). */
   JSON: { input: unknown; output: unknown; }
