@@ -282,6 +282,20 @@ describe('errors', () => {
     expect(JSON.stringify(r.errors)).not.toContain(VALUES.email);
   });
 
+  it('takes DateTime inputs with an offset in the canonical UTC form, and refuses a day the calendar does not have', async () => {
+    const id = await fullSubject();
+    const hold = (until: string) => api.gql(dpo, 'mutation($id: ID!, $until: DateTime!) { placeLegalHold(subjectId: $id, category: "contact", basis: other, until: $until) { revision } }', { id, until });
+    const before = (await api.vault.commands.load(id)).revision;
+    for (const until of ['2099-02-30', '2099-02-30T00:00:00Z', '9999-12-31T23:00:00-05:00', '0099-01-01']) {
+      const r = await hold(until);
+      expect([r.status, r.errors?.[0]?.extensions?.code], until).toEqual([400, 'BAD_USER_INPUT']);
+    }
+    expect((await api.vault.commands.load(id)).revision).toBe(before);
+    expect((await hold('2099-01-01T01:00:00+01:00')).errors).toBeUndefined();
+    const holds = await api.gql(dpo, 'query($id: ID!) { legalHolds(subjectId: $id) { category until source } }', { id });
+    expect(holds.data!.legalHolds).toContainEqual({ category: 'contact', until: '2099-01-01T00:00:00.000Z', source: 'dpo' });
+  });
+
   it('NOT_FOUND for an unknown subject, CONFLICT for recording into an erased one', async () => {
     expect(codeAndPath(await api.gql(service, READ, { id: 'never-registered', purpose: 'contract' }))).toEqual(['NOT_FOUND', 'id']);
     const id = await fullSubject();
