@@ -112,6 +112,37 @@ describe('erasure', () => {
     }
   });
 
+  it('vault rebuild refuses while vault serve runs on the same data directory, and runs once it has stopped', async () => {
+    const main = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
+    const dataDir = mkdtempSync(join(tmpdir(), 'pdv-serve-'));
+    const env = { ...process.env, VAULT_DATA_DIR: dataDir, PORT: '0', VAULT_RETENTION_INTERVAL_MINUTES: '0', VAULT_LOG_LEVEL: 'warn' };
+    const { spawn } = await import('node:child_process');
+    const server = spawn(process.execPath, ['--import', 'tsx', main, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('vault serve did not start within 30 s')), 30_000);
+        server.stdout.on('data', (d: Buffer) => {
+          if (d.toString().includes('vault listening at')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        server.once('exit', (code) => reject(new Error(`vault serve exited with ${code}`)));
+      });
+      const refused = spawnSync(process.execPath, ['--import', 'tsx', main, 'rebuild'], { encoding: 'utf8', env });
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain(`CONFLICT: vault serve (pid ${server.pid}) is running on`);
+      server.kill('SIGTERM');
+      await new Promise((resolve) => server.once('exit', resolve));
+      const rebuilt = spawnSync(process.execPath, ['--import', 'tsx', main, 'rebuild'], { encoding: 'utf8', env });
+      expect(rebuilt.status, rebuilt.stderr).toBe(0);
+      expect(rebuilt.stdout).toContain('rebuilt read models from');
+    } finally {
+      server.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('vault retention refuses an --as-of that is not a date with BAD_USER_INPUT naming the option', () => {
     const main = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
     const dataDir = mkdtempSync(join(tmpdir(), 'pdv-cli-'));

@@ -1,12 +1,17 @@
 import type { Command } from 'commander';
+import { loadConfig } from '../../config/loadConfig.js';
 import { openCliVault } from '../openCliVault.js';
+import { assertNotServed } from '../serveMarker.js';
 
 export function registerRebuild(program: Command): void {
   program
     .command('rebuild')
     .description('Drop the read models and project them again from the event log')
     .action(async () => {
-      const vault = await openCliVault();
+      const config = loadConfig();
+      // On the embedded store the rebuild replaces views.db under a running server's feet.
+      if ((config.stateStore ?? 'sqlite') === 'sqlite') assertNotServed(config.dataDir, 'rebuilding the read models');
+      const vault = await openCliVault(config);
       try {
         const started = performance.now();
         const count = await vault.projector.rebuild();

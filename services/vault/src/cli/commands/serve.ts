@@ -4,6 +4,7 @@ import { hasProductionKey } from '../../api/auth.js';
 import { createLogger } from '../../api/logger.js';
 import { startServer } from '../../api/server.js';
 import { openVault } from '../../vault.js';
+import { markServing } from '../serveMarker.js';
 import { startRetentionSchedule } from '../startRetentionSchedule.js';
 
 /** `vault serve`: the HTTP API on the configured adapters; SIGTERM lets in-flight requests finish, then closes the stores. */
@@ -31,6 +32,7 @@ export function registerServe(program: Command): void {
               onResult: (r) => ('error' in r ? logger.error({ code: (r.error as { code?: string }).code ?? 'INTERNAL' }, 'retention sweep failed') : logger.info(r, 'retention sweep')),
             })
           : undefined;
+      const marker = markServing(config.dataDir);
       console.log(`vault listening at ${server.url}/graphql (data in ${config.dataDir}, signing key ${vault.signer.publicJwk.kid})`);
       if (hasProductionKey(config)) console.log('tokens: verified with the configured production key');
       else {
@@ -45,6 +47,7 @@ export function registerServe(program: Command): void {
       logger.info('shutting down: finishing in-flight requests');
       await retention?.stop();
       await server.close();
+      marker.remove();
       logger.info('stopped');
     });
 }

@@ -1,0 +1,44 @@
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { VaultError } from '../domain/errors.js';
+
+const PREFIX = 'serving.';
+
+/**
+ * Marks a data directory as served by this process (`serving.<pid>`) until `remove` is called.
+ * Commands that must not run beside a server (`vault rebuild` replaces the embedded read models'
+ * file) check for a live marker first.
+ */
+export function markServing(dataDir: string): { remove(): void } {
+  const file = join(dataDir, `${PREFIX}${process.pid}`);
+  writeFileSync(file, `${new Date().toISOString()}\n`);
+  return { remove: () => rmSync(file, { force: true }) };
+}
+
+/** Refuses (CONFLICT) while a live process serves `dataDir`; markers of processes that are gone are removed. */
+export function assertNotServed(dataDir: string, what: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dataDir);
+  } catch {
+    return;
+  }
+  for (const name of entries) {
+    if (!name.startsWith(PREFIX)) continue;
+    const pid = Number(name.slice(PREFIX.length));
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    if (pid !== process.pid && isAlive(pid)) throw new VaultError('CONFLICT', `vault serve (pid ${pid}) is running on ${dataDir}; stop it before ${what}`);
+    // A server that died without removing its marker (a crash, SIGKILL).
+    if (pid !== process.pid) rmSync(join(dataDir, name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
