@@ -298,6 +298,8 @@ describe('errors', () => {
 
   it('NOT_FOUND for an unknown subject, CONFLICT for recording into an erased one', async () => {
     expect(codeAndPath(await api.gql(service, READ, { id: 'never-registered', purpose: 'contract' }))).toEqual(['NOT_FOUND', 'id']);
+    expect(codeAndPath(await api.gql(service, RECORD, { id: 'never-registered', items: [item('contact', 'name', 'X')] }))).toEqual(['NOT_FOUND', 'subjectId']);
+    expect(codeAndPath(await api.gql(dpo, 'mutation { eraseSubject(subjectId: "never-registered", reason: subjectRequest) { certificate { subjectId } } }'))).toEqual(['NOT_FOUND', 'subjectId']);
     const id = await fullSubject();
     await api.gql(dpo, 'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest) { certificate { subjectId } } }', { id });
     const r = await api.gql(service, RECORD, { id, items: [item('contact', 'name', 'X')] });

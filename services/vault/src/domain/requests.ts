@@ -209,7 +209,7 @@ export function decideRights(state: SubjectState, command: RightsCommand, now: s
 
 function openRequest(state: SubjectState, requestId: string): RequestState {
   const q = state.rights.requests[requestId];
-  if (!q) throw new VaultError('NOT_FOUND', 'Request not found', { details: { requestId } });
+  if (!q) throw new VaultError('NOT_FOUND', 'Request not found', { path: 'requestId', details: { requestId } });
   if (q.status !== 'OPEN') throw new VaultError('CONFLICT', `Request is already ${q.status.toLowerCase()}`, { details: { requestId } });
   return q;
 }

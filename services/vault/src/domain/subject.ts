@@ -225,7 +225,7 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
     if (state.registeredAt) throw new VaultError('CONFLICT', 'Subject already registered', { details: { subjectId: state.subjectId } });
     return [{ type: 'SubjectRegistered', data: { subjectId: state.subjectId } }];
   }
-  if (!state.registeredAt) throw new VaultError('NOT_FOUND', 'Subject not found', { details: { subjectId: state.subjectId } });
+  if (!state.registeredAt) throw new VaultError('NOT_FOUND', 'Subject not found', { path: 'subjectId', details: { subjectId: state.subjectId } });
   const { register, now } = ctx;
 
   switch (command.type) {

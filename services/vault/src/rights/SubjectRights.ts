@@ -94,7 +94,7 @@ export class SubjectRights {
 
   async request(requestId: string): Promise<TrackedRow> {
     const [row] = await this.deps.views.listTracked('request', { id: requestId, limit: 1 });
-    if (!row) throw new VaultError('NOT_FOUND', 'Request not found', { details: { requestId } });
+    if (!row) throw new VaultError('NOT_FOUND', 'Request not found', { path: 'requestId', details: { requestId } });
     return row;
   }
 

@@ -78,7 +78,7 @@ async function findErasure(log: EventLog, subjectId: string): Promise<RecordedEv
     else if (e.type === 'SubjectErased') return [...run.filter((r) => r.metadata.at === e.metadata.at), e];
     else run.length = 0;
   }
-  throw new VaultError('NOT_FOUND', 'Subject not found', { details: { subjectId } });
+  throw new VaultError('NOT_FOUND', 'Subject not found', { path: 'subjectId', details: { subjectId } });
 }
 
 /**

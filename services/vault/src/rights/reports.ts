@@ -82,7 +82,7 @@ export const REPORT_TYP = 'pdv-report-digest+json';
 /** Freezes the inputs of a report. Fails with NOT_FOUND for an unknown subject. */
 export async function freezeReport(deps: ReportDeps, subjectId: string, kind: ExportKind, generatedAt: string): Promise<ReportInputs> {
   const state = await deps.commands.load(subjectId);
-  if (!state.registeredAt) throw new VaultError('NOT_FOUND', 'Subject not found', { details: { subjectId } });
+  if (!state.registeredAt) throw new VaultError('NOT_FOUND', 'Subject not found', { path: 'subjectId', details: { subjectId } });
   const access = kind === 'ACCESS' ? (await deps.accessLog.listBySubject(subjectId, { limit: 10_000 })).filter((e) => e.at <= generatedAt) : [];
   return { kind, subjectId, generatedAt, state, revision: state.revision, access };
 }
