@@ -15,9 +15,12 @@ const MAX_DOCUMENT_BYTES = 5 * 1024 * 1024;
 
 export type PlainValue = string | number | boolean | Record<string, string>;
 
-/** Lower-cases and trims; internal spaces are never valid in an address. */
+/**
+ * Composes (NFC: a decomposed `é` is the same address as a composed one), lower-cases and trims;
+ * internal spaces are never valid in an address.
+ */
 export function normaliseEmail(raw: string): string {
-  return raw.trim().toLowerCase();
+  return raw.normalize('NFC').trim().toLowerCase();
 }
 
 /** E.164: `+` and digits only. Accepts spaces, dashes, dots, parentheses and a leading `00`. */
@@ -29,12 +32,13 @@ export function normalisePhone(raw: string): string {
 
 // A lone UTF-16 surrogate (not a character: it would be stored and hashed as U+FFFD, so different
 // inputs would meet in the blind index), a control character, and for identifiers also the
-// invisible format characters (zero-width space and joiners, bidi marks) that make two addresses
-// look alike.
+// invisible characters (format characters such as the zero-width space, joiners and bidi marks,
+// and every other default-ignorable one: variation selectors, the combining grapheme joiner,
+// Hangul fillers) that make two addresses look alike.
 const LONE_SURROGATE = /\p{Cs}/u;
 const CONTROL = /\p{Cc}/u;
 const CONTROL_BUT_LINES = /[^\P{Cc}\t\n\r]/u;
-const INVISIBLE = /\p{Cf}/u;
+const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 
 /** Refuses text that is not clean Unicode for its kind; `lines`: tabs and line breaks are allowed (text, not identifiers). */
 export function checkText(s: string, what: string, path: string, { lines = false, identifier = false } = {}): string {

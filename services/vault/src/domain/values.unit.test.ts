@@ -17,6 +17,9 @@ describe('validateValue', () => {
     expect(validateValue('email', '  Ann.Example@Example.COM ', 'v')).toBe('ann.example@example.com');
     expect(validateValue('phone', '0031 (20) 555-0199', 'v')).toBe('+31205550199');
     expect(lookupForm('email', ' A@B.org')).toBe('email:a@b.org');
+    // A decomposed accent is the same address as a composed one.
+    expect(validateValue('email', 'Jose\u0301@example.com', 'v')).toBe('jos\u00e9@example.com');
+    expect(lookupForm('email', 'jose\u0301@example.com')).toBe(lookupForm('email', 'jos\u00e9@example.com'));
   });
 
   it.each([
@@ -28,6 +31,8 @@ describe('validateValue', () => {
     ['an escape character', 'freeText', 'text \u001b[31m red'],
     ['a zero-width space in an email', 'email', 'a\u200Bb@example.com'],
     ['a bidi override in a phone', 'phone', '+31 20\u202E 555 0199'],
+    ['a variation selector in an email', 'email', 'a\uFE0Fb@example.com'],
+    ['a combining grapheme joiner in an email', 'email', 'a\u034Fb@example.com'],
   ] as const)('refuses %s with a message that names no value', (_what, type, value) => {
     const message = refusal(() => validateValue(type, value, 'items[0].value'));
     expect(message).toBeDefined();
