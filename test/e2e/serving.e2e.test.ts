@@ -183,3 +183,18 @@ it('refuses to start on a port in use or a host it cannot listen on with CONFIG_
   // The first server still answers.
   expect((await fetch(`${api.server.url}/healthz`)).status).toBe(200);
 });
+
+it('refuses a JSON body that is not UTF-8 with 400, instead of storing U+FFFD in place of the bytes sent', async () => {
+  api = await startApi();
+  const id = ((await api.gql(await api.token(SERVICE), 'mutation { registerSubject { subjectId } }')).data as { registerSubject: { subjectId: string } }).registerSubject.subjectId;
+  const query = 'mutation($id: ID!) { recordPersonalData(subjectId: $id, items: [{ category: "contact", field: "name", value: "NAME", purpose: "contract", legalBasis: "contract", source: "subject" }]) { revision } }';
+  const [before, after] = JSON.stringify({ query, variables: { id } }).split('NAME');
+  const body = Buffer.concat([Buffer.from(before!), Buffer.from([0x41, 0x6e, 0xff, 0xfe, 0xc0, 0x65]), Buffer.from(after!)]);
+  const res = await fetch(`${api.server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await api.token(SERVICE)}` }, body });
+  expect(res.status).toBe(400);
+  expect(await res.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_REQUEST' } }] });
+  expect((await api.vault.commands.load(id)).categories.contact).toBeUndefined();
+  // Valid UTF-8, multi-byte characters included, is read as sent.
+  const ok = await api.gql(await api.token(SERVICE), query.replace('NAME', 'Zoë 👩‍👧'), { id });
+  expect(ok.errors).toBeUndefined();
+});

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { ApolloServer } from '@apollo/server';
 import {
@@ -113,6 +114,16 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? config.bodyLimitBytes ?? 8 * 1024 * 1024,
     return503OnClosing: true,
+  });
+
+  // JSON bodies must be UTF-8: Fastify's own parser decodes invalid bytes to U+FFFD, so a value
+  // would be stored as something the client never sent. Parsing itself stays Fastify's (with its
+  // prototype-poisoning checks).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const bytes = body as Buffer;
+    if (!isUtf8(bytes)) return done(Object.assign(new Error('The request body is not UTF-8'), { statusCode: 400 }), undefined);
+    parseJson(request, bytes.toString('utf8'), done);
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
