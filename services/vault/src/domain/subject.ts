@@ -348,6 +348,13 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
       if (state.categories[command.category]?.shredded && !Object.keys(state.categories[command.category]!.fields).length) {
         throw new VaultError('KEY_SHREDDED', `Category ${quoteName(command.category)} is already shredded; there is nothing left to hold`, { path: 'category' });
       }
+      // One DPO hold a category: a second one may extend it, never shorten it unnoticed (litigation
+      // evidence must not go early because an insurance claim ends first). Release it to shorten.
+      const held = state.holds[command.category];
+      if (held && held.until > until) {
+        throw new VaultError('CONFLICT', `${quoteName(command.category)} is already held until ${held.until} (${held.basis}); a hold ending sooner would shorten it: release that hold first`, { path: 'until' });
+      }
+      if (held && held.until === until && held.basis === command.basis) return [];
       return [{ type: 'LegalHoldPlaced', data: { category: command.category, basis: command.basis, until } }];
     }
 
