@@ -260,6 +260,14 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
           throw new VaultError('FORBIDDEN', `Processing of ${quoteName(item.category)} is restricted; only rectification is allowed`, { path: `${path}.category` });
         }
         checkPurpose(register, spec, item.purpose, `${path}.purpose`);
+        // The subject's own "no" stands until they say otherwise: data is not collected again on
+        // consent after consent was withdrawn, nor for a purpose they objected to.
+        if (type === 'PersonalDataRecorded' && item.legalBasis === 'consent' && state.consents[item.purpose]?.given === false) {
+          throw new VaultError('FORBIDDEN', `Consent for ${quoteName(item.purpose)} was withdrawn; record on consent only once it is given again`, { path: `${path}.legalBasis` });
+        }
+        if (type === 'PersonalDataRecorded' && state.objections[item.purpose]) {
+          throw new VaultError('FORBIDDEN', `The subject objected to processing for ${quoteName(item.purpose)}`, { path: `${path}.purpose` });
+        }
         if (!(LEGAL_BASES as readonly string[]).includes(item.legalBasis) || !spec.legalBasis.includes(item.legalBasis as LegalBasis)) {
           throw badInput(`Legal basis ${quoteName(item.legalBasis)} is not registered for category ${quoteName(item.category)}`, `${path}.legalBasis`);
         }

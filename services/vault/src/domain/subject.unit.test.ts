@@ -160,6 +160,16 @@ describe('consent, objection and restriction', () => {
     const events = given(registered, recorded('marketing', 'interests', 1, 'marketing', 'consent')).when({ type: 'ObjectToProcessing', purpose: 'marketing' }).events();
     expect(events.map((e) => e.type)).toEqual(['ObjectionRaised', 'CategoryShredded']);
   });
+  it('records nothing more on consent once consent was withdrawn, nor for a purpose objected to, until the subject says yes again', () => {
+    const withdrawn = given(registered, { type: 'ConsentGiven', data: { purpose: 'marketing' } }, { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } });
+    withdrawn.when({ type: 'RecordPersonalData', items: [item('marketing', 'interests', 'kayaking', 'marketing', 'consent')] }).thenFails('FORBIDDEN', 'items[0].legalBasis');
+    const regiven = given(registered, { type: 'ConsentGiven', data: { purpose: 'marketing' } }, { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } }, { type: 'ConsentGiven', data: { purpose: 'marketing' } });
+    expect(regiven.when({ type: 'RecordPersonalData', items: [item('marketing', 'interests', 'kayaking', 'marketing', 'consent')] }).events()).toHaveLength(1);
+    const objected = given(registered, { type: 'ObjectionRaised', data: { purpose: 'marketing' } });
+    objected.when({ type: 'RecordPersonalData', items: [item('marketing', 'interests', 'kayaking', 'marketing', 'consent')] }).thenFails('FORBIDDEN', 'items[0].purpose');
+    // Other purposes are untouched.
+    expect(objected.when({ type: 'RecordPersonalData', items: [item('contact', 'email', 'a@b.cd')] }).events()).toHaveLength(1);
+  });
   it('refuses new recordings into a restricted category but allows rectification', () => {
     const g = given(registered, recorded('contact', 'name'), { type: 'ProcessingRestricted', data: { categories: ['contact'], reason: 'accuracyContested' } });
     g.when({ type: 'RecordPersonalData', items: [item('contact', 'email', 'a@b.cd')] }).thenFails('FORBIDDEN');
