@@ -349,10 +349,15 @@ describe('retention and statistics for the DPO', () => {
 
 describe('logs', () => {
   it('hold neither a download token nor a personal value', async () => {
+    // Near misses of a link, which answer 404 without spending it, are not logged with their token either.
+    for (const url of TOKENS.slice(0, 1).flatMap((t) => [`/exports//${t}`, `/EXPORTS/${t}`, `/export/${t}`])) {
+      expect((await fetch(`${api.server.url}${url}`)).status).toBe(404);
+    }
     await api.server.flushAccessLog();
     const log = api.logLines.join('\n');
     expect(api.logLines.length).toBeGreaterThan(0);
-    expect(log).toContain('/exports/[redacted]');
+    expect(log).toContain('"path":"/exports/:token"');
+    expect(log).toContain('"path":"(no route)"');
     expect(TOKENS.length).toBeGreaterThan(5);
     for (const token of TOKENS) expect(log).not.toContain(token);
     for (const value of VALUES) expect(log).not.toContain(value);

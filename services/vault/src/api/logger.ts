@@ -32,7 +32,9 @@ export const REDACT_PATHS = [
  * no download token (the path of a download link is its secret).
  */
 export function loggablePath(url: string | undefined): string | undefined {
-  return url?.split('?')[0]?.replace(/^\/exports\/[^/]*/, '/exports/[redacted]');
+  const path = url?.split('?')[0];
+  // Anything under /exports, however written: the rest of the path may be a link's token.
+  return path !== undefined && /^\/+exports(\/|$)/i.test(path) ? '/exports/[redacted]' : path;
 }
 
 export interface LoggerOptions {
@@ -49,7 +51,13 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       level: options.level ?? 'info',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: {
-        req: (req: { method?: string; url?: string; id?: string }) => ({ method: req.method, path: loggablePath(req.url), id: req.id }),
+        // A request Fastify routed is logged by its route (`/exports/:token`, never the token), one it
+        // did not as `(no route)`: a near-miss URL (`/EXPORTS/…`, `/exports//…`) may carry a live link.
+        req: (req: { method?: string; url?: string; id?: string; routeOptions?: { url?: string } }) => ({
+          method: req.method,
+          path: req.routeOptions ? (req.routeOptions.url ?? '(no route)') : loggablePath(req.url),
+          id: req.id,
+        }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
         err: (err: { name?: string; code?: unknown; statusCode?: unknown }) => ({ type: err.name, code: err.code, statusCode: err.statusCode }),
       },

@@ -6,7 +6,9 @@ describe('loggablePath', () => {
   it('drops the query string and the download token', () => {
     expect(loggablePath('/graphql?query={subject}&variables={"e":"ann@example.com"}')).toBe('/graphql');
     expect(loggablePath('/exports/SECRET-token_123?x=1')).toBe('/exports/[redacted]');
-    expect(loggablePath('/exports/SECRET/more')).toBe('/exports/[redacted]/more');
+    expect(loggablePath('/exports/SECRET/more')).toBe('/exports/[redacted]');
+    expect(loggablePath('//exports//SECRET')).toBe('/exports/[redacted]');
+    expect(loggablePath('/EXPORTS/SECRET')).toBe('/exports/[redacted]');
     expect(loggablePath('/healthz')).toBe('/healthz');
   });
 
@@ -16,5 +18,11 @@ describe('loggablePath', () => {
     logger.info({ req: { method: 'GET', url: '/exports/SECRET', id: 'r1' } }, 'request completed');
     expect(lines.join('')).toContain('/exports/[redacted]');
     expect(lines.join('')).not.toContain('SECRET');
+    // A routed request by its route; an unrouted one not by its URL at all.
+    logger.info({ req: { method: 'GET', url: '/exports/SECRET2', id: 'r2', routeOptions: { url: '/exports/:token' } } }, 'request completed');
+    logger.info({ req: { method: 'GET', url: '/Exports/SECRET3', id: 'r3', routeOptions: {} } }, 'request completed');
+    expect(lines.join('')).toContain('"path":"/exports/:token"');
+    expect(lines.join('')).toContain('"path":"(no route)"');
+    expect(lines.join('')).not.toMatch(/SECRET2|SECRET3/);
   });
 });
