@@ -105,6 +105,7 @@ function flakyAccessLog(): { accessLog: AccessLog; store: AccessLog; setDown(dow
     accessLog: {
       append: (entries) => (down ? Promise.reject(new VaultError('STORE_UNAVAILABLE', 'access log down')) : store.append(entries)),
       listBySubject: (id, o) => store.listBySubject(id, o),
+      recipientsOf: (id, until) => store.recipientsOf(id, until),
       close: () => store.close(),
     },
   };

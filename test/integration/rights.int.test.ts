@@ -72,7 +72,7 @@ describe('access report (Art. 15)', () => {
     expect(credit).toMatchObject({ source: 'creditAgency', value: 712, automatedDecisionMaking: expect.any(String) });
     expect(credit.retention.endsAt).toBe(addIsoDuration(T0, 'P1Y'));
     const accounting = items.find((i) => i.category === 'accounting')!;
-    expect(accounting.recipients.actual).toEqual([{ actor: 'service:billing', purpose: 'billing', at: clock.now }]);
+    expect(accounting.recipients.actual).toEqual([{ actor: 'service:billing', purpose: 'billing', at: clock.now, firstAt: clock.now, reads: 1 }]);
     expect(accounting.status).toEqual({ state: 'RETAINED', basis: expect.stringContaining('bookkeeping'), until: addIsoDuration(T0, 'P10Y') });
     expect(report.history).toEqual([expect.objectContaining({ field: 'email', value: 'rita@example.com' })]);
     expect(report).toMatchObject({ controller: vault.register.controller, dpo: vault.register.dpo, supervisoryAuthority: vault.register.supervisoryAuthority });
@@ -91,10 +91,30 @@ describe('access report (Art. 15)', () => {
     const { report } = await vault.rights.report(s, 'ACCESS');
     expect(validate('access-report.schema.json', report)).toEqual([]);
     const byCategory = new Map((report.items as Record<string, any>[]).map((i) => [i.category, i]));
-    expect(byCategory.get('marketing')).toEqual({ category: 'marketing', dpvCategory: expect.any(String), field: null, status: { state: 'ERASED', at: expect.any(String), reason: 'withdrawal' } });
+    expect(byCategory.get('marketing')).toEqual({ category: 'marketing', dpvCategory: expect.any(String), field: null, status: { state: 'ERASED', at: expect.any(String), reason: 'withdrawal' }, recipients: { actual: [] } });
     expect(byCategory.get('contact')!.status).toEqual({ state: 'ERASED', at: expect.any(String), reason: 'erasure' });
     expect(byCategory.get('accounting')).toMatchObject({ value: 'INV-9', status: { state: 'RETAINED', until: addIsoDuration(T0, 'P10Y') } });
     expect(report.history).toEqual([]); // the old email went with the contact key
+  });
+
+  it('names every recipient however many reads there were, and who read a category before it was erased', async () => {
+    const { vault, clock } = await clocked();
+    const s = await partlyErased(vault, clock);
+    const start = Date.parse(clock.now);
+    const at = (minutes: number) => new Date(start + minutes * 60_000).toISOString();
+    await vault.accessLog.append([{ actor: 'service:crm', purpose: 'contract', subjectId: s, categories: ['contact'], at: at(1) }]);
+    // A reader that reads 12,000 times does not push the one before out of the report.
+    await vault.accessLog.append(Array.from({ length: 12_000 }, (_, i) => ({ actor: 'service:billing', purpose: 'billing', subjectId: s, categories: ['contact', 'accounting'], at: at(2 + i / 1000) })));
+    clock.now = at(60);
+    await vault.erase(s, { actor: 'dpo:anna', reason: 'subjectRequest' });
+    const { report } = await vault.rights.report(s, 'ACCESS');
+    expect(validate('access-report.schema.json', report)).toEqual([]);
+    const contact = (report.items as Record<string, any>[]).find((i) => i.category === 'contact')!;
+    expect(contact.status.state).toBe('ERASED');
+    expect(contact.recipients.actual).toEqual([
+      { actor: 'service:crm', purpose: 'contract', at: at(1), firstAt: at(1), reads: 1 },
+      { actor: 'service:billing', purpose: 'billing', at: at(2 + 11_999 / 1000), firstAt: at(2), reads: 12_000 },
+    ]);
   });
 });
 

@@ -22,12 +22,29 @@ export interface ListAccessOptions {
   since?: string;
 }
 
+/** Who read one category of a subject for one purpose: the access report's recipients, summed over the whole log. */
+export interface RecipientRow {
+  category: string;
+  actor: string;
+  purpose: string;
+  /** ISO times of the first and the last such read. */
+  firstAt: string;
+  lastAt: string;
+  reads: number;
+}
+
 /** Append-only log of reads of personal data. */
 export interface AccessLog {
   /** Appends a batch in one transaction. */
   append(entries: readonly AccessLogEntry[]): Promise<void>;
   /** A subject's entries, newest first. */
   listBySubject(subjectId: string, options?: ListAccessOptions): Promise<AccessLogEntry[]>;
+  /**
+   * Every (category, actor, purpose) that read the subject up to `until`, with its first and last
+   * read and their count, ordered by category, then first read: however many reads there were, no
+   * recipient drops out.
+   */
+  recipientsOf(subjectId: string, until: string): Promise<RecipientRow[]>;
   /** As `EventLog.failure`: set once appends fail for good (the embedded log's writer thread stopped). */
   readonly failure?: VaultError | undefined;
   close(): Promise<void>;

@@ -8,7 +8,7 @@ import { addIsoDuration } from '../domain/time.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import { openValue, valueContext } from '../crypto/envelope.js';
 import type { Signer } from '../crypto/signer.js';
-import type { AccessLog, AccessLogEntry } from '../ports/AccessLog.js';
+import type { AccessLog, RecipientRow } from '../ports/AccessLog.js';
 import type { EventLog, RecordedEvent } from '../ports/EventLog.js';
 import { openField } from '../crypto/sealDecision.js';
 import { streamOf } from '../domain/events.js';
@@ -64,7 +64,8 @@ export interface ReportInputs {
   state: SubjectState;
   /** The stream is read up to this revision, in both passes. */
   revision: number;
-  access: AccessLogEntry[];
+  /** Who read what, summed per category, actor and purpose (ACCESS reports only). */
+  access: RecipientRow[];
 }
 
 /** What the vault signs: the digest of the exact bytes of a report, plus what it is about. */
@@ -83,7 +84,7 @@ export const REPORT_TYP = 'pdv-report-digest+json';
 export async function freezeReport(deps: ReportDeps, subjectId: string, kind: ExportKind, generatedAt: string): Promise<ReportInputs> {
   const state = await deps.commands.load(subjectId);
   if (!state.registeredAt) throw new VaultError('NOT_FOUND', 'Subject not found', { path: 'subjectId', details: { subjectId } });
-  const access = kind === 'ACCESS' ? (await deps.accessLog.listBySubject(subjectId, { limit: 10_000 })).filter((e) => e.at <= generatedAt) : [];
+  const access = kind === 'ACCESS' ? await deps.accessLog.recipientsOf(subjectId, generatedAt) : [];
   return { kind, subjectId, generatedAt, state, revision: state.revision, access };
 }
 
@@ -139,13 +140,19 @@ type Keys = Map<string, Uint8Array>;
 
 function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys): Generator<Record<string, unknown>> {
   const { state, generatedAt, kind } = inputs;
-  const readsOf = new Map<string, { actor: string; purpose: string; at: string }[]>();
-  for (const a of inputs.access) for (const c of a.categories) readsOf.set(c, [...(readsOf.get(c) ?? []), { actor: a.actor, purpose: a.purpose, at: a.at }]);
+  // Each recipient once, with its last read as `at` (as a single read is shown), its first and how many.
+  const readsOf = new Map<string, { actor: string; purpose: string; at: string; firstAt: string; reads: number }[]>();
+  for (const r of inputs.access) {
+    let list = readsOf.get(r.category);
+    if (!list) readsOf.set(r.category, (list = []));
+    list.push({ actor: r.actor, purpose: r.purpose, at: r.lastAt, firstAt: r.firstAt, reads: r.reads });
+  }
   for (const [category, c] of Object.entries(state.categories).sort(([a], [b]) => a.localeCompare(b))) {
     const spec = register.categories[category];
     if (!spec) continue;
     if (c.shredded) {
-      if (kind === 'ACCESS') yield { category, dpvCategory: spec.dpv, field: null, status: { state: 'ERASED', at: c.shredded.at, reason: c.shredded.reason } };
+      // Who read it before it was erased stays in the report: the access log is not erased with the data.
+      if (kind === 'ACCESS') yield { category, dpvCategory: spec.dpv, field: null, status: { state: 'ERASED', at: c.shredded.at, reason: c.shredded.reason }, recipients: { actual: readsOf.get(category) ?? [] } };
       continue;
     }
     const key = keys.get(c.keyId);

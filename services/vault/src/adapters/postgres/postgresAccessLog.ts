@@ -1,4 +1,4 @@
-import type { AccessLog, AccessLogEntry } from '../../ports/AccessLog.js';
+import type { AccessLog, AccessLogEntry, RecipientRow } from '../../ports/AccessLog.js';
 import { openMigrated, type PostgresOptions } from './connect.js';
 
 /** Options of the PostgreSQL access log. Give it its own schema when its retention differs from the views'. */
@@ -55,6 +55,17 @@ export async function getPostgresAccessLog(options: PostgresAccessLogOptions): P
         [subjectId, opts.since ?? '', opts.limit ?? 1000],
       );
       return rows.map((r) => ({ subjectId: r.subject_id, actor: r.actor, purpose: r.purpose, categories: r.categories, at: r.at }));
+    },
+    async recipientsOf(subjectId, until) {
+      const rows = await db.query<{ category: string; actor: string; purpose: string; first_at: string; last_at: string; reads: number }>(
+        `SELECT c AS category, actor, purpose, MIN(at) AS first_at, MAX(at) AS last_at, COUNT(*)::int AS reads
+         FROM ${s}.access_log, unnest(categories) AS c
+         WHERE subject_id = $1 AND at <= $2
+         GROUP BY c, actor, purpose
+         ORDER BY c COLLATE "C", first_at, actor COLLATE "C", purpose COLLATE "C"`,
+        [subjectId, until],
+      );
+      return rows.map((r): RecipientRow => ({ category: r.category, actor: r.actor, purpose: r.purpose, firstAt: r.first_at, lastAt: r.last_at, reads: r.reads }));
     },
     close: () => db.close(),
   };

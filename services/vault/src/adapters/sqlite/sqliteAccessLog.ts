@@ -1,4 +1,4 @@
-import type { AccessLog, AccessLogEntry } from '../../ports/AccessLog.js';
+import type { AccessLog, AccessLogEntry, RecipientRow } from '../../ports/AccessLog.js';
 import { closedError, connectionOptions, openDatabase, type SqliteOptions, guarded } from './openDatabase.js';
 import { ACCESS_SCHEMA, createAccessLogInserter } from './writers/accessLogCommit.js';
 import type { WriterThreadOptions } from './writers/serve.js';
@@ -27,6 +27,13 @@ export function getSqliteAccessLog(options: SqliteAccessLogOptions): AccessLog {
   const list = db.prepare<[string, string, number], Row>(
     'SELECT subject_id, actor, purpose, categories, at FROM access_log WHERE subject_id = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?',
   );
+  const recipients = db.prepare<[string, string], { category: string; actor: string; purpose: string; first_at: string; last_at: string; reads: number }>(
+    `SELECT j.value AS category, actor, purpose, MIN(at) AS first_at, MAX(at) AS last_at, COUNT(*) AS reads
+     FROM access_log, json_each(access_log.categories) AS j
+     WHERE subject_id = ? AND at <= ?
+     GROUP BY j.value, actor, purpose
+     ORDER BY j.value, first_at, actor, purpose`,
+  );
   const writer =
     options.path === ':memory:'
       ? undefined
@@ -50,6 +57,10 @@ export function getSqliteAccessLog(options: SqliteAccessLogOptions): AccessLog {
           categories: JSON.parse(r.categories) as string[],
           at: r.at,
         })),
+      ),
+    recipientsOf: (subjectId, until) =>
+      run(() =>
+        recipients.all(subjectId, until).map((r): RecipientRow => ({ category: r.category, actor: r.actor, purpose: r.purpose, firstAt: r.first_at, lastAt: r.last_at, reads: r.reads })),
       ),
     get failure() {
       return writer?.failure;
