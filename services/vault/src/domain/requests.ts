@@ -198,7 +198,7 @@ export function decideRights(state: SubjectState, command: RightsCommand, now: s
       if (command.expiresAt <= now) throw badInput('expiresAt must be in the future', 'expiresAt');
       return [{ type: 'ExportLinkCreated', data: { linkId: command.linkId, kind: command.kind, tokenHash: command.tokenHash, expiresAt: command.expiresAt } }];
     case 'UseExportLink': {
-      const l = r.links[command.linkId];
+      const l = Object.hasOwn(r.links, command.linkId) ? r.links[command.linkId] : undefined;
       if (!l) throw new VaultError('NOT_FOUND', 'Unknown link');
       if (l.usedAt) throw new VaultError('LINK_GONE', 'This download link was already used');
       if (l.expiresAt <= now) throw new VaultError('LINK_GONE', 'This download link has expired');
@@ -207,8 +207,12 @@ export function decideRights(state: SubjectState, command: RightsCommand, now: s
   }
 }
 
+/** The subject's request with this id (an own entry: an id from a caller may be any string), if any. */
+export const requestOf = (state: SubjectState, requestId: string): RequestState | undefined =>
+  state.rights && Object.hasOwn(state.rights.requests, requestId) ? state.rights.requests[requestId] : undefined;
+
 function openRequest(state: SubjectState, requestId: string): RequestState {
-  const q = state.rights.requests[requestId];
+  const q = requestOf(state, requestId);
   if (!q) throw new VaultError('NOT_FOUND', 'Request not found', { path: 'requestId', details: { requestId } });
   if (q.status !== 'OPEN') throw new VaultError('CONFLICT', `Request is already ${q.status.toLowerCase()}`, { details: { requestId } });
   return q;

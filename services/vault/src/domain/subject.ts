@@ -2,7 +2,7 @@ import { VaultError, assertCode, badInput, quoteName } from './errors.js';
 import { ERASURE_REASONS, HOLD_BASES, RESTRICTION_REASONS, type DomainEvent, type EventOf, type Sealed, type ShredReason, type Unsealed } from './events.js';
 import { LEGAL_BASES, SOURCES, type CategorySpec, type LegalBasis, type ProcessingRegister, type Source } from './register.js';
 import { holdOn, retentionOf, holdsOf } from './retention.js';
-import { decideRights, evolveRights, initialRights, type RightsCommand, type RightsState } from './requests.js';
+import { decideRights, evolveRights, initialRights, requestOf, type RightsCommand, type RightsState } from './requests.js';
 import { validateValue } from './values.js';
 
 /**
@@ -400,9 +400,12 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
 
     case 'EraseSubject': {
       assertCode(ERASURE_REASONS, command.reason, 'reason');
-      // A request id is a reference, never free text: it must name one of this subject's requests.
-      if (command.requestId !== undefined && !state.rights?.requests[command.requestId]) {
-        throw new VaultError('NOT_FOUND', 'No such request for this subject', { path: 'requestId' });
+      // A request id is a reference, never free text: it must name one of this subject's erasure requests, still open.
+      if (command.requestId !== undefined) {
+        const request = requestOf(state, command.requestId);
+        if (!request) throw new VaultError('NOT_FOUND', 'No such request for this subject', { path: 'requestId' });
+        if (request.requestType !== 'ERASURE') throw badInput(`Request is a ${request.requestType} request, not an erasure request`, 'requestId');
+        if (request.status !== 'OPEN') throw new VaultError('CONFLICT', `Request is already ${request.status.toLowerCase()}`, { path: 'requestId' });
       }
       if (state.erasedAt) return [];
       const shredded: DomainEvent<Unsealed>[] = [];

@@ -128,6 +128,13 @@ describe('erasing a subject', () => {
         },
       ]);
   });
+  it('names only an open erasure request of this subject', () => {
+    const opened = (requestType: 'ACCESS' | 'ERASURE', requestId = 'r1'): DomainEvent<Sealed> => ({ type: 'RequestOpened', data: { requestId, requestType, receivedAt: T0, channel: 'email', dueAt: '2026-02-10T10:00:00.000Z' } });
+    given(registered, recorded('contact', 'email'), opened('ACCESS')).when({ type: 'EraseSubject', reason: 'subjectRequest', requestId: 'r1' }).thenFails('BAD_USER_INPUT', 'requestId');
+    given(registered, recorded('contact', 'email')).when({ type: 'EraseSubject', reason: 'subjectRequest', requestId: 'constructor' }).thenFails('NOT_FOUND', 'requestId');
+    const refused = given(registered, recorded('contact', 'email'), opened('ERASURE'), { type: 'RequestRefused', data: { requestId: 'r1', reason: 'sealed' } } as DomainEvent<Sealed>);
+    refused.when({ type: 'EraseSubject', reason: 'subjectRequest', requestId: 'r1' }).thenFails('CONFLICT', 'requestId');
+  });
   it('shreds a category whose legal period is over', () => {
     const events = given(registered, recorded('accounting', 'iban', 1, 'billing')).when({ type: 'EraseSubject', reason: 'subjectRequest' }, '2036-02-01T00:00:00.000Z').events();
     expect(events.map((e) => e.type)).toEqual(['CategoryShredded', 'SubjectErased']);
