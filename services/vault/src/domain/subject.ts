@@ -256,6 +256,12 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
         if (type === 'PersonalDataRectified' && !state.categories[item.category]?.fields[item.field]) {
           throw new VaultError('NOT_FOUND', `Nothing recorded in ${dup} to rectify`, { path: `${path}.field` });
         }
+        // A rectification corrects the value (Art. 16); what it is processed for and on what basis stay
+        // as recorded, or a correction could move data onto another basis (record the field anew for that).
+        const current = type === 'PersonalDataRectified' ? state.categories[item.category]!.fields[item.field]! : undefined;
+        if (current && (item.purpose !== current.purpose || item.legalBasis !== current.legalBasis)) {
+          throw badInput(`A rectification keeps the purpose and legal basis ${dup} was recorded with`, `${path}.${item.purpose !== current.purpose ? 'purpose' : 'legalBasis'}`);
+        }
         if (state.restrictions[item.category] && type === 'PersonalDataRecorded') {
           throw new VaultError('FORBIDDEN', `Processing of ${quoteName(item.category)} is restricted; only rectification is allowed`, { path: `${path}.category` });
         }

@@ -88,6 +88,11 @@ describe('recording personal data', () => {
   it('rectifies only what was recorded', () => {
     given(registered).when({ type: 'RectifyPersonalData', items: [item('contact', 'name', 'Ada')] }).thenFails('NOT_FOUND');
     expect(given(registered, recorded('contact', 'name')).when({ type: 'RectifyPersonalData', items: [item('contact', 'name', 'Ada L.')] }).events()[0]!.type).toBe('PersonalDataRectified');
+    // A correction of the value, not of what it is processed for or on what basis.
+    const g = given(registered, recorded('contact', 'name'));
+    g.when({ type: 'RectifyPersonalData', items: [item('contact', 'name', 'Ada L.', 'contract', 'legalObligation')] }).thenFails('BAD_USER_INPUT', 'items[0].legalBasis');
+    g.when({ type: 'RectifyPersonalData', items: [item('contact', 'name', 'Ada L.', 'marketing', 'contract')] }).thenFails('BAD_USER_INPUT', 'items[0].purpose');
+    expect(g.when({ type: 'RectifyPersonalData', items: [{ ...item('contact', 'name', 'Ada L.'), source: 'publicRegister' }] }).events()).toHaveLength(1);
   });
 });
 
