@@ -93,7 +93,8 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
   }),
   releaseLegalHold: (s) => ({ query: 'mutation($id: ID!) { releaseLegalHold(subjectId: $id, category: "contact") { revision } }', variables: { id: s.id } }),
   recordLifecycleEvent: (s) => ({ query: 'mutation($id: ID!) { recordLifecycleEvent(subjectId: $id, event: "relationshipEnded") { revision } }', variables: { id: s.id } }),
-  eraseSubject: (s) => ({ query: 'mutation($id: ID!, $r: String) { eraseSubject(subjectId: $id, reason: subjectRequest, requestId: $r) { certificate { subjectId } jws { signature } } }', variables: { id: s.id, r: s.requestId } }),
+  // The seeded request is an access request, which an erasure may not name.
+  eraseSubject: (s) => ({ query: 'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest) { certificate { subjectId } jws { signature } } }', variables: { id: s.id } }),
   createExportLink: (s) => ({ query: 'mutation($id: ID!) { createExportLink(subjectId: $id, kind: ACCESS) { url expiresAt } }', variables: { id: s.id } }),
   openRequest: (s) => ({
     query: 'mutation($id: ID!, $at: DateTime!) { openRequest(subjectId: $id, type: ERASURE, receivedAt: $at, channel: email) { id dueAt } }',

@@ -332,24 +332,40 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
 
     case 'WithdrawConsent':
       checkKnownPurpose(register, command.purpose, 'purpose');
+      // Withdrawn already: nothing new to record (a consent never given may still be refused, and is).
+      if (state.consents[command.purpose]?.given === false) return [];
       return [
         { type: 'ConsentWithdrawn', data: { purpose: command.purpose } },
         ...reactionShreds(state, register, now, command.purpose, 'onConsentWithdrawn', 'withdrawal'),
       ];
 
-    case 'ObjectToProcessing':
+    case 'ObjectToProcessing': {
       checkKnownPurpose(register, command.purpose, 'purpose');
+      // Art. 21: an objection lies against direct marketing, and against processing on legitimate
+      // interests or a public task; not against what a contract or a law requires.
+      const objectable =
+        register.purposes[command.purpose]!.directMarketing ||
+        Object.values(register.categories).some((c) => c.purposes.includes(command.purpose) && c.legalBasis.some((b) => b === 'legitimateInterest' || b === 'publicTask'));
+      if (!objectable) {
+        throw new VaultError('FORBIDDEN', `Processing for ${quoteName(command.purpose)} rests on no basis an objection lies against (legitimate interests, a public task, direct marketing)`, { path: 'purpose' });
+      }
+      if (state.objections[command.purpose]) return [];
       return [
         { type: 'ObjectionRaised', data: { purpose: command.purpose } },
         ...reactionShreds(state, register, now, command.purpose, 'onObjection', 'objection'),
       ];
+    }
 
     case 'RestrictProcessing':
     case 'LiftRestriction': {
       if (command.categories.length === 0) throw badInput('At least one category is required', 'categories');
       command.categories.forEach((c, i) => categorySpec(register, c, `categories[${i}]`));
       if (command.type === 'RestrictProcessing') assertCode(RESTRICTION_REASONS, command.reason, 'reason');
-      if (command.type === 'LiftRestriction') return [{ type: 'RestrictionLifted', data: { categories: command.categories } }];
+      if (command.type === 'LiftRestriction') {
+        // Only what is restricted can be lifted; nothing restricted, nothing to record.
+        const restricted = command.categories.filter((c) => state.restrictions[c]);
+        return restricted.length === 0 ? [] : [{ type: 'RestrictionLifted', data: { categories: restricted } }];
+      }
       return [{ type: 'ProcessingRestricted', data: { categories: command.categories, reason: command.reason } }];
     }
 

@@ -182,6 +182,21 @@ describe('consent, objection and restriction', () => {
     // Other purposes are untouched.
     expect(objected.when({ type: 'RecordPersonalData', items: [item('contact', 'email', 'a@b.cd')] }).events()).toHaveLength(1);
   });
+  it('takes an objection only where one lies (direct marketing, legitimate interests, a public task), and each no once', () => {
+    // Contract processing on contract alone: nothing an objection lies against.
+    const strict = fixtureRegister();
+    for (const c of Object.values(strict.categories)) c.legalBasis = c.legalBasis.filter((b) => b !== 'legitimateInterest');
+    const state = given(registered, recorded('contact', 'email')).state;
+    expect(() => decide(structuredClone(state), { type: 'ObjectToProcessing', purpose: 'contract' }, { register: strict, now: T0 })).toThrow(expect.objectContaining({ code: 'FORBIDDEN', path: 'purpose' }));
+    expect(decide(structuredClone(state), { type: 'ObjectToProcessing', purpose: 'marketing' }, { register: strict, now: T0 }).map((e) => e.type)).toEqual(['ObjectionRaised']);
+    // Saying the same no twice records nothing new; lifting what is not restricted neither.
+    given(registered, { type: 'ObjectionRaised', data: { purpose: 'marketing' } }).when({ type: 'ObjectToProcessing', purpose: 'marketing' }).then([]);
+    given(registered, { type: 'ConsentGiven', data: { purpose: 'marketing' } }, { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } }).when({ type: 'WithdrawConsent', purpose: 'marketing' }).then([]);
+    given(registered).when({ type: 'LiftRestriction', categories: ['contact'] }).then([]);
+    given(registered, { type: 'ProcessingRestricted', data: { categories: ['contact'], reason: 'other' } })
+      .when({ type: 'LiftRestriction', categories: ['contact', 'accounting'] })
+      .then([{ type: 'RestrictionLifted', data: { categories: ['contact'] } }]);
+  });
   it('refuses new recordings into a restricted category but allows rectification', () => {
     const g = given(registered, recorded('contact', 'name'), { type: 'ProcessingRestricted', data: { categories: ['contact'], reason: 'accuracyContested' } });
     g.when({ type: 'RecordPersonalData', items: [item('contact', 'email', 'a@b.cd')] }).thenFails('FORBIDDEN');
