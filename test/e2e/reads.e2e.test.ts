@@ -177,6 +177,10 @@ describe('purpose-bound reads', () => {
     const items = after.data!.subject.items as Item[];
     expect(items.find((i) => i.category === 'contact')).toMatchObject({ status: 'ERASED', erasureReason: 'erasure' });
     expect(items.find((i) => i.category === 'accounting')).toMatchObject({ status: 'VALUE', value: VALUES.iban });
+    // Kept by law, not in use: a service reading for billing is denied it.
+    const byService = await read(id, 'billing');
+    expect(byService.find((i) => i.category === 'accounting')).toMatchObject({ status: 'DENIED', reason: 'RESTRICTED' });
+    expect(JSON.stringify(byService)).not.toContain(VALUES.iban);
   });
 
   it('serves many subjects in the order asked, and a subject its own data for any purpose', async () => {

@@ -6,8 +6,8 @@ export type DenialReason = (typeof DENIAL_REASONS)[number];
 
 /**
  * May a caller holding `callerPurposes` use a category of this subject for `purpose`?
- * Checked in order: the caller's token, the register, a restriction (Art. 18), an objection
- * (Art. 21), consent where the purpose needs it.
+ * Checked in order: the caller's token, the register, a restriction (Art. 18, or an erasure that
+ * had to keep the category), an objection (Art. 21), consent where the purpose needs it.
  */
 export function accessDecision(
   state: SubjectState,
@@ -20,6 +20,9 @@ export function accessDecision(
   if (!p || (callerPurposes !== 'all' && !callerPurposes.includes(purpose))) return { allowed: false, reason: 'PURPOSE_NOT_ALLOWED' };
   if (!register.categories[category]?.purposes.includes(purpose)) return { allowed: false, reason: 'PURPOSE_NOT_ALLOWED' };
   if (state.restrictions[category]) return { allowed: false, reason: 'RESTRICTED' };
+  // What an erasure had to keep (a law or a hold) is kept, not used (Art. 17(3), 18): services no
+  // longer read it; the DPO (audits, claims) and the subject itself still do.
+  if (state.erasedAt && callerPurposes !== 'all') return { allowed: false, reason: 'RESTRICTED' };
   if (state.objections[purpose] || (p.directMarketing && Object.keys(state.objections).some((o) => register.purposes[o]?.directMarketing))) {
     return { allowed: false, reason: 'OBJECTED' };
   }
