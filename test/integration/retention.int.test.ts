@@ -125,6 +125,24 @@ describe('retention over a debtor’s ten years', () => {
     clock.now = at('P91D');
     expect((await vault.sweepRetention()).shredded).toBe(1);
   });
+
+  it('carries a withdrawal the register shreds for past a hold: the category goes at the first sweep after the hold is released', async () => {
+    const { vault, clock } = await clockedVault();
+    const { subjectId: s } = await vault.commands.registerSubject({ actor: 'svc' });
+    await vault.execute(s, { type: 'GiveConsent', purpose: 'marketing' }, { actor: 'svc' });
+    await vault.execute(s, { type: 'RecordPersonalData', items: [item('marketing', 'interests', 'gardening', 'marketing', 'consent')] }, { actor: 'svc' });
+    await vault.execute(s, { type: 'PlaceLegalHold', category: 'marketing', basis: 'litigation', until: at('P1Y') }, { actor: 'dpo:anna' });
+    clock.now = at('P1D');
+    const withdrawn = await vault.execute(s, { type: 'WithdrawConsent', purpose: 'marketing' }, { actor: 'svc' });
+    expect(withdrawn.events.map((e) => e.type)).toEqual(['ConsentWithdrawn']); // held: not shredded yet
+    clock.now = at('P10D');
+    expect((await vault.sweepRetention()).shredded).toBe(0);
+    await vault.execute(s, { type: 'ReleaseLegalHold', category: 'marketing' }, { actor: 'dpo:anna' });
+    const preview = await vault.sweepRetention({ dryRun: true });
+    expect(preview.items).toContainEqual(expect.objectContaining({ subjectId: s, category: 'marketing', outcome: 'wouldShred', rule: 'consent for marketing withdrawn' }));
+    expect((await vault.sweepRetention()).shredded).toBe(1);
+    expect((await statuses(vault, s)).marketing).toBe('ERASED:retention');
+  });
 });
 
 describe('the retention sweep', () => {

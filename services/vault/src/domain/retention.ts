@@ -51,11 +51,13 @@ export function retentionOf(state: SubjectState, register: ProcessingRegister, h
   for (const [category, c] of Object.entries(state.categories)) {
     const spec = register.categories[category];
     if (!spec || c.shredded) continue;
-    // Once the subject asked for erasure, only a hold keeps a category: it goes when the hold ends.
-    const from = state.erasedAt ?? triggerTime(state, category, spec.retention.trigger);
+    // Once the subject asked for erasure, or withdrew a consent or objected where the register
+    // shreds for that, only a hold keeps a category: it goes when the hold ends.
+    const reaction = state.erasedAt ? undefined : standingReaction(state, spec);
+    const from = state.erasedAt ?? reaction?.at ?? triggerTime(state, category, spec.retention.trigger);
     if (!from) continue;
-    let dueAt = state.erasedAt ?? addIsoDuration(from, spec.retention.duration);
-    let rule = state.erasedAt ? 'erased by request' : `${spec.retention.duration} ${describeTrigger(spec.retention.trigger)}`;
+    let dueAt = state.erasedAt ?? reaction?.at ?? addIsoDuration(from, spec.retention.duration);
+    let rule = state.erasedAt ? 'erased by request' : (reaction?.rule ?? `${spec.retention.duration} ${describeTrigger(spec.retention.trigger)}`);
     let open = false;
     for (const h of holds) {
       if (h.category !== category) continue;
@@ -68,6 +70,25 @@ export function retentionOf(state: SubjectState, register: ProcessingRegister, h
     if (!open) rows.push({ subjectId: state.subjectId, category, dueAt, rule });
   }
   return rows;
+}
+
+/**
+ * The earliest withdrawal of consent or objection, still standing, for which the register shreds
+ * this category (`onConsentWithdrawn` / `onObjection: shred`). Acted on at once unless a hold kept
+ * the category; then the retention schedule carries it to the hold's end.
+ */
+function standingReaction(state: SubjectState, spec: CategorySpec): { at: string; rule: string } | undefined {
+  let first: { at: string; rule: string } | undefined;
+  const consider = (at: string, rule: string) => {
+    if (!first || at < first.at) first = { at, rule };
+  };
+  for (const purpose of spec.purposes) {
+    const consent = state.consents[purpose];
+    if (spec.onConsentWithdrawn === 'shred' && consent && !consent.given) consider(consent.at, `consent for ${purpose} withdrawn`);
+    const objection = state.objections[purpose];
+    if (spec.onObjection === 'shred' && objection) consider(objection.at, `objection to ${purpose}`);
+  }
+  return first;
 }
 
 export interface Hold {
