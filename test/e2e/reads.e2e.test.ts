@@ -183,6 +183,19 @@ describe('purpose-bound reads', () => {
     expect(JSON.stringify(byService)).not.toContain(VALUES.iban);
   });
 
+  it('shows a field erased on its own as erased, while the rest of its category reads on, until it is recorded again', async () => {
+    const id = await fullSubject();
+    const e = await api.gql(service, 'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "contact", field: "phone", reason: subjectRequest) { shreddedCategories } }', { id });
+    expect(e.errors).toBeUndefined();
+    const contact = (await read(id, 'contract')).filter((i) => i.category === 'contact');
+    expect(contact.find((i) => i.field === 'phone')).toMatchObject({ __typename: 'PersonalDataErased', status: 'ERASED', erasureReason: 'subjectRequest' });
+    expect(contact.find((i) => i.field === 'email')).toMatchObject({ status: 'VALUE', value: VALUES.emailNormalised });
+    const { report } = await api.vault.rights.report(id, 'ACCESS');
+    expect((report.items as Record<string, unknown>[]).find((i) => i.category === 'contact' && i.field === 'phone')).toMatchObject({ status: { state: 'ERASED', reason: 'subjectRequest' } });
+    await api.gql(service, RECORD, { id, items: [item('contact', 'phone', '+31 20 555 0100')] });
+    expect((await read(id, 'contract')).find((i) => i.field === 'phone')).toMatchObject({ status: 'VALUE', value: '+31205550100' });
+  });
+
   it('serves many subjects in the order asked, and a subject its own data for any purpose', async () => {
     const ids = [await fullSubject(), await fullSubject(), await fullSubject()];
     const r = await api.gql(service, 'query($ids: [ID!]!) { subjects(ids: $ids, purpose: "contract") { id } }', { ids: [...ids].reverse() });

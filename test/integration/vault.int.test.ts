@@ -179,7 +179,10 @@ describe('erasure', () => {
     await vault.execute(s, { type: 'ErasePersonalData', category: 'contact', field: 'email', reason: 'subjectRequest', remaining: {} }, actor);
     expect((await vault.keyRing.get([`${s}/contact/1`])).size, 'the old key is gone').toBe(0);
     const read = (await vault.reader.read([s], { purpose: 'contract', callerPurposes: 'all' })).get(s)!;
-    expect(read.items).toEqual([expect.objectContaining({ status: 'VALUE', field: 'name', value: 'Ada' })]);
+    expect(read.items).toEqual([
+      expect.objectContaining({ status: 'VALUE', field: 'name', value: 'Ada' }),
+      { status: 'ERASED', category: 'contact', field: 'email', erasedAt: expect.any(String), reason: 'subjectRequest' },
+    ]);
     expect(await vault.stores.views.findByBlindIndex([vault.blindIndex.hash('email:new@example.com')])).toEqual([]);
   });
 });

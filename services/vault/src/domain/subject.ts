@@ -26,6 +26,8 @@ export interface CategoryState {
   generation: number;
   keyId: string;
   fields: Record<string, FieldState>;
+  /** Fields erased one by one (the category lives on, re-keyed), until recorded again: reads show them as erased. */
+  erasedFields?: Record<string, { at: string; reason: string }>;
   firstRecordedAt: string;
   lastActivityAt: string;
   shredded: { at: string; reason: ShredReason } | null;
@@ -81,6 +83,7 @@ export function evolve(state: SubjectState, event: DomainEvent<Sealed> & { id: s
         c = { generation, keyId: d.keyId, fields: c && !c.shredded ? c.fields : {}, firstRecordedAt: c && !c.shredded ? c.firstRecordedAt : at, lastActivityAt: at, shredded: null };
         state.categories[d.category] = c;
       }
+      if (c.erasedFields) delete c.erasedFields[d.field];
       const prev = c.fields[d.field];
       c.fields[d.field] = {
         value: d.value,
@@ -98,6 +101,7 @@ export function evolve(state: SubjectState, event: DomainEvent<Sealed> & { id: s
       const c = state.categories[event.data.category];
       if (c) {
         delete c.fields[event.data.field];
+        (c.erasedFields ??= {})[event.data.field] = { at, reason: event.data.reason };
         c.lastActivityAt = at;
       }
       break;

@@ -37,7 +37,13 @@ export interface ReadRequest {
 interface PreparedSnapshot {
   position: number;
   state: SubjectState;
-  categories: { category: string; keyId: string; shredded: CategoryState['shredded']; fields: { field: string; f: FieldState; sealed: PreparedField }[] }[];
+  categories: {
+    category: string;
+    keyId: string;
+    shredded: CategoryState['shredded'];
+    fields: { field: string; f: FieldState; sealed: PreparedField }[];
+    erased: { field: string; at: string; reason: string }[];
+  }[];
 }
 
 export interface SubjectReaderOptions {
@@ -147,7 +153,7 @@ export class SubjectReader {
 
   private plan(snap: PreparedSnapshot, request: ReadRequest): Planned[] {
     const out: Planned[] = [];
-    for (const { category, keyId, shredded, fields } of snap.categories) {
+    for (const { category, keyId, shredded, fields, erased } of snap.categories) {
       if (request.categories && !request.categories.includes(category)) continue;
       if (shredded) {
         out.push({ kind: 'done', item: { status: 'ERASED', category, field: null, erasedAt: shredded.at, reason: shredded.reason } });
@@ -158,6 +164,8 @@ export class SubjectReader {
         if (!decision.allowed) out.push({ kind: 'done', item: { status: 'DENIED', category, field, reason: decision.reason } });
         else out.push({ kind: 'open', category, field, keyId, f, sealed });
       }
+      // A field erased on its own: gone, and shown as such (it holds nothing to deny).
+      for (const e of erased) out.push({ kind: 'done', item: { status: 'ERASED', category, field: e.field, erasedAt: e.at, reason: e.reason } });
     }
     return out;
   }
@@ -222,6 +230,7 @@ function prepare(position: number, state: SubjectState): PreparedSnapshot {
       keyId: c.keyId,
       shredded: c.shredded,
       fields: c.shredded ? [] : Object.entries(c.fields).map(([field, f]) => ({ field, f, sealed: prepareField(state.subjectId, category, field, f) })),
+      erased: c.shredded ? [] : Object.entries(c.erasedFields ?? {}).map(([field, e]) => ({ field, at: e.at, reason: e.reason })),
     })),
   };
 }

@@ -193,6 +193,12 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
         status: hold ? { state: 'RETAINED', basis: hold.basis, until: hold.until } : { state: 'ACTIVE' },
       };
     }
+    // Fields erased on their own, while the category lives on: gone, and said so.
+    if (kind === 'ACCESS') {
+      for (const [field, e] of Object.entries(c.erasedFields ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+        yield { category, dpvCategory: spec.dpv, field, status: { state: 'ERASED', at: e.at, reason: e.reason }, recipients: { actual: readsOf.get(category) ?? [] } };
+      }
+    }
   }
 }
 
