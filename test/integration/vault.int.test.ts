@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -150,6 +150,12 @@ describe('erasure', () => {
       const run = spawnSync(process.execPath, ['--import', 'tsx', main, 'retention', '--as-of', 'garbage', '--dry-run'], { encoding: 'utf8', env: { ...process.env, VAULT_DATA_DIR: dataDir } });
       expect(run.status).toBe(1);
       expect(run.stderr).toContain('BAD_USER_INPUT: --as-of must be a date');
+      // verify-certificate without a key and without a vault here: refused, and no vault is created.
+      writeFileSync(join(dataDir, 'jws.txt'), 'h.p.s');
+      const verify = spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dataDir, 'jws.txt')], { encoding: 'utf8', env: { ...process.env, VAULT_DATA_DIR: dataDir } });
+      expect(verify.status).toBe(1);
+      expect(verify.stderr).toContain('BAD_USER_INPUT: No vault in');
+      expect(readdirSync(dataDir)).toEqual(['jws.txt']);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

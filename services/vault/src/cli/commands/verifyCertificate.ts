@@ -1,8 +1,12 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { VaultError } from '../../domain/errors.js';
 import type { FlattenedJws, PublicJwk } from '../../crypto/signer.js';
 import { verifyCertificate, type SignedCertificate } from '../../rights/eraseSubject.js';
+import { loadConfig } from '../../config/loadConfig.js';
+import { DATA_FILES } from '../../config/openStores.js';
 import { openCliVault } from '../openCliVault.js';
 
 export function registerVerifyCertificate(program: Command): void {
@@ -17,7 +21,12 @@ export function registerVerifyCertificate(program: Command): void {
       let jwk: PublicJwk;
       if (opts.publicKey) jwk = publicKeyFor(signed.jws, await readFile(opts.publicKey, 'utf8'), opts.publicKey);
       else {
-        const vault = await openCliVault();
+        const config = loadConfig();
+        // No vault here: opening one would create it, with a new key, and every certificate would look forged.
+        if ((config.stateStore ?? 'sqlite') === 'sqlite' && !existsSync(join(config.dataDir, DATA_FILES.keys))) {
+          throw new VaultError('BAD_USER_INPUT', `No vault in ${config.dataDir} to take the signing key from: pass --public-key, or set VAULT_DATA_DIR`);
+        }
+        const vault = await openCliVault(config);
         jwk = vault.signer.publicJwk;
         await vault.close();
       }
