@@ -58,7 +58,13 @@ export function isVaultError(e: unknown, code?: ErrorCode): e is VaultError {
   return code === undefined || c === code;
 }
 
-export const isConflictError = (e: unknown): e is VaultError => isVaultError(e, 'CONFLICT');
+/**
+ * An append's optimistic-concurrency conflict (another writer moved the stream on; it names the
+ * expected revision): worth retrying on a fresh load. A CONFLICT a decision raises (a request
+ * already closed, a hold that would shorten another) is an answer, not retried.
+ */
+export const isConflictError = (e: unknown): e is VaultError =>
+  isVaultError(e, 'CONFLICT') && (e.details as { expectedRevision?: unknown } | undefined)?.expectedRevision !== undefined;
 
 export const badInput = (message: string, path?: string, details?: Record<string, unknown>): VaultError =>
   new VaultError('BAD_USER_INPUT', message, { path, details });

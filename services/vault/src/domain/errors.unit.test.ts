@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, VaultError, isVaultError } from './errors.js';
+import { ErrorCodes, VaultError, isConflictError, isVaultError } from './errors.js';
 
 describe('the error registry', () => {
   it('documents every code in docs/errors.md, and documents no code that does not exist', () => {
@@ -16,5 +16,12 @@ describe('the error registry', () => {
     expect(isVaultError(copy, 'CONFLICT')).toBe(true);
     expect(isVaultError(new VaultError('NOT_FOUND', 'y'), 'CONFLICT')).toBe(false);
     expect(isVaultError(Object.assign(new Error('z'), { code: 'ENOENT' }))).toBe(false);
+  });
+
+  it('retries only an append\'s concurrency conflict, not a CONFLICT a decision gives as its answer', () => {
+    const append = new VaultError('CONFLICT', 'Stream s is at revision 3, expected 2', { details: { streamId: 's', currentRevision: 3, expectedRevision: 2 } });
+    expect(isConflictError(append)).toBe(true);
+    expect(isConflictError(new VaultError('CONFLICT', 'Request is already completed', { details: { requestId: 'r' } }))).toBe(false);
+    expect(isConflictError(new VaultError('NOT_FOUND', 'x', { details: { expectedRevision: 1 } }))).toBe(false);
   });
 });
