@@ -1,4 +1,4 @@
-import type { ProcessingRegister } from './register.js';
+import type { CategorySpec, ProcessingRegister, PurposeSpec } from './register.js';
 import type { SubjectState } from './subject.js';
 
 export const DENIAL_REASONS = ['PURPOSE_NOT_ALLOWED', 'RESTRICTED', 'OBJECTED', 'CONSENT_WITHDRAWN', 'NO_CONSENT'] as const;
@@ -23,13 +23,26 @@ export function accessDecision(
   // What an erasure had to keep (a law or a hold) is kept, not used (Art. 17(3), 18): services no
   // longer read it; the DPO (audits, claims) and the subject itself still do.
   if (state.erasedAt && callerPurposes !== 'all') return { allowed: false, reason: 'RESTRICTED' };
-  if (state.objections[purpose] || (p.directMarketing && Object.keys(state.objections).some((o) => register.purposes[o]?.directMarketing))) {
-    return { allowed: false, reason: 'OBJECTED' };
-  }
+  if (objectedTo(state, register, category, purpose)) return { allowed: false, reason: 'OBJECTED' };
   if (p.requiresConsent) {
     const c = state.consents[purpose];
     if (!c) return { allowed: false, reason: 'NO_CONSENT' };
     if (!c.given) return { allowed: false, reason: 'CONSENT_WITHDRAWN' };
   }
   return { allowed: true };
+}
+
+/**
+ * Whether an objection to a purpose reaches a category (Art. 21): always for direct marketing,
+ * otherwise only where the category is processed on legitimate interests or a public task, not
+ * where only a contract, a law or consent grounds it.
+ */
+export const objectionReaches = (spec: CategorySpec | undefined, purpose: PurposeSpec | undefined): boolean =>
+  Boolean(purpose?.directMarketing) || Boolean(spec?.legalBasis.some((b) => b === 'legitimateInterest' || b === 'publicTask'));
+
+/** The subject objected to this use: to the purpose where the objection reaches the category, or to any direct marketing when this is direct marketing. */
+export function objectedTo(state: SubjectState, register: ProcessingRegister, category: string, purpose: string): boolean {
+  const p = register.purposes[purpose];
+  if (p?.directMarketing && Object.keys(state.objections).some((o) => register.purposes[o]?.directMarketing)) return true;
+  return Boolean(state.objections[purpose]) && objectionReaches(register.categories[category], p);
 }

@@ -1,5 +1,6 @@
 import type { CategorySpec, ProcessingRegister, RetentionTrigger } from './register.js';
 import type { SubjectState } from './subject.js';
+import { objectionReaches } from './access.js';
 import { addIsoDuration } from './time.js';
 
 /**
@@ -53,7 +54,7 @@ export function retentionOf(state: SubjectState, register: ProcessingRegister, h
     if (!spec || c.shredded) continue;
     // Once the subject asked for erasure, or withdrew a consent or objected where the register
     // shreds for that, only a hold keeps a category: it goes when the hold ends.
-    const reaction = state.erasedAt ? undefined : standingReaction(state, spec);
+    const reaction = state.erasedAt ? undefined : standingReaction(state, register, spec, c.firstRecordedAt);
     const from = state.erasedAt ?? reaction?.at ?? triggerTime(state, category, spec.retention.trigger);
     if (!from) continue;
     let dueAt = state.erasedAt ?? reaction?.at ?? addIsoDuration(from, spec.retention.duration);
@@ -77,16 +78,17 @@ export function retentionOf(state: SubjectState, register: ProcessingRegister, h
  * this category (`onConsentWithdrawn` / `onObjection: shred`). Acted on at once unless a hold kept
  * the category; then the retention schedule carries it to the hold's end.
  */
-function standingReaction(state: SubjectState, spec: CategorySpec): { at: string; rule: string } | undefined {
+function standingReaction(state: SubjectState, register: ProcessingRegister, spec: CategorySpec, since: string): { at: string; rule: string } | undefined {
   let first: { at: string; rule: string } | undefined;
   const consider = (at: string, rule: string) => {
-    if (!first || at < first.at) first = { at, rule };
+    // Only a no said while this data was there: what was recorded after it (on another purpose's consent) is not its to take.
+    if (at >= since && (!first || at < first.at)) first = { at, rule };
   };
   for (const purpose of spec.purposes) {
     const consent = state.consents[purpose];
     if (spec.onConsentWithdrawn === 'shred' && consent && !consent.given) consider(consent.at, `consent for ${purpose} withdrawn`);
     const objection = state.objections[purpose];
-    if (spec.onObjection === 'shred' && objection) consider(objection.at, `objection to ${purpose}`);
+    if (spec.onObjection === 'shred' && objection && objectionReaches(spec, register.purposes[purpose])) consider(objection.at, `objection to ${purpose}`);
   }
   return first;
 }

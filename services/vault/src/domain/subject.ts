@@ -1,6 +1,7 @@
 import { VaultError, assertCode, badInput, quoteName } from './errors.js';
 import { ERASURE_REASONS, HOLD_BASES, RESTRICTION_REASONS, type DomainEvent, type EventOf, type Sealed, type ShredReason, type Unsealed } from './events.js';
 import { LEGAL_BASES, SOURCES, type CategorySpec, type LegalBasis, type ProcessingRegister, type Source } from './register.js';
+import { objectedTo, objectionReaches } from './access.js';
 import { holdOn, retentionOf, holdsOf } from './retention.js';
 import { decideRights, evolveRights, initialRights, requestOf, type RightsCommand, type RightsState } from './requests.js';
 import { validateValue } from './values.js';
@@ -275,7 +276,7 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
         if (type === 'PersonalDataRecorded' && item.legalBasis === 'consent' && state.consents[item.purpose]?.given === false) {
           throw new VaultError('FORBIDDEN', `Consent for ${quoteName(item.purpose)} was withdrawn; record on consent only once it is given again`, { path: `${path}.legalBasis` });
         }
-        if (type === 'PersonalDataRecorded' && state.objections[item.purpose]) {
+        if (type === 'PersonalDataRecorded' && objectedTo(state, register, item.category, item.purpose)) {
           throw new VaultError('FORBIDDEN', `The subject objected to processing for ${quoteName(item.purpose)}`, { path: `${path}.purpose` });
         }
         if (!(LEGAL_BASES as readonly string[]).includes(item.legalBasis) || !spec.legalBasis.includes(item.legalBasis as LegalBasis)) {
@@ -347,9 +348,8 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
       checkKnownPurpose(register, command.purpose, 'purpose');
       // Art. 21: an objection lies against direct marketing, and against processing on legitimate
       // interests or a public task; not against what a contract or a law requires.
-      const objectable =
-        register.purposes[command.purpose]!.directMarketing ||
-        Object.values(register.categories).some((c) => c.purposes.includes(command.purpose) && c.legalBasis.some((b) => b === 'legitimateInterest' || b === 'publicTask'));
+      const purpose = register.purposes[command.purpose];
+      const objectable = Object.values(register.categories).some((c) => c.purposes.includes(command.purpose) && objectionReaches(c, purpose));
       if (!objectable) {
         throw new VaultError('FORBIDDEN', `Processing for ${quoteName(command.purpose)} rests on no basis an objection lies against (legitimate interests, a public task, direct marketing)`, { path: 'purpose' });
       }
@@ -477,6 +477,7 @@ function reactionShreds(
   for (const [name, c] of Object.entries(state.categories)) {
     const spec = register.categories[name];
     if (!spec || c.shredded || spec[policy] !== 'shred' || !spec.purposes.includes(purpose)) continue;
+    if (policy === 'onObjection' && !objectionReaches(spec, register.purposes[purpose])) continue;
     if (holdOn(state, spec, name, now)) continue;
     out.push({ type: 'CategoryShredded', data: { category: name, keyIds: [c.keyId], reason } });
   }

@@ -4,6 +4,7 @@ import type { DomainEvent, Sealed, Unsealed } from './events.js';
 import { decide, evolve, initialState, keyIdFor, type Command, type SubjectState } from './subject.js';
 import { fixtureRegister } from '../testing/fixtureRegister.js';
 import { accessDecision } from './access.js';
+import { retentionOf, holdsOf } from './retention.js';
 
 const register = fixtureRegister();
 const S = 'subject-1';
@@ -196,6 +197,39 @@ describe('consent, objection and restriction', () => {
     given(registered, { type: 'ProcessingRestricted', data: { categories: ['contact'], reason: 'other' } })
       .when({ type: 'LiftRestriction', categories: ['contact', 'accounting'] })
       .then([{ type: 'RestrictionLifted', data: { categories: ['contact'] } }]);
+  });
+  it('lets an objection reach only what it lies against, and every direct-marketing purpose at once', () => {
+    // Two direct-marketing purposes over the marketing category; accounting on contract and law only.
+    const reg = fixtureRegister();
+    reg.purposes.newsletter = { ...reg.purposes.marketing!, name: 'newsletter' };
+    reg.categories.marketing!.purposes.push('newsletter');
+    reg.categories.contact!.legalBasis = ['contract', 'legitimateInterest'];
+    const objected = given(registered, { type: 'ObjectionRaised', data: { purpose: 'billing' } }, { type: 'ObjectionRaised', data: { purpose: 'marketing' } }).state;
+    expect(accessDecision(objected, reg, 'contact', 'billing', 'all')).toEqual({ allowed: false, reason: 'OBJECTED' });
+    expect(accessDecision(objected, reg, 'accounting', 'billing', 'all')).toEqual({ allowed: true });
+    const record = (category: string, field: string, purpose: string, legalBasis: string) =>
+      () => decide(structuredClone(objected), { type: 'RecordPersonalData', items: [item(category, field, 'x', purpose, legalBasis)] }, { register: reg, now: T0 });
+    expect(record('marketing', 'interests', 'newsletter', 'consent')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
+    expect(record('accounting', 'iban', 'billing', 'contract')().map((e) => e.type)).toEqual(['PersonalDataRecorded']);
+  });
+  it('carries a withdrawal past a hold only for the data it was said over, not for data recorded after it', () => {
+    const reg = fixtureRegister();
+    reg.purposes.newsletter = { ...reg.purposes.marketing!, name: 'newsletter' };
+    reg.categories.marketing!.purposes.push('newsletter');
+    const at = (day: number) => `2026-01-${String(day).padStart(2, '0')}T00:00:00.000Z`;
+    const events: [DomainEvent<Sealed>, string][] = [
+      [registered, at(1)],
+      [{ type: 'ConsentGiven', data: { purpose: 'marketing' } }, at(1)],
+      [{ type: 'ConsentGiven', data: { purpose: 'newsletter' } }, at(1)],
+      [recorded('marketing', 'interests', 1, 'marketing', 'consent'), at(2)],
+      [{ type: 'ConsentWithdrawn', data: { purpose: 'marketing' } }, at(3)],
+      [{ type: 'CategoryShredded', data: { category: 'marketing', keyIds: [keyIdFor(S, 'marketing', 1)], reason: 'withdrawal' } }, at(3)],
+      [recorded('marketing', 'interests', 2, 'newsletter', 'consent'), at(4)],
+    ];
+    const state = events.reduce<SubjectState>((st, [e, when], i) => evolve(st, { ...e, id: `e${i}`, at: when }), initialState(S));
+    const row = retentionOf(state, reg, holdsOf(state, reg)).find((r) => r.category === 'marketing')!;
+    expect(row.rule).not.toContain('withdrawn');
+    expect(row.dueAt > at(28)).toBe(true);
   });
   it('refuses new recordings into a restricted category but allows rectification', () => {
     const g = given(registered, recorded('contact', 'name'), { type: 'ProcessingRestricted', data: { categories: ['contact'], reason: 'accuracyContested' } });
