@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from '@pdv/vault';
+import { getSqliteAccessLog, getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from '@pdv/vault';
+import { accessLogContract } from './accessLog.contract.js';
 import { eventLogContract } from './eventLog.contract.js';
 import { keyStoreContract } from './keyStore.contract.js';
 import { viewStoreContract } from './viewStore.contract.js';
@@ -19,3 +20,4 @@ eventLogContract('SQLite', async () => {
 });
 keyStoreContract('SQLite', () => inTempDir('keys.db', (path) => getSqliteKeyStore({ path })));
 viewStoreContract('SQLite', () => inTempDir('views.db', (path) => getSqliteViewStore({ path })));
+accessLogContract('SQLite', () => inTempDir('access.db', (path) => getSqliteAccessLog({ path })));

@@ -21,14 +21,6 @@ it('appends batches and lists a subject’s entries newest first, surviving a re
     expect(await reopened.listBySubject('s1', { since: '2025-01-02T00:00:00.000Z' })).toEqual([
       { actor: 'service:billing', purpose: 'billing', subjectId: 's1', categories: ['accounting', 'contact'], at: '2025-01-02T00:00:00.000Z' },
     ]);
-    // Recipients: every (category, actor, purpose) once, with first and last read and the count, up to a time.
-    await reopened.append([{ actor: 'service:crm', purpose: 'contract', subjectId: 's1', categories: ['contact'], at: '2025-01-04T00:00:00.000Z' }]);
-    expect(await reopened.recipientsOf('s1', '2025-12-31T00:00:00.000Z')).toEqual([
-      { category: 'accounting', actor: 'service:billing', purpose: 'billing', firstAt: '2025-01-02T00:00:00.000Z', lastAt: '2025-01-02T00:00:00.000Z', reads: 1 },
-      { category: 'contact', actor: 'service:crm', purpose: 'contract', firstAt: '2025-01-01T00:00:00.000Z', lastAt: '2025-01-04T00:00:00.000Z', reads: 2 },
-      { category: 'contact', actor: 'service:billing', purpose: 'billing', firstAt: '2025-01-02T00:00:00.000Z', lastAt: '2025-01-02T00:00:00.000Z', reads: 1 },
-    ]);
-    expect((await reopened.recipientsOf('s1', '2025-01-01T12:00:00.000Z')).map((r) => r.reads)).toEqual([1]);
     await reopened.close();
     await expect(reopened.listBySubject('s1')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
   } finally {
