@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
-import { Projector, SubjectCommands, SubjectReader, isVaultError, verifyCertificate, type Vault } from '@pdv/vault';
+import { Projector, SubjectCommands, SubjectReader, VaultError, isVaultError, verifyCertificate, type Vault } from '@pdv/vault';
 import { dataItem, useTempVaults } from '../support/tempVault.js';
 
 const actor = { actor: 'test' };
@@ -292,6 +292,27 @@ describe('snapshots the projector keeps after writing them', () => {
 });
 
 describe('live projection', () => {
+  it('comes back on its own after the read models failed (a store outage), without waiting for a write', async () => {
+    const { vault } = await fresh({ live: true });
+    const s = await subjectWith(vault, [contact('name', 'Ada')]);
+    const views = vault.stores.views;
+    const apply = views.apply.bind(views);
+    let down = true;
+    views.apply = async (...args) => {
+      if (down) throw new VaultError('STORE_UNAVAILABLE', 'the read models are down');
+      return apply(...args);
+    };
+    // The append commits; only its projection fails.
+    await expect(vault.execute(s, { type: 'RecordPersonalData', items: [contact('email', 'ada@example.com')] }, actor)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    expect(vault.projector.healthy).toBe(false);
+    down = false;
+    for (let waited = 0; !vault.projector.healthy && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    expect(vault.projector.healthy).toBe(true);
+    expect(await views.checkpoint('subjects')).toBe(await vault.stores.log.headPosition());
+    const read = (await vault.reader.read([s], { purpose: 'contract', callerPurposes: 'all' })).get(s)!;
+    expect(read.items.find((i) => i.field === 'email')).toMatchObject({ status: 'VALUE', value: 'ada@example.com' });
+  });
+
   it('projects the pages its subscription delivers without reading them from the log again', async () => {
     const { vault } = await fresh({ live: true });
     const id = await subjectWith(vault, [contact('name', 'Ada')]);

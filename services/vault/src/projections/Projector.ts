@@ -36,6 +36,8 @@ export interface ProjectorOptions {
 }
 
 const NO_DERIVED = '{"holds":[],"retention":[],"tracked":[]}';
+const RETRY_MIN_MS = 250;
+const RETRY_MAX_MS = 10_000;
 
 /**
  * Folds the log into the read models: subject snapshots (sealed values only), the blind
@@ -54,6 +56,9 @@ export class Projector {
   /** Snapshots as this projector last wrote them, with their derived rows (JSON), valid at `keptAt`. */
   private readonly kept: RecentCache<{ state: SubjectState; derived: string }>;
   private keptAt = -1;
+  /** While following the log live, a failed catch-up is retried on its own (a store back after an outage), with backoff. */
+  private retry: NodeJS.Timeout | undefined;
+  private retryDelayMs = RETRY_MIN_MS;
 
   constructor(
     private readonly deps: ProjectorDeps,
@@ -149,8 +154,10 @@ export class Projector {
           direct = undefined;
           if (!applied) await this.catchUp();
           this.failure = undefined;
+          this.retryDelayMs = RETRY_MIN_MS;
         } catch (e) {
           this.failure = e;
+          this.scheduleRetry();
           throw e;
         }
       } while (this.again);
@@ -182,7 +189,25 @@ export class Projector {
     return this.failure === undefined;
   }
 
+  /**
+   * After a failed catch-up while live: try again after a pause that doubles up to 10 s, so that
+   * the read models (and `/readyz`) come back once the store does, without waiting for a write.
+   */
+  private scheduleRetry(): void {
+    if (!this.subscription || this.retry) return;
+    const delay = this.retryDelayMs;
+    this.retryDelayMs = Math.min(delay * 2, RETRY_MAX_MS);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      // A failure schedules the next attempt itself.
+      this.kick().catch(() => undefined);
+    }, delay);
+    this.retry.unref();
+  }
+
   async stop(): Promise<void> {
+    clearTimeout(this.retry);
+    this.retry = undefined;
     await this.subscription?.stop();
     this.subscription = undefined;
     await this.running?.catch(() => undefined);
