@@ -292,6 +292,14 @@ describe('snapshots the projector keeps after writing them', () => {
 });
 
 describe('live projection', () => {
+  it('refuses to serve read models built from another event log (an emptied data directory), with CONFIG_INVALID', async () => {
+    const { vault, config } = await fresh();
+    await subjectWith(vault, [contact('name', 'Ada')]);
+    await vault.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(join(config.dataDir, `events.db${suffix}`), { force: true });
+    await expect(fresh({ dataDir: config.dataDir, masterKey: config.masterKey, live: true })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('built from another event log') });
+  });
+
   it('comes back on its own after the read models failed (a store outage), without waiting for a write', async () => {
     const { vault } = await fresh({ live: true });
     const s = await subjectWith(vault, [contact('name', 'Ada')]);

@@ -1,3 +1,4 @@
+import { VaultError } from './domain/errors.js';
 import { DEFAULT_CACHE_SUBJECTS, type VaultConfig } from './config/loadConfig.js';
 import { withOwnNamesOnly, type ProcessingRegister } from './domain/register.js';
 import { isoNow } from './domain/time.js';
@@ -10,7 +11,7 @@ import type { AccessLog } from './ports/AccessLog.js';
 import { openMemoryAccessLog, openStores, type VaultStores } from './config/openStores.js';
 import { loadRegister } from './register/loadRegister.js';
 import { SubjectCommands, type CommandOptions, type CommandResult } from './commands/SubjectCommands.js';
-import { Projector } from './projections/Projector.js';
+import { PROJECTION, Projector } from './projections/Projector.js';
 import { sweepRetention, type SweepOptions, type SweepReport } from './commands/sweepRetention.js';
 import { SubjectReader } from './rights/SubjectReader.js';
 import { SubjectRights } from './rights/SubjectRights.js';
@@ -76,6 +77,17 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
     const cacheSize = config.cacheSubjects ?? DEFAULT_CACHE_SUBJECTS;
     const commands = new SubjectCommands({ log: opened.log, views: opened.views, keyRing, register, now }, { stateCacheSize: cacheSize });
     const projector = new Projector({ log: opened.log, views: opened.views, keyRing, blindIndex, register }, { stateCacheSize: cacheSize });
+    if (options.live) {
+      // Read models ahead of the log were built from another log (an emptied data directory, another
+      // event store): serving on them would acknowledge writes it can never project.
+      const [checkpoint, head] = await Promise.all([opened.views.checkpoint(PROJECTION), opened.log.headPosition()]);
+      if (checkpoint > head) {
+        throw new VaultError(
+          'CONFIG_INVALID',
+          `The read models are at log position ${checkpoint} but the event log ends at ${head}: they were built from another event log. Point VAULT_DATA_DIR (or VAULT_KURRENTDB_URL) and the state store at the same deployment, or rebuild the read models from this log with vault rebuild`,
+        );
+      }
+    }
     // Finishes whatever a previous process left: projections, and the key deletions of shred events.
     await projector.catchUp();
     if (options.live) await projector.start();

@@ -109,6 +109,7 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
   if (stateStore === 'postgres' && !postgresUrl) throw invalid('VAULT_STATE_STORE=postgres needs VAULT_POSTGRES_URL (e.g. postgres://vault@db:5432/vault)');
   if (stateStore !== 'postgres' && postgresUrl) throw invalid('VAULT_POSTGRES_URL is set but VAULT_STATE_STORE is not postgres: set VAULT_STATE_STORE=postgres or unset the URL');
   if (postgresUrl && !POSTGRES_SCHEMES.test(postgresUrl)) throw invalid('VAULT_POSTGRES_URL must start with postgres:// or postgresql://');
+  if (postgresUrl && !URL.canParse(postgresUrl)) throw invalid('VAULT_POSTGRES_URL is not a well-formed URL (host, port 1-65535, percent-encoded password)');
   if (env.VAULT_POSTGRES_SCHEMA !== undefined && stateStore !== 'postgres') throw invalid('VAULT_POSTGRES_SCHEMA is set but VAULT_STATE_STORE is not postgres');
   const postgresSchema = env.VAULT_POSTGRES_SCHEMA ?? 'vault';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(postgresSchema)) throw invalid('VAULT_POSTGRES_SCHEMA must be a lower-case identifier (letters, digits, _; at most 63)');

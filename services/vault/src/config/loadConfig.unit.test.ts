@@ -17,6 +17,8 @@ describe('loadConfig', () => {
     ['VAULT_SCHEMA_DIR', { VAULT_SCHEMA_DIR: '/no/such/dir' }],
     ['PORT', { PORT: 'http' }],
     ['VAULT_BODY_LIMIT_BYTES', { VAULT_BODY_LIMIT_BYTES: '12' }],
+    ['VAULT_POSTGRES_URL', { VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: 'postgres://[bad/test', VAULT_MASTER_KEY: 'x' }],
+    ['VAULT_POSTGRES_URL', { VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: 'postgres://db:99999/test', VAULT_MASTER_KEY: 'x' }],
   ])('refuses a bad %s with CONFIG_INVALID naming it', (name, env) => {
     expect(refusal(env)).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(name) });
   });
