@@ -12,8 +12,6 @@ export function text(value: string, path: string): string {
   return checkText(s, 'text', path, { lines: true });
 }
 
-/** A DateTime argument in the one form the read models compare as strings (UTC, milliseconds). */
-export const isoTime = (value: string): string => new Date(value).toISOString();
 
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 

@@ -1,7 +1,7 @@
 import type { ExportLink as ServiceLink } from '../rights/SubjectRights.js';
 import type { ApiContext } from './context.js';
 import type { Channel, DataSubjectRequestResolvers, ExportLink, MutationResolvers, PendingNotificationResolvers, QueryResolvers, RequestStatus, RequestType } from './generated/graphql.js';
-import { isoTime, month, text } from './inputs.js';
+import { month, text } from './inputs.js';
 import type { RequestModel } from './models.js';
 import { authorize, authorizeSubject } from './policy.js';
 
@@ -41,15 +41,15 @@ export const rightsQuery: QueryResolvers = {
   },
   requests(_, { status, overdue, dueBefore }, ctx) {
     authorize(ctx.principal, 'requests');
-    return ctx.vault.rights.requests({ ...(status ? { status } : {}), ...(overdue ? { overdue } : {}), ...(dueBefore ? { dueBefore: isoTime(dueBefore) } : {}) });
+    return ctx.vault.rights.requests({ ...(status ? { status } : {}), ...(overdue ? { overdue } : {}), ...(dueBefore ? { dueBefore: dueBefore } : {}) });
   },
   pendingNotifications(_, { dueBefore }, ctx) {
     authorize(ctx.principal, 'pendingNotifications');
-    return ctx.vault.rights.pendingNotifications(dueBefore ? isoTime(dueBefore) : undefined);
+    return ctx.vault.rights.pendingNotifications(dueBefore ? dueBefore : undefined);
   },
   legalHolds(_, { endingBefore, subjectId }, ctx) {
     authorize(ctx.principal, 'legalHolds');
-    return ctx.vault.stores.views.listHolds({ ...(subjectId ? { subjectId } : {}), ...(endingBefore ? { endingBefore: isoTime(endingBefore) } : {}) });
+    return ctx.vault.stores.views.listHolds({ ...(subjectId ? { subjectId } : {}), ...(endingBefore ? { endingBefore: endingBefore } : {}) });
   },
   statistics(_, { fromMonth, toMonth }, ctx) {
     authorize(ctx.principal, 'statistics');
@@ -59,7 +59,7 @@ export const rightsQuery: QueryResolvers = {
   },
   retentionPreview(_, { asOf }, ctx) {
     authorize(ctx.principal, 'retentionPreview');
-    return ctx.vault.sweepRetention({ dryRun: true, ...(asOf ? { asOf: isoTime(asOf) } : {}) });
+    return ctx.vault.sweepRetention({ dryRun: true, ...(asOf ? { asOf: asOf } : {}) });
   },
 };
 

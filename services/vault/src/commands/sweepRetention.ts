@@ -1,6 +1,7 @@
 import { VaultError, isVaultError } from '../domain/errors.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import { decide } from '../domain/subject.js';
+import { instantInput } from '../domain/time.js';
 import type { RetentionView, ViewStore } from '../ports/ViewStore.js';
 import type { SubjectCommands } from './SubjectCommands.js';
 
@@ -51,8 +52,7 @@ export interface SweepDeps {
  */
 export async function sweepRetention(deps: SweepDeps, options: SweepOptions = {}): Promise<SweepReport> {
   const now = deps.now();
-  const asOf = options.asOf ? new Date(options.asOf).toISOString() : now;
-  if (Number.isNaN(Date.parse(asOf))) throw new VaultError('BAD_USER_INPUT', 'as-of must be an ISO 8601 date', { path: 'asOf' });
+  const asOf = options.asOf ? instantInput(options.asOf, 'asOf') : now;
   const dryRun = options.dryRun ?? false;
   if (!dryRun && asOf > now) throw new VaultError('BAD_USER_INPUT', 'A future as-of date is only allowed with a dry run: nothing is shredded before it is due', { path: 'asOf' });
   const pageSize = options.pageSize ?? 500;

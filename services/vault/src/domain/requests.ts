@@ -1,7 +1,7 @@
 import { VaultError, assertCode, badInput } from './errors.js';
 import { CHANNELS, REQUEST_TYPES, VERIFICATION_METHODS, type DomainEvent, type ExportKind, type RequestType, type Unsealed } from './events.js';
 import type { SubjectState } from './subject.js';
-import { addMonths } from './time.js';
+import { addMonths, instantInput } from './time.js';
 
 /**
  * Data-subject requests (Art. 12), the duty to inform (Art. 14) and one-time export links, as
@@ -148,12 +148,10 @@ export function decideRights(state: SubjectState, command: RightsCommand, now: s
   switch (command.type) {
     case 'OpenRequest': {
       if (!(REQUEST_TYPES as readonly string[]).includes(command.requestType)) throw badInput(`Unknown request type; one of ${REQUEST_TYPES.join(', ')}`, 'type');
-      const received = Date.parse(command.receivedAt);
-      if (Number.isNaN(received)) throw badInput('receivedAt must be an ISO 8601 date', 'receivedAt');
-      if (new Date(received).toISOString() > now) throw badInput('receivedAt cannot be in the future', 'receivedAt');
+      const receivedAt = instantInput(command.receivedAt, 'receivedAt');
+      if (receivedAt > now) throw badInput('receivedAt cannot be in the future', 'receivedAt');
       assertCode(CHANNELS, command.channel, 'channel');
-      if (r.requests[command.requestId]) throw new VaultError('CONFLICT', 'Request already opened', { details: { requestId: command.requestId } });
-      const receivedAt = new Date(received).toISOString();
+      if (requestOf(state, command.requestId)) throw new VaultError('CONFLICT', 'Request already opened', { details: { requestId: command.requestId } });
       return [{ type: 'RequestOpened', data: { requestId: command.requestId, requestType: command.requestType as RequestType, receivedAt, channel: command.channel, dueAt: dueDate(receivedAt) } }];
     }
     case 'VerifyIdentity': {
@@ -188,17 +186,16 @@ export function decideRights(state: SubjectState, command: RightsCommand, now: s
       return [{ type: 'RequestRefused', data: { requestId: q.requestId, reason: plain(command.reason) } }];
     }
     case 'MarkInformed': {
-      const at = Date.parse(command.at);
-      if (Number.isNaN(at)) throw badInput('at must be an ISO 8601 date', 'at');
+      const informedAt = instantInput(command.at, 'at');
       assertCode(CHANNELS, command.channel, 'channel');
       if (!r.notification) throw new VaultError('NOT_FOUND', 'No pending duty to inform this subject');
-      return [{ type: 'SubjectInformed', data: { channel: command.channel, informedAt: new Date(at).toISOString() } }];
+      return [{ type: 'SubjectInformed', data: { channel: command.channel, informedAt } }];
     }
     case 'CreateExportLink':
       if (command.expiresAt <= now) throw badInput('expiresAt must be in the future', 'expiresAt');
       return [{ type: 'ExportLinkCreated', data: { linkId: command.linkId, kind: command.kind, tokenHash: command.tokenHash, expiresAt: command.expiresAt } }];
     case 'UseExportLink': {
-      const l = Object.hasOwn(r.links, command.linkId) ? r.links[command.linkId] : undefined;
+      const l = own(r.links, command.linkId);
       if (!l) throw new VaultError('NOT_FOUND', 'Unknown link');
       if (l.usedAt) throw new VaultError('LINK_GONE', 'This download link was already used');
       if (l.expiresAt <= now) throw new VaultError('LINK_GONE', 'This download link has expired');
@@ -207,9 +204,11 @@ export function decideRights(state: SubjectState, command: RightsCommand, now: s
   }
 }
 
-/** The subject's request with this id (an own entry: an id from a caller may be any string), if any. */
-export const requestOf = (state: SubjectState, requestId: string): RequestState | undefined =>
-  state.rights && Object.hasOwn(state.rights.requests, requestId) ? state.rights.requests[requestId] : undefined;
+/** An own entry of a map keyed by ids a caller gives (any string, `constructor` included), if any. */
+const own = <T>(map: Record<string, T>, key: string): T | undefined => (Object.hasOwn(map, key) ? map[key] : undefined);
+
+/** The subject's request with this id, if any. */
+export const requestOf = (state: SubjectState, requestId: string): RequestState | undefined => (state.rights ? own(state.rights.requests, requestId) : undefined);
 
 function openRequest(state: SubjectState, requestId: string): RequestState {
   const q = requestOf(state, requestId);

@@ -4,6 +4,7 @@ import { LEGAL_BASES, SOURCES, type CategorySpec, type LegalBasis, type Processi
 import { objectedTo, objectionReaches } from './access.js';
 import { holdOn, retentionOf, holdsOf } from './retention.js';
 import { decideRights, evolveRights, initialRights, requestOf, type RightsCommand, type RightsState } from './requests.js';
+import { instantInput } from './time.js';
 import { validateValue } from './values.js';
 
 /**
@@ -376,8 +377,7 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
     case 'PlaceLegalHold': {
       categorySpec(register, command.category, 'category');
       assertCode(HOLD_BASES, command.basis, 'basis');
-      if (!/^\d{4}-\d{2}-\d{2}/.test(command.until) || Number.isNaN(Date.parse(command.until))) throw badInput('until must be an ISO 8601 date', 'until');
-      const until = new Date(command.until).toISOString();
+      const until = instantInput(command.until, 'until');
       if (until <= now) throw badInput('until must be in the future', 'until');
       if (state.categories[command.category]?.shredded && !Object.keys(state.categories[command.category]!.fields).length) {
         throw new VaultError('KEY_SHREDDED', `Category ${quoteName(command.category)} is already shredded; there is nothing left to hold`, { path: 'category' });

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { badInput } from '../../domain/errors.js';
-import { parseInstant } from '../../domain/time.js';
+import { instantInput } from '../../domain/time.js';
 import { openCliVault } from '../openCliVault.js';
 
 export function registerRetention(program: Command): void {
@@ -11,8 +10,8 @@ export function registerRetention(program: Command): void {
     .option('--dry-run', 'list what would be shredded and why, changing nothing')
     .option('--json', 'print the full report as JSON')
     .action(async (opts: { asOf?: string; dryRun?: boolean; json?: boolean }) => {
-      const asOf = opts.asOf === undefined ? undefined : parseInstant(opts.asOf);
-      if (opts.asOf !== undefined && asOf === undefined) throw badInput('--as-of must be a date (2030-01-01) or an RFC 3339 date-time (2030-01-01T00:00:00Z)', '--as-of');
+      // Checked before the stores open, and named as the option.
+      const asOf = opts.asOf === undefined ? undefined : instantInput(opts.asOf, '--as-of');
       const vault = await openCliVault();
       try {
         const report = await vault.sweepRetention({ ...(asOf ? { asOf } : {}), dryRun: opts.dryRun ?? false });
