@@ -1,5 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
+import { DATE_TIME_FORMAT } from './scalars.js';
 import { isVaultError, type ErrorCode } from '../domain/errors.js';
 
 /** The `extensions.code` a client sees for each vault error code, and the HTTP status of a whole-request failure. */
@@ -46,7 +47,7 @@ function withoutValue(reason: string): string {
     .replace(new RegExp(`^Field .* is not defined by type "(${NAME})"\\..*$`, 's'), 'A field is not defined by type "$1".');
 }
 
-/** The reasons a coercion message may keep, whole: graphql-js's templates that quote no value, and the vault's scalar rules. */
+/** The reasons a coercion message may keep, whole, besides the vault's own scalar rule: graphql-js's templates that quote no value. */
 const SAFE_REASONS = [
   new RegExp(`^The value does not exist in "${NAME}" enum\\.$`),
   new RegExp(`^Enum "${NAME}" cannot represent this value\\.$`),
@@ -55,7 +56,6 @@ const SAFE_REASONS = [
   new RegExp(`^Field "${NAME}" of required type "${TYPE}" was not provided\\.$`),
   new RegExp(`^Expected non-nullable type "${TYPE}" not to be null\\.$`),
   new RegExp(`^Expected type "${TYPE}" to be an object\\.$`),
-  /^DateTime must be an RFC 3339 date-time such as [^"]*$/,
 ];
 
 /**
@@ -66,7 +66,7 @@ function safeReason(message: string): string | undefined {
   const at = message.lastIndexOf('; ');
   if (at < 0) return undefined;
   const reason = withoutValue(message.slice(at + 2).replace(new RegExp(`^Expected type "${TYPE}"\\. `), ''));
-  return SAFE_REASONS.some((r) => r.test(reason)) ? reason : undefined;
+  return reason === DATE_TIME_FORMAT || SAFE_REASONS.some((r) => r.test(reason)) ? reason : undefined;
 }
 
 /**

@@ -7,7 +7,7 @@ export interface ApiLimits {
   maxDepth: number;
   /** Highest cost: each field costs 1, `subjects` multiplies its selection by the number of ids. Default 20,000. */
   maxCost: number;
-  /** Most subjects one request reads: ids in one `subjects` call, and all `subject`, `subjects` and `findSubjects` fields together. Default 500. */
+  /** Most subjects one request reads: ids in one `subjects` call, and its `subject`, `subjects`, `findSubjects`, `accessReport` and `portabilityExport` fields together. Default 500. */
   maxSubjectsPerQuery: number;
   /** Most items in one `recordPersonalData` or `rectifyPersonalData` call. Default 100. */
   maxItemsPerCommand: number;
@@ -68,9 +68,12 @@ export function operationCost(set: SelectionSetNode, fragments: Fragments, varia
   return cost;
 }
 
+/** How many ids a `subjects` field asks for (undefined without an `ids` argument). */
+const idsOf = (field: FieldNode, variables: Record<string, unknown>): number | undefined => listLength(field.arguments?.find((a) => a.name.value === 'ids')?.value, variables);
+
 function fieldCost(field: FieldNode, fragments: Fragments, variables: Record<string, unknown>, memo: Map<string, number>): number {
   if (!field.selectionSet) return 1;
-  const ids = field.name.value === 'subjects' ? listLength(field.arguments?.find((a) => a.name.value === 'ids')?.value, variables) : undefined;
+  const ids = field.name.value === 'subjects' ? idsOf(field, variables) : undefined;
   return 1 + (ids ?? 1) * operationCost(field.selectionSet, fragments, variables, memo);
 }
 
@@ -81,13 +84,13 @@ const SUBJECT_READS: Record<string, (field: FieldNode, variables: Record<string,
   findSubjects: () => 1,
   accessReport: () => 1,
   portabilityExport: () => 1,
-  subjects: (field, variables) => listLength(field.arguments?.find((a) => a.name.value === 'ids')?.value, variables) ?? 1,
+  subjects: (field, variables) => idsOf(field, variables) ?? 1,
 };
 
 /**
- * How many subjects an operation reads, over all its `subject`, `subjects`, `findSubjects`,
- * `accessReport` and `portabilityExport` fields and their aliases: each read opens that subject's values, so this bounds the work one
- * request can ask for however its cost is spread. One field counts at most `perField` (a longer
+ * How many subjects an operation reads, over all its SUBJECT_READS fields and their aliases: each
+ * read opens that subject's values, so this bounds the work one request can ask for however its
+ * cost is spread. One field counts at most `perField` (a longer
  * `ids` list is refused by the field itself, with the path of the list).
  */
 export function subjectReads(set: SelectionSetNode, fragments: Fragments, variables: Record<string, unknown>, perField = Infinity, memo = new Map<string, number>()): number {

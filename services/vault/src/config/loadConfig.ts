@@ -126,6 +126,9 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
   };
 }
 
+/** Whether the read models, keys and access log are the embedded SQLite files of `dataDir`. */
+export const embeddedState = (config: Pick<VaultConfig, 'stateStore'>): boolean => (config.stateStore ?? 'sqlite') === 'sqlite';
+
 /** Subjects each of the command side, the projector and the reader keeps in memory (`VAULT_CACHE_SUBJECTS`). */
 export const DEFAULT_CACHE_SUBJECTS = 2_000;
 

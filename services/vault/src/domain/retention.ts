@@ -54,11 +54,9 @@ export function retentionOf(state: SubjectState, register: ProcessingRegister, h
     if (!spec || c.shredded) continue;
     // Once the subject asked for erasure, or withdrew a consent or objected where the register
     // shreds for that, only a hold keeps a category: it goes when the hold ends.
-    const reaction = state.erasedAt ? undefined : standingReaction(state, register, spec, c.firstRecordedAt);
-    const from = state.erasedAt ?? reaction?.at ?? triggerTime(state, category, spec.retention.trigger);
-    if (!from) continue;
-    let dueAt = state.erasedAt ?? reaction?.at ?? addIsoDuration(from, spec.retention.duration);
-    let rule = state.erasedAt ? 'erased by request' : (reaction?.rule ?? `${spec.retention.duration} ${describeTrigger(spec.retention.trigger)}`);
+    const end = state.erasedAt ? { at: state.erasedAt, rule: 'erased by request' } : (standingReaction(state, register, spec, c.firstRecordedAt) ?? retentionEnd(state, category, spec));
+    if (!end) continue;
+    let { at: dueAt, rule } = end;
     let open = false;
     for (const h of holds) {
       if (h.category !== category) continue;
@@ -71,6 +69,12 @@ export function retentionOf(state: SubjectState, register: ProcessingRegister, h
     if (!open) rows.push({ subjectId: state.subjectId, category, dueAt, rule });
   }
   return rows;
+}
+
+/** The end of the category's retention by its register rule; undefined while its trigger has not happened. */
+function retentionEnd(state: SubjectState, category: string, spec: CategorySpec): { at: string; rule: string } | undefined {
+  const from = triggerTime(state, category, spec.retention.trigger);
+  return from ? { at: addIsoDuration(from, spec.retention.duration), rule: `${spec.retention.duration} ${describeTrigger(spec.retention.trigger)}` } : undefined;
 }
 
 /**

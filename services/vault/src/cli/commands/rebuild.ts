@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/loadConfig.js';
+import { embeddedState, loadConfig } from '../../config/loadConfig.js';
 import { openCliVault } from '../openCliVault.js';
 import { assertNotServed } from '../serveMarker.js';
 
@@ -10,7 +10,7 @@ export function registerRebuild(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       // On the embedded store the rebuild replaces views.db under a running server's feet.
-      if ((config.stateStore ?? 'sqlite') === 'sqlite') assertNotServed(config.dataDir, 'rebuilding the read models');
+      if (embeddedState(config)) assertNotServed(config.dataDir, 'rebuilding the read models');
       const vault = await openCliVault(config);
       try {
         const started = performance.now();

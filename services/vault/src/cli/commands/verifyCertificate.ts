@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { VaultError } from '../../domain/errors.js';
 import type { FlattenedJws, PublicJwk } from '../../crypto/signer.js';
 import { verifyCertificate, type SignedCertificate } from '../../rights/eraseSubject.js';
-import { loadConfig } from '../../config/loadConfig.js';
+import { embeddedState, loadConfig } from '../../config/loadConfig.js';
 import { DATA_FILES } from '../../config/openStores.js';
 import { openCliVault } from '../openCliVault.js';
 
@@ -23,7 +23,7 @@ export function registerVerifyCertificate(program: Command): void {
       else {
         const config = loadConfig();
         // No vault here: opening one would create it, with a new key, and every certificate would look forged.
-        if ((config.stateStore ?? 'sqlite') === 'sqlite' && !existsSync(join(config.dataDir, DATA_FILES.keys))) {
+        if (embeddedState(config) && !existsSync(join(config.dataDir, DATA_FILES.keys))) {
           throw new VaultError('BAD_USER_INPUT', `No vault in ${config.dataDir} to take the signing key from: pass --public-key, or set VAULT_DATA_DIR`);
         }
         const vault = await openCliVault(config);
