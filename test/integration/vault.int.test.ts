@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nacl from 'tweetnacl';
-import { describe, expect, it } from 'vitest';
-import { Projector, SubjectCommands, SubjectReader, VaultError, isVaultError, verifyCertificate, type Vault } from '@pdv/vault';
+import { describe, expect, it, vi } from 'vitest';
+import { Projector, SubjectCommands, SubjectReader, VaultError, isVaultError, secretbox, verifyCertificate, type Vault } from '@pdv/vault';
 import { dataItem, useTempVaults } from '../support/tempVault.js';
 
 const actor = { actor: 'test' };
@@ -247,6 +247,68 @@ describe('states the command side keeps between commands', () => {
     const [cached, uncached] = await Promise.all([vault.reader.read([subjectId], request), uncachedReader.read([subjectId], request)]);
     expect(uncached).toEqual(cached);
     expect(uncached.get(subjectId)!.items.find((i) => i.field === 'name')).toMatchObject({ status: 'VALUE', value: 'Ada Byron' });
+  });
+});
+
+describe('kept snapshots', () => {
+  const request = { purpose: 'billing', callerPurposes: 'all' } as const;
+  /** The subject's read with every value used, and how many boxes were opened for it. */
+  async function readCounting(reader: SubjectReader, subjectId: string) {
+    const open = vi.spyOn(secretbox, 'open');
+    try {
+      const read = (await reader.read([subjectId], request)).get(subjectId)!;
+      const values = read.items.map((i) => (i.status === 'VALUE' ? [i.category, i.field, i.value] : [i.category, i.field, i.status]));
+      return { values, opens: open.mock.calls.length };
+    } finally {
+      open.mockRestore();
+    }
+  }
+
+  it('open one box per category once a read has opened every value, and never serve a box past a write or a shred', async () => {
+    const { vault } = await fresh();
+    const s = await subjectWith(vault, [contact('name', 'Ada'), contact('email', 'ada@example.com'), contact('address', { street: 'Main 1', city: 'Berlin' })]);
+    await vault.execute(s, { type: 'RecordPersonalData', items: [dataItem('accounting', 'invoiceReference', 'INV-1', 'billing', 'legalObligation')] }, actor);
+    const expected = [
+      ['contact', 'name', 'Ada'],
+      ['contact', 'email', 'ada@example.com'],
+      ['contact', 'address', { street: 'Main 1', city: 'Berlin' }],
+      ['accounting', 'invoiceReference', 'INV-1'],
+    ];
+
+    const first = await readCounting(vault.reader, s);
+    expect(first.values).toEqual(expect.arrayContaining(expected));
+    expect(first.values).toHaveLength(4);
+    expect(first.opens).toBe(4); // one per field
+    const second = await readCounting(vault.reader, s);
+    expect(second.values).toEqual(first.values);
+    expect(second.opens).toBe(2); // one per category
+
+    // A write moves the snapshot on: the new value is read, not the box's.
+    await vault.execute(s, { type: 'RectifyPersonalData', items: [contact('name', 'Ada King')] }, actor);
+    const third = await readCounting(vault.reader, s);
+    expect(third.values).toContainEqual(['contact', 'name', 'Ada King']);
+    expect(third.opens).toBe(4);
+
+    // A key shredded under a kept snapshot (another replica's shred, before this one projects it):
+    // its box goes with it.
+    await readCounting(vault.reader, s);
+    await vault.keyRing.shred([`${s}/contact/1`], 'erasure', new Date().toISOString());
+    const shredded = await readCounting(vault.reader, s);
+    expect(shredded.values).toEqual(expect.arrayContaining([['contact', 'name', 'ERASED'], ['accounting', 'invoiceReference', 'INV-1']]));
+    expect(shredded.values.filter(([, , v]) => v !== 'ERASED')).toEqual([['accounting', 'invoiceReference', 'INV-1']]);
+  });
+
+  it('are not boxed when the reader keeps none', async () => {
+    const { vault } = await fresh();
+    const s = await subjectWith(vault, [contact('name', 'Ada'), contact('email', 'ada@example.com')]);
+    const uncached = new SubjectReader({ views: vault.stores.views, keyRing: vault.keyRing, register: vault.register }, { snapshotCacheSize: 0 });
+    const seal = vi.spyOn(secretbox, 'sealInto');
+    try {
+      for (let i = 0; i < 3; i++) expect((await readCounting(uncached, s)).opens).toBe(2);
+      expect(seal).not.toHaveBeenCalled();
+    } finally {
+      seal.mockRestore();
+    }
   });
 });
 

@@ -85,7 +85,8 @@ const decoder = new TextDecoder();
 export const valueContext = (subjectId: string, category: string, field: string, eventId: string): Uint8Array =>
   contextTag('pdv/value/v1', [subjectId, category, field, eventId]);
 
-export function sealValue(key: Uint8Array, value: unknown, tag: Uint8Array): string {
+/** The envelope of `value` as JSON, handed to `use` (a pool slice, valid only during the call). */
+function withSealedJson<T>(key: Uint8Array, value: unknown, tag: Uint8Array, use: (envelope: Buffer) => T): T {
   const json = JSON.stringify(value) as string | undefined;
   // undefined, a function or a symbol: nothing that could be opened again.
   if (json === undefined) throw new VaultError('BAD_USER_INPUT', 'A sealed value must be representable as JSON');
@@ -93,10 +94,24 @@ export function sealValue(key: Uint8Array, value: unknown, tag: Uint8Array): str
   const inner = Buffer.allocUnsafe(TAG_BYTES + Buffer.byteLength(json));
   inner.set(tag, 0);
   inner.write(json, TAG_BYTES);
-  const sealed = sealInner(key, inner).toString('base64url');
-  // The plaintext's bytes do not stay behind in the pool slab that other buffers share.
-  inner.fill(0);
-  return sealed;
+  try {
+    return use(sealInner(key, inner));
+  } finally {
+    // The plaintext's bytes do not stay behind in the pool slab that other buffers share.
+    inner.fill(0);
+  }
+}
+
+export function sealValue(key: Uint8Array, value: unknown, tag: Uint8Array): string {
+  return withSealedJson(key, value, tag, (envelope) => envelope.toString('base64url'));
+}
+
+/**
+ * `sealValue` split into its parts, in bytes of their own (not a slice of Node's shared pool, which
+ * a long-kept slice would hold whole): for an envelope kept in memory and opened with `openValueParts`.
+ */
+export function sealValueParts(key: Uint8Array, value: unknown, tag: Uint8Array): EnvelopeParts {
+  return envelopeParts(withSealedJson(key, value, tag, (envelope) => new Uint8Array(envelope)));
 }
 
 export function openValue(key: Uint8Array, sealed: string, tag: Uint8Array): unknown {

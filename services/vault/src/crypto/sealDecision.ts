@@ -1,7 +1,8 @@
+import { VaultError } from '../domain/errors.js';
 import { uuidv7 } from '../support/uuidv7.js';
 import { REQUESTS_CATEGORY, type DomainEvent, type Unsealed } from '../domain/events.js';
 import { keyIdFor } from '../domain/subject.js';
-import { envelopeParts, openValue, openValueParts, sealValue, valueContext, type EnvelopeParts } from './envelope.js';
+import { contextTag, envelopeParts, openValue, openValueParts, sealValue, sealValueParts, valueContext, type EnvelopeParts } from './envelope.js';
 import type { KeyRing } from './keyRing.js';
 import type { EventMetadata, NewEvent } from '../ports/EventLog.js';
 import type { FieldState } from '../domain/subject.js';
@@ -80,6 +81,34 @@ export function prepareField(subjectId: string, category: string, field: string,
 }
 
 export const openPrepared = (p: PreparedField, key: Uint8Array): unknown => (p.parts ? openValueParts(key, p.parts, p.tag) : openValue(key, p.sealed, p.tag));
+
+/**
+ * A category's current values sealed together, in memory only, by a reader that keeps snapshots:
+ * under the category's own data key (so a shred reaches it as it reaches the fields), with a fresh
+ * nonce, bound to the subject, the category, the key and each field's event. One box opens in one
+ * call where the fields would take one each.
+ */
+export interface PreparedBox {
+  parts: EnvelopeParts;
+  tag: Uint8Array;
+  length: number;
+}
+
+const boxContext = (subjectId: string, category: string, keyId: string, fields: readonly { field: string; eventId: string }[]): Uint8Array =>
+  contextTag('pdv/reader-box/v1', [subjectId, category, keyId, ...fields.flatMap((f) => [f.field, f.eventId])]);
+
+/** `values[i]` is the opened value of `fields[i]`. */
+export function sealBox(subjectId: string, category: string, keyId: string, fields: readonly { field: string; eventId: string }[], values: readonly unknown[], key: Uint8Array): PreparedBox {
+  const tag = boxContext(subjectId, category, keyId, fields);
+  return { parts: sealValueParts(key, values, tag), tag, length: values.length };
+}
+
+/** The values a box holds, in its fields' order; throws as `openValueParts` does. */
+export function openBox(box: PreparedBox, key: Uint8Array): unknown[] {
+  const values = openValueParts(key, box.parts, box.tag);
+  if (!Array.isArray(values) || values.length !== box.length) throw new VaultError('CIPHERTEXT_INVALID', 'A category box holds the wrong number of values');
+  return values;
+}
 
 /** Opens a field's current value with an already-loaded key. */
 export function openField(subjectId: string, category: string, field: string, f: FieldState, key: Uint8Array): unknown {

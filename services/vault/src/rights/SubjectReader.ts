@@ -4,7 +4,7 @@ import type { ProcessingRegister } from '../domain/register.js';
 import type { CategoryState, FieldState, SubjectState } from '../domain/subject.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import type { ViewStore } from '../ports/ViewStore.js';
-import { openPrepared, prepareField, type PreparedField } from '../crypto/sealDecision.js';
+import { openBox, openPrepared, prepareField, sealBox, type PreparedBox, type PreparedField } from '../crypto/sealDecision.js';
 import { recentCache, type RecentCache } from '../support/recentCache.js';
 
 /**
@@ -37,13 +37,17 @@ export interface ReadRequest {
 interface PreparedSnapshot {
   position: number;
   state: SubjectState;
-  categories: {
-    category: string;
-    keyId: string;
-    shredded: CategoryState['shredded'];
-    fields: { field: string; f: FieldState; sealed: PreparedField }[];
-    erased: { field: string; at: string; reason: string }[];
-  }[];
+  categories: PreparedCategory[];
+}
+
+interface PreparedCategory {
+  category: string;
+  keyId: string;
+  shredded: CategoryState['shredded'];
+  fields: { field: string; f: FieldState; sealed: PreparedField }[];
+  erased: { field: string; at: string; reason: string }[];
+  /** The fields' values sealed together, once a read of this kept snapshot has opened them all. */
+  box?: PreparedBox;
 }
 
 export interface SubjectReaderOptions {
@@ -52,7 +56,9 @@ export interface SubjectReaderOptions {
    * memory between reads, least recently read dropped first. A kept snapshot is used only while
    * the read models still hold it at the same position (one cheap query per read says so), so
    * a write by any replica is seen at once. It holds ciphertext, never plaintext: a shred still
-   * makes it unreadable. 0 turns it off. Default 2,000.
+   * makes it unreadable. Once a read has opened every value of a category, the kept snapshot also
+   * holds them sealed together in one box under the same data key, so later reads open one box
+   * per category instead of one per field. 0 turns it off. Default 2,000.
    */
   snapshotCacheSize?: number;
 }
@@ -99,24 +105,28 @@ export class SubjectReader {
     for (const snap of snaps.values()) {
       if (!snap.state.registeredAt) continue;
       const items = this.plan(snap, request);
-      for (const i of items) if (i.kind === 'open') keyIds.add(i.keyId);
+      for (const i of items) if (i.kind === 'open') keyIds.add(i.cat.keyId);
       plan.push({ snap, items });
     }
     const keys = await this.deps.keyRing.get([...keyIds]);
     const out = new Map<string, SubjectRead>();
     for (const { snap, items } of plan) {
       const { state } = snap;
+      // A category's items are planned together: one opening serves them all.
+      let opening: CategoryValues | undefined;
       out.set(state.subjectId, {
         subjectId: state.subjectId,
         registeredAt: state.registeredAt!,
         erasedAt: state.erasedAt,
         items: items.map((i): ReadItem => {
           if (i.kind === 'done') return i.item;
-          const { f } = i;
-          const key = keys.get(i.keyId);
+          const { cat, index } = i;
+          const f = cat.fields[index]!.f;
+          const key = keys.get(cat.keyId);
           // A key shredded after the snapshot was read: the value is gone.
-          if (!key) return { status: 'ERASED', category: i.category, field: i.field, erasedAt: f.updatedAt, reason: 'shredded' };
-          return new ValueItem(i.category, i.field, f, i.sealed, key);
+          if (!key) return { status: 'ERASED', category: cat.category, field: cat.fields[index]!.field, erasedAt: f.updatedAt, reason: 'shredded' };
+          if (opening?.cat !== cat) opening = new CategoryValues(state.subjectId, cat, key, this.caching);
+          return new ValueItem(opening, index, f);
         }),
       });
     }
@@ -153,21 +163,64 @@ export class SubjectReader {
 
   private plan(snap: PreparedSnapshot, request: ReadRequest): Planned[] {
     const out: Planned[] = [];
-    for (const { category, keyId, shredded, fields, erased } of snap.categories) {
+    for (const cat of snap.categories) {
+      const { category, shredded, fields, erased } = cat;
       if (request.categories && !request.categories.includes(category)) continue;
       if (shredded) {
         out.push({ kind: 'done', item: { status: 'ERASED', category, field: null, erasedAt: shredded.at, reason: shredded.reason } });
         continue;
       }
       const decision = accessDecision(snap.state, this.deps.register, category, request.purpose, request.callerPurposes);
-      for (const { field, f, sealed } of fields) {
+      fields.forEach(({ field }, index) => {
         if (!decision.allowed) out.push({ kind: 'done', item: { status: 'DENIED', category, field, reason: decision.reason } });
-        else out.push({ kind: 'open', category, field, keyId, f, sealed });
-      }
+        else out.push({ kind: 'open', cat, index });
+      });
       // A field erased on its own: gone, and shown as such (it holds nothing to deny).
       for (const e of erased) out.push({ kind: 'done', item: { status: 'ERASED', category, field: e.field, erasedAt: e.at, reason: e.reason } });
     }
     return out;
+  }
+}
+
+/**
+ * One request's values of one category. A box the kept snapshot holds opens in one call for all
+ * of them; without one, each value opens on its own when first asked for, and once this request
+ * has opened them all they are sealed together into the snapshot's box (when snapshots are kept),
+ * so the next read of that snapshot opens one box. Plaintext stays with this request.
+ */
+class CategoryValues {
+  #all: unknown[] | undefined;
+  #one: unknown[] | undefined;
+  #opened = 0;
+
+  constructor(
+    private readonly subjectId: string,
+    readonly cat: PreparedCategory,
+    private readonly key: Uint8Array,
+    private readonly keep: boolean,
+  ) {}
+
+  value(index: number): unknown {
+    if (this.#all) return this.#all[index];
+    const { cat, key } = this;
+    if (cat.box) {
+      try {
+        this.#all = openBox(cat.box, key);
+        return this.#all[index];
+      } catch {
+        // Not expected (this process sealed it, under this key): drop it and open the fields.
+        cat.box = undefined;
+      }
+    }
+    const one = (this.#one ??= new Array<unknown>(cat.fields.length));
+    if (index in one) return one[index];
+    const value = openPrepared(cat.fields[index]!.sealed, key);
+    one[index] = value;
+    if (++this.#opened === cat.fields.length && this.keep && !cat.box) {
+      const fields = cat.fields.map(({ field, f }) => ({ field, eventId: f.eventId }));
+      cat.box = sealBox(this.subjectId, cat.category, cat.keyId, fields, one, key);
+    }
+    return value;
   }
 }
 
@@ -181,33 +234,31 @@ export class SubjectReader {
  */
 class ValueItem {
   readonly status = 'VALUE' as const;
+  readonly category: string;
+  readonly field: string;
   readonly recordedAt: string;
   readonly updatedAt: string;
   readonly source: string;
   readonly legalBasis: string;
-  #sealed: PreparedField;
-  #key: Uint8Array;
+  #values: CategoryValues;
+  #index: number;
   #opened = false;
   #value: unknown;
 
-  constructor(
-    readonly category: string,
-    readonly field: string,
-    f: FieldState,
-    sealed: PreparedField,
-    key: Uint8Array,
-  ) {
+  constructor(values: CategoryValues, index: number, f: FieldState) {
+    this.category = values.cat.category;
+    this.field = values.cat.fields[index]!.field;
     this.recordedAt = f.recordedAt;
     this.updatedAt = f.updatedAt;
     this.source = f.source;
     this.legalBasis = f.legalBasis;
-    this.#sealed = sealed;
-    this.#key = key;
+    this.#values = values;
+    this.#index = index;
   }
 
   get value(): unknown {
     if (!this.#opened) {
-      this.#value = openPrepared(this.#sealed, this.#key);
+      this.#value = this.#values.value(this.#index);
       this.#opened = true;
     }
     return this.#value;
@@ -219,7 +270,7 @@ class ValueItem {
   }
 }
 
-type Planned = { kind: 'done'; item: ReadItem } | { kind: 'open'; category: string; field: string; keyId: string; f: FieldState; sealed: PreparedField };
+type Planned = { kind: 'done'; item: ReadItem } | { kind: 'open'; cat: PreparedCategory; index: number };
 
 function prepare(position: number, state: SubjectState): PreparedSnapshot {
   return {
