@@ -38,6 +38,8 @@ interface PreparedSnapshot {
   position: number;
   state: SubjectState;
   categories: PreparedCategory[];
+  /** Reads that used this snapshot: a box is sealed only from the second on, for a snapshot read again. */
+  reads: number;
 }
 
 interface PreparedCategory {
@@ -46,7 +48,7 @@ interface PreparedCategory {
   shredded: CategoryState['shredded'];
   fields: { field: string; f: FieldState; sealed: PreparedField }[];
   erased: { field: string; at: string; reason: string }[];
-  /** The fields' values sealed together, once a read of this kept snapshot has opened them all. */
+  /** The fields' values sealed together, once a repeat read of this kept snapshot has opened them all. */
   box?: PreparedBox;
 }
 
@@ -56,9 +58,10 @@ export interface SubjectReaderOptions {
    * memory between reads, least recently read dropped first. A kept snapshot is used only while
    * the read models still hold it at the same position (one cheap query per read says so), so
    * a write by any replica is seen at once. It holds ciphertext, never plaintext: a shred still
-   * makes it unreadable. Once a read has opened every value of a category, the kept snapshot also
-   * holds them sealed together in one box under the same data key, so later reads open one box
-   * per category instead of one per field. 0 turns it off. Default 2,000.
+   * makes it unreadable. When a snapshot is read again and that read opens every value of a
+   * category, the kept snapshot also holds them sealed together in one box under the same data
+   * key, so later reads open one box per category instead of one per field (a subject read once
+   * pays nothing for it). 0 turns it off. Default 2,000.
    */
   snapshotCacheSize?: number;
 }
@@ -104,6 +107,7 @@ export class SubjectReader {
     const keyIds = new Set<string>();
     for (const snap of snaps.values()) {
       if (!snap.state.registeredAt) continue;
+      snap.reads++;
       const items = this.plan(snap, request);
       for (const i of items) if (i.kind === 'open') keyIds.add(i.cat.keyId);
       plan.push({ snap, items });
@@ -114,6 +118,7 @@ export class SubjectReader {
       const { state } = snap;
       // A category's items are planned together: one opening serves them all.
       let opening: CategoryValues | undefined;
+      const box = this.caching && snap.reads > 1;
       out.set(state.subjectId, {
         subjectId: state.subjectId,
         registeredAt: state.registeredAt!,
@@ -125,7 +130,7 @@ export class SubjectReader {
           const key = keys.get(cat.keyId);
           // A key shredded after the snapshot was read: the value is gone.
           if (!key) return { status: 'ERASED', category: cat.category, field: cat.fields[index]!.field, erasedAt: f.updatedAt, reason: 'shredded' };
-          if (opening?.cat !== cat) opening = new CategoryValues(state.subjectId, cat, key, this.caching);
+          if (opening?.cat !== cat) opening = new CategoryValues(state.subjectId, cat, key, box);
           return new ValueItem(opening, index, f);
         }),
       });
@@ -185,8 +190,9 @@ export class SubjectReader {
 /**
  * One request's values of one category. A box the kept snapshot holds opens in one call for all
  * of them; without one, each value opens on its own when first asked for, and once this request
- * has opened them all they are sealed together into the snapshot's box (when snapshots are kept),
- * so the next read of that snapshot opens one box. Plaintext stays with this request.
+ * has opened them all they are sealed together into the snapshot's box (when `box`: a kept
+ * snapshot read again), so the next read of that snapshot opens one box. Plaintext stays with
+ * this request.
  */
 class CategoryValues {
   #all: unknown[] | undefined;
@@ -197,7 +203,7 @@ class CategoryValues {
     private readonly subjectId: string,
     readonly cat: PreparedCategory,
     private readonly key: Uint8Array,
-    private readonly keep: boolean,
+    private readonly box: boolean,
   ) {}
 
   value(index: number): unknown {
@@ -216,7 +222,7 @@ class CategoryValues {
     if (index in one) return one[index];
     const value = openPrepared(cat.fields[index]!.sealed, key);
     one[index] = value;
-    if (++this.#opened === cat.fields.length && this.keep && !cat.box) {
+    if (++this.#opened === cat.fields.length && this.box && !cat.box) {
       const fields = cat.fields.map(({ field, f }) => ({ field, eventId: f.eventId }));
       cat.box = sealBox(this.subjectId, cat.category, cat.keyId, fields, one, key);
     }
@@ -276,6 +282,7 @@ function prepare(position: number, state: SubjectState): PreparedSnapshot {
   return {
     position,
     state,
+    reads: 0,
     categories: Object.entries(state.categories).map(([category, c]) => ({
       category,
       keyId: c.keyId,
