@@ -1,7 +1,11 @@
-import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { getPostgresAccessLog, getPostgresKeyStore, isVaultError, loadConfig, openStores } from '@pdv/vault';
+import { SIGNING_SECRET, getPostgresAccessLog, getPostgresKeyStore, isVaultError, loadConfig, openStores } from '@pdv/vault';
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 
 /** What the PostgreSQL adapters do beyond the port contracts: the access log, migrations, unavailability, and openStores. */
@@ -57,6 +61,48 @@ if (!probe.ok) {
       const error = await getPostgresKeyStore({ connectionString: 'postgres://postgres@127.0.0.1:1/test', schema: 'vault', connectTimeoutMs: 1000 }).catch((e: unknown) => e);
       expect(isVaultError(error, 'STORE_UNAVAILABLE'), String(error)).toBe(true);
       expect(Date.now() - started).toBeLessThan(3000);
+    });
+
+    it('names VAULT_POSTGRES_URL, never the URL, when the configured PostgreSQL cannot be reached at start-up', async () => {
+      const config = loadConfig({
+        VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+        VAULT_STATE_STORE: 'postgres',
+        VAULT_POSTGRES_URL: 'postgres://vault:s3cret@127.0.0.1:1/test',
+        VAULT_STORE_TIMEOUT_MS: '1000',
+        VAULT_DATA_DIR: `/tmp/pdv-openstores-unreachable-${process.pid}`,
+      });
+      const error = await openStores(config).catch((e: unknown) => e);
+      expect(isVaultError(error, 'STORE_UNAVAILABLE'), String(error)).toBe(true);
+      expect((error as Error).message).toMatch(/^PostgreSQL store failed \(ECONNREFUSED\); check VAULT_POSTGRES_URL$/);
+      expect((error as Error).message).not.toContain('s3cret');
+      rmSync(config.dataDir, { recursive: true, force: true });
+    });
+
+    it('vault verify-certificate without --public-key refuses an empty PostgreSQL vault and creates no signing key in it', async () => {
+      const s = schema();
+      const dataDir = mkdtempSync(join(tmpdir(), 'pdv-cli-pg-'));
+      const main = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
+      const env = { ...process.env, VAULT_DATA_DIR: dataDir, VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'), VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: TEST_POSTGRES_URL, VAULT_POSTGRES_SCHEMA: s };
+      try {
+        writeFileSync(join(dataDir, 'jws.txt'), 'h.p.s');
+        const verify = spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dataDir, 'jws.txt')], { encoding: 'utf8', env });
+        expect(verify.status, verify.stderr).toBe(1);
+        expect(verify.stderr).toContain('BAD_USER_INPUT: This vault has no signing key yet');
+        const keys = await getPostgresKeyStore({ connectionString: TEST_POSTGRES_URL, schema: s });
+        expect(await keys.getMeta(SIGNING_SECRET)).toBeUndefined();
+        await keys.close();
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }, 30_000);
+
+    it('answers STORE_UNAVAILABLE, not an internal error, once its schema is dropped under it', async () => {
+      const s = schema();
+      const keys = await getPostgresKeyStore({ connectionString: TEST_POSTGRES_URL, schema: s });
+      await keys.putMetaIfAbsent('x', new Uint8Array([1]));
+      await dropSchema(s);
+      await expect(keys.getMeta('x')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', details: { pgCode: '42P01' } });
+      await keys.close();
     });
 
     it('opens keys, views and the access log on PostgreSQL from the configuration, sharing one pool', async () => {

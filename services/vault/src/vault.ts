@@ -59,6 +59,9 @@ export interface Vault {
   close(): Promise<void>;
 }
 
+/** The key-store secret the signing key (certificates, exports) is derived from. */
+export const SIGNING_SECRET = 'signing-seed';
+
 /** The composition root: wires the stores (`config/openStores.ts` picks the adapters) to the services. */
 export async function openVault(config: VaultConfig, options: OpenVaultOptions = {}): Promise<Vault> {
   const warn = options.warn ?? ((m: string) => process.emitWarning(m));
@@ -71,7 +74,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
   try {
     const master = resolveMasterKeys({ ...config, allowGenerate: !options.stores, warn });
     const keyRing = await KeyRing.open(opened.keys, master);
-    const signer = new Signer(await keyRing.secret('signing-seed', 32));
+    const signer = new Signer(await keyRing.secret(SIGNING_SECRET, 32));
     const blindIndex = new BlindIndex(await keyRing.secret('blind-index-key', 32));
     const now = options.now ?? isoNow;
     const cacheSize = config.cacheSubjects ?? DEFAULT_CACHE_SUBJECTS;

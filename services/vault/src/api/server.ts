@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { VaultError, isVaultError } from '../domain/errors.js';
 import { PROJECTION } from '../projections/Projector.js';
 import type { Download } from '../rights/SubjectRights.js';
-import type { Vault } from '../vault.js';
+import { SIGNING_SECRET, type Vault } from '../vault.js';
 import { AccessRecorder, type AccessRecorderOptions } from './accessRecorder.js';
 import { createTokenVerifier, type TokenVerifier } from './auth.js';
 import { createContextFunction, type ApiContext } from './context.js';
@@ -250,7 +250,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
     let head: number;
     try {
       head = await vault.stores.log.headPosition();
-      await vault.stores.keys.getMeta('signing-seed');
+      await vault.stores.keys.getMeta(SIGNING_SECRET);
     } catch {
       return reply.code(503).send({ status: 'stores unavailable' });
     }

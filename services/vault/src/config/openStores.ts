@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VaultConfig } from './loadConfig.js';
-import { VaultError } from '../domain/errors.js';
+import { VaultError, isVaultError } from '../domain/errors.js';
 import type { AccessLog } from '../ports/AccessLog.js';
 import type { EventLog } from '../ports/EventLog.js';
 import type { KeyStore } from '../ports/KeyStore.js';
@@ -55,7 +55,13 @@ export async function openStores(config: VaultConfig, options: OpenStoresOptions
     if (stateStore === 'postgres') {
       const { createPostgresPool, getPostgresAccessLog, getPostgresKeyStore, getPostgresViewStore } = await import('../adapters/postgres/index.js');
       // One pool for the three stores, ended when the last of them closes.
-      const pool = createPostgresPool({ connectionString: config.postgresUrl!, statementTimeoutMs: timeoutMs, ...(options.warn ? { warn: options.warn } : {}) });
+      const pool = createPostgresPool({
+        connectionString: config.postgresUrl!,
+        // Opening a connection is a store call too: one deadline for both.
+        connectTimeoutMs: timeoutMs,
+        statementTimeoutMs: timeoutMs,
+        ...(options.warn ? { warn: options.warn } : {}),
+      });
       let users = 3;
       const release = async () => {
         if (--users === 0) await pool.end();
@@ -63,9 +69,11 @@ export async function openStores(config: VaultConfig, options: OpenStoresOptions
       track({ close: async () => (users === 3 ? pool.end() : undefined) });
       const common = { pool, schema: config.postgresSchema ?? 'vault' };
       // Sequential, not parallel: the migrations of one schema serialise on an advisory lock anyway.
-      const keys = await getPostgresKeyStore(common);
-      const views = await getPostgresViewStore(common);
-      const access = await getPostgresAccessLog(common);
+      const [keys, views, access] = await naming('VAULT_POSTGRES_URL', async () => [
+        await getPostgresKeyStore(common),
+        await getPostgresViewStore(common),
+        await getPostgresAccessLog(common),
+      ]);
       opened.pop();
       const owning = <T extends { close(): Promise<void> }>(store: T): T => {
         let done = false;
@@ -93,5 +101,18 @@ export async function openStores(config: VaultConfig, options: OpenStoresOptions
   } catch (e) {
     await Promise.allSettled(opened.map((s) => s.close()));
     throw e;
+  }
+}
+
+/**
+ * A store that cannot be reached at start-up is a configuration question first: its
+ * STORE_UNAVAILABLE names the variable that points at it (never the URL, which may hold a password).
+ */
+async function naming<T>(variable: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (e) {
+    if (!isVaultError(e, 'STORE_UNAVAILABLE')) throw e;
+    throw new VaultError('STORE_UNAVAILABLE', `${e.message}; check ${variable}`, { cause: e, ...(e.details ? { details: e.details } : {}) });
   }
 }

@@ -43,7 +43,8 @@ const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying 
 /**
  * The one place where PostgreSQL's (and node-postgres') errors become the vault's errors.
  * Unreachable, shut down, overloaded or timed out: STORE_UNAVAILABLE. A statement cancelled by
- * `statement_timeout` (57014) too. Anything else is a bug and passes through unchanged.
+ * `statement_timeout` (57014) too, and the vault's schema or tables missing. Anything else is a
+ * bug and passes through unchanged.
  */
 export function toVaultError(e: unknown): unknown {
   if (isVaultError(e)) return e;
@@ -55,6 +56,11 @@ export function toVaultError(e: unknown): unknown {
   }
   if (UNAVAILABLE_MESSAGE.test(message)) {
     return new VaultError('STORE_UNAVAILABLE', 'PostgreSQL store did not answer', { cause: e });
+  }
+  // The vault's own schema or tables gone (dropped under a running vault, or another database):
+  // the store is not usable as configured, which a restart (it migrates) or an operator mends.
+  if (code === '3F000' || code === '42P01') {
+    return new VaultError('STORE_UNAVAILABLE', `PostgreSQL store is missing the vault's schema or tables (${code})`, { cause: e, details: { pgCode: code } });
   }
   if (code === '40001' || code === '40P01') {
     return new VaultError('STORE_UNAVAILABLE', `PostgreSQL transaction aborted (${code}); retry`, { cause: e, details: { pgCode: code } });

@@ -6,7 +6,8 @@ import { VaultError } from '../../domain/errors.js';
 import type { FlattenedJws, PublicJwk } from '../../crypto/signer.js';
 import { verifyCertificate, type SignedCertificate } from '../../rights/eraseSubject.js';
 import { embeddedState, loadConfig } from '../../config/loadConfig.js';
-import { DATA_FILES } from '../../config/openStores.js';
+import { DATA_FILES, openStores } from '../../config/openStores.js';
+import { SIGNING_SECRET } from '../../vault.js';
 import { openCliVault } from '../openCliVault.js';
 
 export function registerVerifyCertificate(program: Command): void {
@@ -26,6 +27,10 @@ export function registerVerifyCertificate(program: Command): void {
         if (embeddedState(config) && !existsSync(join(config.dataDir, DATA_FILES.keys))) {
           throw new VaultError('BAD_USER_INPUT', `No vault in ${config.dataDir} to take the signing key from: pass --public-key, or set VAULT_DATA_DIR`);
         }
+        // A key store without a signing key (an empty PostgreSQL schema): the same.
+        const stores = await openStores(config);
+        const signing = await stores.keys.getMeta(SIGNING_SECRET).finally(() => Promise.allSettled([stores.log.close(), stores.keys.close(), stores.views.close(), stores.access?.close()]));
+        if (!signing) throw new VaultError('BAD_USER_INPUT', 'This vault has no signing key yet, so it signed no certificate: pass --public-key, or point VAULT_STATE_STORE at the vault that signed it');
         const vault = await openCliVault(config);
         jwk = vault.signer.publicJwk;
         await vault.close();
