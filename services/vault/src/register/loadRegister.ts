@@ -272,15 +272,26 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
     }
 
     let needsConsent = false;
+    let directMarketing = false;
     asList(cat['purposes']).forEach((p, i) => {
       if (typeof p !== 'string') return;
       const purpose = asMap(purposes[p]);
       if (!(p in purposes)) out.push({ path: [...base, 'purposes', i], message: `purpose "${p}" is not declared in purposes` });
-      else if (purpose?.['requiresConsent'] === true) needsConsent = true;
+      else {
+        if (purpose?.['requiresConsent'] === true) needsConsent = true;
+        if (purpose?.['directMarketing'] === true) directMarketing = true;
+      }
     });
     const bases = cat['legalBasis'];
     if (needsConsent && Array.isArray(bases) && !bases.includes('consent')) {
       out.push({ path: [...base, 'legalBasis'], message: 'a purpose of this category requires consent, so legalBasis must include consent' });
+    }
+    // As objectionReaches (domain/access.ts) decides: otherwise no objection is ever taken here, and the setting would promise a shred that never comes.
+    if (cat['onObjection'] === 'shred' && !directMarketing && Array.isArray(bases) && !bases.some((b) => b === 'legitimateInterest' || b === 'publicTask')) {
+      out.push({
+        path: [...base, 'onObjection'],
+        message: 'an objection (Art. 21) reaches only direct marketing and processing on legitimateInterest or publicTask; this category has neither, so onObjection: shred never applies (withdrawing consent is what ends it: onConsentWithdrawn)',
+      });
     }
 
     checkTrigger([...base, 'retention'], cat['retention']);

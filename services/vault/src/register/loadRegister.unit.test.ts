@@ -179,6 +179,16 @@ describe('parseRegister', () => {
     ]);
   });
 
+  it('rejects onObjection: shred where no objection can reach (no direct marketing, no legitimate interest or public task)', () => {
+    const text = edit(MINIMAL, 'sources:', '    sources: [subject]\n    onObjection: shred');
+    const { issues } = issuesOf(text);
+    expect(issues).toEqual([expect.objectContaining({ path: 'categories.contact.onObjection', line: lineOf(text, 'onObjection'), message: expect.stringContaining('onObjection: shred never applies') })]);
+    // Reached on legitimate interests, or for a direct-marketing purpose: accepted.
+    expect(() => parseRegister(edit(text, 'legalBasis:', '    legalBasis: [contract, legitimateInterest]'), 'r.yaml')).not.toThrow();
+    const marketing = edit(edit(text, 'purposes: [contract]', '    purposes: [newsletter]'), 'legalBasis:', '    legalBasis: [consent]');
+    expect(() => parseRegister(marketing, 'r.yaml')).not.toThrow();
+  });
+
   it('rejects a lifecycle trigger naming an undeclared event', () => {
     const { issues } = issuesOf(edit(MINIMAL, 'lifecycleEvents:', 'lifecycleEvents: [caseClosed]'));
     expect(issues).toMatchObject([
