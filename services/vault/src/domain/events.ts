@@ -63,7 +63,7 @@ export type EventPayloads<V> = {
 export type EventType = keyof EventPayloads<unknown>;
 
 /** Why a category key was destroyed. */
-export type ShredReason = 'erasure' | 'retention' | 'withdrawal' | 'objection' | 'fieldErasure' | 'holdEnded';
+export type ShredReason = 'erasure' | 'retention' | 'withdrawal' | 'objection' | 'fieldErasure';
 
 /** One stream per subject, named by this prefix and the subject id. */
 export const STREAM_PREFIX = 'subject-';

@@ -1,4 +1,5 @@
 import type { CategorySpec, ProcessingRegister, RetentionTrigger } from './register.js';
+import type { ShredReason } from './events.js';
 import type { SubjectState } from './subject.js';
 import { objectionReaches } from './access.js';
 import { addIsoDuration } from './time.js';
@@ -49,12 +50,8 @@ export function holdsOf(state: SubjectState, register: ProcessingRegister): Hold
  */
 export function retentionOf(state: SubjectState, register: ProcessingRegister, holds: HoldRow[]): RetentionRow[] {
   const rows: RetentionRow[] = [];
-  for (const [category, c] of Object.entries(state.categories)) {
-    const spec = register.categories[category];
-    if (!spec || c.shredded) continue;
-    // Once the subject asked for erasure, or withdrew a consent or objected where the register
-    // shreds for that, only a hold keeps a category: it goes when the hold ends.
-    const end = state.erasedAt ? { at: state.erasedAt, rule: 'erased by request' } : (standingReaction(state, register, spec, c.firstRecordedAt) ?? retentionEnd(state, category, spec));
+  for (const category of Object.keys(state.categories)) {
+    const end = shredCause(state, register, category);
     if (!end) continue;
     let { at: dueAt, rule } = end;
     let open = false;
@@ -72,9 +69,29 @@ export function retentionOf(state: SubjectState, register: ProcessingRegister, h
 }
 
 /** The end of the category's retention by its register rule; undefined while its trigger has not happened. */
-function retentionEnd(state: SubjectState, category: string, spec: CategorySpec): { at: string; rule: string } | undefined {
+function retentionEnd(state: SubjectState, category: string, spec: CategorySpec): ShredCause | undefined {
   const from = triggerTime(state, category, spec.retention.trigger);
-  return from ? { at: addIsoDuration(from, spec.retention.duration), rule: `${spec.retention.duration} ${describeTrigger(spec.retention.trigger)}` } : undefined;
+  return from ? { at: addIsoDuration(from, spec.retention.duration), rule: `${spec.retention.duration} ${describeTrigger(spec.retention.trigger)}`, reason: 'retention' } : undefined;
+}
+
+/** Why and from when a live category is to be shredded, before holds: when it is due, the rule that says so, and the shred's reason. */
+export interface ShredCause {
+  at: string;
+  rule: string;
+  reason: Extract<ShredReason, 'erasure' | 'withdrawal' | 'objection' | 'retention'>;
+}
+
+/**
+ * Once the subject asked for erasure, or withdrew a consent or objected where the register shreds
+ * for that, only a hold keeps a category: it goes when the hold ends, for that reason. Otherwise its
+ * register rule ends it; undefined while that rule's trigger has not happened.
+ */
+export function shredCause(state: SubjectState, register: ProcessingRegister, category: string): ShredCause | undefined {
+  const spec = register.categories[category];
+  const c = state.categories[category];
+  if (!spec || !c || c.shredded) return undefined;
+  if (state.erasedAt) return { at: state.erasedAt, rule: 'erased by request', reason: 'erasure' };
+  return standingReaction(state, register, spec, c.firstRecordedAt) ?? retentionEnd(state, category, spec);
 }
 
 /**
@@ -82,17 +99,17 @@ function retentionEnd(state: SubjectState, category: string, spec: CategorySpec)
  * this category (`onConsentWithdrawn` / `onObjection: shred`). Acted on at once unless a hold kept
  * the category; then the retention schedule carries it to the hold's end.
  */
-function standingReaction(state: SubjectState, register: ProcessingRegister, spec: CategorySpec, since: string): { at: string; rule: string } | undefined {
-  let first: { at: string; rule: string } | undefined;
-  const consider = (at: string, rule: string) => {
+function standingReaction(state: SubjectState, register: ProcessingRegister, spec: CategorySpec, since: string): ShredCause | undefined {
+  let first: ShredCause | undefined;
+  const consider = (at: string, rule: string, reason: 'withdrawal' | 'objection') => {
     // Only a no said while this data was there: what was recorded after it (on another purpose's consent) is not its to take.
-    if (at >= since && (!first || at < first.at)) first = { at, rule };
+    if (at >= since && (!first || at < first.at)) first = { at, rule, reason };
   };
   for (const purpose of spec.purposes) {
     const consent = state.consents[purpose];
-    if (spec.onConsentWithdrawn === 'shred' && consent && !consent.given) consider(consent.at, `consent for ${purpose} withdrawn`);
+    if (spec.onConsentWithdrawn === 'shred' && consent && !consent.given) consider(consent.at, `consent for ${purpose} withdrawn`, 'withdrawal');
     const objection = state.objections[purpose];
-    if (spec.onObjection === 'shred' && objection && objectionReaches(spec, register.purposes[purpose])) consider(objection.at, `objection to ${purpose}`);
+    if (spec.onObjection === 'shred' && objection && objectionReaches(spec, register.purposes[purpose])) consider(objection.at, `objection to ${purpose}`, 'objection');
   }
   return first;
 }

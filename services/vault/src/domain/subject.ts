@@ -2,7 +2,7 @@ import { VaultError, assertCode, badInput, quoteName } from './errors.js';
 import { ERASURE_REASONS, HOLD_BASES, RESTRICTION_REASONS, type DomainEvent, type EventOf, type Sealed, type ShredReason, type Unsealed } from './events.js';
 import { LEGAL_BASES, SOURCES, type CategorySpec, type LegalBasis, type ProcessingRegister, type Source } from './register.js';
 import { objectedTo, objectionReaches } from './access.js';
-import { holdOn, retentionOf, holdsOf } from './retention.js';
+import { holdOn, retentionOf, holdsOf, shredCause } from './retention.js';
 import { decideRights, evolveRights, initialRights, requestOf, type RightsCommand, type RightsState } from './requests.js';
 import { instantInput } from './time.js';
 import { validateValue } from './values.js';
@@ -421,7 +421,9 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
       if (!c || c.shredded) return [];
       const due = retentionOf(state, register, holdsOf(state, register)).find((r) => r.category === command.category);
       if (!due || due.dueAt > now || holdOn(state, register.categories[command.category], command.category, now)) return [];
-      return [{ type: 'CategoryShredded', data: { category: command.category, keyIds: [c.keyId], reason: 'retention', rule: due.rule } }];
+      // Shredded for what made it due: its retention period, or an erasure, withdrawal or objection a hold had deferred.
+      const reason = shredCause(state, register, command.category)?.reason ?? 'retention';
+      return [{ type: 'CategoryShredded', data: { category: command.category, keyIds: [c.keyId], reason, rule: due.rule } }];
     }
 
     case 'EraseSubject': {

@@ -399,7 +399,7 @@ export type PersonalDataErased = PersonalDataItem & {
   __typename?: 'PersonalDataErased';
   category: Scalars['String']['output'];
   erasedAt: Scalars['DateTime']['output'];
-  /** Why it is gone. A whole category: erasure, retention, withdrawal, objection, fieldErasure, holdEnded, or shredded (the key went while the read ran). A field erased on its own: the ErasureReason given (subjectRequest, noLongerNecessary, ...). */
+  /** Why it is gone. A whole category: erasure, retention, withdrawal, objection or fieldErasure (an erasure, withdrawal or objection a hold deferred keeps its own reason), or shredded (the key went while the read ran). A field erased on its own: the ErasureReason given (subjectRequest, noLongerNecessary, ...). */
   erasureReason: Scalars['String']['output'];
   field: Maybe<Scalars['String']['output']>;
   status: ItemStatus;
