@@ -12,7 +12,6 @@ export function text(value: string, path: string): string {
   return checkText(s, 'text', path, { lines: true });
 }
 
-
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
 
 /** A `YYYY-MM` month, or undefined when absent. */

@@ -41,15 +41,15 @@ export const rightsQuery: QueryResolvers = {
   },
   requests(_, { status, overdue, dueBefore }, ctx) {
     authorize(ctx.principal, 'requests');
-    return ctx.vault.rights.requests({ ...(status ? { status } : {}), ...(overdue ? { overdue } : {}), ...(dueBefore ? { dueBefore: dueBefore } : {}) });
+    return ctx.vault.rights.requests({ ...(status ? { status } : {}), ...(overdue ? { overdue } : {}), ...(dueBefore ? { dueBefore } : {}) });
   },
   pendingNotifications(_, { dueBefore }, ctx) {
     authorize(ctx.principal, 'pendingNotifications');
-    return ctx.vault.rights.pendingNotifications(dueBefore ? dueBefore : undefined);
+    return ctx.vault.rights.pendingNotifications(dueBefore ?? undefined);
   },
   legalHolds(_, { endingBefore, subjectId }, ctx) {
     authorize(ctx.principal, 'legalHolds');
-    return ctx.vault.stores.views.listHolds({ ...(subjectId ? { subjectId } : {}), ...(endingBefore ? { endingBefore: endingBefore } : {}) });
+    return ctx.vault.stores.views.listHolds({ ...(subjectId ? { subjectId } : {}), ...(endingBefore ? { endingBefore } : {}) });
   },
   statistics(_, { fromMonth, toMonth }, ctx) {
     authorize(ctx.principal, 'statistics');
@@ -59,7 +59,7 @@ export const rightsQuery: QueryResolvers = {
   },
   retentionPreview(_, { asOf }, ctx) {
     authorize(ctx.principal, 'retentionPreview');
-    return ctx.vault.sweepRetention({ dryRun: true, ...(asOf ? { asOf: asOf } : {}) });
+    return ctx.vault.sweepRetention({ dryRun: true, ...(asOf ? { asOf } : {}) });
   },
 };
 

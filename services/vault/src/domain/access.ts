@@ -1,4 +1,4 @@
-import type { CategorySpec, ProcessingRegister, PurposeSpec } from './register.js';
+import { OBJECTION_BASES, type CategorySpec, type ProcessingRegister, type PurposeSpec } from './register.js';
 import type { SubjectState } from './subject.js';
 
 export const DENIAL_REASONS = ['PURPOSE_NOT_ALLOWED', 'RESTRICTED', 'OBJECTED', 'CONSENT_WITHDRAWN', 'NO_CONSENT'] as const;
@@ -38,7 +38,7 @@ export function accessDecision(
  * where only a contract, a law or consent grounds it.
  */
 export const objectionReaches = (spec: CategorySpec | undefined, purpose: PurposeSpec | undefined): boolean =>
-  Boolean(purpose?.directMarketing) || Boolean(spec?.legalBasis.some((b) => b === 'legitimateInterest' || b === 'publicTask'));
+  Boolean(purpose?.directMarketing) || Boolean(spec?.legalBasis.some((b) => OBJECTION_BASES.includes(b)));
 
 /** The subject objected to this use: to the purpose where the objection reaches the category, or to any direct marketing when this is direct marketing. */
 export function objectedTo(state: SubjectState, register: ProcessingRegister, category: string, purpose: string): boolean {

@@ -9,6 +9,9 @@ export type ValueType = (typeof VALUE_TYPES)[number];
 export const LEGAL_BASES = ['consent', 'contract', 'legalObligation', 'vitalInterest', 'publicTask', 'legitimateInterest'] as const;
 export type LegalBasis = (typeof LEGAL_BASES)[number];
 
+/** The bases an objection lies against besides direct marketing (Art. 21(1)): legitimate interests and a public task. */
+export const OBJECTION_BASES: readonly string[] = ['legitimateInterest', 'publicTask'];
+
 export const SOURCES = ['subject', 'publicRegister', 'creditAgency', 'thirdParty', 'tradeShow', 'observed', 'derived', 'internal'] as const;
 export type Source = (typeof SOURCES)[number];
 

@@ -62,13 +62,6 @@ export const INSTANT_YEARS = { min: 1900, max: 9999 } as const;
  * (`2026-03-02T10:00:00.000Z`); undefined for anything else: another format, a day the calendar
  * does not have (`2099-02-30`), a year outside INSTANT_YEARS.
  */
-/** `parseInstant` for an input: the canonical form, or BAD_USER_INPUT naming `path` (never the value). */
-export function instantInput(value: string, path: string): string {
-  const instant = parseInstant(value);
-  if (instant === undefined) throw badInput(`${path} must be a date (2030-01-01) or an RFC 3339 date-time (2030-01-01T00:00:00Z), of a real day in ${INSTANT_YEARS.min}–${INSTANT_YEARS.max}`, path);
-  return instant;
-}
-
 export function parseInstant(s: string): string | undefined {
   const m = INSTANT.exec(s);
   if (!m) return undefined;
@@ -86,4 +79,11 @@ export function parseInstant(s: string): string | undefined {
   // The offset can carry a year at the edge past it (9999-12-31T23:00-05:00 is in year 10000).
   if (utc.getUTCFullYear() < INSTANT_YEARS.min || utc.getUTCFullYear() > INSTANT_YEARS.max) return undefined;
   return utc.toISOString();
+}
+
+/** `parseInstant` for an input: the canonical form, or BAD_USER_INPUT naming `path` (never the value). */
+export function instantInput(value: string, path: string): string {
+  const instant = parseInstant(value);
+  if (instant === undefined) throw badInput(`${path} must be a date (2030-01-01) or an RFC 3339 date-time (2030-01-01T00:00:00Z), of a real day in ${INSTANT_YEARS.min}–${INSTANT_YEARS.max}`, path);
+  return instant;
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { VaultError } from '../domain/errors.js';
-import { VALUE_TYPES, withOwnNamesOnly, type CategorySpec, type ProcessingRegister, type PurposeSpec } from '../domain/register.js';
+import { OBJECTION_BASES, VALUE_TYPES, withOwnNamesOnly, type CategorySpec, type ProcessingRegister, type PurposeSpec } from '../domain/register.js';
 import { registerFileSchema } from './registerSchema.js';
 
 /** One problem in a register file. `line` and `column` are 1-based. */
@@ -287,7 +287,7 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
       out.push({ path: [...base, 'legalBasis'], message: 'a purpose of this category requires consent, so legalBasis must include consent' });
     }
     // As objectionReaches (domain/access.ts) decides: otherwise no objection is ever taken here, and the setting would promise a shred that never comes.
-    if (cat['onObjection'] === 'shred' && !directMarketing && Array.isArray(bases) && !bases.some((b) => b === 'legitimateInterest' || b === 'publicTask')) {
+    if (cat['onObjection'] === 'shred' && !directMarketing && Array.isArray(bases) && !bases.some((b) => OBJECTION_BASES.includes(b as string))) {
       out.push({
         path: [...base, 'onObjection'],
         message: 'an objection (Art. 21) reaches only direct marketing and processing on legitimateInterest or publicTask; this category has neither, so onObjection: shred never applies (withdrawing consent is what ends it: onConsentWithdrawn)',
