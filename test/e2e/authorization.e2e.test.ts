@@ -128,6 +128,8 @@ async function seed(): Promise<Seeded> {
     actor,
   );
   const requestId = await api.vault.rights.openRequest(id, { requestType: 'ACCESS', receivedAt: PAST, channel: 'email' }, actor);
+  // Verified, so that completeRequest is allowed or denied by role alone.
+  await api.vault.rights.step(requestId, { type: 'VerifyIdentity', requestId, method: 'idDocument' }, actor);
   return { id, email, requestId };
 }
 

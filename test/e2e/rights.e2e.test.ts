@@ -52,6 +52,7 @@ async function createLink(subjectId: string, kind: 'ACCESS' | 'PORTABILITY' = 'A
 const REQUEST_FIELDS = 'id subjectId type status receivedAt channel dueAt extendedMonths verifiedAt closedAt overdue';
 const OPEN = `mutation($id: ID!, $type: RequestType!, $at: DateTime!) { openRequest(subjectId: $id, type: $type, receivedAt: $at, channel: email) { ${REQUEST_FIELDS} } }`;
 const EXTEND = `mutation($r: ID!, $months: Int!, $reason: String!) { extendRequest(requestId: $r, months: $months, reason: $reason) { ${REQUEST_FIELDS} } }`;
+const VERIFY = `mutation($r: ID!) { verifyIdentity(requestId: $r, method: idDocument) { id verifiedAt } }`;
 
 /** An Ed25519 compact JWS verified with node:crypto (not tweetnacl) against a JWK from the published set. */
 function verifyCompact(jws: string, jwks: { keys: Record<string, string>[] }): Record<string, unknown> {
@@ -104,6 +105,7 @@ describe('request workflow over HTTP', () => {
   it('completing an access request returns a working download link; completing an erasure request returns the certificate', async () => {
     const s = await seedSubject();
     const access = (await api.gql(dpo, OPEN, { id: s.id, type: 'ACCESS', at: T0 })).data!.openRequest;
+    await api.gql(dpo, VERIFY, { r: access.id });
     const done = await api.gql(dpo, 'mutation($r: ID!) { completeRequest(requestId: $r) { request { status closedAt } link { url kind expiresAt } certificate { certificate { subjectId } } } }', { r: access.id });
     expect(done.errors).toBeUndefined();
     const c = done.data!.completeRequest;
@@ -118,9 +120,25 @@ describe('request workflow over HTTP', () => {
     expect(again.errors?.[0]?.extensions?.code).toBe('CONFLICT');
 
     const erasure = (await api.gql(dpo, OPEN, { id: s.id, type: 'ERASURE', at: T0 })).data!.openRequest;
+    await api.gql(dpo, VERIFY, { r: erasure.id });
     const erased = await api.gql(dpo, 'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } link { url } certificate { certificate { subjectId categoriesShredded } jws { signature } } } }', { r: erasure.id });
     expect(erased.errors).toBeUndefined();
     expect(erased.data!.completeRequest).toMatchObject({ request: { status: 'COMPLETED' }, link: null, certificate: { certificate: { subjectId: s.id, categoriesShredded: ['contact'] } } });
+  });
+
+  it('refuses to complete a request whose requester was not verified, and erases or hands over nothing', async () => {
+    const s = await seedSubject();
+    for (const type of ['ERASURE', 'ACCESS']) {
+      const r = (await api.gql(dpo, OPEN, { id: s.id, type, at: T0 })).data!.openRequest;
+      const refused = await api.gql(dpo, 'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } link { url } } }', { r: r.id });
+      expect(refused.data).toBeNull();
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'IDENTITY_NOT_VERIFIED' });
+      const after = await api.gql(dpo, `{ requests(status: OPEN) { id } }`);
+      expect(after.data!.requests.map((q: { id: string }) => q.id)).toContain(r.id);
+    }
+    // Still there: the erasure request erased nothing.
+    const report = await api.gql(dpo, 'query($id: ID!) { accessReport(subjectId: $id) { text } }', { id: s.id });
+    expect(report.data!.accessReport.text).toContain(s.email);
   });
 
   it('refuses with a reason, and a refused request cannot be completed', async () => {

@@ -212,6 +212,12 @@ describe('request workflow (Art. 12)', () => {
     const done = await vault.rights.completeRequest(erasureId, dpo);
     expect(done.request.status).toBe('COMPLETED');
     expect(done.certificate!.certificate.requestId).toBe(erasureId);
+    // Not verified: refused, and nothing is handed over (no link, the request stays open).
+    const revision = (await vault.commands.load(s)).revision;
+    await expect(vault.rights.completeRequest(accessId, dpo)).rejects.toMatchObject({ code: 'IDENTITY_NOT_VERIFIED' });
+    expect((await vault.commands.load(s)).revision).toBe(revision);
+    expect((await vault.rights.request(accessId)).status).toBe('OPEN');
+    await vault.rights.step(accessId, { type: 'VerifyIdentity', requestId: accessId, method: 'accountLogin' }, dpo);
     const access = await vault.rights.completeRequest(accessId, dpo);
     expect(access.link!.path).toMatch(/^\/exports\/[A-Za-z0-9_-]{43}$/);
     expect((await vault.rights.requests({ status: 'COMPLETED' })).map((r) => r.id).sort()).toEqual([erasureId, accessId].sort());

@@ -11,6 +11,7 @@ const PUBLIC: Partial<Record<ErrorCode, { code: string; status?: number }>> = {
   SUBJECT_ERASED: { code: 'CONFLICT' },
   CATEGORY_HELD: { code: 'CONFLICT' },
   KEY_SHREDDED: { code: 'CONFLICT' },
+  IDENTITY_NOT_VERIFIED: { code: 'CONFLICT' },
   FORBIDDEN: { code: 'FORBIDDEN' },
   UNAUTHENTICATED: { code: 'UNAUTHENTICATED', status: 401 },
   STORE_UNAVAILABLE: { code: 'SERVICE_UNAVAILABLE', status: 503 },

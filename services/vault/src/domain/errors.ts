@@ -19,6 +19,7 @@ export const ErrorCodes = {
   REGISTER_INVALID: 'The processing register failed validation.',
   DUPLICATE_EVENT: 'An append reused event ids for different events.',
   STORE_UNAVAILABLE: 'A backing store did not answer in time or is closed.',
+  IDENTITY_NOT_VERIFIED: "The requester's identity was not verified (verifyIdentity): the request cannot be completed yet.",
   LINK_GONE: 'The download link was already used or has expired (HTTP 410).',
   SIGNATURE_INVALID: 'A signed document failed verification.',
   RATE_LIMITED: 'The caller sent more requests than its token may in the current window (HTTP 429); retry later.',

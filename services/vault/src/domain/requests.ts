@@ -173,6 +173,7 @@ export function decideRights(state: SubjectState, command: RightsCommand, now: s
     }
     case 'CompleteRequest': {
       const q = openRequest(state, command.requestId);
+      assertVerified(q);
       return [
         {
           type: 'RequestCompleted',
@@ -215,6 +216,16 @@ function openRequest(state: SubjectState, requestId: string): RequestState {
   if (!q) throw new VaultError('NOT_FOUND', 'Request not found', { path: 'requestId', details: { requestId } });
   if (q.status !== 'OPEN') throw new VaultError('CONFLICT', `Request is already ${q.status.toLowerCase()}`, { details: { requestId } });
   return q;
+}
+
+/**
+ * Art. 12(6): a request is carried out for the person it is about. Completing it erases, or hands
+ * over every value the vault holds, so the requester's identity must be verified first.
+ */
+export function assertVerified(q: Pick<RequestState, 'requestId'> & { verifiedAt: string | null | undefined }): void {
+  if (!q.verifiedAt) {
+    throw new VaultError('IDENTITY_NOT_VERIFIED', "Verify the requester's identity (verifyIdentity) before completing the request", { details: { requestId: q.requestId } });
+  }
 }
 
 export interface TrackedRow {

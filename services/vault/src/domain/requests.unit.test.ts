@@ -52,6 +52,13 @@ describe('request deadlines (Art. 12(3))', () => {
     expect(failure(() => run(state, { type: 'ExtendRequest', requestId: 'r1', months: 3, reason: 'x' }))).toEqual({ code: 'BAD_USER_INPUT', path: 'months' });
   });
 
+  it('completes a request only once the requester was verified (Art. 12(6))', () => {
+    const open = given(registered, opened('2026-01-31T00:00:00.000Z'));
+    expect(failure(() => run(open, { type: 'CompleteRequest', requestId: 'r1' })).code).toBe('IDENTITY_NOT_VERIFIED');
+    const verified = given(registered, opened('2026-01-31T00:00:00.000Z'), { type: 'IdentityVerified', data: { requestId: 'r1', method: 'idDocument' } });
+    expect(run(verified, { type: 'CompleteRequest', requestId: 'r1', linkId: 'l1' })).toEqual([{ type: 'RequestCompleted', data: { requestId: 'r1', linkId: 'l1' } }]);
+  });
+
   it('refuses steps on a closed or unknown request and unknown request types', () => {
     const done = given(registered, opened('2026-01-31T00:00:00.000Z'), { type: 'RequestCompleted', data: { requestId: 'r1' } });
     expect(failure(() => run(done, { type: 'ExtendRequest', requestId: 'r1', months: 1, reason: 'x' })).code).toBe('CONFLICT');

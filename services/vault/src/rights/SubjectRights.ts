@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { VaultError } from '../domain/errors.js';
 import { EXPORT_KINDS, type ExportKind } from '../domain/events.js';
-import type { TrackedRow } from '../domain/requests.js';
+import { assertVerified, type TrackedRow } from '../domain/requests.js';
 import type { Command } from '../domain/subject.js';
 import { addIsoDuration } from '../domain/time.js';
 import type { FlattenedJws } from '../crypto/signer.js';
@@ -79,6 +79,8 @@ export class SubjectRights {
   async completeRequest(requestId: string, options: CommandOptions): Promise<{ request: TrackedRow; certificate?: SignedCertificate; link?: ExportLink }> {
     const row = await this.request(requestId);
     if (row.status !== 'OPEN') throw new VaultError('CONFLICT', `Request is already ${row.status.toLowerCase()}`, { details: { requestId } });
+    // Before the erasure or the link: the command that closes the request checks it again, too late to undo them.
+    assertVerified({ requestId, verifiedAt: row.data.verifiedAt as string | null | undefined });
     const type = row.data.requestType as string;
     let certificate: SignedCertificate | undefined;
     let link: ExportLink | undefined;

@@ -205,7 +205,7 @@ export type LegalHold = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Does what the request asks where the vault can: an erasure request erases and returns the certificate; an access or portability request returns a download link. Role: dpo. */
+  /** Does what the request asks where the vault can: an erasure request erases and returns the certificate; an access or portability request returns a download link. Refused (`CONFLICT`, reason `IDENTITY_NOT_VERIFIED`) until `verifyIdentity`, and then nothing is erased or handed over. Role: dpo. */
   completeRequest: CompletedRequest;
   /** A one-time download link to the subject's access report or portability export; it expires after 7 days. Role: dpo. */
   createExportLink: ExportLink;
