@@ -32,6 +32,7 @@ const MATRIX: Record<Operation, Record<Caller, typeof Y | typeof N>> = {
   giveConsent: { service: Y, dpo: Y, subject: Y, none: N },
   withdrawConsent: { service: Y, dpo: Y, subject: Y, none: N },
   objectToProcessing: { service: Y, dpo: Y, subject: Y, none: N },
+  overrideObjection: { service: N, dpo: Y, subject: N, none: N },
   restrictProcessing: { service: N, dpo: Y, subject: N, none: N },
   liftRestriction: { service: N, dpo: Y, subject: N, none: N },
   placeLegalHold: { service: N, dpo: Y, subject: N, none: N },
@@ -85,6 +86,7 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
   giveConsent: (s) => ({ query: 'mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing") { revision } }', variables: { id: s.id } }),
   withdrawConsent: (s) => ({ query: 'mutation($id: ID!) { withdrawConsent(subjectId: $id, purpose: "marketing") { revision } }', variables: { id: s.id } }),
   objectToProcessing: (s) => ({ query: 'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "marketing") { revision } }', variables: { id: s.id } }),
+  overrideObjection: (s) => ({ query: 'mutation($id: ID!) { overrideObjection(subjectId: $id, purpose: "billing", grounds: "legal claims") { revision } }', variables: { id: s.id } }),
   restrictProcessing: (s) => ({ query: 'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: accuracyContested) { revision } }', variables: { id: s.id } }),
   liftRestriction: (s) => ({ query: 'mutation($id: ID!) { liftRestriction(subjectId: $id, categories: ["contact"]) { revision } }', variables: { id: s.id } }),
   placeLegalHold: (s) => ({
@@ -153,6 +155,7 @@ const cases = Object.entries(MATRIX).flatMap(([op, row]) => (Object.entries(row)
 describe('authorization matrix', () => {
   it.each(cases)('$op by $caller is $expected', async ({ op, caller, expected }) => {
     const s = await seed();
+    if (op === 'overrideObjection') await api.vault.execute(s.id, { type: 'ObjectToProcessing', purpose: 'billing' }, { actor: 'test:seed' });
     if (op === 'releaseLegalHold') await api.vault.execute(s.id, { type: 'PlaceLegalHold', category: 'contact', basis: 'litigation', until: FUTURE }, { actor: 'test:seed' });
     if (op === 'markInformed') {
       const item = { category: 'contact', field: 'phone', value: '+31 20 765 4321', purpose: 'contract', legalBasis: 'contract', source: 'thirdParty' };

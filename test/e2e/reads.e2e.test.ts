@@ -12,6 +12,8 @@ const VALUES = {
   interests: 'kayaking and birdwatching',
   iban: 'NL91ABNA0417164300',
   badEmail: 'annelies-at-nowhere',
+  /** Free text of an objection override: sealed, never logged. */
+  grounds: 'Invoice 2026-114 unpaid: defending our legal claims',
 };
 
 const READ = `query($id: ID!, $purpose: String!, $categories: [String!]) {
@@ -147,6 +149,32 @@ describe('purpose-bound reads', () => {
     expect(items.every((i) => i.status === 'DENIED' && i.reason === 'OBJECTED')).toBe(true);
     // Other purposes go on.
     expect((await read(id, 'contract', service, ['contact'])).every((i) => i.status === 'VALUE')).toBe(true);
+  });
+
+  it('serves again once the DPO overrides an objection on compelling grounds, which stay sealed; an objection to direct marketing is final', async () => {
+    const id = await fullSubject();
+    const OVERRIDE = 'mutation($id: ID!, $p: String!, $g: String!) { overrideObjection(subjectId: $id, purpose: $p, grounds: $g) { revision } }';
+    await api.gql(service, 'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "billing") { revision } }', { id });
+    expect((await read(id, 'billing', service, ['contact'])).every((i) => i.status === 'DENIED' && i.reason === 'OBJECTED')).toBe(true);
+
+    const byService = await api.gql(service, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
+    expect(byService.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const overridden = await api.gql(dpo, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
+    expect(overridden.errors).toBeUndefined();
+    expect((await read(id, 'billing', service, ['contact'])).every((i) => i.status === 'VALUE')).toBe(true);
+    const report = await api.gql(dpo, 'query($id: ID!) { accessReport(subjectId: $id) { report } }', { id });
+    expect(report.data!.accessReport.report.objections).toEqual([{ purpose: 'billing', since: expect.any(String), overriddenAt: expect.any(String) }]);
+    // Sealed like every free text: the log holds no plaintext of the grounds.
+    expect(JSON.stringify(await api.vault.stores.log.readStream(`subject-${id}`))).not.toContain(VALUES.grounds);
+
+    const again = await api.gql(dpo, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
+    expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', path: 'purpose' });
+    await api.gql(service, 'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "marketing") { revision } }', { id });
+    const revision = (await api.vault.commands.load(id)).revision;
+    const final = await api.gql(dpo, OVERRIDE, { id, p: 'marketing', g: VALUES.grounds });
+    expect(final.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', path: 'purpose' });
+    expect((await api.vault.commands.load(id)).revision).toBe(revision);
+    expect((await read(id, 'marketing', service, ['contact'])).every((i) => i.status === 'DENIED' && i.reason === 'OBJECTED')).toBe(true);
   });
 
   it('denies RESTRICTED while processing is restricted, and serves again once lifted', async () => {

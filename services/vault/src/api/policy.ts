@@ -33,6 +33,8 @@ export const OPERATION_ROLES = {
   // purposes its token carries; the DPO and the subject for any.
   withdrawConsent: ['service', 'dpo', 'subject'],
   objectToProcessing: ['service', 'dpo', 'subject'],
+  // Weighing the subject's interests against compelling grounds is the controller's call, answerable to the DPO.
+  overrideObjection: ['dpo'],
   restrictProcessing: ['dpo'],
   liftRestriction: ['dpo'],
   placeLegalHold: ['dpo'],

@@ -151,6 +151,11 @@ export const resolvers: Resolvers = {
       authorizePurpose(ctx.principal, purpose, 'purpose');
       return run(ctx, 'objectToProcessing', subjectId, { type: 'ObjectToProcessing', purpose });
     },
+    overrideObjection: (_, { subjectId, purpose, grounds }, ctx) => {
+      authorize(ctx.principal, 'overrideObjection');
+      knownPurpose(ctx, purpose);
+      return run(ctx, 'overrideObjection', subjectId, { type: 'OverrideObjection', purpose, grounds });
+    },
     placeLegalHold: (_, { subjectId, category, basis, until }, ctx) =>
       run(ctx, 'placeLegalHold', subjectId, { type: 'PlaceLegalHold', category, basis, until }),
     releaseLegalHold: (_, { subjectId, category }, ctx) => run(ctx, 'releaseLegalHold', subjectId, { type: 'ReleaseLegalHold', category }),

@@ -13,17 +13,21 @@ export function keyIdsWritten(subjectId: string, events: readonly DomainEvent<Un
   for (const e of events) {
     if (e.type === 'PersonalDataRecorded' || e.type === 'PersonalDataRectified') ids.push(e.data.keyId);
     else if (e.type === 'CategoryRekeyed') ids.push(e.data.newKeyId);
-    else if (e.type === 'RequestExtended' || e.type === 'RequestRefused') ids.push(requestsKeyId(subjectId));
+    else if (e.type === 'RequestExtended' || e.type === 'RequestRefused' || e.type === 'ObjectionOverridden') ids.push(requestsKeyId(subjectId));
   }
   return ids;
 }
 
-/** The key that seals the free text of a subject's requests. */
+/** The key that seals the free text of a subject's requests (and of the DPO's objection overrides). */
 export const requestsKeyId = (subjectId: string): string => keyIdFor(subjectId, REQUESTS_CATEGORY, 1);
 
 /** Context of a request's sealed free text. */
 export const requestTextContext = (subjectId: string, requestId: string, eventId: string): Uint8Array =>
   valueContext(subjectId, REQUESTS_CATEGORY, requestId, eventId);
+
+/** Context of the sealed grounds of an objection override (`objection/` keeps it apart from request ids). */
+export const overrideGroundsContext = (subjectId: string, purpose: string, eventId: string): Uint8Array =>
+  valueContext(subjectId, REQUESTS_CATEGORY, `objection/${purpose}`, eventId);
 
 /**
  * Turns the domain's decision into events for the log: assigns ids, and seals every value under
@@ -54,6 +58,10 @@ export async function sealDecision(
         case 'RequestRefused': {
           const d = e.data;
           return { ...d, reason: sealValue(keys.get(requestsKeyId(subjectId))!, d.reason.plain, requestTextContext(subjectId, d.requestId, id)) };
+        }
+        case 'ObjectionOverridden': {
+          const d = e.data;
+          return { ...d, grounds: sealValue(keys.get(requestsKeyId(subjectId))!, d.grounds.plain, overrideGroundsContext(subjectId, d.purpose, id)) };
         }
         default:
           return e.data;

@@ -36,6 +36,11 @@ export type EventPayloads<V> = {
   ProcessingRestricted: { categories: string[]; reason: string };
   RestrictionLifted: { categories: string[] };
   ObjectionRaised: { purpose: string };
+  /**
+   * Art. 21(1): the controller's compelling legitimate grounds (or legal claims) override the
+   * objection, which no longer stops the processing. The grounds are free text, so sealed.
+   */
+  ObjectionOverridden: { purpose: string; grounds: V };
   LegalHoldPlaced: { category: string; basis: string; until: string };
   LegalHoldReleased: { category: string };
   LifecycleEventRecorded: { event: string; categories: string[] };

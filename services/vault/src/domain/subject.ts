@@ -44,7 +44,10 @@ export interface SubjectState {
   categories: Record<string, CategoryState>;
   consents: Record<string, { given: boolean; at: string }>;
   restrictions: Record<string, { at: string; reason: string }>;
+  /** Objections standing (Art. 21): each stops the processing it reaches. */
   objections: Record<string, { at: string }>;
+  /** Objections the DPO overrode on compelling grounds (sealed); absent in snapshots from before overrides existed. */
+  overriddenObjections?: Record<string, { objectedAt: string; at: string; grounds: { sealed: string; eventId: string } }>;
   holds: Record<string, { basis: string; until: string; at: string }>;
   lifecycle: Record<string, string>;
   /** Requests, the duty to inform and export links (domain/requests.ts). */
@@ -137,7 +140,16 @@ export function evolve(state: SubjectState, event: DomainEvent<Sealed> & { id: s
       break;
     case 'ObjectionRaised':
       state.objections[event.data.purpose] = { at };
+      // A new objection after an override stands again (new circumstances, Art. 21(1)).
+      if (state.overriddenObjections) delete state.overriddenObjections[event.data.purpose];
       break;
+    case 'ObjectionOverridden': {
+      const p = event.data.purpose;
+      const objection = state.objections[p];
+      delete state.objections[p];
+      (state.overriddenObjections ??= {})[p] = { objectedAt: objection?.at ?? at, at, grounds: { sealed: event.data.grounds, eventId: event.id } };
+      break;
+    }
     case 'LegalHoldPlaced':
       state.holds[event.data.category] = { basis: event.data.basis, until: event.data.until, at };
       break;
@@ -207,6 +219,8 @@ export type Command =
   | { type: 'RestrictProcessing'; categories: string[]; reason: string }
   | { type: 'LiftRestriction'; categories: string[] }
   | { type: 'ObjectToProcessing'; purpose: string }
+  /** Art. 21(1): the DPO records the compelling legitimate grounds that override a standing objection. */
+  | { type: 'OverrideObjection'; purpose: string; grounds: string }
   | { type: 'PlaceLegalHold'; category: string; basis: string; until: string }
   | { type: 'ReleaseLegalHold'; category: string }
   | { type: 'RecordLifecycleEvent'; event: string }
@@ -359,6 +373,19 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
         { type: 'ObjectionRaised', data: { purpose: command.purpose } },
         ...reactionShreds(state, register, now, command.purpose, 'onObjection', 'objection'),
       ];
+    }
+
+    case 'OverrideObjection': {
+      checkKnownPurpose(register, command.purpose, 'purpose');
+      // Art. 21(3): an objection to direct marketing is final; no grounds override it.
+      if (register.purposes[command.purpose]!.directMarketing) {
+        throw new VaultError('FORBIDDEN', `An objection to direct marketing (${quoteName(command.purpose)}) cannot be overridden (Art. 21(3))`, { path: 'purpose' });
+      }
+      if (!Object.hasOwn(state.objections, command.purpose)) {
+        throw new VaultError('NOT_FOUND', `No objection to ${quoteName(command.purpose)} stands`, { path: 'purpose' });
+      }
+      if (!command.grounds.trim()) throw badInput('An override needs its compelling legitimate grounds (Art. 21(1))', 'grounds');
+      return [{ type: 'ObjectionOverridden', data: { purpose: command.purpose, grounds: plain(command.grounds) } }];
     }
 
     case 'RestrictProcessing':

@@ -4,7 +4,7 @@ import type { DomainEvent, Sealed, Unsealed } from './events.js';
 import { decide, evolve, initialState, keyIdFor, type Command, type SubjectState } from './subject.js';
 import { fixtureRegister } from '../testing/fixtureRegister.js';
 import { accessDecision } from './access.js';
-import { retentionOf, holdsOf } from './retention.js';
+import { retentionOf, holdsOf, shredCause } from './retention.js';
 
 const register = fixtureRegister();
 const S = 'subject-1';
@@ -211,6 +211,39 @@ describe('consent, objection and restriction', () => {
       () => decide(structuredClone(objected), { type: 'RecordPersonalData', items: [item(category, field, 'x', purpose, legalBasis)] }, { register: reg, now: T0 });
     expect(record('marketing', 'interests', 'newsletter', 'consent')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
     expect(record('accounting', 'iban', 'billing', 'contract')().map((e) => e.type)).toEqual(['PersonalDataRecorded']);
+  });
+  it('lets the DPO override a standing objection on compelling grounds (Art. 21(1)), never one to direct marketing (Art. 21(3))', () => {
+    const billingObjection: DomainEvent<Sealed> = { type: 'ObjectionRaised', data: { purpose: 'billing' } };
+    const objected = given(registered, recorded('contact', 'email'), billingObjection, { type: 'ObjectionRaised', data: { purpose: 'marketing' } });
+    expect(accessDecision(objected.state, register, 'contact', 'billing', 'all')).toEqual({ allowed: false, reason: 'OBJECTED' });
+    objected
+      .when({ type: 'OverrideObjection', purpose: 'billing', grounds: 'outstanding invoices: legal claims' })
+      .then([{ type: 'ObjectionOverridden', data: { purpose: 'billing', grounds: { plain: 'outstanding invoices: legal claims' } } }]);
+    objected.when({ type: 'OverrideObjection', purpose: 'marketing', grounds: 'we would rather keep mailing' }).thenFails('FORBIDDEN', 'purpose');
+    objected.when({ type: 'OverrideObjection', purpose: 'contract', grounds: 'no objection stands' }).thenFails('NOT_FOUND', 'purpose');
+    objected.when({ type: 'OverrideObjection', purpose: 'billing', grounds: '  ' }).thenFails('BAD_USER_INPUT', 'grounds');
+    objected.when({ type: 'OverrideObjection', purpose: 'nope', grounds: 'x' }).thenFails('BAD_USER_INPUT', 'purpose');
+
+    const overridden = given(registered, recorded('contact', 'email'), billingObjection, { type: 'ObjectionOverridden', data: { purpose: 'billing', grounds: 'sealed' } });
+    expect(accessDecision(overridden.state, register, 'contact', 'billing', 'all')).toEqual({ allowed: true });
+    expect(overridden.state.objections).toEqual({});
+    expect(overridden.state.overriddenObjections).toEqual({ billing: { objectedAt: T0, at: T0, grounds: { sealed: 'sealed', eventId: 'e3' } } });
+    expect(overridden.when({ type: 'RecordPersonalData', items: [item('contact', 'phone', '+31 20 123 4567', 'billing')] }).events()).toHaveLength(1);
+    // Nothing stands to override twice; a new objection stands again.
+    overridden.when({ type: 'OverrideObjection', purpose: 'billing', grounds: 'again' }).thenFails('NOT_FOUND', 'purpose');
+    overridden.when({ type: 'ObjectToProcessing', purpose: 'billing' }).then([{ type: 'ObjectionRaised', data: { purpose: 'billing' } }]);
+    const again = given(registered, recorded('contact', 'email'), billingObjection, { type: 'ObjectionOverridden', data: { purpose: 'billing', grounds: 'sealed' } }, billingObjection);
+    expect(accessDecision(again.state, register, 'contact', 'billing', 'all')).toEqual({ allowed: false, reason: 'OBJECTED' });
+    expect(again.state.overriddenObjections).toEqual({});
+  });
+  it('drops the shred a hold deferred for an objection once the objection is overridden', () => {
+    const reg = fixtureRegister();
+    reg.categories.contact!.onObjection = 'shred';
+    const hold: DomainEvent<Sealed> = { type: 'LegalHoldPlaced', data: { category: 'contact', basis: 'litigation', until: '2027-01-01T00:00:00.000Z' } };
+    const objected = given(registered, recorded('contact', 'email'), hold, { type: 'ObjectionRaised', data: { purpose: 'billing' } }).state;
+    expect(shredCause(objected, reg, 'contact')).toMatchObject({ reason: 'objection', rule: 'objection to billing' });
+    const overridden = evolve(structuredClone(objected), { type: 'ObjectionOverridden', data: { purpose: 'billing', grounds: 'sealed' }, id: 'e9', at: T0 });
+    expect(shredCause(overridden, reg, 'contact')).toBeUndefined();
   });
   it('carries a withdrawal past a hold only for the data it was said over, not for data recorded after it', () => {
     const reg = fixtureRegister();

@@ -392,6 +392,8 @@ function countStat(batch: ViewBatch, at: string, ev: DomainEvent): void {
       return add('consentWithdrawn', '', ev.data.purpose);
     case 'ObjectionRaised':
       return add('objections', '', ev.data.purpose);
+    case 'ObjectionOverridden':
+      return add('objectionsOverridden', '', ev.data.purpose);
     case 'ProcessingRestricted':
       return ev.data.categories.forEach((c) => add('restricted', c));
     case 'LegalHoldPlaced':

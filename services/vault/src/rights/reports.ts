@@ -120,7 +120,11 @@ export async function* reportChunks(deps: ReportDeps, inputs: ReportInputs): Asy
     yield ',"restrictions":';
     yield JSON.stringify(Object.entries(state.restrictions).map(([category, r]) => ({ category, since: r.at, reason: r.reason })));
     yield ',"objections":';
-    yield JSON.stringify(Object.entries(state.objections).map(([purpose, o]) => ({ purpose, since: o.at })));
+    // Standing objections, then those the DPO overrode (Art. 21(1)): when, not the grounds (sealed free text).
+    yield JSON.stringify([
+      ...Object.entries(state.objections).map(([purpose, o]) => ({ purpose, since: o.at })),
+      ...Object.entries(state.overriddenObjections ?? {}).map(([purpose, o]) => ({ purpose, since: o.objectedAt, overriddenAt: o.at })),
+    ]);
     yield ',"requests":';
     yield JSON.stringify(
       Object.values(state.rights?.requests ?? {}).map((q) => ({ requestId: q.requestId, type: q.requestType, receivedAt: q.receivedAt, dueAt: q.dueAt, status: q.status, closedAt: q.closedAt })),

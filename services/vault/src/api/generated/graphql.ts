@@ -225,6 +225,8 @@ export type Mutation = {
   objectToProcessing: CommandPayload;
   /** Opens a request; it is due one calendar month after `receivedAt` (Jan 31 -> Feb 28/29). Role: dpo. */
   openRequest: DataSubjectRequest;
+  /** Art. 21(1): records the compelling legitimate grounds (or legal claims) that override a standing objection, which then no longer denies reads; the grounds are sealed. NOT_FOUND when no objection to the purpose stands; FORBIDDEN for direct marketing, where an objection is final (Art. 21(3)). A new objection stands again. Role: dpo. */
+  overrideObjection: CommandPayload;
   /** Keeps a category from erasure until `until`. Role: dpo. */
   placeLegalHold: CommandPayload;
   /** A business event that starts retention clocks (e.g. relationshipEnded), as declared in the register. Roles: service, dpo. */
@@ -311,6 +313,13 @@ export type MutationOpenRequestArgs = {
   receivedAt: Scalars['DateTime']['input'];
   subjectId: Scalars['ID']['input'];
   type: RequestType;
+};
+
+
+export type MutationOverrideObjectionArgs = {
+  grounds: Scalars['String']['input'];
+  purpose: Scalars['String']['input'];
+  subjectId: Scalars['ID']['input'];
 };
 
 
@@ -982,6 +991,7 @@ export type MutationResolvers<ContextType = ApiContext, ParentType extends Resol
   markInformed?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationMarkInformedArgs, 'at' | 'channel' | 'subjectId'>>;
   objectToProcessing?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationObjectToProcessingArgs, 'purpose' | 'subjectId'>>;
   openRequest?: Resolver<ResolversTypes['DataSubjectRequest'], ParentType, ContextType, RequireFields<MutationOpenRequestArgs, 'channel' | 'receivedAt' | 'subjectId' | 'type'>>;
+  overrideObjection?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationOverrideObjectionArgs, 'grounds' | 'purpose' | 'subjectId'>>;
   placeLegalHold?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationPlaceLegalHoldArgs, 'basis' | 'category' | 'subjectId' | 'until'>>;
   recordLifecycleEvent?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationRecordLifecycleEventArgs, 'event' | 'subjectId'>>;
   recordPersonalData?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationRecordPersonalDataArgs, 'items' | 'subjectId'>>;
