@@ -21,6 +21,8 @@ const CONNECTIONS = 50;
  * taken 2 s apart, and the median of nine of them, moves much less than one of figures 5 s apart.
  */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_API_ROUNDS ?? 9));
+/** Seconds of load per scenario before the rounds start (`BENCH_API_WARMUP_SECONDS`, default 4). */
+const WARMUP_SECONDS = Math.max(1, Number(process.env.BENCH_API_WARMUP_SECONDS ?? 4));
 
 type Load = { rps: number; p99: number; cpuUs: number; elu: number };
 const median = (xs: number[]): number => {
@@ -132,8 +134,10 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
       }
       return out;
     }
-    // Warm-up: every path compiled and its statements prepared before the first round counts.
-    for (const kind of ['trivial', 'record', 'read'] as const) await load(server.url, token, kind, kind === 'read' ? readers : kind === 'record' ? writers : [], 1);
+    // Warm-up: every path compiled and its statements prepared before the first round counts. Each
+    // scenario runs slower for its first seconds (trivial 2,500 then 3,700 req/s in 4 s runs, record
+    // 1,750 then 2,000): a second of it left the first rounds still warming.
+    for (const kind of ['trivial', 'record', 'read'] as const) await load(server.url, token, kind, kind === 'read' ? readers : kind === 'record' ? writers : [], WARMUP_SECONDS);
     // Rounds of trivial, record, read back to back: each ratio compares figures taken seconds
     // apart, and the median of the rounds' ratios stands, so one noisy stretch moves it little.
     const rounds: { t: Load; r: Load; q: Load }[] = [];
