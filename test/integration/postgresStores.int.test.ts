@@ -78,7 +78,7 @@ if (!probe.ok) {
       rmSync(config.dataDir, { recursive: true, force: true });
     });
 
-    it('vault verify-certificate without --public-key refuses an empty PostgreSQL vault and creates no signing key in it', async () => {
+    it('vault verify-certificate without --public-key refuses an empty PostgreSQL schema and creates nothing in it', async () => {
       const s = schema();
       const dataDir = mkdtempSync(join(tmpdir(), 'pdv-cli-pg-'));
       const main = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
@@ -87,8 +87,19 @@ if (!probe.ok) {
         writeFileSync(join(dataDir, 'jws.txt'), 'h.p.s');
         const verify = spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dataDir, 'jws.txt')], { encoding: 'utf8', env });
         expect(verify.status, verify.stderr).toBe(1);
-        expect(verify.stderr).toContain('BAD_USER_INPUT: This vault has no signing key yet');
+        expect(verify.stderr).toContain(`BAD_USER_INPUT: No vault in PostgreSQL schema ${s}`);
+        // Not even the schema: the command looked for the key store without migrating.
+        const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+        await client.connect();
+        const found = await client.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [s]);
+        await client.end();
+        expect(found.rowCount).toBe(0);
+
+        // A key store without a signing key (tables, no key) is refused too, and gets none.
         const keys = await getPostgresKeyStore({ connectionString: TEST_POSTGRES_URL, schema: s });
+        const again = spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dataDir, 'jws.txt')], { encoding: 'utf8', env });
+        expect(again.status, again.stderr).toBe(1);
+        expect(again.stderr).toContain('BAD_USER_INPUT: This vault has no signing key yet');
         expect(await keys.getMeta(SIGNING_SECRET)).toBeUndefined();
         await keys.close();
       } finally {

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { VaultConfig } from './loadConfig.js';
+import { embeddedState, type VaultConfig } from './loadConfig.js';
 import { VaultError, isVaultError } from '../domain/errors.js';
 import type { AccessLog } from '../ports/AccessLog.js';
 import type { EventLog } from '../ports/EventLog.js';
@@ -102,6 +102,20 @@ export async function openStores(config: VaultConfig, options: OpenStoresOptions
     await Promise.allSettled(opened.map((s) => s.close()));
     throw e;
   }
+}
+
+/**
+ * Whether the configured key store exists (the embedded `keys.db`, or the key store's tables in
+ * the PostgreSQL schema), found without creating anything: for commands that only read a vault.
+ */
+export async function keyStoreExists(config: VaultConfig): Promise<boolean> {
+  if (embeddedState(config)) return existsSync(join(config.dataDir, DATA_FILES.keys));
+  if (!config.postgresUrl) throw new VaultError('CONFIG_INVALID', 'VAULT_STATE_STORE=postgres needs VAULT_POSTGRES_URL');
+  const { postgresKeyStoreExists } = await import('../adapters/postgres/index.js');
+  const timeoutMs = config.storeTimeoutMs ?? 10_000;
+  return naming('VAULT_POSTGRES_URL', () =>
+    postgresKeyStoreExists({ connectionString: config.postgresUrl!, schema: config.postgresSchema ?? 'vault', connectTimeoutMs: timeoutMs, statementTimeoutMs: timeoutMs }),
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { KeyStore, StoredKey } from '../../ports/KeyStore.js';
-import { distinct, openMigrated, type PostgresOptions } from './connect.js';
+import { connect, distinct, openMigrated, type PostgresOptions } from './connect.js';
 import { toBuffer, toBytes, toKey, toTombstone, type KeyRow, type TombstoneRow } from '../sqlRows.js';
 
 /** Options of the PostgreSQL key store. */
@@ -39,6 +39,20 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
   `,
 ];
 
+
+/**
+ * Whether the schema holds a key store, asked without running the migrations: a command that only
+ * reads (`vault verify-certificate`) must not create the tables of a vault that is not there.
+ */
+export async function postgresKeyStoreExists(options: PostgresKeyStoreOptions): Promise<boolean> {
+  const db = connect(options);
+  try {
+    const [row] = await db.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${db.s}.${KEY_TABLES.meta}`]);
+    return row?.t != null;
+  } finally {
+    await db.close();
+  }
+}
 
 /**
  * Wrapped data keys in PostgreSQL. Every call is a constant number of statements whatever the

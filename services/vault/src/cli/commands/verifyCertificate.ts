@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { VaultError } from '../../domain/errors.js';
 import type { FlattenedJws, PublicJwk } from '../../crypto/signer.js';
 import { verifyCertificate, type SignedCertificate } from '../../rights/eraseSubject.js';
 import { embeddedState, loadConfig } from '../../config/loadConfig.js';
-import { DATA_FILES, openStores } from '../../config/openStores.js';
+import { keyStoreExists, openStores } from '../../config/openStores.js';
 import { SIGNING_SECRET } from '../../vault.js';
 import { openCliVault } from '../openCliVault.js';
 
@@ -23,11 +21,17 @@ export function registerVerifyCertificate(program: Command): void {
       if (opts.publicKey) jwk = publicKeyFor(signed.jws, await readFile(opts.publicKey, 'utf8'), opts.publicKey);
       else {
         const config = loadConfig();
-        // No vault here: opening one would create it, with a new key, and every certificate would look forged.
-        if (embeddedState(config) && !existsSync(join(config.dataDir, DATA_FILES.keys))) {
-          throw new VaultError('BAD_USER_INPUT', `No vault in ${config.dataDir} to take the signing key from: pass --public-key, or set VAULT_DATA_DIR`);
+        // No vault here: opening one would create it (its files, or its tables in PostgreSQL), with a
+        // new key, and every certificate would look forged.
+        if (!(await keyStoreExists(config))) {
+          throw new VaultError(
+            'BAD_USER_INPUT',
+            embeddedState(config)
+              ? `No vault in ${config.dataDir} to take the signing key from: pass --public-key, or set VAULT_DATA_DIR`
+              : `No vault in PostgreSQL schema ${config.postgresSchema ?? 'vault'} to take the signing key from: pass --public-key, or set VAULT_POSTGRES_SCHEMA`,
+          );
         }
-        // A key store without a signing key (an empty PostgreSQL schema): the same.
+        // A key store without a signing key: the same.
         const stores = await openStores(config);
         const signing = await stores.keys.getMeta(SIGNING_SECRET).finally(() => Promise.allSettled([stores.log.close(), stores.keys.close(), stores.views.close(), stores.access?.close()]));
         if (!signing) throw new VaultError('BAD_USER_INPUT', 'This vault has no signing key yet, so it signed no certificate: pass --public-key, or point VAULT_STATE_STORE at the vault that signed it');
