@@ -143,6 +143,7 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
     subjects: db.prepare<[string], { subject_id: string; position: number; state: string }>(
       'SELECT subject_id, position, state FROM subjects WHERE subject_id IN (SELECT value FROM json_each(?))',
     ),
+    subject: db.prepare<[string], { subject_id: string; position: number; state: string }>('SELECT subject_id, position, state FROM subjects WHERE subject_id = ?'),
     // The planner prefers the primary key's index, which then reads the row's (snapshot-sized) page.
     position: db.prepare<[string], { position: number }>('SELECT position FROM subjects INDEXED BY subjects_position WHERE subject_id = ?'),
     byHash: db.prepare<[string], IndexRow>(
@@ -294,11 +295,12 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
     getSubjects: (subjectIds) =>
       run(() => {
         const out = new Map<string, SubjectView>();
-        for (const chunk of chunks([...new Set(subjectIds)])) {
-          for (const r of stmt.subjects.all(JSON.stringify(chunk))) {
-            out.set(r.subject_id, { subjectId: r.subject_id, position: r.position, state: JSON.parse(r.state) as SubjectState });
-          }
-        }
+        const add = (r: { subject_id: string; position: number; state: string } | undefined) => {
+          if (r) out.set(r.subject_id, { subjectId: r.subject_id, position: r.position, state: JSON.parse(r.state) as SubjectState });
+        };
+        // One subject (a command's load, a read of one subject): a key lookup, without json_each's cost.
+        if (subjectIds.length === 1) add(stmt.subject.get(subjectIds[0]!));
+        else for (const chunk of chunks([...new Set(subjectIds)])) for (const r of stmt.subjects.all(JSON.stringify(chunk))) add(r);
         return out;
       }),
 
