@@ -111,7 +111,7 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
   if (postgresUrl && !POSTGRES_SCHEMES.test(postgresUrl)) throw invalid('VAULT_POSTGRES_URL must start with postgres:// or postgresql://');
   if (postgresUrl && !URL.canParse(postgresUrl)) throw invalid('VAULT_POSTGRES_URL is not a well-formed URL (host, port 1-65535, percent-encoded password)');
   if (env.VAULT_POSTGRES_SCHEMA !== undefined && stateStore !== 'postgres') throw invalid('VAULT_POSTGRES_SCHEMA is set but VAULT_STATE_STORE is not postgres');
-  const postgresSchema = env.VAULT_POSTGRES_SCHEMA ?? 'vault';
+  const postgresSchema = postgresSchemaOf({ postgresSchema: env.VAULT_POSTGRES_SCHEMA });
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(postgresSchema)) throw invalid('VAULT_POSTGRES_SCHEMA must be a lower-case identifier (letters, digits, _; at most 63)');
   // Replicas share one key store, so they must share the master key: a generated one would live on one machine only.
   if (stateStore === 'postgres' && !hasMasterKey) throw invalid('VAULT_STATE_STORE=postgres needs VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE (every replica must use the same master key)');
@@ -127,6 +127,9 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
 }
 
 /** Whether the read models, keys and access log are the embedded SQLite files of `dataDir`. */
+/** The PostgreSQL schema the state stores live in: `VAULT_POSTGRES_SCHEMA`, default `vault`. */
+export const postgresSchemaOf = (config: Pick<VaultConfig, 'postgresSchema'>): string => config.postgresSchema ?? 'vault';
+
 export const embeddedState = (config: Pick<VaultConfig, 'stateStore'>): boolean => (config.stateStore ?? 'sqlite') === 'sqlite';
 
 /** Subjects each of the command side, the projector and the reader keeps in memory (`VAULT_CACHE_SUBJECTS`). */

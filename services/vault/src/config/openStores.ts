@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { embeddedState, type VaultConfig } from './loadConfig.js';
+import { embeddedState, postgresSchemaOf, type VaultConfig } from './loadConfig.js';
 import { VaultError, isVaultError } from '../domain/errors.js';
 import type { AccessLog } from '../ports/AccessLog.js';
 import type { EventLog } from '../ports/EventLog.js';
@@ -24,6 +24,9 @@ export interface OpenStoresOptions {
   warn?: (message: string) => void;
 }
 
+/** The deadline of every store call, and of opening a connection (`VAULT_STORE_TIMEOUT_MS`). */
+const storeTimeoutOf = (config: VaultConfig): number => config.storeTimeoutMs ?? 10_000;
+
 /** An access log in memory, for stores built by hand (tests, embedding) that bring none. */
 export const openMemoryAccessLog = (): AccessLog => getSqliteAccessLog({ path: ':memory:' });
 
@@ -39,7 +42,7 @@ export async function openStores(config: VaultConfig, options: OpenStoresOptions
   if (eventStore === 'kurrentdb' && !config.kurrentdbUrl) throw new VaultError('CONFIG_INVALID', 'VAULT_EVENT_STORE=kurrentdb needs VAULT_KURRENTDB_URL');
   if (stateStore === 'postgres' && !config.postgresUrl) throw new VaultError('CONFIG_INVALID', 'VAULT_STATE_STORE=postgres needs VAULT_POSTGRES_URL');
   if (eventStore === 'sqlite' || stateStore === 'sqlite') mkdirSync(config.dataDir, { recursive: true });
-  const timeoutMs = config.storeTimeoutMs ?? 10_000;
+  const timeoutMs = storeTimeoutOf(config);
 
   const opened: { close(): Promise<void> }[] = [];
   const track = <T extends { close(): Promise<void> }>(store: T): T => (opened.push(store), store);
@@ -67,7 +70,7 @@ export async function openStores(config: VaultConfig, options: OpenStoresOptions
         if (--users === 0) await pool.end();
       };
       track({ close: async () => (users === 3 ? pool.end() : undefined) });
-      const common = { pool, schema: config.postgresSchema ?? 'vault' };
+      const common = { pool, schema: postgresSchemaOf(config) };
       // Sequential, not parallel: the migrations of one schema serialise on an advisory lock anyway.
       const [keys, views, access] = await naming('VAULT_POSTGRES_URL', async () => [
         await getPostgresKeyStore(common),
@@ -112,9 +115,9 @@ export async function keyStoreExists(config: VaultConfig): Promise<boolean> {
   if (embeddedState(config)) return existsSync(join(config.dataDir, DATA_FILES.keys));
   if (!config.postgresUrl) throw new VaultError('CONFIG_INVALID', 'VAULT_STATE_STORE=postgres needs VAULT_POSTGRES_URL');
   const { postgresKeyStoreExists } = await import('../adapters/postgres/index.js');
-  const timeoutMs = config.storeTimeoutMs ?? 10_000;
+  const timeoutMs = storeTimeoutOf(config);
   return naming('VAULT_POSTGRES_URL', () =>
-    postgresKeyStoreExists({ connectionString: config.postgresUrl!, schema: config.postgresSchema ?? 'vault', connectTimeoutMs: timeoutMs, statementTimeoutMs: timeoutMs }),
+    postgresKeyStoreExists({ connectionString: config.postgresUrl!, schema: postgresSchemaOf(config), connectTimeoutMs: timeoutMs, statementTimeoutMs: timeoutMs }),
   );
 }
 

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { VaultError } from '../../domain/errors.js';
 import type { FlattenedJws, PublicJwk } from '../../crypto/signer.js';
 import { verifyCertificate, type SignedCertificate } from '../../rights/eraseSubject.js';
-import { embeddedState, loadConfig } from '../../config/loadConfig.js';
+import { embeddedState, loadConfig, postgresSchemaOf } from '../../config/loadConfig.js';
 import { keyStoreExists, openStores } from '../../config/openStores.js';
 import { SIGNING_SECRET } from '../../vault.js';
 import { openCliVault } from '../openCliVault.js';
@@ -28,7 +28,7 @@ export function registerVerifyCertificate(program: Command): void {
             'BAD_USER_INPUT',
             embeddedState(config)
               ? `No vault in ${config.dataDir} to take the signing key from: pass --public-key, or set VAULT_DATA_DIR`
-              : `No vault in PostgreSQL schema ${config.postgresSchema ?? 'vault'} to take the signing key from: pass --public-key, or set VAULT_POSTGRES_SCHEMA`,
+              : `No vault in PostgreSQL schema ${postgresSchemaOf(config)} to take the signing key from: pass --public-key, or set VAULT_POSTGRES_SCHEMA`,
           );
         }
         // A key store without a signing key: the same.
