@@ -164,11 +164,11 @@ it('refuses reads of personal data, rather than serve them unlogged, once the ac
   expect((await api.gql(token, READ_VALUES, { id })).data!.subject.items).toContainEqual({ status: 'VALUE', value: 'ann@example.com' });
 });
 
-it('is neither ready nor live once a store can no longer write (a stopped writer thread)', async () => {
+it.each(['log', 'keys'] as const)('is neither ready nor live once the %s store can no longer write (a stopped writer thread)', async (store) => {
   api = await startApi();
   expect((await readyz()).status).toBe(200);
-  // What the embedded log reports once its writer thread has stopped (the thread itself is tested with the adapter).
-  Object.defineProperty(api.vault.stores.log, 'failure', { get: () => new VaultError('STORE_UNAVAILABLE', 'writer thread stopped'), configurable: true });
+  // What the embedded store reports once its writer thread has stopped (the thread itself is tested with the adapter).
+  Object.defineProperty(api.vault.stores[store], 'failure', { get: () => new VaultError('STORE_UNAVAILABLE', 'writer thread stopped'), configurable: true });
   expect(await readyz()).toEqual({ status: 503, body: { status: 'stores unavailable' } });
   // Only a restart brings a stopped writer thread back: the liveness probe says so too.
   expect((await fetch(`${api.server.url}/healthz`)).status).toBe(503);

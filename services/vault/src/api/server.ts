@@ -238,13 +238,13 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
 
   // Up, unless a store failed for good (a stopped writer thread): only a restart brings it back, so a liveness probe should see it.
   app.get('/healthz', async (_request, reply) =>
-    vault.stores.log.failure || vault.accessLog.failure ? reply.code(503).send({ status: 'stores failed: restart the process' }) : { status: 'ok' },
+    vault.stores.log.failure || vault.stores.keys.failure || vault.accessLog.failure ? reply.code(503).send({ status: 'stores failed: restart the process' }) : { status: 'ok' },
   );
   app.get('/readyz', async (_request, reply) => {
     if (closing) return reply.code(503).send({ status: 'shutting down' });
     if (!vault.projector.healthy) return reply.code(503).send({ status: 'projection stopped on an error' });
     // A writer thread that stopped (the embedded stores) does not come back: writes fail until a restart.
-    if (vault.stores.log.failure || vault.accessLog.failure) return reply.code(503).send({ status: 'stores unavailable' });
+    if (vault.stores.log.failure || vault.stores.keys.failure || vault.accessLog.failure) return reply.code(503).send({ status: 'stores unavailable' });
     // Reads are still served, but their access-log entries wait in memory: send traffic elsewhere.
     if (access.failing) return reply.code(503).send({ status: 'access log failing' });
     let head: number;

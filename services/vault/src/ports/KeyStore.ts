@@ -1,3 +1,4 @@
+import type { VaultError } from '../domain/errors.js';
 import type { ShredReason } from '../domain/events.js';
 
 /** A data key as stored: wrapped by the master key, never in the clear. */
@@ -57,5 +58,7 @@ export interface KeyStore {
   putMetaIfAbsent(name: string, value: Uint8Array): Promise<Uint8Array>;
   /** Overwrites a secret that exists (only to re-wrap it under a new master key). */
   replaceMeta(name: string, value: Uint8Array): Promise<void>;
+  /** As `EventLog.failure`: set once new keys can no longer be created (the embedded store's writer thread stopped). */
+  readonly failure?: VaultError | undefined;
   close(): Promise<void>;
 }

@@ -1,54 +1,33 @@
 import type { KeyStore, ShredReason, StoredKey, Tombstone } from '../../ports/KeyStore.js';
-import { chunks, openDatabase, scrubWal, type SqliteOptions, guarded } from './openDatabase.js';
+import { chunks, closedError, connectionOptions, openDatabase, scrubWal, type SqliteOptions, guarded } from './openDatabase.js';
 import { toBuffer, toBytes, toKey, toTombstone, type KeyRow, type TombstoneRow } from '../sqlRows.js';
+import { KEYS_SCHEMA, createKeyCreator, keyLoader } from './writers/keyStoreCommit.js';
+import type { WriterThreadOptions } from './writers/serve.js';
+import { startWriterThread } from './writers/thread.js';
 
 /** Options of the embedded key store. */
 export type SqliteKeyStoreOptions = SqliteOptions;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS keys (
-  key_id      TEXT    PRIMARY KEY,
-  subject_id  TEXT    NOT NULL,
-  category    TEXT    NOT NULL,
-  wrapped     BLOB    NOT NULL,
-  kek_version INTEGER NOT NULL,
-  created_at  TEXT    NOT NULL
-);
-CREATE INDEX IF NOT EXISTS keys_subject ON keys (subject_id, category);
-CREATE TABLE IF NOT EXISTS tombstones (
-  key_id      TEXT PRIMARY KEY,
-  subject_id  TEXT NOT NULL,
-  category    TEXT NOT NULL,
-  shredded_at TEXT NOT NULL,
-  reason      TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tombstones_subject ON tombstones (subject_id);
-CREATE TABLE IF NOT EXISTS meta (
-  name  TEXT PRIMARY KEY,
-  value BLOB NOT NULL
-);
-`;
 
 
 /**
  * The embedded key store: wrapped data keys in one SQLite file with `secure_delete` on. A shred
  * deletes the rows (their bytes zeroed in the page), leaves tombstones, then truncates the WAL so
- * the old page images that still held the key leave the `-wal` file as well.
+ * the old page images that still held the key leave the `-wal` file as well. New keys are
+ * committed by a writer thread (`writers/keyStore.worker.ts`), as appends are: a subject's first
+ * record of a category waits for that commit's fsync, the event loop does not. An in-memory
+ * database creates them on the caller's thread.
  */
 export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
   const db = openDatabase(options, { secureDelete: true });
-  db.exec(SCHEMA);
+  db.exec(KEYS_SCHEMA);
   let closed = false;
+  const inMemory = options.path === ':memory:' || options.path === '' || /^file:.*mode=memory/.test(options.path);
+  const writer = inMemory ? undefined : startWriterThread<StoredKey[], StoredKey[]>('keyStore', { ...connectionOptions(options), maxPerCommit: 10_000, secureDelete: true } satisfies WriterThreadOptions);
+  const createHere = inMemory ? createKeyCreator(db) : undefined;
+  const byId = (keys: readonly StoredKey[]): Map<string, StoredKey> => new Map(keys.map((k) => [k.keyId, k]));
 
   const stmt = {
-    // A tombstoned id is never created again: a late writer must not resurrect a shredded key.
-    insertKey: db.prepare<{ keyId: string; subjectId: string; category: string; wrapped: Buffer; kekVersion: number; createdAt: string }>(
-      `INSERT INTO keys (key_id, subject_id, category, wrapped, kek_version, created_at)
-       SELECT @keyId, @subjectId, @category, @wrapped, @kekVersion, @createdAt
-       WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE key_id = @keyId)
-       ON CONFLICT (key_id) DO NOTHING`,
-    ),
-    keysByIds: db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE key_id IN (SELECT value FROM json_each(?))'),
     deleteKeys: db.prepare<[string], KeyRow>('DELETE FROM keys WHERE key_id IN (SELECT value FROM json_each(?)) RETURNING *'),
     insertTombstone: db.prepare<[string, string, string, string, string]>(
       'INSERT INTO tombstones (key_id, subject_id, category, shredded_at, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING',
@@ -66,20 +45,8 @@ export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
     putMeta: db.prepare<[string, Buffer]>('INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
   };
 
-  const loadKeys = (keyIds: string[]): Map<string, StoredKey> => {
-    const out = new Map<string, StoredKey>();
-    for (const chunk of chunks([...new Set(keyIds)])) {
-      for (const row of stmt.keysByIds.all(JSON.stringify(chunk))) out.set(row.key_id, toKey(row));
-    }
-    return out;
-  };
-
-  const createTx = db.transaction((keys: StoredKey[]) => {
-    for (const k of keys) {
-      stmt.insertKey.run({ keyId: k.keyId, subjectId: k.subjectId, category: k.category, wrapped: toBuffer(k.wrapped), kekVersion: k.kekVersion, createdAt: k.createdAt });
-    }
-    return loadKeys(keys.map((k) => k.keyId));
-  });
+  const load = keyLoader(db);
+  const loadKeys = (keyIds: string[]): Map<string, StoredKey> => byId(load(keyIds));
 
   const shredTx = db.transaction((keyIds: string[], reason: ShredReason, at: string) => {
     const destroyed: string[] = [];
@@ -104,7 +71,12 @@ export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
   );
 
   return {
-    createIfAbsent: (keys) => run(() => (keys.length === 0 ? new Map() : createTx.immediate(keys))),
+    createIfAbsent: (keys) => {
+      if (closed) return Promise.reject(closedError());
+      if (keys.length === 0) return Promise.resolve(new Map());
+      if (!writer) return run(() => byId(createHere!([keys])[0]!));
+      return writer.write(keys).then(byId);
+    },
 
     getByIds: (keyIds) => run(() => loadKeys(keyIds)),
 
@@ -155,9 +127,15 @@ export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
         return changed;
       }),
 
+    get failure() {
+      return writer?.failure;
+    },
+
     async close() {
       if (closed) return;
       closed = true;
+      // Keys already accepted are committed (or fail) before the writer stops.
+      await writer?.close();
       db.close();
     },
   };

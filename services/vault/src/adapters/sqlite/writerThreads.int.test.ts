@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isVaultError } from '../../domain/errors.js';
 import { ANY, type RecordedEvent } from '../../ports/EventLog.js';
-import { getSqliteEventLog } from './index.js';
+import { getSqliteEventLog, getSqliteKeyStore } from './index.js';
 import { startWriterThread } from './writers/thread.js';
 
 const event = (i: number) => ({ id: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`, type: 'Noted', data: { i }, metadata: { actor: 'test', at: '2024-01-01T00:00:00.000Z' } });
@@ -35,6 +35,49 @@ describe('SQLite writer threads', () => {
     expect(await reopened.headPosition()).toBe(200);
     expect((await reopened.readAll({ maxCount: 500 })).map((e) => (e.data as { i: number }).i).sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i));
     await reopened.close();
+  });
+
+  it('creates the keys accepted before close() on the key store\'s writer thread, answers races with one winner, then refuses new ones', async () => {
+    const path = join(dir, 'keys.db');
+    const keys = getSqliteKeyStore({ path });
+    const key = (i: number, byte: number) => ({ keyId: `s-${i}/contact/1`, subjectId: `s-${i}`, category: 'contact', wrapped: new Uint8Array(72).fill(byte), kekVersion: 1, createdAt: '2024-01-01T00:00:00.000Z' });
+    // Two writers race for every id: each gets the one key that was stored.
+    const first = Array.from({ length: 100 }, (_, i) => keys.createIfAbsent([key(i, 1)]));
+    const second = Array.from({ length: 100 }, (_, i) => keys.createIfAbsent([key(i, 2)]));
+    const closing = keys.close();
+    const [a, b] = await Promise.all([Promise.all(first), Promise.all(second)]);
+    await closing;
+    for (let i = 0; i < 100; i++) {
+      const won = a[i]!.get(`s-${i}/contact/1`)!;
+      expect(b[i]!.get(`s-${i}/contact/1`)!.wrapped).toEqual(won.wrapped);
+      expect(won.wrapped[0]).toBe(1);
+    }
+    expect(isVaultError(await keys.createIfAbsent([key(999, 1)]).catch((e: unknown) => e), 'STORE_UNAVAILABLE')).toBe(true);
+
+    const reopened = getSqliteKeyStore({ path });
+    expect((await reopened.getByIds(Array.from({ length: 100 }, (_, i) => `s-${i}/contact/1`))).size).toBe(100);
+    // A shredded id is never created again, by the writer thread either.
+    await reopened.shred(['s-0/contact/1'], 'erasure', '2024-02-01T00:00:00.000Z');
+    expect((await reopened.createIfAbsent([key(0, 3)])).size).toBe(0);
+    await reopened.close();
+  });
+
+  it('creates keys without holding the event loop: it turns while the commit runs and waits for the disk', async () => {
+    const keys = getSqliteKeyStore({ path: join(dir, 'keys.db') });
+    const many = Array.from({ length: 20_000 }, (_, i) => ({ keyId: `s-${i}/contact/1`, subjectId: `s-${i}`, category: 'contact', wrapped: new Uint8Array(72).fill(7), kekVersion: 1, createdAt: '2024-01-01T00:00:00.000Z' }));
+    let turns = 0;
+    let done = false;
+    const spin = (): void => {
+      if (done) return;
+      turns += 1;
+      setImmediate(spin);
+    };
+    const created = keys.createIfAbsent(many).finally(() => (done = true));
+    // Started after the call: a commit on this thread would have finished before the first turn.
+    setImmediate(spin);
+    expect((await created).size).toBe(20_000);
+    expect(turns).toBeGreaterThan(10);
+    await keys.close();
   });
 
   it('fails every write with STORE_UNAVAILABLE, instead of hanging, when its writer thread cannot start', async () => {

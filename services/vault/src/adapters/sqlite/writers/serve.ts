@@ -7,6 +7,8 @@ export interface WriterThreadOptions extends SqliteOptions {
   maxPerCommit: number;
   /** False when a checkpointer thread keeps the WAL short. Default true. */
   autoCheckpoint?: boolean;
+  /** `secure_delete` on this connection too (the key store: a page it rearranges must not keep a key's old bytes). Default false. */
+  secureDelete?: boolean;
 }
 
 /**
@@ -18,7 +20,7 @@ export interface WriterThreadOptions extends SqliteOptions {
 export function serveWrites<P, R>(setup: (db: SqliteDatabase) => { commit(batches: P[]): R[]; size(batch: P): number }): void {
   const port = parentPort!;
   const options = workerData as WriterThreadOptions;
-  const db = openDatabase(options, { autoCheckpoint: options.autoCheckpoint !== false });
+  const db = openDatabase(options, { autoCheckpoint: options.autoCheckpoint !== false, secureDelete: options.secureDelete === true });
   const { commit, size } = setup(db);
   /** Messages taken from the port, in the order they were sent. */
   const inbox: WriterMessage<P>[] = [];

@@ -22,7 +22,7 @@ const fromSource = import.meta.url.endsWith('.ts');
  * `synchronous=FULL` holds its thread until the disk has it. In a writer thread, that is not the
  * event loop serving requests. The thread keeps the process alive only while writes are in flight.
  */
-function spawn(name: 'eventLog' | 'accessLog' | 'checkpoint', workerData: unknown): Worker {
+function spawn(name: 'eventLog' | 'accessLog' | 'keyStore' | 'checkpoint', workerData: unknown): Worker {
   const url = new URL(`./${name}.worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
   const worker = fromSource
     ? // Node 20 does not apply an --import loader to a worker's entry module: register tsx first, then load it.
@@ -65,7 +65,7 @@ export function startCheckpointer(options: CheckpointerOptions, onStop: () => vo
   };
 }
 
-export function startWriterThread<P, R>(name: 'eventLog' | 'accessLog', workerData: unknown): WriterThread<P, R> {
+export function startWriterThread<P, R>(name: 'eventLog' | 'accessLog' | 'keyStore', workerData: unknown): WriterThread<P, R> {
   const worker = spawn(name, workerData);
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const pending = new Map<number, { resolve: (r: R) => void; reject: (e: unknown) => void }>();
