@@ -17,6 +17,9 @@ export interface SqliteOptions {
 
 export type SqliteDatabase = Database.Database;
 
+/** A path SQLite opens as an in-memory database: each connection to it is a database of its own. */
+export const isMemoryPath = (path: string): boolean => path === ':memory:' || path === '' || /^file:.*mode=memory/.test(path);
+
 /** Just what another connection to the same file needs (for a writer or checkpointer thread). */
 export const connectionOptions = ({ path, synchronous, busyTimeoutMs }: SqliteOptions): SqliteOptions => ({
   path,

@@ -13,7 +13,7 @@ import { EVENTS_SCHEMA, type AppendRequest, type Outcome } from './writers/event
 import type { WriterThreadOptions } from './writers/serve.js';
 import { startCheckpointer, startWriterThread } from './writers/thread.js';
 import { fromWire } from './writers/wire.js';
-import { closedError, connectionOptions, openDatabase, toVaultError, type SqliteDatabase, type SqliteOptions } from './openDatabase.js';
+import { closedError, connectionOptions, isMemoryPath, openDatabase, toVaultError, type SqliteDatabase, type SqliteOptions } from './openDatabase.js';
 
 /** Options of the embedded event log. */
 export interface SqliteEventLogOptions extends SqliteOptions {
@@ -63,7 +63,7 @@ const toRecorded = (r: EventRow): RecordedEvent => ({
  */
 export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   // Reader and writer thread each open the file: an in-memory database would be two databases.
-  if (options.path === ':memory:' || options.path === '' || /^file:.*mode=memory/.test(options.path)) {
+  if (isMemoryPath(options.path)) {
     throw new VaultError('CONFIG_INVALID', 'The embedded event log needs a file path, not an in-memory database');
   }
   const db: SqliteDatabase = openDatabase(options);

@@ -1,5 +1,5 @@
 import type { KeyStore, ShredReason, StoredKey, Tombstone } from '../../ports/KeyStore.js';
-import { chunks, closedError, connectionOptions, openDatabase, scrubWal, type SqliteOptions, guarded } from './openDatabase.js';
+import { chunks, closedError, connectionOptions, isMemoryPath, openDatabase, scrubWal, type SqliteOptions, guarded } from './openDatabase.js';
 import { toBuffer, toBytes, toKey, toTombstone, type KeyRow, type TombstoneRow } from '../sqlRows.js';
 import { KEYS_SCHEMA, createKeyCreator, keyLoader } from './writers/keyStoreCommit.js';
 import type { WriterThreadOptions } from './writers/serve.js';
@@ -22,7 +22,7 @@ export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
   const db = openDatabase(options, { secureDelete: true });
   db.exec(KEYS_SCHEMA);
   let closed = false;
-  const inMemory = options.path === ':memory:' || options.path === '' || /^file:.*mode=memory/.test(options.path);
+  const inMemory = isMemoryPath(options.path);
   const writer = inMemory ? undefined : startWriterThread<StoredKey[], StoredKey[]>('keyStore', { ...connectionOptions(options), maxPerCommit: 10_000, secureDelete: true } satisfies WriterThreadOptions);
   const createHere = inMemory ? createKeyCreator(db) : undefined;
   const byId = (keys: readonly StoredKey[]): Map<string, StoredKey> => new Map(keys.map((k) => [k.keyId, k]));
