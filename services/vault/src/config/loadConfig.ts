@@ -126,10 +126,10 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
   };
 }
 
-/** Whether the read models, keys and access log are the embedded SQLite files of `dataDir`. */
 /** The PostgreSQL schema the state stores live in: `VAULT_POSTGRES_SCHEMA`, default `vault`. */
 export const postgresSchemaOf = (config: Pick<VaultConfig, 'postgresSchema'>): string => config.postgresSchema ?? 'vault';
 
+/** Whether the read models, keys and access log are the embedded SQLite files of `dataDir`. */
 export const embeddedState = (config: Pick<VaultConfig, 'stateStore'>): boolean => (config.stateStore ?? 'sqlite') === 'sqlite';
 
 /** Subjects each of the command side, the projector and the reader keeps in memory (`VAULT_CACHE_SUBJECTS`). */

@@ -248,8 +248,6 @@ class ValueItem {
   readonly legalBasis: string;
   #values: CategoryValues;
   #index: number;
-  #opened = false;
-  #value: unknown;
 
   constructor(values: CategoryValues, index: number, f: FieldState) {
     this.category = values.cat.category;
@@ -262,12 +260,9 @@ class ValueItem {
     this.#index = index;
   }
 
+  /** Kept by the category's values: asked again, it is not opened again. */
   get value(): unknown {
-    if (!this.#opened) {
-      this.#value = this.#values.value(this.#index);
-      this.#opened = true;
-    }
-    return this.#value;
+    return this.#values.value(this.#index);
   }
 
   toJSON(): Extract<ReadItem, { status: 'VALUE' }> {
