@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { embeddedState, postgresSchemaOf, type VaultConfig } from './loadConfig.js';
 import { VaultError, isVaultError } from '../domain/errors.js';
@@ -6,7 +6,7 @@ import type { AccessLog } from '../ports/AccessLog.js';
 import type { EventLog } from '../ports/EventLog.js';
 import type { KeyStore } from '../ports/KeyStore.js';
 import type { ViewStore } from '../ports/ViewStore.js';
-import { getSqliteAccessLog, getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from '../adapters/sqlite/index.js';
+import { getSqliteAccessLog, getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore, sqliteKeyStoreHolds } from '../adapters/sqlite/index.js';
 
 /** File names under the data directory: one file per store, so each can have its own backup policy. */
 export const DATA_FILES = { events: 'events.db', keys: 'keys.db', views: 'views.db', access: 'access.db' } as const;
@@ -22,6 +22,12 @@ export interface VaultStores {
 export interface OpenStoresOptions {
   /** Receives operational warnings (an idle database connection dropped); never data. */
   warn?: (message: string) => void;
+}
+
+/** The PostgreSQL URL of a configuration that names the state store `postgres`. */
+function postgresUrlOf(config: VaultConfig): string {
+  if (!config.postgresUrl) throw new VaultError('CONFIG_INVALID', 'VAULT_STATE_STORE=postgres needs VAULT_POSTGRES_URL');
+  return config.postgresUrl;
 }
 
 /** The deadline of every store call, and of opening a connection (`VAULT_STORE_TIMEOUT_MS`). */
@@ -40,7 +46,7 @@ export async function openStores(config: VaultConfig, options: OpenStoresOptions
   const stateStore = config.stateStore ?? 'sqlite';
   // loadConfig checks this too; a hand-built config (tests, embedding) must not fail later and vaguely.
   if (eventStore === 'kurrentdb' && !config.kurrentdbUrl) throw new VaultError('CONFIG_INVALID', 'VAULT_EVENT_STORE=kurrentdb needs VAULT_KURRENTDB_URL');
-  if (stateStore === 'postgres' && !config.postgresUrl) throw new VaultError('CONFIG_INVALID', 'VAULT_STATE_STORE=postgres needs VAULT_POSTGRES_URL');
+  if (stateStore === 'postgres') postgresUrlOf(config);
   if (eventStore === 'sqlite' || stateStore === 'sqlite') mkdirSync(config.dataDir, { recursive: true });
   const timeoutMs = storeTimeoutOf(config);
 
@@ -59,7 +65,7 @@ export async function openStores(config: VaultConfig, options: OpenStoresOptions
       const { createPostgresPool, getPostgresAccessLog, getPostgresKeyStore, getPostgresViewStore } = await import('../adapters/postgres/index.js');
       // One pool for the three stores, ended when the last of them closes.
       const pool = createPostgresPool({
-        connectionString: config.postgresUrl!,
+        connectionString: postgresUrlOf(config),
         // Opening a connection is a store call too: one deadline for both.
         connectTimeoutMs: timeoutMs,
         statementTimeoutMs: timeoutMs,
@@ -108,16 +114,16 @@ export async function openStores(config: VaultConfig, options: OpenStoresOptions
 }
 
 /**
- * Whether the configured key store exists (the embedded `keys.db`, or the key store's tables in
- * the PostgreSQL schema), found without creating anything: for commands that only read a vault.
+ * Whether the configured key store holds the vault secret `name` (the embedded `keys.db`, or the
+ * key store's tables in the PostgreSQL schema); undefined when there is no key store. Found
+ * without creating anything: for commands that only read a vault.
  */
-export async function keyStoreExists(config: VaultConfig): Promise<boolean> {
-  if (embeddedState(config)) return existsSync(join(config.dataDir, DATA_FILES.keys));
-  if (!config.postgresUrl) throw new VaultError('CONFIG_INVALID', 'VAULT_STATE_STORE=postgres needs VAULT_POSTGRES_URL');
-  const { postgresKeyStoreExists } = await import('../adapters/postgres/index.js');
+export async function keyStoreHolds(config: VaultConfig, name: string): Promise<boolean | undefined> {
+  if (embeddedState(config)) return sqliteKeyStoreHolds(join(config.dataDir, DATA_FILES.keys), name);
+  const { postgresKeyStoreHolds } = await import('../adapters/postgres/index.js');
   const timeoutMs = storeTimeoutOf(config);
   return naming('VAULT_POSTGRES_URL', () =>
-    postgresKeyStoreExists({ connectionString: config.postgresUrl!, schema: postgresSchemaOf(config), connectTimeoutMs: timeoutMs, statementTimeoutMs: timeoutMs }),
+    postgresKeyStoreHolds({ connectionString: postgresUrlOf(config), schema: postgresSchemaOf(config), connectTimeoutMs: timeoutMs, statementTimeoutMs: timeoutMs }, name),
   );
 }
 

@@ -41,14 +41,16 @@ const MIGRATIONS: readonly ((s: string) => string)[] = [
 
 
 /**
- * Whether the schema holds a key store, asked without running the migrations: a command that only
- * reads (`vault verify-certificate`) must not create the tables of a vault that is not there.
+ * Whether the schema's key store holds the vault secret `name`; undefined when there is no key
+ * store. Asked without running the migrations: a command that only reads (`vault
+ * verify-certificate`) must not create the tables of a vault that is not there.
  */
-export async function postgresKeyStoreExists(options: PostgresKeyStoreOptions): Promise<boolean> {
+export async function postgresKeyStoreHolds(options: PostgresKeyStoreOptions, name: string): Promise<boolean | undefined> {
   const db = connect(options);
   try {
-    const [row] = await db.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${db.s}.${KEY_TABLES.meta}`]);
-    return row?.t != null;
+    const [table] = await db.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [`${db.s}.${KEY_TABLES.meta}`]);
+    if (table?.t == null) return undefined;
+    return (await db.query(`SELECT 1 FROM ${db.s}.${KEY_TABLES.meta} WHERE name = $1`, [name])).length > 0;
   } finally {
     await db.close();
   }

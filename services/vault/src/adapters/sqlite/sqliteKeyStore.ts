@@ -1,5 +1,6 @@
 import type { KeyStore, ShredReason, StoredKey, Tombstone } from '../../ports/KeyStore.js';
-import { chunks, closedError, connectionOptions, isMemoryPath, openDatabase, scrubWal, type SqliteOptions, guarded } from './openDatabase.js';
+import { existsSync } from 'node:fs';
+import { chunks, closedError, connectionOptions, isMemoryPath, openDatabase, scrubWal, toVaultError, type SqliteOptions, guarded } from './openDatabase.js';
 import { toBuffer, toBytes, toKey, toTombstone, type KeyRow, type TombstoneRow } from '../sqlRows.js';
 import { KEYS_SCHEMA, createKeyCreator, keyLoader } from './writers/keyStoreCommit.js';
 import type { WriterThreadOptions } from './writers/serve.js';
@@ -9,6 +10,24 @@ import { startWriterThread } from './writers/thread.js';
 export type SqliteKeyStoreOptions = SqliteOptions;
 
 
+
+/**
+ * Whether the key store at `path` holds the vault secret `name`; undefined when there is no key
+ * store there. Reads only: no file, table or writer thread is created for the question.
+ */
+export function sqliteKeyStoreHolds(path: string, name: string): boolean | undefined {
+  if (!existsSync(path)) return undefined;
+  const db = openDatabase({ path });
+  try {
+    return db.prepare('SELECT 1 FROM meta WHERE name = ?').get(name) !== undefined;
+  } catch (e) {
+    // A file without the key store's tables holds no key store.
+    if (/no such table/.test((e as Error).message)) return undefined;
+    throw toVaultError(e);
+  } finally {
+    db.close();
+  }
+}
 
 /**
  * The embedded key store: wrapped data keys in one SQLite file with `secure_delete` on. A shred

@@ -4,7 +4,7 @@ import { VaultError } from '../../domain/errors.js';
 import type { FlattenedJws, PublicJwk } from '../../crypto/signer.js';
 import { verifyCertificate, type SignedCertificate } from '../../rights/eraseSubject.js';
 import { embeddedState, loadConfig, postgresSchemaOf } from '../../config/loadConfig.js';
-import { keyStoreExists, openStores } from '../../config/openStores.js';
+import { keyStoreHolds } from '../../config/openStores.js';
 import { SIGNING_SECRET } from '../../vault.js';
 import { openCliVault } from '../openCliVault.js';
 
@@ -21,9 +21,10 @@ export function registerVerifyCertificate(program: Command): void {
       if (opts.publicKey) jwk = publicKeyFor(signed.jws, await readFile(opts.publicKey, 'utf8'), opts.publicKey);
       else {
         const config = loadConfig();
-        // No vault here: opening one would create it (its files, or its tables in PostgreSQL), with a
-        // new key, and every certificate would look forged.
-        if (!(await keyStoreExists(config))) {
+        // No vault here, or one without a signing key: opening it would create one (its files, or its
+        // tables in PostgreSQL, and a new key), and every certificate would look forged.
+        const signing = await keyStoreHolds(config, SIGNING_SECRET);
+        if (signing === undefined) {
           throw new VaultError(
             'BAD_USER_INPUT',
             embeddedState(config)
@@ -31,9 +32,6 @@ export function registerVerifyCertificate(program: Command): void {
               : `No vault in PostgreSQL schema ${postgresSchemaOf(config)} to take the signing key from: pass --public-key, or set VAULT_POSTGRES_SCHEMA`,
           );
         }
-        // A key store without a signing key: the same.
-        const stores = await openStores(config);
-        const signing = await stores.keys.getMeta(SIGNING_SECRET).finally(() => Promise.allSettled([stores.log.close(), stores.keys.close(), stores.views.close(), stores.access?.close()]));
         if (!signing) throw new VaultError('BAD_USER_INPUT', 'This vault has no signing key yet, so it signed no certificate: pass --public-key, or point VAULT_STATE_STORE at the vault that signed it');
         const vault = await openCliVault(config);
         jwk = vault.signer.publicJwk;
