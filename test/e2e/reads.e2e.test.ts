@@ -151,7 +151,7 @@ describe('purpose-bound reads', () => {
     expect((await read(id, 'contract', service, ['contact'])).every((i) => i.status === 'VALUE')).toBe(true);
   });
 
-  it('serves again once the DPO overrides an objection on compelling grounds, which stay sealed; an objection to direct marketing is final', async () => {
+  it('serves again once the DPO overrides an objection on compelling grounds, sealed in the log and shown in the access report; an objection to direct marketing is final', async () => {
     const id = await fullSubject();
     const OVERRIDE = 'mutation($id: ID!, $p: String!, $g: String!) { overrideObjection(subjectId: $id, purpose: $p, grounds: $g) { revision } }';
     await api.gql(service, 'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "billing") { revision } }', { id });
@@ -163,7 +163,8 @@ describe('purpose-bound reads', () => {
     expect(overridden.errors).toBeUndefined();
     expect((await read(id, 'billing', service, ['contact'])).every((i) => i.status === 'VALUE')).toBe(true);
     const report = await api.gql(dpo, 'query($id: ID!) { accessReport(subjectId: $id) { report } }', { id });
-    expect(report.data!.accessReport.report.objections).toEqual([{ purpose: 'billing', since: expect.any(String), overriddenAt: expect.any(String) }]);
+    // The subject learns on what grounds (Art. 21(1)); the report is the one place they are opened.
+    expect(report.data!.accessReport.report.objections).toEqual([{ purpose: 'billing', since: expect.any(String), overriddenAt: expect.any(String), grounds: VALUES.grounds }]);
     // Sealed like every free text: the log holds no plaintext of the grounds.
     expect(JSON.stringify(await api.vault.stores.log.readStream(`subject-${id}`))).not.toContain(VALUES.grounds);
 

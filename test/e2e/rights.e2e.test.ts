@@ -100,6 +100,20 @@ describe('request workflow over HTTP', () => {
     const dueEarlier = await api.gql(dpo, `query($d: DateTime!) { requests(dueBefore: $d) { id } }`, { d: '2026-04-01T00:00:00Z' });
     expect(dueEarlier.data!.requests.map((q: { id: string }) => q.id)).not.toContain(r.id);
     expect((await api.gql(dpo, `{ requests(overdue: true) { id } }`)).data!.requests.map((q: { id: string }) => q.id)).not.toContain(r.id);
+
+    // The reasons read back: for the DPO on the request, and for the subject in its access report (Art. 12(3)).
+    const listed = await api.gql(dpo, `{ requests(status: OPEN) { id extensions { months at reason } refusalReason } }`);
+    expect(listed.data!.requests.find((q: { id: string }) => q.id === r.id)).toEqual({
+      id: r.id,
+      extensions: [
+        { months: 1, at: T0, reason: 'many categories to collect' },
+        { months: 1, at: T0, reason: 'still collecting' },
+      ],
+      refusalReason: null,
+    });
+    const report = (await api.gql(await api.token(subjectPrincipal(s.id)), 'query($id: ID!) { accessReport(subjectId: $id) { report } }', { id: s.id })).data!.accessReport.report;
+    expect(report.requests).toEqual([expect.objectContaining({ requestId: r.id, extensions: [expect.objectContaining({ reason: 'many categories to collect' }), expect.objectContaining({ reason: 'still collecting' })] })]);
+    expect(report.requests[0]).not.toHaveProperty('refusalReason');
   });
 
   it('completing an access request returns a working download link; completing an erasure request returns the certificate', async () => {
@@ -146,6 +160,17 @@ describe('request workflow over HTTP', () => {
     const r = (await api.gql(dpo, OPEN, { id: s.id, type: 'OBJECTION', at: T0 })).data!.openRequest;
     const refused = await api.gql(dpo, `mutation($r: ID!) { refuseRequest(requestId: $r, reason: "manifestly unfounded") { ${REQUEST_FIELDS} } }`, { r: r.id });
     expect(refused.data!.refuseRequest).toMatchObject({ status: 'REFUSED', closedAt: T0, overdue: false });
+    // The reason is sealed in the log, read back for the DPO (the read is logged) and given to the subject (Art. 12(4)).
+    expect(JSON.stringify(await api.vault.stores.log.readStream(`subject-${s.id}`))).not.toContain('manifestly unfounded');
+    const before = (await api.vault.accessLog.listBySubject(s.id)).length;
+    const read = await api.gql(dpo, `query { requests(status: REFUSED) { id refusalReason extensions { reason } } }`);
+    expect(read.data!.requests.find((q: { id: string }) => q.id === r.id)).toEqual({ id: r.id, refusalReason: 'manifestly unfounded', extensions: [] });
+    await api.server.flushAccessLog();
+    const entries = await api.vault.accessLog.listBySubject(s.id);
+    expect(entries).toHaveLength(before + 1);
+    expect(entries[0]).toMatchObject({ actor: 'dpo:dpo-1', purpose: 'dataSubjectRights', categories: ['_requests'] });
+    const report = (await api.gql(dpo, 'query($id: ID!) { accessReport(subjectId: $id) { report } }', { id: s.id })).data!.accessReport.report;
+    expect(report.requests).toEqual([expect.objectContaining({ requestId: r.id, status: 'REFUSED', refusalReason: 'manifestly unfounded', extensions: [] })]);
     expect((await api.gql(dpo, `{ requests(status: REFUSED) { id } }`)).data!.requests.map((q: { id: string }) => q.id)).toContain(r.id);
     const complete = await api.gql(dpo, 'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } } }', { r: r.id });
     expect(complete.errors?.[0]?.extensions?.code).toBe('CONFLICT');

@@ -222,9 +222,26 @@ describe('request workflow (Art. 12)', () => {
     expect(access.link!.path).toMatch(/^\/exports\/[A-Za-z0-9_-]{43}$/);
     expect((await vault.rights.requests({ status: 'COMPLETED' })).map((r) => r.id).sort()).toEqual([erasureId, accessId].sort());
 
-    // Free text is sealed: the extension reason is nowhere in the log in plaintext.
+    const refusedId = await vault.rights.openRequest(s, { requestType: 'RECTIFICATION', receivedAt: clock.now, channel: 'post' }, dpo);
+    await vault.rights.step(refusedId, { type: 'RefuseRequest', requestId: refusedId, reason: 'manifestly excessive' }, dpo);
+
+    // Free text is sealed: the reasons are nowhere in the log in plaintext.
     const log = JSON.stringify(await vault.stores.log.readAll({ maxCount: 10_000 }));
     expect(log).not.toContain('many systems involved');
+    expect(log).not.toContain('manifestly excessive');
+    // They outlive the subject's erasure (the requests key is not a data key), for the DPO and in the subject's access report.
+    const texts = await vault.rights.requestTexts([s, 'no-such-subject']);
+    expect([...texts.keys()]).toEqual([s]);
+    expect(texts.get(s)!.requests.get(erasureId)).toEqual({ extensions: [{ months: 2, at: expect.any(String), reason: 'many systems involved' }], refusalReason: null });
+    expect(texts.get(s)!.requests.get(refusedId)).toEqual({ extensions: [], refusalReason: 'manifestly excessive' });
+    const { report } = await vault.rights.report(s, 'ACCESS');
+    expect(validate('access-report.schema.json', report)).toEqual([]);
+    expect(report.requests).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ requestId: erasureId, status: 'COMPLETED', extensions: [expect.objectContaining({ months: 2, reason: 'many systems involved' })] }),
+        expect.objectContaining({ requestId: refusedId, status: 'REFUSED', extensions: [], refusalReason: 'manifestly excessive' }),
+      ]),
+    );
   });
 
   it('lists pending Art. 14 notifications for data from other sources and closes them when the subject is informed', async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { isVaultError } from '../domain/errors.js';
+import { REQUESTS_CATEGORY } from '../domain/events.js';
 import type { Vault } from '../vault.js';
 import type { AccessRecorder } from './accessRecorder.js';
 import { actorOf, type Principal, type TokenVerifier } from './auth.js';
@@ -44,11 +45,18 @@ export function createContextFunction(deps: ContextDeps): (authorization: string
     } catch (e) {
       throw unauthenticated(isVaultError(e, 'UNAUTHENTICATED') ? e.message : 'The token is invalid');
     }
+    const actor = actorOf(principal);
     return {
       vault: deps.vault,
       principal,
-      actor: actorOf(principal),
-      loaders: createLoaders(deps.vault.reader, callerPurposes(principal)),
+      actor,
+      loaders: createLoaders(deps.vault.reader, callerPurposes(principal), async (subjectIds) => {
+        const texts = await deps.vault.rights.requestTexts(subjectIds);
+        // The DPO's free text may name the subject: reading it is a read like any other.
+        const at = deps.vault.now();
+        for (const subjectId of texts.keys()) deps.access.record({ actor, purpose: 'dataSubjectRights', subjectId, categories: [REQUESTS_CATEGORY], at });
+        return texts;
+      }),
       access: deps.access,
       limits: deps.limits,
       requestId: requestId ?? randomUUID(),

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { SubjectRead, SubjectReader } from '../rights/SubjectReader.js';
+import type { SubjectTexts } from '../rights/requestTexts.js';
 
 export interface SubjectKey {
   subjectId: string;
@@ -9,14 +10,20 @@ export interface SubjectKey {
 export interface Loaders {
   /** A subject read for a purpose; null when the id was never registered. */
   subjects: DataLoader<SubjectKey, SubjectRead | null, string>;
+  /** The reasons and grounds the DPO wrote on a subject's requests and objections, opened; undefined when there are none. Made on first use. */
+  readonly requestTexts: DataLoader<string, SubjectTexts | undefined>;
 }
+
+/** Opens the texts of many subjects at once (`SubjectRights.requestTexts`, with the read logged). */
+export type OpenTexts = (subjectIds: readonly string[]) => Promise<Map<string, SubjectTexts>>;
 
 /**
  * The per-request loaders, built by the context function. All subjects a request asks for
  * within one tick are read together, one reader call per purpose: one view query and one key
  * batch whatever the number of subjects or of `subject` fields in the query.
  */
-export function createLoaders(reader: Pick<SubjectReader, 'read'>, callerPurposes: readonly string[] | 'all'): Loaders {
+export function createLoaders(reader: Pick<SubjectReader, 'read'>, callerPurposes: readonly string[] | 'all', openTexts: OpenTexts): Loaders {
+  let texts: DataLoader<string, SubjectTexts | undefined> | undefined;
   return {
     subjects: new DataLoader<SubjectKey, SubjectRead | null, string>(
       async (keys) => {
@@ -36,5 +43,14 @@ export function createLoaders(reader: Pick<SubjectReader, 'read'>, callerPurpose
       },
       { cacheKeyFn: (k) => `${k.purpose}\u0000${k.subjectId}`, maxBatchSize: 1000 },
     ),
+    get requestTexts() {
+      return (texts ??= new DataLoader(
+        async (ids) => {
+          const opened = await openTexts(ids);
+          return ids.map((id) => opened.get(id));
+        },
+        { maxBatchSize: 1000 },
+      ));
+    },
   };
 }

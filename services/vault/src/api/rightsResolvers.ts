@@ -104,6 +104,9 @@ export const DataSubjectRequest: DataSubjectRequestResolvers = {
   verifiedAt: (r) => (r.data.verifiedAt as string | null | undefined) ?? null,
   closedAt: (r) => (r.data.closedAt as string | null | undefined) ?? null,
   overdue: (r, _, ctx) => r.status === 'OPEN' && r.dueAt !== null && r.dueAt < ctx.vault.now(),
+  // The texts are opened only when asked for and there is one: a listing of requests does not open every subject's key.
+  extensions: async (r, _, ctx) => (((r.data.extendedMonths as number | undefined) ?? 0) > 0 ? ((await ctx.loaders.requestTexts.load(r.subjectId))?.requests.get(r.id)?.extensions ?? []) : []),
+  refusalReason: async (r, _, ctx) => (r.status === 'REFUSED' ? ((await ctx.loaders.requestTexts.load(r.subjectId))?.requests.get(r.id)?.refusalReason ?? null) : null),
 };
 
 export const PendingNotification: PendingNotificationResolvers = {

@@ -8,6 +8,8 @@ import type { FlattenedJws } from '../crypto/signer.js';
 import type { ViewStore } from '../ports/ViewStore.js';
 import type { CommandOptions, CommandResult } from '../commands/SubjectCommands.js';
 import type { SignedCertificate, EraseOptions } from './eraseSubject.js';
+import { requestsKeyId } from '../crypto/sealDecision.js';
+import { holdsTexts, openSubjectTexts, type SubjectTexts } from './requestTexts.js';
 import { REPORT_TYP, digestReport, freezeReport, reportChunks, reportDigest, type ReportDeps, type ReportSignature } from './reports.js';
 
 export interface RightsDeps extends ReportDeps {
@@ -98,6 +100,17 @@ export class SubjectRights {
     const [row] = await this.deps.views.listTracked('request', { id: requestId, limit: 1 });
     if (!row) throw new VaultError('NOT_FOUND', 'Request not found', { path: 'requestId', details: { requestId } });
     return row;
+  }
+
+  /**
+   * The reasons and grounds the DPO gave (extensions, refusals, objection overrides), opened, for
+   * subjects of rows `request` or `requests` returned: one view read and one key batch for all of
+   * them. A subject without any such text is absent, as is an unknown one.
+   */
+  async requestTexts(subjectIds: readonly string[]): Promise<Map<string, SubjectTexts>> {
+    const states = [...(await this.deps.views.getSubjects([...subjectIds])).values()].map((s) => s.state).filter(holdsTexts);
+    const keys = await this.deps.keyRing.get(states.map((s) => requestsKeyId(s.subjectId)));
+    return new Map(states.map((s) => [s.subjectId, openSubjectTexts(s, keys.get(requestsKeyId(s.subjectId)))]));
   }
 
   /** Requests for the DPO: by status, overdue (open and past due now), or due before a date. */

@@ -10,7 +10,8 @@ import { openValue, valueContext } from '../crypto/envelope.js';
 import type { Signer } from '../crypto/signer.js';
 import type { AccessLog, RecipientRow } from '../ports/AccessLog.js';
 import type { EventLog, RecordedEvent } from '../ports/EventLog.js';
-import { openField } from '../crypto/sealDecision.js';
+import { openField, requestsKeyId } from '../crypto/sealDecision.js';
+import { holdsTexts, openSubjectTexts } from './requestTexts.js';
 import { streamOf } from '../domain/events.js';
 import type { SubjectCommands } from '../commands/SubjectCommands.js';
 
@@ -92,7 +93,9 @@ export async function freezeReport(deps: ReportDeps, subjectId: string, kind: Ex
 export async function* reportChunks(deps: ReportDeps, inputs: ReportInputs): AsyncGenerator<string> {
   const { state } = inputs;
   const register = deps.register;
-  const keys = await deps.keyRing.get(Object.values(state.categories).filter((c) => !c.shredded).map((c) => c.keyId), { fresh: true });
+  const keyIds = Object.values(state.categories).filter((c) => !c.shredded).map((c) => c.keyId);
+  const textsKeyId = inputs.kind === 'ACCESS' && holdsTexts(state) ? requestsKeyId(inputs.subjectId) : undefined;
+  const keys = await deps.keyRing.get(textsKeyId ? [...keyIds, textsKeyId] : keyIds, { fresh: true });
   const head = {
     '@context': REPORT_CONTEXT,
     type: inputs.kind === 'ACCESS' ? 'AccessReport' : 'PortabilityExport',
@@ -119,15 +122,30 @@ export async function* reportChunks(deps: ReportDeps, inputs: ReportInputs): Asy
   if (inputs.kind === 'ACCESS') {
     yield ',"restrictions":';
     yield JSON.stringify(Object.entries(state.restrictions).map(([category, r]) => ({ category, since: r.at, reason: r.reason })));
+    // The reasons the DPO gave are the subject's to know: for an extension (Art. 12(3)), a refusal
+    // (Art. 12(4)) and an override of an objection (Art. 21(1)).
+    const texts = openSubjectTexts(state, textsKeyId ? keys.get(textsKeyId) : undefined);
     yield ',"objections":';
-    // Standing objections, then those the DPO overrode (Art. 21(1)): when, not the grounds (sealed free text).
+    // Standing objections, then those the DPO overrode, with when and on what grounds.
     yield JSON.stringify([
       ...Object.entries(state.objections).map(([purpose, o]) => ({ purpose, since: o.at })),
-      ...Object.entries(state.overriddenObjections ?? {}).map(([purpose, o]) => ({ purpose, since: o.objectedAt, overriddenAt: o.at })),
+      ...Object.entries(state.overriddenObjections ?? {}).map(([purpose, o]) => ({ purpose, since: o.objectedAt, overriddenAt: o.at, grounds: texts.overrideGrounds.get(purpose) ?? null })),
     ]);
     yield ',"requests":';
     yield JSON.stringify(
-      Object.values(state.rights?.requests ?? {}).map((q) => ({ requestId: q.requestId, type: q.requestType, receivedAt: q.receivedAt, dueAt: q.dueAt, status: q.status, closedAt: q.closedAt })),
+      Object.values(state.rights?.requests ?? {}).map((q) => {
+        const t = texts.requests.get(q.requestId);
+        return {
+          requestId: q.requestId,
+          type: q.requestType,
+          receivedAt: q.receivedAt,
+          dueAt: q.dueAt,
+          status: q.status,
+          closedAt: q.closedAt,
+          extensions: t?.extensions ?? [],
+          ...(q.status === 'REFUSED' ? { refusalReason: t?.refusalReason ?? null } : {}),
+        };
+      }),
     );
     yield ',"history":[';
     let firstPast = true;

@@ -88,10 +88,14 @@ export type DataSubjectRequest = {
   /** One calendar month after receipt, plus any extension. */
   dueAt: Scalars['DateTime']['output'];
   extendedMonths: Scalars['Int']['output'];
+  /** Each extension of the deadline with the reason given, oldest first (Art. 12(3)). Reading a reason opens it: the read is logged. */
+  extensions: Array<RequestExtension>;
   id: Scalars['ID']['output'];
   /** Open and past its due date now. */
   overdue: Scalars['Boolean']['output'];
   receivedAt: Scalars['DateTime']['output'];
+  /** The reason given for a refusal (Art. 12(4)); null unless REFUSED. Reading it is logged. */
+  refusalReason: Maybe<Scalars['String']['output']>;
   status: RequestStatus;
   subjectId: Scalars['ID']['output'];
   type: RequestType;
@@ -569,6 +573,14 @@ export type ReportDigest = {
   type: Scalars['String']['output'];
 };
 
+export type RequestExtension = {
+  __typename?: 'RequestExtension';
+  at: Scalars['DateTime']['output'];
+  months: Scalars['Int']['output'];
+  /** The reason given; null only if the subject's requests key is gone. */
+  reason: Maybe<Scalars['String']['output']>;
+};
+
 export type RequestStatus =
   | 'COMPLETED'
   | 'OPEN'
@@ -812,6 +824,7 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Recipient: ResolverTypeWrapper<Recipient>;
   ReportDigest: ResolverTypeWrapper<ReportDigest>;
+  RequestExtension: ResolverTypeWrapper<RequestExtension>;
   RequestStatus: RequestStatus;
   RequestType: RequestType;
   RestrictionReason: RestrictionReason;
@@ -862,6 +875,7 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   Recipient: Recipient;
   ReportDigest: ReportDigest;
+  RequestExtension: RequestExtension;
   RetainedCategory: RetainedCategory;
   RetentionPreview: RetentionPreview;
   RetentionPreviewItem: RetentionPreviewItem;
@@ -917,9 +931,11 @@ export type DataSubjectRequestResolvers<ContextType = ApiContext, ParentType ext
   closedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   dueAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   extendedMonths?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  extensions?: Resolver<Array<ResolversTypes['RequestExtension']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   overdue?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  refusalReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['RequestStatus'], ParentType, ContextType>;
   subjectId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['RequestType'], ParentType, ContextType>;
@@ -1100,6 +1116,12 @@ export type ReportDigestResolvers<ContextType = ApiContext, ParentType extends R
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type RequestExtensionResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['RequestExtension'] = ResolversParentTypes['RequestExtension']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  months?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type RetainedCategoryResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['RetainedCategory'] = ResolversParentTypes['RetainedCategory']> = {
   basis?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   category?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1195,6 +1217,7 @@ export type Resolvers<ContextType = ApiContext> = {
   Query?: QueryResolvers<ContextType>;
   Recipient?: RecipientResolvers<ContextType>;
   ReportDigest?: ReportDigestResolvers<ContextType>;
+  RequestExtension?: RequestExtensionResolvers<ContextType>;
   RetainedCategory?: RetainedCategoryResolvers<ContextType>;
   RetentionPreview?: RetentionPreviewResolvers<ContextType>;
   RetentionPreviewItem?: RetentionPreviewItemResolvers<ContextType>;
