@@ -65,8 +65,8 @@ export const SIGNING_SECRET = 'signing-seed';
 /** The composition root: wires the stores (`config/openStores.ts` picks the adapters) to the services. */
 export async function openVault(config: VaultConfig, options: OpenVaultOptions = {}): Promise<Vault> {
   const warn = options.warn ?? ((m: string) => process.emitWarning(m));
-  // A register built in code gets the same prototype-free name maps as a loaded one.
-  const register = withOwnNamesOnly(options.register ?? (await loadRegister(config.registerFile)));
+  // A register built in code gets the prototype-free name maps a loaded one already has.
+  const register = options.register ? withOwnNamesOnly(options.register) : await loadRegister(config.registerFile);
   const opened = options.stores ?? (await openStores(config, { warn }));
   const accessLog = options.accessLog ?? opened.access ?? openMemoryAccessLog();
   // Everything opened here or handed over is closed with the vault, the stores' own access log included.
