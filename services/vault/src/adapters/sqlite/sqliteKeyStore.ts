@@ -1,8 +1,8 @@
-import type { KeyStore, ShredReason, StoredKey, Tombstone } from '../../ports/KeyStore.js';
+import type { KeyStore, StoredKey, Tombstone } from '../../ports/KeyStore.js';
 import { existsSync } from 'node:fs';
 import { chunks, closedError, connectionOptions, isMemoryPath, openDatabase, scrubWal, toVaultError, type SqliteOptions, guarded } from './openDatabase.js';
 import { toBuffer, toBytes, toKey, toTombstone, type KeyRow, type TombstoneRow } from '../sqlRows.js';
-import { KEYS_SCHEMA, createKeyCreator, keyLoader } from './writers/keyStoreCommit.js';
+import { KEYS_SCHEMA, createKeyWriter, keyLoader, type KeyWrite, type KeyWriteResult } from './writers/keyStoreCommit.js';
 import type { WriterThreadOptions } from './writers/serve.js';
 import { startWriterThread } from './writers/thread.js';
 
@@ -32,25 +32,25 @@ export function sqliteKeyStoreHolds(path: string, name: string): boolean | undef
 /**
  * The embedded key store: wrapped data keys in one SQLite file with `secure_delete` on. A shred
  * deletes the rows (their bytes zeroed in the page), leaves tombstones, then truncates the WAL so
- * the old page images that still held the key leave the `-wal` file as well. New keys are
- * committed by a writer thread (`writers/keyStore.worker.ts`), as appends are: a subject's first
- * record of a category waits for that commit's fsync, the event loop does not. An in-memory
- * database creates them on the caller's thread.
+ * the old page images that still held the key leave the `-wal` file as well. New keys and
+ * shreds are committed by a writer thread (`writers/keyStore.worker.ts`), as appends are: a
+ * subject's first record of a category, or an erasure, waits for the commit's fsync (and a
+ * shred for the WAL's truncation), the event loop does not. Re-wraps and vault secrets, rare,
+ * commit on this thread. An in-memory database does everything on the caller's thread.
  */
 export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
   const db = openDatabase(options, { secureDelete: true });
   db.exec(KEYS_SCHEMA);
   let closed = false;
   const inMemory = isMemoryPath(options.path);
-  const writer = inMemory ? undefined : startWriterThread<StoredKey[], StoredKey[]>('keyStore', { ...connectionOptions(options), maxPerCommit: 10_000, secureDelete: true } satisfies WriterThreadOptions);
-  const createHere = inMemory ? createKeyCreator(db) : undefined;
+  const writer = inMemory ? undefined : startWriterThread<KeyWrite, KeyWriteResult>('keyStore', { ...connectionOptions(options), maxPerCommit: 10_000, secureDelete: true } satisfies WriterThreadOptions);
+  const writeHere = inMemory ? createKeyWriter(db) : undefined;
   const byId = (keys: readonly StoredKey[]): Map<string, StoredKey> => new Map(keys.map((k) => [k.keyId, k]));
+  const run = guarded(() => closed);
+  /** A create or shred: on the writer thread, or here for an in-memory database. */
+  const write = (w: KeyWrite): Promise<KeyWriteResult> => (writer ? writer.write(w) : run(() => writeHere!([w])[0]!));
 
   const stmt = {
-    deleteKeys: db.prepare<[string], KeyRow>('DELETE FROM keys WHERE key_id IN (SELECT value FROM json_each(?)) RETURNING *'),
-    insertTombstone: db.prepare<[string, string, string, string, string]>(
-      'INSERT INTO tombstones (key_id, subject_id, category, shredded_at, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING',
-    ),
     tombstones: db.prepare<{ subjectId: string | null; keyIds: string | null }, TombstoneRow>(
       `SELECT * FROM tombstones
        WHERE (@subjectId IS NULL OR subject_id = @subjectId)
@@ -67,23 +67,10 @@ export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
   const load = keyLoader(db);
   const loadKeys = (keyIds: string[]): Map<string, StoredKey> => byId(load(keyIds));
 
-  const shredTx = db.transaction((keyIds: string[], reason: ShredReason, at: string) => {
-    const destroyed: string[] = [];
-    for (const chunk of chunks([...new Set(keyIds)])) {
-      for (const row of stmt.deleteKeys.all(JSON.stringify(chunk))) {
-        stmt.insertTombstone.run(row.key_id, row.subject_id, row.category, at, reason);
-        destroyed.push(row.key_id);
-      }
-    }
-    return destroyed;
-  });
-
   const putMetaTx = db.transaction((name: string, value: Uint8Array) => {
     stmt.putMeta.run(name, toBuffer(value));
     return toBytes(stmt.getMeta.get(name)!.value);
   });
-
-  const run = guarded(() => closed);
 
   const rewrapTx = db.transaction((keys: Parameters<KeyStore['rewrap']>[0]) =>
     keys.reduce((n, k) => n + stmt.rewrap.run(toBuffer(k.wrapped), k.kekVersion, k.keyId, k.fromVersion).changes, 0),
@@ -93,22 +80,19 @@ export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
     createIfAbsent: (keys) => {
       if (closed) return Promise.reject(closedError());
       if (keys.length === 0) return Promise.resolve(new Map());
-      if (!writer) return run(() => byId(createHere!([keys])[0]!));
-      return writer.write(keys).then(byId);
+      return write({ create: keys }).then((r) => byId('stored' in r ? r.stored : []));
     },
 
     getByIds: (keyIds) => run(() => loadKeys(keyIds)),
 
-    shred: (keyIds, reason, at) =>
-      run(() => {
-        // Shreds are repeated on purpose (the projector finishes what a crash interrupted): a
-        // repeat finds nothing and must not take the write lock for it.
-        if (loadKeys(keyIds).size === 0) return [];
-        const destroyed = shredTx.immediate(keyIds, reason, at);
-        // Only when something was deleted: the checkpoint is what clears the key's old page images from the WAL.
-        if (destroyed.length > 0) scrubWal(db);
-        return destroyed;
-      }),
+    shred: async (keyIds, reason, at) => {
+      // Shreds are repeated on purpose (the projector finishes what a crash interrupted): a
+      // repeat finds nothing and must not take the write lock, or wait for the writer, for it.
+      if ((await run(() => loadKeys(keyIds))).size === 0) return [];
+      if (closed) throw closedError();
+      const r = await write({ shred: keyIds, reason, at });
+      return 'destroyed' in r ? r.destroyed : [];
+    },
 
     listTombstones: (filter = {}) =>
       run(() => {

@@ -80,6 +80,31 @@ describe('SQLite writer threads', () => {
     await keys.close();
   });
 
+  it('shreds keys on the writer thread without holding the event loop; a repeat finds nothing, and a shredded id is never created again', async () => {
+    const keys = getSqliteKeyStore({ path: join(dir, 'shred-keys.db') });
+    const many = Array.from({ length: 20_000 }, (_, i) => ({ keyId: `s-${i}/contact/1`, subjectId: `s-${i}`, category: 'contact', wrapped: new Uint8Array(72).fill(7), kekVersion: 1, createdAt: '2024-01-01T00:00:00.000Z' }));
+    await keys.createIfAbsent(many);
+    let turns = 0;
+    let done = false;
+    const spin = (): void => {
+      if (done) return;
+      turns += 1;
+      setImmediate(spin);
+    };
+    const ids = many.map((k) => k.keyId);
+    const shredded = keys.shred(ids, 'erasure', '2024-02-01T00:00:00.000Z').finally(() => (done = true));
+    setImmediate(spin);
+    expect((await shredded).sort()).toEqual([...ids].sort());
+    // Deleting 20,000 rows, their tombstones, the fsync and the WAL's truncation ran on the writer thread.
+    expect(turns).toBeGreaterThan(10);
+    expect((await keys.getByIds(ids.slice(0, 100))).size).toBe(0);
+    expect(await keys.listTombstones({ keyIds: ids.slice(0, 3) })).toEqual(ids.slice(0, 3).map((keyId, i) => expect.objectContaining({ keyId, subjectId: `s-${i}`, reason: 'erasure' })));
+    expect(await keys.shred(ids.slice(0, 10), 'erasure', '2024-03-01T00:00:00.000Z')).toEqual([]);
+    expect((await keys.createIfAbsent(many.slice(0, 1))).size).toBe(0);
+    await keys.close();
+    await expect(keys.shred(ids.slice(0, 1), 'erasure', '2024-03-01T00:00:00.000Z')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+  });
+
   it('fails every write with STORE_UNAVAILABLE, instead of hanging, when its writer thread cannot start', async () => {
     const writer = startWriterThread<unknown[], null>('accessLog', { path: join(dir, 'missing', 'access.db'), maxPerCommit: 10 });
     const first = await writer.write([]).catch((e: unknown) => e);

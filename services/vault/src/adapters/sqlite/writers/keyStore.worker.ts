@@ -1,9 +1,8 @@
-import type { StoredKey } from '../../../ports/KeyStore.js';
-import { createKeyCreator } from './keyStoreCommit.js';
+import { createKeyWriter, type KeyWrite, type KeyWriteResult } from './keyStoreCommit.js';
 import { serveWrites } from './serve.js';
 
-/** The embedded key store's writer thread: batches of new keys, each answered with the keys stored under its ids once durable. */
-serveWrites<StoredKey[], StoredKey[]>((db) => {
-  const create = createKeyCreator(db);
-  return { size: (keys) => keys.length, commit: (batches) => create(batches) };
+/** The embedded key store's writer thread: new keys and shreds, each answered once durable, after a shred's WAL truncation. */
+serveWrites<KeyWrite, KeyWriteResult>((db) => {
+  const write = createKeyWriter(db);
+  return { size: (w) => ('create' in w ? w.create.length : w.shred.length), commit: (writes) => write(writes) };
 });

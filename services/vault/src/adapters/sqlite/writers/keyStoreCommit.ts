@@ -1,5 +1,5 @@
-import type { StoredKey } from '../../../ports/KeyStore.js';
-import { chunks, type SqliteDatabase } from '../openDatabase.js';
+import type { ShredReason, StoredKey } from '../../../ports/KeyStore.js';
+import { chunks, scrubWal, type SqliteDatabase } from '../openDatabase.js';
 import { toBuffer, toKey, type KeyRow } from '../../sqlRows.js';
 
 export const KEYS_SCHEMA = `
@@ -36,26 +36,50 @@ export function keyLoader(db: SqliteDatabase): (keyIds: readonly string[]) => St
   };
 }
 
+/** A write to the key store: new keys, or a shred of keys (rows deleted, tombstones left). */
+export type KeyWrite = { create: readonly StoredKey[] } | { shred: readonly string[]; reason: ShredReason; at: string };
+/** The answer to each write: the keys stored under a create's ids, or the ids a shred destroyed. */
+export type KeyWriteResult = { stored: StoredKey[] } | { destroyed: string[] };
+
 /**
- * The write half of key creation: creates the keys of every batch that are not stored yet, in one
- * transaction, and answers each batch with what is stored under its ids (the winner of a race;
- * nothing for a shredded id). A tombstoned id is never created again: a late writer must not
- * resurrect a shredded key.
+ * The key store's writes, in order, in one transaction: a create stores the keys that are not
+ * stored yet and answers with what is stored under its ids (the winner of a race; nothing for a
+ * shredded id: a tombstoned id is never created again, so a late writer cannot resurrect a
+ * shredded key); a shred deletes the rows (`secure_delete` zeroes their bytes in the page) and
+ * leaves tombstones. After a shred that destroyed something, the WAL is truncated, so the page
+ * images that still held the key leave the `-wal` file as well.
  */
-export function createKeyCreator(db: SqliteDatabase): (batches: readonly (readonly StoredKey[])[]) => StoredKey[][] {
+export function createKeyWriter(db: SqliteDatabase): (writes: readonly KeyWrite[]) => KeyWriteResult[] {
   const insert = db.prepare<{ keyId: string; subjectId: string; category: string; wrapped: Buffer; kekVersion: number; createdAt: string }>(
     `INSERT INTO keys (key_id, subject_id, category, wrapped, kek_version, created_at)
      SELECT @keyId, @subjectId, @category, @wrapped, @kekVersion, @createdAt
      WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE key_id = @keyId)
      ON CONFLICT (key_id) DO NOTHING`,
   );
+  const deleteKeys = db.prepare<[string], KeyRow>('DELETE FROM keys WHERE key_id IN (SELECT value FROM json_each(?)) RETURNING *');
+  const insertTombstone = db.prepare<[string, string, string, string, string]>(
+    'INSERT INTO tombstones (key_id, subject_id, category, shredded_at, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING',
+  );
   const load = keyLoader(db);
-  const tx = db.transaction((batches: readonly (readonly StoredKey[])[]) => {
-    for (const keys of batches) {
-      for (const k of keys) insert.run({ keyId: k.keyId, subjectId: k.subjectId, category: k.category, wrapped: toBuffer(k.wrapped), kekVersion: k.kekVersion, createdAt: k.createdAt });
+  const apply = (w: KeyWrite): KeyWriteResult => {
+    if ('create' in w) {
+      for (const k of w.create) insert.run({ keyId: k.keyId, subjectId: k.subjectId, category: k.category, wrapped: toBuffer(k.wrapped), kekVersion: k.kekVersion, createdAt: k.createdAt });
+      return { stored: load(w.create.map((k) => k.keyId)) };
     }
-    return batches.map((keys) => load(keys.map((k) => k.keyId)));
-  });
-  // IMMEDIATE: the write lock first, so a shred on another connection cannot slip in between.
-  return (batches) => tx.immediate(batches);
+    const destroyed: string[] = [];
+    for (const chunk of chunks([...new Set(w.shred)])) {
+      for (const row of deleteKeys.all(JSON.stringify(chunk))) {
+        insertTombstone.run(row.key_id, row.subject_id, row.category, w.at, w.reason);
+        destroyed.push(row.key_id);
+      }
+    }
+    return { destroyed };
+  };
+  const tx = db.transaction((writes: readonly KeyWrite[]) => writes.map(apply));
+  return (writes) => {
+    // IMMEDIATE: the write lock first, so a write on another connection cannot slip in between.
+    const results = tx.immediate(writes);
+    if (results.some((r) => 'destroyed' in r && r.destroyed.length > 0)) scrubWal(db);
+    return results;
+  };
 }
