@@ -171,6 +171,8 @@ describe('request workflow over HTTP', () => {
     expect(entries[0]).toMatchObject({ actor: 'dpo:dpo-1', purpose: 'dataSubjectRights', categories: ['_requests'] });
     const report = (await api.gql(dpo, 'query($id: ID!) { accessReport(subjectId: $id) { report } }', { id: s.id })).data!.accessReport.report;
     expect(report.requests).toEqual([expect.objectContaining({ requestId: r.id, status: 'REFUSED', refusalReason: 'manifestly unfounded', extensions: [] })]);
+    await api.server.flushAccessLog();
+    expect((await api.vault.accessLog.listBySubject(s.id))[0]).toMatchObject({ actor: 'dpo:dpo-1', purpose: 'dataSubjectRights', categories: ['contact', '_requests'] });
     expect((await api.gql(dpo, `{ requests(status: REFUSED) { id } }`)).data!.requests.map((q: { id: string }) => q.id)).toContain(r.id);
     const complete = await api.gql(dpo, 'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } } }', { r: r.id });
     expect(complete.errors?.[0]?.extensions?.code).toBe('CONFLICT');
