@@ -45,6 +45,9 @@ it('rejects malformed JSON without quoting the body', async () => {
   });
   expect(res.status).toBe(400);
   expect(await res.text()).not.toContain('ann@example.com');
+  // The request's own line, through its request logger (made when it writes), with the request id.
+  const lines = api.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request completed');
+  expect(lines).toEqual([expect.objectContaining({ reqId: expect.any(String), req: expect.objectContaining({ method: 'POST', path: '/graphql' }), res: { statusCode: 400 } })]);
 });
 
 it('shuts down gracefully: an in-flight request finishes, then the server stops accepting connections', async () => {
@@ -84,6 +87,7 @@ it('answers a GraphQL request that does not finish in time with 503 SERVICE_UNAV
   expect(res.errors).toEqual([{ message: expect.any(String), extensions: { code: 'SERVICE_UNAVAILABLE' } }]);
   expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
   expect(Date.now() - started).toBeLessThan(10_000);
+  expect(api.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request timed out')).toEqual([expect.objectContaining({ reqId: expect.any(String), ms: 2_000 })]);
   // Other requests are served meanwhile, and close() does not wait for the one that never ends.
   expect((await api.gql(token, '{ me { role } }')).data).toEqual({ me: { role: 'DPO' } });
   await api.server.close();

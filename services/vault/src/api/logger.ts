@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { pino, type Bindings, type ChildLoggerOptions, type DestinationStream, type LogFn, type Logger } from 'pino';
 
 /**
  * Paths pino censors wherever they appear in a log object. Nothing the API logs should hold a
@@ -64,4 +64,67 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     options.destination,
   );
+}
+
+/**
+ * Fastify's per-request logger (`request.log`, bound to the request id), made when the request
+ * first writes a line at an enabled level. A pino child runs the redaction over its bindings
+ * when it is made (about 3 µs and a kilobyte of garbage a request, on every request), and most
+ * requests write nothing at the levels a service runs at. Use as Fastify's `childLoggerFactory`.
+ */
+export function lazyRequestLogger(parent: Logger, bindings: Bindings, opts: ChildLoggerOptions): Logger {
+  // A route with a level of its own gets its child at once: the parent's level would not say what it writes.
+  if (opts.level !== undefined) return parent.child(bindings, opts);
+  return new LazyChild(parent, bindings, opts) as unknown as Logger;
+}
+
+class LazyChild {
+  private made: Logger | undefined;
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindingsGiven: Bindings,
+    private readonly opts: ChildLoggerOptions,
+  ) {}
+
+  private get logger(): Logger {
+    return (this.made ??= this.parent.child(this.bindingsGiven, this.opts));
+  }
+  /** The child if made, else the parent: whose level stands. */
+  private get current(): Logger {
+    return this.made ?? this.parent;
+  }
+  get level(): string {
+    return this.current.level;
+  }
+  set level(level: string) {
+    this.logger.level = level;
+  }
+  isLevelEnabled(level: string): boolean {
+    return this.current.isLevelEnabled(level);
+  }
+  fatal(...args: Parameters<LogFn>): void {
+    if (this.current.isLevelEnabled('fatal')) this.logger.fatal(...args);
+  }
+  error(...args: Parameters<LogFn>): void {
+    if (this.current.isLevelEnabled('error')) this.logger.error(...args);
+  }
+  warn(...args: Parameters<LogFn>): void {
+    if (this.current.isLevelEnabled('warn')) this.logger.warn(...args);
+  }
+  info(...args: Parameters<LogFn>): void {
+    if (this.current.isLevelEnabled('info')) this.logger.info(...args);
+  }
+  debug(...args: Parameters<LogFn>): void {
+    if (this.current.isLevelEnabled('debug')) this.logger.debug(...args);
+  }
+  trace(...args: Parameters<LogFn>): void {
+    if (this.current.isLevelEnabled('trace')) this.logger.trace(...args);
+  }
+  silent(): void {}
+  child(bindings: Bindings, opts?: ChildLoggerOptions): Logger {
+    return this.logger.child(bindings, opts);
+  }
+  bindings(): Bindings {
+    return this.logger.bindings();
+  }
 }

@@ -22,7 +22,7 @@ import { createContextFunction, type ApiContext } from './context.js';
 import { createFormatError } from './formatError.js';
 import { jitGateway } from './jitExecutor.js';
 import { DEFAULT_LIMITS, operationLimitsPlugin, type ApiLimits } from './limits.js';
-import { createLogger } from './logger.js';
+import { createLogger, lazyRequestLogger } from './logger.js';
 import { resolvers } from './resolvers.js';
 import { loadTypeDefs } from './schema.js';
 
@@ -112,6 +112,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
     loggerInstance: logger as FastifyBaseLogger,
     // The request lines below replace Fastify's own: one line per request, at debug unless it failed.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (parent, bindings, opts) => lazyRequestLogger(parent as Logger, bindings, opts) as FastifyBaseLogger,
     bodyLimit: options.bodyLimitBytes ?? config.bodyLimitBytes ?? 8 * 1024 * 1024,
     return503OnClosing: true,
   });
