@@ -104,7 +104,7 @@ export class SubjectRights {
 
   /**
    * The reasons and grounds the DPO gave (extensions, refusals, objection overrides), opened, for
-   * subjects of rows `request` or `requests` returned: one view read and one key batch for all of
+   * many subjects (those of a listing of requests): one view read and one key batch for all of
    * them. A subject without any such text is absent, as is an unknown one.
    */
   async requestTexts(subjectIds: readonly string[]): Promise<Map<string, SubjectTexts>> {
