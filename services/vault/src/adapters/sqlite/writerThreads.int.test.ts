@@ -12,6 +12,26 @@ import { startWriterThread } from './writers/thread.js';
 
 const event = (i: number) => ({ id: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`, type: 'Noted', data: { i }, metadata: { actor: 'test', at: '2024-01-01T00:00:00.000Z' } });
 
+/**
+ * How many turns the event loop makes while `start()`'s work runs. Counting starts after the call,
+ * so work done on this thread before it returns gets no turns at all.
+ */
+async function turnsDuring<T>(start: () => Promise<T>): Promise<{ result: T; turns: number }> {
+  let turns = 0;
+  let done = false;
+  const spin = (): void => {
+    if (done) return;
+    turns += 1;
+    setImmediate(spin);
+  };
+  const work = start().finally(() => (done = true));
+  setImmediate(spin);
+  return { result: await work, turns };
+}
+
+/** 20,000 keys of one category each. */
+const manyKeys = () => Array.from({ length: 20_000 }, (_, i) => ({ keyId: `s-${i}/contact/1`, subjectId: `s-${i}`, category: 'contact', wrapped: new Uint8Array(72).fill(7), kekVersion: 1, createdAt: '2024-01-01T00:00:00.000Z' }));
+
 describe('SQLite writer threads', () => {
   let dir: string;
   beforeEach(async () => {
@@ -64,37 +84,20 @@ describe('SQLite writer threads', () => {
 
   it('creates keys without holding the event loop: it turns while the commit runs and waits for the disk', async () => {
     const keys = getSqliteKeyStore({ path: join(dir, 'keys.db') });
-    const many = Array.from({ length: 20_000 }, (_, i) => ({ keyId: `s-${i}/contact/1`, subjectId: `s-${i}`, category: 'contact', wrapped: new Uint8Array(72).fill(7), kekVersion: 1, createdAt: '2024-01-01T00:00:00.000Z' }));
-    let turns = 0;
-    let done = false;
-    const spin = (): void => {
-      if (done) return;
-      turns += 1;
-      setImmediate(spin);
-    };
-    const created = keys.createIfAbsent(many).finally(() => (done = true));
-    // Started after the call: a commit on this thread would have finished before the first turn.
-    setImmediate(spin);
-    expect((await created).size).toBe(20_000);
+    // A commit on this thread would have finished before the first turn.
+    const { result, turns } = await turnsDuring(() => keys.createIfAbsent(manyKeys()));
+    expect(result.size).toBe(20_000);
     expect(turns).toBeGreaterThan(10);
     await keys.close();
   });
 
   it('shreds keys on the writer thread without holding the event loop; a repeat finds nothing, and a shredded id is never created again', async () => {
     const keys = getSqliteKeyStore({ path: join(dir, 'shred-keys.db') });
-    const many = Array.from({ length: 20_000 }, (_, i) => ({ keyId: `s-${i}/contact/1`, subjectId: `s-${i}`, category: 'contact', wrapped: new Uint8Array(72).fill(7), kekVersion: 1, createdAt: '2024-01-01T00:00:00.000Z' }));
+    const many = manyKeys();
     await keys.createIfAbsent(many);
-    let turns = 0;
-    let done = false;
-    const spin = (): void => {
-      if (done) return;
-      turns += 1;
-      setImmediate(spin);
-    };
     const ids = many.map((k) => k.keyId);
-    const shredded = keys.shred(ids, 'erasure', '2024-02-01T00:00:00.000Z').finally(() => (done = true));
-    setImmediate(spin);
-    expect((await shredded).sort()).toEqual([...ids].sort());
+    const { result: shredded, turns } = await turnsDuring(() => keys.shred(ids, 'erasure', '2024-02-01T00:00:00.000Z'));
+    expect(shredded.sort()).toEqual([...ids].sort());
     // Deleting 20,000 rows, their tombstones, the fsync and the WAL's truncation ran on the writer thread.
     expect(turns).toBeGreaterThan(10);
     expect((await keys.getByIds(ids.slice(0, 100))).size).toBe(0);
