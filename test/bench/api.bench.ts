@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SubjectReader, createLogger, fixtureRegister, mintDevToken, startServer, type CategorySpec, type ProcessingRegister, type Vault } from '@pdv/vault';
@@ -24,7 +25,8 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_API_ROUNDS ?? 9));
 /** Seconds of load per scenario before the rounds start (`BENCH_API_WARMUP_SECONDS`, default 4). */
 const WARMUP_SECONDS = Math.max(1, Number(process.env.BENCH_API_WARMUP_SECONDS ?? 4));
 
-type Load = { rps: number; p99: number; cpuUs: number; elu: number };
+/** `loopDelayP99` and `gcMsPerS` are the server's: what holds every request in flight at once. */
+type Load = { rps: number; p99: number; cpuUs: number; elu: number; loopDelayP99: number; gcMsPerS: number };
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -58,12 +60,23 @@ async function load(url: string, token: string, kind: 'trivial' | 'read' | 'reco
   const job = JSON.stringify({ url, token, kind, ids, seconds, connections: CONNECTIONS });
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
+  // How late the server's event loop runs (a GC pause, a long synchronous piece, the thread not
+  // scheduled), and how long the collector paused it: both delay every request in flight.
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  let gcMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  gc.observe({ entryTypes: ['gc'] });
   const child = spawn(process.execPath, [fileURLToPath(new URL('./loadgen.js', import.meta.url)), job], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   const cpu = process.cpuUsage(cpu0);
   const elu = performance.eventLoopUtilization(elu0).utilization;
+  delay.disable();
+  gc.disconnect();
   if (session) {
     const { profile } = await session.post('Profiler.stop');
     writeFileSync(join(profileDir!, `${kind}.cpuprofile`), JSON.stringify(profile));
@@ -73,7 +86,7 @@ async function load(url: string, token: string, kind: 'trivial' | 'read' | 'reco
   const r = JSON.parse(out) as { rps: number; p99: number; non2xx: number; errors: number };
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`load run had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
   const requests = r.rps * seconds;
-  return { ...r, cpuUs: (cpu.user + cpu.system) / requests, elu };
+  return { ...r, cpuUs: (cpu.user + cpu.system) / requests, elu, loopDelayP99: delay.percentile(99) / 1e6, gcMsPerS: gcMs / seconds };
 }
 
 /** µs per `reader.read` of one subject with its 20 values opened, the median of 5 passes over the readers. */
@@ -130,7 +143,14 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
       const out: Record<string, number> = {};
       for (const [i, only] of (process.env.BENCH_API_ONLY.split(',') as ('trivial' | 'read' | 'record')[]).entries()) {
         const o = await load(server.url, token, only, only === 'read' ? readers : writers, seconds);
-        Object.assign(out, { [`${i}_${only}_rps`]: o.rps, [`${i}_${only}_p99_ms`]: o.p99, [`${i}_${only}_cpu_us`]: Math.round(o.cpuUs), [`${i}_${only}_elu`]: Number(o.elu.toFixed(2)) });
+        Object.assign(out, {
+          [`${i}_${only}_rps`]: o.rps,
+          [`${i}_${only}_p99_ms`]: o.p99,
+          [`${i}_${only}_cpu_us`]: Math.round(o.cpuUs),
+          [`${i}_${only}_elu`]: Number(o.elu.toFixed(2)),
+          [`${i}_${only}_loop_delay_p99_ms`]: o.loopDelayP99,
+          [`${i}_${only}_gc_ms_per_s`]: o.gcMsPerS,
+        });
       }
       return out;
     }
@@ -176,6 +196,13 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
       api_trivial_cpu_us: med((x) => x.t.cpuUs),
       api_record_cpu_us: med((x) => x.r.cpuUs),
       api_read20_cpu_us: med((x) => x.q.cpuUs),
+      // The server's event loop: its p99 lateness (sampled every ms) and the GC's pauses per second of load.
+      api_trivial_loop_delay_p99_ms: med((x) => x.t.loopDelayP99),
+      api_record_loop_delay_p99_ms: med((x) => x.r.loopDelayP99),
+      api_read20_loop_delay_p99_ms: med((x) => x.q.loopDelayP99),
+      api_trivial_gc_ms_per_s: med((x) => x.t.gcMsPerS),
+      api_record_gc_ms_per_s: med((x) => x.r.gcMsPerS),
+      api_read20_gc_ms_per_s: med((x) => x.q.gcMsPerS),
       reader_read20_us: readerUs,
       reader_read20_uncached_us: coldReaderUs,
     };

@@ -8,8 +8,8 @@ export interface SubjectKey {
 }
 
 export interface Loaders {
-  /** A subject read for a purpose; null when the id was never registered. */
-  subjects: DataLoader<SubjectKey, SubjectRead | null, string>;
+  /** A subject read for a purpose; null when the id was never registered. Made on first use. */
+  readonly subjects: DataLoader<SubjectKey, SubjectRead | null, string>;
   /** The reasons and grounds the DPO wrote on a subject's requests and objections, opened; undefined when there are none. Made on first use. */
   readonly requestTexts: DataLoader<string, SubjectTexts | undefined>;
 }
@@ -23,26 +23,30 @@ export type OpenTexts = (subjectIds: readonly string[]) => Promise<Map<string, S
  * batch whatever the number of subjects or of `subject` fields in the query.
  */
 export function createLoaders(reader: Pick<SubjectReader, 'read'>, callerPurposes: readonly string[] | 'all', openTexts: OpenTexts): Loaders {
+  // Each made on first use: most requests (writes, the register, a trivial query) use neither.
+  let subjects: DataLoader<SubjectKey, SubjectRead | null, string> | undefined;
   let texts: DataLoader<string, SubjectTexts | undefined> | undefined;
   return {
-    subjects: new DataLoader<SubjectKey, SubjectRead | null, string>(
-      async (keys) => {
-        const byPurpose = new Map<string, string[]>();
-        for (const k of keys) {
-          const ids = byPurpose.get(k.purpose) ?? [];
-          ids.push(k.subjectId);
-          byPurpose.set(k.purpose, ids);
-        }
-        const reads = new Map<string, Map<string, SubjectRead>>();
-        await Promise.all(
-          [...byPurpose].map(async ([purpose, ids]) => {
-            reads.set(purpose, await reader.read(ids, { purpose, callerPurposes }));
-          }),
-        );
-        return keys.map((k) => reads.get(k.purpose)?.get(k.subjectId) ?? null);
-      },
-      { cacheKeyFn: (k) => `${k.purpose}\u0000${k.subjectId}`, maxBatchSize: 1000 },
-    ),
+    get subjects() {
+      return (subjects ??= new DataLoader<SubjectKey, SubjectRead | null, string>(
+        async (keys) => {
+          const byPurpose = new Map<string, string[]>();
+          for (const k of keys) {
+            const ids = byPurpose.get(k.purpose) ?? [];
+            ids.push(k.subjectId);
+            byPurpose.set(k.purpose, ids);
+          }
+          const reads = new Map<string, Map<string, SubjectRead>>();
+          await Promise.all(
+            [...byPurpose].map(async ([purpose, ids]) => {
+              reads.set(purpose, await reader.read(ids, { purpose, callerPurposes }));
+            }),
+          );
+          return keys.map((k) => reads.get(k.purpose)?.get(k.subjectId) ?? null);
+        },
+        { cacheKeyFn: (k) => `${k.purpose}\u0000${k.subjectId}`, maxBatchSize: 1000 },
+      ));
+    },
     get requestTexts() {
       return (texts ??= new DataLoader(
         async (ids) => {
