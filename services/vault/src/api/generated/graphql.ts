@@ -217,7 +217,7 @@ export type Mutation = {
   erasePersonalData: CommandPayload;
   /** Art. 17: shreds every category no hold covers and returns the signed certificate. Role: dpo. */
   eraseSubject: SignedErasureCertificate;
-  /** Art. 12(3): 1 or 2 further months, at most 2 in total; the reason is required. Role: dpo. */
+  /** Art. 12(3): 1 or 2 further months, at most 2 in total; the reason is required, sealed, and shown to the subject in its access report (write it for them). Role: dpo. */
   extendRequest: DataSubjectRequest;
   /** Roles: service (the purpose in its token), dpo, the subject itself. */
   giveConsent: CommandPayload;
@@ -229,7 +229,7 @@ export type Mutation = {
   objectToProcessing: CommandPayload;
   /** Opens a request; it is due one calendar month after `receivedAt` (Jan 31 -> Feb 28/29). Role: dpo. */
   openRequest: DataSubjectRequest;
-  /** Art. 21(1): records the compelling legitimate grounds (or legal claims) that override a standing objection, which then no longer denies reads; the grounds are sealed. NOT_FOUND when no objection to the purpose stands; FORBIDDEN for direct marketing, where an objection is final (Art. 21(3)). A new objection stands again. Role: dpo. */
+  /** Art. 21(1): records the compelling legitimate grounds (or legal claims) that override a standing objection, which then no longer denies reads; the grounds are sealed, and shown to the subject in its access report (write them for them). NOT_FOUND when no objection to the purpose stands; FORBIDDEN for direct marketing, where an objection is final (Art. 21(3)). A new objection stands again. Role: dpo. */
   overrideObjection: CommandPayload;
   /** Keeps a category from erasure until `until`. Role: dpo. */
   placeLegalHold: CommandPayload;
@@ -239,7 +239,7 @@ export type Mutation = {
   recordPersonalData: CommandPayload;
   /** Replaces recorded values (Art. 16). Roles: service (purposes in its token), dpo, the subject itself. */
   rectifyPersonalData: CommandPayload;
-  /** Art. 12(4): refuses with a reason. Role: dpo. */
+  /** Art. 12(4): refuses with a reason, sealed, and shown to the subject in its access report (write it for them). Role: dpo. */
   refuseRequest: DataSubjectRequest;
   /** A new subject with an opaque id that carries no personal data. Roles: service, dpo. */
   registerSubject: CommandPayload;
