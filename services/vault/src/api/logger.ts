@@ -102,23 +102,27 @@ class LazyChild {
   isLevelEnabled(level: string): boolean {
     return this.current.isLevelEnabled(level);
   }
+  /** Writes through the child (made now) only when the level is enabled. */
+  private write(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', args: Parameters<LogFn>): void {
+    if (this.current.isLevelEnabled(level)) this.logger[level](...args);
+  }
   fatal(...args: Parameters<LogFn>): void {
-    if (this.current.isLevelEnabled('fatal')) this.logger.fatal(...args);
+    this.write('fatal', args);
   }
   error(...args: Parameters<LogFn>): void {
-    if (this.current.isLevelEnabled('error')) this.logger.error(...args);
+    this.write('error', args);
   }
   warn(...args: Parameters<LogFn>): void {
-    if (this.current.isLevelEnabled('warn')) this.logger.warn(...args);
+    this.write('warn', args);
   }
   info(...args: Parameters<LogFn>): void {
-    if (this.current.isLevelEnabled('info')) this.logger.info(...args);
+    this.write('info', args);
   }
   debug(...args: Parameters<LogFn>): void {
-    if (this.current.isLevelEnabled('debug')) this.logger.debug(...args);
+    this.write('debug', args);
   }
   trace(...args: Parameters<LogFn>): void {
-    if (this.current.isLevelEnabled('trace')) this.logger.trace(...args);
+    this.write('trace', args);
   }
   silent(): void {}
   child(bindings: Bindings, opts?: ChildLoggerOptions): Logger {
