@@ -34,7 +34,14 @@ async function findSource(): Promise<Source> {
   }
   try {
     const { getContainerRuntimeClient } = await import('testcontainers');
-    await getContainerRuntimeClient();
+    // A runtime socket that accepts and never answers would otherwise stall loading this file.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the container runtime did not answer within ${PROBE_MS} ms`)), PROBE_MS)));
+    try {
+      await Promise.race([getContainerRuntimeClient(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
     return { kind: 'container' };
   } catch (e) {
     return { kind: 'none', reason: `no KurrentDB server: set KURRENTDB_CONNECTION_STRING (no container runtime either: ${(e as Error).message})` };

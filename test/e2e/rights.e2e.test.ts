@@ -337,8 +337,12 @@ describe('subject download over HTTP', () => {
   });
 });
 
+/** Why the script cannot run here (a tool it calls is missing), or undefined. */
 const opensslReason = (() => {
-  const r = spawnSync('openssl', ['pkeyutl', '-help'], { encoding: 'utf8' });
+  for (const [tool, args] of [['curl', ['--version']], ['sha256sum', ['--version']]] as const) {
+    if (spawnSync(tool, args, { encoding: 'utf8', timeout: 10_000 }).error) return `${tool} is not installed`;
+  }
+  const r = spawnSync('openssl', ['pkeyutl', '-help'], { encoding: 'utf8', timeout: 10_000 });
   if (r.error) return 'openssl is not installed';
   return `${r.stdout}${r.stderr}`.includes('-rawin') ? undefined : 'this openssl has no `pkeyutl -rawin` (needs OpenSSL 3)';
 })();
@@ -352,11 +356,11 @@ describe('verifying a download with tools that are not this project', () => {
     try {
       const script = fileURLToPath(new URL('../../docs/verify-download.sh', import.meta.url));
       // Asynchronous: the server that answers the script runs in this process.
-      const { stdout: out } = await promisify(execFile)('bash', [script, link.url, join(dir, 'report.json')], { encoding: 'utf8' });
+      const { stdout: out } = await promisify(execFile)('bash', [script, link.url, join(dir, 'report.json')], { encoding: 'utf8', timeout: 30_000 });
       expect(out).toMatch(/^OK: .*report\.json \(\d+ bytes\) matches the signed digest; signature verified with key [0-9a-f]{16}/);
       expect(readFileSync(join(dir, 'report.json'), 'utf8')).toContain(s.email);
       // The same script refuses a link that was used.
-      await expect(promisify(execFile)('bash', [script, link.url, join(dir, 'again.json')], { encoding: 'utf8' })).rejects.toThrow(/HTTP 410/);
+      await expect(promisify(execFile)('bash', [script, link.url, join(dir, 'again.json')], { encoding: 'utf8', timeout: 30_000 })).rejects.toThrow(/HTTP 410/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -85,7 +85,7 @@ if (!probe.ok) {
       const env = { ...process.env, VAULT_DATA_DIR: dataDir, VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'), VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: TEST_POSTGRES_URL, VAULT_POSTGRES_SCHEMA: s };
       try {
         writeFileSync(join(dataDir, 'jws.txt'), 'h.p.s');
-        const verify = spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dataDir, 'jws.txt')], { encoding: 'utf8', env });
+        const verify = spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dataDir, 'jws.txt')], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env });
         expect(verify.status, verify.stderr).toBe(1);
         expect(verify.stderr).toContain(`BAD_USER_INPUT: No vault in PostgreSQL schema ${s}`);
         // Not even the schema: the command looked for the key store without migrating.
@@ -97,7 +97,7 @@ if (!probe.ok) {
 
         // A key store without a signing key (tables, no key) is refused too, and gets none.
         const keys = await getPostgresKeyStore({ connectionString: TEST_POSTGRES_URL, schema: s });
-        const again = spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dataDir, 'jws.txt')], { encoding: 'utf8', env });
+        const again = spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dataDir, 'jws.txt')], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env });
         expect(again.status, again.stderr).toBe(1);
         expect(again.stderr).toContain('BAD_USER_INPUT: This vault has no signing key yet');
         expect(await keys.getMeta(SIGNING_SECRET)).toBeUndefined();
@@ -116,7 +116,7 @@ if (!probe.ok) {
       await keys.close();
     });
 
-    it('opens keys, views and the access log on PostgreSQL from the configuration, sharing one pool', async () => {
+    it('opens keys, views and the access log on PostgreSQL from the configuration, all three in the configured schema', async () => {
       const s = schema();
       const config = loadConfig({
         VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
@@ -126,9 +126,17 @@ if (!probe.ok) {
         VAULT_DATA_DIR: `/tmp/pdv-openstores-${s}`,
       });
       const stores = await openStores(config);
-      expect(stores.access).toBeDefined();
       expect(await stores.views.checkpoint('subjects')).toBe(0);
       expect(await stores.keys.getMeta('nothing')).toBeUndefined();
+      const at = new Date().toISOString();
+      await stores.access!.append([{ actor: 'service:test', purpose: 'contract', subjectId: 's-open', categories: ['contact'], at }]);
+      expect(await stores.access!.listBySubject('s-open')).toEqual([{ actor: 'service:test', purpose: 'contract', subjectId: 's-open', categories: ['contact'], at }]);
+      // Each store migrated its own tables into the configured schema (none fell back to SQLite files).
+      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await c.connect();
+      const components = (await c.query(`SELECT component FROM "${s}".schema_migrations ORDER BY component`)).rows.map((r: { component: string }) => r.component);
+      await c.end();
+      expect(new Set(components)).toEqual(new Set(['access', 'keys', 'views']));
       await Promise.all([stores.log.close(), stores.keys.close(), stores.views.close(), stores.access!.close()]);
       await expect(stores.views.checkpoint('subjects')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
       rmSync(config.dataDir, { recursive: true, force: true });

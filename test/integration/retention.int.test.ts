@@ -164,6 +164,7 @@ describe('the retention sweep', () => {
     expect(await vault.stores.keys.listTombstones()).toHaveLength(60);
     expect((await vault.sweepRetention()).shredded).toBe(0);
     const read = await vault.reader.read(ids, { purpose: 'contract', callerPurposes: 'all' });
+    expect(read.size).toBe(ids.length);
     expect([...read.values()].every((r) => r.items.some((i) => i.status === 'VALUE' && i.category === 'contact'))).toBe(true);
   });
 });

@@ -93,7 +93,7 @@ describe('erasure', () => {
       const cli = (doc: unknown) => {
         writeFileSync(join(dir, 'answer.json'), JSON.stringify(doc));
         const main = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
-        return spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dir, 'answer.json'), '--public-key', join(dir, 'key.json')], { encoding: 'utf8' });
+        return spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dir, 'answer.json'), '--public-key', join(dir, 'key.json')], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
       };
       const ok = cli({ data: { eraseSubject: { certificate: { categoriesShredded: certificate.categoriesShredded }, jws } } });
       expect(ok.status, ok.stderr).toBe(0);
@@ -129,12 +129,12 @@ describe('erasure', () => {
         });
         server.once('exit', (code) => reject(new Error(`vault serve exited with ${code}`)));
       });
-      const refused = spawnSync(process.execPath, ['--import', 'tsx', main, 'rebuild'], { encoding: 'utf8', env });
+      const refused = spawnSync(process.execPath, ['--import', 'tsx', main, 'rebuild'], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env });
       expect(refused.status).toBe(1);
       expect(refused.stderr).toContain(`CONFLICT: vault serve (pid ${server.pid}) is running on`);
       server.kill('SIGTERM');
       await new Promise((resolve) => server.once('exit', resolve));
-      const rebuilt = spawnSync(process.execPath, ['--import', 'tsx', main, 'rebuild'], { encoding: 'utf8', env });
+      const rebuilt = spawnSync(process.execPath, ['--import', 'tsx', main, 'rebuild'], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env });
       expect(rebuilt.status, rebuilt.stderr).toBe(0);
       expect(rebuilt.stdout).toContain('rebuilt read models from');
     } finally {
@@ -147,12 +147,12 @@ describe('erasure', () => {
     const main = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
     const dataDir = mkdtempSync(join(tmpdir(), 'pdv-cli-'));
     try {
-      const run = spawnSync(process.execPath, ['--import', 'tsx', main, 'retention', '--as-of', 'garbage', '--dry-run'], { encoding: 'utf8', env: { ...process.env, VAULT_DATA_DIR: dataDir } });
+      const run = spawnSync(process.execPath, ['--import', 'tsx', main, 'retention', '--as-of', 'garbage', '--dry-run'], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env: { ...process.env, VAULT_DATA_DIR: dataDir } });
       expect(run.status).toBe(1);
       expect(run.stderr).toContain('BAD_USER_INPUT: --as-of must be a date');
       // verify-certificate without a key and without a vault here: refused, and no vault is created.
       writeFileSync(join(dataDir, 'jws.txt'), 'h.p.s');
-      const verify = spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dataDir, 'jws.txt')], { encoding: 'utf8', env: { ...process.env, VAULT_DATA_DIR: dataDir } });
+      const verify = spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dataDir, 'jws.txt')], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env: { ...process.env, VAULT_DATA_DIR: dataDir } });
       expect(verify.status).toBe(1);
       expect(verify.stderr).toContain('BAD_USER_INPUT: No vault in');
       expect(readdirSync(dataDir)).toEqual(['jws.txt']);
