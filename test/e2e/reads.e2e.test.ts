@@ -405,6 +405,14 @@ describe('errors', () => {
     };
     const unknownOperation = await post({ query: 'query A { me { role } }', operationName: 'B' });
     expect([unknownOperation.status, unknownOperation.body.errors?.[0]?.extensions?.code]).toEqual([400, 'OPERATION_RESOLUTION_FAILURE']);
+    // An empty name matches no operation either: refused before anything runs, a mutation included.
+    const id = await register();
+    const before = (await api.vault.commands.load(id)).revision;
+    const unnamed = await post({ query: `mutation { giveConsent(subjectId: "${id}", purpose: "marketing") { revision } }`, operationName: '' });
+    expect([unnamed.status, unnamed.body.errors?.[0]?.extensions?.code]).toEqual([400, 'OPERATION_RESOLUTION_FAILURE']);
+    expect((await api.vault.commands.load(id)).revision).toBe(before);
+    const unnamedFlood = await post({ query: `{ ${Array.from({ length: 501 }, (_, i) => `s${i}: subject(id: "x${i}", purpose: "contract") { id }`).join(' ')} }`, operationName: '' });
+    expect([unnamedFlood.status, unnamedFlood.body.errors?.[0]?.extensions?.code]).toEqual([400, 'OPERATION_RESOLUTION_FAILURE']);
     const wrongHash = await post({ query: '{ me { role } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } } });
     expect([wrongHash.status, wrongHash.body.errors?.[0]?.extensions?.code]).toEqual([400, 'BAD_REQUEST']);
     const wrongVersion = await post({ query: '{ me { role } }', extensions: { persistedQuery: { version: 2, sha256Hash: 'abc' } } });

@@ -47,14 +47,16 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
     async load() {
       return {
         executor: async (rc) => {
-          // Apollo's `operationName` is null when the name the client asked for matched no operation:
-          // graphql-jit, given no name, would run the document's only operation instead of refusing.
-          // That refusal is not kept: a client could send endless names for one document.
-          const requested = rc.request.operationName ?? undefined;
-          const c =
-            rc.operationName == null && requested !== undefined
-              ? compileQuery(schema, rc.document, requested, { disablingCapturingStackErrors: true })
-              : compile(rc.document, rc.operationName ?? undefined);
+          // No operation resolved: the name the client gave matches none (an empty name included, which
+          // graphql-jit would take for no name and run the document's only operation), or there are
+          // several and it gave none. Refused before anything runs; Apollo answers 400
+          // OPERATION_RESOLUTION_FAILURE, and the plugins that check limits had no operation to check.
+          if (!rc.operation) {
+            const message =
+              rc.request.operationName == null ? 'The document holds several operations: name the one to run in operationName' : 'No operation in the document has the name given in operationName';
+            return { errors: [new GraphQLError(message)] };
+          }
+          const c = compile(rc.document, rc.operationName ?? undefined);
           if (!isCompiledQuery(c)) return c;
           const result = await c.query(undefined, rc.context, rc.request.variables ?? {});
           if (!result.errors) return result;

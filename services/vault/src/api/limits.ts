@@ -115,6 +115,7 @@ export function operationLimitsPlugin({ maxDepth, maxCost, maxSubjectsPerQuery }
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, request, document }) {
+          // No operation resolved (an unknown or empty operationName): the executor refuses it, nothing runs.
           if (!operation) return;
           const fragments = new Map<string, FragmentDefinitionNode>();
           for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
