@@ -395,6 +395,11 @@ describe('errors', () => {
     const flood = await api.gql(service, reads(501));
     expect([flood.status, flood.errors?.[0]?.extensions?.code]).toEqual([400, 'QUERY_TOO_COMPLEX']);
     expect(flood.errors?.[0]?.message).toContain('reads 501 subjects');
+    // Lists left to their defaults count as long as the defaults.
+    const defaults = (p: string) => `[${Array.from({ length: 300 }, (_, i) => `"${p}${i}"`).join(', ')}]`;
+    const byDefault = await api.gql(service, `query($a: [ID!] = ${defaults('a')}, $b: [ID!] = ${defaults('b')}) { a: subjects(ids: $a, purpose: "contract") { id } b: subjects(ids: $b, purpose: "contract") { id } }`);
+    expect([byDefault.status, byDefault.errors?.[0]?.extensions?.code]).toEqual([400, 'QUERY_TOO_COMPLEX']);
+    expect(byDefault.errors?.[0]?.message).toContain('reads 600 subjects');
     expect((await api.gql(service, reads(3))).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 

@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, type FieldNode, type FragmentDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
+import { GraphQLError, Kind, valueFromASTUntyped, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
 
 /** Bounds on what one request may ask for. */
 export interface ApiLimits {
@@ -45,6 +45,21 @@ export function operationDepth(set: SelectionSetNode, fragments: Fragments, memo
     else max = Math.max(max, viaFragment(s.name.value, fragments, memo, (f) => operationDepth(f.selectionSet, fragments, memo)));
   }
   return max;
+}
+
+/**
+ * The request's variables with the operation's defaults filled in where the request gives none, as
+ * execution will: a list the client leaves to a default (`$ids: [ID!] = [...]`) counts as long as it is.
+ */
+export function withDefaults(operation: OperationDefinitionNode, variables: Record<string, unknown>): Record<string, unknown> {
+  let out = variables;
+  for (const d of operation.variableDefinitions ?? []) {
+    const name = d.variable.name.value;
+    if (!d.defaultValue || Object.hasOwn(variables, name)) continue;
+    if (out === variables) out = { ...variables };
+    out[name] = valueFromASTUntyped(d.defaultValue);
+  }
+  return out;
 }
 
 function listLength(node: ValueNode | undefined, variables: Record<string, unknown>): number | undefined {
@@ -121,9 +136,10 @@ export function operationLimitsPlugin({ maxDepth, maxCost, maxSubjectsPerQuery }
           for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
           const depth = operationDepth(operation.selectionSet, fragments);
           if (depth > maxDepth) throw tooComplex(`The operation is nested ${depth} levels deep; the limit is ${maxDepth}`);
-          const cost = operationCost(operation.selectionSet, fragments, request.variables ?? {});
+          const variables = withDefaults(operation, request.variables ?? {});
+          const cost = operationCost(operation.selectionSet, fragments, variables);
           if (cost > maxCost) throw tooComplex(`The operation would cost ${cost}; the limit is ${maxCost}`);
-          const reads = subjectReads(operation.selectionSet, fragments, request.variables ?? {}, maxSubjectsPerQuery);
+          const reads = subjectReads(operation.selectionSet, fragments, variables, maxSubjectsPerQuery);
           if (reads > maxSubjectsPerQuery) throw tooComplex(`The operation reads ${reads} subjects; the limit is ${maxSubjectsPerQuery} a request`);
         },
       };

@@ -1,13 +1,14 @@
 import { Kind, parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { operationCost, operationDepth, subjectReads } from './limits.js';
+import { operationCost, operationDepth, subjectReads, withDefaults } from './limits.js';
 
 function measure(query: string, variables: Record<string, unknown> = {}) {
   const doc = parse(query);
   const op = doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of doc.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-  return { depth: operationDepth(op.selectionSet, fragments), cost: operationCost(op.selectionSet, fragments, variables), reads: subjectReads(op.selectionSet, fragments, variables, 500) };
+  const vars = withDefaults(op, variables);
+  return { depth: operationDepth(op.selectionSet, fragments), cost: operationCost(op.selectionSet, fragments, vars), reads: subjectReads(op.selectionSet, fragments, vars, 500) };
 }
 
 describe('operation limits', () => {
@@ -45,5 +46,16 @@ describe('operation limits', () => {
     expect(measure('query($ids: [ID!]!) { subjects(ids: $ids, purpose: "p") { id } }', { ids: Array(900).fill('x') }).reads).toBe(500);
     expect(measure('{ me { role } processingRegister { version } }').reads).toBe(0);
     expect(measure('{ a: accessReport(subjectId: "x") { subjectId } b: portabilityExport(subjectId: "x") { subjectId } }').reads).toBe(2);
+  });
+
+  it('counts a list left to its default value as long as the default, and a given value over the default', () => {
+    const ids = (n: number) => `[${Array.from({ length: n }, (_, i) => `"i${i}"`).join(', ')}]`;
+    const query = `query($a: [ID!] = ${ids(300)}, $b: [ID!] = ${ids(300)}) { a: subjects(ids: $a, purpose: "p") { id } b: subjects(ids: $b, purpose: "p") { id } }`;
+    expect(measure(query)).toMatchObject({ reads: 600, cost: 2 * (1 + 300) });
+    expect(measure(query, { a: ['x'], b: ['y', 'z'] })).toMatchObject({ reads: 3, cost: 2 + 1 + 2 });
+    // The request's own variables are not changed.
+    const given = { a: ['x'] };
+    expect(measure(query, given).reads).toBe(301);
+    expect(given).toEqual({ a: ['x'] });
   });
 });
