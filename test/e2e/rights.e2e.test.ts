@@ -276,10 +276,31 @@ describe('subject download over HTTP', () => {
     expect(digest).toMatchObject({ type: 'ReportDigest', kind: 'ACCESS', subjectId: s.id, generatedAt: T0, bytes: body.length });
     expect(createHash('sha256').update(body).digest('hex')).toBe(digest.sha256);
     expect(Number(res.headers.get('content-length'))).toBe(body.length);
+    // Whoever holds a link reads the report: the read is in the access log like any other.
+    await api.server.flushAccessLog();
+    expect((await api.vault.accessLog.listBySubject(s.id))[0]).toEqual({ actor: 'subject:download', purpose: 'dataSubjectRights', subjectId: s.id, categories: ['contact'], at: T0 });
 
     const again = await fetch(link.url);
     expect(again.status).toBe(410);
     expect(await again.json()).toEqual({ code: 'LINK_GONE', message: expect.stringContaining('already used') });
+  });
+
+  it('a download the access log cannot take is 503 and leaves the link usable', async () => {
+    const full = await startApi({ server: { accessLog: { maxBuffered: 0 } } });
+    try {
+      const fullDpo = await full.token(DPO);
+      const { subjectId: id } = await full.vault.commands.registerSubject({ actor: 'service:crm' });
+      await full.vault.execute(id, { type: 'RecordPersonalData', items: [{ category: 'contact', field: 'name', value: 'Rhea Unlogged', purpose: 'contract', legalBasis: 'contract', source: 'subject' }] }, { actor: 'service:crm' });
+      const link = (await full.gql(fullDpo, LINK, { id, kind: 'ACCESS' })).data!.createExportLink as { url: string };
+      const res = await fetch(link.url);
+      expect(res.status).toBe(503);
+      const text = await res.text();
+      expect(JSON.parse(text)).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      expect(text).not.toContain('Rhea');
+      expect(Object.values((await full.vault.commands.load(id)).rights.links).map((l) => l.usedAt)).toEqual([null]);
+    } finally {
+      await full.stop();
+    }
   });
 
   it('a portability link downloads the export under its own file name', async () => {

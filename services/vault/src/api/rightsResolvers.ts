@@ -1,4 +1,3 @@
-import { REQUESTS_CATEGORY } from '../domain/events.js';
 import type { ExportLink as ServiceLink } from '../rights/SubjectRights.js';
 import type { ApiContext } from './context.js';
 import type { Channel, DataSubjectRequestResolvers, ExportLink, MutationResolvers, PendingNotificationResolvers, QueryResolvers, RequestStatus, RequestType } from './generated/graphql.js';
@@ -20,14 +19,9 @@ const step = (ctx: ApiContext, command: Parameters<ApiContext['vault']['rights']
  */
 async function disclosed(ctx: ApiContext, subjectId: string, kind: 'ACCESS' | 'PORTABILITY') {
   const signed = await ctx.vault.rights.report(subjectId, kind);
-  if (ctx.principal.role !== 'subject') {
-    const items = (signed.report.items ?? []) as { category: string; field: string | null }[];
-    const categories = [...new Set(items.filter((i) => i.field !== null).map((i) => i.category))];
-    // The reasons and grounds the DPO gave, opened in the report, are read as they are on a request.
-    const requests = (signed.report.requests ?? []) as { extensions?: unknown[]; refusalReason?: unknown }[];
-    const objections = (signed.report.objections ?? []) as { grounds?: unknown }[];
-    if (requests.some((q) => q.refusalReason != null || (q.extensions?.length ?? 0) > 0) || objections.some((o) => o.grounds != null)) categories.push(REQUESTS_CATEGORY);
-    if (categories.length > 0) ctx.access.record({ actor: ctx.actor, purpose: 'dataSubjectRights', subjectId, categories, at: ctx.vault.now() });
+  // Its values, and the reasons and grounds the DPO gave (opened in the report), are read as they are on a subject or a request.
+  if (ctx.principal.role !== 'subject' && signed.categories.length > 0) {
+    ctx.access.record({ actor: ctx.actor, purpose: 'dataSubjectRights', subjectId, categories: signed.categories, at: ctx.vault.now() });
   }
   return signed;
 }

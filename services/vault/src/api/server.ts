@@ -14,7 +14,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from 'pino';
 import { VaultError, isVaultError } from '../domain/errors.js';
 import { PROJECTION } from '../projections/Projector.js';
-import type { Download } from '../rights/SubjectRights.js';
+import { DOWNLOAD_ACTOR, type Download } from '../rights/SubjectRights.js';
 import { SIGNING_SECRET, type Vault } from '../vault.js';
 import { AccessRecorder, type AccessRecorderOptions } from './accessRecorder.js';
 import { createTokenVerifier, type TokenVerifier } from './auth.js';
@@ -219,11 +219,16 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
     void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('x-content-type-options', 'nosniff');
     let download: Download;
     try {
-      download = await vault.rights.redeem(request.params.token);
+      // The link is a bearer credential: whoever holds it reads the report, so the read is logged
+      // like any other disclosure, before the link is spent (a full access log leaves it usable).
+      download = await vault.rights.redeem(request.params.token, (d) => {
+        if (d.categories.length > 0) access.record({ actor: DOWNLOAD_ACTOR, purpose: 'dataSubjectRights', subjectId: d.subjectId, categories: d.categories, at: vault.now() });
+      });
     } catch (e) {
       // Fixed messages: neither answer says whether the subject (or the link's subject) exists.
       if (isVaultError(e, 'NOT_FOUND')) return reply.code(404).send({ code: 'NOT_FOUND', message: 'Unknown download link' });
       if (isVaultError(e, 'LINK_GONE')) return reply.code(410).send({ code: 'LINK_GONE', message: `${e.message}; ask the controller for a new link` });
+      if (isVaultError(e, 'STORE_UNAVAILABLE')) return reply.code(503).send({ code: 'SERVICE_UNAVAILABLE', message: 'The download cannot be served now; the link is still valid, try again later' });
       throw e;
     }
     return reply

@@ -10,7 +10,7 @@ import type { CommandOptions, CommandResult } from '../commands/SubjectCommands.
 import type { SignedCertificate, EraseOptions } from './eraseSubject.js';
 import { requestsKeyId } from '../crypto/sealDecision.js';
 import { holdsTexts, openSubjectTexts, type SubjectTexts } from './requestTexts.js';
-import { REPORT_TYP, digestReport, freezeReport, reportChunks, reportDigest, type ReportDeps, type ReportSignature } from './reports.js';
+import { REPORT_TYP, digestReport, disclosedCategories, freezeReport, reportChunks, reportDigest, type ReportDeps, type ReportSignature } from './reports.js';
 
 export interface RightsDeps extends ReportDeps {
   views: ViewStore;
@@ -37,6 +37,8 @@ export interface Download {
   signature: ReportSignature;
   /** Compact JWS (EdDSA) over `signature`, for a response header. */
   jws: string;
+  /** What the report discloses, for the access log (`disclosedCategories`). */
+  categories: string[];
   body: AsyncIterable<string>;
 }
 
@@ -46,7 +48,12 @@ export interface SignedReport {
   report: Record<string, unknown>;
   signature: ReportSignature;
   jws: FlattenedJws;
+  /** What the report discloses, for the access log (`disclosedCategories`). */
+  categories: string[];
 }
+
+/** The actor a link's use is recorded under, in the log and in the access log: whoever held the link. */
+export const DOWNLOAD_ACTOR = 'subject:download';
 
 /** Default lifetime of a download link: 7 days. */
 export const LINK_TTL = 'P7D';
@@ -141,9 +148,11 @@ export class SubjectRights {
   /**
    * Redeems a link: NOT_FOUND for an unknown token, LINK_GONE (410) for a used or expired one;
    * neither says whether a subject exists. Using the link is an event appended with the
-   * stream's expected revision, so two racing downloads cannot both succeed.
+   * stream's expected revision, so two racing downloads cannot both succeed. `beforeSpend` sees
+   * the download once it is ready and before the link is spent (the API records the disclosure
+   * there): if it throws, the link stays usable.
    */
-  async redeem(token: string): Promise<Download> {
+  async redeem(token: string, beforeSpend?: (download: Download) => void): Promise<Download> {
     if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) throw new VaultError('NOT_FOUND', 'Unknown download link');
     const [row] = await this.deps.views.listTracked('link', { id: hashToken(token), limit: 1 });
     if (!row) throw new VaultError('NOT_FOUND', 'Unknown download link');
@@ -154,9 +163,10 @@ export class SubjectRights {
     if (link.usedAt || link.expiresAt <= this.deps.now()) throw new VaultError('LINK_GONE', link.usedAt ? 'This download link was already used' : 'This download link has expired');
     // The report is produced and signed before the link is spent: a failure here leaves the link usable.
     const download = await this.download(row.subjectId, row.data.kind as ExportKind);
+    beforeSpend?.(download);
     // Spending the link is an event appended with the stream's expected revision: of two racing
     // downloads one wins, the other meets the used link when its command is decided again.
-    await this.deps.execute(row.subjectId, { type: 'UseExportLink', linkId }, { actor: 'subject:download' });
+    await this.deps.execute(row.subjectId, { type: 'UseExportLink', linkId }, { actor: DOWNLOAD_ACTOR });
     return download;
   }
 
@@ -175,7 +185,7 @@ export class SubjectRights {
       // A key shredded between the passes changes the bytes: fail the transfer rather than send a report that does not verify.
       if (hash.digest('hex') !== signature.sha256) throw new VaultError('CONFLICT', 'The report changed while it was sent');
     }
-    return { kind, subjectId, signature, jws, body: body() };
+    return { kind, subjectId, signature, jws, categories: disclosedCategories(this.deps.register, inputs), body: body() };
   }
 
   /** The whole report in memory, made once and signed once (for the API; downloads stream). */
@@ -184,7 +194,7 @@ export class SubjectRights {
     let text = '';
     for await (const chunk of reportChunks(this.deps, inputs)) text += chunk;
     const signature = reportDigest(inputs, createHash('sha256').update(text).digest('hex'), Buffer.byteLength(text));
-    return { text, report: JSON.parse(text) as Record<string, unknown>, signature, jws: this.deps.signer.sign(signature, REPORT_TYP) };
+    return { text, report: JSON.parse(text) as Record<string, unknown>, signature, jws: this.deps.signer.sign(signature, REPORT_TYP), categories: disclosedCategories(this.deps.register, inputs) };
   }
 }
 

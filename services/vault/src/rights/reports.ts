@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { VaultError } from '../domain/errors.js';
-import type { EventOf, ExportKind } from '../domain/events.js';
+import { REQUESTS_CATEGORY, type EventOf, type ExportKind } from '../domain/events.js';
 import type { CategorySpec, LegalBasis, ProcessingRegister } from '../domain/register.js';
 import { holdOn, retentionOf, holdsOf, triggerTime } from '../domain/retention.js';
 import type { SubjectState } from '../domain/subject.js';
@@ -160,6 +160,26 @@ export async function* reportChunks(deps: ReportDeps, inputs: ReportInputs): Asy
 
 type Keys = Map<string, Uint8Array>;
 
+/** Art. 20 covers what the subject provided, processed on consent or contract. */
+const portable = (field: CategorySpec['fields'][string] | undefined, legalBasis: LegalBasis): boolean =>
+  field?.providedBySubject === true && (legalBasis === 'consent' || legalBasis === 'contract');
+
+/**
+ * The categories whose values a report shows, and `_requests` when an access report opens the
+ * reasons and grounds the DPO gave: what a reader of the report is logged as having read.
+ */
+export function disclosedCategories(register: ProcessingRegister, inputs: ReportInputs): string[] {
+  const { state, kind } = inputs;
+  const out: string[] = [];
+  for (const [category, c] of Object.entries(state.categories).sort(([a], [b]) => a.localeCompare(b))) {
+    const spec = register.categories[category];
+    if (!spec || c.shredded) continue;
+    if (Object.entries(c.fields).some(([field, f]) => kind !== 'PORTABILITY' || portable(spec.fields[field], f.legalBasis))) out.push(category);
+  }
+  if (kind === 'ACCESS' && holdsTexts(state)) out.push(REQUESTS_CATEGORY);
+  return out;
+}
+
 function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys): Generator<Record<string, unknown>> {
   const { state, generatedAt, kind } = inputs;
   // Each recipient once, with its last read as `at` (as a single read is shown), its first and how many.
@@ -181,7 +201,7 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
     const hold = holdOn(state, spec, category, generatedAt);
     for (const [field, f] of Object.entries(c.fields).sort(([a], [b]) => a.localeCompare(b))) {
       const fieldSpec = spec.fields[field];
-      if (kind === 'PORTABILITY' && (!fieldSpec?.providedBySubject || (f.legalBasis !== 'consent' && f.legalBasis !== 'contract'))) continue;
+      if (kind === 'PORTABILITY' && !portable(fieldSpec, f.legalBasis)) continue;
       const value = key ? openField(state.subjectId, category, field, f, key) : null;
       const base = {
         category,
