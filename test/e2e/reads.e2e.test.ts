@@ -403,6 +403,31 @@ describe('errors', () => {
     expect((await api.gql(service, reads(3))).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 
+  it('a lookup that matches several subjects draws them from the subjects a request may read', async () => {
+    const small = await startApi({ server: { limits: { maxSubjectsPerQuery: 5 } } });
+    try {
+      const svc = await small.token(SERVICE);
+      for (let i = 0; i < 3; i++) {
+        const id = (await small.gql(svc, 'mutation { registerSubject { subjectId } }')).data!.registerSubject.subjectId as string;
+        expect((await small.gql(svc, RECORD, { id, items: [item('contact', 'email', VALUES.email)] })).errors).toBeUndefined();
+      }
+      const find = (alias: string) => `${alias}: findSubjects(identifier: { email: "${VALUES.emailNormalised}" }, purpose: "contract") { id }`;
+      // Counted as 1 before it runs, matching 3: within 5.
+      const one = await small.gql(svc, `{ ${find('a')} }`);
+      expect(one.errors).toBeUndefined();
+      expect(one.data!.a).toHaveLength(3);
+      // Two lookups: 2 counted, 2 + 2 more matched, 6 in all: the second is refused, and with it the
+      // request (the field is non-null), so no subject leaves.
+      const two = await small.gql(svc, `{ ${find('a')} ${find('b')} }`);
+      expect(two.data).toBeNull();
+      expect(two.errors).toHaveLength(1);
+      expect(two.errors![0]).toMatchObject({ path: ['b'], extensions: { code: 'QUERY_TOO_COMPLEX' } });
+      expect(JSON.stringify(two.errors)).not.toContain(VALUES.emailNormalised);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('client mistakes in the request itself get a 400 with a request code, not a masked internal error', async () => {
     const post = async (body: unknown) => {
       const res = await fetch(`${api.server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${service}` }, body: JSON.stringify(body) });

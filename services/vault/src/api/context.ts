@@ -18,6 +18,11 @@ export interface ApiContext {
   loaders: Loaders;
   access: AccessRecorder;
   limits: ApiLimits;
+  /**
+   * Subjects this request may still read beyond what its fields counted before it ran (set by the
+   * limits plugin): a lookup that matches several subjects, counted as one, draws the rest from it.
+   */
+  subjectReadsLeft: number;
   requestId: string;
   /** Base URL of download links: `VAULT_PUBLIC_URL`, else the address the server listens on. No trailing slash. */
   publicUrl: string;
@@ -59,6 +64,7 @@ export function createContextFunction(deps: ContextDeps): (authorization: string
       }),
       access: deps.access,
       limits: deps.limits,
+      subjectReadsLeft: deps.limits.maxSubjectsPerQuery,
       requestId: requestId ?? randomUUID(),
       publicUrl: deps.publicUrl(),
     };

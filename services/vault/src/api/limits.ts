@@ -125,11 +125,11 @@ export function subjectReads(set: SelectionSetNode, fragments: Fragments, variab
  * variables), before anything resolves. A plugin rather than a validation rule, so the error keeps
  * its own code instead of Apollo's GRAPHQL_VALIDATION_FAILED.
  */
-export function operationLimitsPlugin({ maxDepth, maxCost, maxSubjectsPerQuery }: Pick<ApiLimits, 'maxDepth' | 'maxCost' | 'maxSubjectsPerQuery'>): ApolloServerPlugin {
+export function operationLimitsPlugin({ maxDepth, maxCost, maxSubjectsPerQuery }: Pick<ApiLimits, 'maxDepth' | 'maxCost' | 'maxSubjectsPerQuery'>): ApolloServerPlugin<{ subjectReadsLeft: number }> {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, request, document }) {
+        async didResolveOperation({ operation, request, document, contextValue }) {
           // No operation resolved (an unknown or empty operationName): the executor refuses it, nothing runs.
           if (!operation) return;
           const fragments = new Map<string, FragmentDefinitionNode>();
@@ -141,6 +141,7 @@ export function operationLimitsPlugin({ maxDepth, maxCost, maxSubjectsPerQuery }
           if (cost > maxCost) throw tooComplex(`The operation would cost ${cost}; the limit is ${maxCost}`);
           const reads = subjectReads(operation.selectionSet, fragments, variables, maxSubjectsPerQuery);
           if (reads > maxSubjectsPerQuery) throw tooComplex(`The operation reads ${reads} subjects; the limit is ${maxSubjectsPerQuery} a request`);
+          contextValue.subjectReadsLeft = maxSubjectsPerQuery - reads;
         },
       };
     },

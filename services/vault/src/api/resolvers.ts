@@ -81,7 +81,14 @@ export const resolvers: Resolvers = {
       const value = validateValue(type, email ?? phone, `identifier.${type}`);
       const hash = ctx.vault.blindIndex.hash(lookupForm(type, value)!);
       const entries = (await ctx.vault.stores.views.findByBlindIndex([hash])).slice(0, ctx.limits.maxSubjectsPerQuery);
-      const reads = await ctx.loaders.subjects.loadMany([...new Set(entries.map((e) => e.subjectId))].map((subjectId) => ({ subjectId, purpose })));
+      const ids = [...new Set(entries.map((e) => e.subjectId))];
+      // The limits counted this field as one subject; any further match comes out of what the request has left.
+      const more = Math.max(0, ids.length - 1);
+      if (more > ctx.subjectReadsLeft) {
+        throw new VaultError('QUERY_TOO_COMPLEX', `The identifier matches ${ids.length} subjects, more than this request may still read (${ctx.limits.maxSubjectsPerQuery} a request); look it up on its own`);
+      }
+      ctx.subjectReadsLeft -= more;
+      const reads = await ctx.loaders.subjects.loadMany(ids.map((subjectId) => ({ subjectId, purpose })));
       const out: SubjectModel[] = [];
       for (const r of reads) {
         if (r instanceof Error) throw r;
