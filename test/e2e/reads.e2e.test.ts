@@ -423,6 +423,11 @@ describe('errors', () => {
       expect(two.errors).toHaveLength(1);
       expect(two.errors![0]).toMatchObject({ path: ['b'], extensions: { code: 'QUERY_TOO_COMPLEX' } });
       expect(JSON.stringify(two.errors)).not.toContain(VALUES.emailNormalised);
+      // Matches the caller may not see count nothing, and a refusal cannot tell it they are there.
+      const blind = await small.token({ role: 'service', name: 'invoicing', purposes: ['billing'] });
+      const unseen = await small.gql(blind, `{ ${find('a')} ${find('b')} }`);
+      expect(unseen).toMatchObject({ data: { a: [], b: [] } });
+      expect(unseen.errors).toBeUndefined();
     } finally {
       await small.stop();
     }

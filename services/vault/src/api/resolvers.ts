@@ -82,24 +82,26 @@ export const resolvers: Resolvers = {
       const hash = ctx.vault.blindIndex.hash(lookupForm(type, value)!);
       const entries = (await ctx.vault.stores.views.findByBlindIndex([hash])).slice(0, ctx.limits.maxSubjectsPerQuery);
       const ids = [...new Set(entries.map((e) => e.subjectId))];
-      // The limits counted this field as one subject; any further match comes out of what the request has left.
-      const more = Math.max(0, ids.length - 1);
-      if (more > ctx.subjectReadsLeft) {
-        throw new VaultError('QUERY_TOO_COMPLEX', `The identifier matches ${ids.length} subjects, more than this request may still read (${ctx.limits.maxSubjectsPerQuery} a request); look it up on its own`);
-      }
-      ctx.subjectReadsLeft -= more;
+      // Loading a snapshot opens no value: what the caller may see is decided first, and only that counts.
       const reads = await ctx.loaders.subjects.loadMany(ids.map((subjectId) => ({ subjectId, purpose })));
-      const out: SubjectModel[] = [];
+      const visible: SubjectRead[] = [];
       for (const r of reads) {
         if (r instanceof Error) throw r;
         // Only a caller who may read the matching field learns that the subject exists.
-        if (r && entries.some((e) => e.subjectId === r.subjectId && r.items.some((i) => i.status === 'VALUE' && i.category === e.category && i.field === e.field))) {
-          out.push(model(r, purpose));
-          // Confirming that a stored identifier belongs to this subject discloses it: logged like a read.
-          const matched = [...new Set(entries.filter((e) => e.subjectId === r.subjectId).map((e) => e.category))];
-          ctx.access.record({ actor: ctx.actor, purpose, subjectId: r.subjectId, categories: matched, at: ctx.vault.now() });
-        }
+        if (r && entries.some((e) => e.subjectId === r.subjectId && r.items.some((i) => i.status === 'VALUE' && i.category === e.category && i.field === e.field))) visible.push(r);
       }
+      // The limits counted this field as one subject; each further match it shows comes out of what the
+      // request has left. Refused without a count: the caller learns nothing of matches it may not see.
+      const more = Math.max(0, visible.length - 1);
+      if (more > ctx.subjectReadsLeft) throw new VaultError('QUERY_TOO_COMPLEX', 'This lookup matches more subjects than the request may still read; look the identifier up on its own');
+      ctx.subjectReadsLeft -= more;
+      const at = ctx.vault.now();
+      for (const r of visible) {
+        // Confirming that a stored identifier belongs to this subject discloses it: logged like a read.
+        const matched = [...new Set(entries.filter((e) => e.subjectId === r.subjectId).map((e) => e.category))];
+        ctx.access.record({ actor: ctx.actor, purpose, subjectId: r.subjectId, categories: matched, at });
+      }
+      const out: SubjectModel[] = visible.map((r) => model(r, purpose));
       return out;
     },
 
