@@ -140,6 +140,16 @@ describe('request workflow over HTTP', () => {
     expect(erased.data!.completeRequest).toMatchObject({ request: { status: 'COMPLETED' }, link: null, certificate: { certificate: { subjectId: s.id, categoriesShredded: ['contact'] } } });
   });
 
+  it('two completions of one access request racing make one link: the other is CONFLICT and leaves nothing behind', async () => {
+    const s = await seedSubject();
+    const access = (await api.gql(dpo, OPEN, { id: s.id, type: 'ACCESS', at: T0 })).data!.openRequest;
+    await api.gql(dpo, VERIFY, { r: access.id });
+    const COMPLETE = 'mutation($r: ID!) { completeRequest(requestId: $r) { link { url } } }';
+    const answers = await Promise.all([api.gql(dpo, COMPLETE, { r: access.id }), api.gql(dpo, COMPLETE, { r: access.id })]);
+    expect(answers.map((a) => (a.errors ? a.errors[0]!.extensions!.code : 'OK')).sort()).toEqual(['CONFLICT', 'OK']);
+    expect(Object.keys((await api.vault.commands.load(s.id)).rights.links)).toHaveLength(1);
+  });
+
   it('refuses to complete a request whose requester was not verified, and erases or hands over nothing', async () => {
     const s = await seedSubject();
     for (const type of ['ERASURE', 'ACCESS']) {

@@ -135,11 +135,25 @@ export type RightsCommand =
   | { type: 'OpenRequest'; requestId: string; requestType: string; receivedAt: string; channel: string }
   | { type: 'VerifyIdentity'; requestId: string; method: string }
   | { type: 'ExtendRequest'; requestId: string; months: number; reason: string }
-  | { type: 'CompleteRequest'; requestId: string; certificateEventId?: string; linkId?: string }
+  /** `link`: the download an access or portability request is answered with, created in the same append (two completions cannot both make one). */
+  | { type: 'CompleteRequest'; requestId: string; certificateEventId?: string; link?: NewLink }
   | { type: 'RefuseRequest'; requestId: string; reason: string }
   | { type: 'MarkInformed'; at: string; channel: string }
-  | { type: 'CreateExportLink'; linkId: string; kind: ExportKind; tokenHash: string; expiresAt: string }
+  | ({ type: 'CreateExportLink' } & NewLink)
   | { type: 'UseExportLink'; linkId: string };
+
+/** A download link as a command creates it: the token itself never reaches the log, only its hash. */
+export interface NewLink {
+  linkId: string;
+  kind: ExportKind;
+  tokenHash: string;
+  expiresAt: string;
+}
+
+const linkCreated = (link: NewLink, now: string): DomainEvent<Unsealed> => {
+  if (link.expiresAt <= now) throw badInput('expiresAt must be in the future', 'expiresAt');
+  return { type: 'ExportLinkCreated', data: { linkId: link.linkId, kind: link.kind, tokenHash: link.tokenHash, expiresAt: link.expiresAt } };
+};
 
 const plain = (v: unknown): Unsealed => ({ plain: v });
 
@@ -175,9 +189,10 @@ export function decideRights(state: SubjectState, command: RightsCommand, now: s
       const q = openRequest(state, command.requestId);
       assertVerified(q);
       return [
+        ...(command.link ? [linkCreated(command.link, now)] : []),
         {
           type: 'RequestCompleted',
-          data: { requestId: q.requestId, ...(command.certificateEventId ? { certificateEventId: command.certificateEventId } : {}), ...(command.linkId ? { linkId: command.linkId } : {}) },
+          data: { requestId: q.requestId, ...(command.certificateEventId ? { certificateEventId: command.certificateEventId } : {}), ...(command.link ? { linkId: command.link.linkId } : {}) },
         },
       ];
     }
@@ -193,8 +208,7 @@ export function decideRights(state: SubjectState, command: RightsCommand, now: s
       return [{ type: 'SubjectInformed', data: { channel: command.channel, informedAt } }];
     }
     case 'CreateExportLink':
-      if (command.expiresAt <= now) throw badInput('expiresAt must be in the future', 'expiresAt');
-      return [{ type: 'ExportLinkCreated', data: { linkId: command.linkId, kind: command.kind, tokenHash: command.tokenHash, expiresAt: command.expiresAt } }];
+      return [linkCreated(command, now)];
     case 'UseExportLink': {
       const l = own(r.links, command.linkId);
       if (!l) throw new VaultError('NOT_FOUND', 'Unknown link');

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { VaultError } from '../domain/errors.js';
 import { EXPORT_KINDS, type ExportKind } from '../domain/events.js';
-import { assertVerified, type TrackedRow } from '../domain/requests.js';
+import { assertVerified, type NewLink, type TrackedRow } from '../domain/requests.js';
 import type { Command } from '../domain/subject.js';
 import { addIsoDuration } from '../domain/time.js';
 import type { FlattenedJws } from '../crypto/signer.js';
@@ -92,14 +92,16 @@ export class SubjectRights {
     assertVerified({ requestId, verifiedAt: row.data.verifiedAt as string | null | undefined });
     const type = row.data.requestType as string;
     let certificate: SignedCertificate | undefined;
-    let link: ExportLink | undefined;
     if (type === 'ERASURE') certificate = await this.deps.erase(row.subjectId, { ...options, reason: 'subjectRequest', requestId });
-    if (type === 'ACCESS' || type === 'PORTABILITY') link = await this.createExportLink(row.subjectId, type, options);
+    // The link is created by the command that closes the request, in one append: of two completions
+    // racing, the second finds the request closed and leaves no link behind.
+    const fresh = type === 'ACCESS' || type === 'PORTABILITY' ? this.newLink(type) : undefined;
     await this.deps.execute(
       row.subjectId,
-      { type: 'CompleteRequest', requestId, ...(certificate ? { certificateEventId: certificate.certificate.eventId } : {}), ...(link ? { linkId: link.linkId } : {}) },
+      { type: 'CompleteRequest', requestId, ...(certificate ? { certificateEventId: certificate.certificate.eventId } : {}), ...(fresh ? { link: fresh.created } : {}) },
       options,
     );
+    const link = fresh?.link;
     return { request: await this.request(requestId), ...(certificate ? { certificate } : {}), ...(link ? { link } : {}) };
   }
 
@@ -138,11 +140,17 @@ export class SubjectRights {
 
   async createExportLink(subjectId: string, kind: string, options: CommandOptions, ttl = LINK_TTL): Promise<ExportLink> {
     if (!(EXPORT_KINDS as readonly string[]).includes(kind)) throw new VaultError('BAD_USER_INPUT', `kind must be one of ${EXPORT_KINDS.join(', ')}`, { path: 'kind' });
+    const { link, created } = this.newLink(kind as ExportKind, ttl);
+    await this.deps.execute(subjectId, { type: 'CreateExportLink', ...created }, options);
+    return link;
+  }
+
+  /** A fresh link: what the caller gets (the token, once) and what the log keeps (its hash). */
+  private newLink(kind: ExportKind, ttl = LINK_TTL): { link: ExportLink; created: NewLink } {
     const token = randomBytes(32).toString('base64url');
     const linkId = randomUUID();
     const expiresAt = addIsoDuration(this.deps.now(), ttl);
-    await this.deps.execute(subjectId, { type: 'CreateExportLink', linkId, kind: kind as ExportKind, tokenHash: hashToken(token), expiresAt }, options);
-    return { linkId, token, path: `/exports/${token}`, kind: kind as ExportKind, expiresAt };
+    return { link: { linkId, token, path: `/exports/${token}`, kind, expiresAt }, created: { linkId, kind, tokenHash: hashToken(token), expiresAt } };
   }
 
   /**
