@@ -247,7 +247,7 @@ export type Mutation = {
   releaseLegalHold: CommandPayload;
   /** Art. 18: keep, but do not use. Role: dpo. */
   restrictProcessing: CommandPayload;
-  /** Records how the requester's identity was verified (e.g. `eid`, `account`); a second call changes nothing. Role: dpo. */
+  /** Records how the requester's identity was verified (one of `VerificationMethod`); a second call changes nothing. Role: dpo. */
   verifyIdentity: DataSubjectRequest;
   /** Takes effect at once; may shred categories the register says to. Roles: service, dpo, the subject itself. */
   withdrawConsent: CommandPayload;
