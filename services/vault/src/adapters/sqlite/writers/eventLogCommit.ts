@@ -102,6 +102,10 @@ export function createGroupCommitter(db: SqliteDatabase): (group: AppendRequest[
         const { inserted, ...value } = appendInSavepoint(p);
         return { ok: true, value, inserted };
       } catch (error) {
+        // An I/O error, a full disk or out of memory can make SQLite roll the whole transaction back,
+        // not just this append's savepoint: the group fails as one, or the appends after this one
+        // would each commit on their own, outside the write lock, while the group is reported failed.
+        if (!db.inTransaction) throw error;
         if (error instanceof IdTaken) {
           try {
             const retry = retryOf(p);
