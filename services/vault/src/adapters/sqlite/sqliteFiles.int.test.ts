@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,5 +144,13 @@ describe('SQLite adapters on disk', () => {
     await expect(log.append('s', [], 'any')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     await expect(log.readAll()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     await expect(keys.getByIds(['k'])).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+  });
+
+  it('refuses a file that is not a database with STORE_UNAVAILABLE (SQLITE_NOTADB), for every store', () => {
+    const path = join(dir, 'not-a-database.db');
+    writeFileSync(path, Buffer.alloc(8192, 0x41));
+    for (const open of [() => getSqliteEventLog({ path }), () => getSqliteKeyStore({ path }), () => getSqliteViewStore({ path })]) {
+      expect(open).toThrow(expect.objectContaining({ code: 'STORE_UNAVAILABLE', details: { sqliteCode: 'SQLITE_NOTADB' } }));
+    }
   });
 });
