@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/loadConfig.js';
+import { embeddedState, loadConfig } from '../../config/loadConfig.js';
 import { hasProductionKey } from '../../api/auth.js';
 import { createLogger } from '../../api/logger.js';
 import { startServer } from '../../api/server.js';
@@ -17,9 +17,15 @@ export function registerServe(program: Command): void {
       const logger = createLogger({ level: config.logLevel });
       const vault = await openVault(config, { live: true, warn: (m) => logger.warn(m) });
       let server;
+      // Only the embedded read models can be replaced under a running server (`vault rebuild` checks
+      // for the marker); a networked deployment may have no writable data directory at all. Written
+      // before the server listens, so that a failure here leaves nothing running.
+      let marker: { remove(): void } | undefined;
       try {
+        if (embeddedState(config)) marker = markServing(config.dataDir);
         server = await startServer(vault, { logger, closeVault: true });
       } catch (e) {
+        marker?.remove();
         await vault.close();
         throw e;
       }
@@ -32,7 +38,6 @@ export function registerServe(program: Command): void {
               onResult: (r) => ('error' in r ? logger.error({ code: (r.error as { code?: string }).code ?? 'INTERNAL' }, 'retention sweep failed') : logger.info(r, 'retention sweep')),
             })
           : undefined;
-      const marker = markServing(config.dataDir);
       console.log(`vault listening at ${server.url}/graphql (data in ${config.dataDir}, signing key ${vault.signer.publicJwk.kid})`);
       if (hasProductionKey(config)) console.log('tokens: verified with the configured production key');
       else {
@@ -47,7 +52,7 @@ export function registerServe(program: Command): void {
       logger.info('shutting down: finishing in-flight requests');
       await retention?.stop();
       await server.close();
-      marker.remove();
+      marker?.remove();
       logger.info('stopped');
     });
 }
