@@ -61,16 +61,26 @@ export function resolveDevSecret(config: VaultConfig, options: { allowGenerate: 
   return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
 }
 
+/** A production key file read at start: missing, unreadable or not a key, the start stops with CONFIG_INVALID naming the variable. */
+function keyFile<T>(variable: string, what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    throw new VaultError('CONFIG_INVALID', `${variable} must name a readable file holding ${what}`, { cause: e });
+  }
+}
+
 /** Builds the verifier the configuration asks for: a JWKS file, a PEM public key, or the development secret. */
 export function createTokenVerifier(config: VaultConfig): TokenVerifier {
   const audience = config.jwtAudience ?? 'pdv-vault';
   const common = { audience, ...(config.jwtIssuer ? { issuer: config.jwtIssuer } : {}), requiredClaims: ['exp'] };
-  if (config.jwksFile) {
-    const jwks: JWTVerifyGetKey = createLocalJWKSet(JSON.parse(readFileSync(config.jwksFile, 'utf8')) as Parameters<typeof createLocalJWKSet>[0]);
+  const { jwksFile, jwtPublicKeyFile } = config;
+  if (jwksFile) {
+    const jwks: JWTVerifyGetKey = keyFile('VAULT_JWKS_FILE', 'a JWK Set (JSON)', () => createLocalJWKSet(JSON.parse(readFileSync(jwksFile, 'utf8')) as Parameters<typeof createLocalJWKSet>[0]));
     return verifierWith((t) => jwtVerify(t, jwks, { ...common, algorithms: ASYMMETRIC }), true);
   }
-  if (config.jwtPublicKeyFile) {
-    const key = createPublicKey(readFileSync(config.jwtPublicKeyFile, 'utf8'));
+  if (jwtPublicKeyFile) {
+    const key = keyFile('VAULT_JWT_PUBLIC_KEY_FILE', 'a PEM public key', () => createPublicKey(readFileSync(jwtPublicKeyFile, 'utf8')));
     return verifierWith((t) => jwtVerify(t, key, { ...common, algorithms: ASYMMETRIC }), true);
   }
   const secret = resolveDevSecret(config, { allowGenerate: true });

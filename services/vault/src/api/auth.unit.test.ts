@@ -18,6 +18,22 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+describe('production key files', () => {
+  it('stop the start with CONFIG_INVALID naming the variable when missing or not a key', () => {
+    const c = config();
+    const garbage = join(c.dataDir, 'garbage');
+    writeFileSync(garbage, 'not a key {');
+    for (const [extra, variable] of [
+      [{ jwksFile: join(c.dataDir, 'missing.json') }, 'VAULT_JWKS_FILE'],
+      [{ jwksFile: garbage }, 'VAULT_JWKS_FILE'],
+      [{ jwtPublicKeyFile: join(c.dataDir, 'missing.pem') }, 'VAULT_JWT_PUBLIC_KEY_FILE'],
+      [{ jwtPublicKeyFile: garbage }, 'VAULT_JWT_PUBLIC_KEY_FILE'],
+    ] as const) {
+      expect(() => createTokenVerifier({ ...c, ...extra })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(variable) }));
+    }
+  });
+});
+
 describe('development tokens', () => {
   it('a minted service token verifies to the same principal', async () => {
     const c = config();
