@@ -29,6 +29,7 @@ describe('group commit', () => {
     const outcomes = commit([append('a'), { ...append('b'), expected: 5 }, append('c')]);
     expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
     expect(stored(db)).toEqual(['a', 'c']);
+    db.close();
   });
 
   it('fails the whole group when SQLite rolls the transaction back (a full disk): nothing after it commits on its own', () => {
