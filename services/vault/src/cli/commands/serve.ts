@@ -14,6 +14,12 @@ export function registerServe(program: Command): void {
     .description('Start the vault: GraphQL at /graphql, /healthz and /readyz')
     .action(async () => {
       const config = loadConfig();
+      // Listened for before anything starts: a SIGTERM that arrives while the vault opens, or just as
+      // it starts to listen, still shuts it down gracefully instead of killing it.
+      const stopRequested = new Promise<void>((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+      });
       const logger = createLogger({ level: config.logLevel });
       const vault = await openVault(config, { live: true, warn: (m) => logger.warn(m) });
       let server;
@@ -45,10 +51,7 @@ export function registerServe(program: Command): void {
         console.log('mint a development token:');
         console.log(`  VAULT_DATA_DIR=${config.dataDir} node ${cli} token --role service --name billing --purposes contract,marketing`);
       }
-      await new Promise<void>((resolve) => {
-        process.once('SIGTERM', resolve);
-        process.once('SIGINT', resolve);
-      });
+      await stopRequested;
       logger.info('shutting down: finishing in-flight requests');
       await retention?.stop();
       await server.close();
