@@ -102,6 +102,28 @@ describe('forensic erasure on the embedded store', () => {
     expect(findings(config.dataDir, needles)).toEqual([]);
   });
 
+  it('destroys a key made for a write the log refused, which no event names', async () => {
+    const { vault, config, cleanup } = await tempVault();
+    cleanups.push(cleanup);
+    const actor = { actor: 'test' };
+    const { subjectId } = await vault.commands.registerSubject(actor);
+    await vault.execute(subjectId, { type: 'RecordPersonalData', items: [{ category: 'contact', field: 'name', value: 'Stray Keyholder', purpose: 'contract', legalBasis: 'contract', source: 'subject' }] }, actor);
+    // What a write to a new category leaves when its append is refused: the category's first key, and no event.
+    const stray = `${subjectId}/accounting/1`;
+    await vault.keyRing.ensure([stray]);
+    const wrapped = (await vault.stores.keys.getByIds([stray])).get(stray)!.wrapped;
+    const contactKey = (await vault.commands.load(subjectId)).categories.contact!.keyId;
+
+    const signed = await vault.erase(subjectId, { actor: 'dpo:test', reason: 'subjectRequest' });
+    expect(signed.certificate.keyIdsDestroyed.sort()).toEqual([contactKey, stray].sort());
+    expect((await vault.stores.keys.getByIds([stray])).size).toBe(0);
+    expect(await vault.stores.keys.listTombstones({ keyIds: [stray] })).toHaveLength(1);
+    // The same certificate when asked again, from the log.
+    expect((await vault.erase(subjectId, { actor: 'dpo:test', reason: 'subjectRequest' })).certificate.keyIdsDestroyed.sort()).toEqual([contactKey, stray].sort());
+    await vault.close();
+    expect(findings(config.dataDir, new Map([['stray wrapped key', Buffer.from(wrapped)]]))).toEqual([]);
+  });
+
   it('does not let a restart resurrect anything', async () => {
     const first = await tempVault();
     cleanups.push(first.cleanup);

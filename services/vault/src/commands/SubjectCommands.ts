@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { VaultError, isConflictError } from '../domain/errors.js';
 import { streamOf } from '../domain/events.js';
 import type { ProcessingRegister } from '../domain/register.js';
-import { decide, fold, initialState, type Command, type SubjectState } from '../domain/subject.js';
+import { decide, fold, initialState, keyIdFor, type Command, type SubjectState } from '../domain/subject.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import { NO_STREAM, type AppendResult, type EventLog, type NewEvent, type RecordedEvent } from '../ports/EventLog.js';
 import type { ViewStore } from '../ports/ViewStore.js';
@@ -168,7 +168,8 @@ export class SubjectCommands {
   private async decideAndSeal(state: SubjectState, command: Command, options: CommandOptions): Promise<NewEvent[] | undefined> {
     const { keyRing, register } = this.deps;
     const now = this.deps.now();
-    const prepared = command.type === 'ErasePersonalData' ? await this.withRemainingValues(state, command) : command;
+    const prepared =
+      command.type === 'ErasePersonalData' ? await this.withRemainingValues(state, command) : command.type === 'EraseSubject' && !state.erasedAt ? await this.withStrayKeys(state, command) : command;
     const decision = decide(state, prepared, { register, now });
     if (decision.length === 0) return undefined;
     const metadata = { actor: options.actor, at: now, ...(options.correlationId ? { correlationId: options.correlationId } : {}) };
@@ -177,6 +178,19 @@ export class SubjectCommands {
 
   private keep(state: SubjectState): void {
     this.states.set(state.subjectId, state);
+  }
+
+  /**
+   * A write creates its category's next key before its append; if the log then refuses the append
+   * (another writer erased the subject meanwhile, an append too large), no event names that key.
+   * Such a key can only be the next generation of a category, so the erasure looks for those and
+   * destroys the ones the key store holds (nothing kept was ever sealed under them).
+   */
+  private async withStrayKeys(state: SubjectState, command: Extract<Command, { type: 'EraseSubject' }>): Promise<Command> {
+    const candidates = Object.keys(this.deps.register.categories).map((category) => keyIdFor(state.subjectId, category, (state.categories[category]?.generation ?? 0) + 1));
+    const found = await this.deps.keyRing.get(candidates, { fresh: true });
+    const strayKeyIds = candidates.filter((id) => found.has(id));
+    return strayKeyIds.length > 0 ? { ...command, strayKeyIds } : command;
   }
 
   /** Field erasure re-keys the category: the other fields' values are opened to be re-sealed. */

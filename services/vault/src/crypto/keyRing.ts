@@ -146,8 +146,8 @@ export class KeyRing {
   }
 
   /**
-   * Destroys the keys that shred events name (`CategoryShredded`, and the old keys of a
-   * `CategoryRekeyed`). Idempotent: the write side calls it after appending, and the projector
+   * Destroys the keys that shred events name (`CategoryShredded`, the old keys of a
+   * `CategoryRekeyed`, and the stray keys a `SubjectErased` found). Idempotent: the write side calls it after appending, and the projector
    * again when it meets the events, so a crash in between still ends with the keys gone.
    */
   async shredFor(events: readonly { type: string; data: unknown; metadata: { at: string } }[]): Promise<string[]> {
@@ -162,6 +162,8 @@ export class KeyRing {
       } else if (e.type === 'CategoryRekeyed') {
         ids = (e as EventOf<'CategoryRekeyed'>).data.oldKeyIds;
         reason = 'fieldErasure';
+      } else if (e.type === 'SubjectErased') {
+        ids = (e as EventOf<'SubjectErased'>).data.strayKeyIds ?? [];
       }
       if (ids.length > 0) destroyed.push(...(await this.shred(ids, reason, e.metadata.at)));
     }

@@ -62,6 +62,11 @@ export type EventPayloads<V> = {
     requestId?: string;
     shredded: string[];
     retained: { category: string; basis: string; until: string }[];
+    /**
+     * Keys the key store held for the subject that no event names: made for a write the log then
+     * refused (nothing sealed under them was kept). Destroyed with the erasure.
+     */
+    strayKeyIds?: string[];
   };
 };
 

@@ -227,7 +227,8 @@ export type Command =
   | { type: 'ShredCategory'; category: string; reason: ShredReason; rule?: string }
   /** Shreds the category if its retention (and any hold) has ended by the decision time. */
   | { type: 'ApplyRetention'; category: string }
-  | { type: 'EraseSubject'; reason: string; requestId?: string }
+  /** `strayKeyIds`: the subject's keys that no event names, as the command side found them in the key store. */
+  | { type: 'EraseSubject'; reason: string; requestId?: string; strayKeyIds?: string[] }
   | RightsCommand;
 
 export interface DecideContext {
@@ -480,6 +481,7 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
             ...(command.requestId ? { requestId: command.requestId } : {}),
             shredded: shredded.map((e) => (e as EventOf<'CategoryShredded', Unsealed>).data.category),
             retained,
+            ...(command.strayKeyIds?.length ? { strayKeyIds: command.strayKeyIds } : {}),
           },
         },
       ];

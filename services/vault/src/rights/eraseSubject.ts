@@ -64,7 +64,7 @@ function certificateFrom(subjectId: string, events: readonly RecordedEvent[], ki
     actor: erased.metadata.actor,
     categoriesShredded: erased.data.shredded,
     categoriesRetained: erased.data.retained,
-    keyIdsDestroyed: shreds.flatMap((s) => s.data.keyIds),
+    keyIdsDestroyed: [...shreds.flatMap((s) => s.data.keyIds), ...(erased.data.strayKeyIds ?? [])],
     eventId: erased.id,
     signingKeyId: kid,
   };
