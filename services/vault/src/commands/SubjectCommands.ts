@@ -189,8 +189,8 @@ export class SubjectCommands {
   private async withStrayKeys(state: SubjectState, command: Extract<Command, { type: 'EraseSubject' }>): Promise<Command> {
     const candidates = Object.keys(this.deps.register.categories).map((category) => keyIdFor(state.subjectId, category, (state.categories[category]?.generation ?? 0) + 1));
     const found = await this.deps.keyRing.get(candidates, { fresh: true });
-    const strayKeyIds = candidates.filter((id) => found.has(id));
-    return strayKeyIds.length > 0 ? { ...command, strayKeyIds } : command;
+    // Always what the key store says, never what the caller put in the command.
+    return { ...command, strayKeyIds: candidates.filter((id) => found.has(id)) };
   }
 
   /** Field erasure re-keys the category: the other fields' values are opened to be re-sealed. */

@@ -464,6 +464,11 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
         if (request.status !== 'OPEN') throw new VaultError('CONFLICT', `Request is already ${request.status.toLowerCase()}`, { path: 'requestId' });
       }
       if (state.erasedAt) return [];
+      // Only this subject's keys, and only ones no category of its state holds now.
+      const current = new Set(Object.values(state.categories).map((c) => c.keyId));
+      if (command.strayKeyIds?.some((id) => !id.startsWith(`${state.subjectId}/`) || current.has(id))) {
+        throw new VaultError('BAD_USER_INPUT', 'strayKeyIds may name only keys of this subject that no category holds', { path: 'strayKeyIds' });
+      }
       const shredded: DomainEvent<Unsealed>[] = [];
       const retained: { category: string; basis: string; until: string }[] = [];
       for (const [name, c] of Object.entries(state.categories)) {

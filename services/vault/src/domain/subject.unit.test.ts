@@ -134,6 +134,18 @@ describe('erasing a subject', () => {
         },
       ]);
   });
+  it('destroys the stray keys it is given, if they are this subject\'s and no category holds them', () => {
+    const stray = keyIdFor(S, 'marketing', 1);
+    given(registered, recorded('contact', 'email'))
+      .when({ type: 'EraseSubject', reason: 'subjectRequest', strayKeyIds: [stray] })
+      .then([
+        { type: 'CategoryShredded', data: { category: 'contact', keyIds: [keyIdFor(S, 'contact', 1)], reason: 'erasure' } },
+        { type: 'SubjectErased', data: { reason: 'subjectRequest', shredded: ['contact'], retained: [], strayKeyIds: [stray] } },
+      ]);
+    for (const wrong of [keyIdFor('someone-else', 'marketing', 1), keyIdFor(S, 'contact', 1)]) {
+      given(registered, recorded('contact', 'email')).when({ type: 'EraseSubject', reason: 'subjectRequest', strayKeyIds: [wrong] }).thenFails('BAD_USER_INPUT', 'strayKeyIds');
+    }
+  });
   it('names only an open erasure request of this subject', () => {
     const opened = (requestType: 'ACCESS' | 'ERASURE', requestId = 'r1'): DomainEvent<Sealed> => ({ type: 'RequestOpened', data: { requestId, requestType, receivedAt: T0, channel: 'email', dueAt: '2026-02-10T10:00:00.000Z' } });
     given(registered, recorded('contact', 'email'), opened('ACCESS')).when({ type: 'EraseSubject', reason: 'subjectRequest', requestId: 'r1' }).thenFails('BAD_USER_INPUT', 'requestId');
