@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SIGNING_SECRET, getPostgresAccessLog, getPostgresKeyStore, isVaultError, loadConfig, openStores } from '@pdv/vault';
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
+import { startServeProcess } from '../support/serveProcess.js';
 
 /** What the PostgreSQL adapters do beyond the port contracts: the access log, migrations, unavailability, and openStores. */
 const probe = await probePostgres();
@@ -110,28 +111,14 @@ if (!probe.ok) {
     it('vault serve on PostgreSQL state leaves no serving marker in the data directory, which may not be writable', async () => {
       const s = schema();
       const dataDir = mkdtempSync(join(tmpdir(), 'pdv-serve-pg-'));
-      const main = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
       const env = { ...process.env, VAULT_DATA_DIR: dataDir, VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'), VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: TEST_POSTGRES_URL, VAULT_POSTGRES_SCHEMA: s, PORT: '0', VAULT_RETENTION_INTERVAL_MINUTES: '0', VAULT_LOG_LEVEL: 'warn' };
-      const { spawn } = await import('node:child_process');
-      const server = spawn(process.execPath, ['--import', 'tsx', main, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let err = '';
-      server.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const { child: server, stderr } = await startServeProcess(env);
       try {
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error('vault serve did not start within 30 s')), 30_000);
-          server.stdout.on('data', (d: Buffer) => {
-            if (d.toString().includes('vault listening at')) {
-              clearTimeout(timer);
-              resolve();
-            }
-          });
-          server.once('exit', (code) => reject(new Error(`vault serve exited with ${code}`)));
-        });
         // The event log is still SQLite here (it needs the directory); the marker is for the embedded read models only.
         expect(readdirSync(dataDir).filter((f) => f.startsWith('serving.'))).toEqual([]);
         server.kill('SIGTERM');
         const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => server.once('exit', (c, s) => resolve([c, s])));
-        expect({ code, signal }, err).toEqual({ code: 0, signal: null });
+        expect({ code, signal }, stderr()).toEqual({ code: 0, signal: null });
       } finally {
         server.kill('SIGKILL');
         rmSync(dataDir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import nacl from 'tweetnacl';
 import { describe, expect, it, vi } from 'vitest';
 import { Projector, SubjectCommands, SubjectReader, VaultError, isVaultError, secretbox, verifyCertificate, type Vault } from '@pdv/vault';
+import { CLI_MAIN, startServeProcess } from '../support/serveProcess.js';
 import { dataItem, useTempVaults } from '../support/tempVault.js';
 
 const actor = { actor: 'test' };
@@ -113,22 +114,11 @@ describe('erasure', () => {
   });
 
   it('vault rebuild refuses while vault serve runs on the same data directory, and runs once it has stopped', async () => {
-    const main = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
+    const main = CLI_MAIN;
     const dataDir = mkdtempSync(join(tmpdir(), 'pdv-serve-'));
     const env = { ...process.env, VAULT_DATA_DIR: dataDir, PORT: '0', VAULT_RETENTION_INTERVAL_MINUTES: '0', VAULT_LOG_LEVEL: 'warn' };
-    const { spawn } = await import('node:child_process');
-    const server = spawn(process.execPath, ['--import', 'tsx', main, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child: server } = await startServeProcess(env);
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('vault serve did not start within 30 s')), 30_000);
-        server.stdout.on('data', (d: Buffer) => {
-          if (d.toString().includes('vault listening at')) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        server.once('exit', (code) => reject(new Error(`vault serve exited with ${code}`)));
-      });
       const refused = spawnSync(process.execPath, ['--import', 'tsx', main, 'rebuild'], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env });
       expect(refused.status).toBe(1);
       expect(refused.stderr).toContain(`CONFLICT: vault serve (pid ${server.pid}) is running on`);

@@ -1,0 +1,34 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The CLI's entry point from source, as the suites run it (`node --import tsx`). */
+export const CLI_MAIN = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
+
+/**
+ * Starts `vault serve` as its own process with `env` and resolves once it says it listens (at
+ * most 30 s). `stderr` collects what it wrote there, for failure messages. Kill it when done.
+ */
+export async function startServeProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcessWithoutNullStreams; stderr: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'serve'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('vault serve did not start within 30 s')), 30_000);
+      child.stdout.on('data', (d: Buffer) => {
+        if (d.toString().includes('vault listening at')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`vault serve exited with ${code}: ${err}`));
+      });
+    });
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+  return { child, stderr: () => err };
+}
