@@ -115,7 +115,9 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(postgresSchema)) throw invalid('VAULT_POSTGRES_SCHEMA must be a lower-case identifier (letters, digits, _; at most 63)');
   // Replicas share one key store, so they must share the master key: a generated one would live on one machine only.
   if (stateStore === 'postgres' && !hasMasterKey) throw invalid('VAULT_STATE_STORE=postgres needs VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE (every replica must use the same master key)');
-  const storeTimeoutMs = Number(env.VAULT_STORE_TIMEOUT_MS ?? 10_000);
+  // Set to nothing means the default, as for every other number variable.
+  const rawTimeout = env.VAULT_STORE_TIMEOUT_MS;
+  const storeTimeoutMs = rawTimeout === undefined || rawTimeout.trim() === '' ? 10_000 : Number(rawTimeout);
   if (!Number.isInteger(storeTimeoutMs) || storeTimeoutMs < 100) throw invalid('VAULT_STORE_TIMEOUT_MS must be an integer of at least 100');
   return {
     eventStore: eventStore as EventStoreKind,

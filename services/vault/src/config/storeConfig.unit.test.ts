@@ -72,6 +72,11 @@ describe('store configuration', () => {
     expect(configError({ VAULT_STORE_TIMEOUT_MS: 'soon' })).toMatch(/VAULT_STORE_TIMEOUT_MS/);
   });
 
+  it('takes VAULT_STORE_TIMEOUT_MS set to nothing as its default, like the other number variables', () => {
+    expect(loadConfig({ VAULT_STORE_TIMEOUT_MS: '' }).storeTimeoutMs).toBe(10_000);
+    expect(loadConfig({ VAULT_STORE_TIMEOUT_MS: '2500' }).storeTimeoutMs).toBe(2500);
+  });
+
   it('requires a configured master key with the shared PostgreSQL key store', () => {
     expect(configError({ VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: 'postgres://x/y' })).toMatch(/VAULT_MASTER_KEY/);
   });
