@@ -40,6 +40,8 @@ export function openDatabase(
      * latency-sensitive path stalls while megabytes are copied. Default true.
      */
     autoCheckpoint?: boolean;
+    /** Statements that create the adapter's tables if absent, run once the pragmas are set. */
+    schema?: string;
   } = {},
 ): SqliteDatabase {
   let db: SqliteDatabase;
@@ -58,6 +60,7 @@ export function openDatabase(
     // Deleted content is overwritten with zeros in the file, not just unlinked from the b-tree.
     if (extra.secureDelete) db.pragma('secure_delete = ON');
     if (extra.autoCheckpoint === false) db.pragma('wal_autocheckpoint = 0');
+    if (extra.schema) db.exec(extra.schema);
   } catch (e) {
     db.close();
     throw toVaultError(e);

@@ -22,8 +22,7 @@ interface Row {
  * written here directly.
  */
 export function getSqliteAccessLog(options: SqliteAccessLogOptions): AccessLog {
-  const db = openDatabase(options);
-  db.exec(ACCESS_SCHEMA);
+  const db = openDatabase(options, { schema: ACCESS_SCHEMA });
   const list = db.prepare<[string, string, number], Row>(
     'SELECT subject_id, actor, purpose, categories, at FROM access_log WHERE subject_id = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?',
   );

@@ -66,8 +66,7 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   if (isMemoryPath(options.path)) {
     throw new VaultError('CONFIG_INVALID', 'The embedded event log needs a file path, not an in-memory database');
   }
-  const db: SqliteDatabase = openDatabase(options);
-  db.exec(EVENTS_SCHEMA);
+  const db: SqliteDatabase = openDatabase(options, { schema: EVENTS_SCHEMA });
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const maxEventsPerCommit = Math.max(1, options.maxEventsPerCommit ?? 10_000);
 

@@ -39,8 +39,7 @@ export function sqliteKeyStoreHolds(path: string, name: string): boolean | undef
  * commit on this thread. An in-memory database does everything on the caller's thread.
  */
 export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
-  const db = openDatabase(options, { secureDelete: true });
-  db.exec(KEYS_SCHEMA);
+  const db = openDatabase(options, { secureDelete: true, schema: KEYS_SCHEMA });
   let closed = false;
   const inMemory = isMemoryPath(options.path);
   const writer = inMemory ? undefined : startWriterThread<KeyWrite, KeyWriteResult>('keyStore', { ...connectionOptions(options), maxPerCommit: 10_000, secureDelete: true } satisfies WriterThreadOptions);

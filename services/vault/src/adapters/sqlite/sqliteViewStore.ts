@@ -103,7 +103,7 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
   // Every projection batch commits on this thread: a checkpointer thread keeps the WAL short, so
   // that no commit here stalls for the tens of milliseconds an automatic checkpoint takes.
   const onDisk = options.path !== ':memory:' && !options.path.startsWith('file:');
-  const openViews = () => openDatabase(options, { ...VIEW_FILE, autoCheckpoint: !onDisk });
+  const openViews = () => openDatabase(options, { ...VIEW_FILE, autoCheckpoint: !onDisk, schema: SCHEMA });
   const startViewCheckpointer = () =>
     onDisk
       ? startCheckpointer({ ...connectionOptions(options), intervalMs: CHECKPOINT_INTERVAL_MS }, () => {
@@ -111,7 +111,6 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
         })
       : undefined;
   let db = openViews();
-  db.exec(SCHEMA);
   let checkpointer = startViewCheckpointer();
   let closed = false;
 
@@ -283,7 +282,6 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
         db.close();
         for (const suffix of ['', '-wal', '-shm']) rmSync(`${options.path}${suffix}`, { force: true });
         db = openViews();
-        db.exec(SCHEMA);
         stmt = prepare();
         applyTx = makeApplyTx();
         resetTx = makeResetTx();
