@@ -101,8 +101,7 @@ export const resolvers: Resolvers = {
         const matched = [...new Set(entries.filter((e) => e.subjectId === r.subjectId).map((e) => e.category))];
         ctx.access.record({ actor: ctx.actor, purpose, subjectId: r.subjectId, categories: matched, at });
       }
-      const out: SubjectModel[] = visible.map((r) => model(r, purpose));
-      return out;
+      return visible.map((r) => model(r, purpose));
     },
 
     processingRegister(_, __, ctx) {

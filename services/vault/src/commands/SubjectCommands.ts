@@ -168,9 +168,7 @@ export class SubjectCommands {
   private async decideAndSeal(state: SubjectState, command: Command, options: CommandOptions): Promise<NewEvent[] | undefined> {
     const { keyRing, register } = this.deps;
     const now = this.deps.now();
-    const prepared =
-      command.type === 'ErasePersonalData' ? await this.withRemainingValues(state, command) : command.type === 'EraseSubject' && !state.erasedAt ? await this.withStrayKeys(state, command) : command;
-    const decision = decide(state, prepared, { register, now });
+    const decision = decide(state, await this.withStoreFacts(state, command), { register, now });
     if (decision.length === 0) return undefined;
     const metadata = { actor: options.actor, at: now, ...(options.correlationId ? { correlationId: options.correlationId } : {}) };
     return sealDecision(state.subjectId, decision, keyRing, metadata);
@@ -178,6 +176,13 @@ export class SubjectCommands {
 
   private keep(state: SubjectState): void {
     this.states.set(state.subjectId, state);
+  }
+
+  /** The command with what its decision needs from the key store, which the pure domain cannot ask. */
+  private async withStoreFacts(state: SubjectState, command: Command): Promise<Command> {
+    if (command.type === 'ErasePersonalData') return this.withRemainingValues(state, command);
+    if (command.type === 'EraseSubject' && !state.erasedAt) return this.withStrayKeys(state, command);
+    return command;
   }
 
   /**

@@ -101,8 +101,7 @@ export class SubjectRights {
       { type: 'CompleteRequest', requestId, ...(certificate ? { certificateEventId: certificate.certificate.eventId } : {}), ...(fresh ? { link: fresh.created } : {}) },
       options,
     );
-    const link = fresh?.link;
-    return { request: await this.request(requestId), ...(certificate ? { certificate } : {}), ...(link ? { link } : {}) };
+    return { request: await this.request(requestId), ...(certificate ? { certificate } : {}), ...(fresh ? { link: fresh.link } : {}) };
   }
 
   async request(requestId: string): Promise<TrackedRow> {
