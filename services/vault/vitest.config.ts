@@ -1,6 +1,13 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // One graphql for the source under test and the packages around it (Apollo, graphql-tools,
+    // graphql-jit), as under plain Node: Vite would otherwise hand the source graphql's ESM build
+    // while the packages load its CommonJS one, and graphql refuses schemas that mix them.
+    alias: { graphql: createRequire(import.meta.url).resolve('graphql') },
+  },
   test: {
     include: ['src/**/*.test.ts'],
     reporters: ['default', ['json', { outputFile: 'test-results.json' }]],

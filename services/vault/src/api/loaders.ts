@@ -23,38 +23,54 @@ export type OpenTexts = (subjectIds: readonly string[]) => Promise<Map<string, S
  * batch whatever the number of subjects or of `subject` fields in the query.
  */
 export function createLoaders(reader: Pick<SubjectReader, 'read'>, callerPurposes: readonly string[] | 'all', openTexts: OpenTexts): Loaders {
-  // Each made on first use: most requests (writes, the register, a trivial query) use neither.
-  let subjects: DataLoader<SubjectKey, SubjectRead | null, string> | undefined;
-  let texts: DataLoader<string, SubjectTexts | undefined> | undefined;
-  return {
-    get subjects() {
-      return (subjects ??= new DataLoader<SubjectKey, SubjectRead | null, string>(
-        async (keys) => {
-          const byPurpose = new Map<string, string[]>();
-          for (const k of keys) {
-            const ids = byPurpose.get(k.purpose) ?? [];
-            ids.push(k.subjectId);
-            byPurpose.set(k.purpose, ids);
-          }
-          const reads = new Map<string, Map<string, SubjectRead>>();
-          await Promise.all(
-            [...byPurpose].map(async ([purpose, ids]) => {
-              reads.set(purpose, await reader.read(ids, { purpose, callerPurposes }));
-            }),
-          );
-          return keys.map((k) => reads.get(k.purpose)?.get(k.subjectId) ?? null);
-        },
-        { cacheKeyFn: (k) => `${k.purpose}\u0000${k.subjectId}`, maxBatchSize: 1000 },
-      ));
-    },
-    get requestTexts() {
-      return (texts ??= new DataLoader(
-        async (ids) => {
-          const opened = await openTexts(ids);
-          return ids.map((id) => opened.get(id));
-        },
-        { maxBatchSize: 1000 },
-      ));
-    },
-  };
+  return new RequestLoaders(reader, callerPurposes, openTexts);
+}
+
+/**
+ * Each loader is made on first use: most requests (writes, the register, a trivial query) use
+ * neither. The lazy getters are the class's, not an object literal's: V8 allocates the accessor
+ * pair of a literal's getter in the old generation, and that pair (until a full collection)
+ * keeps the getters' closures, the loaders and every read they cached alive through each
+ * young-generation collection, so the whole request was copied and promoted.
+ */
+class RequestLoaders implements Loaders {
+  private subjectLoader: DataLoader<SubjectKey, SubjectRead | null, string> | undefined;
+  private textLoader: DataLoader<string, SubjectTexts | undefined> | undefined;
+
+  constructor(
+    private readonly reader: Pick<SubjectReader, 'read'>,
+    private readonly callerPurposes: readonly string[] | 'all',
+    private readonly openTexts: OpenTexts,
+  ) {}
+
+  get subjects(): DataLoader<SubjectKey, SubjectRead | null, string> {
+    return (this.subjectLoader ??= new DataLoader<SubjectKey, SubjectRead | null, string>(
+      async (keys) => {
+        const byPurpose = new Map<string, string[]>();
+        for (const k of keys) {
+          const ids = byPurpose.get(k.purpose) ?? [];
+          ids.push(k.subjectId);
+          byPurpose.set(k.purpose, ids);
+        }
+        const reads = new Map<string, Map<string, SubjectRead>>();
+        await Promise.all(
+          [...byPurpose].map(async ([purpose, ids]) => {
+            reads.set(purpose, await this.reader.read(ids, { purpose, callerPurposes: this.callerPurposes }));
+          }),
+        );
+        return keys.map((k) => reads.get(k.purpose)?.get(k.subjectId) ?? null);
+      },
+      { cacheKeyFn: (k) => `${k.purpose}\u0000${k.subjectId}`, maxBatchSize: 1000 },
+    ));
+  }
+
+  get requestTexts(): DataLoader<string, SubjectTexts | undefined> {
+    return (this.textLoader ??= new DataLoader(
+      async (ids) => {
+        const opened = await this.openTexts(ids);
+        return ids.map((id) => opened.get(id));
+      },
+      { maxBatchSize: 1000 },
+    ));
+  }
 }
