@@ -339,6 +339,26 @@ describe('errors', () => {
     expect(JSON.stringify(r.errors)).not.toContain(VALUES.email);
   });
 
+  it('says what is wrong with a variable that does not coerce, and where, without echoing what was sent', async () => {
+    const id = await fullSubject();
+    const before = (await api.vault.commands.load(id)).revision;
+    const cases: [string, unknown, string][] = [
+      ['an unknown input field', [{ ...item('contact', 'email', VALUES.email), [VALUES.name]: VALUES.email }], 'Variable "$items" got an invalid value: A field is not defined by type "PersonalDataInput".'],
+      ['a missing input field', [item('contact', 'email', VALUES.email), { category: 'contact', field: 'name', value: VALUES.name, purpose: 'contract', legalBasis: 'contract' }], 'Variable "$items" got an invalid value at "items[1]": Field "source" of required type "String!" was not provided.'],
+      ['an item that is not an object', [VALUES.email], 'Variable "$items" got an invalid value: Expected type "PersonalDataInput" to be an object.'],
+      ['a null item', [null], 'Variable "$items" got an invalid value at "items[0]": Expected non-nullable type "PersonalDataInput!" not to be null.'],
+    ];
+    const refused = async (what: string, r: Awaited<ReturnType<typeof api.gql>>, message: string) => {
+      expect([r.status, r.errors?.[0]?.extensions?.code, r.errors?.[0]?.message], what).toEqual([400, 'BAD_USER_INPUT', message]);
+      expect(JSON.stringify(r.errors), what).not.toContain(VALUES.email);
+      expect(JSON.stringify(r.errors), what).not.toContain(VALUES.name);
+    };
+    for (const [what, items, message] of cases) await refused(what, await api.gql(service, RECORD, { id, items }), message);
+    const erase = 'mutation($id: ID!, $reason: ErasureReason!) { erasePersonalData(subjectId: $id, category: "contact", field: "email", reason: $reason) { revision } }';
+    await refused('a value outside an enum', await api.gql(service, erase, { id, reason: VALUES.email }), 'Variable "$reason" got an invalid value: Expected type "ErasureReason".');
+    expect((await api.vault.commands.load(id)).revision).toBe(before);
+  });
+
   it('takes DateTime inputs with an offset in the canonical UTC form, and refuses a day the calendar does not have', async () => {
     const id = await fullSubject();
     const hold = (until: string) => api.gql(dpo, 'mutation($id: ID!, $until: DateTime!) { placeLegalHold(subjectId: $id, category: "contact", basis: other, until: $until) { revision } }', { id, until });
