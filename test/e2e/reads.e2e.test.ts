@@ -336,6 +336,7 @@ describe('errors', () => {
     const r = await api.gql(service, 'mutation($until: DateTime!) { placeLegalHold(subjectId: "x", category: "contact", basis: other, until: $until) { revision } }', { until: VALUES.email });
     expect(r.status).toBe(400);
     expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(r.errors?.[0]?.message).toMatch(/^Variable "\$until" got an invalid value: DateTime must be an RFC 3339 date-time/);
     expect(JSON.stringify(r.errors)).not.toContain(VALUES.email);
   });
 

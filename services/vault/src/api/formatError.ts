@@ -85,6 +85,8 @@ function safeReason(message: string): string | undefined {
   const at = message.lastIndexOf('; ');
   if (at < 0) return undefined;
   const reason = withoutValue(message.slice(at + 2).replace(new RegExp(`^Expected type "${TYPE}"\\. `), ''));
+  // graphql-jit drops the scalar's own message: the vault's DateTime rule is said for it.
+  if (reason === 'Expected type "DateTime".') return DATE_TIME_FORMAT;
   return reason === DATE_TIME_FORMAT || SAFE_REASONS.some((r) => r.test(reason)) ? reason : undefined;
 }
 

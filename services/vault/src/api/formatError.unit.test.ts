@@ -58,6 +58,7 @@ describe('formatError', () => {
     ['Variable "$x" got invalid value "ann@x.com"; Expected type I to be an object.', 'Variable "$x" got an invalid value: Expected type "I" to be an object.'],
     ['Variable "$x" got invalid value [null]; Expected non-nullable type I! not to be null at value[0].', 'Variable "$x" got an invalid value at "x[0]": Expected non-nullable type "I!" not to be null.'],
     ['Variable "$y" got invalid value "ann@x.com"; Expected type E.', 'Variable "$y" got an invalid value: Expected type "E".'],
+    ['Variable "$until" got invalid value "ann@x.com"; Expected type DateTime.', 'Variable "$until" got an invalid value: DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999'],
     ['Variable "$b" got invalid value "ann@x.com"; Expected type Int; Int cannot represent non-integer value: "ann@x.com"', 'Variable "$b" got an invalid value: Int cannot represent non-integer value.'],
     // An unknown field's name is the caller's: it is never echoed, quoted or not.
     ['Variable "$x" got invalid value { ann: 1 }; Field "ann@x.com" is not defined by type I.', 'Variable "$x" got an invalid value: A field is not defined by type "I".'],
