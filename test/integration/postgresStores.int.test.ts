@@ -1,13 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SIGNING_SECRET, getPostgresAccessLog, getPostgresKeyStore, isVaultError, loadConfig, openStores } from '@pdv/vault';
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
-import { startServeProcess } from '../support/serveProcess.js';
+import { runCli, startServeProcess } from '../support/cliProcess.js';
 
 /** What the PostgreSQL adapters do beyond the port contracts: the access log, migrations, unavailability, and openStores. */
 const probe = await probePostgres();
@@ -82,11 +80,10 @@ if (!probe.ok) {
     it('vault verify-certificate without --public-key refuses an empty PostgreSQL schema and creates nothing in it', async () => {
       const s = schema();
       const dataDir = mkdtempSync(join(tmpdir(), 'pdv-cli-pg-'));
-      const main = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
       const env = { ...process.env, VAULT_DATA_DIR: dataDir, VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'), VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: TEST_POSTGRES_URL, VAULT_POSTGRES_SCHEMA: s };
       try {
         writeFileSync(join(dataDir, 'jws.txt'), 'h.p.s');
-        const verify = spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dataDir, 'jws.txt')], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env });
+        const verify = runCli(['verify-certificate', join(dataDir, 'jws.txt')], env);
         expect(verify.status, verify.stderr).toBe(1);
         expect(verify.stderr).toContain(`BAD_USER_INPUT: No vault in PostgreSQL schema ${s}`);
         // Not even the schema: the command looked for the key store without migrating.
@@ -98,7 +95,7 @@ if (!probe.ok) {
 
         // A key store without a signing key (tables, no key) is refused too, and gets none.
         const keys = await getPostgresKeyStore({ connectionString: TEST_POSTGRES_URL, schema: s });
-        const again = spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dataDir, 'jws.txt')], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env });
+        const again = runCli(['verify-certificate', join(dataDir, 'jws.txt')], env);
         expect(again.status, again.stderr).toBe(1);
         expect(again.stderr).toContain('BAD_USER_INPUT: This vault has no signing key yet');
         expect(await keys.getMeta(SIGNING_SECRET)).toBeUndefined();

@@ -1,12 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import nacl from 'tweetnacl';
 import { describe, expect, it, vi } from 'vitest';
 import { Projector, SubjectCommands, SubjectReader, VaultError, isVaultError, secretbox, verifyCertificate, type Vault } from '@pdv/vault';
-import { CLI_MAIN, startServeProcess } from '../support/serveProcess.js';
+import { runCli, startServeProcess } from '../support/cliProcess.js';
 import { dataItem, useTempVaults } from '../support/tempVault.js';
 
 const actor = { actor: 'test' };
@@ -93,8 +91,7 @@ describe('erasure', () => {
       writeFileSync(join(dir, 'key.json'), JSON.stringify(vault.signer.publicJwk));
       const cli = (doc: unknown) => {
         writeFileSync(join(dir, 'answer.json'), JSON.stringify(doc));
-        const main = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
-        return spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dir, 'answer.json'), '--public-key', join(dir, 'key.json')], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+        return runCli(['verify-certificate', join(dir, 'answer.json'), '--public-key', join(dir, 'key.json')]);
       };
       const ok = cli({ data: { eraseSubject: { certificate: { categoriesShredded: certificate.categoriesShredded }, jws } } });
       expect(ok.status, ok.stderr).toBe(0);
@@ -114,17 +111,16 @@ describe('erasure', () => {
   });
 
   it('vault rebuild refuses while vault serve runs on the same data directory, and runs once it has stopped', async () => {
-    const main = CLI_MAIN;
     const dataDir = mkdtempSync(join(tmpdir(), 'pdv-serve-'));
     const env = { ...process.env, VAULT_DATA_DIR: dataDir, PORT: '0', VAULT_RETENTION_INTERVAL_MINUTES: '0', VAULT_LOG_LEVEL: 'warn' };
     const { child: server } = await startServeProcess(env);
     try {
-      const refused = spawnSync(process.execPath, ['--import', 'tsx', main, 'rebuild'], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env });
+      const refused = runCli(['rebuild'], env);
       expect(refused.status).toBe(1);
       expect(refused.stderr).toContain(`CONFLICT: vault serve (pid ${server.pid}) is running on`);
       server.kill('SIGTERM');
       await new Promise((resolve) => server.once('exit', resolve));
-      const rebuilt = spawnSync(process.execPath, ['--import', 'tsx', main, 'rebuild'], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env });
+      const rebuilt = runCli(['rebuild'], env);
       expect(rebuilt.status, rebuilt.stderr).toBe(0);
       expect(rebuilt.stdout).toContain('rebuilt read models from');
     } finally {
@@ -134,15 +130,14 @@ describe('erasure', () => {
   }, 60_000);
 
   it('vault retention refuses an --as-of that is not a date with BAD_USER_INPUT naming the option', () => {
-    const main = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
     const dataDir = mkdtempSync(join(tmpdir(), 'pdv-cli-'));
     try {
-      const run = spawnSync(process.execPath, ['--import', 'tsx', main, 'retention', '--as-of', 'garbage', '--dry-run'], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env: { ...process.env, VAULT_DATA_DIR: dataDir } });
+      const run = runCli(['retention', '--as-of', 'garbage', '--dry-run'], { ...process.env, VAULT_DATA_DIR: dataDir });
       expect(run.status).toBe(1);
       expect(run.stderr).toContain('BAD_USER_INPUT: --as-of must be a date');
       // verify-certificate without a key and without a vault here: refused, and no vault is created.
       writeFileSync(join(dataDir, 'jws.txt'), 'h.p.s');
-      const verify = spawnSync(process.execPath, ['--import', 'tsx', main, 'verify-certificate', join(dataDir, 'jws.txt')], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env: { ...process.env, VAULT_DATA_DIR: dataDir } });
+      const verify = runCli(['verify-certificate', join(dataDir, 'jws.txt')], { ...process.env, VAULT_DATA_DIR: dataDir });
       expect(verify.status).toBe(1);
       expect(verify.stderr).toContain('BAD_USER_INPUT: No vault in');
       expect(readdirSync(dataDir)).toEqual(['jws.txt']);

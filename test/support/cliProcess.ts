@@ -1,8 +1,13 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams, type SpawnSyncReturns } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /** The CLI's entry point from source, as the suites run it (`node --import tsx`). */
-export const CLI_MAIN = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
+const CLI_MAIN = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
+
+/** Runs one `vault` command to its end (killed after 30 s, so a hang fails the test instead of stalling the suite). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env });
+}
 
 /**
  * Starts `vault serve` as its own process with `env` and resolves once it says it listens (at
