@@ -90,6 +90,9 @@ export type StateStoreKind = (typeof STATE_STORES)[number];
 const KURRENTDB_SCHEMES = /^(kurrentdb|kurrentdb\+discover|kurrent|kurrent\+discover|kdb|kdb\+discover|esdb|esdb\+discover):\/\//;
 const POSTGRES_SCHEMES = /^postgres(ql)?:\/\//;
 
+/** A number variable's value; set to nothing (`PORT=` in a compose file) it means its default, not 0. */
+const numberVar = (raw: string | undefined, fallback: number): number => (raw === undefined || raw.trim() === '' ? fallback : Number(raw));
+
 /** The store choice and its connection settings; every inconsistency is a CONFIG_INVALID naming the variable. */
 function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
   const invalid = (message: string) => new VaultError('CONFIG_INVALID', message);
@@ -115,9 +118,7 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(postgresSchema)) throw invalid('VAULT_POSTGRES_SCHEMA must be a lower-case identifier (letters, digits, _; at most 63)');
   // Replicas share one key store, so they must share the master key: a generated one would live on one machine only.
   if (stateStore === 'postgres' && !hasMasterKey) throw invalid('VAULT_STATE_STORE=postgres needs VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE (every replica must use the same master key)');
-  // Set to nothing means the default, as for every other number variable.
-  const rawTimeout = env.VAULT_STORE_TIMEOUT_MS;
-  const storeTimeoutMs = rawTimeout === undefined || rawTimeout.trim() === '' ? 10_000 : Number(rawTimeout);
+  const storeTimeoutMs = numberVar(env.VAULT_STORE_TIMEOUT_MS, 10_000);
   if (!Number.isInteger(storeTimeoutMs) || storeTimeoutMs < 100) throw invalid('VAULT_STORE_TIMEOUT_MS must be an integer of at least 100');
   return {
     eventStore: eventStore as EventStoreKind,
@@ -141,17 +142,15 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const CRYPTO = ['sodium-native', 'tweetnacl'];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
-  // A number variable set to nothing (`PORT=` in a compose file) means its default, not 0.
-  const number = (raw: string | undefined, fallback: number): number => (raw === undefined || raw.trim() === '' ? fallback : Number(raw));
   const logLevel = env.VAULT_LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new VaultError('CONFIG_INVALID', `VAULT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   if (env.VAULT_CRYPTO && !CRYPTO.includes(env.VAULT_CRYPTO)) throw new VaultError('CONFIG_INVALID', `VAULT_CRYPTO must be one of ${CRYPTO.join(', ')}`);
   if (env.VAULT_SCHEMA_DIR && !isDirectory(env.VAULT_SCHEMA_DIR)) throw new VaultError('CONFIG_INVALID', 'VAULT_SCHEMA_DIR must be a directory holding the GraphQL schema (*.graphql)');
   const synchronous = (env.VAULT_SYNCHRONOUS ?? 'FULL').toUpperCase();
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw new VaultError('CONFIG_INVALID', 'VAULT_SYNCHRONOUS must be FULL or NORMAL');
-  const retentionIntervalMinutes = number(env.VAULT_RETENTION_INTERVAL_MINUTES, 60);
+  const retentionIntervalMinutes = numberVar(env.VAULT_RETENTION_INTERVAL_MINUTES, 60);
   if (!Number.isFinite(retentionIntervalMinutes) || retentionIntervalMinutes < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_RETENTION_INTERVAL_MINUTES must be a number of minutes, 0 to turn the sweep off');
-  const port = number(env.PORT, 4000);
+  const port = numberVar(env.PORT, 4000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VaultError('CONFIG_INVALID', 'PORT must be an integer from 0 to 65535');
   if (env.VAULT_MASTER_KEY && env.VAULT_MASTER_KEY_FILE) throw new VaultError('CONFIG_INVALID', 'Set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE, not both');
   if (env.VAULT_JWT_PUBLIC_KEY_FILE && env.VAULT_JWKS_FILE) throw new VaultError('CONFIG_INVALID', 'Set VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE, not both');
@@ -159,13 +158,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     throw new VaultError('CONFIG_INVALID', 'VAULT_JWT_SECRET (development) cannot be combined with a production key (VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE)');
   }
   if (env.VAULT_JWT_SECRET !== undefined && env.VAULT_JWT_SECRET.length < 32) throw new VaultError('CONFIG_INVALID', 'VAULT_JWT_SECRET must be at least 32 characters');
-  const bodyLimitBytes = number(env.VAULT_BODY_LIMIT_BYTES, 8 * 1024 * 1024);
+  const bodyLimitBytes = numberVar(env.VAULT_BODY_LIMIT_BYTES, 8 * 1024 * 1024);
   if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) throw new VaultError('CONFIG_INVALID', 'VAULT_BODY_LIMIT_BYTES must be an integer of at least 1024');
-  const rateLimitPerMinute = number(env.VAULT_RATE_LIMIT_PER_MINUTE, 6000);
+  const rateLimitPerMinute = numberVar(env.VAULT_RATE_LIMIT_PER_MINUTE, 6000);
   if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_RATE_LIMIT_PER_MINUTE must be a non-negative integer');
-  const requestTimeoutMs = number(env.VAULT_REQUEST_TIMEOUT_MS, 30_000);
+  const requestTimeoutMs = numberVar(env.VAULT_REQUEST_TIMEOUT_MS, 30_000);
   if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_REQUEST_TIMEOUT_MS must be a non-negative integer of milliseconds, 0 to turn it off');
-  const cacheSubjects = number(env.VAULT_CACHE_SUBJECTS, DEFAULT_CACHE_SUBJECTS);
+  const cacheSubjects = numberVar(env.VAULT_CACHE_SUBJECTS, DEFAULT_CACHE_SUBJECTS);
   if (!Number.isInteger(cacheSubjects) || cacheSubjects < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_CACHE_SUBJECTS must be a non-negative integer');
   const publicUrl = (env.VAULT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
   if (!isHttpUrl(publicUrl)) throw new VaultError('CONFIG_INVALID', 'VAULT_PUBLIC_URL must be an http:// or https:// URL with no query or fragment, e.g. https://vault.example.com');
