@@ -344,9 +344,10 @@ describe('errors', () => {
     const id = await fullSubject();
     const before = (await api.vault.commands.load(id)).revision;
     const cases: [string, unknown, string][] = [
-      ['an unknown input field', [{ ...item('contact', 'email', VALUES.email), [VALUES.name]: VALUES.email }], 'Variable "$items" got an invalid value: A field is not defined by type "PersonalDataInput".'],
+      ['an unknown input field', [{ ...item('contact', 'email', VALUES.email), [VALUES.name]: VALUES.email }], 'Variable "$items" got an invalid value at "items[0]": A field is not defined by type "PersonalDataInput".'],
       ['a missing input field', [item('contact', 'email', VALUES.email), { category: 'contact', field: 'name', value: VALUES.name, purpose: 'contract', legalBasis: 'contract' }], 'Variable "$items" got an invalid value at "items[1]": Field "source" of required type "String!" was not provided.'],
-      ['an item that is not an object', [VALUES.email], 'Variable "$items" got an invalid value: Expected type "PersonalDataInput" to be an object.'],
+      ['an item that is not an object', [VALUES.email], 'Variable "$items" got an invalid value at "items[0]": Expected type "PersonalDataInput" to be an object.'],
+      ['a value of the wrong type inside an item', [item('contact', 'email', VALUES.email), { ...item('contact', 'name', VALUES.name), purpose: 7 }], 'Variable "$items" got an invalid value at "items[1].purpose": String cannot represent a non string value.'],
       ['a null item', [null], 'Variable "$items" got an invalid value at "items[0]": Expected non-nullable type "PersonalDataInput!" not to be null.'],
     ];
     const refused = async (what: string, r: Awaited<ReturnType<typeof api.gql>>, message: string) => {
@@ -356,7 +357,7 @@ describe('errors', () => {
     };
     for (const [what, items, message] of cases) await refused(what, await api.gql(service, RECORD, { id, items }), message);
     const erase = 'mutation($id: ID!, $reason: ErasureReason!) { erasePersonalData(subjectId: $id, category: "contact", field: "email", reason: $reason) { revision } }';
-    await refused('a value outside an enum', await api.gql(service, erase, { id, reason: VALUES.email }), 'Variable "$reason" got an invalid value: Expected type "ErasureReason".');
+    await refused('a value outside an enum', await api.gql(service, erase, { id, reason: VALUES.email }), 'Variable "$reason" got an invalid value: The value does not exist in "ErasureReason" enum.');
     expect((await api.vault.commands.load(id)).revision).toBe(before);
   });
 

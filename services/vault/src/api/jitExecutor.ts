@@ -1,5 +1,5 @@
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { GraphQLError, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, getVariableValues, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 
 type Compiled = CompiledQuery | ExecutionResult;
@@ -14,6 +14,19 @@ function asGraphQLError(e: GraphQLError, code?: string): GraphQLError {
   const out = new GraphQLError(e.message, { path: e.path, originalError: e.originalError, extensions });
   if (e.locations) (out as { locations: GraphQLError['locations'] }).locations = e.locations;
   return out;
+}
+
+/**
+ * Why the variables of a request that graphql-jit refused do not coerce, as graphql-js says it:
+ * graphql-jit names a bad value inside an input object as if it were a variable of its own
+ * (`Variable "$purpose"` for `$items[0].purpose`) and gives no path, where graphql-js names the
+ * variable and the path (`at "items[0].purpose"`). Only refused requests pay for the second
+ * coercion. graphql-jit's own errors stand should graphql-js find nothing wrong.
+ */
+function coercionErrors(schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Record<string, unknown>, jitErrors: readonly GraphQLError[]): GraphQLError[] {
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 20 });
+  const errors = coerced.errors && coerced.errors.length > 0 ? coerced.errors : jitErrors;
+  return errors.map((e) => asGraphQLError(e, 'BAD_USER_INPUT'));
 }
 
 /**
@@ -58,10 +71,11 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
           }
           const c = compile(rc.document, rc.operationName ?? undefined);
           if (!isCompiledQuery(c)) return c;
-          const result = await c.query(undefined, rc.context, rc.request.variables ?? {});
+          const variables = rc.request.variables ?? {};
+          const result = await c.query(undefined, rc.context, variables);
           if (!result.errors) return result;
           // Variables that do not coerce: a request error, as graphql-js reports it (HTTP 400, BAD_USER_INPUT).
-          if (result.data === undefined) return { errors: result.errors.map((e) => asGraphQLError(e, 'BAD_USER_INPUT')) };
+          if (result.data === undefined) return { errors: coercionErrors(schema, rc.operation, variables, result.errors) };
           return { ...result, errors: result.errors.map((e) => asGraphQLError(e)) };
         },
       };

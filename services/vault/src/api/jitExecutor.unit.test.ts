@@ -21,6 +21,33 @@ describe('jitGateway', () => {
     }
   });
 
+  it('says which variable, and where in it, a value does not coerce, as graphql-js does (graphql-jit names a nested field as if it were a variable)', async () => {
+    const nested = makeExecutableSchema({
+      typeDefs: 'input J { e: E! n: Int } enum E { A B } input I { a: String! j: J } type Query { f(x: [I!]!): Int }',
+      resolvers: { Query: { f: (_: unknown, a: { x: unknown[] }) => a.x.length } },
+    });
+    const server = new ApolloServer({ gateway: jitGateway(nested) });
+    await server.start();
+    try {
+      const run = async (x: unknown) => {
+        const r = await server.executeOperation({ query: 'query($x: [I!]!) { f(x: $x) }', variables: { x } });
+        return r.body.kind === 'single' ? r.body.singleResult : undefined;
+      };
+      expect((await run([{ a: 'ok', j: { e: 'A', n: 1 } }]))?.data).toEqual({ f: 1 });
+      const cases: [unknown, string][] = [
+        [[{ a: 123 }], 'Variable "$x" got invalid value 123 at "x[0].a"; String cannot represent a non string value: 123'],
+        [[{ a: 'ok' }, { a: 'ok', j: { e: 'C' } }], 'Variable "$x" got invalid value "C" at "x[1].j.e"; Value "C" does not exist in "E" enum. Did you mean the enum value "A" or "B"?'],
+        [[{ a: 'ok', j: { e: 'A', n: 'ann' } }], 'Variable "$x" got invalid value "ann" at "x[0].j.n"; Int cannot represent non-integer value: "ann"'],
+      ];
+      for (const [x, message] of cases) {
+        const r = await run(x);
+        expect(r?.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([[message, 'BAD_USER_INPUT']]);
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('gets a request context from Apollo whose response status is a prototype accessor (patches/@apollo+server+5.5.1.patch applied)', async () => {
     // Unpatched, Apollo builds the gateway's response.http as an object literal with get/set
     // status: V8 allocates that accessor pair in the old generation on every request, and the
