@@ -42,8 +42,9 @@ const JIT_PATH = `value((?:\\[\\d+\\]|\\.${NAME})*)`;
 /**
  * GraphQL's refusals of a value, with what they quote of it taken out: scalar and enum
  * refusals quote the value, and an unknown input field is named by the caller. graphql-js's
- * wording, and graphql-jit's (which runs the vault's operations and coerces their variables),
- * brought to graphql-js's: it leaves type names unquoted and names a missing field by its path.
+ * wording (the executor reports variables that do not coerce as graphql-js words them), and
+ * graphql-jit's, which stands where graphql-js finds nothing wrong, brought to graphql-js's: it
+ * leaves type names unquoted and names a missing field by its path.
  */
 function withoutValue(reason: string): string {
   return reason
