@@ -36,34 +36,18 @@ const REQUEST_CODES = new Set([
 const NAME = '[_A-Za-z][_0-9A-Za-z]*';
 const TYPE = '[_A-Za-z0-9[\\]!]+';
 
-/** Where graphql-jit says it found a problem in a variable's value: `value`, then list indexes and schema field names. */
-const JIT_PATH = `value((?:\\[\\d+\\]|\\.${NAME})*)`;
-
 /**
- * GraphQL's refusals of a value, with what they quote of it taken out: scalar and enum
- * refusals quote the value, and an unknown input field is named by the caller. graphql-js's
- * wording (the executor reports variables that do not coerce as graphql-js words them), and
- * graphql-jit's, which stands where graphql-js finds nothing wrong, brought to graphql-js's: it
- * leaves type names unquoted and names a missing field by its path.
+ * graphql-js's refusals of a value, with what they quote of it taken out: scalar and enum
+ * refusals quote the value, and an unknown input field is named by the caller. Variables that do
+ * not coerce are reported in graphql-js's words too (`jitExecutor.ts` asks graphql-js why);
+ * any other wording keeps no reason at all.
  */
 function withoutValue(reason: string): string {
   return reason
     .replace(new RegExp(`^Value .* does not exist in "(${NAME})" enum\\..*$`, 's'), 'The value does not exist in "$1" enum.')
     .replace(new RegExp(`^Enum "(${NAME})" cannot represent non-(?:enum|string) value: .*$`, 's'), 'Enum "$1" cannot represent this value.')
     .replace(/^((?:String|Int|Float|Boolean|ID) cannot represent [a-z0-9 -]*value): .*$/s, '$1.')
-    .replace(new RegExp(`^Field .* is not defined by type "?(${NAME})"?\\..*$`, 's'), 'A field is not defined by type "$1".')
-    .replace(new RegExp(`^Field ${JIT_PATH}\\.(${NAME}) of required type (${TYPE}) was not provided\\.$`), 'Field "$2" of required type "$3" was not provided.')
-    .replace(new RegExp(`^Expected non-nullable type (${TYPE}) not to be null(?: at ${JIT_PATH})?\\.$`), 'Expected non-nullable type "$1" not to be null.')
-    .replace(new RegExp(`^Expected type (${TYPE}) to be an object\\.$`), 'Expected type "$1" to be an object.')
-    .replace(new RegExp(`^Expected type (${NAME})\\.$`), 'Expected type "$1".');
-}
-
-/** The place in a variable's value that graphql-jit's reason names (`value[0].a` in the variable `x` is `x[0]`, the object missing `a`). */
-function jitPath(variable: string, reason: string): string | undefined {
-  const m =
-    new RegExp(`^Field ${JIT_PATH}\\.${NAME} of required type ${TYPE} was not provided\\.$`).exec(reason) ??
-    new RegExp(`^Expected non-nullable type ${TYPE} not to be null at ${JIT_PATH}\\.$`).exec(reason);
-  return m ? `${variable}${m[1]}` : undefined;
+    .replace(new RegExp(`^Field .* is not defined by type "(${NAME})"\\..*$`, 's'), 'A field is not defined by type "$1".');
 }
 
 /** The reasons a coercion message may keep, whole, besides the vault's own scalar rule: graphql-js's templates that quote no value. */
@@ -75,7 +59,6 @@ const SAFE_REASONS = [
   new RegExp(`^Field "${NAME}" of required type "${TYPE}" was not provided\\.$`),
   new RegExp(`^Expected non-nullable type "${TYPE}" not to be null\\.$`),
   new RegExp(`^Expected type "${TYPE}" to be an object\\.$`),
-  new RegExp(`^Expected type "${NAME}"\\.$`),
 ];
 
 /**
@@ -86,8 +69,6 @@ function safeReason(message: string): string | undefined {
   const at = message.lastIndexOf('; ');
   if (at < 0) return undefined;
   const reason = withoutValue(message.slice(at + 2).replace(new RegExp(`^Expected type "${TYPE}"\\. `), ''));
-  // graphql-jit drops the scalar's own message: the vault's DateTime rule is said for it.
-  if (reason === 'Expected type "DateTime".') return DATE_TIME_FORMAT;
   return reason === DATE_TIME_FORMAT || SAFE_REASONS.some((r) => r.test(reason)) ? reason : undefined;
 }
 
@@ -100,7 +81,7 @@ function safeReason(message: string): string | undefined {
 export function scrubValues(message: string): string {
   const variable = /^Variable "(\$[_A-Za-z][_0-9A-Za-z]*)" got invalid value /.exec(message);
   if (variable) {
-    const path = / at "([_A-Za-z0-9.[\]]+)"; /.exec(message)?.[1] ?? jitPath(variable[1]!.slice(1), message.slice(message.lastIndexOf('; ') + 2));
+    const path = / at "([_A-Za-z0-9.[\]]+)"; /.exec(message)?.[1];
     const reason = safeReason(message);
     return `Variable "${variable[1]}" got an invalid value${path ? ` at "${path}"` : ''}${reason ? `: ${reason}` : '.'}`;
   }
