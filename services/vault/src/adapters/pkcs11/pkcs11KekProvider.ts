@@ -106,6 +106,7 @@ export function getPkcs11KekProvider(options: Pkcs11KekProviderOptions): KekProv
   }
   const lib = library.lib;
   let closed = false;
+  let ivHonoured = false;
 
   const checkOpen = () => {
     if (closed) throw new VaultError('STORE_UNAVAILABLE', 'The PKCS#11 KEK provider is closed');
@@ -141,6 +142,22 @@ export function getPkcs11KekProvider(options: Pkcs11KekProviderOptions): KekProv
       throw new VaultError('KEK_UNAVAILABLE', message, { details: { epoch } });
     }
     return handle;
+  };
+
+  /**
+   * Once per provider: a token that used an IV of its own without reporting it would make every
+   * wrapped key impossible to unwrap, so the first wrap is opened again before any is returned.
+   */
+  const checkIvHonoured = (kek: Handle, iv: Buffer, item: { key: Uint8Array; aad: Uint8Array }, sealed: Buffer) => {
+    try {
+      p11('C_DecryptInit', () => lib.C_DecryptInit(session, gcm(iv, item.aad), kek));
+      const opened = p11('C_Decrypt', () => lib.C_Decrypt(session, sealed, Buffer.alloc(sealed.length)));
+      if (opened.equals(asBuffer(item.key))) return;
+    } catch (e) {
+      if (!isVaultError(e, 'CIPHERTEXT_INVALID')) throw e;
+    }
+    const message = 'The token did not encrypt with the IV it reported, so nothing it wraps could be unwrapped';
+    throw new VaultError('STORE_UNAVAILABLE', message, { details: { call: 'C_Encrypt' } });
   };
 
   const gcm = (iv: Buffer, aad: Uint8Array) => ({
@@ -205,6 +222,12 @@ export function getPkcs11KekProvider(options: Pkcs11KekProviderOptions): KekProv
         p11('C_EncryptInit', () => lib.C_EncryptInit(session, gcm(iv, item.aad), kek), path);
         const room = Buffer.alloc(item.key.length + TAG_BYTES);
         const sealed = p11('C_Encrypt', () => lib.C_Encrypt(session, asBuffer(item.key), room), path);
+        if (!ivHonoured) {
+          checkIvHonoured(kek, iv, item, sealed);
+          ivHonoured = true;
+        }
+        // The IV is copied out only now: an HSM in FIPS mode (AWS CloudHSM) ignores the caller's IV
+        // and writes the one it generated into that same buffer, which pkcs11js hands it directly.
         const out = new Uint8Array(1 + IV_BYTES + sealed.length);
         out[0] = FORMAT_GCM;
         out.set(iv, 1);
