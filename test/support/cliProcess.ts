@@ -37,3 +37,8 @@ export async function startServeProcess(env: NodeJS.ProcessEnv): Promise<{ child
   }
   return { child, stderr: () => err };
 }
+
+/** Starts one `vault` command as its own process and returns at once (for tests that kill it mid-way). */
+export function startCliProcess(args: string[], env: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams {
+  return spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+}

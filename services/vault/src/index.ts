@@ -28,3 +28,5 @@ export * from './domain/requests.js';
 export * from './rights/SubjectRights.js';
 export * from './rights/reports.js';
 export * from './support/uuidv7.js';
+export * from './cli/auditErasure.js';
+export * from './adapters/localKek/index.js';

@@ -5,10 +5,10 @@ import { isoNow } from './domain/time.js';
 import type { Command } from './domain/subject.js';
 import { BlindIndex } from './crypto/blindIndex.js';
 import { KeyRing } from './crypto/keyRing.js';
-import { resolveMasterKeys } from './crypto/masterKey.js';
 import { Signer } from './crypto/signer.js';
 import type { AccessLog } from './ports/AccessLog.js';
-import { openMemoryAccessLog, openStores, type VaultStores } from './config/openStores.js';
+import { openKekProvider, openMemoryAccessLog, openStores, type VaultStores } from './config/openStores.js';
+import type { KekProvider } from './ports/KekProvider.js';
 import { loadRegister } from './register/loadRegister.js';
 import { SubjectCommands, type CommandOptions, type CommandResult } from './commands/SubjectCommands.js';
 import { PROJECTION, Projector } from './projections/Projector.js';
@@ -33,6 +33,8 @@ export interface OpenVaultOptions {
   live?: boolean;
   /** Receives operational warnings (never data). Default: `process.emitWarning`. */
   warn?: (message: string) => void;
+  /** Custody of the key-encryption keys. Default: the one the configuration names (`openKekProvider`). */
+  kek?: KekProvider;
 }
 
 export interface Vault {
@@ -70,10 +72,21 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
   const opened = options.stores ?? (await openStores(config, { warn }));
   const accessLog = options.accessLog ?? opened.access ?? openMemoryAccessLog();
   // Everything opened here or handed over is closed with the vault, the stores' own access log included.
-  const closeAll = () => Promise.allSettled([opened.log.close(), opened.keys.close(), opened.views.close(), accessLog.close(), ...(opened.access && opened.access !== accessLog ? [opened.access.close()] : [])]);
+  let kek: KekProvider | undefined;
+  const closeAll = () =>
+    Promise.allSettled([
+      opened.log.close(),
+      opened.keys.close(),
+      opened.views.close(),
+      accessLog.close(),
+      ...(opened.access && opened.access !== accessLog ? [opened.access.close()] : []),
+      ...(kek ? [kek.close()] : []),
+    ]);
   try {
-    const master = resolveMasterKeys({ ...config, allowGenerate: !options.stores, warn });
-    const keyRing = await KeyRing.open(opened.keys, master);
+    kek = options.kek ?? (await openKekProvider(config, { allowGenerate: !options.stores, warn }));
+    const keyRing = await KeyRing.open(opened.keys, kek, { epochMs: config.keyEpochMs });
+    // The master key is in the KEK custody now; the configuration the vault keeps does not hold it.
+    config = { ...config, masterKey: undefined, pkcs11: config.pkcs11 ? { ...config.pkcs11, pin: '' } : undefined };
     const signer = new Signer(await keyRing.secret(SIGNING_SECRET, 32));
     const blindIndex = new BlindIndex(await keyRing.secret('blind-index-key', 32));
     const now = options.now ?? isoNow;
@@ -102,7 +115,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       return result;
     };
     const erase = async (subjectId: string, o: EraseOptions) => {
-      const cert = await eraseSubject({ commands, log: opened.log, signer }, subjectId, o);
+      const cert = await eraseSubject({ commands, log: opened.log, signer, keyRing }, subjectId, o);
       await projector.waitFor(await opened.log.headPosition());
       return cert;
     };

@@ -3,6 +3,8 @@ import { Command } from 'commander';
 import { isVaultError } from '../domain/errors.js';
 import { registerRebuild } from './commands/rebuild.js';
 import { registerRetention } from './commands/retention.js';
+import { addAuditErasureCommand } from './commands/auditErasure.js';
+import { addRotateEpochCommand } from './commands/rotateEpoch.js';
 import { registerRotateMasterKey } from './commands/rotateMasterKey.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
@@ -16,6 +18,8 @@ export function buildProgram(): Command {
   registerRebuild(program);
   registerRetention(program);
   registerRotateMasterKey(program);
+  addRotateEpochCommand(program);
+  addAuditErasureCommand(program);
   registerVerifyCertificate(program);
   return program;
 }

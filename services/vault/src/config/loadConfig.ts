@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { VaultError } from '../domain/errors.js';
 
@@ -80,6 +80,58 @@ export interface VaultConfig {
    * PostgreSQL statement); past it the call fails with STORE_UNAVAILABLE. Default 10000.
    */
   storeTimeoutMs?: number;
+  /**
+   * `VAULT_KEY_EPOCH`: how long a key epoch lasts (`90s`, `30m`, `12h`, `1d`, or milliseconds).
+   * When it ends, every live data key is re-wrapped under the next epoch's key-encryption key and
+   * the old one is destroyed: a stale copy of a shredded key anywhere opens nothing after it.
+   * Default `1d`.
+   */
+  keyEpochMs?: number;
+  /**
+   * `VAULT_KEK_PROVIDER`: custody of the key-encryption keys, `local` (default: a file of epoch
+   * keys sealed under the master key, `VAULT_KEK_FILE`) or `pkcs11` (an HSM; see docs/hsm.md).
+   */
+  kekProvider?: KekProviderKind;
+  /** `VAULT_KEK_FILE`: the local custody's epoch key file. Default `<dataDir>/kek.slots`. */
+  kekFile?: string;
+  /** `VAULT_PKCS11_MODULE`, `VAULT_PKCS11_SLOT`, `VAULT_PKCS11_PIN` or `VAULT_PKCS11_PIN_FILE`: the HSM of `pkcs11`. */
+  pkcs11?: { module: string; slot: string; pin: string };
+}
+
+export const KEK_PROVIDERS = ['local', 'pkcs11'] as const;
+export type KekProviderKind = (typeof KEK_PROVIDERS)[number];
+const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `VAULT_KEY_EPOCH` in ms: at least a second, at most a year. */
+function keyEpochOf(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === '') return 86_400_000;
+  const m = DURATION.exec(raw.trim());
+  const ms = m ? Number(m[1]) * UNIT_MS[(m[2] ?? 'ms') as keyof typeof UNIT_MS] : NaN;
+  if (!(ms >= 1000 && ms <= 366 * 86_400_000)) throw new VaultError('CONFIG_INVALID', 'VAULT_KEY_EPOCH must be a duration from 1s to 366d, e.g. 1d, 12h or 90s');
+  return ms;
+}
+
+/** The key-encryption key custody; its PIN from the environment or a file, never echoed. */
+function loadKek(env: NodeJS.ProcessEnv) {
+  const kekProvider = (env.VAULT_KEK_PROVIDER || 'local').toLowerCase();
+  if (!(KEK_PROVIDERS as readonly string[]).includes(kekProvider)) throw new VaultError('CONFIG_INVALID', `VAULT_KEK_PROVIDER must be one of ${KEK_PROVIDERS.join(', ')}`);
+  if (kekProvider === 'local') return { kekProvider: 'local' as const, ...(env.VAULT_KEK_FILE ? { kekFile: resolve(env.VAULT_KEK_FILE) } : {}) };
+  if (env.VAULT_PKCS11_PIN && env.VAULT_PKCS11_PIN_FILE) throw new VaultError('CONFIG_INVALID', 'Set VAULT_PKCS11_PIN or VAULT_PKCS11_PIN_FILE, not both');
+  let pin = env.VAULT_PKCS11_PIN;
+  if (!pin && env.VAULT_PKCS11_PIN_FILE) {
+    try {
+      pin = readFileSync(env.VAULT_PKCS11_PIN_FILE, 'utf8').trim();
+    } catch {
+      throw new VaultError('CONFIG_INVALID', 'VAULT_PKCS11_PIN_FILE cannot be read');
+    }
+  }
+  if (!pin) throw new VaultError('CONFIG_INVALID', 'VAULT_KEK_PROVIDER=pkcs11 needs VAULT_PKCS11_PIN or VAULT_PKCS11_PIN_FILE');
+  if (!env.VAULT_PKCS11_SLOT) throw new VaultError('CONFIG_INVALID', 'VAULT_KEK_PROVIDER=pkcs11 needs VAULT_PKCS11_SLOT (a slot index or a token label)');
+  return {
+    kekProvider: 'pkcs11' as const,
+    pkcs11: { module: env.VAULT_PKCS11_MODULE || '/usr/lib/softhsm/libsofthsm2.so', slot: env.VAULT_PKCS11_SLOT, pin },
+  };
 }
 
 export const EVENT_STORES = ['sqlite', 'kurrentdb'] as const;
@@ -117,7 +169,7 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
   const postgresSchema = postgresSchemaOf({ postgresSchema: env.VAULT_POSTGRES_SCHEMA });
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(postgresSchema)) throw invalid('VAULT_POSTGRES_SCHEMA must be a lower-case identifier (letters, digits, _; at most 63)');
   // Replicas share one key store, so they must share the master key: a generated one would live on one machine only.
-  if (stateStore === 'postgres' && !hasMasterKey) throw invalid('VAULT_STATE_STORE=postgres needs VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE (every replica must use the same master key)');
+  if (stateStore === 'postgres' && !hasMasterKey) throw invalid('VAULT_STATE_STORE=postgres needs VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE (every replica must use the same master key), or VAULT_KEK_PROVIDER=pkcs11');
   const storeTimeoutMs = numberVar(env.VAULT_STORE_TIMEOUT_MS, 10_000);
   if (!Number.isInteger(storeTimeoutMs) || storeTimeoutMs < 100) throw invalid('VAULT_STORE_TIMEOUT_MS must be an integer of at least 100');
   return {
@@ -189,7 +241,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     rateLimitPerMinute,
     requestTimeoutMs,
     cacheSubjects,
-    ...loadStores(env, Boolean(env.VAULT_MASTER_KEY || env.VAULT_MASTER_KEY_FILE)),
+    ...loadStores(env, Boolean(env.VAULT_MASTER_KEY || env.VAULT_MASTER_KEY_FILE || (env.VAULT_KEK_PROVIDER ?? '').toLowerCase() === 'pkcs11')),
+    keyEpochMs: keyEpochOf(env.VAULT_KEY_EPOCH),
+    ...loadKek(env),
   };
 }
 

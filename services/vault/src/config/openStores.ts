@@ -6,10 +6,29 @@ import type { AccessLog } from '../ports/AccessLog.js';
 import type { EventLog } from '../ports/EventLog.js';
 import type { KeyStore } from '../ports/KeyStore.js';
 import type { ViewStore } from '../ports/ViewStore.js';
+import type { KekProvider } from '../ports/KekProvider.js';
+import { resolveMasterKeys } from '../crypto/masterKey.js';
+import { getLocalKekProvider } from '../adapters/localKek/index.js';
 import { getSqliteAccessLog, getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore, sqliteKeyStoreHolds } from '../adapters/sqlite/index.js';
 
 /** File names under the data directory: one file per store, so each can have its own backup policy. */
-export const DATA_FILES = { events: 'events.db', keys: 'keys.db', views: 'views.db', access: 'access.db' } as const;
+export const DATA_FILES = { events: 'events.db', keys: 'keys.db', views: 'views.db', access: 'access.db', kek: 'kek.slots' } as const;
+
+/**
+ * The custody of the key-encryption keys the configuration names: the local epoch key file
+ * (sealed under the master key; a development master key is generated only when
+ * `allowGenerate`) or an HSM through PKCS#11, whose binding is loaded only then.
+ */
+export async function openKekProvider(config: VaultConfig, options: { allowGenerate: boolean; warn: (m: string) => void }): Promise<KekProvider> {
+  if ((config.kekProvider ?? 'local') === 'pkcs11') {
+    if (!config.pkcs11) throw new VaultError('CONFIG_INVALID', 'VAULT_KEK_PROVIDER=pkcs11 needs VAULT_PKCS11_SLOT and VAULT_PKCS11_PIN');
+    const { getPkcs11KekProvider } = await import('../adapters/pkcs11/index.js');
+    return getPkcs11KekProvider({ modulePath: config.pkcs11.module, slot: config.pkcs11.slot, pin: config.pkcs11.pin });
+  }
+  const master = resolveMasterKeys({ ...config, allowGenerate: options.allowGenerate, warn: options.warn });
+  mkdirSync(config.dataDir, { recursive: true });
+  return getLocalKekProvider({ path: config.kekFile ?? join(config.dataDir, DATA_FILES.kek), master });
+}
 
 export interface VaultStores {
   log: EventLog;

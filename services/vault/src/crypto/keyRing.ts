@@ -1,11 +1,9 @@
 import nacl from 'tweetnacl';
-import { VaultError } from '../domain/errors.js';
+import { VaultError, isVaultError } from '../domain/errors.js';
 import type { EventOf } from '../domain/events.js';
 import type { KeyStore, ShredReason, StoredKey } from '../ports/KeyStore.js';
-import { contextTag, open, seal } from './envelope.js';
-import type { MasterKeys } from './masterKey.js';
-
-const CHECK_PLAINTEXT = new TextEncoder().encode('pdv master key check v1');
+import type { KekProvider } from '../ports/KekProvider.js';
+import { contextTag } from './envelope.js';
 
 export interface KeyRingOptions {
   /** Unwrapped data keys kept in memory. Default 20,000. */
@@ -15,7 +13,19 @@ export interface KeyRingOptions {
    * replica can still open a category this one shredded. Default 30,000.
    */
   cacheTtlMs?: number;
+  /** How long an epoch lasts, in ms: its KEK is destroyed once it has ended. Default one day. */
+  epochMs?: number;
 }
+
+/** When the current epoch began and when its KEK is due to be destroyed. */
+export interface EpochSchedule {
+  epoch: number;
+  startedAt: string;
+  endsAt: string;
+}
+
+export const DEFAULT_EPOCH_MS = 24 * 60 * 60 * 1000;
+const SCHEDULE = 'epoch-schedule';
 
 /** Parses a key id `subject/category/generation` into the context its wrapping is bound to. */
 export function keyOwner(keyId: string): { subjectId: string; category: string } {
@@ -25,12 +35,16 @@ export function keyOwner(keyId: string): { subjectId: string; category: string }
   return { subjectId: keyId.slice(0, prev), category: keyId.slice(prev + 1, last) };
 }
 
-const wrapTag = (subjectId: string, category: string, keyId: string) => contextTag('pdv/dek/v1', [subjectId, category, keyId]);
+/** The context a data key's wrapping is bound to (the KEK provider's `aad`). */
+export const wrapTag = (subjectId: string, category: string, keyId: string) => contextTag('pdv/dek/v1', [subjectId, category, keyId]);
 const metaTag = (name: string) => contextTag('pdv/meta/v1', [name]);
 
 /**
- * Data keys: created on first use, wrapped by the current master key and bound to their
- * (subject, category, key id); unwrapped on demand, cached briefly, batch-loaded.
+ * Data keys: created on first use, wrapped under the current epoch's key-encryption key (held by
+ * a `KekProvider`) and bound to their (subject, category, key id); unwrapped on demand, cached
+ * briefly, batch-loaded. Each epoch ends with every live key re-wrapped under the next epoch's
+ * KEK and the old KEK destroyed (`rotateEpoch`), so that any stale copy of a wrapped key, in a
+ * backup or a page gap, opens nothing once the epoch in force when it was shredded has ended.
  */
 export class KeyRing {
   private readonly cache = new Map<string, { key: Uint8Array; at: number }>();
@@ -41,35 +55,74 @@ export class KeyRing {
   private readonly pendingShreds: { keyIds: string[]; reason: ShredReason; at: string; resolve(ids: string[]): void; reject(e: unknown): void }[] = [];
   private readonly cacheSize: number;
   private readonly ttl: number;
+  readonly epochMs: number;
+  private rotation: Promise<EpochRotation> | undefined;
 
   private constructor(
     readonly store: KeyStore,
-    private readonly master: MasterKeys,
+    readonly kek: KekProvider,
+    private current: number,
     options: KeyRingOptions,
   ) {
     this.cacheSize = options.cacheSize ?? 20_000;
     this.ttl = options.cacheTtlMs ?? 30_000;
+    this.epochMs = options.epochMs ?? DEFAULT_EPOCH_MS;
   }
 
-  /** Fails with MASTER_KEY_MISMATCH when the configured master key did not wrap this store's keys. */
-  static async open(store: KeyStore, master: MasterKeys, options: KeyRingOptions = {}): Promise<KeyRing> {
-    for (const [version, kek] of master.keys) {
-      const name = `kek-check/v${version}`;
-      const stored = (await store.getMeta(name)) ?? (await store.putMetaIfAbsent(name, seal(kek, CHECK_PLAINTEXT, metaTag(name))));
-      try {
-        open(kek, stored, metaTag(name), 'master key check');
-      } catch {
-        throw new VaultError(
-          'MASTER_KEY_MISMATCH',
-          `Master key version ${version} does not match the one that wrapped the keys in this key store. Check VAULT_MASTER_KEY / VAULT_MASTER_KEY_FILE.`,
-        );
-      }
+  /**
+   * Opens the key ring on a key store and its KEK custody. The first open makes epoch 1. Fails
+   * with KEK_UNAVAILABLE when the store holds keys of an epoch whose KEK is gone: a key store
+   * restored from a backup older than one epoch, or custody that is not this store's.
+   */
+  static async open(store: KeyStore, kek: KekProvider, options: KeyRingOptions = {}): Promise<KeyRing> {
+    let epochs = await kek.epochs();
+    const inUse = await store.epochsInUse();
+    const missing = inUse.filter((e) => !epochs.includes(e));
+    if (missing.length > 0) {
+      throw new VaultError(
+        'KEK_UNAVAILABLE',
+        `The key store holds keys wrapped under epoch ${missing.join(', ')}, whose key-encryption key does not exist: ` +
+          'a key store restored from a backup older than one epoch opens nothing (that is erasure working), ' +
+          'or VAULT_KEK_PROVIDER and its settings point at custody other than this store\'s',
+        { details: { epochs: missing } },
+      );
     }
-    return new KeyRing(store, master, options);
+    const ring = new KeyRing(store, kek, 0, options);
+    if (epochs.length === 0) {
+      await kek.create(1);
+      epochs = [1];
+      await ring.schedule(1);
+    }
+    ring.current = Math.max(...epochs);
+    return ring;
   }
 
+  /** The epoch whose KEK wraps new keys. */
   get kekVersion(): number {
-    return this.master.current;
+    return this.current;
+  }
+
+  /** The current epoch's schedule: an erasure's stale copies are unreadable from its `endsAt` on. */
+  async epochSchedule(): Promise<EpochSchedule> {
+    const raw = await this.store.getMeta(SCHEDULE);
+    const parsed = raw ? (JSON.parse(new TextDecoder().decode(raw)) as { e: number; s: string; t: string }) : undefined;
+    if (parsed && parsed.e === this.current) return { epoch: parsed.e, startedAt: parsed.s, endsAt: parsed.t };
+    // Another process rotated and this one has not seen it yet, or a store made before schedules.
+    return this.schedule(this.current);
+  }
+
+  /** Records when `epoch` began and when it is due to end (the previous end plus one period, or now plus one). */
+  private async schedule(epoch: number): Promise<EpochSchedule> {
+    const raw = await this.store.getMeta(SCHEDULE);
+    const prev = raw ? (JSON.parse(new TextDecoder().decode(raw)) as { e: number; s: string; t: string }) : undefined;
+    if (prev && prev.e === epoch) return { epoch, startedAt: prev.s, endsAt: prev.t };
+    const now = Date.now();
+    const prevEnd = prev ? Date.parse(prev.t) : 0;
+    const endsAt = new Date(Math.max(now, prevEnd) + this.epochMs).toISOString();
+    const value = new TextEncoder().encode(JSON.stringify({ e: epoch, s: new Date(now).toISOString(), t: endsAt }));
+    if (raw) await this.store.replaceMeta(SCHEDULE, value);
+    else await this.store.putMetaIfAbsent(SCHEDULE, value);
+    return { epoch, startedAt: new Date(now).toISOString(), endsAt };
   }
 
   /**
@@ -89,28 +142,43 @@ export class KeyRing {
       this.pendingCreates.push({ keyIds: missing, resolve, reject });
       if (this.pendingCreates.length === 1) setImmediate(() => void this.flushCreates());
     });
+    const opened = await this.unwrapAll([...created.values()].filter((s) => missing.includes(s.keyId)));
     for (const id of missing) {
-      const s = created.get(id);
-      if (!s) throw new VaultError('KEY_SHREDDED', 'The data key of this category was shredded', { details: { keyId: id } });
-      out.set(id, this.unwrap(s));
+      const key = opened.get(id);
+      if (!key) throw new VaultError('KEY_SHREDDED', 'The data key of this category was shredded', { details: { keyId: id } });
+      out.set(id, key);
     }
     return out;
   }
 
   private async flushCreates(): Promise<void> {
     const pending = this.pendingCreates.splice(0);
-    const now = new Date().toISOString();
-    const kek = this.kek(this.master.current);
-    const fresh = [...new Set(pending.flatMap((p) => p.keyIds))].map((keyId): StoredKey => {
-      const { subjectId, category } = keyOwner(keyId);
-      return { keyId, subjectId, category, wrapped: seal(kek, nacl.randomBytes(nacl.secretbox.keyLength), wrapTag(subjectId, category, keyId)), kekVersion: this.master.current, createdAt: now };
-    });
     try {
+      const ids = [...new Set(pending.flatMap((p) => p.keyIds))];
+      let fresh: StoredKey[];
+      try {
+        fresh = await this.wrapNew(ids);
+      } catch (e) {
+        // Another process ended the epoch this one still wraps under: take the newest and go on.
+        if (!isVaultError(e, 'KEK_UNAVAILABLE')) throw e;
+        this.current = Math.max(...(await this.kek.epochs()));
+        fresh = await this.wrapNew(ids);
+      }
       const stored = await this.store.createIfAbsent(fresh);
       for (const p of pending) p.resolve(stored);
     } catch (e) {
       for (const p of pending) p.reject(e);
     }
+  }
+
+  private async wrapNew(keyIds: readonly string[]): Promise<StoredKey[]> {
+    const now = new Date().toISOString();
+    const epoch = this.current;
+    const owners = keyIds.map((keyId) => ({ keyId, ...keyOwner(keyId) }));
+    const raw = owners.map(() => nacl.randomBytes(nacl.secretbox.keyLength));
+    const wrapped = await this.kek.wrap(epoch, owners.map((o, i) => ({ key: raw[i]!, aad: wrapTag(o.subjectId, o.category, o.keyId) })));
+    for (const k of raw) k.fill(0);
+    return owners.map((o, i) => ({ keyId: o.keyId, subjectId: o.subjectId, category: o.category, wrapped: wrapped[i]!, kekVersion: epoch, createdAt: now }));
   }
 
   /**
@@ -126,15 +194,22 @@ export class KeyRing {
       else missing.push(id);
     }
     if (missing.length > 0) {
-      const stored = await this.store.getByIds(missing);
-      for (const s of stored.values()) out.set(s.keyId, this.unwrap(s));
+      let opened: Map<string, Uint8Array>;
+      try {
+        opened = await this.unwrapAll([...(await this.store.getByIds(missing)).values()]);
+      } catch (e) {
+        // A rotation re-wrapped these keys and destroyed the old epoch between the read and the unwrap: read again.
+        if (!isVaultError(e, 'KEK_UNAVAILABLE')) throw e;
+        opened = await this.unwrapAll([...(await this.store.getByIds(missing)).values()]);
+      }
+      for (const [id, key] of opened) out.set(id, key);
     }
     return out;
   }
 
   /**
    * Shreds keys in the store and forgets them here. Shreds requested in the same tick are
-   * committed together (one transaction, one WAL truncation), as appends are.
+   * committed together (one transaction), as appends are.
    */
   shred(keyIds: readonly string[], reason: ShredReason, at: string): Promise<string[]> {
     this.forget(keyIds);
@@ -203,76 +278,109 @@ export class KeyRing {
     this.cache.clear();
   }
 
-  /** Unwraps a stored key, checking it belongs to the (subject, category, id) it is filed under. */
-  unwrap(stored: StoredKey): Uint8Array {
-    const { subjectId, category } = keyOwner(stored.keyId);
-    if (subjectId !== stored.subjectId || category !== stored.category) {
-      throw new VaultError('CONTEXT_MISMATCH', 'A wrapped key is filed under another subject or category', { details: { keyId: stored.keyId } });
+  /** Unwraps stored keys (one provider call per epoch), checking each belongs to the (subject, category, id) it is filed under. */
+  private async unwrapAll(stored: readonly StoredKey[], remember = true): Promise<Map<string, Uint8Array>> {
+    const byEpoch = new Map<number, StoredKey[]>();
+    for (const s of stored) {
+      const { subjectId, category } = keyOwner(s.keyId);
+      if (subjectId !== s.subjectId || category !== s.category) {
+        throw new VaultError('CONTEXT_MISMATCH', 'A wrapped key is filed under another subject or category', { details: { keyId: s.keyId } });
+      }
+      byEpoch.set(s.kekVersion, [...(byEpoch.get(s.kekVersion) ?? []), s]);
     }
-    const key = open(this.kek(stored.kekVersion), stored.wrapped, wrapTag(subjectId, category, stored.keyId), 'wrapped data key');
-    this.remember(stored.keyId, key);
-    return key;
+    const out = new Map<string, Uint8Array>();
+    for (const [epoch, group] of byEpoch) {
+      const keys = await this.kek.unwrap(epoch, group.map((s) => ({ wrapped: s.wrapped, aad: wrapTag(s.subjectId, s.category, s.keyId) })));
+      group.forEach((s, i) => {
+        out.set(s.keyId, keys[i]!);
+        if (remember) this.remember(s.keyId, keys[i]!);
+      });
+    }
+    return out;
   }
 
   /**
-   * A vault secret (signing seed, blind-index key) created once, kept in the key store wrapped by
-   * the master key: one byte of master-key version, then the sealed secret.
+   * A vault secret (signing seed, blind-index key) created once, kept in the key store wrapped
+   * under the current epoch: four bytes of epoch, then the wrapped secret.
    */
   async secret(name: string, length: number): Promise<Uint8Array> {
     this.secretNames.add(name);
-    const existing = (await this.store.getMeta(name)) ?? (await this.store.putMetaIfAbsent(name, this.wrapSecret(name, nacl.randomBytes(length))));
+    const existing = (await this.store.getMeta(name)) ?? (await this.store.putMetaIfAbsent(name, await this.wrapSecret(name, nacl.randomBytes(length))));
     return this.unwrapSecret(name, existing);
   }
 
   /**
-   * Re-wraps every data key and vault secret that an older master key wraps under the current
-   * one (rotation). The data keys themselves, and so every ciphertext, stay as they are. Safe to
-   * run again or concurrently: each key is re-wrapped only if it still has its old wrapping.
+   * Ends the current epoch: makes the next epoch's KEK, re-wraps every live data key and vault
+   * secret under it a page at a time (yielding to the event loop between pages), then destroys
+   * every older KEK. A rotation that a crash interrupted is finished, not started again: with
+   * two epochs alive, the newer is the target. Safe to run concurrently with writes and with
+   * another process's rotation: each key is re-wrapped only if it still has its old wrapping,
+   * and the old KEK goes only once no key needs it.
    */
-  async rotate(pageSize = 500): Promise<{ keys: number; secrets: number }> {
-    const current = this.master.current;
+  rotateEpoch(options: { pageSize?: number } = {}): Promise<EpochRotation> {
+    this.rotation ??= this.rotate(options.pageSize ?? 500).finally(() => (this.rotation = undefined));
+    return this.rotation;
+  }
+
+  private async rotate(pageSize: number): Promise<EpochRotation> {
+    const before = await this.kek.epochs();
+    let to = Math.max(0, ...before);
+    if (before.length <= 1) {
+      to += 1;
+      await this.kek.create(to);
+    }
+    this.current = to;
+    await this.schedule(to);
     let keys = 0;
     let after = '';
     for (;;) {
-      const page = await this.store.listWrappedOtherThan(current, { limit: pageSize, afterKeyId: after });
+      const page = await this.store.listWrappedOtherThan(to, { limit: pageSize, afterKeyId: after });
       if (page.length === 0) {
-        // A replica still on the old key may have created keys behind the cursor: go round again until none is left.
-        if (after === '' || (await this.store.listWrappedOtherThan(current, { limit: 1 })).length === 0) break;
+        // A process still on the old epoch may have created keys behind the cursor: go round again until none is left.
+        if (after === '' || (await this.store.listWrappedOtherThan(to, { limit: 1 })).length === 0) break;
         after = '';
         continue;
       }
-      const kek = this.kek(current);
-      keys += await this.store.rewrap(
-        page.map((k) => ({ keyId: k.keyId, wrapped: seal(kek, this.unwrap(k), wrapTag(k.subjectId, k.category, k.keyId)), kekVersion: current, fromVersion: k.kekVersion })),
-      );
+      const opened = await this.unwrapAll(page, false);
+      const live = page.filter((k) => opened.has(k.keyId));
+      const wrapped = await this.kek.wrap(to, live.map((k) => ({ key: opened.get(k.keyId)!, aad: wrapTag(k.subjectId, k.category, k.keyId) })));
+      keys += await this.store.rewrap(live.map((k, i) => ({ keyId: k.keyId, wrapped: wrapped[i]!, kekVersion: to, fromVersion: k.kekVersion })));
+      // Unwrapped only for this page (not cached): nothing else holds them.
+      for (const k of opened.values()) k.fill(0);
       after = page[page.length - 1]!.keyId;
+      await new Promise((r) => setImmediate(r));
     }
     let secrets = 0;
     for (const name of this.secretNames) {
       const stored = await this.store.getMeta(name);
-      if (!stored || stored[0] === current) continue;
-      await this.store.replaceMeta(name, this.wrapSecret(name, this.unwrapSecret(name, stored)));
+      if (!stored || epochOfSecret(stored) === to) continue;
+      const plain = await this.unwrapSecret(name, stored);
+      await this.store.replaceMeta(name, await this.wrapSecret(name, plain));
+      plain.fill(0);
       secrets += 1;
     }
-    return { keys, secrets };
+    const destroyed = (await this.kek.epochs()).filter((e) => e < to);
+    for (const e of destroyed) await this.kek.destroy(e);
+    return { from: before, to, keys, secrets, destroyed };
   }
 
-  private wrapSecret(name: string, secret: Uint8Array): Uint8Array {
-    const sealed = seal(this.kek(this.master.current), secret, metaTag(name));
-    const out = new Uint8Array(1 + sealed.length);
-    out[0] = this.master.current;
-    out.set(sealed, 1);
+  /** Re-seals the KEKs under the newest master key, where the custody is sealed by one (local); returns how many. */
+  async resealKeks(): Promise<number> {
+    const custody = this.kek as KekProvider & { reseal?: () => Promise<number> };
+    return custody.reseal ? custody.reseal() : 0;
+  }
+
+  private async wrapSecret(name: string, secret: Uint8Array): Promise<Uint8Array> {
+    const [sealed] = await this.kek.wrap(this.current, [{ key: secret, aad: metaTag(name) }]);
+    const out = new Uint8Array(4 + sealed!.length);
+    new DataView(out.buffer).setUint32(0, this.current, true);
+    out.set(sealed!, 4);
     return out;
   }
 
-  private unwrapSecret(name: string, stored: Uint8Array): Uint8Array {
-    return open(this.kek(stored[0]!), stored.subarray(1), metaTag(name), `vault secret ${name}`);
-  }
-
-  private kek(version: number): Uint8Array {
-    const k = this.master.keys.get(version);
-    if (!k) throw new VaultError('MASTER_KEY_MISMATCH', `A key was wrapped by master key version ${version}, which is not configured`);
-    return k;
+  private async unwrapSecret(name: string, stored: Uint8Array): Promise<Uint8Array> {
+    const [secret] = await this.kek.unwrap(epochOfSecret(stored), [{ wrapped: stored.subarray(4), aad: metaTag(name) }]);
+    return secret!;
   }
 
   private fromCache(id: string): Uint8Array | undefined {
@@ -295,3 +403,17 @@ export class KeyRing {
     this.cache.set(id, { key, at: Date.now() });
   }
 }
+
+/** What one epoch rotation did. */
+export interface EpochRotation {
+  /** The epochs alive when it began. */
+  from: number[];
+  /** The epoch every key is now wrapped under. */
+  to: number;
+  keys: number;
+  secrets: number;
+  /** The epochs whose KEK it destroyed. */
+  destroyed: number[];
+}
+
+const epochOfSecret = (stored: Uint8Array): number => new DataView(stored.buffer, stored.byteOffset, 4).getUint32(0, true);

@@ -6,8 +6,9 @@ export interface StoredKey {
   keyId: string;
   subjectId: string;
   category: string;
-  /** Output of the key ring's wrap: bound to (subject, category, keyId). */
+  /** Output of the KEK provider's wrap: bound to (subject, category, keyId). */
   wrapped: Uint8Array;
+  /** The epoch of the key-encryption key that wrapped it (see `KekProvider`). */
   kekVersion: number;
   createdAt: string;
 }
@@ -27,8 +28,9 @@ export interface Tombstone {
 /**
  * Storage for wrapped data keys. Key ids are chosen by the domain (one generation per
  * subject, category and re-key), so concurrent writers agree on them. Shredding must remove
- * the key bytes from every file the store writes (and from its backups within their bounded
- * retention), and a shredded key id can never be created again.
+ * the key bytes from every file the store writes where the store can guarantee it (the embedded
+ * store: see `adapters/slotFile`); every other copy (page gaps, WAL, replicas, backups) is
+ * garbage once the epoch that wrapped it ends. A shredded key id can never be created again.
  */
 export interface KeyStore {
   /**
@@ -43,21 +45,28 @@ export interface KeyStore {
   /** Tombstones, optionally only a subject's or only the given key ids. */
   listTombstones(filter?: { subjectId?: string; keyIds?: string[] }): Promise<Tombstone[]>;
   /**
-   * Keys wrapped by any master-key version other than `version`, in key-id order, a page at a
-   * time (after `afterKeyId`), for re-wrapping under the current master key.
+   * Keys wrapped by any epoch other than `version`, in key-id order, a page at a time (after
+   * `afterKeyId`), for re-wrapping under the current epoch.
    */
   listWrappedOtherThan(version: number, options?: { limit?: number; afterKeyId?: string }): Promise<StoredKey[]>;
+  /** The epochs that wrap at least one stored key, ascending. */
+  epochsInUse(): Promise<number[]>;
   /**
-   * Replaces the wrapping of existing keys (same key, new master-key version), each only if it
-   * is still wrapped by `fromVersion`; shredded ids are skipped. Returns how many changed.
+   * Replaces the wrapping of existing keys (same key, new epoch), each only if it is still
+   * wrapped by `fromVersion`; shredded ids are skipped. Returns how many changed.
    */
   rewrap(keys: { keyId: string; wrapped: Uint8Array; kekVersion: number; fromVersion: number }[]): Promise<number>;
-  /** Small named secrets of the vault itself (signing seed, blind-index key, master-key check), already wrapped. */
+  /**
+   * Small named values of the vault itself (at most 100 bytes): its secrets (signing seed,
+   * blind-index key), already wrapped, and the epochs' schedule.
+   */
   getMeta(name: string): Promise<Uint8Array | undefined>;
   /** Stores the value unless the name exists; returns the stored value (the winner of a race). */
   putMetaIfAbsent(name: string, value: Uint8Array): Promise<Uint8Array>;
-  /** Overwrites a secret that exists (only to re-wrap it under a new master key). */
+  /** Overwrites a value that exists (a secret re-wrapped under a new epoch). */
   replaceMeta(name: string, value: Uint8Array): Promise<void>;
+  /** Deletes a value (a secret that ended with its epoch), as a shred deletes a key. Idempotent. */
+  deleteMeta(name: string): Promise<void>;
   /** As `EventLog.failure`: set once new keys can no longer be created (the embedded store's writer thread stopped). */
   readonly failure?: VaultError | undefined;
   close(): Promise<void>;

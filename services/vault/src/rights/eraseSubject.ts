@@ -3,6 +3,7 @@ import type { EventOf } from '../domain/events.js';
 import type { SubjectCommands, CommandOptions } from '../commands/SubjectCommands.js';
 import { streamEvents, type EventLog, type RecordedEvent } from '../ports/EventLog.js';
 import { streamOf } from '../domain/events.js';
+import type { KeyRing } from '../crypto/keyRing.js';
 import { verifyJws, type FlattenedJws, type PublicJwk, type Signer } from '../crypto/signer.js';
 
 export interface ErasureCertificate {
@@ -16,6 +17,16 @@ export interface ErasureCertificate {
   categoriesShredded: string[];
   categoriesRetained: { category: string; basis: string; until: string }[];
   keyIdsDestroyed: string[];
+  /** When the keys left the live key store (the erasure's commit). */
+  keysDestroyedAt: string;
+  /**
+   * The end of the key epoch in force: from then on no stale copy of a destroyed key opens
+   * (backups, WAL, replicas, page gaps). For a certificate issued again later, the end of the
+   * epoch in force then, which is no earlier: still a true bound.
+   */
+  staleCopiesUnreadableBy: string;
+  /** Who holds the key-encryption keys: `local` or `pkcs11`. */
+  kekCustody: string;
   /** The SubjectErased event in the log: the certificate can be checked against it. */
   eventId: string;
   signingKeyId: string;
@@ -40,17 +51,23 @@ export interface EraseOptions extends CommandOptions {
  * Erasing an erased subject returns the original certificate again.
  */
 export async function eraseSubject(
-  deps: { commands: SubjectCommands; log: EventLog; signer: Signer },
+  deps: { commands: SubjectCommands; log: EventLog; signer: Signer; keyRing: KeyRing },
   subjectId: string,
   options: EraseOptions,
 ): Promise<SignedCertificate> {
   const result = await deps.commands.execute(subjectId, { type: 'EraseSubject', reason: options.reason, ...(options.requestId ? { requestId: options.requestId } : {}) }, options);
   const events = result.events.length > 0 ? result.events : await findErasure(deps.log, subjectId);
-  const certificate = certificateFrom(subjectId, events, deps.signer.publicJwk.kid);
+  const epoch = await deps.keyRing.epochSchedule();
+  const certificate = certificateFrom(subjectId, events, deps.signer.publicJwk.kid, { staleCopiesUnreadableBy: epoch.endsAt, kekCustody: deps.keyRing.kek.kind });
   return { certificate, jws: deps.signer.sign(certificate, CERTIFICATE_TYP) };
 }
 
-function certificateFrom(subjectId: string, events: readonly RecordedEvent[], kid: string): ErasureCertificate {
+function certificateFrom(
+  subjectId: string,
+  events: readonly RecordedEvent[],
+  kid: string,
+  custody: { staleCopiesUnreadableBy: string; kekCustody: string },
+): ErasureCertificate {
   const erased = events.find((e) => e.type === 'SubjectErased') as (RecordedEvent & EventOf<'SubjectErased'>) | undefined;
   if (!erased) throw new VaultError('CONFLICT', 'The erasure did not complete');
   const shreds = events.filter((e) => e.type === 'CategoryShredded') as unknown as (RecordedEvent & EventOf<'CategoryShredded'>)[];
@@ -65,6 +82,8 @@ function certificateFrom(subjectId: string, events: readonly RecordedEvent[], ki
     categoriesShredded: erased.data.shredded,
     categoriesRetained: erased.data.retained,
     keyIdsDestroyed: [...shreds.flatMap((s) => s.data.keyIds), ...(erased.data.strayKeyIds ?? [])],
+    keysDestroyedAt: erased.metadata.at,
+    ...custody,
     eventId: erased.id,
     signingKeyId: kid,
   };

@@ -136,6 +136,15 @@ export async function getPostgresKeyStore(options: PostgresKeyStoreOptions): Pro
       await db.query(`UPDATE ${s}.meta SET value = $2 WHERE name = $1`, [name, toBuffer(value)]);
     },
 
+    async deleteMeta(name) {
+      await db.query(`DELETE FROM ${s}.meta WHERE name = $1`, [name]);
+    },
+
+    async epochsInUse() {
+      const rows = await db.query<{ e: number }>(`SELECT DISTINCT kek_version AS e FROM ${s}.keys ORDER BY e`);
+      return rows.map((r) => Number(r.e));
+    },
+
     async listWrappedOtherThan(version, opts = {}) {
       const rows = await db.query<KeyRow>(`SELECT * FROM ${s}.keys WHERE kek_version <> $1 AND key_id > $2 ORDER BY key_id LIMIT $3`, [
         version,

@@ -121,10 +121,16 @@ export type ErasureCertificate = {
   categoriesShredded: Array<Scalars['String']['output']>;
   erasedAt: Scalars['DateTime']['output'];
   eventId: Scalars['ID']['output'];
+  /** Custody of the key-encryption keys: `local` (epoch key file) or `pkcs11` (an HSM). */
+  kekCustody: Scalars['String']['output'];
   keyIdsDestroyed: Array<Scalars['String']['output']>;
+  /** When the keys were destroyed in the live key store: no byte of them is left in its files from then on. */
+  keysDestroyedAt: Scalars['DateTime']['output'];
   reason: Scalars['String']['output'];
   requestId: Maybe<Scalars['String']['output']>;
   signingKeyId: Scalars['String']['output'];
+  /** When the key epoch in force at the erasure ends: from then on no stale copy of a destroyed key (a backup, a WAL segment, a replica, a page gap) opens, even with every master key the vault holds. */
+  staleCopiesUnreadableBy: Scalars['DateTime']['output'];
   subjectId: Scalars['ID']['output'];
 };
 
@@ -952,10 +958,13 @@ export type ErasureCertificateResolvers<ContextType = ApiContext, ParentType ext
   categoriesShredded?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   erasedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kekCustody?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   keyIdsDestroyed?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  keysDestroyedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   requestId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   signingKeyId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  staleCopiesUnreadableBy?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   subjectId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 

@@ -6,18 +6,18 @@ import { openCliVault } from '../openCliVault.js';
 export function registerRotateMasterKey(program: Command): void {
   program
     .command('rotate-master-key')
-    .description('Re-wrap every data key and vault secret under the newest master key (VAULT_MASTER_KEY=v2:<new>,v1:<old>)')
+    .description('Re-seal the epoch keys of the local KEK custody under the newest master key (VAULT_MASTER_KEY=v2:<new>,v1:<old>)')
     .action(async () => {
       const config = loadConfig();
+      if ((config.kekProvider ?? 'local') !== 'local') throw new VaultError('CONFIG_INVALID', 'rotate-master-key applies to VAULT_KEK_PROVIDER=local; an HSM rotates its own keys (vault rotate-epoch)');
+      if (!(config.masterKey ?? '').includes(',')) {
+        throw new VaultError('CONFIG_INVALID', 'Configure the new key next to the old one first: VAULT_MASTER_KEY=v2:<new base64>,v1:<old base64>');
+      }
       const vault = await openCliVault(config);
       try {
-        const current = vault.keyRing.kekVersion;
-        if (current <= 1 && !(config.masterKey ?? '').includes(',')) {
-          throw new VaultError('CONFIG_INVALID', 'Configure the new key next to the old one first: VAULT_MASTER_KEY=v2:<new base64>,v1:<old base64>');
-        }
-        const { keys, secrets } = await vault.keyRing.rotate();
-        console.log(`re-wrapped ${keys} data keys and ${secrets} vault secrets under master key version ${current}`);
-        console.log(`every key is now wrapped by version ${current}: older versions can be removed from the configuration`);
+        const resealed = await vault.keyRing.resealKeks();
+        console.log(`re-sealed ${resealed} epoch keys under the newest master key version`);
+        console.log('older master key versions can be removed from the configuration');
       } finally {
         await vault.close();
       }

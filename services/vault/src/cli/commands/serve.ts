@@ -5,6 +5,7 @@ import { createLogger } from '../../api/logger.js';
 import { startServer } from '../../api/server.js';
 import { openVault } from '../../vault.js';
 import { markServing } from '../serveMarker.js';
+import { startEpochSchedule } from '../startEpochSchedule.js';
 import { startRetentionSchedule } from '../startRetentionSchedule.js';
 
 /** `vault serve`: the HTTP API on the configured adapters; SIGTERM lets in-flight requests finish, then closes the stores. */
@@ -14,6 +15,9 @@ export function registerServe(program: Command): void {
     .description('Start the vault: GraphQL at /graphql, /healthz and /readyz')
     .action(async () => {
       const config = loadConfig();
+      // Read once: the secrets leave the environment (and /proc/<pid>/environ's readers) now.
+      delete process.env.VAULT_MASTER_KEY;
+      delete process.env.VAULT_PKCS11_PIN;
       // Listened for before anything starts: a SIGTERM that arrives while the vault opens, or just as
       // it starts to listen, still shuts it down gracefully instead of killing it.
       const stopRequested = new Promise<void>((resolve) => {
@@ -44,6 +48,18 @@ export function registerServe(program: Command): void {
               onResult: (r) => ('error' in r ? logger.error({ code: (r.error as { code?: string }).code ?? 'INTERNAL' }, 'retention sweep failed') : logger.info(r, 'retention sweep')),
             })
           : undefined;
+      const epochs = startEpochSchedule({
+        epochMs: vault.keyRing.epochMs,
+        schedule: () => vault.keyRing.epochSchedule(),
+        unfinished: async () => (await vault.keyRing.kek.epochs()).length > 1,
+        rotate: () => vault.keyRing.rotateEpoch(),
+        onResult: (r) =>
+          'error' in r
+            ? logger.error({ code: (r.error as { code?: string }).code ?? 'INTERNAL' }, 'key epoch rotation failed')
+            : r.late
+              ? logger.warn(r, 'key epoch rotation finished after the epoch\'s stated end')
+              : logger.info(r, 'key epoch rotation'),
+      });
       console.log(`vault listening at ${server.url}/graphql (data in ${config.dataDir}, signing key ${vault.signer.publicJwk.kid})`);
       if (hasProductionKey(config)) console.log('tokens: verified with the configured production key');
       else {
@@ -54,6 +70,7 @@ export function registerServe(program: Command): void {
       await stopRequested;
       logger.info('shutting down: finishing in-flight requests');
       await retention?.stop();
+      await epochs.stop();
       await server.close();
       marker?.remove();
       logger.info('stopped');

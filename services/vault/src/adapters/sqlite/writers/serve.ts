@@ -17,11 +17,13 @@ export interface WriterThreadOptions extends SqliteOptions {
  * disk never waits on the other thread's round trip. `commit` writes the batches in one
  * transaction and answers each; if it throws, every batch it held fails with that error.
  */
-export function serveWrites<P, R>(setup: (db: SqliteDatabase) => { commit(batches: P[]): R[]; size(batch: P): number }): void {
+export function serveWrites<P, R>(
+  setup: (db: SqliteDatabase) => { commit(batches: P[]): R[]; size(batch: P): number; close?(): void },
+): void {
   const port = parentPort!;
   const options = workerData as WriterThreadOptions;
   const db = openDatabase(options, { autoCheckpoint: options.autoCheckpoint !== false, secureDelete: options.secureDelete === true });
-  const { commit, size } = setup(db);
+  const { commit, size, close } = setup(db);
   /** Messages taken from the port, in the order they were sent. */
   const inbox: WriterMessage<P>[] = [];
   let closing = false;
@@ -65,6 +67,7 @@ export function serveWrites<P, R>(setup: (db: SqliteDatabase) => { commit(batche
       }
     }
     if (closing) {
+      close?.();
       db.close();
       port.close();
     }

@@ -24,10 +24,12 @@ const fromSource = import.meta.url.endsWith('.ts');
  */
 function spawn(name: 'eventLog' | 'accessLog' | 'keyStore' | 'checkpoint', workerData: unknown): Worker {
   const url = new URL(`./${name}.worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+  // A worker gets a copy of the environment: none of the secrets the main thread drops once read.
+  const { VAULT_MASTER_KEY: _m, VAULT_PKCS11_PIN: _p, ...env } = process.env;
   const worker = fromSource
     ? // Node 20 does not apply an --import loader to a worker's entry module: register tsx first, then load it.
-      new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData })
-    : new Worker(url, { workerData });
+      new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData, env })
+    : new Worker(url, { workerData, env });
   worker.unref();
   return worker;
 }

@@ -1,0 +1,132 @@
+import { createHash } from 'node:crypto';
+import { closeSync, constants, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { VaultError } from '../../domain/errors.js';
+
+/**
+ * A file of fixed-size records written in place: the one kind of storage in which overwriting a
+ * secret really removes it. A database moves rows between pages (SQLite's b-tree balancing, a
+ * PostgreSQL update's new tuple) and leaves stale copies in page gaps, journals and dead tuples;
+ * a slot here is only ever at `index * SLOT_BYTES`, so zeroing it leaves no copy in the file.
+ *
+ *   kind (1) | reserved (3) | epoch (u32 LE) | owner tag (16) | length (u16 LE) | payload (≤ 102)
+ *
+ * The owner tag (a digest of whose secret it is) lets a reader notice a slot that was freed and
+ * reused between finding its index and reading it. What a file system keeps beyond the file (a
+ * copy-on-write snapshot, a journal in `data=journal` mode, a disk's remapped sectors) is outside
+ * its reach; docs/security.md says so, and key epochs bound it.
+ */
+export const SLOT_BYTES = 128;
+const HEADER_BYTES = 26;
+export const SLOT_PAYLOAD_MAX = SLOT_BYTES - HEADER_BYTES;
+
+export interface Slot {
+  kind: number;
+  epoch: number;
+  payload: Uint8Array;
+}
+
+export interface SlotFile {
+  /** The slot at `index` if it holds something owned by `owner` (see `ownerTag`); else undefined. */
+  read(index: number, owner: Uint8Array): Slot | undefined;
+  /** Every slot that holds something (kind not 0), with its index and owner tag. */
+  scan(): { index: number; owner: Uint8Array; slot: Slot }[];
+  /** Writes a slot in place (not yet durable: `sync`). `kind` 0 is reserved for a free slot. */
+  write(index: number, owner: Uint8Array, slot: Slot): void;
+  /** Overwrites a slot with zeros in place (not yet durable: `sync`). */
+  zero(index: number): void;
+  /** Makes every write so far durable (fdatasync). */
+  sync(): void;
+  close(): void;
+}
+
+/** The 16-byte owner tag of a slot: a digest, so that the file names no subject. */
+export const ownerTag = (owner: string): Uint8Array => createHash('sha256').update(`pdv/slot/v1\u0000${owner}`).digest().subarray(0, 16);
+
+const ZERO = Buffer.alloc(SLOT_BYTES);
+
+function encode(owner: Uint8Array, slot: Slot): Buffer {
+  if (slot.kind < 1 || slot.kind > 255) throw new VaultError('CONFIG_INVALID', 'A slot kind runs from 1 to 255');
+  if (slot.payload.length > SLOT_PAYLOAD_MAX) throw new VaultError('CONFIG_INVALID', `A slot holds at most ${SLOT_PAYLOAD_MAX} bytes`);
+  const buf = Buffer.alloc(SLOT_BYTES);
+  buf[0] = slot.kind;
+  buf.writeUInt32LE(slot.epoch, 4);
+  buf.set(owner.subarray(0, 16), 8);
+  buf.writeUInt16LE(slot.payload.length, 24);
+  buf.set(slot.payload, HEADER_BYTES);
+  return buf;
+}
+
+function decode(buf: Buffer): { owner: Uint8Array; slot: Slot } | undefined {
+  if (buf[0] === 0) return undefined;
+  const length = buf.readUInt16LE(24);
+  if (length > SLOT_PAYLOAD_MAX) return undefined;
+  return {
+    owner: new Uint8Array(buf.subarray(8, 24)),
+    slot: { kind: buf[0]!, epoch: buf.readUInt32LE(4), payload: new Uint8Array(buf.subarray(HEADER_BYTES, HEADER_BYTES + length)) },
+  };
+}
+
+const sameOwner = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, 16), Buffer.from(b.buffer, b.byteOffset, 16)) === 0;
+
+/** Opens (creating, mode 0600) a slot file; `':memory:'` keeps the slots in memory (tests). */
+export function openSlotFile(path: string): SlotFile {
+  if (path === ':memory:') return memorySlots();
+  let fd: number;
+  try {
+    // O_CREAT without truncation; never O_APPEND, which would ignore the position of a write.
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+  } catch (e) {
+    throw new VaultError('STORE_UNAVAILABLE', `Cannot open the key slot file (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
+  }
+  const buf = Buffer.alloc(SLOT_BYTES);
+  const readAt = (index: number): Buffer | undefined => {
+    const n = readSync(fd, buf, 0, SLOT_BYTES, index * SLOT_BYTES);
+    return n === SLOT_BYTES ? buf : undefined;
+  };
+  const writeAt = (index: number, bytes: Buffer): void => {
+    writeSync(fd, bytes, 0, SLOT_BYTES, index * SLOT_BYTES);
+  };
+  return {
+    read(index, owner) {
+      const raw = readAt(index);
+      const got = raw && decode(raw);
+      return got && sameOwner(got.owner, owner) ? got.slot : undefined;
+    },
+    scan() {
+      const out: ReturnType<SlotFile['scan']> = [];
+      for (let i = 0; ; i++) {
+        const raw = readAt(i);
+        if (!raw) return out;
+        const got = decode(raw);
+        if (got) out.push({ index: i, ...got });
+      }
+    },
+    write: (index, owner, slot) => writeAt(index, encode(owner, slot)),
+    zero: (index) => writeAt(index, ZERO),
+    sync: () => fdatasyncSync(fd),
+    close: () => {
+      // Twice would close whatever file took the number meanwhile (a database's).
+      if (fd < 0) return;
+      closeSync(fd);
+      fd = -1;
+    },
+  };
+}
+
+function memorySlots(): SlotFile {
+  const slots: Buffer[] = [];
+  return {
+    read(index, owner) {
+      const got = slots[index] && decode(slots[index]);
+      return got && sameOwner(got.owner, owner) ? got.slot : undefined;
+    },
+    scan: () => slots.flatMap((raw, index) => {
+      const got = raw && decode(raw);
+      return got ? [{ index, ...got }] : [];
+    }),
+    write: (index, owner, slot) => void (slots[index] = encode(owner, slot)),
+    zero: (index) => void (slots[index] = Buffer.from(ZERO)),
+    sync: () => undefined,
+    close: () => undefined,
+  };
+}
