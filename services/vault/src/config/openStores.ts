@@ -23,7 +23,9 @@ export async function openKekProvider(config: VaultConfig, options: { allowGener
   if ((config.kekProvider ?? 'local') === 'pkcs11') {
     if (!config.pkcs11) throw new VaultError('CONFIG_INVALID', 'VAULT_KEK_PROVIDER=pkcs11 needs VAULT_PKCS11_SLOT and VAULT_PKCS11_PIN');
     const { getPkcs11KekProvider } = await import('../adapters/pkcs11/index.js');
-    return getPkcs11KekProvider({ modulePath: config.pkcs11.module, slot: config.pkcs11.slot, pin: config.pkcs11.pin });
+    const { module: modulePath, slot, pin } = config.pkcs11;
+    // A number is a slot index (among slots that hold a token); anything else a token label.
+    return getPkcs11KekProvider({ modulePath, slot: /^\d+$/.test(slot) ? Number(slot) : slot, pin });
   }
   const master = resolveMasterKeys({ ...config, allowGenerate: options.allowGenerate, warn: options.warn });
   mkdirSync(config.dataDir, { recursive: true });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import nacl from 'tweetnacl';
-import { VaultError } from '../../domain/errors.js';
+import { VaultError, isVaultError } from '../../domain/errors.js';
 import type { KekProvider } from '../../ports/KekProvider.js';
 import { contextTag, open, seal } from '../../crypto/envelope.js';
 import type { MasterKeys } from '../../crypto/masterKey.js';
@@ -112,7 +112,15 @@ export function getLocalKekProvider(options: LocalKekProviderOptions): LocalKekP
     },
     unwrap: async (epoch, items) => {
       const kek = kekOf(epoch);
-      return items.map((i) => open(kek, i.wrapped, aadTag(i.aad), 'wrapped data key'));
+      return items.map((i) => {
+        try {
+          return open(kek, i.wrapped, aadTag(i.aad), 'wrapped data key');
+        } catch (e) {
+          // The port's word for both: an HSM's AES-GCM cannot tell a wrong context from tampering either.
+          if (isVaultError(e, 'CONTEXT_MISMATCH')) throw new VaultError('CIPHERTEXT_INVALID', 'A wrapped data key failed authentication under its context (tampered, or moved)');
+          throw e;
+        }
+      });
     },
     destroy: async (epoch) => {
       load();
