@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { runApiBench } from './api.bench.js';
 import { appendBench, erasureBench, rebuildBench, sweepBench } from './core.bench.js';
+import { epochBench } from './epoch.bench.js';
 
 /**
  * `npm run bench`: every benchmark, in one process and one run, so ratios compare figures
@@ -12,6 +13,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   erasure: erasureBench,
   rebuild: rebuildBench,
   sweep: sweepBench,
+  epoch: () => epochBench(),
   api: () => runApiBench(),
 };
 

@@ -11,7 +11,7 @@ import { getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from './inde
 
 /** Which of the database's files (main, -wal, -shm) contain the needle, read raw from disk. */
 const filesContaining = (path: string, needle: Buffer): string[] =>
-  ['', '-wal', '-shm'].filter((suffix) => existsSync(path + suffix) && readFileSync(path + suffix).includes(needle)).map((s) => `db${s}`);
+  ['', '-wal', '-shm', '-slots'].filter((suffix) => existsSync(path + suffix) && readFileSync(path + suffix).includes(needle)).map((s) => `db${s}`);
 
 const key = (subjectId: string, category: string): StoredKey => ({
   keyId: `${subjectId}/${category}/1`,
@@ -31,7 +31,7 @@ describe('SQLite adapters on disk', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('removes shredded key bytes from keys.db, keys.db-wal and keys.db-shm', async () => {
+  it('removes shredded key bytes from keys.db, its -wal, -shm and -slots files', async () => {
     const path = join(dir, 'keys.db');
     const store = getSqliteKeyStore({ path });
     const doomed = Array.from({ length: 20 }, (_, i) => key(`subj-${i}`, 'contact'));
@@ -39,7 +39,7 @@ describe('SQLite adapters on disk', () => {
     await store.createIfAbsent([...doomed, ...kept]);
     // Each create is its own commit, so old page images with the doomed keys pile up in the WAL.
     for (let i = 0; i < 20; i++) await store.createIfAbsent([key(`filler-${i}`, 'contact')]);
-    for (const k of doomed) expect(filesContaining(path, Buffer.from(k.wrapped)), 'sanity: key bytes are on disk before shred').not.toEqual([]);
+    for (const k of doomed) expect(filesContaining(path, Buffer.from(k.wrapped)), 'sanity: key bytes are on disk before shred').toEqual(['db-slots']);
 
     expect((await store.shred(doomed.map((k) => k.keyId), 'erasure', '2024-02-01T00:00:00.000Z')).length).toBe(20);
     for (const k of doomed) expect(filesContaining(path, Buffer.from(k.wrapped))).toEqual([]);
