@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { VaultError } from '../domain/errors.js';
+import { VaultError, isVaultError } from '../domain/errors.js';
 import { EXPORT_KINDS, type ExportKind } from '../domain/events.js';
 import { assertVerified, type NewLink, type TrackedRow } from '../domain/requests.js';
 import type { Command } from '../domain/subject.js';
@@ -10,6 +10,7 @@ import type { CommandOptions, CommandResult } from '../commands/SubjectCommands.
 import type { SignedCertificate, EraseOptions } from './eraseSubject.js';
 import { requestsKeyId } from '../crypto/sealDecision.js';
 import { holdsTexts, openSubjectTexts, type SubjectTexts } from './requestTexts.js';
+import { ShredCheck } from './ShredCheck.js';
 import { REPORT_TYP, digestReport, disclosedCategories, freezeReport, reportChunks, reportDigest, type ReportDeps, type ReportSignature } from './reports.js';
 
 export interface RightsDeps extends ReportDeps {
@@ -177,22 +178,33 @@ export class SubjectRights {
     return download;
   }
 
-  /** A signed report ready to stream (two passes over frozen inputs: hash, then send). */
+  /**
+   * A signed report ready to stream (two passes over frozen inputs: hash, then send). A category
+   * shredded while the first pass runs makes a new report, on inputs that show it erased; one
+   * shredded while the body streams fails the body with KEY_SHREDDED before its last chunk, so
+   * the client holds a truncated download that is not the signed report.
+   */
   async download(subjectId: string, kind: ExportKind): Promise<Download> {
-    const inputs = await freezeReport(this.deps, subjectId, kind, this.deps.now());
-    const signature = await digestReport(this.deps, inputs);
-    const jws = compact(this.deps.signer.sign(signature, REPORT_TYP));
-    const deps = this.deps;
-    async function* body(): AsyncGenerator<string> {
-      const hash = createHash('sha256');
-      for await (const chunk of reportChunks(deps, inputs)) {
-        hash.update(chunk);
-        yield chunk;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.signedDownload(subjectId, kind);
+      } catch (e) {
+        // Each attempt reloads the subject, so it sees the shreds that failed the one before; a few
+        // attempts only, as erasures of one subject do not come in an endless stream.
+        if (!isVaultError(e, 'KEY_SHREDDED') || attempt >= 3) throw e;
       }
-      // A key shredded between the passes changes the bytes: fail the transfer rather than send a report that does not verify.
-      if (hash.digest('hex') !== signature.sha256) throw new VaultError('CONFLICT', 'The report changed while it was sent');
     }
-    return { kind, subjectId, signature, jws, categories: disclosedCategories(this.deps.register, inputs), body: body() };
+  }
+
+  private async signedDownload(subjectId: string, kind: ExportKind): Promise<Download> {
+    const inputs = await freezeReport(this.deps, subjectId, kind, this.deps.now());
+    const hashing = new ShredCheck(this.deps.keyRing);
+    const signature = await digestReport(this.deps, inputs, hashing);
+    const jws = compact(this.deps.signer.sign(signature, REPORT_TYP));
+    // The sending pass must open every key the hashing pass opened: the signed digest depends on each.
+    const sending = new ShredCheck(this.deps.keyRing, {}, hashing.opened);
+    const body = reportChunks(this.deps, inputs, sending, signature.sha256);
+    return { kind, subjectId, signature, jws, categories: disclosedCategories(this.deps.register, inputs), body };
   }
 
   /** The whole report in memory, made once and signed once (for the API; downloads stream). */

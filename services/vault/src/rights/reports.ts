@@ -14,6 +14,7 @@ import { openField, requestsKeyId } from '../crypto/sealDecision.js';
 import { holdsTexts, openSubjectTexts } from './requestTexts.js';
 import { streamOf } from '../domain/events.js';
 import type { SubjectCommands } from '../commands/SubjectCommands.js';
+import { ShredCheck, checkedChunks } from './ShredCheck.js';
 
 /**
  * Access reports (Art. 15) and portability exports (Art. 20), streamed as JSON so a subject
@@ -89,13 +90,26 @@ export async function freezeReport(deps: ReportDeps, subjectId: string, kind: Ex
   return { kind, subjectId, generatedAt, state, revision: state.revision, access };
 }
 
-/** The report as JSON text chunks, in a stable order. */
-export async function* reportChunks(deps: ReportDeps, inputs: ReportInputs): AsyncGenerator<string> {
+/**
+ * The report as JSON text chunks, in a stable order. Fails with KEY_SHREDDED, before its last
+ * chunk, when a key it opened is shredded while it is produced (see `ShredCheck`), and with
+ * CONFLICT when given the `sha256` its bytes must have and they have another.
+ */
+export function reportChunks(
+  deps: ReportDeps,
+  inputs: ReportInputs,
+  check = new ShredCheck(deps.keyRing),
+  sha256?: string,
+): AsyncGenerator<string> {
+  return checkedChunks(uncheckedChunks(deps, inputs, check), check, sha256);
+}
+
+async function* uncheckedChunks(deps: ReportDeps, inputs: ReportInputs, check: ShredCheck): AsyncGenerator<string> {
   const { state } = inputs;
   const register = deps.register;
   const keyIds = Object.values(state.categories).filter((c) => !c.shredded).map((c) => c.keyId);
   const textsKeyId = inputs.kind === 'ACCESS' && holdsTexts(state) ? requestsKeyId(inputs.subjectId) : undefined;
-  const keys = await deps.keyRing.get(textsKeyId ? [...keyIds, textsKeyId] : keyIds, { fresh: true });
+  const keys = await check.load(textsKeyId ? [...keyIds, textsKeyId] : keyIds);
   const head = {
     '@context': REPORT_CONTEXT,
     type: inputs.kind === 'ACCESS' ? 'AccessReport' : 'PortabilityExport',
@@ -149,7 +163,7 @@ export async function* reportChunks(deps: ReportDeps, inputs: ReportInputs): Asy
     );
     yield ',"history":[';
     let firstPast = true;
-    for await (const past of history(deps, inputs)) {
+    for await (const past of history(deps, inputs, check)) {
       yield `${firstPast ? '' : ','}${JSON.stringify(past)}`;
       firstPast = false;
     }
@@ -256,14 +270,18 @@ function retentionInfo(state: SubjectState, spec: CategorySpec, category: string
 }
 
 /** Past values still readable in the log (superseded by rectification), oldest first. */
-async function* history(deps: ReportDeps, inputs: ReportInputs): AsyncGenerator<Record<string, unknown>> {
+async function* history(
+  deps: ReportDeps,
+  inputs: ReportInputs,
+  check: ShredCheck,
+): AsyncGenerator<Record<string, unknown>> {
   const pageSize = 1000;
   let from = 0;
   while (from <= inputs.revision) {
     const page = await deps.log.readStream(streamOf(inputs.subjectId), { fromRevision: from, maxCount: Math.min(pageSize, inputs.revision - from + 1) });
     if (page.length === 0) return;
     const data = page.filter((e) => e.type === 'PersonalDataRecorded' || e.type === 'PersonalDataRectified') as unknown as (RecordedEvent & EventOf<'PersonalDataRecorded'>)[];
-    const keys = await deps.keyRing.get([...new Set(data.map((e) => e.data.keyId))], { fresh: true });
+    const keys = await check.load([...new Set(data.map((e) => e.data.keyId))]);
     for (const e of data) {
       const key = keys.get(e.data.keyId);
       const current = inputs.state.categories[e.data.category]?.fields[e.data.field];
@@ -292,11 +310,18 @@ export const reportDigest = (inputs: ReportInputs, sha256: string, bytes: number
   bytes,
 });
 
-/** Hashes a report without holding it: the first of the two passes of a download. */
-export async function digestReport(deps: ReportDeps, inputs: ReportInputs): Promise<ReportSignature> {
+/**
+ * Hashes a report without holding it: the first of the two passes of a download. `check` learns
+ * the keys this pass opened, which the second pass must open again.
+ */
+export async function digestReport(
+  deps: ReportDeps,
+  inputs: ReportInputs,
+  check?: ShredCheck,
+): Promise<ReportSignature> {
   const hash = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of reportChunks(deps, inputs)) {
+  for await (const chunk of reportChunks(deps, inputs, check)) {
     const b = Buffer.from(chunk);
     bytes += b.length;
     hash.update(b);
