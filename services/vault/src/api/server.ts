@@ -231,6 +231,14 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
       if (isVaultError(e, 'STORE_UNAVAILABLE')) return reply.code(503).send({ code: 'SERVICE_UNAVAILABLE', message: 'The download cannot be served now; the link is still valid, try again later' });
       throw e;
     }
+    // A body that fails (a category shredded while it streams fails it before its last chunk) makes
+    // Fastify destroy the socket: the client gets fewer bytes than the content-length, never the
+    // whole signed report. The link stays spent, as for any transfer that breaks once begun; a new
+    // one from the controller serves what is left, with the shredded categories shown erased.
+    // Readable.from asks for one chunk at a time, so the report is checked close to the socket.
+    const body = Readable.from(download.body);
+    // With request logging off, Fastify logs nothing of a body that fails after the headers. The code only: no detail.
+    body.on('error', (e) => request.log.warn({ code: isVaultError(e) ? e.code : 'INTERNAL' }, 'download aborted'));
     return reply
       .code(200)
       .header('content-type', 'application/json; charset=utf-8')
@@ -238,7 +246,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
       .header('content-length', download.signature.bytes)
       .header('vault-signature', download.jws)
       .header('vault-signing-key', `${publicUrl}${JWKS_PATH}`)
-      .send(Readable.from(download.body));
+      .send(body);
   });
   app.get(JWKS_PATH, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send({ keys: [vault.signer.publicJwk] }));
 
