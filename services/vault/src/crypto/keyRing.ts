@@ -142,7 +142,8 @@ export class KeyRing {
       this.pendingCreates.push({ keyIds: missing, resolve, reject });
       if (this.pendingCreates.length === 1) setImmediate(() => void this.flushCreates());
     });
-    const opened = await this.unwrapAll([...created.values()].filter((s) => missing.includes(s.keyId)));
+    const wanted = new Set(missing);
+    const opened = await this.unwrapAll([...created.values()].filter((s) => wanted.has(s.keyId)));
     for (const id of missing) {
       const key = opened.get(id);
       if (!key) throw new VaultError('KEY_SHREDDED', 'The data key of this category was shredded', { details: { keyId: id } });
