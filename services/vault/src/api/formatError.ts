@@ -13,6 +13,7 @@ const PUBLIC: Partial<Record<ErrorCode, { code: string; status?: number }>> = {
   KEY_SHREDDED: { code: 'CONFLICT' },
   IDENTITY_NOT_VERIFIED: { code: 'CONFLICT' },
   FORBIDDEN: { code: 'FORBIDDEN' },
+  CONSENT_REQUIRED: { code: 'CONSENT_REQUIRED' },
   UNAUTHENTICATED: { code: 'UNAUTHENTICATED', status: 401 },
   STORE_UNAVAILABLE: { code: 'SERVICE_UNAVAILABLE', status: 503 },
   RATE_LIMITED: { code: 'RATE_LIMITED', status: 429 },

@@ -10,6 +10,7 @@ export const ErrorCodes = {
   SUBJECT_ERASED: 'The subject was erased; no more data can be recorded for it.',
   CATEGORY_HELD: 'The category is under a legal hold and cannot be shredded now.',
   FORBIDDEN: 'The caller may not perform this operation.',
+  CONSENT_REQUIRED: 'The value would be stored on consent (or for a purpose that needs it) and the subject has no standing consent for that purpose; give the consent first or in the same call.',
   UNAUTHENTICATED: 'The caller did not present a valid token.',
   CIPHERTEXT_INVALID: 'A sealed value or wrapped key failed authentication: tampered, truncated or under another key.',
   CONTEXT_MISMATCH: 'A sealed value or wrapped key was opened outside the context it was sealed for (another subject, category, field or event).',
