@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { VaultError } from '../domain/errors.js';
 
-/** Everything the vault reads from its environment. Documented in the README's configuration table. */
+/** Everything the vault reads from its environment. Documented in docs/configuration.md's table. */
 export interface VaultConfig {
   /** `VAULT_DATA_DIR`: where the embedded stores live. Default `./.vault-data`. */
   dataDir: string;
