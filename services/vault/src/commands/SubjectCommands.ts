@@ -168,7 +168,7 @@ export class SubjectCommands {
   private async decideAndSeal(state: SubjectState, command: Command, options: CommandOptions): Promise<NewEvent[] | undefined> {
     const { keyRing, register } = this.deps;
     const now = this.deps.now();
-    const decision = decide(state, await this.withStoreFacts(state, command), { register, now });
+    const decision = decide(state, await this.withStoreFacts(state, command), { register, now, actor: options.actor });
     if (decision.length === 0) return undefined;
     const metadata = { actor: options.actor, at: now, ...(options.correlationId ? { correlationId: options.correlationId } : {}) };
     return sealDecision(state.subjectId, decision, keyRing, metadata);

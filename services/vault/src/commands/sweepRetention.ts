@@ -87,7 +87,7 @@ export async function sweepRetention(deps: SweepDeps, options: SweepOptions = {}
 
 async function preview(deps: SweepDeps, row: RetentionView, asOf: string): Promise<SweepOutcome> {
   const state = await deps.commands.load(row.subjectId);
-  const events = decide(state, { type: 'ApplyRetention', category: row.category }, { register: deps.register, now: asOf });
+  const events = decide(state, { type: 'ApplyRetention', category: row.category }, { register: deps.register, now: asOf, actor: 'system:retention' });
   return events.length > 0 ? 'wouldShred' : 'kept';
 }
 

@@ -31,7 +31,13 @@ export type EventPayloads<V> = {
   PersonalDataErased: { category: string; field: string; reason: string };
   /** The remaining values of a category re-sealed under a new key; the old key is shredded. */
   CategoryRekeyed: { category: string; oldKeyIds: string[]; newKeyId: string; values: { field: string; value: V }[] };
-  ConsentGiven: { purpose: string };
+  /**
+   * What the subject consented to and how, so the controller can demonstrate it (Art. 7(1)): the
+   * privacy notice shown (its id and version), the channel and the principal who collected it; the
+   * event's time is when it was given. Consents recorded before these were kept have only the
+   * purpose: they load, and show as of unknown provenance.
+   */
+  ConsentGiven: { purpose: string; noticeId?: string; noticeVersion?: string; channel?: ConsentChannel; collectedBy?: string };
   ConsentWithdrawn: { purpose: string };
   ProcessingRestricted: { categories: string[]; reason: string };
   RestrictionLifted: { categories: string[] };
@@ -104,6 +110,9 @@ export const RESTRICTION_REASONS = ['accuracyContested', 'unlawful', 'noLongerNe
 export const HOLD_BASES = ['litigation', 'regulatoryInvestigation', 'taxAudit', 'lawEnforcementRequest', 'contractualClaim', 'insuranceClaim', 'other'] as const;
 /** How a request reached the controller, and how the subject was informed (Art. 14): codes, not addresses. */
 export const CHANNELS = ['email', 'post', 'webForm', 'phone', 'inPerson', 'app', 'other'] as const;
+/** How a consent reached the controller: codes, not addresses or free text. */
+export const CONSENT_CHANNELS = ['webForm', 'app', 'api', 'email', 'phone', 'paper', 'inPerson', 'other'] as const;
+export type ConsentChannel = (typeof CONSENT_CHANNELS)[number];
 /** How the subject's identity was verified (Art. 12(6)): codes, not document numbers. */
 export const VERIFICATION_METHODS = ['accountLogin', 'emailConfirmation', 'idDocument', 'videoCall', 'knownContact', 'other'] as const;
 export type ErasureReason = (typeof ERASURE_REASONS)[number];

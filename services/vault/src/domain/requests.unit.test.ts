@@ -13,7 +13,7 @@ function given(...events: (DomainEvent<Sealed> & { at?: string })[]): SubjectSta
 }
 const registered: DomainEvent<Sealed> = { type: 'SubjectRegistered', data: { subjectId: 's1' } };
 const opened = (receivedAt: string): DomainEvent<Sealed> => ({ type: 'RequestOpened', data: { requestId: 'r1', requestType: 'ACCESS', receivedAt, channel: 'email', dueAt: dueDate(receivedAt) } });
-const run = (state: SubjectState, command: Command, now = NOW) => decide(structuredClone(state), command, { register, now });
+const run = (state: SubjectState, command: Command, now = NOW) => decide(structuredClone(state), command, { register, now, actor: 'dpo:dpo-1' });
 const failure = (f: () => unknown) => {
   try {
     f();

@@ -1,4 +1,4 @@
-import { VaultError, assertCode, badInput, quoteName } from './errors.js';
+import { VaultError, assertCode, badInput } from './errors.js';
 import { ERASURE_REASONS, HOLD_BASES, RESTRICTION_REASONS, type DomainEvent, type EventOf, type Sealed, type ShredReason, type Unsealed } from './events.js';
 import { LEGAL_BASES, SOURCES, type CategorySpec, type LegalBasis, type ProcessingRegister, type Source } from './register.js';
 import { objectedTo, objectionReaches } from './access.js';
@@ -6,6 +6,8 @@ import { holdOn, retentionOf, holdsOf, shredCause } from './retention.js';
 import { decideRights, evolveRights, initialRights, requestOf, type RightsCommand, type RightsState } from './requests.js';
 import { instantInput } from './time.js';
 import { validateValue } from './values.js';
+import { consentGiven, consentStands, consentsGiven, evolveConsentGiven, evolveConsentWithdrawn, restsOnConsent, type ConsentInput, type ConsentState } from './consent.js';
+import { unknownName } from './names.js';
 
 /**
  * One subject's aggregate: the decision state rebuilt from its stream. It holds sealed values
@@ -42,7 +44,8 @@ export interface SubjectState {
   revision: number;
   erasedAt: string | null;
   categories: Record<string, CategoryState>;
-  consents: Record<string, { given: boolean; at: string }>;
+  /** Per purpose: whether consent stands, and the proof of every consent given (domain/consent.ts). */
+  consents: Record<string, ConsentState>;
   restrictions: Record<string, { at: string; reason: string }>;
   /** Objections standing (Art. 21): each stops the processing it reaches. */
   objections: Record<string, { at: string }>;
@@ -127,10 +130,10 @@ export function evolve(state: SubjectState, event: DomainEvent<Sealed> & { id: s
       break;
     }
     case 'ConsentGiven':
-      state.consents[event.data.purpose] = { given: true, at };
+      evolveConsentGiven(state.consents, event);
       break;
     case 'ConsentWithdrawn':
-      state.consents[event.data.purpose] = { given: false, at };
+      evolveConsentWithdrawn(state.consents, event.data.purpose, at);
       break;
     case 'ProcessingRestricted':
       for (const c of event.data.categories) state.restrictions[c] = { at, reason: event.data.reason };
@@ -210,11 +213,12 @@ export interface DataItemInput {
 
 export type Command =
   | { type: 'RegisterSubject' }
-  | { type: 'RecordPersonalData'; items: DataItemInput[] }
-  | { type: 'RectifyPersonalData'; items: DataItemInput[] }
+  /** `consents`: consents given in the same call, recorded before the data in the same append. */
+  | { type: 'RecordPersonalData'; items: DataItemInput[]; consents?: ConsentInput[] }
+  | { type: 'RectifyPersonalData'; items: DataItemInput[]; consents?: ConsentInput[] }
   /** `remaining` holds the opened values of the category's other fields, to re-seal under a new key. */
   | { type: 'ErasePersonalData'; category: string; field: string; reason: string; remaining: Record<string, unknown> }
-  | { type: 'GiveConsent'; purpose: string }
+  | ({ type: 'GiveConsent' } & ConsentInput)
   | { type: 'WithdrawConsent'; purpose: string }
   | { type: 'RestrictProcessing'; categories: string[]; reason: string }
   | { type: 'LiftRestriction'; categories: string[] }
@@ -235,6 +239,8 @@ export interface DecideContext {
   register: ProcessingRegister;
   /** ISO time of the decision. */
   now: string;
+  /** The principal the command runs for (a consent records it as the one who collected it). Plaintext: never personal data. */
+  actor: string;
 }
 
 export type Decision = DomainEvent<Unsealed>[];
@@ -265,13 +271,16 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
       assertNotErased(state);
       if (command.items.length === 0) throw badInput('At least one item is required', 'items');
       const type = command.type === 'RecordPersonalData' ? 'PersonalDataRecorded' : 'PersonalDataRectified';
+      // Consents given in the same call come first in the append, so the data rests on them.
+      const given = consentsGiven(register, command.consents, ctx.actor);
+      const consented = (purpose: string) => consentStands(state.consents, purpose) || given.some((e) => e.data.purpose === purpose);
       const seen = new Set<string>();
-      return command.items.map((item, i) => {
+      const data = command.items.map((item, i) => {
         const path = `items[${i}]`;
         const spec = categorySpec(register, item.category, `${path}.category`);
-        const field = spec.fields[item.field];
-        if (!field) throw badInput(`Unknown field ${quoteName(item.field)} in category ${quoteName(item.category)}`, `${path}.field`);
-        const dup = `${item.category}.${item.field}`;
+        if (!Object.hasOwn(spec.fields, item.field)) throw unknownName('field', Object.keys(spec.fields), `${path}.field`, `in category ${spec.name}`);
+        const field = spec.fields[item.field]!;
+        const dup = `${spec.name}.${item.field}`;
         if (seen.has(dup)) throw badInput(`Field ${dup} appears twice in one command`, `${path}.field`);
         seen.add(dup);
         if (type === 'PersonalDataRectified' && !state.categories[item.category]?.fields[item.field]) {
@@ -284,21 +293,26 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
           throw badInput(`A rectification keeps the purpose and legal basis ${dup} was recorded with`, `${path}.${item.purpose !== current.purpose ? 'purpose' : 'legalBasis'}`);
         }
         if (state.restrictions[item.category] && type === 'PersonalDataRecorded') {
-          throw new VaultError('FORBIDDEN', `Processing of ${quoteName(item.category)} is restricted; only rectification is allowed`, { path: `${path}.category` });
+          throw new VaultError('FORBIDDEN', `Processing of ${spec.name} is restricted; only rectification is allowed`, { path: `${path}.category` });
         }
         checkPurpose(register, spec, item.purpose, `${path}.purpose`);
-        // The subject's own "no" stands until they say otherwise: data is not collected again on
-        // consent after consent was withdrawn, nor for a purpose they objected to.
-        if (type === 'PersonalDataRecorded' && item.legalBasis === 'consent' && state.consents[item.purpose]?.given === false) {
-          throw new VaultError('FORBIDDEN', `Consent for ${quoteName(item.purpose)} was withdrawn; record on consent only once it is given again`, { path: `${path}.legalBasis` });
-        }
+        // The subject's own "no" stands until they say otherwise: nothing is collected again for a purpose they objected to.
         if (type === 'PersonalDataRecorded' && objectedTo(state, register, item.category, item.purpose)) {
-          throw new VaultError('FORBIDDEN', `The subject objected to processing for ${quoteName(item.purpose)}`, { path: `${path}.purpose` });
+          throw new VaultError('FORBIDDEN', `The subject objected to processing for ${item.purpose}`, { path: `${path}.purpose` });
         }
         if (!(LEGAL_BASES as readonly string[]).includes(item.legalBasis) || !spec.legalBasis.includes(item.legalBasis as LegalBasis)) {
-          throw badInput(`Legal basis ${quoteName(item.legalBasis)} is not registered for category ${quoteName(item.category)}`, `${path}.legalBasis`);
+          throw unknownName('legal basis', spec.legalBasis, `${path}.legalBasis`, `for category ${spec.name}`);
         }
-        if (!(SOURCES as readonly string[]).includes(item.source)) throw badInput(`Unknown source ${quoteName(item.source)}; one of ${SOURCES.join(', ')}`, `${path}.source`);
+        if (!(SOURCES as readonly string[]).includes(item.source)) throw unknownName('source', SOURCES, `${path}.source`);
+        // Storing is processing: see the rule in domain/consent.ts.
+        if (restsOnConsent(register, item.purpose, item.legalBasis) && !consented(item.purpose)) {
+          const withdrawn = Object.hasOwn(state.consents, item.purpose) && !state.consents[item.purpose]!.given;
+          throw new VaultError(
+            'CONSENT_REQUIRED',
+            `Storing this value for ${item.purpose} rests on consent, and the subject's consent to ${item.purpose} ${withdrawn ? 'was withdrawn' : 'was never given'}: give it first (giveConsent) or in the same call (consents)`,
+            { path: `${path}.${item.legalBasis === 'consent' ? 'legalBasis' : 'purpose'}`, details: { purpose: item.purpose } },
+          );
+        }
         const value = validateValue(field.type, item.value, `${path}.value`);
         return {
           type,
@@ -313,11 +327,12 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
           },
         } as DomainEvent<Unsealed>;
       });
+      return [...given, ...data];
     }
 
     case 'ErasePersonalData': {
       const spec = categorySpec(register, command.category, 'category');
-      if (!spec.fields[command.field]) throw badInput(`Unknown field ${quoteName(command.field)} in category ${quoteName(command.category)}`, 'field');
+      if (!Object.hasOwn(spec.fields, command.field)) throw unknownName('field', Object.keys(spec.fields), 'field', `in category ${spec.name}`);
       const c = state.categories[command.category];
       if (!c || c.shredded || !c.fields[command.field]) {
         throw new VaultError('NOT_FOUND', `Nothing recorded in ${command.category}.${command.field}`, { path: 'field' });
@@ -348,13 +363,12 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
 
     case 'GiveConsent':
       assertNotErased(state);
-      checkKnownPurpose(register, command.purpose, 'purpose');
-      return [{ type: 'ConsentGiven', data: { purpose: command.purpose } }];
+      return [consentGiven(register, command, ctx.actor)];
 
     case 'WithdrawConsent':
       checkKnownPurpose(register, command.purpose, 'purpose');
       // Withdrawn already: nothing new to record (a consent never given may still be refused, and is).
-      if (state.consents[command.purpose]?.given === false) return [];
+      if (Object.hasOwn(state.consents, command.purpose) && !state.consents[command.purpose]!.given) return [];
       return [
         { type: 'ConsentWithdrawn', data: { purpose: command.purpose } },
         ...reactionShreds(state, register, now, command.purpose, 'onConsentWithdrawn', 'withdrawal'),
@@ -367,7 +381,7 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
       const purpose = register.purposes[command.purpose];
       const objectable = Object.values(register.categories).some((c) => c.purposes.includes(command.purpose) && objectionReaches(c, purpose));
       if (!objectable) {
-        throw new VaultError('FORBIDDEN', `Processing for ${quoteName(command.purpose)} rests on no basis an objection lies against (legitimate interests, a public task, direct marketing)`, { path: 'purpose' });
+        throw new VaultError('FORBIDDEN', `Processing for ${command.purpose} rests on no basis an objection lies against (legitimate interests, a public task, direct marketing)`, { path: 'purpose' });
       }
       if (state.objections[command.purpose]) return [];
       return [
@@ -380,10 +394,10 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
       checkKnownPurpose(register, command.purpose, 'purpose');
       // Art. 21(3): an objection to direct marketing is final; no grounds override it.
       if (register.purposes[command.purpose]!.directMarketing) {
-        throw new VaultError('FORBIDDEN', `An objection to direct marketing (${quoteName(command.purpose)}) cannot be overridden (Art. 21(3))`, { path: 'purpose' });
+        throw new VaultError('FORBIDDEN', `An objection to direct marketing (${command.purpose}) cannot be overridden (Art. 21(3))`, { path: 'purpose' });
       }
       if (!Object.hasOwn(state.objections, command.purpose)) {
-        throw new VaultError('NOT_FOUND', `No objection to ${quoteName(command.purpose)} stands`, { path: 'purpose' });
+        throw new VaultError('NOT_FOUND', `No objection to ${command.purpose} stands`, { path: 'purpose' });
       }
       if (!command.grounds.trim()) throw badInput('An override needs its compelling legitimate grounds (Art. 21(1))', 'grounds');
       return [{ type: 'ObjectionOverridden', data: { purpose: command.purpose, grounds: plain(command.grounds) } }];
@@ -403,31 +417,32 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
     }
 
     case 'PlaceLegalHold': {
-      categorySpec(register, command.category, 'category');
+      const spec = categorySpec(register, command.category, 'category');
       assertCode(HOLD_BASES, command.basis, 'basis');
       const until = instantInput(command.until, 'until');
       if (until <= now) throw badInput('until must be in the future', 'until');
       if (state.categories[command.category]?.shredded && !Object.keys(state.categories[command.category]!.fields).length) {
-        throw new VaultError('KEY_SHREDDED', `Category ${quoteName(command.category)} is already shredded; there is nothing left to hold`, { path: 'category' });
+        throw new VaultError('KEY_SHREDDED', `Category ${spec.name} is already shredded; there is nothing left to hold`, { path: 'category' });
       }
       // One DPO hold a category: a second one may extend it, never shorten it unnoticed (litigation
       // evidence must not go early because an insurance claim ends first). Release it to shorten.
       const held = state.holds[command.category];
       if (held && held.until > until) {
-        throw new VaultError('CONFLICT', `${quoteName(command.category)} is already held until ${held.until} (${held.basis}); a hold ending sooner would shorten it: release that hold first`, { path: 'until' });
+        throw new VaultError('CONFLICT', `${spec.name} is already held until ${held.until} (${held.basis}); a hold ending sooner would shorten it: release that hold first`, { path: 'until' });
       }
       if (held && held.until === until && held.basis === command.basis) return [];
       return [{ type: 'LegalHoldPlaced', data: { category: command.category, basis: command.basis, until } }];
     }
 
-    case 'ReleaseLegalHold':
-      categorySpec(register, command.category, 'category');
-      if (!state.holds[command.category]) throw new VaultError('NOT_FOUND', `No legal hold on ${quoteName(command.category)}`, { path: 'category' });
+    case 'ReleaseLegalHold': {
+      const spec = categorySpec(register, command.category, 'category');
+      if (!state.holds[command.category]) throw new VaultError('NOT_FOUND', `No legal hold on ${spec.name}`, { path: 'category' });
       return [{ type: 'LegalHoldReleased', data: { category: command.category } }];
+    }
 
     case 'RecordLifecycleEvent': {
       if (!register.lifecycleEvents.includes(command.event)) {
-        throw badInput(`Unknown lifecycle event ${quoteName(command.event)}; the register knows ${register.lifecycleEvents.join(', ')}`, 'event');
+        throw unknownName('lifecycle event', register.lifecycleEvents, 'event');
       }
       const categories = Object.values(register.categories)
         .filter((c) => triggers(c).some((t) => t.kind === 'lifecycle' && t.event === command.event))
@@ -527,18 +542,17 @@ function writeKeyId(state: SubjectState, category: string): string {
 }
 
 function categorySpec(register: ProcessingRegister, name: string, path: string): CategorySpec {
-  const spec = register.categories[name];
-  if (!spec) throw badInput(`Unknown category ${quoteName(name)}`, path);
-  return spec;
+  if (!Object.hasOwn(register.categories, name)) throw unknownName('category', Object.keys(register.categories), path);
+  return register.categories[name]!;
 }
 
 function checkKnownPurpose(register: ProcessingRegister, purpose: string, path: string): void {
-  if (!register.purposes[purpose]) throw badInput(`Unknown purpose ${quoteName(purpose)}`, path);
+  if (!Object.hasOwn(register.purposes, purpose)) throw unknownName('purpose', Object.keys(register.purposes), path);
 }
 
 function checkPurpose(register: ProcessingRegister, spec: CategorySpec, purpose: string, path: string): void {
   checkKnownPurpose(register, purpose, path);
-  if (!spec.purposes.includes(purpose)) throw badInput(`Purpose ${quoteName(purpose)} is not registered for category ${quoteName(spec.name)}`, path);
+  if (!spec.purposes.includes(purpose)) throw unknownName('purpose', spec.purposes, path, `for category ${spec.name}`);
 }
 
 function assertNotErased(state: SubjectState): void {
@@ -547,5 +561,5 @@ function assertNotErased(state: SubjectState): void {
 
 function assertNotHeld(state: SubjectState, spec: CategorySpec, category: string, now: string): void {
   const hold = holdOn(state, spec, category, now);
-  if (hold) throw new VaultError('CATEGORY_HELD', `Category ${quoteName(category)} is held until ${hold.until} (${hold.basis})`, { details: { category, until: hold.until } });
+  if (hold) throw new VaultError('CATEGORY_HELD', `Category ${spec.name} is held until ${hold.until} (${hold.basis})`, { details: { category, until: hold.until } });
 }

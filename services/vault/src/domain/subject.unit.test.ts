@@ -9,6 +9,7 @@ import { retentionOf, holdsOf, shredCause } from './retention.js';
 const register = fixtureRegister();
 const S = 'subject-1';
 const T0 = '2026-01-10T10:00:00.000Z';
+const ACTOR = 'service:crm';
 
 /** Given events (values stand in as their plain form), when a command, then events or an error. */
 function given(...events: DomainEvent<Sealed>[]) {
@@ -16,7 +17,7 @@ function given(...events: DomainEvent<Sealed>[]) {
   return {
     state,
     when(command: Command, now = '2026-02-01T00:00:00.000Z') {
-      const run = () => decide(structuredClone(state), command, { register, now });
+      const run = () => decide(structuredClone(state), command, { register, now, actor: ACTOR });
       return {
         then: (expected: DomainEvent<Unsealed>[]) => expect(run()).toEqual(expected),
         thenFails: (code: string, path?: string) => {
@@ -42,6 +43,10 @@ const recorded = (category: string, field: string, generation = 1, purpose = 'co
   data: { category, field, keyId: keyIdFor(S, category, generation), value: `sealed-${field}`, purpose, legalBasis, source: 'subject' },
 });
 const item = (category: string, field: string, value: unknown, purpose = 'contract', legalBasis = 'contract') => ({ category, field, value, purpose, legalBasis, source: 'subject' });
+/** A consent as a command gives it: the notice shown and the channel. */
+const notice = (purpose: string) => ({ purpose, noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' });
+/** The ConsentGiven event `notice(purpose)` makes, collected by ACTOR. */
+const consentGivenEvent = (purpose: string): DomainEvent<Sealed> => ({ type: 'ConsentGiven', data: { ...notice(purpose), channel: 'webForm', collectedBy: ACTOR } });
 
 describe('registering a subject', () => {
   it('registers a new subject', () => {
@@ -51,7 +56,7 @@ describe('registering a subject', () => {
     given(registered).when({ type: 'RegisterSubject' }).thenFails('CONFLICT');
   });
   it('refuses commands for an unknown subject', () => {
-    given().when({ type: 'GiveConsent', purpose: 'marketing' }).thenFails('NOT_FOUND');
+    given().when({ type: 'GiveConsent', ...notice('marketing') }).thenFails('NOT_FOUND');
   });
 });
 
@@ -76,7 +81,7 @@ describe('recording personal data', () => {
     g.when({ type: 'RecordPersonalData', items: [item('marketing', 'interests', 'x', 'marketing', 'contract')] }).thenFails('BAD_USER_INPUT', 'items[0].legalBasis');
   });
   it('writes under a new key generation after the category was shredded', () => {
-    const events = given(registered, recorded('marketing', 'interests', 1, 'marketing', 'consent'), { type: 'CategoryShredded', data: { category: 'marketing', keyIds: [keyIdFor(S, 'marketing', 1)], reason: 'withdrawal' } })
+    const events = given(registered, consentGivenEvent('marketing'), recorded('marketing', 'interests', 1, 'marketing', 'consent'), { type: 'CategoryShredded', data: { category: 'marketing', keyIds: [keyIdFor(S, 'marketing', 1)], reason: 'retention' } })
       .when({ type: 'RecordPersonalData', items: [item('marketing', 'interests', 'sailing', 'marketing', 'consent')] })
       .events();
     expect(events[0]).toMatchObject({ data: { keyId: keyIdFor(S, 'marketing', 2) } });
@@ -94,6 +99,150 @@ describe('recording personal data', () => {
     g.when({ type: 'RectifyPersonalData', items: [item('contact', 'name', 'Ada L.', 'contract', 'legalObligation')] }).thenFails('BAD_USER_INPUT', 'items[0].legalBasis');
     g.when({ type: 'RectifyPersonalData', items: [item('contact', 'name', 'Ada L.', 'marketing', 'contract')] }).thenFails('BAD_USER_INPUT', 'items[0].purpose');
     expect(g.when({ type: 'RectifyPersonalData', items: [{ ...item('contact', 'name', 'Ada L.'), source: 'publicRegister' }] }).events()).toHaveLength(1);
+  });
+});
+
+describe('recording on consent (storing is processing)', () => {
+  const interests = item('marketing', 'interests', 'sailing', 'marketing', 'consent');
+  const dataEvent = (purpose = 'marketing'): DomainEvent<Unsealed> => ({
+    type: 'PersonalDataRecorded',
+    data: { category: 'marketing', field: 'interests', keyId: keyIdFor(S, 'marketing', 1), value: { plain: 'sailing' }, purpose, legalBasis: 'consent', source: 'subject' },
+  });
+
+  it('refuses a value stored on consent when the subject never gave it', () => {
+    given(registered).when({ type: 'RecordPersonalData', items: [interests] }).thenFails('CONSENT_REQUIRED', 'items[0].legalBasis');
+  });
+  it('refuses it after the consent was withdrawn, and refuses a rectification of it too', () => {
+    const withdrawn = given(registered, consentGivenEvent('marketing'), recorded('marketing', 'interests', 1, 'marketing', 'consent'), { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } });
+    withdrawn.when({ type: 'RecordPersonalData', items: [interests] }).thenFails('CONSENT_REQUIRED', 'items[0].legalBasis');
+    withdrawn.when({ type: 'RectifyPersonalData', items: [interests] }).thenFails('CONSENT_REQUIRED', 'items[0].legalBasis');
+  });
+  it('refuses a value stored for a purpose that needs consent, whatever basis the item names, though the category has other purposes', () => {
+    // contact is kept for the contract too, but this email is recorded for marketing: that purpose must be lawful.
+    given(registered).when({ type: 'RecordPersonalData', items: [item('contact', 'email', 'a@b.cd', 'marketing', 'contract')] }).thenFails('CONSENT_REQUIRED', 'items[0].purpose');
+    // The same email for the contract needs no consent.
+    expect(given(registered).when({ type: 'RecordPersonalData', items: [item('contact', 'email', 'a@b.cd', 'contract', 'contract')] }).events()).toHaveLength(1);
+  });
+  it('accepts it while consent to the purpose stands', () => {
+    given(registered, consentGivenEvent('marketing')).when({ type: 'RecordPersonalData', items: [interests] }).then([dataEvent()]);
+    // A consent recorded before proofs were kept (only its purpose) stands all the same.
+    given(registered, { type: 'ConsentGiven', data: { purpose: 'marketing' } }).when({ type: 'RecordPersonalData', items: [interests] }).then([dataEvent()]);
+  });
+  it('needs the consent of the item’s own purpose, not of another purpose of the category', () => {
+    const reg = fixtureRegister();
+    reg.purposes.newsletter = { ...reg.purposes.marketing!, name: 'newsletter' };
+    reg.categories.marketing!.purposes.push('newsletter');
+    const state = given(registered, consentGivenEvent('marketing')).state;
+    const record = (purpose: string) => () => decide(structuredClone(state), { type: 'RecordPersonalData', items: [{ ...interests, purpose }] }, { register: reg, now: T0, actor: ACTOR });
+    expect(record('newsletter')).toThrow(expect.objectContaining({ code: 'CONSENT_REQUIRED', path: 'items[0].legalBasis' }));
+    expect(record('marketing')()).toHaveLength(1);
+  });
+  it('accepts it with the consent given in the same call: ConsentGiven with its proof, then the data event', () => {
+    given(registered)
+      .when({ type: 'RecordPersonalData', items: [interests], consents: [notice('marketing')] })
+      .then([{ type: 'ConsentGiven', data: { purpose: 'marketing', noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm', collectedBy: ACTOR } }, dataEvent()]);
+    // After a withdrawal too: the subject says yes again.
+    const withdrawn = given(registered, consentGivenEvent('marketing'), { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } });
+    expect(withdrawn.when({ type: 'RecordPersonalData', items: [interests], consents: [notice('marketing')] }).events().map((e) => e.type)).toEqual(['ConsentGiven', 'PersonalDataRecorded']);
+  });
+  it('writes nothing when the command is refused, not even the consent it gave', () => {
+    const g = given(registered);
+    const before = structuredClone(g.state);
+    // The consent is for marketing; the second item is malformed: all or nothing.
+    g.when({ type: 'RecordPersonalData', items: [interests, item('contact', 'email', 'not-an-email')], consents: [notice('marketing')] }).thenFails('BAD_USER_INPUT', 'items[1].value');
+    // A consent for another purpose does not make this one lawful.
+    g.when({ type: 'RecordPersonalData', items: [interests], consents: [notice('billing')] }).thenFails('CONSENT_REQUIRED', 'items[0].legalBasis');
+    // Nor does a consent whose proof is not a code.
+    g.when({ type: 'RecordPersonalData', items: [interests], consents: [{ ...notice('marketing'), noticeId: 'ann@example.com' }] }).thenFails('BAD_USER_INPUT', 'consents[0].noticeId');
+    g.when({ type: 'RecordPersonalData', items: [interests], consents: [{ ...notice('marketing'), channel: 'a chat with Ann' }] }).thenFails('BAD_USER_INPUT', 'consents[0].channel');
+    g.when({ type: 'RecordPersonalData', items: [interests], consents: [notice('marketing'), notice('marketing')] }).thenFails('BAD_USER_INPUT', 'consents[1].purpose');
+    expect(g.state).toEqual(before);
+    expect(accessDecision(g.state, register, 'marketing', 'marketing', 'all')).toEqual({ allowed: false, reason: 'NO_CONSENT' });
+  });
+  it('records a consent with what was consented to, through which notice and channel, and who collected it', () => {
+    given(registered)
+      .when({ type: 'GiveConsent', purpose: 'marketing', noticeId: 'https://example.test/privacy#marketing', noticeVersion: 'v3.2', channel: 'paper' })
+      .then([{ type: 'ConsentGiven', data: { purpose: 'marketing', noticeId: 'https://example.test/privacy#marketing', noticeVersion: 'v3.2', channel: 'paper', collectedBy: ACTOR } }]);
+    given(registered).when({ type: 'GiveConsent', ...notice('marketing'), noticeVersion: 'version of 3 May, Ann signed' }).thenFails('BAD_USER_INPUT', 'noticeVersion');
+    given(registered).when({ type: 'GiveConsent', ...notice('marketing'), channel: 'fax' }).thenFails('BAD_USER_INPUT', 'channel');
+  });
+  it('keeps the proof of every consent, closes it on withdrawal, and loads consents recorded before proofs as of unknown provenance', () => {
+    const at = (day: number) => `2026-01-${String(day).padStart(2, '0')}T00:00:00.000Z`;
+    const events: [DomainEvent<Sealed>, string][] = [
+      [registered, at(1)],
+      [{ type: 'ConsentGiven', data: { purpose: 'billing' } }, at(1)],
+      [consentGivenEvent('marketing'), at(2)],
+      [{ type: 'ConsentWithdrawn', data: { purpose: 'marketing' } }, at(3)],
+      [{ type: 'ConsentGiven', data: { ...notice('marketing'), channel: 'phone', collectedBy: 'dpo:dpo-1' } }, at(4)],
+    ];
+    const state = events.reduce<SubjectState>((st, [e, when], i) => evolve(st, { ...e, id: `e${i}`, at: when }), initialState(S));
+    expect(state.consents.billing).toEqual({ given: true, at: at(1), proofs: [{ eventId: 'e1', givenAt: at(1), noticeId: null, noticeVersion: null, channel: null, collectedBy: null, withdrawnAt: null }] });
+    expect(state.consents.marketing).toEqual({
+      given: true,
+      at: at(4),
+      proofs: [
+        { eventId: 'e2', givenAt: at(2), noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm', collectedBy: ACTOR, withdrawnAt: at(3) },
+        { eventId: 'e4', givenAt: at(4), noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'phone', collectedBy: 'dpo:dpo-1', withdrawnAt: null },
+      ],
+    });
+    // A snapshot from before proofs were kept: its consent is withdrawn with its unknown provenance kept.
+    const old = { ...initialState(S), registeredAt: at(1), consents: { marketing: { given: true, at: at(1) } } } as SubjectState;
+    evolve(old, { type: 'ConsentWithdrawn', data: { purpose: 'marketing' }, id: 'e9', at: at(5) });
+    expect(old.consents.marketing).toEqual({ given: false, at: at(5), proofs: [{ eventId: null, givenAt: at(1), noticeId: null, noticeVersion: null, channel: null, collectedBy: null, withdrawnAt: at(5) }] });
+  });
+});
+
+describe('refusing unknown names without echoing them', () => {
+  // What a caller might put where a name belongs: an address, and a marker no register holds.
+  const SENT = ['ann.example@mail.test', 'MARKER-7f3a'];
+  const expectNoEcho = (run: () => unknown, path: string, allowed: string[]) => {
+    let error: { code?: string; message?: string; path?: string } | undefined;
+    try {
+      run();
+    } catch (e) {
+      error = e as typeof error;
+    }
+    expect(error?.code).toBe('BAD_USER_INPUT');
+    expect(error?.path).toBe(path);
+    for (const sent of SENT) {
+      expect(error?.message).not.toContain(sent);
+      expect(error?.path).not.toContain(sent);
+    }
+    for (const name of allowed) expect(error?.message).toContain(name);
+  };
+  const g = given(registered, recorded('contact', 'email'), recorded('contact', 'name'));
+  const decideOn = (command: Command) => () => decide(structuredClone(g.state), command, { register, now: T0, actor: ACTOR });
+  const categories = Object.keys(register.categories);
+  const purposes = Object.keys(register.purposes);
+
+  it.each(SENT)('names the path and the allowed names for an unknown category, field, purpose, legal basis or source (%s)', (sent) => {
+    expectNoEcho(decideOn({ type: 'RecordPersonalData', items: [item(sent, 'email', 'a@b.cd')] }), 'items[0].category', categories);
+    expectNoEcho(decideOn({ type: 'RecordPersonalData', items: [item('contact', sent, 'a@b.cd')] }), 'items[0].field', Object.keys(register.categories.contact!.fields));
+    expectNoEcho(decideOn({ type: 'RecordPersonalData', items: [item('contact', 'email', 'a@b.cd', sent)] }), 'items[0].purpose', purposes);
+    expectNoEcho(decideOn({ type: 'RecordPersonalData', items: [item('accounting', 'iban', 'x', 'contract')] }), 'items[0].purpose', register.categories.accounting!.purposes);
+    expectNoEcho(decideOn({ type: 'RecordPersonalData', items: [item('contact', 'email', 'a@b.cd', 'contract', sent)] }), 'items[0].legalBasis', register.categories.contact!.legalBasis);
+    expectNoEcho(decideOn({ type: 'RecordPersonalData', items: [{ ...item('contact', 'email', 'a@b.cd'), source: sent }] }), 'items[0].source', ['subject', 'publicRegister', 'tradeShow']);
+    expectNoEcho(decideOn({ type: 'RectifyPersonalData', items: [item('contact', sent, 'x')] }), 'items[0].field', Object.keys(register.categories.contact!.fields));
+    expectNoEcho(decideOn({ type: 'RecordPersonalData', items: [item('contact', 'email', 'a@b.cd')], consents: [notice(sent)] }), 'consents[0].purpose', purposes);
+  });
+  it.each(SENT)('names the path and the allowed names in every other command that takes a name (%s)', (sent) => {
+    expectNoEcho(decideOn({ type: 'ErasePersonalData', category: sent, field: 'email', reason: 'subjectRequest', remaining: {} }), 'category', categories);
+    expectNoEcho(decideOn({ type: 'ErasePersonalData', category: 'contact', field: sent, reason: 'subjectRequest', remaining: {} }), 'field', Object.keys(register.categories.contact!.fields));
+    expectNoEcho(decideOn({ type: 'GiveConsent', ...notice(sent) }), 'purpose', purposes);
+    expectNoEcho(decideOn({ type: 'WithdrawConsent', purpose: sent }), 'purpose', purposes);
+    expectNoEcho(decideOn({ type: 'ObjectToProcessing', purpose: sent }), 'purpose', purposes);
+    expectNoEcho(decideOn({ type: 'OverrideObjection', purpose: sent, grounds: 'x' }), 'purpose', purposes);
+    expectNoEcho(decideOn({ type: 'RestrictProcessing', categories: ['contact', sent], reason: 'other' }), 'categories[1]', categories);
+    expectNoEcho(decideOn({ type: 'LiftRestriction', categories: [sent] }), 'categories[0]', categories);
+    expectNoEcho(decideOn({ type: 'PlaceLegalHold', category: sent, basis: 'litigation', until: '2030-01-01' }), 'category', categories);
+    expectNoEcho(decideOn({ type: 'ReleaseLegalHold', category: sent }), 'category', categories);
+    expectNoEcho(decideOn({ type: 'ShredCategory', category: sent, reason: 'erasure' }), 'category', categories);
+    expectNoEcho(decideOn({ type: 'ApplyRetention', category: sent }), 'category', categories);
+    expectNoEcho(decideOn({ type: 'RecordLifecycleEvent', event: sent }), 'event', register.lifecycleEvents);
+  });
+  it.each(SENT)('names the path and the allowed keys for an unknown address or document property (%s)', (sent) => {
+    expectNoEcho(decideOn({ type: 'RecordPersonalData', items: [item('contact', 'address', { street: 'Main St 1', [sent]: 'x' })] }), 'items[0].value', ['street', 'postalCode', 'city', 'country']);
+    expectNoEcho(decideOn({ type: 'RecordPersonalData', items: [item('callRecordings', 'recording', { mediaType: 'audio/ogg', contentBase64: 'AA==', [sent]: 'x' })] }), 'items[0].value', ['name', 'mediaType', 'contentBase64']);
   });
 });
 
@@ -187,7 +336,7 @@ describe('consent, objection and restriction', () => {
   });
   it('records nothing more on consent once consent was withdrawn, nor for a purpose objected to, until the subject says yes again', () => {
     const withdrawn = given(registered, { type: 'ConsentGiven', data: { purpose: 'marketing' } }, { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } });
-    withdrawn.when({ type: 'RecordPersonalData', items: [item('marketing', 'interests', 'kayaking', 'marketing', 'consent')] }).thenFails('FORBIDDEN', 'items[0].legalBasis');
+    withdrawn.when({ type: 'RecordPersonalData', items: [item('marketing', 'interests', 'kayaking', 'marketing', 'consent')] }).thenFails('CONSENT_REQUIRED', 'items[0].legalBasis');
     const regiven = given(registered, { type: 'ConsentGiven', data: { purpose: 'marketing' } }, { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } }, { type: 'ConsentGiven', data: { purpose: 'marketing' } });
     expect(regiven.when({ type: 'RecordPersonalData', items: [item('marketing', 'interests', 'kayaking', 'marketing', 'consent')] }).events()).toHaveLength(1);
     const objected = given(registered, { type: 'ObjectionRaised', data: { purpose: 'marketing' } });
@@ -200,8 +349,8 @@ describe('consent, objection and restriction', () => {
     const strict = fixtureRegister();
     for (const c of Object.values(strict.categories)) c.legalBasis = c.legalBasis.filter((b) => b !== 'legitimateInterest');
     const state = given(registered, recorded('contact', 'email')).state;
-    expect(() => decide(structuredClone(state), { type: 'ObjectToProcessing', purpose: 'contract' }, { register: strict, now: T0 })).toThrow(expect.objectContaining({ code: 'FORBIDDEN', path: 'purpose' }));
-    expect(decide(structuredClone(state), { type: 'ObjectToProcessing', purpose: 'marketing' }, { register: strict, now: T0 }).map((e) => e.type)).toEqual(['ObjectionRaised']);
+    expect(() => decide(structuredClone(state), { type: 'ObjectToProcessing', purpose: 'contract' }, { register: strict, now: T0, actor: ACTOR })).toThrow(expect.objectContaining({ code: 'FORBIDDEN', path: 'purpose' }));
+    expect(decide(structuredClone(state), { type: 'ObjectToProcessing', purpose: 'marketing' }, { register: strict, now: T0, actor: ACTOR }).map((e) => e.type)).toEqual(['ObjectionRaised']);
     // Saying the same no twice records nothing new; lifting what is not restricted neither.
     given(registered, { type: 'ObjectionRaised', data: { purpose: 'marketing' } }).when({ type: 'ObjectToProcessing', purpose: 'marketing' }).then([]);
     given(registered, { type: 'ConsentGiven', data: { purpose: 'marketing' } }, { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } }).when({ type: 'WithdrawConsent', purpose: 'marketing' }).then([]);
@@ -220,7 +369,7 @@ describe('consent, objection and restriction', () => {
     expect(accessDecision(objected, reg, 'contact', 'billing', 'all')).toEqual({ allowed: false, reason: 'OBJECTED' });
     expect(accessDecision(objected, reg, 'accounting', 'billing', 'all')).toEqual({ allowed: true });
     const record = (category: string, field: string, purpose: string, legalBasis: string) =>
-      () => decide(structuredClone(objected), { type: 'RecordPersonalData', items: [item(category, field, 'x', purpose, legalBasis)] }, { register: reg, now: T0 });
+      () => decide(structuredClone(objected), { type: 'RecordPersonalData', items: [item(category, field, 'x', purpose, legalBasis)] }, { register: reg, now: T0, actor: ACTOR });
     expect(record('marketing', 'interests', 'newsletter', 'consent')).toThrow(expect.objectContaining({ code: 'FORBIDDEN' }));
     expect(record('accounting', 'iban', 'billing', 'contract')().map((e) => e.type)).toEqual(['PersonalDataRecorded']);
   });

@@ -1,4 +1,5 @@
-import { badInput, quoteName } from './errors.js';
+import { badInput } from './errors.js';
+import { unknownName } from './names.js';
 import type { ValueType } from './register.js';
 
 /**
@@ -108,7 +109,7 @@ function validateRecord(v: unknown, path: string, keys: string[], type: string):
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badInput(`Expected a ${type} object`, path);
   const out: Record<string, string> = {};
   for (const [k, x] of Object.entries(v)) {
-    if (!keys.includes(k)) throw badInput(`Unknown ${type} property ${quoteName(k)}; allowed: ${keys.join(', ')}`, path);
+    if (!keys.includes(k)) throw unknownName(`${type} property`, keys, path);
     if (typeof x !== 'string') throw badInput(`${type}.${k} must be a string`, `${path}.${k}`);
     if (x.trim() !== '') out[k] = k === 'contentBase64' ? x : checkText(x.trim(), `${type}.${k}`, `${path}.${k}`, { lines: true });
   }
