@@ -72,14 +72,6 @@ export const isConflictError = (e: unknown): e is VaultError =>
 export const badInput = (message: string, path?: string, details?: Record<string, unknown>): VaultError =>
   new VaultError('BAD_USER_INPUT', message, { path, details });
 
-/**
- * Quotes a caller-supplied name (category, field, purpose) for an error message, unless it does
- * not look like a name: a caller who put a value where a name belongs must not see it echoed.
- */
-export function quoteName(name: unknown): string {
-  return typeof name === 'string' && /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(name) ? `"${name}"` : '(not a valid name)';
-}
-
 /** Codes travel as plaintext metadata; anything else (free text, an address) is refused. */
 export function assertCode(codes: readonly string[], value: string, path: string): void {
   if (!codes.includes(value)) throw badInput(`Expected one of ${codes.join(', ')}: this is a code, never free text`, path);
