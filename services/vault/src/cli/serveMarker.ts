@@ -1,4 +1,4 @@
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VaultError } from '../domain/errors.js';
 
@@ -11,7 +11,10 @@ const PREFIX = 'serving.';
  */
 export function markServing(dataDir: string): { remove(): void } {
   const file = join(dataDir, `${PREFIX}${process.pid}`);
-  writeFileSync(file, `${new Date().toISOString()}\n`);
+  // Private like every file of the data directory (the start check would report it otherwise);
+  // chmod as well, because a marker a crashed process with the same pid left keeps its old mode.
+  writeFileSync(file, `${new Date().toISOString()}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
   return { remove: () => rmSync(file, { force: true }) };
 }
 

@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { embeddedState, postgresSchemaOf, type VaultConfig } from './loadConfig.js';
+import { embeddedState, isProduction, postgresSchemaOf, type VaultConfig } from './loadConfig.js';
+import { checkFilePermissions } from './checkFilePermissions.js';
+import { makePrivateDir } from '../support/privateFiles.js';
 import { VaultError, isVaultError } from '../domain/errors.js';
 import type { AccessLog } from '../ports/AccessLog.js';
 import type { EventLog } from '../ports/EventLog.js';
@@ -27,8 +28,8 @@ export async function openKekProvider(config: VaultConfig, options: { allowGener
     // A number is a slot index (among slots that hold a token); anything else a token label.
     return getPkcs11KekProvider({ modulePath, slot: /^\d+$/.test(slot) ? Number(slot) : slot, pin });
   }
-  const master = resolveMasterKeys({ ...config, allowGenerate: options.allowGenerate, warn: options.warn });
-  mkdirSync(config.dataDir, { recursive: true });
+  const master = resolveMasterKeys({ ...config, allowGenerate: options.allowGenerate, production: isProduction(config), warn: options.warn });
+  makePrivateDir(config.dataDir);
   return getLocalKekProvider({ path: config.kekFile ?? join(config.dataDir, DATA_FILES.kek), master });
 }
 
@@ -68,7 +69,9 @@ export async function openStores(config: VaultConfig, options: OpenStoresOptions
   // loadConfig checks this too; a hand-built config (tests, embedding) must not fail later and vaguely.
   if (eventStore === 'kurrentdb' && !config.kurrentdbUrl) throw new VaultError('CONFIG_INVALID', 'VAULT_EVENT_STORE=kurrentdb needs VAULT_KURRENTDB_URL');
   if (stateStore === 'postgres') postgresUrlOf(config);
-  if (eventStore === 'sqlite' || stateStore === 'sqlite') mkdirSync(config.dataDir, { recursive: true });
+  // Before anything is created or opened: a refusal leaves the files as they were.
+  checkFilePermissions(config, options.warn ?? ((m) => process.emitWarning(m)));
+  if (eventStore === 'sqlite' || stateStore === 'sqlite') makePrivateDir(config.dataDir);
   const timeoutMs = storeTimeoutOf(config);
 
   const opened: { close(): Promise<void> }[] = [];

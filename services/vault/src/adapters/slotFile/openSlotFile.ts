@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, readSync, writeSync } from 'node:fs';
 import { VaultError } from '../../domain/errors.js';
+import { openPrivateFile } from '../../support/privateFiles.js';
 
 /**
  * A file of fixed-size records written in place: the one kind of storage in which overwriting a
@@ -68,13 +69,13 @@ function decode(buf: Buffer): { owner: Uint8Array; slot: Slot } | undefined {
 
 const sameOwner = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, 16), Buffer.from(b.buffer, b.byteOffset, 16)) === 0;
 
-/** Opens (creating, mode 0600) a slot file; `':memory:'` keeps the slots in memory (tests). */
+/** Opens (creating, mode 0600 whatever the umask) a slot file; `':memory:'` keeps the slots in memory (tests). */
 export function openSlotFile(path: string): SlotFile {
   if (path === ':memory:') return memorySlots();
   let fd: number;
   try {
-    // O_CREAT without truncation; never O_APPEND, which would ignore the position of a write.
-    fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+    // Created if absent, never truncated; never O_APPEND, which would ignore the position of a write.
+    fd = openPrivateFile(path);
   } catch (e) {
     throw new VaultError('STORE_UNAVAILABLE', `Cannot open the key slot file (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
   }

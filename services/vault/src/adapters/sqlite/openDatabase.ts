@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { VaultError, isVaultError } from '../../domain/errors.js';
+import { createPrivateFile } from '../../support/privateFiles.js';
 
 /** Options shared by the three embedded SQLite adapters. */
 export interface SqliteOptions {
@@ -46,6 +47,16 @@ export function openDatabase(
 ): SqliteDatabase {
   let db: SqliteDatabase;
   try {
+    // SQLite would create the file 0644 (less the umask) and give its -wal, -shm and -journal files
+    // the same mode; created 0600 here first, all of them are private. A URI path is SQLite's to
+    // interpret, and a file that cannot be created is SQLite's to report, in its own words.
+    if (!isMemoryPath(options.path) && !options.path.startsWith('file:')) {
+      try {
+        createPrivateFile(options.path);
+      } catch {
+        // Opened below, it fails with the reason mapped to the vault's error.
+      }
+    }
     db = new Database(options.path);
   } catch (e) {
     throw toVaultError(e);
