@@ -1,9 +1,10 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SignJWT, createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { VaultConfig } from '../config/loadConfig.js';
+import { isProduction, type VaultConfig } from '../config/loadConfig.js';
 import { VaultError } from '../domain/errors.js';
+import { makePrivateDir, writeNewPrivateFile } from '../support/privateFiles.js';
 
 /** Who is calling, from a verified token. */
 export type Principal =
@@ -46,13 +47,17 @@ export function resolveDevSecret(config: VaultConfig, options: { allowGenerate: 
   if (hasProductionKey(config)) {
     throw new VaultError('CONFIG_INVALID', 'A production token key is configured (VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE): development tokens are disabled');
   }
+  // loadConfig refuses this configuration already; one built by hand must not slip through either.
+  if (isProduction(config)) {
+    throw new VaultError('CONFIG_INVALID', 'Production mode refuses development tokens: set VAULT_JWKS_FILE or VAULT_JWT_PUBLIC_KEY_FILE (the token issuer\'s public keys)');
+  }
   if (config.jwtSecret) return new TextEncoder().encode(config.jwtSecret);
   const file = join(config.dataDir, DEV_JWT_SECRET_FILE);
   if (!existsSync(file)) {
     if (!options.allowGenerate) throw new VaultError('CONFIG_INVALID', `No token secret: set VAULT_JWT_SECRET, or start the vault once to generate ${file}`);
-    mkdirSync(config.dataDir, { recursive: true });
+    makePrivateDir(config.dataDir);
     try {
-      writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+      writeNewPrivateFile(file, `${randomBytes(32).toString('base64url')}\n`);
     } catch (e) {
       // Another process generated it first: use theirs.
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
@@ -72,6 +77,8 @@ function keyFile<T>(variable: string, what: string, read: () => T): T {
 
 /** Builds the verifier the configuration asks for: a JWKS file, a PEM public key, or the development secret. */
 export function createTokenVerifier(config: VaultConfig): TokenVerifier {
+  // A production token without an issuer to hold it to is any token the key ever signed, for any system.
+  if (isProduction(config) && !config.jwtIssuer) throw new VaultError('CONFIG_INVALID', 'Production mode needs VAULT_JWT_ISSUER: the iss every token must carry');
   const audience = config.jwtAudience ?? 'pdv-vault';
   const common = { audience, ...(config.jwtIssuer ? { issuer: config.jwtIssuer } : {}), requiredClaims: ['exp'] };
   const { jwksFile, jwtPublicKeyFile } = config;

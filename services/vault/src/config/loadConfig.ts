@@ -38,7 +38,7 @@ export interface VaultConfig {
   jwtPublicKeyFile?: string;
   /** `VAULT_JWKS_FILE`: a JWKS (JSON) file with the production issuer's public keys. */
   jwksFile?: string;
-  /** `VAULT_JWT_ISSUER`: required `iss` of every token. Default: not checked. */
+  /** `VAULT_JWT_ISSUER`: required `iss` of every token. Default: not checked (required in production). */
   jwtIssuer?: string;
   /** `VAULT_JWT_AUDIENCE`: required `aud` of every token. Default `pdv-vault`. */
   jwtAudience?: string;
@@ -96,6 +96,67 @@ export interface VaultConfig {
   kekFile?: string;
   /** `VAULT_PKCS11_MODULE`, `VAULT_PKCS11_SLOT`, `VAULT_PKCS11_PIN` or `VAULT_PKCS11_PIN_FILE`: the HSM of `pkcs11`. */
   pkcs11?: { module: string; slot: string; pin: string };
+  /**
+   * `VAULT_MODE`: `production` or `development`. Default: `production` when `NODE_ENV=production`,
+   * else `development`. In production the vault refuses to start without a token public key or
+   * JWKS, an issuer to check and an explicit master key (or an HSM), and never generates a
+   * development master key or token secret. Unset in a configuration built by hand: development.
+   */
+  mode?: VaultMode;
+  /**
+   * `VAULT_STRICT_PERMISSIONS`: `true` refuses to start (CONFIG_INVALID) when the data directory,
+   * a file in it or the epoch key file is open to group or others; `false` (default) warns.
+   */
+  strictPermissions?: boolean;
+}
+
+export const VAULT_MODES = ['production', 'development'] as const;
+export type VaultMode = (typeof VAULT_MODES)[number];
+
+/** Whether a configuration runs in production mode (development keys refused). */
+export const isProduction = (config: Pick<VaultConfig, 'mode'>): boolean => config.mode === 'production';
+
+/**
+ * `VAULT_MODE`, else `NODE_ENV`. Only the value `production` of NODE_ENV counts: test runners set
+ * `test`, and anything else is a development machine. VAULT_MODE=development is the one way to
+ * run the development fallbacks with NODE_ENV=production (which `npm start` sets for speed).
+ */
+function modeOf(env: NodeJS.ProcessEnv): VaultMode {
+  const raw = (env.VAULT_MODE ?? '').trim().toLowerCase();
+  if (raw === '') return env.NODE_ENV === 'production' ? 'production' : 'development';
+  if (!(VAULT_MODES as readonly string[]).includes(raw)) throw new VaultError('CONFIG_INVALID', `VAULT_MODE must be one of ${VAULT_MODES.join(', ')}`);
+  return raw as VaultMode;
+}
+
+/** A flag variable: `true` or `false` (`1` or `0`); unset or empty is false, anything else refused. */
+function flagOf(name: string, raw: string | undefined): boolean {
+  const v = (raw ?? '').trim().toLowerCase();
+  if (v === '' || v === 'false' || v === '0') return false;
+  if (v === 'true' || v === '1') return true;
+  throw new VaultError('CONFIG_INVALID', `${name} must be true or false`);
+}
+
+/**
+ * What production needs and the development defaults would otherwise invent: a token key the
+ * vault cannot sign with (so no generated HS256 secret), an issuer to hold tokens to, and a
+ * master key from outside the data directory (so no generated master.key beside keys.db, in the
+ * same backup) or an HSM. Every missing setting is named at once; no value ever is.
+ */
+function assertProductionReady(env: NodeJS.ProcessEnv, source: string): void {
+  const missing: { setting: string; why: string }[] = [];
+  if (!env.VAULT_JWT_PUBLIC_KEY_FILE && !env.VAULT_JWKS_FILE) {
+    const dev = env.VAULT_JWT_SECRET ? '; VAULT_JWT_SECRET is for development only' : '';
+    missing.push({ setting: 'VAULT_JWKS_FILE', why: `VAULT_JWKS_FILE or VAULT_JWT_PUBLIC_KEY_FILE (the token issuer's public keys${dev})` });
+  }
+  if (!env.VAULT_JWT_ISSUER) missing.push({ setting: 'VAULT_JWT_ISSUER', why: 'VAULT_JWT_ISSUER (the iss every token must carry)' });
+  const hsm = (env.VAULT_KEK_PROVIDER ?? '').trim().toLowerCase() === 'pkcs11';
+  if (!env.VAULT_MASTER_KEY && !env.VAULT_MASTER_KEY_FILE && !hsm) {
+    missing.push({ setting: 'VAULT_MASTER_KEY_FILE', why: 'VAULT_MASTER_KEY_FILE or VAULT_MASTER_KEY, or VAULT_KEK_PROVIDER=pkcs11 (no master key is generated in production)' });
+  }
+  if (missing.length === 0) return;
+  throw new VaultError('CONFIG_INVALID', `Production mode (${source}) refuses to start without ${missing.map((m) => m.why).join('; ')}. VAULT_MODE=development allows generated development keys`, {
+    details: { missing: missing.map((m) => m.setting) },
+  });
 }
 
 export const KEK_PROVIDERS = ['local', 'pkcs11'] as const;
@@ -194,6 +255,8 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const CRYPTO = ['sodium-native', 'tweetnacl'];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
+  const mode = modeOf(env);
+  const strictPermissions = flagOf('VAULT_STRICT_PERMISSIONS', env.VAULT_STRICT_PERMISSIONS);
   const logLevel = env.VAULT_LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new VaultError('CONFIG_INVALID', `VAULT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   if (env.VAULT_CRYPTO && !CRYPTO.includes(env.VAULT_CRYPTO)) throw new VaultError('CONFIG_INVALID', `VAULT_CRYPTO must be one of ${CRYPTO.join(', ')}`);
@@ -220,7 +283,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
   if (!Number.isInteger(cacheSubjects) || cacheSubjects < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_CACHE_SUBJECTS must be a non-negative integer');
   const publicUrl = (env.VAULT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
   if (!isHttpUrl(publicUrl)) throw new VaultError('CONFIG_INVALID', 'VAULT_PUBLIC_URL must be an http:// or https:// URL with no query or fragment, e.g. https://vault.example.com');
-  return {
+  const config: VaultConfig = {
+    mode,
+    strictPermissions,
     dataDir: resolve(env.VAULT_DATA_DIR ?? '.vault-data'),
     ...(env.VAULT_MASTER_KEY ? { masterKey: env.VAULT_MASTER_KEY } : {}),
     ...(env.VAULT_MASTER_KEY_FILE ? { masterKeyFile: env.VAULT_MASTER_KEY_FILE } : {}),
@@ -245,6 +310,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     keyEpochMs: keyEpochOf(env.VAULT_KEY_EPOCH),
     ...loadKek(env),
   };
+  // After the checks of each variable: a malformed one is named as such first.
+  if (mode === 'production') assertProductionReady(env, env.VAULT_MODE ? 'VAULT_MODE=production' : 'NODE_ENV=production');
+  return config;
 }
 
 function isDirectory(path: string): boolean {

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import { VaultError } from '../domain/errors.js';
+import { makePrivateDir, writeNewPrivateFile } from '../support/privateFiles.js';
 
 /** The key-encryption keys by version; `current` wraps new keys, older ones still unwrap. */
 export interface MasterKeys {
@@ -36,6 +37,11 @@ export interface MasterKeySource {
   dataDir: string;
   /** Only the embedded default may generate a key. */
   allowGenerate: boolean;
+  /**
+   * Production mode: a development key is neither generated nor used, even one a development run
+   * left in the data directory (it would sit beside keys.db, in every backup of it). Default false.
+   */
+  production?: boolean;
   warn: (message: string) => void;
 }
 
@@ -49,13 +55,16 @@ export function resolveMasterKeys(src: MasterKeySource): MasterKeys {
     return parseMasterKeys(readFileSync(src.masterKeyFile, 'utf8'), 'VAULT_MASTER_KEY_FILE');
   }
   const devFile = join(src.dataDir, DEV_MASTER_KEY_FILE);
+  if (src.production) {
+    throw new VaultError('CONFIG_INVALID', `Production mode refuses a development master key (${DEV_MASTER_KEY_FILE} in the data directory): set VAULT_MASTER_KEY_FILE or VAULT_MASTER_KEY, or VAULT_KEK_PROVIDER=pkcs11`);
+  }
   if (existsSync(devFile)) {
     src.warn(`Using the development master key in ${devFile}. For development only: set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE in production.`);
     return parseMasterKeys(readFileSync(devFile, 'utf8'), devFile);
   }
   if (!src.allowGenerate) throw new VaultError('CONFIG_INVALID', 'No master key: set VAULT_MASTER_KEY (base64, 32 bytes) or VAULT_MASTER_KEY_FILE');
-  mkdirSync(src.dataDir, { recursive: true });
-  writeFileSync(devFile, `${Buffer.from(nacl.randomBytes(32)).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  makePrivateDir(src.dataDir);
+  writeNewPrivateFile(devFile, `${Buffer.from(nacl.randomBytes(32)).toString('base64')}\n`);
   src.warn(`Generated a development master key into ${devFile}. For development only: anyone with this file can read the vault. Set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE in production.`);
   return parseMasterKeys(readFileSync(devFile, 'utf8'), devFile);
 }
