@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { VaultError, badInput } from '../domain/errors.js';
 import type { EventOf } from '../domain/events.js';
+import type { ConsentInput as DomainConsent } from '../domain/consent.js';
 import type { Command, DataItemInput } from '../domain/subject.js';
 import { lookupForm, validateValue } from '../domain/values.js';
 import type { CommandResult } from '../commands/SubjectCommands.js';
 import type { SubjectRead } from '../rights/SubjectReader.js';
 import type { ApiContext } from './context.js';
-import type { CommandPayload, PersonalDataInput, Resolvers } from './generated/graphql.js';
+import type { CommandPayload, ConsentInput, PersonalDataInput, Resolvers } from './generated/graphql.js';
 import type { SubjectModel } from './models.js';
 import { text } from './inputs.js';
 import { authorize, authorizeCategory, authorizePurpose, authorizeSubject, type Operation } from './policy.js';
@@ -41,6 +42,23 @@ function dataItems(ctx: ApiContext, items: readonly PersonalDataInput[]): DataIt
     authorizePurpose(ctx.principal, item.purpose, `items[${i}].purpose`);
     return { category: item.category, field: item.field, value: item.value, purpose: item.purpose, legalBasis: item.legalBasis, source: item.source };
   });
+}
+
+/** Consents given with a write: like `giveConsent`, each for a purpose the caller's token carries. */
+function consentInputs(ctx: ApiContext, consents: readonly ConsentInput[] | null | undefined): DomainConsent[] | undefined {
+  if (!consents || consents.length === 0) return undefined;
+  if (consents.length > Object.keys(ctx.vault.register.purposes).length) throw badInput('At most one consent per purpose of the register', 'consents');
+  return consents.map((c, i) => {
+    knownPurpose(ctx, c.purpose, `consents[${i}].purpose`);
+    authorizePurpose(ctx.principal, c.purpose, `consents[${i}].purpose`);
+    return { purpose: c.purpose, noticeId: c.noticeId, noticeVersion: c.noticeVersion, channel: c.channel };
+  });
+}
+
+/** A write of values, with the consents the same call gives (recorded before the data, in the same append). */
+function writeCommand(ctx: ApiContext, type: 'RecordPersonalData' | 'RectifyPersonalData', items: readonly PersonalDataInput[], consents: readonly ConsentInput[] | null | undefined): Command {
+  const given = consentInputs(ctx, consents);
+  return { type, items: dataItems(ctx, items), ...(given ? { consents: given } : {}) };
 }
 
 const model = (read: SubjectRead, purpose: string): SubjectModel => ({ read, purpose });
@@ -125,24 +143,25 @@ export const resolvers: Resolvers = {
 
   Mutation: {
     registerSubject: (_, __, ctx) => run(ctx, 'registerSubject', randomUUID(), { type: 'RegisterSubject' }),
-    recordPersonalData: (_, { subjectId, items }, ctx) => {
+    recordPersonalData: (_, { subjectId, items, consents }, ctx) => {
       authorize(ctx.principal, 'recordPersonalData');
-      return run(ctx, 'recordPersonalData', subjectId, { type: 'RecordPersonalData', items: dataItems(ctx, items) });
+      return run(ctx, 'recordPersonalData', subjectId, writeCommand(ctx, 'RecordPersonalData', items, consents));
     },
-    rectifyPersonalData: (_, { subjectId, items }, ctx) => {
+    rectifyPersonalData: (_, { subjectId, items, consents }, ctx) => {
       authorize(ctx.principal, 'rectifyPersonalData');
-      return run(ctx, 'rectifyPersonalData', subjectId, { type: 'RectifyPersonalData', items: dataItems(ctx, items) });
+      return run(ctx, 'rectifyPersonalData', subjectId, writeCommand(ctx, 'RectifyPersonalData', items, consents));
     },
     erasePersonalData: (_, { subjectId, category, field, reason }, ctx) => {
       authorize(ctx.principal, 'erasePersonalData');
       authorizeCategory(ctx.principal, ctx.vault.register.categories[category]?.purposes, 'category');
       return run(ctx, 'erasePersonalData', subjectId, { type: 'ErasePersonalData', category, field, reason, remaining: {} });
     },
-    giveConsent: (_, { subjectId, purpose }, ctx) => {
+    giveConsent: (_, { subjectId, purpose, noticeId, noticeVersion, channel }, ctx) => {
       authorize(ctx.principal, 'giveConsent');
       knownPurpose(ctx, purpose);
       authorizePurpose(ctx.principal, purpose, 'purpose');
-      return run(ctx, 'giveConsent', subjectId, { type: 'GiveConsent', purpose });
+      // Who collected it is the caller, as its token says (the command's actor), never input.
+      return run(ctx, 'giveConsent', subjectId, { type: 'GiveConsent', purpose, noticeId, noticeVersion, channel });
     },
     withdrawConsent: (_, { subjectId, purpose }, ctx) => {
       authorize(ctx.principal, 'withdrawConsent');

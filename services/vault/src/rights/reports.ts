@@ -4,6 +4,7 @@ import { REQUESTS_CATEGORY, type EventOf, type ExportKind } from '../domain/even
 import type { CategorySpec, LegalBasis, ProcessingRegister } from '../domain/register.js';
 import { holdOn, retentionOf, holdsOf, triggerTime } from '../domain/retention.js';
 import type { SubjectState } from '../domain/subject.js';
+import { proofsOf, provenanceOf } from '../domain/consent.js';
 import { addIsoDuration } from '../domain/time.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import { openValue, valueContext } from '../crypto/envelope.js';
@@ -128,11 +129,7 @@ async function* uncheckedChunks(deps: ReportDeps, inputs: ReportInputs, check: S
     first = false;
   }
   yield '],"consents":';
-  yield JSON.stringify(
-    Object.entries(state.consents)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([purpose, c]) => ({ purpose, dpvPurpose: register.purposes[purpose]?.dpv ?? null, given: c.given, at: c.at })),
-  );
+  yield JSON.stringify(consentsOf(register, state));
   if (inputs.kind === 'ACCESS') {
     yield ',"restrictions":';
     yield JSON.stringify(Object.entries(state.restrictions).map(([category, r]) => ({ category, since: r.at, reason: r.reason })));
@@ -173,6 +170,32 @@ async function* uncheckedChunks(deps: ReportDeps, inputs: ReportInputs, check: S
 }
 
 type Keys = Map<string, Uint8Array>;
+
+/**
+ * Each purpose's consent as it stands (`given`, `at`: when it was last given or withdrawn) and the
+ * proof of every consent given for it (Art. 7(1)): when, the privacy notice shown, the channel, who
+ * collected it, and when it was withdrawn. A consent recorded before the vault kept proofs shows
+ * `provenance: unknown`, its notice, channel and collector null.
+ */
+function consentsOf(register: ProcessingRegister, state: SubjectState) {
+  return Object.entries(state.consents)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([purpose, c]) => ({
+      purpose,
+      dpvPurpose: register.purposes[purpose]?.dpv ?? null,
+      given: c.given,
+      at: c.at,
+      proofs: proofsOf(c).map((p) => ({
+        provenance: provenanceOf(p),
+        givenAt: p.givenAt,
+        notice: p.noticeId === null ? null : { id: p.noticeId, version: p.noticeVersion },
+        channel: p.channel,
+        collectedBy: p.collectedBy,
+        withdrawnAt: p.withdrawnAt,
+        eventId: p.eventId,
+      })),
+    }));
+}
 
 /** Art. 20 covers what the subject provided, processed on consent or contract. */
 const portable = (field: CategorySpec['fields'][string] | undefined, legalBasis: LegalBasis): boolean =>

@@ -81,6 +81,28 @@ export type CompletedRequest = {
   request: DataSubjectRequest;
 };
 
+/** How a consent was given. */
+export type ConsentChannel =
+  | 'api'
+  | 'app'
+  | 'email'
+  | 'inPerson'
+  | 'other'
+  | 'paper'
+  | 'phone'
+  | 'webForm';
+
+/**
+ * A consent given in the same call as a write. Who collected it is the caller (its token), never input.
+ * `noticeId` and `noticeVersion` name the privacy notice shown when it was asked: codes of at most 128 letters, digits and `. _ : / # -` (they are stored as plaintext metadata, so never free text).
+ */
+export type ConsentInput = {
+  channel: ConsentChannel;
+  noticeId: Scalars['String']['input'];
+  noticeVersion: Scalars['String']['input'];
+  purpose: Scalars['String']['input'];
+};
+
 export type DataSubjectRequest = {
   __typename?: 'DataSubjectRequest';
   channel: Channel;
@@ -225,7 +247,7 @@ export type Mutation = {
   eraseSubject: SignedErasureCertificate;
   /** Art. 12(3): 1 or 2 further months, at most 2 in total; the reason is required, sealed, and shown to the subject in its access report (write it for them). Role: dpo. */
   extendRequest: DataSubjectRequest;
-  /** Roles: service (the purpose in its token), dpo, the subject itself. */
+  /** Records the subject's consent to a purpose with its proof: the privacy notice shown (id and version), the channel, the time, and the caller as the one who collected it. The access report and the portability export show it. Roles: service (the purpose in its token), dpo, the subject itself. */
   giveConsent: CommandPayload;
   /** Role: dpo. */
   liftRestriction: CommandPayload;
@@ -241,9 +263,12 @@ export type Mutation = {
   placeLegalHold: CommandPayload;
   /** A business event that starts retention clocks (e.g. relationshipEnded), as declared in the register. Roles: service, dpo. */
   recordLifecycleEvent: CommandPayload;
-  /** Records values (at most the configured item limit per call, default 100). All items or none. Role: service (each item's purpose must be in its token). */
+  /**
+   * Records values (at most the configured item limit per call, default 100). All items or none. Role: service (each item's purpose must be in its token).
+   * An item stored on the legal basis `consent`, or for a purpose the register says needs consent, is refused with CONSENT_REQUIRED unless the subject's consent to the item's purpose stands, or is given in `consents` (recorded as ConsentGiven before the data, in the same append; each consent's purpose must be in the token too).
+   */
   recordPersonalData: CommandPayload;
-  /** Replaces recorded values (Art. 16). Roles: service (purposes in its token), dpo, the subject itself. */
+  /** Replaces recorded values (Art. 16), under the same consent rule as `recordPersonalData`. Roles: service (purposes in its token), dpo, the subject itself. */
   rectifyPersonalData: CommandPayload;
   /** Art. 12(4): refuses with a reason, sealed, and shown to the subject in its access report (write it for them). Role: dpo. */
   refuseRequest: DataSubjectRequest;
@@ -294,6 +319,9 @@ export type MutationExtendRequestArgs = {
 
 
 export type MutationGiveConsentArgs = {
+  channel: ConsentChannel;
+  noticeId: Scalars['String']['input'];
+  noticeVersion: Scalars['String']['input'];
   purpose: Scalars['String']['input'];
   subjectId: Scalars['ID']['input'];
 };
@@ -348,12 +376,14 @@ export type MutationRecordLifecycleEventArgs = {
 
 
 export type MutationRecordPersonalDataArgs = {
+  consents?: InputMaybe<Array<ConsentInput>>;
   items: Array<PersonalDataInput>;
   subjectId: Scalars['ID']['input'];
 };
 
 
 export type MutationRectifyPersonalDataArgs = {
+  consents?: InputMaybe<Array<ConsentInput>>;
   items: Array<PersonalDataInput>;
   subjectId: Scalars['ID']['input'];
 };
@@ -800,6 +830,8 @@ export type ResolversTypes = {
   Channel: Channel;
   CommandPayload: ResolverTypeWrapper<CommandPayload>;
   CompletedRequest: ResolverTypeWrapper<Omit<CompletedRequest, 'request'> & { request: ResolversTypes['DataSubjectRequest'] }>;
+  ConsentChannel: ConsentChannel;
+  ConsentInput: ConsentInput;
   DataSubjectRequest: ResolverTypeWrapper<RequestModel>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DenialReason: DenialReason;
@@ -856,6 +888,7 @@ export type ResolversParentTypes = {
   Category: CategoryModel;
   CommandPayload: CommandPayload;
   CompletedRequest: Omit<CompletedRequest, 'request'> & { request: ResolversParentTypes['DataSubjectRequest'] };
+  ConsentInput: ConsentInput;
   DataSubjectRequest: RequestModel;
   DateTime: Scalars['DateTime']['output'];
   ErasureCertificate: ErasureCertificate;
@@ -1011,7 +1044,7 @@ export type MutationResolvers<ContextType = ApiContext, ParentType extends Resol
   erasePersonalData?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationErasePersonalDataArgs, 'category' | 'field' | 'reason' | 'subjectId'>>;
   eraseSubject?: Resolver<ResolversTypes['SignedErasureCertificate'], ParentType, ContextType, RequireFields<MutationEraseSubjectArgs, 'reason' | 'subjectId'>>;
   extendRequest?: Resolver<ResolversTypes['DataSubjectRequest'], ParentType, ContextType, RequireFields<MutationExtendRequestArgs, 'months' | 'reason' | 'requestId'>>;
-  giveConsent?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationGiveConsentArgs, 'purpose' | 'subjectId'>>;
+  giveConsent?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationGiveConsentArgs, 'channel' | 'noticeId' | 'noticeVersion' | 'purpose' | 'subjectId'>>;
   liftRestriction?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationLiftRestrictionArgs, 'categories' | 'subjectId'>>;
   markInformed?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationMarkInformedArgs, 'at' | 'channel' | 'subjectId'>>;
   objectToProcessing?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationObjectToProcessingArgs, 'purpose' | 'subjectId'>>;
