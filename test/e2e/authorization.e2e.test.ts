@@ -83,7 +83,7 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
     variables: { id: s.id, items: [{ category: 'contact', field: 'name', value: 'Corrected Name', purpose: 'contract', legalBasis: 'contract', source: 'subject' }] },
   }),
   erasePersonalData: (s) => ({ query: 'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "contact", field: "name", reason: subjectRequest) { revision } }', variables: { id: s.id } }),
-  giveConsent: (s) => ({ query: 'mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing") { revision } }', variables: { id: s.id } }),
+  giveConsent: (s) => ({ query: 'mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing", noticeId: "privacy-notice", noticeVersion: "2026-01", channel: webForm) { revision } }', variables: { id: s.id } }),
   withdrawConsent: (s) => ({ query: 'mutation($id: ID!) { withdrawConsent(subjectId: $id, purpose: "marketing") { revision } }', variables: { id: s.id } }),
   objectToProcessing: (s) => ({ query: 'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "marketing") { revision } }', variables: { id: s.id } }),
   overrideObjection: (s) => ({ query: 'mutation($id: ID!) { overrideObjection(subjectId: $id, purpose: "billing", grounds: "legal claims") { revision } }', variables: { id: s.id } }),

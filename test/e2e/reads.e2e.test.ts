@@ -27,7 +27,10 @@ const READ = `query($id: ID!, $purpose: String!, $categories: [String!]) {
     }
   }
 }`;
-const RECORD = 'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision eventCount } }';
+const RECORD = 'mutation($id: ID!, $items: [PersonalDataInput!]!, $consents: [ConsentInput!]) { recordPersonalData(subjectId: $id, items: $items, consents: $consents) { revision eventCount } }';
+/** The proof of a consent as the caller gives it: the notice shown and the channel. */
+const NOTICE = 'noticeId: "privacy-notice", noticeVersion: "2026-01", channel: webForm';
+const MARKETING_CONSENT = { purpose: 'marketing', noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' };
 
 type Item = { __typename: string; status: string; category: string; field: string | null; value?: unknown; reason?: string; erasureReason?: string };
 
@@ -59,11 +62,20 @@ async function read(id: string, purpose: string, token = service, categories?: s
   return r.data!.subject.items as Item[];
 }
 
-/** A subject with contact (email, phone, name), marketing (interests) and accounting (iban). */
+/** A subject with contact data only (email, phone, name), and no consent: what a marketing read is denied on. */
+async function contactSubject(): Promise<string> {
+  const id = await register();
+  const r = await api.gql(service, RECORD, { id, items: [item('contact', 'email', VALUES.email), item('contact', 'phone', VALUES.phone), item('contact', 'name', VALUES.name)] });
+  expect(r.errors).toBeUndefined();
+  return id;
+}
+
+/** A subject with contact (email, phone, name), marketing (interests, on the marketing consent given in the same call) and accounting (iban). */
 async function fullSubject(): Promise<string> {
   const id = await register();
   const r = await api.gql(service, RECORD, {
     id,
+    consents: [MARKETING_CONSENT],
     items: [
       item('contact', 'email', VALUES.email),
       item('contact', 'phone', VALUES.phone),
@@ -138,13 +150,14 @@ describe('purpose-bound reads', () => {
   });
 
   it('denies NO_CONSENT for a consent purpose without consent', async () => {
-    const id = await fullSubject();
+    // Contact data only: marketing data could not have been stored without the consent.
+    const id = await contactSubject();
     expectContact(await read(id, 'marketing', service, ['contact']), 'DENIED', 'NO_CONSENT');
   });
 
   it('denies CONSENT_WITHDRAWN after a withdrawal, and shows the category the register shreds on withdrawal as erased', async () => {
     const id = await fullSubject();
-    await api.gql(service, 'mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing") { revision } }', { id });
+    await api.gql(service, `mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing", ${NOTICE}) { revision } }`, { id });
     expectContact(await read(id, 'marketing', service, ['contact']), 'VALUE');
     const w = await api.gql(service, 'mutation($id: ID!) { withdrawConsent(subjectId: $id, purpose: "marketing") { shreddedCategories } }', { id });
     expect(w.data!.withdrawConsent.shreddedCategories).toEqual(['marketing']);
@@ -155,7 +168,7 @@ describe('purpose-bound reads', () => {
 
   it('denies OBJECTED after an objection to direct marketing', async () => {
     const id = await fullSubject();
-    await api.gql(service, 'mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing") { revision } }', { id });
+    await api.gql(service, `mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing", ${NOTICE}) { revision } }`, { id });
     await api.gql(service, 'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "marketing") { revision } }', { id });
     expectContact(await read(id, 'marketing', service, ['contact']), 'DENIED', 'OBJECTED');
     // Other purposes go on.
@@ -265,7 +278,7 @@ describe('lookup by email or phone', () => {
 
 describe('the access log', () => {
   it('records who read which categories of whom and why, without values, off the request path', async () => {
-    const id = await fullSubject();
+    const id = await contactSubject();
     await read(id, 'contract', service, ['contact']);
     await read(id, 'marketing', service); // all denied (no consent): nothing disclosed
     await api.server.flushAccessLog();
@@ -308,7 +321,7 @@ describe('errors', () => {
     const id = await fullSubject();
     const before = (await api.vault.commands.load(id)).revision;
     const by = (token: string, mutation: string) => api.gql(token, `mutation($id: ID!, $name: String!) { ${mutation} { revision } }`, { id, name });
-    expect(codeAndPath(await by(dpo, 'giveConsent(subjectId: $id, purpose: $name)'))).toEqual(['BAD_USER_INPUT', 'purpose']);
+    expect(codeAndPath(await by(dpo, `giveConsent(subjectId: $id, purpose: $name, ${NOTICE})`))).toEqual(['BAD_USER_INPUT', 'purpose']);
     expect(codeAndPath(await by(dpo, 'withdrawConsent(subjectId: $id, purpose: $name)'))).toEqual(['BAD_USER_INPUT', 'purpose']);
     expect(codeAndPath(await by(dpo, 'objectToProcessing(subjectId: $id, purpose: $name)'))).toEqual(['BAD_USER_INPUT', 'purpose']);
     expect(codeAndPath(await by(dpo, 'restrictProcessing(subjectId: $id, categories: [$name], reason: other)'))).toEqual(['BAD_USER_INPUT', 'categories[0]']);
@@ -465,7 +478,7 @@ describe('errors', () => {
     // An empty name matches no operation either: refused before anything runs, a mutation included.
     const id = await register();
     const before = (await api.vault.commands.load(id)).revision;
-    const unnamed = await post({ query: `mutation { giveConsent(subjectId: "${id}", purpose: "marketing") { revision } }`, operationName: '' });
+    const unnamed = await post({ query: `mutation { giveConsent(subjectId: "${id}", purpose: "marketing", ${NOTICE}) { revision } }`, operationName: '' });
     expect([unnamed.status, unnamed.body.errors?.[0]?.extensions?.code]).toEqual([400, 'OPERATION_RESOLUTION_FAILURE']);
     expect((await api.vault.commands.load(id)).revision).toBe(before);
     const unnamedFlood = await post({ query: `{ ${Array.from({ length: 501 }, (_, i) => `s${i}: subject(id: "x${i}", purpose: "contract") { id }`).join(' ')} }`, operationName: '' });

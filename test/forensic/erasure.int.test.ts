@@ -55,7 +55,7 @@ describe('forensic erasure on the embedded store', () => {
     };
     const actor = { actor: 'test' };
     const { subjectId } = await vault.commands.registerSubject(actor);
-    await vault.execute(subjectId, { type: 'GiveConsent', purpose: 'marketing' }, actor);
+    await vault.execute(subjectId, { type: 'GiveConsent', purpose: 'marketing', noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' }, actor);
     await vault.execute(
       subjectId,
       {

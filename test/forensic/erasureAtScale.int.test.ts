@@ -28,7 +28,7 @@ async function populate(vault: Vault, n: number): Promise<string[]> {
   const ids: string[] = [];
   await pool(Array.from({ length: n }, (_, i) => i), 20, async (i) => {
     const { subjectId } = await vault.commands.registerSubject(actor);
-    await vault.commands.execute(subjectId, { type: 'GiveConsent', purpose: 'marketing' }, actor);
+    await vault.commands.execute(subjectId, { type: 'GiveConsent', purpose: 'marketing', noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' }, actor);
     await vault.commands.execute(subjectId, {
       type: 'RecordPersonalData',
       items: [

@@ -28,7 +28,7 @@ describe('retention over a debtor’s ten years', () => {
     const { vault, clock } = await clockedVault();
     const actor = { actor: 'billing' };
     const { subjectId: s } = await vault.commands.registerSubject(actor);
-    await vault.execute(s, { type: 'GiveConsent', purpose: 'marketing' }, actor);
+    await vault.execute(s, { type: 'GiveConsent', purpose: 'marketing', noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' }, actor);
     await vault.execute(
       s,
       {
@@ -131,7 +131,7 @@ describe('retention over a debtor’s ten years', () => {
   it('carries a withdrawal the register shreds for past a hold: the category goes at the first sweep after the hold is released', async () => {
     const { vault, clock } = await clockedVault();
     const { subjectId: s } = await vault.commands.registerSubject({ actor: 'svc' });
-    await vault.execute(s, { type: 'GiveConsent', purpose: 'marketing' }, { actor: 'svc' });
+    await vault.execute(s, { type: 'GiveConsent', purpose: 'marketing', noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' }, { actor: 'svc' });
     await vault.execute(s, { type: 'RecordPersonalData', items: [item('marketing', 'interests', 'gardening', 'marketing', 'consent')] }, { actor: 'svc' });
     await vault.execute(s, { type: 'PlaceLegalHold', category: 'marketing', basis: 'litigation', until: at('P1Y') }, { actor: 'dpo:anna' });
     clock.now = at('P1D');

@@ -35,7 +35,7 @@ function verifyWithNodeCrypto(jws: string, vault: Vault): Record<string, unknown
 async function partlyErased(vault: Vault, clock: { now: string }) {
   const actor = { actor: 'service:crm' };
   const { subjectId: s } = await vault.commands.registerSubject(actor);
-  await vault.execute(s, { type: 'GiveConsent', purpose: 'newsletter' }, actor);
+  await vault.execute(s, { type: 'GiveConsent', purpose: 'newsletter', noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' }, actor);
   await vault.execute(
     s,
     {
@@ -128,7 +128,16 @@ describe('portability export (Art. 20)', () => {
     const doc = JSON.parse(text) as Record<string, any>;
     expect(validate('portability-export.schema.json', doc)).toEqual([]);
     expect(doc.items.map((i: { category: string; field: string }) => `${i.category}.${i.field}`).sort()).toEqual(['contact.email', 'contact.name', 'marketing.interests']);
-    expect(doc.consents).toEqual([{ purpose: 'newsletter', dpvPurpose: expect.stringMatching(/^dpv:/), given: true, at: T0 }]);
+    // The consent the newsletter data rests on, with its proof: the notice shown, the channel, who collected it.
+    expect(doc.consents).toEqual([
+      {
+        purpose: 'newsletter',
+        dpvPurpose: expect.stringMatching(/^dpv:/),
+        given: true,
+        at: T0,
+        proofs: [{ provenance: 'recorded', givenAt: T0, notice: { id: 'privacy-notice', version: '2026-01' }, channel: 'webForm', collectedBy: 'service:crm', withdrawnAt: null, eventId: expect.any(String) }],
+      },
+    ]);
     const signed = verifyWithNodeCrypto(download.jws, vault);
     expect(signed).toMatchObject({ kind: 'PORTABILITY', subjectId: s, sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) });
   });
