@@ -356,8 +356,8 @@ describe('subject download over HTTP', () => {
     expect(Object.keys(jwks.keys[0]!)).not.toContain('d');
   });
 
-  it('downloads are rate-limited like the rest of the API', async () => {
-    const limited = await startApi({ server: { rateLimitPerMinute: 2 } });
+  it('downloads are rate-limited per address, with the other requests that carry no valid token', async () => {
+    const limited = await startApi({ server: { unauthenticatedPerMinute: 2 } });
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 3; i++) statuses.push((await fetch(`${limited.server.url}/exports/${'B'.repeat(43)}`)).status);

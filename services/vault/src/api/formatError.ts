@@ -31,6 +31,8 @@ const REQUEST_CODES = new Set([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'QUERY_TOO_COMPLEX',
+  'WRITE_LIMIT_EXCEEDED',
+  'RATE_LIMITED',
   'UNAUTHENTICATED',
 ]);
 
@@ -135,7 +137,9 @@ export function createFormatError(logger: Pick<Logger, 'error'>): FormatError {
     }
     const code = formatted.extensions?.code;
     if (!isVaultError(original) && typeof code === 'string' && REQUEST_CODES.has(code)) {
-      return { ...base, message: scrubValues(formatted.message), extensions: { code } };
+      // `limit` names which of the API's limits refused the request (our own word, never the caller's).
+      const limit = formatted.extensions?.limit;
+      return { ...base, message: scrubValues(formatted.message), extensions: { code, ...(typeof limit === 'string' ? { limit } : {}) } };
     }
     // Apollo's refusals of the request without a code of their own (a persisted-query hash that does not
     // match its query, an unknown persisted-query version) carry a 4xx status: the client's mistake.

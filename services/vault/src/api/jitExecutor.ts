@@ -1,6 +1,7 @@
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { GraphQLError, getVariableValues, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { LRUCache } from 'lru-cache';
 
 type Compiled = CompiledQuery | ExecutionResult;
 
@@ -39,10 +40,12 @@ function coercionErrors(schema: GraphQLSchema, operation: OperationDefinitionNod
  * replacement for the v3 `executor` option). Parsing, validation, the document cache, plugins
  * and `formatError` stay Apollo's; only execution changes.
  */
-export function jitGateway(schema: GraphQLSchema): GatewayInterface {
-  // Apollo hands the same DocumentNode for the same query text (its document cache), so a
-  // WeakMap keeps exactly one compilation per cached document and lets evicted ones go.
-  const compiled = new WeakMap<DocumentNode, Map<string, Compiled>>();
+export function jitGateway(schema: GraphQLSchema, maxCompiled = 1_000): GatewayInterface {
+  // Apollo hands the same DocumentNode for the same query text (its document cache). Compiled
+  // code weighs far more than the text it came from and is not counted by Apollo's cache, so it
+  // is kept in a cache of its own, bounded by entries: at most `maxCompiled` operations, the least
+  // recently run dropped first (and compiled again if they come back).
+  const compiled = new LRUCache<DocumentNode, Map<string, Compiled>>({ max: maxCompiled });
   const compile = (document: DocumentNode, operationName: string | undefined): Compiled => {
     let byName = compiled.get(document);
     if (!byName) compiled.set(document, (byName = new Map()));

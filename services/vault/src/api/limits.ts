@@ -1,147 +1,157 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, valueFromASTUntyped, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
+import { GraphQLError, Kind, Lexer, Source, TokenKind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import { API_LIMIT_VARIABLES as LIMIT_SETTINGS } from '../config/apiSettings.js';
+import type { Principal } from './auth.js';
+import { fragmentsOf, operationCost, operationDepth, operationFields, operationWrites, subjectReads, withDefaults } from './measures.js';
+import type { WriteBudget } from './writeBudget.js';
 
-/** Bounds on what one request may ask for. */
+/**
+ * Bounds on what one request may ask for. Those on the query text and its shape are checked
+ * before graphql-js validates or compiles anything (`checkQueryText`, `checkDocument`), so their
+ * defaults keep any one request to a few milliseconds of main-thread work; the rest need the
+ * request's variables and are checked once its operation is known (`operationLimitsPlugin`).
+ */
 export interface ApiLimits {
-  /** Deepest nesting of fields in an operation. Default 10. */
+  /** Longest query text, in bytes of UTF-8 (`VAULT_MAX_QUERY_BYTES`). Default 32,768. */
+  maxQueryBytes: number;
+  /** Most lexical tokens in the query text (`VAULT_MAX_QUERY_TOKENS`). Default 4,000. */
+  maxTokens: number;
+  /** Most fields an operation selects, fragments counted each time they are spread (`VAULT_MAX_QUERY_FIELDS`). Default 150. */
+  maxFields: number;
+  /** Most aliased fields in an operation (`VAULT_MAX_QUERY_ALIASES`). Default 30. */
+  maxAliases: number;
+  /** Deepest nesting of fields in an operation (`VAULT_MAX_QUERY_DEPTH`). Default 10. */
   maxDepth: number;
-  /** Highest cost: each field costs 1, `subjects` multiplies its selection by the number of ids. Default 20,000. */
+  /** Highest cost: each field costs 1, `subjects` multiplies its selection by the number of ids (`VAULT_MAX_QUERY_COST`). Default 20,000. */
   maxCost: number;
-  /** Most subjects one request reads: ids in one `subjects` call, and its `subject`, `subjects`, `findSubjects`, `accessReport` and `portabilityExport` fields together. Default 500. */
+  /** Most subjects one request reads: ids in one `subjects` call, and its `subject`, `subjects`, `findSubjects`, `accessReport` and `portabilityExport` fields together (`VAULT_MAX_SUBJECTS_PER_REQUEST`). Default 500. */
   maxSubjectsPerQuery: number;
-  /** Most items in one `recordPersonalData` or `rectifyPersonalData` call. Default 100. */
+  /** Most items in one `recordPersonalData` or `rectifyPersonalData` call (`VAULT_MAX_ITEMS_PER_COMMAND`). Default 100. */
   maxItemsPerCommand: number;
+  /** Most mutation fields (commands) in one request, aliases included (`VAULT_MAX_COMMANDS_PER_REQUEST`). Default 10. */
+  maxCommandsPerRequest: number;
+  /** Most items (values, categories) all the commands of one request write together (`VAULT_MAX_ITEMS_PER_REQUEST`). Default 500. */
+  maxItemsPerRequest: number;
 }
 
-export const DEFAULT_LIMITS: ApiLimits = { maxDepth: 10, maxCost: 20_000, maxSubjectsPerQuery: 500, maxItemsPerCommand: 100 };
-
-const tooComplex = (message: string) => new GraphQLError(message, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
-
-type Fragments = ReadonlyMap<string, FragmentDefinitionNode>;
-
-/**
- * A fragment's measure, computed once per operation however often it is spread: fragments that
- * spread each other twice over would otherwise be walked 2^depth times (a query of 1 KB could
- * hold the event loop for minutes). A cycle (refused by graphql's NoFragmentCycles rule before
- * the limits run) counts nothing.
- */
-function viaFragment(name: string, fragments: Fragments, memo: Map<string, number>, measure: (f: FragmentDefinitionNode) => number): number {
-  const known = memo.get(name);
-  if (known !== undefined) return known;
-  const f = fragments.get(name);
-  if (!f) return 0;
-  memo.set(name, 0);
-  const value = measure(f);
-  memo.set(name, value);
-  return value;
-}
-
-/** Deepest field nesting of a selection set, fragments followed. */
-export function operationDepth(set: SelectionSetNode, fragments: Fragments, memo = new Map<string, number>()): number {
-  let max = 0;
-  for (const s of set.selections) {
-    if (s.kind === Kind.FIELD) max = Math.max(max, s.selectionSet ? 1 + operationDepth(s.selectionSet, fragments, memo) : 1);
-    else if (s.kind === Kind.INLINE_FRAGMENT) max = Math.max(max, operationDepth(s.selectionSet, fragments, memo));
-    else max = Math.max(max, viaFragment(s.name.value, fragments, memo, (f) => operationDepth(f.selectionSet, fragments, memo)));
-  }
-  return max;
-}
-
-/**
- * The request's variables with the operation's defaults filled in where the request gives none, as
- * execution will: a list the client leaves to a default (`$ids: [ID!] = [...]`) counts as long as it is.
- */
-export function withDefaults(operation: OperationDefinitionNode, variables: Record<string, unknown>): Record<string, unknown> {
-  let out = variables;
-  for (const d of operation.variableDefinitions ?? []) {
-    const name = d.variable.name.value;
-    if (!d.defaultValue || Object.hasOwn(variables, name)) continue;
-    if (out === variables) out = { ...variables };
-    out[name] = valueFromASTUntyped(d.defaultValue);
-  }
-  return out;
-}
-
-function listLength(node: ValueNode | undefined, variables: Record<string, unknown>): number | undefined {
-  if (!node) return undefined;
-  if (node.kind === Kind.LIST) return node.values.length;
-  if (node.kind === Kind.VARIABLE) {
-    const v = variables[node.name.value];
-    return Array.isArray(v) ? v.length : 1;
-  }
-  return 1;
-}
-
-/** The cost of a selection set with the request's variables: list arguments multiply what they select. */
-export function operationCost(set: SelectionSetNode, fragments: Fragments, variables: Record<string, unknown>, memo = new Map<string, number>()): number {
-  let cost = 0;
-  for (const s of set.selections) {
-    if (s.kind === Kind.FIELD) cost += fieldCost(s, fragments, variables, memo);
-    else if (s.kind === Kind.INLINE_FRAGMENT) cost += operationCost(s.selectionSet, fragments, variables, memo);
-    else cost += viaFragment(s.name.value, fragments, memo, (f) => operationCost(f.selectionSet, fragments, variables, memo));
-  }
-  return cost;
-}
-
-/** How many ids a `subjects` field asks for (undefined without an `ids` argument). */
-const idsOf = (field: FieldNode, variables: Record<string, unknown>): number | undefined => listLength(field.arguments?.find((a) => a.name.value === 'ids')?.value, variables);
-
-function fieldCost(field: FieldNode, fragments: Fragments, variables: Record<string, unknown>, memo: Map<string, number>): number {
-  if (!field.selectionSet) return 1;
-  const ids = field.name.value === 'subjects' ? idsOf(field, variables) : undefined;
-  return 1 + (ids ?? 1) * operationCost(field.selectionSet, fragments, variables, memo);
-}
-
-/** Fields that read subjects' personal data, with how many subjects each reads. */
-const SUBJECT_READS: Record<string, (field: FieldNode, variables: Record<string, unknown>) => number> = {
-  subject: () => 1,
-  // One identifier: one subject, as a rule (the lookup returns every subject that holds it).
-  findSubjects: () => 1,
-  accessReport: () => 1,
-  portabilityExport: () => 1,
-  subjects: (field, variables) => idsOf(field, variables) ?? 1,
+export const DEFAULT_LIMITS: ApiLimits = {
+  maxQueryBytes: 32_768,
+  maxTokens: 4_000,
+  maxFields: 150,
+  maxAliases: 30,
+  maxDepth: 10,
+  maxCost: 20_000,
+  maxSubjectsPerQuery: 500,
+  maxItemsPerCommand: 100,
+  maxCommandsPerRequest: 10,
+  maxItemsPerRequest: 500,
 };
 
+/** A refusal by a limit: the code, the limit's name and a message that names its setting (never the query's content). */
+export interface LimitRefusal {
+  code: 'QUERY_TOO_COMPLEX' | 'WRITE_LIMIT_EXCEEDED';
+  limit: keyof ApiLimits;
+  message: string;
+}
+
+const refusal = (code: LimitRefusal['code'], limit: keyof ApiLimits, what: string, max: number): LimitRefusal => ({
+  code,
+  limit,
+  message: `${what}; the limit is ${max} (${LIMIT_SETTINGS[limit]})`,
+});
+
 /**
- * How many subjects an operation reads, over all its SUBJECT_READS fields and their aliases: each
- * read opens that subject's values, so this bounds the work one request can ask for however its
- * cost is spread. One field counts at most `perField` (a longer
- * `ids` list is refused by the field itself, with the path of the list).
+ * The text's size and token count, checked before it is parsed: the lexer stops one token past
+ * the limit, so a text of any length costs at most `maxTokens` tokens of work. A text the lexer
+ * refuses is left to the parser, which reports the syntax error as GraphQL does.
  */
-export function subjectReads(set: SelectionSetNode, fragments: Fragments, variables: Record<string, unknown>, perField = Infinity, memo = new Map<string, number>()): number {
-  let reads = 0;
-  for (const s of set.selections) {
-    if (s.kind === Kind.FIELD) {
-      const own = Object.hasOwn(SUBJECT_READS, s.name.value) ? Math.min(perField, SUBJECT_READS[s.name.value]!(s, variables)) : 0;
-      reads += own > 0 ? own : s.selectionSet ? subjectReads(s.selectionSet, fragments, variables, perField, memo) : 0;
-    } else if (s.kind === Kind.INLINE_FRAGMENT) reads += subjectReads(s.selectionSet, fragments, variables, perField, memo);
-    else reads += viaFragment(s.name.value, fragments, memo, (f) => subjectReads(f.selectionSet, fragments, variables, perField, memo));
+export function checkQueryText(text: string, limits: Pick<ApiLimits, 'maxQueryBytes' | 'maxTokens'>): LimitRefusal | undefined {
+  // Bytes, as the limit is stated: length counts UTF-16 units, at most 3 bytes each.
+  if (text.length * 3 > limits.maxQueryBytes && Buffer.byteLength(text, 'utf8') > limits.maxQueryBytes) {
+    return refusal('QUERY_TOO_COMPLEX', 'maxQueryBytes', 'The query text is too long', limits.maxQueryBytes);
   }
-  return reads;
+  const lexer = new Lexer(new Source(text));
+  try {
+    for (let n = 0; lexer.advance().kind !== TokenKind.EOF; ) {
+      if (++n > limits.maxTokens) return refusal('QUERY_TOO_COMPLEX', 'maxTokens', 'The query text holds too many tokens', limits.maxTokens);
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
 }
 
 /**
- * Refuses operations nested deeper than `maxDepth` or costing more than `maxCost` (with their
- * variables), before anything resolves. A plugin rather than a validation rule, so the error keeps
- * its own code instead of Apollo's GRAPHQL_VALIDATION_FAILED.
+ * The shape of every operation in a parsed document: depth, fields and aliases, with fragments
+ * spread as execution would. Checked before validation, whose overlap rule and the compiler both
+ * grow with the fields an operation selects.
  */
-export function operationLimitsPlugin({ maxDepth, maxCost, maxSubjectsPerQuery }: Pick<ApiLimits, 'maxDepth' | 'maxCost' | 'maxSubjectsPerQuery'>): ApolloServerPlugin<{ subjectReadsLeft: number }> {
+export function checkDocument(document: DocumentNode, limits: Pick<ApiLimits, 'maxDepth' | 'maxFields' | 'maxAliases'>): LimitRefusal | undefined {
+  const fragments = fragmentsOf(document.definitions);
+  for (const d of document.definitions) {
+    if (d.kind !== Kind.OPERATION_DEFINITION) continue;
+    const depth = operationDepth(d.selectionSet, fragments);
+    if (depth > limits.maxDepth) return refusal('QUERY_TOO_COMPLEX', 'maxDepth', `The operation is nested ${depth} levels deep`, limits.maxDepth);
+    const fields = operationFields(d.selectionSet, fragments);
+    if (fields > limits.maxFields) return refusal('QUERY_TOO_COMPLEX', 'maxFields', `The operation selects ${fields} fields`, limits.maxFields);
+    const aliases = operationFields(d.selectionSet, fragments, true);
+    if (aliases > limits.maxAliases) return refusal('QUERY_TOO_COMPLEX', 'maxAliases', `The operation has ${aliases} aliased fields`, limits.maxAliases);
+  }
+  return undefined;
+}
+
+/**
+ * What an operation would cost with its variables: its cost, the subjects it reads and, for a
+ * mutation, its commands and items. `subjectReads` is what the request may still read once it runs.
+ */
+export function checkOperation(
+  operation: OperationDefinitionNode,
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  limits: ApiLimits,
+): { refusal: LimitRefusal } | { subjectReads: number; commands: number; items: number } {
+  const fragments = fragmentsOf(document.definitions);
+  const vars = withDefaults(operation, variables);
+  // Depth again: a document run without the HTTP gate (executeOperation in tests, a future transport) is still bounded.
+  const depth = operationDepth(operation.selectionSet, fragments);
+  if (depth > limits.maxDepth) return { refusal: refusal('QUERY_TOO_COMPLEX', 'maxDepth', `The operation is nested ${depth} levels deep`, limits.maxDepth) };
+  const cost = operationCost(operation.selectionSet, fragments, vars);
+  if (cost > limits.maxCost) return { refusal: refusal('QUERY_TOO_COMPLEX', 'maxCost', `The operation would cost ${cost}`, limits.maxCost) };
+  const reads = subjectReads(operation.selectionSet, fragments, vars, limits.maxSubjectsPerQuery);
+  if (reads > limits.maxSubjectsPerQuery) return { refusal: refusal('QUERY_TOO_COMPLEX', 'maxSubjectsPerQuery', `The operation reads ${reads} subjects`, limits.maxSubjectsPerQuery) };
+  if (operation.operation !== 'mutation') return { subjectReads: reads, commands: 0, items: 0 };
+  const { commands, items } = operationWrites(operation.selectionSet, fragments, vars);
+  if (commands > limits.maxCommandsPerRequest) return { refusal: refusal('WRITE_LIMIT_EXCEEDED', 'maxCommandsPerRequest', `The request holds ${commands} commands`, limits.maxCommandsPerRequest) };
+  if (items > limits.maxItemsPerRequest) return { refusal: refusal('WRITE_LIMIT_EXCEEDED', 'maxItemsPerRequest', `The request writes ${items} items`, limits.maxItemsPerRequest) };
+  return { subjectReads: reads, commands, items };
+}
+
+export const limitError = (r: LimitRefusal): GraphQLError => new GraphQLError(r.message, { extensions: { code: r.code, limit: r.limit, http: { status: 400 } } });
+
+/**
+ * Refuses operations past a limit (with their variables) before anything resolves, and charges a
+ * mutation's commands and items to its principal's budget, so that nothing is written by a
+ * request that is refused. A plugin rather than a validation rule, so each error keeps its own code
+ * instead of Apollo's GRAPHQL_VALIDATION_FAILED.
+ */
+export function operationLimitsPlugin(limits: ApiLimits, budget?: WriteBudget): ApolloServerPlugin<{ subjectReadsLeft: number; principal?: Principal }> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, request, document, contextValue }) {
           // No operation resolved (an unknown or empty operationName): the executor refuses it, nothing runs.
           if (!operation) return;
-          const fragments = new Map<string, FragmentDefinitionNode>();
-          for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-          const depth = operationDepth(operation.selectionSet, fragments);
-          if (depth > maxDepth) throw tooComplex(`The operation is nested ${depth} levels deep; the limit is ${maxDepth}`);
-          const variables = withDefaults(operation, request.variables ?? {});
-          const cost = operationCost(operation.selectionSet, fragments, variables);
-          if (cost > maxCost) throw tooComplex(`The operation would cost ${cost}; the limit is ${maxCost}`);
-          const reads = subjectReads(operation.selectionSet, fragments, variables, maxSubjectsPerQuery);
-          if (reads > maxSubjectsPerQuery) throw tooComplex(`The operation reads ${reads} subjects; the limit is ${maxSubjectsPerQuery} a request`);
-          contextValue.subjectReadsLeft = maxSubjectsPerQuery - reads;
+          const checked = checkOperation(operation, document, request.variables ?? {}, limits);
+          if ('refusal' in checked) throw limitError(checked.refusal);
+          if (budget && contextValue.principal && checked.commands > 0) {
+            const retryAfterS = budget.charge(contextValue.principal, checked.commands, checked.items);
+            if (retryAfterS !== undefined) {
+              throw new GraphQLError(`The commands and items this principal may write a minute are spent; retry in ${retryAfterS} s`, {
+                extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: new Map([['retry-after', String(retryAfterS)]]) } },
+              });
+            }
+          }
+          contextValue.subjectReadsLeft = limits.maxSubjectsPerQuery - checked.subjectReads;
         },
       };
     },

@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { VaultError } from '../domain/errors.js';
+import { loadApiSettings, type ApiSettings } from './apiSettings.js';
 
 /** Everything the vault reads from its environment. Documented in docs/configuration.md's table. */
 export interface VaultConfig {
@@ -108,6 +109,8 @@ export interface VaultConfig {
    * a file in it or the epoch key file is open to group or others; `false` (default) warns.
    */
   strictPermissions?: boolean;
+  /** The API's limits, budgets, trusted documents and proxy trust (see apiSettings.ts). */
+  api?: ApiSettings;
 }
 
 export const VAULT_MODES = ['production', 'development'] as const;
@@ -309,6 +312,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     ...loadStores(env, Boolean(env.VAULT_MASTER_KEY || env.VAULT_MASTER_KEY_FILE || (env.VAULT_KEK_PROVIDER ?? '').toLowerCase() === 'pkcs11')),
     keyEpochMs: keyEpochOf(env.VAULT_KEY_EPOCH),
     ...loadKek(env),
+    api: loadApiSettings(env),
   };
   // After the checks of each variable: a malformed one is named as such first.
   if (mode === 'production') assertProductionReady(env, env.VAULT_MODE ? 'VAULT_MODE=production' : 'NODE_ENV=production');

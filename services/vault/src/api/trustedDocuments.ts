@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse, validate, type GraphQLSchema } from 'graphql';
+import { VaultError } from '../domain/errors.js';
+import { checkDocument, checkQueryText, type ApiLimits } from './limits.js';
+
+/**
+ * The operations first-party services may send by id (`VAULT_TRUSTED_DOCUMENTS`), read from a
+ * manifest in either format the GraphQL tools emit: Apollo's persisted-query manifest
+ * (`{"format":"apollo-persisted-query-manifest","version":1,"operations":[{"id","body",…}]}`) or
+ * The Guild's client preset (`{"<id>":"<document>",…}`). `vault trusted-documents` writes one
+ * from `.graphql` files.
+ */
+export class TrustedDocuments {
+  private constructor(private readonly byId: ReadonlyMap<string, string>) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** The document of an id, as sent in `documentId` (optionally `sha256:`-prefixed) or Apollo's `extensions.persistedQuery.sha256Hash`. */
+  get(id: string): string | undefined {
+    return this.byId.get(id) ?? (id.startsWith('sha256:') ? this.byId.get(id.slice(7)) : undefined);
+  }
+
+  /**
+   * Reads and checks a manifest: every document parses, validates against the schema and is
+   * within the limits, so a broken manifest stops the start rather than the first request.
+   */
+  static load(file: string, schema: GraphQLSchema, limits: ApiLimits): TrustedDocuments {
+    const invalid = (why: string, cause?: unknown) => new VaultError('CONFIG_INVALID', `VAULT_TRUSTED_DOCUMENTS: ${why}`, { cause });
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw invalid('must name a readable JSON manifest', e);
+    }
+    const entries = manifestEntries(json);
+    if (!entries) throw invalid('not a manifest: expected Apollo\'s persisted-query manifest or an object of id to document');
+    const byId = new Map<string, string>();
+    for (const [id, body] of entries) {
+      if (!id || typeof body !== 'string') throw invalid('every operation needs an id and a document');
+      const text = checkQueryText(body, limits);
+      if (text) throw invalid(`operation ${JSON.stringify(id)}: ${text.message}`);
+      let errors: readonly Error[];
+      try {
+        const document = parse(body);
+        const shape = checkDocument(document, limits);
+        if (shape) throw invalid(`operation ${JSON.stringify(id)}: ${shape.message}`);
+        errors = validate(schema, document);
+      } catch (e) {
+        if (e instanceof VaultError) throw e;
+        throw invalid(`operation ${JSON.stringify(id)} does not parse`, e);
+      }
+      if (errors.length > 0) throw invalid(`operation ${JSON.stringify(id)} does not validate against the schema: ${errors[0]!.message}`);
+      byId.set(id, body);
+    }
+    return new TrustedDocuments(byId);
+  }
+
+  static fromDocuments(documents: Iterable<string>): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const d of documents) out.set(documentId(d), d);
+    return out;
+  }
+}
+
+/** The id of a document: the SHA-256 of its text, hex, as Apollo's and The Guild's tools compute it. */
+export const documentId = (document: string): string => createHash('sha256').update(document).digest('hex');
+
+function manifestEntries(json: unknown): [string, unknown][] | undefined {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
+  const o = json as Record<string, unknown>;
+  if (o.format === 'apollo-persisted-query-manifest') {
+    if (o.version !== 1 || !Array.isArray(o.operations)) return undefined;
+    return o.operations.map((op) => {
+      const { id, body } = (op ?? {}) as { id?: unknown; body?: unknown };
+      return [typeof id === 'string' ? id : '', body];
+    });
+  }
+  return Object.entries(o);
+}
