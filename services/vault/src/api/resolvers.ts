@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { VaultError, badInput } from '../domain/errors.js';
 import type { EventOf } from '../domain/events.js';
 import type { ConsentInput as DomainConsent } from '../domain/consent.js';
+import { unknownName } from '../domain/names.js';
 import type { Command, DataItemInput } from '../domain/subject.js';
 import { lookupForm, validateValue } from '../domain/values.js';
 import type { CommandResult } from '../commands/SubjectCommands.js';
@@ -16,7 +17,7 @@ import { DateTimeScalar, JSONScalar } from './scalars.js';
 
 function knownPurpose(ctx: ApiContext, purpose: string, path = 'purpose'): void {
   // The input is not echoed: a caller's mistake could put anything in it.
-  if (!ctx.vault.register.purposes[purpose]) throw badInput(`Unknown purpose; the register knows ${Object.keys(ctx.vault.register.purposes).join(', ')}`, path);
+  if (!ctx.vault.register.purposes[purpose]) throw unknownName('purpose', Object.keys(ctx.vault.register.purposes), path);
 }
 
 function payload(result: CommandResult): CommandPayload {
@@ -207,7 +208,7 @@ export const resolvers: Resolvers = {
     erasedAt: (s) => s.read.erasedAt,
     items(s, { categories }, ctx) {
       categories?.forEach((c, i) => {
-        if (!ctx.vault.register.categories[c]) throw badInput('Unknown category', `categories[${i}]`);
+        if (!ctx.vault.register.categories[c]) throw unknownName('category', Object.keys(ctx.vault.register.categories), `categories[${i}]`);
       });
       const items = categories ? s.read.items.filter((i) => categories.includes(i.category)) : s.read.items;
       const disclosed = [...new Set(items.filter((i) => i.status === 'VALUE').map((i) => i.category))];
