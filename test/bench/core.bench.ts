@@ -114,7 +114,7 @@ export async function rebuildBench(): Promise<Figures> {
             source: 'subject' as const,
           },
         })),
-        { type: 'ConsentGiven' as const, data: { purpose: 'marketing' } },
+        { type: 'ConsentGiven' as const, data: { purpose: 'marketing', noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' as const, collectedBy: 'service:bench' } },
       ];
       const events = await sealDecision(subjectId, decision, vault.keyRing, { actor: 'bench', at });
       appends.push(vault.stores.log.append(streamOf(subjectId), events, NO_STREAM));
