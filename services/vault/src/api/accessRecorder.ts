@@ -1,6 +1,36 @@
 import type { Logger } from 'pino';
 import { VaultError, isVaultError } from '../domain/errors.js';
+import { metadataPurpose } from '../domain/access.js';
 import type { AccessLog, AccessLogEntry } from '../ports/AccessLog.js';
+import type { ReadItem } from '../rights/SubjectReader.js';
+
+/** Who saw a subject, for what, when: the parts every entry about one read of it shares. */
+export interface SubjectSeen {
+  actor: string;
+  purpose: string;
+  subjectId: string;
+  at: string;
+}
+
+/**
+ * The access-log entries for showing a subject (its id, times and `items`, when given) to a caller.
+ * The categories whose values it shows are recorded under the purpose of the read, as every read
+ * of values is. What it shows only the shape of (fields denied or erased, with their reasons and
+ * times) is recorded under the metadata marker of that purpose (`metadataPurpose`), with those
+ * categories. A read that shows no value at all still shows that the subject exists and when it
+ * was registered: it is recorded under the marker too, with no category when it showed none. So
+ * every read of a subject leaves at least one entry, and a plain read of values exactly one.
+ */
+export function subjectDisclosures(seen: SubjectSeen, items?: readonly Pick<ReadItem, 'status' | 'category'>[]): AccessLogEntry[] {
+  const values = new Set<string>();
+  const shape = new Set<string>();
+  for (const i of items ?? []) (i.status === 'VALUE' ? values : shape).add(i.category);
+  for (const c of values) shape.delete(c);
+  const out: AccessLogEntry[] = [];
+  if (values.size > 0) out.push({ ...seen, categories: [...values] });
+  if (shape.size > 0 || values.size === 0) out.push({ ...seen, purpose: metadataPurpose(seen.purpose), categories: [...shape] });
+  return out;
+}
 
 export interface AccessRecorderOptions {
   /** Longest an entry waits in memory before it is written, in ms. Default 200. */

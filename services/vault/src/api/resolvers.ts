@@ -7,6 +7,7 @@ import type { Command, DataItemInput } from '../domain/subject.js';
 import { lookupForm, validateValue } from '../domain/values.js';
 import type { CommandResult } from '../commands/SubjectCommands.js';
 import type { SubjectRead } from '../rights/SubjectReader.js';
+import { subjectDisclosures } from './accessRecorder.js';
 import type { ApiContext } from './context.js';
 import type { CommandPayload, ConsentInput, PersonalDataInput, Resolvers } from './generated/graphql.js';
 import type { SubjectModel } from './models.js';
@@ -14,6 +15,7 @@ import { text } from './inputs.js';
 import { authorize, authorizeCategory, authorizePurpose, authorizeSubject, type Operation } from './policy.js';
 import { DataSubjectRequest, PendingNotification, rightsMutation, rightsQuery } from './rightsResolvers.js';
 import { DateTimeScalar, JSONScalar } from './scalars.js';
+import { selectsField } from './selectsField.js';
 
 function knownPurpose(ctx: ApiContext, purpose: string, path = 'purpose'): void {
   // The input is not echoed: a caller's mistake could put anything in it.
@@ -64,31 +66,45 @@ function writeCommand(ctx: ApiContext, type: 'RecordPersonalData' | 'RectifyPers
 
 const model = (read: SubjectRead, purpose: string): SubjectModel => ({ read, purpose });
 
+/**
+ * Subjects as the caller will see them. Their `items` record what they show; a query that does not
+ * select them still learns that each subject exists and when it was registered, recorded here.
+ */
+function shown(ctx: ApiContext, info: Parameters<typeof selectsField>[0], reads: readonly SubjectRead[], purpose: string): SubjectModel[] {
+  if (!selectsField(info, 'items')) {
+    const at = ctx.vault.now();
+    for (const r of reads) for (const e of subjectDisclosures({ actor: ctx.actor, purpose, subjectId: r.subjectId, at })) ctx.access.record(e);
+  }
+  return reads.map((r) => model(r, purpose));
+}
+
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
   JSON: JSONScalar,
 
   Query: {
-    async subject(_, { id, purpose }, ctx) {
+    async subject(_, { id, purpose }, ctx, info) {
       authorize(ctx.principal, 'subject');
       authorizeSubject(ctx.principal, id, 'id');
       knownPurpose(ctx, purpose);
+      // Also null for a subject none of whose categories the caller's purposes reach: the same answer as an unknown id.
       const read = await ctx.loaders.subjects.load({ subjectId: id, purpose });
       if (!read) throw new VaultError('NOT_FOUND', 'Subject not found', { path: 'id' });
-      return model(read, purpose);
+      return shown(ctx, info, [read], purpose)[0]!;
     },
 
-    async subjects(_, { ids, purpose }, ctx) {
+    async subjects(_, { ids, purpose }, ctx, info) {
       authorize(ctx.principal, 'subjects');
       if (ids.length > ctx.limits.maxSubjectsPerQuery) throw badInput(`At most ${ctx.limits.maxSubjectsPerQuery} ids per call`, 'ids');
       ids.forEach((id, i) => authorizeSubject(ctx.principal, id, `ids[${i}]`));
       knownPurpose(ctx, purpose);
       const reads = await ctx.loaders.subjects.loadMany(ids.map((subjectId) => ({ subjectId, purpose })));
-      return reads.map((r, i) => {
+      const found = reads.map((r, i) => {
         if (r instanceof Error) throw r;
         if (!r) throw new VaultError('NOT_FOUND', 'Subject not found', { path: `ids[${i}]` });
-        return model(r, purpose);
+        return r;
       });
+      return shown(ctx, info, found, purpose);
     },
 
     async findSubjects(_, { identifier, purpose }, ctx) {
@@ -116,7 +132,8 @@ export const resolvers: Resolvers = {
       ctx.subjectReadsLeft -= more;
       const at = ctx.vault.now();
       for (const r of visible) {
-        // Confirming that a stored identifier belongs to this subject discloses it: logged like a read.
+        // Confirming that a stored identifier belongs to this subject discloses it: logged like a read
+        // (which also records that the subject was shown: `shown` would add nothing).
         const matched = [...new Set(entries.filter((e) => e.subjectId === r.subjectId).map((e) => e.category))];
         ctx.access.record({ actor: ctx.actor, purpose, subjectId: r.subjectId, categories: matched, at });
       }
@@ -207,12 +224,16 @@ export const resolvers: Resolvers = {
     registeredAt: (s) => s.read.registeredAt,
     erasedAt: (s) => s.read.erasedAt,
     items(s, { categories }, ctx) {
+      const seen = { actor: ctx.actor, purpose: s.purpose, subjectId: s.read.subjectId, at: ctx.vault.now() };
       categories?.forEach((c, i) => {
-        if (!ctx.vault.register.categories[c]) throw unknownName('category', Object.keys(ctx.vault.register.categories), `categories[${i}]`);
+        if (ctx.vault.register.categories[c]) return;
+        // The refusal still tells the caller the subject exists: recorded as a read that showed no category.
+        for (const e of subjectDisclosures(seen)) ctx.access.record(e);
+        throw unknownName('category', Object.keys(ctx.vault.register.categories), `categories[${i}]`);
       });
       const items = categories ? s.read.items.filter((i) => categories.includes(i.category)) : s.read.items;
-      const disclosed = [...new Set(items.filter((i) => i.status === 'VALUE').map((i) => i.category))];
-      if (disclosed.length > 0) ctx.access.record({ actor: ctx.actor, purpose: s.purpose, subjectId: s.read.subjectId, categories: disclosed, at: ctx.vault.now() });
+      // Values under the purpose, the shape of the rest (denials, erasures) under its metadata marker.
+      for (const e of subjectDisclosures(seen, items)) ctx.access.record(e);
       return items;
     },
   },

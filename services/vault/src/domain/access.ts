@@ -5,6 +5,33 @@ export const DENIAL_REASONS = ['PURPOSE_NOT_ALLOWED', 'RESTRICTED', 'OBJECTED', 
 export type DenialReason = (typeof DENIAL_REASONS)[number];
 
 /**
+ * The categories a caller's purposes reach: those the register processes for at least one purpose
+ * the caller holds. A service learns that a subject exists, and sees the shape of its data (fields,
+ * times, denials, erasures), only through these (need to know); `all` for the DPO and the subject
+ * itself. Kept per purpose list: a service's list is the same array for as long as its token is.
+ */
+export function reachedCategories(register: ProcessingRegister, callerPurposes: readonly string[] | 'all'): ReadonlySet<string> | 'all' {
+  if (callerPurposes === 'all') return 'all';
+  let byList = reachCache.get(register);
+  if (!byList) reachCache.set(register, (byList = new WeakMap()));
+  let reached = byList.get(callerPurposes);
+  if (!reached) {
+    reached = new Set(Object.entries(register.categories).filter(([, c]) => c.purposes.some((p) => callerPurposes.includes(p))).map(([name]) => name));
+    byList.set(callerPurposes, reached);
+  }
+  return reached;
+}
+const reachCache = new WeakMap<ProcessingRegister, WeakMap<readonly string[], ReadonlySet<string>>>();
+
+/**
+ * The access log records what a read disclosed under its purpose; what it disclosed only about the
+ * data (that the subject exists, field names, times, denials, erasures), not its values, is
+ * recorded under the purpose with this prefix. Purpose names cannot hold a colon, so the two never meet.
+ */
+export const METADATA_PURPOSE_PREFIX = 'metadata:';
+export const metadataPurpose = (purpose: string): string => `${METADATA_PURPOSE_PREFIX}${purpose}`;
+
+/**
  * May a caller holding `callerPurposes` use a category of this subject for `purpose`?
  * Checked in order: the caller's token, the register, a restriction (Art. 18, or an erasure that
  * had to keep the category), an objection (Art. 21), consent where the purpose needs it.

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { accessDecision, type DenialReason } from '../domain/access.js';
+import { accessDecision, reachedCategories, type DenialReason } from '../domain/access.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import type { CategoryState, FieldState, SubjectState } from '../domain/subject.js';
 import type { KeyRing } from '../crypto/keyRing.js';
@@ -28,7 +28,12 @@ export interface SubjectRead {
 
 export interface ReadRequest {
   purpose: string;
-  /** The purposes the caller's token carries, or `all` for the DPO and the subject itself. */
+  /**
+   * The purposes the caller's token carries, or `all` for the DPO and the subject itself. A read
+   * lists only the categories these purposes reach (`reachedCategories`), whatever the purpose of
+   * the read, and a subject none of whose categories they reach is left out of the answer, exactly
+   * like an id never registered.
+   */
   callerPurposes: readonly string[] | 'all';
   categories?: readonly string[];
 }
@@ -105,10 +110,13 @@ export class SubjectReader {
     const plan: { snap: PreparedSnapshot; items: Planned[] }[] = [];
     // One id per category to open, not per field.
     const keyIds = new Set<string>();
+    const reached = reachedCategories(this.deps.register, request.callerPurposes);
     for (const snap of snaps.values()) {
       if (!snap.state.registeredAt) continue;
+      // Need to know: a caller learns a subject exists only through a category its purposes reach.
+      if (reached !== 'all' && !snap.categories.some((c) => reached.has(c.category))) continue;
       snap.reads++;
-      const items = this.plan(snap, request);
+      const items = this.plan(snap, request, reached);
       for (const i of items) if (i.kind === 'open') keyIds.add(i.cat.keyId);
       plan.push({ snap, items });
     }
@@ -166,11 +174,13 @@ export class SubjectReader {
     return out;
   }
 
-  private plan(snap: PreparedSnapshot, request: ReadRequest): Planned[] {
+  private plan(snap: PreparedSnapshot, request: ReadRequest, reached: ReadonlySet<string> | 'all'): Planned[] {
     const out: Planned[] = [];
     for (const cat of snap.categories) {
       const { category, shredded, fields, erased } = cat;
       if (request.categories && !request.categories.includes(category)) continue;
+      // Out of reach: not listed at all, not even as denied (its field names and times are metadata too).
+      if (reached !== 'all' && !reached.has(category)) continue;
       if (shredded) {
         out.push({ kind: 'done', item: { status: 'ERASED', category, field: null, erasedAt: shredded.at, reason: shredded.reason } });
         continue;
