@@ -527,9 +527,9 @@ export type Query = {
   signingKey: SigningKey;
   /** Anonymous counts per month, category, purpose and metric; they survive shredding and name no subject. Months as `YYYY-MM`, inclusive. Role: dpo. */
   statistics: Array<StatisticsRow>;
-  /** One subject's data for a purpose. NOT_FOUND when the id was never registered. */
+  /** One subject's data for a purpose. NOT_FOUND when the id was never registered, and, for a service, when none of the subject's categories is processed for a purpose its token carries: the two answers are the same (need to know; see docs/security.md). */
   subject: Subject;
-  /** Many subjects for one purpose, in the order of `ids` (at most the configured batch limit, default 500). */
+  /** Many subjects for one purpose, in the order of `ids` (at most the configured batch limit, default 500). NOT_FOUND, with the path of the id, as for `subject`. */
   subjects: Array<Subject>;
 };
 
@@ -725,7 +725,7 @@ export type Subject = {
   __typename?: 'Subject';
   erasedAt: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
-  /** Every recorded field, each a value, a denial with its reason, or an erasure. Never a bare null. */
+  /** Every recorded field, each a value, a denial with its reason, or an erasure. Never a bare null. A service sees only the categories the purposes of its token reach (whatever the purpose of the read); the others are not listed at all. */
   items: Array<PersonalDataItem>;
   registeredAt: Scalars['DateTime']['output'];
 };
