@@ -29,7 +29,13 @@ export async function startApi(options: { vault?: OpenVaultOptions; server?: Ser
       done();
     },
   });
-  const server = await startServer(vault, { port: 0, logger: createLogger({ level: 'trace', destination: sink }), ...options.server });
+  let server: RunningServer;
+  try {
+    server = await startServer(vault, { port: 0, logger: createLogger({ level: 'trace', destination: sink }), ...options.server });
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
   const tokens = new Map<string, string>();
   return {
     vault,

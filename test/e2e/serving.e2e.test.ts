@@ -110,6 +110,23 @@ it('answers a GraphQL request that does not finish in time with 503 SERVICE_UNAV
   await expect(fetch(`${api.server.url}/healthz`)).rejects.toThrow();
 });
 
+it('answers a store failure met while resolving with 200 and SERVICE_UNAVAILABLE, as GraphQL over HTTP says for an executed operation', async () => {
+  api = await startApi();
+  const token = await api.token(DPO);
+  const id = (await api.vault.commands.registerSubject({ actor: 'dpo:dpo-1' })).subjectId;
+  api.vault.reader.read = () => Promise.reject(new VaultError('STORE_UNAVAILABLE', 'The view store did not answer in time'));
+  for (const accept of ['application/json', 'application/graphql-response+json']) {
+    const res = await fetch(`${api.server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: 'query($id: ID!) { me { role } subject(id: $id, purpose: "contract") { id } }', variables: { id } }),
+    });
+    expect([accept, res.status, res.headers.get('content-type')]).toEqual([accept, 200, expect.stringContaining(accept)]);
+    // `subject` is non-null, so its failure nulls the whole data: still an executed operation (2xx), not a request error.
+    expect(await res.json()).toEqual({ data: null, errors: [expect.objectContaining({ path: ['subject'], extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'STORE_UNAVAILABLE' } })] });
+  }
+});
+
 /** `/readyz` as an operator (a DPO's token) sees it: with the reason it is not ready. */
 async function readyz(): Promise<{ status: number; body: { status: string } }> {
   const res = await fetch(`${api!.server.url}/readyz`, { headers: { authorization: `Bearer ${await api!.token(DPO)}` } });

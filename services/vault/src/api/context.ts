@@ -5,6 +5,7 @@ import { REQUESTS_CATEGORY } from '../domain/events.js';
 import type { Vault } from '../vault.js';
 import type { AccessRecorder } from './accessRecorder.js';
 import { actorOf, type Principal, type TokenVerifier } from './auth.js';
+import { bearerToken } from './bearer.js';
 import type { ApiLimits } from './limits.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import { callerPurposes } from './policy.js';
@@ -42,11 +43,11 @@ const unauthenticated = (message: string) => new GraphQLError(message, { extensi
 /** Authenticates the caller (HTTP 401 when that fails) and creates the request's loaders. */
 export function createContextFunction(deps: ContextDeps): (authorization: string | undefined, requestId?: string) => Promise<ApiContext> {
   return async (authorization, requestId) => {
-    const m = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization) : null;
-    if (!m) throw unauthenticated('Send Authorization: Bearer <token>');
+    const token = bearerToken(authorization);
+    if (token === undefined) throw unauthenticated('Send Authorization: Bearer <token>');
     let principal: Principal;
     try {
-      principal = await deps.verifier.verify(m[1]!);
+      principal = await deps.verifier.verify(token);
     } catch (e) {
       throw unauthenticated(isVaultError(e, 'UNAUTHENTICATED') ? e.message : 'The token is invalid');
     }

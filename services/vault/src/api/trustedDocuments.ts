@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parse, validate, type GraphQLSchema } from 'graphql';
+import { Kind, parse, print, validate, visit, type ASTNode, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import { VaultError } from '../domain/errors.js';
 import { checkDocument, checkQueryText, type ApiLimits } from './limits.js';
 
@@ -58,11 +58,69 @@ export class TrustedDocuments {
     return new TrustedDocuments(byId);
   }
 
-  static fromDocuments(documents: Iterable<string>): Map<string, string> {
-    const out = new Map<string, string>();
-    for (const d of documents) out.set(documentId(d), d);
-    return out;
+}
+
+/** One entry of Apollo's persisted-query manifest. */
+export interface ManifestOperation {
+  id: string;
+  name: string;
+  type: 'query' | 'mutation' | 'subscription';
+  body: string;
+}
+
+/**
+ * A manifest in Apollo's format from GraphQL sources (the `.graphql` files of a service): one
+ * entry per named operation, its text printed with the fragments it uses, so that the same
+ * operation always gets the same id. Every operation must validate against the schema and be
+ * within the limits; anonymous operations and duplicate names are refused.
+ */
+export function buildManifest(sources: { name: string; text: string }[], schema: GraphQLSchema, limits: ApiLimits): { format: 'apollo-persisted-query-manifest'; version: 1; operations: ManifestOperation[] } {
+  const invalid = (why: string) => new VaultError('BAD_USER_INPUT', why);
+  const operations = new Map<string, OperationDefinitionNode>();
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const { name, text } of sources) {
+    let document: DocumentNode;
+    try {
+      document = parse(text);
+    } catch (e) {
+      throw invalid(`${name} does not parse: ${(e as Error).message}`);
+    }
+    for (const d of document.definitions) {
+      if (d.kind === Kind.FRAGMENT_DEFINITION) {
+        if (fragments.has(d.name.value)) throw invalid(`${name}: fragment ${d.name.value} is defined twice`);
+        fragments.set(d.name.value, d);
+      } else if (d.kind === Kind.OPERATION_DEFINITION) {
+        if (!d.name) throw invalid(`${name}: every operation needs a name (it identifies the operation in the manifest and in logs)`);
+        if (operations.has(d.name.value)) throw invalid(`${name}: operation ${d.name.value} is defined twice`);
+        operations.set(d.name.value, d);
+      }
+    }
   }
+  const out: ManifestOperation[] = [];
+  for (const [name, op] of [...operations].sort(([a], [b]) => a.localeCompare(b))) {
+    const used = new Map<string, FragmentDefinitionNode>();
+    const walk = (node: ASTNode): void => {
+      visit(node, {
+        FragmentSpread(spread) {
+          const f = fragments.get(spread.name.value);
+          if (!f) throw invalid(`operation ${name} spreads fragment ${spread.name.value}, which no file defines`);
+          if (!used.has(f.name.value)) {
+            used.set(f.name.value, f);
+            walk(f);
+          }
+        },
+      });
+    };
+    walk(op);
+    const document: DocumentNode = { kind: Kind.DOCUMENT, definitions: [op, ...[...used.values()].sort((a, b) => a.name.value.localeCompare(b.name.value))] };
+    const body = print(document);
+    const errors = validate(schema, document);
+    if (errors.length > 0) throw invalid(`operation ${name} does not validate against the schema: ${errors[0]!.message}`);
+    const refusal = checkQueryText(body, limits) ?? checkDocument(document, limits);
+    if (refusal) throw invalid(`operation ${name}: ${refusal.message}`);
+    out.push({ id: documentId(body), name, type: op.operation as ManifestOperation['type'], body });
+  }
+  return { format: 'apollo-persisted-query-manifest', version: 1, operations: out };
 }
 
 /** The id of a document: the SHA-256 of its text, hex, as Apollo's and The Guild's tools compute it. */

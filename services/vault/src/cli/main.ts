@@ -8,6 +8,7 @@ import { addRotateEpochCommand } from './commands/rotateEpoch.js';
 import { registerRotateMasterKey } from './commands/rotateMasterKey.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
+import { addTrustedDocumentsCommand } from './commands/trustedDocuments.js';
 import { registerVerifyCertificate } from './commands/verifyCertificate.js';
 
 /** `vault <command>`: each command lives in cli/commands and registers itself here. */
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   addRotateEpochCommand(program);
   addAuditErasureCommand(program);
   registerVerifyCertificate(program);
+  addTrustedDocumentsCommand(program);
   return program;
 }
 

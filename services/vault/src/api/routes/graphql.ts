@@ -58,7 +58,8 @@ function gate(options: GraphqlRouteOptions) {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
     const extensions = body.extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined;
     const hash = extensions?.persistedQuery?.sha256Hash;
-    const id = typeof body.documentId === 'string' ? body.documentId : typeof hash === 'string' && body.query === undefined ? hash : undefined;
+    // A listed hash runs the listed document, whatever text came with it (a client that sends both gets what the manifest says).
+    const id = typeof body.documentId === 'string' ? body.documentId : typeof hash === 'string' ? hash : undefined;
     const document = id === undefined ? undefined : trustedDocuments?.get(id);
     if (document !== undefined) {
       body.query = document;
