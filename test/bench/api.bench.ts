@@ -48,7 +48,7 @@ function benchRegister(): ProcessingRegister {
 }
 
 /** One scenario, driven from a separate process (loadgen.ts) so client and server do not share an event loop. */
-async function load(url: string, token: string, kind: 'trivial' | 'read' | 'record', ids: string[], seconds: number): Promise<Load> {
+export async function load(url: string, token: string, kind: 'trivial' | 'read' | 'record' | 'trusted', ids: string[], seconds: number, documentId?: string): Promise<Load> {
   // BENCH_CPU_PROFILE=<dir>: the server's CPU profile of each scenario, as <dir>/<kind>.cpuprofile (Chrome DevTools).
   const profileDir = process.env.BENCH_CPU_PROFILE;
   const session = profileDir ? new Session() : undefined;
@@ -57,7 +57,7 @@ async function load(url: string, token: string, kind: 'trivial' | 'read' | 'reco
     await session.post('Profiler.enable');
     await session.post('Profiler.start');
   }
-  const job = JSON.stringify({ url, token, kind, ids, seconds, connections: CONNECTIONS });
+  const job = JSON.stringify({ url, token, kind, ids, seconds, connections: CONNECTIONS, documentId });
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
   // How late the server's event loop runs (a GC pause, a long synchronous piece, the thread not

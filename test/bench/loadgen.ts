@@ -2,12 +2,14 @@
 // server for the server's event loop. Reads its job as JSON from argv[2], prints results as JSON.
 import autocannon from 'autocannon';
 
-const job = JSON.parse(process.argv[2]!) as { url: string; token: string; kind: 'trivial' | 'read' | 'record'; ids: string[]; seconds: number; connections: number };
+const job = JSON.parse(process.argv[2]!) as { url: string; token: string; kind: 'trivial' | 'read' | 'record' | 'trusted'; ids: string[]; seconds: number; connections: number; documentId?: string };
 const read = 'query($id: ID!) { subject(id: $id, purpose: "contract") { id items { status category field ... on PersonalDataValue { value } } } }';
 const record = 'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }';
 let n = 0;
 const bodies: Record<typeof job.kind, () => string> = {
   trivial: () => '{"query":"{ __typename }"}',
+  // The same operation as a trusted document, by id.
+  trusted: () => JSON.stringify({ documentId: job.documentId }),
   read: () => JSON.stringify({ query: read, variables: { id: job.ids[n++ % job.ids.length] } }),
   record: () =>
     JSON.stringify({

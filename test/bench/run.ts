@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { runApiBench } from './api.bench.js';
 import { appendBench, erasureBench, rebuildBench, sweepBench } from './core.bench.js';
 import { epochBench } from './epoch.bench.js';
+import { limitsBench } from './limits.bench.js';
 
 /**
  * `npm run bench`: every benchmark, in one process and one run, so ratios compare figures
@@ -15,6 +16,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   sweep: sweepBench,
   epoch: () => epochBench(),
   api: () => runApiBench(),
+  limits: limitsBench,
 };
 
 const only = process.argv.slice(2);
