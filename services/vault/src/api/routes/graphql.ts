@@ -19,6 +19,7 @@ import { checkDocument, checkQueryText, operationLimitsPlugin, type ApiLimits, t
 import { requestPrincipal } from '../requestPrincipal.js';
 import type { TrustedDocuments } from '../trustedDocuments.js';
 import type { WriteBudget } from '../writeBudget.js';
+import { addRequestDeadline } from '../plugins/requestDeadline.js';
 import { sendFailure } from './failures.js';
 
 export interface GraphqlRouteOptions {
@@ -114,20 +115,7 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphqlRouteO
     await apollo.stop();
   });
 
-  // A deadline on GraphQL requests only, so no request waits forever on something that never
-  // answers (and shutdown, which lets in-flight requests finish, cannot hang on one); downloads
-  // stream for as long as the client reads. Not Fastify's `handlerTimeout`: on Node 20 it clears
-  // its timer once a request body has been read (the request's 'close'), so a POST is never bounded.
-  if (requestTimeoutMs > 0) {
-    app.addHook('onRequest', async (request, reply) => {
-      const timer = setTimeout(() => {
-        if (reply.sent || reply.raw.headersSent) return;
-        request.log.warn({ ms: requestTimeoutMs }, 'request timed out');
-        sendFailure(reply, 503, 'SERVICE_UNAVAILABLE', 'The request did not finish in time; retry later');
-      }, requestTimeoutMs);
-      reply.raw.once('close', () => clearTimeout(timer));
-    });
-  }
+  addRequestDeadline(app, requestTimeoutMs);
   app.addHook('preHandler', gate(options));
 
   const context = createContextFunction({ vault: options.vault, verifier: options.verifier, access: options.access, limits, publicUrl: options.publicUrl });
