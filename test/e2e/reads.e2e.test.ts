@@ -550,11 +550,16 @@ describe('opening values', () => {
 });
 
 describe('serving', () => {
-  it('answers /healthz and /readyz', async () => {
+  it('answers /healthz and /readyz, with the log position only to an operator', async () => {
     expect((await fetch(`${api.server.url}/healthz`)).status).toBe(200);
-    const ready = await fetch(`${api.server.url}/readyz`);
-    expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ status: 'ready' });
+    const readyz = async (token?: string) => {
+      const res = await fetch(`${api.server.url}/readyz`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    expect(await readyz()).toEqual({ status: 200, body: { status: 'ready' } });
+    expect(await readyz(await api.token(SERVICE))).toEqual({ status: 200, body: { status: 'ready' } });
+    expect(await readyz('made.up.token')).toEqual({ status: 200, body: { status: 'ready' } });
+    expect(await readyz(await api.token(DPO))).toEqual({ status: 200, body: { status: 'ready', position: expect.any(Number) } });
   });
 });
 
