@@ -59,7 +59,8 @@ beforeAll(async () => {
   // A fresh vault (cold key cache) over counting proxies of the same files.
   const stores = await openStores(config);
   vault = await openVault(config, { register, warn: () => {}, stores: { log: stores.log, keys: counting(stores.keys, counts, 'keys'), views: counting(stores.views, counts, 'views') } });
-  server = await startServer(vault, { port: 0, logger: createLogger({ level: 'silent' }), rateLimitPerMinute: 0 });
+  // Room for N aliased subject fields in one query (past the default alias and field limits): the batching is what is measured here.
+  server = await startServer(vault, { port: 0, logger: createLogger({ level: 'silent' }), rateLimitPerMinute: 0, limits: { maxAliases: N, maxFields: 10 * N, maxQueryBytes: 65_536 } });
   token = await mintDevToken(config, { role: 'service', name: 'crm', purposes: ['contract', 'billing'] });
 });
 

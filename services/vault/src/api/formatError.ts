@@ -50,7 +50,11 @@ function withoutValue(reason: string): string {
     .replace(new RegExp(`^Value .* does not exist in "(${NAME})" enum\\..*$`, 's'), 'The value does not exist in "$1" enum.')
     .replace(new RegExp(`^Enum "(${NAME})" cannot represent non-(?:enum|string) value: .*$`, 's'), 'Enum "$1" cannot represent this value.')
     .replace(/^((?:String|Int|Float|Boolean|ID) cannot represent [a-z0-9 -]*value): .*$/s, '$1.')
-    .replace(new RegExp(`^Field .* is not defined by type "(${NAME})"\\..*$`, 's'), 'A field is not defined by type "$1".');
+    .replace(new RegExp(`^Field .* is not defined by type "(${NAME})"\\..*$`, 's'), 'A field is not defined by type "$1".')
+    // Validation names what the query asked for: a name the caller made up is not repeated back.
+    .replace(new RegExp(`^Cannot query field "${NAME}" on type "(${NAME})"\\..*$`, 's'), 'Cannot query a field that type "$1" does not have.')
+    .replace(new RegExp(`^Unknown argument "${NAME}" on (field|directive) "([_A-Za-z0-9.@]+)"\\..*$`, 's'), 'Unknown argument on $1 "$2".')
+    .replace(new RegExp(`^Unknown (type|fragment|directive) "@?${NAME}"\\..*$`, 's'), 'Unknown $1.');
 }
 
 /** The reasons a coercion message may keep, whole, besides the vault's own scalar rule: graphql-js's templates that quote no value. */

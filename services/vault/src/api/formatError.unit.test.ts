@@ -75,3 +75,15 @@ describe('formatError', () => {
     expect(scrubValues('Unknown operation named "B".')).toBe('Unknown operation named "B".');
   });
 });
+
+describe('validation messages', () => {
+  it.each([
+    ['Cannot query field "annJansen" on type "Query". Did you mean "subject"?', 'Cannot query a field that type "Query" does not have.'],
+    ['Unknown argument "annJansen" on field "Query.subject".', 'Unknown argument on field "Query.subject".'],
+    ['Unknown type "AnnJansen". Did you mean "Subject"?', 'Unknown type.'],
+    ['Unknown fragment "annJansen".', 'Unknown fragment.'],
+    ['Unknown directive "@annJansen".', 'Unknown directive.'],
+  ])('do not repeat a name the query made up: %j', (message, scrubbed) => {
+    expect(scrubValues(message)).toBe(scrubbed);
+  });
+});

@@ -71,6 +71,12 @@ describe('limits on what an operation writes', () => {
     expect(checkOperation(op, document, { i: [...items, {}, {}] }, limits)).toEqual({ refusal: expect.objectContaining({ limit: 'maxItemsPerRequest' }) });
   });
 
+  it('counts the consents given with a write as items too', () => {
+    const { document, operation: op } = operation('mutation($c: [ConsentInput!]) { recordPersonalData(subjectId: "s", items: [{}, {}], consents: $c) { revision } }');
+    expect(checkOperation(op, document, { c: [{}, {}, {}] }, limits)).toEqual({ subjectReads: 0, commands: 1, items: 5 });
+    expect(checkOperation(op, document, {}, limits)).toEqual({ subjectReads: 0, commands: 1, items: 2 });
+  });
+
   it('does not count queries as writes', () => {
     const { document, operation: op } = operation(`{ ${aliases(5, 'me { role }')} }`);
     expect(checkOperation(op, document, {}, limits)).toEqual({ subjectReads: 0, commands: 0, items: 0 });

@@ -55,7 +55,8 @@ function listLength(node: ValueNode | undefined, variables: Record<string, unkno
   if (node.kind === Kind.LIST) return node.values.length;
   if (node.kind === Kind.VARIABLE) {
     const v = variables[node.name.value];
-    return Array.isArray(v) ? v.length : 1;
+    // A variable left out (or null) holds nothing; a single value stands for a list of one, as GraphQL coerces it.
+    return v == null ? 0 : Array.isArray(v) ? v.length : 1;
   }
   return 1;
 }
@@ -144,7 +145,7 @@ const ITEM_LISTS: Record<string, string> = {
 export interface Writes {
   /** Mutation fields (commands), aliases and fragment spreads included. */
   commands: number;
-  /** Values or categories they write: a list argument's length, else 1 a command. */
+  /** Values, categories and consents they write: a list argument's length (plus the consents given with it), else 1 a command. */
   items: number;
 }
 
@@ -172,6 +173,8 @@ export function operationWrites(set: SelectionSetNode, fragments: Fragments, var
   for (const field of byKey.values()) {
     const list = ITEM_LISTS[field.name.value];
     items += (list ? listLength(field.arguments?.find((a) => a.name.value === list)?.value, variables) : undefined) ?? 1;
+    // Consents given with a write are written too (an event each).
+    items += listLength(field.arguments?.find((a) => a.name.value === 'consents')?.value, variables) ?? 0;
   }
   return { commands: byKey.size, items };
 }
