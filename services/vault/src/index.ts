@@ -28,5 +28,6 @@ export * from './domain/requests.js';
 export * from './rights/SubjectRights.js';
 export * from './rights/reports.js';
 export * from './support/uuidv7.js';
+export { createLogger, loggablePath, REDACT_PATHS, type LoggerOptions } from './support/logger.js';
 export * from './cli/auditErasure.js';
 export * from './adapters/localKek/index.js';

@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
 import { VaultError, badInput } from '../domain/errors.js';
 import { createFormatError, scrubValues } from './formatError.js';
-import { createLogger } from './logger.js';
+import { createLogger } from '../support/logger.js';
 
 const logger = { error: vi.fn() };
 const format = createFormatError(logger);

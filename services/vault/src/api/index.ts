@@ -4,5 +4,4 @@ export { actorOf, createTokenVerifier, hasProductionKey, mintDevToken, principal
 export { OPERATION_ROLES, type Operation } from './policy.js';
 export { DEFAULT_LIMITS, type ApiLimits } from './limits.js';
 export { AccessRecorder, type AccessRecorderOptions } from './accessRecorder.js';
-export { createLogger, loggablePath, REDACT_PATHS, type LoggerOptions } from './logger.js';
 export { createFormatError, scrubValues } from './formatError.js';

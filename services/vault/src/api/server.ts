@@ -8,7 +8,7 @@ import type { Vault } from '../vault.js';
 import { AccessRecorder, type AccessRecorderOptions } from './accessRecorder.js';
 import { createTokenVerifier, type TokenVerifier } from './auth.js';
 import { DEFAULT_LIMITS, type ApiLimits } from './limits.js';
-import { createLogger, lazyRequestLogger } from './logger.js';
+import { createLogger, lazyRequestLogger } from '../support/logger.js';
 import { registerRateLimits } from './rateLimits.js';
 import { resolvers } from './resolvers.js';
 import { downloadRoutes } from './routes/downloads.js';

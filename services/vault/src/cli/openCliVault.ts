@@ -1,5 +1,5 @@
 import { destination } from 'pino';
-import { createLogger } from '../api/logger.js';
+import { createLogger } from '../support/logger.js';
 import { loadConfig, type VaultConfig } from '../config/loadConfig.js';
 import { openVault, type Vault } from '../vault.js';
 

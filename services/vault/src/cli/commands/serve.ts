@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { embeddedState, loadConfig } from '../../config/loadConfig.js';
 import { hasProductionKey } from '../../api/auth.js';
-import { createLogger } from '../../api/logger.js';
+import { createLogger } from '../../support/logger.js';
 import { startServer } from '../../api/server.js';
 import { openVault } from '../../vault.js';
 import { markServing } from '../serveMarker.js';
