@@ -1,6 +1,5 @@
-/** The HTTP and GraphQL API: the server, tokens, the authorization table and the limits. */
+/** The HTTP and GraphQL API: the server, the authorization table and the limits. */
 export { JWKS_PATH, startServer, type RunningServer, type ServerOptions } from './server.js';
-export { actorOf, createTokenVerifier, hasProductionKey, mintDevToken, principalFrom, type Principal, type Role, type TokenVerifier } from './auth.js';
 export { OPERATION_ROLES, type Operation } from './policy.js';
 export { DEFAULT_LIMITS, type ApiLimits } from './limits.js';
 export { AccessRecorder, type AccessRecorderOptions } from './accessRecorder.js';

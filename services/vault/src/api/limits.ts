@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, Lexer, Source, TokenKind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { API_LIMIT_VARIABLES as LIMIT_SETTINGS } from '../config/apiSettings.js';
-import type { Principal } from './auth.js';
+import type { Principal } from '../auth/tokens.js';
 import { fragmentsOf, operationCost, operationDepth, operationFields, operationWrites, subjectReads, withDefaults } from './measures.js';
 import type { WriteBudget } from './writeBudget.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Principal, TokenVerifier } from './auth.js';
+import type { Principal, TokenVerifier } from '../auth/tokens.js';
 import { bearerToken } from './bearer.js';
 
 const principals = new WeakMap<FastifyRequest, Promise<Principal | undefined>>();

@@ -6,7 +6,7 @@ import type { ApiSettings } from '../config/apiSettings.js';
 import { VaultError } from '../domain/errors.js';
 import type { Vault } from '../vault.js';
 import { AccessRecorder, type AccessRecorderOptions } from './accessRecorder.js';
-import { createTokenVerifier, type TokenVerifier } from './auth.js';
+import { createTokenVerifier, type TokenVerifier } from '../auth/tokens.js';
 import { DEFAULT_LIMITS, type ApiLimits } from './limits.js';
 import { createLogger, lazyRequestLogger } from '../support/logger.js';
 import { registerRateLimits } from './rateLimits.js';

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { actorOf, type Principal } from './auth.js';
+import { actorOf, type Principal } from '../auth/tokens.js';
 
 export interface WriteBudgetOptions {
   /** Commands (mutation fields, aliases included) a principal may send a minute; 0 turns the budget off (`VAULT_COMMANDS_PER_MINUTE`). Default 1,200. */

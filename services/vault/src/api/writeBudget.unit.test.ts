@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Principal } from './auth.js';
+import type { Principal } from '../auth/tokens.js';
 import { WriteBudget } from './writeBudget.js';
 
 const crm: Principal = { role: 'service', name: 'crm', purposes: ['contract'] };

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTokenVerifier, mintDevToken } from '../api/auth.js';
+import { createTokenVerifier, mintDevToken } from '../auth/tokens.js';
 import { resolveMasterKeys } from '../crypto/masterKey.js';
 import { loadConfig, type VaultConfig } from './loadConfig.js';
 import { openKekProvider } from './openStores.js';

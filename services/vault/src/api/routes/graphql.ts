@@ -11,7 +11,7 @@ import { parse, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Vault } from '../../vault.js';
 import type { AccessRecorder } from '../accessRecorder.js';
-import type { TokenVerifier } from '../auth.js';
+import type { TokenVerifier } from '../../auth/tokens.js';
 import { createContextFunction, type ApiContext } from '../context.js';
 import { createFormatError } from '../formatError.js';
 import { jitGateway } from '../jitExecutor.js';

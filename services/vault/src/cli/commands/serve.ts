@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { embeddedState, loadConfig } from '../../config/loadConfig.js';
-import { hasProductionKey } from '../../api/auth.js';
+import { hasProductionKey } from '../../auth/tokens.js';
 import { createLogger } from '../../support/logger.js';
 import { startServer } from '../../api/server.js';
 import { openVault } from '../../vault.js';

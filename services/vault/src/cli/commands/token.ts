@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/loadConfig.js';
 import { VaultError } from '../../domain/errors.js';
-import { hasProductionKey, mintDevToken, type Principal } from '../../api/auth.js';
+import { hasProductionKey, mintDevToken, type Principal } from '../../auth/tokens.js';
 
 interface TokenOptions {
   role: string;

@@ -6,7 +6,7 @@ import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VaultConfig } from '../config/loadConfig.js';
 import { isVaultError } from '../domain/errors.js';
-import { actorOf, createTokenVerifier, mintDevToken, principalFrom } from './auth.js';
+import { actorOf, createTokenVerifier, mintDevToken, principalFrom } from './tokens.js';
 
 const dirs: string[] = [];
 const config = (extra: Partial<VaultConfig> = {}): VaultConfig => {
