@@ -19,7 +19,7 @@ export * from './rights/SubjectReader.js';
 export * from './rights/eraseSubject.js';
 export * from './vault.js';
 export { fixtureRegister } from './testing/fixtureRegister.js';
-export * from './crypto/sealDecision.js';
+export * from './commands/sealDecision.js';
 export * from './config/openStores.js';
 export { actorOf, createTokenVerifier, hasProductionKey, mintDevToken, principalFrom, type Principal, type Role, type TokenVerifier } from './auth/tokens.js';
 export * from './api/index.js';

@@ -6,7 +6,7 @@ import { decide, fold, initialState, keyIdFor, type Command, type SubjectState }
 import type { KeyRing } from '../crypto/keyRing.js';
 import { NO_STREAM, type AppendResult, type EventLog, type NewEvent, type RecordedEvent } from '../ports/EventLog.js';
 import type { ViewStore } from '../ports/ViewStore.js';
-import { openField, sealDecision } from '../crypto/sealDecision.js';
+import { openField, sealDecision } from './sealDecision.js';
 import { recentCache, type RecentCache } from '../support/recentCache.js';
 
 export interface CommandDeps {

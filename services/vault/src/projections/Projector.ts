@@ -7,7 +7,7 @@ import type { BlindIndex } from '../crypto/blindIndex.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import type { EventLog, RecordedEvent, Subscription } from '../ports/EventLog.js';
 import { emptyBatch, type SubjectView, type ViewBatch, type ViewStore } from '../ports/ViewStore.js';
-import { openField } from '../crypto/sealDecision.js';
+import { openField } from '../commands/sealDecision.js';
 import { subjectOf } from '../domain/events.js';
 import { holdsOf, retentionOf } from '../domain/retention.js';
 import { trackedRowsOf } from '../domain/requests.js';

@@ -8,7 +8,7 @@ import type { FlattenedJws } from '../crypto/signer.js';
 import type { ViewStore } from '../ports/ViewStore.js';
 import type { CommandOptions, CommandResult } from '../commands/SubjectCommands.js';
 import type { SignedCertificate, EraseOptions } from './eraseSubject.js';
-import { requestsKeyId } from '../crypto/sealDecision.js';
+import { requestsKeyId } from '../commands/sealDecision.js';
 import { holdsTexts, openSubjectTexts, type SubjectTexts } from './requestTexts.js';
 import { ShredCheck } from './ShredCheck.js';
 import { REPORT_TYP, digestReport, disclosedCategories, freezeReport, reportChunks, reportDigest, type ReportDeps, type ReportSignature } from './reports.js';

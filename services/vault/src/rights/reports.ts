@@ -11,7 +11,7 @@ import { openValue, valueContext } from '../crypto/envelope.js';
 import type { Signer } from '../crypto/signer.js';
 import type { AccessLog, RecipientRow } from '../ports/AccessLog.js';
 import type { EventLog, RecordedEvent } from '../ports/EventLog.js';
-import { openField, requestsKeyId } from '../crypto/sealDecision.js';
+import { openField, requestsKeyId } from '../commands/sealDecision.js';
 import { holdsTexts, openSubjectTexts } from './requestTexts.js';
 import { streamOf } from '../domain/events.js';
 import type { SubjectCommands } from '../commands/SubjectCommands.js';

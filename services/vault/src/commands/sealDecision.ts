@@ -2,8 +2,8 @@ import { VaultError } from '../domain/errors.js';
 import { uuidv7 } from '../support/uuidv7.js';
 import { REQUESTS_CATEGORY, type DomainEvent, type Unsealed } from '../domain/events.js';
 import { keyIdFor } from '../domain/subject.js';
-import { contextTag, envelopeParts, openValue, openValueParts, sealValue, sealValueParts, valueContext, type EnvelopeParts } from './envelope.js';
-import type { KeyRing } from './keyRing.js';
+import { contextTag, envelopeParts, openValue, openValueParts, sealValue, sealValueParts, valueContext, type EnvelopeParts } from '../crypto/envelope.js';
+import type { KeyRing } from '../crypto/keyRing.js';
 import type { EventMetadata, NewEvent } from '../ports/EventLog.js';
 import type { FieldState } from '../domain/subject.js';
 
