@@ -1,5 +1,5 @@
 import { OBJECTION_BASES, type CategorySpec, type ProcessingRegister, type PurposeSpec } from './register.js';
-import type { SubjectState } from './subject.js';
+import type { SubjectState } from './state.js';
 
 export const DENIAL_REASONS = ['PURPOSE_NOT_ALLOWED', 'RESTRICTED', 'OBJECTED', 'CONSENT_WITHDRAWN', 'NO_CONSENT'] as const;
 export type DenialReason = (typeof DENIAL_REASONS)[number];

@@ -2,6 +2,7 @@ import { assertCode, badInput } from './errors.js';
 import { CONSENT_CHANNELS, type ConsentChannel, type EventOf, type Unsealed } from './events.js';
 import { unknownName } from './names.js';
 import type { ProcessingRegister } from './register.js';
+import type { ConsentProof, ConsentState } from './state.js';
 
 /**
  * Consent as the vault relies on it: the rule that makes storing a value on consent lawful, and
@@ -32,29 +33,7 @@ export interface ConsentInput {
   channel: string;
 }
 
-/**
- * One consent given, as the vault can show it. Null fields: a consent recorded before the vault
- * kept its proof (unknown provenance); `givenAt` is null only for a withdrawal of a consent the
- * vault never recorded.
- */
-export interface ConsentProof {
-  /** The ConsentGiven event; null for unknown provenance. */
-  eventId: string | null;
-  givenAt: string | null;
-  noticeId: string | null;
-  noticeVersion: string | null;
-  channel: ConsentChannel | null;
-  collectedBy: string | null;
-  withdrawnAt: string | null;
-}
-
-export interface ConsentState {
-  given: boolean;
-  /** When it was last given or withdrawn. */
-  at: string;
-  /** Every consent given for the purpose, oldest first; absent in snapshots from before proofs were kept. */
-  proofs?: ConsentProof[];
-}
+export type { ConsentProof, ConsentState } from './state.js';
 
 /** Notice ids and versions travel as plaintext metadata: codes and document names, never prose, addresses or query strings. */
 const NOTICE_CODE = /^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,127}$/;

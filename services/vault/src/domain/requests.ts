@@ -1,6 +1,6 @@
 import { VaultError, assertCode, badInput } from './errors.js';
 import { CHANNELS, REQUEST_TYPES, VERIFICATION_METHODS, type DomainEvent, type ExportKind, type RequestType, type Unsealed } from './events.js';
-import type { SubjectState } from './subject.js';
+import type { RequestState, RightsState, SubjectState } from './state.js';
 import { addMonths, instantInput } from './time.js';
 
 /**
@@ -8,57 +8,15 @@ import { addMonths, instantInput } from './time.js';
  * part of the subject's aggregate: their events live in the subject's stream.
  */
 
-export type RequestStatus = 'OPEN' | 'COMPLETED' | 'REFUSED';
-
-export interface RequestState {
-  requestId: string;
-  requestType: RequestType;
-  receivedAt: string;
-  channel: string;
-  dueAt: string;
-  extendedMonths: number;
-  /** Each extension: months, and its sealed reason with the event it was sealed for. */
-  extensions: { months: number; at: string; reason: SealedText }[];
-  verifiedAt: string | null;
-  verificationMethod: string | null;
-  status: RequestStatus;
-  closedAt: string | null;
-  certificateEventId: string | null;
-  linkId: string | null;
-  refusalReason: SealedText | null;
-}
-
-/** Free text sealed under the subject's requests key, bound to the event that carried it. */
-export interface SealedText {
-  sealed: string;
-  eventId: string;
-}
-
-export interface NotificationState {
-  /** Categories recorded from another source since the subject was last informed. */
-  categories: string[];
-  openedAt: string;
-  dueAt: string;
-}
-
-export interface LinkState {
-  linkId: string;
-  kind: ExportKind;
-  tokenHash: string;
-  createdAt: string;
-  expiresAt: string;
-  usedAt: string | null;
-}
-
-export interface RightsState {
-  requests: Record<string, RequestState>;
-  /** The open Art. 14 obligation, if any. */
-  notification: NotificationState | null;
-  informed: { at: string; channel: string }[];
-  links: Record<string, LinkState>;
-}
-
-export const initialRights = (): RightsState => ({ requests: {}, notification: null, informed: [], links: {} });
+export {
+  initialRights,
+  type LinkState,
+  type NotificationState,
+  type RequestState,
+  type RequestStatus,
+  type RightsState,
+  type SealedText,
+} from './state.js';
 
 /** One calendar month after receipt, clamped to the month's end (Jan 31 → Feb 28/29). */
 export const dueDate = (receivedAt: string, months = 1): string => addMonths(new Date(receivedAt), months).toISOString();

@@ -1,6 +1,6 @@
 import type { CategorySpec, ProcessingRegister, RetentionTrigger } from './register.js';
 import type { ShredReason } from './events.js';
-import type { SubjectState } from './subject.js';
+import type { SubjectState } from './state.js';
 import { objectionReaches } from './access.js';
 import { addIsoDuration } from './time.js';
 

@@ -3,76 +3,14 @@ import { ERASURE_REASONS, HOLD_BASES, RESTRICTION_REASONS, type DomainEvent, typ
 import { LEGAL_BASES, SOURCES, type CategorySpec, type LegalBasis, type ProcessingRegister, type Source } from './register.js';
 import { objectedTo, objectionReaches } from './access.js';
 import { holdOn, retentionOf, holdsOf, shredCause } from './retention.js';
-import { decideRights, evolveRights, initialRights, requestOf, type RightsCommand, type RightsState } from './requests.js';
+import { decideRights, evolveRights, requestOf, type RightsCommand } from './requests.js';
+import { generationOf, initialRights, keyIdFor, type CategoryState, type SubjectState } from './state.js';
 import { instantInput } from './time.js';
 import { validateValue } from './values.js';
-import { consentGiven, consentStands, consentsGiven, evolveConsentGiven, evolveConsentWithdrawn, restsOnConsent, type ConsentInput, type ConsentState } from './consent.js';
+import { consentGiven, consentStands, consentsGiven, evolveConsentGiven, evolveConsentWithdrawn, restsOnConsent, type ConsentInput } from './consent.js';
 import { unknownName } from './names.js';
 
-/**
- * One subject's aggregate: the decision state rebuilt from its stream. It holds sealed values
- * (ciphertext) and metadata only, so it can be snapshotted into the read models.
- */
-
-/** A field's current value, sealed under its category's current key (`CategoryState.keyId`). */
-export interface FieldState {
-  value: Sealed;
-  eventId: string;
-  recordedAt: string;
-  updatedAt: string;
-  purpose: string;
-  legalBasis: LegalBasis;
-  source: Source;
-}
-
-export interface CategoryState {
-  /** Bumped on every re-key and on first write after a shred: each generation has its own key. */
-  generation: number;
-  keyId: string;
-  fields: Record<string, FieldState>;
-  /** Fields erased one by one (the category lives on, re-keyed), until recorded again: reads show them as erased. */
-  erasedFields?: Record<string, { at: string; reason: string }>;
-  firstRecordedAt: string;
-  lastActivityAt: string;
-  shredded: { at: string; reason: ShredReason } | null;
-}
-
-export interface SubjectState {
-  subjectId: string;
-  registeredAt: string | null;
-  /** Revision of the last event applied; -1 for a stream with no events. */
-  revision: number;
-  erasedAt: string | null;
-  categories: Record<string, CategoryState>;
-  /** Per purpose: whether consent stands, and the proof of every consent given (domain/consent.ts). */
-  consents: Record<string, ConsentState>;
-  restrictions: Record<string, { at: string; reason: string }>;
-  /** Objections standing (Art. 21): each stops the processing it reaches. */
-  objections: Record<string, { at: string }>;
-  /** Objections the DPO overrode on compelling grounds (sealed); absent in snapshots from before overrides existed. */
-  overriddenObjections?: Record<string, { objectedAt: string; at: string; grounds: { sealed: string; eventId: string } }>;
-  holds: Record<string, { basis: string; until: string; at: string }>;
-  lifecycle: Record<string, string>;
-  /** Requests, the duty to inform and export links (domain/requests.ts). */
-  rights: RightsState;
-}
-
-export const initialState = (subjectId: string): SubjectState => ({
-  subjectId,
-  registeredAt: null,
-  revision: -1,
-  erasedAt: null,
-  categories: {},
-  consents: {},
-  restrictions: {},
-  objections: {},
-  holds: {},
-  lifecycle: {},
-  rights: initialRights(),
-});
-
-/** Key ids are deterministic, so two writers deciding from the same state agree on them. */
-export const keyIdFor = (subjectId: string, category: string, generation: number): string => `${subjectId}/${category}/${generation}`;
+export { initialState, keyIdFor, type CategoryState, type FieldState, type SubjectState } from './state.js';
 
 /** Applies one event. Mutates and returns `state` (callers own their copy), for speed on long streams. */
 export function evolve(state: SubjectState, event: DomainEvent<Sealed> & { id: string; at: string }): SubjectState {
@@ -193,10 +131,6 @@ export function fold(state: SubjectState, events: readonly StoredEvent[]): Subje
     state.revision = e.revision;
   }
   return state;
-}
-
-function generationOf(keyId: string): number {
-  return Number(keyId.slice(keyId.lastIndexOf('/') + 1));
 }
 
 // ---------------------------------------------------------------------------------------------

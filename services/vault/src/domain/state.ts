@@ -1,0 +1,157 @@
+import type { ConsentChannel, ExportKind, RequestType, Sealed, ShredReason } from './events.js';
+import type { LegalBasis, Source } from './register.js';
+
+/**
+ * One subject's aggregate state: what decide reads and evolve builds from the subject's stream.
+ * It holds sealed values (ciphertext) and metadata only, so it can be snapshotted into the read
+ * models. Every other domain module takes the state from here, and this module takes nothing from
+ * them, so the domain's imports run one way.
+ */
+
+/** A field's current value, sealed under its category's current key (`CategoryState.keyId`). */
+export interface FieldState {
+  value: Sealed;
+  eventId: string;
+  recordedAt: string;
+  updatedAt: string;
+  purpose: string;
+  legalBasis: LegalBasis;
+  source: Source;
+}
+
+export interface CategoryState {
+  /** Bumped on every re-key and on first write after a shred: each generation has its own key. */
+  generation: number;
+  keyId: string;
+  fields: Record<string, FieldState>;
+  /** Fields erased one by one (the category lives on, re-keyed), until recorded again: reads show them as erased. */
+  erasedFields?: Record<string, { at: string; reason: string }>;
+  firstRecordedAt: string;
+  lastActivityAt: string;
+  shredded: { at: string; reason: ShredReason } | null;
+}
+
+/**
+ * One consent given, as the vault can show it. Null fields: a consent recorded before the vault
+ * kept its proof (unknown provenance); `givenAt` is null only for a withdrawal of a consent the
+ * vault never recorded.
+ */
+export interface ConsentProof {
+  /** The ConsentGiven event; null for unknown provenance. */
+  eventId: string | null;
+  givenAt: string | null;
+  noticeId: string | null;
+  noticeVersion: string | null;
+  channel: ConsentChannel | null;
+  collectedBy: string | null;
+  withdrawnAt: string | null;
+}
+
+export interface ConsentState {
+  given: boolean;
+  /** When it was last given or withdrawn. */
+  at: string;
+  /** Every consent given for the purpose, oldest first; absent in snapshots from before proofs were kept. */
+  proofs?: ConsentProof[];
+}
+
+export type RequestStatus = 'OPEN' | 'COMPLETED' | 'REFUSED';
+
+/** Free text sealed under the subject's requests key, bound to the event that carried it. */
+export interface SealedText {
+  sealed: string;
+  eventId: string;
+}
+
+export interface RequestState {
+  requestId: string;
+  requestType: RequestType;
+  receivedAt: string;
+  channel: string;
+  dueAt: string;
+  extendedMonths: number;
+  /** Each extension: months, and its sealed reason with the event it was sealed for. */
+  extensions: { months: number; at: string; reason: SealedText }[];
+  verifiedAt: string | null;
+  verificationMethod: string | null;
+  status: RequestStatus;
+  closedAt: string | null;
+  certificateEventId: string | null;
+  linkId: string | null;
+  refusalReason: SealedText | null;
+}
+
+export interface NotificationState {
+  /** Categories recorded from another source since the subject was last informed. */
+  categories: string[];
+  openedAt: string;
+  dueAt: string;
+}
+
+export interface LinkState {
+  linkId: string;
+  kind: ExportKind;
+  tokenHash: string;
+  createdAt: string;
+  expiresAt: string;
+  usedAt: string | null;
+}
+
+/** Requests, the duty to inform and export links (domain/requests.ts decides and applies them). */
+export interface RightsState {
+  requests: Record<string, RequestState>;
+  /** The open Art. 14 obligation, if any. */
+  notification: NotificationState | null;
+  informed: { at: string; channel: string }[];
+  links: Record<string, LinkState>;
+}
+
+/** The grounds of an objection the DPO overrode: sealed, bound to the event that carried them. */
+export interface OverriddenObjection {
+  objectedAt: string;
+  at: string;
+  grounds: SealedText;
+}
+
+export interface SubjectState {
+  subjectId: string;
+  registeredAt: string | null;
+  /** Revision of the last event applied; -1 for a stream with no events. */
+  revision: number;
+  erasedAt: string | null;
+  categories: Record<string, CategoryState>;
+  /** Per purpose: whether consent stands, and the proof of every consent given (domain/consent.ts). */
+  consents: Record<string, ConsentState>;
+  restrictions: Record<string, { at: string; reason: string }>;
+  /** Objections standing (Art. 21): each stops the processing it reaches. */
+  objections: Record<string, { at: string }>;
+  /** Objections the DPO overrode on compelling grounds; absent in snapshots from before overrides existed. */
+  overriddenObjections?: Record<string, OverriddenObjection>;
+  holds: Record<string, { basis: string; until: string; at: string }>;
+  lifecycle: Record<string, string>;
+  /** Requests, the duty to inform and export links (domain/requests.ts). */
+  rights: RightsState;
+}
+
+export const initialRights = (): RightsState => ({ requests: {}, notification: null, informed: [], links: {} });
+
+export const initialState = (subjectId: string): SubjectState => ({
+  subjectId,
+  registeredAt: null,
+  revision: -1,
+  erasedAt: null,
+  categories: {},
+  consents: {},
+  restrictions: {},
+  objections: {},
+  holds: {},
+  lifecycle: {},
+  rights: initialRights(),
+});
+
+/** Key ids are deterministic, so two writers deciding from the same state agree on them. */
+export const keyIdFor = (subjectId: string, category: string, generation: number): string =>
+  `${subjectId}/${category}/${generation}`;
+
+/** The generation a key id names (its last segment). */
+export const generationOf = (keyId: string): number => Number(keyId.slice(keyId.lastIndexOf('/') + 1));
