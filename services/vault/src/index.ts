@@ -15,7 +15,7 @@ export * from './register/index.js';
 export * from './config/loadConfig.js';
 export * from './commands/SubjectCommands.js';
 export * from './projections/Projector.js';
-export * from './rights/SubjectReader.js';
+export * from './read/SubjectReader.js';
 export * from './rights/eraseSubject.js';
 export * from './vault.js';
 export { fixtureRegister } from './testing/fixtureRegister.js';

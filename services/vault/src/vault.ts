@@ -13,7 +13,7 @@ import { loadRegister } from './register/loadRegister.js';
 import { SubjectCommands, type CommandOptions, type CommandResult } from './commands/SubjectCommands.js';
 import { PROJECTION, Projector } from './projections/Projector.js';
 import { sweepRetention, type SweepOptions, type SweepReport } from './commands/sweepRetention.js';
-import { SubjectReader } from './rights/SubjectReader.js';
+import { SubjectReader } from './read/SubjectReader.js';
 import { SubjectRights } from './rights/SubjectRights.js';
 import { eraseSubject, type EraseOptions, type SignedCertificate } from './rights/eraseSubject.js';
 

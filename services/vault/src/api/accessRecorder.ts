@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { VaultError, isVaultError } from '../domain/errors.js';
 import { metadataPurpose } from '../domain/access.js';
 import type { AccessLog, AccessLogEntry } from '../ports/AccessLog.js';
-import type { ReadItem } from '../rights/SubjectReader.js';
+import type { ReadItem } from '../read/SubjectReader.js';
 
 /** Who saw a subject, for what, when: the parts every entry about one read of it shares. */
 export interface SubjectSeen {

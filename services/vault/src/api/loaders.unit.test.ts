@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { SubjectRead } from '../rights/SubjectReader.js';
+import type { SubjectRead } from '../read/SubjectReader.js';
 import { createLoaders } from './loaders.js';
 
 const readOf = (subjectId: string): SubjectRead => ({ subjectId, registeredAt: '2026-01-01T00:00:00.000Z', erasedAt: null, items: [] });

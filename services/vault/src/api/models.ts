@@ -1,6 +1,6 @@
 import type { CategorySpec, ErasurePolicy, FieldSpec, ProcessingRegister, PurposeSpec, RetentionRule } from '../domain/register.js';
 import type { TrackedRow } from '../domain/requests.js';
-import type { ReadItem, SubjectRead } from '../rights/SubjectReader.js';
+import type { ReadItem, SubjectRead } from '../read/SubjectReader.js';
 
 /**
  * What the resolvers of each GraphQL type receive as parent (graphql-codegen mappers): the

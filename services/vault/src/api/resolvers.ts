@@ -6,7 +6,7 @@ import { unknownName } from '../domain/names.js';
 import type { Command, DataItemInput } from '../domain/subject.js';
 import { lookupForm, validateValue } from '../domain/values.js';
 import type { CommandResult } from '../commands/SubjectCommands.js';
-import type { SubjectRead } from '../rights/SubjectReader.js';
+import type { SubjectRead } from '../read/SubjectReader.js';
 import { subjectDisclosures } from './accessRecorder.js';
 import type { ApiContext } from './context.js';
 import type { CommandPayload, ConsentInput, PersonalDataInput, Resolvers } from './generated/graphql.js';
