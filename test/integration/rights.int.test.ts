@@ -1,23 +1,10 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
 import { NO_STREAM, addIsoDuration, sealDecision, streamOf, type Vault } from '@pdv/vault';
+import { schemaErrors as validate } from '../support/rightsSchemas.js';
 import { dataItem, useTempVaults } from '../support/tempVault.js';
-
-const schema = (name: string) => JSON.parse(readFileSync(new URL(`../../schema/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
-const ajv = new Ajv2020({ allErrors: true, strict: false });
-(addFormats as unknown as (a: Ajv2020) => void)(ajv);
-ajv.addSchema(schema('portability-export.schema.json'));
-ajv.addSchema(schema('access-report.schema.json'));
-const validate = (name: string, doc: unknown) => {
-  const v = ajv.getSchema(`https://example.com/pdv/schema/${name}`)!;
-  const ok = v(doc);
-  return ok ? [] : (v.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
-};
 
 const T0 = '2026-03-02T10:00:00.000Z';
 const vaults = useTempVaults();
@@ -221,6 +208,7 @@ describe('request workflow (Art. 12)', () => {
     const done = await vault.rights.completeRequest(erasureId, dpo);
     expect(done.request.status).toBe('COMPLETED');
     expect(done.certificate!.certificate.requestId).toBe(erasureId);
+    expect(validate('erasure-certificate.schema.json', done.certificate!.certificate)).toEqual([]);
     // Not verified: refused, and nothing is handed over (no link, the request stays open).
     const revision = (await vault.commands.load(s)).revision;
     await expect(vault.rights.completeRequest(accessId, dpo)).rejects.toMatchObject({ code: 'IDENTITY_NOT_VERIFIED' });
