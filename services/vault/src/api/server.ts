@@ -15,6 +15,7 @@ import { downloadRoutes } from './routes/downloads.js';
 import { httpFailure, sendFailure } from './routes/failures.js';
 import { graphqlRoutes } from './routes/graphql.js';
 import { healthRoutes } from './routes/health.js';
+import { schemaRoutes } from './routes/schemas.js';
 import { loadTypeDefs } from './schema.js';
 import { TrustedDocuments } from './trustedDocuments.js';
 import { WriteBudget } from './writeBudget.js';
@@ -80,7 +81,8 @@ function listenFailure(e: unknown, host: string, port: number | undefined): unkn
 
 /**
  * Starts the HTTP API: `/graphql`, `/healthz` (process up), `/readyz` (stores open, projection
- * caught up), the subjects' one-time downloads at `/exports/:token`, and the signing key at
+ * caught up), the subjects' one-time downloads at `/exports/:token`, the rights documents' schemas and
+ * JSON-LD contexts at `/schemas/<name>`, and the signing key at
  * `/.well-known/jwks.json`. Each lives in its own plugin under `routes/`; this is where they meet
  * the hooks every route shares (body parsing, errors, rate limits, request lines).
  */
@@ -122,6 +124,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
   });
   await app.register(downloadRoutes, { vault, access, publicUrl: () => publicUrl });
   await app.register(healthRoutes, { vault, access, verifier, readyTimeoutMs: options.readyTimeoutMs ?? 2000, closing: () => closing });
+  await app.register(schemaRoutes, { baseUrl: () => api?.schemaBaseUrl ?? `${publicUrl}/schemas/` });
 
   const host = options.host ?? config.host ?? '127.0.0.1';
   const port = options.port ?? config.port;

@@ -21,6 +21,11 @@ export interface ApiSettings {
    * Default: nobody, the socket's address counts.
    */
   trustProxy?: boolean | number | string[];
+  /**
+   * `VAULT_SCHEMA_BASE_URL`: the base of the `$id`s of the rights documents' JSON Schemas, ending
+   * in `/` (added when missing). Default: `<VAULT_PUBLIC_URL>/schemas/`, where the vault serves them.
+   */
+  schemaBaseUrl?: string;
 }
 
 export const API_LIMIT_VARIABLES = {
@@ -57,6 +62,21 @@ function trustProxyOf(raw: string | undefined): ApiSettings['trustProxy'] {
   return list;
 }
 
+function schemaBaseUrlOf(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
+    throw new VaultError('CONFIG_INVALID', 'VAULT_SCHEMA_BASE_URL must be an http:// or https:// URL with no query, fragment or credentials, e.g. https://vault.example.com/schemas/');
+  }
+  // A base without its final slash would make every relative $ref resolve one level up.
+  return raw.endsWith('/') ? raw : `${raw}/`;
+}
+
 export function loadApiSettings(env: NodeJS.ProcessEnv): ApiSettings {
   const limits: ApiSettings['limits'] = {};
   for (const [limit, variable] of Object.entries(API_LIMIT_VARIABLES) as [ApiLimitName, string][]) {
@@ -67,6 +87,7 @@ export function loadApiSettings(env: NodeJS.ProcessEnv): ApiSettings {
   const itemsPerMinute = count(env, 'VAULT_ITEMS_PER_MINUTE', 0);
   const unauthenticatedPerMinute = count(env, 'VAULT_RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 0);
   const trustProxy = trustProxyOf(env.VAULT_TRUST_PROXY);
+  const schemaBaseUrl = schemaBaseUrlOf(env.VAULT_SCHEMA_BASE_URL);
   return {
     limits,
     ...(commandsPerMinute !== undefined ? { commandsPerMinute } : {}),
@@ -74,5 +95,6 @@ export function loadApiSettings(env: NodeJS.ProcessEnv): ApiSettings {
     ...(unauthenticatedPerMinute !== undefined ? { unauthenticatedPerMinute } : {}),
     ...(env.VAULT_TRUSTED_DOCUMENTS ? { trustedDocumentsFile: env.VAULT_TRUSTED_DOCUMENTS } : {}),
     ...(trustProxy !== undefined ? { trustProxy } : {}),
+    ...(schemaBaseUrl !== undefined ? { schemaBaseUrl } : {}),
   };
 }
