@@ -16,6 +16,7 @@ export * from './config/loadConfig.js';
 export * from './commands/SubjectCommands.js';
 export * from './projections/Projector.js';
 export * from './read/SubjectReader.js';
+export * from './read/preparedValues.js';
 export * from './rights/eraseSubject.js';
 export * from './vault.js';
 export { fixtureRegister } from './testing/fixtureRegister.js';

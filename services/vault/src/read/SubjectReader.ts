@@ -4,7 +4,7 @@ import type { ProcessingRegister } from '../domain/register.js';
 import type { CategoryState, FieldState, SubjectState } from '../domain/subject.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import type { ViewStore } from '../ports/ViewStore.js';
-import { openBox, openPrepared, prepareField, sealBox, type PreparedBox, type PreparedField } from '../commands/sealDecision.js';
+import { openBox, openPrepared, prepareField, sealBox, type PreparedBox, type PreparedField } from './preparedValues.js';
 import { recentCache, type RecentCache } from '../support/recentCache.js';
 
 /**
