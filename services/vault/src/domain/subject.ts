@@ -1,14 +1,18 @@
 import { VaultError, assertCode, badInput } from './errors.js';
 import { ERASURE_REASONS, HOLD_BASES, RESTRICTION_REASONS, type DomainEvent, type EventOf, type Sealed, type ShredReason, type Unsealed } from './events.js';
-import { LEGAL_BASES, SOURCES, type CategorySpec, type LegalBasis, type ProcessingRegister, type Source } from './register.js';
-import { objectedTo, objectionReaches } from './access.js';
+import type { CategorySpec, ProcessingRegister } from './register.js';
+import { objectionReaches } from './access.js';
 import { holdOn, retentionOf, holdsOf, shredCause } from './retention.js';
-import { decideRights, evolveRights, requestOf, type RightsCommand } from './requests.js';
-import { generationOf, initialRights, keyIdFor, type CategoryState, type SubjectState } from './state.js';
+import { decideRights, evolveRights, requestOf } from './requests.js';
+import { generationOf, initialRights, type SubjectState } from './state.js';
 import { instantInput } from './time.js';
-import { validateValue } from './values.js';
-import { consentGiven, consentStands, consentsGiven, evolveConsentGiven, evolveConsentWithdrawn, restsOnConsent, type ConsentInput } from './consent.js';
+import { consentGiven, evolveConsentGiven, evolveConsentWithdrawn } from './consent.js';
 import { unknownName } from './names.js';
+import { plain, type Command, type DecideContext, type Decision } from './decide/command.js';
+import { assertNotErased, assertNotHeld, categorySpec, checkKnownPurpose } from './decide/guards.js';
+import { erasePersonalData } from './decide/erasePersonalData.js';
+import { recordPersonalData, rectifyPersonalData } from './decide/recordPersonalData.js';
+import { registerSubject } from './decide/registerSubject.js';
 
 export { initialState, keyIdFor, type CategoryState, type FieldState, type SubjectState } from './state.js';
 
@@ -136,56 +140,10 @@ export function fold(state: SubjectState, events: readonly StoredEvent[]): Subje
 // ---------------------------------------------------------------------------------------------
 // Commands
 
-export interface DataItemInput {
-  category: string;
-  field: string;
-  value: unknown;
-  purpose: string;
-  legalBasis: string;
-  source: string;
-}
-
-export type Command =
-  | { type: 'RegisterSubject' }
-  /** `consents`: consents given in the same call, recorded before the data in the same append. */
-  | { type: 'RecordPersonalData'; items: DataItemInput[]; consents?: ConsentInput[] }
-  | { type: 'RectifyPersonalData'; items: DataItemInput[]; consents?: ConsentInput[] }
-  /** `remaining` holds the opened values of the category's other fields, to re-seal under a new key. */
-  | { type: 'ErasePersonalData'; category: string; field: string; reason: string; remaining: Record<string, unknown> }
-  | ({ type: 'GiveConsent' } & ConsentInput)
-  | { type: 'WithdrawConsent'; purpose: string }
-  | { type: 'RestrictProcessing'; categories: string[]; reason: string }
-  | { type: 'LiftRestriction'; categories: string[] }
-  | { type: 'ObjectToProcessing'; purpose: string }
-  /** Art. 21(1): the DPO records the compelling legitimate grounds that override a standing objection. */
-  | { type: 'OverrideObjection'; purpose: string; grounds: string }
-  | { type: 'PlaceLegalHold'; category: string; basis: string; until: string }
-  | { type: 'ReleaseLegalHold'; category: string }
-  | { type: 'RecordLifecycleEvent'; event: string }
-  | { type: 'ShredCategory'; category: string; reason: ShredReason; rule?: string }
-  /** Shreds the category if its retention (and any hold) has ended by the decision time. */
-  | { type: 'ApplyRetention'; category: string }
-  /** `strayKeyIds`: the subject's keys that no event names, as the command side found them in the key store. */
-  | { type: 'EraseSubject'; reason: string; requestId?: string; strayKeyIds?: string[] }
-  | RightsCommand;
-
-export interface DecideContext {
-  register: ProcessingRegister;
-  /** ISO time of the decision. */
-  now: string;
-  /** The principal the command runs for (a consent records it as the one who collected it). Plaintext: never personal data. */
-  actor: string;
-}
-
-export type Decision = DomainEvent<Unsealed>[];
-
-const plain = (v: unknown): Unsealed => ({ plain: v });
+export type { Command, DataItemInput, DecideContext, Decision } from './decide/command.js';
 
 export function decide(state: SubjectState, command: Command, ctx: DecideContext): Decision {
-  if (command.type === 'RegisterSubject') {
-    if (state.registeredAt) throw new VaultError('CONFLICT', 'Subject already registered', { details: { subjectId: state.subjectId } });
-    return [{ type: 'SubjectRegistered', data: { subjectId: state.subjectId } }];
-  }
+  if (command.type === 'RegisterSubject') return registerSubject(state, command, ctx);
   if (!state.registeredAt) throw new VaultError('NOT_FOUND', 'Subject not found', { path: 'subjectId', details: { subjectId: state.subjectId } });
   const { register, now } = ctx;
 
@@ -201,99 +159,11 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
       return decideRights(state, command, now);
 
     case 'RecordPersonalData':
-    case 'RectifyPersonalData': {
-      assertNotErased(state);
-      if (command.items.length === 0) throw badInput('At least one item is required', 'items');
-      const type = command.type === 'RecordPersonalData' ? 'PersonalDataRecorded' : 'PersonalDataRectified';
-      // Consents given in the same call come first in the append, so the data rests on them.
-      const given = consentsGiven(register, command.consents, ctx.actor);
-      const consented = (purpose: string) => consentStands(state.consents, purpose) || given.some((e) => e.data.purpose === purpose);
-      const seen = new Set<string>();
-      const data = command.items.map((item, i) => {
-        const path = `items[${i}]`;
-        const spec = categorySpec(register, item.category, `${path}.category`);
-        if (!Object.hasOwn(spec.fields, item.field)) throw unknownName('field', Object.keys(spec.fields), `${path}.field`, `in category ${spec.name}`);
-        const field = spec.fields[item.field]!;
-        const dup = `${spec.name}.${item.field}`;
-        if (seen.has(dup)) throw badInput(`Field ${dup} appears twice in one command`, `${path}.field`);
-        seen.add(dup);
-        if (type === 'PersonalDataRectified' && !state.categories[item.category]?.fields[item.field]) {
-          throw new VaultError('NOT_FOUND', `Nothing recorded in ${dup} to rectify`, { path: `${path}.field` });
-        }
-        // A rectification corrects the value (Art. 16); what it is processed for and on what basis stay
-        // as recorded, or a correction could move data onto another basis (record the field anew for that).
-        const current = type === 'PersonalDataRectified' ? state.categories[item.category]!.fields[item.field]! : undefined;
-        if (current && (item.purpose !== current.purpose || item.legalBasis !== current.legalBasis)) {
-          throw badInput(`A rectification keeps the purpose and legal basis ${dup} was recorded with`, `${path}.${item.purpose !== current.purpose ? 'purpose' : 'legalBasis'}`);
-        }
-        if (state.restrictions[item.category] && type === 'PersonalDataRecorded') {
-          throw new VaultError('FORBIDDEN', `Processing of ${spec.name} is restricted; only rectification is allowed`, { path: `${path}.category` });
-        }
-        checkPurpose(register, spec, item.purpose, `${path}.purpose`);
-        // The subject's own "no" stands until they say otherwise: nothing is collected again for a purpose they objected to.
-        if (type === 'PersonalDataRecorded' && objectedTo(state, register, item.category, item.purpose)) {
-          throw new VaultError('FORBIDDEN', `The subject objected to processing for ${item.purpose}`, { path: `${path}.purpose` });
-        }
-        if (!(LEGAL_BASES as readonly string[]).includes(item.legalBasis) || !spec.legalBasis.includes(item.legalBasis as LegalBasis)) {
-          throw unknownName('legal basis', spec.legalBasis, `${path}.legalBasis`, `for category ${spec.name}`);
-        }
-        if (!(SOURCES as readonly string[]).includes(item.source)) throw unknownName('source', SOURCES, `${path}.source`);
-        // Storing is processing: see the rule in domain/consent.ts.
-        if (restsOnConsent(register, item.purpose, item.legalBasis) && !consented(item.purpose)) {
-          const withdrawn = Object.hasOwn(state.consents, item.purpose) && !state.consents[item.purpose]!.given;
-          throw new VaultError(
-            'CONSENT_REQUIRED',
-            `Storing this value for ${item.purpose} rests on consent, and the subject's consent to ${item.purpose} ${withdrawn ? 'was withdrawn' : 'was never given'}: give it first (giveConsent) or in the same call (consents)`,
-            { path: `${path}.${item.legalBasis === 'consent' ? 'legalBasis' : 'purpose'}`, details: { purpose: item.purpose } },
-          );
-        }
-        const value = validateValue(field.type, item.value, `${path}.value`);
-        return {
-          type,
-          data: {
-            category: item.category,
-            field: item.field,
-            keyId: writeKeyId(state, item.category),
-            value: plain(value),
-            purpose: item.purpose,
-            legalBasis: item.legalBasis as LegalBasis,
-            source: item.source as Source,
-          },
-        } as DomainEvent<Unsealed>;
-      });
-      return [...given, ...data];
-    }
-
-    case 'ErasePersonalData': {
-      const spec = categorySpec(register, command.category, 'category');
-      if (!Object.hasOwn(spec.fields, command.field)) throw unknownName('field', Object.keys(spec.fields), 'field', `in category ${spec.name}`);
-      const c = state.categories[command.category];
-      if (!c || c.shredded || !c.fields[command.field]) {
-        throw new VaultError('NOT_FOUND', `Nothing recorded in ${command.category}.${command.field}`, { path: 'field' });
-      }
-      assertCode(ERASURE_REASONS, command.reason, 'reason');
-      assertNotHeld(state, spec, command.category, now);
-      const others = Object.keys(c.fields).filter((f) => f !== command.field);
-      const erased: DomainEvent<Unsealed> = { type: 'PersonalDataErased', data: { category: command.category, field: command.field, reason: command.reason } };
-      if (others.length === 0) {
-        return [erased, { type: 'CategoryShredded', data: { category: command.category, keyIds: [c.keyId], reason: 'fieldErasure' } }];
-      }
-      for (const f of others) {
-        if (!(f in command.remaining)) throw new VaultError('CONFLICT', `Remaining value of ${command.category}.${f} was not supplied for re-keying`);
-      }
-      return [
-        erased,
-        {
-          type: 'CategoryRekeyed',
-          data: {
-            category: command.category,
-            oldKeyIds: [c.keyId],
-            newKeyId: keyIdFor(state.subjectId, command.category, c.generation + 1),
-            values: others.map((f) => ({ field: f, value: plain(command.remaining[f]) })),
-          },
-        },
-      ];
-    }
+      return recordPersonalData(state, command, ctx);
+    case 'RectifyPersonalData':
+      return rectifyPersonalData(state, command, ctx);
+    case 'ErasePersonalData':
+      return erasePersonalData(state, command, ctx);
 
     case 'GiveConsent':
       assertNotErased(state);
@@ -469,31 +339,3 @@ function reactionShreds(
   return out;
 }
 
-function writeKeyId(state: SubjectState, category: string): string {
-  const c = state.categories[category];
-  if (!c) return keyIdFor(state.subjectId, category, 1);
-  return c.shredded ? keyIdFor(state.subjectId, category, c.generation + 1) : c.keyId;
-}
-
-function categorySpec(register: ProcessingRegister, name: string, path: string): CategorySpec {
-  if (!Object.hasOwn(register.categories, name)) throw unknownName('category', Object.keys(register.categories), path);
-  return register.categories[name]!;
-}
-
-function checkKnownPurpose(register: ProcessingRegister, purpose: string, path: string): void {
-  if (!Object.hasOwn(register.purposes, purpose)) throw unknownName('purpose', Object.keys(register.purposes), path);
-}
-
-function checkPurpose(register: ProcessingRegister, spec: CategorySpec, purpose: string, path: string): void {
-  checkKnownPurpose(register, purpose, path);
-  if (!spec.purposes.includes(purpose)) throw unknownName('purpose', spec.purposes, path, `for category ${spec.name}`);
-}
-
-function assertNotErased(state: SubjectState): void {
-  if (state.erasedAt) throw new VaultError('SUBJECT_ERASED', 'Subject was erased', { details: { subjectId: state.subjectId } });
-}
-
-function assertNotHeld(state: SubjectState, spec: CategorySpec, category: string, now: string): void {
-  const hold = holdOn(state, spec, category, now);
-  if (hold) throw new VaultError('CATEGORY_HELD', `Category ${spec.name} is held until ${hold.until} (${hold.basis})`, { details: { category, until: hold.until } });
-}

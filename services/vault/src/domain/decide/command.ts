@@ -1,0 +1,62 @@
+import type { ConsentInput } from '../consent.js';
+import type { DomainEvent, ShredReason, Unsealed } from '../events.js';
+import type { ProcessingRegister } from '../register.js';
+import type { RightsCommand } from '../requests.js';
+import type { SubjectState } from '../state.js';
+
+/** The commands a subject's aggregate decides, and the shape of a decider (Emmett's `decide`, one per command). */
+
+export interface DataItemInput {
+  category: string;
+  field: string;
+  value: unknown;
+  purpose: string;
+  legalBasis: string;
+  source: string;
+}
+
+export type Command =
+  | { type: 'RegisterSubject' }
+  /** `consents`: consents given in the same call, recorded before the data in the same append. */
+  | { type: 'RecordPersonalData'; items: DataItemInput[]; consents?: ConsentInput[] }
+  | { type: 'RectifyPersonalData'; items: DataItemInput[]; consents?: ConsentInput[] }
+  /** `remaining` holds the opened values of the category's other fields, to re-seal under a new key. */
+  | { type: 'ErasePersonalData'; category: string; field: string; reason: string; remaining: Record<string, unknown> }
+  | ({ type: 'GiveConsent' } & ConsentInput)
+  | { type: 'WithdrawConsent'; purpose: string }
+  | { type: 'RestrictProcessing'; categories: string[]; reason: string }
+  | { type: 'LiftRestriction'; categories: string[] }
+  | { type: 'ObjectToProcessing'; purpose: string }
+  /** Art. 21(1): the DPO records the compelling legitimate grounds that override a standing objection. */
+  | { type: 'OverrideObjection'; purpose: string; grounds: string }
+  | { type: 'PlaceLegalHold'; category: string; basis: string; until: string }
+  | { type: 'ReleaseLegalHold'; category: string }
+  | { type: 'RecordLifecycleEvent'; event: string }
+  | { type: 'ShredCategory'; category: string; reason: ShredReason; rule?: string }
+  /** Shreds the category if its retention (and any hold) has ended by the decision time. */
+  | { type: 'ApplyRetention'; category: string }
+  /** `strayKeyIds`: the subject's keys that no event names, as the command side found them in the key store. */
+  | { type: 'EraseSubject'; reason: string; requestId?: string; strayKeyIds?: string[] }
+  | RightsCommand;
+
+export type CommandType = Command['type'];
+export type CommandOf<K extends CommandType> = Extract<Command, { type: K }>;
+
+export interface DecideContext {
+  register: ProcessingRegister;
+  /** ISO time of the decision. */
+  now: string;
+  /**
+   * The principal the command runs for (a consent records it as the one who collected it).
+   * Plaintext: never personal data.
+   */
+  actor: string;
+}
+
+export type Decision = DomainEvent<Unsealed>[];
+
+/** Decides one command against the subject's state: the events to append, or a VaultError. No I/O. */
+export type Decider<C extends Command = Command> = (state: SubjectState, command: C, ctx: DecideContext) => Decision;
+
+/** A value as a decision carries it, for the application layer to seal. */
+export const plain = (v: unknown): Unsealed => ({ plain: v });

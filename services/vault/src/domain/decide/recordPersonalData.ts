@@ -1,0 +1,153 @@
+import { objectedTo } from '../access.js';
+import { consentStands, consentsGiven, restsOnConsent } from '../consent.js';
+import { VaultError, badInput } from '../errors.js';
+import type { DomainEvent, Unsealed } from '../events.js';
+import { unknownName } from '../names.js';
+import {
+  LEGAL_BASES,
+  SOURCES,
+  type CategorySpec,
+  type LegalBasis,
+  type ProcessingRegister,
+  type Source,
+} from '../register.js';
+import { keyIdFor, type SubjectState } from '../state.js';
+import { validateValue } from '../values.js';
+import {
+  plain,
+  type CommandOf,
+  type DataItemInput,
+  type Decider,
+  type DecideContext,
+  type Decision,
+} from './command.js';
+import { assertNotErased, categorySpec, checkPurpose } from './guards.js';
+
+/**
+ * Recording and rectifying values (Art. 16). All items are checked before any event is made, so
+ * a command is refused whole: nothing is written, not even the consents it gave.
+ */
+
+export const recordPersonalData: Decider<CommandOf<'RecordPersonalData'>> = (state, command, ctx) =>
+  writePersonalData(state, command, ctx, 'PersonalDataRecorded');
+
+export const rectifyPersonalData: Decider<CommandOf<'RectifyPersonalData'>> = (state, command, ctx) =>
+  writePersonalData(state, command, ctx, 'PersonalDataRectified');
+
+type WriteType = 'PersonalDataRecorded' | 'PersonalDataRectified';
+
+/** What checking one item needs from its command. */
+interface Write {
+  state: SubjectState;
+  register: ProcessingRegister;
+  type: WriteType;
+  /** Whether consent to a purpose stands, counting the consents given in the same call. */
+  consented: (purpose: string) => boolean;
+  /** `category.field` of the items checked so far. */
+  seen: Set<string>;
+}
+
+function writePersonalData(
+  state: SubjectState,
+  command: CommandOf<'RecordPersonalData' | 'RectifyPersonalData'>,
+  ctx: DecideContext,
+  type: WriteType,
+): Decision {
+  assertNotErased(state);
+  if (command.items.length === 0) throw badInput('At least one item is required', 'items');
+  // Consents given in the same call come first in the append, so the data rests on them.
+  const given = consentsGiven(ctx.register, command.consents, ctx.actor);
+  const consented = (purpose: string) =>
+    consentStands(state.consents, purpose) || given.some((e) => e.data.purpose === purpose);
+  const write: Write = { state, register: ctx.register, type, consented, seen: new Set() };
+  const data = command.items.map((item, i) => dataEvent(write, item, `items[${i}]`));
+  return [...given, ...data];
+}
+
+/** The event for one item, once every check passed; the checks run in this order, first failure wins. */
+function dataEvent(write: Write, item: DataItemInput, path: string): DomainEvent<Unsealed> {
+  const { state, register, type } = write;
+  const spec = categorySpec(register, item.category, `${path}.category`);
+  if (!Object.hasOwn(spec.fields, item.field)) {
+    throw unknownName('field', Object.keys(spec.fields), `${path}.field`, `in category ${spec.name}`);
+  }
+  const field = spec.fields[item.field]!;
+  const name = `${spec.name}.${item.field}`;
+  if (write.seen.has(name)) throw badInput(`Field ${name} appears twice in one command`, `${path}.field`);
+  write.seen.add(name);
+  if (type === 'PersonalDataRectified') checkRectifies(state, item, name, path);
+  if (state.restrictions[item.category] && type === 'PersonalDataRecorded') {
+    throw new VaultError('FORBIDDEN', `Processing of ${spec.name} is restricted; only rectification is allowed`, {
+      path: `${path}.category`,
+    });
+  }
+  checkPurpose(register, spec, item.purpose, `${path}.purpose`);
+  // The subject's own "no" stands until they say otherwise: nothing is collected again for a
+  // purpose they objected to.
+  if (type === 'PersonalDataRecorded' && objectedTo(state, register, item.category, item.purpose)) {
+    const message = `The subject objected to processing for ${item.purpose}`;
+    throw new VaultError('FORBIDDEN', message, { path: `${path}.purpose` });
+  }
+  checkBasisAndSource(spec, item, path);
+  checkConsent(write, item, path);
+  const value = validateValue(field.type, item.value, `${path}.value`);
+  return {
+    type,
+    data: {
+      category: item.category,
+      field: item.field,
+      keyId: writeKeyId(state, item.category),
+      value: plain(value),
+      purpose: item.purpose,
+      legalBasis: item.legalBasis as LegalBasis,
+      source: item.source as Source,
+    },
+  } as DomainEvent<Unsealed>;
+}
+
+/**
+ * Only what was recorded is rectified. A rectification corrects the value (Art. 16); what it is
+ * processed for and on what basis stay as recorded, or a correction could move data onto another
+ * basis (record the field anew for that).
+ */
+function checkRectifies(state: SubjectState, item: DataItemInput, name: string, path: string): void {
+  const current = state.categories[item.category]?.fields[item.field];
+  if (!current) throw new VaultError('NOT_FOUND', `Nothing recorded in ${name} to rectify`, { path: `${path}.field` });
+  if (item.purpose !== current.purpose || item.legalBasis !== current.legalBasis) {
+    throw badInput(
+      `A rectification keeps the purpose and legal basis ${name} was recorded with`,
+      `${path}.${item.purpose !== current.purpose ? 'purpose' : 'legalBasis'}`,
+    );
+  }
+}
+
+function checkBasisAndSource(spec: CategorySpec, item: DataItemInput, path: string): void {
+  const basis = item.legalBasis;
+  if (!(LEGAL_BASES as readonly string[]).includes(basis) || !spec.legalBasis.includes(basis as LegalBasis)) {
+    throw unknownName('legal basis', spec.legalBasis, `${path}.legalBasis`, `for category ${spec.name}`);
+  }
+  if (!(SOURCES as readonly string[]).includes(item.source)) throw unknownName('source', SOURCES, `${path}.source`);
+}
+
+/** Storing is processing: see the rule in domain/consent.ts. */
+function checkConsent(write: Write, item: DataItemInput, path: string): void {
+  if (!restsOnConsent(write.register, item.purpose, item.legalBasis) || write.consented(item.purpose)) return;
+  const consents = write.state.consents;
+  const withdrawn = Object.hasOwn(consents, item.purpose) && !consents[item.purpose]!.given;
+  throw new VaultError(
+    'CONSENT_REQUIRED',
+    `Storing this value for ${item.purpose} rests on consent, and the subject's consent to ${item.purpose} ` +
+      `${withdrawn ? 'was withdrawn' : 'was never given'}: give it first (giveConsent) or in the same call (consents)`,
+    {
+      path: `${path}.${item.legalBasis === 'consent' ? 'legalBasis' : 'purpose'}`,
+      details: { purpose: item.purpose },
+    },
+  );
+}
+
+/** The category's current key, or the first key of a new generation when it has none or it was shredded. */
+function writeKeyId(state: SubjectState, category: string): string {
+  const c = state.categories[category];
+  if (!c) return keyIdFor(state.subjectId, category, 1);
+  return c.shredded ? keyIdFor(state.subjectId, category, c.generation + 1) : c.keyId;
+}
