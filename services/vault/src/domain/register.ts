@@ -47,6 +47,8 @@ export interface Transfer {
   country: string;
   recipient: string;
   safeguard: string;
+  /** The Chapter V safeguard as a DPV term, e.g. `eu-gdpr:A46-2-c` (standard contractual clauses). */
+  dpv: string;
 }
 
 export type ErasurePolicy =
@@ -60,7 +62,7 @@ export type ReactionPolicy = 'stop' | 'shred';
 export interface CategorySpec {
   name: string;
   description: string;
-  /** W3C DPV personal-data category term, e.g. `dpv-pd:Contact`. */
+  /** W3C DPV personal-data category term, e.g. `pd:Contact`. */
   dpv: string;
   fields: Record<string, FieldSpec>;
   purposes: string[];
@@ -79,7 +81,7 @@ export interface CategorySpec {
 export interface PurposeSpec {
   name: string;
   description: string;
-  /** W3C DPV purpose term, e.g. `dpv:ServiceProvision`. */
+  /** W3C DPV purpose term, e.g. `dpv:ServiceProvision` or `sector-finance:CreditChecking`. */
   dpv: string;
   /** Direct marketing: an objection (Art. 21(3)) stops it at once. */
   directMarketing: boolean;

@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import { VaultError } from '../domain/errors.js';
 import { OBJECTION_BASES, VALUE_TYPES, withOwnNamesOnly, type CategorySpec, type ProcessingRegister, type PurposeSpec } from '../domain/register.js';
 import { registerFileSchema } from './registerSchema.js';
+import { loadDpvTerms, type DpvTerms } from './dpvTerms.js';
 
 /** One problem in a register file. `line` and `column` are 1-based. */
 export interface RegisterIssue {
@@ -38,8 +39,9 @@ type Segment = string | number;
 /**
  * Parses and validates register YAML. `sourceName` prefixes every location
  * (`register.yaml:42:7`). Throws one `VaultError('REGISTER_INVALID')` listing every issue.
+ * `terms`: the DPV terms the register may use. Default: the vendored list (`dpvTerms.ts`).
  */
-export function parseRegister(text: string, sourceName: string): ProcessingRegister {
+export function parseRegister(text: string, sourceName: string, terms: DpvTerms = loadDpvTerms()): ProcessingRegister {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
 
@@ -59,7 +61,7 @@ export function parseRegister(text: string, sourceName: string): ProcessingRegis
   if (!parsed.success) {
     for (const issue of parsed.error.issues) issues.push(...fromZodIssue(issue, raw, locate));
   }
-  for (const { path, message, at } of semanticIssues(raw)) issues.push({ ...locate(path, at), path: pathText(path), message });
+  for (const { path, message, at } of [...semanticIssues(raw), ...termIssues(raw, terms)]) issues.push({ ...locate(path, at), path: pathText(path), message });
 
   if (issues.length > 0 || !parsed.success) throw registerError(sourceName, dedupe(issues));
 
@@ -309,6 +311,38 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
       if (typeof country === 'string' && EEA.has(country)) {
         out.push({ path: [...base, 'transfers', i, 'country'], message: `${country} is in the EEA: list only transfers outside it` });
       }
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// DPV terms: each must be a live term of the vendored list, from a namespace that fits its place
+// (a purpose from dpv or a sector extension, a category of personal data from pd or dpv, a transfer
+// safeguard from eu-gdpr: the Chapter V instruments), so a register with an invented or retired term does not start.
+
+const PURPOSE_PREFIXES = (prefix: string) => prefix === 'dpv' || prefix.startsWith('sector-');
+const CATEGORY_PREFIXES = (prefix: string) => prefix === 'pd' || prefix === 'dpv';
+const SAFEGUARD_PREFIXES = (prefix: string) => prefix === 'eu-gdpr';
+
+function termIssues(raw: unknown, terms: DpvTerms): SemanticIssue[] {
+  const out: SemanticIssue[] = [];
+  const check = (path: Segment[], term: unknown, fits: (prefix: string) => boolean, what: string) => {
+    if (typeof term !== 'string' || !/^[a-z][a-z0-9-]*:/.test(term)) return; // the schema reports its shape
+    const prefix = term.slice(0, term.indexOf(':'));
+    const problem = terms.problem(term);
+    if (problem) out.push({ path, message: problem });
+    else if (!fits(prefix)) out.push({ path, message: `${term} is not ${what}` });
+  };
+  const root = asMap(raw);
+  for (const [name, p] of Object.entries(asMap(root?.['purposes']) ?? {})) {
+    check(['purposes', name, 'dpv'], asMap(p)?.['dpv'], PURPOSE_PREFIXES, 'a purpose term (dpv: or a sector extension such as sector-finance:)');
+  }
+  for (const [name, c] of Object.entries(asMap(root?.['categories']) ?? {})) {
+    const cat = asMap(c);
+    check(['categories', name, 'dpv'], cat?.['dpv'], CATEGORY_PREFIXES, 'a personal-data term (pd:, or dpv: such as dpv:SpecialCategoryPersonalData)');
+    asList(cat?.['transfers']).forEach((t, i) => {
+      check(['categories', name, 'transfers', i, 'dpv'], asMap(t)?.['dpv'], SAFEGUARD_PREFIXES, 'a GDPR Chapter V safeguard term (eu-gdpr: such as eu-gdpr:A45-3 adequacy or eu-gdpr:A46-2-c standard contractual clauses)');
     });
   }
   return out;

@@ -20,7 +20,7 @@ purposes:
 categories:
   contact:
     description: How we reach the customer.
-    dpv: dpv-pd:Contact
+    dpv: pd:Contact
     fields:
       email: { type: email, lookup: true }
       name: string
@@ -94,7 +94,7 @@ describe('loadRegister', () => {
     expect(categories['creditInformation']?.automatedDecisionMaking).toMatch(/credit scoring/i);
     expect(categories['creditInformation']?.sources).toEqual(['creditAgency']);
     expect(Object.values(categories['creditInformation']?.fields ?? {}).every((f) => !f.providedBySubject)).toBe(true);
-    expect(categories['contact']?.transfers[0]).toMatchObject({ country: 'US', safeguard: expect.stringMatching(/standard contractual clauses/i) });
+    expect(categories['contact']?.transfers[0]).toMatchObject({ country: 'US', safeguard: expect.stringMatching(/standard contractual clauses/i), dpv: 'eu-gdpr:A46-2-c' });
     expect(categories['contact']?.fields['email']).toEqual({ type: 'email', lookup: true, providedBySubject: true });
   });
 
@@ -117,7 +117,7 @@ describe('parseRegister', () => {
     expect(register.categories['contact']).toEqual({
       name: 'contact',
       description: 'How we reach the customer.',
-      dpv: 'dpv-pd:Contact',
+      dpv: 'pd:Contact',
       fields: {
         email: { type: 'email', lookup: true, providedBySubject: true },
         name: { type: 'string', lookup: false, providedBySubject: true },
@@ -273,7 +273,7 @@ describe('parseRegister', () => {
   });
 
   it('requires a transfer to name a recipient of the category and a country outside the EEA', () => {
-    const text = edit(MINIMAL, 'sources:', '    sources: [subject]\n    transfers: [{ country: DE, recipient: Mailer, safeguard: SCCs }]');
+    const text = edit(MINIMAL, 'sources:', '    sources: [subject]\n    transfers: [{ country: DE, recipient: Mailer, safeguard: SCCs, dpv: eu-gdpr:A46-2-c }]');
     const { issues } = issuesOf(text);
     expect(issues.map((i) => i.path)).toEqual(['categories.contact.transfers[0].country', 'categories.contact.transfers[0].recipient']);
   });

@@ -13,6 +13,13 @@ import { parseDuration } from '../domain/time.js';
 
 const text = z.string().trim().min(1);
 
+/**
+ * The shape of a prefixed DPV term. Whether DPV defines it, and whether its namespace fits where it
+ * is used, is checked in `loadRegister` against the vendored term list (`dpvTerms.ts`).
+ */
+const dpvTerm = (example: string) =>
+  z.string().regex(/^[a-z][a-z0-9-]*:[A-Za-z0-9][A-Za-z0-9-]*$/, { error: `expected a DPV term such as ${example}` });
+
 const isoDuration = z.string().refine(
   (s) => {
     try {
@@ -58,6 +65,7 @@ export const transferSchema = z.strictObject({
   country: z.string().regex(/^[A-Z]{2}$/, { error: 'expected an ISO 3166-1 alpha-2 country code such as US' }),
   recipient: text,
   safeguard: text,
+  dpv: dpvTerm('eu-gdpr:A46-2-c'),
 });
 
 export const erasureSchema = z.discriminatedUnion(
@@ -71,12 +79,10 @@ export const erasureSchema = z.discriminatedUnion(
 
 const reaction = z.enum(['stop', 'shred']);
 
-const dpvTerm = (prefix: string) =>
-  z.string().regex(new RegExp(`^${prefix}:[A-Z][A-Za-z0-9]*$`), { error: `expected a DPV term such as ${prefix}:Name` });
 
 export const categorySchema = z.strictObject({
   description: text,
-  dpv: dpvTerm('dpv-pd'),
+  dpv: dpvTerm('pd:Contact'),
   fields: z.record(z.string(), fieldSchema).refine((f) => Object.keys(f).length > 0, { error: 'must list at least one field' }),
   purposes: z.array(z.string()).min(1),
   legalBasis: z.array(z.enum(LEGAL_BASES)).min(1),
@@ -93,7 +99,7 @@ export const categorySchema = z.strictObject({
 
 export const purposeSchema = z.strictObject({
   description: text,
-  dpv: dpvTerm('dpv'),
+  dpv: dpvTerm('dpv:ServiceProvision'),
   directMarketing: z.boolean().default(false),
   requiresConsent: z.boolean().default(false),
 });

@@ -13,7 +13,7 @@ const purpose = (name: string, extra: Partial<PurposeSpec> = {}): PurposeSpec =>
 const category = (name: string, spec: Partial<CategorySpec> & Pick<CategorySpec, 'fields' | 'purposes'>): CategorySpec => ({
   name,
   description: name,
-  dpv: 'dpv-pd:PersonalData',
+  dpv: 'dpv:PersonalData',
   legalBasis: ['contract', 'consent', 'legalObligation', 'legitimateInterest'],
   retention: { duration: 'P5Y', trigger: { kind: 'recorded' } },
   recipients: [],
@@ -35,7 +35,7 @@ export const fixtureRegister = (): ProcessingRegister => ({
   lifecycleEvents: ['relationshipEnded', 'caseClosed'],
   purposes: {
     contract: purpose('contract'),
-    billing: purpose('billing'),
+    billing: purpose('billing', { dpv: 'dpv:PaymentManagement' }),
     marketing: purpose('marketing', { directMarketing: true, requiresConsent: true, dpv: 'dpv:DirectMarketing' }),
   },
   categories: {
