@@ -1,27 +1,27 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { isVaultError } from '../domain/errors.js';
-import { registerRebuild } from './commands/rebuild.js';
-import { registerRetention } from './commands/retention.js';
+import { addRebuildCommand } from './commands/rebuild.js';
+import { addRetentionCommand } from './commands/retention.js';
 import { addAuditErasureCommand } from './commands/auditErasure.js';
 import { addRotateEpochCommand } from './commands/rotateEpoch.js';
-import { registerRotateMasterKey } from './commands/rotateMasterKey.js';
-import { registerServe } from './commands/serve.js';
-import { registerToken } from './commands/token.js';
+import { addRotateMasterKeyCommand } from './commands/rotateMasterKey.js';
+import { addServeCommand } from './commands/serve.js';
+import { addTokenCommand } from './commands/token.js';
 import { addTrustedDocumentsCommand } from './commands/trustedDocuments.js';
-import { registerVerifyCertificate } from './commands/verifyCertificate.js';
+import { addVerifyCertificateCommand } from './commands/verifyCertificate.js';
 
-/** `vault <command>`: each command lives in cli/commands and registers itself here. */
+/** `vault <command>`: each command lives in cli/commands and is added here. */
 export function buildProgram(): Command {
   const program = new Command('vault').description('Personal-data vault: encrypted events, crypto-shredding, GDPR rights').showHelpAfterError();
-  registerServe(program);
-  registerToken(program);
-  registerRebuild(program);
-  registerRetention(program);
-  registerRotateMasterKey(program);
+  addServeCommand(program);
+  addTokenCommand(program);
+  addRebuildCommand(program);
+  addRetentionCommand(program);
+  addRotateMasterKeyCommand(program);
   addRotateEpochCommand(program);
   addAuditErasureCommand(program);
-  registerVerifyCertificate(program);
+  addVerifyCertificateCommand(program);
   addTrustedDocumentsCommand(program);
   return program;
 }

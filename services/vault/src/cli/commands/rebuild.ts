@@ -3,7 +3,7 @@ import { embeddedState, loadConfig } from '../../config/loadConfig.js';
 import { openCliVault } from '../openCliVault.js';
 import { assertNotServed } from '../serveMarker.js';
 
-export function registerRebuild(program: Command): void {
+export function addRebuildCommand(program: Command): void {
   program
     .command('rebuild')
     .description('Drop the read models and project them again from the event log')

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { instantInput } from '../../domain/time.js';
 import { openCliVault } from '../openCliVault.js';
 
-export function registerRetention(program: Command): void {
+export function addRetentionCommand(program: Command): void {
   program
     .command('retention')
     .description('Shred every (subject, category) whose retention has ended and that no legal hold covers')

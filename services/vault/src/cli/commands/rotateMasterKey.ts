@@ -3,7 +3,7 @@ import { loadConfig } from '../../config/loadConfig.js';
 import { VaultError } from '../../domain/errors.js';
 import { openCliVault } from '../openCliVault.js';
 
-export function registerRotateMasterKey(program: Command): void {
+export function addRotateMasterKeyCommand(program: Command): void {
   program
     .command('rotate-master-key')
     .description('Re-seal the epoch keys of the local KEK custody under the newest master key (VAULT_MASTER_KEY=v2:<new>,v1:<old>)')

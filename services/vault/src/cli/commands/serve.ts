@@ -9,7 +9,7 @@ import { startEpochSchedule } from '../startEpochSchedule.js';
 import { startRetentionSchedule } from '../startRetentionSchedule.js';
 
 /** `vault serve`: the HTTP API on the configured adapters; SIGTERM lets in-flight requests finish, then closes the stores. */
-export function registerServe(program: Command): void {
+export function addServeCommand(program: Command): void {
   program
     .command('serve')
     .description('Start the vault: GraphQL at /graphql, /healthz and /readyz')

@@ -12,7 +12,7 @@ interface TokenOptions {
 }
 
 /** `vault token`: a development token signed with the dev secret. Refused when a production key is configured. */
-export function registerToken(program: Command): void {
+export function addTokenCommand(program: Command): void {
   program
     .command('token')
     .description('Mint a development token (HS256, dev secret); refused when a production key is configured')

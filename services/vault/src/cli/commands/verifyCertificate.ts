@@ -8,7 +8,7 @@ import { keyStoreHolds } from '../../config/openStores.js';
 import { SIGNING_SECRET } from '../../vault.js';
 import { openCliVault } from '../openCliVault.js';
 
-export function registerVerifyCertificate(program: Command): void {
+export function addVerifyCertificateCommand(program: Command): void {
   program
     .command('verify-certificate')
     .argument('<file>', 'a signed erasure certificate: JSON with its jws (protected, payload, signature) and, optionally, the certificate shown with it; or the jws alone, as that object or in compact form')
