@@ -1,15 +1,17 @@
 import { VaultError, assertCode, badInput } from './errors.js';
-import { ERASURE_REASONS, HOLD_BASES, RESTRICTION_REASONS, type DomainEvent, type EventOf, type Sealed, type ShredReason, type Unsealed } from './events.js';
-import type { CategorySpec, ProcessingRegister } from './register.js';
-import { objectionReaches } from './access.js';
+import { ERASURE_REASONS, HOLD_BASES, type DomainEvent, type EventOf, type Sealed, type Unsealed } from './events.js';
+import type { CategorySpec } from './register.js';
 import { holdOn, retentionOf, holdsOf, shredCause } from './retention.js';
 import { decideRights, evolveRights, requestOf } from './requests.js';
 import { generationOf, initialRights, type SubjectState } from './state.js';
 import { instantInput } from './time.js';
-import { consentGiven, evolveConsentGiven, evolveConsentWithdrawn } from './consent.js';
+import { evolveConsentGiven, evolveConsentWithdrawn } from './consent.js';
 import { unknownName } from './names.js';
-import { plain, type Command, type DecideContext, type Decision } from './decide/command.js';
-import { assertNotErased, assertNotHeld, categorySpec, checkKnownPurpose } from './decide/guards.js';
+import type { Command, DecideContext, Decision } from './decide/command.js';
+import { assertNotHeld, categorySpec } from './decide/guards.js';
+import { giveConsent, withdrawConsent } from './decide/consent.js';
+import { objectToProcessing, overrideObjection } from './decide/objection.js';
+import { liftRestriction, restrictProcessing } from './decide/restriction.js';
 import { erasePersonalData } from './decide/erasePersonalData.js';
 import { recordPersonalData, rectifyPersonalData } from './decide/recordPersonalData.js';
 import { registerSubject } from './decide/registerSubject.js';
@@ -166,59 +168,17 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
       return erasePersonalData(state, command, ctx);
 
     case 'GiveConsent':
-      assertNotErased(state);
-      return [consentGiven(register, command, ctx.actor)];
-
+      return giveConsent(state, command, ctx);
     case 'WithdrawConsent':
-      checkKnownPurpose(register, command.purpose, 'purpose');
-      // Withdrawn already: nothing new to record (a consent never given may still be refused, and is).
-      if (Object.hasOwn(state.consents, command.purpose) && !state.consents[command.purpose]!.given) return [];
-      return [
-        { type: 'ConsentWithdrawn', data: { purpose: command.purpose } },
-        ...reactionShreds(state, register, now, command.purpose, 'onConsentWithdrawn', 'withdrawal'),
-      ];
-
-    case 'ObjectToProcessing': {
-      checkKnownPurpose(register, command.purpose, 'purpose');
-      // Art. 21: an objection lies against direct marketing, and against processing on legitimate
-      // interests or a public task; not against what a contract or a law requires.
-      const purpose = register.purposes[command.purpose];
-      const objectable = Object.values(register.categories).some((c) => c.purposes.includes(command.purpose) && objectionReaches(c, purpose));
-      if (!objectable) {
-        throw new VaultError('FORBIDDEN', `Processing for ${command.purpose} rests on no basis an objection lies against (legitimate interests, a public task, direct marketing)`, { path: 'purpose' });
-      }
-      if (state.objections[command.purpose]) return [];
-      return [
-        { type: 'ObjectionRaised', data: { purpose: command.purpose } },
-        ...reactionShreds(state, register, now, command.purpose, 'onObjection', 'objection'),
-      ];
-    }
-
-    case 'OverrideObjection': {
-      checkKnownPurpose(register, command.purpose, 'purpose');
-      // Art. 21(3): an objection to direct marketing is final; no grounds override it.
-      if (register.purposes[command.purpose]!.directMarketing) {
-        throw new VaultError('FORBIDDEN', `An objection to direct marketing (${command.purpose}) cannot be overridden (Art. 21(3))`, { path: 'purpose' });
-      }
-      if (!Object.hasOwn(state.objections, command.purpose)) {
-        throw new VaultError('NOT_FOUND', `No objection to ${command.purpose} stands`, { path: 'purpose' });
-      }
-      if (!command.grounds.trim()) throw badInput('An override needs its compelling legitimate grounds (Art. 21(1))', 'grounds');
-      return [{ type: 'ObjectionOverridden', data: { purpose: command.purpose, grounds: plain(command.grounds) } }];
-    }
-
+      return withdrawConsent(state, command, ctx);
+    case 'ObjectToProcessing':
+      return objectToProcessing(state, command, ctx);
+    case 'OverrideObjection':
+      return overrideObjection(state, command, ctx);
     case 'RestrictProcessing':
-    case 'LiftRestriction': {
-      if (command.categories.length === 0) throw badInput('At least one category is required', 'categories');
-      command.categories.forEach((c, i) => categorySpec(register, c, `categories[${i}]`));
-      if (command.type === 'RestrictProcessing') assertCode(RESTRICTION_REASONS, command.reason, 'reason');
-      if (command.type === 'LiftRestriction') {
-        // Only what is restricted can be lifted; nothing restricted, nothing to record.
-        const restricted = command.categories.filter((c) => state.restrictions[c]);
-        return restricted.length === 0 ? [] : [{ type: 'RestrictionLifted', data: { categories: restricted } }];
-      }
-      return [{ type: 'ProcessingRestricted', data: { categories: command.categories, reason: command.reason } }];
-    }
+      return restrictProcessing(state, command, ctx);
+    case 'LiftRestriction':
+      return liftRestriction(state, command, ctx);
 
     case 'PlaceLegalHold': {
       const spec = categorySpec(register, command.category, 'category');
@@ -318,24 +278,5 @@ export function decide(state: SubjectState, command: Command, ctx: DecideContext
 
 function triggers(c: CategorySpec) {
   return c.erasure.mode === 'keep' ? [c.retention.trigger, c.erasure.retention.trigger] : [c.retention.trigger];
-}
-
-function reactionShreds(
-  state: SubjectState,
-  register: ProcessingRegister,
-  now: string,
-  purpose: string,
-  policy: 'onConsentWithdrawn' | 'onObjection',
-  reason: ShredReason,
-): DomainEvent<Unsealed>[] {
-  const out: DomainEvent<Unsealed>[] = [];
-  for (const [name, c] of Object.entries(state.categories)) {
-    const spec = register.categories[name];
-    if (!spec || c.shredded || spec[policy] !== 'shred' || !spec.purposes.includes(purpose)) continue;
-    if (policy === 'onObjection' && !objectionReaches(spec, register.purposes[purpose])) continue;
-    if (holdOn(state, spec, name, now)) continue;
-    out.push({ type: 'CategoryShredded', data: { category: name, keyIds: [c.keyId], reason } });
-  }
-  return out;
 }
 
