@@ -1,0 +1,57 @@
+import { VaultError, assertCode, badInput } from '../errors.js';
+import { ERASURE_REASONS, type EventOf, type Unsealed } from '../events.js';
+import { requestOf } from '../requests.js';
+import { holdOn } from '../retention.js';
+import type { SubjectState } from '../state.js';
+import type { CommandOf, Decider } from './command.js';
+
+type Shredded = EventOf<'CategoryShredded', Unsealed>;
+
+/**
+ * Erasure of the subject (Art. 17): every category key no hold covers is shredded; held categories
+ * are retained with their basis and end date, for the certificate. Erasing twice decides nothing.
+ */
+export const eraseSubject: Decider<CommandOf<'EraseSubject'>> = (state, command, { register, now }) => {
+  assertCode(ERASURE_REASONS, command.reason, 'reason');
+  if (command.requestId !== undefined) checkErasureRequest(state, command.requestId);
+  if (state.erasedAt) return [];
+  // Only this subject's keys, and only ones no category of its state holds now.
+  const current = new Set(Object.values(state.categories).map((c) => c.keyId));
+  if (command.strayKeyIds?.some((id) => !id.startsWith(`${state.subjectId}/`) || current.has(id))) {
+    const message = 'strayKeyIds may name only keys of this subject that no category holds';
+    throw new VaultError('BAD_USER_INPUT', message, { path: 'strayKeyIds' });
+  }
+  const shredded: Shredded[] = [];
+  const retained: { category: string; basis: string; until: string }[] = [];
+  for (const [name, c] of Object.entries(state.categories)) {
+    if (c.shredded) continue;
+    const hold = holdOn(state, register.categories[name], name, now);
+    if (hold) retained.push({ category: name, basis: hold.basis, until: hold.until });
+    else shredded.push({ type: 'CategoryShredded', data: { category: name, keyIds: [c.keyId], reason: 'erasure' } });
+  }
+  return [
+    ...shredded,
+    {
+      type: 'SubjectErased',
+      data: {
+        reason: command.reason,
+        ...(command.requestId ? { requestId: command.requestId } : {}),
+        shredded: shredded.map((e) => e.data.category),
+        retained,
+        ...(command.strayKeyIds?.length ? { strayKeyIds: command.strayKeyIds } : {}),
+      },
+    },
+  ];
+};
+
+/** A request id is a reference, never free text: it must name one of this subject's erasure requests, still open. */
+function checkErasureRequest(state: SubjectState, requestId: string): void {
+  const request = requestOf(state, requestId);
+  if (!request) throw new VaultError('NOT_FOUND', 'No such request for this subject', { path: 'requestId' });
+  if (request.requestType !== 'ERASURE') {
+    throw badInput(`Request is a ${request.requestType} request, not an erasure request`, 'requestId');
+  }
+  if (request.status !== 'OPEN') {
+    throw new VaultError('CONFLICT', `Request is already ${request.status.toLowerCase()}`, { path: 'requestId' });
+  }
+}
