@@ -18,11 +18,52 @@ export const RIGHTS_SCHEMAS: Record<string, Record<string, unknown>> = Object.fr
  * keyword needs one) with the formats checked: a schema that is loose or wrong fails to compile
  * here, before any document is judged by it.
  */
-export function strictAjv(): Ajv2020 {
+export function strictAjv(schemas: Record<string, Record<string, unknown>> = RIGHTS_SCHEMAS): Ajv2020 {
   const ajv = new Ajv2020({ strict: true, allErrors: true });
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
-  for (const schema of Object.values(RIGHTS_SCHEMAS)) ajv.addSchema(schema);
+  for (const schema of Object.values(schemas)) ajv.addSchema(schema);
   return ajv;
+}
+
+interface TermList {
+  version: string;
+  namespaces: Record<string, { classes: string[] }>;
+}
+
+/** The vendored DPV term list (`schema/dpv-<version>-terms.json`, generated from the DPV release files). */
+export function dpvTermList(): TermList {
+  const file = readdirSync(SCHEMA_DIR).find((f) => /^dpv-[0-9.]+-terms\.json$/.test(f));
+  if (!file) throw new Error('no vendored DPV term list under schema/');
+  return JSON.parse(readFileSync(new URL(file, SCHEMA_DIR), 'utf8')) as TermList;
+}
+
+/** Which namespaces of the list each kind of term the schemas mark may come from. */
+export const TERM_NAMESPACES: Record<string, (prefix: string) => boolean> = {
+  personalDataTerm: (p) => p === 'pd' || p === 'dpv',
+  purposeTerm: (p) => p === 'dpv' || p.startsWith('sector-'),
+  legalBasisTerm: (p) => p === 'dpv' || p === 'eu-gdpr',
+  rightTerm: (p) => p === 'dpv' || p === 'eu-gdpr',
+  safeguardTerm: (p) => p === 'dpv' || p === 'eu-gdpr',
+};
+
+/**
+ * The schemas with each kind of term (`$defs/personalDataTerm`, `purposeTerm`, …, a pattern in the
+ * published schemas) replaced by an enum of the live classes of its namespaces in the vendored
+ * list: where the published schema checks that a value is shaped like a term, this checks that
+ * DPV defines it, at exactly the places the schemas say a term goes.
+ */
+export function termCheckedSchemas(list: TermList = dpvTermList()): Record<string, Record<string, unknown>> {
+  const schemas = structuredClone(RIGHTS_SCHEMAS);
+  const defs = schemas['portability-export.schema.json']!.$defs as Record<string, Record<string, unknown>>;
+  for (const [def, allowed] of Object.entries(TERM_NAMESPACES)) {
+    if (!defs[def]) throw new Error(`portability-export.schema.json has no $defs/${def}`);
+    const terms = Object.entries(list.namespaces)
+      .filter(([prefix]) => allowed(prefix))
+      .flatMap(([prefix, ns]) => ns.classes.map((c) => `${prefix}:${c}`))
+      .filter((t) => new RegExp(defs[def]!.pattern as string, 'u').test(t));
+    defs[def] = { type: 'string', description: `${String(defs[def]!.description)} (DPV ${list.version} classes)`, enum: terms.sort() };
+  }
+  return schemas;
 }
 
 const shared = strictAjv();
