@@ -1,0 +1,79 @@
+import type Database from 'better-sqlite3';
+import type { ViewBatch } from '../../../ports/ViewStore.js';
+import type { SqliteDatabase } from '../openDatabase.js';
+import type { ViewWrites } from './statements.js';
+
+/** Applies the blind-index changes in order; returns whether a stored hash was deleted or overwritten. */
+function applyIndex(stmt: ViewWrites, changes: ViewBatch['index']): boolean {
+  let scrub = false;
+  for (const c of changes) {
+    if (c.op === 'put') {
+      const e = c.entry;
+      if (!c.fresh) {
+        // An overwritten hash is personal data too: its old bytes must leave the WAL.
+        const old = stmt.indexHash.get(e.subjectId, e.category, e.field);
+        if (old && old.hash !== e.hash) scrub = true;
+      }
+      stmt.putIndex.run(e.hash, e.subjectId, e.category, e.field);
+    } else {
+      const deleted =
+        c.field === undefined
+          ? stmt.deleteIndexCategory.run(c.subjectId, c.category)
+          : stmt.deleteIndexField.run(c.subjectId, c.category, c.field);
+      if (deleted.changes > 0) scrub = true;
+    }
+  }
+  return scrub;
+}
+
+/** Applies the batch; returns whether personal data was deleted or overwritten (so the WAL must be truncated). */
+export function applyBatch(stmt: ViewWrites, batch: ViewBatch): boolean {
+  let scrub = batch.shredded.length > 0;
+  for (const s of batch.subjects) stmt.upsertSubject.run(s.subjectId, s.position, JSON.stringify(s.state));
+  if (applyIndex(stmt, batch.index)) scrub = true;
+  for (const h of batch.holds) {
+    stmt.deleteHolds.run(h.subjectId);
+    for (const r of h.rows) stmt.insertHold.run(r.subjectId, r.category, r.basis, r.until, r.source);
+  }
+  for (const t of batch.retention) {
+    stmt.deleteRetention.run(t.subjectId);
+    for (const r of t.rows) stmt.insertRetention.run(r.subjectId, r.category, r.dueAt, r.rule);
+  }
+  for (const s of batch.shredded) {
+    stmt.insertShredded.run(s.subjectId, s.category, JSON.stringify(s.keyIds), s.reason, s.at, s.eventId);
+  }
+  for (const s of batch.stats) stmt.addStat.run(s.month, s.category, s.purpose, s.metric, s.count);
+  for (const t of batch.tracked) {
+    stmt.deleteTracked.run(t.subjectId);
+    for (const r of t.rows) {
+      stmt.insertTracked.run(r.kind, r.id, r.subjectId, r.status, r.dueAt, JSON.stringify(r.data));
+    }
+  }
+  return scrub;
+}
+
+/**
+ * The batch and its checkpoint in one transaction, skipped (nothing written) when the checkpoint
+ * is at or past `position` or, with `expected`, no longer exactly there. Run it `.immediate`.
+ */
+export type ApplyTransaction = Database.Transaction<
+  (projection: string, batch: ViewBatch, position: number, expected: number | undefined) => ApplyResult
+>;
+
+interface ApplyResult {
+  applied: boolean;
+  scrub: boolean;
+}
+
+export const applyBatchTransaction = (db: SqliteDatabase, stmt: ViewWrites): ApplyTransaction =>
+  db.transaction(
+    (projection: string, batch: ViewBatch, position: number, expected: number | undefined): ApplyResult => {
+      const current = stmt.checkpoint.get(projection)?.position ?? 0;
+      if (current >= position || (expected !== undefined && current !== expected)) {
+        return { applied: false, scrub: false };
+      }
+      const scrub = applyBatch(stmt, batch);
+      stmt.setCheckpoint.run(projection, position);
+      return { applied: true, scrub };
+    },
+  );

@@ -1,0 +1,97 @@
+import type Database from 'better-sqlite3';
+import type { SubjectState } from '../../../domain/subject.js';
+import type { BlindIndexEntry, SubjectView, ViewStore } from '../../../ports/ViewStore.js';
+import { toEntry, toHold, toRetention, toShred } from '../../sqlRows.js';
+import { chunks, type SqliteDatabase } from '../openDatabase.js';
+import type { SubjectSqlRow, ViewReads } from './statements.js';
+
+/** Page size of `listDueRetention` when the caller gives no limit. */
+export const DEFAULT_RETENTION_PAGE = 1000;
+
+type Filter<K extends keyof ViewStore> = NonNullable<Parameters<ViewStore[K]>[1]>;
+type FirstFilter<K extends keyof ViewStore> = NonNullable<Parameters<ViewStore[K]>[0]>;
+
+const addSubject = (out: Map<string, SubjectView>, r: SubjectSqlRow | undefined): void => {
+  if (!r) return;
+  out.set(r.subject_id, { subjectId: r.subject_id, position: r.position, state: JSON.parse(r.state) as SubjectState });
+};
+
+export function getSubjects(stmt: ViewReads, subjectIds: readonly string[]): Map<string, SubjectView> {
+  const out = new Map<string, SubjectView>();
+  // One subject (a command's load, a read of one subject): a key lookup, without json_each's cost.
+  if (subjectIds.length === 1) addSubject(out, stmt.subject.get(subjectIds[0]!));
+  else {
+    for (const chunk of chunks([...new Set(subjectIds)])) {
+      for (const r of stmt.subjects.all(JSON.stringify(chunk))) addSubject(out, r);
+    }
+  }
+  return out;
+}
+
+export type PositionsTransaction = Database.Transaction<(ids: readonly string[], out: Map<string, number>) => void>;
+
+/** Position lookups of several subjects in one read (deferred) transaction. */
+export const positionsTransaction = (db: SqliteDatabase, stmt: ViewReads): PositionsTransaction =>
+  db.transaction((ids: readonly string[], out: Map<string, number>) => {
+    for (const id of ids) {
+      const r = stmt.position.get(id);
+      if (r) out.set(id, r.position);
+    }
+  });
+
+export function subjectPositions(
+  stmt: ViewReads,
+  positionsTx: PositionsTransaction,
+  subjectIds: readonly string[],
+): Map<string, number> {
+  const out = new Map<string, number>();
+  // Lookups by subject id, several in one read transaction: beginning and ending the
+  // transaction (WAL locks, system calls) costs more than the lookups, and json_each
+  // more than a few of them. One lookup is its own transaction.
+  if (subjectIds.length === 1) {
+    const r = stmt.position.get(subjectIds[0]!);
+    if (r) out.set(subjectIds[0]!, r.position);
+  } else if (subjectIds.length > 1) positionsTx(subjectIds, out);
+  return out;
+}
+
+export function findByBlindIndex(stmt: ViewReads, hashes: readonly string[]): BlindIndexEntry[] {
+  const out: BlindIndexEntry[] = [];
+  for (const chunk of chunks([...new Set(hashes)])) out.push(...stmt.byHash.all(JSON.stringify(chunk)).map(toEntry));
+  return out;
+}
+
+export const listHolds = (stmt: ViewReads, filter: FirstFilter<'listHolds'>) =>
+  stmt.holds.all({ subjectId: filter.subjectId ?? null, endingBefore: filter.endingBefore ?? null }).map(toHold);
+
+export function listDueRetention(stmt: ViewReads, asOf: string, opts: Filter<'listDueRetention'>) {
+  const limit = opts.limit ?? DEFAULT_RETENTION_PAGE;
+  const a = opts.after;
+  const rows = a ? stmt.dueAfter.all(asOf, a.dueAt, a.subjectId, a.category, limit) : stmt.dueFirst.all(asOf, limit);
+  return rows.map(toRetention);
+}
+
+export const listShredded = (stmt: ViewReads, filter: FirstFilter<'listShredded'>) =>
+  stmt.shredded.all({ subjectId: filter.subjectId ?? null }).map(toShred);
+
+export const listTracked = (stmt: ViewReads, kind: string, filter: Filter<'listTracked'>) =>
+  stmt.tracked
+    .all({
+      kind,
+      status: filter.status ?? null,
+      dueBefore: filter.dueBefore ?? null,
+      subjectId: filter.subjectId ?? null,
+      id: filter.id ?? null,
+      limit: filter.limit ?? 1000,
+    })
+    .map((r) => ({
+      kind: r.kind,
+      id: r.id,
+      subjectId: r.subject_id,
+      status: r.status,
+      dueAt: r.due_at,
+      data: JSON.parse(r.data) as Record<string, unknown>,
+    }));
+
+export const listStats = (stmt: ViewReads, filter: FirstFilter<'listStats'>) =>
+  stmt.stats.all({ from: filter.fromMonth ?? null, to: filter.toMonth ?? null });

@@ -1,0 +1,116 @@
+import { rmSync } from 'node:fs';
+import type { ViewStore } from '../../../ports/ViewStore.js';
+import {
+  closedError,
+  connectionOptions,
+  guarded,
+  openDatabase,
+  scrubWal,
+  type SqliteDatabase,
+  type SqliteOptions,
+} from '../openDatabase.js';
+import { startCheckpointer } from '../writers/thread.js';
+import { applyBatchTransaction } from './applyBatch.js';
+import * as q from './queries.js';
+import { CLEAR_VIEWS, VIEW_FILE, VIEW_SCHEMA } from './schema.js';
+import { prepareViewStatements, type ViewStatements } from './statements.js';
+
+/** Options of the embedded view store. */
+export type SqliteViewStoreOptions = SqliteOptions;
+
+/** How often the checkpointer thread copies the views' WAL into the database file. */
+const CHECKPOINT_INTERVAL_MS = 200;
+
+/** One open views file with its statements and transactions, all replaced together by a reset. */
+interface ViewConnection {
+  db: SqliteDatabase;
+  stmt: ViewStatements;
+  applyTx: ReturnType<typeof applyBatchTransaction>;
+  resetTx: ReturnType<typeof clearViewsTransaction>;
+  positionsTx: ReturnType<typeof q.positionsTransaction>;
+}
+
+const clearViewsTransaction = (db: SqliteDatabase) =>
+  db.transaction(() => {
+    db.exec(CLEAR_VIEWS);
+  });
+
+function openViews(options: SqliteOptions, onDisk: boolean): ViewConnection {
+  const db = openDatabase(options, { ...VIEW_FILE, autoCheckpoint: !onDisk, schema: VIEW_SCHEMA });
+  const stmt = prepareViewStatements(db);
+  return {
+    db,
+    stmt,
+    applyTx: applyBatchTransaction(db, stmt),
+    resetTx: clearViewsTransaction(db),
+    // A deferred transaction: it only reads.
+    positionsTx: q.positionsTransaction(db, stmt),
+  };
+}
+
+/**
+ * The embedded read models: one SQLite file with `secure_delete` on, since a deleted blind-index
+ * hash is personal data that must leave the file. Every batch is one transaction together with
+ * its projection checkpoint.
+ */
+export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
+  // Every projection batch commits on this thread: a checkpointer thread keeps the WAL short, so
+  // that no commit here stalls for the tens of milliseconds an automatic checkpoint takes.
+  const onDisk = options.path !== ':memory:' && !options.path.startsWith('file:');
+  const startViewCheckpointer = () =>
+    onDisk
+      ? startCheckpointer({ ...connectionOptions(options), intervalMs: CHECKPOINT_INTERVAL_MS }, () => {
+          if (conn.db.open) conn.db.pragma('wal_autocheckpoint = 1000');
+        })
+      : undefined;
+  let conn = openViews(options, onDisk);
+  let checkpointer = startViewCheckpointer();
+  let closed = false;
+  const run = guarded(() => closed);
+
+  return {
+    apply: (projection, batch, position, expected) =>
+      run(() => {
+        // IMMEDIATE: two replicas reading the same checkpoint must not both apply the batch.
+        const { applied, scrub } = conn.applyTx.immediate(projection, batch, position, expected);
+        if (scrub) scrubWal(conn.db);
+        return applied;
+      }),
+    listTracked: (kind, filter = {}) => run(() => q.listTracked(conn.stmt, kind, filter)),
+    listStats: (filter = {}) => run(() => q.listStats(conn.stmt, filter)),
+    checkpoint: (projection) => run(() => conn.stmt.checkpoint.get(projection)?.position ?? 0),
+
+    reset: async () => {
+      if (!onDisk) {
+        return run(() => {
+          conn.resetTx.immediate();
+          scrubWal(conn.db);
+        });
+      }
+      if (closed) throw closedError();
+      // A fresh file instead of deleting every row: faster, and the old rows leave with the old
+      // file instead of being zeroed one by one (secure_delete) only to be written again.
+      await checkpointer?.close();
+      await run(() => {
+        conn.db.close();
+        for (const suffix of ['', '-wal', '-shm']) rmSync(`${options.path}${suffix}`, { force: true });
+        conn = openViews(options, onDisk);
+      });
+      checkpointer = startViewCheckpointer();
+    },
+
+    getSubjects: (subjectIds) => run(() => q.getSubjects(conn.stmt, subjectIds)),
+    subjectPositions: (subjectIds) => run(() => q.subjectPositions(conn.stmt, conn.positionsTx, subjectIds)),
+    findByBlindIndex: (hashes) => run(() => q.findByBlindIndex(conn.stmt, hashes)),
+    listHolds: (filter = {}) => run(() => q.listHolds(conn.stmt, filter)),
+    listDueRetention: (asOf, opts = {}) => run(() => q.listDueRetention(conn.stmt, asOf, opts)),
+    listShredded: (filter = {}) => run(() => q.listShredded(conn.stmt, filter)),
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await checkpointer?.close();
+      conn.db.close();
+    },
+  };
+}

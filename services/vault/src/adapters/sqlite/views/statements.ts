@@ -1,0 +1,166 @@
+import type Database from 'better-sqlite3';
+import type { StatRow, TrackedRow } from '../../../ports/ViewStore.js';
+import type { HoldRow, IndexRow, RetentionRow, ShredRow } from '../../sqlRows.js';
+import type { SqliteDatabase } from '../openDatabase.js';
+
+export interface SubjectSqlRow {
+  subject_id: string;
+  position: number;
+  state: string;
+}
+
+export interface TrackedSqlRow {
+  kind: TrackedRow['kind'];
+  id: string;
+  subject_id: string;
+  status: string;
+  due_at: string | null;
+  data: string;
+}
+
+export interface TrackedQuery {
+  kind: string;
+  status: string | null;
+  dueBefore: string | null;
+  subjectId: string | null;
+  id: string | null;
+  limit: number;
+}
+
+/**
+ * What the view store uses of a prepared statement: the driver's own type cannot be named in
+ * declaration files, so the statements are typed by this part of it.
+ */
+export interface Statement<P extends unknown[], R> {
+  run(...params: P): Database.RunResult;
+  get(...params: P): R | undefined;
+  all(...params: P): R[];
+}
+
+/** `db.prepare`, typed as a {@link Statement}: positional parameters as a tuple, named ones as an object. */
+const prepare = <P extends unknown[] | object, R = unknown>(db: SqliteDatabase, sql: string) =>
+  db.prepare<P, R>(sql) as Statement<P extends unknown[] ? P : [P], R>;
+
+/** The statements a projection batch writes with, and the checkpoint it moves. */
+function prepareWrites(db: SqliteDatabase) {
+  return {
+    checkpoint: prepare<[string], { position: number }>(db, 'SELECT position FROM checkpoints WHERE projection = ?'),
+    setCheckpoint: prepare<[string, number]>(
+      db,
+      `INSERT INTO checkpoints (projection, position) VALUES (?, ?)
+       ON CONFLICT (projection) DO UPDATE SET position = excluded.position`,
+    ),
+    upsertSubject: prepare<[string, number, string]>(
+      db,
+      `INSERT INTO subjects (subject_id, position, state) VALUES (?, ?, ?)
+       ON CONFLICT (subject_id) DO UPDATE SET position = excluded.position, state = excluded.state`,
+    ),
+    indexHash: prepare<[string, string, string], { hash: string }>(
+      db,
+      'SELECT hash FROM blind_index WHERE subject_id = ? AND category = ? AND field = ?',
+    ),
+    putIndex: prepare<[string, string, string, string]>(
+      db,
+      `INSERT INTO blind_index (hash, subject_id, category, field) VALUES (?, ?, ?, ?)
+       ON CONFLICT (subject_id, category, field) DO UPDATE SET hash = excluded.hash`,
+    ),
+    deleteIndexField: prepare<[string, string, string]>(
+      db,
+      'DELETE FROM blind_index WHERE subject_id = ? AND category = ? AND field = ?',
+    ),
+    deleteIndexCategory: prepare<[string, string]>(db, 'DELETE FROM blind_index WHERE subject_id = ? AND category = ?'),
+    deleteHolds: prepare<[string]>(db, 'DELETE FROM holds WHERE subject_id = ?'),
+    insertHold: prepare<[string, string, string, string, string]>(
+      db,
+      'INSERT INTO holds (subject_id, category, basis, "until", source) VALUES (?, ?, ?, ?, ?)',
+    ),
+    deleteRetention: prepare<[string]>(db, 'DELETE FROM retention WHERE subject_id = ?'),
+    insertRetention: prepare<[string, string, string, string]>(
+      db,
+      'INSERT INTO retention (subject_id, category, due_at, rule) VALUES (?, ?, ?, ?)',
+    ),
+    insertShredded: prepare<[string, string, string, string, string, string]>(
+      db,
+      'INSERT INTO shredded (subject_id, category, key_ids, reason, at, event_id) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    deleteTracked: prepare<[string]>(db, 'DELETE FROM tracked WHERE subject_id = ?'),
+    insertTracked: prepare<[string, string, string, string, string | null, string]>(
+      db,
+      'INSERT OR REPLACE INTO tracked (kind, id, subject_id, status, due_at, data) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
+    addStat: prepare<[string, string, string, string, number]>(
+      db,
+      `INSERT INTO stats (month, category, purpose, metric, count) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (month, category, purpose, metric) DO UPDATE SET count = count + excluded.count`,
+    ),
+  };
+}
+
+/** The statements of the read side's queries. */
+function prepareReads(db: SqliteDatabase) {
+  return {
+    subjects: prepare<[string], SubjectSqlRow>(
+      db,
+      'SELECT subject_id, position, state FROM subjects WHERE subject_id IN (SELECT value FROM json_each(?))',
+    ),
+    subject: prepare<[string], SubjectSqlRow>(
+      db,
+      'SELECT subject_id, position, state FROM subjects WHERE subject_id = ?',
+    ),
+    // The planner prefers the primary key's index, which then reads the row's (snapshot-sized) page.
+    position: prepare<[string], { position: number }>(
+      db,
+      'SELECT position FROM subjects INDEXED BY subjects_position WHERE subject_id = ?',
+    ),
+    byHash: prepare<[string], IndexRow>(
+      db,
+      `SELECT hash, subject_id, category, field FROM blind_index WHERE hash IN (SELECT value FROM json_each(?))
+       ORDER BY subject_id, category, field`,
+    ),
+    holds: prepare<{ subjectId: string | null; endingBefore: string | null }, HoldRow>(
+      db,
+      `SELECT subject_id, category, basis, "until", source FROM holds
+       WHERE (@subjectId IS NULL OR subject_id = @subjectId)
+         AND (@endingBefore IS NULL OR ("until" <> 'open' AND "until" < @endingBefore))
+       ORDER BY subject_id, category, rowid`,
+    ),
+    dueFirst: prepare<[string, number], RetentionRow>(
+      db,
+      `SELECT subject_id, category, due_at, rule FROM retention WHERE due_at <= ?
+       ORDER BY due_at, subject_id, category LIMIT ?`,
+    ),
+    dueAfter: prepare<[string, string, string, string, number], RetentionRow>(
+      db,
+      `SELECT subject_id, category, due_at, rule FROM retention
+       WHERE due_at <= ? AND (due_at, subject_id, category) > (?, ?, ?)
+       ORDER BY due_at, subject_id, category LIMIT ?`,
+    ),
+    tracked: prepare<TrackedQuery, TrackedSqlRow>(
+      db,
+      `SELECT kind, id, subject_id, status, due_at, data FROM tracked
+       WHERE kind = @kind AND (@status IS NULL OR status = @status) AND (@dueBefore IS NULL OR due_at < @dueBefore)
+         AND (@subjectId IS NULL OR subject_id = @subjectId) AND (@id IS NULL OR id = @id)
+       ORDER BY due_at, id LIMIT @limit`,
+    ),
+    stats: prepare<{ from: string | null; to: string | null }, StatRow>(
+      db,
+      `SELECT month, category, purpose, metric, count FROM stats
+       WHERE (@from IS NULL OR month >= @from) AND (@to IS NULL OR month <= @to)
+       ORDER BY month, category, purpose, metric`,
+    ),
+    shredded: prepare<{ subjectId: string | null }, ShredRow>(
+      db,
+      'SELECT * FROM shredded WHERE (@subjectId IS NULL OR subject_id = @subjectId) ORDER BY rowid',
+    ),
+  };
+}
+
+export type ViewWrites = ReturnType<typeof prepareWrites>;
+export type ViewReads = ReturnType<typeof prepareReads>;
+export type ViewStatements = ViewWrites & ViewReads;
+
+/** Every statement of the view store, prepared once per connection. */
+export const prepareViewStatements = (db: SqliteDatabase): ViewStatements => ({
+  ...prepareWrites(db),
+  ...prepareReads(db),
+});
