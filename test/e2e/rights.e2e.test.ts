@@ -1,11 +1,12 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { createHash, createPublicKey, verify } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { addIsoDuration, fixtureRegister } from '@pdv/vault';
 import { DPO, SERVICE, startApi, subjectPrincipal, type Api } from './apiHarness.js';
 
@@ -380,21 +381,137 @@ const opensslReason = (() => {
 
 describe('verifying a download with tools that are not this project', () => {
   if (opensslReason) console.warn(`skipping docs/verify-download.sh: ${opensslReason}`);
-  it.skipIf(opensslReason !== undefined)('docs/verify-download.sh (curl, openssl, sha256sum) verifies a real download', async () => {
+  const script = fileURLToPath(new URL('../../docs/verify-download.sh', import.meta.url));
+  /** Runs the script in `cwd`, as a subject would. Asynchronous: the server that answers it runs in this process. */
+  const run = (cwd: string, args: string[]) =>
+    new Promise<{ code: number; out: string }>((resolve) => {
+      execFile('bash', [script, ...args], { cwd, encoding: 'utf8', timeout: 30_000 }, (e, stdout, stderr) => resolve({ code: e ? Number(e.code ?? -1) : 0, out: `${stdout}${stderr}` }));
+    });
+  /** The vault's key set, at the URL its downloads name. */
+  const jwksOf = (link: { url: string }) => link.url.replace(/\/exports\/[^/]+$/, '/.well-known/jwks.json');
+  const kid = () => api.vault.signer.publicJwk.kid;
+  /** Every file under `dir`, relative, so a test sees anything a run wrote anywhere below it. */
+  const filesUnder = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pdv-verify-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.skipIf(opensslReason !== undefined)('verifies a real download with the key set given, or the key id given, and keeps it in the current directory', async () => {
     const s = await seedSubject();
     const link = await createLink(s.id);
-    const dir = mkdtempSync(join(tmpdir(), 'pdv-verify-'));
-    try {
-      const script = fileURLToPath(new URL('../../docs/verify-download.sh', import.meta.url));
-      // Asynchronous: the server that answers the script runs in this process.
-      const { stdout: out } = await promisify(execFile)('bash', [script, link.url, join(dir, 'report.json')], { encoding: 'utf8', timeout: 30_000 });
-      expect(out).toMatch(/^OK: .*report\.json \(\d+ bytes\) matches the signed digest; signature verified with key [0-9a-f]{16}/);
-      expect(readFileSync(join(dir, 'report.json'), 'utf8')).toContain(s.email);
-      // The same script refuses a link that was used.
-      await expect(promisify(execFile)('bash', [script, link.url, join(dir, 'again.json')], { encoding: 'utf8', timeout: 30_000 })).rejects.toThrow(/HTTP 410/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    const byKeySet = await run(dir, ['--jwks', jwksOf(link), link.url, 'report.json']);
+    expect(byKeySet).toEqual({ code: 0, out: expect.stringMatching(new RegExp(`^OK: report\\.json \\(\\d+ bytes\\) matches the signed digest; signature verified with key ${kid()}`)) });
+    expect(readFileSync(join(dir, 'report.json'), 'utf8')).toContain(s.email);
+    // The same script refuses a link that was used.
+    expect(await run(dir, ['--jwks', jwksOf(link), link.url, 'again.json'])).toEqual({ code: 1, out: expect.stringContaining('HTTP 410') });
+
+    const second = await createLink(s.id);
+    const byKeyId = await run(dir, ['--kid', kid(), second.url]);
+    expect(byKeyId).toEqual({ code: 0, out: expect.stringContaining(`OK: access-report.json`) });
+    expect(filesUnder(dir)).toEqual(['access-report.json', 'report.json']);
+  });
+
+  it.skipIf(opensslReason !== undefined)('will not run without a key to trust, nor write anywhere but a plain file name here, and spends no link refusing', async () => {
+    const s = await seedSubject();
+    const link = await createLink(s.id);
+    expect(await run(dir, [link.url])).toEqual({ code: 2, out: expect.stringContaining('name the key to trust with --jwks <key-set-url> or --kid <key-id>') });
+    for (const out of ['../x.json', '/tmp/x.json', 'sub/x.json', '.bashrc']) {
+      expect(await run(dir, ['--kid', kid(), link.url, out])).toEqual({ code: 1, out: expect.stringContaining('output-file must be a plain file name in the current directory') });
     }
+    writeFileSync(join(dir, 'taken.json'), 'mine');
+    expect(await run(dir, ['--kid', kid(), link.url, 'taken.json'])).toMatchObject({ code: 1, out: expect.stringContaining('taken.json already exists') });
+    expect(readFileSync(join(dir, 'taken.json'), 'utf8')).toBe('mine');
+    expect(await run(dir, ['--kid', kid(), link.url, 'ok.json'])).toMatchObject({ code: 0 });
+  });
+
+  /**
+   * A server in the middle answering in the vault's place. `sign` makes its response: a body of its
+   * own signed with a key of its own, named as it likes; `pass` relays a real download, headers
+   * changed as it likes.
+   */
+  async function impostor(answer: (origin: string) => Promise<{ body: string | Buffer; headers: Record<string, string> }>, keySet?: object) {
+    const server = createServer((req, res) => {
+      if (req.url === '/jwks.json' && keySet) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(keySet));
+      void answer(`http://127.0.0.1:${(server.address() as AddressInfo).port}`).then(({ body, headers }) => res.writeHead(200, headers).end(body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/exports/x`, close: () => new Promise((resolve) => server.close(resolve)) };
+  }
+  /** An Ed25519 key of the impostor's, its JWK labelled `label` (default: its true id, as the vault computes ids). */
+  function impostorKey(label?: string) {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const x = publicKey.export({ format: 'jwk' }).x!;
+    const trueKid = createHash('sha256').update(Buffer.from(x, 'base64url')).digest('hex').slice(0, 16);
+    const kidLabel = label ?? trueKid;
+    return {
+      kid: kidLabel,
+      keySet: { keys: [{ kty: 'OKP', crv: 'Ed25519', x, kid: kidLabel, alg: 'EdDSA', use: 'sig' }] },
+      /** A forged report, signed as the vault signs one: a JWS over the digest of its exact bytes. */
+      forged(origin: string, keyUrl: string | null) {
+        const body = Buffer.from(JSON.stringify({ type: 'AccessReport', subjectId: 'someone', note: 'forged' }));
+        const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+        const input = `${b64({ alg: 'EdDSA', kid: kidLabel, typ: 'pdv-report-digest+json' })}.${b64({ type: 'ReportDigest', kind: 'ACCESS', subjectId: 'someone', generatedAt: T0, sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length })}`;
+        const jws = `${input}.${sign(null, Buffer.from(input), privateKey).toString('base64url')}`;
+        const headers: Record<string, string> = { 'content-type': 'application/json', 'content-disposition': 'attachment; filename="access-report.json"', 'vault-signature': jws };
+        if (keyUrl !== null) headers['vault-signing-key'] = keyUrl.replace('ORIGIN', origin);
+        return { body, headers };
+      },
+    };
+  }
+
+  it.skipIf(opensslReason !== undefined)('refuses a response that names a key set of its own and signs with that key, whichever way the key was given', async () => {
+    const link = await createLink((await seedSubject()).id);
+    const own = impostorKey();
+    const server = await impostor(async (origin) => own.forged(origin, 'ORIGIN/jwks.json'), own.keySet);
+    try {
+      // The script of before would have fetched the key the response names and printed OK.
+      expect(await run(dir, ['--jwks', jwksOf(link), server.url])).toEqual({ code: 1, out: expect.stringMatching(/the response names the key set http:\/\/127\.0\.0\.1:\d+\/jwks\.json, not the .*jwks\.json you gave/) });
+      expect(await run(dir, ['--kid', kid(), server.url])).toEqual({ code: 1, out: expect.stringContaining(`the signature names key ${own.kid}, not the key ${kid()} you gave`) });
+      // Its key passed off under the vault's key id: the id its bytes give is another.
+      const posing = impostorKey(kid());
+      const posingServer = await impostor(async (origin) => posing.forged(origin, 'ORIGIN/jwks.json'), posing.keySet);
+      try {
+        expect(await run(dir, ['--kid', kid(), posingServer.url])).toEqual({ code: 1, out: expect.stringContaining(`labelled ${kid()} is another key`) });
+      } finally {
+        await posingServer.close();
+      }
+      // Naming no key set at all: the key set given is used, and the forged signature fails with its key.
+      const silent = await impostor(async (origin) => posing.forged(origin, null));
+      try {
+        expect(await run(dir, ['--jwks', jwksOf(link), silent.url])).toEqual({ code: 1, out: expect.stringContaining(`the signature does not verify with key ${kid()}`) });
+      } finally {
+        await silent.close();
+      }
+      // Nothing passes for a verified download; the forged bodies are kept apart, under their own name.
+      expect(filesUnder(dir)).toEqual(['access-report.json.unverified']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.skipIf(opensslReason !== undefined)('never writes where a file name the server sends points: a path is refused, not followed', async () => {
+    const here = join(dir, 'a', 'b');
+    mkdirSync(here, { recursive: true });
+    for (const name of ['../../x', '/tmp/pdv-verify-escape', 'sub/x.json', '.profile']) {
+      const link = await createLink((await seedSubject()).id);
+      // A real, correctly signed download, only its file name changed on the way.
+      const server = await impostor(async () => {
+        const res = await fetch(link.url);
+        const headers: Record<string, string> = {};
+        for (const h of ['content-type', 'vault-signature', 'vault-signing-key']) headers[h] = res.headers.get(h)!;
+        headers['content-disposition'] = `attachment; filename="${name}"`;
+        return { body: Buffer.from(await res.arrayBuffer()), headers };
+      });
+      try {
+        expect(await run(here, ['--kid', kid(), server.url])).toEqual({ code: 1, out: expect.stringContaining(`the server sent the file name "${name}", which is not a plain file name`) });
+      } finally {
+        await server.close();
+      }
+    }
+    expect(filesUnder(dir)).toEqual(['a', join('a', 'b')]);
+    expect(existsSync('/tmp/pdv-verify-escape')).toBe(false);
   });
 });
 
