@@ -51,7 +51,7 @@ describe('access report (Art. 15)', () => {
     expect(validate('access-report.schema.json', report)).toEqual([]);
     const items = report.items as Record<string, any>[];
     const email = items.find((i) => i.field === 'email')!;
-    expect(email).toMatchObject({ category: 'contact', value: 'rita.new@example.com', source: 'subject', legalBasis: 'contract', dpvLegalBasis: 'dpv:Contract', status: { state: 'ACTIVE' } });
+    expect(email).toMatchObject({ category: 'contact', value: 'rita.new@example.com', source: 'subject', legalBasis: 'contract', dpvLegalBasis: 'eu-gdpr:A6-1-b', status: { state: 'ACTIVE' } });
     expect(email.purposes.map((p: { purpose: string }) => p.purpose)).toContain('contract');
     expect(email.retention.endsAt).toBeNull(); // 8 years after the relationship ends: not started
     expect(email.transfers).toEqual([expect.objectContaining({ country: 'US', safeguard: expect.any(String) })]);

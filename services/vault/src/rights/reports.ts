@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { VaultError } from '../domain/errors.js';
 import { REQUESTS_CATEGORY, type EventOf, type ExportKind } from '../domain/events.js';
-import type { CategorySpec, LegalBasis, ProcessingRegister } from '../domain/register.js';
+import type { CategorySpec, LegalBasis, ProcessingRegister, Recipient, Source } from '../domain/register.js';
 import { holdOn, retentionOf, holdsOf, triggerTime } from '../domain/retention.js';
 import type { SubjectState } from '../domain/subject.js';
 import { proofsOf, provenanceOf } from '../domain/consent.js';
@@ -24,30 +24,61 @@ import { ShredCheck, checkedChunks } from './ShredCheck.js';
  * signature covers the SHA-256 of the exact bytes sent (see `ReportSignature`).
  */
 
-export const REPORT_CONTEXT = {
-  dpv: 'https://w3id.org/dpv#',
-  'dpv-pd': 'https://w3id.org/dpv/pd#',
-  'eu-gdpr': 'https://w3id.org/dpv/legal/eu/gdpr#',
-} as const;
+/**
+ * The JSON-LD context every report and export names: `schema/rights-context-v1.jsonld`, served at
+ * `/schemas/`. It maps each key to a DPV property (or the vault's own `urn:pdv:vocab:` where DPV has
+ * none), types the DPV terms below as IRIs, and gives the codes (legal bases, sources, recipient
+ * roles) their DPV terms. A new key in a document needs its mapping there, or JSON-LD drops it.
+ */
+export const RIGHTS_CONTEXT_FILE = 'rights-context-v1.jsonld';
 
+/** Where `/schemas/` is served when the caller does not say: the vault's default address. */
+export const DEFAULT_SCHEMA_BASE = 'http://localhost:4000/schemas/';
+
+/** GDPR Art. 6(1) bases as DPV's eu-gdpr terms (dpv: has no public-task basis; eu-gdpr:A6-1-e is it). */
 export const LEGAL_BASIS_DPV: Record<LegalBasis, string> = {
-  consent: 'dpv:Consent',
-  contract: 'dpv:Contract',
-  legalObligation: 'dpv:LegalObligation',
-  vitalInterest: 'dpv:VitalInterest',
-  publicTask: 'dpv:PublicTask',
-  legitimateInterest: 'dpv:LegitimateInterest',
+  consent: 'eu-gdpr:A6-1-a',
+  contract: 'eu-gdpr:A6-1-b',
+  legalObligation: 'eu-gdpr:A6-1-c',
+  vitalInterest: 'eu-gdpr:A6-1-d',
+  publicTask: 'eu-gdpr:A6-1-e',
+  legitimateInterest: 'eu-gdpr:A6-1-f',
 };
 
+/**
+ * Each source as a DPV data source (the context maps the codes so): data observed from the subject's
+ * own activity is sourced from the subject in DPV; derived and internal data from the controller.
+ */
+export const SOURCE_DPV: Record<Source, string> = {
+  subject: 'dpv:DataSubjectDataSource',
+  observed: 'dpv:DataSubjectDataSource',
+  publicRegister: 'dpv:PublicDataSource',
+  creditAgency: 'dpv:ThirdPartyDataSource',
+  thirdParty: 'dpv:ThirdPartyDataSource',
+  tradeShow: 'dpv:ThirdPartyDataSource',
+  derived: 'dpv:DataControllerDataSource',
+  internal: 'dpv:DataControllerDataSource',
+};
+
+/** Each recipient role as a DPV entity type (the context maps the codes so). */
+export const RECIPIENT_ROLE_DPV: Record<Recipient['role'], string> = {
+  processor: 'dpv:DataProcessor',
+  controller: 'dpv:DataController',
+  jointController: 'dpv:JointDataControllers',
+  authority: 'dpv:Authority',
+};
+
+/** The subject's rights, each as DPV's GDPR right (all are `dpv:DataSubjectRight`s). */
 export const SUBJECT_RIGHTS = [
-  { article: 'Art. 15', right: 'access', dpv: 'dpv:RightToAccess' },
-  { article: 'Art. 16', right: 'rectification', dpv: 'dpv:RightToRectification' },
-  { article: 'Art. 17', right: 'erasure', dpv: 'dpv:RightToErasure' },
-  { article: 'Art. 18', right: 'restriction of processing', dpv: 'dpv:RightToRestrictProcessing' },
-  { article: 'Art. 20', right: 'data portability', dpv: 'dpv:RightToDataPortability' },
-  { article: 'Art. 21', right: 'objection', dpv: 'dpv:RightToObject' },
-  { article: 'Art. 7(3)', right: 'withdraw consent at any time', dpv: 'dpv:RightToWithdrawConsent' },
-  { article: 'Art. 77', right: 'lodge a complaint with a supervisory authority', dpv: 'dpv:RightToComplaint' },
+  { article: 'Art. 15', right: 'access', dpv: 'eu-gdpr:A15' },
+  { article: 'Art. 16', right: 'rectification', dpv: 'eu-gdpr:A16' },
+  { article: 'Art. 17', right: 'erasure', dpv: 'eu-gdpr:A17' },
+  { article: 'Art. 18', right: 'restriction of processing', dpv: 'eu-gdpr:A18' },
+  { article: 'Art. 20', right: 'data portability', dpv: 'eu-gdpr:A20' },
+  { article: 'Art. 21', right: 'objection', dpv: 'eu-gdpr:A21' },
+  { article: 'Art. 22', right: 'not to be subject to a decision based solely on automated processing', dpv: 'eu-gdpr:A22' },
+  { article: 'Art. 7(3)', right: 'withdraw consent at any time', dpv: 'eu-gdpr:A7-3' },
+  { article: 'Art. 77', right: 'lodge a complaint with a supervisory authority', dpv: 'eu-gdpr:A77' },
 ] as const;
 
 export interface ReportDeps {
@@ -57,6 +88,8 @@ export interface ReportDeps {
   accessLog: AccessLog;
   signer: Signer;
   commands: SubjectCommands;
+  /** The base `/schemas/` is served at (`VAULT_SCHEMA_BASE_URL`), ending in `/`. Default `DEFAULT_SCHEMA_BASE`. */
+  schemaBaseUrl?: () => string;
 }
 
 /** Everything a report is made of that could change while it is produced, frozen once. */
@@ -112,7 +145,7 @@ async function* uncheckedChunks(deps: ReportDeps, inputs: ReportInputs, check: S
   const textsKeyId = inputs.kind === 'ACCESS' && holdsTexts(state) ? requestsKeyId(inputs.subjectId) : undefined;
   const keys = await check.load(textsKeyId ? [...keyIds, textsKeyId] : keyIds);
   const head = {
-    '@context': REPORT_CONTEXT,
+    '@context': new URL(RIGHTS_CONTEXT_FILE, deps.schemaBaseUrl?.() ?? DEFAULT_SCHEMA_BASE).href,
     type: inputs.kind === 'ACCESS' ? 'AccessReport' : 'PortabilityExport',
     version: 1,
     subjectId: inputs.subjectId,
