@@ -30,7 +30,8 @@ const documentLoader = async (url: string) => {
   return { contextUrl: null, documentUrl: url, document: context };
 };
 
-const expandSafe = (doc: unknown) => jsonld.expand(doc as jsonld.JsonLdDocument, { documentLoader, safe: true } as jsonld.Options.Expand);
+// @types/jsonld 1.5 predates jsonld 8's `safe` option, hence the widened option types.
+const expandSafe = (doc: unknown) => jsonld.expand(doc as jsonld.JsonLdDocument, { documentLoader, safe: true } as unknown as jsonld.Options.Expand);
 
 interface Quad {
   s: string;
@@ -40,7 +41,7 @@ interface Quad {
 
 /** The document's RDF as (subject, predicate, object) with blank nodes and literals as N-Quads writes them. */
 async function triplesOf(doc: unknown): Promise<Quad[]> {
-  const nquads = (await jsonld.toRDF(doc as jsonld.JsonLdDocument, { format: 'application/n-quads', documentLoader, safe: true } as jsonld.Options.ToRdf)) as unknown as string;
+  const nquads = (await jsonld.toRDF(doc as jsonld.JsonLdDocument, { format: 'application/n-quads', documentLoader, safe: true } as unknown as jsonld.Options.ToRdf)) as unknown as string;
   return nquads
     .split('\n')
     .filter(Boolean)
