@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { fixtureRegister } from '@pdv/vault';
+import { schemaErrors } from '../support/rightsSchemas.js';
 import { DPO, SERVICE, startApi, subjectPrincipal, type Api, type GqlResponse } from './apiHarness.js';
 
 /**
@@ -52,6 +53,7 @@ const eventTypes = async (id: string) => (await api.vault.stores.log.readStream(
 async function report(kind: 'accessReport' | 'portabilityExport', id: string, token = dpo): Promise<Record<string, any>> {
   const r = await api.gql(token, `query($id: ID!) { ${kind}(subjectId: $id) { report } }`, { id });
   expect(r.errors).toBeUndefined();
+  expect(schemaErrors(kind === 'accessReport' ? 'access-report.schema.json' : 'portability-export.schema.json', r.data![kind].report)).toEqual([]);
   return r.data![kind].report as Record<string, any>;
 }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { addIsoDuration, fixtureRegister } from '@pdv/vault';
+import { schemaErrors } from '../support/rightsSchemas.js';
 import { DPO, SERVICE, startApi, subjectPrincipal, type Api } from './apiHarness.js';
 
 const T0 = '2026-03-02T10:00:00.000Z';
@@ -234,6 +235,7 @@ describe('reports over GraphQL', () => {
     expect(res.errors).toBeUndefined();
     const { report, text, signature, jws } = res.data!.accessReport;
     expect(JSON.parse(text)).toEqual(report);
+    expect(schemaErrors('access-report.schema.json', report)).toEqual([]);
     expect(text).toContain(s.email);
     expect(signature).toMatchObject({ type: 'ReportDigest', kind: 'ACCESS', subjectId: s.id, generatedAt: T0, bytes: Buffer.byteLength(text) });
     expect(createHash('sha256').update(text).digest('hex')).toBe(signature.sha256);
@@ -246,6 +248,7 @@ describe('reports over GraphQL', () => {
     const res = await api.gql(dpo, 'query($id: ID!) { portabilityExport(subjectId: $id) { text signature { kind sha256 } } }', { id: s.id });
     expect(res.data!.portabilityExport.signature.kind).toBe('PORTABILITY');
     expect(createHash('sha256').update(res.data!.portabilityExport.text).digest('hex')).toBe(res.data!.portabilityExport.signature.sha256);
+    expect(schemaErrors('portability-export.schema.json', JSON.parse(res.data!.portabilityExport.text))).toEqual([]);
     const unknown = await api.gql(dpo, '{ accessReport(subjectId: "no-such-subject") { text } }');
     expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
