@@ -1,0 +1,82 @@
+/**
+ * The view store's SQL, written once per store for its schema `s` (already quoted). Batch writes
+ * take one array per column and `unnest` them, so a batch of any size costs one statement each.
+ */
+
+/** The projection checkpoints, and the reset that empties every read model with them. */
+export const checkpointStatements = (s: string) => ({
+  ensureCheckpoint: `INSERT INTO ${s}.checkpoints (projection, position) VALUES ($1, 0)
+    ON CONFLICT (projection) DO NOTHING`,
+  lockCheckpoint: `SELECT position FROM ${s}.checkpoints WHERE projection = $1 FOR UPDATE`,
+  setCheckpoint: `UPDATE ${s}.checkpoints SET position = $2 WHERE projection = $1`,
+  checkpoint: `SELECT position FROM ${s}.checkpoints WHERE projection = $1`,
+  reset:
+    `TRUNCATE ${s}.subjects, ${s}.blind_index, ${s}.holds, ${s}.retention, ` +
+    `${s}.shredded, ${s}.stats, ${s}.tracked, ${s}.checkpoints`,
+});
+
+/** What `apply` writes, one statement per table and operation. */
+export const batchStatements = (s: string) => ({
+  upsertSubjects: `INSERT INTO ${s}.subjects (subject_id, position, state)
+    SELECT * FROM unnest($1::text[], $2::bigint[], $3::jsonb[])
+    ON CONFLICT (subject_id) DO UPDATE SET position = excluded.position, state = excluded.state`,
+  clearIndexCategories: `DELETE FROM ${s}.blind_index b USING unnest($1::text[], $2::text[]) AS d(subject_id, category)
+    WHERE b.subject_id = d.subject_id AND b.category = d.category`,
+  deleteIndexFields: `DELETE FROM ${s}.blind_index b
+    USING unnest($1::text[], $2::text[], $3::text[]) AS d(subject_id, category, field)
+    WHERE b.subject_id = d.subject_id AND b.category = d.category AND b.field = d.field`,
+  putIndex: `INSERT INTO ${s}.blind_index (hash, subject_id, category, field)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+    ON CONFLICT (subject_id, category, field) DO UPDATE SET hash = excluded.hash`,
+  deleteHolds: `DELETE FROM ${s}.holds WHERE subject_id = ANY($1::text[])`,
+  insertHolds: `INSERT INTO ${s}.holds (subject_id, category, basis, "until", source)
+    SELECT a, b, c, d, e
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS r(a, b, c, d, e, n)
+    ORDER BY n`,
+  deleteRetention: `DELETE FROM ${s}.retention WHERE subject_id = ANY($1::text[])`,
+  insertRetention: `INSERT INTO ${s}.retention (subject_id, category, due_at, rule)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
+  insertShredded: `INSERT INTO ${s}.shredded (subject_id, category, key_ids, reason, at, event_id)
+    SELECT a, b, (SELECT coalesce(array_agg(k), '{}') FROM jsonb_array_elements_text(c) AS k), d, e, f
+    FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[], $5::text[], $6::text[])
+      WITH ORDINALITY AS r(a, b, c, d, e, f, n)
+    ORDER BY n`,
+  deleteTracked: `DELETE FROM ${s}.tracked WHERE subject_id = ANY($1::text[])`,
+  upsertTracked: `INSERT INTO ${s}.tracked (kind, id, subject_id, status, due_at, data)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
+    ON CONFLICT (kind, id) DO UPDATE
+      SET subject_id = excluded.subject_id, status = excluded.status, due_at = excluded.due_at, data = excluded.data`,
+  addStats: `INSERT INTO ${s}.stats (month, category, purpose, metric, count)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+    ON CONFLICT (month, category, purpose, metric) DO UPDATE SET count = ${s}.stats.count + excluded.count`,
+});
+
+/** The read side's queries. */
+export const queryStatements = (s: string) => ({
+  subjects: `SELECT subject_id, position, state FROM ${s}.subjects WHERE subject_id = ANY($1::text[])`,
+  positions: `SELECT subject_id, position FROM ${s}.subjects WHERE subject_id = ANY($1::text[])`,
+  byHash: `SELECT hash, subject_id, category, field FROM ${s}.blind_index WHERE hash = ANY($1::text[])
+    ORDER BY subject_id, category, field`,
+  holds: `SELECT subject_id, category, basis, "until", source FROM ${s}.holds
+    WHERE ($1::text IS NULL OR subject_id = $1)
+      AND ($2::text IS NULL OR ("until" <> 'open' AND "until" < $2))
+    ORDER BY subject_id, category, id`,
+  dueFirst: `SELECT subject_id, category, due_at, rule FROM ${s}.retention WHERE due_at <= $1
+    ORDER BY due_at, subject_id, category LIMIT $2`,
+  dueAfter: `SELECT subject_id, category, due_at, rule FROM ${s}.retention
+    WHERE due_at <= $1 AND (due_at, subject_id, category) > ($2, $3, $4)
+    ORDER BY due_at, subject_id, category LIMIT $5`,
+  shredded: `SELECT subject_id, category, key_ids, reason, at, event_id FROM ${s}.shredded
+    WHERE ($1::text IS NULL OR subject_id = $1) ORDER BY id`,
+  tracked: `SELECT kind, id, subject_id, status, due_at, data FROM ${s}.tracked
+    WHERE kind = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR due_at < $3)
+      AND ($4::text IS NULL OR subject_id = $4) AND ($5::text IS NULL OR id = $5)
+    ORDER BY due_at NULLS FIRST, id LIMIT $6`,
+  stats: `SELECT month, category, purpose, metric, count FROM ${s}.stats
+    WHERE ($1::text IS NULL OR month >= $1) AND ($2::text IS NULL OR month <= $2)
+    ORDER BY month, category, purpose, metric`,
+});
+
+export type CheckpointSql = ReturnType<typeof checkpointStatements>;
+export type BatchSql = ReturnType<typeof batchStatements>;
+export type QuerySql = ReturnType<typeof queryStatements>;
