@@ -1,0 +1,105 @@
+import type { KeyStore, StoredKey } from '../../../ports/KeyStore.js';
+import { toBuffer, toBytes, toKey, toTombstone, type KeyRow, type TombstoneRow } from '../../sqlRows.js';
+import { connect, distinct, openMigrated, type PostgresHandle, type PostgresOptions } from '../connect.js';
+import { KEY_MIGRATIONS, KEY_TABLES } from './schema.js';
+import { keyStatements, type KeySql } from './statements.js';
+
+/** Options of the PostgreSQL key store. */
+export type PostgresKeyStoreOptions = PostgresOptions;
+
+/**
+ * Whether the schema's key store holds the vault secret `name`; undefined when there is no key
+ * store. Asked without running the migrations: a command that only reads (`vault
+ * verify-certificate`) must not create the tables of a vault that is not there.
+ */
+export async function postgresKeyStoreHolds(
+  options: PostgresKeyStoreOptions,
+  name: string,
+): Promise<boolean | undefined> {
+  const db = connect(options);
+  try {
+    const metaTable = `${db.s}.${KEY_TABLES.meta}`;
+    const [table] = await db.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [metaTable]);
+    if (table?.t == null) return undefined;
+    return (await db.query(`SELECT 1 FROM ${db.s}.${KEY_TABLES.meta} WHERE name = $1`, [name])).length > 0;
+  } finally {
+    await db.close();
+  }
+}
+
+async function loadKeys(db: PostgresHandle, sql: KeySql, keyIds: string[]): Promise<Map<string, StoredKey>> {
+  const out = new Map<string, StoredKey>();
+  if (keyIds.length === 0) return out;
+  for (const r of await db.query<KeyRow>(sql.keys, [distinct(keyIds)])) out.set(r.key_id, toKey(r));
+  return out;
+}
+
+/**
+ * Wrapped data keys in PostgreSQL. Every call is a constant number of statements whatever the
+ * number of ids (`= ANY($1)`, `unnest`). A shred deletes the key rows and writes their tombstones
+ * in one statement (so one transaction). PostgreSQL keeps a deleted row's bytes in the table file
+ * as a dead tuple until VACUUM reclaims the space, and in WAL and base backups until they expire:
+ * see infra/README.md for the VACUUM schedule and backup retention that bound how long.
+ */
+export async function getPostgresKeyStore(options: PostgresKeyStoreOptions): Promise<KeyStore> {
+  const db = await openMigrated(options, 'keys', KEY_MIGRATIONS);
+  const sql = keyStatements(db.s);
+  return {
+    async createIfAbsent(keys) {
+      if (keys.length === 0) return new Map();
+      await db.query(sql.createIfAbsent, [
+        keys.map((k) => k.keyId),
+        keys.map((k) => k.subjectId),
+        keys.map((k) => k.category),
+        keys.map((k) => toBuffer(k.wrapped)),
+        keys.map((k) => k.kekVersion),
+        keys.map((k) => k.createdAt),
+      ]);
+      // A second statement, so a fresh snapshot: it sees the winner of a race that committed meanwhile.
+      return loadKeys(db, sql, keys.map((k) => k.keyId));
+    },
+    getByIds: (keyIds) => loadKeys(db, sql, keyIds),
+    async shred(keyIds, reason, at) {
+      if (keyIds.length === 0) return [];
+      const rows = await db.query<{ key_id: string }>(sql.shred, [distinct(keyIds), at, reason]);
+      return rows.map((r) => r.key_id);
+    },
+    async listTombstones(filter = {}) {
+      const keyIds = filter.keyIds ? distinct(filter.keyIds) : null;
+      return (await db.query<TombstoneRow>(sql.tombstones, [filter.subjectId ?? null, keyIds])).map(toTombstone);
+    },
+    async getMeta(name) {
+      const [row] = await db.query<{ value: Buffer }>(sql.getMeta, [name]);
+      return row ? toBytes(row.value) : undefined;
+    },
+    async putMetaIfAbsent(name, value) {
+      await db.query(sql.putMetaIfAbsent, [name, toBuffer(value)]);
+      const [row] = await db.query<{ value: Buffer }>(sql.getMeta, [name]);
+      return toBytes(row!.value);
+    },
+    async replaceMeta(name, value) {
+      await db.query(sql.replaceMeta, [name, toBuffer(value)]);
+    },
+    async deleteMeta(name) {
+      await db.query(sql.deleteMeta, [name]);
+    },
+    async epochsInUse() {
+      return (await db.query<{ e: number }>(sql.epochsInUse)).map((r) => Number(r.e));
+    },
+    async listWrappedOtherThan(version, opts = {}) {
+      const params = [version, opts.afterKeyId ?? '', opts.limit ?? 1000];
+      return (await db.query<KeyRow>(sql.wrappedOtherThan, params)).map(toKey);
+    },
+    async rewrap(keys) {
+      if (keys.length === 0) return 0;
+      const rows = await db.query<{ key_id: string }>(sql.rewrap, [
+        keys.map((k) => k.keyId),
+        keys.map((k) => toBuffer(k.wrapped)),
+        keys.map((k) => k.kekVersion),
+        keys.map((k) => k.fromVersion),
+      ]);
+      return rows.length;
+    },
+    close: () => db.close(),
+  };
+}
