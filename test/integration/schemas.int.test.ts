@@ -1,7 +1,11 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { addIsoDuration, startServer, type Vault } from '@pdv/vault';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nacl from 'tweetnacl';
+import { addIsoDuration, openVault, startServer, type Vault } from '@pdv/vault';
 import { RIGHTS_SCHEMAS, schemaErrors, strictAjv } from '../support/rightsSchemas.js';
 import { dataItem as item, useTempVaults } from '../support/tempVault.js';
 
@@ -123,6 +127,33 @@ describe('the rights documents conform to the strict schemas', () => {
       }
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('one base for what the documents point at', () => {
+  it.each([
+    ['the public URL', { publicUrl: 'https://vault.example/privacy' }, 'https://vault.example/privacy/schemas/'],
+    ['VAULT_SCHEMA_BASE_URL', { publicUrl: 'https://vault.example/privacy', api: { limits: {}, schemaBaseUrl: 'https://schemas.example.org/pdv/v1/' } }, 'https://schemas.example.org/pdv/v1/'],
+  ])('under %s, a document names its @context where the vault serves it, beside the schemas\' $ids', async (_what, settings, base) => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pdv-'));
+    const vault = await openVault({ dataDir, masterKey: Buffer.from(nacl.randomBytes(32)).toString('base64'), synchronous: 'FULL', port: 0, logLevel: 'silent', ...settings }, { warn: () => {} });
+    const server = await startServer(vault, { port: 0 });
+    try {
+      const { subjectId } = await vault.commands.registerSubject({ actor: 'service:crm' });
+      await vault.execute(subjectId, { type: 'RecordPersonalData', items: [item('contact', 'name', 'Basil Base', 'contract', 'contract')] }, { actor: 'service:crm' });
+      const { report } = await vault.rights.report(subjectId, 'ACCESS');
+      const context = report['@context'] as string;
+      expect(context.startsWith(base)).toBe(true);
+      // The vault serves it, at the same name under its own /schemas/.
+      const served = await fetch(`${server.url}/schemas/${context.slice(base.length)}`);
+      expect([served.status, served.headers.get('content-type')]).toEqual([200, 'application/ld+json; charset=utf-8']);
+      const schema = (await (await fetch(`${server.url}/schemas/access-report.schema.json`)).json()) as { $id: string };
+      expect(schema.$id).toBe(`${base}access-report.schema.json`);
+    } finally {
+      await server.close();
+      await vault.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

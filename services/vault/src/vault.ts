@@ -1,4 +1,5 @@
 import { VaultError } from './domain/errors.js';
+import { schemaBaseUrl } from './config/apiSettings.js';
 import { DEFAULT_CACHE_SUBJECTS, type VaultConfig } from './config/loadConfig.js';
 import { withOwnNamesOnly, type ProcessingRegister } from './domain/register.js';
 import { isoNow } from './domain/time.js';
@@ -119,7 +120,8 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       await projector.waitFor(await opened.log.headPosition());
       return cert;
     };
-    const rights = new SubjectRights({ log: opened.log, views: opened.views, keyRing, register, accessLog, signer, commands, now, execute, erase });
+    const schemaBase = schemaBaseUrl(config);
+    const rights = new SubjectRights({ log: opened.log, views: opened.views, keyRing, register, accessLog, signer, commands, now, execute, erase, ...(schemaBase ? { schemaBaseUrl: () => schemaBase } : {}) });
     return {
       config,
       register,

@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { ApiSettings } from '../config/apiSettings.js';
+import { schemaBaseUrl, type ApiSettings } from '../config/apiSettings.js';
 import { VaultError } from '../domain/errors.js';
 import type { Vault } from '../vault.js';
 import { AccessRecorder, type AccessRecorderOptions } from './accessRecorder.js';
@@ -124,7 +124,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
   });
   await app.register(downloadRoutes, { vault, access, publicUrl: () => publicUrl });
   await app.register(healthRoutes, { vault, access, verifier, readyTimeoutMs: options.readyTimeoutMs ?? 2000, closing: () => closing });
-  await app.register(schemaRoutes, { baseUrl: () => api?.schemaBaseUrl ?? `${publicUrl}/schemas/` });
+  await app.register(schemaRoutes, { baseUrl: () => schemaBaseUrl({ api, publicUrl })! });
 
   const host = options.host ?? config.host ?? '127.0.0.1';
   const port = options.port ?? config.port;

@@ -77,6 +77,15 @@ function schemaBaseUrlOf(raw: string | undefined): string | undefined {
   return raw.endsWith('/') ? raw : `${raw}/`;
 }
 
+/**
+ * Where the rights documents' schemas and JSON-LD contexts are published: `VAULT_SCHEMA_BASE_URL`,
+ * else `/schemas/` under the public URL; undefined when neither is known. The schemas' `$id`s and
+ * the documents' `@context` both take it, so they name the same place.
+ */
+export function schemaBaseUrl(config: { publicUrl?: string | undefined; api?: ApiSettings | undefined }): string | undefined {
+  return config.api?.schemaBaseUrl ?? (config.publicUrl ? `${config.publicUrl.replace(/\/+$/, '')}/schemas/` : undefined);
+}
+
 export function loadApiSettings(env: NodeJS.ProcessEnv): ApiSettings {
   const limits: ApiSettings['limits'] = {};
   for (const [limit, variable] of Object.entries(API_LIMIT_VARIABLES) as [ApiLimitName, string][]) {

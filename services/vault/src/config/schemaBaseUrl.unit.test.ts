@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isVaultError } from '../domain/errors.js';
+import { schemaBaseUrl } from './apiSettings.js';
 import { loadConfig } from './loadConfig.js';
 
 describe('VAULT_SCHEMA_BASE_URL', () => {
@@ -20,5 +21,12 @@ describe('VAULT_SCHEMA_BASE_URL', () => {
       error = e;
     }
     expect(isVaultError(error, 'CONFIG_INVALID')).toBe(true);
+  });
+
+  it('gives the schemas and the documents one base: the setting, else /schemas/ under the public URL', () => {
+    expect(schemaBaseUrl(loadConfig({}))).toBe('http://localhost:4000/schemas/');
+    expect(schemaBaseUrl(loadConfig({ VAULT_PUBLIC_URL: 'https://vault.example.com/privacy/' }))).toBe('https://vault.example.com/privacy/schemas/');
+    expect(schemaBaseUrl(loadConfig({ VAULT_PUBLIC_URL: 'https://vault.example.com', VAULT_SCHEMA_BASE_URL: 'https://schemas.example.org/pdv/v1' }))).toBe('https://schemas.example.org/pdv/v1/');
+    expect(schemaBaseUrl({})).toBeUndefined();
   });
 });
