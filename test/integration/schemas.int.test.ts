@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import { addIsoDuration, openVault, startServer, type Vault } from '@pdv/vault';
-import { RIGHTS_SCHEMAS, schemaErrors, strictAjv } from '../support/rightsSchemas.js';
+import { RIGHTS_SCHEMAS, schemaErrors, strictAjv, termCheckedSchemas } from '../support/rightsSchemas.js';
 import { dataItem as item, useTempVaults } from '../support/tempVault.js';
 
 const T0 = '2026-03-02T10:00:00.000Z';
@@ -108,6 +108,26 @@ describe('the rights documents conform to the strict schemas', () => {
   it.each(['an access report', 'a portability export', 'an erasure certificate', 'an access report after erasure', 'an empty portability export after erasure'])('%s validates', (name) => {
     const { schema, doc: d } = documents.find((x) => x.name === name)!;
     expect(schemaErrors(schema, d)).toEqual([]);
+  });
+
+  it('every term at a place the schemas mark for a term is a class of the vendored DPV term list', () => {
+    const ajv = strictAjv(termCheckedSchemas());
+    const notInList = new Set<string>();
+    for (const { schema, doc: d } of documents) {
+      const validate = ajv.getSchema(schema)!;
+      if (validate(d)) continue;
+      for (const e of validate.errors ?? []) {
+        if (e.keyword !== 'enum') continue;
+        const value = e.instancePath.split('/').slice(1).reduce<unknown>((v, k) => (v as Record<string, unknown>)[k], d);
+        notInList.add(String(value));
+      }
+    }
+    expect([...notInList]).toEqual([]);
+    // A term of the right shape that DPV does not define passes the published pattern, not the list.
+    const invented = doc('a portability export');
+    item0(invented).dpvCategory = 'pd:ContactDetailsOfMyOwn';
+    expect(schemaErrors('portability-export.schema.json', invented)).toEqual([]);
+    expect(ajv.getSchema('portability-export.schema.json')!(invented)).toBe(false);
   });
 
   it('validates the same documents against the schemas as the vault serves them, by their absolute $ids', async () => {
