@@ -1,0 +1,63 @@
+import { generationOf } from '../state.js';
+import type { Evolver } from './evolver.js';
+
+/** Values and their keys: recorded or rectified, erased one field at a time, re-keyed, shredded. */
+
+export const dataWritten: Evolver<'PersonalDataRecorded' | 'PersonalDataRectified'> = (state, event) => {
+  const { at, data: d } = event;
+  let c = state.categories[d.category];
+  if (!c || c.shredded || c.keyId !== d.keyId) {
+    // A new key: the first write, the first after a shred (fields start empty), or a new generation.
+    const live = c && !c.shredded ? c : undefined;
+    c = {
+      generation: generationOf(d.keyId),
+      keyId: d.keyId,
+      fields: live ? live.fields : {},
+      firstRecordedAt: live ? live.firstRecordedAt : at,
+      lastActivityAt: at,
+      shredded: null,
+    };
+    state.categories[d.category] = c;
+  }
+  if (c.erasedFields) delete c.erasedFields[d.field];
+  const prev = c.fields[d.field];
+  c.fields[d.field] = {
+    value: d.value,
+    eventId: event.id,
+    recordedAt: prev?.recordedAt ?? at,
+    updatedAt: at,
+    purpose: d.purpose,
+    legalBasis: d.legalBasis,
+    source: d.source,
+  };
+  c.lastActivityAt = at;
+};
+
+export const fieldErased: Evolver<'PersonalDataErased'> = (state, { data, at }) => {
+  const c = state.categories[data.category];
+  if (!c) return;
+  delete c.fields[data.field];
+  (c.erasedFields ??= {})[data.field] = { at, reason: data.reason };
+  c.lastActivityAt = at;
+};
+
+export const categoryRekeyed: Evolver<'CategoryRekeyed'> = (state, event) => {
+  const c = state.categories[event.data.category];
+  if (!c) return;
+  c.keyId = event.data.newKeyId;
+  c.generation = generationOf(event.data.newKeyId);
+  for (const v of event.data.values) {
+    const f = c.fields[v.field];
+    if (f) {
+      f.value = v.value;
+      f.eventId = event.id;
+    }
+  }
+};
+
+export const categoryShredded: Evolver<'CategoryShredded'> = (state, { data, at }) => {
+  const c = state.categories[data.category];
+  if (!c) return;
+  c.fields = {};
+  c.shredded = { at, reason: data.reason };
+};
