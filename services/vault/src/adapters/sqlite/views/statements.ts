@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3';
 import type { StatRow, TrackedRow } from '../../../ports/ViewStore.js';
 import type { HoldRow, IndexRow, RetentionRow, ShredRow } from '../../sqlRows.js';
 import type { SqliteDatabase } from '../openDatabase.js';
+import { prepare } from '../statement.js';
 
 export interface SubjectSqlRow {
   subject_id: string;
@@ -26,20 +26,6 @@ export interface TrackedQuery {
   id: string | null;
   limit: number;
 }
-
-/**
- * What the view store uses of a prepared statement: the driver's own type cannot be named in
- * declaration files, so the statements are typed by this part of it.
- */
-export interface Statement<P extends unknown[], R> {
-  run(...params: P): Database.RunResult;
-  get(...params: P): R | undefined;
-  all(...params: P): R[];
-}
-
-/** `db.prepare`, typed as a {@link Statement}: positional parameters as a tuple, named ones as an object. */
-const prepare = <P extends unknown[] | object, R = unknown>(db: SqliteDatabase, sql: string) =>
-  db.prepare<P, R>(sql) as Statement<P extends unknown[] ? P : [P], R>;
 
 /** The statements a projection batch writes with, and the checkpoint it moves. */
 function prepareWrites(db: SqliteDatabase) {

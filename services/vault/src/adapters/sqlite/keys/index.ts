@@ -1,0 +1,2 @@
+/** The embedded key store: statements and its own-thread transactions, tied by the factory. */
+export { getSqliteKeyStore, sqliteKeyStoreHolds, type SqliteKeyStoreOptions } from './sqliteKeyStore.js';
