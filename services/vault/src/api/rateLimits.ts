@@ -23,7 +23,7 @@ const PROBES = new Set(['/healthz', '/readyz']);
  * valid token is never held back by its address's bucket. The client address is the socket's,
  * or the load balancer's `X-Forwarded-For` when `VAULT_TRUST_PROXY` says to trust it.
  */
-export async function registerRateLimits(app: FastifyInstance, verifier: TokenVerifier, limits: RequestRateLimits): Promise<void> {
+export async function addRateLimits(app: FastifyInstance, verifier: TokenVerifier, limits: RequestRateLimits): Promise<void> {
   if (limits.perMinute <= 0 && limits.unauthenticatedPerMinute <= 0) return;
   const unlimited = Number.MAX_SAFE_INTEGER;
   await app.register(rateLimit, {

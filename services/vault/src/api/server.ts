@@ -9,7 +9,7 @@ import { AccessRecorder, type AccessRecorderOptions } from './accessRecorder.js'
 import { createTokenVerifier, type TokenVerifier } from '../auth/tokens.js';
 import { DEFAULT_LIMITS, type ApiLimits } from './limits.js';
 import { createLogger, lazyRequestLogger } from '../support/logger.js';
-import { registerRateLimits } from './rateLimits.js';
+import { addRateLimits } from './rateLimits.js';
 import { resolvers } from './resolvers.js';
 import { downloadRoutes } from './routes/downloads.js';
 import { httpFailure, sendFailure } from './routes/failures.js';
@@ -106,7 +106,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
     if (closing) void reply.header('connection', 'close');
     return body;
   });
-  await registerRateLimits(app, verifier, {
+  await addRateLimits(app, verifier, {
     perMinute: options.rateLimitPerMinute ?? config.rateLimitPerMinute ?? 6000,
     unauthenticatedPerMinute: options.unauthenticatedPerMinute ?? api?.unauthenticatedPerMinute ?? 600,
   });
