@@ -1,0 +1,49 @@
+import { describe, it } from 'vitest';
+import { keyIdFor } from '../subject.js';
+import { ACTOR, given, notice, recorded, registered, S } from '../../testing/givenSubject.js';
+
+describe('giving and withdrawing consent', () => {
+  it('records a consent with what was consented to, through which notice and channel, and who collected it', () => {
+    given(registered)
+      .when({
+        type: 'GiveConsent',
+        purpose: 'marketing',
+        noticeId: 'https://example.test/privacy#marketing',
+        noticeVersion: 'v3.2',
+        channel: 'paper',
+      })
+      .then([
+        {
+          type: 'ConsentGiven',
+          data: {
+            purpose: 'marketing',
+            noticeId: 'https://example.test/privacy#marketing',
+            noticeVersion: 'v3.2',
+            channel: 'paper',
+            collectedBy: ACTOR,
+          },
+        },
+      ]);
+    given(registered)
+      .when({ type: 'GiveConsent', ...notice('marketing'), noticeVersion: 'version of 3 May, Ann signed' })
+      .thenFails('BAD_USER_INPUT', 'noticeVersion');
+    given(registered)
+      .when({ type: 'GiveConsent', ...notice('marketing'), channel: 'fax' })
+      .thenFails('BAD_USER_INPUT', 'channel');
+  });
+  it('shreds marketing data at once when marketing consent is withdrawn', () => {
+    given(
+      registered,
+      recorded('marketing', 'interests', 1, 'marketing', 'consent'),
+      recorded('contact', 'email', 1, 'marketing', 'consent'),
+    )
+      .when({ type: 'WithdrawConsent', purpose: 'marketing' })
+      .then([
+        { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } },
+        {
+          type: 'CategoryShredded',
+          data: { category: 'marketing', keyIds: [keyIdFor(S, 'marketing', 1)], reason: 'withdrawal' },
+        },
+      ]);
+  });
+});
