@@ -79,10 +79,23 @@ function findCycles(graph: ReadonlyMap<string, readonly string[]>): string[][] {
 
 describe('imports inside the service', () => {
   it('finds a loop when there is one, however long, and none in a chain', () => {
-    const loop = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]);
+    const loop = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a']],
+      ['d', ['a']],
+    ]);
     expect(findCycles(loop)).toEqual([['a', 'b', 'c']]);
     expect(findCycles(new Map([['a', ['a']]]))).toEqual([['a']]);
-    expect(findCycles(new Map([['a', ['b']], ['b', ['c']], ['c', []]]))).toEqual([]);
+    expect(
+      findCycles(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', []],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it('never run in a loop, anywhere under src', () => {

@@ -1,7 +1,13 @@
 import { OBJECTION_BASES, type CategorySpec, type ProcessingRegister, type PurposeSpec } from './register.js';
 import type { SubjectState } from './state.js';
 
-export const DENIAL_REASONS = ['PURPOSE_NOT_ALLOWED', 'RESTRICTED', 'OBJECTED', 'CONSENT_WITHDRAWN', 'NO_CONSENT'] as const;
+export const DENIAL_REASONS = [
+  'PURPOSE_NOT_ALLOWED',
+  'RESTRICTED',
+  'OBJECTED',
+  'CONSENT_WITHDRAWN',
+  'NO_CONSENT',
+] as const;
 export type DenialReason = (typeof DENIAL_REASONS)[number];
 
 /**
@@ -10,13 +16,20 @@ export type DenialReason = (typeof DENIAL_REASONS)[number];
  * times, denials, erasures), only through these (need to know); `all` for the DPO and the subject
  * itself. Kept per purpose list: a service's list is the same array for as long as its token is.
  */
-export function reachedCategories(register: ProcessingRegister, callerPurposes: readonly string[] | 'all'): ReadonlySet<string> | 'all' {
+export function reachedCategories(
+  register: ProcessingRegister,
+  callerPurposes: readonly string[] | 'all',
+): ReadonlySet<string> | 'all' {
   if (callerPurposes === 'all') return 'all';
   let byList = reachCache.get(register);
   if (!byList) reachCache.set(register, (byList = new WeakMap()));
   let reached = byList.get(callerPurposes);
   if (!reached) {
-    reached = new Set(Object.entries(register.categories).filter(([, c]) => c.purposes.some((p) => callerPurposes.includes(p))).map(([name]) => name));
+    reached = new Set(
+      Object.entries(register.categories)
+        .filter(([, c]) => c.purposes.some((p) => callerPurposes.includes(p)))
+        .map(([name]) => name),
+    );
     byList.set(callerPurposes, reached);
   }
   return reached;
@@ -44,8 +57,10 @@ export function accessDecision(
   callerPurposes: readonly string[] | 'all',
 ): { allowed: true } | { allowed: false; reason: DenialReason } {
   const p = register.purposes[purpose];
-  if (!p || (callerPurposes !== 'all' && !callerPurposes.includes(purpose))) return { allowed: false, reason: 'PURPOSE_NOT_ALLOWED' };
-  if (!register.categories[category]?.purposes.includes(purpose)) return { allowed: false, reason: 'PURPOSE_NOT_ALLOWED' };
+  if (!p || (callerPurposes !== 'all' && !callerPurposes.includes(purpose)))
+    return { allowed: false, reason: 'PURPOSE_NOT_ALLOWED' };
+  if (!register.categories[category]?.purposes.includes(purpose))
+    return { allowed: false, reason: 'PURPOSE_NOT_ALLOWED' };
   if (state.restrictions[category]) return { allowed: false, reason: 'RESTRICTED' };
   // What an erasure had to keep (a law or a hold) is kept, not used (Art. 17(3), 18): services no
   // longer read it; the DPO (audits, claims) and the subject itself still do.
@@ -67,9 +82,18 @@ export function accessDecision(
 export const objectionReaches = (spec: CategorySpec | undefined, purpose: PurposeSpec | undefined): boolean =>
   Boolean(purpose?.directMarketing) || Boolean(spec?.legalBasis.some((b) => OBJECTION_BASES.includes(b)));
 
-/** The subject objected to this use: to the purpose where the objection reaches the category, or to any direct marketing when this is direct marketing. */
-export function objectedTo(state: SubjectState, register: ProcessingRegister, category: string, purpose: string): boolean {
+/**
+ * The subject objected to this use: to the purpose where the objection reaches the category, or to
+ * any direct marketing when this is direct marketing.
+ */
+export function objectedTo(
+  state: SubjectState,
+  register: ProcessingRegister,
+  category: string,
+  purpose: string,
+): boolean {
   const p = register.purposes[purpose];
-  if (p?.directMarketing && Object.keys(state.objections).some((o) => register.purposes[o]?.directMarketing)) return true;
+  if (p?.directMarketing && Object.keys(state.objections).some((o) => register.purposes[o]?.directMarketing))
+    return true;
   return Boolean(state.objections[purpose]) && objectionReaches(register.categories[category], p);
 }

@@ -35,31 +35,52 @@ export interface ConsentInput {
 
 export type { ConsentProof, ConsentState } from './state.js';
 
-/** Notice ids and versions travel as plaintext metadata: codes and document names, never prose, addresses or query strings. */
+/**
+ * Notice ids and versions travel as plaintext metadata: codes and document names, never prose,
+ * addresses or query strings.
+ */
 const NOTICE_CODE = /^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,127}$/;
 
 function noticeCode(value: unknown, what: string, path: string): string {
   if (typeof value !== 'string' || !NOTICE_CODE.test(value)) {
-    throw badInput(`A ${what} is a code of at most 128 letters, digits and . _ : / # - (it is stored as plaintext metadata, so never free text)`, path);
+    throw badInput(
+      `A ${what} is a code of at most 128 letters, digits and . _ : / # - ` +
+        '(it is stored as plaintext metadata, so never free text)',
+      path,
+    );
   }
   return value;
 }
 
 /** The ConsentGiven event for `input`, collected by `collectedBy`; `prefix` is the input's path (`consents[0].`). */
-export function consentGiven(register: ProcessingRegister, input: ConsentInput, collectedBy: string, prefix = ''): EventOf<'ConsentGiven', Unsealed> {
-  if (!Object.hasOwn(register.purposes, input.purpose)) throw unknownName('purpose', Object.keys(register.purposes), `${prefix}purpose`);
+export function consentGiven(
+  register: ProcessingRegister,
+  input: ConsentInput,
+  collectedBy: string,
+  prefix = '',
+): EventOf<'ConsentGiven', Unsealed> {
+  if (!Object.hasOwn(register.purposes, input.purpose))
+    throw unknownName('purpose', Object.keys(register.purposes), `${prefix}purpose`);
   const noticeId = noticeCode(input.noticeId, 'notice id', `${prefix}noticeId`);
   const noticeVersion = noticeCode(input.noticeVersion, 'notice version', `${prefix}noticeVersion`);
   assertCode(CONSENT_CHANNELS, input.channel, `${prefix}channel`);
-  return { type: 'ConsentGiven', data: { purpose: input.purpose, noticeId, noticeVersion, channel: input.channel as ConsentChannel, collectedBy } };
+  return {
+    type: 'ConsentGiven',
+    data: { purpose: input.purpose, noticeId, noticeVersion, channel: input.channel as ConsentChannel, collectedBy },
+  };
 }
 
 /** The consents a write gives in the same call, as events, one per purpose. */
-export function consentsGiven(register: ProcessingRegister, inputs: readonly ConsentInput[] | undefined, collectedBy: string): EventOf<'ConsentGiven', Unsealed>[] {
+export function consentsGiven(
+  register: ProcessingRegister,
+  inputs: readonly ConsentInput[] | undefined,
+  collectedBy: string,
+): EventOf<'ConsentGiven', Unsealed>[] {
   const seen = new Set<string>();
   return (inputs ?? []).map((input, i) => {
     const event = consentGiven(register, input, collectedBy, `consents[${i}].`);
-    if (seen.has(input.purpose)) throw badInput(`Consent for ${input.purpose} appears twice in one command`, `consents[${i}].purpose`);
+    if (seen.has(input.purpose))
+      throw badInput(`Consent for ${input.purpose} appears twice in one command`, `consents[${i}].purpose`);
     seen.add(input.purpose);
     return event;
   });
@@ -67,10 +88,12 @@ export function consentsGiven(register: ProcessingRegister, inputs: readonly Con
 
 /** Whether storing an item for `purpose` on `legalBasis` rests on consent (see the rule above). */
 export const restsOnConsent = (register: ProcessingRegister, purpose: string, legalBasis: string): boolean =>
-  legalBasis === 'consent' || Boolean(Object.hasOwn(register.purposes, purpose) && register.purposes[purpose]!.requiresConsent);
+  legalBasis === 'consent' ||
+  Boolean(Object.hasOwn(register.purposes, purpose) && register.purposes[purpose]!.requiresConsent);
 
 /** Whether the subject's consent to `purpose` stands. */
-export const consentStands = (consents: Record<string, ConsentState>, purpose: string): boolean => Object.hasOwn(consents, purpose) && consents[purpose]!.given;
+export const consentStands = (consents: Record<string, ConsentState>, purpose: string): boolean =>
+  Object.hasOwn(consents, purpose) && consents[purpose]!.given;
 
 /**
  * The proofs of a purpose's consents. A snapshot from before proofs were kept stands for its one
@@ -83,7 +106,8 @@ export function proofsOf(c: ConsentState | undefined): ConsentProof[] {
 }
 
 /** `recorded` when the vault kept what was consented to and how; `unknown` for a consent recorded before it did. */
-export const provenanceOf = (p: ConsentProof): 'recorded' | 'unknown' => (p.noticeId !== null && p.channel !== null && p.collectedBy !== null ? 'recorded' : 'unknown');
+export const provenanceOf = (p: ConsentProof): 'recorded' | 'unknown' =>
+  p.noticeId !== null && p.channel !== null && p.collectedBy !== null ? 'recorded' : 'unknown';
 
 const unknownProof = (givenAt: string | null, withdrawnAt: string | null): ConsentProof => ({
   eventId: null,
@@ -96,7 +120,10 @@ const unknownProof = (givenAt: string | null, withdrawnAt: string | null): Conse
 });
 
 /** Applies ConsentGiven. An event from before proofs were kept gives a proof of unknown provenance. */
-export function evolveConsentGiven(consents: Record<string, ConsentState>, event: EventOf<'ConsentGiven', unknown> & { id: string; at: string }): void {
+export function evolveConsentGiven(
+  consents: Record<string, ConsentState>,
+  event: EventOf<'ConsentGiven', unknown> & { id: string; at: string },
+): void {
   const d = event.data;
   const proofs = proofsOf(consents[d.purpose]);
   proofs.push({

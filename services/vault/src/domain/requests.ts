@@ -1,5 +1,13 @@
 import { VaultError, assertCode, badInput } from './errors.js';
-import { CHANNELS, REQUEST_TYPES, VERIFICATION_METHODS, type DomainEvent, type ExportKind, type RequestType, type Unsealed } from './events.js';
+import {
+  CHANNELS,
+  REQUEST_TYPES,
+  VERIFICATION_METHODS,
+  type DomainEvent,
+  type ExportKind,
+  type RequestType,
+  type Unsealed,
+} from './events.js';
 import type { RequestState, RightsState, SubjectState } from './state.js';
 import { addMonths, instantInput } from './time.js';
 
@@ -19,7 +27,8 @@ export {
 } from './state.js';
 
 /** One calendar month after receipt, clamped to the month's end (Jan 31 → Feb 28/29). */
-export const dueDate = (receivedAt: string, months = 1): string => addMonths(new Date(receivedAt), months).toISOString();
+export const dueDate = (receivedAt: string, months = 1): string =>
+  addMonths(new Date(receivedAt), months).toISOString();
 
 /** Applies the rights events; other events pass through. */
 export function evolveRights(r: RightsState, e: DomainEvent<string> & { id: string; at: string }): void {
@@ -58,12 +67,23 @@ export function evolveRights(r: RightsState, e: DomainEvent<string> & { id: stri
     }
     case 'RequestCompleted': {
       const q = r.requests[e.data.requestId];
-      if (q) Object.assign(q, { status: 'COMPLETED', closedAt: e.at, certificateEventId: e.data.certificateEventId ?? null, linkId: e.data.linkId ?? null });
+      if (q)
+        Object.assign(q, {
+          status: 'COMPLETED',
+          closedAt: e.at,
+          certificateEventId: e.data.certificateEventId ?? null,
+          linkId: e.data.linkId ?? null,
+        });
       return;
     }
     case 'RequestRefused': {
       const q = r.requests[e.data.requestId];
-      if (q) Object.assign(q, { status: 'REFUSED', closedAt: e.at, refusalReason: { sealed: e.data.reason, eventId: e.id } });
+      if (q)
+        Object.assign(q, {
+          status: 'REFUSED',
+          closedAt: e.at,
+          refusalReason: { sealed: e.data.reason, eventId: e.id },
+        });
       return;
     }
     case 'PersonalDataRecorded':
@@ -77,7 +97,14 @@ export function evolveRights(r: RightsState, e: DomainEvent<string> & { id: stri
       r.informed.push({ at: e.data.informedAt, channel: e.data.channel });
       return;
     case 'ExportLinkCreated':
-      r.links[e.data.linkId] = { linkId: e.data.linkId, kind: e.data.kind, tokenHash: e.data.tokenHash, createdAt: e.at, expiresAt: e.data.expiresAt, usedAt: null };
+      r.links[e.data.linkId] = {
+        linkId: e.data.linkId,
+        kind: e.data.kind,
+        tokenHash: e.data.tokenHash,
+        createdAt: e.at,
+        expiresAt: e.data.expiresAt,
+        usedAt: null,
+      };
       return;
     case 'ExportLinkUsed': {
       const l = r.links[e.data.linkId];
@@ -93,7 +120,10 @@ export type RightsCommand =
   | { type: 'OpenRequest'; requestId: string; requestType: string; receivedAt: string; channel: string }
   | { type: 'VerifyIdentity'; requestId: string; method: string }
   | { type: 'ExtendRequest'; requestId: string; months: number; reason: string }
-  /** `link`: the download an access or portability request is answered with, created in the same append (two completions cannot both make one). */
+  /**
+   * `link`: the download an access or portability request is answered with, created in the same
+   * append (two completions cannot both make one).
+   */
   | { type: 'CompleteRequest'; requestId: string; certificateEventId?: string; link?: NewLink }
   | { type: 'RefuseRequest'; requestId: string; reason: string }
   | { type: 'MarkInformed'; at: string; channel: string }
@@ -110,7 +140,10 @@ export interface NewLink {
 
 const linkCreated = (link: NewLink, now: string): DomainEvent<Unsealed> => {
   if (link.expiresAt <= now) throw badInput('expiresAt must be in the future', 'expiresAt');
-  return { type: 'ExportLinkCreated', data: { linkId: link.linkId, kind: link.kind, tokenHash: link.tokenHash, expiresAt: link.expiresAt } };
+  return {
+    type: 'ExportLinkCreated',
+    data: { linkId: link.linkId, kind: link.kind, tokenHash: link.tokenHash, expiresAt: link.expiresAt },
+  };
 };
 
 const plain = (v: unknown): Unsealed => ({ plain: v });
@@ -119,12 +152,25 @@ export function decideRights(state: SubjectState, command: RightsCommand, now: s
   const r = state.rights;
   switch (command.type) {
     case 'OpenRequest': {
-      if (!(REQUEST_TYPES as readonly string[]).includes(command.requestType)) throw badInput(`Unknown request type; one of ${REQUEST_TYPES.join(', ')}`, 'type');
+      if (!(REQUEST_TYPES as readonly string[]).includes(command.requestType))
+        throw badInput(`Unknown request type; one of ${REQUEST_TYPES.join(', ')}`, 'type');
       const receivedAt = instantInput(command.receivedAt, 'receivedAt');
       if (receivedAt > now) throw badInput('receivedAt cannot be in the future', 'receivedAt');
       assertCode(CHANNELS, command.channel, 'channel');
-      if (requestOf(state, command.requestId)) throw new VaultError('CONFLICT', 'Request already opened', { details: { requestId: command.requestId } });
-      return [{ type: 'RequestOpened', data: { requestId: command.requestId, requestType: command.requestType as RequestType, receivedAt, channel: command.channel, dueAt: dueDate(receivedAt) } }];
+      if (requestOf(state, command.requestId))
+        throw new VaultError('CONFLICT', 'Request already opened', { details: { requestId: command.requestId } });
+      return [
+        {
+          type: 'RequestOpened',
+          data: {
+            requestId: command.requestId,
+            requestType: command.requestType as RequestType,
+            receivedAt,
+            channel: command.channel,
+            dueAt: dueDate(receivedAt),
+          },
+        },
+      ];
     }
     case 'VerifyIdentity': {
       const q = openRequest(state, command.requestId);
@@ -134,13 +180,25 @@ export function decideRights(state: SubjectState, command: RightsCommand, now: s
     }
     case 'ExtendRequest': {
       const q = openRequest(state, command.requestId);
-      if (!Number.isInteger(command.months) || command.months < 1 || command.months > 2) throw badInput('An extension is 1 or 2 months', 'months');
+      if (!Number.isInteger(command.months) || command.months < 1 || command.months > 2)
+        throw badInput('An extension is 1 or 2 months', 'months');
       if (q.extendedMonths + command.months > 2) {
-        throw badInput(`A request can be extended by at most two further months in total (already ${q.extendedMonths})`, 'months');
+        throw badInput(
+          `A request can be extended by at most two further months in total (already ${q.extendedMonths})`,
+          'months',
+        );
       }
       if (!command.reason.trim()) throw badInput('An extension needs a reason (Art. 12(3))', 'reason');
       return [
-        { type: 'RequestExtended', data: { requestId: q.requestId, months: command.months, reason: plain(command.reason), dueAt: dueDate(q.receivedAt, 1 + q.extendedMonths + command.months) } },
+        {
+          type: 'RequestExtended',
+          data: {
+            requestId: q.requestId,
+            months: command.months,
+            reason: plain(command.reason),
+            dueAt: dueDate(q.receivedAt, 1 + q.extendedMonths + command.months),
+          },
+        },
       ];
     }
     case 'CompleteRequest': {
@@ -150,7 +208,11 @@ export function decideRights(state: SubjectState, command: RightsCommand, now: s
         ...(command.link ? [linkCreated(command.link, now)] : []),
         {
           type: 'RequestCompleted',
-          data: { requestId: q.requestId, ...(command.certificateEventId ? { certificateEventId: command.certificateEventId } : {}), ...(command.link ? { linkId: command.link.linkId } : {}) },
+          data: {
+            requestId: q.requestId,
+            ...(command.certificateEventId ? { certificateEventId: command.certificateEventId } : {}),
+            ...(command.link ? { linkId: command.link.linkId } : {}),
+          },
         },
       ];
     }
@@ -181,12 +243,14 @@ export function decideRights(state: SubjectState, command: RightsCommand, now: s
 const own = <T>(map: Record<string, T>, key: string): T | undefined => (Object.hasOwn(map, key) ? map[key] : undefined);
 
 /** The subject's request with this id, if any. */
-export const requestOf = (state: SubjectState, requestId: string): RequestState | undefined => (state.rights ? own(state.rights.requests, requestId) : undefined);
+export const requestOf = (state: SubjectState, requestId: string): RequestState | undefined =>
+  state.rights ? own(state.rights.requests, requestId) : undefined;
 
 function openRequest(state: SubjectState, requestId: string): RequestState {
   const q = requestOf(state, requestId);
   if (!q) throw new VaultError('NOT_FOUND', 'Request not found', { path: 'requestId', details: { requestId } });
-  if (q.status !== 'OPEN') throw new VaultError('CONFLICT', `Request is already ${q.status.toLowerCase()}`, { details: { requestId } });
+  if (q.status !== 'OPEN')
+    throw new VaultError('CONFLICT', `Request is already ${q.status.toLowerCase()}`, { details: { requestId } });
   return q;
 }
 
@@ -196,7 +260,11 @@ function openRequest(state: SubjectState, requestId: string): RequestState {
  */
 export function assertVerified(q: Pick<RequestState, 'requestId'> & { verifiedAt: string | null | undefined }): void {
   if (!q.verifiedAt) {
-    throw new VaultError('IDENTITY_NOT_VERIFIED', "Verify the requester's identity (verifyIdentity) before completing the request", { details: { requestId: q.requestId } });
+    throw new VaultError(
+      'IDENTITY_NOT_VERIFIED',
+      "Verify the requester's identity (verifyIdentity) before completing the request",
+      { details: { requestId: q.requestId } },
+    );
   }
 }
 
@@ -223,14 +291,35 @@ export function trackedRowsOf(state: SubjectState): TrackedRow[] {
       subjectId: state.subjectId,
       status: q.status,
       dueAt: q.dueAt,
-      data: { requestType: q.requestType, receivedAt: q.receivedAt, channel: q.channel, extendedMonths: q.extendedMonths, verifiedAt: q.verifiedAt, closedAt: q.closedAt },
+      data: {
+        requestType: q.requestType,
+        receivedAt: q.receivedAt,
+        channel: q.channel,
+        extendedMonths: q.extendedMonths,
+        verifiedAt: q.verifiedAt,
+        closedAt: q.closedAt,
+      },
     });
   }
   if (r.notification) {
-    rows.push({ kind: 'notification', id: state.subjectId, subjectId: state.subjectId, status: 'PENDING', dueAt: r.notification.dueAt, data: { categories: r.notification.categories, openedAt: r.notification.openedAt } });
+    rows.push({
+      kind: 'notification',
+      id: state.subjectId,
+      subjectId: state.subjectId,
+      status: 'PENDING',
+      dueAt: r.notification.dueAt,
+      data: { categories: r.notification.categories, openedAt: r.notification.openedAt },
+    });
   }
   for (const l of Object.values(r.links)) {
-    rows.push({ kind: 'link', id: l.tokenHash, subjectId: state.subjectId, status: l.usedAt ? 'USED' : 'ACTIVE', dueAt: l.expiresAt, data: { linkId: l.linkId, kind: l.kind } });
+    rows.push({
+      kind: 'link',
+      id: l.tokenHash,
+      subjectId: state.subjectId,
+      status: l.usedAt ? 'USED' : 'ACTIVE',
+      dueAt: l.expiresAt,
+      data: { linkId: l.linkId, kind: l.kind },
+    });
   }
   return rows;
 }

@@ -27,7 +27,8 @@ export interface RetentionRow {
   rule: string;
 }
 
-export const describeTrigger = (t: RetentionTrigger): string => (t.kind === 'lifecycle' ? `after ${t.event}` : `after ${t.kind === 'recorded' ? 'first recorded' : 'last activity'}`);
+export const describeTrigger = (t: RetentionTrigger): string =>
+  t.kind === 'lifecycle' ? `after ${t.event}` : `after ${t.kind === 'recorded' ? 'first recorded' : 'last activity'}`;
 
 /** Every hold on the subject's live categories: DPO holds and the register's legal periods. */
 export function holdsOf(state: SubjectState, register: ProcessingRegister): HoldRow[] {
@@ -39,7 +40,13 @@ export function holdsOf(state: SubjectState, register: ProcessingRegister): Hold
     const spec = register.categories[category];
     if (c.shredded || spec?.erasure.mode !== 'keep') continue;
     const from = triggerTime(state, category, spec.erasure.retention.trigger);
-    rows.push({ subjectId: state.subjectId, category, basis: spec.erasure.law, until: from ? addIsoDuration(from, spec.erasure.retention.duration) : 'open', source: 'register' });
+    rows.push({
+      subjectId: state.subjectId,
+      category,
+      basis: spec.erasure.law,
+      until: from ? addIsoDuration(from, spec.erasure.retention.duration) : 'open',
+      source: 'register',
+    });
   }
   return rows;
 }
@@ -71,10 +78,19 @@ export function retentionOf(state: SubjectState, register: ProcessingRegister, h
 /** The end of the category's retention by its register rule; undefined while its trigger has not happened. */
 function retentionEnd(state: SubjectState, category: string, spec: CategorySpec): ShredCause | undefined {
   const from = triggerTime(state, category, spec.retention.trigger);
-  return from ? { at: addIsoDuration(from, spec.retention.duration), rule: `${spec.retention.duration} ${describeTrigger(spec.retention.trigger)}`, reason: 'retention' } : undefined;
+  return from
+    ? {
+        at: addIsoDuration(from, spec.retention.duration),
+        rule: `${spec.retention.duration} ${describeTrigger(spec.retention.trigger)}`,
+        reason: 'retention',
+      }
+    : undefined;
 }
 
-/** Why and from when a live category is to be shredded, before holds: when it is due, the rule that says so, and the shred's reason. */
+/**
+ * Why and from when a live category is to be shredded, before holds: when it is due, the rule that
+ * says so, and the shred's reason.
+ */
 export interface ShredCause {
   at: string;
   rule: string;
@@ -86,7 +102,11 @@ export interface ShredCause {
  * for that, only a hold keeps a category: it goes when the hold ends, for that reason. Otherwise its
  * register rule ends it; undefined while that rule's trigger has not happened.
  */
-export function shredCause(state: SubjectState, register: ProcessingRegister, category: string): ShredCause | undefined {
+export function shredCause(
+  state: SubjectState,
+  register: ProcessingRegister,
+  category: string,
+): ShredCause | undefined {
   const spec = register.categories[category];
   const c = state.categories[category];
   if (!spec || !c || c.shredded) return undefined;
@@ -99,17 +119,25 @@ export function shredCause(state: SubjectState, register: ProcessingRegister, ca
  * this category (`onConsentWithdrawn` / `onObjection: shred`). Acted on at once unless a hold kept
  * the category; then the retention schedule carries it to the hold's end.
  */
-function standingReaction(state: SubjectState, register: ProcessingRegister, spec: CategorySpec, since: string): ShredCause | undefined {
+function standingReaction(
+  state: SubjectState,
+  register: ProcessingRegister,
+  spec: CategorySpec,
+  since: string,
+): ShredCause | undefined {
   let first: ShredCause | undefined;
   const consider = (at: string, rule: string, reason: 'withdrawal' | 'objection') => {
-    // Only a no said while this data was there: what was recorded after it (on another purpose's consent) is not its to take.
+    // Only a no said while this data was there: what was recorded after it (on another purpose's
+    // consent) is not its to take.
     if (at >= since && (!first || at < first.at)) first = { at, rule, reason };
   };
   for (const purpose of spec.purposes) {
     const consent = state.consents[purpose];
-    if (spec.onConsentWithdrawn === 'shred' && consent && !consent.given) consider(consent.at, `consent for ${purpose} withdrawn`, 'withdrawal');
+    if (spec.onConsentWithdrawn === 'shred' && consent && !consent.given)
+      consider(consent.at, `consent for ${purpose} withdrawn`, 'withdrawal');
     const objection = state.objections[purpose];
-    if (spec.onObjection === 'shred' && objection && objectionReaches(spec, register.purposes[purpose])) consider(objection.at, `objection to ${purpose}`, 'objection');
+    if (spec.onObjection === 'shred' && objection && objectionReaches(spec, register.purposes[purpose]))
+      consider(objection.at, `objection to ${purpose}`, 'objection');
   }
   return first;
 }
@@ -124,7 +152,12 @@ export interface Hold {
  * The hold that keeps a category now, if any: a DPO hold with an end date in the future, or a
  * register rule (a law keeps the category for a period after its trigger). The later end wins.
  */
-export function holdOn(state: SubjectState, spec: CategorySpec | undefined, category: string, now: string): Hold | undefined {
+export function holdOn(
+  state: SubjectState,
+  spec: CategorySpec | undefined,
+  category: string,
+  now: string,
+): Hold | undefined {
   const holds: Hold[] = [];
   const dpo = state.holds[category];
   if (dpo && dpo.until > now) holds.push({ basis: dpo.basis, until: dpo.until, source: 'dpo' });
@@ -143,7 +176,11 @@ export function holdOn(state: SubjectState, spec: CategorySpec | undefined, cate
 }
 
 /** When the clock of a trigger started for this subject and category, or undefined if not yet. */
-export function triggerTime(state: SubjectState, category: string, trigger: CategorySpec['retention']['trigger']): string | undefined {
+export function triggerTime(
+  state: SubjectState,
+  category: string,
+  trigger: CategorySpec['retention']['trigger'],
+): string | undefined {
   const c = state.categories[category];
   switch (trigger.kind) {
     case 'recorded':
@@ -154,4 +191,3 @@ export function triggerTime(state: SubjectState, category: string, trigger: Cate
       return state.lifecycle[trigger.event];
   }
 }
-
