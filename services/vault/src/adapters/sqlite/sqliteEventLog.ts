@@ -3,17 +3,28 @@ import {
   PositionWaiters,
   type AppendResult,
   type EventLog,
+  type ExpectedRevision,
+  type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
   type SubscribeOptions,
   type Subscription,
 } from '../../ports/EventLog.js';
+import { AppendQueue } from './appendQueue.js';
+import {
+  closedError,
+  connectionOptions,
+  isMemoryPath,
+  openDatabase,
+  toVaultError,
+  type SqliteDatabase,
+  type SqliteOptions,
+} from './openDatabase.js';
+import { prepare } from './statement.js';
 import { EVENTS_SCHEMA, type AppendRequest, type Outcome } from './writers/eventLogCommit.js';
 import type { WriterThreadOptions } from './writers/serve.js';
 import { startCheckpointer, startWriterThread } from './writers/thread.js';
-import { fromWire } from './writers/wire.js';
-import { closedError, connectionOptions, isMemoryPath, openDatabase, toVaultError, type SqliteDatabase, type SqliteOptions } from './openDatabase.js';
 
 /** Options of the embedded event log. */
 export interface SqliteEventLogOptions extends SqliteOptions {
@@ -36,13 +47,6 @@ interface EventRow {
   metadata: string;
 }
 
-interface PendingAppend {
-  request: AppendRequest;
-  events: number;
-  resolve: (r: AppendResult) => void;
-  reject: (e: unknown) => void;
-}
-
 const toRecorded = (r: EventRow): RecordedEvent => ({
   id: r.event_id,
   type: r.type,
@@ -52,6 +56,62 @@ const toRecorded = (r: EventRow): RecordedEvent => ({
   revision: r.revision,
   position: r.position,
 });
+
+const prepareEventStatements = (db: SqliteDatabase) => ({
+  readStream: prepare<[string, number, number], EventRow>(
+    db,
+    'SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?',
+  ),
+  readAll: prepare<[number, number], EventRow>(db, 'SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
+  headPosition: prepare<[], { p: number }>(db, 'SELECT COALESCE(MAX(position), 0) AS p FROM events'),
+});
+type EventStatements = ReturnType<typeof prepareEventStatements>;
+
+function readStreamRows(stmt: EventStatements, streamId: string, opts: ReadStreamOptions): RecordedEvent[] {
+  try {
+    const fromRevision = Math.max(0, opts.fromRevision ?? 0);
+    return stmt.readStream.all(streamId, fromRevision, opts.maxCount ?? -1).map(toRecorded);
+  } catch (e) {
+    throw toVaultError(e);
+  }
+}
+
+function readAllRows(stmt: EventStatements, after: number, maxCount: number): RecordedEvent[] {
+  try {
+    return stmt.readAll.all(after, maxCount).map(toRecorded);
+  } catch (e) {
+    throw toVaultError(e);
+  }
+}
+
+function readHeadPosition(stmt: EventStatements): number {
+  try {
+    return stmt.headPosition.get()!.p;
+  } catch (e) {
+    throw toVaultError(e);
+  }
+}
+
+/** The writer thread's form of an append (data and metadata as JSON text), or why there is none. */
+function toAppendRequest(
+  streamId: string,
+  events: readonly NewEvent[],
+  expected: ExpectedRevision,
+): AppendRequest | VaultError {
+  try {
+    return {
+      streamId,
+      expected,
+      ids: events.map((e) => e.id),
+      types: events.map((e) => e.type),
+      data: events.map((e) => JSON.stringify(e.data ?? null)),
+      metadata: events.map((e) => JSON.stringify(e.metadata)),
+    };
+  } catch (e) {
+    const message = `Event of stream ${streamId} is not serialisable as JSON`;
+    return new VaultError('BAD_USER_INPUT', message, { cause: e });
+  }
+}
 
 /**
  * The embedded event log: one SQLite file in WAL mode. Reads run on the caller's thread, on a
@@ -70,65 +130,23 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   const pollIntervalMs = options.pollIntervalMs ?? 250;
   const maxEventsPerCommit = Math.max(1, options.maxEventsPerCommit ?? 10_000);
 
-  const stmt = {
-    readStream: db.prepare<[string, number, number], EventRow>(
-      'SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?',
-    ),
-    readAll: db.prepare<[number, number], EventRow>('SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?'),
-    headPosition: db.prepare<[], { p: number }>('SELECT COALESCE(MAX(position), 0) AS p FROM events'),
-  };
+  const stmt = prepareEventStatements(db);
 
   const connection = connectionOptions(options);
+  const writer = startWriterThread<AppendRequest[], Outcome[]>('eventLog', {
+    ...connection,
+    maxPerCommit: maxEventsPerCommit,
+    autoCheckpoint: false,
+  } satisfies WriterThreadOptions);
   // Checkpoints run on a thread of their own: a commit never waits for megabytes to be copied.
-  const writer = startWriterThread<AppendRequest[], Outcome[]>('eventLog', { ...connection, maxPerCommit: maxEventsPerCommit, autoCheckpoint: false } satisfies WriterThreadOptions);
   const checkpointer = startCheckpointer({ ...connection, intervalMs: 200 }, () => writer.autoCheckpoint());
 
-  let queue: PendingAppend[] = [];
-  let sendScheduled: NodeJS.Immediate | undefined;
   const recent = new RecentCommits();
-  const writes = new Set<Promise<void>>();
   let closed = false;
   const listeners = new Set<() => void>();
+  const appends = new AppendQueue(writer, maxEventsPerCommit, recent, listeners);
 
-  /** Sends what this turn of the event loop queued, in groups of at most `maxEventsPerCommit` events. */
-  const send = (): void => {
-    sendScheduled = undefined;
-    while (queue.length > 0) {
-      let events = 0;
-      let n = 0;
-      while (n < queue.length && (n === 0 || events + queue[n]!.events <= maxEventsPerCommit)) {
-        events += queue[n]!.events;
-        n += 1;
-      }
-      const group = queue.slice(0, n);
-      queue = queue.slice(n);
-      const done = writer.write(group.map((p) => p.request)).then(
-        (outcomes) => {
-          group.forEach((p, i) => {
-            const o = outcomes[i]!;
-            if (o.ok && o.inserted) recent.add(p.request, o.value);
-            // Settling only queues the callers' continuations: they run after this loop.
-            if (o.ok) p.resolve(o.value);
-            else p.reject(fromWire(o.error));
-          });
-          for (const l of listeners) l();
-        },
-        (error: unknown) => {
-          for (const p of group) p.reject(error);
-        },
-      );
-      writes.add(done);
-      void done.finally(() => writes.delete(done));
-    }
-  };
-
-  const readAllSync = (after: number, maxCount: number): RecordedEvent[] => {
-    try {
-      return stmt.readAll.all(after, maxCount).map(toRecorded);
-    } catch (e) {
-      throw toVaultError(e);
-    }
-  };
+  const readAllSync = (after: number, maxCount: number) => readAllRows(stmt, after, maxCount);
 
   const subscriptions = new Set<SqliteSubscription>();
 
@@ -136,32 +154,14 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
     append(streamId, events, expectedRevision) {
       if (closed) return Promise.reject(closedError());
       if (writer.failure) return Promise.reject(writer.failure);
-      let request: AppendRequest;
-      try {
-        request = {
-          streamId,
-          expected: expectedRevision,
-          ids: events.map((e) => e.id),
-          types: events.map((e) => e.type),
-          data: events.map((e) => JSON.stringify(e.data ?? null)),
-          metadata: events.map((e) => JSON.stringify(e.metadata)),
-        };
-      } catch (e) {
-        return Promise.reject(new VaultError('BAD_USER_INPUT', `Event of stream ${streamId} is not serialisable as JSON`, { cause: e }));
-      }
-      return new Promise<AppendResult>((resolve, reject) => {
-        queue.push({ request, events: events.length, resolve, reject });
-        sendScheduled ??= setImmediate(send);
-      });
+      const request = toAppendRequest(streamId, events, expectedRevision);
+      if (request instanceof VaultError) return Promise.reject(request);
+      return appends.push(request, events.length);
     },
 
     async readStream(streamId, opts: ReadStreamOptions = {}) {
       if (closed) throw closedError();
-      try {
-        return stmt.readStream.all(streamId, Math.max(0, opts.fromRevision ?? 0), opts.maxCount ?? -1).map(toRecorded);
-      } catch (e) {
-        throw toVaultError(e);
-      }
+      return readStreamRows(stmt, streamId, opts);
     },
 
     async readAll(opts: ReadAllOptions = {}) {
@@ -171,15 +171,12 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
 
     async headPosition() {
       if (closed) throw closedError();
-      try {
-        return stmt.headPosition.get()!.p;
-      } catch (e) {
-        throw toVaultError(e);
-      }
+      return readHeadPosition(stmt);
     },
 
     subscribe(opts: SubscribeOptions): Subscription {
-      const sub = new SqliteSubscription(opts, readAllSync, (after, max) => recent.take(after, max), pollIntervalMs, listeners, closed);
+      const fromRecent = (after: number, max: number) => recent.take(after, max);
+      const sub = new SqliteSubscription(opts, readAllSync, fromRecent, pollIntervalMs, listeners, closed);
       subscriptions.add(sub);
       void sub.ended.then(() => subscriptions.delete(sub));
       return sub;
@@ -193,9 +190,7 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       if (closed) return;
       closed = true;
       // Appends already accepted are committed (or fail) before the writer stops.
-      if (sendScheduled) clearImmediate(sendScheduled);
-      send();
-      await Promise.all(writes);
+      await appends.drain();
       await Promise.all([...subscriptions].map((s) => s.stop()));
       await writer.close();
       await checkpointer.close();
@@ -247,7 +242,8 @@ class RecentCommits {
     if (this.rows.length > this.maxEvents || this.size > this.maxChars) {
       // Down to half of each bound at once, so that the copy is paid once per many commits.
       let drop = 0;
-      while (drop < this.rows.length && (this.rows.length - drop > this.maxEvents / 2 || this.size > this.maxChars / 2)) {
+      const overHalf = () => this.rows.length - drop > this.maxEvents / 2 || this.size > this.maxChars / 2;
+      while (drop < this.rows.length && overHalf()) {
         this.size -= this.rows[drop]!.data.length + this.rows[drop]!.metadata.length;
         drop += 1;
       }
@@ -271,7 +267,9 @@ class RecentCommits {
     if (lo === rows.length) return 'none';
     if (rows[lo]!.position !== after + 1) return 'gap';
     const out: RecordedEvent[] = [];
-    for (let i = lo; i < rows.length && out.length < max && rows[i]!.position === after + 1 + out.length; i++) out.push(toRecorded(rows[i]!));
+    for (let i = lo; i < rows.length && out.length < max && rows[i]!.position === after + 1 + out.length; i++) {
+      out.push(toRecorded(rows[i]!));
+    }
     return out;
   }
 }
@@ -371,7 +369,9 @@ class SqliteSubscription implements Subscription {
 
   waitFor(position: number, timeoutMs = 10_000): Promise<void> {
     if (this.position >= position) return Promise.resolve();
-    if (this.stopped) return Promise.reject(this.failure ?? new VaultError('STORE_UNAVAILABLE', 'Subscription stopped'));
+    if (this.stopped) {
+      return Promise.reject(this.failure ?? new VaultError('STORE_UNAVAILABLE', 'Subscription stopped'));
+    }
     return this.waiters.wait(position, () => this.position, timeoutMs);
   }
 
