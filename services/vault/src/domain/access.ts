@@ -1,4 +1,4 @@
-import { OBJECTION_BASES, type CategorySpec, type ProcessingRegister, type PurposeSpec } from './register.js';
+import { type CategorySpec, OBJECTION_BASES, type ProcessingRegister, type PurposeSpec } from './register.js';
 import type { SubjectState } from './state.js';
 
 export const DENIAL_REASONS = [

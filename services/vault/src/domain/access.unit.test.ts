@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { accessDecision } from './access.js';
+
 import { given, recorded, register, registered } from '../testing/givenSubject.js';
+import { accessDecision } from './access.js';
 
 describe('reading for a purpose', () => {
   it('denies reads for each reason in order', () => {

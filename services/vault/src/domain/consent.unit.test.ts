@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+
+import { ACTOR, consentGivenEvent, notice, registered, S } from '../testing/givenSubject.js';
 import type { DomainEvent, Sealed } from './events.js';
 import { evolve, initialState, type SubjectState } from './subject.js';
-import { ACTOR, consentGivenEvent, notice, registered, S } from '../testing/givenSubject.js';
 
 describe('consent proofs', () => {
   it(

@@ -1,12 +1,15 @@
-import { VaultError, assertCode, badInput } from './errors.js';
+import { assertCode, badInput, VaultError } from './errors.js';
 import {
   CHANNELS,
-  REQUEST_TYPES,
-  VERIFICATION_METHODS,
   type DomainEvent,
+  type EventOf,
+  type EventType,
   type ExportKind,
+  REQUEST_TYPES,
   type RequestType,
+  type Sealed,
   type Unsealed,
+  VERIFICATION_METHODS,
 } from './events.js';
 import type { RequestState, RightsState, SubjectState } from './state.js';
 import { addMonths, instantInput } from './time.js';
@@ -30,90 +33,78 @@ export {
 export const dueDate = (receivedAt: string, months = 1): string =>
   addMonths(new Date(receivedAt), months).toISOString();
 
+type RightsEvent<K extends EventType> = EventOf<K, Sealed> & { id: string; at: string };
+
+/** One function per rights event; PersonalDataRecorded opens the duty to inform for data from elsewhere. */
+const rightsEvolvers: { [K in EventType]?: (r: RightsState, e: RightsEvent<K>) => void } = {
+  RequestOpened: (r, { data }) => {
+    r.requests[data.requestId] = {
+      requestId: data.requestId,
+      requestType: data.requestType,
+      receivedAt: data.receivedAt,
+      channel: data.channel,
+      dueAt: data.dueAt,
+      extendedMonths: 0,
+      extensions: [],
+      verifiedAt: null,
+      verificationMethod: null,
+      status: 'OPEN',
+      closedAt: null,
+      certificateEventId: null,
+      linkId: null,
+      refusalReason: null,
+    };
+  },
+  IdentityVerified: (r, e) => {
+    const q = r.requests[e.data.requestId];
+    if (q) Object.assign(q, { verifiedAt: e.at, verificationMethod: e.data.method });
+  },
+  RequestExtended: (r, e) => {
+    const q = r.requests[e.data.requestId];
+    if (!q) return;
+    q.extendedMonths += e.data.months;
+    q.extensions.push({ months: e.data.months, at: e.at, reason: { sealed: e.data.reason, eventId: e.id } });
+    q.dueAt = e.data.dueAt;
+  },
+  RequestCompleted: (r, e) => {
+    const q = r.requests[e.data.requestId];
+    if (!q) return;
+    const { certificateEventId, linkId } = e.data;
+    Object.assign(q, {
+      status: 'COMPLETED',
+      closedAt: e.at,
+      certificateEventId: certificateEventId ?? null,
+      linkId: linkId ?? null,
+    });
+  },
+  RequestRefused: (r, e) => {
+    const q = r.requests[e.data.requestId];
+    if (q)
+      Object.assign(q, { status: 'REFUSED', closedAt: e.at, refusalReason: { sealed: e.data.reason, eventId: e.id } });
+  },
+  PersonalDataRecorded: (r, e) => {
+    if (e.data.source === 'subject') return;
+    if (!r.notification) r.notification = { categories: [], openedAt: e.at, dueAt: dueDate(e.at) };
+    if (!r.notification.categories.includes(e.data.category)) r.notification.categories.push(e.data.category);
+  },
+  SubjectInformed: (r, { data }) => {
+    r.notification = null;
+    r.informed.push({ at: data.informedAt, channel: data.channel });
+  },
+  ExportLinkCreated: (r, { data, at }) => {
+    const { linkId, kind, tokenHash, expiresAt } = data;
+    r.links[linkId] = { linkId, kind, tokenHash, createdAt: at, expiresAt, usedAt: null };
+  },
+  ExportLinkUsed: (r, e) => {
+    const l = r.links[e.data.linkId];
+    if (l) l.usedAt = e.at;
+  },
+};
+
 /** Applies the rights events; other events pass through. */
 export function evolveRights(r: RightsState, e: DomainEvent<string> & { id: string; at: string }): void {
-  switch (e.type) {
-    case 'RequestOpened':
-      r.requests[e.data.requestId] = {
-        requestId: e.data.requestId,
-        requestType: e.data.requestType,
-        receivedAt: e.data.receivedAt,
-        channel: e.data.channel,
-        dueAt: e.data.dueAt,
-        extendedMonths: 0,
-        extensions: [],
-        verifiedAt: null,
-        verificationMethod: null,
-        status: 'OPEN',
-        closedAt: null,
-        certificateEventId: null,
-        linkId: null,
-        refusalReason: null,
-      };
-      return;
-    case 'IdentityVerified': {
-      const q = r.requests[e.data.requestId];
-      if (q) Object.assign(q, { verifiedAt: e.at, verificationMethod: e.data.method });
-      return;
-    }
-    case 'RequestExtended': {
-      const q = r.requests[e.data.requestId];
-      if (q) {
-        q.extendedMonths += e.data.months;
-        q.extensions.push({ months: e.data.months, at: e.at, reason: { sealed: e.data.reason, eventId: e.id } });
-        q.dueAt = e.data.dueAt;
-      }
-      return;
-    }
-    case 'RequestCompleted': {
-      const q = r.requests[e.data.requestId];
-      if (q)
-        Object.assign(q, {
-          status: 'COMPLETED',
-          closedAt: e.at,
-          certificateEventId: e.data.certificateEventId ?? null,
-          linkId: e.data.linkId ?? null,
-        });
-      return;
-    }
-    case 'RequestRefused': {
-      const q = r.requests[e.data.requestId];
-      if (q)
-        Object.assign(q, {
-          status: 'REFUSED',
-          closedAt: e.at,
-          refusalReason: { sealed: e.data.reason, eventId: e.id },
-        });
-      return;
-    }
-    case 'PersonalDataRecorded':
-      if (e.data.source !== 'subject') {
-        if (!r.notification) r.notification = { categories: [], openedAt: e.at, dueAt: dueDate(e.at) };
-        if (!r.notification.categories.includes(e.data.category)) r.notification.categories.push(e.data.category);
-      }
-      return;
-    case 'SubjectInformed':
-      r.notification = null;
-      r.informed.push({ at: e.data.informedAt, channel: e.data.channel });
-      return;
-    case 'ExportLinkCreated':
-      r.links[e.data.linkId] = {
-        linkId: e.data.linkId,
-        kind: e.data.kind,
-        tokenHash: e.data.tokenHash,
-        createdAt: e.at,
-        expiresAt: e.data.expiresAt,
-        usedAt: null,
-      };
-      return;
-    case 'ExportLinkUsed': {
-      const l = r.links[e.data.linkId];
-      if (l) l.usedAt = e.at;
-      return;
-    }
-    default:
-      return;
-  }
+  const evolver = Object.hasOwn(rightsEvolvers, e.type) ? rightsEvolvers[e.type] : undefined;
+  (evolver as ((r: RightsState, e: RightsEvent<EventType>) => void) | undefined)?.(r, e);
 }
 
 export type RightsCommand =
@@ -148,95 +139,103 @@ const linkCreated = (link: NewLink, now: string): DomainEvent<Unsealed> => {
 
 const plain = (v: unknown): Unsealed => ({ plain: v });
 
-export function decideRights(state: SubjectState, command: RightsCommand, now: string): DomainEvent<Unsealed>[] {
-  const r = state.rights;
-  switch (command.type) {
-    case 'OpenRequest': {
-      if (!(REQUEST_TYPES as readonly string[]).includes(command.requestType))
-        throw badInput(`Unknown request type; one of ${REQUEST_TYPES.join(', ')}`, 'type');
-      const receivedAt = instantInput(command.receivedAt, 'receivedAt');
-      if (receivedAt > now) throw badInput('receivedAt cannot be in the future', 'receivedAt');
-      assertCode(CHANNELS, command.channel, 'channel');
-      if (requestOf(state, command.requestId))
-        throw new VaultError('CONFLICT', 'Request already opened', { details: { requestId: command.requestId } });
-      return [
-        {
-          type: 'RequestOpened',
-          data: {
-            requestId: command.requestId,
-            requestType: command.requestType as RequestType,
-            receivedAt,
-            channel: command.channel,
-            dueAt: dueDate(receivedAt),
-          },
-        },
-      ];
-    }
-    case 'VerifyIdentity': {
-      const q = openRequest(state, command.requestId);
-      assertCode(VERIFICATION_METHODS, command.method, 'method');
-      if (q.verifiedAt) return [];
-      return [{ type: 'IdentityVerified', data: { requestId: q.requestId, method: command.method } }];
-    }
-    case 'ExtendRequest': {
-      const q = openRequest(state, command.requestId);
-      if (!Number.isInteger(command.months) || command.months < 1 || command.months > 2)
-        throw badInput('An extension is 1 or 2 months', 'months');
-      if (q.extendedMonths + command.months > 2) {
-        throw badInput(
-          `A request can be extended by at most two further months in total (already ${q.extendedMonths})`,
-          'months',
-        );
-      }
-      if (!command.reason.trim()) throw badInput('An extension needs a reason (Art. 12(3))', 'reason');
-      return [
-        {
-          type: 'RequestExtended',
-          data: {
-            requestId: q.requestId,
-            months: command.months,
-            reason: plain(command.reason),
-            dueAt: dueDate(q.receivedAt, 1 + q.extendedMonths + command.months),
-          },
-        },
-      ];
-    }
-    case 'CompleteRequest': {
-      const q = openRequest(state, command.requestId);
-      assertVerified(q);
-      return [
-        ...(command.link ? [linkCreated(command.link, now)] : []),
-        {
-          type: 'RequestCompleted',
-          data: {
-            requestId: q.requestId,
-            ...(command.certificateEventId ? { certificateEventId: command.certificateEventId } : {}),
-            ...(command.link ? { linkId: command.link.linkId } : {}),
-          },
-        },
-      ];
-    }
-    case 'RefuseRequest': {
-      const q = openRequest(state, command.requestId);
-      if (!command.reason.trim()) throw badInput('A refusal needs a reason (Art. 12(4))', 'reason');
-      return [{ type: 'RequestRefused', data: { requestId: q.requestId, reason: plain(command.reason) } }];
-    }
-    case 'MarkInformed': {
-      const informedAt = instantInput(command.at, 'at');
-      assertCode(CHANNELS, command.channel, 'channel');
-      if (!r.notification) throw new VaultError('NOT_FOUND', 'No pending duty to inform this subject');
-      return [{ type: 'SubjectInformed', data: { channel: command.channel, informedAt } }];
-    }
-    case 'CreateExportLink':
-      return [linkCreated(command, now)];
-    case 'UseExportLink': {
-      const l = own(r.links, command.linkId);
-      if (!l) throw new VaultError('NOT_FOUND', 'Unknown link');
-      if (l.usedAt) throw new VaultError('LINK_GONE', 'This download link was already used');
-      if (l.expiresAt <= now) throw new VaultError('LINK_GONE', 'This download link has expired');
-      return [{ type: 'ExportLinkUsed', data: { linkId: l.linkId } }];
-    }
+type RightsDecider<K extends RightsCommand['type']> = (
+  state: SubjectState,
+  command: Extract<RightsCommand, { type: K }>,
+  now: string,
+) => DomainEvent<Unsealed>[];
+
+const openNewRequest: RightsDecider<'OpenRequest'> = (state, command, now) => {
+  if (!(REQUEST_TYPES as readonly string[]).includes(command.requestType)) {
+    throw badInput(`Unknown request type; one of ${REQUEST_TYPES.join(', ')}`, 'type');
   }
+  const receivedAt = instantInput(command.receivedAt, 'receivedAt');
+  if (receivedAt > now) throw badInput('receivedAt cannot be in the future', 'receivedAt');
+  assertCode(CHANNELS, command.channel, 'channel');
+  const { requestId, channel } = command;
+  if (requestOf(state, requestId))
+    throw new VaultError('CONFLICT', 'Request already opened', { details: { requestId } });
+  const requestType = command.requestType as RequestType;
+  return [{ type: 'RequestOpened', data: { requestId, requestType, receivedAt, channel, dueAt: dueDate(receivedAt) } }];
+};
+
+const verifyIdentity: RightsDecider<'VerifyIdentity'> = (state, command) => {
+  const q = openRequest(state, command.requestId);
+  assertCode(VERIFICATION_METHODS, command.method, 'method');
+  if (q.verifiedAt) return [];
+  return [{ type: 'IdentityVerified', data: { requestId: q.requestId, method: command.method } }];
+};
+
+/** Art. 12(3): by one or two months, at most two in total, with a reason; counted from receipt. */
+const extendRequest: RightsDecider<'ExtendRequest'> = (state, command) => {
+  const q = openRequest(state, command.requestId);
+  const { months } = command;
+  if (!Number.isInteger(months) || months < 1 || months > 2) throw badInput('An extension is 1 or 2 months', 'months');
+  if (q.extendedMonths + months > 2) {
+    const message = `A request can be extended by at most two further months in total (already ${q.extendedMonths})`;
+    throw badInput(message, 'months');
+  }
+  if (!command.reason.trim()) throw badInput('An extension needs a reason (Art. 12(3))', 'reason');
+  const dueAt = dueDate(q.receivedAt, 1 + q.extendedMonths + months);
+  return [{ type: 'RequestExtended', data: { requestId: q.requestId, months, reason: plain(command.reason), dueAt } }];
+};
+
+const completeRequest: RightsDecider<'CompleteRequest'> = (state, command, now) => {
+  const q = openRequest(state, command.requestId);
+  assertVerified(q);
+  return [
+    ...(command.link ? [linkCreated(command.link, now)] : []),
+    {
+      type: 'RequestCompleted',
+      data: {
+        requestId: q.requestId,
+        ...(command.certificateEventId ? { certificateEventId: command.certificateEventId } : {}),
+        ...(command.link ? { linkId: command.link.linkId } : {}),
+      },
+    },
+  ];
+};
+
+const refuseRequest: RightsDecider<'RefuseRequest'> = (state, command) => {
+  const q = openRequest(state, command.requestId);
+  if (!command.reason.trim()) throw badInput('A refusal needs a reason (Art. 12(4))', 'reason');
+  return [{ type: 'RequestRefused', data: { requestId: q.requestId, reason: plain(command.reason) } }];
+};
+
+const markInformed: RightsDecider<'MarkInformed'> = (state, command) => {
+  const informedAt = instantInput(command.at, 'at');
+  assertCode(CHANNELS, command.channel, 'channel');
+  if (!state.rights.notification) throw new VaultError('NOT_FOUND', 'No pending duty to inform this subject');
+  return [{ type: 'SubjectInformed', data: { channel: command.channel, informedAt } }];
+};
+
+const useExportLink: RightsDecider<'UseExportLink'> = (state, command, now) => {
+  const l = own(state.rights.links, command.linkId);
+  if (!l) throw new VaultError('NOT_FOUND', 'Unknown link');
+  if (l.usedAt) throw new VaultError('LINK_GONE', 'This download link was already used');
+  if (l.expiresAt <= now) throw new VaultError('LINK_GONE', 'This download link has expired');
+  return [{ type: 'ExportLinkUsed', data: { linkId: l.linkId } }];
+};
+
+/** One decider per rights command. */
+const rightsDeciders: { [K in RightsCommand['type']]: RightsDecider<K> } = {
+  OpenRequest: openNewRequest,
+  VerifyIdentity: verifyIdentity,
+  ExtendRequest: extendRequest,
+  CompleteRequest: completeRequest,
+  RefuseRequest: refuseRequest,
+  MarkInformed: markInformed,
+  CreateExportLink: (_state, command, now) => [linkCreated(command, now)],
+  UseExportLink: useExportLink,
+};
+
+export function decideRights(state: SubjectState, command: RightsCommand, now: string): DomainEvent<Unsealed>[] {
+  const decider = rightsDeciders[command.type] as (
+    s: SubjectState,
+    c: RightsCommand,
+    now: string,
+  ) => DomainEvent<Unsealed>[];
+  return decider(state, command, now);
 }
 
 /** An own entry of a map keyed by ids a caller gives (any string, `constructor` included), if any. */

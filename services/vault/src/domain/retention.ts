@@ -1,7 +1,7 @@
-import type { CategorySpec, ProcessingRegister, RetentionTrigger } from './register.js';
-import type { ShredReason } from './events.js';
-import type { SubjectState } from './state.js';
 import { objectionReaches } from './access.js';
+import type { ShredReason } from './events.js';
+import type { CategorySpec, ProcessingRegister, RetentionTrigger } from './register.js';
+import type { SubjectState } from './state.js';
 import { addIsoDuration } from './time.js';
 
 /**

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+
+import { fixtureRegister } from '../testing/fixtureRegister.js';
+import { recorded, registered, S } from '../testing/givenSubject.js';
 import type { DomainEvent, Sealed } from './events.js';
 import { holdsOf, retentionOf } from './retention.js';
 import { evolve, initialState, keyIdFor, type SubjectState } from './subject.js';
-import { fixtureRegister } from '../testing/fixtureRegister.js';
-import { recorded, registered, S } from '../testing/givenSubject.js';
 
 describe('retention after a withdrawal', () => {
   it('carries a withdrawal past a hold only for the data it was said over, not for data recorded after it', () => {

@@ -8,9 +8,9 @@ import type { SubjectState } from './state.js';
  * `fold` over a stored stream. The rest of the service imports them from here.
  */
 
-export { initialState, keyIdFor, type CategoryState, type FieldState, type SubjectState } from './state.js';
-export { decide, type Command, type DataItemInput, type DecideContext, type Decision } from './decide/index.js';
+export { type Command, type DataItemInput, decide, type DecideContext, type Decision } from './decide/index.js';
 export { evolve } from './evolve/index.js';
+export { type CategoryState, type FieldState, initialState, keyIdFor, type SubjectState } from './state.js';
 
 /** A stored event as `fold` needs it (the event log's record, structurally). */
 export interface StoredEvent {

@@ -1,7 +1,8 @@
 import { expect } from 'vitest';
+
 import { isVaultError } from '../domain/errors.js';
 import type { DomainEvent, Sealed, Unsealed } from '../domain/events.js';
-import { decide, evolve, initialState, keyIdFor, type Command, type SubjectState } from '../domain/subject.js';
+import { type Command, decide, evolve, initialState, keyIdFor, type SubjectState } from '../domain/subject.js';
 import { fixtureRegister } from './fixtureRegister.js';
 
 /**

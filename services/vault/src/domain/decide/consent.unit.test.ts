@@ -1,6 +1,7 @@
 import { describe, it } from 'vitest';
-import { keyIdFor } from '../subject.js';
+
 import { ACTOR, given, notice, recorded, registered, S } from '../../testing/givenSubject.js';
+import { keyIdFor } from '../subject.js';
 
 describe('giving and withdrawing consent', () => {
   it('records a consent with what was consented to, through which notice and channel, and who collected it', () => {

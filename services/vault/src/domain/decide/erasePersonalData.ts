@@ -1,8 +1,8 @@
-import { VaultError, assertCode } from '../errors.js';
-import { ERASURE_REASONS, type DomainEvent, type Unsealed } from '../events.js';
+import { assertCode, VaultError } from '../errors.js';
+import { type DomainEvent, ERASURE_REASONS, type Unsealed } from '../events.js';
 import { unknownName } from '../names.js';
 import { keyIdFor } from '../state.js';
-import { plain, type CommandOf, type Decider } from './command.js';
+import { type CommandOf, type Decider, plain } from './command.js';
 import { assertNotHeld, categorySpec } from './guards.js';
 
 /**

@@ -1,6 +1,7 @@
 import { describe, it } from 'vitest';
-import { keyIdFor } from '../subject.js';
+
 import { given, recorded, registered, S } from '../../testing/givenSubject.js';
+import { keyIdFor } from '../subject.js';
 
 describe('erasing one field', () => {
   it('re-keys the category so that past values of the field become unreadable', () => {

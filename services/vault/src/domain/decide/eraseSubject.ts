@@ -1,4 +1,4 @@
-import { VaultError, assertCode, badInput } from '../errors.js';
+import { assertCode, badInput, VaultError } from '../errors.js';
 import { ERASURE_REASONS, type EventOf, type Unsealed } from '../events.js';
 import { requestOf } from '../requests.js';
 import { holdOn } from '../retention.js';

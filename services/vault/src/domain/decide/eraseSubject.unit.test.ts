@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+
+import { given, recorded, registered, S, T0 } from '../../testing/givenSubject.js';
 import type { DomainEvent, Sealed } from '../events.js';
 import { keyIdFor } from '../subject.js';
-import { given, recorded, registered, S, T0 } from '../../testing/givenSubject.js';
 
 describe('erasing a subject', () => {
   it('shreds every category no hold covers and retains held ones with basis and end date', () => {
@@ -69,7 +70,7 @@ describe('erasing a subject', () => {
     const refused = given(registered, recorded('contact', 'email'), opened('ERASURE'), {
       type: 'RequestRefused',
       data: { requestId: 'r1', reason: 'sealed' },
-    } as DomainEvent<Sealed>);
+    });
     refused
       .when({ type: 'EraseSubject', reason: 'subjectRequest', requestId: 'r1' })
       .thenFails('CONFLICT', 'requestId');

@@ -1,4 +1,4 @@
-import { VaultError, assertCode, badInput } from '../errors.js';
+import { assertCode, badInput, VaultError } from '../errors.js';
 import { HOLD_BASES } from '../events.js';
 import { instantInput } from '../time.js';
 import type { CommandOf, Decider } from './command.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DomainEvent, Sealed } from '../events.js';
+
 import { given, recorded, registered } from '../../testing/givenSubject.js';
+import type { DomainEvent, Sealed } from '../events.js';
 
 describe('legal holds', () => {
   it('places a hold only with a future end date and releases only an existing hold', () => {

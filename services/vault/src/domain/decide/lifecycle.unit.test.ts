@@ -1,4 +1,5 @@
 import { describe, it } from 'vitest';
+
 import { given, registered } from '../../testing/givenSubject.js';
 
 describe('lifecycle events', () => {

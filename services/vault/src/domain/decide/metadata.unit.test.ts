@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decide, type Command } from '../subject.js';
+
 import { ACTOR, given, item, notice, recorded, register, registered, T0 } from '../../testing/givenSubject.js';
+import { type Command, decide } from '../subject.js';
 
 describe('refusing unknown names without echoing them', () => {
   // What a caller might put where a name belongs: an address, and a marker no register holds.

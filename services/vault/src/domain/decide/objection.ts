@@ -1,6 +1,6 @@
 import { objectionReaches } from '../access.js';
-import { VaultError, badInput } from '../errors.js';
-import { plain, type CommandOf, type Decider } from './command.js';
+import { badInput, VaultError } from '../errors.js';
+import { type CommandOf, type Decider, plain } from './command.js';
 import { checkKnownPurpose } from './guards.js';
 import { reactionShreds } from './reactionShreds.js';
 

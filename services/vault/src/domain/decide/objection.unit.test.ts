@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+
+import { fixtureRegister } from '../../testing/fixtureRegister.js';
+import { ACTOR, given, item, recorded, register, registered, T0 } from '../../testing/givenSubject.js';
 import { accessDecision } from '../access.js';
 import type { DomainEvent, Sealed } from '../events.js';
 import { shredCause } from '../retention.js';
 import { decide, evolve } from '../subject.js';
-import { fixtureRegister } from '../../testing/fixtureRegister.js';
-import { ACTOR, given, item, recorded, register, registered, T0 } from '../../testing/givenSubject.js';
 
 describe('objecting to processing', () => {
   it('shreds marketing data at once on an objection to direct marketing', () => {

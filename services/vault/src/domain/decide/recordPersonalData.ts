@@ -1,25 +1,25 @@
 import { objectedTo } from '../access.js';
-import { consentStands, consentsGiven, restsOnConsent } from '../consent.js';
-import { VaultError, badInput } from '../errors.js';
+import { consentsGiven, consentStands, restsOnConsent } from '../consent.js';
+import { badInput, VaultError } from '../errors.js';
 import type { DomainEvent, Unsealed } from '../events.js';
 import { unknownName } from '../names.js';
 import {
-  LEGAL_BASES,
-  SOURCES,
   type CategorySpec,
+  LEGAL_BASES,
   type LegalBasis,
   type ProcessingRegister,
   type Source,
+  SOURCES,
 } from '../register.js';
 import { keyIdFor, type SubjectState } from '../state.js';
 import { validateValue } from '../values.js';
 import {
-  plain,
   type CommandOf,
   type DataItemInput,
-  type Decider,
   type DecideContext,
+  type Decider,
   type Decision,
+  plain,
 } from './command.js';
 import { assertNotErased, categorySpec, checkPurpose } from './guards.js';
 
@@ -102,7 +102,7 @@ function dataEvent(write: Write, item: DataItemInput, path: string): DomainEvent
       legalBasis: item.legalBasis as LegalBasis,
       source: item.source as Source,
     },
-  } as DomainEvent<Unsealed>;
+  };
 }
 
 /**

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accessDecision } from '../access.js';
-import type { DomainEvent, Unsealed } from '../events.js';
+
 import { fixtureRegister } from '../../testing/fixtureRegister.js';
 import {
   ACTOR,
@@ -14,6 +13,8 @@ import {
   S,
   T0,
 } from '../../testing/givenSubject.js';
+import { accessDecision } from '../access.js';
+import type { DomainEvent, Unsealed } from '../events.js';
 import { decide, keyIdFor } from '../subject.js';
 
 describe('recording personal data', () => {

@@ -1,4 +1,5 @@
 import { describe, it } from 'vitest';
+
 import { given, notice, registered, S } from '../../testing/givenSubject.js';
 
 describe('registering a subject', () => {

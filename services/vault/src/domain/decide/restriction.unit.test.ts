@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { given, item, recorded, registered } from '../../testing/givenSubject.js';
 
 describe('restricting processing', () => {

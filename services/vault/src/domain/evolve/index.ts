@@ -2,7 +2,7 @@ import { evolveConsentGiven, evolveConsentWithdrawn } from '../consent.js';
 import type { DomainEvent, EventType, Sealed } from '../events.js';
 import { evolveRights } from '../requests.js';
 import { initialRights, type SubjectState } from '../state.js';
-import type { Applied, Evolver } from './evolver.js';
+import type { Evolver } from './evolver.js';
 import { legalHoldPlaced, legalHoldReleased } from './legalHold.js';
 import { objectionOverridden, objectionRaised } from './objection.js';
 import { categoryRekeyed, categoryShredded, dataWritten, fieldErased } from './personalData.js';
@@ -44,6 +44,6 @@ export function evolve(state: SubjectState, event: DomainEvent<Sealed> & { id: s
   evolveRights((state.rights ??= initialRights()), event);
   // An event type this version does not know changes nothing here (own keys only: never Object's own methods).
   const evolver = Object.hasOwn(evolvers, event.type) ? (evolvers[event.type] as Evolver<EventType>) : undefined;
-  evolver?.(state, event as Applied);
+  evolver?.(state, event);
   return state;
 }
