@@ -1,10 +1,10 @@
 /** The production state adapters: keys, read models and the access log in PostgreSQL. */
-export { getPostgresKeyStore, postgresKeyStoreHolds, KEY_TABLES, type PostgresKeyStoreOptions } from './keys/index.js';
+export { createPostgresPool, DEFAULT_SCHEMA, type PostgresOptions, quoteSchema } from './connect.js';
+export { getPostgresKeyStore, KEY_TABLES, postgresKeyStoreHolds, type PostgresKeyStoreOptions } from './keys/index.js';
+export { getPostgresAccessLog, type PostgresAccessLogOptions } from './postgresAccessLog.js';
 export {
   getPostgresViewStore,
-  planIndexChanges,
   type IndexPlan,
+  planIndexChanges,
   type PostgresViewStoreOptions,
 } from './views/index.js';
-export { getPostgresAccessLog, type PostgresAccessLogOptions } from './postgresAccessLog.js';
-export { DEFAULT_SCHEMA, createPostgresPool, quoteSchema, type PostgresOptions } from './connect.js';

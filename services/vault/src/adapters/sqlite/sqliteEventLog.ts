@@ -1,10 +1,10 @@
 import { VaultError } from '../../domain/errors.js';
 import {
-  PositionWaiters,
   type AppendResult,
   type EventLog,
   type ExpectedRevision,
   type NewEvent,
+  PositionWaiters,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
@@ -17,12 +17,12 @@ import {
   connectionOptions,
   isMemoryPath,
   openDatabase,
-  toVaultError,
   type SqliteDatabase,
   type SqliteOptions,
+  toVaultError,
 } from './openDatabase.js';
 import { prepare } from './statement.js';
-import { EVENTS_SCHEMA, type AppendRequest, type Outcome } from './writers/eventLogCommit.js';
+import { type AppendRequest, EVENTS_SCHEMA, type Outcome } from './writers/eventLogCommit.js';
 import type { WriterThreadOptions } from './writers/serve.js';
 import { startCheckpointer, startWriterThread } from './writers/thread.js';
 

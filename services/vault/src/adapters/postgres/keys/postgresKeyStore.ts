@@ -1,8 +1,8 @@
 import type { KeyStore, StoredKey } from '../../../ports/KeyStore.js';
-import { toBuffer, toBytes, toKey, toTombstone, type KeyRow, type TombstoneRow } from '../../sqlRows.js';
+import { type KeyRow, toBuffer, toBytes, toKey, type TombstoneRow, toTombstone } from '../../sqlRows.js';
 import { connect, distinct, openMigrated, type PostgresHandle, type PostgresOptions } from '../connect.js';
 import { KEY_MIGRATIONS, KEY_TABLES } from './schema.js';
-import { keyStatements, type KeySql } from './statements.js';
+import { type KeySql, keyStatements } from './statements.js';
 
 /** Options of the PostgreSQL key store. */
 export type PostgresKeyStoreOptions = PostgresOptions;

@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+
 import type { StatRow, ViewBatch } from '../../../ports/ViewStore.js';
 import { planIndexChanges } from './planIndexChanges.js';
 import type { BatchSql } from './statements.js';

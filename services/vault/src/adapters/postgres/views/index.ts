@@ -1,3 +1,3 @@
 /** The read models in PostgreSQL: schema, statements, batch application and queries, tied by the factory. */
+export { type IndexPlan, planIndexChanges } from './planIndexChanges.js';
 export { getPostgresViewStore, type PostgresViewStoreOptions } from './postgresViewStore.js';
-export { planIndexChanges, type IndexPlan } from './planIndexChanges.js';

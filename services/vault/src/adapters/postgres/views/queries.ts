@@ -1,14 +1,14 @@
 import type { SubjectState } from '../../../domain/subject.js';
 import type { BlindIndexEntry, StatRow, SubjectView, TrackedRow, ViewStore } from '../../../ports/ViewStore.js';
 import {
-  toEntry,
-  toHold,
-  toRetention,
-  toShred,
   type HoldRow,
   type IndexRow,
   type RetentionRow,
   type ShredRow,
+  toEntry,
+  toHold,
+  toRetention,
+  toShred,
 } from '../../sqlRows.js';
 import { distinct, type PostgresHandle } from '../connect.js';
 import type { QuerySql } from './statements.js';

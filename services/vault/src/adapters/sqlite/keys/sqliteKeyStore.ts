@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+
 import type { KeyStore, StoredKey, Tombstone } from '../../../ports/KeyStore.js';
 import { openSlotFile } from '../../slotFile/openSlotFile.js';
 import { toTombstone } from '../../sqlRows.js';
@@ -9,19 +10,19 @@ import {
   guarded,
   isMemoryPath,
   openDatabase,
-  toVaultError,
   type SqliteOptions,
+  toVaultError,
 } from '../openDatabase.js';
 import {
-  KEYS_SCHEMA,
   createKeyWriter,
   keyLoader,
+  KEYS_SCHEMA,
   keysFromRows,
+  type KeyWrite,
+  type KeyWriteResult,
   refuseInlineKeys,
   slotAllocator,
   slotPathOf,
-  type KeyWrite,
-  type KeyWriteResult,
 } from '../writers/keyStoreCommit.js';
 import type { WriterThreadOptions } from '../writers/serve.js';
 import { startWriterThread } from '../writers/thread.js';

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
+
 import type { KeyStore } from '../../../ports/KeyStore.js';
 import type { SlotFile } from '../../slotFile/openSlotFile.js';
 import type { SqliteDatabase } from '../openDatabase.js';
-import { SLOT_KEY, SLOT_SECRET, keyOwnerTag, secretOwnerTag, type slotAllocator } from '../writers/keyStoreCommit.js';
+import { keyOwnerTag, secretOwnerTag, SLOT_KEY, SLOT_SECRET, type slotAllocator } from '../writers/keyStoreCommit.js';
 import type { KeyStatements } from './statements.js';
 
 /** The writes that commit on the key store's own thread: vault secrets and re-wraps, both rare. */

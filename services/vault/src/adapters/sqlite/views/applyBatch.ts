@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+
 import type { ViewBatch } from '../../../ports/ViewStore.js';
 import type { SqliteDatabase } from '../openDatabase.js';
 import type { ViewWrites } from './statements.js';

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+
 import type { SubjectState } from '../../../domain/subject.js';
 import type { BlindIndexEntry, SubjectView, ViewStore } from '../../../ports/ViewStore.js';
 import { toEntry, toHold, toRetention, toShred } from '../../sqlRows.js';

@@ -1,4 +1,5 @@
 import { rmSync } from 'node:fs';
+
 import type { ViewStore } from '../../../ports/ViewStore.js';
 import {
   closedError,
