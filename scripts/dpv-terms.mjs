@@ -25,7 +25,9 @@ const { values: opts, positionals } = parseArgs({
 });
 const releaseDir = positionals[0];
 if (!releaseDir) {
-  console.error('usage: node scripts/dpv-terms.mjs <DPV release dir, e.g. w3c/dpv/2.3> [--source <text>] [--out <file>]');
+  console.error(
+    'usage: node scripts/dpv-terms.mjs <DPV release dir, e.g. w3c/dpv/2.3> [--source <text>] [--out <file>]',
+  );
   process.exit(2);
 }
 const root = resolve(releaseDir);
@@ -56,7 +58,8 @@ const values = (node, key) => (node[key] ?? []).map((v) => v['@id'] ?? v['@value
 
 function readNamespace({ prefix, file }) {
   const path = join(root, file);
-  if (!existsSync(path) || statSync(path).size === 0) return readCsv({ prefix, file: file.replace(/\.jsonld$/, '.csv') });
+  if (!existsSync(path) || statSync(path).size === 0)
+    return readCsv({ prefix, file: file.replace(/\.jsonld$/, '.csv') });
   const graph = JSON.parse(readFileSync(path, 'utf8'));
   const nodes = Array.isArray(graph) ? graph : graph['@graph'];
   const ontology = nodes.find((n) => (n['@type'] ?? []).includes(`${OWL}Ontology`));
@@ -84,7 +87,16 @@ function readNamespace({ prefix, file }) {
     else (isProperty ? properties : classes).push(local);
   }
   const sort = (list) => [...new Set(list)].sort();
-  return { prefix, namespace, version, file, statusFrom: 'jsonld', classes: sort(classes), properties: sort(properties), sunset: sort(sunset) };
+  return {
+    prefix,
+    namespace,
+    version,
+    file,
+    statusFrom: 'jsonld',
+    classes: sort(classes),
+    properties: sort(properties),
+    sunset: sort(sunset),
+  };
 }
 
 /** One RFC 4180 CSV record per row; DPV quotes every field. */
@@ -96,15 +108,15 @@ function parseCsv(text) {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      if (c === '"' && text[i + 1] === '"') ((field += '"'), i++);
       else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(field), (field = '');
-    else if (c === '\n') row.push(field), rows.push(row), (row = []), (field = '');
+    else if (c === ',') (row.push(field), (field = ''));
+    else if (c === '\n') (row.push(field), rows.push(row), (row = []), (field = ''));
     else if (c !== '\r') field += c;
   }
-  if (field || row.length) row.push(field), rows.push(row);
+  if (field || row.length) (row.push(field), rows.push(row));
   const [head, ...body] = rows;
   return body.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i] ?? ''])));
 }
@@ -123,12 +135,23 @@ function readCsv({ prefix, file }) {
     else if (r.type === 'class') classes.push(r.term);
   }
   const sort = (list) => [...new Set(list)].sort();
-  return { prefix, namespace, version: null, file, statusFrom: 'csv', classes: sort(classes), properties: sort(properties), sunset: [] };
+  return {
+    prefix,
+    namespace,
+    version: null,
+    file,
+    statusFrom: 'csv',
+    classes: sort(classes),
+    properties: sort(properties),
+    sunset: [],
+  };
 }
 
 const read = NAMESPACES.map(readNamespace);
 const version = read.find((n) => n.prefix === 'dpv').version;
-for (const n of read) if (n.version !== null && n.version !== version) throw new Error(`${n.file} is version ${n.version}, the core ${version}`);
+for (const n of read)
+  if (n.version !== null && n.version !== version)
+    throw new Error(`${n.file} is version ${n.version}, the core ${version}`);
 
 const out = {
   description:
@@ -137,7 +160,17 @@ const out = {
   source: opts.source ?? `DPV ${version} release files`,
   generatedBy: `node scripts/dpv-terms.mjs <dpv>/${version}${opts.source ? ` --source "${opts.source}"` : ''}`,
   namespaces: Object.fromEntries(
-    read.map((n) => [n.prefix, { iri: n.namespace, file: n.file, statusFrom: n.statusFrom, classes: n.classes, properties: n.properties, sunset: n.sunset }]),
+    read.map((n) => [
+      n.prefix,
+      {
+        iri: n.namespace,
+        file: n.file,
+        statusFrom: n.statusFrom,
+        classes: n.classes,
+        properties: n.properties,
+        sunset: n.sunset,
+      },
+    ]),
   ),
 };
 

@@ -18,7 +18,8 @@ const APT_TIMEOUT_MS = 180_000;
 /** Runs a command quietly; returns undefined on success, else why it failed (its last stderr line). */
 function run(command, args, options = {}) {
   const r = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', ...options });
-  if (r.error) return `${command}: ${r.error.code === 'ETIMEDOUT' ? `timed out after ${options.timeout} ms` : r.error.message}`;
+  if (r.error)
+    return `${command}: ${r.error.code === 'ETIMEDOUT' ? `timed out after ${options.timeout} ms` : r.error.message}`;
   if (r.status === 0) return undefined;
   const last = (r.stderr ?? '').trim().split('\n').pop();
   return `${command} ${args[0]} exited with ${r.status ?? r.signal}${last ? `: ${last}` : ''}`;
@@ -33,14 +34,18 @@ export function ensure() {
   if (existsSync(SOFTHSM_MODULE)) return undefined;
   const say = (line) => (console.log(`softhsm: ${line}`), line);
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-    return say(`${SOFTHSM_MODULE} is missing and this is not root, so SoftHSM2 was not installed; ` +
-      'the PKCS#11 suites will skip (apt-get install softhsm2 to run them)');
+    return say(
+      `${SOFTHSM_MODULE} is missing and this is not root, so SoftHSM2 was not installed; ` +
+        'the PKCS#11 suites will skip (apt-get install softhsm2 to run them)',
+    );
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const failure = run('apt-get', ['update', '-qq'], { env, timeout: APT_TIMEOUT_MS }) ??
+  const failure =
+    run('apt-get', ['update', '-qq'], { env, timeout: APT_TIMEOUT_MS }) ??
     run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'softhsm2'], { env, timeout: APT_TIMEOUT_MS });
   if (failure) return say(`could not install SoftHSM2 (${failure}); the PKCS#11 suites will skip`);
-  if (!existsSync(SOFTHSM_MODULE)) return say(`softhsm2 installed but ${SOFTHSM_MODULE} is still missing; the PKCS#11 suites will skip`);
+  if (!existsSync(SOFTHSM_MODULE))
+    return say(`softhsm2 installed but ${SOFTHSM_MODULE} is still missing; the PKCS#11 suites will skip`);
   return say(`installed softhsm2 with apt-get (${SOFTHSM_MODULE})`);
 }
 
@@ -53,10 +58,15 @@ export function initToken(dir) {
   const tokens = join(resolve(dir), 'tokens');
   mkdirSync(tokens, { recursive: true });
   const conf = join(resolve(dir), 'softhsm2.conf');
-  writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
-  const failure = run('softhsm2-util',
+  writeFileSync(
+    conf,
+    `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`,
+  );
+  const failure = run(
+    'softhsm2-util',
     ['--init-token', '--free', '--label', TEST_TOKEN.label, '--pin', TEST_TOKEN.pin, '--so-pin', TEST_TOKEN.soPin],
-    { env: { ...process.env, SOFTHSM2_CONF: conf }, timeout: 30_000 });
+    { env: { ...process.env, SOFTHSM2_CONF: conf }, timeout: 30_000 },
+  );
   if (failure) throw new Error(`softhsm2-util could not initialise a token in ${tokens}: ${failure}`);
   return { conf, label: TEST_TOKEN.label, pin: TEST_TOKEN.pin };
 }

@@ -4,7 +4,16 @@ import { Session } from 'node:inspector/promises';
 import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SubjectReader, createLogger, fixtureRegister, mintDevToken, startServer, type CategorySpec, type ProcessingRegister, type Vault } from '@pdv/vault';
+import {
+  SubjectReader,
+  createLogger,
+  fixtureRegister,
+  mintDevToken,
+  startServer,
+  type CategorySpec,
+  type ProcessingRegister,
+  type Vault,
+} from '@pdv/vault';
 import { tempVault } from '../support/tempVault.js';
 
 /**
@@ -42,13 +51,26 @@ function benchRegister(): ProcessingRegister {
     const name = `bench${c}`;
     const fields: CategorySpec['fields'] = {};
     for (let f = 0; f < FIELDS; f++) fields[`f${f}`] = { type: 'string', lookup: false, providedBySubject: true };
-    register.categories[name] = { ...base, name, fields, purposes: ['contract'], retention: { duration: 'P5Y', trigger: { kind: 'recorded' } } };
+    register.categories[name] = {
+      ...base,
+      name,
+      fields,
+      purposes: ['contract'],
+      retention: { duration: 'P5Y', trigger: { kind: 'recorded' } },
+    };
   }
   return register;
 }
 
 /** One scenario, driven from a separate process (loadgen.ts) so client and server do not share an event loop. */
-export async function load(url: string, token: string, kind: 'trivial' | 'read' | 'record' | 'trusted', ids: string[], seconds: number, documentId?: string): Promise<Load> {
+export async function load(
+  url: string,
+  token: string,
+  kind: 'trivial' | 'read' | 'record' | 'trusted',
+  ids: string[],
+  seconds: number,
+  documentId?: string,
+): Promise<Load> {
   // BENCH_CPU_PROFILE=<dir>: the server's CPU profile of each scenario, as <dir>/<kind>.cpuprofile (Chrome DevTools).
   const profileDir = process.env.BENCH_CPU_PROFILE;
   const session = profileDir ? new Session() : undefined;
@@ -69,7 +91,9 @@ export async function load(url: string, token: string, kind: 'trivial' | 'read' 
     for (const e of list.getEntries()) gcMs += e.duration;
   });
   gc.observe({ entryTypes: ['gc'] });
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./loadgen.js', import.meta.url)), job], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./loadgen.js', import.meta.url)), job], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -86,7 +110,13 @@ export async function load(url: string, token: string, kind: 'trivial' | 'read' 
   const r = JSON.parse(out) as { rps: number; p99: number; non2xx: number; errors: number };
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`load run had ${r.non2xx} non-2xx answers and ${r.errors} errors`);
   const requests = r.rps * seconds;
-  return { ...r, cpuUs: (cpu.user + cpu.system) / requests, elu, loopDelayP99: delay.percentile(99) / 1e6, gcMsPerS: gcMs / seconds };
+  return {
+    ...r,
+    cpuUs: (cpu.user + cpu.system) / requests,
+    elu,
+    loopDelayP99: delay.percentile(99) / 1e6,
+    gcMsPerS: gcMs / seconds,
+  };
 }
 
 /** µs per `reader.read` of one subject with its 20 values opened, the median of 5 passes over the readers. */
@@ -102,7 +132,8 @@ async function readerCost(reader: Pick<Vault['reader'], 'read'>, ids: string[]):
       // Values open on first use (as when GraphQL resolves `value`): use each one.
       for (const item of read.items) if (item.status === 'VALUE' && item.value !== undefined) opened++;
     }
-    if (opened !== n * CATEGORIES * FIELDS) throw new Error(`reader bench opened ${opened} values, not ${n * CATEGORIES * FIELDS}`);
+    if (opened !== n * CATEGORIES * FIELDS)
+      throw new Error(`reader bench opened ${opened} values, not ${n * CATEGORIES * FIELDS}`);
     passes.push(Number(process.hrtime.bigint() - t0) / 1000 / n);
   }
   return median(passes);
@@ -115,7 +146,11 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
   try {
     const token = await mintDevToken(config, { role: 'service', name: 'bench', purposes: ['contract'] });
     const gql = async (query: string, variables: Record<string, unknown>) => {
-      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      });
       const json = (await res.json()) as { data?: any; errors?: unknown[] };
       if (json.errors) throw new Error(`bench setup failed: ${JSON.stringify(json.errors)}`);
       return json.data;
@@ -128,15 +163,29 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
       const id = (await gql('mutation { registerSubject { subjectId } }', {})).registerSubject.subjectId as string;
       if (i < 100) {
         const items = [];
-        for (let c = 0; c < CATEGORIES; c++) for (let f = 0; f < FIELDS; f++) items.push({ category: `bench${c}`, field: `f${f}`, value: `value ${i}-${c}-${f}`, purpose: 'contract', legalBasis: 'contract', source: 'subject' });
-        await gql('mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }', { id, items });
+        for (let c = 0; c < CATEGORIES; c++)
+          for (let f = 0; f < FIELDS; f++)
+            items.push({
+              category: `bench${c}`,
+              field: `f${f}`,
+              value: `value ${i}-${c}-${f}`,
+              purpose: 'contract',
+              legalBasis: 'contract',
+              source: 'subject',
+            });
+        await gql(
+          'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }',
+          { id, items },
+        );
         readers.push(id);
       } else writers.push(id);
     }
 
-    const readQuery = 'query($id: ID!) { subject(id: $id, purpose: "contract") { id items { status category field ... on PersonalDataValue { value } } } }';
+    const readQuery =
+      'query($id: ID!) { subject(id: $id, purpose: "contract") { id items { status category field ... on PersonalDataValue { value } } } }';
     const read = await gql(readQuery, { id: readers[0] });
-    if (read.subject.items.filter((i: { status: string }) => i.status === 'VALUE').length !== CATEGORIES * FIELDS) throw new Error('bench subject does not read 20 values');
+    if (read.subject.items.filter((i: { status: string }) => i.status === 'VALUE').length !== CATEGORIES * FIELDS)
+      throw new Error('bench subject does not read 20 values');
 
     if (process.env.BENCH_API_ONLY) {
       // BENCH_API_ONLY=read or a list (read,read,trivial): those scenarios alone, in order, for profiling.
@@ -157,7 +206,8 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
     // Warm-up: every path compiled and its statements prepared before the first round counts. Each
     // scenario runs slower for its first seconds (trivial 2,500 then 3,700 req/s in 4 s runs, record
     // 1,750 then 2,000): a second of it left the first rounds still warming.
-    for (const kind of ['trivial', 'record', 'read'] as const) await load(server.url, token, kind, kind === 'read' ? readers : kind === 'record' ? writers : [], WARMUP_SECONDS);
+    for (const kind of ['trivial', 'record', 'read'] as const)
+      await load(server.url, token, kind, kind === 'read' ? readers : kind === 'record' ? writers : [], WARMUP_SECONDS);
     // Rounds of trivial, record, read back to back: each ratio compares figures taken seconds
     // apart, and the median of the rounds' ratios stands, so one noisy stretch moves it little.
     const rounds: { t: Load; r: Load; q: Load }[] = [];
@@ -171,7 +221,13 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
     // Kept snapshots (as in the read scenario: its 100 subjects are read again and again, so their values are boxed),
     // and none kept (every read loads and parses its snapshot and opens each value: a subject read once).
     const readerUs = await readerCost(vault.reader, readers);
-    const coldReaderUs = await readerCost(new SubjectReader({ views: vault.stores.views, keyRing: vault.keyRing, register: vault.register }, { snapshotCacheSize: 0 }), readers);
+    const coldReaderUs = await readerCost(
+      new SubjectReader(
+        { views: vault.stores.views, keyRing: vault.keyRing, register: vault.register },
+        { snapshotCacheSize: 0 },
+      ),
+      readers,
+    );
     const med = (f: (x: (typeof rounds)[number]) => number) => median(rounds.map(f));
     const spread = (f: (x: (typeof rounds)[number]) => number) => rounds.map(f).sort((a, b) => a - b);
     const recordRatios = spread((x) => x.r.rps / x.t.rps);

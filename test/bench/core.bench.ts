@@ -12,13 +12,24 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function subjectWithHistory(vault: Vault, history: number): Promise<string> {
   const { subjectId } = await vault.commands.registerSubject({ actor: 'bench' });
   let revision = 0;
-  for (let done = 0; done < history; ) {
+  for (let done = 0; done < history;) {
     const n = Math.min(500, history - done);
     const decision = Array.from({ length: n }, (_, i) => ({
       type: 'PersonalDataRecorded' as const,
-      data: { category: 'contact', field: 'name', keyId: `${subjectId}/contact/1`, value: { plain: `Name ${done + i}` }, purpose: 'contract', legalBasis: 'contract' as const, source: 'subject' as const },
+      data: {
+        category: 'contact',
+        field: 'name',
+        keyId: `${subjectId}/contact/1`,
+        value: { plain: `Name ${done + i}` },
+        purpose: 'contract',
+        legalBasis: 'contract' as const,
+        source: 'subject' as const,
+      },
     }));
-    const events = await sealDecision(subjectId, decision, vault.keyRing, { actor: 'bench', at: new Date().toISOString() });
+    const events = await sealDecision(subjectId, decision, vault.keyRing, {
+      actor: 'bench',
+      at: new Date().toISOString(),
+    });
     const r = await vault.stores.log.append(streamOf(subjectId), events, revision);
     revision = r.nextRevision;
     done += n;
@@ -64,7 +75,12 @@ export async function appendBench(): Promise<Figures> {
   try {
     const log = vault.stores.log;
     // Event ids as the vault makes them (time-ordered UUIDv7).
-    const event = () => ({ id: uuidv7(), type: 'BenchEvent', data: { v: 'x'.repeat(100) }, metadata: { actor: 'bench', at: new Date().toISOString() } });
+    const event = () => ({
+      id: uuidv7(),
+      type: 'BenchEvent',
+      data: { v: 'x'.repeat(100) },
+      metadata: { actor: 'bench', at: new Date().toISOString() },
+    });
     // Baseline: one writer, one event per append, each waiting for its commit.
     const soloCount = 1_000;
     let t = performance.now();
@@ -108,13 +124,29 @@ export async function rebuildBench(): Promise<Figures> {
             category: 'contact',
             field,
             keyId: `${subjectId}/contact/1`,
-            value: { plain: field === 'email' ? `p${i}@example.com` : field === 'phone' ? `+3120${String(1000000 + i)}` : `Person ${i}` },
+            value: {
+              plain:
+                field === 'email'
+                  ? `p${i}@example.com`
+                  : field === 'phone'
+                    ? `+3120${String(1000000 + i)}`
+                    : `Person ${i}`,
+            },
             purpose: 'contract',
             legalBasis: 'contract' as const,
             source: 'subject' as const,
           },
         })),
-        { type: 'ConsentGiven' as const, data: { purpose: 'marketing', noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' as const, collectedBy: 'service:bench' } },
+        {
+          type: 'ConsentGiven' as const,
+          data: {
+            purpose: 'marketing',
+            noticeId: 'privacy-notice',
+            noticeVersion: '2026-01',
+            channel: 'webForm' as const,
+            collectedBy: 'service:bench',
+          },
+        },
       ];
       const events = await sealDecision(subjectId, decision, vault.keyRing, { actor: 'bench', at });
       appends.push(vault.stores.log.append(streamOf(subjectId), events, NO_STREAM));
@@ -131,7 +163,7 @@ export async function rebuildBench(): Promise<Figures> {
     // Baseline in the same run: reading and parsing the same log without projecting it.
     let t = performance.now();
     let scanned = 0;
-    for (let after = 0; ; ) {
+    for (let after = 0; ;) {
       const page = await vault.stores.log.readAll({ after, maxCount: 5000 });
       if (page.length === 0) break;
       scanned += page.length;
@@ -149,7 +181,12 @@ export async function rebuildBench(): Promise<Figures> {
       rates.push(count / ((performance.now() - t) / 1000));
     }
     const rate = median(rates);
-    return { rebuild_events: count, rebuild_events_per_s: Math.round(rate), log_scan_events_per_s: Math.round(scanRate), rebuild_ratio_vs_log_scan: rate / scanRate };
+    return {
+      rebuild_events: count,
+      rebuild_events_per_s: Math.round(rate),
+      log_scan_events_per_s: Math.round(scanRate),
+      rebuild_ratio_vs_log_scan: rate / scanRate,
+    };
   } finally {
     await cleanup();
   }
@@ -170,11 +207,22 @@ export async function sweepBench(): Promise<Figures> {
         { type: 'SubjectRegistered' as const, data: { subjectId } },
         {
           type: 'PersonalDataRecorded' as const,
-          data: { category: 'callRecordings', field: 'recording', keyId: `${subjectId}/callRecordings/1`, value: { plain: { mediaType: 'audio/ogg', contentBase64: 'T2dnUw==' } }, purpose: 'customerService', legalBasis: 'legitimateInterest' as const, source: 'subject' as const },
+          data: {
+            category: 'callRecordings',
+            field: 'recording',
+            keyId: `${subjectId}/callRecordings/1`,
+            value: { plain: { mediaType: 'audio/ogg', contentBase64: 'T2dnUw==' } },
+            purpose: 'customerService',
+            legalBasis: 'legitimateInterest' as const,
+            source: 'subject' as const,
+          },
         },
       ];
       // Every tenth call was recorded 60 days ago: past its 30-day retention.
-      const events = await sealDecision(subjectId, decision, vault.keyRing, { actor: 'bench', at: i % 10 === 0 ? old : fresh });
+      const events = await sealDecision(subjectId, decision, vault.keyRing, {
+        actor: 'bench',
+        at: i % 10 === 0 ? old : fresh,
+      });
       appends.push(vault.stores.log.append(streamOf(subjectId), events, NO_STREAM));
       if (appends.length >= 1000) {
         await Promise.all(appends);
@@ -193,7 +241,8 @@ export async function sweepBench(): Promise<Figures> {
     const report = await vault.sweepRetention();
     const seconds = (performance.now() - t) / 1000;
     clearInterval(sampler);
-    if (report.shredded !== subjects / 10) throw new Error(`sweep shredded ${report.shredded}, expected ${subjects / 10}`);
+    if (report.shredded !== subjects / 10)
+      throw new Error(`sweep shredded ${report.shredded}, expected ${subjects / 10}`);
     return {
       sweep_100k_subjects_10pct_due_s: seconds,
       sweep_shreds_per_s: Math.round(report.shredded / seconds),

@@ -19,7 +19,8 @@ export async function epochBench(n = 100_000): Promise<Record<string, number>> {
     const next = nacl.randomBytes(32);
     const wrapped = ids.map((id) => seal(kek, nacl.randomBytes(32), contextTag('bench', [id])));
     let t = performance.now();
-    for (let i = 0; i < n; i++) seal(next, open(kek, wrapped[i]!, contextTag('bench', [ids[i]!])), contextTag('bench', [ids[i]!]));
+    for (let i = 0; i < n; i++)
+      seal(next, open(kek, wrapped[i]!, contextTag('bench', [ids[i]!])), contextTag('bench', [ids[i]!]));
     const bareMs = performance.now() - t;
 
     t = performance.now();

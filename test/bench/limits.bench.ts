@@ -31,7 +31,13 @@ export async function limitsBench(): Promise<Record<string, number>> {
   const trivial = SHAPES.trivial();
   const documentId = createHash('sha256').update(trivial).digest('hex');
   writeFileSync(manifest, JSON.stringify({ [documentId]: trivial }));
-  const server = await startServer(vault, { port: 0, logger: createLogger({ level: 'warn' }), rateLimitPerMinute: 0, writeBudget: { commandsPerMinute: 0, itemsPerMinute: 0 }, trustedDocumentsFile: manifest });
+  const server = await startServer(vault, {
+    port: 0,
+    logger: createLogger({ level: 'warn' }),
+    rateLimitPerMinute: 0,
+    writeBudget: { commandsPerMinute: 0, itemsPerMinute: 0 },
+    trustedDocumentsFile: manifest,
+  });
   try {
     const token = await mintDevToken(config, { role: 'dpo', name: 'bench' });
     let offset = 0;
@@ -39,7 +45,9 @@ export async function limitsBench(): Promise<Record<string, number>> {
       const job = JSON.stringify({ url: server.url, token, shape, n: PER_PASS, offset });
       offset += PER_PASS;
       const elu0 = performance.eventLoopUtilization();
-      const child = spawn(process.execPath, [join(dir, 'limitsClient.js'), job], { stdio: ['ignore', 'inherit', 'inherit'] });
+      const child = spawn(process.execPath, [join(dir, 'limitsClient.js'), job], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       if (code !== 0) throw new Error(`limits client exited with ${code}`);
       return performance.eventLoopUtilization(elu0).active / PER_PASS;

@@ -3,7 +3,8 @@
 // (Apollo's parsed documents, the compiled operations) answers for it.
 
 /** `n` aliases of `field` named `<prefix><i>`. */
-const aliases = (n: number, field: string, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}: ${field}`).join(' ');
+const aliases = (n: number, field: string, prefix: string) =>
+  Array.from({ length: n }, (_, i) => `${prefix}${i}: ${field}`).join(' ');
 
 /** The default text limit in bytes (VAULT_MAX_QUERY_BYTES). */
 const MAX_BYTES = 32_768;

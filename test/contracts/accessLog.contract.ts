@@ -21,7 +21,13 @@ export function accessLogContract(name: string, create: () => Promise<AccessLogF
       log = fx.store;
       await log.append([
         { actor: 'service:crm', purpose: 'contract', subjectId: 's1', categories: ['contact'], at: day(1) },
-        { actor: 'service:billing', purpose: 'billing', subjectId: 's1', categories: ['accounting', 'contact'], at: day(2) },
+        {
+          actor: 'service:billing',
+          purpose: 'billing',
+          subjectId: 's1',
+          categories: ['accounting', 'contact'],
+          at: day(2),
+        },
         { actor: 'service:crm', purpose: 'contract', subjectId: 's2', categories: [], at: day(3) },
         { actor: 'service:crm', purpose: 'contract', subjectId: 's1', categories: ['contact'], at: day(4) },
       ]);
@@ -39,18 +45,40 @@ export function accessLogContract(name: string, create: () => Promise<AccessLogF
       ]);
       expect(await log.listBySubject('s1', { since: day(2), limit: 2 })).toEqual([
         { actor: 'service:crm', purpose: 'contract', subjectId: 's1', categories: ['contact'], at: day(4) },
-        { actor: 'service:billing', purpose: 'billing', subjectId: 's1', categories: ['accounting', 'contact'], at: day(2) },
+        {
+          actor: 'service:billing',
+          purpose: 'billing',
+          subjectId: 's1',
+          categories: ['accounting', 'contact'],
+          at: day(2),
+        },
       ]);
       expect((await log.listBySubject('s2'))[0]!.categories).toEqual([]);
     });
 
     it('sums recipients per category, actor and purpose up to a time, first read first', async () => {
       expect(await log.recipientsOf('s1', '2025-12-31T00:00:00.000Z')).toEqual([
-        { category: 'accounting', actor: 'service:billing', purpose: 'billing', firstAt: day(2), lastAt: day(2), reads: 1 },
+        {
+          category: 'accounting',
+          actor: 'service:billing',
+          purpose: 'billing',
+          firstAt: day(2),
+          lastAt: day(2),
+          reads: 1,
+        },
         { category: 'contact', actor: 'service:crm', purpose: 'contract', firstAt: day(1), lastAt: day(4), reads: 2 },
-        { category: 'contact', actor: 'service:billing', purpose: 'billing', firstAt: day(2), lastAt: day(2), reads: 1 },
+        {
+          category: 'contact',
+          actor: 'service:billing',
+          purpose: 'billing',
+          firstAt: day(2),
+          lastAt: day(2),
+          reads: 1,
+        },
       ]);
-      expect((await log.recipientsOf('s1', '2025-01-01T12:00:00.000Z')).map((r) => [r.category, r.reads])).toEqual([['contact', 1]]);
+      expect((await log.recipientsOf('s1', '2025-01-01T12:00:00.000Z')).map((r) => [r.category, r.reads])).toEqual([
+        ['contact', 1],
+      ]);
       expect(await log.recipientsOf('s2', '2025-12-31T00:00:00.000Z')).toEqual([]);
     });
   });

@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ANY, NO_STREAM, STREAM_EXISTS, isVaultError, type EventLog, type NewEvent, type RecordedEvent } from '@pdv/vault';
+import {
+  ANY,
+  NO_STREAM,
+  STREAM_EXISTS,
+  isVaultError,
+  type EventLog,
+  type NewEvent,
+  type RecordedEvent,
+} from '@pdv/vault';
 
 export interface EventLogFixture {
   log: EventLog;
@@ -17,7 +25,10 @@ export const newEvent = (type = 'TestHappened', data: unknown = { n: counter }):
 
 const events = (n: number): NewEvent[] => Array.from({ length: n }, (_, i) => newEvent('TestHappened', { i }));
 
-async function expectCode(p: Promise<unknown>, code: 'CONFLICT' | 'DUPLICATE_EVENT' | 'STORE_UNAVAILABLE'): Promise<void> {
+async function expectCode(
+  p: Promise<unknown>,
+  code: 'CONFLICT' | 'DUPLICATE_EVENT' | 'STORE_UNAVAILABLE',
+): Promise<void> {
   const error = await p.then(
     () => undefined,
     (e: unknown) => e,
@@ -157,8 +168,12 @@ export function eventLogContract(name: string, create: () => Promise<EventLogFix
 
       it('reads a stream from a revision and at most maxCount events', async () => {
         await log.append('s-range', events(10), NO_STREAM);
-        expect((await log.readStream('s-range', { fromRevision: 4 })).map((e) => e.revision)).toEqual([4, 5, 6, 7, 8, 9]);
-        expect((await log.readStream('s-range', { fromRevision: 2, maxCount: 3 })).map((e) => e.revision)).toEqual([2, 3, 4]);
+        expect((await log.readStream('s-range', { fromRevision: 4 })).map((e) => e.revision)).toEqual([
+          4, 5, 6, 7, 8, 9,
+        ]);
+        expect((await log.readStream('s-range', { fromRevision: 2, maxCount: 3 })).map((e) => e.revision)).toEqual([
+          2, 3, 4,
+        ]);
         expect((await log.readStream('s-range', { maxCount: 2 })).map((e) => e.revision)).toEqual([0, 1]);
         expect(await log.readStream('s-range', { fromRevision: 10 })).toEqual([]);
       });
@@ -212,7 +227,9 @@ export function eventLogContract(name: string, create: () => Promise<EventLogFix
 
       it('lands every one of many concurrent appends to different streams', async () => {
         const n = 50;
-        const results = await Promise.all(Array.from({ length: n }, (_, i) => log.append(`s-many-${i}`, events(2), NO_STREAM)));
+        const results = await Promise.all(
+          Array.from({ length: n }, (_, i) => log.append(`s-many-${i}`, events(2), NO_STREAM)),
+        );
         const positions = results.map((r) => r.position);
         expect(new Set(positions).size).toBe(n);
         expect(await log.readAll({ maxCount: 10_000 })).toHaveLength(2 * n);
@@ -257,7 +274,14 @@ export function eventLogContract(name: string, create: () => Promise<EventLogFix
           const live = await log.append('s-sub-c', events(2), NO_STREAM);
           await sub.waitFor(live.position, 5000);
           expect(sub.position).toBe(live.position);
-          expect(seen.map((e) => e.streamId)).toEqual(['s-sub-a', 's-sub-a', 's-sub-a', 's-sub-a', 's-sub-c', 's-sub-c']);
+          expect(seen.map((e) => e.streamId)).toEqual([
+            's-sub-a',
+            's-sub-a',
+            's-sub-a',
+            's-sub-a',
+            's-sub-c',
+            's-sub-c',
+          ]);
           for (let i = 1; i < seen.length; i++) expect(seen[i]!.position).toBeGreaterThan(seen[i - 1]!.position);
         } finally {
           await sub.stop();

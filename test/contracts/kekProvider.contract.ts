@@ -98,9 +98,15 @@ export function describeKekProviderContract(name: string, open: () => Promise<Ke
       const [a] = await provider.wrap(1, [{ key: k, aad }]);
       const [b] = await provider.wrap(1, [{ key: k, aad }]);
       expect(same(a!, b!)).toBe(false);
-      const batch = await provider.wrap(1, Array.from({ length: 200 }, () => ({ key: k, aad })));
+      const batch = await provider.wrap(
+        1,
+        Array.from({ length: 200 }, () => ({ key: k, aad })),
+      );
       expect(new Set([a!, b!, ...batch].map((w) => Buffer.from(w).toString('hex'))).size).toBe(202);
-      const opened = await provider.unwrap(1, [a!, b!, ...batch].map((w) => ({ wrapped: w, aad })));
+      const opened = await provider.unwrap(
+        1,
+        [a!, b!, ...batch].map((w) => ({ wrapped: w, aad })),
+      );
       for (const k2 of opened) expect(same(k2, k)).toBe(true);
     });
 

@@ -117,8 +117,13 @@ export function keyStoreContract(name: string, create: () => Promise<KeyStoreFix
         '2024-02-01T00:00:00.000Z',
       );
       expect((await store.listTombstones()).map((t) => t.keyId).sort()).toEqual(keys.map((k) => k.keyId).sort());
-      expect((await store.listTombstones({ subjectId: 'subj-t1' })).map((t) => t.keyId).sort()).toEqual(['subj-t1/billing/1', 'subj-t1/contact/1']);
-      expect((await store.listTombstones({ keyIds: ['subj-t2/contact/1', 'nope/x/1'] })).map((t) => t.keyId)).toEqual(['subj-t2/contact/1']);
+      expect((await store.listTombstones({ subjectId: 'subj-t1' })).map((t) => t.keyId).sort()).toEqual([
+        'subj-t1/billing/1',
+        'subj-t1/contact/1',
+      ]);
+      expect((await store.listTombstones({ keyIds: ['subj-t2/contact/1', 'nope/x/1'] })).map((t) => t.keyId)).toEqual([
+        'subj-t2/contact/1',
+      ]);
       expect(await store.listTombstones({ subjectId: 'subj-t1', keyIds: ['subj-t2/contact/1'] })).toEqual([]);
       expect(await store.listTombstones({ subjectId: 'subj-none' })).toEqual([]);
     });
@@ -126,7 +131,10 @@ export function keyStoreContract(name: string, create: () => Promise<KeyStoreFix
     it('stores a meta value only if absent and returns the stored one', async () => {
       expect(await store.getMeta('signing-seed')).toBeUndefined();
       const first = new Uint8Array([1, 2, 3]);
-      const [a, b] = await Promise.all([store.putMetaIfAbsent('signing-seed', first), store.putMetaIfAbsent('signing-seed', new Uint8Array([9]))]);
+      const [a, b] = await Promise.all([
+        store.putMetaIfAbsent('signing-seed', first),
+        store.putMetaIfAbsent('signing-seed', new Uint8Array([9])),
+      ]);
       expect(a).toEqual(b);
       const stored = await store.getMeta('signing-seed');
       expect(stored).toEqual(a);
@@ -135,19 +143,32 @@ export function keyStoreContract(name: string, create: () => Promise<KeyStoreFix
     });
 
     it('lists keys wrapped by other master-key versions in pages and re-wraps each only from its old version', async () => {
-      const keys = ['a', 'b', 'c'].map((id, i) => ({ ...testKey(`subj-${id}`, 'contact'), kekVersion: i === 2 ? 2 : 1 }));
+      const keys = ['a', 'b', 'c'].map((id, i) => ({
+        ...testKey(`subj-${id}`, 'contact'),
+        kekVersion: i === 2 ? 2 : 1,
+      }));
       await store.createIfAbsent(keys);
       const page1 = await store.listWrappedOtherThan(2, { limit: 1 });
       expect(page1.map((k) => k.keyId)).toEqual(['subj-a/contact/1']);
-      expect((await store.listWrappedOtherThan(2, { afterKeyId: 'subj-a/contact/1' })).map((k) => k.keyId)).toEqual(['subj-b/contact/1']);
+      expect((await store.listWrappedOtherThan(2, { afterKeyId: 'subj-a/contact/1' })).map((k) => k.keyId)).toEqual([
+        'subj-b/contact/1',
+      ]);
       const fresh = new Uint8Array([9, 9, 9]);
-      expect(await store.rewrap([{ keyId: 'subj-a/contact/1', wrapped: fresh, kekVersion: 2, fromVersion: 1 }, { keyId: 'subj-c/contact/1', wrapped: fresh, kekVersion: 2, fromVersion: 1 }])).toBe(1);
+      expect(
+        await store.rewrap([
+          { keyId: 'subj-a/contact/1', wrapped: fresh, kekVersion: 2, fromVersion: 1 },
+          { keyId: 'subj-c/contact/1', wrapped: fresh, kekVersion: 2, fromVersion: 1 },
+        ]),
+      ).toBe(1);
       const a = (await store.getByIds(['subj-a/contact/1'])).get('subj-a/contact/1')!;
       expect([...a.wrapped]).toEqual([9, 9, 9]);
       expect(a.kekVersion).toBe(2);
       expect((await store.listWrappedOtherThan(2)).map((k) => k.keyId)).toEqual(['subj-b/contact/1']);
       await store.shred(['subj-b/contact/1'], 'erasure', '2024-01-01T00:00:00.000Z');
-      expect(await store.rewrap([{ keyId: 'subj-b/contact/1', wrapped: fresh, kekVersion: 2, fromVersion: 1 }]), 'a shredded key is not brought back').toBe(0);
+      expect(
+        await store.rewrap([{ keyId: 'subj-b/contact/1', wrapped: fresh, kekVersion: 2, fromVersion: 1 }]),
+        'a shredded key is not brought back',
+      ).toBe(0);
       expect(await store.getByIds(['subj-b/contact/1'])).toEqual(new Map());
     });
 

@@ -15,7 +15,12 @@ const PROBE_MS = 5000;
 type Source = { kind: 'url'; url: string } | { kind: 'container' } | { kind: 'none'; reason: string };
 
 async function probeUrl(url: string): Promise<string | undefined> {
-  const log = getKurrentdbEventLog({ connectionString: url, namespace: `probe-${randomBytes(4).toString('hex')}-`, streamPrefix: '', deadlineMs: PROBE_MS });
+  const log = getKurrentdbEventLog({
+    connectionString: url,
+    namespace: `probe-${randomBytes(4).toString('hex')}-`,
+    streamPrefix: '',
+    deadlineMs: PROBE_MS,
+  });
   try {
     await log.headPosition();
     return undefined;
@@ -30,13 +35,21 @@ async function findSource(): Promise<Source> {
   const url = process.env.KURRENTDB_CONNECTION_STRING;
   if (url) {
     const failure = await probeUrl(url);
-    return failure ? { kind: 'none', reason: `KURRENTDB_CONNECTION_STRING is set but the server did not answer: ${failure}` } : { kind: 'url', url };
+    return failure
+      ? { kind: 'none', reason: `KURRENTDB_CONNECTION_STRING is set but the server did not answer: ${failure}` }
+      : { kind: 'url', url };
   }
   try {
     const { getContainerRuntimeClient } = await import('testcontainers');
     // A runtime socket that accepts and never answers would otherwise stall loading this file.
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the container runtime did not answer within ${PROBE_MS} ms`)), PROBE_MS)));
+    const timeout = new Promise<never>(
+      (_, reject) =>
+        (timer = setTimeout(
+          () => reject(new Error(`the container runtime did not answer within ${PROBE_MS} ms`)),
+          PROBE_MS,
+        )),
+    );
     try {
       await Promise.race([getContainerRuntimeClient(), timeout]);
     } finally {
@@ -44,7 +57,10 @@ async function findSource(): Promise<Source> {
     }
     return { kind: 'container' };
   } catch (e) {
-    return { kind: 'none', reason: `no KurrentDB server: set KURRENTDB_CONNECTION_STRING (no container runtime either: ${(e as Error).message})` };
+    return {
+      kind: 'none',
+      reason: `no KurrentDB server: set KURRENTDB_CONNECTION_STRING (no container runtime either: ${(e as Error).message})`,
+    };
   }
 }
 
@@ -63,7 +79,12 @@ if (source.kind === 'none') {
       if (source.kind !== 'container') return;
       const { GenericContainer, Wait } = await import('testcontainers');
       const container = await new GenericContainer(IMAGE)
-        .withEnvironment({ KURRENTDB_INSECURE: 'true', KURRENTDB_MEM_DB: 'true', KURRENTDB_RUN_PROJECTIONS: 'None', KURRENTDB_CLUSTER_SIZE: '1' })
+        .withEnvironment({
+          KURRENTDB_INSECURE: 'true',
+          KURRENTDB_MEM_DB: 'true',
+          KURRENTDB_RUN_PROJECTIONS: 'None',
+          KURRENTDB_CLUSTER_SIZE: '1',
+        })
         .withExposedPorts(2113)
         .withWaitStrategy(Wait.forHttp('/health/live', 2113).forStatusCode(204))
         .withStartupTimeout(120_000)
@@ -78,7 +99,12 @@ if (source.kind === 'none') {
 
     // A namespace per test: each sees an empty log of its own on the shared server.
     eventLogContract('KurrentDB', async () => {
-      const log: EventLog = getKurrentdbEventLog({ connectionString: url, namespace: `c${randomBytes(6).toString('hex')}-`, streamPrefix: '', deadlineMs: 10_000 });
+      const log: EventLog = getKurrentdbEventLog({
+        connectionString: url,
+        namespace: `c${randomBytes(6).toString('hex')}-`,
+        streamPrefix: '',
+        deadlineMs: 10_000,
+      });
       return { log, cleanup: () => log.close() };
     });
   });

@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { emptyBatch, initialState, type BlindIndexEntry, type RetentionView, type SubjectView, type ViewBatch, type ViewStore } from '@pdv/vault';
+import {
+  emptyBatch,
+  initialState,
+  type BlindIndexEntry,
+  type RetentionView,
+  type SubjectView,
+  type ViewBatch,
+  type ViewStore,
+} from '@pdv/vault';
 
 export interface ViewStoreFixture {
   store: ViewStore;
@@ -14,11 +22,21 @@ const subjectView = (subjectId: string, position: number): SubjectView => ({
   state: { ...initialState(subjectId), registeredAt: '2024-01-01T00:00:00.000Z', revision: 0 },
 });
 
-const entry = (subjectId: string, category: string, field: string, hash: string): BlindIndexEntry => ({ hash, subjectId, category, field });
+const entry = (subjectId: string, category: string, field: string, hash: string): BlindIndexEntry => ({
+  hash,
+  subjectId,
+  category,
+  field,
+});
 
 const batch = (parts: Partial<ViewBatch>): ViewBatch => ({ ...emptyBatch(), ...parts });
 
-const retention = (subjectId: string, category: string, dueAt: string): RetentionView => ({ subjectId, category, dueAt, rule: 'P30D after recorded' });
+const retention = (subjectId: string, category: string, dueAt: string): RetentionView => ({
+  subjectId,
+  category,
+  dueAt,
+  rule: 'P30D after recorded',
+});
 
 /**
  * The ViewStore contract, run unchanged against every adapter. `create` must return an empty store
@@ -46,9 +64,31 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
         batch({
           subjects: [subjectView('subj-1', 3), subjectView('subj-2', 5)],
           index: [{ op: 'put', entry: entry('subj-1', 'contact', 'email', 'h-1') }],
-          holds: [{ subjectId: 'subj-1', rows: [{ subjectId: 'subj-1', category: 'billing', basis: 'bookkeeping', until: '2034-01-01T00:00:00.000Z', source: 'register' }] }],
+          holds: [
+            {
+              subjectId: 'subj-1',
+              rows: [
+                {
+                  subjectId: 'subj-1',
+                  category: 'billing',
+                  basis: 'bookkeeping',
+                  until: '2034-01-01T00:00:00.000Z',
+                  source: 'register',
+                },
+              ],
+            },
+          ],
           retention: [{ subjectId: 'subj-1', rows: [retention('subj-1', 'contact', '2024-02-01T00:00:00.000Z')] }],
-          shredded: [{ subjectId: 'subj-2', category: 'contact', keyIds: ['subj-2/contact/1'], reason: 'erasure', at: '2024-01-02T00:00:00.000Z', eventId: 'evt-9' }],
+          shredded: [
+            {
+              subjectId: 'subj-2',
+              category: 'contact',
+              keyIds: ['subj-2/contact/1'],
+              reason: 'erasure',
+              at: '2024-01-02T00:00:00.000Z',
+              eventId: 'evt-9',
+            },
+          ],
         }),
         5,
       );
@@ -58,7 +98,12 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
       const subjects = await store.getSubjects(['subj-1', 'subj-2', 'subj-missing']);
       expect([...subjects.keys()].sort()).toEqual(['subj-1', 'subj-2']);
       expect(subjects.get('subj-1')).toEqual(subjectView('subj-1', 3));
-      expect(await store.subjectPositions(['subj-1', 'subj-2', 'subj-missing'])).toEqual(new Map([['subj-1', 3], ['subj-2', subjects.get('subj-2')!.position]]));
+      expect(await store.subjectPositions(['subj-1', 'subj-2', 'subj-missing'])).toEqual(
+        new Map([
+          ['subj-1', 3],
+          ['subj-2', subjects.get('subj-2')!.position],
+        ]),
+      );
       expect(await store.subjectPositions(['subj-1'])).toEqual(new Map([['subj-1', 3]]));
       expect(await store.subjectPositions(['subj-missing'])).toEqual(new Map());
       expect(await store.subjectPositions([])).toEqual(new Map());
@@ -66,7 +111,14 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
       expect(await store.listHolds({ subjectId: 'subj-1' })).toHaveLength(1);
       expect(await store.listDueRetention('2025-01-01T00:00:00.000Z')).toHaveLength(1);
       expect(await store.listShredded({ subjectId: 'subj-2' })).toEqual([
-        { subjectId: 'subj-2', category: 'contact', keyIds: ['subj-2/contact/1'], reason: 'erasure', at: '2024-01-02T00:00:00.000Z', eventId: 'evt-9' },
+        {
+          subjectId: 'subj-2',
+          category: 'contact',
+          keyIds: ['subj-2/contact/1'],
+          reason: 'erasure',
+          at: '2024-01-02T00:00:00.000Z',
+          eventId: 'evt-9',
+        },
       ]);
       expect(await store.listShredded({ subjectId: 'subj-1' })).toEqual([]);
     });
@@ -76,7 +128,16 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
       const stale = batch({
         subjects: [subjectView('subj-1', 9), subjectView('subj-new', 2)],
         index: [{ op: 'put', entry: entry('subj-1', 'contact', 'email', 'h-stale') }],
-        shredded: [{ subjectId: 'subj-1', category: 'contact', keyIds: [], reason: 'erasure', at: '2024-01-02T00:00:00.000Z', eventId: 'e' }],
+        shredded: [
+          {
+            subjectId: 'subj-1',
+            category: 'contact',
+            keyIds: [],
+            reason: 'erasure',
+            at: '2024-01-02T00:00:00.000Z',
+            eventId: 'e',
+          },
+        ],
       });
       expect(await store.apply(P, stale, 4)).toBe(false);
       expect(await store.apply(P, stale, 2)).toBe(false);
@@ -90,50 +151,115 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
     });
 
     it('applies each position once when two replicas race with the same batch', async () => {
-      const b = batch({ shredded: [{ subjectId: 's', category: 'c', keyIds: ['k'], reason: 'retention', at: '2024-01-01T00:00:00.000Z', eventId: 'e1' }] });
+      const b = batch({
+        shredded: [
+          {
+            subjectId: 's',
+            category: 'c',
+            keyIds: ['k'],
+            reason: 'retention',
+            at: '2024-01-01T00:00:00.000Z',
+            eventId: 'e1',
+          },
+        ],
+      });
       const results = await Promise.all([store.apply(P, b, 7), store.apply(P, b, 7)]);
       expect(results.filter(Boolean)).toHaveLength(1);
       expect(await store.listShredded()).toHaveLength(1);
     });
 
     it('refuses a batch computed from a checkpoint another replica has since moved', async () => {
-      const counted = (n: number) => batch({ stats: [{ month: '2024-01', category: 'contact', purpose: 'contract', metric: 'recorded', count: n }] });
+      const counted = (n: number) =>
+        batch({
+          stats: [{ month: '2024-01', category: 'contact', purpose: 'contract', metric: 'recorded', count: n }],
+        });
       expect(await store.apply(P, counted(2), 5, 0)).toBe(true);
       // A replica that read checkpoint 0 and projected up to 8 must not count events 1..5 again.
       expect(await store.apply(P, counted(3), 8, 0)).toBe(false);
       expect(await store.checkpoint(P)).toBe(5);
       expect(await store.apply(P, counted(1), 8, 5)).toBe(true);
-      expect(await store.listStats()).toEqual([{ month: '2024-01', category: 'contact', purpose: 'contract', metric: 'recorded', count: 3 }]);
+      expect(await store.listStats()).toEqual([
+        { month: '2024-01', category: 'contact', purpose: 'contract', metric: 'recorded', count: 3 },
+      ]);
     });
 
     it('adds statistics up per month, category, purpose and metric and filters by month', async () => {
-      const row = (month: string, metric: string, count: number) => ({ month, category: 'marketing', purpose: '', metric, count });
-      await store.apply(P, batch({ stats: [row('2024-01', 'shredded:retention', 2), row('2024-02', 'shredded:retention', 1)] }), 1);
-      await store.apply(P, batch({ stats: [row('2024-02', 'shredded:retention', 4), row('2024-02', 'shredded:erasure', 1)] }), 2);
-      expect(await store.listStats()).toEqual([row('2024-01', 'shredded:retention', 2), row('2024-02', 'shredded:erasure', 1), row('2024-02', 'shredded:retention', 5)]);
+      const row = (month: string, metric: string, count: number) => ({
+        month,
+        category: 'marketing',
+        purpose: '',
+        metric,
+        count,
+      });
+      await store.apply(
+        P,
+        batch({ stats: [row('2024-01', 'shredded:retention', 2), row('2024-02', 'shredded:retention', 1)] }),
+        1,
+      );
+      await store.apply(
+        P,
+        batch({ stats: [row('2024-02', 'shredded:retention', 4), row('2024-02', 'shredded:erasure', 1)] }),
+        2,
+      );
+      expect(await store.listStats()).toEqual([
+        row('2024-01', 'shredded:retention', 2),
+        row('2024-02', 'shredded:erasure', 1),
+        row('2024-02', 'shredded:retention', 5),
+      ]);
       expect(await store.listStats({ fromMonth: '2024-02', toMonth: '2024-02' })).toHaveLength(2);
       await store.reset();
       expect(await store.listStats()).toEqual([]);
     });
 
     it('replaces tracked rows per subject and filters them by kind, status, due date, subject and id', async () => {
-      const req = (subjectId: string, id: string, status: string, dueAt: string) => ({ kind: 'request' as const, id, subjectId, status, dueAt, data: { requestType: 'ACCESS' } });
-      const link = (subjectId: string, id: string) => ({ kind: 'link' as const, id, subjectId, status: 'ACTIVE', dueAt: '2024-03-01T00:00:00.000Z', data: { linkId: 'l' } });
+      const req = (subjectId: string, id: string, status: string, dueAt: string) => ({
+        kind: 'request' as const,
+        id,
+        subjectId,
+        status,
+        dueAt,
+        data: { requestType: 'ACCESS' },
+      });
+      const link = (subjectId: string, id: string) => ({
+        kind: 'link' as const,
+        id,
+        subjectId,
+        status: 'ACTIVE',
+        dueAt: '2024-03-01T00:00:00.000Z',
+        data: { linkId: 'l' },
+      });
       await store.apply(
         P,
         batch({
           tracked: [
-            { subjectId: 'a', rows: [req('a', 'r1', 'OPEN', '2024-02-01T00:00:00.000Z'), req('a', 'r2', 'COMPLETED', '2024-01-15T00:00:00.000Z'), link('a', 'hash-a')] },
+            {
+              subjectId: 'a',
+              rows: [
+                req('a', 'r1', 'OPEN', '2024-02-01T00:00:00.000Z'),
+                req('a', 'r2', 'COMPLETED', '2024-01-15T00:00:00.000Z'),
+                link('a', 'hash-a'),
+              ],
+            },
             { subjectId: 'b', rows: [req('b', 'r3', 'OPEN', '2024-01-20T00:00:00.000Z')] },
           ],
         }),
         1,
       );
       expect((await store.listTracked('request')).map((r) => r.id)).toEqual(['r2', 'r3', 'r1']);
-      expect((await store.listTracked('request', { status: 'OPEN', dueBefore: '2024-01-31T00:00:00.000Z' })).map((r) => r.id)).toEqual(['r3']);
+      expect(
+        (await store.listTracked('request', { status: 'OPEN', dueBefore: '2024-01-31T00:00:00.000Z' })).map(
+          (r) => r.id,
+        ),
+      ).toEqual(['r3']);
       expect(await store.listTracked('link', { id: 'hash-a' })).toEqual([link('a', 'hash-a')]);
-      await store.apply(P, batch({ tracked: [{ subjectId: 'a', rows: [req('a', 'r1', 'COMPLETED', '2024-02-01T00:00:00.000Z')] }] }), 2);
-      expect((await store.listTracked('request', { subjectId: 'a' })).map((r) => [r.id, r.status])).toEqual([['r1', 'COMPLETED']]);
+      await store.apply(
+        P,
+        batch({ tracked: [{ subjectId: 'a', rows: [req('a', 'r1', 'COMPLETED', '2024-02-01T00:00:00.000Z')] }] }),
+        2,
+      );
+      expect((await store.listTracked('request', { subjectId: 'a' })).map((r) => [r.id, r.status])).toEqual([
+        ['r1', 'COMPLETED'],
+      ]);
       expect(await store.listTracked('link')).toEqual([]);
     });
 
@@ -164,11 +290,19 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
       );
       expect((await store.findByBlindIndex(['h-email'])).map((e) => e.subjectId).sort()).toEqual(['subj-1', 'subj-2']);
 
-      await store.apply(P, batch({ index: [{ op: 'put', entry: entry('subj-1', 'contact', 'email', 'h-email-2') }] }), 2);
+      await store.apply(
+        P,
+        batch({ index: [{ op: 'put', entry: entry('subj-1', 'contact', 'email', 'h-email-2') }] }),
+        2,
+      );
       expect((await store.findByBlindIndex(['h-email'])).map((e) => e.subjectId)).toEqual(['subj-2']);
       expect(await store.findByBlindIndex(['h-email-2'])).toEqual([entry('subj-1', 'contact', 'email', 'h-email-2')]);
 
-      await store.apply(P, batch({ index: [{ op: 'delete', subjectId: 'subj-1', category: 'contact', field: 'phone' }] }), 3);
+      await store.apply(
+        P,
+        batch({ index: [{ op: 'delete', subjectId: 'subj-1', category: 'contact', field: 'phone' }] }),
+        3,
+      );
       expect(await store.findByBlindIndex(['h-phone'])).toEqual([]);
       expect(await store.findByBlindIndex(['h-email-2'])).toHaveLength(1);
 
@@ -197,12 +331,21 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
     });
 
     it('replaces the hold and retention rows of each listed subject only', async () => {
-      const hold = (subjectId: string, category: string, until: string) => ({ subjectId, category, basis: 'law', until, source: 'dpo' as const });
+      const hold = (subjectId: string, category: string, until: string) => ({
+        subjectId,
+        category,
+        basis: 'law',
+        until,
+        source: 'dpo' as const,
+      });
       await store.apply(
         P,
         batch({
           holds: [
-            { subjectId: 'subj-1', rows: [hold('subj-1', 'billing', '2030-01-01T00:00:00.000Z'), hold('subj-1', 'contact', 'open')] },
+            {
+              subjectId: 'subj-1',
+              rows: [hold('subj-1', 'billing', '2030-01-01T00:00:00.000Z'), hold('subj-1', 'contact', 'open')],
+            },
             { subjectId: 'subj-2', rows: [hold('subj-2', 'billing', '2031-01-01T00:00:00.000Z')] },
           ],
           retention: [
@@ -220,28 +363,50 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
         }),
         2,
       );
-      expect(await store.listHolds({ subjectId: 'subj-1' })).toEqual([hold('subj-1', 'marketing', '2029-01-01T00:00:00.000Z')]);
-      expect(await store.listHolds({ subjectId: 'subj-2' })).toEqual([hold('subj-2', 'billing', '2031-01-01T00:00:00.000Z')]);
+      expect(await store.listHolds({ subjectId: 'subj-1' })).toEqual([
+        hold('subj-1', 'marketing', '2029-01-01T00:00:00.000Z'),
+      ]);
+      expect(await store.listHolds({ subjectId: 'subj-2' })).toEqual([
+        hold('subj-2', 'billing', '2031-01-01T00:00:00.000Z'),
+      ]);
       expect(await store.listHolds()).toHaveLength(2);
-      expect(await store.listDueRetention('2030-01-01T00:00:00.000Z')).toEqual([retention('subj-2', 'contact', '2024-01-02T00:00:00.000Z')]);
+      expect(await store.listDueRetention('2030-01-01T00:00:00.000Z')).toEqual([
+        retention('subj-2', 'contact', '2024-01-02T00:00:00.000Z'),
+      ]);
     });
 
     it('lists holds ending before a time, never an open one', async () => {
-      const hold = (subjectId: string, category: string, until: string) => ({ subjectId, category, basis: 'law', until, source: 'register' as const });
+      const hold = (subjectId: string, category: string, until: string) => ({
+        subjectId,
+        category,
+        basis: 'law',
+        until,
+        source: 'register' as const,
+      });
       await store.apply(
         P,
         batch({
           holds: [
-            { subjectId: 'subj-1', rows: [hold('subj-1', 'billing', '2025-01-01T00:00:00.000Z'), hold('subj-1', 'contact', 'open')] },
-            { subjectId: 'subj-2', rows: [hold('subj-2', 'billing', '2027-01-01T00:00:00.000Z'), hold('subj-2', 'contact', 'open')] },
+            {
+              subjectId: 'subj-1',
+              rows: [hold('subj-1', 'billing', '2025-01-01T00:00:00.000Z'), hold('subj-1', 'contact', 'open')],
+            },
+            {
+              subjectId: 'subj-2',
+              rows: [hold('subj-2', 'billing', '2027-01-01T00:00:00.000Z'), hold('subj-2', 'contact', 'open')],
+            },
           ],
         }),
         1,
       );
-      expect(await store.listHolds({ endingBefore: '2026-01-01T00:00:00.000Z' })).toEqual([hold('subj-1', 'billing', '2025-01-01T00:00:00.000Z')]);
+      expect(await store.listHolds({ endingBefore: '2026-01-01T00:00:00.000Z' })).toEqual([
+        hold('subj-1', 'billing', '2025-01-01T00:00:00.000Z'),
+      ]);
       expect(await store.listHolds({ endingBefore: '9999-12-31T00:00:00.000Z' })).toHaveLength(2);
       expect(await store.listHolds({ subjectId: 'subj-2', endingBefore: '2026-01-01T00:00:00.000Z' })).toEqual([]);
-      expect(await store.listHolds({ subjectId: 'subj-2', endingBefore: '2028-01-01T00:00:00.000Z' })).toEqual([hold('subj-2', 'billing', '2027-01-01T00:00:00.000Z')]);
+      expect(await store.listHolds({ subjectId: 'subj-2', endingBefore: '2028-01-01T00:00:00.000Z' })).toEqual([
+        hold('subj-2', 'billing', '2027-01-01T00:00:00.000Z'),
+      ]);
     });
 
     it('lists due retention in (dueAt, subjectId, category) order with keyset paging', async () => {
@@ -274,7 +439,14 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
     });
 
     it('lists shredded entries, all or for one subject', async () => {
-      const s = (subjectId: string, eventId: string) => ({ subjectId, category: 'contact', keyIds: [`${subjectId}/contact/1`, `${subjectId}/contact/2`], reason: 'erasure' as const, at: '2024-01-01T00:00:00.000Z', eventId });
+      const s = (subjectId: string, eventId: string) => ({
+        subjectId,
+        category: 'contact',
+        keyIds: [`${subjectId}/contact/1`, `${subjectId}/contact/2`],
+        reason: 'erasure' as const,
+        at: '2024-01-01T00:00:00.000Z',
+        eventId,
+      });
       await store.apply(P, batch({ shredded: [s('subj-1', 'e1'), s('subj-2', 'e2')] }), 1);
       await store.apply(P, batch({ shredded: [s('subj-1', 'e3')] }), 2);
       expect(await store.listShredded()).toHaveLength(3);
@@ -287,9 +459,23 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
         batch({
           subjects: [subjectView('subj-1', 1)],
           index: [{ op: 'put', entry: entry('subj-1', 'contact', 'email', 'h-1') }],
-          holds: [{ subjectId: 'subj-1', rows: [{ subjectId: 'subj-1', category: 'billing', basis: 'law', until: 'open', source: 'register' }] }],
+          holds: [
+            {
+              subjectId: 'subj-1',
+              rows: [{ subjectId: 'subj-1', category: 'billing', basis: 'law', until: 'open', source: 'register' }],
+            },
+          ],
           retention: [{ subjectId: 'subj-1', rows: [retention('subj-1', 'contact', '2024-01-01T00:00:00.000Z')] }],
-          shredded: [{ subjectId: 'subj-1', category: 'x', keyIds: [], reason: 'erasure', at: '2024-01-01T00:00:00.000Z', eventId: 'e' }],
+          shredded: [
+            {
+              subjectId: 'subj-1',
+              category: 'x',
+              keyIds: [],
+              reason: 'erasure',
+              at: '2024-01-01T00:00:00.000Z',
+              eventId: 'e',
+            },
+          ],
         }),
         1,
       );

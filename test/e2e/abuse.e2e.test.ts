@@ -42,9 +42,21 @@ interface Answer {
 }
 
 async function gql(token: string, query: string, variables?: Record<string, unknown>): Promise<Answer> {
-  const res = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
-  const body = (await res.json()) as { data?: Record<string, unknown> | null; errors?: { extensions?: { code?: string; limit?: unknown } }[] };
-  return { status: res.status, codes: (body.errors ?? []).map((e) => e.extensions?.code ?? ''), limits: (body.errors ?? []).map((e) => e.extensions?.limit), data: body.data };
+  const res = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as {
+    data?: Record<string, unknown> | null;
+    errors?: { extensions?: { code?: string; limit?: unknown } }[];
+  };
+  return {
+    status: res.status,
+    codes: (body.errors ?? []).map((e) => e.extensions?.code ?? ''),
+    limits: (body.errors ?? []).map((e) => e.extensions?.limit),
+    data: body.data,
+  };
 }
 
 /** The log's head position, as an operator's `/readyz` tells it: what any write would move. */
@@ -66,7 +78,9 @@ const TICKS_PER_S = 100;
  * alone, is how long the work held the server up: on a shared machine a round trip alone can
  * take tens of milliseconds, which says nothing about the vault. Also the server's CPU time.
  */
-async function probeDuring(work: () => Promise<unknown>): Promise<{ heldMs: number; probes: number; cpuMs: number; result: unknown }> {
+async function probeDuring(
+  work: () => Promise<unknown>,
+): Promise<{ heldMs: number; probes: number; cpuMs: number; result: unknown }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const url = new URL(`${base}/healthz`);
   const probe = () =>
@@ -74,7 +88,11 @@ async function probeDuring(work: () => Promise<unknown>): Promise<{ heldMs: numb
       const t = performance.now();
       const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, agent }, (res) => {
         res.resume();
-        res.on('end', () => (res.statusCode === 200 ? resolve(performance.now() - t) : reject(new Error(`healthz answered ${res.statusCode}`))));
+        res.on('end', () =>
+          res.statusCode === 200
+            ? resolve(performance.now() - t)
+            : reject(new Error(`healthz answered ${res.statusCode}`)),
+        );
       });
       req.on('error', reject);
       req.end();
@@ -108,7 +126,8 @@ async function probeDuring(work: () => Promise<unknown>): Promise<{ heldMs: numb
 }
 
 /** `n` aliases of `field`, named `<prefix><i>` (a prefix per round makes a text the server has not seen). */
-const aliases = (n: number, field: string, prefix = 'a') => Array.from({ length: n }, (_, i) => `${prefix}${i}: ${field}`).join(' ');
+const aliases = (n: number, field: string, prefix = 'a') =>
+  Array.from({ length: n }, (_, i) => `${prefix}${i}: ${field}`).join(' ');
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vault-abuse-'));
@@ -146,7 +165,9 @@ afterAll(() => {
  * every round; a slow round on a shared machine (another process took the core) says nothing
  * about the vault, and the best of three filters it out.
  */
-async function leastHeld(attempt: (round: number) => Promise<unknown>): Promise<{ heldMs: number; cpuMs: number; results: unknown[] }> {
+async function leastHeld(
+  attempt: (round: number) => Promise<unknown>,
+): Promise<{ heldMs: number; cpuMs: number; results: unknown[] }> {
   let best: { heldMs: number; cpuMs: number } | undefined;
   const results: unknown[] = [];
   for (let round = 0; round < 3; round++) {
@@ -169,14 +190,22 @@ describe('requests that would hold the event loop are refused before they run', 
     ['600 fields', `{r${round}:me{role} ${aliases(300, 'me{name}')}}`, 'maxFields'],
     ['40 aliases', `{r${round}:me{role} ${aliases(40, 'me{role}')}}`, 'maxAliases'],
     // Fragments that spread each other: small text, a field count that doubles at each level.
-    ['fragments doubling', `{ r${round}: me { role } ...F0 } ${Array.from({ length: 12 }, (_, i) => `fragment F${i} on Query { ${i === 11 ? 'me { role }' : `...F${i + 1} x${i}: me { role } ...F${i + 1}`} }`).join(' ')}`, 'maxFields'],
+    [
+      'fragments doubling',
+      `{ r${round}: me { role } ...F0 } ${Array.from({ length: 12 }, (_, i) => `fragment F${i} on Query { ${i === 11 ? 'me { role }' : `...F${i + 1} x${i}: me { role } ...F${i + 1}`} }`).join(' ')}`,
+      'maxFields',
+    ],
   ];
 
   for (const role of ['subject', 'service', 'dpo'] as const) {
     it(`from a ${role} token: each refused with QUERY_TOO_COMPLEX naming its limit, /healthz within 50 ms throughout`, async () => {
-      const { heldMs, cpuMs, results } = await leastHeld((round) => Promise.all(queries(round).map(([, q]) => gql(tokens[role], q))));
+      const { heldMs, cpuMs, results } = await leastHeld((round) =>
+        Promise.all(queries(round).map(([, q]) => gql(tokens[role], q))),
+      );
       for (const answers of results as Answer[][]) {
-        expect(answers.map((a, i) => [queries(0)[i]![0], a.status, a.codes, a.limits])).toEqual(queries(0).map(([name, , limit]) => [name, 400, ['QUERY_TOO_COMPLEX'], [limit]]));
+        expect(answers.map((a, i) => [queries(0)[i]![0], a.status, a.codes, a.limits])).toEqual(
+          queries(0).map(([name, , limit]) => [name, 400, ['QUERY_TOO_COMPLEX'], [limit]]),
+        );
       }
       expect(heldMs).toBeLessThan(50);
       // Five refusals and the probes: tens of ms of CPU in all, where the 10,000 aliases alone took seconds before the limits.
@@ -192,7 +221,9 @@ describe('requests that would hold the event loop are refused before they run', 
       return `${text}\n#${'x'.repeat(32_768 - Buffer.byteLength(text) - 3)}`;
     };
     expect(Buffer.byteLength(largest(0, 'a'))).toBeLessThanOrEqual(32_768);
-    const { heldMs, results } = await leastHeld((round) => Promise.all([gql(tokens.dpo, largest(round, 'a')), gql(tokens.service, largest(round, 'b'))]));
+    const { heldMs, results } = await leastHeld((round) =>
+      Promise.all([gql(tokens.dpo, largest(round, 'a')), gql(tokens.service, largest(round, 'b'))]),
+    );
     for (const answers of results as Answer[][]) {
       expect(answers.map((a) => [a.status, a.codes])).toEqual([
         [200, []],
@@ -206,13 +237,28 @@ describe('requests that would hold the event loop are refused before they run', 
 describe('writes are bounded per request and per principal, and a refused request writes nothing', () => {
   it('refuses 1,000 aliases of recordPersonalData (10 items each) and 10,000 of registerSubject, with nothing written', async () => {
     const before = await position();
-    const items = Array.from({ length: 10 }, (_, i) => ({ category: 'customer', field: 'customerNumber', value: `C-${i}`, purpose: 'contract', legalBasis: 'contract', source: 'subject' }));
-    const record = (round: number) => `mutation($id: ID!, $items: [PersonalDataInput!]!) { ${aliases(1_000, 'recordPersonalData(subjectId: $id, items: $items) { revision }', `r${round}a`)} }`;
-    const register = (round: number) => `mutation { ${aliases(10_000, 'registerSubject { subjectId }', `r${round}a`)} }`;
+    const items = Array.from({ length: 10 }, (_, i) => ({
+      category: 'customer',
+      field: 'customerNumber',
+      value: `C-${i}`,
+      purpose: 'contract',
+      legalBasis: 'contract',
+      source: 'subject',
+    }));
+    const record = (round: number) =>
+      `mutation($id: ID!, $items: [PersonalDataInput!]!) { ${aliases(1_000, 'recordPersonalData(subjectId: $id, items: $items) { revision }', `r${round}a`)} }`;
+    const register = (round: number) =>
+      `mutation { ${aliases(10_000, 'registerSubject { subjectId }', `r${round}a`)} }`;
     const { heldMs, cpuMs, results } = await leastHeld((round) =>
-      Promise.all([gql(tokens.service, record(round), { id: subjectId, items }), gql(tokens.service, register(round)), gql(tokens.dpo, register(round)), gql(tokens.subject, record(round), { id: subjectId, items })]),
+      Promise.all([
+        gql(tokens.service, record(round), { id: subjectId, items }),
+        gql(tokens.service, register(round)),
+        gql(tokens.dpo, register(round)),
+        gql(tokens.subject, record(round), { id: subjectId, items }),
+      ]),
     );
-    for (const answers of results as Answer[][]) for (const a of answers) expect([a.status, a.codes, a.data ?? null]).toEqual([400, ['QUERY_TOO_COMPLEX'], null]);
+    for (const answers of results as Answer[][])
+      for (const a of answers) expect([a.status, a.codes, a.data ?? null]).toEqual([400, ['QUERY_TOO_COMPLEX'], null]);
     expect(heldMs).toBeLessThan(50);
     expect(cpuMs).toBeLessThan(250);
     expect(await position()).toBe(before);
@@ -222,11 +268,25 @@ describe('writes are bounded per request and per principal, and a refused reques
     const before = await position();
     const many = await gql(tokens.service, `mutation { ${aliases(11, 'registerSubject { subjectId }')} }`);
     expect([many.status, many.codes, many.limits]).toEqual([400, ['WRITE_LIMIT_EXCEEDED'], ['maxCommandsPerRequest']]);
-    const items = Array.from({ length: 100 }, () => ({ category: 'customer', field: 'customerNumber', value: 'C-1', purpose: 'contract', legalBasis: 'contract', source: 'subject' }));
-    const big = await gql(tokens.service, `mutation($id: ID!, $items: [PersonalDataInput!]!) { ${aliases(6, 'recordPersonalData(subjectId: $id, items: $items) { revision }')} }`, { id: subjectId, items });
+    const items = Array.from({ length: 100 }, () => ({
+      category: 'customer',
+      field: 'customerNumber',
+      value: 'C-1',
+      purpose: 'contract',
+      legalBasis: 'contract',
+      source: 'subject',
+    }));
+    const big = await gql(
+      tokens.service,
+      `mutation($id: ID!, $items: [PersonalDataInput!]!) { ${aliases(6, 'recordPersonalData(subjectId: $id, items: $items) { revision }')} }`,
+      { id: subjectId, items },
+    );
     expect([big.status, big.codes, big.limits]).toEqual([400, ['WRITE_LIMIT_EXCEEDED'], ['maxItemsPerRequest']]);
     // A fragment spread on Mutation counts its commands as execution runs them.
-    const spread = await gql(tokens.dpo, `mutation { ...M ...M } fragment M on Mutation { ${aliases(11, 'registerSubject { subjectId }')} }`);
+    const spread = await gql(
+      tokens.dpo,
+      `mutation { ...M ...M } fragment M on Mutation { ${aliases(11, 'registerSubject { subjectId }')} }`,
+    );
     expect([spread.status, spread.codes]).toEqual([400, ['WRITE_LIMIT_EXCEEDED']]);
     expect(await position()).toBe(before);
   });

@@ -1,11 +1,24 @@
 import { Writable } from 'node:stream';
-import { createLogger, fixtureRegister, mintDevToken, startServer, type OpenVaultOptions, type Principal, type RunningServer, type ServerOptions, type Vault, type VaultConfig } from '@pdv/vault';
+import {
+  createLogger,
+  fixtureRegister,
+  mintDevToken,
+  startServer,
+  type OpenVaultOptions,
+  type Principal,
+  type RunningServer,
+  type ServerOptions,
+  type Vault,
+  type VaultConfig,
+} from '@pdv/vault';
 import { tempVault } from '../support/tempVault.js';
 
 export interface GqlResponse<T = Record<string, unknown>> {
   status: number;
   data: T | null | undefined;
-  errors: { message: string; path?: (string | number)[]; extensions?: { code?: string; path?: string; reason?: string } }[] | undefined;
+  errors:
+    | { message: string; path?: (string | number)[]; extensions?: { code?: string; path?: string; reason?: string } }[]
+    | undefined;
 }
 
 export interface Api {
@@ -15,7 +28,11 @@ export interface Api {
   /** Every log line the server wrote (pino JSON), for leak checks. */
   logLines: string[];
   token(principal: Principal): Promise<string>;
-  gql<T = Record<string, any>>(token: string | undefined, query: string, variables?: Record<string, unknown>): Promise<GqlResponse<T>>;
+  gql<T = Record<string, any>>(
+    token: string | undefined,
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<GqlResponse<T>>;
   stop(): Promise<void>;
 }
 
@@ -31,7 +48,11 @@ export async function startApi(options: { vault?: OpenVaultOptions; server?: Ser
   });
   let server: RunningServer;
   try {
-    server = await startServer(vault, { port: 0, logger: createLogger({ level: 'trace', destination: sink }), ...options.server });
+    server = await startServer(vault, {
+      port: 0,
+      logger: createLogger({ level: 'trace', destination: sink }),
+      ...options.server,
+    });
   } catch (e) {
     await cleanup();
     throw e;

@@ -60,14 +60,32 @@ const PAST = new Date(Date.now() - 60_000).toISOString();
 
 /** Each operation as a request against a freshly seeded subject. */
 const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Record<string, unknown> }> = {
-  subject: (s) => ({ query: 'query($id: ID!) { subject(id: $id, purpose: "contract") { id items { status } } }', variables: { id: s.id } }),
-  subjects: (s) => ({ query: 'query($id: ID!) { subjects(ids: [$id], purpose: "contract") { id } }', variables: { id: s.id } }),
-  findSubjects: (s) => ({ query: 'query($e: String!) { findSubjects(identifier: { email: $e }, purpose: "contract") { id } }', variables: { e: s.email } }),
-  processingRegister: () => ({ query: '{ processingRegister { version purposes { name } categories { name fields { name type } retention { duration trigger } erasure { mode law } } } }' }),
+  subject: (s) => ({
+    query: 'query($id: ID!) { subject(id: $id, purpose: "contract") { id items { status } } }',
+    variables: { id: s.id },
+  }),
+  subjects: (s) => ({
+    query: 'query($id: ID!) { subjects(ids: [$id], purpose: "contract") { id } }',
+    variables: { id: s.id },
+  }),
+  findSubjects: (s) => ({
+    query: 'query($e: String!) { findSubjects(identifier: { email: $e }, purpose: "contract") { id } }',
+    variables: { e: s.email },
+  }),
+  processingRegister: () => ({
+    query:
+      '{ processingRegister { version purposes { name } categories { name fields { name type } retention { duration trigger } erasure { mode law } } } }',
+  }),
   signingKey: () => ({ query: '{ signingKey { kty crv x kid } }' }),
   me: () => ({ query: '{ me { role name purposes } }' }),
-  accessReport: (s) => ({ query: 'query($id: ID!) { accessReport(subjectId: $id) { text signature { sha256 } jws { signature } } }', variables: { id: s.id } }),
-  portabilityExport: (s) => ({ query: 'query($id: ID!) { portabilityExport(subjectId: $id) { text signature { sha256 } jws { signature } } }', variables: { id: s.id } }),
+  accessReport: (s) => ({
+    query: 'query($id: ID!) { accessReport(subjectId: $id) { text signature { sha256 } jws { signature } } }',
+    variables: { id: s.id },
+  }),
+  portabilityExport: (s) => ({
+    query: 'query($id: ID!) { portabilityExport(subjectId: $id) { text signature { sha256 } jws { signature } } }',
+    variables: { id: s.id },
+  }),
   requests: () => ({ query: '{ requests(status: OPEN) { id type dueAt overdue } }' }),
   pendingNotifications: () => ({ query: '{ pendingNotifications { subjectId dueAt } }' }),
   legalHolds: () => ({ query: '{ legalHolds { subjectId category until source } }' }),
@@ -75,38 +93,119 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
   retentionPreview: () => ({ query: '{ retentionPreview { asOf examined items { subjectId outcome } } }' }),
   registerSubject: () => ({ query: 'mutation { registerSubject { subjectId } }' }),
   recordPersonalData: (s) => ({
-    query: 'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }',
-    variables: { id: s.id, items: [{ category: 'contact', field: 'phone', value: '+31 20 123 4567', purpose: 'contract', legalBasis: 'contract', source: 'subject' }] },
+    query:
+      'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }',
+    variables: {
+      id: s.id,
+      items: [
+        {
+          category: 'contact',
+          field: 'phone',
+          value: '+31 20 123 4567',
+          purpose: 'contract',
+          legalBasis: 'contract',
+          source: 'subject',
+        },
+      ],
+    },
   }),
   rectifyPersonalData: (s) => ({
-    query: 'mutation($id: ID!, $items: [PersonalDataInput!]!) { rectifyPersonalData(subjectId: $id, items: $items) { revision } }',
-    variables: { id: s.id, items: [{ category: 'contact', field: 'name', value: 'Corrected Name', purpose: 'contract', legalBasis: 'contract', source: 'subject' }] },
+    query:
+      'mutation($id: ID!, $items: [PersonalDataInput!]!) { rectifyPersonalData(subjectId: $id, items: $items) { revision } }',
+    variables: {
+      id: s.id,
+      items: [
+        {
+          category: 'contact',
+          field: 'name',
+          value: 'Corrected Name',
+          purpose: 'contract',
+          legalBasis: 'contract',
+          source: 'subject',
+        },
+      ],
+    },
   }),
-  erasePersonalData: (s) => ({ query: 'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "contact", field: "name", reason: subjectRequest) { revision } }', variables: { id: s.id } }),
-  giveConsent: (s) => ({ query: 'mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing", noticeId: "privacy-notice", noticeVersion: "2026-01", channel: webForm) { revision } }', variables: { id: s.id } }),
-  withdrawConsent: (s) => ({ query: 'mutation($id: ID!) { withdrawConsent(subjectId: $id, purpose: "marketing") { revision } }', variables: { id: s.id } }),
-  objectToProcessing: (s) => ({ query: 'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "marketing") { revision } }', variables: { id: s.id } }),
-  overrideObjection: (s) => ({ query: 'mutation($id: ID!) { overrideObjection(subjectId: $id, purpose: "billing", grounds: "legal claims") { revision } }', variables: { id: s.id } }),
-  restrictProcessing: (s) => ({ query: 'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: accuracyContested) { revision } }', variables: { id: s.id } }),
-  liftRestriction: (s) => ({ query: 'mutation($id: ID!) { liftRestriction(subjectId: $id, categories: ["contact"]) { revision } }', variables: { id: s.id } }),
+  erasePersonalData: (s) => ({
+    query:
+      'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "contact", field: "name", reason: subjectRequest) { revision } }',
+    variables: { id: s.id },
+  }),
+  giveConsent: (s) => ({
+    query:
+      'mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing", noticeId: "privacy-notice", noticeVersion: "2026-01", channel: webForm) { revision } }',
+    variables: { id: s.id },
+  }),
+  withdrawConsent: (s) => ({
+    query: 'mutation($id: ID!) { withdrawConsent(subjectId: $id, purpose: "marketing") { revision } }',
+    variables: { id: s.id },
+  }),
+  objectToProcessing: (s) => ({
+    query: 'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "marketing") { revision } }',
+    variables: { id: s.id },
+  }),
+  overrideObjection: (s) => ({
+    query:
+      'mutation($id: ID!) { overrideObjection(subjectId: $id, purpose: "billing", grounds: "legal claims") { revision } }',
+    variables: { id: s.id },
+  }),
+  restrictProcessing: (s) => ({
+    query:
+      'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: accuracyContested) { revision } }',
+    variables: { id: s.id },
+  }),
+  liftRestriction: (s) => ({
+    query: 'mutation($id: ID!) { liftRestriction(subjectId: $id, categories: ["contact"]) { revision } }',
+    variables: { id: s.id },
+  }),
   placeLegalHold: (s) => ({
-    query: 'mutation($id: ID!, $until: DateTime!) { placeLegalHold(subjectId: $id, category: "contact", basis: litigation, until: $until) { revision } }',
+    query:
+      'mutation($id: ID!, $until: DateTime!) { placeLegalHold(subjectId: $id, category: "contact", basis: litigation, until: $until) { revision } }',
     variables: { id: s.id, until: FUTURE },
   }),
-  releaseLegalHold: (s) => ({ query: 'mutation($id: ID!) { releaseLegalHold(subjectId: $id, category: "contact") { revision } }', variables: { id: s.id } }),
-  recordLifecycleEvent: (s) => ({ query: 'mutation($id: ID!) { recordLifecycleEvent(subjectId: $id, event: "relationshipEnded") { revision } }', variables: { id: s.id } }),
+  releaseLegalHold: (s) => ({
+    query: 'mutation($id: ID!) { releaseLegalHold(subjectId: $id, category: "contact") { revision } }',
+    variables: { id: s.id },
+  }),
+  recordLifecycleEvent: (s) => ({
+    query: 'mutation($id: ID!) { recordLifecycleEvent(subjectId: $id, event: "relationshipEnded") { revision } }',
+    variables: { id: s.id },
+  }),
   // The seeded request is an access request, which an erasure may not name.
-  eraseSubject: (s) => ({ query: 'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest) { certificate { subjectId } jws { signature } } }', variables: { id: s.id } }),
-  createExportLink: (s) => ({ query: 'mutation($id: ID!) { createExportLink(subjectId: $id, kind: ACCESS) { url expiresAt } }', variables: { id: s.id } }),
+  eraseSubject: (s) => ({
+    query:
+      'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest) { certificate { subjectId } jws { signature } } }',
+    variables: { id: s.id },
+  }),
+  createExportLink: (s) => ({
+    query: 'mutation($id: ID!) { createExportLink(subjectId: $id, kind: ACCESS) { url expiresAt } }',
+    variables: { id: s.id },
+  }),
   openRequest: (s) => ({
-    query: 'mutation($id: ID!, $at: DateTime!) { openRequest(subjectId: $id, type: ERASURE, receivedAt: $at, channel: email) { id dueAt } }',
+    query:
+      'mutation($id: ID!, $at: DateTime!) { openRequest(subjectId: $id, type: ERASURE, receivedAt: $at, channel: email) { id dueAt } }',
     variables: { id: s.id, at: PAST },
   }),
-  verifyIdentity: (s) => ({ query: 'mutation($r: ID!) { verifyIdentity(requestId: $r, method: idDocument) { id verifiedAt } }', variables: { r: s.requestId } }),
-  extendRequest: (s) => ({ query: 'mutation($r: ID!) { extendRequest(requestId: $r, months: 1, reason: "complex request") { dueAt } }', variables: { r: s.requestId } }),
-  completeRequest: (s) => ({ query: 'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } link { url } } }', variables: { r: s.requestId } }),
-  refuseRequest: (s) => ({ query: 'mutation($r: ID!) { refuseRequest(requestId: $r, reason: "manifestly unfounded") { status } }', variables: { r: s.requestId } }),
-  markInformed: (s) => ({ query: 'mutation($id: ID!, $at: DateTime!) { markInformed(subjectId: $id, at: $at, channel: post) { revision } }', variables: { id: s.id, at: PAST } }),
+  verifyIdentity: (s) => ({
+    query: 'mutation($r: ID!) { verifyIdentity(requestId: $r, method: idDocument) { id verifiedAt } }',
+    variables: { r: s.requestId },
+  }),
+  extendRequest: (s) => ({
+    query: 'mutation($r: ID!) { extendRequest(requestId: $r, months: 1, reason: "complex request") { dueAt } }',
+    variables: { r: s.requestId },
+  }),
+  completeRequest: (s) => ({
+    query: 'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } link { url } } }',
+    variables: { r: s.requestId },
+  }),
+  refuseRequest: (s) => ({
+    query: 'mutation($r: ID!) { refuseRequest(requestId: $r, reason: "manifestly unfounded") { status } }',
+    variables: { r: s.requestId },
+  }),
+  markInformed: (s) => ({
+    query: 'mutation($id: ID!, $at: DateTime!) { markInformed(subjectId: $id, at: $at, channel: post) { revision } }',
+    variables: { id: s.id, at: PAST },
+  }),
 };
 
 let api: Api;
@@ -123,13 +222,31 @@ async function seed(): Promise<Seeded> {
     {
       type: 'RecordPersonalData',
       items: [
-        { category: 'contact', field: 'email', value: email, purpose: 'contract', legalBasis: 'contract', source: 'subject' },
-        { category: 'contact', field: 'name', value: `Person ${n}`, purpose: 'contract', legalBasis: 'contract', source: 'subject' },
+        {
+          category: 'contact',
+          field: 'email',
+          value: email,
+          purpose: 'contract',
+          legalBasis: 'contract',
+          source: 'subject',
+        },
+        {
+          category: 'contact',
+          field: 'name',
+          value: `Person ${n}`,
+          purpose: 'contract',
+          legalBasis: 'contract',
+          source: 'subject',
+        },
       ],
     },
     actor,
   );
-  const requestId = await api.vault.rights.openRequest(id, { requestType: 'ACCESS', receivedAt: PAST, channel: 'email' }, actor);
+  const requestId = await api.vault.rights.openRequest(
+    id,
+    { requestType: 'ACCESS', receivedAt: PAST, channel: 'email' },
+    actor,
+  );
   // Verified, so that completeRequest is allowed or denied by role alone.
   await api.vault.rights.step(requestId, { type: 'VerifyIdentity', requestId, method: 'idDocument' }, actor);
   return { id, email, requestId };
@@ -145,23 +262,54 @@ afterAll(async () => api?.stop());
 
 it('the matrix covers exactly the operations the server enforces, with the roles it enforces', () => {
   const fromMatrix = Object.fromEntries(
-    Object.entries(MATRIX).map(([op, row]) => [op, (['service', 'dpo', 'subject'] as const).filter((r) => row[r] === Y)]),
+    Object.entries(MATRIX).map(([op, row]) => [
+      op,
+      (['service', 'dpo', 'subject'] as const).filter((r) => row[r] === Y),
+    ]),
   );
-  expect(fromMatrix).toEqual(Object.fromEntries(Object.entries(OPERATION_ROLES).map(([op, roles]) => [op, [...roles]])));
+  expect(fromMatrix).toEqual(
+    Object.fromEntries(Object.entries(OPERATION_ROLES).map(([op, roles]) => [op, [...roles]])),
+  );
 });
 
-const cases = Object.entries(MATRIX).flatMap(([op, row]) => (Object.entries(row) as [Caller, typeof Y | typeof N][]).map(([caller, expected]) => ({ op: op as Operation, caller, expected })));
+const cases = Object.entries(MATRIX).flatMap(([op, row]) =>
+  (Object.entries(row) as [Caller, typeof Y | typeof N][]).map(([caller, expected]) => ({
+    op: op as Operation,
+    caller,
+    expected,
+  })),
+);
 
 describe('authorization matrix', () => {
   it.each(cases)('$op by $caller is $expected', async ({ op, caller, expected }) => {
     const s = await seed();
-    if (op === 'overrideObjection') await api.vault.execute(s.id, { type: 'ObjectToProcessing', purpose: 'billing' }, { actor: 'test:seed' });
-    if (op === 'releaseLegalHold') await api.vault.execute(s.id, { type: 'PlaceLegalHold', category: 'contact', basis: 'litigation', until: FUTURE }, { actor: 'test:seed' });
+    if (op === 'overrideObjection')
+      await api.vault.execute(s.id, { type: 'ObjectToProcessing', purpose: 'billing' }, { actor: 'test:seed' });
+    if (op === 'releaseLegalHold')
+      await api.vault.execute(
+        s.id,
+        { type: 'PlaceLegalHold', category: 'contact', basis: 'litigation', until: FUTURE },
+        { actor: 'test:seed' },
+      );
     if (op === 'markInformed') {
-      const item = { category: 'contact', field: 'phone', value: '+31 20 765 4321', purpose: 'contract', legalBasis: 'contract', source: 'thirdParty' };
+      const item = {
+        category: 'contact',
+        field: 'phone',
+        value: '+31 20 765 4321',
+        purpose: 'contract',
+        legalBasis: 'contract',
+        source: 'thirdParty',
+      };
       await api.vault.execute(s.id, { type: 'RecordPersonalData', items: [item] }, { actor: 'test:seed' });
     }
-    const principal: Principal | undefined = caller === 'service' ? SERVICE : caller === 'dpo' ? DPO : caller === 'subject' ? subjectPrincipal(s.id) : undefined;
+    const principal: Principal | undefined =
+      caller === 'service'
+        ? SERVICE
+        : caller === 'dpo'
+          ? DPO
+          : caller === 'subject'
+            ? subjectPrincipal(s.id)
+            : undefined;
     const token = principal ? await api.token(principal) : undefined;
     const { query, variables } = REQUESTS[op](s);
     const res = await api.gql(token, query, variables);
@@ -180,7 +328,11 @@ describe('authorization matrix', () => {
   });
 });
 
-const takesSubject = (Object.keys(MATRIX) as Operation[]).filter((op) => MATRIX[op].subject === Y && REQUESTS[op]({ id: 'x', email: 'e@example.com', requestId: 'r' }).variables?.id !== undefined);
+const takesSubject = (Object.keys(MATRIX) as Operation[]).filter(
+  (op) =>
+    MATRIX[op].subject === Y &&
+    REQUESTS[op]({ id: 'x', email: 'e@example.com', requestId: 'r' }).variables?.id !== undefined,
+);
 
 describe("a subject's token on another subject's id", () => {
   it.each(takesSubject)('%s is denied', async (op) => {
@@ -197,15 +349,41 @@ describe('purposes a service token does not carry', () => {
   const narrow: Principal = { role: 'service', name: 'support', purposes: ['billing'] };
   it('erasing a field of a category no purpose of the token covers is FORBIDDEN and changes nothing', async () => {
     const s = await seed();
-    await api.vault.execute(s.id, { type: 'RecordPersonalData', items: [{ category: 'accounting', field: 'iban', value: 'NL00BANK0123456789', purpose: 'billing', legalBasis: 'contract', source: 'subject' }] }, { actor: 'test:seed' });
+    await api.vault.execute(
+      s.id,
+      {
+        type: 'RecordPersonalData',
+        items: [
+          {
+            category: 'accounting',
+            field: 'iban',
+            value: 'NL00BANK0123456789',
+            purpose: 'billing',
+            legalBasis: 'contract',
+            source: 'subject',
+          },
+        ],
+      },
+      { actor: 'test:seed' },
+    );
     const before = (await api.vault.commands.load(s.id)).revision;
     const contractOnly: Principal = { role: 'service', name: 'shop', purposes: ['contract'] };
-    const res = await api.gql(await api.token(contractOnly), 'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "accounting", field: "iban", reason: subjectRequest) { revision } }', { id: s.id });
+    const res = await api.gql(
+      await api.token(contractOnly),
+      'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "accounting", field: "iban", reason: subjectRequest) { revision } }',
+      { id: s.id },
+    );
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', path: 'category' });
     expect((await api.vault.commands.load(s.id)).revision).toBe(before);
   });
 
-  it.each(['recordPersonalData', 'rectifyPersonalData', 'giveConsent', 'withdrawConsent', 'objectToProcessing'] as const)(
+  it.each([
+    'recordPersonalData',
+    'rectifyPersonalData',
+    'giveConsent',
+    'withdrawConsent',
+    'objectToProcessing',
+  ] as const)(
     '%s for a purpose or category outside the token is FORBIDDEN, with the path of the input, and changes nothing',
     async (op) => {
       const s = await seed();

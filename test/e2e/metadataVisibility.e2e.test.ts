@@ -17,7 +17,11 @@ const SERVICES = {
   campaigns: { role: 'service', name: 'campaigns', purposes: ['marketing'] },
 } as const satisfies Record<string, Principal>;
 type ServiceName = keyof typeof SERVICES;
-const REACH: Record<ServiceName, string[]> = { invoicing: ['accounting', 'contact'], callcentre: ['callRecordings', 'contact'], campaigns: ['marketing'] };
+const REACH: Record<ServiceName, string[]> = {
+  invoicing: ['accounting', 'contact'],
+  callcentre: ['callRecordings', 'contact'],
+  campaigns: ['marketing'],
+};
 const PURPOSE: Record<ServiceName, string> = { invoicing: 'billing', callcentre: 'contract', campaigns: 'marketing' };
 
 const SUBJECTS = 200;
@@ -49,7 +53,15 @@ const READ = `query($id: ID!, $purpose: String!) {
 const READ_MANY = `query($ids: [ID!]!, $purpose: String!) { subjects(ids: $ids, purpose: $purpose) { id registeredAt erasedAt items { status category field } } }`;
 const FIND = `query($e: String!, $purpose: String!) { findSubjects(identifier: { email: $e }, purpose: $purpose) { id registeredAt items { status category field } } }`;
 
-type Item = { __typename: string; status: string; category: string; field: string | null; value?: unknown; reason?: string; erasureReason?: string };
+type Item = {
+  __typename: string;
+  status: string;
+  category: string;
+  field: string | null;
+  value?: unknown;
+  reason?: string;
+  erasureReason?: string;
+};
 type SubjectAnswer = { id: string; registeredAt: string; erasedAt: string | null; items: Item[] };
 
 let api: Api;
@@ -66,18 +78,57 @@ async function seed(i: number): Promise<Seeded> {
   const actor = { actor: 'test:seed' };
   const id = `meta-${i}-${randomUUID()}`;
   await api.vault.execute(id, { type: 'RegisterSubject' }, actor);
-  const item = (category: string, field: string, value: unknown, purpose: string) => ({ category, field, value, purpose, legalBasis: 'contract', source: 'subject' });
-  const accounting = [item('accounting', 'iban', `NL${String(i).padStart(2, '0')}BANK0123456789`, 'billing'), item('accounting', 'invoiceTotal', 100 + i, 'billing')];
-  const recording = [item('callRecordings', 'recording', { name: `call-${i}.ogg`, mediaType: 'audio/ogg', contentBase64: Buffer.from(`recording ${i}`).toString('base64') }, 'contract')];
+  const item = (category: string, field: string, value: unknown, purpose: string) => ({
+    category,
+    field,
+    value,
+    purpose,
+    legalBasis: 'contract',
+    source: 'subject',
+  });
+  const accounting = [
+    item('accounting', 'iban', `NL${String(i).padStart(2, '0')}BANK0123456789`, 'billing'),
+    item('accounting', 'invoiceTotal', 100 + i, 'billing'),
+  ];
+  const recording = [
+    item(
+      'callRecordings',
+      'recording',
+      {
+        name: `call-${i}.ogg`,
+        mediaType: 'audio/ogg',
+        contentBase64: Buffer.from(`recording ${i}`).toString('base64'),
+      },
+      'contract',
+    ),
+  ];
   const email = `person-${i}@example.com`;
   const contact = [item('contact', 'email', email, 'contract'), item('contact', 'name', `Person ${i}`, 'contract')];
-  const items = { accountingOnly: accounting, recordingsOnly: recording, contactAndAccounting: [...contact, ...accounting], allRestricted: [...contact, ...accounting, ...recording], empty: [] }[kind];
+  const items = {
+    accountingOnly: accounting,
+    recordingsOnly: recording,
+    contactAndAccounting: [...contact, ...accounting],
+    allRestricted: [...contact, ...accounting, ...recording],
+    empty: [],
+  }[kind];
   if (items.length > 0) await api.vault.execute(id, { type: 'RecordPersonalData', items }, actor);
-  if (kind === 'allRestricted') await api.vault.execute(id, { type: 'RestrictProcessing', categories: ['accounting'], reason: 'accuracyContested' }, actor);
-  const erased = (kind === 'accountingOnly' || kind === 'recordingsOnly') && Math.floor(i / KINDS.length) < ERASED_PER_KIND;
+  if (kind === 'allRestricted')
+    await api.vault.execute(
+      id,
+      { type: 'RestrictProcessing', categories: ['accounting'], reason: 'accuracyContested' },
+      actor,
+    );
+  const erased =
+    (kind === 'accountingOnly' || kind === 'recordingsOnly') && Math.floor(i / KINDS.length) < ERASED_PER_KIND;
   if (erased) await api.vault.erase(id, { actor: 'dpo:seed', correlationId: randomUUID(), reason: 'subjectRequest' });
   const hasContact = kind === 'contactAndAccounting' || kind === 'allRestricted';
-  return { id, kind, categories: [...new Set(items.map((x) => x.category))].sort(), erased, ...(hasContact ? { email } : {}) };
+  return {
+    id,
+    kind,
+    categories: [...new Set(items.map((x) => x.category))].sort(),
+    erased,
+    ...(hasContact ? { email } : {}),
+  };
 }
 
 beforeAll(async () => {
@@ -86,7 +137,8 @@ beforeAll(async () => {
   api = await startApi({ vault: { register } });
   for (const [name, p] of Object.entries(SERVICES)) tokens[name as ServiceName] = await api.token(p);
   tokens.dpo = await api.token(DPO);
-  for (let i = 0; i < SUBJECTS; i += 20) subjects.push(...(await Promise.all(Array.from({ length: 20 }, (_, j) => seed(i + j)))));
+  for (let i = 0; i < SUBJECTS; i += 20)
+    subjects.push(...(await Promise.all(Array.from({ length: 20 }, (_, j) => seed(i + j)))));
   await api.vault.projector.catchUp();
 }, 120_000);
 afterAll(async () => api?.stop());
@@ -109,22 +161,28 @@ it('seeds subjects that only one service reaches, subjects every service reaches
   expect(count((s) => s.erased)).toBe(2 * ERASED_PER_KIND);
 });
 
-describe('a service whose purposes reach none of a subject\'s categories', () => {
-  it.each(Object.keys(SERVICES) as ServiceName[])('%s gets, for every such subject, exactly the answer an unknown id gets', async (service) => {
-    const hidden = subjects.filter((s) => !reaches(service, s));
-    expect(hidden.length).toBeGreaterThanOrEqual(40);
-    await each(hidden, async (s) => {
-      const [existing, unknown] = await Promise.all([
-        api.gql(tokens[service], READ, { id: s.id, purpose: PURPOSE[service] }),
-        api.gql(tokens[service], READ, { id: unknownId(), purpose: PURPOSE[service] }),
-      ]);
-      expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-      expect(existing).toEqual(unknown);
-    });
-  });
+describe("a service whose purposes reach none of a subject's categories", () => {
+  it.each(Object.keys(SERVICES) as ServiceName[])(
+    '%s gets, for every such subject, exactly the answer an unknown id gets',
+    async (service) => {
+      const hidden = subjects.filter((s) => !reaches(service, s));
+      expect(hidden.length).toBeGreaterThanOrEqual(40);
+      await each(hidden, async (s) => {
+        const [existing, unknown] = await Promise.all([
+          api.gql(tokens[service], READ, { id: s.id, purpose: PURPOSE[service] }),
+          api.gql(tokens[service], READ, { id: unknownId(), purpose: PURPOSE[service] }),
+        ]);
+        expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+        expect(existing).toEqual(unknown);
+      });
+    },
+  );
 
   it('gets the same answer from subjects(ids) whether an id is hidden from it or unknown, wherever it stands in the list', async () => {
-    const seen = subjects.filter((s) => reaches('callcentre', s)).slice(0, 5).map((s) => s.id);
+    const seen = subjects
+      .filter((s) => reaches('callcentre', s))
+      .slice(0, 5)
+      .map((s) => s.id);
     for (const hidden of subjects.filter((s) => !reaches('callcentre', s)).slice(0, 10)) {
       for (const at of [0, 2, 5]) {
         const withId = (id: string) => [...seen.slice(0, at), id, ...seen.slice(at)];
@@ -156,62 +214,90 @@ describe('a service whose purposes reach none of a subject\'s categories', () =>
   it('is told nothing by the id and times alone either: a query without items is NOT_FOUND as well', async () => {
     const hidden = subjects.find((s) => s.kind === 'accountingOnly' && s.erased)!;
     const q = 'query($id: ID!) { subject(id: $id, purpose: "contract") { __typename id registeredAt erasedAt } }';
-    const [existing, unknown] = await Promise.all([api.gql(tokens.callcentre, q, { id: hidden.id }), api.gql(tokens.callcentre, q, { id: unknownId() })]);
+    const [existing, unknown] = await Promise.all([
+      api.gql(tokens.callcentre, q, { id: hidden.id }),
+      api.gql(tokens.callcentre, q, { id: unknownId() }),
+    ]);
     expect(existing).toEqual(unknown);
     expect(existing.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 });
 
 describe('what a service sees of a subject it reaches', () => {
-  it.each(['invoicing', 'callcentre'] as const)('%s sees exactly the categories its purposes reach, each field once, with the times the DPO sees', async (service) => {
-    const visible = subjects.filter((s) => reaches(service, s));
-    expect(visible.length).toBeGreaterThanOrEqual(80);
-    await each(visible, async (s) => {
-      const [mine, dpo] = await Promise.all([
-        api.gql<{ subject: SubjectAnswer }>(tokens[service], READ, { id: s.id, purpose: PURPOSE[service] }),
-        api.gql<{ subject: SubjectAnswer }>(tokens.dpo, READ, { id: s.id, purpose: PURPOSE[service] }),
-      ]);
-      expect(mine.errors).toBeUndefined();
-      const got = mine.data!.subject;
-      expect(categoriesOf(got.items)).toEqual(s.categories.filter((c) => REACH[service].includes(c)));
-      // The DPO sees every category; the service the same fields and erasures of the ones it reaches.
-      expect(categoriesOf(dpo.data!.subject.items)).toEqual(s.categories);
-      const reached = dpo.data!.subject.items.filter((i) => REACH[service].includes(i.category));
-      const fields = (items: Item[]) => items.map((i) => `${i.category}.${i.field ?? '*'}`).sort();
-      expect(fields(got.items)).toEqual(fields(reached));
-      expect(got.items.filter((i) => i.status === 'ERASED')).toEqual(reached.filter((i) => i.status === 'ERASED'));
-      expect({ registeredAt: got.registeredAt, erasedAt: got.erasedAt }).toEqual({ registeredAt: dpo.data!.subject.registeredAt, erasedAt: dpo.data!.subject.erasedAt });
-      expect(Boolean(got.erasedAt)).toBe(s.erased);
-    });
-  });
+  it.each(['invoicing', 'callcentre'] as const)(
+    '%s sees exactly the categories its purposes reach, each field once, with the times the DPO sees',
+    async (service) => {
+      const visible = subjects.filter((s) => reaches(service, s));
+      expect(visible.length).toBeGreaterThanOrEqual(80);
+      await each(visible, async (s) => {
+        const [mine, dpo] = await Promise.all([
+          api.gql<{ subject: SubjectAnswer }>(tokens[service], READ, { id: s.id, purpose: PURPOSE[service] }),
+          api.gql<{ subject: SubjectAnswer }>(tokens.dpo, READ, { id: s.id, purpose: PURPOSE[service] }),
+        ]);
+        expect(mine.errors).toBeUndefined();
+        const got = mine.data!.subject;
+        expect(categoriesOf(got.items)).toEqual(s.categories.filter((c) => REACH[service].includes(c)));
+        // The DPO sees every category; the service the same fields and erasures of the ones it reaches.
+        expect(categoriesOf(dpo.data!.subject.items)).toEqual(s.categories);
+        const reached = dpo.data!.subject.items.filter((i) => REACH[service].includes(i.category));
+        const fields = (items: Item[]) => items.map((i) => `${i.category}.${i.field ?? '*'}`).sort();
+        expect(fields(got.items)).toEqual(fields(reached));
+        expect(got.items.filter((i) => i.status === 'ERASED')).toEqual(reached.filter((i) => i.status === 'ERASED'));
+        expect({ registeredAt: got.registeredAt, erasedAt: got.erasedAt }).toEqual({
+          registeredAt: dpo.data!.subject.registeredAt,
+          erasedAt: dpo.data!.subject.erasedAt,
+        });
+        expect(Boolean(got.erasedAt)).toBe(s.erased);
+      });
+    },
+  );
 
   it('sees the denial reason of a category it reaches, and not even the name of one it does not', async () => {
     const s = subjects.find((x) => x.kind === 'allRestricted')!;
-    const byInvoicing = (await api.gql(tokens.invoicing, READ, { id: s.id, purpose: 'billing' })).data!.subject.items as Item[];
-    expect(byInvoicing.filter((i) => i.category === 'accounting').map((i) => [i.field, i.status, i.reason]).sort()).toEqual([
+    const byInvoicing = (await api.gql(tokens.invoicing, READ, { id: s.id, purpose: 'billing' })).data!.subject
+      .items as Item[];
+    expect(
+      byInvoicing
+        .filter((i) => i.category === 'accounting')
+        .map((i) => [i.field, i.status, i.reason])
+        .sort(),
+    ).toEqual([
       ['iban', 'DENIED', 'RESTRICTED'],
       ['invoiceTotal', 'DENIED', 'RESTRICTED'],
     ]);
     expect(categoriesOf(byInvoicing)).toEqual(['accounting', 'contact']);
 
-    const byCallcentre = (await api.gql(tokens.callcentre, READ, { id: s.id, purpose: 'contract' })).data!.subject.items as Item[];
+    const byCallcentre = (await api.gql(tokens.callcentre, READ, { id: s.id, purpose: 'contract' })).data!.subject
+      .items as Item[];
     expect(categoriesOf(byCallcentre)).toEqual(['callRecordings', 'contact']);
     expect(byCallcentre.every((i) => i.status === 'VALUE')).toBe(true);
     expect(JSON.stringify(byCallcentre)).not.toMatch(/accounting|iban|invoiceTotal|RESTRICTED/);
 
     // For a purpose it does not hold, what it reaches is denied as such; the rest stays unlisted.
-    const forBilling = (await api.gql(tokens.callcentre, READ, { id: s.id, purpose: 'billing' })).data!.subject.items as Item[];
+    const forBilling = (await api.gql(tokens.callcentre, READ, { id: s.id, purpose: 'billing' })).data!.subject
+      .items as Item[];
     expect(categoriesOf(forBilling)).toEqual(['callRecordings', 'contact']);
     expect(forBilling.every((i) => i.status === 'DENIED' && i.reason === 'PURPOSE_NOT_ALLOWED')).toBe(true);
   });
 
   it('sees an erasure (with its time and reason) only in a category it reaches', async () => {
     const recordings = subjects.find((s) => s.kind === 'recordingsOnly' && s.erased)!;
-    const r = (await api.gql(tokens.callcentre, READ, { id: recordings.id, purpose: 'contract' })).data!.subject as SubjectAnswer;
+    const r = (await api.gql(tokens.callcentre, READ, { id: recordings.id, purpose: 'contract' })).data!
+      .subject as SubjectAnswer;
     expect(r.erasedAt).toBeTruthy();
-    expect(r.items).toEqual([{ __typename: 'PersonalDataErased', status: 'ERASED', category: 'callRecordings', field: null, erasedAt: expect.any(String), erasureReason: 'erasure' }]);
+    expect(r.items).toEqual([
+      {
+        __typename: 'PersonalDataErased',
+        status: 'ERASED',
+        category: 'callRecordings',
+        field: null,
+        erasedAt: expect.any(String),
+        erasureReason: 'erasure',
+      },
+    ]);
     const kept = subjects.find((s) => s.kind === 'accountingOnly' && s.erased)!;
-    const k = (await api.gql(tokens.invoicing, READ, { id: kept.id, purpose: 'billing' })).data!.subject as SubjectAnswer;
+    const k = (await api.gql(tokens.invoicing, READ, { id: kept.id, purpose: 'billing' })).data!
+      .subject as SubjectAnswer;
     expect(k.erasedAt).toBeTruthy();
     // Kept by law, not in use.
     expect(k.items.map((i) => [i.category, i.status, i.reason])).toEqual([
@@ -223,7 +309,9 @@ describe('what a service sees of a subject it reaches', () => {
   it('finds by email only subjects whose email it may read, and a lookup answers as the read does', async () => {
     const s = subjects.find((x) => x.kind === 'contactAndAccounting')!;
     const found = await api.gql(tokens.callcentre, FIND, { e: s.email, purpose: 'contract' });
-    expect(found.data!.findSubjects.map((x: SubjectAnswer) => [x.id, categoriesOf(x.items)])).toEqual([[s.id, ['contact']]]);
+    expect(found.data!.findSubjects.map((x: SubjectAnswer) => [x.id, categoriesOf(x.items)])).toEqual([
+      [s.id, ['contact']],
+    ]);
   });
 });
 
@@ -239,7 +327,10 @@ describe('the DPO and the subject itself', () => {
     }
     const restricted = subjects.find((s) => s.kind === 'allRestricted')!;
     const r = await api.gql<{ subject: SubjectAnswer }>(tokens.dpo, READ, { id: restricted.id, purpose: 'billing' });
-    expect(r.data!.subject.items.filter((i) => i.category === 'accounting').map((i) => i.reason)).toEqual(['RESTRICTED', 'RESTRICTED']);
+    expect(r.data!.subject.items.filter((i) => i.category === 'accounting').map((i) => i.reason)).toEqual([
+      'RESTRICTED',
+      'RESTRICTED',
+    ]);
   });
 });
 
@@ -253,7 +344,10 @@ describe('the access log', () => {
     await api.server.flushAccessLog();
     return (await api.vault.accessLog.listBySubject(subjectId)).filter((e) => e.actor === actor);
   };
-  const sorted = (e: AccessLogEntry[]) => e.map((x) => ({ purpose: x.purpose, categories: [...x.categories].sort() })).sort((a, b) => a.purpose.localeCompare(b.purpose));
+  const sorted = (e: AccessLogEntry[]) =>
+    e
+      .map((x) => ({ purpose: x.purpose, categories: [...x.categories].sort() }))
+      .sort((a, b) => a.purpose.localeCompare(b.purpose));
 
   it('holds an entry for every subject a service was shown, naming what it saw, and none for the hidden ones', async () => {
     const { token, actor } = await fresh(['contract']);
@@ -273,7 +367,10 @@ describe('the access log', () => {
       }
       const values = categoriesOf(items.filter((i) => i.status === 'VALUE'));
       const shapeOnly = categoriesOf(items).filter((c) => !values.includes(c));
-      const expected = [...(values.length ? [{ purpose: 'contract', categories: values }] : []), ...(shapeOnly.length || !values.length ? [{ purpose: 'metadata:contract', categories: shapeOnly }] : [])];
+      const expected = [
+        ...(values.length ? [{ purpose: 'contract', categories: values }] : []),
+        ...(shapeOnly.length || !values.length ? [{ purpose: 'metadata:contract', categories: shapeOnly }] : []),
+      ];
       expect(sorted(entries)).toEqual(expected);
     }
   });
@@ -288,7 +385,9 @@ describe('the access log', () => {
     ]);
     const erased = subjects.find((x) => x.kind === 'accountingOnly' && x.erased)!;
     await api.gql(token, READ, { id: erased.id, purpose: 'billing' });
-    expect(sorted(await entriesOf(actor, erased.id))).toEqual([{ purpose: 'metadata:billing', categories: ['accounting'] }]);
+    expect(sorted(await entriesOf(actor, erased.id))).toEqual([
+      { purpose: 'metadata:billing', categories: ['accounting'] },
+    ]);
   });
 
   it('records a read of the id and times alone as one entry with no category, however the query is written', async () => {
@@ -304,22 +403,31 @@ describe('the access log', () => {
       const { token, actor } = await fresh(['billing']);
       const r = await api.gql(token, q.replace('"ID"', JSON.stringify(s.id)), { no: false });
       expect(r.errors).toBeUndefined();
-      expect(await entriesOf(actor, s.id)).toEqual([expect.objectContaining({ purpose: 'metadata:billing', categories: [], subjectId: s.id })]);
+      expect(await entriesOf(actor, s.id)).toEqual([
+        expect.objectContaining({ purpose: 'metadata:billing', categories: [], subjectId: s.id }),
+      ]);
     }
   });
 
   it('records a read whose items come through a fragment once, as a read of values', async () => {
     const { token, actor } = await fresh(['billing']);
     const s = subjects.find((x) => x.kind === 'contactAndAccounting')!;
-    const q = 'query($id: ID!) { subject(id: $id, purpose: "billing") { id ...Items } } fragment Items on Subject { items { status } }';
+    const q =
+      'query($id: ID!) { subject(id: $id, purpose: "billing") { id ...Items } } fragment Items on Subject { items { status } }';
     expect((await api.gql(token, q, { id: s.id })).errors).toBeUndefined();
-    expect(sorted(await entriesOf(actor, s.id))).toEqual([{ purpose: 'billing', categories: ['accounting', 'contact'] }]);
+    expect(sorted(await entriesOf(actor, s.id))).toEqual([
+      { purpose: 'billing', categories: ['accounting', 'contact'] },
+    ]);
   });
 
   it('records the read of a subject whose items are refused for an unknown category', async () => {
     const { token, actor } = await fresh(['billing']);
     const s = subjects.find((x) => x.kind === 'contactAndAccounting')!;
-    const r = await api.gql(token, 'query($id: ID!) { subject(id: $id, purpose: "billing") { id items(categories: ["nope"]) { status } } }', { id: s.id });
+    const r = await api.gql(
+      token,
+      'query($id: ID!) { subject(id: $id, purpose: "billing") { id items(categories: ["nope"]) { status } } }',
+      { id: s.id },
+    );
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', path: 'categories[0]' });
     expect(sorted(await entriesOf(actor, s.id))).toEqual([{ purpose: 'metadata:billing', categories: [] }]);
   });

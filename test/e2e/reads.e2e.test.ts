@@ -27,12 +27,26 @@ const READ = `query($id: ID!, $purpose: String!, $categories: [String!]) {
     }
   }
 }`;
-const RECORD = 'mutation($id: ID!, $items: [PersonalDataInput!]!, $consents: [ConsentInput!]) { recordPersonalData(subjectId: $id, items: $items, consents: $consents) { revision eventCount } }';
+const RECORD =
+  'mutation($id: ID!, $items: [PersonalDataInput!]!, $consents: [ConsentInput!]) { recordPersonalData(subjectId: $id, items: $items, consents: $consents) { revision eventCount } }';
 /** The proof of a consent as the caller gives it: the notice shown and the channel. */
 const NOTICE = 'noticeId: "privacy-notice", noticeVersion: "2026-01", channel: webForm';
-const MARKETING_CONSENT = { purpose: 'marketing', noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' };
+const MARKETING_CONSENT = {
+  purpose: 'marketing',
+  noticeId: 'privacy-notice',
+  noticeVersion: '2026-01',
+  channel: 'webForm',
+};
 
-type Item = { __typename: string; status: string; category: string; field: string | null; value?: unknown; reason?: string; erasureReason?: string };
+type Item = {
+  __typename: string;
+  status: string;
+  category: string;
+  field: string | null;
+  value?: unknown;
+  reason?: string;
+  erasureReason?: string;
+};
 
 let api: Api;
 let service: string;
@@ -40,7 +54,14 @@ let dpo: string;
 const stdout: string[] = [];
 const restore: (() => void)[] = [];
 
-const item = (category: string, field: string, value: unknown, purpose = 'contract', legalBasis = 'contract') => ({ category, field, value, purpose, legalBasis, source: 'subject' });
+const item = (category: string, field: string, value: unknown, purpose = 'contract', legalBasis = 'contract') => ({
+  category,
+  field,
+  value,
+  purpose,
+  legalBasis,
+  source: 'subject',
+});
 
 async function register(): Promise<string> {
   const r = await api.gql(service, 'mutation { registerSubject { subjectId } }');
@@ -52,8 +73,12 @@ async function register(): Promise<string> {
  * else: a check with `every` alone would pass on an empty list.
  */
 function expectContact(items: Item[], status: 'VALUE' | 'DENIED', reason?: string): void {
-  const shown = items.filter((i) => i.category === 'contact').map((i) => ({ field: i.field, status: i.status, ...(status === 'DENIED' ? { reason: i.reason } : {}) }));
-  expect(shown.sort((a, b) => a.field!.localeCompare(b.field!))).toEqual(['email', 'name', 'phone'].map((field) => ({ field, status, ...(status === 'DENIED' ? { reason } : {}) })));
+  const shown = items
+    .filter((i) => i.category === 'contact')
+    .map((i) => ({ field: i.field, status: i.status, ...(status === 'DENIED' ? { reason: i.reason } : {}) }));
+  expect(shown.sort((a, b) => a.field!.localeCompare(b.field!))).toEqual(
+    ['email', 'name', 'phone'].map((field) => ({ field, status, ...(status === 'DENIED' ? { reason } : {}) })),
+  );
 }
 
 async function read(id: string, purpose: string, token = service, categories?: string[]): Promise<Item[]> {
@@ -65,7 +90,14 @@ async function read(id: string, purpose: string, token = service, categories?: s
 /** A subject with contact data only (email, phone, name), and no consent: what a marketing read is denied on. */
 async function contactSubject(): Promise<string> {
   const id = await register();
-  const r = await api.gql(service, RECORD, { id, items: [item('contact', 'email', VALUES.email), item('contact', 'phone', VALUES.phone), item('contact', 'name', VALUES.name)] });
+  const r = await api.gql(service, RECORD, {
+    id,
+    items: [
+      item('contact', 'email', VALUES.email),
+      item('contact', 'phone', VALUES.phone),
+      item('contact', 'name', VALUES.name),
+    ],
+  });
   expect(r.errors).toBeUndefined();
   return id;
 }
@@ -113,7 +145,15 @@ describe('purpose-bound reads', () => {
     const items = await read(id, 'contract', service, ['contact']);
     expect(items).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ __typename: 'PersonalDataValue', status: 'VALUE', category: 'contact', field: 'email', value: VALUES.emailNormalised, source: 'subject', legalBasis: 'contract' }),
+        expect.objectContaining({
+          __typename: 'PersonalDataValue',
+          status: 'VALUE',
+          category: 'contact',
+          field: 'email',
+          value: VALUES.emailNormalised,
+          source: 'subject',
+          legalBasis: 'contract',
+        }),
         expect.objectContaining({ status: 'VALUE', field: 'phone', value: VALUES.phoneNormalised }),
       ]),
     );
@@ -124,7 +164,13 @@ describe('purpose-bound reads', () => {
     for (const purpose of ['contract', 'billing', 'marketing']) {
       const items = await read(id, purpose);
       // The three categories' five fields, whatever each purpose makes of them.
-      expect(items.map((i) => `${i.category}.${i.field}`).sort()).toEqual(['accounting.iban', 'contact.email', 'contact.name', 'contact.phone', 'marketing.interests']);
+      expect(items.map((i) => `${i.category}.${i.field}`).sort()).toEqual([
+        'accounting.iban',
+        'contact.email',
+        'contact.name',
+        'contact.phone',
+        'marketing.interests',
+      ]);
       for (const i of items) {
         expect(['PersonalDataValue', 'PersonalDataDenied', 'PersonalDataErased']).toContain(i.__typename);
         if (i.status === 'VALUE') expect(i.value).not.toBeNull();
@@ -138,7 +184,12 @@ describe('purpose-bound reads', () => {
     const billingOnly = await api.token({ role: 'service', name: 'invoicing', purposes: ['billing'] });
     const viaToken = await read(id, 'contract', billingOnly);
     // Billing reaches contact and accounting; marketing, which no purpose of the token reaches, is not listed at all.
-    expect(viaToken.map((i) => `${i.category}.${i.field}`).sort()).toEqual(['accounting.iban', 'contact.email', 'contact.name', 'contact.phone']);
+    expect(viaToken.map((i) => `${i.category}.${i.field}`).sort()).toEqual([
+      'accounting.iban',
+      'contact.email',
+      'contact.name',
+      'contact.phone',
+    ]);
     expect(viaToken.every((i) => i.status === 'DENIED' && i.reason === 'PURPOSE_NOT_ALLOWED')).toBe(true);
     const viaRegister = await read(id, 'contract', service, ['marketing', 'accounting']);
     expect(viaRegister.map((i) => [i.category, i.status, i.reason])).toEqual(
@@ -158,19 +209,40 @@ describe('purpose-bound reads', () => {
 
   it('denies CONSENT_WITHDRAWN after a withdrawal, and shows the category the register shreds on withdrawal as erased', async () => {
     const id = await fullSubject();
-    await api.gql(service, `mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing", ${NOTICE}) { revision } }`, { id });
+    await api.gql(
+      service,
+      `mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing", ${NOTICE}) { revision } }`,
+      { id },
+    );
     expectContact(await read(id, 'marketing', service, ['contact']), 'VALUE');
-    const w = await api.gql(service, 'mutation($id: ID!) { withdrawConsent(subjectId: $id, purpose: "marketing") { shreddedCategories } }', { id });
+    const w = await api.gql(
+      service,
+      'mutation($id: ID!) { withdrawConsent(subjectId: $id, purpose: "marketing") { shreddedCategories } }',
+      { id },
+    );
     expect(w.data!.withdrawConsent.shreddedCategories).toEqual(['marketing']);
     const items = await read(id, 'marketing');
     expectContact(items, 'DENIED', 'CONSENT_WITHDRAWN');
-    expect(items.find((i) => i.category === 'marketing')).toMatchObject({ __typename: 'PersonalDataErased', status: 'ERASED', field: null, erasureReason: 'withdrawal' });
+    expect(items.find((i) => i.category === 'marketing')).toMatchObject({
+      __typename: 'PersonalDataErased',
+      status: 'ERASED',
+      field: null,
+      erasureReason: 'withdrawal',
+    });
   });
 
   it('denies OBJECTED after an objection to direct marketing', async () => {
     const id = await fullSubject();
-    await api.gql(service, `mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing", ${NOTICE}) { revision } }`, { id });
-    await api.gql(service, 'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "marketing") { revision } }', { id });
+    await api.gql(
+      service,
+      `mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing", ${NOTICE}) { revision } }`,
+      { id },
+    );
+    await api.gql(
+      service,
+      'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "marketing") { revision } }',
+      { id },
+    );
     expectContact(await read(id, 'marketing', service, ['contact']), 'DENIED', 'OBJECTED');
     // Other purposes go on.
     expectContact(await read(id, 'contract', service, ['contact']), 'VALUE');
@@ -178,8 +250,13 @@ describe('purpose-bound reads', () => {
 
   it('serves again once the DPO overrides an objection on compelling grounds, sealed in the log and shown in the access report; an objection to direct marketing is final', async () => {
     const id = await fullSubject();
-    const OVERRIDE = 'mutation($id: ID!, $p: String!, $g: String!) { overrideObjection(subjectId: $id, purpose: $p, grounds: $g) { revision } }';
-    await api.gql(service, 'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "billing") { revision } }', { id });
+    const OVERRIDE =
+      'mutation($id: ID!, $p: String!, $g: String!) { overrideObjection(subjectId: $id, purpose: $p, grounds: $g) { revision } }';
+    await api.gql(
+      service,
+      'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "billing") { revision } }',
+      { id },
+    );
     expectContact(await read(id, 'billing', service, ['contact']), 'DENIED', 'OBJECTED');
 
     const byService = await api.gql(service, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
@@ -189,13 +266,19 @@ describe('purpose-bound reads', () => {
     expectContact(await read(id, 'billing', service, ['contact']), 'VALUE');
     const report = await api.gql(dpo, 'query($id: ID!) { accessReport(subjectId: $id) { report } }', { id });
     // The subject learns on what grounds (Art. 21(1)); the report is the one place they are opened.
-    expect(report.data!.accessReport.report.objections).toEqual([{ purpose: 'billing', since: expect.any(String), overriddenAt: expect.any(String), grounds: VALUES.grounds }]);
+    expect(report.data!.accessReport.report.objections).toEqual([
+      { purpose: 'billing', since: expect.any(String), overriddenAt: expect.any(String), grounds: VALUES.grounds },
+    ]);
     // Sealed like every free text: the log holds no plaintext of the grounds.
     expect(JSON.stringify(await api.vault.stores.log.readStream(`subject-${id}`))).not.toContain(VALUES.grounds);
 
     const again = await api.gql(dpo, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
     expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', path: 'purpose' });
-    await api.gql(service, 'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "marketing") { revision } }', { id });
+    await api.gql(
+      service,
+      'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "marketing") { revision } }',
+      { id },
+    );
     const revision = (await api.vault.commands.load(id)).revision;
     const final = await api.gql(dpo, OVERRIDE, { id, p: 'marketing', g: VALUES.grounds });
     expect(final.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', path: 'purpose' });
@@ -205,20 +288,42 @@ describe('purpose-bound reads', () => {
 
   it('denies RESTRICTED while processing is restricted, and serves again once lifted', async () => {
     const id = await fullSubject();
-    await api.gql(dpo, 'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: accuracyContested) { revision } }', { id });
+    await api.gql(
+      dpo,
+      'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: accuracyContested) { revision } }',
+      { id },
+    );
     expectContact(await read(id, 'contract', service, ['contact']), 'DENIED', 'RESTRICTED');
-    await api.gql(dpo, 'mutation($id: ID!) { liftRestriction(subjectId: $id, categories: ["contact"]) { revision } }', { id });
+    await api.gql(dpo, 'mutation($id: ID!) { liftRestriction(subjectId: $id, categories: ["contact"]) { revision } }', {
+      id,
+    });
     expectContact(await read(id, 'contract', service, ['contact']), 'VALUE');
   });
 
   it('shows erased items: a category whose last field was erased, and a subject erased by the DPO with the held category kept', async () => {
     const id = await fullSubject();
-    const e = await api.gql(service, 'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "marketing", field: "interests", reason: subjectRequest) { shreddedCategories } }', { id });
+    const e = await api.gql(
+      service,
+      'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "marketing", field: "interests", reason: subjectRequest) { shreddedCategories } }',
+      { id },
+    );
     expect(e.data!.erasePersonalData.shreddedCategories).toEqual(['marketing']);
-    expect((await read(id, 'contract', dpo)).find((i) => i.category === 'marketing')).toMatchObject({ status: 'ERASED', field: null, erasureReason: 'fieldErasure' });
+    expect((await read(id, 'contract', dpo)).find((i) => i.category === 'marketing')).toMatchObject({
+      status: 'ERASED',
+      field: null,
+      erasureReason: 'fieldErasure',
+    });
 
-    const dsr = await api.vault.rights.openRequest(id, { requestType: 'ERASURE', receivedAt: new Date().toISOString(), channel: 'email' }, { actor: 'dpo:test' });
-    const cert = await api.gql(dpo, 'mutation($id: ID!, $r: String) { eraseSubject(subjectId: $id, reason: subjectRequest, requestId: $r) { certificate { subjectId categoriesShredded categoriesRetained { category basis until } requestId signingKeyId } jws { protected payload signature } } }', { id, r: dsr });
+    const dsr = await api.vault.rights.openRequest(
+      id,
+      { requestType: 'ERASURE', receivedAt: new Date().toISOString(), channel: 'email' },
+      { actor: 'dpo:test' },
+    );
+    const cert = await api.gql(
+      dpo,
+      'mutation($id: ID!, $r: String) { eraseSubject(subjectId: $id, reason: subjectRequest, requestId: $r) { certificate { subjectId categoriesShredded categoriesRetained { category basis until } requestId signingKeyId } jws { protected payload signature } } }',
+      { id, r: dsr },
+    );
     expect(cert.errors).toBeUndefined();
     const c = cert.data!.eraseSubject.certificate;
     expect(c).toMatchObject({ subjectId: id, categoriesShredded: ['contact'], requestId: dsr });
@@ -233,28 +338,48 @@ describe('purpose-bound reads', () => {
     expect(items.find((i) => i.category === 'accounting')).toMatchObject({ status: 'VALUE', value: VALUES.iban });
     // Kept by law, not in use: a service reading for billing is denied it.
     const byService = await read(id, 'billing');
-    expect(byService.find((i) => i.category === 'accounting')).toMatchObject({ status: 'DENIED', reason: 'RESTRICTED' });
+    expect(byService.find((i) => i.category === 'accounting')).toMatchObject({
+      status: 'DENIED',
+      reason: 'RESTRICTED',
+    });
     expect(JSON.stringify(byService)).not.toContain(VALUES.iban);
   });
 
   it('shows a field erased on its own as erased, while the rest of its category reads on, until it is recorded again', async () => {
     const id = await fullSubject();
-    const e = await api.gql(service, 'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "contact", field: "phone", reason: subjectRequest) { shreddedCategories } }', { id });
+    const e = await api.gql(
+      service,
+      'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "contact", field: "phone", reason: subjectRequest) { shreddedCategories } }',
+      { id },
+    );
     expect(e.errors).toBeUndefined();
     const contact = (await read(id, 'contract')).filter((i) => i.category === 'contact');
-    expect(contact.find((i) => i.field === 'phone')).toMatchObject({ __typename: 'PersonalDataErased', status: 'ERASED', erasureReason: 'subjectRequest' });
+    expect(contact.find((i) => i.field === 'phone')).toMatchObject({
+      __typename: 'PersonalDataErased',
+      status: 'ERASED',
+      erasureReason: 'subjectRequest',
+    });
     expect(contact.find((i) => i.field === 'email')).toMatchObject({ status: 'VALUE', value: VALUES.emailNormalised });
     const { report } = await api.vault.rights.report(id, 'ACCESS');
-    expect((report.items as Record<string, unknown>[]).find((i) => i.category === 'contact' && i.field === 'phone')).toMatchObject({ status: { state: 'ERASED', reason: 'subjectRequest' } });
+    expect(
+      (report.items as Record<string, unknown>[]).find((i) => i.category === 'contact' && i.field === 'phone'),
+    ).toMatchObject({ status: { state: 'ERASED', reason: 'subjectRequest' } });
     await api.gql(service, RECORD, { id, items: [item('contact', 'phone', '+31 20 555 0100')] });
-    expect((await read(id, 'contract')).find((i) => i.field === 'phone')).toMatchObject({ status: 'VALUE', value: '+31205550100' });
+    expect((await read(id, 'contract')).find((i) => i.field === 'phone')).toMatchObject({
+      status: 'VALUE',
+      value: '+31205550100',
+    });
   });
 
   it('serves many subjects in the order asked, and a subject its own data for any purpose', async () => {
     const ids = [await fullSubject(), await fullSubject(), await fullSubject()];
-    const r = await api.gql(service, 'query($ids: [ID!]!) { subjects(ids: $ids, purpose: "contract") { id } }', { ids: [...ids].reverse() });
+    const r = await api.gql(service, 'query($ids: [ID!]!) { subjects(ids: $ids, purpose: "contract") { id } }', {
+      ids: [...ids].reverse(),
+    });
     expect(r.data!.subjects.map((s: { id: string }) => s.id)).toEqual([...ids].reverse());
-    const own = await read(ids[0]!, 'billing', await api.token({ role: 'subject', subjectId: ids[0]! }), ['accounting']);
+    const own = await read(ids[0]!, 'billing', await api.token({ role: 'subject', subjectId: ids[0]! }), [
+      'accounting',
+    ]);
     expect(own[0]).toMatchObject({ status: 'VALUE', value: VALUES.iban });
   });
 });
@@ -262,8 +387,16 @@ describe('purpose-bound reads', () => {
 describe('lookup by email or phone', () => {
   it('finds a subject whatever the case and spacing of the email, or the format of the phone', async () => {
     const id = await fullSubject();
-    for (const identifier of [{ email: `  ${VALUES.email.toUpperCase()} ` }, { phone: '0031 (20) 555-0199' }, { phone: VALUES.phone }]) {
-      const r = await api.gql(service, 'query($i: IdentifierInput!) { findSubjects(identifier: $i, purpose: "contract") { id items(categories: ["contact"]) { status } } }', { i: identifier });
+    for (const identifier of [
+      { email: `  ${VALUES.email.toUpperCase()} ` },
+      { phone: '0031 (20) 555-0199' },
+      { phone: VALUES.phone },
+    ]) {
+      const r = await api.gql(
+        service,
+        'query($i: IdentifierInput!) { findSubjects(identifier: $i, purpose: "contract") { id items(categories: ["contact"]) { status } } }',
+        { i: identifier },
+      );
       expect(r.errors).toBeUndefined();
       expect(r.data!.findSubjects.map((s: { id: string }) => s.id)).toContain(id);
     }
@@ -271,8 +404,16 @@ describe('lookup by email or phone', () => {
 
   it('does not reveal a subject to a caller who may not read the matching field for the purpose', async () => {
     const id = await fullSubject();
-    await api.gql(dpo, 'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: accuracyContested) { revision } }', { id });
-    const r = await api.gql(service, 'query($e: String!) { findSubjects(identifier: { email: $e }, purpose: "contract") { id } }', { e: VALUES.email });
+    await api.gql(
+      dpo,
+      'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: accuracyContested) { revision } }',
+      { id },
+    );
+    const r = await api.gql(
+      service,
+      'query($e: String!) { findSubjects(identifier: { email: $e }, purpose: "contract") { id } }',
+      { e: VALUES.email },
+    );
     expect(r.data!.findSubjects.map((s: { id: string }) => s.id)).not.toContain(id);
   });
 });
@@ -285,7 +426,12 @@ describe('the access log', () => {
     await api.server.flushAccessLog();
     const entries = await api.vault.accessLog.listBySubject(id);
     expect(entries).toEqual([
-      expect.objectContaining({ subjectId: id, actor: 'service:crm', purpose: 'metadata:marketing', categories: ['contact'] }),
+      expect.objectContaining({
+        subjectId: id,
+        actor: 'service:crm',
+        purpose: 'metadata:marketing',
+        categories: ['contact'],
+      }),
       expect.objectContaining({ subjectId: id, actor: 'service:crm', purpose: 'contract', categories: ['contact'] }),
     ]);
     expect(JSON.stringify(entries)).not.toMatch(/example\.com|Annelies|\+31/i);
@@ -295,23 +441,38 @@ describe('the access log', () => {
 describe('the access log for lookups', () => {
   it('records a lookup that confirms whose identifier it is, like a read', async () => {
     const id = await fullSubject();
-    const email = (await api.vault.reader.read([id], { purpose: 'contract', callerPurposes: 'all' })).get(id)!.items.find((i) => i.status === 'VALUE' && i.field === 'email');
-    const r = await api.gql(service, 'query($e: String!) { findSubjects(identifier: { email: $e }, purpose: "contract") { id } }', { e: (email as { value: string }).value });
+    const email = (await api.vault.reader.read([id], { purpose: 'contract', callerPurposes: 'all' }))
+      .get(id)!
+      .items.find((i) => i.status === 'VALUE' && i.field === 'email');
+    const r = await api.gql(
+      service,
+      'query($e: String!) { findSubjects(identifier: { email: $e }, purpose: "contract") { id } }',
+      { e: (email as { value: string }).value },
+    );
     expect(r.data!.findSubjects.map((x: { id: string }) => x.id)).toContain(id);
     await api.server.flushAccessLog();
-    expect(await api.vault.accessLog.listBySubject(id)).toContainEqual(expect.objectContaining({ actor: 'service:crm', purpose: 'contract', categories: ['contact'] }));
+    expect(await api.vault.accessLog.listBySubject(id)).toContainEqual(
+      expect.objectContaining({ actor: 'service:crm', purpose: 'contract', categories: ['contact'] }),
+    );
   });
 });
 
 describe('errors', () => {
-  const codeAndPath = (r: { errors?: { extensions?: { code?: string; path?: string } }[] }) => [r.errors?.[0]?.extensions?.code, r.errors?.[0]?.extensions?.path];
+  const codeAndPath = (r: { errors?: { extensions?: { code?: string; path?: string } }[] }) => [
+    r.errors?.[0]?.extensions?.code,
+    r.errors?.[0]?.extensions?.path,
+  ];
 
   it.each([
     ['a malformed email', [item('contact', 'email', VALUES.badEmail)], 'items[0].value'],
     ['an unknown category', [item('contact', 'email', 'a@example.com'), item('nope', 'x', 'y')], 'items[1].category'],
     ['an unknown field', [item('contact', 'shoeSize', '44')], 'items[0].field'],
     ['a purpose the register does not know', [item('contact', 'name', 'X', 'astrology')], 'items[0].purpose'],
-    ['a legal basis the category does not have', [item('marketing', 'interests', 'x', 'marketing', 'contract')], 'items[0].legalBasis'],
+    [
+      'a legal basis the category does not have',
+      [item('marketing', 'interests', 'x', 'marketing', 'contract')],
+      'items[0].legalBasis',
+    ],
   ])('BAD_USER_INPUT for %s, with the path of the field, and nothing is recorded', async (_what, items, path) => {
     const id = await register();
     const before = (await api.vault.commands.load(id)).revision;
@@ -321,41 +482,99 @@ describe('errors', () => {
     expect(JSON.stringify(r.errors)).not.toContain(VALUES.badEmail);
   });
 
-  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])('BAD_USER_INPUT for %s as a purpose, category or field name, and nothing is recorded', async (name) => {
-    const id = await fullSubject();
-    const before = (await api.vault.commands.load(id)).revision;
-    const by = (token: string, mutation: string) => api.gql(token, `mutation($id: ID!, $name: String!) { ${mutation} { revision } }`, { id, name });
-    expect(codeAndPath(await by(dpo, `giveConsent(subjectId: $id, purpose: $name, ${NOTICE})`))).toEqual(['BAD_USER_INPUT', 'purpose']);
-    expect(codeAndPath(await by(dpo, 'withdrawConsent(subjectId: $id, purpose: $name)'))).toEqual(['BAD_USER_INPUT', 'purpose']);
-    expect(codeAndPath(await by(dpo, 'objectToProcessing(subjectId: $id, purpose: $name)'))).toEqual(['BAD_USER_INPUT', 'purpose']);
-    expect(codeAndPath(await by(dpo, 'restrictProcessing(subjectId: $id, categories: [$name], reason: other)'))).toEqual(['BAD_USER_INPUT', 'categories[0]']);
-    expect(codeAndPath(await by(dpo, 'placeLegalHold(subjectId: $id, category: $name, basis: other, until: "2099-01-01T00:00:00Z")'))).toEqual(['BAD_USER_INPUT', 'category']);
-    expect(codeAndPath(await by(service, 'erasePersonalData(subjectId: $id, category: $name, field: "email", reason: subjectRequest)'))?.[0]).toBe('BAD_USER_INPUT');
-    expect(codeAndPath(await api.gql(service, RECORD, { id, items: [item(name, 'email', 'a@example.com')] }))).toEqual(['BAD_USER_INPUT', 'items[0].category']);
-    expect(codeAndPath(await api.gql(service, RECORD, { id, items: [item('contact', name, 'a@example.com')] }))).toEqual(['BAD_USER_INPUT', 'items[0].field']);
-    expect(codeAndPath(await api.gql(service, READ, { id, purpose: name }))).toEqual(['BAD_USER_INPUT', 'purpose']);
-    expect((await api.vault.commands.load(id)).revision).toBe(before);
-  });
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])(
+    'BAD_USER_INPUT for %s as a purpose, category or field name, and nothing is recorded',
+    async (name) => {
+      const id = await fullSubject();
+      const before = (await api.vault.commands.load(id)).revision;
+      const by = (token: string, mutation: string) =>
+        api.gql(token, `mutation($id: ID!, $name: String!) { ${mutation} { revision } }`, { id, name });
+      expect(codeAndPath(await by(dpo, `giveConsent(subjectId: $id, purpose: $name, ${NOTICE})`))).toEqual([
+        'BAD_USER_INPUT',
+        'purpose',
+      ]);
+      expect(codeAndPath(await by(dpo, 'withdrawConsent(subjectId: $id, purpose: $name)'))).toEqual([
+        'BAD_USER_INPUT',
+        'purpose',
+      ]);
+      expect(codeAndPath(await by(dpo, 'objectToProcessing(subjectId: $id, purpose: $name)'))).toEqual([
+        'BAD_USER_INPUT',
+        'purpose',
+      ]);
+      expect(
+        codeAndPath(await by(dpo, 'restrictProcessing(subjectId: $id, categories: [$name], reason: other)')),
+      ).toEqual(['BAD_USER_INPUT', 'categories[0]']);
+      expect(
+        codeAndPath(
+          await by(dpo, 'placeLegalHold(subjectId: $id, category: $name, basis: other, until: "2099-01-01T00:00:00Z")'),
+        ),
+      ).toEqual(['BAD_USER_INPUT', 'category']);
+      expect(
+        codeAndPath(
+          await by(
+            service,
+            'erasePersonalData(subjectId: $id, category: $name, field: "email", reason: subjectRequest)',
+          ),
+        )?.[0],
+      ).toBe('BAD_USER_INPUT');
+      expect(
+        codeAndPath(await api.gql(service, RECORD, { id, items: [item(name, 'email', 'a@example.com')] })),
+      ).toEqual(['BAD_USER_INPUT', 'items[0].category']);
+      expect(
+        codeAndPath(await api.gql(service, RECORD, { id, items: [item('contact', name, 'a@example.com')] })),
+      ).toEqual(['BAD_USER_INPUT', 'items[0].field']);
+      expect(codeAndPath(await api.gql(service, READ, { id, purpose: name }))).toEqual(['BAD_USER_INPUT', 'purpose']);
+      expect((await api.vault.commands.load(id)).revision).toBe(before);
+    },
+  );
 
   it('BAD_USER_INPUT for lookups and reads, with paths', async () => {
     const id = await register();
     // A subject the service reaches: one with no data is, to a service, no subject at all (NOT_FOUND).
     await api.gql(service, RECORD, { id, items: [item('contact', 'name', VALUES.name)] });
-    expect(codeAndPath(await api.gql(service, '{ findSubjects(identifier: { email: "not an email" }, purpose: "contract") { id } }'))).toEqual(['BAD_USER_INPUT', 'identifier.email']);
-    expect(codeAndPath(await api.gql(service, '{ findSubjects(identifier: { email: "a@example.com", phone: "+3120" }, purpose: "contract") { id } }'))).toEqual(['BAD_USER_INPUT', 'identifier']);
-    expect(codeAndPath(await api.gql(service, READ, { id, purpose: 'astrology' }))).toEqual(['BAD_USER_INPUT', 'purpose']);
-    expect(codeAndPath(await api.gql(service, READ, { id, purpose: 'contract', categories: ['contact', 'nope'] }))).toEqual(['BAD_USER_INPUT', 'categories[1]']);
+    expect(
+      codeAndPath(
+        await api.gql(service, '{ findSubjects(identifier: { email: "not an email" }, purpose: "contract") { id } }'),
+      ),
+    ).toEqual(['BAD_USER_INPUT', 'identifier.email']);
+    expect(
+      codeAndPath(
+        await api.gql(
+          service,
+          '{ findSubjects(identifier: { email: "a@example.com", phone: "+3120" }, purpose: "contract") { id } }',
+        ),
+      ),
+    ).toEqual(['BAD_USER_INPUT', 'identifier']);
+    expect(codeAndPath(await api.gql(service, READ, { id, purpose: 'astrology' }))).toEqual([
+      'BAD_USER_INPUT',
+      'purpose',
+    ]);
+    expect(
+      codeAndPath(await api.gql(service, READ, { id, purpose: 'contract', categories: ['contact', 'nope'] })),
+    ).toEqual(['BAD_USER_INPUT', 'categories[1]']);
     const tooMany = Array.from({ length: 501 }, (_, i) => `id-${i}`);
-    expect(codeAndPath(await api.gql(service, 'query($ids: [ID!]!) { subjects(ids: $ids, purpose: "contract") { id } }', { ids: tooMany }))).toEqual(['BAD_USER_INPUT', 'ids']);
+    expect(
+      codeAndPath(
+        await api.gql(service, 'query($ids: [ID!]!) { subjects(ids: $ids, purpose: "contract") { id } }', {
+          ids: tooMany,
+        }),
+      ),
+    ).toEqual(['BAD_USER_INPUT', 'ids']);
     const items = Array.from({ length: 101 }, () => item('contact', 'name', 'X'));
     expect(codeAndPath(await api.gql(service, RECORD, { id, items }))).toEqual(['BAD_USER_INPUT', 'items']);
   });
 
   it('does not echo a malformed variable value', async () => {
-    const r = await api.gql(service, 'mutation($until: DateTime!) { placeLegalHold(subjectId: "x", category: "contact", basis: other, until: $until) { revision } }', { until: VALUES.email });
+    const r = await api.gql(
+      service,
+      'mutation($until: DateTime!) { placeLegalHold(subjectId: "x", category: "contact", basis: other, until: $until) { revision } }',
+      { until: VALUES.email },
+    );
     expect(r.status).toBe(400);
     expect(r.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(r.errors?.[0]?.message).toMatch(/^Variable "\$until" got an invalid value: DateTime must be an RFC 3339 date-time/);
+    expect(r.errors?.[0]?.message).toMatch(
+      /^Variable "\$until" got an invalid value: DateTime must be an RFC 3339 date-time/,
+    );
     expect(JSON.stringify(r.errors)).not.toContain(VALUES.email);
   });
 
@@ -363,26 +582,64 @@ describe('errors', () => {
     const id = await fullSubject();
     const before = (await api.vault.commands.load(id)).revision;
     const cases: [string, unknown, string][] = [
-      ['an unknown input field', [{ ...item('contact', 'email', VALUES.email), [VALUES.name]: VALUES.email }], 'Variable "$items" got an invalid value at "items[0]": A field is not defined by type "PersonalDataInput".'],
-      ['a missing input field', [item('contact', 'email', VALUES.email), { category: 'contact', field: 'name', value: VALUES.name, purpose: 'contract', legalBasis: 'contract' }], 'Variable "$items" got an invalid value at "items[1]": Field "source" of required type "String!" was not provided.'],
-      ['an item that is not an object', [VALUES.email], 'Variable "$items" got an invalid value at "items[0]": Expected type "PersonalDataInput" to be an object.'],
-      ['a value of the wrong type inside an item', [item('contact', 'email', VALUES.email), { ...item('contact', 'name', VALUES.name), purpose: 7 }], 'Variable "$items" got an invalid value at "items[1].purpose": String cannot represent a non string value.'],
-      ['a null item', [null], 'Variable "$items" got an invalid value at "items[0]": Expected non-nullable type "PersonalDataInput!" not to be null.'],
+      [
+        'an unknown input field',
+        [{ ...item('contact', 'email', VALUES.email), [VALUES.name]: VALUES.email }],
+        'Variable "$items" got an invalid value at "items[0]": A field is not defined by type "PersonalDataInput".',
+      ],
+      [
+        'a missing input field',
+        [
+          item('contact', 'email', VALUES.email),
+          { category: 'contact', field: 'name', value: VALUES.name, purpose: 'contract', legalBasis: 'contract' },
+        ],
+        'Variable "$items" got an invalid value at "items[1]": Field "source" of required type "String!" was not provided.',
+      ],
+      [
+        'an item that is not an object',
+        [VALUES.email],
+        'Variable "$items" got an invalid value at "items[0]": Expected type "PersonalDataInput" to be an object.',
+      ],
+      [
+        'a value of the wrong type inside an item',
+        [item('contact', 'email', VALUES.email), { ...item('contact', 'name', VALUES.name), purpose: 7 }],
+        'Variable "$items" got an invalid value at "items[1].purpose": String cannot represent a non string value.',
+      ],
+      [
+        'a null item',
+        [null],
+        'Variable "$items" got an invalid value at "items[0]": Expected non-nullable type "PersonalDataInput!" not to be null.',
+      ],
     ];
     const refused = async (what: string, r: Awaited<ReturnType<typeof api.gql>>, message: string) => {
-      expect([r.status, r.errors?.[0]?.extensions?.code, r.errors?.[0]?.message], what).toEqual([400, 'BAD_USER_INPUT', message]);
+      expect([r.status, r.errors?.[0]?.extensions?.code, r.errors?.[0]?.message], what).toEqual([
+        400,
+        'BAD_USER_INPUT',
+        message,
+      ]);
       expect(JSON.stringify(r.errors), what).not.toContain(VALUES.email);
       expect(JSON.stringify(r.errors), what).not.toContain(VALUES.name);
     };
-    for (const [what, items, message] of cases) await refused(what, await api.gql(service, RECORD, { id, items }), message);
-    const erase = 'mutation($id: ID!, $reason: ErasureReason!) { erasePersonalData(subjectId: $id, category: "contact", field: "email", reason: $reason) { revision } }';
-    await refused('a value outside an enum', await api.gql(service, erase, { id, reason: VALUES.email }), 'Variable "$reason" got an invalid value: The value does not exist in "ErasureReason" enum.');
+    for (const [what, items, message] of cases)
+      await refused(what, await api.gql(service, RECORD, { id, items }), message);
+    const erase =
+      'mutation($id: ID!, $reason: ErasureReason!) { erasePersonalData(subjectId: $id, category: "contact", field: "email", reason: $reason) { revision } }';
+    await refused(
+      'a value outside an enum',
+      await api.gql(service, erase, { id, reason: VALUES.email }),
+      'Variable "$reason" got an invalid value: The value does not exist in "ErasureReason" enum.',
+    );
     expect((await api.vault.commands.load(id)).revision).toBe(before);
   });
 
   it('takes DateTime inputs with an offset in the canonical UTC form, and refuses a day the calendar does not have', async () => {
     const id = await fullSubject();
-    const hold = (until: string) => api.gql(dpo, 'mutation($id: ID!, $until: DateTime!) { placeLegalHold(subjectId: $id, category: "contact", basis: other, until: $until) { revision } }', { id, until });
+    const hold = (until: string) =>
+      api.gql(
+        dpo,
+        'mutation($id: ID!, $until: DateTime!) { placeLegalHold(subjectId: $id, category: "contact", basis: other, until: $until) { revision } }',
+        { id, until },
+      );
     const before = (await api.vault.commands.load(id)).revision;
     for (const until of ['2099-02-30', '2099-02-30T00:00:00Z', '9999-12-31T23:00:00-05:00', '0099-01-01']) {
       const r = await hold(until);
@@ -390,27 +647,61 @@ describe('errors', () => {
     }
     expect((await api.vault.commands.load(id)).revision).toBe(before);
     expect((await hold('2099-01-01T01:00:00+01:00')).errors).toBeUndefined();
-    const holds = await api.gql(dpo, 'query($id: ID!) { legalHolds(subjectId: $id) { category until source } }', { id });
-    expect(holds.data!.legalHolds).toContainEqual({ category: 'contact', until: '2099-01-01T00:00:00.000Z', source: 'dpo' });
+    const holds = await api.gql(dpo, 'query($id: ID!) { legalHolds(subjectId: $id) { category until source } }', {
+      id,
+    });
+    expect(holds.data!.legalHolds).toContainEqual({
+      category: 'contact',
+      until: '2099-01-01T00:00:00.000Z',
+      source: 'dpo',
+    });
   });
 
   it('NOT_FOUND for an unknown subject, CONFLICT for recording into an erased one', async () => {
-    expect(codeAndPath(await api.gql(service, READ, { id: 'never-registered', purpose: 'contract' }))).toEqual(['NOT_FOUND', 'id']);
-    expect(codeAndPath(await api.gql(service, RECORD, { id: 'never-registered', items: [item('contact', 'name', 'X')] }))).toEqual(['NOT_FOUND', 'subjectId']);
-    expect(codeAndPath(await api.gql(dpo, 'mutation { eraseSubject(subjectId: "never-registered", reason: subjectRequest) { certificate { subjectId } } }'))).toEqual(['NOT_FOUND', 'subjectId']);
+    expect(codeAndPath(await api.gql(service, READ, { id: 'never-registered', purpose: 'contract' }))).toEqual([
+      'NOT_FOUND',
+      'id',
+    ]);
+    expect(
+      codeAndPath(await api.gql(service, RECORD, { id: 'never-registered', items: [item('contact', 'name', 'X')] })),
+    ).toEqual(['NOT_FOUND', 'subjectId']);
+    expect(
+      codeAndPath(
+        await api.gql(
+          dpo,
+          'mutation { eraseSubject(subjectId: "never-registered", reason: subjectRequest) { certificate { subjectId } } }',
+        ),
+      ),
+    ).toEqual(['NOT_FOUND', 'subjectId']);
     const id = await fullSubject();
-    await api.gql(dpo, 'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest) { certificate { subjectId } } }', { id });
+    await api.gql(
+      dpo,
+      'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest) { certificate { subjectId } } }',
+      { id },
+    );
     const r = await api.gql(service, RECORD, { id, items: [item('contact', 'name', 'X')] });
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'SUBJECT_ERASED' });
   });
 
   it('401 without a token, with a malformed one, with one signed by another secret, and with an expired one', async () => {
     const { SignJWT } = await import('jose');
-    const other = await new SignJWT({ role: 'dpo', name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setAudience('pdv-vault').setExpirationTime('1h').sign(new TextEncoder().encode('x'.repeat(40)));
+    const other = await new SignJWT({ role: 'dpo', name: 'x' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setAudience('pdv-vault')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('x'.repeat(40)));
     const { readFileSync } = await import('node:fs');
     const secret = new TextEncoder().encode(readFileSync(`${api.config.dataDir}/jwt-dev.secret`, 'utf8').trim());
-    const expired = await new SignJWT({ role: 'dpo', name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setAudience('pdv-vault').setExpirationTime(Math.floor(Date.now() / 1000) - 60).sign(secret);
-    const noRole = await new SignJWT({ name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setAudience('pdv-vault').setExpirationTime('1h').sign(secret);
+    const expired = await new SignJWT({ role: 'dpo', name: 'x' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setAudience('pdv-vault')
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(secret);
+    const noRole = await new SignJWT({ name: 'x' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setAudience('pdv-vault')
+      .setExpirationTime('1h')
+      .sign(secret);
     for (const token of [undefined, 'not-a-jwt', other, expired, noRole]) {
       const r = await api.gql(token, '{ me { role } }');
       expect(r.status).toBe(401);
@@ -419,7 +710,8 @@ describe('errors', () => {
   });
 
   it('QUERY_TOO_COMPLEX for queries nested too deep or too costly', async () => {
-    const shallow = '{ processingRegister { categories { retention { trigger } erasure { retention { trigger } } fields { name } } } }';
+    const shallow =
+      '{ processingRegister { categories { retention { trigger } erasure { retention { trigger } } fields { name } } } }';
     expect((await api.gql(service, shallow)).errors).toBeUndefined();
     const deep = `{ __schema { types { fields { type ${'{ ofType '.repeat(9)}{ name }${' }'.repeat(9)} } } } }`;
     const tooDeep = await api.gql(service, deep);
@@ -427,24 +719,41 @@ describe('errors', () => {
     expect(tooDeep.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
     const fragmentLoop = `query { subjects(ids: $ids, purpose: "contract") { ...A } } fragment A on Subject { id items { status } }`;
     const ids = Array.from({ length: 500 }, (_, i) => `i${i}`);
-    const costly = await api.gql(service, fragmentLoop.replace('query {', 'query($ids: [ID!]!) {').replace('{ id items { status } }', `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: id`).join(' ')} items { status } }`), { ids });
+    const costly = await api.gql(
+      service,
+      fragmentLoop
+        .replace('query {', 'query($ids: [ID!]!) {')
+        .replace(
+          '{ id items { status } }',
+          `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: id`).join(' ')} items { status } }`,
+        ),
+      { ids },
+    );
     expect(costly.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
     const aliases = `{ ${Array.from({ length: 11 }, (_, i) => `r${i}: processingRegister { categories { fields { name } } }`).join(' ')} }`;
     expect((await api.gql(service, aliases)).errors).toBeUndefined();
     // Many cheap subject reads under aliases: bounded by the subjects read, not only by cost.
-    const reads = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `s${i}: subject(id: "x${i}", purpose: "contract") { id items { status ... on PersonalDataValue { value } } }`).join(' ')} }`;
+    const reads = (n: number) =>
+      `{ ${Array.from({ length: n }, (_, i) => `s${i}: subject(id: "x${i}", purpose: "contract") { id items { status ... on PersonalDataValue { value } } }`).join(' ')} }`;
     // 501 aliased reads pass the text and alias limits first; within them, subjects read add up across fields.
     const flood = await api.gql(service, reads(501));
     expect([flood.status, flood.errors?.[0]?.extensions?.code]).toEqual([400, 'QUERY_TOO_COMPLEX']);
-    const split = await api.gql(service, 'query($a: [ID!]!, $b: [ID!]!) { a: subjects(ids: $a, purpose: "contract") { id } b: subjects(ids: $b, purpose: "contract") { id } }', {
-      a: Array.from({ length: 300 }, (_, i) => `a${i}`),
-      b: Array.from({ length: 201 }, (_, i) => `b${i}`),
-    });
+    const split = await api.gql(
+      service,
+      'query($a: [ID!]!, $b: [ID!]!) { a: subjects(ids: $a, purpose: "contract") { id } b: subjects(ids: $b, purpose: "contract") { id } }',
+      {
+        a: Array.from({ length: 300 }, (_, i) => `a${i}`),
+        b: Array.from({ length: 201 }, (_, i) => `b${i}`),
+      },
+    );
     expect([split.status, split.errors?.[0]?.extensions?.code]).toEqual([400, 'QUERY_TOO_COMPLEX']);
     expect(split.errors?.[0]?.message).toContain('reads 501 subjects');
     // Lists left to their defaults count as long as the defaults.
     const defaults = (p: string) => `[${Array.from({ length: 300 }, (_, i) => `"${p}${i}"`).join(', ')}]`;
-    const byDefault = await api.gql(service, `query($a: [ID!] = ${defaults('a')}, $b: [ID!] = ${defaults('b')}) { a: subjects(ids: $a, purpose: "contract") { id } b: subjects(ids: $b, purpose: "contract") { id } }`);
+    const byDefault = await api.gql(
+      service,
+      `query($a: [ID!] = ${defaults('a')}, $b: [ID!] = ${defaults('b')}) { a: subjects(ids: $a, purpose: "contract") { id } b: subjects(ids: $b, purpose: "contract") { id } }`,
+    );
     expect([byDefault.status, byDefault.errors?.[0]?.extensions?.code]).toEqual([400, 'QUERY_TOO_COMPLEX']);
     expect(byDefault.errors?.[0]?.message).toContain('reads 600 subjects');
     expect((await api.gql(service, reads(3))).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
@@ -455,10 +764,14 @@ describe('errors', () => {
     try {
       const svc = await small.token(SERVICE);
       for (let i = 0; i < 3; i++) {
-        const id = (await small.gql(svc, 'mutation { registerSubject { subjectId } }')).data!.registerSubject.subjectId as string;
-        expect((await small.gql(svc, RECORD, { id, items: [item('contact', 'email', VALUES.email)] })).errors).toBeUndefined();
+        const id = (await small.gql(svc, 'mutation { registerSubject { subjectId } }')).data!.registerSubject
+          .subjectId as string;
+        expect(
+          (await small.gql(svc, RECORD, { id, items: [item('contact', 'email', VALUES.email)] })).errors,
+        ).toBeUndefined();
       }
-      const find = (alias: string) => `${alias}: findSubjects(identifier: { email: "${VALUES.emailNormalised}" }, purpose: "contract") { id }`;
+      const find = (alias: string) =>
+        `${alias}: findSubjects(identifier: { email: "${VALUES.emailNormalised}" }, purpose: "contract") { id }`;
       // Counted as 1 before it runs, matching 3: within 5.
       const one = await small.gql(svc, `{ ${find('a')} }`);
       expect(one.errors).toBeUndefined();
@@ -482,22 +795,47 @@ describe('errors', () => {
 
   it('client mistakes in the request itself get a 400 with a request code, not a masked internal error', async () => {
     const post = async (body: unknown) => {
-      const res = await fetch(`${api.server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${service}` }, body: JSON.stringify(body) });
-      return { status: res.status, body: (await res.json()) as { errors?: { message: string; extensions?: { code?: string } }[] } };
+      const res = await fetch(`${api.server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${service}` },
+        body: JSON.stringify(body),
+      });
+      return {
+        status: res.status,
+        body: (await res.json()) as { errors?: { message: string; extensions?: { code?: string } }[] },
+      };
     };
     const unknownOperation = await post({ query: 'query A { me { role } }', operationName: 'B' });
-    expect([unknownOperation.status, unknownOperation.body.errors?.[0]?.extensions?.code]).toEqual([400, 'OPERATION_RESOLUTION_FAILURE']);
+    expect([unknownOperation.status, unknownOperation.body.errors?.[0]?.extensions?.code]).toEqual([
+      400,
+      'OPERATION_RESOLUTION_FAILURE',
+    ]);
     // An empty name matches no operation either: refused before anything runs, a mutation included.
     const id = await register();
     const before = (await api.vault.commands.load(id)).revision;
-    const unnamed = await post({ query: `mutation { giveConsent(subjectId: "${id}", purpose: "marketing", ${NOTICE}) { revision } }`, operationName: '' });
+    const unnamed = await post({
+      query: `mutation { giveConsent(subjectId: "${id}", purpose: "marketing", ${NOTICE}) { revision } }`,
+      operationName: '',
+    });
     expect([unnamed.status, unnamed.body.errors?.[0]?.extensions?.code]).toEqual([400, 'OPERATION_RESOLUTION_FAILURE']);
     expect((await api.vault.commands.load(id)).revision).toBe(before);
-    const unnamedFlood = await post({ query: `{ ${Array.from({ length: 30 }, (_, i) => `s${i}: subject(id: "x${i}", purpose: "contract") { id }`).join(' ')} }`, operationName: '' });
-    expect([unnamedFlood.status, unnamedFlood.body.errors?.[0]?.extensions?.code]).toEqual([400, 'OPERATION_RESOLUTION_FAILURE']);
-    const wrongHash = await post({ query: '{ me { role } }', extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } } });
+    const unnamedFlood = await post({
+      query: `{ ${Array.from({ length: 30 }, (_, i) => `s${i}: subject(id: "x${i}", purpose: "contract") { id }`).join(' ')} }`,
+      operationName: '',
+    });
+    expect([unnamedFlood.status, unnamedFlood.body.errors?.[0]?.extensions?.code]).toEqual([
+      400,
+      'OPERATION_RESOLUTION_FAILURE',
+    ]);
+    const wrongHash = await post({
+      query: '{ me { role } }',
+      extensions: { persistedQuery: { version: 1, sha256Hash: 'abc' } },
+    });
     expect([wrongHash.status, wrongHash.body.errors?.[0]?.extensions?.code]).toEqual([400, 'BAD_REQUEST']);
-    const wrongVersion = await post({ query: '{ me { role } }', extensions: { persistedQuery: { version: 2, sha256Hash: 'abc' } } });
+    const wrongVersion = await post({
+      query: '{ me { role } }',
+      extensions: { persistedQuery: { version: 2, sha256Hash: 'abc' } },
+    });
     expect([wrongVersion.status, wrongVersion.body.errors?.[0]?.extensions?.code]).toEqual([400, 'BAD_REQUEST']);
     expect(api.logLines.filter((l) => l.includes('"level":50')).length).toBe(0);
   });
@@ -526,7 +864,10 @@ describe('errors', () => {
     };
     try {
       const r = await api.gql(service, READ, { id: 'any', purpose: 'contract' });
-      expect(r.errors?.[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(r.errors?.[0]).toMatchObject({
+        message: 'Internal server error',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
       expect(JSON.stringify(r)).not.toMatch(/boom|Annelies|stack/);
     } finally {
       api.vault.reader.read = original;
@@ -541,11 +882,20 @@ describe('opening values', () => {
     const original = api.vault.keyRing.get.bind(api.vault.keyRing);
     api.vault.keyRing.get = async (ids) => new Map([...(await original(ids))].map(([k]) => [k, new Uint8Array(32)]));
     try {
-      const listed = await api.gql(service, 'query($id: ID!) { subject(id: $id, purpose: "contract") { items { status category field } } }', { id });
+      const listed = await api.gql(
+        service,
+        'query($id: ID!) { subject(id: $id, purpose: "contract") { items { status category field } } }',
+        { id },
+      );
       expect(listed.errors).toBeUndefined();
-      expect(listed.data!.subject.items).toEqual(expect.arrayContaining([{ status: 'VALUE', category: 'contact', field: 'email' }]));
+      expect(listed.data!.subject.items).toEqual(
+        expect.arrayContaining([{ status: 'VALUE', category: 'contact', field: 'email' }]),
+      );
       const opened = await api.gql(service, READ, { id, purpose: 'contract' });
-      expect(opened.errors?.[0]).toMatchObject({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+      expect(opened.errors?.[0]).toMatchObject({
+        message: 'Internal server error',
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      });
       expect(opened.errors?.[0]?.path).toEqual(['subject', 'items', expect.any(Number), 'value']);
       expect(JSON.stringify(opened)).not.toMatch(/Annelies|example\.com|authentication/);
     } finally {
@@ -559,13 +909,19 @@ describe('serving', () => {
   it('answers /healthz and /readyz, with the log position only to an operator', async () => {
     expect((await fetch(`${api.server.url}/healthz`)).status).toBe(200);
     const readyz = async (token?: string) => {
-      const res = await fetch(`${api.server.url}/readyz`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+      const res = await fetch(
+        `${api.server.url}/readyz`,
+        token ? { headers: { authorization: `Bearer ${token}` } } : {},
+      );
       return { status: res.status, body: (await res.json()) as unknown };
     };
     expect(await readyz()).toEqual({ status: 200, body: { status: 'ready' } });
     expect(await readyz(await api.token(SERVICE))).toEqual({ status: 200, body: { status: 'ready' } });
     expect(await readyz('made.up.token')).toEqual({ status: 200, body: { status: 'ready' } });
-    expect(await readyz(await api.token(DPO))).toEqual({ status: 200, body: { status: 'ready', position: expect.any(Number) } });
+    expect(await readyz(await api.token(DPO))).toEqual({
+      status: 200,
+      body: { status: 'ready', position: expect.any(Number) },
+    });
   });
 });
 

@@ -16,7 +16,9 @@ it('refuses a body over the limit with 413 PAYLOAD_TOO_LARGE', async () => {
     body: JSON.stringify({ query: `{ me { role } } # ${'x'.repeat(4096)}` }),
   });
   expect(res.status).toBe(413);
-  expect(await res.json()).toEqual({ errors: [{ message: expect.any(String), extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+  expect(await res.json()).toEqual({
+    errors: [{ message: expect.any(String), extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
+  });
 });
 
 it('rate-limits per principal, checking the token before choosing its bucket, whatever the spelling of the header', async () => {
@@ -29,7 +31,11 @@ it('rate-limits per principal, checking the token before choosing its bucket, wh
   expect(limited.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
   // Spellings authentication accepts are the same token to the limiter: still spent, not moved to the address's bucket.
   for (const header of [`Bearer  ${a}`, `bearer\t${a} `, `BEARER ${a}\t`]) {
-    const res = await fetch(`${api.server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: header }, body: '{"query":"{ me { role } }"}' });
+    const res = await fetch(`${api.server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: header },
+      body: '{"query":"{ me { role } }"}',
+    });
     expect([header.length, res.status]).toEqual([header.length, 429]);
   }
   expect((await api.gql(await api.token(DPO), '{ me { role } }')).status).toBe(200);
@@ -61,8 +67,16 @@ it('rejects malformed JSON without quoting the body', async () => {
   expect(res.status).toBe(400);
   expect(await res.text()).not.toContain('ann@example.com');
   // The request's own line, through its request logger (made when it writes), with the request id.
-  const lines = api.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request completed');
-  expect(lines).toEqual([expect.objectContaining({ reqId: expect.any(String), req: expect.objectContaining({ method: 'POST', path: '/graphql' }), res: { statusCode: 400 } })]);
+  const lines = api.logLines
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l.msg === 'request completed');
+  expect(lines).toEqual([
+    expect.objectContaining({
+      reqId: expect.any(String),
+      req: expect.objectContaining({ method: 'POST', path: '/graphql' }),
+      res: { statusCode: 400 },
+    }),
+  ]);
 });
 
 it('shuts down gracefully: an in-flight request finishes, then the server stops accepting connections', async () => {
@@ -103,7 +117,9 @@ it('answers a GraphQL request that does not finish in time with 503 SERVICE_UNAV
   expect(res.errors).toEqual([{ message: expect.any(String), extensions: { code: 'SERVICE_UNAVAILABLE' } }]);
   expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
   expect(Date.now() - started).toBeLessThan(10_000);
-  expect(api.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request timed out')).toEqual([expect.objectContaining({ reqId: expect.any(String), ms: 2_000 })]);
+  expect(
+    api.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request timed out'),
+  ).toEqual([expect.objectContaining({ reqId: expect.any(String), ms: 2_000 })]);
   // Other requests are served meanwhile, and close() does not wait for the one that never ends.
   expect((await api.gql(token, '{ me { role } }')).data).toEqual({ me: { role: 'DPO' } });
   await api.server.close();
@@ -114,22 +130,40 @@ it('answers a store failure met while resolving with 200 and SERVICE_UNAVAILABLE
   api = await startApi();
   const token = await api.token(DPO);
   const id = (await api.vault.commands.registerSubject({ actor: 'dpo:dpo-1' })).subjectId;
-  api.vault.reader.read = () => Promise.reject(new VaultError('STORE_UNAVAILABLE', 'The view store did not answer in time'));
+  api.vault.reader.read = () =>
+    Promise.reject(new VaultError('STORE_UNAVAILABLE', 'The view store did not answer in time'));
   for (const accept of ['application/json', 'application/graphql-response+json']) {
     const res = await fetch(`${api.server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query: 'query($id: ID!) { me { role } subject(id: $id, purpose: "contract") { id } }', variables: { id } }),
+      body: JSON.stringify({
+        query: 'query($id: ID!) { me { role } subject(id: $id, purpose: "contract") { id } }',
+        variables: { id },
+      }),
     });
-    expect([accept, res.status, res.headers.get('content-type')]).toEqual([accept, 200, expect.stringContaining(accept)]);
+    expect([accept, res.status, res.headers.get('content-type')]).toEqual([
+      accept,
+      200,
+      expect.stringContaining(accept),
+    ]);
     // `subject` is non-null, so its failure nulls the whole data: still an executed operation (2xx), not a request error.
-    expect(await res.json()).toEqual({ data: null, errors: [expect.objectContaining({ path: ['subject'], extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'STORE_UNAVAILABLE' } })] });
+    expect(await res.json()).toEqual({
+      data: null,
+      errors: [
+        expect.objectContaining({
+          path: ['subject'],
+          extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'STORE_UNAVAILABLE' },
+        }),
+      ],
+    });
   }
 });
 
 /** `/readyz` as an operator (a DPO's token) sees it: with the reason it is not ready. */
 async function readyz(): Promise<{ status: number; body: { status: string } }> {
-  const res = await fetch(`${api!.server.url}/readyz`, { headers: { authorization: `Bearer ${await api!.token(DPO)}` } });
+  const res = await fetch(`${api!.server.url}/readyz`, {
+    headers: { authorization: `Bearer ${await api!.token(DPO)}` },
+  });
   return { status: res.status, body: (await res.json()) as { status: string } };
 }
 
@@ -141,7 +175,8 @@ function flakyAccessLog(): { accessLog: AccessLog; store: AccessLog; setDown(dow
     store,
     setDown: (d) => (down = d),
     accessLog: {
-      append: (entries) => (down ? Promise.reject(new VaultError('STORE_UNAVAILABLE', 'access log down')) : store.append(entries)),
+      append: (entries) =>
+        down ? Promise.reject(new VaultError('STORE_UNAVAILABLE', 'access log down')) : store.append(entries),
       listBySubject: (id, o) => store.listBySubject(id, o),
       recipientsOf: (id, until) => store.recipientsOf(id, until),
       close: () => store.close(),
@@ -149,13 +184,31 @@ function flakyAccessLog(): { accessLog: AccessLog; store: AccessLog; setDown(dow
   };
 }
 
-const READ_VALUES = 'query($id: ID!) { subject(id: $id, purpose: "contract") { items { status ... on PersonalDataValue { value } } } }';
+const READ_VALUES =
+  'query($id: ID!) { subject(id: $id, purpose: "contract") { items { status ... on PersonalDataValue { value } } } }';
 
 /** A subject with one email recorded, readable for `contract`. */
 async function subjectWithEmail(token: string): Promise<string> {
   const id = (await api!.gql(token, 'mutation { registerSubject { subjectId } }')).data!.registerSubject.subjectId;
-  const items = [{ category: 'contact', field: 'email', value: 'ann@example.com', purpose: 'contract', legalBasis: 'contract', source: 'subject' }];
-  expect((await api!.gql(token, 'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }', { id, items })).errors).toBeUndefined();
+  const items = [
+    {
+      category: 'contact',
+      field: 'email',
+      value: 'ann@example.com',
+      purpose: 'contract',
+      legalBasis: 'contract',
+      source: 'subject',
+    },
+  ];
+  expect(
+    (
+      await api!.gql(
+        token,
+        'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }',
+        { id, items },
+      )
+    ).errors,
+  ).toBeUndefined();
   await api!.vault.projector.catchUp();
   return id;
 }
@@ -180,7 +233,9 @@ it('is not ready while access-log writes fail, ready again once they succeed, an
   const deadline = Date.now() + 5000;
   while ((await readyz()).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   expect((await readyz()).status).toBe(200);
-  expect(await store.listBySubject(id)).toEqual([expect.objectContaining({ actor: 'service:crm', subjectId: id, categories: ['contact'] })]);
+  expect(await store.listBySubject(id)).toEqual([
+    expect.objectContaining({ actor: 'service:crm', subjectId: id, categories: ['contact'] }),
+  ]);
 });
 
 it('refuses reads of personal data, rather than serve them unlogged, once the access log holds too many unwritten entries', async () => {
@@ -189,7 +244,11 @@ it('refuses reads of personal data, rather than serve them unlogged, once the ac
   const token = await api.token(SERVICE);
   const id = await subjectWithEmail(token);
   setDown(true);
-  for (let i = 0; i < 2; i++) expect((await api.gql(token, READ_VALUES, { id })).data!.subject.items).toContainEqual({ status: 'VALUE', value: 'ann@example.com' });
+  for (let i = 0; i < 2; i++)
+    expect((await api.gql(token, READ_VALUES, { id })).data!.subject.items).toContainEqual({
+      status: 'VALUE',
+      value: 'ann@example.com',
+    });
   await api.server.flushAccessLog();
 
   const refused = await api.gql(token, READ_VALUES, { id });
@@ -201,37 +260,65 @@ it('refuses reads of personal data, rather than serve them unlogged, once the ac
   while ((await readyz()).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   // The two reads served are logged; the refused one disclosed nothing. Reads are served again.
   expect(await store.listBySubject(id)).toHaveLength(2);
-  expect((await api.gql(token, READ_VALUES, { id })).data!.subject.items).toContainEqual({ status: 'VALUE', value: 'ann@example.com' });
+  expect((await api.gql(token, READ_VALUES, { id })).data!.subject.items).toContainEqual({
+    status: 'VALUE',
+    value: 'ann@example.com',
+  });
 });
 
-it.each(['log', 'keys'] as const)('is neither ready nor live once the %s store can no longer write (a stopped writer thread)', async (store) => {
-  api = await startApi();
-  expect((await readyz()).status).toBe(200);
-  // What the embedded store reports once its writer thread has stopped (the thread itself is tested with the adapter).
-  Object.defineProperty(api.vault.stores[store], 'failure', { get: () => new VaultError('STORE_UNAVAILABLE', 'writer thread stopped'), configurable: true });
-  expect(await readyz()).toEqual({ status: 503, body: { status: 'stores unavailable' } });
-  // Only a restart brings a stopped writer thread back: the liveness probe says so too.
-  expect((await fetch(`${api.server.url}/healthz`)).status).toBe(503);
-});
+it.each(['log', 'keys'] as const)(
+  'is neither ready nor live once the %s store can no longer write (a stopped writer thread)',
+  async (store) => {
+    api = await startApi();
+    expect((await readyz()).status).toBe(200);
+    // What the embedded store reports once its writer thread has stopped (the thread itself is tested with the adapter).
+    Object.defineProperty(api.vault.stores[store], 'failure', {
+      get: () => new VaultError('STORE_UNAVAILABLE', 'writer thread stopped'),
+      configurable: true,
+    });
+    expect(await readyz()).toEqual({ status: 503, body: { status: 'stores unavailable' } });
+    // Only a restart brings a stopped writer thread back: the liveness probe says so too.
+    expect((await fetch(`${api.server.url}/healthz`)).status).toBe(503);
+  },
+);
 
 it('refuses to start on a port in use or a host it cannot listen on with CONFIG_INVALID naming the variable', async () => {
   api = await startApi();
   const port = Number(new URL(api.server.url).port);
   const { startServer, createLogger } = await import('@pdv/vault');
   const quiet = createLogger({ level: 'silent' });
-  await expect(startServer(api.vault, { port, logger: quiet })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(`PORT ${port}`) });
-  await expect(startServer(api.vault, { port: 0, host: 'no-such-host.invalid', logger: quiet })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('HOST') });
+  await expect(startServer(api.vault, { port, logger: quiet })).rejects.toMatchObject({
+    code: 'CONFIG_INVALID',
+    message: expect.stringContaining(`PORT ${port}`),
+  });
+  await expect(startServer(api.vault, { port: 0, host: 'no-such-host.invalid', logger: quiet })).rejects.toMatchObject({
+    code: 'CONFIG_INVALID',
+    message: expect.stringContaining('HOST'),
+  });
   // The first server still answers.
   expect((await fetch(`${api.server.url}/healthz`)).status).toBe(200);
 });
 
 it('refuses a JSON body that is not UTF-8 with 400, instead of storing U+FFFD in place of the bytes sent', async () => {
   api = await startApi();
-  const id = ((await api.gql(await api.token(SERVICE), 'mutation { registerSubject { subjectId } }')).data as { registerSubject: { subjectId: string } }).registerSubject.subjectId;
-  const query = 'mutation($id: ID!) { recordPersonalData(subjectId: $id, items: [{ category: "contact", field: "name", value: "NAME", purpose: "contract", legalBasis: "contract", source: "subject" }]) { revision } }';
+  const id = (
+    (await api.gql(await api.token(SERVICE), 'mutation { registerSubject { subjectId } }')).data as {
+      registerSubject: { subjectId: string };
+    }
+  ).registerSubject.subjectId;
+  const query =
+    'mutation($id: ID!) { recordPersonalData(subjectId: $id, items: [{ category: "contact", field: "name", value: "NAME", purpose: "contract", legalBasis: "contract", source: "subject" }]) { revision } }';
   const [before, after] = JSON.stringify({ query, variables: { id } }).split('NAME');
-  const body = Buffer.concat([Buffer.from(before!), Buffer.from([0x41, 0x6e, 0xff, 0xfe, 0xc0, 0x65]), Buffer.from(after!)]);
-  const res = await fetch(`${api.server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${await api.token(SERVICE)}` }, body });
+  const body = Buffer.concat([
+    Buffer.from(before!),
+    Buffer.from([0x41, 0x6e, 0xff, 0xfe, 0xc0, 0x65]),
+    Buffer.from(after!),
+  ]);
+  const res = await fetch(`${api.server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await api.token(SERVICE)}` },
+    body,
+  });
   expect(res.status).toBe(400);
   expect(await res.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_REQUEST' } }] });
   expect((await api.vault.commands.load(id)).categories.contact).toBeUndefined();

@@ -54,7 +54,7 @@ describe('a download over HTTP while the subject is erased', () => {
     // A slow client: a first part, a read at a time, then the erasure while the transfer is open.
     const reader = res.body!.getReader();
     const parts: Uint8Array[] = [];
-    for (let received = 0; received < 2_000_000; ) {
+    for (let received = 0; received < 2_000_000;) {
       const { done, value } = await reader.read();
       expect(done).toBe(false);
       parts.push(value!);

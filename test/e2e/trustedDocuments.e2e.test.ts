@@ -35,7 +35,11 @@ let service: string;
 const idOf = (name: string) => manifest.operations.find((o) => o.name === name)!.id;
 
 async function post(token: string, body: Record<string, unknown>) {
-  const res = await fetch(`${api.server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+  const res = await fetch(`${api.server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
   const json = (await res.json()) as { data?: Record<string, any>; errors?: { extensions?: { code?: string } }[] };
   return { status: res.status, data: json.data, codes: (json.errors ?? []).map((e) => e.extensions?.code) };
 }
@@ -44,7 +48,13 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vault-trusted-'));
   for (const [name, text] of Object.entries(FILES)) writeFileSync(join(dir, name), text);
   manifestFile = join(dir, 'manifest.json');
-  const run = runCli(['trusted-documents', join(dir, 'reads.graphql'), join(dir, 'writes.graphql'), '--out', manifestFile]);
+  const run = runCli([
+    'trusted-documents',
+    join(dir, 'reads.graphql'),
+    join(dir, 'writes.graphql'),
+    '--out',
+    manifestFile,
+  ]);
   expect([run.status, run.stderr]).toEqual([0, '3 operations written to ' + manifestFile + '\n']);
   manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Manifest;
   api = await startApi({ server: { trustedDocumentsFile: manifestFile } });
@@ -84,23 +94,46 @@ describe('vault trusted-documents', () => {
 });
 
 describe('a vault with trusted documents', () => {
-  it('runs a service\'s operations by id, in either spelling of the request, and refuses its ad-hoc text with 403 PERSISTED_QUERY_REQUIRED', async () => {
+  it("runs a service's operations by id, in either spelling of the request, and refuses its ad-hoc text with 403 PERSISTED_QUERY_REQUIRED", async () => {
     const registered = await post(service, { documentId: idOf('Register') });
     expect(registered.status).toBe(200);
     const id = registered.data!.registerSubject.subjectId as string;
-    expect((await post(service, { documentId: `sha256:${idOf('RecordName')}`, variables: { id, name: 'Ann' } })).status).toBe(200);
+    expect(
+      (await post(service, { documentId: `sha256:${idOf('RecordName')}`, variables: { id, name: 'Ann' } })).status,
+    ).toBe(200);
     // Apollo's spelling: extensions.persistedQuery with the hash and no text.
-    const read = await post(service, { extensions: { persistedQuery: { version: 1, sha256Hash: idOf('ReadContact') } }, variables: { id } });
+    const read = await post(service, {
+      extensions: { persistedQuery: { version: 1, sha256Hash: idOf('ReadContact') } },
+      variables: { id },
+    });
     expect(read.data!.subject.items).toEqual([{ status: 'VALUE', category: 'contact', field: 'name', value: 'Ann' }]);
 
     const before = (await api.vault.commands.load(id)).revision;
-    const adHoc = await post(service, { query: FILES['writes.graphql'], operationName: 'RecordName', variables: { id, name: 'Bob' } });
+    const adHoc = await post(service, {
+      query: FILES['writes.graphql'],
+      operationName: 'RecordName',
+      variables: { id, name: 'Bob' },
+    });
     expect([adHoc.status, adHoc.codes]).toEqual([403, ['PERSISTED_QUERY_REQUIRED']]);
     // The text of a listed operation, sent as text, is still ad hoc; so is registering one the APQ way.
     const listedText = manifest.operations.find((o) => o.name === 'Register')!.body;
     expect((await post(service, { query: listedText })).codes).toEqual(['PERSISTED_QUERY_REQUIRED']);
-    expect((await post(service, { query: listedText, extensions: { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(listedText).digest('hex') } } })).status).toBe(200);
-    const apq = await post(service, { query: '{ me { role } }', extensions: { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update('{ me { role } }').digest('hex') } } });
+    expect(
+      (
+        await post(service, {
+          query: listedText,
+          extensions: {
+            persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(listedText).digest('hex') },
+          },
+        })
+      ).status,
+    ).toBe(200);
+    const apq = await post(service, {
+      query: '{ me { role } }',
+      extensions: {
+        persistedQuery: { version: 1, sha256Hash: createHash('sha256').update('{ me { role } }').digest('hex') },
+      },
+    });
     expect([apq.status, apq.codes]).toEqual([403, ['PERSISTED_QUERY_REQUIRED']]);
     expect((await api.vault.commands.load(id)).revision).toBe(before);
   });
@@ -114,8 +147,11 @@ describe('a vault with trusted documents', () => {
 
   it('leaves the DPO and data subjects their ad-hoc queries, within the limits', async () => {
     const dpo = await api.token(DPO);
-    const id = (await post(dpo, { query: 'mutation { registerSubject { subjectId } }' })).data!.registerSubject.subjectId as string;
-    expect((await post(await api.token(subjectPrincipal(id)), { query: '{ me { role name } }' })).data).toEqual({ me: { role: 'SUBJECT', name: id } });
+    const id = (await post(dpo, { query: 'mutation { registerSubject { subjectId } }' })).data!.registerSubject
+      .subjectId as string;
+    expect((await post(await api.token(subjectPrincipal(id)), { query: '{ me { role name } }' })).data).toEqual({
+      me: { role: 'SUBJECT', name: id },
+    });
     // And the trusted ones, by id.
     expect((await post(dpo, { documentId: idOf('ReadContact'), variables: { id } })).status).toBe(200);
   });
@@ -166,8 +202,15 @@ describe('loading a manifest', () => {
     try {
       const token = await plain.token(SERVICE);
       const send = async (body: unknown) => {
-        const res = await fetch(`${plain.server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
-        return [res.status, ((await res.json()) as { errors?: { extensions: { code: string } }[] }).errors?.[0]?.extensions.code];
+        const res = await fetch(`${plain.server.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify(body),
+        });
+        return [
+          res.status,
+          ((await res.json()) as { errors?: { extensions: { code: string } }[] }).errors?.[0]?.extensions.code,
+        ];
       };
       expect(await send({ documentId: 'abc' })).toEqual([400, 'PERSISTED_QUERY_NOT_FOUND']);
       expect(await send({ query: '{ me { role } }' })).toEqual([200, undefined]);

@@ -55,16 +55,54 @@ describe('forensic erasure on the embedded store', () => {
     };
     const actor = { actor: 'test' };
     const { subjectId } = await vault.commands.registerSubject(actor);
-    await vault.execute(subjectId, { type: 'GiveConsent', purpose: 'marketing', noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' }, actor);
+    await vault.execute(
+      subjectId,
+      {
+        type: 'GiveConsent',
+        purpose: 'marketing',
+        noticeId: 'privacy-notice',
+        noticeVersion: '2026-01',
+        channel: 'webForm',
+      },
+      actor,
+    );
     await vault.execute(
       subjectId,
       {
         type: 'RecordPersonalData',
         items: [
-          { category: 'contact', field: 'email', value: markers.email, purpose: 'contract', legalBasis: 'contract', source: 'subject' },
-          { category: 'contact', field: 'name', value: markers.name, purpose: 'contract', legalBasis: 'contract', source: 'subject' },
-          { category: 'contact', field: 'phone', value: markers.phone, purpose: 'contract', legalBasis: 'contract', source: 'subject' },
-          { category: 'marketing', field: 'interests', value: markers.interests, purpose: 'marketing', legalBasis: 'consent', source: 'subject' },
+          {
+            category: 'contact',
+            field: 'email',
+            value: markers.email,
+            purpose: 'contract',
+            legalBasis: 'contract',
+            source: 'subject',
+          },
+          {
+            category: 'contact',
+            field: 'name',
+            value: markers.name,
+            purpose: 'contract',
+            legalBasis: 'contract',
+            source: 'subject',
+          },
+          {
+            category: 'contact',
+            field: 'phone',
+            value: markers.phone,
+            purpose: 'contract',
+            legalBasis: 'contract',
+            source: 'subject',
+          },
+          {
+            category: 'marketing',
+            field: 'interests',
+            value: markers.interests,
+            purpose: 'marketing',
+            legalBasis: 'consent',
+            source: 'subject',
+          },
         ],
       },
       actor,
@@ -83,7 +121,9 @@ describe('forensic erasure on the embedded store', () => {
     const wrapped = await vault.stores.keys.getByIds(keyIds);
     expect(raw.size).toBe(keyIds.length);
     // The scanner must be able to see what it looks for: the wrapped keys are on disk until erasure.
-    const wrappedNeedles = new Map([...wrapped.values()].map((k) => [`wrapped key ${k.keyId}`, Buffer.from(k.wrapped)]));
+    const wrappedNeedles = new Map(
+      [...wrapped.values()].map((k) => [`wrapped key ${k.keyId}`, Buffer.from(k.wrapped)]),
+    );
     expect(findings(config.dataDir, wrappedNeedles).length).toBeGreaterThan(0);
 
     const signed = await vault.erase(subjectId, { actor: 'dpo:test', reason: 'subjectRequest' });
@@ -107,7 +147,23 @@ describe('forensic erasure on the embedded store', () => {
     cleanups.push(cleanup);
     const actor = { actor: 'test' };
     const { subjectId } = await vault.commands.registerSubject(actor);
-    await vault.execute(subjectId, { type: 'RecordPersonalData', items: [{ category: 'contact', field: 'name', value: 'Stray Keyholder', purpose: 'contract', legalBasis: 'contract', source: 'subject' }] }, actor);
+    await vault.execute(
+      subjectId,
+      {
+        type: 'RecordPersonalData',
+        items: [
+          {
+            category: 'contact',
+            field: 'name',
+            value: 'Stray Keyholder',
+            purpose: 'contract',
+            legalBasis: 'contract',
+            source: 'subject',
+          },
+        ],
+      },
+      actor,
+    );
     // What a write to a new category leaves when its append is refused: the category's first key, and no event.
     const stray = `${subjectId}/accounting/1`;
     await vault.keyRing.ensure([stray]);
@@ -119,7 +175,11 @@ describe('forensic erasure on the embedded store', () => {
     expect((await vault.stores.keys.getByIds([stray])).size).toBe(0);
     expect(await vault.stores.keys.listTombstones({ keyIds: [stray] })).toHaveLength(1);
     // The same certificate when asked again, from the log.
-    expect((await vault.erase(subjectId, { actor: 'dpo:test', reason: 'subjectRequest' })).certificate.keyIdsDestroyed.sort()).toEqual([contactKey, stray].sort());
+    expect(
+      (
+        await vault.erase(subjectId, { actor: 'dpo:test', reason: 'subjectRequest' })
+      ).certificate.keyIdsDestroyed.sort(),
+    ).toEqual([contactKey, stray].sort());
     await vault.close();
     expect(findings(config.dataDir, new Map([['stray wrapped key', Buffer.from(wrapped)]]))).toEqual([]);
   });
@@ -128,7 +188,23 @@ describe('forensic erasure on the embedded store', () => {
     const first = await tempVault();
     cleanups.push(first.cleanup);
     const { subjectId } = await first.vault.commands.registerSubject({ actor: 'test' });
-    await first.vault.execute(subjectId, { type: 'RecordPersonalData', items: [{ category: 'contact', field: 'name', value: 'Restart Marker', purpose: 'contract', legalBasis: 'contract', source: 'subject' }] }, { actor: 'test' });
+    await first.vault.execute(
+      subjectId,
+      {
+        type: 'RecordPersonalData',
+        items: [
+          {
+            category: 'contact',
+            field: 'name',
+            value: 'Restart Marker',
+            purpose: 'contract',
+            legalBasis: 'contract',
+            source: 'subject',
+          },
+        ],
+      },
+      { actor: 'test' },
+    );
     await first.vault.erase(subjectId, { actor: 'dpo:test', reason: 'subjectRequest' });
     await first.vault.close();
     const again = await tempVault({ dataDir: first.config.dataDir, masterKey: first.config.masterKey! });
@@ -137,7 +213,9 @@ describe('forensic erasure on the embedded store', () => {
       rmSync(first.config.dataDir, { recursive: true, force: true });
     });
     await again.vault.projector.rebuild();
-    const read = (await again.vault.reader.read([subjectId], { purpose: 'contract', callerPurposes: 'all' })).get(subjectId)!;
+    const read = (await again.vault.reader.read([subjectId], { purpose: 'contract', callerPurposes: 'all' })).get(
+      subjectId,
+    )!;
     expect(read.erasedAt).not.toBeNull();
     expect(read.items).toEqual([expect.objectContaining({ status: 'ERASED', category: 'contact' })]);
   });

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getPostgresKeyStore, getPostgresViewStore, getSqliteEventLog, KEY_TABLES, openVault, type Vault, type VaultConfig } from '@pdv/vault';
+import {
+  getPostgresKeyStore,
+  getPostgresViewStore,
+  getSqliteEventLog,
+  KEY_TABLES,
+  openVault,
+  type Vault,
+  type VaultConfig,
+} from '@pdv/vault';
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 
 /**
@@ -34,7 +42,10 @@ async function fileAccess(): Promise<FileAccess> {
         await c.query("SELECT pg_read_binary_file('PG_VERSION')");
         return { how: 'sql', dataDir };
       } catch (e) {
-        return { how: 'none', reason: `relation files not readable by this user (data directory ${dataDir} not readable, pg_read_binary_file: ${(e as { code?: string }).code ?? 'denied'})` };
+        return {
+          how: 'none',
+          reason: `relation files not readable by this user (data directory ${dataDir} not readable, pg_read_binary_file: ${(e as { code?: string }).code ?? 'denied'})`,
+        };
       }
     }
   } catch (e) {
@@ -72,7 +83,13 @@ if (!probe.ok) {
 
     beforeAll(async () => {
       await admin.connect();
-      const config: VaultConfig = { dataDir, masterKey: Buffer.from(nacl.randomBytes(32)).toString('base64'), synchronous: 'FULL', port: 0, logLevel: 'silent' };
+      const config: VaultConfig = {
+        dataDir,
+        masterKey: Buffer.from(nacl.randomBytes(32)).toString('base64'),
+        synchronous: 'FULL',
+        port: 0,
+        logLevel: 'silent',
+      };
       const connection = { connectionString: TEST_POSTGRES_URL, schema };
       const stores = {
         log: getSqliteEventLog({ path: join(dataDir, 'events.db') }),
@@ -109,8 +126,22 @@ if (!probe.ok) {
         {
           type: 'RecordPersonalData',
           items: [
-            { category: 'contact', field: 'email', value: 'pg.marker.5521@marker-example.com', purpose: 'contract', legalBasis: 'contract', source: 'subject' },
-            { category: 'contact', field: 'name', value: 'Postgres Marker-Quill', purpose: 'contract', legalBasis: 'contract', source: 'subject' },
+            {
+              category: 'contact',
+              field: 'email',
+              value: 'pg.marker.5521@marker-example.com',
+              purpose: 'contract',
+              legalBasis: 'contract',
+              source: 'subject',
+            },
+            {
+              category: 'contact',
+              field: 'name',
+              value: 'Postgres Marker-Quill',
+              purpose: 'contract',
+              legalBasis: 'contract',
+              source: 'subject',
+            },
           ],
         },
         actor,
@@ -133,13 +164,27 @@ if (!probe.ok) {
 
       // The rows by id, and every row of every table in the schema, as PostgreSQL returns them.
       expect((await admin.query(`SELECT key_id FROM ${table} WHERE key_id = ANY($1)`, [keyIds])).rowCount).toBe(0);
-      const tables = (await admin.query<{ t: string }>('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1', [schema])).rows.map((r) => r.t);
+      const tables = (
+        await admin.query<{ t: string }>(
+          'SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1',
+          [schema],
+        )
+      ).rows.map((r) => r.t);
       expect(tables).toEqual(expect.arrayContaining(['keys', 'tombstones', 'meta', 'blind_index']));
       const hex = wrapped.map((w) => w.toString('hex'));
       for (const t of tables) {
-        const rows = (await admin.query<{ row: string }>(`SELECT t::text AS row FROM "${schema}"."${t}" t`)).rows.map((r) => r.row.toLowerCase());
-        for (const h of hex) expect(rows.some((r) => r.includes(h)), `wrapped key bytes returned from ${t}`).toBe(false);
-        expect(rows.some((r) => r.includes(hash)), `blind-index hash returned from ${t}`).toBe(false);
+        const rows = (await admin.query<{ row: string }>(`SELECT t::text AS row FROM "${schema}"."${t}" t`)).rows.map(
+          (r) => r.row.toLowerCase(),
+        );
+        for (const h of hex)
+          expect(
+            rows.some((r) => r.includes(h)),
+            `wrapped key bytes returned from ${t}`,
+          ).toBe(false);
+        expect(
+          rows.some((r) => r.includes(hash)),
+          `blind-index hash returned from ${t}`,
+        ).toBe(false);
       }
       const tombstones = await vault.stores.keys.listTombstones({ keyIds });
       expect(tombstones.map((t) => t.keyId).sort()).toEqual([...keyIds].sort());
@@ -154,10 +199,12 @@ if (!probe.ok) {
       const after = await relationBytes();
       expect(after.path).not.toBe(before.path);
       expect(after.bytes, 'the rewritten keys table is readable').toBeDefined();
-      for (const w of wrapped) expect(after.bytes!.includes(w), 'wrapped key bytes in the rewritten keys table').toBe(false);
+      for (const w of wrapped)
+        expect(after.bytes!.includes(w), 'wrapped key bytes in the rewritten keys table').toBe(false);
       if (access.how === 'fs') {
         const old = existsSync(before.path) ? readFileSync(before.path) : Buffer.alloc(0);
-        for (const w of wrapped) expect(old.includes(w), 'wrapped key bytes in the old file of the keys table').toBe(false);
+        for (const w of wrapped)
+          expect(old.includes(w), 'wrapped key bytes in the old file of the keys table').toBe(false);
       }
       // Still a working key store afterwards.
       expect((await vault.stores.keys.getByIds(keyIds)).size).toBe(0);

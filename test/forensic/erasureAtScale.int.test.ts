@@ -19,27 +19,53 @@ const CHILD = fileURLToPath(new URL('./eraseChild.ts', import.meta.url));
 
 async function pool<T>(items: readonly T[], width: number, work: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 async function populate(vault: Vault, n: number): Promise<string[]> {
   const ids: string[] = [];
-  await pool(Array.from({ length: n }, (_, i) => i), 20, async (i) => {
-    const { subjectId } = await vault.commands.registerSubject(actor);
-    await vault.commands.execute(subjectId, { type: 'GiveConsent', purpose: 'marketing', noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' }, actor);
-    await vault.commands.execute(subjectId, {
-      type: 'RecordPersonalData',
-      items: [
-        dataItem('contact', 'email', `carve.${i}@marker-example.com`, 'contract', 'contract'),
-        dataItem('contact', 'name', `Carvable Person ${i}`, 'contract', 'contract'),
-        dataItem('marketing', 'interests', `marker-interest-${i}`, 'marketing', 'consent'),
-        dataItem('accounting', 'bankAccount', `DE89370400440532013${String(i).padStart(3, '0')}`, 'billing', 'contract'),
-      ],
-    }, actor);
-    ids.push(subjectId);
-  });
+  await pool(
+    Array.from({ length: n }, (_, i) => i),
+    20,
+    async (i) => {
+      const { subjectId } = await vault.commands.registerSubject(actor);
+      await vault.commands.execute(
+        subjectId,
+        {
+          type: 'GiveConsent',
+          purpose: 'marketing',
+          noticeId: 'privacy-notice',
+          noticeVersion: '2026-01',
+          channel: 'webForm',
+        },
+        actor,
+      );
+      await vault.commands.execute(
+        subjectId,
+        {
+          type: 'RecordPersonalData',
+          items: [
+            dataItem('contact', 'email', `carve.${i}@marker-example.com`, 'contract', 'contract'),
+            dataItem('contact', 'name', `Carvable Person ${i}`, 'contract', 'contract'),
+            dataItem('marketing', 'interests', `marker-interest-${i}`, 'marketing', 'consent'),
+            dataItem(
+              'accounting',
+              'bankAccount',
+              `DE89370400440532013${String(i).padStart(3, '0')}`,
+              'billing',
+              'contract',
+            ),
+          ],
+        },
+        actor,
+      );
+      ids.push(subjectId);
+    },
+  );
   return ids;
 }
 
@@ -64,11 +90,28 @@ describe('forensic erasure at scale on the embedded store', () => {
     // Restart between writing and erasing.
     const second = await tempVault({ dataDir, masterKey: masterKey! });
     const v = second.vault;
-    const [rekeyed, retained, erasedHere, crashed] = [ids.slice(0, 100), ids.slice(100, 200), ids.slice(200, 800), ids.slice(800)];
-    await pool(rekeyed, 10, (s) => v.execute(s, { type: 'ErasePersonalData', category: 'contact', field: 'email', reason: 'subjectRequest', remaining: {} }, actor));
-    await pool(retained, 10, (s) => v.execute(s, { type: 'ShredCategory', category: 'marketing', reason: 'retention' }, actor));
-    const certificates = await Promise.all(erasedHere.map((s) => v.erase(s, { actor: 'dpo:test', reason: 'subjectRequest' })));
-    expect(certificates.every((c) => c.certificate.categoriesRetained.some((r) => r.category === 'accounting'))).toBe(true);
+    const [rekeyed, retained, erasedHere, crashed] = [
+      ids.slice(0, 100),
+      ids.slice(100, 200),
+      ids.slice(200, 800),
+      ids.slice(800),
+    ];
+    await pool(rekeyed, 10, (s) =>
+      v.execute(
+        s,
+        { type: 'ErasePersonalData', category: 'contact', field: 'email', reason: 'subjectRequest', remaining: {} },
+        actor,
+      ),
+    );
+    await pool(retained, 10, (s) =>
+      v.execute(s, { type: 'ShredCategory', category: 'marketing', reason: 'retention' }, actor),
+    );
+    const certificates = await Promise.all(
+      erasedHere.map((s) => v.erase(s, { actor: 'dpo:test', reason: 'subjectRequest' })),
+    );
+    expect(certificates.every((c) => c.certificate.categoriesRetained.some((r) => r.category === 'accounting'))).toBe(
+      true,
+    );
     await v.close();
 
     // A process killed while it erases: some erasures acknowledged, one perhaps half done.
@@ -102,7 +145,10 @@ describe('forensic erasure at scale on the embedded store', () => {
 
     const keys = getSqliteKeyStore({ path: join(dataDir, 'keys.db') });
     const { getLocalKekProvider, parseMasterKeys } = await import('@pdv/vault');
-    const custody = getLocalKekProvider({ path: join(dataDir, 'kek.slots'), master: parseMasterKeys(masterKey!, 'test') });
+    const custody = getLocalKekProvider({
+      path: join(dataDir, 'kek.slots'),
+      master: parseMasterKeys(masterKey!, 'test'),
+    });
     try {
       expect(kek.kind).toBe('local');
       const live = await auditErasure({ keys, kek: custody, paths: [dataDir] });
@@ -127,7 +173,10 @@ describe('forensic erasure at scale on the embedded store', () => {
     await fourth.vault.keyRing.rotateEpoch();
     await fourth.vault.close();
     const keys2 = getSqliteKeyStore({ path: join(dataDir, 'keys.db') });
-    const custody2 = getLocalKekProvider({ path: join(dataDir, 'kek.slots'), master: parseMasterKeys(masterKey!, 'test') });
+    const custody2 = getLocalKekProvider({
+      path: join(dataDir, 'kek.slots'),
+      master: parseMasterKeys(masterKey!, 'test'),
+    });
     try {
       const after = await auditErasure({ keys: keys2, kek: custody2, paths: [dataDir, backup] });
       expect(after.recoveredKeys).toEqual([]);

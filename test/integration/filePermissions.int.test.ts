@@ -32,7 +32,12 @@ function modesUnder(root: string): { path: string; mode: string; kind: 'file' | 
 }
 
 /** What each entry should be: 0700 directories and 0600 regular files, nothing else. */
-const privately = (entries: ReturnType<typeof modesUnder>) => entries.map((e) => ({ ...e, mode: e.kind === 'directory' ? '0700' : '0600', kind: e.kind === 'other' ? 'file' : e.kind }));
+const privately = (entries: ReturnType<typeof modesUnder>) =>
+  entries.map((e) => ({
+    ...e,
+    mode: e.kind === 'directory' ? '0700' : '0600',
+    kind: e.kind === 'other' ? 'file' : e.kind,
+  }));
 
 const roots: string[] = [];
 const newRoot = () => {
@@ -65,11 +70,26 @@ describe('files the vault creates, under umask 022', () => {
       const subjects: string[] = [];
       for (let i = 0; i < 5; i++) {
         const { subjectId } = await vault.commands.registerSubject(actor);
-        await vault.execute(subjectId, { type: 'RecordPersonalData', items: [contact('name', `Person ${i}`), contact('email', `p${i}@example.com`)] }, actor);
+        await vault.execute(
+          subjectId,
+          {
+            type: 'RecordPersonalData',
+            items: [contact('name', `Person ${i}`), contact('email', `p${i}@example.com`)],
+          },
+          actor,
+        );
         subjects.push(subjectId);
       }
-      await vault.execute(subjects[0]!, { type: 'RectifyPersonalData', items: [contact('email', 'new@example.com')] }, actor);
-      await vault.execute(subjects[1]!, { type: 'ErasePersonalData', category: 'contact', field: 'email', reason: 'subjectRequest', remaining: {} }, actor);
+      await vault.execute(
+        subjects[0]!,
+        { type: 'RectifyPersonalData', items: [contact('email', 'new@example.com')] },
+        actor,
+      );
+      await vault.execute(
+        subjects[1]!,
+        { type: 'ErasePersonalData', category: 'contact', field: 'email', reason: 'subjectRequest', remaining: {} },
+        actor,
+      );
       await vault.erase(subjects[2]!, { actor: 'dpo:test', reason: 'subjectRequest' });
       await vault.reader.read(subjects, { purpose: 'contract', callerPurposes: 'all' });
       await vault.keyRing.rotateEpoch();
@@ -78,7 +98,20 @@ describe('files the vault creates, under umask 022', () => {
       // Listed while the vault is open, so the -wal and -shm files are there too.
       const entries = modesUnder(dataDir);
       const names = entries.map((e) => e.path);
-      for (const expected of ['/events.db', '/events.db-wal', '/events.db-shm', '/keys.db', '/keys.db-wal', '/keys.db-slots', '/views.db', '/views.db-wal', '/access.db', '/kek.slots', '/master.key', '/jwt-dev.secret']) {
+      for (const expected of [
+        '/events.db',
+        '/events.db-wal',
+        '/events.db-shm',
+        '/keys.db',
+        '/keys.db-wal',
+        '/keys.db-slots',
+        '/views.db',
+        '/views.db-wal',
+        '/access.db',
+        '/kek.slots',
+        '/master.key',
+        '/jwt-dev.secret',
+      ]) {
         expect(names, `${expected} exists, so its mode is checked`).toContain(expected);
       }
       expect(entries).toEqual(privately(entries));
@@ -91,22 +124,41 @@ describe('files the vault creates, under umask 022', () => {
 
   it('are 0600 when vault serve runs in a shell with umask 022 and answers a write', async () => {
     const dataDir = join(newRoot(), 'data');
-    const env = { ...process.env, VAULT_DATA_DIR: dataDir, PORT: '0', VAULT_RETENTION_INTERVAL_MINUTES: '0', VAULT_LOG_LEVEL: 'warn', VAULT_KEY_EPOCH: '1d' };
+    const env = {
+      ...process.env,
+      VAULT_DATA_DIR: dataDir,
+      PORT: '0',
+      VAULT_RETENTION_INTERVAL_MINUTES: '0',
+      VAULT_LOG_LEVEL: 'warn',
+      VAULT_KEY_EPOCH: '1d',
+    };
     const server = await serveUnderUmask022(env);
     try {
-      const token = await mintDevToken({ dataDir, synchronous: 'FULL', port: 0, logLevel: 'silent' }, { role: 'service', name: 'billing', purposes: ['contract'] });
+      const token = await mintDevToken(
+        { dataDir, synchronous: 'FULL', port: 0, logLevel: 'silent' },
+        { role: 'service', name: 'billing', purposes: ['contract'] },
+      );
       const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-        const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+        const res = await fetch(`${server.url}/graphql`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ query, variables }),
+        });
         return (await res.json()) as { data?: Record<string, { subjectId: string }>; errors?: unknown[] };
       };
       const registered = await gql('mutation { registerSubject { subjectId } }');
       expect(registered.errors).toBeUndefined();
       const subjectId = registered.data!.registerSubject!.subjectId;
-      const recorded = await gql('mutation ($s: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $s, items: $items) { subjectId } }', { s: subjectId, items: [contact('name', 'Ada')] });
+      const recorded = await gql(
+        'mutation ($s: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $s, items: $items) { subjectId } }',
+        { s: subjectId, items: [contact('name', 'Ada')] },
+      );
       expect(recorded.errors).toBeUndefined();
 
       const entries = modesUnder(dataDir);
-      expect(entries.map((e) => e.path)).toEqual(expect.arrayContaining(['/events.db-wal', '/master.key', '/jwt-dev.secret', `/serving.${server.child.pid}`]));
+      expect(entries.map((e) => e.path)).toEqual(
+        expect.arrayContaining(['/events.db-wal', '/master.key', '/jwt-dev.secret', `/serving.${server.child.pid}`]),
+      );
       expect(entries).toEqual(privately(entries));
     } finally {
       await server.stop();
@@ -157,14 +209,26 @@ describe('the start check of the data directory', () => {
     const config = await existingVault();
     chmodSync(join(config.dataDir, 'events.db'), 0o664);
     const before = modesUnder(config.dataDir);
-    const refused = await openVault({ ...config, strictPermissions: true }, { warn: () => {} }).catch((e: unknown) => e);
-    expect(refused).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(`${join(config.dataDir, 'events.db')} (file, mode 0664)`) });
+    const refused = await openVault({ ...config, strictPermissions: true }, { warn: () => {} }).catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining(`${join(config.dataDir, 'events.db')} (file, mode 0664)`),
+    });
     expect(modesUnder(config.dataDir), 'no file was created or changed').toEqual(before);
 
     // The same through the CLI, from the environment variable.
-    const run = runCli(['serve'], { ...process.env, VAULT_DATA_DIR: config.dataDir, PORT: '0', VAULT_STRICT_PERMISSIONS: 'true' });
+    const run = runCli(['serve'], {
+      ...process.env,
+      VAULT_DATA_DIR: config.dataDir,
+      PORT: '0',
+      VAULT_STRICT_PERMISSIONS: 'true',
+    });
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain(`vault: CONFIG_INVALID: VAULT_STRICT_PERMISSIONS: ${join(config.dataDir, 'events.db')} (file, mode 0664)`);
+    expect(run.stderr).toContain(
+      `vault: CONFIG_INVALID: VAULT_STRICT_PERMISSIONS: ${join(config.dataDir, 'events.db')} (file, mode 0664)`,
+    );
 
     chmodSync(join(config.dataDir, 'events.db'), 0o600);
     expect(await open({ ...config, strictPermissions: true })).toEqual([]);
@@ -172,8 +236,14 @@ describe('the start check of the data directory', () => {
 });
 
 /** `vault serve` started through `sh` after `umask 022`, as a service manager or a shell would start it. */
-async function serveUnderUmask022(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcessWithoutNullStreams; url: string; stop(): Promise<void> }> {
-  const child = spawn('sh', ['-c', 'umask 022 && exec "$0" "$@"', process.execPath, '--import', 'tsx', CLI_MAIN, 'serve'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+async function serveUnderUmask022(
+  env: NodeJS.ProcessEnv,
+): Promise<{ child: ChildProcessWithoutNullStreams; url: string; stop(): Promise<void> }> {
+  const child = spawn(
+    'sh',
+    ['-c', 'umask 022 && exec "$0" "$@"', process.execPath, '--import', 'tsx', CLI_MAIN, 'serve'],
+    { env, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {

@@ -31,7 +31,8 @@ const documentLoader = async (url: string) => {
 };
 
 // @types/jsonld 1.5 predates jsonld 8's `safe` option, hence the widened option types.
-const expandSafe = (doc: unknown) => jsonld.expand(doc as jsonld.JsonLdDocument, { documentLoader, safe: true } as unknown as jsonld.Options.Expand);
+const expandSafe = (doc: unknown) =>
+  jsonld.expand(doc as jsonld.JsonLdDocument, { documentLoader, safe: true } as unknown as jsonld.Options.Expand);
 
 interface Quad {
   s: string;
@@ -41,7 +42,10 @@ interface Quad {
 
 /** The document's RDF as (subject, predicate, object) with blank nodes and literals as N-Quads writes them. */
 async function triplesOf(doc: unknown): Promise<Quad[]> {
-  const nquads = (await jsonld.toRDF(doc as jsonld.JsonLdDocument, { format: 'application/n-quads', documentLoader, safe: true } as unknown as jsonld.Options.ToRdf)) as unknown as string;
+  const nquads = (await jsonld.toRDF(
+    doc as jsonld.JsonLdDocument,
+    { format: 'application/n-quads', documentLoader, safe: true } as unknown as jsonld.Options.ToRdf,
+  )) as unknown as string;
   return nquads
     .split('\n')
     .filter(Boolean)
@@ -53,7 +57,8 @@ async function triplesOf(doc: unknown): Promise<Quad[]> {
 
 const iri = (o: string) => (o.startsWith('<') ? o.slice(1, -1) : o);
 const objects = (qs: Quad[], s: string, p: string) => qs.filter((q) => q.s === s && q.p === p).map((q) => iri(q.o));
-const subjectsWith = (qs: Quad[], p: string, o: string) => qs.filter((q) => q.p === p && iri(q.o) === o).map((q) => q.s);
+const subjectsWith = (qs: Quad[], p: string, o: string) =>
+  qs.filter((q) => q.p === p && iri(q.o) === o).map((q) => q.s);
 
 const T0 = '2026-03-02T10:00:00.000Z';
 const vaults = useTempVaults();
@@ -62,8 +67,22 @@ const actor = { actor: 'service:crm' };
 /** A customer with contact, marketing on consent, accounting, credit data from an agency, web analytics observed on consent, and readers of each. */
 async function realisticSubject(vault: Vault, clock: { now: string }) {
   const { subjectId: s } = await vault.commands.registerSubject(actor);
-  await vault.execute(s, { type: 'GiveConsent', purpose: 'newsletter', noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' }, actor);
-  await vault.execute(s, { type: 'GiveConsent', purpose: 'analytics', noticeId: 'cookie-notice', noticeVersion: '3', channel: 'webForm' }, actor);
+  await vault.execute(
+    s,
+    {
+      type: 'GiveConsent',
+      purpose: 'newsletter',
+      noticeId: 'privacy-notice',
+      noticeVersion: '2026-01',
+      channel: 'webForm',
+    },
+    actor,
+  );
+  await vault.execute(
+    s,
+    { type: 'GiveConsent', purpose: 'analytics', noticeId: 'cookie-notice', noticeVersion: '3', channel: 'webForm' },
+    actor,
+  );
   await vault.execute(
     s,
     {
@@ -71,7 +90,13 @@ async function realisticSubject(vault: Vault, clock: { now: string }) {
       items: [
         item('contact', 'name', 'Jonas Linked', 'contract', 'contract'),
         item('contact', 'email', 'jonas@example.com', 'contract', 'contract'),
-        item('contact', 'address', { street: '1 Data Road', postalCode: '0150', city: 'Oslo', country: 'NO' }, 'contract', 'contract'),
+        item(
+          'contact',
+          'address',
+          { street: '1 Data Road', postalCode: '0150', city: 'Oslo', country: 'NO' },
+          'contract',
+          'contract',
+        ),
         item('marketing', 'interests', 'hiking', 'newsletter', 'consent'),
         item('accounting', 'invoiceReference', 'INV-42', 'billing', 'legalObligation'),
         item('creditInformation', 'creditScore', 640, 'creditCheck', 'legitimateInterest', 'creditAgency'),
@@ -81,9 +106,19 @@ async function realisticSubject(vault: Vault, clock: { now: string }) {
     actor,
   );
   clock.now = addIsoDuration(T0, 'P1D');
-  await vault.execute(s, { type: 'RectifyPersonalData', items: [item('contact', 'email', 'jonas.new@example.com', 'contract', 'contract')] }, actor);
+  await vault.execute(
+    s,
+    { type: 'RectifyPersonalData', items: [item('contact', 'email', 'jonas.new@example.com', 'contract', 'contract')] },
+    actor,
+  );
   await vault.accessLog.append([
-    { actor: 'service:billing', purpose: 'billing', subjectId: s, categories: ['accounting', 'contact'], at: clock.now },
+    {
+      actor: 'service:billing',
+      purpose: 'billing',
+      subjectId: s,
+      categories: ['accounting', 'contact'],
+      at: clock.now,
+    },
     { actor: 'service:crm', purpose: 'contract', subjectId: s, categories: ['contact'], at: clock.now },
   ]);
   return s;
@@ -100,7 +135,8 @@ describe('rights documents as JSON-LD', () => {
   it('name the published, versioned context by URL, and that context maps every key with aliases for id and type', async () => {
     const { vault, clock } = await vaults.clocked(T0);
     const { access, portability } = await documentsOf(vault, clock);
-    for (const doc of [access, portability]) expect(doc['@context']).toMatch(new RegExp(`^https?://.+/schemas/${CONTEXT_FILE}$`));
+    for (const doc of [access, portability])
+      expect(doc['@context']).toMatch(new RegExp(`^https?://.+/schemas/${CONTEXT_FILE}$`));
     expect(context['@context']).toMatchObject({ '@version': 1.1, id: '@id', type: '@type' });
   });
 
@@ -134,40 +170,67 @@ describe('rights documents as JSON-LD', () => {
     expect(objects(qs, email, `${DPV}hasPurpose`)).toEqual([`${DPV}ServiceProvision`]);
     expect(objects(qs, email, `${DPV}hasLegalBasis`)).toEqual([`${GDPR}A6-1-b`]);
     expect(objects(qs, email, `${DPV}hasDataSource`)).toEqual([`${DPV}DataSubjectDataSource`]);
-    expect(objects(qs, email, 'http://www.w3.org/1999/02/22-rdf-syntax-ns#value')).toEqual(['"\\"jonas.new@example.com\\""^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON>']);
+    expect(objects(qs, email, 'http://www.w3.org/1999/02/22-rdf-syntax-ns#value')).toEqual([
+      '"\\"jonas.new@example.com\\""^^<http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON>',
+    ]);
     // Recipients from the register, typed by their DPV role; transfers with their country and safeguard.
     const processors = objects(qs, email, `${DPV}hasRecipient`);
-    expect(processors.flatMap((r) => objects(qs, r, 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type'))).toEqual([`${DPV}DataProcessor`]);
+    expect(processors.flatMap((r) => objects(qs, r, 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type'))).toEqual([
+      `${DPV}DataProcessor`,
+    ]);
     const [transfer] = objects(qs, email, `${PDV}transfer`);
     expect(objects(qs, transfer!, `${DPV}hasCountry`)).toEqual(['https://w3id.org/dpv/loc#US']);
     expect(objects(qs, transfer!, `${DPV}hasLegalBasis`)).toEqual([`${GDPR}A46-2-c`]);
     // Retention as a storage condition with an xsd:duration.
     const [retention] = objects(qs, email, `${DPV}hasStorageCondition`);
-    expect(objects(qs, retention!, `${DPV}hasDuration`)).toEqual(['"P8Y"^^<http://www.w3.org/2001/XMLSchema#duration>']);
+    expect(objects(qs, retention!, `${DPV}hasDuration`)).toEqual([
+      '"P8Y"^^<http://www.w3.org/2001/XMLSchema#duration>',
+    ]);
     // Each disclosure: who read it, for what, when.
     const disclosures = objects(qs, email, `${PDV}disclosure`);
-    expect(disclosures.flatMap((d) => objects(qs, d, `${PDV}actor`)).sort()).toEqual(['"service:billing"', '"service:crm"']);
+    expect(disclosures.flatMap((d) => objects(qs, d, `${PDV}actor`)).sort()).toEqual([
+      '"service:billing"',
+      '"service:crm"',
+    ]);
 
     const credit = itemOf('creditScore');
     expect(objects(qs, credit, `${DPV}hasPersonalData`)).toEqual([`${PD}CreditWorthiness`]);
     expect(objects(qs, credit, `${DPV}hasPurpose`)).toEqual([`${DPV}CustomerSolvencyMonitoring`]);
     expect(objects(qs, credit, `${DPV}hasLegalBasis`)).toEqual([`${GDPR}A6-1-f`]);
     expect(objects(qs, credit, `${DPV}hasDataSource`)).toEqual([`${DPV}ThirdPartyDataSource`]);
-    expect(objects(qs, credit, `${DPV}hasRecipient`).flatMap((r) => objects(qs, r, 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type'))).toEqual([`${DPV}DataController`]);
+    expect(
+      objects(qs, credit, `${DPV}hasRecipient`).flatMap((r) =>
+        objects(qs, r, 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type'),
+      ),
+    ).toEqual([`${DPV}DataController`]);
     const [creditRetention] = objects(qs, credit, `${DPV}hasStorageCondition`);
-    expect(objects(qs, creditRetention!, `${PDV}endsAt`)).toEqual([`"${addIsoDuration(T0, 'P1Y')}"^^<http://www.w3.org/2001/XMLSchema#dateTime>`]);
+    expect(objects(qs, creditRetention!, `${PDV}endsAt`)).toEqual([
+      `"${addIsoDuration(T0, 'P1Y')}"^^<http://www.w3.org/2001/XMLSchema#dateTime>`,
+    ]);
 
     expect(objects(qs, itemOf('visitorId'), `${DPV}hasDataSource`)).toEqual([`${DPV}DataSubjectDataSource`]);
     expect(objects(qs, itemOf('invoiceReference'), `${DPV}hasLegalBasis`)).toEqual([`${GDPR}A6-1-c`]);
 
     // Every right, Art. 22 included, typed as its GDPR right.
-    const rights = objects(qs, report, `${DPV}hasRight`).flatMap((r) => objects(qs, r, 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type'));
-    expect(rights.sort()).toEqual(['A15', 'A16', 'A17', 'A18', 'A20', 'A21', 'A22', 'A7-3', 'A77'].map((a) => `${GDPR}${a}`).sort());
+    const rights = objects(qs, report, `${DPV}hasRight`).flatMap((r) =>
+      objects(qs, r, 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type'),
+    );
+    expect(rights.sort()).toEqual(
+      ['A15', 'A16', 'A17', 'A18', 'A20', 'A21', 'A22', 'A7-3', 'A77'].map((a) => `${GDPR}${a}`).sort(),
+    );
     // Consents by purpose term: the newsletter's and analytics' told apart, with the notice shown.
     const consents = objects(qs, report, `${PDV}consent`);
-    expect(consents.flatMap((c) => objects(qs, c, `${DPV}hasPurpose`)).sort()).toEqual([`${DPV}CommunicationManagement`, `${DPV}ServiceUsageAnalytics`]);
-    const notices = consents.flatMap((c) => objects(qs, c, `${PDV}proof`)).flatMap((p) => objects(qs, p, `${DPV}hasNotice`));
-    expect(notices.flatMap((n) => objects(qs, n, `${PDV}noticeId`)).sort()).toEqual(['"cookie-notice"', '"privacy-notice"']);
+    expect(consents.flatMap((c) => objects(qs, c, `${DPV}hasPurpose`)).sort()).toEqual([
+      `${DPV}CommunicationManagement`,
+      `${DPV}ServiceUsageAnalytics`,
+    ]);
+    const notices = consents
+      .flatMap((c) => objects(qs, c, `${PDV}proof`))
+      .flatMap((p) => objects(qs, p, `${DPV}hasNotice`));
+    expect(notices.flatMap((n) => objects(qs, n, `${PDV}noticeId`)).sort()).toEqual([
+      '"cookie-notice"',
+      '"privacy-notice"',
+    ]);
     // The controller, the DPO and the authority as parties with names.
     for (const p of ['hasDataController', 'hasDataProtectionOfficer', 'hasAuthority']) {
       const [party] = objects(qs, report, `${DPV}${p}`);
@@ -187,7 +250,9 @@ describe('rights documents as JSON-LD', () => {
     for (const i of items) {
       expect(objects(qs, i, `${DPV}hasPersonalData`)).toHaveLength(1);
       expect(objects(qs, i, `${DPV}hasPurpose`)).toHaveLength(1);
-      expect(objects(qs, i, `${DPV}hasLegalBasis`).every((b) => b === `${GDPR}A6-1-a` || b === `${GDPR}A6-1-b`)).toBe(true);
+      expect(objects(qs, i, `${DPV}hasLegalBasis`).every((b) => b === `${GDPR}A6-1-a` || b === `${GDPR}A6-1-b`)).toBe(
+        true,
+      );
     }
     const address = items.find((i) => objects(qs, i, `${PDV}field`).includes('"address"'))!;
     expect(objects(qs, address, 'http://www.w3.org/1999/02/22-rdf-syntax-ns#value')[0]).toContain('Oslo');
@@ -196,17 +261,24 @@ describe('rights documents as JSON-LD', () => {
 
 describe('every DPV term in use is a DPV 2.3 term (issue 24 acceptance)', () => {
   const TERM = /^(dpv|pd|eu-gdpr|loc|sector-[a-z]+|dpv-pd):[A-Za-z0-9][A-Za-z0-9-]*$/;
-  const listed = new Set(Object.entries(dpvList.namespaces).flatMap(([p, ns]) => [...ns.classes, ...ns.properties].map((t) => `${p}:${t}`)));
+  const listed = new Set(
+    Object.entries(dpvList.namespaces).flatMap(([p, ns]) => [...ns.classes, ...ns.properties].map((t) => `${p}:${t}`)),
+  );
   const byIri = new Map(Object.entries(dpvList.namespaces).map(([p, ns]) => [ns.iri, p]));
   /** A full IRI in a DPV namespace, as its prefixed name; null outside DPV. */
   const prefixed = (full: string): string | null => {
     const ns = [...byIri.keys()].filter((n) => full.startsWith(n)).sort((a, b) => b.length - a.length)[0];
-    return ns ? `${byIri.get(ns)}:${full.slice(ns.length)}` : full.startsWith('https://w3id.org/dpv') ? `unknown-namespace:${full}` : null;
+    return ns
+      ? `${byIri.get(ns)}:${full.slice(ns.length)}`
+      : full.startsWith('https://w3id.org/dpv')
+        ? `unknown-namespace:${full}`
+        : null;
   };
   const prefixedStrings = (v: unknown, out: Set<string>) => {
     if (typeof v === 'string' && TERM.test(v)) out.add(v);
     else if (Array.isArray(v)) v.forEach((x) => prefixedStrings(x, out));
-    else if (v && typeof v === 'object') Object.entries(v).forEach(([k, x]) => (TERM.test(k) && out.add(k), prefixedStrings(x, out)));
+    else if (v && typeof v === 'object')
+      Object.entries(v).forEach(([k, x]) => (TERM.test(k) && out.add(k), prefixedStrings(x, out)));
   };
 
   it('in the access report, the export, the erasure certificate, the register and the context, written or expanded', async () => {
@@ -220,10 +292,11 @@ describe('every DPV term in use is a DPV 2.3 term (issue 24 acceptance)', () => 
     for (const doc of [access, portability, certificate, erasedReport, register, context]) prefixedStrings(doc, used);
     // What a JSON-LD processor reads: every IRI of the documents' RDF in a DPV namespace.
     for (const doc of [access, portability, erasedReport]) {
-      for (const q of await triplesOf(doc)) for (const x of [q.p, iri(q.o)]) {
-        const t = prefixed(x);
-        if (t) used.add(t);
-      }
+      for (const q of await triplesOf(doc))
+        for (const x of [q.p, iri(q.o)]) {
+          const t = prefixed(x);
+          if (t) used.add(t);
+        }
     }
     // The context's own property IRIs (written as dpv:has... or in full).
     for (const def of Object.values(context['@context'])) {

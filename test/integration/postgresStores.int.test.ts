@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SIGNING_SECRET, getPostgresAccessLog, getPostgresKeyStore, isVaultError, loadConfig, openStores } from '@pdv/vault';
+import {
+  SIGNING_SECRET,
+  getPostgresAccessLog,
+  getPostgresKeyStore,
+  isVaultError,
+  loadConfig,
+  openStores,
+} from '@pdv/vault';
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 import { runCli, startServeProcess } from '../support/cliProcess.js';
 
@@ -29,14 +36,32 @@ if (!probe.ok) {
     it('appends access-log batches and lists a subject’s entries newest first', async () => {
       const log = await getPostgresAccessLog({ connectionString: TEST_POSTGRES_URL, schema: schema() });
       await log.append([
-        { actor: 'service:crm', purpose: 'contract', subjectId: 's1', categories: ['contact'], at: '2025-01-01T00:00:00.000Z' },
-        { actor: 'service:billing', purpose: 'billing', subjectId: 's1', categories: ['accounting', 'contact'], at: '2025-01-02T00:00:00.000Z' },
+        {
+          actor: 'service:crm',
+          purpose: 'contract',
+          subjectId: 's1',
+          categories: ['contact'],
+          at: '2025-01-01T00:00:00.000Z',
+        },
+        {
+          actor: 'service:billing',
+          purpose: 'billing',
+          subjectId: 's1',
+          categories: ['accounting', 'contact'],
+          at: '2025-01-02T00:00:00.000Z',
+        },
         { actor: 'service:crm', purpose: 'contract', subjectId: 's2', categories: [], at: '2025-01-03T00:00:00.000Z' },
       ]);
       await log.append([]);
       expect((await log.listBySubject('s1')).map((e) => e.actor)).toEqual(['service:billing', 'service:crm']);
       expect(await log.listBySubject('s1', { since: '2025-01-02T00:00:00.000Z' })).toEqual([
-        { actor: 'service:billing', purpose: 'billing', subjectId: 's1', categories: ['accounting', 'contact'], at: '2025-01-02T00:00:00.000Z' },
+        {
+          actor: 'service:billing',
+          purpose: 'billing',
+          subjectId: 's1',
+          categories: ['accounting', 'contact'],
+          at: '2025-01-02T00:00:00.000Z',
+        },
       ]);
       expect((await log.listBySubject('s2'))[0]!.categories).toEqual([]);
       expect(await log.listBySubject('s1', { limit: 1 })).toHaveLength(1);
@@ -46,7 +71,9 @@ if (!probe.ok) {
 
     it('runs each migration once when several replicas start together', async () => {
       const s = schema();
-      const stores = await Promise.all(Array.from({ length: 4 }, () => getPostgresKeyStore({ connectionString: TEST_POSTGRES_URL, schema: s })));
+      const stores = await Promise.all(
+        Array.from({ length: 4 }, () => getPostgresKeyStore({ connectionString: TEST_POSTGRES_URL, schema: s })),
+      );
       const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
       await c.connect();
       const rows = (await c.query(`SELECT component, version FROM "${s}".schema_migrations`)).rows;
@@ -57,7 +84,11 @@ if (!probe.ok) {
 
     it('fails with STORE_UNAVAILABLE, not a hang, when PostgreSQL is not there', async () => {
       const started = Date.now();
-      const error = await getPostgresKeyStore({ connectionString: 'postgres://postgres@127.0.0.1:1/test', schema: 'vault', connectTimeoutMs: 1000 }).catch((e: unknown) => e);
+      const error = await getPostgresKeyStore({
+        connectionString: 'postgres://postgres@127.0.0.1:1/test',
+        schema: 'vault',
+        connectTimeoutMs: 1000,
+      }).catch((e: unknown) => e);
       expect(isVaultError(error, 'STORE_UNAVAILABLE'), String(error)).toBe(true);
       expect(Date.now() - started).toBeLessThan(3000);
     });
@@ -80,7 +111,14 @@ if (!probe.ok) {
     it('vault verify-certificate without --public-key refuses an empty PostgreSQL schema and creates nothing in it', async () => {
       const s = schema();
       const dataDir = mkdtempSync(join(tmpdir(), 'pdv-cli-pg-'));
-      const env = { ...process.env, VAULT_DATA_DIR: dataDir, VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'), VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: TEST_POSTGRES_URL, VAULT_POSTGRES_SCHEMA: s };
+      const env = {
+        ...process.env,
+        VAULT_DATA_DIR: dataDir,
+        VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+        VAULT_STATE_STORE: 'postgres',
+        VAULT_POSTGRES_URL: TEST_POSTGRES_URL,
+        VAULT_POSTGRES_SCHEMA: s,
+      };
       try {
         writeFileSync(join(dataDir, 'jws.txt'), 'h.p.s');
         const verify = runCli(['verify-certificate', join(dataDir, 'jws.txt')], env);
@@ -108,13 +146,25 @@ if (!probe.ok) {
     it('vault serve on PostgreSQL state leaves no serving marker in the data directory, which may not be writable', async () => {
       const s = schema();
       const dataDir = mkdtempSync(join(tmpdir(), 'pdv-serve-pg-'));
-      const env = { ...process.env, VAULT_DATA_DIR: dataDir, VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'), VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: TEST_POSTGRES_URL, VAULT_POSTGRES_SCHEMA: s, PORT: '0', VAULT_RETENTION_INTERVAL_MINUTES: '0', VAULT_LOG_LEVEL: 'warn' };
+      const env = {
+        ...process.env,
+        VAULT_DATA_DIR: dataDir,
+        VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+        VAULT_STATE_STORE: 'postgres',
+        VAULT_POSTGRES_URL: TEST_POSTGRES_URL,
+        VAULT_POSTGRES_SCHEMA: s,
+        PORT: '0',
+        VAULT_RETENTION_INTERVAL_MINUTES: '0',
+        VAULT_LOG_LEVEL: 'warn',
+      };
       const { child: server, stderr } = await startServeProcess(env);
       try {
         // The event log is still SQLite here (it needs the directory); the marker is for the embedded read models only.
         expect(readdirSync(dataDir).filter((f) => f.startsWith('serving.'))).toEqual([]);
         server.kill('SIGTERM');
-        const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => server.once('exit', (c, s) => resolve([c, s])));
+        const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+          server.once('exit', (c, s) => resolve([c, s])),
+        );
         expect({ code, signal }, stderr()).toEqual({ code: 0, signal: null });
       } finally {
         server.kill('SIGKILL');
@@ -128,7 +178,10 @@ if (!probe.ok) {
       const keys = await getPostgresKeyStore({ connectionString: TEST_POSTGRES_URL, schema: s });
       await keys.putMetaIfAbsent('x', new Uint8Array([1]));
       await dropSchema(s);
-      await expect(keys.getMeta('x')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE', details: { pgCode: '42P01' } });
+      await expect(keys.getMeta('x')).rejects.toMatchObject({
+        code: 'STORE_UNAVAILABLE',
+        details: { pgCode: '42P01' },
+      });
       await keys.close();
     });
 
@@ -145,12 +198,18 @@ if (!probe.ok) {
       expect(await stores.views.checkpoint('subjects')).toBe(0);
       expect(await stores.keys.getMeta('nothing')).toBeUndefined();
       const at = new Date().toISOString();
-      await stores.access!.append([{ actor: 'service:test', purpose: 'contract', subjectId: 's-open', categories: ['contact'], at }]);
-      expect(await stores.access!.listBySubject('s-open')).toEqual([{ actor: 'service:test', purpose: 'contract', subjectId: 's-open', categories: ['contact'], at }]);
+      await stores.access!.append([
+        { actor: 'service:test', purpose: 'contract', subjectId: 's-open', categories: ['contact'], at },
+      ]);
+      expect(await stores.access!.listBySubject('s-open')).toEqual([
+        { actor: 'service:test', purpose: 'contract', subjectId: 's-open', categories: ['contact'], at },
+      ]);
       // Each store migrated its own tables into the configured schema (none fell back to SQLite files).
       const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
       await c.connect();
-      const components = (await c.query(`SELECT component FROM "${s}".schema_migrations ORDER BY component`)).rows.map((r: { component: string }) => r.component);
+      const components = (await c.query(`SELECT component FROM "${s}".schema_migrations ORDER BY component`)).rows.map(
+        (r: { component: string }) => r.component,
+      );
       await c.end();
       expect(new Set(components)).toEqual(new Set(['access', 'keys', 'views']));
       await Promise.all([stores.log.close(), stores.keys.close(), stores.views.close(), stores.access!.close()]);

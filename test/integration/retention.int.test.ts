@@ -15,10 +15,13 @@ const item = dataItem;
 
 /** Status per category as the DPO's read shows it: VALUE, ERASED or absent. */
 async function statuses(vault: Vault, subjectId: string): Promise<Record<string, string>> {
-  const read = (await vault.reader.read([subjectId], { purpose: 'legalCompliance', callerPurposes: 'all' })).get(subjectId)!;
+  const read = (await vault.reader.read([subjectId], { purpose: 'legalCompliance', callerPurposes: 'all' })).get(
+    subjectId,
+  )!;
   const state = await vault.commands.load(subjectId);
   const out: Record<string, string> = {};
-  for (const [category, c] of Object.entries(state.categories)) out[category] = c.shredded ? `ERASED:${c.shredded.reason}` : 'LIVE';
+  for (const [category, c] of Object.entries(state.categories))
+    out[category] = c.shredded ? `ERASED:${c.shredded.reason}` : 'LIVE';
   for (const i of read.items) if (i.status === 'ERASED') expect(out[i.category]).toMatch(/^ERASED/);
   return out;
 }
@@ -28,7 +31,17 @@ describe('retention over a debtor’s ten years', () => {
     const { vault, clock } = await clockedVault();
     const actor = { actor: 'billing' };
     const { subjectId: s } = await vault.commands.registerSubject(actor);
-    await vault.execute(s, { type: 'GiveConsent', purpose: 'marketing', noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' }, actor);
+    await vault.execute(
+      s,
+      {
+        type: 'GiveConsent',
+        purpose: 'marketing',
+        noticeId: 'privacy-notice',
+        noticeVersion: '2026-01',
+        channel: 'webForm',
+      },
+      actor,
+    );
     await vault.execute(
       s,
       {
@@ -36,7 +49,13 @@ describe('retention over a debtor’s ten years', () => {
         items: [
           item('contact', 'name', 'Dora Debtor', 'contract', 'contract'),
           item('contact', 'email', 'dora@example.com', 'contract', 'contract'),
-          item('callRecordings', 'recording', { mediaType: 'audio/ogg', contentBase64: 'T2dnUw==' }, 'customerService', 'legitimateInterest'),
+          item(
+            'callRecordings',
+            'recording',
+            { mediaType: 'audio/ogg', contentBase64: 'T2dnUw==' },
+            'customerService',
+            'legitimateInterest',
+          ),
           item('marketing', 'interests', 'gardening', 'marketing', 'consent'),
           item('accounting', 'invoiceReference', 'INV-2026-001', 'billing', 'legalObligation'),
           item('debtCollection', 'caseReference', 'CASE-77', 'debtCollection', 'legitimateInterest', 'thirdParty'),
@@ -44,7 +63,13 @@ describe('retention over a debtor’s ten years', () => {
       },
       actor,
     );
-    expect(await statuses(vault, s)).toEqual({ contact: 'LIVE', callRecordings: 'LIVE', marketing: 'LIVE', accounting: 'LIVE', debtCollection: 'LIVE' });
+    expect(await statuses(vault, s)).toEqual({
+      contact: 'LIVE',
+      callRecordings: 'LIVE',
+      marketing: 'LIVE',
+      accounting: 'LIVE',
+      debtCollection: 'LIVE',
+    });
 
     // Day 29: nothing due yet. A dry run as of day 31 shows the recording, and changes nothing.
     clock.now = at('P29D');
@@ -57,7 +82,14 @@ describe('retention over a debtor’s ten years', () => {
     // Day 31: the call recording goes (30 days after recording).
     clock.now = at('P31D');
     const day31 = await vault.sweepRetention();
-    expect(day31.items).toEqual([expect.objectContaining({ subjectId: s, category: 'callRecordings', outcome: 'shredded', rule: 'P30D after first recorded' })]);
+    expect(day31.items).toEqual([
+      expect.objectContaining({
+        subjectId: s,
+        category: 'callRecordings',
+        outcome: 'shredded',
+        rule: 'P30D after first recorded',
+      }),
+    ]);
     expect((await statuses(vault, s)).callRecordings).toBe('ERASED:retention');
     expect(await vault.sweepRetention()).toMatchObject({ shredded: 0 });
 
@@ -73,7 +105,9 @@ describe('retention over a debtor’s ten years', () => {
     clock.now = minus1d(caseDue);
     expect((await vault.sweepRetention()).shredded).toBe(0);
     clock.now = plus1d(caseDue);
-    expect((await vault.sweepRetention()).items.map((i) => [i.category, i.outcome])).toEqual([['debtCollection', 'shredded']]);
+    expect((await vault.sweepRetention()).items.map((i) => [i.category, i.outcome])).toEqual([
+      ['debtCollection', 'shredded'],
+    ]);
     expect((await statuses(vault, s)).debtCollection).toBe('ERASED:retention');
 
     // Year 4: erasure request. Contact goes; accounting stays under the bookkeeping hold.
@@ -81,7 +115,9 @@ describe('retention over a debtor’s ten years', () => {
     const cert = await vault.erase(s, { actor: 'dpo:anna', reason: 'subjectRequest' });
     const accountingUntil = at('P10Y');
     expect(cert.certificate.categoriesShredded).toEqual(['contact']);
-    expect(cert.certificate.categoriesRetained).toEqual([{ category: 'accounting', basis: expect.stringContaining('bookkeeping'), until: accountingUntil }]);
+    expect(cert.certificate.categoriesRetained).toEqual([
+      { category: 'accounting', basis: expect.stringContaining('bookkeeping'), until: accountingUntil },
+    ]);
     expect(await statuses(vault, s)).toEqual({
       contact: 'ERASED:erasure',
       callRecordings: 'ERASED:retention',
@@ -90,15 +126,21 @@ describe('retention over a debtor’s ten years', () => {
       debtCollection: 'ERASED:retention',
     });
     const billingRead = (await vault.reader.read([s], { purpose: 'billing', callerPurposes: 'all' })).get(s)!;
-    expect(billingRead.items).toContainEqual(expect.objectContaining({ status: 'VALUE', category: 'accounting', value: 'INV-2026-001' }));
+    expect(billingRead.items).toContainEqual(
+      expect.objectContaining({ status: 'VALUE', category: 'accounting', value: 'INV-2026-001' }),
+    );
     const holds = await vault.stores.views.listHolds({ endingBefore: at('P11Y') });
-    expect(holds).toEqual([expect.objectContaining({ subjectId: s, category: 'accounting', until: accountingUntil, source: 'register' })]);
+    expect(holds).toEqual([
+      expect.objectContaining({ subjectId: s, category: 'accounting', until: accountingUntil, source: 'register' }),
+    ]);
 
     // Year 10 minus a day: still held. The day after the period ends: shredded by the sweep.
     clock.now = minus1d(accountingUntil);
     expect((await vault.sweepRetention()).shredded).toBe(0);
     clock.now = plus1d(accountingUntil);
-    expect((await vault.sweepRetention()).items.map((i) => [i.category, i.outcome])).toEqual([['accounting', 'shredded']]);
+    expect((await vault.sweepRetention()).items.map((i) => [i.category, i.outcome])).toEqual([
+      ['accounting', 'shredded'],
+    ]);
     const end = await statuses(vault, s);
     expect(Object.values(end).every((v) => v.startsWith('ERASED'))).toBe(true);
     expect(await vault.stores.keys.getByIds(Object.keys(end).map((c) => `${s}/${c}/1`))).toEqual(new Map());
@@ -106,7 +148,8 @@ describe('retention over a debtor’s ten years', () => {
     // The anonymous statistics survive: counts per category and reason, no subject ids.
     const stats = await vault.stores.views.listStats();
     expect(JSON.stringify(stats)).not.toContain(s);
-    const shredCount = (metric: string, category: string) => stats.filter((r) => r.metric === metric && r.category === category).reduce((n, r) => n + r.count, 0);
+    const shredCount = (metric: string, category: string) =>
+      stats.filter((r) => r.metric === metric && r.category === category).reduce((n, r) => n + r.count, 0);
     expect(shredCount('shredded:retention', 'callRecordings')).toBe(1);
     expect(shredCount('shredded:withdrawal', 'marketing')).toBe(1);
     expect(shredCount('shredded:retention', 'debtCollection')).toBe(1);
@@ -120,8 +163,27 @@ describe('retention over a debtor’s ten years', () => {
   it('keeps a category under a DPO hold past its retention and shreds it at the first sweep after the hold ends', async () => {
     const { vault, clock } = await clockedVault();
     const { subjectId: s } = await vault.commands.registerSubject({ actor: 'svc' });
-    await vault.execute(s, { type: 'RecordPersonalData', items: [item('callRecordings', 'recording', { mediaType: 'audio/ogg', contentBase64: 'AA==' }, 'customerService', 'legitimateInterest')] }, { actor: 'svc' });
-    await vault.execute(s, { type: 'PlaceLegalHold', category: 'callRecordings', basis: 'regulatoryInvestigation', until: at('P90D') }, { actor: 'dpo:anna' });
+    await vault.execute(
+      s,
+      {
+        type: 'RecordPersonalData',
+        items: [
+          item(
+            'callRecordings',
+            'recording',
+            { mediaType: 'audio/ogg', contentBase64: 'AA==' },
+            'customerService',
+            'legitimateInterest',
+          ),
+        ],
+      },
+      { actor: 'svc' },
+    );
+    await vault.execute(
+      s,
+      { type: 'PlaceLegalHold', category: 'callRecordings', basis: 'regulatoryInvestigation', until: at('P90D') },
+      { actor: 'dpo:anna' },
+    );
     clock.now = at('P60D');
     expect((await vault.sweepRetention()).shredded).toBe(0);
     clock.now = at('P91D');
@@ -131,9 +193,27 @@ describe('retention over a debtor’s ten years', () => {
   it('carries a withdrawal the register shreds for past a hold: the category goes at the first sweep after the hold is released', async () => {
     const { vault, clock } = await clockedVault();
     const { subjectId: s } = await vault.commands.registerSubject({ actor: 'svc' });
-    await vault.execute(s, { type: 'GiveConsent', purpose: 'marketing', noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' }, { actor: 'svc' });
-    await vault.execute(s, { type: 'RecordPersonalData', items: [item('marketing', 'interests', 'gardening', 'marketing', 'consent')] }, { actor: 'svc' });
-    await vault.execute(s, { type: 'PlaceLegalHold', category: 'marketing', basis: 'litigation', until: at('P1Y') }, { actor: 'dpo:anna' });
+    await vault.execute(
+      s,
+      {
+        type: 'GiveConsent',
+        purpose: 'marketing',
+        noticeId: 'privacy-notice',
+        noticeVersion: '2026-01',
+        channel: 'webForm',
+      },
+      { actor: 'svc' },
+    );
+    await vault.execute(
+      s,
+      { type: 'RecordPersonalData', items: [item('marketing', 'interests', 'gardening', 'marketing', 'consent')] },
+      { actor: 'svc' },
+    );
+    await vault.execute(
+      s,
+      { type: 'PlaceLegalHold', category: 'marketing', basis: 'litigation', until: at('P1Y') },
+      { actor: 'dpo:anna' },
+    );
     clock.now = at('P1D');
     const withdrawn = await vault.execute(s, { type: 'WithdrawConsent', purpose: 'marketing' }, { actor: 'svc' });
     expect(withdrawn.events.map((e) => e.type)).toEqual(['ConsentWithdrawn']); // held: not shredded yet
@@ -141,7 +221,14 @@ describe('retention over a debtor’s ten years', () => {
     expect((await vault.sweepRetention()).shredded).toBe(0);
     await vault.execute(s, { type: 'ReleaseLegalHold', category: 'marketing' }, { actor: 'dpo:anna' });
     const preview = await vault.sweepRetention({ dryRun: true });
-    expect(preview.items).toContainEqual(expect.objectContaining({ subjectId: s, category: 'marketing', outcome: 'wouldShred', rule: 'consent for marketing withdrawn' }));
+    expect(preview.items).toContainEqual(
+      expect.objectContaining({
+        subjectId: s,
+        category: 'marketing',
+        outcome: 'wouldShred',
+        rule: 'consent for marketing withdrawn',
+      }),
+    );
     expect((await vault.sweepRetention()).shredded).toBe(1);
     expect((await statuses(vault, s)).marketing).toBe('ERASED:withdrawal');
   });
@@ -153,18 +240,38 @@ describe('the retention sweep', () => {
     const ids: string[] = [];
     for (let i = 0; i < 60; i++) {
       const { subjectId } = await vault.commands.registerSubject({ actor: 'svc' });
-      await vault.execute(subjectId, { type: 'RecordPersonalData', items: [item('callRecordings', 'recording', { mediaType: 'audio/ogg', contentBase64: 'AA==' }, 'customerService', 'legitimateInterest'), item('contact', 'name', `N${i}`, 'contract', 'contract')] }, { actor: 'svc' });
+      await vault.execute(
+        subjectId,
+        {
+          type: 'RecordPersonalData',
+          items: [
+            item(
+              'callRecordings',
+              'recording',
+              { mediaType: 'audio/ogg', contentBase64: 'AA==' },
+              'customerService',
+              'legitimateInterest',
+            ),
+            item('contact', 'name', `N${i}`, 'contract', 'contract'),
+          ],
+        },
+        { actor: 'svc' },
+      );
       ids.push(subjectId);
     }
     clock.now = at('P31D');
     const [a, b] = await Promise.all([vault.sweepRetention({ pageSize: 7 }), vault.sweepRetention({ pageSize: 11 })]);
     expect(a.shredded + b.shredded).toBe(60);
-    const shredEvents = (await vault.stores.log.readAll({ maxCount: 10_000 })).filter((e) => e.type === 'CategoryShredded');
+    const shredEvents = (await vault.stores.log.readAll({ maxCount: 10_000 })).filter(
+      (e) => e.type === 'CategoryShredded',
+    );
     expect(shredEvents).toHaveLength(60);
     expect(await vault.stores.keys.listTombstones()).toHaveLength(60);
     expect((await vault.sweepRetention()).shredded).toBe(0);
     const read = await vault.reader.read(ids, { purpose: 'contract', callerPurposes: 'all' });
     expect(read.size).toBe(ids.length);
-    expect([...read.values()].every((r) => r.items.some((i) => i.status === 'VALUE' && i.category === 'contact'))).toBe(true);
+    expect([...read.values()].every((r) => r.items.some((i) => i.status === 'VALUE' && i.category === 'contact'))).toBe(
+      true,
+    );
   });
 });

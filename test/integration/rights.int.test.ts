@@ -22,7 +22,17 @@ function verifyWithNodeCrypto(jws: string, vault: Vault): Record<string, unknown
 async function partlyErased(vault: Vault, clock: { now: string }) {
   const actor = { actor: 'service:crm' };
   const { subjectId: s } = await vault.commands.registerSubject(actor);
-  await vault.execute(s, { type: 'GiveConsent', purpose: 'newsletter', noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' }, actor);
+  await vault.execute(
+    s,
+    {
+      type: 'GiveConsent',
+      purpose: 'newsletter',
+      noticeId: 'privacy-notice',
+      noticeVersion: '2026-01',
+      channel: 'webForm',
+    },
+    actor,
+  );
   await vault.execute(
     s,
     {
@@ -38,8 +48,14 @@ async function partlyErased(vault: Vault, clock: { now: string }) {
     actor,
   );
   clock.now = addIsoDuration(T0, 'P1D');
-  await vault.execute(s, { type: 'RectifyPersonalData', items: [item('contact', 'email', 'rita.new@example.com', 'contract', 'contract')] }, actor);
-  await vault.accessLog.append([{ actor: 'service:billing', purpose: 'billing', subjectId: s, categories: ['accounting'], at: clock.now }]);
+  await vault.execute(
+    s,
+    { type: 'RectifyPersonalData', items: [item('contact', 'email', 'rita.new@example.com', 'contract', 'contract')] },
+    actor,
+  );
+  await vault.accessLog.append([
+    { actor: 'service:billing', purpose: 'billing', subjectId: s, categories: ['accounting'], at: clock.now },
+  ]);
   return s;
 }
 
@@ -51,7 +67,14 @@ describe('access report (Art. 15)', () => {
     expect(validate('access-report.schema.json', report)).toEqual([]);
     const items = report.items as Record<string, any>[];
     const email = items.find((i) => i.field === 'email')!;
-    expect(email).toMatchObject({ category: 'contact', value: 'rita.new@example.com', source: 'subject', legalBasis: 'contract', dpvLegalBasis: 'eu-gdpr:A6-1-b', status: { state: 'ACTIVE' } });
+    expect(email).toMatchObject({
+      category: 'contact',
+      value: 'rita.new@example.com',
+      source: 'subject',
+      legalBasis: 'contract',
+      dpvLegalBasis: 'eu-gdpr:A6-1-b',
+      status: { state: 'ACTIVE' },
+    });
     expect(email.purposes.map((p: { purpose: string }) => p.purpose)).toContain('contract');
     expect(email.retention.endsAt).toBeNull(); // 8 years after the relationship ends: not started
     expect(email.transfers).toEqual([expect.objectContaining({ country: 'US', safeguard: expect.any(String) })]);
@@ -59,10 +82,20 @@ describe('access report (Art. 15)', () => {
     expect(credit).toMatchObject({ source: 'creditAgency', value: 712, automatedDecisionMaking: expect.any(String) });
     expect(credit.retention.endsAt).toBe(addIsoDuration(T0, 'P1Y'));
     const accounting = items.find((i) => i.category === 'accounting')!;
-    expect(accounting.recipients.actual).toEqual([{ actor: 'service:billing', purpose: 'billing', at: clock.now, firstAt: clock.now, reads: 1 }]);
-    expect(accounting.status).toEqual({ state: 'RETAINED', basis: expect.stringContaining('bookkeeping'), until: addIsoDuration(T0, 'P10Y') });
+    expect(accounting.recipients.actual).toEqual([
+      { actor: 'service:billing', purpose: 'billing', at: clock.now, firstAt: clock.now, reads: 1 },
+    ]);
+    expect(accounting.status).toEqual({
+      state: 'RETAINED',
+      basis: expect.stringContaining('bookkeeping'),
+      until: addIsoDuration(T0, 'P10Y'),
+    });
     expect(report.history).toEqual([expect.objectContaining({ field: 'email', value: 'rita@example.com' })]);
-    expect(report).toMatchObject({ controller: vault.register.controller, dpo: vault.register.dpo, supervisoryAuthority: vault.register.supervisoryAuthority });
+    expect(report).toMatchObject({
+      controller: vault.register.controller,
+      dpo: vault.register.dpo,
+      supervisoryAuthority: vault.register.supervisoryAuthority,
+    });
     expect((report.rights as unknown[]).length).toBeGreaterThanOrEqual(7);
 
     const signed = verifyWithNodeCrypto(`${jws.protected}.${jws.payload}.${jws.signature}`, vault);
@@ -78,9 +111,18 @@ describe('access report (Art. 15)', () => {
     const { report } = await vault.rights.report(s, 'ACCESS');
     expect(validate('access-report.schema.json', report)).toEqual([]);
     const byCategory = new Map((report.items as Record<string, any>[]).map((i) => [i.category, i]));
-    expect(byCategory.get('marketing')).toEqual({ category: 'marketing', dpvCategory: expect.any(String), field: null, status: { state: 'ERASED', at: expect.any(String), reason: 'withdrawal' }, recipients: { actual: [] } });
+    expect(byCategory.get('marketing')).toEqual({
+      category: 'marketing',
+      dpvCategory: expect.any(String),
+      field: null,
+      status: { state: 'ERASED', at: expect.any(String), reason: 'withdrawal' },
+      recipients: { actual: [] },
+    });
     expect(byCategory.get('contact')!.status).toEqual({ state: 'ERASED', at: expect.any(String), reason: 'erasure' });
-    expect(byCategory.get('accounting')).toMatchObject({ value: 'INV-9', status: { state: 'RETAINED', until: addIsoDuration(T0, 'P10Y') } });
+    expect(byCategory.get('accounting')).toMatchObject({
+      value: 'INV-9',
+      status: { state: 'RETAINED', until: addIsoDuration(T0, 'P10Y') },
+    });
     expect(report.history).toEqual([]); // the old email went with the contact key
   });
 
@@ -89,9 +131,19 @@ describe('access report (Art. 15)', () => {
     const s = await partlyErased(vault, clock);
     const start = Date.parse(clock.now);
     const at = (minutes: number) => new Date(start + minutes * 60_000).toISOString();
-    await vault.accessLog.append([{ actor: 'service:crm', purpose: 'contract', subjectId: s, categories: ['contact'], at: at(1) }]);
+    await vault.accessLog.append([
+      { actor: 'service:crm', purpose: 'contract', subjectId: s, categories: ['contact'], at: at(1) },
+    ]);
     // A reader that reads 12,000 times does not push the one before out of the report.
-    await vault.accessLog.append(Array.from({ length: 12_000 }, (_, i) => ({ actor: 'service:billing', purpose: 'billing', subjectId: s, categories: ['contact', 'accounting'], at: at(2 + i / 1000) })));
+    await vault.accessLog.append(
+      Array.from({ length: 12_000 }, (_, i) => ({
+        actor: 'service:billing',
+        purpose: 'billing',
+        subjectId: s,
+        categories: ['contact', 'accounting'],
+        at: at(2 + i / 1000),
+      })),
+    );
     clock.now = at(60);
     await vault.erase(s, { actor: 'dpo:anna', reason: 'subjectRequest' });
     const { report } = await vault.rights.report(s, 'ACCESS');
@@ -114,7 +166,11 @@ describe('portability export (Art. 20)', () => {
     for await (const chunk of download.body) text += chunk;
     const doc = JSON.parse(text) as Record<string, any>;
     expect(validate('portability-export.schema.json', doc)).toEqual([]);
-    expect(doc.items.map((i: { category: string; field: string }) => `${i.category}.${i.field}`).sort()).toEqual(['contact.email', 'contact.name', 'marketing.interests']);
+    expect(doc.items.map((i: { category: string; field: string }) => `${i.category}.${i.field}`).sort()).toEqual([
+      'contact.email',
+      'contact.name',
+      'marketing.interests',
+    ]);
     // The consent the newsletter data rests on, with its proof: the notice shown, the channel, who collected it.
     expect(doc.consents).toEqual([
       {
@@ -122,11 +178,26 @@ describe('portability export (Art. 20)', () => {
         dpvPurpose: expect.stringMatching(/^dpv:/),
         given: true,
         at: T0,
-        proofs: [{ provenance: 'recorded', givenAt: T0, notice: { id: 'privacy-notice', version: '2026-01' }, channel: 'webForm', collectedBy: 'service:crm', withdrawnAt: null, eventId: expect.any(String) }],
+        proofs: [
+          {
+            provenance: 'recorded',
+            givenAt: T0,
+            notice: { id: 'privacy-notice', version: '2026-01' },
+            channel: 'webForm',
+            collectedBy: 'service:crm',
+            withdrawnAt: null,
+            eventId: expect.any(String),
+          },
+        ],
       },
     ]);
     const signed = verifyWithNodeCrypto(download.jws, vault);
-    expect(signed).toMatchObject({ kind: 'PORTABILITY', subjectId: s, sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) });
+    expect(signed).toMatchObject({
+      kind: 'PORTABILITY',
+      subjectId: s,
+      sha256: createHash('sha256').update(text).digest('hex'),
+      bytes: Buffer.byteLength(text),
+    });
   });
 
   it('streams a subject with 100,000 events with memory growth under 50 MB', async () => {
@@ -136,10 +207,19 @@ describe('portability export (Art. 20)', () => {
     for (let done = 0; done < 100_000; done += 1000) {
       const decision = Array.from({ length: 1000 }, (_, i) => ({
         type: 'PersonalDataRectified' as const,
-        data: { category: 'contact', field: 'name', keyId: `${s}/contact/1`, value: { plain: `Name number ${done + i} with some padding to be realistic` }, purpose: 'contract', legalBasis: 'contract' as const, source: 'subject' as const },
+        data: {
+          category: 'contact',
+          field: 'name',
+          keyId: `${s}/contact/1`,
+          value: { plain: `Name number ${done + i} with some padding to be realistic` },
+          purpose: 'contract',
+          legalBasis: 'contract' as const,
+          source: 'subject' as const,
+        },
       }));
       const events = await sealDecision(s, decision, vault.keyRing, { actor: 'bench', at: T0 });
-      revision = (await vault.stores.log.append(streamOf(s), events, revision === 0 && done === 0 ? 0 : revision)).nextRevision;
+      revision = (await vault.stores.log.append(streamOf(s), events, revision === 0 && done === 0 ? 0 : revision))
+        .nextRevision;
     }
     await vault.projector.catchUp();
     // Retained memory, not garbage not yet collected: collect before each sample.
@@ -184,9 +264,15 @@ describe('download links', () => {
     const { vault, clock } = await clocked();
     const s = await partlyErased(vault, clock);
     const link = await vault.rights.createExportLink(s, 'PORTABILITY', { actor: 'dpo:anna' });
-    const results = await Promise.allSettled([vault.rights.redeem(link.token), vault.rights.redeem(link.token), vault.rights.redeem(link.token)]);
+    const results = await Promise.allSettled([
+      vault.rights.redeem(link.token),
+      vault.rights.redeem(link.token),
+      vault.rights.redeem(link.token),
+    ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(['LINK_GONE', 'LINK_GONE']);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(
+      ['LINK_GONE', 'LINK_GONE'],
+    );
   });
 });
 
@@ -195,14 +281,28 @@ describe('request workflow (Art. 12)', () => {
     const { vault, clock } = await clocked();
     const s = await partlyErased(vault, clock);
     const dpo = { actor: 'dpo:anna' };
-    const erasureId = await vault.rights.openRequest(s, { requestType: 'ERASURE', receivedAt: '2026-01-31T09:00:00.000Z', channel: 'email' }, dpo);
-    const accessId = await vault.rights.openRequest(s, { requestType: 'ACCESS', receivedAt: clock.now, channel: 'webForm' }, dpo);
+    const erasureId = await vault.rights.openRequest(
+      s,
+      { requestType: 'ERASURE', receivedAt: '2026-01-31T09:00:00.000Z', channel: 'email' },
+      dpo,
+    );
+    const accessId = await vault.rights.openRequest(
+      s,
+      { requestType: 'ACCESS', receivedAt: clock.now, channel: 'webForm' },
+      dpo,
+    );
     expect((await vault.rights.request(erasureId)).dueAt).toBe('2026-02-28T09:00:00.000Z');
     expect((await vault.rights.requests({ overdue: true })).map((r) => r.id)).toEqual([erasureId]);
     await vault.rights.step(erasureId, { type: 'VerifyIdentity', requestId: erasureId, method: 'videoCall' }, dpo);
-    const extended = await vault.rights.step(erasureId, { type: 'ExtendRequest', requestId: erasureId, months: 2, reason: 'many systems involved' }, dpo);
+    const extended = await vault.rights.step(
+      erasureId,
+      { type: 'ExtendRequest', requestId: erasureId, months: 2, reason: 'many systems involved' },
+      dpo,
+    );
     expect(extended.dueAt).toBe('2026-04-30T09:00:00.000Z');
-    await expect(vault.rights.step(erasureId, { type: 'ExtendRequest', requestId: erasureId, months: 1, reason: 'more' }, dpo)).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    await expect(
+      vault.rights.step(erasureId, { type: 'ExtendRequest', requestId: erasureId, months: 1, reason: 'more' }, dpo),
+    ).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
     expect(await vault.rights.requests({ overdue: true })).toEqual([]);
 
     const done = await vault.rights.completeRequest(erasureId, dpo);
@@ -217,10 +317,20 @@ describe('request workflow (Art. 12)', () => {
     await vault.rights.step(accessId, { type: 'VerifyIdentity', requestId: accessId, method: 'accountLogin' }, dpo);
     const access = await vault.rights.completeRequest(accessId, dpo);
     expect(access.link!.path).toMatch(/^\/exports\/[A-Za-z0-9_-]{43}$/);
-    expect((await vault.rights.requests({ status: 'COMPLETED' })).map((r) => r.id).sort()).toEqual([erasureId, accessId].sort());
+    expect((await vault.rights.requests({ status: 'COMPLETED' })).map((r) => r.id).sort()).toEqual(
+      [erasureId, accessId].sort(),
+    );
 
-    const refusedId = await vault.rights.openRequest(s, { requestType: 'RECTIFICATION', receivedAt: clock.now, channel: 'post' }, dpo);
-    await vault.rights.step(refusedId, { type: 'RefuseRequest', requestId: refusedId, reason: 'manifestly excessive' }, dpo);
+    const refusedId = await vault.rights.openRequest(
+      s,
+      { requestType: 'RECTIFICATION', receivedAt: clock.now, channel: 'post' },
+      dpo,
+    );
+    await vault.rights.step(
+      refusedId,
+      { type: 'RefuseRequest', requestId: refusedId, reason: 'manifestly excessive' },
+      dpo,
+    );
 
     // Free text is sealed: the reasons are nowhere in the log in plaintext.
     const log = JSON.stringify(await vault.stores.log.readAll({ maxCount: 10_000 }));
@@ -229,14 +339,26 @@ describe('request workflow (Art. 12)', () => {
     // They outlive the subject's erasure (the requests key is not a data key), for the DPO and in the subject's access report.
     const texts = await vault.rights.requestTexts([s, 'no-such-subject']);
     expect([...texts.keys()]).toEqual([s]);
-    expect(texts.get(s)!.requests.get(erasureId)).toEqual({ extensions: [{ months: 2, at: expect.any(String), reason: 'many systems involved' }], refusalReason: null });
+    expect(texts.get(s)!.requests.get(erasureId)).toEqual({
+      extensions: [{ months: 2, at: expect.any(String), reason: 'many systems involved' }],
+      refusalReason: null,
+    });
     expect(texts.get(s)!.requests.get(refusedId)).toEqual({ extensions: [], refusalReason: 'manifestly excessive' });
     const { report } = await vault.rights.report(s, 'ACCESS');
     expect(validate('access-report.schema.json', report)).toEqual([]);
     expect(report.requests).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ requestId: erasureId, status: 'COMPLETED', extensions: [expect.objectContaining({ months: 2, reason: 'many systems involved' })] }),
-        expect.objectContaining({ requestId: refusedId, status: 'REFUSED', extensions: [], refusalReason: 'manifestly excessive' }),
+        expect.objectContaining({
+          requestId: erasureId,
+          status: 'COMPLETED',
+          extensions: [expect.objectContaining({ months: 2, reason: 'many systems involved' })],
+        }),
+        expect.objectContaining({
+          requestId: refusedId,
+          status: 'REFUSED',
+          extensions: [],
+          refusalReason: 'manifestly excessive',
+        }),
       ]),
     );
   });
@@ -245,7 +367,13 @@ describe('request workflow (Art. 12)', () => {
     const { vault, clock } = await clocked();
     const s = await partlyErased(vault, clock); // credit information came from a credit agency at T0
     const pending = await vault.rights.pendingNotifications(addIsoDuration(T0, 'P2M'));
-    expect(pending).toEqual([expect.objectContaining({ subjectId: s, dueAt: addIsoDuration(T0, 'P1M'), data: expect.objectContaining({ categories: ['creditInformation'] }) })]);
+    expect(pending).toEqual([
+      expect.objectContaining({
+        subjectId: s,
+        dueAt: addIsoDuration(T0, 'P1M'),
+        data: expect.objectContaining({ categories: ['creditInformation'] }),
+      }),
+    ]);
     expect(await vault.rights.pendingNotifications('2026-03-15T00:00:00.000Z')).toEqual([]);
     await vault.execute(s, { type: 'MarkInformed', at: clock.now, channel: 'post' }, { actor: 'dpo:anna' });
     expect(await vault.rights.pendingNotifications()).toEqual([]);

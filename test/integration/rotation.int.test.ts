@@ -19,14 +19,23 @@ async function recordSubjects(vault: Vault, n: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i += 1) {
     const { subjectId } = await vault.commands.registerSubject(actor);
-    await vault.execute(subjectId, { type: 'RecordPersonalData', items: [dataItem('contact', 'email', `p${i}@example.com`, 'contract', 'contract')] }, actor);
+    await vault.execute(
+      subjectId,
+      {
+        type: 'RecordPersonalData',
+        items: [dataItem('contact', 'email', `p${i}@example.com`, 'contract', 'contract')],
+      },
+      actor,
+    );
     ids.push(subjectId);
   }
   return ids;
 }
 
 const emailOf = async (vault: Vault, s: string) =>
-  (await vault.reader.read([s], { purpose: 'contract', callerPurposes: 'all' })).get(s)!.items.find((i) => i.field === 'email');
+  (await vault.reader.read([s], { purpose: 'contract', callerPurposes: 'all' }))
+    .get(s)!
+    .items.find((i) => i.field === 'email');
 
 describe('master key rotation', () => {
   it('re-seals the epoch keys under the new master key, after which the old one opens nothing', async () => {
@@ -86,7 +95,11 @@ describe('key epochs', () => {
     expect(next.epoch).toBe(2);
     expect(Date.parse(next.endsAt)).toBe(Date.parse(schedule.endsAt) + again.vault.keyRing.epochMs);
     const signed = await again.vault.erase(ids[0]!, { actor: 'dpo:test', reason: 'subjectRequest' });
-    expect(signed.certificate).toMatchObject({ staleCopiesUnreadableBy: next.endsAt, kekCustody: 'local', keysDestroyedAt: signed.certificate.erasedAt });
+    expect(signed.certificate).toMatchObject({
+      staleCopiesUnreadableBy: next.endsAt,
+      kekCustody: 'local',
+      keysDestroyedAt: signed.certificate.erasedAt,
+    });
     await again.vault.close();
   });
 
@@ -98,7 +111,8 @@ describe('key epochs', () => {
     // The backup: the key store's files as they were, before the erasure.
     const backup = mkdtempSync(join(tmpdir(), 'pdv-keys-backup-'));
     dirs.push(backup);
-    for (const f of readdirSync(t.config.dataDir).filter((f) => f.startsWith('keys.db'))) copyFileSync(join(t.config.dataDir, f), join(backup, f));
+    for (const f of readdirSync(t.config.dataDir).filter((f) => f.startsWith('keys.db')))
+      copyFileSync(join(t.config.dataDir, f), join(backup, f));
 
     const live = await tempVault({ dataDir: t.config.dataDir, masterKey: t.config.masterKey! });
     await live.vault.erase(s!, { actor: 'dpo:test', reason: 'subjectRequest' });
@@ -106,7 +120,9 @@ describe('key epochs', () => {
     await live.vault.close();
 
     for (const f of readdirSync(backup)) copyFileSync(join(backup, f), join(t.config.dataDir, f));
-    const restored = await tempVault({ dataDir: t.config.dataDir, masterKey: t.config.masterKey! }).catch((e: unknown) => e);
+    const restored = await tempVault({ dataDir: t.config.dataDir, masterKey: t.config.masterKey! }).catch(
+      (e: unknown) => e,
+    );
     expect(isVaultError(restored, 'KEK_UNAVAILABLE')).toBe(true);
     expect((restored as Error).message).toMatch(/epoch 1/);
   });
@@ -116,7 +132,12 @@ describe('key epochs', () => {
     dirs.push(t.config.dataDir);
     const ids = await recordSubjects(t.vault, 120);
     await t.vault.close();
-    const env = { ...process.env, VAULT_DATA_DIR: t.config.dataDir, VAULT_MASTER_KEY: t.config.masterKey!, VAULT_LOG_LEVEL: 'silent' };
+    const env = {
+      ...process.env,
+      VAULT_DATA_DIR: t.config.dataDir,
+      VAULT_MASTER_KEY: t.config.masterKey!,
+      VAULT_LOG_LEVEL: 'silent',
+    };
     const child = startCliProcess(['rotate-epoch', '--page-size', '2'], env);
     // Killed as soon as the next epoch's key exists: the re-wrapping has begun and not finished.
     const kekFile = join(t.config.dataDir, 'kek.slots');
@@ -135,7 +156,8 @@ describe('key epochs', () => {
     expect(r).toMatchObject({ from: [1, 2], to: 2, destroyed: [1] });
     expect(await again.vault.keyRing.kek.epochs()).toEqual([2]);
     again.vault.keyRing.clearCache();
-    for (const [i, s] of ids.entries()) expect(await emailOf(again.vault, s)).toMatchObject({ status: 'VALUE', value: `p${i}@example.com` });
+    for (const [i, s] of ids.entries())
+      expect(await emailOf(again.vault, s)).toMatchObject({ status: 'VALUE', value: `p${i}@example.com` });
     await again.vault.close();
   });
 });

@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
 import { describe, expect, it, vi } from 'vitest';
-import { Projector, SubjectCommands, SubjectReader, VaultError, isVaultError, secretbox, verifyCertificate, type Vault } from '@pdv/vault';
+import {
+  Projector,
+  SubjectCommands,
+  SubjectReader,
+  VaultError,
+  isVaultError,
+  secretbox,
+  verifyCertificate,
+  type Vault,
+} from '@pdv/vault';
 import { runCli, startServeProcess } from '../support/cliProcess.js';
 import { dataItem, useTempVaults } from '../support/tempVault.js';
 
@@ -50,16 +59,49 @@ describe('erasure', () => {
   it('returns a certificate that verifies with the published key and fails when altered', async () => {
     const { vault } = await fresh();
     const s = await subjectWith(vault, [contact('name', 'Ada')]);
-    await vault.execute(s, { type: 'RecordPersonalData', items: [{ category: 'accounting', field: 'invoiceReference', value: 'INV-1', purpose: 'billing', legalBasis: 'legalObligation', source: 'subject' }] }, actor);
-    const requestId = await vault.rights.openRequest(s, { requestType: 'ERASURE', receivedAt: new Date().toISOString(), channel: 'email' }, { actor: 'dpo:test' });
+    await vault.execute(
+      s,
+      {
+        type: 'RecordPersonalData',
+        items: [
+          {
+            category: 'accounting',
+            field: 'invoiceReference',
+            value: 'INV-1',
+            purpose: 'billing',
+            legalBasis: 'legalObligation',
+            source: 'subject',
+          },
+        ],
+      },
+      actor,
+    );
+    const requestId = await vault.rights.openRequest(
+      s,
+      { requestType: 'ERASURE', receivedAt: new Date().toISOString(), channel: 'email' },
+      { actor: 'dpo:test' },
+    );
     const signed = await vault.erase(s, { actor: 'dpo:test', reason: 'subjectRequest', requestId });
     expect(signed.certificate.requestId).toBe(requestId);
-    await expect(vault.erase(s, { actor: 'dpo:test', reason: 'subjectRequest', requestId: 'Ann asked on the phone' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(
+      vault.erase(s, { actor: 'dpo:test', reason: 'subjectRequest', requestId: 'Ann asked on the phone' }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(verifyCertificate(signed, vault.signer.publicJwk).subjectId).toBe(s);
     expect(signed.certificate.categoriesShredded).toEqual(['contact']);
-    expect(signed.certificate.categoriesRetained).toEqual([{ category: 'accounting', basis: expect.stringContaining('bookkeeping'), until: expect.stringMatching(/^20\d\d-/) }]);
+    expect(signed.certificate.categoriesRetained).toEqual([
+      {
+        category: 'accounting',
+        basis: expect.stringContaining('bookkeeping'),
+        until: expect.stringMatching(/^20\d\d-/),
+      },
+    ]);
     const read = (await vault.reader.read([s], { purpose: 'billing', callerPurposes: 'all' })).get(s)!;
-    expect(read.items).toEqual(expect.arrayContaining([expect.objectContaining({ status: 'VALUE', category: 'accounting', value: 'INV-1' }), expect.objectContaining({ status: 'ERASED', category: 'contact' })]));
+    expect(read.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ status: 'VALUE', category: 'accounting', value: 'INV-1' }),
+        expect.objectContaining({ status: 'ERASED', category: 'contact' }),
+      ]),
+    );
     const forged = { ...signed, certificate: { ...signed.certificate, categoriesShredded: [] } };
     expect(() => verifyCertificate(forged, vault.signer.publicJwk)).toThrow(/differs/);
     const again = await vault.erase(s, { actor: 'dpo:test', reason: 'subjectRequest' });
@@ -73,12 +115,21 @@ describe('erasure', () => {
     const key = vault.signer.publicJwk;
     expect(verifyCertificate({ jws }, key)).toEqual(certificate);
     // What `eraseSubject { certificate { categoriesShredded categoriesRetained { category until } } jws { … } }` answers.
-    const selected = { categoriesShredded: certificate.categoriesShredded, categoriesRetained: certificate.categoriesRetained.map(({ category, until }) => ({ category, until })) };
+    const selected = {
+      categoriesShredded: certificate.categoriesShredded,
+      categoriesRetained: certificate.categoriesRetained.map(({ category, until }) => ({ category, until })),
+    };
     expect(verifyCertificate({ jws, certificate: selected }, key).subjectId).toBe(s);
-    expect(verifyCertificate({ jws, certificate: { __typename: 'ErasureCertificate', ...selected } }, key).subjectId).toBe(s);
+    expect(
+      verifyCertificate({ jws, certificate: { __typename: 'ErasureCertificate', ...selected } }, key).subjectId,
+    ).toBe(s);
     expect(() => verifyCertificate({ jws }, { ...key, kid: 'another-key' })).toThrow(/key ids/);
-    expect(() => verifyCertificate({ jws, certificate: { ...selected, categoriesShredded: [] } }, key)).toThrow(/differs/);
-    expect(() => verifyCertificate({ jws, certificate: { ...selected, subjectId: 'someone-else' } }, key)).toThrow(/differs/);
+    expect(() => verifyCertificate({ jws, certificate: { ...selected, categoriesShredded: [] } }, key)).toThrow(
+      /differs/,
+    );
+    expect(() => verifyCertificate({ jws, certificate: { ...selected, subjectId: 'someone-else' } }, key)).toThrow(
+      /differs/,
+    );
     const other = vault.signer.sign({ ...certificate }, 'pdv-report-digest+json');
     expect(() => verifyCertificate({ jws: other }, key)).toThrow(/not an erasure certificate/);
   });
@@ -94,7 +145,9 @@ describe('erasure', () => {
         writeFileSync(join(dir, 'answer.json'), JSON.stringify(doc));
         return runCli(['verify-certificate', join(dir, 'answer.json'), '--public-key', join(dir, 'key.json')]);
       };
-      const ok = cli({ data: { eraseSubject: { certificate: { categoriesShredded: certificate.categoriesShredded }, jws } } });
+      const ok = cli({
+        data: { eraseSubject: { certificate: { categoriesShredded: certificate.categoriesShredded }, jws } },
+      });
       expect(ok.status, ok.stderr).toBe(0);
       expect(ok.stdout).toContain(`valid: erasure of subject ${s}`);
       expect(ok.stdout).toContain('shredded: contact');
@@ -113,7 +166,13 @@ describe('erasure', () => {
 
   it('vault rebuild refuses while vault serve runs on the same data directory, and runs once it has stopped', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pdv-serve-'));
-    const env = { ...process.env, VAULT_DATA_DIR: dataDir, PORT: '0', VAULT_RETENTION_INTERVAL_MINUTES: '0', VAULT_LOG_LEVEL: 'warn' };
+    const env = {
+      ...process.env,
+      VAULT_DATA_DIR: dataDir,
+      PORT: '0',
+      VAULT_RETENTION_INTERVAL_MINUTES: '0',
+      VAULT_LOG_LEVEL: 'warn',
+    };
     const { child: server } = await startServeProcess(env);
     try {
       const refused = runCli(['rebuild'], env);
@@ -138,7 +197,10 @@ describe('erasure', () => {
       expect(run.stderr).toContain('BAD_USER_INPUT: --as-of must be a date');
       // verify-certificate without a key and without a vault here: refused, and no vault is created.
       writeFileSync(join(dataDir, 'jws.txt'), 'h.p.s');
-      const verify = runCli(['verify-certificate', join(dataDir, 'jws.txt')], { ...process.env, VAULT_DATA_DIR: dataDir });
+      const verify = runCli(['verify-certificate', join(dataDir, 'jws.txt')], {
+        ...process.env,
+        VAULT_DATA_DIR: dataDir,
+      });
       expect(verify.status).toBe(1);
       expect(verify.stderr).toContain('BAD_USER_INPUT: No vault in');
       expect(readdirSync(dataDir)).toEqual(['jws.txt']);
@@ -154,13 +216,17 @@ describe('erasure', () => {
     vault.keyRing.shred = async () => {
       throw new Error('simulated crash');
     };
-    await expect(vault.commands.execute(s, { type: 'EraseSubject', reason: 'subjectRequest' }, actor)).rejects.toThrow('simulated crash');
+    await expect(vault.commands.execute(s, { type: 'EraseSubject', reason: 'subjectRequest' }, actor)).rejects.toThrow(
+      'simulated crash',
+    );
     expect((await vault.stores.keys.getByIds([keyId])).size, 'the key survived the crash').toBe(1);
     await vault.close();
 
     const restarted = await fresh({ dataDir: config.dataDir, masterKey: config.masterKey! });
     expect((await restarted.vault.stores.keys.getByIds([keyId])).size).toBe(0);
-    expect(await restarted.vault.stores.keys.listTombstones({ subjectId: s })).toEqual([expect.objectContaining({ keyId, reason: 'erasure' })]);
+    expect(await restarted.vault.stores.keys.listTombstones({ subjectId: s })).toEqual([
+      expect.objectContaining({ keyId, reason: 'erasure' }),
+    ]);
     rmSync(config.dataDir, { recursive: true, force: true });
   });
 
@@ -168,7 +234,11 @@ describe('erasure', () => {
     const { vault } = await fresh();
     const s = await subjectWith(vault, [contact('name', 'Ada'), contact('email', 'old@example.com')]);
     await vault.execute(s, { type: 'RectifyPersonalData', items: [contact('email', 'new@example.com')] }, actor);
-    await vault.execute(s, { type: 'ErasePersonalData', category: 'contact', field: 'email', reason: 'subjectRequest', remaining: {} }, actor);
+    await vault.execute(
+      s,
+      { type: 'ErasePersonalData', category: 'contact', field: 'email', reason: 'subjectRequest', remaining: {} },
+      actor,
+    );
     expect((await vault.keyRing.get([`${s}/contact/1`])).size, 'the old key is gone').toBe(0);
     const read = (await vault.reader.read([s], { purpose: 'contract', callerPurposes: 'all' })).get(s)!;
     expect(read.items).toEqual([
@@ -183,13 +253,20 @@ describe('projections', () => {
   it('are equal after a rebuild from the log', async () => {
     const { vault } = await fresh();
     const ids: string[] = [];
-    for (let i = 0; i < 20; i++) ids.push(await subjectWith(vault, [contact('name', `Person ${i}`), contact('email', `p${i}@example.com`)]));
-    await vault.execute(ids[0]!, { type: 'PlaceLegalHold', category: 'contact', basis: 'litigation', until: '2099-01-01' }, actor);
+    for (let i = 0; i < 20; i++)
+      ids.push(await subjectWith(vault, [contact('name', `Person ${i}`), contact('email', `p${i}@example.com`)]));
+    await vault.execute(
+      ids[0]!,
+      { type: 'PlaceLegalHold', category: 'contact', basis: 'litigation', until: '2099-01-01' },
+      actor,
+    );
     await vault.execute(ids[1]!, { type: 'RecordLifecycleEvent', event: 'relationshipEnded' }, actor);
     await vault.erase(ids[2]!, { actor: 'dpo:test', reason: 'subjectRequest' });
     const snapshot = async () => ({
       subjects: [...(await vault.stores.views.getSubjects(ids)).values()].map((v) => v.state),
-      index: await vault.stores.views.findByBlindIndex(ids.map((_, i) => vault.blindIndex.hash(`email:p${i}@example.com`))),
+      index: await vault.stores.views.findByBlindIndex(
+        ids.map((_, i) => vault.blindIndex.hash(`email:p${i}@example.com`)),
+      ),
       holds: await vault.stores.views.listHolds(),
       due: await vault.stores.views.listDueRetention('2200-01-01T00:00:00.000Z', { limit: 1000 }),
       shredded: await vault.stores.views.listShredded(),
@@ -206,33 +283,73 @@ describe('states the command side keeps between commands', () => {
   it('are re-checked against the log when another writer has moved the subject on: no lost update, no wrong refusal', async () => {
     const { vault } = await fresh();
     // A second command side over the same stores: another replica, as far as the first can tell.
-    const other = new SubjectCommands({ log: vault.stores.log, views: vault.stores.views, keyRing: vault.keyRing, register: vault.register, now: vault.now });
+    const other = new SubjectCommands({
+      log: vault.stores.log,
+      views: vault.stores.views,
+      keyRing: vault.keyRing,
+      register: vault.register,
+      now: vault.now,
+    });
     const { subjectId } = await vault.commands.registerSubject(actor);
-    await vault.commands.execute(subjectId, { type: 'RecordPersonalData', items: [contact('email', 'ada@example.com')] }, actor);
+    await vault.commands.execute(
+      subjectId,
+      { type: 'RecordPersonalData', items: [contact('email', 'ada@example.com')] },
+      actor,
+    );
 
     // The first side keeps a state without `name`; the other records it.
     await other.execute(subjectId, { type: 'RecordPersonalData', items: [contact('name', 'Ada')] }, actor);
     // Decided on the kept state alone, this erasure would be refused (nothing recorded in contact.name).
-    const erased = await vault.commands.execute(subjectId, { type: 'ErasePersonalData', category: 'contact', field: 'name', reason: 'subjectRequest', remaining: {} }, actor);
+    const erased = await vault.commands.execute(
+      subjectId,
+      { type: 'ErasePersonalData', category: 'contact', field: 'name', reason: 'subjectRequest', remaining: {} },
+      actor,
+    );
     expect(erased.events.map((e) => e.type)).toContain('PersonalDataErased');
 
     // Appended on the kept state alone, this write would be refused for its stale revision, or overwrite.
     await other.execute(subjectId, { type: 'RecordPersonalData', items: [contact('phone', '+49301234567')] }, actor);
-    const written = await vault.commands.execute(subjectId, { type: 'RecordPersonalData', items: [contact('name', 'Ada King')] }, actor);
+    const written = await vault.commands.execute(
+      subjectId,
+      { type: 'RecordPersonalData', items: [contact('name', 'Ada King')] },
+      actor,
+    );
     const stream = await vault.stores.log.readStream(`subject-${subjectId}`);
     expect(written.revision).toBe(stream[stream.length - 1]!.revision);
     const state = await vault.commands.load(subjectId);
     expect(Object.keys(state.categories.contact!.fields).sort()).toEqual(['email', 'name', 'phone']);
 
     // With the caches off, command side and reader give the same answers.
-    const uncachedCommands = new SubjectCommands({ log: vault.stores.log, views: vault.stores.views, keyRing: vault.keyRing, register: vault.register, now: vault.now }, { stateCacheSize: 0 });
-    await uncachedCommands.execute(subjectId, { type: 'RectifyPersonalData', items: [contact('name', 'Ada Byron')] }, actor);
+    const uncachedCommands = new SubjectCommands(
+      {
+        log: vault.stores.log,
+        views: vault.stores.views,
+        keyRing: vault.keyRing,
+        register: vault.register,
+        now: vault.now,
+      },
+      { stateCacheSize: 0 },
+    );
+    await uncachedCommands.execute(
+      subjectId,
+      { type: 'RectifyPersonalData', items: [contact('name', 'Ada Byron')] },
+      actor,
+    );
     await vault.projector.catchUp();
-    const uncachedReader = new SubjectReader({ views: vault.stores.views, keyRing: vault.keyRing, register: vault.register }, { snapshotCacheSize: 0 });
+    const uncachedReader = new SubjectReader(
+      { views: vault.stores.views, keyRing: vault.keyRing, register: vault.register },
+      { snapshotCacheSize: 0 },
+    );
     const request = { purpose: 'contract', callerPurposes: 'all' } as const;
-    const [cached, uncached] = await Promise.all([vault.reader.read([subjectId], request), uncachedReader.read([subjectId], request)]);
+    const [cached, uncached] = await Promise.all([
+      vault.reader.read([subjectId], request),
+      uncachedReader.read([subjectId], request),
+    ]);
     expect(uncached).toEqual(cached);
-    expect(uncached.get(subjectId)!.items.find((i) => i.field === 'name')).toMatchObject({ status: 'VALUE', value: 'Ada Byron' });
+    expect(uncached.get(subjectId)!.items.find((i) => i.field === 'name')).toMatchObject({
+      status: 'VALUE',
+      value: 'Ada Byron',
+    });
   });
 });
 
@@ -243,7 +360,9 @@ describe('kept snapshots', () => {
     const open = vi.spyOn(secretbox, 'open');
     try {
       const read = (await reader.read([subjectId], request)).get(subjectId)!;
-      const values = read.items.map((i) => (i.status === 'VALUE' ? [i.category, i.field, i.value] : [i.category, i.field, i.status]));
+      const values = read.items.map((i) =>
+        i.status === 'VALUE' ? [i.category, i.field, i.value] : [i.category, i.field, i.status],
+      );
       return { values, opens: open.mock.calls.length };
     } finally {
       open.mockRestore();
@@ -252,8 +371,19 @@ describe('kept snapshots', () => {
 
   it('open one box per category once a repeat read has opened every value, and never serve a box past a write or a shred', async () => {
     const { vault } = await fresh();
-    const s = await subjectWith(vault, [contact('name', 'Ada'), contact('email', 'ada@example.com'), contact('address', { street: 'Main 1', city: 'Berlin' })]);
-    await vault.execute(s, { type: 'RecordPersonalData', items: [dataItem('accounting', 'invoiceReference', 'INV-1', 'billing', 'legalObligation')] }, actor);
+    const s = await subjectWith(vault, [
+      contact('name', 'Ada'),
+      contact('email', 'ada@example.com'),
+      contact('address', { street: 'Main 1', city: 'Berlin' }),
+    ]);
+    await vault.execute(
+      s,
+      {
+        type: 'RecordPersonalData',
+        items: [dataItem('accounting', 'invoiceReference', 'INV-1', 'billing', 'legalObligation')],
+      },
+      actor,
+    );
     const expected = [
       ['contact', 'name', 'Ada'],
       ['contact', 'email', 'ada@example.com'],
@@ -285,14 +415,22 @@ describe('kept snapshots', () => {
     expect((await readCounting(vault.reader, s)).opens).toBe(2);
     await vault.keyRing.shred([`${s}/contact/1`], 'erasure', new Date().toISOString());
     const shredded = await readCounting(vault.reader, s);
-    expect(shredded.values).toEqual(expect.arrayContaining([['contact', 'name', 'ERASED'], ['accounting', 'invoiceReference', 'INV-1']]));
+    expect(shredded.values).toEqual(
+      expect.arrayContaining([
+        ['contact', 'name', 'ERASED'],
+        ['accounting', 'invoiceReference', 'INV-1'],
+      ]),
+    );
     expect(shredded.values.filter(([, , v]) => v !== 'ERASED')).toEqual([['accounting', 'invoiceReference', 'INV-1']]);
   });
 
   it('are not boxed when the reader keeps none', async () => {
     const { vault } = await fresh();
     const s = await subjectWith(vault, [contact('name', 'Ada'), contact('email', 'ada@example.com')]);
-    const uncached = new SubjectReader({ views: vault.stores.views, keyRing: vault.keyRing, register: vault.register }, { snapshotCacheSize: 0 });
+    const uncached = new SubjectReader(
+      { views: vault.stores.views, keyRing: vault.keyRing, register: vault.register },
+      { snapshotCacheSize: 0 },
+    );
     const seal = vi.spyOn(secretbox, 'sealInto');
     try {
       for (let i = 0; i < 3; i++) expect((await readCounting(uncached, s)).opens).toBe(2);
@@ -310,8 +448,16 @@ describe('concurrent commands on one subject', () => {
     const names = Array.from({ length: 12 }, (_, i) => `Name ${i}`);
     const writes = names.map((name, i) =>
       i === 5
-        ? vault.commands.execute(subjectId, { type: 'RecordPersonalData', items: [contact('email', 'not an email')] }, actor)
-        : vault.commands.execute(subjectId, { type: 'RecordPersonalData', items: [contact('name', name)] }, { ...actor, maxAttempts: 1 }),
+        ? vault.commands.execute(
+            subjectId,
+            { type: 'RecordPersonalData', items: [contact('email', 'not an email')] },
+            actor,
+          )
+        : vault.commands.execute(
+            subjectId,
+            { type: 'RecordPersonalData', items: [contact('name', name)] },
+            { ...actor, maxAttempts: 1 },
+          ),
     );
     const results = await Promise.allSettled(writes);
     expect(results.map((r) => r.status)).toEqual(names.map((_, i) => (i === 5 ? 'rejected' : 'fulfilled')));
@@ -333,9 +479,17 @@ describe('snapshots the projector keeps after writing them', () => {
     await vault.commands.execute(subjectId, { type: 'RecordPersonalData', items: [contact('name', 'Ada')] }, actor);
     await vault.projector.catchUp(); // keeps the subject's snapshot
 
-    await vault.commands.execute(subjectId, { type: 'RecordPersonalData', items: [contact('email', 'ada@example.com')] }, actor);
+    await vault.commands.execute(
+      subjectId,
+      { type: 'RecordPersonalData', items: [contact('email', 'ada@example.com')] },
+      actor,
+    );
     expect(await other.catchUp()).toBeGreaterThan(0); // the other replica applies this one
-    await vault.commands.execute(subjectId, { type: 'RecordPersonalData', items: [contact('phone', '+49301234567')] }, actor);
+    await vault.commands.execute(
+      subjectId,
+      { type: 'RecordPersonalData', items: [contact('phone', '+49301234567')] },
+      actor,
+    );
     await vault.projector.catchUp();
 
     const snapshot = (await stores.views.getSubjects([subjectId])).get(subjectId)!;
@@ -350,7 +504,10 @@ describe('live projection', () => {
     await subjectWith(vault, [contact('name', 'Ada')]);
     await vault.close();
     for (const suffix of ['', '-wal', '-shm']) rmSync(join(config.dataDir, `events.db${suffix}`), { force: true });
-    await expect(fresh({ dataDir: config.dataDir, masterKey: config.masterKey, live: true })).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('built from another event log') });
+    await expect(fresh({ dataDir: config.dataDir, masterKey: config.masterKey, live: true })).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('built from another event log'),
+    });
   });
 
   it('comes back on its own after the read models failed (a store outage), without waiting for a write', async () => {
@@ -364,10 +521,13 @@ describe('live projection', () => {
       return apply(...args);
     };
     // The append commits; only its projection fails.
-    await expect(vault.execute(s, { type: 'RecordPersonalData', items: [contact('email', 'ada@example.com')] }, actor)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(
+      vault.execute(s, { type: 'RecordPersonalData', items: [contact('email', 'ada@example.com')] }, actor),
+    ).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     expect(vault.projector.healthy).toBe(false);
     down = false;
-    for (let waited = 0; !vault.projector.healthy && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    for (let waited = 0; !vault.projector.healthy && waited < 10_000; waited += 50)
+      await new Promise((r) => setTimeout(r, 50));
     expect(vault.projector.healthy).toBe(true);
     expect(await views.checkpoint('subjects')).toBe(await vault.stores.log.headPosition());
     const read = (await vault.reader.read([s], { purpose: 'contract', callerPurposes: 'all' })).get(s)!;
@@ -385,7 +545,8 @@ describe('live projection', () => {
       return readAll(options);
     };
     // Sequential writes, each waiting for its projection (read-your-writes), as the API does.
-    for (const name of ['Ada King', 'Ada Lovelace', 'Augusta Ada']) await vault.execute(id, { type: 'RectifyPersonalData', items: [contact('name', name)] }, actor);
+    for (const name of ['Ada King', 'Ada Lovelace', 'Augusta Ada'])
+      await vault.execute(id, { type: 'RectifyPersonalData', items: [contact('name', name)] }, actor);
     const read = (await vault.reader.read([id], { purpose: 'contract', callerPurposes: 'all' })).get(id)!;
     expect(read.items.find((i) => i.field === 'name')).toMatchObject({ status: 'VALUE', value: 'Augusta Ada' });
     // Each write's page came with the subscription. Before, every write cost a catch-up: a page

@@ -6,15 +6,25 @@ const CLI_MAIN = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', i
 
 /** Runs one `vault` command to its end (killed after 30 s, so a hang fails the test instead of stalling the suite). */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL', env });
+  return spawnSync(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    killSignal: 'SIGKILL',
+    env,
+  });
 }
 
 /**
  * Starts `vault serve` as its own process with `env` and resolves once it says it listens (at
  * most 30 s). `stderr` collects what it wrote there, for failure messages. Kill it when done.
  */
-export async function startServeProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcessWithoutNullStreams; stderr: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'serve'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+export async function startServeProcess(
+  env: NodeJS.ProcessEnv,
+): Promise<{ child: ChildProcessWithoutNullStreams; stderr: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'serve'], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   try {

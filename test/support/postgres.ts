@@ -16,7 +16,10 @@ export async function probePostgres(url = TEST_POSTGRES_URL): Promise<{ ok: true
     return { ok: true };
   } catch (e) {
     const code = (e as { code?: string }).code;
-    return { ok: false, reason: `PostgreSQL unreachable at ${url.replace(/\/\/[^@]*@/, '//')} (${code ?? (e as Error).message}): set TEST_POSTGRES_URL` };
+    return {
+      ok: false,
+      reason: `PostgreSQL unreachable at ${url.replace(/\/\/[^@]*@/, '//')} (${code ?? (e as Error).message}): set TEST_POSTGRES_URL`,
+    };
   } finally {
     await client.end().catch(() => {});
   }

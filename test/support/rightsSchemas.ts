@@ -61,13 +61,18 @@ export function termCheckedSchemas(list: TermList = dpvTermList()): Record<strin
       .filter(([prefix]) => allowed(prefix))
       .flatMap(([prefix, ns]) => ns.classes.map((c) => `${prefix}:${c}`))
       .filter((t) => new RegExp(defs[def]!.pattern as string, 'u').test(t));
-    defs[def] = { type: 'string', description: `${String(defs[def]!.description)} (DPV ${list.version} classes)`, enum: terms.sort() };
+    defs[def] = {
+      type: 'string',
+      description: `${String(defs[def]!.description)} (DPV ${list.version} classes)`,
+      enum: terms.sort(),
+    };
   }
   return schemas;
 }
 
 const shared = strictAjv();
-const errorText = (e: ErrorObject) => `${e.instancePath || '/'} ${e.message ?? e.keyword}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`;
+const errorText = (e: ErrorObject) =>
+  `${e.instancePath || '/'} ${e.message ?? e.keyword}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`;
 
 /** The errors of `doc` against the named schema (`access-report.schema.json`, …); none when it conforms. */
 export function schemaErrors(name: string, doc: unknown): string[] {

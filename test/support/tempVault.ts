@@ -6,7 +6,9 @@ import { afterEach } from 'vitest';
 import { openVault, type OpenVaultOptions, type Vault, type VaultConfig } from '@pdv/vault';
 
 /** A vault on the embedded default in a fresh temporary data directory. */
-export async function tempVault(options: OpenVaultOptions & { dataDir?: string; masterKey?: string } = {}): Promise<{ vault: Vault; config: VaultConfig; cleanup(): Promise<void> }> {
+export async function tempVault(
+  options: OpenVaultOptions & { dataDir?: string; masterKey?: string } = {},
+): Promise<{ vault: Vault; config: VaultConfig; cleanup(): Promise<void> }> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pdv-'));
   const config: VaultConfig = {
     dataDir,
@@ -49,7 +51,14 @@ export function useTempVaults() {
 }
 
 /** One item of a RecordPersonalData command. */
-export const dataItem = (category: string, field: string, value: unknown, purpose: string, legalBasis: string, source = 'subject') => ({
+export const dataItem = (
+  category: string,
+  field: string,
+  value: unknown,
+  purpose: string,
+  legalBasis: string,
+  source = 'subject',
+) => ({
   category,
   field,
   value,

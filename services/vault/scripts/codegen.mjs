@@ -60,7 +60,9 @@ for (const [filename, output] of Object.entries(config.generates)) {
   }
   if (committed !== text) {
     stale++;
-    console.error(`${filename} differs from what schema/*.graphql generates: run \`npm run codegen\` and commit the result`);
+    console.error(
+      `${filename} differs from what schema/*.graphql generates: run \`npm run codegen\` and commit the result`,
+    );
   }
 }
 if (stale > 0) process.exitCode = 1;

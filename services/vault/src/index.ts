@@ -22,7 +22,16 @@ export * from './vault.js';
 export { fixtureRegister } from './testing/fixtureRegister.js';
 export * from './commands/sealDecision.js';
 export * from './config/openStores.js';
-export { actorOf, createTokenVerifier, hasProductionKey, mintDevToken, principalFrom, type Principal, type Role, type TokenVerifier } from './auth/tokens.js';
+export {
+  actorOf,
+  createTokenVerifier,
+  hasProductionKey,
+  mintDevToken,
+  principalFrom,
+  type Principal,
+  type Role,
+  type TokenVerifier,
+} from './auth/tokens.js';
 export * from './api/index.js';
 export * from './domain/retention.js';
 export * from './commands/sweepRetention.js';

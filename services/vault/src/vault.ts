@@ -92,8 +92,14 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
     const blindIndex = new BlindIndex(await keyRing.secret('blind-index-key', 32));
     const now = options.now ?? isoNow;
     const cacheSize = config.cacheSubjects ?? DEFAULT_CACHE_SUBJECTS;
-    const commands = new SubjectCommands({ log: opened.log, views: opened.views, keyRing, register, now }, { stateCacheSize: cacheSize });
-    const projector = new Projector({ log: opened.log, views: opened.views, keyRing, blindIndex, register }, { stateCacheSize: cacheSize });
+    const commands = new SubjectCommands(
+      { log: opened.log, views: opened.views, keyRing, register, now },
+      { stateCacheSize: cacheSize },
+    );
+    const projector = new Projector(
+      { log: opened.log, views: opened.views, keyRing, blindIndex, register },
+      { stateCacheSize: cacheSize },
+    );
     if (options.live) {
       // Read models ahead of the log were built from another log (an emptied data directory, another
       // event store): serving on them would acknowledge writes it can never project.
@@ -121,7 +127,19 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       return cert;
     };
     const schemaBase = schemaBaseUrl(config);
-    const rights = new SubjectRights({ log: opened.log, views: opened.views, keyRing, register, accessLog, signer, commands, now, execute, erase, ...(schemaBase ? { schemaBaseUrl: () => schemaBase } : {}) });
+    const rights = new SubjectRights({
+      log: opened.log,
+      views: opened.views,
+      keyRing,
+      register,
+      accessLog,
+      signer,
+      commands,
+      now,
+      execute,
+      erase,
+      ...(schemaBase ? { schemaBaseUrl: () => schemaBase } : {}),
+    });
     return {
       config,
       register,

@@ -21,14 +21,18 @@ export interface SubjectSeen {
  * was registered: it is recorded under the marker too, with no category when it showed none. So
  * every read of a subject leaves at least one entry, and a plain read of values exactly one.
  */
-export function subjectDisclosures(seen: SubjectSeen, items?: readonly Pick<ReadItem, 'status' | 'category'>[]): AccessLogEntry[] {
+export function subjectDisclosures(
+  seen: SubjectSeen,
+  items?: readonly Pick<ReadItem, 'status' | 'category'>[],
+): AccessLogEntry[] {
   const values = new Set<string>();
   const shape = new Set<string>();
   for (const i of items ?? []) (i.status === 'VALUE' ? values : shape).add(i.category);
   for (const c of values) shape.delete(c);
   const out: AccessLogEntry[] = [];
   if (values.size > 0) out.push({ ...seen, categories: [...values] });
-  if (shape.size > 0 || values.size === 0) out.push({ ...seen, purpose: metadataPurpose(seen.purpose), categories: [...shape] });
+  if (shape.size > 0 || values.size === 0)
+    out.push({ ...seen, purpose: metadataPurpose(seen.purpose), categories: [...shape] });
   return out;
 }
 
@@ -75,7 +79,10 @@ export class AccessRecorder {
   /** Queues an entry; call it before the values it stands for leave the process. */
   record(entry: AccessLogEntry): void {
     if (this.buffer.length + this.held >= this.maxBuffered) {
-      throw new VaultError('STORE_UNAVAILABLE', 'The access log is not taking entries: reads of personal data are refused until it does');
+      throw new VaultError(
+        'STORE_UNAVAILABLE',
+        'The access log is not taking entries: reads of personal data are refused until it does',
+      );
     }
     this.buffer.push(entry);
     if (this.buffer.length >= this.maxBatch) void this.flush();
@@ -108,7 +115,10 @@ export class AccessRecorder {
         // Keep the entries for the next attempt: the access report must not lose a recipient.
         this.held -= batch.length;
         this.buffer = [...batch, ...this.buffer];
-        this.logger.warn({ code: isVaultError(e) ? e.code : 'UNKNOWN', pending: this.buffer.length }, 'access log: write failed, will retry');
+        this.logger.warn(
+          { code: isVaultError(e) ? e.code : 'UNKNOWN', pending: this.buffer.length },
+          'access log: write failed, will retry',
+        );
         if (!this.timer) {
           this.timer = setTimeout(() => void this.flush(), this.interval * 5);
           this.timer.unref();

@@ -6,18 +6,28 @@ const item = (status: 'VALUE' | 'DENIED' | 'ERASED', category: string) => ({ sta
 
 describe('subjectDisclosures', () => {
   it('records a read of values once, under its purpose, with the categories whose values it shows', () => {
-    expect(subjectDisclosures(seen, [item('VALUE', 'contact'), item('VALUE', 'contact'), item('VALUE', 'accounting')])).toEqual([{ ...seen, categories: ['contact', 'accounting'] }]);
+    expect(
+      subjectDisclosures(seen, [item('VALUE', 'contact'), item('VALUE', 'contact'), item('VALUE', 'accounting')]),
+    ).toEqual([{ ...seen, categories: ['contact', 'accounting'] }]);
   });
 
   it('records what it shows only the shape of under the metadata marker, apart from the values', () => {
-    expect(subjectDisclosures(seen, [item('VALUE', 'contact'), item('DENIED', 'accounting'), item('ERASED', 'callRecordings')])).toEqual([
+    expect(
+      subjectDisclosures(seen, [
+        item('VALUE', 'contact'),
+        item('DENIED', 'accounting'),
+        item('ERASED', 'callRecordings'),
+      ]),
+    ).toEqual([
       { ...seen, categories: ['contact'] },
       { ...seen, purpose: 'metadata:billing', categories: ['accounting', 'callRecordings'] },
     ]);
   });
 
   it('counts a category with one value among denied or erased fields as read, not as shape only', () => {
-    expect(subjectDisclosures(seen, [item('ERASED', 'contact'), item('VALUE', 'contact')])).toEqual([{ ...seen, categories: ['contact'] }]);
+    expect(subjectDisclosures(seen, [item('ERASED', 'contact'), item('VALUE', 'contact')])).toEqual([
+      { ...seen, categories: ['contact'] },
+    ]);
   });
 
   it('records a subject shown without items, or with none, under the marker with no category', () => {

@@ -38,10 +38,15 @@ export interface ContextDeps {
   publicUrl: () => string;
 }
 
-const unauthenticated = (message: string) => new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) } } });
+const unauthenticated = (message: string) =>
+  new GraphQLError(message, {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) } },
+  });
 
 /** Authenticates the caller (HTTP 401 when that fails) and creates the request's loaders. */
-export function createContextFunction(deps: ContextDeps): (authorization: string | undefined, requestId?: string) => Promise<ApiContext> {
+export function createContextFunction(
+  deps: ContextDeps,
+): (authorization: string | undefined, requestId?: string) => Promise<ApiContext> {
   return async (authorization, requestId) => {
     const token = bearerToken(authorization);
     if (token === undefined) throw unauthenticated('Send Authorization: Bearer <token>');
@@ -60,7 +65,8 @@ export function createContextFunction(deps: ContextDeps): (authorization: string
         const texts = await deps.vault.rights.requestTexts(subjectIds);
         // The DPO's free text may name the subject: reading it is a read like any other.
         const at = deps.vault.now();
-        for (const subjectId of texts.keys()) deps.access.record({ actor, purpose: 'dataSubjectRights', subjectId, categories: [REQUESTS_CATEGORY], at });
+        for (const subjectId of texts.keys())
+          deps.access.record({ actor, purpose: 'dataSubjectRights', subjectId, categories: [REQUESTS_CATEGORY], at });
         return texts;
       }),
       access: deps.access,

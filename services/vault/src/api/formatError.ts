@@ -46,15 +46,32 @@ const TYPE = '[_A-Za-z0-9[\\]!]+';
  * any other wording keeps no reason at all.
  */
 function withoutValue(reason: string): string {
-  return reason
-    .replace(new RegExp(`^Value .* does not exist in "(${NAME})" enum\\..*$`, 's'), 'The value does not exist in "$1" enum.')
-    .replace(new RegExp(`^Enum "(${NAME})" cannot represent non-(?:enum|string) value: .*$`, 's'), 'Enum "$1" cannot represent this value.')
-    .replace(/^((?:String|Int|Float|Boolean|ID) cannot represent [a-z0-9 -]*value): .*$/s, '$1.')
-    .replace(new RegExp(`^Field .* is not defined by type "(${NAME})"\\..*$`, 's'), 'A field is not defined by type "$1".')
-    // Validation names what the query asked for: a name the caller made up is not repeated back.
-    .replace(new RegExp(`^Cannot query field "${NAME}" on type "(${NAME})"\\..*$`, 's'), 'Cannot query a field that type "$1" does not have.')
-    .replace(new RegExp(`^Unknown argument "${NAME}" on (field|directive) "([_A-Za-z0-9.@]+)"\\..*$`, 's'), 'Unknown argument on $1 "$2".')
-    .replace(new RegExp(`^Unknown (type|fragment|directive) "@?${NAME}"\\..*$`, 's'), 'Unknown $1.');
+  return (
+    reason
+      .replace(
+        new RegExp(`^Value .* does not exist in "(${NAME})" enum\\..*$`, 's'),
+        'The value does not exist in "$1" enum.',
+      )
+      .replace(
+        new RegExp(`^Enum "(${NAME})" cannot represent non-(?:enum|string) value: .*$`, 's'),
+        'Enum "$1" cannot represent this value.',
+      )
+      .replace(/^((?:String|Int|Float|Boolean|ID) cannot represent [a-z0-9 -]*value): .*$/s, '$1.')
+      .replace(
+        new RegExp(`^Field .* is not defined by type "(${NAME})"\\..*$`, 's'),
+        'A field is not defined by type "$1".',
+      )
+      // Validation names what the query asked for: a name the caller made up is not repeated back.
+      .replace(
+        new RegExp(`^Cannot query field "${NAME}" on type "(${NAME})"\\..*$`, 's'),
+        'Cannot query a field that type "$1" does not have.',
+      )
+      .replace(
+        new RegExp(`^Unknown argument "${NAME}" on (field|directive) "([_A-Za-z0-9.@]+)"\\..*$`, 's'),
+        'Unknown argument on $1 "$2".',
+      )
+      .replace(new RegExp(`^Unknown (type|fragment|directive) "@?${NAME}"\\..*$`, 's'), 'Unknown $1.')
+  );
 }
 
 /** The reasons a coercion message may keep, whole, besides the vault's own scalar rule: graphql-js's templates that quote no value. */
@@ -101,14 +118,18 @@ export function scrubValues(message: string): string {
     message
       .replace(/^Context creation failed: /, '')
       // A syntax error quotes the token it stumbled on, which may be a value pasted into the query.
-      .replace(/^(Syntax Error: Unexpected|Syntax Error: Expected|Syntax Error: Invalid|Syntax Error: Unterminated)\b.*$/s, '$1 input.'),
+      .replace(
+        /^(Syntax Error: Unexpected|Syntax Error: Expected|Syntax Error: Invalid|Syntax Error: Unterminated)\b.*$/s,
+        '$1 input.',
+      ),
   );
 }
 
 /** The error a resolver threw, under GraphQL's wrapping (duck-typed: no `instanceof` across copies of graphql). */
 function unwrap(error: unknown): unknown {
   let e = error;
-  for (let i = 0; i < 5 && typeof e === 'object' && e !== null && (e as { originalError?: unknown }).originalError; i++) e = (e as { originalError: unknown }).originalError;
+  for (let i = 0; i < 5 && typeof e === 'object' && e !== null && (e as { originalError?: unknown }).originalError; i++)
+    e = (e as { originalError: unknown }).originalError;
   return e;
 }
 
@@ -124,7 +145,10 @@ export type FormatError = (formatted: GraphQLFormattedError, error: unknown) => 
 export function createFormatError(logger: Pick<Logger, 'error'>): FormatError {
   return (formatted, error) => {
     const original = unwrap(error);
-    const base = { ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}) };
+    const base = {
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+    };
     if (isVaultError(original)) {
       const pub = PUBLIC[original.code];
       if (pub) {
@@ -143,7 +167,11 @@ export function createFormatError(logger: Pick<Logger, 'error'>): FormatError {
     if (!isVaultError(original) && typeof code === 'string' && REQUEST_CODES.has(code)) {
       // `limit` names which of the API's limits refused the request (our own word, never the caller's).
       const limit = formatted.extensions?.limit;
-      return { ...base, message: scrubValues(formatted.message), extensions: { code, ...(typeof limit === 'string' ? { limit } : {}) } };
+      return {
+        ...base,
+        message: scrubValues(formatted.message),
+        extensions: { code, ...(typeof limit === 'string' ? { limit } : {}) },
+      };
     }
     // Apollo's refusals of the request without a code of their own (a persisted-query hash that does not
     // match its query, an unknown persisted-query version) carry a 4xx status: the client's mistake.
@@ -151,7 +179,13 @@ export function createFormatError(logger: Pick<Logger, 'error'>): FormatError {
       return { ...base, message: scrubValues(formatted.message), extensions: { code: 'BAD_REQUEST' } };
     }
     // The logger's `err` serializer keeps the error's name and code only: a message or a stack could carry a value.
-    logger.error({ err: original instanceof Error ? original : { name: typeof original }, ...(formatted.path ? { path: formatted.path } : {}) }, 'internal error');
+    logger.error(
+      {
+        err: original instanceof Error ? original : { name: typeof original },
+        ...(formatted.path ? { path: formatted.path } : {}),
+      },
+      'internal error',
+    );
     return { ...base, message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
 }

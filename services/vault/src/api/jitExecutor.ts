@@ -1,5 +1,13 @@
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { GraphQLError, getVariableValues, printSchema, type DocumentNode, type ExecutionResult, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  GraphQLError,
+  getVariableValues,
+  printSchema,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 
@@ -24,7 +32,12 @@ function asGraphQLError(e: GraphQLError, code?: string): GraphQLError {
  * variable and the path (`at "items[0].purpose"`). Only refused requests pay for the second
  * coercion. graphql-jit's own errors stand should graphql-js find nothing wrong.
  */
-function coercionErrors(schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Record<string, unknown>, jitErrors: readonly GraphQLError[]): GraphQLError[] {
+function coercionErrors(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+  jitErrors: readonly GraphQLError[],
+): GraphQLError[] {
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 20 });
   const errors = coerced.errors && coerced.errors.length > 0 ? coerced.errors : jitErrors;
   return errors.map((e) => asGraphQLError(e, 'BAD_USER_INPUT'));
@@ -51,7 +64,8 @@ export function jitGateway(schema: GraphQLSchema, maxCompiled = 1_000): GatewayI
     if (!byName) compiled.set(document, (byName = new Map()));
     const key = operationName ?? '';
     let c = byName.get(key);
-    if (!c) byName.set(key, (c = compileQuery(schema, document, operationName, { disablingCapturingStackErrors: true })));
+    if (!c)
+      byName.set(key, (c = compileQuery(schema, document, operationName, { disablingCapturingStackErrors: true })));
     return c;
   };
 
@@ -69,7 +83,9 @@ export function jitGateway(schema: GraphQLSchema, maxCompiled = 1_000): GatewayI
           // OPERATION_RESOLUTION_FAILURE, and the plugins that check limits had no operation to check.
           if (!rc.operation) {
             const message =
-              rc.request.operationName == null ? 'The document holds several operations: name the one to run in operationName' : 'No operation in the document has the name given in operationName';
+              rc.request.operationName == null
+                ? 'The document holds several operations: name the one to run in operationName'
+                : 'No operation in the document has the name given in operationName';
             return { errors: [new GraphQLError(message)] };
           }
           const c = compile(rc.document, rc.operationName ?? undefined);
@@ -78,7 +94,8 @@ export function jitGateway(schema: GraphQLSchema, maxCompiled = 1_000): GatewayI
           const result = await c.query(undefined, rc.context, variables);
           if (!result.errors) return result;
           // Variables that do not coerce: a request error, as graphql-js reports it (HTTP 400, BAD_USER_INPUT).
-          if (result.data === undefined) return { errors: coercionErrors(schema, rc.operation, variables, result.errors) };
+          if (result.data === undefined)
+            return { errors: coercionErrors(schema, rc.operation, variables, result.errors) };
           return { ...result, errors: result.errors.map((e) => asGraphQLError(e)) };
         },
       };

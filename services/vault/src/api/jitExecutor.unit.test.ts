@@ -4,16 +4,25 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import { describe, expect, it } from 'vitest';
 import { jitGateway } from './jitExecutor.js';
 
-const schema = makeExecutableSchema({ typeDefs: 'type Query { hello(name: String!): String }', resolvers: { Query: { hello: (_: unknown, a: { name: string }) => `hello ${a.name}` } } });
+const schema = makeExecutableSchema({
+  typeDefs: 'type Query { hello(name: String!): String }',
+  resolvers: { Query: { hello: (_: unknown, a: { name: string }) => `hello ${a.name}` } },
+});
 
 describe('jitGateway', () => {
   it('runs operations compiled by graphql-jit, and refuses variables that do not coerce as BAD_USER_INPUT', async () => {
     const server = new ApolloServer({ gateway: jitGateway(schema) });
     await server.start();
     try {
-      const ok = await server.executeOperation({ query: 'query($n: String!) { hello(name: $n) }', variables: { n: 'x' } });
+      const ok = await server.executeOperation({
+        query: 'query($n: String!) { hello(name: $n) }',
+        variables: { n: 'x' },
+      });
       expect(ok.body.kind === 'single' && ok.body.singleResult).toMatchObject({ data: { hello: 'hello x' } });
-      const bad = await server.executeOperation({ query: 'query($n: String!) { hello(name: $n) }', variables: { n: 5 } });
+      const bad = await server.executeOperation({
+        query: 'query($n: String!) { hello(name: $n) }',
+        variables: { n: 5 },
+      });
       expect(bad.http.status).toBe(400);
       expect(bad.body.kind === 'single' && bad.body.singleResult.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     } finally {
@@ -35,9 +44,18 @@ describe('jitGateway', () => {
       };
       expect((await run([{ a: 'ok', j: { e: 'A', n: 1 } }]))?.data).toEqual({ f: 1 });
       const cases: [unknown, string][] = [
-        [[{ a: 123 }], 'Variable "$x" got invalid value 123 at "x[0].a"; String cannot represent a non string value: 123'],
-        [[{ a: 'ok' }, { a: 'ok', j: { e: 'C' } }], 'Variable "$x" got invalid value "C" at "x[1].j.e"; Value "C" does not exist in "E" enum. Did you mean the enum value "A" or "B"?'],
-        [[{ a: 'ok', j: { e: 'A', n: 'ann' } }], 'Variable "$x" got invalid value "ann" at "x[0].j.n"; Int cannot represent non-integer value: "ann"'],
+        [
+          [{ a: 123 }],
+          'Variable "$x" got invalid value 123 at "x[0].a"; String cannot represent a non string value: 123',
+        ],
+        [
+          [{ a: 'ok' }, { a: 'ok', j: { e: 'C' } }],
+          'Variable "$x" got invalid value "C" at "x[1].j.e"; Value "C" does not exist in "E" enum. Did you mean the enum value "A" or "B"?',
+        ],
+        [
+          [{ a: 'ok', j: { e: 'A', n: 'ann' } }],
+          'Variable "$x" got invalid value "ann" at "x[0].j.n"; Int cannot represent non-integer value: "ann"',
+        ],
       ];
       for (const [x, message] of cases) {
         const r = await run(x);

@@ -2,7 +2,15 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, Lexer, Source, TokenKind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { API_LIMIT_VARIABLES as LIMIT_SETTINGS } from '../config/apiSettings.js';
 import type { Principal } from '../auth/tokens.js';
-import { fragmentsOf, operationCost, operationDepth, operationFields, operationWrites, subjectReads, withDefaults } from './measures.js';
+import {
+  fragmentsOf,
+  operationCost,
+  operationDepth,
+  operationFields,
+  operationWrites,
+  subjectReads,
+  withDefaults,
+} from './measures.js';
 import type { WriteBudget } from './writeBudget.js';
 
 /**
@@ -65,15 +73,19 @@ const refusal = (code: LimitRefusal['code'], limit: keyof ApiLimits, what: strin
  * the limit, so a text of any length costs at most `maxTokens` tokens of work. A text the lexer
  * refuses is left to the parser, which reports the syntax error as GraphQL does.
  */
-export function checkQueryText(text: string, limits: Pick<ApiLimits, 'maxQueryBytes' | 'maxTokens'>): LimitRefusal | undefined {
+export function checkQueryText(
+  text: string,
+  limits: Pick<ApiLimits, 'maxQueryBytes' | 'maxTokens'>,
+): LimitRefusal | undefined {
   // Bytes, as the limit is stated: length counts UTF-16 units, at most 3 bytes each.
   if (text.length * 3 > limits.maxQueryBytes && Buffer.byteLength(text, 'utf8') > limits.maxQueryBytes) {
     return refusal('QUERY_TOO_COMPLEX', 'maxQueryBytes', 'The query text is too long', limits.maxQueryBytes);
   }
   const lexer = new Lexer(new Source(text));
   try {
-    for (let n = 0; lexer.advance().kind !== TokenKind.EOF; ) {
-      if (++n > limits.maxTokens) return refusal('QUERY_TOO_COMPLEX', 'maxTokens', 'The query text holds too many tokens', limits.maxTokens);
+    for (let n = 0; lexer.advance().kind !== TokenKind.EOF;) {
+      if (++n > limits.maxTokens)
+        return refusal('QUERY_TOO_COMPLEX', 'maxTokens', 'The query text holds too many tokens', limits.maxTokens);
     }
   } catch {
     return undefined;
@@ -86,16 +98,27 @@ export function checkQueryText(text: string, limits: Pick<ApiLimits, 'maxQueryBy
  * spread as execution would. Checked before validation, whose overlap rule and the compiler both
  * grow with the fields an operation selects.
  */
-export function checkDocument(document: DocumentNode, limits: Pick<ApiLimits, 'maxDepth' | 'maxFields' | 'maxAliases'>): LimitRefusal | undefined {
+export function checkDocument(
+  document: DocumentNode,
+  limits: Pick<ApiLimits, 'maxDepth' | 'maxFields' | 'maxAliases'>,
+): LimitRefusal | undefined {
   const fragments = fragmentsOf(document.definitions);
   for (const d of document.definitions) {
     if (d.kind !== Kind.OPERATION_DEFINITION) continue;
     const depth = operationDepth(d.selectionSet, fragments);
-    if (depth > limits.maxDepth) return refusal('QUERY_TOO_COMPLEX', 'maxDepth', `The operation is nested ${depth} levels deep`, limits.maxDepth);
+    if (depth > limits.maxDepth)
+      return refusal('QUERY_TOO_COMPLEX', 'maxDepth', `The operation is nested ${depth} levels deep`, limits.maxDepth);
     const fields = operationFields(d.selectionSet, fragments);
-    if (fields > limits.maxFields) return refusal('QUERY_TOO_COMPLEX', 'maxFields', `The operation selects ${fields} fields`, limits.maxFields);
+    if (fields > limits.maxFields)
+      return refusal('QUERY_TOO_COMPLEX', 'maxFields', `The operation selects ${fields} fields`, limits.maxFields);
     const aliases = operationFields(d.selectionSet, fragments, true);
-    if (aliases > limits.maxAliases) return refusal('QUERY_TOO_COMPLEX', 'maxAliases', `The operation has ${aliases} aliased fields`, limits.maxAliases);
+    if (aliases > limits.maxAliases)
+      return refusal(
+        'QUERY_TOO_COMPLEX',
+        'maxAliases',
+        `The operation has ${aliases} aliased fields`,
+        limits.maxAliases,
+      );
   }
   return undefined;
 }
@@ -114,19 +137,53 @@ export function checkOperation(
   const vars = withDefaults(operation, variables);
   // Depth again: a document run without the HTTP gate (executeOperation in tests, a future transport) is still bounded.
   const depth = operationDepth(operation.selectionSet, fragments);
-  if (depth > limits.maxDepth) return { refusal: refusal('QUERY_TOO_COMPLEX', 'maxDepth', `The operation is nested ${depth} levels deep`, limits.maxDepth) };
+  if (depth > limits.maxDepth)
+    return {
+      refusal: refusal(
+        'QUERY_TOO_COMPLEX',
+        'maxDepth',
+        `The operation is nested ${depth} levels deep`,
+        limits.maxDepth,
+      ),
+    };
   const cost = operationCost(operation.selectionSet, fragments, vars);
-  if (cost > limits.maxCost) return { refusal: refusal('QUERY_TOO_COMPLEX', 'maxCost', `The operation would cost ${cost}`, limits.maxCost) };
+  if (cost > limits.maxCost)
+    return { refusal: refusal('QUERY_TOO_COMPLEX', 'maxCost', `The operation would cost ${cost}`, limits.maxCost) };
   const reads = subjectReads(operation.selectionSet, fragments, vars, limits.maxSubjectsPerQuery);
-  if (reads > limits.maxSubjectsPerQuery) return { refusal: refusal('QUERY_TOO_COMPLEX', 'maxSubjectsPerQuery', `The operation reads ${reads} subjects`, limits.maxSubjectsPerQuery) };
+  if (reads > limits.maxSubjectsPerQuery)
+    return {
+      refusal: refusal(
+        'QUERY_TOO_COMPLEX',
+        'maxSubjectsPerQuery',
+        `The operation reads ${reads} subjects`,
+        limits.maxSubjectsPerQuery,
+      ),
+    };
   if (operation.operation !== 'mutation') return { subjectReads: reads, commands: 0, items: 0 };
   const { commands, items } = operationWrites(operation.selectionSet, fragments, vars);
-  if (commands > limits.maxCommandsPerRequest) return { refusal: refusal('WRITE_LIMIT_EXCEEDED', 'maxCommandsPerRequest', `The request holds ${commands} commands`, limits.maxCommandsPerRequest) };
-  if (items > limits.maxItemsPerRequest) return { refusal: refusal('WRITE_LIMIT_EXCEEDED', 'maxItemsPerRequest', `The request writes ${items} items`, limits.maxItemsPerRequest) };
+  if (commands > limits.maxCommandsPerRequest)
+    return {
+      refusal: refusal(
+        'WRITE_LIMIT_EXCEEDED',
+        'maxCommandsPerRequest',
+        `The request holds ${commands} commands`,
+        limits.maxCommandsPerRequest,
+      ),
+    };
+  if (items > limits.maxItemsPerRequest)
+    return {
+      refusal: refusal(
+        'WRITE_LIMIT_EXCEEDED',
+        'maxItemsPerRequest',
+        `The request writes ${items} items`,
+        limits.maxItemsPerRequest,
+      ),
+    };
   return { subjectReads: reads, commands, items };
 }
 
-export const limitError = (r: LimitRefusal): GraphQLError => new GraphQLError(r.message, { extensions: { code: r.code, limit: r.limit, http: { status: 400 } } });
+export const limitError = (r: LimitRefusal): GraphQLError =>
+  new GraphQLError(r.message, { extensions: { code: r.code, limit: r.limit, http: { status: 400 } } });
 
 /**
  * Refuses operations past a limit (with their variables) before anything resolves, and charges a
@@ -134,7 +191,10 @@ export const limitError = (r: LimitRefusal): GraphQLError => new GraphQLError(r.
  * request that is refused. A plugin rather than a validation rule, so each error keeps its own code
  * instead of Apollo's GRAPHQL_VALIDATION_FAILED.
  */
-export function operationLimitsPlugin(limits: ApiLimits, budget?: WriteBudget): ApolloServerPlugin<{ subjectReadsLeft: number; principal?: Principal }> {
+export function operationLimitsPlugin(
+  limits: ApiLimits,
+  budget?: WriteBudget,
+): ApolloServerPlugin<{ subjectReadsLeft: number; principal?: Principal }> {
   return {
     async requestDidStart() {
       return {
@@ -146,9 +206,15 @@ export function operationLimitsPlugin(limits: ApiLimits, budget?: WriteBudget): 
           if (budget && contextValue.principal && checked.commands > 0) {
             const retryAfterS = budget.charge(contextValue.principal, checked.commands, checked.items);
             if (retryAfterS !== undefined) {
-              throw new GraphQLError(`The commands and items this principal may write a minute are spent; retry in ${retryAfterS} s`, {
-                extensions: { code: 'RATE_LIMITED', http: { status: 429, headers: new Map([['retry-after', String(retryAfterS)]]) } },
-              });
+              throw new GraphQLError(
+                `The commands and items this principal may write a minute are spent; retry in ${retryAfterS} s`,
+                {
+                  extensions: {
+                    code: 'RATE_LIMITED',
+                    http: { status: 429, headers: new Map([['retry-after', String(retryAfterS)]]) },
+                  },
+                },
+              );
             }
           }
           contextValue.subjectReadsLeft = limits.maxSubjectsPerQuery - checked.subjectReads;

@@ -22,7 +22,11 @@ export type OpenTexts = (subjectIds: readonly string[]) => Promise<Map<string, S
  * within one tick are read together, one reader call per purpose: one view query and one key
  * batch whatever the number of subjects or of `subject` fields in the query.
  */
-export function createLoaders(reader: Pick<SubjectReader, 'read'>, callerPurposes: readonly string[] | 'all', openTexts: OpenTexts): Loaders {
+export function createLoaders(
+  reader: Pick<SubjectReader, 'read'>,
+  callerPurposes: readonly string[] | 'all',
+  openTexts: OpenTexts,
+): Loaders {
   return new RequestLoaders(reader, callerPurposes, openTexts);
 }
 

@@ -2,11 +2,18 @@ import { describe, expect, it, vi } from 'vitest';
 import type { SubjectRead } from '../read/SubjectReader.js';
 import { createLoaders } from './loaders.js';
 
-const readOf = (subjectId: string): SubjectRead => ({ subjectId, registeredAt: '2026-01-01T00:00:00.000Z', erasedAt: null, items: [] });
+const readOf = (subjectId: string): SubjectRead => ({
+  subjectId,
+  registeredAt: '2026-01-01T00:00:00.000Z',
+  erasedAt: null,
+  items: [],
+});
 
 describe('request loaders', () => {
   it('reads nothing until a loader is used, then reads each purpose once for all the subjects asked in one tick', async () => {
-    const read = vi.fn(async (ids: readonly string[]) => new Map(ids.filter((id) => id !== 'gone').map((id) => [id, readOf(id)])));
+    const read = vi.fn(
+      async (ids: readonly string[]) => new Map(ids.filter((id) => id !== 'gone').map((id) => [id, readOf(id)])),
+    );
     const openTexts = vi.fn(async () => new Map());
     const loaders = createLoaders({ read }, ['contract'], openTexts);
     expect(read).not.toHaveBeenCalled();
@@ -32,6 +39,7 @@ describe('request loaders', () => {
     // reads alive through every scavenge (measured: 3.4 MB copied per scavenge of the read
     // benchmark instead of 0.6 MB). Own accessors here bring that back.
     const loaders = createLoaders({ read: async () => new Map() }, 'all', async () => new Map());
-    for (const name of ['subjects', 'requestTexts']) expect(Object.getOwnPropertyDescriptor(loaders, name)).toBeUndefined();
+    for (const name of ['subjects', 'requestTexts'])
+      expect(Object.getOwnPropertyDescriptor(loaders, name)).toBeUndefined();
   });
 });

@@ -1,4 +1,12 @@
-import { Kind, valueFromASTUntyped, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
+import {
+  Kind,
+  valueFromASTUntyped,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValueNode,
+} from 'graphql';
 
 /**
  * What an operation asks of the server, measured on its syntax tree before anything runs: depth,
@@ -13,7 +21,12 @@ export type Fragments = ReadonlyMap<string, FragmentDefinitionNode>;
  * hold the event loop for minutes). A cycle (refused by graphql's NoFragmentCycles rule before
  * the limits run) counts nothing.
  */
-function viaFragment(name: string, fragments: Fragments, memo: Map<string, number>, measure: (f: FragmentDefinitionNode) => number): number {
+function viaFragment(
+  name: string,
+  fragments: Fragments,
+  memo: Map<string, number>,
+  measure: (f: FragmentDefinitionNode) => number,
+): number {
   const known = memo.get(name);
   if (known !== undefined) return known;
   const f = fragments.get(name);
@@ -28,9 +41,14 @@ function viaFragment(name: string, fragments: Fragments, memo: Map<string, numbe
 export function operationDepth(set: SelectionSetNode, fragments: Fragments, memo = new Map<string, number>()): number {
   let max = 0;
   for (const s of set.selections) {
-    if (s.kind === Kind.FIELD) max = Math.max(max, s.selectionSet ? 1 + operationDepth(s.selectionSet, fragments, memo) : 1);
+    if (s.kind === Kind.FIELD)
+      max = Math.max(max, s.selectionSet ? 1 + operationDepth(s.selectionSet, fragments, memo) : 1);
     else if (s.kind === Kind.INLINE_FRAGMENT) max = Math.max(max, operationDepth(s.selectionSet, fragments, memo));
-    else max = Math.max(max, viaFragment(s.name.value, fragments, memo, (f) => operationDepth(f.selectionSet, fragments, memo)));
+    else
+      max = Math.max(
+        max,
+        viaFragment(s.name.value, fragments, memo, (f) => operationDepth(f.selectionSet, fragments, memo)),
+      );
   }
   return max;
 }
@@ -39,7 +57,10 @@ export function operationDepth(set: SelectionSetNode, fragments: Fragments, memo
  * The request's variables with the operation's defaults filled in where the request gives none, as
  * execution will: a list the client leaves to a default (`$ids: [ID!] = [...]`) counts as long as it is.
  */
-export function withDefaults(operation: OperationDefinitionNode, variables: Record<string, unknown>): Record<string, unknown> {
+export function withDefaults(
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+): Record<string, unknown> {
   let out = variables;
   for (const d of operation.variableDefinitions ?? []) {
     const name = d.variable.name.value;
@@ -62,20 +83,34 @@ function listLength(node: ValueNode | undefined, variables: Record<string, unkno
 }
 
 /** The cost of a selection set with the request's variables: list arguments multiply what they select. */
-export function operationCost(set: SelectionSetNode, fragments: Fragments, variables: Record<string, unknown>, memo = new Map<string, number>()): number {
+export function operationCost(
+  set: SelectionSetNode,
+  fragments: Fragments,
+  variables: Record<string, unknown>,
+  memo = new Map<string, number>(),
+): number {
   let cost = 0;
   for (const s of set.selections) {
     if (s.kind === Kind.FIELD) cost += fieldCost(s, fragments, variables, memo);
     else if (s.kind === Kind.INLINE_FRAGMENT) cost += operationCost(s.selectionSet, fragments, variables, memo);
-    else cost += viaFragment(s.name.value, fragments, memo, (f) => operationCost(f.selectionSet, fragments, variables, memo));
+    else
+      cost += viaFragment(s.name.value, fragments, memo, (f) =>
+        operationCost(f.selectionSet, fragments, variables, memo),
+      );
   }
   return cost;
 }
 
 /** How many ids a `subjects` field asks for (undefined without an `ids` argument). */
-const idsOf = (field: FieldNode, variables: Record<string, unknown>): number | undefined => listLength(field.arguments?.find((a) => a.name.value === 'ids')?.value, variables);
+const idsOf = (field: FieldNode, variables: Record<string, unknown>): number | undefined =>
+  listLength(field.arguments?.find((a) => a.name.value === 'ids')?.value, variables);
 
-function fieldCost(field: FieldNode, fragments: Fragments, variables: Record<string, unknown>, memo: Map<string, number>): number {
+function fieldCost(
+  field: FieldNode,
+  fragments: Fragments,
+  variables: Record<string, unknown>,
+  memo: Map<string, number>,
+): number {
   if (!field.selectionSet) return 1;
   const ids = field.name.value === 'subjects' ? idsOf(field, variables) : undefined;
   return 1 + (ids ?? 1) * operationCost(field.selectionSet, fragments, variables, memo);
@@ -97,23 +132,36 @@ const SUBJECT_READS: Record<string, (field: FieldNode, variables: Record<string,
  * cost is spread. One field counts at most `perField` (a longer
  * `ids` list is refused by the field itself, with the path of the list).
  */
-export function subjectReads(set: SelectionSetNode, fragments: Fragments, variables: Record<string, unknown>, perField = Infinity, memo = new Map<string, number>()): number {
+export function subjectReads(
+  set: SelectionSetNode,
+  fragments: Fragments,
+  variables: Record<string, unknown>,
+  perField = Infinity,
+  memo = new Map<string, number>(),
+): number {
   let reads = 0;
   for (const s of set.selections) {
     if (s.kind === Kind.FIELD) {
-      const own = Object.hasOwn(SUBJECT_READS, s.name.value) ? Math.min(perField, SUBJECT_READS[s.name.value]!(s, variables)) : 0;
+      const own = Object.hasOwn(SUBJECT_READS, s.name.value)
+        ? Math.min(perField, SUBJECT_READS[s.name.value]!(s, variables))
+        : 0;
       reads += own > 0 ? own : s.selectionSet ? subjectReads(s.selectionSet, fragments, variables, perField, memo) : 0;
-    } else if (s.kind === Kind.INLINE_FRAGMENT) reads += subjectReads(s.selectionSet, fragments, variables, perField, memo);
-    else reads += viaFragment(s.name.value, fragments, memo, (f) => subjectReads(f.selectionSet, fragments, variables, perField, memo));
+    } else if (s.kind === Kind.INLINE_FRAGMENT)
+      reads += subjectReads(s.selectionSet, fragments, variables, perField, memo);
+    else
+      reads += viaFragment(s.name.value, fragments, memo, (f) =>
+        subjectReads(f.selectionSet, fragments, variables, perField, memo),
+      );
   }
   return reads;
 }
 
-
 /** The fragment definitions of a document by name. */
 export function fragmentsOf(definitions: readonly { kind: Kind }[]): Map<string, FragmentDefinitionNode> {
   const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const d of definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set((d as FragmentDefinitionNode).name.value, d as FragmentDefinitionNode);
+  for (const d of definitions)
+    if (d.kind === Kind.FRAGMENT_DEFINITION)
+      fragments.set((d as FragmentDefinitionNode).name.value, d as FragmentDefinitionNode);
   return fragments;
 }
 
@@ -122,14 +170,20 @@ export function fragmentsOf(definitions: readonly { kind: Kind }[]): Map<string,
  * validation's overlap check and the compiler walk. `aliased` counts only fields under an alias
  * other than their own name (the way one request repeats a field many times).
  */
-export function operationFields(set: SelectionSetNode, fragments: Fragments, aliased = false, memo = new Map<string, number>()): number {
+export function operationFields(
+  set: SelectionSetNode,
+  fragments: Fragments,
+  aliased = false,
+  memo = new Map<string, number>(),
+): number {
   let n = 0;
   for (const s of set.selections) {
     if (s.kind === Kind.FIELD) {
       if (!aliased || (s.alias && s.alias.value !== s.name.value)) n += 1;
       if (s.selectionSet) n += operationFields(s.selectionSet, fragments, aliased, memo);
     } else if (s.kind === Kind.INLINE_FRAGMENT) n += operationFields(s.selectionSet, fragments, aliased, memo);
-    else n += viaFragment(s.name.value, fragments, memo, (f) => operationFields(f.selectionSet, fragments, aliased, memo));
+    else
+      n += viaFragment(s.name.value, fragments, memo, (f) => operationFields(f.selectionSet, fragments, aliased, memo));
   }
   return n;
 }
@@ -154,7 +208,11 @@ export interface Writes {
  * collected as execution collects them: by response key (alias, else name), through fragments and
  * inline fragments, so a key spread twice runs (and counts) once and every alias counts again.
  */
-export function operationWrites(set: SelectionSetNode, fragments: Fragments, variables: Record<string, unknown>): Writes {
+export function operationWrites(
+  set: SelectionSetNode,
+  fragments: Fragments,
+  variables: Record<string, unknown>,
+): Writes {
   const byKey = new Map<string, FieldNode>();
   const collect = (s: SelectionSetNode, seen: ReadonlySet<string>): void => {
     for (const sel of s.selections) {
@@ -172,7 +230,8 @@ export function operationWrites(set: SelectionSetNode, fragments: Fragments, var
   let items = 0;
   for (const field of byKey.values()) {
     const list = ITEM_LISTS[field.name.value];
-    items += (list ? listLength(field.arguments?.find((a) => a.name.value === list)?.value, variables) : undefined) ?? 1;
+    items +=
+      (list ? listLength(field.arguments?.find((a) => a.name.value === list)?.value, variables) : undefined) ?? 1;
     // Consents given with a write are written too (an event each).
     items += listLength(field.arguments?.find((a) => a.name.value === 'consents')?.value, variables) ?? 0;
   }

@@ -1,4 +1,11 @@
-import type { CategorySpec, ErasurePolicy, FieldSpec, ProcessingRegister, PurposeSpec, RetentionRule } from '../domain/register.js';
+import type {
+  CategorySpec,
+  ErasurePolicy,
+  FieldSpec,
+  ProcessingRegister,
+  PurposeSpec,
+  RetentionRule,
+} from '../domain/register.js';
 import type { TrackedRow } from '../domain/requests.js';
 import type { ReadItem, SubjectRead } from '../read/SubjectReader.js';
 

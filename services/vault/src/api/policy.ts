@@ -54,7 +54,8 @@ export const OPERATION_ROLES = {
 
 export type Operation = keyof typeof OPERATION_ROLES;
 
-const forbidden = (message: string, path?: string) => new VaultError('FORBIDDEN', message, path === undefined ? {} : { path });
+const forbidden = (message: string, path?: string) =>
+  new VaultError('FORBIDDEN', message, path === undefined ? {} : { path });
 
 export function authorize(principal: Principal, operation: Operation): void {
   if (!(OPERATION_ROLES[operation] as readonly Role[]).includes(principal.role)) {
@@ -64,7 +65,8 @@ export function authorize(principal: Principal, operation: Operation): void {
 
 /** A subject acts on its own id only. */
 export function authorizeSubject(principal: Principal, subjectId: string, path = 'subjectId'): void {
-  if (principal.role === 'subject' && principal.subjectId !== subjectId) throw forbidden('A subject may act on its own data only', path);
+  if (principal.role === 'subject' && principal.subjectId !== subjectId)
+    throw forbidden('A subject may act on its own data only', path);
 }
 
 /** A service writes only for purposes its token carries. */
@@ -78,11 +80,20 @@ export function authorizePurpose(principal: Principal, purpose: string, path: st
  * Erasing a field destroys every past value of its category (re-key): a service may do it only
  * for a category it processes, i.e. one registered for a purpose its token carries.
  */
-export function authorizeCategory(principal: Principal, categoryPurposes: readonly string[] | undefined, path: string): void {
-  if (principal.role === 'service' && categoryPurposes && !categoryPurposes.some((p) => principal.purposes.includes(p))) {
+export function authorizeCategory(
+  principal: Principal,
+  categoryPurposes: readonly string[] | undefined,
+  path: string,
+): void {
+  if (
+    principal.role === 'service' &&
+    categoryPurposes &&
+    !categoryPurposes.some((p) => principal.purposes.includes(p))
+  ) {
     throw forbidden(`The token of service ${principal.name} carries no purpose this category is processed for`, path);
   }
 }
 
 /** Purposes the caller reads for: a service's token purposes; the DPO and the subject itself read for any. */
-export const callerPurposes = (principal: Principal): readonly string[] | 'all' => (principal.role === 'service' ? principal.purposes : 'all');
+export const callerPurposes = (principal: Principal): readonly string[] | 'all' =>
+  principal.role === 'service' ? principal.purposes : 'all';

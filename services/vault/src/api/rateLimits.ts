@@ -23,7 +23,11 @@ const PROBES = new Set(['/healthz', '/readyz']);
  * valid token is never held back by its address's bucket. The client address is the socket's,
  * or the load balancer's `X-Forwarded-For` when `VAULT_TRUST_PROXY` says to trust it.
  */
-export async function addRateLimits(app: FastifyInstance, verifier: TokenVerifier, limits: RequestRateLimits): Promise<void> {
+export async function addRateLimits(
+  app: FastifyInstance,
+  verifier: TokenVerifier,
+  limits: RequestRateLimits,
+): Promise<void> {
   if (limits.perMinute <= 0 && limits.unauthenticatedPerMinute <= 0) return;
   const unlimited = Number.MAX_SAFE_INTEGER;
   await app.register(rateLimit, {
@@ -32,8 +36,10 @@ export async function addRateLimits(app: FastifyInstance, verifier: TokenVerifie
       const principal = await requestPrincipal(req, verifier);
       return principal ? `p:${actorOf(principal)}` : `a:${req.ip}`;
     },
-    max: (_req, key) => (key.startsWith('a:') ? limits.unauthenticatedPerMinute || unlimited : limits.perMinute || unlimited),
+    max: (_req, key) =>
+      key.startsWith('a:') ? limits.unauthenticatedPerMinute || unlimited : limits.perMinute || unlimited,
     allowList: (req) => PROBES.has(req.url),
-    errorResponseBuilder: (_req, ctx) => Object.assign(new Error(`Rate limit: ${ctx.max} requests a minute`), { statusCode: 429 }),
+    errorResponseBuilder: (_req, ctx) =>
+      Object.assign(new Error(`Rate limit: ${ctx.max} requests a minute`), { statusCode: 429 }),
   });
 }

@@ -19,7 +19,8 @@ import { selectsField } from './selectsField.js';
 
 function knownPurpose(ctx: ApiContext, purpose: string, path = 'purpose'): void {
   // The input is not echoed: a caller's mistake could put anything in it.
-  if (!ctx.vault.register.purposes[purpose]) throw unknownName('purpose', Object.keys(ctx.vault.register.purposes), path);
+  if (!ctx.vault.register.purposes[purpose])
+    throw unknownName('purpose', Object.keys(ctx.vault.register.purposes), path);
 }
 
 function payload(result: CommandResult): CommandPayload {
@@ -27,30 +28,49 @@ function payload(result: CommandResult): CommandPayload {
     subjectId: result.subjectId,
     revision: result.revision,
     eventCount: result.events.length,
-    shreddedCategories: result.events.filter((e) => e.type === 'CategoryShredded').map((e) => (e as unknown as EventOf<'CategoryShredded'>).data.category),
+    shreddedCategories: result.events
+      .filter((e) => e.type === 'CategoryShredded')
+      .map((e) => (e as unknown as EventOf<'CategoryShredded'>).data.category),
   };
 }
 
 /** Authorizes by role and subject, then runs the command and waits until reads show it. */
-async function run(ctx: ApiContext, operation: Operation, subjectId: string, command: Command): Promise<CommandPayload> {
+async function run(
+  ctx: ApiContext,
+  operation: Operation,
+  subjectId: string,
+  command: Command,
+): Promise<CommandPayload> {
   authorize(ctx.principal, operation);
   authorizeSubject(ctx.principal, subjectId);
   return payload(await ctx.vault.execute(subjectId, command, { actor: ctx.actor, correlationId: ctx.requestId }));
 }
 
 function dataItems(ctx: ApiContext, items: readonly PersonalDataInput[]): DataItemInput[] {
-  if (items.length > ctx.limits.maxItemsPerCommand) throw badInput(`At most ${ctx.limits.maxItemsPerCommand} items per call`, 'items');
+  if (items.length > ctx.limits.maxItemsPerCommand)
+    throw badInput(`At most ${ctx.limits.maxItemsPerCommand} items per call`, 'items');
   return items.map((item, i) => {
     knownPurpose(ctx, item.purpose, `items[${i}].purpose`);
     authorizePurpose(ctx.principal, item.purpose, `items[${i}].purpose`);
-    return { category: item.category, field: item.field, value: item.value, purpose: item.purpose, legalBasis: item.legalBasis, source: item.source };
+    return {
+      category: item.category,
+      field: item.field,
+      value: item.value,
+      purpose: item.purpose,
+      legalBasis: item.legalBasis,
+      source: item.source,
+    };
   });
 }
 
 /** Consents given with a write: like `giveConsent`, each for a purpose the caller's token carries. */
-function consentInputs(ctx: ApiContext, consents: readonly ConsentInput[] | null | undefined): DomainConsent[] | undefined {
+function consentInputs(
+  ctx: ApiContext,
+  consents: readonly ConsentInput[] | null | undefined,
+): DomainConsent[] | undefined {
   if (!consents || consents.length === 0) return undefined;
-  if (consents.length > Object.keys(ctx.vault.register.purposes).length) throw badInput('At most one consent per purpose of the register', 'consents');
+  if (consents.length > Object.keys(ctx.vault.register.purposes).length)
+    throw badInput('At most one consent per purpose of the register', 'consents');
   return consents.map((c, i) => {
     knownPurpose(ctx, c.purpose, `consents[${i}].purpose`);
     authorizePurpose(ctx.principal, c.purpose, `consents[${i}].purpose`);
@@ -59,7 +79,12 @@ function consentInputs(ctx: ApiContext, consents: readonly ConsentInput[] | null
 }
 
 /** A write of values, with the consents the same call gives (recorded before the data, in the same append). */
-function writeCommand(ctx: ApiContext, type: 'RecordPersonalData' | 'RectifyPersonalData', items: readonly PersonalDataInput[], consents: readonly ConsentInput[] | null | undefined): Command {
+function writeCommand(
+  ctx: ApiContext,
+  type: 'RecordPersonalData' | 'RectifyPersonalData',
+  items: readonly PersonalDataInput[],
+  consents: readonly ConsentInput[] | null | undefined,
+): Command {
   const given = consentInputs(ctx, consents);
   return { type, items: dataItems(ctx, items), ...(given ? { consents: given } : {}) };
 }
@@ -70,10 +95,17 @@ const model = (read: SubjectRead, purpose: string): SubjectModel => ({ read, pur
  * Subjects as the caller will see them. Their `items` record what they show; a query that does not
  * select them still learns that each subject exists and when it was registered, recorded here.
  */
-function shown(ctx: ApiContext, info: Parameters<typeof selectsField>[0], reads: readonly SubjectRead[], purpose: string): SubjectModel[] {
+function shown(
+  ctx: ApiContext,
+  info: Parameters<typeof selectsField>[0],
+  reads: readonly SubjectRead[],
+  purpose: string,
+): SubjectModel[] {
   if (!selectsField(info, 'items')) {
     const at = ctx.vault.now();
-    for (const r of reads) for (const e of subjectDisclosures({ actor: ctx.actor, purpose, subjectId: r.subjectId, at })) ctx.access.record(e);
+    for (const r of reads)
+      for (const e of subjectDisclosures({ actor: ctx.actor, purpose, subjectId: r.subjectId, at }))
+        ctx.access.record(e);
   }
   return reads.map((r) => model(r, purpose));
 }
@@ -95,7 +127,8 @@ export const resolvers: Resolvers = {
 
     async subjects(_, { ids, purpose }, ctx, info) {
       authorize(ctx.principal, 'subjects');
-      if (ids.length > ctx.limits.maxSubjectsPerQuery) throw badInput(`At most ${ctx.limits.maxSubjectsPerQuery} ids per call`, 'ids');
+      if (ids.length > ctx.limits.maxSubjectsPerQuery)
+        throw badInput(`At most ${ctx.limits.maxSubjectsPerQuery} ids per call`, 'ids');
       ids.forEach((id, i) => authorizeSubject(ctx.principal, id, `ids[${i}]`));
       knownPurpose(ctx, purpose);
       const reads = await ctx.loaders.subjects.loadMany(ids.map((subjectId) => ({ subjectId, purpose })));
@@ -123,12 +156,24 @@ export const resolvers: Resolvers = {
       for (const r of reads) {
         if (r instanceof Error) throw r;
         // Only a caller who may read the matching field learns that the subject exists.
-        if (r && entries.some((e) => e.subjectId === r.subjectId && r.items.some((i) => i.status === 'VALUE' && i.category === e.category && i.field === e.field))) visible.push(r);
+        if (
+          r &&
+          entries.some(
+            (e) =>
+              e.subjectId === r.subjectId &&
+              r.items.some((i) => i.status === 'VALUE' && i.category === e.category && i.field === e.field),
+          )
+        )
+          visible.push(r);
       }
       // The limits counted this field as one subject; each further match it shows comes out of what the
       // request has left. Refused without a count: the caller learns nothing of matches it may not see.
       const more = Math.max(0, visible.length - 1);
-      if (more > ctx.subjectReadsLeft) throw new VaultError('QUERY_TOO_COMPLEX', 'This lookup matches more subjects than the request may still read; look the identifier up on its own');
+      if (more > ctx.subjectReadsLeft)
+        throw new VaultError(
+          'QUERY_TOO_COMPLEX',
+          'This lookup matches more subjects than the request may still read; look the identifier up on its own',
+        );
       ctx.subjectReadsLeft -= more;
       const at = ctx.vault.now();
       for (const r of visible) {
@@ -172,7 +217,13 @@ export const resolvers: Resolvers = {
     erasePersonalData: (_, { subjectId, category, field, reason }, ctx) => {
       authorize(ctx.principal, 'erasePersonalData');
       authorizeCategory(ctx.principal, ctx.vault.register.categories[category]?.purposes, 'category');
-      return run(ctx, 'erasePersonalData', subjectId, { type: 'ErasePersonalData', category, field, reason, remaining: {} });
+      return run(ctx, 'erasePersonalData', subjectId, {
+        type: 'ErasePersonalData',
+        category,
+        field,
+        reason,
+        remaining: {},
+      });
     },
     giveConsent: (_, { subjectId, purpose, noticeId, noticeVersion, channel }, ctx) => {
       authorize(ctx.principal, 'giveConsent');
@@ -189,7 +240,8 @@ export const resolvers: Resolvers = {
     },
     restrictProcessing: (_, { subjectId, categories, reason }, ctx) =>
       run(ctx, 'restrictProcessing', subjectId, { type: 'RestrictProcessing', categories: [...categories], reason }),
-    liftRestriction: (_, { subjectId, categories }, ctx) => run(ctx, 'liftRestriction', subjectId, { type: 'LiftRestriction', categories: [...categories] }),
+    liftRestriction: (_, { subjectId, categories }, ctx) =>
+      run(ctx, 'liftRestriction', subjectId, { type: 'LiftRestriction', categories: [...categories] }),
     objectToProcessing: (_, { subjectId, purpose }, ctx) => {
       authorize(ctx.principal, 'objectToProcessing');
       knownPurpose(ctx, purpose);
@@ -203,15 +255,23 @@ export const resolvers: Resolvers = {
     },
     placeLegalHold: (_, { subjectId, category, basis, until }, ctx) =>
       run(ctx, 'placeLegalHold', subjectId, { type: 'PlaceLegalHold', category, basis, until }),
-    releaseLegalHold: (_, { subjectId, category }, ctx) => run(ctx, 'releaseLegalHold', subjectId, { type: 'ReleaseLegalHold', category }),
-    recordLifecycleEvent: (_, { subjectId, event }, ctx) => run(ctx, 'recordLifecycleEvent', subjectId, { type: 'RecordLifecycleEvent', event }),
+    releaseLegalHold: (_, { subjectId, category }, ctx) =>
+      run(ctx, 'releaseLegalHold', subjectId, { type: 'ReleaseLegalHold', category }),
+    recordLifecycleEvent: (_, { subjectId, event }, ctx) =>
+      run(ctx, 'recordLifecycleEvent', subjectId, { type: 'RecordLifecycleEvent', event }),
     async eraseSubject(_, { subjectId, reason, requestId }, ctx) {
       authorize(ctx.principal, 'eraseSubject');
       const why = reason;
       const request = requestId == null ? undefined : text(requestId, 'requestId');
-      return ctx.vault.erase(subjectId, { actor: ctx.actor, correlationId: ctx.requestId, reason: why, ...(request ? { requestId: request } : {}) });
+      return ctx.vault.erase(subjectId, {
+        actor: ctx.actor,
+        correlationId: ctx.requestId,
+        reason: why,
+        ...(request ? { requestId: request } : {}),
+      });
     },
-    markInformed: (_, { subjectId, at, channel }, ctx) => run(ctx, 'markInformed', subjectId, { type: 'MarkInformed', at, channel }),
+    markInformed: (_, { subjectId, at, channel }, ctx) =>
+      run(ctx, 'markInformed', subjectId, { type: 'MarkInformed', at, channel }),
 
     ...rightsMutation,
   },
@@ -239,7 +299,8 @@ export const resolvers: Resolvers = {
   },
 
   PersonalDataItem: {
-    __resolveType: (i) => (i.status === 'VALUE' ? 'PersonalDataValue' : i.status === 'DENIED' ? 'PersonalDataDenied' : 'PersonalDataErased'),
+    __resolveType: (i) =>
+      i.status === 'VALUE' ? 'PersonalDataValue' : i.status === 'DENIED' ? 'PersonalDataDenied' : 'PersonalDataErased',
   },
   // A resolver, not the default property read: the value opens here (see SubjectReader), and a
   // resolver's throw becomes a GraphQL error at the value's path (masked), where graphql-jit's

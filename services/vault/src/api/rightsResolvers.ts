@@ -1,17 +1,31 @@
 import type { ExportLink as ServiceLink } from '../rights/SubjectRights.js';
 import type { ApiContext } from './context.js';
-import type { Channel, DataSubjectRequestResolvers, ExportLink, MutationResolvers, PendingNotificationResolvers, QueryResolvers, RequestStatus, RequestType } from './generated/graphql.js';
+import type {
+  Channel,
+  DataSubjectRequestResolvers,
+  ExportLink,
+  MutationResolvers,
+  PendingNotificationResolvers,
+  QueryResolvers,
+  RequestStatus,
+  RequestType,
+} from './generated/graphql.js';
 import { month, text } from './inputs.js';
 import type { RequestModel } from './models.js';
 import { authorize, authorizeSubject } from './policy.js';
 
 /** The link as the API shows it: an absolute URL under the vault's public address. The token stays inside the URL. */
-const exportLink = (ctx: ApiContext, link: ServiceLink): ExportLink => ({ url: `${ctx.publicUrl}${link.path}`, kind: link.kind, expiresAt: link.expiresAt });
+const exportLink = (ctx: ApiContext, link: ServiceLink): ExportLink => ({
+  url: `${ctx.publicUrl}${link.path}`,
+  kind: link.kind,
+  expiresAt: link.expiresAt,
+});
 
 const options = (ctx: ApiContext) => ({ actor: ctx.actor, correlationId: ctx.requestId });
 
 /** Loads a request for a DPO step, runs the step, and returns the request as it is now. */
-const step = (ctx: ApiContext, command: Parameters<ApiContext['vault']['rights']['step']>[1]): Promise<RequestModel> => ctx.vault.rights.step(command.requestId, command, options(ctx));
+const step = (ctx: ApiContext, command: Parameters<ApiContext['vault']['rights']['step']>[1]): Promise<RequestModel> =>
+  ctx.vault.rights.step(command.requestId, command, options(ctx));
 
 /**
  * A report read by anyone but the subject discloses its values: it goes to the access log like
@@ -21,7 +35,13 @@ async function disclosed(ctx: ApiContext, subjectId: string, kind: 'ACCESS' | 'P
   const signed = await ctx.vault.rights.report(subjectId, kind);
   // Its values, and the reasons and grounds the DPO gave (opened in the report), are read as they are on a subject or a request.
   if (ctx.principal.role !== 'subject' && signed.categories.length > 0) {
-    ctx.access.record({ actor: ctx.actor, purpose: 'dataSubjectRights', subjectId, categories: signed.categories, at: ctx.vault.now() });
+    ctx.access.record({
+      actor: ctx.actor,
+      purpose: 'dataSubjectRights',
+      subjectId,
+      categories: signed.categories,
+      at: ctx.vault.now(),
+    });
   }
   return signed;
 }
@@ -40,7 +60,11 @@ export const rightsQuery: QueryResolvers = {
   },
   requests(_, { status, overdue, dueBefore }, ctx) {
     authorize(ctx.principal, 'requests');
-    return ctx.vault.rights.requests({ ...(status ? { status } : {}), ...(overdue ? { overdue } : {}), ...(dueBefore ? { dueBefore } : {}) });
+    return ctx.vault.rights.requests({
+      ...(status ? { status } : {}),
+      ...(overdue ? { overdue } : {}),
+      ...(dueBefore ? { dueBefore } : {}),
+    });
   },
   pendingNotifications(_, { dueBefore }, ctx) {
     authorize(ctx.principal, 'pendingNotifications');
@@ -48,7 +72,10 @@ export const rightsQuery: QueryResolvers = {
   },
   legalHolds(_, { endingBefore, subjectId }, ctx) {
     authorize(ctx.principal, 'legalHolds');
-    return ctx.vault.stores.views.listHolds({ ...(subjectId ? { subjectId } : {}), ...(endingBefore ? { endingBefore } : {}) });
+    return ctx.vault.stores.views.listHolds({
+      ...(subjectId ? { subjectId } : {}),
+      ...(endingBefore ? { endingBefore } : {}),
+    });
   },
   statistics(_, { fromMonth, toMonth }, ctx) {
     authorize(ctx.principal, 'statistics');
@@ -69,7 +96,11 @@ export const rightsMutation: MutationResolvers = {
   },
   async openRequest(_, { subjectId, type, receivedAt, channel }, ctx) {
     authorize(ctx.principal, 'openRequest');
-    const requestId = await ctx.vault.rights.openRequest(subjectId, { requestType: type, receivedAt, channel }, options(ctx));
+    const requestId = await ctx.vault.rights.openRequest(
+      subjectId,
+      { requestType: type, receivedAt, channel },
+      options(ctx),
+    );
     return ctx.vault.rights.request(requestId);
   },
   verifyIdentity(_, { requestId, method }, ctx) {
@@ -104,8 +135,14 @@ export const DataSubjectRequest: DataSubjectRequestResolvers = {
   closedAt: (r) => (r.data.closedAt as string | null | undefined) ?? null,
   overdue: (r, _, ctx) => r.status === 'OPEN' && r.dueAt !== null && r.dueAt < ctx.vault.now(),
   // The texts are opened only when asked for and there is one: a listing of requests does not open every subject's key.
-  extensions: async (r, _, ctx) => (((r.data.extendedMonths as number | undefined) ?? 0) > 0 ? ((await ctx.loaders.requestTexts.load(r.subjectId))?.requests.get(r.id)?.extensions ?? []) : []),
-  refusalReason: async (r, _, ctx) => (r.status === 'REFUSED' ? ((await ctx.loaders.requestTexts.load(r.subjectId))?.requests.get(r.id)?.refusalReason ?? null) : null),
+  extensions: async (r, _, ctx) =>
+    ((r.data.extendedMonths as number | undefined) ?? 0) > 0
+      ? ((await ctx.loaders.requestTexts.load(r.subjectId))?.requests.get(r.id)?.extensions ?? [])
+      : [],
+  refusalReason: async (r, _, ctx) =>
+    r.status === 'REFUSED'
+      ? ((await ctx.loaders.requestTexts.load(r.subjectId))?.requests.get(r.id)?.refusalReason ?? null)
+      : null,
 };
 
 export const PendingNotification: PendingNotificationResolvers = {

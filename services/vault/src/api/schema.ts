@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
  * this module both in `src/api` and in `dist/api`; `VAULT_SCHEMA_DIR` overrides it for a deployment
  * that ships the files elsewhere.
  */
-export function loadTypeDefs(dir: string = process.env.VAULT_SCHEMA_DIR ?? fileURLToPath(new URL('../../../../schema/', import.meta.url))): string[] {
+export function loadTypeDefs(
+  dir: string = process.env.VAULT_SCHEMA_DIR ?? fileURLToPath(new URL('../../../../schema/', import.meta.url)),
+): string[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.graphql'))
     .sort()

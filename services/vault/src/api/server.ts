@@ -67,14 +67,19 @@ export interface RunningServer {
   flushAccessLog(): Promise<void>;
 }
 
-
 /** A listen that failed for a reason in the configuration (HOST, PORT) as CONFIG_INVALID naming the variable. */
 function listenFailure(e: unknown, host: string, port: number | undefined): unknown {
   const code = (e as { code?: unknown } | null)?.code;
-  if (code === 'EADDRINUSE') return new VaultError('CONFIG_INVALID', `PORT ${port} is already in use on ${host}`, { cause: e });
-  if (code === 'EACCES') return new VaultError('CONFIG_INVALID', `PORT ${port} needs privileges this process does not have`, { cause: e });
+  if (code === 'EADDRINUSE')
+    return new VaultError('CONFIG_INVALID', `PORT ${port} is already in use on ${host}`, { cause: e });
+  if (code === 'EACCES')
+    return new VaultError('CONFIG_INVALID', `PORT ${port} needs privileges this process does not have`, { cause: e });
   if (code === 'ENOTFOUND' || code === 'EADDRNOTAVAIL' || code === 'EAI_AGAIN' || code === 'EAI_FAIL') {
-    return new VaultError('CONFIG_INVALID', `HOST ${host} is not an address of this machine to listen on (e.g. 127.0.0.1, or 0.0.0.0 in a container)`, { cause: e });
+    return new VaultError(
+      'CONFIG_INVALID',
+      `HOST ${host} is not an address of this machine to listen on (e.g. 127.0.0.1, or 0.0.0.0 in a container)`,
+      { cause: e },
+    );
   }
   return e;
 }
@@ -95,12 +100,21 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
   const access = new AccessRecorder(vault.accessLog, logger, options.accessLog);
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
   const trustedDocumentsFile = options.trustedDocumentsFile ?? api?.trustedDocumentsFile;
-  const trustedDocuments = trustedDocumentsFile ? TrustedDocuments.load(trustedDocumentsFile, schema, limits) : undefined;
-  const budget = options.writeBudget ?? { commandsPerMinute: api?.commandsPerMinute ?? 1_200, itemsPerMinute: api?.itemsPerMinute ?? 30_000 };
+  const trustedDocuments = trustedDocumentsFile
+    ? TrustedDocuments.load(trustedDocumentsFile, schema, limits)
+    : undefined;
+  const budget = options.writeBudget ?? {
+    commandsPerMinute: api?.commandsPerMinute ?? 1_200,
+    itemsPerMinute: api?.itemsPerMinute ?? 30_000,
+  };
   let closing = false;
   let publicUrl = '';
 
-  const app = createApp(logger, options.bodyLimitBytes ?? config.bodyLimitBytes ?? 8 * 1024 * 1024, options.trustProxy ?? api?.trustProxy);
+  const app = createApp(
+    logger,
+    options.bodyLimitBytes ?? config.bodyLimitBytes ?? 8 * 1024 * 1024,
+    options.trustProxy ?? api?.trustProxy,
+  );
   // A response finished while closing ends its keep-alive connection, so close() does not wait out the keep-alive timeout.
   app.addHook('onSend', async (_request, reply, body) => {
     if (closing) void reply.header('connection', 'close');
@@ -123,7 +137,13 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
     publicUrl: () => publicUrl,
   });
   await app.register(downloadRoutes, { vault, access, publicUrl: () => publicUrl });
-  await app.register(healthRoutes, { vault, access, verifier, readyTimeoutMs: options.readyTimeoutMs ?? 2000, closing: () => closing });
+  await app.register(healthRoutes, {
+    vault,
+    access,
+    verifier,
+    readyTimeoutMs: options.readyTimeoutMs ?? 2000,
+    closing: () => closing,
+  });
   await app.register(schemaRoutes, { baseUrl: () => schemaBaseUrl({ api, publicUrl })! });
 
   const host = options.host ?? config.host ?? '127.0.0.1';
@@ -159,11 +179,14 @@ function createApp(logger: Logger, bodyLimit: number, trustProxy: ApiSettings['t
     loggerInstance: logger as FastifyBaseLogger,
     // The request lines below replace Fastify's own: one line per request, at debug unless it failed.
     logController: new LogController({ disableRequestLogging: true }),
-    childLoggerFactory: (parent, bindings, opts) => lazyRequestLogger(parent as Logger, bindings, opts) as FastifyBaseLogger,
+    childLoggerFactory: (parent, bindings, opts) =>
+      lazyRequestLogger(parent as Logger, bindings, opts) as FastifyBaseLogger,
     bodyLimit,
     return503OnClosing: true,
     // A number of hops as proxy-addr takes it (Fastify's types only name the other forms).
-    ...(trustProxy !== undefined ? { trustProxy: typeof trustProxy === 'number' ? (_addr: string, hop: number) => hop < trustProxy : trustProxy } : {}),
+    ...(trustProxy !== undefined
+      ? { trustProxy: typeof trustProxy === 'number' ? (_addr: string, hop: number) => hop < trustProxy : trustProxy }
+      : {}),
   });
 
   // JSON bodies must be UTF-8: Fastify's own parser decodes invalid bytes to U+FFFD, so a value
@@ -172,7 +195,8 @@ function createApp(logger: Logger, bodyLimit: number, trustProxy: ApiSettings['t
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     const bytes = body as Buffer;
-    if (!isUtf8(bytes)) return done(Object.assign(new Error('The request body is not UTF-8'), { statusCode: 400 }), undefined);
+    if (!isUtf8(bytes))
+      return done(Object.assign(new Error('The request body is not UTF-8'), { statusCode: 400 }), undefined);
     parseJson(request, bytes.toString('utf8'), done);
   });
 

@@ -1,6 +1,17 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Kind, parse, print, validate, visit, type ASTNode, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  Kind,
+  parse,
+  print,
+  validate,
+  visit,
+  type ASTNode,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { VaultError } from '../domain/errors.js';
 import { checkDocument, checkQueryText, type ApiLimits } from './limits.js';
 
@@ -28,7 +39,8 @@ export class TrustedDocuments {
    * within the limits, so a broken manifest stops the start rather than the first request.
    */
   static load(file: string, schema: GraphQLSchema, limits: ApiLimits): TrustedDocuments {
-    const invalid = (why: string, cause?: unknown) => new VaultError('CONFIG_INVALID', `VAULT_TRUSTED_DOCUMENTS: ${why}`, { cause });
+    const invalid = (why: string, cause?: unknown) =>
+      new VaultError('CONFIG_INVALID', `VAULT_TRUSTED_DOCUMENTS: ${why}`, { cause });
     let json: unknown;
     try {
       json = JSON.parse(readFileSync(file, 'utf8'));
@@ -36,7 +48,8 @@ export class TrustedDocuments {
       throw invalid('must name a readable JSON manifest', e);
     }
     const entries = manifestEntries(json);
-    if (!entries) throw invalid('not a manifest: expected Apollo\'s persisted-query manifest or an object of id to document');
+    if (!entries)
+      throw invalid("not a manifest: expected Apollo's persisted-query manifest or an object of id to document");
     const byId = new Map<string, string>();
     for (const [id, body] of entries) {
       if (!id || typeof body !== 'string') throw invalid('every operation needs an id and a document');
@@ -52,12 +65,12 @@ export class TrustedDocuments {
         if (e instanceof VaultError) throw e;
         throw invalid(`operation ${JSON.stringify(id)} does not parse`, e);
       }
-      if (errors.length > 0) throw invalid(`operation ${JSON.stringify(id)} does not validate against the schema: ${errors[0]!.message}`);
+      if (errors.length > 0)
+        throw invalid(`operation ${JSON.stringify(id)} does not validate against the schema: ${errors[0]!.message}`);
       byId.set(id, body);
     }
     return new TrustedDocuments(byId);
   }
-
 }
 
 /** One entry of Apollo's persisted-query manifest. */
@@ -74,7 +87,11 @@ export interface ManifestOperation {
  * operation always gets the same id. Every operation must validate against the schema and be
  * within the limits; anonymous operations and duplicate names are refused.
  */
-export function buildManifest(sources: { name: string; text: string }[], schema: GraphQLSchema, limits: ApiLimits): { format: 'apollo-persisted-query-manifest'; version: 1; operations: ManifestOperation[] } {
+export function buildManifest(
+  sources: { name: string; text: string }[],
+  schema: GraphQLSchema,
+  limits: ApiLimits,
+): { format: 'apollo-persisted-query-manifest'; version: 1; operations: ManifestOperation[] } {
   const invalid = (why: string) => new VaultError('BAD_USER_INPUT', why);
   const operations = new Map<string, OperationDefinitionNode>();
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -90,7 +107,10 @@ export function buildManifest(sources: { name: string; text: string }[], schema:
         if (fragments.has(d.name.value)) throw invalid(`${name}: fragment ${d.name.value} is defined twice`);
         fragments.set(d.name.value, d);
       } else if (d.kind === Kind.OPERATION_DEFINITION) {
-        if (!d.name) throw invalid(`${name}: every operation needs a name (it identifies the operation in the manifest and in logs)`);
+        if (!d.name)
+          throw invalid(
+            `${name}: every operation needs a name (it identifies the operation in the manifest and in logs)`,
+          );
         if (operations.has(d.name.value)) throw invalid(`${name}: operation ${d.name.value} is defined twice`);
         operations.set(d.name.value, d);
       }
@@ -112,10 +132,14 @@ export function buildManifest(sources: { name: string; text: string }[], schema:
       });
     };
     walk(op);
-    const document: DocumentNode = { kind: Kind.DOCUMENT, definitions: [op, ...[...used.values()].sort((a, b) => a.name.value.localeCompare(b.name.value))] };
+    const document: DocumentNode = {
+      kind: Kind.DOCUMENT,
+      definitions: [op, ...[...used.values()].sort((a, b) => a.name.value.localeCompare(b.name.value))],
+    };
     const body = print(document);
     const errors = validate(schema, document);
-    if (errors.length > 0) throw invalid(`operation ${name} does not validate against the schema: ${errors[0]!.message}`);
+    if (errors.length > 0)
+      throw invalid(`operation ${name} does not validate against the schema: ${errors[0]!.message}`);
     const refusal = checkQueryText(body, limits) ?? checkDocument(document, limits);
     if (refusal) throw invalid(`operation ${name}: ${refusal.message}`);
     out.push({ id: documentId(body), name, type: op.operation as ManifestOperation['type'], body });

@@ -42,7 +42,10 @@ export class WriteBudget {
     const elapsed = Math.max(0, now - b.at) / 60_000;
     const c = Math.min(cpm, b.commands + elapsed * cpm);
     const i = Math.min(ipm, b.items + elapsed * ipm);
-    const short = Math.max(cpm > 0 && commands > c ? (commands - c) / cpm : 0, ipm > 0 && items > i ? (items - i) / ipm : 0);
+    const short = Math.max(
+      cpm > 0 && commands > c ? (commands - c) / cpm : 0,
+      ipm > 0 && items > i ? (items - i) / ipm : 0,
+    );
     if (short > 0) {
       this.buckets.set(key, { commands: c, items: i, at: now });
       return Math.max(1, Math.ceil(short * 60));

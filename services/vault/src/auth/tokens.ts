@@ -1,7 +1,14 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SignJWT, createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import {
+  SignJWT,
+  createLocalJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { isProduction, type VaultConfig } from '../config/loadConfig.js';
 import { VaultError } from '../domain/errors.js';
 import { makePrivateDir, writeNewPrivateFile } from '../support/privateFiles.js';
@@ -37,7 +44,8 @@ const PURPOSE = /^[a-z][A-Za-z0-9]{0,63}$/;
 const SUBJECT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** True when the configuration names a production verification key. */
-export const hasProductionKey = (config: Pick<VaultConfig, 'jwtPublicKeyFile' | 'jwksFile'>): boolean => Boolean(config.jwtPublicKeyFile || config.jwksFile);
+export const hasProductionKey = (config: Pick<VaultConfig, 'jwtPublicKeyFile' | 'jwksFile'>): boolean =>
+  Boolean(config.jwtPublicKeyFile || config.jwksFile);
 
 /**
  * The development HS256 secret: `VAULT_JWT_SECRET`, else `<dataDir>/jwt-dev.secret`, generated on
@@ -45,16 +53,26 @@ export const hasProductionKey = (config: Pick<VaultConfig, 'jwtPublicKeyFile' | 
  */
 export function resolveDevSecret(config: VaultConfig, options: { allowGenerate: boolean }): Uint8Array {
   if (hasProductionKey(config)) {
-    throw new VaultError('CONFIG_INVALID', 'A production token key is configured (VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE): development tokens are disabled');
+    throw new VaultError(
+      'CONFIG_INVALID',
+      'A production token key is configured (VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE): development tokens are disabled',
+    );
   }
   // loadConfig refuses this configuration already; one built by hand must not slip through either.
   if (isProduction(config)) {
-    throw new VaultError('CONFIG_INVALID', 'Production mode refuses development tokens: set VAULT_JWKS_FILE or VAULT_JWT_PUBLIC_KEY_FILE (the token issuer\'s public keys)');
+    throw new VaultError(
+      'CONFIG_INVALID',
+      "Production mode refuses development tokens: set VAULT_JWKS_FILE or VAULT_JWT_PUBLIC_KEY_FILE (the token issuer's public keys)",
+    );
   }
   if (config.jwtSecret) return new TextEncoder().encode(config.jwtSecret);
   const file = join(config.dataDir, DEV_JWT_SECRET_FILE);
   if (!existsSync(file)) {
-    if (!options.allowGenerate) throw new VaultError('CONFIG_INVALID', `No token secret: set VAULT_JWT_SECRET, or start the vault once to generate ${file}`);
+    if (!options.allowGenerate)
+      throw new VaultError(
+        'CONFIG_INVALID',
+        `No token secret: set VAULT_JWT_SECRET, or start the vault once to generate ${file}`,
+      );
     makePrivateDir(config.dataDir);
     try {
       writeNewPrivateFile(file, `${randomBytes(32).toString('base64url')}\n`);
@@ -78,16 +96,21 @@ function keyFile<T>(variable: string, what: string, read: () => T): T {
 /** Builds the verifier the configuration asks for: a JWKS file, a PEM public key, or the development secret. */
 export function createTokenVerifier(config: VaultConfig): TokenVerifier {
   // A production token without an issuer to hold it to is any token the key ever signed, for any system.
-  if (isProduction(config) && !config.jwtIssuer) throw new VaultError('CONFIG_INVALID', 'Production mode needs VAULT_JWT_ISSUER: the iss every token must carry');
+  if (isProduction(config) && !config.jwtIssuer)
+    throw new VaultError('CONFIG_INVALID', 'Production mode needs VAULT_JWT_ISSUER: the iss every token must carry');
   const audience = config.jwtAudience ?? 'pdv-vault';
   const common = { audience, ...(config.jwtIssuer ? { issuer: config.jwtIssuer } : {}), requiredClaims: ['exp'] };
   const { jwksFile, jwtPublicKeyFile } = config;
   if (jwksFile) {
-    const jwks: JWTVerifyGetKey = keyFile('VAULT_JWKS_FILE', 'a JWK Set (JSON)', () => createLocalJWKSet(JSON.parse(readFileSync(jwksFile, 'utf8')) as Parameters<typeof createLocalJWKSet>[0]));
+    const jwks: JWTVerifyGetKey = keyFile('VAULT_JWKS_FILE', 'a JWK Set (JSON)', () =>
+      createLocalJWKSet(JSON.parse(readFileSync(jwksFile, 'utf8')) as Parameters<typeof createLocalJWKSet>[0]),
+    );
     return verifierWith((t) => jwtVerify(t, jwks, { ...common, algorithms: ASYMMETRIC }), true);
   }
   if (jwtPublicKeyFile) {
-    const key = keyFile('VAULT_JWT_PUBLIC_KEY_FILE', 'a PEM public key', () => createPublicKey(readFileSync(jwtPublicKeyFile, 'utf8')));
+    const key = keyFile('VAULT_JWT_PUBLIC_KEY_FILE', 'a PEM public key', () =>
+      createPublicKey(readFileSync(jwtPublicKeyFile, 'utf8')),
+    );
     return verifierWith((t) => jwtVerify(t, key, { ...common, algorithms: ASYMMETRIC }), true);
   }
   const secret = resolveDevSecret(config, { allowGenerate: true });
@@ -98,7 +121,10 @@ export function createTokenVerifier(config: VaultConfig): TokenVerifier {
 const VERIFIED_CACHE_SIZE = 10_000;
 const VERIFIED_CACHE_MS = 60_000;
 
-function verifierWith(verifyJwt: (token: string) => Promise<{ payload: JWTPayload }>, production: boolean): TokenVerifier {
+function verifierWith(
+  verifyJwt: (token: string) => Promise<{ payload: JWTPayload }>,
+  production: boolean,
+): TokenVerifier {
   // A service sends the same token with every request; jose verifies through WebCrypto, which
   // costs more than the rest of a small request. Remember what verified, briefly.
   const verified = new Map<string, { principal: Principal; until: number }>();
@@ -135,7 +161,8 @@ export function principalFrom(payload: JWTPayload): Principal {
     const { name, purposes } = payload as { name?: unknown; purposes?: unknown };
     if (typeof name !== 'string' || !NAME.test(name)) throw invalid('a service token needs a name claim');
     const list = typeof purposes === 'string' ? purposes.split(',') : purposes;
-    if (!Array.isArray(list) || !list.every((p): p is string => typeof p === 'string' && PURPOSE.test(p))) throw invalid('purposes must be a list of purpose names');
+    if (!Array.isArray(list) || !list.every((p): p is string => typeof p === 'string' && PURPOSE.test(p)))
+      throw invalid('purposes must be a list of purpose names');
     return { role, name, purposes: [...new Set(list)] };
   }
   if (role === 'dpo') {
@@ -144,7 +171,8 @@ export function principalFrom(payload: JWTPayload): Principal {
     return { role, name };
   }
   if (role === 'subject') {
-    if (typeof payload.sub !== 'string' || !SUBJECT_ID.test(payload.sub)) throw invalid('a subject token needs its subject id in sub');
+    if (typeof payload.sub !== 'string' || !SUBJECT_ID.test(payload.sub))
+      throw invalid('a subject token needs its subject id in sub');
     return { role, subjectId: payload.sub };
   }
   throw invalid('role must be service, dpo or subject');
@@ -156,7 +184,11 @@ export interface MintOptions {
 }
 
 /** Mints a development token with the development secret. Refuses when a production key is configured. */
-export async function mintDevToken(config: VaultConfig, principal: Principal, options: MintOptions = {}): Promise<string> {
+export async function mintDevToken(
+  config: VaultConfig,
+  principal: Principal,
+  options: MintOptions = {},
+): Promise<string> {
   const secret = resolveDevSecret(config, { allowGenerate: true });
   const claims: JWTPayload =
     principal.role === 'service'

@@ -29,7 +29,9 @@ describe('production key files', () => {
       [{ jwtPublicKeyFile: join(c.dataDir, 'missing.pem') }, 'VAULT_JWT_PUBLIC_KEY_FILE'],
       [{ jwtPublicKeyFile: garbage }, 'VAULT_JWT_PUBLIC_KEY_FILE'],
     ] as const) {
-      expect(() => createTokenVerifier({ ...c, ...extra })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(variable) }));
+      expect(() => createTokenVerifier({ ...c, ...extra })).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(variable) }),
+      );
     }
   });
 });
@@ -38,16 +40,24 @@ describe('development tokens', () => {
   it('a minted service token verifies to the same principal', async () => {
     const c = config();
     const token = await mintDevToken(c, { role: 'service', name: 'billing', purposes: ['contract', 'marketing'] });
-    expect(await createTokenVerifier(c).verify(token)).toEqual({ role: 'service', name: 'billing', purposes: ['contract', 'marketing'] });
+    expect(await createTokenVerifier(c).verify(token)).toEqual({
+      role: 'service',
+      name: 'billing',
+      purposes: ['contract', 'marketing'],
+    });
   });
 
   it('a token minted with another data directory secret does not verify', async () => {
     const token = await mintDevToken(config(), { role: 'dpo', name: 'alice' });
-    await expect(createTokenVerifier(config()).verify(token)).rejects.toSatisfy((e) => isVaultError(e, 'UNAUTHENTICATED'));
+    await expect(createTokenVerifier(config()).verify(token)).rejects.toSatisfy((e) =>
+      isVaultError(e, 'UNAUTHENTICATED'),
+    );
   });
 
   it('minting is refused when a production key is configured', async () => {
-    await expect(mintDevToken(config({ jwksFile: '/nonexistent/jwks.json' }), { role: 'dpo', name: 'x' })).rejects.toSatisfy((e) => isVaultError(e, 'CONFIG_INVALID'));
+    await expect(
+      mintDevToken(config({ jwksFile: '/nonexistent/jwks.json' }), { role: 'dpo', name: 'x' }),
+    ).rejects.toSatisfy((e) => isVaultError(e, 'CONFIG_INVALID'));
   });
 });
 
@@ -58,9 +68,18 @@ describe('production keys', () => {
     const pem = join(c.dataDir, 'issuer.pem');
     writeFileSync(pem, publicKey.export({ type: 'spki', format: 'pem' }));
     const prod = { ...c, jwtPublicKeyFile: pem, jwtAudience: 'pdv-vault' };
-    const good = await new SignJWT({ role: 'subject' }).setProtectedHeader({ alg: 'RS256' }).setSubject('subj-1').setAudience('pdv-vault').setExpirationTime('5m').sign(privateKey);
+    const good = await new SignJWT({ role: 'subject' })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setSubject('subj-1')
+      .setAudience('pdv-vault')
+      .setExpirationTime('5m')
+      .sign(privateKey);
     expect(await createTokenVerifier(prod).verify(good)).toEqual({ role: 'subject', subjectId: 'subj-1' });
-    const hs = await new SignJWT({ role: 'dpo', name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setAudience('pdv-vault').setExpirationTime('5m').sign(new TextEncoder().encode('k'.repeat(40)));
+    const hs = await new SignJWT({ role: 'dpo', name: 'x' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setAudience('pdv-vault')
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode('k'.repeat(40)));
     await expect(createTokenVerifier(prod).verify(hs)).rejects.toSatisfy((e) => isVaultError(e, 'UNAUTHENTICATED'));
   });
 });

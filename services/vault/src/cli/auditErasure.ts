@@ -39,15 +39,30 @@ const BASE64URL_RUN = /[A-Za-z0-9_-]{80,}/g;
  * a wrapped copy of a key the key store says it destroyed; each one found is then tried on every
  * sealed value in the files. Nothing recovered is the only passing result.
  */
-export async function auditErasure(deps: { keys: KeyStore; kek: KekProvider; paths: readonly string[] }): Promise<ErasureAudit> {
+export async function auditErasure(deps: {
+  keys: KeyStore;
+  kek: KekProvider;
+  paths: readonly string[];
+}): Promise<ErasureAudit> {
   const custody = deps.kek as KekProvider & { keksForAudit?: () => Promise<{ epoch: number; kek: Uint8Array }[]> };
   if (!custody.keksForAudit) {
-    throw new VaultError('CONFIG_INVALID', 'audit-erasure carves with the local custody\'s key-encryption keys; an HSM\'s never leave it (VAULT_KEK_PROVIDER=pkcs11)');
+    throw new VaultError(
+      'CONFIG_INVALID',
+      "audit-erasure carves with the local custody's key-encryption keys; an HSM's never leave it (VAULT_KEK_PROVIDER=pkcs11)",
+    );
   }
   const keks = await custody.keksForAudit();
   const tombstones = await deps.keys.listTombstones();
-  const tags = new Map(tombstones.map((t) => [Buffer.from(aadTag(wrapTag(t.subjectId, t.category, t.keyId))).toString('hex'), t.keyId]));
-  const audit: ErasureAudit = { files: 0, bytes: 0, destroyedKeys: tombstones.length, recoveredKeys: [], recoveredValues: 0 };
+  const tags = new Map(
+    tombstones.map((t) => [Buffer.from(aadTag(wrapTag(t.subjectId, t.category, t.keyId))).toString('hex'), t.keyId]),
+  );
+  const audit: ErasureAudit = {
+    files: 0,
+    bytes: 0,
+    destroyedKeys: tombstones.length,
+    recoveredKeys: [],
+    recoveredValues: 0,
+  };
   const recovered = new Map<string, Uint8Array>();
   const files = filesUnder(deps.paths);
   for (const file of files) {
@@ -69,7 +84,8 @@ export async function auditErasure(deps: { keys: KeyStore; kek: KekProvider; pat
         } catch {
           continue;
         }
-        for (const key of recovered.values()) if (secretbox.open(parts.box, parts.nonce, key)) audit.recoveredValues += 1;
+        for (const key of recovered.values())
+          if (secretbox.open(parts.box, parts.nonce, key)) audit.recoveredValues += 1;
       }
     }
   }

@@ -13,7 +13,9 @@ import { addVerifyCertificateCommand } from './commands/verifyCertificate.js';
 
 /** `vault <command>`: each command lives in cli/commands and is added here. */
 export function buildProgram(): Command {
-  const program = new Command('vault').description('Personal-data vault: encrypted events, crypto-shredding, GDPR rights').showHelpAfterError();
+  const program = new Command('vault')
+    .description('Personal-data vault: encrypted events, crypto-shredding, GDPR rights')
+    .showHelpAfterError();
   addServeCommand(program);
   addTokenCommand(program);
   addRebuildCommand(program);

@@ -30,7 +30,8 @@ export function assertNotServed(dataDir: string, what: string): void {
     if (!name.startsWith(PREFIX)) continue;
     const pid = Number(name.slice(PREFIX.length));
     if (!Number.isInteger(pid) || pid <= 0) continue;
-    if (pid !== process.pid && isAlive(pid)) throw new VaultError('CONFLICT', `vault serve (pid ${pid}) is running on ${dataDir}; stop it before ${what}`);
+    if (pid !== process.pid && isAlive(pid))
+      throw new VaultError('CONFLICT', `vault serve (pid ${pid}) is running on ${dataDir}; stop it before ${what}`);
     // A server that died without removing its marker (a crash, SIGKILL).
     if (pid !== process.pid) rmSync(join(dataDir, name), { force: true });
   }

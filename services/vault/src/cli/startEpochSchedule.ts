@@ -10,7 +10,9 @@ export interface EpochScheduleOptions {
   /** Runs one rotation (normally `keyRing.rotateEpoch`). */
   rotate: () => Promise<EpochRotation>;
   /** Told each rotation's counts, or its failure (never key material). */
-  onResult: (result: { epoch: number; keys: number; destroyed: number[]; ms: number; late: boolean } | { error: unknown }) => void;
+  onResult: (
+    result: { epoch: number; keys: number; destroyed: number[]; ms: number; late: boolean } | { error: unknown },
+  ) => void;
   /** Clock; default Date.now. */
   now?: () => number;
 }
@@ -34,7 +36,13 @@ export function startEpochSchedule(options: EpochScheduleOptions): { stop(): Pro
       const endsAt = Date.parse((await options.schedule()).endsAt);
       const started = now();
       const r = await options.rotate();
-      options.onResult({ epoch: r.to, keys: r.keys, destroyed: r.destroyed, ms: now() - started, late: now() > endsAt });
+      options.onResult({
+        epoch: r.to,
+        keys: r.keys,
+        destroyed: r.destroyed,
+        ms: now() - started,
+        late: now() > endsAt,
+      });
     })()
       .catch((error: unknown) => options.onResult({ error }))
       .finally(() => {

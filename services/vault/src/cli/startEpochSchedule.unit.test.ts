@@ -11,7 +11,11 @@ function harness(opts: { now: number; endsAt: number; unfinished?: boolean; epoc
   const schedule = startEpochSchedule({
     epochMs: opts.epochMs ?? 24 * HOUR,
     now: () => state.now,
-    schedule: async () => ({ epoch: 1, startedAt: new Date(state.endsAt - 24 * HOUR).toISOString(), endsAt: new Date(state.endsAt).toISOString() }),
+    schedule: async () => ({
+      epoch: 1,
+      startedAt: new Date(state.endsAt - 24 * HOUR).toISOString(),
+      endsAt: new Date(state.endsAt).toISOString(),
+    }),
     unfinished: async () => state.unfinished,
     rotate: async () => {
       state.rotations += 1;

@@ -84,7 +84,9 @@ export class SubjectCommands {
 
   execute(subjectId: string, command: Command, options: CommandOptions): Promise<CommandResult> {
     const previous = this.queues.get(subjectId);
-    const result = previous ? previous.then(() => this.attempt(subjectId, command, options)) : this.attempt(subjectId, command, options);
+    const result = previous
+      ? previous.then(() => this.attempt(subjectId, command, options))
+      : this.attempt(subjectId, command, options);
     const settled = result.then(
       () => undefined,
       () => undefined,
@@ -129,7 +131,12 @@ export class SubjectCommands {
    * append the log accepts confirms the decision: anything else (nothing to append, a refusal, a
    * conflict, a key that is gone) gives undefined, and the caller reruns on a fresh load.
    */
-  private async once(subjectId: string, command: Command, options: CommandOptions, kept?: SubjectState): Promise<CommandResult | undefined> {
+  private async once(
+    subjectId: string,
+    command: Command,
+    options: CommandOptions,
+    kept?: SubjectState,
+  ): Promise<CommandResult | undefined> {
     const state = kept ?? (await this.load(subjectId));
     let events: NewEvent[] | undefined;
     try {
@@ -161,16 +168,31 @@ export class SubjectCommands {
     fold(state, recorded);
     this.keep(state);
     const shreddedKeyIds = await this.deps.keyRing.shredFor(recorded);
-    return { subjectId, events: recorded, position: result.position, revision: result.nextRevision, state, shreddedKeyIds };
+    return {
+      subjectId,
+      events: recorded,
+      position: result.position,
+      revision: result.nextRevision,
+      state,
+      shreddedKeyIds,
+    };
   }
 
   /** The command's events, sealed; undefined when it changes nothing. */
-  private async decideAndSeal(state: SubjectState, command: Command, options: CommandOptions): Promise<NewEvent[] | undefined> {
+  private async decideAndSeal(
+    state: SubjectState,
+    command: Command,
+    options: CommandOptions,
+  ): Promise<NewEvent[] | undefined> {
     const { keyRing, register } = this.deps;
     const now = this.deps.now();
     const decision = decide(state, await this.withStoreFacts(state, command), { register, now, actor: options.actor });
     if (decision.length === 0) return undefined;
-    const metadata = { actor: options.actor, at: now, ...(options.correlationId ? { correlationId: options.correlationId } : {}) };
+    const metadata = {
+      actor: options.actor,
+      at: now,
+      ...(options.correlationId ? { correlationId: options.correlationId } : {}),
+    };
     return sealDecision(state.subjectId, decision, keyRing, metadata);
   }
 
@@ -191,15 +213,23 @@ export class SubjectCommands {
    * Such a key can only be the next generation of a category, so the erasure looks for those and
    * destroys the ones the key store holds (nothing kept was ever sealed under them).
    */
-  private async withStrayKeys(state: SubjectState, command: Extract<Command, { type: 'EraseSubject' }>): Promise<Command> {
-    const candidates = Object.keys(this.deps.register.categories).map((category) => keyIdFor(state.subjectId, category, (state.categories[category]?.generation ?? 0) + 1));
+  private async withStrayKeys(
+    state: SubjectState,
+    command: Extract<Command, { type: 'EraseSubject' }>,
+  ): Promise<Command> {
+    const candidates = Object.keys(this.deps.register.categories).map((category) =>
+      keyIdFor(state.subjectId, category, (state.categories[category]?.generation ?? 0) + 1),
+    );
     const found = await this.deps.keyRing.get(candidates, { fresh: true });
     // Always what the key store says, never what the caller put in the command.
     return { ...command, strayKeyIds: candidates.filter((id) => found.has(id)) };
   }
 
   /** Field erasure re-keys the category: the other fields' values are opened to be re-sealed. */
-  private async withRemainingValues(state: SubjectState, command: Extract<Command, { type: 'ErasePersonalData' }>): Promise<Command> {
+  private async withRemainingValues(
+    state: SubjectState,
+    command: Extract<Command, { type: 'ErasePersonalData' }>,
+  ): Promise<Command> {
     // An unregistered category is refused by decide; its name must not be looked up in the state before.
     const c = this.deps.register.categories[command.category] ? state.categories[command.category] : undefined;
     if (!c || c.shredded) return command;
@@ -214,4 +244,3 @@ export class SubjectCommands {
     return { ...command, remaining };
   }
 }
-

@@ -12,7 +12,8 @@ export function keyIdsWritten(subjectId: string, events: readonly DomainEvent<Un
   for (const e of events) {
     if (e.type === 'PersonalDataRecorded' || e.type === 'PersonalDataRectified') ids.push(e.data.keyId);
     else if (e.type === 'CategoryRekeyed') ids.push(e.data.newKeyId);
-    else if (e.type === 'RequestExtended' || e.type === 'RequestRefused' || e.type === 'ObjectionOverridden') ids.push(requestsKeyId(subjectId));
+    else if (e.type === 'RequestExtended' || e.type === 'RequestRefused' || e.type === 'ObjectionOverridden')
+      ids.push(requestsKeyId(subjectId));
   }
   return ids;
 }
@@ -46,21 +47,44 @@ export async function sealDecision(
         case 'PersonalDataRecorded':
         case 'PersonalDataRectified': {
           const d = e.data;
-          return { ...d, value: sealValue(keys.get(d.keyId)!, d.value.plain, valueContext(subjectId, d.category, d.field, id)) };
+          return {
+            ...d,
+            value: sealValue(keys.get(d.keyId)!, d.value.plain, valueContext(subjectId, d.category, d.field, id)),
+          };
         }
         case 'CategoryRekeyed': {
           const d = e.data;
           const key = keys.get(d.newKeyId)!;
-          return { ...d, values: d.values.map((v) => ({ field: v.field, value: sealValue(key, v.value.plain, valueContext(subjectId, d.category, v.field, id)) })) };
+          return {
+            ...d,
+            values: d.values.map((v) => ({
+              field: v.field,
+              value: sealValue(key, v.value.plain, valueContext(subjectId, d.category, v.field, id)),
+            })),
+          };
         }
         case 'RequestExtended':
         case 'RequestRefused': {
           const d = e.data;
-          return { ...d, reason: sealValue(keys.get(requestsKeyId(subjectId))!, d.reason.plain, requestTextContext(subjectId, d.requestId, id)) };
+          return {
+            ...d,
+            reason: sealValue(
+              keys.get(requestsKeyId(subjectId))!,
+              d.reason.plain,
+              requestTextContext(subjectId, d.requestId, id),
+            ),
+          };
         }
         case 'ObjectionOverridden': {
           const d = e.data;
-          return { ...d, grounds: sealValue(keys.get(requestsKeyId(subjectId))!, d.grounds.plain, overrideGroundsContext(subjectId, d.purpose, id)) };
+          return {
+            ...d,
+            grounds: sealValue(
+              keys.get(requestsKeyId(subjectId))!,
+              d.grounds.plain,
+              overrideGroundsContext(subjectId, d.purpose, id),
+            ),
+          };
         }
         default:
           return e.data;

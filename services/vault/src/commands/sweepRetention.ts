@@ -54,7 +54,12 @@ export async function sweepRetention(deps: SweepDeps, options: SweepOptions = {}
   const now = deps.now();
   const asOf = options.asOf ? instantInput(options.asOf, 'asOf') : now;
   const dryRun = options.dryRun ?? false;
-  if (!dryRun && asOf > now) throw new VaultError('BAD_USER_INPUT', 'A future as-of date is only allowed with a dry run: nothing is shredded before it is due', { path: 'asOf' });
+  if (!dryRun && asOf > now)
+    throw new VaultError(
+      'BAD_USER_INPUT',
+      'A future as-of date is only allowed with a dry run: nothing is shredded before it is due',
+      { path: 'asOf' },
+    );
   const pageSize = options.pageSize ?? 500;
   const concurrency = options.concurrency ?? 32;
   const actor = options.actor ?? 'system:retention';
@@ -71,12 +76,19 @@ export async function sweepRetention(deps: SweepDeps, options: SweepOptions = {}
     for (const row of page) bySubject.set(row.subjectId, [...(bySubject.get(row.subjectId) ?? []), row]);
     const outcomes = new Map<RetentionView, SweepOutcome>();
     await mapLimited([...bySubject.values()], concurrency, async (rows) => {
-      for (const row of rows) outcomes.set(row, dryRun ? await preview(deps, row, asOf) : await apply(deps, row, actor));
+      for (const row of rows)
+        outcomes.set(row, dryRun ? await preview(deps, row, asOf) : await apply(deps, row, actor));
     });
     for (const row of page) {
       const outcome = outcomes.get(row)!;
       if (outcome === 'shredded') report.shredded += 1;
-      report.items.push({ subjectId: row.subjectId, category: row.category, dueAt: row.dueAt, rule: row.rule, outcome });
+      report.items.push({
+        subjectId: row.subjectId,
+        category: row.category,
+        dueAt: row.dueAt,
+        rule: row.rule,
+        outcome,
+      });
     }
     const last = page[page.length - 1]!;
     after = { dueAt: last.dueAt, subjectId: last.subjectId, category: last.category };
@@ -87,13 +99,21 @@ export async function sweepRetention(deps: SweepDeps, options: SweepOptions = {}
 
 async function preview(deps: SweepDeps, row: RetentionView, asOf: string): Promise<SweepOutcome> {
   const state = await deps.commands.load(row.subjectId);
-  const events = decide(state, { type: 'ApplyRetention', category: row.category }, { register: deps.register, now: asOf, actor: 'system:retention' });
+  const events = decide(
+    state,
+    { type: 'ApplyRetention', category: row.category },
+    { register: deps.register, now: asOf, actor: 'system:retention' },
+  );
   return events.length > 0 ? 'wouldShred' : 'kept';
 }
 
 async function apply(deps: SweepDeps, row: RetentionView, actor: string): Promise<SweepOutcome> {
   try {
-    const result = await deps.commands.execute(row.subjectId, { type: 'ApplyRetention', category: row.category }, { actor, maxAttempts: 10 });
+    const result = await deps.commands.execute(
+      row.subjectId,
+      { type: 'ApplyRetention', category: row.category },
+      { actor, maxAttempts: 10 },
+    );
     return result.events.length > 0 ? 'shredded' : 'kept';
   } catch (e) {
     // A subject deleted from the register's categories, or held meanwhile: keep, report, go on.

@@ -47,7 +47,8 @@ function count(env: NodeJS.ProcessEnv, name: string, min: number): number | unde
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new VaultError('CONFIG_INVALID', `${name} must be an integer of at least ${min}`);
+  if (!Number.isInteger(n) || n < min)
+    throw new VaultError('CONFIG_INVALID', `${name} must be an integer of at least ${min}`);
   return n;
 }
 
@@ -57,7 +58,10 @@ function trustProxyOf(raw: string | undefined): ApiSettings['trustProxy'] {
   if (/^\d+$/.test(raw)) return Number(raw);
   const list = raw.split(',').map((s) => s.trim());
   if (list.some((s) => !/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(s))) {
-    throw new VaultError('CONFIG_INVALID', 'VAULT_TRUST_PROXY must be true, false, a number of hops, or comma-separated proxy addresses or CIDRs');
+    throw new VaultError(
+      'CONFIG_INVALID',
+      'VAULT_TRUST_PROXY must be true, false, a number of hops, or comma-separated proxy addresses or CIDRs',
+    );
   }
   return list;
 }
@@ -70,8 +74,18 @@ function schemaBaseUrlOf(raw: string | undefined): string | undefined {
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
-    throw new VaultError('CONFIG_INVALID', 'VAULT_SCHEMA_BASE_URL must be an http:// or https:// URL with no query, fragment or credentials, e.g. https://vault.example.com/schemas/');
+  if (
+    !url ||
+    (url.protocol !== 'http:' && url.protocol !== 'https:') ||
+    url.search ||
+    url.hash ||
+    url.username ||
+    url.password
+  ) {
+    throw new VaultError(
+      'CONFIG_INVALID',
+      'VAULT_SCHEMA_BASE_URL must be an http:// or https:// URL with no query, fragment or credentials, e.g. https://vault.example.com/schemas/',
+    );
   }
   // A base without its final slash would make every relative $ref resolve one level up.
   return raw.endsWith('/') ? raw : `${raw}/`;
@@ -82,8 +96,13 @@ function schemaBaseUrlOf(raw: string | undefined): string | undefined {
  * else `/schemas/` under the public URL; undefined when neither is known. The schemas' `$id`s and
  * the documents' `@context` both take it, so they name the same place.
  */
-export function schemaBaseUrl(config: { publicUrl?: string | undefined; api?: ApiSettings | undefined }): string | undefined {
-  return config.api?.schemaBaseUrl ?? (config.publicUrl ? `${config.publicUrl.replace(/\/+$/, '')}/schemas/` : undefined);
+export function schemaBaseUrl(config: {
+  publicUrl?: string | undefined;
+  api?: ApiSettings | undefined;
+}): string | undefined {
+  return (
+    config.api?.schemaBaseUrl ?? (config.publicUrl ? `${config.publicUrl.replace(/\/+$/, '')}/schemas/` : undefined)
+  );
 }
 
 export function loadApiSettings(env: NodeJS.ProcessEnv): ApiSettings {

@@ -21,11 +21,19 @@ const describe = (l: LooseMode): string => `${l.path} (${l.kind}, mode ${octalMo
  *
  * Messages name paths and modes only: the data directory's file names are the vault's own.
  */
-export function checkFilePermissions(config: Pick<VaultConfig, 'dataDir' | 'kekProvider' | 'kekFile' | 'strictPermissions'>, warn: (message: string) => void): void {
+export function checkFilePermissions(
+  config: Pick<VaultConfig, 'dataDir' | 'kekProvider' | 'kekFile' | 'strictPermissions'>,
+  warn: (message: string) => void,
+): void {
   const loose = existsSync(config.dataDir) ? looseModes(config.dataDir) : [];
   // The default epoch key file is in the data directory, walked above.
   const kekFile = config.kekFile;
-  if ((config.kekProvider ?? 'local') === 'local' && kekFile && !inside(config.dataDir, kekFile) && existsSync(kekFile)) {
+  if (
+    (config.kekProvider ?? 'local') === 'local' &&
+    kekFile &&
+    !inside(config.dataDir, kekFile) &&
+    existsSync(kekFile)
+  ) {
     loose.push(...looseModes(kekFile));
   }
   if (loose.length === 0) return;
@@ -38,7 +46,8 @@ export function checkFilePermissions(config: Pick<VaultConfig, 'dataDir' | 'kekP
     );
   }
   for (const l of loose) {
-    warn(`${describe(l)} is open to group or others; the vault's files should be 0600 and its directories 0700 (VAULT_STRICT_PERMISSIONS=true refuses to start instead)`);
+    warn(
+      `${describe(l)} is open to group or others; the vault's files should be 0600 and its directories 0700 (VAULT_STRICT_PERMISSIONS=true refuses to start instead)`,
+    );
   }
 }
-

@@ -42,7 +42,13 @@ describe('checkFilePermissions', () => {
 
   it('refuses with VAULT_STRICT_PERMISSIONS, naming the path and the mode', () => {
     chmodSync(join(dataDir, 'events.db'), 0o604);
-    expect(() => check({ strictPermissions: true })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining(`${join(dataDir, 'events.db')} (file, mode 0604)`), details: { path: join(dataDir, 'events.db'), mode: '0604' } }));
+    expect(() => check({ strictPermissions: true })).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining(`${join(dataDir, 'events.db')} (file, mode 0604)`),
+        details: { path: join(dataDir, 'events.db'), mode: '0604' },
+      }),
+    );
   });
 
   it('checks an epoch key file kept outside the data directory, and nothing else there', () => {
@@ -81,6 +87,8 @@ describe('VAULT_STRICT_PERMISSIONS', () => {
   });
 
   it('refuses any other value, naming the variable', () => {
-    expect(() => loadConfig({ VAULT_STRICT_PERMISSIONS: 'yes' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('VAULT_STRICT_PERMISSIONS') }));
+    expect(() => loadConfig({ VAULT_STRICT_PERMISSIONS: 'yes' })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('VAULT_STRICT_PERMISSIONS') }),
+    );
   });
 });

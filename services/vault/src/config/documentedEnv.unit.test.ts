@@ -29,7 +29,9 @@ describe('configuration', () => {
   const read = variablesRead();
 
   it('reads the variables it is expected to (the scan finds them)', () => {
-    expect(read).toEqual(expect.arrayContaining(['PORT', 'HOST', 'VAULT_DATA_DIR', 'VAULT_MASTER_KEY', 'VAULT_CRYPTO']));
+    expect(read).toEqual(
+      expect.arrayContaining(['PORT', 'HOST', 'VAULT_DATA_DIR', 'VAULT_MASTER_KEY', 'VAULT_CRYPTO']),
+    );
   });
 
   it('documents every variable it reads in the table of docs/configuration.md', () => {
@@ -39,9 +41,13 @@ describe('configuration', () => {
   });
 
   it('passes every variable it reads through `npm start` (turbo drops the rest in strict env mode)', () => {
-    const turbo = JSON.parse(readFileSync(join(root, 'turbo.json'), 'utf8')) as { tasks: Record<string, { env?: string[]; passThroughEnv?: string[] }> };
+    const turbo = JSON.parse(readFileSync(join(root, 'turbo.json'), 'utf8')) as {
+      tasks: Record<string, { env?: string[]; passThroughEnv?: string[] }>;
+    };
     const start = turbo.tasks.start!;
-    const patterns = [...(start.env ?? []), ...(start.passThroughEnv ?? [])].map((p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`));
+    const patterns = [...(start.env ?? []), ...(start.passThroughEnv ?? [])].map(
+      (p) => new RegExp(`^${p.replace(/\*/g, '.*')}$`),
+    );
     expect(read.filter((v) => !patterns.some((p) => p.test(v)))).toEqual([]);
   });
 });

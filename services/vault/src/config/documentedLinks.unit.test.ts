@@ -40,7 +40,9 @@ function localLinks(path: string): { target: string; anchor?: string }[] {
 
 describe('documentation links', () => {
   it('finds the README and the guides it maps', () => {
-    expect(pages().map((p) => relative(root, p))).toEqual(expect.arrayContaining(['README.md', 'docs/configuration.md', 'docs/api.md']));
+    expect(pages().map((p) => relative(root, p))).toEqual(
+      expect.arrayContaining(['README.md', 'docs/configuration.md', 'docs/api.md']),
+    );
   });
 
   it('points every link to a local file at a file or folder that exists, and every anchor at a heading', () => {
@@ -50,7 +52,12 @@ describe('documentation links', () => {
         const resolved = target === '' ? page : join(dirname(page), target);
         const where = `${relative(root, page)} → ${target}${anchor ? `#${anchor}` : ''}`;
         if (!existsSync(resolved)) broken.push(`${where} (no such file)`);
-        else if (anchor && resolved.endsWith('.md') && statSync(resolved).isFile() && !anchorsOf(resolved).has(anchor)) {
+        else if (
+          anchor &&
+          resolved.endsWith('.md') &&
+          statSync(resolved).isFile() &&
+          !anchorsOf(resolved).has(anchor)
+        ) {
           broken.push(`${where} (no such heading)`);
         }
       }

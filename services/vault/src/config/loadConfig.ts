@@ -127,7 +127,8 @@ export const isProduction = (config: Pick<VaultConfig, 'mode'>): boolean => conf
 function modeOf(env: NodeJS.ProcessEnv): VaultMode {
   const raw = (env.VAULT_MODE ?? '').trim().toLowerCase();
   if (raw === '') return env.NODE_ENV === 'production' ? 'production' : 'development';
-  if (!(VAULT_MODES as readonly string[]).includes(raw)) throw new VaultError('CONFIG_INVALID', `VAULT_MODE must be one of ${VAULT_MODES.join(', ')}`);
+  if (!(VAULT_MODES as readonly string[]).includes(raw))
+    throw new VaultError('CONFIG_INVALID', `VAULT_MODE must be one of ${VAULT_MODES.join(', ')}`);
   return raw as VaultMode;
 }
 
@@ -149,17 +150,28 @@ function assertProductionReady(env: NodeJS.ProcessEnv, source: string): void {
   const missing: { setting: string; why: string }[] = [];
   if (!env.VAULT_JWT_PUBLIC_KEY_FILE && !env.VAULT_JWKS_FILE) {
     const dev = env.VAULT_JWT_SECRET ? '; VAULT_JWT_SECRET is for development only' : '';
-    missing.push({ setting: 'VAULT_JWKS_FILE', why: `VAULT_JWKS_FILE or VAULT_JWT_PUBLIC_KEY_FILE (the token issuer's public keys${dev})` });
+    missing.push({
+      setting: 'VAULT_JWKS_FILE',
+      why: `VAULT_JWKS_FILE or VAULT_JWT_PUBLIC_KEY_FILE (the token issuer's public keys${dev})`,
+    });
   }
-  if (!env.VAULT_JWT_ISSUER) missing.push({ setting: 'VAULT_JWT_ISSUER', why: 'VAULT_JWT_ISSUER (the iss every token must carry)' });
+  if (!env.VAULT_JWT_ISSUER)
+    missing.push({ setting: 'VAULT_JWT_ISSUER', why: 'VAULT_JWT_ISSUER (the iss every token must carry)' });
   const hsm = (env.VAULT_KEK_PROVIDER ?? '').trim().toLowerCase() === 'pkcs11';
   if (!env.VAULT_MASTER_KEY && !env.VAULT_MASTER_KEY_FILE && !hsm) {
-    missing.push({ setting: 'VAULT_MASTER_KEY_FILE', why: 'VAULT_MASTER_KEY_FILE or VAULT_MASTER_KEY, or VAULT_KEK_PROVIDER=pkcs11 (no master key is generated in production)' });
+    missing.push({
+      setting: 'VAULT_MASTER_KEY_FILE',
+      why: 'VAULT_MASTER_KEY_FILE or VAULT_MASTER_KEY, or VAULT_KEK_PROVIDER=pkcs11 (no master key is generated in production)',
+    });
   }
   if (missing.length === 0) return;
-  throw new VaultError('CONFIG_INVALID', `Production mode (${source}) refuses to start without ${missing.map((m) => m.why).join('; ')}. VAULT_MODE=development allows generated development keys`, {
-    details: { missing: missing.map((m) => m.setting) },
-  });
+  throw new VaultError(
+    'CONFIG_INVALID',
+    `Production mode (${source}) refuses to start without ${missing.map((m) => m.why).join('; ')}. VAULT_MODE=development allows generated development keys`,
+    {
+      details: { missing: missing.map((m) => m.setting) },
+    },
+  );
 }
 
 export const KEK_PROVIDERS = ['local', 'pkcs11'] as const;
@@ -172,16 +184,20 @@ function keyEpochOf(raw: string | undefined): number {
   if (raw === undefined || raw.trim() === '') return 86_400_000;
   const m = DURATION.exec(raw.trim());
   const ms = m ? Number(m[1]) * UNIT_MS[(m[2] ?? 'ms') as keyof typeof UNIT_MS] : NaN;
-  if (!(ms >= 1000 && ms <= 366 * 86_400_000)) throw new VaultError('CONFIG_INVALID', 'VAULT_KEY_EPOCH must be a duration from 1s to 366d, e.g. 1d, 12h or 90s');
+  if (!(ms >= 1000 && ms <= 366 * 86_400_000))
+    throw new VaultError('CONFIG_INVALID', 'VAULT_KEY_EPOCH must be a duration from 1s to 366d, e.g. 1d, 12h or 90s');
   return ms;
 }
 
 /** The key-encryption key custody; its PIN from the environment or a file, never echoed. */
 function loadKek(env: NodeJS.ProcessEnv) {
   const kekProvider = (env.VAULT_KEK_PROVIDER || 'local').toLowerCase();
-  if (!(KEK_PROVIDERS as readonly string[]).includes(kekProvider)) throw new VaultError('CONFIG_INVALID', `VAULT_KEK_PROVIDER must be one of ${KEK_PROVIDERS.join(', ')}`);
-  if (kekProvider === 'local') return { kekProvider: 'local' as const, ...(env.VAULT_KEK_FILE ? { kekFile: resolve(env.VAULT_KEK_FILE) } : {}) };
-  if (env.VAULT_PKCS11_PIN && env.VAULT_PKCS11_PIN_FILE) throw new VaultError('CONFIG_INVALID', 'Set VAULT_PKCS11_PIN or VAULT_PKCS11_PIN_FILE, not both');
+  if (!(KEK_PROVIDERS as readonly string[]).includes(kekProvider))
+    throw new VaultError('CONFIG_INVALID', `VAULT_KEK_PROVIDER must be one of ${KEK_PROVIDERS.join(', ')}`);
+  if (kekProvider === 'local')
+    return { kekProvider: 'local' as const, ...(env.VAULT_KEK_FILE ? { kekFile: resolve(env.VAULT_KEK_FILE) } : {}) };
+  if (env.VAULT_PKCS11_PIN && env.VAULT_PKCS11_PIN_FILE)
+    throw new VaultError('CONFIG_INVALID', 'Set VAULT_PKCS11_PIN or VAULT_PKCS11_PIN_FILE, not both');
   let pin = env.VAULT_PKCS11_PIN;
   if (!pin && env.VAULT_PKCS11_PIN_FILE) {
     try {
@@ -190,8 +206,13 @@ function loadKek(env: NodeJS.ProcessEnv) {
       throw new VaultError('CONFIG_INVALID', 'VAULT_PKCS11_PIN_FILE cannot be read');
     }
   }
-  if (!pin) throw new VaultError('CONFIG_INVALID', 'VAULT_KEK_PROVIDER=pkcs11 needs VAULT_PKCS11_PIN or VAULT_PKCS11_PIN_FILE');
-  if (!env.VAULT_PKCS11_SLOT) throw new VaultError('CONFIG_INVALID', 'VAULT_KEK_PROVIDER=pkcs11 needs VAULT_PKCS11_SLOT (a slot index or a token label)');
+  if (!pin)
+    throw new VaultError('CONFIG_INVALID', 'VAULT_KEK_PROVIDER=pkcs11 needs VAULT_PKCS11_PIN or VAULT_PKCS11_PIN_FILE');
+  if (!env.VAULT_PKCS11_SLOT)
+    throw new VaultError(
+      'CONFIG_INVALID',
+      'VAULT_KEK_PROVIDER=pkcs11 needs VAULT_PKCS11_SLOT (a slot index or a token label)',
+    );
   return {
     kekProvider: 'pkcs11' as const,
     pkcs11: { module: env.VAULT_PKCS11_MODULE || '/usr/lib/softhsm/libsofthsm2.so', slot: env.VAULT_PKCS11_SLOT, pin },
@@ -203,11 +224,13 @@ export const STATE_STORES = ['sqlite', 'postgres'] as const;
 export type EventStoreKind = (typeof EVENT_STORES)[number];
 export type StateStoreKind = (typeof STATE_STORES)[number];
 
-const KURRENTDB_SCHEMES = /^(kurrentdb|kurrentdb\+discover|kurrent|kurrent\+discover|kdb|kdb\+discover|esdb|esdb\+discover):\/\//;
+const KURRENTDB_SCHEMES =
+  /^(kurrentdb|kurrentdb\+discover|kurrent|kurrent\+discover|kdb|kdb\+discover|esdb|esdb\+discover):\/\//;
 const POSTGRES_SCHEMES = /^postgres(ql)?:\/\//;
 
 /** A number variable's value; set to nothing (`PORT=` in a compose file) it means its default, not 0. */
-const numberVar = (raw: string | undefined, fallback: number): number => (raw === undefined || raw.trim() === '' ? fallback : Number(raw));
+const numberVar = (raw: string | undefined, fallback: number): number =>
+  raw === undefined || raw.trim() === '' ? fallback : Number(raw);
 
 /** The store choice and its connection settings; every inconsistency is a CONFIG_INVALID naming the variable. */
 function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
@@ -222,20 +245,39 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
   }
   const kurrentdbUrl = env.VAULT_KURRENTDB_URL || undefined;
   const postgresUrl = env.VAULT_POSTGRES_URL || undefined;
-  if (eventStore === 'kurrentdb' && !kurrentdbUrl) throw invalid('VAULT_EVENT_STORE=kurrentdb needs VAULT_KURRENTDB_URL (e.g. kurrentdb+discover://node1:2113)');
-  if (eventStore !== 'kurrentdb' && kurrentdbUrl) throw invalid('VAULT_KURRENTDB_URL is set but VAULT_EVENT_STORE is not kurrentdb: set VAULT_EVENT_STORE=kurrentdb or unset the URL');
-  if (kurrentdbUrl && !KURRENTDB_SCHEMES.test(kurrentdbUrl)) throw invalid('VAULT_KURRENTDB_URL must start with kurrentdb://, kurrentdb+discover://, esdb:// or esdb+discover://');
-  if (stateStore === 'postgres' && !postgresUrl) throw invalid('VAULT_STATE_STORE=postgres needs VAULT_POSTGRES_URL (e.g. postgres://vault@db:5432/vault)');
-  if (stateStore !== 'postgres' && postgresUrl) throw invalid('VAULT_POSTGRES_URL is set but VAULT_STATE_STORE is not postgres: set VAULT_STATE_STORE=postgres or unset the URL');
-  if (postgresUrl && !POSTGRES_SCHEMES.test(postgresUrl)) throw invalid('VAULT_POSTGRES_URL must start with postgres:// or postgresql://');
-  if (postgresUrl && !URL.canParse(postgresUrl)) throw invalid('VAULT_POSTGRES_URL is not a well-formed URL (host, port 1-65535, percent-encoded password)');
-  if (env.VAULT_POSTGRES_SCHEMA !== undefined && stateStore !== 'postgres') throw invalid('VAULT_POSTGRES_SCHEMA is set but VAULT_STATE_STORE is not postgres');
+  if (eventStore === 'kurrentdb' && !kurrentdbUrl)
+    throw invalid('VAULT_EVENT_STORE=kurrentdb needs VAULT_KURRENTDB_URL (e.g. kurrentdb+discover://node1:2113)');
+  if (eventStore !== 'kurrentdb' && kurrentdbUrl)
+    throw invalid(
+      'VAULT_KURRENTDB_URL is set but VAULT_EVENT_STORE is not kurrentdb: set VAULT_EVENT_STORE=kurrentdb or unset the URL',
+    );
+  if (kurrentdbUrl && !KURRENTDB_SCHEMES.test(kurrentdbUrl))
+    throw invalid(
+      'VAULT_KURRENTDB_URL must start with kurrentdb://, kurrentdb+discover://, esdb:// or esdb+discover://',
+    );
+  if (stateStore === 'postgres' && !postgresUrl)
+    throw invalid('VAULT_STATE_STORE=postgres needs VAULT_POSTGRES_URL (e.g. postgres://vault@db:5432/vault)');
+  if (stateStore !== 'postgres' && postgresUrl)
+    throw invalid(
+      'VAULT_POSTGRES_URL is set but VAULT_STATE_STORE is not postgres: set VAULT_STATE_STORE=postgres or unset the URL',
+    );
+  if (postgresUrl && !POSTGRES_SCHEMES.test(postgresUrl))
+    throw invalid('VAULT_POSTGRES_URL must start with postgres:// or postgresql://');
+  if (postgresUrl && !URL.canParse(postgresUrl))
+    throw invalid('VAULT_POSTGRES_URL is not a well-formed URL (host, port 1-65535, percent-encoded password)');
+  if (env.VAULT_POSTGRES_SCHEMA !== undefined && stateStore !== 'postgres')
+    throw invalid('VAULT_POSTGRES_SCHEMA is set but VAULT_STATE_STORE is not postgres');
   const postgresSchema = postgresSchemaOf({ postgresSchema: env.VAULT_POSTGRES_SCHEMA });
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(postgresSchema)) throw invalid('VAULT_POSTGRES_SCHEMA must be a lower-case identifier (letters, digits, _; at most 63)');
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(postgresSchema))
+    throw invalid('VAULT_POSTGRES_SCHEMA must be a lower-case identifier (letters, digits, _; at most 63)');
   // Replicas share one key store, so they must share the master key: a generated one would live on one machine only.
-  if (stateStore === 'postgres' && !hasMasterKey) throw invalid('VAULT_STATE_STORE=postgres needs VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE (every replica must use the same master key), or VAULT_KEK_PROVIDER=pkcs11');
+  if (stateStore === 'postgres' && !hasMasterKey)
+    throw invalid(
+      'VAULT_STATE_STORE=postgres needs VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE (every replica must use the same master key), or VAULT_KEK_PROVIDER=pkcs11',
+    );
   const storeTimeoutMs = numberVar(env.VAULT_STORE_TIMEOUT_MS, 10_000);
-  if (!Number.isInteger(storeTimeoutMs) || storeTimeoutMs < 100) throw invalid('VAULT_STORE_TIMEOUT_MS must be an integer of at least 100');
+  if (!Number.isInteger(storeTimeoutMs) || storeTimeoutMs < 100)
+    throw invalid('VAULT_STORE_TIMEOUT_MS must be an integer of at least 100');
   return {
     eventStore: eventStore as EventStoreKind,
     stateStore: stateStore as StateStoreKind,
@@ -246,10 +288,12 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
 }
 
 /** The PostgreSQL schema the state stores live in: `VAULT_POSTGRES_SCHEMA`, default `vault`. */
-export const postgresSchemaOf = (config: Pick<VaultConfig, 'postgresSchema'>): string => config.postgresSchema ?? 'vault';
+export const postgresSchemaOf = (config: Pick<VaultConfig, 'postgresSchema'>): string =>
+  config.postgresSchema ?? 'vault';
 
 /** Whether the read models, keys and access log are the embedded SQLite files of `dataDir`. */
-export const embeddedState = (config: Pick<VaultConfig, 'stateStore'>): boolean => (config.stateStore ?? 'sqlite') === 'sqlite';
+export const embeddedState = (config: Pick<VaultConfig, 'stateStore'>): boolean =>
+  (config.stateStore ?? 'sqlite') === 'sqlite';
 
 /** Subjects each of the command side, the projector and the reader keeps in memory (`VAULT_CACHE_SUBJECTS`). */
 export const DEFAULT_CACHE_SUBJECTS = 2_000;
@@ -261,31 +305,60 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
   const mode = modeOf(env);
   const strictPermissions = flagOf('VAULT_STRICT_PERMISSIONS', env.VAULT_STRICT_PERMISSIONS);
   const logLevel = env.VAULT_LOG_LEVEL || 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw new VaultError('CONFIG_INVALID', `VAULT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-  if (env.VAULT_CRYPTO && !CRYPTO.includes(env.VAULT_CRYPTO)) throw new VaultError('CONFIG_INVALID', `VAULT_CRYPTO must be one of ${CRYPTO.join(', ')}`);
-  if (env.VAULT_SCHEMA_DIR && !isDirectory(env.VAULT_SCHEMA_DIR)) throw new VaultError('CONFIG_INVALID', 'VAULT_SCHEMA_DIR must be a directory holding the GraphQL schema (*.graphql)');
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new VaultError('CONFIG_INVALID', `VAULT_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  if (env.VAULT_CRYPTO && !CRYPTO.includes(env.VAULT_CRYPTO))
+    throw new VaultError('CONFIG_INVALID', `VAULT_CRYPTO must be one of ${CRYPTO.join(', ')}`);
+  if (env.VAULT_SCHEMA_DIR && !isDirectory(env.VAULT_SCHEMA_DIR))
+    throw new VaultError(
+      'CONFIG_INVALID',
+      'VAULT_SCHEMA_DIR must be a directory holding the GraphQL schema (*.graphql)',
+    );
   const synchronous = (env.VAULT_SYNCHRONOUS ?? 'FULL').toUpperCase();
-  if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw new VaultError('CONFIG_INVALID', 'VAULT_SYNCHRONOUS must be FULL or NORMAL');
+  if (synchronous !== 'FULL' && synchronous !== 'NORMAL')
+    throw new VaultError('CONFIG_INVALID', 'VAULT_SYNCHRONOUS must be FULL or NORMAL');
   const retentionIntervalMinutes = numberVar(env.VAULT_RETENTION_INTERVAL_MINUTES, 60);
-  if (!Number.isFinite(retentionIntervalMinutes) || retentionIntervalMinutes < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_RETENTION_INTERVAL_MINUTES must be a number of minutes, 0 to turn the sweep off');
+  if (!Number.isFinite(retentionIntervalMinutes) || retentionIntervalMinutes < 0)
+    throw new VaultError(
+      'CONFIG_INVALID',
+      'VAULT_RETENTION_INTERVAL_MINUTES must be a number of minutes, 0 to turn the sweep off',
+    );
   const port = numberVar(env.PORT, 4000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new VaultError('CONFIG_INVALID', 'PORT must be an integer from 0 to 65535');
-  if (env.VAULT_MASTER_KEY && env.VAULT_MASTER_KEY_FILE) throw new VaultError('CONFIG_INVALID', 'Set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE, not both');
-  if (env.VAULT_JWT_PUBLIC_KEY_FILE && env.VAULT_JWKS_FILE) throw new VaultError('CONFIG_INVALID', 'Set VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE, not both');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new VaultError('CONFIG_INVALID', 'PORT must be an integer from 0 to 65535');
+  if (env.VAULT_MASTER_KEY && env.VAULT_MASTER_KEY_FILE)
+    throw new VaultError('CONFIG_INVALID', 'Set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE, not both');
+  if (env.VAULT_JWT_PUBLIC_KEY_FILE && env.VAULT_JWKS_FILE)
+    throw new VaultError('CONFIG_INVALID', 'Set VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE, not both');
   if (env.VAULT_JWT_SECRET && (env.VAULT_JWT_PUBLIC_KEY_FILE || env.VAULT_JWKS_FILE)) {
-    throw new VaultError('CONFIG_INVALID', 'VAULT_JWT_SECRET (development) cannot be combined with a production key (VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE)');
+    throw new VaultError(
+      'CONFIG_INVALID',
+      'VAULT_JWT_SECRET (development) cannot be combined with a production key (VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE)',
+    );
   }
-  if (env.VAULT_JWT_SECRET !== undefined && env.VAULT_JWT_SECRET.length < 32) throw new VaultError('CONFIG_INVALID', 'VAULT_JWT_SECRET must be at least 32 characters');
+  if (env.VAULT_JWT_SECRET !== undefined && env.VAULT_JWT_SECRET.length < 32)
+    throw new VaultError('CONFIG_INVALID', 'VAULT_JWT_SECRET must be at least 32 characters');
   const bodyLimitBytes = numberVar(env.VAULT_BODY_LIMIT_BYTES, 8 * 1024 * 1024);
-  if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024) throw new VaultError('CONFIG_INVALID', 'VAULT_BODY_LIMIT_BYTES must be an integer of at least 1024');
+  if (!Number.isInteger(bodyLimitBytes) || bodyLimitBytes < 1024)
+    throw new VaultError('CONFIG_INVALID', 'VAULT_BODY_LIMIT_BYTES must be an integer of at least 1024');
   const rateLimitPerMinute = numberVar(env.VAULT_RATE_LIMIT_PER_MINUTE, 6000);
-  if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_RATE_LIMIT_PER_MINUTE must be a non-negative integer');
+  if (!Number.isInteger(rateLimitPerMinute) || rateLimitPerMinute < 0)
+    throw new VaultError('CONFIG_INVALID', 'VAULT_RATE_LIMIT_PER_MINUTE must be a non-negative integer');
   const requestTimeoutMs = numberVar(env.VAULT_REQUEST_TIMEOUT_MS, 30_000);
-  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_REQUEST_TIMEOUT_MS must be a non-negative integer of milliseconds, 0 to turn it off');
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 0)
+    throw new VaultError(
+      'CONFIG_INVALID',
+      'VAULT_REQUEST_TIMEOUT_MS must be a non-negative integer of milliseconds, 0 to turn it off',
+    );
   const cacheSubjects = numberVar(env.VAULT_CACHE_SUBJECTS, DEFAULT_CACHE_SUBJECTS);
-  if (!Number.isInteger(cacheSubjects) || cacheSubjects < 0) throw new VaultError('CONFIG_INVALID', 'VAULT_CACHE_SUBJECTS must be a non-negative integer');
+  if (!Number.isInteger(cacheSubjects) || cacheSubjects < 0)
+    throw new VaultError('CONFIG_INVALID', 'VAULT_CACHE_SUBJECTS must be a non-negative integer');
   const publicUrl = (env.VAULT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, '');
-  if (!isHttpUrl(publicUrl)) throw new VaultError('CONFIG_INVALID', 'VAULT_PUBLIC_URL must be an http:// or https:// URL with no query or fragment, e.g. https://vault.example.com');
+  if (!isHttpUrl(publicUrl))
+    throw new VaultError(
+      'CONFIG_INVALID',
+      'VAULT_PUBLIC_URL must be an http:// or https:// URL with no query or fragment, e.g. https://vault.example.com',
+    );
   const config: VaultConfig = {
     mode,
     strictPermissions,
@@ -309,13 +382,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     rateLimitPerMinute,
     requestTimeoutMs,
     cacheSubjects,
-    ...loadStores(env, Boolean(env.VAULT_MASTER_KEY || env.VAULT_MASTER_KEY_FILE || (env.VAULT_KEK_PROVIDER ?? '').toLowerCase() === 'pkcs11')),
+    ...loadStores(
+      env,
+      Boolean(
+        env.VAULT_MASTER_KEY || env.VAULT_MASTER_KEY_FILE || (env.VAULT_KEK_PROVIDER ?? '').toLowerCase() === 'pkcs11',
+      ),
+    ),
     keyEpochMs: keyEpochOf(env.VAULT_KEY_EPOCH),
     ...loadKek(env),
     api: loadApiSettings(env),
   };
   // After the checks of each variable: a malformed one is named as such first.
-  if (mode === 'production') assertProductionReady(env, env.VAULT_MODE ? 'VAULT_MODE=production' : 'NODE_ENV=production');
+  if (mode === 'production')
+    assertProductionReady(env, env.VAULT_MODE ? 'VAULT_MODE=production' : 'NODE_ENV=production');
   return config;
 }
 

@@ -17,8 +17,14 @@ describe('loadConfig', () => {
     ['VAULT_SCHEMA_DIR', { VAULT_SCHEMA_DIR: '/no/such/dir' }],
     ['PORT', { PORT: 'http' }],
     ['VAULT_BODY_LIMIT_BYTES', { VAULT_BODY_LIMIT_BYTES: '12' }],
-    ['VAULT_POSTGRES_URL', { VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: 'postgres://[bad/test', VAULT_MASTER_KEY: 'x' }],
-    ['VAULT_POSTGRES_URL', { VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: 'postgres://db:99999/test', VAULT_MASTER_KEY: 'x' }],
+    [
+      'VAULT_POSTGRES_URL',
+      { VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: 'postgres://[bad/test', VAULT_MASTER_KEY: 'x' },
+    ],
+    [
+      'VAULT_POSTGRES_URL',
+      { VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: 'postgres://db:99999/test', VAULT_MASTER_KEY: 'x' },
+    ],
   ])('refuses a bad %s with CONFIG_INVALID naming it', (name, env) => {
     expect(refusal(env)).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(name) });
   });
@@ -33,6 +39,9 @@ describe('loadConfig', () => {
   });
 
   it('takes the documented values', () => {
-    expect(loadConfig({ VAULT_LOG_LEVEL: 'debug', VAULT_CRYPTO: 'tweetnacl', PORT: '0' })).toMatchObject({ logLevel: 'debug', port: 0 });
+    expect(loadConfig({ VAULT_LOG_LEVEL: 'debug', VAULT_CRYPTO: 'tweetnacl', PORT: '0' })).toMatchObject({
+      logLevel: 'debug',
+      port: 0,
+    });
   });
 });

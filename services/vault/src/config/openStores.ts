@@ -10,25 +10,46 @@ import type { ViewStore } from '../ports/ViewStore.js';
 import type { KekProvider } from '../ports/KekProvider.js';
 import { resolveMasterKeys } from '../crypto/masterKey.js';
 import { getLocalKekProvider } from '../adapters/localKek/index.js';
-import { getSqliteAccessLog, getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore, sqliteKeyStoreHolds } from '../adapters/sqlite/index.js';
+import {
+  getSqliteAccessLog,
+  getSqliteEventLog,
+  getSqliteKeyStore,
+  getSqliteViewStore,
+  sqliteKeyStoreHolds,
+} from '../adapters/sqlite/index.js';
 
 /** File names under the data directory: one file per store, so each can have its own backup policy. */
-export const DATA_FILES = { events: 'events.db', keys: 'keys.db', views: 'views.db', access: 'access.db', kek: 'kek.slots' } as const;
+export const DATA_FILES = {
+  events: 'events.db',
+  keys: 'keys.db',
+  views: 'views.db',
+  access: 'access.db',
+  kek: 'kek.slots',
+} as const;
 
 /**
  * The custody of the key-encryption keys the configuration names: the local epoch key file
  * (sealed under the master key; a development master key is generated only when
  * `allowGenerate`) or an HSM through PKCS#11, whose binding is loaded only then.
  */
-export async function openKekProvider(config: VaultConfig, options: { allowGenerate: boolean; warn: (m: string) => void }): Promise<KekProvider> {
+export async function openKekProvider(
+  config: VaultConfig,
+  options: { allowGenerate: boolean; warn: (m: string) => void },
+): Promise<KekProvider> {
   if ((config.kekProvider ?? 'local') === 'pkcs11') {
-    if (!config.pkcs11) throw new VaultError('CONFIG_INVALID', 'VAULT_KEK_PROVIDER=pkcs11 needs VAULT_PKCS11_SLOT and VAULT_PKCS11_PIN');
+    if (!config.pkcs11)
+      throw new VaultError('CONFIG_INVALID', 'VAULT_KEK_PROVIDER=pkcs11 needs VAULT_PKCS11_SLOT and VAULT_PKCS11_PIN');
     const { getPkcs11KekProvider } = await import('../adapters/pkcs11/index.js');
     const { module: modulePath, slot, pin } = config.pkcs11;
     // A number is a slot index (among slots that hold a token); anything else a token label.
     return getPkcs11KekProvider({ modulePath, slot: /^\d+$/.test(slot) ? Number(slot) : slot, pin });
   }
-  const master = resolveMasterKeys({ ...config, allowGenerate: options.allowGenerate, production: isProduction(config), warn: options.warn });
+  const master = resolveMasterKeys({
+    ...config,
+    allowGenerate: options.allowGenerate,
+    production: isProduction(config),
+    warn: options.warn,
+  });
   makePrivateDir(config.dataDir);
   return getLocalKekProvider({ path: config.kekFile ?? join(config.dataDir, DATA_FILES.kek), master });
 }
@@ -48,7 +69,8 @@ export interface OpenStoresOptions {
 
 /** The PostgreSQL URL of a configuration that names the state store `postgres`. */
 function postgresUrlOf(config: VaultConfig): string {
-  if (!config.postgresUrl) throw new VaultError('CONFIG_INVALID', 'VAULT_STATE_STORE=postgres needs VAULT_POSTGRES_URL');
+  if (!config.postgresUrl)
+    throw new VaultError('CONFIG_INVALID', 'VAULT_STATE_STORE=postgres needs VAULT_POSTGRES_URL');
   return config.postgresUrl;
 }
 
@@ -67,7 +89,8 @@ export async function openStores(config: VaultConfig, options: OpenStoresOptions
   const eventStore = config.eventStore ?? 'sqlite';
   const stateStore = config.stateStore ?? 'sqlite';
   // loadConfig checks this too; a hand-built config (tests, embedding) must not fail later and vaguely.
-  if (eventStore === 'kurrentdb' && !config.kurrentdbUrl) throw new VaultError('CONFIG_INVALID', 'VAULT_EVENT_STORE=kurrentdb needs VAULT_KURRENTDB_URL');
+  if (eventStore === 'kurrentdb' && !config.kurrentdbUrl)
+    throw new VaultError('CONFIG_INVALID', 'VAULT_EVENT_STORE=kurrentdb needs VAULT_KURRENTDB_URL');
   if (stateStore === 'postgres') postgresUrlOf(config);
   // Before anything is created or opened: a refusal leaves the files as they were.
   checkFilePermissions(config, options.warn ?? ((m) => process.emitWarning(m)));
@@ -82,11 +105,14 @@ export async function openStores(config: VaultConfig, options: OpenStoresOptions
       const { getKurrentdbEventLog } = await import('../adapters/kurrentdb/index.js');
       log = track(getKurrentdbEventLog({ connectionString: config.kurrentdbUrl!, deadlineMs: timeoutMs }));
     } else {
-      log = track(getSqliteEventLog({ path: join(config.dataDir, DATA_FILES.events), synchronous: config.synchronous }));
+      log = track(
+        getSqliteEventLog({ path: join(config.dataDir, DATA_FILES.events), synchronous: config.synchronous }),
+      );
     }
 
     if (stateStore === 'postgres') {
-      const { createPostgresPool, getPostgresAccessLog, getPostgresKeyStore, getPostgresViewStore } = await import('../adapters/postgres/index.js');
+      const { createPostgresPool, getPostgresAccessLog, getPostgresKeyStore, getPostgresViewStore } =
+        await import('../adapters/postgres/index.js');
       // One pool for the three stores, ended when the last of them closes.
       const pool = createPostgresPool({
         connectionString: postgresUrlOf(config),
@@ -129,7 +155,9 @@ export async function openStores(config: VaultConfig, options: OpenStoresOptions
       // Read models are rebuildable from the log and commit their checkpoint with their rows, so a
       // power cut can only roll them back to a consistent earlier point: NORMAL is safe here.
       views: track(getSqliteViewStore({ path: join(config.dataDir, DATA_FILES.views), synchronous: 'NORMAL' })),
-      access: track(getSqliteAccessLog({ path: join(config.dataDir, DATA_FILES.access), synchronous: config.synchronous })),
+      access: track(
+        getSqliteAccessLog({ path: join(config.dataDir, DATA_FILES.access), synchronous: config.synchronous }),
+      ),
     };
   } catch (e) {
     await Promise.allSettled(opened.map((s) => s.close()));
@@ -147,7 +175,15 @@ export async function keyStoreHolds(config: VaultConfig, name: string): Promise<
   const { postgresKeyStoreHolds } = await import('../adapters/postgres/index.js');
   const timeoutMs = storeTimeoutOf(config);
   return naming('VAULT_POSTGRES_URL', () =>
-    postgresKeyStoreHolds({ connectionString: postgresUrlOf(config), schema: postgresSchemaOf(config), connectTimeoutMs: timeoutMs, statementTimeoutMs: timeoutMs }, name),
+    postgresKeyStoreHolds(
+      {
+        connectionString: postgresUrlOf(config),
+        schema: postgresSchemaOf(config),
+        connectTimeoutMs: timeoutMs,
+        statementTimeoutMs: timeoutMs,
+      },
+      name,
+    ),
   );
 }
 
@@ -160,6 +196,9 @@ async function naming<T>(variable: string, open: () => Promise<T>): Promise<T> {
     return await open();
   } catch (e) {
     if (!isVaultError(e, 'STORE_UNAVAILABLE')) throw e;
-    throw new VaultError('STORE_UNAVAILABLE', `${e.message}; check ${variable}`, { cause: e, ...(e.details ? { details: e.details } : {}) });
+    throw new VaultError('STORE_UNAVAILABLE', `${e.message}; check ${variable}`, {
+      cause: e,
+      ...(e.details ? { details: e.details } : {}),
+    });
   }
 }

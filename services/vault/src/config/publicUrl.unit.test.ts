@@ -9,10 +9,17 @@ describe('VAULT_PUBLIC_URL', () => {
   });
 
   it('keeps a path prefix and drops trailing slashes', () => {
-    expect(loadConfig({ VAULT_PUBLIC_URL: 'https://vault.example.com/privacy/' }).publicUrl).toBe('https://vault.example.com/privacy');
+    expect(loadConfig({ VAULT_PUBLIC_URL: 'https://vault.example.com/privacy/' }).publicUrl).toBe(
+      'https://vault.example.com/privacy',
+    );
   });
 
-  it.each(['vault.example.com', 'ftp://vault.example.com', 'https://vault.example.com/?a=1', 'https://user:pw@vault.example.com'])('rejects %s with CONFIG_INVALID', (url) => {
+  it.each([
+    'vault.example.com',
+    'ftp://vault.example.com',
+    'https://vault.example.com/?a=1',
+    'https://user:pw@vault.example.com',
+  ])('rejects %s with CONFIG_INVALID', (url) => {
     let error: unknown;
     try {
       loadConfig({ VAULT_PUBLIC_URL: url });

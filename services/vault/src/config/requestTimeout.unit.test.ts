@@ -10,7 +10,12 @@ describe('VAULT_REQUEST_TIMEOUT_MS', () => {
 
   it('refuses what is not a whole non-negative number of milliseconds, naming the variable', () => {
     for (const bad of ['-1', '2.5', '30s', 'soon']) {
-      expect(() => loadConfig({ VAULT_REQUEST_TIMEOUT_MS: bad })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('VAULT_REQUEST_TIMEOUT_MS') }));
+      expect(() => loadConfig({ VAULT_REQUEST_TIMEOUT_MS: bad })).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: expect.stringContaining('VAULT_REQUEST_TIMEOUT_MS'),
+        }),
+      );
     }
   });
 });

@@ -9,11 +9,21 @@ describe('VAULT_SCHEMA_BASE_URL', () => {
   });
 
   it('keeps a base with its final slash, and adds one when missing so relative $refs stay under it', () => {
-    expect(loadConfig({ VAULT_SCHEMA_BASE_URL: 'https://schemas.example.org/pdv/v1/' }).api?.schemaBaseUrl).toBe('https://schemas.example.org/pdv/v1/');
-    expect(loadConfig({ VAULT_SCHEMA_BASE_URL: 'https://schemas.example.org/pdv/v1' }).api?.schemaBaseUrl).toBe('https://schemas.example.org/pdv/v1/');
+    expect(loadConfig({ VAULT_SCHEMA_BASE_URL: 'https://schemas.example.org/pdv/v1/' }).api?.schemaBaseUrl).toBe(
+      'https://schemas.example.org/pdv/v1/',
+    );
+    expect(loadConfig({ VAULT_SCHEMA_BASE_URL: 'https://schemas.example.org/pdv/v1' }).api?.schemaBaseUrl).toBe(
+      'https://schemas.example.org/pdv/v1/',
+    );
   });
 
-  it.each(['schemas.example.org', 'ftp://schemas.example.org/', 'https://schemas.example.org/?v=1', 'https://schemas.example.org/#x', 'https://user:pw@schemas.example.org/'])('rejects %s with CONFIG_INVALID', (url) => {
+  it.each([
+    'schemas.example.org',
+    'ftp://schemas.example.org/',
+    'https://schemas.example.org/?v=1',
+    'https://schemas.example.org/#x',
+    'https://user:pw@schemas.example.org/',
+  ])('rejects %s with CONFIG_INVALID', (url) => {
     let error: unknown;
     try {
       loadConfig({ VAULT_SCHEMA_BASE_URL: url });
@@ -25,8 +35,17 @@ describe('VAULT_SCHEMA_BASE_URL', () => {
 
   it('gives the schemas and the documents one base: the setting, else /schemas/ under the public URL', () => {
     expect(schemaBaseUrl(loadConfig({}))).toBe('http://localhost:4000/schemas/');
-    expect(schemaBaseUrl(loadConfig({ VAULT_PUBLIC_URL: 'https://vault.example.com/privacy/' }))).toBe('https://vault.example.com/privacy/schemas/');
-    expect(schemaBaseUrl(loadConfig({ VAULT_PUBLIC_URL: 'https://vault.example.com', VAULT_SCHEMA_BASE_URL: 'https://schemas.example.org/pdv/v1' }))).toBe('https://schemas.example.org/pdv/v1/');
+    expect(schemaBaseUrl(loadConfig({ VAULT_PUBLIC_URL: 'https://vault.example.com/privacy/' }))).toBe(
+      'https://vault.example.com/privacy/schemas/',
+    );
+    expect(
+      schemaBaseUrl(
+        loadConfig({
+          VAULT_PUBLIC_URL: 'https://vault.example.com',
+          VAULT_SCHEMA_BASE_URL: 'https://schemas.example.org/pdv/v1',
+        }),
+      ),
+    ).toBe('https://schemas.example.org/pdv/v1/');
     expect(schemaBaseUrl({})).toBeUndefined();
   });
 });

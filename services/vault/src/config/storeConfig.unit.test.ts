@@ -46,7 +46,9 @@ describe('store configuration', () => {
       postgresSchema: 'vault_eu',
       storeTimeoutMs: 3000,
     });
-    expect(loadConfig({ ...KEY, VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: 'postgresql://db/v' }).postgresSchema).toBe('vault');
+    expect(
+      loadConfig({ ...KEY, VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: 'postgresql://db/v' }).postgresSchema,
+    ).toBe('vault');
   });
 
   it('names the variable and the allowed values for an unknown store', () => {
@@ -66,9 +68,20 @@ describe('store configuration', () => {
   });
 
   it('refuses malformed connection strings and schema names', () => {
-    expect(configError({ VAULT_EVENT_STORE: 'kurrentdb', VAULT_KURRENTDB_URL: 'http://x:2113' })).toMatch(/must start with kurrentdb:\/\//);
-    expect(configError({ ...KEY, VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: 'mysql://x/y' })).toMatch(/must start with postgres:\/\//);
-    expect(configError({ ...KEY, VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: 'postgres://x/y', VAULT_POSTGRES_SCHEMA: 'Vault; DROP' })).toMatch(/lower-case identifier/);
+    expect(configError({ VAULT_EVENT_STORE: 'kurrentdb', VAULT_KURRENTDB_URL: 'http://x:2113' })).toMatch(
+      /must start with kurrentdb:\/\//,
+    );
+    expect(configError({ ...KEY, VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: 'mysql://x/y' })).toMatch(
+      /must start with postgres:\/\//,
+    );
+    expect(
+      configError({
+        ...KEY,
+        VAULT_STATE_STORE: 'postgres',
+        VAULT_POSTGRES_URL: 'postgres://x/y',
+        VAULT_POSTGRES_SCHEMA: 'Vault; DROP',
+      }),
+    ).toMatch(/lower-case identifier/);
     expect(configError({ VAULT_STORE_TIMEOUT_MS: 'soon' })).toMatch(/VAULT_STORE_TIMEOUT_MS/);
   });
 
@@ -78,12 +91,17 @@ describe('store configuration', () => {
   });
 
   it('requires a configured master key with the shared PostgreSQL key store', () => {
-    expect(configError({ VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: 'postgres://x/y' })).toMatch(/VAULT_MASTER_KEY/);
+    expect(configError({ VAULT_STATE_STORE: 'postgres', VAULT_POSTGRES_URL: 'postgres://x/y' })).toMatch(
+      /VAULT_MASTER_KEY/,
+    );
   });
 
   it('fails in openStores too when a hand-built config selects a store without its URL', async () => {
     const base = loadConfig({});
-    for (const config of [{ ...base, eventStore: 'kurrentdb' }, { ...base, stateStore: 'postgres' }] as VaultConfig[]) {
+    for (const config of [
+      { ...base, eventStore: 'kurrentdb' },
+      { ...base, stateStore: 'postgres' },
+    ] as VaultConfig[]) {
       await expect(openStores(config)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     }
   });
@@ -95,7 +113,11 @@ describe('store configuration', () => {
       expect(await stores.log.headPosition()).toBe(0);
       expect(await stores.access!.listBySubject('nobody')).toEqual([]);
       await Promise.all([stores.log.close(), stores.keys.close(), stores.views.close(), stores.access!.close()]);
-      expect(readdirSync(dataDir).filter((f) => f.endsWith('.db')).sort()).toEqual(['access.db', 'events.db', 'keys.db', 'views.db']);
+      expect(
+        readdirSync(dataDir)
+          .filter((f) => f.endsWith('.db'))
+          .sort(),
+      ).toEqual(['access.db', 'events.db', 'keys.db', 'views.db']);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
@@ -106,6 +128,7 @@ describe('cache configuration', () => {
   it('keeps 2,000 subjects by default, takes 0 to turn the caches off, and refuses anything but a non-negative integer', () => {
     expect(loadConfig({}).cacheSubjects).toBe(2_000);
     expect(loadConfig({ VAULT_CACHE_SUBJECTS: '0' }).cacheSubjects).toBe(0);
-    for (const bad of ['-1', '1.5', 'many']) expect(configError({ VAULT_CACHE_SUBJECTS: bad })).toContain('VAULT_CACHE_SUBJECTS');
+    for (const bad of ['-1', '1.5', 'many'])
+      expect(configError({ VAULT_CACHE_SUBJECTS: bad })).toContain('VAULT_CACHE_SUBJECTS');
   });
 });

@@ -17,7 +17,11 @@ export interface CarvedKey {
  * envelope could start is opened under every KEK, and an opened box whose sealed tag is one of
  * `tags` (hex of the 16-byte tag, mapped to whose it is) is a recovered key. Pure: no I/O.
  */
-export function carveWrappedKeys(bytes: Uint8Array, keks: readonly { epoch: number; kek: Uint8Array }[], tags: ReadonlyMap<string, string>): CarvedKey[] {
+export function carveWrappedKeys(
+  bytes: Uint8Array,
+  keks: readonly { epoch: number; kek: Uint8Array }[],
+  tags: ReadonlyMap<string, string>,
+): CarvedKey[] {
   const found: CarvedKey[] = [];
   for (let i = 0; i + WRAPPED_BYTES <= bytes.length; i++) {
     if (bytes[i] !== ENVELOPE_V1) continue;

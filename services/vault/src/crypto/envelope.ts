@@ -68,9 +68,14 @@ export function envelopeParts(envelope: Uint8Array, what = 'sealed value'): Enve
 /** The opened box, context tag still in front (`TAG_BYTES`), after checking the tag. */
 function openParts(key: Uint8Array, { nonce, box }: EnvelopeParts, tag: Uint8Array, what: string): Uint8Array {
   const inner = secretbox.open(box, nonce, key);
-  if (!inner) throw new VaultError('CIPHERTEXT_INVALID', `The ${what} failed authentication (tampered, or under another key)`);
+  if (!inner)
+    throw new VaultError('CIPHERTEXT_INVALID', `The ${what} failed authentication (tampered, or under another key)`);
   for (let i = 0; i < TAG_BYTES; i++) {
-    if (inner[i] !== tag[i]) throw new VaultError('CONTEXT_MISMATCH', `The ${what} belongs to another context (subject, category, field or event)`);
+    if (inner[i] !== tag[i])
+      throw new VaultError(
+        'CONTEXT_MISMATCH',
+        `The ${what} belongs to another context (subject, category, field or event)`,
+      );
   }
   return inner;
 }
@@ -122,5 +127,7 @@ export function openValue(key: Uint8Array, sealed: string, tag: Uint8Array): unk
 export function openValueParts(key: Uint8Array, parts: EnvelopeParts, tag: Uint8Array): unknown {
   const inner = openParts(key, parts, tag, 'sealed value');
   // sodium-native answers with a Buffer, whose own UTF-8 decoding is the cheaper one for short text.
-  return JSON.parse(Buffer.isBuffer(inner) ? inner.toString('utf8', TAG_BYTES) : decoder.decode(inner.subarray(TAG_BYTES)));
+  return JSON.parse(
+    Buffer.isBuffer(inner) ? inner.toString('utf8', TAG_BYTES) : decoder.decode(inner.subarray(TAG_BYTES)),
+  );
 }

@@ -34,7 +34,9 @@ describe('sealed values', () => {
     }
     expect(nonces.size).toBe(1000);
     // Sealing more (and refilling the pool) leaves what was sealed before openable.
-    expect(boxes.map((b) => openValue(key, Buffer.from(b).toString('base64url'), ctx))).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(boxes.map((b) => openValue(key, Buffer.from(b).toString('base64url'), ctx))).toEqual(
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
   });
 
   it('rejects a tampered ciphertext', () => {
@@ -52,7 +54,12 @@ describe('sealed values', () => {
 
   it('rejects a ciphertext transplanted to another subject, category, field or event', () => {
     const sealed = sealValue(key, 'ada@example.com', ctx);
-    for (const other of [valueContext('s2', 'contact', 'email', 'e1'), valueContext('s1', 'marketing', 'email', 'e1'), valueContext('s1', 'contact', 'phone', 'e1'), valueContext('s1', 'contact', 'email', 'e2')]) {
+    for (const other of [
+      valueContext('s2', 'contact', 'email', 'e1'),
+      valueContext('s1', 'marketing', 'email', 'e1'),
+      valueContext('s1', 'contact', 'phone', 'e1'),
+      valueContext('s1', 'contact', 'email', 'e2'),
+    ]) {
       expect(code(() => openValue(key, sealed, other))).toBe('CONTEXT_MISMATCH');
     }
   });
@@ -67,13 +74,18 @@ describe('sealed values', () => {
       expect(sealed.subarray(25).equals(Buffer.from(expected))).toBe(true);
     }
     const wrapped = seal(key, Buffer.from('a secret'), ctx);
-    expect(Buffer.from(wrapped.subarray(25)).equals(Buffer.from(nacl.secretbox(Buffer.concat([ctx, Buffer.from('a secret')]), wrapped.subarray(1, 25), key)))).toBe(true);
+    expect(
+      Buffer.from(wrapped.subarray(25)).equals(
+        Buffer.from(nacl.secretbox(Buffer.concat([ctx, Buffer.from('a secret')]), wrapped.subarray(1, 25), key)),
+      ),
+    ).toBe(true);
     // Its own memory, not a slice of Node's shared buffer pool.
     expect([wrapped.byteOffset, wrapped.buffer.byteLength]).toEqual([0, wrapped.length]);
   });
 
   it('refuses a value that JSON cannot carry, instead of sealing something that never opens', () => {
-    for (const v of [undefined, () => 1, Symbol('s')]) expect(code(() => sealValue(key, v, ctx))).toBe('BAD_USER_INPUT');
+    for (const v of [undefined, () => 1, Symbol('s')])
+      expect(code(() => sealValue(key, v, ctx))).toBe('BAD_USER_INPUT');
     // Non-ASCII text is sealed by its UTF-8 bytes.
     expect(openValue(key, sealValue(key, { name: 'Zoë Łukasz 李' }, ctx), ctx)).toEqual({ name: 'Zoë Łukasz 李' });
   });

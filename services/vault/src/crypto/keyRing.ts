@@ -36,7 +36,8 @@ export function keyOwner(keyId: string): { subjectId: string; category: string }
 }
 
 /** The context a data key's wrapping is bound to (the KEK provider's `aad`). */
-export const wrapTag = (subjectId: string, category: string, keyId: string) => contextTag('pdv/dek/v1', [subjectId, category, keyId]);
+export const wrapTag = (subjectId: string, category: string, keyId: string) =>
+  contextTag('pdv/dek/v1', [subjectId, category, keyId]);
 const metaTag = (name: string) => contextTag('pdv/meta/v1', [name]);
 
 /**
@@ -51,8 +52,18 @@ export class KeyRing {
   private readonly secretNames = new Set<string>();
   /** Ids this process has shredded (bounded): never cached again. */
   private readonly shredded = new Set<string>();
-  private readonly pendingCreates: { keyIds: string[]; resolve(keys: Map<string, StoredKey>): void; reject(e: unknown): void }[] = [];
-  private readonly pendingShreds: { keyIds: string[]; reason: ShredReason; at: string; resolve(ids: string[]): void; reject(e: unknown): void }[] = [];
+  private readonly pendingCreates: {
+    keyIds: string[];
+    resolve(keys: Map<string, StoredKey>): void;
+    reject(e: unknown): void;
+  }[] = [];
+  private readonly pendingShreds: {
+    keyIds: string[];
+    reason: ShredReason;
+    at: string;
+    resolve(ids: string[]): void;
+    reject(e: unknown): void;
+  }[] = [];
   private readonly cacheSize: number;
   private readonly ttl: number;
   readonly epochMs: number;
@@ -83,7 +94,7 @@ export class KeyRing {
         'KEK_UNAVAILABLE',
         `The key store holds keys wrapped under epoch ${missing.join(', ')}, whose key-encryption key does not exist: ` +
           'a key store restored from a backup older than one epoch opens nothing (that is erasure working), ' +
-          'or VAULT_KEK_PROVIDER and its settings point at custody other than this store\'s',
+          "or VAULT_KEK_PROVIDER and its settings point at custody other than this store's",
         { details: { epochs: missing } },
       );
     }
@@ -146,7 +157,8 @@ export class KeyRing {
     const opened = await this.unwrapAll([...created.values()].filter((s) => wanted.has(s.keyId)));
     for (const id of missing) {
       const key = opened.get(id);
-      if (!key) throw new VaultError('KEY_SHREDDED', 'The data key of this category was shredded', { details: { keyId: id } });
+      if (!key)
+        throw new VaultError('KEY_SHREDDED', 'The data key of this category was shredded', { details: { keyId: id } });
       out.set(id, key);
     }
     return out;
@@ -177,9 +189,19 @@ export class KeyRing {
     const epoch = this.current;
     const owners = keyIds.map((keyId) => ({ keyId, ...keyOwner(keyId) }));
     const raw = owners.map(() => nacl.randomBytes(nacl.secretbox.keyLength));
-    const wrapped = await this.kek.wrap(epoch, owners.map((o, i) => ({ key: raw[i]!, aad: wrapTag(o.subjectId, o.category, o.keyId) })));
+    const wrapped = await this.kek.wrap(
+      epoch,
+      owners.map((o, i) => ({ key: raw[i]!, aad: wrapTag(o.subjectId, o.category, o.keyId) })),
+    );
     for (const k of raw) k.fill(0);
-    return owners.map((o, i) => ({ keyId: o.keyId, subjectId: o.subjectId, category: o.category, wrapped: wrapped[i]!, kekVersion: epoch, createdAt: now }));
+    return owners.map((o, i) => ({
+      keyId: o.keyId,
+      subjectId: o.subjectId,
+      category: o.category,
+      wrapped: wrapped[i]!,
+      kekVersion: epoch,
+      createdAt: now,
+    }));
   }
 
   /**
@@ -285,13 +307,18 @@ export class KeyRing {
     for (const s of stored) {
       const { subjectId, category } = keyOwner(s.keyId);
       if (subjectId !== s.subjectId || category !== s.category) {
-        throw new VaultError('CONTEXT_MISMATCH', 'A wrapped key is filed under another subject or category', { details: { keyId: s.keyId } });
+        throw new VaultError('CONTEXT_MISMATCH', 'A wrapped key is filed under another subject or category', {
+          details: { keyId: s.keyId },
+        });
       }
       byEpoch.set(s.kekVersion, [...(byEpoch.get(s.kekVersion) ?? []), s]);
     }
     const out = new Map<string, Uint8Array>();
     for (const [epoch, group] of byEpoch) {
-      const keys = await this.kek.unwrap(epoch, group.map((s) => ({ wrapped: s.wrapped, aad: wrapTag(s.subjectId, s.category, s.keyId) })));
+      const keys = await this.kek.unwrap(
+        epoch,
+        group.map((s) => ({ wrapped: s.wrapped, aad: wrapTag(s.subjectId, s.category, s.keyId) })),
+      );
       group.forEach((s, i) => {
         out.set(s.keyId, keys[i]!);
         if (remember) this.remember(s.keyId, keys[i]!);
@@ -306,7 +333,9 @@ export class KeyRing {
    */
   async secret(name: string, length: number): Promise<Uint8Array> {
     this.secretNames.add(name);
-    const existing = (await this.store.getMeta(name)) ?? (await this.store.putMetaIfAbsent(name, await this.wrapSecret(name, nacl.randomBytes(length))));
+    const existing =
+      (await this.store.getMeta(name)) ??
+      (await this.store.putMetaIfAbsent(name, await this.wrapSecret(name, nacl.randomBytes(length))));
     return this.unwrapSecret(name, existing);
   }
 
@@ -344,8 +373,13 @@ export class KeyRing {
       }
       const opened = await this.unwrapAll(page, false);
       const live = page.filter((k) => opened.has(k.keyId));
-      const wrapped = await this.kek.wrap(to, live.map((k) => ({ key: opened.get(k.keyId)!, aad: wrapTag(k.subjectId, k.category, k.keyId) })));
-      keys += await this.store.rewrap(live.map((k, i) => ({ keyId: k.keyId, wrapped: wrapped[i]!, kekVersion: to, fromVersion: k.kekVersion })));
+      const wrapped = await this.kek.wrap(
+        to,
+        live.map((k) => ({ key: opened.get(k.keyId)!, aad: wrapTag(k.subjectId, k.category, k.keyId) })),
+      );
+      keys += await this.store.rewrap(
+        live.map((k, i) => ({ keyId: k.keyId, wrapped: wrapped[i]!, kekVersion: to, fromVersion: k.kekVersion })),
+      );
       // Unwrapped only for this page (not cached): nothing else holds them.
       for (const k of opened.values()) k.fill(0);
       after = page[page.length - 1]!.keyId;
@@ -380,7 +414,9 @@ export class KeyRing {
   }
 
   private async unwrapSecret(name: string, stored: Uint8Array): Promise<Uint8Array> {
-    const [secret] = await this.kek.unwrap(epochOfSecret(stored), [{ wrapped: stored.subarray(4), aad: metaTag(name) }]);
+    const [secret] = await this.kek.unwrap(epochOfSecret(stored), [
+      { wrapped: stored.subarray(4), aad: metaTag(name) },
+    ]);
     return secret!;
   }
 
@@ -417,4 +453,5 @@ export interface EpochRotation {
   destroyed: number[];
 }
 
-const epochOfSecret = (stored: Uint8Array): number => new DataView(stored.buffer, stored.byteOffset, 4).getUint32(0, true);
+const epochOfSecret = (stored: Uint8Array): number =>
+  new DataView(stored.buffer, stored.byteOffset, 4).getUint32(0, true);

@@ -20,11 +20,17 @@ export function parseMasterKeys(text: string, source: string): MasterKeys {
   if (parts.length === 0) throw new VaultError('CONFIG_INVALID', `${source} is empty`);
   for (const part of parts) {
     const m = /^(?:v(\d+):)?([A-Za-z0-9+/_-]+={0,2})$/.exec(part);
-    if (!m) throw new VaultError('CONFIG_INVALID', `${source}: expected base64, or v<N>:base64 entries separated by commas`);
+    if (!m)
+      throw new VaultError('CONFIG_INVALID', `${source}: expected base64, or v<N>:base64 entries separated by commas`);
     const version = m[1] ? Number(m[1]) : 1;
-    if (version < 1 || version > 255) throw new VaultError('CONFIG_INVALID', `${source}: master key versions run from 1 to 255`);
+    if (version < 1 || version > 255)
+      throw new VaultError('CONFIG_INVALID', `${source}: master key versions run from 1 to 255`);
     const bytes = Buffer.from(m[2]!, m[2]!.includes('-') || m[2]!.includes('_') ? 'base64url' : 'base64');
-    if (bytes.length !== 32) throw new VaultError('CONFIG_INVALID', `${source}: a master key must be 32 bytes (got ${bytes.length} for version ${version})`);
+    if (bytes.length !== 32)
+      throw new VaultError(
+        'CONFIG_INVALID',
+        `${source}: a master key must be 32 bytes (got ${bytes.length} for version ${version})`,
+      );
     if (keys.has(version)) throw new VaultError('CONFIG_INVALID', `${source}: version ${version} appears twice`);
     keys.set(version, new Uint8Array(bytes));
   }
@@ -51,20 +57,32 @@ export const DEV_MASTER_KEY_FILE = 'master.key';
 export function resolveMasterKeys(src: MasterKeySource): MasterKeys {
   if (src.masterKey) return parseMasterKeys(src.masterKey, 'VAULT_MASTER_KEY');
   if (src.masterKeyFile) {
-    if (!existsSync(src.masterKeyFile)) throw new VaultError('CONFIG_INVALID', `VAULT_MASTER_KEY_FILE points to a missing file: ${src.masterKeyFile}`);
+    if (!existsSync(src.masterKeyFile))
+      throw new VaultError('CONFIG_INVALID', `VAULT_MASTER_KEY_FILE points to a missing file: ${src.masterKeyFile}`);
     return parseMasterKeys(readFileSync(src.masterKeyFile, 'utf8'), 'VAULT_MASTER_KEY_FILE');
   }
   const devFile = join(src.dataDir, DEV_MASTER_KEY_FILE);
   if (src.production) {
-    throw new VaultError('CONFIG_INVALID', `Production mode refuses a development master key (${DEV_MASTER_KEY_FILE} in the data directory): set VAULT_MASTER_KEY_FILE or VAULT_MASTER_KEY, or VAULT_KEK_PROVIDER=pkcs11`);
+    throw new VaultError(
+      'CONFIG_INVALID',
+      `Production mode refuses a development master key (${DEV_MASTER_KEY_FILE} in the data directory): set VAULT_MASTER_KEY_FILE or VAULT_MASTER_KEY, or VAULT_KEK_PROVIDER=pkcs11`,
+    );
   }
   if (existsSync(devFile)) {
-    src.warn(`Using the development master key in ${devFile}. For development only: set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE in production.`);
+    src.warn(
+      `Using the development master key in ${devFile}. For development only: set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE in production.`,
+    );
     return parseMasterKeys(readFileSync(devFile, 'utf8'), devFile);
   }
-  if (!src.allowGenerate) throw new VaultError('CONFIG_INVALID', 'No master key: set VAULT_MASTER_KEY (base64, 32 bytes) or VAULT_MASTER_KEY_FILE');
+  if (!src.allowGenerate)
+    throw new VaultError(
+      'CONFIG_INVALID',
+      'No master key: set VAULT_MASTER_KEY (base64, 32 bytes) or VAULT_MASTER_KEY_FILE',
+    );
   makePrivateDir(src.dataDir);
   writeNewPrivateFile(devFile, `${Buffer.from(nacl.randomBytes(32)).toString('base64')}\n`);
-  src.warn(`Generated a development master key into ${devFile}. For development only: anyone with this file can read the vault. Set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE in production.`);
+  src.warn(
+    `Generated a development master key into ${devFile}. For development only: anyone with this file can read the vault. Set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE in production.`,
+  );
   return parseMasterKeys(readFileSync(devFile, 'utf8'), devFile);
 }

@@ -10,18 +10,22 @@ export const ErrorCodes = {
   SUBJECT_ERASED: 'The subject was erased; no more data can be recorded for it.',
   CATEGORY_HELD: 'The category is under a legal hold and cannot be shredded now.',
   FORBIDDEN: 'The caller may not perform this operation.',
-  CONSENT_REQUIRED: 'The value would be stored on consent (or for a purpose that needs it) and the subject has no standing consent for that purpose; give the consent first or in the same call.',
+  CONSENT_REQUIRED:
+    'The value would be stored on consent (or for a purpose that needs it) and the subject has no standing consent for that purpose; give the consent first or in the same call.',
   UNAUTHENTICATED: 'The caller did not present a valid token.',
   CIPHERTEXT_INVALID: 'A sealed value or wrapped key failed authentication: tampered, truncated or under another key.',
-  CONTEXT_MISMATCH: 'A sealed value or wrapped key was opened outside the context it was sealed for (another subject, category, field or event).',
+  CONTEXT_MISMATCH:
+    'A sealed value or wrapped key was opened outside the context it was sealed for (another subject, category, field or event).',
   KEY_SHREDDED: 'The data key was shredded; the data it protected is gone for good.',
   MASTER_KEY_MISMATCH: 'The configured master key is not the one that wrapped the keys in this key store.',
-  KEK_UNAVAILABLE: "The key-encryption key of the epoch that wrapped a key does not exist (destroyed when its epoch ended, or a key store restored from an older backup than the epochs allow).",
+  KEK_UNAVAILABLE:
+    'The key-encryption key of the epoch that wrapped a key does not exist (destroyed when its epoch ended, or a key store restored from an older backup than the epochs allow).',
   CONFIG_INVALID: 'The configuration is incomplete or inconsistent.',
   REGISTER_INVALID: 'The processing register failed validation.',
   DUPLICATE_EVENT: 'An append reused event ids for different events.',
   STORE_UNAVAILABLE: 'A backing store did not answer in time or is closed.',
-  IDENTITY_NOT_VERIFIED: "The requester's identity was not verified (verifyIdentity): the request cannot be completed yet.",
+  IDENTITY_NOT_VERIFIED:
+    "The requester's identity was not verified (verifyIdentity): the request cannot be completed yet.",
   LINK_GONE: 'The download link was already used or has expired (HTTP 410).',
   SIGNATURE_INVALID: 'A signed document failed verification.',
   RATE_LIMITED: 'The caller sent more requests than its token may in the current window (HTTP 429); retry later.',
@@ -67,12 +71,14 @@ export function isVaultError(e: unknown, code?: ErrorCode): e is VaultError {
  * already closed, a hold that would shorten another) is an answer, not retried.
  */
 export const isConflictError = (e: unknown): e is VaultError =>
-  isVaultError(e, 'CONFLICT') && (e.details as { expectedRevision?: unknown } | undefined)?.expectedRevision !== undefined;
+  isVaultError(e, 'CONFLICT') &&
+  (e.details as { expectedRevision?: unknown } | undefined)?.expectedRevision !== undefined;
 
 export const badInput = (message: string, path?: string, details?: Record<string, unknown>): VaultError =>
   new VaultError('BAD_USER_INPUT', message, { path, details });
 
 /** Codes travel as plaintext metadata; anything else (free text, an address) is refused. */
 export function assertCode(codes: readonly string[], value: string, path: string): void {
-  if (!codes.includes(value)) throw badInput(`Expected one of ${codes.join(', ')}: this is a code, never free text`, path);
+  if (!codes.includes(value))
+    throw badInput(`Expected one of ${codes.join(', ')}: this is a code, never free text`, path);
 }

@@ -37,7 +37,13 @@ export type EventPayloads<V> = {
    * event's time is when it was given. Consents recorded before these were kept have only the
    * purpose: they load, and show as of unknown provenance.
    */
-  ConsentGiven: { purpose: string; noticeId?: string; noticeVersion?: string; channel?: ConsentChannel; collectedBy?: string };
+  ConsentGiven: {
+    purpose: string;
+    noticeId?: string;
+    noticeVersion?: string;
+    channel?: ConsentChannel;
+    collectedBy?: string;
+  };
   ConsentWithdrawn: { purpose: string };
   ProcessingRestricted: { categories: string[]; reason: string };
   RestrictionLifted: { categories: string[] };
@@ -105,16 +111,46 @@ export type EventOf<K extends EventType, V = Sealed> = { type: K; data: EventPay
  * Reasons and hold bases travel as plaintext metadata, so they are codes, never prose: the
  * grounds of Art. 17(1) and 17(3), of Art. 18(1), and the usual grounds of a litigation hold.
  */
-export const ERASURE_REASONS = ['subjectRequest', 'consentWithdrawn', 'objection', 'noLongerNecessary', 'unlawful', 'legalObligation', 'child', 'other'] as const;
-export const RESTRICTION_REASONS = ['accuracyContested', 'unlawful', 'noLongerNeededButClaims', 'objectionPending', 'other'] as const;
-export const HOLD_BASES = ['litigation', 'regulatoryInvestigation', 'taxAudit', 'lawEnforcementRequest', 'contractualClaim', 'insuranceClaim', 'other'] as const;
+export const ERASURE_REASONS = [
+  'subjectRequest',
+  'consentWithdrawn',
+  'objection',
+  'noLongerNecessary',
+  'unlawful',
+  'legalObligation',
+  'child',
+  'other',
+] as const;
+export const RESTRICTION_REASONS = [
+  'accuracyContested',
+  'unlawful',
+  'noLongerNeededButClaims',
+  'objectionPending',
+  'other',
+] as const;
+export const HOLD_BASES = [
+  'litigation',
+  'regulatoryInvestigation',
+  'taxAudit',
+  'lawEnforcementRequest',
+  'contractualClaim',
+  'insuranceClaim',
+  'other',
+] as const;
 /** How a request reached the controller, and how the subject was informed (Art. 14): codes, not addresses. */
 export const CHANNELS = ['email', 'post', 'webForm', 'phone', 'inPerson', 'app', 'other'] as const;
 /** How a consent reached the controller: codes, not addresses or free text. */
 export const CONSENT_CHANNELS = ['webForm', 'app', 'api', 'email', 'phone', 'paper', 'inPerson', 'other'] as const;
 export type ConsentChannel = (typeof CONSENT_CHANNELS)[number];
 /** How the subject's identity was verified (Art. 12(6)): codes, not document numbers. */
-export const VERIFICATION_METHODS = ['accountLogin', 'emailConfirmation', 'idDocument', 'videoCall', 'knownContact', 'other'] as const;
+export const VERIFICATION_METHODS = [
+  'accountLogin',
+  'emailConfirmation',
+  'idDocument',
+  'videoCall',
+  'knownContact',
+  'other',
+] as const;
 export type ErasureReason = (typeof ERASURE_REASONS)[number];
 export type RestrictionReason = (typeof RESTRICTION_REASONS)[number];
 export type HoldBasis = (typeof HOLD_BASES)[number];

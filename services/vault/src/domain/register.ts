@@ -3,23 +3,46 @@
  * Loaded and validated from YAML by `register/loadRegister.ts`.
  */
 
-export const VALUE_TYPES = ['email', 'phone', 'string', 'date', 'address', 'freeText', 'document', 'number', 'boolean'] as const;
+export const VALUE_TYPES = [
+  'email',
+  'phone',
+  'string',
+  'date',
+  'address',
+  'freeText',
+  'document',
+  'number',
+  'boolean',
+] as const;
 export type ValueType = (typeof VALUE_TYPES)[number];
 
-export const LEGAL_BASES = ['consent', 'contract', 'legalObligation', 'vitalInterest', 'publicTask', 'legitimateInterest'] as const;
+export const LEGAL_BASES = [
+  'consent',
+  'contract',
+  'legalObligation',
+  'vitalInterest',
+  'publicTask',
+  'legitimateInterest',
+] as const;
 export type LegalBasis = (typeof LEGAL_BASES)[number];
 
 /** The bases an objection lies against besides direct marketing (Art. 21(1)): legitimate interests and a public task. */
 export const OBJECTION_BASES: readonly string[] = ['legitimateInterest', 'publicTask'];
 
-export const SOURCES = ['subject', 'publicRegister', 'creditAgency', 'thirdParty', 'tradeShow', 'observed', 'derived', 'internal'] as const;
+export const SOURCES = [
+  'subject',
+  'publicRegister',
+  'creditAgency',
+  'thirdParty',
+  'tradeShow',
+  'observed',
+  'derived',
+  'internal',
+] as const;
 export type Source = (typeof SOURCES)[number];
 
 /** What starts a retention or legal-hold clock. */
-export type RetentionTrigger =
-  | { kind: 'recorded' }
-  | { kind: 'lastActivity' }
-  | { kind: 'lifecycle'; event: string };
+export type RetentionTrigger = { kind: 'recorded' } | { kind: 'lastActivity' } | { kind: 'lifecycle'; event: string };
 
 export interface RetentionRule {
   /** ISO 8601 duration, e.g. `P30D`, `P5Y`. */
@@ -106,7 +129,8 @@ export interface ProcessingRegister {
 }
 
 /** A copy of `map` as an object without a prototype. */
-const ownOnly = <T>(map: Record<string, T>): Record<string, T> => Object.assign(Object.create(null) as Record<string, T>, map);
+const ownOnly = <T>(map: Record<string, T>): Record<string, T> =>
+  Object.assign(Object.create(null) as Record<string, T>, map);
 
 /**
  * The register with its name maps (purposes, categories and each category's fields) as objects

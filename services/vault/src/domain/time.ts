@@ -12,7 +12,8 @@ const ISO_DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)
 
 export function parseDuration(s: string, path = 'duration'): Duration {
   const m = ISO_DURATION.exec(s);
-  if (!m || s === 'P' || s.endsWith('T')) throw badInput(`"${s}" is not an ISO 8601 duration such as P30D or P5Y`, path);
+  if (!m || s === 'P' || s.endsWith('T'))
+    throw badInput(`"${s}" is not an ISO 8601 duration such as P30D or P5Y`, path);
   const n = (i: number) => Number(m[i] ?? 0);
   return { years: n(1), months: n(2), days: n(3) * 7 + n(4), ms: ((n(5) * 60 + n(6)) * 60 + n(7)) * 1000 };
 }
@@ -24,7 +25,9 @@ export function parseDuration(s: string, path = 'duration'): Duration {
 export function addMonths(d: Date, months: number): Date {
   const y = d.getUTCFullYear();
   const m = d.getUTCMonth() + months;
-  const target = new Date(Date.UTC(y, m, 1, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()));
+  const target = new Date(
+    Date.UTC(y, m, 1, d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds(), d.getUTCMilliseconds()),
+  );
   const lastDay = new Date(Date.UTC(target.getUTCFullYear(), target.getUTCMonth() + 1, 0)).getUTCDate();
   target.setUTCDate(Math.min(d.getUTCDate(), lastDay));
   return target;
@@ -65,11 +68,25 @@ export const INSTANT_YEARS = { min: 1900, max: 9999 } as const;
 export function parseInstant(s: string): string | undefined {
   const m = INSTANT.exec(s);
   if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number];
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   if (year < INSTANT_YEARS.min || year > INSTANT_YEARS.max) return undefined;
   const local = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
   // Date.UTC rolls over (Feb 30 is Mar 2, 24:00 the next day): a rolled value was not a real date or time.
-  if (local.getUTCMonth() !== month - 1 || local.getUTCDate() !== day || local.getUTCHours() !== hour || local.getUTCMinutes() !== minute || local.getUTCSeconds() !== second) return undefined;
+  if (
+    local.getUTCMonth() !== month - 1 ||
+    local.getUTCDate() !== day ||
+    local.getUTCHours() !== hour ||
+    local.getUTCMinutes() !== minute ||
+    local.getUTCSeconds() !== second
+  )
+    return undefined;
   const offsetHours = Number(m[10] ?? 0);
   const offsetMinutes = Number(m[11] ?? 0);
   if (offsetHours > 23 || offsetMinutes > 59) return undefined;
@@ -84,6 +101,10 @@ export function parseInstant(s: string): string | undefined {
 /** `parseInstant` for an input: the canonical form, or BAD_USER_INPUT naming `path` (never the value). */
 export function instantInput(value: string, path: string): string {
   const instant = parseInstant(value);
-  if (instant === undefined) throw badInput(`${path} must be a date (2030-01-01) or an RFC 3339 date-time (2030-01-01T00:00:00Z), of a real day in ${INSTANT_YEARS.min}–${INSTANT_YEARS.max}`, path);
+  if (instant === undefined)
+    throw badInput(
+      `${path} must be a date (2030-01-01) or an RFC 3339 date-time (2030-01-01T00:00:00Z), of a real day in ${INSTANT_YEARS.min}–${INSTANT_YEARS.max}`,
+      path,
+    );
   return instant;
 }

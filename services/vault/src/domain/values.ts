@@ -95,8 +95,10 @@ export function validateValue(type: ValueType, v: unknown, path: string): PlainV
     case 'document': {
       const doc = validateRecord(v, path, ['name', 'mediaType', 'contentBase64'], 'document');
       if (!doc.mediaType || !doc.contentBase64) throw badInput('A document needs mediaType and contentBase64', path);
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(doc.contentBase64)) throw badInput('document.contentBase64 is not base64', `${path}.contentBase64`);
-      if ((doc.contentBase64.length * 3) / 4 > MAX_DOCUMENT_BYTES) throw badInput(`A document must be at most ${MAX_DOCUMENT_BYTES} bytes`, path);
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(doc.contentBase64))
+        throw badInput('document.contentBase64 is not base64', `${path}.contentBase64`);
+      if ((doc.contentBase64.length * 3) / 4 > MAX_DOCUMENT_BYTES)
+        throw badInput(`A document must be at most ${MAX_DOCUMENT_BYTES} bytes`, path);
       return doc;
     }
   }
@@ -111,7 +113,8 @@ function validateRecord(v: unknown, path: string, keys: string[], type: string):
   for (const [k, x] of Object.entries(v)) {
     if (!keys.includes(k)) throw unknownName(`${type} property`, keys, path);
     if (typeof x !== 'string') throw badInput(`${type}.${k} must be a string`, `${path}.${k}`);
-    if (x.trim() !== '') out[k] = k === 'contentBase64' ? x : checkText(x.trim(), `${type}.${k}`, `${path}.${k}`, { lines: true });
+    if (x.trim() !== '')
+      out[k] = k === 'contentBase64' ? x : checkText(x.trim(), `${type}.${k}`, `${path}.${k}`, { lines: true });
   }
   if (Object.keys(out).length === 0) throw badInput(`A ${type} must not be empty`, path);
   return out;

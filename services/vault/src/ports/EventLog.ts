@@ -101,13 +101,22 @@ export function assertExpectedRevision(streamId: string, current: CurrentRevisio
 }
 
 export function conflict(streamId: string, current: CurrentRevision, expected: ExpectedRevision): VaultError {
-  return new VaultError('CONFLICT', `Stream ${streamId} is at revision ${current ?? 'none'}, expected ${String(expected)}`, {
-    details: { streamId, currentRevision: current ?? null, expectedRevision: expected },
-  });
+  return new VaultError(
+    'CONFLICT',
+    `Stream ${streamId} is at revision ${current ?? 'none'}, expected ${String(expected)}`,
+    {
+      details: { streamId, currentRevision: current ?? null, expectedRevision: expected },
+    },
+  );
 }
 
 /** Pages through a stream without holding it all in memory. */
-export async function* streamEvents(log: EventLog, streamId: string, fromRevision = 0, pageSize = 1000): AsyncGenerator<RecordedEvent> {
+export async function* streamEvents(
+  log: EventLog,
+  streamId: string,
+  fromRevision = 0,
+  pageSize = 1000,
+): AsyncGenerator<RecordedEvent> {
   let next = fromRevision;
   for (;;) {
     const page = await log.readStream(streamId, { fromRevision: next, maxCount: pageSize });
@@ -122,7 +131,12 @@ export async function* streamEvents(log: EventLog, streamId: string, fromRevisio
  * subscription, so `Subscription.waitFor` behaves the same on each.
  */
 export class PositionWaiters {
-  private readonly waiting = new Set<{ position: number; resolve(): void; reject(e: unknown): void; timer: NodeJS.Timeout }>();
+  private readonly waiting = new Set<{
+    position: number;
+    resolve(): void;
+    reject(e: unknown): void;
+    timer: NodeJS.Timeout;
+  }>();
 
   /** Resolves every waiter that `position` reaches. */
   reached(position: number): void {
@@ -145,9 +159,13 @@ export class PositionWaiters {
         timer: setTimeout(() => {
           this.waiting.delete(w);
           reject(
-            new VaultError('STORE_UNAVAILABLE', `Subscription did not reach position ${position} within ${timeoutMs} ms`, {
-              details: { position, reached: current(), timeoutMs },
-            }),
+            new VaultError(
+              'STORE_UNAVAILABLE',
+              `Subscription did not reach position ${position} within ${timeoutMs} ms`,
+              {
+                details: { position, reached: current(), timeoutMs },
+              },
+            ),
           );
         }, timeoutMs),
       };

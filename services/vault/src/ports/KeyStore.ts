@@ -24,7 +24,6 @@ export interface Tombstone {
   reason: ShredReason;
 }
 
-
 /**
  * Storage for wrapped data keys. Key ids are chosen by the domain (one generation per
  * subject, category and re-key), so concurrent writers agree on them. Shredding must remove

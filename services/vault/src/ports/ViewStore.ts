@@ -71,7 +71,15 @@ export interface ViewBatch {
   tracked: { subjectId: string; rows: TrackedRow[] }[];
 }
 
-export const emptyBatch = (): ViewBatch => ({ subjects: [], index: [], holds: [], retention: [], shredded: [], stats: [], tracked: [] });
+export const emptyBatch = (): ViewBatch => ({
+  subjects: [],
+  index: [],
+  holds: [],
+  retention: [],
+  shredded: [],
+  stats: [],
+  tracked: [],
+});
 
 /** Read models, each change committed in the same transaction as the projection checkpoint. */
 export interface ViewStore {
@@ -96,13 +104,19 @@ export interface ViewStore {
   findByBlindIndex(hashes: string[]): Promise<BlindIndexEntry[]>;
   listHolds(filter?: { subjectId?: string; endingBefore?: string }): Promise<HoldView[]>;
   /** Retention rows due at or before `asOf`, in due order, paged by (dueAt, subjectId, category). `limit` defaults to 1000. */
-  listDueRetention(asOf: string, options?: { limit?: number; after?: { dueAt: string; subjectId: string; category: string } }): Promise<RetentionView[]>;
+  listDueRetention(
+    asOf: string,
+    options?: { limit?: number; after?: { dueAt: string; subjectId: string; category: string } },
+  ): Promise<RetentionView[]>;
   listShredded(filter?: { subjectId?: string }): Promise<ShredView[]>;
   /**
    * Tracked rows of one kind, ordered by (dueAt, id): filter by status, due before a time, subject
    * or id (a link's token hash). `limit` defaults to 1000.
    */
-  listTracked(kind: TrackedRow['kind'], filter?: { status?: string; dueBefore?: string; subjectId?: string; id?: string; limit?: number }): Promise<TrackedRow[]>;
+  listTracked(
+    kind: TrackedRow['kind'],
+    filter?: { status?: string; dueBefore?: string; subjectId?: string; id?: string; limit?: number },
+  ): Promise<TrackedRow[]>;
   /** Statistics rows, optionally within a month range (inclusive), ordered by month, category, purpose, metric. */
   listStats(filter?: { fromMonth?: string; toMonth?: string }): Promise<StatRow[]>;
   close(): Promise<void>;

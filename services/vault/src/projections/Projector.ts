@@ -179,7 +179,11 @@ export class Projector {
         throw new VaultError('STORE_UNAVAILABLE', 'The read models could not be brought up to date', { cause: e });
       }
       if (this.seen >= position) return;
-      if (Date.now() > deadline) throw new VaultError('STORE_UNAVAILABLE', `The read models did not reach position ${position} in ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new VaultError(
+          'STORE_UNAVAILABLE',
+          `The read models did not reach position ${position} in ${timeoutMs} ms`,
+        );
       // Behind after a catch-up of its own: the event is not readable yet (another replica's append); retry shortly.
       if (!joined) await new Promise((r) => setTimeout(r, 5));
     }
@@ -236,7 +240,9 @@ export class Projector {
 
   private async projectOnce(events: readonly RecordedEvent[], expected: number | undefined): Promise<boolean> {
     const { views, keyRing } = this.deps;
-    const subjectIds = [...new Set(events.map((e) => subjectOf(e.streamId)).filter((s): s is string => s !== undefined))];
+    const subjectIds = [
+      ...new Set(events.map((e) => subjectOf(e.streamId)).filter((s): s is string => s !== undefined)),
+    ];
     const unknown = subjectIds.filter((id) => !this.kept.has(id));
     const snapshots = unknown.length > 0 ? await views.getSubjects(unknown) : new Map<string, SubjectView>();
     const states = new Map<string, SubjectState>();
@@ -258,7 +264,10 @@ export class Projector {
       }
       if (e.revision <= state.revision) continue; // already folded into the snapshot
       const ev = e as unknown as DomainEvent;
-      evolve(state, { type: ev.type, data: ev.data, id: e.id, at: e.metadata.at } as DomainEvent & { id: string; at: string });
+      evolve(state, { type: ev.type, data: ev.data, id: e.id, at: e.metadata.at } as DomainEvent & {
+        id: string;
+        at: string;
+      });
       state.revision = e.revision;
       positions.set(subjectId, e.position);
       this.collect(subjectId, ev, e, batch, dirtyLookups);
@@ -326,7 +335,14 @@ export class Projector {
       case 'CategoryShredded':
         for (const [k, d] of dirty) if (d.subjectId === subjectId && d.category === ev.data.category) dirty.delete(k);
         batch.index.push({ op: 'delete', subjectId, category: ev.data.category });
-        batch.shredded.push({ subjectId, category: ev.data.category, keyIds: ev.data.keyIds, reason: ev.data.reason, at: e.metadata.at, eventId: e.id });
+        batch.shredded.push({
+          subjectId,
+          category: ev.data.category,
+          keyIds: ev.data.keyIds,
+          reason: ev.data.reason,
+          at: e.metadata.at,
+          eventId: e.id,
+        });
         break;
       default:
         break;
@@ -334,8 +350,14 @@ export class Projector {
   }
 
   /** Notes a lookup field whose blind-index entry the batch must recompute. */
-  private markLookup(dirty: Map<string, { subjectId: string; category: string; field: string }>, subjectId: string, category: string, field: string): void {
-    if (this.deps.register.categories[category]?.fields[field]?.lookup) dirty.set(`${subjectId}\u0000${category}\u0000${field}`, { subjectId, category, field });
+  private markLookup(
+    dirty: Map<string, { subjectId: string; category: string; field: string }>,
+    subjectId: string,
+    category: string,
+    field: string,
+  ): void {
+    if (this.deps.register.categories[category]?.fields[field]?.lookup)
+      dirty.set(`${subjectId}\u0000${category}\u0000${field}`, { subjectId, category, field });
   }
 
   /** Blind-index entries for the lookup fields a batch touched, from their final values. */
@@ -358,7 +380,12 @@ export class Projector {
       const key = f && keys.get(c.keyId);
       const type = this.deps.register.categories[d.category]!.fields[d.field]!.type;
       const form = f && key ? lookupForm(type, openField(d.subjectId, d.category, d.field, f, key)) : undefined;
-      if (form) batch.index.push({ op: 'put', entry: { hash: this.deps.blindIndex.hash(form), ...d }, ...(fresh.has(d.subjectId) ? { fresh: true } : {}) });
+      if (form)
+        batch.index.push({
+          op: 'put',
+          entry: { hash: this.deps.blindIndex.hash(form), ...d },
+          ...(fresh.has(d.subjectId) ? { fresh: true } : {}),
+        });
       else batch.index.push({ op: 'delete', ...d });
     }
   }
@@ -373,7 +400,9 @@ function countStat(batch: ViewBatch, at: string, ev: DomainEvent): void {
     const row =
       last && last.month === month && last.metric === metric && last.category === category && last.purpose === purpose
         ? last
-        : batch.stats.find((s) => s.month === month && s.metric === metric && s.category === category && s.purpose === purpose);
+        : batch.stats.find(
+            (s) => s.month === month && s.metric === metric && s.category === category && s.purpose === purpose,
+          );
     if (row) row.count += 1;
     else batch.stats.push({ month, category, purpose, metric, count: 1 });
   };

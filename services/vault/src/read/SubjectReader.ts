@@ -4,7 +4,14 @@ import type { ProcessingRegister } from '../domain/register.js';
 import type { CategoryState, FieldState, SubjectState } from '../domain/subject.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import type { ViewStore } from '../ports/ViewStore.js';
-import { openBox, openPrepared, prepareField, sealBox, type PreparedBox, type PreparedField } from './preparedValues.js';
+import {
+  openBox,
+  openPrepared,
+  prepareField,
+  sealBox,
+  type PreparedBox,
+  type PreparedField,
+} from './preparedValues.js';
 import { recentCache, type RecentCache } from '../support/recentCache.js';
 
 /**
@@ -15,7 +22,16 @@ import { recentCache, type RecentCache } from '../support/recentCache.js';
  * data key: keep it for one request, not longer.
  */
 export type ReadItem =
-  | { status: 'VALUE'; category: string; field: string; value: unknown; recordedAt: string; updatedAt: string; source: string; legalBasis: string }
+  | {
+      status: 'VALUE';
+      category: string;
+      field: string;
+      value: unknown;
+      recordedAt: string;
+      updatedAt: string;
+      source: string;
+      legalBasis: string;
+    }
   | { status: 'DENIED'; category: string; field: string | null; reason: DenialReason }
   | { status: 'ERASED'; category: string; field: string | null; erasedAt: string; reason: string };
 
@@ -137,7 +153,14 @@ export class SubjectReader {
           const f = cat.fields[index]!.f;
           const key = keys.get(cat.keyId);
           // A key shredded after the snapshot was read: the value is gone.
-          if (!key) return { status: 'ERASED', category: cat.category, field: cat.fields[index]!.field, erasedAt: f.updatedAt, reason: 'shredded' };
+          if (!key)
+            return {
+              status: 'ERASED',
+              category: cat.category,
+              field: cat.fields[index]!.field,
+              erasedAt: f.updatedAt,
+              reason: 'shredded',
+            };
           if (opening?.cat !== cat) opening = new CategoryValues(state.subjectId, cat, key, box);
           return new ValueItem(opening, index, f);
         }),
@@ -182,16 +205,30 @@ export class SubjectReader {
       // Out of reach: not listed at all, not even as denied (its field names and times are metadata too).
       if (reached !== 'all' && !reached.has(category)) continue;
       if (shredded) {
-        out.push({ kind: 'done', item: { status: 'ERASED', category, field: null, erasedAt: shredded.at, reason: shredded.reason } });
+        out.push({
+          kind: 'done',
+          item: { status: 'ERASED', category, field: null, erasedAt: shredded.at, reason: shredded.reason },
+        });
         continue;
       }
-      const decision = accessDecision(snap.state, this.deps.register, category, request.purpose, request.callerPurposes);
+      const decision = accessDecision(
+        snap.state,
+        this.deps.register,
+        category,
+        request.purpose,
+        request.callerPurposes,
+      );
       fields.forEach(({ field }, index) => {
-        if (!decision.allowed) out.push({ kind: 'done', item: { status: 'DENIED', category, field, reason: decision.reason } });
+        if (!decision.allowed)
+          out.push({ kind: 'done', item: { status: 'DENIED', category, field, reason: decision.reason } });
         else out.push({ kind: 'open', cat, index });
       });
       // A field erased on its own: gone, and shown as such (it holds nothing to deny).
-      for (const e of erased) out.push({ kind: 'done', item: { status: 'ERASED', category, field: e.field, erasedAt: e.at, reason: e.reason } });
+      for (const e of erased)
+        out.push({
+          kind: 'done',
+          item: { status: 'ERASED', category, field: e.field, erasedAt: e.at, reason: e.reason },
+        });
     }
     return out;
   }
@@ -292,8 +329,16 @@ function prepare(position: number, state: SubjectState): PreparedSnapshot {
       category,
       keyId: c.keyId,
       shredded: c.shredded,
-      fields: c.shredded ? [] : Object.entries(c.fields).map(([field, f]) => ({ field, f, sealed: prepareField(state.subjectId, category, field, f) })),
-      erased: c.shredded ? [] : Object.entries(c.erasedFields ?? {}).map(([field, e]) => ({ field, at: e.at, reason: e.reason })),
+      fields: c.shredded
+        ? []
+        : Object.entries(c.fields).map(([field, f]) => ({
+            field,
+            f,
+            sealed: prepareField(state.subjectId, category, field, f),
+          })),
+      erased: c.shredded
+        ? []
+        : Object.entries(c.erasedFields ?? {}).map(([field, e]) => ({ field, at: e.at, reason: e.reason })),
     })),
   };
 }

@@ -1,6 +1,14 @@
 import { VaultError } from '../domain/errors.js';
 import type { FieldState } from '../domain/state.js';
-import { contextTag, envelopeParts, openValue, openValueParts, sealValueParts, valueContext, type EnvelopeParts } from '../crypto/envelope.js';
+import {
+  contextTag,
+  envelopeParts,
+  openValue,
+  openValueParts,
+  sealValueParts,
+  valueContext,
+  type EnvelopeParts,
+} from '../crypto/envelope.js';
 
 /** A field's sealed value made ready to open many times: decoded, split, with its context tag; no key, no plaintext. */
 export interface PreparedField {
@@ -19,7 +27,8 @@ export function prepareField(subjectId: string, category: string, field: string,
   return { sealed: f.value, parts, tag: valueContext(subjectId, category, field, f.eventId) };
 }
 
-export const openPrepared = (p: PreparedField, key: Uint8Array): unknown => (p.parts ? openValueParts(key, p.parts, p.tag) : openValue(key, p.sealed, p.tag));
+export const openPrepared = (p: PreparedField, key: Uint8Array): unknown =>
+  p.parts ? openValueParts(key, p.parts, p.tag) : openValue(key, p.sealed, p.tag);
 
 /**
  * A category's current values sealed together, in memory only, by a reader that keeps snapshots:
@@ -33,11 +42,23 @@ export interface PreparedBox {
   length: number;
 }
 
-const boxContext = (subjectId: string, category: string, keyId: string, fields: readonly { field: string; eventId: string }[]): Uint8Array =>
+const boxContext = (
+  subjectId: string,
+  category: string,
+  keyId: string,
+  fields: readonly { field: string; eventId: string }[],
+): Uint8Array =>
   contextTag('pdv/reader-box/v1', [subjectId, category, keyId, ...fields.flatMap((f) => [f.field, f.eventId])]);
 
 /** `values[i]` is the opened value of `fields[i]`. */
-export function sealBox(subjectId: string, category: string, keyId: string, fields: readonly { field: string; eventId: string }[], values: readonly unknown[], key: Uint8Array): PreparedBox {
+export function sealBox(
+  subjectId: string,
+  category: string,
+  keyId: string,
+  fields: readonly { field: string; eventId: string }[],
+  values: readonly unknown[],
+  key: Uint8Array,
+): PreparedBox {
   const tag = boxContext(subjectId, category, keyId, fields);
   return { parts: sealValueParts(key, values, tag), tag, length: values.length };
 }
@@ -45,6 +66,7 @@ export function sealBox(subjectId: string, category: string, keyId: string, fiel
 /** The values a box holds, in its fields' order; throws as `openValueParts` does. */
 export function openBox(box: PreparedBox, key: Uint8Array): unknown[] {
   const values = openValueParts(key, box.parts, box.tag);
-  if (!Array.isArray(values) || values.length !== box.length) throw new VaultError('CIPHERTEXT_INVALID', 'A category box holds the wrong number of values');
+  if (!Array.isArray(values) || values.length !== box.length)
+    throw new VaultError('CIPHERTEXT_INVALID', 'A category box holds the wrong number of values');
   return values;
 }

@@ -31,10 +31,28 @@ describe('the vendored DPV term list', () => {
   });
 
   it('holds the terms DPV 2.3 defines and none that the old register invented or DPV moved, renamed or retired', () => {
-    for (const t of ['eu-gdpr:A15', 'eu-gdpr:A7-3', 'eu-gdpr:A22', 'eu-gdpr:A77', 'dpv:DataSubjectRight', 'sector-finance:CreditChecking', 'pd:BrowsingBehaviour', 'loc:US', 'dpv:hasPurpose']) {
+    for (const t of [
+      'eu-gdpr:A15',
+      'eu-gdpr:A7-3',
+      'eu-gdpr:A22',
+      'eu-gdpr:A77',
+      'dpv:DataSubjectRight',
+      'sector-finance:CreditChecking',
+      'pd:BrowsingBehaviour',
+      'loc:US',
+      'dpv:hasPurpose',
+    ]) {
       expect(terms.has(t), t).toBe(true);
     }
-    for (const t of ['dpv:RightToAccess', 'dpv:RightToComplaint', 'dpv:CreditChecking', 'pd:BrowsingBehavior', 'dpv:PublicTask', 'dpv-pd:Contact', 'dpv:LegalAgreement']) {
+    for (const t of [
+      'dpv:RightToAccess',
+      'dpv:RightToComplaint',
+      'dpv:CreditChecking',
+      'pd:BrowsingBehavior',
+      'dpv:PublicTask',
+      'dpv-pd:Contact',
+      'dpv:LegalAgreement',
+    ]) {
       expect(terms.has(t), t).toBe(false);
     }
   });
@@ -72,7 +90,12 @@ describe('register terms are checked at start', () => {
     const text = SHIPPED.replace('dpv: dpv:ServiceUsageAnalytics', 'dpv: dpv:WebsiteHappiness');
     const issues = issuesOf(text);
     expect(issues).toEqual([
-      { path: 'purposes.analytics.dpv', line: text.split('\n').findIndex((l) => l.includes('dpv:WebsiteHappiness')) + 1, column: 10, message: 'dpv:WebsiteHappiness is not a DPV 2.3 term' },
+      {
+        path: 'purposes.analytics.dpv',
+        line: text.split('\n').findIndex((l) => l.includes('dpv:WebsiteHappiness')) + 1,
+        column: 10,
+        message: 'dpv:WebsiteHappiness is not a DPV 2.3 term',
+      },
     ]);
   });
 
@@ -88,12 +111,20 @@ describe('register terms are checked at start', () => {
   });
 
   it('refuses a real term in the wrong place: a personal-data term as a purpose, a purpose as a transfer safeguard', () => {
-    const text = SHIPPED.replace('dpv: dpv:CustomerCare', 'dpv: pd:Contact').replace('dpv: eu-gdpr:A46-2-c', 'dpv: dpv:DirectMarketing');
-    expect(issuesOf(text).map((i) => i.path)).toEqual(['purposes.customerService.dpv', 'categories.contact.transfers[0].dpv']);
+    const text = SHIPPED.replace('dpv: dpv:CustomerCare', 'dpv: pd:Contact').replace(
+      'dpv: eu-gdpr:A46-2-c',
+      'dpv: dpv:DirectMarketing',
+    );
+    expect(issuesOf(text).map((i) => i.path)).toEqual([
+      'purposes.customerService.dpv',
+      'categories.contact.transfers[0].dpv',
+    ]);
   });
 
   it('requires a transfer to name its safeguard as a term', () => {
     const text = SHIPPED.replace(/\n\s*dpv: eu-gdpr:A46-2-c[^\n]*/, '');
-    expect(issuesOf(text).map((i) => `${i.path}: ${i.message}`)).toEqual(['categories.contact.transfers[0].dpv: required (text)']);
+    expect(issuesOf(text).map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'categories.contact.transfers[0].dpv: required (text)',
+    ]);
   });
 });

@@ -10,7 +10,14 @@ import { fileURLToPath } from 'node:url';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { VaultError } from '../domain/errors.js';
-import { OBJECTION_BASES, VALUE_TYPES, withOwnNamesOnly, type CategorySpec, type ProcessingRegister, type PurposeSpec } from '../domain/register.js';
+import {
+  OBJECTION_BASES,
+  VALUE_TYPES,
+  withOwnNamesOnly,
+  type CategorySpec,
+  type ProcessingRegister,
+  type PurposeSpec,
+} from '../domain/register.js';
 import { registerFileSchema } from './registerSchema.js';
 import { loadDpvTerms, type DpvTerms } from './dpvTerms.js';
 
@@ -61,7 +68,8 @@ export function parseRegister(text: string, sourceName: string, terms: DpvTerms 
   if (!parsed.success) {
     for (const issue of parsed.error.issues) issues.push(...fromZodIssue(issue, raw, locate));
   }
-  for (const { path, message, at } of [...semanticIssues(raw), ...termIssues(raw, terms)]) issues.push({ ...locate(path, at), path: pathText(path), message });
+  for (const { path, message, at } of [...semanticIssues(raw), ...termIssues(raw, terms)])
+    issues.push({ ...locate(path, at), path: pathText(path), message });
 
   if (issues.length > 0 || !parsed.success) throw registerError(sourceName, dedupe(issues));
 
@@ -101,10 +109,14 @@ function registerError(sourceName: string, issues: RegisterIssue[]): VaultError 
   const sorted = [...issues].sort((a, b) => a.line - b.line || a.column - b.column);
   const lines = sorted.map((i) => `  ${sourceName}:${i.line}:${i.column} ${i.path || '(root)'}: ${i.message}`);
   const count = sorted.length === 1 ? '1 issue' : `${sorted.length} issues`;
-  return new VaultError('REGISTER_INVALID', `The processing register ${sourceName} is invalid (${count}):\n${lines.join('\n')}`, {
-    path: sorted[0]?.path,
-    details: { source: sourceName, issues: sorted },
-  });
+  return new VaultError(
+    'REGISTER_INVALID',
+    `The processing register ${sourceName} is invalid (${count}):\n${lines.join('\n')}`,
+    {
+      path: sorted[0]?.path,
+      details: { source: sourceName, issues: sorted },
+    },
+  );
 }
 
 function dedupe(issues: RegisterIssue[]): RegisterIssue[] {
@@ -169,24 +181,38 @@ function locator(doc: Document, lineCounter: LineCounter): Locate {
 
 function fromZodIssue(issue: z.core.$ZodIssue, raw: unknown, locate: Locate): RegisterIssue[] {
   const path = issue.path.filter((s): s is Segment => typeof s !== 'symbol');
-  const at = (p: Segment[], message: string, where?: 'key'): RegisterIssue => ({ ...locate(p, where), path: pathText(p), message });
+  const at = (p: Segment[], message: string, where?: 'key'): RegisterIssue => ({
+    ...locate(p, where),
+    path: pathText(p),
+    message,
+  });
 
   switch (issue.code) {
     case 'unrecognized_keys':
       return issue.keys.map((k) => at([...path, k], 'unknown key (check its spelling and indentation)', 'key'));
     case 'invalid_value':
-      return [at(path, issue.values.length === 1 ? `expected ${String(issue.values[0])}` : `expected one of ${issue.values.join(', ')}`)];
+      return [
+        at(
+          path,
+          issue.values.length === 1
+            ? `expected ${String(issue.values[0])}`
+            : `expected one of ${issue.values.join(', ')}`,
+        ),
+      ];
     case 'invalid_type': {
       const value = valueAt(raw, path);
       const expected = EXPECTED_NAMES[issue.expected] ?? issue.expected;
-      return [at(path, value === undefined ? `required (${expected})` : `expected ${expected}, got ${describe(value)}`)];
+      return [
+        at(path, value === undefined ? `required (${expected})` : `expected ${expected}, got ${describe(value)}`),
+      ];
     }
     case 'too_small':
       if (issue.origin === 'string') return [at(path, 'must not be empty')];
       if (issue.origin === 'array') return [at(path, `must list at least ${String(issue.minimum)}`)];
       return [at(path, issue.message)];
     case 'invalid_union':
-      if ('options' in issue && Array.isArray(issue.options)) return [at(path, `expected one of ${issue.options.join(', ')}`)];
+      if ('options' in issue && Array.isArray(issue.options))
+        return [at(path, `expected one of ${issue.options.join(', ')}`)];
       return [at(path, issue.message)];
     default:
       return [at(path, issue.message)];
@@ -204,7 +230,16 @@ function valueAt(raw: unknown, path: readonly Segment[]): unknown {
 
 const EXPECTED_NAMES: Record<string, string> = { object: 'a map', record: 'a map', array: 'a list', string: 'text' };
 
-const describe = (v: unknown): string => (v === null ? 'nothing' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a map' : typeof v === 'string' ? 'text' : typeof v);
+const describe = (v: unknown): string =>
+  v === null
+    ? 'nothing'
+    : Array.isArray(v)
+      ? 'a list'
+      : typeof v === 'object'
+        ? 'a map'
+        : typeof v === 'string'
+          ? 'text'
+          : typeof v;
 
 // ---------------------------------------------------------------------------
 // Semantic checks the schema cannot express. They read the raw data defensively,
@@ -226,7 +261,9 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
   if (!root) return out;
 
   const notIdentifier = (name: string) =>
-    IDENTIFIER.test(name) ? `"${name}" is reserved (every JavaScript object has it): choose another name` : `"${name}" is not a name: use letters and digits, starting with a lower-case letter (camelCase)`;
+    IDENTIFIER.test(name)
+      ? `"${name}" is reserved (every JavaScript object has it): choose another name`
+      : `"${name}" is not a name: use letters and digits, starting with a lower-case letter (camelCase)`;
 
   const events = new Set<string>();
   asList(root['lifecycleEvents']).forEach((e, i) => {
@@ -245,7 +282,10 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
     const trigger = asMap(asMap(retention)?.['trigger']);
     const event = trigger?.['lifecycle'];
     if (typeof event === 'string' && !events.has(event)) {
-      out.push({ path: [...path, 'trigger', 'lifecycle'], message: `lifecycle event "${event}" is not declared in lifecycleEvents` });
+      out.push({
+        path: [...path, 'trigger', 'lifecycle'],
+        message: `lifecycle event "${event}" is not declared in lifecycleEvents`,
+      });
     }
   };
 
@@ -261,10 +301,23 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
       if (!isName(fname)) out.push({ path: fpath, message: notIdentifier(fname), at: 'key' });
       const field = typeof fval === 'string' ? { type: fval } : asMap(fval);
       const type = field?.['type'];
-      if (field?.['lookup'] === true && typeof type === 'string' && (VALUE_TYPES as readonly string[]).includes(type) && !LOOKUP_TYPES.has(type)) {
-        out.push({ path: [...fpath, 'lookup'], message: `lookup is only possible on email, phone or string fields, not ${type}` });
+      if (
+        field?.['lookup'] === true &&
+        typeof type === 'string' &&
+        (VALUE_TYPES as readonly string[]).includes(type) &&
+        !LOOKUP_TYPES.has(type)
+      ) {
+        out.push({
+          path: [...fpath, 'lookup'],
+          message: `lookup is only possible on email, phone or string fields, not ${type}`,
+        });
       }
-      if (field && field['providedBySubject'] !== false && Array.isArray(cat['sources']) && !sources.includes('subject')) {
+      if (
+        field &&
+        field['providedBySubject'] !== false &&
+        Array.isArray(cat['sources']) &&
+        !sources.includes('subject')
+      ) {
         out.push({
           path: fpath,
           message: 'the category does not list subject among its sources, so its fields need providedBySubject: false',
@@ -278,7 +331,8 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
     asList(cat['purposes']).forEach((p, i) => {
       if (typeof p !== 'string') return;
       const purpose = asMap(purposes[p]);
-      if (!(p in purposes)) out.push({ path: [...base, 'purposes', i], message: `purpose "${p}" is not declared in purposes` });
+      if (!(p in purposes))
+        out.push({ path: [...base, 'purposes', i], message: `purpose "${p}" is not declared in purposes` });
       else {
         if (purpose?.['requiresConsent'] === true) needsConsent = true;
         if (purpose?.['directMarketing'] === true) directMarketing = true;
@@ -286,13 +340,22 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
     });
     const bases = cat['legalBasis'];
     if (needsConsent && Array.isArray(bases) && !bases.includes('consent')) {
-      out.push({ path: [...base, 'legalBasis'], message: 'a purpose of this category requires consent, so legalBasis must include consent' });
+      out.push({
+        path: [...base, 'legalBasis'],
+        message: 'a purpose of this category requires consent, so legalBasis must include consent',
+      });
     }
     // As objectionReaches (domain/access.ts) decides: otherwise no objection is ever taken here, and the setting would promise a shred that never comes.
-    if (cat['onObjection'] === 'shred' && !directMarketing && Array.isArray(bases) && !bases.some((b) => OBJECTION_BASES.includes(b as string))) {
+    if (
+      cat['onObjection'] === 'shred' &&
+      !directMarketing &&
+      Array.isArray(bases) &&
+      !bases.some((b) => OBJECTION_BASES.includes(b as string))
+    ) {
       out.push({
         path: [...base, 'onObjection'],
-        message: 'an objection (Art. 21) reaches only direct marketing and processing on legitimateInterest or publicTask; this category has neither, so onObjection: shred never applies (withdrawing consent is what ends it: onConsentWithdrawn)',
+        message:
+          'an objection (Art. 21) reaches only direct marketing and processing on legitimateInterest or publicTask; this category has neither, so onObjection: shred never applies (withdrawing consent is what ends it: onConsentWithdrawn)',
       });
     }
 
@@ -305,11 +368,17 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
       const transfer = asMap(t);
       const recipient = transfer?.['recipient'];
       if (typeof recipient === 'string' && !recipients.has(recipient)) {
-        out.push({ path: [...base, 'transfers', i, 'recipient'], message: `"${recipient}" is not one of this category's recipients` });
+        out.push({
+          path: [...base, 'transfers', i, 'recipient'],
+          message: `"${recipient}" is not one of this category's recipients`,
+        });
       }
       const country = transfer?.['country'];
       if (typeof country === 'string' && EEA.has(country)) {
-        out.push({ path: [...base, 'transfers', i, 'country'], message: `${country} is in the EEA: list only transfers outside it` });
+        out.push({
+          path: [...base, 'transfers', i, 'country'],
+          message: `${country} is in the EEA: list only transfers outside it`,
+        });
       }
     });
   }
@@ -336,13 +405,28 @@ function termIssues(raw: unknown, terms: DpvTerms): SemanticIssue[] {
   };
   const root = asMap(raw);
   for (const [name, p] of Object.entries(asMap(root?.['purposes']) ?? {})) {
-    check(['purposes', name, 'dpv'], asMap(p)?.['dpv'], PURPOSE_PREFIXES, 'a purpose term (dpv: or a sector extension such as sector-finance:)');
+    check(
+      ['purposes', name, 'dpv'],
+      asMap(p)?.['dpv'],
+      PURPOSE_PREFIXES,
+      'a purpose term (dpv: or a sector extension such as sector-finance:)',
+    );
   }
   for (const [name, c] of Object.entries(asMap(root?.['categories']) ?? {})) {
     const cat = asMap(c);
-    check(['categories', name, 'dpv'], cat?.['dpv'], CATEGORY_PREFIXES, 'a personal-data term (pd:, or dpv: such as dpv:SpecialCategoryPersonalData)');
+    check(
+      ['categories', name, 'dpv'],
+      cat?.['dpv'],
+      CATEGORY_PREFIXES,
+      'a personal-data term (pd:, or dpv: such as dpv:SpecialCategoryPersonalData)',
+    );
     asList(cat?.['transfers']).forEach((t, i) => {
-      check(['categories', name, 'transfers', i, 'dpv'], asMap(t)?.['dpv'], SAFEGUARD_PREFIXES, 'a GDPR Chapter V safeguard term (eu-gdpr: such as eu-gdpr:A45-3 adequacy or eu-gdpr:A46-2-c standard contractual clauses)');
+      check(
+        ['categories', name, 'transfers', i, 'dpv'],
+        asMap(t)?.['dpv'],
+        SAFEGUARD_PREFIXES,
+        'a GDPR Chapter V safeguard term (eu-gdpr: such as eu-gdpr:A45-3 adequacy or eu-gdpr:A46-2-c standard contractual clauses)',
+      );
     });
   }
   return out;

@@ -57,7 +57,10 @@ describe('loadRegister', () => {
   it('loads the shipped default register with the 11 categories and the periods the architecture promises', async () => {
     const register = await loadRegister();
     const summary = Object.fromEntries(
-      Object.values(register.categories).map((c) => [c.name, [c.retention.duration, c.retention.trigger, c.erasure.mode]]),
+      Object.values(register.categories).map((c) => [
+        c.name,
+        [c.retention.duration, c.retention.trigger, c.erasure.mode],
+      ]),
     );
     expect(summary).toEqual({
       contact: ['P8Y', { kind: 'lifecycle', event: 'relationshipEnded' }, 'shred'],
@@ -90,16 +93,26 @@ describe('loadRegister', () => {
   it('describes in the default register marketing that stops on objection, a credit score and a transfer outside the EEA', async () => {
     const { purposes, categories } = await loadRegister();
     expect(purposes['marketing']).toMatchObject({ name: 'marketing', directMarketing: true, requiresConsent: true });
-    expect(categories['marketing']).toMatchObject({ onConsentWithdrawn: 'shred', onObjection: 'shred', legalBasis: ['consent'] });
+    expect(categories['marketing']).toMatchObject({
+      onConsentWithdrawn: 'shred',
+      onObjection: 'shred',
+      legalBasis: ['consent'],
+    });
     expect(categories['creditInformation']?.automatedDecisionMaking).toMatch(/credit scoring/i);
     expect(categories['creditInformation']?.sources).toEqual(['creditAgency']);
     expect(Object.values(categories['creditInformation']?.fields ?? {}).every((f) => !f.providedBySubject)).toBe(true);
-    expect(categories['contact']?.transfers[0]).toMatchObject({ country: 'US', safeguard: expect.stringMatching(/standard contractual clauses/i), dpv: 'eu-gdpr:A46-2-c' });
+    expect(categories['contact']?.transfers[0]).toMatchObject({
+      country: 'US',
+      safeguard: expect.stringMatching(/standard contractual clauses/i),
+      dpv: 'eu-gdpr:A46-2-c',
+    });
     expect(categories['contact']?.fields['email']).toEqual({ type: 'email', lookup: true, providedBySubject: true });
   });
 
   it('rejects a register path that cannot be read with REGISTER_INVALID', async () => {
-    await expect(loadRegister('/nonexistent/register.yaml')).rejects.toSatisfy((e) => isVaultError(e, 'REGISTER_INVALID'));
+    await expect(loadRegister('/nonexistent/register.yaml')).rejects.toSatisfy((e) =>
+      isVaultError(e, 'REGISTER_INVALID'),
+    );
   });
 });
 
@@ -155,7 +168,9 @@ describe('parseRegister', () => {
         message: expect.stringContaining('expected one of email, phone, string'),
       },
     ]);
-    expect(error.message).toContain(`register.yaml:${line}:22 categories.contact.fields.email.type: expected one of email, phone`);
+    expect(error.message).toContain(
+      `register.yaml:${line}:22 categories.contact.fields.email.type: expected one of email, phone`,
+    );
   });
 
   it('reports every issue in the file at once, in line order', () => {
@@ -175,24 +190,44 @@ describe('parseRegister', () => {
     const text = edit(MINIMAL, 'purposes: [contract]', '    purposes: [contract, billing]');
     const { issues } = issuesOf(text);
     expect(issues).toEqual([
-      { path: 'categories.contact.purposes[1]', line: lineOf(text, 'billing'), column: 26, message: 'purpose "billing" is not declared in purposes' },
+      {
+        path: 'categories.contact.purposes[1]',
+        line: lineOf(text, 'billing'),
+        column: 26,
+        message: 'purpose "billing" is not declared in purposes',
+      },
     ]);
   });
 
   it('rejects onObjection: shred where no objection can reach (no direct marketing, no legitimate interest or public task)', () => {
     const text = edit(MINIMAL, 'sources:', '    sources: [subject]\n    onObjection: shred');
     const { issues } = issuesOf(text);
-    expect(issues).toEqual([expect.objectContaining({ path: 'categories.contact.onObjection', line: lineOf(text, 'onObjection'), message: expect.stringContaining('onObjection: shred never applies') })]);
+    expect(issues).toEqual([
+      expect.objectContaining({
+        path: 'categories.contact.onObjection',
+        line: lineOf(text, 'onObjection'),
+        message: expect.stringContaining('onObjection: shred never applies'),
+      }),
+    ]);
     // Reached on legitimate interests, or for a direct-marketing purpose: accepted.
-    expect(() => parseRegister(edit(text, 'legalBasis:', '    legalBasis: [contract, legitimateInterest]'), 'r.yaml')).not.toThrow();
-    const marketing = edit(edit(text, 'purposes: [contract]', '    purposes: [newsletter]'), 'legalBasis:', '    legalBasis: [consent]');
+    expect(() =>
+      parseRegister(edit(text, 'legalBasis:', '    legalBasis: [contract, legitimateInterest]'), 'r.yaml'),
+    ).not.toThrow();
+    const marketing = edit(
+      edit(text, 'purposes: [contract]', '    purposes: [newsletter]'),
+      'legalBasis:',
+      '    legalBasis: [consent]',
+    );
     expect(() => parseRegister(marketing, 'r.yaml')).not.toThrow();
   });
 
   it('rejects a lifecycle trigger naming an undeclared event', () => {
     const { issues } = issuesOf(edit(MINIMAL, 'lifecycleEvents:', 'lifecycleEvents: [caseClosed]'));
     expect(issues).toMatchObject([
-      { path: 'categories.contact.retention.trigger.lifecycle', message: expect.stringContaining('"relationshipEnded" is not declared') },
+      {
+        path: 'categories.contact.retention.trigger.lifecycle',
+        message: expect.stringContaining('"relationshipEnded" is not declared'),
+      },
     ]);
   });
 
@@ -200,7 +235,11 @@ describe('parseRegister', () => {
     const text = edit(MINIMAL, 'duration:', '      duration: 8 years');
     const { issues } = issuesOf(text);
     expect(issues).toMatchObject([
-      { path: 'categories.contact.retention.duration', line: lineOf(text, '8 years'), message: expect.stringContaining('ISO 8601') },
+      {
+        path: 'categories.contact.retention.duration',
+        line: lineOf(text, '8 years'),
+        message: expect.stringContaining('ISO 8601'),
+      },
     ]);
   });
 
@@ -243,21 +282,36 @@ describe('parseRegister', () => {
 
   it('allows lookup only on email, phone and string fields', () => {
     const { issues } = issuesOf(edit(MINIMAL, 'name: string', '      name: { type: date, lookup: true }'));
-    expect(issues).toMatchObject([{ path: 'categories.contact.fields.name.lookup', message: expect.stringContaining('only possible on email, phone or string') }]);
+    expect(issues).toMatchObject([
+      {
+        path: 'categories.contact.fields.name.lookup',
+        message: expect.stringContaining('only possible on email, phone or string'),
+      },
+    ]);
   });
 
   it('rejects names that are not camelCase identifiers, pointing at the key', () => {
     const text = edit(MINIMAL, 'name: string', '      full-name: string');
     const { issues } = issuesOf(text);
     expect(issues).toEqual([
-      { path: 'categories.contact.fields.full-name', line: lineOf(text, 'full-name'), column: 7, message: expect.stringContaining('is not a name') },
+      {
+        path: 'categories.contact.fields.full-name',
+        line: lineOf(text, 'full-name'),
+        column: 7,
+        message: expect.stringContaining('is not a name'),
+      },
     ]);
   });
 
   it('rejects names every JavaScript object has (constructor, toString), and keeps prototype members out of the name maps', () => {
     const text = edit(MINIMAL, 'name: string', '      constructor: string');
     expect(issuesOf(text).issues).toEqual([
-      { path: 'categories.contact.fields.constructor', line: lineOf(text, 'constructor'), column: 7, message: expect.stringContaining('is reserved') },
+      {
+        path: 'categories.contact.fields.constructor',
+        line: lineOf(text, 'constructor'),
+        column: 7,
+        message: expect.stringContaining('is reserved'),
+      },
     ]);
     const register = parseRegister(MINIMAL, 'r.yaml');
     for (const name of ['constructor', 'toString', '__proto__']) {
@@ -269,13 +323,22 @@ describe('parseRegister', () => {
 
   it('requires a consent basis for a category used for a purpose that requires consent', () => {
     const { issues } = issuesOf(edit(MINIMAL, 'purposes: [contract]', '    purposes: [contract, newsletter]'));
-    expect(issues).toMatchObject([{ path: 'categories.contact.legalBasis', message: expect.stringContaining('must include consent') }]);
+    expect(issues).toMatchObject([
+      { path: 'categories.contact.legalBasis', message: expect.stringContaining('must include consent') },
+    ]);
   });
 
   it('requires a transfer to name a recipient of the category and a country outside the EEA', () => {
-    const text = edit(MINIMAL, 'sources:', '    sources: [subject]\n    transfers: [{ country: DE, recipient: Mailer, safeguard: SCCs, dpv: eu-gdpr:A46-2-c }]');
+    const text = edit(
+      MINIMAL,
+      'sources:',
+      '    sources: [subject]\n    transfers: [{ country: DE, recipient: Mailer, safeguard: SCCs, dpv: eu-gdpr:A46-2-c }]',
+    );
     const { issues } = issuesOf(text);
-    expect(issues.map((i) => i.path)).toEqual(['categories.contact.transfers[0].country', 'categories.contact.transfers[0].recipient']);
+    expect(issues.map((i) => i.path)).toEqual([
+      'categories.contact.transfers[0].country',
+      'categories.contact.transfers[0].recipient',
+    ]);
   });
 
   it('requires providedBySubject false on fields of a category not sourced from the subject', () => {
@@ -287,7 +350,12 @@ describe('parseRegister', () => {
     const text = MINIMAL.replace('    description: How we reach the customer.\n', '');
     const { issues } = issuesOf(text);
     expect(issues).toEqual([
-      { path: 'categories.contact.description', line: lineOf(text, '  contact:'), column: 3, message: 'required (text)' },
+      {
+        path: 'categories.contact.description',
+        line: lineOf(text, '  contact:'),
+        column: 3,
+        message: 'required (text)',
+      },
     ]);
   });
 });

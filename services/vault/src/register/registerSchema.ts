@@ -37,7 +37,9 @@ export const triggerSchema = z
   .union([z.enum(['recorded', 'lastActivity']), z.strictObject({ lifecycle: text })], {
     error: 'expected recorded, lastActivity or { lifecycle: <event> }',
   })
-  .transform((t): RetentionTrigger => (typeof t === 'string' ? { kind: t } : { kind: 'lifecycle', event: t.lifecycle }));
+  .transform((t): RetentionTrigger =>
+    typeof t === 'string' ? { kind: t } : { kind: 'lifecycle', event: t.lifecycle },
+  );
 
 export const retentionSchema = z.strictObject({
   duration: isoDuration,
@@ -79,11 +81,12 @@ export const erasureSchema = z.discriminatedUnion(
 
 const reaction = z.enum(['stop', 'shred']);
 
-
 export const categorySchema = z.strictObject({
   description: text,
   dpv: dpvTerm('pd:Contact'),
-  fields: z.record(z.string(), fieldSchema).refine((f) => Object.keys(f).length > 0, { error: 'must list at least one field' }),
+  fields: z
+    .record(z.string(), fieldSchema)
+    .refine((f) => Object.keys(f).length > 0, { error: 'must list at least one field' }),
   purposes: z.array(z.string()).min(1),
   legalBasis: z.array(z.enum(LEGAL_BASES)).min(1),
   retention: retentionSchema,
@@ -115,4 +118,3 @@ export const registerFileSchema = z.strictObject({
   purposes: z.record(z.string(), purposeSchema),
   categories: z.record(z.string(), categorySchema),
 });
-

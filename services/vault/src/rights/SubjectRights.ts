@@ -11,7 +11,16 @@ import type { SignedCertificate, EraseOptions } from './eraseSubject.js';
 import { requestsKeyId } from '../commands/sealDecision.js';
 import { holdsTexts, openSubjectTexts, type SubjectTexts } from './requestTexts.js';
 import { ShredCheck } from './ShredCheck.js';
-import { REPORT_TYP, digestReport, disclosedCategories, freezeReport, reportChunks, reportDigest, type ReportDeps, type ReportSignature } from './reports.js';
+import {
+  REPORT_TYP,
+  digestReport,
+  disclosedCategories,
+  freezeReport,
+  reportChunks,
+  reportDigest,
+  type ReportDeps,
+  type ReportSignature,
+} from './reports.js';
 
 export interface RightsDeps extends ReportDeps {
   views: ViewStore;
@@ -69,14 +78,22 @@ const compact = (jws: FlattenedJws) => `${jws.protected}.${jws.payload}.${jws.si
 export class SubjectRights {
   constructor(private readonly deps: RightsDeps) {}
 
-  async openRequest(subjectId: string, input: { requestType: string; receivedAt: string; channel: string }, options: CommandOptions): Promise<string> {
+  async openRequest(
+    subjectId: string,
+    input: { requestType: string; receivedAt: string; channel: string },
+    options: CommandOptions,
+  ): Promise<string> {
     const requestId = randomUUID();
     await this.deps.execute(subjectId, { type: 'OpenRequest', requestId, ...input }, options);
     return requestId;
   }
 
   /** Runs a step on a request found by id (the DPO knows requests, not always their subject). */
-  async step(requestId: string, command: Extract<Command, { requestId: string }>, options: CommandOptions): Promise<TrackedRow> {
+  async step(
+    requestId: string,
+    command: Extract<Command, { requestId: string }>,
+    options: CommandOptions,
+  ): Promise<TrackedRow> {
     const row = await this.request(requestId);
     await this.deps.execute(row.subjectId, command, options);
     return this.request(requestId);
@@ -86,23 +103,37 @@ export class SubjectRights {
    * Completes a request by doing what it asks where the vault can: an erasure request erases
    * and attaches the certificate; an access or portability request creates the download link.
    */
-  async completeRequest(requestId: string, options: CommandOptions): Promise<{ request: TrackedRow; certificate?: SignedCertificate; link?: ExportLink }> {
+  async completeRequest(
+    requestId: string,
+    options: CommandOptions,
+  ): Promise<{ request: TrackedRow; certificate?: SignedCertificate; link?: ExportLink }> {
     const row = await this.request(requestId);
-    if (row.status !== 'OPEN') throw new VaultError('CONFLICT', `Request is already ${row.status.toLowerCase()}`, { details: { requestId } });
+    if (row.status !== 'OPEN')
+      throw new VaultError('CONFLICT', `Request is already ${row.status.toLowerCase()}`, { details: { requestId } });
     // Before the erasure or the link: the command that closes the request checks it again, too late to undo them.
     assertVerified({ requestId, verifiedAt: row.data.verifiedAt as string | null | undefined });
     const type = row.data.requestType as string;
     let certificate: SignedCertificate | undefined;
-    if (type === 'ERASURE') certificate = await this.deps.erase(row.subjectId, { ...options, reason: 'subjectRequest', requestId });
+    if (type === 'ERASURE')
+      certificate = await this.deps.erase(row.subjectId, { ...options, reason: 'subjectRequest', requestId });
     // The link is created by the command that closes the request, in one append: of two completions
     // racing, the second finds the request closed and leaves no link behind.
     const fresh = type === 'ACCESS' || type === 'PORTABILITY' ? this.newLink(type) : undefined;
     await this.deps.execute(
       row.subjectId,
-      { type: 'CompleteRequest', requestId, ...(certificate ? { certificateEventId: certificate.certificate.eventId } : {}), ...(fresh ? { link: fresh.created } : {}) },
+      {
+        type: 'CompleteRequest',
+        requestId,
+        ...(certificate ? { certificateEventId: certificate.certificate.eventId } : {}),
+        ...(fresh ? { link: fresh.created } : {}),
+      },
       options,
     );
-    return { request: await this.request(requestId), ...(certificate ? { certificate } : {}), ...(fresh ? { link: fresh.link } : {}) };
+    return {
+      request: await this.request(requestId),
+      ...(certificate ? { certificate } : {}),
+      ...(fresh ? { link: fresh.link } : {}),
+    };
   }
 
   async request(requestId: string): Promise<TrackedRow> {
@@ -117,13 +148,17 @@ export class SubjectRights {
    * them. A subject without any such text is absent, as is an unknown one.
    */
   async requestTexts(subjectIds: readonly string[]): Promise<Map<string, SubjectTexts>> {
-    const states = [...(await this.deps.views.getSubjects([...subjectIds])).values()].map((s) => s.state).filter(holdsTexts);
+    const states = [...(await this.deps.views.getSubjects([...subjectIds])).values()]
+      .map((s) => s.state)
+      .filter(holdsTexts);
     const keys = await this.deps.keyRing.get(states.map((s) => requestsKeyId(s.subjectId)));
     return new Map(states.map((s) => [s.subjectId, openSubjectTexts(s, keys.get(requestsKeyId(s.subjectId)))]));
   }
 
   /** Requests for the DPO: by status, overdue (open and past due now), or due before a date. */
-  async requests(filter: { status?: string; overdue?: boolean; dueBefore?: string; limit?: number } = {}): Promise<TrackedRow[]> {
+  async requests(
+    filter: { status?: string; overdue?: boolean; dueBefore?: string; limit?: number } = {},
+  ): Promise<TrackedRow[]> {
     const now = this.deps.now();
     const dueBefore = filter.overdue ? minIso(now, filter.dueBefore) : filter.dueBefore;
     return this.deps.views.listTracked('request', {
@@ -135,11 +170,21 @@ export class SubjectRights {
 
   /** Open Art. 14 obligations, due before a date if given. */
   async pendingNotifications(dueBefore?: string, limit = 1000): Promise<TrackedRow[]> {
-    return this.deps.views.listTracked('notification', { status: 'PENDING', ...(dueBefore ? { dueBefore } : {}), limit });
+    return this.deps.views.listTracked('notification', {
+      status: 'PENDING',
+      ...(dueBefore ? { dueBefore } : {}),
+      limit,
+    });
   }
 
-  async createExportLink(subjectId: string, kind: string, options: CommandOptions, ttl = LINK_TTL): Promise<ExportLink> {
-    if (!(EXPORT_KINDS as readonly string[]).includes(kind)) throw new VaultError('BAD_USER_INPUT', `kind must be one of ${EXPORT_KINDS.join(', ')}`, { path: 'kind' });
+  async createExportLink(
+    subjectId: string,
+    kind: string,
+    options: CommandOptions,
+    ttl = LINK_TTL,
+  ): Promise<ExportLink> {
+    if (!(EXPORT_KINDS as readonly string[]).includes(kind))
+      throw new VaultError('BAD_USER_INPUT', `kind must be one of ${EXPORT_KINDS.join(', ')}`, { path: 'kind' });
     const { link, created } = this.newLink(kind as ExportKind, ttl);
     await this.deps.execute(subjectId, { type: 'CreateExportLink', ...created }, options);
     return link;
@@ -150,7 +195,10 @@ export class SubjectRights {
     const token = randomBytes(32).toString('base64url');
     const linkId = randomUUID();
     const expiresAt = addIsoDuration(this.deps.now(), ttl);
-    return { link: { linkId, token, path: `/exports/${token}`, kind, expiresAt }, created: { linkId, kind, tokenHash: hashToken(token), expiresAt } };
+    return {
+      link: { linkId, token, path: `/exports/${token}`, kind, expiresAt },
+      created: { linkId, kind, tokenHash: hashToken(token), expiresAt },
+    };
   }
 
   /**
@@ -168,7 +216,11 @@ export class SubjectRights {
     // Checked first, so a used or expired link costs no report; checked again when it is used.
     const link = (await this.deps.commands.load(row.subjectId)).rights.links[linkId];
     if (!link) throw new VaultError('NOT_FOUND', 'Unknown download link');
-    if (link.usedAt || link.expiresAt <= this.deps.now()) throw new VaultError('LINK_GONE', link.usedAt ? 'This download link was already used' : 'This download link has expired');
+    if (link.usedAt || link.expiresAt <= this.deps.now())
+      throw new VaultError(
+        'LINK_GONE',
+        link.usedAt ? 'This download link was already used' : 'This download link has expired',
+      );
     // The report is produced and signed before the link is spent: a failure here leaves the link usable.
     const download = await this.download(row.subjectId, row.data.kind as ExportKind);
     beforeSpend?.(download);
@@ -213,7 +265,13 @@ export class SubjectRights {
     let text = '';
     for await (const chunk of reportChunks(this.deps, inputs)) text += chunk;
     const signature = reportDigest(inputs, createHash('sha256').update(text).digest('hex'), Buffer.byteLength(text));
-    return { text, report: JSON.parse(text) as Record<string, unknown>, signature, jws: this.deps.signer.sign(signature, REPORT_TYP), categories: disclosedCategories(this.deps.register, inputs) };
+    return {
+      text,
+      report: JSON.parse(text) as Record<string, unknown>,
+      signature,
+      jws: this.deps.signer.sign(signature, REPORT_TYP),
+      categories: disclosedCategories(this.deps.register, inputs),
+    };
   }
 }
 

@@ -55,10 +55,17 @@ export async function eraseSubject(
   subjectId: string,
   options: EraseOptions,
 ): Promise<SignedCertificate> {
-  const result = await deps.commands.execute(subjectId, { type: 'EraseSubject', reason: options.reason, ...(options.requestId ? { requestId: options.requestId } : {}) }, options);
+  const result = await deps.commands.execute(
+    subjectId,
+    { type: 'EraseSubject', reason: options.reason, ...(options.requestId ? { requestId: options.requestId } : {}) },
+    options,
+  );
   const events = result.events.length > 0 ? result.events : await findErasure(deps.log, subjectId);
   const epoch = await deps.keyRing.epochSchedule();
-  const certificate = certificateFrom(subjectId, events, deps.signer.publicJwk.kid, { staleCopiesUnreadableBy: epoch.endsAt, kekCustody: deps.keyRing.kek.kind });
+  const certificate = certificateFrom(subjectId, events, deps.signer.publicJwk.kid, {
+    staleCopiesUnreadableBy: epoch.endsAt,
+    kekCustody: deps.keyRing.kek.kind,
+  });
   return { certificate, jws: deps.signer.sign(certificate, CERTIFICATE_TYP) };
 }
 
@@ -68,9 +75,11 @@ function certificateFrom(
   kid: string,
   custody: { staleCopiesUnreadableBy: string; kekCustody: string },
 ): ErasureCertificate {
-  const erased = events.find((e) => e.type === 'SubjectErased') as (RecordedEvent & EventOf<'SubjectErased'>) | undefined;
+  const erased = events.find((e) => e.type === 'SubjectErased') as
+    (RecordedEvent & EventOf<'SubjectErased'>) | undefined;
   if (!erased) throw new VaultError('CONFLICT', 'The erasure did not complete');
-  const shreds = events.filter((e) => e.type === 'CategoryShredded') as unknown as (RecordedEvent & EventOf<'CategoryShredded'>)[];
+  const shreds = events.filter((e) => e.type === 'CategoryShredded') as unknown as (RecordedEvent &
+    EventOf<'CategoryShredded'>)[];
   return {
     type: 'ErasureCertificate',
     version: 1,
@@ -93,7 +102,8 @@ function certificateFrom(
 async function findErasure(log: EventLog, subjectId: string): Promise<RecordedEvent[]> {
   const run: RecordedEvent[] = [];
   for await (const e of streamEvents(log, streamOf(subjectId))) {
-    if (e.type === 'CategoryShredded' && (run.length === 0 || run[run.length - 1]!.type === 'CategoryShredded')) run.push(e);
+    if (e.type === 'CategoryShredded' && (run.length === 0 || run[run.length - 1]!.type === 'CategoryShredded'))
+      run.push(e);
     else if (e.type === 'SubjectErased') return [...run.filter((r) => r.metadata.at === e.metadata.at), e];
     else run.length = 0;
   }
@@ -107,13 +117,23 @@ async function findErasure(log: EventLog, subjectId: string): Promise<RecordedEv
  * only the fields its query selected; lists must match item for item). The JWS alone is enough:
  * its payload is the certificate, which is returned.
  */
-export function verifyCertificate(signed: Pick<SignedCertificate, 'jws'> & { certificate?: unknown }, jwk: Pick<PublicJwk, 'x'> & { kid?: string }): ErasureCertificate {
+export function verifyCertificate(
+  signed: Pick<SignedCertificate, 'jws'> & { certificate?: unknown },
+  jwk: Pick<PublicJwk, 'x'> & { kid?: string },
+): ErasureCertificate {
   const payload = verifyJws(signed.jws, jwk) as ErasureCertificate;
-  const header = JSON.parse(Buffer.from(signed.jws.protected, 'base64url').toString('utf8')) as { typ?: unknown; kid?: unknown };
-  if (header.typ !== CERTIFICATE_TYP) throw new VaultError('SIGNATURE_INVALID', 'The signed document is not an erasure certificate');
+  const header = JSON.parse(Buffer.from(signed.jws.protected, 'base64url').toString('utf8')) as {
+    typ?: unknown;
+    kid?: unknown;
+  };
+  if (header.typ !== CERTIFICATE_TYP)
+    throw new VaultError('SIGNATURE_INVALID', 'The signed document is not an erasure certificate');
   // The key ids are claims, not proofs (the signature is): they must still agree, so none printed misleads.
   if (header.kid !== payload.signingKeyId || (jwk.kid !== undefined && jwk.kid !== header.kid)) {
-    throw new VaultError('SIGNATURE_INVALID', 'The key ids of the signature, the certificate and the public key do not agree');
+    throw new VaultError(
+      'SIGNATURE_INVALID',
+      'The key ids of the signature, the certificate and the public key do not agree',
+    );
   }
   if (signed.certificate !== undefined && !shows(payload, signed.certificate)) {
     throw new VaultError('SIGNATURE_INVALID', 'The certificate differs from what was signed');
@@ -126,10 +146,13 @@ export function verifyCertificate(signed: Pick<SignedCertificate, 'jws'> & { cer
  * item. `__typename`, which GraphQL clients add to every object, is not part of what was signed.
  */
 function shows(signed: unknown, shown: unknown): boolean {
-  if (Array.isArray(shown)) return Array.isArray(signed) && signed.length === shown.length && shown.every((v, i) => shows(signed[i], v));
+  if (Array.isArray(shown))
+    return Array.isArray(signed) && signed.length === shown.length && shown.every((v, i) => shows(signed[i], v));
   if (typeof shown === 'object' && shown !== null) {
     if (typeof signed !== 'object' || signed === null || Array.isArray(signed)) return false;
-    return Object.entries(shown).every(([k, v]) => k === '__typename' || (Object.hasOwn(signed, k) && shows((signed as Record<string, unknown>)[k], v)));
+    return Object.entries(shown).every(
+      ([k, v]) => k === '__typename' || (Object.hasOwn(signed, k) && shows((signed as Record<string, unknown>)[k], v)),
+    );
   }
   return Object.is(signed, shown);
 }

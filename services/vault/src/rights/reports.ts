@@ -76,7 +76,11 @@ export const SUBJECT_RIGHTS = [
   { article: 'Art. 18', right: 'restriction of processing', dpv: 'eu-gdpr:A18' },
   { article: 'Art. 20', right: 'data portability', dpv: 'eu-gdpr:A20' },
   { article: 'Art. 21', right: 'objection', dpv: 'eu-gdpr:A21' },
-  { article: 'Art. 22', right: 'not to be subject to a decision based solely on automated processing', dpv: 'eu-gdpr:A22' },
+  {
+    article: 'Art. 22',
+    right: 'not to be subject to a decision based solely on automated processing',
+    dpv: 'eu-gdpr:A22',
+  },
   { article: 'Art. 7(3)', right: 'withdraw consent at any time', dpv: 'eu-gdpr:A7-3' },
   { article: 'Art. 77', right: 'lodge a complaint with a supervisory authority', dpv: 'eu-gdpr:A77' },
 ] as const;
@@ -117,9 +121,15 @@ export interface ReportSignature {
 export const REPORT_TYP = 'pdv-report-digest+json';
 
 /** Freezes the inputs of a report. Fails with NOT_FOUND for an unknown subject. */
-export async function freezeReport(deps: ReportDeps, subjectId: string, kind: ExportKind, generatedAt: string): Promise<ReportInputs> {
+export async function freezeReport(
+  deps: ReportDeps,
+  subjectId: string,
+  kind: ExportKind,
+  generatedAt: string,
+): Promise<ReportInputs> {
   const state = await deps.commands.load(subjectId);
-  if (!state.registeredAt) throw new VaultError('NOT_FOUND', 'Subject not found', { path: 'subjectId', details: { subjectId } });
+  if (!state.registeredAt)
+    throw new VaultError('NOT_FOUND', 'Subject not found', { path: 'subjectId', details: { subjectId } });
   const access = kind === 'ACCESS' ? await deps.accessLog.recipientsOf(subjectId, generatedAt) : [];
   return { kind, subjectId, generatedAt, state, revision: state.revision, access };
 }
@@ -141,7 +151,9 @@ export function reportChunks(
 async function* uncheckedChunks(deps: ReportDeps, inputs: ReportInputs, check: ShredCheck): AsyncGenerator<string> {
   const { state } = inputs;
   const register = deps.register;
-  const keyIds = Object.values(state.categories).filter((c) => !c.shredded).map((c) => c.keyId);
+  const keyIds = Object.values(state.categories)
+    .filter((c) => !c.shredded)
+    .map((c) => c.keyId);
   const textsKeyId = inputs.kind === 'ACCESS' && holdsTexts(state) ? requestsKeyId(inputs.subjectId) : undefined;
   const keys = await check.load(textsKeyId ? [...keyIds, textsKeyId] : keyIds);
   const head = {
@@ -151,7 +163,9 @@ async function* uncheckedChunks(deps: ReportDeps, inputs: ReportInputs, check: S
     subjectId: inputs.subjectId,
     generatedAt: inputs.generatedAt,
     controller: register.controller,
-    ...(inputs.kind === 'ACCESS' ? { dpo: register.dpo, supervisoryAuthority: register.supervisoryAuthority, rights: SUBJECT_RIGHTS } : {}),
+    ...(inputs.kind === 'ACCESS'
+      ? { dpo: register.dpo, supervisoryAuthority: register.supervisoryAuthority, rights: SUBJECT_RIGHTS }
+      : {}),
   };
   const headJson = JSON.stringify(head);
   yield `${headJson.slice(0, -1)},"items":[`;
@@ -165,7 +179,9 @@ async function* uncheckedChunks(deps: ReportDeps, inputs: ReportInputs, check: S
   yield JSON.stringify(consentsOf(register, state));
   if (inputs.kind === 'ACCESS') {
     yield ',"restrictions":';
-    yield JSON.stringify(Object.entries(state.restrictions).map(([category, r]) => ({ category, since: r.at, reason: r.reason })));
+    yield JSON.stringify(
+      Object.entries(state.restrictions).map(([category, r]) => ({ category, since: r.at, reason: r.reason })),
+    );
     // The reasons the DPO gave are the subject's to know: for an extension (Art. 12(3)), a refusal
     // (Art. 12(4)) and an override of an objection (Art. 21(1)).
     const texts = openSubjectTexts(state, textsKeyId ? keys.get(textsKeyId) : undefined);
@@ -173,7 +189,12 @@ async function* uncheckedChunks(deps: ReportDeps, inputs: ReportInputs, check: S
     // Standing objections, then those the DPO overrode, with when and on what grounds.
     yield JSON.stringify([
       ...Object.entries(state.objections).map(([purpose, o]) => ({ purpose, since: o.at })),
-      ...Object.entries(state.overriddenObjections ?? {}).map(([purpose, o]) => ({ purpose, since: o.objectedAt, overriddenAt: o.at, grounds: texts.overrideGrounds.get(purpose) ?? null })),
+      ...Object.entries(state.overriddenObjections ?? {}).map(([purpose, o]) => ({
+        purpose,
+        since: o.objectedAt,
+        overriddenAt: o.at,
+        grounds: texts.overrideGrounds.get(purpose) ?? null,
+      })),
     ]);
     yield ',"requests":';
     yield JSON.stringify(
@@ -244,7 +265,12 @@ export function disclosedCategories(register: ProcessingRegister, inputs: Report
   for (const [category, c] of Object.entries(state.categories).sort(([a], [b]) => a.localeCompare(b))) {
     const spec = register.categories[category];
     if (!spec || c.shredded) continue;
-    if (Object.entries(c.fields).some(([field, f]) => kind !== 'PORTABILITY' || portable(spec.fields[field], f.legalBasis))) out.push(category);
+    if (
+      Object.entries(c.fields).some(
+        ([field, f]) => kind !== 'PORTABILITY' || portable(spec.fields[field], f.legalBasis),
+      )
+    )
+      out.push(category);
   }
   if (kind === 'ACCESS' && holdsTexts(state)) out.push(REQUESTS_CATEGORY);
   return out;
@@ -264,7 +290,14 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
     if (!spec) continue;
     if (c.shredded) {
       // Who read it before it was erased stays in the report: the access log is not erased with the data.
-      if (kind === 'ACCESS') yield { category, dpvCategory: spec.dpv, field: null, status: { state: 'ERASED', at: c.shredded.at, reason: c.shredded.reason }, recipients: { actual: readsOf.get(category) ?? [] } };
+      if (kind === 'ACCESS')
+        yield {
+          category,
+          dpvCategory: spec.dpv,
+          field: null,
+          status: { state: 'ERASED', at: c.shredded.at, reason: c.shredded.reason },
+          recipients: { actual: readsOf.get(category) ?? [] },
+        };
       continue;
     }
     const key = keys.get(c.keyId);
@@ -308,7 +341,13 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
     // Fields erased on their own, while the category lives on: gone, and said so.
     if (kind === 'ACCESS') {
       for (const [field, e] of Object.entries(c.erasedFields ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
-        yield { category, dpvCategory: spec.dpv, field, status: { state: 'ERASED', at: e.at, reason: e.reason }, recipients: { actual: readsOf.get(category) ?? [] } };
+        yield {
+          category,
+          dpvCategory: spec.dpv,
+          field,
+          status: { state: 'ERASED', at: e.at, reason: e.reason },
+          recipients: { actual: readsOf.get(category) ?? [] },
+        };
       }
     }
   }
@@ -334,9 +373,14 @@ async function* history(
   const pageSize = 1000;
   let from = 0;
   while (from <= inputs.revision) {
-    const page = await deps.log.readStream(streamOf(inputs.subjectId), { fromRevision: from, maxCount: Math.min(pageSize, inputs.revision - from + 1) });
+    const page = await deps.log.readStream(streamOf(inputs.subjectId), {
+      fromRevision: from,
+      maxCount: Math.min(pageSize, inputs.revision - from + 1),
+    });
     if (page.length === 0) return;
-    const data = page.filter((e) => e.type === 'PersonalDataRecorded' || e.type === 'PersonalDataRectified') as unknown as (RecordedEvent & EventOf<'PersonalDataRecorded'>)[];
+    const data = page.filter(
+      (e) => e.type === 'PersonalDataRecorded' || e.type === 'PersonalDataRectified',
+    ) as unknown as (RecordedEvent & EventOf<'PersonalDataRecorded'>)[];
     const keys = await check.load([...new Set(data.map((e) => e.data.keyId))]);
     for (const e of data) {
       const key = keys.get(e.data.keyId);

@@ -32,12 +32,19 @@ export interface SubjectTexts {
  * every text is null. A tampered text throws CIPHERTEXT_INVALID, as a tampered value does.
  */
 export function openSubjectTexts(state: SubjectState, key: Uint8Array | undefined): SubjectTexts {
-  const open = (t: SealedText, context: Uint8Array): string | null => (key ? (openValue(key, t.sealed, context) as string) : null);
+  const open = (t: SealedText, context: Uint8Array): string | null =>
+    key ? (openValue(key, t.sealed, context) as string) : null;
   const requests = new Map<string, RequestTexts>();
   for (const q of Object.values(state.rights?.requests ?? {})) {
     requests.set(q.requestId, {
-      extensions: q.extensions.map((x) => ({ months: x.months, at: x.at, reason: open(x.reason, requestTextContext(state.subjectId, q.requestId, x.reason.eventId)) })),
-      refusalReason: q.refusalReason ? open(q.refusalReason, requestTextContext(state.subjectId, q.requestId, q.refusalReason.eventId)) : null,
+      extensions: q.extensions.map((x) => ({
+        months: x.months,
+        at: x.at,
+        reason: open(x.reason, requestTextContext(state.subjectId, q.requestId, x.reason.eventId)),
+      })),
+      refusalReason: q.refusalReason
+        ? open(q.refusalReason, requestTextContext(state.subjectId, q.requestId, q.refusalReason.eventId))
+        : null,
     });
   }
   const overrideGrounds = new Map<string, string | null>();
@@ -49,4 +56,5 @@ export function openSubjectTexts(state: SubjectState, key: Uint8Array | undefine
 
 /** True when the subject's state holds any text sealed under its requests key. */
 export const holdsTexts = (state: SubjectState): boolean =>
-  Object.keys(state.overriddenObjections ?? {}).length > 0 || Object.values(state.rights?.requests ?? {}).some((q) => q.refusalReason !== null || q.extensions.length > 0);
+  Object.keys(state.overriddenObjections ?? {}).length > 0 ||
+  Object.values(state.rights?.requests ?? {}).some((q) => q.refusalReason !== null || q.extensions.length > 0);

@@ -59,7 +59,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
           id: req.id,
         }),
         res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
-        err: (err: { name?: string; code?: unknown; statusCode?: unknown }) => ({ type: err.name, code: err.code, statusCode: err.statusCode }),
+        err: (err: { name?: string; code?: unknown; statusCode?: unknown }) => ({
+          type: err.name,
+          code: err.code,
+          statusCode: err.statusCode,
+        }),
       },
     },
     options.destination,

@@ -14,12 +14,17 @@ describe('loggablePath', () => {
 
   it('is what the request serializer logs', () => {
     const lines: string[] = [];
-    const logger = createLogger({ destination: new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }) });
+    const logger = createLogger({
+      destination: new Writable({ write: (c, _e, done) => (lines.push(String(c)), done()) }),
+    });
     logger.info({ req: { method: 'GET', url: '/exports/SECRET', id: 'r1' } }, 'request completed');
     expect(lines.join('')).toContain('/exports/[redacted]');
     expect(lines.join('')).not.toContain('SECRET');
     // A routed request by its route; an unrouted one not by its URL at all.
-    logger.info({ req: { method: 'GET', url: '/exports/SECRET2', id: 'r2', routeOptions: { url: '/exports/:token' } } }, 'request completed');
+    logger.info(
+      { req: { method: 'GET', url: '/exports/SECRET2', id: 'r2', routeOptions: { url: '/exports/:token' } } },
+      'request completed',
+    );
     logger.info({ req: { method: 'GET', url: '/Exports/SECRET3', id: 'r3', routeOptions: {} } }, 'request completed');
     expect(lines.join('')).toContain('"path":"/exports/:token"');
     expect(lines.join('')).toContain('"path":"(no route)"');
@@ -30,7 +35,12 @@ describe('loggablePath', () => {
 describe('lazyRequestLogger', () => {
   const sink = () => {
     const lines: Record<string, unknown>[] = [];
-    return { lines, destination: new Writable({ write: (c, _e, done) => (lines.push(JSON.parse(String(c)) as Record<string, unknown>), done()) }) };
+    return {
+      lines,
+      destination: new Writable({
+        write: (c, _e, done) => (lines.push(JSON.parse(String(c)) as Record<string, unknown>), done()),
+      }),
+    };
   };
 
   it('makes no pino child for a request that writes nothing at an enabled level', () => {
@@ -52,7 +62,10 @@ describe('lazyRequestLogger', () => {
     const log = lazyRequestLogger(parent, { reqId: 'req-2' }, {});
     log.warn({ value: 'ann@example.com', code: 'X' }, 'request failed');
     log.info('second');
-    expect(lines).toEqual([expect.objectContaining({ reqId: 'req-2', value: '[redacted]', code: 'X', msg: 'request failed' }), expect.objectContaining({ reqId: 'req-2', msg: 'second' })]);
+    expect(lines).toEqual([
+      expect.objectContaining({ reqId: 'req-2', value: '[redacted]', code: 'X', msg: 'request failed' }),
+      expect.objectContaining({ reqId: 'req-2', msg: 'second' }),
+    ]);
     expect(log.child({ more: 1 }).bindings()).toEqual({ reqId: 'req-2', more: 1 });
     // A level set on it is its own, as on a pino child.
     log.level = 'error';

@@ -1,4 +1,14 @@
-import { chmodSync, closeSync, constants, fchmodSync, lstatSync, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -63,7 +73,8 @@ export function createPrivateFile(path: string): boolean {
 /** Writes a new file with mode 0600 whatever the umask; fails with EEXIST if it exists. */
 export function writeNewPrivateFile(path: string, content: string): void {
   const fd = openNew(path, constants.O_WRONLY);
-  if (fd === undefined) throw Object.assign(new Error(`EEXIST: file already exists, open '${path}'`), { code: 'EEXIST', path });
+  if (fd === undefined)
+    throw Object.assign(new Error(`EEXIST: file already exists, open '${path}'`), { code: 'EEXIST', path });
   try {
     writeSync(fd, content);
   } finally {

@@ -9,7 +9,13 @@ export interface RecentCache<V> {
   clear(): void;
 }
 
-const NOTHING: RecentCache<never> = { get: () => undefined, has: () => false, set: () => {}, delete: () => {}, clear: () => {} };
+const NOTHING: RecentCache<never> = {
+  get: () => undefined,
+  has: () => false,
+  set: () => {},
+  delete: () => {},
+  clear: () => {},
+};
 
 /** A least-recently-used cache of `size` entries (lru-cache); with size 0 it keeps nothing (the cache is off). */
 export function recentCache<V extends object>(size: number): RecentCache<V> {

@@ -10,7 +10,10 @@ const purpose = (name: string, extra: Partial<PurposeSpec> = {}): PurposeSpec =>
   requiresConsent: false,
   ...extra,
 });
-const category = (name: string, spec: Partial<CategorySpec> & Pick<CategorySpec, 'fields' | 'purposes'>): CategorySpec => ({
+const category = (
+  name: string,
+  spec: Partial<CategorySpec> & Pick<CategorySpec, 'fields' | 'purposes'>,
+): CategorySpec => ({
   name,
   description: name,
   dpv: 'dpv:PersonalData',
@@ -40,7 +43,12 @@ export const fixtureRegister = (): ProcessingRegister => ({
   },
   categories: {
     contact: category('contact', {
-      fields: { email: field('email', true), phone: field('phone', true), name: field('string'), address: field('address') },
+      fields: {
+        email: field('email', true),
+        phone: field('phone', true),
+        name: field('string'),
+        address: field('address'),
+      },
       purposes: ['contract', 'billing', 'marketing'],
       retention: { duration: 'P8Y', trigger: { kind: 'lifecycle', event: 'relationshipEnded' } },
     }),
@@ -57,7 +65,11 @@ export const fixtureRegister = (): ProcessingRegister => ({
       purposes: ['billing'],
       legalBasis: ['contract', 'legalObligation'],
       retention: { duration: 'P10Y', trigger: { kind: 'recorded' } },
-      erasure: { mode: 'keep', law: 'Bookkeeping law: 10 years', retention: { duration: 'P10Y', trigger: { kind: 'recorded' } } },
+      erasure: {
+        mode: 'keep',
+        law: 'Bookkeeping law: 10 years',
+        retention: { duration: 'P10Y', trigger: { kind: 'recorded' } },
+      },
     }),
     callRecordings: category('callRecordings', {
       fields: { recording: field('document') },

@@ -9,7 +9,10 @@ describe('the request deadline', () => {
     app.get('/slow', () => new Promise(() => {}));
     app.get('/quick', async () => ({ ok: true }));
     const slow = await app.inject({ method: 'GET', url: '/slow' });
-    expect([slow.statusCode, slow.json()]).toEqual([503, { errors: [{ message: expect.any(String), extensions: { code: 'SERVICE_UNAVAILABLE' } }] }]);
+    expect([slow.statusCode, slow.json()]).toEqual([
+      503,
+      { errors: [{ message: expect.any(String), extensions: { code: 'SERVICE_UNAVAILABLE' } }] },
+    ]);
     const quick = await app.inject({ method: 'GET', url: '/quick' });
     expect([quick.statusCode, quick.json()]).toEqual([200, { ok: true }]);
   });

@@ -12,7 +12,11 @@ async function app(redeem: (token: string, onRedeem: (d: Download) => void) => P
   const recorded: unknown[] = [];
   const vault = { rights: { redeem }, signer: { publicJwk: JWK }, now: () => new Date(0) } as unknown as Vault;
   const a = Fastify();
-  await a.register(downloadRoutes, { vault, access: { record: (e: unknown) => recorded.push(e) } as unknown as AccessRecorder, publicUrl: () => 'https://vault.example' });
+  await a.register(downloadRoutes, {
+    vault,
+    access: { record: (e: unknown) => recorded.push(e) } as unknown as AccessRecorder,
+    publicUrl: () => 'https://vault.example',
+  });
   return { a, recorded };
 }
 
@@ -23,7 +27,14 @@ async function* chunks(...parts: string[]) {
 describe('downloads', () => {
   it('streams the report with its signature headers, and logs the disclosure before the link is spent', async () => {
     const body = '{"report":true}';
-    const download: Download = { kind: 'ACCESS', subjectId: 's1', signature: { bytes: body.length } as Download['signature'], jws: 'h.p.s', categories: ['contact'], body: chunks('{"report":', 'true}') };
+    const download: Download = {
+      kind: 'ACCESS',
+      subjectId: 's1',
+      signature: { bytes: body.length } as Download['signature'],
+      jws: 'h.p.s',
+      categories: ['contact'],
+      body: chunks('{"report":', 'true}'),
+    };
     const { a, recorded } = await app(async (_t, onRedeem) => {
       onRedeem(download);
       return download;
@@ -37,7 +48,9 @@ describe('downloads', () => {
       'vault-signature': 'h.p.s',
       'vault-signing-key': `https://vault.example${JWKS_PATH}`,
     });
-    expect(recorded).toEqual([expect.objectContaining({ subjectId: 's1', categories: ['contact'], purpose: 'dataSubjectRights' })]);
+    expect(recorded).toEqual([
+      expect.objectContaining({ subjectId: 's1', categories: ['contact'], purpose: 'dataSubjectRights' }),
+    ]);
   });
 
   it('answers 404, 410 and 503 in fixed words, saying nothing about the subject', async () => {

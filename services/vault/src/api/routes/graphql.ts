@@ -70,10 +70,22 @@ function gate(options: GraphqlRouteOptions) {
       return;
     }
     if (body.documentId !== undefined) {
-      return sendFailure(reply, 400, 'PERSISTED_QUERY_NOT_FOUND', trustedDocuments ? 'No trusted document has this id' : 'This vault takes no trusted documents (VAULT_TRUSTED_DOCUMENTS is not set)');
+      return sendFailure(
+        reply,
+        400,
+        'PERSISTED_QUERY_NOT_FOUND',
+        trustedDocuments
+          ? 'No trusted document has this id'
+          : 'This vault takes no trusted documents (VAULT_TRUSTED_DOCUMENTS is not set)',
+      );
     }
     if (trustedDocuments && (await requestPrincipal(request, verifier))?.role === 'service') {
-      return sendFailure(reply, 403, 'PERSISTED_QUERY_REQUIRED', 'Services send trusted documents by id (documentId), not query text');
+      return sendFailure(
+        reply,
+        403,
+        'PERSISTED_QUERY_REQUIRED',
+        'Services send trusted documents by id (documentId), not query text',
+      );
     }
     if (typeof body.query !== 'string') return;
     const text = checkQueryText(body.query, limits);
@@ -118,7 +130,13 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphqlRouteO
   addRequestDeadline(app, requestTimeoutMs);
   app.addHook('preHandler', gate(options));
 
-  const context = createContextFunction({ vault: options.vault, verifier: options.verifier, access: options.access, limits, publicUrl: options.publicUrl });
+  const context = createContextFunction({
+    vault: options.vault,
+    verifier: options.verifier,
+    access: options.access,
+    limits,
+    publicUrl: options.publicUrl,
+  });
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
     // POST only: a GET puts the query, identifiers included, in URLs that proxies and load balancers log.
@@ -129,6 +147,7 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphqlRouteO
   app.route({
     method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     url: '/graphql',
-    handler: async (_request, reply) => sendFailure(reply.header('allow', 'POST'), 405, 'METHOD_NOT_ALLOWED', 'Send GraphQL requests with POST'),
+    handler: async (_request, reply) =>
+      sendFailure(reply.header('allow', 'POST'), 405, 'METHOD_NOT_ALLOWED', 'Send GraphQL requests with POST'),
   });
 }

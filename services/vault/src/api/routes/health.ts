@@ -14,18 +14,24 @@ export interface HealthRouteOptions {
   closing: () => boolean;
 }
 
-type Readiness = { ready: true; position: number } | { ready: false; status: string; head?: number; checkpoint?: number };
+type Readiness =
+  { ready: true; position: number } | { ready: false; status: string; head?: number; checkpoint?: number };
 
 /**
  * `/healthz` (the process is up) and `/readyz` (stores open, projection caught up). Anyone may ask
  * whether the vault is ready; why not, and the log's positions, are told only to a DPO's token:
  * they say how much is written and when, which is nobody else's business.
  */
-export async function healthRoutes(app: FastifyInstance, { vault, access, verifier, readyTimeoutMs, closing }: HealthRouteOptions): Promise<void> {
+export async function healthRoutes(
+  app: FastifyInstance,
+  { vault, access, verifier, readyTimeoutMs, closing }: HealthRouteOptions,
+): Promise<void> {
   const storesFailed = () => Boolean(vault.stores.log.failure || vault.stores.keys.failure || vault.accessLog.failure);
 
   // Up, unless a store failed for good (a stopped writer thread): only a restart brings it back, so a liveness probe should see it.
-  app.get('/healthz', async (_request, reply) => (storesFailed() ? reply.code(503).send({ status: 'stores failed: restart the process' }) : { status: 'ok' }));
+  app.get('/healthz', async (_request, reply) =>
+    storesFailed() ? reply.code(503).send({ status: 'stores failed: restart the process' }) : { status: 'ok' },
+  );
 
   const readiness = async (): Promise<Readiness> => {
     if (closing()) return { ready: false, status: 'shutting down' };

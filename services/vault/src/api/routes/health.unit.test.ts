@@ -9,12 +9,21 @@ import { healthRoutes } from './health.js';
 function stubVault(state: { logFailed?: boolean; head?: number; lagging?: boolean; keysDown?: boolean }) {
   return {
     stores: {
-      log: { failure: state.logFailed ? new Error('writer stopped') : undefined, headPosition: async () => state.head ?? 7 },
-      keys: { failure: undefined, getMeta: async () => (state.keysDown ? Promise.reject(new Error('down')) : undefined) },
+      log: {
+        failure: state.logFailed ? new Error('writer stopped') : undefined,
+        headPosition: async () => state.head ?? 7,
+      },
+      keys: {
+        failure: undefined,
+        getMeta: async () => (state.keysDown ? Promise.reject(new Error('down')) : undefined),
+      },
       views: { checkpoint: async () => 3 },
     },
     accessLog: { failure: undefined },
-    projector: { healthy: true, waitFor: async () => (state.lagging ? Promise.reject(new Error('timeout')) : undefined) },
+    projector: {
+      healthy: true,
+      waitFor: async () => (state.lagging ? Promise.reject(new Error('timeout')) : undefined),
+    },
   } as unknown as Vault;
 }
 
@@ -29,7 +38,13 @@ const verifier: TokenVerifier = {
 
 async function app(state: Parameters<typeof stubVault>[0], closing = false) {
   const a = Fastify();
-  await a.register(healthRoutes, { vault: stubVault(state), access: { failing: false } as AccessRecorder, verifier, readyTimeoutMs: 10, closing: () => closing });
+  await a.register(healthRoutes, {
+    vault: stubVault(state),
+    access: { failing: false } as AccessRecorder,
+    verifier,
+    readyTimeoutMs: 10,
+    closing: () => closing,
+  });
   return a;
 }
 
@@ -50,8 +65,14 @@ describe('/readyz', () => {
   it('says not ready to anyone, and why (with the positions) only to a DPO', async () => {
     const lagging = await app({ head: 9, lagging: true });
     expect(await get(lagging, '/readyz', 'service-token')).toEqual([503, { status: 'not ready' }]);
-    expect(await get(lagging, '/readyz', 'dpo-token')).toEqual([503, { status: 'projection lagging', head: 9, checkpoint: 3 }]);
-    expect(await get(await app({ keysDown: true }), '/readyz', 'dpo-token')).toEqual([503, { status: 'stores unavailable' }]);
+    expect(await get(lagging, '/readyz', 'dpo-token')).toEqual([
+      503,
+      { status: 'projection lagging', head: 9, checkpoint: 3 },
+    ]);
+    expect(await get(await app({ keysDown: true }), '/readyz', 'dpo-token')).toEqual([
+      503,
+      { status: 'stores unavailable' },
+    ]);
     expect(await get(await app({}, true), '/readyz', 'dpo-token')).toEqual([503, { status: 'shutting down' }]);
   });
 });

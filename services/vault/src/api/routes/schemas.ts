@@ -31,7 +31,10 @@ interface Served {
  * path. A schema's `$id` is relative in the repository and served absolute under `baseUrl`, so its
  * relative `$ref`s resolve to the other schemas under the same base.
  */
-export async function schemaRoutes(app: FastifyInstance, { baseUrl, dir = defaultDir() }: SchemaRouteOptions): Promise<void> {
+export async function schemaRoutes(
+  app: FastifyInstance,
+  { baseUrl, dir = defaultDir() }: SchemaRouteOptions,
+): Promise<void> {
   const files = new Map<string, { type: string; text: string }>();
   for (const name of readdirSync(dir).sort()) {
     const type = MEDIA_TYPES.find(([suffix]) => name.endsWith(suffix))?.[1];
@@ -55,7 +58,9 @@ export async function schemaRoutes(app: FastifyInstance, { baseUrl, dir = defaul
   };
 
   app.get(SCHEMAS_PATH, async (_request, reply) =>
-    reply.header('cache-control', 'public, max-age=3600').send({ schemas: [...files.keys()].map((name) => ({ name, url: new URL(name, baseUrl()).href })) }),
+    reply
+      .header('cache-control', 'public, max-age=3600')
+      .send({ schemas: [...files.keys()].map((name) => ({ name, url: new URL(name, baseUrl()).href })) }),
   );
   app.get<{ Params: { name: string } }>(`${SCHEMAS_PATH}/:name`, async (request, reply) => {
     const s = served(request.params.name);

@@ -18,7 +18,13 @@ describe('schemas', () => {
   const names = readdirSync(repoSchemas).filter((f) => f.endsWith('.schema.json'));
 
   it('serves every schema of the repository with its $id under the configured base, and all else as written', async () => {
-    expect(names).toEqual(expect.arrayContaining(['access-report.schema.json', 'portability-export.schema.json', 'erasure-certificate.schema.json']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'access-report.schema.json',
+        'portability-export.schema.json',
+        'erasure-certificate.schema.json',
+      ]),
+    );
     const a = await app('https://schemas.example.org/pdv/v1/');
     for (const name of names) {
       const res = await a.inject({ method: 'GET', url: `/schemas/${name}` });
@@ -26,7 +32,10 @@ describe('schemas', () => {
       expect(res.headers['content-type']).toBe('application/schema+json; charset=utf-8');
       const { $id, ...rest } = res.json() as Record<string, unknown>;
       expect($id).toBe(`https://schemas.example.org/pdv/v1/${name}`);
-      const { $id: _, ...written } = JSON.parse(readFileSync(join(repoSchemas, name), 'utf8')) as Record<string, unknown>;
+      const { $id: _, ...written } = JSON.parse(readFileSync(join(repoSchemas, name), 'utf8')) as Record<
+        string,
+        unknown
+      >;
       expect(rest).toEqual(written);
     }
   });
@@ -55,11 +64,26 @@ describe('schemas', () => {
     it('lets any origin read them, caches them an hour and revalidates by ETag', async () => {
       const a = await app(undefined, dir);
       const first = await a.inject({ method: 'GET', url: '/schemas/a.schema.json' });
-      expect(first.headers).toMatchObject({ 'cache-control': 'public, max-age=3600', 'access-control-allow-origin': '*', 'x-content-type-options': 'nosniff', etag: expect.stringMatching(/^"[A-Za-z0-9_-]+"$/) });
-      const again = await a.inject({ method: 'GET', url: '/schemas/a.schema.json', headers: { 'if-none-match': first.headers.etag as string } });
+      expect(first.headers).toMatchObject({
+        'cache-control': 'public, max-age=3600',
+        'access-control-allow-origin': '*',
+        'x-content-type-options': 'nosniff',
+        etag: expect.stringMatching(/^"[A-Za-z0-9_-]+"$/),
+      });
+      const again = await a.inject({
+        method: 'GET',
+        url: '/schemas/a.schema.json',
+        headers: { 'if-none-match': first.headers.etag as string },
+      });
       expect([again.statusCode, again.body]).toEqual([304, '']);
       // Another base is another document: the ETag changes with the $id.
-      const other = await (await app('https://elsewhere.example/s/', dir)).inject({ method: 'GET', url: '/schemas/a.schema.json', headers: { 'if-none-match': first.headers.etag as string } });
+      const other = await (
+        await app('https://elsewhere.example/s/', dir)
+      ).inject({
+        method: 'GET',
+        url: '/schemas/a.schema.json',
+        headers: { 'if-none-match': first.headers.etag as string },
+      });
       expect(other.statusCode).toBe(200);
       expect(other.json()).toEqual({ $id: 'https://elsewhere.example/s/a.schema.json', type: 'object' });
     });
@@ -74,7 +98,14 @@ describe('schemas', () => {
       });
     });
 
-    it.each(['api.graphql', '..%2Fpackage.json', '..%2F..%2Fetc%2Fpasswd', '%2Fetc%2Fpasswd', 'a.schema.json%00', 'A.SCHEMA.JSON'])('answers 404 for %s: a name is never a path', async (name) => {
+    it.each([
+      'api.graphql',
+      '..%2Fpackage.json',
+      '..%2F..%2Fetc%2Fpasswd',
+      '%2Fetc%2Fpasswd',
+      'a.schema.json%00',
+      'A.SCHEMA.JSON',
+    ])('answers 404 for %s: a name is never a path', async (name) => {
       const res = await (await app(undefined, dir)).inject({ method: 'GET', url: `/schemas/${name}` });
       expect([res.statusCode, res.json().code]).toEqual([404, 'NOT_FOUND']);
     });

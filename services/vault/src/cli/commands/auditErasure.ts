@@ -23,7 +23,8 @@ export function addAuditErasureCommand(program: Command): void {
         const report = await auditErasure({ keys: stores.keys, kek, paths: [config.dataDir, ...(opts.path ?? [])] });
         if (opts.json) console.log(JSON.stringify(report, null, 2));
         else {
-          for (const k of report.recoveredKeys) console.log(`RECOVERED\t${k.keyId}\tepoch ${k.epoch}\t${k.file}@${k.offset}`);
+          for (const k of report.recoveredKeys)
+            console.log(`RECOVERED\t${k.keyId}\tepoch ${k.epoch}\t${k.file}@${k.offset}`);
           console.log(
             `carved ${report.files} files (${report.bytes} bytes) for ${report.destroyedKeys} destroyed keys: ` +
               `${report.recoveredKeys.length} recovered, ${report.recoveredValues} sealed values opened`,
@@ -32,7 +33,12 @@ export function addAuditErasureCommand(program: Command): void {
         if (report.recoveredKeys.length > 0) process.exitCode = AUDIT_FAILED_EXIT;
       } finally {
         await kek.close();
-        await Promise.allSettled([stores.log.close(), stores.keys.close(), stores.views.close(), stores.access?.close()]);
+        await Promise.allSettled([
+          stores.log.close(),
+          stores.keys.close(),
+          stores.views.close(),
+          stores.access?.close(),
+        ]);
       }
     });
 }

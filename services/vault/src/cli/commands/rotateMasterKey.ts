@@ -6,12 +6,21 @@ import { openCliVault } from '../openCliVault.js';
 export function addRotateMasterKeyCommand(program: Command): void {
   program
     .command('rotate-master-key')
-    .description('Re-seal the epoch keys of the local KEK custody under the newest master key (VAULT_MASTER_KEY=v2:<new>,v1:<old>)')
+    .description(
+      'Re-seal the epoch keys of the local KEK custody under the newest master key (VAULT_MASTER_KEY=v2:<new>,v1:<old>)',
+    )
     .action(async () => {
       const config = loadConfig();
-      if ((config.kekProvider ?? 'local') !== 'local') throw new VaultError('CONFIG_INVALID', 'rotate-master-key applies to VAULT_KEK_PROVIDER=local; an HSM rotates its own keys (vault rotate-epoch)');
+      if ((config.kekProvider ?? 'local') !== 'local')
+        throw new VaultError(
+          'CONFIG_INVALID',
+          'rotate-master-key applies to VAULT_KEK_PROVIDER=local; an HSM rotates its own keys (vault rotate-epoch)',
+        );
       if (!(config.masterKey ?? '').includes(',')) {
-        throw new VaultError('CONFIG_INVALID', 'Configure the new key next to the old one first: VAULT_MASTER_KEY=v2:<new base64>,v1:<old base64>');
+        throw new VaultError(
+          'CONFIG_INVALID',
+          'Configure the new key next to the old one first: VAULT_MASTER_KEY=v2:<new base64>,v1:<old base64>',
+        );
       }
       const vault = await openCliVault(config);
       try {

@@ -45,7 +45,10 @@ export function addServeCommand(program: Command): void {
           ? startRetentionSchedule({
               intervalMs: interval * 60_000,
               sweep: () => vault.sweepRetention(),
-              onResult: (r) => ('error' in r ? logger.error({ code: (r.error as { code?: string }).code ?? 'INTERNAL' }, 'retention sweep failed') : logger.info(r, 'retention sweep')),
+              onResult: (r) =>
+                'error' in r
+                  ? logger.error({ code: (r.error as { code?: string }).code ?? 'INTERNAL' }, 'retention sweep failed')
+                  : logger.info(r, 'retention sweep'),
             })
           : undefined;
       const epochs = startEpochSchedule({
@@ -57,15 +60,19 @@ export function addServeCommand(program: Command): void {
           'error' in r
             ? logger.error({ code: (r.error as { code?: string }).code ?? 'INTERNAL' }, 'key epoch rotation failed')
             : r.late
-              ? logger.warn(r, 'key epoch rotation finished after the epoch\'s stated end')
+              ? logger.warn(r, "key epoch rotation finished after the epoch's stated end")
               : logger.info(r, 'key epoch rotation'),
       });
-      console.log(`vault listening at ${server.url}/graphql (data in ${config.dataDir}, signing key ${vault.signer.publicJwk.kid})`);
+      console.log(
+        `vault listening at ${server.url}/graphql (data in ${config.dataDir}, signing key ${vault.signer.publicJwk.kid})`,
+      );
       if (hasProductionKey(config)) console.log('tokens: verified with the configured production key');
       else {
         const cli = process.argv[1] ?? 'dist/cli/main.js';
         console.log('mint a development token:');
-        console.log(`  VAULT_DATA_DIR=${config.dataDir} node ${cli} token --role service --name billing --purposes contract,marketing`);
+        console.log(
+          `  VAULT_DATA_DIR=${config.dataDir} node ${cli} token --role service --name billing --purposes contract,marketing`,
+        );
       }
       await stopRequested;
       logger.info('shutting down: finishing in-flight requests');

@@ -24,12 +24,22 @@ export function addTokenCommand(program: Command): void {
     .action(async (opts: TokenOptions) => {
       const config = loadConfig();
       if (hasProductionKey(config)) {
-        throw new VaultError('CONFIG_INVALID', 'This vault verifies tokens with a production key (VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE); get a token from its issuer');
+        throw new VaultError(
+          'CONFIG_INVALID',
+          'This vault verifies tokens with a production key (VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE); get a token from its issuer',
+        );
       }
       let principal: Principal;
       if (opts.role === 'service') {
         if (!opts.name) throw new VaultError('BAD_USER_INPUT', '--name is required for a service token');
-        principal = { role: 'service', name: opts.name, purposes: (opts.purposes ?? '').split(',').map((p) => p.trim()).filter(Boolean) };
+        principal = {
+          role: 'service',
+          name: opts.name,
+          purposes: (opts.purposes ?? '')
+            .split(',')
+            .map((p) => p.trim())
+            .filter(Boolean),
+        };
       } else if (opts.role === 'dpo') {
         principal = { role: 'dpo', name: opts.name ?? 'dpo' };
       } else if (opts.role === 'subject') {

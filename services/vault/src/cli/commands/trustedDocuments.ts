@@ -12,7 +12,9 @@ export function addTrustedDocumentsCommand(program: Command): void {
     .command('trusted-documents')
     .argument('<files...>', "a service's GraphQL operations and fragments (.graphql files); every operation named")
     .option('--out <file>', 'where to write the manifest; default: standard output')
-    .description("Write the trusted-documents manifest (Apollo's persisted-query format) of a service's operations, checked against the schema and this vault's limits")
+    .description(
+      "Write the trusted-documents manifest (Apollo's persisted-query format) of a service's operations, checked against the schema and this vault's limits",
+    )
     .action(async (files: string[], opts: { out?: string }) => {
       const sources = await Promise.all(files.map(async (name) => ({ name, text: await readFile(name, 'utf8') })));
       const schema = makeExecutableSchema({ typeDefs: loadTypeDefs() });
