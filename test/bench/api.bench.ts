@@ -1,19 +1,21 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { PerformanceObserver, monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+
 import {
-  SubjectReader,
+  type CategorySpec,
   createLogger,
   fixtureRegister,
   mintDevToken,
-  startServer,
-  type CategorySpec,
   type ProcessingRegister,
+  startServer,
+  SubjectReader,
   type Vault,
 } from '@pdv/vault';
+
 import { tempVault } from '../support/tempVault.js';
 
 /**

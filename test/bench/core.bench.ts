@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+
 import { NO_STREAM, sealDecision, streamOf, uuidv7, type Vault } from '@pdv/vault';
+
 import { tempVault } from '../support/tempVault.js';
 
 type Figures = Record<string, number>;

@@ -1,5 +1,6 @@
-import nacl from 'tweetnacl';
 import { contextTag, open, seal } from '@pdv/vault';
+import nacl from 'tweetnacl';
+
 import { tempVault } from '../support/tempVault.js';
 
 /**

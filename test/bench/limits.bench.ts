@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { createLogger, mintDevToken, startServer } from '@pdv/vault';
+
 import { tempVault } from '../support/tempVault.js';
 import { load } from './api.bench.js';
-import { SHAPES, type Shape } from './limitsShapes.js';
+import { type Shape, SHAPES } from './limitsShapes.js';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,6 +1,6 @@
 // Client of limits.bench.ts, run as its own process so that the server's main thread does only the
 // server's work: posts `n` requests of one shape one after another, each answered before the next.
-import { SHAPES, type Shape } from './limitsShapes.js';
+import { type Shape, SHAPES } from './limitsShapes.js';
 
 const job = JSON.parse(process.argv[2]!) as { url: string; token: string; shape: Shape; n: number; offset: number };
 for (let i = 0; i < job.n; i++) {

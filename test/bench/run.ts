@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { runApiBench } from './api.bench.js';
 import { appendBench, erasureBench, rebuildBench, sweepBench } from './core.bench.js';
 import { epochBench } from './epoch.bench.js';

@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessLog } from '@pdv/vault';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 export interface AccessLogFixture {
   store: AccessLog;

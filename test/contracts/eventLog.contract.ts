@@ -1,13 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   ANY,
-  NO_STREAM,
-  STREAM_EXISTS,
-  isVaultError,
   type EventLog,
+  isVaultError,
   type NewEvent,
+  NO_STREAM,
   type RecordedEvent,
+  STREAM_EXISTS,
 } from '@pdv/vault';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 export interface EventLogFixture {
   log: EventLog;

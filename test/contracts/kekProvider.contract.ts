@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
 import type { KekProvider } from '../../services/vault/src/ports/KekProvider.js';
 
 export interface KekProviderFixture {

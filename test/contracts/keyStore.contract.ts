@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
 import type { KeyStore, StoredKey } from '@pdv/vault';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 export interface KeyStoreFixture {
   store: KeyStore;

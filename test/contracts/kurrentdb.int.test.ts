@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+
+import { type EventLog, getKurrentdbEventLog } from '@pdv/vault';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { getKurrentdbEventLog, type EventLog } from '@pdv/vault';
+
 import { eventLogContract } from './eventLog.contract.js';
 
 /**

@@ -1,8 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nacl from 'tweetnacl';
+
 import { getLocalKekProvider, parseMasterKeys } from '@pdv/vault';
+import nacl from 'tweetnacl';
+
 import { describeKekProviderContract } from './kekProvider.contract.js';
 
 /** The embedded custody: epoch keys sealed under a master key in a slot file of a fresh temporary directory. */

@@ -5,7 +5,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+
 import { getPkcs11KekProvider, type Pkcs11KekProviderOptions } from '../../services/vault/src/adapters/pkcs11/index.js';
 import type { KekProvider } from '../../services/vault/src/ports/KekProvider.js';
 import { describeKekProviderContract } from './kekProvider.contract.js';

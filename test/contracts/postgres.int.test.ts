@@ -1,14 +1,15 @@
-import { describe, it } from 'vitest';
 import {
+  type AccessLog,
   getPostgresAccessLog,
   getPostgresKeyStore,
   getPostgresViewStore,
-  type AccessLog,
   type KeyStore,
   type ViewStore,
 } from '@pdv/vault';
-import { accessLogContract } from './accessLog.contract.js';
+import { describe, it } from 'vitest';
+
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
+import { accessLogContract } from './accessLog.contract.js';
 import { keyStoreContract } from './keyStore.contract.js';
 import { viewStoreContract } from './viewStore.contract.js';
 

@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { getSqliteAccessLog, getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from '@pdv/vault';
+
 import { accessLogContract } from './accessLog.contract.js';
 import { eventLogContract } from './eventLog.contract.js';
 import { keyStoreContract } from './keyStore.contract.js';

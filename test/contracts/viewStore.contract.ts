@@ -1,13 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  type BlindIndexEntry,
   emptyBatch,
   initialState,
-  type BlindIndexEntry,
   type RetentionView,
   type SubjectView,
   type ViewBatch,
   type ViewStore,
 } from '@pdv/vault';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 export interface ViewStoreFixture {
   store: ViewStore;

@@ -1,10 +1,12 @@
-import { request as httpRequest, Agent } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { loadConfig, mintDevToken, type Principal } from '@pdv/vault';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { startServeProcess } from '../support/cliProcess.js';
 
 /**

@@ -1,16 +1,18 @@
 import { Writable } from 'node:stream';
+
 import {
   createLogger,
   fixtureRegister,
   mintDevToken,
-  startServer,
   type OpenVaultOptions,
   type Principal,
   type RunningServer,
   type ServerOptions,
+  startServer,
   type Vault,
   type VaultConfig,
 } from '@pdv/vault';
+
 import { tempVault } from '../support/tempVault.js';
 
 export interface GqlResponse<T = Record<string, unknown>> {

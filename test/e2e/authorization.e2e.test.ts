@@ -1,6 +1,7 @@
+import { fixtureRegister, type Operation, OPERATION_ROLES, type Principal } from '@pdv/vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATION_ROLES, fixtureRegister, type Operation, type Principal } from '@pdv/vault';
-import { DPO, SERVICE, startApi, subjectPrincipal, type Api } from './apiHarness.js';
+
+import { type Api, DPO, SERVICE, startApi, subjectPrincipal } from './apiHarness.js';
 
 type Caller = 'service' | 'dpo' | 'subject' | 'none';
 const Y = 'allowed' as const;

@@ -1,8 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+
 import { fixtureRegister } from '@pdv/vault';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { schemaErrors } from '../support/rightsSchemas.js';
-import { DPO, SERVICE, startApi, subjectPrincipal, type Api, type GqlResponse } from './apiHarness.js';
+import { type Api, DPO, type GqlResponse, SERVICE, startApi, subjectPrincipal } from './apiHarness.js';
 
 /**
  * Lawful recording over GraphQL (issue 21): a value stored on consent needs the subject's standing
@@ -243,7 +245,7 @@ describe('the proof of consent', () => {
       {
         purpose: 'marketing',
         given: true,
-        at: expect.any(String) as unknown as string,
+        at: expect.any(String),
         proofs: [
           {
             provenance: 'recorded',

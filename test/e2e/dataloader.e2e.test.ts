@@ -1,19 +1,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nacl from 'tweetnacl';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+
 import {
   createLogger,
   fixtureRegister,
   mintDevToken,
   openStores,
   openVault,
-  startServer,
   type RunningServer,
+  startServer,
   type Vault,
   type VaultConfig,
 } from '@pdv/vault';
+import nacl from 'tweetnacl';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 
 /** Wraps a store so that every call of every method is counted: one call is one round trip. */
 function counting<T extends object>(store: T, counts: Map<string, number>, prefix: string): T {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+
+import { type AccessLogEntry, fixtureRegister, type Principal } from '@pdv/vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureRegister, type AccessLogEntry, type Principal } from '@pdv/vault';
-import { DPO, startApi, subjectPrincipal, type Api } from './apiHarness.js';
+
+import { type Api, DPO, startApi, subjectPrincipal } from './apiHarness.js';
 
 /**
  * Need to know for metadata (issue 21): a service sees that a subject exists, and the shape of its

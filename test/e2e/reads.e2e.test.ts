@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '@pdv/vault';
-import { DPO, SERVICE, startApi, type Api } from './apiHarness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { type Api, DPO, SERVICE, startApi } from './apiHarness.js';
 
 /** Every personal value this suite records: none may appear in any log line. */
 const VALUES = {
@@ -124,10 +125,10 @@ beforeAll(async () => {
   // Anything written to the console during the suite is checked for values too.
   for (const stream of [process.stdout, process.stderr]) {
     const original = stream.write.bind(stream);
-    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    stream.write = (chunk: unknown, ...rest: unknown[]) => {
       stdout.push(String(chunk));
       return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof stream.write;
+    };
     restore.push(() => (stream.write = original));
   }
   api = await startApi();
@@ -913,7 +914,7 @@ describe('serving', () => {
         `${api.server.url}/readyz`,
         token ? { headers: { authorization: `Bearer ${token}` } } : {},
       );
-      return { status: res.status, body: (await res.json()) as unknown };
+      return { status: res.status, body: await res.json() };
     };
     expect(await readyz()).toEqual({ status: 200, body: { status: 'ready' } });
     expect(await readyz(await api.token(SERVICE))).toEqual({ status: 200, body: { status: 'ready' } });

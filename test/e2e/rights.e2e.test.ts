@@ -1,15 +1,17 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { addIsoDuration, fixtureRegister } from '@pdv/vault';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import { schemaErrors } from '../support/rightsSchemas.js';
-import { DPO, SERVICE, startApi, subjectPrincipal, type Api } from './apiHarness.js';
+import { type Api, DPO, SERVICE, startApi, subjectPrincipal } from './apiHarness.js';
 
 const T0 = '2026-03-02T10:00:00.000Z';
 const clock = { now: T0 };

@@ -1,6 +1,7 @@
+import { type AccessLog, openMemoryAccessLog, VaultError } from '@pdv/vault';
 import { afterEach, expect, it } from 'vitest';
-import { openMemoryAccessLog, VaultError, type AccessLog } from '@pdv/vault';
-import { DPO, SERVICE, startApi, type Api } from './apiHarness.js';
+
+import { type Api, DPO, SERVICE, startApi } from './apiHarness.js';
 
 let api: Api | undefined;
 afterEach(async () => {

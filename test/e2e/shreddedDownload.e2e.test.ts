@@ -1,8 +1,10 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DPO, startApi, type Api } from './apiHarness.js';
+
 import { recordingsRegister, subjectWithRecordings } from '../integration/recordings.js';
+import { type Api, DPO, startApi } from './apiHarness.js';
 
 let api: Api;
 let dpo: string;
@@ -57,7 +59,7 @@ describe('a download over HTTP while the subject is erased', () => {
     for (let received = 0; received < 2_000_000;) {
       const { done, value } = await reader.read();
       expect(done).toBe(false);
-      parts.push(value!);
+      parts.push(value);
       received += value!.length;
       await sleep(20);
     }

@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { isVaultError } from '@pdv/vault';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { runCli } from '../support/cliProcess.js';
-import { DPO, SERVICE, startApi, subjectPrincipal, type Api } from './apiHarness.js';
+import { type Api, DPO, SERVICE, startApi, subjectPrincipal } from './apiHarness.js';
 
 /** A service's operations as it keeps them: two files, a fragment shared between them. */
 const FILES = {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+
 // The source, as the CLI suites run it: a child process has no vitest alias for the package.
 import { loadConfig, openVault } from '../../services/vault/src/index.js';
 

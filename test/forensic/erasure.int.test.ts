@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { afterAll, describe, expect, it } from 'vitest';
+
 import { tempVault } from '../support/tempVault.js';
 
 /** Every encoding of `needle` an investigator could grep for: raw, base64/base64url at each alignment, hex. */

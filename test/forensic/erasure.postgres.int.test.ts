@@ -1,9 +1,7 @@
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nacl from 'tweetnacl';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import {
   getPostgresKeyStore,
   getPostgresViewStore,
@@ -13,6 +11,10 @@ import {
   type Vault,
   type VaultConfig,
 } from '@pdv/vault';
+import pg from 'pg';
+import nacl from 'tweetnacl';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 
 /**

@@ -3,8 +3,10 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+
 import { auditErasure, getSqliteKeyStore, type Vault } from '@pdv/vault';
+import { afterAll, describe, expect, it } from 'vitest';
+
 import { dataItem, tempVault } from '../support/tempVault.js';
 
 /**

@@ -1,10 +1,12 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { chmodSync, lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
 import { mintDevToken, openVault, type Vault, type VaultConfig } from '@pdv/vault';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
 import { runCli } from '../support/cliProcess.js';
 import { dataItem } from '../support/tempVault.js';
 

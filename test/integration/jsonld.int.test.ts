@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+
+import { addIsoDuration, loadRegister, type Vault } from '@pdv/vault';
 import jsonld from 'jsonld';
 import { describe, expect, it } from 'vitest';
-import { addIsoDuration, loadRegister, type Vault } from '@pdv/vault';
+
 import { dataItem as item, useTempVaults } from '../support/tempVault.js';
 
 /**

@@ -1,18 +1,20 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+
 import {
-  SIGNING_SECRET,
   getPostgresAccessLog,
   getPostgresKeyStore,
   isVaultError,
   loadConfig,
   openStores,
+  SIGNING_SECRET,
 } from '@pdv/vault';
-import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+
 import { runCli, startServeProcess } from '../support/cliProcess.js';
+import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 
 /** What the PostgreSQL adapters do beyond the port contracts: the access log, migrations, unavailability, and openStores. */
 const probe = await probePostgres();

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+
 import { fixtureRegister, type ProcessingRegister, type Vault } from '@pdv/vault';
 
 /** Categories of recordings beside the fixture's own `callRecordings`, each with `FIELDS` document fields. */

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
 import { addIsoDuration, type Vault } from '@pdv/vault';
+import { describe, expect, it } from 'vitest';
+
 import { dataItem, useTempVaults } from '../support/tempVault.js';
 
 const T0 = '2026-01-05T09:00:00.000Z';

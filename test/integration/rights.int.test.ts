@@ -1,8 +1,10 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
+
+import { addIsoDuration, NO_STREAM, sealDecision, streamOf, type Vault } from '@pdv/vault';
 import { describe, expect, it } from 'vitest';
-import { NO_STREAM, addIsoDuration, sealDecision, streamOf, type Vault } from '@pdv/vault';
+
 import { schemaErrors as validate } from '../support/rightsSchemas.js';
 import { dataItem, useTempVaults } from '../support/tempVault.js';
 
@@ -270,9 +272,10 @@ describe('download links', () => {
       vault.rights.redeem(link.token),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(
-      ['LINK_GONE', 'LINK_GONE'],
-    );
+    expect(results.filter((r) => r.status === 'rejected').map((r) => r.reason.code)).toEqual([
+      'LINK_GONE',
+      'LINK_GONE',
+    ]);
   });
 });
 

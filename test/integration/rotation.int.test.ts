@@ -1,9 +1,11 @@
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { isVaultError, type Vault } from '@pdv/vault';
 import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isVaultError, type Vault } from '@pdv/vault';
+
 import { startCliProcess } from '../support/cliProcess.js';
 import { dataItem, tempVault } from '../support/tempVault.js';
 

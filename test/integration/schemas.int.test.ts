@@ -1,11 +1,13 @@
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
-import { beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nacl from 'tweetnacl';
+
 import { addIsoDuration, openVault, startServer, type Vault } from '@pdv/vault';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import nacl from 'tweetnacl';
+import { beforeAll, describe, expect, it } from 'vitest';
+
 import { RIGHTS_SCHEMAS, schemaErrors, strictAjv, termCheckedSchemas } from '../support/rightsSchemas.js';
 import { dataItem as item, useTempVaults } from '../support/tempVault.js';
 
@@ -134,28 +136,28 @@ beforeAll(async () => {
   documents.push({
     name: 'an access report',
     schema: 'access-report.schema.json',
-    doc: (await vault.rights.report(s, 'ACCESS')).report as Doc,
+    doc: (await vault.rights.report(s, 'ACCESS')).report,
   });
   documents.push({
     name: 'a portability export',
     schema: 'portability-export.schema.json',
-    doc: (await vault.rights.report(s, 'PORTABILITY')).report as Doc,
+    doc: (await vault.rights.report(s, 'PORTABILITY')).report,
   });
   const { certificate } = await vault.erase(s, { actor: 'dpo:anna', reason: 'subjectRequest' });
   documents.push({
     name: 'an erasure certificate',
     schema: 'erasure-certificate.schema.json',
-    doc: certificate as unknown as Doc,
+    doc: certificate,
   });
   documents.push({
     name: 'an access report after erasure',
     schema: 'access-report.schema.json',
-    doc: (await vault.rights.report(s, 'ACCESS')).report as Doc,
+    doc: (await vault.rights.report(s, 'ACCESS')).report,
   });
   documents.push({
     name: 'an empty portability export after erasure',
     schema: 'portability-export.schema.json',
-    doc: (await vault.rights.report(s, 'PORTABILITY')).report as Doc,
+    doc: (await vault.rights.report(s, 'PORTABILITY')).report,
   });
 }, 120_000);
 

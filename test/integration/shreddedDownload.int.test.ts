@@ -1,7 +1,9 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+
 import type { Download, Vault } from '@pdv/vault';
+import { describe, expect, it } from 'vitest';
+
 import { useTempVaults } from '../support/tempVault.js';
 import { RECORDING_CATEGORIES, recordingsRegister, subjectWithRecordings } from './recordings.js';
 

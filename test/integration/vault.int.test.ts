@@ -1,18 +1,20 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nacl from 'tweetnacl';
-import { describe, expect, it, vi } from 'vitest';
+
 import {
+  isVaultError,
   Projector,
+  secretbox,
   SubjectCommands,
   SubjectReader,
-  VaultError,
-  isVaultError,
-  secretbox,
-  verifyCertificate,
   type Vault,
+  VaultError,
+  verifyCertificate,
 } from '@pdv/vault';
+import nacl from 'tweetnacl';
+import { describe, expect, it, vi } from 'vitest';
+
 import { runCli, startServeProcess } from '../support/cliProcess.js';
 import { dataItem, useTempVaults } from '../support/tempVault.js';
 

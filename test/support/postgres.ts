@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+
 import pg from 'pg';
 
 /** The test database: `TEST_POSTGRES_URL`, default the machine's trust-auth instance. */

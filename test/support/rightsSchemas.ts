@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
@@ -63,7 +64,7 @@ export function termCheckedSchemas(list: TermList = dpvTermList()): Record<strin
       .filter((t) => new RegExp(defs[def]!.pattern as string, 'u').test(t));
     defs[def] = {
       type: 'string',
-      description: `${String(defs[def]!.description)} (DPV ${list.version} classes)`,
+      description: `${String(defs[def].description)} (DPV ${list.version} classes)`,
       enum: terms.sort(),
     };
   }

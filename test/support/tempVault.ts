@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import { openVault, type OpenVaultOptions, type Vault, type VaultConfig } from '@pdv/vault';
 import nacl from 'tweetnacl';
 import { afterEach } from 'vitest';
-import { openVault, type OpenVaultOptions, type Vault, type VaultConfig } from '@pdv/vault';
 
 /** A vault on the embedded default in a fresh temporary data directory. */
 export async function tempVault(

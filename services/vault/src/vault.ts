@@ -1,22 +1,22 @@
-import { VaultError } from './domain/errors.js';
+import { type CommandOptions, type CommandResult, SubjectCommands } from './commands/SubjectCommands.js';
+import { type SweepOptions, type SweepReport, sweepRetention } from './commands/sweepRetention.js';
 import { schemaBaseUrl } from './config/apiSettings.js';
 import { DEFAULT_CACHE_SUBJECTS, type VaultConfig } from './config/loadConfig.js';
-import { withOwnNamesOnly, type ProcessingRegister } from './domain/register.js';
-import { isoNow } from './domain/time.js';
-import type { Command } from './domain/subject.js';
+import { openKekProvider, openMemoryAccessLog, openStores, type VaultStores } from './config/openStores.js';
 import { BlindIndex } from './crypto/blindIndex.js';
 import { KeyRing } from './crypto/keyRing.js';
 import { Signer } from './crypto/signer.js';
+import { VaultError } from './domain/errors.js';
+import { type ProcessingRegister, withOwnNamesOnly } from './domain/register.js';
+import type { Command } from './domain/subject.js';
+import { isoNow } from './domain/time.js';
 import type { AccessLog } from './ports/AccessLog.js';
-import { openKekProvider, openMemoryAccessLog, openStores, type VaultStores } from './config/openStores.js';
 import type { KekProvider } from './ports/KekProvider.js';
-import { loadRegister } from './register/loadRegister.js';
-import { SubjectCommands, type CommandOptions, type CommandResult } from './commands/SubjectCommands.js';
 import { PROJECTION, Projector } from './projections/Projector.js';
-import { sweepRetention, type SweepOptions, type SweepReport } from './commands/sweepRetention.js';
 import { SubjectReader } from './read/SubjectReader.js';
+import { loadRegister } from './register/loadRegister.js';
+import { type EraseOptions, eraseSubject, type SignedCertificate } from './rights/eraseSubject.js';
 import { SubjectRights } from './rights/SubjectRights.js';
-import { eraseSubject, type EraseOptions, type SignedCertificate } from './rights/eraseSubject.js';
 
 export interface OpenVaultOptions {
   /** Stores to use instead of the embedded SQLite files (tests, production adapters). */

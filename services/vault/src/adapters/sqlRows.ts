@@ -58,7 +58,8 @@ export interface IndexRow {
 /** A driver's Buffer as the plain bytes the ports speak. */
 export const toBytes = (b: Buffer): Uint8Array => new Uint8Array(b);
 /** Bytes as a Buffer for a driver, without copying when they already are one. */
-export const toBuffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+export const toBuffer = (u: Uint8Array): Buffer =>
+  Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 export const toKey = (r: KeyRow): StoredKey => ({
   keyId: r.key_id,
@@ -77,8 +78,19 @@ export const toTombstone = (r: TombstoneRow): Tombstone => ({
   reason: r.reason,
 });
 
-export const toHold = (r: HoldRow): HoldView => ({ subjectId: r.subject_id, category: r.category, basis: r.basis, until: r.until, source: r.source });
-export const toRetention = (r: RetentionRow): RetentionView => ({ subjectId: r.subject_id, category: r.category, dueAt: r.due_at, rule: r.rule });
+export const toHold = (r: HoldRow): HoldView => ({
+  subjectId: r.subject_id,
+  category: r.category,
+  basis: r.basis,
+  until: r.until,
+  source: r.source,
+});
+export const toRetention = (r: RetentionRow): RetentionView => ({
+  subjectId: r.subject_id,
+  category: r.category,
+  dueAt: r.due_at,
+  rule: r.rule,
+});
 export const toShred = (r: ShredRow): ShredView => ({
   subjectId: r.subject_id,
   category: r.category,
@@ -87,4 +99,9 @@ export const toShred = (r: ShredRow): ShredView => ({
   at: r.at,
   eventId: r.event_id,
 });
-export const toEntry = (r: IndexRow): BlindIndexEntry => ({ hash: r.hash, subjectId: r.subject_id, category: r.category, field: r.field });
+export const toEntry = (r: IndexRow): BlindIndexEntry => ({
+  hash: r.hash,
+  subjectId: r.subject_id,
+  category: r.category,
+  field: r.field,
+});

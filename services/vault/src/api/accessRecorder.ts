@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
-import { VaultError, isVaultError } from '../domain/errors.js';
+
 import { metadataPurpose } from '../domain/access.js';
+import { isVaultError, VaultError } from '../domain/errors.js';
 import type { AccessLog, AccessLogEntry } from '../ports/AccessLog.js';
 import type { ReadItem } from '../read/SubjectReader.js';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { subjectDisclosures } from './accessRecorder.js';
 
 const seen = { actor: 'service:crm', purpose: 'billing', subjectId: 's1', at: '2026-01-01T00:00:00.000Z' };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { bearerToken } from './bearer.js';
 
 describe('the bearer header', () => {

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+
 import { GraphQLError } from 'graphql';
+
+import { actorOf, type Principal, type TokenVerifier } from '../auth/tokens.js';
 import { isVaultError } from '../domain/errors.js';
 import { REQUESTS_CATEGORY } from '../domain/events.js';
 import type { Vault } from '../vault.js';
 import type { AccessRecorder } from './accessRecorder.js';
-import { actorOf, type Principal, type TokenVerifier } from '../auth/tokens.js';
 import { bearerToken } from './bearer.js';
 import type { ApiLimits } from './limits.js';
 import { createLoaders, type Loaders } from './loaders.js';

@@ -1,7 +1,8 @@
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
+
+import { type ErrorCode, isVaultError } from '../domain/errors.js';
 import { DATE_TIME_FORMAT } from './scalars.js';
-import { isVaultError, type ErrorCode } from '../domain/errors.js';
 
 /** The `extensions.code` a client sees for each vault error code, and the HTTP status of a whole-request failure. */
 const PUBLIC: Partial<Record<ErrorCode, { code: string; status?: number }>> = {

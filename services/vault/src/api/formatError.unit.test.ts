@@ -1,9 +1,11 @@
 import { Writable } from 'node:stream';
+
 import { GraphQLError } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
-import { VaultError, badInput } from '../domain/errors.js';
-import { createFormatError, scrubValues } from './formatError.js';
+
+import { badInput, VaultError } from '../domain/errors.js';
 import { createLogger } from '../support/logger.js';
+import { createFormatError, scrubValues } from './formatError.js';
 
 const logger = { error: vi.fn() };
 const format = createFormatError(logger);

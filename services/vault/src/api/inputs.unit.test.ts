@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { text } from './inputs.js';
 
 describe('free-text arguments', () => {

@@ -1,14 +1,14 @@
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import {
-  GraphQLError,
-  getVariableValues,
-  printSchema,
   type DocumentNode,
   type ExecutionResult,
+  getVariableValues,
+  GraphQLError,
   type GraphQLSchema,
   type OperationDefinitionNode,
+  printSchema,
 } from 'graphql';
-import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { LRUCache } from 'lru-cache';
 
 type Compiled = CompiledQuery | ExecutionResult;

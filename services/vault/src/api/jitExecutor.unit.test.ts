@@ -2,6 +2,7 @@ import { ApolloServer } from '@apollo/server';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { describe, expect, it } from 'vitest';
+
 import { jitGateway } from './jitExecutor.js';
 
 const schema = makeExecutableSchema({

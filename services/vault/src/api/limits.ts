@@ -1,7 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, Lexer, Source, TokenKind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
-import { API_LIMIT_VARIABLES as LIMIT_SETTINGS } from '../config/apiSettings.js';
+import { type DocumentNode, GraphQLError, Kind, Lexer, type OperationDefinitionNode, Source, TokenKind } from 'graphql';
+
 import type { Principal } from '../auth/tokens.js';
+import { API_LIMIT_VARIABLES as LIMIT_SETTINGS } from '../config/apiSettings.js';
 import {
   fragmentsOf,
   operationCost,

@@ -1,6 +1,7 @@
-import { Kind, parse, type OperationDefinitionNode } from 'graphql';
+import { Kind, type OperationDefinitionNode, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, checkDocument, checkOperation, checkQueryText } from './limits.js';
+
+import { checkDocument, checkOperation, checkQueryText, DEFAULT_LIMITS } from './limits.js';
 
 const operation = (query: string) => {
   const document = parse(query);

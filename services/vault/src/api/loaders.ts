@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+
 import type { SubjectRead, SubjectReader } from '../read/SubjectReader.js';
 import type { SubjectTexts } from '../rights/requestTexts.js';
 

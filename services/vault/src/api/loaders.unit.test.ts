@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+
 import type { SubjectRead } from '../read/SubjectReader.js';
 import { createLoaders } from './loaders.js';
 

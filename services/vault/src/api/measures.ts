@@ -1,10 +1,10 @@
 import {
-  Kind,
-  valueFromASTUntyped,
   type FieldNode,
   type FragmentDefinitionNode,
+  Kind,
   type OperationDefinitionNode,
   type SelectionSetNode,
+  valueFromASTUntyped,
   type ValueNode,
 } from 'graphql';
 

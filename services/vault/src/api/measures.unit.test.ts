@@ -1,5 +1,6 @@
-import { Kind, parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { type FragmentDefinitionNode, Kind, type OperationDefinitionNode, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
+
 import { operationCost, operationDepth, subjectReads, withDefaults } from './measures.js';
 
 function measure(query: string, variables: Record<string, unknown> = {}) {

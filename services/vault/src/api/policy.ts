@@ -1,5 +1,5 @@
-import { VaultError } from '../domain/errors.js';
 import type { Principal, Role } from '../auth/tokens.js';
+import { VaultError } from '../domain/errors.js';
 
 /**
  * Which roles may call each operation: the one table the resolvers enforce and the

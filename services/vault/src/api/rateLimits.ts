@@ -1,5 +1,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
+
 import { actorOf, type TokenVerifier } from '../auth/tokens.js';
 import { requestPrincipal } from './requestPrincipal.js';
 

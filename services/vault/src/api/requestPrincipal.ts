@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+
 import type { Principal, TokenVerifier } from '../auth/tokens.js';
 import { bearerToken } from './bearer.js';
 

@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { VaultError, badInput } from '../domain/errors.js';
-import type { EventOf } from '../domain/events.js';
+
+import type { CommandResult } from '../commands/SubjectCommands.js';
 import type { ConsentInput as DomainConsent } from '../domain/consent.js';
+import { badInput, VaultError } from '../domain/errors.js';
+import type { EventOf } from '../domain/events.js';
 import { unknownName } from '../domain/names.js';
 import type { Command, DataItemInput } from '../domain/subject.js';
 import { lookupForm, validateValue } from '../domain/values.js';
-import type { CommandResult } from '../commands/SubjectCommands.js';
 import type { SubjectRead } from '../read/SubjectReader.js';
 import { subjectDisclosures } from './accessRecorder.js';
 import type { ApiContext } from './context.js';
 import type { CommandPayload, ConsentInput, PersonalDataInput, Resolvers } from './generated/graphql.js';
-import type { SubjectModel } from './models.js';
 import { text } from './inputs.js';
+import type { SubjectModel } from './models.js';
 import { authorize, authorizeCategory, authorizePurpose, authorizeSubject, type Operation } from './policy.js';
 import { DataSubjectRequest, PendingNotification, rightsMutation, rightsQuery } from './rightsResolvers.js';
 import { DateTimeScalar, JSONScalar } from './scalars.js';

@@ -1,4 +1,5 @@
 import { GraphQLScalarType, Kind, valueFromASTUntyped } from 'graphql';
+
 import { INSTANT_YEARS, parseInstant } from '../domain/time.js';
 
 /** The DateTime scalar's refusal; like every error here it names the type, never the value (it may be personal data). */

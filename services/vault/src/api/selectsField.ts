@@ -1,9 +1,9 @@
 import {
+  getDirectiveValues,
   GraphQLIncludeDirective,
+  type GraphQLResolveInfo,
   GraphQLSkipDirective,
   Kind,
-  getDirectiveValues,
-  type GraphQLResolveInfo,
   type SelectionNode,
   type SelectionSetNode,
 } from 'graphql';

@@ -1,5 +1,6 @@
-import { Kind, parse, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { type FieldNode, type FragmentDefinitionNode, Kind, type OperationDefinitionNode, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
+
 import { selectsField } from './selectsField.js';
 
 /** The resolve info of the query's first root field, as graphql-js and graphql-jit hand it. */

@@ -1,14 +1,16 @@
 import { isUtf8 } from 'node:buffer';
+
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { schemaBaseUrl, type ApiSettings } from '../config/apiSettings.js';
+
+import { createTokenVerifier, type TokenVerifier } from '../auth/tokens.js';
+import { type ApiSettings, schemaBaseUrl } from '../config/apiSettings.js';
 import { VaultError } from '../domain/errors.js';
+import { createLogger, lazyRequestLogger } from '../support/logger.js';
 import type { Vault } from '../vault.js';
 import { AccessRecorder, type AccessRecorderOptions } from './accessRecorder.js';
-import { createTokenVerifier, type TokenVerifier } from '../auth/tokens.js';
-import { DEFAULT_LIMITS, type ApiLimits } from './limits.js';
-import { createLogger, lazyRequestLogger } from '../support/logger.js';
+import { type ApiLimits, DEFAULT_LIMITS } from './limits.js';
 import { addRateLimits } from './rateLimits.js';
 import { resolvers } from './resolvers.js';
 import { downloadRoutes } from './routes/downloads.js';
@@ -176,6 +178,8 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
 /** Fastify with the vault's logging, JSON parsing and error format; the routes come as plugins. */
 function createApp(logger: Logger, bodyLimit: number, trustProxy: ApiSettings['trustProxy']): FastifyInstance {
   const app = Fastify({
+    // Fastify's own instance type differs from pino's Logger only in what its generics infer from it.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it to pick FastifyBaseLogger
     loggerInstance: logger as FastifyBaseLogger,
     // The request lines below replace Fastify's own: one line per request, at debug unless it failed.
     logController: new LogController({ disableRequestLogging: true }),

@@ -1,19 +1,21 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+
 import {
-  Kind,
-  parse,
-  print,
-  validate,
-  visit,
   type ASTNode,
   type DocumentNode,
   type FragmentDefinitionNode,
   type GraphQLSchema,
+  Kind,
   type OperationDefinitionNode,
+  parse,
+  print,
+  validate,
+  visit,
 } from 'graphql';
+
 import { VaultError } from '../domain/errors.js';
-import { checkDocument, checkQueryText, type ApiLimits } from './limits.js';
+import { type ApiLimits, checkDocument, checkQueryText } from './limits.js';
 
 /**
  * The operations first-party services may send by id (`VAULT_TRUSTED_DOCUMENTS`), read from a
@@ -142,7 +144,7 @@ export function buildManifest(
       throw invalid(`operation ${name} does not validate against the schema: ${errors[0]!.message}`);
     const refusal = checkQueryText(body, limits) ?? checkDocument(document, limits);
     if (refusal) throw invalid(`operation ${name}: ${refusal.message}`);
-    out.push({ id: documentId(body), name, type: op.operation as ManifestOperation['type'], body });
+    out.push({ id: documentId(body), name, type: op.operation, body });
   }
   return { format: 'apollo-persisted-query-manifest', version: 1, operations: out };
 }

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+
 import { actorOf, type Principal } from '../auth/tokens.js';
 
 export interface WriteBudgetOptions {

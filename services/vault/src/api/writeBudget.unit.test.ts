@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import type { Principal } from '../auth/tokens.js';
 import { WriteBudget } from './writeBudget.js';
 

@@ -1,14 +1,16 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import {
-  SignJWT,
   createLocalJWKSet,
   errors as joseErrors,
-  jwtVerify,
   type JWTPayload,
+  jwtVerify,
   type JWTVerifyGetKey,
+  SignJWT,
 } from 'jose';
+
 import { isProduction, type VaultConfig } from '../config/loadConfig.js';
 import { VaultError } from '../domain/errors.js';
 import { makePrivateDir, writeNewPrivateFile } from '../support/privateFiles.js';

@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
+
 import type { VaultConfig } from '../config/loadConfig.js';
 import { isVaultError } from '../domain/errors.js';
 import { actorOf, createTokenVerifier, mintDevToken, principalFrom } from './tokens.js';

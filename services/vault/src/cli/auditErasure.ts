@@ -1,13 +1,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { VaultError } from '../domain/errors.js';
-import type { KekProvider } from '../ports/KekProvider.js';
-import type { KeyStore } from '../ports/KeyStore.js';
+
+import { aadTag } from '../adapters/localKek/getLocalKekProvider.js';
 import { carveWrappedKeys } from '../crypto/carveKeys.js';
 import { envelopeParts } from '../crypto/envelope.js';
 import { wrapTag } from '../crypto/keyRing.js';
 import { secretbox } from '../crypto/secretbox.js';
-import { aadTag } from '../adapters/localKek/getLocalKekProvider.js';
+import { VaultError } from '../domain/errors.js';
+import type { KekProvider } from '../ports/KekProvider.js';
+import type { KeyStore } from '../ports/KeyStore.js';
 
 /** What `vault audit-erasure` found: every destroyed key it could open again, and how many sealed values those open. */
 export interface ErasureAudit {

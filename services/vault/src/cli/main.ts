@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+
 import { isVaultError } from '../domain/errors.js';
+import { addAuditErasureCommand } from './commands/auditErasure.js';
 import { addRebuildCommand } from './commands/rebuild.js';
 import { addRetentionCommand } from './commands/retention.js';
-import { addAuditErasureCommand } from './commands/auditErasure.js';
 import { addRotateEpochCommand } from './commands/rotateEpoch.js';
 import { addRotateMasterKeyCommand } from './commands/rotateMasterKey.js';
 import { addServeCommand } from './commands/serve.js';

@@ -1,6 +1,7 @@
 import { destination } from 'pino';
-import { createLogger } from '../support/logger.js';
+
 import { loadConfig, type VaultConfig } from '../config/loadConfig.js';
+import { createLogger } from '../support/logger.js';
 import { openVault, type Vault } from '../vault.js';
 
 /** Opens the vault for a one-shot command; its warnings go through the redacting logger (stderr). */

@@ -1,5 +1,6 @@
 import { chmodSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { VaultError } from '../domain/errors.js';
 
 const PREFIX = 'serving.';

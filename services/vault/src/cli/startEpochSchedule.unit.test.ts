@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { startEpochSchedule } from './startEpochSchedule.js';
 
 const HOUR = 3_600_000;

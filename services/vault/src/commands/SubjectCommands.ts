@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { VaultError, isConflictError } from '../domain/errors.js';
+
+import type { KeyRing } from '../crypto/keyRing.js';
+import { isConflictError, VaultError } from '../domain/errors.js';
 import { streamOf } from '../domain/events.js';
 import type { ProcessingRegister } from '../domain/register.js';
-import { decide, fold, initialState, keyIdFor, type Command, type SubjectState } from '../domain/subject.js';
-import type { KeyRing } from '../crypto/keyRing.js';
-import { NO_STREAM, type AppendResult, type EventLog, type NewEvent, type RecordedEvent } from '../ports/EventLog.js';
+import { type Command, decide, fold, initialState, keyIdFor, type SubjectState } from '../domain/subject.js';
+import { type AppendResult, type EventLog, type NewEvent, NO_STREAM, type RecordedEvent } from '../ports/EventLog.js';
 import type { ViewStore } from '../ports/ViewStore.js';
+import { type RecentCache, recentCache } from '../support/recentCache.js';
 import { openField, sealDecision } from './sealDecision.js';
-import { recentCache, type RecentCache } from '../support/recentCache.js';
 
 export interface CommandDeps {
   log: EventLog;

@@ -1,10 +1,10 @@
-import { uuidv7 } from '../support/uuidv7.js';
-import { REQUESTS_CATEGORY, type DomainEvent, type Unsealed } from '../domain/events.js';
-import { keyIdFor } from '../domain/subject.js';
 import { openValue, sealValue, valueContext } from '../crypto/envelope.js';
 import type { KeyRing } from '../crypto/keyRing.js';
-import type { EventMetadata, NewEvent } from '../ports/EventLog.js';
+import { type DomainEvent, REQUESTS_CATEGORY, type Unsealed } from '../domain/events.js';
 import type { FieldState } from '../domain/subject.js';
+import { keyIdFor } from '../domain/subject.js';
+import type { EventMetadata, NewEvent } from '../ports/EventLog.js';
+import { uuidv7 } from '../support/uuidv7.js';
 
 /** Key ids a decision writes under (created on first use). */
 export function keyIdsWritten(subjectId: string, events: readonly DomainEvent<Unsealed>[]): string[] {

@@ -1,4 +1,4 @@
-import { VaultError, isVaultError } from '../domain/errors.js';
+import { isVaultError, VaultError } from '../domain/errors.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import { decide } from '../domain/subject.js';
 import { instantInput } from '../domain/time.js';

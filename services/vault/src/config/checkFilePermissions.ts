@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
+
 import { VaultError } from '../domain/errors.js';
-import { looseModes, octalMode, type LooseMode } from '../support/privateFiles.js';
+import { type LooseMode, looseModes, octalMode } from '../support/privateFiles.js';
 import type { VaultConfig } from './loadConfig.js';
 
 /** Whether `path` lies inside `dir` (or is it). */

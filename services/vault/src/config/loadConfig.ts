@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+
 import { VaultError } from '../domain/errors.js';
-import { loadApiSettings, type ApiSettings } from './apiSettings.js';
+import { type ApiSettings, loadApiSettings } from './apiSettings.js';
 
 /** Everything the vault reads from its environment. Documented in docs/configuration.md's table. */
 export interface VaultConfig {

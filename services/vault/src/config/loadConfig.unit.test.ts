@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { loadConfig } from './loadConfig.js';
 
 const refusal = (env: NodeJS.ProcessEnv) => {

@@ -1,14 +1,5 @@
 import { join } from 'node:path';
-import { embeddedState, isProduction, postgresSchemaOf, type VaultConfig } from './loadConfig.js';
-import { checkFilePermissions } from './checkFilePermissions.js';
-import { makePrivateDir } from '../support/privateFiles.js';
-import { VaultError, isVaultError } from '../domain/errors.js';
-import type { AccessLog } from '../ports/AccessLog.js';
-import type { EventLog } from '../ports/EventLog.js';
-import type { KeyStore } from '../ports/KeyStore.js';
-import type { ViewStore } from '../ports/ViewStore.js';
-import type { KekProvider } from '../ports/KekProvider.js';
-import { resolveMasterKeys } from '../crypto/masterKey.js';
+
 import { getLocalKekProvider } from '../adapters/localKek/index.js';
 import {
   getSqliteAccessLog,
@@ -17,6 +8,16 @@ import {
   getSqliteViewStore,
   sqliteKeyStoreHolds,
 } from '../adapters/sqlite/index.js';
+import { resolveMasterKeys } from '../crypto/masterKey.js';
+import { isVaultError, VaultError } from '../domain/errors.js';
+import type { AccessLog } from '../ports/AccessLog.js';
+import type { EventLog } from '../ports/EventLog.js';
+import type { KekProvider } from '../ports/KekProvider.js';
+import type { KeyStore } from '../ports/KeyStore.js';
+import type { ViewStore } from '../ports/ViewStore.js';
+import { makePrivateDir } from '../support/privateFiles.js';
+import { checkFilePermissions } from './checkFilePermissions.js';
+import { embeddedState, isProduction, postgresSchemaOf, type VaultConfig } from './loadConfig.js';
 
 /** File names under the data directory: one file per store, so each can have its own backup policy. */
 export const DATA_FILES = {

@@ -1,7 +1,9 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { afterEach, describe, expect, it } from 'vitest';
+
 import { createTokenVerifier, mintDevToken } from '../auth/tokens.js';
 import { resolveMasterKeys } from '../crypto/masterKey.js';
 import { loadConfig, type VaultConfig } from './loadConfig.js';

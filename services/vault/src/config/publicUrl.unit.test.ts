@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { isVaultError } from '../domain/errors.js';
 import { loadConfig } from './loadConfig.js';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { loadConfig } from './loadConfig.js';
 
 describe('VAULT_REQUEST_TIMEOUT_MS', () => {

@@ -1,7 +1,9 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
+
 import { isVaultError } from '../domain/errors.js';
 import { loadConfig, type VaultConfig } from './loadConfig.js';
 import { openStores } from './openStores.js';

@@ -1,5 +1,7 @@
 import { hash, randomFillSync } from 'node:crypto';
+
 import nacl from 'tweetnacl';
+
 import { VaultError } from '../domain/errors.js';
 import { secretbox } from './secretbox.js';
 

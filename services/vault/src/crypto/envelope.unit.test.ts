@@ -1,5 +1,6 @@
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
+
 import { isVaultError } from '../domain/errors.js';
 import { openValue, seal, sealValue, valueContext } from './envelope.js';
 import { parseMasterKeys } from './masterKey.js';

@@ -1,8 +1,9 @@
 import nacl from 'tweetnacl';
-import { VaultError, isVaultError } from '../domain/errors.js';
+
+import { isVaultError, VaultError } from '../domain/errors.js';
 import type { EventOf } from '../domain/events.js';
-import type { KeyStore, ShredReason, StoredKey } from '../ports/KeyStore.js';
 import type { KekProvider } from '../ports/KekProvider.js';
+import type { KeyStore, ShredReason, StoredKey } from '../ports/KeyStore.js';
 import { contextTag } from './envelope.js';
 
 export interface KeyRingOptions {

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import nacl from 'tweetnacl';
+
 import { VaultError } from '../domain/errors.js';
 import { makePrivateDir, writeNewPrivateFile } from '../support/privateFiles.js';
 

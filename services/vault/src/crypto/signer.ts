@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+
 import nacl from 'tweetnacl';
+
 import { VaultError } from '../domain/errors.js';
 
 /** A JWS in flattened JSON serialisation (RFC 7515 §7.2.2), `alg: EdDSA` (Ed25519). */

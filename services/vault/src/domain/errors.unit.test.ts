@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
+
 import { describe, expect, it } from 'vitest';
-import { ErrorCodes, VaultError, isConflictError, isVaultError } from './errors.js';
+
+import { ErrorCodes, isConflictError, isVaultError, VaultError } from './errors.js';
 
 describe('the error registry', () => {
   it('documents every code in docs/errors.md, and documents no code that does not exist', () => {

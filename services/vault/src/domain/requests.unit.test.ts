@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+
+import { fixtureRegister } from '../testing/fixtureRegister.js';
 import { isVaultError } from './errors.js';
 import type { DomainEvent, Sealed } from './events.js';
 import { dueDate, trackedRowsOf } from './requests.js';
-import { decide, evolve, initialState, type Command, type SubjectState } from './subject.js';
-import { fixtureRegister } from '../testing/fixtureRegister.js';
+import { type Command, decide, evolve, initialState, type SubjectState } from './subject.js';
 
 const register = fixtureRegister();
 const NOW = '2026-06-01T00:00:00.000Z';
@@ -192,8 +193,7 @@ describe('duty to inform (Art. 14)', () => {
   });
   it('opens nothing for data the subject provided', () => {
     expect(
-      given(registered, { ...fromRegister, data: { ...fromRegister.data, source: 'subject' } } as DomainEvent<Sealed>)
-        .rights.notification,
+      given(registered, { ...fromRegister, data: { ...fromRegister.data, source: 'subject' } }).rights.notification,
     ).toBeNull();
     expect(failure(() => run(given(registered), { type: 'MarkInformed', at: NOW, channel: 'post' })).code).toBe(
       'NOT_FOUND',

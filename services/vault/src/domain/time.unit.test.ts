@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+
 import { isoNow, parseInstant } from './time.js';
 
 describe('isoNow', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { isVaultError } from './errors.js';
 import { lookupForm, validateValue } from './values.js';
 

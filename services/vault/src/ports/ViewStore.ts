@@ -1,6 +1,6 @@
-import type { SubjectState } from '../domain/subject.js';
-import type { HoldRow, RetentionRow } from '../domain/retention.js';
 import type { TrackedRow } from '../domain/requests.js';
+import type { HoldRow, RetentionRow } from '../domain/retention.js';
+import type { SubjectState } from '../domain/subject.js';
 
 export type { TrackedRow };
 import type { ShredReason } from './KeyStore.js';

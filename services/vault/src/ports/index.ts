@@ -1,5 +1,5 @@
+export * from './AccessLog.js';
 export * from './EventLog.js';
+export * from './KekProvider.js';
 export * from './KeyStore.js';
 export * from './ViewStore.js';
-export * from './AccessLog.js';
-export * from './KekProvider.js';

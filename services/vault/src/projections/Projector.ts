@@ -1,17 +1,17 @@
-import { VaultError } from '../domain/errors.js';
-import type { DomainEvent } from '../domain/events.js';
-import type { ProcessingRegister } from '../domain/register.js';
-import { evolve, initialState, type SubjectState } from '../domain/subject.js';
-import { lookupForm } from '../domain/values.js';
+import { openField } from '../commands/sealDecision.js';
 import type { BlindIndex } from '../crypto/blindIndex.js';
 import type { KeyRing } from '../crypto/keyRing.js';
+import { VaultError } from '../domain/errors.js';
+import type { DomainEvent } from '../domain/events.js';
+import { subjectOf } from '../domain/events.js';
+import type { ProcessingRegister } from '../domain/register.js';
+import { trackedRowsOf } from '../domain/requests.js';
+import { holdsOf, retentionOf } from '../domain/retention.js';
+import { evolve, initialState, type SubjectState } from '../domain/subject.js';
+import { lookupForm } from '../domain/values.js';
 import type { EventLog, RecordedEvent, Subscription } from '../ports/EventLog.js';
 import { emptyBatch, type SubjectView, type ViewBatch, type ViewStore } from '../ports/ViewStore.js';
-import { openField } from '../commands/sealDecision.js';
-import { subjectOf } from '../domain/events.js';
-import { holdsOf, retentionOf } from '../domain/retention.js';
-import { trackedRowsOf } from '../domain/requests.js';
-import { recentCache, type RecentCache } from '../support/recentCache.js';
+import { type RecentCache, recentCache } from '../support/recentCache.js';
 
 export const PROJECTION = 'subjects';
 

@@ -1,18 +1,19 @@
 import DataLoader from 'dataloader';
-import { accessDecision, reachedCategories, type DenialReason } from '../domain/access.js';
+
+import type { KeyRing } from '../crypto/keyRing.js';
+import { accessDecision, type DenialReason, reachedCategories } from '../domain/access.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import type { CategoryState, FieldState, SubjectState } from '../domain/subject.js';
-import type { KeyRing } from '../crypto/keyRing.js';
 import type { ViewStore } from '../ports/ViewStore.js';
+import { type RecentCache, recentCache } from '../support/recentCache.js';
 import {
   openBox,
   openPrepared,
-  prepareField,
-  sealBox,
   type PreparedBox,
   type PreparedField,
+  prepareField,
+  sealBox,
 } from './preparedValues.js';
-import { recentCache, type RecentCache } from '../support/recentCache.js';
 
 /**
  * An item of a read. A VALUE item's `value` is opened when first used (a getter on its class,

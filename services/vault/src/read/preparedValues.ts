@@ -1,14 +1,14 @@
-import { VaultError } from '../domain/errors.js';
-import type { FieldState } from '../domain/state.js';
 import {
   contextTag,
+  type EnvelopeParts,
   envelopeParts,
   openValue,
   openValueParts,
   sealValueParts,
   valueContext,
-  type EnvelopeParts,
 } from '../crypto/envelope.js';
+import { VaultError } from '../domain/errors.js';
+import type { FieldState } from '../domain/state.js';
 
 /** A field's sealed value made ready to open many times: decoded, split, with its context tag; no key, no plaintext. */
 export interface PreparedField {

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+
 import { describe, expect, it } from 'vitest';
+
 import { isVaultError } from '../domain/errors.js';
 import { fixtureRegister } from '../testing/fixtureRegister.js';
 import { DPV_VERSION, loadDpvTerms } from './dpvTerms.js';

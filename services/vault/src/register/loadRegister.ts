@@ -7,19 +7,21 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+
+import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
+
 import { VaultError } from '../domain/errors.js';
 import {
-  OBJECTION_BASES,
-  VALUE_TYPES,
-  withOwnNamesOnly,
   type CategorySpec,
+  OBJECTION_BASES,
   type ProcessingRegister,
   type PurposeSpec,
+  VALUE_TYPES,
+  withOwnNamesOnly,
 } from '../domain/register.js';
+import { type DpvTerms, loadDpvTerms } from './dpvTerms.js';
 import { registerFileSchema } from './registerSchema.js';
-import { loadDpvTerms, type DpvTerms } from './dpvTerms.js';
 
 /** One problem in a register file. `line` and `column` are 1-based. */
 export interface RegisterIssue {

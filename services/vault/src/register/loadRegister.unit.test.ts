@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { isVaultError, type VaultError } from '../domain/errors.js';
 import { loadRegister, parseRegister, type RegisterIssue } from './index.js';
 

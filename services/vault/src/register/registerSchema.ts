@@ -8,7 +8,8 @@
  * reported together with the issues this schema finds.
  */
 import { z } from 'zod';
-import { LEGAL_BASES, SOURCES, VALUE_TYPES, type RetentionTrigger } from '../domain/register.js';
+
+import { LEGAL_BASES, type RetentionTrigger, SOURCES, VALUE_TYPES } from '../domain/register.js';
 import { parseDuration } from '../domain/time.js';
 
 const text = z.string().trim().min(1);

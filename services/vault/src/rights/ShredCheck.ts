@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { VaultError } from '../domain/errors.js';
+
 import type { KeyRing } from '../crypto/keyRing.js';
+import { VaultError } from '../domain/errors.js';
 
 export interface ShredCheckOptions {
   /** Look at the key store again once this many bytes were produced since the last look. Default 4 MiB. */

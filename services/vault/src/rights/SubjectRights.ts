@@ -1,26 +1,27 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { VaultError, isVaultError } from '../domain/errors.js';
+
+import { requestsKeyId } from '../commands/sealDecision.js';
+import type { CommandOptions, CommandResult } from '../commands/SubjectCommands.js';
+import type { FlattenedJws } from '../crypto/signer.js';
+import { isVaultError, VaultError } from '../domain/errors.js';
 import { EXPORT_KINDS, type ExportKind } from '../domain/events.js';
 import { assertVerified, type NewLink, type TrackedRow } from '../domain/requests.js';
 import type { Command } from '../domain/subject.js';
 import { addIsoDuration } from '../domain/time.js';
-import type { FlattenedJws } from '../crypto/signer.js';
 import type { ViewStore } from '../ports/ViewStore.js';
-import type { CommandOptions, CommandResult } from '../commands/SubjectCommands.js';
-import type { SignedCertificate, EraseOptions } from './eraseSubject.js';
-import { requestsKeyId } from '../commands/sealDecision.js';
-import { holdsTexts, openSubjectTexts, type SubjectTexts } from './requestTexts.js';
-import { ShredCheck } from './ShredCheck.js';
+import type { EraseOptions, SignedCertificate } from './eraseSubject.js';
 import {
-  REPORT_TYP,
   digestReport,
   disclosedCategories,
   freezeReport,
+  REPORT_TYP,
   reportChunks,
-  reportDigest,
   type ReportDeps,
+  reportDigest,
   type ReportSignature,
 } from './reports.js';
+import { holdsTexts, openSubjectTexts, type SubjectTexts } from './requestTexts.js';
+import { ShredCheck } from './ShredCheck.js';
 
 export interface RightsDeps extends ReportDeps {
   views: ViewStore;

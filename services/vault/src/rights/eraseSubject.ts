@@ -1,10 +1,10 @@
+import type { CommandOptions, SubjectCommands } from '../commands/SubjectCommands.js';
+import type { KeyRing } from '../crypto/keyRing.js';
+import { type FlattenedJws, type PublicJwk, type Signer, verifyJws } from '../crypto/signer.js';
 import { VaultError } from '../domain/errors.js';
 import type { EventOf } from '../domain/events.js';
-import type { SubjectCommands, CommandOptions } from '../commands/SubjectCommands.js';
-import { streamEvents, type EventLog, type RecordedEvent } from '../ports/EventLog.js';
 import { streamOf } from '../domain/events.js';
-import type { KeyRing } from '../crypto/keyRing.js';
-import { verifyJws, type FlattenedJws, type PublicJwk, type Signer } from '../crypto/signer.js';
+import { type EventLog, type RecordedEvent, streamEvents } from '../ports/EventLog.js';
 
 export interface ErasureCertificate {
   type: 'ErasureCertificate';

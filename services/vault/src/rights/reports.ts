@@ -1,21 +1,22 @@
 import { createHash } from 'node:crypto';
-import { VaultError } from '../domain/errors.js';
-import { REQUESTS_CATEGORY, type EventOf, type ExportKind } from '../domain/events.js';
-import type { CategorySpec, LegalBasis, ProcessingRegister, Recipient, Source } from '../domain/register.js';
-import { holdOn, retentionOf, holdsOf, triggerTime } from '../domain/retention.js';
-import type { SubjectState } from '../domain/subject.js';
-import { proofsOf, provenanceOf } from '../domain/consent.js';
-import { addIsoDuration } from '../domain/time.js';
-import type { KeyRing } from '../crypto/keyRing.js';
+
+import { openField, requestsKeyId } from '../commands/sealDecision.js';
+import type { SubjectCommands } from '../commands/SubjectCommands.js';
 import { openValue, valueContext } from '../crypto/envelope.js';
+import type { KeyRing } from '../crypto/keyRing.js';
 import type { Signer } from '../crypto/signer.js';
+import { proofsOf, provenanceOf } from '../domain/consent.js';
+import { VaultError } from '../domain/errors.js';
+import { type EventOf, type ExportKind, REQUESTS_CATEGORY } from '../domain/events.js';
+import { streamOf } from '../domain/events.js';
+import type { CategorySpec, LegalBasis, ProcessingRegister, Recipient, Source } from '../domain/register.js';
+import { holdOn, holdsOf, retentionOf, triggerTime } from '../domain/retention.js';
+import type { SubjectState } from '../domain/subject.js';
+import { addIsoDuration } from '../domain/time.js';
 import type { AccessLog, RecipientRow } from '../ports/AccessLog.js';
 import type { EventLog, RecordedEvent } from '../ports/EventLog.js';
-import { openField, requestsKeyId } from '../commands/sealDecision.js';
 import { holdsTexts, openSubjectTexts } from './requestTexts.js';
-import { streamOf } from '../domain/events.js';
-import type { SubjectCommands } from '../commands/SubjectCommands.js';
-import { ShredCheck, checkedChunks } from './ShredCheck.js';
+import { checkedChunks, ShredCheck } from './ShredCheck.js';
 
 /**
  * Access reports (Art. 15) and portability exports (Art. 20), streamed as JSON so a subject

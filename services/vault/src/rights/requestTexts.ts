@@ -1,5 +1,5 @@
-import { openValue } from '../crypto/envelope.js';
 import { overrideGroundsContext, requestTextContext } from '../commands/sealDecision.js';
+import { openValue } from '../crypto/envelope.js';
 import type { SealedText } from '../domain/requests.js';
 import type { SubjectState } from '../domain/subject.js';
 

@@ -1,4 +1,4 @@
-import { pino, type Bindings, type ChildLoggerOptions, type DestinationStream, type LogFn, type Logger } from 'pino';
+import { type Bindings, type ChildLoggerOptions, type DestinationStream, type LogFn, type Logger, pino } from 'pino';
 
 /**
  * Paths pino censors wherever they appear in a log object. Nothing the API logs should hold a

@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
+
 import { describe, expect, it, vi } from 'vitest';
+
 import { createLogger, lazyRequestLogger, loggablePath } from './logger.js';
 
 describe('loggablePath', () => {

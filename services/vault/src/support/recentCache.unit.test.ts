@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { recentCache } from './recentCache.js';
 
 describe('recentCache', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { uuidv7 } from './uuidv7.js';
 
 describe('uuidv7', () => {

@@ -1,8 +1,34 @@
-import { BACKWARDS, END, FORWARDS, KurrentDBClient, streamNameFilter, type AllStreamSubscription } from '@kurrent/kurrentdb-client';
+import {
+  type AllStreamSubscription,
+  BACKWARDS,
+  END,
+  FORWARDS,
+  KurrentDBClient,
+  streamNameFilter,
+} from '@kurrent/kurrentdb-client';
+
 import { VaultError } from '../../domain/errors.js';
-import { PositionWaiters, assertExpectedRevision, type AppendResult, type EventLog, type RecordedEvent, type SubscribeOptions, type Subscription } from '../../ports/EventLog.js';
 import { STREAM_PREFIX } from '../../domain/events.js';
-import { allFilterPrefix, toEventData, toStreamState, toReadPosition, toRecorded, toServerStream, toVaultError, withTimeout, type StreamNaming } from './mapping.js';
+import {
+  type AppendResult,
+  assertExpectedRevision,
+  type EventLog,
+  PositionWaiters,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from '../../ports/EventLog.js';
+import {
+  allFilterPrefix,
+  type StreamNaming,
+  toEventData,
+  toReadPosition,
+  toRecorded,
+  toServerStream,
+  toStreamState,
+  toVaultError,
+  withTimeout,
+} from './mapping.js';
 
 /** Options of the KurrentDB (EventStoreDB 20+) event log. Give either `client` or `connectionString`. */
 export interface KurrentdbEventLogOptions {
@@ -35,12 +61,17 @@ export interface KurrentdbEventLogOptions {
  * does this itself).
  */
 export function getKurrentdbEventLog(options: KurrentdbEventLogOptions): EventLog {
-  if (!options.client && !options.connectionString) throw new VaultError('CONFIG_INVALID', 'The KurrentDB event log needs a client or a connection string');
+  if (!options.client && !options.connectionString)
+    throw new VaultError('CONFIG_INVALID', 'The KurrentDB event log needs a client or a connection string');
   let client: KurrentDBClient;
   try {
     client = options.client ?? KurrentDBClient.connectionString(options.connectionString!);
   } catch (e) {
-    throw new VaultError('CONFIG_INVALID', `VAULT_KURRENTDB_URL is not a valid KurrentDB connection string: ${(e as Error).message}`, { cause: e });
+    throw new VaultError(
+      'CONFIG_INVALID',
+      `VAULT_KURRENTDB_URL is not a valid KurrentDB connection string: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   const owned = !options.client;
   const naming: StreamNaming = { namespace: options.namespace ?? '' };
@@ -55,7 +86,11 @@ export function getKurrentdbEventLog(options: KurrentdbEventLogOptions): EventLo
   const closedError = () => new VaultError('STORE_UNAVAILABLE', 'KurrentDB event log is closed');
 
   /** Drains a read into an array under the deadline; stream-not-found is an empty stream. */
-  const collect = async (what: string, read: AsyncIterableIterator<unknown> & { cancel?: () => Promise<void> }, ctx: { streamId?: string } = {}): Promise<RecordedEvent[]> => {
+  const collect = async (
+    what: string,
+    read: AsyncIterableIterator<unknown> & { cancel?: () => Promise<void> },
+    ctx: { streamId?: string } = {},
+  ): Promise<RecordedEvent[]> => {
     const out: RecordedEvent[] = [];
     const drain = async () => {
       for await (const resolved of read) {
@@ -72,7 +107,12 @@ export function getKurrentdbEventLog(options: KurrentdbEventLogOptions): EventLo
     }
   };
 
-  const readStreamRaw = (streamId: string, fromRevision: number, maxCount: number | undefined, direction: typeof FORWARDS | typeof BACKWARDS) =>
+  const readStreamRaw = (
+    streamId: string,
+    fromRevision: number,
+    maxCount: number | undefined,
+    direction: typeof FORWARDS | typeof BACKWARDS,
+  ) =>
     collect(
       `reading stream ${streamId}`,
       client.readStream(toServerStream(naming, streamId), {
@@ -89,7 +129,9 @@ export function getKurrentdbEventLog(options: KurrentdbEventLogOptions): EventLo
       if (closed) throw closedError();
       const ids = events.map((e) => e.id);
       if (new Set(ids).size !== ids.length) {
-        throw new VaultError('DUPLICATE_EVENT', `Append to stream ${streamId} repeats an event id`, { details: { streamId } });
+        throw new VaultError('DUPLICATE_EVENT', `Append to stream ${streamId} repeats an event id`, {
+          details: { streamId },
+        });
       }
       if (events.length === 0) {
         const [head] = await readStreamRaw(streamId, -1, 1, BACKWARDS);
@@ -105,7 +147,10 @@ export function getKurrentdbEventLog(options: KurrentdbEventLogOptions): EventLo
       let nextRevision: number;
       try {
         const result = await withTimeout(
-          client.appendToStream(toServerStream(naming, streamId), data, { streamState: toStreamState(expectedRevision), deadline }),
+          client.appendToStream(toServerStream(naming, streamId), data, {
+            streamState: toStreamState(expectedRevision),
+            deadline,
+          }),
           guard,
           `an append to ${streamId}`,
         );
@@ -116,7 +161,11 @@ export function getKurrentdbEventLog(options: KurrentdbEventLogOptions): EventLo
       // The append's own position field is not the last event's position for every server version
       // (nor for an idempotent retry): read it back, one more round trip whatever the batch size.
       const [last] = await readStreamRaw(streamId, nextRevision, 1, FORWARDS);
-      if (!last) throw new VaultError('STORE_UNAVAILABLE', `Stream ${streamId} lost revision ${nextRevision} right after the append`);
+      if (!last)
+        throw new VaultError(
+          'STORE_UNAVAILABLE',
+          `Stream ${streamId} lost revision ${nextRevision} right after the append`,
+        );
       const result: AppendResult = { nextRevision, position: last.position };
       return result;
     },
@@ -135,14 +184,23 @@ export function getKurrentdbEventLog(options: KurrentdbEventLogOptions): EventLo
       // The server's read position is inclusive: ask for one more and drop the checkpoint's own event.
       const page = await collect(
         'a read of $all',
-        client.readAll({ fromPosition: toReadPosition(after), maxCount: maxCount + 1, direction: FORWARDS, filter: filter(), deadline }) as never,
+        client.readAll({
+          fromPosition: toReadPosition(after),
+          maxCount: maxCount + 1,
+          direction: FORWARDS,
+          filter: filter(),
+          deadline,
+        }) as never,
       );
       return page.filter((e) => e.position > after).slice(0, maxCount);
     },
 
     async headPosition() {
       if (closed) throw closedError();
-      const [last] = await collect('a read of the $all head', client.readAll({ fromPosition: END, maxCount: 1, direction: BACKWARDS, filter: filter(), deadline }) as never);
+      const [last] = await collect(
+        'a read of the $all head',
+        client.readAll({ fromPosition: END, maxCount: 1, direction: BACKWARDS, filter: filter(), deadline }) as never,
+      );
       return last?.position ?? 0;
     },
 
@@ -167,7 +225,6 @@ export function getKurrentdbEventLog(options: KurrentdbEventLogOptions): EventLo
   };
   return log;
 }
-
 
 /**
  * A catch-up subscription to the filtered `$all`: events are buffered as the server pushes them,
@@ -276,7 +333,8 @@ class KurrentdbSubscription implements Subscription {
 
   waitFor(position: number, timeoutMs = 10_000): Promise<void> {
     if (this.position >= position) return Promise.resolve();
-    if (this.stopped) return Promise.reject(this.failure ?? new VaultError('STORE_UNAVAILABLE', 'Subscription stopped'));
+    if (this.stopped)
+      return Promise.reject(this.failure ?? new VaultError('STORE_UNAVAILABLE', 'Subscription stopped'));
     return this.waiters.wait(position, () => this.position, timeoutMs);
   }
 

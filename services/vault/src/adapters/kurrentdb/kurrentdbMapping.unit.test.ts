@@ -1,10 +1,29 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { AccessDeniedError, DeadlineExceededError, NotLeaderError, UnavailableError, WrongExpectedVersionError, type AllStreamResolvedEvent } from '@kurrent/kurrentdb-client';
+
+import {
+  AccessDeniedError,
+  type AllStreamResolvedEvent,
+  DeadlineExceededError,
+  NotLeaderError,
+  UnavailableError,
+  WrongExpectedVersionError,
+} from '@kurrent/kurrentdb-client';
 import { afterEach, describe, expect, it } from 'vitest';
+
 import { isVaultError } from '../../domain/errors.js';
 import { ANY, NO_STREAM, STREAM_EXISTS } from '../../ports/EventLog.js';
 import { getKurrentdbEventLog } from './kurrentdbEventLog.js';
-import { allFilterPrefix, fromPosition, toEventData, toReadPosition, toRecorded, toServerEventId, toStreamState, toVaultError, withTimeout } from './mapping.js';
+import {
+  allFilterPrefix,
+  fromPosition,
+  toEventData,
+  toReadPosition,
+  toRecorded,
+  toServerEventId,
+  toStreamState,
+  toVaultError,
+  withTimeout,
+} from './mapping.js';
 
 const wrongVersion = (expected: bigint | 'no_stream' | 'stream_exists', current: bigint | 'no_stream') =>
   new WrongExpectedVersionError(undefined, { streamName: 'subject-1', expected, current });
@@ -62,8 +81,18 @@ describe('KurrentDB mapping: event ids and data', () => {
   });
 
   it('stores the vault id in the metadata and reads it back with the stream id outside the namespace', () => {
-    const data = toEventData({ id: 'evt-9', type: 'T', data: { x: [1, null] }, metadata: { actor: 'a', at: '2024-01-01T00:00:00.000Z' } });
-    expect(data).toMatchObject({ id: toServerEventId('evt-9'), contentType: 'application/json', type: 'T', metadata: { actor: 'a', eventId: 'evt-9' } });
+    const data = toEventData({
+      id: 'evt-9',
+      type: 'T',
+      data: { x: [1, null] },
+      metadata: { actor: 'a', at: '2024-01-01T00:00:00.000Z' },
+    });
+    expect(data).toMatchObject({
+      id: toServerEventId('evt-9'),
+      contentType: 'application/json',
+      type: 'T',
+      metadata: { actor: 'a', eventId: 'evt-9' },
+    });
     const resolved = {
       event: {
         streamId: 'ns-subject-1',
@@ -87,7 +116,7 @@ describe('KurrentDB mapping: event ids and data', () => {
       position: 777,
     });
     expect(toRecorded({ namespace: 'other-' }, resolved)).toBeUndefined();
-    expect(toRecorded({ namespace: '' }, {} as AllStreamResolvedEvent)).toBeUndefined();
+    expect(toRecorded({ namespace: '' }, {})).toBeUndefined();
   });
 
   it('filters $all to the vault prefix inside the namespace, never to system streams or everything', () => {
@@ -111,7 +140,9 @@ describe('KurrentDB mapping: errors', () => {
   });
 
   it('turns unavailable, deadline, not-leader and access-denied into STORE_UNAVAILABLE', () => {
-    const notLeader = new NotLeaderError({ metadata: { 'leader-endpoint-host': 'node2', 'leader-endpoint-port': '2113' } } as never);
+    const notLeader = new NotLeaderError({
+      metadata: { 'leader-endpoint-host': 'node2', 'leader-endpoint-port': '2113' },
+    } as never);
     for (const err of [new UnavailableError(), new DeadlineExceededError(), new AccessDeniedError(), notLeader]) {
       const e = toVaultError(err);
       expect(isVaultError(e, 'STORE_UNAVAILABLE'), String(err)).toBe(true);
@@ -136,7 +167,9 @@ describe('KurrentDB mapping: our own timeout', () => {
   it('rejects with STORE_UNAVAILABLE and cancels when the work never settles', async () => {
     let cancelled = false;
     const never = new Promise<never>(() => {});
-    await expect(withTimeout(never, 20, 'a test call', () => (cancelled = true))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(withTimeout(never, 20, 'a test call', () => (cancelled = true))).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
     expect(cancelled).toBe(true);
   });
 
@@ -178,10 +211,12 @@ describe('KurrentDB event log without a server', () => {
     await new Promise<void>((r) => server!.close(() => r()));
     server = undefined;
     const log = getKurrentdbEventLog({ connectionString: `kurrentdb://127.0.0.1:${port}?tls=false`, deadlineMs: 500 });
-    const error = await log.append('subject-x', [{ id: 'e1', type: 'T', data: {}, metadata: { actor: 'a', at: 't' } }], NO_STREAM).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const error = await log
+      .append('subject-x', [{ id: 'e1', type: 'T', data: {}, metadata: { actor: 'a', at: 't' } }], NO_STREAM)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(isVaultError(error, 'STORE_UNAVAILABLE'), String(error)).toBe(true);
     await log.close();
   }, 10_000);

@@ -1,7 +1,23 @@
 import { createHash } from 'node:crypto';
-import type { AllStreamResolvedEvent, AppendStreamState, EventData, Position, ResolvedEvent } from '@kurrent/kurrentdb-client';
-import { VaultError, isVaultError } from '../../domain/errors.js';
-import { ANY, NO_STREAM, STREAM_EXISTS, type EventMetadata, type ExpectedRevision, type NewEvent, type RecordedEvent } from '../../ports/EventLog.js';
+
+import type {
+  AllStreamResolvedEvent,
+  AppendStreamState,
+  EventData,
+  Position,
+  ResolvedEvent,
+} from '@kurrent/kurrentdb-client';
+
+import { isVaultError, VaultError } from '../../domain/errors.js';
+import {
+  ANY,
+  type EventMetadata,
+  type ExpectedRevision,
+  type NewEvent,
+  NO_STREAM,
+  type RecordedEvent,
+  STREAM_EXISTS,
+} from '../../ports/EventLog.js';
 
 /*
  * Pure translation between the vault's EventLog port and the KurrentDB client: no I/O here, so
@@ -19,7 +35,10 @@ export function toStreamState(expected: ExpectedRevision): AppendStreamState {
       return 'stream_exists';
     default:
       if (!Number.isSafeInteger(expected) || expected < 0) {
-        throw new VaultError('BAD_USER_INPUT', `Expected revision must be a non-negative integer or a sentinel, got ${String(expected)}`);
+        throw new VaultError(
+          'BAD_USER_INPUT',
+          `Expected revision must be a non-negative integer or a sentinel, got ${String(expected)}`,
+        );
       }
       return BigInt(expected);
   }
@@ -42,14 +61,17 @@ export function toStreamState(expected: ExpectedRevision): AppendStreamState {
 export function fromPosition(position: Position | bigint): number {
   const commit = typeof position === 'bigint' ? position : position.commit;
   if (commit < 0n || commit > BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new VaultError('STORE_UNAVAILABLE', `KurrentDB commit position ${commit} is outside the safe integer range`, { details: { commit: commit.toString() } });
+    throw new VaultError('STORE_UNAVAILABLE', `KurrentDB commit position ${commit} is outside the safe integer range`, {
+      details: { commit: commit.toString() },
+    });
   }
   return Number(commit);
 }
 
 /** The read position of a checkpoint (see {@link fromPosition}); `start` for 0. */
 export function toReadPosition(after: number): Position | 'start' {
-  if (!Number.isSafeInteger(after) || after < 0) throw new VaultError('BAD_USER_INPUT', `Log position must be a non-negative integer, got ${after}`);
+  if (!Number.isSafeInteger(after) || after < 0)
+    throw new VaultError('BAD_USER_INPUT', `Log position must be a non-negative integer, got ${after}`);
   if (after === 0) return 'start';
   const p = BigInt(after);
   return { commit: p, prepare: p };
@@ -98,7 +120,8 @@ export interface StreamNaming {
 }
 
 export const toServerStream = (n: StreamNaming, streamId: string): string => n.namespace + streamId;
-export const fromServerStream = (n: StreamNaming, name: string): string | undefined => (name.startsWith(n.namespace) ? name.slice(n.namespace.length) : undefined);
+export const fromServerStream = (n: StreamNaming, name: string): string | undefined =>
+  name.startsWith(n.namespace) ? name.slice(n.namespace.length) : undefined;
 
 /**
  * The `$all` stream-name prefix filter: the vault's streams (`subject-…`) in its namespace only,
@@ -108,22 +131,36 @@ export const fromServerStream = (n: StreamNaming, name: string): string | undefi
 export function allFilterPrefix(n: StreamNaming, streamPrefix: string): string {
   const prefix = n.namespace + streamPrefix;
   if (prefix === '' || prefix.startsWith('$')) {
-    throw new VaultError('CONFIG_INVALID', 'The KurrentDB $all filter prefix must be non-empty and must not select system streams ($…)');
+    throw new VaultError(
+      'CONFIG_INVALID',
+      'The KurrentDB $all filter prefix must be non-empty and must not select system streams ($…)',
+    );
   }
   return prefix;
 }
 
 /** A resolved event from the server → the port's recorded event; undefined for what is not ours (links, other streams). */
-export function toRecorded(n: StreamNaming, resolved: ResolvedEvent | AllStreamResolvedEvent): RecordedEvent | undefined {
+export function toRecorded(
+  n: StreamNaming,
+  resolved: ResolvedEvent | AllStreamResolvedEvent,
+): RecordedEvent | undefined {
   const e = resolved.event;
   if (!e) return undefined;
   const streamId = fromServerStream(n, e.streamId);
   if (streamId === undefined) return undefined;
-  const position = e.position ?? (resolved.commitPosition !== undefined ? { commit: resolved.commitPosition, prepare: resolved.commitPosition } : undefined);
-  if (!position) throw new VaultError('STORE_UNAVAILABLE', `KurrentDB returned event ${e.id} of ${e.streamId} without a log position`);
+  const position =
+    e.position ??
+    (resolved.commitPosition !== undefined
+      ? { commit: resolved.commitPosition, prepare: resolved.commitPosition }
+      : undefined);
+  if (!position)
+    throw new VaultError(
+      'STORE_UNAVAILABLE',
+      `KurrentDB returned event ${e.id} of ${e.streamId} without a log position`,
+    );
   const raw = (e.metadata ?? {}) as Partial<StoredMetadata>;
   const { eventId, ...metadata } = raw;
-  const data = e.isJson ? e.data : JSON.parse(Buffer.from(e.data as Uint8Array).toString('utf8'));
+  const data = e.isJson ? e.data : JSON.parse(Buffer.from(e.data).toString('utf8'));
   return {
     id: typeof eventId === 'string' ? eventId : e.id,
     type: e.type,
@@ -136,7 +173,15 @@ export function toRecorded(n: StreamNaming, resolved: ResolvedEvent | AllStreamR
 }
 
 /** Error types of the client that mean "the cluster is not answering or not usable now". */
-const UNAVAILABLE_TYPES = new Set(['unavailable', 'deadline-exceeded', 'timeout', 'cancelled', 'not-leader', 'access-denied', 'unknown']);
+const UNAVAILABLE_TYPES = new Set([
+  'unavailable',
+  'deadline-exceeded',
+  'timeout',
+  'cancelled',
+  'not-leader',
+  'access-denied',
+  'unknown',
+]);
 /** gRPC status codes with the same meaning when a raw gRPC error escapes: CANCELLED, UNKNOWN, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE, UNAUTHENTICATED, PERMISSION_DENIED. */
 const UNAVAILABLE_GRPC = new Set([1, 2, 4, 8, 14, 16, 7]);
 
@@ -158,24 +203,45 @@ export interface ErrorContext {
  */
 export function toVaultError(e: unknown, ctx: ErrorContext = {}): VaultError {
   if (isVaultError(e)) return e;
-  const err = (e ?? {}) as { type?: unknown; code?: unknown; message?: unknown; actualState?: unknown; streamName?: unknown };
+  const err = (e ?? {}) as {
+    type?: unknown;
+    code?: unknown;
+    message?: unknown;
+    actualState?: unknown;
+    streamName?: unknown;
+  };
   const type = typeof err.type === 'string' ? err.type : undefined;
   const streamId = ctx.streamId;
   if (type === 'wrong-expected-version') {
     const actual = typeof err.actualState === 'bigint' ? Number(err.actualState) : null;
     if (ctx.expected === ANY) {
-      return new VaultError('DUPLICATE_EVENT', `Append to stream ${streamId ?? '?'} reuses event ids of an earlier append only in part`, {
-        cause: e,
-        details: { streamId },
-      });
+      return new VaultError(
+        'DUPLICATE_EVENT',
+        `Append to stream ${streamId ?? '?'} reuses event ids of an earlier append only in part`,
+        {
+          cause: e,
+          details: { streamId },
+        },
+      );
     }
-    return new VaultError('CONFLICT', `Stream ${streamId ?? '?'} is at revision ${actual ?? 'none'}, expected ${String(ctx.expected)}`, {
-      cause: e,
-      details: { streamId, currentRevision: actual, expectedRevision: ctx.expected ?? null },
-    });
+    return new VaultError(
+      'CONFLICT',
+      `Stream ${streamId ?? '?'} is at revision ${actual ?? 'none'}, expected ${String(ctx.expected)}`,
+      {
+        cause: e,
+        details: { streamId, currentRevision: actual, expectedRevision: ctx.expected ?? null },
+      },
+    );
   }
-  if (type === 'maximum-append-size-exceeded' || type === 'append-record-size-exceeded' || type === 'transaction-max-size-exceeded') {
-    return new VaultError('BAD_USER_INPUT', `Append to stream ${streamId ?? '?'} is larger than the server accepts`, { cause: e, details: { streamId, kurrentType: type } });
+  if (
+    type === 'maximum-append-size-exceeded' ||
+    type === 'append-record-size-exceeded' ||
+    type === 'transaction-max-size-exceeded'
+  ) {
+    return new VaultError('BAD_USER_INPUT', `Append to stream ${streamId ?? '?'} is larger than the server accepts`, {
+      cause: e,
+      details: { streamId, kurrentType: type },
+    });
   }
   if (type !== undefined || (typeof err.code === 'number' && UNAVAILABLE_GRPC.has(err.code))) {
     const reason = type ?? `grpc-${String(err.code)}`;
@@ -201,7 +267,11 @@ export function withTimeout<T>(work: Promise<T>, ms: number, what: string, onTim
       } catch {
         // Cancelling is best effort; the caller already has its answer.
       }
-      reject(new VaultError('STORE_UNAVAILABLE', `KurrentDB did not answer ${what} within ${ms} ms`, { details: { timeoutMs: ms } }));
+      reject(
+        new VaultError('STORE_UNAVAILABLE', `KurrentDB did not answer ${what} within ${ms} ms`, {
+          details: { timeoutMs: ms },
+        }),
+      );
     }, ms);
     timer.unref();
     work.then(

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+
 import nacl from 'tweetnacl';
-import { VaultError, isVaultError } from '../../domain/errors.js';
-import type { KekProvider } from '../../ports/KekProvider.js';
+
 import { contextTag, open, seal } from '../../crypto/envelope.js';
 import type { MasterKeys } from '../../crypto/masterKey.js';
+import { isVaultError, VaultError } from '../../domain/errors.js';
+import type { KekProvider } from '../../ports/KekProvider.js';
 import { openSlotFile, ownerTag, type SlotFile } from '../slotFile/openSlotFile.js';
 
 /** Options of the embedded KEK custody. */
@@ -35,9 +37,13 @@ const sealTag = (epoch: number): Uint8Array => contextTag('pdv/kek/v1', [String(
 export const aadTag = (aad: Uint8Array): Uint8Array => createHash('sha256').update(aad).digest().subarray(0, 16);
 
 const unavailable = (epoch: number): VaultError =>
-  new VaultError('KEK_UNAVAILABLE', `The key-encryption key of epoch ${epoch} does not exist (destroyed when its epoch ended, or never made here)`, {
-    details: { epoch },
-  });
+  new VaultError(
+    'KEK_UNAVAILABLE',
+    `The key-encryption key of epoch ${epoch} does not exist (destroyed when its epoch ended, or never made here)`,
+    {
+      details: { epoch },
+    },
+  );
 
 /**
  * The embedded default's KEK custody: each epoch's KEK is random, sealed under the master key
@@ -58,12 +64,19 @@ export function getLocalKekProvider(options: LocalKekProviderOptions): LocalKekP
       if (slot.kind !== SLOT_KEK) continue;
       const version = slot.payload[0]!;
       const key = master.keys.get(version);
-      if (!key) throw new VaultError('MASTER_KEY_MISMATCH', `An epoch key is sealed under master key version ${version}, which is not configured`);
+      if (!key)
+        throw new VaultError(
+          'MASTER_KEY_MISMATCH',
+          `An epoch key is sealed under master key version ${version}, which is not configured`,
+        );
       let kek: Uint8Array;
       try {
         kek = open(key, slot.payload.subarray(1), sealTag(slot.epoch), 'epoch key');
       } catch {
-        throw new VaultError('MASTER_KEY_MISMATCH', `Master key version ${version} does not open the epoch keys. Check VAULT_MASTER_KEY / VAULT_MASTER_KEY_FILE.`);
+        throw new VaultError(
+          'MASTER_KEY_MISMATCH',
+          `Master key version ${version} does not open the epoch keys. Check VAULT_MASTER_KEY / VAULT_MASTER_KEY_FILE.`,
+        );
       }
       next.set(slot.epoch, { slot: index, kek: new Uint8Array(kek), sealedBy: version });
       kek.fill(0);
@@ -95,7 +108,8 @@ export function getLocalKekProvider(options: LocalKekProviderOptions): LocalKekP
       return [...keks.keys()].sort((a, b) => a - b);
     },
     create: async (epoch) => {
-      if (!Number.isInteger(epoch) || epoch < 1) throw new VaultError('CONFIG_INVALID', 'An epoch is a positive integer');
+      if (!Number.isInteger(epoch) || epoch < 1)
+        throw new VaultError('CONFIG_INVALID', 'An epoch is a positive integer');
       load();
       if (keks.has(epoch)) return;
       const used = new Set([...keks.values()].map((k) => k.slot));
@@ -117,7 +131,11 @@ export function getLocalKekProvider(options: LocalKekProviderOptions): LocalKekP
           return open(kek, i.wrapped, aadTag(i.aad), 'wrapped data key');
         } catch (e) {
           // The port's word for both: an HSM's AES-GCM cannot tell a wrong context from tampering either.
-          if (isVaultError(e, 'CONTEXT_MISMATCH')) throw new VaultError('CIPHERTEXT_INVALID', 'A wrapped data key failed authentication under its context (tampered, or moved)');
+          if (isVaultError(e, 'CONTEXT_MISMATCH'))
+            throw new VaultError(
+              'CIPHERTEXT_INVALID',
+              'A wrapped data key failed authentication under its context (tampered, or moved)',
+            );
           throw e;
         }
       });

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+
 import type { PKCS11 } from 'pkcs11js';
+
 import { badInput, isVaultError, VaultError } from '../../domain/errors.js';
 import type { KekProvider } from '../../ports/KekProvider.js';
 

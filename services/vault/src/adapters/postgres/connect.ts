@@ -1,6 +1,7 @@
-import pg from 'pg';
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { VaultError, isVaultError } from '../../domain/errors.js';
+import pg from 'pg';
+
+import { isVaultError, VaultError } from '../../domain/errors.js';
 
 /** Options shared by the PostgreSQL adapters. Give either `pool` or `connectionString`. */
 export interface PostgresOptions {
@@ -30,15 +31,27 @@ const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 /** The schema name, validated (lower-case identifier) and quoted for use in SQL. */
 export function quoteSchema(schema: string): string {
   if (!IDENT.test(schema)) {
-    throw new VaultError('CONFIG_INVALID', `PostgreSQL schema name "${schema}" must match ${IDENT.source}`, { details: { schema } });
+    throw new VaultError('CONFIG_INVALID', `PostgreSQL schema name "${schema}" must match ${IDENT.source}`, {
+      details: { schema },
+    });
   }
   return `"${schema}"`;
 }
 
 /** SQLSTATE classes and codes that mean "the database is not there or not answering", not "your statement is wrong". */
 const UNAVAILABLE_SQLSTATE = /^(08|53|57P0|58|3D000|28)/;
-const UNAVAILABLE_NODE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
-const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Cannot use a pool after calling end|Client was closed|Connection ended/i;
+const UNAVAILABLE_NODE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Cannot use a pool after calling end|Client was closed|Connection ended/i;
 
 /**
  * The one place where PostgreSQL's (and node-postgres') errors become the vault's errors.
@@ -51,8 +64,14 @@ export function toVaultError(e: unknown): unknown {
   const err = e as { code?: unknown; message?: unknown } | null;
   const code = typeof err?.code === 'string' ? err.code : undefined;
   const message = typeof err?.message === 'string' ? err.message : '';
-  if (code !== undefined && (UNAVAILABLE_NODE.has(code) || code === '57014' || (/^[0-9A-Z]{5}$/.test(code) && UNAVAILABLE_SQLSTATE.test(code)))) {
-    return new VaultError('STORE_UNAVAILABLE', `PostgreSQL store failed (${code})`, { cause: e, details: { pgCode: code } });
+  if (
+    code !== undefined &&
+    (UNAVAILABLE_NODE.has(code) || code === '57014' || (/^[0-9A-Z]{5}$/.test(code) && UNAVAILABLE_SQLSTATE.test(code)))
+  ) {
+    return new VaultError('STORE_UNAVAILABLE', `PostgreSQL store failed (${code})`, {
+      cause: e,
+      details: { pgCode: code },
+    });
   }
   if (UNAVAILABLE_MESSAGE.test(message)) {
     return new VaultError('STORE_UNAVAILABLE', 'PostgreSQL store did not answer', { cause: e });
@@ -60,10 +79,16 @@ export function toVaultError(e: unknown): unknown {
   // The vault's own schema or tables gone (dropped under a running vault, or another database):
   // the store is not usable as configured, which a restart (it migrates) or an operator mends.
   if (code === '3F000' || code === '42P01') {
-    return new VaultError('STORE_UNAVAILABLE', `PostgreSQL store is missing the vault's schema or tables (${code})`, { cause: e, details: { pgCode: code } });
+    return new VaultError('STORE_UNAVAILABLE', `PostgreSQL store is missing the vault's schema or tables (${code})`, {
+      cause: e,
+      details: { pgCode: code },
+    });
   }
   if (code === '40001' || code === '40P01') {
-    return new VaultError('STORE_UNAVAILABLE', `PostgreSQL transaction aborted (${code}); retry`, { cause: e, details: { pgCode: code } });
+    return new VaultError('STORE_UNAVAILABLE', `PostgreSQL transaction aborted (${code}); retry`, {
+      cause: e,
+      details: { pgCode: code },
+    });
   }
   return e;
 }
@@ -90,7 +115,9 @@ export interface PostgresHandle {
  * (`statement_timeout`) and by the client (`query_timeout`, a little later), and an error
  * listener so an idle connection that drops never crashes the process.
  */
-export function createPostgresPool(options: Omit<PostgresOptions, 'pool' | 'schema'> & { connectionString?: string }): Pool {
+export function createPostgresPool(
+  options: Omit<PostgresOptions, 'pool' | 'schema'> & { connectionString?: string },
+): Pool {
   const statementTimeout = options.statementTimeoutMs ?? 10_000;
   const pool = new pg.Pool({
     connectionString: options.connectionString,
@@ -100,7 +127,9 @@ export function createPostgresPool(options: Omit<PostgresOptions, 'pool' | 'sche
     query_timeout: statementTimeout + 2000,
     application_name: 'pdv-vault',
   });
-  pool.on('error', (e: Error) => options.warn?.(`PostgreSQL idle connection failed: ${(e as { code?: string }).code ?? e.name}`));
+  pool.on('error', (e: Error) =>
+    options.warn?.(`PostgreSQL idle connection failed: ${(e as { code?: string }).code ?? e.name}`),
+  );
   return pool;
 }
 
@@ -169,7 +198,11 @@ export function connect(options: PostgresOptions): PostgresHandle {
  * transaction under an advisory lock on the schema, so replicas starting together serialise and
  * every step runs once. Idempotent: a second call changes nothing.
  */
-export async function migrate(db: PostgresHandle, component: string, steps: readonly ((s: string) => string)[]): Promise<void> {
+export async function migrate(
+  db: PostgresHandle,
+  component: string,
+  steps: readonly ((s: string) => string)[],
+): Promise<void> {
   await db.tx(async (c) => {
     await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`pdv-migrate:${db.schema}`]);
     await c.query(`CREATE SCHEMA IF NOT EXISTS ${db.s}`);
@@ -178,7 +211,10 @@ export async function migrate(db: PostgresHandle, component: string, steps: read
       version    integer NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (component, version))`);
-    const done = await c.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${db.s}.schema_migrations WHERE component = $1`, [component]);
+    const done = await c.query<{ v: number | null }>(
+      `SELECT max(version) AS v FROM ${db.s}.schema_migrations WHERE component = $1`,
+      [component],
+    );
     const from = done.rows[0]?.v ?? 0;
     for (let v = from + 1; v <= steps.length; v++) {
       await c.query(steps[v - 1]!(db.s));
@@ -188,7 +224,11 @@ export async function migrate(db: PostgresHandle, component: string, steps: read
 }
 
 /** Opens the handle and runs the component's migrations; closes the handle again if they fail. */
-export async function openMigrated(options: PostgresOptions, component: string, steps: readonly ((s: string) => string)[]): Promise<PostgresHandle> {
+export async function openMigrated(
+  options: PostgresOptions,
+  component: string,
+  steps: readonly ((s: string) => string)[],
+): Promise<PostgresHandle> {
   const db = connect(options);
   try {
     await migrate(db, component, steps);
@@ -198,8 +238,6 @@ export async function openMigrated(options: PostgresOptions, component: string, 
   }
   return db;
 }
-
-
 
 /** Distinct values, in first-seen order. */
 export const distinct = <T>(xs: readonly T[]): T[] => [...new Set(xs)];

@@ -54,10 +54,23 @@ export async function getPostgresAccessLog(options: PostgresAccessLogOptions): P
          WHERE subject_id = $1 AND at >= $2 ORDER BY at DESC, id DESC LIMIT $3`,
         [subjectId, opts.since ?? '', opts.limit ?? 1000],
       );
-      return rows.map((r) => ({ subjectId: r.subject_id, actor: r.actor, purpose: r.purpose, categories: r.categories, at: r.at }));
+      return rows.map((r) => ({
+        subjectId: r.subject_id,
+        actor: r.actor,
+        purpose: r.purpose,
+        categories: r.categories,
+        at: r.at,
+      }));
     },
     async recipientsOf(subjectId, until) {
-      const rows = await db.query<{ category: string; actor: string; purpose: string; first_at: string; last_at: string; reads: number }>(
+      const rows = await db.query<{
+        category: string;
+        actor: string;
+        purpose: string;
+        first_at: string;
+        last_at: string;
+        reads: number;
+      }>(
         `SELECT c AS category, actor, purpose, MIN(at) AS first_at, MAX(at) AS last_at, COUNT(*)::int AS reads
          FROM ${s}.access_log, unnest(categories) AS c
          WHERE subject_id = $1 AND at <= $2
@@ -65,7 +78,14 @@ export async function getPostgresAccessLog(options: PostgresAccessLogOptions): P
          ORDER BY c COLLATE "C", first_at, actor COLLATE "C", purpose COLLATE "C"`,
         [subjectId, until],
       );
-      return rows.map((r): RecipientRow => ({ category: r.category, actor: r.actor, purpose: r.purpose, firstAt: r.first_at, lastAt: r.last_at, reads: r.reads }));
+      return rows.map((r): RecipientRow => ({
+        category: r.category,
+        actor: r.actor,
+        purpose: r.purpose,
+        firstAt: r.first_at,
+        lastAt: r.last_at,
+        reads: r.reads,
+      }));
     },
     close: () => db.close(),
   };

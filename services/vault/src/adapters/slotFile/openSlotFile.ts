@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fdatasyncSync, readSync, writeSync } from 'node:fs';
+
 import { VaultError } from '../../domain/errors.js';
 import { openPrivateFile } from '../../support/privateFiles.js';
 
@@ -41,13 +42,15 @@ export interface SlotFile {
 }
 
 /** The 16-byte owner tag of a slot: a digest, so that the file names no subject. */
-export const ownerTag = (owner: string): Uint8Array => createHash('sha256').update(`pdv/slot/v1\u0000${owner}`).digest().subarray(0, 16);
+export const ownerTag = (owner: string): Uint8Array =>
+  createHash('sha256').update(`pdv/slot/v1\u0000${owner}`).digest().subarray(0, 16);
 
 const ZERO = Buffer.alloc(SLOT_BYTES);
 
 function encode(owner: Uint8Array, slot: Slot): Buffer {
   if (slot.kind < 1 || slot.kind > 255) throw new VaultError('CONFIG_INVALID', 'A slot kind runs from 1 to 255');
-  if (slot.payload.length > SLOT_PAYLOAD_MAX) throw new VaultError('CONFIG_INVALID', `A slot holds at most ${SLOT_PAYLOAD_MAX} bytes`);
+  if (slot.payload.length > SLOT_PAYLOAD_MAX)
+    throw new VaultError('CONFIG_INVALID', `A slot holds at most ${SLOT_PAYLOAD_MAX} bytes`);
   const buf = Buffer.alloc(SLOT_BYTES);
   buf[0] = slot.kind;
   buf.writeUInt32LE(slot.epoch, 4);
@@ -63,11 +66,16 @@ function decode(buf: Buffer): { owner: Uint8Array; slot: Slot } | undefined {
   if (length > SLOT_PAYLOAD_MAX) return undefined;
   return {
     owner: new Uint8Array(buf.subarray(8, 24)),
-    slot: { kind: buf[0]!, epoch: buf.readUInt32LE(4), payload: new Uint8Array(buf.subarray(HEADER_BYTES, HEADER_BYTES + length)) },
+    slot: {
+      kind: buf[0]!,
+      epoch: buf.readUInt32LE(4),
+      payload: new Uint8Array(buf.subarray(HEADER_BYTES, HEADER_BYTES + length)),
+    },
   };
 }
 
-const sameOwner = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, 16), Buffer.from(b.buffer, b.byteOffset, 16)) === 0;
+const sameOwner = (a: Uint8Array, b: Uint8Array): boolean =>
+  Buffer.compare(Buffer.from(a.buffer, a.byteOffset, 16), Buffer.from(b.buffer, b.byteOffset, 16)) === 0;
 
 /** Opens (creating, mode 0600 whatever the umask) a slot file; `':memory:'` keeps the slots in memory (tests). */
 export function openSlotFile(path: string): SlotFile {
@@ -77,7 +85,11 @@ export function openSlotFile(path: string): SlotFile {
     // Created if absent, never truncated; never O_APPEND, which would ignore the position of a write.
     fd = openPrivateFile(path);
   } catch (e) {
-    throw new VaultError('STORE_UNAVAILABLE', `Cannot open the key slot file (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
+    throw new VaultError(
+      'STORE_UNAVAILABLE',
+      `Cannot open the key slot file (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      { cause: e },
+    );
   }
   const buf = Buffer.alloc(SLOT_BYTES);
   const readAt = (index: number): Buffer | undefined => {
@@ -121,10 +133,11 @@ function memorySlots(): SlotFile {
       const got = slots[index] && decode(slots[index]);
       return got && sameOwner(got.owner, owner) ? got.slot : undefined;
     },
-    scan: () => slots.flatMap((raw, index) => {
-      const got = raw && decode(raw);
-      return got ? [{ index, ...got }] : [];
-    }),
+    scan: () =>
+      slots.flatMap((raw, index) => {
+        const got = raw && decode(raw);
+        return got ? [{ index, ...got }] : [];
+      }),
     write: (index, owner, slot) => void (slots[index] = encode(owner, slot)),
     zero: (index) => void (slots[index] = Buffer.from(ZERO)),
     sync: () => undefined,

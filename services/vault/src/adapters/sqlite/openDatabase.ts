@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
-import { VaultError, isVaultError } from '../../domain/errors.js';
+
+import { isVaultError, VaultError } from '../../domain/errors.js';
 import { createPrivateFile } from '../../support/privateFiles.js';
 
 /** Options shared by the three embedded SQLite adapters. */
@@ -19,7 +20,8 @@ export interface SqliteOptions {
 export type SqliteDatabase = Database.Database;
 
 /** A path SQLite opens as an in-memory database: each connection to it is a database of its own. */
-export const isMemoryPath = (path: string): boolean => path === ':memory:' || path === '' || /^file:.*mode=memory/.test(path);
+export const isMemoryPath = (path: string): boolean =>
+  path === ':memory:' || path === '' || /^file:.*mode=memory/.test(path);
 
 /** Just what another connection to the same file needs (for a writer or checkpointer thread). */
 export const connectionOptions = ({ path, synchronous, busyTimeoutMs }: SqliteOptions): SqliteOptions => ({
@@ -116,7 +118,10 @@ export function toVaultError(e: unknown): unknown {
   if (isVaultError(e)) return e;
   const code = (e as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && UNAVAILABLE.test(code)) {
-    return new VaultError('STORE_UNAVAILABLE', `SQLite store failed (${code})`, { cause: e, details: { sqliteCode: code } });
+    return new VaultError('STORE_UNAVAILABLE', `SQLite store failed (${code})`, {
+      cause: e,
+      details: { sqliteCode: code },
+    });
   }
   if (e instanceof TypeError && /database connection is not open/.test(e.message)) return closedError();
   return e;
@@ -128,8 +133,6 @@ export const closedError = (): VaultError => new VaultError('STORE_UNAVAILABLE',
 export function* chunks<T>(items: readonly T[], size = 500): Generator<T[]> {
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
-
-
 
 /**
  * Runs a synchronous body as a port's async call: refuses once the store is closed, and maps

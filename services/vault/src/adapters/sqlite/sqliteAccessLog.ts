@@ -1,5 +1,5 @@
 import type { AccessLog, AccessLogEntry, RecipientRow } from '../../ports/AccessLog.js';
-import { closedError, connectionOptions, openDatabase, type SqliteOptions, guarded } from './openDatabase.js';
+import { closedError, connectionOptions, guarded, openDatabase, type SqliteOptions } from './openDatabase.js';
 import { ACCESS_SCHEMA, createAccessLogInserter } from './writers/accessLogCommit.js';
 import type { WriterThreadOptions } from './writers/serve.js';
 import { startWriterThread } from './writers/thread.js';
@@ -26,7 +26,10 @@ export function getSqliteAccessLog(options: SqliteAccessLogOptions): AccessLog {
   const list = db.prepare<[string, string, number], Row>(
     'SELECT subject_id, actor, purpose, categories, at FROM access_log WHERE subject_id = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?',
   );
-  const recipients = db.prepare<[string, string], { category: string; actor: string; purpose: string; first_at: string; last_at: string; reads: number }>(
+  const recipients = db.prepare<
+    [string, string],
+    { category: string; actor: string; purpose: string; first_at: string; last_at: string; reads: number }
+  >(
     `SELECT j.value AS category, actor, purpose, MIN(at) AS first_at, MAX(at) AS last_at, COUNT(*) AS reads
      FROM access_log, json_each(access_log.categories) AS j
      WHERE subject_id = ? AND at <= ?
@@ -36,7 +39,10 @@ export function getSqliteAccessLog(options: SqliteAccessLogOptions): AccessLog {
   const writer =
     options.path === ':memory:'
       ? undefined
-      : startWriterThread<AccessLogEntry[], null>('accessLog', { ...connectionOptions(options), maxPerCommit: 10_000 } satisfies WriterThreadOptions);
+      : startWriterThread<AccessLogEntry[], null>('accessLog', {
+          ...connectionOptions(options),
+          maxPerCommit: 10_000,
+        } satisfies WriterThreadOptions);
   const appendHere = writer ? undefined : createAccessLogInserter(db);
   let closed = false;
   const run = guarded(() => closed);
@@ -59,7 +65,14 @@ export function getSqliteAccessLog(options: SqliteAccessLogOptions): AccessLog {
       ),
     recipientsOf: (subjectId, until) =>
       run(() =>
-        recipients.all(subjectId, until).map((r): RecipientRow => ({ category: r.category, actor: r.actor, purpose: r.purpose, firstAt: r.first_at, lastAt: r.last_at, reads: r.reads })),
+        recipients.all(subjectId, until).map((r): RecipientRow => ({
+          category: r.category,
+          actor: r.actor,
+          purpose: r.purpose,
+          firstAt: r.first_at,
+          lastAt: r.last_at,
+          reads: r.reads,
+        })),
       ),
     get failure() {
       return writer?.failure;

@@ -200,7 +200,6 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
   return log;
 }
 
-
 /**
  * The events this process committed lately, as the rows the file holds for them, in position
  * order. A subscription woken by one of this process's commits takes them from here instead of

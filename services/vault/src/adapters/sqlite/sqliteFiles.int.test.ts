@@ -3,15 +3,19 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { emptyBatch } from '../../ports/ViewStore.js';
+
 import type { StoredKey } from '../../ports/KeyStore.js';
+import { emptyBatch } from '../../ports/ViewStore.js';
 import { getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from './index.js';
 
 /** Which of the database's files (main, -wal, -shm) contain the needle, read raw from disk. */
 const filesContaining = (path: string, needle: Buffer): string[] =>
-  ['', '-wal', '-shm', '-slots'].filter((suffix) => existsSync(path + suffix) && readFileSync(path + suffix).includes(needle)).map((s) => `db${s}`);
+  ['', '-wal', '-shm', '-slots']
+    .filter((suffix) => existsSync(path + suffix) && readFileSync(path + suffix).includes(needle))
+    .map((s) => `db${s}`);
 
 const key = (subjectId: string, category: string): StoredKey => ({
   keyId: `${subjectId}/${category}/1`,
@@ -39,9 +43,20 @@ describe('SQLite adapters on disk', () => {
     await store.createIfAbsent([...doomed, ...kept]);
     // Each create is its own commit, so old page images with the doomed keys pile up in the WAL.
     for (let i = 0; i < 20; i++) await store.createIfAbsent([key(`filler-${i}`, 'contact')]);
-    for (const k of doomed) expect(filesContaining(path, Buffer.from(k.wrapped)), 'sanity: key bytes are on disk before shred').toEqual(['db-slots']);
+    for (const k of doomed)
+      expect(filesContaining(path, Buffer.from(k.wrapped)), 'sanity: key bytes are on disk before shred').toEqual([
+        'db-slots',
+      ]);
 
-    expect((await store.shred(doomed.map((k) => k.keyId), 'erasure', '2024-02-01T00:00:00.000Z')).length).toBe(20);
+    expect(
+      (
+        await store.shred(
+          doomed.map((k) => k.keyId),
+          'erasure',
+          '2024-02-01T00:00:00.000Z',
+        )
+      ).length,
+    ).toBe(20);
     for (const k of doomed) expect(filesContaining(path, Buffer.from(k.wrapped))).toEqual([]);
     for (const k of kept) expect(filesContaining(path, Buffer.from(k.wrapped))).not.toEqual([]);
 
@@ -65,9 +80,20 @@ describe('SQLite adapters on disk', () => {
   it('copies the views WAL into views.db from its checkpointer thread, with no commit doing it', async () => {
     const path = join(dir, 'views.db');
     const store = getSqliteViewStore({ path });
-    const state = (subjectId: string) => ({ subjectId, revision: 0, registeredAt: '2024-01-01T00:00:00.000Z', erasedAt: null, categories: {}, padding: 'x'.repeat(4000) });
+    const state = (subjectId: string) => ({
+      subjectId,
+      revision: 0,
+      registeredAt: '2024-01-01T00:00:00.000Z',
+      erasedAt: null,
+      categories: {},
+      padding: 'x'.repeat(4000),
+    });
     for (let i = 1; i <= 40; i++) {
-      await store.apply('subjects', { ...emptyBatch(), subjects: [{ subjectId: `s-${i}`, position: i, state: state(`s-${i}`) as never }] }, i);
+      await store.apply(
+        'subjects',
+        { ...emptyBatch(), subjects: [{ subjectId: `s-${i}`, position: i, state: state(`s-${i}`) as never }] },
+        i,
+      );
     }
     // The database file alone (a copy without its WAL) catches up within a few checkpointer ticks.
     const fileAlone = () => {
@@ -77,7 +103,12 @@ describe('SQLite adapters on disk', () => {
       try {
         // Before the first checkpoint the file does not even hold the schema.
         const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'checkpoints'").get();
-        return hasTable ? ((db.prepare('SELECT position FROM checkpoints WHERE projection = ?').get('subjects') as { position: number } | undefined)?.position ?? 0) : 0;
+        return hasTable
+          ? ((
+              db.prepare('SELECT position FROM checkpoints WHERE projection = ?').get('subjects') as
+                { position: number } | undefined
+            )?.position ?? 0)
+          : 0;
       } finally {
         db.close();
       }
@@ -92,7 +123,11 @@ describe('SQLite adapters on disk', () => {
     const paths = { events: join(dir, 'events.db'), keys: join(dir, 'keys.db'), views: join(dir, 'views.db') };
     const log = getSqliteEventLog({ path: paths.events });
     const appends = Array.from({ length: 20 }, (_, i) =>
-      log.append(`s-${i % 4}`, [{ id: `e-${i}`, type: 'T', data: { i }, metadata: { actor: 'test', at: '2024-01-01T00:00:00.000Z' } }], 'any'),
+      log.append(
+        `s-${i % 4}`,
+        [{ id: `e-${i}`, type: 'T', data: { i }, metadata: { actor: 'test', at: '2024-01-01T00:00:00.000Z' } }],
+        'any',
+      ),
     );
     // close() flushes appends still queued for the next group commit.
     await log.close();
@@ -103,14 +138,29 @@ describe('SQLite adapters on disk', () => {
     await keys.putMetaIfAbsent('seed', new Uint8Array([1, 2, 3]));
     await keys.close();
     const views = getSqliteViewStore({ path: paths.views });
-    await views.apply('p', { ...emptyBatch(), index: [{ op: 'put', entry: { hash: 'h', subjectId: 'subj-1', category: 'contact', field: 'email' } }] }, 20);
+    await views.apply(
+      'p',
+      {
+        ...emptyBatch(),
+        index: [{ op: 'put', entry: { hash: 'h', subjectId: 'subj-1', category: 'contact', field: 'email' } }],
+      },
+      20,
+    );
     await views.close();
 
     const log2 = getSqliteEventLog({ path: paths.events });
     expect(await log2.headPosition()).toBe(20);
     expect(Math.max(...results.map((r) => r.position))).toBe(20);
     expect((await log2.readAll()).map((e) => e.id)).toEqual(Array.from({ length: 20 }, (_, i) => `e-${i}`));
-    expect((await log2.append('s-0', [{ id: 'e-20', type: 'T', data: {}, metadata: { actor: 'test', at: '2024-01-01T00:00:00.000Z' } }], 4)).position).toBe(21);
+    expect(
+      (
+        await log2.append(
+          's-0',
+          [{ id: 'e-20', type: 'T', data: {}, metadata: { actor: 'test', at: '2024-01-01T00:00:00.000Z' } }],
+          4,
+        )
+      ).position,
+    ).toBe(21);
     await log2.close();
     const keys2 = getSqliteKeyStore({ path: paths.keys });
     expect((await keys2.getByIds([k.keyId])).get(k.keyId)).toEqual(k);
@@ -128,7 +178,11 @@ describe('SQLite adapters on disk', () => {
     const writer = getSqliteEventLog({ path });
     const seen: string[] = [];
     const sub = reader.subscribe({ onEvents: (b) => void seen.push(...b.map((e) => e.id)) });
-    const r = await writer.append('s', [{ id: 'x-1', type: 'T', data: {}, metadata: { actor: 'test', at: '2024-01-01T00:00:00.000Z' } }], 'no_stream');
+    const r = await writer.append(
+      's',
+      [{ id: 'x-1', type: 'T', data: {}, metadata: { actor: 'test', at: '2024-01-01T00:00:00.000Z' } }],
+      'no_stream',
+    );
     await sub.waitFor(r.position, 5000);
     expect(seen).toEqual(['x-1']);
     await sub.stop();
@@ -149,8 +203,14 @@ describe('SQLite adapters on disk', () => {
   it('refuses a file that is not a database with STORE_UNAVAILABLE (SQLITE_NOTADB), for every store', () => {
     const path = join(dir, 'not-a-database.db');
     writeFileSync(path, Buffer.alloc(8192, 0x41));
-    for (const open of [() => getSqliteEventLog({ path }), () => getSqliteKeyStore({ path }), () => getSqliteViewStore({ path })]) {
-      expect(open).toThrow(expect.objectContaining({ code: 'STORE_UNAVAILABLE', details: { sqliteCode: 'SQLITE_NOTADB' } }));
+    for (const open of [
+      () => getSqliteEventLog({ path }),
+      () => getSqliteKeyStore({ path }),
+      () => getSqliteViewStore({ path }),
+    ]) {
+      expect(open).toThrow(
+        expect.objectContaining({ code: 'STORE_UNAVAILABLE', details: { sqliteCode: 'SQLITE_NOTADB' } }),
+      );
     }
   });
 });

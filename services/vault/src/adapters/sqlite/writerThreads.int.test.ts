@@ -4,13 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
 import { isVaultError } from '../../domain/errors.js';
 import { ANY, type RecordedEvent } from '../../ports/EventLog.js';
 import { getSqliteEventLog, getSqliteKeyStore } from './index.js';
 import { startWriterThread } from './writers/thread.js';
 
-const event = (i: number) => ({ id: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`, type: 'Noted', data: { i }, metadata: { actor: 'test', at: '2024-01-01T00:00:00.000Z' } });
+const event = (i: number) => ({
+  id: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`,
+  type: 'Noted',
+  data: { i },
+  metadata: { actor: 'test', at: '2024-01-01T00:00:00.000Z' },
+});
 
 /**
  * How many turns the event loop makes while `start()`'s work runs. Counting starts after the call,
@@ -30,7 +37,15 @@ async function turnsDuring<T>(start: () => Promise<T>): Promise<{ result: T; tur
 }
 
 /** 20,000 keys of one category each. */
-const manyKeys = () => Array.from({ length: 20_000 }, (_, i) => ({ keyId: `s-${i}/contact/1`, subjectId: `s-${i}`, category: 'contact', wrapped: new Uint8Array(72).fill(7), kekVersion: 1, createdAt: '2024-01-01T00:00:00.000Z' }));
+const manyKeys = () =>
+  Array.from({ length: 20_000 }, (_, i) => ({
+    keyId: `s-${i}/contact/1`,
+    subjectId: `s-${i}`,
+    category: 'contact',
+    wrapped: new Uint8Array(72).fill(7),
+    kekVersion: 1,
+    createdAt: '2024-01-01T00:00:00.000Z',
+  }));
 
 describe('SQLite writer threads', () => {
   let dir: string;
@@ -49,18 +64,29 @@ describe('SQLite writer threads', () => {
     const results = await Promise.all(pending);
     await closing;
     expect(new Set(results.map((r) => r.position)).size).toBe(200);
-    expect(isVaultError(await log.append('s', [event(999)], ANY).catch((e: unknown) => e), 'STORE_UNAVAILABLE')).toBe(true);
+    expect(isVaultError(await log.append('s', [event(999)], ANY).catch((e: unknown) => e), 'STORE_UNAVAILABLE')).toBe(
+      true,
+    );
 
     const reopened = getSqliteEventLog({ path });
     expect(await reopened.headPosition()).toBe(200);
-    expect((await reopened.readAll({ maxCount: 500 })).map((e) => (e.data as { i: number }).i).sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(
+      (await reopened.readAll({ maxCount: 500 })).map((e) => (e.data as { i: number }).i).sort((a, b) => a - b),
+    ).toEqual(Array.from({ length: 200 }, (_, i) => i));
     await reopened.close();
   });
 
-  it('creates the keys accepted before close() on the key store\'s writer thread, answers races with one winner, then refuses new ones', async () => {
+  it("creates the keys accepted before close() on the key store's writer thread, answers races with one winner, then refuses new ones", async () => {
     const path = join(dir, 'keys.db');
     const keys = getSqliteKeyStore({ path });
-    const key = (i: number, byte: number) => ({ keyId: `s-${i}/contact/1`, subjectId: `s-${i}`, category: 'contact', wrapped: new Uint8Array(72).fill(byte), kekVersion: 1, createdAt: '2024-01-01T00:00:00.000Z' });
+    const key = (i: number, byte: number) => ({
+      keyId: `s-${i}/contact/1`,
+      subjectId: `s-${i}`,
+      category: 'contact',
+      wrapped: new Uint8Array(72).fill(byte),
+      kekVersion: 1,
+      createdAt: '2024-01-01T00:00:00.000Z',
+    });
     // Two writers race for every id: each gets the one key that was stored.
     const first = Array.from({ length: 100 }, (_, i) => keys.createIfAbsent([key(i, 1)]));
     const second = Array.from({ length: 100 }, (_, i) => keys.createIfAbsent([key(i, 2)]));
@@ -72,7 +98,9 @@ describe('SQLite writer threads', () => {
       expect(b[i]!.get(`s-${i}/contact/1`)!.wrapped).toEqual(won.wrapped);
       expect(won.wrapped[0]).toBe(1);
     }
-    expect(isVaultError(await keys.createIfAbsent([key(999, 1)]).catch((e: unknown) => e), 'STORE_UNAVAILABLE')).toBe(true);
+    expect(isVaultError(await keys.createIfAbsent([key(999, 1)]).catch((e: unknown) => e), 'STORE_UNAVAILABLE')).toBe(
+      true,
+    );
 
     const reopened = getSqliteKeyStore({ path });
     expect((await reopened.getByIds(Array.from({ length: 100 }, (_, i) => `s-${i}/contact/1`))).size).toBe(100);
@@ -101,15 +129,22 @@ describe('SQLite writer threads', () => {
     // Deleting 20,000 rows, their tombstones, the fsync and the WAL's truncation ran on the writer thread.
     expect(turns).toBeGreaterThan(10);
     expect((await keys.getByIds(ids.slice(0, 100))).size).toBe(0);
-    expect(await keys.listTombstones({ keyIds: ids.slice(0, 3) })).toEqual(ids.slice(0, 3).map((keyId, i) => expect.objectContaining({ keyId, subjectId: `s-${i}`, reason: 'erasure' })));
+    expect(await keys.listTombstones({ keyIds: ids.slice(0, 3) })).toEqual(
+      ids.slice(0, 3).map((keyId, i) => expect.objectContaining({ keyId, subjectId: `s-${i}`, reason: 'erasure' })),
+    );
     expect(await keys.shred(ids.slice(0, 10), 'erasure', '2024-03-01T00:00:00.000Z')).toEqual([]);
     expect((await keys.createIfAbsent(many.slice(0, 1))).size).toBe(0);
     await keys.close();
-    await expect(keys.shred(ids.slice(0, 1), 'erasure', '2024-03-01T00:00:00.000Z')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(keys.shred(ids.slice(0, 1), 'erasure', '2024-03-01T00:00:00.000Z')).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
   });
 
   it('fails every write with STORE_UNAVAILABLE, instead of hanging, when its writer thread cannot start', async () => {
-    const writer = startWriterThread<unknown[], null>('accessLog', { path: join(dir, 'missing', 'access.db'), maxPerCommit: 10 });
+    const writer = startWriterThread<unknown[], null>('accessLog', {
+      path: join(dir, 'missing', 'access.db'),
+      maxPerCommit: 10,
+    });
     const first = await writer.write([]).catch((e: unknown) => e);
     expect(isVaultError(first, 'STORE_UNAVAILABLE')).toBe(true);
     expect(isVaultError(writer.failure, 'STORE_UNAVAILABLE')).toBe(true);
@@ -147,7 +182,12 @@ describe('SQLite writer threads', () => {
       // Runs of local appends with another process's appends between them, some concurrent.
       const log = i % 3 === 2 ? elsewhere : here;
       positions.push((await log.append(`stream-${i % 4}`, [event(2 * i), event(2 * i + 1)], ANY)).position);
-      if (i % 5 === 4) positions.push(...(await Promise.all([here.append('x', [event(100 + i)], ANY), elsewhere.append('y', [event(200 + i)], ANY)])).map((r) => r.position));
+      if (i % 5 === 4)
+        positions.push(
+          ...(
+            await Promise.all([here.append('x', [event(100 + i)], ANY), elsewhere.append('y', [event(200 + i)], ANY)])
+          ).map((r) => r.position),
+        );
     }
     const head = Math.max(...positions);
     await sub.waitFor(head, 5_000);
@@ -197,7 +237,8 @@ describe('SQLite writer threads', () => {
       },
     });
     await log.append('first', [event(0)], ANY);
-    for (let g = 0; g < 25; g++) await Promise.all(Array.from({ length: 100 }, (_, i) => log.append(`s-${i}`, [event(1 + g * 100 + i)], ANY)));
+    for (let g = 0; g < 25; g++)
+      await Promise.all(Array.from({ length: 100 }, (_, i) => log.append(`s-${i}`, [event(1 + g * 100 + i)], ANY)));
     release();
     await sub.waitFor(2501, 10_000);
     expect(seen).toEqual(Array.from({ length: 2501 }, (_, i) => i + 1));
@@ -216,7 +257,11 @@ describe('SQLite writer threads', () => {
       const log = getSqliteEventLog({ path: ${JSON.stringify(join(dir, 'events.db'))} });
       const r = await log.append('s', [${JSON.stringify(event(1))}], 'any');
       process.stdout.write(JSON.stringify(r));`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 20_000 });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { timeout: 20_000 },
+    );
     expect(JSON.parse(stdout.trim())).toEqual({ nextRevision: 0, position: 1 });
   });
 });

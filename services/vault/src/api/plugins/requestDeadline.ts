@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+
 import { sendFailure } from '../routes/failures.js';
 
 /**

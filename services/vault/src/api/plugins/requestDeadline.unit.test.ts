@@ -1,5 +1,6 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
+
 import { addRequestDeadline } from './requestDeadline.js';
 
 describe('the request deadline', () => {

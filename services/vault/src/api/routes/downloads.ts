@@ -1,7 +1,9 @@
 import { Readable } from 'node:stream';
+
 import type { FastifyInstance } from 'fastify';
+
 import { isVaultError } from '../../domain/errors.js';
-import { DOWNLOAD_ACTOR, type Download } from '../../rights/SubjectRights.js';
+import { type Download, DOWNLOAD_ACTOR } from '../../rights/SubjectRights.js';
 import type { Vault } from '../../vault.js';
 import type { AccessRecorder } from '../accessRecorder.js';
 
@@ -51,12 +53,10 @@ export async function downloadRoutes(
       if (isVaultError(e, 'LINK_GONE'))
         return reply.code(410).send({ code: 'LINK_GONE', message: `${e.message}; ask the controller for a new link` });
       if (isVaultError(e, 'STORE_UNAVAILABLE'))
-        return reply
-          .code(503)
-          .send({
-            code: 'SERVICE_UNAVAILABLE',
-            message: 'The download cannot be served now; the link is still valid, try again later',
-          });
+        return reply.code(503).send({
+          code: 'SERVICE_UNAVAILABLE',
+          message: 'The download cannot be served now; the link is still valid, try again later',
+        });
       throw e;
     }
     // A body that fails (a category shredded while it streams fails it before its last chunk) makes

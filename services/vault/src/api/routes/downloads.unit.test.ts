@@ -1,10 +1,11 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
+
 import { VaultError } from '../../domain/errors.js';
 import type { Download } from '../../rights/SubjectRights.js';
 import type { Vault } from '../../vault.js';
 import type { AccessRecorder } from '../accessRecorder.js';
-import { JWKS_PATH, downloadRoutes } from './downloads.js';
+import { downloadRoutes, JWKS_PATH } from './downloads.js';
 
 const JWK = { kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'k1' };
 

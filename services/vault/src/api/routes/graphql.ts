@@ -7,19 +7,20 @@ import {
 } from '@apollo/server/plugin/disabled';
 import fastifyApollo from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parse, type GraphQLSchema } from 'graphql';
+import { type GraphQLSchema, parse } from 'graphql';
 import type { Logger } from 'pino';
+
+import type { TokenVerifier } from '../../auth/tokens.js';
 import type { Vault } from '../../vault.js';
 import type { AccessRecorder } from '../accessRecorder.js';
-import type { TokenVerifier } from '../../auth/tokens.js';
-import { createContextFunction, type ApiContext } from '../context.js';
+import { type ApiContext, createContextFunction } from '../context.js';
 import { createFormatError } from '../formatError.js';
 import { jitGateway } from '../jitExecutor.js';
-import { checkDocument, checkQueryText, operationLimitsPlugin, type ApiLimits, type LimitRefusal } from '../limits.js';
+import { type ApiLimits, checkDocument, checkQueryText, type LimitRefusal, operationLimitsPlugin } from '../limits.js';
+import { addRequestDeadline } from '../plugins/requestDeadline.js';
 import { requestPrincipal } from '../requestPrincipal.js';
 import type { TrustedDocuments } from '../trustedDocuments.js';
 import type { WriteBudget } from '../writeBudget.js';
-import { addRequestDeadline } from '../plugins/requestDeadline.js';
 import { sendFailure } from './failures.js';
 
 export interface GraphqlRouteOptions {

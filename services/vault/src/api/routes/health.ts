@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+
+import type { TokenVerifier } from '../../auth/tokens.js';
 import { PROJECTION } from '../../projections/Projector.js';
 import { SIGNING_SECRET, type Vault } from '../../vault.js';
 import type { AccessRecorder } from '../accessRecorder.js';
-import type { TokenVerifier } from '../../auth/tokens.js';
 import { requestPrincipal } from '../requestPrincipal.js';
 
 export interface HealthRouteOptions {

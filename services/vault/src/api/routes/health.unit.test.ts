@@ -1,8 +1,9 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
+
+import type { TokenVerifier } from '../../auth/tokens.js';
 import type { Vault } from '../../vault.js';
 import type { AccessRecorder } from '../accessRecorder.js';
-import type { TokenVerifier } from '../../auth/tokens.js';
 import { healthRoutes } from './health.js';
 
 /** A vault whose stores and projector answer as `state` says. */

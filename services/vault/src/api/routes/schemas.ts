@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
 import type { FastifyInstance } from 'fastify';
 
 /** Where the vault serves the rights documents' JSON Schemas and JSON-LD contexts. */

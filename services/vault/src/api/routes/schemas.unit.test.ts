@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
+
 import { schemaRoutes } from './schemas.js';
 
 const repoSchemas = fileURLToPath(new URL('../../../../../schema/', import.meta.url));

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+
 import { loadConfig } from '../../config/loadConfig.js';
 import { openKekProvider, openStores } from '../../config/openStores.js';
 import { auditErasure } from '../auditErasure.js';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+
 import { embeddedState, loadConfig } from '../../config/loadConfig.js';
 import { openCliVault } from '../openCliVault.js';
 import { assertNotServed } from '../serveMarker.js';

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+
 import { instantInput } from '../../domain/time.js';
 import { openCliVault } from '../openCliVault.js';
 

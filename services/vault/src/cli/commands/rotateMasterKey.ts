@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+
 import { loadConfig } from '../../config/loadConfig.js';
 import { VaultError } from '../../domain/errors.js';
 import { openCliVault } from '../openCliVault.js';

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { embeddedState, loadConfig } from '../../config/loadConfig.js';
-import { hasProductionKey } from '../../auth/tokens.js';
-import { createLogger } from '../../support/logger.js';
+
 import { startServer } from '../../api/server.js';
+import { hasProductionKey } from '../../auth/tokens.js';
+import { embeddedState, loadConfig } from '../../config/loadConfig.js';
+import { createLogger } from '../../support/logger.js';
 import { openVault } from '../../vault.js';
 import { markServing } from '../serveMarker.js';
 import { startEpochSchedule } from '../startEpochSchedule.js';

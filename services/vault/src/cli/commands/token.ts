@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+
+import { hasProductionKey, mintDevToken, type Principal } from '../../auth/tokens.js';
 import { loadConfig } from '../../config/loadConfig.js';
 import { VaultError } from '../../domain/errors.js';
-import { hasProductionKey, mintDevToken, type Principal } from '../../auth/tokens.js';
 
 interface TokenOptions {
   role: string;

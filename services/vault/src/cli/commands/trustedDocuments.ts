@@ -1,6 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
+
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { Command } from 'commander';
+
 import { DEFAULT_LIMITS } from '../../api/limits.js';
 import { loadTypeDefs } from '../../api/schema.js';
 import { buildManifest } from '../../api/trustedDocuments.js';

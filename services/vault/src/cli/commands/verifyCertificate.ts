@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
+
 import type { Command } from 'commander';
-import { VaultError } from '../../domain/errors.js';
-import type { FlattenedJws, PublicJwk } from '../../crypto/signer.js';
-import { verifyCertificate, type SignedCertificate } from '../../rights/eraseSubject.js';
+
 import { embeddedState, loadConfig, postgresSchemaOf } from '../../config/loadConfig.js';
 import { keyStoreHolds } from '../../config/openStores.js';
+import type { FlattenedJws, PublicJwk } from '../../crypto/signer.js';
+import { VaultError } from '../../domain/errors.js';
+import { type SignedCertificate, verifyCertificate } from '../../rights/eraseSubject.js';
 import { SIGNING_SECRET } from '../../vault.js';
 import { openCliVault } from '../openCliVault.js';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { publicKeyFor, signedCertificate } from './verifyCertificate.js';
 
 const jws = { protected: 'h', payload: 'p', signature: 's' };

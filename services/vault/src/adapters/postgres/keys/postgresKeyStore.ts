@@ -56,7 +56,11 @@ export async function getPostgresKeyStore(options: PostgresKeyStoreOptions): Pro
         keys.map((k) => k.createdAt),
       ]);
       // A second statement, so a fresh snapshot: it sees the winner of a race that committed meanwhile.
-      return loadKeys(db, sql, keys.map((k) => k.keyId));
+      return loadKeys(
+        db,
+        sql,
+        keys.map((k) => k.keyId),
+      );
     },
     getByIds: (keyIds) => loadKeys(db, sql, keyIds),
     async shred(keyIds, reason, at) {

@@ -5,8 +5,9 @@ import { planIndexChanges } from './planIndexChanges.js';
 import type { BatchSql } from './statements.js';
 
 /** The last entry per key: later rows of a batch replace earlier ones, as sequential upserts would. */
-const lastBy = <T>(items: readonly T[], key: (t: T) => string): T[] =>
-  [...new Map(items.map((i) => [key(i), i] as const)).values()];
+const lastBy = <T>(items: readonly T[], key: (t: T) => string): T[] => [
+  ...new Map(items.map((i) => [key(i), i] as const)).values(),
+];
 
 async function upsertSubjects(c: PoolClient, sql: BatchSql, batch: ViewBatch): Promise<void> {
   const subjects = lastBy(batch.subjects, (v) => v.subjectId);

@@ -90,8 +90,7 @@ export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
   const writeHere = inMemory ? createKeyWriter(db, slots) : undefined;
   const run = guarded(() => closed);
   /** A create or shred: on the writer thread, or here for an in-memory database. */
-  const write = (w: KeyWrite): Promise<KeyWriteResult> =>
-    writer ? writer.write(w) : run(() => writeHere!([w])[0]!);
+  const write = (w: KeyWrite): Promise<KeyWriteResult> => (writer ? writer.write(w) : run(() => writeHere!([w])[0]!));
 
   const stmt = prepareKeyStatements(db);
   const load = keyLoader(db, slots);

@@ -15,8 +15,11 @@ CREATE INDEX IF NOT EXISTS access_log_subject ON access_log (subject_id, at);
 
 /** Writes batches of access-log entries in one transaction. */
 export function createAccessLogInserter(db: SqliteDatabase): (batches: readonly (readonly AccessLogEntry[])[]) => void {
-  const insert = db.prepare<[string, string, string, string, string]>('INSERT INTO access_log (subject_id, actor, purpose, categories, at) VALUES (?, ?, ?, ?, ?)');
+  const insert = db.prepare<[string, string, string, string, string]>(
+    'INSERT INTO access_log (subject_id, actor, purpose, categories, at) VALUES (?, ?, ?, ?, ?)',
+  );
   return db.transaction((batches: readonly (readonly AccessLogEntry[])[]) => {
-    for (const entries of batches) for (const e of entries) insert.run(e.subjectId, e.actor, e.purpose, JSON.stringify(e.categories), e.at);
+    for (const entries of batches)
+      for (const e of entries) insert.run(e.subjectId, e.actor, e.purpose, JSON.stringify(e.categories), e.at);
   });
 }

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+
 import { openDatabase } from '../openDatabase.js';
 import type { CheckpointerOptions } from './thread.js';
 

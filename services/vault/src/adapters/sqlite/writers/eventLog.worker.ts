@@ -1,4 +1,4 @@
-import { createGroupCommitter, type AppendRequest, type Outcome } from './eventLogCommit.js';
+import { type AppendRequest, createGroupCommitter, type Outcome } from './eventLogCommit.js';
 import { serveWrites } from './serve.js';
 
 /** The embedded event log's writer thread: each batch is a group of appends, answered one outcome per append. */

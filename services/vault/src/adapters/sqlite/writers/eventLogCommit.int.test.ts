@@ -1,9 +1,11 @@
-import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EVENTS_SCHEMA, createGroupCommitter, type AppendRequest } from './eventLogCommit.js';
+
+import { type AppendRequest, createGroupCommitter, EVENTS_SCHEMA } from './eventLogCommit.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -19,8 +21,18 @@ function open(): Database.Database {
   return db;
 }
 
-const append = (streamId: string, bytes = 10): AppendRequest => ({ streamId, expected: 'no_stream', ids: [`${streamId}-0`], types: ['T'], data: [JSON.stringify('x'.repeat(bytes))], metadata: ['{}'] });
-const stored = (db: Database.Database) => (db.prepare('SELECT stream_id FROM events ORDER BY position').all() as { stream_id: string }[]).map((r) => r.stream_id);
+const append = (streamId: string, bytes = 10): AppendRequest => ({
+  streamId,
+  expected: 'no_stream',
+  ids: [`${streamId}-0`],
+  types: ['T'],
+  data: [JSON.stringify('x'.repeat(bytes))],
+  metadata: ['{}'],
+});
+const stored = (db: Database.Database) =>
+  (db.prepare('SELECT stream_id FROM events ORDER BY position').all() as { stream_id: string }[]).map(
+    (r) => r.stream_id,
+  );
 
 describe('group commit', () => {
   it('fails one append alone when only its savepoint rolls back', () => {
@@ -38,7 +50,9 @@ describe('group commit', () => {
     commit([append('warm')]);
     // Room for a few more pages only: the 200 KB append cannot fit, and SQLITE_FULL ends the transaction.
     db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 3}`);
-    expect(() => commit([append('a'), append('b', 200_000), append('c')])).toThrow(expect.objectContaining({ code: 'SQLITE_FULL' }));
+    expect(() => commit([append('a'), append('b', 200_000), append('c')])).toThrow(
+      expect.objectContaining({ code: 'SQLITE_FULL' }),
+    );
     expect(stored(db)).toEqual(['warm']);
     expect(db.inTransaction).toBe(false);
     db.close();

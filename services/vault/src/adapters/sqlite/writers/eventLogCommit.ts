@@ -1,12 +1,11 @@
 import { VaultError } from '../../../domain/errors.js';
-import { assertExpectedRevision, type AppendResult, type ExpectedRevision } from '../../../ports/EventLog.js';
+import { type AppendResult, assertExpectedRevision, type ExpectedRevision } from '../../../ports/EventLog.js';
 import type { SqliteDatabase } from '../openDatabase.js';
 import { toWire, type WireError } from './wire.js';
 
 export type Outcome =
   /** `inserted`: this commit stored the append's events (not an empty append, nor a retry of one stored before). */
-  | { ok: true; value: AppendResult; inserted: boolean }
-  | { ok: false; error: WireError };
+  { ok: true; value: AppendResult; inserted: boolean } | { ok: false; error: WireError };
 
 export const EVENTS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
@@ -39,9 +38,15 @@ class IdTaken extends Error {}
  */
 export function createGroupCommitter(db: SqliteDatabase): (group: AppendRequest[]) => Outcome[] {
   const stmt = {
-    head: db.prepare<[string], { revision: number; position: number }>('SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1'),
-    byEventId: db.prepare<[string], { stream_id: string; revision: number; position: number }>('SELECT stream_id, revision, position FROM events WHERE event_id = ?'),
-    insert: db.prepare<[string, number, string, string, string, string]>('INSERT INTO events (stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)'),
+    head: db.prepare<[string], { revision: number; position: number }>(
+      'SELECT revision, position FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1',
+    ),
+    byEventId: db.prepare<[string], { stream_id: string; revision: number; position: number }>(
+      'SELECT stream_id, revision, position FROM events WHERE event_id = ?',
+    ),
+    insert: db.prepare<[string, number, string, string, string, string]>(
+      'INSERT INTO events (stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+    ),
   };
 
   /**
@@ -68,7 +73,9 @@ export function createGroupCommitter(db: SqliteDatabase): (group: AppendRequest[
    */
   const appendOne = (p: AppendRequest): AppendResult & { inserted: boolean } => {
     if (new Set(p.ids).size !== p.ids.length) {
-      throw new VaultError('DUPLICATE_EVENT', `Append to stream ${p.streamId} repeats an event id`, { details: { streamId: p.streamId } });
+      throw new VaultError('DUPLICATE_EVENT', `Append to stream ${p.streamId} repeats an event id`, {
+        details: { streamId: p.streamId },
+      });
     }
     const head = stmt.head.get(p.streamId);
     try {
@@ -78,13 +85,16 @@ export function createGroupCommitter(db: SqliteDatabase): (group: AppendRequest[
       if (retry) return { ...retry, inserted: false };
       throw conflict;
     }
-    if (p.ids.length === 0) return { nextRevision: head?.revision ?? -1, position: head?.position ?? 0, inserted: false };
+    if (p.ids.length === 0)
+      return { nextRevision: head?.revision ?? -1, position: head?.position ?? 0, inserted: false };
     let revision = head?.revision ?? -1;
     let position = 0;
     try {
       for (let i = 0; i < p.ids.length; i++) {
         revision += 1;
-        position = Number(stmt.insert.run(p.streamId, revision, p.ids[i]!, p.types[i]!, p.data[i]!, p.metadata[i]!).lastInsertRowid);
+        position = Number(
+          stmt.insert.run(p.streamId, revision, p.ids[i]!, p.types[i]!, p.data[i]!, p.metadata[i]!).lastInsertRowid,
+        );
       }
     } catch (e) {
       if ((e as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw e;

@@ -1,7 +1,7 @@
-import type { ShredReason, StoredKey } from '../../../ports/KeyStore.js';
 import { VaultError } from '../../../domain/errors.js';
-import { chunks, type SqliteDatabase } from '../openDatabase.js';
+import type { ShredReason, StoredKey } from '../../../ports/KeyStore.js';
 import { ownerTag, type SlotFile } from '../../slotFile/openSlotFile.js';
+import { chunks, type SqliteDatabase } from '../openDatabase.js';
 
 /**
  * keys.db holds no key material: a key's row says whose it is and in which slot of the slot file
@@ -48,8 +48,12 @@ export const secretOwnerTag = (name: string): Uint8Array => ownerTag(`secret\u00
  * could not reach every copy: such a file is refused, not silently mixed with slots.
  */
 export function refuseInlineKeys(db: SqliteDatabase): void {
-  const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('keys')").all().map((c) => c.name);
-  const legacyMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
+  const columns = db
+    .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('keys')")
+    .all()
+    .map((c) => c.name);
+  const legacyMeta =
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
   if (columns.includes('wrapped') || legacyMeta) {
     throw new VaultError(
       'CONFIG_INVALID',
@@ -72,7 +76,14 @@ export function keysFromRows(slots: SlotFile, rows: readonly KeyRow[]): StoredKe
   for (const r of rows) {
     const slot = slots.read(r.slot, keyOwnerTag(r.key_id));
     if (slot?.kind !== SLOT_KEY) continue;
-    out.push({ keyId: r.key_id, subjectId: r.subject_id, category: r.category, wrapped: slot.payload, kekVersion: slot.epoch, createdAt: r.created_at });
+    out.push({
+      keyId: r.key_id,
+      subjectId: r.subject_id,
+      category: r.category,
+      wrapped: slot.payload,
+      kekVersion: slot.epoch,
+      createdAt: r.created_at,
+    });
   }
   return out;
 }
@@ -82,7 +93,8 @@ export function keyLoader(db: SqliteDatabase, slots: SlotFile): (keyIds: readonl
   const byIds = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE key_id IN (SELECT value FROM json_each(?))');
   return (keyIds) => {
     const out: StoredKey[] = [];
-    for (const chunk of chunks([...new Set(keyIds)])) out.push(...keysFromRows(slots, byIds.all(JSON.stringify(chunk))));
+    for (const chunk of chunks([...new Set(keyIds)]))
+      out.push(...keysFromRows(slots, byIds.all(JSON.stringify(chunk))));
     return out;
   };
 }
@@ -92,7 +104,9 @@ export function keyLoader(db: SqliteDatabase, slots: SlotFile): (keyIds: readonl
  * highest in use. Callers hold the write lock, so two connections cannot take the same slot.
  */
 export function slotAllocator(db: SqliteDatabase, slots: SlotFile) {
-  const takeFree = db.prepare<[], { slot: number }>('DELETE FROM free_slots WHERE slot = (SELECT MIN(slot) FROM free_slots) RETURNING slot');
+  const takeFree = db.prepare<[], { slot: number }>(
+    'DELETE FROM free_slots WHERE slot = (SELECT MIN(slot) FROM free_slots) RETURNING slot',
+  );
   const top = db.prepare<[], { m: number | null }>(
     'SELECT MAX(m) AS m FROM (SELECT MAX(slot) AS m FROM keys UNION ALL SELECT MAX(slot) FROM secrets UNION ALL SELECT MAX(slot) FROM free_slots)',
   );
@@ -121,14 +135,19 @@ export type KeyWriteResult = { stored: StoredKey[] } | { destroyed: string[] };
  * synced before the transaction commits: a committed key has its slot on disk, and a committed
  * shred has no byte of its key left in either file.
  */
-export function createKeyWriter(db: SqliteDatabase, slots: SlotFile): (writes: readonly KeyWrite[]) => KeyWriteResult[] {
+export function createKeyWriter(
+  db: SqliteDatabase,
+  slots: SlotFile,
+): (writes: readonly KeyWrite[]) => KeyWriteResult[] {
   const known = db.prepare<[string, string], { n: number }>(
     'SELECT (SELECT COUNT(*) FROM keys WHERE key_id = ?) + (SELECT COUNT(*) FROM tombstones WHERE key_id = ?) AS n',
   );
   const insert = db.prepare<[string, string, string, number, number, string]>(
     'INSERT INTO keys (key_id, subject_id, category, slot, kek_version, created_at) VALUES (?, ?, ?, ?, ?, ?)',
   );
-  const deleteKeys = db.prepare<[string], KeyRow>('DELETE FROM keys WHERE key_id IN (SELECT value FROM json_each(?)) RETURNING *');
+  const deleteKeys = db.prepare<[string], KeyRow>(
+    'DELETE FROM keys WHERE key_id IN (SELECT value FROM json_each(?)) RETURNING *',
+  );
   const insertTombstone = db.prepare<[string, string, string, string, string]>(
     'INSERT INTO tombstones (key_id, subject_id, category, shredded_at, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING',
   );
@@ -162,4 +181,3 @@ export function createKeyWriter(db: SqliteDatabase, slots: SlotFile): (writes: r
   // IMMEDIATE: the write lock first, so a write on another connection cannot slip in between.
   return (writes) => tx.immediate(writes);
 }
-

@@ -1,4 +1,5 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+
 import { openDatabase, type SqliteDatabase, type SqliteOptions } from '../openDatabase.js';
 import { toWire, type WriterMessage, type WriterReply } from './wire.js';
 
@@ -22,7 +23,10 @@ export function serveWrites<P, R>(
 ): void {
   const port = parentPort!;
   const options = workerData as WriterThreadOptions;
-  const db = openDatabase(options, { autoCheckpoint: options.autoCheckpoint !== false, secureDelete: options.secureDelete === true });
+  const db = openDatabase(options, {
+    autoCheckpoint: options.autoCheckpoint !== false,
+    secureDelete: options.secureDelete === true,
+  });
   const { commit, size, close } = setup(db);
   /** Messages taken from the port, in the order they were sent. */
   const inbox: WriterMessage<P>[] = [];
@@ -57,7 +61,8 @@ export function serveWrites<P, R>(
     inbox.push(first);
     while (inbox.length > 0 && !closing) {
       // Everything that arrived while the previous transaction was on its way to disk.
-      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) inbox.push(m.message as WriterMessage<P>);
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port))
+        inbox.push(m.message as WriterMessage<P>);
       const head = inbox[0]!;
       if (head.type === 'write') commitGroup(nextGroup());
       else {

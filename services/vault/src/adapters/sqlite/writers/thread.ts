@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+
 import { VaultError } from '../../../domain/errors.js';
 import { closedError, type SqliteOptions } from '../openDatabase.js';
 import { fromWire, type WriterMessage, type WriterReply } from './wire.js';
@@ -28,7 +29,10 @@ function spawn(name: 'eventLog' | 'accessLog' | 'keyStore' | 'checkpoint', worke
   const { VAULT_MASTER_KEY: _m, VAULT_PKCS11_PIN: _p, ...env } = process.env;
   const worker = fromSource
     ? // Node 20 does not apply an --import loader to a worker's entry module: register tsx first, then load it.
-      new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`, { eval: true, workerData, env })
+      new Worker(
+        `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`,
+        { eval: true, workerData, env },
+      )
     : new Worker(url, { workerData, env });
   worker.unref();
   return worker;
@@ -67,7 +71,10 @@ export function startCheckpointer(options: CheckpointerOptions, onStop: () => vo
   };
 }
 
-export function startWriterThread<P, R>(name: 'eventLog' | 'accessLog' | 'keyStore', workerData: unknown): WriterThread<P, R> {
+export function startWriterThread<P, R>(
+  name: 'eventLog' | 'accessLog' | 'keyStore',
+  workerData: unknown,
+): WriterThread<P, R> {
   const worker = spawn(name, workerData);
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   const pending = new Map<number, { resolve: (r: R) => void; reject: (e: unknown) => void }>();

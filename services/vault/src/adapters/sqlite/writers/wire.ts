@@ -1,4 +1,4 @@
-import { ErrorCodes, VaultError, isVaultError, type ErrorCode } from '../../../domain/errors.js';
+import { type ErrorCode, ErrorCodes, isVaultError, VaultError } from '../../../domain/errors.js';
 import { toVaultError } from '../openDatabase.js';
 
 /** An error as it crosses back from a writer thread: the vault's code survives, nothing else is trusted. */
@@ -16,7 +16,9 @@ export function toWire(e: unknown): WireError {
 }
 
 export function fromWire(w: WireError): Error {
-  return w.code && w.code in ErrorCodes ? new VaultError(w.code, w.message, w.details ? { details: w.details } : {}) : new Error(w.message);
+  return w.code && w.code in ErrorCodes
+    ? new VaultError(w.code, w.message, w.details ? { details: w.details } : {})
+    : new Error(w.message);
 }
 
 /** What the thread that owns a store sends its writer thread, and what comes back. */
