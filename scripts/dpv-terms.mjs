@@ -15,7 +15,7 @@
 // file is absent (a partial copy of the repository), its CSV export is read instead: the same terms,
 // without the status, which the file then says (`statusFrom: "csv"`). The output is sorted and
 // carries no timestamp, so running the script again on the same release changes nothing.
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 

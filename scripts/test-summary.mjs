@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Prints one line, `N passed, N failed, N skipped`, from the vitest JSON reports of every
+// Prints one line, `N passed, N failed, N skipped`, from the vitest JSON reports (and lint reports) of every
 // workspace, after listing skipped tests with the reason in their names. Exits non-zero on any
 // failure, or when a workspace with tests left no report (it crashed before reporting).
 import { existsSync, readFileSync } from 'node:fs';
@@ -22,7 +22,9 @@ for (const ws of workspaces) {
   const report = JSON.parse(readFileSync(file, 'utf8'));
   for (const suite of report.testResults ?? []) {
     if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) {
-      console.log(`suite failed to run: ${suite.name.replace(root, '')}: ${String(suite.message ?? '').split('\n')[0]}`);
+      console.log(
+        `suite failed to run: ${suite.name.replace(root, '')}: ${String(suite.message ?? '').split('\n')[0]}`,
+      );
       failed += 1;
     }
     for (const t of suite.assertionResults ?? []) {
@@ -33,6 +35,22 @@ for (const ws of workspaces) {
         console.log(`skipped: ${[...(t.ancestorTitles ?? []), t.title].join(' > ')}`);
       }
     }
+  }
+}
+
+// Lint runs beside the tests (`turbo run test lint`): a workspace whose lint found problems, or
+// left no report, counts as one failure, so CI fails on a lint error as on a failed test.
+for (const ws of workspaces) {
+  const file = join(root, ws, 'lint-results.json');
+  if (!existsSync(file)) {
+    console.log(`lint failed: ${ws} left no lint report (a type error, or codegen out of date: npm run lint -w ${ws})`);
+    failed += 1;
+    continue;
+  }
+  const lint = JSON.parse(readFileSync(file, 'utf8'));
+  if (lint.problems > 0) {
+    console.log(`lint failed: ${lint.problems} problems in ${ws} (npm run lint -w ${ws})`);
+    failed += 1;
   }
 }
 

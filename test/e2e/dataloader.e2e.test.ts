@@ -206,7 +206,7 @@ it('reads that reach the reader in the same turn check their snapshots with one 
       .map(
         (id) =>
           new Promise<Awaited<ReturnType<Vault['reader']['read']>>>((resolve, reject) =>
-            setImmediate(() => vault.reader.read([id], request).then(resolve, reject)),
+            setImmediate(() => void vault.reader.read([id], request).then(resolve, reject)),
           ),
       ),
   );

@@ -1,4 +1,3 @@
-import type { Principal } from '@pdv/vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type Api, DPO, SERVICE, startApi } from './apiHarness.js';

@@ -169,7 +169,7 @@ async function readyz(): Promise<{ status: number; body: { status: string } }> {
 }
 
 /** An access log that fails every append while `down` is set. */
-function flakyAccessLog(): { accessLog: AccessLog; store: AccessLog; setDown(down: boolean): void } {
+function flakyAccessLog(): { accessLog: AccessLog; store: AccessLog; setDown: (down: boolean) => void } {
   const store = openMemoryAccessLog();
   let down = false;
   return {

@@ -2,7 +2,7 @@ import { createHash, createPublicKey, verify } from 'node:crypto';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-import { addIsoDuration, NO_STREAM, sealDecision, streamOf, type Vault } from '@pdv/vault';
+import { addIsoDuration, sealDecision, streamOf, type Vault } from '@pdv/vault';
 import { describe, expect, it } from 'vitest';
 
 import { schemaErrors as validate } from '../support/rightsSchemas.js';

@@ -290,7 +290,7 @@ describe('states the command side keeps between commands', () => {
       views: vault.stores.views,
       keyRing: vault.keyRing,
       register: vault.register,
-      now: vault.now,
+      now: () => vault.now(),
     });
     const { subjectId } = await vault.commands.registerSubject(actor);
     await vault.commands.execute(
@@ -328,7 +328,7 @@ describe('states the command side keeps between commands', () => {
         views: vault.stores.views,
         keyRing: vault.keyRing,
         register: vault.register,
-        now: vault.now,
+        now: () => vault.now(),
       },
       { stateCacheSize: 0 },
     );

@@ -9,7 +9,7 @@ import { afterEach } from 'vitest';
 /** A vault on the embedded default in a fresh temporary data directory. */
 export async function tempVault(
   options: OpenVaultOptions & { dataDir?: string; masterKey?: string } = {},
-): Promise<{ vault: Vault; config: VaultConfig; cleanup(): Promise<void> }> {
+): Promise<{ vault: Vault; config: VaultConfig; cleanup: () => Promise<void> }> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pdv-'));
   const config: VaultConfig = {
     dataDir,

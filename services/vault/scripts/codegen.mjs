@@ -4,11 +4,12 @@
 //
 //   node scripts/codegen.mjs          writes every output
 //   node scripts/codegen.mjs --check  writes nothing; exits 1 when a committed output differs
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { codegen } from '@graphql-codegen/core';
+
 import * as add from '@graphql-codegen/add';
+import { codegen } from '@graphql-codegen/core';
 import * as typescript from '@graphql-codegen/typescript';
 import * as typescriptResolvers from '@graphql-codegen/typescript-resolvers';
 import { makeExecutableSchema } from '@graphql-tools/schema';

@@ -66,6 +66,7 @@ export interface Vault {
 export const SIGNING_SECRET = 'signing-seed';
 
 /** The composition root: wires the stores (`config/openStores.ts` picks the adapters) to the services. */
+// eslint-disable-next-line max-lines-per-function -- the composition root: the order stores open in (and close in, on a failure) reads top to bottom
 export async function openVault(config: VaultConfig, options: OpenVaultOptions = {}): Promise<Vault> {
   const warn = options.warn ?? ((m: string) => process.emitWarning(m));
   // A register built in code gets the prototype-free name maps a loaded one already has.

@@ -1,5 +1,14 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { type DocumentNode, GraphQLError, Kind, Lexer, type OperationDefinitionNode, Source, TokenKind } from 'graphql';
+import {
+  type DocumentNode,
+  GraphQLError,
+  Kind,
+  Lexer,
+  type OperationDefinitionNode,
+  OperationTypeNode,
+  Source,
+  TokenKind,
+} from 'graphql';
 
 import type { Principal } from '../auth/tokens.js';
 import { API_LIMIT_VARIABLES as LIMIT_SETTINGS } from '../config/apiSettings.js';
@@ -160,7 +169,7 @@ export function checkOperation(
         limits.maxSubjectsPerQuery,
       ),
     };
-  if (operation.operation !== 'mutation') return { subjectReads: reads, commands: 0, items: 0 };
+  if (operation.operation !== OperationTypeNode.MUTATION) return { subjectReads: reads, commands: 0, items: 0 };
   const { commands, items } = operationWrites(operation.selectionSet, fragments, vars);
   if (commands > limits.maxCommandsPerRequest)
     return {

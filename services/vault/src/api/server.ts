@@ -201,7 +201,7 @@ function createApp(logger: Logger, bodyLimit: number, trustProxy: ApiSettings['t
     const bytes = body as Buffer;
     if (!isUtf8(bytes))
       return done(Object.assign(new Error('The request body is not UTF-8'), { statusCode: 400 }), undefined);
-    parseJson(request, bytes.toString('utf8'), done);
+    void parseJson(request, bytes.toString('utf8'), done);
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {

@@ -302,6 +302,7 @@ export const DEFAULT_CACHE_SUBJECTS = 2_000;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const CRYPTO = ['sodium-native', 'tweetnacl'];
 
+// eslint-disable-next-line max-lines-per-function -- one variable checked after another, in the order docs/configuration.md lists them
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
   const mode = modeOf(env);
   const strictPermissions = flagOf('VAULT_STRICT_PERMISSIONS', env.VAULT_STRICT_PERMISSIONS);

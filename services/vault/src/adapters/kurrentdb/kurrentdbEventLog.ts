@@ -60,6 +60,7 @@ export interface KurrentdbEventLogOptions {
  * (the embedded log rejects it with DUPLICATE_EVENT; the vault generates fresh UUIDs, so it never
  * does this itself).
  */
+// eslint-disable-next-line max-lines-per-function -- the adapter is one closure over its client and subscriptions; each method in it is short
 export function getKurrentdbEventLog(options: KurrentdbEventLogOptions): EventLog {
   if (!options.client && !options.connectionString)
     throw new VaultError('CONFIG_INVALID', 'The KurrentDB event log needs a client or a connection string');
@@ -334,7 +335,7 @@ class KurrentdbSubscription implements Subscription {
   waitFor(position: number, timeoutMs = 10_000): Promise<void> {
     if (this.position >= position) return Promise.resolve();
     if (this.stopped)
-      return Promise.reject(this.failure ?? new VaultError('STORE_UNAVAILABLE', 'Subscription stopped'));
+      return Promise.reject(this.failure instanceof Error ? this.failure : new VaultError('STORE_UNAVAILABLE', 'Subscription stopped'));
     return this.waiters.wait(position, () => this.position, timeoutMs);
   }
 

@@ -160,7 +160,7 @@ export function toRecorded(
     );
   const raw = (e.metadata ?? {}) as Partial<StoredMetadata>;
   const { eventId, ...metadata } = raw;
-  const data = e.isJson ? e.data : JSON.parse(Buffer.from(e.data).toString('utf8'));
+  const data: unknown = e.isJson ? e.data : JSON.parse(Buffer.from(e.data).toString('utf8'));
   return {
     id: typeof eventId === 'string' ? eventId : e.id,
     type: e.type,
@@ -281,7 +281,7 @@ export function withTimeout<T>(work: Promise<T>, ms: number, what: string, onTim
       },
       (e: unknown) => {
         clearTimeout(timer);
-        reject(e);
+        reject(e instanceof Error ? e : new Error(String(e)));
       },
     );
   });

@@ -32,7 +32,7 @@ describe('schemas', () => {
       const res = await a.inject({ method: 'GET', url: `/schemas/${name}` });
       expect(res.statusCode).toBe(200);
       expect(res.headers['content-type']).toBe('application/schema+json; charset=utf-8');
-      const { $id, ...rest } = res.json() as Record<string, unknown>;
+      const { $id, ...rest } = res.json<Record<string, unknown>>();
       expect($id).toBe(`https://schemas.example.org/pdv/v1/${name}`);
       const { $id: _, ...written } = JSON.parse(readFileSync(join(repoSchemas, name), 'utf8')) as Record<
         string,

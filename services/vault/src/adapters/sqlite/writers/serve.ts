@@ -19,7 +19,7 @@ export interface WriterThreadOptions extends SqliteOptions {
  * transaction and answers each; if it throws, every batch it held fails with that error.
  */
 export function serveWrites<P, R>(
-  setup: (db: SqliteDatabase) => { commit(batches: P[]): R[]; size(batch: P): number; close?(): void },
+  setup: (db: SqliteDatabase) => { commit: (batches: P[]) => R[]; size: (batch: P) => number; close?: () => void },
 ): void {
   const port = parentPort!;
   const options = workerData as WriterThreadOptions;
