@@ -13,6 +13,7 @@ const PUBLIC: Partial<Record<ErrorCode, { code: string; status?: number }>> = {
   CATEGORY_HELD: { code: 'CONFLICT' },
   KEY_SHREDDED: { code: 'CONFLICT' },
   IDENTITY_NOT_VERIFIED: { code: 'CONFLICT' },
+  VALUE_HELD: { code: 'CONFLICT' },
   FORBIDDEN: { code: 'FORBIDDEN' },
   CONSENT_REQUIRED: { code: 'CONSENT_REQUIRED' },
   UNAUTHENTICATED: { code: 'UNAUTHENTICATED', status: 401 },
@@ -160,6 +161,8 @@ export function createFormatError(logger: Pick<Logger, 'error'>): FormatError {
             code: pub.code,
             ...(pub.code !== original.code ? { reason: original.code } : {}),
             ...(original.path ? { path: original.path } : {}),
+            // The purpose that holds a value a service may not replace: a register name, never data.
+            ...(original.code === 'VALUE_HELD' ? { heldFor: original.details?.purpose } : {}),
           },
         };
       }

@@ -5,7 +5,7 @@ import type { ConsentInput as DomainConsent } from '../domain/consent.js';
 import { badInput, VaultError } from '../domain/errors.js';
 import type { EventOf } from '../domain/events.js';
 import { unknownName } from '../domain/names.js';
-import type { Command, DataItemInput } from '../domain/subject.js';
+import type { Command, DataItemInput, Writer } from '../domain/subject.js';
 import { lookupForm, validateValue } from '../domain/values.js';
 import type { SubjectRead } from '../read/SubjectReader.js';
 import { subjectDisclosures } from './accessRecorder.js';
@@ -44,8 +44,13 @@ async function run(
 ): Promise<CommandPayload> {
   authorize(ctx.principal, operation);
   authorizeSubject(ctx.principal, subjectId);
-  return payload(await ctx.vault.execute(subjectId, command, { actor: ctx.actor, correlationId: ctx.requestId }));
+  const options = { actor: ctx.actor, correlationId: ctx.requestId, writer: writerOf(ctx.principal) };
+  return payload(await ctx.vault.execute(subjectId, command, options));
 }
+
+/** The caller as the rules on who may change a value see it (domain/decide/valueOwnership.ts). */
+const writerOf = (p: ApiContext['principal']): Writer =>
+  p.role === 'service' ? { role: 'service', purposes: p.purposes } : { role: p.role };
 
 function dataItems(ctx: ApiContext, items: readonly PersonalDataInput[]): DataItemInput[] {
   if (items.length > ctx.limits.maxItemsPerCommand)
@@ -87,7 +92,9 @@ function writeCommand(
   consents: readonly ConsentInput[] | null | undefined,
 ): Command {
   const given = consentInputs(ctx, consents);
-  return { type, items: dataItems(ctx, items), ...(given ? { consents: given } : {}) };
+  // A subject's rectification of what it did not provide opens a request (Art. 16): its id, if it does.
+  const request = ctx.principal.role === 'subject' ? { requestId: randomUUID() } : {};
+  return { type, items: dataItems(ctx, items), ...(given ? { consents: given } : {}), ...request };
 }
 
 const model = (read: SubjectRead, purpose: string): SubjectModel => ({ read, purpose });

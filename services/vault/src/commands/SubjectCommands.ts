@@ -1,14 +1,26 @@
 import { randomUUID } from 'node:crypto';
 
 import type { KeyRing } from '../crypto/keyRing.js';
+import { contestedBy } from '../domain/decide/rectificationRequest.js';
+import { foreignHolder } from '../domain/decide/valueOwnership.js';
 import { isConflictError, VaultError } from '../domain/errors.js';
 import { streamOf } from '../domain/events.js';
 import type { ProcessingRegister } from '../domain/register.js';
-import { type Command, decide, fold, initialState, keyIdFor, type SubjectState } from '../domain/subject.js';
+import {
+  type Command,
+  type DataItemInput,
+  decide,
+  type FieldState,
+  fold,
+  initialState,
+  keyIdFor,
+  type SubjectState,
+  type Writer,
+} from '../domain/subject.js';
 import { type AppendResult, type EventLog, type NewEvent, NO_STREAM, type RecordedEvent } from '../ports/EventLog.js';
 import type { ViewStore } from '../ports/ViewStore.js';
 import { type RecentCache, recentCache } from '../support/recentCache.js';
-import { openField, sealDecision } from './sealDecision.js';
+import { openField, openProposal, sealDecision } from './sealDecision.js';
 
 export interface CommandDeps {
   log: EventLog;
@@ -36,6 +48,11 @@ export interface CommandOptions {
   actor: string;
   /** Ties the events to the request that caused them (plaintext metadata: an id, never data). Default: none. */
   correlationId?: string;
+  /**
+   * Who writes, for the rules on who may change a value (a service only what its purposes hold, the
+   * subject directly only what it provided). Default: none, the controller's own tooling (CLI, sweeps).
+   */
+  writer?: Writer;
   /** Attempts on optimistic-concurrency conflicts. Default 5. */
   maxAttempts?: number;
 }
@@ -187,7 +204,9 @@ export class SubjectCommands {
   ): Promise<NewEvent[] | undefined> {
     const { keyRing, register } = this.deps;
     const now = this.deps.now();
-    const decision = decide(state, await this.withStoreFacts(state, command), { register, now, actor: options.actor });
+    const facts = await this.withStoreFacts(state, command, options.writer);
+    const writer = options.writer ? { writer: options.writer } : {};
+    const decision = decide(state, facts, { register, now, actor: options.actor, ...writer });
     if (decision.length === 0) return undefined;
     const metadata = {
       actor: options.actor,
@@ -202,10 +221,62 @@ export class SubjectCommands {
   }
 
   /** The command with what its decision needs from the key store, which the pure domain cannot ask. */
-  private async withStoreFacts(state: SubjectState, command: Command): Promise<Command> {
+  private async withStoreFacts(state: SubjectState, command: Command, writer: Writer | undefined): Promise<Command> {
     if (command.type === 'ErasePersonalData') return this.withRemainingValues(state, command);
     if (command.type === 'EraseSubject' && !state.erasedAt) return this.withStrayKeys(state, command);
+    if (command.type === 'RecordPersonalData' || command.type === 'RectifyPersonalData')
+      return { ...command, current: await this.heldValues(state, command.items, writer) };
+    if (command.type === 'CompleteRequest') return { ...command, proposals: await this.proposals(state, command) };
     return command;
+  }
+
+  /**
+   * The current values a service writes over where another purpose holds them, opened so that the
+   * same value written again is told from a replacement. Nothing is opened on the usual path.
+   */
+  private async heldValues(
+    state: SubjectState,
+    items: readonly DataItemInput[],
+    writer: Writer | undefined,
+  ): Promise<Record<string, unknown>> {
+    const held: { name: string; category: string; field: string; f: FieldState; keyId: string }[] = [];
+    for (const { category, field } of items) {
+      if (!this.deps.register.categories[category]) continue;
+      const c = state.categories[category];
+      const f = c && !c.shredded && Object.hasOwn(c.fields, field) ? c.fields[field] : undefined;
+      if (f && foreignHolder(writer, f))
+        held.push({ name: `${category}.${field}`, category, field, f, keyId: c!.keyId });
+    }
+    return this.opened(state.subjectId, held, openField);
+  }
+
+  /** The values a rectification request proposed, opened for its completion (none for other requests). */
+  private async proposals(
+    state: SubjectState,
+    command: Extract<Command, { type: 'CompleteRequest' }>,
+  ): Promise<Record<string, unknown>> {
+    const contested = contestedBy(state, command.requestId).map((c) => ({
+      ...c,
+      name: `${c.category}.${c.field}`,
+      keyId: c.f.contested!.keyId,
+    }));
+    return this.opened(state.subjectId, contested, openProposal);
+  }
+
+  /** Opens each value whose key the store still holds; a destroyed key leaves it out (the decider says why). */
+  private async opened(
+    subjectId: string,
+    values: { name: string; category: string; field: string; f: FieldState; keyId: string }[],
+    open: (subjectId: string, category: string, field: string, f: FieldState, key: Uint8Array) => unknown,
+  ): Promise<Record<string, unknown>> {
+    const out: Record<string, unknown> = {};
+    if (values.length === 0) return out;
+    const keys = await this.deps.keyRing.get([...new Set(values.map((v) => v.keyId))]);
+    for (const v of values) {
+      const key = keys.get(v.keyId);
+      if (key) out[v.name] = open(subjectId, v.category, v.field, v.f, key);
+    }
+    return out;
   }
 
   /**

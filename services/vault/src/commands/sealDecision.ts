@@ -10,7 +10,8 @@ import { uuidv7 } from '../support/uuidv7.js';
 export function keyIdsWritten(subjectId: string, events: readonly DomainEvent<Unsealed>[]): string[] {
   const ids: string[] = [];
   for (const e of events) {
-    if (e.type === 'PersonalDataRecorded' || e.type === 'PersonalDataRectified') ids.push(e.data.keyId);
+    if (e.type === 'PersonalDataRecorded' || e.type === 'PersonalDataRectified' || e.type === 'RectificationRequested')
+      ids.push(e.data.keyId);
     else if (e.type === 'CategoryRekeyed') ids.push(e.data.newKeyId);
     else if (e.type === 'RequestExtended' || e.type === 'RequestRefused' || e.type === 'ObjectionOverridden')
       ids.push(requestsKeyId(subjectId));
@@ -28,6 +29,10 @@ export const requestTextContext = (subjectId: string, requestId: string, eventId
 /** Context of the sealed grounds of an objection override (`objection/` keeps it apart from request ids). */
 export const overrideGroundsContext = (subjectId: string, purpose: string, eventId: string): Uint8Array =>
   valueContext(subjectId, REQUESTS_CATEGORY, `objection/${purpose}`, eventId);
+
+/** Context of a value a subject proposed for a field (`rectification/` keeps it apart from the field's own values). */
+export const proposalContext = (subjectId: string, category: string, field: string, eventId: string): Uint8Array =>
+  valueContext(subjectId, category, `rectification/${field}`, eventId);
 
 /**
  * Turns the domain's decision into events for the log: assigns ids, and seals every value under
@@ -50,6 +55,13 @@ export async function sealDecision(
           return {
             ...d,
             value: sealValue(keys.get(d.keyId)!, d.value.plain, valueContext(subjectId, d.category, d.field, id)),
+          };
+        }
+        case 'RectificationRequested': {
+          const d = e.data;
+          return {
+            ...d,
+            value: sealValue(keys.get(d.keyId)!, d.value.plain, proposalContext(subjectId, d.category, d.field, id)),
           };
         }
         case 'CategoryRekeyed': {
@@ -97,4 +109,10 @@ export async function sealDecision(
 /** Opens a field's current value with an already-loaded key. */
 export function openField(subjectId: string, category: string, field: string, f: FieldState, key: Uint8Array): unknown {
   return openValue(key, f.value, valueContext(subjectId, category, field, f.eventId));
+}
+
+/** Opens what a subject proposed for a field it contests, with an already-loaded key. */
+export function openProposal(subjectId: string, category: string, field: string, f: FieldState, key: Uint8Array) {
+  const p = f.contested!.proposal;
+  return openValue(key, p.sealed, proposalContext(subjectId, category, field, p.eventId));
 }

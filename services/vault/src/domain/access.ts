@@ -7,8 +7,20 @@ export const DENIAL_REASONS = [
   'OBJECTED',
   'CONSENT_WITHDRAWN',
   'NO_CONSENT',
+  'CONTESTED',
 ] as const;
 export type DenialReason = (typeof DENIAL_REASONS)[number];
+
+/**
+ * Art. 18(1)(a): a value whose accuracy the subject contests is kept, not used, while the DPO checks
+ * it: a service reads it as denied (CONTESTED); the DPO and the subject itself still see it.
+ */
+export const contestedFor = (
+  state: SubjectState,
+  category: string,
+  field: string,
+  callerPurposes: readonly string[] | 'all',
+): boolean => callerPurposes !== 'all' && Boolean(state.categories[category]?.fields[field]?.contested);
 
 /**
  * The categories a caller's purposes reach: those the register processes for at least one purpose

@@ -7,6 +7,9 @@ export const ErrorCodes = {
   BAD_USER_INPUT: 'Input failed validation (a malformed value, an unknown category, field or purpose).',
   NOT_FOUND: 'The subject, request or link does not exist.',
   CONFLICT: 'The stream changed since it was read (optimistic concurrency); retry the command.',
+  VALUE_HELD:
+    'A service wrote a different value over one held for a purpose its token does not carry; ' +
+    'the message names the purpose.',
   SUBJECT_ERASED: 'The subject was erased; no more data can be recorded for it.',
   CATEGORY_HELD: 'The category is under a legal hold and cannot be shredded now.',
   FORBIDDEN: 'The caller may not perform this operation.',

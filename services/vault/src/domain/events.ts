@@ -27,6 +27,12 @@ export type EventPayloads<V> = {
   SubjectRegistered: { subjectId: string };
   PersonalDataRecorded: DataItem<V>;
   PersonalDataRectified: DataItem<V>;
+  /**
+   * Art. 16 and 18(1)(a): the subject proposes a value for a field it did not provide, under the
+   * rectification request opened with it; the value is contested until the DPO completes (the
+   * proposal becomes the value) or refuses the request. The proposal is sealed under `keyId`.
+   */
+  RectificationRequested: { requestId: string; category: string; field: string; keyId: string; value: V };
   /** One field erased. The category is re-keyed right after, so past values become unreadable. */
   PersonalDataErased: { category: string; field: string; reason: string };
   /** The remaining values of a category re-sealed under a new key; the old key is shredded. */

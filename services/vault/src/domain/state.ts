@@ -16,7 +16,24 @@ export interface FieldState {
   updatedAt: string;
   purpose: string;
   legalBasis: LegalBasis;
+  /** Where the value came from, as first recorded: a rectification corrects the value, not its provenance. */
   source: Source;
+  /** The last rectification: who made it (the event's actor, never personal data) and when. */
+  rectified?: { by: string; at: string };
+  /** Art. 18(1)(a): the subject contests the value; its rectification request waits for the DPO. */
+  contested?: ContestedValue;
+}
+
+/**
+ * A value the subject asked to rectify where it may not rectify directly (it did not provide it):
+ * the request it opened and the value it proposed, sealed under the category's key (so erasing the
+ * category erases the proposal too).
+ */
+export interface ContestedValue {
+  requestId: string;
+  at: string;
+  keyId: string;
+  proposal: SealedText;
 }
 
 export interface CategoryState {

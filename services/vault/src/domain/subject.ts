@@ -8,7 +8,14 @@ import type { SubjectState } from './state.js';
  * `fold` over a stored stream. The rest of the service imports them from here.
  */
 
-export { type Command, type DataItemInput, decide, type DecideContext, type Decision } from './decide/index.js';
+export {
+  type Command,
+  type DataItemInput,
+  decide,
+  type DecideContext,
+  type Decision,
+  type Writer,
+} from './decide/index.js';
 export { evolve } from './evolve/index.js';
 export { type CategoryState, type FieldState, initialState, keyIdFor, type SubjectState } from './state.js';
 
@@ -18,13 +25,13 @@ export interface StoredEvent {
   type: string;
   data: unknown;
   revision: number;
-  metadata: { at: string };
+  metadata: { at: string; actor?: string };
 }
 
 /** Folds stored events of one stream into a state, tracking the stream revision. */
 export function fold(state: SubjectState, events: readonly StoredEvent[]): SubjectState {
   for (const e of events) {
-    evolve(state, { ...(e as unknown as DomainEvent<Sealed>), id: e.id, at: e.metadata.at });
+    evolve(state, { ...(e as unknown as DomainEvent<Sealed>), id: e.id, at: e.metadata.at, actor: e.metadata.actor });
     state.revision = e.revision;
   }
   return state;

@@ -264,10 +264,8 @@ export class Projector {
       }
       if (e.revision <= state.revision) continue; // already folded into the snapshot
       const ev = e as unknown as DomainEvent;
-      evolve(state, { type: ev.type, data: ev.data, id: e.id, at: e.metadata.at } as DomainEvent & {
-        id: string;
-        at: string;
-      });
+      const applied = { type: ev.type, data: ev.data, id: e.id, at: e.metadata.at, actor: e.metadata.actor };
+      evolve(state, applied as DomainEvent & { id: string; at: string; actor: string });
       state.revision = e.revision;
       positions.set(subjectId, e.position);
       this.collect(subjectId, ev, e, batch, dirtyLookups);

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 
 import type { KeyRing } from '../crypto/keyRing.js';
-import { accessDecision, type DenialReason, reachedCategories } from '../domain/access.js';
+import { accessDecision, contestedFor, type DenialReason, reachedCategories } from '../domain/access.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import type { CategoryState, FieldState, SubjectState } from '../domain/subject.js';
 import type { ViewStore } from '../ports/ViewStore.js';
@@ -222,6 +222,8 @@ export class SubjectReader {
       fields.forEach(({ field }, index) => {
         if (!decision.allowed)
           out.push({ kind: 'done', item: { status: 'DENIED', category, field, reason: decision.reason } });
+        else if (contestedFor(snap.state, category, field, request.callerPurposes))
+          out.push({ kind: 'done', item: { status: 'DENIED', category, field, reason: 'CONTESTED' } });
         else out.push({ kind: 'open', cat, index });
       });
       // A field erased on its own: gone, and shown as such (it holds nothing to deny).

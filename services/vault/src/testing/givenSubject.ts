@@ -2,7 +2,16 @@ import { expect } from 'vitest';
 
 import { isVaultError } from '../domain/errors.js';
 import type { DomainEvent, Sealed, Unsealed } from '../domain/events.js';
-import { type Command, decide, evolve, initialState, keyIdFor, type SubjectState } from '../domain/subject.js';
+import type { ProcessingRegister } from '../domain/register.js';
+import {
+  type Command,
+  decide,
+  evolve,
+  initialState,
+  keyIdFor,
+  type SubjectState,
+  type Writer,
+} from '../domain/subject.js';
 import { fixtureRegister } from './fixtureRegister.js';
 
 /**
@@ -21,8 +30,10 @@ export function given(...events: DomainEvent<Sealed>[]) {
   const state = events.reduce<SubjectState>((s, e, i) => evolve(s, { ...e, id: `e${i}`, at: T0 }), initialState(S));
   return {
     state,
-    when(command: Command, now = '2026-02-01T00:00:00.000Z') {
-      const run = () => decide(structuredClone(state), command, { register, now, actor: ACTOR });
+    /** `writer`: who writes (a service and its purposes, the DPO, the subject); default the controller's tooling. */
+    when(command: Command, now = '2026-02-01T00:00:00.000Z', writer?: Writer, reg: ProcessingRegister = register) {
+      const ctx = { register: reg, now, actor: ACTOR, ...(writer ? { writer } : {}) };
+      const run = () => decide(structuredClone(state), command, ctx);
       return {
         then: (expected: DomainEvent<Unsealed>[]) => expect(run()).toEqual(expected),
         thenFails: (code: string, path?: string) => {

@@ -127,6 +127,8 @@ export type DataSubjectRequest = {
 export type DenialReason =
   /** The subject withdrew the consent the purpose needs. */
   | 'CONSENT_WITHDRAWN'
+  /** The subject contests the value's accuracy and the DPO has not decided its rectification request yet (Art. 18(1)(a)). */
+  | 'CONTESTED'
   /** The purpose needs consent and none was given. */
   | 'NO_CONSENT'
   /** The subject objected to the purpose (Art. 21). */

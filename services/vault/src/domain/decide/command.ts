@@ -17,9 +17,8 @@ export interface DataItemInput {
 
 export type Command =
   | { type: 'RegisterSubject' }
-  /** `consents`: consents given in the same call, recorded before the data in the same append. */
-  | { type: 'RecordPersonalData'; items: DataItemInput[]; consents?: ConsentInput[] }
-  | { type: 'RectifyPersonalData'; items: DataItemInput[]; consents?: ConsentInput[] }
+  | ({ type: 'RecordPersonalData' } & WriteInput)
+  | ({ type: 'RectifyPersonalData' } & WriteInput)
   /** `remaining` holds the opened values of the category's other fields, to re-seal under a new key. */
   | { type: 'ErasePersonalData'; category: string; field: string; reason: string; remaining: Record<string, unknown> }
   | ({ type: 'GiveConsent' } & ConsentInput)
@@ -37,7 +36,33 @@ export type Command =
   | { type: 'ApplyRetention'; category: string }
   /** `strayKeyIds`: the subject's keys that no event names, as the command side found them in the key store. */
   | { type: 'EraseSubject'; reason: string; requestId?: string; strayKeyIds?: string[] }
-  | RightsCommand;
+  | Exclude<RightsCommand, { type: 'CompleteRequest' }>
+  /**
+   * `proposals`: the values (`category.field`) a subject proposed under a rectification request,
+   * opened by the command side (never input); completing the request rectifies the fields to them.
+   */
+  | (Extract<RightsCommand, { type: 'CompleteRequest' }> & { proposals?: Record<string, unknown> });
+
+/** A write of values and what deciding it needs besides its items. */
+export interface WriteInput {
+  items: DataItemInput[];
+  /** Consents given in the same call, recorded before the data in the same append. */
+  consents?: ConsentInput[];
+  /** The id of the rectification request a subject's write opens for values it did not provide. */
+  requestId?: string;
+  /**
+   * The current values (`category.field`) a writer that does not hold their purpose writes over,
+   * opened by the command side (never input), so the same value written again is not a conflict.
+   */
+  current?: Record<string, unknown>;
+}
+
+/**
+ * Who writes, as far as deciding who may change a value needs (Art. 16; issue 23): a service with
+ * the purposes its token carries, the DPO, or the subject. Absent: the controller's own tooling
+ * (the CLI, sweeps), which answers to the DPO.
+ */
+export type Writer = { role: 'service'; purposes: readonly string[] } | { role: 'dpo' } | { role: 'subject' };
 
 export type CommandType = Command['type'];
 export type CommandOf<K extends CommandType> = Extract<Command, { type: K }>;
@@ -51,6 +76,8 @@ export interface DecideContext {
    * Plaintext: never personal data.
    */
   actor: string;
+  /** Who writes; absent for the controller's own tooling. */
+  writer?: Writer;
 }
 
 export type Decision = DomainEvent<Unsealed>[];

@@ -9,11 +9,21 @@ import { placeLegalHold, releaseLegalHold } from './legalHold.js';
 import { recordLifecycleEvent } from './lifecycle.js';
 import { objectToProcessing, overrideObjection } from './objection.js';
 import { recordPersonalData, rectifyPersonalData } from './recordPersonalData.js';
+import { completeRequest } from './rectificationRequest.js';
 import { registerSubject } from './registerSubject.js';
 import { liftRestriction, restrictProcessing } from './restriction.js';
 import { applyRetention, shredCategory } from './shredding.js';
 
-export type { Command, CommandOf, CommandType, DataItemInput, DecideContext, Decider, Decision } from './command.js';
+export type {
+  Command,
+  CommandOf,
+  CommandType,
+  DataItemInput,
+  DecideContext,
+  Decider,
+  Decision,
+  Writer,
+} from './command.js';
 
 /** Requests, the duty to inform and export links decide in domain/requests.ts, on the decision time alone. */
 const rights: Decider<RightsCommand> = (state, command, ctx) => decideRights(state, command, ctx.now);
@@ -39,7 +49,7 @@ const deciders: { [K in CommandType]: Decider<CommandOf<K>> } = {
   OpenRequest: rights,
   VerifyIdentity: rights,
   ExtendRequest: rights,
-  CompleteRequest: rights,
+  CompleteRequest: completeRequest,
   RefuseRequest: rights,
   MarkInformed: rights,
   CreateExportLink: rights,

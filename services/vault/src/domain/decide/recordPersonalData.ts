@@ -22,6 +22,8 @@ import {
   plain,
 } from './command.js';
 import { assertNotErased, categorySpec, checkPurpose } from './guards.js';
+import { defaultRequestId, proposal, proposes, rectificationRequestOpened } from './rectificationRequest.js';
+import { foreignHolder, sameAsHeld } from './valueOwnership.js';
 
 /**
  * Recording and rectifying values (Art. 16). All items are checked before any event is made, so
@@ -45,6 +47,11 @@ interface Write {
   consented: (purpose: string) => boolean;
   /** `category.field` of the items checked so far. */
   seen: Set<string>;
+  writer: DecideContext['writer'];
+  /** Current values the command side opened (`category.field`), for writes over a value another purpose holds. */
+  current: Record<string, unknown>;
+  /** The rectification request a subject's proposals go under. */
+  requestId: string;
 }
 
 function writePersonalData(
@@ -59,13 +66,27 @@ function writePersonalData(
   const given = consentsGiven(ctx.register, command.consents, ctx.actor);
   const consented = (purpose: string) =>
     consentStands(state.consents, purpose) || given.some((e) => e.data.purpose === purpose);
-  const write: Write = { state, register: ctx.register, type, consented, seen: new Set() };
-  const data = command.items.map((item, i) => dataEvent(write, item, `items[${i}]`));
-  return [...given, ...data];
+  const write: Write = {
+    state,
+    register: ctx.register,
+    type,
+    consented,
+    seen: new Set(),
+    writer: ctx.writer,
+    current: command.current ?? {},
+    requestId: command.requestId ?? defaultRequestId(state),
+  };
+  const data = command.items.flatMap((item, i) => dataEvent(write, item, `items[${i}]`));
+  const proposing = data.some((e) => e.type === 'RectificationRequested');
+  return [...given, ...(proposing ? rectificationRequestOpened(state, write.requestId, ctx.now) : []), ...data];
 }
 
-/** The event for one item, once every check passed; the checks run in this order, first failure wins. */
-function dataEvent(write: Write, item: DataItemInput, path: string): DomainEvent<Unsealed> {
+/**
+ * The event for one item, once every check passed (none for the same value written over one another
+ * purpose holds; a proposal for a subject's rectification of what it did not provide). The checks
+ * run in this order, first failure wins.
+ */
+function dataEvent(write: Write, item: DataItemInput, path: string): DomainEvent<Unsealed>[] {
   const { state, register, type } = write;
   const spec = categorySpec(register, item.category, `${path}.category`);
   if (!Object.hasOwn(spec.fields, item.field)) {
@@ -75,6 +96,12 @@ function dataEvent(write: Write, item: DataItemInput, path: string): DomainEvent
   const name = `${spec.name}.${item.field}`;
   if (write.seen.has(name)) throw badInput(`Field ${name} appears twice in one command`, `${path}.field`);
   write.seen.add(name);
+  const current = state.categories[item.category]?.fields[item.field];
+  const holder = foreignHolder(write.writer, current);
+  if (holder) {
+    const opened = Object.hasOwn(write.current, name) ? { value: write.current[name] } : undefined;
+    if (sameAsHeld(field.type, item, holder, opened, path)) return [];
+  }
   if (type === 'PersonalDataRectified') checkRectifies(state, item, name, path);
   if (state.restrictions[item.category] && type === 'PersonalDataRecorded') {
     throw new VaultError('FORBIDDEN', `Processing of ${spec.name} is restricted; only rectification is allowed`, {
@@ -91,7 +118,9 @@ function dataEvent(write: Write, item: DataItemInput, path: string): DomainEvent
   checkBasisAndSource(spec, item, path);
   checkConsent(write, item, path);
   const value = validateValue(field.type, item.value, `${path}.value`);
-  return {
+  if (proposes(write.writer, type === 'PersonalDataRectified', current))
+    return [proposal(state, item, value, write.requestId, `${path}.field`)];
+  const event: DomainEvent<Unsealed> = {
     type,
     data: {
       category: item.category,
@@ -103,6 +132,7 @@ function dataEvent(write: Write, item: DataItemInput, path: string): DomainEvent
       source: item.source as Source,
     },
   };
+  return [event];
 }
 
 /**

@@ -2,6 +2,7 @@ import { evolveConsentGiven, evolveConsentWithdrawn } from '../consent.js';
 import type { DomainEvent, EventType, Sealed } from '../events.js';
 import { evolveRights } from '../requests.js';
 import { initialRights, type SubjectState } from '../state.js';
+import { contestSettled, rectificationRequested } from './contest.js';
 import type { Evolver } from './evolver.js';
 import { legalHoldPlaced, legalHoldReleased } from './legalHold.js';
 import { objectionOverridden, objectionRaised } from './objection.js';
@@ -20,6 +21,9 @@ const evolvers: { [K in EventType]?: Evolver<K> } = {
   },
   PersonalDataRecorded: dataWritten,
   PersonalDataRectified: dataWritten,
+  RectificationRequested: rectificationRequested,
+  RequestCompleted: contestSettled,
+  RequestRefused: contestSettled,
   PersonalDataErased: fieldErased,
   CategoryRekeyed: categoryRekeyed,
   CategoryShredded: categoryShredded,
@@ -40,7 +44,10 @@ const evolvers: { [K in EventType]?: Evolver<K> } = {
 };
 
 /** Applies one event. Mutates and returns `state` (callers own their copy), for speed on long streams. */
-export function evolve(state: SubjectState, event: DomainEvent<Sealed> & { id: string; at: string }): SubjectState {
+export function evolve(
+  state: SubjectState,
+  event: DomainEvent<Sealed> & { id: string; at: string; actor?: string },
+): SubjectState {
   evolveRights((state.rights ??= initialRights()), event);
   // An event type this version does not know changes nothing here (own keys only: never Object's own methods).
   const evolver = Object.hasOwn(evolvers, event.type) ? (evolvers[event.type] as Evolver<EventType>) : undefined;

@@ -21,6 +21,7 @@ export const dataWritten: Evolver<'PersonalDataRecorded' | 'PersonalDataRectifie
   }
   if (c.erasedFields) delete c.erasedFields[d.field];
   const prev = c.fields[d.field];
+  const rectifies = event.type === 'PersonalDataRectified' && prev;
   c.fields[d.field] = {
     value: d.value,
     eventId: event.id,
@@ -28,7 +29,11 @@ export const dataWritten: Evolver<'PersonalDataRecorded' | 'PersonalDataRectifie
     updatedAt: at,
     purpose: d.purpose,
     legalBasis: d.legalBasis,
-    source: d.source,
+    // A correction keeps where the value came from; a new recording says where it comes from now.
+    source: rectifies ? prev.source : d.source,
+    ...(rectifies ? { rectified: { by: event.actor ?? 'unknown', at } } : {}),
+    // A contest stands until the DPO decides it, whatever is written meanwhile.
+    ...(prev?.contested ? { contested: prev.contested } : {}),
   };
   c.lastActivityAt = at;
 };
