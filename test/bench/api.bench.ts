@@ -158,7 +158,8 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
       return json.data;
     };
 
-    // Subjects to read (20 fields in 5 categories each) and to record into (spread, so writers rarely meet on one stream).
+    // Subjects to read (20 fields in 5 categories each) and to record into (spread, so writers rarely meet on one
+    // stream).
     const readers: string[] = [];
     const writers: string[] = [];
     for (let i = 0; i < 500; i++) {
@@ -176,7 +177,8 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
               source: 'subject',
             });
         await gql(
-          'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }',
+          'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { ' +
+            'revision } }',
           { id, items },
         );
         readers.push(id);
@@ -184,7 +186,8 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
     }
 
     const readQuery =
-      'query($id: ID!) { subject(id: $id, purpose: "contract") { id items { status category field ... on PersonalDataValue { value } } } }';
+      'query($id: ID!) { subject(id: $id, purpose: "contract") { id items { status category field ... on ' +
+      'PersonalDataValue { value } } } }';
     const read = await gql(readQuery, { id: readers[0] });
     if (read.subject.items.filter((i: { status: string }) => i.status === 'VALUE').length !== CATEGORIES * FIELDS)
       throw new Error('bench subject does not read 20 values');
@@ -219,7 +222,8 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
       const q = await load(server.url, token, 'read', readers, seconds);
       rounds.push({ t, r, q });
     }
-    // The reader alone (snapshot check, 20 values opened, items built) for one subject, no HTTP or GraphQL: the share of a read the crypto and reader take.
+    // The reader alone (snapshot check, 20 values opened, items built) for one subject, no HTTP or GraphQL: the share
+    // of a read the crypto and reader take.
     // Kept snapshots (as in the read scenario: its 100 subjects are read again and again, so their values are boxed),
     // and none kept (every read loads and parses its snapshot and opens each value: a subject read once).
     const readerUs = await readerCost(vault.reader, readers);

@@ -76,7 +76,8 @@ export async function limitsBench(): Promise<Record<string, number>> {
       limits_widest_main_thread_ms: ms.widest,
       limits_fragments_main_thread_ms: ms.fragments,
       limits_commands_main_thread_ms: ms.commands,
-      // The target: under 20 ms. Absolute, so the ratio to the trivial query beside it says how much of it is the machine.
+      // The target: under 20 ms. Absolute, so the ratio to the trivial query beside it says how much of it is the
+      // machine.
       limits_worst_main_thread_ms: worst,
       limits_worst_ratio_vs_trivial: worst / ms.trivial,
       limits_trusted_ratio_vs_adhoc: median(ratios),

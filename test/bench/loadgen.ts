@@ -12,9 +12,11 @@ const job = JSON.parse(process.argv[2]!) as {
   documentId?: string;
 };
 const read =
-  'query($id: ID!) { subject(id: $id, purpose: "contract") { id items { status category field ... on PersonalDataValue { value } } } }';
+  'query($id: ID!) { subject(id: $id, purpose: "contract") { id items { status category field ... on ' +
+  'PersonalDataValue { value } } } }';
 const record =
-  'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }';
+  'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision ' +
+  '} }';
 let n = 0;
 const bodies: Record<typeof job.kind, () => string> = {
   trivial: () => '{"query":"{ __typename }"}',
@@ -54,5 +56,11 @@ const result = await autocannon({
 });
 // The result, for the parent process that reads it from stdout: figures only, never a request or a response.
 process.stdout.write(
-  `${JSON.stringify({ rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors })}\n`,
+  `${JSON.stringify({
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  })}\n`,
 );

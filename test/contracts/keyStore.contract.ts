@@ -143,35 +143,38 @@ export function keyStoreContract(name: string, create: () => Promise<KeyStoreFix
       expect(await store.putMetaIfAbsent('other', first)).toEqual(first);
     });
 
-    it('lists keys wrapped by other master-key versions in pages and re-wraps each only from its old version', async () => {
-      const keys = ['a', 'b', 'c'].map((id, i) => ({
-        ...testKey(`subj-${id}`, 'contact'),
-        kekVersion: i === 2 ? 2 : 1,
-      }));
-      await store.createIfAbsent(keys);
-      const page1 = await store.listWrappedOtherThan(2, { limit: 1 });
-      expect(page1.map((k) => k.keyId)).toEqual(['subj-a/contact/1']);
-      expect((await store.listWrappedOtherThan(2, { afterKeyId: 'subj-a/contact/1' })).map((k) => k.keyId)).toEqual([
-        'subj-b/contact/1',
-      ]);
-      const fresh = new Uint8Array([9, 9, 9]);
-      expect(
-        await store.rewrap([
-          { keyId: 'subj-a/contact/1', wrapped: fresh, kekVersion: 2, fromVersion: 1 },
-          { keyId: 'subj-c/contact/1', wrapped: fresh, kekVersion: 2, fromVersion: 1 },
-        ]),
-      ).toBe(1);
-      const a = (await store.getByIds(['subj-a/contact/1'])).get('subj-a/contact/1')!;
-      expect([...a.wrapped]).toEqual([9, 9, 9]);
-      expect(a.kekVersion).toBe(2);
-      expect((await store.listWrappedOtherThan(2)).map((k) => k.keyId)).toEqual(['subj-b/contact/1']);
-      await store.shred(['subj-b/contact/1'], 'erasure', '2024-01-01T00:00:00.000Z');
-      expect(
-        await store.rewrap([{ keyId: 'subj-b/contact/1', wrapped: fresh, kekVersion: 2, fromVersion: 1 }]),
-        'a shredded key is not brought back',
-      ).toBe(0);
-      expect(await store.getByIds(['subj-b/contact/1'])).toEqual(new Map());
-    });
+    it(
+      'lists keys wrapped by other master-key versions in pages and re-wraps each only from its old ' + 'version',
+      async () => {
+        const keys = ['a', 'b', 'c'].map((id, i) => ({
+          ...testKey(`subj-${id}`, 'contact'),
+          kekVersion: i === 2 ? 2 : 1,
+        }));
+        await store.createIfAbsent(keys);
+        const page1 = await store.listWrappedOtherThan(2, { limit: 1 });
+        expect(page1.map((k) => k.keyId)).toEqual(['subj-a/contact/1']);
+        expect((await store.listWrappedOtherThan(2, { afterKeyId: 'subj-a/contact/1' })).map((k) => k.keyId)).toEqual([
+          'subj-b/contact/1',
+        ]);
+        const fresh = new Uint8Array([9, 9, 9]);
+        expect(
+          await store.rewrap([
+            { keyId: 'subj-a/contact/1', wrapped: fresh, kekVersion: 2, fromVersion: 1 },
+            { keyId: 'subj-c/contact/1', wrapped: fresh, kekVersion: 2, fromVersion: 1 },
+          ]),
+        ).toBe(1);
+        const a = (await store.getByIds(['subj-a/contact/1'])).get('subj-a/contact/1')!;
+        expect([...a.wrapped]).toEqual([9, 9, 9]);
+        expect(a.kekVersion).toBe(2);
+        expect((await store.listWrappedOtherThan(2)).map((k) => k.keyId)).toEqual(['subj-b/contact/1']);
+        await store.shred(['subj-b/contact/1'], 'erasure', '2024-01-01T00:00:00.000Z');
+        expect(
+          await store.rewrap([{ keyId: 'subj-b/contact/1', wrapped: fresh, kekVersion: 2, fromVersion: 1 }]),
+          'a shredded key is not brought back',
+        ).toBe(0);
+        expect(await store.getByIds(['subj-b/contact/1'])).toEqual(new Map());
+      },
+    );
 
     it('replaces a vault secret in place', async () => {
       await store.putMetaIfAbsent('secret', new Uint8Array([1]));

@@ -61,7 +61,9 @@ async function findSource(): Promise<Source> {
   } catch (e) {
     return {
       kind: 'none',
-      reason: `no KurrentDB server: set KURRENTDB_CONNECTION_STRING (no container runtime either: ${(e as Error).message})`,
+      reason:
+        `no KurrentDB server: set KURRENTDB_CONNECTION_STRING (no container runtime either: ` +
+        `${(e as Error).message})`,
     };
   }
 }
@@ -73,7 +75,8 @@ if (source.kind === 'none') {
     it('runs the EventLog contract against a KurrentDB server', () => {});
   });
 } else {
-  describe(`KurrentDB contract (${source.kind === 'url' ? 'KURRENTDB_CONNECTION_STRING' : `container ${IMAGE}`})`, () => {
+  const where = source.kind === 'url' ? 'KURRENTDB_CONNECTION_STRING' : `container ${IMAGE}`;
+  describe(`KurrentDB contract (${where})`, () => {
     let url = source.kind === 'url' ? source.url : '';
     let stopContainer: (() => Promise<unknown>) | undefined;
 

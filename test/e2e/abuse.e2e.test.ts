@@ -67,7 +67,10 @@ async function position(): Promise<number> {
   return ((await res.json()) as { position: number }).position;
 }
 
-/** CPU time the server process has used (user + system), in ms, from /proc: what its work costs whatever else the machine runs. */
+/**
+ * CPU time the server process has used (user + system), in ms, from /proc: what its work costs whatever else the
+ * machine runs.
+ */
 function serverCpuMs(): number {
   const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
@@ -126,6 +129,10 @@ async function probeDuring(
   agent.destroy();
   return { heldMs: slowest - alone.slowest, probes, cpuMs, result };
 }
+
+/** Fragment `i` of twelve: each spreads the next twice, so the fields double at every level. */
+const doubling = (i: number) =>
+  `fragment F${i} on Query { ${i === 11 ? 'me { role }' : `...F${i + 1} x${i}: me { role } ...F${i + 1}`} }`;
 
 /** `n` aliases of `field`, named `<prefix><i>` (a prefix per round makes a text the server has not seen). */
 const aliases = (n: number, field: string, prefix = 'a') =>
@@ -194,31 +201,38 @@ describe('requests that would hold the event loop are refused before they run', 
     // Fragments that spread each other: small text, a field count that doubles at each level.
     [
       'fragments doubling',
-      `{ r${round}: me { role } ...F0 } ${Array.from({ length: 12 }, (_, i) => `fragment F${i} on Query { ${i === 11 ? 'me { role }' : `...F${i + 1} x${i}: me { role } ...F${i + 1}`} }`).join(' ')}`,
+      `{ r${round}: me { role } ...F0 } ${Array.from({ length: 12 }, (_, i) => doubling(i)).join(' ')}`,
       'maxFields',
     ],
   ];
 
   for (const role of ['subject', 'service', 'dpo'] as const) {
-    it(`from a ${role} token: each refused with QUERY_TOO_COMPLEX naming its limit, /healthz within 50 ms throughout`, async () => {
-      const { heldMs, cpuMs, results } = await leastHeld((round) =>
-        Promise.all(queries(round).map(([, q]) => gql(tokens[role], q))),
-      );
-      for (const answers of results as Answer[][]) {
-        expect(answers.map((a, i) => [queries(0)[i]![0], a.status, a.codes, a.limits])).toEqual(
-          queries(0).map(([name, , limit]) => [name, 400, ['QUERY_TOO_COMPLEX'], [limit]]),
+    it(
+      `from a ${role} token: each refused with QUERY_TOO_COMPLEX naming its limit, /healthz within 50 ms ` +
+        `throughout`,
+      async () => {
+        const { heldMs, cpuMs, results } = await leastHeld((round) =>
+          Promise.all(queries(round).map(([, q]) => gql(tokens[role], q))),
         );
-      }
-      expect(heldMs).toBeLessThan(50);
-      // Five refusals and the probes: tens of ms of CPU in all, where the 10,000 aliases alone took seconds before the limits.
-      expect(cpuMs).toBeLessThan(250);
-    });
+        for (const answers of results as Answer[][]) {
+          expect(answers.map((a, i) => [queries(0)[i]![0], a.status, a.codes, a.limits])).toEqual(
+            queries(0).map(([name, , limit]) => [name, 400, ['QUERY_TOO_COMPLEX'], [limit]]),
+          );
+        }
+        expect(heldMs).toBeLessThan(50);
+        // Five refusals and the probes: tens of ms of CPU in all, where the 10,000 aliases alone took seconds before
+        // the
+        // limits.
+        expect(cpuMs).toBeLessThan(250);
+      },
+    );
   }
 
   it('the largest query the limits admit runs, and /healthz stays within 50 ms', async () => {
     // 30 aliases and 150 fields (60 under aliases, 90 under the one key `me`), padded with a comment to the byte limit.
     const largest = (round: number, alias: string) => {
-      const body = `${aliases(30, 'me { role }', `${alias}${round}x`)} ${Array.from({ length: 22 }, () => 'me { role name purposes }').join(' ')} me { role }`;
+      const merged = Array.from({ length: 22 }, () => 'me { role name purposes }').join(' ');
+      const body = `${aliases(30, 'me { role }', `${alias}${round}x`)} ${merged} me { role }`;
       const text = `{ ${body} }`;
       return `${text}\n#${'x'.repeat(32_768 - Buffer.byteLength(text) - 3)}`;
     };
@@ -237,34 +251,43 @@ describe('requests that would hold the event loop are refused before they run', 
 });
 
 describe('writes are bounded per request and per principal, and a refused request writes nothing', () => {
-  it('refuses 1,000 aliases of recordPersonalData (10 items each) and 10,000 of registerSubject, with nothing written', async () => {
-    const before = await position();
-    const items = Array.from({ length: 10 }, (_, i) => ({
-      category: 'customer',
-      field: 'customerNumber',
-      value: `C-${i}`,
-      purpose: 'contract',
-      legalBasis: 'contract',
-      source: 'subject',
-    }));
-    const record = (round: number) =>
-      `mutation($id: ID!, $items: [PersonalDataInput!]!) { ${aliases(1_000, 'recordPersonalData(subjectId: $id, items: $items) { revision }', `r${round}a`)} }`;
-    const register = (round: number) =>
-      `mutation { ${aliases(10_000, 'registerSubject { subjectId }', `r${round}a`)} }`;
-    const { heldMs, cpuMs, results } = await leastHeld((round) =>
-      Promise.all([
-        gql(tokens.service, record(round), { id: subjectId, items }),
-        gql(tokens.service, register(round)),
-        gql(tokens.dpo, register(round)),
-        gql(tokens.subject, record(round), { id: subjectId, items }),
-      ]),
-    );
-    for (const answers of results as Answer[][])
-      for (const a of answers) expect([a.status, a.codes, a.data ?? null]).toEqual([400, ['QUERY_TOO_COMPLEX'], null]);
-    expect(heldMs).toBeLessThan(50);
-    expect(cpuMs).toBeLessThan(250);
-    expect(await position()).toBe(before);
-  });
+  it(
+    'refuses 1,000 aliases of recordPersonalData (10 items each) and 10,000 of registerSubject, with nothing ' +
+      'written',
+    async () => {
+      const before = await position();
+      const items = Array.from({ length: 10 }, (_, i) => ({
+        category: 'customer',
+        field: 'customerNumber',
+        value: `C-${i}`,
+        purpose: 'contract',
+        legalBasis: 'contract',
+        source: 'subject',
+      }));
+      const record = (round: number) =>
+        `mutation($id: ID!, $items: [PersonalDataInput!]!) { ${aliases(
+          1_000,
+          'recordPersonalData(subjectId: $id, ' + 'items: $items) { revision }',
+          `r${round}a`,
+        )} }`;
+      const register = (round: number) =>
+        `mutation { ${aliases(10_000, 'registerSubject { subjectId }', `r${round}a`)} }`;
+      const { heldMs, cpuMs, results } = await leastHeld((round) =>
+        Promise.all([
+          gql(tokens.service, record(round), { id: subjectId, items }),
+          gql(tokens.service, register(round)),
+          gql(tokens.dpo, register(round)),
+          gql(tokens.subject, record(round), { id: subjectId, items }),
+        ]),
+      );
+      for (const answers of results as Answer[][])
+        for (const a of answers)
+          expect([a.status, a.codes, a.data ?? null]).toEqual([400, ['QUERY_TOO_COMPLEX'], null]);
+      expect(heldMs).toBeLessThan(50);
+      expect(cpuMs).toBeLessThan(250);
+      expect(await position()).toBe(before);
+    },
+  );
 
   it('refuses more commands or items than one request may hold, before the first write', async () => {
     const before = await position();
@@ -280,7 +303,10 @@ describe('writes are bounded per request and per principal, and a refused reques
     }));
     const big = await gql(
       tokens.service,
-      `mutation($id: ID!, $items: [PersonalDataInput!]!) { ${aliases(6, 'recordPersonalData(subjectId: $id, items: $items) { revision }')} }`,
+      `mutation($id: ID!, $items: [PersonalDataInput!]!) { ${aliases(
+        6,
+        'recordPersonalData(subjectId: $id, items: ' + '$items) { revision }',
+      )} }`,
       { id: subjectId, items },
     );
     expect([big.status, big.codes, big.limits]).toEqual([400, ['WRITE_LIMIT_EXCEEDED'], ['maxItemsPerRequest']]);
@@ -293,7 +319,7 @@ describe('writes are bounded per request and per principal, and a refused reques
     expect(await position()).toBe(before);
   });
 
-  it("spends a principal's minute of commands, refuses the next request whole with 429, and leaves other principals theirs", async () => {
+  it("spends a principal's minute of commands, refuses the next request whole with 429, leaves others", async () => {
     // Each request holds 10 commands; the budget is 40 a minute (less what the suite spent already).
     const statuses: number[] = [];
     let refusedAt = -1;

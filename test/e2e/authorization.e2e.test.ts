@@ -75,7 +75,8 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
   }),
   processingRegister: () => ({
     query:
-      '{ processingRegister { version purposes { name } categories { name fields { name type } retention { duration trigger } erasure { mode law } } } }',
+      '{ processingRegister { version purposes { name } categories { name fields { name type } retention { duration ' +
+      'trigger } erasure { mode law } } } }',
   }),
   signingKey: () => ({ query: '{ signingKey { kty crv x kid } }' }),
   me: () => ({ query: '{ me { role name purposes } }' }),
@@ -95,7 +96,8 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
   registerSubject: () => ({ query: 'mutation { registerSubject { subjectId } }' }),
   recordPersonalData: (s) => ({
     query:
-      'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }',
+      'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { ' +
+      'revision } }',
     variables: {
       id: s.id,
       items: [
@@ -112,7 +114,8 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
   }),
   rectifyPersonalData: (s) => ({
     query:
-      'mutation($id: ID!, $items: [PersonalDataInput!]!) { rectifyPersonalData(subjectId: $id, items: $items) { revision } }',
+      'mutation($id: ID!, $items: [PersonalDataInput!]!) { rectifyPersonalData(subjectId: $id, items: $items) { ' +
+      'revision } }',
     variables: {
       id: s.id,
       items: [
@@ -129,12 +132,14 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
   }),
   erasePersonalData: (s) => ({
     query:
-      'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "contact", field: "name", reason: subjectRequest) { revision } }',
+      'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "contact", field: "name", reason: ' +
+      'subjectRequest) { revision } }',
     variables: { id: s.id },
   }),
   giveConsent: (s) => ({
     query:
-      'mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing", noticeId: "privacy-notice", noticeVersion: "2026-01", channel: webForm) { revision } }',
+      'mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing", noticeId: "privacy-notice", ' +
+      'noticeVersion: "2026-01", channel: webForm) { revision } }',
     variables: { id: s.id },
   }),
   withdrawConsent: (s) => ({
@@ -147,12 +152,14 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
   }),
   overrideObjection: (s) => ({
     query:
-      'mutation($id: ID!) { overrideObjection(subjectId: $id, purpose: "billing", grounds: "legal claims") { revision } }',
+      'mutation($id: ID!) { overrideObjection(subjectId: $id, purpose: "billing", grounds: "legal claims") { ' +
+      'revision } }',
     variables: { id: s.id },
   }),
   restrictProcessing: (s) => ({
     query:
-      'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: accuracyContested) { revision } }',
+      'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: accuracyContested) { ' +
+      'revision } }',
     variables: { id: s.id },
   }),
   liftRestriction: (s) => ({
@@ -161,7 +168,8 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
   }),
   placeLegalHold: (s) => ({
     query:
-      'mutation($id: ID!, $until: DateTime!) { placeLegalHold(subjectId: $id, category: "contact", basis: litigation, until: $until) { revision } }',
+      'mutation($id: ID!, $until: DateTime!) { placeLegalHold(subjectId: $id, category: "contact", basis: ' +
+      'litigation, until: $until) { revision } }',
     variables: { id: s.id, until: FUTURE },
   }),
   releaseLegalHold: (s) => ({
@@ -175,7 +183,8 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
   // The seeded request is an access request, which an erasure may not name.
   eraseSubject: (s) => ({
     query:
-      'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest) { certificate { subjectId } jws { signature } } }',
+      'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest) { certificate { subjectId } jws { ' +
+      'signature } } }',
     variables: { id: s.id },
   }),
   createExportLink: (s) => ({
@@ -184,7 +193,8 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
   }),
   openRequest: (s) => ({
     query:
-      'mutation($id: ID!, $at: DateTime!) { openRequest(subjectId: $id, type: ERASURE, receivedAt: $at, channel: email) { id dueAt } }',
+      'mutation($id: ID!, $at: DateTime!) { openRequest(subjectId: $id, type: ERASURE, receivedAt: $at, channel: ' +
+      'email) { id dueAt } }',
     variables: { id: s.id, at: PAST },
   }),
   verifyIdentity: (s) => ({
@@ -371,7 +381,8 @@ describe('purposes a service token does not carry', () => {
     const contractOnly: Principal = { role: 'service', name: 'shop', purposes: ['contract'] };
     const res = await api.gql(
       await api.token(contractOnly),
-      'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "accounting", field: "iban", reason: subjectRequest) { revision } }',
+      'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "accounting", field: "iban", reason: ' +
+        'subjectRequest) { revision } }',
       { id: s.id },
     );
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', path: 'category' });

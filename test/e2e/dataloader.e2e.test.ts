@@ -105,7 +105,8 @@ beforeAll(async () => {
       views: counting(stores.views, counts, 'views'),
     },
   });
-  // Room for N aliased subject fields in one query (past the default alias and field limits): the batching is what is measured here.
+  // Room for N aliased subject fields in one query (past the default alias and field limits): the batching is what is
+  // measured here.
   server = await startServer(vault, {
     port: 0,
     logger: createLogger({ level: 'silent' }),
@@ -140,25 +141,29 @@ async function roundTrips(
 
 const ITEMS = 'id items { status ... on PersonalDataValue { value } }';
 
-it(`a query for ${N} subjects makes two view queries and one key batch, and one view query once the snapshots are kept`, async () => {
-  const query = `query($ids: [ID!]!) { subjects(ids: $ids, purpose: "contract") { ${ITEMS} } }`;
-  const cold = await roundTrips(query, { ids });
-  expect(cold.data.subjects).toHaveLength(N);
-  expect(
-    cold.data.subjects.every((s: { items: { status: string }[] }) => s.items.some((i) => i.status === 'VALUE')),
-  ).toBe(true);
-  // Which snapshots are current, then the ones the reader does not hold yet.
-  expect(counts.get('views.subjectPositions')).toBe(1);
-  expect(counts.get('views.getSubjects')).toBe(1);
-  expect(counts.get('keys.getByIds')).toBe(1);
-  expect(cold.views + cold.keys).toBe(3);
+it(
+  `a query for ${N} subjects makes two view queries and one key batch, and one view query once the snapshots are ` +
+    `kept`,
+  async () => {
+    const query = `query($ids: [ID!]!) { subjects(ids: $ids, purpose: "contract") { ${ITEMS} } }`;
+    const cold = await roundTrips(query, { ids });
+    expect(cold.data.subjects).toHaveLength(N);
+    expect(
+      cold.data.subjects.every((s: { items: { status: string }[] }) => s.items.some((i) => i.status === 'VALUE')),
+    ).toBe(true);
+    // Which snapshots are current, then the ones the reader does not hold yet.
+    expect(counts.get('views.subjectPositions')).toBe(1);
+    expect(counts.get('views.getSubjects')).toBe(1);
+    expect(counts.get('keys.getByIds')).toBe(1);
+    expect(cold.views + cold.keys).toBe(3);
 
-  const warm = await roundTrips(query, { ids });
-  expect(warm.data).toEqual(cold.data);
-  expect(counts.get('views.subjectPositions')).toBe(1);
-  expect(counts.get('views.getSubjects')).toBeUndefined();
-  expect(warm.views + warm.keys).toBe(1);
-});
+    const warm = await roundTrips(query, { ids });
+    expect(warm.data).toEqual(cold.data);
+    expect(counts.get('views.subjectPositions')).toBe(1);
+    expect(counts.get('views.getSubjects')).toBeUndefined();
+    expect(warm.views + warm.keys).toBe(1);
+  },
+);
 
 it(`${N} separate subject fields in one query are batched into the same constant number of round trips`, async () => {
   const aliases = ids.map((id, i) => `s${i}: subject(id: "${id}", purpose: "billing") { ${ITEMS} }`).join(' ');
@@ -186,7 +191,8 @@ it(`${N} separate subject fields in one query are batched into the same constant
 it('two purposes in one request cost one view query, not one per subject or per purpose', async () => {
   const half = ids.slice(0, 50);
   const r = await roundTrips(
-    `query($ids: [ID!]!) { a: subjects(ids: $ids, purpose: "contract") { id } b: subjects(ids: $ids, purpose: "billing") { id } }`,
+    `query($ids: [ID!]!) { a: subjects(ids: $ids, purpose: "contract") { id } b: subjects(ids: $ids, purpose: ` +
+      `"billing") { id } }`,
     { ids: half },
   );
   expect(r.data.a).toHaveLength(50);
@@ -237,32 +243,35 @@ it('reads that reach the reader in the same turn check their snapshots with one 
   expect(counts.get('views.subjectPositions')).toBe(2);
 });
 
-it('the DPO lists refused requests with their reasons in one view query and one key batch, however many subjects', async () => {
-  const dpo = { actor: 'dpo:test' };
-  const refused = ids.slice(0, 20);
-  for (const [i, id] of refused.entries()) {
-    const requestId = await vault.rights.openRequest(
-      id,
-      { requestType: 'ACCESS', receivedAt: vault.now(), channel: 'email' },
-      dpo,
-    );
-    await vault.rights.step(requestId, { type: 'RefuseRequest', requestId, reason: `reason ${i}` }, dpo);
-  }
-  const bearer = await mintDevToken(config, { role: 'dpo', name: 'dpo-1' });
-  const listed = await roundTrips('{ requests(status: REFUSED) { subjectId refusalReason } }', {}, bearer);
-  expect(listed.data.requests).toHaveLength(20);
-  expect(
-    new Set(
-      listed.data.requests.map(
-        (q: { subjectId: string; refusalReason: string }) => `${ids.indexOf(q.subjectId)}:${q.refusalReason}`,
+it(
+  'the DPO lists refused requests with their reasons in one view query and one key batch, however many ' + 'subjects',
+  async () => {
+    const dpo = { actor: 'dpo:test' };
+    const refused = ids.slice(0, 20);
+    for (const [i, id] of refused.entries()) {
+      const requestId = await vault.rights.openRequest(
+        id,
+        { requestType: 'ACCESS', receivedAt: vault.now(), channel: 'email' },
+        dpo,
+      );
+      await vault.rights.step(requestId, { type: 'RefuseRequest', requestId, reason: `reason ${i}` }, dpo);
+    }
+    const bearer = await mintDevToken(config, { role: 'dpo', name: 'dpo-1' });
+    const listed = await roundTrips('{ requests(status: REFUSED) { subjectId refusalReason } }', {}, bearer);
+    expect(listed.data.requests).toHaveLength(20);
+    expect(
+      new Set(
+        listed.data.requests.map(
+          (q: { subjectId: string; refusalReason: string }) => `${ids.indexOf(q.subjectId)}:${q.refusalReason}`,
+        ),
       ),
-    ),
-  ).toEqual(new Set(refused.map((_, i) => `${i}:reason ${i}`)));
-  // The listing itself, then every subject's snapshot at once, and their keys in one batch.
-  expect(counts.get('views.listTracked')).toBe(1);
-  expect(counts.get('views.getSubjects')).toBe(1);
-  expect(listed.keys).toBeLessThanOrEqual(1);
-  // Without the reasons, no subject is loaded.
-  await roundTrips('{ requests(status: REFUSED) { id extensions { reason } } }', {}, bearer);
-  expect(counts.get('views.getSubjects')).toBeUndefined();
-});
+    ).toEqual(new Set(refused.map((_, i) => `${i}:reason ${i}`)));
+    // The listing itself, then every subject's snapshot at once, and their keys in one batch.
+    expect(counts.get('views.listTracked')).toBe(1);
+    expect(counts.get('views.getSubjects')).toBe(1);
+    expect(listed.keys).toBeLessThanOrEqual(1);
+    // Without the reasons, no subject is loaded.
+    await roundTrips('{ requests(status: REFUSED) { id extensions { reason } } }', {}, bearer);
+    expect(counts.get('views.getSubjects')).toBeUndefined();
+  },
+);

@@ -28,7 +28,8 @@ const READ = `query($id: ID!, $purpose: String!, $categories: [String!]) {
   }
 }`;
 const RECORD =
-  'mutation($id: ID!, $items: [PersonalDataInput!]!, $consents: [ConsentInput!]) { recordPersonalData(subjectId: $id, items: $items, consents: $consents) { revision eventCount } }';
+  'mutation($id: ID!, $items: [PersonalDataInput!]!, $consents: [ConsentInput!]) { recordPersonalData(subjectId: ' +
+  '$id, items: $items, consents: $consents) { revision eventCount } }';
 /** The proof of a consent as the caller gives it: the notice shown and the channel. */
 const NOTICE = 'noticeId: "privacy-notice", noticeVersion: "2026-01", channel: webForm';
 const MARKETING_CONSENT = {
@@ -102,7 +103,10 @@ async function contactSubject(): Promise<string> {
   return id;
 }
 
-/** A subject with contact (email, phone, name), marketing (interests, on the marketing consent given in the same call) and accounting (iban). */
+/**
+ * A subject with contact (email, phone, name), marketing (interests, on the marketing consent given in the same call)
+ * and accounting (iban).
+ */
 async function fullSubject(): Promise<string> {
   const id = await register();
   const r = await api.gql(service, RECORD, {
@@ -179,27 +183,31 @@ describe('purpose-bound reads', () => {
     }
   });
 
-  it('denies PURPOSE_NOT_ALLOWED when the token lacks the purpose, and when the register does not allow it for the category', async () => {
-    const id = await fullSubject();
-    const billingOnly = await api.token({ role: 'service', name: 'invoicing', purposes: ['billing'] });
-    const viaToken = await read(id, 'contract', billingOnly);
-    // Billing reaches contact and accounting; marketing, which no purpose of the token reaches, is not listed at all.
-    expect(viaToken.map((i) => `${i.category}.${i.field}`).sort()).toEqual([
-      'accounting.iban',
-      'contact.email',
-      'contact.name',
-      'contact.phone',
-    ]);
-    expect(viaToken.every((i) => i.status === 'DENIED' && i.reason === 'PURPOSE_NOT_ALLOWED')).toBe(true);
-    const viaRegister = await read(id, 'contract', service, ['marketing', 'accounting']);
-    expect(viaRegister.map((i) => [i.category, i.status, i.reason])).toEqual(
-      expect.arrayContaining([
-        ['marketing', 'DENIED', 'PURPOSE_NOT_ALLOWED'],
-        ['accounting', 'DENIED', 'PURPOSE_NOT_ALLOWED'],
-      ]),
-    );
-    expect(JSON.stringify(viaToken)).not.toContain(VALUES.emailNormalised);
-  });
+  it(
+    'denies PURPOSE_NOT_ALLOWED when the token lacks the purpose, and when the register does not allow it for the ' +
+      'category',
+    async () => {
+      const id = await fullSubject();
+      const billingOnly = await api.token({ role: 'service', name: 'invoicing', purposes: ['billing'] });
+      const viaToken = await read(id, 'contract', billingOnly);
+      // Billing reaches contact and accounting; marketing, which no purpose of the token reaches, is not listed at all.
+      expect(viaToken.map((i) => `${i.category}.${i.field}`).sort()).toEqual([
+        'accounting.iban',
+        'contact.email',
+        'contact.name',
+        'contact.phone',
+      ]);
+      expect(viaToken.every((i) => i.status === 'DENIED' && i.reason === 'PURPOSE_NOT_ALLOWED')).toBe(true);
+      const viaRegister = await read(id, 'contract', service, ['marketing', 'accounting']);
+      expect(viaRegister.map((i) => [i.category, i.status, i.reason])).toEqual(
+        expect.arrayContaining([
+          ['marketing', 'DENIED', 'PURPOSE_NOT_ALLOWED'],
+          ['accounting', 'DENIED', 'PURPOSE_NOT_ALLOWED'],
+        ]),
+      );
+      expect(JSON.stringify(viaToken)).not.toContain(VALUES.emailNormalised);
+    },
+  );
 
   it('denies NO_CONSENT for a consent purpose without consent', async () => {
     // Contact data only: marketing data could not have been stored without the consent.
@@ -207,29 +215,33 @@ describe('purpose-bound reads', () => {
     expectContact(await read(id, 'marketing', service, ['contact']), 'DENIED', 'NO_CONSENT');
   });
 
-  it('denies CONSENT_WITHDRAWN after a withdrawal, and shows the category the register shreds on withdrawal as erased', async () => {
-    const id = await fullSubject();
-    await api.gql(
-      service,
-      `mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing", ${NOTICE}) { revision } }`,
-      { id },
-    );
-    expectContact(await read(id, 'marketing', service, ['contact']), 'VALUE');
-    const w = await api.gql(
-      service,
-      'mutation($id: ID!) { withdrawConsent(subjectId: $id, purpose: "marketing") { shreddedCategories } }',
-      { id },
-    );
-    expect(w.data!.withdrawConsent.shreddedCategories).toEqual(['marketing']);
-    const items = await read(id, 'marketing');
-    expectContact(items, 'DENIED', 'CONSENT_WITHDRAWN');
-    expect(items.find((i) => i.category === 'marketing')).toMatchObject({
-      __typename: 'PersonalDataErased',
-      status: 'ERASED',
-      field: null,
-      erasureReason: 'withdrawal',
-    });
-  });
+  it(
+    'denies CONSENT_WITHDRAWN after a withdrawal, and shows the category the register shreds on withdrawal as ' +
+      'erased',
+    async () => {
+      const id = await fullSubject();
+      await api.gql(
+        service,
+        `mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing", ${NOTICE}) { revision } }`,
+        { id },
+      );
+      expectContact(await read(id, 'marketing', service, ['contact']), 'VALUE');
+      const w = await api.gql(
+        service,
+        'mutation($id: ID!) { withdrawConsent(subjectId: $id, purpose: "marketing") { shreddedCategories } }',
+        { id },
+      );
+      expect(w.data!.withdrawConsent.shreddedCategories).toEqual(['marketing']);
+      const items = await read(id, 'marketing');
+      expectContact(items, 'DENIED', 'CONSENT_WITHDRAWN');
+      expect(items.find((i) => i.category === 'marketing')).toMatchObject({
+        __typename: 'PersonalDataErased',
+        status: 'ERASED',
+        field: null,
+        erasureReason: 'withdrawal',
+      });
+    },
+  );
 
   it('denies OBJECTED after an objection to direct marketing', async () => {
     const id = await fullSubject();
@@ -248,49 +260,56 @@ describe('purpose-bound reads', () => {
     expectContact(await read(id, 'contract', service, ['contact']), 'VALUE');
   });
 
-  it('serves again once the DPO overrides an objection on compelling grounds, sealed in the log and shown in the access report; an objection to direct marketing is final', async () => {
-    const id = await fullSubject();
-    const OVERRIDE =
-      'mutation($id: ID!, $p: String!, $g: String!) { overrideObjection(subjectId: $id, purpose: $p, grounds: $g) { revision } }';
-    await api.gql(
-      service,
-      'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "billing") { revision } }',
-      { id },
-    );
-    expectContact(await read(id, 'billing', service, ['contact']), 'DENIED', 'OBJECTED');
+  it(
+    'serves again once the DPO overrides an objection on compelling grounds, sealed in the log and shown in the ' +
+      'access report; an objection to direct marketing is final',
+    async () => {
+      const id = await fullSubject();
+      const OVERRIDE =
+        'mutation($id: ID!, $p: String!, $g: String!) { overrideObjection(subjectId: $id, purpose: $p, grounds: $g) ' +
+        '{ ' +
+        'revision } }';
+      await api.gql(
+        service,
+        'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "billing") { revision } }',
+        { id },
+      );
+      expectContact(await read(id, 'billing', service, ['contact']), 'DENIED', 'OBJECTED');
 
-    const byService = await api.gql(service, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
-    expect(byService.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const overridden = await api.gql(dpo, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
-    expect(overridden.errors).toBeUndefined();
-    expectContact(await read(id, 'billing', service, ['contact']), 'VALUE');
-    const report = await api.gql(dpo, 'query($id: ID!) { accessReport(subjectId: $id) { report } }', { id });
-    // The subject learns on what grounds (Art. 21(1)); the report is the one place they are opened.
-    expect(report.data!.accessReport.report.objections).toEqual([
-      { purpose: 'billing', since: expect.any(String), overriddenAt: expect.any(String), grounds: VALUES.grounds },
-    ]);
-    // Sealed like every free text: the log holds no plaintext of the grounds.
-    expect(JSON.stringify(await api.vault.stores.log.readStream(`subject-${id}`))).not.toContain(VALUES.grounds);
+      const byService = await api.gql(service, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
+      expect(byService.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      const overridden = await api.gql(dpo, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
+      expect(overridden.errors).toBeUndefined();
+      expectContact(await read(id, 'billing', service, ['contact']), 'VALUE');
+      const report = await api.gql(dpo, 'query($id: ID!) { accessReport(subjectId: $id) { report } }', { id });
+      // The subject learns on what grounds (Art. 21(1)); the report is the one place they are opened.
+      expect(report.data!.accessReport.report.objections).toEqual([
+        { purpose: 'billing', since: expect.any(String), overriddenAt: expect.any(String), grounds: VALUES.grounds },
+      ]);
+      // Sealed like every free text: the log holds no plaintext of the grounds.
+      expect(JSON.stringify(await api.vault.stores.log.readStream(`subject-${id}`))).not.toContain(VALUES.grounds);
 
-    const again = await api.gql(dpo, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
-    expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', path: 'purpose' });
-    await api.gql(
-      service,
-      'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "marketing") { revision } }',
-      { id },
-    );
-    const revision = (await api.vault.commands.load(id)).revision;
-    const final = await api.gql(dpo, OVERRIDE, { id, p: 'marketing', g: VALUES.grounds });
-    expect(final.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', path: 'purpose' });
-    expect((await api.vault.commands.load(id)).revision).toBe(revision);
-    expectContact(await read(id, 'marketing', service, ['contact']), 'DENIED', 'OBJECTED');
-  });
+      const again = await api.gql(dpo, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
+      expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', path: 'purpose' });
+      await api.gql(
+        service,
+        'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "marketing") { revision } }',
+        { id },
+      );
+      const revision = (await api.vault.commands.load(id)).revision;
+      const final = await api.gql(dpo, OVERRIDE, { id, p: 'marketing', g: VALUES.grounds });
+      expect(final.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', path: 'purpose' });
+      expect((await api.vault.commands.load(id)).revision).toBe(revision);
+      expectContact(await read(id, 'marketing', service, ['contact']), 'DENIED', 'OBJECTED');
+    },
+  );
 
   it('denies RESTRICTED while processing is restricted, and serves again once lifted', async () => {
     const id = await fullSubject();
     await api.gql(
       dpo,
-      'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: accuracyContested) { revision } }',
+      'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: accuracyContested) { ' +
+        'revision } }',
       { id },
     );
     expectContact(await read(id, 'contract', service, ['contact']), 'DENIED', 'RESTRICTED');
@@ -300,76 +319,91 @@ describe('purpose-bound reads', () => {
     expectContact(await read(id, 'contract', service, ['contact']), 'VALUE');
   });
 
-  it('shows erased items: a category whose last field was erased, and a subject erased by the DPO with the held category kept', async () => {
-    const id = await fullSubject();
-    const e = await api.gql(
-      service,
-      'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "marketing", field: "interests", reason: subjectRequest) { shreddedCategories } }',
-      { id },
-    );
-    expect(e.data!.erasePersonalData.shreddedCategories).toEqual(['marketing']);
-    expect((await read(id, 'contract', dpo)).find((i) => i.category === 'marketing')).toMatchObject({
-      status: 'ERASED',
-      field: null,
-      erasureReason: 'fieldErasure',
-    });
+  it(
+    'shows erased items: a category whose last field was erased, and a subject erased by the DPO with the held ' +
+      'category kept',
+    async () => {
+      const id = await fullSubject();
+      const e = await api.gql(
+        service,
+        'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "marketing", field: "interests", reason: ' +
+          'subjectRequest) { shreddedCategories } }',
+        { id },
+      );
+      expect(e.data!.erasePersonalData.shreddedCategories).toEqual(['marketing']);
+      expect((await read(id, 'contract', dpo)).find((i) => i.category === 'marketing')).toMatchObject({
+        status: 'ERASED',
+        field: null,
+        erasureReason: 'fieldErasure',
+      });
 
-    const dsr = await api.vault.rights.openRequest(
-      id,
-      { requestType: 'ERASURE', receivedAt: new Date().toISOString(), channel: 'email' },
-      { actor: 'dpo:test' },
-    );
-    const cert = await api.gql(
-      dpo,
-      'mutation($id: ID!, $r: String) { eraseSubject(subjectId: $id, reason: subjectRequest, requestId: $r) { certificate { subjectId categoriesShredded categoriesRetained { category basis until } requestId signingKeyId } jws { protected payload signature } } }',
-      { id, r: dsr },
-    );
-    expect(cert.errors).toBeUndefined();
-    const c = cert.data!.eraseSubject.certificate;
-    expect(c).toMatchObject({ subjectId: id, categoriesShredded: ['contact'], requestId: dsr });
-    expect(c.categoriesRetained.map((r: { category: string }) => r.category)).toEqual(['accounting']);
-    const key = await api.gql(dpo, '{ signingKey { kid } }');
-    expect(c.signingKeyId).toBe(key.data!.signingKey.kid);
+      const dsr = await api.vault.rights.openRequest(
+        id,
+        { requestType: 'ERASURE', receivedAt: new Date().toISOString(), channel: 'email' },
+        { actor: 'dpo:test' },
+      );
+      const cert = await api.gql(
+        dpo,
+        'mutation($id: ID!, $r: String) { eraseSubject(subjectId: $id, reason: subjectRequest, requestId: $r) { ' +
+          'certificate { subjectId categoriesShredded categoriesRetained { category basis until } requestId ' +
+          'signingKeyId } jws { protected payload signature } } }',
+        { id, r: dsr },
+      );
+      expect(cert.errors).toBeUndefined();
+      const c = cert.data!.eraseSubject.certificate;
+      expect(c).toMatchObject({ subjectId: id, categoriesShredded: ['contact'], requestId: dsr });
+      expect(c.categoriesRetained.map((r: { category: string }) => r.category)).toEqual(['accounting']);
+      const key = await api.gql(dpo, '{ signingKey { kid } }');
+      expect(c.signingKeyId).toBe(key.data!.signingKey.kid);
 
-    const after = await api.gql(dpo, READ, { id, purpose: 'billing' });
-    expect(after.data!.subject.erasedAt).toBeTruthy();
-    const items = after.data!.subject.items as Item[];
-    expect(items.find((i) => i.category === 'contact')).toMatchObject({ status: 'ERASED', erasureReason: 'erasure' });
-    expect(items.find((i) => i.category === 'accounting')).toMatchObject({ status: 'VALUE', value: VALUES.iban });
-    // Kept by law, not in use: a service reading for billing is denied it.
-    const byService = await read(id, 'billing');
-    expect(byService.find((i) => i.category === 'accounting')).toMatchObject({
-      status: 'DENIED',
-      reason: 'RESTRICTED',
-    });
-    expect(JSON.stringify(byService)).not.toContain(VALUES.iban);
-  });
+      const after = await api.gql(dpo, READ, { id, purpose: 'billing' });
+      expect(after.data!.subject.erasedAt).toBeTruthy();
+      const items = after.data!.subject.items as Item[];
+      expect(items.find((i) => i.category === 'contact')).toMatchObject({ status: 'ERASED', erasureReason: 'erasure' });
+      expect(items.find((i) => i.category === 'accounting')).toMatchObject({ status: 'VALUE', value: VALUES.iban });
+      // Kept by law, not in use: a service reading for billing is denied it.
+      const byService = await read(id, 'billing');
+      expect(byService.find((i) => i.category === 'accounting')).toMatchObject({
+        status: 'DENIED',
+        reason: 'RESTRICTED',
+      });
+      expect(JSON.stringify(byService)).not.toContain(VALUES.iban);
+    },
+  );
 
-  it('shows a field erased on its own as erased, while the rest of its category reads on, until it is recorded again', async () => {
-    const id = await fullSubject();
-    const e = await api.gql(
-      service,
-      'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "contact", field: "phone", reason: subjectRequest) { shreddedCategories } }',
-      { id },
-    );
-    expect(e.errors).toBeUndefined();
-    const contact = (await read(id, 'contract')).filter((i) => i.category === 'contact');
-    expect(contact.find((i) => i.field === 'phone')).toMatchObject({
-      __typename: 'PersonalDataErased',
-      status: 'ERASED',
-      erasureReason: 'subjectRequest',
-    });
-    expect(contact.find((i) => i.field === 'email')).toMatchObject({ status: 'VALUE', value: VALUES.emailNormalised });
-    const { report } = await api.vault.rights.report(id, 'ACCESS');
-    expect(
-      (report.items as Record<string, unknown>[]).find((i) => i.category === 'contact' && i.field === 'phone'),
-    ).toMatchObject({ status: { state: 'ERASED', reason: 'subjectRequest' } });
-    await api.gql(service, RECORD, { id, items: [item('contact', 'phone', '+31 20 555 0100')] });
-    expect((await read(id, 'contract')).find((i) => i.field === 'phone')).toMatchObject({
-      status: 'VALUE',
-      value: '+31205550100',
-    });
-  });
+  it(
+    'shows a field erased on its own as erased, while the rest of its category reads on, until it is recorded ' +
+      'again',
+    async () => {
+      const id = await fullSubject();
+      const e = await api.gql(
+        service,
+        'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "contact", field: "phone", reason: ' +
+          'subjectRequest) { shreddedCategories } }',
+        { id },
+      );
+      expect(e.errors).toBeUndefined();
+      const contact = (await read(id, 'contract')).filter((i) => i.category === 'contact');
+      expect(contact.find((i) => i.field === 'phone')).toMatchObject({
+        __typename: 'PersonalDataErased',
+        status: 'ERASED',
+        erasureReason: 'subjectRequest',
+      });
+      expect(contact.find((i) => i.field === 'email')).toMatchObject({
+        status: 'VALUE',
+        value: VALUES.emailNormalised,
+      });
+      const { report } = await api.vault.rights.report(id, 'ACCESS');
+      expect(
+        (report.items as Record<string, unknown>[]).find((i) => i.category === 'contact' && i.field === 'phone'),
+      ).toMatchObject({ status: { state: 'ERASED', reason: 'subjectRequest' } });
+      await api.gql(service, RECORD, { id, items: [item('contact', 'phone', '+31 20 555 0100')] });
+      expect((await read(id, 'contract')).find((i) => i.field === 'phone')).toMatchObject({
+        status: 'VALUE',
+        value: '+31205550100',
+      });
+    },
+  );
 
   it('serves many subjects in the order asked, and a subject its own data for any purpose', async () => {
     const ids = [await fullSubject(), await fullSubject(), await fullSubject()];
@@ -394,7 +428,8 @@ describe('lookup by email or phone', () => {
     ]) {
       const r = await api.gql(
         service,
-        'query($i: IdentifierInput!) { findSubjects(identifier: $i, purpose: "contract") { id items(categories: ["contact"]) { status } } }',
+        'query($i: IdentifierInput!) { findSubjects(identifier: $i, purpose: "contract") { id items(categories: ' +
+          '["contact"]) { status } } }',
         { i: identifier },
       );
       expect(r.errors).toBeUndefined();
@@ -406,7 +441,8 @@ describe('lookup by email or phone', () => {
     const id = await fullSubject();
     await api.gql(
       dpo,
-      'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: accuracyContested) { revision } }',
+      'mutation($id: ID!) { restrictProcessing(subjectId: $id, categories: ["contact"], reason: accuracyContested) { ' +
+        'revision } }',
       { id },
     );
     const r = await api.gql(
@@ -422,7 +458,8 @@ describe('the access log', () => {
   it('records who read which categories of whom and why, without values, off the request path', async () => {
     const id = await contactSubject();
     await read(id, 'contract', service, ['contact']);
-    await read(id, 'marketing', service); // all denied (no consent): no value, but the fields, their denials and the subject's times
+    // All denied (no consent): no value, but the fields, their denials and the subject's times.
+    await read(id, 'marketing', service);
     await api.server.flushAccessLog();
     const entries = await api.vault.accessLog.listBySubject(id);
     expect(entries).toEqual([
@@ -567,7 +604,8 @@ describe('errors', () => {
   it('does not echo a malformed variable value', async () => {
     const r = await api.gql(
       service,
-      'mutation($until: DateTime!) { placeLegalHold(subjectId: "x", category: "contact", basis: other, until: $until) { revision } }',
+      'mutation($until: DateTime!) { placeLegalHold(subjectId: "x", category: "contact", basis: other, until: ' +
+        '$until) { revision } }',
       { until: VALUES.email },
     );
     expect(r.status).toBe(400);
@@ -593,7 +631,8 @@ describe('errors', () => {
           item('contact', 'email', VALUES.email),
           { category: 'contact', field: 'name', value: VALUES.name, purpose: 'contract', legalBasis: 'contract' },
         ],
-        'Variable "$items" got an invalid value at "items[1]": Field "source" of required type "String!" was not provided.',
+        'Variable "$items" got an invalid value at "items[1]": Field "source" of required type "String!" was not ' +
+          'provided.',
       ],
       [
         'an item that is not an object',
@@ -608,7 +647,8 @@ describe('errors', () => {
       [
         'a null item',
         [null],
-        'Variable "$items" got an invalid value at "items[0]": Expected non-nullable type "PersonalDataInput!" not to be null.',
+        'Variable "$items" got an invalid value at "items[0]": Expected non-nullable type "PersonalDataInput!" not ' +
+          'to be null.',
       ],
     ];
     const refused = async (what: string, r: Awaited<ReturnType<typeof api.gql>>, message: string) => {
@@ -623,7 +663,8 @@ describe('errors', () => {
     for (const [what, items, message] of cases)
       await refused(what, await api.gql(service, RECORD, { id, items }), message);
     const erase =
-      'mutation($id: ID!, $reason: ErasureReason!) { erasePersonalData(subjectId: $id, category: "contact", field: "email", reason: $reason) { revision } }';
+      'mutation($id: ID!, $reason: ErasureReason!) { erasePersonalData(subjectId: $id, category: "contact", field: ' +
+      '"email", reason: $reason) { revision } }';
     await refused(
       'a value outside an enum',
       await api.gql(service, erase, { id, reason: VALUES.email }),
@@ -632,30 +673,34 @@ describe('errors', () => {
     expect((await api.vault.commands.load(id)).revision).toBe(before);
   });
 
-  it('takes DateTime inputs with an offset in the canonical UTC form, and refuses a day the calendar does not have', async () => {
-    const id = await fullSubject();
-    const hold = (until: string) =>
-      api.gql(
-        dpo,
-        'mutation($id: ID!, $until: DateTime!) { placeLegalHold(subjectId: $id, category: "contact", basis: other, until: $until) { revision } }',
-        { id, until },
-      );
-    const before = (await api.vault.commands.load(id)).revision;
-    for (const until of ['2099-02-30', '2099-02-30T00:00:00Z', '9999-12-31T23:00:00-05:00', '0099-01-01']) {
-      const r = await hold(until);
-      expect([r.status, r.errors?.[0]?.extensions?.code], until).toEqual([400, 'BAD_USER_INPUT']);
-    }
-    expect((await api.vault.commands.load(id)).revision).toBe(before);
-    expect((await hold('2099-01-01T01:00:00+01:00')).errors).toBeUndefined();
-    const holds = await api.gql(dpo, 'query($id: ID!) { legalHolds(subjectId: $id) { category until source } }', {
-      id,
-    });
-    expect(holds.data!.legalHolds).toContainEqual({
-      category: 'contact',
-      until: '2099-01-01T00:00:00.000Z',
-      source: 'dpo',
-    });
-  });
+  it(
+    'takes DateTime inputs with an offset in the canonical UTC form, and refuses a day the calendar does not ' + 'have',
+    async () => {
+      const id = await fullSubject();
+      const hold = (until: string) =>
+        api.gql(
+          dpo,
+          'mutation($id: ID!, $until: DateTime!) { placeLegalHold(subjectId: $id, category: "contact", basis: other, ' +
+            'until: $until) { revision } }',
+          { id, until },
+        );
+      const before = (await api.vault.commands.load(id)).revision;
+      for (const until of ['2099-02-30', '2099-02-30T00:00:00Z', '9999-12-31T23:00:00-05:00', '0099-01-01']) {
+        const r = await hold(until);
+        expect([r.status, r.errors?.[0]?.extensions?.code], until).toEqual([400, 'BAD_USER_INPUT']);
+      }
+      expect((await api.vault.commands.load(id)).revision).toBe(before);
+      expect((await hold('2099-01-01T01:00:00+01:00')).errors).toBeUndefined();
+      const holds = await api.gql(dpo, 'query($id: ID!) { legalHolds(subjectId: $id) { category until source } }', {
+        id,
+      });
+      expect(holds.data!.legalHolds).toContainEqual({
+        category: 'contact',
+        until: '2099-01-01T00:00:00.000Z',
+        source: 'dpo',
+      });
+    },
+  );
 
   it('NOT_FOUND for an unknown subject, CONFLICT for recording into an erased one', async () => {
     expect(codeAndPath(await api.gql(service, READ, { id: 'never-registered', purpose: 'contract' }))).toEqual([
@@ -669,7 +714,8 @@ describe('errors', () => {
       codeAndPath(
         await api.gql(
           dpo,
-          'mutation { eraseSubject(subjectId: "never-registered", reason: subjectRequest) { certificate { subjectId } } }',
+          'mutation { eraseSubject(subjectId: "never-registered", reason: subjectRequest) { certificate { subjectId ' +
+            '} } }',
         ),
       ),
     ).toEqual(['NOT_FOUND', 'subjectId']);
@@ -683,41 +729,46 @@ describe('errors', () => {
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'SUBJECT_ERASED' });
   });
 
-  it('401 without a token, with a malformed one, with one signed by another secret, and with an expired one', async () => {
-    const { SignJWT } = await import('jose');
-    const other = await new SignJWT({ role: 'dpo', name: 'x' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setAudience('pdv-vault')
-      .setExpirationTime('1h')
-      .sign(new TextEncoder().encode('x'.repeat(40)));
-    const { readFileSync } = await import('node:fs');
-    const secret = new TextEncoder().encode(readFileSync(`${api.config.dataDir}/jwt-dev.secret`, 'utf8').trim());
-    const expired = await new SignJWT({ role: 'dpo', name: 'x' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setAudience('pdv-vault')
-      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
-      .sign(secret);
-    const noRole = await new SignJWT({ name: 'x' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setAudience('pdv-vault')
-      .setExpirationTime('1h')
-      .sign(secret);
-    for (const token of [undefined, 'not-a-jwt', other, expired, noRole]) {
-      const r = await api.gql(token, '{ me { role } }');
-      expect(r.status).toBe(401);
-      expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    }
-  });
+  it(
+    '401 without a token, with a malformed one, with one signed by another secret, and with an expired ' + 'one',
+    async () => {
+      const { SignJWT } = await import('jose');
+      const other = await new SignJWT({ role: 'dpo', name: 'x' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setAudience('pdv-vault')
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode('x'.repeat(40)));
+      const { readFileSync } = await import('node:fs');
+      const secret = new TextEncoder().encode(readFileSync(`${api.config.dataDir}/jwt-dev.secret`, 'utf8').trim());
+      const expired = await new SignJWT({ role: 'dpo', name: 'x' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setAudience('pdv-vault')
+        .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+        .sign(secret);
+      const noRole = await new SignJWT({ name: 'x' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setAudience('pdv-vault')
+        .setExpirationTime('1h')
+        .sign(secret);
+      for (const token of [undefined, 'not-a-jwt', other, expired, noRole]) {
+        const r = await api.gql(token, '{ me { role } }');
+        expect(r.status).toBe(401);
+        expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      }
+    },
+  );
 
   it('QUERY_TOO_COMPLEX for queries nested too deep or too costly', async () => {
     const shallow =
-      '{ processingRegister { categories { retention { trigger } erasure { retention { trigger } } fields { name } } } }';
+      '{ processingRegister { categories { retention { trigger } erasure { retention { trigger } } fields { name } } ' +
+      '} }';
     expect((await api.gql(service, shallow)).errors).toBeUndefined();
     const deep = `{ __schema { types { fields { type ${'{ ofType '.repeat(9)}{ name }${' }'.repeat(9)} } } } }`;
     const tooDeep = await api.gql(service, deep);
     expect(tooDeep.status).toBe(400);
     expect(tooDeep.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
-    const fragmentLoop = `query { subjects(ids: $ids, purpose: "contract") { ...A } } fragment A on Subject { id items { status } }`;
+    const fragmentLoop =
+      `query { subjects(ids: $ids, purpose: "contract") { ...A } } fragment A on Subject { id ` + `items { status } }`;
     const ids = Array.from({ length: 500 }, (_, i) => `i${i}`);
     const costly = await api.gql(
       service,
@@ -730,17 +781,26 @@ describe('errors', () => {
       { ids },
     );
     expect(costly.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
-    const aliases = `{ ${Array.from({ length: 11 }, (_, i) => `r${i}: processingRegister { categories { fields { name } } }`).join(' ')} }`;
+    const aliases = `{ ${Array.from(
+      { length: 11 },
+      (_, i) => `r${i}: processingRegister { categories { fields { ` + `name } } }`,
+    ).join(' ')} }`;
     expect((await api.gql(service, aliases)).errors).toBeUndefined();
     // Many cheap subject reads under aliases: bounded by the subjects read, not only by cost.
     const reads = (n: number) =>
-      `{ ${Array.from({ length: n }, (_, i) => `s${i}: subject(id: "x${i}", purpose: "contract") { id items { status ... on PersonalDataValue { value } } }`).join(' ')} }`;
+      `{ ${Array.from(
+        { length: n },
+        (_, i) =>
+          `s${i}: subject(id: "x${i}", purpose: "contract") { id items { status ` +
+          `... on PersonalDataValue { value } } }`,
+      ).join(' ')} }`;
     // 501 aliased reads pass the text and alias limits first; within them, subjects read add up across fields.
     const flood = await api.gql(service, reads(501));
     expect([flood.status, flood.errors?.[0]?.extensions?.code]).toEqual([400, 'QUERY_TOO_COMPLEX']);
     const split = await api.gql(
       service,
-      'query($a: [ID!]!, $b: [ID!]!) { a: subjects(ids: $a, purpose: "contract") { id } b: subjects(ids: $b, purpose: "contract") { id } }',
+      'query($a: [ID!]!, $b: [ID!]!) { a: subjects(ids: $a, purpose: "contract") { id } b: subjects(ids: $b, ' +
+        'purpose: "contract") { id } }',
       {
         a: Array.from({ length: 300 }, (_, i) => `a${i}`),
         b: Array.from({ length: 201 }, (_, i) => `b${i}`),
@@ -752,7 +812,8 @@ describe('errors', () => {
     const defaults = (p: string) => `[${Array.from({ length: 300 }, (_, i) => `"${p}${i}"`).join(', ')}]`;
     const byDefault = await api.gql(
       service,
-      `query($a: [ID!] = ${defaults('a')}, $b: [ID!] = ${defaults('b')}) { a: subjects(ids: $a, purpose: "contract") { id } b: subjects(ids: $b, purpose: "contract") { id } }`,
+      `query($a: [ID!] = ${defaults('a')}, $b: [ID!] = ${defaults('b')}) { a: subjects(ids: $a, purpose: "contract") ` +
+        `{ id } b: subjects(ids: $b, purpose: "contract") { id } }`,
     );
     expect([byDefault.status, byDefault.errors?.[0]?.extensions?.code]).toEqual([400, 'QUERY_TOO_COMPLEX']);
     expect(byDefault.errors?.[0]?.message).toContain('reads 600 subjects');
@@ -820,7 +881,10 @@ describe('errors', () => {
     expect([unnamed.status, unnamed.body.errors?.[0]?.extensions?.code]).toEqual([400, 'OPERATION_RESOLUTION_FAILURE']);
     expect((await api.vault.commands.load(id)).revision).toBe(before);
     const unnamedFlood = await post({
-      query: `{ ${Array.from({ length: 30 }, (_, i) => `s${i}: subject(id: "x${i}", purpose: "contract") { id }`).join(' ')} }`,
+      query: `{ ${Array.from(
+        { length: 30 },
+        (_, i) => `s${i}: subject(id: "x${i}", purpose: "contract") { id ` + `}`,
+      ).join(' ')} }`,
       operationName: '',
     });
     expect([unnamedFlood.status, unnamedFlood.body.errors?.[0]?.extensions?.code]).toEqual([
@@ -841,7 +905,9 @@ describe('errors', () => {
   });
 
   it('another method on /graphql gets 405 in the API error format, without echoing the URL', async () => {
-    const url = `${api.server.url}/graphql?query=${encodeURIComponent(`{ findSubjects(identifier: { email: "${VALUES.email}" }, purpose: "contract") { id } }`)}`;
+    const url = `${api.server.url}/graphql?query=${encodeURIComponent(
+      `{ findSubjects(identifier: { email: ` + `"${VALUES.email}" }, purpose: "contract") { id } }`,
+    )}`;
     for (const method of ['GET', 'PUT', 'DELETE']) {
       const res = await fetch(url, { method, headers: { authorization: `Bearer ${service}` } });
       const text = await res.text();

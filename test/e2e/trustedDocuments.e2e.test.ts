@@ -18,7 +18,15 @@ const FILES = {
   'writes.graphql': `
     mutation Register { registerSubject { subjectId } }
     mutation RecordName($id: ID!, $name: JSON!) {
-      recordPersonalData(subjectId: $id, items: [{ category: "contact", field: "name", value: $name, purpose: "contract", legalBasis: "contract", source: "subject" }]) { revision }
+      recordPersonalData(
+        subjectId: $id
+        items: [
+          {
+            category: "contact", field: "name", value: $name
+            purpose: "contract", legalBasis: "contract", source: "subject"
+          }
+        ]
+      ) { revision }
     }
   `,
 };
@@ -69,7 +77,7 @@ afterAll(async () => {
 });
 
 describe('vault trusted-documents', () => {
-  it("writes Apollo's manifest: one entry per named operation with the fragments it uses, its id the SHA-256 of its text", () => {
+  it("writes Apollo's manifest: an entry per named operation with its fragments, its id its text's SHA-256", () => {
     expect(manifest.format).toBe('apollo-persisted-query-manifest');
     expect(manifest.version).toBe(1);
     expect(manifest.operations.map((o) => [o.name, o.type])).toEqual([
@@ -96,7 +104,7 @@ describe('vault trusted-documents', () => {
 });
 
 describe('a vault with trusted documents', () => {
-  it("runs a service's operations by id, in either spelling of the request, and refuses its ad-hoc text with 403 PERSISTED_QUERY_REQUIRED", async () => {
+  it("runs a service's operations by id, either spelling, and answers its text PERSISTED_QUERY_REQUIRED", async () => {
     const registered = await post(service, { documentId: idOf('Register') });
     expect(registered.status).toBe(200);
     const id = registered.data!.registerSubject.subjectId as string;
@@ -177,27 +185,31 @@ describe('loading a manifest', () => {
     }
   });
 
-  it('refuses to start on a manifest that is not one, or holds an operation the schema or the limits refuse, with CONFIG_INVALID', async () => {
-    const cases = [
-      'not json',
-      JSON.stringify([1, 2]),
-      JSON.stringify({ abc: '{ subject { nosuchfield } }' }),
-      JSON.stringify({ abc: `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: me { role }`).join(' ')} }` }),
-      JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 2, operations: [] }),
-    ];
-    for (const [i, text] of cases.entries()) {
-      const file = join(dir, `broken-${i}.json`);
-      writeFileSync(file, text);
-      const error = await startApi({ server: { trustedDocumentsFile: file } }).then(
-        async (a) => {
-          await a.stop();
-          return undefined;
-        },
-        (e: unknown) => e,
-      );
-      expect([i, isVaultError(error, 'CONFIG_INVALID')]).toEqual([i, true]);
-    }
-  });
+  it(
+    'refuses to start on a manifest that is not one, or holds an operation the schema or the limits refuse, with ' +
+      'CONFIG_INVALID',
+    async () => {
+      const cases = [
+        'not json',
+        JSON.stringify([1, 2]),
+        JSON.stringify({ abc: '{ subject { nosuchfield } }' }),
+        JSON.stringify({ abc: `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: me { role }`).join(' ')} }` }),
+        JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 2, operations: [] }),
+      ];
+      for (const [i, text] of cases.entries()) {
+        const file = join(dir, `broken-${i}.json`);
+        writeFileSync(file, text);
+        const error = await startApi({ server: { trustedDocumentsFile: file } }).then(
+          async (a) => {
+            await a.stop();
+            return undefined;
+          },
+          (e: unknown) => e,
+        );
+        expect([i, isVaultError(error, 'CONFIG_INVALID')]).toEqual([i, true]);
+      }
+    },
+  );
 
   it('without a manifest, a document id is 400 PERSISTED_QUERY_NOT_FOUND and text is served', async () => {
     const plain = await startApi();

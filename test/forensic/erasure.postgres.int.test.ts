@@ -46,7 +46,9 @@ async function fileAccess(): Promise<FileAccess> {
       } catch (e) {
         return {
           how: 'none',
-          reason: `relation files not readable by this user (data directory ${dataDir} not readable, pg_read_binary_file: ${(e as { code?: string }).code ?? 'denied'})`,
+          reason:
+            `relation files not readable by this user (data directory ${dataDir} not readable, ` +
+            `pg_read_binary_file: ${(e as { code?: string }).code ?? 'denied'})`,
         };
       }
     }
@@ -114,7 +116,8 @@ if (!probe.ok) {
     const fileTestName =
       access.how === 'none'
         ? `removes the wrapped key bytes from the table file after VACUUM (FULL) (skipped: ${access.reason})`
-        : 'removes the wrapped key bytes from the table file after VACUUM (FULL), which a plain VACUUM does not promise';
+        : 'removes the wrapped key bytes from the table file after VACUUM (FULL), which a plain VACUUM does not ' +
+          'promise';
 
     let keyIds: string[] = [];
     let wrapped: Buffer[] = [];
@@ -196,7 +199,8 @@ if (!probe.ok) {
     itFiles(fileTestName, async () => {
       expect(keyIds.length, 'the erasure test ran first').toBeGreaterThan(0);
       const before = await relationBytes();
-      // The documented clean-up step: rewrite the table into a new file; the old file is removed at the next checkpoint.
+      // The documented clean-up step: rewrite the table into a new file; the old file is removed at the next
+      // checkpoint.
       await admin.query(`VACUUM (FULL) ${table}`);
       const after = await relationBytes();
       expect(after.path).not.toBe(before.path);

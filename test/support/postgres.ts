@@ -19,7 +19,9 @@ export async function probePostgres(url = TEST_POSTGRES_URL): Promise<{ ok: true
     const code = (e as { code?: string }).code;
     return {
       ok: false,
-      reason: `PostgreSQL unreachable at ${url.replace(/\/\/[^@]*@/, '//')} (${code ?? (e as Error).message}): set TEST_POSTGRES_URL`,
+      reason:
+        `PostgreSQL unreachable at ${url.replace(/\/\/[^@]*@/, '//')} (${code ?? (e as Error).message}): set ` +
+        `TEST_POSTGRES_URL`,
     };
   } finally {
     await client.end().catch(() => {});

@@ -66,7 +66,8 @@ export interface Vault {
 export const SIGNING_SECRET = 'signing-seed';
 
 /** The composition root: wires the stores (`config/openStores.ts` picks the adapters) to the services. */
-// eslint-disable-next-line max-lines-per-function -- the composition root: the order stores open in (and close in, on a failure) reads top to bottom
+// The composition root: the order stores open in (and close in, on a failure) reads top to bottom.
+// eslint-disable-next-line max-lines-per-function -- see above
 export async function openVault(config: VaultConfig, options: OpenVaultOptions = {}): Promise<Vault> {
   const warn = options.warn ?? ((m: string) => process.emitWarning(m));
   // A register built in code gets the prototype-free name maps a loaded one already has.
@@ -108,7 +109,9 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       if (checkpoint > head) {
         throw new VaultError(
           'CONFIG_INVALID',
-          `The read models are at log position ${checkpoint} but the event log ends at ${head}: they were built from another event log. Point VAULT_DATA_DIR (or VAULT_KURRENTDB_URL) and the state store at the same deployment, or rebuild the read models from this log with vault rebuild`,
+          `The read models are at log position ${checkpoint} but the event log ends at ${head}: they were built from ` +
+            `another event log. Point VAULT_DATA_DIR (or VAULT_KURRENTDB_URL) and the state store at the same ` +
+            `deployment, or rebuild the read models from this log with vault rebuild`,
         );
       }
     }

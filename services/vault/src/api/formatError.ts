@@ -76,7 +76,10 @@ function withoutValue(reason: string): string {
   );
 }
 
-/** The reasons a coercion message may keep, whole, besides the vault's own scalar rule: graphql-js's templates that quote no value. */
+/**
+ * The reasons a coercion message may keep, whole, besides the vault's own scalar rule: graphql-js's templates that
+ * quote no value.
+ */
 const SAFE_REASONS = [
   new RegExp(`^The value does not exist in "${NAME}" enum\\.$`),
   new RegExp(`^Enum "${NAME}" cannot represent this value\\.$`),
@@ -109,7 +112,8 @@ export function scrubValues(message: string): string {
   if (variable) {
     const path = / at "([_A-Za-z0-9.[\]]+)"; /.exec(message)?.[1];
     const reason = safeReason(message);
-    return `Variable "${variable[1]}" got an invalid value${path ? ` at "${path}"` : ''}${reason ? `: ${reason}` : '.'}`;
+    const where = path ? ` at "${path}"` : '';
+    return `Variable "${variable[1]}" got an invalid value${where}${reason ? `: ${reason}` : '.'}`;
   }
   const literal = new RegExp(`^(Expected value of type "${TYPE}"), found `).exec(message);
   if (literal) {

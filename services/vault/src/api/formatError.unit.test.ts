@@ -57,15 +57,19 @@ describe('formatError', () => {
 
   it.each([
     [
-      'Variable "$items" got invalid value "ann@example.com" at "items[0].value"; String cannot represent a non string value: "ann@example.com"',
+      'Variable "$items" got invalid value "ann@example.com" at "items[0].value"; String cannot represent a non ' +
+        'string value: "ann@example.com"',
       'Variable "$items" got an invalid value at "items[0].value": String cannot represent a non string value.',
     ],
     [
-      'Variable "$d" got invalid value "ann@example.com"; Expected type "DateTime". DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999',
-      'Variable "$d" got an invalid value: DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999',
+      'Variable "$d" got invalid value "ann@example.com"; Expected type "DateTime". DateTime must be an RFC 3339 ' +
+        'date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999',
+      'Variable "$d" got an invalid value: DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a ' +
+        'date, 2026-03-02), a real day, in the years 1900–9999',
     ],
     [
-      'Variable "$e" got invalid value "ann"; Value "ann" does not exist in "E" enum. Did you mean the enum value "aa"?',
+      'Variable "$e" got invalid value "ann"; Value "ann" does not exist in "E" enum. Did you mean the enum value ' +
+        '"aa"?',
       'Variable "$e" got an invalid value: The value does not exist in "E" enum.',
     ],
     [
@@ -81,8 +85,10 @@ describe('formatError', () => {
       'Variable "$i" got an invalid value: Int cannot represent non-integer value.',
     ],
     [
-      'Expected value of type "DateTime", found "ann@example.com"; DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999',
-      'Expected value of type "DateTime", found an invalid value: DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999',
+      'Expected value of type "DateTime", found "ann@example.com"; DateTime must be an RFC 3339 date-time such as ' +
+        '2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999',
+      'Expected value of type "DateTime", found an invalid value: DateTime must be an RFC 3339 date-time such as ' +
+        '2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999',
     ],
     ['Expected value of type "String!", found 12345678.', 'Expected value of type "String!", found an invalid value.'],
     [
@@ -103,7 +109,8 @@ describe('formatError', () => {
     ],
     // A "; " inside the value cannot pass for the end of it.
     [
-      'Variable "$i" got invalid value "ann; bob@example.com"; Int cannot represent non-integer value: "ann; bob@example.com"',
+      'Variable "$i" got invalid value "ann; bob@example.com"; Int cannot represent non-integer value: "ann; ' +
+        'bob@example.com"',
       'Variable "$i" got an invalid value.',
     ],
     [
@@ -111,8 +118,10 @@ describe('formatError', () => {
       'Variable "$s" got an invalid value: String cannot represent a non string value.',
     ],
     [
-      'Expected value of type "DateTime", found "ann; bob@example.com"; DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999',
-      'Expected value of type "DateTime", found an invalid value: DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999',
+      'Expected value of type "DateTime", found "ann; bob@example.com"; DateTime must be an RFC 3339 date-time such ' +
+        'as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999',
+      'Expected value of type "DateTime", found an invalid value: DateTime must be an RFC 3339 date-time such as ' +
+        '2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999',
     ],
     [
       'Variable "$x" got invalid value "a"; Some reason graphql may word one day: "bob@example.com"',
@@ -120,13 +129,16 @@ describe('formatError', () => {
     ],
     ['String cannot represent a non string value: {secret: 1}', 'String cannot represent a non string value.'],
     ['Syntax Error: Unexpected Name "ann".', 'Syntax Error: Unexpected input.'],
-    // What the executor reports for variables that do not coerce (graphql-js's getVariableValues, whatever graphql-jit said).
+    // What the executor reports for variables that do not coerce (graphql-js's getVariableValues, whatever graphql-jit
+    // said).
     [
-      'Variable "$x" got invalid value { a: "ann@x.com", extra: "bob@x.com" }; Field "extra" is not defined by type "I".',
+      'Variable "$x" got invalid value { a: "ann@x.com", extra: "bob@x.com" }; Field "extra" is not defined by type ' +
+        '"I".',
       'Variable "$x" got an invalid value: A field is not defined by type "I".',
     ],
     [
-      'Variable "$x" got invalid value { b: "ann@x.com" } at "x[0]"; Field "a" of required type "String!" was not provided.',
+      'Variable "$x" got invalid value { b: "ann@x.com" } at "x[0]"; Field "a" of required type "String!" was not ' +
+        'provided.',
       'Variable "$x" got an invalid value at "x[0]": Field "a" of required type "String!" was not provided.',
     ],
     [
@@ -155,12 +167,15 @@ describe('formatError', () => {
       'Variable "$x" got an invalid value at "x[0]": A field is not defined by type "I".',
     ],
     [
-      'Variable "$until" got invalid value "ann@x.com"; DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999',
-      'Variable "$until" got an invalid value: DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999',
+      'Variable "$until" got invalid value "ann@x.com"; DateTime must be an RFC 3339 date-time such as ' +
+        '2026-03-02T11:00:00Z (or a date, 2026-03-02), a real day, in the years 1900–9999',
+      'Variable "$until" got an invalid value: DateTime must be an RFC 3339 date-time such as 2026-03-02T11:00:00Z ' +
+        '(or a date, 2026-03-02), a real day, in the years 1900–9999',
     ],
     // graphql-jit's own wording, should it ever stand: the value is cut out all the same.
     [
-      'Variable "$purpose" got invalid value "ann@x.com"; Expected type String; String cannot represent a non string value: "ann@x.com"',
+      'Variable "$purpose" got invalid value "ann@x.com"; Expected type String; String cannot represent a non string ' +
+        'value: "ann@x.com"',
       'Variable "$purpose" got an invalid value: String cannot represent a non string value.',
     ],
     ['Variable "$y" got invalid value "ann@x.com"; Expected type E.', 'Variable "$y" got an invalid value.'],
@@ -170,7 +185,9 @@ describe('formatError', () => {
 
   it('leaves messages that quote no value as they are', () => {
     const csrf =
-      "This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). Please either specify a 'content-type' header or provide a non-empty value for one of the following headers: x-apollo-operation-name, apollo-require-preflight";
+      'This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). ' +
+      "Please either specify a 'content-type' header or provide a non-empty value for one of the following headers: " +
+      'x-apollo-operation-name, apollo-require-preflight';
     expect(scrubValues(csrf)).toBe(csrf);
     expect(scrubValues('Unknown operation named "B".')).toBe('Unknown operation named "B".');
   });

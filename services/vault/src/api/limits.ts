@@ -34,21 +34,37 @@ export interface ApiLimits {
   maxQueryBytes: number;
   /** Most lexical tokens in the query text (`VAULT_MAX_QUERY_TOKENS`). Default 4,000. */
   maxTokens: number;
-  /** Most fields an operation selects, fragments counted each time they are spread (`VAULT_MAX_QUERY_FIELDS`). Default 150. */
+  /**
+   * Most fields an operation selects, fragments counted each time they are spread (`VAULT_MAX_QUERY_FIELDS`). Default
+   * 150.
+   */
   maxFields: number;
   /** Most aliased fields in an operation (`VAULT_MAX_QUERY_ALIASES`). Default 30. */
   maxAliases: number;
   /** Deepest nesting of fields in an operation (`VAULT_MAX_QUERY_DEPTH`). Default 10. */
   maxDepth: number;
-  /** Highest cost: each field costs 1, `subjects` multiplies its selection by the number of ids (`VAULT_MAX_QUERY_COST`). Default 20,000. */
+  /**
+   * Highest cost: each field costs 1, `subjects` multiplies its selection by the number of ids
+   * (`VAULT_MAX_QUERY_COST`). Default 20,000.
+   */
   maxCost: number;
-  /** Most subjects one request reads: ids in one `subjects` call, and its `subject`, `subjects`, `findSubjects`, `accessReport` and `portabilityExport` fields together (`VAULT_MAX_SUBJECTS_PER_REQUEST`). Default 500. */
+  /**
+   * Most subjects one request reads: ids in one `subjects` call, and its `subject`, `subjects`, `findSubjects`,
+   * `accessReport` and `portabilityExport` fields together (`VAULT_MAX_SUBJECTS_PER_REQUEST`). Default 500.
+   */
   maxSubjectsPerQuery: number;
-  /** Most items in one `recordPersonalData` or `rectifyPersonalData` call (`VAULT_MAX_ITEMS_PER_COMMAND`). Default 100. */
+  /**
+   * Most items in one `recordPersonalData` or `rectifyPersonalData` call (`VAULT_MAX_ITEMS_PER_COMMAND`). Default 100.
+   */
   maxItemsPerCommand: number;
-  /** Most mutation fields (commands) in one request, aliases included (`VAULT_MAX_COMMANDS_PER_REQUEST`). Default 10. */
+  /**
+   * Most mutation fields (commands) in one request, aliases included (`VAULT_MAX_COMMANDS_PER_REQUEST`). Default 10.
+   */
   maxCommandsPerRequest: number;
-  /** Most items (values, categories) all the commands of one request write together (`VAULT_MAX_ITEMS_PER_REQUEST`). Default 500. */
+  /**
+   * Most items (values, categories) all the commands of one request write together (`VAULT_MAX_ITEMS_PER_REQUEST`).
+   * Default 500.
+   */
   maxItemsPerRequest: number;
 }
 
@@ -65,7 +81,9 @@ export const DEFAULT_LIMITS: ApiLimits = {
   maxItemsPerRequest: 500,
 };
 
-/** A refusal by a limit: the code, the limit's name and a message that names its setting (never the query's content). */
+/**
+ * A refusal by a limit: the code, the limit's name and a message that names its setting (never the query's content).
+ */
 export interface LimitRefusal {
   code: 'QUERY_TOO_COMPLEX' | 'WRITE_LIMIT_EXCEEDED';
   limit: keyof ApiLimits;

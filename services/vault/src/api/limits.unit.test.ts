@@ -83,11 +83,13 @@ describe('limits on what an operation writes', () => {
 
   it('counts each mutation field once per response key, through fragments', () => {
     const { document, operation: op } = operation(
-      'mutation { ...M ...M a: registerSubject { subjectId } } fragment M on Mutation { registerSubject { subjectId } b: registerSubject { subjectId } }',
+      'mutation { ...M ...M a: registerSubject { subjectId } } fragment M on Mutation { registerSubject { subjectId ' +
+        '} b: registerSubject { subjectId } }',
     );
     expect(checkOperation(op, document, {}, limits)).toEqual({ subjectReads: 0, commands: 3, items: 3 });
     const four = operation(
-      'mutation { ...M c: registerSubject { subjectId } a: registerSubject { subjectId } } fragment M on Mutation { registerSubject { subjectId } b: registerSubject { subjectId } }',
+      'mutation { ...M c: registerSubject { subjectId } a: registerSubject { subjectId } } fragment M on Mutation { ' +
+        'registerSubject { subjectId } b: registerSubject { subjectId } }',
     );
     expect(checkOperation(four.operation, four.document, {}, limits)).toEqual({
       refusal: expect.objectContaining({ code: 'WRITE_LIMIT_EXCEEDED', limit: 'maxCommandsPerRequest' }),
@@ -97,7 +99,9 @@ describe('limits on what an operation writes', () => {
   it('counts the items of each call, from a literal list, a variable or a default', () => {
     const items = Array.from({ length: 4 }, () => ({}));
     const { document, operation: op } = operation(
-      'mutation($i: [PersonalDataInput!]!, $d: [PersonalDataInput!]! = [{}, {}]) { a: recordPersonalData(subjectId: "s", items: $i) { revision } b: rectifyPersonalData(subjectId: "s", items: $d) { revision } c: restrictProcessing(subjectId: "s", categories: ["x", "y", "z"], reason: accuracyContested) { revision } }',
+      'mutation($i: [PersonalDataInput!]!, $d: [PersonalDataInput!]! = [{}, {}]) { a: recordPersonalData(subjectId: ' +
+        '"s", items: $i) { revision } b: rectifyPersonalData(subjectId: "s", items: $d) { revision } c: ' +
+        'restrictProcessing(subjectId: "s", categories: ["x", "y", "z"], reason: accuracyContested) { revision } }',
     );
     expect(checkOperation(op, document, { i: items }, limits)).toEqual({ subjectReads: 0, commands: 3, items: 9 });
     expect(checkOperation(op, document, { i: [...items, {}, {}] }, limits)).toEqual({
@@ -107,7 +111,8 @@ describe('limits on what an operation writes', () => {
 
   it('counts the consents given with a write as items too', () => {
     const { document, operation: op } = operation(
-      'mutation($c: [ConsentInput!]) { recordPersonalData(subjectId: "s", items: [{}, {}], consents: $c) { revision } }',
+      'mutation($c: [ConsentInput!]) { recordPersonalData(subjectId: "s", items: [{}, {}], consents: $c) { revision ' +
+        '} }',
     );
     expect(checkOperation(op, document, { c: [{}, {}, {}] }, limits)).toEqual({
       subjectReads: 0,

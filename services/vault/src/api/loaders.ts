@@ -11,7 +11,10 @@ export interface SubjectKey {
 export interface Loaders {
   /** A subject read for a purpose; null when the id was never registered. Made on first use. */
   readonly subjects: DataLoader<SubjectKey, SubjectRead | null, string>;
-  /** The reasons and grounds the DPO wrote on a subject's requests and objections, opened; undefined when there are none. Made on first use. */
+  /**
+   * The reasons and grounds the DPO wrote on a subject's requests and objections, opened; undefined when there are
+   * none. Made on first use.
+   */
   readonly requestTexts: DataLoader<string, SubjectTexts | undefined>;
 }
 

@@ -199,7 +199,10 @@ const ITEM_LISTS: Record<string, string> = {
 export interface Writes {
   /** Mutation fields (commands), aliases and fragment spreads included. */
   commands: number;
-  /** Values, categories and consents they write: a list argument's length (plus the consents given with it), else 1 a command. */
+  /**
+   * Values, categories and consents they write: a list argument's length (plus the consents given with it), else 1 a
+   * command.
+   */
   items: number;
 }
 

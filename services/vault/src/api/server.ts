@@ -35,17 +35,35 @@ export interface ServerOptions {
   logger?: Logger;
   /** Largest request body in bytes. Default: the configured `VAULT_BODY_LIMIT_BYTES` (8 MiB). */
   bodyLimitBytes?: number;
-  /** Requests per principal and minute; 0 turns the limit off. Default: the configured `VAULT_RATE_LIMIT_PER_MINUTE` (6000). */
+  /**
+   * Requests per principal and minute; 0 turns the limit off. Default: the configured `VAULT_RATE_LIMIT_PER_MINUTE`
+   * (6000).
+   */
   rateLimitPerMinute?: number;
-  /** Requests a minute per client address without a valid token; 0 turns it off. Default: the configured `VAULT_RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE` (600). */
+  /**
+   * Requests a minute per client address without a valid token; 0 turns it off. Default: the configured
+   * `VAULT_RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE` (600).
+   */
   unauthenticatedPerMinute?: number;
-  /** Commands and items each principal may write a minute (0 turns one off). Default: the configured `VAULT_COMMANDS_PER_MINUTE` (1,200) and `VAULT_ITEMS_PER_MINUTE` (30,000). */
+  /**
+   * Commands and items each principal may write a minute (0 turns one off). Default: the configured
+   * `VAULT_COMMANDS_PER_MINUTE` (1,200) and `VAULT_ITEMS_PER_MINUTE` (30,000).
+   */
   writeBudget?: { commandsPerMinute: number; itemsPerMinute: number };
-  /** Manifest of the operations services may send, by id only. Default: the configured `VAULT_TRUSTED_DOCUMENTS`, else ad-hoc queries. */
+  /**
+   * Manifest of the operations services may send, by id only. Default: the configured `VAULT_TRUSTED_DOCUMENTS`, else
+   * ad-hoc queries.
+   */
   trustedDocumentsFile?: string;
-  /** Whom to believe about the client's address (`X-Forwarded-For`). Default: the configured `VAULT_TRUST_PROXY`, else nobody. */
+  /**
+   * Whom to believe about the client's address (`X-Forwarded-For`). Default: the configured `VAULT_TRUST_PROXY`, else
+   * nobody.
+   */
   trustProxy?: ApiSettings['trustProxy'];
-  /** Longest a GraphQL request may take before it is answered 503; 0 turns it off. Default: the configured `VAULT_REQUEST_TIMEOUT_MS` (30 s). */
+  /**
+   * Longest a GraphQL request may take before it is answered 503; 0 turns it off. Default: the configured
+   * `VAULT_REQUEST_TIMEOUT_MS` (30 s).
+   */
   requestTimeoutMs?: number;
   /** Request limits. Default: the configured ones over `DEFAULT_LIMITS`. */
   limits?: Partial<ApiLimits>;
@@ -63,7 +81,10 @@ export interface RunningServer {
   /** Base URL, e.g. `http://127.0.0.1:4000`; GraphQL is at `${url}/graphql`. */
   url: string;
   app: FastifyInstance;
-  /** Stops accepting requests, lets in-flight ones finish, writes pending access-log entries (and closes the vault if asked). */
+  /**
+   * Stops accepting requests, lets in-flight ones finish, writes pending access-log entries (and closes the vault if
+   * asked).
+   */
   close(): Promise<void>;
   /** Writes the access-log entries still buffered (they are otherwise written on a short timer). */
   flushAccessLog(): Promise<void>;
@@ -117,7 +138,8 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
     options.bodyLimitBytes ?? config.bodyLimitBytes ?? 8 * 1024 * 1024,
     options.trustProxy ?? api?.trustProxy,
   );
-  // A response finished while closing ends its keep-alive connection, so close() does not wait out the keep-alive timeout.
+  // A response finished while closing ends its keep-alive connection, so close() does not wait out the keep-alive
+  // timeout.
   app.addHook('onSend', async (_request, reply, body) => {
     if (closing) void reply.header('connection', 'close');
     return body;
@@ -179,7 +201,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
 function createApp(logger: Logger, bodyLimit: number, trustProxy: ApiSettings['trustProxy']): FastifyInstance {
   const app = Fastify({
     // Fastify's own instance type differs from pino's Logger only in what its generics infer from it.
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it to pick FastifyBaseLogger
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- tsc needs it
     loggerInstance: logger as FastifyBaseLogger,
     // The request lines below replace Fastify's own: one line per request, at debug unless it failed.
     logController: new LogController({ disableRequestLogging: true }),

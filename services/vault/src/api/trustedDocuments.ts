@@ -31,7 +31,10 @@ export class TrustedDocuments {
     return this.byId.size;
   }
 
-  /** The document of an id, as sent in `documentId` (optionally `sha256:`-prefixed) or Apollo's `extensions.persistedQuery.sha256Hash`. */
+  /**
+   * The document of an id, as sent in `documentId` (optionally `sha256:`-prefixed) or Apollo's
+   * `extensions.persistedQuery.sha256Hash`.
+   */
   get(id: string): string | undefined {
     return this.byId.get(id) ?? (id.startsWith('sha256:') ? this.byId.get(id.slice(7)) : undefined);
   }

@@ -3,9 +3,15 @@ import { LRUCache } from 'lru-cache';
 import { actorOf, type Principal } from '../auth/tokens.js';
 
 export interface WriteBudgetOptions {
-  /** Commands (mutation fields, aliases included) a principal may send a minute; 0 turns the budget off (`VAULT_COMMANDS_PER_MINUTE`). Default 1,200. */
+  /**
+   * Commands (mutation fields, aliases included) a principal may send a minute; 0 turns the budget off
+   * (`VAULT_COMMANDS_PER_MINUTE`). Default 1,200.
+   */
   commandsPerMinute: number;
-  /** Items (values, categories) its commands may write a minute; 0 turns it off (`VAULT_ITEMS_PER_MINUTE`). Default 30,000. */
+  /**
+   * Items (values, categories) its commands may write a minute; 0 turns it off (`VAULT_ITEMS_PER_MINUTE`). Default
+   * 30,000.
+   */
   itemsPerMinute: number;
   /** Principals tracked at once (least recently seen forgotten first). Default 10,000. */
   principals?: number;
@@ -34,7 +40,10 @@ export class WriteBudget {
     this.now = options.now ?? Date.now;
   }
 
-  /** Charges the work, or answers how many seconds until it would fit (a request larger than a whole minute's budget never fits). */
+  /**
+   * Charges the work, or answers how many seconds until it would fit (a request larger than a whole minute's budget
+   * never fits).
+   */
   charge(principal: Principal, commands: number, items: number): number | undefined {
     const { commandsPerMinute: cpm, itemsPerMinute: ipm } = this.options;
     const key = actorOf(principal);

@@ -29,7 +29,9 @@ export function actorOf(p: Principal): string {
 }
 
 export interface TokenVerifier {
-  /** Resolves the caller, or fails with UNAUTHENTICATED (never saying more than that the token is invalid or expired). */
+  /**
+   * Resolves the caller, or fails with UNAUTHENTICATED (never saying more than that the token is invalid or expired).
+   */
   verify(token: string): Promise<Principal>;
   /** The principal of a token this verifier accepted recently, without verifying again; else undefined. */
   peek?(token: string): Principal | undefined;
@@ -57,14 +59,16 @@ export function resolveDevSecret(config: VaultConfig, options: { allowGenerate: 
   if (hasProductionKey(config)) {
     throw new VaultError(
       'CONFIG_INVALID',
-      'A production token key is configured (VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE): development tokens are disabled',
+      'A production token key is configured (VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE): development tokens are ' +
+        'disabled',
     );
   }
   // loadConfig refuses this configuration already; one built by hand must not slip through either.
   if (isProduction(config)) {
     throw new VaultError(
       'CONFIG_INVALID',
-      "Production mode refuses development tokens: set VAULT_JWKS_FILE or VAULT_JWT_PUBLIC_KEY_FILE (the token issuer's public keys)",
+      'Production mode refuses development tokens: set VAULT_JWKS_FILE or VAULT_JWT_PUBLIC_KEY_FILE ' +
+        "(the token issuer's public keys)",
     );
   }
   if (config.jwtSecret) return new TextEncoder().encode(config.jwtSecret);
@@ -86,7 +90,10 @@ export function resolveDevSecret(config: VaultConfig, options: { allowGenerate: 
   return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
 }
 
-/** A production key file read at start: missing, unreadable or not a key, the start stops with CONFIG_INVALID naming the variable. */
+/**
+ * A production key file read at start: missing, unreadable or not a key, the start stops with CONFIG_INVALID naming the
+ * variable.
+ */
 function keyFile<T>(variable: string, what: string, read: () => T): T {
   try {
     return read();

@@ -11,9 +11,15 @@ export interface ApiSettings {
   commandsPerMinute?: number;
   /** `VAULT_ITEMS_PER_MINUTE`: items a principal's commands may write a minute; 0 turns it off. Default 30,000. */
   itemsPerMinute?: number;
-  /** `VAULT_RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE`: requests a minute per address without a valid token; 0 turns it off. Default 600. */
+  /**
+   * `VAULT_RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE`: requests a minute per address without a valid token; 0 turns it off.
+   * Default 600.
+   */
   unauthenticatedPerMinute?: number;
-  /** `VAULT_TRUSTED_DOCUMENTS`: manifest of the operations services may send (by id only). Default: none, ad-hoc queries. */
+  /**
+   * `VAULT_TRUSTED_DOCUMENTS`: manifest of the operations services may send (by id only). Default: none, ad-hoc
+   * queries.
+   */
   trustedDocumentsFile?: string;
   /**
    * `VAULT_TRUST_PROXY`: whom to believe about the client's address in `X-Forwarded-For`:
@@ -84,7 +90,8 @@ function schemaBaseUrlOf(raw: string | undefined): string | undefined {
   ) {
     throw new VaultError(
       'CONFIG_INVALID',
-      'VAULT_SCHEMA_BASE_URL must be an http:// or https:// URL with no query, fragment or credentials, e.g. https://vault.example.com/schemas/',
+      'VAULT_SCHEMA_BASE_URL must be an http:// or https:// URL with no query, fragment or credentials, e.g. ' +
+        'https://vault.example.com/schemas/',
     );
   }
   // A base without its final slash would make every relative $ref resolve one level up.

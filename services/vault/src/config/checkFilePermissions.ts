@@ -42,13 +42,15 @@ export function checkFilePermissions(
     const more = loose.length > 1 ? ` and ${loose.length - 1} more` : '';
     throw new VaultError(
       'CONFIG_INVALID',
-      `VAULT_STRICT_PERMISSIONS: ${describe(loose[0]!)}${more} is open to group or others; the vault's files must be 0600 and its directories 0700 (chmod 600 the files, chmod 700 the directory)`,
+      `VAULT_STRICT_PERMISSIONS: ${describe(loose[0]!)}${more} is open to group or others; the vault's files must be ` +
+        `0600 and its directories 0700 (chmod 600 the files, chmod 700 the directory)`,
       { details: { path: loose[0]!.path, mode: octalMode(loose[0]!.mode) } },
     );
   }
   for (const l of loose) {
     warn(
-      `${describe(l)} is open to group or others; the vault's files should be 0600 and its directories 0700 (VAULT_STRICT_PERMISSIONS=true refuses to start instead)`,
+      `${describe(l)} is open to group or others; the vault's files should be 0600 and its directories 0700 ` +
+        `(VAULT_STRICT_PERMISSIONS=true refuses to start instead)`,
     );
   }
 }

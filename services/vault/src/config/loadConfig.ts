@@ -14,7 +14,9 @@ export interface VaultConfig {
   masterKeyFile?: string;
   /** `VAULT_REGISTER_FILE`: the processing register (YAML). Default: the shipped example register. */
   registerFile?: string;
-  /** `VAULT_SYNCHRONOUS`: SQLite durability, `FULL` (default: an acknowledged write survives power loss) or `NORMAL`. */
+  /**
+   * `VAULT_SYNCHRONOUS`: SQLite durability, `FULL` (default: an acknowledged write survives power loss) or `NORMAL`.
+   */
   synchronous: 'FULL' | 'NORMAL';
   /** `PORT`: HTTP port. Default 4000. */
   port: number;
@@ -26,7 +28,9 @@ export interface VaultConfig {
   publicUrl?: string;
   /** `VAULT_LOG_LEVEL`: pino level. Default `info`. */
   logLevel: string;
-  /** `VAULT_RETENTION_INTERVAL_MINUTES`: how often `vault serve` runs the retention sweep; 0 turns it off. Default 60. */
+  /**
+   * `VAULT_RETENTION_INTERVAL_MINUTES`: how often `vault serve` runs the retention sweep; 0 turns it off. Default 60.
+   */
   retentionIntervalMinutes?: number;
   /** `HOST`: interface the HTTP server binds. Default `127.0.0.1`; set `0.0.0.0` in a container. */
   host?: string;
@@ -46,7 +50,10 @@ export interface VaultConfig {
   jwtAudience?: string;
   /** `VAULT_BODY_LIMIT_BYTES`: largest accepted request body. Default 8 MiB (a 5 MiB document, base64, fits). */
   bodyLimitBytes?: number;
-  /** `VAULT_RATE_LIMIT_PER_MINUTE`: requests a minute per principal (per client address until its token has verified); 0 turns it off. Default 6000. */
+  /**
+   * `VAULT_RATE_LIMIT_PER_MINUTE`: requests a minute per principal (per client address until its token has verified); 0
+   * turns it off. Default 6000.
+   */
   rateLimitPerMinute?: number;
   /**
    * `VAULT_REQUEST_TIMEOUT_MS`: longest a GraphQL request may take before it is answered 503
@@ -71,7 +78,9 @@ export interface VaultConfig {
    * in the data directory) or `postgres` (needs `VAULT_POSTGRES_URL` and a configured master key).
    */
   stateStore?: StateStoreKind;
-  /** `VAULT_KURRENTDB_URL`: KurrentDB connection string, e.g. `kurrentdb+discover://node1:2113?tls=true`. No default. */
+  /**
+   * `VAULT_KURRENTDB_URL`: KurrentDB connection string, e.g. `kurrentdb+discover://node1:2113?tls=true`. No default.
+   */
   kurrentdbUrl?: string;
   /** `VAULT_POSTGRES_URL`: PostgreSQL connection string, e.g. `postgres://vault@db:5432/vault`. No default. */
   postgresUrl?: string;
@@ -162,13 +171,16 @@ function assertProductionReady(env: NodeJS.ProcessEnv, source: string): void {
   if (!env.VAULT_MASTER_KEY && !env.VAULT_MASTER_KEY_FILE && !hsm) {
     missing.push({
       setting: 'VAULT_MASTER_KEY_FILE',
-      why: 'VAULT_MASTER_KEY_FILE or VAULT_MASTER_KEY, or VAULT_KEK_PROVIDER=pkcs11 (no master key is generated in production)',
+      why:
+        'VAULT_MASTER_KEY_FILE or VAULT_MASTER_KEY, or VAULT_KEK_PROVIDER=pkcs11 (no master key is generated in ' +
+        'production)',
     });
   }
   if (missing.length === 0) return;
   throw new VaultError(
     'CONFIG_INVALID',
-    `Production mode (${source}) refuses to start without ${missing.map((m) => m.why).join('; ')}. VAULT_MODE=development allows generated development keys`,
+    `Production mode (${source}) refuses to start without ${missing.map((m) => m.why).join('; ')}. ` +
+      `VAULT_MODE=development allows generated development keys`,
     {
       details: { missing: missing.map((m) => m.setting) },
     },
@@ -250,7 +262,8 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
     throw invalid('VAULT_EVENT_STORE=kurrentdb needs VAULT_KURRENTDB_URL (e.g. kurrentdb+discover://node1:2113)');
   if (eventStore !== 'kurrentdb' && kurrentdbUrl)
     throw invalid(
-      'VAULT_KURRENTDB_URL is set but VAULT_EVENT_STORE is not kurrentdb: set VAULT_EVENT_STORE=kurrentdb or unset the URL',
+      'VAULT_KURRENTDB_URL is set but VAULT_EVENT_STORE is not kurrentdb: set VAULT_EVENT_STORE=kurrentdb or unset ' +
+        'the URL',
     );
   if (kurrentdbUrl && !KURRENTDB_SCHEMES.test(kurrentdbUrl))
     throw invalid(
@@ -260,7 +273,8 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
     throw invalid('VAULT_STATE_STORE=postgres needs VAULT_POSTGRES_URL (e.g. postgres://vault@db:5432/vault)');
   if (stateStore !== 'postgres' && postgresUrl)
     throw invalid(
-      'VAULT_POSTGRES_URL is set but VAULT_STATE_STORE is not postgres: set VAULT_STATE_STORE=postgres or unset the URL',
+      'VAULT_POSTGRES_URL is set but VAULT_STATE_STORE is not postgres: set VAULT_STATE_STORE=postgres or unset the ' +
+        'URL',
     );
   if (postgresUrl && !POSTGRES_SCHEMES.test(postgresUrl))
     throw invalid('VAULT_POSTGRES_URL must start with postgres:// or postgresql://');
@@ -274,7 +288,8 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
   // Replicas share one key store, so they must share the master key: a generated one would live on one machine only.
   if (stateStore === 'postgres' && !hasMasterKey)
     throw invalid(
-      'VAULT_STATE_STORE=postgres needs VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE (every replica must use the same master key), or VAULT_KEK_PROVIDER=pkcs11',
+      'VAULT_STATE_STORE=postgres needs VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE (every replica must use the same ' +
+        'master key), or VAULT_KEK_PROVIDER=pkcs11',
     );
   const storeTimeoutMs = numberVar(env.VAULT_STORE_TIMEOUT_MS, 10_000);
   if (!Number.isInteger(storeTimeoutMs) || storeTimeoutMs < 100)
@@ -302,7 +317,8 @@ export const DEFAULT_CACHE_SUBJECTS = 2_000;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const CRYPTO = ['sodium-native', 'tweetnacl'];
 
-// eslint-disable-next-line max-lines-per-function -- one variable checked after another, in the order docs/configuration.md lists them
+// One variable checked after another, in the order docs/configuration.md lists them.
+// eslint-disable-next-line max-lines-per-function -- see above
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
   const mode = modeOf(env);
   const strictPermissions = flagOf('VAULT_STRICT_PERMISSIONS', env.VAULT_STRICT_PERMISSIONS);
@@ -335,7 +351,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
   if (env.VAULT_JWT_SECRET && (env.VAULT_JWT_PUBLIC_KEY_FILE || env.VAULT_JWKS_FILE)) {
     throw new VaultError(
       'CONFIG_INVALID',
-      'VAULT_JWT_SECRET (development) cannot be combined with a production key (VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE)',
+      'VAULT_JWT_SECRET (development) cannot be combined with a production key (VAULT_JWT_PUBLIC_KEY_FILE or ' +
+        'VAULT_JWKS_FILE)',
     );
   }
   if (env.VAULT_JWT_SECRET !== undefined && env.VAULT_JWT_SECRET.length < 32)

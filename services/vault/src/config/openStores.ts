@@ -59,7 +59,10 @@ export interface VaultStores {
   log: EventLog;
   keys: KeyStore;
   views: ViewStore;
-  /** The access log: `access.db` on the embedded default, a table in PostgreSQL. Stores built by hand may leave it out (the vault then keeps one in memory). */
+  /**
+   * The access log: `access.db` on the embedded default, a table in PostgreSQL. Stores built by hand may leave it out
+   * (the vault then keeps one in memory).
+   */
   access?: AccessLog;
 }
 

@@ -93,7 +93,8 @@ export class KeyRing {
     if (missing.length > 0) {
       throw new VaultError(
         'KEK_UNAVAILABLE',
-        `The key store holds keys wrapped under epoch ${missing.join(', ')}, whose key-encryption key does not exist: ` +
+        `The key store holds keys wrapped under epoch ${missing.join(', ')}, whose key-encryption key does not ` +
+          `exist: ` +
           'a key store restored from a backup older than one epoch opens nothing (that is erasure working), ' +
           "or VAULT_KEK_PROVIDER and its settings point at custody other than this store's",
         { details: { epochs: missing } },
@@ -246,7 +247,8 @@ export class KeyRing {
 
   /**
    * Destroys the keys that shred events name (`CategoryShredded`, the old keys of a
-   * `CategoryRekeyed`, and the stray keys a `SubjectErased` found). Idempotent: the write side calls it after appending, and the projector
+   * `CategoryRekeyed`, and the stray keys a `SubjectErased` found). Idempotent: the write side calls it after
+   * appending, and the projector
    * again when it meets the events, so a crash in between still ends with the keys gone.
    */
   async shredFor(events: readonly { type: string; data: unknown; metadata: { at: string } }[]): Promise<string[]> {
@@ -302,7 +304,10 @@ export class KeyRing {
     this.cache.clear();
   }
 
-  /** Unwraps stored keys (one provider call per epoch), checking each belongs to the (subject, category, id) it is filed under. */
+  /**
+   * Unwraps stored keys (one provider call per epoch), checking each belongs to the (subject, category, id) it is filed
+   * under.
+   */
   private async unwrapAll(stored: readonly StoredKey[], remember = true): Promise<Map<string, Uint8Array>> {
     const byEpoch = new Map<number, StoredKey[]>();
     for (const s of stored) {

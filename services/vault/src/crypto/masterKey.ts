@@ -67,12 +67,14 @@ export function resolveMasterKeys(src: MasterKeySource): MasterKeys {
   if (src.production) {
     throw new VaultError(
       'CONFIG_INVALID',
-      `Production mode refuses a development master key (${DEV_MASTER_KEY_FILE} in the data directory): set VAULT_MASTER_KEY_FILE or VAULT_MASTER_KEY, or VAULT_KEK_PROVIDER=pkcs11`,
+      `Production mode refuses a development master key (${DEV_MASTER_KEY_FILE} in the data directory): set ` +
+        `VAULT_MASTER_KEY_FILE or VAULT_MASTER_KEY, or VAULT_KEK_PROVIDER=pkcs11`,
     );
   }
   if (existsSync(devFile)) {
     src.warn(
-      `Using the development master key in ${devFile}. For development only: set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE in production.`,
+      `Using the development master key in ${devFile}. For development only: set VAULT_MASTER_KEY or ` +
+        `VAULT_MASTER_KEY_FILE in production.`,
     );
     return parseMasterKeys(readFileSync(devFile, 'utf8'), devFile);
   }
@@ -84,7 +86,8 @@ export function resolveMasterKeys(src: MasterKeySource): MasterKeys {
   makePrivateDir(src.dataDir);
   writeNewPrivateFile(devFile, `${Buffer.from(nacl.randomBytes(32)).toString('base64')}\n`);
   src.warn(
-    `Generated a development master key into ${devFile}. For development only: anyone with this file can read the vault. Set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE in production.`,
+    `Generated a development master key into ${devFile}. For development only: anyone with this file can read the ` +
+      `vault. Set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE in production.`,
   );
   return parseMasterKeys(readFileSync(devFile, 'utf8'), devFile);
 }

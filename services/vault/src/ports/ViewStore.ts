@@ -103,7 +103,10 @@ export interface ViewStore {
   subjectPositions(subjectIds: string[]): Promise<Map<string, number>>;
   findByBlindIndex(hashes: string[]): Promise<BlindIndexEntry[]>;
   listHolds(filter?: { subjectId?: string; endingBefore?: string }): Promise<HoldView[]>;
-  /** Retention rows due at or before `asOf`, in due order, paged by (dueAt, subjectId, category). `limit` defaults to 1000. */
+  /**
+   * Retention rows due at or before `asOf`, in due order, paged by (dueAt, subjectId, category). `limit` defaults to
+   * 1000.
+   */
   listDueRetention(
     asOf: string,
     options?: { limit?: number; after?: { dueAt: string; subjectId: string; category: string } },

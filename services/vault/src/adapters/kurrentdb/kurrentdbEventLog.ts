@@ -41,7 +41,10 @@ export interface KurrentdbEventLogOptions {
    * cluster, each seeing only its own streams. Default `''`.
    */
   namespace?: string;
-  /** The vault's stream-name prefix; `$all` reads and subscriptions are filtered to it (behind the namespace). Default `subject-`. */
+  /**
+   * The vault's stream-name prefix; `$all` reads and subscriptions are filtered to it (behind the namespace). Default
+   * `subject-`.
+   */
   streamPrefix?: string;
   /**
    * Deadline of every call, in ms: passed to the server as the gRPC deadline and enforced again
@@ -60,7 +63,8 @@ export interface KurrentdbEventLogOptions {
  * (the embedded log rejects it with DUPLICATE_EVENT; the vault generates fresh UUIDs, so it never
  * does this itself).
  */
-// eslint-disable-next-line max-lines-per-function -- the adapter is one closure over its client and subscriptions; each method in it is short
+// The adapter is one closure over its client and subscriptions; each method in it is short.
+// eslint-disable-next-line max-lines-per-function -- see above
 export function getKurrentdbEventLog(options: KurrentdbEventLogOptions): EventLog {
   if (!options.client && !options.connectionString)
     throw new VaultError('CONFIG_INVALID', 'The KurrentDB event log needs a client or a connection string');
@@ -335,7 +339,9 @@ class KurrentdbSubscription implements Subscription {
   waitFor(position: number, timeoutMs = 10_000): Promise<void> {
     if (this.position >= position) return Promise.resolve();
     if (this.stopped)
-      return Promise.reject(this.failure instanceof Error ? this.failure : new VaultError('STORE_UNAVAILABLE', 'Subscription stopped'));
+      return Promise.reject(
+        this.failure instanceof Error ? this.failure : new VaultError('STORE_UNAVAILABLE', 'Subscription stopped'),
+      );
     return this.waiters.wait(position, () => this.position, timeoutMs);
   }
 

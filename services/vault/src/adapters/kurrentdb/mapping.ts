@@ -139,7 +139,9 @@ export function allFilterPrefix(n: StreamNaming, streamPrefix: string): string {
   return prefix;
 }
 
-/** A resolved event from the server → the port's recorded event; undefined for what is not ours (links, other streams). */
+/**
+ * A resolved event from the server → the port's recorded event; undefined for what is not ours (links, other streams).
+ */
 export function toRecorded(
   n: StreamNaming,
   resolved: ResolvedEvent | AllStreamResolvedEvent,
@@ -182,7 +184,10 @@ const UNAVAILABLE_TYPES = new Set([
   'access-denied',
   'unknown',
 ]);
-/** gRPC status codes with the same meaning when a raw gRPC error escapes: CANCELLED, UNKNOWN, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE, UNAUTHENTICATED, PERMISSION_DENIED. */
+/**
+ * gRPC status codes with the same meaning when a raw gRPC error escapes: CANCELLED, UNKNOWN, DEADLINE_EXCEEDED,
+ * RESOURCE_EXHAUSTED, UNAVAILABLE, UNAUTHENTICATED, PERMISSION_DENIED.
+ */
 const UNAVAILABLE_GRPC = new Set([1, 2, 4, 8, 14, 16, 7]);
 
 /** What the adapter was doing, for errors that need it (a conflict names the stream and revisions). */

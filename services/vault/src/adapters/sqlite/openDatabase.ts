@@ -67,7 +67,8 @@ export function openDatabase(
     // Only before the file has pages and before WAL: afterwards SQLite keeps the size it has.
     if (extra.pageSize) db.pragma(`page_size = ${extra.pageSize}`);
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
-    // The first statement that reads the file: a file that is not a database, or one locked past the busy timeout, fails here.
+    // The first statement that reads the file: a file that is not a database, or one locked past the busy timeout,
+    // fails here.
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
     // Deleted content is overwritten with zeros in the file, not just unlinked from the b-tree.

@@ -24,7 +24,8 @@ interface Row {
 export function getSqliteAccessLog(options: SqliteAccessLogOptions): AccessLog {
   const db = openDatabase(options, { schema: ACCESS_SCHEMA });
   const list = db.prepare<[string, string, number], Row>(
-    'SELECT subject_id, actor, purpose, categories, at FROM access_log WHERE subject_id = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT ?',
+    'SELECT subject_id, actor, purpose, categories, at FROM access_log WHERE subject_id = ? AND at >= ? ORDER BY at ' +
+      'DESC, id DESC LIMIT ?',
   );
   const recipients = db.prepare<
     [string, string],

@@ -369,7 +369,9 @@ class SqliteSubscription implements Subscription {
   waitFor(position: number, timeoutMs = 10_000): Promise<void> {
     if (this.position >= position) return Promise.resolve();
     if (this.stopped) {
-      return Promise.reject(this.failure instanceof Error ? this.failure : new VaultError('STORE_UNAVAILABLE', 'Subscription stopped'));
+      return Promise.reject(
+        this.failure instanceof Error ? this.failure : new VaultError('STORE_UNAVAILABLE', 'Subscription stopped'),
+      );
     }
     return this.waiters.wait(position, () => this.position, timeoutMs);
   }

@@ -76,39 +76,43 @@ describe('SQLite writer threads', () => {
     await reopened.close();
   });
 
-  it("creates the keys accepted before close() on the key store's writer thread, answers races with one winner, then refuses new ones", async () => {
-    const path = join(dir, 'keys.db');
-    const keys = getSqliteKeyStore({ path });
-    const key = (i: number, byte: number) => ({
-      keyId: `s-${i}/contact/1`,
-      subjectId: `s-${i}`,
-      category: 'contact',
-      wrapped: new Uint8Array(72).fill(byte),
-      kekVersion: 1,
-      createdAt: '2024-01-01T00:00:00.000Z',
-    });
-    // Two writers race for every id: each gets the one key that was stored.
-    const first = Array.from({ length: 100 }, (_, i) => keys.createIfAbsent([key(i, 1)]));
-    const second = Array.from({ length: 100 }, (_, i) => keys.createIfAbsent([key(i, 2)]));
-    const closing = keys.close();
-    const [a, b] = await Promise.all([Promise.all(first), Promise.all(second)]);
-    await closing;
-    for (let i = 0; i < 100; i++) {
-      const won = a[i]!.get(`s-${i}/contact/1`)!;
-      expect(b[i]!.get(`s-${i}/contact/1`)!.wrapped).toEqual(won.wrapped);
-      expect(won.wrapped[0]).toBe(1);
-    }
-    expect(isVaultError(await keys.createIfAbsent([key(999, 1)]).catch((e: unknown) => e), 'STORE_UNAVAILABLE')).toBe(
-      true,
-    );
+  it(
+    "creates the keys accepted before close() on the key store's writer thread, answers races with one winner, " +
+      'then refuses new ones',
+    async () => {
+      const path = join(dir, 'keys.db');
+      const keys = getSqliteKeyStore({ path });
+      const key = (i: number, byte: number) => ({
+        keyId: `s-${i}/contact/1`,
+        subjectId: `s-${i}`,
+        category: 'contact',
+        wrapped: new Uint8Array(72).fill(byte),
+        kekVersion: 1,
+        createdAt: '2024-01-01T00:00:00.000Z',
+      });
+      // Two writers race for every id: each gets the one key that was stored.
+      const first = Array.from({ length: 100 }, (_, i) => keys.createIfAbsent([key(i, 1)]));
+      const second = Array.from({ length: 100 }, (_, i) => keys.createIfAbsent([key(i, 2)]));
+      const closing = keys.close();
+      const [a, b] = await Promise.all([Promise.all(first), Promise.all(second)]);
+      await closing;
+      for (let i = 0; i < 100; i++) {
+        const won = a[i]!.get(`s-${i}/contact/1`)!;
+        expect(b[i]!.get(`s-${i}/contact/1`)!.wrapped).toEqual(won.wrapped);
+        expect(won.wrapped[0]).toBe(1);
+      }
+      expect(isVaultError(await keys.createIfAbsent([key(999, 1)]).catch((e: unknown) => e), 'STORE_UNAVAILABLE')).toBe(
+        true,
+      );
 
-    const reopened = getSqliteKeyStore({ path });
-    expect((await reopened.getByIds(Array.from({ length: 100 }, (_, i) => `s-${i}/contact/1`))).size).toBe(100);
-    // A shredded id is never created again, by the writer thread either.
-    await reopened.shred(['s-0/contact/1'], 'erasure', '2024-02-01T00:00:00.000Z');
-    expect((await reopened.createIfAbsent([key(0, 3)])).size).toBe(0);
-    await reopened.close();
-  });
+      const reopened = getSqliteKeyStore({ path });
+      expect((await reopened.getByIds(Array.from({ length: 100 }, (_, i) => `s-${i}/contact/1`))).size).toBe(100);
+      // A shredded id is never created again, by the writer thread either.
+      await reopened.shred(['s-0/contact/1'], 'erasure', '2024-02-01T00:00:00.000Z');
+      expect((await reopened.createIfAbsent([key(0, 3)])).size).toBe(0);
+      await reopened.close();
+    },
+  );
 
   it('creates keys without holding the event loop: it turns while the commit runs and waits for the disk', async () => {
     const keys = getSqliteKeyStore({ path: join(dir, 'keys.db') });
@@ -119,26 +123,32 @@ describe('SQLite writer threads', () => {
     await keys.close();
   });
 
-  it('shreds keys on the writer thread without holding the event loop; a repeat finds nothing, and a shredded id is never created again', async () => {
-    const keys = getSqliteKeyStore({ path: join(dir, 'shred-keys.db') });
-    const many = manyKeys();
-    await keys.createIfAbsent(many);
-    const ids = many.map((k) => k.keyId);
-    const { result: shredded, turns } = await turnsDuring(() => keys.shred(ids, 'erasure', '2024-02-01T00:00:00.000Z'));
-    expect(shredded.sort()).toEqual([...ids].sort());
-    // Deleting 20,000 rows, their tombstones, the fsync and the WAL's truncation ran on the writer thread.
-    expect(turns).toBeGreaterThan(10);
-    expect((await keys.getByIds(ids.slice(0, 100))).size).toBe(0);
-    expect(await keys.listTombstones({ keyIds: ids.slice(0, 3) })).toEqual(
-      ids.slice(0, 3).map((keyId, i) => expect.objectContaining({ keyId, subjectId: `s-${i}`, reason: 'erasure' })),
-    );
-    expect(await keys.shred(ids.slice(0, 10), 'erasure', '2024-03-01T00:00:00.000Z')).toEqual([]);
-    expect((await keys.createIfAbsent(many.slice(0, 1))).size).toBe(0);
-    await keys.close();
-    await expect(keys.shred(ids.slice(0, 1), 'erasure', '2024-03-01T00:00:00.000Z')).rejects.toMatchObject({
-      code: 'STORE_UNAVAILABLE',
-    });
-  });
+  it(
+    'shreds keys on the writer thread without holding the event loop; a repeat finds nothing, and a shredded id is ' +
+      'never created again',
+    async () => {
+      const keys = getSqliteKeyStore({ path: join(dir, 'shred-keys.db') });
+      const many = manyKeys();
+      await keys.createIfAbsent(many);
+      const ids = many.map((k) => k.keyId);
+      const { result: shredded, turns } = await turnsDuring(() =>
+        keys.shred(ids, 'erasure', '2024-02-01T00:00:00.000Z'),
+      );
+      expect(shredded.sort()).toEqual([...ids].sort());
+      // Deleting 20,000 rows, their tombstones, the fsync and the WAL's truncation ran on the writer thread.
+      expect(turns).toBeGreaterThan(10);
+      expect((await keys.getByIds(ids.slice(0, 100))).size).toBe(0);
+      expect(await keys.listTombstones({ keyIds: ids.slice(0, 3) })).toEqual(
+        ids.slice(0, 3).map((keyId, i) => expect.objectContaining({ keyId, subjectId: `s-${i}`, reason: 'erasure' })),
+      );
+      expect(await keys.shred(ids.slice(0, 10), 'erasure', '2024-03-01T00:00:00.000Z')).toEqual([]);
+      expect((await keys.createIfAbsent(many.slice(0, 1))).size).toBe(0);
+      await keys.close();
+      await expect(keys.shred(ids.slice(0, 1), 'erasure', '2024-03-01T00:00:00.000Z')).rejects.toMatchObject({
+        code: 'STORE_UNAVAILABLE',
+      });
+    },
+  );
 
   it('fails every write with STORE_UNAVAILABLE, instead of hanging, when its writer thread cannot start', async () => {
     const writer = startWriterThread<unknown[], null>('accessLog', {
@@ -152,16 +162,19 @@ describe('SQLite writer threads', () => {
     await writer.close();
   });
 
-  it('fails later writes with STORE_UNAVAILABLE, and reports the failure, when a running writer thread dies', async () => {
-    const writer = startWriterThread<unknown, null>('eventLog', { path: join(dir, 'events.db'), maxPerCommit: 10 });
-    expect(writer.failure).toBeUndefined();
-    // Not a list of appends: the thread throws outside any transaction and stops.
-    const fatal = await writer.write(null).catch((e: unknown) => e);
-    expect(isVaultError(fatal, 'STORE_UNAVAILABLE')).toBe(true);
-    expect(isVaultError(writer.failure, 'STORE_UNAVAILABLE')).toBe(true);
-    expect(isVaultError(await writer.write([]).catch((e: unknown) => e), 'STORE_UNAVAILABLE')).toBe(true);
-    await writer.close();
-  });
+  it(
+    'fails later writes with STORE_UNAVAILABLE, and reports the failure, when a running writer thread ' + 'dies',
+    async () => {
+      const writer = startWriterThread<unknown, null>('eventLog', { path: join(dir, 'events.db'), maxPerCommit: 10 });
+      expect(writer.failure).toBeUndefined();
+      // Not a list of appends: the thread throws outside any transaction and stops.
+      const fatal = await writer.write(null).catch((e: unknown) => e);
+      expect(isVaultError(fatal, 'STORE_UNAVAILABLE')).toBe(true);
+      expect(isVaultError(writer.failure, 'STORE_UNAVAILABLE')).toBe(true);
+      expect(isVaultError(await writer.write([]).catch((e: unknown) => e), 'STORE_UNAVAILABLE')).toBe(true);
+      await writer.close();
+    },
+  );
 
   it('reports no failure while its writer thread runs, and the closed state once closed', async () => {
     const log = getSqliteEventLog({ path: join(dir, 'events.db') });
@@ -171,80 +184,91 @@ describe('SQLite writer threads', () => {
     expect(isVaultError(log.failure, 'STORE_UNAVAILABLE')).toBe(true);
   });
 
-  it("delivers a subscription every event in position order, its own process's from memory and another's from the file between them", async () => {
-    const path = join(dir, 'events.db');
-    const here = getSqliteEventLog({ path, pollIntervalMs: 50 });
-    const elsewhere = getSqliteEventLog({ path, pollIntervalMs: 50 }); // another process on the same file
-    const seen: RecordedEvent[] = [];
-    const sub = here.subscribe({ onEvents: (page) => void seen.push(...page) });
-    const positions: number[] = [];
-    for (let i = 0; i < 30; i++) {
-      // Runs of local appends with another process's appends between them, some concurrent.
-      const log = i % 3 === 2 ? elsewhere : here;
-      positions.push((await log.append(`stream-${i % 4}`, [event(2 * i), event(2 * i + 1)], ANY)).position);
-      if (i % 5 === 4)
-        positions.push(
-          ...(
-            await Promise.all([here.append('x', [event(100 + i)], ANY), elsewhere.append('y', [event(200 + i)], ANY)])
-          ).map((r) => r.position),
-        );
-    }
-    const head = Math.max(...positions);
-    await sub.waitFor(head, 5_000);
-    expect(seen.map((e) => e.position)).toEqual(Array.from({ length: head }, (_, i) => i + 1));
-    // The same events, ids, data and revisions as the file holds.
-    expect(seen).toEqual(await here.readAll({ maxCount: 1000 }));
-    await sub.stop();
-    await Promise.all([here.close(), elsewhere.close()]);
-  });
-
-  it("finds another process's events within its poll interval while this process's appends keep waking it without storing anything", async () => {
-    const path = join(dir, 'events.db');
-    const here = getSqliteEventLog({ path, pollIntervalMs: 100 });
-    const elsewhere = getSqliteEventLog({ path, pollIntervalMs: 100 });
-    const sub = here.subscribe({ onEvents: () => undefined });
-    await here.append('s', [event(1)], ANY);
-    await sub.waitFor(1, 2_000);
-    await elsewhere.append('t', [event(2)], ANY);
-    let retrying = true;
-    const retries = (async () => {
-      // A retry of an append already stored: answered, stores nothing, wakes the subscription.
-      while (retrying) {
-        await here.append('s', [event(1)], ANY);
-        await new Promise((r) => setTimeout(r, 20));
+  it(
+    "delivers a subscription every event in position order, its own process's from memory and another's " +
+      'from the file between them',
+    async () => {
+      const path = join(dir, 'events.db');
+      const here = getSqliteEventLog({ path, pollIntervalMs: 50 });
+      const elsewhere = getSqliteEventLog({ path, pollIntervalMs: 50 }); // another process on the same file
+      const seen: RecordedEvent[] = [];
+      const sub = here.subscribe({ onEvents: (page) => void seen.push(...page) });
+      const positions: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        // Runs of local appends with another process's appends between them, some concurrent.
+        const log = i % 3 === 2 ? elsewhere : here;
+        positions.push((await log.append(`stream-${i % 4}`, [event(2 * i), event(2 * i + 1)], ANY)).position);
+        if (i % 5 === 4)
+          positions.push(
+            ...(
+              await Promise.all([here.append('x', [event(100 + i)], ANY), elsewhere.append('y', [event(200 + i)], ANY)])
+            ).map((r) => r.position),
+          );
       }
-    })();
-    try {
-      await sub.waitFor(2, 1_000);
-    } finally {
-      retrying = false;
-      await retries;
-    }
-    expect(sub.position).toBe(2);
-    await sub.stop();
-    await Promise.all([here.close(), elsewhere.close()]);
-  });
+      const head = Math.max(...positions);
+      await sub.waitFor(head, 5_000);
+      expect(seen.map((e) => e.position)).toEqual(Array.from({ length: head }, (_, i) => i + 1));
+      // The same events, ids, data and revisions as the file holds.
+      expect(seen).toEqual(await here.readAll({ maxCount: 1000 }));
+      await sub.stop();
+      await Promise.all([here.close(), elsewhere.close()]);
+    },
+  );
 
-  it('delivers everything in order to a subscription that fell further behind than the commits kept in memory', async () => {
-    const log = getSqliteEventLog({ path: join(dir, 'events.db') });
-    let release: () => void = () => {};
-    const held = new Promise<void>((r) => (release = r));
-    const seen: number[] = [];
-    const sub = log.subscribe({
-      onEvents: async (page) => {
-        seen.push(...page.map((e) => e.position));
-        await held; // stuck on its first page while 2,500 more events are committed
-      },
-    });
-    await log.append('first', [event(0)], ANY);
-    for (let g = 0; g < 25; g++)
-      await Promise.all(Array.from({ length: 100 }, (_, i) => log.append(`s-${i}`, [event(1 + g * 100 + i)], ANY)));
-    release();
-    await sub.waitFor(2501, 10_000);
-    expect(seen).toEqual(Array.from({ length: 2501 }, (_, i) => i + 1));
-    await sub.stop();
-    await log.close();
-  });
+  it(
+    "finds another process's events within its poll interval while this " +
+      "process's appends keep waking it without storing anything",
+    async () => {
+      const path = join(dir, 'events.db');
+      const here = getSqliteEventLog({ path, pollIntervalMs: 100 });
+      const elsewhere = getSqliteEventLog({ path, pollIntervalMs: 100 });
+      const sub = here.subscribe({ onEvents: () => undefined });
+      await here.append('s', [event(1)], ANY);
+      await sub.waitFor(1, 2_000);
+      await elsewhere.append('t', [event(2)], ANY);
+      let retrying = true;
+      const retries = (async () => {
+        // A retry of an append already stored: answered, stores nothing, wakes the subscription.
+        while (retrying) {
+          await here.append('s', [event(1)], ANY);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      try {
+        await sub.waitFor(2, 1_000);
+      } finally {
+        retrying = false;
+        await retries;
+      }
+      expect(sub.position).toBe(2);
+      await sub.stop();
+      await Promise.all([here.close(), elsewhere.close()]);
+    },
+  );
+
+  it(
+    'delivers everything in order to a subscription that fell further behind than the commits kept in ' + 'memory',
+    async () => {
+      const log = getSqliteEventLog({ path: join(dir, 'events.db') });
+      let release: () => void = () => {};
+      const held = new Promise<void>((r) => (release = r));
+      const seen: number[] = [];
+      const sub = log.subscribe({
+        onEvents: async (page) => {
+          seen.push(...page.map((e) => e.position));
+          await held; // stuck on its first page while 2,500 more events are committed
+        },
+      });
+      await log.append('first', [event(0)], ANY);
+      for (let g = 0; g < 25; g++)
+        await Promise.all(Array.from({ length: 100 }, (_, i) => log.append(`s-${i}`, [event(1 + g * 100 + i)], ANY)));
+      release();
+      await sub.waitFor(2501, 10_000);
+      expect(seen).toEqual(Array.from({ length: 2501 }, (_, i) => i + 1));
+      await sub.stop();
+      await log.close();
+    },
+  );
 
   it('refuses an in-memory database, which its writer thread could not share', () => {
     expect(() => getSqliteEventLog({ path: ':memory:' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));

@@ -21,7 +21,9 @@ export interface DownloadRouteOptions {
   publicUrl: () => string;
 }
 
-/** The subjects' one-time downloads at `/exports/:token`, and the key that verifies them at `/.well-known/jwks.json`. */
+/**
+ * The subjects' one-time downloads at `/exports/:token`, and the key that verifies them at `/.well-known/jwks.json`.
+ */
 export async function downloadRoutes(
   app: FastifyInstance,
   { vault, access, publicUrl }: DownloadRouteOptions,

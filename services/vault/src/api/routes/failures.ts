@@ -14,7 +14,10 @@ export function sendFailure(
   return reply.code(status).send({ errors: [{ message, extensions: { code, ...extensions } }] });
 }
 
-/** Client-facing codes and messages for failures Fastify raises before a route runs; generic, since a parser error may quote the body. */
+/**
+ * Client-facing codes and messages for failures Fastify raises before a route runs; generic, since a parser error may
+ * quote the body.
+ */
 export function httpFailure(status: number): { code: string; message: string } {
   if (status === 413) return { code: 'PAYLOAD_TOO_LARGE', message: 'The request body is larger than the limit' };
   if (status === 415) return { code: 'BAD_REQUEST', message: 'Unsupported content type; send application/json' };

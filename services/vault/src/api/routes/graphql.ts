@@ -60,7 +60,8 @@ function gate(options: GraphqlRouteOptions) {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
     const extensions = body.extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined;
     const hash = extensions?.persistedQuery?.sha256Hash;
-    // A listed hash runs the listed document, whatever text came with it (a client that sends both gets what the manifest says).
+    // A listed hash runs the listed document, whatever text came with it (a client that sends both gets what the
+    // manifest says).
     const id = typeof body.documentId === 'string' ? body.documentId : typeof hash === 'string' ? hash : undefined;
     const document = id === undefined ? undefined : trustedDocuments?.get(id);
     if (document !== undefined) {
@@ -144,7 +145,8 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphqlRouteO
     method: ['POST'],
     context: (request) => context(request.headers.authorization, request.id),
   });
-  // Any other method on /graphql: 405 in the API's error format. Fastify's own 404 would quote the URL, query string included.
+  // Any other method on /graphql: 405 in the API's error format. Fastify's own 404 would quote the URL, query string
+  // included.
   app.route({
     method: ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     url: '/graphql',

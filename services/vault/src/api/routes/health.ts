@@ -29,7 +29,8 @@ export async function healthRoutes(
 ): Promise<void> {
   const storesFailed = () => Boolean(vault.stores.log.failure || vault.stores.keys.failure || vault.accessLog.failure);
 
-  // Up, unless a store failed for good (a stopped writer thread): only a restart brings it back, so a liveness probe should see it.
+  // Up, unless a store failed for good (a stopped writer thread): only a restart brings it back, so a liveness probe
+  // should see it.
   app.get('/healthz', async (_request, reply) =>
     storesFailed() ? reply.code(503).send({ status: 'stores failed: restart the process' }) : { status: 'ok' },
   );

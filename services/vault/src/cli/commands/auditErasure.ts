@@ -11,7 +11,8 @@ export function addAuditErasureCommand(program: Command): void {
   program
     .command('audit-erasure')
     .description(
-      'Carve every byte of the data directory (and --path files or directories: PostgreSQL relation files, WAL, backups) ' +
+      'Carve every byte of the data directory (and --path files or directories: PostgreSQL relation files, WAL, ' +
+        'backups) ' +
         'for copies of destroyed keys, with the key-encryption keys; exit 3 if anything erased can be opened',
     )
     .option('--path <path...>', 'more files or directories to carve (default: only the data directory)')

@@ -24,7 +24,8 @@ export function addRetentionCommand(program: Command): void {
           console.log(`${item.outcome}\t${item.subjectId}\t${item.category}\tdue ${item.dueAt}\t${item.rule}`);
         const verb = report.dryRun ? 'would shred' : 'shredded';
         console.log(
-          `as of ${report.asOf}: ${report.examined} due, ${verb} ${report.dryRun ? report.items.filter((i) => i.outcome === 'wouldShred').length : report.shredded}`,
+          `as of ${report.asOf}: ${report.examined} due, ${verb} ` +
+            `${report.dryRun ? report.items.filter((i) => i.outcome === 'wouldShred').length : report.shredded}`,
         );
       } finally {
         await vault.close();

@@ -7,7 +7,8 @@ export function addRotateEpochCommand(program: Command): void {
   program
     .command('rotate-epoch')
     .description(
-      'End the current key epoch now: re-wrap every live data key under a new key-encryption key and destroy the old one',
+      'End the current key epoch now: re-wrap every live data key under a new key-encryption key and destroy the old ' +
+        'one',
     )
     .option(
       '--page-size <n>',
@@ -22,7 +23,8 @@ export function addRotateEpochCommand(program: Command): void {
       try {
         const r = await vault.keyRing.rotateEpoch({ pageSize });
         console.log(
-          `epoch ${r.to}: re-wrapped ${r.keys} data keys and ${r.secrets} vault secrets; destroyed the key-encryption keys of epoch ${r.destroyed.join(', ') || '(none)'}`,
+          `epoch ${r.to}: re-wrapped ${r.keys} data keys and ${r.secrets} vault secrets; destroyed the ` +
+            `key-encryption keys of epoch ${r.destroyed.join(', ') || '(none)'}`,
         );
       } finally {
         await vault.close();

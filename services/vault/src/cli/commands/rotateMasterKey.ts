@@ -8,7 +8,8 @@ export function addRotateMasterKeyCommand(program: Command): void {
   program
     .command('rotate-master-key')
     .description(
-      'Re-seal the epoch keys of the local KEK custody under the newest master key (VAULT_MASTER_KEY=v2:<new>,v1:<old>)',
+      'Re-seal the epoch keys of the local KEK custody under the newest master key ' +
+        '(VAULT_MASTER_KEY=v2:<new>,v1:<old>)',
     )
     .action(async () => {
       const config = loadConfig();

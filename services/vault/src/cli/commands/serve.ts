@@ -9,7 +9,10 @@ import { markServing } from '../serveMarker.js';
 import { startEpochSchedule } from '../startEpochSchedule.js';
 import { startRetentionSchedule } from '../startRetentionSchedule.js';
 
-/** `vault serve`: the HTTP API on the configured adapters; SIGTERM lets in-flight requests finish, then closes the stores. */
+/**
+ * `vault serve`: the HTTP API on the configured adapters; SIGTERM lets in-flight requests finish, then closes the
+ * stores.
+ */
 export function addServeCommand(program: Command): void {
   program
     .command('serve')
@@ -65,14 +68,16 @@ export function addServeCommand(program: Command): void {
               : logger.info(r, 'key epoch rotation'),
       });
       console.log(
-        `vault listening at ${server.url}/graphql (data in ${config.dataDir}, signing key ${vault.signer.publicJwk.kid})`,
+        `vault listening at ${server.url}/graphql (data in ${config.dataDir}, signing key ` +
+          `${vault.signer.publicJwk.kid})`,
       );
       if (hasProductionKey(config)) console.log('tokens: verified with the configured production key');
       else {
         const cli = process.argv[1] ?? 'dist/cli/main.js';
         console.log('mint a development token:');
         console.log(
-          `  VAULT_DATA_DIR=${config.dataDir} node ${cli} token --role service --name billing --purposes contract,marketing`,
+          `  VAULT_DATA_DIR=${config.dataDir} node ${cli} token --role service --name billing --purposes ` +
+            `contract,marketing`,
         );
       }
       await stopRequested;

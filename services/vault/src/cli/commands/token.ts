@@ -27,7 +27,8 @@ export function addTokenCommand(program: Command): void {
       if (hasProductionKey(config)) {
         throw new VaultError(
           'CONFIG_INVALID',
-          'This vault verifies tokens with a production key (VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE); get a token from its issuer',
+          'This vault verifies tokens with a production key (VAULT_JWT_PUBLIC_KEY_FILE or VAULT_JWKS_FILE); get a ' +
+            'token from its issuer',
         );
       }
       let principal: Principal;

@@ -8,14 +8,17 @@ import { loadTypeDefs } from '../../api/schema.js';
 import { buildManifest } from '../../api/trustedDocuments.js';
 import { loadApiSettings } from '../../config/apiSettings.js';
 
-/** `vault trusted-documents <files…>`: the manifest `VAULT_TRUSTED_DOCUMENTS` reads, from a service's `.graphql` files. */
+/**
+ * `vault trusted-documents <files…>`: the manifest `VAULT_TRUSTED_DOCUMENTS` reads, from a service's `.graphql` files.
+ */
 export function addTrustedDocumentsCommand(program: Command): void {
   program
     .command('trusted-documents')
     .argument('<files...>', "a service's GraphQL operations and fragments (.graphql files); every operation named")
     .option('--out <file>', 'where to write the manifest; default: standard output')
     .description(
-      "Write the trusted-documents manifest (Apollo's persisted-query format) of a service's operations, checked against the schema and this vault's limits",
+      "Write the trusted-documents manifest (Apollo's persisted-query format) of a " +
+        "service's operations, checked against the schema and this vault's limits",
     )
     .action(async (files: string[], opts: { out?: string }) => {
       const sources = await Promise.all(files.map(async (name) => ({ name, text: await readFile(name, 'utf8') })));

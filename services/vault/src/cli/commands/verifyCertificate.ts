@@ -15,7 +15,8 @@ export function addVerifyCertificateCommand(program: Command): void {
     .command('verify-certificate')
     .argument(
       '<file>',
-      'a signed erasure certificate: JSON with its jws (protected, payload, signature) and, optionally, the certificate shown with it; or the jws alone, as that object or in compact form',
+      'a signed erasure certificate: JSON with its jws (protected, payload, signature) and, optionally, the ' +
+        'certificate shown with it; or the jws alone, as that object or in compact form',
     )
     .option(
       '--public-key <file>',
@@ -41,13 +42,15 @@ export function addVerifyCertificateCommand(program: Command): void {
             'BAD_USER_INPUT',
             embeddedState(config)
               ? `No vault in ${config.dataDir} to take the signing key from: pass --public-key, or set VAULT_DATA_DIR`
-              : `No vault in PostgreSQL schema ${postgresSchemaOf(config)} to take the signing key from: pass --public-key, or set VAULT_POSTGRES_SCHEMA`,
+              : `No vault in PostgreSQL schema ${postgresSchemaOf(config)} to take the signing key from: pass ` +
+                  `--public-key, or set VAULT_POSTGRES_SCHEMA`,
           );
         }
         if (!signing)
           throw new VaultError(
             'BAD_USER_INPUT',
-            'This vault has no signing key yet, so it signed no certificate: pass --public-key, or point VAULT_STATE_STORE at the vault that signed it',
+            'This vault has no signing key yet, so it signed no certificate: pass --public-key, or point ' +
+              'VAULT_STATE_STORE at the vault that signed it',
           );
         const vault = await openCliVault(config);
         jwk = vault.signer.publicJwk;
@@ -58,8 +61,9 @@ export function addVerifyCertificateCommand(program: Command): void {
       process.stdout.write(
         `valid: erasure of subject ${cert.subjectId} at ${cert.erasedAt}, signed by key ${cert.signingKeyId}\n`,
       );
+      const retained = cert.categoriesRetained.map((r) => `${r.category} until ${r.until} (${r.basis})`).join('; ');
       process.stdout.write(
-        `shredded: ${cert.categoriesShredded.join(', ') || '(none)'}; retained: ${cert.categoriesRetained.map((r) => `${r.category} until ${r.until} (${r.basis})`).join('; ') || '(none)'}\n`,
+        `shredded: ${cert.categoriesShredded.join(', ') || '(none)'}; retained: ${retained || '(none)'}\n`,
       );
     });
 }

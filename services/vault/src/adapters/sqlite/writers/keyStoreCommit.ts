@@ -57,7 +57,8 @@ export function refuseInlineKeys(db: SqliteDatabase): void {
   if (columns.includes('wrapped') || legacyMeta) {
     throw new VaultError(
       'CONFIG_INVALID',
-      'This keys.db keeps wrapped keys inside the database (an earlier format, which erasure cannot fully clear): export the data with the version that wrote it, or start from a new data directory',
+      'This keys.db keeps wrapped keys inside the database (an earlier format, which erasure cannot fully clear): ' +
+        'export the data with the version that wrote it, or start from a new data directory',
     );
   }
 }
@@ -108,7 +109,8 @@ export function slotAllocator(db: SqliteDatabase, slots: SlotFile) {
     'DELETE FROM free_slots WHERE slot = (SELECT MIN(slot) FROM free_slots) RETURNING slot',
   );
   const top = db.prepare<[], { m: number | null }>(
-    'SELECT MAX(m) AS m FROM (SELECT MAX(slot) AS m FROM keys UNION ALL SELECT MAX(slot) FROM secrets UNION ALL SELECT MAX(slot) FROM free_slots)',
+    'SELECT MAX(m) AS m FROM (SELECT MAX(slot) AS m FROM keys UNION ALL SELECT MAX(slot) FROM secrets UNION ALL ' +
+      'SELECT MAX(slot) FROM free_slots)',
   );
   const addFree = db.prepare<[number]>('INSERT OR IGNORE INTO free_slots (slot) VALUES (?)');
   return {
@@ -149,7 +151,8 @@ export function createKeyWriter(
     'DELETE FROM keys WHERE key_id IN (SELECT value FROM json_each(?)) RETURNING *',
   );
   const insertTombstone = db.prepare<[string, string, string, string, string]>(
-    'INSERT INTO tombstones (key_id, subject_id, category, shredded_at, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT (key_id) DO NOTHING',
+    'INSERT INTO tombstones (key_id, subject_id, category, shredded_at, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT ' +
+      '(key_id) DO NOTHING',
   );
   const alloc = slotAllocator(db, slots);
   const load = keyLoader(db, slots);

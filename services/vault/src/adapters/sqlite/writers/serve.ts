@@ -8,7 +8,10 @@ export interface WriterThreadOptions extends SqliteOptions {
   maxPerCommit: number;
   /** False when a checkpointer thread keeps the WAL short. Default true. */
   autoCheckpoint?: boolean;
-  /** `secure_delete` on this connection too (the key store: a page it rearranges must not keep a key's old bytes). Default false. */
+  /**
+   * `secure_delete` on this connection too (the key store: a page it rearranges must not keep a key's old bytes).
+   * Default false.
+   */
   secureDelete?: boolean;
 }
 
