@@ -72,8 +72,10 @@ export function termCheckedSchemas(list: TermList = dpvTermList()): Record<strin
 }
 
 const shared = strictAjv();
-const errorText = (e: ErrorObject) =>
-  `${e.instancePath || '/'} ${e.message ?? e.keyword}${e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : ''}`;
+/** The key an `additionalProperties` refusal is about, in brackets; else nothing. */
+const extraKey = (e: ErrorObject) =>
+  e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : '';
+const errorText = (e: ErrorObject) => `${e.instancePath || '/'} ${e.message ?? e.keyword}${extraKey(e)}`;
 
 /** The errors of `doc` against the named schema (`access-report.schema.json`, …); none when it conforms. */
 export function schemaErrors(name: string, doc: unknown): string[] {

@@ -49,7 +49,8 @@ export async function auditErasure(deps: {
   if (!custody.keksForAudit) {
     throw new VaultError(
       'CONFIG_INVALID',
-      "audit-erasure carves with the local custody's key-encryption keys; an HSM's never leave it (VAULT_KEK_PROVIDER=pkcs11)",
+      "audit-erasure carves with the local custody's key-encryption keys; " +
+        "an HSM's never leave it (VAULT_KEK_PROVIDER=pkcs11)",
     );
   }
   const keks = await custody.keksForAudit();

@@ -52,7 +52,8 @@ const unavailable = (epoch: number): VaultError =>
  * for whoever holds the master key and every backup of keys.db. A backup of this file, though,
  * holds the KEKs of its day: keep such backups no longer than one epoch (docs/security.md).
  */
-// eslint-disable-next-line max-lines-per-function -- one closure over the slot file and the sealed epoch keys; each method in it is short
+// One closure over the slot file and the sealed epoch keys; each method in it is short.
+// eslint-disable-next-line max-lines-per-function -- see above
 export function getLocalKekProvider(options: LocalKekProviderOptions): LocalKekProvider {
   const { master } = options;
   const file: SlotFile = openSlotFile(options.path);

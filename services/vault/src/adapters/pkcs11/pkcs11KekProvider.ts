@@ -51,7 +51,8 @@ const libraries = new Map<string, { lib: PKCS11; users: number; initialisedHere:
  * Throws STORE_UNAVAILABLE when the module does not load or the token refuses the PIN, and
  * CONFIG_INVALID when the slot does not exist.
  */
-// eslint-disable-next-line max-lines-per-function -- one closure over the PKCS#11 session and its key handles; each method in it is short
+// One closure over the PKCS#11 session and its key handles; each method in it is short.
+// eslint-disable-next-line max-lines-per-function -- see above
 export function getPkcs11KekProvider(options: Pkcs11KekProviderOptions): KekProvider {
   const modulePath = options.modulePath ?? DEFAULT_PKCS11_MODULE;
   const prefix = options.labelPrefix ?? DEFAULT_KEK_LABEL_PREFIX;

@@ -50,8 +50,17 @@ const UNAVAILABLE_NODE = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
 ]);
-const UNAVAILABLE_MESSAGE =
-  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Cannot use a pool after calling end|Client was closed|Connection ended/i;
+const UNAVAILABLE_MESSAGE = new RegExp(
+  [
+    'Connection terminated',
+    'timeout exceeded when trying to connect',
+    'Query read timeout',
+    'Cannot use a pool after calling end',
+    'Client was closed',
+    'Connection ended',
+  ].join('|'),
+  'i',
+);
 
 /**
  * The one place where PostgreSQL's (and node-postgres') errors become the vault's errors.
