@@ -336,6 +336,8 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
         transfers: spec.transfers,
         automatedDecisionMaking: spec.automatedDecisionMaking,
         specialCategory: spec.specialCategory,
+        ...(f.rectified ? { rectified: f.rectified } : {}),
+        ...(f.contested ? { contested: { requestId: f.contested.requestId, since: f.contested.at } } : {}),
         status: hold ? { state: 'RETAINED', basis: hold.basis, until: hold.until } : { state: 'ACTIVE' },
       };
     }
