@@ -78,7 +78,7 @@ function writePersonalData(
   };
   const data = command.items.flatMap((item, i) => dataEvent(write, item, `items[${i}]`));
   const proposing = data.some((e) => e.type === 'RectificationRequested');
-  return [...given, ...(proposing ? rectificationRequestOpened(state, write.requestId, ctx.now) : []), ...data];
+  return [...given, ...(proposing ? rectificationRequestOpened(state, write.requestId, ctx) : []), ...data];
 }
 
 /**

@@ -1,8 +1,8 @@
 import { VaultError } from '../errors.js';
 import type { DomainEvent, Unsealed } from '../events.js';
-import { decideRights } from '../requests.js';
+import { decideRights, type RightsCommand } from '../requests.js';
 import type { FieldState, SubjectState } from '../state.js';
-import { type CommandOf, type Decider, plain, type Writer } from './command.js';
+import { type CommandOf, type DecideContext, type Decider, plain, type Writer } from './command.js';
 
 /**
  * Art. 16 with Art. 12 and 18(1)(a): the subject rectifies directly only what it provided. Its
@@ -11,6 +11,14 @@ import { type CommandOf, type Decider, plain, type Writer } from './command.js';
  * contested (services read it as denied, CONTESTED) until the DPO completes the request (the field
  * is rectified to the proposal) or refuses it (the mark goes).
  */
+
+/**
+ * The rights decision a rectification request takes, in one place: opening and completing one follow
+ * the same deadline rules as a request the DPO opens (the register's answer period, where it sets one,
+ * belongs here as in decide/index.ts).
+ */
+const rights = (state: SubjectState, command: RightsCommand, ctx: DecideContext) =>
+  decideRights(state, command, ctx.now);
 
 /** Whether this write of a field by this writer becomes a proposal rather than a rectification. */
 export const proposes = (writer: Writer | undefined, rectifying: boolean, current: FieldState | undefined): boolean =>
@@ -40,12 +48,15 @@ export function proposal(
  * The request the proposals go with: received now, through the privacy centre, from the subject
  * whose own login (its token) verified who it is.
  */
-export function rectificationRequestOpened(state: SubjectState, requestId: string, now: string) {
-  const opened = decideRights(
-    state,
-    { type: 'OpenRequest', requestId, requestType: 'RECTIFICATION', receivedAt: now, channel: 'app' },
-    now,
-  );
+export function rectificationRequestOpened(state: SubjectState, requestId: string, ctx: DecideContext) {
+  const open: RightsCommand = {
+    type: 'OpenRequest',
+    requestId,
+    requestType: 'RECTIFICATION',
+    receivedAt: ctx.now,
+    channel: 'app',
+  };
+  const opened = rights(state, open, ctx);
   const verified: DomainEvent<Unsealed> = { type: 'IdentityVerified', data: { requestId, method: 'accountLogin' } };
   return [...opened, verified];
 }
@@ -65,7 +76,7 @@ export function contestedBy(state: SubjectState, requestId: string) {
 
 /** Completing a rectification request rectifies each field it contests to the value proposed. */
 export const completeRequest: Decider<CommandOf<'CompleteRequest'>> = (state, command, ctx) => {
-  const done = decideRights(state, command, ctx.now);
+  const done = rights(state, command, ctx);
   const rectified = contestedBy(state, command.requestId).map(({ category, field, f, keyId }) => {
     const name = `${category}.${field}`;
     const proposals = command.proposals ?? {};
