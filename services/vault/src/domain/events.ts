@@ -63,8 +63,18 @@ export type EventPayloads<V> = {
   LegalHoldReleased: { category: string };
   LifecycleEventRecorded: { event: string; categories: string[] };
   CategoryShredded: { category: string; keyIds: string[]; reason: ShredReason; rule?: string };
-  /** An Art. 12 data-subject request; due one calendar month after receipt. */
-  RequestOpened: { requestId: string; requestType: RequestType; receivedAt: string; channel: string; dueAt: string };
+  /**
+   * An Art. 12 data-subject request; due one calendar month after receipt, or earlier under the
+   * controller's `answerPeriod` from the register (kept here when it set one; absent: the law's month).
+   */
+  RequestOpened: {
+    requestId: string;
+    requestType: RequestType;
+    receivedAt: string;
+    channel: string;
+    dueAt: string;
+    answerPeriod?: string;
+  };
   IdentityVerified: { requestId: string; method: string };
   /** Extended by 1–2 months in total (Art. 12(3)); the reason is free text, so sealed. */
   RequestExtended: { requestId: string; months: number; reason: V; dueAt: string };

@@ -121,6 +121,13 @@ export interface Party {
 export interface ProcessingRegister {
   version: 1;
   controller: Party;
+  /**
+   * The controller's own answer period for data-subject requests, an ISO 8601 duration (`P30D`,
+   * `P1M`), written in the register as `controller.answerPeriod`. Never longer than the law's one
+   * calendar month; where it is longer for some day of receipt, the law's month applies
+   * (domain/deadlines.ts). Default: `P1M`, the law's month (Art. 12(3)).
+   */
+  answerPeriod?: string;
   dpo: Party;
   supervisoryAuthority: Party & { url?: string };
   purposes: Record<string, PurposeSpec>;

@@ -1,3 +1,4 @@
+import { requestDueAt } from './deadlines.js';
 import { assertCode, badInput, VaultError } from './errors.js';
 import {
   CHANNELS,
@@ -44,6 +45,7 @@ const rightsEvolvers: { [K in EventType]?: (r: RightsState, e: RightsEvent<K>) =
       receivedAt: data.receivedAt,
       channel: data.channel,
       dueAt: data.dueAt,
+      ...(data.answerPeriod ? { answerPeriod: data.answerPeriod } : {}),
       extendedMonths: 0,
       extensions: [],
       verifiedAt: null,
@@ -139,13 +141,18 @@ const linkCreated = (link: NewLink, now: string): DomainEvent<Unsealed> => {
 
 const plain = (v: unknown): Unsealed => ({ plain: v });
 
+/**
+ * `answerPeriod`: the controller's answer period from the register (`ProcessingRegister.answerPeriod`);
+ * undefined: the law's month.
+ */
 type RightsDecider<K extends RightsCommand['type']> = (
   state: SubjectState,
   command: Extract<RightsCommand, { type: K }>,
   now: string,
+  answerPeriod?: string,
 ) => DomainEvent<Unsealed>[];
 
-const openNewRequest: RightsDecider<'OpenRequest'> = (state, command, now) => {
+const openNewRequest: RightsDecider<'OpenRequest'> = (state, command, now, answerPeriod) => {
   if (!(REQUEST_TYPES as readonly string[]).includes(command.requestType)) {
     throw badInput(`Unknown request type; one of ${REQUEST_TYPES.join(', ')}`, 'type');
   }
@@ -156,7 +163,9 @@ const openNewRequest: RightsDecider<'OpenRequest'> = (state, command, now) => {
   if (requestOf(state, requestId))
     throw new VaultError('CONFLICT', 'Request already opened', { details: { requestId } });
   const requestType = command.requestType as RequestType;
-  return [{ type: 'RequestOpened', data: { requestId, requestType, receivedAt, channel, dueAt: dueDate(receivedAt) } }];
+  const dueAt = requestDueAt(receivedAt, answerPeriod);
+  const period = answerPeriod ? { answerPeriod } : {};
+  return [{ type: 'RequestOpened', data: { requestId, requestType, receivedAt, channel, dueAt, ...period } }];
 };
 
 const verifyIdentity: RightsDecider<'VerifyIdentity'> = (state, command) => {
@@ -176,7 +185,7 @@ const extendRequest: RightsDecider<'ExtendRequest'> = (state, command) => {
     throw badInput(message, 'months');
   }
   if (!command.reason.trim()) throw badInput('An extension needs a reason (Art. 12(3))', 'reason');
-  const dueAt = dueDate(q.receivedAt, 1 + q.extendedMonths + months);
+  const dueAt = requestDueAt(q.receivedAt, q.answerPeriod, q.extendedMonths + months);
   return [{ type: 'RequestExtended', data: { requestId: q.requestId, months, reason: plain(command.reason), dueAt } }];
 };
 
@@ -229,13 +238,20 @@ const rightsDeciders: { [K in RightsCommand['type']]: RightsDecider<K> } = {
   UseExportLink: useExportLink,
 };
 
-export function decideRights(state: SubjectState, command: RightsCommand, now: string): DomainEvent<Unsealed>[] {
+/** `answerPeriod`: the controller's from the register; undefined: the law's one calendar month. */
+export function decideRights(
+  state: SubjectState,
+  command: RightsCommand,
+  now: string,
+  answerPeriod?: string,
+): DomainEvent<Unsealed>[] {
   const decider = rightsDeciders[command.type] as (
     s: SubjectState,
     c: RightsCommand,
     now: string,
+    answerPeriod?: string,
   ) => DomainEvent<Unsealed>[];
-  return decider(state, command, now);
+  return decider(state, command, now, answerPeriod);
 }
 
 /** An own entry of a map keyed by ids a caller gives (any string, `constructor` included), if any. */

@@ -86,6 +86,11 @@ export interface RequestState {
   receivedAt: string;
   channel: string;
   dueAt: string;
+  /**
+   * The controller's answer period the request was opened under (an ISO 8601 duration, from the
+   * register); absent: the law's one calendar month.
+   */
+  answerPeriod?: string;
   extendedMonths: number;
   /** Each extension: months, and its sealed reason with the event it was sealed for. */
   extensions: { months: number; at: string; reason: SealedText }[];

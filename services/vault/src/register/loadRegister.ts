@@ -81,9 +81,12 @@ export function parseRegister(text: string, sourceName: string, terms: DpvTerms 
   const categories: Record<string, CategorySpec> = {};
   for (const [name, c] of Object.entries(file.categories)) categories[name] = { name, ...c };
 
+  // The answer period is written beside the controller it binds, and kept apart from the party the reports name.
+  const { answerPeriod, ...controller } = file.controller;
   return withOwnNamesOnly({
     version: file.version,
-    controller: file.controller,
+    controller,
+    ...(answerPeriod ? { answerPeriod } : {}),
     dpo: file.dpo,
     supervisoryAuthority: file.supervisoryAuthority,
     purposes,

@@ -244,6 +244,37 @@ describe('parseRegister', () => {
     ]);
   });
 
+  it("takes the controller's answer period from the controller section, and leaves it unset by default", () => {
+    expect(parseRegister(MINIMAL, 'r.yaml').answerPeriod).toBeUndefined();
+    const controller = 'controller: { name: Example Ltd, contact: privacy@example.com, answerPeriod: P30D }';
+    const register = parseRegister(edit(MINIMAL, 'controller:', controller), 'r.yaml');
+    expect(register.answerPeriod).toBe('P30D');
+    // The reports name the controller as a party: the period is not one of its contact details.
+    expect(register.controller).toEqual({ name: 'Example Ltd', contact: 'privacy@example.com' });
+    for (const period of ['P1M', 'P4W', 'P31D', 'P0Y1M']) {
+      const text = edit(MINIMAL, 'controller:', `controller: { name: E, contact: e@x.test, answerPeriod: ${period} }`);
+      expect(parseRegister(text, 'r.yaml').answerPeriod).toBe(period);
+    }
+  });
+
+  it.each([
+    ['P32D', "longer than the law's one calendar month"],
+    ['P1M1D', "longer than the law's one calendar month"],
+    ['P2M', "longer than the law's one calendar month"],
+    ['P1Y', "longer than the law's one calendar month"],
+    ['P5W', "longer than the law's one calendar month"],
+    ['P0D', 'longer than zero'],
+    ['30 days', 'ISO 8601'],
+  ])('refuses the answer period %s at start, naming its path', (period, message) => {
+    const text = edit(MINIMAL, 'controller:', `controller: { name: E, contact: e@x.test, answerPeriod: ${period} }`);
+    const { error, issues } = issuesOf(text);
+    expect(error.code).toBe('REGISTER_INVALID');
+    expect(error.path).toBe('controller.answerPeriod');
+    expect(issues).toMatchObject([
+      { path: 'controller.answerPeriod', line: 2, message: expect.stringContaining(message) },
+    ]);
+  });
+
   it('names the line of a YAML syntax error', () => {
     const text = edit(MINIMAL, 'purposes: [contract]', '    purposes: [contract');
     const { error, issues } = issuesOf(text);

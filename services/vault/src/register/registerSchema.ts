@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 
+import { answerPeriodIssue } from '../domain/deadlines.js';
 import { LEGAL_BASES, type RetentionTrigger, SOURCES, VALUE_TYPES } from '../domain/register.js';
 import { parseDuration } from '../domain/time.js';
 
@@ -110,9 +111,15 @@ export const purposeSchema = z.strictObject({
 
 const party = { name: text, contact: text, address: text.optional() };
 
+/** Checked here so that a period longer than the law's month stops the vault at start, naming its path. */
+const answerPeriod = z.string().superRefine((s, ctx) => {
+  const issue = answerPeriodIssue(s);
+  if (issue) ctx.addIssue({ code: 'custom', message: issue });
+});
+
 export const registerFileSchema = z.strictObject({
   version: z.literal(1),
-  controller: z.strictObject(party),
+  controller: z.strictObject({ ...party, answerPeriod: answerPeriod.optional() }),
   dpo: z.strictObject(party),
   supervisoryAuthority: z.strictObject({ ...party, url: z.url().optional() }),
   lifecycleEvents: z.array(z.string()).default([]),

@@ -25,8 +25,12 @@ export type {
   Writer,
 } from './command.js';
 
-/** Requests, the duty to inform and export links decide in domain/requests.ts, on the decision time alone. */
-const rights: Decider<RightsCommand> = (state, command, ctx) => decideRights(state, command, ctx.now);
+/**
+ * Requests, the duty to inform and export links decide in domain/requests.ts, on the decision time
+ * and the controller's answer period alone.
+ */
+const rights: Decider<RightsCommand> = (state, command, ctx) =>
+  decideRights(state, command, ctx.now, ctx.register.answerPeriod);
 
 /** One decider per command; the compiler checks that every command has one. */
 const deciders: { [K in CommandType]: Decider<CommandOf<K>> } = {
