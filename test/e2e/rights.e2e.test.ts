@@ -123,39 +123,48 @@ describe('request workflow over HTTP', () => {
       { r: r.id },
     );
     expect(verified.data!.verifyIdentity.verifiedAt).toBe(T0);
+    // Art. 12(3): its first month ended Feb 28, so it can no longer be extended; it stays overdue.
+    const late = await api.gql(dpo, EXTEND, { r: r.id, months: 1, reason: 'too late' });
+    expect(late.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect(late.errors?.[0]?.message).toMatch(/only within its first answer period/);
 
-    const once = await api.gql(dpo, EXTEND, { r: r.id, months: 1, reason: 'many categories to collect' });
+    // Received Feb 28, due Mar 28: within its first month on Mar 2, it can be extended.
+    const recent = (await api.gql(dpo, OPEN, { id: s.id, type: 'ACCESS', at: '2026-02-28T09:00:00Z' })).data!
+      .openRequest;
+    expect(recent).toMatchObject({ dueAt: '2026-03-28T09:00:00.000Z', overdue: false });
+    const once = await api.gql(dpo, EXTEND, { r: recent.id, months: 1, reason: 'many categories to collect' });
     expect(once.data!.extendRequest).toMatchObject({
       extendedMonths: 1,
-      dueAt: '2026-03-31T09:00:00.000Z',
+      dueAt: '2026-04-28T09:00:00.000Z',
       overdue: false,
     });
-    const twice = await api.gql(dpo, EXTEND, { r: r.id, months: 1, reason: 'still collecting' });
-    expect(twice.data!.extendRequest).toMatchObject({ extendedMonths: 2, dueAt: '2026-04-30T09:00:00.000Z' });
-    const third = await api.gql(dpo, EXTEND, { r: r.id, months: 1, reason: 'one more' });
+    const twice = await api.gql(dpo, EXTEND, { r: recent.id, months: 1, reason: 'still collecting' });
+    expect(twice.data!.extendRequest).toMatchObject({ extendedMonths: 2, dueAt: '2026-05-28T09:00:00.000Z' });
+    const third = await api.gql(dpo, EXTEND, { r: recent.id, months: 1, reason: 'one more' });
     expect(third.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', path: 'months' });
 
+    const ids = (res: { data?: { requests: { id: string }[] } | null }) => res.data!.requests.map((q) => q.id);
     const open = await api.gql(dpo, `{ requests(status: OPEN) { id } }`);
-    expect(open.data!.requests.map((q: { id: string }) => q.id)).toContain(r.id);
+    expect(ids(open)).toEqual(expect.arrayContaining([r.id, recent.id]));
     const dueSoon = await api.gql(dpo, `query($d: DateTime!) { requests(dueBefore: $d) { id } }`, {
+      d: '2026-06-01T00:00:00Z',
+    });
+    expect(ids(dueSoon)).toContain(recent.id);
+    const dueEarlier = await api.gql(dpo, `query($d: DateTime!) { requests(dueBefore: $d) { id } }`, {
       d: '2026-05-01T00:00:00Z',
     });
-    expect(dueSoon.data!.requests.map((q: { id: string }) => q.id)).toContain(r.id);
-    const dueEarlier = await api.gql(dpo, `query($d: DateTime!) { requests(dueBefore: $d) { id } }`, {
-      d: '2026-04-01T00:00:00Z',
-    });
-    expect(dueEarlier.data!.requests.map((q: { id: string }) => q.id)).not.toContain(r.id);
-    expect(
-      (await api.gql(dpo, `{ requests(overdue: true) { id } }`)).data!.requests.map((q: { id: string }) => q.id),
-    ).not.toContain(r.id);
+    expect(ids(dueEarlier)).not.toContain(recent.id);
+    const overdue = ids(await api.gql(dpo, `{ requests(overdue: true) { id } }`));
+    expect(overdue).toContain(r.id);
+    expect(overdue).not.toContain(recent.id);
 
     // The reasons read back: for the DPO on the request, and for the subject in its access report (Art. 12(3)).
     const listed = await api.gql(
       dpo,
       `{ requests(status: OPEN) { id extensions { months at reason } refusalReason } }`,
     );
-    expect(listed.data!.requests.find((q: { id: string }) => q.id === r.id)).toEqual({
-      id: r.id,
+    expect(listed.data!.requests.find((q: { id: string }) => q.id === recent.id)).toEqual({
+      id: recent.id,
       extensions: [
         { months: 1, at: T0, reason: 'many categories to collect' },
         { months: 1, at: T0, reason: 'still collecting' },
@@ -170,8 +179,10 @@ describe('request workflow over HTTP', () => {
       )
     ).data!.accessReport.report;
     expect(report.requests).toEqual([
+      expect.objectContaining({ requestId: r.id, missedDeadlineAt: '2026-02-28T09:00:00.000Z', extensions: [] }),
       expect.objectContaining({
-        requestId: r.id,
+        requestId: recent.id,
+        missedDeadlineAt: null,
         extensions: [
           expect.objectContaining({ reason: 'many categories to collect' }),
           expect.objectContaining({ reason: 'still collecting' }),

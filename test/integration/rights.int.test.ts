@@ -307,19 +307,28 @@ describe('request workflow (Art. 12)', () => {
       expect((await vault.rights.request(erasureId)).dueAt).toBe('2026-02-28T09:00:00.000Z');
       expect((await vault.rights.requests({ overdue: true })).map((r) => r.id)).toEqual([erasureId]);
       await vault.rights.step(erasureId, { type: 'VerifyIdentity', requestId: erasureId, method: 'videoCall' }, dpo);
+      // Art. 12(3): its first month ended Feb 28, too late to extend it now; it stays overdue, nothing is recorded.
+      const before = (await vault.commands.load(s)).revision;
+      const late = { type: 'ExtendRequest', requestId: erasureId, months: 2, reason: 'too late' } as const;
+      await expect(vault.rights.step(erasureId, late, dpo)).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect((await vault.commands.load(s)).revision).toBe(before);
+      expect((await vault.rights.requests({ overdue: true })).map((r) => r.id)).toEqual([erasureId]);
+      // The access request received today is within its first month: extended, by at most two months.
       const extended = await vault.rights.step(
-        erasureId,
-        { type: 'ExtendRequest', requestId: erasureId, months: 2, reason: 'many systems involved' },
+        accessId,
+        { type: 'ExtendRequest', requestId: accessId, months: 2, reason: 'many systems involved' },
         dpo,
       );
-      expect(extended.dueAt).toBe('2026-04-30T09:00:00.000Z');
+      expect(extended.dueAt).toBe(addIsoDuration(clock.now, 'P3M'));
       await expect(
-        vault.rights.step(erasureId, { type: 'ExtendRequest', requestId: erasureId, months: 1, reason: 'more' }, dpo),
+        vault.rights.step(accessId, { type: 'ExtendRequest', requestId: accessId, months: 1, reason: 'more' }, dpo),
       ).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
-      expect(await vault.rights.requests({ overdue: true })).toEqual([]);
 
       const done = await vault.rights.completeRequest(erasureId, dpo);
       expect(done.request.status).toBe('COMPLETED');
+      // Answered, it leaves the overdue list, and stays marked as having missed its deadline.
+      expect(await vault.rights.requests({ overdue: true })).toEqual([]);
+      expect(done.request.data.missedDeadlineAt).toBe('2026-02-28T09:00:00.000Z');
       expect(done.certificate!.certificate.requestId).toBe(erasureId);
       expect(validate('erasure-certificate.schema.json', done.certificate!.certificate)).toEqual([]);
       // Not verified: refused, and nothing is handed over (no link, the request stays open).
@@ -356,7 +365,7 @@ describe('request workflow (Art. 12)', () => {
       // report.
       const texts = await vault.rights.requestTexts([s, 'no-such-subject']);
       expect([...texts.keys()]).toEqual([s]);
-      expect(texts.get(s)!.requests.get(erasureId)).toEqual({
+      expect(texts.get(s)!.requests.get(accessId)).toEqual({
         extensions: [{ months: 2, at: expect.any(String), reason: 'many systems involved' }],
         refusalReason: null,
       });
@@ -368,6 +377,13 @@ describe('request workflow (Art. 12)', () => {
           expect.objectContaining({
             requestId: erasureId,
             status: 'COMPLETED',
+            missedDeadlineAt: '2026-02-28T09:00:00.000Z',
+            extensions: [],
+          }),
+          expect.objectContaining({
+            requestId: accessId,
+            status: 'COMPLETED',
+            missedDeadlineAt: null,
             extensions: [expect.objectContaining({ months: 2, reason: 'many systems involved' })],
           }),
           expect.objectContaining({

@@ -1,3 +1,5 @@
+import { missedDeadlineAt } from '../domain/deadlines.js';
+import type { TrackedRow } from '../domain/requests.js';
 import type { ExportLink as ServiceLink } from '../rights/SubjectRights.js';
 import type { ApiContext } from './context.js';
 import type {
@@ -22,6 +24,18 @@ const exportLink = (ctx: ApiContext, link: ServiceLink): ExportLink => ({
 });
 
 const options = (ctx: ApiContext) => ({ actor: ctx.actor, correlationId: ctx.requestId });
+
+/** The deadline a listed request missed by now, from its tracked row (domain/deadlines.ts decides). */
+const missedBy = (r: TrackedRow, now: string): string | null =>
+  missedDeadlineAt(
+    {
+      status: r.status as RequestStatus,
+      dueAt: r.dueAt!,
+      closedAt: (r.data.closedAt as string | null | undefined) ?? null,
+      missedDeadlineAt: r.data.missedDeadlineAt as string | null | undefined,
+    },
+    now,
+  );
 
 /** Loads a request for a DPO step, runs the step, and returns the request as it is now. */
 const step = (ctx: ApiContext, command: Parameters<ApiContext['vault']['rights']['step']>[1]): Promise<RequestModel> =>
@@ -129,11 +143,13 @@ export const DataSubjectRequest: DataSubjectRequestResolvers = {
   status: (r) => r.status as RequestStatus,
   receivedAt: (r) => r.data.receivedAt as string,
   channel: (r) => r.data.channel as Channel,
-  dueAt: (r) => r.dueAt!,
+  // The row is listed by the deadline a still open request missed; its due date as the log has it is in data.
+  dueAt: (r) => (r.data.dueAt as string | undefined) ?? r.dueAt!,
   extendedMonths: (r) => (r.data.extendedMonths as number | undefined) ?? 0,
   verifiedAt: (r) => (r.data.verifiedAt as string | null | undefined) ?? null,
   closedAt: (r) => (r.data.closedAt as string | null | undefined) ?? null,
-  overdue: (r, _, ctx) => r.status === 'OPEN' && r.dueAt !== null && r.dueAt < ctx.vault.now(),
+  overdue: (r, _, ctx) => r.status === 'OPEN' && missedBy(r, ctx.vault.now()) !== null,
+  missedDeadlineAt: (r, _, ctx) => missedBy(r, ctx.vault.now()),
   // The texts are opened only when asked for and there is one: a listing of requests does not open every subject's key.
   extensions: async (r, _, ctx) =>
     ((r.data.extendedMonths as number | undefined) ?? 0) > 0

@@ -1,3 +1,4 @@
+import type { RequestState } from './state.js';
 import { addDuration, addMonths, type Duration, parseDuration } from './time.js';
 
 /**
@@ -47,4 +48,30 @@ export function requestDueAt(receivedAt: string, answerPeriod = LAW_ANSWER_PERIO
   const own = parseDuration(answerPeriod);
   const promised = addDuration(received, { ...own, years: 0, months: own.years * 12 + own.months + extensionMonths });
   return (promised.getTime() < law.getTime() ? promised : law).toISOString();
+}
+
+/**
+ * The end of a request's first answer period, before any extension: an extension must be decided
+ * (and the subject told) by then. A request from before registers set a period ran on the law's.
+ */
+export const firstDueAt = (q: Pick<RequestState, 'receivedAt' | 'answerPeriod'>): string =>
+  requestDueAt(q.receivedAt, q.answerPeriod);
+
+/** What deciding whether a request missed its deadline needs: the request's state, or its tracked row. */
+export interface DeadlineFacts {
+  status: RequestState['status'];
+  dueAt: string;
+  closedAt: string | null;
+  missedDeadlineAt?: string | null;
+}
+
+/**
+ * The deadline a request missed, or null if it has not missed one by `now`: the one recorded when
+ * an event found it open past its due date, else its due date if it was answered after it or is
+ * still open after it. Once missed, always missed: answering the request does not undo it.
+ */
+export function missedDeadlineAt(q: DeadlineFacts, now: string): string | null {
+  if (q.missedDeadlineAt) return q.missedDeadlineAt;
+  const answeredOrNow = q.status === 'OPEN' ? now : (q.closedAt ?? now);
+  return answeredOrNow > q.dueAt ? q.dueAt : null;
 }

@@ -1,4 +1,4 @@
-import { requestDueAt } from './deadlines.js';
+import { firstDueAt, requestDueAt } from './deadlines.js';
 import { assertCode, badInput, VaultError } from './errors.js';
 import {
   CHANNELS,
@@ -36,6 +36,21 @@ export const dueDate = (receivedAt: string, months = 1): string =>
 
 type RightsEvent<K extends EventType> = EventOf<K, Sealed> & { id: string; at: string };
 
+/**
+ * An event that finds a request still open past its due date proves the deadline was missed:
+ * that stays on the record, whatever later events do to the due date or the status.
+ */
+function noteMissed(q: RequestState, at: string): void {
+  if (q.status === 'OPEN' && !q.missedDeadlineAt && at > q.dueAt) q.missedDeadlineAt = q.dueAt;
+}
+
+/** The request an event names, once it has noted whether the event came after the deadline. */
+function requestAt(r: RightsState, requestId: string, at: string): RequestState | undefined {
+  const q = Object.hasOwn(r.requests, requestId) ? r.requests[requestId] : undefined;
+  if (q) noteMissed(q, at);
+  return q;
+}
+
 /** One function per rights event; PersonalDataRecorded opens the duty to inform for data from elsewhere. */
 const rightsEvolvers: { [K in EventType]?: (r: RightsState, e: RightsEvent<K>) => void } = {
   RequestOpened: (r, { data }) => {
@@ -46,6 +61,7 @@ const rightsEvolvers: { [K in EventType]?: (r: RightsState, e: RightsEvent<K>) =
       channel: data.channel,
       dueAt: data.dueAt,
       ...(data.answerPeriod ? { answerPeriod: data.answerPeriod } : {}),
+      missedDeadlineAt: null,
       extendedMonths: 0,
       extensions: [],
       verifiedAt: null,
@@ -58,18 +74,19 @@ const rightsEvolvers: { [K in EventType]?: (r: RightsState, e: RightsEvent<K>) =
     };
   },
   IdentityVerified: (r, e) => {
-    const q = r.requests[e.data.requestId];
+    const q = requestAt(r, e.data.requestId, e.at);
     if (q) Object.assign(q, { verifiedAt: e.at, verificationMethod: e.data.method });
   },
+  // An extension the log holds from after the deadline (decided before they were refused) leaves the miss on record.
   RequestExtended: (r, e) => {
-    const q = r.requests[e.data.requestId];
+    const q = requestAt(r, e.data.requestId, e.at);
     if (!q) return;
     q.extendedMonths += e.data.months;
     q.extensions.push({ months: e.data.months, at: e.at, reason: { sealed: e.data.reason, eventId: e.id } });
     q.dueAt = e.data.dueAt;
   },
   RequestCompleted: (r, e) => {
-    const q = r.requests[e.data.requestId];
+    const q = requestAt(r, e.data.requestId, e.at);
     if (!q) return;
     const { certificateEventId, linkId } = e.data;
     Object.assign(q, {
@@ -80,7 +97,7 @@ const rightsEvolvers: { [K in EventType]?: (r: RightsState, e: RightsEvent<K>) =
     });
   },
   RequestRefused: (r, e) => {
-    const q = r.requests[e.data.requestId];
+    const q = requestAt(r, e.data.requestId, e.at);
     if (q)
       Object.assign(q, { status: 'REFUSED', closedAt: e.at, refusalReason: { sealed: e.data.reason, eventId: e.id } });
   },
@@ -175,9 +192,20 @@ const verifyIdentity: RightsDecider<'VerifyIdentity'> = (state, command) => {
   return [{ type: 'IdentityVerified', data: { requestId: q.requestId, method: command.method } }];
 };
 
-/** Art. 12(3): by one or two months, at most two in total, with a reason; counted from receipt. */
-const extendRequest: RightsDecider<'ExtendRequest'> = (state, command) => {
+/**
+ * Art. 12(3): by one or two months, at most two in total, with a reason; counted from receipt. The
+ * subject must be told of an extension within the first answer period, so one decided after it
+ * (a request already overdue, or extended late) is refused, and its missed deadline stands.
+ */
+const extendRequest: RightsDecider<'ExtendRequest'> = (state, command, now) => {
   const q = openRequest(state, command.requestId);
+  const firstDue = firstDueAt(q);
+  if (now > firstDue) {
+    const message =
+      `A request can be extended only within its first answer period (Art. 12(3)), which ended ${firstDue}; ` +
+      'answer it (complete or refuse) instead';
+    throw new VaultError('CONFLICT', message, { path: 'requestId', details: { requestId: q.requestId, firstDue } });
+  }
   const { months } = command;
   if (!Number.isInteger(months) || months < 1 || months > 2) throw badInput('An extension is 1 or 2 months', 'months');
   if (q.extendedMonths + months > 2) {
@@ -289,6 +317,11 @@ export interface TrackedRow {
   id: string;
   subjectId: string;
   status: string;
+  /**
+   * What the row is listed and found overdue by. For a request: its due date, or while it is open
+   * the deadline it missed (`data.dueAt` is its due date as the log has it), so a request extended
+   * after its deadline stays in the overdue list until it is answered.
+   */
   dueAt: string | null;
   /** Metadata only (types, dates, channels): never free text or values. */
   data: Record<string, unknown>;
@@ -305,8 +338,10 @@ export function trackedRowsOf(state: SubjectState): TrackedRow[] {
       id: q.requestId,
       subjectId: state.subjectId,
       status: q.status,
-      dueAt: q.dueAt,
+      dueAt: (q.status === 'OPEN' && q.missedDeadlineAt) || q.dueAt,
       data: {
+        dueAt: q.dueAt,
+        missedDeadlineAt: q.missedDeadlineAt ?? null,
         requestType: q.requestType,
         receivedAt: q.receivedAt,
         channel: q.channel,

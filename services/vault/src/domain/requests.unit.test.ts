@@ -20,6 +20,8 @@ const opened = (receivedAt: string): DomainEvent<Sealed> => ({
   type: 'RequestOpened',
   data: { requestId: 'r1', requestType: 'ACCESS', receivedAt, channel: 'email', dueAt: dueDate(receivedAt) },
 });
+/** Within the first answer period of a request received Jan 31, 2026: an extension is decided then (Art. 12(3)). */
+const IN_FIRST_PERIOD = '2026-02-10T00:00:00.000Z';
 const run = (state: SubjectState, command: Command, now = NOW) =>
   decide(structuredClone(state), command, { register, now, actor: 'dpo:dpo-1' });
 const failure = (f: () => unknown) => {
@@ -56,12 +58,8 @@ describe('request deadlines (Art. 12(3))', () => {
   });
 
   it('counts an extension from receipt, so Jan 31 extended by two months is due Apr 30', () => {
-    const events = run(given(registered, opened('2026-01-31T00:00:00.000Z')), {
-      type: 'ExtendRequest',
-      requestId: 'r1',
-      months: 2,
-      reason: 'complex request',
-    });
+    const command: Command = { type: 'ExtendRequest', requestId: 'r1', months: 2, reason: 'complex request' };
+    const events = run(given(registered, opened('2026-01-31T00:00:00.000Z')), command, IN_FIRST_PERIOD);
     expect(events).toEqual([
       {
         type: 'RequestExtended',
@@ -76,18 +74,26 @@ describe('request deadlines (Art. 12(3))', () => {
       data: { requestId: 'r1', months: 1, reason: 'sealed', dueAt: '2026-03-31T00:00:00.000Z' },
     };
     const state = given(registered, opened('2026-01-31T00:00:00.000Z'), once);
-    expect(failure(() => run(state, { type: 'ExtendRequest', requestId: 'r1', months: 2, reason: 'more' }))).toEqual({
+    expect(
+      failure(() => run(state, { type: 'ExtendRequest', requestId: 'r1', months: 2, reason: 'more' }, IN_FIRST_PERIOD)),
+    ).toEqual({
       code: 'BAD_USER_INPUT',
       path: 'months',
     });
-    expect(run(state, { type: 'ExtendRequest', requestId: 'r1', months: 1, reason: 'more' })[0]).toMatchObject({
+    expect(
+      run(state, { type: 'ExtendRequest', requestId: 'r1', months: 1, reason: 'more' }, IN_FIRST_PERIOD)[0],
+    ).toMatchObject({
       data: { dueAt: '2026-04-30T00:00:00.000Z' },
     });
-    expect(failure(() => run(state, { type: 'ExtendRequest', requestId: 'r1', months: 1, reason: '  ' }))).toEqual({
+    expect(
+      failure(() => run(state, { type: 'ExtendRequest', requestId: 'r1', months: 1, reason: '  ' }, IN_FIRST_PERIOD)),
+    ).toEqual({
       code: 'BAD_USER_INPUT',
       path: 'reason',
     });
-    expect(failure(() => run(state, { type: 'ExtendRequest', requestId: 'r1', months: 3, reason: 'x' }))).toEqual({
+    expect(
+      failure(() => run(state, { type: 'ExtendRequest', requestId: 'r1', months: 3, reason: 'x' }, IN_FIRST_PERIOD)),
+    ).toEqual({
       code: 'BAD_USER_INPUT',
       path: 'months',
     });

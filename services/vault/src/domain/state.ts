@@ -91,6 +91,12 @@ export interface RequestState {
    * register); absent: the law's one calendar month.
    */
   answerPeriod?: string;
+  /**
+   * The due date the request missed: set when an event finds it still open past its due date, and
+   * kept after it is answered. Absent in snapshots from before it was kept (domain/deadlines.ts
+   * derives it from the dates then).
+   */
+  missedDeadlineAt?: string | null;
   extendedMonths: number;
   /** Each extension: months, and its sealed reason with the event it was sealed for. */
   extensions: { months: number; at: string; reason: SealedText }[];

@@ -6,6 +6,7 @@ import { openValue, valueContext } from '../crypto/envelope.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import type { Signer } from '../crypto/signer.js';
 import { proofsOf, provenanceOf } from '../domain/consent.js';
+import { missedDeadlineAt } from '../domain/deadlines.js';
 import { VaultError } from '../domain/errors.js';
 import { type EventOf, type ExportKind, REQUESTS_CATEGORY } from '../domain/events.js';
 import { streamOf } from '../domain/events.js';
@@ -206,6 +207,8 @@ async function* uncheckedChunks(deps: ReportDeps, inputs: ReportInputs, check: S
           type: q.requestType,
           receivedAt: q.receivedAt,
           dueAt: q.dueAt,
+          // Art. 12(3): a deadline missed stays on the subject's record, answered or not.
+          missedDeadlineAt: missedDeadlineAt(q, inputs.generatedAt),
           status: q.status,
           closedAt: q.closedAt,
           extensions: t?.extensions ?? [],

@@ -107,12 +107,20 @@ export type DataSubjectRequest = {
   __typename?: 'DataSubjectRequest';
   channel: Channel;
   closedAt: Maybe<Scalars['DateTime']['output']>;
-  /** One calendar month after receipt, plus any extension. */
+  /**
+   * The earlier of one calendar month after receipt and the controller's answer period (`controller.answerPeriod` in
+   * the register), each plus any extension.
+   */
   dueAt: Scalars['DateTime']['output'];
   extendedMonths: Scalars['Int']['output'];
   /** Each extension of the deadline with the reason given, oldest first (Art. 12(3)). Reading a reason opens it: the read is logged. */
   extensions: Array<RequestExtension>;
   id: Scalars['ID']['output'];
+  /**
+   * The due date the request missed (it was still open after it), or null. Once missed it stays missed: answering late
+   * does not clear it.
+   */
+  missedDeadlineAt: Maybe<Scalars['DateTime']['output']>;
   /** Open and past its due date now. */
   overdue: Scalars['Boolean']['output'];
   receivedAt: Scalars['DateTime']['output'];
@@ -247,7 +255,11 @@ export type Mutation = {
   erasePersonalData: CommandPayload;
   /** Art. 17: shreds every category no hold covers and returns the signed certificate. Role: dpo. */
   eraseSubject: SignedErasureCertificate;
-  /** Art. 12(3): 1 or 2 further months, at most 2 in total; the reason is required, sealed, and shown to the subject in its access report (write it for them). Role: dpo. */
+  /**
+   * Art. 12(3): 1 or 2 further months, at most 2 in total, only within the first answer period (after it: `CONFLICT`,
+   * nothing recorded); the reason is required, sealed, and shown to the subject in its access report (write it for
+   * them). Role: dpo.
+   */
   extendRequest: DataSubjectRequest;
   /** Records the subject's consent to a purpose with its proof: the privacy notice shown (id and version), the channel, the time, and the caller as the one who collected it. The access report and the portability export show it. Roles: service (the purpose in its token), dpo, the subject itself. */
   giveConsent: CommandPayload;
@@ -257,7 +269,10 @@ export type Mutation = {
   markInformed: CommandPayload;
   /** Art. 21: direct marketing stops at once. Roles: service, dpo, the subject itself. */
   objectToProcessing: CommandPayload;
-  /** Opens a request; it is due one calendar month after `receivedAt` (Jan 31 -> Feb 28/29). Role: dpo. */
+  /**
+   * Opens a request; it is due one calendar month after `receivedAt` (Jan 31 -> Feb 28/29), or earlier where the
+   * register's `controller.answerPeriod` ends first (`P30D`: Mar 1 -> Mar 31). Role: dpo.
+   */
   openRequest: DataSubjectRequest;
   /** Art. 21(1): records the compelling legitimate grounds (or legal claims) that override a standing objection, which then no longer denies reads; the grounds are sealed, and shown to the subject in its access report (write them for them). NOT_FOUND when no objection to the purpose stands; FORBIDDEN for direct marketing, where an objection is final (Art. 21(3)). A new objection stands again. Role: dpo. */
   overrideObjection: CommandPayload;
@@ -521,7 +536,10 @@ export type Query = {
   portabilityExport: SignedReport;
   /** The processing register (Art. 30 record) the vault enforces. */
   processingRegister: ProcessingRegister;
-  /** Requests, oldest due first: by status, open and past due now (`overdue`), or due before a date. Role: dpo. */
+  /**
+   * Requests, oldest due first: by status, open and past due now (`overdue`: a request stays there until it is
+   * completed or refused), or due before a date. Role: dpo.
+   */
   requests: Array<DataSubjectRequest>;
   /** What a retention sweep at `asOf` (default now; may be in the future) would shred, and why. Changes nothing. Role: dpo. */
   retentionPreview: RetentionPreview;
@@ -974,6 +992,7 @@ export type DataSubjectRequestResolvers<ContextType = ApiContext, ParentType ext
   extendedMonths?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   extensions?: Resolver<Array<ResolversTypes['RequestExtension']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  missedDeadlineAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   overdue?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   refusalReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
