@@ -18,11 +18,13 @@ export const ErrorCodes = {
   UNAUTHENTICATED: 'The caller did not present a valid token.',
   CIPHERTEXT_INVALID: 'A sealed value or wrapped key failed authentication: tampered, truncated or under another key.',
   CONTEXT_MISMATCH:
-    'A sealed value or wrapped key was opened outside the context it was sealed for (another subject, category, field or event).',
+    'A sealed value or wrapped key was opened outside the context it was sealed for ' +
+    '(another subject, category, field or event).',
   KEY_SHREDDED: 'The data key was shredded; the data it protected is gone for good.',
   MASTER_KEY_MISMATCH: 'The configured master key is not the one that wrapped the keys in this key store.',
   KEK_UNAVAILABLE:
-    'The key-encryption key of the epoch that wrapped a key does not exist (destroyed when its epoch ended, or a key store restored from an older backup than the epochs allow).',
+    'The key-encryption key of the epoch that wrapped a key does not exist (destroyed when its epoch ended, ' +
+    'or a key store restored from an older backup than the epochs allow).',
   CONFIG_INVALID: 'The configuration is incomplete or inconsistent.',
   REGISTER_INVALID: 'The processing register failed validation.',
   DUPLICATE_EVENT: 'An append reused event ids for different events.',
