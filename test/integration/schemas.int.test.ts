@@ -175,38 +175,45 @@ describe('the rights documents conform to the strict schemas', () => {
     for (const name of Object.keys(RIGHTS_SCHEMAS)) expect(ajv.getSchema(name)).toBeTypeOf('function');
   });
 
-  it('the subject has what the documents must show: values of each type, shredded, held and retained categories, consents, disclosures, history', () => {
-    const report = doc('an access report');
-    const byCategory = (c: string) => items(report).filter((i) => i.category === c);
-    expect(
-      new Set(
-        items(report)
-          .filter((i) => i.status.state !== 'ERASED')
-          .map((i) => i.type),
-      ),
-    ).toEqual(new Set(['string', 'email', 'phone', 'address', 'date', 'number', 'document']));
-    expect(byCategory('marketing')).toEqual([
-      expect.objectContaining({ field: null, status: expect.objectContaining({ state: 'ERASED' }) }),
-    ]);
-    expect(byCategory('customer')[0]!.status).toMatchObject({ state: 'RETAINED', basis: 'litigation' });
-    expect(byCategory('accounting')[0]!.status).toMatchObject({ state: 'RETAINED', until: addIsoDuration(T0, 'P10Y') });
-    expect(byCategory('contact')[0]!.transfers.length).toBeGreaterThan(0);
-    expect(byCategory('contact')[0]!.recipients.actual.length).toBe(2);
-    expect(report.consents.map((c: Doc) => [c.purpose, c.given])).toEqual([
-      ['marketing', true],
-      ['newsletter', false],
-    ]);
-    expect(report.history).toHaveLength(1);
-    expect(report.requests.map((r: Doc) => r.status).sort()).toEqual(['OPEN', 'REFUSED']);
-    expect(report.objections).toEqual([
-      expect.objectContaining({ purpose: 'creditCheck', overriddenAt: expect.any(String) }),
-    ]);
-    expect(
-      doc('an erasure certificate')
-        .categoriesRetained.map((r: Doc) => r.category)
-        .sort(),
-    ).toEqual(['accounting', 'customer']);
-  });
+  it(
+    'the subject has what the documents must show: values of each type, shredded, held and retained categories, ' +
+      'consents, disclosures, history',
+    () => {
+      const report = doc('an access report');
+      const byCategory = (c: string) => items(report).filter((i) => i.category === c);
+      expect(
+        new Set(
+          items(report)
+            .filter((i) => i.status.state !== 'ERASED')
+            .map((i) => i.type),
+        ),
+      ).toEqual(new Set(['string', 'email', 'phone', 'address', 'date', 'number', 'document']));
+      expect(byCategory('marketing')).toEqual([
+        expect.objectContaining({ field: null, status: expect.objectContaining({ state: 'ERASED' }) }),
+      ]);
+      expect(byCategory('customer')[0]!.status).toMatchObject({ state: 'RETAINED', basis: 'litigation' });
+      expect(byCategory('accounting')[0]!.status).toMatchObject({
+        state: 'RETAINED',
+        until: addIsoDuration(T0, 'P10Y'),
+      });
+      expect(byCategory('contact')[0]!.transfers.length).toBeGreaterThan(0);
+      expect(byCategory('contact')[0]!.recipients.actual.length).toBe(2);
+      expect(report.consents.map((c: Doc) => [c.purpose, c.given])).toEqual([
+        ['marketing', true],
+        ['newsletter', false],
+      ]);
+      expect(report.history).toHaveLength(1);
+      expect(report.requests.map((r: Doc) => r.status).sort()).toEqual(['OPEN', 'REFUSED']);
+      expect(report.objections).toEqual([
+        expect.objectContaining({ purpose: 'creditCheck', overriddenAt: expect.any(String) }),
+      ]);
+      expect(
+        doc('an erasure certificate')
+          .categoriesRetained.map((r: Doc) => r.category)
+          .sort(),
+      ).toEqual(['accounting', 'customer']);
+    },
+  );
 
   it.each([
     'an access report',

@@ -47,7 +47,8 @@ const step = (ctx: ApiContext, command: Parameters<ApiContext['vault']['rights']
  */
 async function disclosed(ctx: ApiContext, subjectId: string, kind: 'ACCESS' | 'PORTABILITY') {
   const signed = await ctx.vault.rights.report(subjectId, kind);
-  // Its values, and the reasons and grounds the DPO gave (opened in the report), are read as they are on a subject or a request.
+  // Its values, and the reasons and grounds the DPO gave (opened in the report), are read as they are on a subject or a
+  // request.
   if (ctx.principal.role !== 'subject' && signed.categories.length > 0) {
     ctx.access.record({
       actor: ctx.actor,

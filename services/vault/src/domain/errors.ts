@@ -14,7 +14,8 @@ export const ErrorCodes = {
   CATEGORY_HELD: 'The category is under a legal hold and cannot be shredded now.',
   FORBIDDEN: 'The caller may not perform this operation.',
   CONSENT_REQUIRED:
-    'The value would be stored on consent (or for a purpose that needs it) and the subject has no standing consent for that purpose; give the consent first or in the same call.',
+    'The value would be stored on consent (or for a purpose that needs it) and the subject has no standing ' +
+    'consent for that purpose; give the consent first or in the same call.',
   UNAUTHENTICATED: 'The caller did not present a valid token.',
   CIPHERTEXT_INVALID: 'A sealed value or wrapped key failed authentication: tampered, truncated or under another key.',
   CONTEXT_MISMATCH:

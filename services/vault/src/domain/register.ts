@@ -26,7 +26,9 @@ export const LEGAL_BASES = [
 ] as const;
 export type LegalBasis = (typeof LEGAL_BASES)[number];
 
-/** The bases an objection lies against besides direct marketing (Art. 21(1)): legitimate interests and a public task. */
+/**
+ * The bases an objection lies against besides direct marketing (Art. 21(1)): legitimate interests and a public task.
+ */
 export const OBJECTION_BASES: readonly string[] = ['legitimateInterest', 'publicTask'];
 
 export const SOURCES = [
@@ -146,7 +148,7 @@ const ownOnly = <T>(map: Record<string, T>): Record<string, T> =>
  * Object.prototype's members passing for a registered purpose or category.
  */
 export function withOwnNamesOnly(register: ProcessingRegister): ProcessingRegister {
-  const categories: Record<string, CategorySpec> = Object.create(null);
+  const categories = Object.create(null) as Record<string, CategorySpec>;
   for (const [name, c] of Object.entries(register.categories)) categories[name] = { ...c, fields: ownOnly(c.fields) };
   return { ...register, purposes: ownOnly(register.purposes), categories };
 }

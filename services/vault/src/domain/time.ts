@@ -56,7 +56,10 @@ export function isoNow(): string {
 }
 
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):(\d{2})))?$/;
-/** Earliest and latest years an instant may have: wide enough for any record, narrow enough that no date arithmetic wraps. */
+/**
+ * Earliest and latest years an instant may have: wide enough for any record, narrow enough that no date arithmetic
+ * wraps.
+ */
 export const INSTANT_YEARS = { min: 1900, max: 9999 } as const;
 
 /**
@@ -103,7 +106,8 @@ export function instantInput(value: string, path: string): string {
   const instant = parseInstant(value);
   if (instant === undefined)
     throw badInput(
-      `${path} must be a date (2030-01-01) or an RFC 3339 date-time (2030-01-01T00:00:00Z), of a real day in ${INSTANT_YEARS.min}–${INSTANT_YEARS.max}`,
+      `${path} must be a date (2030-01-01) or an RFC 3339 date-time (2030-01-01T00:00:00Z), of a real day in ` +
+        `${INSTANT_YEARS.min}–${INSTANT_YEARS.max}`,
       path,
     );
   return instant;

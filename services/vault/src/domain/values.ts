@@ -41,7 +41,10 @@ const CONTROL = /\p{Cc}/u;
 const CONTROL_BUT_LINES = /[^\P{Cc}\t\n\r]/u;
 const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/u;
 
-/** Refuses text that is not clean Unicode for its kind; `lines`: tabs and line breaks are allowed (text, not identifiers). */
+/**
+ * Refuses text that is not clean Unicode for its kind; `lines`: tabs and line breaks are allowed (text, not
+ * identifiers).
+ */
 export function checkText(s: string, what: string, path: string, { lines = false, identifier = false } = {}): string {
   if (LONE_SURROGATE.test(s)) throw badInput(`A ${what} must be valid Unicode text (it holds a lone surrogate)`, path);
   if ((lines ? CONTROL_BUT_LINES : CONTROL).test(s)) throw badInput(`A ${what} must not hold control characters`, path);

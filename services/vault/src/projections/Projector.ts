@@ -56,7 +56,9 @@ export class Projector {
   /** Snapshots as this projector last wrote them, with their derived rows (JSON), valid at `keptAt`. */
   private readonly kept: RecentCache<{ state: SubjectState; derived: string }>;
   private keptAt = -1;
-  /** While following the log live, a failed catch-up is retried on its own (a store back after an outage), with backoff. */
+  /**
+   * While following the log live, a failed catch-up is retried on its own (a store back after an outage), with backoff.
+   */
   private retry: NodeJS.Timeout | undefined;
   private retryDelayMs = RETRY_MIN_MS;
 

@@ -89,12 +89,16 @@ export function dpvTermsOf(list: TermsFile): DpvTerms {
       const at = term.indexOf(':');
       const prefix = at > 0 ? term.slice(0, at) : '';
       const local = term.slice(at + 1);
-      if (prefix === 'dpv-pd')
-        return `DPV 2 renamed the prefix dpv-pd to pd: write pd:${local}${live.has(`pd:${local}`) ? '' : ` (and pd:${local} is not a DPV ${list.version} term either)`}`;
+      if (prefix === 'dpv-pd') {
+        const neither = live.has(`pd:${local}`) ? '' : ` (and pd:${local} is not a DPV ${list.version} term either)`;
+        return `DPV 2 renamed the prefix dpv-pd to pd: write pd:${local}${neither}`;
+      }
       if (!(prefix in prefixes)) return `"${term}" has no prefix the vault knows (${Object.keys(prefixes).join(', ')})`;
       if (sunset.has(term)) return `${term} is deprecated (sunset) in DPV ${list.version}: choose a current term`;
       const instead = near(prefix, local).filter((t) => t !== term);
-      return `${term} is not a DPV ${list.version} term${instead.length > 0 ? `; did you mean ${instead.slice(0, 3).join(' or ')}?` : ''}`;
+      return `${term} is not a DPV ${list.version} term${
+        instead.length > 0 ? `; did you mean ` + `${instead.slice(0, 3).join(' or ')}?` : ''
+      }`;
     },
   };
 }

@@ -108,20 +108,24 @@ describe('register terms are checked at start', () => {
     expect(issuesOf(text).map((i) => `${i.path}: ${i.message}`)).toEqual([
       'purposes.customerService.dpv: dpv:LegalAgreement is deprecated (sunset) in DPV 2.3: choose a current term',
       'purposes.creditCheck.dpv: dpv:CreditChecking is not a DPV 2.3 term; did you mean sector-finance:CreditChecking?',
-      'categories.webAnalytics.dpv: DPV 2 renamed the prefix dpv-pd to pd: write pd:BrowsingBehavior (and pd:BrowsingBehavior is not a DPV 2.3 term either)',
+      'categories.webAnalytics.dpv: DPV 2 renamed the prefix dpv-pd to pd: write pd:BrowsingBehavior (and ' +
+        'pd:BrowsingBehavior is not a DPV 2.3 term either)',
     ]);
   });
 
-  it('refuses a real term in the wrong place: a personal-data term as a purpose, a purpose as a transfer safeguard', () => {
-    const text = SHIPPED.replace('dpv: dpv:CustomerCare', 'dpv: pd:Contact').replace(
-      'dpv: eu-gdpr:A46-2-c',
-      'dpv: dpv:DirectMarketing',
-    );
-    expect(issuesOf(text).map((i) => i.path)).toEqual([
-      'purposes.customerService.dpv',
-      'categories.contact.transfers[0].dpv',
-    ]);
-  });
+  it(
+    'refuses a real term in the wrong place: a personal-data term as a purpose, a purpose as a transfer ' + 'safeguard',
+    () => {
+      const text = SHIPPED.replace('dpv: dpv:CustomerCare', 'dpv: pd:Contact').replace(
+        'dpv: eu-gdpr:A46-2-c',
+        'dpv: dpv:DirectMarketing',
+      );
+      expect(issuesOf(text).map((i) => i.path)).toEqual([
+        'purposes.customerService.dpv',
+        'categories.contact.transfers[0].dpv',
+      ]);
+    },
+  );
 
   it('requires a transfer to name its safeguard as a term', () => {
     const text = SHIPPED.replace(/\n\s*dpv: eu-gdpr:A46-2-c[^\n]*/, '');

@@ -260,6 +260,8 @@ const asMap = (v: unknown): Record<string, unknown> | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
+// One independent check of the register after another, each a few lines.
+// eslint-disable-next-line max-lines-per-function -- see above
 function semanticIssues(raw: unknown): SemanticIssue[] {
   const out: SemanticIssue[] = [];
   const root = asMap(raw);
@@ -350,7 +352,8 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
         message: 'a purpose of this category requires consent, so legalBasis must include consent',
       });
     }
-    // As objectionReaches (domain/access.ts) decides: otherwise no objection is ever taken here, and the setting would promise a shred that never comes.
+    // As objectionReaches (domain/access.ts) decides: otherwise no objection is ever taken here, and the setting would
+    // promise a shred that never comes.
     if (
       cat['onObjection'] === 'shred' &&
       !directMarketing &&
@@ -360,7 +363,9 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
       out.push({
         path: [...base, 'onObjection'],
         message:
-          'an objection (Art. 21) reaches only direct marketing and processing on legitimateInterest or publicTask; this category has neither, so onObjection: shred never applies (withdrawing consent is what ends it: onConsentWithdrawn)',
+          'an objection (Art. 21) reaches only direct marketing and processing on legitimateInterest or publicTask; ' +
+          'this category has neither, so onObjection: shred never applies ' +
+          '(withdrawing consent is what ends it: onConsentWithdrawn)',
       });
     }
 
@@ -430,7 +435,8 @@ function termIssues(raw: unknown, terms: DpvTerms): SemanticIssue[] {
         ['categories', name, 'transfers', i, 'dpv'],
         asMap(t)?.['dpv'],
         SAFEGUARD_PREFIXES,
-        'a GDPR Chapter V safeguard term (eu-gdpr: such as eu-gdpr:A45-3 adequacy or eu-gdpr:A46-2-c standard contractual clauses)',
+        'a GDPR Chapter V safeguard term (eu-gdpr: such as eu-gdpr:A45-3 adequacy or eu-gdpr:A46-2-c standard ' +
+          'contractual clauses)',
       );
     });
   }

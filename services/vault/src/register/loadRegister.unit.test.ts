@@ -55,28 +55,31 @@ function issuesOf(text: string): { error: VaultError; issues: RegisterIssue[] } 
 }
 
 describe('loadRegister', () => {
-  it('loads the shipped default register with the 11 categories and the periods the architecture promises', async () => {
-    const register = await loadRegister();
-    const summary = Object.fromEntries(
-      Object.values(register.categories).map((c) => [
-        c.name,
-        [c.retention.duration, c.retention.trigger, c.erasure.mode],
-      ]),
-    );
-    expect(summary).toEqual({
-      contact: ['P8Y', { kind: 'lifecycle', event: 'relationshipEnded' }, 'shred'],
-      identity: ['P8Y', { kind: 'lifecycle', event: 'relationshipEnded' }, 'shred'],
-      customer: ['P8Y', { kind: 'lifecycle', event: 'lastServiceDelivered' }, 'shred'],
-      marketing: ['P3Y', { kind: 'lastActivity' }, 'shred'],
-      accounting: ['P10Y', { kind: 'recorded' }, 'keep'],
-      callRecordings: ['P30D', { kind: 'recorded' }, 'shred'],
-      communications: ['P5Y', { kind: 'recorded' }, 'shred'],
-      webAnalytics: ['P5Y', { kind: 'recorded' }, 'shred'],
-      debtCollection: ['P3Y', { kind: 'lifecycle', event: 'caseClosed' }, 'shred'],
-      creditInformation: ['P1Y', { kind: 'recorded' }, 'shred'],
-      antiMoneyLaundering: ['P5Y', { kind: 'lifecycle', event: 'relationshipEnded' }, 'keep'],
-    });
-  });
+  it(
+    'loads the shipped default register with the 11 categories and the periods the architecture ' + 'promises',
+    async () => {
+      const register = await loadRegister();
+      const summary = Object.fromEntries(
+        Object.values(register.categories).map((c) => [
+          c.name,
+          [c.retention.duration, c.retention.trigger, c.erasure.mode],
+        ]),
+      );
+      expect(summary).toEqual({
+        contact: ['P8Y', { kind: 'lifecycle', event: 'relationshipEnded' }, 'shred'],
+        identity: ['P8Y', { kind: 'lifecycle', event: 'relationshipEnded' }, 'shred'],
+        customer: ['P8Y', { kind: 'lifecycle', event: 'lastServiceDelivered' }, 'shred'],
+        marketing: ['P3Y', { kind: 'lastActivity' }, 'shred'],
+        accounting: ['P10Y', { kind: 'recorded' }, 'keep'],
+        callRecordings: ['P30D', { kind: 'recorded' }, 'shred'],
+        communications: ['P5Y', { kind: 'recorded' }, 'shred'],
+        webAnalytics: ['P5Y', { kind: 'recorded' }, 'shred'],
+        debtCollection: ['P3Y', { kind: 'lifecycle', event: 'caseClosed' }, 'shred'],
+        creditInformation: ['P1Y', { kind: 'recorded' }, 'shred'],
+        antiMoneyLaundering: ['P5Y', { kind: 'lifecycle', event: 'relationshipEnded' }, 'keep'],
+      });
+    },
+  );
 
   it('gives the kept categories of the default register their law and legal period', async () => {
     const { categories } = await loadRegister();
@@ -91,24 +94,30 @@ describe('loadRegister', () => {
     });
   });
 
-  it('describes in the default register marketing that stops on objection, a credit score and a transfer outside the EEA', async () => {
-    const { purposes, categories } = await loadRegister();
-    expect(purposes['marketing']).toMatchObject({ name: 'marketing', directMarketing: true, requiresConsent: true });
-    expect(categories['marketing']).toMatchObject({
-      onConsentWithdrawn: 'shred',
-      onObjection: 'shred',
-      legalBasis: ['consent'],
-    });
-    expect(categories['creditInformation']?.automatedDecisionMaking).toMatch(/credit scoring/i);
-    expect(categories['creditInformation']?.sources).toEqual(['creditAgency']);
-    expect(Object.values(categories['creditInformation']?.fields ?? {}).every((f) => !f.providedBySubject)).toBe(true);
-    expect(categories['contact']?.transfers[0]).toMatchObject({
-      country: 'US',
-      safeguard: expect.stringMatching(/standard contractual clauses/i),
-      dpv: 'eu-gdpr:A46-2-c',
-    });
-    expect(categories['contact']?.fields['email']).toEqual({ type: 'email', lookup: true, providedBySubject: true });
-  });
+  it(
+    'describes in the default register marketing that stops on objection, a credit score and a transfer outside the ' +
+      'EEA',
+    async () => {
+      const { purposes, categories } = await loadRegister();
+      expect(purposes['marketing']).toMatchObject({ name: 'marketing', directMarketing: true, requiresConsent: true });
+      expect(categories['marketing']).toMatchObject({
+        onConsentWithdrawn: 'shred',
+        onObjection: 'shred',
+        legalBasis: ['consent'],
+      });
+      expect(categories['creditInformation']?.automatedDecisionMaking).toMatch(/credit scoring/i);
+      expect(categories['creditInformation']?.sources).toEqual(['creditAgency']);
+      expect(Object.values(categories['creditInformation']?.fields ?? {}).every((f) => !f.providedBySubject)).toBe(
+        true,
+      );
+      expect(categories['contact']?.transfers[0]).toMatchObject({
+        country: 'US',
+        safeguard: expect.stringMatching(/standard contractual clauses/i),
+        dpv: 'eu-gdpr:A46-2-c',
+      });
+      expect(categories['contact']?.fields['email']).toEqual({ type: 'email', lookup: true, providedBySubject: true });
+    },
+  );
 
   it('rejects a register path that cannot be read with REGISTER_INVALID', async () => {
     await expect(loadRegister('/nonexistent/register.yaml')).rejects.toSatisfy((e) =>
@@ -200,27 +209,31 @@ describe('parseRegister', () => {
     ]);
   });
 
-  it('rejects onObjection: shred where no objection can reach (no direct marketing, no legitimate interest or public task)', () => {
-    const text = edit(MINIMAL, 'sources:', '    sources: [subject]\n    onObjection: shred');
-    const { issues } = issuesOf(text);
-    expect(issues).toEqual([
-      expect.objectContaining({
-        path: 'categories.contact.onObjection',
-        line: lineOf(text, 'onObjection'),
-        message: expect.stringContaining('onObjection: shred never applies'),
-      }),
-    ]);
-    // Reached on legitimate interests, or for a direct-marketing purpose: accepted.
-    expect(() =>
-      parseRegister(edit(text, 'legalBasis:', '    legalBasis: [contract, legitimateInterest]'), 'r.yaml'),
-    ).not.toThrow();
-    const marketing = edit(
-      edit(text, 'purposes: [contract]', '    purposes: [newsletter]'),
-      'legalBasis:',
-      '    legalBasis: [consent]',
-    );
-    expect(() => parseRegister(marketing, 'r.yaml')).not.toThrow();
-  });
+  it(
+    'rejects onObjection: shred where no objection can reach (no direct marketing, no legitimate interest or public ' +
+      'task)',
+    () => {
+      const text = edit(MINIMAL, 'sources:', '    sources: [subject]\n    onObjection: shred');
+      const { issues } = issuesOf(text);
+      expect(issues).toEqual([
+        expect.objectContaining({
+          path: 'categories.contact.onObjection',
+          line: lineOf(text, 'onObjection'),
+          message: expect.stringContaining('onObjection: shred never applies'),
+        }),
+      ]);
+      // Reached on legitimate interests, or for a direct-marketing purpose: accepted.
+      expect(() =>
+        parseRegister(edit(text, 'legalBasis:', '    legalBasis: [contract, legitimateInterest]'), 'r.yaml'),
+      ).not.toThrow();
+      const marketing = edit(
+        edit(text, 'purposes: [contract]', '    purposes: [newsletter]'),
+        'legalBasis:',
+        '    legalBasis: [consent]',
+      );
+      expect(() => parseRegister(marketing, 'r.yaml')).not.toThrow();
+    },
+  );
 
   it('rejects a lifecycle trigger naming an undeclared event', () => {
     const { issues } = issuesOf(edit(MINIMAL, 'lifecycleEvents:', 'lifecycleEvents: [caseClosed]'));
@@ -303,7 +316,8 @@ describe('parseRegister', () => {
     const text = edit(
       MINIMAL,
       'sources:',
-      '    sources: [subject]\n    erasure:\n      mode: keep\n      law: bookkeeping law\n      retention: { duration: P10Y, trigger: recorded }',
+      '    sources: [subject]\n    erasure:\n      mode: keep\n      law: bookkeeping law\n      retention: { ' +
+        'duration: P10Y, trigger: recorded }',
     );
     expect(parseRegister(text, 'r.yaml').categories['contact']?.erasure).toEqual({
       mode: 'keep',
@@ -335,23 +349,27 @@ describe('parseRegister', () => {
     ]);
   });
 
-  it('rejects names every JavaScript object has (constructor, toString), and keeps prototype members out of the name maps', () => {
-    const text = edit(MINIMAL, 'name: string', '      constructor: string');
-    expect(issuesOf(text).issues).toEqual([
-      {
-        path: 'categories.contact.fields.constructor',
-        line: lineOf(text, 'constructor'),
-        column: 7,
-        message: expect.stringContaining('is reserved'),
-      },
-    ]);
-    const register = parseRegister(MINIMAL, 'r.yaml');
-    for (const name of ['constructor', 'toString', '__proto__']) {
-      expect(register.purposes[name]).toBeUndefined();
-      expect(register.categories[name]).toBeUndefined();
-      expect(register.categories['contact']!.fields[name]).toBeUndefined();
-    }
-  });
+  it(
+    'rejects names every JavaScript object has (constructor, toString), and keeps prototype members out of the name ' +
+      'maps',
+    () => {
+      const text = edit(MINIMAL, 'name: string', '      constructor: string');
+      expect(issuesOf(text).issues).toEqual([
+        {
+          path: 'categories.contact.fields.constructor',
+          line: lineOf(text, 'constructor'),
+          column: 7,
+          message: expect.stringContaining('is reserved'),
+        },
+      ]);
+      const register = parseRegister(MINIMAL, 'r.yaml');
+      for (const name of ['constructor', 'toString', '__proto__']) {
+        expect(register.purposes[name]).toBeUndefined();
+        expect(register.categories[name]).toBeUndefined();
+        expect(register.categories['contact']!.fields[name]).toBeUndefined();
+      }
+    },
+  );
 
   it('requires a consent basis for a category used for a purpose that requires consent', () => {
     const { issues } = issuesOf(edit(MINIMAL, 'purposes: [contract]', '    purposes: [contract, newsletter]'));
@@ -364,7 +382,8 @@ describe('parseRegister', () => {
     const text = edit(
       MINIMAL,
       'sources:',
-      '    sources: [subject]\n    transfers: [{ country: DE, recipient: Mailer, safeguard: SCCs, dpv: eu-gdpr:A46-2-c }]',
+      '    sources: [subject]\n    transfers: [{ country: DE, recipient: Mailer, safeguard: SCCs, dpv: ' +
+        'eu-gdpr:A46-2-c }]',
     );
     const { issues } = issuesOf(text);
     expect(issues.map((i) => i.path)).toEqual([

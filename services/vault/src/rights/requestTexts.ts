@@ -18,7 +18,9 @@ export interface RequestTexts {
   refusalReason: string | null;
 }
 
-/** Everything the DPO wrote about a subject's rights, opened: per request, and the grounds of each overridden objection. */
+/**
+ * Everything the DPO wrote about a subject's rights, opened: per request, and the grounds of each overridden objection.
+ */
 export interface SubjectTexts {
   requests: Map<string, RequestTexts>;
   /** Per purpose whose objection the DPO overrode (Art. 21(1)): the grounds given. */

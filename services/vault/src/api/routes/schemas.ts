@@ -13,9 +13,15 @@ const MEDIA_TYPES: [suffix: string, type: string][] = [
 ];
 
 export interface SchemaRouteOptions {
-  /** The base of the schemas' `$id`s, ending in `/` (`VAULT_SCHEMA_BASE_URL`); asked per request, as the public URL is known only once the server listens. */
+  /**
+   * The base of the schemas' `$id`s, ending in `/` (`VAULT_SCHEMA_BASE_URL`); asked per request, as the public URL is
+   * known only once the server listens.
+   */
   baseUrl: () => string;
-  /** The directory holding the files. Default: `VAULT_SCHEMA_DIR`, else the repository's `schema/` (four levels above `src/api/routes` and `dist/api/routes`). */
+  /**
+   * The directory holding the files. Default: `VAULT_SCHEMA_DIR`, else the repository's `schema/` (four levels above
+   * `src/api/routes` and `dist/api/routes`).
+   */
   dir?: string;
 }
 
