@@ -144,7 +144,13 @@ async function readerCost(reader: Pick<Vault['reader'], 'read'>, ids: string[]):
 export async function runApiBench(options: { seconds?: number } = {}): Promise<Record<string, number>> {
   const seconds = options.seconds ?? Number(process.env.BENCH_API_SECONDS ?? 2);
   const { vault, config, cleanup } = await tempVault({ register: benchRegister(), live: true });
-  const server = await startServer(vault, { port: 0, logger: createLogger({ level: 'warn' }), rateLimitPerMinute: 0 });
+  // No rate limit and no write budget: the load generator is one principal sending as fast as it can.
+  const server = await startServer(vault, {
+    port: 0,
+    logger: createLogger({ level: 'warn' }),
+    rateLimitPerMinute: 0,
+    writeBudget: { commandsPerMinute: 0, itemsPerMinute: 0 },
+  });
   try {
     const token = await mintDevToken(config, { role: 'service', name: 'bench', purposes: ['contract'] });
     const gql = async (query: string, variables: Record<string, unknown>) => {
