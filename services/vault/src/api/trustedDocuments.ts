@@ -27,10 +27,6 @@ import { type ApiLimits, checkDocument, checkQueryText } from './limits.js';
 export class TrustedDocuments {
   private constructor(private readonly byId: ReadonlyMap<string, string>) {}
 
-  get size(): number {
-    return this.byId.size;
-  }
-
   /**
    * The document of an id, as sent in `documentId` (optionally `sha256:`-prefixed) or Apollo's
    * `extensions.persistedQuery.sha256Hash`.

@@ -37,13 +37,6 @@ export interface GraphqlRouteOptions {
   publicUrl: () => string;
 }
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The request ran a trusted document by its id (set by the gate on `/graphql`). */
-    trustedDocument?: boolean;
-  }
-}
-
 const refuse = (reply: FastifyReply, r: LimitRefusal) => sendFailure(reply, 400, r.code, r.message, { limit: r.limit });
 
 /**
@@ -68,7 +61,6 @@ function gate(options: GraphqlRouteOptions) {
       body.query = document;
       delete body.documentId;
       if (extensions?.persistedQuery) delete extensions.persistedQuery;
-      request.trustedDocument = true;
       return;
     }
     if (body.documentId !== undefined) {
