@@ -90,11 +90,21 @@ export interface LimitRefusal {
   message: string;
 }
 
-const refusal = (code: LimitRefusal['code'], limit: keyof ApiLimits, what: string, max: number): LimitRefusal => ({
-  code,
-  limit,
-  message: `${what}; the limit is ${max} (${LIMIT_SETTINGS[limit]})`,
-});
+/** Limits on what a mutation writes; every other limit refuses with QUERY_TOO_COMPLEX. */
+const WRITE_LIMITS: ReadonlySet<keyof ApiLimits> = new Set(['maxCommandsPerRequest', 'maxItemsPerRequest']);
+
+/** A refusal when `value` passes the limit, naming the limit and its setting (`what` describes the value). */
+function past(
+  limits: Partial<ApiLimits>,
+  limit: keyof ApiLimits,
+  value: number,
+  what: string,
+): LimitRefusal | undefined {
+  const max = limits[limit]!;
+  if (value <= max) return undefined;
+  const code = WRITE_LIMITS.has(limit) ? 'WRITE_LIMIT_EXCEEDED' : 'QUERY_TOO_COMPLEX';
+  return { code, limit, message: `${what}; the limit is ${max} (${LIMIT_SETTINGS[limit]})` };
+}
 
 /**
  * The text's size and token count, checked before it is parsed: the lexer stops one token past
@@ -105,20 +115,18 @@ export function checkQueryText(
   text: string,
   limits: Pick<ApiLimits, 'maxQueryBytes' | 'maxTokens'>,
 ): LimitRefusal | undefined {
-  // Bytes, as the limit is stated: length counts UTF-16 units, at most 3 bytes each.
-  if (text.length * 3 > limits.maxQueryBytes && Buffer.byteLength(text, 'utf8') > limits.maxQueryBytes) {
-    return refusal('QUERY_TOO_COMPLEX', 'maxQueryBytes', 'The query text is too long', limits.maxQueryBytes);
-  }
+  // Bytes, as the limit is stated: length counts UTF-16 units, at most 3 bytes each, so most texts skip the count.
+  const bytes = text.length * 3 > limits.maxQueryBytes ? Buffer.byteLength(text, 'utf8') : text.length;
+  const tooLong = past(limits, 'maxQueryBytes', bytes, 'The query text is too long');
+  if (tooLong) return tooLong;
   const lexer = new Lexer(new Source(text));
+  let tokens = 0;
   try {
-    for (let n = 0; lexer.advance().kind !== TokenKind.EOF;) {
-      if (++n > limits.maxTokens)
-        return refusal('QUERY_TOO_COMPLEX', 'maxTokens', 'The query text holds too many tokens', limits.maxTokens);
-    }
+    while (tokens <= limits.maxTokens && lexer.advance().kind !== TokenKind.EOF) tokens++;
   } catch {
     return undefined;
   }
-  return undefined;
+  return past(limits, 'maxTokens', tokens, 'The query text holds too many tokens');
 }
 
 /**
@@ -133,20 +141,16 @@ export function checkDocument(
   const fragments = fragmentsOf(document.definitions);
   for (const d of document.definitions) {
     if (d.kind !== Kind.OPERATION_DEFINITION) continue;
-    const depth = operationDepth(d.selectionSet, fragments);
-    if (depth > limits.maxDepth)
-      return refusal('QUERY_TOO_COMPLEX', 'maxDepth', `The operation is nested ${depth} levels deep`, limits.maxDepth);
-    const fields = operationFields(d.selectionSet, fragments);
-    if (fields > limits.maxFields)
-      return refusal('QUERY_TOO_COMPLEX', 'maxFields', `The operation selects ${fields} fields`, limits.maxFields);
-    const aliases = operationFields(d.selectionSet, fragments, true);
-    if (aliases > limits.maxAliases)
-      return refusal(
-        'QUERY_TOO_COMPLEX',
+    const refused =
+      past(limits, 'maxDepth', operationDepth(d.selectionSet, fragments), 'The operation is nested too deep') ??
+      past(limits, 'maxFields', operationFields(d.selectionSet, fragments), 'The operation selects too many fields') ??
+      past(
+        limits,
         'maxAliases',
-        `The operation has ${aliases} aliased fields`,
-        limits.maxAliases,
+        operationFields(d.selectionSet, fragments, true),
+        'The operation has too many aliases',
       );
+    if (refused) return refused;
   }
   return undefined;
 }
@@ -163,51 +167,20 @@ export function checkOperation(
 ): { refusal: LimitRefusal } | { subjectReads: number; commands: number; items: number } {
   const fragments = fragmentsOf(document.definitions);
   const vars = withDefaults(operation, variables);
-  // Depth again: a document run without the HTTP gate (executeOperation in tests, a future transport) is still bounded.
-  const depth = operationDepth(operation.selectionSet, fragments);
-  if (depth > limits.maxDepth)
-    return {
-      refusal: refusal(
-        'QUERY_TOO_COMPLEX',
-        'maxDepth',
-        `The operation is nested ${depth} levels deep`,
-        limits.maxDepth,
-      ),
-    };
-  const cost = operationCost(operation.selectionSet, fragments, vars);
-  if (cost > limits.maxCost)
-    return { refusal: refusal('QUERY_TOO_COMPLEX', 'maxCost', `The operation would cost ${cost}`, limits.maxCost) };
-  const reads = subjectReads(operation.selectionSet, fragments, vars, limits.maxSubjectsPerQuery);
-  if (reads > limits.maxSubjectsPerQuery)
-    return {
-      refusal: refusal(
-        'QUERY_TOO_COMPLEX',
-        'maxSubjectsPerQuery',
-        `The operation reads ${reads} subjects`,
-        limits.maxSubjectsPerQuery,
-      ),
-    };
-  if (operation.operation !== OperationTypeNode.MUTATION) return { subjectReads: reads, commands: 0, items: 0 };
-  const { commands, items } = operationWrites(operation.selectionSet, fragments, vars);
-  if (commands > limits.maxCommandsPerRequest)
-    return {
-      refusal: refusal(
-        'WRITE_LIMIT_EXCEEDED',
-        'maxCommandsPerRequest',
-        `The request holds ${commands} commands`,
-        limits.maxCommandsPerRequest,
-      ),
-    };
-  if (items > limits.maxItemsPerRequest)
-    return {
-      refusal: refusal(
-        'WRITE_LIMIT_EXCEEDED',
-        'maxItemsPerRequest',
-        `The request writes ${items} items`,
-        limits.maxItemsPerRequest,
-      ),
-    };
-  return { subjectReads: reads, commands, items };
+  const set = operation.selectionSet;
+  const reads = subjectReads(set, fragments, vars, limits.maxSubjectsPerQuery);
+  const writes =
+    operation.operation === OperationTypeNode.MUTATION
+      ? operationWrites(set, fragments, vars)
+      : { commands: 0, items: 0 };
+  const refused =
+    // Depth again: a document run without the HTTP gate (executeOperation in tests) is still bounded.
+    past(limits, 'maxDepth', operationDepth(set, fragments), 'The operation is nested too deep') ??
+    past(limits, 'maxCost', operationCost(set, fragments, vars), 'The operation costs too much') ??
+    past(limits, 'maxSubjectsPerQuery', reads, `The operation reads ${reads} subjects`) ??
+    past(limits, 'maxCommandsPerRequest', writes.commands, `The request holds ${writes.commands} commands`) ??
+    past(limits, 'maxItemsPerRequest', writes.items, `The request writes ${writes.items} items`);
+  return refused ? { refusal: refused } : { subjectReads: reads, ...writes };
 }
 
 export const limitError = (r: LimitRefusal): GraphQLError =>
