@@ -267,7 +267,7 @@ describe('writes are bounded per request and per principal, and a refused reques
       const record = (round: number) =>
         `mutation($id: ID!, $items: [PersonalDataInput!]!) { ${aliases(
           1_000,
-          'recordPersonalData(subjectId: $id, ' + 'items: $items) { revision }',
+          'recordPersonalData(subjectId: $id, items: $items) { revision }',
           `r${round}a`,
         )} }`;
       const register = (round: number) =>
@@ -305,7 +305,7 @@ describe('writes are bounded per request and per principal, and a refused reques
       tokens.service,
       `mutation($id: ID!, $items: [PersonalDataInput!]!) { ${aliases(
         6,
-        'recordPersonalData(subjectId: $id, items: ' + '$items) { revision }',
+        'recordPersonalData(subjectId: $id, items: $items) { revision }',
       )} }`,
       { id: subjectId, items },
     );

@@ -97,7 +97,7 @@ export function dpvTermsOf(list: TermsFile): DpvTerms {
       if (sunset.has(term)) return `${term} is deprecated (sunset) in DPV ${list.version}: choose a current term`;
       const instead = near(prefix, local).filter((t) => t !== term);
       return `${term} is not a DPV ${list.version} term${
-        instead.length > 0 ? `; did you mean ` + `${instead.slice(0, 3).join(' or ')}?` : ''
+        instead.length > 0 ? `; did you mean ${instead.slice(0, 3).join(' or ')}?` : ''
       }`;
     },
   };
