@@ -1,0 +1,162 @@
+import { addIsoDuration, type Vault } from '@pdv/vault';
+import { describe, expect, it } from 'vitest';
+
+import { dataItem as item, useTempVaults } from '../support/tempVault.js';
+
+// The shipped register (services/vault/register/default-register.yaml) played through the vault on
+// the controlled clock, a hundred subjects at a time: each test is one promise of the privacy
+// policies the register quotes.
+
+const T0 = '2026-03-02T08:00:00.000Z';
+const at = (duration: string, from = T0) => addIsoDuration(from, duration);
+const shift = (iso: string, days: number) => new Date(Date.parse(iso) + days * 86_400_000).toISOString();
+const N = 100;
+
+const vaults = useTempVaults();
+
+async function categoryStatus(vault: Vault, subjectId: string, category: string): Promise<string> {
+  const c = (await vault.commands.load(subjectId)).categories[category];
+  if (!c) return 'ABSENT';
+  return c.shredded ? `ERASED:${c.shredded.reason}` : 'LIVE';
+}
+
+async function statusCounts(vault: Vault, ids: readonly string[], category: string): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const id of ids) {
+    const s = await categoryStatus(vault, id, category);
+    out[s] = (out[s] ?? 0) + 1;
+  }
+  return out;
+}
+
+const consent = (purpose: string) => ({
+  type: 'GiveConsent' as const,
+  purpose,
+  noticeId: 'privacy-notice',
+  noticeVersion: '2026-03',
+  channel: 'webForm',
+});
+
+describe('the shipped register keeps the policies’ promises', () => {
+  it('takes a debtor’s national id for collection and keeps the details 3 years past closing', async () => {
+    const { vault, clock } = await vaults.clocked(T0);
+    const actor = { actor: 'collections' };
+    const debtors: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const { subjectId } = await vault.commands.registerSubject(actor);
+      const fields: [string, unknown][] = [
+        ['name', `Debtor ${i}`],
+        ['email', `debtor${i}@example.com`],
+        ['nationalId', `0101${String(i).padStart(7, '0')}`],
+      ];
+      await vault.execute(
+        subjectId,
+        {
+          type: 'RecordPersonalData',
+          items: [
+            ...fields.map(([f, v]) => item('debtor', f, v, 'debtCollection', 'legitimateInterest', 'thirdParty')),
+            item('identity', 'nationalId', `0101${String(i).padStart(7, '0')}`, 'debtCollection', 'legitimateInterest'),
+          ],
+        },
+        actor,
+      );
+      debtors.push(subjectId);
+    }
+    // Half the cases close in month 6; the others stay open.
+    const closedAt = at('P6M');
+    clock.now = closedAt;
+    const closed = debtors.slice(0, N / 2);
+    for (const s of closed) await vault.execute(s, { type: 'RecordLifecycleEvent', event: 'caseClosed' }, actor);
+
+    const due = at('P3Y', closedAt);
+    clock.now = shift(due, -1);
+    expect((await vault.sweepRetention()).shredded).toBe(0);
+    clock.now = shift(due, 1);
+    const sweep = await vault.sweepRetention();
+    expect(sweep.items.filter((i) => i.outcome === 'shredded').map((i) => [i.subjectId, i.category])).toEqual(
+      expect.arrayContaining(closed.map((s) => [s, 'debtor'])),
+    );
+    expect(sweep.shredded).toBe(closed.length);
+    expect(await statusCounts(vault, closed, 'debtor')).toEqual({ 'ERASED:retention': N / 2 });
+    expect(await statusCounts(vault, debtors.slice(N / 2), 'debtor')).toEqual({ LIVE: N / 2 });
+    const read = (await vault.reader.read([debtors[N - 1]!], { purpose: 'debtCollection', callerPurposes: 'all' }))
+      .get(debtors[N - 1]!)!
+      .items.filter((i) => i.status === 'VALUE')
+      .map((i) => `${i.category}.${i.field}`);
+    expect(read.sort()).toEqual(['debtor.email', 'debtor.name', 'debtor.nationalId', 'identity.nationalId']);
+  });
+
+  it('erases the newsletter address on unsubscribe while the contract’s email stays', async () => {
+    const { vault, clock } = await vaults.clocked(T0);
+    const actor = { actor: 'crm' };
+    const readers: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const { subjectId } = await vault.commands.registerSubject(actor);
+      await vault.execute(subjectId, consent('newsletter'), actor);
+      await vault.execute(
+        subjectId,
+        {
+          type: 'RecordPersonalData',
+          items: [
+            item('newsletterSubscription', 'email', `reader${i}@example.com`, 'newsletter', 'consent'),
+            item('contact', 'email', `reader${i}@example.com`, 'contract', 'contract'),
+          ],
+        },
+        actor,
+      );
+      readers.push(subjectId);
+    }
+    clock.now = at('P2M');
+    const leaving = readers.filter((_, i) => i % 2 === 0);
+    for (const s of leaving) {
+      const r = await vault.execute(s, { type: 'WithdrawConsent', purpose: 'newsletter' }, actor);
+      expect(r.events.map((e) => e.type)).toEqual(['ConsentWithdrawn', 'CategoryShredded']);
+    }
+    expect(await statusCounts(vault, leaving, 'newsletterSubscription')).toEqual({ 'ERASED:withdrawal': N / 2 });
+    expect(await statusCounts(vault, leaving, 'contact')).toEqual({ LIVE: N / 2 });
+    const staying = readers.filter((_, i) => i % 2 === 1);
+    expect(await statusCounts(vault, staying, 'newsletterSubscription')).toEqual({ LIVE: N / 2 });
+
+    // A newsletter read finds no address for those who left, and every address of those who stayed.
+    const reads = await vault.reader.read(readers, { purpose: 'newsletter', callerPurposes: ['newsletter'] });
+    const withAddress = readers.filter((s) =>
+      reads.get(s)!.items.some((i) => i.category === 'newsletterSubscription' && i.status === 'VALUE'),
+    );
+    expect(withAddress).toEqual(staying);
+
+    // An address left inactive goes 3 years after the last newsletter activity.
+    clock.now = shift(at('P3Y'), 1);
+    const sweep = await vault.sweepRetention();
+    expect(sweep.items.filter((i) => i.category === 'newsletterSubscription').length).toBe(N / 2);
+    expect(await statusCounts(vault, staying, 'newsletterSubscription')).toEqual({ 'ERASED:retention': N / 2 });
+  });
+
+  it('keeps a website form’s name, email and phone 5 years after it was sent', async () => {
+    const { vault, clock } = await vaults.clocked(T0);
+    const actor = { actor: 'website' };
+    const senders: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const { subjectId } = await vault.commands.registerSubject(actor);
+      const form: [string, unknown][] = [
+        ['name', `Visitor ${i}`],
+        ['email', `visitor${i}@example.com`],
+        ['phone', `+4790${String(i).padStart(6, '0')}`],
+        ['message', 'Please call me about an offer'],
+      ];
+      await vault.execute(
+        subjectId,
+        {
+          type: 'RecordPersonalData',
+          items: form.map(([f, v]) => item('webForms', f, v, 'customerService', 'legitimateInterest')),
+        },
+        actor,
+      );
+      senders.push(subjectId);
+    }
+    clock.now = shift(at('P5Y'), -1);
+    expect((await vault.sweepRetention()).shredded).toBe(0);
+    clock.now = shift(at('P5Y'), 1);
+    expect((await vault.sweepRetention()).shredded).toBe(N);
+    expect(await statusCounts(vault, senders, 'webForms')).toEqual({ 'ERASED:retention': N });
+  });
+});
