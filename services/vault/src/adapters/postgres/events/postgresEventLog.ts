@@ -1,0 +1,204 @@
+import { VaultError } from '../../../domain/errors.js';
+import {
+  type AppendResult,
+  conflict,
+  type EventLog,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from '../../../ports/EventLog.js';
+import { closedError, openMigrated, type PostgresHandle, type PostgresOptions } from '../connect.js';
+import { PostgresSubscription, type SafePage } from './postgresSubscription.js';
+import { EVENT_MIGRATIONS } from './schema.js';
+import { channelOf, Wakeups } from './wakeups.js';
+
+/** Options of the PostgreSQL event log. */
+export interface PostgresEventLogOptions extends PostgresOptions {
+  /**
+   * How often a subscription reads the log when nothing woke it, in ms: the bound on how late it
+   * sees another process's append whose notification was lost. Default 1000.
+   */
+  pollIntervalMs?: number;
+  /**
+   * Wake the subscriptions of other processes through LISTEN/NOTIFY (one pooled connection
+   * listens while a subscription runs). Default true; false leaves them to polling.
+   */
+  notify?: boolean;
+}
+
+interface EventRow {
+  position: string;
+  stream_id: string;
+  revision: number;
+  event_id: string;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+interface AppendRow {
+  outcome: 'appended' | 'stored' | 'conflict' | 'duplicate';
+  revision: number | null;
+  last_position: string | null;
+}
+
+const COLUMNS = 'e.position, e.stream_id, e.revision, e.event_id, e.type, e.data, e.metadata';
+
+const toRecorded = (r: EventRow): RecordedEvent => ({
+  id: r.event_id,
+  type: r.type,
+  data: JSON.parse(r.data) as unknown,
+  metadata: JSON.parse(r.metadata) as RecordedEvent['metadata'],
+  streamId: r.stream_id,
+  revision: r.revision,
+  position: Number(r.position),
+});
+
+const expectedText = (expected: ExpectedRevision): string =>
+  typeof expected === 'number' ? (Number.isSafeInteger(expected) && expected >= 0 ? String(expected) : '-') : expected;
+
+/** The one place where the append function's outcome becomes a result or the vault's error. */
+function toAppendResult(row: AppendRow | undefined, streamId: string, expected: ExpectedRevision): AppendResult {
+  switch (row?.outcome) {
+    case 'appended':
+    case 'stored':
+      return { nextRevision: row.revision!, position: Number(row.last_position) };
+    case 'conflict':
+      throw conflict(streamId, row.revision ?? undefined, expected);
+    case 'duplicate':
+      throw new VaultError('DUPLICATE_EVENT', `Append to stream ${streamId} reuses event ids stored elsewhere`, {
+        details: { streamId },
+      });
+    default:
+      throw new VaultError('STORE_UNAVAILABLE', `PostgreSQL event log gave no outcome for an append to ${streamId}`);
+  }
+}
+
+/** The append function's arguments, or why there are none (ids repeated, data not JSON). */
+function appendArguments(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): unknown[] {
+  const ids = events.map((e) => e.id);
+  if (new Set(ids).size !== ids.length) {
+    throw new VaultError('DUPLICATE_EVENT', `Append to stream ${streamId} repeats an event id`, {
+      details: { streamId },
+    });
+  }
+  try {
+    return [
+      streamId,
+      expectedText(expected),
+      ids,
+      events.map((e) => e.type),
+      events.map((e) => JSON.stringify(e.data ?? null)),
+      events.map((e) => JSON.stringify(e.metadata)),
+    ];
+  } catch (e) {
+    throw new VaultError('BAD_USER_INPUT', `Event of stream ${streamId} is not serialisable as JSON`, { cause: e });
+  }
+}
+
+/**
+ * The event log in PostgreSQL, for a deployment on PostgreSQL alone. An append is one call of
+ * the `append_events` function (its own transaction); readers of the whole log (`readAll`,
+ * subscriptions) see only what no transaction still running can precede, so a checkpoint never
+ * passes an event that commits later (schema.ts says how). Tables are created on open.
+ */
+export async function getPostgresEventLog(options: PostgresEventLogOptions): Promise<EventLog> {
+  const db = await openMigrated(options, 'events', EVENT_MIGRATIONS);
+  return new PostgresEventLog(db, options);
+}
+
+class PostgresEventLog implements EventLog {
+  private readonly wakeups: Wakeups;
+  private readonly pollIntervalMs: number;
+  private readonly subscriptions = new Set<PostgresSubscription>();
+  private readonly sql: { append: string; readStream: string; readSafe: string; head: string };
+
+  constructor(
+    private readonly db: PostgresHandle,
+    options: PostgresEventLogOptions,
+  ) {
+    const { s } = db;
+    this.pollIntervalMs = Math.max(1, options.pollIntervalMs ?? 1000);
+    this.wakeups = new Wakeups(db.pool, channelOf(db.schema), options.notify ?? true, options.warn ?? (() => {}));
+    this.sql = {
+      append: `SELECT outcome, revision, last_position FROM ${s}.append_events($1, $2, $3, $4, $5, $6)`,
+      readStream: `SELECT ${COLUMNS} FROM ${s}.events e
+        WHERE e.stream_id = $1 AND e.revision >= $2 ORDER BY e.revision LIMIT $3`,
+      // Ordered by position, cut (by the caller) at the first event of a transaction that is not
+      // below every running one: the events after it may still be joined by one before them.
+      readSafe: `SELECT ${COLUMNS}, e.transaction_id < h.xmin AS safe
+        FROM ${s}.events e, (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) h
+        WHERE e.position > $1 ORDER BY e.position LIMIT $2`,
+      head: `SELECT coalesce(max(position), 0) AS p FROM ${s}.events`,
+    };
+  }
+
+  async append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
+    if (this.db.closed) throw closedError();
+    const args = appendArguments(streamId, events, expectedRevision);
+    const [row] = await this.db.query<AppendRow>(this.sql.append, args);
+    const result = toAppendResult(row, streamId, expectedRevision);
+    if (row!.outcome === 'appended' && events.length > 0) {
+      this.wakeups.poke();
+      this.wakeups.announce();
+    }
+    return result;
+  }
+
+  async readStream(streamId: string, opts: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const limit = opts.maxCount === undefined ? null : Math.max(0, opts.maxCount);
+    const rows = await this.db.query<EventRow>(this.sql.readStream, [
+      streamId,
+      Math.max(0, opts.fromRevision ?? 0),
+      limit,
+    ]);
+    return rows.map(toRecorded);
+  }
+
+  async readAll(opts: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return (await this.readSafe(opts.after ?? 0, opts.maxCount ?? 1000)).events;
+  }
+
+  /** Up to `max` events after `after`, as far as they are safe to checkpoint past. */
+  private async readSafe(after: number, max: number): Promise<SafePage> {
+    if (max <= 0) return { events: [], held: false };
+    const rows = await this.db.query<EventRow & { safe: boolean }>(this.sql.readSafe, [after, max]);
+    const cut = rows.findIndex((r) => !r.safe);
+    const safe = cut < 0 ? rows : rows.slice(0, cut);
+    return { events: safe.map(toRecorded), held: cut >= 0 };
+  }
+
+  async headPosition(): Promise<number> {
+    const [row] = await this.db.query<{ p: string }>(this.sql.head);
+    return Number(row!.p);
+  }
+
+  subscribe(opts: SubscribeOptions): Subscription {
+    const sub = new PostgresSubscription(
+      opts,
+      (after, max) => this.readSafe(after, max),
+      this.wakeups,
+      this.pollIntervalMs,
+      this.db.closed ? closedError() : undefined,
+    );
+    this.subscriptions.add(sub);
+    void sub.ended.then(() => this.subscriptions.delete(sub));
+    return sub;
+  }
+
+  readonly failure = undefined;
+  private closing: Promise<void> | undefined;
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all([...this.subscriptions].map((s) => s.stop()));
+      await this.wakeups.close();
+      await this.db.close();
+    })();
+    return this.closing;
+  }
+}
