@@ -220,6 +220,10 @@ describe('rights documents as JSON-LD', () => {
       ]);
 
       expect(objects(qs, itemOf('visitorId'), `${DPV}hasDataSource`)).toEqual([`${DPV}DataSubjectDataSource`]);
+      // Where each value comes from, as DPV's kinds of personal data: observed analytics, a derived credit score.
+      expect(objects(qs, itemOf('visitorId'), `${PDV}origin`)).toEqual([`${DPV}ObservedPersonalData`]);
+      expect(objects(qs, credit, `${PDV}origin`)).toEqual([`${DPV}DerivedPersonalData`]);
+      expect(objects(qs, email, `${PDV}origin`)).toEqual([`${DPV}ProvidedPersonalData`]);
       expect(objects(qs, itemOf('invoiceReference'), `${DPV}hasLegalBasis`)).toEqual([`${GDPR}A6-1-c`]);
 
       // Every right, Art. 22 included, typed as its GDPR right.
@@ -268,6 +272,11 @@ describe('rights documents as JSON-LD', () => {
           true,
         );
       }
+      // Provided and observed data (Art. 20 as WP242 reads it), never derived: the analytics observed on consent.
+      expect(new Set(items.flatMap((i) => objects(qs, i, `${PDV}origin`)))).toEqual(
+        new Set([`${DPV}ProvidedPersonalData`, `${DPV}ObservedPersonalData`]),
+      );
+      expect(items.filter((i) => objects(qs, i, `${PDV}field`).includes('"visitorId"'))).toHaveLength(1);
       const address = items.find((i) => objects(qs, i, `${PDV}field`).includes('"address"'))!;
       expect(objects(qs, address, 'http://www.w3.org/1999/02/22-rdf-syntax-ns#value')[0]).toContain('Oslo');
     },

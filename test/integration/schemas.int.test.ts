@@ -17,7 +17,7 @@ type Doc = Record<string, any>;
 
 /**
  * A subject with something in every part of the documents: several categories and value types
- * (text, email, phone, date, address, number, document), a consent given then withdrawn (its
+ * (text, email, phone, date, address, number, document, free text observed on consent), a consent given then withdrawn (its
  * category shredded), a standing one, disclosures by two readers, a rectified value (history), a
  * restriction, an objection the DPO overrode, requests extended and refused, a DPO's legal hold,
  * and accounting kept by law through erasure.
@@ -44,6 +44,11 @@ async function realisticSubject(vault: Vault, clock: { now: string }): Promise<s
   );
   await vault.execute(
     s,
+    { type: 'GiveConsent', purpose: 'analytics', noticeId: 'cookie-notice', noticeVersion: '3', channel: 'webForm' },
+    crm,
+  );
+  await vault.execute(
+    s,
     {
       type: 'RecordPersonalData',
       items: [
@@ -63,6 +68,8 @@ async function realisticSubject(vault: Vault, clock: { now: string }): Promise<s
         item('marketing', 'preferredChannel', 'email', 'marketing', 'consent'),
         item('accounting', 'invoiceReference', 'INV-9', 'billing', 'legalObligation'),
         item('creditInformation', 'creditScore', 712, 'creditCheck', 'legitimateInterest', 'creditAgency'),
+        item('webAnalytics', 'visitorId', 'v-712', 'analytics', 'consent', 'observed'),
+        item('webAnalytics', 'browsingEvents', '/pricing, /signup', 'analytics', 'consent', 'observed'),
         item(
           'callRecordings',
           'recording',
@@ -187,7 +194,7 @@ describe('the rights documents conform to the strict schemas', () => {
             .filter((i) => i.status.state !== 'ERASED')
             .map((i) => i.type),
         ),
-      ).toEqual(new Set(['string', 'email', 'phone', 'address', 'date', 'number', 'document']));
+      ).toEqual(new Set(['string', 'email', 'phone', 'address', 'date', 'number', 'document', 'freeText']));
       expect(byCategory('marketing')).toEqual([
         expect.objectContaining({ field: null, status: expect.objectContaining({ state: 'ERASED' }) }),
       ]);
@@ -199,6 +206,7 @@ describe('the rights documents conform to the strict schemas', () => {
       expect(byCategory('contact')[0]!.transfers.length).toBeGreaterThan(0);
       expect(byCategory('contact')[0]!.recipients.actual.length).toBe(2);
       expect(report.consents.map((c: Doc) => [c.purpose, c.given])).toEqual([
+        ['analytics', true],
         ['marketing', true],
         ['newsletter', false],
       ]);
@@ -212,6 +220,30 @@ describe('the rights documents conform to the strict schemas', () => {
           .categoriesRetained.map((r: Doc) => r.category)
           .sort(),
       ).toEqual(['accounting', 'customer']);
+    },
+  );
+
+  it(
+    'the export holds what the subject provided and what was observed from their use, no derived data; the report ' +
+      'marks each origin',
+    () => {
+      const report = doc('an access report');
+      const origins = (d: Doc) =>
+        Object.fromEntries(
+          items(d)
+            .filter((i) => i.field)
+            .map((i) => [`${i.category}.${i.field}`, i.origin]),
+        );
+      expect(origins(report)).toMatchObject({
+        'contact.email': 'provided',
+        'webAnalytics.visitorId': 'observed',
+        'webAnalytics.browsingEvents': 'observed',
+        'creditInformation.creditScore': 'derived',
+      });
+      const exported = origins(doc('a portability export'));
+      expect(exported).toMatchObject({ 'webAnalytics.visitorId': 'observed', 'contact.email': 'provided' });
+      expect(exported).not.toHaveProperty(['creditInformation.creditScore']);
+      expect(Object.values(exported)).not.toContain('derived');
     },
   );
 
@@ -434,6 +466,8 @@ const wrongValue: Alteration[] = [
   ],
   ['a right whose term is free text', 'an access report', (d) => (d.rights[0].dpv = 'the right of access')],
   ['a source the vault does not have', 'an access report', (d) => (item0(d).source = 'rumour')],
+  ['derived data in a portability export', 'a portability export', (d) => (item0(d).origin = 'derived')],
+  ['an origin the vault does not have', 'an access report', (d) => (item0(d).origin = 'scraped')],
   [
     'a recipient role the register does not have',
     'an access report',
@@ -517,6 +551,8 @@ const missing: Alteration[] = [
     'an access report',
     (d) => delete item0(d, (i) => i.type === 'document').value.contentBase64,
   ],
+  ['a portable item without its origin', 'a portability export', (d) => delete item0(d).origin],
+  ['an item without its origin', 'an access report', (d) => delete item0(d).origin],
   ['a missing certificate signing key id', 'an erasure certificate', (d) => delete d.signingKeyId],
   ['a missing list of destroyed key ids', 'an erasure certificate', (d) => delete d.keyIdsDestroyed],
 ];

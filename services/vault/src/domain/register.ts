@@ -46,21 +46,47 @@ export type Source = (typeof SOURCES)[number];
 /** What starts a retention or legal-hold clock. */
 export type RetentionTrigger = { kind: 'recorded' } | { kind: 'lastActivity' } | { kind: 'lifecycle'; event: string };
 
+/**
+ * The languages an access report is rendered in for a person (`rights/reportHtml.ts`): English, in
+ * which the register is written, Norwegian Bokmål and Danish, which it may add per description.
+ */
+export const REPORT_LANGUAGES = ['en', 'nb', 'da'] as const;
+export type ReportLanguage = (typeof REPORT_LANGUAGES)[number];
+
+/** A register text in the other report languages (`descriptions: { nb: ..., da: ... }`); English is `description`. */
+export type Translations = Partial<Record<Exclude<ReportLanguage, 'en'>, string>>;
+
 export interface RetentionRule {
   /** ISO 8601 duration, e.g. `P30D`, `P5Y`. */
   duration: string;
   trigger: RetentionTrigger;
   /** Human-readable rule, quoted in access reports. */
   description?: string;
+  descriptions?: Translations;
 }
+
+/**
+ * Where a field's value comes from, as the EDPB-endorsed portability guidelines (WP242 rev.01) sort
+ * it: `provided` by the subject (a form, an order), `observed` from the subject's use of the service
+ * (clicks, device data), or `derived` (inferred or created by the controller, or obtained from
+ * others: a score, a case number). Art. 20 covers provided and observed data, not derived data.
+ */
+export const FIELD_ORIGINS = ['provided', 'observed', 'derived'] as const;
+export type FieldOrigin = (typeof FIELD_ORIGINS)[number];
 
 export interface FieldSpec {
   type: ValueType;
   /** Lookup key: a blind index (keyed HMAC of the normalised value) is kept in the read models. */
   lookup: boolean;
-  /** Provided by the subject (Art. 20 portability covers it) rather than observed or derived. */
+  /** `origin` is `provided` (kept for the GraphQL register and for registers built in code). */
   providedBySubject: boolean;
+  /** Default: `provided` where `providedBySubject`, else `derived` (see `originOf`). */
+  origin?: FieldOrigin;
 }
+
+/** A field's origin; a spec built without one is provided or derived as `providedBySubject` says. */
+export const originOf = (field: FieldSpec): FieldOrigin =>
+  field.origin ?? (field.providedBySubject ? 'provided' : 'derived');
 
 export interface Recipient {
   name: string;
@@ -87,6 +113,7 @@ export type ReactionPolicy = 'stop' | 'shred';
 export interface CategorySpec {
   name: string;
   description: string;
+  descriptions?: Translations;
   /** W3C DPV personal-data category term, e.g. `pd:Contact`. */
   dpv: string;
   fields: Record<string, FieldSpec>;
@@ -106,6 +133,7 @@ export interface CategorySpec {
 export interface PurposeSpec {
   name: string;
   description: string;
+  descriptions?: Translations;
   /** W3C DPV purpose term, e.g. `dpv:ServiceProvision` or `sector-finance:CreditChecking`. */
   dpv: string;
   /** Direct marketing: an objection (Art. 21(3)) stops it at once. */

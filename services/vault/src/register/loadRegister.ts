@@ -319,15 +319,18 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
           message: `lookup is only possible on email, phone or string fields, not ${type}`,
         });
       }
-      if (
-        field &&
-        field['providedBySubject'] !== false &&
-        Array.isArray(cat['sources']) &&
-        !sources.includes('subject')
-      ) {
+      // Provided data comes from the subject and observed data from their use of the service: the
+      // category's sources must say so, or the report would name a source the field cannot have.
+      const declared = field?.['origin'];
+      const origin =
+        typeof declared === 'string' ? declared : field?.['providedBySubject'] === false ? 'derived' : 'provided';
+      const needs = origin === 'provided' ? 'subject' : origin === 'observed' ? 'observed' : null;
+      if (field && needs && Array.isArray(cat['sources']) && !sources.includes(needs)) {
         out.push({
           path: fpath,
-          message: 'the category does not list subject among its sources, so its fields need providedBySubject: false',
+          message:
+            `the field is ${origin} but the category does not list ${needs} among its sources ` +
+            `(give the field origin: ${origin === 'provided' ? 'observed or derived' : 'derived'}, or add the source)`,
           at: 'key',
         });
       }

@@ -107,15 +107,27 @@ describe('loadRegister', () => {
       });
       expect(categories['creditInformation']?.automatedDecisionMaking).toMatch(/credit scoring/i);
       expect(categories['creditInformation']?.sources).toEqual(['creditAgency']);
-      expect(Object.values(categories['creditInformation']?.fields ?? {}).every((f) => !f.providedBySubject)).toBe(
-        true,
-      );
+      expect(Object.values(categories['creditInformation']?.fields ?? {}).map((f) => f.origin)).toEqual([
+        'derived',
+        'derived',
+      ]);
+      expect(Object.values(categories['webAnalytics']?.fields ?? {}).map((f) => f.origin)).toEqual([
+        'observed',
+        'observed',
+      ]);
+      expect(purposes['marketing']?.descriptions?.nb).toMatch(/tilbud/);
+      expect(categories['contact']?.descriptions?.da).toMatch(/kontakter dig/);
       expect(categories['contact']?.transfers[0]).toMatchObject({
         country: 'US',
         safeguard: expect.stringMatching(/standard contractual clauses/i),
         dpv: 'eu-gdpr:A46-2-c',
       });
-      expect(categories['contact']?.fields['email']).toEqual({ type: 'email', lookup: true, providedBySubject: true });
+      expect(categories['contact']?.fields['email']).toEqual({
+        type: 'email',
+        lookup: true,
+        providedBySubject: true,
+        origin: 'provided',
+      });
     },
   );
 
@@ -142,8 +154,8 @@ describe('parseRegister', () => {
       description: 'How we reach the customer.',
       dpv: 'pd:Contact',
       fields: {
-        email: { type: 'email', lookup: true, providedBySubject: true },
-        name: { type: 'string', lookup: false, providedBySubject: true },
+        email: { type: 'email', lookup: true, providedBySubject: true, origin: 'provided' },
+        name: { type: 'string', lookup: false, providedBySubject: true, origin: 'provided' },
       },
       purposes: ['contract'],
       legalBasis: ['contract'],
@@ -392,9 +404,40 @@ describe('parseRegister', () => {
     ]);
   });
 
-  it('requires providedBySubject false on fields of a category not sourced from the subject', () => {
+  it("requires a source that fits each field's origin: subject for provided data, observed for observed", () => {
     const { issues } = issuesOf(edit(MINIMAL, 'sources:', '    sources: [creditAgency]'));
     expect(issues.map((i) => i.path)).toEqual(['categories.contact.fields.email', 'categories.contact.fields.name']);
+    expect(issues[0]?.message).toMatch(/provided .* does not list subject/);
+    const observed = issuesOf(
+      edit(
+        edit(MINIMAL, 'sources:', '    sources: [subject]'),
+        '      name: string',
+        '      name: { type: string, origin: observed }',
+      ),
+    );
+    expect(observed.issues.map((i) => [i.path, i.message])).toEqual([
+      ['categories.contact.fields.name', expect.stringMatching(/observed .* does not list observed/)],
+    ]);
+    const derived = issuesOf(
+      edit(
+        edit(MINIMAL, 'sources:', '    sources: [creditAgency]'),
+        'email:',
+        '      email: { type: email, origin: derived }',
+      ),
+    );
+    expect(derived.issues.map((i) => i.path)).toEqual(['categories.contact.fields.name']);
+  });
+
+  it('reads providedBySubject: false of an older register as derived, and refuses it beside an origin', () => {
+    const old = parseRegister(
+      edit(MINIMAL, '      name: string', '      name: { type: string, providedBySubject: false }'),
+      'register.yaml',
+    );
+    expect(old.categories['contact']?.fields['name']).toMatchObject({ origin: 'derived', providedBySubject: false });
+    const both = issuesOf(
+      edit(MINIMAL, '      name: string', '      name: { type: string, origin: derived, providedBySubject: false }'),
+    );
+    expect(both.issues.map((i) => i.message)).toEqual([expect.stringMatching(/not providedBySubject as well/)]);
   });
 
   it('reports a missing required key at the key of its parent', () => {

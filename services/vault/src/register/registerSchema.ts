@@ -10,10 +10,13 @@
 import { z } from 'zod';
 
 import { answerPeriodIssue } from '../domain/deadlines.js';
-import { LEGAL_BASES, type RetentionTrigger, SOURCES, VALUE_TYPES } from '../domain/register.js';
+import { FIELD_ORIGINS, LEGAL_BASES, type RetentionTrigger, SOURCES, VALUE_TYPES } from '../domain/register.js';
 import { parseDuration } from '../domain/time.js';
 
 const text = z.string().trim().min(1);
+
+/** A description in the report languages besides English (`description`): `{ nb: ..., da: ... }`. */
+const translations = z.strictObject({ nb: text.optional(), da: text.optional() });
 
 /**
  * The shape of a prefixed DPV term. Whether DPV defines it, and whether its namespace fits where it
@@ -47,16 +50,30 @@ export const retentionSchema = z.strictObject({
   duration: isoDuration,
   trigger: triggerSchema,
   description: text.optional(),
+  descriptions: translations.optional(),
 });
 
-/** A field is either a full spec or, for brevity, just its type: `email: email`. */
+/**
+ * A field is either a full spec or, for brevity, just its type: `email: email`. Its `origin`
+ * defaults to `provided`; a register from before origins were kept says `providedBySubject: false`,
+ * read as `derived` (a category of observed data says `origin: observed`).
+ */
 export const fieldSchema = z.preprocess(
   (v) => (typeof v === 'string' ? { type: v } : v),
-  z.strictObject({
-    type: z.enum(VALUE_TYPES),
-    lookup: z.boolean().default(false),
-    providedBySubject: z.boolean().default(true),
-  }),
+  z
+    .strictObject({
+      type: z.enum(VALUE_TYPES),
+      lookup: z.boolean().default(false),
+      origin: z.enum(FIELD_ORIGINS).optional(),
+      providedBySubject: z.boolean().optional(),
+    })
+    .refine((f) => f.origin === undefined || f.providedBySubject === undefined, {
+      error: 'give origin (provided, observed or derived), not providedBySubject as well',
+    })
+    .transform(({ providedBySubject, origin, ...f }) => {
+      const o = origin ?? (providedBySubject === false ? 'derived' : 'provided');
+      return { ...f, providedBySubject: o === 'provided', origin: o };
+    }),
 );
 
 export const recipientSchema = z.strictObject({
@@ -85,6 +102,7 @@ const reaction = z.enum(['stop', 'shred']);
 
 export const categorySchema = z.strictObject({
   description: text,
+  descriptions: translations.optional(),
   dpv: dpvTerm('pd:Contact'),
   fields: z
     .record(z.string(), fieldSchema)
@@ -104,6 +122,7 @@ export const categorySchema = z.strictObject({
 
 export const purposeSchema = z.strictObject({
   description: text,
+  descriptions: translations.optional(),
   dpv: dpvTerm('dpv:ServiceProvision'),
   directMarketing: z.boolean().default(false),
   requiresConsent: z.boolean().default(false),

@@ -10,7 +10,14 @@ import { missedDeadlineAt } from '../domain/deadlines.js';
 import { VaultError } from '../domain/errors.js';
 import { type EventOf, type ExportKind, REQUESTS_CATEGORY } from '../domain/events.js';
 import { streamOf } from '../domain/events.js';
-import type { CategorySpec, LegalBasis, ProcessingRegister, Recipient, Source } from '../domain/register.js';
+import {
+  type CategorySpec,
+  type LegalBasis,
+  originOf,
+  type ProcessingRegister,
+  type Recipient,
+  type Source,
+} from '../domain/register.js';
 import { holdOn, holdsOf, retentionOf, triggerTime } from '../domain/retention.js';
 import type { SubjectState } from '../domain/subject.js';
 import { addIsoDuration } from '../domain/time.js';
@@ -255,9 +262,13 @@ function consentsOf(register: ProcessingRegister, state: SubjectState) {
     }));
 }
 
-/** Art. 20 covers what the subject provided, processed on consent or contract. */
+/**
+ * Art. 20 covers the data the subject provided, which the EDPB-endorsed guidelines (WP242 rev.01)
+ * read to include what is observed from their use of the service; derived data is out. Only on
+ * consent or contract (Art. 20(1)(a)).
+ */
 const portable = (field: CategorySpec['fields'][string] | undefined, legalBasis: LegalBasis): boolean =>
-  field?.providedBySubject === true && (legalBasis === 'consent' || legalBasis === 'contract');
+  field !== undefined && originOf(field) !== 'derived' && (legalBasis === 'consent' || legalBasis === 'contract');
 
 /**
  * The categories whose values a report shows, and `_requests` when an access report opens the
@@ -322,6 +333,8 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
         dpvPurpose: register.purposes[f.purpose]?.dpv ?? null,
         legalBasis: f.legalBasis,
         dpvLegalBasis: LEGAL_BASIS_DPV[f.legalBasis],
+        // Null only for a field the register no longer lists (never in an export: it is not portable).
+        origin: fieldSpec ? originOf(fieldSpec) : null,
       };
       if (kind === 'PORTABILITY') {
         yield base;
