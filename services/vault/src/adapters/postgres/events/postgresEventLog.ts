@@ -12,7 +12,7 @@ import {
   type Subscription,
 } from '../../../ports/EventLog.js';
 import { closedError, openMigrated, type PostgresHandle, type PostgresOptions } from '../connect.js';
-import { PostgresSubscription, type SafePage } from './postgresSubscription.js';
+import { PostgresSubscription } from './postgresSubscription.js';
 import { EVENT_MIGRATIONS } from './schema.js';
 import { channelOf, Wakeups } from './wakeups.js';
 
@@ -103,8 +103,8 @@ function appendArguments(streamId: string, events: readonly NewEvent[], expected
 /**
  * The event log in PostgreSQL, for a deployment on PostgreSQL alone. An append is one call of
  * the `append_events` function (its own transaction); readers of the whole log (`readAll`,
- * subscriptions) see only what no transaction still running can precede, so a checkpoint never
- * passes an event that commits later (schema.ts says how). Tables are created on open.
+ * subscriptions) see only what no running append can still precede, so a checkpoint never passes
+ * an event that commits later (schema.ts says how). Tables are created on open.
  */
 export async function getPostgresEventLog(options: PostgresEventLogOptions): Promise<EventLog> {
   const db = await openMigrated(options, 'events', EVENT_MIGRATIONS);
@@ -115,7 +115,7 @@ class PostgresEventLog implements EventLog {
   private readonly wakeups: Wakeups;
   private readonly pollIntervalMs: number;
   private readonly subscriptions = new Set<PostgresSubscription>();
-  private readonly sql: { append: string; readStream: string; readSafe: string; head: string };
+  private readonly sql: { append: string; readStream: string; readAll: string; head: string };
 
   constructor(
     private readonly db: PostgresHandle,
@@ -128,11 +128,7 @@ class PostgresEventLog implements EventLog {
       append: `SELECT outcome, revision, last_position FROM ${s}.append_events($1, $2, $3, $4, $5, $6)`,
       readStream: `SELECT ${COLUMNS} FROM ${s}.events e
         WHERE e.stream_id = $1 AND e.revision >= $2 ORDER BY e.revision LIMIT $3`,
-      // Ordered by position, cut (by the caller) at the first event of a transaction that is not
-      // below every running one: the events after it may still be joined by one before them.
-      readSafe: `SELECT ${COLUMNS}, e.transaction_id < h.xmin AS safe
-        FROM ${s}.events e, (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin) h
-        WHERE e.position > $1 ORDER BY e.position LIMIT $2`,
+      readAll: `SELECT position, stream_id, revision, event_id, type, data, metadata FROM ${s}.read_events($1, $2)`,
       head: `SELECT coalesce(max(position), 0) AS p FROM ${s}.events`,
     };
   }
@@ -159,17 +155,12 @@ class PostgresEventLog implements EventLog {
     return rows.map(toRecorded);
   }
 
+  /** Events after a position, as far as no running append can still add one before them (schema.ts). */
   async readAll(opts: ReadAllOptions = {}): Promise<RecordedEvent[]> {
-    return (await this.readSafe(opts.after ?? 0, opts.maxCount ?? 1000)).events;
-  }
-
-  /** Up to `max` events after `after`, as far as they are safe to checkpoint past. */
-  private async readSafe(after: number, max: number): Promise<SafePage> {
-    if (max <= 0) return { events: [], held: false };
-    const rows = await this.db.query<EventRow & { safe: boolean }>(this.sql.readSafe, [after, max]);
-    const cut = rows.findIndex((r) => !r.safe);
-    const safe = cut < 0 ? rows : rows.slice(0, cut);
-    return { events: safe.map(toRecorded), held: cut >= 0 };
+    const maxCount = opts.maxCount ?? 1000;
+    if (maxCount <= 0) return [];
+    const rows = await this.db.query<EventRow>(this.sql.readAll, [opts.after ?? 0, maxCount]);
+    return rows.map(toRecorded);
   }
 
   async headPosition(): Promise<number> {
@@ -180,7 +171,7 @@ class PostgresEventLog implements EventLog {
   subscribe(opts: SubscribeOptions): Subscription {
     const sub = new PostgresSubscription(
       opts,
-      (after, max) => this.readSafe(after, max),
+      (after, maxCount) => this.readAll({ after, maxCount }),
       this.wakeups,
       this.pollIntervalMs,
       this.db.closed ? closedError() : undefined,

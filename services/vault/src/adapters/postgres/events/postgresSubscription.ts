@@ -7,14 +7,6 @@ import {
 } from '../../../ports/EventLog.js';
 import type { Wakeups } from './wakeups.js';
 
-/** A page of the log that no later commit can extend below its end; `held`: events after it wait for an older transaction. */
-export interface SafePage {
-  events: RecordedEvent[];
-  held: boolean;
-}
-
-/** How soon a subscription reads again while an older transaction holds later events back, at first, in ms. */
-const HELD_RETRY_MIN_MS = 5;
 const UNAVAILABLE_RETRY_MAX_MS = 5000;
 
 /**
@@ -30,14 +22,14 @@ export class PostgresSubscription implements Subscription {
   private failure: unknown;
   private wake: (() => void) | undefined;
   private woken = false;
-  private heldDelayMs = HELD_RETRY_MIN_MS;
   private unavailableDelayMs = 100;
   private readonly waiters = new PositionWaiters();
   private readonly listener = (): void => this.poke();
 
   constructor(
     private readonly opts: SubscribeOptions,
-    private readonly read: (after: number, max: number) => Promise<SafePage>,
+    /** Events after a position that no running append can still precede. */
+    private readonly read: (after: number, max: number) => Promise<RecordedEvent[]>,
     private readonly wakeups: Wakeups,
     private readonly pollIntervalMs: number,
     closedError: VaultError | undefined,
@@ -62,19 +54,16 @@ export class PostgresSubscription implements Subscription {
         this.woken = false;
         const page = await this.readOrWait(batchSize);
         if (page === undefined || this.stopped) continue;
-        if (page.events.length > 0) {
-          await this.opts.onEvents(page.events);
-          this.position = page.events[page.events.length - 1]!.position;
+        if (page.length > 0) {
+          await this.opts.onEvents(page);
+          this.position = page[page.length - 1]!.position;
           this.waiters.reached(this.position);
-          this.heldDelayMs = HELD_RETRY_MIN_MS;
           continue;
         }
+        // Nothing new, or held back by an append still running: that one wakes this subscription
+        // when it commits (its process at once, the others by notification), else the poll does.
         if (this.woken) continue;
-        // Held back by an older transaction: it commits soon, most often with a notification, but
-        // a transaction of another program notifies nothing, so look again after a short while.
-        const delay = page.held ? this.heldDelayMs : this.pollIntervalMs;
-        if (page.held) this.heldDelayMs = Math.min(this.pollIntervalMs, this.heldDelayMs * 2);
-        await this.sleep(delay);
+        await this.sleep(this.pollIntervalMs);
       }
       this.finish();
     } catch (e) {
@@ -83,7 +72,7 @@ export class PostgresSubscription implements Subscription {
   }
 
   /** The next safe page, or undefined after waiting out an unavailable store. */
-  private async readOrWait(batchSize: number): Promise<SafePage | undefined> {
+  private async readOrWait(batchSize: number): Promise<RecordedEvent[] | undefined> {
     try {
       const page = await this.read(this.position, batchSize);
       this.unavailableDelayMs = 100;

@@ -1,30 +1,32 @@
 /**
- * The event log's tables and its append function, each migration given the quoted schema.
+ * The event log's table and its functions, each migration given the quoted schema.
  *
- * Why a function: an append is one statement (one round trip, its own transaction), and the
+ * Why functions: an append is one statement (one round trip, its own transaction), and the
  * global lock it takes is held only while the function runs on the server, never across the
- * network or the commit's fsync.
+ * network or the commit's fsync; a read of the whole log is one statement too.
  *
- * Ordering, the gap problem and how it is closed: positions come from a sequence, so a
- * transaction can commit after another that took a higher position. A reader that checkpointed
- * past the higher one would skip the lower one for good. Every append records its transaction
- * id, and readers of the whole log take only events whose transaction id is below the oldest
- * transaction still running (`pg_snapshot_xmin(pg_current_snapshot())`, as Emmett's store does):
- * those transactions have all ended, so nothing can appear below them any more. For one number to
- * be a checkpoint (Emmett keeps a pair, transaction id and position), transaction ids must also
- * be in position order: the append takes its transaction id and its positions under one
- * session-level advisory lock, released before the commit, so commits still overlap and share
- * their WAL flushes.
+ * The gap problem and how it is closed: positions come from a sequence, so an append can commit
+ * after another that took a higher position, and a reader that checkpointed past the higher one
+ * would skip the lower one for good. Every append, before it takes its positions, takes a
+ * transaction-level advisory lock named after its first position, which the server holds until
+ * the append commits or rolls back and which every session sees at once in `pg_locks` (a row of
+ * the table is seen only after the commit). A reader first notes the last position handed out,
+ * then the appends still running, and only then takes its snapshot: every position up to the last
+ * one handed out and below the lowest running append belongs to an append that has ended, so it
+ * is in the snapshot or will never exist. Taking the first position and its lock under one short
+ * global lock keeps the two in that order. Emmett's store solves the same problem with transaction
+ * ids (`pg_snapshot_xmin(pg_current_snapshot())`) and a checkpoint of two numbers; the oldest
+ * running transaction is the whole server's, so any long write elsewhere on the server (another
+ * schema, database or program) would hold every subscription back. Here only appends to this log do.
  */
 export const EVENT_MIGRATIONS: readonly ((s: string) => string)[] = [
-  (s) => tables(s) + storedAppend(s) + appendEvents(s),
+  (s) => tables(s) + storedAppend(s) + appendEvents(s) + readEvents(s),
 ];
 
 const tables = (s: string): string => `
     CREATE SEQUENCE ${s}.event_positions AS bigint;
     CREATE TABLE ${s}.events (
       position       bigint  PRIMARY KEY,
-      transaction_id xid8    NOT NULL,
       stream_id      text    COLLATE "C" NOT NULL,
       revision       integer NOT NULL,
       event_id       text    COLLATE "C" NOT NULL UNIQUE,
@@ -70,11 +72,11 @@ const appendEvents = (s: string): string => `
     DECLARE
       v_head integer;
       v_head_position bigint;
-      v_tx xid8;
+      v_first bigint;
       v_global bigint := hashtext('pdv-events:' || ${quoteLiteral(s)});
     BEGIN
       -- One append per stream at a time, until it commits: the next one waits here (holding no
-      -- transaction id, so it holds no reader back) and then reads the head the first one left.
+      -- position, so it holds no reader back) and then reads the head the first one left.
       PERFORM pg_advisory_xact_lock(hashtext('pdv-stream:' || ${quoteLiteral(s)}), hashtext(p_stream));
       SELECT e.revision, e.position INTO v_head, v_head_position
         FROM ${s}.events e WHERE e.stream_id = p_stream ORDER BY e.revision DESC LIMIT 1;
@@ -97,12 +99,15 @@ const appendEvents = (s: string): string => `
         RETURN;
       END IF;
 
-      -- Transaction id and positions under one lock: transaction ids in position order.
+      -- The "running" lock before the positions it names, under a global lock that only appends
+      -- take, for the time of this block (session-level: released before the commit).
       PERFORM pg_advisory_lock(v_global);
       BEGIN
-        v_tx := pg_current_xact_id();
-        INSERT INTO ${s}.events (position, transaction_id, stream_id, revision, event_id, type, data, metadata)
-          SELECT nextval('${s}.event_positions'), v_tx, p_stream, coalesce(v_head, -1) + u.n, u.id, u.ty, u.d, u.m
+        SELECT CASE WHEN q.is_called THEN q.last_value + 1 ELSE q.last_value END INTO v_first
+          FROM ${s}.event_positions q;
+        PERFORM pg_advisory_xact_lock(${runningClass(s)}, ${signed32('v_first')});
+        INSERT INTO ${s}.events (position, stream_id, revision, event_id, type, data, metadata)
+          SELECT nextval('${s}.event_positions'), p_stream, coalesce(v_head, -1) + u.n, u.id, u.ty, u.d, u.m
           FROM unnest(p_ids, p_types, p_data, p_metadata) WITH ORDINALITY AS u(id, ty, d, m, n)
           ORDER BY u.n;
         last_position := currval('${s}.event_positions');
@@ -126,6 +131,37 @@ const appendEvents = (s: string): string => `
       revision := coalesce(v_head, -1) + cardinality(p_ids);
     END $fn$;
 `;
+
+const readEvents = (s: string): string => `
+    -- Up to p_max events after p_after, as far as no running append can still add one before them.
+    CREATE FUNCTION ${s}.read_events(p_after bigint, p_max integer)
+    RETURNS SETOF ${s}.events LANGUAGE plpgsql AS $fn$
+    DECLARE
+      v_last bigint;
+      v_next bigint;
+      v_lowest bigint;
+    BEGIN
+      SELECT CASE WHEN q.is_called THEN q.last_value ELSE 0 END INTO v_last FROM ${s}.event_positions q;
+      v_next := v_last + 1;
+      -- A lock names a first position by its low 32 bits; the running appends are the latest ones.
+      SELECT min(v_next - ((v_next - l.objid::bigint) & 4294967295)) INTO v_lowest
+        FROM pg_locks l
+        WHERE l.locktype = 'advisory' AND l.objsubid = 2
+          AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+          AND l.classid::bigint = (${runningClass(s)}::bigint & 4294967295);
+      -- A new statement, so a snapshot taken after the locks were read.
+      RETURN QUERY SELECT e.* FROM ${s}.events e
+        WHERE e.position > p_after AND e.position <= least(v_last, v_lowest - 1)
+        ORDER BY e.position LIMIT p_max;
+    END $fn$;
+`;
+
+/** The advisory-lock class of running appends (the first int of a two-int key). */
+const runningClass = (s: string): string => `hashtext('pdv-appending:' || ${quoteLiteral(s)})`;
+
+/** A bigint's low 32 bits as the int the two-int advisory lock takes (pg_locks shows them unsigned). */
+const signed32 = (v: string): string =>
+  `(CASE WHEN (${v} & 4294967295) >= 2147483648 THEN (${v} & 4294967295) - 4294967296 ELSE ${v} & 4294967295 END)::integer`;
 
 /** `"vault"` as a SQL string literal (`'"vault"'`); the schema name is a validated identifier. */
 function quoteLiteral(quotedSchema: string): string {
