@@ -330,6 +330,63 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
       expect(await store.findByBlindIndex([])).toEqual([]);
     });
 
+    it('lists the blind-index entries of epochs before a given one, in key order, paged after a key', async () => {
+      const entries = [
+        entry('subj-a', 'contact', 'email', '3f9a'), // from before epochs: epoch 0
+        entry('subj-a', 'contact', 'phone', '1:aa'),
+        entry('subj-b', 'contact', 'email', '2:bb'),
+        entry('subj-b', 'marketing', 'email', '10:cc'),
+        entry('subj-c', 'contact', 'email', '1:dd'),
+        ...Array.from({ length: 120 }, (_, i) =>
+          entry(`subj-x${String(i).padStart(3, '0')}`, 'contact', 'email', `1:${i}`),
+        ),
+      ];
+      await store.apply(P, batch({ index: entries.map((e) => ({ op: 'put' as const, entry: e })) }), 1);
+      const older2 = await store.listIndexOlderThan(2, { limit: 1000 });
+      expect(older2.slice(0, 3)).toEqual([entries[0], entries[1], entries[4]]);
+      expect(older2).toHaveLength(123);
+      // Epochs compare as numbers: 10 is after 2.
+      expect((await store.listIndexOlderThan(3)).map((e) => e.hash)).not.toContain('10:cc');
+      expect((await store.listIndexOlderThan(11)).map((e) => e.hash)).toContain('10:cc');
+      expect(await store.listIndexOlderThan(1)).toEqual([entries[0]]);
+      const paged: BlindIndexEntry[] = [];
+      for (let page = await store.listIndexOlderThan(2, { limit: 50 }); page.length > 0;) {
+        paged.push(...page);
+        page = await store.listIndexOlderThan(2, { limit: 50, after: page[page.length - 1]! });
+      }
+      expect(paged).toEqual(older2);
+    });
+
+    it('replaces or deletes a blind-index entry only while its hash is still the one read', async () => {
+      await store.apply(
+        P,
+        batch({
+          index: [
+            { op: 'put', entry: entry('subj-1', 'contact', 'email', '1:old-email') },
+            { op: 'put', entry: entry('subj-1', 'contact', 'phone', '1:old-phone') },
+            { op: 'put', entry: entry('subj-2', 'contact', 'email', '1:other') },
+          ],
+        }),
+        1,
+      );
+      // The projector rewrote subj-2's entry after the re-index read it.
+      await store.apply(P, batch({ index: [{ op: 'put', entry: entry('subj-2', 'contact', 'email', '2:new') }] }), 2);
+      const changed = await store.replaceIndexHashes([
+        { subjectId: 'subj-1', category: 'contact', field: 'email', from: '1:old-email', to: '2:email' },
+        { subjectId: 'subj-1', category: 'contact', field: 'phone', from: '1:old-phone', to: null },
+        { subjectId: 'subj-2', category: 'contact', field: 'email', from: '1:other', to: '2:stale' },
+        { subjectId: 'subj-3', category: 'contact', field: 'email', from: '1:none', to: '2:none' },
+      ]);
+      expect(changed).toBe(2);
+      expect(await store.findByBlindIndex(['1:old-email', '1:old-phone', '2:stale', '2:none'])).toEqual([]);
+      expect(await store.findByBlindIndex(['2:email', '2:new'])).toEqual([
+        entry('subj-1', 'contact', 'email', '2:email'),
+        entry('subj-2', 'contact', 'email', '2:new'),
+      ]);
+      expect(await store.replaceIndexHashes([])).toBe(0);
+      expect(await store.listIndexOlderThan(2)).toEqual([]);
+    });
+
     it('replaces the hold and retention rows of each listed subject only', async () => {
       const hold = (subjectId: string, category: string, until: string) => ({
         subjectId,

@@ -110,7 +110,7 @@ describe('forensic erasure on the embedded store', () => {
       actor,
     );
     // A lookup works before erasure: the blind index exists.
-    const hash = vault.blindIndex.hash(`email:${markers.email}`);
+    const hash = await vault.blindIndex.hash(`email:${markers.email}`);
     expect(await vault.stores.views.findByBlindIndex([hash])).toHaveLength(1);
 
     const needles = new Map(Object.entries(markers).map(([k, v]) => [`marker ${k}`, Buffer.from(v)]));
@@ -139,7 +139,7 @@ describe('forensic erasure on the embedded store', () => {
       needles.set(`data key ${id}`, Buffer.from(raw.get(id)!));
       needles.set(`wrapped key ${id}`, Buffer.from(wrapped.get(id)!.wrapped));
     }
-    needles.set('blind index hash', Buffer.from(hash, 'hex'));
+    needles.set('blind index hash', Buffer.from(hash.slice(hash.indexOf(':') + 1), 'hex'));
     needles.set('blind index hash (hex text)', Buffer.from(hash));
     expect(findings(config.dataDir, needles)).toEqual([]);
   });

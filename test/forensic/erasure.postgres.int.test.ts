@@ -156,7 +156,7 @@ if (!probe.ok) {
       const stored = await vault.stores.keys.getByIds(keyIds);
       wrapped = keyIds.map((id) => Buffer.from(stored.get(id)!.wrapped));
       expect(wrapped.length).toBeGreaterThan(0);
-      hash = vault.blindIndex.hash('email:pg.marker.5521@marker-example.com');
+      hash = await vault.blindIndex.hash('email:pg.marker.5521@marker-example.com');
       expect(await vault.stores.views.findByBlindIndex([hash])).toHaveLength(1);
       if (access.how !== 'none') {
         // The scanner must be able to see what it looks for: the wrapped keys are in the table file until erasure.

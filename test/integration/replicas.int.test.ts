@@ -185,7 +185,9 @@ if (!probe.ok) {
 
         // Lookups by blind index agree too: one entry per subject and lookup field, on both replicas.
         for (const v of [a, b]) {
-          const hashes = subjects.map((s) => v.blindIndex.hash(lookupForm('email', valueOf(s, 'email'))!));
+          const hashes = await Promise.all(
+            subjects.map((s) => v.blindIndex.hash(lookupForm('email', valueOf(s, 'email'))!)),
+          );
           const found = await v.stores.views.findByBlindIndex(hashes);
           expect(
             found

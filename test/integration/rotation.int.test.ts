@@ -76,9 +76,9 @@ describe('key epochs', () => {
     const schedule = await t.vault.keyRing.epochSchedule();
     expect(Date.parse(schedule.endsAt) - Date.parse(schedule.startedAt)).toBe(t.vault.keyRing.epochMs);
 
-    const r = await t.vault.keyRing.rotateEpoch({ pageSize: 7 });
+    const r = await t.vault.rotateEpoch({ pageSize: 7 });
     expect(r).toMatchObject({ from: [1], to: 2, keys: 40, destroyed: [1] });
-    expect(r.secrets).toBeGreaterThanOrEqual(2);
+    expect(r.secrets, 'the signing seed').toBeGreaterThanOrEqual(1);
     expect(await t.vault.keyRing.kek.epochs()).toEqual([2]);
     const after = await t.vault.stores.keys.getByIds(keyIds);
     for (const id of keyIds) {
@@ -120,7 +120,7 @@ describe('key epochs', () => {
 
       const live = await tempVault({ dataDir: t.config.dataDir, masterKey: t.config.masterKey! });
       await live.vault.erase(s!, { actor: 'dpo:test', reason: 'subjectRequest' });
-      await live.vault.keyRing.rotateEpoch();
+      await live.vault.rotateEpoch();
       await live.vault.close();
 
       for (const f of readdirSync(backup)) copyFileSync(join(backup, f), join(t.config.dataDir, f));
@@ -157,7 +157,7 @@ describe('key epochs', () => {
     const mixed = new Set([...(await again.vault.stores.keys.getByIds(keyIds)).values()].map((k) => k.kekVersion));
     expect(await again.vault.keyRing.kek.epochs(), 'the kill left two epochs alive').toEqual([1, 2]);
     expect(mixed.has(1), 'some keys were still on the old epoch').toBe(true);
-    const r = await again.vault.keyRing.rotateEpoch();
+    const r = await again.vault.rotateEpoch();
     expect(r).toMatchObject({ from: [1, 2], to: 2, destroyed: [1] });
     expect(await again.vault.keyRing.kek.epochs()).toEqual([2]);
     again.vault.keyRing.clearCache();

@@ -1,3 +1,4 @@
+import { type EpochRotationReport, rotateEpoch, type RotateEpochOptions } from './commands/rotateEpoch.js';
 import { type CommandOptions, type CommandResult, SubjectCommands } from './commands/SubjectCommands.js';
 import { type SweepOptions, type SweepReport, sweepRetention } from './commands/sweepRetention.js';
 import { schemaBaseUrl } from './config/apiSettings.js';
@@ -57,6 +58,11 @@ export interface Vault {
   erase(subjectId: string, options: EraseOptions): Promise<SignedCertificate>;
   /** Shreds what retention says is due (see commands/sweepRetention.ts), then waits for the read models. */
   sweepRetention(options?: SweepOptions): Promise<SweepReport>;
+  /**
+   * Ends the current key epoch: re-wraps the keys, re-computes the blind index under the new epoch's index key and
+   * destroys the old KEK (see commands/rotateEpoch.ts).
+   */
+  rotateEpoch(options?: RotateEpochOptions): Promise<EpochRotationReport>;
   /** The vault's clock (injectable through `OpenVaultOptions.now`). */
   now(): string;
   close(): Promise<void>;
@@ -91,7 +97,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
     // The master key is in the KEK custody now; the configuration the vault keeps does not hold it.
     config = { ...config, masterKey: undefined, pkcs11: config.pkcs11 ? { ...config.pkcs11, pin: '' } : undefined };
     const signer = new Signer(await keyRing.secret(SIGNING_SECRET, 32));
-    const blindIndex = new BlindIndex(await keyRing.secret('blind-index-key', 32));
+    const blindIndex = new BlindIndex(keyRing);
     const now = options.now ?? isoNow;
     const cacheSize = config.cacheSubjects ?? DEFAULT_CACHE_SUBJECTS;
     const commands = new SubjectCommands(
@@ -164,6 +170,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
         if (report.shredded > 0) await projector.waitFor(await opened.log.headPosition(), 60_000);
         return report;
       },
+      rotateEpoch: (o) => rotateEpoch({ keyRing, views: opened.views, blindIndex, register }, o),
       close: async () => {
         await projector.stop();
         await closeAll();

@@ -155,8 +155,9 @@ export const resolvers: Resolvers = {
       knownPurpose(ctx, purpose);
       const type = email != null ? 'email' : 'phone';
       const value = validateValue(type, email ?? phone, `identifier.${type}`);
-      const hash = ctx.vault.blindIndex.hash(lookupForm(type, value)!);
-      const entries = (await ctx.vault.stores.views.findByBlindIndex([hash])).slice(0, ctx.limits.maxSubjectsPerQuery);
+      // Under every index key alive: during an epoch rotation, an entry may still carry the old epoch's hash.
+      const hashes = await ctx.vault.blindIndex.candidates(lookupForm(type, value)!);
+      const entries = (await ctx.vault.stores.views.findByBlindIndex(hashes)).slice(0, ctx.limits.maxSubjectsPerQuery);
       const ids = [...new Set(entries.map((e) => e.subjectId))];
       // Loading a snapshot opens no value: what the caller may see is decided first, and only that counts.
       const reads = await ctx.loaders.subjects.loadMany(ids.map((subjectId) => ({ subjectId, purpose })));

@@ -7,7 +7,7 @@ export interface EpochScheduleOptions {
   schedule: () => Promise<EpochSchedule>;
   /** Whether more than one epoch is alive: a rotation that a crash or a stop interrupted. */
   unfinished: () => Promise<boolean>;
-  /** Runs one rotation (normally `keyRing.rotateEpoch`). */
+  /** Runs one rotation (normally `vault.rotateEpoch`: keys, blind index, old KEK destroyed). */
   rotate: () => Promise<EpochRotation>;
   /** Told each rotation's counts, or its failure (never key material). */
   onResult: (

@@ -334,7 +334,7 @@ export class KeyRing {
   }
 
   /**
-   * A vault secret (signing seed, blind-index key) created once, kept in the key store wrapped
+   * A vault secret (the signing seed) created once, kept in the key store wrapped
    * under the current epoch: four bytes of epoch, then the wrapped secret.
    */
   async secret(name: string, length: number): Promise<Uint8Array> {
@@ -346,19 +346,54 @@ export class KeyRing {
   }
 
   /**
+   * A secret that belongs to one epoch (stored as `<name>@<epoch>`, e.g. an epoch's blind-index
+   * key): wrapped under that epoch's KEK and never re-wrapped, since it ends with its epoch (its
+   * owner deletes it in `beforeDestroy`). Created if absent only with `create`; otherwise
+   * undefined when absent. Fails with KEK_UNAVAILABLE once the epoch's KEK is destroyed.
+   */
+  async epochSecret(
+    name: string,
+    epoch: number,
+    length: number,
+    options: { create?: boolean } = {},
+  ): Promise<Uint8Array | undefined> {
+    const stored = `${name}@${epoch}`;
+    let existing = await this.store.getMeta(stored);
+    if (!existing && options.create) {
+      const fresh = nacl.randomBytes(length);
+      existing = await this.store.putMetaIfAbsent(stored, await this.wrapSecret(stored, fresh, epoch));
+      fresh.fill(0);
+    }
+    return existing && this.unwrapSecret(stored, existing);
+  }
+
+  /** A secret as stored, without creating it: undefined when absent (one being retired, e.g. by `deleteMeta`). */
+  async existingSecret(name: string): Promise<Uint8Array | undefined> {
+    const stored = await this.store.getMeta(name);
+    return stored && this.unwrapSecret(name, stored);
+  }
+
+  /**
    * Ends the current epoch: makes the next epoch's KEK, re-wraps every live data key and vault
    * secret under it a page at a time (yielding to the event loop between pages), then destroys
    * every older KEK. A rotation that a crash interrupted is finished, not started again: with
    * two epochs alive, the newer is the target. Safe to run concurrently with writes and with
    * another process's rotation: each key is re-wrapped only if it still has its old wrapping,
-   * and the old KEK goes only once no key needs it.
+   * and the old KEK goes only once no key needs it. `beforeDestroy(to)` runs once everything is
+   * wrapped under `to` and before any older KEK is destroyed: what else must leave the old epoch
+   * (the blind index, re-computed under the new epoch's key) does so there; a throw leaves both
+   * epochs alive, for the next rotation to finish.
    */
-  rotateEpoch(options: { pageSize?: number } = {}): Promise<EpochRotation> {
-    this.rotation ??= this.rotate(options.pageSize ?? 500).finally(() => (this.rotation = undefined));
+  rotateEpoch(
+    options: { pageSize?: number; beforeDestroy?: (to: number) => Promise<void> } = {},
+  ): Promise<EpochRotation> {
+    this.rotation ??= this.rotate(options.pageSize ?? 500, options.beforeDestroy).finally(
+      () => (this.rotation = undefined),
+    );
     return this.rotation;
   }
 
-  private async rotate(pageSize: number): Promise<EpochRotation> {
+  private async rotate(pageSize: number, beforeDestroy?: (to: number) => Promise<void>): Promise<EpochRotation> {
     const before = await this.kek.epochs();
     let to = Math.max(0, ...before);
     if (before.length <= 1) {
@@ -400,6 +435,7 @@ export class KeyRing {
       plain.fill(0);
       secrets += 1;
     }
+    await beforeDestroy?.(to);
     const destroyed = (await this.kek.epochs()).filter((e) => e < to);
     for (const e of destroyed) await this.kek.destroy(e);
     return { from: before, to, keys, secrets, destroyed };
@@ -411,10 +447,10 @@ export class KeyRing {
     return custody.reseal ? custody.reseal() : 0;
   }
 
-  private async wrapSecret(name: string, secret: Uint8Array): Promise<Uint8Array> {
-    const [sealed] = await this.kek.wrap(this.current, [{ key: secret, aad: metaTag(name) }]);
+  private async wrapSecret(name: string, secret: Uint8Array, epoch = this.current): Promise<Uint8Array> {
+    const [sealed] = await this.kek.wrap(epoch, [{ key: secret, aad: metaTag(name) }]);
     const out = new Uint8Array(4 + sealed!.length);
-    new DataView(out.buffer).setUint32(0, this.current, true);
+    new DataView(out.buffer).setUint32(0, epoch, true);
     out.set(sealed!, 4);
     return out;
   }

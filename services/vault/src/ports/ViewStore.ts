@@ -21,6 +21,19 @@ export interface BlindIndexEntry {
   field: string;
 }
 
+/**
+ * A blind-index entry to recompute under another epoch's key: replaced only if its stored hash is
+ * still `from` (the projector may have rewritten it meanwhile); `to: null` deletes it (its value
+ * is gone: field erased, category shredded, subject unknown).
+ */
+export interface IndexReplacement {
+  subjectId: string;
+  category: string;
+  field: string;
+  from: string;
+  to: string | null;
+}
+
 export type HoldView = HoldRow;
 export type RetentionView = RetentionRow;
 
@@ -102,6 +115,21 @@ export interface ViewStore {
    */
   subjectPositions(subjectIds: string[]): Promise<Map<string, number>>;
   findByBlindIndex(hashes: string[]): Promise<BlindIndexEntry[]>;
+  /**
+   * Blind-index entries whose hash is of an epoch before `epoch` (a hash `<epoch>:<hex>`; one with
+   * no epoch counts as epoch 0), ordered by (subjectId, category, field), paged after that key.
+   * `limit` defaults to 1000.
+   */
+  listIndexOlderThan(
+    epoch: number,
+    options?: { limit?: number; after?: { subjectId: string; category: string; field: string } },
+  ): Promise<BlindIndexEntry[]>;
+  /**
+   * Replaces (or deletes, `to: null`) each entry whose hash is still `from`, in one transaction,
+   * leaving no copy of a replaced hash in the live store's files where the adapter can ensure it.
+   * Returns how many changed.
+   */
+  replaceIndexHashes(changes: IndexReplacement[]): Promise<number>;
   listHolds(filter?: { subjectId?: string; endingBefore?: string }): Promise<HoldView[]>;
   /**
    * Retention rows due at or before `asOf`, in due order, paged by (dueAt, subjectId, category). `limit` defaults to

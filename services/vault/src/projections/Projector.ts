@@ -1,4 +1,3 @@
-import { openField } from '../commands/sealDecision.js';
 import type { BlindIndex } from '../crypto/blindIndex.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import { VaultError } from '../domain/errors.js';
@@ -8,10 +7,10 @@ import type { ProcessingRegister } from '../domain/register.js';
 import { trackedRowsOf } from '../domain/requests.js';
 import { holdsOf, retentionOf } from '../domain/retention.js';
 import { evolve, initialState, type SubjectState } from '../domain/subject.js';
-import { lookupForm } from '../domain/values.js';
 import type { EventLog, RecordedEvent, Subscription } from '../ports/EventLog.js';
 import { emptyBatch, type SubjectView, type ViewBatch, type ViewStore } from '../ports/ViewStore.js';
 import { type RecentCache, recentCache } from '../support/recentCache.js';
+import { lookupForms } from './lookupForms.js';
 
 export const PROJECTION = 'subjects';
 
@@ -360,7 +359,7 @@ export class Projector {
       dirty.set(`${subjectId}\u0000${category}\u0000${field}`, { subjectId, category, field });
   }
 
-  /** Blind-index entries for the lookup fields a batch touched, from their final values. */
+  /** Blind-index entries for the lookup fields a batch touched, from their final values, under the newest epoch. */
   private async indexLookups(
     states: Map<string, SubjectState>,
     dirty: Map<string, { subjectId: string; category: string; field: string }>,
@@ -368,22 +367,13 @@ export class Projector {
     fresh: ReadonlySet<string>,
   ): Promise<void> {
     if (dirty.size === 0) return;
-    const keyIds = new Set<string>();
-    for (const d of dirty.values()) {
-      const c = states.get(d.subjectId)?.categories[d.category];
-      if (c?.fields[d.field]) keyIds.add(c.keyId);
-    }
-    const keys = await this.deps.keyRing.get([...keyIds]);
-    for (const d of dirty.values()) {
-      const c = states.get(d.subjectId)?.categories[d.category];
-      const f = c?.fields[d.field];
-      const key = f && keys.get(c.keyId);
-      const type = this.deps.register.categories[d.category]!.fields[d.field]!.type;
-      const form = f && key ? lookupForm(type, openField(d.subjectId, d.category, d.field, f, key)) : undefined;
+    const forms = await lookupForms(this.deps, states, dirty.values());
+    const index = await this.deps.blindIndex.writer();
+    for (const { form, ...d } of forms) {
       if (form)
         batch.index.push({
           op: 'put',
-          entry: { hash: this.deps.blindIndex.hash(form), ...d },
+          entry: { hash: index.hash(form), ...d },
           ...(fresh.has(d.subjectId) ? { fresh: true } : {}),
         });
       else batch.index.push({ op: 'delete', ...d });

@@ -7,12 +7,13 @@ export function addRotateEpochCommand(program: Command): void {
   program
     .command('rotate-epoch')
     .description(
-      'End the current key epoch now: re-wrap every live data key under a new key-encryption key and destroy the old ' +
-        'one',
+      'End the current key epoch now: re-wrap every live data key under a new key-encryption key, re-compute the ' +
+        'blind index under the new epoch, and destroy the old key-encryption key',
     )
     .option(
       '--page-size <n>',
-      "keys re-wrapped per transaction (smaller pages hold the key store's write lock for less time)",
+      "keys re-wrapped (and blind-index entries re-computed) per transaction (smaller pages hold a store's write lock " +
+        'for less time)',
       '500',
     )
     .action(async (opts: { pageSize: string }) => {
@@ -21,10 +22,10 @@ export function addRotateEpochCommand(program: Command): void {
         throw new VaultError('BAD_USER_INPUT', '--page-size must be an integer from 1 to 10000');
       const vault = await openCliVault();
       try {
-        const r = await vault.keyRing.rotateEpoch({ pageSize });
+        const r = await vault.rotateEpoch({ pageSize });
         console.log(
-          `epoch ${r.to}: re-wrapped ${r.keys} data keys and ${r.secrets} vault secrets; destroyed the ` +
-            `key-encryption keys of epoch ${r.destroyed.join(', ') || '(none)'}`,
+          `epoch ${r.to}: re-wrapped ${r.keys} data keys and ${r.secrets} vault secrets; re-computed ${r.reindexed} ` +
+            `blind-index entries; destroyed the key-encryption keys of epoch ${r.destroyed.join(', ') || '(none)'}`,
         );
       } finally {
         await vault.close();

@@ -59,7 +59,7 @@ export function addServeCommand(program: Command): void {
         epochMs: vault.keyRing.epochMs,
         schedule: () => vault.keyRing.epochSchedule(),
         unfinished: async () => (await vault.keyRing.kek.epochs()).length > 1,
-        rotate: () => vault.keyRing.rotateEpoch(),
+        rotate: () => vault.rotateEpoch(),
         onResult: (r) =>
           'error' in r
             ? logger.error({ code: (r.error as { code?: string }).code ?? 'INTERNAL' }, 'key epoch rotation failed')

@@ -1,4 +1,4 @@
-import type { ViewStore } from '../../../ports/ViewStore.js';
+import type { IndexReplacement, ViewStore } from '../../../ports/ViewStore.js';
 import { openMigrated, type PostgresOptions } from '../connect.js';
 import { applyBatch } from './applyBatch.js';
 import * as q from './queries.js';
@@ -45,6 +45,26 @@ export async function getPostgresViewStore(options: PostgresViewStoreOptions): P
     getSubjects: (subjectIds) => q.getSubjects(db, read, subjectIds),
     subjectPositions: (subjectIds) => q.subjectPositions(db, read, subjectIds),
     findByBlindIndex: (hashes) => q.findByBlindIndex(db, read, hashes),
+    listIndexOlderThan: (epoch, opts = {}) => q.listIndexOlderThan(db, read, epoch, opts),
+    replaceIndexHashes: (changes) =>
+      changes.length === 0
+        ? Promise.resolve(0)
+        : db.tx(async (c) => {
+            const cols = (cs: IndexReplacement[]) => [
+              cs.map((x) => x.subjectId),
+              cs.map((x) => x.category),
+              cs.map((x) => x.field),
+              cs.map((x) => x.from),
+            ];
+            const puts = changes.filter((x) => x.to !== null);
+            const dels = changes.filter((x) => x.to === null);
+            const put =
+              puts.length > 0
+                ? await c.query(write.replaceIndexHashes, [...cols(puts), puts.map((x) => x.to)])
+                : undefined;
+            const del = dels.length > 0 ? await c.query(write.deleteIndexHashes, cols(dels)) : undefined;
+            return (put?.rowCount ?? 0) + (del?.rowCount ?? 0);
+          }),
     listHolds: (filter = {}) => q.listHolds(db, read, filter),
     listDueRetention: (asOf, opts = {}) => q.listDueRetention(db, read, asOf, opts),
     listShredded: (filter = {}) => q.listShredded(db, read, filter),

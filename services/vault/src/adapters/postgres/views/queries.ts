@@ -68,6 +68,23 @@ export async function findByBlindIndex(
   return rows.map(toEntry);
 }
 
+export async function listIndexOlderThan(
+  db: PostgresHandle,
+  sql: QuerySql,
+  epoch: number,
+  opts: Filter<'listIndexOlderThan'>,
+): Promise<BlindIndexEntry[]> {
+  const a = opts.after ?? { subjectId: '', category: '', field: '' };
+  const rows = await db.query<IndexRow>(sql.indexOlderThan, [
+    a.subjectId,
+    a.category,
+    a.field,
+    epoch,
+    opts.limit ?? 1000,
+  ]);
+  return rows.map(toEntry);
+}
+
 export async function listHolds(db: PostgresHandle, sql: QuerySql, filter: FirstFilter<'listHolds'>) {
   const rows = await db.query<HoldRow>(sql.holds, [filter.subjectId ?? null, filter.endingBefore ?? null]);
   return rows.map(toHold);

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 
-import type { ViewBatch } from '../../../ports/ViewStore.js';
+import type { IndexReplacement, ViewBatch } from '../../../ports/ViewStore.js';
 import type { SqliteDatabase } from '../openDatabase.js';
 import type { ViewWrites } from './statements.js';
 
@@ -52,6 +52,23 @@ export function applyBatch(stmt: ViewWrites, batch: ViewBatch): boolean {
   }
   return scrub;
 }
+
+/** Conditional replacements of blind-index hashes (a re-index under a new epoch); returns how many changed. */
+export const replaceIndexTransaction = (
+  db: SqliteDatabase,
+  stmt: ViewWrites,
+): Database.Transaction<(changes: readonly IndexReplacement[]) => number> =>
+  db.transaction((changes: readonly IndexReplacement[]): number => {
+    let changed = 0;
+    for (const c of changes) {
+      const r =
+        c.to === null
+          ? stmt.deleteIndexHash.run(c.subjectId, c.category, c.field, c.from)
+          : stmt.replaceIndexHash.run(c.to, c.subjectId, c.category, c.field, c.from);
+      changed += r.changes;
+    }
+    return changed;
+  });
 
 /**
  * The batch and its checkpoint in one transaction, skipped (nothing written) when the checkpoint

@@ -62,6 +62,11 @@ export function findByBlindIndex(stmt: ViewReads, hashes: readonly string[]): Bl
   return out;
 }
 
+export function listIndexOlderThan(stmt: ViewReads, epoch: number, opts: Filter<'listIndexOlderThan'>) {
+  const a = opts.after ?? { subjectId: '', category: '', field: '' };
+  return stmt.indexOlderThan.all(a.subjectId, a.category, a.field, epoch, opts.limit ?? 1000).map(toEntry);
+}
+
 export const listHolds = (stmt: ViewReads, filter: FirstFilter<'listHolds'>) =>
   stmt.holds.all({ subjectId: filter.subjectId ?? null, endingBefore: filter.endingBefore ?? null }).map(toHold);
 

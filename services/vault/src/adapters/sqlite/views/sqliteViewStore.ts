@@ -11,7 +11,7 @@ import {
   type SqliteOptions,
 } from '../openDatabase.js';
 import { startCheckpointer } from '../writers/thread.js';
-import { applyBatchTransaction } from './applyBatch.js';
+import { applyBatchTransaction, replaceIndexTransaction } from './applyBatch.js';
 import * as q from './queries.js';
 import { CLEAR_VIEWS, VIEW_FILE, VIEW_SCHEMA } from './schema.js';
 import { prepareViewStatements, type ViewStatements } from './statements.js';
@@ -29,6 +29,7 @@ interface ViewConnection {
   applyTx: ReturnType<typeof applyBatchTransaction>;
   resetTx: ReturnType<typeof clearViewsTransaction>;
   positionsTx: ReturnType<typeof q.positionsTransaction>;
+  replaceIndexTx: ReturnType<typeof replaceIndexTransaction>;
 }
 
 const clearViewsTransaction = (db: SqliteDatabase) =>
@@ -46,6 +47,7 @@ function openViews(options: SqliteOptions, onDisk: boolean): ViewConnection {
     resetTx: clearViewsTransaction(db),
     // A deferred transaction: it only reads.
     positionsTx: q.positionsTransaction(db, stmt),
+    replaceIndexTx: replaceIndexTransaction(db, stmt),
   };
 }
 
@@ -103,6 +105,14 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
     getSubjects: (subjectIds) => run(() => q.getSubjects(conn.stmt, subjectIds)),
     subjectPositions: (subjectIds) => run(() => q.subjectPositions(conn.stmt, conn.positionsTx, subjectIds)),
     findByBlindIndex: (hashes) => run(() => q.findByBlindIndex(conn.stmt, hashes)),
+    listIndexOlderThan: (epoch, opts = {}) => run(() => q.listIndexOlderThan(conn.stmt, epoch, opts)),
+    replaceIndexHashes: (changes) =>
+      run(() => {
+        const changed = changes.length > 0 ? conn.replaceIndexTx.immediate(changes) : 0;
+        // The replaced hashes are personal data: their old bytes must leave the WAL too.
+        if (changed > 0) scrubWal(conn.db);
+        return changed;
+      }),
     listHolds: (filter = {}) => run(() => q.listHolds(conn.stmt, filter)),
     listDueRetention: (asOf, opts = {}) => run(() => q.listDueRetention(conn.stmt, asOf, opts)),
     listShredded: (filter = {}) => run(() => q.listShredded(conn.stmt, filter)),

@@ -55,6 +55,14 @@ function prepareWrites(db: SqliteDatabase) {
       'DELETE FROM blind_index WHERE subject_id = ? AND category = ? AND field = ?',
     ),
     deleteIndexCategory: prepare<[string, string]>(db, 'DELETE FROM blind_index WHERE subject_id = ? AND category = ?'),
+    replaceIndexHash: prepare<[string, string, string, string, string]>(
+      db,
+      'UPDATE blind_index SET hash = ? WHERE subject_id = ? AND category = ? AND field = ? AND hash = ?',
+    ),
+    deleteIndexHash: prepare<[string, string, string, string]>(
+      db,
+      'DELETE FROM blind_index WHERE subject_id = ? AND category = ? AND field = ? AND hash = ?',
+    ),
     deleteHolds: prepare<[string]>(db, 'DELETE FROM holds WHERE subject_id = ?'),
     insertHold: prepare<[string, string, string, string, string]>(
       db,
@@ -102,6 +110,14 @@ function prepareReads(db: SqliteDatabase) {
       db,
       `SELECT hash, subject_id, category, field FROM blind_index WHERE hash IN (SELECT value FROM json_each(?))
        ORDER BY subject_id, category, field`,
+    ),
+    // The epoch is the number before the colon of `<epoch>:<hex>`; a hash without one is from before epochs (0).
+    indexOlderThan: prepare<[string, string, string, number, number], IndexRow>(
+      db,
+      `SELECT hash, subject_id, category, field FROM blind_index
+       WHERE (subject_id, category, field) > (?, ?, ?)
+         AND CAST(substr(hash, 1, instr(hash, ':') - 1) AS INTEGER) < ?
+       ORDER BY subject_id, category, field LIMIT ?`,
     ),
     holds: prepare<{ subjectId: string | null; endingBefore: string | null }, HoldRow>(
       db,
