@@ -6,6 +6,8 @@ import {
   getPostgresAccessLog,
   getPostgresKeyStore,
   isVaultError,
+  KEY_MIGRATIONS,
+  KEY_PARTITIONS,
   loadConfig,
   openStores,
   SIGNING_SECRET,
@@ -81,10 +83,49 @@ if (!probe.ok) {
       );
       const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
       await c.connect();
-      const rows = (await c.query(`SELECT component, version FROM "${s}".schema_migrations`)).rows;
+      const rows = (await c.query(`SELECT component, version FROM "${s}".schema_migrations ORDER BY version`)).rows;
       await c.end();
-      expect(rows).toEqual([{ component: 'keys', version: 1 }]);
+      expect(rows).toEqual([
+        { component: 'keys', version: 1 },
+        { component: 'keys', version: 2 },
+      ]);
       await Promise.all(stores.map((k) => k.close()));
+    });
+
+    it('moves the keys of a store made before partitioning into the partitions, and shreds there', async () => {
+      const s = schema();
+      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await c.connect();
+      try {
+        // A key store as the first migration left it, holding 300 keys.
+        await c.query(`CREATE SCHEMA "${s}"`);
+        await c.query(`CREATE TABLE "${s}".schema_migrations (component text NOT NULL, version integer NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (component, version))`);
+        await c.query(KEY_MIGRATIONS[0]!(`"${s}"`));
+        await c.query(`INSERT INTO "${s}".schema_migrations (component, version) VALUES ('keys', 1)`);
+        const ids = Array.from({ length: 300 }, (_, i) => `subject-${i}/contact/1`);
+        await c.query(
+          `INSERT INTO "${s}".keys SELECT k, split_part(k, '/', 1), 'contact', decode(md5(k), 'hex'), 1, '2026-01-01'
+           FROM unnest($1::text[]) k`,
+          [ids],
+        );
+        const store = await getPostgresKeyStore({ connectionString: TEST_POSTGRES_URL, schema: s });
+        try {
+          const kept = await store.getByIds(ids);
+          expect(kept.size).toBe(300);
+          expect(Buffer.from(kept.get(ids[7]!)!.wrapped).toString('hex')).toMatch(/^[0-9a-f]{32}$/);
+          const spread = await c.query<{ n: string }>(`SELECT count(DISTINCT tableoid) AS n FROM "${s}".keys`);
+          expect(Number(spread.rows[0]!.n)).toBeGreaterThan(KEY_PARTITIONS / 2);
+          expect(await store.shred(ids.slice(0, 50), 'erasure', '2026-02-01T00:00:00.000Z')).toHaveLength(50);
+          expect((await store.getByIds(ids)).size).toBe(250);
+          const pending = await c.query(`SELECT 1 FROM "${s}".scrub_pending`);
+          expect(pending.rowCount).toBe(0);
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await c.end();
+      }
     });
 
     it('fails with STORE_UNAVAILABLE, not a hang, when PostgreSQL is not there', async () => {

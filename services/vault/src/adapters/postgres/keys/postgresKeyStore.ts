@@ -2,10 +2,18 @@ import type { KeyStore, StoredKey } from '../../../ports/KeyStore.js';
 import { type KeyRow, toBuffer, toBytes, toKey, type TombstoneRow, toTombstone } from '../../sqlRows.js';
 import { connect, distinct, openMigrated, type PostgresHandle, type PostgresOptions } from '../connect.js';
 import { KEY_MIGRATIONS, KEY_TABLES } from './schema.js';
+import { startScrubber } from './scrub.js';
 import { type KeySql, keyStatements } from './statements.js';
 
 /** Options of the PostgreSQL key store. */
-export type PostgresKeyStoreOptions = PostgresOptions;
+export interface PostgresKeyStoreOptions extends PostgresOptions {
+  /**
+   * How long a shred waits for the rewrite that takes the shredded keys' bytes out of the table's
+   * files, in ms; past it the shred returns and the rewrite finishes in the background (a long
+   * transaction elsewhere in the database holds it back). Default 10,000.
+   */
+  scrubWaitMs?: number;
+}
 
 /**
  * Whether the schema's key store holds the vault secret `name`; undefined when there is no key
@@ -37,13 +45,19 @@ async function loadKeys(db: PostgresHandle, sql: KeySql, keyIds: string[]): Prom
 /**
  * Wrapped data keys in PostgreSQL. Every call is a constant number of statements whatever the
  * number of ids (`= ANY($1)`, `unnest`). A shred deletes the key rows and writes their tombstones
- * in one statement (so one transaction). PostgreSQL keeps a deleted row's bytes in the table file
- * as a dead tuple until VACUUM reclaims the space, and in WAL and base backups until they expire:
- * see infra/README.md for the VACUUM schedule and backup retention that bound how long.
+ * in one statement (so one transaction), then rewrites the partitions it touched so that the
+ * rows' bytes leave the table's files (scrub.ts) before it returns. WAL, replicas and backups keep
+ * them until they expire, wrapped under an epoch's KEK that ends with the epoch (docs/security.md).
  */
 export async function getPostgresKeyStore(options: PostgresKeyStoreOptions): Promise<KeyStore> {
   const db = await openMigrated(options, 'keys', KEY_MIGRATIONS);
   const sql = keyStatements(db.s);
+  const scrubber = startScrubber(db, sql, {
+    ...(options.scrubWaitMs !== undefined ? { waitMs: options.scrubWaitMs } : {}),
+    ...(options.warn ? { warn: options.warn } : {}),
+  });
+  // A shred that a crash or a stop cut off before its rewrite: finish it now.
+  void scrubber.scrub().catch(() => {});
   return {
     async createIfAbsent(keys) {
       if (keys.length === 0) return new Map();
@@ -66,6 +80,7 @@ export async function getPostgresKeyStore(options: PostgresKeyStoreOptions): Pro
     async shred(keyIds, reason, at) {
       if (keyIds.length === 0) return [];
       const rows = await db.query<{ key_id: string }>(sql.shred, [distinct(keyIds), at, reason]);
+      if (rows.length > 0) await scrubber.scrubBounded();
       return rows.map((r) => r.key_id);
     },
     async listTombstones(filter = {}) {
@@ -104,6 +119,9 @@ export async function getPostgresKeyStore(options: PostgresKeyStoreOptions): Pro
       ]);
       return rows.length;
     },
-    close: () => db.close(),
+    async close() {
+      await scrubber.close();
+      await db.close();
+    },
   };
 }

@@ -7,10 +7,29 @@ export const keyStatements = (s: string) => ({
       AS i(key_id, subject_id, category, wrapped, kek_version, created_at)
     WHERE NOT EXISTS (SELECT 1 FROM ${s}.tombstones t WHERE t.key_id = i.key_id)
     ON CONFLICT (key_id) DO NOTHING`,
-  shred: `WITH d AS (DELETE FROM ${s}.keys WHERE key_id = ANY($1::text[]) RETURNING key_id, subject_id, category),
+  // The partitions the deleted rows lived in are marked for the rewrite that takes their bytes out
+  // of the files (scrub.ts), with this transaction's id: the rewrite waits until no snapshot is older.
+  shred: `WITH d AS (DELETE FROM ${s}.keys WHERE key_id = ANY($1::text[])
+                    RETURNING key_id, subject_id, category, tableoid),
          t AS (INSERT INTO ${s}.tombstones (key_id, subject_id, category, shredded_at, reason)
-               SELECT key_id, subject_id, category, $2, $3 FROM d ON CONFLICT (key_id) DO NOTHING)
+               SELECT key_id, subject_id, category, $2, $3 FROM d ON CONFLICT (key_id) DO NOTHING),
+         p AS (INSERT INTO ${s}.scrub_pending (partition, xid)
+               SELECT DISTINCT c.relname, pg_current_xact_id() FROM d JOIN pg_class c ON c.oid = d.tableoid
+               ON CONFLICT (partition) DO UPDATE SET xid = EXCLUDED.xid)
     SELECT key_id FROM d`,
+  // Each marked partition, and whether every other session's snapshot (and replication slot) is
+  // younger than the shred that marked it: only then is a deleted row dead to all, so that
+  // VACUUM (FULL) leaves it behind instead of copying it as "recently dead". Autovacuum's own
+  // snapshots hold nothing back (PostgreSQL leaves lazy vacuums out of that horizon).
+  scrubPending: `SELECT p.partition, p.xid::text AS xid,
+      NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                  WHERE a.pid <> pg_backend_pid() AND a.backend_xmin IS NOT NULL
+                    AND a.backend_type <> 'autovacuum worker'
+                    AND age(a.backend_xmin) >= age(xid(p.xid)))
+      AND NOT EXISTS (SELECT 1 FROM pg_replication_slots r
+                      WHERE r.xmin IS NOT NULL AND age(r.xmin) >= age(xid(p.xid))) AS ready
+    FROM ${s}.scrub_pending p ORDER BY p.partition`,
+  scrubDone: `DELETE FROM ${s}.scrub_pending WHERE partition = $1 AND xid = $2::xid8`,
   tombstones: `SELECT * FROM ${s}.tombstones
     WHERE ($1::text IS NULL OR subject_id = $1) AND ($2::text[] IS NULL OR key_id = ANY($2::text[]))
     ORDER BY shredded_at, key_id`,
