@@ -51,79 +51,112 @@ function requestAt(r: RightsState, requestId: string, at: string): RequestState 
   return q;
 }
 
-/** One function per rights event; PersonalDataRecorded opens the duty to inform for data from elsewhere. */
-const rightsEvolvers: { [K in EventType]?: (r: RightsState, e: RightsEvent<K>) => void } = {
-  RequestOpened: (r, { data }) => {
-    r.requests[data.requestId] = {
-      requestId: data.requestId,
-      requestType: data.requestType,
-      receivedAt: data.receivedAt,
-      channel: data.channel,
-      dueAt: data.dueAt,
-      ...(data.answerPeriod ? { answerPeriod: data.answerPeriod } : {}),
-      missedDeadlineAt: null,
-      extendedMonths: 0,
-      extensions: [],
-      verifiedAt: null,
-      verificationMethod: null,
-      status: 'OPEN',
-      closedAt: null,
-      certificateEventId: null,
-      linkId: null,
-      refusalReason: null,
-    };
-  },
-  IdentityVerified: (r, e) => {
-    const q = requestAt(r, e.data.requestId, e.at);
-    if (q) Object.assign(q, { verifiedAt: e.at, verificationMethod: e.data.method });
-  },
-  // An extension the log holds from after the deadline (decided before they were refused) leaves the miss on record.
-  RequestExtended: (r, e) => {
-    const q = requestAt(r, e.data.requestId, e.at);
-    if (!q) return;
-    q.extendedMonths += e.data.months;
-    q.extensions.push({ months: e.data.months, at: e.at, reason: { sealed: e.data.reason, eventId: e.id } });
-    q.dueAt = e.data.dueAt;
-  },
-  RequestCompleted: (r, e) => {
-    const q = requestAt(r, e.data.requestId, e.at);
-    if (!q) return;
-    const { certificateEventId, linkId } = e.data;
-    Object.assign(q, {
-      status: 'COMPLETED',
-      closedAt: e.at,
-      certificateEventId: certificateEventId ?? null,
-      linkId: linkId ?? null,
-    });
-  },
-  RequestRefused: (r, e) => {
-    const q = requestAt(r, e.data.requestId, e.at);
-    if (q)
-      Object.assign(q, { status: 'REFUSED', closedAt: e.at, refusalReason: { sealed: e.data.reason, eventId: e.id } });
-  },
-  PersonalDataRecorded: (r, e) => {
-    if (e.data.source === 'subject') return;
-    if (!r.notification) r.notification = { categories: [], openedAt: e.at, dueAt: dueDate(e.at) };
-    if (!r.notification.categories.includes(e.data.category)) r.notification.categories.push(e.data.category);
-  },
-  SubjectInformed: (r, { data }) => {
-    r.notification = null;
-    r.informed.push({ at: data.informedAt, channel: data.channel });
-  },
-  ExportLinkCreated: (r, { data, at }) => {
-    const { linkId, kind, tokenHash, expiresAt } = data;
-    r.links[linkId] = { linkId, kind, tokenHash, createdAt: at, expiresAt, usedAt: null };
-  },
-  ExportLinkUsed: (r, e) => {
-    const l = r.links[e.data.linkId];
-    if (l) l.usedAt = e.at;
-  },
+/** One function per rights event family, chosen by evolveRights. */
+type RightsEvolver<K extends EventType> = (r: RightsState, e: RightsEvent<K>) => void;
+
+const requestOpened: RightsEvolver<'RequestOpened'> = (r, { data }) => {
+  r.requests[data.requestId] = {
+    requestId: data.requestId,
+    requestType: data.requestType,
+    receivedAt: data.receivedAt,
+    channel: data.channel,
+    dueAt: data.dueAt,
+    ...(data.answerPeriod ? { answerPeriod: data.answerPeriod } : {}),
+    missedDeadlineAt: null,
+    extendedMonths: 0,
+    extensions: [],
+    verifiedAt: null,
+    verificationMethod: null,
+    status: 'OPEN',
+    closedAt: null,
+    certificateEventId: null,
+    linkId: null,
+    refusalReason: null,
+  };
 };
 
-/** Applies the rights events; other events pass through. */
-export function evolveRights(r: RightsState, e: DomainEvent<string> & { id: string; at: string }): void {
-  const evolver = Object.hasOwn(rightsEvolvers, e.type) ? rightsEvolvers[e.type] : undefined;
-  (evolver as ((r: RightsState, e: RightsEvent<EventType>) => void) | undefined)?.(r, e);
+const identityVerified: RightsEvolver<'IdentityVerified'> = (r, e) => {
+  const q = requestAt(r, e.data.requestId, e.at);
+  if (!q) return;
+  q.verifiedAt = e.at;
+  q.verificationMethod = e.data.method;
+};
+
+// An extension the log holds from after the deadline (decided before they were refused) leaves the miss on record.
+const requestExtended: RightsEvolver<'RequestExtended'> = (r, e) => {
+  const q = requestAt(r, e.data.requestId, e.at);
+  if (!q) return;
+  q.extendedMonths += e.data.months;
+  q.extensions.push({ months: e.data.months, at: e.at, reason: { sealed: e.data.reason, eventId: e.id } });
+  q.dueAt = e.data.dueAt;
+};
+
+const requestCompleted: RightsEvolver<'RequestCompleted'> = (r, e) => {
+  const q = requestAt(r, e.data.requestId, e.at);
+  if (!q) return;
+  q.status = 'COMPLETED';
+  q.closedAt = e.at;
+  q.certificateEventId = e.data.certificateEventId ?? null;
+  q.linkId = e.data.linkId ?? null;
+};
+
+const requestRefused: RightsEvolver<'RequestRefused'> = (r, e) => {
+  const q = requestAt(r, e.data.requestId, e.at);
+  if (!q) return;
+  q.status = 'REFUSED';
+  q.closedAt = e.at;
+  q.refusalReason = { sealed: e.data.reason, eventId: e.id };
+};
+
+/** Data from elsewhere than the subject opens the duty to inform (Art. 14). */
+const dataRecorded: RightsEvolver<'PersonalDataRecorded'> = (r, e) => {
+  if (e.data.source === 'subject') return;
+  if (!r.notification) r.notification = { categories: [], openedAt: e.at, dueAt: dueDate(e.at) };
+  if (!r.notification.categories.includes(e.data.category)) r.notification.categories.push(e.data.category);
+};
+
+const subjectInformed: RightsEvolver<'SubjectInformed'> = (r, { data }) => {
+  r.notification = null;
+  r.informed.push({ at: data.informedAt, channel: data.channel });
+};
+
+const exportLinkCreated: RightsEvolver<'ExportLinkCreated'> = (r, { data, at }) => {
+  const { linkId, kind, tokenHash, expiresAt } = data;
+  r.links[linkId] = { linkId, kind, tokenHash, createdAt: at, expiresAt, usedAt: null };
+};
+
+const exportLinkUsed: RightsEvolver<'ExportLinkUsed'> = (r, e) => {
+  const l = r.links[e.data.linkId];
+  if (l) l.usedAt = e.at;
+};
+
+/**
+ * Applies the rights events; other events pass through. A switch, since it sees every event of
+ * every fold and projection (see evolve/index.ts).
+ */
+export function evolveRights(r: RightsState, e: DomainEvent<Sealed> & { id: string; at: string }): void {
+  switch (e.type) {
+    case 'RequestOpened':
+      return requestOpened(r, e);
+    case 'IdentityVerified':
+      return identityVerified(r, e);
+    case 'RequestExtended':
+      return requestExtended(r, e);
+    case 'RequestCompleted':
+      return requestCompleted(r, e);
+    case 'RequestRefused':
+      return requestRefused(r, e);
+    case 'PersonalDataRecorded':
+      return dataRecorded(r, e);
+    case 'SubjectInformed':
+      return subjectInformed(r, e);
+    case 'ExportLinkCreated':
+      return exportLinkCreated(r, e);
+    case 'ExportLinkUsed':
+      return exportLinkUsed(r, e);
+    default:
+      return;
+  }
 }
 
 export type RightsCommand =

@@ -28,10 +28,16 @@ export interface StoredEvent {
   metadata: { at: string; actor?: string };
 }
 
-/** Folds stored events of one stream into a state, tracking the stream revision. */
+/**
+ * Folds stored events of one stream into a state, tracking the stream revision. Each event is
+ * passed as a new object of five fields, never a spread of the stored record (which copies its
+ * every field and gives evolve objects of many shapes).
+ */
 export function fold(state: SubjectState, events: readonly StoredEvent[]): SubjectState {
   for (const e of events) {
-    evolve(state, { ...(e as unknown as DomainEvent<Sealed>), id: e.id, at: e.metadata.at, actor: e.metadata.actor });
+    const { type, data } = e as unknown as DomainEvent<Sealed>;
+    const applied = { type, data, id: e.id, at: e.metadata.at, actor: e.metadata.actor };
+    evolve(state, applied as DomainEvent<Sealed> & typeof applied);
     state.revision = e.revision;
   }
   return state;

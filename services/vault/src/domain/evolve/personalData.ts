@@ -1,4 +1,4 @@
-import { generationOf } from '../state.js';
+import { type FieldState, generationOf } from '../state.js';
 import type { Evolver } from './evolver.js';
 
 /** Values and their keys: recorded or rectified, erased one field at a time, re-keyed, shredded. */
@@ -22,7 +22,7 @@ export const dataWritten: Evolver<'PersonalDataRecorded' | 'PersonalDataRectifie
   if (c.erasedFields) delete c.erasedFields[d.field];
   const prev = c.fields[d.field];
   const rectifies = event.type === 'PersonalDataRectified' && prev;
-  c.fields[d.field] = {
+  const field: FieldState = {
     value: d.value,
     eventId: event.id,
     recordedAt: prev?.recordedAt ?? at,
@@ -31,10 +31,12 @@ export const dataWritten: Evolver<'PersonalDataRecorded' | 'PersonalDataRectifie
     legalBasis: d.legalBasis,
     // A correction keeps where the value came from; a new recording says where it comes from now.
     source: rectifies ? prev.source : d.source,
-    ...(rectifies ? { rectified: { by: event.actor ?? 'unknown', at } } : {}),
-    // A contest stands until the DPO decides it, whatever is written meanwhile.
-    ...(prev?.contested ? { contested: prev.contested } : {}),
   };
+  // Added only when set, in this order, so a snapshot's JSON keeps the shape it has always had.
+  if (rectifies) field.rectified = { by: event.actor ?? 'unknown', at };
+  // A contest stands until the DPO decides it, whatever is written meanwhile.
+  if (prev?.contested) field.contested = prev.contested;
+  c.fields[d.field] = field;
   c.lastActivityAt = at;
 };
 
