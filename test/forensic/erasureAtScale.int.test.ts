@@ -177,7 +177,7 @@ describe('forensic erasure at scale on the embedded store', () => {
 
       // Once the epoch in force at the erasures has ended, the backup opens nothing either.
       const fourth = await tempVault({ dataDir, masterKey: masterKey! });
-      await fourth.vault.keyRing.rotateEpoch();
+      await fourth.vault.rotateEpoch();
       await fourth.vault.close();
       const keys2 = getSqliteKeyStore({ path: join(dataDir, 'keys.db') });
       const custody2 = getLocalKekProvider({

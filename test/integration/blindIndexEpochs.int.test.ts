@@ -3,11 +3,20 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { epochOfHash, isVaultError, lookupForm, type Vault } from '@pdv/vault';
+import {
+  epochOfHash,
+  getPostgresKeyStore,
+  getPostgresViewStore,
+  getSqliteEventLog,
+  isVaultError,
+  lookupForm,
+  type Vault,
+} from '@pdv/vault';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { startCliProcess } from '../support/cliProcess.js';
+import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 import { dataItem, tempVault } from '../support/tempVault.js';
 
 /**
@@ -23,7 +32,7 @@ const phone = (i: number) => `+31 6 ${String(10_000_000 + i)}`;
 const cleanups: (() => Promise<void>)[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
+  for (const c of cleanups.splice(0).reverse()) await c();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -189,6 +198,30 @@ describe('the blind index under key epochs', () => {
     );
   });
 
+  it('takes over the single index key of a store from before epochs, and deletes it at the first rotation', async () => {
+    const t = await open();
+    const ids = await recordSubjects(t.vault, 0, 40);
+    // The store as the previous version left it: one global key `blind-index-key`, hashes without an epoch.
+    const legacy = await t.vault.keyRing.secret('blind-index-key', 32);
+    const stored = await t.vault.stores.views.listIndexOlderThan(2);
+    const forms = new Map(ids.flatMap((s, i) => [[`${s}/email`, `email:${email(i)}`] as const]));
+    for (const [i, s] of ids.entries()) forms.set(`${s}/phone`, lookupForm('phone', phone(i))!);
+    const hmac = (form: string) => createHmac('sha256', legacy).update(form).digest('hex');
+    expect(
+      await t.vault.stores.views.replaceIndexHashes(
+        stored.map((e) => ({ ...e, from: e.hash, to: hmac(forms.get(`${e.subjectId}/${e.field}`)!) })),
+      ),
+    ).toBe(80);
+    expect(await epochsOfIndex(t.vault)).toEqual(new Map([[0, 80]]));
+    await expectLookups(t.vault, ids, 'with the legacy key');
+
+    const r = await t.vault.rotateEpoch();
+    expect(r.reindexed).toBe(80);
+    expect(await epochsOfIndex(t.vault)).toEqual(new Map([[2, 80]]));
+    expect(await t.vault.stores.keys.getMeta('blind-index-key'), 'the legacy key is gone').toBeUndefined();
+    await expectLookups(t.vault, ids, 'after the rotation');
+  });
+
   it('finishes a re-index that failed half-way at the next rotation, lookups working throughout', async () => {
     const t = await open();
     const ids = await recordSubjects(t.vault, 0, SUBJECTS);
@@ -242,6 +275,41 @@ describe('the blind index under key epochs', () => {
     expect(r).toMatchObject({ from: [1, 2], to: 2, destroyed: [1] });
     expect(await epochsOfIndex(again.vault)).toEqual(new Map([[2, SUBJECTS * 2]]));
     await expectLookups(again.vault, ids, 'after the finishing rotation');
+  });
+});
+
+const probe = await probePostgres();
+const onPostgres = probe.ok ? describe : describe.skip;
+onPostgres(`the blind index under key epochs on PostgreSQL${probe.ok ? '' : ` (skipped: ${probe.reason})`}`, () => {
+  it('re-indexes the PostgreSQL read models, a failed rotation finished by the next', async () => {
+    const schema = freshSchema();
+    cleanups.push(() => dropSchema(schema));
+    const dir = mkdtempSync(join(tmpdir(), 'pdv-pg-index-'));
+    dirs.push(dir);
+    const connection = { connectionString: TEST_POSTGRES_URL, schema };
+    const stores = {
+      log: getSqliteEventLog({ path: join(dir, 'events.db') }),
+      keys: await getPostgresKeyStore(connection),
+      views: await getPostgresViewStore(connection),
+    };
+    const t = await open({ dataDir: dir, stores });
+    const ids = await recordSubjects(t.vault, 0, 100);
+    const failed = await t.vault
+      .rotateEpoch({ pageSize: 30, onIndexPage: (done) => Promise.reject(new Error(`died after ${done}`)) })
+      .catch((e: unknown) => e);
+    expect((failed as Error).message).toBe('died after 30');
+    expect(await epochsOfIndex(t.vault)).toEqual(
+      new Map([
+        [1, 170],
+        [2, 30],
+      ]),
+    );
+    await expectLookups(t.vault, ids, 'between the failure and the next rotation');
+    const r = await t.vault.rotateEpoch({ pageSize: 30 });
+    expect(r).toMatchObject({ from: [1, 2], to: 2, destroyed: [1], reindexed: 170 });
+    expect(await epochsOfIndex(t.vault)).toEqual(new Map([[2, 200]]));
+    expect(await t.vault.stores.keys.getMeta('blind-index-key@1')).toBeUndefined();
+    await expectLookups(t.vault, ids, 'after the rotation');
   });
 });
 

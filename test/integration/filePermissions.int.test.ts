@@ -97,7 +97,7 @@ describe('files the vault creates, under umask 022', () => {
         );
         await vault.erase(subjects[2]!, { actor: 'dpo:test', reason: 'subjectRequest' });
         await vault.reader.read(subjects, { purpose: 'contract', callerPurposes: 'all' });
-        await vault.keyRing.rotateEpoch();
+        await vault.rotateEpoch();
         await mintDevToken(config, { role: 'dpo', name: 'alice' });
 
         // Listed while the vault is open, so the -wal and -shm files are there too.
