@@ -46,7 +46,7 @@ const CATEGORIES = 5;
 const FIELDS = 4;
 
 /** The fixture register plus five categories of four string fields each, readable for `contract`. */
-function benchRegister(): ProcessingRegister {
+export function benchRegister(): ProcessingRegister {
   const register = fixtureRegister();
   const base = register.categories.contact!;
   for (let c = 0; c < CATEGORIES; c++) {
@@ -141,16 +141,34 @@ async function readerCost(reader: Pick<Vault['reader'], 'read'>, ids: string[]):
   return median(passes);
 }
 
-export async function runApiBench(options: { seconds?: number } = {}): Promise<Record<string, number>> {
-  const seconds = options.seconds ?? Number(process.env.BENCH_API_SECONDS ?? 2);
+/** What a load scenario needs: a server on port 0 with subjects to read (20 values each) and to record into. */
+export interface ApiBenchSetup {
+  vault: Vault;
+  url: string;
+  token: string;
+  readers: string[];
+  writers: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A vault (embedded, `live`) behind a server without rate limit or write budget (the load generator is one principal
+ * sending as fast as it can), 100 subjects holding 20 values in 5 categories to read and 400 to record into (spread, so
+ * writers rarely meet on one stream). `prepare` runs on the vault before the server starts.
+ */
+export async function setupApiBench(prepare?: (vault: Vault) => Promise<void>): Promise<ApiBenchSetup> {
   const { vault, config, cleanup } = await tempVault({ register: benchRegister(), live: true });
-  // No rate limit and no write budget: the load generator is one principal sending as fast as it can.
+  await prepare?.(vault);
   const server = await startServer(vault, {
     port: 0,
     logger: createLogger({ level: 'warn' }),
     rateLimitPerMinute: 0,
     writeBudget: { commandsPerMinute: 0, itemsPerMinute: 0 },
   });
+  const close = async () => {
+    await server.close();
+    await cleanup();
+  };
   try {
     const token = await mintDevToken(config, { role: 'service', name: 'bench', purposes: ['contract'] });
     const gql = async (query: string, variables: Record<string, unknown>) => {
@@ -163,9 +181,6 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
       if (json.errors) throw new Error(`bench setup failed: ${JSON.stringify(json.errors)}`);
       return json.data;
     };
-
-    // Subjects to read (20 fields in 5 categories each) and to record into (spread, so writers rarely meet on one
-    // stream).
     const readers: string[] = [];
     const writers: string[] = [];
     for (let i = 0; i < 500; i++) {
@@ -190,19 +205,29 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
         readers.push(id);
       } else writers.push(id);
     }
-
     const readQuery =
       'query($id: ID!) { subject(id: $id, purpose: "contract") { id items { status category field ... on ' +
       'PersonalDataValue { value } } } }';
     const read = await gql(readQuery, { id: readers[0] });
     if (read.subject.items.filter((i: { status: string }) => i.status === 'VALUE').length !== CATEGORIES * FIELDS)
       throw new Error('bench subject does not read 20 values');
+    return { vault, url: server.url, token, readers, writers, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
 
+export async function runApiBench(options: { seconds?: number } = {}): Promise<Record<string, number>> {
+  const seconds = options.seconds ?? Number(process.env.BENCH_API_SECONDS ?? 2);
+  const setup = await setupApiBench();
+  const { vault, url, token, readers, writers } = setup;
+  try {
     if (process.env.BENCH_API_ONLY) {
       // BENCH_API_ONLY=read or a list (read,read,trivial): those scenarios alone, in order, for profiling.
       const out: Record<string, number> = {};
       for (const [i, only] of (process.env.BENCH_API_ONLY.split(',') as ('trivial' | 'read' | 'record')[]).entries()) {
-        const o = await load(server.url, token, only, only === 'read' ? readers : writers, seconds);
+        const o = await load(url, token, only, only === 'read' ? readers : writers, seconds);
         Object.assign(out, {
           [`${i}_${only}_rps`]: o.rps,
           [`${i}_${only}_p99_ms`]: o.p99,
@@ -218,14 +243,14 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
     // scenario runs slower for its first seconds (trivial 2,500 then 3,700 req/s in 4 s runs, record
     // 1,750 then 2,000): a second of it left the first rounds still warming.
     for (const kind of ['trivial', 'record', 'read'] as const)
-      await load(server.url, token, kind, kind === 'read' ? readers : kind === 'record' ? writers : [], WARMUP_SECONDS);
+      await load(url, token, kind, kind === 'read' ? readers : kind === 'record' ? writers : [], WARMUP_SECONDS);
     // Rounds of trivial, record, read back to back: each ratio compares figures taken seconds
     // apart, and the median of the rounds' ratios stands, so one noisy stretch moves it little.
     const rounds: { t: Load; r: Load; q: Load }[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const t = await load(server.url, token, 'trivial', [], seconds);
-      const r = await load(server.url, token, 'record', writers, seconds);
-      const q = await load(server.url, token, 'read', readers, seconds);
+      const t = await load(url, token, 'trivial', [], seconds);
+      const r = await load(url, token, 'record', writers, seconds);
+      const q = await load(url, token, 'read', readers, seconds);
       rounds.push({ t, r, q });
     }
     // The reader alone (snapshot check, 20 values opened, items built) for one subject, no HTTP or GraphQL: the share
@@ -275,8 +300,7 @@ export async function runApiBench(options: { seconds?: number } = {}): Promise<R
       reader_read20_uncached_us: coldReaderUs,
     };
   } finally {
-    await server.close();
-    await cleanup();
+    await setup.close();
   }
 }
 

@@ -4,6 +4,7 @@ import { runApiBench } from './api.bench.js';
 import { appendBench, erasureBench, rebuildBench, sweepBench } from './core.bench.js';
 import { epochBench } from './epoch.bench.js';
 import { limitsBench } from './limits.bench.js';
+import { rotationLoadBench } from './rotationLoad.bench.js';
 
 /**
  * `npm run bench`: every benchmark, in one process and one run, so ratios compare figures
@@ -18,6 +19,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   epoch: () => epochBench(),
   api: () => runApiBench(),
   limits: limitsBench,
+  rotationload: rotationLoadBench,
 };
 
 const only = process.argv.slice(2);
