@@ -1,0 +1,458 @@
+import { createHash } from 'node:crypto';
+
+import type {
+  CategorySpec,
+  FieldOrigin,
+  ProcessingRegister,
+  ReportLanguage,
+  Translations,
+} from '../domain/register.js';
+import { parseDuration } from '../domain/time.js';
+import { REPORT_WORDS, type ReportWords } from './reportLanguages.js';
+
+/**
+ * The access report (Art. 15) as a document a person reads: server-side HTML, no scripts, in the
+ * subject's language (Art. 12(1)). It is rendered from the signed JSON report itself, so it says
+ * nothing the signed report does not; the register gives only the words (its descriptions, in
+ * the report's language where it has them). The signed JSON stays the authoritative document:
+ * the page says so, and carries its exact bytes (as a download), digest, signature and key.
+ *
+ * Every value from the report or the register is escaped where it is written (`esc`): a value a
+ * subject or a service wrote (`<script>`, quotes) is text on the page, never markup.
+ */
+
+/** An access report as `reports.ts` writes it (`schema/access-report.schema.json`): what the page reads of it. */
+export interface AccessReportDoc {
+  subjectId: string;
+  generatedAt: string;
+  controller: PartyDoc;
+  dpo: PartyDoc;
+  supervisoryAuthority: PartyDoc;
+  rights: { article: string; right: string; dpv: string }[];
+  items: ItemDoc[];
+  consents: ConsentDoc[];
+  restrictions: { category: string; since: string; reason: string }[];
+  objections: { purpose: string; since: string; overriddenAt?: string; grounds?: string | null }[];
+  requests: RequestDoc[];
+  history: { category: string; field: string; value: unknown; recordedAt: string; purpose: string; source: string }[];
+}
+interface PartyDoc {
+  name: string;
+  contact: string;
+  address?: string;
+  url?: string;
+}
+interface ItemDoc {
+  category: string;
+  dpvCategory: string;
+  field: string | null;
+  value?: unknown;
+  recordedAt?: string;
+  updatedAt?: string;
+  purpose?: string;
+  legalBasis?: string;
+  source?: string;
+  origin?: FieldOrigin | null;
+  purposes?: { purpose: string }[];
+  recipients: { categories?: { name: string; role: string; purpose?: string }[]; actual: DisclosureDoc[] };
+  retention?: { rule: string; duration: string; endsAt: string | null };
+  transfers?: { country: string; recipient: string; safeguard: string; dpv: string }[];
+  automatedDecisionMaking?: string | null;
+  specialCategory?: boolean;
+  rectified?: { by: string; at: string };
+  contested?: { since: string };
+  status: { state: 'ACTIVE' | 'RETAINED' | 'ERASED'; at?: string; reason?: string; basis?: string; until?: string };
+}
+interface DisclosureDoc {
+  actor: string;
+  purpose: string;
+  at: string;
+  firstAt: string;
+  reads: number;
+}
+interface ConsentDoc {
+  purpose: string;
+  given: boolean;
+  proofs: {
+    provenance: string;
+    givenAt: string | null;
+    notice: { id: string; version: string } | null;
+    channel: string | null;
+    collectedBy: string | null;
+    withdrawnAt: string | null;
+  }[];
+}
+interface RequestDoc {
+  type: string;
+  receivedAt: string;
+  dueAt: string;
+  missedDeadlineAt: string | null;
+  status: string;
+  closedAt: string | null;
+  extensions: { months: number; at: string; reason: string | null }[];
+  refusalReason?: string | null;
+}
+
+/** What the page carries of the signed report besides its content. */
+export interface SignedJson {
+  /** The exact bytes the signature covers. */
+  text: string;
+  sha256: string;
+  /** Compact JWS over the digest document. */
+  jws: string;
+  /** Where the verifying key set is published. */
+  keyUrl: string;
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+/** Text as HTML text or attribute value (always quoted with `"`). */
+export const esc = (v: unknown): string => String(v).replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+
+/** The stylesheet, inline; the response allows exactly it by its hash (`reportHtmlPolicy`). */
+const STYLE =
+  'body{font:16px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111}' +
+  'table{border-collapse:collapse;width:100%;margin:.5rem 0}th,td{border:1px solid #bbb;padding:.3rem .5rem;' +
+  'text-align:left;vertical-align:top}th{background:#f2f2f2}section{border-top:2px solid #333;margin-top:2rem}' +
+  '.note{background:#fff8dc;padding:.5rem 1rem;border-left:4px solid #c90}pre{white-space:pre-wrap;' +
+  'word-break:break-all;font-size:.8rem}.code{color:#555;font-size:.85rem}';
+
+/**
+ * The Content-Security-Policy of a rendered report: nothing may load or run; only its own
+ * stylesheet applies. A value that escaped its escaping still could not run a script.
+ */
+export const reportHtmlPolicy = (): string =>
+  `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; ` +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+interface Ctx {
+  w: ReportWords;
+  lang: ReportLanguage;
+  register: ProcessingRegister;
+  date: (iso: string | null | undefined) => string;
+}
+
+/** The report (parsed from `signed.text`) as an HTML page in `lang`. */
+export function renderAccessReportHtml(
+  report: AccessReportDoc,
+  register: ProcessingRegister,
+  lang: ReportLanguage,
+  signed: SignedJson,
+): string {
+  const w = REPORT_WORDS[lang];
+  const fmt = new Intl.DateTimeFormat(w.locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' });
+  const ctx: Ctx = { w, lang, register, date: (iso) => (iso ? `${fmt.format(new Date(iso))} UTC` : '') };
+  const title = esc(w.title(report.controller.name));
+  return [
+    '<!DOCTYPE html>',
+    `<html lang="${lang}"><head><meta charset="utf-8">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="referrer" content="no-referrer">',
+    `<title>${title}</title><style>${STYLE}</style></head><body>`,
+    `<h1>${title}</h1>`,
+    `<p>${esc(w.intro)}</p>`,
+    `<p>${esc(w.generated)}: ${esc(ctx.date(report.generatedAt))}. ${esc(w.subjectId)}: `,
+    `<code>${esc(report.subjectId)}</code></p>`,
+    signatureBlock(w, signed),
+    `<section id="categories"><h2>${esc(w.categories)}</h2>`,
+    ...groupByCategory(report.items).map(([category, items]) => categorySection(ctx, report, category, items)),
+    '</section>',
+    consentsSection(ctx, report.consents),
+    choicesSection(ctx, report),
+    requestsSection(ctx, report.requests),
+    historySection(ctx, report.history),
+    rightsSection(ctx, report),
+    partiesSection(ctx, report),
+    '</body></html>',
+  ].join('\n');
+}
+
+function signatureBlock(w: ReportWords, signed: SignedJson): string {
+  const href = `data:application/json;base64,${Buffer.from(signed.text).toString('base64')}`;
+  const keyUrl = /^https?:\/\//.test(signed.keyUrl) ? signed.keyUrl : '';
+  return [
+    `<div class="note" id="signature"><p><strong>${esc(w.authoritative)}</strong></p>`,
+    `<p><a href="${esc(href)}" download="access-report.json" type="application/json">${esc(w.downloadJson)}</a></p>`,
+    `<p>${esc(w.verifyHow)}</p>`,
+    `<p>${esc(w.digest)}: <code>${esc(signed.sha256)}</code></p>`,
+    `<p>${esc(w.signature)}:</p><pre>${esc(signed.jws)}</pre>`,
+    `<p>${esc(w.signingKey)}: <a href="${esc(keyUrl)}">${esc(keyUrl)}</a></p></div>`,
+  ].join('\n');
+}
+
+function groupByCategory(items: ItemDoc[]): [string, ItemDoc[]][] {
+  const groups = new Map<string, ItemDoc[]>();
+  for (const i of items) {
+    const list = groups.get(i.category) ?? [];
+    list.push(i);
+    groups.set(i.category, list);
+  }
+  return [...groups];
+}
+
+/** A register text in the page's language, or the English marked as such (`lang="en"`). */
+function translated(ctx: Ctx, english: string | undefined, translations: Translations | undefined): string {
+  if (english === undefined) return '';
+  if (ctx.lang === 'en') return esc(english);
+  const own = translations?.[ctx.lang];
+  return own ? esc(own) : `<span lang="en"><span class="code">${esc(ctx.w.englishOnly)}</span> ${esc(english)}</span>`;
+}
+
+const lookup = <T>(map: Record<string, T>, code: string | null | undefined): T | string =>
+  code !== null && code !== undefined && Object.hasOwn(map, code) ? map[code]! : (code ?? '');
+
+function categorySection(ctx: Ctx, report: AccessReportDoc, category: string, items: ItemDoc[]): string {
+  const { w } = ctx;
+  const spec = Object.hasOwn(ctx.register.categories, category) ? ctx.register.categories[category] : undefined;
+  const held = items.filter((i) => i.status.state !== 'ERASED' && i.field !== null);
+  const first = held[0] ?? items[0]!;
+  const heading = spec ? translated(ctx, spec.description, spec.descriptions) : esc(category);
+  const out = [
+    `<section id="category-${esc(category)}"><h3>${heading}</h3>`,
+    `<p class="code">${esc(w.categoryCode)}: ${esc(category)} (${esc(first.dpvCategory)})</p>`,
+  ];
+  for (const e of items.filter((i) => i.status.state === 'ERASED')) {
+    const at = ctx.date(e.status.at);
+    const reason = e.status.reason ?? '';
+    out.push(`<p>${esc(e.field === null ? w.erased(at, reason) : w.fieldErased(e.field, at, reason))}</p>`);
+  }
+  if (held.length > 0) {
+    out.push(heldTable(ctx, held), purposesBlock(ctx, report, first), sourcesBlock(ctx, held, spec));
+    out.push(retentionBlock(ctx, first, spec), transfersBlock(ctx, first), admBlock(ctx, first));
+    if (first.specialCategory === true) out.push(`<p><strong>${esc(w.special)}</strong></p>`);
+    const { state, basis = '', until } = first.status;
+    if (state === 'RETAINED')
+      out.push(`<p>${esc(until === 'open' ? w.retainedOpen(basis) : w.retained(basis, ctx.date(until)))}</p>`);
+  }
+  out.push(recipientsBlock(ctx, first), '</section>');
+  return out.join('\n');
+}
+
+function heldTable(ctx: Ctx, items: ItemDoc[]): string {
+  const { w } = ctx;
+  const rows = items.map((i) => {
+    const notes = [
+      valueHtml(w, i.value),
+      i.rectified ? esc(w.rectified(i.rectified.by, ctx.date(i.rectified.at))) : '',
+      i.contested ? esc(w.contested(ctx.date(i.contested.since))) : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    return (
+      `<tr><td>${esc(i.field)}</td><td>${notes}</td>` +
+      `<td>${esc(lookup(w.origins, i.origin))}</td><td>${purposeName(ctx, i.purpose ?? '')}</td>` +
+      `<td>${esc(lookup(w.legalBases, i.legalBasis))}</td><td>${esc(lookup(w.sourceWords, i.source))}</td>` +
+      `<td>${esc(ctx.date(i.recordedAt))}</td><td>${esc(ctx.date(i.updatedAt))}</td></tr>`
+    );
+  });
+  const head = [w.field, w.value, w.origin, w.purpose, w.legalBasis, w.source, w.recorded, w.updated];
+  return (
+    `<h4>${esc(w.held)}</h4><table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>` +
+    `<tbody>${rows.join('')}</tbody></table>`
+  );
+}
+
+function valueHtml(w: ReportWords, value: unknown): string {
+  if (value === null || value === undefined) return esc(w.noValue);
+  if (typeof value !== 'object') return esc(value);
+  const v = value as Record<string, string | undefined>;
+  if (typeof v.contentBase64 === 'string')
+    return esc(w.document(v.name ?? '', v.mediaType ?? '', Buffer.from(v.contentBase64, 'base64').length));
+  return esc(
+    ['street', 'houseNumber', 'postalCode', 'city', 'region', 'country']
+      .map((k) => v[k])
+      .filter(Boolean)
+      .join(', '),
+  );
+}
+
+/** A purpose in words: its description in the page's language, its code beside it. */
+function purposeName(ctx: Ctx, purpose: string): string {
+  const spec = Object.hasOwn(ctx.register.purposes, purpose) ? ctx.register.purposes[purpose] : undefined;
+  const words = spec ? translated(ctx, spec.description, spec.descriptions) : '';
+  return `${words} <span class="code">(${esc(purpose)})</span>`;
+}
+
+/**
+ * Each purpose the register gives the category, in words, marked where it no longer applies to
+ * this subject: its consent withdrawn (for a purpose only consent allows), or an objection standing.
+ */
+function purposesBlock(ctx: Ctx, report: AccessReportDoc, item: ItemDoc): string {
+  const withdrawn = new Set(report.consents.filter((c) => !c.given).map((c) => c.purpose));
+  const objected = new Set(report.objections.filter((o) => o.overriddenAt === undefined).map((o) => o.purpose));
+  const consentOnly = (p: string) =>
+    Object.hasOwn(ctx.register.purposes, p) && ctx.register.purposes[p]!.requiresConsent;
+  const li = (item.purposes ?? []).map(({ purpose: p }) => {
+    const ended = objected.has(p) || (withdrawn.has(p) && consentOnly(p));
+    return `<li>${purposeName(ctx, p)}${ended ? ` <strong>(${esc(ctx.w.purposeEnded)})</strong>` : ''}</li>`;
+  });
+  return `<h4>${esc(ctx.w.why)}</h4><ul>${li.join('')}</ul>`;
+}
+
+function sourcesBlock(ctx: Ctx, items: ItemDoc[], spec: CategorySpec | undefined): string {
+  const codes = [...new Set([...items.map((i) => i.source ?? ''), ...(spec?.sources ?? [])])].filter(Boolean);
+  const li = codes.map((s) => `<li>${esc(lookup(ctx.w.sourceWords, s))}</li>`);
+  return `<h4>${esc(ctx.w.sources)}</h4><ul>${li.join('')}</ul>`;
+}
+
+function recipientsBlock(ctx: Ctx, item: ItemDoc): string {
+  const { w } = ctx;
+  const named = item.recipients.categories ?? [];
+  const actual = item.recipients.actual;
+  const out = [`<h4>${esc(w.recipients)}</h4>`];
+  const recipient = (r: { name: string; role: string; purpose?: string }) =>
+    `<li>${esc(r.name)}: ${esc(lookup(w.roles, r.role))}` +
+    `${r.purpose ? ` <span lang="en">(${esc(r.purpose)})</span>` : ''}</li>`;
+  out.push(named.length === 0 ? `<p>${esc(w.recipientsNone)}</p>` : `<ul>${named.map(recipient).join('')}</ul>`);
+  out.push(`<h4>${esc(w.disclosures)}</h4>`);
+  if (actual.length === 0) out.push(`<p>${esc(w.disclosuresNone)}</p>`);
+  else {
+    const head = [w.reader, w.purpose, w.firstRead, w.lastRead, w.reads].map((h) => `<th>${esc(h)}</th>`).join('');
+    const rows = actual.map(
+      (r) =>
+        `<tr><td>${esc(r.actor)}</td><td>${purposeName(ctx, r.purpose.replace(/^metadata:/, ''))}</td>` +
+        `<td>${esc(ctx.date(r.firstAt))}</td><td>${esc(ctx.date(r.at))}</td><td>${esc(r.reads)}</td></tr>`,
+    );
+    out.push(`<table><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`);
+  }
+  return out.join('\n');
+}
+
+/** An ISO 8601 duration in words: `P1Y6M` as "1 year, 6 months" (weeks count as days, as the vault counts them). */
+function durationWords(w: ReportWords, iso: string): string {
+  try {
+    const d = parseDuration(iso);
+    const parts = [d.years ? w.years(d.years) : '', d.months ? w.months(d.months) : '', d.days ? w.days(d.days) : ''];
+    return d.ms === 0 && parts.some(Boolean) ? parts.filter(Boolean).join(', ') : iso;
+  } catch {
+    return iso;
+  }
+}
+
+function retentionBlock(ctx: Ctx, item: ItemDoc, spec: CategorySpec | undefined): string {
+  const { w } = ctx;
+  const r = item.retention;
+  if (!r) return '';
+  const rule =
+    spec && spec.retention.description === r.rule
+      ? translated(ctx, spec.retention.description, spec.retention.descriptions)
+      : `<span lang="en">${esc(r.rule)}</span>`;
+  const end = r.endsAt ? w.retentionEnds(ctx.date(r.endsAt)) : w.retentionOpen;
+  return (
+    `<h4>${esc(w.retention)}</h4><p>${rule} <span class="code">(${esc(durationWords(w, r.duration))})</span> ` +
+    `${esc(end)}</p>`
+  );
+}
+
+function transfersBlock(ctx: Ctx, item: ItemDoc): string {
+  const { w } = ctx;
+  const names = new Intl.DisplayNames([w.locale], { type: 'region' });
+  const li = (item.transfers ?? []).map(
+    (t) =>
+      `<li>${esc(w.transfer(names.of(t.country) ?? t.country, t.recipient))} ${esc(w.safeguard)}: ` +
+      `<span lang="en">${esc(t.safeguard)}</span> <span class="code">(${esc(t.dpv)})</span></li>`,
+  );
+  const list = li.length === 0 ? `<p>${esc(w.transfersNone)}</p>` : `<ul>${li.join('')}</ul>`;
+  return `<h4>${esc(w.transfers)}</h4>${list}`;
+}
+
+function admBlock(ctx: Ctx, item: ItemDoc): string {
+  const text = item.automatedDecisionMaking;
+  return `<h4>${esc(ctx.w.adm)}</h4><p>${text ? `<span lang="en">${esc(text)}</span>` : esc(ctx.w.admNone)}</p>`;
+}
+
+function consentsSection(ctx: Ctx, consents: ConsentDoc[]): string {
+  const { w } = ctx;
+  const out = [`<section id="consents"><h2>${esc(w.consents)}</h2>`];
+  if (consents.length === 0) out.push(`<p>${esc(w.consentsNone)}</p>`);
+  for (const c of consents) {
+    const state = esc(c.given ? w.consentStands : w.consentWithdrawn);
+    out.push(`<h3>${purposeName(ctx, c.purpose)}</h3><p><strong>${state}</strong></p><ul>`);
+    for (const p of c.proofs) {
+      const given =
+        p.provenance === 'recorded' && p.notice
+          ? esc(w.consentGiven(ctx.date(p.givenAt), String(lookup(w.channels, p.channel)), p.collectedBy ?? '')) +
+            ' ' +
+            esc(w.consentNotice(p.notice.id, p.notice.version))
+          : esc(w.consentUnknown);
+      out.push(`<li>${given}${p.withdrawnAt ? ` ${esc(w.withdrawnAt(ctx.date(p.withdrawnAt)))}` : ''}</li>`);
+    }
+    out.push('</ul>');
+  }
+  out.push('</section>');
+  return out.join('\n');
+}
+
+const listOr = (w: ReportWords, li: string[]) =>
+  li.length === 0 ? `<p>${esc(w.none)}</p>` : `<ul>${li.join('')}</ul>`;
+
+function choicesSection(ctx: Ctx, report: AccessReportDoc): string {
+  const { w } = ctx;
+  const restrictions = report.restrictions.map((r) => `<li>${esc(w.restricted(r.category, ctx.date(r.since)))}</li>`);
+  const objections = report.objections.map(
+    (o) =>
+      `<li>${esc(w.objected(o.purpose, ctx.date(o.since)))}` +
+      `${o.overriddenAt ? ` ${esc(w.overridden(ctx.date(o.overriddenAt), o.grounds ?? ''))}` : ''}</li>`,
+  );
+  return (
+    `<section id="restrictions"><h2>${esc(w.restrictions)}</h2>${listOr(w, restrictions)}</section>\n` +
+    `<section id="objections"><h2>${esc(w.objections)}</h2>${listOr(w, objections)}</section>`
+  );
+}
+
+function requestsSection(ctx: Ctx, requests: RequestDoc[]): string {
+  const { w } = ctx;
+  const li = requests.map((q) => {
+    const status = String(lookup(w.requestStatus, q.status));
+    const parts = [
+      esc(w.request(String(lookup(w.requestTypes, q.type)), ctx.date(q.receivedAt), ctx.date(q.dueAt))),
+      `(${esc(status)}${q.closedAt ? `, ${esc(ctx.date(q.closedAt))}` : ''})`,
+      q.missedDeadlineAt ? esc(w.missed(ctx.date(q.missedDeadlineAt))) : '',
+      ...q.extensions.map((x) => esc(w.extended(x.months, ctx.date(x.at), x.reason ?? ''))),
+      q.status === 'REFUSED' ? esc(w.refused(q.refusalReason ?? '')) : '',
+    ];
+    return `<li>${parts.filter(Boolean).join(' ')}</li>`;
+  });
+  return `<section id="requests"><h2>${esc(w.requests)}</h2>${listOr(w, li)}</section>`;
+}
+
+function historySection(ctx: Ctx, history: AccessReportDoc['history']): string {
+  const { w } = ctx;
+  if (history.length === 0) return `<section id="history"><h2>${esc(w.history)}</h2>${listOr(w, [])}</section>`;
+  const head = [w.categoryCode, w.field, w.value, w.recorded, w.purpose, w.source].map((h) => `<th>${esc(h)}</th>`);
+  const rows = history.map(
+    (h) =>
+      `<tr><td>${esc(h.category)}</td><td>${esc(h.field)}</td><td>${valueHtml(w, h.value)}</td>` +
+      `<td>${esc(ctx.date(h.recordedAt))}</td><td>${purposeName(ctx, h.purpose)}</td>` +
+      `<td>${esc(lookup(w.sourceWords, h.source))}</td></tr>`,
+  );
+  return (
+    `<section id="history"><h2>${esc(w.history)}</h2><table><thead><tr>${head.join('')}</tr></thead>` +
+    `<tbody>${rows.join('')}</tbody></table></section>`
+  );
+}
+
+function rightsSection(ctx: Ctx, report: AccessReportDoc): string {
+  const { w } = ctx;
+  const li = report.rights.map((r) => {
+    const words = Object.hasOwn(w.rightWords, r.dpv) ? w.rightWords[r.dpv] : undefined;
+    return words
+      ? `<li><strong>${esc(words.name)}</strong>: ${esc(words.how)}</li>`
+      : `<li lang="en"><strong>${esc(r.right)} (${esc(r.article)})</strong></li>`;
+  });
+  const sa = report.supervisoryAuthority;
+  return (
+    `<section id="rights"><h2>${esc(w.rights)}</h2><p>${esc(w.rightsIntro(report.controller.contact))}</p>` +
+    `<ul>${li.join('')}</ul><p>${esc(w.complaint(sa.name, sa.contact))}</p></section>`
+  );
+}
+
+function partiesSection(ctx: Ctx, report: AccessReportDoc): string {
+  const { w } = ctx;
+  const party = (label: string, p: PartyDoc) =>
+    `<dt>${esc(label)}</dt><dd>${esc(p.name)}<br>${esc(p.contact)}${p.address ? `<br>${esc(p.address)}` : ''}` +
+    `${p.url && /^https?:\/\//.test(p.url) ? `<br><a href="${esc(p.url)}">${esc(p.url)}</a>` : ''}</dd>`;
+  return (
+    `<section id="parties"><h2>${esc(w.parties)}</h2><dl>${party(w.controller, report.controller)}` +
+    `${party(w.dpo, report.dpo)}${party(w.authority, report.supervisoryAuthority)}</dl></section>`
+  );
+}
