@@ -143,11 +143,13 @@ describe('the blind index under key epochs', () => {
     // Less the entries the writes meanwhile had already rewritten under the new epoch.
     expect(r.reindexed).toBeGreaterThan(SUBJECTS * 2 - 40);
 
+    // The other process writes under the new epoch from now on, and its subjects are found here.
+    added.push(...(await recordSubjects(b.vault, SUBJECTS + 20, 10)));
     const emailNow = (i: number) => (rectified.has(i) ? `q${i}@example.com` : email(i));
     for (const v of [a.vault, b.vault]) {
       // Every stored hash is of the new epoch: the writes of both processes were re-indexed or made under it.
       await v.projector.catchUp();
-      expect(await epochsOfIndex(v)).toEqual(new Map([[2, (SUBJECTS + 20) * 2]]));
+      expect(await epochsOfIndex(v)).toEqual(new Map([[2, (SUBJECTS + 30) * 2]]));
       await expectLookups(v, [...ids, ...added], `after the rotation, ${v === a.vault ? 'here' : 'elsewhere'}`, (i) =>
         emailNow(i),
       );

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 
-import { isVaultError } from '../domain/errors.js';
+import { isVaultError, VaultError } from '../domain/errors.js';
 import type { KeyRing } from './keyRing.js';
 
 /** The name of the index keys in the key store: epoch `e`'s is `blind-index-key@e` (`KeyRing.epochSecret`). */
@@ -64,7 +64,10 @@ export class BlindIndex {
       const key = await this.key(e, true);
       if (key) return hasher(e, key);
       // The epoch ended between the look at custody and the load: look again, once.
-      if (epoch !== undefined || attempt > 0) throw new Error(`The blind-index key of epoch ${e} is unavailable`);
+      if (epoch !== undefined || attempt > 0)
+        throw new VaultError('KEK_UNAVAILABLE', `The blind-index key of epoch ${e} is gone: its epoch has ended`, {
+          details: { epoch: e },
+        });
     }
   }
 
