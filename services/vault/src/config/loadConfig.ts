@@ -70,7 +70,8 @@ export interface VaultConfig {
   cacheSubjects?: number;
   /**
    * `VAULT_EVENT_STORE`: where the event log lives, `sqlite` (default: `events.db` in the data
-   * directory) or `kurrentdb` (a KurrentDB / EventStoreDB 20+ cluster; needs `VAULT_KURRENTDB_URL`).
+   * directory), `kurrentdb` (a KurrentDB / EventStoreDB 20+ cluster; needs `VAULT_KURRENTDB_URL`) or
+   * `postgres` (tables in `VAULT_POSTGRES_SCHEMA`; needs `VAULT_POSTGRES_URL`).
    */
   eventStore?: EventStoreKind;
   /**
@@ -84,7 +85,7 @@ export interface VaultConfig {
   kurrentdbUrl?: string;
   /** `VAULT_POSTGRES_URL`: PostgreSQL connection string, e.g. `postgres://vault@db:5432/vault`. No default. */
   postgresUrl?: string;
-  /** `VAULT_POSTGRES_SCHEMA`: schema of the vault's tables (created on start). Default `vault`. */
+  /** `VAULT_POSTGRES_SCHEMA`: schema of the vault's tables, the event log's too (created on start). Default `vault`. */
   postgresSchema?: string;
   /**
    * `VAULT_STORE_TIMEOUT_MS`: deadline of every call to a networked store (KurrentDB call,
@@ -232,7 +233,7 @@ function loadKek(env: NodeJS.ProcessEnv) {
   };
 }
 
-export const EVENT_STORES = ['sqlite', 'kurrentdb'] as const;
+export const EVENT_STORES = ['sqlite', 'kurrentdb', 'postgres'] as const;
 export const STATE_STORES = ['sqlite', 'postgres'] as const;
 export type EventStoreKind = (typeof EVENT_STORES)[number];
 export type StateStoreKind = (typeof STATE_STORES)[number];
@@ -269,19 +270,22 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
     throw invalid(
       'VAULT_KURRENTDB_URL must start with kurrentdb://, kurrentdb+discover://, esdb:// or esdb+discover://',
     );
-  if (stateStore === 'postgres' && !postgresUrl)
-    throw invalid('VAULT_STATE_STORE=postgres needs VAULT_POSTGRES_URL (e.g. postgres://vault@db:5432/vault)');
-  if (stateStore !== 'postgres' && postgresUrl)
+  const onPostgres = eventStore === 'postgres' || stateStore === 'postgres';
+  if (onPostgres && !postgresUrl) {
+    const variable = stateStore === 'postgres' ? 'VAULT_STATE_STORE' : 'VAULT_EVENT_STORE';
+    throw invalid(`${variable}=postgres needs VAULT_POSTGRES_URL (e.g. postgres://vault@db:5432/vault)`);
+  }
+  if (!onPostgres && postgresUrl)
     throw invalid(
-      'VAULT_POSTGRES_URL is set but VAULT_STATE_STORE is not postgres: set VAULT_STATE_STORE=postgres or unset the ' +
-        'URL',
+      'VAULT_POSTGRES_URL is set but VAULT_STATE_STORE is not postgres, nor VAULT_EVENT_STORE: set either to ' +
+        'postgres or unset the URL',
     );
   if (postgresUrl && !POSTGRES_SCHEMES.test(postgresUrl))
     throw invalid('VAULT_POSTGRES_URL must start with postgres:// or postgresql://');
   if (postgresUrl && !URL.canParse(postgresUrl))
     throw invalid('VAULT_POSTGRES_URL is not a well-formed URL (host, port 1-65535, percent-encoded password)');
-  if (env.VAULT_POSTGRES_SCHEMA !== undefined && stateStore !== 'postgres')
-    throw invalid('VAULT_POSTGRES_SCHEMA is set but VAULT_STATE_STORE is not postgres');
+  if (env.VAULT_POSTGRES_SCHEMA !== undefined && !onPostgres)
+    throw invalid('VAULT_POSTGRES_SCHEMA is set but VAULT_STATE_STORE is not postgres, nor VAULT_EVENT_STORE');
   const postgresSchema = postgresSchemaOf({ postgresSchema: env.VAULT_POSTGRES_SCHEMA });
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(postgresSchema))
     throw invalid('VAULT_POSTGRES_SCHEMA must be a lower-case identifier (letters, digits, _; at most 63)');
@@ -303,7 +307,7 @@ function loadStores(env: NodeJS.ProcessEnv, hasMasterKey: boolean) {
   };
 }
 
-/** The PostgreSQL schema the state stores live in: `VAULT_POSTGRES_SCHEMA`, default `vault`. */
+/** The PostgreSQL schema of the state stores and a PostgreSQL event log: `VAULT_POSTGRES_SCHEMA`, default `vault`. */
 export const postgresSchemaOf = (config: Pick<VaultConfig, 'postgresSchema'>): string =>
   config.postgresSchema ?? 'vault';
 

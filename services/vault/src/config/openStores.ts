@@ -71,10 +71,12 @@ export interface OpenStoresOptions {
   warn?: (message: string) => void;
 }
 
-/** The PostgreSQL URL of a configuration that names the state store `postgres`. */
+/** The PostgreSQL URL of a configuration that puts a store (the event log or the state) on `postgres`. */
 function postgresUrlOf(config: VaultConfig): string {
-  if (!config.postgresUrl)
-    throw new VaultError('CONFIG_INVALID', 'VAULT_STATE_STORE=postgres needs VAULT_POSTGRES_URL');
+  if (!config.postgresUrl) {
+    const variable = config.stateStore === 'postgres' ? 'VAULT_STATE_STORE' : 'VAULT_EVENT_STORE';
+    throw new VaultError('CONFIG_INVALID', `${variable}=postgres needs VAULT_POSTGRES_URL`);
+  }
   return config.postgresUrl;
 }
 
@@ -85,6 +87,59 @@ const storeTimeoutOf = (config: VaultConfig): number => config.storeTimeoutMs ??
 export const openMemoryAccessLog = (): AccessLog => getSqliteAccessLog({ path: ':memory:' });
 
 /**
+ * `store`, whose `close` also runs `release` (once). A proxy, not a copy: the event log is a class,
+ * whose methods a spread would leave behind.
+ */
+function releasing<T extends { close(): Promise<void> }>(store: T, release: () => Promise<void>): T {
+  let done = false;
+  const close = async () => {
+    if (done) return;
+    done = true;
+    await store.close();
+    await release();
+  };
+  return new Proxy(store, {
+    get: (target, prop) => (prop === 'close' ? close : (Reflect.get(target, prop, target) as unknown)),
+  });
+}
+
+/**
+ * One pool for every PostgreSQL store of the configuration, ended when the last store opened on
+ * it closes (by `close` when none was). A store that cannot connect at start-up fails with a
+ * STORE_UNAVAILABLE that names VAULT_POSTGRES_URL.
+ */
+async function sharedPostgres(config: VaultConfig, options: OpenStoresOptions) {
+  const adapters = await import('../adapters/postgres/index.js');
+  const timeoutMs = storeTimeoutOf(config);
+  const pool = adapters.createPostgresPool({
+    connectionString: postgresUrlOf(config),
+    // Opening a connection is a store call too: one deadline for both.
+    connectTimeoutMs: timeoutMs,
+    statementTimeoutMs: timeoutMs,
+    ...(options.warn ? { warn: options.warn } : {}),
+  });
+  const common = { pool, schema: postgresSchemaOf(config), ...(options.warn ? { warn: options.warn } : {}) };
+  let users = 0;
+  let ended = false;
+  const end = async () => {
+    if (ended) return;
+    ended = true;
+    await pool.end();
+  };
+  return {
+    adapters,
+    async open<T extends { close(): Promise<void> }>(openStore: (o: typeof common) => Promise<T>): Promise<T> {
+      const store = await naming('VAULT_POSTGRES_URL', () => openStore(common));
+      users += 1;
+      return releasing(store, async () => {
+        if (--users === 0) await end();
+      });
+    },
+    close: async () => (users === 0 ? end() : undefined),
+  };
+}
+
+/**
  * Picks and opens the adapters the configuration names. The only module that imports adapters;
  * the networked ones are loaded on demand, so the embedded default never loads their clients.
  * If one store fails to open, those already open are closed again and the error propagates.
@@ -92,65 +147,38 @@ export const openMemoryAccessLog = (): AccessLog => getSqliteAccessLog({ path: '
 export async function openStores(config: VaultConfig, options: OpenStoresOptions = {}): Promise<VaultStores> {
   const eventStore = config.eventStore ?? 'sqlite';
   const stateStore = config.stateStore ?? 'sqlite';
+  const onPostgres = eventStore === 'postgres' || stateStore === 'postgres';
   // loadConfig checks this too; a hand-built config (tests, embedding) must not fail later and vaguely.
   if (eventStore === 'kurrentdb' && !config.kurrentdbUrl)
     throw new VaultError('CONFIG_INVALID', 'VAULT_EVENT_STORE=kurrentdb needs VAULT_KURRENTDB_URL');
-  if (stateStore === 'postgres') postgresUrlOf(config);
+  if (onPostgres) postgresUrlOf(config);
   // Before anything is created or opened: a refusal leaves the files as they were.
   checkFilePermissions(config, options.warn ?? ((m) => process.emitWarning(m)));
   if (eventStore === 'sqlite' || stateStore === 'sqlite') makePrivateDir(config.dataDir);
-  const timeoutMs = storeTimeoutOf(config);
 
   const opened: { close(): Promise<void> }[] = [];
   const track = <T extends { close(): Promise<void> }>(store: T): T => (opened.push(store), store);
   try {
+    // One pool for the event log and the state stores, when they are on PostgreSQL.
+    const pg = onPostgres ? track(await sharedPostgres(config, options)) : undefined;
     let log: EventLog;
     if (eventStore === 'kurrentdb') {
       const { getKurrentdbEventLog } = await import('../adapters/kurrentdb/index.js');
-      log = track(getKurrentdbEventLog({ connectionString: config.kurrentdbUrl!, deadlineMs: timeoutMs }));
+      log = track(getKurrentdbEventLog({ connectionString: config.kurrentdbUrl!, deadlineMs: storeTimeoutOf(config) }));
+    } else if (pg && eventStore === 'postgres') {
+      log = track(await pg.open(pg.adapters.getPostgresEventLog));
     } else {
       log = track(
         getSqliteEventLog({ path: join(config.dataDir, DATA_FILES.events), synchronous: config.synchronous }),
       );
     }
 
-    if (stateStore === 'postgres') {
-      const { createPostgresPool, getPostgresAccessLog, getPostgresKeyStore, getPostgresViewStore } =
-        await import('../adapters/postgres/index.js');
-      // One pool for the three stores, ended when the last of them closes.
-      const pool = createPostgresPool({
-        connectionString: postgresUrlOf(config),
-        // Opening a connection is a store call too: one deadline for both.
-        connectTimeoutMs: timeoutMs,
-        statementTimeoutMs: timeoutMs,
-        ...(options.warn ? { warn: options.warn } : {}),
-      });
-      let users = 3;
-      const release = async () => {
-        if (--users === 0) await pool.end();
-      };
-      track({ close: async () => (users === 3 ? pool.end() : undefined) });
-      const common = { pool, schema: postgresSchemaOf(config) };
+    if (pg && stateStore === 'postgres') {
       // Sequential, not parallel: the migrations of one schema serialise on an advisory lock anyway.
-      const [keys, views, access] = await naming('VAULT_POSTGRES_URL', async () => [
-        await getPostgresKeyStore(common),
-        await getPostgresViewStore(common),
-        await getPostgresAccessLog(common),
-      ]);
-      opened.pop();
-      const owning = <T extends { close(): Promise<void> }>(store: T): T => {
-        let done = false;
-        return track({
-          ...store,
-          close: async () => {
-            if (done) return;
-            done = true;
-            await store.close();
-            await release();
-          },
-        });
-      };
-      return { log, keys: owning(keys), views: owning(views), access: owning(access) };
+      const keys = track(await pg.open(pg.adapters.getPostgresKeyStore));
+      const views = track(await pg.open(pg.adapters.getPostgresViewStore));
+      const access = track(await pg.open(pg.adapters.getPostgresAccessLog));
+      return { log, keys, views, access };
     }
 
     return {

@@ -160,8 +160,10 @@ const readEvents = (s: string): string => `
 const runningClass = (s: string): string => `hashtext('pdv-appending:' || ${quoteLiteral(s)})`;
 
 /** A bigint's low 32 bits as the int the two-int advisory lock takes (pg_locks shows them unsigned). */
-const signed32 = (v: string): string =>
-  `(CASE WHEN (${v} & 4294967295) >= 2147483648 THEN (${v} & 4294967295) - 4294967296 ELSE ${v} & 4294967295 END)::integer`;
+const signed32 = (v: string): string => {
+  const low = `(${v} & 4294967295)`;
+  return `(CASE WHEN ${low} >= 2147483648 THEN ${low} - 4294967296 ELSE ${low} END)::integer`;
+};
 
 /** `"vault"` as a SQL string literal (`'"vault"'`); the schema name is a validated identifier. */
 function quoteLiteral(quotedSchema: string): string {
