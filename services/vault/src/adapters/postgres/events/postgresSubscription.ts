@@ -71,14 +71,15 @@ export class PostgresSubscription implements Subscription {
     }
   }
 
-  /** The next safe page, or undefined after waiting out an unavailable store. */
+  /** The next page, or undefined after waiting out an unavailable store (or once stopped). */
   private async readOrWait(batchSize: number): Promise<RecordedEvent[] | undefined> {
     try {
       const page = await this.read(this.position, batchSize);
       this.unavailableDelayMs = 100;
       return page;
     } catch (e) {
-      if (!isVaultError(e, 'STORE_UNAVAILABLE') || this.stopped) throw e;
+      if (this.stopped) return undefined;
+      if (!isVaultError(e, 'STORE_UNAVAILABLE')) throw e;
       await this.sleep(this.unavailableDelayMs);
       this.unavailableDelayMs = Math.min(UNAVAILABLE_RETRY_MAX_MS, this.unavailableDelayMs * 2);
       return undefined;
