@@ -126,8 +126,8 @@ export interface ViewStore {
   ): Promise<BlindIndexEntry[]>;
   /**
    * Replaces (or deletes, `to: null`) each entry whose hash is still `from`, in one transaction,
-   * leaving no copy of a replaced hash in the live store's files where the adapter can ensure it.
-   * Returns how many changed.
+   * leaving no copy of a deleted hash in the live store's files where the adapter can ensure it (a
+   * replaced hash is of an epoch whose index key the rotation deletes). Returns how many changed.
    */
   replaceIndexHashes(changes: IndexReplacement[]): Promise<number>;
   listHolds(filter?: { subjectId?: string; endingBefore?: string }): Promise<HoldView[]>;

@@ -53,21 +53,19 @@ export function applyBatch(stmt: ViewWrites, batch: ViewBatch): boolean {
   return scrub;
 }
 
-/** Conditional replacements of blind-index hashes (a re-index under a new epoch); returns how many changed. */
+/** Conditional replacements of blind-index hashes (a re-index under a new epoch): how many changed, how many deleted. */
 export const replaceIndexTransaction = (
   db: SqliteDatabase,
   stmt: ViewWrites,
-): Database.Transaction<(changes: readonly IndexReplacement[]) => number> =>
-  db.transaction((changes: readonly IndexReplacement[]): number => {
+): Database.Transaction<(changes: readonly IndexReplacement[]) => { changed: number; deleted: number }> =>
+  db.transaction((changes: readonly IndexReplacement[]) => {
     let changed = 0;
+    let deleted = 0;
     for (const c of changes) {
-      const r =
-        c.to === null
-          ? stmt.deleteIndexHash.run(c.subjectId, c.category, c.field, c.from)
-          : stmt.replaceIndexHash.run(c.to, c.subjectId, c.category, c.field, c.from);
-      changed += r.changes;
+      if (c.to === null) deleted += stmt.deleteIndexHash.run(c.subjectId, c.category, c.field, c.from).changes;
+      else changed += stmt.replaceIndexHash.run(c.to, c.subjectId, c.category, c.field, c.from).changes;
     }
-    return changed;
+    return { changed: changed + deleted, deleted };
   });
 
 /**
