@@ -159,4 +159,74 @@ describe('the shipped register keeps the policies’ promises', () => {
     expect((await vault.sweepRetention()).shredded).toBe(N);
     expect(await statusCounts(vault, senders, 'webForms')).toEqual({ 'ERASED:retention': N });
   });
+
+  it('keeps each invoice 10 years from its own recording, through an erasure, and then nothing', async () => {
+    const { vault, clock } = await vaults.clocked(T0);
+    const actor = { actor: 'billing' };
+    const ids: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const { subjectId } = await vault.commands.registerSubject(actor);
+      await vault.execute(
+        subjectId,
+        {
+          type: 'RecordPersonalData',
+          items: [
+            item('accounting', 'bankAccount', `NO93860111${String(i).padStart(4, '0')}7`, 'billing', 'contract'),
+            item('accounting', 'invoiceReference', `INV-A-${i}`, 'billing', 'contract'),
+          ],
+        },
+        actor,
+      );
+      ids.push(subjectId);
+    }
+    // Three years on, a second invoice for each.
+    const second = at('P3Y');
+    clock.now = second;
+    for (const [i, s] of ids.entries())
+      await vault.execute(
+        s,
+        {
+          type: 'RecordPersonalData',
+          items: [item('accounting', 'invoiceReference', `INV-B-${i}`, 'billing', 'contract')],
+        },
+        actor,
+      );
+    // Year 4: half the debtors have themselves erased; accounting stays until the newest invoice's period ends.
+    clock.now = at('P4Y');
+    const erased = ids.slice(0, N / 2);
+    for (const s of erased) {
+      const { certificate } = await vault.erase(s, { actor: 'dpo:anna', reason: 'subjectRequest' });
+      expect(certificate.categoriesRetained).toEqual([
+        expect.objectContaining({ category: 'accounting', until: at('P10Y', second) }),
+      ]);
+    }
+
+    // The first invoice's period ends: its values go, the second invoice's stay, under a new key.
+    const firstEnds = at('P10Y');
+    clock.now = shift(firstEnds, -1);
+    expect((await vault.sweepRetention()).shredded).toBe(0);
+    const preview = await vault.sweepRetention({ asOf: shift(firstEnds, 1), dryRun: true });
+    expect(preview.items.filter((i) => i.outcome === 'wouldShred')).toHaveLength(N);
+    clock.now = shift(firstEnds, 1);
+    expect((await vault.sweepRetention()).shredded).toBe(N);
+    const reads = await vault.reader.read(ids, { purpose: 'billing', callerPurposes: 'all' });
+    for (const [i, s] of ids.entries()) {
+      const items = reads.get(s)!.items.filter((x) => x.category === 'accounting');
+      expect(items.find((x) => x.field === 'invoiceReference')).toMatchObject({ status: 'VALUE', value: `INV-B-${i}` });
+      expect(items.find((x) => x.field === 'bankAccount')?.status).toBe('ERASED');
+    }
+    // The first invoice is unreadable everywhere: the key it was sealed under is destroyed.
+    const firstKeys = ids.map((s) => `${s}/accounting/1`);
+    expect(await vault.stores.keys.getByIds(firstKeys)).toEqual(new Map());
+    expect(await vault.stores.keys.listTombstones({ keyIds: firstKeys })).toHaveLength(N);
+
+    // The second invoice's period ends: nothing of accounting is left, erased subjects or not.
+    const secondEnds = at('P10Y', second);
+    clock.now = shift(secondEnds, -1);
+    expect((await vault.sweepRetention()).shredded).toBe(0);
+    clock.now = shift(secondEnds, 1);
+    expect((await vault.sweepRetention()).shredded).toBe(N);
+    expect(await statusCounts(vault, erased, 'accounting')).toEqual({ 'ERASED:erasure': N / 2 });
+    expect(await statusCounts(vault, ids.slice(N / 2), 'accounting')).toEqual({ 'ERASED:retention': N / 2 });
+  });
 });

@@ -6,6 +6,7 @@ import { foreignHolder } from '../domain/decide/valueOwnership.js';
 import { isConflictError, VaultError } from '../domain/errors.js';
 import { streamOf } from '../domain/events.js';
 import type { ProcessingRegister } from '../domain/register.js';
+import { expiringEntries } from '../domain/retention.js';
 import {
   type Command,
   type DataItemInput,
@@ -204,7 +205,7 @@ export class SubjectCommands {
   ): Promise<NewEvent[] | undefined> {
     const { keyRing, register } = this.deps;
     const now = this.deps.now();
-    const facts = await this.withStoreFacts(state, command, options.writer);
+    const facts = await this.withStoreFacts(state, command, options.writer, now);
     const writer = options.writer ? { writer: options.writer } : {};
     const decision = decide(state, facts, { register, now, actor: options.actor, ...writer });
     if (decision.length === 0) return undefined;
@@ -221,13 +222,43 @@ export class SubjectCommands {
   }
 
   /** The command with what its decision needs from the key store, which the pure domain cannot ask. */
-  private async withStoreFacts(state: SubjectState, command: Command, writer: Writer | undefined): Promise<Command> {
+  private async withStoreFacts(
+    state: SubjectState,
+    command: Command,
+    writer: Writer | undefined,
+    now: string,
+  ): Promise<Command> {
     if (command.type === 'ErasePersonalData') return this.withRemainingValues(state, command);
     if (command.type === 'EraseSubject' && !state.erasedAt) return this.withStrayKeys(state, command);
     if (command.type === 'RecordPersonalData' || command.type === 'RectifyPersonalData')
       return { ...command, current: await this.heldValues(state, command.items, writer) };
     if (command.type === 'CompleteRequest') return { ...command, proposals: await this.proposals(state, command) };
+    if (command.type === 'ApplyRetention') return this.withCarriedValues(state, command, now);
     return command;
+  }
+
+  /**
+   * Retention that ends for some entries of a category and not others re-keys it: the values that
+   * stay are opened to be re-sealed. Nothing is opened when the whole category (or nothing) is due.
+   */
+  private async withCarriedValues(
+    state: SubjectState,
+    command: Extract<Command, { type: 'ApplyRetention' }>,
+    now: string,
+  ): Promise<Command> {
+    const { remaining: _ignored, ...rest } = command;
+    if (!this.deps.register.categories[command.category]) return rest;
+    const expiring = expiringEntries(state, this.deps.register, command.category, now);
+    const c = state.categories[command.category];
+    if (!expiring || !c) return rest;
+    const values = expiring.keep.map((field) => ({
+      name: field,
+      category: command.category,
+      field,
+      f: c.fields[field]!,
+      keyId: c.keyId,
+    }));
+    return { ...rest, remaining: await this.opened(state.subjectId, values, openField) };
   }
 
   /**

@@ -1,5 +1,6 @@
 import { isVaultError, VaultError } from '../domain/errors.js';
 import type { ProcessingRegister } from '../domain/register.js';
+import { expiringEntries } from '../domain/retention.js';
 import { decide } from '../domain/subject.js';
 import { instantInput } from '../domain/time.js';
 import type { RetentionView, ViewStore } from '../ports/ViewStore.js';
@@ -99,6 +100,8 @@ export async function sweepRetention(deps: SweepDeps, options: SweepOptions = {}
 
 async function preview(deps: SweepDeps, row: RetentionView, asOf: string): Promise<SweepOutcome> {
   const state = await deps.commands.load(row.subjectId);
+  // Entries that would go by re-keying: the decision needs their neighbours' values, which a dry run does not open.
+  if (expiringEntries(state, deps.register, row.category, asOf)) return 'wouldShred';
   const events = decide(
     state,
     { type: 'ApplyRetention', category: row.category },

@@ -1,7 +1,7 @@
 import { objectionReaches } from './access.js';
 import type { ShredReason } from './events.js';
 import type { CategorySpec, ProcessingRegister, RetentionTrigger } from './register.js';
-import type { SubjectState } from './state.js';
+import type { CategoryState, SubjectState } from './state.js';
 import { addIsoDuration } from './time.js';
 
 /**
@@ -23,12 +23,80 @@ export interface RetentionRow {
   category: string;
   /** When retention ends: the category may be shredded from then on. */
   dueAt: string;
-  /** The rule, e.g. `P30D after first recorded`. */
+  /** The rule, e.g. `P30D after recorded`. */
   rule: string;
 }
 
 export const describeTrigger = (t: RetentionTrigger): string =>
-  t.kind === 'lifecycle' ? `after ${t.event}` : `after ${t.kind === 'recorded' ? 'first recorded' : 'last activity'}`;
+  t.kind === 'lifecycle' ? `after ${t.event}` : `after ${t.kind === 'recorded' ? 'recorded' : 'last activity'}`;
+
+/**
+ * A period that starts at recording runs for each entry (each value as recorded) from its own
+ * recording, not from the category's first: two invoices recorded years apart are kept 10 years
+ * each. The values of a category share one key, so an entry whose period ends while others go on
+ * is destroyed by re-keying: the values that stay are re-sealed under a new key and the old key,
+ * with every value ever sealed under it, is shredded (`expiringEntries`). Erasure still shreds one
+ * key per category.
+ */
+function entryDuration(state: SubjectState, spec: CategorySpec): string | undefined {
+  if (state.erasedAt && spec.erasure.mode === 'keep')
+    return spec.erasure.retention.trigger.kind === 'recorded' ? spec.erasure.retention.duration : undefined;
+  return spec.retention.trigger.kind === 'recorded' ? spec.retention.duration : undefined;
+}
+
+/** When the oldest value still sealed under the category's key was recorded. */
+const oldestEntry = (c: CategoryState): string => c.keySince ?? c.firstRecordedAt;
+
+/** When the category's newest current value was recorded: its last entry. */
+function newestEntry(c: CategoryState): string {
+  let newest = oldestEntry(c);
+  for (const f of Object.values(c.fields)) if (f.updatedAt > newest) newest = f.updatedAt;
+  return newest;
+}
+
+/**
+ * When the oldest entry's period ends, if that comes before the whole category's (so it goes by
+ * re-keying), pushed back by a DPO hold; undefined when the category has no per-entry period.
+ */
+function entryDue(state: SubjectState, spec: CategorySpec, category: string): ShredCause | undefined {
+  const c = state.categories[category];
+  const duration = entryDuration(state, spec);
+  if (!c || c.shredded || !duration) return undefined;
+  let at = addIsoDuration(oldestEntry(c), duration);
+  if (at >= addIsoDuration(newestEntry(c), duration)) return undefined;
+  const dpo = state.holds[category];
+  let rule = `${duration} after recorded (each entry)`;
+  if (dpo && dpo.until > at) {
+    at = dpo.until;
+    rule = `${rule}; held until ${dpo.until} (${dpo.basis})`;
+  }
+  return { at, rule, reason: 'retention' };
+}
+
+/**
+ * The entries of a live category whose own period has ended by `now` while others' goes on: the
+ * current values to drop and those to carry over to a new key (every value the old key sealed,
+ * superseded ones included, goes with it). Undefined when no entry is due, when a DPO hold keeps
+ * the category, or when every value is due (then the whole category is shredded as usual).
+ */
+export function expiringEntries(
+  state: SubjectState,
+  register: ProcessingRegister,
+  category: string,
+  now: string,
+): { drop: string[]; keep: string[] } | undefined {
+  const spec = register.categories[category];
+  const c = state.categories[category];
+  const duration = spec && entryDuration(state, spec);
+  if (!c || c.shredded || !duration || addIsoDuration(oldestEntry(c), duration) > now) return undefined;
+  const dpo = state.holds[category];
+  if (dpo && dpo.until > now) return undefined;
+  const drop: string[] = [];
+  const keep: string[] = [];
+  for (const [field, f] of Object.entries(c.fields))
+    (addIsoDuration(f.updatedAt, duration) <= now ? drop : keep).push(field);
+  return keep.length > 0 ? { drop, keep } : undefined;
+}
 
 /** Every hold on the subject's live categories: DPO holds and the register's legal periods. */
 export function holdsOf(state: SubjectState, register: ProcessingRegister): HoldRow[] {
@@ -70,7 +138,12 @@ export function retentionOf(state: SubjectState, register: ProcessingRegister, h
         rule = `${rule}; held until ${h.until} (${h.basis})`;
       }
     }
-    if (!open) rows.push({ subjectId: state.subjectId, category, dueAt, rule });
+    // An entry whose own period ends first makes the row due then (see expiringEntries).
+    const spec = register.categories[category];
+    const entry = spec && entryDue(state, spec, category);
+    if (entry && (open || entry.at < dueAt))
+      rows.push({ subjectId: state.subjectId, category, dueAt: entry.at, rule: entry.rule });
+    else if (!open) rows.push({ subjectId: state.subjectId, category, dueAt, rule });
   }
   return rows;
 }
@@ -184,7 +257,8 @@ export function triggerTime(
   const c = state.categories[category];
   switch (trigger.kind) {
     case 'recorded':
-      return c?.firstRecordedAt;
+      // Per entry: the whole category's period runs from its newest entry (see entryDuration).
+      return c && newestEntry(c);
     case 'lastActivity':
       return c?.lastActivityAt;
     case 'lifecycle':

@@ -44,6 +44,12 @@ export interface CategoryState {
   /** Fields erased one by one (the category lives on, re-keyed), until recorded again: reads show them as erased. */
   erasedFields?: Record<string, { at: string; reason: string }>;
   firstRecordedAt: string;
+  /**
+   * When the oldest value still sealed under the current key was recorded, where that is not the
+   * key's first write: set by a re-key, which carries over only values whose own time goes on.
+   * Retention that runs per entry (trigger `recorded`) is next due from it.
+   */
+  keySince?: string;
   lastActivityAt: string;
   shredded: { at: string; reason: ShredReason } | null;
 }

@@ -680,7 +680,7 @@ export type RetentionPreviewItem = {
   dueAt: Scalars['DateTime']['output'];
   /** `wouldShred`, or `kept` (a hold or newer data keeps it). */
   outcome: Scalars['String']['output'];
-  /** The rule that made it due, e.g. `P30D after first recorded`. */
+  /** The rule that made it due, e.g. `P30D after recorded`. */
   rule: Scalars['String']['output'];
   subjectId: Scalars['ID']['output'];
 };

@@ -32,8 +32,12 @@ export type Command =
   | { type: 'ReleaseLegalHold'; category: string }
   | { type: 'RecordLifecycleEvent'; event: string }
   | { type: 'ShredCategory'; category: string; reason: ShredReason; rule?: string }
-  /** Shreds the category if its retention (and any hold) has ended by the decision time. */
-  | { type: 'ApplyRetention'; category: string }
+  /**
+   * Shreds the category if its retention (and any hold) has ended by the decision time; re-keys it
+   * when only some entries' periods have. `remaining`: the values to carry over, opened by the
+   * command side (never input).
+   */
+  | { type: 'ApplyRetention'; category: string; remaining?: Record<string, unknown> }
   /** `strayKeyIds`: the subject's keys that no event names, as the command side found them in the key store. */
   | { type: 'EraseSubject'; reason: string; requestId?: string; strayKeyIds?: string[] }
   | Exclude<RightsCommand, { type: 'CompleteRequest' }>

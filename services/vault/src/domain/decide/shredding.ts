@@ -1,5 +1,8 @@
-import { holdOn, holdsOf, retentionOf, shredCause } from '../retention.js';
-import type { CommandOf, Decider } from './command.js';
+import { VaultError } from '../errors.js';
+import type { DomainEvent, Unsealed } from '../events.js';
+import { expiringEntries, holdOn, holdsOf, retentionOf, shredCause } from '../retention.js';
+import { keyIdFor } from '../state.js';
+import { type CommandOf, type Decider, plain } from './command.js';
 import { assertNotHeld, categorySpec } from './guards.js';
 
 /** Shredding a category's key: on demand, or when its retention has ended. A shredded category shreds nothing more. */
@@ -20,8 +23,40 @@ export const applyRetention: Decider<CommandOf<'ApplyRetention'>> = (state, comm
   const c = state.categories[category];
   if (!c || c.shredded) return [];
   const due = retentionOf(state, register, holdsOf(state, register)).find((r) => r.category === category);
-  if (!due || due.dueAt > now || holdOn(state, register.categories[category], category, now)) return [];
+  if (!due || due.dueAt > now) return [];
+  const expiring = expiringEntries(state, register, category, now);
+  if (expiring) return expireEntries(state.subjectId, category, c.keyId, c.generation, expiring, command.remaining);
+  if (holdOn(state, register.categories[category], category, now)) return [];
   // Shredded for what made it due: its retention period, or an erasure, withdrawal or objection a hold had deferred.
   const reason = shredCause(state, register, category)?.reason ?? 'retention';
   return [{ type: 'CategoryShredded', data: { category, keyIds: [c.keyId], reason, rule: due.rule } }];
 };
+
+/**
+ * The entries whose period ended go (each value erased for retention), the others are re-sealed
+ * under the category's next key, and the old key is shredded with every value it ever sealed.
+ */
+function expireEntries(
+  subjectId: string,
+  category: string,
+  keyId: string,
+  generation: number,
+  { drop, keep }: { drop: string[]; keep: string[] },
+  remaining: Record<string, unknown> | undefined,
+): DomainEvent<Unsealed>[] {
+  const values = keep.map((field) => {
+    if (!remaining || !Object.hasOwn(remaining, field))
+      throw new VaultError('CONFLICT', `The value of ${category}.${field} to carry over to a new key was not supplied`);
+    return { field, value: plain(remaining[field]) };
+  });
+  return [
+    ...drop.map((field): DomainEvent<Unsealed> => ({
+      type: 'PersonalDataErased',
+      data: { category, field, reason: 'retention' },
+    })),
+    {
+      type: 'CategoryRekeyed',
+      data: { category, oldKeyIds: [keyId], newKeyId: keyIdFor(subjectId, category, generation + 1), values },
+    },
+  ];
+}

@@ -17,6 +17,8 @@ export const dataWritten: Evolver<'PersonalDataRecorded' | 'PersonalDataRectifie
       lastActivityAt: at,
       shredded: null,
     };
+    // A new key on a live category: its oldest entry is this write, not the category's first.
+    if (live) c.keySince = at;
     state.categories[d.category] = c;
   }
   if (c.erasedFields) delete c.erasedFields[d.field];
@@ -53,13 +55,17 @@ export const categoryRekeyed: Evolver<'CategoryRekeyed'> = (state, event) => {
   if (!c) return;
   c.keyId = event.data.newKeyId;
   c.generation = generationOf(event.data.newKeyId);
+  // The new key holds only the carried values: its oldest entry is the oldest of them.
+  let since = event.at;
   for (const v of event.data.values) {
     const f = c.fields[v.field];
     if (f) {
       f.value = v.value;
       f.eventId = event.id;
+      if (f.updatedAt < since) since = f.updatedAt;
     }
   }
+  c.keySince = since;
 };
 
 export const categoryShredded: Evolver<'CategoryShredded'> = (state, { data, at }) => {
