@@ -97,89 +97,77 @@ describe('recording on consent', () => {
     expect(await eventTypes(id)).toEqual(['SubjectRegistered']);
   });
 
-  it(
-    'accepts it with the consent given in the same call: ConsentGiven with its proof, then the data, in one ' +
-      'append',
-    async () => {
-      const id = await register();
-      const r = await api.gql(service, RECORD, { id, items: [interests()], consents: [webConsent] });
-      expect(r.errors).toBeUndefined();
-      expect(r.data!.recordPersonalData.eventCount).toBe(2);
-      const events = await api.vault.stores.log.readStream(`subject-${id}`);
-      expect(events.map((e) => e.type)).toEqual(['SubjectRegistered', 'ConsentGiven', 'PersonalDataRecorded']);
-      // Who collected it is the caller's token, never input.
-      expect(events[1]!.data).toEqual({
-        purpose: 'marketing',
-        noticeId: 'privacy-notice',
-        noticeVersion: '2026-01',
-        channel: 'webForm',
-        collectedBy: 'service:crm',
-      });
-      const read = await api.gql(
-        service,
-        'query($id: ID!) { subject(id: $id, purpose: "marketing") { items(categories: ["marketing"]) { status ... on ' +
-          'PersonalDataValue { value } } } }',
-        { id },
-      );
-      expect(read.data!.subject.items).toEqual([{ status: 'VALUE', value: INTERESTS }]);
-    },
-  );
+  it('accepts it with the consent given in the same call: ConsentGiven, then the data, one append', async () => {
+    const id = await register();
+    const r = await api.gql(service, RECORD, { id, items: [interests()], consents: [webConsent] });
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.recordPersonalData.eventCount).toBe(2);
+    const events = await api.vault.stores.log.readStream(`subject-${id}`);
+    expect(events.map((e) => e.type)).toEqual(['SubjectRegistered', 'ConsentGiven', 'PersonalDataRecorded']);
+    // Who collected it is the caller's token, never input.
+    expect(events[1]!.data).toEqual({
+      purpose: 'marketing',
+      noticeId: 'privacy-notice',
+      noticeVersion: '2026-01',
+      channel: 'webForm',
+      collectedBy: 'service:crm',
+    });
+    const read = await api.gql(
+      service,
+      'query($id: ID!) { subject(id: $id, purpose: "marketing") { items(categories: ["marketing"]) { status ... on ' +
+        'PersonalDataValue { value } } } }',
+      { id },
+    );
+    expect(read.data!.subject.items).toEqual([{ status: 'VALUE', value: INTERESTS }]);
+  });
 
-  it(
-    'refuses it after the consent was withdrawn, and accepts it again while a consent given with giveConsent ' +
-      'stands',
-    async () => {
-      const id = await register();
-      expect((await api.gql(service, GIVE, { id, ...webConsent })).errors).toBeUndefined();
-      expect((await api.gql(service, RECORD, { id, items: [interests()] })).errors).toBeUndefined();
-      // The fixture register shreds marketing data on withdrawal; recording it anew is what is refused.
-      expect((await api.gql(service, WITHDRAW, { id })).errors).toBeUndefined();
-      const before = await revision(id);
-      expect(codeAndPath(await api.gql(service, RECORD, { id, items: [interests()] }))).toEqual([
+  it('refuses it after the consent was withdrawn, and accepts it again once consent is given', async () => {
+    const id = await register();
+    expect((await api.gql(service, GIVE, { id, ...webConsent })).errors).toBeUndefined();
+    expect((await api.gql(service, RECORD, { id, items: [interests()] })).errors).toBeUndefined();
+    // The fixture register shreds marketing data on withdrawal; recording it anew is what is refused.
+    expect((await api.gql(service, WITHDRAW, { id })).errors).toBeUndefined();
+    const before = await revision(id);
+    expect(codeAndPath(await api.gql(service, RECORD, { id, items: [interests()] }))).toEqual([
+      'CONSENT_REQUIRED',
+      'items[0].legalBasis',
+    ]);
+    expect(await revision(id)).toBe(before);
+
+    expect(
+      (await api.gql(service, GIVE, { id, ...webConsent, channel: 'phone', noticeVersion: '2026-02' })).errors,
+    ).toBeUndefined();
+    expect((await api.gql(service, RECORD, { id, items: [interests('sailing')] })).errors).toBeUndefined();
+  });
+
+  it('refuses a rectification of a consent-based value once the consent is withdrawn', async () => {
+    // A register that stops using marketing data on withdrawal rather than shredding it: the value stays, and may not
+    // be rewritten.
+    const register = fixtureRegister();
+    register.categories.marketing!.onConsentWithdrawn = 'stop';
+    const kept = await startApi({ vault: { register } });
+    try {
+      const token = await kept.token(SERVICE);
+      const id = (await kept.gql(token, 'mutation { registerSubject { subjectId } }')).data!.registerSubject
+        .subjectId as string;
+      expect(
+        (await kept.gql(token, RECORD, { id, items: [interests()], consents: [webConsent] })).errors,
+      ).toBeUndefined();
+      expect((await kept.gql(token, WITHDRAW, { id })).errors).toBeUndefined();
+      const before = (await kept.vault.commands.load(id)).revision;
+      expect(codeAndPath(await kept.gql(token, RECTIFY, { id, items: [interests('sailing')] }))).toEqual([
         'CONSENT_REQUIRED',
         'items[0].legalBasis',
       ]);
-      expect(await revision(id)).toBe(before);
-
-      expect(
-        (await api.gql(service, GIVE, { id, ...webConsent, channel: 'phone', noticeVersion: '2026-02' })).errors,
-      ).toBeUndefined();
-      expect((await api.gql(service, RECORD, { id, items: [interests('sailing')] })).errors).toBeUndefined();
-    },
-  );
-
-  it(
-    'refuses a rectification of a consent-based value once the consent is withdrawn, where the register keeps the ' +
-      'data',
-    async () => {
-      // A register that stops using marketing data on withdrawal rather than shredding it: the value stays, and may not
-      // be rewritten.
-      const register = fixtureRegister();
-      register.categories.marketing!.onConsentWithdrawn = 'stop';
-      const kept = await startApi({ vault: { register } });
-      try {
-        const token = await kept.token(SERVICE);
-        const id = (await kept.gql(token, 'mutation { registerSubject { subjectId } }')).data!.registerSubject
-          .subjectId as string;
-        expect(
-          (await kept.gql(token, RECORD, { id, items: [interests()], consents: [webConsent] })).errors,
-        ).toBeUndefined();
-        expect((await kept.gql(token, WITHDRAW, { id })).errors).toBeUndefined();
-        const before = (await kept.vault.commands.load(id)).revision;
-        expect(codeAndPath(await kept.gql(token, RECTIFY, { id, items: [interests('sailing')] }))).toEqual([
-          'CONSENT_REQUIRED',
-          'items[0].legalBasis',
-        ]);
-        expect((await kept.vault.commands.load(id)).revision).toBe(before);
-        // With the consent given again in the same call, the correction goes through.
-        const again = await kept.gql(token, RECTIFY, { id, items: [interests('sailing')], consents: [webConsent] });
-        expect(again.errors).toBeUndefined();
-        expect(again.data!.rectifyPersonalData.eventCount).toBe(2);
-      } finally {
-        await kept.stop();
-      }
-    },
-  );
+      expect((await kept.vault.commands.load(id)).revision).toBe(before);
+      // With the consent given again in the same call, the correction goes through.
+      const again = await kept.gql(token, RECTIFY, { id, items: [interests('sailing')], consents: [webConsent] });
+      expect(again.errors).toBeUndefined();
+      expect(again.data!.rectifyPersonalData.eventCount).toBe(2);
+    } finally {
+      await kept.stop();
+    }
+  });
 
   it('writes nothing, not even the consent, when any part of the call is refused', async () => {
     const id = await register();
@@ -238,66 +226,63 @@ describe('recording on consent', () => {
 });
 
 describe('the proof of consent', () => {
-  it(
-    'shows each consent with its proof in the access report and the portability export, with its ' + 'withdrawal',
-    async () => {
-      const id = await register();
-      expect(
-        (await api.gql(service, RECORD, { id, items: [interests()], consents: [webConsent] })).errors,
-      ).toBeUndefined();
-      expect((await api.gql(service, WITHDRAW, { id })).errors).toBeUndefined();
-      // The subject says yes again, itself, on paper scanned in by the privacy centre.
-      const own = await api.token(subjectPrincipal(id));
-      expect(
-        (
-          await api.gql(own, GIVE, {
-            id,
-            purpose: 'marketing',
-            noticeId: 'privacy-notice',
-            noticeVersion: '2026-02',
-            channel: 'paper',
-          })
-        ).errors,
-      ).toBeUndefined();
-      expect((await api.gql(service, RECORD, { id, items: [interests('sailing')] })).errors).toBeUndefined();
-
-      const expected: ConsentEntry[] = [
-        {
+  it('shows each consent with its proof and withdrawal in the access report and the export', async () => {
+    const id = await register();
+    expect(
+      (await api.gql(service, RECORD, { id, items: [interests()], consents: [webConsent] })).errors,
+    ).toBeUndefined();
+    expect((await api.gql(service, WITHDRAW, { id })).errors).toBeUndefined();
+    // The subject says yes again, itself, on paper scanned in by the privacy centre.
+    const own = await api.token(subjectPrincipal(id));
+    expect(
+      (
+        await api.gql(own, GIVE, {
+          id,
           purpose: 'marketing',
-          given: true,
-          at: expect.any(String),
-          proofs: [
-            {
-              provenance: 'recorded',
-              givenAt: expect.any(String),
-              notice: { id: 'privacy-notice', version: '2026-01' },
-              channel: 'webForm',
-              collectedBy: 'service:crm',
-              withdrawnAt: expect.any(String),
-            },
-            {
-              provenance: 'recorded',
-              givenAt: expect.any(String),
-              notice: { id: 'privacy-notice', version: '2026-02' },
-              channel: 'paper',
-              collectedBy: `subject:${id}`,
-              withdrawnAt: null,
-            },
-          ] as Proof[],
-        },
-      ];
-      for (const kind of ['accessReport', 'portabilityExport'] as const) {
-        const consents = (await report(kind, id)).consents as ConsentEntry[];
-        expect(consents, kind).toMatchObject(expected);
-        const [first, second] = consents[0]!.proofs;
-        expect(first!.givenAt! <= first!.withdrawnAt!, kind).toBe(true);
-        expect(first!.withdrawnAt! <= second!.givenAt!, kind).toBe(true);
-        expect(consents[0]!.at, kind).toBe(second!.givenAt);
-      }
-      // The subject sees the same proof in its own report.
-      expect((await report('accessReport', id, own)).consents).toMatchObject(expected);
-    },
-  );
+          noticeId: 'privacy-notice',
+          noticeVersion: '2026-02',
+          channel: 'paper',
+        })
+      ).errors,
+    ).toBeUndefined();
+    expect((await api.gql(service, RECORD, { id, items: [interests('sailing')] })).errors).toBeUndefined();
+
+    const expected: ConsentEntry[] = [
+      {
+        purpose: 'marketing',
+        given: true,
+        at: expect.any(String),
+        proofs: [
+          {
+            provenance: 'recorded',
+            givenAt: expect.any(String),
+            notice: { id: 'privacy-notice', version: '2026-01' },
+            channel: 'webForm',
+            collectedBy: 'service:crm',
+            withdrawnAt: expect.any(String),
+          },
+          {
+            provenance: 'recorded',
+            givenAt: expect.any(String),
+            notice: { id: 'privacy-notice', version: '2026-02' },
+            channel: 'paper',
+            collectedBy: `subject:${id}`,
+            withdrawnAt: null,
+          },
+        ] as Proof[],
+      },
+    ];
+    for (const kind of ['accessReport', 'portabilityExport'] as const) {
+      const consents = (await report(kind, id)).consents as ConsentEntry[];
+      expect(consents, kind).toMatchObject(expected);
+      const [first, second] = consents[0]!.proofs;
+      expect(first!.givenAt! <= first!.withdrawnAt!, kind).toBe(true);
+      expect(first!.withdrawnAt! <= second!.givenAt!, kind).toBe(true);
+      expect(consents[0]!.at, kind).toBe(second!.givenAt);
+    }
+    // The subject sees the same proof in its own report.
+    expect((await report('accessReport', id, own)).consents).toMatchObject(expected);
+  });
 
   it('shows a consent recorded before proofs were kept as of unknown provenance', async () => {
     const id = await register();

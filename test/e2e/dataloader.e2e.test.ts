@@ -243,35 +243,32 @@ it('reads that reach the reader in the same turn check their snapshots with one 
   expect(counts.get('views.subjectPositions')).toBe(2);
 });
 
-it(
-  'the DPO lists refused requests with their reasons in one view query and one key batch, however many ' + 'subjects',
-  async () => {
-    const dpo = { actor: 'dpo:test' };
-    const refused = ids.slice(0, 20);
-    for (const [i, id] of refused.entries()) {
-      const requestId = await vault.rights.openRequest(
-        id,
-        { requestType: 'ACCESS', receivedAt: vault.now(), channel: 'email' },
-        dpo,
-      );
-      await vault.rights.step(requestId, { type: 'RefuseRequest', requestId, reason: `reason ${i}` }, dpo);
-    }
-    const bearer = await mintDevToken(config, { role: 'dpo', name: 'dpo-1' });
-    const listed = await roundTrips('{ requests(status: REFUSED) { subjectId refusalReason } }', {}, bearer);
-    expect(listed.data.requests).toHaveLength(20);
-    expect(
-      new Set(
-        listed.data.requests.map(
-          (q: { subjectId: string; refusalReason: string }) => `${ids.indexOf(q.subjectId)}:${q.refusalReason}`,
-        ),
+it('the DPO lists refused requests with reasons in one view query and one key batch', async () => {
+  const dpo = { actor: 'dpo:test' };
+  const refused = ids.slice(0, 20);
+  for (const [i, id] of refused.entries()) {
+    const requestId = await vault.rights.openRequest(
+      id,
+      { requestType: 'ACCESS', receivedAt: vault.now(), channel: 'email' },
+      dpo,
+    );
+    await vault.rights.step(requestId, { type: 'RefuseRequest', requestId, reason: `reason ${i}` }, dpo);
+  }
+  const bearer = await mintDevToken(config, { role: 'dpo', name: 'dpo-1' });
+  const listed = await roundTrips('{ requests(status: REFUSED) { subjectId refusalReason } }', {}, bearer);
+  expect(listed.data.requests).toHaveLength(20);
+  expect(
+    new Set(
+      listed.data.requests.map(
+        (q: { subjectId: string; refusalReason: string }) => `${ids.indexOf(q.subjectId)}:${q.refusalReason}`,
       ),
-    ).toEqual(new Set(refused.map((_, i) => `${i}:reason ${i}`)));
-    // The listing itself, then every subject's snapshot at once, and their keys in one batch.
-    expect(counts.get('views.listTracked')).toBe(1);
-    expect(counts.get('views.getSubjects')).toBe(1);
-    expect(listed.keys).toBeLessThanOrEqual(1);
-    // Without the reasons, no subject is loaded.
-    await roundTrips('{ requests(status: REFUSED) { id extensions { reason } } }', {}, bearer);
-    expect(counts.get('views.getSubjects')).toBeUndefined();
-  },
-);
+    ),
+  ).toEqual(new Set(refused.map((_, i) => `${i}:reason ${i}`)));
+  // The listing itself, then every subject's snapshot at once, and their keys in one batch.
+  expect(counts.get('views.listTracked')).toBe(1);
+  expect(counts.get('views.getSubjects')).toBe(1);
+  expect(listed.keys).toBeLessThanOrEqual(1);
+  // Without the reasons, no subject is loaded.
+  await roundTrips('{ requests(status: REFUSED) { id extensions { reason } } }', {}, bearer);
+  expect(counts.get('views.getSubjects')).toBeUndefined();
+});

@@ -184,27 +184,23 @@ describe("a service whose purposes reach none of a subject's categories", () => 
     },
   );
 
-  it(
-    'gets the same answer from subjects(ids) whether an id is hidden from it or unknown, wherever it stands in the ' +
-      'list',
-    async () => {
-      const seen = subjects
-        .filter((s) => reaches('callcentre', s))
-        .slice(0, 5)
-        .map((s) => s.id);
-      for (const hidden of subjects.filter((s) => !reaches('callcentre', s)).slice(0, 10)) {
-        for (const at of [0, 2, 5]) {
-          const withId = (id: string) => [...seen.slice(0, at), id, ...seen.slice(at)];
-          const [existing, unknown] = await Promise.all([
-            api.gql(tokens.callcentre, READ_MANY, { ids: withId(hidden.id), purpose: 'contract' }),
-            api.gql(tokens.callcentre, READ_MANY, { ids: withId(unknownId()), purpose: 'contract' }),
-          ]);
-          expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', path: `ids[${at}]` });
-          expect(existing).toEqual(unknown);
-        }
+  it('gets the same answer from subjects(ids) whether an id is hidden or unknown, wherever it stands', async () => {
+    const seen = subjects
+      .filter((s) => reaches('callcentre', s))
+      .slice(0, 5)
+      .map((s) => s.id);
+    for (const hidden of subjects.filter((s) => !reaches('callcentre', s)).slice(0, 10)) {
+      for (const at of [0, 2, 5]) {
+        const withId = (id: string) => [...seen.slice(0, at), id, ...seen.slice(at)];
+        const [existing, unknown] = await Promise.all([
+          api.gql(tokens.callcentre, READ_MANY, { ids: withId(hidden.id), purpose: 'contract' }),
+          api.gql(tokens.callcentre, READ_MANY, { ids: withId(unknownId()), purpose: 'contract' }),
+        ]);
+        expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', path: `ids[${at}]` });
+        expect(existing).toEqual(unknown);
       }
-    },
-  );
+    }
+  });
 
   it('cannot find it by email, for any purpose, any more than an email no one has', async () => {
     const withEmail = subjects.filter((s) => s.email);
@@ -359,34 +355,31 @@ describe('the access log', () => {
       .map((x) => ({ purpose: x.purpose, categories: [...x.categories].sort() }))
       .sort((a, b) => a.purpose.localeCompare(b.purpose));
 
-  it(
-    'holds an entry for every subject a service was shown, naming what it saw, and none for the hidden ' + 'ones',
-    async () => {
-      const { token, actor } = await fresh(['contract']);
-      const shown = new Map<string, Item[]>();
-      await each(subjects, async (s) => {
-        const r = await api.gql<{ subject: SubjectAnswer }>(token, READ, { id: s.id, purpose: 'contract' });
-        if (r.data?.subject) shown.set(s.id, r.data.subject.items);
-      });
-      expect(shown.size).toBe(subjects.filter((s) => reaches('callcentre', s)).length);
-      await api.server.flushAccessLog();
-      for (const s of subjects) {
-        const entries = (await api.vault.accessLog.listBySubject(s.id)).filter((e) => e.actor === actor);
-        const items = shown.get(s.id);
-        if (!items) {
-          expect(entries).toEqual([]);
-          continue;
-        }
-        const values = categoriesOf(items.filter((i) => i.status === 'VALUE'));
-        const shapeOnly = categoriesOf(items).filter((c) => !values.includes(c));
-        const expected = [
-          ...(values.length ? [{ purpose: 'contract', categories: values }] : []),
-          ...(shapeOnly.length || !values.length ? [{ purpose: 'metadata:contract', categories: shapeOnly }] : []),
-        ];
-        expect(sorted(entries)).toEqual(expected);
+  it('holds an entry for every subject a service was shown, naming what it saw, none for the hidden', async () => {
+    const { token, actor } = await fresh(['contract']);
+    const shown = new Map<string, Item[]>();
+    await each(subjects, async (s) => {
+      const r = await api.gql<{ subject: SubjectAnswer }>(token, READ, { id: s.id, purpose: 'contract' });
+      if (r.data?.subject) shown.set(s.id, r.data.subject.items);
+    });
+    expect(shown.size).toBe(subjects.filter((s) => reaches('callcentre', s)).length);
+    await api.server.flushAccessLog();
+    for (const s of subjects) {
+      const entries = (await api.vault.accessLog.listBySubject(s.id)).filter((e) => e.actor === actor);
+      const items = shown.get(s.id);
+      if (!items) {
+        expect(entries).toEqual([]);
+        continue;
       }
-    },
-  );
+      const values = categoriesOf(items.filter((i) => i.status === 'VALUE'));
+      const shapeOnly = categoriesOf(items).filter((c) => !values.includes(c));
+      const expected = [
+        ...(values.length ? [{ purpose: 'contract', categories: values }] : []),
+        ...(shapeOnly.length || !values.length ? [{ purpose: 'metadata:contract', categories: shapeOnly }] : []),
+      ];
+      expect(sorted(entries)).toEqual(expected);
+    }
+  });
 
   it('records a denial-only read under the metadata marker with the categories it showed', async () => {
     const { token, actor } = await fresh(['billing']);
@@ -403,29 +396,26 @@ describe('the access log', () => {
     ]);
   });
 
-  it(
-    'records a read of the id and times alone as one entry with no category, however the query is ' + 'written',
-    async () => {
-      const s = subjects.find((x) => x.kind === 'contactAndAccounting')!;
-      const queries = [
-        '{ subject(id: "ID", purpose: "billing") { id registeredAt erasedAt } }',
-        '{ subject(id: "ID", purpose: "billing") { __typename } }',
-        '{ subjects(ids: ["ID"], purpose: "billing") { registeredAt } }',
-        '{ subject(id: "ID", purpose: "billing") { id items @skip(if: true) { status } } }',
-        'query($no: Boolean!) { subject(id: "ID", purpose: "billing") { id ... on Subject @include(if: $no) { items ' +
-          '{ ' +
-          'status } } } }',
-      ];
-      for (const q of queries) {
-        const { token, actor } = await fresh(['billing']);
-        const r = await api.gql(token, q.replace('"ID"', JSON.stringify(s.id)), { no: false });
-        expect(r.errors).toBeUndefined();
-        expect(await entriesOf(actor, s.id)).toEqual([
-          expect.objectContaining({ purpose: 'metadata:billing', categories: [], subjectId: s.id }),
-        ]);
-      }
-    },
-  );
+  it('records a read of the id and times alone as one entry with no category, however written', async () => {
+    const s = subjects.find((x) => x.kind === 'contactAndAccounting')!;
+    const queries = [
+      '{ subject(id: "ID", purpose: "billing") { id registeredAt erasedAt } }',
+      '{ subject(id: "ID", purpose: "billing") { __typename } }',
+      '{ subjects(ids: ["ID"], purpose: "billing") { registeredAt } }',
+      '{ subject(id: "ID", purpose: "billing") { id items @skip(if: true) { status } } }',
+      'query($no: Boolean!) { subject(id: "ID", purpose: "billing") { id ... on Subject @include(if: $no) { items ' +
+        '{ ' +
+        'status } } } }',
+    ];
+    for (const q of queries) {
+      const { token, actor } = await fresh(['billing']);
+      const r = await api.gql(token, q.replace('"ID"', JSON.stringify(s.id)), { no: false });
+      expect(r.errors).toBeUndefined();
+      expect(await entriesOf(actor, s.id)).toEqual([
+        expect.objectContaining({ purpose: 'metadata:billing', categories: [], subjectId: s.id }),
+      ]);
+    }
+  });
 
   it('records a read whose items come through a fragment once, as a read of values', async () => {
     const { token, actor } = await fresh(['billing']);

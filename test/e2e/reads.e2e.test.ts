@@ -183,31 +183,27 @@ describe('purpose-bound reads', () => {
     }
   });
 
-  it(
-    'denies PURPOSE_NOT_ALLOWED when the token lacks the purpose, and when the register does not allow it for the ' +
-      'category',
-    async () => {
-      const id = await fullSubject();
-      const billingOnly = await api.token({ role: 'service', name: 'invoicing', purposes: ['billing'] });
-      const viaToken = await read(id, 'contract', billingOnly);
-      // Billing reaches contact and accounting; marketing, which no purpose of the token reaches, is not listed at all.
-      expect(viaToken.map((i) => `${i.category}.${i.field}`).sort()).toEqual([
-        'accounting.iban',
-        'contact.email',
-        'contact.name',
-        'contact.phone',
-      ]);
-      expect(viaToken.every((i) => i.status === 'DENIED' && i.reason === 'PURPOSE_NOT_ALLOWED')).toBe(true);
-      const viaRegister = await read(id, 'contract', service, ['marketing', 'accounting']);
-      expect(viaRegister.map((i) => [i.category, i.status, i.reason])).toEqual(
-        expect.arrayContaining([
-          ['marketing', 'DENIED', 'PURPOSE_NOT_ALLOWED'],
-          ['accounting', 'DENIED', 'PURPOSE_NOT_ALLOWED'],
-        ]),
-      );
-      expect(JSON.stringify(viaToken)).not.toContain(VALUES.emailNormalised);
-    },
-  );
+  it('denies PURPOSE_NOT_ALLOWED when the token or the register lacks the purpose for the category', async () => {
+    const id = await fullSubject();
+    const billingOnly = await api.token({ role: 'service', name: 'invoicing', purposes: ['billing'] });
+    const viaToken = await read(id, 'contract', billingOnly);
+    // Billing reaches contact and accounting; marketing, which no purpose of the token reaches, is not listed at all.
+    expect(viaToken.map((i) => `${i.category}.${i.field}`).sort()).toEqual([
+      'accounting.iban',
+      'contact.email',
+      'contact.name',
+      'contact.phone',
+    ]);
+    expect(viaToken.every((i) => i.status === 'DENIED' && i.reason === 'PURPOSE_NOT_ALLOWED')).toBe(true);
+    const viaRegister = await read(id, 'contract', service, ['marketing', 'accounting']);
+    expect(viaRegister.map((i) => [i.category, i.status, i.reason])).toEqual(
+      expect.arrayContaining([
+        ['marketing', 'DENIED', 'PURPOSE_NOT_ALLOWED'],
+        ['accounting', 'DENIED', 'PURPOSE_NOT_ALLOWED'],
+      ]),
+    );
+    expect(JSON.stringify(viaToken)).not.toContain(VALUES.emailNormalised);
+  });
 
   it('denies NO_CONSENT for a consent purpose without consent', async () => {
     // Contact data only: marketing data could not have been stored without the consent.
@@ -215,33 +211,29 @@ describe('purpose-bound reads', () => {
     expectContact(await read(id, 'marketing', service, ['contact']), 'DENIED', 'NO_CONSENT');
   });
 
-  it(
-    'denies CONSENT_WITHDRAWN after a withdrawal, and shows the category the register shreds on withdrawal as ' +
-      'erased',
-    async () => {
-      const id = await fullSubject();
-      await api.gql(
-        service,
-        `mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing", ${NOTICE}) { revision } }`,
-        { id },
-      );
-      expectContact(await read(id, 'marketing', service, ['contact']), 'VALUE');
-      const w = await api.gql(
-        service,
-        'mutation($id: ID!) { withdrawConsent(subjectId: $id, purpose: "marketing") { shreddedCategories } }',
-        { id },
-      );
-      expect(w.data!.withdrawConsent.shreddedCategories).toEqual(['marketing']);
-      const items = await read(id, 'marketing');
-      expectContact(items, 'DENIED', 'CONSENT_WITHDRAWN');
-      expect(items.find((i) => i.category === 'marketing')).toMatchObject({
-        __typename: 'PersonalDataErased',
-        status: 'ERASED',
-        field: null,
-        erasureReason: 'withdrawal',
-      });
-    },
-  );
+  it('denies CONSENT_WITHDRAWN after a withdrawal, and shows a category shredded on it as erased', async () => {
+    const id = await fullSubject();
+    await api.gql(
+      service,
+      `mutation($id: ID!) { giveConsent(subjectId: $id, purpose: "marketing", ${NOTICE}) { revision } }`,
+      { id },
+    );
+    expectContact(await read(id, 'marketing', service, ['contact']), 'VALUE');
+    const w = await api.gql(
+      service,
+      'mutation($id: ID!) { withdrawConsent(subjectId: $id, purpose: "marketing") { shreddedCategories } }',
+      { id },
+    );
+    expect(w.data!.withdrawConsent.shreddedCategories).toEqual(['marketing']);
+    const items = await read(id, 'marketing');
+    expectContact(items, 'DENIED', 'CONSENT_WITHDRAWN');
+    expect(items.find((i) => i.category === 'marketing')).toMatchObject({
+      __typename: 'PersonalDataErased',
+      status: 'ERASED',
+      field: null,
+      erasureReason: 'withdrawal',
+    });
+  });
 
   it('denies OBJECTED after an objection to direct marketing', async () => {
     const id = await fullSubject();
@@ -260,49 +252,45 @@ describe('purpose-bound reads', () => {
     expectContact(await read(id, 'contract', service, ['contact']), 'VALUE');
   });
 
-  it(
-    'serves again once the DPO overrides an objection on compelling grounds, sealed in the log and shown in the ' +
-      'access report; an objection to direct marketing is final',
-    async () => {
-      const id = await fullSubject();
-      const OVERRIDE =
-        'mutation($id: ID!, $p: String!, $g: String!) { overrideObjection(subjectId: $id, purpose: $p, grounds: $g) ' +
-        '{ ' +
-        'revision } }';
-      await api.gql(
-        service,
-        'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "billing") { revision } }',
-        { id },
-      );
-      expectContact(await read(id, 'billing', service, ['contact']), 'DENIED', 'OBJECTED');
+  it('serves again once the DPO overrides an objection on compelling grounds, never direct marketing', async () => {
+    const id = await fullSubject();
+    const OVERRIDE =
+      'mutation($id: ID!, $p: String!, $g: String!) { overrideObjection(subjectId: $id, purpose: $p, grounds: $g) ' +
+      '{ ' +
+      'revision } }';
+    await api.gql(
+      service,
+      'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "billing") { revision } }',
+      { id },
+    );
+    expectContact(await read(id, 'billing', service, ['contact']), 'DENIED', 'OBJECTED');
 
-      const byService = await api.gql(service, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
-      expect(byService.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-      const overridden = await api.gql(dpo, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
-      expect(overridden.errors).toBeUndefined();
-      expectContact(await read(id, 'billing', service, ['contact']), 'VALUE');
-      const report = await api.gql(dpo, 'query($id: ID!) { accessReport(subjectId: $id) { report } }', { id });
-      // The subject learns on what grounds (Art. 21(1)); the report is the one place they are opened.
-      expect(report.data!.accessReport.report.objections).toEqual([
-        { purpose: 'billing', since: expect.any(String), overriddenAt: expect.any(String), grounds: VALUES.grounds },
-      ]);
-      // Sealed like every free text: the log holds no plaintext of the grounds.
-      expect(JSON.stringify(await api.vault.stores.log.readStream(`subject-${id}`))).not.toContain(VALUES.grounds);
+    const byService = await api.gql(service, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
+    expect(byService.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const overridden = await api.gql(dpo, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
+    expect(overridden.errors).toBeUndefined();
+    expectContact(await read(id, 'billing', service, ['contact']), 'VALUE');
+    const report = await api.gql(dpo, 'query($id: ID!) { accessReport(subjectId: $id) { report } }', { id });
+    // The subject learns on what grounds (Art. 21(1)); the report is the one place they are opened.
+    expect(report.data!.accessReport.report.objections).toEqual([
+      { purpose: 'billing', since: expect.any(String), overriddenAt: expect.any(String), grounds: VALUES.grounds },
+    ]);
+    // Sealed like every free text: the log holds no plaintext of the grounds.
+    expect(JSON.stringify(await api.vault.stores.log.readStream(`subject-${id}`))).not.toContain(VALUES.grounds);
 
-      const again = await api.gql(dpo, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
-      expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', path: 'purpose' });
-      await api.gql(
-        service,
-        'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "marketing") { revision } }',
-        { id },
-      );
-      const revision = (await api.vault.commands.load(id)).revision;
-      const final = await api.gql(dpo, OVERRIDE, { id, p: 'marketing', g: VALUES.grounds });
-      expect(final.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', path: 'purpose' });
-      expect((await api.vault.commands.load(id)).revision).toBe(revision);
-      expectContact(await read(id, 'marketing', service, ['contact']), 'DENIED', 'OBJECTED');
-    },
-  );
+    const again = await api.gql(dpo, OVERRIDE, { id, p: 'billing', g: VALUES.grounds });
+    expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', path: 'purpose' });
+    await api.gql(
+      service,
+      'mutation($id: ID!) { objectToProcessing(subjectId: $id, purpose: "marketing") { revision } }',
+      { id },
+    );
+    const revision = (await api.vault.commands.load(id)).revision;
+    const final = await api.gql(dpo, OVERRIDE, { id, p: 'marketing', g: VALUES.grounds });
+    expect(final.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', path: 'purpose' });
+    expect((await api.vault.commands.load(id)).revision).toBe(revision);
+    expectContact(await read(id, 'marketing', service, ['contact']), 'DENIED', 'OBJECTED');
+  });
 
   it('denies RESTRICTED while processing is restricted, and serves again once lifted', async () => {
     const id = await fullSubject();
@@ -319,91 +307,83 @@ describe('purpose-bound reads', () => {
     expectContact(await read(id, 'contract', service, ['contact']), 'VALUE');
   });
 
-  it(
-    'shows erased items: a category whose last field was erased, and a subject erased by the DPO with the held ' +
-      'category kept',
-    async () => {
-      const id = await fullSubject();
-      const e = await api.gql(
-        service,
-        'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "marketing", field: "interests", reason: ' +
-          'subjectRequest) { shreddedCategories } }',
-        { id },
-      );
-      expect(e.data!.erasePersonalData.shreddedCategories).toEqual(['marketing']);
-      expect((await read(id, 'contract', dpo)).find((i) => i.category === 'marketing')).toMatchObject({
-        status: 'ERASED',
-        field: null,
-        erasureReason: 'fieldErasure',
-      });
+  it('shows erased items: a category whose last field went, and the held category of an erased subject', async () => {
+    const id = await fullSubject();
+    const e = await api.gql(
+      service,
+      'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "marketing", field: "interests", reason: ' +
+        'subjectRequest) { shreddedCategories } }',
+      { id },
+    );
+    expect(e.data!.erasePersonalData.shreddedCategories).toEqual(['marketing']);
+    expect((await read(id, 'contract', dpo)).find((i) => i.category === 'marketing')).toMatchObject({
+      status: 'ERASED',
+      field: null,
+      erasureReason: 'fieldErasure',
+    });
 
-      const dsr = await api.vault.rights.openRequest(
-        id,
-        { requestType: 'ERASURE', receivedAt: new Date().toISOString(), channel: 'email' },
-        { actor: 'dpo:test' },
-      );
-      const cert = await api.gql(
-        dpo,
-        'mutation($id: ID!, $r: String) { eraseSubject(subjectId: $id, reason: subjectRequest, requestId: $r) { ' +
-          'certificate { subjectId categoriesShredded categoriesRetained { category basis until } requestId ' +
-          'signingKeyId } jws { protected payload signature } } }',
-        { id, r: dsr },
-      );
-      expect(cert.errors).toBeUndefined();
-      const c = cert.data!.eraseSubject.certificate;
-      expect(c).toMatchObject({ subjectId: id, categoriesShredded: ['contact'], requestId: dsr });
-      expect(c.categoriesRetained.map((r: { category: string }) => r.category)).toEqual(['accounting']);
-      const key = await api.gql(dpo, '{ signingKey { kid } }');
-      expect(c.signingKeyId).toBe(key.data!.signingKey.kid);
+    const dsr = await api.vault.rights.openRequest(
+      id,
+      { requestType: 'ERASURE', receivedAt: new Date().toISOString(), channel: 'email' },
+      { actor: 'dpo:test' },
+    );
+    const cert = await api.gql(
+      dpo,
+      'mutation($id: ID!, $r: String) { eraseSubject(subjectId: $id, reason: subjectRequest, requestId: $r) { ' +
+        'certificate { subjectId categoriesShredded categoriesRetained { category basis until } requestId ' +
+        'signingKeyId } jws { protected payload signature } } }',
+      { id, r: dsr },
+    );
+    expect(cert.errors).toBeUndefined();
+    const c = cert.data!.eraseSubject.certificate;
+    expect(c).toMatchObject({ subjectId: id, categoriesShredded: ['contact'], requestId: dsr });
+    expect(c.categoriesRetained.map((r: { category: string }) => r.category)).toEqual(['accounting']);
+    const key = await api.gql(dpo, '{ signingKey { kid } }');
+    expect(c.signingKeyId).toBe(key.data!.signingKey.kid);
 
-      const after = await api.gql(dpo, READ, { id, purpose: 'billing' });
-      expect(after.data!.subject.erasedAt).toBeTruthy();
-      const items = after.data!.subject.items as Item[];
-      expect(items.find((i) => i.category === 'contact')).toMatchObject({ status: 'ERASED', erasureReason: 'erasure' });
-      expect(items.find((i) => i.category === 'accounting')).toMatchObject({ status: 'VALUE', value: VALUES.iban });
-      // Kept by law, not in use: a service reading for billing is denied it.
-      const byService = await read(id, 'billing');
-      expect(byService.find((i) => i.category === 'accounting')).toMatchObject({
-        status: 'DENIED',
-        reason: 'RESTRICTED',
-      });
-      expect(JSON.stringify(byService)).not.toContain(VALUES.iban);
-    },
-  );
+    const after = await api.gql(dpo, READ, { id, purpose: 'billing' });
+    expect(after.data!.subject.erasedAt).toBeTruthy();
+    const items = after.data!.subject.items as Item[];
+    expect(items.find((i) => i.category === 'contact')).toMatchObject({ status: 'ERASED', erasureReason: 'erasure' });
+    expect(items.find((i) => i.category === 'accounting')).toMatchObject({ status: 'VALUE', value: VALUES.iban });
+    // Kept by law, not in use: a service reading for billing is denied it.
+    const byService = await read(id, 'billing');
+    expect(byService.find((i) => i.category === 'accounting')).toMatchObject({
+      status: 'DENIED',
+      reason: 'RESTRICTED',
+    });
+    expect(JSON.stringify(byService)).not.toContain(VALUES.iban);
+  });
 
-  it(
-    'shows a field erased on its own as erased, while the rest of its category reads on, until it is recorded ' +
-      'again',
-    async () => {
-      const id = await fullSubject();
-      const e = await api.gql(
-        service,
-        'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "contact", field: "phone", reason: ' +
-          'subjectRequest) { shreddedCategories } }',
-        { id },
-      );
-      expect(e.errors).toBeUndefined();
-      const contact = (await read(id, 'contract')).filter((i) => i.category === 'contact');
-      expect(contact.find((i) => i.field === 'phone')).toMatchObject({
-        __typename: 'PersonalDataErased',
-        status: 'ERASED',
-        erasureReason: 'subjectRequest',
-      });
-      expect(contact.find((i) => i.field === 'email')).toMatchObject({
-        status: 'VALUE',
-        value: VALUES.emailNormalised,
-      });
-      const { report } = await api.vault.rights.report(id, 'ACCESS');
-      expect(
-        (report.items as Record<string, unknown>[]).find((i) => i.category === 'contact' && i.field === 'phone'),
-      ).toMatchObject({ status: { state: 'ERASED', reason: 'subjectRequest' } });
-      await api.gql(service, RECORD, { id, items: [item('contact', 'phone', '+31 20 555 0100')] });
-      expect((await read(id, 'contract')).find((i) => i.field === 'phone')).toMatchObject({
-        status: 'VALUE',
-        value: '+31205550100',
-      });
-    },
-  );
+  it('shows a field erased on its own as erased, its category reading on, until recorded again', async () => {
+    const id = await fullSubject();
+    const e = await api.gql(
+      service,
+      'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "contact", field: "phone", reason: ' +
+        'subjectRequest) { shreddedCategories } }',
+      { id },
+    );
+    expect(e.errors).toBeUndefined();
+    const contact = (await read(id, 'contract')).filter((i) => i.category === 'contact');
+    expect(contact.find((i) => i.field === 'phone')).toMatchObject({
+      __typename: 'PersonalDataErased',
+      status: 'ERASED',
+      erasureReason: 'subjectRequest',
+    });
+    expect(contact.find((i) => i.field === 'email')).toMatchObject({
+      status: 'VALUE',
+      value: VALUES.emailNormalised,
+    });
+    const { report } = await api.vault.rights.report(id, 'ACCESS');
+    expect(
+      (report.items as Record<string, unknown>[]).find((i) => i.category === 'contact' && i.field === 'phone'),
+    ).toMatchObject({ status: { state: 'ERASED', reason: 'subjectRequest' } });
+    await api.gql(service, RECORD, { id, items: [item('contact', 'phone', '+31 20 555 0100')] });
+    expect((await read(id, 'contract')).find((i) => i.field === 'phone')).toMatchObject({
+      status: 'VALUE',
+      value: '+31205550100',
+    });
+  });
 
   it('serves many subjects in the order asked, and a subject its own data for any purpose', async () => {
     const ids = [await fullSubject(), await fullSubject(), await fullSubject()];
@@ -673,34 +653,31 @@ describe('errors', () => {
     expect((await api.vault.commands.load(id)).revision).toBe(before);
   });
 
-  it(
-    'takes DateTime inputs with an offset in the canonical UTC form, and refuses a day the calendar does not ' + 'have',
-    async () => {
-      const id = await fullSubject();
-      const hold = (until: string) =>
-        api.gql(
-          dpo,
-          'mutation($id: ID!, $until: DateTime!) { placeLegalHold(subjectId: $id, category: "contact", basis: other, ' +
-            'until: $until) { revision } }',
-          { id, until },
-        );
-      const before = (await api.vault.commands.load(id)).revision;
-      for (const until of ['2099-02-30', '2099-02-30T00:00:00Z', '9999-12-31T23:00:00-05:00', '0099-01-01']) {
-        const r = await hold(until);
-        expect([r.status, r.errors?.[0]?.extensions?.code], until).toEqual([400, 'BAD_USER_INPUT']);
-      }
-      expect((await api.vault.commands.load(id)).revision).toBe(before);
-      expect((await hold('2099-01-01T01:00:00+01:00')).errors).toBeUndefined();
-      const holds = await api.gql(dpo, 'query($id: ID!) { legalHolds(subjectId: $id) { category until source } }', {
-        id,
-      });
-      expect(holds.data!.legalHolds).toContainEqual({
-        category: 'contact',
-        until: '2099-01-01T00:00:00.000Z',
-        source: 'dpo',
-      });
-    },
-  );
+  it('takes DateTime inputs with an offset in canonical UTC, and refuses a day the calendar lacks', async () => {
+    const id = await fullSubject();
+    const hold = (until: string) =>
+      api.gql(
+        dpo,
+        'mutation($id: ID!, $until: DateTime!) { placeLegalHold(subjectId: $id, category: "contact", basis: other, ' +
+          'until: $until) { revision } }',
+        { id, until },
+      );
+    const before = (await api.vault.commands.load(id)).revision;
+    for (const until of ['2099-02-30', '2099-02-30T00:00:00Z', '9999-12-31T23:00:00-05:00', '0099-01-01']) {
+      const r = await hold(until);
+      expect([r.status, r.errors?.[0]?.extensions?.code], until).toEqual([400, 'BAD_USER_INPUT']);
+    }
+    expect((await api.vault.commands.load(id)).revision).toBe(before);
+    expect((await hold('2099-01-01T01:00:00+01:00')).errors).toBeUndefined();
+    const holds = await api.gql(dpo, 'query($id: ID!) { legalHolds(subjectId: $id) { category until source } }', {
+      id,
+    });
+    expect(holds.data!.legalHolds).toContainEqual({
+      category: 'contact',
+      until: '2099-01-01T00:00:00.000Z',
+      source: 'dpo',
+    });
+  });
 
   it('NOT_FOUND for an unknown subject, CONFLICT for recording into an erased one', async () => {
     expect(codeAndPath(await api.gql(service, READ, { id: 'never-registered', purpose: 'contract' }))).toEqual([
@@ -729,34 +706,31 @@ describe('errors', () => {
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'SUBJECT_ERASED' });
   });
 
-  it(
-    '401 without a token, with a malformed one, with one signed by another secret, and with an expired ' + 'one',
-    async () => {
-      const { SignJWT } = await import('jose');
-      const other = await new SignJWT({ role: 'dpo', name: 'x' })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setAudience('pdv-vault')
-        .setExpirationTime('1h')
-        .sign(new TextEncoder().encode('x'.repeat(40)));
-      const { readFileSync } = await import('node:fs');
-      const secret = new TextEncoder().encode(readFileSync(`${api.config.dataDir}/jwt-dev.secret`, 'utf8').trim());
-      const expired = await new SignJWT({ role: 'dpo', name: 'x' })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setAudience('pdv-vault')
-        .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
-        .sign(secret);
-      const noRole = await new SignJWT({ name: 'x' })
-        .setProtectedHeader({ alg: 'HS256' })
-        .setAudience('pdv-vault')
-        .setExpirationTime('1h')
-        .sign(secret);
-      for (const token of [undefined, 'not-a-jwt', other, expired, noRole]) {
-        const r = await api.gql(token, '{ me { role } }');
-        expect(r.status).toBe(401);
-        expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-      }
-    },
-  );
+  it('401 without a token, with a malformed one, one signed by another secret, or an expired one', async () => {
+    const { SignJWT } = await import('jose');
+    const other = await new SignJWT({ role: 'dpo', name: 'x' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setAudience('pdv-vault')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('x'.repeat(40)));
+    const { readFileSync } = await import('node:fs');
+    const secret = new TextEncoder().encode(readFileSync(`${api.config.dataDir}/jwt-dev.secret`, 'utf8').trim());
+    const expired = await new SignJWT({ role: 'dpo', name: 'x' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setAudience('pdv-vault')
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(secret);
+    const noRole = await new SignJWT({ name: 'x' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setAudience('pdv-vault')
+      .setExpirationTime('1h')
+      .sign(secret);
+    for (const token of [undefined, 'not-a-jwt', other, expired, noRole]) {
+      const r = await api.gql(token, '{ me { role } }');
+      expect(r.status).toBe(401);
+      expect(r.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    }
+  });
 
   it('QUERY_TOO_COMPLEX for queries nested too deep or too costly', async () => {
     const shallow =

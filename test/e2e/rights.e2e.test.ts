@@ -104,166 +104,155 @@ beforeAll(async () => {
 afterAll(async () => api?.stop());
 
 describe('request workflow over HTTP', () => {
-  it(
-    'opens a request due one calendar month after receipt, verifies, extends by at most two months, and lists it as ' +
-      'overdue',
-    async () => {
-      const s = await seedSubject();
-      const opened = await api.gql(dpo, OPEN, { id: s.id, type: 'ACCESS', at: '2026-01-31T09:00:00Z' });
-      expect(opened.errors).toBeUndefined();
-      const r = opened.data!.openRequest;
-      expect(r).toMatchObject({
-        subjectId: s.id,
-        type: 'ACCESS',
-        status: 'OPEN',
-        channel: 'email',
-        receivedAt: '2026-01-31T09:00:00.000Z',
-        dueAt: '2026-02-28T09:00:00.000Z',
-        extendedMonths: 0,
-        verifiedAt: null,
-        overdue: true,
-      });
+  it('opens a request due a calendar month after receipt, verifies, extends by at most two months', async () => {
+    const s = await seedSubject();
+    const opened = await api.gql(dpo, OPEN, { id: s.id, type: 'ACCESS', at: '2026-01-31T09:00:00Z' });
+    expect(opened.errors).toBeUndefined();
+    const r = opened.data!.openRequest;
+    expect(r).toMatchObject({
+      subjectId: s.id,
+      type: 'ACCESS',
+      status: 'OPEN',
+      channel: 'email',
+      receivedAt: '2026-01-31T09:00:00.000Z',
+      dueAt: '2026-02-28T09:00:00.000Z',
+      extendedMonths: 0,
+      verifiedAt: null,
+      overdue: true,
+    });
 
-      const verified = await api.gql(
-        dpo,
-        `mutation($r: ID!) { verifyIdentity(requestId: $r, method: idDocument) { ${REQUEST_FIELDS} } }`,
-        { r: r.id },
-      );
-      expect(verified.data!.verifyIdentity.verifiedAt).toBe(T0);
-      // Art. 12(3): its first month ended Feb 28, so it can no longer be extended; it stays overdue.
-      const late = await api.gql(dpo, EXTEND, { r: r.id, months: 1, reason: 'too late' });
-      expect(late.errors?.[0]?.extensions?.code).toBe('CONFLICT');
-      expect(late.errors?.[0]?.message).toMatch(/only within its first answer period/);
+    const verified = await api.gql(
+      dpo,
+      `mutation($r: ID!) { verifyIdentity(requestId: $r, method: idDocument) { ${REQUEST_FIELDS} } }`,
+      { r: r.id },
+    );
+    expect(verified.data!.verifyIdentity.verifiedAt).toBe(T0);
+    // Art. 12(3): its first month ended Feb 28, so it can no longer be extended; it stays overdue.
+    const late = await api.gql(dpo, EXTEND, { r: r.id, months: 1, reason: 'too late' });
+    expect(late.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    expect(late.errors?.[0]?.message).toMatch(/only within its first answer period/);
 
-      // Received Feb 28, due Mar 28: within its first month on Mar 2, it can be extended.
-      const recent = (await api.gql(dpo, OPEN, { id: s.id, type: 'ACCESS', at: '2026-02-28T09:00:00Z' })).data!
-        .openRequest;
-      expect(recent).toMatchObject({ dueAt: '2026-03-28T09:00:00.000Z', overdue: false });
-      const once = await api.gql(dpo, EXTEND, { r: recent.id, months: 1, reason: 'many categories to collect' });
-      expect(once.data!.extendRequest).toMatchObject({
-        extendedMonths: 1,
-        dueAt: '2026-04-28T09:00:00.000Z',
-        overdue: false,
-      });
-      const twice = await api.gql(dpo, EXTEND, { r: recent.id, months: 1, reason: 'still collecting' });
-      expect(twice.data!.extendRequest).toMatchObject({ extendedMonths: 2, dueAt: '2026-05-28T09:00:00.000Z' });
-      const third = await api.gql(dpo, EXTEND, { r: recent.id, months: 1, reason: 'one more' });
-      expect(third.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', path: 'months' });
+    // Received Feb 28, due Mar 28: within its first month on Mar 2, it can be extended.
+    const recent = (await api.gql(dpo, OPEN, { id: s.id, type: 'ACCESS', at: '2026-02-28T09:00:00Z' })).data!
+      .openRequest;
+    expect(recent).toMatchObject({ dueAt: '2026-03-28T09:00:00.000Z', overdue: false });
+    const once = await api.gql(dpo, EXTEND, { r: recent.id, months: 1, reason: 'many categories to collect' });
+    expect(once.data!.extendRequest).toMatchObject({
+      extendedMonths: 1,
+      dueAt: '2026-04-28T09:00:00.000Z',
+      overdue: false,
+    });
+    const twice = await api.gql(dpo, EXTEND, { r: recent.id, months: 1, reason: 'still collecting' });
+    expect(twice.data!.extendRequest).toMatchObject({ extendedMonths: 2, dueAt: '2026-05-28T09:00:00.000Z' });
+    const third = await api.gql(dpo, EXTEND, { r: recent.id, months: 1, reason: 'one more' });
+    expect(third.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', path: 'months' });
 
-      const ids = (res: { data?: { requests: { id: string }[] } | null }) => res.data!.requests.map((q) => q.id);
-      const open = await api.gql(dpo, `{ requests(status: OPEN) { id } }`);
-      expect(ids(open)).toEqual(expect.arrayContaining([r.id, recent.id]));
-      const dueSoon = await api.gql(dpo, `query($d: DateTime!) { requests(dueBefore: $d) { id } }`, {
-        d: '2026-06-01T00:00:00Z',
-      });
-      expect(ids(dueSoon)).toContain(recent.id);
-      const dueEarlier = await api.gql(dpo, `query($d: DateTime!) { requests(dueBefore: $d) { id } }`, {
-        d: '2026-05-01T00:00:00Z',
-      });
-      expect(ids(dueEarlier)).not.toContain(recent.id);
-      const overdue = ids(await api.gql(dpo, `{ requests(overdue: true) { id } }`));
-      expect(overdue).toContain(r.id);
-      expect(overdue).not.toContain(recent.id);
+    const ids = (res: { data?: { requests: { id: string }[] } | null }) => res.data!.requests.map((q) => q.id);
+    const open = await api.gql(dpo, `{ requests(status: OPEN) { id } }`);
+    expect(ids(open)).toEqual(expect.arrayContaining([r.id, recent.id]));
+    const dueSoon = await api.gql(dpo, `query($d: DateTime!) { requests(dueBefore: $d) { id } }`, {
+      d: '2026-06-01T00:00:00Z',
+    });
+    expect(ids(dueSoon)).toContain(recent.id);
+    const dueEarlier = await api.gql(dpo, `query($d: DateTime!) { requests(dueBefore: $d) { id } }`, {
+      d: '2026-05-01T00:00:00Z',
+    });
+    expect(ids(dueEarlier)).not.toContain(recent.id);
+    const overdue = ids(await api.gql(dpo, `{ requests(overdue: true) { id } }`));
+    expect(overdue).toContain(r.id);
+    expect(overdue).not.toContain(recent.id);
 
-      // The reasons read back: for the DPO on the request, and for the subject in its access report (Art. 12(3)).
-      const listed = await api.gql(
-        dpo,
-        `{ requests(status: OPEN) { id extensions { months at reason } refusalReason } }`,
-      );
-      expect(listed.data!.requests.find((q: { id: string }) => q.id === recent.id)).toEqual({
-        id: recent.id,
+    // The reasons read back: for the DPO on the request, and for the subject in its access report (Art. 12(3)).
+    const listed = await api.gql(
+      dpo,
+      `{ requests(status: OPEN) { id extensions { months at reason } refusalReason } }`,
+    );
+    expect(listed.data!.requests.find((q: { id: string }) => q.id === recent.id)).toEqual({
+      id: recent.id,
+      extensions: [
+        { months: 1, at: T0, reason: 'many categories to collect' },
+        { months: 1, at: T0, reason: 'still collecting' },
+      ],
+      refusalReason: null,
+    });
+    const report = (
+      await api.gql(
+        await api.token(subjectPrincipal(s.id)),
+        'query($id: ID!) { accessReport(subjectId: $id) { report } }',
+        { id: s.id },
+      )
+    ).data!.accessReport.report;
+    expect(report.requests).toEqual([
+      expect.objectContaining({ requestId: r.id, missedDeadlineAt: '2026-02-28T09:00:00.000Z', extensions: [] }),
+      expect.objectContaining({
+        requestId: recent.id,
+        missedDeadlineAt: null,
         extensions: [
-          { months: 1, at: T0, reason: 'many categories to collect' },
-          { months: 1, at: T0, reason: 'still collecting' },
+          expect.objectContaining({ reason: 'many categories to collect' }),
+          expect.objectContaining({ reason: 'still collecting' }),
         ],
-        refusalReason: null,
-      });
-      const report = (
-        await api.gql(
-          await api.token(subjectPrincipal(s.id)),
-          'query($id: ID!) { accessReport(subjectId: $id) { report } }',
-          { id: s.id },
-        )
-      ).data!.accessReport.report;
-      expect(report.requests).toEqual([
-        expect.objectContaining({ requestId: r.id, missedDeadlineAt: '2026-02-28T09:00:00.000Z', extensions: [] }),
-        expect.objectContaining({
-          requestId: recent.id,
-          missedDeadlineAt: null,
-          extensions: [
-            expect.objectContaining({ reason: 'many categories to collect' }),
-            expect.objectContaining({ reason: 'still collecting' }),
-          ],
-        }),
-      ]);
-      expect(report.requests[0]).not.toHaveProperty('refusalReason');
-    },
-  );
+      }),
+    ]);
+    expect(report.requests[0]).not.toHaveProperty('refusalReason');
+  });
 
-  it(
-    'completing an access request returns a working download link; completing an erasure request returns the ' +
-      'certificate',
-    async () => {
-      const s = await seedSubject();
-      const access = (await api.gql(dpo, OPEN, { id: s.id, type: 'ACCESS', at: T0 })).data!.openRequest;
-      await api.gql(dpo, VERIFY, { r: access.id });
-      const done = await api.gql(
-        dpo,
-        'mutation($r: ID!) { completeRequest(requestId: $r) { request { status closedAt } link { url kind expiresAt ' +
-          '} ' +
-          'certificate { certificate { subjectId } } } }',
-        { r: access.id },
-      );
-      expect(done.errors).toBeUndefined();
-      const c = done.data!.completeRequest;
-      expect(c).toMatchObject({
-        request: { status: 'COMPLETED', closedAt: T0 },
-        link: { kind: 'ACCESS', expiresAt: addIsoDuration(T0, 'P7D') },
-        certificate: null,
-      });
-      expect(c.link.url).toMatch(new RegExp(`^${api.server.url}/exports/[A-Za-z0-9_-]{43}$`));
-      TOKENS.push(c.link.url.split('/').pop());
-      const res = await fetch(c.link.url);
-      expect(res.status).toBe(200);
-      expect(await res.text()).toContain(s.email);
+  it('completing an access request returns a download link, an erasure request its certificate', async () => {
+    const s = await seedSubject();
+    const access = (await api.gql(dpo, OPEN, { id: s.id, type: 'ACCESS', at: T0 })).data!.openRequest;
+    await api.gql(dpo, VERIFY, { r: access.id });
+    const done = await api.gql(
+      dpo,
+      'mutation($r: ID!) { completeRequest(requestId: $r) { request { status closedAt } link { url kind expiresAt ' +
+        '} ' +
+        'certificate { certificate { subjectId } } } }',
+      { r: access.id },
+    );
+    expect(done.errors).toBeUndefined();
+    const c = done.data!.completeRequest;
+    expect(c).toMatchObject({
+      request: { status: 'COMPLETED', closedAt: T0 },
+      link: { kind: 'ACCESS', expiresAt: addIsoDuration(T0, 'P7D') },
+      certificate: null,
+    });
+    expect(c.link.url).toMatch(new RegExp(`^${api.server.url}/exports/[A-Za-z0-9_-]{43}$`));
+    TOKENS.push(c.link.url.split('/').pop());
+    const res = await fetch(c.link.url);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain(s.email);
 
-      const again = await api.gql(dpo, 'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } } }', {
-        r: access.id,
-      });
-      expect(again.errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    const again = await api.gql(dpo, 'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } } }', {
+      r: access.id,
+    });
+    expect(again.errors?.[0]?.extensions?.code).toBe('CONFLICT');
 
-      const erasure = (await api.gql(dpo, OPEN, { id: s.id, type: 'ERASURE', at: T0 })).data!.openRequest;
-      await api.gql(dpo, VERIFY, { r: erasure.id });
-      const erased = await api.gql(
-        dpo,
-        'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } link { url } certificate { ' +
-          'certificate { subjectId categoriesShredded } jws { signature } } } }',
-        { r: erasure.id },
-      );
-      expect(erased.errors).toBeUndefined();
-      expect(erased.data!.completeRequest).toMatchObject({
-        request: { status: 'COMPLETED' },
-        link: null,
-        certificate: { certificate: { subjectId: s.id, categoriesShredded: ['contact'] } },
-      });
-    },
-  );
+    const erasure = (await api.gql(dpo, OPEN, { id: s.id, type: 'ERASURE', at: T0 })).data!.openRequest;
+    await api.gql(dpo, VERIFY, { r: erasure.id });
+    const erased = await api.gql(
+      dpo,
+      'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } link { url } certificate { ' +
+        'certificate { subjectId categoriesShredded } jws { signature } } } }',
+      { r: erasure.id },
+    );
+    expect(erased.errors).toBeUndefined();
+    expect(erased.data!.completeRequest).toMatchObject({
+      request: { status: 'COMPLETED' },
+      link: null,
+      certificate: { certificate: { subjectId: s.id, categoriesShredded: ['contact'] } },
+    });
+  });
 
-  it(
-    'two completions of one access request racing make one link: the other is CONFLICT and leaves nothing ' + 'behind',
-    async () => {
-      const s = await seedSubject();
-      const access = (await api.gql(dpo, OPEN, { id: s.id, type: 'ACCESS', at: T0 })).data!.openRequest;
-      await api.gql(dpo, VERIFY, { r: access.id });
-      const COMPLETE = 'mutation($r: ID!) { completeRequest(requestId: $r) { link { url } } }';
-      const answers = await Promise.all([
-        api.gql(dpo, COMPLETE, { r: access.id }),
-        api.gql(dpo, COMPLETE, { r: access.id }),
-      ]);
-      expect(answers.map((a) => (a.errors ? a.errors[0]!.extensions!.code : 'OK')).sort()).toEqual(['CONFLICT', 'OK']);
-      expect(Object.keys((await api.vault.commands.load(s.id)).rights.links)).toHaveLength(1);
-    },
-  );
+  it('two completions of one access request racing make one link: the other is CONFLICT', async () => {
+    const s = await seedSubject();
+    const access = (await api.gql(dpo, OPEN, { id: s.id, type: 'ACCESS', at: T0 })).data!.openRequest;
+    await api.gql(dpo, VERIFY, { r: access.id });
+    const COMPLETE = 'mutation($r: ID!) { completeRequest(requestId: $r) { link { url } } }';
+    const answers = await Promise.all([
+      api.gql(dpo, COMPLETE, { r: access.id }),
+      api.gql(dpo, COMPLETE, { r: access.id }),
+    ]);
+    expect(answers.map((a) => (a.errors ? a.errors[0]!.extensions!.code : 'OK')).sort()).toEqual(['CONFLICT', 'OK']);
+    expect(Object.keys((await api.vault.commands.load(s.id)).rights.links)).toHaveLength(1);
+  });
 
   it('refuses to complete a request whose requester was not verified, and erases or hands over nothing', async () => {
     const s = await seedSubject();
@@ -414,36 +403,32 @@ describe('duty to inform (Art. 14)', () => {
 });
 
 describe('reports over GraphQL', () => {
-  it(
-    'the subject reads its own access report: the text is the report, its SHA-256 is signed, and the JWS verifies ' +
-      'with node:crypto',
-    async () => {
-      const s = await seedSubject();
-      const res = await api.gql(
-        await api.token(subjectPrincipal(s.id)),
-        'query($id: ID!) { accessReport(subjectId: $id) { report text signature { type kind subjectId generatedAt ' +
-          'sha256 bytes } jws { protected payload signature } } }',
-        { id: s.id },
-      );
-      expect(res.errors).toBeUndefined();
-      const { report, text, signature, jws } = res.data!.accessReport;
-      expect(JSON.parse(text)).toEqual(report);
-      expect(schemaErrors('access-report.schema.json', report)).toEqual([]);
-      expect(text).toContain(s.email);
-      expect(signature).toMatchObject({
-        type: 'ReportDigest',
-        kind: 'ACCESS',
-        subjectId: s.id,
-        generatedAt: T0,
-        bytes: Buffer.byteLength(text),
-      });
-      expect(createHash('sha256').update(text).digest('hex')).toBe(signature.sha256);
-      const jwks = (await (await fetch(`${api.server.url}/.well-known/jwks.json`)).json()) as {
-        keys: Record<string, string>[];
-      };
-      expect(verifyCompact(`${jws.protected}.${jws.payload}.${jws.signature}`, jwks)).toEqual(signature);
-    },
-  );
+  it('the subject reads its own access report, its SHA-256 signed, the JWS verified by node:crypto', async () => {
+    const s = await seedSubject();
+    const res = await api.gql(
+      await api.token(subjectPrincipal(s.id)),
+      'query($id: ID!) { accessReport(subjectId: $id) { report text signature { type kind subjectId generatedAt ' +
+        'sha256 bytes } jws { protected payload signature } } }',
+      { id: s.id },
+    );
+    expect(res.errors).toBeUndefined();
+    const { report, text, signature, jws } = res.data!.accessReport;
+    expect(JSON.parse(text)).toEqual(report);
+    expect(schemaErrors('access-report.schema.json', report)).toEqual([]);
+    expect(text).toContain(s.email);
+    expect(signature).toMatchObject({
+      type: 'ReportDigest',
+      kind: 'ACCESS',
+      subjectId: s.id,
+      generatedAt: T0,
+      bytes: Buffer.byteLength(text),
+    });
+    expect(createHash('sha256').update(text).digest('hex')).toBe(signature.sha256);
+    const jwks = (await (await fetch(`${api.server.url}/.well-known/jwks.json`)).json()) as {
+      keys: Record<string, string>[];
+    };
+    expect(verifyCompact(`${jws.protected}.${jws.payload}.${jws.signature}`, jwks)).toEqual(signature);
+  });
 
   it('the DPO reads a portability export; an unknown subject is NOT_FOUND', async () => {
     const s = await seedSubject();
@@ -483,58 +468,54 @@ describe('reports over GraphQL', () => {
 });
 
 describe('subject download over HTTP', () => {
-  it(
-    'streams the report once with its signature, verifiable with node:crypto against /.well-known/jwks.json; a ' +
-      'second GET is 410',
-    async () => {
-      const s = await seedSubject();
-      const link = await createLink(s.id);
-      expect(link.expiresAt).toBe(addIsoDuration(T0, 'P7D'));
+  it('streams the report once with its signature, verifiable against the JWKS; a second GET is 410', async () => {
+    const s = await seedSubject();
+    const link = await createLink(s.id);
+    expect(link.expiresAt).toBe(addIsoDuration(T0, 'P7D'));
 
-      // A HEAD (a link previewer) must not use the link up.
-      expect((await fetch(link.url, { method: 'HEAD' })).status).toBe(404);
+    // A HEAD (a link previewer) must not use the link up.
+    expect((await fetch(link.url, { method: 'HEAD' })).status).toBe(404);
 
-      const res = await fetch(link.url);
-      expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-      expect(res.headers.get('content-disposition')).toBe('attachment; filename="access-report.json"');
-      expect(res.headers.get('cache-control')).toBe('no-store');
-      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
-      expect(res.headers.get('vault-signing-key')).toBe(`${api.server.url}/.well-known/jwks.json`);
-      const body = Buffer.from(await res.arrayBuffer());
-      expect(JSON.parse(body.toString('utf8')).items.map((i: { value: unknown }) => i.value)).toEqual(
-        expect.arrayContaining([s.email, s.name]),
-      );
+    const res = await fetch(link.url);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.headers.get('content-disposition')).toBe('attachment; filename="access-report.json"');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('vault-signing-key')).toBe(`${api.server.url}/.well-known/jwks.json`);
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(JSON.parse(body.toString('utf8')).items.map((i: { value: unknown }) => i.value)).toEqual(
+      expect.arrayContaining([s.email, s.name]),
+    );
 
-      const jwksRes = await fetch(res.headers.get('vault-signing-key')!);
-      expect(jwksRes.status).toBe(200);
-      const jwks = (await jwksRes.json()) as { keys: Record<string, string>[] };
-      expect(jwks.keys).toEqual([api.vault.signer.publicJwk]);
-      const digest = verifyCompact(res.headers.get('vault-signature')!, jwks);
-      expect(digest).toMatchObject({
-        type: 'ReportDigest',
-        kind: 'ACCESS',
-        subjectId: s.id,
-        generatedAt: T0,
-        bytes: body.length,
-      });
-      expect(createHash('sha256').update(body).digest('hex')).toBe(digest.sha256);
-      expect(Number(res.headers.get('content-length'))).toBe(body.length);
-      // Whoever holds a link reads the report: the read is in the access log like any other.
-      await api.server.flushAccessLog();
-      expect((await api.vault.accessLog.listBySubject(s.id))[0]).toEqual({
-        actor: 'subject:download',
-        purpose: 'dataSubjectRights',
-        subjectId: s.id,
-        categories: ['contact'],
-        at: T0,
-      });
+    const jwksRes = await fetch(res.headers.get('vault-signing-key')!);
+    expect(jwksRes.status).toBe(200);
+    const jwks = (await jwksRes.json()) as { keys: Record<string, string>[] };
+    expect(jwks.keys).toEqual([api.vault.signer.publicJwk]);
+    const digest = verifyCompact(res.headers.get('vault-signature')!, jwks);
+    expect(digest).toMatchObject({
+      type: 'ReportDigest',
+      kind: 'ACCESS',
+      subjectId: s.id,
+      generatedAt: T0,
+      bytes: body.length,
+    });
+    expect(createHash('sha256').update(body).digest('hex')).toBe(digest.sha256);
+    expect(Number(res.headers.get('content-length'))).toBe(body.length);
+    // Whoever holds a link reads the report: the read is in the access log like any other.
+    await api.server.flushAccessLog();
+    expect((await api.vault.accessLog.listBySubject(s.id))[0]).toEqual({
+      actor: 'subject:download',
+      purpose: 'dataSubjectRights',
+      subjectId: s.id,
+      categories: ['contact'],
+      at: T0,
+    });
 
-      const again = await fetch(link.url);
-      expect(again.status).toBe(410);
-      expect(await again.json()).toEqual({ code: 'LINK_GONE', message: expect.stringContaining('already used') });
-    },
-  );
+    const again = await fetch(link.url);
+    expect(again.status).toBe(410);
+    expect(await again.json()).toEqual({ code: 'LINK_GONE', message: expect.stringContaining('already used') });
+  });
 
   it('a download the access log cannot take is 503 and leaves the link usable', async () => {
     const full = await startApi({ server: { accessLog: { maxBuffered: 0 } } });

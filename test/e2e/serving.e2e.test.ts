@@ -22,48 +22,42 @@ it('refuses a body over the limit with 413 PAYLOAD_TOO_LARGE', async () => {
   });
 });
 
-it(
-  'rate-limits per principal, checking the token before choosing its bucket, whatever the spelling of the ' + 'header',
-  async () => {
-    api = await startApi({ server: { rateLimitPerMinute: 3, unauthenticatedPerMinute: 2 } });
-    const a = await api.token(SERVICE);
-    const statuses = [];
-    for (let i = 0; i < 5; i++) statuses.push((await api.gql(a, '{ me { role } }')).status);
-    expect(statuses).toEqual([200, 200, 200, 429, 429]);
-    const limited = await api.gql(a, '{ me { role } }');
-    expect(limited.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
-    // Spellings authentication accepts are the same token to the limiter: still spent, not moved to the address's
-    // bucket.
-    for (const header of [`Bearer  ${a}`, `bearer\t${a} `, `BEARER ${a}\t`]) {
-      const res = await fetch(`${api.server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: header },
-        body: '{"query":"{ me { role } }"}',
-      });
-      expect([header.length, res.status]).toEqual([header.length, 429]);
-    }
-    expect((await api.gql(await api.token(DPO), '{ me { role } }')).status).toBe(200);
-    for (let i = 0; i < 5; i++) expect((await fetch(`${api.server.url}/healthz`)).status).toBe(200);
-  },
-);
+it('rate-limits per principal, checking the token before choosing its bucket, however it is spelt', async () => {
+  api = await startApi({ server: { rateLimitPerMinute: 3, unauthenticatedPerMinute: 2 } });
+  const a = await api.token(SERVICE);
+  const statuses = [];
+  for (let i = 0; i < 5; i++) statuses.push((await api.gql(a, '{ me { role } }')).status);
+  expect(statuses).toEqual([200, 200, 200, 429, 429]);
+  const limited = await api.gql(a, '{ me { role } }');
+  expect(limited.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+  // Spellings authentication accepts are the same token to the limiter: still spent, not moved to the address's
+  // bucket.
+  for (const header of [`Bearer  ${a}`, `bearer\t${a} `, `BEARER ${a}\t`]) {
+    const res = await fetch(`${api.server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: header },
+      body: '{"query":"{ me { role } }"}',
+    });
+    expect([header.length, res.status]).toEqual([header.length, 429]);
+  }
+  expect((await api.gql(await api.token(DPO), '{ me { role } }')).status).toBe(200);
+  for (let i = 0; i < 5; i++) expect((await fetch(`${api.server.url}/healthz`)).status).toBe(200);
+});
 
-it(
-  'counts requests without a valid token per address apart, so junk tokens cannot lock a valid token ' + 'out',
-  async () => {
-    api = await startApi({ server: { rateLimitPerMinute: 100, unauthenticatedPerMinute: 30 } });
-    const junk = [];
-    for (let i = 0; i < 32; i++) junk.push((await api.gql(`made.up.${i}`, '{ me { role } }')).status);
-    expect(junk.slice(0, 30).every((s) => s === 401)).toBe(true);
-    expect(junk.slice(30)).toEqual([429, 429]);
-    // No token at all is the same budget (download links, probes aside).
-    expect((await api.gql(undefined, '{ me { role } }')).status).toBe(429);
-    expect((await fetch(`${api.server.url}/exports/${'x'.repeat(43)}`)).status).toBe(429);
-    // A token minted just now, from the same address, is served: its signature is checked first.
-    const fresh = await api.token({ role: 'service', name: 'billing', purposes: ['billing'] });
-    expect((await api.gql(fresh, '{ me { role } }')).status).toBe(200);
-    expect((await api.gql(await api.token(DPO), '{ me { role } }')).status).toBe(200);
-  },
-);
+it('counts requests without a valid token per address apart, so junk cannot lock a token out', async () => {
+  api = await startApi({ server: { rateLimitPerMinute: 100, unauthenticatedPerMinute: 30 } });
+  const junk = [];
+  for (let i = 0; i < 32; i++) junk.push((await api.gql(`made.up.${i}`, '{ me { role } }')).status);
+  expect(junk.slice(0, 30).every((s) => s === 401)).toBe(true);
+  expect(junk.slice(30)).toEqual([429, 429]);
+  // No token at all is the same budget (download links, probes aside).
+  expect((await api.gql(undefined, '{ me { role } }')).status).toBe(429);
+  expect((await fetch(`${api.server.url}/exports/${'x'.repeat(43)}`)).status).toBe(429);
+  // A token minted just now, from the same address, is served: its signature is checked first.
+  const fresh = await api.token({ role: 'service', name: 'billing', purposes: ['billing'] });
+  expect((await api.gql(fresh, '{ me { role } }')).status).toBe(200);
+  expect((await api.gql(await api.token(DPO), '{ me { role } }')).status).toBe(200);
+});
 
 it('rejects malformed JSON without quoting the body', async () => {
   api = await startApi();
@@ -112,68 +106,61 @@ it('shuts down gracefully: an in-flight request finishes, then the server stops 
   await expect(fetch(`${api.server.url}/healthz`)).rejects.toThrow();
 });
 
-it(
-  'answers a GraphQL request that does not finish in time with 503 SERVICE_UNAVAILABLE, and still shuts ' + 'down',
-  async () => {
-    api = await startApi({ server: { requestTimeoutMs: 2_000 } });
-    const token = await api.token(DPO);
-    // Registered directly: a first request on a busy machine may itself take longer than the deadline.
-    const id = (await api.vault.commands.registerSubject({ actor: 'dpo:dpo-1' })).subjectId;
-    // A store that never answers.
-    api.vault.reader.read = () => new Promise(() => {});
-    const started = Date.now();
-    const res = await api.gql(token, 'query($id: ID!) { subject(id: $id, purpose: "contract") { id } }', { id });
-    expect(res.status).toBe(503);
-    expect(res.errors).toEqual([{ message: expect.any(String), extensions: { code: 'SERVICE_UNAVAILABLE' } }]);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
-    expect(Date.now() - started).toBeLessThan(10_000);
-    expect(
-      api.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request timed out'),
-    ).toEqual([expect.objectContaining({ reqId: expect.any(String), ms: 2_000 })]);
-    // Other requests are served meanwhile, and close() does not wait for the one that never ends.
-    expect((await api.gql(token, '{ me { role } }')).data).toEqual({ me: { role: 'DPO' } });
-    await api.server.close();
-    await expect(fetch(`${api.server.url}/healthz`)).rejects.toThrow();
-  },
-);
+it('answers a GraphQL request that does not finish in time with 503, and still shuts down', async () => {
+  api = await startApi({ server: { requestTimeoutMs: 2_000 } });
+  const token = await api.token(DPO);
+  // Registered directly: a first request on a busy machine may itself take longer than the deadline.
+  const id = (await api.vault.commands.registerSubject({ actor: 'dpo:dpo-1' })).subjectId;
+  // A store that never answers.
+  api.vault.reader.read = () => new Promise(() => {});
+  const started = Date.now();
+  const res = await api.gql(token, 'query($id: ID!) { subject(id: $id, purpose: "contract") { id } }', { id });
+  expect(res.status).toBe(503);
+  expect(res.errors).toEqual([{ message: expect.any(String), extensions: { code: 'SERVICE_UNAVAILABLE' } }]);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+  expect(Date.now() - started).toBeLessThan(10_000);
+  expect(
+    api.logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request timed out'),
+  ).toEqual([expect.objectContaining({ reqId: expect.any(String), ms: 2_000 })]);
+  // Other requests are served meanwhile, and close() does not wait for the one that never ends.
+  expect((await api.gql(token, '{ me { role } }')).data).toEqual({ me: { role: 'DPO' } });
+  await api.server.close();
+  await expect(fetch(`${api.server.url}/healthz`)).rejects.toThrow();
+});
 
-it(
-  'answers a store failure met while resolving with 200 and SERVICE_UNAVAILABLE, as GraphQL over HTTP says for an ' +
-    'executed operation',
-  async () => {
-    api = await startApi();
-    const token = await api.token(DPO);
-    const id = (await api.vault.commands.registerSubject({ actor: 'dpo:dpo-1' })).subjectId;
-    api.vault.reader.read = () =>
-      Promise.reject(new VaultError('STORE_UNAVAILABLE', 'The view store did not answer in time'));
-    for (const accept of ['application/json', 'application/graphql-response+json']) {
-      const res = await fetch(`${api.server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${token}` },
-        body: JSON.stringify({
-          query: 'query($id: ID!) { me { role } subject(id: $id, purpose: "contract") { id } }',
-          variables: { id },
+it('answers a store failure met while resolving with 200 and SERVICE_UNAVAILABLE', async () => {
+  api = await startApi();
+  const token = await api.token(DPO);
+  const id = (await api.vault.commands.registerSubject({ actor: 'dpo:dpo-1' })).subjectId;
+  api.vault.reader.read = () =>
+    Promise.reject(new VaultError('STORE_UNAVAILABLE', 'The view store did not answer in time'));
+  for (const accept of ['application/json', 'application/graphql-response+json']) {
+    const res = await fetch(`${api.server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        query: 'query($id: ID!) { me { role } subject(id: $id, purpose: "contract") { id } }',
+        variables: { id },
+      }),
+    });
+    expect([accept, res.status, res.headers.get('content-type')]).toEqual([
+      accept,
+      200,
+      expect.stringContaining(accept),
+    ]);
+    // `subject` is non-null, so its failure nulls the whole data: still an executed operation (2xx), not a request
+    // error.
+    expect(await res.json()).toEqual({
+      data: null,
+      errors: [
+        expect.objectContaining({
+          path: ['subject'],
+          extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'STORE_UNAVAILABLE' },
         }),
-      });
-      expect([accept, res.status, res.headers.get('content-type')]).toEqual([
-        accept,
-        200,
-        expect.stringContaining(accept),
-      ]);
-      // `subject` is non-null, so its failure nulls the whole data: still an executed operation (2xx), not a request
-      // error.
-      expect(await res.json()).toEqual({
-        data: null,
-        errors: [
-          expect.objectContaining({
-            path: ['subject'],
-            extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'STORE_UNAVAILABLE' },
-          }),
-        ],
-      });
-    }
-  },
-);
+      ],
+    });
+  }
+});
 
 /** `/readyz` as an operator (a DPO's token) sees it: with the reason it is not ready. */
 async function readyz(): Promise<{ status: number; body: { status: string } }> {
@@ -255,37 +242,33 @@ it('is not ready while access-log writes fail, ready again once they succeed, an
   ]);
 });
 
-it(
-  'refuses reads of personal data, rather than serve them unlogged, once the access log holds too many unwritten ' +
-    'entries',
-  async () => {
-    const { accessLog, store, setDown } = flakyAccessLog();
-    api = await startApi({ vault: { accessLog }, server: { accessLog: { flushIntervalMs: 20, maxBuffered: 2 } } });
-    const token = await api.token(SERVICE);
-    const id = await subjectWithEmail(token);
-    setDown(true);
-    for (let i = 0; i < 2; i++)
-      expect((await api.gql(token, READ_VALUES, { id })).data!.subject.items).toContainEqual({
-        status: 'VALUE',
-        value: 'ann@example.com',
-      });
-    await api.server.flushAccessLog();
-
-    const refused = await api.gql(token, READ_VALUES, { id });
-    expect(refused.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
-    expect(JSON.stringify(refused)).not.toContain('ann@example.com');
-
-    setDown(false);
-    const deadline = Date.now() + 5000;
-    while ((await readyz()).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    // The two reads served are logged; the refused one disclosed nothing. Reads are served again.
-    expect(await store.listBySubject(id)).toHaveLength(2);
+it('refuses reads of personal data, rather than serve them unlogged, when the access log lags', async () => {
+  const { accessLog, store, setDown } = flakyAccessLog();
+  api = await startApi({ vault: { accessLog }, server: { accessLog: { flushIntervalMs: 20, maxBuffered: 2 } } });
+  const token = await api.token(SERVICE);
+  const id = await subjectWithEmail(token);
+  setDown(true);
+  for (let i = 0; i < 2; i++)
     expect((await api.gql(token, READ_VALUES, { id })).data!.subject.items).toContainEqual({
       status: 'VALUE',
       value: 'ann@example.com',
     });
-  },
-);
+  await api.server.flushAccessLog();
+
+  const refused = await api.gql(token, READ_VALUES, { id });
+  expect(refused.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+  expect(JSON.stringify(refused)).not.toContain('ann@example.com');
+
+  setDown(false);
+  const deadline = Date.now() + 5000;
+  while ((await readyz()).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  // The two reads served are logged; the refused one disclosed nothing. Reads are served again.
+  expect(await store.listBySubject(id)).toHaveLength(2);
+  expect((await api.gql(token, READ_VALUES, { id })).data!.subject.items).toContainEqual({
+    status: 'VALUE',
+    value: 'ann@example.com',
+  });
+});
 
 it.each(['log', 'keys'] as const)(
   'is neither ready nor live once the %s store can no longer write (a stopped writer thread)',
@@ -304,27 +287,22 @@ it.each(['log', 'keys'] as const)(
   },
 );
 
-it(
-  'refuses to start on a port in use or a host it cannot listen on with CONFIG_INVALID naming the ' + 'variable',
-  async () => {
-    api = await startApi();
-    const port = Number(new URL(api.server.url).port);
-    const { startServer, createLogger } = await import('@pdv/vault');
-    const quiet = createLogger({ level: 'silent' });
-    await expect(startServer(api.vault, { port, logger: quiet })).rejects.toMatchObject({
-      code: 'CONFIG_INVALID',
-      message: expect.stringContaining(`PORT ${port}`),
-    });
-    await expect(
-      startServer(api.vault, { port: 0, host: 'no-such-host.invalid', logger: quiet }),
-    ).rejects.toMatchObject({
-      code: 'CONFIG_INVALID',
-      message: expect.stringContaining('HOST'),
-    });
-    // The first server still answers.
-    expect((await fetch(`${api.server.url}/healthz`)).status).toBe(200);
-  },
-);
+it('refuses a port in use or a host it cannot listen on with CONFIG_INVALID naming the variable', async () => {
+  api = await startApi();
+  const port = Number(new URL(api.server.url).port);
+  const { startServer, createLogger } = await import('@pdv/vault');
+  const quiet = createLogger({ level: 'silent' });
+  await expect(startServer(api.vault, { port, logger: quiet })).rejects.toMatchObject({
+    code: 'CONFIG_INVALID',
+    message: expect.stringContaining(`PORT ${port}`),
+  });
+  await expect(startServer(api.vault, { port: 0, host: 'no-such-host.invalid', logger: quiet })).rejects.toMatchObject({
+    code: 'CONFIG_INVALID',
+    message: expect.stringContaining('HOST'),
+  });
+  // The first server still answers.
+  expect((await fetch(`${api.server.url}/healthz`)).status).toBe(200);
+});
 
 it('refuses a JSON body that is not UTF-8 with 400, instead of storing U+FFFD in place of the bytes sent', async () => {
   api = await startApi();

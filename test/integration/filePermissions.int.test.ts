@@ -61,72 +61,68 @@ describe('files the vault creates, under umask 022', () => {
     process.umask(previousUmask);
   });
 
-  it(
-    'are 0600, and the data directory 0700, after every kind of write: records, erasures, re-keys, an epoch ' +
-      'rotation, a token secret',
-    async () => {
-      // Not created beforehand: the vault makes the directory (and the parent it lacks).
-      const dataDir = join(newRoot(), 'parent', 'data');
-      // No master key: the embedded default generates master.key (development mode).
-      const config: VaultConfig = { dataDir, synchronous: 'FULL', port: 0, logLevel: 'silent' };
-      const warnings: string[] = [];
-      const vault: Vault = await openVault(config, { warn: (m) => warnings.push(m) });
-      try {
-        const subjects: string[] = [];
-        for (let i = 0; i < 5; i++) {
-          const { subjectId } = await vault.commands.registerSubject(actor);
-          await vault.execute(
-            subjectId,
-            {
-              type: 'RecordPersonalData',
-              items: [contact('name', `Person ${i}`), contact('email', `p${i}@example.com`)],
-            },
-            actor,
-          );
-          subjects.push(subjectId);
-        }
+  it('are 0600, and the data directory 0700, after every kind of write', async () => {
+    // Not created beforehand: the vault makes the directory (and the parent it lacks).
+    const dataDir = join(newRoot(), 'parent', 'data');
+    // No master key: the embedded default generates master.key (development mode).
+    const config: VaultConfig = { dataDir, synchronous: 'FULL', port: 0, logLevel: 'silent' };
+    const warnings: string[] = [];
+    const vault: Vault = await openVault(config, { warn: (m) => warnings.push(m) });
+    try {
+      const subjects: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const { subjectId } = await vault.commands.registerSubject(actor);
         await vault.execute(
-          subjects[0]!,
-          { type: 'RectifyPersonalData', items: [contact('email', 'new@example.com')] },
+          subjectId,
+          {
+            type: 'RecordPersonalData',
+            items: [contact('name', `Person ${i}`), contact('email', `p${i}@example.com`)],
+          },
           actor,
         );
-        await vault.execute(
-          subjects[1]!,
-          { type: 'ErasePersonalData', category: 'contact', field: 'email', reason: 'subjectRequest', remaining: {} },
-          actor,
-        );
-        await vault.erase(subjects[2]!, { actor: 'dpo:test', reason: 'subjectRequest' });
-        await vault.reader.read(subjects, { purpose: 'contract', callerPurposes: 'all' });
-        await vault.rotateEpoch();
-        await mintDevToken(config, { role: 'dpo', name: 'alice' });
-
-        // Listed while the vault is open, so the -wal and -shm files are there too.
-        const entries = modesUnder(dataDir);
-        const names = entries.map((e) => e.path);
-        for (const expected of [
-          '/events.db',
-          '/events.db-wal',
-          '/events.db-shm',
-          '/keys.db',
-          '/keys.db-wal',
-          '/keys.db-slots',
-          '/views.db',
-          '/views.db-wal',
-          '/access.db',
-          '/kek.slots',
-          '/master.key',
-          '/jwt-dev.secret',
-        ]) {
-          expect(names, `${expected} exists, so its mode is checked`).toContain(expected);
-        }
-        expect(entries).toEqual(privately(entries));
-        expect(lstatSync(join(dataDir, '..')).mode & 0o777, 'the parent the vault created').toBe(0o700);
-        expect(warnings.filter((w) => w.includes('open to group or others'))).toEqual([]);
-      } finally {
-        await vault.close();
+        subjects.push(subjectId);
       }
-    },
-  );
+      await vault.execute(
+        subjects[0]!,
+        { type: 'RectifyPersonalData', items: [contact('email', 'new@example.com')] },
+        actor,
+      );
+      await vault.execute(
+        subjects[1]!,
+        { type: 'ErasePersonalData', category: 'contact', field: 'email', reason: 'subjectRequest', remaining: {} },
+        actor,
+      );
+      await vault.erase(subjects[2]!, { actor: 'dpo:test', reason: 'subjectRequest' });
+      await vault.reader.read(subjects, { purpose: 'contract', callerPurposes: 'all' });
+      await vault.rotateEpoch();
+      await mintDevToken(config, { role: 'dpo', name: 'alice' });
+
+      // Listed while the vault is open, so the -wal and -shm files are there too.
+      const entries = modesUnder(dataDir);
+      const names = entries.map((e) => e.path);
+      for (const expected of [
+        '/events.db',
+        '/events.db-wal',
+        '/events.db-shm',
+        '/keys.db',
+        '/keys.db-wal',
+        '/keys.db-slots',
+        '/views.db',
+        '/views.db-wal',
+        '/access.db',
+        '/kek.slots',
+        '/master.key',
+        '/jwt-dev.secret',
+      ]) {
+        expect(names, `${expected} exists, so its mode is checked`).toContain(expected);
+      }
+      expect(entries).toEqual(privately(entries));
+      expect(lstatSync(join(dataDir, '..')).mode & 0o777, 'the parent the vault created').toBe(0o700);
+      expect(warnings.filter((w) => w.includes('open to group or others'))).toEqual([]);
+    } finally {
+      await vault.close();
+    }
+  });
 
   it('are 0600 when vault serve runs in a shell with umask 022 and answers a write', async () => {
     const dataDir = join(newRoot(), 'data');
@@ -212,37 +208,34 @@ describe('the start check of the data directory', () => {
     for (const w of warnings) expect(w).not.toMatch(/Ada|example\.com/);
   });
 
-  it(
-    'refuses to start with VAULT_STRICT_PERMISSIONS, naming the path and the mode, before it opens ' + 'anything',
-    async () => {
-      const config = await existingVault();
-      chmodSync(join(config.dataDir, 'events.db'), 0o664);
-      const before = modesUnder(config.dataDir);
-      const refused = await openVault({ ...config, strictPermissions: true }, { warn: () => {} }).catch(
-        (e: unknown) => e,
-      );
-      expect(refused).toMatchObject({
-        code: 'CONFIG_INVALID',
-        message: expect.stringContaining(`${join(config.dataDir, 'events.db')} (file, mode 0664)`),
-      });
-      expect(modesUnder(config.dataDir), 'no file was created or changed').toEqual(before);
+  it('refuses to start with VAULT_STRICT_PERMISSIONS, naming path and mode, before opening anything', async () => {
+    const config = await existingVault();
+    chmodSync(join(config.dataDir, 'events.db'), 0o664);
+    const before = modesUnder(config.dataDir);
+    const refused = await openVault({ ...config, strictPermissions: true }, { warn: () => {} }).catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining(`${join(config.dataDir, 'events.db')} (file, mode 0664)`),
+    });
+    expect(modesUnder(config.dataDir), 'no file was created or changed').toEqual(before);
 
-      // The same through the CLI, from the environment variable.
-      const run = runCli(['serve'], {
-        ...process.env,
-        VAULT_DATA_DIR: config.dataDir,
-        PORT: '0',
-        VAULT_STRICT_PERMISSIONS: 'true',
-      });
-      expect(run.status).toBe(1);
-      expect(run.stderr).toContain(
-        `vault: CONFIG_INVALID: VAULT_STRICT_PERMISSIONS: ${join(config.dataDir, 'events.db')} (file, mode 0664)`,
-      );
+    // The same through the CLI, from the environment variable.
+    const run = runCli(['serve'], {
+      ...process.env,
+      VAULT_DATA_DIR: config.dataDir,
+      PORT: '0',
+      VAULT_STRICT_PERMISSIONS: 'true',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      `vault: CONFIG_INVALID: VAULT_STRICT_PERMISSIONS: ${join(config.dataDir, 'events.db')} (file, mode 0664)`,
+    );
 
-      chmodSync(join(config.dataDir, 'events.db'), 0o600);
-      expect(await open({ ...config, strictPermissions: true })).toEqual([]);
-    },
-  );
+    chmodSync(join(config.dataDir, 'events.db'), 0o600);
+    expect(await open({ ...config, strictPermissions: true })).toEqual([]);
+  });
 });
 
 /** `vault serve` started through `sh` after `umask 022`, as a service manager or a shell would start it. */

@@ -79,74 +79,69 @@ if (!probe.ok) {
       for (const s of schemas) await dropSchema(s);
     });
 
-    it(
-      'delivers every event exactly once and in position order while two processes append, waits for an append ' +
-        'that commits late under a lower position, and resumes from a checkpoint',
-      async () => {
-        const schema = freshSchema('pdv_order');
-        schemas.push(schema);
-        const log = await open(schema);
-        const live = follow(log);
-        // A second follower, stopped a third of the way and started again from its checkpoint on a new connection.
-        const restarted = follow(await open(schema));
+    it('delivers each event once, in position order, while two processes append; waits for late commits', async () => {
+      const schema = freshSchema('pdv_order');
+      schemas.push(schema);
+      const log = await open(schema);
+      const live = follow(log);
+      // A second follower, stopped a third of the way and started again from its checkpoint on a new connection.
+      const restarted = follow(await open(schema));
 
-        const writers = Promise.all([runAppender(schema, 'w1', 500), runAppender(schema, 'w2', 500)]);
+      const writers = Promise.all([runAppender(schema, 'w1', 500), runAppender(schema, 'w2', 500)]);
 
-        // Once the writers are under way: an append whose transaction stays open while they commit after it.
-        await until(async () => (await log.headPosition()) >= 100);
-        const held = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-        await held.connect();
-        await held.query('BEGIN');
-        const ids = ['held-0', 'held-1', 'held-2'];
-        const { rows } = await held.query<{ outcome: string; last_position: string }>(
-          `SELECT outcome, last_position FROM "${schema}".append_events($1, 'no_stream', $2, $3, $4, $5)`,
-          [
-            'held-stream',
-            ids,
-            ids.map(() => 'OrderTested'),
-            ids.map((_, i) => JSON.stringify({ i })),
-            ids.map(() => JSON.stringify({ actor: 'ordering-test', at: '2024-01-01T00:00:00.000Z' })),
-          ],
-        );
-        expect(rows[0]!.outcome).toBe('appended');
-        const heldFirst = Number(rows[0]!.last_position) - 2;
-        // Later appends commit meanwhile; the followers stop short of the open one.
-        await until(async () => (await log.headPosition()) > heldFirst + 200);
-        await new Promise((r) => setTimeout(r, 300));
-        expect(live.sub.position).toBeLessThan(heldFirst);
-        expect(Math.max(0, ...positionsOf(live.seen))).toBeLessThan(heldFirst);
-        expect(await log.readAll({ after: heldFirst - 1 })).toEqual([]);
-        await held.query('COMMIT');
-        await held.end();
+      // Once the writers are under way: an append whose transaction stays open while they commit after it.
+      await until(async () => (await log.headPosition()) >= 100);
+      const held = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await held.connect();
+      await held.query('BEGIN');
+      const ids = ['held-0', 'held-1', 'held-2'];
+      const { rows } = await held.query<{ outcome: string; last_position: string }>(
+        `SELECT outcome, last_position FROM "${schema}".append_events($1, 'no_stream', $2, $3, $4, $5)`,
+        [
+          'held-stream',
+          ids,
+          ids.map(() => 'OrderTested'),
+          ids.map((_, i) => JSON.stringify({ i })),
+          ids.map(() => JSON.stringify({ actor: 'ordering-test', at: '2024-01-01T00:00:00.000Z' })),
+        ],
+      );
+      expect(rows[0]!.outcome).toBe('appended');
+      const heldFirst = Number(rows[0]!.last_position) - 2;
+      // Later appends commit meanwhile; the followers stop short of the open one.
+      await until(async () => (await log.headPosition()) > heldFirst + 200);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(live.sub.position).toBeLessThan(heldFirst);
+      expect(Math.max(0, ...positionsOf(live.seen))).toBeLessThan(heldFirst);
+      expect(await log.readAll({ after: heldFirst - 1 })).toEqual([]);
+      await held.query('COMMIT');
+      await held.end();
 
-        // Restart the second follower from its checkpoint, on a log of its own (as a new process would).
-        await until(() => restarted.sub.position > 0);
-        await restarted.sub.stop();
-        const checkpoint = restarted.sub.position;
-        const resumed = follow(await open(schema), checkpoint);
+      // Restart the second follower from its checkpoint, on a log of its own (as a new process would).
+      await until(() => restarted.sub.position > 0);
+      await restarted.sub.stop();
+      const checkpoint = restarted.sub.position;
+      const resumed = follow(await open(schema), checkpoint);
 
-        const stored = (await writers).flat();
-        const head = await log.headPosition();
-        await live.sub.waitFor(head, 20_000);
-        await resumed.sub.waitFor(head, 20_000);
+      const stored = (await writers).flat();
+      const head = await log.headPosition();
+      await live.sub.waitFor(head, 20_000);
+      await resumed.sub.waitFor(head, 20_000);
 
-        const all = await log.readAll({ maxCount: 100_000 });
-        expect(all).toHaveLength(stored.length + ids.length);
-        expect(new Set(all.map((e) => e.id))).toEqual(new Set([...stored.map((s) => s.id), ...ids]));
-        // Each process's own view of its positions is the log's.
-        const byId = new Map(all.map((e) => [e.id, e.position]));
-        for (const s of stored) expect(byId.get(s.id)).toBe(s.position);
+      const all = await log.readAll({ maxCount: 100_000 });
+      expect(all).toHaveLength(stored.length + ids.length);
+      expect(new Set(all.map((e) => e.id))).toEqual(new Set([...stored.map((s) => s.id), ...ids]));
+      // Each process's own view of its positions is the log's.
+      const byId = new Map(all.map((e) => [e.id, e.position]));
+      for (const s of stored) expect(byId.get(s.id)).toBe(s.position);
 
-        // Exactly once, in order, nothing skipped: the followers saw the log as it stands.
-        expect(live.seen.map((e) => e.id)).toEqual(all.map((e) => e.id));
-        const twice = [...restarted.seen, ...resumed.seen];
-        expect(twice.map((e) => e.id)).toEqual(all.map((e) => e.id));
-        expect(restarted.seen.length).toBeGreaterThan(0);
-        for (let i = 1; i < live.seen.length; i++)
-          expect(live.seen[i]!.position).toBeGreaterThan(live.seen[i - 1]!.position);
-      },
-      90_000,
-    );
+      // Exactly once, in order, nothing skipped: the followers saw the log as it stands.
+      expect(live.seen.map((e) => e.id)).toEqual(all.map((e) => e.id));
+      const twice = [...restarted.seen, ...resumed.seen];
+      expect(twice.map((e) => e.id)).toEqual(all.map((e) => e.id));
+      expect(restarted.seen.length).toBeGreaterThan(0);
+      for (let i = 1; i < live.seen.length; i++)
+        expect(live.seen[i]!.position).toBeGreaterThan(live.seen[i - 1]!.position);
+    }, 90_000);
 
     it('finds another process’s appends by polling when no notification comes', async () => {
       const schema = freshSchema('pdv_order');

@@ -139,99 +139,86 @@ if (!probe.ok) {
       expect(Date.now() - started).toBeLessThan(3000);
     });
 
-    it(
-      'names VAULT_POSTGRES_URL, never the URL, when the configured PostgreSQL cannot be reached at ' + 'start-up',
-      async () => {
-        const config = loadConfig({
-          VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
-          VAULT_STATE_STORE: 'postgres',
-          VAULT_POSTGRES_URL: 'postgres://vault:s3cret@127.0.0.1:1/test',
-          VAULT_STORE_TIMEOUT_MS: '1000',
-          VAULT_DATA_DIR: `/tmp/pdv-openstores-unreachable-${process.pid}`,
-        });
-        const error = await openStores(config).catch((e: unknown) => e);
-        expect(isVaultError(error, 'STORE_UNAVAILABLE'), String(error)).toBe(true);
-        expect((error as Error).message).toMatch(
-          /^PostgreSQL store failed \(ECONNREFUSED\); check VAULT_POSTGRES_URL$/,
+    it('names VAULT_POSTGRES_URL, never the URL, when PostgreSQL cannot be reached at start-up', async () => {
+      const config = loadConfig({
+        VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+        VAULT_STATE_STORE: 'postgres',
+        VAULT_POSTGRES_URL: 'postgres://vault:s3cret@127.0.0.1:1/test',
+        VAULT_STORE_TIMEOUT_MS: '1000',
+        VAULT_DATA_DIR: `/tmp/pdv-openstores-unreachable-${process.pid}`,
+      });
+      const error = await openStores(config).catch((e: unknown) => e);
+      expect(isVaultError(error, 'STORE_UNAVAILABLE'), String(error)).toBe(true);
+      expect((error as Error).message).toMatch(/^PostgreSQL store failed \(ECONNREFUSED\); check VAULT_POSTGRES_URL$/);
+      expect((error as Error).message).not.toContain('s3cret');
+      rmSync(config.dataDir, { recursive: true, force: true });
+    });
+
+    it('vault verify-certificate without --public-key refuses an empty schema and creates nothing in it', async () => {
+      const s = schema();
+      const dataDir = mkdtempSync(join(tmpdir(), 'pdv-cli-pg-'));
+      const env = {
+        ...process.env,
+        VAULT_DATA_DIR: dataDir,
+        VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+        VAULT_STATE_STORE: 'postgres',
+        VAULT_POSTGRES_URL: TEST_POSTGRES_URL,
+        VAULT_POSTGRES_SCHEMA: s,
+      };
+      try {
+        writeFileSync(join(dataDir, 'jws.txt'), 'h.p.s');
+        const verify = runCli(['verify-certificate', join(dataDir, 'jws.txt')], env);
+        expect(verify.status, verify.stderr).toBe(1);
+        expect(verify.stderr).toContain(`BAD_USER_INPUT: No vault in PostgreSQL schema ${s}`);
+        // Not even the schema: the command looked for the key store without migrating.
+        const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+        await client.connect();
+        const found = await client.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [s]);
+        await client.end();
+        expect(found.rowCount).toBe(0);
+
+        // A key store without a signing key (tables, no key) is refused too, and gets none.
+        const keys = await getPostgresKeyStore({ connectionString: TEST_POSTGRES_URL, schema: s });
+        const again = runCli(['verify-certificate', join(dataDir, 'jws.txt')], env);
+        expect(again.status, again.stderr).toBe(1);
+        expect(again.stderr).toContain('BAD_USER_INPUT: This vault has no signing key yet');
+        expect(await keys.getMeta(SIGNING_SECRET)).toBeUndefined();
+        await keys.close();
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }, 30_000);
+
+    it('vault serve on PostgreSQL state leaves no serving marker in the (maybe read-only) data directory', async () => {
+      const s = schema();
+      const dataDir = mkdtempSync(join(tmpdir(), 'pdv-serve-pg-'));
+      const env = {
+        ...process.env,
+        VAULT_DATA_DIR: dataDir,
+        VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+        VAULT_STATE_STORE: 'postgres',
+        VAULT_POSTGRES_URL: TEST_POSTGRES_URL,
+        VAULT_POSTGRES_SCHEMA: s,
+        PORT: '0',
+        VAULT_RETENTION_INTERVAL_MINUTES: '0',
+        VAULT_LOG_LEVEL: 'warn',
+      };
+      const { child: server, stderr } = await startServeProcess(env);
+      try {
+        // The event log is still SQLite here (it needs the directory); the marker is for the embedded read models
+        // only.
+        expect(readdirSync(dataDir).filter((f) => f.startsWith('serving.'))).toEqual([]);
+        server.kill('SIGTERM');
+        const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+          server.once('exit', (c, s) => resolve([c, s])),
         );
-        expect((error as Error).message).not.toContain('s3cret');
-        rmSync(config.dataDir, { recursive: true, force: true });
-      },
-    );
-
-    it(
-      'vault verify-certificate without --public-key refuses an empty PostgreSQL schema and creates nothing in ' + 'it',
-      async () => {
-        const s = schema();
-        const dataDir = mkdtempSync(join(tmpdir(), 'pdv-cli-pg-'));
-        const env = {
-          ...process.env,
-          VAULT_DATA_DIR: dataDir,
-          VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
-          VAULT_STATE_STORE: 'postgres',
-          VAULT_POSTGRES_URL: TEST_POSTGRES_URL,
-          VAULT_POSTGRES_SCHEMA: s,
-        };
-        try {
-          writeFileSync(join(dataDir, 'jws.txt'), 'h.p.s');
-          const verify = runCli(['verify-certificate', join(dataDir, 'jws.txt')], env);
-          expect(verify.status, verify.stderr).toBe(1);
-          expect(verify.stderr).toContain(`BAD_USER_INPUT: No vault in PostgreSQL schema ${s}`);
-          // Not even the schema: the command looked for the key store without migrating.
-          const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-          await client.connect();
-          const found = await client.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [s]);
-          await client.end();
-          expect(found.rowCount).toBe(0);
-
-          // A key store without a signing key (tables, no key) is refused too, and gets none.
-          const keys = await getPostgresKeyStore({ connectionString: TEST_POSTGRES_URL, schema: s });
-          const again = runCli(['verify-certificate', join(dataDir, 'jws.txt')], env);
-          expect(again.status, again.stderr).toBe(1);
-          expect(again.stderr).toContain('BAD_USER_INPUT: This vault has no signing key yet');
-          expect(await keys.getMeta(SIGNING_SECRET)).toBeUndefined();
-          await keys.close();
-        } finally {
-          rmSync(dataDir, { recursive: true, force: true });
-        }
-      },
-      30_000,
-    );
-
-    it(
-      'vault serve on PostgreSQL state leaves no serving marker in the data directory, which may not be ' + 'writable',
-      async () => {
-        const s = schema();
-        const dataDir = mkdtempSync(join(tmpdir(), 'pdv-serve-pg-'));
-        const env = {
-          ...process.env,
-          VAULT_DATA_DIR: dataDir,
-          VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
-          VAULT_STATE_STORE: 'postgres',
-          VAULT_POSTGRES_URL: TEST_POSTGRES_URL,
-          VAULT_POSTGRES_SCHEMA: s,
-          PORT: '0',
-          VAULT_RETENTION_INTERVAL_MINUTES: '0',
-          VAULT_LOG_LEVEL: 'warn',
-        };
-        const { child: server, stderr } = await startServeProcess(env);
-        try {
-          // The event log is still SQLite here (it needs the directory); the marker is for the embedded read models
-          // only.
-          expect(readdirSync(dataDir).filter((f) => f.startsWith('serving.'))).toEqual([]);
-          server.kill('SIGTERM');
-          const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
-            server.once('exit', (c, s) => resolve([c, s])),
-          );
-          expect({ code, signal }, stderr()).toEqual({ code: 0, signal: null });
-        } finally {
-          server.kill('SIGKILL');
-          rmSync(dataDir, { recursive: true, force: true });
-          await dropSchema(s);
-        }
-      },
-      60_000,
-    );
+        expect({ code, signal }, stderr()).toEqual({ code: 0, signal: null });
+      } finally {
+        server.kill('SIGKILL');
+        rmSync(dataDir, { recursive: true, force: true });
+        await dropSchema(s);
+      }
+    }, 60_000);
 
     it('answers STORE_UNAVAILABLE, not an internal error, once its schema is dropped under it', async () => {
       const s = schema();
@@ -245,40 +232,36 @@ if (!probe.ok) {
       await keys.close();
     });
 
-    it(
-      'opens keys, views and the access log on PostgreSQL from the configuration, all three in the configured ' +
-        'schema',
-      async () => {
-        const s = schema();
-        const config = loadConfig({
-          VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
-          VAULT_STATE_STORE: 'postgres',
-          VAULT_POSTGRES_URL: TEST_POSTGRES_URL,
-          VAULT_POSTGRES_SCHEMA: s,
-          VAULT_DATA_DIR: `/tmp/pdv-openstores-${s}`,
-        });
-        const stores = await openStores(config);
-        expect(await stores.views.checkpoint('subjects')).toBe(0);
-        expect(await stores.keys.getMeta('nothing')).toBeUndefined();
-        const at = new Date().toISOString();
-        await stores.access!.append([
-          { actor: 'service:test', purpose: 'contract', subjectId: 's-open', categories: ['contact'], at },
-        ]);
-        expect(await stores.access!.listBySubject('s-open')).toEqual([
-          { actor: 'service:test', purpose: 'contract', subjectId: 's-open', categories: ['contact'], at },
-        ]);
-        // Each store migrated its own tables into the configured schema (none fell back to SQLite files).
-        const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
-        await c.connect();
-        const components = (
-          await c.query(`SELECT component FROM "${s}".schema_migrations ORDER BY component`)
-        ).rows.map((r: { component: string }) => r.component);
-        await c.end();
-        expect(new Set(components)).toEqual(new Set(['access', 'keys', 'views']));
-        await Promise.all([stores.log.close(), stores.keys.close(), stores.views.close(), stores.access!.close()]);
-        await expect(stores.views.checkpoint('subjects')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
-        rmSync(config.dataDir, { recursive: true, force: true });
-      },
-    );
+    it('opens keys, views and the access log on PostgreSQL from the configuration, in its schema', async () => {
+      const s = schema();
+      const config = loadConfig({
+        VAULT_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+        VAULT_STATE_STORE: 'postgres',
+        VAULT_POSTGRES_URL: TEST_POSTGRES_URL,
+        VAULT_POSTGRES_SCHEMA: s,
+        VAULT_DATA_DIR: `/tmp/pdv-openstores-${s}`,
+      });
+      const stores = await openStores(config);
+      expect(await stores.views.checkpoint('subjects')).toBe(0);
+      expect(await stores.keys.getMeta('nothing')).toBeUndefined();
+      const at = new Date().toISOString();
+      await stores.access!.append([
+        { actor: 'service:test', purpose: 'contract', subjectId: 's-open', categories: ['contact'], at },
+      ]);
+      expect(await stores.access!.listBySubject('s-open')).toEqual([
+        { actor: 'service:test', purpose: 'contract', subjectId: 's-open', categories: ['contact'], at },
+      ]);
+      // Each store migrated its own tables into the configured schema (none fell back to SQLite files).
+      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await c.connect();
+      const components = (await c.query(`SELECT component FROM "${s}".schema_migrations ORDER BY component`)).rows.map(
+        (r: { component: string }) => r.component,
+      );
+      await c.end();
+      expect(new Set(components)).toEqual(new Set(['access', 'keys', 'views']));
+      await Promise.all([stores.log.close(), stores.keys.close(), stores.views.close(), stores.access!.close()]);
+      await expect(stores.views.checkpoint('subjects')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      rmSync(config.dataDir, { recursive: true, force: true });
+    });
   });
 }

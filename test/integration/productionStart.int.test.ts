@@ -24,29 +24,25 @@ describe('vault serve in production', () => {
     return { ...rest, VAULT_DATA_DIR: join(dir, 'data'), PORT: '0', VAULT_RETENTION_INTERVAL_MINUTES: '0' };
   };
 
-  it(
-    'exits non-zero with CONFIG_INVALID naming the missing issuer, creating nothing, when the issuer is all that is ' +
-      'missing',
-    () => {
-      const env = base();
-      const masterKey = Buffer.alloc(32, 9).toString('base64');
-      writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [] }));
-      const run = runCli(['serve'], {
-        ...env,
-        NODE_ENV: 'production',
-        VAULT_MASTER_KEY: masterKey,
-        VAULT_JWKS_FILE: join(dir, 'jwks.json'),
-      });
-      expect(run.status).toBe(1);
-      expect(run.stderr).toContain(
-        'vault: CONFIG_INVALID: Production mode (NODE_ENV=production) refuses to start without VAULT_JWT_ISSUER',
-      );
-      expect(run.stderr).not.toContain('VAULT_JWKS_FILE or');
-      expect(run.stderr).not.toContain(masterKey);
-      expect(run.stdout).not.toContain('vault listening');
-      expect(readdirSync(dir), 'no data directory, no master.key, no token secret').toEqual(['jwks.json']);
-    },
-  );
+  it('exits non-zero with CONFIG_INVALID naming the missing issuer, creating nothing', () => {
+    const env = base();
+    const masterKey = Buffer.alloc(32, 9).toString('base64');
+    writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [] }));
+    const run = runCli(['serve'], {
+      ...env,
+      NODE_ENV: 'production',
+      VAULT_MASTER_KEY: masterKey,
+      VAULT_JWKS_FILE: join(dir, 'jwks.json'),
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      'vault: CONFIG_INVALID: Production mode (NODE_ENV=production) refuses to start without VAULT_JWT_ISSUER',
+    );
+    expect(run.stderr).not.toContain('VAULT_JWKS_FILE or');
+    expect(run.stderr).not.toContain(masterKey);
+    expect(run.stdout).not.toContain('vault listening');
+    expect(readdirSync(dir), 'no data directory, no master.key, no token secret').toEqual(['jwks.json']);
+  });
 
   it('exits non-zero naming every missing setting with VAULT_MODE=production and nothing configured', () => {
     const run = runCli(['serve'], { ...base(), VAULT_MODE: 'production' });

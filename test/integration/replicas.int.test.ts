@@ -124,79 +124,71 @@ if (!probe.ok) {
       expect(await readOnB()).toMatchObject({ status: 'ERASED' });
     });
 
-    it(
-      'keeps every field written concurrently to the same subjects, projects each event once and reads the same ' +
-        'from both',
-      async () => {
-        const subjects: string[] = [];
-        for (let i = 0; i < 8; i++) subjects.push((await (i % 2 ? b : a).commands.registerSubject(actor)).subjectId);
-        const statsBefore = await a.stores.views.listStats();
-        const headBefore = await a.stores.log.headPosition();
+    it('keeps every field written concurrently to the same subjects, projects each event once', async () => {
+      const subjects: string[] = [];
+      for (let i = 0; i < 8; i++) subjects.push((await (i % 2 ? b : a).commands.registerSubject(actor)).subjectId);
+      const statsBefore = await a.stores.views.listStats();
+      const headBefore = await a.stores.log.headPosition();
 
-        // Every subject gets four writes at once: two through A, two through B, each its own command.
-        const writes = subjects.flatMap((s) => [
-          ...FIELDS.a.map((f) =>
-            a.execute(s, { type: 'RecordPersonalData', items: [contact(f, valueOf(s, f))] }, actor),
-          ),
-          ...FIELDS.b.map((f) =>
-            b.execute(s, { type: 'RecordPersonalData', items: [contact(f, valueOf(s, f))] }, actor),
-          ),
-        ]);
-        const results = await Promise.all(writes);
-        const last = Math.max(...results.map((r) => r.position));
-        await Promise.all([a.projector.waitFor(last, 15_000), b.projector.waitFor(last, 15_000)]);
+      // Every subject gets four writes at once: two through A, two through B, each its own command.
+      const writes = subjects.flatMap((s) => [
+        ...FIELDS.a.map((f) => a.execute(s, { type: 'RecordPersonalData', items: [contact(f, valueOf(s, f))] }, actor)),
+        ...FIELDS.b.map((f) => b.execute(s, { type: 'RecordPersonalData', items: [contact(f, valueOf(s, f))] }, actor)),
+      ]);
+      const results = await Promise.all(writes);
+      const last = Math.max(...results.map((r) => r.position));
+      await Promise.all([a.projector.waitFor(last, 15_000), b.projector.waitFor(last, 15_000)]);
 
-        // No lost update: the log of each subject holds all four fields, and so do both replicas' reads.
-        const reads = await Promise.all(
-          [a, b].map((v) => v.reader.read(subjects, { purpose: 'contract', callerPurposes: 'all' })),
-        );
-        for (const s of subjects) {
-          const stream = await a.stores.log.readStream(`subject-${s}`);
-          expect(stream.filter((e) => e.type === 'PersonalDataRecorded')).toHaveLength(4);
-          for (const read of reads) {
-            const values = Object.fromEntries(
-              read
-                .get(s)!
-                .items.filter((i) => i.status === 'VALUE')
-                .map((i) => [i.field, (i as { value: unknown }).value]),
-            );
-            expect(values).toEqual(Object.fromEntries([...FIELDS.a, ...FIELDS.b].map((f) => [f, valueOf(s, f)])));
-          }
-        }
-        // Consistent reads: both replicas serve the very same view rows.
-        const [viewsA, viewsB] = await Promise.all([
-          a.stores.views.getSubjects(subjects),
-          b.stores.views.getSubjects(subjects),
-        ]);
-        expect(viewsB).toEqual(viewsA);
-        for (const s of subjects) {
-          const stream = await a.stores.log.readStream(`subject-${s}`);
-          expect(viewsA.get(s)!.position).toBe(stream[stream.length - 1]!.position);
-        }
-
-        // No duplicate projection: the counters grew by exactly the events appended, though both replicas projected
-        // them.
-        const appended = await a.stores.log.readAll({ after: headBefore, maxCount: 10_000 });
-        const recorded = appended.filter((e) => e.type === 'PersonalDataRecorded').length;
-        expect(recorded).toBe(subjects.length * 4);
-        const sum = (rows: { metric: string; count: number }[]) =>
-          rows.filter((r) => r.metric === 'recorded').reduce((n, r) => n + r.count, 0);
-        expect(sum(await b.stores.views.listStats()) - sum(statsBefore)).toBe(recorded);
-
-        // Lookups by blind index agree too: one entry per subject and lookup field, on both replicas.
-        for (const v of [a, b]) {
-          const hashes = await Promise.all(
-            subjects.map((s) => v.blindIndex.hash(lookupForm('email', valueOf(s, 'email'))!)),
+      // No lost update: the log of each subject holds all four fields, and so do both replicas' reads.
+      const reads = await Promise.all(
+        [a, b].map((v) => v.reader.read(subjects, { purpose: 'contract', callerPurposes: 'all' })),
+      );
+      for (const s of subjects) {
+        const stream = await a.stores.log.readStream(`subject-${s}`);
+        expect(stream.filter((e) => e.type === 'PersonalDataRecorded')).toHaveLength(4);
+        for (const read of reads) {
+          const values = Object.fromEntries(
+            read
+              .get(s)!
+              .items.filter((i) => i.status === 'VALUE')
+              .map((i) => [i.field, (i as { value: unknown }).value]),
           );
-          const found = await v.stores.views.findByBlindIndex(hashes);
-          expect(
-            found
-              .filter((e) => e.field === 'email')
-              .map((e) => e.subjectId)
-              .sort(),
-          ).toEqual([...subjects].sort());
+          expect(values).toEqual(Object.fromEntries([...FIELDS.a, ...FIELDS.b].map((f) => [f, valueOf(s, f)])));
         }
-      },
-    );
+      }
+      // Consistent reads: both replicas serve the very same view rows.
+      const [viewsA, viewsB] = await Promise.all([
+        a.stores.views.getSubjects(subjects),
+        b.stores.views.getSubjects(subjects),
+      ]);
+      expect(viewsB).toEqual(viewsA);
+      for (const s of subjects) {
+        const stream = await a.stores.log.readStream(`subject-${s}`);
+        expect(viewsA.get(s)!.position).toBe(stream[stream.length - 1]!.position);
+      }
+
+      // No duplicate projection: the counters grew by exactly the events appended, though both replicas projected
+      // them.
+      const appended = await a.stores.log.readAll({ after: headBefore, maxCount: 10_000 });
+      const recorded = appended.filter((e) => e.type === 'PersonalDataRecorded').length;
+      expect(recorded).toBe(subjects.length * 4);
+      const sum = (rows: { metric: string; count: number }[]) =>
+        rows.filter((r) => r.metric === 'recorded').reduce((n, r) => n + r.count, 0);
+      expect(sum(await b.stores.views.listStats()) - sum(statsBefore)).toBe(recorded);
+
+      // Lookups by blind index agree too: one entry per subject and lookup field, on both replicas.
+      for (const v of [a, b]) {
+        const hashes = await Promise.all(
+          subjects.map((s) => v.blindIndex.hash(lookupForm('email', valueOf(s, 'email'))!)),
+        );
+        const found = await v.stores.views.findByBlindIndex(hashes);
+        expect(
+          found
+            .filter((e) => e.field === 'email')
+            .map((e) => e.subjectId)
+            .sort(),
+        ).toEqual([...subjects].sort());
+      }
+    });
   });
 }

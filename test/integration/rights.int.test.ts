@@ -62,51 +62,48 @@ async function partlyErased(vault: Vault, clock: { now: string }) {
 }
 
 describe('access report (Art. 15)', () => {
-  it(
-    'lists every item with its value, source, purposes, basis, recipients, retention, transfers and ' + 'status',
-    async () => {
-      const { vault, clock } = await clocked();
-      const s = await partlyErased(vault, clock);
-      const { text, report, signature, jws } = await vault.rights.report(s, 'ACCESS');
-      expect(validate('access-report.schema.json', report)).toEqual([]);
-      const items = report.items as Record<string, any>[];
-      const email = items.find((i) => i.field === 'email')!;
-      expect(email).toMatchObject({
-        category: 'contact',
-        value: 'rita.new@example.com',
-        source: 'subject',
-        legalBasis: 'contract',
-        dpvLegalBasis: 'eu-gdpr:A6-1-b',
-        status: { state: 'ACTIVE' },
-      });
-      expect(email.purposes.map((p: { purpose: string }) => p.purpose)).toContain('contract');
-      expect(email.retention.endsAt).toBeNull(); // 8 years after the relationship ends: not started
-      expect(email.transfers).toEqual([expect.objectContaining({ country: 'US', safeguard: expect.any(String) })]);
-      const credit = items.find((i) => i.category === 'creditInformation')!;
-      expect(credit).toMatchObject({ source: 'creditAgency', value: 712, automatedDecisionMaking: expect.any(String) });
-      expect(credit.retention.endsAt).toBe(addIsoDuration(T0, 'P1Y'));
-      const accounting = items.find((i) => i.category === 'accounting')!;
-      expect(accounting.recipients.actual).toEqual([
-        { actor: 'service:billing', purpose: 'billing', at: clock.now, firstAt: clock.now, reads: 1 },
-      ]);
-      expect(accounting.status).toEqual({
-        state: 'RETAINED',
-        basis: expect.stringContaining('bookkeeping'),
-        until: addIsoDuration(T0, 'P10Y'),
-      });
-      expect(report.history).toEqual([expect.objectContaining({ field: 'email', value: 'rita@example.com' })]);
-      expect(report).toMatchObject({
-        controller: vault.register.controller,
-        dpo: vault.register.dpo,
-        supervisoryAuthority: vault.register.supervisoryAuthority,
-      });
-      expect((report.rights as unknown[]).length).toBeGreaterThanOrEqual(7);
+  it('lists every item with its value, source, purposes, basis, recipients, retention and status', async () => {
+    const { vault, clock } = await clocked();
+    const s = await partlyErased(vault, clock);
+    const { text, report, signature, jws } = await vault.rights.report(s, 'ACCESS');
+    expect(validate('access-report.schema.json', report)).toEqual([]);
+    const items = report.items as Record<string, any>[];
+    const email = items.find((i) => i.field === 'email')!;
+    expect(email).toMatchObject({
+      category: 'contact',
+      value: 'rita.new@example.com',
+      source: 'subject',
+      legalBasis: 'contract',
+      dpvLegalBasis: 'eu-gdpr:A6-1-b',
+      status: { state: 'ACTIVE' },
+    });
+    expect(email.purposes.map((p: { purpose: string }) => p.purpose)).toContain('contract');
+    expect(email.retention.endsAt).toBeNull(); // 8 years after the relationship ends: not started
+    expect(email.transfers).toEqual([expect.objectContaining({ country: 'US', safeguard: expect.any(String) })]);
+    const credit = items.find((i) => i.category === 'creditInformation')!;
+    expect(credit).toMatchObject({ source: 'creditAgency', value: 712, automatedDecisionMaking: expect.any(String) });
+    expect(credit.retention.endsAt).toBe(addIsoDuration(T0, 'P1Y'));
+    const accounting = items.find((i) => i.category === 'accounting')!;
+    expect(accounting.recipients.actual).toEqual([
+      { actor: 'service:billing', purpose: 'billing', at: clock.now, firstAt: clock.now, reads: 1 },
+    ]);
+    expect(accounting.status).toEqual({
+      state: 'RETAINED',
+      basis: expect.stringContaining('bookkeeping'),
+      until: addIsoDuration(T0, 'P10Y'),
+    });
+    expect(report.history).toEqual([expect.objectContaining({ field: 'email', value: 'rita@example.com' })]);
+    expect(report).toMatchObject({
+      controller: vault.register.controller,
+      dpo: vault.register.dpo,
+      supervisoryAuthority: vault.register.supervisoryAuthority,
+    });
+    expect((report.rights as unknown[]).length).toBeGreaterThanOrEqual(7);
 
-      const signed = verifyWithNodeCrypto(`${jws.protected}.${jws.payload}.${jws.signature}`, vault);
-      expect(signed).toEqual(signature as unknown as Record<string, unknown>);
-      expect(signed.sha256).toBe(createHash('sha256').update(text).digest('hex'));
-    },
-  );
+    const signed = verifyWithNodeCrypto(`${jws.protected}.${jws.payload}.${jws.signature}`, vault);
+    expect(signed).toEqual(signature as unknown as Record<string, unknown>);
+    expect(signed.sha256).toBe(createHash('sha256').update(text).digest('hex'));
+  });
 
   it('shows a subject erased in part: marketing shredded on withdrawal, accounting held through erasure', async () => {
     const { vault, clock } = await clocked();
@@ -163,51 +160,51 @@ describe('access report (Art. 15)', () => {
 });
 
 describe('portability export (Art. 20)', () => {
-  it(
-    'holds only what the subject provided on consent or contract, validates against the published schema, and its ' +
-      'signature verifies',
-    async () => {
-      const { vault, clock } = await clocked();
-      const s = await partlyErased(vault, clock);
-      const download = await vault.rights.download(s, 'PORTABILITY');
-      let text = '';
-      for await (const chunk of download.body) text += chunk;
-      const doc = JSON.parse(text) as Record<string, any>;
-      expect(validate('portability-export.schema.json', doc)).toEqual([]);
-      expect(doc.items.map((i: { category: string; field: string }) => `${i.category}.${i.field}`).sort()).toEqual([
-        'contact.email',
-        'contact.name',
-        'marketing.interests',
-      ]);
-      // The consent the newsletter data rests on, with its proof: the notice shown, the channel, who collected it.
-      expect(doc.consents).toEqual([
-        {
-          purpose: 'newsletter',
-          dpvPurpose: expect.stringMatching(/^dpv:/),
-          given: true,
-          at: T0,
-          proofs: [
-            {
-              provenance: 'recorded',
-              givenAt: T0,
-              notice: { id: 'privacy-notice', version: '2026-01' },
-              channel: 'webForm',
-              collectedBy: 'service:crm',
-              withdrawnAt: null,
-              eventId: expect.any(String),
-            },
-          ],
-        },
-      ]);
-      const signed = verifyWithNodeCrypto(download.jws, vault);
-      expect(signed).toMatchObject({
-        kind: 'PORTABILITY',
-        subjectId: s,
-        sha256: createHash('sha256').update(text).digest('hex'),
-        bytes: Buffer.byteLength(text),
-      });
-    },
-  );
+  it('holds only data provided on consent or contract, matches the schema, and its signature verifies', async () => {
+    const { vault, clock } = await clocked();
+    const s = await partlyErased(vault, clock);
+    const download = await vault.rights.download(s, 'PORTABILITY');
+    let text = '';
+    for await (const chunk of download.body) text += chunk;
+    const doc = JSON.parse(text) as Record<string, any>;
+    expect(validate('portability-export.schema.json', doc)).toEqual([]);
+    expect(doc.items.map((i: { category: string; field: string }) => `${i.category}.${i.field}`).sort()).toEqual([
+      'contact.email',
+      'contact.name',
+      'marketing.interests',
+    ]);
+    // The consent the newsletter data rests on, with its proof: the notice shown, the channel, who collected it.
+    expect(doc.consents).toEqual([
+      {
+        purpose: 'newsletter',
+        dpvPurpose: expect.stringMatching(/^dpv:/),
+        given: true,
+        at: T0,
+        dpvStatus: 'dpv:ConsentGiven',
+        dataCategories: expect.arrayContaining([{ category: 'marketing', dpvCategory: expect.any(String) }]),
+        proofs: [
+          {
+            type: 'dpv:ConsentRecord',
+            dpvStatus: 'dpv:ConsentGiven',
+            provenance: 'recorded',
+            givenAt: T0,
+            notice: { id: 'privacy-notice', version: '2026-01' },
+            channel: 'webForm',
+            collectedBy: 'service:crm',
+            withdrawnAt: null,
+            eventId: expect.any(String),
+          },
+        ],
+      },
+    ]);
+    const signed = verifyWithNodeCrypto(download.jws, vault);
+    expect(signed).toMatchObject({
+      kind: 'PORTABILITY',
+      subjectId: s,
+      sha256: createHash('sha256').update(text).digest('hex'),
+      bytes: Buffer.byteLength(text),
+    });
+  });
 
   it('streams a subject with 100,000 events with memory growth under 50 MB', async () => {
     const { vault } = await clocked();
@@ -287,132 +284,125 @@ describe('download links', () => {
 });
 
 describe('request workflow (Art. 12)', () => {
-  it(
-    'opens with a one-month deadline, extends with a reason, lists overdue requests, and completes an erasure with ' +
-      'its certificate',
-    async () => {
-      const { vault, clock } = await clocked();
-      const s = await partlyErased(vault, clock);
-      const dpo = { actor: 'dpo:anna' };
-      const erasureId = await vault.rights.openRequest(
-        s,
-        { requestType: 'ERASURE', receivedAt: '2026-01-31T09:00:00.000Z', channel: 'email' },
-        dpo,
-      );
-      const accessId = await vault.rights.openRequest(
-        s,
-        { requestType: 'ACCESS', receivedAt: clock.now, channel: 'webForm' },
-        dpo,
-      );
-      expect((await vault.rights.request(erasureId)).dueAt).toBe('2026-02-28T09:00:00.000Z');
-      expect((await vault.rights.requests({ overdue: true })).map((r) => r.id)).toEqual([erasureId]);
-      await vault.rights.step(erasureId, { type: 'VerifyIdentity', requestId: erasureId, method: 'videoCall' }, dpo);
-      // Art. 12(3): its first month ended Feb 28, too late to extend it now; it stays overdue, nothing is recorded.
-      const before = (await vault.commands.load(s)).revision;
-      const late = { type: 'ExtendRequest', requestId: erasureId, months: 2, reason: 'too late' } as const;
-      await expect(vault.rights.step(erasureId, late, dpo)).rejects.toMatchObject({ code: 'CONFLICT' });
-      expect((await vault.commands.load(s)).revision).toBe(before);
-      expect((await vault.rights.requests({ overdue: true })).map((r) => r.id)).toEqual([erasureId]);
-      // The access request received today is within its first month: extended, by at most two months.
-      const extended = await vault.rights.step(
-        accessId,
-        { type: 'ExtendRequest', requestId: accessId, months: 2, reason: 'many systems involved' },
-        dpo,
-      );
-      expect(extended.dueAt).toBe(addIsoDuration(clock.now, 'P3M'));
-      await expect(
-        vault.rights.step(accessId, { type: 'ExtendRequest', requestId: accessId, months: 1, reason: 'more' }, dpo),
-      ).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+  it('opens with a one-month deadline, extends with a reason, lists the overdue, completes an erasure', async () => {
+    const { vault, clock } = await clocked();
+    const s = await partlyErased(vault, clock);
+    const dpo = { actor: 'dpo:anna' };
+    const erasureId = await vault.rights.openRequest(
+      s,
+      { requestType: 'ERASURE', receivedAt: '2026-01-31T09:00:00.000Z', channel: 'email' },
+      dpo,
+    );
+    const accessId = await vault.rights.openRequest(
+      s,
+      { requestType: 'ACCESS', receivedAt: clock.now, channel: 'webForm' },
+      dpo,
+    );
+    expect((await vault.rights.request(erasureId)).dueAt).toBe('2026-02-28T09:00:00.000Z');
+    expect((await vault.rights.requests({ overdue: true })).map((r) => r.id)).toEqual([erasureId]);
+    await vault.rights.step(erasureId, { type: 'VerifyIdentity', requestId: erasureId, method: 'videoCall' }, dpo);
+    // Art. 12(3): its first month ended Feb 28, too late to extend it now; it stays overdue, nothing is recorded.
+    const before = (await vault.commands.load(s)).revision;
+    const late = { type: 'ExtendRequest', requestId: erasureId, months: 2, reason: 'too late' } as const;
+    await expect(vault.rights.step(erasureId, late, dpo)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await vault.commands.load(s)).revision).toBe(before);
+    expect((await vault.rights.requests({ overdue: true })).map((r) => r.id)).toEqual([erasureId]);
+    // The access request received today is within its first month: extended, by at most two months.
+    const extended = await vault.rights.step(
+      accessId,
+      { type: 'ExtendRequest', requestId: accessId, months: 2, reason: 'many systems involved' },
+      dpo,
+    );
+    expect(extended.dueAt).toBe(addIsoDuration(clock.now, 'P3M'));
+    await expect(
+      vault.rights.step(accessId, { type: 'ExtendRequest', requestId: accessId, months: 1, reason: 'more' }, dpo),
+    ).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
 
-      const done = await vault.rights.completeRequest(erasureId, dpo);
-      expect(done.request.status).toBe('COMPLETED');
-      // Answered, it leaves the overdue list, and stays marked as having missed its deadline.
-      expect(await vault.rights.requests({ overdue: true })).toEqual([]);
-      expect(done.request.data.missedDeadlineAt).toBe('2026-02-28T09:00:00.000Z');
-      expect(done.certificate!.certificate.requestId).toBe(erasureId);
-      expect(validate('erasure-certificate.schema.json', done.certificate!.certificate)).toEqual([]);
-      // Not verified: refused, and nothing is handed over (no link, the request stays open).
-      const revision = (await vault.commands.load(s)).revision;
-      await expect(vault.rights.completeRequest(accessId, dpo)).rejects.toMatchObject({
-        code: 'IDENTITY_NOT_VERIFIED',
-      });
-      expect((await vault.commands.load(s)).revision).toBe(revision);
-      expect((await vault.rights.request(accessId)).status).toBe('OPEN');
-      await vault.rights.step(accessId, { type: 'VerifyIdentity', requestId: accessId, method: 'accountLogin' }, dpo);
-      const access = await vault.rights.completeRequest(accessId, dpo);
-      expect(access.link!.path).toMatch(/^\/exports\/[A-Za-z0-9_-]{43}$/);
-      expect((await vault.rights.requests({ status: 'COMPLETED' })).map((r) => r.id).sort()).toEqual(
-        [erasureId, accessId].sort(),
-      );
+    const done = await vault.rights.completeRequest(erasureId, dpo);
+    expect(done.request.status).toBe('COMPLETED');
+    // Answered, it leaves the overdue list, and stays marked as having missed its deadline.
+    expect(await vault.rights.requests({ overdue: true })).toEqual([]);
+    expect(done.request.data.missedDeadlineAt).toBe('2026-02-28T09:00:00.000Z');
+    expect(done.certificate!.certificate.requestId).toBe(erasureId);
+    expect(validate('erasure-certificate.schema.json', done.certificate!.certificate)).toEqual([]);
+    // Not verified: refused, and nothing is handed over (no link, the request stays open).
+    const revision = (await vault.commands.load(s)).revision;
+    await expect(vault.rights.completeRequest(accessId, dpo)).rejects.toMatchObject({
+      code: 'IDENTITY_NOT_VERIFIED',
+    });
+    expect((await vault.commands.load(s)).revision).toBe(revision);
+    expect((await vault.rights.request(accessId)).status).toBe('OPEN');
+    await vault.rights.step(accessId, { type: 'VerifyIdentity', requestId: accessId, method: 'accountLogin' }, dpo);
+    const access = await vault.rights.completeRequest(accessId, dpo);
+    expect(access.link!.path).toMatch(/^\/exports\/[A-Za-z0-9_-]{43}$/);
+    expect((await vault.rights.requests({ status: 'COMPLETED' })).map((r) => r.id).sort()).toEqual(
+      [erasureId, accessId].sort(),
+    );
 
-      const refusedId = await vault.rights.openRequest(
-        s,
-        { requestType: 'RECTIFICATION', receivedAt: clock.now, channel: 'post' },
-        dpo,
-      );
-      await vault.rights.step(
-        refusedId,
-        { type: 'RefuseRequest', requestId: refusedId, reason: 'manifestly excessive' },
-        dpo,
-      );
+    const refusedId = await vault.rights.openRequest(
+      s,
+      { requestType: 'RECTIFICATION', receivedAt: clock.now, channel: 'post' },
+      dpo,
+    );
+    await vault.rights.step(
+      refusedId,
+      { type: 'RefuseRequest', requestId: refusedId, reason: 'manifestly excessive' },
+      dpo,
+    );
 
-      // Free text is sealed: the reasons are nowhere in the log in plaintext.
-      const log = JSON.stringify(await vault.stores.log.readAll({ maxCount: 10_000 }));
-      expect(log).not.toContain('many systems involved');
-      expect(log).not.toContain('manifestly excessive');
-      // They outlive the subject's erasure (the requests key is not a data key), for the DPO and in the subject's
-      // access
-      // report.
-      const texts = await vault.rights.requestTexts([s, 'no-such-subject']);
-      expect([...texts.keys()]).toEqual([s]);
-      expect(texts.get(s)!.requests.get(accessId)).toEqual({
-        extensions: [{ months: 2, at: expect.any(String), reason: 'many systems involved' }],
-        refusalReason: null,
-      });
-      expect(texts.get(s)!.requests.get(refusedId)).toEqual({ extensions: [], refusalReason: 'manifestly excessive' });
-      const { report } = await vault.rights.report(s, 'ACCESS');
-      expect(validate('access-report.schema.json', report)).toEqual([]);
-      expect(report.requests).toEqual(
-        expect.arrayContaining([
-          expect.objectContaining({
-            requestId: erasureId,
-            status: 'COMPLETED',
-            missedDeadlineAt: '2026-02-28T09:00:00.000Z',
-            extensions: [],
-          }),
-          expect.objectContaining({
-            requestId: accessId,
-            status: 'COMPLETED',
-            missedDeadlineAt: null,
-            extensions: [expect.objectContaining({ months: 2, reason: 'many systems involved' })],
-          }),
-          expect.objectContaining({
-            requestId: refusedId,
-            status: 'REFUSED',
-            extensions: [],
-            refusalReason: 'manifestly excessive',
-          }),
-        ]),
-      );
-    },
-  );
-
-  it(
-    'lists pending Art. 14 notifications for data from other sources and closes them when the subject is ' + 'informed',
-    async () => {
-      const { vault, clock } = await clocked();
-      const s = await partlyErased(vault, clock); // credit information came from a credit agency at T0
-      const pending = await vault.rights.pendingNotifications(addIsoDuration(T0, 'P2M'));
-      expect(pending).toEqual([
+    // Free text is sealed: the reasons are nowhere in the log in plaintext.
+    const log = JSON.stringify(await vault.stores.log.readAll({ maxCount: 10_000 }));
+    expect(log).not.toContain('many systems involved');
+    expect(log).not.toContain('manifestly excessive');
+    // They outlive the subject's erasure (the requests key is not a data key), for the DPO and in the subject's
+    // access
+    // report.
+    const texts = await vault.rights.requestTexts([s, 'no-such-subject']);
+    expect([...texts.keys()]).toEqual([s]);
+    expect(texts.get(s)!.requests.get(accessId)).toEqual({
+      extensions: [{ months: 2, at: expect.any(String), reason: 'many systems involved' }],
+      refusalReason: null,
+    });
+    expect(texts.get(s)!.requests.get(refusedId)).toEqual({ extensions: [], refusalReason: 'manifestly excessive' });
+    const { report } = await vault.rights.report(s, 'ACCESS');
+    expect(validate('access-report.schema.json', report)).toEqual([]);
+    expect(report.requests).toEqual(
+      expect.arrayContaining([
         expect.objectContaining({
-          subjectId: s,
-          dueAt: addIsoDuration(T0, 'P1M'),
-          data: expect.objectContaining({ categories: ['creditInformation'] }),
+          requestId: erasureId,
+          status: 'COMPLETED',
+          missedDeadlineAt: '2026-02-28T09:00:00.000Z',
+          extensions: [],
         }),
-      ]);
-      expect(await vault.rights.pendingNotifications('2026-03-15T00:00:00.000Z')).toEqual([]);
-      await vault.execute(s, { type: 'MarkInformed', at: clock.now, channel: 'post' }, { actor: 'dpo:anna' });
-      expect(await vault.rights.pendingNotifications()).toEqual([]);
-    },
-  );
+        expect.objectContaining({
+          requestId: accessId,
+          status: 'COMPLETED',
+          missedDeadlineAt: null,
+          extensions: [expect.objectContaining({ months: 2, reason: 'many systems involved' })],
+        }),
+        expect.objectContaining({
+          requestId: refusedId,
+          status: 'REFUSED',
+          extensions: [],
+          refusalReason: 'manifestly excessive',
+        }),
+      ]),
+    );
+  });
+
+  it('lists pending Art. 14 notifications for data from elsewhere, closed once the subject is informed', async () => {
+    const { vault, clock } = await clocked();
+    const s = await partlyErased(vault, clock); // credit information came from a credit agency at T0
+    const pending = await vault.rights.pendingNotifications(addIsoDuration(T0, 'P2M'));
+    expect(pending).toEqual([
+      expect.objectContaining({
+        subjectId: s,
+        dueAt: addIsoDuration(T0, 'P1M'),
+        data: expect.objectContaining({ categories: ['creditInformation'] }),
+      }),
+    ]);
+    expect(await vault.rights.pendingNotifications('2026-03-15T00:00:00.000Z')).toEqual([]);
+    await vault.execute(s, { type: 'MarkInformed', at: clock.now, channel: 'post' }, { actor: 'dpo:anna' });
+    expect(await vault.rights.pendingNotifications()).toEqual([]);
+  });
 });

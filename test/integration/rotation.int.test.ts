@@ -105,32 +105,29 @@ describe('key epochs', () => {
     await again.vault.close();
   });
 
-  it(
-    'refuses to start on a key store restored from before the epoch ended, and opens nothing erased from ' + 'it',
-    async () => {
-      const t = await tempVault();
-      dirs.push(t.config.dataDir);
-      const [s] = await recordSubjects(t.vault, 3);
-      await t.vault.close();
-      // The backup: the key store's files as they were, before the erasure.
-      const backup = mkdtempSync(join(tmpdir(), 'pdv-keys-backup-'));
-      dirs.push(backup);
-      for (const f of readdirSync(t.config.dataDir).filter((f) => f.startsWith('keys.db')))
-        copyFileSync(join(t.config.dataDir, f), join(backup, f));
+  it('refuses a key store restored from before the epoch ended, and opens nothing erased from it', async () => {
+    const t = await tempVault();
+    dirs.push(t.config.dataDir);
+    const [s] = await recordSubjects(t.vault, 3);
+    await t.vault.close();
+    // The backup: the key store's files as they were, before the erasure.
+    const backup = mkdtempSync(join(tmpdir(), 'pdv-keys-backup-'));
+    dirs.push(backup);
+    for (const f of readdirSync(t.config.dataDir).filter((f) => f.startsWith('keys.db')))
+      copyFileSync(join(t.config.dataDir, f), join(backup, f));
 
-      const live = await tempVault({ dataDir: t.config.dataDir, masterKey: t.config.masterKey! });
-      await live.vault.erase(s!, { actor: 'dpo:test', reason: 'subjectRequest' });
-      await live.vault.rotateEpoch();
-      await live.vault.close();
+    const live = await tempVault({ dataDir: t.config.dataDir, masterKey: t.config.masterKey! });
+    await live.vault.erase(s!, { actor: 'dpo:test', reason: 'subjectRequest' });
+    await live.vault.rotateEpoch();
+    await live.vault.close();
 
-      for (const f of readdirSync(backup)) copyFileSync(join(backup, f), join(t.config.dataDir, f));
-      const restored = await tempVault({ dataDir: t.config.dataDir, masterKey: t.config.masterKey! }).catch(
-        (e: unknown) => e,
-      );
-      expect(isVaultError(restored, 'KEK_UNAVAILABLE')).toBe(true);
-      expect((restored as Error).message).toMatch(/epoch 1/);
-    },
-  );
+    for (const f of readdirSync(backup)) copyFileSync(join(backup, f), join(t.config.dataDir, f));
+    const restored = await tempVault({ dataDir: t.config.dataDir, masterKey: t.config.masterKey! }).catch(
+      (e: unknown) => e,
+    );
+    expect(isVaultError(restored, 'KEK_UNAVAILABLE')).toBe(true);
+    expect((restored as Error).message).toMatch(/epoch 1/);
+  });
 
   it('finishes a rotation that was killed half-way at the next start, losing no key', async () => {
     const t = await tempVault();

@@ -11,31 +11,28 @@ const readOf = (subjectId: string): SubjectRead => ({
 });
 
 describe('request loaders', () => {
-  it(
-    'reads nothing until a loader is used, then reads each purpose once for all the subjects asked in one ' + 'tick',
-    async () => {
-      const read = vi.fn(
-        async (ids: readonly string[]) => new Map(ids.filter((id) => id !== 'gone').map((id) => [id, readOf(id)])),
-      );
-      const openTexts = vi.fn(async () => new Map());
-      const loaders = createLoaders({ read }, ['contract'], openTexts);
-      expect(read).not.toHaveBeenCalled();
+  it('reads nothing until a loader is used, then each purpose once for all subjects asked in a tick', async () => {
+    const read = vi.fn(
+      async (ids: readonly string[]) => new Map(ids.filter((id) => id !== 'gone').map((id) => [id, readOf(id)])),
+    );
+    const openTexts = vi.fn(async () => new Map());
+    const loaders = createLoaders({ read }, ['contract'], openTexts);
+    expect(read).not.toHaveBeenCalled();
 
-      const [a, b, c, missing] = await Promise.all([
-        loaders.subjects.load({ subjectId: 'a', purpose: 'contract' }),
-        loaders.subjects.load({ subjectId: 'b', purpose: 'contract' }),
-        loaders.subjects.load({ subjectId: 'c', purpose: 'marketing' }),
-        loaders.subjects.load({ subjectId: 'gone', purpose: 'marketing' }),
-      ]);
-      expect([a?.subjectId, b?.subjectId, c?.subjectId]).toEqual(['a', 'b', 'c']);
-      expect(missing).toBeNull();
-      expect(read).toHaveBeenCalledTimes(2);
-      expect(read).toHaveBeenCalledWith(['a', 'b'], { purpose: 'contract', callerPurposes: ['contract'] });
-      expect(read).toHaveBeenCalledWith(['c', 'gone'], { purpose: 'marketing', callerPurposes: ['contract'] });
-      expect(loaders.subjects).toBe(loaders.subjects);
-      expect(openTexts).not.toHaveBeenCalled();
-    },
-  );
+    const [a, b, c, missing] = await Promise.all([
+      loaders.subjects.load({ subjectId: 'a', purpose: 'contract' }),
+      loaders.subjects.load({ subjectId: 'b', purpose: 'contract' }),
+      loaders.subjects.load({ subjectId: 'c', purpose: 'marketing' }),
+      loaders.subjects.load({ subjectId: 'gone', purpose: 'marketing' }),
+    ]);
+    expect([a?.subjectId, b?.subjectId, c?.subjectId]).toEqual(['a', 'b', 'c']);
+    expect(missing).toBeNull();
+    expect(read).toHaveBeenCalledTimes(2);
+    expect(read).toHaveBeenCalledWith(['a', 'b'], { purpose: 'contract', callerPurposes: ['contract'] });
+    expect(read).toHaveBeenCalledWith(['c', 'gone'], { purpose: 'marketing', callerPurposes: ['contract'] });
+    expect(loaders.subjects).toBe(loaders.subjects);
+    expect(openTexts).not.toHaveBeenCalled();
+  });
 
   it('keeps its lazy getters on a prototype, not as accessors of each object', () => {
     // An object literal's get/set makes V8 allocate an accessor pair in the old generation for

@@ -37,16 +37,13 @@ describe('the key epoch schedule', () => {
     expect(h.state.rotations).toBe(0);
   });
 
-  it(
-    'rotates once within an hour of the stated end, reports it on time, and then waits for the next ' + 'epoch',
-    async () => {
-      const h = harness({ now: 0, endsAt: HOUR - 1 });
-      await wait(30);
-      await h.schedule.stop();
-      expect(h.state.rotations).toBe(1);
-      expect(h.results).toEqual([expect.objectContaining({ epoch: 2, keys: 3, destroyed: [1], late: false })]);
-    },
-  );
+  it('rotates once within an hour of the stated end, reports it on time, then waits for the next epoch', async () => {
+    const h = harness({ now: 0, endsAt: HOUR - 1 });
+    await wait(30);
+    await h.schedule.stop();
+    expect(h.state.rotations).toBe(1);
+    expect(h.results).toEqual([expect.objectContaining({ epoch: 2, keys: 3, destroyed: [1], late: false })]);
+  });
 
   it('finishes an interrupted rotation at once, whatever the clock says', async () => {
     const h = harness({ now: 0, endsAt: 20 * HOUR, unfinished: true });

@@ -5,83 +5,79 @@ import type { DomainEvent, Sealed } from './events.js';
 import { evolve, initialState, type SubjectState } from './subject.js';
 
 describe('consent proofs', () => {
-  it(
-    'keeps the proof of every consent, closes it on withdrawal, ' +
-      'and loads consents recorded before proofs as of unknown provenance',
-    () => {
-      const at = (day: number) => `2026-01-${String(day).padStart(2, '0')}T00:00:00.000Z`;
-      const events: [DomainEvent<Sealed>, string][] = [
-        [registered, at(1)],
-        [{ type: 'ConsentGiven', data: { purpose: 'billing' } }, at(1)],
-        [consentGivenEvent('marketing'), at(2)],
-        [{ type: 'ConsentWithdrawn', data: { purpose: 'marketing' } }, at(3)],
-        [{ type: 'ConsentGiven', data: { ...notice('marketing'), channel: 'phone', collectedBy: 'dpo:dpo-1' } }, at(4)],
-      ];
-      const state = events.reduce<SubjectState>(
-        (st, [e, when], i) => evolve(st, { ...e, id: `e${i}`, at: when }),
-        initialState(S),
-      );
-      expect(state.consents.billing).toEqual({
-        given: true,
-        at: at(1),
-        proofs: [
-          {
-            eventId: 'e1',
-            givenAt: at(1),
-            noticeId: null,
-            noticeVersion: null,
-            channel: null,
-            collectedBy: null,
-            withdrawnAt: null,
-          },
-        ],
-      });
-      expect(state.consents.marketing).toEqual({
-        given: true,
-        at: at(4),
-        proofs: [
-          {
-            eventId: 'e2',
-            givenAt: at(2),
-            noticeId: 'privacy-notice',
-            noticeVersion: '2026-01',
-            channel: 'webForm',
-            collectedBy: ACTOR,
-            withdrawnAt: at(3),
-          },
-          {
-            eventId: 'e4',
-            givenAt: at(4),
-            noticeId: 'privacy-notice',
-            noticeVersion: '2026-01',
-            channel: 'phone',
-            collectedBy: 'dpo:dpo-1',
-            withdrawnAt: null,
-          },
-        ],
-      });
-      // A snapshot from before proofs were kept: its consent is withdrawn with its unknown provenance kept.
-      const old = {
-        ...initialState(S),
-        registeredAt: at(1),
-        consents: { marketing: { given: true, at: at(1) } },
-      } as SubjectState;
-      evolve(old, { type: 'ConsentWithdrawn', data: { purpose: 'marketing' }, id: 'e9', at: at(5) });
-      expect(old.consents.marketing).toEqual({
-        given: false,
-        at: at(5),
-        proofs: [
-          {
-            eventId: null,
-            givenAt: at(1),
-            noticeId: null,
-            noticeVersion: null,
-            channel: null,
-            collectedBy: null,
-            withdrawnAt: at(5),
-          },
-        ],
-      });
-    },
-  );
+  it('keeps the proof of every consent, closes it on withdrawal, and reads older consents as unknown', () => {
+    const at = (day: number) => `2026-01-${String(day).padStart(2, '0')}T00:00:00.000Z`;
+    const events: [DomainEvent<Sealed>, string][] = [
+      [registered, at(1)],
+      [{ type: 'ConsentGiven', data: { purpose: 'billing' } }, at(1)],
+      [consentGivenEvent('marketing'), at(2)],
+      [{ type: 'ConsentWithdrawn', data: { purpose: 'marketing' } }, at(3)],
+      [{ type: 'ConsentGiven', data: { ...notice('marketing'), channel: 'phone', collectedBy: 'dpo:dpo-1' } }, at(4)],
+    ];
+    const state = events.reduce<SubjectState>(
+      (st, [e, when], i) => evolve(st, { ...e, id: `e${i}`, at: when }),
+      initialState(S),
+    );
+    expect(state.consents.billing).toEqual({
+      given: true,
+      at: at(1),
+      proofs: [
+        {
+          eventId: 'e1',
+          givenAt: at(1),
+          noticeId: null,
+          noticeVersion: null,
+          channel: null,
+          collectedBy: null,
+          withdrawnAt: null,
+        },
+      ],
+    });
+    expect(state.consents.marketing).toEqual({
+      given: true,
+      at: at(4),
+      proofs: [
+        {
+          eventId: 'e2',
+          givenAt: at(2),
+          noticeId: 'privacy-notice',
+          noticeVersion: '2026-01',
+          channel: 'webForm',
+          collectedBy: ACTOR,
+          withdrawnAt: at(3),
+        },
+        {
+          eventId: 'e4',
+          givenAt: at(4),
+          noticeId: 'privacy-notice',
+          noticeVersion: '2026-01',
+          channel: 'phone',
+          collectedBy: 'dpo:dpo-1',
+          withdrawnAt: null,
+        },
+      ],
+    });
+    // A snapshot from before proofs were kept: its consent is withdrawn with its unknown provenance kept.
+    const old = {
+      ...initialState(S),
+      registeredAt: at(1),
+      consents: { marketing: { given: true, at: at(1) } },
+    } as SubjectState;
+    evolve(old, { type: 'ConsentWithdrawn', data: { purpose: 'marketing' }, id: 'e9', at: at(5) });
+    expect(old.consents.marketing).toEqual({
+      given: false,
+      at: at(5),
+      proofs: [
+        {
+          eventId: null,
+          givenAt: at(1),
+          noticeId: null,
+          noticeVersion: null,
+          channel: null,
+          collectedBy: null,
+          withdrawnAt: at(5),
+        },
+      ],
+    });
+  });
 });

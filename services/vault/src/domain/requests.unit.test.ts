@@ -111,36 +111,32 @@ describe('request deadlines (Art. 12(3))', () => {
     ]);
   });
 
-  it(
-    'creates the download of an access request in the same append that completes it, so a second completion makes ' +
-      'none',
-    () => {
-      const history: DomainEvent<Sealed>[] = [
-        registered,
-        opened('2026-01-31T00:00:00.000Z'),
-        { type: 'IdentityVerified', data: { requestId: 'r1', method: 'idDocument' } },
-      ];
-      const verified = given(...history);
-      const link = {
-        linkId: 'l1',
-        kind: 'ACCESS' as const,
-        tokenHash: 'h'.repeat(64),
-        expiresAt: '2027-01-01T00:00:00.000Z',
-      };
-      const events = run(verified, { type: 'CompleteRequest', requestId: 'r1', link });
-      expect(events).toEqual([
-        { type: 'ExportLinkCreated', data: link },
-        { type: 'RequestCompleted', data: { requestId: 'r1', linkId: 'l1' } },
-      ]);
-      const done = given(...history, ...(events as DomainEvent<Sealed>[]));
-      expect(
-        failure(() => run(done, { type: 'CompleteRequest', requestId: 'r1', link: { ...link, linkId: 'l2' } })).code,
-      ).toBe('CONFLICT');
-      expect(
-        failure(() => run(verified, { type: 'CompleteRequest', requestId: 'r1', link: { ...link, expiresAt: NOW } })),
-      ).toEqual({ code: 'BAD_USER_INPUT', path: 'expiresAt' });
-    },
-  );
+  it('creates the download of an access request in the append that completes it, so a second makes none', () => {
+    const history: DomainEvent<Sealed>[] = [
+      registered,
+      opened('2026-01-31T00:00:00.000Z'),
+      { type: 'IdentityVerified', data: { requestId: 'r1', method: 'idDocument' } },
+    ];
+    const verified = given(...history);
+    const link = {
+      linkId: 'l1',
+      kind: 'ACCESS' as const,
+      tokenHash: 'h'.repeat(64),
+      expiresAt: '2027-01-01T00:00:00.000Z',
+    };
+    const events = run(verified, { type: 'CompleteRequest', requestId: 'r1', link });
+    expect(events).toEqual([
+      { type: 'ExportLinkCreated', data: link },
+      { type: 'RequestCompleted', data: { requestId: 'r1', linkId: 'l1' } },
+    ]);
+    const done = given(...history, ...(events as DomainEvent<Sealed>[]));
+    expect(
+      failure(() => run(done, { type: 'CompleteRequest', requestId: 'r1', link: { ...link, linkId: 'l2' } })).code,
+    ).toBe('CONFLICT');
+    expect(
+      failure(() => run(verified, { type: 'CompleteRequest', requestId: 'r1', link: { ...link, expiresAt: NOW } })),
+    ).toEqual({ code: 'BAD_USER_INPUT', path: 'expiresAt' });
+  });
 
   it('refuses steps on a closed or unknown request and unknown request types', () => {
     const done = given(registered, opened('2026-01-31T00:00:00.000Z'), {

@@ -113,19 +113,16 @@ describe('register terms are checked at start', () => {
     ]);
   });
 
-  it(
-    'refuses a real term in the wrong place: a personal-data term as a purpose, a purpose as a transfer ' + 'safeguard',
-    () => {
-      const text = SHIPPED.replace('dpv: dpv:CustomerCare', 'dpv: pd:Contact').replace(
-        'dpv: eu-gdpr:A46-2-c',
-        'dpv: dpv:DirectMarketing',
-      );
-      expect(issuesOf(text).map((i) => i.path)).toEqual([
-        'purposes.customerService.dpv',
-        'categories.contact.transfers[0].dpv',
-      ]);
-    },
-  );
+  it('refuses a real term in the wrong place: a personal-data term as a purpose, a purpose as a safeguard', () => {
+    const text = SHIPPED.replace('dpv: dpv:CustomerCare', 'dpv: pd:Contact').replace(
+      'dpv: eu-gdpr:A46-2-c',
+      'dpv: dpv:DirectMarketing',
+    );
+    expect(issuesOf(text).map((i) => i.path)).toEqual([
+      'purposes.customerService.dpv',
+      'categories.contact.transfers[0].dpv',
+    ]);
+  });
 
   it('requires a transfer to name its safeguard as a term', () => {
     const text = SHIPPED.replace(/\n\s*dpv: eu-gdpr:A46-2-c[^\n]*/, '');

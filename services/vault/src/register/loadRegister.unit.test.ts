@@ -94,42 +94,38 @@ describe('loadRegister', () => {
     });
   });
 
-  it(
-    'describes in the default register marketing that stops on objection, a credit score and a transfer outside the ' +
-      'EEA',
-    async () => {
-      const { purposes, categories } = await loadRegister();
-      expect(purposes['marketing']).toMatchObject({ name: 'marketing', directMarketing: true, requiresConsent: true });
-      expect(categories['marketing']).toMatchObject({
-        onConsentWithdrawn: 'shred',
-        onObjection: 'shred',
-        legalBasis: ['consent'],
-      });
-      expect(categories['creditInformation']?.automatedDecisionMaking).toMatch(/credit scoring/i);
-      expect(categories['creditInformation']?.sources).toEqual(['creditAgency']);
-      expect(Object.values(categories['creditInformation']?.fields ?? {}).map((f) => f.origin)).toEqual([
-        'derived',
-        'derived',
-      ]);
-      expect(Object.values(categories['webAnalytics']?.fields ?? {}).map((f) => f.origin)).toEqual([
-        'observed',
-        'observed',
-      ]);
-      expect(purposes['marketing']?.descriptions?.nb).toMatch(/tilbud/);
-      expect(categories['contact']?.descriptions?.da).toMatch(/kontakter dig/);
-      expect(categories['contact']?.transfers[0]).toMatchObject({
-        country: 'US',
-        safeguard: expect.stringMatching(/standard contractual clauses/i),
-        dpv: 'eu-gdpr:A46-2-c',
-      });
-      expect(categories['contact']?.fields['email']).toEqual({
-        type: 'email',
-        lookup: true,
-        providedBySubject: true,
-        origin: 'provided',
-      });
-    },
-  );
+  it('describes marketing that stops on objection, a credit score and a transfer outside the EEA', async () => {
+    const { purposes, categories } = await loadRegister();
+    expect(purposes['marketing']).toMatchObject({ name: 'marketing', directMarketing: true, requiresConsent: true });
+    expect(categories['marketing']).toMatchObject({
+      onConsentWithdrawn: 'shred',
+      onObjection: 'shred',
+      legalBasis: ['consent'],
+    });
+    expect(categories['creditInformation']?.automatedDecisionMaking).toMatch(/credit scoring/i);
+    expect(categories['creditInformation']?.sources).toEqual(['creditAgency']);
+    expect(Object.values(categories['creditInformation']?.fields ?? {}).map((f) => f.origin)).toEqual([
+      'derived',
+      'derived',
+    ]);
+    expect(Object.values(categories['webAnalytics']?.fields ?? {}).map((f) => f.origin)).toEqual([
+      'observed',
+      'observed',
+    ]);
+    expect(purposes['marketing']?.descriptions?.nb).toMatch(/tilbud/);
+    expect(categories['contact']?.descriptions?.da).toMatch(/kontakter dig/);
+    expect(categories['contact']?.transfers[0]).toMatchObject({
+      country: 'US',
+      safeguard: expect.stringMatching(/standard contractual clauses/i),
+      dpv: 'eu-gdpr:A46-2-c',
+    });
+    expect(categories['contact']?.fields['email']).toEqual({
+      type: 'email',
+      lookup: true,
+      providedBySubject: true,
+      origin: 'provided',
+    });
+  });
 
   it('rejects a register path that cannot be read with REGISTER_INVALID', async () => {
     await expect(loadRegister('/nonexistent/register.yaml')).rejects.toSatisfy((e) =>
@@ -221,31 +217,27 @@ describe('parseRegister', () => {
     ]);
   });
 
-  it(
-    'rejects onObjection: shred where no objection can reach (no direct marketing, no legitimate interest or public ' +
-      'task)',
-    () => {
-      const text = edit(MINIMAL, 'sources:', '    sources: [subject]\n    onObjection: shred');
-      const { issues } = issuesOf(text);
-      expect(issues).toEqual([
-        expect.objectContaining({
-          path: 'categories.contact.onObjection',
-          line: lineOf(text, 'onObjection'),
-          message: expect.stringContaining('onObjection: shred never applies'),
-        }),
-      ]);
-      // Reached on legitimate interests, or for a direct-marketing purpose: accepted.
-      expect(() =>
-        parseRegister(edit(text, 'legalBasis:', '    legalBasis: [contract, legitimateInterest]'), 'r.yaml'),
-      ).not.toThrow();
-      const marketing = edit(
-        edit(text, 'purposes: [contract]', '    purposes: [newsletter]'),
-        'legalBasis:',
-        '    legalBasis: [consent]',
-      );
-      expect(() => parseRegister(marketing, 'r.yaml')).not.toThrow();
-    },
-  );
+  it('rejects onObjection: shred where no objection can reach (no marketing, legitimate interest or task)', () => {
+    const text = edit(MINIMAL, 'sources:', '    sources: [subject]\n    onObjection: shred');
+    const { issues } = issuesOf(text);
+    expect(issues).toEqual([
+      expect.objectContaining({
+        path: 'categories.contact.onObjection',
+        line: lineOf(text, 'onObjection'),
+        message: expect.stringContaining('onObjection: shred never applies'),
+      }),
+    ]);
+    // Reached on legitimate interests, or for a direct-marketing purpose: accepted.
+    expect(() =>
+      parseRegister(edit(text, 'legalBasis:', '    legalBasis: [contract, legitimateInterest]'), 'r.yaml'),
+    ).not.toThrow();
+    const marketing = edit(
+      edit(text, 'purposes: [contract]', '    purposes: [newsletter]'),
+      'legalBasis:',
+      '    legalBasis: [consent]',
+    );
+    expect(() => parseRegister(marketing, 'r.yaml')).not.toThrow();
+  });
 
   it('rejects a lifecycle trigger naming an undeclared event', () => {
     const { issues } = issuesOf(edit(MINIMAL, 'lifecycleEvents:', 'lifecycleEvents: [caseClosed]'));
@@ -361,27 +353,23 @@ describe('parseRegister', () => {
     ]);
   });
 
-  it(
-    'rejects names every JavaScript object has (constructor, toString), and keeps prototype members out of the name ' +
-      'maps',
-    () => {
-      const text = edit(MINIMAL, 'name: string', '      constructor: string');
-      expect(issuesOf(text).issues).toEqual([
-        {
-          path: 'categories.contact.fields.constructor',
-          line: lineOf(text, 'constructor'),
-          column: 7,
-          message: expect.stringContaining('is reserved'),
-        },
-      ]);
-      const register = parseRegister(MINIMAL, 'r.yaml');
-      for (const name of ['constructor', 'toString', '__proto__']) {
-        expect(register.purposes[name]).toBeUndefined();
-        expect(register.categories[name]).toBeUndefined();
-        expect(register.categories['contact']!.fields[name]).toBeUndefined();
-      }
-    },
-  );
+  it('rejects names every object has (constructor, toString) and keeps prototype members out of its maps', () => {
+    const text = edit(MINIMAL, 'name: string', '      constructor: string');
+    expect(issuesOf(text).issues).toEqual([
+      {
+        path: 'categories.contact.fields.constructor',
+        line: lineOf(text, 'constructor'),
+        column: 7,
+        message: expect.stringContaining('is reserved'),
+      },
+    ]);
+    const register = parseRegister(MINIMAL, 'r.yaml');
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      expect(register.purposes[name]).toBeUndefined();
+      expect(register.categories[name]).toBeUndefined();
+      expect(register.categories['contact']!.fields[name]).toBeUndefined();
+    }
+  });
 
   it('requires a consent basis for a category used for a purpose that requires consent', () => {
     const { issues } = issuesOf(edit(MINIMAL, 'purposes: [contract]', '    purposes: [contract, newsletter]'));

@@ -123,32 +123,26 @@ describe('SQLite writer threads', () => {
     await keys.close();
   });
 
-  it(
-    'shreds keys on the writer thread without holding the event loop; a repeat finds nothing, and a shredded id is ' +
-      'never created again',
-    async () => {
-      const keys = getSqliteKeyStore({ path: join(dir, 'shred-keys.db') });
-      const many = manyKeys();
-      await keys.createIfAbsent(many);
-      const ids = many.map((k) => k.keyId);
-      const { result: shredded, turns } = await turnsDuring(() =>
-        keys.shred(ids, 'erasure', '2024-02-01T00:00:00.000Z'),
-      );
-      expect(shredded.sort()).toEqual([...ids].sort());
-      // Deleting 20,000 rows, their tombstones, the fsync and the WAL's truncation ran on the writer thread.
-      expect(turns).toBeGreaterThan(10);
-      expect((await keys.getByIds(ids.slice(0, 100))).size).toBe(0);
-      expect(await keys.listTombstones({ keyIds: ids.slice(0, 3) })).toEqual(
-        ids.slice(0, 3).map((keyId, i) => expect.objectContaining({ keyId, subjectId: `s-${i}`, reason: 'erasure' })),
-      );
-      expect(await keys.shred(ids.slice(0, 10), 'erasure', '2024-03-01T00:00:00.000Z')).toEqual([]);
-      expect((await keys.createIfAbsent(many.slice(0, 1))).size).toBe(0);
-      await keys.close();
-      await expect(keys.shred(ids.slice(0, 1), 'erasure', '2024-03-01T00:00:00.000Z')).rejects.toMatchObject({
-        code: 'STORE_UNAVAILABLE',
-      });
-    },
-  );
+  it('shreds keys on the writer thread without holding the event loop, and never creates one again', async () => {
+    const keys = getSqliteKeyStore({ path: join(dir, 'shred-keys.db') });
+    const many = manyKeys();
+    await keys.createIfAbsent(many);
+    const ids = many.map((k) => k.keyId);
+    const { result: shredded, turns } = await turnsDuring(() => keys.shred(ids, 'erasure', '2024-02-01T00:00:00.000Z'));
+    expect(shredded.sort()).toEqual([...ids].sort());
+    // Deleting 20,000 rows, their tombstones, the fsync and the WAL's truncation ran on the writer thread.
+    expect(turns).toBeGreaterThan(10);
+    expect((await keys.getByIds(ids.slice(0, 100))).size).toBe(0);
+    expect(await keys.listTombstones({ keyIds: ids.slice(0, 3) })).toEqual(
+      ids.slice(0, 3).map((keyId, i) => expect.objectContaining({ keyId, subjectId: `s-${i}`, reason: 'erasure' })),
+    );
+    expect(await keys.shred(ids.slice(0, 10), 'erasure', '2024-03-01T00:00:00.000Z')).toEqual([]);
+    expect((await keys.createIfAbsent(many.slice(0, 1))).size).toBe(0);
+    await keys.close();
+    await expect(keys.shred(ids.slice(0, 1), 'erasure', '2024-03-01T00:00:00.000Z')).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
+  });
 
   it('fails every write with STORE_UNAVAILABLE, instead of hanging, when its writer thread cannot start', async () => {
     const writer = startWriterThread<unknown[], null>('accessLog', {
@@ -162,19 +156,16 @@ describe('SQLite writer threads', () => {
     await writer.close();
   });
 
-  it(
-    'fails later writes with STORE_UNAVAILABLE, and reports the failure, when a running writer thread ' + 'dies',
-    async () => {
-      const writer = startWriterThread<unknown, null>('eventLog', { path: join(dir, 'events.db'), maxPerCommit: 10 });
-      expect(writer.failure).toBeUndefined();
-      // Not a list of appends: the thread throws outside any transaction and stops.
-      const fatal = await writer.write(null).catch((e: unknown) => e);
-      expect(isVaultError(fatal, 'STORE_UNAVAILABLE')).toBe(true);
-      expect(isVaultError(writer.failure, 'STORE_UNAVAILABLE')).toBe(true);
-      expect(isVaultError(await writer.write([]).catch((e: unknown) => e), 'STORE_UNAVAILABLE')).toBe(true);
-      await writer.close();
-    },
-  );
+  it('fails later writes with STORE_UNAVAILABLE, and reports it, when a running writer thread dies', async () => {
+    const writer = startWriterThread<unknown, null>('eventLog', { path: join(dir, 'events.db'), maxPerCommit: 10 });
+    expect(writer.failure).toBeUndefined();
+    // Not a list of appends: the thread throws outside any transaction and stops.
+    const fatal = await writer.write(null).catch((e: unknown) => e);
+    expect(isVaultError(fatal, 'STORE_UNAVAILABLE')).toBe(true);
+    expect(isVaultError(writer.failure, 'STORE_UNAVAILABLE')).toBe(true);
+    expect(isVaultError(await writer.write([]).catch((e: unknown) => e), 'STORE_UNAVAILABLE')).toBe(true);
+    await writer.close();
+  });
 
   it('reports no failure while its writer thread runs, and the closed state once closed', async () => {
     const log = getSqliteEventLog({ path: join(dir, 'events.db') });
@@ -246,29 +237,26 @@ describe('SQLite writer threads', () => {
     },
   );
 
-  it(
-    'delivers everything in order to a subscription that fell further behind than the commits kept in ' + 'memory',
-    async () => {
-      const log = getSqliteEventLog({ path: join(dir, 'events.db') });
-      let release: () => void = () => {};
-      const held = new Promise<void>((r) => (release = r));
-      const seen: number[] = [];
-      const sub = log.subscribe({
-        onEvents: async (page) => {
-          seen.push(...page.map((e) => e.position));
-          await held; // stuck on its first page while 2,500 more events are committed
-        },
-      });
-      await log.append('first', [event(0)], ANY);
-      for (let g = 0; g < 25; g++)
-        await Promise.all(Array.from({ length: 100 }, (_, i) => log.append(`s-${i}`, [event(1 + g * 100 + i)], ANY)));
-      release();
-      await sub.waitFor(2501, 10_000);
-      expect(seen).toEqual(Array.from({ length: 2501 }, (_, i) => i + 1));
-      await sub.stop();
-      await log.close();
-    },
-  );
+  it('delivers everything in order to a subscription further behind than the commits kept in memory', async () => {
+    const log = getSqliteEventLog({ path: join(dir, 'events.db') });
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    const seen: number[] = [];
+    const sub = log.subscribe({
+      onEvents: async (page) => {
+        seen.push(...page.map((e) => e.position));
+        await held; // stuck on its first page while 2,500 more events are committed
+      },
+    });
+    await log.append('first', [event(0)], ANY);
+    for (let g = 0; g < 25; g++)
+      await Promise.all(Array.from({ length: 100 }, (_, i) => log.append(`s-${i}`, [event(1 + g * 100 + i)], ANY)));
+    release();
+    await sub.waitFor(2501, 10_000);
+    expect(seen).toEqual(Array.from({ length: 2501 }, (_, i) => i + 1));
+    await sub.stop();
+    await log.close();
+  });
 
   it('refuses an in-memory database, which its writer thread could not share', () => {
     expect(() => getSqliteEventLog({ path: ':memory:' })).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));

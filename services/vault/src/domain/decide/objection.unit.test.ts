@@ -14,48 +14,44 @@ describe('objecting to processing', () => {
       .events();
     expect(events.map((e) => e.type)).toEqual(['ObjectionRaised', 'CategoryShredded']);
   });
-  it(
-    'takes an objection only where one lies (direct marketing, legitimate interests, ' +
-      'a public task), and each no once',
-    () => {
-      // Contract processing on contract alone: nothing an objection lies against.
-      const strict = fixtureRegister();
-      for (const c of Object.values(strict.categories))
-        c.legalBasis = c.legalBasis.filter((b) => b !== 'legitimateInterest');
-      const state = given(registered, recorded('contact', 'email')).state;
-      expect(() =>
-        decide(
-          structuredClone(state),
-          { type: 'ObjectToProcessing', purpose: 'contract' },
-          { register: strict, now: T0, actor: ACTOR },
-        ),
-      ).toThrow(expect.objectContaining({ code: 'FORBIDDEN', path: 'purpose' }));
-      expect(
-        decide(
-          structuredClone(state),
-          { type: 'ObjectToProcessing', purpose: 'marketing' },
-          { register: strict, now: T0, actor: ACTOR },
-        ).map((e) => e.type),
-      ).toEqual(['ObjectionRaised']);
-      // Saying the same no twice records nothing new; lifting what is not restricted neither.
-      given(registered, { type: 'ObjectionRaised', data: { purpose: 'marketing' } })
-        .when({ type: 'ObjectToProcessing', purpose: 'marketing' })
-        .then([]);
-      given(
-        registered,
-        { type: 'ConsentGiven', data: { purpose: 'marketing' } },
-        { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } },
-      )
-        .when({ type: 'WithdrawConsent', purpose: 'marketing' })
-        .then([]);
-      given(registered)
-        .when({ type: 'LiftRestriction', categories: ['contact'] })
-        .then([]);
-      given(registered, { type: 'ProcessingRestricted', data: { categories: ['contact'], reason: 'other' } })
-        .when({ type: 'LiftRestriction', categories: ['contact', 'accounting'] })
-        .then([{ type: 'RestrictionLifted', data: { categories: ['contact'] } }]);
-    },
-  );
+  it('takes an objection only where one lies (marketing, legitimate interests, public task), each once', () => {
+    // Contract processing on contract alone: nothing an objection lies against.
+    const strict = fixtureRegister();
+    for (const c of Object.values(strict.categories))
+      c.legalBasis = c.legalBasis.filter((b) => b !== 'legitimateInterest');
+    const state = given(registered, recorded('contact', 'email')).state;
+    expect(() =>
+      decide(
+        structuredClone(state),
+        { type: 'ObjectToProcessing', purpose: 'contract' },
+        { register: strict, now: T0, actor: ACTOR },
+      ),
+    ).toThrow(expect.objectContaining({ code: 'FORBIDDEN', path: 'purpose' }));
+    expect(
+      decide(
+        structuredClone(state),
+        { type: 'ObjectToProcessing', purpose: 'marketing' },
+        { register: strict, now: T0, actor: ACTOR },
+      ).map((e) => e.type),
+    ).toEqual(['ObjectionRaised']);
+    // Saying the same no twice records nothing new; lifting what is not restricted neither.
+    given(registered, { type: 'ObjectionRaised', data: { purpose: 'marketing' } })
+      .when({ type: 'ObjectToProcessing', purpose: 'marketing' })
+      .then([]);
+    given(
+      registered,
+      { type: 'ConsentGiven', data: { purpose: 'marketing' } },
+      { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } },
+    )
+      .when({ type: 'WithdrawConsent', purpose: 'marketing' })
+      .then([]);
+    given(registered)
+      .when({ type: 'LiftRestriction', categories: ['contact'] })
+      .then([]);
+    given(registered, { type: 'ProcessingRestricted', data: { categories: ['contact'], reason: 'other' } })
+      .when({ type: 'LiftRestriction', categories: ['contact', 'accounting'] })
+      .then([{ type: 'RestrictionLifted', data: { categories: ['contact'] } }]);
+  });
   it('lets an objection reach only what it lies against, and every direct-marketing purpose at once', () => {
     // Two direct-marketing purposes over the marketing category; accounting on contract and law only.
     const reg = fixtureRegister();
@@ -80,75 +76,69 @@ describe('objecting to processing', () => {
     );
     expect(record('accounting', 'iban', 'billing', 'contract')().map((e) => e.type)).toEqual(['PersonalDataRecorded']);
   });
-  it(
-    'lets the DPO override a standing objection on compelling grounds (Art. 21(1)), ' +
-      'never one to direct marketing (Art. 21(3))',
-    () => {
-      const billingObjection: DomainEvent<Sealed> = { type: 'ObjectionRaised', data: { purpose: 'billing' } };
-      const objected = given(registered, recorded('contact', 'email'), billingObjection, {
-        type: 'ObjectionRaised',
-        data: { purpose: 'marketing' },
-      });
-      expect(accessDecision(objected.state, register, 'contact', 'billing', 'all')).toEqual({
-        allowed: false,
-        reason: 'OBJECTED',
-      });
-      objected
-        .when({ type: 'OverrideObjection', purpose: 'billing', grounds: 'outstanding invoices: legal claims' })
-        .then([
-          {
-            type: 'ObjectionOverridden',
-            data: { purpose: 'billing', grounds: { plain: 'outstanding invoices: legal claims' } },
-          },
-        ]);
-      objected
-        .when({ type: 'OverrideObjection', purpose: 'marketing', grounds: 'we would rather keep mailing' })
-        .thenFails('FORBIDDEN', 'purpose');
-      objected
-        .when({ type: 'OverrideObjection', purpose: 'contract', grounds: 'no objection stands' })
-        .thenFails('NOT_FOUND', 'purpose');
-      objected
-        .when({ type: 'OverrideObjection', purpose: 'billing', grounds: '  ' })
-        .thenFails('BAD_USER_INPUT', 'grounds');
-      objected
-        .when({ type: 'OverrideObjection', purpose: 'nope', grounds: 'x' })
-        .thenFails('BAD_USER_INPUT', 'purpose');
+  it('lets the DPO override an objection on compelling grounds, never one to direct marketing', () => {
+    const billingObjection: DomainEvent<Sealed> = { type: 'ObjectionRaised', data: { purpose: 'billing' } };
+    const objected = given(registered, recorded('contact', 'email'), billingObjection, {
+      type: 'ObjectionRaised',
+      data: { purpose: 'marketing' },
+    });
+    expect(accessDecision(objected.state, register, 'contact', 'billing', 'all')).toEqual({
+      allowed: false,
+      reason: 'OBJECTED',
+    });
+    objected
+      .when({ type: 'OverrideObjection', purpose: 'billing', grounds: 'outstanding invoices: legal claims' })
+      .then([
+        {
+          type: 'ObjectionOverridden',
+          data: { purpose: 'billing', grounds: { plain: 'outstanding invoices: legal claims' } },
+        },
+      ]);
+    objected
+      .when({ type: 'OverrideObjection', purpose: 'marketing', grounds: 'we would rather keep mailing' })
+      .thenFails('FORBIDDEN', 'purpose');
+    objected
+      .when({ type: 'OverrideObjection', purpose: 'contract', grounds: 'no objection stands' })
+      .thenFails('NOT_FOUND', 'purpose');
+    objected
+      .when({ type: 'OverrideObjection', purpose: 'billing', grounds: '  ' })
+      .thenFails('BAD_USER_INPUT', 'grounds');
+    objected.when({ type: 'OverrideObjection', purpose: 'nope', grounds: 'x' }).thenFails('BAD_USER_INPUT', 'purpose');
 
-      const overridden = given(registered, recorded('contact', 'email'), billingObjection, {
-        type: 'ObjectionOverridden',
-        data: { purpose: 'billing', grounds: 'sealed' },
-      });
-      expect(accessDecision(overridden.state, register, 'contact', 'billing', 'all')).toEqual({ allowed: true });
-      expect(overridden.state.objections).toEqual({});
-      expect(overridden.state.overriddenObjections).toEqual({
-        billing: { objectedAt: T0, at: T0, grounds: { sealed: 'sealed', eventId: 'e3' } },
-      });
-      expect(
-        overridden
-          .when({ type: 'RecordPersonalData', items: [item('contact', 'phone', '+31 20 123 4567', 'billing')] })
-          .events(),
-      ).toHaveLength(1);
-      // Nothing stands to override twice; a new objection stands again.
+    const overridden = given(registered, recorded('contact', 'email'), billingObjection, {
+      type: 'ObjectionOverridden',
+      data: { purpose: 'billing', grounds: 'sealed' },
+    });
+    expect(accessDecision(overridden.state, register, 'contact', 'billing', 'all')).toEqual({ allowed: true });
+    expect(overridden.state.objections).toEqual({});
+    expect(overridden.state.overriddenObjections).toEqual({
+      billing: { objectedAt: T0, at: T0, grounds: { sealed: 'sealed', eventId: 'e3' } },
+    });
+    expect(
       overridden
-        .when({ type: 'OverrideObjection', purpose: 'billing', grounds: 'again' })
-        .thenFails('NOT_FOUND', 'purpose');
-      overridden
-        .when({ type: 'ObjectToProcessing', purpose: 'billing' })
-        .then([{ type: 'ObjectionRaised', data: { purpose: 'billing' } }]);
-      const again = given(
-        registered,
-        recorded('contact', 'email'),
-        billingObjection,
-        { type: 'ObjectionOverridden', data: { purpose: 'billing', grounds: 'sealed' } },
-        billingObjection,
-      );
-      expect(accessDecision(again.state, register, 'contact', 'billing', 'all')).toEqual({
-        allowed: false,
-        reason: 'OBJECTED',
-      });
-      expect(again.state.overriddenObjections).toEqual({});
-    },
-  );
+        .when({ type: 'RecordPersonalData', items: [item('contact', 'phone', '+31 20 123 4567', 'billing')] })
+        .events(),
+    ).toHaveLength(1);
+    // Nothing stands to override twice; a new objection stands again.
+    overridden
+      .when({ type: 'OverrideObjection', purpose: 'billing', grounds: 'again' })
+      .thenFails('NOT_FOUND', 'purpose');
+    overridden
+      .when({ type: 'ObjectToProcessing', purpose: 'billing' })
+      .then([{ type: 'ObjectionRaised', data: { purpose: 'billing' } }]);
+    const again = given(
+      registered,
+      recorded('contact', 'email'),
+      billingObjection,
+      { type: 'ObjectionOverridden', data: { purpose: 'billing', grounds: 'sealed' } },
+      billingObjection,
+    );
+    expect(accessDecision(again.state, register, 'contact', 'billing', 'all')).toEqual({
+      allowed: false,
+      reason: 'OBJECTED',
+    });
+    expect(again.state.overriddenObjections).toEqual({});
+  });
   it('drops the shred a hold deferred for an objection once the objection is overridden', () => {
     const reg = fixtureRegister();
     reg.categories.contact!.onObjection = 'shred';

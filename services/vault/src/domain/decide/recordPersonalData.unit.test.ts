@@ -165,22 +165,18 @@ describe('recording on consent (storing is processing)', () => {
       .when({ type: 'RectifyPersonalData', items: [interests] })
       .thenFails('CONSENT_REQUIRED', 'items[0].legalBasis');
   });
-  it(
-    'refuses a value stored for a purpose that needs consent, whatever basis the item names, ' +
-      'though the category has other purposes',
-    () => {
-      // contact is kept for the contract too, but this email is recorded for marketing: that purpose must be lawful.
+  it('refuses a value for a purpose that needs consent, whatever basis the item names', () => {
+    // contact is kept for the contract too, but this email is recorded for marketing: that purpose must be lawful.
+    given(registered)
+      .when({ type: 'RecordPersonalData', items: [item('contact', 'email', 'a@b.cd', 'marketing', 'contract')] })
+      .thenFails('CONSENT_REQUIRED', 'items[0].purpose');
+    // The same email for the contract needs no consent.
+    expect(
       given(registered)
-        .when({ type: 'RecordPersonalData', items: [item('contact', 'email', 'a@b.cd', 'marketing', 'contract')] })
-        .thenFails('CONSENT_REQUIRED', 'items[0].purpose');
-      // The same email for the contract needs no consent.
-      expect(
-        given(registered)
-          .when({ type: 'RecordPersonalData', items: [item('contact', 'email', 'a@b.cd', 'contract', 'contract')] })
-          .events(),
-      ).toHaveLength(1);
-    },
-  );
+        .when({ type: 'RecordPersonalData', items: [item('contact', 'email', 'a@b.cd', 'contract', 'contract')] })
+        .events(),
+    ).toHaveLength(1);
+  });
   it('accepts it while consent to the purpose stands', () => {
     given(registered, consentGivenEvent('marketing'))
       .when({ type: 'RecordPersonalData', items: [interests] })
@@ -270,46 +266,42 @@ describe('recording on consent (storing is processing)', () => {
       reason: 'NO_CONSENT',
     });
   });
-  it(
-    'records nothing more on consent once consent was withdrawn, ' +
-      'nor for a purpose objected to, until the subject says yes again',
-    () => {
-      const withdrawn = given(
-        registered,
-        { type: 'ConsentGiven', data: { purpose: 'marketing' } },
-        { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } },
-      );
-      withdrawn
+  it('records nothing more on withdrawn consent, nor for a purpose objected to, until a new yes', () => {
+    const withdrawn = given(
+      registered,
+      { type: 'ConsentGiven', data: { purpose: 'marketing' } },
+      { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } },
+    );
+    withdrawn
+      .when({
+        type: 'RecordPersonalData',
+        items: [item('marketing', 'interests', 'kayaking', 'marketing', 'consent')],
+      })
+      .thenFails('CONSENT_REQUIRED', 'items[0].legalBasis');
+    const regiven = given(
+      registered,
+      { type: 'ConsentGiven', data: { purpose: 'marketing' } },
+      { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } },
+      { type: 'ConsentGiven', data: { purpose: 'marketing' } },
+    );
+    expect(
+      regiven
         .when({
           type: 'RecordPersonalData',
           items: [item('marketing', 'interests', 'kayaking', 'marketing', 'consent')],
         })
-        .thenFails('CONSENT_REQUIRED', 'items[0].legalBasis');
-      const regiven = given(
-        registered,
-        { type: 'ConsentGiven', data: { purpose: 'marketing' } },
-        { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } },
-        { type: 'ConsentGiven', data: { purpose: 'marketing' } },
-      );
-      expect(
-        regiven
-          .when({
-            type: 'RecordPersonalData',
-            items: [item('marketing', 'interests', 'kayaking', 'marketing', 'consent')],
-          })
-          .events(),
-      ).toHaveLength(1);
-      const objected = given(registered, { type: 'ObjectionRaised', data: { purpose: 'marketing' } });
-      objected
-        .when({
-          type: 'RecordPersonalData',
-          items: [item('marketing', 'interests', 'kayaking', 'marketing', 'consent')],
-        })
-        .thenFails('FORBIDDEN', 'items[0].purpose');
-      // Other purposes are untouched.
-      expect(
-        objected.when({ type: 'RecordPersonalData', items: [item('contact', 'email', 'a@b.cd')] }).events(),
-      ).toHaveLength(1);
-    },
-  );
+        .events(),
+    ).toHaveLength(1);
+    const objected = given(registered, { type: 'ObjectionRaised', data: { purpose: 'marketing' } });
+    objected
+      .when({
+        type: 'RecordPersonalData',
+        items: [item('marketing', 'interests', 'kayaking', 'marketing', 'consent')],
+      })
+      .thenFails('FORBIDDEN', 'items[0].purpose');
+    // Other purposes are untouched.
+    expect(
+      objected.when({ type: 'RecordPersonalData', items: [item('contact', 'email', 'a@b.cd')] }).events(),
+    ).toHaveLength(1);
+  });
 });

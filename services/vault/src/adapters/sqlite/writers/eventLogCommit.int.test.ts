@@ -44,21 +44,17 @@ describe('group commit', () => {
     db.close();
   });
 
-  it(
-    'fails the whole group when SQLite rolls the transaction back (a full disk): nothing after it commits on its ' +
-      'own',
-    () => {
-      const db = open();
-      const commit = createGroupCommitter(db);
-      commit([append('warm')]);
-      // Room for a few more pages only: the 200 KB append cannot fit, and SQLITE_FULL ends the transaction.
-      db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 3}`);
-      expect(() => commit([append('a'), append('b', 200_000), append('c')])).toThrow(
-        expect.objectContaining({ code: 'SQLITE_FULL' }),
-      );
-      expect(stored(db)).toEqual(['warm']);
-      expect(db.inTransaction).toBe(false);
-      db.close();
-    },
-  );
+  it('fails the whole group when SQLite rolls the transaction back (a full disk): none commits alone', () => {
+    const db = open();
+    const commit = createGroupCommitter(db);
+    commit([append('warm')]);
+    // Room for a few more pages only: the 200 KB append cannot fit, and SQLITE_FULL ends the transaction.
+    db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + 3}`);
+    expect(() => commit([append('a'), append('b', 200_000), append('c')])).toThrow(
+      expect.objectContaining({ code: 'SQLITE_FULL' }),
+    );
+    expect(stored(db)).toEqual(['warm']);
+    expect(db.inTransaction).toBe(false);
+    db.close();
+  });
 });
