@@ -299,6 +299,58 @@ export class KeyRing {
     }
   }
 
+  /**
+   * One page of stored keys wrapped again under `to`: one provider call per epoch found in it
+   * (`rewrap` where the custody has it, so the data keys never leave it; else unwrap, wrap and zero).
+   */
+  private async rewrapPage(page: readonly StoredKey[], to: number): Promise<Parameters<KeyStore['rewrap']>[0]> {
+    const byEpoch = new Map<number, StoredKey[]>();
+    for (const k of page) {
+      const { subjectId, category } = keyOwner(k.keyId);
+      if (subjectId !== k.subjectId || category !== k.category)
+        throw new VaultError('CONTEXT_MISMATCH', 'A wrapped key is filed under another subject or category', {
+          details: { keyId: k.keyId },
+        });
+      const group = byEpoch.get(k.kekVersion);
+      if (group) group.push(k);
+      else byEpoch.set(k.kekVersion, [k]);
+    }
+    const out: Parameters<KeyStore['rewrap']>[0] = [];
+    for (const [from, group] of byEpoch) {
+      const items = group.map((k) => ({ wrapped: k.wrapped, aad: wrapTag(k.subjectId, k.category, k.keyId) }));
+      let wrapped: Uint8Array[];
+      try {
+        wrapped = await this.moveWrapped(from, to, items);
+      } catch (e) {
+        // Another process's rotation re-wrapped these keys and destroyed `from` since the page was read: nothing to do.
+        if (from === to || !isVaultError(e, 'KEK_UNAVAILABLE')) throw e;
+        const now = await this.store.getByIds(group.map((k) => k.keyId));
+        if ([...now.values()].some((k) => k.kekVersion === from)) throw e;
+        continue;
+      }
+      group.forEach((k, i) => out.push({ keyId: k.keyId, wrapped: wrapped[i]!, kekVersion: to, fromVersion: from }));
+    }
+    return out;
+  }
+
+  private async moveWrapped(
+    from: number,
+    to: number,
+    items: { wrapped: Uint8Array; aad: Uint8Array }[],
+  ): Promise<Uint8Array[]> {
+    if (this.kek.rewrap) return this.kek.rewrap(from, to, items);
+    const opened = await this.kek.unwrap(from, items);
+    try {
+      return await this.kek.wrap(
+        to,
+        opened.map((key, i) => ({ key, aad: items[i]!.aad })),
+      );
+    } finally {
+      // Unwrapped only for this page (not cached): nothing else holds them.
+      for (const key of opened) key.fill(0);
+    }
+  }
+
   /** Forgets every unwrapped key held in memory (the next reads unwrap from the store again). */
   clearCache(): void {
     this.cache.clear();
@@ -404,25 +456,23 @@ export class KeyRing {
     await this.schedule(to);
     let keys = 0;
     let after = '';
+    // The previous page's store write, committing while this page is read and re-wrapped.
+    let writing: Promise<number> | undefined;
     for (;;) {
       const page = await this.store.listWrappedOtherThan(to, { limit: pageSize, afterKeyId: after });
       if (page.length === 0) {
+        keys += (await writing) ?? 0;
+        writing = undefined;
         // A process still on the old epoch may have created keys behind the cursor: go round again until none is left.
         if (after === '' || (await this.store.listWrappedOtherThan(to, { limit: 1 })).length === 0) break;
         after = '';
         continue;
       }
-      const opened = await this.unwrapAll(page, false);
-      const live = page.filter((k) => opened.has(k.keyId));
-      const wrapped = await this.kek.wrap(
-        to,
-        live.map((k) => ({ key: opened.get(k.keyId)!, aad: wrapTag(k.subjectId, k.category, k.keyId) })),
-      );
-      keys += await this.store.rewrap(
-        live.map((k, i) => ({ keyId: k.keyId, wrapped: wrapped[i]!, kekVersion: to, fromVersion: k.kekVersion })),
-      );
-      // Unwrapped only for this page (not cached): nothing else holds them.
-      for (const k of opened.values()) k.fill(0);
+      const rewrapped = await this.rewrapPage(page, to);
+      keys += (await writing) ?? 0;
+      writing = this.store.rewrap(rewrapped);
+      // Awaited at the next page; marked handled now, so a failure meanwhile is not an unhandled rejection.
+      writing.catch(() => undefined);
       after = page[page.length - 1]!.keyId;
       await new Promise((r) => setImmediate(r));
     }

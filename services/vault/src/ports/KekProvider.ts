@@ -27,6 +27,12 @@ export interface KekProvider {
    * tampered with or belongs to another context.
    */
   unwrap(epoch: number, items: readonly { wrapped: Uint8Array; aad: Uint8Array }[]): Promise<Uint8Array[]>;
+  /**
+   * Moves wrapped keys from the KEK of `from` to the KEK of `to` (same `aad`): `unwrap` then `wrap`
+   * in one call, the data keys never handed back. Optional: an epoch rotation uses it where a
+   * custody offers it (fewer calls, no plaintext key outside the provider), `unwrap` and `wrap` otherwise.
+   */
+  rewrap?(from: number, to: number, items: readonly { wrapped: Uint8Array; aad: Uint8Array }[]): Promise<Uint8Array[]>;
   /** Destroys the KEK of `epoch` for good (idempotent). */
   destroy(epoch: number): Promise<void>;
   close(): Promise<void>;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 import nacl from 'tweetnacl';
 
@@ -34,7 +34,8 @@ const SLOT_KEK = 3;
 const kekOwner = (epoch: number): Uint8Array => ownerTag(`kek\u0000${epoch}`);
 const sealTag = (epoch: number): Uint8Array => contextTag('pdv/kek/v1', [String(epoch)]);
 /** What a wrapped key is bound to, in the 16 bytes the envelope seals in front of it. */
-export const aadTag = (aad: Uint8Array): Uint8Array => createHash('sha256').update(aad).digest().subarray(0, 16);
+export const aadTag = (aad: Uint8Array): Uint8Array =>
+  hash('sha256', Buffer.from(aad.buffer, aad.byteOffset, aad.byteLength), 'buffer').subarray(0, 16);
 
 const unavailable = (epoch: number): VaultError =>
   new VaultError(
@@ -44,6 +45,20 @@ const unavailable = (epoch: number): VaultError =>
       details: { epoch },
     },
   );
+
+function openWrapped(kek: Uint8Array, wrapped: Uint8Array, tag: Uint8Array): Uint8Array {
+  try {
+    return open(kek, wrapped, tag, 'wrapped data key');
+  } catch (e) {
+    // The port's word for both: an HSM's AES-GCM cannot tell a wrong context from tampering either.
+    if (isVaultError(e, 'CONTEXT_MISMATCH'))
+      throw new VaultError(
+        'CIPHERTEXT_INVALID',
+        'A wrapped data key failed authentication under its context (tampered, or moved)',
+      );
+    throw e;
+  }
+}
 
 /**
  * The embedded default's KEK custody: each epoch's KEK is random, sealed under the master key
@@ -128,17 +143,18 @@ export function getLocalKekProvider(options: LocalKekProviderOptions): LocalKekP
     },
     unwrap: async (epoch, items) => {
       const kek = kekOf(epoch);
+      return items.map((i) => openWrapped(kek, i.wrapped, aadTag(i.aad)));
+    },
+    rewrap: async (from, to, items) => {
+      const old = kekOf(from);
+      const kek = kekOf(to);
       return items.map((i) => {
+        const tag = aadTag(i.aad);
+        const key = openWrapped(old, i.wrapped, tag);
         try {
-          return open(kek, i.wrapped, aadTag(i.aad), 'wrapped data key');
-        } catch (e) {
-          // The port's word for both: an HSM's AES-GCM cannot tell a wrong context from tampering either.
-          if (isVaultError(e, 'CONTEXT_MISMATCH'))
-            throw new VaultError(
-              'CIPHERTEXT_INVALID',
-              'A wrapped data key failed authentication under its context (tampered, or moved)',
-            );
-          throw e;
+          return seal(kek, key, tag);
+        } finally {
+          key.fill(0);
         }
       });
     },

@@ -62,7 +62,7 @@ function openKeysFile(options: SqliteKeyStoreOptions) {
   return db;
 }
 
-/** The thread that commits creates and shreds, in batches of up to 10 000. */
+/** The thread that commits creates, shreds and re-wraps, in batches of up to 10 000. */
 const startKeyWriter = (options: SqliteKeyStoreOptions) =>
   startWriterThread<KeyWrite, KeyWriteResult>('keyStore', {
     ...connectionOptions(options),
@@ -77,9 +77,10 @@ const byId = (keys: readonly StoredKey[]): Map<string, StoredKey> => new Map(key
  * data keys and the vault's secrets) lies in fixed slots of `keys.db-slots`, written in place
  * (see `slotFile/openSlotFile.ts`). A shred deletes the row, zeroes the slot and leaves a
  * tombstone: no byte of the key is left in either file, whatever SQLite did with its pages,
- * because its pages never held one. New keys and shreds are committed by a writer thread
- * (`writers/keyStore.worker.ts`), as appends are; re-wraps and vault secrets, rare, commit on
- * this thread. An in-memory database does everything on the caller's thread.
+ * because its pages never held one. New keys, shreds and re-wraps are committed by a writer
+ * thread (`writers/keyStore.worker.ts`), as appends are (an epoch rotation's writes then overlap
+ * its reads); vault secrets, rare, commit on this thread. An in-memory database does everything
+ * on the caller's thread.
  */
 export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
   const db = openKeysFile(options);
@@ -89,7 +90,7 @@ export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
   const writer = inMemory ? undefined : startKeyWriter(options);
   const writeHere = inMemory ? createKeyWriter(db, slots) : undefined;
   const run = guarded(() => closed);
-  /** A create or shred: on the writer thread, or here for an in-memory database. */
+  /** A create, shred or re-wrap: on the writer thread, or here for an in-memory database. */
   const write = (w: KeyWrite): Promise<KeyWriteResult> => (writer ? writer.write(w) : run(() => writeHere!([w])[0]!));
 
   const stmt = prepareKeyStatements(db);
@@ -134,7 +135,11 @@ export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
     listWrappedOtherThan: (version, opts = {}) =>
       run(() => keysFromRows(slots, stmt.otherThan.all(version, opts.afterKeyId ?? '', opts.limit ?? 1000))),
     epochsInUse: () => run(() => stmt.epochs.all().map((r) => r.e)),
-    rewrap: (keys) => run(() => tx.rewrap.immediate(keys)),
+    rewrap: (keys) => {
+      if (closed) return Promise.reject(closedError());
+      if (keys.length === 0) return Promise.resolve(0);
+      return write({ rewrap: keys }).then((r) => ('rewrapped' in r ? r.rewrapped : 0));
+    },
 
     get failure() {
       return writer?.failure;

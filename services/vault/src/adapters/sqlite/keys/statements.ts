@@ -27,11 +27,6 @@ export const prepareKeyStatements = (db: SqliteDatabase) => ({
     db,
     'SELECT * FROM keys WHERE kek_version <> ? AND key_id > ? ORDER BY key_id LIMIT ?',
   ),
-  row: prepare<[string], { slot: number; kek_version: number }>(
-    db,
-    'SELECT slot, kek_version FROM keys WHERE key_id = ?',
-  ),
-  setEpoch: prepare<[number, string]>(db, 'UPDATE keys SET kek_version = ? WHERE key_id = ?'),
   epochs: prepare<[], { e: number }>(db, 'SELECT DISTINCT kek_version AS e FROM keys ORDER BY e'),
   anyKey: prepare<[string]>(db, 'SELECT 1 FROM keys WHERE key_id IN (SELECT value FROM json_each(?)) LIMIT 1'),
 });

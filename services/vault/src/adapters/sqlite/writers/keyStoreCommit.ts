@@ -1,5 +1,5 @@
 import { VaultError } from '../../../domain/errors.js';
-import type { ShredReason, StoredKey } from '../../../ports/KeyStore.js';
+import type { KeyStore, ShredReason, StoredKey } from '../../../ports/KeyStore.js';
 import { ownerTag, type SlotFile } from '../../slotFile/openSlotFile.js';
 import { chunks, type SqliteDatabase } from '../openDatabase.js';
 
@@ -124,18 +124,66 @@ export function slotAllocator(db: SqliteDatabase, slots: SlotFile) {
   };
 }
 
-/** A write to the key store: new keys, or a shred of keys (rows deleted, tombstones left). */
-export type KeyWrite = { create: readonly StoredKey[] } | { shred: readonly string[]; reason: ShredReason; at: string };
-/** The answer to each write: the keys stored under a create's ids, or the ids a shred destroyed. */
-export type KeyWriteResult = { stored: StoredKey[] } | { destroyed: string[] };
+/** A write to the key store: new keys, a shred of keys (rows deleted, tombstones left), or re-wrapped keys. */
+export type KeyWrite =
+  | { create: readonly StoredKey[] }
+  | { shred: readonly string[]; reason: ShredReason; at: string }
+  | { rewrap: Parameters<KeyStore['rewrap']>[0] };
+/** The answer to each write: the keys stored under a create's ids, the ids a shred destroyed, how many re-wrapped. */
+export type KeyWriteResult = { stored: StoredKey[] } | { destroyed: string[] } | { rewrapped: number };
+
+/** Units of work in a write, for the writer thread's batching. */
+export const keyWriteSize = (w: KeyWrite): number =>
+  'create' in w ? w.create.length : 'shred' in w ? w.shred.length : w.rewrap.length;
 
 /**
- * The key store's writes, in order, in one transaction: a create stores the keys that are
- * neither stored nor tombstoned (a tombstoned id is never created again, so a late writer cannot
- * resurrect a shredded key) and answers with what is stored under its ids (the winner of a race);
- * a shred deletes the rows, zeroes their slots in place and leaves tombstones. The slot file is
- * synced before the transaction commits: a committed key has its slot on disk, and a committed
- * shred has no byte of its key left in either file.
+ * Re-wraps inside the write transaction, one row read and one update per chunk of ids. The new
+ * wrapping overwrites the old one in its slot, and the slot says which epoch wrapped it: a crash
+ * before the commit leaves a row naming the old epoch over a slot of the new one, which reads
+ * correctly and is merely re-wrapped again by the next rotation. A key is written only if it is
+ * still wrapped by `fromVersion` (its row says so, or, when the row lags behind, its slot does), so
+ * a late page of an older rotation cannot put back a wrapping whose epoch has ended.
+ */
+function keyRewriter(db: SqliteDatabase, slots: SlotFile) {
+  const rows = db.prepare<[string], { key_id: string; slot: number; kek_version: number }>(
+    'SELECT key_id, slot, kek_version FROM keys WHERE key_id IN (SELECT value FROM json_each(?))',
+  );
+  const setEpoch = db.prepare<[number, string]>(
+    'UPDATE keys SET kek_version = ? WHERE key_id IN (SELECT value FROM json_each(?))',
+  );
+  return (keys: Parameters<KeyStore['rewrap']>[0]): number => {
+    let changed = 0;
+    for (const chunk of chunks(keys, 2_000)) {
+      const found = new Map(rows.all(JSON.stringify(chunk.map((k) => k.keyId))).map((r) => [r.key_id, r]));
+      const moved = new Map<number, string[]>();
+      for (const k of chunk) {
+        const row = found.get(k.keyId);
+        if (!row) continue;
+        const owner = keyOwnerTag(k.keyId);
+        if (row.kek_version !== k.fromVersion) {
+          const slot = slots.read(row.slot, owner);
+          if (slot?.kind !== SLOT_KEY || slot.epoch !== k.fromVersion) continue;
+        }
+        slots.write(row.slot, owner, { kind: SLOT_KEY, epoch: k.kekVersion, payload: k.wrapped });
+        const ids = moved.get(k.kekVersion);
+        if (ids) ids.push(k.keyId);
+        else moved.set(k.kekVersion, [k.keyId]);
+        changed += 1;
+      }
+      for (const [version, ids] of moved) setEpoch.run(version, JSON.stringify(ids));
+    }
+    return changed;
+  };
+}
+
+/**
+ * The key store's writes, in order, in one transaction: a re-wrap replaces wrappings
+ * (`keyRewriter`); a create stores the keys that are neither stored nor tombstoned (a tombstoned
+ * id is never created again, so a late writer cannot resurrect a shredded key) and answers with
+ * what is stored under its ids (the winner of a race); a shred deletes the rows, zeroes their
+ * slots in place and leaves tombstones. The slot file is synced before the transaction commits:
+ * a committed key has its slot on disk, and a committed shred has no byte of its key left in
+ * either file.
  */
 export function createKeyWriter(
   db: SqliteDatabase,
@@ -156,7 +204,9 @@ export function createKeyWriter(
   );
   const alloc = slotAllocator(db, slots);
   const load = keyLoader(db, slots);
+  const rewrap = keyRewriter(db, slots);
   const apply = (w: KeyWrite): KeyWriteResult => {
+    if ('rewrap' in w) return { rewrapped: rewrap(w.rewrap) };
     if ('create' in w) {
       for (const k of w.create) {
         if (known.get(k.keyId, k.keyId)!.n > 0) continue;
