@@ -73,7 +73,9 @@ interface DisclosureDoc {
 interface ConsentDoc {
   purpose: string;
   given: boolean;
+  dataCategories: { category: string }[];
   proofs: {
+    dpvStatus: string;
     provenance: string;
     givenAt: string | null;
     notice: { id: string; version: string } | null;
@@ -265,6 +267,13 @@ function valueHtml(w: ReportWords, value: unknown): string {
   );
 }
 
+/** A category in words: its description in the page's language, its code beside it. */
+function categoryName(ctx: Ctx, category: string): string {
+  const spec = Object.hasOwn(ctx.register.categories, category) ? ctx.register.categories[category] : undefined;
+  const words = spec ? translated(ctx, spec.description, spec.descriptions) : '';
+  return `${words} <span class="code">(${esc(category)})</span>`;
+}
+
 /** A purpose in words: its description in the page's language, its code beside it. */
 function purposeName(ctx: Ctx, purpose: string): string {
   const spec = Object.hasOwn(ctx.register.purposes, purpose) ? ctx.register.purposes[purpose] : undefined;
@@ -366,7 +375,10 @@ function consentsSection(ctx: Ctx, consents: ConsentDoc[]): string {
   if (consents.length === 0) out.push(`<p>${esc(w.consentsNone)}</p>`);
   for (const c of consents) {
     const state = esc(c.given ? w.consentStands : w.consentWithdrawn);
-    out.push(`<h3>${purposeName(ctx, c.purpose)}</h3><p><strong>${state}</strong></p><ul>`);
+    const covers = c.dataCategories.map(({ category }) => `<li>${categoryName(ctx, category)}</li>`);
+    out.push(`<h3>${purposeName(ctx, c.purpose)}</h3><p><strong>${state}</strong></p>`);
+    if (covers.length > 0) out.push(`<p>${esc(w.consentCovers)}:</p><ul>${covers.join('')}</ul>`);
+    out.push('<ul>');
     for (const p of c.proofs) {
       const given =
         p.provenance === 'recorded' && p.notice
@@ -374,7 +386,8 @@ function consentsSection(ctx: Ctx, consents: ConsentDoc[]): string {
             ' ' +
             esc(w.consentNotice(p.notice.id, p.notice.version))
           : esc(w.consentUnknown);
-      out.push(`<li>${given}${p.withdrawnAt ? ` ${esc(w.withdrawnAt(ctx.date(p.withdrawnAt)))}` : ''}</li>`);
+      const renewed = p.dpvStatus === 'dpv:RenewedConsentGiven' ? ` ${esc(w.consentRenewed)}` : '';
+      out.push(`<li>${given}${renewed}${p.withdrawnAt ? ` ${esc(w.withdrawnAt(ctx.date(p.withdrawnAt)))}` : ''}</li>`);
     }
     out.push('</ul>');
   }

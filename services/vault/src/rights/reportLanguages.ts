@@ -75,6 +75,8 @@ export interface ReportWords {
   consentGiven: (at: string, channel: string, by: string) => string;
   consentNotice: (id: string, version: string) => string;
   consentUnknown: string;
+  consentCovers: string;
+  consentRenewed: string;
   withdrawnAt: (at: string) => string;
   restrictions: string;
   restricted: (category: string, since: string) => string;
@@ -176,6 +178,8 @@ const EN: ReportWords = {
   consentGiven: (at, channel, by) => `Given on ${at} by ${channel}, recorded by ${by}.`,
   consentNotice: (id, version) => `The privacy notice shown: ${id}, version ${version}.`,
   consentUnknown: 'Given before we kept records of how consent was given.',
+  consentCovers: 'It covers',
+  consentRenewed: 'Given again after a withdrawal.',
   withdrawnAt: (at) => `Withdrawn on ${at}.`,
   restrictions: 'Restrictions of processing',
   restricted: (category, since) => `${category}: restricted since ${since}.`,
@@ -354,6 +358,8 @@ const NB: ReportWords = {
   consentGiven: (at, channel, by) => `Gitt ${at} via ${channel}, registrert av ${by}.`,
   consentNotice: (id, version) => `Personvernerklæringen som ble vist: ${id}, versjon ${version}.`,
   consentUnknown: 'Gitt før vi registrerte hvordan samtykke ble gitt.',
+  consentCovers: 'Det gjelder',
+  consentRenewed: 'Gitt på nytt etter en tilbaketrekking.',
   withdrawnAt: (at) => `Trukket tilbake ${at}.`,
   restrictions: 'Begrensning av behandling',
   restricted: (category, since) => `${category}: begrenset siden ${since}.`,
@@ -536,6 +542,8 @@ const DA: ReportWords = {
   consentGiven: (at, channel, by) => `Givet ${at} via ${channel}, registreret af ${by}.`,
   consentNotice: (id, version) => `Den viste privatlivspolitik: ${id}, version ${version}.`,
   consentUnknown: 'Givet, før vi registrerede, hvordan samtykke blev givet.',
+  consentCovers: 'Det omfatter',
+  consentRenewed: 'Givet igen efter en tilbagetrækning.',
   withdrawnAt: (at) => `Trukket tilbage ${at}.`,
   restrictions: 'Begrænsning af behandling',
   restricted: (category, since) => `${category}: begrænset siden ${since}.`,

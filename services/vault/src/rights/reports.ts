@@ -237,10 +237,12 @@ async function* uncheckedChunks(deps: ReportDeps, inputs: ReportInputs, check: S
 type Keys = Map<string, Uint8Array>;
 
 /**
- * Each purpose's consent as it stands (`given`, `at`: when it was last given or withdrawn) and the
- * proof of every consent given for it (Art. 7(1)): when, the privacy notice shown, the channel, who
- * collected it, and when it was withdrawn. A consent recorded before the vault kept proofs shows
- * `provenance: unknown`, its notice, channel and collector null.
+ * Each purpose's consent as it stands (`given`, `at`: when it was last given or withdrawn; `dpvStatus`
+ * as DPV's consent status), the data categories it covers, and the record of every consent given
+ * for it (Art. 7(1); a `dpv:ConsentRecord` each, as ISO/IEC TS 27560 keeps them): when, the privacy
+ * notice shown, the channel, who collected it, when it was withdrawn, and its status. A consent
+ * recorded before the vault kept records shows `provenance: unknown`, its notice, channel and
+ * collector null.
  */
 function consentsOf(register: ProcessingRegister, state: SubjectState) {
   return Object.entries(state.consents)
@@ -250,7 +252,15 @@ function consentsOf(register: ProcessingRegister, state: SubjectState) {
       dpvPurpose: register.purposes[purpose]?.dpv ?? null,
       given: c.given,
       at: c.at,
-      proofs: proofsOf(c).map((p) => ({
+      dpvStatus: c.given ? 'dpv:ConsentGiven' : 'dpv:ConsentWithdrawn',
+      dataCategories: consentCategories(register, purpose),
+      proofs: proofsOf(c).map((p, i, all) => ({
+        type: 'dpv:ConsentRecord',
+        dpvStatus: p.withdrawnAt
+          ? 'dpv:ConsentWithdrawn'
+          : all.slice(0, i).some((q) => q.withdrawnAt)
+            ? 'dpv:RenewedConsentGiven'
+            : 'dpv:ConsentGiven',
         provenance: provenanceOf(p),
         givenAt: p.givenAt,
         notice: p.noticeId === null ? null : { id: p.noticeId, version: p.noticeVersion },
@@ -260,6 +270,19 @@ function consentsOf(register: ProcessingRegister, state: SubjectState) {
         eventId: p.eventId,
       })),
     }));
+}
+
+/**
+ * The categories a consent to `purpose` covers: those the register uses for the purpose where
+ * consent is what makes it lawful (the purpose requires consent, or consent is among the category's
+ * legal bases).
+ */
+function consentCategories(register: ProcessingRegister, purpose: string) {
+  const requires = register.purposes[purpose]?.requiresConsent === true;
+  return Object.entries(register.categories)
+    .filter(([, c]) => c.purposes.includes(purpose) && (requires || c.legalBasis.includes('consent')))
+    .map(([category, c]) => ({ category, dpvCategory: c.dpv }))
+    .sort((a, b) => a.category.localeCompare(b.category));
 }
 
 /**
