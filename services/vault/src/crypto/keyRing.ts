@@ -27,6 +27,16 @@ export interface EpochSchedule {
 
 export const DEFAULT_EPOCH_MS = 24 * 60 * 60 * 1000;
 const SCHEDULE = 'epoch-schedule';
+/**
+ * How long a claim to create an epoch's KEK stands before another process may take it over: far
+ * longer than a create takes (milliseconds, an HSM's included), so only a holder that died (or
+ * stalled that long, which docs/security.md names as the residual risk) loses it.
+ */
+export const EPOCH_CLAIM_TTL_MS = 60_000;
+const claimName = (epoch: number, attempt: number) => `epoch-claim/${epoch}/${attempt}`;
+/** A claim: who holds it (a random id per attempt to create) and until when (epoch ms). */
+const encodeClaim = (holder: string, until: number) =>
+  new TextEncoder().encode(JSON.stringify({ o: holder, u: until }));
 
 /** Parses a key id `subject/category/generation` into the context its wrapping is bound to. */
 export function keyOwner(keyId: string): { subjectId: string; category: string } {
@@ -102,7 +112,7 @@ export class KeyRing {
     }
     const ring = new KeyRing(store, kek, 0, options);
     if (epochs.length === 0) {
-      await kek.create(1);
+      await ring.createEpoch(1);
       epochs = [1];
       await ring.schedule(1);
     }
@@ -122,6 +132,44 @@ export class KeyRing {
     if (parsed && parsed.e === this.current) return { epoch: parsed.e, startedAt: parsed.s, endsAt: parsed.t };
     // Another process rotated and this one has not seen it yet, or a store made before schedules.
     return this.schedule(this.current);
+  }
+
+  /**
+   * Creates the KEK of `epoch` in exactly one of the processes that share this key store (replicas
+   * on one PostgreSQL, CLI runs on one data directory): the KEK custody cannot be trusted to refuse
+   * a second create (an HSM makes a second object under the same label; the local slot file would
+   * be written twice, with two different keys, each process wrapping under its own). The first to
+   * store the claim `epoch-claim/<epoch>/<attempt>` creates; the others wait until the KEK exists. A
+   * claim older than `EPOCH_CLAIM_TTL_MS` (its holder died) is taken over through the next attempt,
+   * which again only one process can store. Claims are never deleted while anyone may still race for
+   * them (a deletion between another process's insert and read would hand it nothing): the winner
+   * removes the previous epoch's.
+   */
+  private async createEpoch(epoch: number): Promise<void> {
+    const mine = Buffer.from(nacl.randomBytes(8)).toString('hex');
+    for (let attempt = 0; ;) {
+      if ((await this.kek.epochs()).includes(epoch)) return;
+      const claim = encodeClaim(mine, Date.now() + EPOCH_CLAIM_TTL_MS);
+      const held = JSON.parse(
+        new TextDecoder().decode(await this.store.putMetaIfAbsent(claimName(epoch, attempt), claim)),
+      ) as { o: string; u: number };
+      if (held.o === mine) {
+        try {
+          // Checked again now the claim is ours: the previous holder may have created it just before its claim lapsed.
+          if (!(await this.kek.epochs()).includes(epoch)) await this.kek.create(epoch);
+        } catch (e) {
+          // Lapsed at once, so that a waiting process takes over through the next attempt.
+          await this.store.replaceMeta(claimName(epoch, attempt), encodeClaim(mine, 0));
+          throw e;
+        }
+        // The previous epoch's claims are long settled: removed now (this epoch's stay until the next one).
+        for (let a = 0; epoch > 1 && (await this.store.getMeta(claimName(epoch - 1, a))); a++)
+          await this.store.deleteMeta(claimName(epoch - 1, a));
+        return;
+      }
+      if (held.u <= Date.now()) attempt += 1;
+      else await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
+    }
   }
 
   /** Records when `epoch` began and when it is due to end (the previous end plus one period, or now plus one). */
@@ -450,7 +498,7 @@ export class KeyRing {
     let to = Math.max(0, ...before);
     if (before.length <= 1) {
       to += 1;
-      await this.kek.create(to);
+      await this.createEpoch(to);
     }
     this.current = to;
     await this.schedule(to);

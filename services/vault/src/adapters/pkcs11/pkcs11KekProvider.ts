@@ -177,7 +177,14 @@ export function getPkcs11KekProvider(options: Pkcs11KekProviderOptions): KekProv
       const epochs = new Set<number>();
       for (const handle of findKeys()) {
         const labelOnly = [{ type: api.CKA_LABEL }];
-        const [label] = p11('C_GetAttributeValue', () => lib.C_GetAttributeValue(session, handle, labelOnly));
+        let label: { value: Buffer } | undefined;
+        try {
+          [label] = p11('C_GetAttributeValue', () => lib.C_GetAttributeValue(session, handle, labelOnly));
+        } catch (e) {
+          // Destroyed by another process (the end of its rotation) between the find and here: not an epoch any more.
+          if (isVaultError(e, 'KEK_UNAVAILABLE')) continue;
+          throw e;
+        }
         const text = label?.value.toString('utf8') ?? '';
         const digits = text.startsWith(prefix) ? text.slice(prefix.length) : '';
         if (/^[1-9][0-9]*$/.test(digits) && Number.isSafeInteger(Number(digits))) epochs.add(Number(digits));
