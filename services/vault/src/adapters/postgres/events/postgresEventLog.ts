@@ -12,6 +12,7 @@ import {
   type Subscription,
 } from '../../../ports/EventLog.js';
 import { closedError, openMigrated, type PostgresHandle, type PostgresOptions } from '../connect.js';
+import { AppendQueue, type PendingAppend } from './appendQueue.js';
 import { PostgresSubscription } from './postgresSubscription.js';
 import { EVENT_MIGRATIONS } from './schema.js';
 import { channelOf, Wakeups } from './wakeups.js';
@@ -23,6 +24,13 @@ export interface PostgresEventLogOptions extends PostgresOptions {
    * sees another process's append whose notification was lost. Default 1000.
    */
   pollIntervalMs?: number;
+  /**
+   * Most append statements running at once; appends that arrive while they run are sent
+   * together in the next one (one transaction, one commit). Default 4.
+   */
+  maxConcurrentAppends?: number;
+  /** Most events in one such group; the rest wait for the next. Default 5000. */
+  maxEventsPerCommit?: number;
   /**
    * Wake the subscriptions of other processes through LISTEN/NOTIFY (one pooled connection
    * listens while a subscription runs). Default true; false leaves them to polling.
@@ -79,7 +87,11 @@ function toAppendResult(row: AppendRow | undefined, streamId: string, expected: 
 }
 
 /** The append function's arguments, or why there are none (ids repeated, data not JSON). */
-function appendArguments(streamId: string, events: readonly NewEvent[], expected: ExpectedRevision): unknown[] {
+function appendArguments(
+  streamId: string,
+  events: readonly NewEvent[],
+  expected: ExpectedRevision,
+): PendingAppend['args'] {
   const ids = events.map((e) => e.id);
   if (new Set(ids).size !== ids.length) {
     throw new VaultError('DUPLICATE_EVENT', `Append to stream ${streamId} repeats an event id`, {
@@ -115,7 +127,8 @@ class PostgresEventLog implements EventLog {
   private readonly wakeups: Wakeups;
   private readonly pollIntervalMs: number;
   private readonly subscriptions = new Set<PostgresSubscription>();
-  private readonly sql: { append: string; readStream: string; readAll: string; head: string };
+  private readonly appends: AppendQueue;
+  private readonly sql: { append: string; batch: string; readStream: string; readAll: string; head: string };
 
   constructor(
     private readonly db: PostgresHandle,
@@ -126,19 +139,58 @@ class PostgresEventLog implements EventLog {
     this.wakeups = new Wakeups(db.pool, channelOf(db.schema), options.notify ?? true, options.warn ?? (() => {}));
     this.sql = {
       append: `SELECT outcome, revision, last_position FROM ${s}.append_events($1, $2, $3, $4, $5, $6)`,
+      batch: `SELECT n, outcome, revision, last_position FROM ${s}.append_batch($1, $2, $3, $4, $5, $6, $7)`,
       readStream: `SELECT ${COLUMNS} FROM ${s}.events e
         WHERE e.stream_id = $1 AND e.revision >= $2 ORDER BY e.revision LIMIT $3`,
       readAll: `SELECT position, stream_id, revision, event_id, type, data, metadata FROM ${s}.read_events($1, $2)`,
       head: `SELECT coalesce(max(position), 0) AS p FROM ${s}.events`,
     };
+    this.appends = new AppendQueue(
+      (group) => this.sendGroup(group),
+      Math.max(1, options.maxConcurrentAppends ?? 4),
+      Math.max(1, options.maxEventsPerCommit ?? 5000),
+    );
+  }
+
+  /** One statement for the group: `append_events` for a lone append, `append_batch` for several. */
+  private async sendGroup(group: PendingAppend[]): Promise<void> {
+    let rows: AppendRow[];
+    try {
+      if (group.length === 1) {
+        rows = await this.db.query<AppendRow>(this.sql.append, group[0]!.args);
+      } else {
+        const column = <K extends number>(k: K) => group.map((p) => p.args[k]);
+        const events = <K extends 2 | 3 | 4 | 5>(k: K) => group.flatMap((p) => p.args[k]);
+        const byN = await this.db.query<AppendRow & { n: number }>(this.sql.batch, [
+          column(0),
+          column(1),
+          group.map((p) => p.args[2].length),
+          events(2),
+          events(3),
+          events(4),
+          events(5),
+        ]);
+        rows = [];
+        for (const r of byN) rows[r.n - 1] = r;
+      }
+    } catch (e) {
+      for (const p of group) p.reject(e);
+      return;
+    }
+    group.forEach((p, i) => {
+      try {
+        p.resolve(toAppendResult(rows[i], p.args[0], p.expected));
+      } catch (e) {
+        p.reject(e);
+      }
+    });
   }
 
   async append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
     if (this.db.closed) throw closedError();
-    const args = appendArguments(streamId, events, expectedRevision);
-    const [row] = await this.db.query<AppendRow>(this.sql.append, args);
-    const result = toAppendResult(row, streamId, expectedRevision);
-    if (row!.outcome === 'appended' && events.length > 0) {
+    const result = await this.appends.push(appendArguments(streamId, events, expectedRevision), expectedRevision);
+    if (events.length > 0) {
+      // A retry that stored nothing wakes them too: they find nothing new and sleep again.
       this.wakeups.poke();
       this.wakeups.announce();
     }
@@ -186,6 +238,8 @@ class PostgresEventLog implements EventLog {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // Appends already accepted are sent (and settled) before the pool goes.
+      await this.appends.drain();
       await Promise.all([...this.subscriptions].map((s) => s.stop()));
       await this.wakeups.close();
       await this.db.close();

@@ -21,6 +21,7 @@
  */
 export const EVENT_MIGRATIONS: readonly ((s: string) => string)[] = [
   (s) => tables(s) + storedAppend(s) + appendEvents(s) + readEvents(s),
+  (s) => appendBatch(s),
 ];
 
 const tables = (s: string): string => `
@@ -153,6 +154,36 @@ const readEvents = (s: string): string => `
       RETURN QUERY SELECT e.* FROM ${s}.events e
         WHERE e.position > p_after AND e.position <= least(v_last, v_lowest - 1)
         ORDER BY e.position LIMIT p_max;
+    END $fn$;
+`;
+
+const appendBatch = (s: string): string => `
+    -- Appends that arrived together, in one transaction (one commit for all), each checked on its
+    -- own as append_events does; the events of append i are p_counts[i] consecutive entries of
+    -- the event arrays. Taken in stream order, so that two batches lock their streams in the same
+    -- order and never wait for each other in a circle.
+    CREATE FUNCTION ${s}.append_batch(p_streams text[], p_expected text[], p_counts integer[],
+      p_ids text[], p_types text[], p_data text[], p_metadata text[])
+    RETURNS TABLE (n integer, outcome text, revision integer, last_position bigint)
+    LANGUAGE plpgsql AS $fn$
+    DECLARE
+      v_offsets integer[];
+      v_i integer;
+      v_from integer;
+      v_to integer;
+    BEGIN
+      SELECT array_agg(x.off ORDER BY x.i) INTO v_offsets FROM (
+        SELECT c.i, coalesce(sum(c.k) OVER (ORDER BY c.i ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS off
+        FROM unnest(p_counts) WITH ORDINALITY AS c(k, i)) x;
+      FOR v_i IN SELECT o.i FROM unnest(p_streams) WITH ORDINALITY AS o(st, i) ORDER BY o.st, o.i LOOP
+        v_from := v_offsets[v_i] + 1;
+        v_to := v_offsets[v_i] + p_counts[v_i];
+        SELECT v_i, a.outcome, a.revision, a.last_position INTO n, outcome, revision, last_position
+          FROM ${s}.append_events(p_streams[v_i], p_expected[v_i], coalesce(p_ids[v_from:v_to], '{}'),
+            coalesce(p_types[v_from:v_to], '{}'), coalesce(p_data[v_from:v_to], '{}'),
+            coalesce(p_metadata[v_from:v_to], '{}')) a;
+        RETURN NEXT;
+      END LOOP;
     END $fn$;
 `;
 
