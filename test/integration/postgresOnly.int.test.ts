@@ -47,7 +47,7 @@ if (!probe.ok) {
   describe('Vault on PostgreSQL alone', () => {
     const schema = freshSchema('pdv_pgonly');
     const dataDir = mkdtempSync(join(tmpdir(), 'pdv-pgonly-'));
-    const config = loadConfig({
+    const env = {
       VAULT_DATA_DIR: dataDir,
       VAULT_MASTER_KEY: Buffer.from(nacl.randomBytes(32)).toString('base64'),
       VAULT_EVENT_STORE: 'postgres',
@@ -55,10 +55,11 @@ if (!probe.ok) {
       VAULT_POSTGRES_URL: TEST_POSTGRES_URL,
       VAULT_POSTGRES_SCHEMA: schema,
       VAULT_LOG_LEVEL: 'silent',
-    });
+    };
     const vaults: Vault[] = [];
+    // Each start reads the environment anew, as a restarted process does.
     const open = async () => {
-      const vault = await openVault(config, { live: true, warn: () => {} });
+      const vault = await openVault(loadConfig(env), { live: true, warn: () => {} });
       vaults.push(vault);
       return vault;
     };
