@@ -229,4 +229,65 @@ describe('the shipped register keeps the policies’ promises', () => {
     expect(await statusCounts(vault, erased, 'accounting')).toEqual({ 'ERASED:erasure': N / 2 });
     expect(await statusCounts(vault, ids.slice(N / 2), 'accounting')).toEqual({ 'ERASED:retention': N / 2 });
   });
+
+  it('keeps a value while any purpose keeps it, and erases it with the consent it rested on alone', async () => {
+    const { vault } = await vaults.clocked(T0);
+    const crm = { actor: 'crm', writer: { role: 'service' as const, purposes: ['contract'] } };
+    const mailer = { actor: 'mailer', writer: { role: 'service' as const, purposes: ['newsletter'] } };
+    const shared: string[] = [];
+    const consentOnly: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const { subjectId } = await vault.commands.registerSubject(crm);
+      await vault.execute(subjectId, consent('newsletter'), mailer);
+      if (i % 2 === 0) {
+        // The customer's email, kept for the contract; the newsletter service writes the same address.
+        await vault.execute(
+          subjectId,
+          {
+            type: 'RecordPersonalData',
+            items: [item('contact', 'email', `both${i}@example.com`, 'contract', 'contract')],
+          },
+          crm,
+        );
+        const again = await vault.execute(
+          subjectId,
+          {
+            type: 'RecordPersonalData',
+            items: [item('contact', 'email', `both${i}@example.com`, 'newsletter', 'consent')],
+          },
+          mailer,
+        );
+        expect(again.events.map((e) => e.type)).toEqual(['PersonalDataHeld']);
+        shared.push(subjectId);
+      } else {
+        // An address given for the newsletter alone, beside a name the contract keeps.
+        await vault.execute(
+          subjectId,
+          {
+            type: 'RecordPersonalData',
+            items: [
+              item('contact', 'email', `only${i}@example.com`, 'newsletter', 'consent'),
+              item('contact', 'name', `Reader ${i}`, 'contract', 'contract'),
+            ],
+          },
+          { actor: 'dpo:anna' },
+        );
+        consentOnly.push(subjectId);
+      }
+    }
+    for (const s of [...shared, ...consentOnly])
+      await vault.execute(s, { type: 'WithdrawConsent', purpose: 'newsletter' }, mailer);
+
+    const reads = await vault.reader.read([...shared, ...consentOnly], { purpose: 'contract', callerPurposes: 'all' });
+    const email = (s: string) => reads.get(s)!.items.find((x) => x.category === 'contact' && x.field === 'email');
+    for (const s of shared) expect(email(s)).toMatchObject({ status: 'VALUE' });
+    for (const [i, s] of consentOnly.entries()) {
+      expect(email(s)?.status).toBe('ERASED');
+      const name = reads.get(s)!.items.find((x) => x.category === 'contact' && x.field === 'name');
+      expect(name).toMatchObject({ status: 'VALUE', value: `Reader ${2 * i + 1}` });
+    }
+    // The address is unreadable in the log too: the key it was sealed under is destroyed.
+    const oldKeys = consentOnly.map((s) => `${s}/contact/1`);
+    expect(await vault.stores.keys.getByIds(oldKeys)).toEqual(new Map());
+  });
 });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 
 import type { KeyRing } from '../crypto/keyRing.js';
+import { openField, openProposal } from '../crypto/sealedFields.js';
+import { consentReleases } from '../domain/decide/consentReleases.js';
 import { contestedBy } from '../domain/decide/rectificationRequest.js';
 import { foreignHolder } from '../domain/decide/valueOwnership.js';
 import { isConflictError, VaultError } from '../domain/errors.js';
@@ -21,7 +23,7 @@ import {
 import { type AppendResult, type EventLog, type NewEvent, NO_STREAM, type RecordedEvent } from '../ports/EventLog.js';
 import type { ViewStore } from '../ports/ViewStore.js';
 import { type RecentCache, recentCache } from '../support/recentCache.js';
-import { openField, openProposal, sealDecision } from './sealDecision.js';
+import { sealDecision } from './sealDecision.js';
 
 export interface CommandDeps {
   log: EventLog;
@@ -234,7 +236,33 @@ export class SubjectCommands {
       return { ...command, current: await this.heldValues(state, command.items, writer) };
     if (command.type === 'CompleteRequest') return { ...command, proposals: await this.proposals(state, command) };
     if (command.type === 'ApplyRetention') return this.withCarriedValues(state, command, now);
+    if (command.type === 'WithdrawConsent') return this.withReleasedValues(state, command, now);
     return command;
+  }
+
+  /**
+   * A withdrawal that erases values kept only for its purpose re-keys their categories: the values
+   * that stay are opened to be re-sealed. Nothing is opened when it erases nothing.
+   */
+  private async withReleasedValues(
+    state: SubjectState,
+    command: Extract<Command, { type: 'WithdrawConsent' }>,
+    now: string,
+  ): Promise<Command> {
+    const { remaining: _ignored, ...rest } = command;
+    if (!Object.hasOwn(this.deps.register.purposes, command.purpose)) return rest;
+    const values = consentReleases(state, this.deps.register, command.purpose, now)
+      .filter((r) => r.erase.length > 0)
+      .flatMap(({ category, keep }) =>
+        keep.map((field) => ({
+          name: `${category}.${field}`,
+          category,
+          field,
+          f: state.categories[category]!.fields[field]!,
+          keyId: state.categories[category]!.keyId,
+        })),
+      );
+    return values.length > 0 ? { ...rest, remaining: await this.opened(state.subjectId, values, openField) } : rest;
   }
 
   /**

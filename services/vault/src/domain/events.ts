@@ -33,6 +33,17 @@ export type EventPayloads<V> = {
    * proposal becomes the value) or refuses the request. The proposal is sealed under `keyId`.
    */
   RectificationRequested: { requestId: string; category: string; field: string; keyId: string; value: V };
+  /**
+   * The value is kept for one more purpose (and its legal basis) too: a service that does not hold
+   * it wrote the same value for its own purpose (issue 23, case 7). It stays while any purpose
+   * keeping it still stands.
+   */
+  PersonalDataHeld: { category: string; field: string; purpose: string; legalBasis: LegalBasis };
+  /**
+   * A purpose no longer keeps the value: the consent it rested on was withdrawn. When it was the
+   * value's last purpose, the value is erased in the same decision (Art. 17(1)(b)).
+   */
+  PersonalDataReleased: { category: string; field: string; purpose: string };
   /** One field erased. The category is re-keyed right after, so past values become unreadable. */
   PersonalDataErased: { category: string; field: string; reason: string };
   /** The remaining values of a category re-sealed under a new key; the old key is shredded. */

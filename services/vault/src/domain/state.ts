@@ -16,6 +16,11 @@ export interface FieldState {
   updatedAt: string;
   purpose: string;
   legalBasis: LegalBasis;
+  /**
+   * Other purposes the same value is kept for, each with its legal basis (`PersonalDataHeld`); the
+   * value goes when the last of them and `purpose` is released. Absent: only `purpose`.
+   */
+  alsoHeldFor?: { purpose: string; legalBasis: LegalBasis }[];
   /** Where the value came from, as first recorded: a rectification corrects the value, not its provenance. */
   source: Source;
   /** The last rectification: who made it (the event's actor, never personal data) and when. */

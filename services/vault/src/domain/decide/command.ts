@@ -22,7 +22,8 @@ export type Command =
   /** `remaining` holds the opened values of the category's other fields, to re-seal under a new key. */
   | { type: 'ErasePersonalData'; category: string; field: string; reason: string; remaining: Record<string, unknown> }
   | ({ type: 'GiveConsent' } & ConsentInput)
-  | { type: 'WithdrawConsent'; purpose: string }
+  /** `remaining`: values (`category.field`) to re-seal where the withdrawal erases others, opened by the command side. */
+  | { type: 'WithdrawConsent'; purpose: string; remaining?: Record<string, unknown> }
   | { type: 'RestrictProcessing'; categories: string[]; reason: string }
   | { type: 'LiftRestriction'; categories: string[] }
   | { type: 'ObjectToProcessing'; purpose: string }

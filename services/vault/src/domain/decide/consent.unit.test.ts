@@ -32,7 +32,7 @@ describe('giving and withdrawing consent', () => {
       .when({ type: 'GiveConsent', ...notice('marketing'), channel: 'fax' })
       .thenFails('BAD_USER_INPUT', 'channel');
   });
-  it('shreds marketing data at once when marketing consent is withdrawn', () => {
+  it('shreds marketing data at once, and an email kept only on that consent, when it is withdrawn', () => {
     given(
       registered,
       recorded('marketing', 'interests', 1, 'marketing', 'consent'),
@@ -44,6 +44,11 @@ describe('giving and withdrawing consent', () => {
         {
           type: 'CategoryShredded',
           data: { category: 'marketing', keyIds: [keyIdFor(S, 'marketing', 1)], reason: 'withdrawal' },
+        },
+        // contact's only value rested on the marketing consent alone (Art. 17(1)(b)).
+        {
+          type: 'CategoryShredded',
+          data: { category: 'contact', keyIds: [keyIdFor(S, 'contact', 1)], reason: 'withdrawal' },
         },
       ]);
   });

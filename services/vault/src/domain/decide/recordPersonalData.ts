@@ -11,7 +11,7 @@ import {
   type Source,
   SOURCES,
 } from '../register.js';
-import { keyIdFor, type SubjectState } from '../state.js';
+import { type FieldState, keyIdFor, type SubjectState } from '../state.js';
 import { validateValue } from '../values.js';
 import {
   type CommandOf,
@@ -100,7 +100,7 @@ function dataEvent(write: Write, item: DataItemInput, path: string): DomainEvent
   const holder = foreignHolder(write.writer, current);
   if (holder) {
     const opened = Object.hasOwn(write.current, name) ? { value: write.current[name] } : undefined;
-    if (sameAsHeld(field.type, item, holder, opened, path)) return [];
+    if (sameAsHeld(field.type, item, holder, opened, path)) return alsoHeld(write, spec, item, current!, path);
   }
   if (type === 'PersonalDataRectified') checkRectifies(state, item, name, path);
   if (state.restrictions[item.category] && type === 'PersonalDataRecorded') {
@@ -133,6 +133,31 @@ function dataEvent(write: Write, item: DataItemInput, path: string): DomainEvent
     },
   };
   return [event];
+}
+
+/**
+ * The same value written for another purpose: it is kept for that purpose too (on its own legal
+ * basis, checked as a recording's), so it stays while either stands. Nothing to record when the
+ * purpose keeps it already, or for a rectification.
+ */
+function alsoHeld(
+  write: Write,
+  spec: CategorySpec,
+  item: DataItemInput,
+  current: FieldState,
+  path: string,
+): DomainEvent<Unsealed>[] {
+  if (write.type !== 'PersonalDataRecorded') return [];
+  if (current.purpose === item.purpose || current.alsoHeldFor?.some((h) => h.purpose === item.purpose)) return [];
+  checkPurpose(write.register, spec, item.purpose, `${path}.purpose`);
+  if (objectedTo(write.state, write.register, item.category, item.purpose))
+    throw new VaultError('FORBIDDEN', `The subject objected to processing for ${item.purpose}`, {
+      path: `${path}.purpose`,
+    });
+  checkBasisAndSource(spec, item, path);
+  checkConsent(write, item, path);
+  const { category, field, purpose } = item;
+  return [{ type: 'PersonalDataHeld', data: { category, field, purpose, legalBasis: item.legalBasis as LegalBasis } }];
 }
 
 /**

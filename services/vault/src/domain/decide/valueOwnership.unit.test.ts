@@ -54,7 +54,7 @@ describe('who may replace a value', () => {
       )
       .thenFails('VALUE_HELD');
   });
-  it('accepts the same value written again, normalised, and writes nothing over it', () => {
+  it('keeps the same value, written again normalised, for the second purpose too, writing nothing over it', () => {
     given(registered, emailOnContract, { type: 'ConsentGiven', data: { purpose: 'marketing' } })
       .when(
         {
@@ -65,7 +65,12 @@ describe('who may replace a value', () => {
         undefined,
         newsletterService,
       )
-      .then([]);
+      .then([
+        {
+          type: 'PersonalDataHeld',
+          data: { category: 'contact', field: 'email', purpose: 'marketing', legalBasis: 'consent' },
+        },
+      ]);
   });
   it('lets the service holding the purpose replace the value', () => {
     const events = given(registered, emailOnContract)

@@ -5,7 +5,7 @@ import { initialRights, type SubjectState } from '../state.js';
 import { contestSettled, rectificationRequested } from './contest.js';
 import { legalHoldPlaced, legalHoldReleased } from './legalHold.js';
 import { objectionOverridden, objectionRaised } from './objection.js';
-import { categoryRekeyed, categoryShredded, dataWritten, fieldErased } from './personalData.js';
+import { categoryRekeyed, categoryShredded, dataHeld, dataReleased, dataWritten, fieldErased } from './personalData.js';
 import { processingRestricted, restrictionLifted } from './restriction.js';
 
 export type { Applied, Evolver } from './evolver.js';
@@ -40,6 +40,12 @@ export function evolve(state: SubjectState, event: AnyApplied): SubjectState {
       break;
     case 'PersonalDataErased':
       fieldErased(state, event);
+      break;
+    case 'PersonalDataHeld':
+      dataHeld(state, event);
+      break;
+    case 'PersonalDataReleased':
+      dataReleased(state, event);
       break;
     case 'CategoryRekeyed':
       categoryRekeyed(state, event);

@@ -42,6 +42,26 @@ export const dataWritten: Evolver<'PersonalDataRecorded' | 'PersonalDataRectifie
   c.lastActivityAt = at;
 };
 
+export const dataHeld: Evolver<'PersonalDataHeld'> = (state, { data }) => {
+  const f = state.categories[data.category]?.fields[data.field];
+  if (!f || f.purpose === data.purpose || f.alsoHeldFor?.some((h) => h.purpose === data.purpose)) return;
+  (f.alsoHeldFor ??= []).push({ purpose: data.purpose, legalBasis: data.legalBasis });
+};
+
+export const dataReleased: Evolver<'PersonalDataReleased'> = (state, { data }) => {
+  const f = state.categories[data.category]?.fields[data.field];
+  if (!f) return;
+  const others = (f.alsoHeldFor ?? []).filter((h) => h.purpose !== data.purpose);
+  if (f.purpose === data.purpose && others.length > 0) {
+    // The next purpose keeping the value becomes its first.
+    const [next] = others.splice(0, 1);
+    f.purpose = next!.purpose;
+    f.legalBasis = next!.legalBasis;
+  }
+  if (others.length > 0) f.alsoHeldFor = others;
+  else delete f.alsoHeldFor;
+};
+
 export const fieldErased: Evolver<'PersonalDataErased'> = (state, { data, at }) => {
   const c = state.categories[data.category];
   if (!c) return;

@@ -1,0 +1,89 @@
+import { restsOnConsent } from '../consent.js';
+import { VaultError } from '../errors.js';
+import type { DomainEvent, Unsealed } from '../events.js';
+import type { ProcessingRegister } from '../register.js';
+import { holdOn } from '../retention.js';
+import { type FieldState, keyIdFor, type SubjectState } from '../state.js';
+import { plain } from './command.js';
+
+/**
+ * Storage limited by each value's purposes (Art. 5(1)(b), 17(1)(b); issue 23, case 7): a value is
+ * kept for the purposes it was recorded for and later also held for, each on its legal basis.
+ * Withdrawing consent to a purpose releases every value kept for it on that consent; a value that
+ * loses its last purpose is erased, and its category re-keyed (or shredded, when nothing is left).
+ */
+
+/** One category's values a withdrawal reaches: those that lose the purpose but stay, and those erased. */
+export interface Release {
+  category: string;
+  /** Fields kept for other purposes too: only the purpose goes. */
+  released: string[];
+  /** Fields with no purpose left: erased. */
+  erase: string[];
+  /** The category's other fields, re-sealed under a new key when some are erased. */
+  keep: string[];
+}
+
+const holdersOf = (f: FieldState) => [{ purpose: f.purpose, legalBasis: f.legalBasis }, ...(f.alsoHeldFor ?? [])];
+
+/**
+ * What withdrawing consent to `purpose` releases and erases, per live category. Categories in
+ * `shredding` (the register shreds them for the withdrawal) and categories a hold keeps are left
+ * as they are: the first go whole, the second stay until the hold ends.
+ */
+export function consentReleases(
+  state: SubjectState,
+  register: ProcessingRegister,
+  purpose: string,
+  now: string,
+  shredding: ReadonlySet<string> = new Set(),
+): Release[] {
+  const out: Release[] = [];
+  for (const [category, c] of Object.entries(state.categories)) {
+    const spec = register.categories[category];
+    if (!spec || c.shredded || shredding.has(category) || holdOn(state, spec, category, now)) continue;
+    const release: Release = { category, released: [], erase: [], keep: [] };
+    for (const [field, f] of Object.entries(c.fields)) {
+      const holders = holdersOf(f);
+      const left = holders.filter((h) => h.purpose !== purpose || !restsOnConsent(register, h.purpose, h.legalBasis));
+      if (left.length === 0) {
+        release.erase.push(field);
+        continue;
+      }
+      if (left.length < holders.length) release.released.push(field);
+      release.keep.push(field);
+    }
+    if (release.released.length > 0 || release.erase.length > 0) out.push(release);
+  }
+  return out;
+}
+
+/** The events of the releases: purposes released, values erased, categories re-keyed or shredded. */
+export function releaseEvents(
+  state: SubjectState,
+  purpose: string,
+  releases: readonly Release[],
+  remaining: Record<string, unknown> | undefined,
+): DomainEvent<Unsealed>[] {
+  const events: DomainEvent<Unsealed>[] = [];
+  for (const { category, released, erase, keep } of releases) {
+    const c = state.categories[category]!;
+    for (const field of released) events.push({ type: 'PersonalDataReleased', data: { category, field, purpose } });
+    if (erase.length === 0) continue;
+    if (keep.length === 0) {
+      events.push({ type: 'CategoryShredded', data: { category, keyIds: [c.keyId], reason: 'withdrawal' } });
+      continue;
+    }
+    for (const field of erase)
+      events.push({ type: 'PersonalDataErased', data: { category, field, reason: 'withdrawal' } });
+    const values = keep.map((field) => {
+      const name = `${category}.${field}`;
+      if (!remaining || !Object.hasOwn(remaining, name))
+        throw new VaultError('CONFLICT', `The value of ${name} to carry over to a new key was not supplied`);
+      return { field, value: plain(remaining[name]) };
+    });
+    const newKeyId = keyIdFor(state.subjectId, category, c.generation + 1);
+    events.push({ type: 'CategoryRekeyed', data: { category, oldKeyIds: [c.keyId], newKeyId, values } });
+  }
+  return events;
+}
