@@ -2,14 +2,20 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { VaultError } from '../domain/errors.js';
+import { dropFromEnvironment } from '../support/dropFromEnvironment.js';
 import { type ApiSettings, loadApiSettings } from './apiSettings.js';
 
 /** Everything the vault reads from its environment. Documented in docs/configuration.md's table. */
 export interface VaultConfig {
   /** `VAULT_DATA_DIR`: where the embedded stores live. Default `./.vault-data`. */
   dataDir: string;
-  /** `VAULT_MASTER_KEY`: base64 32 bytes, or `v2:…,v1:…` during a rotation. */
-  masterKey?: string;
+  /**
+   * `VAULT_MASTER_KEY`: base64 32 bytes, or `v2:…,v1:…` during a rotation. `loadConfig` reads it
+   * into bytes of their own (and drops the variable from the environment); bytes are consumed when
+   * the vault opens: zeroed and deleted from this object, so one loaded configuration opens one
+   * vault. A string (a configuration built in code) cannot be zeroed and is left as given.
+   */
+  masterKey?: string | Uint8Array;
   /** `VAULT_MASTER_KEY_FILE`: a file holding the same. */
   masterKeyFile?: string;
   /** `VAULT_REGISTER_FILE`: the processing register (YAML). Default: the shipped example register. */
@@ -318,6 +324,13 @@ export const embeddedState = (config: Pick<VaultConfig, 'stateStore'>): boolean 
 /** Subjects each of the command side, the projector and the reader keeps in memory (`VAULT_CACHE_SUBJECTS`). */
 export const DEFAULT_CACHE_SUBJECTS = 2_000;
 
+/** A secret's text in bytes of their own (not a slice of Node's shared pool), so that it can be zeroed. */
+function secretBytes(text: string): Uint8Array {
+  const bytes = new Uint8Array(Buffer.byteLength(text));
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).write(text);
+  return bytes;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const CRYPTO = ['sodium-native', 'tweetnacl'];
 
@@ -386,7 +399,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     mode,
     strictPermissions,
     dataDir: resolve(env.VAULT_DATA_DIR ?? '.vault-data'),
-    ...(env.VAULT_MASTER_KEY ? { masterKey: env.VAULT_MASTER_KEY } : {}),
+    ...(env.VAULT_MASTER_KEY ? { masterKey: secretBytes(env.VAULT_MASTER_KEY) } : {}),
     ...(env.VAULT_MASTER_KEY_FILE ? { masterKeyFile: env.VAULT_MASTER_KEY_FILE } : {}),
     ...(env.VAULT_REGISTER_FILE ? { registerFile: env.VAULT_REGISTER_FILE } : {}),
     synchronous,
@@ -418,6 +431,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
   // After the checks of each variable: a malformed one is named as such first.
   if (mode === 'production')
     assertProductionReady(env, env.VAULT_MODE ? 'VAULT_MODE=production' : 'NODE_ENV=production');
+  // Read once: the secrets leave the process's environment now (its initial copy too, where the platform allows).
+  if (env === process.env && dropFromEnvironment(['VAULT_MASTER_KEY', 'VAULT_PKCS11_PIN']) === 'unsupported') {
+    process.emitWarning(
+      'VAULT_MASTER_KEY / VAULT_PKCS11_PIN were removed from process.env, but the copy the process started with ' +
+        '(/proc/<pid>/environ) could not be cleared here: pass them as files (VAULT_MASTER_KEY_FILE, ' +
+        'VAULT_PKCS11_PIN_FILE) instead',
+    );
+  }
   return config;
 }
 

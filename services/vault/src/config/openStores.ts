@@ -31,9 +31,25 @@ export const DATA_FILES = {
 /**
  * The custody of the key-encryption keys the configuration names: the local epoch key file
  * (sealed under the master key; a development master key is generated only when
- * `allowGenerate`) or an HSM through PKCS#11, whose binding is loaded only then.
+ * `allowGenerate`) or an HSM through PKCS#11, whose binding is loaded only then. A master key
+ * given as bytes (`loadConfig`'s) is zeroed and deleted from `config` once the custody is open.
  */
 export async function openKekProvider(
+  config: VaultConfig,
+  options: { allowGenerate: boolean; warn: (m: string) => void },
+): Promise<KekProvider> {
+  try {
+    return await openConfiguredKek(config, options);
+  } finally {
+    // Master key bytes (as loadConfig reads them) are consumed here: the custody holds what it needs.
+    if (config.masterKey instanceof Uint8Array) {
+      config.masterKey.fill(0);
+      delete config.masterKey;
+    }
+  }
+}
+
+async function openConfiguredKek(
   config: VaultConfig,
   options: { allowGenerate: boolean; warn: (m: string) => void },
 ): Promise<KekProvider> {

@@ -439,9 +439,16 @@ export class KeyRing {
    */
   async secret(name: string, length: number): Promise<Uint8Array> {
     this.secretNames.add(name);
-    const existing =
-      (await this.store.getMeta(name)) ??
-      (await this.store.putMetaIfAbsent(name, await this.wrapSecret(name, nacl.randomBytes(length))));
+    let existing = await this.store.getMeta(name);
+    if (!existing) {
+      // Made here, kept only wrapped: the copy in hand is zeroed (the one returned is unwrapped from the store's).
+      const fresh = nacl.randomBytes(length);
+      try {
+        existing = await this.store.putMetaIfAbsent(name, await this.wrapSecret(name, fresh));
+      } finally {
+        fresh.fill(0);
+      }
+    }
     return this.unwrapSecret(name, existing);
   }
 

@@ -28,19 +28,27 @@ export function parseMasterKeys(text: string, source: string): MasterKeys {
     if (version < 1 || version > 255)
       throw new VaultError('CONFIG_INVALID', `${source}: master key versions run from 1 to 255`);
     const bytes = Buffer.from(m[2]!, m[2]!.includes('-') || m[2]!.includes('_') ? 'base64url' : 'base64');
-    if (bytes.length !== 32)
+    if (bytes.length !== 32) {
+      bytes.fill(0);
       throw new VaultError(
         'CONFIG_INVALID',
         `${source}: a master key must be 32 bytes (got ${bytes.length} for version ${version})`,
       );
-    if (keys.has(version)) throw new VaultError('CONFIG_INVALID', `${source}: version ${version} appears twice`);
+    }
+    if (keys.has(version)) {
+      bytes.fill(0);
+      throw new VaultError('CONFIG_INVALID', `${source}: version ${version} appears twice`);
+    }
     keys.set(version, new Uint8Array(bytes));
+    // Decoded into Node's shared buffer pool: those bytes must not outlive the copy.
+    bytes.fill(0);
   }
   return { current: Math.max(...keys.keys()), keys };
 }
 
 export interface MasterKeySource {
-  masterKey?: string;
+  /** The key text itself (`VAULT_MASTER_KEY`), as a string or as bytes (which the caller zeroes once resolved). */
+  masterKey?: string | Uint8Array;
   masterKeyFile?: string;
   dataDir: string;
   /** Only the embedded default may generate a key. */
@@ -57,11 +65,16 @@ export const DEV_MASTER_KEY_FILE = 'master.key';
 
 /** Resolves the master keys from configuration, generating a development key when allowed. */
 export function resolveMasterKeys(src: MasterKeySource): MasterKeys {
-  if (src.masterKey) return parseMasterKeys(src.masterKey, 'VAULT_MASTER_KEY');
+  if (src.masterKey && src.masterKey.length > 0) {
+    // The text passes through a string, which JavaScript cannot overwrite: it is dropped here and collected.
+    const mk = src.masterKey;
+    const text = typeof mk === 'string' ? mk : Buffer.from(mk.buffer, mk.byteOffset, mk.byteLength).toString('latin1');
+    return parseMasterKeys(text, 'VAULT_MASTER_KEY');
+  }
   if (src.masterKeyFile) {
     if (!existsSync(src.masterKeyFile))
       throw new VaultError('CONFIG_INVALID', `VAULT_MASTER_KEY_FILE points to a missing file: ${src.masterKeyFile}`);
-    return parseMasterKeys(readFileSync(src.masterKeyFile, 'utf8'), 'VAULT_MASTER_KEY_FILE');
+    return parseKeyFile(src.masterKeyFile, 'VAULT_MASTER_KEY_FILE');
   }
   const devFile = join(src.dataDir, DEV_MASTER_KEY_FILE);
   if (src.production) {
@@ -76,7 +89,7 @@ export function resolveMasterKeys(src: MasterKeySource): MasterKeys {
       `Using the development master key in ${devFile}. For development only: set VAULT_MASTER_KEY or ` +
         `VAULT_MASTER_KEY_FILE in production.`,
     );
-    return parseMasterKeys(readFileSync(devFile, 'utf8'), devFile);
+    return parseKeyFile(devFile, devFile);
   }
   if (!src.allowGenerate)
     throw new VaultError(
@@ -89,5 +102,15 @@ export function resolveMasterKeys(src: MasterKeySource): MasterKeys {
     `Generated a development master key into ${devFile}. For development only: anyone with this file can read the ` +
       `vault. Set VAULT_MASTER_KEY or VAULT_MASTER_KEY_FILE in production.`,
   );
-  return parseMasterKeys(readFileSync(devFile, 'utf8'), devFile);
+  return parseKeyFile(devFile, devFile);
+}
+
+/** A key file's keys; the bytes read are zeroed once parsed. */
+function parseKeyFile(path: string, source: string): MasterKeys {
+  const raw = readFileSync(path);
+  try {
+    return parseMasterKeys(raw.toString('latin1'), source);
+  } finally {
+    raw.fill(0);
+  }
 }

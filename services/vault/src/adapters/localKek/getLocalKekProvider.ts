@@ -15,7 +15,11 @@ export interface LocalKekProviderOptions {
    * zeroed in place when its epoch ends. `':memory:'` keeps them in memory. Required.
    */
   path: string;
-  /** The master keys that seal the epoch keys; the highest version seals new ones. Required. */
+  /**
+   * The master keys that seal the epoch keys; the highest version seals new ones. Required. The
+   * provider owns them: they are kept (another process may create or re-seal an epoch key this one
+   * must open) and zeroed by `close()`.
+   */
   master: MasterKeys;
 }
 
@@ -186,6 +190,8 @@ export function getLocalKekProvider(options: LocalKekProviderOptions): LocalKekP
     close: async () => {
       for (const k of keks.values()) k.kek.fill(0);
       keks.clear();
+      // Kept until now: another process may create or re-seal an epoch key that this one must open.
+      for (const key of master.keys.values()) key.fill(0);
       file.close();
     },
   };
