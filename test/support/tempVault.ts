@@ -9,9 +9,10 @@ import { afterEach } from 'vitest';
 /** A vault on the embedded default in a fresh temporary data directory. */
 export async function tempVault(
   options: OpenVaultOptions & { dataDir?: string; masterKey?: string } = {},
-): Promise<{ vault: Vault; config: VaultConfig; cleanup: () => Promise<void> }> {
+): Promise<{ vault: Vault; config: VaultConfig & { masterKey: string }; cleanup: () => Promise<void> }> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pdv-'));
-  const config: VaultConfig = {
+  // A string, which the vault leaves as given (bytes it would consume): tests reopen with it.
+  const config: VaultConfig & { masterKey: string } = {
     dataDir,
     masterKey: options.masterKey ?? Buffer.from(nacl.randomBytes(32)).toString('base64'),
     synchronous: 'FULL',
