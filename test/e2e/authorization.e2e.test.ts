@@ -41,6 +41,7 @@ const MATRIX: Record<Operation, Record<Caller, typeof Y | typeof N>> = {
   recordLifecycleEvent: { service: Y, dpo: Y, subject: N, none: N },
   eraseSubject: { service: N, dpo: Y, subject: N, none: N },
   createExportLink: { service: N, dpo: Y, subject: N, none: N },
+  transmitPortabilityExport: { service: N, dpo: Y, subject: Y, none: N },
   openRequest: { service: N, dpo: Y, subject: N, none: N },
   verifyIdentity: { service: N, dpo: Y, subject: N, none: N },
   extendRequest: { service: N, dpo: Y, subject: N, none: N },
@@ -191,6 +192,10 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
     query: 'mutation($id: ID!) { createExportLink(subjectId: $id, kind: ACCESS) { url expiresAt } }',
     variables: { id: s.id },
   }),
+  transmitPortabilityExport: (s) => ({
+    query: 'mutation($id: ID!) { transmitPortabilityExport(subjectId: $id, receiver: "archive") { delivered status } }',
+    variables: { id: s.id },
+  }),
   openRequest: (s) => ({
     query:
       'mutation($id: ID!, $at: DateTime!) { openRequest(subjectId: $id, type: ERASURE, receivedAt: $at, channel: ' +
@@ -267,6 +272,8 @@ beforeAll(async () => {
   // Contact data may come from a third party here, so markInformed has an Art. 14 duty to close.
   const register = fixtureRegister();
   register.categories.contact!.sources = ['subject', 'thirdParty'];
+  // A receiver nobody listens at (the discard port): a transmission is answered, undelivered.
+  register.receivingControllers = { archive: { name: 'Example Archive', endpoint: 'http://127.0.0.1:9/imports' } };
   api = await startApi({ vault: { register } });
 });
 afterAll(async () => api?.stop());

@@ -44,6 +44,8 @@ export const OPERATION_ROLES = {
   // A link hands every value, for every purpose, to whoever holds the URL: a purpose-bound service
   // token must not be able to mint one. The DPO creates links (or completes an access request).
   createExportLink: ['dpo'],
+  // Art. 20(2): the subject has its own export sent to a controller the register names; the DPO on its behalf.
+  transmitPortabilityExport: ['dpo', 'subject'],
   openRequest: ['dpo'],
   verifyIdentity: ['dpo'],
   extendRequest: ['dpo'],

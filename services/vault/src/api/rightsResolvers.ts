@@ -15,6 +15,7 @@ import type {
 import { month, text } from './inputs.js';
 import type { RequestModel } from './models.js';
 import { authorize, authorizeSubject } from './policy.js';
+import { JWKS_PATH } from './routes/downloads.js';
 
 /** The link as the API shows it: an absolute URL under the vault's public address. The token stays inside the URL. */
 const exportLink = (ctx: ApiContext, link: ServiceLink): ExportLink => ({
@@ -105,6 +106,11 @@ export const rightsQuery: QueryResolvers = {
 };
 
 export const rightsMutation: MutationResolvers = {
+  transmitPortabilityExport(_, { subjectId, receiver }, ctx) {
+    authorize(ctx.principal, 'transmitPortabilityExport');
+    authorizeSubject(ctx.principal, subjectId);
+    return ctx.vault.rights.transmitExport(subjectId, receiver, `${ctx.publicUrl}${JWKS_PATH}`);
+  },
   async createExportLink(_, { subjectId, kind }, ctx) {
     authorize(ctx.principal, 'createExportLink');
     return exportLink(ctx, await ctx.vault.rights.createExportLink(subjectId, kind, options(ctx)));

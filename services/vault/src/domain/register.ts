@@ -148,6 +148,16 @@ export interface Party {
   address?: string;
 }
 
+/**
+ * A controller the subject may have its portability export sent to (Art. 20(2)), as the register
+ * names it: the controller's name and the endpoint that takes the signed export.
+ */
+export interface ReceivingController {
+  name: string;
+  /** An https URL (http only on the loopback interface, for tests and local bridges). */
+  endpoint: string;
+}
+
 export interface ProcessingRegister {
   version: 1;
   controller: Party;
@@ -163,6 +173,8 @@ export interface ProcessingRegister {
   purposes: Record<string, PurposeSpec>;
   categories: Record<string, CategorySpec>;
   lifecycleEvents: string[];
+  /** Where exports may be transmitted (Art. 20(2)), by a name the subject chooses them by. Default: none. */
+  receivingControllers?: Record<string, ReceivingController>;
 }
 
 /** A copy of `map` as an object without a prototype. */
@@ -178,5 +190,10 @@ const ownOnly = <T>(map: Record<string, T>): Record<string, T> =>
 export function withOwnNamesOnly(register: ProcessingRegister): ProcessingRegister {
   const categories = Object.create(null) as Record<string, CategorySpec>;
   for (const [name, c] of Object.entries(register.categories)) categories[name] = { ...c, fields: ownOnly(c.fields) };
-  return { ...register, purposes: ownOnly(register.purposes), categories };
+  return {
+    ...register,
+    purposes: ownOnly(register.purposes),
+    categories,
+    receivingControllers: ownOnly(register.receivingControllers ?? {}),
+  };
 }

@@ -92,6 +92,7 @@ export function parseRegister(text: string, sourceName: string, terms: DpvTerms 
     purposes,
     categories,
     lifecycleEvents: file.lifecycleEvents,
+    ...(file.receivingControllers ? { receivingControllers: file.receivingControllers } : {}),
   });
 }
 
@@ -271,6 +272,9 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
     IDENTIFIER.test(name)
       ? `"${name}" is reserved (every JavaScript object has it): choose another name`
       : `"${name}" is not a name: use letters and digits, starting with a lower-case letter (camelCase)`;
+
+  for (const name of Object.keys(asMap(root['receivingControllers']) ?? {}))
+    if (!isName(name)) out.push({ path: ['receivingControllers', name], message: notIdentifier(name), at: 'key' });
 
   const events = new Set<string>();
   asList(root['lifecycleEvents']).forEach((e, i) => {

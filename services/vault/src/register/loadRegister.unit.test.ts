@@ -428,6 +428,31 @@ describe('parseRegister', () => {
     expect(both.issues.map((i) => i.message)).toEqual([expect.stringMatching(/not providedBySubject as well/)]);
   });
 
+  it('takes receiving controllers with an https endpoint, http only on the loopback, no credentials', () => {
+    const withReceivers = (endpoint: string) =>
+      `${MINIMAL}receivingControllers:\n  acme:\n    name: Acme Energy AS\n    endpoint: ${endpoint}\n`;
+    const ok = parseRegister(withReceivers('https://import.acme.example/pdv'), 'register.yaml');
+    expect(ok.receivingControllers).toEqual({
+      acme: { name: 'Acme Energy AS', endpoint: 'https://import.acme.example/pdv' },
+    });
+    expect(
+      parseRegister(withReceivers('http://127.0.0.1:8080/in'), 'r.yaml').receivingControllers?.['acme'],
+    ).toBeTruthy();
+    for (const endpoint of [
+      'http://import.acme.example/pdv',
+      'https://user:secret@import.acme.example/pdv',
+      'ftp://import.acme.example/',
+      'not a url',
+    ]) {
+      expect(issuesOf(withReceivers(endpoint)).issues.map((i) => i.path)).toEqual([
+        'receivingControllers.acme.endpoint',
+      ]);
+    }
+    expect(issuesOf(withReceivers('https://x.example/').replace('  acme:', '  Acme:')).issues[0]?.path).toBe(
+      'receivingControllers.Acme',
+    );
+  });
+
   it('reports a missing required key at the key of its parent', () => {
     const text = MINIMAL.replace('    description: How we reach the customer.\n', '');
     const { issues } = issuesOf(text);

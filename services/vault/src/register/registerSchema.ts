@@ -136,6 +136,22 @@ const answerPeriod = z.string().superRefine((s, ctx) => {
   if (issue) ctx.addIssue({ code: 'custom', message: issue });
 });
 
+/**
+ * Where a portability export may be sent: https, or http on the loopback interface only; no
+ * credentials in the URL (a secret in the register would be a secret in every copy of it).
+ */
+const endpoint = z.string().refine(
+  (s) => {
+    if (!URL.canParse(s)) return false;
+    const u = new URL(s);
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname);
+    return (u.protocol === 'https:' || (u.protocol === 'http:' && loopback)) && !u.username && !u.password && !u.hash;
+  },
+  { error: 'expected an https URL without credentials or fragment (http only on 127.0.0.1 or localhost)' },
+);
+
+export const receivingControllerSchema = z.strictObject({ name: text, endpoint });
+
 export const registerFileSchema = z.strictObject({
   version: z.literal(1),
   controller: z.strictObject({ ...party, answerPeriod: answerPeriod.optional() }),
@@ -144,4 +160,5 @@ export const registerFileSchema = z.strictObject({
   lifecycleEvents: z.array(z.string()).default([]),
   purposes: z.record(z.string(), purposeSchema),
   categories: z.record(z.string(), categorySchema),
+  receivingControllers: z.record(z.string(), receivingControllerSchema).optional(),
 });

@@ -22,6 +22,7 @@ import {
 } from './reports.js';
 import { holdsTexts, openSubjectTexts, type SubjectTexts } from './requestTexts.js';
 import { ShredCheck } from './ShredCheck.js';
+import { type Transmission, transmitExport } from './transmitExport.js';
 
 export interface RightsDeps extends ReportDeps {
   views: ViewStore;
@@ -229,6 +230,16 @@ export class SubjectRights {
     // downloads one wins, the other meets the used link when its command is decided again.
     await this.deps.execute(row.subjectId, { type: 'UseExportLink', linkId }, { actor: DOWNLOAD_ACTOR });
     return download;
+  }
+
+  /**
+   * Sends the subject's signed portability export to a receiving controller the register names
+   * (Art. 20(2)); `keyUrl` is where the receiver finds the key set that verifies it.
+   */
+  transmitExport(subjectId: string, receiver: string, keyUrl: string): Promise<Transmission> {
+    const { register, accessLog, now } = this.deps;
+    const download = (s: string) => this.download(s, 'PORTABILITY');
+    return transmitExport({ register, accessLog, now, download }, subjectId, receiver, keyUrl);
   }
 
   /**

@@ -295,6 +295,13 @@ export type Mutation = {
   releaseLegalHold: CommandPayload;
   /** Art. 18: keep, but do not use. Role: dpo. */
   restrictProcessing: CommandPayload;
+  /**
+   * Art. 20(2): sends the subject's signed portability export to a receiving controller the register names under
+   * `receivingControllers` (by that name; another is `BAD_USER_INPUT` listing the names), as the download would serve
+   * it, with `Vault-Signature` and `Vault-Signing-Key`. Logged in the access log as a read by `controller:<receiver>`.
+   * A receiver's refusal or silence is `delivered: false`, not an error. Role: the subject (its own id) or the dpo.
+   */
+  transmitPortabilityExport: PortabilityTransmission;
   /** Records how the requester's identity was verified (one of `VerificationMethod`); a second call changes nothing. Role: dpo. */
   verifyIdentity: DataSubjectRequest;
   /** Takes effect at once; may shred categories the register says to. Roles: service, dpo, the subject itself. */
@@ -425,6 +432,12 @@ export type MutationRestrictProcessingArgs = {
 };
 
 
+export type MutationTransmitPortabilityExportArgs = {
+  receiver: Scalars['String']['input'];
+  subjectId: Scalars['ID']['input'];
+};
+
+
 export type MutationVerifyIdentityArgs = {
   method: VerificationMethod;
   requestId: Scalars['ID']['input'];
@@ -498,6 +511,24 @@ export type PersonalDataValue = PersonalDataItem & {
   status: ItemStatus;
   updatedAt: Scalars['DateTime']['output'];
   value: Scalars['JSON']['output'];
+};
+
+/** One direct transmission of a portability export to another controller (Art. 20(2)). */
+export type PortabilityTransmission = {
+  __typename?: 'PortabilityTransmission';
+  at: Scalars['DateTime']['output'];
+  bytes: Scalars['Int']['output'];
+  /** The receiving controller, as the register names it. */
+  controller: Scalars['String']['output'];
+  /** True when the receiver answered 2xx to the whole export. */
+  delivered: Scalars['Boolean']['output'];
+  endpoint: Scalars['String']['output'];
+  /** The receiving controller's name in the register. */
+  receiver: Scalars['String']['output'];
+  /** SHA-256 of the exact bytes sent, as signed. */
+  sha256: Scalars['String']['output'];
+  /** The receiver's HTTP status; null when it did not answer. */
+  status: Maybe<Scalars['Int']['output']>;
 };
 
 export type ProcessingRegister = {
@@ -877,6 +908,7 @@ export type ResolversTypes = {
   PersonalDataInput: PersonalDataInput;
   PersonalDataItem: ResolverTypeWrapper<ItemModel>;
   PersonalDataValue: ResolverTypeWrapper<ValueItemModel>;
+  PortabilityTransmission: ResolverTypeWrapper<PortabilityTransmission>;
   ProcessingRegister: ResolverTypeWrapper<RegisterModel>;
   Purpose: ResolverTypeWrapper<PurposeModel>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -929,6 +961,7 @@ export type ResolversParentTypes = {
   PersonalDataInput: PersonalDataInput;
   PersonalDataItem: ItemModel;
   PersonalDataValue: ValueItemModel;
+  PortabilityTransmission: PortabilityTransmission;
   ProcessingRegister: RegisterModel;
   Purpose: PurposeModel;
   Query: Record<PropertyKey, never>;
@@ -1079,6 +1112,7 @@ export type MutationResolvers<ContextType = ApiContext, ParentType extends Resol
   registerSubject?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType>;
   releaseLegalHold?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationReleaseLegalHoldArgs, 'category' | 'subjectId'>>;
   restrictProcessing?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationRestrictProcessingArgs, 'categories' | 'reason' | 'subjectId'>>;
+  transmitPortabilityExport?: Resolver<ResolversTypes['PortabilityTransmission'], ParentType, ContextType, RequireFields<MutationTransmitPortabilityExportArgs, 'receiver' | 'subjectId'>>;
   verifyIdentity?: Resolver<ResolversTypes['DataSubjectRequest'], ParentType, ContextType, RequireFields<MutationVerifyIdentityArgs, 'method' | 'requestId'>>;
   withdrawConsent?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationWithdrawConsentArgs, 'purpose' | 'subjectId'>>;
 };
@@ -1128,6 +1162,17 @@ export type PersonalDataValueResolvers<ContextType = ApiContext, ParentType exte
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   value?: Resolver<ResolversTypes['JSON'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type PortabilityTransmissionResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['PortabilityTransmission'] = ResolversParentTypes['PortabilityTransmission']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  bytes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  controller?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  delivered?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  endpoint?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  receiver?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sha256?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
 export type ProcessingRegisterResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['ProcessingRegister'] = ResolversParentTypes['ProcessingRegister']> = {
@@ -1275,6 +1320,7 @@ export type Resolvers<ContextType = ApiContext> = {
   PersonalDataErased?: PersonalDataErasedResolvers<ContextType>;
   PersonalDataItem?: PersonalDataItemResolvers<ContextType>;
   PersonalDataValue?: PersonalDataValueResolvers<ContextType>;
+  PortabilityTransmission?: PortabilityTransmissionResolvers<ContextType>;
   ProcessingRegister?: ProcessingRegisterResolvers<ContextType>;
   Purpose?: PurposeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
