@@ -203,6 +203,9 @@ describe('rights documents as JSON-LD', () => {
     expect(objects(qs, credit, `${DPV}hasPurpose`)).toEqual([`${DPV}CustomerSolvencyMonitoring`]);
     expect(objects(qs, credit, `${DPV}hasLegalBasis`)).toEqual([`${GDPR}A6-1-f`]);
     expect(objects(qs, credit, `${DPV}hasDataSource`)).toEqual([`${DPV}ThirdPartyDataSource`]);
+    // The credit score decides automatically (Art. 22): DPV's automated decision-making; the email does not.
+    expect(objects(qs, credit, `${DPV}hasProcessing`)).toEqual([`${DPV}AutomatedDecisionMaking`]);
+    expect(objects(qs, email, `${DPV}hasProcessing`)).toEqual([]);
     expect(
       objects(qs, credit, `${DPV}hasRecipient`).flatMap((r) =>
         objects(qs, r, 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type'),

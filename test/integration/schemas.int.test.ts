@@ -17,10 +17,10 @@ type Doc = Record<string, any>;
 
 /**
  * A subject with something in every part of the documents: several categories and value types
- * (text, email, phone, date, address, number, document, free text observed on consent), a consent given then withdrawn (its
- * category shredded), a standing one, disclosures by two readers, a rectified value (history), a
- * restriction, an objection the DPO overrode, requests extended and refused, a DPO's legal hold,
- * and accounting kept by law through erasure.
+ * (text, email, phone, date, address, number, document, free text observed on consent), a consent
+ * given then withdrawn (its category shredded), a standing one, disclosures by two readers, a
+ * rectified value (history), a restriction, an objection the DPO overrode, requests extended and
+ * refused, a DPO's legal hold, and accounting kept by law through erasure.
  */
 async function realisticSubject(vault: Vault, clock: { now: string }): Promise<string> {
   const crm = { actor: 'service:crm' };
@@ -459,6 +459,22 @@ const wrongValue: Alteration[] = [
   ['a right whose term is free text', 'an access report', (d) => (d.rights[0].dpv = 'the right of access')],
   ['a source the vault does not have', 'an access report', (d) => (item0(d).source = 'rumour')],
   ['derived data in a portability export', 'a portability export', (d) => (item0(d).origin = 'derived')],
+  [
+    'a legal basis term that says another basis than its code',
+    'an access report',
+    (d) => (item0(d).dpvLegalBasis = item0(d).legalBasis === 'contract' ? 'eu-gdpr:A6-1-a' : 'eu-gdpr:A6-1-b'),
+  ],
+  [
+    'an exported legal basis term that says another basis than its code',
+    'a portability export',
+    (d) => (item0(d).dpvLegalBasis = item0(d).legalBasis === 'consent' ? 'eu-gdpr:A6-1-b' : 'eu-gdpr:A6-1-a'),
+  ],
+  [
+    "an automated-decision term that is not DPV's",
+    'an access report',
+    (d) => (item0(d).dpvAutomatedDecisionMaking = 'dpv:Automation'),
+  ],
+  ['a special category as a boolean', 'an access report', (d) => (item0(d).dpvSpecialCategory = true)],
   ['a consent status DPV does not define', 'an access report', (d) => (d.consents[0].dpvStatus = 'dpv:ConsentOK')],
   ['a consent record that is not one', 'a portability export', (d) => (d.consents[0].proofs[0].type = 'dpv:Consent')],
   [
@@ -554,6 +570,11 @@ const missing: Alteration[] = [
   ['a consent without the categories it covers', 'an access report', (d) => delete d.consents[0].dataCategories],
   ['a portable item without its origin', 'a portability export', (d) => delete item0(d).origin],
   ['an item without its origin', 'an access report', (d) => delete item0(d).origin],
+  [
+    'an item without its automated-decision term',
+    'an access report',
+    (d) => delete item0(d).dpvAutomatedDecisionMaking,
+  ],
   ['a missing certificate signing key id', 'an erasure certificate', (d) => delete d.signingKeyId],
   ['a missing list of destroyed key ids', 'an erasure certificate', (d) => delete d.keyIdsDestroyed],
 ];
