@@ -30,6 +30,12 @@ export interface Slot {
 export interface SlotFile {
   /** The slot at `index` if it holds something owned by `owner` (see `ownerTag`); else undefined. */
   read(index: number, owner: Uint8Array): Slot | undefined;
+  /**
+   * `read` of many slots at once: answers in the order asked. Slots close to one another are read
+   * together, in one system call per run (a page of keys created one after another lies in
+   * neighbouring slots), not one each.
+   */
+  readMany(wanted: readonly { index: number; owner: Uint8Array }[]): (Slot | undefined)[];
   /** Every slot that holds something (kind not 0), with its index and owner tag. */
   scan(): { index: number; owner: Uint8Array; slot: Slot }[];
   /** Writes a slot in place (not yet durable: `sync`). `kind` 0 is reserved for a free slot. */
@@ -97,6 +103,13 @@ export function openSlotFile(path: string): SlotFile {
     const n = readSync(fd, buf, 0, SLOT_BYTES, index * SLOT_BYTES);
     return n === SLOT_BYTES ? buf : undefined;
   };
+  const run = Buffer.alloc(RUN_SLOTS * SLOT_BYTES);
+  const readRun = (first: number, count: number): Buffer => {
+    const n = readSync(fd, run, 0, count * SLOT_BYTES, first * SLOT_BYTES);
+    // Past the end of the file reads as empty slots.
+    run.fill(0, n, count * SLOT_BYTES);
+    return run;
+  };
   const writeAt = (index: number, bytes: Buffer): void => {
     writeSync(fd, bytes, 0, SLOT_BYTES, index * SLOT_BYTES);
   };
@@ -106,6 +119,7 @@ export function openSlotFile(path: string): SlotFile {
       const got = raw && decode(raw);
       return got && sameOwner(got.owner, owner) ? got.slot : undefined;
     },
+    readMany: (wanted) => readInRuns(wanted, readRun),
     scan() {
       const out: ReturnType<SlotFile['scan']> = [];
       for (let i = 0; ; i++) {
@@ -127,13 +141,46 @@ export function openSlotFile(path: string): SlotFile {
   };
 }
 
+/** Slots read in one system call at most (64 KiB). */
+const RUN_SLOTS = 512;
+/** Slots between two wanted ones that are still read through rather than skipped with another call. */
+const MAX_GAP = 8;
+
+function readInRuns(
+  wanted: readonly { index: number; owner: Uint8Array }[],
+  readRun: (first: number, count: number) => Buffer,
+): (Slot | undefined)[] {
+  const order = wanted.map((_, i) => i).sort((a, b) => wanted[a]!.index - wanted[b]!.index);
+  const out: (Slot | undefined)[] = new Array<Slot | undefined>(wanted.length);
+  for (let i = 0; i < order.length;) {
+    const first = wanted[order[i]!]!.index;
+    let j = i + 1;
+    while (j < order.length) {
+      const next = wanted[order[j]!]!.index;
+      if (next - wanted[order[j - 1]!]!.index > MAX_GAP || next - first >= RUN_SLOTS) break;
+      j++;
+    }
+    const bytes = readRun(first, wanted[order[j - 1]!]!.index - first + 1);
+    for (let k = i; k < j; k++) {
+      const w = wanted[order[k]!]!;
+      const at = (w.index - first) * SLOT_BYTES;
+      const got = decode(bytes.subarray(at, at + SLOT_BYTES));
+      out[order[k]!] = got && sameOwner(got.owner, w.owner) ? got.slot : undefined;
+    }
+    i = j;
+  }
+  return out;
+}
+
 function memorySlots(): SlotFile {
   const slots: Buffer[] = [];
+  const read = (index: number, owner: Uint8Array): Slot | undefined => {
+    const got = slots[index] && decode(slots[index]);
+    return got && sameOwner(got.owner, owner) ? got.slot : undefined;
+  };
   return {
-    read(index, owner) {
-      const got = slots[index] && decode(slots[index]);
-      return got && sameOwner(got.owner, owner) ? got.slot : undefined;
-    },
+    read,
+    readMany: (wanted) => wanted.map((w) => read(w.index, w.owner)),
     scan: () =>
       slots.flatMap((raw, index) => {
         const got = raw && decode(raw);

@@ -74,8 +74,9 @@ interface KeyRow {
 /** Reads rows' slots into stored keys; a row whose slot no longer holds its key (shredded meanwhile) is left out. */
 export function keysFromRows(slots: SlotFile, rows: readonly KeyRow[]): StoredKey[] {
   const out: StoredKey[] = [];
-  for (const r of rows) {
-    const slot = slots.read(r.slot, keyOwnerTag(r.key_id));
+  const read = slots.readMany(rows.map((r) => ({ index: r.slot, owner: keyOwnerTag(r.key_id) })));
+  for (const [i, r] of rows.entries()) {
+    const slot = read[i];
     if (slot?.kind !== SLOT_KEY) continue;
     out.push({
       keyId: r.key_id,
