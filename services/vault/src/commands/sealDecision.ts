@@ -1,8 +1,7 @@
-import { openValue, sealValue, valueContext } from '../crypto/envelope.js';
+import { sealValue, valueContext } from '../crypto/envelope.js';
 import type { KeyRing } from '../crypto/keyRing.js';
-import { type DomainEvent, REQUESTS_CATEGORY, type Unsealed } from '../domain/events.js';
-import type { FieldState } from '../domain/subject.js';
-import { keyIdFor } from '../domain/subject.js';
+import { overrideGroundsContext, proposalContext, requestsKeyId, requestTextContext } from '../crypto/sealedFields.js';
+import { type DomainEvent, type Unsealed } from '../domain/events.js';
 import type { EventMetadata, NewEvent } from '../ports/EventLog.js';
 import { uuidv7 } from '../support/uuidv7.js';
 
@@ -18,21 +17,6 @@ export function keyIdsWritten(subjectId: string, events: readonly DomainEvent<Un
   }
   return ids;
 }
-
-/** The key that seals the free text of a subject's requests (and of the DPO's objection overrides). */
-export const requestsKeyId = (subjectId: string): string => keyIdFor(subjectId, REQUESTS_CATEGORY, 1);
-
-/** Context of a request's sealed free text. */
-export const requestTextContext = (subjectId: string, requestId: string, eventId: string): Uint8Array =>
-  valueContext(subjectId, REQUESTS_CATEGORY, requestId, eventId);
-
-/** Context of the sealed grounds of an objection override (`objection/` keeps it apart from request ids). */
-export const overrideGroundsContext = (subjectId: string, purpose: string, eventId: string): Uint8Array =>
-  valueContext(subjectId, REQUESTS_CATEGORY, `objection/${purpose}`, eventId);
-
-/** Context of a value a subject proposed for a field (`rectification/` keeps it apart from the field's own values). */
-export const proposalContext = (subjectId: string, category: string, field: string, eventId: string): Uint8Array =>
-  valueContext(subjectId, category, `rectification/${field}`, eventId);
 
 /**
  * Turns the domain's decision into events for the log: assigns ids, and seals every value under
@@ -104,15 +88,4 @@ export async function sealDecision(
     })();
     return { id, type: e.type, data: sealed, metadata };
   });
-}
-
-/** Opens a field's current value with an already-loaded key. */
-export function openField(subjectId: string, category: string, field: string, f: FieldState, key: Uint8Array): unknown {
-  return openValue(key, f.value, valueContext(subjectId, category, field, f.eventId));
-}
-
-/** Opens what a subject proposed for a field it contests, with an already-loaded key. */
-export function openProposal(subjectId: string, category: string, field: string, f: FieldState, key: Uint8Array) {
-  const p = f.contested!.proposal;
-  return openValue(key, p.sealed, proposalContext(subjectId, category, field, p.eventId));
 }

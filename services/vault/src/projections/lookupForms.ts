@@ -1,5 +1,5 @@
-import { openField } from '../commands/sealDecision.js';
 import type { KeyRing } from '../crypto/keyRing.js';
+import { openField } from '../crypto/sealedFields.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import type { SubjectState } from '../domain/subject.js';
 import { lookupForm } from '../domain/values.js';

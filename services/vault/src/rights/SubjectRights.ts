@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
-import { requestsKeyId } from '../commands/sealDecision.js';
 import type { CommandOptions, CommandResult } from '../commands/SubjectCommands.js';
+import { requestsKeyId } from '../crypto/sealedFields.js';
 import type { FlattenedJws } from '../crypto/signer.js';
 import { isVaultError, VaultError } from '../domain/errors.js';
 import { EXPORT_KINDS, type ExportKind } from '../domain/events.js';

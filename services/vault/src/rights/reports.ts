@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 
-import { openField, requestsKeyId } from '../commands/sealDecision.js';
 import type { SubjectCommands } from '../commands/SubjectCommands.js';
 import { openValue, valueContext } from '../crypto/envelope.js';
 import type { KeyRing } from '../crypto/keyRing.js';
+import { openField, requestsKeyId } from '../crypto/sealedFields.js';
 import type { Signer } from '../crypto/signer.js';
 import { proofsOf, provenanceOf } from '../domain/consent.js';
 import { missedDeadlineAt } from '../domain/deadlines.js';

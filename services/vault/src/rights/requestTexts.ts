@@ -1,5 +1,5 @@
-import { overrideGroundsContext, requestTextContext } from '../commands/sealDecision.js';
 import { openValue } from '../crypto/envelope.js';
+import { overrideGroundsContext, requestTextContext } from '../crypto/sealedFields.js';
 import type { SealedText } from '../domain/requests.js';
 import type { SubjectState } from '../domain/subject.js';
 
