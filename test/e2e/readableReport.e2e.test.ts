@@ -157,7 +157,14 @@ const EXPECTED: Record<'en' | 'nb' | 'da', Record<string, string[]>> = {
     '15(1)(g) source': ['Where it comes from', 'a credit agency'],
     '15(1)(h) automated decisions': ['Automated decisions', 'Credit scoring: the credit agency', '(Art. 22)'],
     '15(2) transfers': ['Transfers outside the EU/EEA', 'United States', 'Standard contractual clauses'],
-    'origin and consent': ['not part of a data portability export', 'You have given your consent', 'Withdrawn on'],
+    'origin and consent': [
+      'not part of a data portability export',
+      'You have given your consent',
+      'Withdrawn on',
+      'It covers',
+      'Given again after a withdrawal',
+      'you contest its accuracy',
+    ],
     'signed JSON': ['The authoritative document is the signed report', 'Download the signed report (JSON)'],
   },
   nb: {
@@ -176,7 +183,14 @@ const EXPECTED: Record<'en' | 'nb' | 'da', Record<string, string[]>> = {
     '15(1)(g) source': ['Hvor de kommer fra', 'et kredittopplysningsbyrå'],
     '15(1)(h) automated decisions': ['Automatiserte avgjørelser', 'Credit scoring: the credit agency', '(art. 22)'],
     '15(2) transfers': ['Overføringer utenfor EU/EØS', 'USA', 'Standard contractual clauses'],
-    'origin and consent': ['ikke med i en dataportabilitetseksport', 'Du har gitt samtykke', 'Trukket tilbake'],
+    'origin and consent': [
+      'ikke med i en dataportabilitetseksport',
+      'Du har gitt samtykke',
+      'Trukket tilbake',
+      'Det gjelder',
+      'Gitt på nytt',
+      'du bestrider at den er riktig',
+    ],
     'signed JSON': ['Det gjeldende dokumentet er den signerte rapporten', 'Last ned den signerte rapporten (JSON)'],
   },
   da: {
@@ -199,7 +213,14 @@ const EXPECTED: Record<'en' | 'nb' | 'da', Record<string, string[]>> = {
     '15(1)(g) source': ['Hvor de kommer fra', 'et kreditoplysningsbureau'],
     '15(1)(h) automated decisions': ['Automatiske afgørelser', 'Credit scoring: the credit agency', '(art. 22)'],
     '15(2) transfers': ['Overførsler uden for EU/EØS', 'USA', 'Standard contractual clauses'],
-    'origin and consent': ['ikke med i en dataportabilitetseksport', 'Du har givet samtykke', 'Trukket tilbage'],
+    'origin and consent': [
+      'ikke med i en dataportabilitetseksport',
+      'Du har givet samtykke',
+      'Trukket tilbage',
+      'Det omfatter',
+      'Givet igen',
+      'du bestrider, at den er korrekt',
+    ],
     'signed JSON': ['Det gældende dokument er den signerede rapport', 'Hent den signerede rapport (JSON)'],
   },
 };

@@ -214,7 +214,7 @@ function categorySection(ctx: Ctx, report: AccessReportDoc, category: string, it
   ];
   for (const e of items.filter((i) => i.status.state === 'ERASED')) {
     const at = ctx.date(e.status.at);
-    const reason = e.status.reason ?? '';
+    const reason = String(lookup(w.erasureReasons, e.status.reason));
     out.push(`<p>${esc(e.field === null ? w.erased(at, reason) : w.fieldErased(e.field, at, reason))}</p>`);
   }
   if (held.length > 0) {
@@ -400,7 +400,10 @@ const listOr = (w: ReportWords, li: string[]) =>
 
 function choicesSection(ctx: Ctx, report: AccessReportDoc): string {
   const { w } = ctx;
-  const restrictions = report.restrictions.map((r) => `<li>${esc(w.restricted(r.category, ctx.date(r.since)))}</li>`);
+  const restrictions = report.restrictions.map((r) => {
+    const reason = String(lookup(w.restrictionReasons, r.reason));
+    return `<li>${categoryName(ctx, r.category)}: ${esc(w.restricted(ctx.date(r.since), reason))}</li>`;
+  });
   const objections = report.objections.map(
     (o) =>
       `<li>${esc(w.objected(o.purpose, ctx.date(o.since)))}` +

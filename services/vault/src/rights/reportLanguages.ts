@@ -79,7 +79,7 @@ export interface ReportWords {
   consentRenewed: string;
   withdrawnAt: (at: string) => string;
   restrictions: string;
-  restricted: (category: string, since: string) => string;
+  restricted: (since: string, reason: string) => string;
   objections: string;
   objected: (purpose: string, since: string) => string;
   overridden: (at: string, grounds: string) => string;
@@ -107,6 +107,10 @@ export interface ReportWords {
   roles: Record<Recipient['role'], string>;
   channels: Record<ConsentChannel, string>;
   requestTypes: Record<RequestType, string>;
+  /** Why data was erased, by the report's codes. */
+  erasureReasons: Record<string, string>;
+  /** Why processing is restricted (Art. 18(1)), by the report's codes. */
+  restrictionReasons: Record<string, string>;
   /** Per right (by its DPV term, `eu-gdpr:A15`): what it is and how to use it. */
   rightWords: Record<string, { name: string; how: string }>;
 }
@@ -182,7 +186,7 @@ const EN: ReportWords = {
   consentRenewed: 'Given again after a withdrawal.',
   withdrawnAt: (at) => `Withdrawn on ${at}.`,
   restrictions: 'Restrictions of processing',
-  restricted: (category, since) => `${category}: restricted since ${since}.`,
+  restricted: (since, reason) => `restricted since ${since} (${reason}).`,
   objections: 'Your objections',
   objected: (purpose, since) => `${purpose}: you objected on ${since}.`,
   overridden: (at, grounds) => `On ${at} we decided to continue, on these grounds: ${grounds}`,
@@ -250,6 +254,27 @@ const EN: ReportWords = {
     RECTIFICATION: 'Rectification',
     RESTRICTION: 'Restriction',
     OBJECTION: 'Objection',
+  },
+  erasureReasons: {
+    erasure: 'erasure',
+    retention: 'its retention period ended',
+    withdrawal: 'you withdrew your consent',
+    objection: 'you objected',
+    fieldErasure: 'this item was erased',
+    subjectRequest: 'at your request',
+    consentWithdrawn: 'you withdrew your consent',
+    noLongerNecessary: 'no longer needed',
+    unlawful: 'it was processed unlawfully',
+    legalObligation: 'the law required it',
+    child: 'collected from a child',
+    other: 'other reason',
+  },
+  restrictionReasons: {
+    accuracyContested: 'you contest its accuracy',
+    unlawful: 'its processing is unlawful and you asked us to keep it',
+    noLongerNeededButClaims: 'we no longer need it, but you need it for legal claims',
+    objectionPending: 'your objection is being considered',
+    other: 'other reason',
   },
   rightWords: {
     'eu-gdpr:A15': {
@@ -362,7 +387,7 @@ const NB: ReportWords = {
   consentRenewed: 'Gitt på nytt etter en tilbaketrekking.',
   withdrawnAt: (at) => `Trukket tilbake ${at}.`,
   restrictions: 'Begrensning av behandling',
-  restricted: (category, since) => `${category}: begrenset siden ${since}.`,
+  restricted: (since, reason) => `begrenset siden ${since} (${reason}).`,
   objections: 'Dine protester',
   objected: (purpose, since) => `${purpose}: du protesterte ${since}.`,
   overridden: (at, grounds) => `${at} besluttet vi å fortsette, med denne begrunnelsen: ${grounds}`,
@@ -430,6 +455,27 @@ const NB: ReportWords = {
     RECTIFICATION: 'Retting',
     RESTRICTION: 'Begrensning',
     OBJECTION: 'Protest',
+  },
+  erasureReasons: {
+    erasure: 'sletting',
+    retention: 'lagringstiden var ute',
+    withdrawal: 'du trakk tilbake samtykket',
+    objection: 'du protesterte',
+    fieldErasure: 'denne opplysningen ble slettet',
+    subjectRequest: 'etter ditt ønske',
+    consentWithdrawn: 'du trakk tilbake samtykket',
+    noLongerNecessary: 'ikke lenger nødvendig',
+    unlawful: 'den ble behandlet ulovlig',
+    legalObligation: 'loven krevde det',
+    child: 'samlet inn fra et barn',
+    other: 'annen grunn',
+  },
+  restrictionReasons: {
+    accuracyContested: 'du bestrider at den er riktig',
+    unlawful: 'behandlingen er ulovlig, og du ba oss beholde den',
+    noLongerNeededButClaims: 'vi trenger den ikke lenger, men du trenger den for et rettskrav',
+    objectionPending: 'protesten din blir vurdert',
+    other: 'annen grunn',
   },
   rightWords: {
     'eu-gdpr:A15': {
@@ -546,7 +592,7 @@ const DA: ReportWords = {
   consentRenewed: 'Givet igen efter en tilbagetrækning.',
   withdrawnAt: (at) => `Trukket tilbage ${at}.`,
   restrictions: 'Begrænsning af behandling',
-  restricted: (category, since) => `${category}: begrænset siden ${since}.`,
+  restricted: (since, reason) => `begrænset siden ${since} (${reason}).`,
   objections: 'Dine indsigelser',
   objected: (purpose, since) => `${purpose}: du gjorde indsigelse ${since}.`,
   overridden: (at, grounds) => `${at} besluttede vi at fortsætte med denne begrundelse: ${grounds}`,
@@ -614,6 +660,27 @@ const DA: ReportWords = {
     RECTIFICATION: 'Berigtigelse',
     RESTRICTION: 'Begrænsning',
     OBJECTION: 'Indsigelse',
+  },
+  erasureReasons: {
+    erasure: 'sletning',
+    retention: 'opbevaringsperioden udløb',
+    withdrawal: 'du trak dit samtykke tilbage',
+    objection: 'du gjorde indsigelse',
+    fieldErasure: 'denne oplysning blev slettet',
+    subjectRequest: 'på din anmodning',
+    consentWithdrawn: 'du trak dit samtykke tilbage',
+    noLongerNecessary: 'ikke længere nødvendig',
+    unlawful: 'den blev behandlet ulovligt',
+    legalObligation: 'loven krævede det',
+    child: 'indsamlet fra et barn',
+    other: 'anden grund',
+  },
+  restrictionReasons: {
+    accuracyContested: 'du bestrider, at den er korrekt',
+    unlawful: 'behandlingen er ulovlig, og du bad os beholde den',
+    noLongerNeededButClaims: 'vi har ikke længere brug for den, men du har brug for den til et retskrav',
+    objectionPending: 'din indsigelse bliver vurderet',
+    other: 'anden grund',
   },
   rightWords: {
     'eu-gdpr:A15': {
