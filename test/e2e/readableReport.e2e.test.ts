@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { schemaErrors } from '../support/rightsSchemas.js';
 import { dataItem as item } from '../support/tempVault.js';
-import { type Api, startApi } from './apiHarness.js';
+import { type Api, startApi, subjectPrincipal } from './apiHarness.js';
 
 /**
  * The access report a person reads (issue 24): `/exports/<token>?format=html&language=<en|nb|da>`
@@ -342,6 +342,29 @@ describe('the access report a person reads', () => {
     expect(exported.status).toBe(200);
     expect(exported.headers.get('content-type')).toBe('application/json; charset=utf-8');
     await exported.text();
+  });
+
+  it('is linked from the report over GraphQL: the same page from the text signed, none for an export', async () => {
+    const token = await api.token(subjectPrincipal(subject));
+    const res = await api.gql(
+      token,
+      '{ accessReport(subjectId: "' +
+        subject +
+        '") { text html(language: "da") } ' +
+        'portabilityExport(subjectId: "' +
+        subject +
+        '") { html } }',
+    );
+    expect(res.errors).toBeUndefined();
+    const { text, html } = res.data!.accessReport as { text: string; html: string };
+    expect(html).toContain('<html lang="da">');
+    for (const phrase of EXPECTED.da['15(1)(h) automated decisions']!) expect(html).toContain(phrase);
+    const carried = carriedJson(html);
+    expect(carried.text).toBe(text);
+    expect(carried.verifies).toBe(true);
+    expect(res.data!.portabilityExport).toEqual({ html: null });
+    const wrong = await api.gql(token, `{ accessReport(subjectId: "${subject}") { html(language: "de") } }`);
+    expect(wrong.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('renders concurrent downloads of 40 subjects, each page its own subject', async () => {

@@ -8,6 +8,7 @@ import type {
 } from '../domain/register.js';
 import type { TrackedRow } from '../domain/requests.js';
 import type { ReadItem, SubjectRead } from '../read/SubjectReader.js';
+import type { SignedReport } from '../rights/SubjectRights.js';
 
 /**
  * What the resolvers of each GraphQL type receive as parent (graphql-codegen mappers): the
@@ -34,5 +35,8 @@ export type ErasurePolicyModel = ErasurePolicy;
 
 /** A request as the read models track it (metadata only). */
 export type RequestModel = TrackedRow;
+
+/** A signed report as the rights service makes it: its text, digest, JWS and what it discloses. */
+export type SignedReportModel = SignedReport;
 /** An open Art. 14 obligation as the read models track it. */
 export type NotificationModel = TrackedRow;

@@ -14,7 +14,13 @@ import type { CommandPayload, ConsentInput, PersonalDataInput, Resolvers } from 
 import { text } from './inputs.js';
 import type { SubjectModel } from './models.js';
 import { authorize, authorizeCategory, authorizePurpose, authorizeSubject, type Operation } from './policy.js';
-import { DataSubjectRequest, PendingNotification, rightsMutation, rightsQuery } from './rightsResolvers.js';
+import {
+  DataSubjectRequest,
+  PendingNotification,
+  rightsMutation,
+  rightsQuery,
+  SignedReport,
+} from './rightsResolvers.js';
 import { DateTimeScalar, JSONScalar } from './scalars.js';
 import { selectsField } from './selectsField.js';
 
@@ -287,6 +293,7 @@ export const resolvers: Resolvers = {
 
   DataSubjectRequest,
   PendingNotification,
+  SignedReport,
 
   Subject: {
     id: (s) => s.read.subjectId,

@@ -1,5 +1,9 @@
 import { missedDeadlineAt } from '../domain/deadlines.js';
+import { badInput } from '../domain/errors.js';
+import { REPORT_LANGUAGES } from '../domain/register.js';
 import type { TrackedRow } from '../domain/requests.js';
+import { type AccessReportDoc, renderAccessReportHtml } from '../rights/reportHtml.js';
+import { reportLanguageOf } from '../rights/reportLanguages.js';
 import type { ExportLink as ServiceLink } from '../rights/SubjectRights.js';
 import type { ApiContext } from './context.js';
 import type {
@@ -11,6 +15,7 @@ import type {
   QueryResolvers,
   RequestStatus,
   RequestType,
+  SignedReportResolvers,
 } from './generated/graphql.js';
 import { month, text } from './inputs.js';
 import type { RequestModel } from './models.js';
@@ -166,6 +171,22 @@ export const DataSubjectRequest: DataSubjectRequestResolvers = {
     r.status === 'REFUSED'
       ? ((await ctx.loaders.requestTexts.load(r.subjectId))?.requests.get(r.id)?.refusalReason ?? null)
       : null,
+};
+
+/** The signed report's readable form, rendered from the very text signed (`rights/reportHtml.ts`). */
+export const SignedReport: SignedReportResolvers = {
+  html(parent, { language }, ctx) {
+    if (parent.signature.kind !== 'ACCESS') return null;
+    const chosen = reportLanguageOf(language ?? 'en');
+    if (!chosen) throw badInput(`language must be one of ${REPORT_LANGUAGES.join(', ')}`, 'language');
+    const { protected: header, payload, signature } = parent.jws;
+    return renderAccessReportHtml(JSON.parse(parent.text) as AccessReportDoc, ctx.vault.register, chosen, {
+      text: parent.text,
+      sha256: parent.signature.sha256,
+      jws: `${header}.${payload}.${signature}`,
+      keyUrl: `${ctx.publicUrl}${JWKS_PATH}`,
+    });
+  },
 };
 
 export const PendingNotification: PendingNotificationResolvers = {
