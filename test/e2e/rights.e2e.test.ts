@@ -147,7 +147,7 @@ describe('request workflow over HTTP', () => {
     const third = await api.gql(dpo, EXTEND, { r: recent.id, months: 1, reason: 'one more' });
     expect(third.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', path: 'months' });
 
-    const ids = (res: { data?: { requests: { id: string }[] } | null }) => res.data!.requests.map((q) => q.id);
+    const ids = (res: { data?: Record<string, { id: string }[]> | null }) => res.data!.requests!.map((q) => q.id);
     const open = await api.gql(dpo, `{ requests(status: OPEN) { id } }`);
     expect(ids(open)).toEqual(expect.arrayContaining([r.id, recent.id]));
     const dueSoon = await api.gql(dpo, `query($d: DateTime!) { requests(dueBefore: $d) { id } }`, {

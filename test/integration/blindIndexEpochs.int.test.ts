@@ -206,7 +206,7 @@ describe('the blind index under key epochs', () => {
     // The store as the previous version left it: one global key `blind-index-key`, hashes without an epoch.
     const legacy = await t.vault.keyRing.secret('blind-index-key', 32);
     const stored = await t.vault.stores.views.listIndexOlderThan(2);
-    const forms = new Map(ids.flatMap((s, i) => [[`${s}/email`, `email:${email(i)}`] as const]));
+    const forms = new Map<string, string>(ids.map((s, i) => [`${s}/email`, `email:${email(i)}`]));
     for (const [i, s] of ids.entries()) forms.set(`${s}/phone`, lookupForm('phone', phone(i))!);
     const hmac = (form: string) => createHmac('sha256', legacy).update(form).digest('hex');
     expect(
