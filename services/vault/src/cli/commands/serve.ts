@@ -18,10 +18,8 @@ export function addServeCommand(program: Command): void {
     .command('serve')
     .description('Start the vault: GraphQL at /graphql, /healthz and /readyz')
     .action(async () => {
+      // Reads the master key and the PIN once and drops them from the environment (docs/security.md).
       const config = loadConfig();
-      // Read once: the secrets leave the environment (and /proc/<pid>/environ's readers) now.
-      delete process.env.VAULT_MASTER_KEY;
-      delete process.env.VAULT_PKCS11_PIN;
       // Listened for before anything starts: a SIGTERM that arrives while the vault opens, or just as
       // it starts to listen, still shuts it down gracefully instead of killing it.
       const stopRequested = new Promise<void>((resolve) => {
