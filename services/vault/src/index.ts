@@ -15,6 +15,8 @@ export {
   type TokenVerifier,
 } from './auth/tokens.js';
 export * from './cli/auditErasure.js';
+export * from './commands/importPlan.js';
+export * from './commands/importSubjects.js';
 export * from './commands/sealDecision.js';
 export * from './commands/SubjectCommands.js';
 export * from './commands/sweepRetention.js';

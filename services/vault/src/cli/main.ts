@@ -3,6 +3,7 @@ import { Command } from 'commander';
 
 import { isVaultError } from '../domain/errors.js';
 import { addAuditErasureCommand } from './commands/auditErasure.js';
+import { addImportCommand } from './commands/import.js';
 import { addRebuildCommand } from './commands/rebuild.js';
 import { addRetentionCommand } from './commands/retention.js';
 import { addRotateEpochCommand } from './commands/rotateEpoch.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   addAuditErasureCommand(program);
   addVerifyCertificateCommand(program);
   addTrustedDocumentsCommand(program);
+  addImportCommand(program);
   return program;
 }
 

@@ -37,6 +37,10 @@ export const ErrorCodes = {
   RATE_LIMITED: 'The caller sent more requests than its token may in the current window (HTTP 429); retry later.',
   PAYLOAD_TOO_LARGE: 'The request body is larger than the configured limit (HTTP 413).',
   QUERY_TOO_COMPLEX: 'The query is nested too deeply or would cost too much to answer; split it.',
+  MALFORMED_LINE: 'A line of a bulk import (`vault import`) is not a JSON object.',
+  TIME_OUT_OF_RANGE:
+    'A time a bulk import gives (when data was collected, consent given, a lifecycle event happened) lies in the ' +
+    'future or before 1970.',
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

@@ -1,0 +1,154 @@
+import { createHmac } from 'node:crypto';
+
+import type { KeyRing } from '../crypto/keyRing.js';
+import { isConflictError, isVaultError, type VaultError } from '../domain/errors.js';
+import { streamOf } from '../domain/events.js';
+import type { ProcessingRegister } from '../domain/register.js';
+import { type EventLog, type NewEvent, NO_STREAM } from '../ports/EventLog.js';
+import { IMPORT_ACTOR, type ImportPlan, planImport } from './importPlan.js';
+import { sealDecision } from './sealDecision.js';
+
+/**
+ * Bulk import (`vault import`): one new subject per line, each decided by the domain's own
+ * deciders (importPlan.ts), sealed, and appended whole in ONE append that expects no stream, so a
+ * crash never leaves half a subject and a subject already there is never written twice. Many
+ * lines are in flight at once, so the event log's group commit writes them in large batches.
+ */
+
+export interface ImportDeps {
+  log: EventLog;
+  keyRing: KeyRing;
+  register: ProcessingRegister;
+  now: () => string;
+}
+
+export interface ImportOptions {
+  /** Lines decided, sealed and appended at once. Default 64. */
+  concurrency?: number;
+  /** Called for each refused line, with its 1-based number, code and path within the line (never a value). */
+  onReject?: (reject: ImportReject) => void;
+  /** Called after each line with the counts so far and the bytes of input read. */
+  onProgress?: (counts: ImportCounts) => void;
+}
+
+export interface ImportReject {
+  line: number;
+  code: string;
+  path: string;
+}
+
+export interface ImportCounts {
+  /** Lines read (blank lines are not counted). */
+  lines: number;
+  imported: number;
+  /** Lines whose subject was in the log already (an earlier or interrupted run, or a repeated external id). */
+  existing: number;
+  rejected: number;
+  /** Fields of the imported lines. */
+  fields: number;
+  /** Characters of input read, for progress against a file's size. */
+  bytes: number;
+}
+
+/** The key-store secret subject ids are derived from: they tell nothing of the external ids without it. */
+export const IMPORT_ID_SECRET = 'import-subject-ids';
+
+/**
+ * The subject id an external id maps to: a UUID (version 8, RFC 9562) made of HMAC-SHA-256 of the
+ * external id under a vault secret. The same on every run against the same vault, so a re-run
+ * finds the subject; not reversible nor guessable without the secret.
+ */
+export function subjectIdFor(secret: Uint8Array, externalId: string): string {
+  const h = createHmac('sha256', secret).update('pdv/import/v1\0').update(externalId, 'utf8').digest();
+  h[6] = (h[6]! & 0x0f) | 0x80;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+/** The external id of a line that parses, without validating the rest (to derive its subject id first). */
+function externalIdOf(text: string): string | undefined {
+  try {
+    const v = (JSON.parse(text) as { externalId?: unknown }).externalId;
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Imports every line of `lines`; resolves with the counts once every append is done. */
+export async function importSubjects(
+  deps: ImportDeps,
+  lines: AsyncIterable<string>,
+  options: ImportOptions = {},
+): Promise<ImportCounts> {
+  const secret = await deps.keyRing.secret(IMPORT_ID_SECRET, 32);
+  const counts: ImportCounts = { lines: 0, imported: 0, existing: 0, rejected: 0, fields: 0, bytes: 0 };
+  const limit = Math.max(1, options.concurrency ?? 64);
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+  const one = async (text: string, number: number) => {
+    const outcome = await importLine(deps, secret, text);
+    if (outcome.kind === 'rejected') {
+      counts.rejected += 1;
+      options.onReject?.({ line: number, code: outcome.error.code, path: outcome.error.path ?? '' });
+    } else if (outcome.kind === 'existing') counts.existing += 1;
+    else {
+      counts.imported += 1;
+      counts.fields += outcome.fields;
+    }
+    options.onProgress?.(counts);
+  };
+  let number = 0;
+  for await (const text of lines) {
+    number += 1;
+    counts.bytes += text.length + 1;
+    if (text.trim() === '') continue;
+    counts.lines += 1;
+    const p: Promise<void> = one(text, number).then(
+      () => void inFlight.delete(p),
+      (e: unknown) => {
+        inFlight.delete(p);
+        failure ??= e;
+      },
+    );
+    inFlight.add(p);
+    if (inFlight.size >= limit) await Promise.race(inFlight);
+    // A store that fails is not a bad line: the run stops, and a re-run resumes where it stood.
+    if (failure) break;
+  }
+  await Promise.all(inFlight);
+  // eslint-disable-next-line @typescript-eslint/only-throw-error -- rethrows what an append or a key store threw
+  if (failure) throw failure;
+  return counts;
+}
+
+type Outcome = { kind: 'imported'; fields: number } | { kind: 'existing' } | { kind: 'rejected'; error: VaultError };
+
+async function importLine(deps: ImportDeps, secret: Uint8Array, text: string): Promise<Outcome> {
+  const externalId = externalIdOf(text);
+  const subjectId =
+    externalId === undefined ? '00000000-0000-8000-8000-000000000000' : subjectIdFor(secret, externalId);
+  let plan: ImportPlan;
+  try {
+    plan = planImport(text, deps.register, subjectId, deps.now());
+  } catch (e) {
+    if (isVaultError(e)) return { kind: 'rejected', error: e };
+    throw e;
+  }
+  const stream = streamOf(subjectId);
+  // Checked before sealing: no key is made for a subject that is there already (erased ones included).
+  if ((await deps.log.readStream(stream, { maxCount: 1 })).length > 0) return { kind: 'existing' };
+  const sealed = await Promise.all(
+    plan.steps.map((s) => sealDecision(subjectId, s.events, deps.keyRing, { actor: IMPORT_ACTOR, at: s.at })),
+  );
+  const events: NewEvent[] = sealed.flat();
+  try {
+    await deps.log.append(stream, events, NO_STREAM);
+  } catch (e) {
+    // The same external id on another line in flight, or another import run, got there first.
+    if (isConflictError(e)) return { kind: 'existing' };
+    throw e;
+  }
+  return { kind: 'imported', fields: plan.fields };
+}

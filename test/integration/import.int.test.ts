@@ -1,0 +1,304 @@
+import { type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { type RecordedEvent, type Vault } from '@pdv/vault';
+import nacl from 'tweetnacl';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { startCliProcess } from '../support/cliProcess.js';
+import { tempVault } from '../support/tempVault.js';
+
+/** `vault import` run as the CLI it is, against a fresh embedded vault per test. */
+
+const DAY = 86_400_000;
+const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString();
+const T = '2021-03-01T00:00:00Z';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function freshVaultEnv(): { dir: string; env: NodeJS.ProcessEnv; masterKey: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'pdv-import-'));
+  dirs.push(dir);
+  const masterKey = Buffer.from(nacl.randomBytes(32)).toString('base64');
+  const env = {
+    ...process.env,
+    VAULT_DATA_DIR: join(dir, 'data'),
+    VAULT_MASTER_KEY: masterKey,
+    VAULT_LOG_LEVEL: 'silent',
+  };
+  return { dir, env, masterKey };
+}
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `vault import` to its end (a loaded machine starts tsx slowly: two minutes before a hang fails the test). */
+async function runImport(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<Run> {
+  const child = startCliProcess(['import', ...args], env);
+  if (stdin !== undefined) child.stdin.end(stdin);
+  return collect(child, 120_000);
+}
+
+function collect(child: ChildProcessWithoutNullStreams, timeoutMs: number): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+const summaryOf = (run: Run) => JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
+
+const field = (category: string, name: string, value: unknown, purpose: string, basis: string, at = T) => ({
+  category,
+  field: name,
+  value,
+  purpose,
+  legalBasis: basis,
+  source: 'subject',
+  collectedAt: at,
+});
+const newsletterConsent = {
+  purpose: 'newsletter',
+  noticeId: 'privacy-notice',
+  noticeVersion: '2021-01',
+  channel: 'webForm',
+  givenAt: T,
+};
+
+/** A valid line: name and email on contract; every third also subscribed to the newsletter on consent. */
+function validLine(i: number): object {
+  const fields = [
+    field('contact', 'name', `Person ${i}`, 'contract', 'contract'),
+    field('contact', 'email', `p${i}@example.com`, 'contract', 'contract'),
+  ];
+  if (i % 3 !== 0) return { externalId: `crm-${i}`, fields };
+  fields.push(field('newsletterSubscription', 'email', `n${i}@example.com`, 'newsletter', 'consent'));
+  return {
+    externalId: `crm-${i}`,
+    fields,
+    consents: [newsletterConsent],
+    lifecycle: [{ event: 'relationshipEnded', at: '2023-01-01T00:00:00Z' }],
+  };
+}
+
+/** Line i of the mixed file, and what the rejects file must say of it (undefined: imported). */
+function mixedLine(i: number): { text: string; reject?: { code: string; path: string } } {
+  const valid = validLine(i) as { externalId: string; fields: object[] };
+  switch (i % 20) {
+    case 1:
+      return {
+        text: JSON.stringify({ ...valid, fields: [field('contacts', 'name', `Person ${i}`, 'contract', 'contract')] }),
+        reject: { code: 'BAD_USER_INPUT', path: 'fields[0].category' },
+      };
+    case 2: {
+      const fields = [valid.fields[0], field('contact', 'email', `p${i} at example.com`, 'contract', 'contract')];
+      return {
+        text: JSON.stringify({ ...valid, fields }),
+        reject: { code: 'BAD_USER_INPUT', path: 'fields[1].value' },
+      };
+    }
+    case 3: {
+      const fields = [field('newsletterSubscription', 'email', `n${i}@example.com`, 'newsletter', 'consent')];
+      return {
+        text: JSON.stringify({ externalId: `crm-${i}`, fields }),
+        reject: { code: 'CONSENT_REQUIRED', path: 'fields[0].legalBasis' },
+      };
+    }
+    case 4:
+      return {
+        text: `{"externalId":"crm-${i}","fields":[{"category":"contact"`,
+        reject: { code: 'MALFORMED_LINE', path: '' },
+      };
+    case 5:
+      return { text: JSON.stringify({ fields: valid.fields }), reject: { code: 'BAD_USER_INPUT', path: 'externalId' } };
+    default:
+      return { text: JSON.stringify(valid) };
+  }
+}
+
+/** Every event of the log, read in pages. */
+async function allEvents(vault: Vault): Promise<RecordedEvent[]> {
+  const out: RecordedEvent[] = [];
+  for (;;) {
+    const page = await vault.stores.log.readAll({ after: out.at(-1)?.position ?? 0, maxCount: 5_000 });
+    if (page.length === 0) return out;
+    out.push(...page);
+  }
+}
+
+async function openAfter(env: NodeJS.ProcessEnv, masterKey: string) {
+  return tempVault({ dataDir: env.VAULT_DATA_DIR!, masterKey });
+}
+
+describe('vault import', () => {
+  it('imports the valid lines of 1,000, reports the others by line, code and path only, and a re-run adds nothing', async () => {
+    const { dir, env, masterKey } = freshVaultEnv();
+    const lines = Array.from({ length: 1_000 }, (_, i) => mixedLine(i + 1));
+    const file = join(dir, 'subjects.ndjson');
+    writeFileSync(file, lines.map((l) => l.text).join('\n') + '\n');
+    const rejectsFile = join(dir, 'rejects.ndjson');
+
+    const first = await runImport([file, '--rejects', rejectsFile, '--json'], env);
+    expect(first.code, first.stderr).toBe(2);
+    const expectedFields = lines.reduce((n, l, i) => n + (l.reject ? 0 : (i + 1) % 3 === 0 ? 3 : 2), 0);
+    expect(summaryOf(first)).toMatchObject({
+      lines: 1_000,
+      imported: 750,
+      existing: 0,
+      rejected: 250,
+      fields: expectedFields,
+    });
+
+    const rejectsText = readFileSync(rejectsFile, 'utf8');
+    const rejects = rejectsText
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { line: number; code: string; path: string });
+    const expected = lines.flatMap((l, i) => (l.reject ? [{ line: i + 1, ...l.reject }] : []));
+    expect(rejects.sort((a, b) => a.line - b.line)).toEqual(expected);
+    expect(rejectsText).not.toMatch(/example\.com|crm-|Person/);
+    expect(first.stderr).not.toMatch(/example\.com|crm-|Person/);
+
+    const again = await runImport([file, '--json'], env);
+    expect(again.code).toBe(2);
+    expect(summaryOf(again)).toMatchObject({ imported: 0, existing: 750, rejected: 250 });
+
+    const { vault, cleanup } = await openAfter(env, masterKey);
+    try {
+      const events = await allEvents(vault);
+      const registered = events.filter((e) => e.type === 'SubjectRegistered');
+      expect(registered).toHaveLength(750);
+      // No external id reaches the log in plaintext, and the subject ids are UUIDs.
+      expect(JSON.stringify(events)).not.toMatch(/crm-|example\.com/);
+      const ids = registered.map((e) => (e.data as { subjectId: string }).subjectId);
+      for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      // The values were sealed as the API seals them: the read side opens them, for a purpose.
+      const read = (await vault.reader.read(ids.slice(0, 20), { purpose: 'contract', callerPurposes: 'all' })).values();
+      for (const r of read) {
+        const email = r.items.find((i) => i.category === 'contact' && i.field === 'email');
+        expect(email).toMatchObject({
+          status: 'VALUE',
+          value: expect.stringMatching(/^p\d+@example\.com$/) as unknown,
+        });
+      }
+      // Each event carries the time the line gave, not the time of the import.
+      expect(new Set(events.filter((e) => e.type === 'PersonalDataRecorded').map((e) => e.metadata.at))).toEqual(
+        new Set(['2021-03-01T00:00:00.000Z']),
+      );
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('resumed after a SIGKILL mid-run, ends with every subject exactly once and none of them half written', async () => {
+    const { dir, env, masterKey } = freshVaultEnv();
+    const count = 3_000;
+    const file = join(dir, 'subjects.ndjson');
+    writeFileSync(file, Array.from({ length: count }, (_, i) => JSON.stringify(validLine(i + 1))).join('\n'));
+
+    const child = startCliProcess(['import', file, '--progress-every', '0.2'], env);
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no progress within 120 s: ${stderr}`)), 120_000);
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/import: \d+ lines/.test(stderr)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('close', r));
+
+    const resumed = await runImport([file, '--json'], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const summary = summaryOf(resumed);
+    expect(summary.existing, 'the first run had imported some').toBeGreaterThan(0);
+    expect(summary.imported, 'the kill left some to import').toBeGreaterThan(0);
+    expect(summary.imported + summary.existing).toBe(count);
+
+    const { vault, cleanup } = await openAfter(env, masterKey);
+    try {
+      const events = await allEvents(vault);
+      const perStream = new Map<string, string[]>();
+      for (const e of events) perStream.set(e.streamId, [...(perStream.get(e.streamId) ?? []), e.type]);
+      expect(events.filter((e) => e.type === 'SubjectRegistered')).toHaveLength(count);
+      expect(perStream.size).toBe(count);
+      // Whole subjects only: registered, recorded, and for the subscribers the consent and the lifecycle event.
+      const shapes = new Set([...perStream.values()].map((types) => types.join(',')));
+      expect(shapes).toEqual(
+        new Set([
+          'SubjectRegistered,PersonalDataRecorded,PersonalDataRecorded',
+          'SubjectRegistered,ConsentGiven,PersonalDataRecorded,PersonalDataRecorded,PersonalDataRecorded,LifecycleEventRecorded',
+        ]),
+      );
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('counts retention from collectedAt: a call recording collected 40 days ago is due at once', async () => {
+    const { env, masterKey } = freshVaultEnv();
+    const recording = { mediaType: 'audio/ogg', contentBase64: 'T2dnUw==' };
+    const line = (id: string, days: number) =>
+      JSON.stringify({
+        externalId: id,
+        fields: [
+          field('callRecordings', 'recording', recording, 'customerService', 'legitimateInterest', daysAgo(days)),
+        ],
+      });
+    const run = await runImport(['-', '--json'], env, `${line('old', 40)}\n${line('recent', 10)}\n`);
+    expect(run.code, run.stderr).toBe(0);
+    expect(summaryOf(run)).toMatchObject({ imported: 2, rejected: 0 });
+
+    const { vault, cleanup } = await openAfter(env, masterKey);
+    try {
+      const report = await vault.sweepRetention({ dryRun: true });
+      expect(report.items.filter((i) => i.category === 'callRecordings')).toHaveLength(1);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('reads standard input and refuses times in the future or before 1970 with TIME_OUT_OF_RANGE', async () => {
+    const { dir, env } = freshVaultEnv();
+    const at = (t: string) => ({
+      externalId: `t-${t}`,
+      fields: [field('contact', 'name', 'Someone', 'contract', 'contract', t)],
+    });
+    const input = [at(daysAgo(1)), at(daysAgo(-1)), at('1969-12-31T23:59:59Z'), at('2021-02-30T00:00:00Z')]
+      .map((l) => JSON.stringify(l))
+      .join('\n');
+    const rejectsFile = join(dir, 'rejects.ndjson');
+    const run = await runImport(['-', '--json', '--rejects', rejectsFile], env, input);
+    expect(run.code).toBe(2);
+    expect(summaryOf(run)).toMatchObject({ lines: 4, imported: 1, rejected: 3 });
+    const rejects = readFileSync(rejectsFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as object);
+    expect(rejects).toEqual(
+      expect.arrayContaining([
+        { line: 2, code: 'TIME_OUT_OF_RANGE', path: 'fields[0].collectedAt' },
+        { line: 3, code: 'TIME_OUT_OF_RANGE', path: 'fields[0].collectedAt' },
+        { line: 4, code: 'BAD_USER_INPUT', path: 'fields[0].collectedAt' },
+      ]),
+    );
+  });
+});
