@@ -155,7 +155,13 @@ const EXPECTED: Record<'en' | 'nb' | 'da', Record<string, string[]>> = {
     ],
     '15(1)(f) complaint': ['Right to lodge a complaint', 'The supervisory authority is Example Data Protection'],
     '15(1)(g) source': ['Where it comes from', 'a credit agency'],
-    '15(1)(h) automated decisions': ['Automated decisions', 'Credit scoring: the credit agency', '(Art. 22)'],
+    '15(1)(h) automated decisions': [
+      'Automated decisions',
+      'Credit scoring: the credit agency',
+      '(Art. 22)',
+      'The decision is made on this data about you',
+      'creditScore: 640',
+    ],
     '15(2) transfers': ['Transfers outside the EU/EEA', 'United States', 'Standard contractual clauses'],
     'origin and consent': [
       'not part of a data portability export',
@@ -181,7 +187,13 @@ const EXPECTED: Record<'en' | 'nb' | 'da', Record<string, string[]>> = {
     ],
     '15(1)(f) complaint': ['Rett til å klage til en tilsynsmyndighet', 'Tilsynsmyndigheten er Example Data Protection'],
     '15(1)(g) source': ['Hvor de kommer fra', 'et kredittopplysningsbyrå'],
-    '15(1)(h) automated decisions': ['Automatiserte avgjørelser', 'Credit scoring: the credit agency', '(art. 22)'],
+    '15(1)(h) automated decisions': [
+      'Automatiserte avgjørelser',
+      'Credit scoring: the credit agency',
+      '(art. 22)',
+      'Avgjørelsen tas på grunnlag av',
+      'creditScore: 640',
+    ],
     '15(2) transfers': ['Overføringer utenfor EU/EØS', 'USA', 'Standard contractual clauses'],
     'origin and consent': [
       'ikke med i en dataportabilitetseksport',
@@ -211,7 +223,13 @@ const EXPECTED: Record<'en' | 'nb' | 'da', Record<string, string[]>> = {
     ],
     '15(1)(f) complaint': ['Ret til at klage til en tilsynsmyndighed', 'Tilsynsmyndigheden er Example Data Protection'],
     '15(1)(g) source': ['Hvor de kommer fra', 'et kreditoplysningsbureau'],
-    '15(1)(h) automated decisions': ['Automatiske afgørelser', 'Credit scoring: the credit agency', '(art. 22)'],
+    '15(1)(h) automated decisions': [
+      'Automatiske afgørelser',
+      'Credit scoring: the credit agency',
+      '(art. 22)',
+      'Afgørelsen træffes på grundlag af',
+      'creditScore: 640',
+    ],
     '15(2) transfers': ['Overførsler uden for EU/EØS', 'USA', 'Standard contractual clauses'],
     'origin and consent': [
       'ikke med i en dataportabilitetseksport',

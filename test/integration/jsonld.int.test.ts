@@ -206,6 +206,13 @@ describe('rights documents as JSON-LD', () => {
     // The credit score decides automatically (Art. 22): DPV's automated decision-making; the email does not.
     expect(objects(qs, credit, `${DPV}hasProcessing`)).toEqual([`${DPV}AutomatedDecisionMaking`]);
     expect(objects(qs, email, `${DPV}hasProcessing`)).toEqual([]);
+    // The decision itself, typed as DPV's, with the factor it used for this subject.
+    const [decision] = objects(qs, report, `${PDV}automatedDecision`);
+    expect(objects(qs, decision!, 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type')).toEqual([
+      `${DPV}AutomatedDecisionMaking`,
+    ]);
+    const factors = objects(qs, decision!, `${PDV}factor`);
+    expect(factors.flatMap((f) => objects(qs, f, `${PDV}field`))).toEqual(['"creditScore"']);
     expect(
       objects(qs, credit, `${DPV}hasRecipient`).flatMap((r) =>
         objects(qs, r, 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type'),

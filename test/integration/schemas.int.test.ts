@@ -475,6 +475,12 @@ const wrongValue: Alteration[] = [
     (d) => (item0(d).dpvAutomatedDecisionMaking = 'dpv:Automation'),
   ],
   ['a special category as a boolean', 'an access report', (d) => (item0(d).dpvSpecialCategory = true)],
+  [
+    'an automated decision typed as another term',
+    'an access report',
+    (d) => (d.automatedDecisions[0].type = 'dpv:Automation'),
+  ],
+  ['an unknown key in a decision factor', 'an access report', (d) => (d.automatedDecisions[0].factors[0].weight = 0.4)],
   ['a consent status DPV does not define', 'an access report', (d) => (d.consents[0].dpvStatus = 'dpv:ConsentOK')],
   ['a consent record that is not one', 'a portability export', (d) => (d.consents[0].proofs[0].type = 'dpv:Consent')],
   [
@@ -570,6 +576,8 @@ const missing: Alteration[] = [
   ['a consent without the categories it covers', 'an access report', (d) => delete d.consents[0].dataCategories],
   ['a portable item without its origin', 'a portability export', (d) => delete item0(d).origin],
   ['an item without its origin', 'an access report', (d) => delete item0(d).origin],
+  ['an automated decision without its factors', 'an access report', (d) => delete d.automatedDecisions[0].factors],
+  ['an access report without its automated decisions', 'an access report', (d) => delete d.automatedDecisions],
   [
     'an item without its automated-decision term',
     'an access report',

@@ -126,6 +126,11 @@ export interface CategorySpec {
   erasure: ErasurePolicy;
   sources: Source[];
   automatedDecisionMaking: string | null;
+  /**
+   * The fields of the category the automated decision uses: the access report shows each with the
+   * subject's value, as the logic applied to them (Art. 15(1)(h); CJEU C-203/22). Default: none.
+   */
+  automatedDecisionFactors?: string[];
   onConsentWithdrawn: ReactionPolicy;
   onObjection: ReactionPolicy;
 }

@@ -340,6 +340,15 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
       }
     }
 
+    // The factors of an automated decision are fields of its category, and there is a decision to name them for.
+    asList(cat['automatedDecisionFactors']).forEach((f, i) => {
+      const path = [...base, 'automatedDecisionFactors', i];
+      if (typeof f === 'string' && !Object.hasOwn(asMap(cat['fields']) ?? {}, f))
+        out.push({ path, message: `"${f}" is not a field of this category` });
+      else if (cat['automatedDecisionMaking'] === undefined || cat['automatedDecisionMaking'] === null)
+        out.push({ path, message: 'factors need automatedDecisionMaking: the decision they are used for' });
+    });
+
     let needsConsent = false;
     let directMarketing = false;
     asList(cat['purposes']).forEach((p, i) => {

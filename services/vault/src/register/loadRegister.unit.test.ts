@@ -162,6 +162,7 @@ describe('parseRegister', () => {
       erasure: { mode: 'shred' },
       sources: ['subject'],
       automatedDecisionMaking: null,
+      automatedDecisionFactors: [],
       onConsentWithdrawn: 'stop',
       onObjection: 'stop',
     });
@@ -450,6 +451,20 @@ describe('parseRegister', () => {
     }
     expect(issuesOf(withReceivers('https://x.example/').replace('  acme:', '  Acme:')).issues[0]?.path).toBe(
       'receivingControllers.Acme',
+    );
+  });
+
+  it('takes automated-decision factors only among the fields of their category, with a decision', () => {
+    const adm = edit(MINIMAL, 'sources:', '    sources: [subject]\n    automatedDecisionMaking: Scoring.');
+    expect(
+      parseRegister(`${adm.trimEnd()}\n    automatedDecisionFactors: [email]\n`, 'r.yaml').categories['contact']
+        ?.automatedDecisionFactors,
+    ).toEqual(['email']);
+    expect(issuesOf(`${adm.trimEnd()}\n    automatedDecisionFactors: [income]\n`).issues.map((i) => i.message)).toEqual(
+      ['"income" is not a field of this category'],
+    );
+    expect(issuesOf(`${MINIMAL.trimEnd()}\n    automatedDecisionFactors: [email]\n`).issues[0]?.message).toMatch(
+      /need automatedDecisionMaking/,
     );
   });
 

@@ -116,6 +116,7 @@ export const categorySchema = z.strictObject({
   erasure: erasureSchema.default({ mode: 'shred' }),
   sources: z.array(z.enum(SOURCES)).min(1),
   automatedDecisionMaking: text.nullable().default(null),
+  automatedDecisionFactors: z.array(z.string()).default([]),
   onConsentWithdrawn: reaction.default('stop'),
   onObjection: reaction.default('stop'),
 });

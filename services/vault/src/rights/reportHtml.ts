@@ -35,6 +35,12 @@ export interface AccessReportDoc {
   objections: { purpose: string; since: string; overriddenAt?: string; grounds?: string | null }[];
   requests: RequestDoc[];
   history: { category: string; field: string; value: unknown; recordedAt: string; purpose: string; source: string }[];
+  automatedDecisions: DecisionDoc[];
+}
+interface DecisionDoc {
+  category: string;
+  logic: string;
+  factors: { field: string; value: unknown }[];
 }
 interface PartyDoc {
   name: string;
@@ -219,7 +225,8 @@ function categorySection(ctx: Ctx, report: AccessReportDoc, category: string, it
   }
   if (held.length > 0) {
     out.push(heldTable(ctx, held), purposesBlock(ctx, report, first), sourcesBlock(ctx, held, spec));
-    out.push(retentionBlock(ctx, first, spec), transfersBlock(ctx, first), admBlock(ctx, first));
+    const decision = report.automatedDecisions.find((d) => d.category === category);
+    out.push(retentionBlock(ctx, first, spec), transfersBlock(ctx, first), admBlock(ctx, first, decision));
     if (first.specialCategory === true) out.push(`<p><strong>${esc(w.special)}</strong></p>`);
     const { state, basis = '', until } = first.status;
     if (state === 'RETAINED')
@@ -364,9 +371,14 @@ function transfersBlock(ctx: Ctx, item: ItemDoc): string {
   return `<h4>${esc(w.transfers)}</h4>${list}`;
 }
 
-function admBlock(ctx: Ctx, item: ItemDoc): string {
+function admBlock(ctx: Ctx, item: ItemDoc, decision: DecisionDoc | undefined): string {
+  const { w } = ctx;
   const text = item.automatedDecisionMaking;
-  return `<h4>${esc(ctx.w.adm)}</h4><p>${text ? `<span lang="en">${esc(text)}</span>` : esc(ctx.w.admNone)}</p>`;
+  const factors = (decision?.factors ?? []).map((f) => `<li>${esc(f.field)}: ${valueHtml(w, f.value)}</li>`);
+  return (
+    `<h4>${esc(w.adm)}</h4><p>${text ? `<span lang="en">${esc(text)}</span>` : esc(w.admNone)}</p>` +
+    (factors.length > 0 ? `<p>${esc(w.admFactors)}:</p><ul>${factors.join('')}</ul>` : '')
+  );
 }
 
 function consentsSection(ctx: Ctx, consents: ConsentDoc[]): string {

@@ -63,6 +63,7 @@ export interface ReportWords {
   safeguard: string;
   adm: string;
   admNone: string;
+  admFactors: string;
   special: string;
   erased: (at: string, reason: string) => string;
   fieldErased: (field: string, at: string, reason: string) => string;
@@ -170,6 +171,7 @@ const EN: ReportWords = {
   safeguard: 'Safeguard',
   adm: 'Automated decisions',
   admNone: 'No decision about you is made by automated means alone with this data.',
+  admFactors: 'The decision is made on this data about you',
   special: 'This is a special category of personal data (Article 9 GDPR).',
   erased: (at, reason) => `Erased on ${at} (${reason}).`,
   fieldErased: (field, at, reason) => `${field}: erased on ${at} (${reason}).`,
@@ -371,6 +373,7 @@ const NB: ReportWords = {
   safeguard: 'Garanti',
   adm: 'Automatiserte avgjørelser',
   admNone: 'Ingen avgjørelse om deg tas bare automatisk med disse opplysningene.',
+  admFactors: 'Avgjørelsen tas på grunnlag av disse opplysningene om deg',
   special: 'Dette er en særlig kategori av personopplysninger (artikkel 9 i GDPR).',
   erased: (at, reason) => `Slettet ${at} (${reason}).`,
   fieldErased: (field, at, reason) => `${field}: slettet ${at} (${reason}).`,
@@ -576,6 +579,7 @@ const DA: ReportWords = {
   safeguard: 'Garanti',
   adm: 'Automatiske afgørelser',
   admNone: 'Ingen afgørelse om dig træffes alene automatisk med disse oplysninger.',
+  admFactors: 'Afgørelsen træffes på grundlag af disse oplysninger om dig',
   special: 'Dette er en særlig kategori af personoplysninger (artikel 9 i GDPR).',
   erased: (at, reason) => `Slettet ${at} (${reason}).`,
   fieldErased: (field, at, reason) => `${field}: slettet ${at} (${reason}).`,

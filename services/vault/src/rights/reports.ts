@@ -229,9 +229,42 @@ async function* uncheckedChunks(deps: ReportDeps, inputs: ReportInputs, check: S
       yield `${firstPast ? '' : ','}${JSON.stringify(past)}`;
       firstPast = false;
     }
-    yield ']';
+    yield '],"automatedDecisions":';
+    yield JSON.stringify(decisionsOf(register, inputs, keys));
   }
   yield '}';
+}
+
+/**
+ * Each automated decision the register declares for a category the subject has data in (Art.
+ * 15(1)(h)): the logic in the register's words, and the factors it uses with this subject's values
+ * (CJEU C-203/22), so the subject sees what the decision was made on. A factor the subject has no
+ * value for is left out; a shredded category has no decision to explain.
+ */
+function decisionsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys) {
+  const { state } = inputs;
+  return Object.entries(state.categories)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .flatMap(([category, c]) => {
+      const spec = register.categories[category];
+      if (!spec?.automatedDecisionMaking || c.shredded) return [];
+      const key = keys.get(c.keyId);
+      const factors = (spec.automatedDecisionFactors ?? [])
+        .filter((field) => Object.hasOwn(c.fields, field))
+        .map((field) => ({
+          field,
+          value: key ? openField(state.subjectId, category, field, c.fields[field]!, key) : null,
+        }));
+      return [
+        {
+          category,
+          dpvCategory: spec.dpv,
+          type: 'dpv:AutomatedDecisionMaking',
+          logic: spec.automatedDecisionMaking,
+          factors,
+        },
+      ];
+    });
 }
 
 type Keys = Map<string, Uint8Array>;
