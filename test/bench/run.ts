@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { runApiBench } from './api.bench.js';
 import { appendBench, erasureBench, rebuildBench, sweepBench } from './core.bench.js';
 import { epochBench } from './epoch.bench.js';
+import { importBench } from './import.bench.js';
 import { limitsBench } from './limits.bench.js';
 import { rotationLoadBench } from './rotationLoad.bench.js';
 
@@ -20,6 +21,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   api: () => runApiBench(),
   limits: limitsBench,
   rotationload: rotationLoadBench,
+  import: importBench,
 };
 
 const only = process.argv.slice(2);

@@ -231,7 +231,7 @@ describe('vault import', () => {
     const summary = summaryOf(resumed);
     expect(summary.existing, 'the first run had imported some').toBeGreaterThan(0);
     expect(summary.imported, 'the kill left some to import').toBeGreaterThan(0);
-    expect(summary.imported + summary.existing).toBe(count);
+    expect(summary.imported! + summary.existing!).toBe(count);
 
     const { vault, cleanup } = await openAfter(env, masterKey);
     try {

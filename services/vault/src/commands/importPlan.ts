@@ -27,6 +27,7 @@ export interface ImportStep {
 
 export interface ImportPlan {
   externalId: string;
+  subjectId: string;
   /** Registration first, then consents, fields and lifecycle events in time order. */
   steps: ImportStep[];
   fields: number;
@@ -45,7 +46,12 @@ interface Timed {
  * The plan for one line of text, or a VaultError with a stable code and the path within the line
  * (never its value): MALFORMED_LINE, BAD_USER_INPUT, TIME_OUT_OF_RANGE, CONSENT_REQUIRED, FORBIDDEN.
  */
-export function planImport(text: string, register: ProcessingRegister, subjectId: string, now: string): ImportPlan {
+export function planImport(
+  text: string,
+  register: ProcessingRegister,
+  subjectIdOf: (externalId: string) => string,
+  now: string,
+): ImportPlan {
   const line = parseLine(text);
   const externalId = line.externalId as string;
   const timed = [
@@ -54,7 +60,7 @@ export function planImport(text: string, register: ProcessingRegister, subjectId
     ...lifecycleSteps(line.lifecycle, now),
   ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.rank - b.rank));
   const registeredAt = timed[0]?.at ?? now;
-  const state = initialState(subjectId);
+  const state = initialState(subjectIdOf(externalId));
   const steps: ImportStep[] = [];
   const run = (command: Command, at: string, path: Timed['path']) => {
     let events: DomainEvent<Unsealed>[];
@@ -71,7 +77,7 @@ export function planImport(text: string, register: ProcessingRegister, subjectId
   run({ type: 'RegisterSubject' }, registeredAt, () => 'externalId');
   for (const t of timed) run(t.command, t.at, t.path);
   const fields = Array.isArray(line.fields) ? line.fields.length : 0;
-  return { externalId, steps: steps.filter((s) => s.events.length > 0), fields };
+  return { externalId, subjectId: state.subjectId, steps: steps.filter((s) => s.events.length > 0), fields };
 }
 
 /** Who the imported events and consents name as acting: the controller's migration tooling. */

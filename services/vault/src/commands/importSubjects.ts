@@ -23,7 +23,10 @@ export interface ImportDeps {
 }
 
 export interface ImportOptions {
-  /** Lines decided, sealed and appended at once. Default 64. */
+  /**
+   * Lines decided, sealed and appended at once. Default 256: each waits for two commits (its new keys, then its
+   * events), so it takes many in flight to keep the group commits large.
+   */
   concurrency?: number;
   /** Called for each refused line, with its 1-based number, code and path within the line (never a value). */
   onReject?: (reject: ImportReject) => void;
@@ -66,16 +69,6 @@ export function subjectIdFor(secret: Uint8Array, externalId: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
 }
 
-/** The external id of a line that parses, without validating the rest (to derive its subject id first). */
-function externalIdOf(text: string): string | undefined {
-  try {
-    const v = (JSON.parse(text) as { externalId?: unknown }).externalId;
-    return typeof v === 'string' ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Imports every line of `lines`; resolves with the counts once every append is done. */
 export async function importSubjects(
   deps: ImportDeps,
@@ -84,7 +77,7 @@ export async function importSubjects(
 ): Promise<ImportCounts> {
   const secret = await deps.keyRing.secret(IMPORT_ID_SECRET, 32);
   const counts: ImportCounts = { lines: 0, imported: 0, existing: 0, rejected: 0, fields: 0, bytes: 0 };
-  const limit = Math.max(1, options.concurrency ?? 64);
+  const limit = Math.max(1, options.concurrency ?? 256);
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   const one = async (text: string, number: number) => {
@@ -126,16 +119,14 @@ export async function importSubjects(
 type Outcome = { kind: 'imported'; fields: number } | { kind: 'existing' } | { kind: 'rejected'; error: VaultError };
 
 async function importLine(deps: ImportDeps, secret: Uint8Array, text: string): Promise<Outcome> {
-  const externalId = externalIdOf(text);
-  const subjectId =
-    externalId === undefined ? '00000000-0000-8000-8000-000000000000' : subjectIdFor(secret, externalId);
   let plan: ImportPlan;
   try {
-    plan = planImport(text, deps.register, subjectId, deps.now());
+    plan = planImport(text, deps.register, (id) => subjectIdFor(secret, id), deps.now());
   } catch (e) {
     if (isVaultError(e)) return { kind: 'rejected', error: e };
     throw e;
   }
+  const { subjectId } = plan;
   const stream = streamOf(subjectId);
   // Checked before sealing: no key is made for a subject that is there already (erased ones included).
   if ((await deps.log.readStream(stream, { maxCount: 1 })).length > 0) return { kind: 'existing' };

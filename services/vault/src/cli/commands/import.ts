@@ -25,7 +25,7 @@ export function addImportCommand(program: Command): void {
     .description('Import subjects from NDJSON (one subject per line; see docs/operations.md), `-` for stdin')
     .argument('<file>', 'the NDJSON file, or - to read standard input')
     .option('--rejects <file>', 'write refused lines here as NDJSON: line number, code, path (never a value)')
-    .option('--concurrency <n>', 'lines in flight at once', '64')
+    .option('--concurrency <n>', 'lines in flight at once', '256')
     .option('--json', 'print the summary as JSON')
     .option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal', '5')
     .action(async (file: string, opts: ImportCliOptions) => {
