@@ -206,6 +206,10 @@ describe('rights documents as JSON-LD', () => {
     // The credit score decides automatically (Art. 22): DPV's automated decision-making; the email does not.
     expect(objects(qs, credit, `${DPV}hasProcessing`)).toEqual([`${DPV}AutomatedDecisionMaking`]);
     expect(objects(qs, email, `${DPV}hasProcessing`)).toEqual([]);
+    // The register's words for the subject: the category's description and each purpose's.
+    expect(objects(qs, email, `${PDV}categoryDescription`)[0]).toContain('How we reach the customer');
+    const purposes = objects(qs, email, `${PDV}applicablePurpose`);
+    expect(purposes.flatMap((p) => objects(qs, p, `${PDV}description`)).join(' ')).toContain('Invoicing and receiving');
     // The decision itself, typed as DPV's, with the factor it used for this subject.
     const [decision] = objects(qs, report, `${PDV}automatedDecision`);
     expect(objects(qs, decision!, 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type')).toEqual([

@@ -576,6 +576,8 @@ const missing: Alteration[] = [
   ['a consent without the categories it covers', 'an access report', (d) => delete d.consents[0].dataCategories],
   ['a portable item without its origin', 'a portability export', (d) => delete item0(d).origin],
   ['an item without its origin', 'an access report', (d) => delete item0(d).origin],
+  ['an item without its category described', 'an access report', (d) => delete item0(d).categoryDescription],
+  ['a purpose without its description', 'an access report', (d) => delete item0(d).purposes[0].description],
   ['an automated decision without its factors', 'an access report', (d) => delete d.automatedDecisions[0].factors],
   ['an access report without its automated decisions', 'an access report', (d) => delete d.automatedDecisions],
   [

@@ -399,7 +399,9 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
       yield {
         ...base,
         source: f.source,
-        purposes: spec.purposes.map((p) => ({ purpose: p, dpvPurpose: register.purposes[p]?.dpv ?? null })),
+        // The register's own words, written for the subject (Art. 12(1)): the category and each purpose.
+        categoryDescription: spec.description,
+        purposes: purposesOf(register, spec),
         recipients: {
           categories: spec.recipients,
           actual: readsOf.get(category) ?? [],
@@ -429,6 +431,14 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
     }
   }
 }
+
+/** A category's purposes with their DPV terms and the register's descriptions. */
+const purposesOf = (register: ProcessingRegister, spec: CategorySpec) =>
+  spec.purposes.map((p) => ({
+    purpose: p,
+    dpvPurpose: register.purposes[p]?.dpv ?? null,
+    description: register.purposes[p]?.description ?? null,
+  }));
 
 function retentionInfo(state: SubjectState, spec: CategorySpec, category: string) {
   const register = { categories: { [category]: spec } } as unknown as ProcessingRegister;
