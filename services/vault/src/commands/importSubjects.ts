@@ -49,7 +49,7 @@ export interface ImportCounts {
   rejected: number;
   /** Fields of the imported lines. */
   fields: number;
-  /** Characters of input read, for progress against a file's size. */
+  /** Bytes of input read (UTF-8, a newline a line), for progress against a file's size. */
   bytes: number;
 }
 
@@ -95,7 +95,7 @@ export async function importSubjects(
   let number = 0;
   for await (const text of lines) {
     number += 1;
-    counts.bytes += text.length + 1;
+    counts.bytes += Buffer.byteLength(text) + 1;
     if (text.trim() === '') continue;
     counts.lines += 1;
     const p: Promise<void> = one(text, number).then(

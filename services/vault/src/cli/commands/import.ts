@@ -111,25 +111,31 @@ const counted = (c: ImportCounts) => `imported ${c.imported}, existing ${c.exist
  */
 function progressReporter(total: number | undefined, every: number) {
   const started = performance.now();
-  const rate = (c: ImportCounts) => Math.round(c.lines / Math.max(0.001, (performance.now() - started) / 1000));
+  const elapsed = () => Math.max(0.001, (performance.now() - started) / 1000);
+  const rate = (c: ImportCounts) => Math.round(c.lines / elapsed());
+  // From the whole run's pace: the input is read in bursts, which a short window would take for stalls.
+  const eta = (c: ImportCounts) => {
+    if (!total || c.bytes === 0) return '…';
+    const s = Math.max(0, Math.round(((total - c.bytes) * elapsed()) / c.bytes));
+    return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : `${s}s`;
+  };
+  const payload = (c: ImportCounts) => ({ lines: c.lines, rate: rate(c), left: eta(c), counted: counted(c) });
   if (process.stderr.isTTY) {
     const bar = new SingleBar({
       stream: process.stderr,
       format:
         total === undefined
           ? '{lines} lines | {rate} lines/s | {counted}'
-          : '{bar} {percentage}% | {lines} lines | {rate} lines/s | ETA {eta_formatted} | {counted}',
-      etaBuffer: 200,
+          : '{bar} {percentage}% | {lines} lines | {rate} lines/s | ETA {left} | {counted}',
       fps: 5,
     });
-    bar.start(total ?? 0, 0, { lines: 0, rate: 0, counted: '' });
+    bar.start(total ?? 0, 0, { lines: 0, rate: 0, left: '…', counted: '' });
     let stopped = false;
     return {
-      update: (c: ImportCounts) =>
-        bar.update(Math.min(c.bytes, total ?? 0), { lines: c.lines, rate: rate(c), counted: counted(c) }),
+      update: (c: ImportCounts) => bar.update(Math.min(c.bytes, total ?? 0), payload(c)),
       stop: (c?: ImportCounts) => {
         if (stopped) return;
-        if (c) bar.update(total ?? 0, { lines: c.lines, rate: rate(c), counted: counted(c) });
+        if (c) bar.update(total ?? 0, { ...payload(c), left: '0s' });
         stopped = true;
         bar.stop();
       },
