@@ -140,9 +140,9 @@ describe('recording on consent', () => {
     expect((await api.gql(service, RECORD, { id, items: [interests('sailing')] })).errors).toBeUndefined();
   });
 
-  it('refuses a rectification of a consent-based value once the consent is withdrawn', async () => {
-    // A register that stops using marketing data on withdrawal rather than shredding it: the value stays, and may not
-    // be rewritten.
+  it('erases a value kept on consent alone when it is withdrawn, even where the register only stops use', async () => {
+    // A register that stops using marketing data on withdrawal rather than shredding the category: a value that
+    // rested on that consent alone still goes (Art. 17(1)(b), issue 23 case 7), and comes back only with consent.
     const register = fixtureRegister();
     register.categories.marketing!.onConsentWithdrawn = 'stop';
     const kept = await startApi({ vault: { register } });
@@ -154,16 +154,21 @@ describe('recording on consent', () => {
         (await kept.gql(token, RECORD, { id, items: [interests()], consents: [webConsent] })).errors,
       ).toBeUndefined();
       expect((await kept.gql(token, WITHDRAW, { id })).errors).toBeUndefined();
+      expect((await kept.vault.commands.load(id)).categories['marketing']?.shredded?.reason).toBe('withdrawal');
       const before = (await kept.vault.commands.load(id)).revision;
       expect(codeAndPath(await kept.gql(token, RECTIFY, { id, items: [interests('sailing')] }))).toEqual([
+        'NOT_FOUND',
+        'items[0].field',
+      ]);
+      expect(codeAndPath(await kept.gql(token, RECORD, { id, items: [interests('sailing')] }))).toEqual([
         'CONSENT_REQUIRED',
         'items[0].legalBasis',
       ]);
       expect((await kept.vault.commands.load(id)).revision).toBe(before);
-      // With the consent given again in the same call, the correction goes through.
-      const again = await kept.gql(token, RECTIFY, { id, items: [interests('sailing')], consents: [webConsent] });
+      // With the consent given again in the same call, it is recorded anew.
+      const again = await kept.gql(token, RECORD, { id, items: [interests('sailing')], consents: [webConsent] });
       expect(again.errors).toBeUndefined();
-      expect(again.data!.rectifyPersonalData.eventCount).toBe(2);
+      expect(again.data!.recordPersonalData.eventCount).toBe(2);
     } finally {
       await kept.stop();
     }
