@@ -9,6 +9,8 @@ import { load, setupApiBench } from './api.bench.js';
  * rotation did (and as many rounds before it).
  */
 const KEYS = Math.max(10_000, Number(process.env.BENCH_ROTATION_KEYS ?? 1_000_000));
+/** Keys re-wrapped per page (`BENCH_ROTATION_PAGE`); default: the vault's own, as `vault serve` rotates. */
+const PAGE = process.env.BENCH_ROTATION_PAGE ? Number(process.env.BENCH_ROTATION_PAGE) : undefined;
 const BATCH = 10_000;
 
 const median = (xs: number[]): number => {
@@ -41,7 +43,7 @@ export async function rotationLoadBench(): Promise<Record<string, number>> {
 
     let rotating = true;
     const t0 = performance.now();
-    const rotation = vault.rotateEpoch().finally(() => (rotating = false));
+    const rotation = vault.rotateEpoch(PAGE ? { pageSize: PAGE } : {}).finally(() => (rotating = false));
     const during: typeof quiet = [];
     while (rotating) {
       const r = await round();

@@ -13,7 +13,12 @@ export interface RotateEpochDeps {
 }
 
 export interface RotateEpochOptions {
-  /** Data keys re-wrapped per key-store transaction, and blind-index entries re-computed per page. Default 500. */
+  /**
+   * Data keys re-wrapped per key-store transaction, and blind-index entries re-computed per page.
+   * Default 100: each page is one stretch of work on the event loop, so small pages keep the API's
+   * p99 while `vault serve` rotates in the background (pages of 500 tripled it; docs/benchmarks.md).
+   * `vault rotate-epoch` passes its own (500), for a rotation nobody waits on.
+   */
   pageSize?: number;
   /**
    * Called after each page of the re-index, with the number of entries re-computed so far (progress, tests). A throw
@@ -41,7 +46,7 @@ export async function rotateEpoch(
   options: RotateEpochOptions = {},
 ): Promise<EpochRotationReport> {
   const started = Date.now();
-  const pageSize = options.pageSize ?? 500;
+  const pageSize = options.pageSize ?? 100;
   let reindexed = 0;
   const rotation = await deps.keyRing.rotateEpoch({
     pageSize,
