@@ -1,9 +1,10 @@
 import { type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
-import { type RecordedEvent, type Vault } from '@pdv/vault';
+import { importSubjects, type RecordedEvent, type Vault } from '@pdv/vault';
 import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -300,5 +301,30 @@ describe('vault import', () => {
         { line: 4, code: 'BAD_USER_INPUT', path: 'fields[0].collectedAt' },
       ]),
     );
+  });
+
+  it('loses no line of a file that starts flowing while the store is slow to answer (PostgreSQL)', async () => {
+    const { dir } = freshVaultEnv();
+    const count = 3_000;
+    const file = join(dir, 'subjects.ndjson');
+    writeFileSync(file, Array.from({ length: count }, (_, i) => JSON.stringify(validLine(i + 1))).join('\n'));
+    const { vault, cleanup } = await tempVault({ dataDir: join(dir, 'data') });
+    try {
+      const keyRing = vault.keyRing;
+      // A key store across the network: the secret arrives after the file's first chunks were read.
+      const slow = Object.create(keyRing) as typeof keyRing;
+      slow.secret = async (name: string, length: number) => {
+        await new Promise((r) => setTimeout(r, 300));
+        return keyRing.secret(name, length);
+      };
+      const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+      const counts = await importSubjects(
+        { log: vault.stores.log, keyRing: slow, register: vault.register, now: () => vault.now() },
+        lines,
+      );
+      expect(counts).toMatchObject({ lines: count, imported: count });
+    } finally {
+      await cleanup();
+    }
   });
 });

@@ -75,6 +75,9 @@ export async function importSubjects(
   lines: AsyncIterable<string>,
   options: ImportOptions = {},
 ): Promise<ImportCounts> {
+  // Taken before the first await: a readline interface emits lines as soon as its input flows, and
+  // lines emitted before anyone iterates are lost (the iterator buffers only from its creation).
+  const iterator = lines[Symbol.asyncIterator]();
   const secret = await deps.keyRing.secret(IMPORT_ID_SECRET, 32);
   const counts: ImportCounts = { lines: 0, imported: 0, existing: 0, rejected: 0, fields: 0, bytes: 0 };
   const limit = Math.max(1, options.concurrency ?? 256);
@@ -93,7 +96,7 @@ export async function importSubjects(
     options.onProgress?.(counts);
   };
   let number = 0;
-  for await (const text of lines) {
+  for await (const text of { [Symbol.asyncIterator]: () => iterator }) {
     number += 1;
     counts.bytes += Buffer.byteLength(text) + 1;
     if (text.trim() === '') continue;
