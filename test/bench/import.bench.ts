@@ -1,5 +1,11 @@
-import { importSubjects, NO_STREAM, uuidv7, type Vault } from '@pdv/vault';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
+import { importSubjects, NO_STREAM, openVault, uuidv7, type Vault } from '@pdv/vault';
+import nacl from 'tweetnacl';
+
+import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 import { tempVault } from '../support/tempVault.js';
 
 type Figures = Record<string, number>;
@@ -56,37 +62,65 @@ async function* lines(count: number): AsyncGenerator<string> {
 }
 
 /**
- * `vault import`'s engine on the embedded default, in fields a second sealed, validated, appended
- * and projected, against the event log's raw batched append rate measured before and after it in
+ * `vault import`'s engine on the embedded default, and on PostgreSQL alone where it answers at
+ * TEST_POSTGRES_URL, in fields a second sealed, validated, appended and projected, against the event log's raw batched append rate measured before and after it in
  * the same vault (the mean of the two). Acceptance (issue 25): at least 0.3.
  */
 export async function importBench(): Promise<Figures> {
-  const { vault, cleanup } = await tempVault();
-  try {
-    const before = await rawAppendRate(vault, 10_000);
-    await vault.projector.catchUp();
-    await vault.projector.start();
-    const t = performance.now();
-    const counts = await importSubjects(
-      { log: vault.stores.log, keyRing: vault.keyRing, register: vault.register, now: () => vault.now() },
-      lines(SUBJECTS),
-      { concurrency: WRITERS },
-    );
-    await vault.projector.waitFor(await vault.stores.log.headPosition(), 600_000);
-    const seconds = (performance.now() - t) / 1000;
-    if (counts.imported !== SUBJECTS) throw new Error(`imported ${counts.imported} of ${SUBJECTS}`);
-    await vault.projector.stop();
-    const after = await rawAppendRate(vault, 10_000);
-    const raw = (before + after) / 2;
-    const fieldsPerSecond = counts.fields / seconds;
-    return {
-      import_subjects: SUBJECTS,
-      import_fields_per_s: Math.round(fieldsPerSecond),
-      import_subjects_per_s: Math.round(SUBJECTS / seconds),
-      import_raw_append_events_per_s: Math.round(raw),
-      import_ratio_fields_vs_raw_append: fieldsPerSecond / raw,
-    };
-  } finally {
-    await cleanup();
+  const embedded = await tempVault();
+  const figures = await measureImport(embedded.vault, 'import').finally(() => embedded.cleanup());
+  const probe = await probePostgres();
+  if (!probe.ok) {
+    console.log(`  (import on PostgreSQL skipped: ${probe.reason})`);
+    return figures;
   }
+  const schema = freshSchema('pdv_bench_import');
+  const dataDir = mkdtempSync(join(tmpdir(), 'pdv-bench-'));
+  try {
+    const vault = await openVault(
+      {
+        dataDir,
+        masterKey: Buffer.from(nacl.randomBytes(32)).toString('base64'),
+        synchronous: 'FULL',
+        port: 0,
+        logLevel: 'silent',
+        eventStore: 'postgres',
+        stateStore: 'postgres',
+        postgresUrl: TEST_POSTGRES_URL,
+        postgresSchema: schema,
+      },
+      { warn: () => {} },
+    );
+    return { ...figures, ...(await measureImport(vault, 'import_postgres').finally(() => vault.close())) };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+    await dropSchema(schema);
+  }
+}
+
+/** One vault's figures, named `<prefix>_…`. */
+async function measureImport(vault: Vault, prefix: string): Promise<Figures> {
+  const before = await rawAppendRate(vault, 10_000);
+  await vault.projector.catchUp();
+  await vault.projector.start();
+  const t = performance.now();
+  const counts = await importSubjects(
+    { log: vault.stores.log, keyRing: vault.keyRing, register: vault.register, now: () => vault.now() },
+    lines(SUBJECTS),
+    { concurrency: WRITERS },
+  );
+  await vault.projector.waitFor(await vault.stores.log.headPosition(), 600_000);
+  const seconds = (performance.now() - t) / 1000;
+  if (counts.imported !== SUBJECTS) throw new Error(`imported ${counts.imported} of ${SUBJECTS}`);
+  await vault.projector.stop();
+  const after = await rawAppendRate(vault, 10_000);
+  const raw = (before + after) / 2;
+  const fieldsPerSecond = counts.fields / seconds;
+  return {
+    [`${prefix}_subjects`]: SUBJECTS,
+    [`${prefix}_fields_per_s`]: Math.round(fieldsPerSecond),
+    [`${prefix}_subjects_per_s`]: Math.round(SUBJECTS / seconds),
+    [`${prefix}_raw_append_events_per_s`]: Math.round(raw),
+    [`${prefix}_ratio_fields_vs_raw_append`]: fieldsPerSecond / raw,
+  };
 }
