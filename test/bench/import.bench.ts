@@ -63,8 +63,9 @@ async function* lines(count: number): AsyncGenerator<string> {
 
 /**
  * `vault import`'s engine on the embedded default, and on PostgreSQL alone where it answers at
- * TEST_POSTGRES_URL, in fields a second sealed, validated, appended and projected, against the event log's raw batched append rate measured before and after it in
- * the same vault (the mean of the two). Acceptance (issue 25): at least 0.3.
+ * TEST_POSTGRES_URL, in fields a second sealed, validated, appended and projected, against the
+ * event log's raw batched append rate measured before and after it in the same vault (the mean of
+ * the two). Acceptance (issue 25): at least 0.3 on each.
  */
 export async function importBench(): Promise<Figures> {
   const embedded = await tempVault();

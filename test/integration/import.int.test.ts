@@ -147,7 +147,7 @@ async function openAfter(env: NodeJS.ProcessEnv, masterKey: string) {
 }
 
 describe('vault import', () => {
-  it('imports the valid lines of 1,000, reports the others by line, code and path only, and a re-run adds nothing', async () => {
+  it('imports the valid of 1,000 lines, reports the rest by line, code and path; a re-run adds nothing', async () => {
     const { dir, env, masterKey } = freshVaultEnv();
     const lines = Array.from({ length: 1_000 }, (_, i) => mixedLine(i + 1));
     const file = join(dir, 'subjects.ndjson');
@@ -206,7 +206,7 @@ describe('vault import', () => {
     }
   });
 
-  it('resumed after a SIGKILL mid-run, ends with every subject exactly once and none of them half written', async () => {
+  it('resumed after a SIGKILL mid-run, ends with every subject once and none half written', async () => {
     const { dir, env, masterKey } = freshVaultEnv();
     const count = 3_000;
     const file = join(dir, 'subjects.ndjson');
@@ -246,7 +246,12 @@ describe('vault import', () => {
       expect(shapes).toEqual(
         new Set([
           'SubjectRegistered,PersonalDataRecorded,PersonalDataRecorded',
-          'SubjectRegistered,ConsentGiven,PersonalDataRecorded,PersonalDataRecorded,PersonalDataRecorded,LifecycleEventRecorded',
+          [
+            'SubjectRegistered',
+            'ConsentGiven',
+            ...Array<string>(3).fill('PersonalDataRecorded'),
+            'LifecycleEventRecorded',
+          ].join(','),
         ]),
       );
     } finally {
