@@ -209,7 +209,7 @@ describe('forensic erasure on the embedded store', () => {
     );
     await first.vault.erase(subjectId, { actor: 'dpo:test', reason: 'subjectRequest' });
     await first.vault.close();
-    const again = await tempVault({ dataDir: first.config.dataDir, masterKey: first.config.masterKey! });
+    const again = await tempVault({ dataDir: first.config.dataDir, masterKey: first.config.masterKey });
     cleanups.push(async () => {
       await again.vault.close();
       rmSync(first.config.dataDir, { recursive: true, force: true });

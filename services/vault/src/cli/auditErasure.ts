@@ -35,6 +35,19 @@ export function filesUnder(paths: readonly string[]): string[] {
 const BASE64URL_RUN = /[A-Za-z0-9_-]{80,}/g;
 
 /**
+ * A file's bytes, or undefined when it was removed after it was listed: a live database drops and
+ * rewrites relation files while it is carved, and a file that is gone holds nothing anymore.
+ */
+function readIfThere(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/**
  * The forensic attack on an erasure, made a tool: with the KEKs (as whoever holds the master key
  * and the epoch key file would have them), every byte of every file under `paths` is carved for
  * a wrapped copy of a key the key store says it destroyed; each one found is then tried on every
@@ -68,7 +81,8 @@ export async function auditErasure(deps: {
   const recovered = new Map<string, Uint8Array>();
   const files = filesUnder(deps.paths);
   for (const file of files) {
-    const bytes = readFileSync(file);
+    const bytes = readIfThere(file);
+    if (!bytes) continue;
     audit.files += 1;
     audit.bytes += bytes.length;
     for (const c of carveWrappedKeys(bytes, keks, tags)) {
@@ -78,7 +92,8 @@ export async function auditErasure(deps: {
   }
   if (recovered.size > 0) {
     for (const file of files) {
-      const text = readFileSync(file).toString('latin1');
+      const text = readIfThere(file)?.toString('latin1');
+      if (text === undefined) continue;
       for (const run of text.matchAll(BASE64URL_RUN)) {
         let parts;
         try {
