@@ -107,7 +107,7 @@ describe('the blind index under key epochs', () => {
     expect(await epochsOfIndex(a.vault)).toEqual(new Map([[1, SUBJECTS * 2]]));
     await expectLookups(a.vault, ids, 'before the rotation');
     // A second process on the same data directory: it learns of the new epoch from custody.
-    const b = await open({ dataDir: a.config.dataDir, masterKey: a.config.masterKey! });
+    const b = await open({ dataDir: a.config.dataDir, masterKey: a.config.masterKey });
 
     const rectified = new Set<number>();
     const added: string[] = [];
@@ -182,7 +182,7 @@ describe('the blind index under key epochs', () => {
     const oldHash = row!.hash;
     const form = lookupForm('phone', phone(victim).replace(/ /g, ''))!;
 
-    const live = await open({ dataDir: t.config.dataDir, masterKey: t.config.masterKey! });
+    const live = await open({ dataDir: t.config.dataDir, masterKey: t.config.masterKey });
     await live.vault.erase(ids[victim]!, { actor: 'dpo:test', reason: 'subjectRequest' });
     expect(await find(live.vault, 'phone', phone(victim)), 'erased from the live index').toEqual([]);
     // Before the epoch ends, today's keys still test the copy's hash: the attack works (so this test can fail).
@@ -191,7 +191,7 @@ describe('the blind index under key epochs', () => {
     await live.vault.rotateEpoch();
     await live.vault.close();
     // Today's key store and master key: every secret it holds, under every KEK custody still has.
-    const today = await open({ dataDir: t.config.dataDir, masterKey: t.config.masterKey! });
+    const today = await open({ dataDir: t.config.dataDir, masterKey: t.config.masterKey });
     expect(await testable(today.vault, t.config.dataDir, form, oldHash), 'the old hash is untestable').toBe(false);
     await expectLookups(
       today.vault,
@@ -200,7 +200,7 @@ describe('the blind index under key epochs', () => {
     );
   });
 
-  it('takes over the single index key of a store from before epochs, and deletes it at the first rotation', async () => {
+  it('takes over the one index key of a store from before epochs, and deletes it at the first rotation', async () => {
     const t = await open();
     const ids = await recordSubjects(t.vault, 0, 40);
     // The store as the previous version left it: one global key `blind-index-key`, hashes without an epoch.
@@ -255,7 +255,7 @@ describe('the blind index under key epochs', () => {
     const env = {
       ...process.env,
       VAULT_DATA_DIR: t.config.dataDir,
-      VAULT_MASTER_KEY: t.config.masterKey!,
+      VAULT_MASTER_KEY: t.config.masterKey,
       VAULT_LOG_LEVEL: 'silent',
     };
     const child = startCliProcess(['rotate-epoch', '--page-size', '2'], env);
@@ -268,7 +268,7 @@ describe('the blind index under key epochs', () => {
     await new Promise((r) => child.once('exit', r));
     views.close();
 
-    const again = await open({ dataDir: t.config.dataDir, masterKey: t.config.masterKey! });
+    const again = await open({ dataDir: t.config.dataDir, masterKey: t.config.masterKey });
     const mixed = await epochsOfIndex(again.vault);
     expect(mixed.get(1), 'the kill left hashes of the old epoch').toBeGreaterThan(0);
     expect(mixed.get(2), 'and of the new one').toBeGreaterThan(0);

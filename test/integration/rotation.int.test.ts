@@ -90,7 +90,7 @@ describe('key epochs', () => {
     const files = readdirSync(t.config.dataDir).map((f) => readFileSync(join(t.config.dataDir, f)));
     for (const k of before.values()) expect(files.some((b) => b.includes(Buffer.from(k.wrapped)))).toBe(false);
 
-    const again = await tempVault({ dataDir: t.config.dataDir, masterKey: t.config.masterKey! });
+    const again = await tempVault({ dataDir: t.config.dataDir, masterKey: t.config.masterKey });
     again.vault.keyRing.clearCache();
     expect(await emailOf(again.vault, ids[39]!)).toMatchObject({ status: 'VALUE', value: 'p39@example.com' });
     const next = await again.vault.keyRing.epochSchedule();
@@ -116,13 +116,13 @@ describe('key epochs', () => {
     for (const f of readdirSync(t.config.dataDir).filter((f) => f.startsWith('keys.db')))
       copyFileSync(join(t.config.dataDir, f), join(backup, f));
 
-    const live = await tempVault({ dataDir: t.config.dataDir, masterKey: t.config.masterKey! });
+    const live = await tempVault({ dataDir: t.config.dataDir, masterKey: t.config.masterKey });
     await live.vault.erase(s!, { actor: 'dpo:test', reason: 'subjectRequest' });
     await live.vault.rotateEpoch();
     await live.vault.close();
 
     for (const f of readdirSync(backup)) copyFileSync(join(backup, f), join(t.config.dataDir, f));
-    const restored = await tempVault({ dataDir: t.config.dataDir, masterKey: t.config.masterKey! }).catch(
+    const restored = await tempVault({ dataDir: t.config.dataDir, masterKey: t.config.masterKey }).catch(
       (e: unknown) => e,
     );
     expect(isVaultError(restored, 'KEK_UNAVAILABLE')).toBe(true);
@@ -137,7 +137,7 @@ describe('key epochs', () => {
     const env = {
       ...process.env,
       VAULT_DATA_DIR: t.config.dataDir,
-      VAULT_MASTER_KEY: t.config.masterKey!,
+      VAULT_MASTER_KEY: t.config.masterKey,
       VAULT_LOG_LEVEL: 'silent',
     };
     const child = startCliProcess(['rotate-epoch', '--page-size', '2'], env);
@@ -149,7 +149,7 @@ describe('key epochs', () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
 
-    const again = await tempVault({ dataDir: t.config.dataDir, masterKey: t.config.masterKey! });
+    const again = await tempVault({ dataDir: t.config.dataDir, masterKey: t.config.masterKey });
     const keyIds = ids.map((s) => `${s}/contact/1`);
     const mixed = new Set([...(await again.vault.stores.keys.getByIds(keyIds)).values()].map((k) => k.kekVersion));
     expect(await again.vault.keyRing.kek.epochs(), 'the kill left two epochs alive').toEqual([1, 2]);

@@ -226,7 +226,7 @@ describe('erasure', () => {
     expect((await vault.stores.keys.getByIds([keyId])).size, 'the key survived the crash').toBe(1);
     await vault.close();
 
-    const restarted = await fresh({ dataDir: config.dataDir, masterKey: config.masterKey! });
+    const restarted = await fresh({ dataDir: config.dataDir, masterKey: config.masterKey });
     expect((await restarted.vault.stores.keys.getByIds([keyId])).size).toBe(0);
     expect(await restarted.vault.stores.keys.listTombstones({ subjectId: s })).toEqual([
       expect.objectContaining({ keyId, reason: 'erasure' }),

@@ -46,7 +46,7 @@ describe('BlindIndex', () => {
     expect(epochOfHash(hmac(new Uint8Array(32), FORM))).toBe(0);
   });
 
-  it('looks up under every index key alive, the legacy one included, and never creates an older epoch key', async () => {
+  it('looks up under every index key alive, the legacy one too, and never creates an older epoch key', async () => {
     const legacy = new Uint8Array(32).fill(9);
     const f = fakeRing([1, 2], { legacy });
     f.secrets.set('blind-index-key@1', new Uint8Array(32).fill(1));

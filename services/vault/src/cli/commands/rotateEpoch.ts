@@ -12,8 +12,8 @@ export function addRotateEpochCommand(program: Command): void {
     )
     .option(
       '--page-size <n>',
-      "keys re-wrapped (and blind-index entries re-computed) per transaction (smaller pages hold a store's write lock " +
-        'for less time)',
+      'keys re-wrapped (and blind-index entries re-computed) per transaction ' +
+        "(smaller pages hold a store's write lock for less time)",
       '500',
     )
     .action(async (opts: { pageSize: string }) => {

@@ -22,7 +22,7 @@ export type Command =
   /** `remaining` holds the opened values of the category's other fields, to re-seal under a new key. */
   | { type: 'ErasePersonalData'; category: string; field: string; reason: string; remaining: Record<string, unknown> }
   | ({ type: 'GiveConsent' } & ConsentInput)
-  /** `remaining`: values (`category.field`) to re-seal where the withdrawal erases others, opened by the command side. */
+  /** `remaining`: values (`category.field`) the withdrawal re-seals, opened by the command side (never input). */
   | { type: 'WithdrawConsent'; purpose: string; remaining?: Record<string, unknown> }
   | { type: 'RestrictProcessing'; categories: string[]; reason: string }
   | { type: 'LiftRestriction'; categories: string[] }

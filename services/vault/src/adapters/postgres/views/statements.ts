@@ -29,7 +29,8 @@ export const batchStatements = (s: string) => ({
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
     ON CONFLICT (subject_id, category, field) DO UPDATE SET hash = excluded.hash`,
   replaceIndexHashes: `UPDATE ${s}.blind_index b SET hash = d.to_hash
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS d(subject_id, category, field, from_hash, to_hash)
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+      AS d(subject_id, category, field, from_hash, to_hash)
     WHERE b.subject_id = d.subject_id AND b.category = d.category AND b.field = d.field AND b.hash = d.from_hash
     RETURNING b.subject_id`,
   deleteIndexHashes: `DELETE FROM ${s}.blind_index b

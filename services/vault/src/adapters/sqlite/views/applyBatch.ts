@@ -53,7 +53,7 @@ export function applyBatch(stmt: ViewWrites, batch: ViewBatch): boolean {
   return scrub;
 }
 
-/** Conditional replacements of blind-index hashes (a re-index under a new epoch): how many changed, how many deleted. */
+/** Conditional replacements of blind-index hashes (a re-index under a new epoch): how many changed, deleted. */
 export const replaceIndexTransaction = (
   db: SqliteDatabase,
   stmt: ViewWrites,
