@@ -1,6 +1,8 @@
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+import { kekEnv } from './kekCustody.js';
+
 /** The CLI's entry point from source, as the suites run it (`node --import tsx`). */
 const CLI_MAIN = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
 
@@ -10,7 +12,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Sp
     encoding: 'utf8',
     timeout: 30_000,
     killSignal: 'SIGKILL',
-    env,
+    env: kekEnv(env),
   });
 }
 
@@ -22,7 +24,7 @@ export async function startServeProcess(
   env: NodeJS.ProcessEnv,
 ): Promise<{ child: ChildProcessWithoutNullStreams; stderr: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'serve'], {
-    env,
+    env: kekEnv(env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let err = '';
@@ -50,5 +52,8 @@ export async function startServeProcess(
 
 /** Starts one `vault` command as its own process and returns at once (for tests that kill it mid-way). */
 export function startCliProcess(args: string[], env: NodeJS.ProcessEnv): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], {
+    env: kekEnv(env),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }

@@ -6,9 +6,14 @@ import { openVault, type OpenVaultOptions, type Vault, type VaultConfig } from '
 import nacl from 'tweetnacl';
 import { afterEach } from 'vitest';
 
-/** A vault on the embedded default in a fresh temporary data directory. */
+import { kekConfig } from './kekCustody.js';
+
+/**
+ * A vault on the embedded default in a fresh temporary data directory, its KEKs in this run's custody
+ * (`TEST_KEK_PROVIDER`, see kekCustody.ts) unless `localKek` keeps them under the master key.
+ */
 export async function tempVault(
-  options: OpenVaultOptions & { dataDir?: string; masterKey?: string } = {},
+  options: OpenVaultOptions & { dataDir?: string; masterKey?: string; localKek?: boolean } = {},
 ): Promise<{ vault: Vault; config: VaultConfig & { masterKey: string }; cleanup: () => Promise<void> }> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pdv-'));
   // A string, which the vault leaves as given (bytes it would consume): tests reopen with it.
@@ -18,6 +23,7 @@ export async function tempVault(
     synchronous: 'FULL',
     port: 0,
     logLevel: 'silent',
+    ...(options.localKek ? {} : kekConfig(dataDir)),
   };
   const vault = await openVault(config, { warn: () => {}, ...options });
   return {

@@ -4,6 +4,8 @@ import { resolve } from 'node:path';
 import { VaultError } from '../domain/errors.js';
 import { dropFromEnvironment } from '../support/dropFromEnvironment.js';
 import { type ApiSettings, loadApiSettings } from './apiSettings.js';
+import { loadMetricsSettings, type MetricsSettings } from './metricsSettings.js';
+import { loadOidcSettings, type OidcSettings } from './oidcSettings.js';
 
 /** Everything the vault reads from its environment. Documented in docs/configuration.md's table. */
 export interface VaultConfig {
@@ -112,8 +114,11 @@ export interface VaultConfig {
   kekProvider?: KekProviderKind;
   /** `VAULT_KEK_FILE`: the local custody's epoch key file. Default `<dataDir>/kek.slots`. */
   kekFile?: string;
-  /** `VAULT_PKCS11_MODULE`, `VAULT_PKCS11_SLOT`, `VAULT_PKCS11_PIN` or `VAULT_PKCS11_PIN_FILE`: the HSM of `pkcs11`. */
-  pkcs11?: { module: string; slot: string; pin: string };
+  /**
+   * `VAULT_PKCS11_MODULE`, `VAULT_PKCS11_SLOT`, `VAULT_PKCS11_PIN` or `VAULT_PKCS11_PIN_FILE`: the HSM of `pkcs11`;
+   * `VAULT_PKCS11_LABEL_PREFIX`: the prefix of its KEK objects' labels, so that vaults can share one token.
+   */
+  pkcs11?: { module: string; slot: string; pin: string; labelPrefix?: string };
   /**
    * `VAULT_MODE`: `production` or `development`. Default: `production` when `NODE_ENV=production`,
    * else `development`. In production the vault refuses to start without a token public key or
@@ -128,6 +133,12 @@ export interface VaultConfig {
   strictPermissions?: boolean;
   /** The API's limits, budgets, trusted documents and proxy trust (see apiSettings.ts). */
   api?: ApiSettings;
+  /** Whether and where `vault serve` serves its Prometheus metrics (see metricsSettings.ts). */
+  metrics?: MetricsSettings;
+  /** Login to the privacy centre and the DPO console through an OIDC provider (see oidcSettings.ts). */
+  oidc?: OidcSettings;
+  /** `VAULT_CONSOLE_DIR`: the built pages of services/console. Default: that workspace's `dist`. */
+  consoleDir?: string;
 }
 
 export const VAULT_MODES = ['production', 'development'] as const;
@@ -233,9 +244,20 @@ function loadKek(env: NodeJS.ProcessEnv) {
       'CONFIG_INVALID',
       'VAULT_KEK_PROVIDER=pkcs11 needs VAULT_PKCS11_SLOT (a slot index or a token label)',
     );
+  const labelPrefix = env.VAULT_PKCS11_LABEL_PREFIX;
+  if (labelPrefix !== undefined && !/^[A-Za-z0-9._-]{1,48}$/.test(labelPrefix))
+    throw new VaultError(
+      'CONFIG_INVALID',
+      'VAULT_PKCS11_LABEL_PREFIX must be 1 to 48 letters, digits, dots, dashes or _',
+    );
   return {
     kekProvider: 'pkcs11' as const,
-    pkcs11: { module: env.VAULT_PKCS11_MODULE || '/usr/lib/softhsm/libsofthsm2.so', slot: env.VAULT_PKCS11_SLOT, pin },
+    pkcs11: {
+      module: env.VAULT_PKCS11_MODULE || '/usr/lib/softhsm/libsofthsm2.so',
+      slot: env.VAULT_PKCS11_SLOT,
+      pin,
+      ...(labelPrefix ? { labelPrefix } : {}),
+    },
   };
 }
 
@@ -427,6 +449,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     keyEpochMs: keyEpochOf(env.VAULT_KEY_EPOCH),
     ...loadKek(env),
     api: loadApiSettings(env),
+    metrics: loadMetricsSettings(env),
+    ...loadOidcSettings(env),
+    ...(env.VAULT_CONSOLE_DIR ? { consoleDir: resolve(env.VAULT_CONSOLE_DIR) } : {}),
   };
   // After the checks of each variable: a malformed one is named as such first.
   if (mode === 'production')

@@ -57,9 +57,14 @@ async function openConfiguredKek(
     if (!config.pkcs11)
       throw new VaultError('CONFIG_INVALID', 'VAULT_KEK_PROVIDER=pkcs11 needs VAULT_PKCS11_SLOT and VAULT_PKCS11_PIN');
     const { getPkcs11KekProvider } = await import('../adapters/pkcs11/index.js');
-    const { module: modulePath, slot, pin } = config.pkcs11;
+    const { module: modulePath, slot, pin, labelPrefix } = config.pkcs11;
     // A number is a slot index (among slots that hold a token); anything else a token label.
-    return getPkcs11KekProvider({ modulePath, slot: /^\d+$/.test(slot) ? Number(slot) : slot, pin });
+    return getPkcs11KekProvider({
+      modulePath,
+      slot: /^\d+$/.test(slot) ? Number(slot) : slot,
+      pin,
+      ...(labelPrefix ? { labelPrefix } : {}),
+    });
   }
   const master = resolveMasterKeys({
     ...config,

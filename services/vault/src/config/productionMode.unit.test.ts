@@ -77,6 +77,13 @@ describe('production mode', () => {
       VAULT_PKCS11_PIN: '1234',
     };
     expect(loadConfig(hsm)).toMatchObject({ mode: 'production', kekProvider: 'pkcs11' });
+    expect(loadConfig({ ...hsm, VAULT_PKCS11_LABEL_PREFIX: 'billing-kek-' }).pkcs11).toMatchObject({
+      labelPrefix: 'billing-kek-',
+    });
+    expect(refusal(() => loadConfig({ ...hsm, VAULT_PKCS11_LABEL_PREFIX: 'no spaces' }))).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('VAULT_PKCS11_LABEL_PREFIX'),
+    });
   });
 
   it('does not take the development HS256 secret for a token key, and never echoes a secret', () => {

@@ -27,6 +27,17 @@ export interface EpochSchedule {
 
 export const DEFAULT_EPOCH_MS = 24 * 60 * 60 * 1000;
 const SCHEDULE = 'epoch-schedule';
+
+/**
+ * The epoch schedule as the key store holds it, without opening custody (`vault status`, the metrics); undefined
+ * before the first epoch. It may name an epoch that has just been replaced (another process's rotation).
+ */
+export async function storedEpochSchedule(store: Pick<KeyStore, 'getMeta'>): Promise<EpochSchedule | undefined> {
+  const raw = await store.getMeta(SCHEDULE);
+  if (!raw) return undefined;
+  const parsed = JSON.parse(new TextDecoder().decode(raw)) as { e: number; s: string; t: string };
+  return { epoch: parsed.e, startedAt: parsed.s, endsAt: parsed.t };
+}
 /**
  * How long a claim to create an epoch's KEK stands before another process may take it over: far
  * longer than a create takes (milliseconds, an HSM's included), so only a holder that died (or
@@ -341,6 +352,9 @@ export class KeyRing {
   /** Drops keys from memory and keeps them out of it (they are being, or were, shredded). */
   private forget(keyIds: readonly string[]): void {
     for (const id of keyIds) {
+      // Zeroed, not only dropped: a destroyed key must not wait in the heap for the collector. A read still
+      // holding it then fails to open, as it would a moment later (downloads check for shreds as they go).
+      this.cache.get(id)?.key.fill(0);
       this.cache.delete(id);
       if (this.shredded.size >= 100_000) this.shredded.delete(this.shredded.values().next().value!);
       this.shredded.add(id);
