@@ -11,6 +11,7 @@ import { VaultError } from './domain/errors.js';
 import { type ProcessingRegister, withOwnNamesOnly } from './domain/register.js';
 import type { Command } from './domain/subject.js';
 import { isoNow } from './domain/time.js';
+import { traceCommands, traceProjector, traceStores } from './observability/tracingVault.js';
 import type { AccessLog } from './ports/AccessLog.js';
 import type { KekProvider } from './ports/KekProvider.js';
 import { PROJECTION, Projector } from './projections/Projector.js';
@@ -78,7 +79,8 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
   const warn = options.warn ?? ((m: string) => process.emitWarning(m));
   // A register built in code gets the prototype-free name maps a loaded one already has.
   const register = options.register ? withOwnNamesOnly(options.register) : await loadRegister(config.registerFile);
-  const opened = options.stores ?? (await openStores(config, { warn }));
+  // Store calls in spans while tracing is on (the stores themselves, untouched, when it is off).
+  const opened = traceStores(options.stores ?? (await openStores(config, { warn })));
   const accessLog = options.accessLog ?? opened.access ?? openMemoryAccessLog();
   // Everything opened here or handed over is closed with the vault, the stores' own access log included.
   let kek: KekProvider | undefined;
@@ -108,6 +110,8 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       { log: opened.log, views: opened.views, keyRing, blindIndex, register },
       { stateCacheSize: cacheSize },
     );
+    traceCommands(commands);
+    traceProjector(projector);
     if (options.live) {
       // Read models ahead of the log were built from another log (an emptied data directory, another
       // event store): serving on them would acknowledge writes it can never project.

@@ -1,4 +1,7 @@
 #!/usr/bin/env node
+// First, for its side effect: traces need the SDK started before the modules below load (tracingPreload.ts).
+import '../observability/tracingPreload.js';
+
 import { Command } from 'commander';
 
 import { isVaultError } from '../domain/errors.js';

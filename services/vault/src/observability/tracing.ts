@@ -1,0 +1,131 @@
+import { type Attributes, context, type Span, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+
+/**
+ * The vault's own spans (commands, projection batches, store calls), through `@opentelemetry/api` alone: nothing here
+ * loads the SDK. Until `enableTracing` is called (by `tracingSdk.ts` once an SDK is started) every helper runs its
+ * function directly and the composition root wraps nothing, so tracing off costs one boolean test per command.
+ *
+ * Attributes carry names, codes and counts only: never personal data, subject ids or GraphQL variable values.
+ */
+
+const TRACER_NAME = '@pdv/vault';
+
+let tracer: Tracer | undefined;
+
+/** Turns the vault's own spans on (the SDK, or a test's tracer provider, is registered with the API by now). */
+export function enableTracing(): void {
+  tracer = trace.getTracer(TRACER_NAME);
+}
+
+/** Turns them off again (tests; an SDK shut down). */
+export function disableTracing(): void {
+  tracer = undefined;
+}
+
+export function tracingEnabled(): boolean {
+  return tracer !== undefined;
+}
+
+/** Whether the OTel environment asks for traces to be exported: an OTLP endpoint set, and neither SDK nor traces off. */
+export function tracingRequested(env: NodeJS.ProcessEnv): boolean {
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (endpoint === undefined || endpoint.trim() === '') return false;
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
+  return !(env.OTEL_TRACES_EXPORTER ?? '').split(',').some((e) => e.trim() === 'none');
+}
+
+function finish<T>(span: Span, result: T): T {
+  if (!(result instanceof Promise)) {
+    span.end();
+    return result;
+  }
+  return result.then(
+    (value: unknown) => {
+      span.end();
+      return value;
+    },
+    (e: unknown) => {
+      fail(span, e);
+      span.end();
+      throw e;
+    },
+  ) as T;
+}
+
+/** The error's stable code only: a message may quote what the caller sent. */
+function fail(span: Span, e: unknown): void {
+  const code = (e as { code?: unknown } | null)?.code;
+  span.setStatus({ code: SpanStatusCode.ERROR, message: typeof code === 'string' ? code : 'INTERNAL' });
+  span.setAttribute('error.type', typeof code === 'string' ? code : e instanceof Error ? e.name : 'unknown');
+}
+
+/**
+ * Runs `fn` in a span named `name` (its children nest under it), ended when `fn` returns or its promise settles.
+ * `parentOnly`: make the span only inside another one (store calls: a projector polling an idle log makes no traces).
+ */
+export function inSpan<T>(name: string, attributes: Attributes, fn: () => T, parentOnly = false): T {
+  const t = tracer;
+  if (!t || (parentOnly && trace.getSpan(context.active()) === undefined)) return fn();
+  return t.startActiveSpan(name, { kind: SpanKind.INTERNAL, attributes }, (span) => {
+    try {
+      return finish(span, fn());
+    } catch (e) {
+      fail(span, e);
+      span.end();
+      throw e;
+    }
+  });
+}
+
+/** The ports whose calls are traced, named as in the spans (`eventLog.append`, `keyStore.getByIds`, …). */
+export type StoreName = 'eventLog' | 'keyStore' | 'viewStore' | 'accessLog';
+
+/** Methods left untraced: `subscribe` returns at once (its batches are traced as projections), `close` is no call. */
+const UNTRACED = new Set<PropertyKey>(['subscribe', 'close', 'constructor']);
+
+/**
+ * The store with each of its methods in a span `<store>.<method>`, made only under a parent span. Properties and
+ * untraced methods are the store's own (bound to it), so adapters that read their own state through `this` keep
+ * working. Used by the composition root only while tracing is on.
+ */
+export function traceStore<T extends object>(store: StoreName, target: T): T {
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(target, {
+    get(obj, prop) {
+      const value: unknown = Reflect.get(obj, prop, obj);
+      if (typeof value !== 'function') return value;
+      let out = wrapped.get(prop);
+      if (out === undefined) {
+        const method = value as (...args: unknown[]) => unknown;
+        const name = `${store}.${String(prop)}`;
+        const attributes = { 'vault.store': store, 'vault.store.operation': String(prop) };
+        out = UNTRACED.has(prop)
+          ? method.bind(obj)
+          : (...args: unknown[]) => inSpan(name, attributes, () => method.apply(obj, args), true);
+        wrapped.set(prop, out);
+      }
+      return out;
+    },
+  });
+}
+
+/**
+ * Replaces `target[method]` on this one instance with the same method in a span (`span(args)` names it and gives its
+ * attributes; `undefined` runs the call untraced). Calls the instance makes to itself through `this` are traced too,
+ * which a proxy would miss: a projector's catch-up calls its own `project` for each batch.
+ */
+export function traceMethod<T extends object, K extends keyof T>(
+  target: T,
+  method: K,
+  span: (args: unknown[]) => { name: string; attributes: Attributes } | undefined,
+): void {
+  const original = target[method] as (...args: unknown[]) => unknown;
+  Object.defineProperty(target, method, {
+    configurable: true,
+    writable: true,
+    value(this: T, ...args: unknown[]) {
+      const s = span(args);
+      return s ? inSpan(s.name, s.attributes, () => original.apply(this, args)) : original.apply(this, args);
+    },
+  });
+}
