@@ -1,9 +1,9 @@
 import { type BlindIndex, INDEX_KEY, LEGACY_INDEX_KEY } from '../crypto/blindIndex.js';
 import type { EpochRotation, KeyRing } from '../crypto/keyRing.js';
+import { lookupForms } from '../crypto/lookupForms.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import type { SubjectState } from '../domain/subject.js';
 import type { BlindIndexEntry, IndexReplacement, ViewStore } from '../ports/ViewStore.js';
-import { lookupForms } from '../projections/lookupForms.js';
 
 export interface RotateEpochDeps {
   keyRing: KeyRing;

@@ -1,5 +1,6 @@
 import type { BlindIndex } from '../crypto/blindIndex.js';
 import type { KeyRing } from '../crypto/keyRing.js';
+import { lookupForms } from '../crypto/lookupForms.js';
 import { VaultError } from '../domain/errors.js';
 import type { DomainEvent } from '../domain/events.js';
 import { subjectOf } from '../domain/events.js';
@@ -10,7 +11,6 @@ import { evolve, initialState, type SubjectState } from '../domain/subject.js';
 import type { EventLog, RecordedEvent, Subscription } from '../ports/EventLog.js';
 import { emptyBatch, type SubjectView, type ViewBatch, type ViewStore } from '../ports/ViewStore.js';
 import { type RecentCache, recentCache } from '../support/recentCache.js';
-import { lookupForms } from './lookupForms.js';
 
 export const PROJECTION = 'subjects';
 

@@ -1,8 +1,8 @@
-import type { KeyRing } from '../crypto/keyRing.js';
-import { openField } from '../crypto/sealedFields.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import type { SubjectState } from '../domain/subject.js';
 import { lookupForm } from '../domain/values.js';
+import type { KeyRing } from './keyRing.js';
+import { openField } from './sealedFields.js';
 
 /** One lookup field of one subject. */
 export interface LookupField {
