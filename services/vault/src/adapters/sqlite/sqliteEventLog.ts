@@ -4,13 +4,13 @@ import {
   type EventLog,
   type ExpectedRevision,
   type NewEvent,
-  PositionWaiters,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
   type SubscribeOptions,
   type Subscription,
 } from '../../ports/EventLog.js';
+import { type CatchUpSource, CatchUpSubscription } from '../catchUpSubscription.js';
 import { AppendQueue } from './appendQueue.js';
 import {
   closedError,
@@ -148,7 +148,7 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
 
   const readAllSync = (after: number, maxCount: number) => readAllRows(stmt, after, maxCount);
 
-  const subscriptions = new Set<SqliteSubscription>();
+  const subscriptions = new Set<CatchUpSubscription>();
 
   const log: EventLog = {
     append(streamId, events, expectedRevision) {
@@ -176,7 +176,8 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
 
     subscribe(opts: SubscribeOptions): Subscription {
       const fromRecent = (after: number, max: number) => recent.take(after, max);
-      const sub = new SqliteSubscription(opts, readAllSync, fromRecent, pollIntervalMs, listeners, closed);
+      const source = sqliteCatchUpSource(readAllSync, fromRecent, pollIntervalMs);
+      const sub = new CatchUpSubscription(opts, source, listeners, closed ? closedError() : undefined);
       subscriptions.add(sub);
       void sub.ended.then(() => subscriptions.delete(sub));
       return sub;
@@ -273,112 +274,34 @@ class RecentCommits {
   }
 }
 
-/** A catch-up subscription: reads pages from its checkpoint, then sleeps until woken by a commit or the poll timer. */
-class SqliteSubscription implements Subscription {
-  position: number;
-  readonly ended: Promise<void>;
-  private stopped = false;
-  private failure: unknown;
-  private wake: (() => void) | undefined;
-  private woken = false;
-  private readonly waiters = new PositionWaiters();
-  private readonly listener = (): void => this.poke();
-
+/**
+ * Where an embedded subscription reads: this process's own commits from memory; the file when
+ * another process may have written (a gap before them, the start) and at least every poll
+ * interval, however often this process's own commits (or its appends that stored nothing) wake
+ * the subscription. One per subscription: it keeps when that one reads the file next.
+ */
+function sqliteCatchUpSource(
+  readAll: (after: number, max: number) => RecordedEvent[],
+  takeRecent: RecentCommits['take'],
+  pollIntervalMs: number,
+): CatchUpSource {
   /**
    * When the file is next read (performance.now()) whether or not a gap says so: at once at the
    * start and while its pages keep coming, else one poll interval after the last read.
    */
-  private fileDueAt = 0;
-
-  constructor(
-    private readonly opts: SubscribeOptions,
-    private readonly readAll: (after: number, max: number) => RecordedEvent[],
-    private readonly takeRecent: RecentCommits['take'],
-    private readonly pollIntervalMs: number,
-    private readonly listeners: Set<() => void>,
-    logClosed: boolean,
-  ) {
-    this.position = opts.after ?? 0;
-    listeners.add(this.listener);
-    // Started on the next microtask, so onEvents and onError are never called before subscribe() returns.
-    this.ended = Promise.resolve().then(() => (logClosed ? this.fail(closedError()) : this.run()));
-  }
-
-  private poke(): void {
-    this.woken = true;
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
-  }
-
-  private async run(): Promise<void> {
-    const batchSize = Math.max(1, this.opts.batchSize ?? 500);
-    try {
-      while (!this.stopped) {
-        this.woken = false;
-        // This process's own commits from memory; the file when another process may have written
-        // (a gap before them, the start) and at least every poll interval, however often this
-        // process's own commits (or its appends that stored nothing) wake the subscription.
-        const local = this.takeRecent(this.position, batchSize);
-        let page: RecordedEvent[] = [];
-        if (typeof local !== 'string') page = local;
-        else if (local === 'gap' || performance.now() >= this.fileDueAt) {
-          page = this.readAll(this.position, batchSize);
-          this.fileDueAt = page.length > 0 ? 0 : performance.now() + this.pollIntervalMs;
-        }
-        if (page.length > 0) {
-          await this.opts.onEvents(page);
-          this.position = page[page.length - 1]!.position;
-          this.waiters.reached(this.position);
-          continue;
-        }
-        if (this.woken) continue;
-        await new Promise<void>((resolve) => {
-          // Due when the file was last read plus the interval: a wake in between does not move it.
-          const timer = setTimeout(() => this.poke(), Math.max(0, this.fileDueAt - performance.now()));
-          timer.unref();
-          this.wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+  let fileDueAt = 0;
+  return {
+    read(after, max) {
+      const local = takeRecent(after, max);
+      if (typeof local !== 'string') return local;
+      if (local === 'gap' || performance.now() >= fileDueAt) {
+        const page = readAll(after, max);
+        fileDueAt = page.length > 0 ? 0 : performance.now() + pollIntervalMs;
+        return page;
       }
-      this.finish();
-    } catch (e) {
-      await this.fail(e);
-    }
-  }
-
-  private async fail(error: unknown): Promise<void> {
-    this.failure = error;
-    this.stopped = true;
-    try {
-      this.opts.onError?.(error);
-    } catch {
-      // An onError that throws must not turn into an unhandled rejection.
-    }
-    this.finish();
-  }
-
-  private finish(): void {
-    this.listeners.delete(this.listener);
-    const error = this.failure ?? new VaultError('STORE_UNAVAILABLE', 'Subscription stopped');
-    this.waiters.failAll(error);
-  }
-
-  waitFor(position: number, timeoutMs = 10_000): Promise<void> {
-    if (this.position >= position) return Promise.resolve();
-    if (this.stopped) {
-      return Promise.reject(
-        this.failure instanceof Error ? this.failure : new VaultError('STORE_UNAVAILABLE', 'Subscription stopped'),
-      );
-    }
-    return this.waiters.wait(position, () => this.position, timeoutMs);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.poke();
-    await this.ended;
-  }
+      return [];
+    },
+    // Due when the file was last read plus the interval: a wake in between does not move it.
+    idleMs: () => fileDueAt - performance.now(),
+  };
 }

@@ -11,9 +11,10 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '../../../ports/EventLog.js';
+import { CatchUpSubscription } from '../../catchUpSubscription.js';
 import { closedError, openMigrated, type PostgresHandle, type PostgresOptions } from '../connect.js';
 import { AppendQueue, type PendingAppend } from './appendQueue.js';
-import { PostgresSubscription } from './postgresSubscription.js';
+import { postgresCatchUpSource } from './postgresCatchUpSource.js';
 import { EVENT_MIGRATIONS } from './schema.js';
 import { channelOf, Wakeups } from './wakeups.js';
 
@@ -126,7 +127,7 @@ export async function getPostgresEventLog(options: PostgresEventLogOptions): Pro
 class PostgresEventLog implements EventLog {
   private readonly wakeups: Wakeups;
   private readonly pollIntervalMs: number;
-  private readonly subscriptions = new Set<PostgresSubscription>();
+  private readonly subscriptions = new Set<CatchUpSubscription>();
   private readonly appends: AppendQueue;
   private readonly sql: { append: string; batch: string; readStream: string; readAll: string; head: string };
 
@@ -221,11 +222,10 @@ class PostgresEventLog implements EventLog {
   }
 
   subscribe(opts: SubscribeOptions): Subscription {
-    const sub = new PostgresSubscription(
+    const sub = new CatchUpSubscription(
       opts,
-      (after, maxCount) => this.readAll({ after, maxCount }),
+      postgresCatchUpSource((after, maxCount) => this.readAll({ after, maxCount }), this.pollIntervalMs),
       this.wakeups,
-      this.pollIntervalMs,
       this.db.closed ? closedError() : undefined,
     );
     this.subscriptions.add(sub);
