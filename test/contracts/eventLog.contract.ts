@@ -9,9 +9,18 @@ import {
 } from '@pdv/vault';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { expectEveryEventOnceInOrder, type HoldAppend } from './eventLogProcesses.js';
+
 export interface EventLogFixture {
   log: EventLog;
   cleanup(): Promise<void>;
+  /** The environment with which `test/support/eventLogAppender.ts` opens this same log in another process. */
+  processEnv: Record<string, string>;
+  /**
+   * Opens an append that commits only when told: given where a position is taken before commit
+   * (PostgreSQL), so that an append can commit after others that hold higher positions.
+   */
+  holdAppend?: HoldAppend;
 }
 
 let counter = 0;
@@ -346,6 +355,17 @@ export function eventLogContract(name: string, create: () => Promise<EventLogFix
         await new Promise((r) => setTimeout(r, 50));
         expect(seen).toEqual([]);
       });
+    });
+
+    describe('writers in several processes', () => {
+      it('delivers every event once, in order, while two processes append', async () => {
+        await expectEveryEventOnceInOrder(log, fx.processEnv);
+      }, 120_000);
+
+      it('never skips an append that commits late under a lower position', async (ctx) => {
+        if (!fx.holdAppend) ctx.skip('this log commits appends one at a time, in position order');
+        await expectEveryEventOnceInOrder(log, fx.processEnv, fx.holdAppend);
+      }, 120_000);
     });
   });
 }

@@ -104,13 +104,15 @@ if (source.kind === 'none') {
 
     // A namespace per test: each sees an empty log of its own on the shared server.
     eventLogContract('KurrentDB', async () => {
+      const namespace = `c${randomBytes(6).toString('hex')}-`;
       const log: EventLog = getKurrentdbEventLog({
         connectionString: url,
-        namespace: `c${randomBytes(6).toString('hex')}-`,
+        namespace,
         streamPrefix: '',
         deadlineMs: 10_000,
       });
-      return { log, cleanup: () => log.close() };
+      const processEnv = { EVENT_LOG: 'kurrentdb', KURRENTDB_URL: url, KURRENTDB_NAMESPACE: namespace };
+      return { log, cleanup: () => log.close(), processEnv };
     });
   });
 }

@@ -17,8 +17,9 @@ async function inTempDir<T extends { close(): Promise<void> }>(file: string, ope
 }
 
 eventLogContract('SQLite', async () => {
-  const { store, cleanup } = await inTempDir('events.db', (path) => getSqliteEventLog({ path }));
-  return { log: store, cleanup };
+  let file = '';
+  const { store, cleanup } = await inTempDir('events.db', (path) => getSqliteEventLog({ path: (file = path) }));
+  return { log: store, cleanup, processEnv: { EVENT_LOG: 'sqlite', EVENT_LOG_PATH: file } };
 });
 keyStoreContract('SQLite', () => inTempDir('keys.db', (path) => getSqliteKeyStore({ path })));
 viewStoreContract('SQLite', () => inTempDir('views.db', (path) => getSqliteViewStore({ path })));

@@ -1,12 +1,14 @@
 /**
- * A writer process for the PostgreSQL event-log ordering test: appends `APPENDS` batches of one to
- * three events, `CONCURRENCY` at a time, to streams of its own (exact expected revisions) and to
- * streams every writer shares (ANY), then prints the ids and positions it got as one JSON line.
- * Run with `node --import tsx`; configured by environment: PG_URL, PG_SCHEMA, WRITER, APPENDS,
- * CONCURRENCY, STREAMS.
+ * A writer process for the EventLog contract's case with writers in several processes: opens the
+ * log the fixture names, appends `APPENDS` batches of one to three events, `CONCURRENCY` at a
+ * time, to streams of its own (exact expected revisions) and to streams every writer shares
+ * (ANY), then prints one JSON line: the ids of every event acknowledged, and the id of each
+ * append's last event with the position the append returned. Run with `node --import tsx`;
+ * configured by environment: WRITER, APPENDS, CONCURRENCY, STREAMS, and the log's own settings
+ * (`eventLogProcessEnv`): EVENT_LOG (sqlite, postgres or kurrentdb) with EVENT_LOG_PATH; PG_URL
+ * and PG_SCHEMA; or KURRENTDB_URL and KURRENTDB_NAMESPACE.
  */
-import { getPostgresEventLog } from '../../services/vault/src/adapters/postgres/events/index.js';
-import type { NewEvent } from '../../services/vault/src/ports/EventLog.js';
+import type { EventLog, NewEvent } from '../../services/vault/src/ports/EventLog.js';
 
 const env = (name: string): string => {
   const v = process.env[name];
@@ -18,11 +20,32 @@ const appends = Number(env('APPENDS'));
 const concurrency = Number(env('CONCURRENCY'));
 const streams = Number(env('STREAMS'));
 
-const log = await getPostgresEventLog({ connectionString: env('PG_URL'), schema: env('PG_SCHEMA'), maxConnections: 8 });
+/** The log the parent's fixture opened, opened again in this process. */
+async function openLog(): Promise<EventLog> {
+  const kind = env('EVENT_LOG');
+  if (kind === 'sqlite') {
+    const { getSqliteEventLog } = await import('../../services/vault/src/adapters/sqlite/index.js');
+    return getSqliteEventLog({ path: env('EVENT_LOG_PATH') });
+  }
+  if (kind === 'postgres') {
+    const { getPostgresEventLog } = await import('../../services/vault/src/adapters/postgres/events/index.js');
+    return getPostgresEventLog({ connectionString: env('PG_URL'), schema: env('PG_SCHEMA'), maxConnections: 8 });
+  }
+  if (kind === 'kurrentdb') {
+    const { getKurrentdbEventLog } = await import('../../services/vault/src/adapters/kurrentdb/index.js');
+    const namespace = env('KURRENTDB_NAMESPACE');
+    return getKurrentdbEventLog({ connectionString: env('KURRENTDB_URL'), namespace, streamPrefix: '' });
+  }
+  throw new Error(`EVENT_LOG ${kind} is not one this writer opens`);
+}
+
+const log = await openLog();
 const revisions = new Map<string, number>();
 /** The append under way on each of this writer's own streams: the next one to that stream waits for it. */
 const tails = new Map<string, Promise<unknown>>();
-const stored: { id: string; position: number }[] = [];
+const acknowledged: string[] = [];
+/** The last event of each append, with the position the append returned for it. */
+const acks: { id: string; position: number }[] = [];
 let next = 0;
 
 const event = (n: number, i: number): NewEvent => ({
@@ -51,11 +74,12 @@ async function worker(): Promise<void> {
         done.catch(() => undefined),
       );
     const result = await done;
-    const first = result.position - batch.length + 1;
-    batch.forEach((e, i) => stored.push({ id: e.id, position: first + i }));
+    // Positions need not be dense (KurrentDB's are commit positions): only the last one is known.
+    acks.push({ id: batch[batch.length - 1]!.id, position: result.position });
+    acknowledged.push(...batch.map((e) => e.id));
   }
 }
 
 await Promise.all(Array.from({ length: concurrency }, () => worker()));
 await log.close();
-process.stdout.write(`${JSON.stringify(stored)}\n`);
+process.stdout.write(`${JSON.stringify({ ids: acknowledged, acks })}\n`);
