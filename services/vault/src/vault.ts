@@ -4,6 +4,11 @@ import { type SweepOptions, type SweepReport, sweepRetention } from './commands/
 import { schemaBaseUrl } from './config/apiSettings.js';
 import { DEFAULT_CACHE_SUBJECTS, type VaultConfig } from './config/loadConfig.js';
 import { openKekProvider, openMemoryAccessLog, openStores, type VaultStores } from './config/openStores.js';
+import {
+  openNotificationTransport,
+  propagationSettings,
+  resolveRecipientSecrets,
+} from './config/propagationSettings.js';
 import { BlindIndex } from './crypto/blindIndex.js';
 import { KeyRing } from './crypto/keyRing.js';
 import { Signer } from './crypto/signer.js';
@@ -14,7 +19,9 @@ import { isoNow } from './domain/time.js';
 import { traceCommands, traceProjector, traceStores } from './observability/tracingVault.js';
 import type { AccessLog } from './ports/AccessLog.js';
 import type { KekProvider } from './ports/KekProvider.js';
+import type { NotificationTransport } from './ports/NotificationTransport.js';
 import { PROJECTION, Projector } from './projections/Projector.js';
+import { Propagation, type PropagationOptions } from './propagation/Propagation.js';
 import { SubjectReader } from './read/SubjectReader.js';
 import { loadRegister } from './register/loadRegister.js';
 import { type EraseOptions, eraseSubject, type SignedCertificate } from './rights/eraseSubject.js';
@@ -38,6 +45,13 @@ export interface OpenVaultOptions {
   warn?: (message: string) => void;
   /** Custody of the key-encryption keys. Default: the one the configuration names (`openKekProvider`). */
   kek?: KekProvider;
+  /**
+   * Propagation to the register's recipients (Art. 19): runs with `live` when the register declares any. `false`
+   * turns it off (a replica that only serves reads); options override the configured ones (`VAULT_NOTIFY_*`), and
+   * `transport`/`secrets` the webhook transport and the secrets the register names (tests).
+   */
+  propagation?:
+    false | (PropagationOptions & { transport?: NotificationTransport; secrets?: ReadonlyMap<string, string> });
 }
 
 export interface Vault {
@@ -54,6 +68,8 @@ export interface Vault {
   rights: SubjectRights;
   /** Who read which categories of whom, for what (no values): for the access report. */
   accessLog: AccessLog;
+  /** Notifications to the register's recipients; running only in a live vault whose register declares some. */
+  propagation?: Propagation;
   /** Runs a command and waits until the read models show its effect. */
   execute(subjectId: string, command: Command, options: CommandOptions): Promise<CommandResult>;
   erase(subjectId: string, options: EraseOptions): Promise<SignedCertificate>;
@@ -84,6 +100,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
   const accessLog = options.accessLog ?? opened.access ?? openMemoryAccessLog();
   // Everything opened here or handed over is closed with the vault, the stores' own access log included.
   let kek: KekProvider | undefined;
+  let propagation: Propagation | undefined;
   const closeAll = () =>
     Promise.allSettled([
       opened.log.close(),
@@ -128,6 +145,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
     // Finishes whatever a previous process left: projections, and the key deletions of shred events.
     await projector.catchUp();
     if (options.live) await projector.start();
+    propagation = await startPropagation(config, register, opened.log, accessLog, now, options);
     const reader = new SubjectReader({ views: opened.views, keyRing, register }, { snapshotCacheSize: cacheSize });
 
     const execute = async (subjectId: string, command: Command, o: CommandOptions) => {
@@ -175,13 +193,41 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
         return report;
       },
       rotateEpoch: (o) => rotateEpoch({ keyRing, views: opened.views, blindIndex, register }, o),
+      ...(propagation ? { propagation } : {}),
       close: async () => {
+        await propagation?.stop();
         await projector.stop();
         await closeAll();
       },
     };
   } catch (e) {
+    await propagation?.stop();
     await closeAll();
     throw e;
   }
+}
+/** Starts propagation where it runs (a live vault whose register declares recipients), with its secrets checked. */
+async function startPropagation(
+  config: VaultConfig,
+  register: ProcessingRegister,
+  log: VaultStores['log'],
+  accessLog: AccessLog,
+  now: () => string,
+  options: OpenVaultOptions,
+): Promise<Propagation | undefined> {
+  if (!options.live || options.propagation === false || Object.keys(register.recipients ?? {}).length === 0) return;
+  const { transport, secrets, ...given } = options.propagation ?? {};
+  const propagation = new Propagation(
+    {
+      log,
+      accessLog,
+      register,
+      now,
+      secrets: secrets ?? resolveRecipientSecrets(register),
+      transport: transport ?? openNotificationTransport(config.publicUrl),
+    },
+    { warn: options.warn, ...propagationSettings(), ...given },
+  );
+  await propagation.start();
+  return propagation;
 }

@@ -163,6 +163,45 @@ export interface ReceivingController {
   endpoint: string;
 }
 
+/** Where a recipient's webhook signing secret comes from: an environment variable or a file (never the register). */
+export type SecretSource = { env: string } | { file: string };
+
+/** How a recipient learns of a change: a signed webhook POST, or by pulling the GraphQL feed with its service token. */
+export type NotificationDelivery = { kind: 'webhook'; url: string; secret: SecretSource } | { kind: 'pull' };
+
+/**
+ * What tells the vault a recipient has acted on a notification: the 2xx answer to the webhook itself
+ * (`response`), or an explicit acknowledgement afterwards (`callback`: a signed POST, or the pull feed's
+ * acknowledge mutation).
+ */
+export type AcknowledgementMode = 'response' | 'callback';
+
+/**
+ * A recipient of personal data that must hear of every rectification, erasure and restriction of
+ * what it received (Art. 19, Art. 17(2)). An internal `service` (by the name its tokens carry) is
+ * notified for the categories the access log shows it read; any other recipient for the `categories`
+ * the register says it receives.
+ */
+export interface NotificationRecipient {
+  /** The key in the register's `recipients` map. */
+  name: string;
+  /** The recipient as a person reads it (e.g. `Example Collections Ltd`). Default: the name. */
+  label?: string;
+  /** An internal service: the `name` of its tokens (`service:<name>` in the access log). */
+  service?: string;
+  /** External: the categories it receives (required). A service: only these of what it read (default: all). */
+  categories?: string[];
+  /** The purposes it receives them for, as the register names them (reports). */
+  purposes?: string[];
+  delivery: NotificationDelivery;
+  acknowledgement: AcknowledgementMode;
+  /**
+   * How long an acknowledgement may take after delivery before the request shows it overdue, an ISO 8601
+   * duration. Default `P7D`.
+   */
+  acknowledgeWithin: string;
+}
+
 export interface ProcessingRegister {
   version: 1;
   controller: Party;
@@ -180,6 +219,8 @@ export interface ProcessingRegister {
   lifecycleEvents: string[];
   /** Where exports may be transmitted (Art. 20(2)), by a name the subject chooses them by. Default: none. */
   receivingControllers?: Record<string, ReceivingController>;
+  /** Who is told of rectifications, erasures and restrictions (Art. 19), by name. Default: none. */
+  recipients?: Record<string, NotificationRecipient>;
 }
 
 /** A copy of `map` as an object without a prototype. */
@@ -200,5 +241,6 @@ export function withOwnNamesOnly(register: ProcessingRegister): ProcessingRegist
     purposes: ownOnly(register.purposes),
     categories,
     receivingControllers: ownOnly(register.receivingControllers ?? {}),
+    recipients: ownOnly(register.recipients ?? {}),
   };
 }

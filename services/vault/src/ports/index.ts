@@ -2,4 +2,5 @@ export * from './AccessLog.js';
 export * from './EventLog.js';
 export * from './KekProvider.js';
 export * from './KeyStore.js';
+export * from './NotificationTransport.js';
 export * from './ViewStore.js';

@@ -21,6 +21,7 @@ import {
   withOwnNamesOnly,
 } from '../domain/register.js';
 import { type DpvTerms, loadDpvTerms } from './dpvTerms.js';
+import { namedRecipients, recipientIssues } from './recipientIssues.js';
 import { registerFileSchema } from './registerSchema.js';
 
 /** One problem in a register file. `line` and `column` are 1-based. */
@@ -70,7 +71,7 @@ export function parseRegister(text: string, sourceName: string, terms: DpvTerms 
   if (!parsed.success) {
     for (const issue of parsed.error.issues) issues.push(...fromZodIssue(issue, raw, locate));
   }
-  for (const { path, message, at } of [...semanticIssues(raw), ...termIssues(raw, terms)])
+  for (const { path, message, at } of [...semanticIssues(raw), ...recipientIssues(raw), ...termIssues(raw, terms)])
     issues.push({ ...locate(path, at), path: pathText(path), message });
 
   if (issues.length > 0 || !parsed.success) throw registerError(sourceName, dedupe(issues));
@@ -93,6 +94,7 @@ export function parseRegister(text: string, sourceName: string, terms: DpvTerms 
     categories,
     lifecycleEvents: file.lifecycleEvents,
     ...(file.receivingControllers ? { receivingControllers: file.receivingControllers } : {}),
+    ...(file.recipients ? { recipients: namedRecipients(file.recipients) } : {}),
   });
 }
 

@@ -153,6 +153,41 @@ const endpoint = z.string().refine(
 
 export const receivingControllerSchema = z.strictObject({ name: text, endpoint });
 
+/** A signing secret's source: `{ env: VAULT_... }` or `{ file: /path }`; the secret itself never sits in the register. */
+const secretSource = z.union(
+  [z.strictObject({ env: z.string().regex(/^[A-Z][A-Z0-9_]*$/) }), z.strictObject({ file: text })],
+  { error: 'expected { env: AN_ENVIRONMENT_VARIABLE } or { file: /path/to/secret }' },
+);
+
+/**
+ * A recipient notified of changes (Art. 19): `webhook: { url, secret }` or `pull: true`, exactly one. The URL
+ * follows the rules of a receiving controller's endpoint (https, http on the loopback interface only).
+ */
+export const notificationRecipientSchema = z
+  .strictObject({
+    label: text.optional(),
+    service: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'expected a service token name' })
+      .optional(),
+    categories: z.array(z.string()).min(1).optional(),
+    purposes: z.array(z.string()).min(1).optional(),
+    webhook: z.strictObject({ url: endpoint, secret: secretSource }).optional(),
+    pull: z.literal(true).optional(),
+    acknowledgement: z.enum(['response', 'callback']).default('response'),
+    acknowledgeWithin: isoDuration.default('P7D'),
+  })
+  .refine((r) => (r.webhook === undefined) !== (r.pull === undefined), {
+    error: 'give either webhook: { url, secret } or pull: true',
+  })
+  .refine((r) => r.service !== undefined || r.categories !== undefined, {
+    error: 'a recipient that is not an internal service must list the categories it receives',
+  })
+  .transform(({ webhook, pull: _pull, ...r }) => ({
+    ...r,
+    delivery: webhook ? { kind: 'webhook' as const, ...webhook } : { kind: 'pull' as const },
+  }));
+
 export const registerFileSchema = z.strictObject({
   version: z.literal(1),
   controller: z.strictObject({ ...party, answerPeriod: answerPeriod.optional() }),
@@ -162,4 +197,5 @@ export const registerFileSchema = z.strictObject({
   purposes: z.record(z.string(), purposeSchema),
   categories: z.record(z.string(), categorySchema),
   receivingControllers: z.record(z.string(), receivingControllerSchema).optional(),
+  recipients: z.record(z.string(), notificationRecipientSchema).optional(),
 });

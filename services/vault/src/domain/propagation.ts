@@ -1,0 +1,282 @@
+/**
+ * Propagation (Art. 19, Art. 17(2)): which changes to a subject's data the recipients of that data
+ * must hear of, and the life of each notification. Pure: the access log's answer and the clock come in
+ * as arguments.
+ *
+ * Notifications live in one stream of their own (`NOTIFICATION_STREAM`): a duty (`NotificationDue`)
+ * per recipient and change, then its delivery attempts, its delivery, its dead letter or its
+ * acknowledgement. The stream holds no personal data: subject ids, category and field names, codes, times.
+ */
+import type { DomainEvent } from './events.js';
+import { subjectOf } from './events.js';
+import type { NotificationRecipient, ProcessingRegister } from './register.js';
+
+export const NOTIFICATION_STREAM = 'notifications';
+
+/** What happened to the data, as the recipient reads it (the CloudEvents type ends with it). */
+export const NOTIFICATION_ACTIONS = [
+  'rectification',
+  'erasure',
+  'restriction',
+  'restrictionLifted',
+  'objection',
+  'consentWithdrawal',
+  'retentionShred',
+] as const;
+export type NotificationAction = (typeof NOTIFICATION_ACTIONS)[number];
+
+/** One change that recipients must hear of, read off a subject's event. */
+export interface PropagationTrigger {
+  subjectId: string;
+  action: NotificationAction;
+  categories: string[];
+  /** The fields concerned, when the change is to single fields (rectification, a field's erasure). */
+  fields: string[];
+  /** The purpose an objection or a withdrawn consent concerns: only reads for it count. */
+  purpose?: string;
+  requestId?: string;
+  /** The event's time. */
+  at: string;
+  sourceEventId: string;
+  sourcePosition: number;
+}
+
+export type NotificationEventPayloads = {
+  NotificationDue: {
+    notificationId: string;
+    recipient: string;
+    subjectId: string;
+    action: NotificationAction;
+    categories: string[];
+    fields: string[];
+    requestId?: string;
+    occurredAt: string;
+    sourceEventId: string;
+    sourcePosition: number;
+  };
+  /** `reason` is a code: `status:<http status>`, `timeout`, `connection`. */
+  NotificationAttemptFailed: { notificationId: string; attempt: number; reason: string; nextAttemptAt: string };
+  NotificationDelivered: { notificationId: string; attempt: number; status: number };
+  NotificationDeadLettered: { notificationId: string; attempts: number; reason: string };
+  /** The DPO asked for another round of attempts (a dead letter, or a delivery it wants repeated). */
+  NotificationRetried: { notificationId: string };
+  NotificationAcknowledged: { notificationId: string; via: 'response' | 'callback' | 'pull' };
+  /** The log was examined for changes up to `position` (so a restart need not look again). */
+  PropagationCheckpoint: { position: number };
+};
+export type NotificationEventType = keyof NotificationEventPayloads;
+export type NotificationEvent = {
+  [K in NotificationEventType]: { type: K; data: NotificationEventPayloads[K] };
+}[NotificationEventType];
+
+const NOTIFICATION_TYPES: ReadonlySet<string> = new Set<NotificationEventType>([
+  'NotificationDue',
+  'NotificationAttemptFailed',
+  'NotificationDelivered',
+  'NotificationDeadLettered',
+  'NotificationRetried',
+  'NotificationAcknowledged',
+  'PropagationCheckpoint',
+]);
+export const isNotificationEvent = (e: { type: string }): e is NotificationEvent => NOTIFICATION_TYPES.has(e.type);
+
+/** The categories whose processing for `purpose` the register allows: what an objection or a withdrawal touches. */
+const categoriesFor = (register: ProcessingRegister, purpose: string): string[] =>
+  Object.values(register.categories)
+    .filter((c) => c.purposes.includes(purpose))
+    .map((c) => c.name);
+
+interface Source {
+  streamId: string;
+  id: string;
+  position: number;
+  at: string;
+}
+
+/** The change a subject's event makes that recipients must hear of, or undefined. */
+export function triggerOf(
+  event: DomainEvent,
+  source: Source,
+  register: ProcessingRegister,
+): PropagationTrigger | undefined {
+  const subjectId = subjectOf(source.streamId);
+  if (subjectId === undefined) return undefined;
+  const base = { subjectId, at: source.at, sourceEventId: source.id, sourcePosition: source.position, fields: [] };
+  const d = event.data;
+  switch (event.type) {
+    case 'PersonalDataRectified': {
+      const { category, field } = event.data;
+      return { ...base, action: 'rectification', categories: [category], fields: [field] };
+    }
+    case 'PersonalDataErased':
+      return { ...base, action: 'erasure', categories: [event.data.category], fields: [event.data.field] };
+    case 'SubjectErased': {
+      // Categories a law keeps are not erased: their recipients keep their own legal grounds.
+      const { shredded, requestId } = event.data;
+      return { ...base, action: 'erasure', categories: [...shredded], ...(requestId ? { requestId } : {}) };
+    }
+    case 'ProcessingRestricted':
+      return { ...base, action: 'restriction', categories: [...event.data.categories] };
+    case 'RestrictionLifted':
+      return { ...base, action: 'restrictionLifted', categories: [...event.data.categories] };
+    case 'ObjectionRaised':
+    case 'ConsentWithdrawn': {
+      const purpose = (d as { purpose: string }).purpose;
+      const action = event.type === 'ObjectionRaised' ? 'objection' : 'consentWithdrawal';
+      return { ...base, action, categories: categoriesFor(register, purpose), purpose };
+    }
+    case 'CategoryShredded':
+      // Other shreds follow an erasure, a withdrawal or an objection, which are notified themselves.
+      return event.data.reason === 'retention'
+        ? { ...base, action: 'retentionShred', categories: [event.data.category] }
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** What one internal service read of the subject: category and purpose, values only. */
+export interface ServiceRead {
+  service: string;
+  category: string;
+  purpose: string;
+}
+
+/** A duty to notify one recipient of one change, before it gets its id. */
+export interface Duty {
+  recipient: string;
+  categories: string[];
+}
+
+/**
+ * The recipients that must hear of `trigger` and which of the affected categories each received: an
+ * internal service from what it read of the subject (`reads`, for the trigger's purpose where it has
+ * one), any other recipient from the categories the register says it receives.
+ */
+export function dutiesFor(
+  trigger: PropagationTrigger,
+  recipients: readonly NotificationRecipient[],
+  reads: readonly ServiceRead[],
+): Duty[] {
+  const affected = new Set(trigger.categories);
+  const out: Duty[] = [];
+  for (const r of recipients) {
+    let received: string[];
+    if (r.service !== undefined) {
+      const limit = r.categories ? new Set(r.categories) : undefined;
+      received = [
+        ...new Set(
+          reads
+            .filter((x) => x.service === r.service && (trigger.purpose === undefined || x.purpose === trigger.purpose))
+            .map((x) => x.category)
+            .filter((c) => affected.has(c) && (!limit || limit.has(c))),
+        ),
+      ];
+    } else {
+      const purposes = r.purposes;
+      if (trigger.purpose !== undefined && purposes && !purposes.includes(trigger.purpose)) continue;
+      received = (r.categories ?? []).filter((c) => affected.has(c));
+    }
+    if (received.length > 0) out.push({ recipient: r.name, categories: received.sort() });
+  }
+  return out;
+}
+
+export type NotificationStatus = 'pending' | 'delivered' | 'acknowledged' | 'deadLettered';
+
+/** One notification as the outbox knows it. */
+export interface NotificationState {
+  due: NotificationEventPayloads['NotificationDue'];
+  /** Revision of its `NotificationDue` in the notification stream: the order of delivery. */
+  seq: number;
+  status: NotificationStatus;
+  /** Attempts since it was due or last retried. */
+  attempts: number;
+  /** Attempts in all. */
+  totalAttempts: number;
+  nextAttemptAt?: string;
+  lastReason?: string;
+  deliveredAt?: string;
+  acknowledgedAt?: string;
+  acknowledgedVia?: string;
+  deadLetteredAt?: string;
+}
+
+/** Folds one event of the notification stream into the outbox's states (`seq`: the event's revision). */
+export function evolveNotification(
+  states: Map<string, NotificationState>,
+  event: NotificationEvent,
+  at: string,
+  seq: number,
+): NotificationState | undefined {
+  if (event.type === 'PropagationCheckpoint') return undefined;
+  if (event.type === 'NotificationDue') {
+    if (states.has(event.data.notificationId)) return states.get(event.data.notificationId);
+    const s: NotificationState = { due: event.data, seq, status: 'pending', attempts: 0, totalAttempts: 0 };
+    states.set(event.data.notificationId, s);
+    return s;
+  }
+  const s = states.get(event.data.notificationId);
+  if (!s) return undefined;
+  switch (event.type) {
+    case 'NotificationAttemptFailed':
+      s.attempts += 1;
+      s.totalAttempts += 1;
+      s.nextAttemptAt = event.data.nextAttemptAt;
+      s.lastReason = event.data.reason;
+      break;
+    case 'NotificationDelivered':
+      s.attempts += 1;
+      s.totalAttempts += 1;
+      s.deliveredAt = at;
+      delete s.nextAttemptAt;
+      if (s.status !== 'acknowledged') s.status = 'delivered';
+      break;
+    case 'NotificationDeadLettered':
+      s.status = 'deadLettered';
+      s.deadLetteredAt = at;
+      s.lastReason = event.data.reason;
+      delete s.nextAttemptAt;
+      break;
+    case 'NotificationRetried':
+      s.status = 'pending';
+      s.attempts = 0;
+      delete s.nextAttemptAt;
+      delete s.deadLetteredAt;
+      break;
+    case 'NotificationAcknowledged':
+      s.status = 'acknowledged';
+      s.acknowledgedAt = at;
+      s.acknowledgedVia = event.data.via;
+      break;
+  }
+  return s;
+}
+
+/**
+ * The pause before attempt `attempt + 1` after `attempt` failures: exponential from `baseMs`, capped at
+ * `maxMs`, with jitter (between half and all of it) so recipients that fail together do not retry together.
+ * `random` is a number in [0, 1).
+ */
+export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: number): number {
+  const full = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(full / 2 + (full / 2) * random);
+}
+
+/**
+ * The notification's payload as the recipient receives it: ids, names and codes only. A recipient that
+ * must refresh a rectified value reads it back through the API for its own purpose.
+ */
+export function notificationPayload(due: NotificationEventPayloads['NotificationDue']) {
+  return {
+    notificationId: due.notificationId,
+    recipient: due.recipient,
+    subjectId: due.subjectId,
+    action: due.action,
+    categories: due.categories,
+    fields: due.fields,
+    ...(due.requestId ? { requestId: due.requestId } : {}),
+    occurredAt: due.occurredAt,
+  };
+}
+export type NotificationPayload = ReturnType<typeof notificationPayload>;

@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+
+import { fixtureRegister } from '../testing/fixtureRegister.js';
+import type { DomainEvent } from './events.js';
+import {
+  backoffMs,
+  dutiesFor,
+  evolveNotification,
+  type NotificationState,
+  type PropagationTrigger,
+  triggerOf,
+} from './propagation.js';
+import type { NotificationRecipient } from './register.js';
+
+const register = fixtureRegister();
+const source = { streamId: 'subject-s1', id: 'e1', position: 7, at: '2026-01-10T10:00:00.000Z' };
+const webhook = { kind: 'webhook' as const, url: 'http://127.0.0.1:1/h', secret: { env: 'X' } };
+const crm: NotificationRecipient = {
+  name: 'crm',
+  service: 'crm',
+  delivery: webhook,
+  acknowledgement: 'response',
+  acknowledgeWithin: 'P7D',
+};
+const mailer: NotificationRecipient = {
+  name: 'mailer',
+  categories: ['contact', 'marketing'],
+  purposes: ['marketing'],
+  delivery: { kind: 'pull' },
+  acknowledgement: 'callback',
+  acknowledgeWithin: 'P7D',
+};
+
+const trigger = (event: DomainEvent) => triggerOf(event, source, register);
+
+describe('what recipients must hear of', () => {
+  it('reads an erasure of the subject as an erasure of the categories it shredded, with its request', () => {
+    const t = trigger({
+      type: 'SubjectErased',
+      data: {
+        reason: 'subjectRequest',
+        requestId: 'r1',
+        shredded: ['contact', 'marketing'],
+        retained: [{ category: 'accounting', basis: 'law', until: '2036-01-01' }],
+      },
+    });
+    expect(t).toMatchObject({
+      subjectId: 's1',
+      action: 'erasure',
+      categories: ['contact', 'marketing'],
+      requestId: 'r1',
+    });
+    expect(t).toMatchObject({ sourceEventId: 'e1', sourcePosition: 7, fields: [] });
+  });
+
+  it('names the field of a rectification and of a field erasure, never a value', () => {
+    const item = { category: 'contact', field: 'email', keyId: 'k', value: 'sealed', purpose: 'contract' };
+    const rectified = trigger({
+      type: 'PersonalDataRectified',
+      data: { ...item, legalBasis: 'contract', source: 'subject' },
+    });
+    expect(rectified).toMatchObject({ action: 'rectification', categories: ['contact'], fields: ['email'] });
+    expect(JSON.stringify(rectified)).not.toContain('sealed');
+    const erased = trigger({ type: 'PersonalDataErased', data: { category: 'contact', field: 'phone', reason: 'x' } });
+    expect(erased).toMatchObject({ action: 'erasure', categories: ['contact'], fields: ['phone'] });
+  });
+
+  it('reads an objection and a withdrawn consent as concerning every category used for the purpose', () => {
+    expect(trigger({ type: 'ObjectionRaised', data: { purpose: 'marketing' } })).toMatchObject({
+      action: 'objection',
+      purpose: 'marketing',
+      categories: ['contact', 'marketing'],
+    });
+    expect(trigger({ type: 'ConsentWithdrawn', data: { purpose: 'marketing' } })?.action).toBe('consentWithdrawal');
+  });
+
+  it('notifies a retention shred, but not the shreds an erasure or withdrawal makes (those are notified)', () => {
+    const shred = (reason: 'retention' | 'erasure') =>
+      trigger({ type: 'CategoryShredded', data: { category: 'callRecordings', keyIds: ['k'], reason } });
+    expect(shred('retention')).toMatchObject({ action: 'retentionShred', categories: ['callRecordings'] });
+    expect(shred('erasure')).toBeUndefined();
+  });
+
+  it('reads restriction and its lifting, and ignores what changes nothing a recipient holds', () => {
+    expect(
+      trigger({ type: 'ProcessingRestricted', data: { categories: ['contact'], reason: 'accuracyContested' } }),
+    ).toMatchObject({ action: 'restriction' });
+    expect(trigger({ type: 'RestrictionLifted', data: { categories: ['contact'] } })?.action).toBe('restrictionLifted');
+    expect(trigger({ type: 'SubjectRegistered', data: { subjectId: 's1' } })).toBeUndefined();
+    expect(
+      triggerOf(
+        { type: 'RestrictionLifted', data: { categories: ['contact'] } },
+        { ...source, streamId: 'x' },
+        register,
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe('who must hear of it', () => {
+  const erasure: PropagationTrigger = {
+    subjectId: 's1',
+    action: 'erasure',
+    categories: ['contact', 'marketing'],
+    fields: [],
+    at: source.at,
+    sourceEventId: 'e1',
+    sourcePosition: 7,
+  };
+
+  it('a service that read the contact data is notified of the categories it read; one that never read it is not', () => {
+    const reads = [{ service: 'crm', category: 'contact', purpose: 'contract' }];
+    expect(dutiesFor(erasure, [crm], reads)).toEqual([{ recipient: 'crm', categories: ['contact'] }]);
+    expect(dutiesFor(erasure, [crm], [{ service: 'billing', category: 'contact', purpose: 'contract' }])).toEqual([]);
+    expect(dutiesFor(erasure, [crm], [])).toEqual([]);
+  });
+
+  it('an external recipient is notified of the affected categories the register says it receives', () => {
+    expect(dutiesFor(erasure, [mailer], [])).toEqual([{ recipient: 'mailer', categories: ['contact', 'marketing'] }]);
+    expect(dutiesFor({ ...erasure, categories: ['accounting'] }, [mailer], [])).toEqual([]);
+  });
+
+  it('for an objection, only reads for the purpose objected to count', () => {
+    const objection = { ...erasure, action: 'objection' as const, purpose: 'marketing' };
+    const reads = [{ service: 'crm', category: 'contact', purpose: 'contract' }];
+    expect(dutiesFor(objection, [crm], reads)).toEqual([]);
+    expect(dutiesFor(objection, [crm], [{ ...reads[0]!, purpose: 'marketing' }])).toHaveLength(1);
+    expect(dutiesFor({ ...objection, purpose: 'billing' }, [mailer], [])).toEqual([]);
+  });
+});
+
+describe('a notification through its life', () => {
+  const due = {
+    notificationId: 'n1',
+    recipient: 'crm',
+    subjectId: 's1',
+    action: 'erasure' as const,
+    categories: ['contact'],
+    fields: [],
+    occurredAt: source.at,
+    sourceEventId: 'e1',
+    sourcePosition: 7,
+  };
+
+  it('is pending, fails, is dead-lettered, retried, delivered and acknowledged', () => {
+    const states = new Map<string, NotificationState>();
+    const at = '2026-01-10T10:00:01.000Z';
+    evolveNotification(states, { type: 'NotificationDue', data: due }, at, 3);
+    const s = states.get('n1')!;
+    expect(s).toMatchObject({ status: 'pending', seq: 3, attempts: 0 });
+    const fail = { notificationId: 'n1', attempt: 1, reason: 'status:500', nextAttemptAt: at };
+    evolveNotification(states, { type: 'NotificationAttemptFailed', data: fail }, at, 4);
+    evolveNotification(
+      states,
+      { type: 'NotificationDeadLettered', data: { notificationId: 'n1', attempts: 2, reason: 'timeout' } },
+      at,
+      5,
+    );
+    expect(s).toMatchObject({ status: 'deadLettered', attempts: 1, lastReason: 'timeout' });
+    evolveNotification(states, { type: 'NotificationRetried', data: { notificationId: 'n1' } }, at, 6);
+    expect(s).toMatchObject({ status: 'pending', attempts: 0, totalAttempts: 1 });
+    evolveNotification(
+      states,
+      { type: 'NotificationDelivered', data: { notificationId: 'n1', attempt: 1, status: 204 } },
+      at,
+      7,
+    );
+    expect(s.status).toBe('delivered');
+    evolveNotification(
+      states,
+      { type: 'NotificationAcknowledged', data: { notificationId: 'n1', via: 'callback' } },
+      at,
+      8,
+    );
+    expect(s).toMatchObject({ status: 'acknowledged', acknowledgedVia: 'callback', totalAttempts: 2 });
+  });
+
+  it('keeps its first due when the same due is folded again', () => {
+    const states = new Map<string, NotificationState>();
+    evolveNotification(states, { type: 'NotificationDue', data: due }, source.at, 3);
+    evolveNotification(states, { type: 'NotificationDue', data: due }, source.at, 9);
+    expect(states.get('n1')?.seq).toBe(3);
+  });
+});
+
+describe('backoff', () => {
+  it('doubles from the base, caps, and jitters between half and all of the pause', () => {
+    expect(backoffMs(1, 1000, 60_000, 0)).toBe(500);
+    expect(backoffMs(1, 1000, 60_000, 0.999)).toBe(1000);
+    expect(backoffMs(3, 1000, 60_000, 0.5)).toBe(3000);
+    expect(backoffMs(20, 1000, 60_000, 0)).toBe(30_000);
+    expect(backoffMs(40, 1000, 60_000, 0.9999)).toBeLessThanOrEqual(60_000);
+  });
+});

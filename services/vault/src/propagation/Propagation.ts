@@ -1,0 +1,431 @@
+import { createHash } from 'node:crypto';
+
+import { metadataPurpose } from '../domain/access.js';
+import { isVaultError, VaultError } from '../domain/errors.js';
+import type { DomainEvent } from '../domain/events.js';
+import {
+  backoffMs,
+  dutiesFor,
+  evolveNotification,
+  isNotificationEvent,
+  NOTIFICATION_STREAM,
+  type NotificationEvent,
+  type NotificationEventPayloads,
+  notificationPayload,
+  type NotificationState,
+  type PropagationTrigger,
+  type ServiceRead,
+  triggerOf,
+} from '../domain/propagation.js';
+import type { NotificationRecipient, ProcessingRegister } from '../domain/register.js';
+import type { AccessLog } from '../ports/AccessLog.js';
+import { ANY, type EventLog, type NewEvent, type RecordedEvent, type Subscription } from '../ports/EventLog.js';
+import type { NotificationTransport } from '../ports/NotificationTransport.js';
+import { uuidv7 } from '../support/uuidv7.js';
+
+export interface PropagationDeps {
+  log: EventLog;
+  accessLog: AccessLog;
+  register: ProcessingRegister;
+  transport: NotificationTransport;
+  /** Each webhook recipient's signing secret, by recipient name (resolved from the environment or a file at start). */
+  secrets: ReadonlyMap<string, string>;
+  now: () => string;
+}
+
+export interface PropagationOptions {
+  /** Attempts before a notification is dead-lettered. Default 12. */
+  maxAttempts?: number;
+  /** Deliveries in flight to one recipient at a time. Default 4. */
+  concurrency?: number;
+  /** Longest one attempt may take, in ms. Default 10,000. */
+  timeoutMs?: number;
+  /** The pause after the first failure, doubled after each further one (with jitter), in ms. Default 1,000. */
+  backoffBaseMs?: number;
+  /** The longest pause between attempts, in ms. Default 300,000 (five minutes). */
+  backoffMaxMs?: number;
+  /**
+   * Called before the access log is asked who read a subject, so reads still buffered in this process count
+   * (the API's access recorder flushes). Default: nothing.
+   */
+  beforeLookup?: () => Promise<void>;
+  /** Receives operational warnings (codes and ids, never data). */
+  warn?: (message: string) => void;
+  /** A number in [0, 1) for the jitter. Default Math.random. */
+  random?: () => number;
+}
+
+/** Examined positions after which a checkpoint is written although no change needed notifying. */
+const CHECKPOINT_EVERY = 10_000;
+
+/** A notification's id, the same for the same change and recipient however often the change is examined. */
+export function notificationIdOf(sourceEventId: string, recipient: string): string {
+  const h = createHash('sha256').update(`notification:${sourceEventId}:${recipient}`).digest('hex');
+  // Shaped as a UUID (version 8, variant 10) so every event store takes it as an event id.
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export interface NotificationFilter {
+  subjectId?: string;
+  recipient?: string;
+  requestId?: string;
+  status?: NotificationState['status'];
+}
+
+/**
+ * Propagation to recipients (Art. 19, Art. 17(2)). Follows the event log: each change recipients must
+ * hear of becomes a `NotificationDue` per recipient in the notification stream, written before anything
+ * is sent, so a crash loses none. The outbox is projected from that stream and delivers each due
+ * notification at least once, in order per recipient and subject, with backoff and a dead letter after
+ * `maxAttempts`; every outcome is an event, so delivery state survives a restart. A recipient that fails
+ * holds up only its own notifications.
+ */
+export class Propagation {
+  private readonly states = new Map<string, NotificationState>();
+  /** Pending notifications in delivery order (the order of their `NotificationDue`). */
+  private readonly pending = new Map<string, NotificationState>();
+  private readonly inFlight = new Map<string, Set<string>>();
+  /** Ids of events applied here before the subscription brings them back. */
+  private readonly echo = new Set<string>();
+  private readonly recipients: NotificationRecipient[];
+  private appliedRevision = -1;
+  private scannedTo = 0;
+  private checkpointedTo = 0;
+  private subscription: Subscription | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private stopped = false;
+  private readonly sends = new Set<Promise<void>>();
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly o: Required<Omit<PropagationOptions, 'beforeLookup' | 'warn'>> &
+    Pick<PropagationOptions, 'beforeLookup' | 'warn'>;
+
+  constructor(
+    private readonly deps: PropagationDeps,
+    options: PropagationOptions = {},
+  ) {
+    this.recipients = Object.values(deps.register.recipients ?? {});
+    this.o = {
+      maxAttempts: 12,
+      concurrency: 4,
+      timeoutMs: 10_000,
+      backoffBaseMs: 1_000,
+      backoffMaxMs: 300_000,
+      random: Math.random,
+      ...options,
+    };
+  }
+
+  /** Reads still buffered in this process (the API's access recorder) are flushed with this before a lookup. */
+  useAccessFlush(flush: () => Promise<void>): void {
+    this.o.beforeLookup = flush;
+  }
+
+  /** Loads the outbox from the notification stream, then follows the log from where examination stopped. */
+  async start(): Promise<void> {
+    const { log } = this.deps;
+    let resume = -1;
+    for (let from = 0; ;) {
+      const page = await log.readStream(NOTIFICATION_STREAM, { fromRevision: from, maxCount: 1000 });
+      for (const e of page) {
+        this.apply(e);
+        const n = e as unknown as NotificationEvent;
+        if (n.type === 'NotificationDue') resume = Math.max(resume, n.data.sourcePosition);
+        if (n.type === 'PropagationCheckpoint') resume = Math.max(resume, n.data.position);
+      }
+      if (page.length < 1000) break;
+      from = page[page.length - 1]!.revision + 1;
+    }
+    if (resume < 0) {
+      // First start with recipients declared: changes made before are not propagated.
+      resume = await log.headPosition();
+      await this.append([{ type: 'PropagationCheckpoint', data: { position: resume } }]);
+    }
+    this.scannedTo = this.checkpointedTo = resume;
+    this.subscription = log.subscribe({
+      after: resume,
+      onEvents: (events) => this.onEvents(events),
+      onError: (e) => this.o.warn?.(`propagation stopped following the log: ${isVaultError(e) ? e.code : 'INTERNAL'}`),
+    });
+    this.pump();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.subscription?.stop();
+    await Promise.allSettled([...this.sends]);
+  }
+
+  /** Resolves once the log has been examined up to `position` and nothing is being sent (tests, benchmarks). */
+  async waitFor(position: number, timeoutMs = 30_000): Promise<void> {
+    await this.subscription?.waitFor(position, timeoutMs);
+  }
+
+  /** Resolves when no notification is pending for push delivery or in flight. */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** The notifications the filter matches, in the order they became due. */
+  list(filter: NotificationFilter = {}): NotificationState[] {
+    return [...this.states.values()]
+      .filter(
+        (s) =>
+          (filter.subjectId === undefined || s.due.subjectId === filter.subjectId) &&
+          (filter.recipient === undefined || s.due.recipient === filter.recipient) &&
+          (filter.requestId === undefined || s.due.requestId === filter.requestId) &&
+          (filter.status === undefined || s.status === filter.status),
+      )
+      .sort((a, b) => a.seq - b.seq);
+  }
+
+  get(notificationId: string): NotificationState | undefined {
+    return this.states.get(notificationId);
+  }
+
+  /** Another round of attempts for a notification (the DPO's manual retry): NOT_FOUND when there is none. */
+  async retry(notificationId: string): Promise<NotificationState> {
+    const s = this.mustGet(notificationId);
+    await this.append([{ type: 'NotificationRetried', data: { notificationId } }]);
+    this.pump();
+    return s;
+  }
+
+  /** Records that `recipient` acted on a notification (idempotent); NOT_FOUND when it is not theirs. */
+  async acknowledge(notificationId: string, recipient: string, via: 'callback' | 'pull'): Promise<NotificationState> {
+    const s = this.mustGet(notificationId);
+    if (s.due.recipient !== recipient) throw notFound(notificationId);
+    if (s.status !== 'acknowledged')
+      await this.append([{ type: 'NotificationAcknowledged', data: { notificationId, via } }]);
+    return s;
+  }
+
+  /** A recipient by its name in the register. */
+  recipient(name: string): NotificationRecipient | undefined {
+    return this.deps.register.recipients?.[name];
+  }
+
+  /** The recipient that is the internal service whose tokens carry this name. */
+  recipientOfService(service: string): NotificationRecipient | undefined {
+    return this.recipients.find((r) => r.service === service);
+  }
+
+  private mustGet(notificationId: string): NotificationState {
+    const s = this.states.get(notificationId);
+    if (!s) throw notFound(notificationId);
+    return s;
+  }
+
+  private async onEvents(events: RecordedEvent[]): Promise<void> {
+    const triggers: PropagationTrigger[] = [];
+    for (const e of events) {
+      if (e.streamId === NOTIFICATION_STREAM) this.apply(e);
+      else {
+        const t = triggerOf(e as unknown as DomainEvent, { ...e, at: e.metadata.at }, this.deps.register);
+        if (t && t.categories.length > 0) triggers.push(t);
+      }
+    }
+    const last = events[events.length - 1]?.position ?? this.scannedTo;
+    const dues = await this.duesOf(triggers);
+    if (dues.length > 0) await this.appendDues(dues);
+    else if (last - this.checkpointedTo >= CHECKPOINT_EVERY)
+      await this.append([{ type: 'PropagationCheckpoint', data: { position: last } }]);
+    this.scannedTo = last;
+    this.pump();
+  }
+
+  private async duesOf(triggers: readonly PropagationTrigger[]): Promise<NewEvent[]> {
+    if (triggers.length === 0) return [];
+    if (this.recipients.some((r) => r.service !== undefined)) await this.o.beforeLookup?.();
+    const out: NewEvent[] = [];
+    for (const t of triggers) {
+      const reads = await this.readsOf(t);
+      for (const d of dutiesFor(t, this.recipients, reads)) {
+        const notificationId = notificationIdOf(t.sourceEventId, d.recipient);
+        if (this.states.has(notificationId)) continue;
+        const data: NotificationEventPayloads['NotificationDue'] = {
+          notificationId,
+          recipient: d.recipient,
+          subjectId: t.subjectId,
+          action: t.action,
+          categories: d.categories,
+          fields: t.fields,
+          ...(t.requestId ? { requestId: t.requestId } : {}),
+          occurredAt: t.at,
+          sourceEventId: t.sourceEventId,
+          sourcePosition: t.sourcePosition,
+        };
+        out.push(this.newEvent({ type: 'NotificationDue', data }, notificationId));
+      }
+    }
+    return out;
+  }
+
+  /** What internal services read of the trigger's subject up to the change (values only, not shapes). */
+  private async readsOf(t: PropagationTrigger): Promise<ServiceRead[]> {
+    if (!this.recipients.some((r) => r.service !== undefined)) return [];
+    const rows = await this.deps.accessLog.recipientsOf(t.subjectId, t.at);
+    const out: ServiceRead[] = [];
+    for (const r of rows) {
+      if (!r.actor.startsWith('service:') || r.purpose.startsWith(metadataPurpose(''))) continue;
+      out.push({ service: r.actor.slice('service:'.length), category: r.category, purpose: r.purpose });
+    }
+    return out;
+  }
+
+  /** Appends dues in one append; one that another process stored meanwhile is skipped, one by one. */
+  private async appendDues(dues: NewEvent[]): Promise<void> {
+    try {
+      await this.deps.log.append(NOTIFICATION_STREAM, dues, ANY);
+    } catch (e) {
+      if (!isVaultError(e) || e.code !== 'DUPLICATE_EVENT') throw e;
+      for (const d of dues) {
+        try {
+          await this.deps.log.append(NOTIFICATION_STREAM, [d], ANY);
+        } catch (again) {
+          if (!isVaultError(again) || again.code !== 'DUPLICATE_EVENT') throw again;
+        }
+      }
+    }
+  }
+
+  private newEvent(event: NotificationEvent, id = uuidv7()): NewEvent {
+    return { id, type: event.type, data: event.data, metadata: { actor: 'system:propagation', at: this.deps.now() } };
+  }
+
+  /** Appends outcome events and applies them here at once (the subscription's copy is then skipped). */
+  private async append(events: NotificationEvent[]): Promise<void> {
+    const stored = events.map((e) => this.newEvent(e));
+    // Registered before the append: the subscription may bring an event back before the append returns.
+    for (const e of stored) this.echo.add(e.id);
+    try {
+      await this.deps.log.append(NOTIFICATION_STREAM, stored, ANY);
+    } catch (e) {
+      for (const x of stored) this.echo.delete(x.id);
+      throw e;
+    }
+    for (const e of stored) this.applyEvent(e as unknown as NotificationEvent, e.metadata.at, -1);
+  }
+
+  private apply(e: RecordedEvent): void {
+    if (e.revision <= this.appliedRevision) return;
+    this.appliedRevision = e.revision;
+    if (this.echo.delete(e.id)) return;
+    if (isNotificationEvent(e)) this.applyEvent(e, e.metadata.at, e.revision);
+  }
+
+  private applyEvent(event: NotificationEvent, at: string, seq: number): void {
+    const s = evolveNotification(this.states, event, at, seq);
+    if (!s) return;
+    const recipient = this.recipient(s.due.recipient);
+    const push = recipient?.delivery.kind === 'webhook';
+    if (s.status === 'pending' && push) {
+      if (!this.pending.has(s.due.notificationId)) this.pending.set(s.due.notificationId, s);
+    } else this.pending.delete(s.due.notificationId);
+  }
+
+  private isIdle(): boolean {
+    return this.pending.size === 0 && this.sends.size === 0;
+  }
+
+  /** Starts every attempt that is due, within each recipient's limit, and sets the timer for the next. */
+  private pump(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    const blocked = new Set<string>();
+    let next = Infinity;
+    for (const s of this.pending.values()) {
+      const key = `${s.due.recipient}\u0000${s.due.subjectId}`;
+      if (blocked.has(key)) continue;
+      blocked.add(key); // later notifications of the same recipient and subject wait for this one
+      const flying = this.flying(s.due.recipient);
+      if (flying.has(s.due.notificationId)) continue;
+      const at = s.nextAttemptAt ? Date.parse(s.nextAttemptAt) : 0;
+      if (at > now) {
+        next = Math.min(next, at);
+        continue;
+      }
+      if (flying.size >= this.o.concurrency) continue;
+      this.startSend(s, flying);
+    }
+    this.arm(next);
+    if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private flying(recipient: string): Set<string> {
+    let f = this.inFlight.get(recipient);
+    if (!f) this.inFlight.set(recipient, (f = new Set()));
+    return f;
+  }
+
+  private arm(at: number): void {
+    if (at === Infinity || at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.pump();
+      },
+      Math.max(0, at - Date.now()),
+    );
+    this.timer.unref();
+  }
+
+  private startSend(s: NotificationState, flying: Set<string>): void {
+    const id = s.due.notificationId;
+    flying.add(id);
+    const p = this.send(s)
+      .catch((e: unknown) => {
+        // The outcome could not be recorded (the log refused): the attempt is repeated later, at least once.
+        s.nextAttemptAt = new Date(Date.now() + this.o.backoffBaseMs).toISOString();
+        this.o.warn?.(`notification ${id}: outcome not recorded (${isVaultError(e) ? e.code : 'INTERNAL'})`);
+      })
+      .finally(() => {
+        flying.delete(id);
+        this.sends.delete(p);
+        this.pump();
+      });
+    this.sends.add(p);
+  }
+
+  private async send(s: NotificationState): Promise<void> {
+    const recipient = this.recipient(s.due.recipient);
+    if (recipient?.delivery.kind !== 'webhook') return;
+    const secret = this.deps.secrets.get(recipient.name);
+    if (secret === undefined)
+      throw new VaultError('CONFIG_INVALID', `No signing secret for recipient ${recipient.name}`);
+    const outcome = await this.deps.transport.deliver(
+      { url: recipient.delivery.url, secret },
+      notificationPayload(s.due),
+      { timeoutMs: this.o.timeoutMs },
+    );
+    if (this.stopped) return;
+    const notificationId = s.due.notificationId;
+    const attempt = s.attempts + 1;
+    if (outcome.ok) {
+      const events: NotificationEvent[] = [
+        { type: 'NotificationDelivered', data: { notificationId, attempt, status: outcome.status } },
+      ];
+      if (recipient.acknowledgement === 'response')
+        events.push({ type: 'NotificationAcknowledged', data: { notificationId, via: 'response' } });
+      await this.append(events);
+    } else if (attempt >= this.o.maxAttempts) {
+      await this.append([
+        { type: 'NotificationDeadLettered', data: { notificationId, attempts: attempt, reason: outcome.reason } },
+      ]);
+    } else {
+      const wait = backoffMs(attempt, this.o.backoffBaseMs, this.o.backoffMaxMs, this.o.random());
+      const nextAttemptAt = new Date(Date.now() + wait).toISOString();
+      await this.append([
+        { type: 'NotificationAttemptFailed', data: { notificationId, attempt, reason: outcome.reason, nextAttemptAt } },
+      ]);
+    }
+  }
+}
+
+const notFound = (notificationId: string) =>
+  new VaultError('NOT_FOUND', `No notification ${notificationId} for this recipient`, { details: { notificationId } });
