@@ -181,10 +181,8 @@ for (const line of requestedLines()) {
 }
 console.log('');
 for (const r of results) {
-  const minutes = (r.ms / 60_000).toFixed(1);
-  console.log(
-    `${r.label}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (${minutes} min${r.note ? `; ${r.note}` : ''})`,
-  );
+  const took = `${(r.ms / 60_000).toFixed(1)} min${r.note ? `; ${r.note}` : ''}`;
+  console.log(`${r.label}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (${took})`);
 }
 const sum = (k) => results.reduce((n, r) => n + r[k], 0);
 console.log(`${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped`);
