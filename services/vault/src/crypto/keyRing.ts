@@ -320,8 +320,9 @@ export class KeyRing {
         ids = d.keyIds;
         reason = d.reason;
       } else if (e.type === 'CategoryRekeyed') {
-        ids = (e as EventOf<'CategoryRekeyed'>).data.oldKeyIds;
-        reason = 'fieldErasure';
+        const d = (e as EventOf<'CategoryRekeyed'>).data;
+        ids = d.oldKeyIds;
+        reason = d.reason ?? 'fieldErasure';
       } else if (e.type === 'SubjectErased') {
         ids = (e as EventOf<'SubjectErased'>).data.strayKeyIds ?? [];
       }

@@ -47,7 +47,17 @@ export type EventPayloads<V> = {
   /** One field erased. The category is re-keyed right after, so past values become unreadable. */
   PersonalDataErased: { category: string; field: string; reason: string };
   /** The remaining values of a category re-sealed under a new key; the old key is shredded. */
-  CategoryRekeyed: { category: string; oldKeyIds: string[]; newKeyId: string; values: { field: string; value: V }[] };
+  /**
+   * The category's remaining values re-sealed under its next key, and the old keys shredded with every value they
+   * sealed. `reason` says why (the key tombstones carry it): a field erasure when absent (events written before it).
+   */
+  CategoryRekeyed: {
+    category: string;
+    oldKeyIds: string[];
+    newKeyId: string;
+    values: { field: string; value: V }[];
+    reason?: ShredReason;
+  };
   /**
    * What the subject consented to and how, so the controller can demonstrate it (Art. 7(1)): the
    * privacy notice shown (its id and version), the channel and the principal who collected it; the
@@ -86,7 +96,8 @@ export type EventPayloads<V> = {
     dueAt: string;
     answerPeriod?: string;
   };
-  IdentityVerified: { requestId: string; method: string };
+  /** `issuer`: the identity provider of an `oidcLogin` (a URL, not personal data). */
+  IdentityVerified: { requestId: string; method: string; issuer?: string };
   /** Extended by 1–2 months in total (Art. 12(3)); the reason is free text, so sealed. */
   RequestExtended: { requestId: string; months: number; reason: V; dueAt: string };
   RequestCompleted: { requestId: string; certificateEventId?: string; linkId?: string };
@@ -176,6 +187,7 @@ export const VERIFICATION_METHODS = [
   'idDocument',
   'videoCall',
   'knownContact',
+  'oidcLogin',
   'other',
 ] as const;
 export type ErasureReason = (typeof ERASURE_REASONS)[number];

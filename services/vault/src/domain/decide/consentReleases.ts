@@ -83,7 +83,10 @@ export function releaseEvents(
       return { field, value: plain(remaining[name]) };
     });
     const newKeyId = keyIdFor(state.subjectId, category, c.generation + 1);
-    events.push({ type: 'CategoryRekeyed', data: { category, oldKeyIds: [c.keyId], newKeyId, values } });
+    events.push({
+      type: 'CategoryRekeyed',
+      data: { category, oldKeyIds: [c.keyId], newKeyId, values, reason: 'withdrawal' },
+    });
   }
   return events;
 }

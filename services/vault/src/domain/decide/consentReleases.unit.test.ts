@@ -44,6 +44,7 @@ describe('withdrawing consent, per value', () => {
             oldKeyIds: [keyIdFor(S, 'contact', 1)],
             newKeyId: keyIdFor(S, 'contact', 2),
             values: [{ field: 'name', value: { plain: 'Ada' } }],
+            reason: 'withdrawal',
           },
         },
       ]);

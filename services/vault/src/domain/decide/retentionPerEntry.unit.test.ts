@@ -56,6 +56,7 @@ describe('retention per entry', () => {
           oldKeyIds: [keyIdFor(S, 'accounting', 1)],
           newKeyId: keyIdFor(S, 'accounting', 2),
           values: [{ field: 'invoiceTotal', value: { plain: 1250 } }],
+          reason: 'retention',
         },
       },
     ]);

@@ -56,7 +56,13 @@ function expireEntries(
     })),
     {
       type: 'CategoryRekeyed',
-      data: { category, oldKeyIds: [keyId], newKeyId: keyIdFor(subjectId, category, generation + 1), values },
+      data: {
+        category,
+        oldKeyIds: [keyId],
+        newKeyId: keyIdFor(subjectId, category, generation + 1),
+        values,
+        reason: 'retention',
+      },
     },
   ];
 }
