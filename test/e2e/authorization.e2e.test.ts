@@ -22,6 +22,7 @@ const MATRIX: Record<Operation, Record<Caller, typeof Y | typeof N>> = {
   accessReport: { service: N, dpo: Y, subject: Y, none: N },
   portabilityExport: { service: N, dpo: Y, subject: Y, none: N },
   requests: { service: N, dpo: Y, subject: N, none: N },
+  myRequests: { service: N, dpo: N, subject: Y, none: N },
   pendingNotifications: { service: N, dpo: Y, subject: N, none: N },
   legalHolds: { service: N, dpo: Y, subject: N, none: N },
   statistics: { service: N, dpo: Y, subject: N, none: N },
@@ -42,7 +43,7 @@ const MATRIX: Record<Operation, Record<Caller, typeof Y | typeof N>> = {
   eraseSubject: { service: N, dpo: Y, subject: N, none: N },
   createExportLink: { service: N, dpo: Y, subject: N, none: N },
   transmitPortabilityExport: { service: N, dpo: Y, subject: Y, none: N },
-  openRequest: { service: N, dpo: Y, subject: N, none: N },
+  openRequest: { service: N, dpo: Y, subject: Y, none: N },
   verifyIdentity: { service: N, dpo: Y, subject: N, none: N },
   extendRequest: { service: N, dpo: Y, subject: N, none: N },
   completeRequest: { service: N, dpo: Y, subject: N, none: N },
@@ -90,6 +91,7 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
     variables: { id: s.id },
   }),
   requests: () => ({ query: '{ requests(status: OPEN) { id type dueAt overdue } }' }),
+  myRequests: () => ({ query: '{ myRequests { id type status dueAt verificationMethod } }' }),
   pendingNotifications: () => ({ query: '{ pendingNotifications { subjectId dueAt } }' }),
   legalHolds: () => ({ query: '{ legalHolds { subjectId category until source } }' }),
   statistics: () => ({ query: '{ statistics { month category metric count } }' }),
@@ -422,5 +424,31 @@ describe('purposes a service token does not carry', () => {
     await api.gql(await api.token(narrow), query, variables);
     await api.gql(await api.token(DPO), query, variables);
     expect((await api.vault.commands.load(s.id)).revision).toBe(before);
+  });
+});
+
+describe("a subject's own request (the privacy centre)", () => {
+  it('is received now through the web form, verified by the login, follows in myRequests and completes directly', async () => {
+    const s = await seed();
+    const token = await api.token(subjectPrincipal(s.id));
+    const opened = await api.gql(
+      token,
+      'mutation($id: ID!, $at: DateTime!) { openRequest(subjectId: $id, type: ACCESS, receivedAt: $at, channel: ' +
+        'post) { id channel receivedAt verifiedAt verificationMethod verificationIssuer } }',
+      { id: s.id, at: '2001-01-01T00:00:00Z' },
+    );
+    expect(opened.errors).toBeUndefined();
+    const request = (opened.data as { openRequest: Record<string, string | null> }).openRequest;
+    expect(request).toMatchObject({ channel: 'webForm', verificationMethod: 'accountLogin', verificationIssuer: null });
+    expect(Date.now() - Date.parse(request.receivedAt!)).toBeLessThan(60_000);
+    expect(request.verifiedAt).not.toBeNull();
+    const mine = await api.gql(token, '{ myRequests { id status } }');
+    expect((mine.data as { myRequests: { id: string }[] }).myRequests.map((r) => r.id)).toContain(request.id);
+    const done = await api.gql(
+      await api.token(DPO),
+      'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } } }',
+      { r: request.id },
+    );
+    expect(done.errors).toBeUndefined();
   });
 });

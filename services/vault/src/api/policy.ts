@@ -19,6 +19,8 @@ export const OPERATION_ROLES = {
   accessReport: ['dpo', 'subject'],
   portabilityExport: ['dpo', 'subject'],
   requests: ['dpo'],
+  // The privacy centre follows the caller's own requests.
+  myRequests: ['subject'],
   pendingNotifications: ['dpo'],
   legalHolds: ['dpo'],
   statistics: ['dpo'],
@@ -46,7 +48,8 @@ export const OPERATION_ROLES = {
   createExportLink: ['dpo'],
   // Art. 20(2): the subject has its own export sent to a controller the register names; the DPO on its behalf.
   transmitPortabilityExport: ['dpo', 'subject'],
-  openRequest: ['dpo'],
+  // The privacy centre (issue 27): a subject opens its own, received now through the web form; its login verifies it.
+  openRequest: ['dpo', 'subject'],
   verifyIdentity: ['dpo'],
   extendRequest: ['dpo'],
   completeRequest: ['dpo'],

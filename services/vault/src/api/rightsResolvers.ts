@@ -16,6 +16,7 @@ import type {
   RequestStatus,
   RequestType,
   SignedReportResolvers,
+  VerificationMethod,
 } from './generated/graphql.js';
 import { month, text } from './inputs.js';
 import type { RequestModel } from './models.js';
@@ -79,6 +80,11 @@ export const rightsQuery: QueryResolvers = {
     authorizeSubject(ctx.principal, subjectId);
     return disclosed(ctx, subjectId, 'PORTABILITY');
   },
+  myRequests(_, _args, ctx) {
+    authorize(ctx.principal, 'myRequests');
+    const p = ctx.principal;
+    return p.role === 'subject' ? ctx.vault.rights.requestsOf(p.subjectId) : [];
+  },
   requests(_, { status, overdue, dueBefore }, ctx) {
     authorize(ctx.principal, 'requests');
     return ctx.vault.rights.requests({
@@ -122,12 +128,22 @@ export const rightsMutation: MutationResolvers = {
   },
   async openRequest(_, { subjectId, type, receivedAt, channel }, ctx) {
     authorize(ctx.principal, 'openRequest');
-    const requestId = await ctx.vault.rights.openRequest(
-      subjectId,
-      { requestType: type, receivedAt, channel },
-      options(ctx),
-    );
-    return ctx.vault.rights.request(requestId);
+    authorizeSubject(ctx.principal, subjectId);
+    const p = ctx.principal;
+    if (p.role !== 'subject') {
+      const requestId = await ctx.vault.rights.openRequest(
+        subjectId,
+        { requestType: type, receivedAt, channel },
+        options(ctx),
+      );
+      return ctx.vault.rights.request(requestId);
+    }
+    // A subject's own request arrives now through the privacy centre, whatever the page says, and the login that
+    // authenticated it verified who asks (Art. 12(6)): recorded with the identity provider.
+    const opened = { requestType: type, receivedAt: ctx.vault.now(), channel: 'webForm' };
+    const requestId = await ctx.vault.rights.openRequest(subjectId, opened, options(ctx));
+    const method = p.login?.method ?? 'accountLogin';
+    return step(ctx, { type: 'VerifyIdentity', requestId, method, ...(p.login ? { issuer: p.login.issuer } : {}) });
   },
   verifyIdentity(_, { requestId, method }, ctx) {
     authorize(ctx.principal, 'verifyIdentity');
@@ -159,6 +175,9 @@ export const DataSubjectRequest: DataSubjectRequestResolvers = {
   dueAt: (r) => (r.data.dueAt as string | undefined) ?? r.dueAt!,
   extendedMonths: (r) => (r.data.extendedMonths as number | undefined) ?? 0,
   verifiedAt: (r) => (r.data.verifiedAt as string | null | undefined) ?? null,
+  verificationMethod: (r) =>
+    (r.data.verificationMethod as VerificationMethod | undefined) ?? (r.data.verifiedAt ? 'other' : null),
+  verificationIssuer: (r) => (r.data.verificationIssuer as string | undefined) ?? null,
   closedAt: (r) => (r.data.closedAt as string | null | undefined) ?? null,
   overdue: (r, _, ctx) => r.status === 'OPEN' && missedBy(r, ctx.vault.now()) !== null,
   missedDeadlineAt: (r, _, ctx) => missedBy(r, ctx.vault.now()),

@@ -12,6 +12,7 @@ import {
 } from 'jose';
 
 import { isProduction, type VaultConfig } from '../config/loadConfig.js';
+import type { OidcSettings } from '../config/oidcSettings.js';
 import { VaultError } from '../domain/errors.js';
 import { makePrivateDir, writeNewPrivateFile } from '../support/privateFiles.js';
 
@@ -19,7 +20,15 @@ import { makePrivateDir, writeNewPrivateFile } from '../support/privateFiles.js'
 export type Principal =
   | { role: 'service'; name: string; purposes: readonly string[] }
   | { role: 'dpo'; name: string }
-  | { role: 'subject'; subjectId: string };
+  | {
+      role: 'subject';
+      subjectId: string;
+      /**
+       * A login at the organisation's identity provider (OIDC), which proved who the subject is: a request the subject
+       * opens records it as its verification. Absent for a token the vault's own issuer minted.
+       */
+      login?: { method: 'oidcLogin'; issuer: string };
+    };
 
 export type Role = Principal['role'];
 
@@ -108,22 +117,29 @@ export function createTokenVerifier(config: VaultConfig): TokenVerifier {
   if (isProduction(config) && !config.jwtIssuer)
     throw new VaultError('CONFIG_INVALID', 'Production mode needs VAULT_JWT_ISSUER: the iss every token must carry');
   const audience = config.jwtAudience ?? 'pdv-vault';
-  const common = { audience, ...(config.jwtIssuer ? { issuer: config.jwtIssuer } : {}), requiredClaims: ['exp'] };
+  // An OIDC provider's tokens verify with the same keys, and the provider is an issuer the vault accepts besides its own.
+  const issuers = [config.jwtIssuer, config.oidc?.issuer].filter((i): i is string => Boolean(i));
+  const issuer = config.jwtIssuer ? { issuer: issuers } : {};
+  const common = { audience, ...issuer, requiredClaims: ['exp'] };
+  const toPrincipal = (payload: JWTPayload) =>
+    config.oidc && payload.iss === config.oidc.issuer
+      ? principalFromOidc(payload, config.oidc)
+      : principalFrom(payload);
   const { jwksFile, jwtPublicKeyFile } = config;
   if (jwksFile) {
     const jwks: JWTVerifyGetKey = keyFile('VAULT_JWKS_FILE', 'a JWK Set (JSON)', () =>
       createLocalJWKSet(JSON.parse(readFileSync(jwksFile, 'utf8')) as Parameters<typeof createLocalJWKSet>[0]),
     );
-    return verifierWith((t) => jwtVerify(t, jwks, { ...common, algorithms: ASYMMETRIC }), true);
+    return verifierWith((t) => jwtVerify(t, jwks, { ...common, algorithms: ASYMMETRIC }), true, toPrincipal);
   }
   if (jwtPublicKeyFile) {
     const key = keyFile('VAULT_JWT_PUBLIC_KEY_FILE', 'a PEM public key', () =>
       createPublicKey(readFileSync(jwtPublicKeyFile, 'utf8')),
     );
-    return verifierWith((t) => jwtVerify(t, key, { ...common, algorithms: ASYMMETRIC }), true);
+    return verifierWith((t) => jwtVerify(t, key, { ...common, algorithms: ASYMMETRIC }), true, toPrincipal);
   }
   const secret = resolveDevSecret(config, { allowGenerate: true });
-  return verifierWith((t) => jwtVerify(t, secret, { ...common, algorithms: HS }), false);
+  return verifierWith((t) => jwtVerify(t, secret, { ...common, algorithms: HS }), false, toPrincipal);
 }
 
 /** Verified tokens kept in memory: at most this many, each for at most a minute and never past its `exp`. */
@@ -133,6 +149,7 @@ const VERIFIED_CACHE_MS = 60_000;
 function verifierWith(
   verifyJwt: (token: string) => Promise<{ payload: JWTPayload }>,
   production: boolean,
+  toPrincipal: (payload: JWTPayload) => Principal = principalFrom,
 ): TokenVerifier {
   // A service sends the same token with every request; jose verifies through WebCrypto, which
   // costs more than the rest of a small request. Remember what verified, briefly.
@@ -154,7 +171,7 @@ function verifierWith(
         const expired = e instanceof joseErrors.JWTExpired;
         throw new VaultError('UNAUTHENTICATED', expired ? 'The token has expired' : 'The token is invalid');
       }
-      const principal = principalFrom(payload);
+      const principal = toPrincipal(payload);
       if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
       verified.set(token, { principal, until: Math.min(Date.now() + VERIFIED_CACHE_MS, (payload.exp ?? 0) * 1000) });
       return principal;
@@ -185,6 +202,26 @@ export function principalFrom(payload: JWTPayload): Principal {
     return { role, subjectId: payload.sub };
   }
   throw invalid('role must be service, dpo or subject');
+}
+
+/**
+ * A login at the organisation's identity provider: the DPO when the role claim holds the DPO role, else the subject the
+ * subject-id claim names. The token must have been issued to the pages' client.
+ */
+export function principalFromOidc(payload: JWTPayload, oidc: OidcSettings): Principal {
+  const invalid = (why: string) => new VaultError('UNAUTHENTICATED', `The token is invalid: ${why}`);
+  const client = (payload as { client_id?: unknown }).client_id ?? (payload as { azp?: unknown }).azp;
+  if (client !== oidc.clientId) throw invalid('it was not issued to the configured client');
+  const roles = (payload as Record<string, unknown>)[oidc.roleClaim];
+  const list = typeof roles === 'string' ? roles.split(' ') : Array.isArray(roles) ? roles : [];
+  if (list.includes(oidc.dpoRole)) {
+    if (typeof payload.sub !== 'string' || !NAME.test(payload.sub)) throw invalid('the DPO needs a name in sub');
+    return { role: 'dpo', name: payload.sub };
+  }
+  const subjectId = (payload as Record<string, unknown>)[oidc.subjectClaim];
+  if (typeof subjectId !== 'string' || !SUBJECT_ID.test(subjectId))
+    throw invalid(`a subject's login needs its subject id in ${oidc.subjectClaim}`);
+  return { role: 'subject', subjectId, login: { method: 'oidcLogin', issuer: oidc.issuer } };
 }
 
 export interface MintOptions {

@@ -80,6 +80,7 @@ const identityVerified: RightsEvolver<'IdentityVerified'> = (r, e) => {
   if (!q) return;
   q.verifiedAt = e.at;
   q.verificationMethod = e.data.method;
+  if (e.data.issuer) q.verificationIssuer = e.data.issuer;
 };
 
 // An extension the log holds from after the deadline (decided before they were refused) leaves the miss on record.
@@ -161,7 +162,7 @@ export function evolveRights(r: RightsState, e: DomainEvent<Sealed> & { id: stri
 
 export type RightsCommand =
   | { type: 'OpenRequest'; requestId: string; requestType: string; receivedAt: string; channel: string }
-  | { type: 'VerifyIdentity'; requestId: string; method: string }
+  | { type: 'VerifyIdentity'; requestId: string; method: string; issuer?: string }
   | { type: 'ExtendRequest'; requestId: string; months: number; reason: string }
   /**
    * `link`: the download an access or portability request is answered with, created in the same
@@ -222,7 +223,8 @@ const verifyIdentity: RightsDecider<'VerifyIdentity'> = (state, command) => {
   const q = openRequest(state, command.requestId);
   assertCode(VERIFICATION_METHODS, command.method, 'method');
   if (q.verifiedAt) return [];
-  return [{ type: 'IdentityVerified', data: { requestId: q.requestId, method: command.method } }];
+  const issuer = command.issuer ? { issuer: command.issuer } : {};
+  return [{ type: 'IdentityVerified', data: { requestId: q.requestId, method: command.method, ...issuer } }];
 };
 
 /**
@@ -380,6 +382,8 @@ export function trackedRowsOf(state: SubjectState): TrackedRow[] {
         channel: q.channel,
         extendedMonths: q.extendedMonths,
         verifiedAt: q.verifiedAt,
+        ...(q.verificationMethod ? { verificationMethod: q.verificationMethod } : {}),
+        ...(q.verificationIssuer ? { verificationIssuer: q.verificationIssuer } : {}),
         closedAt: q.closedAt,
       },
     });

@@ -113,6 +113,8 @@ export interface RequestState {
   extensions: { months: number; at: string; reason: SealedText }[];
   verifiedAt: string | null;
   verificationMethod: string | null;
+  /** The identity provider of an `oidcLogin` verification. */
+  verificationIssuer?: string;
   status: RequestStatus;
   closedAt: string | null;
   certificateEventId: string | null;

@@ -170,6 +170,12 @@ export class SubjectRights {
     });
   }
 
+  /** One subject's requests, newest first (the privacy centre's list). */
+  async requestsOf(subjectId: string, limit = 200): Promise<TrackedRow[]> {
+    const rows = await this.deps.views.listTracked('request', { subjectId, limit });
+    return rows.sort((a, b) => String(b.data.receivedAt).localeCompare(String(a.data.receivedAt)));
+  }
+
   /** Open Art. 14 obligations, due before a date if given. */
   async pendingNotifications(dueBefore?: string, limit = 1000): Promise<TrackedRow[]> {
     return this.deps.views.listTracked('notification', {

@@ -129,6 +129,10 @@ export type DataSubjectRequest = {
   status: RequestStatus;
   subjectId: Scalars['ID']['output'];
   type: RequestType;
+  /** The identity provider (issuer URL) of an `oidcLogin` verification; null otherwise. */
+  verificationIssuer: Maybe<Scalars['String']['output']>;
+  /** How the requester's identity was verified; null until it was. */
+  verificationMethod: Maybe<VerificationMethod>;
   verifiedAt: Maybe<Scalars['DateTime']['output']>;
 };
 
@@ -561,6 +565,8 @@ export type Query = {
   legalHolds: Array<LegalHold>;
   /** Who is calling, as the vault sees the token. */
   me: Caller;
+  /** The caller's own requests, newest first, with their status and due date. Role: the subject. */
+  myRequests: Array<DataSubjectRequest>;
   /** Open Art. 14 obligations (data recorded from another source than the subject), oldest due first. Role: dpo. */
   pendingNotifications: Array<PendingNotification>;
   /** Art. 20: what the subject provided on consent or contract, as `schema/portability-export.schema.json`, signed. Roles: dpo, the subject itself. */
@@ -810,6 +816,8 @@ export type VerificationMethod =
   | 'emailConfirmation'
   | 'idDocument'
   | 'knownContact'
+  /** A login at the organisation's identity provider (OpenID Connect), recorded with the provider's issuer. */
+  | 'oidcLogin'
   | 'other'
   | 'videoCall';
 
@@ -1043,6 +1051,8 @@ export type DataSubjectRequestResolvers<ContextType = ApiContext, ParentType ext
   status?: Resolver<ResolversTypes['RequestStatus'], ParentType, ContextType>;
   subjectId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['RequestType'], ParentType, ContextType>;
+  verificationIssuer?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  verificationMethod?: Resolver<Maybe<ResolversTypes['VerificationMethod']>, ParentType, ContextType>;
   verifiedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
@@ -1209,6 +1219,7 @@ export type QueryResolvers<ContextType = ApiContext, ParentType extends Resolver
   findSubjects?: Resolver<Array<ResolversTypes['Subject']>, ParentType, ContextType, RequireFields<QueryFindSubjectsArgs, 'identifier' | 'purpose'>>;
   legalHolds?: Resolver<Array<ResolversTypes['LegalHold']>, ParentType, ContextType, Partial<QueryLegalHoldsArgs>>;
   me?: Resolver<ResolversTypes['Caller'], ParentType, ContextType>;
+  myRequests?: Resolver<Array<ResolversTypes['DataSubjectRequest']>, ParentType, ContextType>;
   pendingNotifications?: Resolver<Array<ResolversTypes['PendingNotification']>, ParentType, ContextType, Partial<QueryPendingNotificationsArgs>>;
   portabilityExport?: Resolver<ResolversTypes['SignedReport'], ParentType, ContextType, RequireFields<QueryPortabilityExportArgs, 'subjectId'>>;
   processingRegister?: Resolver<ResolversTypes['ProcessingRegister'], ParentType, ContextType>;
