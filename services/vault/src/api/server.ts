@@ -13,6 +13,7 @@ import { AccessRecorder, type AccessRecorderOptions } from './accessRecorder.js'
 import { type ApiLimits, DEFAULT_LIMITS } from './limits.js';
 import { addRateLimits } from './rateLimits.js';
 import { resolvers } from './resolvers.js';
+import { consoleOptions, consoleRoutes } from './routes/console.js';
 import { downloadRoutes } from './routes/downloads.js';
 import { httpFailure, sendFailure } from './routes/failures.js';
 import { graphqlRoutes } from './routes/graphql.js';
@@ -169,6 +170,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
     closing: () => closing,
   });
   await app.register(schemaRoutes, { baseUrl: () => schemaBaseUrl({ api, publicUrl })! });
+  await app.register(consoleRoutes, consoleOptions(config));
 
   const host = options.host ?? config.host ?? '127.0.0.1';
   const port = options.port ?? config.port;
