@@ -15,6 +15,7 @@ export default tseslint.config(
       '**/dist/**',
       '**/dist-bench/**',
       'services/vault/src/api/generated/**',
+      'services/console/src/gql/**',
       '**/*.d.ts',
       '.turbo/**',
     ],

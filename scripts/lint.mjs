@@ -11,11 +11,11 @@ import { ESLint } from 'eslint';
 import * as prettier from 'prettier';
 
 const MAX_LINE = 120;
-const GENERATED = /(^|\/)(api\/generated|dist|dist-bench)\//;
+const GENERATED = /(^|\/)(api\/generated|src\/gql|dist|dist-bench)\//;
 const dirs = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['.'];
 const files = execFileSync(
   'git',
-  ['ls-files', '--', ...dirs.flatMap((d) => [`${d}/*.ts`, `${d}/*.mjs`, `${d}/**/*.ts`, `${d}/**/*.mjs`])],
+  ['ls-files', '--', ...dirs.flatMap((d) => ['ts', 'tsx', 'mjs'].flatMap((x) => [`${d}/*.${x}`, `${d}/**/*.${x}`]))],
   { encoding: 'utf8' },
 )
   .split('\n')

@@ -1,0 +1,114 @@
+import { useState } from 'react';
+import { useQuery } from 'urql';
+
+import { HoldsQuery, RegisterQuery, RetentionQuery, StatisticsQuery } from './documents.js';
+
+function Table({ head, rows }: { head: string[]; rows: (string | number)[][] }) {
+  return (
+    <table>
+      <thead>
+        <tr>
+          {head.map((h) => (
+            <th scope="col" key={h}>
+              {h}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r, i) => (
+          <tr key={i}>
+            {r.map((c, j) => (
+              <td key={j}>{c}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Every legal hold, from the register and placed by the DPO. */
+export function AllHolds() {
+  const [holds] = useQuery({ query: HoldsQuery, variables: {} });
+  const rows = (holds.data?.legalHolds ?? []).map((h) => [h.subjectId, h.category, h.basis, h.until, h.source]);
+  return (
+    <section aria-labelledby="holds">
+      <h2 id="holds">Legal holds</h2>
+      {holds.error && <p role="alert">{holds.error.message}</p>}
+      <Table head={['Subject', 'Category', 'Basis', 'Until', 'Source']} rows={rows} />
+    </section>
+  );
+}
+
+/** What a retention sweep would shred at a date, changing nothing. */
+export function Retention() {
+  const [asOf, setAsOf] = useState('');
+  const [preview] = useQuery({ query: RetentionQuery, variables: asOf ? { asOf } : {} });
+  const p = preview.data?.retentionPreview;
+  return (
+    <section aria-labelledby="retention">
+      <h2 id="retention">Retention preview</h2>
+      <div className="row">
+        <label htmlFor="as-of">As of</label>
+        <input id="as-of" type="date" value={asOf} onChange={(e) => setAsOf(e.target.value)} />
+      </div>
+      {preview.error && <p role="alert">{preview.error.message}</p>}
+      {p && (
+        <>
+          <p>
+            {p.examined} schedule rows examined as of {p.asOf}.
+          </p>
+          <Table
+            head={['Subject', 'Category', 'Due', 'Rule', 'Outcome']}
+            rows={p.items.map((i) => [i.subjectId, i.category, i.dueAt, i.rule, i.outcome])}
+          />
+        </>
+      )}
+    </section>
+  );
+}
+
+/** The processing register the vault enforces (Art. 30). */
+export function Register() {
+  const [register] = useQuery({ query: RegisterQuery });
+  const r = register.data?.processingRegister;
+  return (
+    <section aria-labelledby="register">
+      <h2 id="register">Processing register</h2>
+      {register.error && <p role="alert">{register.error.message}</p>}
+      {r && (
+        <>
+          <p>
+            Version {r.version}, controller {r.controller.name}.
+          </p>
+          <Table
+            head={['Category', 'Description', 'Purposes', 'Legal basis', 'Retention', 'Erasure', 'Recipients']}
+            rows={r.categories.map((c) => [
+              c.name,
+              c.description,
+              c.purposes.join(', '),
+              c.legalBasis.join(', '),
+              c.retention.description ?? `${c.retention.duration} after ${c.retention.trigger}`,
+              c.erasure.mode === 'keep' ? `kept: ${c.erasure.law ?? ''}` : 'shred',
+              c.recipients.map((x) => `${x.name} (${x.role})`).join(', ') || '—',
+            ])}
+          />
+        </>
+      )}
+    </section>
+  );
+}
+
+/** Anonymous monthly counts, which survive shredding and name no subject. */
+export function Statistics() {
+  const [stats] = useQuery({ query: StatisticsQuery });
+  const rows = (stats.data?.statistics ?? []).map((s) => [s.month, s.category, s.purpose, s.metric, s.count]);
+  return (
+    <section aria-labelledby="statistics">
+      <h2 id="statistics">Statistics</h2>
+      {stats.error && <p role="alert">{stats.error.message}</p>}
+      <Table head={['Month', 'Category', 'Purpose', 'Metric', 'Count']} rows={rows} />
+    </section>
+  );
+}

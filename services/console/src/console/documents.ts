@@ -1,0 +1,243 @@
+import { graphql } from '../gql/index.js';
+
+export const RequestsQuery = graphql(`
+  query Queue($status: RequestStatus) {
+    requests(status: $status) {
+      id
+      subjectId
+      type
+      status
+      receivedAt
+      dueAt
+      overdue
+      verifiedAt
+      verificationMethod
+      extendedMonths
+    }
+  }
+`);
+
+export const VerifyMutation = graphql(`
+  mutation Verify($id: ID!, $method: VerificationMethod!) {
+    verifyIdentity(requestId: $id, method: $method) {
+      id
+      verifiedAt
+      verificationMethod
+    }
+  }
+`);
+
+export const ExtendMutation = graphql(`
+  mutation Extend($id: ID!, $months: Int!, $reason: String!) {
+    extendRequest(requestId: $id, months: $months, reason: $reason) {
+      id
+      dueAt
+      extendedMonths
+    }
+  }
+`);
+
+export const RefuseMutation = graphql(`
+  mutation Refuse($id: ID!, $reason: String!) {
+    refuseRequest(requestId: $id, reason: $reason) {
+      id
+      status
+    }
+  }
+`);
+
+export const CertificateFields = graphql(`
+  fragment CertificateFields on SignedErasureCertificate {
+    certificate {
+      subjectId
+      erasedAt
+      reason
+      requestId
+      categoriesShredded
+      categoriesRetained {
+        category
+        basis
+        until
+      }
+      keysDestroyedAt
+      staleCopiesUnreadableBy
+      signingKeyId
+    }
+    jws {
+      protected
+      payload
+      signature
+    }
+  }
+`);
+
+export const CompleteMutation = graphql(`
+  mutation Complete($id: ID!) {
+    completeRequest(requestId: $id) {
+      request {
+        id
+        status
+      }
+      certificate {
+        ...CertificateFields
+      }
+      link {
+        url
+        expiresAt
+      }
+    }
+  }
+`);
+
+export const SigningKeyQuery = graphql(`
+  query SigningKey {
+    signingKey {
+      kty
+      crv
+      x
+      kid
+    }
+  }
+`);
+
+export const RegisterQuery = graphql(`
+  query Register {
+    processingRegister {
+      version
+      controller {
+        name
+        contact
+      }
+      purposes {
+        name
+        description
+        requiresConsent
+      }
+      categories {
+        name
+        description
+        purposes
+        legalBasis
+        retention {
+          duration
+          trigger
+          description
+        }
+        erasure {
+          mode
+          law
+        }
+        recipients {
+          name
+          role
+        }
+      }
+    }
+  }
+`);
+
+export const FindSubjectsQuery = graphql(`
+  query FindSubjects($identifier: IdentifierInput!, $purpose: String!) {
+    findSubjects(identifier: $identifier, purpose: $purpose) {
+      id
+      registeredAt
+      erasedAt
+    }
+  }
+`);
+
+export const SubjectValuesQuery = graphql(`
+  query SubjectValues($id: ID!, $purpose: String!) {
+    subject(id: $id, purpose: $purpose) {
+      id
+      items {
+        status
+        category
+        field
+        ... on PersonalDataValue {
+          value
+          legalBasis
+        }
+        ... on PersonalDataDenied {
+          reason
+        }
+        ... on PersonalDataErased {
+          erasedAt
+          erasureReason
+        }
+      }
+    }
+  }
+`);
+
+export const SubjectReportQuery = graphql(`
+  query SubjectReport($id: ID!) {
+    accessReport(subjectId: $id) {
+      report
+    }
+  }
+`);
+
+export const HoldsQuery = graphql(`
+  query Holds($subjectId: ID) {
+    legalHolds(subjectId: $subjectId) {
+      subjectId
+      category
+      basis
+      until
+      source
+    }
+  }
+`);
+
+export const PlaceHoldMutation = graphql(`
+  mutation PlaceHold($id: ID!, $category: String!, $basis: HoldBasis!, $until: DateTime!) {
+    placeLegalHold(subjectId: $id, category: $category, basis: $basis, until: $until) {
+      revision
+    }
+  }
+`);
+
+export const ReleaseHoldMutation = graphql(`
+  mutation ReleaseHold($id: ID!, $category: String!) {
+    releaseLegalHold(subjectId: $id, category: $category) {
+      revision
+    }
+  }
+`);
+
+export const EraseMutation = graphql(`
+  mutation Erase($id: ID!) {
+    eraseSubject(subjectId: $id, reason: subjectRequest) {
+      ...CertificateFields
+    }
+  }
+`);
+
+export const RetentionQuery = graphql(`
+  query Retention($asOf: DateTime) {
+    retentionPreview(asOf: $asOf) {
+      asOf
+      examined
+      items {
+        subjectId
+        category
+        dueAt
+        rule
+        outcome
+      }
+    }
+  }
+`);
+
+export const StatisticsQuery = graphql(`
+  query Statistics {
+    statistics {
+      month
+      category
+      purpose
+      metric
+      count
+    }
+  }
+`);

@@ -1,0 +1,15 @@
+import { cacheExchange, Client, fetchExchange } from '@urql/core';
+
+/** The vault's GraphQL endpoint with the user's token, read at each request (it is renewed in memory). */
+export function createClient(token: () => string | undefined): Client {
+  return new Client({
+    url: '/graphql',
+    exchanges: [cacheExchange, fetchExchange],
+    requestPolicy: 'cache-and-network',
+    fetchOptions: () => {
+      const t = token();
+      const headers: Record<string, string> = t ? { authorization: `Bearer ${t}` } : {};
+      return { headers, credentials: 'omit' };
+    },
+  });
+}
