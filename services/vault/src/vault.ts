@@ -16,6 +16,9 @@ import { VaultError } from './domain/errors.js';
 import { type ProcessingRegister, withOwnNamesOnly } from './domain/register.js';
 import type { Command } from './domain/subject.js';
 import { isoNow } from './domain/time.js';
+import { readHealthFacts, recordSweep } from './observability/healthFacts.js';
+import { NO_METRICS, type VaultMetrics } from './observability/metrics.js';
+import { instrumentStores } from './observability/metricsStores.js';
 import { traceCommands, traceProjector, traceStores } from './observability/tracingVault.js';
 import type { AccessLog } from './ports/AccessLog.js';
 import type { KekProvider } from './ports/KekProvider.js';
@@ -52,6 +55,11 @@ export interface OpenVaultOptions {
    */
   propagation?:
     false | (PropagationOptions & { transport?: NotificationTransport; secrets?: ReadonlyMap<string, string> });
+  /**
+   * Where store calls, erasures, sweeps and rotations are counted, and the state gauges read from. Default
+   * `NO_METRICS` (nothing is counted); `vault serve` passes `createPrometheusMetrics()` unless `VAULT_METRICS=off`.
+   */
+  metrics?: VaultMetrics;
 }
 
 export interface Vault {
@@ -82,6 +90,8 @@ export interface Vault {
   rotateEpoch(options?: RotateEpochOptions): Promise<EpochRotationReport>;
   /** The vault's clock (injectable through `OpenVaultOptions.now`). */
   now(): string;
+  /** Its metrics (`NO_METRICS` when off); the server serves them and adds the API's own. */
+  metrics: VaultMetrics;
   close(): Promise<void>;
 }
 
@@ -95,8 +105,13 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
   const warn = options.warn ?? ((m: string) => process.emitWarning(m));
   // A register built in code gets the prototype-free name maps a loaded one already has.
   const register = options.register ? withOwnNamesOnly(options.register) : await loadRegister(config.registerFile);
+  const metrics = options.metrics ?? NO_METRICS;
   // Store calls in spans while tracing is on (the stores themselves, untouched, when it is off).
-  const opened = traceStores(options.stores ?? (await openStores(config, { warn })));
+  const opened = instrumentStores(
+    traceStores(options.stores ?? (await openStores(config, { warn }))),
+    adaptersOf(config, options),
+    metrics,
+  );
   const accessLog = options.accessLog ?? opened.access ?? openMemoryAccessLog();
   // Everything opened here or handed over is closed with the vault, the stores' own access log included.
   let kek: KekProvider | undefined;
@@ -154,7 +169,14 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       return result;
     };
     const erase = async (subjectId: string, o: EraseOptions) => {
-      const cert = await eraseSubject({ commands, log: opened.log, signer, keyRing }, subjectId, o);
+      let cert;
+      try {
+        cert = await eraseSubject({ commands, log: opened.log, signer, keyRing }, subjectId, o);
+      } catch (e) {
+        metrics.erasure('failed');
+        throw e;
+      }
+      metrics.erasure('completed');
       await projector.waitFor(await opened.log.headPosition());
       return cert;
     };
@@ -172,9 +194,11 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       erase,
       ...(schemaBase ? { schemaBaseUrl: () => schemaBase } : {}),
     });
+    watchState(metrics, { stores: opened, accessLog, keyRing, now });
     return {
       config,
       register,
+      metrics,
       stores: opened,
       rights,
       keyRing,
@@ -187,12 +211,27 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       execute,
       erase,
       now,
-      sweepRetention: async (o) => {
-        const report = await sweepRetention({ views: opened.views, commands, register, now }, o);
-        if (report.shredded > 0) await projector.waitFor(await opened.log.headPosition(), 60_000);
-        return report;
+      sweepRetention: (o) =>
+        counted(metrics, o?.dryRun, async () => {
+          const report = await sweepRetention({ views: opened.views, commands, register, now }, o);
+          if (report.shredded > 0) await projector.waitFor(await opened.log.headPosition(), 60_000);
+          // Where every process and `vault status` find it: the alert on a sweep that did not run reads it.
+          if (!report.dryRun) await recordSweep(opened.keys, { at: now(), ...report });
+          return report;
+        }),
+      rotateEpoch: async (o) => {
+        metrics.epochRotationStarted();
+        const started = performance.now();
+        const seconds = () => (performance.now() - started) / 1000;
+        try {
+          const report = await rotateEpoch({ keyRing, views: opened.views, blindIndex, register }, o);
+          metrics.epochRotationFinished('completed', seconds());
+          return report;
+        } catch (e) {
+          metrics.epochRotationFinished('failed', seconds());
+          throw e;
+        }
       },
-      rotateEpoch: (o) => rotateEpoch({ keyRing, views: opened.views, blindIndex, register }, o),
       ...(propagation ? { propagation } : {}),
       close: async () => {
         await propagation?.stop();
@@ -206,6 +245,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
     throw e;
   }
 }
+
 /** Starts propagation where it runs (a live vault whose register declares recipients), with its secrets checked. */
 async function startPropagation(
   config: VaultConfig,
@@ -230,4 +270,47 @@ async function startPropagation(
   );
   await propagation.start();
   return propagation;
+}
+
+/** The `adapter` label of each store: the configured adapter, or `custom` for stores handed over. */
+function adaptersOf(config: VaultConfig, options: OpenVaultOptions) {
+  const events = options.stores ? 'custom' : (config.eventStore ?? 'sqlite');
+  const state = options.stores ? 'custom' : (config.stateStore ?? 'sqlite');
+  const access = options.accessLog ? 'custom' : state;
+  return { eventLog: events, keyStore: state, viewStore: state, accessLog: access };
+}
+
+/** A retention sweep, counted with its outcome and duration (a dry run is not a sweep). */
+async function counted(metrics: VaultMetrics, dryRun: boolean | undefined, run: () => Promise<SweepReport>) {
+  const started = performance.now();
+  try {
+    const report = await run();
+    if (!dryRun) metrics.retentionSweep(report, (performance.now() - started) / 1000);
+    return report;
+  } catch (e) {
+    if (!dryRun) metrics.retentionSweep({ failed: (e as { code?: string }).code ?? 'INTERNAL' }, 0);
+    throw e;
+  }
+}
+
+/** The gauges read at scrape time: the read models' state and the writer threads' queues. */
+function watchState(
+  metrics: VaultMetrics,
+  deps: { stores: VaultStores; accessLog: AccessLog; keyRing: KeyRing; now: () => string },
+): void {
+  if (!metrics.enabled) return;
+  const { log, views, keys } = deps.stores;
+  metrics.setStateSource(() =>
+    readHealthFacts({
+      log,
+      views,
+      keys,
+      checkpoint: () => views.checkpoint(PROJECTION),
+      epochs: () => deps.keyRing.kek.epochs(),
+      now: deps.now,
+    }),
+  );
+  metrics.setQueue('eventLogWriter', () => log.pendingWrites);
+  metrics.setQueue('keyStoreWriter', () => keys.pendingWrites);
+  metrics.setQueue('accessLogWriter', () => deps.accessLog.pendingWrites);
 }

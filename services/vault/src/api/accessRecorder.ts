@@ -93,6 +93,11 @@ export class AccessRecorder {
     }
   }
 
+  /** Entries recorded and not stored yet (the queue depth the metrics show). */
+  get pending(): number {
+    return this.buffer.length + this.held;
+  }
+
   /** True while entries wait because the last write to the access log failed (`/readyz` says not ready). */
   get failing(): boolean {
     return this.lastWriteFailed;

@@ -18,6 +18,7 @@ import { downloadRoutes } from './routes/downloads.js';
 import { httpFailure, sendFailure } from './routes/failures.js';
 import { graphqlRoutes } from './routes/graphql.js';
 import { healthRoutes } from './routes/health.js';
+import { addMetrics } from './routes/metrics.js';
 import { schemaRoutes } from './routes/schemas.js';
 import { loadTypeDefs } from './schema.js';
 import { TrustedDocuments } from './trustedDocuments.js';
@@ -89,6 +90,8 @@ export interface RunningServer {
   close(): Promise<void>;
   /** Writes the access-log entries still buffered (they are otherwise written on a short timer). */
   flushAccessLog(): Promise<void>;
+  /** Base URL of the metrics listener when `VAULT_METRICS_PORT` is set (`${metricsUrl}/metrics`). */
+  metricsUrl?: string | undefined;
 }
 
 /** A listen that failed for a reason in the configuration (HOST, PORT) as CONFIG_INVALID naming the variable. */
@@ -145,6 +148,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
     if (closing) void reply.header('connection', 'close');
     return body;
   });
+  const metricsServer = await addMetrics(app, vault, { verifier, queued: () => access.pending });
   await addRateLimits(app, verifier, {
     perMinute: options.rateLimitPerMinute ?? config.rateLimitPerMinute ?? 6000,
     unauthenticatedPerMinute: options.unauthenticatedPerMinute ?? api?.unauthenticatedPerMinute ?? 600,
@@ -189,6 +193,7 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
     url,
     app,
     flushAccessLog: () => access.flush(),
+    metricsUrl: metricsServer?.url,
     close: () =>
       (closed ??= (async () => {
         closing = true;

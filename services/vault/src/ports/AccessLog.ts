@@ -47,5 +47,7 @@ export interface AccessLog {
   recipientsOf(subjectId: string, until: string): Promise<RecipientRow[]>;
   /** As `EventLog.failure`: set once appends fail for good (the embedded log's writer thread stopped). */
   readonly failure?: VaultError | undefined;
+  /** As `EventLog.pendingWrites`. */
+  readonly pendingWrites?: number;
   close(): Promise<void>;
 }

@@ -84,6 +84,8 @@ export interface EventLog {
    * whose client reconnects on its own leave it undefined.
    */
   readonly failure?: VaultError | undefined;
+  /** Writes handed to the store and not committed yet (the embedded store's writer-thread queue), for the metrics. */
+  readonly pendingWrites?: number;
   close(): Promise<void>;
 }
 

@@ -68,5 +68,7 @@ export interface KeyStore {
   deleteMeta(name: string): Promise<void>;
   /** As `EventLog.failure`: set once new keys can no longer be created (the embedded store's writer thread stopped). */
   readonly failure?: VaultError | undefined;
+  /** As `EventLog.pendingWrites`. */
+  readonly pendingWrites?: number;
   close(): Promise<void>;
 }

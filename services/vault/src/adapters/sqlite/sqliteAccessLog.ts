@@ -78,6 +78,9 @@ export function getSqliteAccessLog(options: SqliteAccessLogOptions): AccessLog {
     get failure() {
       return writer?.failure;
     },
+    get pendingWrites() {
+      return writer?.pending;
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -187,6 +187,10 @@ export function getSqliteEventLog(options: SqliteEventLogOptions): EventLog {
       return writer.failure;
     },
 
+    get pendingWrites() {
+      return writer.pending;
+    },
+
     async close() {
       if (closed) return;
       closed = true;

@@ -11,6 +11,7 @@ import { type GraphQLSchema, parse } from 'graphql';
 import type { Logger } from 'pino';
 
 import type { TokenVerifier } from '../../auth/tokens.js';
+import { metricsPlugin } from '../../observability/metricsApollo.js';
 import type { Vault } from '../../vault.js';
 import type { AccessRecorder } from '../accessRecorder.js';
 import { type ApiContext, createContextFunction } from '../context.js';
@@ -108,6 +109,7 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphqlRouteO
     logger,
     plugins: [
       operationLimitsPlugin(limits, options.budget),
+      ...(options.vault.metrics.enabled ? [metricsPlugin(options.vault.metrics)] : []),
       ApolloServerPluginLandingPageDisabled(),
       // Operations (and their variables) never leave the process for a reporting service.
       ApolloServerPluginUsageReportingDisabled(),

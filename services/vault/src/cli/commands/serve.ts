@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { startServer } from '../../api/server.js';
 import { hasProductionKey } from '../../auth/tokens.js';
 import { embeddedState, loadConfig } from '../../config/loadConfig.js';
+import { createPrometheusMetrics } from '../../observability/metricsPrometheus.js';
 import { createLogger } from '../../support/logger.js';
 import { openVault } from '../../vault.js';
 import { markServing } from '../serveMarker.js';
@@ -27,7 +28,14 @@ export function addServeCommand(program: Command): void {
         process.once('SIGINT', resolve);
       });
       const logger = createLogger({ level: config.logLevel });
-      const vault = await openVault(config, { live: true, warn: (m) => logger.warn(m) });
+      const metrics = config.metrics?.enabled
+        ? createPrometheusMetrics({ retentionIntervalSeconds: (config.retentionIntervalMinutes ?? 60) * 60 })
+        : undefined;
+      const vault = await openVault(config, {
+        live: true,
+        warn: (m) => logger.warn(m),
+        ...(metrics ? { metrics } : {}),
+      });
       let server;
       // Only the embedded read models can be replaced under a running server (`vault rebuild` checks
       // for the marker); a networked deployment may have no writable data directory at all. Written
@@ -69,6 +77,7 @@ export function addServeCommand(program: Command): void {
         `vault listening at ${server.url}/graphql (data in ${config.dataDir}, signing key ` +
           `${vault.signer.publicJwk.kid})`,
       );
+      if (server.metricsUrl) console.log(`metrics at ${server.metricsUrl}/metrics`);
       if (hasProductionKey(config)) console.log('tokens: verified with the configured production key');
       else {
         const cli = process.argv[1] ?? 'dist/cli/main.js';

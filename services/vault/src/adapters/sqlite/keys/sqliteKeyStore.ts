@@ -145,6 +145,10 @@ export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
       return writer?.failure;
     },
 
+    get pendingWrites() {
+      return writer?.pending;
+    },
+
     async close() {
       if (closed) return;
       closed = true;

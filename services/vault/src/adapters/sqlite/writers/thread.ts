@@ -9,6 +9,8 @@ export interface WriterThread<P, R> {
   write(payload: P): Promise<R>;
   /** Set once the thread failed or stopped; every later write fails with it. */
   readonly failure: VaultError | undefined;
+  /** Writes sent to the thread and not answered yet. */
+  readonly pending: number;
   /** Waits for the writes in flight, then closes the thread's connection and ends it. */
   close(): Promise<void>;
   /** Tells the thread's connection to checkpoint on commit again (its checkpointer stopped). */
@@ -107,6 +109,9 @@ export function startWriterThread<P, R>(
   return {
     get failure() {
       return failure;
+    },
+    get pending() {
+      return pending.size;
     },
     write(payload) {
       if (failure) return Promise.reject(failure);

@@ -1,0 +1,238 @@
+import { createPrometheusMetrics, type RunningServer, startServer } from '@pdv/vault';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { promtool, promtoolMissing } from '../support/promtool.js';
+import { type Api, DPO, SERVICE, startApi } from './apiHarness.js';
+
+/**
+ * Issue 28: a scripted flow (record, read, a refused write, requests opened and overdue, an
+ * erasure, a retention sweep, an epoch rotation) and then a scrape of /metrics: the counters moved
+ * as they should, nothing written (values, subject ids, request ids) appears in it, and promtool
+ * accepts it.
+ */
+
+const T0 = '2026-03-01T08:00:00.000Z';
+const clock = { now: T0 };
+const VALUES = ['Mirjam Metriek', 'mirjam.metriek@example.org', 'NL91ABNA0417164300', 'gesprek-7f3a.ogg'];
+const written: string[] = [...VALUES];
+
+const RECORD =
+  'mutation Record($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) ' +
+  '{ revision } }';
+const READ =
+  'query Read($id: ID!) { subject(id: $id, purpose: "contract") { items { status ... on ' +
+  'PersonalDataValue { value } } } }';
+const OPEN =
+  'mutation Open($id: ID!, $type: RequestType!, $at: DateTime!) { openRequest(subjectId: $id, type: $type, ' +
+  'receivedAt: $at, channel: email) { id } }';
+const ERASE =
+  'mutation Erase($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest) { certificate { subjectId } } }';
+
+let api: Api;
+let dpo: string;
+let scrape: string;
+
+const item = (category: string, field: string, value: unknown, purpose = 'contract') => ({
+  category,
+  field,
+  value,
+  purpose,
+  legalBasis: 'contract',
+  source: 'subject',
+});
+
+/** The value of one sample, `name{labels}` exactly as exposed (labels in the order the registry writes them). */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+async function get(url: string, token?: string): Promise<Response> {
+  return fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+}
+
+async function flow(): Promise<void> {
+  const service = await api.token(SERVICE);
+  dpo = await api.token(DPO);
+  const register = async () => {
+    const id = (await api.gql(service, 'mutation { registerSubject { subjectId } }')).data!.registerSubject
+      .subjectId as string;
+    written.push(id);
+    return id;
+  };
+  const kept = await register();
+  const erased = await register();
+  for (const id of [kept, erased]) {
+    const r = await api.gql(service, RECORD, {
+      id,
+      items: [item('contact', 'name', VALUES[0]), item('contact', 'email', VALUES[1])],
+    });
+    expect(r.errors).toBeUndefined();
+  }
+  await api.vault.execute(
+    kept,
+    {
+      type: 'RecordPersonalData',
+      items: [
+        item('callRecordings', 'recording', { name: VALUES[3], mediaType: 'audio/ogg', contentBase64: 'AAAA' }),
+        item('accounting', 'iban', VALUES[2], 'billing'),
+      ],
+    } as never,
+    { actor: 'service:crm' },
+  );
+  expect((await api.gql(service, READ, { id: kept })).errors).toBeUndefined();
+  // A refused write: its outcome code is counted, nothing of it is stored.
+  expect((await api.gql(service, RECORD, { id: kept, items: [item('nope', 'x', 'y')] })).errors).toBeDefined();
+
+  // Forty days on: the recording is due, one request is overdue, another due within the week.
+  clock.now = '2026-04-10T08:00:00.000Z';
+  const late = await api.gql(dpo, OPEN, { id: kept, type: 'ACCESS', at: '2026-03-02T08:00:00.000Z' });
+  const soon = await api.gql(dpo, OPEN, { id: kept, type: 'ERASURE', at: '2026-03-14T08:00:00.000Z' });
+  expect(late.errors).toBeUndefined();
+  expect(soon.errors).toBeUndefined();
+  written.push(late.data!.openRequest.id as string, soon.data!.openRequest.id as string);
+  expect((await api.gql(dpo, ERASE, { id: erased })).errors).toBeUndefined();
+
+  const dueBefore = await api.vault.sweepRetention({ dryRun: true });
+  expect(dueBefore.items.map((i) => i.category)).toContain('callRecordings');
+  // Scraped once before the sweep: the due entry shows.
+  const before = await (await get(`${api.server.url}/metrics`, dpo)).text();
+  expect(sample(before, 'vault_retention_due')).toBeGreaterThanOrEqual(1);
+  expect((await api.vault.sweepRetention()).shredded).toBeGreaterThanOrEqual(1);
+  await api.vault.rotateEpoch();
+  await api.server.flushAccessLog();
+}
+
+beforeAll(async () => {
+  api = await startApi({
+    vault: { now: () => clock.now, metrics: createPrometheusMetrics({ retentionIntervalSeconds: 3600 }) },
+  });
+  await flow();
+  const res = await get(`${api.server.url}/metrics`, dpo);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+  scrape = await res.text();
+});
+afterAll(async () => api?.stop());
+
+describe('/metrics after a scripted flow', () => {
+  it('counts GraphQL operations by name, type and outcome code', () => {
+    const ok = 'vault_graphql_operation_duration_seconds_count{operation="Record",type="mutation",code="OK"}';
+    expect(sample(scrape, ok)).toBe(2);
+    const refused = 'vault_graphql_operation_duration_seconds_count{operation="Record",type="mutation",code=';
+    expect(scrape.split('\n').some((l) => l.startsWith(refused) && !l.includes('code="OK"'))).toBe(true);
+    expect(
+      sample(scrape, 'vault_graphql_operation_duration_seconds_count{operation="Read",type="query",code="OK"}'),
+    ).toBe(1);
+    expect(sample(scrape, 'vault_http_responses_total{route="/graphql",status="200"}')).toBeGreaterThanOrEqual(6);
+  });
+
+  it('times store calls per store, adapter and operation', () => {
+    for (const [store, operation] of [
+      ['eventLog', 'append'],
+      ['keyStore', 'shred'],
+      ['viewStore', 'apply'],
+      ['accessLog', 'append'],
+    ]) {
+      const series = `vault_store_call_duration_seconds_count{store="${store}",adapter="sqlite",operation="${operation}"}`;
+      expect(sample(scrape, series), series).toBeGreaterThan(0);
+    }
+  });
+
+  it('counts the erasure, the keys shredded by reason, and the sweep with what it shredded', () => {
+    expect(sample(scrape, 'vault_erasures_total{outcome="completed"}')).toBe(1);
+    expect(sample(scrape, 'vault_keys_shredded_total{reason="erasure"}')).toBeGreaterThanOrEqual(1);
+    expect(sample(scrape, 'vault_keys_shredded_total{reason="retention"}')).toBe(1);
+    expect(sample(scrape, 'vault_retention_sweeps_total{outcome="completed"}')).toBe(1);
+    expect(sample(scrape, 'vault_retention_shredded_total')).toBe(1);
+    expect(sample(scrape, 'vault_retention_due')).toBe(0);
+    expect(sample(scrape, 'vault_retention_last_sweep_timestamp_seconds')).toBe(Date.parse(clock.now) / 1000);
+    expect(sample(scrape, 'vault_retention_sweep_interval_seconds')).toBe(3600);
+  });
+
+  it('shows requests open, overdue and due within 7 days by kind', () => {
+    expect(sample(scrape, 'vault_requests_open{kind="ACCESS"}')).toBe(1);
+    expect(sample(scrape, 'vault_requests_overdue{kind="ACCESS"}')).toBe(1);
+    expect(sample(scrape, 'vault_requests_open{kind="ERASURE"}')).toBe(1);
+    expect(sample(scrape, 'vault_requests_overdue{kind="ERASURE"}')).toBe(0);
+    expect(sample(scrape, 'vault_requests_due_within_7d{kind="ERASURE"}')).toBe(1);
+    expect(sample(scrape, 'vault_requests_open{kind="PORTABILITY"}')).toBe(0);
+  });
+
+  it('shows the projection caught up, the epoch rotated, the queues and the process', () => {
+    expect(sample(scrape, 'vault_projection_lag_events')).toBe(0);
+    expect(sample(scrape, 'vault_projection_lag_seconds')).toBe(0);
+    expect(sample(scrape, 'vault_key_epoch')).toBe(2);
+    expect(sample(scrape, 'vault_key_epochs_alive')).toBe(1);
+    expect(sample(scrape, 'vault_key_epoch_rotations_total{outcome="completed"}')).toBe(1);
+    expect(sample(scrape, 'vault_key_epoch_rewrapped_keys_total')).toBeGreaterThan(0);
+    expect(sample(scrape, 'vault_key_epoch_rotation_running')).toBe(0);
+    expect(sample(scrape, 'vault_queue_depth{queue="accessLogBuffer"}')).toBe(0);
+    expect(sample(scrape, 'vault_queue_depth{queue="eventLogWriter"}')).toBe(0);
+    expect(scrape).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(scrape).toMatch(/^nodejs_eventloop_lag_p99_seconds /m);
+  });
+
+  it('holds no value, subject id or request id that the flow wrote', () => {
+    expect(written.length).toBe(VALUES.length + 4);
+    const lower = scrape.toLowerCase();
+    for (const w of written) expect(lower, w).not.toContain(w.toLowerCase());
+  });
+
+  it('passes promtool check metrics', (ctx) => {
+    const missing = promtoolMissing();
+    if (missing) {
+      console.log(`skipped: ${missing}`);
+      return ctx.skip();
+    }
+    const r = promtool(['check', 'metrics'], scrape);
+    expect(r.output).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('who may scrape', () => {
+  const TOKEN = 'scrape-token-of-at-least-32-characters';
+
+  /** A second server on the same vault, started with these metrics settings. */
+  async function serverWith(settings: NonNullable<typeof api.vault.config.metrics>): Promise<RunningServer> {
+    const saved = api.vault.config.metrics;
+    api.vault.config.metrics = settings;
+    try {
+      return await startServer(api.vault, { port: 0 });
+    } finally {
+      api.vault.config.metrics = saved;
+    }
+  }
+
+  it('on the API port: a DPO token or the scrape token, nobody else', async () => {
+    expect((await get(`${api.server.url}/metrics`)).status).toBe(401);
+    expect((await get(`${api.server.url}/metrics`, await api.token(SERVICE))).status).toBe(401);
+    expect((await get(`${api.server.url}/metrics`, 'not-a-token')).status).toBe(401);
+    const server = await serverWith({ enabled: true, token: TOKEN });
+    try {
+      expect((await get(`${server.url}/metrics`, TOKEN)).status).toBe(200);
+      expect((await get(`${server.url}/metrics`, dpo)).status).toBe(200);
+      expect((await get(`${server.url}/metrics`, `${TOKEN}x`)).status).toBe(401);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('with VAULT_METRICS_PORT: on that port only, with the scrape token when one is set', async () => {
+    const server = await serverWith({ enabled: true, port: 0, token: TOKEN });
+    try {
+      expect(server.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((await get(`${server.url}/metrics`, dpo)).status).toBe(404);
+      expect((await get(`${server.metricsUrl}/metrics`)).status).toBe(401);
+      expect((await get(`${server.metricsUrl}/metrics`, dpo)).status).toBe(401);
+      const ok = await get(`${server.metricsUrl}/metrics`, TOKEN);
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toMatch(/^vault_projection_lag_events /m);
+    } finally {
+      await server.close();
+    }
+    // Closed with the server.
+    await expect(get(`${server.metricsUrl}/metrics`, TOKEN)).rejects.toThrow();
+  });
+});
