@@ -3,6 +3,7 @@ export * from './adapters/kurrentdb/index.js';
 export * from './adapters/localKek/index.js';
 export * from './adapters/postgres/index.js';
 export * from './adapters/sqlite/index.js';
+export * from './adapters/webhooks/index.js';
 export * from './api/index.js';
 export {
   actorOf,
@@ -26,6 +27,7 @@ export * from './crypto/index.js';
 export * from './domain/access.js';
 export * from './domain/errors.js';
 export * from './domain/events.js';
+export * from './domain/propagation.js';
 export * from './domain/register.js';
 export * from './domain/requests.js';
 export * from './domain/retention.js';
@@ -37,6 +39,7 @@ export * from './observability/metrics.js';
 export * from './observability/metricsPrometheus.js';
 export * from './ports/index.js';
 export * from './projections/Projector.js';
+export * from './propagation/Propagation.js';
 export * from './read/preparedValues.js';
 export * from './read/SubjectReader.js';
 export * from './register/index.js';

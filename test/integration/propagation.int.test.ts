@@ -1,0 +1,222 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import {
+  fixtureRegister,
+  type NotificationRecipient,
+  openVault,
+  type OpenVaultOptions,
+  type ProcessingRegister,
+  type Vault,
+} from '@pdv/vault';
+import { Webhook } from 'standardwebhooks';
+import nacl from 'tweetnacl';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { eventually, type Receiver, type Reply, startReceiver } from './propagationReceivers.js';
+
+/** Each recipient's Standard Webhooks secret, made for this run. */
+const secretOf = (name: string) =>
+  `whsec_${Buffer.from(nacl.hash(Buffer.from(`propagation-test:${name}`)).subarray(0, 32)).toString('base64')}`;
+
+const SUBJECTS = 120;
+const actor = { actor: 'test' };
+const contact = (field: string, value: string) => ({
+  category: 'contact',
+  field,
+  value,
+  purpose: 'contract',
+  legalBasis: 'contract',
+  source: 'subject',
+});
+/** Personal values of subject i: each must never reach a receiver. */
+const valuesOf = (i: number) => ({
+  email: `person.${i}.propagation@example.test`,
+  rectified: `renamed.${i}.propagation@example.test`,
+  phone: `+3160${String(1000000 + i)}`,
+  name: `Propagation Person ${i} Lastname`,
+});
+
+function registerWith(receivers: Record<string, { receiver: Receiver; service?: string }>): ProcessingRegister {
+  const recipients: Record<string, NotificationRecipient> = {};
+  for (const [name, { receiver, service }] of Object.entries(receivers)) {
+    recipients[name] = {
+      name,
+      ...(service ? { service } : { categories: ['contact'] }),
+      delivery: { kind: 'webhook', url: receiver.url, secret: { env: 'UNUSED' } },
+      acknowledgement: 'response',
+      acknowledgeWithin: 'P7D',
+    };
+  }
+  return { ...fixtureRegister(), recipients };
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function receiver(reply: (id: string, attempt: number) => Reply): Promise<Receiver> {
+  const r = await startReceiver(reply);
+  cleanups.push(() => r.close().catch(() => {}));
+  return r;
+}
+
+async function liveVault(register: ProcessingRegister, propagation: OpenVaultOptions['propagation'] = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pdv-propagation-'));
+  const secrets = new Map(Object.keys(register.recipients ?? {}).map((n) => [n, secretOf(n)]));
+  const config = {
+    dataDir,
+    masterKey: Buffer.from(nacl.randomBytes(32)).toString('base64'),
+    synchronous: 'FULL' as const,
+    port: 0,
+    logLevel: 'silent',
+  };
+  const vault = await openVault(config, {
+    register,
+    live: true,
+    warn: () => {},
+    propagation: propagation === false ? false : { secrets, ...propagation },
+  });
+  cleanups.push(async () => {
+    await vault.close().catch(() => {});
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return vault;
+}
+
+/** SUBJECTS subjects with contact data; the even ones read by the crm service for `contract`; each rectified, then erased. */
+async function workload(vault: Vault): Promise<string[]> {
+  const ids: string[] = [];
+  await Promise.all(
+    Array.from({ length: SUBJECTS }, async (_, i) => {
+      const v = valuesOf(i);
+      const { subjectId } = await vault.commands.registerSubject(actor);
+      ids[i] = subjectId;
+      const items = [contact('email', v.email), contact('phone', v.phone), contact('name', v.name)];
+      await vault.execute(subjectId, { type: 'RecordPersonalData', items }, actor);
+      if (i % 2 === 0) {
+        const at = new Date().toISOString();
+        await vault.accessLog.append([
+          { actor: 'service:crm', purpose: 'contract', subjectId, categories: ['contact'], at },
+        ]);
+      }
+    }),
+  );
+  await Promise.all(
+    ids.map(async (subjectId, i) => {
+      await vault.execute(
+        subjectId,
+        { type: 'RectifyPersonalData', items: [contact('email', valuesOf(i).rectified)] },
+        actor,
+      );
+      await vault.erase(subjectId, { ...actor, reason: 'subjectRequest' });
+    }),
+  );
+  return ids;
+}
+
+/** No personal value of any subject anywhere in what a receiver got, headers included. */
+function expectNoPersonalValues(receivers: Receiver[]): void {
+  const bytes = receivers
+    .flatMap((r) => r.received.map((x) => JSON.stringify(x.headers) + x.body))
+    .join('\n')
+    .toLowerCase();
+  for (let i = 0; i < SUBJECTS; i++)
+    for (const value of Object.values(valuesOf(i))) expect(bytes.includes(value.toLowerCase()), value).toBe(false);
+}
+
+/** Every request verifies with Standard Webhooks under the recipient's secret; a tampered body does not. */
+function expectSigned(name: string, r: Receiver): void {
+  const wh = new Webhook(secretOf(name));
+  for (const x of r.received) {
+    const headers = x.headers as Record<string, string>;
+    expect(() => wh.verify(x.body, headers)).not.toThrow();
+    expect(() =>
+      wh.verify(x.body.replace('"erasure"', '"rectification"').replace('contact', 'contacT'), headers),
+    ).toThrow();
+  }
+}
+
+describe('propagation to real receivers', () => {
+  it('delivers every notification at least once, same idempotency key, in order per subject, to receivers that fail in every way', async () => {
+    const healthy = () => ({ status: 204 });
+    const r = {
+      crm: await receiver(healthy),
+      billing: await receiver(healthy),
+      failing: await receiver((_, n) => (n <= 2 ? { status: 500 } : { status: 200 })),
+      // One notification in four hangs past the vault's timeout on its first attempt.
+      hanging: await receiver((id, n) => (n === 1 && parseInt(id.slice(-1), 16) % 4 === 0 ? 'hang' : { status: 202 })),
+      closing: await receiver((_, n) => (n === 1 ? 'destroy' : { status: 200 })),
+      slow: await receiver(() => ({ status: 200, delayMs: 120 })),
+      down: await receiver(healthy),
+    };
+    await r.down.close();
+    const register = registerWith({
+      crm: { receiver: r.crm, service: 'crm' },
+      billing: { receiver: r.billing, service: 'billing' },
+      failing: { receiver: r.failing },
+      hanging: { receiver: r.hanging },
+      closing: { receiver: r.closing },
+      slow: { receiver: r.slow },
+      down: { receiver: r.down },
+    });
+    const vault = await liveVault(register, {
+      backoffBaseMs: 40,
+      backoffMaxMs: 400,
+      timeoutMs: 300,
+      concurrency: 4,
+      maxAttempts: 1000,
+    });
+    const comeBack = setTimeout(() => void r.down.restart(), 2_000);
+    cleanups.push(async () => clearTimeout(comeBack));
+    const ids = await workload(vault);
+    const propagation = vault.propagation!;
+    await propagation.waitFor(await vault.stores.log.headPosition());
+    await eventually(
+      () => propagation.list().every((s) => s.status === 'acknowledged'),
+      60_000,
+      () => `${propagation.list().filter((s) => s.status !== 'acknowledged').length} not acknowledged`,
+    );
+
+    const external = ['failing', 'hanging', 'closing', 'slow', 'down'] as const;
+    for (const name of external) {
+      const mine = propagation.list({ recipient: name });
+      expect(mine, name).toHaveLength(2 * SUBJECTS);
+      const got = r[name].delivered;
+      expect(new Set(got.keys()), name).toEqual(new Set(mine.map((s) => s.due.notificationId)));
+      for (const s of mine) {
+        // Every attempt of one notification carries the same id and the same envelope (the timestamp aside).
+        const bodies = new Set(
+          r[name].received.filter((x) => x.headers['webhook-id'] === s.due.notificationId).map((x) => x.body),
+        );
+        expect(bodies.size, name).toBe(1);
+        expect(JSON.parse([...bodies][0]!)).toMatchObject({
+          id: s.due.notificationId,
+          specversion: '1.0',
+          subject: s.due.subjectId,
+        });
+      }
+      for (const subjectId of ids) {
+        const [first, second] = mine.filter((s) => s.due.subjectId === subjectId);
+        expect([first!.due.action, second!.due.action]).toEqual(['rectification', 'erasure']);
+        expect(got.get(first!.due.notificationId)![0]!.at).toBeLessThanOrEqual(
+          got.get(second!.due.notificationId)![0]!.at,
+        );
+      }
+      expectSigned(name, r[name]);
+    }
+    expect(r.failing.received.length).toBeGreaterThanOrEqual(3 * 2 * SUBJECTS);
+    expect(r.hanging.received.length).toBeGreaterThan(2 * SUBJECTS);
+    // A service is told of what it read, and only that: crm read the even subjects' contact data, billing nothing.
+    const crm = propagation.list({ recipient: 'crm' });
+    expect(new Set(crm.map((s) => s.due.subjectId))).toEqual(new Set(ids.filter((_, i) => i % 2 === 0)));
+    expect(crm.every((s) => s.due.categories.join() === 'contact')).toBe(true);
+    expect(r.crm.delivered.size).toBe(SUBJECTS);
+    expect(r.billing.received).toEqual([]);
+    expect(r.slow.maxInFlight).toBeLessThanOrEqual(4);
+    expect(r.slow.maxInFlight).toBeGreaterThan(1);
+    expectNoPersonalValues(Object.values(r));
+  }, 120_000);
+});

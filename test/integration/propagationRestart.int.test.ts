@@ -1,0 +1,167 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { mintDevToken, type Principal, type VaultConfig } from '@pdv/vault';
+import { Webhook } from 'standardwebhooks';
+import nacl from 'tweetnacl';
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { eventually, type Receiver, startReceiver } from './propagationReceivers.js';
+
+const CLI_MAIN = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
+const SHIPPED = fileURLToPath(new URL('../../services/vault/register/default-register.yaml', import.meta.url));
+const SUBJECTS = 40;
+const secret = (n: string) =>
+  `whsec_${Buffer.from(nacl.hash(Buffer.from(`restart-test:${n}`)).subarray(0, 32)).toString('base64')}`;
+const valuesOf = (i: number) => ({ email: `restart.${i}@example.test`, phone: `+3161${String(2000000 + i)}` });
+
+/** `vault serve` from source as its own process; resolves with its GraphQL URL once it listens. */
+async function serve(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'serve'], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`vault serve did not start within 30 s: ${err}`)), 30_000);
+    child.stdout.on('data', (d: Buffer) => {
+      const m = /vault listening at (\S+)/.exec(d.toString());
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`vault serve exited with ${code}: ${err}`));
+    });
+  }).catch((e: unknown) => {
+    child.kill('SIGKILL');
+    throw e;
+  });
+  return { child, url };
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function gql(url: string, token: string, query: string, variables: Record<string, unknown> = {}) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown[] };
+  expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+  return body.data!;
+}
+
+const RECORD =
+  'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }';
+const READ =
+  'query($id: ID!) { subject(id: $id, purpose: "contract") { id items { category field ... on PersonalDataValue { value } } } }';
+const ERASE =
+  'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest) { certificate { subjectId } } }';
+
+/** Subjects with contact data through the API; crm reads the even ones' for `contract`; then the DPO erases them all. */
+async function writeReadErase(url: string, token: (p: Principal) => Promise<string>): Promise<string[]> {
+  const crm = await token({ role: 'service', name: 'crm', purposes: ['contract'] });
+  const dpo = await token({ role: 'dpo', name: 'dpo' });
+  const item = (field: string, value: string) => ({
+    category: 'contact',
+    field,
+    value,
+    purpose: 'contract',
+    legalBasis: 'contract',
+    source: 'subject',
+  });
+  const ids = await Promise.all(
+    Array.from({ length: SUBJECTS }, async (_, i) => {
+      const id = (await gql(url, crm, 'mutation { registerSubject { subjectId } }')).registerSubject
+        .subjectId as string;
+      await gql(url, crm, RECORD, { id, items: [item('email', valuesOf(i).email), item('phone', valuesOf(i).phone)] });
+      if (i % 2 === 0) await gql(url, crm, READ, { id });
+      return id;
+    }),
+  );
+  await Promise.all(ids.map((id) => gql(url, dpo, ERASE, { id })));
+  return ids;
+}
+
+describe('propagation across a kill -9 of the vault', () => {
+  it('loses nothing: after a restart every erasure reaches both recipients, under the ids it had before', async () => {
+    const ext = await startReceiver(() => ({ status: 200, delayMs: 150 }));
+    const crm = await startReceiver(() => ({ status: 204, delayMs: 100 }));
+    cleanups.push(
+      () => ext.close(),
+      () => crm.close(),
+    );
+    const dataDir = mkdtempSync(join(tmpdir(), 'pdv-propagation-restart-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const registerFile = join(dataDir, 'register.yaml');
+    writeFileSync(
+      registerFile,
+      `${readFileSync(SHIPPED, 'utf8')}\nrecipients:\n` +
+        `  collections:\n    categories: [contact]\n    webhook: { url: "${ext.url}", secret: { env: TEST_SECRET_EXT } }\n` +
+        `  crm:\n    service: crm\n    webhook: { url: "${crm.url}", secret: { env: TEST_SECRET_CRM } }\n`,
+    );
+    const jwtSecret = Buffer.from(nacl.randomBytes(32)).toString('hex');
+    const env = {
+      ...process.env,
+      VAULT_DATA_DIR: dataDir,
+      VAULT_MASTER_KEY: Buffer.from(nacl.randomBytes(32)).toString('base64'),
+      VAULT_REGISTER_FILE: registerFile,
+      VAULT_JWT_SECRET: jwtSecret,
+      VAULT_RETENTION_INTERVAL_MINUTES: '0',
+      VAULT_NOTIFY_BACKOFF_MS: '50',
+      VAULT_NOTIFY_CONCURRENCY: '2',
+      VAULT_LOG_LEVEL: 'silent',
+      PORT: '0',
+      TEST_SECRET_EXT: secret('ext'),
+      TEST_SECRET_CRM: secret('crm'),
+    };
+    const token = (p: Principal) => mintDevToken({ dataDir, jwtSecret } as VaultConfig, p);
+    let vault = await serve(env);
+    cleanups.push(() => void vault.child.kill('SIGKILL'));
+    const ids = await writeReadErase(`${vault.url}`, token);
+    await eventually(
+      () => ext.received.length >= 5,
+      30_000,
+      () => 'no delivery started',
+    );
+    vault.child.kill('SIGKILL');
+    await new Promise((resolve) => vault.child.once('exit', resolve));
+    const beforeCrash = new Set(ext.received.map((x) => String(x.headers['webhook-id'])));
+    expect(ext.delivered.size).toBeLessThan(SUBJECTS);
+
+    vault = await serve(env);
+    await eventually(
+      () => ext.delivered.size >= SUBJECTS && crm.delivered.size >= SUBJECTS / 2,
+      60_000,
+      () => `collections got ${ext.delivered.size}, crm ${crm.delivered.size}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // One id per subject and recipient: the attempts before the crash and after it share it.
+    expect(ext.delivered.size).toBe(SUBJECTS);
+    for (const id of beforeCrash) expect(ext.delivered.has(id)).toBe(true);
+    const subjectsOf = (r: Receiver) =>
+      new Set([...r.delivered.values()].map((x) => (JSON.parse(x[0]!.body) as { subject: string }).subject));
+    expect(subjectsOf(ext)).toEqual(new Set(ids));
+    expect(subjectsOf(crm)).toEqual(new Set(ids.filter((_, i) => i % 2 === 0)));
+    for (const [r, name] of [
+      [ext, 'ext'],
+      [crm, 'crm'],
+    ] as const) {
+      const wh = new Webhook(secret(name));
+      for (const x of r.received) expect(() => wh.verify(x.body, x.headers as Record<string, string>)).not.toThrow();
+    }
+    const bytes = [...ext.received, ...crm.received].map((x) => JSON.stringify(x.headers) + x.body).join('\n');
+    for (let i = 0; i < SUBJECTS; i++) for (const v of Object.values(valuesOf(i))) expect(bytes).not.toContain(v);
+  }, 180_000);
+});
