@@ -10,6 +10,7 @@ import {
   createLogger,
   fixtureRegister,
   mintDevToken,
+  type OpenVaultOptions,
   type ProcessingRegister,
   startServer,
   SubjectReader,
@@ -154,10 +155,14 @@ export interface ApiBenchSetup {
 /**
  * A vault (embedded, `live`) behind a server without rate limit or write budget (the load generator is one principal
  * sending as fast as it can), 100 subjects holding 20 values in 5 categories to read and 400 to record into (spread, so
- * writers rarely meet on one stream). `prepare` runs on the vault before the server starts.
+ * writers rarely meet on one stream). `prepare` runs on the vault before the server starts; `vaultOptions` go to
+ * `openVault` (the observability benchmark's metrics).
  */
-export async function setupApiBench(prepare?: (vault: Vault) => Promise<void>): Promise<ApiBenchSetup> {
-  const { vault, config, cleanup } = await tempVault({ register: benchRegister(), live: true });
+export async function setupApiBench(
+  prepare?: (vault: Vault) => Promise<void>,
+  vaultOptions: OpenVaultOptions = {},
+): Promise<ApiBenchSetup> {
+  const { vault, config, cleanup } = await tempVault({ register: benchRegister(), live: true, ...vaultOptions });
   await prepare?.(vault);
   const server = await startServer(vault, {
     port: 0,

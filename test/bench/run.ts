@@ -5,6 +5,7 @@ import { appendBench, erasureBench, rebuildBench, sweepBench } from './core.benc
 import { epochBench } from './epoch.bench.js';
 import { importBench } from './import.bench.js';
 import { limitsBench } from './limits.bench.js';
+import { observabilityBench } from './observability.bench.js';
 import { rotationLoadBench } from './rotationLoad.bench.js';
 
 /**
@@ -22,6 +23,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   limits: limitsBench,
   rotationload: rotationLoadBench,
   import: importBench,
+  observability: observabilityBench,
 };
 
 const only = process.argv.slice(2);

@@ -11,6 +11,9 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 import { disableTracing, enableTracing } from './tracing.js';
 
+// The helpers beside the SDK, for callers of this entry point (`@pdv/vault/tracing`: the benchmarks).
+export { inSpan, tracingEnabled, tracingRequested } from './tracing.js';
+
 /**
  * The OpenTelemetry SDK with the instrumentations the vault uses: HTTP and Fastify (one server span per GraphQL
  * request), graphql (parse and validate; execution is graphql-jit's and traced by the vault itself), and pg (the

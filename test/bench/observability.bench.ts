@@ -1,0 +1,172 @@
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+
+import { load } from './api.bench.js';
+
+/**
+ * What observability costs the API (issue 28): the record and read scenarios of the API benchmark against four
+ * copies of the same API, each in a process of its own, in the same run: both off, tracing on (every request
+ * traced, exported by OTLP/HTTP protobuf with the SDK's default batching to a sink in another process), metrics on,
+ * and both on. Rounds visit the four in a rotating order, each scenario for `BENCH_API_SECONDS` (default 2); a
+ * figure is the median over `BENCH_OBS_ROUNDS` rounds (default 5) of the variant's rate over the off copy's rate in
+ * the same round. Target: at most 5% lower (ratios of 0.95 or more).
+ *
+ * Tracing off is the off copy: no SDK loaded, no store wrapped; the code left on its path is one test of a module
+ * variable per GraphQL operation, whose cost is measured directly (`obs_tracing_off_ns_per_operation`).
+ */
+
+type Child = ChildProcessByStdio<Writable, Readable, null>;
+
+const ROUNDS = Math.max(1, Number(process.env.BENCH_OBS_ROUNDS ?? 5));
+const WARMUP_SECONDS = Math.max(1, Number(process.env.BENCH_API_WARMUP_SECONDS ?? 4));
+
+type Variant = 'off' | 'tracing' | 'metrics' | 'both';
+const VARIANTS: readonly Variant[] = ['off', 'tracing', 'metrics', 'both'];
+
+interface Worker {
+  child: Child;
+  info: { url: string; token: string; readers: string[]; writers: string[]; metrics: boolean };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Starts a compiled bench module as a child and resolves with the first JSON line it prints. */
+function startChild<T>(module: string, env: NodeJS.ProcessEnv): Promise<{ child: Child; info: T }> {
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', fileURLToPath(new URL(module, import.meta.url))], {
+    env,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve({ child, info: JSON.parse(line) as T });
+    });
+    child.once('exit', (code) => reject(new Error(`${module} exited with ${code} before it was ready`)));
+  });
+}
+
+const stop = (child: Child) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.stdin.end();
+    setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+  });
+
+/**
+ * ns that tracing off adds to a GraphQL operation: the executor's `tracingEnabled() ? inSpan(…) : run()` against
+ * `run()` alone, over 10 million calls each, the median of 5 passes.
+ */
+async function tracingOffCost(): Promise<number> {
+  const { inSpan, tracingEnabled } = await import('@pdv/vault/tracing');
+  const N = 10_000_000;
+  let sink = 0;
+  const run = () => (sink += 1);
+  const passes: number[] = [];
+  for (let pass = 0; pass < 5; pass++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < N; i++) {
+      const op = () => run();
+      if (tracingEnabled()) inSpan('graphql.execute', {}, op);
+      else op();
+    }
+    const t1 = process.hrtime.bigint();
+    for (let i = 0; i < N; i++) {
+      const op = () => run();
+      op();
+    }
+    const t2 = process.hrtime.bigint();
+    passes.push(Number(t1 - t0 - (t2 - t1)) / N);
+  }
+  if (sink !== 10 * N) throw new Error('the tracing-off loop did not run every call');
+  return Math.max(0, median(passes));
+}
+
+export async function observabilityBench(): Promise<Record<string, number>> {
+  const seconds = Number(process.env.BENCH_API_SECONDS ?? 2);
+  const sink = await startChild<{ port: number }>('./otlpSink.js', process.env);
+  const workers = new Map<Variant, Worker>();
+  try {
+    // One at a time: each fills its vault through its own API, which loads the machine.
+    for (const v of VARIANTS) {
+      const tracing = v === 'tracing' || v === 'both';
+      const metrics = v === 'metrics' || v === 'both';
+      workers.set(
+        v,
+        await startChild<Worker['info']>('./observabilityServer.js', {
+          ...process.env,
+          BENCH_OBS_TRACING: tracing ? 'on' : 'off',
+          BENCH_OBS_METRICS: metrics ? 'on' : 'off',
+          ...(tracing ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.info.port}` } : {}),
+        }),
+      );
+    }
+    const hasMetrics = workers.get('metrics')!.info.metrics;
+    if (!hasMetrics)
+      console.log('\n  (this build of the vault has no Prometheus metrics: the metrics copies run without)');
+    const run = (v: Variant, kind: 'record' | 'read', s: number) => {
+      const { url, token, readers, writers } = workers.get(v)!.info;
+      return load(url, token, kind, kind === 'read' ? readers : writers, s);
+    };
+    for (const v of VARIANTS) for (const kind of ['record', 'read'] as const) await run(v, kind, WARMUP_SECONDS);
+
+    const rps = new Map<string, number[]>();
+    const p99 = new Map<string, number[]>();
+    const sinkBefore = await sinkCount(sink.info.port);
+    let tracedRequests = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      // A rotating order: no copy always runs right after another's writes or at the same point of a round.
+      const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
+      const figures = new Map<string, { rps: number; p99: number }>();
+      for (const v of order) {
+        for (const kind of ['record', 'read'] as const) {
+          const r = await run(v, kind, seconds);
+          figures.set(`${v}_${kind}`, r);
+          if (v === 'tracing' || v === 'both') tracedRequests += r.rps * seconds;
+        }
+      }
+      for (const v of VARIANTS) {
+        for (const kind of ['record', 'read'] as const) {
+          const key = `${v}_${kind}`;
+          const base = figures.get(`off_${kind}`)!;
+          rps.set(key, [...(rps.get(key) ?? []), figures.get(key)!.rps / base.rps]);
+          p99.set(key, [...(p99.get(key) ?? []), figures.get(key)!.p99]);
+        }
+      }
+    }
+    const sinkAfter = await sinkCount(sink.info.port);
+    const out: Record<string, number> = {
+      obs_rounds: ROUNDS,
+      obs_seconds_per_scenario: seconds,
+      obs_metrics_available: hasMetrics ? 1 : 0,
+    };
+    for (const v of VARIANTS.filter((x) => x !== 'off')) {
+      for (const kind of ['record', 'read'] as const) {
+        const ratios = rps.get(`${v}_${kind}`)!;
+        out[`obs_${v}_${kind}_ratio_vs_off`] = median(ratios);
+        out[`obs_${v}_${kind}_ratio_min`] = Math.min(...ratios);
+        out[`obs_${v}_${kind}_ratio_max`] = Math.max(...ratios);
+        out[`obs_${v}_${kind}_p99_ms`] = median(p99.get(`${v}_${kind}`)!);
+      }
+    }
+    for (const kind of ['record', 'read'] as const) out[`obs_off_${kind}_p99_ms`] = median(p99.get(`off_${kind}`)!);
+    // What reached the sink: OTLP bytes per traced request (spans dropped by a full batch queue never arrive).
+    out.obs_otlp_bytes_per_traced_request = (sinkAfter.bytes - sinkBefore.bytes) / Math.max(1, tracedRequests);
+    out.obs_otlp_exports = sinkAfter.exports - sinkBefore.exports;
+    out.obs_tracing_off_ns_per_operation = await tracingOffCost();
+    return out;
+  } finally {
+    for (const w of workers.values()) await stop(w.child);
+    await stop(sink.child);
+  }
+}
+
+async function sinkCount(port: number): Promise<{ exports: number; bytes: number }> {
+  return (await (await fetch(`http://127.0.0.1:${port}/count`)).json()) as { exports: number; bytes: number };
+}
