@@ -308,6 +308,32 @@ describe('vault import', () => {
     );
   });
 
+  it('refuses a line longer than --max-line-bytes by number, LINE_TOO_LONG, and imports the lines around it', async () => {
+    const { dir, env } = freshVaultEnv();
+    const file = join(dir, 'huge.ndjson');
+    // A 24 MiB value, three times the default limit (8 MiB), on lines 2 and 201.
+    const huge = JSON.stringify({
+      externalId: 'huge',
+      fields: [field('contact', 'name', 'x'.repeat(24 << 20), 'contract', 'contract')],
+    });
+    const lines = Array.from({ length: 300 }, (_, i) => JSON.stringify(validLine(i + 1)));
+    lines.splice(1, 0, huge);
+    lines.splice(200, 0, huge);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const rejectsFile = join(dir, 'rejects.ndjson');
+    const run = await runImport([file, '--json', '--rejects', rejectsFile], env);
+    expect(run.code, run.stderr).toBe(2);
+    expect(summaryOf(run)).toMatchObject({ lines: 302, imported: 300, rejected: 2 });
+    const rejects = readFileSync(rejectsFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as object);
+    expect(rejects).toEqual([
+      { line: 2, code: 'LINE_TOO_LONG', path: '' },
+      { line: 201, code: 'LINE_TOO_LONG', path: '' },
+    ]);
+  });
+
   it('loses no line of a file that starts flowing while the store is slow to answer (PostgreSQL)', async () => {
     const { dir } = freshVaultEnv();
     const count = 3_000;

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 
 import type { KeyRing } from '../crypto/keyRing.js';
-import { isConflictError, isVaultError, type VaultError } from '../domain/errors.js';
+import { isConflictError, isVaultError, VaultError } from '../domain/errors.js';
 import { streamOf } from '../domain/events.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import { type EventLog, type NewEvent, NO_STREAM } from '../ports/EventLog.js';
@@ -53,6 +53,12 @@ export interface ImportCounts {
   bytes: number;
 }
 
+/**
+ * A line as the reader hands it over: its text, or only its length in bytes when it was longer
+ * than the reader holds (refused as LINE_TOO_LONG, its bytes never read into memory).
+ */
+export type ImportLine = string | { readonly oversizedBytes: number };
+
 /** The key-store secret subject ids are derived from: they tell nothing of the external ids without it. */
 export const IMPORT_ID_SECRET = 'import-subject-ids';
 
@@ -72,7 +78,7 @@ export function subjectIdFor(secret: Uint8Array, externalId: string): string {
 /** Imports every line of `lines`; resolves with the counts once every append is done. */
 export async function importSubjects(
   deps: ImportDeps,
-  lines: AsyncIterable<string>,
+  lines: AsyncIterable<ImportLine>,
   options: ImportOptions = {},
 ): Promise<ImportCounts> {
   // Taken before the first await: a readline interface emits lines as soon as its input flows, and
@@ -84,7 +90,9 @@ export async function importSubjects(
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   const one = async (text: string, number: number) => {
-    const outcome = await importLine(deps, secret, text);
+    count(number, await importLine(deps, secret, text));
+  };
+  const count = (number: number, outcome: Outcome) => {
     if (outcome.kind === 'rejected') {
       counts.rejected += 1;
       options.onReject?.({ line: number, code: outcome.error.code, path: outcome.error.path ?? '' });
@@ -98,6 +106,12 @@ export async function importSubjects(
   let number = 0;
   for await (const text of { [Symbol.asyncIterator]: () => iterator }) {
     number += 1;
+    if (typeof text !== 'string') {
+      counts.bytes += text.oversizedBytes + 1;
+      counts.lines += 1;
+      count(number, { kind: 'rejected', error: tooLong(text.oversizedBytes) });
+      continue;
+    }
     counts.bytes += Buffer.byteLength(text) + 1;
     if (text.trim() === '') continue;
     counts.lines += 1;
@@ -118,6 +132,11 @@ export async function importSubjects(
   if (failure) throw failure;
   return counts;
 }
+
+const tooLong = (bytes: number) =>
+  new VaultError('LINE_TOO_LONG', `The line has ${bytes} bytes, more than the import reads (--max-line-bytes)`, {
+    path: '',
+  });
 
 type Outcome = { kind: 'imported'; fields: number } | { kind: 'existing' } | { kind: 'rejected'; error: VaultError };
 

@@ -38,6 +38,7 @@ export const ErrorCodes = {
   PAYLOAD_TOO_LARGE: 'The request body is larger than the configured limit (HTTP 413).',
   QUERY_TOO_COMPLEX: 'The query is nested too deeply or would cost too much to answer; split it.',
   MALFORMED_LINE: 'A line of a bulk import (`vault import`) is not a JSON object.',
+  LINE_TOO_LONG: 'A line of a bulk import (`vault import`) is longer than the import reads (`--max-line-bytes`).',
   TIME_OUT_OF_RANGE:
     'A time a bulk import gives (when data was collected, consent given, a lifecycle event happened) lies in the ' +
     'future or before 1970.',

@@ -1,5 +1,4 @@
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 
 import { SingleBar } from 'cli-progress';
@@ -7,6 +6,7 @@ import type { Command } from 'commander';
 
 import { type ImportCounts, type ImportReject, importSubjects } from '../../commands/importSubjects.js';
 import { badInput } from '../../domain/errors.js';
+import { ndjsonLines } from '../ndjsonLines.js';
 import { openCliVault } from '../openCliVault.js';
 
 /** Exit code of a run that finished but refused some lines (1 stays a run that failed). */
@@ -15,6 +15,7 @@ export const EXIT_REJECTED = 2;
 interface ImportCliOptions {
   rejects?: string;
   concurrency: string;
+  maxLineBytes: string;
   json?: boolean;
   progressEvery: string;
 }
@@ -26,12 +27,18 @@ export function addImportCommand(program: Command): void {
     .argument('<file>', 'the NDJSON file, or - to read standard input')
     .option('--rejects <file>', 'write refused lines here as NDJSON: line number, code, path (never a value)')
     .option('--concurrency <n>', 'lines in flight at once', '256')
+    .option(
+      '--max-line-bytes <n>',
+      'longer lines are refused (LINE_TOO_LONG) without being read into memory',
+      '8388608',
+    )
     .option('--json', 'print the summary as JSON')
     .option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal', '5')
     .action(async (file: string, opts: ImportCliOptions) => {
       const concurrency = positive(opts.concurrency, '--concurrency');
       const every = positive(opts.progressEvery, '--progress-every');
-      const summary = await runImport(file, { ...opts, concurrency, every });
+      const maxLineBytes = positive(opts.maxLineBytes, '--max-line-bytes');
+      const summary = await runImport(file, { ...opts, concurrency, every, maxLineBytes });
       console.log(opts.json ? JSON.stringify(summary) : summaryLine(summary));
       if (summary.rejected > 0) process.exitCode = EXIT_REJECTED;
     });
@@ -52,7 +59,7 @@ export interface ImportSummary extends Omit<ImportCounts, 'bytes'> {
 
 async function runImport(
   file: string,
-  opts: { rejects?: string; concurrency: number; every: number },
+  opts: { rejects?: string; concurrency: number; every: number; maxLineBytes: number },
 ): Promise<ImportSummary> {
   const input = file === '-' ? process.stdin : createReadStream(file);
   const total = file === '-' ? undefined : statSync(file).size;
@@ -65,7 +72,7 @@ async function runImport(
     const started = performance.now();
     const counts = await importSubjects(
       { log: vault.stores.log, keyRing: vault.keyRing, register: vault.register, now: () => vault.now() },
-      createInterface({ input, crlfDelay: Infinity }),
+      ndjsonLines(input, opts.maxLineBytes),
       {
         concurrency: opts.concurrency,
         onReject: (r: ImportReject) => rejects?.write(`${JSON.stringify(r)}\n`),
