@@ -82,7 +82,8 @@ beforeAll(async () => {
   server = await startServer(vault, { port: 0, logger: createLogger({ level: 'silent' }), rateLimitPerMinute: 0 });
   token = await mintDevToken(config, { role: 'service', name: 'crm', purposes: ['contract', 'billing'] });
   exporter.reset();
-});
+  // Loading the SDK and the whole service on a busy machine.
+}, 120_000);
 
 afterAll(async () => {
   await server?.close();

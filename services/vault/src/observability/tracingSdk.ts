@@ -64,8 +64,14 @@ function instrumentations() {
       // Outgoing calls (a JWKS fetch, a webhook) only inside a traced request.
       requireParentforOutgoingSpans: true,
     }),
-    // Hooks into every Fastify instance as it is created (a diagnostics channel), whenever fastify was loaded.
-    new Fastify({ registerOnInitialization: true, ignorePaths: (route) => route.url !== TRACED_ROUTE }),
+    // Hooks into every Fastify instance as it is created (a diagnostics channel), whenever fastify was loaded. The
+    // request, its handler and the pre-handler gate (token, trusted document, limits); not every other hook.
+    new Fastify({
+      registerOnInitialization: true,
+      ignorePaths: (route) => route.url !== TRACED_ROUTE,
+      instrumentHooks: ['preHandler'],
+      instrumentHandler: true,
+    }),
     // allowValues false (the default, said here because it matters): literals in a query's text become `*`.
     new GraphQL({ allowValues: false, mergeItems: true, ignoreTrivialResolveSpans: true }),
     // No parameter values (enhancedDatabaseReporting off), and no spans for queries outside a vault span.
