@@ -134,7 +134,8 @@ describe('/metrics after a scripted flow', () => {
       ['viewStore', 'apply'],
       ['accessLog', 'append'],
     ]) {
-      const series = `vault_store_call_duration_seconds_count{store="${store}",adapter="sqlite",operation="${operation}"}`;
+      const labels = `store="${store}",adapter="sqlite",operation="${operation}"`;
+      const series = `vault_store_call_duration_seconds_count{${labels}}`;
       expect(sample(scrape, series), series).toBeGreaterThan(0);
     }
   });

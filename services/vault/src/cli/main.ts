@@ -12,6 +12,7 @@ import { addRetentionCommand } from './commands/retention.js';
 import { addRotateEpochCommand } from './commands/rotateEpoch.js';
 import { addRotateMasterKeyCommand } from './commands/rotateMasterKey.js';
 import { addServeCommand } from './commands/serve.js';
+import { addStatusCommand } from './commands/status.js';
 import { addTokenCommand } from './commands/token.js';
 import { addTrustedDocumentsCommand } from './commands/trustedDocuments.js';
 import { addVerifyCertificateCommand } from './commands/verifyCertificate.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
     .description('Personal-data vault: encrypted events, crypto-shredding, GDPR rights')
     .showHelpAfterError();
   addServeCommand(program);
+  addStatusCommand(program);
   addTokenCommand(program);
   addRebuildCommand(program);
   addRetentionCommand(program);

@@ -97,7 +97,8 @@ export async function readHealthFacts(src: HealthSources): Promise<HealthFacts> 
     retentionDue: due.length,
     lastSweep,
     epoch: schedule ? { ...schedule, ageSeconds: seconds(schedule.startedAt, at) } : undefined,
-    epochsAlive: epochs.length,
+    // Keys of none yet (a new vault) still means the current epoch is alive.
+    epochsAlive: Math.max(epochs.length, schedule ? 1 : 0),
     capped: requests.length >= COUNT_CAP || notices.length >= COUNT_CAP || due.length >= COUNT_CAP,
   };
 }
