@@ -152,5 +152,6 @@ describe(`vault serve with an OTLP endpoint${postgres.ok ? ' (on PostgreSQL)' : 
       rmSync(dataDir, { recursive: true, force: true });
       if (postgres.ok) await dropSchema(schema);
     }
-  }, 60_000);
+    // A process to start and load on a busy machine.
+  }, 120_000);
 });
