@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
+  createLogger,
   fixtureRegister,
   type NotificationRecipient,
   openVault,
   type OpenVaultOptions,
   type ProcessingRegister,
+  startServer,
   type Vault,
 } from '@pdv/vault';
 import { Webhook } from 'standardwebhooks';
@@ -219,4 +221,89 @@ describe('propagation to real receivers', () => {
     expect(r.slow.maxInFlight).toBeGreaterThan(1);
     expectNoPersonalValues(Object.values(r));
   }, 120_000);
+});
+
+describe('acknowledgements and retries', () => {
+  it('a recipient that must acknowledge is delivered until its signed callback; a forged one is refused', async () => {
+    const acker = await receiver(() => ({ status: 200 }));
+    const register = registerWith({ acker: { receiver: acker } });
+    register.recipients!['acker'] = { ...register.recipients!['acker']!, acknowledgement: 'callback' };
+    const vault = await liveVault(register, { backoffBaseMs: 20 });
+    const server = await startServer(vault, { port: 0, logger: createLogger({ level: 'silent' }) });
+    cleanups.push(() => server.close());
+    const { subjectId } = await vault.commands.registerSubject(actor);
+    await vault.execute(
+      subjectId,
+      { type: 'RecordPersonalData', items: [contact('email', 'ack@example.test')] },
+      actor,
+    );
+    await vault.erase(subjectId, { ...actor, reason: 'subjectRequest' });
+    const propagation = vault.propagation!;
+    await eventually(
+      () => acker.delivered.size === 1,
+      10_000,
+      () => 'not delivered',
+    );
+    await propagation.idle();
+    const [n] = propagation.list({ subjectId });
+    expect(n).toMatchObject({ status: 'delivered', due: { action: 'erasure', categories: ['contact'] } });
+
+    const id = n!.due.notificationId;
+    const body = JSON.stringify({ notificationIds: [id] });
+    const post = (signedWith: string, text = body) => {
+      const at = new Date();
+      return fetch(`${server.url}/notifications/acker/acknowledgements`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': `ack-${id}`,
+          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+          'webhook-signature': new Webhook(signedWith).sign(`ack-${id}`, at, body),
+        },
+        body: text,
+      });
+    };
+    expect((await post(secretOf('someoneElse'))).status).toBe(401);
+    expect((await post(secretOf('acker'), body.replace(id, id.replace(/.$/, '0')))).status).toBe(401);
+    expect(propagation.get(id)?.status).toBe('delivered');
+    const ok = await post(secretOf('acker'));
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ acknowledged: [id] });
+    expect(propagation.get(id)).toMatchObject({ status: 'acknowledged', acknowledgedVia: 'callback' });
+  });
+
+  it('dead-letters after the configured attempts, and a manual retry delivers it under the same id', async () => {
+    let up = false;
+    const flaky = await receiver(() => (up ? { status: 200 } : { status: 503 }));
+    const vault = await liveVault(registerWith({ flaky: { receiver: flaky } }), { backoffBaseMs: 10, maxAttempts: 3 });
+    const { subjectId } = await vault.commands.registerSubject(actor);
+    await vault.execute(
+      subjectId,
+      { type: 'RecordPersonalData', items: [contact('email', 'dead@example.test')] },
+      actor,
+    );
+    await vault.erase(subjectId, { ...actor, reason: 'subjectRequest' });
+    const propagation = vault.propagation!;
+    await eventually(
+      () => propagation.list({ status: 'deadLettered' }).length === 1,
+      10_000,
+      () => 'no dead letter',
+    );
+    const [dead] = propagation.list({ status: 'deadLettered' });
+    expect(dead).toMatchObject({ attempts: 2, totalAttempts: 2, lastReason: 'status:503' });
+    expect(flaky.received).toHaveLength(3);
+    up = true;
+    await propagation.retry(dead!.due.notificationId);
+    await eventually(
+      () => flaky.delivered.size === 1,
+      10_000,
+      () => 'not delivered after retry',
+    );
+    expect([...flaky.delivered.keys()]).toEqual([dead!.due.notificationId]);
+    await eventually(
+      () => propagation.get(dead!.due.notificationId)?.status === 'acknowledged',
+      5_000,
+      () => 'not acked',
+    );
+  });
 });

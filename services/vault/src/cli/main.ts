@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { isVaultError } from '../domain/errors.js';
 import { addAuditErasureCommand } from './commands/auditErasure.js';
 import { addImportCommand } from './commands/import.js';
+import { addNotificationsCommand } from './commands/notifications.js';
 import { addRebuildCommand } from './commands/rebuild.js';
 import { addRetentionCommand } from './commands/retention.js';
 import { addRotateEpochCommand } from './commands/rotateEpoch.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   addVerifyCertificateCommand(program);
   addTrustedDocumentsCommand(program);
   addImportCommand(program);
+  addNotificationsCommand(program);
   return program;
 }
 

@@ -182,14 +182,14 @@ export function dutiesFor(
   return out;
 }
 
-export type NotificationStatus = 'pending' | 'delivered' | 'acknowledged' | 'deadLettered';
+export type RecipientNotificationStatus = 'pending' | 'delivered' | 'acknowledged' | 'deadLettered';
 
 /** One notification as the outbox knows it. */
-export interface NotificationState {
+export interface RecipientNotification {
   due: NotificationEventPayloads['NotificationDue'];
   /** Revision of its `NotificationDue` in the notification stream: the order of delivery. */
   seq: number;
-  status: NotificationStatus;
+  status: RecipientNotificationStatus;
   /** Attempts since it was due or last retried. */
   attempts: number;
   /** Attempts in all. */
@@ -204,15 +204,15 @@ export interface NotificationState {
 
 /** Folds one event of the notification stream into the outbox's states (`seq`: the event's revision). */
 export function evolveNotification(
-  states: Map<string, NotificationState>,
+  states: Map<string, RecipientNotification>,
   event: NotificationEvent,
   at: string,
   seq: number,
-): NotificationState | undefined {
+): RecipientNotification | undefined {
   if (event.type === 'PropagationCheckpoint') return undefined;
   if (event.type === 'NotificationDue') {
     if (states.has(event.data.notificationId)) return states.get(event.data.notificationId);
-    const s: NotificationState = { due: event.data, seq, status: 'pending', attempts: 0, totalAttempts: 0 };
+    const s: RecipientNotification = { due: event.data, seq, status: 'pending', attempts: 0, totalAttempts: 0 };
     states.set(event.data.notificationId, s);
     return s;
   }

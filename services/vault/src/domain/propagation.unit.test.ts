@@ -6,7 +6,7 @@ import {
   backoffMs,
   dutiesFor,
   evolveNotification,
-  type NotificationState,
+  type RecipientNotification,
   type PropagationTrigger,
   triggerOf,
 } from './propagation.js';
@@ -143,7 +143,7 @@ describe('a notification through its life', () => {
   };
 
   it('is pending, fails, is dead-lettered, retried, delivered and acknowledged', () => {
-    const states = new Map<string, NotificationState>();
+    const states = new Map<string, RecipientNotification>();
     const at = '2026-01-10T10:00:01.000Z';
     evolveNotification(states, { type: 'NotificationDue', data: due }, at, 3);
     const s = states.get('n1')!;
@@ -176,7 +176,7 @@ describe('a notification through its life', () => {
   });
 
   it('keeps its first due when the same due is folded again', () => {
-    const states = new Map<string, NotificationState>();
+    const states = new Map<string, RecipientNotification>();
     evolveNotification(states, { type: 'NotificationDue', data: due }, source.at, 3);
     evolveNotification(states, { type: 'NotificationDue', data: due }, source.at, 9);
     expect(states.get('n1')?.seq).toBe(3);

@@ -16,6 +16,8 @@ export interface DeliverOptions {
 
 /** Sends notifications to recipients (Art. 19). One attempt per call; retries are the caller's. */
 export interface NotificationTransport {
+  /** Whether `body` carries a valid signature under `secret` in `headers` (a recipient's signed callback). */
+  verify(secret: string, body: string, headers: Record<string, string | string[] | undefined>): boolean;
   deliver(target: WebhookTarget, notification: NotificationPayload, options: DeliverOptions): Promise<DeliveryOutcome>;
   close(): Promise<void>;
 }

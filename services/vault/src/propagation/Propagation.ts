@@ -12,8 +12,8 @@ import {
   type NotificationEvent,
   type NotificationEventPayloads,
   notificationPayload,
-  type NotificationState,
   type PropagationTrigger,
+  type RecipientNotification,
   type ServiceRead,
   triggerOf,
 } from '../domain/propagation.js';
@@ -27,9 +27,10 @@ export interface PropagationDeps {
   log: EventLog;
   accessLog: AccessLog;
   register: ProcessingRegister;
-  transport: NotificationTransport;
+  /** How webhooks leave and signatures are checked. Absent: nothing is delivered (`vault notifications`). */
+  transport?: NotificationTransport;
   /** Each webhook recipient's signing secret, by recipient name (resolved from the environment or a file at start). */
-  secrets: ReadonlyMap<string, string>;
+  secrets?: ReadonlyMap<string, string>;
   now: () => string;
 }
 
@@ -69,7 +70,7 @@ export interface NotificationFilter {
   subjectId?: string;
   recipient?: string;
   requestId?: string;
-  status?: NotificationState['status'];
+  status?: RecipientNotification['status'];
 }
 
 /**
@@ -81,9 +82,9 @@ export interface NotificationFilter {
  * holds up only its own notifications.
  */
 export class Propagation {
-  private readonly states = new Map<string, NotificationState>();
+  private readonly states = new Map<string, RecipientNotification>();
   /** Pending notifications in delivery order (the order of their `NotificationDue`). */
-  private readonly pending = new Map<string, NotificationState>();
+  private readonly pending = new Map<string, RecipientNotification>();
   private readonly inFlight = new Map<string, Set<string>>();
   /** Ids of events applied here before the subscription brings them back. */
   private readonly echo = new Set<string>();
@@ -95,6 +96,8 @@ export class Propagation {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private stopped = false;
+  /** Set by `start`: a vault that only looks (`vault notifications`) never sends. */
+  private delivering = false;
   private readonly sends = new Set<Promise<void>>();
   private readonly idleWaiters: (() => void)[] = [];
   private readonly o: Required<Omit<PropagationOptions, 'beforeLookup' | 'warn'>> &
@@ -124,9 +127,30 @@ export class Propagation {
   /** Loads the outbox from the notification stream, then follows the log from where examination stopped. */
   async start(): Promise<void> {
     const { log } = this.deps;
+    let resume = await this.load();
+    if (resume < 0) {
+      // First start with recipients declared: changes made before are not propagated.
+      resume = await log.headPosition();
+      await this.append([{ type: 'PropagationCheckpoint', data: { position: resume } }]);
+    }
+    this.scannedTo = this.checkpointedTo = resume;
+    this.delivering = true;
+    this.subscription = log.subscribe({
+      after: resume,
+      onEvents: (events) => this.onEvents(events),
+      onError: (e) => this.o.warn?.(`propagation stopped following the log: ${isVaultError(e) ? e.code : 'INTERNAL'}`),
+    });
+    this.pump();
+  }
+
+  /**
+   * Reads the notification stream into the outbox, without following the log or sending anything; returns the
+   * log position examined so far (-1: never).
+   */
+  async load(): Promise<number> {
     let resume = -1;
     for (let from = 0; ;) {
-      const page = await log.readStream(NOTIFICATION_STREAM, { fromRevision: from, maxCount: 1000 });
+      const page = await this.deps.log.readStream(NOTIFICATION_STREAM, { fromRevision: from, maxCount: 1000 });
       for (const e of page) {
         this.apply(e);
         const n = e as unknown as NotificationEvent;
@@ -136,18 +160,36 @@ export class Propagation {
       if (page.length < 1000) break;
       from = page[page.length - 1]!.revision + 1;
     }
-    if (resume < 0) {
-      // First start with recipients declared: changes made before are not propagated.
-      resume = await log.headPosition();
-      await this.append([{ type: 'PropagationCheckpoint', data: { position: resume } }]);
+    return resume;
+  }
+
+  /**
+   * Checks a recipient's signed callback (Standard Webhooks, under its own secret) and records the
+   * acknowledgements it carries. SIGNATURE_INVALID when it does not verify; NOT_FOUND for a notification
+   * that is not the recipient's.
+   */
+  async acknowledgeSigned(
+    recipient: string,
+    body: string,
+    headers: Record<string, string | string[] | undefined>,
+  ): Promise<RecipientNotification[]> {
+    const secret = this.deps.secrets?.get(recipient);
+    if (!secret || !this.deps.transport?.verify(secret, body, headers))
+      throw new VaultError(
+        'SIGNATURE_INVALID',
+        `The acknowledgement is not signed with recipient ${recipient}'s secret`,
+      );
+    let ids: unknown;
+    try {
+      ids = (JSON.parse(body) as { notificationIds?: unknown }).notificationIds;
+    } catch {
+      ids = undefined;
     }
-    this.scannedTo = this.checkpointedTo = resume;
-    this.subscription = log.subscribe({
-      after: resume,
-      onEvents: (events) => this.onEvents(events),
-      onError: (e) => this.o.warn?.(`propagation stopped following the log: ${isVaultError(e) ? e.code : 'INTERNAL'}`),
-    });
-    this.pump();
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > 1000 || !ids.every((i) => typeof i === 'string'))
+      throw new VaultError('BAD_USER_INPUT', 'Expected { "notificationIds": [ ... ] } with 1 to 1000 ids');
+    const out: RecipientNotification[] = [];
+    for (const id of ids) out.push(await this.acknowledge(id, recipient, 'callback'));
+    return out;
   }
 
   async stop(): Promise<void> {
@@ -169,7 +211,7 @@ export class Propagation {
   }
 
   /** The notifications the filter matches, in the order they became due. */
-  list(filter: NotificationFilter = {}): NotificationState[] {
+  list(filter: NotificationFilter = {}): RecipientNotification[] {
     return [...this.states.values()]
       .filter(
         (s) =>
@@ -181,12 +223,12 @@ export class Propagation {
       .sort((a, b) => a.seq - b.seq);
   }
 
-  get(notificationId: string): NotificationState | undefined {
+  get(notificationId: string): RecipientNotification | undefined {
     return this.states.get(notificationId);
   }
 
   /** Another round of attempts for a notification (the DPO's manual retry): NOT_FOUND when there is none. */
-  async retry(notificationId: string): Promise<NotificationState> {
+  async retry(notificationId: string): Promise<RecipientNotification> {
     const s = this.mustGet(notificationId);
     await this.append([{ type: 'NotificationRetried', data: { notificationId } }]);
     this.pump();
@@ -194,7 +236,11 @@ export class Propagation {
   }
 
   /** Records that `recipient` acted on a notification (idempotent); NOT_FOUND when it is not theirs. */
-  async acknowledge(notificationId: string, recipient: string, via: 'callback' | 'pull'): Promise<NotificationState> {
+  async acknowledge(
+    notificationId: string,
+    recipient: string,
+    via: 'callback' | 'pull',
+  ): Promise<RecipientNotification> {
     const s = this.mustGet(notificationId);
     if (s.due.recipient !== recipient) throw notFound(notificationId);
     if (s.status !== 'acknowledged')
@@ -212,7 +258,7 @@ export class Propagation {
     return this.recipients.find((r) => r.service === service);
   }
 
-  private mustGet(notificationId: string): NotificationState {
+  private mustGet(notificationId: string): RecipientNotification {
     const s = this.states.get(notificationId);
     if (!s) throw notFound(notificationId);
     return s;
@@ -332,7 +378,7 @@ export class Propagation {
 
   /** Starts every attempt that is due, within each recipient's limit, and sets the timer for the next. */
   private pump(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.delivering) return;
     const now = Date.now();
     const blocked = new Set<string>();
     let next = Infinity;
@@ -375,7 +421,7 @@ export class Propagation {
     this.timer.unref();
   }
 
-  private startSend(s: NotificationState, flying: Set<string>): void {
+  private startSend(s: RecipientNotification, flying: Set<string>): void {
     const id = s.due.notificationId;
     flying.add(id);
     const p = this.send(s)
@@ -392,17 +438,16 @@ export class Propagation {
     this.sends.add(p);
   }
 
-  private async send(s: NotificationState): Promise<void> {
+  private async send(s: RecipientNotification): Promise<void> {
     const recipient = this.recipient(s.due.recipient);
     if (recipient?.delivery.kind !== 'webhook') return;
-    const secret = this.deps.secrets.get(recipient.name);
-    if (secret === undefined)
+    const secret = this.deps.secrets?.get(recipient.name);
+    const transport = this.deps.transport;
+    if (secret === undefined || !transport)
       throw new VaultError('CONFIG_INVALID', `No signing secret for recipient ${recipient.name}`);
-    const outcome = await this.deps.transport.deliver(
-      { url: recipient.delivery.url, secret },
-      notificationPayload(s.due),
-      { timeoutMs: this.o.timeoutMs },
-    );
+    const outcome = await transport.deliver({ url: recipient.delivery.url, secret }, notificationPayload(s.due), {
+      timeoutMs: this.o.timeoutMs,
+    });
     if (this.stopped) return;
     const notificationId = s.due.notificationId;
     const attempt = s.attempts + 1;

@@ -81,6 +81,19 @@ export function getWebhookTransport(options: WebhookTransportOptions = {}): Noti
         return { ok: false, reason: reasonOf(e) };
       }
     },
+    verify(secret, body, headers) {
+      const h: Record<string, string> = {};
+      for (const name of ['webhook-id', 'webhook-timestamp', 'webhook-signature']) {
+        const v = headers[name];
+        if (typeof v === 'string') h[name] = v;
+      }
+      try {
+        signerOf(secret).verify(body, h);
+        return true;
+      } catch {
+        return false;
+      }
+    },
     close: () => Promise.resolve(),
   };
 }
