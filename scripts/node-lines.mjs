@@ -122,6 +122,10 @@ function copyTree(major) {
   });
   runQuiet('tar', ['-xf', join(linesDir, String(major), 'tree.tar')], { cwd: dest });
   rmSync(join(linesDir, String(major), 'tree.tar'));
+  // A repository of its own, with these files in its index: the lint finds the files to check with `git ls-files`,
+  // which would otherwise answer from this checkout, where .node-lines/ is ignored.
+  runQuiet('git', ['init', '-q'], { cwd: dest });
+  runQuiet('git', ['add', '-A'], { cwd: dest });
   return dest;
 }
 
