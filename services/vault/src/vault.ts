@@ -194,7 +194,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       erase,
       ...(schemaBase ? { schemaBaseUrl: () => schemaBase } : {}),
     });
-    watchState(metrics, { stores: opened, accessLog, keyRing, now });
+    watchState(metrics, { stores: opened, accessLog, keyRing, now, propagation });
     return {
       config,
       register,
@@ -296,7 +296,13 @@ async function counted(metrics: VaultMetrics, dryRun: boolean | undefined, run: 
 /** The gauges read at scrape time: the read models' state and the writer threads' queues. */
 function watchState(
   metrics: VaultMetrics,
-  deps: { stores: VaultStores; accessLog: AccessLog; keyRing: KeyRing; now: () => string },
+  deps: {
+    stores: VaultStores;
+    accessLog: AccessLog;
+    keyRing: KeyRing;
+    now: () => string;
+    propagation: Propagation | undefined;
+  },
 ): void {
   if (!metrics.enabled) return;
   const { log, views, keys } = deps.stores;
@@ -313,4 +319,9 @@ function watchState(
   metrics.setQueue('eventLogWriter', () => log.pendingWrites);
   metrics.setQueue('keyStoreWriter', () => keys.pendingWrites);
   metrics.setQueue('accessLogWriter', () => deps.accessLog.pendingWrites);
+  const { propagation } = deps;
+  if (propagation)
+    metrics.setNotificationSource(() =>
+      propagation.list().map((n) => ({ recipient: n.due.recipient, status: n.status })),
+    );
 }

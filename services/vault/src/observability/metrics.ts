@@ -48,6 +48,11 @@ export interface VaultMetrics {
   setStateSource(read: () => Promise<HealthFacts>): void;
   /** A queue whose depth is read at each scrape, as `vault_queue_depth{queue="<name>"}`; undefined leaves it out. */
   setQueue(name: string, depth: () => number | undefined): void;
+  /**
+   * Where the notifications to recipients are read from at each scrape (propagation's outbox): by the recipient's
+   * name in the register and their status (`pending`, `delivered`, `acknowledged`, `deadLettered`).
+   */
+  setNotificationSource(read: () => readonly { recipient: string; status: string }[]): void;
   /** The exposition text and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -69,5 +74,6 @@ export const NO_METRICS: VaultMetrics = {
   httpResponse: nothing,
   setStateSource: nothing,
   setQueue: nothing,
+  setNotificationSource: nothing,
   scrape: () => Promise.resolve({ contentType: 'text/plain; version=0.0.4; charset=utf-8', body: '' }),
 };

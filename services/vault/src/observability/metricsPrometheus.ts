@@ -66,6 +66,46 @@ function setState(g: Gauges, f: HealthFacts): void {
   g.capped.set(f.capped ? 1 : 0);
 }
 
+const NOTIFICATION_STATUSES = ['pending', 'delivered', 'acknowledged', 'deadLettered'];
+type NotificationSource = () => readonly { recipient: string; status: string }[];
+
+/** Propagation's outbox at scrape time: notifications by recipient and status, and the dead letters alone. */
+function notificationGauges(registry: Registry, source: () => NotificationSource | undefined): void {
+  let counted: Map<string, Map<string, number>> | undefined;
+  const count = () => {
+    const read = source();
+    if (!read) return undefined;
+    const byRecipient = new Map<string, Map<string, number>>();
+    for (const { recipient, status } of read()) {
+      let m = byRecipient.get(recipient);
+      if (!m) byRecipient.set(recipient, (m = new Map(NOTIFICATION_STATUSES.map((st) => [st, 0]))));
+      m.set(status, (m.get(status) ?? 0) + 1);
+    }
+    return byRecipient;
+  };
+  new Gauge({
+    name: 'vault_notifications',
+    help: 'Notifications to recipients (Art. 19) in the outbox, by recipient and status',
+    labelNames: ['recipient', 'status'],
+    registers: [registry],
+    collect() {
+      counted = count();
+      this.reset();
+      for (const [recipient, m] of counted ?? []) for (const [status, n] of m) this.set({ recipient, status }, n);
+    },
+  });
+  new Gauge({
+    name: 'vault_notifications_dead_lettered',
+    help: 'Notifications given up on after their retries, by recipient (until retried)',
+    labelNames: ['recipient'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [recipient, m] of counted ?? []) this.set({ recipient }, m.get('deadLettered') ?? 0);
+    },
+  });
+}
+
 /** The counters and histograms moved by what the vault does. */
 const eventMetrics = (registry: Registry) => ({ ...callMetrics(registry), ...lifecycleMetrics(registry) });
 
@@ -186,12 +226,15 @@ export class PrometheusMetrics implements VaultMetrics {
   private readonly queues: Gauge;
   private readonly queueSources = new Map<string, () => number | undefined>();
   private readState: (() => Promise<HealthFacts>) | undefined;
+  private notificationSource: NotificationSource | undefined;
   private stateRead: { at: number; done: Promise<void> } | undefined;
   private readonly stateTtlMs: number;
   private readonly operationNames = new Set<string>();
 
   constructor(options: PrometheusMetricsOptions = {}) {
     this.stateTtlMs = options.stateTtlMs ?? 1000;
+    // First: reading the state (at the first of them) may count a failure in the counters that follow.
+    this.state = stateGauges(this.registry, () => this.refreshState());
     this.m = eventMetrics(this.registry);
     this.m.interval.set(options.retentionIntervalSeconds ?? 0);
     this.m.rotationRunning.set(0);
@@ -200,7 +243,6 @@ export class PrometheusMetrics implements VaultMetrics {
       this.m.rotations.inc({ outcome }, 0);
       this.m.erasures.inc({ outcome }, 0);
     }
-    this.state = stateGauges(this.registry, () => this.refreshState());
     const sources = this.queueSources;
     this.queues = new Gauge({
       name: 'vault_queue_depth',
@@ -214,6 +256,7 @@ export class PrometheusMetrics implements VaultMetrics {
         }
       },
     });
+    notificationGauges(this.registry, () => this.notificationSource);
     if (options.processMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry });
       // Gauges named like counters (promtool check metrics refuses them); nodejs_active_* without _total say the same.
@@ -289,6 +332,10 @@ export class PrometheusMetrics implements VaultMetrics {
 
   setQueue(name: string, depth: () => number | undefined): void {
     this.queueSources.set(name, depth);
+  }
+
+  setNotificationSource(read: NotificationSource): void {
+    this.notificationSource = read;
   }
 
   async scrape(): Promise<{ contentType: string; body: string }> {
