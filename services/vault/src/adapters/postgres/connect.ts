@@ -176,6 +176,11 @@ export function connect(options: PostgresOptions): PostgresHandle {
         throw toVaultError(e);
       }
       let broken = false;
+      // The pool listens for errors of idle connections only: one that drops while checked out
+      // would emit an 'error' nobody handles and end the process. The statement under way fails
+      // with it anyway; the connection is destroyed, not handed back.
+      const onError = () => void (broken = true);
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await body(client);
@@ -190,6 +195,8 @@ export function connect(options: PostgresOptions): PostgresHandle {
         }
         throw toVaultError(e);
       } finally {
+        // A broken connection keeps the listener: it may report its end once more after release.
+        if (!broken) client.off('error', onError);
         client.release(broken);
       }
     },

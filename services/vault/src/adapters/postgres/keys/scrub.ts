@@ -62,6 +62,10 @@ async function rewrite(db: PostgresHandle, partitions: readonly string[]): Promi
   let details: string[] = [];
   const onNotice = (n: { detail?: string }) => details.push(n.detail ?? '');
   client.on('notice', onNotice);
+  // As in connect.ts's tx: a checked-out connection that drops must not end the process.
+  let broken = false;
+  const onError = () => void (broken = true);
+  client.on('error', onError);
   try {
     for (const partition of partitions) {
       details = [];
@@ -74,7 +78,8 @@ async function rewrite(db: PostgresHandle, partitions: readonly string[]): Promi
     throw toVaultError(e);
   } finally {
     client.off('notice', onNotice);
-    client.release();
+    if (!broken) client.off('error', onError);
+    client.release(broken);
   }
   return kept;
 }
