@@ -56,6 +56,35 @@ export function accessLogContract(name: string, create: () => Promise<AccessLogF
       expect((await log.listBySubject('s2'))[0]!.categories).toEqual([]);
     });
 
+    it('pages a subject up to a time, newest first, and counts every entry up to it', async () => {
+      const until = '2025-01-03T00:00:00.000Z';
+      const page = (offset: number) => log.listBySubject('s1', { until, limit: 1, offset });
+      expect((await page(0)).map((e) => e.at)).toEqual([day(2)]);
+      expect((await page(1)).map((e) => e.at)).toEqual([day(1)]);
+      expect(await page(2)).toEqual([]);
+      expect(await log.countBySubject('s1', until)).toBe(2);
+      expect(await log.countBySubject('s1', '2025-12-31T00:00:00.000Z')).toBe(3);
+      expect(await log.countBySubject('s1', day(1))).toBe(1); // at or before: the report's own time counts
+      expect(await log.countBySubject('nobody', '2025-12-31T00:00:00.000Z')).toBe(0);
+      // Many entries at one instant page without loss or repeat.
+      const burst = Array.from({ length: 250 }, (_, i) => ({
+        actor: `service:s${i}`,
+        purpose: 'contract',
+        subjectId: 's3',
+        categories: ['contact'],
+        at: day(5),
+      }));
+      await log.append(burst);
+      const seen: string[] = [];
+      for (let offset = 0; ; offset += 100) {
+        const got = await log.listBySubject('s3', { until: day(5), limit: 100, offset });
+        if (got.length === 0) break;
+        seen.push(...got.map((e) => e.actor));
+      }
+      expect(seen.sort()).toEqual(burst.map((e) => e.actor).sort());
+      expect(await log.countBySubject('s3', day(5))).toBe(250);
+    });
+
     it('sums recipients per category, actor and purpose up to a time, first read first', async () => {
       expect(await log.recipientsOf('s1', '2025-12-31T00:00:00.000Z')).toEqual([
         {

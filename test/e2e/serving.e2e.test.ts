@@ -182,6 +182,7 @@ function flakyAccessLog(): { accessLog: AccessLog; store: AccessLog; setDown: (d
         down ? Promise.reject(new VaultError('STORE_UNAVAILABLE', 'access log down')) : store.append(entries),
       listBySubject: (id, o) => store.listBySubject(id, o),
       recipientsOf: (id, until) => store.recipientsOf(id, until),
+      countBySubject: (id, until) => store.countBySubject(id, until),
       close: () => store.close(),
     },
   };

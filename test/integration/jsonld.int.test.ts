@@ -197,6 +197,18 @@ describe('rights documents as JSON-LD', () => {
       '"service:billing"',
       '"service:crm"',
     ]);
+    // Each consultation of the report's own list too, with its time, reader, purpose and categories.
+    const [consultations] = objects(qs, report, `${PDV}disclosures`);
+    const reads = objects(qs, consultations!, `${PDV}consultation`);
+    expect(reads.length).toBeGreaterThan(0);
+    expect(objects(qs, consultations!, `${PDV}total`)).toEqual([
+      `"${reads.length}"^^<http://www.w3.org/2001/XMLSchema#integer>`,
+    ]);
+    for (const r of reads) {
+      expect(objects(qs, r, `${PDV}at`)[0]).toMatch(/\^\^<http:\/\/www.w3.org\/2001\/XMLSchema#dateTime>$/);
+      expect(objects(qs, r, `${PDV}actor`)).toHaveLength(1);
+      expect(objects(qs, r, `${PDV}disclosedCategory`).length).toBeGreaterThan(0);
+    }
 
     const credit = itemOf('creditScore');
     expect(objects(qs, credit, `${DPV}hasPersonalData`)).toEqual([`${PD}CreditWorthiness`]);

@@ -20,6 +20,10 @@ export interface ListAccessOptions {
   limit?: number;
   /** Only entries at or after this ISO time. */
   since?: string;
+  /** Only entries at or before this ISO time (an access report's time, so its pages hold still). */
+  until?: string;
+  /** Skips this many of the newest entries first (the next page, with the same `until`). Default 0. */
+  offset?: number;
 }
 
 /** Who read one category of a subject for one purpose: the access report's recipients, summed over the whole log. */
@@ -45,6 +49,8 @@ export interface AccessLog {
    * recipient drops out.
    */
   recipientsOf(subjectId: string, until: string): Promise<RecipientRow[]>;
+  /** How many entries the subject has up to `until`: every read counted, however many a report lists. */
+  countBySubject(subjectId: string, until: string): Promise<number>;
   /** As `EventLog.failure`: set once appends fail for good (the embedded log's writer thread stopped). */
   readonly failure?: VaultError | undefined;
   /** As `EventLog.pendingWrites`. */

@@ -36,6 +36,13 @@ export interface AccessReportDoc {
   requests: RequestDoc[];
   history: { category: string; field: string; value: unknown; recordedAt: string; purpose: string; source: string }[];
   automatedDecisions: DecisionDoc[];
+  disclosures: { total: number; listed: number; entries: ConsultationDoc[] };
+}
+interface ConsultationDoc {
+  at: string;
+  actor: string;
+  purpose: string;
+  categories: string[];
 }
 interface DecisionDoc {
   category: string;
@@ -168,6 +175,7 @@ export function renderAccessReportHtml(
     choicesSection(ctx, report),
     requestsSection(ctx, report.requests),
     historySection(ctx, report.history),
+    consultationsSection(ctx, report.disclosures),
     rightsSection(ctx, report),
     partiesSection(ctx, report),
     '</body></html>',
@@ -456,6 +464,24 @@ function historySection(ctx: Ctx, history: AccessReportDoc['history']): string {
   return (
     `<section id="history"><h2>${esc(w.history)}</h2><table><thead><tr>${head.join('')}</tr></thead>` +
     `<tbody>${rows.join('')}</tbody></table></section>`
+  );
+}
+
+/** Each read itself (CJEU C-579/21): when, who, for what, which categories; the newest first, as many as listed. */
+function consultationsSection(ctx: Ctx, disclosures: AccessReportDoc['disclosures']): string {
+  const { w } = ctx;
+  const title = `<section id="consultations"><h2>${esc(w.consultations)}</h2>`;
+  if (disclosures.total === 0) return `${title}<p>${esc(w.disclosuresNone)}</p></section>`;
+  const head = [w.when, w.reader, w.purpose, w.categories].map((h) => `<th>${esc(h)}</th>`).join('');
+  const rows = disclosures.entries.map(
+    (e) =>
+      `<tr><td>${esc(ctx.date(e.at))}</td><td>${esc(e.actor)}</td>` +
+      `<td>${purposeName(ctx, e.purpose.replace(/^metadata:/, ''))}</td>` +
+      `<td>${e.categories.map((c) => categoryName(ctx, c)).join(', ')}</td></tr>`,
+  );
+  return (
+    `${title}<p>${esc(w.consultationsListed(disclosures.listed, disclosures.total))}</p>` +
+    `<table><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table></section>`
   );
 }
 

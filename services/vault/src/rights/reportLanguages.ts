@@ -91,6 +91,9 @@ export interface ReportWords {
   refused: (reason: string) => string;
   requestStatus: Record<'OPEN' | 'COMPLETED' | 'REFUSED', string>;
   history: string;
+  consultations: string;
+  consultationsListed: (listed: number, total: number) => string;
+  when: string;
   rights: string;
   rightsIntro: (contact: string) => string;
   complaint: (authority: string, contact: string) => string;
@@ -199,6 +202,12 @@ const EN: ReportWords = {
   refused: (reason) => `Refused: ${reason}`,
   requestStatus: { OPEN: 'open', COMPLETED: 'completed', REFUSED: 'refused' },
   history: 'Earlier values',
+  consultations: 'Every time your data was read',
+  consultationsListed: (listed, total) =>
+    listed === total
+      ? `All ${total} reads, the newest first.`
+      : `The ${listed} most recent of ${total} reads. Who read each category, and how often, is counted in full above.`,
+  when: 'When',
   rights: 'Your rights and how to use them',
   rightsIntro: (contact) => `To use any of these rights, write to us at ${contact}. It is free of charge.`,
   complaint: (authority, contact) => `The supervisory authority is ${authority} (${contact}).`,
@@ -401,6 +410,12 @@ const NB: ReportWords = {
   refused: (reason) => `Avslått: ${reason}`,
   requestStatus: { OPEN: 'åpen', COMPLETED: 'fullført', REFUSED: 'avslått' },
   history: 'Tidligere verdier',
+  consultations: 'Hver gang opplysningene dine ble lest',
+  consultationsListed: (listed, total) =>
+    listed === total
+      ? `Alle ${total} lesinger, de nyeste først.`
+      : `De ${listed} siste av ${total} lesinger. Hvem som har lest hver kategori, og hvor ofte, er talt fullt ut ovenfor.`,
+  when: 'Når',
   rights: 'Dine rettigheter og hvordan du bruker dem',
   rightsIntro: (contact) => `For å bruke disse rettighetene, skriv til oss på ${contact}. Det er gratis.`,
   complaint: (authority, contact) => `Tilsynsmyndigheten er ${authority} (${contact}).`,
@@ -607,6 +622,12 @@ const DA: ReportWords = {
   refused: (reason) => `Afslået: ${reason}`,
   requestStatus: { OPEN: 'åben', COMPLETED: 'afsluttet', REFUSED: 'afslået' },
   history: 'Tidligere værdier',
+  consultations: 'Hver gang dine oplysninger blev læst',
+  consultationsListed: (listed, total) =>
+    listed === total
+      ? `Alle ${total} læsninger, de nyeste først.`
+      : `De ${listed} seneste af ${total} læsninger. Hvem der har læst hver kategori, og hvor ofte, er talt fuldt ud ovenfor.`,
+  when: 'Hvornår',
   rights: 'Dine rettigheder, og hvordan du bruger dem',
   rightsIntro: (contact) => `For at bruge disse rettigheder skal du skrive til os på ${contact}. Det er gratis.`,
   complaint: (authority, contact) => `Tilsynsmyndigheden er ${authority} (${contact}).`,

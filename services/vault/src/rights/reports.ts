@@ -21,7 +21,7 @@ import {
 import { holdOn, holdsOf, retentionOf, triggerTime } from '../domain/retention.js';
 import type { SubjectState } from '../domain/subject.js';
 import { addIsoDuration } from '../domain/time.js';
-import type { AccessLog, RecipientRow } from '../ports/AccessLog.js';
+import type { AccessLog, AccessLogEntry, RecipientRow } from '../ports/AccessLog.js';
 import type { EventLog, RecordedEvent } from '../ports/EventLog.js';
 import { holdsTexts, openSubjectTexts } from './requestTexts.js';
 import { checkedChunks, ShredCheck } from './ShredCheck.js';
@@ -115,7 +115,16 @@ export interface ReportInputs {
   revision: number;
   /** Who read what, summed per category, actor and purpose (ACCESS reports only). */
   access: RecipientRow[];
+  /** Each read itself, newest first, at most `DISCLOSURES_LISTED`, and how many there were (ACCESS reports only). */
+  disclosures: { total: number; entries: AccessLogEntry[] };
 }
+
+/**
+ * How many single reads an access report lists, newest first (the subject is entitled to the date
+ * and purpose of each consultation, CJEU C-579/21). It counts every read, and each recipient's
+ * first and last read and their number stay complete per category, however many there were.
+ */
+export const DISCLOSURES_LISTED = 1000;
 
 /** What the vault signs: the digest of the exact bytes of a report, plus what it is about. */
 export interface ReportSignature {
@@ -129,6 +138,8 @@ export interface ReportSignature {
 
 export const REPORT_TYP = 'pdv-report-digest+json';
 
+const NO_DISCLOSURES = { total: 0, entries: [] };
+
 /** Freezes the inputs of a report. Fails with NOT_FOUND for an unknown subject. */
 export async function freezeReport(
   deps: ReportDeps,
@@ -139,8 +150,14 @@ export async function freezeReport(
   const state = await deps.commands.load(subjectId);
   if (!state.registeredAt)
     throw new VaultError('NOT_FOUND', 'Subject not found', { path: 'subjectId', details: { subjectId } });
-  const access = kind === 'ACCESS' ? await deps.accessLog.recipientsOf(subjectId, generatedAt) : [];
-  return { kind, subjectId, generatedAt, state, revision: state.revision, access };
+  if (kind !== 'ACCESS')
+    return { kind, subjectId, generatedAt, state, revision: state.revision, access: [], disclosures: NO_DISCLOSURES };
+  const [access, entries, total] = await Promise.all([
+    deps.accessLog.recipientsOf(subjectId, generatedAt),
+    deps.accessLog.listBySubject(subjectId, { until: generatedAt, limit: DISCLOSURES_LISTED }),
+    deps.accessLog.countBySubject(subjectId, generatedAt),
+  ]);
+  return { kind, subjectId, generatedAt, state, revision: state.revision, access, disclosures: { total, entries } };
 }
 
 /**
@@ -231,6 +248,12 @@ async function* uncheckedChunks(deps: ReportDeps, inputs: ReportInputs, check: S
     }
     yield '],"automatedDecisions":';
     yield JSON.stringify(decisionsOf(register, inputs, keys));
+    const { total, entries } = inputs.disclosures;
+    yield `,"disclosures":{"total":${total},"listed":${entries.length},"entries":`;
+    yield JSON.stringify(
+      entries.map((e) => ({ at: e.at, actor: e.actor, purpose: e.purpose, categories: [...e.categories].sort() })),
+    );
+    yield '}';
   }
   yield '}';
 }

@@ -51,8 +51,9 @@ export async function getPostgresAccessLog(options: PostgresAccessLogOptions): P
     async listBySubject(subjectId, opts = {}) {
       const rows = await db.query<Row>(
         `SELECT subject_id, actor, purpose, categories, at FROM ${s}.access_log
-         WHERE subject_id = $1 AND at >= $2 ORDER BY at DESC, id DESC LIMIT $3`,
-        [subjectId, opts.since ?? '', opts.limit ?? 1000],
+         WHERE subject_id = $1 AND at >= $2 AND ($3::text IS NULL OR at <= $3)
+         ORDER BY at DESC, id DESC LIMIT $4 OFFSET $5`,
+        [subjectId, opts.since ?? '', opts.until ?? null, opts.limit ?? 1000, opts.offset ?? 0],
       );
       return rows.map((r) => ({
         subjectId: r.subject_id,
@@ -61,6 +62,13 @@ export async function getPostgresAccessLog(options: PostgresAccessLogOptions): P
         categories: r.categories,
         at: r.at,
       }));
+    },
+    async countBySubject(subjectId, until) {
+      const rows = await db.query<{ n: number }>(
+        `SELECT COUNT(*)::int AS n FROM ${s}.access_log WHERE subject_id = $1 AND at <= $2`,
+        [subjectId, until],
+      );
+      return rows[0]?.n ?? 0;
     },
     async recipientsOf(subjectId, until) {
       const rows = await db.query<{

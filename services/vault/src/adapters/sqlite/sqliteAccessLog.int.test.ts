@@ -64,6 +64,7 @@ it('the recorder writes in batches off the request path and keeps entries when a
     }),
     listBySubject: async () => [],
     recipientsOf: async () => [],
+    countBySubject: async () => 0,
     close: async () => {},
   };
   const recorder = new AccessRecorder(log, { error: vi.fn(), warn: vi.fn() } as never, {

@@ -23,9 +23,12 @@ interface Row {
  */
 export function getSqliteAccessLog(options: SqliteAccessLogOptions): AccessLog {
   const db = openDatabase(options, { schema: ACCESS_SCHEMA });
-  const list = db.prepare<[string, string, number], Row>(
-    'SELECT subject_id, actor, purpose, categories, at FROM access_log WHERE subject_id = ? AND at >= ? ORDER BY at ' +
-      'DESC, id DESC LIMIT ?',
+  const list = db.prepare<[string, string, string, number, number], Row>(
+    'SELECT subject_id, actor, purpose, categories, at FROM access_log WHERE subject_id = ? AND at >= ? AND at <= ? ' +
+      'ORDER BY at DESC, id DESC LIMIT ? OFFSET ?',
+  );
+  const count = db.prepare<[string, string], { n: number }>(
+    'SELECT COUNT(*) AS n FROM access_log WHERE subject_id = ? AND at <= ?',
   );
   const recipients = db.prepare<
     [string, string],
@@ -56,14 +59,17 @@ export function getSqliteAccessLog(options: SqliteAccessLogOptions): AccessLog {
     },
     listBySubject: (subjectId, opts = {}) =>
       run(() =>
-        list.all(subjectId, opts.since ?? '', opts.limit ?? 1000).map((r) => ({
-          subjectId: r.subject_id,
-          actor: r.actor,
-          purpose: r.purpose,
-          categories: JSON.parse(r.categories) as string[],
-          at: r.at,
-        })),
+        list
+          .all(subjectId, opts.since ?? '', opts.until ?? '\uffff', opts.limit ?? 1000, opts.offset ?? 0)
+          .map((r) => ({
+            subjectId: r.subject_id,
+            actor: r.actor,
+            purpose: r.purpose,
+            categories: JSON.parse(r.categories) as string[],
+            at: r.at,
+          })),
       ),
+    countBySubject: (subjectId, until) => run(() => count.get(subjectId, until)?.n ?? 0),
     recipientsOf: (subjectId, until) =>
       run(() =>
         recipients.all(subjectId, until).map((r): RecipientRow => ({
