@@ -6,6 +6,8 @@ export function createClient(token: () => string | undefined): Client {
     url: '/graphql',
     exchanges: [cacheExchange, fetchExchange],
     requestPolicy: 'cache-and-network',
+    // Every operation as a POST body: a query's variables (an email looked up, a subject id) never enter a URL.
+    preferGetMethod: false,
     fetchOptions: () => {
       const t = token();
       const headers: Record<string, string> = t ? { authorization: `Bearer ${t}` } : {};
