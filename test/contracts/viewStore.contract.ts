@@ -263,6 +263,56 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
       expect(await store.listTracked('link')).toEqual([]);
     });
 
+    it('counts open requests by type and pending notices, overdue and due soon, and the retention due', async () => {
+      const tracked = (kind: 'request' | 'notification' | 'link', id: string, status: string, dueAt: string | null) => ({
+        kind,
+        id,
+        subjectId: 's',
+        status,
+        dueAt,
+        data: kind === 'request' ? { requestType: id.split('-')[0] } : {},
+      });
+      await store.apply(
+        P,
+        batch({
+          tracked: [
+            {
+              subjectId: 's',
+              rows: [
+                tracked('request', 'ACCESS-1', 'OPEN', '2024-01-10T00:00:00.000Z'),
+                tracked('request', 'ACCESS-2', 'OPEN', '2024-01-20T00:00:00.000Z'),
+                tracked('request', 'ACCESS-3', 'OPEN', '2024-03-01T00:00:00.000Z'),
+                tracked('request', 'ACCESS-4', 'COMPLETED', '2024-01-01T00:00:00.000Z'),
+                tracked('request', 'ERASURE-1', 'OPEN', '2024-01-14T23:59:59.999Z'),
+                tracked('notification', 's', 'PENDING', '2024-01-01T00:00:00.000Z'),
+                tracked('link', 'hash', 'ACTIVE', '2024-01-01T00:00:00.000Z'),
+              ],
+            },
+          ],
+          retention: [
+            {
+              subjectId: 's',
+              rows: [
+                { subjectId: 's', category: 'a', dueAt: '2024-01-15T00:00:00.000Z', rule: 'P1D after recorded' },
+                { subjectId: 's', category: 'b', dueAt: '2024-01-15T00:00:00.001Z', rule: 'P1D after recorded' },
+              ],
+            },
+          ],
+        }),
+        1,
+      );
+      const counts = await store.countDeadlines('2024-01-15T00:00:00.000Z', '2024-01-22T00:00:00.000Z');
+      expect(counts.retentionDue).toBe(1);
+      expect([...counts.deadlines].sort((a, b) => a.type.localeCompare(b.type))).toEqual([
+        { type: 'ACCESS', open: 3, overdue: 1, dueSoon: 1 },
+        { type: 'ERASURE', open: 1, overdue: 1, dueSoon: 0 },
+        { type: 'INFORM', open: 1, overdue: 1, dueSoon: 0 },
+      ]);
+      expect(await store.countDeadlines('2023-01-01T00:00:00.000Z', '2023-01-08T00:00:00.000Z')).toMatchObject({
+        retentionDue: 0,
+      });
+    });
+
     it('loads many subjects in one call', async () => {
       const views = Array.from({ length: 1100 }, (_, i) => subjectView(`subj-${i}`, i + 1));
       await store.apply(P, batch({ subjects: views }), 1100);

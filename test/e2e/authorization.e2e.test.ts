@@ -49,7 +49,14 @@ const MATRIX: Record<Operation, Record<Caller, typeof Y | typeof N>> = {
   completeRequest: { service: N, dpo: Y, subject: N, none: N },
   refuseRequest: { service: N, dpo: Y, subject: N, none: N },
   markInformed: { service: N, dpo: Y, subject: N, none: N },
+  notifications: { service: Y, dpo: N, subject: N, none: N },
+  propagation: { service: N, dpo: Y, subject: N, none: N },
+  acknowledgeNotifications: { service: Y, dpo: N, subject: N, none: N },
+  retryNotification: { service: N, dpo: Y, subject: N, none: N },
 };
+
+/** Allowed, and answered NOT_FOUND here: this vault has no notification to act on. */
+const NOTHING_TO_ACT_ON = new Set<Operation>(['retryNotification']);
 
 interface Seeded {
   id: string;
@@ -220,6 +227,13 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
     query: 'mutation($r: ID!) { refuseRequest(requestId: $r, reason: "manifestly unfounded") { status } }',
     variables: { r: s.requestId },
   }),
+  notifications: () => ({ query: '{ notifications(first: 10) { cursor items { id status } } }' }),
+  propagation: (s) => ({
+    query: 'query($id: ID!) { propagation(subjectId: $id) { id recipient status overdue } }',
+    variables: { id: s.id },
+  }),
+  acknowledgeNotifications: () => ({ query: 'mutation { acknowledgeNotifications(ids: []) { id } }' }),
+  retryNotification: () => ({ query: 'mutation { retryNotification(id: "none") { id status } }' }),
   markInformed: (s) => ({
     query: 'mutation($id: ID!, $at: DateTime!) { markInformed(subjectId: $id, at: $at, channel: post) { revision } }',
     variables: { id: s.id, at: PAST },
@@ -337,6 +351,8 @@ describe('authorization matrix', () => {
       expect(res.status).toBe(401);
       expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       expect(res.data ?? null).toBeNull();
+    } else if (expected === Y && NOTHING_TO_ACT_ON.has(op)) {
+      expect(res.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     } else if (expected === Y) {
       expect(res.errors).toBeUndefined();
       expect(res.status).toBe(200);

@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import {
   createLogger,
   fixtureRegister,
+  mintDevToken,
   type NotificationRecipient,
   openVault,
   type OpenVaultOptions,
   type ProcessingRegister,
   startServer,
   type Vault,
+  type VaultConfig,
 } from '@pdv/vault';
 import { Webhook } from 'standardwebhooks';
 import nacl from 'tweetnacl';
@@ -55,6 +57,8 @@ function registerWith(receivers: Record<string, { receiver: Receiver; service?: 
 }
 
 const cleanups: (() => Promise<void>)[] = [];
+/** The configuration of the vault `liveVault` opened last (tokens are minted against it). */
+let lastConfig: VaultConfig | undefined;
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
@@ -75,6 +79,7 @@ async function liveVault(register: ProcessingRegister, propagation: OpenVaultOpt
     port: 0,
     logLevel: 'silent',
   };
+  lastConfig = config;
   const vault = await openVault(config, {
     register,
     live: true,
@@ -305,5 +310,81 @@ describe('acknowledgements and retries', () => {
       5_000,
       () => 'not acked',
     );
+  });
+});
+
+describe('the pull feed and the DPO view', () => {
+  it('a pull recipient pages its notifications, acknowledges them, and the DPO sees each state', async () => {
+    const register: ProcessingRegister = {
+      ...fixtureRegister(),
+      recipients: {
+        crm: {
+          name: 'crm',
+          service: 'crm',
+          delivery: { kind: 'pull' },
+          acknowledgement: 'callback',
+          acknowledgeWithin: 'P1D',
+        },
+      },
+    };
+    const vault = await liveVault(register);
+    const server = await startServer(vault, { port: 0, logger: createLogger({ level: 'silent' }) });
+    cleanups.push(() => server.close());
+    const gql = async (principal: Parameters<typeof mintDevToken>[1], query: string, variables = {}) => {
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${await mintDevToken(lastConfig!, principal)}`,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown };
+      expect(body.errors).toBeUndefined();
+      return body.data!;
+    };
+    const crm = { role: 'service' as const, name: 'crm', purposes: ['contract'] };
+    const dpo = { role: 'dpo' as const, name: 'dpo' };
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { subjectId } = await vault.commands.registerSubject(actor);
+      ids.push(subjectId);
+      await vault.execute(
+        subjectId,
+        { type: 'RecordPersonalData', items: [contact('email', `pull${i}@example.test`)] },
+        actor,
+      );
+      await vault.accessLog.append([
+        { actor: 'service:crm', purpose: 'contract', subjectId, categories: ['contact'], at: new Date().toISOString() },
+      ]);
+      await vault.erase(subjectId, { ...actor, reason: 'subjectRequest' });
+    }
+    await vault.propagation!.waitFor(await vault.stores.log.headPosition());
+    const FEED =
+      'query($after: String) { notifications(after: $after, first: 2) { cursor items { id subjectId action status overdue } } }';
+    const page1 = (await gql(crm, FEED)).notifications;
+    expect(page1.items.map((n: { subjectId: string }) => n.subjectId)).toEqual(ids.slice(0, 2));
+    expect(page1.items[0]).toMatchObject({ action: 'erasure', status: 'pending', overdue: false });
+    const page2 = (await gql(crm, FEED, { after: page1.cursor })).notifications;
+    expect(page2.items.map((n: { subjectId: string }) => n.subjectId)).toEqual([ids[2]]);
+    expect((await gql(crm, FEED, { after: page2.cursor })).notifications).toEqual({ cursor: null, items: [] });
+    // Another service is no recipient: its feed is empty.
+    expect((await gql({ ...crm, name: 'billing' }, FEED)).notifications.items).toEqual([]);
+
+    const all = [...page1.items, ...page2.items].map((n: { id: string }) => n.id);
+    const acked = await gql(crm, 'mutation($ids: [ID!]!) { acknowledgeNotifications(ids: $ids) { id status } }', {
+      ids: all,
+    });
+    expect(acked.acknowledgeNotifications.every((n: { status: string }) => n.status === 'acknowledged')).toBe(true);
+    const seen = await gql(
+      dpo,
+      'query($id: ID!) { propagation(subjectId: $id) { recipient action status acknowledgedAt } }',
+      {
+        id: ids[0],
+      },
+    );
+    expect(seen.propagation).toEqual([
+      { recipient: 'crm', action: 'erasure', status: 'acknowledged', acknowledgedAt: expect.any(String) },
+    ]);
   });
 });

@@ -25,6 +25,9 @@ export const OPERATION_ROLES = {
   legalHolds: ['dpo'],
   statistics: ['dpo'],
   retentionPreview: ['dpo'],
+  // A recipient's own pull feed (issue 26); the DPO follows propagation of every subject and request.
+  notifications: ['service'],
+  propagation: ['dpo'],
   // mutations
   registerSubject: ['service', 'dpo'],
   recordPersonalData: ['service'],
@@ -55,6 +58,8 @@ export const OPERATION_ROLES = {
   completeRequest: ['dpo'],
   refuseRequest: ['dpo'],
   markInformed: ['dpo'],
+  acknowledgeNotifications: ['service'],
+  retryNotification: ['dpo'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Operation = keyof typeof OPERATION_ROLES;

@@ -14,6 +14,7 @@ import type { CommandPayload, ConsentInput, PersonalDataInput, Resolvers } from 
 import { text } from './inputs.js';
 import type { SubjectModel } from './models.js';
 import { authorize, authorizeCategory, authorizePurpose, authorizeSubject, type Operation } from './policy.js';
+import { propagationMutation, propagationQuery } from './propagationResolvers.js';
 import {
   DataSubjectRequest,
   PendingNotification,
@@ -217,6 +218,7 @@ export const resolvers: Resolvers = {
     },
 
     ...rightsQuery,
+    ...propagationQuery,
   },
 
   Mutation: {
@@ -289,6 +291,7 @@ export const resolvers: Resolvers = {
       run(ctx, 'markInformed', subjectId, { type: 'MarkInformed', at, channel }),
 
     ...rightsMutation,
+    ...propagationMutation,
   },
 
   DataSubjectRequest,

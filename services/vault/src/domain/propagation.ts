@@ -10,6 +10,7 @@
 import type { DomainEvent } from './events.js';
 import { subjectOf } from './events.js';
 import type { NotificationRecipient, ProcessingRegister } from './register.js';
+import { addIsoDuration } from './time.js';
 
 export const NOTIFICATION_STREAM = 'notifications';
 
@@ -280,3 +281,16 @@ export function notificationPayload(due: NotificationEventPayloads['Notification
   };
 }
 export type NotificationPayload = ReturnType<typeof notificationPayload>;
+
+/**
+ * Whether the recipient owes an acknowledgement it has not given within its `acknowledgeWithin`, counted from the
+ * delivery (or from the change, while it is not delivered): shown on the notification and its request.
+ */
+export function isOverdue(
+  s: RecipientNotification,
+  recipient: NotificationRecipient | undefined,
+  now: string,
+): boolean {
+  if (s.status === 'acknowledged' || !recipient) return false;
+  return addIsoDuration(s.deliveredAt ?? s.due.occurredAt, recipient.acknowledgeWithin) < now;
+}

@@ -94,6 +94,17 @@ export const emptyBatch = (): ViewBatch => ({
   tracked: [],
 });
 
+/** Open deadlines of one kind, counted for the operator (metrics, `vault status`): no ids. */
+export interface DeadlineCount {
+  /** A request's type, or `INFORM` for a pending Art. 14 notice. */
+  type: string;
+  open: number;
+  /** Due before `asOf`. */
+  overdue: number;
+  /** Due at or after `asOf` and before `soon`. */
+  dueSoon: number;
+}
+
 /** Read models, each change committed in the same transaction as the projection checkpoint. */
 export interface ViewStore {
   /**
@@ -148,6 +159,11 @@ export interface ViewStore {
     kind: TrackedRow['kind'],
     filter?: { status?: string; dueBefore?: string; subjectId?: string; id?: string; limit?: number },
   ): Promise<TrackedRow[]>;
+  /**
+   * Counts for the operator, without ids: open requests by type and pending Art. 14 notices (`INFORM`), each with
+   * those overdue at `asOf` and those due before `soon`; and the retention rows due at or before `asOf`.
+   */
+  countDeadlines(asOf: string, soon: string): Promise<{ deadlines: DeadlineCount[]; retentionDue: number }>;
   /** Statistics rows, optionally within a month range (inclusive), ordered by month, category, purpose, metric. */
   listStats(filter?: { fromMonth?: string; toMonth?: string }): Promise<StatRow[]>;
   close(): Promise<void>;

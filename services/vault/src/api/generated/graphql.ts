@@ -251,6 +251,8 @@ export type LegalHold = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** The calling service has acted on these notifications of its feed (each acknowledgement an event). Role: service. */
+  acknowledgeNotifications: Array<RecipientNotification>;
   /** Does what the request asks where the vault can: an erasure request erases and returns the certificate; an access or portability request returns a download link. Refused (`CONFLICT`, reason `IDENTITY_NOT_VERIFIED`) until `verifyIdentity`, and then nothing is erased or handed over. Role: dpo. */
   completeRequest: CompletedRequest;
   /** A one-time download link to the subject's access report or portability export; it expires after 7 days. Role: dpo. */
@@ -299,6 +301,8 @@ export type Mutation = {
   releaseLegalHold: CommandPayload;
   /** Art. 18: keep, but do not use. Role: dpo. */
   restrictProcessing: CommandPayload;
+  /** Another round of delivery attempts for a notification (a dead letter). Role: dpo. */
+  retryNotification: RecipientNotification;
   /**
    * Art. 20(2): sends the subject's signed portability export to a receiving controller the register names under
    * `receivingControllers` (by that name; another is `BAD_USER_INPUT` listing the names), as the download would serve
@@ -310,6 +314,11 @@ export type Mutation = {
   verifyIdentity: DataSubjectRequest;
   /** Takes effect at once; may shred categories the register says to. Roles: service, dpo, the subject itself. */
   withdrawConsent: CommandPayload;
+};
+
+
+export type MutationAcknowledgeNotificationsArgs = {
+  ids: Array<Scalars['ID']['input']>;
 };
 
 
@@ -436,6 +445,11 @@ export type MutationRestrictProcessingArgs = {
 };
 
 
+export type MutationRetryNotificationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationTransmitPortabilityExportArgs = {
   receiver: Scalars['String']['input'];
   subjectId: Scalars['ID']['input'];
@@ -451,6 +465,13 @@ export type MutationVerifyIdentityArgs = {
 export type MutationWithdrawConsentArgs = {
   purpose: Scalars['String']['input'];
   subjectId: Scalars['ID']['input'];
+};
+
+export type NotificationFeed = {
+  __typename?: 'NotificationFeed';
+  /** Pass as `after` for the next page; null when the page is empty. */
+  cursor: Maybe<Scalars['String']['output']>;
+  items: Array<RecipientNotification>;
 };
 
 export type Party = {
@@ -567,12 +588,16 @@ export type Query = {
   me: Caller;
   /** The caller's own requests, newest first, with their status and due date. Role: the subject. */
   myRequests: Array<DataSubjectRequest>;
+  /** The pull feed of the recipient the calling service is (`service:` in the register), oldest first, after `after` (a cursor from an earlier page). At most `first` (default 100, at most 1000). Role: service. */
+  notifications: NotificationFeed;
   /** Open Art. 14 obligations (data recorded from another source than the subject), oldest due first. Role: dpo. */
   pendingNotifications: Array<PendingNotification>;
   /** Art. 20: what the subject provided on consent or contract, as `schema/portability-export.schema.json`, signed. Roles: dpo, the subject itself. */
   portabilityExport: SignedReport;
   /** The processing register (Art. 30 record) the vault enforces. */
   processingRegister: ProcessingRegister;
+  /** The notifications of a subject's changes or of a data-subject request's, to every recipient, with delivery and acknowledgement. Role: dpo. */
+  propagation: Array<RecipientNotification>;
   /**
    * Requests, oldest due first: by status, open and past due now (`overdue`: a request stays there until it is
    * completed or refused), or due before a date. Role: dpo.
@@ -608,6 +633,12 @@ export type QueryLegalHoldsArgs = {
 };
 
 
+export type QueryNotificationsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type QueryPendingNotificationsArgs = {
   dueBefore?: InputMaybe<Scalars['DateTime']['input']>;
 };
@@ -615,6 +646,12 @@ export type QueryPendingNotificationsArgs = {
 
 export type QueryPortabilityExportArgs = {
   subjectId: Scalars['ID']['input'];
+};
+
+
+export type QueryPropagationArgs = {
+  requestId?: InputMaybe<Scalars['ID']['input']>;
+  subjectId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -652,6 +689,30 @@ export type Recipient = {
   name: Scalars['String']['output'];
   purpose: Maybe<Scalars['String']['output']>;
   role: Scalars['String']['output'];
+};
+
+export type RecipientNotification = {
+  __typename?: 'RecipientNotification';
+  acknowledgedAt: Maybe<Scalars['DateTime']['output']>;
+  /** rectification, erasure, restriction, restrictionLifted, objection, consentWithdrawal or retentionShred. */
+  action: Scalars['String']['output'];
+  attempts: Scalars['Int']['output'];
+  categories: Array<Scalars['String']['output']>;
+  deliveredAt: Maybe<Scalars['DateTime']['output']>;
+  fields: Array<Scalars['String']['output']>;
+  /** The idempotency key: the CloudEvent id and `webhook-id` of every delivery attempt. */
+  id: Scalars['ID']['output'];
+  /** The last failed attempt as a code: status:<http status>, timeout or connection. */
+  lastFailure: Maybe<Scalars['String']['output']>;
+  occurredAt: Scalars['DateTime']['output'];
+  /** Not acknowledged within the register's `acknowledgeWithin` of its delivery (of its change, for a pull recipient). */
+  overdue: Scalars['Boolean']['output'];
+  /** The recipient's name in the register. */
+  recipient: Scalars['String']['output'];
+  requestId: Maybe<Scalars['ID']['output']>;
+  /** pending, delivered, acknowledged or deadLettered. */
+  status: Scalars['String']['output'];
+  subjectId: Scalars['ID']['output'];
 };
 
 export type ReportDigest = {
@@ -920,6 +981,7 @@ export type ResolversTypes = {
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   LegalHold: ResolverTypeWrapper<LegalHold>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  NotificationFeed: ResolverTypeWrapper<NotificationFeed>;
   Party: ResolverTypeWrapper<Party>;
   PendingNotification: ResolverTypeWrapper<NotificationModel>;
   PersonalDataDenied: ResolverTypeWrapper<DeniedItemModel>;
@@ -932,6 +994,7 @@ export type ResolversTypes = {
   Purpose: ResolverTypeWrapper<PurposeModel>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Recipient: ResolverTypeWrapper<Recipient>;
+  RecipientNotification: ResolverTypeWrapper<RecipientNotification>;
   ReportDigest: ResolverTypeWrapper<ReportDigest>;
   RequestExtension: ResolverTypeWrapper<RequestExtension>;
   RequestStatus: RequestStatus;
@@ -973,6 +1036,7 @@ export type ResolversParentTypes = {
   JSON: Scalars['JSON']['output'];
   LegalHold: LegalHold;
   Mutation: Record<PropertyKey, never>;
+  NotificationFeed: NotificationFeed;
   Party: Party;
   PendingNotification: NotificationModel;
   PersonalDataDenied: DeniedItemModel;
@@ -985,6 +1049,7 @@ export type ResolversParentTypes = {
   Purpose: PurposeModel;
   Query: Record<PropertyKey, never>;
   Recipient: Recipient;
+  RecipientNotification: RecipientNotification;
   ReportDigest: ReportDigest;
   RequestExtension: RequestExtension;
   RetainedCategory: RetainedCategory;
@@ -1114,6 +1179,7 @@ export type LegalHoldResolvers<ContextType = ApiContext, ParentType extends Reso
 };
 
 export type MutationResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  acknowledgeNotifications?: Resolver<Array<ResolversTypes['RecipientNotification']>, ParentType, ContextType, RequireFields<MutationAcknowledgeNotificationsArgs, 'ids'>>;
   completeRequest?: Resolver<ResolversTypes['CompletedRequest'], ParentType, ContextType, RequireFields<MutationCompleteRequestArgs, 'requestId'>>;
   createExportLink?: Resolver<ResolversTypes['ExportLink'], ParentType, ContextType, RequireFields<MutationCreateExportLinkArgs, 'kind' | 'subjectId'>>;
   erasePersonalData?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationErasePersonalDataArgs, 'category' | 'field' | 'reason' | 'subjectId'>>;
@@ -1133,9 +1199,15 @@ export type MutationResolvers<ContextType = ApiContext, ParentType extends Resol
   registerSubject?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType>;
   releaseLegalHold?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationReleaseLegalHoldArgs, 'category' | 'subjectId'>>;
   restrictProcessing?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationRestrictProcessingArgs, 'categories' | 'reason' | 'subjectId'>>;
+  retryNotification?: Resolver<ResolversTypes['RecipientNotification'], ParentType, ContextType, RequireFields<MutationRetryNotificationArgs, 'id'>>;
   transmitPortabilityExport?: Resolver<ResolversTypes['PortabilityTransmission'], ParentType, ContextType, RequireFields<MutationTransmitPortabilityExportArgs, 'receiver' | 'subjectId'>>;
   verifyIdentity?: Resolver<ResolversTypes['DataSubjectRequest'], ParentType, ContextType, RequireFields<MutationVerifyIdentityArgs, 'method' | 'requestId'>>;
   withdrawConsent?: Resolver<ResolversTypes['CommandPayload'], ParentType, ContextType, RequireFields<MutationWithdrawConsentArgs, 'purpose' | 'subjectId'>>;
+};
+
+export type NotificationFeedResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['NotificationFeed'] = ResolversParentTypes['NotificationFeed']> = {
+  cursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['RecipientNotification']>, ParentType, ContextType>;
 };
 
 export type PartyResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Party'] = ResolversParentTypes['Party']> = {
@@ -1220,9 +1292,11 @@ export type QueryResolvers<ContextType = ApiContext, ParentType extends Resolver
   legalHolds?: Resolver<Array<ResolversTypes['LegalHold']>, ParentType, ContextType, Partial<QueryLegalHoldsArgs>>;
   me?: Resolver<ResolversTypes['Caller'], ParentType, ContextType>;
   myRequests?: Resolver<Array<ResolversTypes['DataSubjectRequest']>, ParentType, ContextType>;
+  notifications?: Resolver<ResolversTypes['NotificationFeed'], ParentType, ContextType, Partial<QueryNotificationsArgs>>;
   pendingNotifications?: Resolver<Array<ResolversTypes['PendingNotification']>, ParentType, ContextType, Partial<QueryPendingNotificationsArgs>>;
   portabilityExport?: Resolver<ResolversTypes['SignedReport'], ParentType, ContextType, RequireFields<QueryPortabilityExportArgs, 'subjectId'>>;
   processingRegister?: Resolver<ResolversTypes['ProcessingRegister'], ParentType, ContextType>;
+  propagation?: Resolver<Array<ResolversTypes['RecipientNotification']>, ParentType, ContextType, Partial<QueryPropagationArgs>>;
   requests?: Resolver<Array<ResolversTypes['DataSubjectRequest']>, ParentType, ContextType, Partial<QueryRequestsArgs>>;
   retentionPreview?: Resolver<ResolversTypes['RetentionPreview'], ParentType, ContextType, Partial<QueryRetentionPreviewArgs>>;
   signingKey?: Resolver<ResolversTypes['SigningKey'], ParentType, ContextType>;
@@ -1235,6 +1309,23 @@ export type RecipientResolvers<ContextType = ApiContext, ParentType extends Reso
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   purpose?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   role?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type RecipientNotificationResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['RecipientNotification'] = ResolversParentTypes['RecipientNotification']> = {
+  acknowledgedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  categories?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  deliveredAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  fields?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastFailure?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  overdue?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  recipient?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  requestId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subjectId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type ReportDigestResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['ReportDigest'] = ResolversParentTypes['ReportDigest']> = {
@@ -1337,6 +1428,7 @@ export type Resolvers<ContextType = ApiContext> = {
   JSON?: GraphQLScalarType;
   LegalHold?: LegalHoldResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  NotificationFeed?: NotificationFeedResolvers<ContextType>;
   Party?: PartyResolvers<ContextType>;
   PendingNotification?: PendingNotificationResolvers<ContextType>;
   PersonalDataDenied?: PersonalDataDeniedResolvers<ContextType>;
@@ -1348,6 +1440,7 @@ export type Resolvers<ContextType = ApiContext> = {
   Purpose?: PurposeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Recipient?: RecipientResolvers<ContextType>;
+  RecipientNotification?: RecipientNotificationResolvers<ContextType>;
   ReportDigest?: ReportDigestResolvers<ContextType>;
   RequestExtension?: RequestExtensionResolvers<ContextType>;
   RetainedCategory?: RetainedCategoryResolvers<ContextType>;

@@ -70,6 +70,7 @@ export async function getPostgresViewStore(options: PostgresViewStoreOptions): P
     listShredded: (filter = {}) => q.listShredded(db, read, filter),
     listTracked: (kind, filter = {}) => q.listTracked(db, read, kind, filter),
     listStats: (filter = {}) => q.listStats(db, read, filter),
+    countDeadlines: (asOf, soon) => q.countDeadlines(db, read, asOf, soon),
     close: () => db.close(),
   };
 }

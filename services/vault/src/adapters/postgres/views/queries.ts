@@ -128,6 +128,15 @@ export async function listTracked(db: PostgresHandle, sql: QuerySql, kind: strin
   }));
 }
 
+export async function countDeadlines(db: PostgresHandle, sql: QuerySql, asOf: string, soon: string) {
+  const [rows, due] = await Promise.all([
+    db.query<{ type: string | null; open: number; overdue: number; due_soon: number }>(sql.deadlines, [asOf, soon]),
+    db.query<{ n: number }>(sql.retentionDueCount, [asOf]),
+  ]);
+  const deadlines = rows.map((r) => ({ type: r.type ?? '', open: r.open, overdue: r.overdue, dueSoon: r.due_soon }));
+  return { deadlines, retentionDue: due[0]?.n ?? 0 };
+}
+
 export async function listStats(db: PostgresHandle, sql: QuerySql, filter: FirstFilter<'listStats'>) {
   const rows = await db.query<StatPgRow>(sql.stats, [filter.fromMonth ?? null, filter.toMonth ?? null]);
   return rows.map((r): StatRow => ({

@@ -86,6 +86,12 @@ export const queryStatements = (s: string) => ({
     WHERE kind = $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR due_at < $3)
       AND ($4::text IS NULL OR subject_id = $4) AND ($5::text IS NULL OR id = $5)
     ORDER BY due_at NULLS FIRST, id LIMIT $6`,
+  deadlines: `SELECT CASE kind WHEN 'notification' THEN 'INFORM' ELSE data->>'requestType' END AS type,
+      count(*)::int AS open, (count(*) FILTER (WHERE due_at < $1))::int AS overdue,
+      (count(*) FILTER (WHERE due_at >= $1 AND due_at < $2))::int AS due_soon
+    FROM ${s}.tracked WHERE (kind = 'request' AND status = 'OPEN') OR (kind = 'notification' AND status = 'PENDING')
+    GROUP BY 1`,
+  retentionDueCount: `SELECT count(*)::int AS n FROM ${s}.retention WHERE due_at <= $1`,
   stats: `SELECT month, category, purpose, metric, count FROM ${s}.stats
     WHERE ($1::text IS NULL OR month >= $1) AND ($2::text IS NULL OR month <= $2)
     ORDER BY month, category, purpose, metric`,

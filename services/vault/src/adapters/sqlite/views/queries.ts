@@ -99,5 +99,12 @@ export const listTracked = (stmt: ViewReads, kind: string, filter: Filter<'listT
       data: JSON.parse(r.data) as Record<string, unknown>,
     }));
 
+export function countDeadlines(stmt: ViewReads, asOf: string, soon: string) {
+  const deadlines = stmt.deadlines
+    .all({ asOf, soon })
+    .map((r) => ({ type: r.type ?? '', open: r.open, overdue: r.overdue, dueSoon: r.due_soon }));
+  return { deadlines, retentionDue: stmt.retentionDueCount.get(asOf)?.n ?? 0 };
+}
+
 export const listStats = (stmt: ViewReads, filter: FirstFilter<'listStats'>) =>
   stmt.stats.all({ from: filter.fromMonth ?? null, to: filter.toMonth ?? null });

@@ -81,6 +81,7 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
       }),
     listTracked: (kind, filter = {}) => run(() => q.listTracked(conn.stmt, kind, filter)),
     listStats: (filter = {}) => run(() => q.listStats(conn.stmt, filter)),
+    countDeadlines: (asOf, soon) => run(() => q.countDeadlines(conn.stmt, asOf, soon)),
     checkpoint: (projection) => run(() => conn.stmt.checkpoint.get(projection)?.position ?? 0),
 
     reset: async () => {

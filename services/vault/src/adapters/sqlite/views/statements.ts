@@ -18,6 +18,13 @@ export interface TrackedSqlRow {
   data: string;
 }
 
+export interface DeadlineSqlRow {
+  type: string | null;
+  open: number;
+  overdue: number;
+  due_soon: number;
+}
+
 export interface TrackedQuery {
   kind: string;
   status: string | null;
@@ -137,6 +144,16 @@ function prepareReads(db: SqliteDatabase) {
        WHERE due_at <= ? AND (due_at, subject_id, category) > (?, ?, ?)
        ORDER BY due_at, subject_id, category LIMIT ?`,
     ),
+    // Open requests by type and pending Art. 14 notices, from the (kind, status, due_at) index.
+    deadlines: prepare<{ asOf: string; soon: string }, DeadlineSqlRow>(
+      db,
+      `SELECT CASE kind WHEN 'notification' THEN 'INFORM' ELSE json_extract(data, '$.requestType') END AS type,
+         COUNT(*) AS open, COALESCE(SUM(due_at < @asOf), 0) AS overdue,
+         COALESCE(SUM(due_at >= @asOf AND due_at < @soon), 0) AS due_soon
+       FROM tracked WHERE (kind = 'request' AND status = 'OPEN') OR (kind = 'notification' AND status = 'PENDING')
+       GROUP BY 1`,
+    ),
+    retentionDueCount: prepare<[string], { n: number }>(db, 'SELECT COUNT(*) AS n FROM retention WHERE due_at <= ?'),
     tracked: prepare<TrackedQuery, TrackedSqlRow>(
       db,
       `SELECT kind, id, subject_id, status, due_at, data FROM tracked
