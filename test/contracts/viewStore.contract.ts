@@ -264,7 +264,12 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
     });
 
     it('counts open requests by type and pending notices, overdue and due soon, and the retention due', async () => {
-      const tracked = (kind: 'request' | 'notification' | 'link', id: string, status: string, dueAt: string | null) => ({
+      const tracked = (
+        kind: 'request' | 'notification' | 'link',
+        id: string,
+        status: string,
+        dueAt: string | null,
+      ) => ({
         kind,
         id,
         subjectId: 's',

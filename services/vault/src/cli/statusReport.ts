@@ -115,7 +115,6 @@ export function statusLines(input: StatusInput): { lines: StatusLine[]; worst: L
     epochLine(facts),
     queuesLine(input.queues),
   ];
-  if (facts.capped) lines.push({ label: 'note', level: 'warn', text: 'a count reached 10,000 rows and is a floor' });
   const worst = lines.some((l) => l.level === 'bad') ? 'bad' : lines.some((l) => l.level === 'warn') ? 'warn' : 'ok';
   return { lines, worst };
 }

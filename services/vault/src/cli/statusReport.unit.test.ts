@@ -14,7 +14,6 @@ function facts(over: Partial<HealthFacts> = {}): HealthFacts {
     lastSweep: { at: '2026-06-01T11:30:00.000Z', examined: 3, shredded: 1 },
     epoch: { epoch: 4, startedAt: '2026-06-01T00:00:00.000Z', endsAt: '2026-06-02T00:00:00.000Z', ageSeconds: 43_200 },
     epochsAlive: 1,
-    capped: false,
     ...over,
   };
 }

@@ -8,8 +8,6 @@ import type { ViewStore } from '../ports/ViewStore.js';
 export const DEADLINE_KINDS = [...REQUEST_TYPES, 'INFORM'] as const;
 export type DeadlineKind = (typeof DEADLINE_KINDS)[number];
 
-/** Rows read to count open requests and due retention: counts stop there (docs/operations.md says so). */
-export const COUNT_CAP = 10_000;
 const SOON_MS = 7 * 24 * 60 * 60 * 1000;
 /** The key-store name of the last finished retention sweep (a few numbers, no ids). */
 export const LAST_SWEEP_META = 'retention-last-sweep';
@@ -38,8 +36,6 @@ export interface HealthFacts {
   epoch: (EpochSchedule & { ageSeconds: number }) | undefined;
   /** Epochs whose KEK (or, from the CLI, whose wrapped keys) exist: more than one while a rotation is unfinished. */
   epochsAlive: number;
-  /** Whether a count reached `COUNT_CAP` (then it is a floor). */
-  capped: boolean;
 }
 
 export interface HealthSources {
@@ -55,15 +51,14 @@ export interface HealthSources {
 
 const seconds = (from: string, to: string) => Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000);
 
-/** Reads the facts: a few indexed queries, run together. */
+/** Reads the facts: a few counts over indexes, run together. */
 export async function readHealthFacts(src: HealthSources): Promise<HealthFacts> {
   const at = src.now();
-  const [head, checkpoint, requests, notices, due, lastSweep, schedule, epochs] = await Promise.all([
+  const soon = new Date(Date.parse(at) + SOON_MS).toISOString();
+  const [head, checkpoint, counts, lastSweep, schedule, epochs] = await Promise.all([
     src.log.headPosition(),
     src.checkpoint(),
-    src.views.listTracked('request', { status: 'OPEN', limit: COUNT_CAP }),
-    src.views.listTracked('notification', { status: 'PENDING', limit: COUNT_CAP }),
-    src.views.listDueRetention(at, { limit: COUNT_CAP }),
+    src.views.countDeadlines(at, soon),
     readLastSweep(src.keys),
     storedEpochSchedule(src.keys),
     src.epochs(),
@@ -73,18 +68,10 @@ export async function readHealthFacts(src: HealthSources): Promise<HealthFacts> 
   const deadlines = Object.fromEntries(
     DEADLINE_KINDS.map((k) => [k, { open: 0, overdue: 0, dueWithin7d: 0 }]),
   ) as HealthFacts['deadlines'];
-  const soon = new Date(Date.parse(at) + SOON_MS).toISOString();
-  const count = (kind: DeadlineKind, dueAt: string | null) => {
-    const d = deadlines[kind];
-    d.open += 1;
-    if (dueAt !== null && dueAt < at) d.overdue += 1;
-    else if (dueAt !== null && dueAt < soon) d.dueWithin7d += 1;
-  };
-  for (const r of requests) {
-    const type = r.data.requestType as DeadlineKind;
-    if (Object.hasOwn(deadlines, type)) count(type, r.dueAt);
+  for (const c of counts.deadlines) {
+    if (Object.hasOwn(deadlines, c.type))
+      deadlines[c.type as DeadlineKind] = { open: c.open, overdue: c.overdue, dueWithin7d: c.dueSoon };
   }
-  for (const n of notices) count('INFORM', n.dueAt);
   return {
     at,
     projection: {
@@ -94,12 +81,11 @@ export async function readHealthFacts(src: HealthSources): Promise<HealthFacts> 
       lagSeconds: oldest ? seconds(oldest.metadata.at, at) : 0,
     },
     deadlines,
-    retentionDue: due.length,
+    retentionDue: counts.retentionDue,
     lastSweep,
     epoch: schedule ? { ...schedule, ageSeconds: seconds(schedule.startedAt, at) } : undefined,
     // Keys of none yet (a new vault) still means the current epoch is alive.
     epochsAlive: Math.max(epochs.length, schedule ? 1 : 0),
-    capped: requests.length >= COUNT_CAP || notices.length >= COUNT_CAP || due.length >= COUNT_CAP,
   };
 }
 

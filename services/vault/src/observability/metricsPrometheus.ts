@@ -43,7 +43,6 @@ function stateGauges(registry: Registry, collect: () => Promise<void>) {
     epochAge: gauge('vault_key_epoch_age_seconds', 'How long the current key epoch has run'),
     epochEnd: gauge('vault_key_epoch_end_timestamp_seconds', "When the current key epoch's KEK is due to be destroyed"),
     epochsAlive: gauge('vault_key_epochs_alive', 'Epochs whose KEK exists: more than 1 while a rotation is unfinished'),
-    capped: gauge('vault_state_counts_capped', '1 when a request or retention count reached its cap (a floor)'),
   };
 }
 
@@ -63,7 +62,6 @@ function setState(g: Gauges, f: HealthFacts): void {
     g.epochEnd.set(Date.parse(f.epoch.endsAt) / 1000);
   }
   g.epochsAlive.set(f.epochsAlive);
-  g.capped.set(f.capped ? 1 : 0);
 }
 
 const NOTIFICATION_STATUSES = ['pending', 'delivered', 'acknowledged', 'deadLettered'];
