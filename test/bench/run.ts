@@ -6,6 +6,7 @@ import { epochBench } from './epoch.bench.js';
 import { importBench } from './import.bench.js';
 import { limitsBench } from './limits.bench.js';
 import { observabilityBench } from './observability.bench.js';
+import { postgresEventLogBench } from './postgresEventLog.bench.js';
 import { rotationLoadBench } from './rotationLoad.bench.js';
 
 /**
@@ -23,6 +24,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   limits: limitsBench,
   rotationload: rotationLoadBench,
   import: importBench,
+  eventlog: postgresEventLogBench,
   observability: observabilityBench,
 };
 
