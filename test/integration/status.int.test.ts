@@ -102,7 +102,8 @@ describe('vault status', () => {
       serve.child.kill('SIGTERM');
       await new Promise((resolve) => serve.child.once('exit', resolve));
     }
-  });
+    // A serve process and a CLI run, each starting from source: 40 s on a loaded 2-core machine.
+  }, 150_000);
 
   it('says so where there is no vault', () => {
     const r = runCli(['status'], { ...env, VAULT_DATA_DIR: `${dir}-missing` });
