@@ -99,7 +99,8 @@ export async function consoleRoutes(app: FastifyInstance, options: ConsoleRouteO
   for (const [page, file] of Object.entries(PAGES)) {
     const handler = async (_request: unknown, reply: FastifyReply) => {
       if (!built) return sendFailure(reply, 404, 'NOT_FOUND', 'The pages are not built: run npm run build');
-      return secure(reply).header('cache-control', 'no-cache').sendFile(file, dir);
+      // Revalidated on every visit (a new build replaces it), unlike the hashed assets.
+      return secure(reply).header('cache-control', 'no-cache').sendFile(file, dir, { cacheControl: false });
     };
     app.get(`/${page}`, handler);
     app.get(`/${page}/*`, handler);
