@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
-import type { CommandResult } from '../commands/SubjectCommands.js';
 import type { ConsentInput as DomainConsent } from '../domain/consent.js';
 import { badInput, VaultError } from '../domain/errors.js';
 import type { EventOf } from '../domain/events.js';
 import { unknownName } from '../domain/names.js';
 import type { Command, DataItemInput, Writer } from '../domain/subject.js';
 import { lookupForm, validateValue } from '../domain/values.js';
+import type { CommandResult } from '../ports/Commands.js';
 import type { SubjectRead } from '../read/SubjectReader.js';
 import { subjectDisclosures } from './accessRecorder.js';
 import type { ApiContext } from './context.js';

@@ -20,6 +20,7 @@ import {
   type SubjectState,
   type Writer,
 } from '../domain/subject.js';
+import type { CommandOptions, CommandResult, Commands } from '../ports/Commands.js';
 import { type AppendResult, type EventLog, type NewEvent, NO_STREAM, type RecordedEvent } from '../ports/EventLog.js';
 import type { ViewStore } from '../ports/ViewStore.js';
 import { type RecentCache, recentCache } from '../support/recentCache.js';
@@ -46,35 +47,7 @@ export interface SubjectCommandsOptions {
   stateCacheSize?: number;
 }
 
-export interface CommandOptions {
-  /** Who acts (a service name, `dpo:<name>`, `system:retention`). Plaintext: never personal data. */
-  actor: string;
-  /** Ties the events to the request that caused them (plaintext metadata: an id, never data). Default: none. */
-  correlationId?: string;
-  /**
-   * Who writes, for the rules on who may change a value (a service only what its purposes hold, the
-   * subject directly only what it provided). Default: none, the controller's own tooling (CLI, sweeps).
-   */
-  writer?: Writer;
-  /** Attempts on optimistic-concurrency conflicts. Default 5. */
-  maxAttempts?: number;
-}
-
-export interface CommandResult {
-  subjectId: string;
-  events: RecordedEvent[];
-  /** Log position of the last event written (0 when the command decided nothing). */
-  position: number;
-  /** Revision of the subject's stream after the command (-1 when it has none). */
-  revision: number;
-  /**
-   * The subject's state after the command. Read-only, and read it at once: the command side keeps
-   * it for the subject's next command, which moves it on.
-   */
-  state: SubjectState;
-  /** Key ids destroyed by this command. */
-  shreddedKeyIds: string[];
-}
+export type { CommandOptions, CommandResult } from '../ports/Commands.js';
 
 /**
  * The write side: load a subject's state (snapshot from the read models, then the stream's
@@ -82,7 +55,7 @@ export interface CommandResult {
  * keys the events shredded. Keys are destroyed only after their event is durable; a crash in
  * between is finished by the projector, which shreds again (idempotently) when it meets the event.
  */
-export class SubjectCommands {
+export class SubjectCommands implements Commands {
   /** Kept states; a command takes its subject's out while it runs, so no two commands share one. */
   private readonly states: RecentCache<SubjectState>;
   /**

@@ -1,4 +1,5 @@
 export * from './AccessLog.js';
+export * from './Commands.js';
 export * from './EventLog.js';
 export * from './KekProvider.js';
 export * from './KeyStore.js';

@@ -1,6 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 
-import type { CommandOptions, CommandResult } from '../commands/SubjectCommands.js';
 import { requestsKeyId } from '../crypto/sealedFields.js';
 import type { FlattenedJws } from '../crypto/signer.js';
 import { isVaultError, VaultError } from '../domain/errors.js';
@@ -8,6 +7,7 @@ import { EXPORT_KINDS, type ExportKind } from '../domain/events.js';
 import { assertVerified, type NewLink, type TrackedRow } from '../domain/requests.js';
 import type { Command } from '../domain/subject.js';
 import { addIsoDuration } from '../domain/time.js';
+import type { CommandOptions, CommandResult } from '../ports/Commands.js';
 import type { ViewStore } from '../ports/ViewStore.js';
 import type { EraseOptions, SignedCertificate } from './eraseSubject.js';
 import {

@@ -1,9 +1,9 @@
-import type { CommandOptions, SubjectCommands } from '../commands/SubjectCommands.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import { type FlattenedJws, type PublicJwk, type Signer, verifyJws } from '../crypto/signer.js';
 import { VaultError } from '../domain/errors.js';
 import type { EventOf } from '../domain/events.js';
 import { streamOf } from '../domain/events.js';
+import type { CommandOptions, Commands } from '../ports/Commands.js';
 import { type EventLog, type RecordedEvent, streamEvents } from '../ports/EventLog.js';
 
 export interface ErasureCertificate {
@@ -51,7 +51,7 @@ export interface EraseOptions extends CommandOptions {
  * Erasing an erased subject returns the original certificate again.
  */
 export async function eraseSubject(
-  deps: { commands: SubjectCommands; log: EventLog; signer: Signer; keyRing: KeyRing },
+  deps: { commands: Commands; log: EventLog; signer: Signer; keyRing: KeyRing },
   subjectId: string,
   options: EraseOptions,
 ): Promise<SignedCertificate> {

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 
-import type { SubjectCommands } from '../commands/SubjectCommands.js';
 import { openValue, valueContext } from '../crypto/envelope.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import { openField, requestsKeyId } from '../crypto/sealedFields.js';
@@ -22,6 +21,7 @@ import { holdOn, holdsOf, retentionOf, triggerTime } from '../domain/retention.j
 import type { SubjectState } from '../domain/subject.js';
 import { addIsoDuration } from '../domain/time.js';
 import type { AccessLog, AccessLogEntry, RecipientRow } from '../ports/AccessLog.js';
+import type { Commands } from '../ports/Commands.js';
 import type { EventLog, RecordedEvent } from '../ports/EventLog.js';
 import { holdsTexts, openSubjectTexts } from './requestTexts.js';
 import { checkedChunks, ShredCheck } from './ShredCheck.js';
@@ -100,7 +100,7 @@ export interface ReportDeps {
   register: ProcessingRegister;
   accessLog: AccessLog;
   signer: Signer;
-  commands: SubjectCommands;
+  commands: Commands;
   /** The base `/schemas/` is served at (`VAULT_SCHEMA_BASE_URL`), ending in `/`. Default `DEFAULT_SCHEMA_BASE`. */
   schemaBaseUrl?: () => string;
 }
