@@ -86,6 +86,8 @@ export class Propagation {
   /** Pending notifications in delivery order (the order of their `NotificationDue`). */
   private readonly pending = new Map<string, RecipientNotification>();
   private readonly inFlight = new Map<string, Set<string>>();
+  /** Sent and not yet recorded (answered or not): never sent again meanwhile. */
+  private readonly settling = new Set<string>();
   /** Ids of events applied here before the subscription brings them back. */
   private readonly echo = new Set<string>();
   private readonly recipients: NotificationRecipient[];
@@ -387,7 +389,7 @@ export class Propagation {
       if (blocked.has(key)) continue;
       blocked.add(key); // later notifications of the same recipient and subject wait for this one
       const flying = this.flying(s.due.recipient);
-      if (flying.has(s.due.notificationId)) continue;
+      if (flying.has(s.due.notificationId) || this.settling.has(s.due.notificationId)) continue;
       const at = s.nextAttemptAt ? Date.parse(s.nextAttemptAt) : 0;
       if (at > now) {
         next = Math.min(next, at);
@@ -424,7 +426,13 @@ export class Propagation {
   private startSend(s: RecipientNotification, flying: Set<string>): void {
     const id = s.due.notificationId;
     flying.add(id);
-    const p = this.send(s)
+    this.settling.add(id);
+    // The recipient's slot is free once it has answered; recording the outcome (an fsync) does not hold it.
+    const answered = () => {
+      flying.delete(id);
+      this.pump();
+    };
+    const p = this.send(s, answered)
       .catch((e: unknown) => {
         // The outcome could not be recorded (the log refused): the attempt is repeated later, at least once.
         s.nextAttemptAt = new Date(Date.now() + this.o.backoffBaseMs).toISOString();
@@ -432,13 +440,14 @@ export class Propagation {
       })
       .finally(() => {
         flying.delete(id);
+        this.settling.delete(id);
         this.sends.delete(p);
         this.pump();
       });
     this.sends.add(p);
   }
 
-  private async send(s: RecipientNotification): Promise<void> {
+  private async send(s: RecipientNotification, answered: () => void): Promise<void> {
     const recipient = this.recipient(s.due.recipient);
     if (recipient?.delivery.kind !== 'webhook') return;
     const secret = this.deps.secrets?.get(recipient.name);
@@ -448,6 +457,7 @@ export class Propagation {
     const outcome = await transport.deliver({ url: recipient.delivery.url, secret }, notificationPayload(s.due), {
       timeoutMs: this.o.timeoutMs,
     });
+    answered();
     if (this.stopped) return;
     const notificationId = s.due.notificationId;
     const attempt = s.attempts + 1;
