@@ -7,6 +7,7 @@ import { importBench } from './import.bench.js';
 import { limitsBench } from './limits.bench.js';
 import { observabilityBench } from './observability.bench.js';
 import { postgresEventLogBench } from './postgresEventLog.bench.js';
+import { propagationBench } from './propagation.bench.js';
 import { rotationLoadBench } from './rotationLoad.bench.js';
 
 /**
@@ -26,6 +27,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   import: importBench,
   eventlog: postgresEventLogBench,
   observability: observabilityBench,
+  propagation: propagationBench,
 };
 
 const only = process.argv.slice(2);
