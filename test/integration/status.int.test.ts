@@ -1,9 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 import { fixtureRegister } from '@pdv/vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCli, startServeProcess } from '../support/cliProcess.js';
+import { kekEnv } from '../support/kekCustody.js';
 import { tempVault } from '../support/tempVault.js';
 
 /**
@@ -12,6 +15,14 @@ import { tempVault } from '../support/tempVault.js';
  * code 2 when a promise is being broken, and the queues read from a running `vault serve`.
  */
 
+/** The environment without what overrides a terminal's own colour support. */
+const withoutColourSettings = ({
+  NO_COLOR: _n,
+  FORCE_COLOR: _f,
+  NODE_DISABLE_COLORS: _d,
+  ...rest
+}: NodeJS.ProcessEnv) => rest;
+const CLI_MAIN = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
 const DAY = 24 * 60 * 60 * 1000;
 const iso = (ms: number) => new Date(ms).toISOString();
 let dir: string;
@@ -71,6 +82,33 @@ describe('vault status', () => {
     );
     expect(out).not.toContain(subjectId);
   });
+
+  it('colours its marks on a terminal (a pseudo-terminal from util-linux script)', (ctx) => {
+    if (spawnSync('script', ['--version'], { encoding: 'utf8' }).status !== 0) {
+      console.log('skipped: no util-linux script here to give the command a terminal');
+      return ctx.skip();
+    }
+    const command = [
+      process.execPath,
+      '--import',
+      'tsx',
+      CLI_MAIN,
+      'status',
+      '--metrics-url',
+      'http://127.0.0.1:9/metrics',
+    ]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      killSignal: 'SIGKILL',
+      env: kekEnv({ ...withoutColourSettings(env), TERM: 'xterm-256color' }),
+    });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toContain('\u001b[31m●\u001b[0m \u001b[1mrequests  \u001b[0m \u001b[31m2 open');
+    expect(r.stdout).toContain('\u001b[32m●\u001b[0m \u001b[1mprojection\u001b[0m caught up');
+  }, 90_000);
 
   it('gives the same facts as JSON', () => {
     const r = runCli(['status', '--json', '--metrics-url', 'http://127.0.0.1:9/metrics'], env);
