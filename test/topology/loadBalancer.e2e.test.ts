@@ -24,7 +24,8 @@ const missing = !existsSync(NGINX_BINARY)
     : undefined;
 
 const RECORD =
-  'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }';
+  'mutation($id: ID!, $items: [PersonalDataInput!]!) { ' +
+  'recordPersonalData(subjectId: $id, items: $items) { revision } }';
 const READ =
   'query($id: ID!) { subject(id: $id, purpose: "contract") { erasedAt items(categories: ["contact"]) { ' +
   '__typename field ... on PersonalDataValue { value } } } }';
@@ -212,7 +213,7 @@ if (missing) {
       rmSync(dir, { recursive: true, force: true });
     }, 60_000);
 
-    it('loses no acknowledged write and reads each back through nginx while a replica is killed and restarted', async () => {
+    it('loses no acknowledged write, and reads each back through nginx, while a replica is killed', async () => {
       const ledger = new Ledger();
       const victim = replicas[1]!;
       let servedBeforeRestart = 0;
