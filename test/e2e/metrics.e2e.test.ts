@@ -220,6 +220,16 @@ describe('who may scrape', () => {
     }
   });
 
+  it('with the metrics off (no metrics option, VAULT_METRICS=off in serve): no /metrics', async () => {
+    const off = await startApi();
+    try {
+      expect(off.vault.metrics.enabled).toBe(false);
+      expect((await get(`${off.server.url}/metrics`, await off.token(DPO))).status).toBe(404);
+    } finally {
+      await off.stop();
+    }
+  });
+
   it('with VAULT_METRICS_PORT: on that port only, with the scrape token when one is set', async () => {
     const server = await serverWith({ enabled: true, port: 0, token: TOKEN });
     try {
