@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { createTokenVerifier, type RunningServer, startServer, type Vault, type VaultConfig } from '@pdv/vault';
+import {
+  createTokenVerifier,
+  mintDevToken,
+  type RunningServer,
+  startServer,
+  type Vault,
+  type VaultConfig,
+} from '@pdv/vault';
 import axe from 'axe-core';
 import { flattenedVerify, importJWK } from 'jose';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -40,11 +47,16 @@ let kari: string;
 let ola: string;
 const dirs: string[] = [];
 
-async function seedSubject(name: string, email: string, extra: ReturnType<typeof item>[] = []): Promise<string> {
-  const { subjectId } = await vault.commands.registerSubject(crm);
+async function seedSubject(
+  v: Vault,
+  name: string,
+  email: string,
+  extra: ReturnType<typeof item>[] = [],
+): Promise<string> {
+  const { subjectId } = await v.commands.registerSubject(crm);
   const notice = { noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' as const };
-  await vault.execute(subjectId, { type: 'GiveConsent', purpose: 'newsletter', ...notice }, crm);
-  await vault.execute(
+  await v.execute(subjectId, { type: 'GiveConsent', purpose: 'newsletter', ...notice }, crm);
+  await v.execute(
     subjectId,
     {
       type: 'RecordPersonalData',
@@ -64,8 +76,8 @@ beforeAll(async () => {
   if (missing) return;
   const t = await tempVault();
   ({ vault, cleanup } = t);
-  kari = await seedSubject('Kari Nordmann', 'kari@example.no');
-  ola = await seedSubject('Ola Hansen', 'ola@example.no', [
+  kari = await seedSubject(vault, 'Kari Nordmann', 'kari@example.no');
+  ola = await seedSubject(vault, 'Ola Hansen', 'ola@example.no', [
     item('accounting', 'invoiceReference', 'INV-2026-7', 'billing', 'legalObligation'),
   ]);
   // The vault listens first (the provider needs the pages' redirect origin), then learns its provider.
@@ -358,5 +370,31 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
     await top.getByRole('button', { name: 'Verify' }).click();
     await expect.poll(() => top.textContent()).toContain('verified (idDocument)');
     await context.close();
+  });
+});
+
+describe.skipIf(missing !== undefined)('the pages without an identity provider (npm start)', () => {
+  it('take a pasted development token, keep it in memory only, and forget it on reload', async () => {
+    const t = await tempVault();
+    const subject = await seedSubject(t.vault, 'Nils Berg', 'nils@example.no');
+    const plain = await startServer(t.vault, { port: 0, rateLimitPerMinute: 0, unauthenticatedPerMinute: 0 });
+    try {
+      const token = await mintDevToken(t.config, { role: 'subject', subjectId: subject });
+      const { context, page, violations } = await newPage();
+      await page.goto(`${plain.url}/privacy`);
+      await page.getByLabel(/Token/).fill(token);
+      await page.getByRole('button', { name: 'Use this token' }).click();
+      await page.getByText('nils@example.no').first().waitFor();
+      await expectNothingStored(page, ['nils@example.no', subject]);
+      expect(await axeViolations(page)).toEqual([]);
+      await page.reload();
+      await page.getByLabel(/Token/).waitFor();
+      expect(await page.content()).not.toContain('nils@example.no');
+      expect(violations).toEqual([]);
+      await context.close();
+    } finally {
+      await plain.close();
+      await t.cleanup();
+    }
   });
 });
