@@ -3,7 +3,11 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { keepLocalKek } from '../support/kekCustody.js';
 import { tempVault } from '../support/tempVault.js';
+
+// This file tests carving with the master key: its vaults keep their KEKs under it whatever TEST_KEK_PROVIDER says.
+keepLocalKek();
 
 /** Every encoding of `needle` an investigator could grep for: raw, base64/base64url at each alignment, hex. */
 function encodings(needle: Buffer): Buffer[] {

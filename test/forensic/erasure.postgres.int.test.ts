@@ -15,7 +15,11 @@ import pg from 'pg';
 import nacl from 'tweetnacl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { keepLocalKek } from '../support/kekCustody.js';
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
+
+// This file tests carving with the master key: its vaults keep their KEKs under it whatever TEST_KEK_PROVIDER says.
+keepLocalKek();
 
 /**
  * Forensic erasure against the PostgreSQL key store. After a shred the key row must be gone from

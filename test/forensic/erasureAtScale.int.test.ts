@@ -5,8 +5,12 @@ import { join } from 'node:path';
 import { auditErasure, getSqliteKeyStore } from '@pdv/vault';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { keepLocalKek } from '../support/kekCustody.js';
 import { tempVault } from '../support/tempVault.js';
 import { destroyedBy, eraseAndCrash, eraseThreeWays, pool, populate, splitForErasure } from './scenario.js';
+
+// This file tests carving with the master key: its vaults keep their KEKs under it whatever TEST_KEK_PROVIDER says.
+keepLocalKek();
 
 /**
  * The attack that found stale keys in keys.db, at the shape that found it: a thousand subjects with

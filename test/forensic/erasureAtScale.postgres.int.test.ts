@@ -14,8 +14,12 @@ import pg from 'pg';
 import nacl from 'tweetnacl';
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { keepLocalKek } from '../support/kekCustody.js';
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 import { destroyedBy, eraseAndCrash, eraseThreeWays, pool, populate, splitForErasure } from './scenario.js';
+
+// This file tests carving with the master key: its vaults keep their KEKs under it whatever TEST_KEK_PROVIDER says.
+keepLocalKek();
 
 /**
  * The carving attack on the PostgreSQL key store, at the shape that found stale keys in the

@@ -8,7 +8,11 @@ import { mintDevToken, openVault, type Vault, type VaultConfig } from '@pdv/vaul
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../support/cliProcess.js';
+import { keepLocalKek } from '../support/kekCustody.js';
 import { dataItem } from '../support/tempVault.js';
+
+// This file tests the master key's file: its vaults keep their KEKs under it whatever TEST_KEK_PROVIDER says.
+keepLocalKek();
 
 /**
  * Issue 21: under the usual umask 022 the vault's files came out 0644 and its data directory

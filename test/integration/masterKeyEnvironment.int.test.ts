@@ -7,7 +7,11 @@ import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { startServeProcess } from '../support/cliProcess.js';
+import { keepLocalKek } from '../support/kekCustody.js';
 import { dataItem, tempVault } from '../support/tempVault.js';
+
+// This file tests the master key itself: its vaults keep their KEKs under it whatever TEST_KEK_PROVIDER says.
+keepLocalKek();
 
 /**
  * The master key is read once: it leaves the environment (the process's own and, on Linux, the

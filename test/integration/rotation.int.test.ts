@@ -7,7 +7,11 @@ import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { startCliProcess } from '../support/cliProcess.js';
+import { keepLocalKek } from '../support/kekCustody.js';
 import { dataItem, tempVault } from '../support/tempVault.js';
+
+// This file tests rotating the master key: its vaults keep their KEKs under it whatever TEST_KEK_PROVIDER says.
+keepLocalKek();
 
 const key = () => Buffer.from(nacl.randomBytes(32)).toString('base64');
 const actor = { actor: 'test' };

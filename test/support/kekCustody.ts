@@ -27,6 +27,16 @@ if (KEK_MODE === 'pkcs11' && !existsSync(SOFTHSM_MODULE))
   throw new Error(`TEST_KEK_PROVIDER=pkcs11, but ${SOFTHSM_MODULE} is missing (node scripts/softhsm.mjs ensure)`);
 
 let token: { conf: string; label: string; pin: string } | undefined;
+let localOnly = false;
+
+/**
+ * Keeps this test file's vaults under the master key whatever `TEST_KEK_PROVIDER` says: for the
+ * suites that test that custody itself (its key, its file, carving with it). Each test file runs in
+ * a module context of its own, so this holds for the calling file only.
+ */
+export function keepLocalKek(): void {
+  localOnly = true;
+}
 
 /**
  * This test process's own SoftHSM2 token, made on first use: processes never share a token
@@ -46,7 +56,7 @@ const prefixFor = (place: string) => `pdv-${createHash('sha256').update(place).d
 
 /** The KEK settings of a vault on `dataDir` in this run's custody: nothing to add for `local`. */
 export function kekConfig(dataDir: string): Pick<VaultConfig, 'kekProvider' | 'pkcs11'> {
-  if (KEK_MODE === 'local') return {};
+  if (KEK_MODE === 'local' || localOnly) return {};
   const t = workerToken();
   return {
     kekProvider: 'pkcs11',
@@ -59,7 +69,7 @@ export function kekConfig(dataDir: string): Pick<VaultConfig, 'kekProvider' | 'p
  * chooses its custody already (`VAULT_KEK_PROVIDER`) or names no data directory.
  */
 export function kekEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (KEK_MODE === 'local' || env.VAULT_KEK_PROVIDER || !env.VAULT_DATA_DIR) return env;
+  if (KEK_MODE === 'local' || localOnly || env.VAULT_KEK_PROVIDER || !env.VAULT_DATA_DIR) return env;
   const t = workerToken();
   return {
     ...env,
