@@ -132,10 +132,10 @@ afterAll(async () => {
 });
 
 /** A fresh browser profile, its CSP violations collected. */
-async function newPage(): Promise<{ context: BrowserContext; page: Page; violations: string[] }> {
+async function newPage(locale = 'en-GB'): Promise<{ context: BrowserContext; page: Page; violations: string[] }> {
   const context = await browser.newContext({
     acceptDownloads: true,
-    locale: 'en-GB',
+    locale,
     viewport: { width: 1280, height: 900 },
   });
   const page = await context.newPage();
@@ -316,6 +316,9 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
     await page.getByLabel('Purpose').selectOption('contract');
     await page.getByRole('button', { name: 'Open values' }).click();
     await page.getByRole('cell', { name: 'ola@example.no' }).waitFor();
+    await page.getByRole('button', { name: 'Open the access report (logged)' }).click();
+    await page.getByRole('heading', { name: 'Consent history' }).waitFor();
+    await page.getByRole('heading', { name: 'Disclosures' }).waitFor();
     expect(await axeViolations(page)).toEqual([]);
     await shot(page, 'console-subject.png');
     await page.getByRole('button', { name: 'Erase this subject…' }).click();
@@ -374,17 +377,19 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
 });
 
 describe.skipIf(missing !== undefined)('the pages without an identity provider (npm start)', () => {
-  it('take a pasted development token, keep it in memory only, and forget it on reload', async () => {
+  it('take a pasted development token, keep it in memory only, forget it on reload, and speak Norwegian', async () => {
     const t = await tempVault();
     const subject = await seedSubject(t.vault, 'Nils Berg', 'nils@example.no');
     const plain = await startServer(t.vault, { port: 0, rateLimitPerMinute: 0, unauthenticatedPerMinute: 0 });
     try {
       const token = await mintDevToken(t.config, { role: 'subject', subjectId: subject });
-      const { context, page, violations } = await newPage();
+      const { context, page, violations } = await newPage('nb-NO');
       await page.goto(`${plain.url}/privacy`);
       await page.getByLabel(/Token/).fill(token);
       await page.getByRole('button', { name: 'Use this token' }).click();
       await page.getByText('nils@example.no').first().waitFor();
+      await page.getByRole('heading', { name: 'Mine opplysninger', exact: true }).waitFor();
+      expect(await page.getAttribute('html', 'lang')).toBe('nb');
       await expectNothingStored(page, ['nils@example.no', subject]);
       expect(await axeViolations(page)).toEqual([]);
       await page.reload();

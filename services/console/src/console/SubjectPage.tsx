@@ -146,19 +146,71 @@ function Report({ id }: { id: string }) {
         </button>
       )}
       {report.error && <p role="alert">{report.error.message}</p>}
-      {r && (
-        <dl className="facts">
-          <dt>Categories</dt>
-          <dd>{[...new Set(r.items.map((i) => i.category))].join(', ') || '—'}</dd>
-          <dt>Consents</dt>
-          <dd>{r.consents.map((c) => `${c.purpose}: ${c.given ? 'given' : 'withdrawn'} ${c.at}`).join('; ') || '—'}</dd>
-          <dt>Objections</dt>
-          <dd>{r.objections.map((o) => `${o.purpose} since ${o.since}`).join('; ') || '—'}</dd>
-          <dt>Restrictions</dt>
-          <dd>{r.restrictions.map((o) => o.category).join(', ') || '—'}</dd>
-        </dl>
-      )}
+      {r && <ReportView report={r} />}
     </div>
+  );
+}
+
+/** The report's status, consent history and disclosures (who received which category, for what, when). */
+function ReportView({ report: r }: { report: AccessReport }) {
+  const history = r.consents.flatMap((c) =>
+    (c.proofs ?? []).map((p) => [
+      c.purpose,
+      p.givenAt ?? '—',
+      p.withdrawnAt ?? '—',
+      p.notice ? `${p.notice.id} ${p.notice.version}` : '—',
+      p.channel ?? '—',
+    ]),
+  );
+  const seen = new Set<string>();
+  const disclosures = r.items.flatMap((i) =>
+    (i.recipients?.actual ?? [])
+      .filter(
+        (d) => !seen.has(`${i.category}|${d.actor}|${d.purpose}`) && seen.add(`${i.category}|${d.actor}|${d.purpose}`),
+      )
+      .map((d) => [i.category, d.actor, d.purpose, d.firstAt ?? d.at, d.at, d.reads ?? 1]),
+  );
+  return (
+    <>
+      <dl className="facts">
+        <dt>Categories</dt>
+        <dd>{[...new Set(r.items.map((i) => i.category))].join(', ') || '—'}</dd>
+        <dt>Objections</dt>
+        <dd>{r.objections.map((o) => `${o.purpose} since ${o.since}`).join('; ') || '—'}</dd>
+        <dt>Restrictions</dt>
+        <dd>{r.restrictions.map((o) => o.category).join(', ') || '—'}</dd>
+      </dl>
+      <h4>Consent history</h4>
+      <Rows head={['Purpose', 'Given', 'Withdrawn', 'Notice', 'Channel']} rows={history} />
+      <h4>Disclosures</h4>
+      <Rows head={['Category', 'Recipient', 'Purpose', 'First', 'Last', 'Reads']} rows={disclosures} />
+    </>
+  );
+}
+
+function Rows({ head, rows }: { head: string[]; rows: (string | number)[][] }) {
+  if (rows.length === 0) return <p>None.</p>;
+  return (
+    <table>
+      <thead>
+        <tr>
+          {head.map((h) => (
+            <th scope="col" key={h}>
+              {h}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row, n) => (
+          <tr key={n}>
+            {row.map((c, k) => (
+              <td key={k}>{c}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 

@@ -7,7 +7,10 @@ export interface ReportItem {
   legalBasis?: string;
   categoryDescription?: string;
   purposes?: { purpose: string; description: string }[];
-  recipients?: { categories: { name: string; role: string; purpose?: string | null }[] };
+  recipients?: {
+    categories: { name: string; role: string; purpose?: string | null }[];
+    actual?: { actor: string; purpose: string; at: string; firstAt?: string; reads?: number }[];
+  };
   retention?: { rule?: string | null; duration?: string; endsAt?: string | null };
   status?: { state: string; basis?: string; until?: string };
   erasedAt?: string;
@@ -17,7 +20,17 @@ export interface AccessReport {
   subjectId: string;
   generatedAt: string;
   items: ReportItem[];
-  consents: { purpose: string; given: boolean; at: string }[];
+  consents: {
+    purpose: string;
+    given: boolean;
+    at: string;
+    proofs?: {
+      givenAt?: string;
+      withdrawnAt?: string | null;
+      notice?: { id: string; version: string } | null;
+      channel?: string;
+    }[];
+  }[];
   objections: { purpose: string; since: string; overriddenAt?: string }[];
   restrictions: { category: string; since?: string }[];
 }
