@@ -93,34 +93,41 @@ async function liveVault(register: ProcessingRegister, propagation: OpenVaultOpt
   return vault;
 }
 
-/** SUBJECTS subjects with contact data; the even ones read by the crm service for `contract`; each rectified, then erased. */
+/** Runs `work(i)` for i < n, `width` at a time. */
+async function inParallel(n: number, width: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      for (let i = next++; i < n; i = next++) await work(i);
+    }),
+  );
+}
+
+/** SUBJECTS subjects with contact data, the even ones read by crm for `contract`; each rectified, then erased. */
 async function workload(vault: Vault): Promise<string[]> {
   const ids: string[] = [];
-  await Promise.all(
-    Array.from({ length: SUBJECTS }, async (_, i) => {
-      const v = valuesOf(i);
-      const { subjectId } = await vault.commands.registerSubject(actor);
-      ids[i] = subjectId;
-      const items = [contact('email', v.email), contact('phone', v.phone), contact('name', v.name)];
-      await vault.execute(subjectId, { type: 'RecordPersonalData', items }, actor);
-      if (i % 2 === 0) {
-        const at = new Date().toISOString();
-        await vault.accessLog.append([
-          { actor: 'service:crm', purpose: 'contract', subjectId, categories: ['contact'], at },
-        ]);
-      }
-    }),
-  );
-  await Promise.all(
-    ids.map(async (subjectId, i) => {
-      await vault.execute(
-        subjectId,
-        { type: 'RectifyPersonalData', items: [contact('email', valuesOf(i).rectified)] },
-        actor,
-      );
-      await vault.erase(subjectId, { ...actor, reason: 'subjectRequest' });
-    }),
-  );
+  await inParallel(SUBJECTS, 12, async (i) => {
+    const v = valuesOf(i);
+    const { subjectId } = await vault.commands.registerSubject(actor);
+    ids[i] = subjectId;
+    const items = [contact('email', v.email), contact('phone', v.phone), contact('name', v.name)];
+    await vault.execute(subjectId, { type: 'RecordPersonalData', items }, actor);
+    if (i % 2 === 0) {
+      const at = new Date().toISOString();
+      await vault.accessLog.append([
+        { actor: 'service:crm', purpose: 'contract', subjectId, categories: ['contact'], at },
+      ]);
+    }
+  });
+  await inParallel(SUBJECTS, 12, async (i) => {
+    const subjectId = ids[i]!;
+    await vault.execute(
+      subjectId,
+      { type: 'RectifyPersonalData', items: [contact('email', valuesOf(i).rectified)] },
+      actor,
+    );
+    await vault.erase(subjectId, { ...actor, reason: 'subjectRequest' });
+  });
   return ids;
 }
 
@@ -147,7 +154,7 @@ function expectSigned(name: string, r: Receiver): void {
 }
 
 describe('propagation to real receivers', () => {
-  it('delivers every notification at least once, same idempotency key, in order per subject, to receivers that fail in every way', async () => {
+  it('delivers each notification at least once, one id, in order per subject, whatever the receivers do', async () => {
     const healthy = () => ({ status: 204 });
     const r = {
       crm: await receiver(healthy),
@@ -183,7 +190,8 @@ describe('propagation to real receivers', () => {
     await propagation.waitFor(await vault.stores.log.headPosition());
     await eventually(
       () => propagation.list().every((s) => s.status === 'acknowledged'),
-      60_000,
+      // Generous: on a machine shared with other suites, 300 ms timeouts fire on healthy receivers too.
+      180_000,
       () => `${propagation.list().filter((s) => s.status !== 'acknowledged').length} not acknowledged`,
     );
 
@@ -225,7 +233,7 @@ describe('propagation to real receivers', () => {
     expect(r.slow.maxInFlight).toBeLessThanOrEqual(4);
     expect(r.slow.maxInFlight).toBeGreaterThan(1);
     expectNoPersonalValues(Object.values(r));
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('acknowledgements and retries', () => {
@@ -361,7 +369,8 @@ describe('the pull feed and the DPO view', () => {
     }
     await vault.propagation!.waitFor(await vault.stores.log.headPosition());
     const FEED =
-      'query($after: String) { notifications(after: $after, first: 2) { cursor items { id subjectId action status overdue } } }';
+      'query($after: String) { notifications(after: $after, first: 2) { cursor ' +
+      'items { id subjectId action status overdue } } }';
     const page1 = (await gql(crm, FEED)).notifications;
     expect(page1.items.map((n: { subjectId: string }) => n.subjectId)).toEqual(ids.slice(0, 2));
     expect(page1.items[0]).toMatchObject({ action: 'erasure', status: 'pending', overdue: false });

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 import Fastify, { type FastifyInstance } from 'fastify';
 
-/** What one attempt at the receiver gets: answer, fail with a status, hang past the vault's timeout, or drop the socket. */
+/** What one attempt gets: an answer (a failing status too), a hang past the vault's timeout, or a dropped socket. */
 export type Reply = { status: number; delayMs?: number } | 'hang' | 'destroy';
 
 /** One request as the receiver got it: the raw body and headers, exactly as they arrived. */

@@ -1,4 +1,4 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,13 +63,15 @@ async function gql(url: string, token: string, query: string, variables: Record<
 }
 
 const RECORD =
-  'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }';
+  'mutation($id: ID!, $items: [PersonalDataInput!]!) { ' +
+  'recordPersonalData(subjectId: $id, items: $items) { revision } }';
 const READ =
-  'query($id: ID!) { subject(id: $id, purpose: "contract") { id items { category field ... on PersonalDataValue { value } } } }';
+  'query($id: ID!) { subject(id: $id, purpose: "contract") { ' +
+  'id items { category field ... on PersonalDataValue { value } } } }';
 const ERASE =
   'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest) { certificate { subjectId } } }';
 
-/** Subjects with contact data through the API; crm reads the even ones' for `contract`; then the DPO erases them all. */
+/** Subjects with contact data through the API, crm reading the even ones' for `contract`; the DPO erases all. */
 async function writeReadErase(url: string, token: (p: Principal) => Promise<string>): Promise<string[]> {
   const crm = await token({ role: 'service', name: 'crm', purposes: ['contract'] });
   const dpo = await token({ role: 'dpo', name: 'dpo' });
@@ -108,7 +110,8 @@ describe('propagation across a kill -9 of the vault', () => {
     writeFileSync(
       registerFile,
       `${readFileSync(SHIPPED, 'utf8')}\nrecipients:\n` +
-        `  collections:\n    categories: [contact]\n    webhook: { url: "${ext.url}", secret: { env: TEST_SECRET_EXT } }\n` +
+        `  collections:\n    categories: [contact]\n` +
+        `    webhook: { url: "${ext.url}", secret: { env: TEST_SECRET_EXT } }\n` +
         `  crm:\n    service: crm\n    webhook: { url: "${crm.url}", secret: { env: TEST_SECRET_CRM } }\n`,
     );
     const jwtSecret = Buffer.from(nacl.randomBytes(32)).toString('hex');
@@ -161,6 +164,17 @@ describe('propagation across a kill -9 of the vault', () => {
       const wh = new Webhook(secret(name));
       for (const x of r.received) expect(() => wh.verify(x.body, x.headers as Record<string, string>)).not.toThrow();
     }
+    // The DPO's view from the command line, beside the running server: every notification acknowledged by its 2xx.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const listed = spawnSync(process.execPath, ['--import', 'tsx', CLI_MAIN, 'notifications', 'list', '--json'], {
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(listed.status, listed.stderr).toBe(0);
+    const states = JSON.parse(listed.stdout) as { status: string; due: { recipient: string } }[];
+    expect(states).toHaveLength(SUBJECTS + SUBJECTS / 2);
+    expect(states.every((n) => n.status === 'acknowledged')).toBe(true);
     const bytes = [...ext.received, ...crm.received].map((x) => JSON.stringify(x.headers) + x.body).join('\n');
     for (let i = 0; i < SUBJECTS; i++) for (const v of Object.values(valuesOf(i))) expect(bytes).not.toContain(v);
   }, 180_000);

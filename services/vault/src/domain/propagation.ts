@@ -57,7 +57,8 @@ export type NotificationEventPayloads = {
   };
   /** `reason` is a code: `status:<http status>`, `timeout`, `connection`. */
   NotificationAttemptFailed: { notificationId: string; attempt: number; reason: string; nextAttemptAt: string };
-  NotificationDelivered: { notificationId: string; attempt: number; status: number };
+  /** `acknowledged`: the recipient's register entry takes the 2xx as its acknowledgement. */
+  NotificationDelivered: { notificationId: string; attempt: number; status: number; acknowledged?: boolean };
   NotificationDeadLettered: { notificationId: string; attempts: number; reason: string };
   /** The DPO asked for another round of attempts (a dead letter, or a delivery it wants repeated). */
   NotificationRetried: { notificationId: string };
@@ -231,7 +232,11 @@ export function evolveNotification(
       s.totalAttempts += 1;
       s.deliveredAt = at;
       delete s.nextAttemptAt;
-      if (s.status !== 'acknowledged') s.status = 'delivered';
+      if (event.data.acknowledged && s.status !== 'acknowledged') {
+        s.acknowledgedAt = at;
+        s.acknowledgedVia = 'response';
+        s.status = 'acknowledged';
+      } else if (s.status !== 'acknowledged') s.status = 'delivered';
       break;
     case 'NotificationDeadLettered':
       s.status = 'deadLettered';

@@ -6,8 +6,8 @@ import {
   backoffMs,
   dutiesFor,
   evolveNotification,
-  type RecipientNotification,
   type PropagationTrigger,
+  type RecipientNotification,
   triggerOf,
 } from './propagation.js';
 import type { NotificationRecipient } from './register.js';
@@ -108,7 +108,7 @@ describe('who must hear of it', () => {
     sourcePosition: 7,
   };
 
-  it('a service that read the contact data is notified of the categories it read; one that never read it is not', () => {
+  it('notifies a service of the categories it read, and not a service that never read them', () => {
     const reads = [{ service: 'crm', category: 'contact', purpose: 'contract' }];
     expect(dutiesFor(erasure, [crm], reads)).toEqual([{ recipient: 'crm', categories: ['contact'] }]);
     expect(dutiesFor(erasure, [crm], [{ service: 'billing', category: 'contact', purpose: 'contract' }])).toEqual([]);
@@ -173,6 +173,14 @@ describe('a notification through its life', () => {
       8,
     );
     expect(s).toMatchObject({ status: 'acknowledged', acknowledgedVia: 'callback', totalAttempts: 2 });
+  });
+
+  it('is acknowledged by its delivery where the register takes the 2xx as the acknowledgement', () => {
+    const states = new Map<string, RecipientNotification>();
+    evolveNotification(states, { type: 'NotificationDue', data: due }, source.at, 3);
+    const delivered = { notificationId: 'n1', attempt: 1, status: 200, acknowledged: true };
+    evolveNotification(states, { type: 'NotificationDelivered', data: delivered }, '2026-01-10T10:00:02.000Z', 4);
+    expect(states.get('n1')).toMatchObject({ status: 'acknowledged', acknowledgedVia: 'response', attempts: 1 });
   });
 
   it('keeps its first due when the same due is folded again', () => {

@@ -63,7 +63,8 @@ const CHECKPOINT_EVERY = 10_000;
 export function notificationIdOf(sourceEventId: string, recipient: string): string {
   const h = createHash('sha256').update(`notification:${sourceEventId}:${recipient}`).digest('hex');
   // Shaped as a UUID (version 8, variant 10) so every event store takes it as an event id.
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  const variant = ((parseInt(h[16]!, 16) & 3) | 8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 export interface NotificationFilter {
@@ -86,6 +87,8 @@ export class Propagation {
   /** Pending notifications in delivery order (the order of their `NotificationDue`). */
   private readonly pending = new Map<string, RecipientNotification>();
   private readonly inFlight = new Map<string, Set<string>>();
+  /** Outcome events waiting for the next append. */
+  private readonly queued: { events: NewEvent[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
   /** Sent and not yet recorded (answered or not): never sent again meanwhile. */
   private readonly settling = new Set<string>();
   /** Ids of events applied here before the subscription brings them back. */
@@ -343,18 +346,31 @@ export class Propagation {
     return { id, type: event.type, data: event.data, metadata: { actor: 'system:propagation', at: this.deps.now() } };
   }
 
-  /** Appends outcome events and applies them here at once (the subscription's copy is then skipped). */
-  private async append(events: NotificationEvent[]): Promise<void> {
-    const stored = events.map((e) => this.newEvent(e));
+  /**
+   * Appends outcome events and applies them here at once (the subscription's copy is then skipped). The outcomes
+   * of one turn of the event loop go in one append: under load, one write for many deliveries.
+   */
+  private append(events: NotificationEvent[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queued.push({ events: events.map((e) => this.newEvent(e)), resolve, reject });
+      if (this.queued.length === 1) setImmediate(() => void this.flushQueued());
+    });
+  }
+
+  private async flushQueued(): Promise<void> {
+    const batch = this.queued.splice(0);
+    const stored = batch.flatMap((b) => b.events);
     // Registered before the append: the subscription may bring an event back before the append returns.
     for (const e of stored) this.echo.add(e.id);
     try {
       await this.deps.log.append(NOTIFICATION_STREAM, stored, ANY);
     } catch (e) {
       for (const x of stored) this.echo.delete(x.id);
-      throw e;
+      for (const b of batch) b.reject(e);
+      return;
     }
     for (const e of stored) this.applyEvent(e as unknown as NotificationEvent, e.metadata.at, -1);
+    for (const b of batch) b.resolve();
   }
 
   private apply(e: RecordedEvent): void {
@@ -462,12 +478,10 @@ export class Propagation {
     const notificationId = s.due.notificationId;
     const attempt = s.attempts + 1;
     if (outcome.ok) {
-      const events: NotificationEvent[] = [
-        { type: 'NotificationDelivered', data: { notificationId, attempt, status: outcome.status } },
-      ];
-      if (recipient.acknowledgement === 'response')
-        events.push({ type: 'NotificationAcknowledged', data: { notificationId, via: 'response' } });
-      await this.append(events);
+      const acknowledged = recipient.acknowledgement === 'response';
+      await this.append([
+        { type: 'NotificationDelivered', data: { notificationId, attempt, status: outcome.status, acknowledged } },
+      ]);
     } else if (attempt >= this.o.maxAttempts) {
       await this.append([
         { type: 'NotificationDeadLettered', data: { notificationId, attempts: attempt, reason: outcome.reason } },

@@ -53,7 +53,7 @@ describe('recipients in the register', () => {
     });
   });
 
-  it('refuses unknown categories and purposes, a plain http URL, a doubled service and a missing way to deliver', () => {
+  it('refuses unknown categories and purposes, plain http, a service twice and no way to deliver', () => {
     const issues = issuesOf(
       [
         '  a:',
