@@ -294,4 +294,34 @@ describe('the shipped register keeps the policies’ promises', () => {
     const tombstones = await vault.stores.keys.listTombstones({ keyIds: oldKeys });
     expect(tombstones.map((t) => t.reason)).toEqual(Array<string>(consentOnly.length).fill('withdrawal'));
   });
+  it('erases on an objection to direct marketing each value kept for it alone, at once and for good', async () => {
+    const { vault } = await vaults.clocked(T0);
+    const mailer = { actor: 'mailer', writer: { role: 'service' as const, purposes: ['marketing'] } };
+    const ids: string[] = [];
+    for (let i = 0; i < N; i++) {
+      const { subjectId } = await vault.commands.registerSubject(mailer);
+      await vault.execute(subjectId, consent('marketing'), mailer);
+      await vault.execute(
+        subjectId,
+        {
+          type: 'RecordPersonalData',
+          items: [
+            item('contact', 'email', `lead${i}@example.com`, 'marketing', 'consent'),
+            item('contact', 'name', `Lead ${i}`, 'contract', 'contract'),
+          ],
+        },
+        { actor: 'dpo:anna' },
+      );
+      ids.push(subjectId);
+    }
+    for (const s of ids) await vault.execute(s, { type: 'ObjectToProcessing', purpose: 'marketing' }, { actor: s });
+    const reads = await vault.reader.read(ids, { purpose: 'contract', callerPurposes: 'all' });
+    for (const [i, s] of ids.entries()) {
+      const items = reads.get(s)!.items.filter((x) => x.category === 'contact');
+      expect(items.find((x) => x.field === 'email')?.status).toBe('ERASED');
+      expect(items.find((x) => x.field === 'name')).toMatchObject({ status: 'VALUE', value: `Lead ${i}` });
+    }
+    const tombstones = await vault.stores.keys.listTombstones({ keyIds: ids.map((s) => `${s}/contact/1`) });
+    expect(tombstones.map((t) => t.reason)).toEqual(Array<string>(N).fill('objection'));
+  });
 });

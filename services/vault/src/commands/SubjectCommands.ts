@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { KeyRing } from '../crypto/keyRing.js';
 import { openField, openProposal } from '../crypto/sealedFields.js';
-import { consentReleases } from '../domain/decide/consentReleases.js';
+import { consentReleases, objectionReleases } from '../domain/decide/consentReleases.js';
 import { contestedBy } from '../domain/decide/rectificationRequest.js';
 import { foreignHolder } from '../domain/decide/valueOwnership.js';
 import { isConflictError, VaultError } from '../domain/errors.js';
@@ -209,22 +209,25 @@ export class SubjectCommands implements Commands {
       return { ...command, current: await this.heldValues(state, command.items, writer) };
     if (command.type === 'CompleteRequest') return { ...command, proposals: await this.proposals(state, command) };
     if (command.type === 'ApplyRetention') return this.withCarriedValues(state, command, now);
-    if (command.type === 'WithdrawConsent') return this.withReleasedValues(state, command, now);
+    if (command.type === 'WithdrawConsent' || command.type === 'ObjectToProcessing')
+      return this.withReleasedValues(state, command, now);
     return command;
   }
 
   /**
-   * A withdrawal that erases values kept only for its purpose re-keys their categories: the values
-   * that stay are opened to be re-sealed. Nothing is opened when it erases nothing.
+   * A withdrawal (or an objection to direct marketing) that erases values kept only for its purpose
+   * re-keys their categories: the values that stay are opened to be re-sealed. Nothing is opened when
+   * it erases nothing.
    */
   private async withReleasedValues(
     state: SubjectState,
-    command: Extract<Command, { type: 'WithdrawConsent' }>,
+    command: Extract<Command, { type: 'WithdrawConsent' | 'ObjectToProcessing' }>,
     now: string,
   ): Promise<Command> {
     const { remaining: _ignored, ...rest } = command;
     if (!Object.hasOwn(this.deps.register.purposes, command.purpose)) return rest;
-    const values = consentReleases(state, this.deps.register, command.purpose, now)
+    const releases = command.type === 'WithdrawConsent' ? consentReleases : objectionReleases;
+    const values = releases(state, this.deps.register, command.purpose, now)
       .filter((r) => r.erase.length > 0)
       .flatMap(({ category, keep }) =>
         keep.map((field) => ({

@@ -46,7 +46,6 @@ export type EventPayloads<V> = {
   PersonalDataReleased: { category: string; field: string; purpose: string };
   /** One field erased. The category is re-keyed right after, so past values become unreadable. */
   PersonalDataErased: { category: string; field: string; reason: string };
-  /** The remaining values of a category re-sealed under a new key; the old key is shredded. */
   /**
    * The category's remaining values re-sealed under its next key, and the old keys shredded with every value they
    * sealed. `reason` says why (the key tombstones carry it): a field erasure when absent (events written before it).

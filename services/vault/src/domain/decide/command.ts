@@ -26,7 +26,12 @@ export type Command =
   | { type: 'WithdrawConsent'; purpose: string; remaining?: Record<string, unknown> }
   | { type: 'RestrictProcessing'; categories: string[]; reason: string }
   | { type: 'LiftRestriction'; categories: string[] }
-  | { type: 'ObjectToProcessing'; purpose: string }
+  | {
+      type: 'ObjectToProcessing';
+      purpose: string;
+      /** The values to re-seal where an objection to direct marketing erases some of a category (set by the command side). */
+      remaining?: Record<string, unknown>;
+    }
   /** Art. 21(1): the DPO records the compelling legitimate grounds that override a standing objection. */
   | { type: 'OverrideObjection'; purpose: string; grounds: string }
   | { type: 'PlaceLegalHold'; category: string; basis: string; until: string }

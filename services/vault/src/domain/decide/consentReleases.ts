@@ -7,10 +7,12 @@ import { type FieldState, keyIdFor, type SubjectState } from '../state.js';
 import { plain } from './command.js';
 
 /**
- * Storage limited by each value's purposes (Art. 5(1)(b), 17(1)(b); issue 23, case 7): a value is
- * kept for the purposes it was recorded for and later also held for, each on its legal basis.
- * Withdrawing consent to a purpose releases every value kept for it on that consent; a value that
- * loses its last purpose is erased, and its category re-keyed (or shredded, when nothing is left).
+ * Storage limited by each value's purposes (Art. 5(1)(b), 17(1)(b) and (c); issue 23, case 7): a
+ * value is kept for the purposes it was recorded for and later also held for, each on its legal
+ * basis. Withdrawing consent to a purpose releases every value kept for it on that consent, and an
+ * objection to direct marketing (Art. 21(2), final under 21(3)) every value kept for that purpose on
+ * any basis; a value that loses its last purpose is erased, and its category re-keyed (or shredded,
+ * when nothing is left).
  */
 
 /** One category's values a withdrawal reaches: those that lose the purpose but stay, and those erased. */
@@ -38,6 +40,39 @@ export function consentReleases(
   now: string,
   shredding: ReadonlySet<string> = new Set(),
 ): Release[] {
+  return releasesWhere(
+    state,
+    register,
+    now,
+    shredding,
+    (h) => h.purpose === purpose && restsOnConsent(register, h.purpose, h.legalBasis),
+  );
+}
+
+/**
+ * What an objection to `purpose` releases and erases: nothing unless the purpose is direct
+ * marketing, whose objection is final (Art. 21(3)) and ends every use of it, whatever the basis. An
+ * objection to processing on legitimate interests stops that processing but erases nothing yet: the
+ * DPO may still override it on compelling grounds (Art. 21(1)), so the values are restricted, not gone.
+ */
+export function objectionReleases(
+  state: SubjectState,
+  register: ProcessingRegister,
+  purpose: string,
+  now: string,
+  shredding: ReadonlySet<string> = new Set(),
+): Release[] {
+  if (!register.purposes[purpose]?.directMarketing) return [];
+  return releasesWhere(state, register, now, shredding, (h) => h.purpose === purpose);
+}
+
+function releasesWhere(
+  state: SubjectState,
+  register: ProcessingRegister,
+  now: string,
+  shredding: ReadonlySet<string>,
+  ends: (holder: { purpose: string; legalBasis: string }) => boolean,
+): Release[] {
   const out: Release[] = [];
   for (const [category, c] of Object.entries(state.categories)) {
     const spec = register.categories[category];
@@ -45,7 +80,7 @@ export function consentReleases(
     const release: Release = { category, released: [], erase: [], keep: [] };
     for (const [field, f] of Object.entries(c.fields)) {
       const holders = holdersOf(f);
-      const left = holders.filter((h) => h.purpose !== purpose || !restsOnConsent(register, h.purpose, h.legalBasis));
+      const left = holders.filter((h) => !ends(h));
       if (left.length === 0) {
         release.erase.push(field);
         continue;
@@ -64,6 +99,7 @@ export function releaseEvents(
   purpose: string,
   releases: readonly Release[],
   remaining: Record<string, unknown> | undefined,
+  reason: 'withdrawal' | 'objection' = 'withdrawal',
 ): DomainEvent<Unsealed>[] {
   const events: DomainEvent<Unsealed>[] = [];
   for (const { category, released, erase, keep } of releases) {
@@ -71,11 +107,10 @@ export function releaseEvents(
     for (const field of released) events.push({ type: 'PersonalDataReleased', data: { category, field, purpose } });
     if (erase.length === 0) continue;
     if (keep.length === 0) {
-      events.push({ type: 'CategoryShredded', data: { category, keyIds: [c.keyId], reason: 'withdrawal' } });
+      events.push({ type: 'CategoryShredded', data: { category, keyIds: [c.keyId], reason } });
       continue;
     }
-    for (const field of erase)
-      events.push({ type: 'PersonalDataErased', data: { category, field, reason: 'withdrawal' } });
+    for (const field of erase) events.push({ type: 'PersonalDataErased', data: { category, field, reason } });
     const values = keep.map((field) => {
       const name = `${category}.${field}`;
       if (!remaining || !Object.hasOwn(remaining, name))
@@ -85,7 +120,7 @@ export function releaseEvents(
     const newKeyId = keyIdFor(state.subjectId, category, c.generation + 1);
     events.push({
       type: 'CategoryRekeyed',
-      data: { category, oldKeyIds: [c.keyId], newKeyId, values, reason: 'withdrawal' },
+      data: { category, oldKeyIds: [c.keyId], newKeyId, values, reason },
     });
   }
   return events;

@@ -93,3 +93,51 @@ describe('withdrawing consent, per value', () => {
     expect(email?.alsoHeldFor).toBeUndefined();
   });
 });
+
+describe('objecting to direct marketing, per value (Art. 17(1)(c), 21(3))', () => {
+  const object = { type: 'ObjectToProcessing' as const, purpose: 'marketing' };
+
+  it('erases an email kept for marketing alone, whatever its basis, and re-keys around the contract’s name', () => {
+    given(
+      registered,
+      consent,
+      recorded('contact', 'email', 1, 'marketing', 'consent'),
+      recorded('contact', 'name', 1, 'contract', 'contract'),
+    )
+      .when({ ...object, remaining: { 'contact.name': 'Ada' } })
+      .then([
+        { type: 'ObjectionRaised', data: { purpose: 'marketing' } },
+        { type: 'PersonalDataErased', data: { category: 'contact', field: 'email', reason: 'objection' } },
+        {
+          type: 'CategoryRekeyed',
+          data: {
+            category: 'contact',
+            oldKeyIds: [keyIdFor(S, 'contact', 1)],
+            newKeyId: keyIdFor(S, 'contact', 2),
+            values: [{ field: 'name', value: { plain: 'Ada' } }],
+            reason: 'objection',
+          },
+        },
+      ]);
+  });
+
+  it('releases marketing from an email the contract keeps too, and erases nothing', () => {
+    given(registered, consent, recorded('contact', 'email'), heldForMarketing)
+      .when(object)
+      .then([
+        { type: 'ObjectionRaised', data: { purpose: 'marketing' } },
+        { type: 'PersonalDataReleased', data: { category: 'contact', field: 'email', purpose: 'marketing' } },
+      ]);
+  });
+
+  it('erases nothing on an objection to processing on legitimate interests: the DPO may still override it', () => {
+    const legitimate: DomainEvent<Sealed> = {
+      type: 'PersonalDataHeld',
+      data: { category: 'contact', field: 'phone', purpose: 'billing', legalBasis: 'contract' },
+    };
+    const events = given(registered, recorded('contact', 'email', 1, 'contract', 'contract'), legitimate)
+      .when({ type: 'ObjectToProcessing', purpose: 'contract' })
+      .events();
+    expect(events.filter((e) => e.type !== 'ObjectionRaised')).toEqual([]);
+  });
+});

@@ -1,6 +1,7 @@
 import { objectionReaches } from '../access.js';
 import { badInput, VaultError } from '../errors.js';
 import { type CommandOf, type Decider, plain } from './command.js';
+import { objectionReleases, releaseEvents } from './consentReleases.js';
 import { checkKnownPurpose } from './guards.js';
 import { reactionShreds } from './reactionShreds.js';
 
@@ -9,7 +10,8 @@ import { reactionShreds } from './reactionShreds.js';
 /**
  * An objection lies against direct marketing, and against processing on legitimate interests or a
  * public task; not against what a contract or a law requires. It shreds at once what the register
- * shreds for it, unless a hold keeps it; the same objection twice records nothing new.
+ * shreds for it, unless a hold keeps it, and one to direct marketing erases each value that was
+ * kept for it alone (objectionReleases); the same objection twice records nothing new.
  */
 export const objectToProcessing: Decider<CommandOf<'ObjectToProcessing'>> = (state, command, { register, now }) => {
   checkKnownPurpose(register, command.purpose, 'purpose');
@@ -26,9 +28,13 @@ export const objectToProcessing: Decider<CommandOf<'ObjectToProcessing'>> = (sta
     );
   }
   if (state.objections[command.purpose]) return [];
+  const shreds = reactionShreds(state, register, now, command.purpose, 'onObjection', 'objection');
+  const shredding = new Set(shreds.map((e) => (e.data as { category: string }).category));
+  const releases = objectionReleases(state, register, command.purpose, now, shredding);
   return [
     { type: 'ObjectionRaised', data: { purpose: command.purpose } },
-    ...reactionShreds(state, register, now, command.purpose, 'onObjection', 'objection'),
+    ...shreds,
+    ...releaseEvents(state, command.purpose, releases, command.remaining, 'objection'),
   ];
 };
 
