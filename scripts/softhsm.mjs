@@ -5,49 +5,17 @@
 //
 //   node scripts/softhsm.mjs ensure
 //   node scripts/softhsm.mjs init-token <dir>     prints { conf, label, pin } as JSON
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+
+import { ensurePackages, run } from './debian.mjs';
 
 export const SOFTHSM_MODULE = '/usr/lib/softhsm/libsofthsm2.so';
 export const TEST_TOKEN = { label: 'pdv-test', pin: '1234', soPin: '5678' };
 
-const APT_TIMEOUT_MS = 180_000;
-
-/** Runs a command quietly; returns undefined on success, else why it failed (its last stderr line). */
-function run(command, args, options = {}) {
-  const r = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', ...options });
-  if (r.error)
-    return `${command}: ${r.error.code === 'ETIMEDOUT' ? `timed out after ${options.timeout} ms` : r.error.message}`;
-  if (r.status === 0) return undefined;
-  const last = (r.stderr ?? '').trim().split('\n').pop();
-  return `${command} ${args[0]} exited with ${r.status ?? r.signal}${last ? `: ${last}` : ''}`;
-}
-
-/**
- * Installs softhsm2 through apt-get when its module is missing and this process is root.
- * Never throws and never fails the caller: returns the one line it printed (or undefined when
- * the module was already there).
- */
-export function ensure() {
-  if (existsSync(SOFTHSM_MODULE)) return undefined;
-  const say = (line) => (console.log(`softhsm: ${line}`), line);
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) {
-    return say(
-      `${SOFTHSM_MODULE} is missing and this is not root, so SoftHSM2 was not installed; ` +
-        'the PKCS#11 suites will skip (apt-get install softhsm2 to run them)',
-    );
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const failure =
-    run('apt-get', ['update', '-qq'], { env, timeout: APT_TIMEOUT_MS }) ??
-    run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'softhsm2'], { env, timeout: APT_TIMEOUT_MS });
-  if (failure) return say(`could not install SoftHSM2 (${failure}); the PKCS#11 suites will skip`);
-  if (!existsSync(SOFTHSM_MODULE))
-    return say(`softhsm2 installed but ${SOFTHSM_MODULE} is still missing; the PKCS#11 suites will skip`);
-  return say(`installed softhsm2 with apt-get (${SOFTHSM_MODULE})`);
-}
+/** Installs softhsm2 through apt-get when its module is missing and this process is root (debian.mjs). */
+export const ensure = () => ensurePackages(['softhsm'])[0];
 
 /**
  * Initialises a fresh token in `dir` (its own token directory, so runs never share state).
