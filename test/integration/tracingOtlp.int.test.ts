@@ -63,7 +63,9 @@ afterAll(async () => {
   await new Promise((r) => receiver.close(r));
 });
 
-describe(`vault serve with an OTLP endpoint${postgres.ok ? ' (on PostgreSQL)' : ` (on SQLite: ${postgres.reason})`}`, () => {
+const where = postgres.ok ? 'on PostgreSQL' : `on SQLite: ${postgres.reason}`;
+
+describe(`vault serve with an OTLP endpoint (${where})`, () => {
   it('sends one trace per GraphQL request to the endpoint, with no written value in it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pdv-otlp-'));
     const schema = freshSchema('pdv_otlp');
@@ -110,8 +112,8 @@ describe(`vault serve with an OTLP endpoint${postgres.ok ? ' (on PostgreSQL)' : 
         { category: 'contact', field: 'name', value: NAME },
       ].map((i) => ({ ...i, purpose: 'contract', legalBasis: 'contract', source: 'subject' }));
       await gql(
-        'mutation Record($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) ' +
-          '{ revision } }',
+        'mutation Record($id: ID!, $items: [PersonalDataInput!]!) { ' +
+          'recordPersonalData(subjectId: $id, items: $items) { revision } }',
         { id, items },
       );
       await gql('query Read($id: ID!) { subject(id: $id, purpose: "contract") { items { status } } }', { id });

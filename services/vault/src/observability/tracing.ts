@@ -26,7 +26,7 @@ export function tracingEnabled(): boolean {
   return tracer !== undefined;
 }
 
-/** Whether the OTel environment asks for traces to be exported: an OTLP endpoint set, and neither SDK nor traces off. */
+/** Whether the OTel environment asks for traces: an OTLP endpoint set, and neither the SDK nor traces turned off. */
 export function tracingRequested(env: NodeJS.ProcessEnv): boolean {
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT;
   if (endpoint === undefined || endpoint.trim() === '') return false;

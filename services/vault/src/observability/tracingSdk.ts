@@ -20,9 +20,9 @@ export { inSpan, tracingEnabled, tracingRequested } from './tracing.js';
  * PostgreSQL adapters' queries, as children of a request or a projection batch only). Only the GraphQL route is
  * traced: health probes make no traces, and a download's URL is its one-time token.
  *
- * The SDK packages are CommonJS and loaded with `require` inside `startTracing`, so that (a) nothing of them loads while
- * tracing is off, and (b) the whole start is synchronous: `tracingPreload.ts` starts it while the CLI's imports are
- * still being evaluated, so that fastify, http, graphql and pg are patched as they load (the require hooks of the
+ * The SDK packages are CommonJS and loaded with `require` inside `startTracing`, so that (a) nothing of them loads
+ * while tracing is off, and (b) the whole start is synchronous: `tracingPreload.ts` starts it while the CLI's imports
+ * are still being evaluated, so that fastify, http, graphql and pg are patched as they load (the require hooks of the
  * instrumentations see the CommonJS packages the ESM service imports; no ESM loader hook is needed for them).
  */
 
