@@ -140,12 +140,24 @@ export class Propagation {
     }
     this.scannedTo = this.checkpointedTo = resume;
     this.delivering = true;
-    this.subscription = log.subscribe({
-      after: resume,
-      onEvents: (events) => this.onEvents(events),
-      onError: (e) => this.o.warn?.(`propagation stopped following the log: ${isVaultError(e) ? e.code : 'INTERNAL'}`),
-    });
+    this.follow();
     this.pump();
+  }
+
+  /**
+   * Follows the log from the last position examined. A failure (the access log or the event log not answering) is
+   * retried a second later from there: what was half done is done again, under the same ids.
+   */
+  private follow(): void {
+    if (this.stopped) return;
+    this.subscription = this.deps.log.subscribe({
+      after: this.scannedTo,
+      onEvents: (events) => this.onEvents(events),
+      onError: (e) => {
+        this.o.warn?.(`propagation: following the log failed (${isVaultError(e) ? e.code : 'INTERNAL'}), retrying`);
+        setTimeout(() => this.follow(), 1000).unref();
+      },
+    });
   }
 
   /**
