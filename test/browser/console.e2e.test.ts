@@ -313,7 +313,7 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
     await page.getByLabel('Value').fill('ola@example.no');
     await page.getByRole('button', { name: 'Find' }).click();
     await page.getByRole('button', { name: `Open subject ${ola}` }).click();
-    await page.getByLabel('Purpose').selectOption('contract');
+    await page.getByLabel('Purpose', { exact: true }).selectOption('contract');
     await page.getByRole('button', { name: 'Open values' }).click();
     await page.getByRole('cell', { name: 'ola@example.no' }).waitFor();
     await page.getByRole('button', { name: 'Open the access report (logged)' }).click();

@@ -17,13 +17,17 @@ import {
 
 /** Finds subjects by email or phone (blind index): the identifier goes in the request body, never in a URL. */
 export function Lookup({ onOpen }: { onOpen: (id: string) => void }) {
+  const [register] = useQuery({ query: RegisterQuery });
+  const purposes = register.data?.processingRegister.purposes.map((p) => p.name) ?? [];
   const [kind, setKind] = useState<'email' | 'phone'>('email');
   const [value, setValue] = useState('');
+  const [chosen, setPurpose] = useState('');
+  const purpose = chosen || (purposes.includes('contract') ? 'contract' : (purposes[0] ?? ''));
   const [asked, setAsked] = useState<{ email: string } | { phone: string } | null>(null);
   const [found] = useQuery({
     query: FindSubjectsQuery,
-    variables: { identifier: asked ?? {}, purpose: 'contract' },
-    pause: !asked,
+    variables: { identifier: asked ?? {}, purpose },
+    pause: !asked || !purpose,
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -40,6 +44,12 @@ export function Lookup({ onOpen }: { onOpen: (id: string) => void }) {
         </select>
         <label htmlFor="lookup-value">Value</label>
         <input id="lookup-value" value={value} onChange={(e) => setValue(e.target.value)} required />
+        <label htmlFor="lookup-purpose">For the purpose</label>
+        <select id="lookup-purpose" value={purpose} onChange={(e) => setPurpose(e.target.value)}>
+          {purposes.map((p) => (
+            <option key={p}>{p}</option>
+          ))}
+        </select>
         <button type="submit">Find</button>
       </form>
       {found.error && <p role="alert">{found.error.message}</p>}
