@@ -153,7 +153,7 @@ const endpoint = z.string().refine(
 
 export const receivingControllerSchema = z.strictObject({ name: text, endpoint });
 
-/** A signing secret's source: `{ env: VAULT_... }` or `{ file: /path }`; the secret itself never sits in the register. */
+/** A signing secret's source: `{ env: VAULT_... }` or `{ file: /path }`; never the secret itself, in the register. */
 const secretSource = z.union(
   [z.strictObject({ env: z.string().regex(/^[A-Z][A-Z0-9_]*$/) }), z.strictObject({ file: text })],
   { error: 'expected { env: AN_ENVIRONMENT_VARIABLE } or { file: /path/to/secret }' },
