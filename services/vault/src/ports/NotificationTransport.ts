@@ -6,7 +6,7 @@ export interface WebhookTarget {
   secret: string;
 }
 
-/** One attempt's outcome: the recipient's 2xx status, or why it failed as a code (`status:500`, `timeout`, `connection`). */
+/** One attempt's outcome: the 2xx status, or why it failed as a code (`status:500`, `timeout`, `connection`). */
 export type DeliveryOutcome = { ok: true; status: number } | { ok: false; reason: string };
 
 export interface DeliverOptions {
