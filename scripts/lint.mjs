@@ -22,7 +22,8 @@ const files = execFileSync(
   .filter((f) => f && !GENERATED.test(f));
 
 const problems = [];
-const eslint = new ESLint();
+// Files the ESLint config ignores (declarations) are still checked for format and width below, not reported as ignored.
+const eslint = new ESLint({ warnIgnored: false });
 for (const result of await eslint.lintFiles(files)) {
   for (const m of result.messages)
     problems.push(`${result.filePath}:${m.line}:${m.column} ${m.ruleId ?? 'parse'}: ${m.message}`);

@@ -444,7 +444,7 @@ describe('purposes a service token does not carry', () => {
 });
 
 describe("a subject's own request (the privacy centre)", () => {
-  it('is received now through the web form, verified by the login, follows in myRequests and completes directly', async () => {
+  it('is received now through the web form, verified by the login, in myRequests, and completes directly', async () => {
     const s = await seed();
     const token = await api.token(subjectPrincipal(s.id));
     const opened = await api.gql(

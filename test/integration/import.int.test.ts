@@ -308,7 +308,7 @@ describe('vault import', () => {
     );
   });
 
-  it('refuses a line longer than --max-line-bytes by number, LINE_TOO_LONG, and imports the lines around it', async () => {
+  it('refuses a line over --max-line-bytes by number, LINE_TOO_LONG, and imports the lines around it', async () => {
     const { dir, env } = freshVaultEnv();
     const file = join(dir, 'huge.ndjson');
     // A 24 MiB value, three times the default limit (8 MiB), on lines 2 and 201.

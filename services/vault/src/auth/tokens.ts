@@ -117,7 +117,7 @@ export function createTokenVerifier(config: VaultConfig): TokenVerifier {
   if (isProduction(config) && !config.jwtIssuer)
     throw new VaultError('CONFIG_INVALID', 'Production mode needs VAULT_JWT_ISSUER: the iss every token must carry');
   const audience = config.jwtAudience ?? 'pdv-vault';
-  // An OIDC provider's tokens verify with the same keys, and the provider is an issuer the vault accepts besides its own.
+  // An OIDC provider's tokens verify with the same keys; the provider is an issuer the vault accepts besides its own.
   const issuers = [config.jwtIssuer, config.oidc?.issuer].filter((i): i is string => Boolean(i));
   const issuer = config.jwtIssuer ? { issuer: issuers } : {};
   const common = { audience, ...issuer, requiredClaims: ['exp'] };

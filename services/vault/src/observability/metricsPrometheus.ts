@@ -221,7 +221,6 @@ export class PrometheusMetrics implements VaultMetrics {
   readonly registry = new Registry();
   private readonly m: ReturnType<typeof eventMetrics>;
   private readonly state: Gauges;
-  private readonly queues: Gauge;
   private readonly queueSources = new Map<string, () => number | undefined>();
   private readState: (() => Promise<HealthFacts>) | undefined;
   private notificationSource: NotificationSource | undefined;
@@ -242,7 +241,8 @@ export class PrometheusMetrics implements VaultMetrics {
       this.m.erasures.inc({ outcome }, 0);
     }
     const sources = this.queueSources;
-    this.queues = new Gauge({
+    // Registered with the registry, which keeps it; nothing here reads it back.
+    new Gauge({
       name: 'vault_queue_depth',
       help: "Entries waiting in this process's queues (access-log buffer, writer threads)",
       labelNames: ['queue'],

@@ -414,7 +414,7 @@ const NB: ReportWords = {
   consultationsListed: (listed, total) =>
     listed === total
       ? `Alle ${total} lesinger, de nyeste først.`
-      : `De ${listed} siste av ${total} lesinger. Hvem som har lest hver kategori, og hvor ofte, er talt fullt ut ovenfor.`,
+      : `De ${listed} siste av ${total} lesinger. Hvem som har lest hver kategori, og hvor ofte, er talt opp ovenfor.`,
   when: 'Når',
   rights: 'Dine rettigheter og hvordan du bruker dem',
   rightsIntro: (contact) => `For å bruke disse rettighetene, skriv til oss på ${contact}. Det er gratis.`,
@@ -626,7 +626,7 @@ const DA: ReportWords = {
   consultationsListed: (listed, total) =>
     listed === total
       ? `Alle ${total} læsninger, de nyeste først.`
-      : `De ${listed} seneste af ${total} læsninger. Hvem der har læst hver kategori, og hvor ofte, er talt fuldt ud ovenfor.`,
+      : `De ${listed} seneste af ${total} læsninger. Hvem der har læst hver kategori, og hvor ofte, står ovenfor.`,
   when: 'Hvornår',
   rights: 'Dine rettigheder, og hvordan du bruger dem',
   rightsIntro: (contact) => `For at bruge disse rettigheder skal du skrive til os på ${contact}. Det er gratis.`,

@@ -29,7 +29,7 @@ export type Command =
   | {
       type: 'ObjectToProcessing';
       purpose: string;
-      /** The values to re-seal where an objection to direct marketing erases some of a category (set by the command side). */
+      /** Values to re-seal where an objection to direct marketing erases part of a category (set by the commands). */
       remaining?: Record<string, unknown>;
     }
   /** Art. 21(1): the DPO records the compelling legitimate grounds that override a standing objection. */
