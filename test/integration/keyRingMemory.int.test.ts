@@ -11,9 +11,9 @@ import { KeyRing } from '../../services/vault/src/crypto/keyRing.js';
 import { parseMasterKeys } from '../../services/vault/src/crypto/masterKey.js';
 
 /**
- * A destroyed key leaves the process's memory with its shred: the bytes the key cache held are
- * zeroed, not only dropped for the collector to reclaim some time later, while the keys that were
- * not shredded stay usable.
+ * A destroyed key leaves the key cache with its shred: the bytes the cache held are zeroed, not only
+ * dropped for the collector to reclaim some time later, while the keys that were not shredded stay
+ * usable and the copies reads were given stay whole (a download holding one detects the shred itself).
  */
 const dir = await mkdtemp(join(tmpdir(), 'pdv-keymem-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -27,19 +27,26 @@ describe('key cache and shreds', () => {
     try {
       const ids = Array.from({ length: 200 }, (_, i) => `s-${i}/${['contact', 'customer'][i % 2]}/1`);
       await ring.ensure(ids);
-      const held = await ring.get(ids); // the cache's own arrays
+      const handedOut = await ring.get(ids); // copies: a read keeps its own while a shred goes on
+      // The cache's own arrays, which nothing outside the key ring holds.
+      const cache = (ring as unknown as { cache: Map<string, { key: Uint8Array }> }).cache;
+      const cached = new Map(ids.map((id) => [id, cache.get(id)!.key]));
       const shredded = ids.filter((_, i) => i % 3 === 0);
       const kept = ids.filter((_, i) => i % 3 !== 0);
       const isZero = (k: Uint8Array) => k.every((b) => b === 0);
-      expect(ids.some((id) => isZero(held.get(id)!))).toBe(false);
+      expect(ids.some((id) => isZero(cached.get(id)!))).toBe(false);
+      expect(ids.every((id) => cached.get(id) !== handedOut.get(id))).toBe(true);
 
       await ring.shred(shredded, 'erasure', '2026-12-06T00:00:00.000Z');
 
-      expect(shredded.filter((id) => !isZero(held.get(id)!))).toEqual([]);
-      expect(kept.filter((id) => isZero(held.get(id)!))).toEqual([]);
+      expect(shredded.filter((id) => !isZero(cached.get(id)!))).toEqual([]);
+      expect(kept.filter((id) => isZero(cached.get(id)!))).toEqual([]);
+      expect(shredded.filter((id) => cache.has(id))).toEqual([]);
+      // A read that began before the shred still holds working bytes: it ends as it would have.
+      expect(ids.filter((id) => isZero(handedOut.get(id)!))).toEqual([]);
       const again = await ring.get(ids, { fresh: true });
       expect(shredded.filter((id) => again.has(id))).toEqual([]);
-      expect(kept.every((id) => Buffer.from(again.get(id)!).equals(Buffer.from(held.get(id)!)))).toBe(true);
+      expect(kept.every((id) => Buffer.from(again.get(id)!).equals(Buffer.from(handedOut.get(id)!)))).toBe(true);
     } finally {
       await store.close();
       await kek.close();

@@ -206,7 +206,7 @@ export class KeyRing {
     const missing: string[] = [];
     for (const id of new Set(keyIds)) {
       const hit = this.fromCache(id);
-      if (hit) out.set(id, hit);
+      if (hit) out.set(id, Uint8Array.from(hit));
       else missing.push(id);
     }
     if (missing.length === 0) return out;
@@ -274,7 +274,7 @@ export class KeyRing {
     const missing: string[] = [];
     for (const id of new Set(keyIds)) {
       const hit = options.fresh ? undefined : this.fromCache(id);
-      if (hit) out.set(id, hit);
+      if (hit) out.set(id, Uint8Array.from(hit));
       else missing.push(id);
     }
     if (missing.length > 0) {
@@ -353,8 +353,8 @@ export class KeyRing {
   /** Drops keys from memory and keeps them out of it (they are being, or were, shredded). */
   private forget(keyIds: readonly string[]): void {
     for (const id of keyIds) {
-      // Zeroed, not only dropped: a destroyed key must not wait in the heap for the collector. A read still
-      // holding it then fails to open, as it would a moment later (downloads check for shreds as they go).
+      // Zeroed, not only dropped: a destroyed key must not wait in the cache's heap for the collector. Callers got
+      // copies; a download that still holds one finds the shred in the store as it goes (ShredCheck).
       this.cache.get(id)?.key.fill(0);
       this.cache.delete(id);
       if (this.shredded.size >= 100_000) this.shredded.delete(this.shredded.values().next().value!);
@@ -599,7 +599,8 @@ export class KeyRing {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
     }
-    this.cache.set(id, { key, at: Date.now() });
+    // A copy of its own, never handed out: a shred zeroes it (forget) while a read that holds its own copy goes on.
+    this.cache.set(id, { key: Uint8Array.from(key), at: Date.now() });
   }
 }
 
