@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Prints one line, `N passed, N failed, N skipped`, from the vitest JSON reports (and lint reports) of every
-// workspace, after listing skipped tests with the reason in their names. Exits non-zero on any
-// failure, or when a workspace with tests left no report (it crashed before reporting).
+// workspace, after listing skipped tests with their reasons (in their names, or the note of `ctx.skip`).
+// Exits non-zero on any failure, or when a workspace with tests left no report (it crashed before reporting).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -27,6 +27,11 @@ for (const ws of workspaces) {
     continue;
   }
   const report = JSON.parse(readFileSync(file, 'utf8'));
+  // The notes tests were skipped with (`ctx.skip(note)`), which vitest's JSON report leaves out.
+  const skipsFile = join(root, ws, 'test-skips.json');
+  const notes = new Map(
+    (existsSync(skipsFile) ? JSON.parse(readFileSync(skipsFile, 'utf8')) : []).map((s) => [s.name, s.note]),
+  );
   for (const suite of report.testResults ?? []) {
     if (suite.status === 'failed' && (suite.assertionResults ?? []).length === 0) {
       console.log(
@@ -39,7 +44,9 @@ for (const ws of workspaces) {
       else if (t.status === 'failed') failed += 1;
       else {
         skipped += 1;
-        console.log(`skipped: ${[...(t.ancestorTitles ?? []), t.title].join(' > ')}`);
+        const name = [...(t.ancestorTitles ?? []), t.title].join(' > ');
+        const note = notes.get(name);
+        console.log(`skipped: ${name}${note ? ` (${note})` : ''}`);
       }
     }
   }

@@ -17,7 +17,7 @@ export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', 'bench/**'],
-    reporters: ['default', ['json', { outputFile: 'test-results.json' }]],
+    reporters: ['default', ['json', { outputFile: 'test-results.json' }], './support/skipNotesReporter.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -28,10 +28,13 @@ const runCli = (args: string[], e: NodeJS.ProcessEnv) =>
   });
 
 /** The environment without what overrides a terminal's own colour support. */
+// Node's colour depth also reads CI (a CI runner without a known vendor gets no colours) and TMUX.
 const withoutColourSettings = ({
   NO_COLOR: _n,
   FORCE_COLOR: _f,
   NODE_DISABLE_COLORS: _d,
+  CI: _c,
+  TMUX: _t,
   ...rest
 }: NodeJS.ProcessEnv) => rest;
 const CLI_MAIN = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
@@ -98,8 +101,7 @@ describe('vault status', { timeout: 150_000 }, () => {
 
   it('colours its marks on a terminal (a pseudo-terminal from util-linux script)', (ctx) => {
     if (spawnSync('script', ['--version'], { encoding: 'utf8' }).status !== 0) {
-      console.log('skipped: no util-linux script here to give the command a terminal');
-      return ctx.skip();
+      return ctx.skip('no util-linux script here to give the command a terminal');
     }
     const command = [
       process.execPath,
