@@ -14,6 +14,8 @@ import { parseMasterKeys } from '../../services/vault/src/crypto/masterKey.js';
  * A destroyed key leaves the key cache with its shred: the bytes the cache held are zeroed, not only
  * dropped for the collector to reclaim some time later, while the keys that were not shredded stay
  * usable and the copies reads were given stay whole (a download holding one detects the shred itself).
+ * Keys that leave the cache any other way (their time is up, newer keys need the room, the cache is
+ * cleared, a key is loaded again) are zeroed as they go too.
  */
 const dir = await mkdtemp(join(tmpdir(), 'pdv-keymem-'));
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -47,6 +49,52 @@ describe('key cache and shreds', () => {
       const again = await ring.get(ids, { fresh: true });
       expect(shredded.filter((id) => again.has(id))).toEqual([]);
       expect(kept.every((id) => Buffer.from(again.get(id)!).equals(Buffer.from(handedOut.get(id)!)))).toBe(true);
+    } finally {
+      await store.close();
+      await kek.close();
+    }
+  });
+
+  it('zeroes the bytes of keys that leave the cache by age, for room, on a reload or when it is cleared', async () => {
+    const master = parseMasterKeys(Buffer.from(nacl.randomBytes(32)).toString('base64'), 'test');
+    const kek = getLocalKekProvider({ path: join(dir, 'kek-evict.slots'), master });
+    const store = getSqliteKeyStore({ path: join(dir, 'keys-evict.db') });
+    const ring = await KeyRing.open(store, kek, { cacheSize: 100, cacheTtlMs: 300 });
+    const cache = (ring as unknown as { cache: Map<string, { key: Uint8Array }> }).cache;
+    const snapshot = (ids: string[]) => ids.map((id) => cache.get(id)!.key);
+    const zeroed = (keys: Uint8Array[]) => keys.filter((k) => k.every((b) => b === 0)).length;
+    try {
+      const older = Array.from({ length: 100 }, (_, i) => `old-${i}/contact/1`);
+      const newer = Array.from({ length: 60 }, (_, i) => `new-${i}/contact/1`);
+      const opened = await ring.ensure(older);
+      const olderCached = snapshot(older);
+      expect(zeroed(olderCached)).toBe(0);
+
+      // Room: 60 of the older keys go for the 60 newer ones, zeroed; the 40 still cached stay whole.
+      await ring.ensure(newer);
+      expect(zeroed(olderCached)).toBe(60);
+      expect(older.filter((id, i) => cache.has(id) === zeroed([olderCached[i]!]) > 0)).toEqual([]);
+
+      // Age: past the TTL, a read finds the cached copy stale, zeroes it and opens the key again.
+      const newerCached = snapshot(newer);
+      await new Promise((r) => setTimeout(r, 350));
+      const reread = await ring.get(newer);
+      expect(zeroed(newerCached)).toBe(60);
+      expect(newer.every((id) => zeroed([reread.get(id)!]) === 0)).toBe(true);
+
+      // Reload: a fresh read replaces the cached copies; the replaced ones are zeroed.
+      const beforeReload = snapshot(newer);
+      await ring.get(newer, { fresh: true });
+      expect(zeroed(beforeReload)).toBe(60);
+
+      // Cleared: everything it held is zeroed; what reads were given is not, and still opens the same keys.
+      const all = [...cache.values()].map((e) => e.key);
+      expect(all.length).toBeGreaterThan(0);
+      ring.clearCache();
+      expect(zeroed(all)).toBe(all.length);
+      expect(cache.size).toBe(0);
+      const again = await ring.get(older);
+      expect(older.every((id) => Buffer.from(again.get(id)!).equals(Buffer.from(opened.get(id)!)))).toBe(true);
     } finally {
       await store.close();
       await kek.close();

@@ -355,8 +355,7 @@ export class KeyRing {
     for (const id of keyIds) {
       // Zeroed, not only dropped: a destroyed key must not wait in the cache's heap for the collector. Callers got
       // copies; a download that still holds one finds the shred in the store as it goes (ShredCheck).
-      this.cache.get(id)?.key.fill(0);
-      this.cache.delete(id);
+      this.evict(id);
       if (this.shredded.size >= 100_000) this.shredded.delete(this.shredded.values().next().value!);
       this.shredded.add(id);
     }
@@ -414,8 +413,9 @@ export class KeyRing {
     }
   }
 
-  /** Forgets every unwrapped key held in memory (the next reads unwrap from the store again). */
+  /** Forgets every unwrapped key held in memory, zeroed (the next reads unwrap from the store again). */
   clearCache(): void {
+    for (const { key } of this.cache.values()) key.fill(0);
     this.cache.clear();
   }
 
@@ -586,7 +586,7 @@ export class KeyRing {
     const hit = this.cache.get(id);
     if (!hit) return undefined;
     if (Date.now() - hit.at > this.ttl) {
-      this.cache.delete(id);
+      this.evict(id);
       return undefined;
     }
     return hit.key;
@@ -595,12 +595,22 @@ export class KeyRing {
   private remember(id: string, key: Uint8Array): void {
     // A key shredded while it was being loaded must not come back into the cache.
     if (this.shredded.has(id)) return;
+    this.evict(id); // a key loaded again replaces its older copy, which goes zeroed like any other
     if (this.cache.size >= this.cacheSize) {
       const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
+      if (oldest !== undefined) this.evict(oldest);
     }
     // A copy of its own, never handed out: a shred zeroes it (forget) while a read that holds its own copy goes on.
     this.cache.set(id, { key: Uint8Array.from(key), at: Date.now() });
+  }
+
+  /**
+   * Drops a key from the cache, zeroed: whichever way a key leaves (shred, age, room for newer ones,
+   * a reload), its bytes do not wait in the heap for the collector.
+   */
+  private evict(id: string): void {
+    this.cache.get(id)?.key.fill(0);
+    this.cache.delete(id);
   }
 }
 
