@@ -21,6 +21,7 @@ const MATRIX: Record<Operation, Record<Caller, typeof Y | typeof N>> = {
   me: { service: Y, dpo: Y, subject: Y, none: N },
   accessReport: { service: N, dpo: Y, subject: Y, none: N },
   portabilityExport: { service: N, dpo: Y, subject: Y, none: N },
+  consultations: { service: N, dpo: Y, subject: Y, none: N },
   requests: { service: N, dpo: Y, subject: N, none: N },
   myRequests: { service: N, dpo: N, subject: Y, none: N },
   pendingNotifications: { service: N, dpo: Y, subject: N, none: N },
@@ -95,6 +96,11 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
   }),
   portabilityExport: (s) => ({
     query: 'query($id: ID!) { portabilityExport(subjectId: $id) { text signature { sha256 } jws { signature } } }',
+    variables: { id: s.id },
+  }),
+  consultations: (s) => ({
+    query:
+      'query($id: ID!) { consultations(subjectId: $id, until: "2099-01-01T00:00:00Z") { total entries { actor } } }',
     variables: { id: s.id },
   }),
   requests: () => ({ query: '{ requests(status: OPEN) { id type dueAt overdue } }' }),

@@ -9,7 +9,8 @@ import { type Api, startApi, subjectPrincipal } from './apiHarness.js';
  * Each consultation in the access report (Art. 15(1)(c); CJEU C-579/21: the subject is entitled to
  * the date and purpose of each read): a subject read 1,200 times by three services lists the 1,000
  * newest reads with their time, reader, purpose and categories, counts all 1,200, and says so in
- * words in each language; reads after the report's time are not in it, nor another subject's.
+ * words in each language; reads after the report's time are not in it, nor another subject's. The
+ * `consultations` query pages on past the report's list, from where it stops, while reads go on.
  */
 let api: Api;
 let subject: string;
@@ -118,5 +119,74 @@ describe('each consultation in the access report', () => {
     expect(table.match(/<tr><td>/g)).toHaveLength(1000);
     expect(table).toContain('service:billing');
     expect(table).not.toContain('service:elsewhere');
+  });
+});
+
+describe('paging past the report', () => {
+  type Page = { total: number; offset: number; entries: { at: string; actor: string; purpose: string }[] };
+  const PAGE = `query($s: ID!, $u: DateTime!, $o: Int, $f: Int) {
+    consultations(subjectId: $s, until: $u, offset: $o, first: $f) { total offset entries { at actor purpose categories } }
+  }`;
+  const page = async (token: string, vars: Record<string, unknown>) => {
+    const res = await api.gql(token, PAGE, { s: subject, ...vars });
+    return { page: res.data?.consultations as Page | undefined, errors: res.errors };
+  };
+
+  it('goes on where the report stops, holding still while new reads come in, until every read was listed once', async () => {
+    const { json } = await report();
+    const d = json.disclosures as { total: number; listed: number; entries: { at: string; actor: string }[] };
+    expect(d.listed).toBeLessThan(d.total);
+    // Reads after the report: the pages, taken up to the report's time, do not move.
+    await api.vault.accessLog.append(
+      Array.from({ length: 30 }, () => ({
+        subjectId: subject,
+        actor: 'service:late',
+        purpose: 'contract',
+        categories: ['contact'],
+        at: new Date(Date.parse(json.generatedAt as string) + 1000).toISOString(),
+      })),
+    );
+    const token = await api.token(subjectPrincipal(subject));
+    const rest: Page['entries'] = [];
+    for (let offset = d.listed; ; offset += 64) {
+      const { page: p, errors } = await page(token, { u: json.generatedAt, o: offset, f: 64 });
+      expect(errors).toBeUndefined();
+      expect(p!.total).toBe(d.total);
+      expect(p!.offset).toBe(offset);
+      if (p!.entries.length === 0) break;
+      rest.push(...p!.entries);
+    }
+    expect(rest).toHaveLength(d.total - d.listed);
+    const all = [...d.entries, ...rest];
+    const times = all.map((e) => Date.parse(e.at));
+    expect(times.every((t, i) => i === 0 || t <= times[i - 1]!)).toBe(true);
+    expect(all.some((e) => e.actor === 'service:late' || e.actor === 'service:elsewhere')).toBe(false);
+    // The oldest read of the year is the last one listed: nothing was skipped, nothing repeated.
+    expect(rest.at(-1)).toMatchObject({ at: '2026-01-01T00:00:00.000Z', actor: READERS[0] });
+    expect(new Set(all.map((e) => `${e.at} ${e.actor}`)).size).toBe(all.length);
+    // The first page taken now, up to a later time, does see the new reads.
+    const dpo = await api.token({ role: 'dpo', name: 'alice' });
+    const now = await page(dpo, { u: new Date(Date.now() + 3_600_000).toISOString(), f: 30 });
+    expect(now.page!.total).toBe(d.total + 30);
+    expect(now.page!.entries.every((e) => e.actor === 'service:late')).toBe(true);
+  });
+
+  it("refuses another subject's reads, a page outside 1 to 1000, a negative offset and an unknown subject", async () => {
+    const own = await api.token(subjectPrincipal(other));
+    const until = '2099-01-01T00:00:00Z';
+    const theirs = await page(own, { u: until });
+    expect(theirs.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const dpo = await api.token({ role: 'dpo', name: 'alice' });
+    for (const [vars, path] of [
+      [{ f: 0 }, 'first'],
+      [{ f: 1001 }, 'first'],
+      [{ o: -1 }, 'offset'],
+    ] as const) {
+      const r = await page(dpo, { u: until, ...vars });
+      expect(r.errors?.[0]?.extensions, JSON.stringify(vars)).toMatchObject({ code: 'BAD_USER_INPUT' });
+      expect(JSON.stringify(r.errors)).toContain(path);
+    }
+    const unknown = await api.gql(dpo, PAGE, { s: '00000000-0000-4000-8000-000000000000', u: until });
+    expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 });

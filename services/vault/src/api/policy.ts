@@ -18,6 +18,7 @@ export const OPERATION_ROLES = {
   // purpose-bound, and a report is every purpose at once.
   accessReport: ['dpo', 'subject'],
   portabilityExport: ['dpo', 'subject'],
+  consultations: ['dpo', 'subject'],
   requests: ['dpo'],
   // The privacy centre follows the caller's own requests.
   myRequests: ['subject'],

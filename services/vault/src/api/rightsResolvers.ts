@@ -80,6 +80,11 @@ export const rightsQuery: QueryResolvers = {
     authorizeSubject(ctx.principal, subjectId);
     return disclosed(ctx, subjectId, 'PORTABILITY');
   },
+  consultations(_, { subjectId, until, offset, first }, ctx) {
+    authorize(ctx.principal, 'consultations');
+    authorizeSubject(ctx.principal, subjectId);
+    return ctx.vault.rights.consultations(subjectId, { until, offset: offset ?? 0, first: first ?? 100 });
+  },
   myRequests(_, _args, ctx) {
     authorize(ctx.principal, 'myRequests');
     const p = ctx.principal;

@@ -11,6 +11,8 @@ import type { CommandOptions, CommandResult } from '../ports/Commands.js';
 import type { ViewStore } from '../ports/ViewStore.js';
 import type { EraseOptions, SignedCertificate } from './eraseSubject.js';
 import {
+  type ConsultationPage,
+  consultationsOf,
   digestReport,
   disclosedCategories,
   freezeReport,
@@ -275,6 +277,11 @@ export class SubjectRights {
     const sending = new ShredCheck(this.deps.keyRing, {}, hashing.opened);
     const body = reportChunks(this.deps, inputs, sending, signature.sha256);
     return { kind, subjectId, signature, jws, categories: disclosedCategories(this.deps.register, inputs), body };
+  }
+
+  /** Each read of the subject up to `until`, a page at a time (`consultationsOf`): the report's list, continued. */
+  consultations(subjectId: string, page: { until: string; offset: number; first: number }): Promise<ConsultationPage> {
+    return consultationsOf(this.deps, subjectId, page);
   }
 
   /** The whole report in memory, made once and signed once (for the API; downloads stream). */

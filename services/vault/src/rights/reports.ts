@@ -160,6 +160,41 @@ export async function freezeReport(
   return { kind, subjectId, generatedAt, state, revision: state.revision, access, disclosures: { total, entries } };
 }
 
+/** One page of a subject's reads (`consultations`): every read up to `until` counted, newest first from `offset`. */
+export interface ConsultationPage {
+  total: number;
+  offset: number;
+  entries: { at: string; actor: string; purpose: string; categories: string[] }[];
+}
+
+/**
+ * The access report's consultations continued past the `DISCLOSURES_LISTED` it lists: with the report's time as `until`,
+ * the pages hold still while new reads come in. Fails with BAD_USER_INPUT for a page outside 1 to
+ * `DISCLOSURES_LISTED` entries or a negative offset, and with NOT_FOUND for an unknown subject.
+ */
+export async function consultationsOf(
+  deps: Pick<ReportDeps, 'accessLog' | 'commands'>,
+  subjectId: string,
+  page: { until: string; offset: number; first: number },
+): Promise<ConsultationPage> {
+  const { until, offset, first } = page;
+  if (!Number.isInteger(first) || first < 1 || first > DISCLOSURES_LISTED)
+    throw new VaultError('BAD_USER_INPUT', `A page holds 1 to ${DISCLOSURES_LISTED} reads`, { path: 'first' });
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new VaultError('BAD_USER_INPUT', 'The offset is a whole number, 0 or more', { path: 'offset' });
+  if (!(await deps.commands.load(subjectId)).registeredAt)
+    throw new VaultError('NOT_FOUND', 'Subject not found', { path: 'subjectId', details: { subjectId } });
+  const [entries, total] = await Promise.all([
+    deps.accessLog.listBySubject(subjectId, { until, offset, limit: first }),
+    deps.accessLog.countBySubject(subjectId, until),
+  ]);
+  return {
+    total,
+    offset,
+    entries: entries.map(({ at, actor, purpose, categories }) => ({ at, actor, purpose, categories })),
+  };
+}
+
 /**
  * The report as JSON text chunks, in a stable order. Fails with KEY_SHREDDED, before its last
  * chunk, when a key it opened is shredded while it is produced (see `ShredCheck`), and with

@@ -103,6 +103,28 @@ export type ConsentInput = {
   purpose: Scalars['String']['input'];
 };
 
+/** One read of a subject's data, as the access report lists it: never the values read. */
+export type Consultation = {
+  __typename?: 'Consultation';
+  /** Who read: `service:<name>`, `dpo:<name>`, `subject:<id>`, `controller:<receiver>`. */
+  actor: Scalars['String']['output'];
+  at: Scalars['DateTime']['output'];
+  /** The categories whose values were served. */
+  categories: Array<Scalars['String']['output']>;
+  purpose: Scalars['String']['output'];
+};
+
+/** A page of a subject's reads (`consultations`). */
+export type ConsultationPage = {
+  __typename?: 'ConsultationPage';
+  /** The reads of this page, newest first; fewer than `first` (or none) at the end. */
+  entries: Array<Consultation>;
+  /** How many of the newest reads the page skipped. */
+  offset: Scalars['Int']['output'];
+  /** Every read up to `until`, however many the page lists. */
+  total: Scalars['Int']['output'];
+};
+
 export type DataSubjectRequest = {
   __typename?: 'DataSubjectRequest';
   channel: Channel;
@@ -580,6 +602,13 @@ export type Query = {
   __typename?: 'Query';
   /** Art. 15: everything the vault holds on the subject, with purposes, recipients, retention and status, signed. Roles: dpo, the subject itself. */
   accessReport: SignedReport;
+  /**
+   * Art. 15(1)(c): each read of the subject's data up to `until`, newest first, from `offset` (at most `first`, 1 to
+   * 1000, a page): the access report's `disclosures` continued past the entries it lists. With the report's
+   * `generatedAt` as `until` and its `listed` as `offset`, the pages go on where the report stops and hold still while
+   * new reads come in. Roles: dpo, the subject itself.
+   */
+  consultations: ConsultationPage;
   /** Subjects whose email or phone matches (blind index; input normalised). Only subjects whose matching field the caller may read for `purpose`. */
   findSubjects: Array<Subject>;
   /** Legal holds (from the register and placed by the DPO), optionally of one subject or ending before a date. Role: dpo. */
@@ -618,6 +647,14 @@ export type Query = {
 
 export type QueryAccessReportArgs = {
   subjectId: Scalars['ID']['input'];
+};
+
+
+export type QueryConsultationsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  offset?: InputMaybe<Scalars['Int']['input']>;
+  subjectId: Scalars['ID']['input'];
+  until: Scalars['DateTime']['input'];
 };
 
 
@@ -963,6 +1000,8 @@ export type ResolversTypes = {
   CompletedRequest: ResolverTypeWrapper<Omit<CompletedRequest, 'request'> & { request: ResolversTypes['DataSubjectRequest'] }>;
   ConsentChannel: ConsentChannel;
   ConsentInput: ConsentInput;
+  Consultation: ResolverTypeWrapper<Consultation>;
+  ConsultationPage: ResolverTypeWrapper<ConsultationPage>;
   DataSubjectRequest: ResolverTypeWrapper<RequestModel>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DenialReason: DenialReason;
@@ -1023,6 +1062,8 @@ export type ResolversParentTypes = {
   CommandPayload: CommandPayload;
   CompletedRequest: Omit<CompletedRequest, 'request'> & { request: ResolversParentTypes['DataSubjectRequest'] };
   ConsentInput: ConsentInput;
+  Consultation: Consultation;
+  ConsultationPage: ConsultationPage;
   DataSubjectRequest: RequestModel;
   DateTime: Scalars['DateTime']['output'];
   ErasureCertificate: ErasureCertificate;
@@ -1100,6 +1141,19 @@ export type CompletedRequestResolvers<ContextType = ApiContext, ParentType exten
   certificate?: Resolver<Maybe<ResolversTypes['SignedErasureCertificate']>, ParentType, ContextType>;
   link?: Resolver<Maybe<ResolversTypes['ExportLink']>, ParentType, ContextType>;
   request?: Resolver<ResolversTypes['DataSubjectRequest'], ParentType, ContextType>;
+};
+
+export type ConsultationResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Consultation'] = ResolversParentTypes['Consultation']> = {
+  actor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  categories?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  purpose?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ConsultationPageResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['ConsultationPage'] = ResolversParentTypes['ConsultationPage']> = {
+  entries?: Resolver<Array<ResolversTypes['Consultation']>, ParentType, ContextType>;
+  offset?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type DataSubjectRequestResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['DataSubjectRequest'] = ResolversParentTypes['DataSubjectRequest']> = {
@@ -1288,6 +1342,7 @@ export type PurposeResolvers<ContextType = ApiContext, ParentType extends Resolv
 
 export type QueryResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   accessReport?: Resolver<ResolversTypes['SignedReport'], ParentType, ContextType, RequireFields<QueryAccessReportArgs, 'subjectId'>>;
+  consultations?: Resolver<ResolversTypes['ConsultationPage'], ParentType, ContextType, RequireFields<QueryConsultationsArgs, 'first' | 'offset' | 'subjectId' | 'until'>>;
   findSubjects?: Resolver<Array<ResolversTypes['Subject']>, ParentType, ContextType, RequireFields<QueryFindSubjectsArgs, 'identifier' | 'purpose'>>;
   legalHolds?: Resolver<Array<ResolversTypes['LegalHold']>, ParentType, ContextType, Partial<QueryLegalHoldsArgs>>;
   me?: Resolver<ResolversTypes['Caller'], ParentType, ContextType>;
@@ -1418,6 +1473,8 @@ export type Resolvers<ContextType = ApiContext> = {
   Category?: CategoryResolvers<ContextType>;
   CommandPayload?: CommandPayloadResolvers<ContextType>;
   CompletedRequest?: CompletedRequestResolvers<ContextType>;
+  Consultation?: ConsultationResolvers<ContextType>;
+  ConsultationPage?: ConsultationPageResolvers<ContextType>;
   DataSubjectRequest?: DataSubjectRequestResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   ErasureCertificate?: ErasureCertificateResolvers<ContextType>;
