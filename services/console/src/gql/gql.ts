@@ -34,6 +34,7 @@ type Documents = {
     "\n  query Me {\n    me {\n      role\n      name\n    }\n  }\n": typeof types.MeDocument,
     "\n  query MyData($id: ID!) {\n    accessReport(subjectId: $id) {\n      report\n    }\n    processingRegister {\n      purposes {\n        name\n        description\n        requiresConsent\n        directMarketing\n      }\n    }\n  }\n": typeof types.MyDataDocument,
     "\n  query SignedAccessReport($id: ID!) {\n    accessReport(subjectId: $id) {\n      text\n      signature {\n        type\n        kind\n        subjectId\n        generatedAt\n        sha256\n        bytes\n      }\n      jws {\n        protected\n        payload\n        signature\n      }\n    }\n  }\n": typeof types.SignedAccessReportDocument,
+    "\n  query ReadableAccessReport($id: ID!, $language: String!) {\n    accessReport(subjectId: $id) {\n      html(language: $language)\n    }\n  }\n": typeof types.ReadableAccessReportDocument,
     "\n  query SignedExport($id: ID!) {\n    portabilityExport(subjectId: $id) {\n      text\n      signature {\n        type\n        kind\n        subjectId\n        generatedAt\n        sha256\n        bytes\n      }\n      jws {\n        protected\n        payload\n        signature\n      }\n    }\n  }\n": typeof types.SignedExportDocument,
     "\n  query MyRequests {\n    myRequests {\n      id\n      type\n      status\n      receivedAt\n      dueAt\n    }\n  }\n": typeof types.MyRequestsDocument,
     "\n  mutation GiveConsent($id: ID!, $purpose: String!, $noticeId: String!, $noticeVersion: String!) {\n    giveConsent(\n      subjectId: $id\n      purpose: $purpose\n      noticeId: $noticeId\n      noticeVersion: $noticeVersion\n      channel: webForm\n    ) {\n      revision\n    }\n  }\n": typeof types.GiveConsentDocument,
@@ -62,6 +63,7 @@ const documents: Documents = {
     "\n  query Me {\n    me {\n      role\n      name\n    }\n  }\n": types.MeDocument,
     "\n  query MyData($id: ID!) {\n    accessReport(subjectId: $id) {\n      report\n    }\n    processingRegister {\n      purposes {\n        name\n        description\n        requiresConsent\n        directMarketing\n      }\n    }\n  }\n": types.MyDataDocument,
     "\n  query SignedAccessReport($id: ID!) {\n    accessReport(subjectId: $id) {\n      text\n      signature {\n        type\n        kind\n        subjectId\n        generatedAt\n        sha256\n        bytes\n      }\n      jws {\n        protected\n        payload\n        signature\n      }\n    }\n  }\n": types.SignedAccessReportDocument,
+    "\n  query ReadableAccessReport($id: ID!, $language: String!) {\n    accessReport(subjectId: $id) {\n      html(language: $language)\n    }\n  }\n": types.ReadableAccessReportDocument,
     "\n  query SignedExport($id: ID!) {\n    portabilityExport(subjectId: $id) {\n      text\n      signature {\n        type\n        kind\n        subjectId\n        generatedAt\n        sha256\n        bytes\n      }\n      jws {\n        protected\n        payload\n        signature\n      }\n    }\n  }\n": types.SignedExportDocument,
     "\n  query MyRequests {\n    myRequests {\n      id\n      type\n      status\n      receivedAt\n      dueAt\n    }\n  }\n": types.MyRequestsDocument,
     "\n  mutation GiveConsent($id: ID!, $purpose: String!, $noticeId: String!, $noticeVersion: String!) {\n    giveConsent(\n      subjectId: $id\n      purpose: $purpose\n      noticeId: $noticeId\n      noticeVersion: $noticeVersion\n      channel: webForm\n    ) {\n      revision\n    }\n  }\n": types.GiveConsentDocument,
@@ -164,6 +166,10 @@ export function graphql(source: "\n  query MyData($id: ID!) {\n    accessReport(
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query SignedAccessReport($id: ID!) {\n    accessReport(subjectId: $id) {\n      text\n      signature {\n        type\n        kind\n        subjectId\n        generatedAt\n        sha256\n        bytes\n      }\n      jws {\n        protected\n        payload\n        signature\n      }\n    }\n  }\n"): (typeof documents)["\n  query SignedAccessReport($id: ID!) {\n    accessReport(subjectId: $id) {\n      text\n      signature {\n        type\n        kind\n        subjectId\n        generatedAt\n        sha256\n        bytes\n      }\n      jws {\n        protected\n        payload\n        signature\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ReadableAccessReport($id: ID!, $language: String!) {\n    accessReport(subjectId: $id) {\n      html(language: $language)\n    }\n  }\n"): (typeof documents)["\n  query ReadableAccessReport($id: ID!, $language: String!) {\n    accessReport(subjectId: $id) {\n      html(language: $language)\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -3,9 +3,15 @@ import { type FormEvent, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 
 import type { RequestType } from '../gql/graphql.js';
-import { dateOf, t, word } from '../shared/i18n.js';
-import { download } from '../shared/report.js';
-import { MyRequestsQuery, OpenRequestMutation, SignedAccessReportQuery, SignedExportQuery } from './documents.js';
+import { dateOf, LANGUAGE, t, word } from '../shared/i18n.js';
+import { download, saveFile } from '../shared/report.js';
+import {
+  MyRequestsQuery,
+  OpenRequestMutation,
+  ReadableAccessReportQuery,
+  SignedAccessReportQuery,
+  SignedExportQuery,
+} from './documents.js';
 
 const TYPES: RequestType[] = ['ACCESS', 'PORTABILITY', 'RECTIFICATION', 'ERASURE', 'RESTRICTION', 'OBJECTION'];
 
@@ -22,6 +28,16 @@ export function Downloads({ id, client }: { id: string; client: Client }) {
     if (!signed) return setError(res.error?.message ?? 'download failed');
     download(kind === 'report' ? 'access-report.json' : 'portability-export.json', signed);
   };
+  // The vault renders the page from the signed text, in the language this page speaks; the subject's id goes in the
+  // request body, and the file's name says only the language.
+  const readable = async () => {
+    setError(undefined);
+    const variables = { id, language: LANGUAGE };
+    const res = await client.query(ReadableAccessReportQuery, variables, { requestPolicy: 'network-only' }).toPromise();
+    const html = res.data?.accessReport.html;
+    if (!html) return setError(res.error?.message ?? 'download failed');
+    saveFile(`access-report.${LANGUAGE}.html`, html, 'text/html');
+  };
   return (
     <section aria-labelledby="downloads">
       <h2 id="downloads">{t.downloads}</h2>
@@ -30,10 +46,14 @@ export function Downloads({ id, client }: { id: string; client: Client }) {
         <button type="button" onClick={() => void get('report')}>
           {t.downloadReport}
         </button>
+        <button type="button" onClick={() => void readable()}>
+          {t.downloadReadable}
+        </button>
         <button type="button" onClick={() => void get('export')}>
           {t.downloadExport}
         </button>
       </div>
+      <p className="hint">{t.readableHint}</p>
       <p className="hint">{t.verifyHow}</p>
     </section>
   );

@@ -46,6 +46,14 @@ export const SignedAccessReportQuery = graphql(`
   }
 `);
 
+export const ReadableAccessReportQuery = graphql(`
+  query ReadableAccessReport($id: ID!, $language: String!) {
+    accessReport(subjectId: $id) {
+      html(language: $language)
+    }
+  }
+`);
+
 export const SignedExportQuery = graphql(`
   query SignedExport($id: ID!) {
     portabilityExport(subjectId: $id) {

@@ -26,6 +26,10 @@ const en = {
   downloads: 'Download my data',
   downloadReport: 'Download my access report',
   downloadExport: 'Download my data export',
+  downloadReadable: 'Download my access report as a page to read',
+  readableHint:
+    'The page is in this language and carries the signed report with its signature; the signed JSON stays the ' +
+    'authoritative copy.',
   verifyHow:
     'Each download is signed. Check it: the SHA-256 of the "text" equals signature.sha256, and the JWS verifies ' +
     'with the public key at /.well-known/jwks.json.',
@@ -88,6 +92,13 @@ const nb: Messages = {
   downloads: 'Last ned mine opplysninger',
   downloadReport: 'Last ned innsynsrapporten min',
   downloadExport: 'Last ned dataeksporten min',
+  downloadReadable: 'Last ned innsynsrapporten min som en side å lese',
+  readableHint:
+    'Siden er på dette språket og har den signerte rapporten med signaturen; den signerte JSON-filen er fortsatt ' +
+    'den gjeldende kopien.',
+  verifyHow:
+    'Hver nedlasting er signert. Kontroller den: SHA-256 av «text» er lik signature.sha256, og JWS-en verifiseres ' +
+    'med den offentlige nøkkelen på /.well-known/jwks.json.',
   consents: 'Mine samtykker',
   consentIntro: 'Slå av et samtykke når som helst; slår du det på, lagres versjonen av erklæringen som vises her.',
   notice: 'Personvernerklæring',
@@ -142,6 +153,13 @@ const da: Messages = {
   downloads: 'Hent mine oplysninger',
   downloadReport: 'Hent min indsigtsrapport',
   downloadExport: 'Hent min dataeksport',
+  downloadReadable: 'Hent min indsigtsrapport som en side at læse',
+  readableHint:
+    'Siden er på dette sprog og indeholder den signerede rapport med signaturen; den signerede JSON-fil er stadig ' +
+    'den gældende kopi.',
+  verifyHow:
+    'Hver download er signeret. Kontrollér den: SHA-256 af "text" er lig med signature.sha256, og JWS’en verificeres ' +
+    'med den offentlige nøgle på /.well-known/jwks.json.',
   consents: 'Mine samtykker',
   consentIntro: 'Slå et samtykke fra når som helst; slår du det til, gemmes versionen af meddelelsen, der vises her.',
   notice: 'Privatlivsmeddelelse',

@@ -59,7 +59,15 @@ export function shown(value: unknown): string {
 /** Offers a signed document as a file: its exact signed text, the digest and the JWS that covers it. */
 export function download(name: string, signed: { text: string; signature: unknown; jws: unknown }): void {
   const body = JSON.stringify({ signature: signed.signature, jws: signed.jws, text: signed.text }, null, 2);
-  const url = URL.createObjectURL(new Blob([body], { type: 'application/json' }));
+  saveFile(name, body, 'application/json');
+}
+
+/**
+ * Offers text the page fetched (in a POST body) as a file. The object URL names a random id, never the subject, and
+ * the file is saved rather than opened in a tab, where it would inherit this page's Content-Security-Policy.
+ */
+export function saveFile(name: string, body: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([body], { type }));
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
