@@ -5,8 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK } from 'jose';
 import Provider from 'oidc-provider';
 
-/** A user of the test's identity provider: the DPO, or a data subject with its id in the vault. */
-export type Account = { roles: string[]; subjectId?: string };
+/**
+ * A user of the test's identity provider: the DPO, or a data subject with its id in the vault; `accessTokenTTL`
+ * (seconds, default 600) shortens this user's access tokens, so a test can watch the pages renew them.
+ */
+export type Account = { roles: string[]; subjectId?: string; accessTokenTTL?: number };
 
 export interface TestProvider {
   issuer: string;
@@ -65,11 +68,19 @@ export async function startProvider(accounts: Record<string, Account>, redirectO
         getResourceServerInfo: () => ({
           scope: 'vault',
           audience: 'pdv-vault',
-          accessTokenTTL: 600,
           accessTokenFormat: 'jwt',
           jwt: { sign: { alg: 'ES256' } },
         }),
       },
+    },
+    // The organisation's policy, not the client's choice of scope: the pages' client gets a refresh token (rotated at
+    // each use, as for any public client) and renews its short access tokens with it.
+    issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(grant: string): boolean }) =>
+      client.grantTypeAllowed('refresh_token'),
+    ttl: {
+      AccessToken: (_ctx: unknown, token: { accountId?: string }) =>
+        accounts[token.accountId ?? '']?.accessTokenTTL ?? 600,
+      IdToken: 600,
     },
     extraTokenClaims: (_ctx: unknown, token: { accountId?: string }) => {
       const account = accounts[token.accountId ?? ''];

@@ -42,6 +42,13 @@ export function useLogin(page: Page): Login {
         um.events.addUserUnloaded(() => {
           token.current = undefined;
         });
+        // Renewal failed for good (the provider ended the session, or the refresh token expired): log in again
+        // rather than send a token the vault refuses.
+        um.events.addAccessTokenExpired(() => {
+          token.current = undefined;
+          void um.removeUser();
+          if (live) setState({ status: 'anonymous', oidc: true });
+        });
         const user = await completeLogin(um);
         token.current = user?.access_token;
         if (live) setState(user ? { status: 'ready' } : { status: 'anonymous', oidc: true });
