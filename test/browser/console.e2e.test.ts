@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import {
   createTokenVerifier,
@@ -13,7 +13,7 @@ import {
   type VaultConfig,
 } from '@pdv/vault';
 import axe from 'axe-core';
-import { flattenedVerify, importJWK } from 'jose';
+import { decodeJwt, flattenedVerify, importJWK } from 'jose';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -45,6 +45,7 @@ let browser: Browser;
 let cleanup: () => Promise<void>;
 let kari: string;
 let ola: string;
+let per: string;
 const dirs: string[] = [];
 
 async function seedSubject(
@@ -80,6 +81,7 @@ beforeAll(async () => {
   ola = await seedSubject(vault, 'Ola Hansen', 'ola@example.no', [
     item('accounting', 'invoiceReference', 'INV-2026-7', 'billing', 'legalObligation'),
   ]);
+  per = await seedSubject(vault, 'Per Olsen', 'per@example.no');
   // The vault listens first (the provider needs the pages' redirect origin), then learns its provider.
   server = await startServer(vault, { port: 0, rateLimitPerMinute: 0, unauthenticatedPerMinute: 0 });
   await server.close();
@@ -87,6 +89,8 @@ beforeAll(async () => {
   const accounts: Record<string, Account> = {
     kari: { roles: ['customer'], subjectId: kari },
     ola: { roles: ['customer'], subjectId: ola },
+    // Ola again, with access tokens that live 4 seconds: the pages must renew them to stay logged in.
+    olabrief: { roles: ['customer'], subjectId: ola, accessTokenTTL: 4 },
     anna: { roles: ['staff', 'dpo'] },
   };
   provider = await startProvider(accounts, `http://127.0.0.1:${port}`);
@@ -154,9 +158,9 @@ async function newPage(locale = 'en-GB'): Promise<{ context: BrowserContext; pag
   return { context, page, violations };
 }
 
-async function logIn(page: Page, path: '/privacy' | '/console', user: string): Promise<void> {
+async function logIn(page: Page, path: '/privacy' | '/console', user: string, button = 'Log in'): Promise<void> {
   await page.goto(`${server.url}${path}`);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('button', { name: button }).click();
   await page.getByLabel('Username').fill(user);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((u) => u.pathname === path && !u.search, { timeout: WAIT_MS });
@@ -228,6 +232,38 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
     await context.close();
   });
 
+  it('the subject downloads its access report as a page to read, in its language, naming no one in a URL', async () => {
+    const { context, page, violations } = await newPage('nb-NO');
+    const urls: string[] = [];
+    page.on('request', (r) => urls.push(r.url()));
+    await logIn(page, '/privacy', 'kari', 'Logg inn');
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: WAIT_MS }),
+      page.getByRole('button', { name: 'Last ned innsynsrapporten min som en side å lese' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('access-report.nb.html');
+    const dir = mkdtempSync(join(tmpdir(), 'pdv-report-'));
+    dirs.push(dir);
+    const file = join(dir, download.suggestedFilename());
+    await download.saveAs(file);
+    const html = readFileSync(file, 'utf8');
+    expect(html).toContain('<html lang="nb">');
+    expect(html).toContain('Hvordan vi når deg');
+    expect(html).toContain('kari@example.no');
+    for (const url of [...urls, download.url()]) {
+      expect(url).not.toContain(kari);
+      expect(url).not.toContain('kari@example.no');
+    }
+    await expectNothingStored(page, ['kari@example.no', kari]);
+    expect(violations).toEqual([]);
+    // The file reads on its own, offline, and passes the same accessibility rules as the pages.
+    const saved = await context.newPage();
+    await saved.goto(pathToFileURL(file).href);
+    await saved.getByRole('heading', { level: 1 }).waitFor();
+    expect(await axeViolations(saved)).toEqual([]);
+    await context.close();
+  });
+
   it('the subject withdraws a consent with its switch, and the vault records the withdrawal', async () => {
     const { context, page } = await newPage();
     await logIn(page, '/privacy', 'kari');
@@ -277,6 +313,56 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
     });
     const body = (await res.json()) as { errors?: { extensions?: { code?: string } }[] };
     expect(body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    await context.close();
+  });
+
+  it('a session outlives its 4-second access token: the page renews it through the provider, in memory', async () => {
+    const { context, page, violations } = await newPage();
+    const bearers: string[] = [];
+    const refreshTokens: string[] = [];
+    let renewals = 0;
+    page.on('request', (r) => {
+      const auth = r.headers().authorization;
+      if (r.url().endsWith('/graphql') && auth) bearers.push(auth.replace(/^Bearer /, ''));
+      if (r.url().startsWith(`${provider.issuer}/token`) && /grant_type=refresh_token/.test(r.postData() ?? ''))
+        renewals++;
+    });
+    page.on('response', (r) => {
+      if (!r.url().startsWith(`${provider.issuer}/token`)) return;
+      void r
+        .json()
+        .then((b: { refresh_token?: string }) => b.refresh_token && refreshTokens.push(b.refresh_token))
+        .catch(() => {});
+    });
+    await logIn(page, '/privacy', 'olabrief');
+    await page.getByText('ola@example.no').first().waitFor();
+    const first = bearers[0]!;
+    const { exp } = decodeJwt(first);
+    expect(exp! - decodeJwt(first).iat!).toBe(4);
+    await page.waitForTimeout(Math.max(0, exp! * 1000 - Date.now()) + 1_500);
+    // The first token is dead: the vault refuses it.
+    const stale = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${first}` },
+      body: JSON.stringify({ query: '{ me { role } }' }),
+    });
+    expect(stale.status).toBe(401);
+    // The page is still logged in and reads with a token it renewed.
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: WAIT_MS }),
+      page.getByRole('button', { name: 'Download my data export' }).click(),
+    ]);
+    expect(readFileSync(await download.path(), 'utf8')).toContain('ola@example.no');
+    const last = bearers.at(-1)!;
+    expect(last).not.toBe(first);
+    expect(decodeJwt(last).exp! * 1000).toBeGreaterThan(Date.now() - 1_000);
+    expect(renewals).toBeGreaterThan(0);
+    expect(await page.getByRole('button', { name: 'Log in' }).count()).toBe(0);
+    const stored = await page.evaluate<string>('JSON.stringify([{ ...localStorage }, { ...sessionStorage }])');
+    expect(refreshTokens.length).toBeGreaterThan(0);
+    for (const token of refreshTokens) expect(stored).not.toContain(token);
+    await expectNothingStored(page, ['ola@example.no', ola]);
+    expect(violations).toEqual([]);
     await context.close();
   });
 
@@ -330,6 +416,135 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
     await page.getByRole('button', { name: 'Erase now' }).click();
     await page.getByText('Signature valid').waitFor();
     expect(await page.getByText(/accounting \(/).count()).toBeGreaterThan(0);
+    await context.close();
+  });
+
+  it('the DPO extends a request by two months with a reason, which the subject reads in its report', async () => {
+    const receivedAt = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    const requestId = await vault.rights.openRequest(
+      per,
+      { requestType: 'ACCESS', receivedAt, channel: 'email' },
+      { actor: 'dpo:seed' },
+    );
+    const before = (await vault.rights.request(requestId)).dueAt!;
+    const { context, page, violations } = await newPage();
+    await logIn(page, '/console', 'anna');
+    const row = page.locator(`[data-testid=queue] tr[data-request="${requestId}"]`);
+    expect(await row.locator('td').first().textContent()).toContain(before.slice(0, 10));
+    await row.getByRole('button', { name: 'Extend' }).click();
+    await row.getByLabel('Further months').selectOption('2');
+    await row.getByLabel('Reason, written for the subject').fill('We are gathering your records from two archives.');
+    expect(await axeViolations(page)).toEqual([]);
+    await row.locator('form').getByRole('button', { name: 'Extend' }).click();
+    const after = await expect
+      .poll(async () => (await vault.rights.request(requestId)).data.extendedMonths)
+      .toBe(2)
+      .then(() => vault.rights.request(requestId));
+    expect(after.dueAt!.slice(0, 7)).not.toBe(before.slice(0, 7));
+    await expect.poll(() => row.locator('td').first().textContent()).toContain(after.dueAt!.slice(0, 10));
+    const report = JSON.parse((await vault.rights.report(per, 'ACCESS')).text) as {
+      requests: { requestId: string; dueAt: string; extensions: { months?: number; reason?: string }[] }[];
+    };
+    const told = report.requests.find((q) => q.requestId === requestId)!;
+    expect(told.dueAt).toBe(after.dueAt);
+    expect(JSON.stringify(told.extensions)).toContain('We are gathering your records from two archives.');
+    expect(violations).toEqual([]);
+    await context.close();
+  });
+
+  it('a legal hold placed on the subject page shows in the holds list and keeps its data from the retention preview shredding it', async () => {
+    const asOf = '2030-06-01';
+    const { context, page, violations } = await newPage();
+    await logIn(page, '/console', 'anna');
+    await page.getByRole('button', { name: 'Subjects' }).click();
+    await page.getByLabel('Value').fill('per@example.no');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByRole('button', { name: `Open subject ${per}` }).click();
+    await page.getByLabel('Category', { exact: true }).selectOption('marketing');
+    await page.getByLabel('Basis').selectOption('litigation');
+    await page.getByLabel('Until').fill('2031-06-30');
+    await page.getByRole('button', { name: 'Place hold' }).click();
+    await page.getByText(/^marketing: litigation until 2031-06-30.*\(dpo\)/).waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    const holds = await vault.stores.views.listHolds({ subjectId: per });
+    expect(holds).toContainEqual(
+      expect.objectContaining({ category: 'marketing', basis: 'litigation', source: 'dpo' }),
+    );
+
+    await page.getByRole('button', { name: 'Holds' }).click();
+    const holdRow = page.locator('section[aria-labelledby=holds] tbody tr', { hasText: per });
+    expect((await holdRow.locator('td').allTextContents()).slice(0, 3)).toEqual([per, 'marketing', 'litigation']);
+    expect(await holdRow.locator('td').last().textContent()).toBe('dpo');
+
+    const previewRows = async () =>
+      (await page.locator('section[aria-labelledby=retention] tbody tr').all()).map((r) => r.locator('td'));
+    const shownFor = async (subject: string) => {
+      const rows: string[][] = [];
+      for (const cells of await previewRows()) rows.push(await cells.allTextContents());
+      return rows.filter((r) => r[0] === subject);
+    };
+    await page.getByRole('button', { name: 'Retention' }).click();
+    await page.getByLabel('As of').fill(asOf);
+    await page.getByText(/schedule rows examined as of 2030-06-01/).waitFor();
+    const kept = (await vault.sweepRetention({ dryRun: true, asOf })).items.filter((i) => i.subjectId === per);
+    // Held: not shredded (listed as kept, or not listed at all).
+    expect(kept.find((i) => i.category === 'marketing')?.outcome).not.toBe('wouldShred');
+    await expect
+      .poll(() => shownFor(per))
+      .toEqual(kept.map((i) => [i.subjectId, i.category, i.dueAt, i.rule, i.outcome]));
+    expect(await axeViolations(page)).toEqual([]);
+
+    await page.getByRole('button', { name: 'Subjects' }).click();
+    await page.getByRole('button', { name: 'Release marketing' }).click();
+    await expect.poll(() => page.getByText(/^marketing: litigation/).count()).toBe(0);
+    await page.getByRole('button', { name: 'Retention' }).click();
+    await page.getByLabel('As of').fill(asOf);
+    const released = (await vault.sweepRetention({ dryRun: true, asOf })).items.filter((i) => i.subjectId === per);
+    expect(released.find((i) => i.category === 'marketing')?.outcome).toBe('wouldShred');
+    await expect
+      .poll(() => shownFor(per))
+      .toEqual(released.map((i) => [i.subjectId, i.category, i.dueAt, i.rule, i.outcome]));
+    expect(violations).toEqual([]);
+    await context.close();
+  });
+
+  it('the register and statistics pages show the register the vault enforces and its anonymous counts', async () => {
+    const { context, page } = await newPage();
+    await logIn(page, '/console', 'anna');
+    await page.getByRole('button', { name: 'Register' }).click();
+    await page.getByText('Version 1, controller Example Company Ltd (EXAMPLE, replace).').waitFor();
+    const register = page.locator('section[aria-labelledby=register] tbody tr');
+    expect(await register.count()).toBe(Object.keys(vault.register.categories).length);
+    const cells = async (name: string) =>
+      register
+        .filter({ has: page.getByRole('cell', { name, exact: true }) })
+        .locator('td')
+        .allTextContents();
+    expect(await cells('contact')).toEqual([
+      'contact',
+      'How we reach the customer - name, email address, phone number and postal address.',
+      'contract, customerService, billing, debtCollection, legalCompliance, marketing, newsletter',
+      'contract, legalObligation, consent',
+      'Kept 8 years after the customer relationship ended.',
+      'shred',
+      'Example Mail Delivery Inc. (EXAMPLE) (processor)',
+    ]);
+    expect((await cells('accounting'))[4]).toBe('Accounting records are kept 10 years, as bookkeeping law requires.');
+    expect((await cells('accounting'))[5]).toMatch(/^kept: /);
+
+    await page.getByRole('button', { name: 'Statistics' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Statistics' }).waitFor();
+    const stats = await vault.stores.views.listStats();
+    expect(stats.length).toBeGreaterThan(0);
+    const table = page.locator('section[aria-labelledby=statistics] tbody tr');
+    await expect.poll(() => table.count()).toBe(stats.length);
+    const shown: string[][] = [];
+    for (const row of await table.all()) shown.push(await row.locator('td').allTextContents());
+    expect(shown).toEqual(stats.map((s) => [s.month, s.category, s.purpose, s.metric, String(s.count)]));
+    const month = new Date().toISOString().slice(0, 7);
+    expect(shown).toContainEqual([month, 'contact', 'contract', 'recorded', expect.stringMatching(/^\d+$/)]);
+    const section = (await page.locator('section[aria-labelledby=statistics]').textContent()) ?? '';
+    for (const p of [kari, ola, per, 'kari@example.no', 'Per Olsen']) expect(section).not.toContain(p);
     await context.close();
   });
 
