@@ -144,11 +144,11 @@ export const rightsMutation: MutationResolvers = {
       return ctx.vault.rights.request(requestId);
     }
     // A subject's own request arrives now through the privacy centre, whatever the page says, and the login that
-    // authenticated it verified who asks (Art. 12(6)): recorded with the identity provider.
-    const opened = { requestType: type, receivedAt: ctx.vault.now(), channel: 'webForm' };
-    const requestId = await ctx.vault.rights.openRequest(subjectId, opened, options(ctx));
-    const method = p.login?.method ?? 'accountLogin';
-    return step(ctx, { type: 'VerifyIdentity', requestId, method, ...(p.login ? { issuer: p.login.issuer } : {}) });
+    // authenticated it verified who asks (Art. 12(6)): recorded with the identity provider, in the append that opens
+    // the request, so a failure cannot leave it open and unverified.
+    const verifiedBy = p.login ? { method: p.login.method, issuer: p.login.issuer } : { method: 'accountLogin' };
+    const opened = { requestType: type, receivedAt: ctx.vault.now(), channel: 'webForm', verifiedBy };
+    return ctx.vault.rights.request(await ctx.vault.rights.openRequest(subjectId, opened, options(ctx)));
   },
   verifyIdentity(_, { requestId, method }, ctx) {
     authorize(ctx.principal, 'verifyIdentity');

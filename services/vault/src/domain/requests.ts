@@ -161,7 +161,18 @@ export function evolveRights(r: RightsState, e: DomainEvent<Sealed> & { id: stri
 }
 
 export type RightsCommand =
-  | { type: 'OpenRequest'; requestId: string; requestType: string; receivedAt: string; channel: string }
+  /**
+   * `verifiedBy`: how the login that sent the request verified who asks (a subject's own request through the privacy
+   * centre), recorded in the same append as the opening, so no failure between two writes leaves it unverified.
+   */
+  | {
+      type: 'OpenRequest';
+      requestId: string;
+      requestType: string;
+      receivedAt: string;
+      channel: string;
+      verifiedBy?: { method: string; issuer?: string };
+    }
   | { type: 'VerifyIdentity'; requestId: string; method: string; issuer?: string }
   | { type: 'ExtendRequest'; requestId: string; months: number; reason: string }
   /**
@@ -216,7 +227,15 @@ const openNewRequest: RightsDecider<'OpenRequest'> = (state, command, now, answe
   const requestType = command.requestType as RequestType;
   const dueAt = requestDueAt(receivedAt, answerPeriod);
   const period = answerPeriod ? { answerPeriod } : {};
-  return [{ type: 'RequestOpened', data: { requestId, requestType, receivedAt, channel, dueAt, ...period } }];
+  const opened: DomainEvent<Unsealed> = {
+    type: 'RequestOpened',
+    data: { requestId, requestType, receivedAt, channel, dueAt, ...period },
+  };
+  const by = command.verifiedBy;
+  if (!by) return [opened];
+  assertCode(VERIFICATION_METHODS, by.method, 'method');
+  const issuer = by.issuer ? { issuer: by.issuer } : {};
+  return [opened, { type: 'IdentityVerified', data: { requestId, method: by.method, ...issuer } }];
 };
 
 const verifyIdentity: RightsDecider<'VerifyIdentity'> = (state, command) => {

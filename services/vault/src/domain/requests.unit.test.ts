@@ -111,6 +111,38 @@ describe('request deadlines (Art. 12(3))', () => {
     ]);
   });
 
+  it('opens a request already verified by the login that sent it, in one decision, ready to complete', () => {
+    const received = '2026-05-20T08:00:00.000Z';
+    const command = {
+      type: 'OpenRequest' as const,
+      requestId: 'r1',
+      requestType: 'ERASURE',
+      receivedAt: received,
+      channel: 'webForm',
+      verifiedBy: { method: 'oidcLogin', issuer: 'https://idp.example/' },
+    };
+    const events = run(given(registered), command);
+    expect(events).toEqual([
+      {
+        type: 'RequestOpened',
+        data: {
+          requestId: 'r1',
+          requestType: 'ERASURE',
+          receivedAt: received,
+          channel: 'webForm',
+          dueAt: dueDate(received),
+        },
+      },
+      { type: 'IdentityVerified', data: { requestId: 'r1', method: 'oidcLogin', issuer: 'https://idp.example/' } },
+    ]);
+    const state = given(registered, ...(events as DomainEvent<Sealed>[]));
+    expect(run(state, { type: 'CompleteRequest', requestId: 'r1' })).toEqual([
+      { type: 'RequestCompleted', data: { requestId: 'r1' } },
+    ]);
+    const unknown = { ...command, verifiedBy: { method: 'trustMe' } };
+    expect(failure(() => run(given(registered), unknown))).toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+
   it('creates the download of an access request in the append that completes it, so a second makes none', () => {
     const history: DomainEvent<Sealed>[] = [
       registered,

@@ -84,7 +84,12 @@ export class SubjectRights {
 
   async openRequest(
     subjectId: string,
-    input: { requestType: string; receivedAt: string; channel: string },
+    input: {
+      requestType: string;
+      receivedAt: string;
+      channel: string;
+      verifiedBy?: { method: string; issuer?: string };
+    },
     options: CommandOptions,
   ): Promise<string> {
     const requestId = randomUUID();
