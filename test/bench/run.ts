@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 import { runApiBench } from './api.bench.js';
+import { consoleBundleBench } from './consoleBundle.bench.js';
 import { appendBench, erasureBench, rebuildBench, sweepBench } from './core.bench.js';
 import { epochBench } from './epoch.bench.js';
 import { importBench } from './import.bench.js';
@@ -28,6 +29,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   eventlog: postgresEventLogBench,
   observability: observabilityBench,
   propagation: propagationBench,
+  bundle: consoleBundleBench,
 };
 
 const only = process.argv.slice(2);
