@@ -91,6 +91,7 @@ beforeAll(async () => {
     ola: { roles: ['customer'], subjectId: ola },
     // Ola again, with access tokens that live 4 seconds: the pages must renew them to stay logged in.
     olabrief: { roles: ['customer'], subjectId: ola, accessTokenTTL: 4 },
+    olastuck: { roles: ['customer'], subjectId: ola, accessTokenTTL: 4, noRefreshToken: true },
     anna: { roles: ['staff', 'dpo'] },
   };
   provider = await startProvider(accounts, `http://127.0.0.1:${port}`);
@@ -363,6 +364,23 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
     for (const token of refreshTokens) expect(stored).not.toContain(token);
     await expectNothingStored(page, ['ola@example.no', ola]);
     expect(violations).toEqual([]);
+    await context.close();
+  });
+
+  it('a session that cannot renew its access token ends at its expiry, back at the login, sending no dead token', async () => {
+    const { context, page } = await newPage();
+    const bearers: { at: number; token: string }[] = [];
+    page.on('request', (r) => {
+      const auth = r.headers().authorization;
+      if (r.url().endsWith('/graphql') && auth) bearers.push({ at: Date.now(), token: auth.replace(/^Bearer /, '') });
+    });
+    await logIn(page, '/privacy', 'olastuck');
+    await page.getByText('ola@example.no').first().waitFor();
+    const { exp } = decodeJwt(bearers[0]!.token);
+    await page.getByRole('button', { name: 'Log in' }).waitFor({ timeout: (exp! + 5) * 1000 - Date.now() });
+    expect(Date.now()).toBeGreaterThanOrEqual(exp! * 1000 - 1_000);
+    expect(await page.content()).not.toContain('ola@example.no');
+    for (const { at, token } of bearers) expect(at).toBeLessThan(decodeJwt(token).exp! * 1000);
     await context.close();
   });
 

@@ -7,9 +7,10 @@ import Provider from 'oidc-provider';
 
 /**
  * A user of the test's identity provider: the DPO, or a data subject with its id in the vault; `accessTokenTTL`
- * (seconds, default 600) shortens this user's access tokens, so a test can watch the pages renew them.
+ * (seconds, default 600) shortens this user's access tokens, so a test can watch the pages renew them, and
+ * `noRefreshToken` leaves the pages nothing to renew them with.
  */
-export type Account = { roles: string[]; subjectId?: string; accessTokenTTL?: number };
+export type Account = { roles: string[]; subjectId?: string; accessTokenTTL?: number; noRefreshToken?: boolean };
 
 export interface TestProvider {
   issuer: string;
@@ -75,8 +76,11 @@ export async function startProvider(accounts: Record<string, Account>, redirectO
     },
     // The organisation's policy, not the client's choice of scope: the pages' client gets a refresh token (rotated at
     // each use, as for any public client) and renews its short access tokens with it.
-    issueRefreshToken: (_ctx: unknown, client: { grantTypeAllowed(grant: string): boolean }) =>
-      client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: (
+      _ctx: unknown,
+      client: { grantTypeAllowed: (grant: string) => boolean },
+      code: { accountId?: string },
+    ) => client.grantTypeAllowed('refresh_token') && !accounts[code.accountId ?? '']?.noRefreshToken,
     ttl: {
       AccessToken: (_ctx: unknown, token: { accountId?: string }) =>
         accounts[token.accountId ?? '']?.accessTokenTTL ?? 600,
