@@ -11,7 +11,7 @@
 // keys and signatures are new on every run: the documents' shape is the point, not their bytes.
 // test/integration/samples.int.test.ts checks the committed samples against the schemas, so a
 // change of shape that leaves them stale fails there: run this script again then.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -77,7 +77,7 @@ try {
     },
     crm,
   );
-  await vault.execute(s, { type: 'WithdrawConsent', purpose: 'newsletter' }, crm);
+  await vault.execute(s, { type: 'WithdrawConsent', purpose: 'newsletter', channel: 'email' }, crm);
   clock.now = addIsoDuration(T0, 'P10D');
   await consent(s, 'newsletter', 'privacy-notice', '2026-02');
   await vault.accessLog.append([
@@ -96,6 +96,22 @@ try {
       at: clock.now,
     },
   ]);
+  // A transmission to another controller (Art. 20(2)) that failed once and was delivered on its second attempt,
+  // recorded as the vault records one (the example register names no receiving controller to send it to).
+  const transmission = { type: 'RecordTransmissionAttempt', transmissionId: randomUUID(), receiver: 'acme' };
+  const attempt = (n, status) => ({
+    ...transmission,
+    requestedBy: `subject:${s}`,
+    attempt: n,
+    sha256: createHash('sha256').update(`attempt ${n}`).digest('hex'),
+    bytes: 2240,
+    status,
+    delivered: status === 202,
+    final: status === 202,
+  });
+  await vault.execute(s, attempt(1, 503), { actor: `subject:${s}` });
+  clock.now = addIsoDuration(clock.now, 'PT2S');
+  await vault.execute(s, attempt(2, 202), { actor: `subject:${s}` });
   clock.now = addIsoDuration(T0, 'P11D');
 
   mkdirSync(out, { recursive: true });

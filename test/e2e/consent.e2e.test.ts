@@ -289,6 +289,54 @@ describe('the proof of consent', () => {
     expect((await report('accessReport', id, own)).consents).toMatchObject(expected);
   });
 
+  it('keeps how each withdrawal came and who took it, over GraphQL, for a hundred subjects', async () => {
+    const WITHDRAW_VIA =
+      'mutation($id: ID!, $channel: ConsentChannel) { withdrawConsent(subjectId: $id, purpose: "marketing", ' +
+      'channel: $channel) { revision } }';
+    const ids = await Promise.all(Array.from({ length: 100 }, () => register()));
+    await Promise.all(
+      ids.map(async (id) =>
+        expect((await api.gql(service, RECORD, { id, items: [interests()], consents: [webConsent] })).errors).toBe(
+          undefined,
+        ),
+      ),
+    );
+    // A channel outside the enum is refused before anything is recorded.
+    const before = await revision(ids[0]!);
+    const bad = await api.gql(service, WITHDRAW_VIA, { id: ids[0], channel: 'carrier pigeon' });
+    expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(await revision(ids[0]!)).toBe(before);
+    // Half withdraw themselves in the app; the other half through customer service on the phone, and one says nothing.
+    const channelOf = (i: number) => (i === 0 ? undefined : i % 2 === 0 ? 'app' : 'phone');
+    const results = await Promise.all(
+      ids.map(async (id, i) => {
+        const token = i % 2 === 0 ? await api.token(subjectPrincipal(id)) : service;
+        return api.gql(token, WITHDRAW_VIA, { id, ...(channelOf(i) ? { channel: channelOf(i) } : {}) });
+      }),
+    );
+    expect(results.map((r) => r.errors)).toEqual(ids.map(() => undefined));
+    for (const [i, id] of ids.entries()) {
+      const expected =
+        i === 0
+          ? { type: 'dpv:WithdrawConsent', channel: null, collectedBy: `subject:${id}` }
+          : {
+              type: 'dpv:WithdrawConsent',
+              channel: channelOf(i),
+              collectedBy: i % 2 ? 'service:crm' : `subject:${id}`,
+            };
+      for (const kind of ['accessReport', 'portabilityExport'] as const) {
+        const [consent] = (await report(kind, id)).consents as { given: boolean; proofs: { withdrawal: unknown }[] }[];
+        expect(consent!.given).toBe(false);
+        expect(consent!.proofs.map((p) => p.withdrawal)).toEqual([expected]);
+      }
+    }
+    // The readable report says it in the subject's words.
+    const html = await api.gql(dpo, 'query($id: ID!) { accessReport(subjectId: $id) { html(language: "en") } }', {
+      id: ids[1],
+    });
+    expect(html.data!.accessReport.html).toContain('The withdrawal came by phone and was taken by service:crm.');
+  }, 120_000);
+
   it('shows a consent recorded before proofs were kept as of unknown provenance', async () => {
     const id = await register();
     // An event as the vault wrote it before issue 21: the purpose only.

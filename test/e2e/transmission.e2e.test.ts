@@ -28,6 +28,24 @@ let receiver: Server;
 const received: Received[] = [];
 /** What the receiver answers next: a status, or a redirect to where the export must never go. */
 let answer: { status: number; location?: string } = { status: 202 };
+/**
+ * A receiver that fails, then recovers: how many of each subject's exports it still answers with `status` (or, with
+ * `drop`, by closing the connection unanswered) before it takes them.
+ */
+let flaky: { failures: number; status: number; drop?: boolean } | undefined;
+const failed = new Map<string, number>();
+/** How often a transmission is tried in this file: three attempts, 50 then 100 ms apart. */
+const ATTEMPTS = 3;
+
+/** The subject an export is about (a receiver reads its own copy), or '' for a body that is not one. */
+function subjectOf(body: Buffer): string {
+  try {
+    const { subjectId } = JSON.parse(body.toString('utf8')) as { subjectId?: unknown };
+    return typeof subjectId === 'string' ? subjectId : '';
+  } catch {
+    return '';
+  }
+}
 
 async function collect(req: IncomingMessage): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -36,8 +54,8 @@ async function collect(req: IncomingMessage): Promise<Buffer> {
 }
 
 const TRANSMIT =
-  'mutation($id: ID!, $to: String!) { transmitPortabilityExport(subjectId: $id, receiver: $to) { receiver controller ' +
-  'endpoint delivered status sha256 bytes at } }';
+  'mutation($id: ID!, $to: String!) { transmitPortabilityExport(subjectId: $id, receiver: $to) { transmissionId ' +
+  'receiver controller endpoint delivered status sha256 bytes at attempts { at status sha256 bytes } } }';
 
 /** A customer with contact data on contract, web analytics observed on consent and a credit score from an agency. */
 async function customer(vault: Vault, n: number): Promise<string> {
@@ -91,6 +109,14 @@ beforeAll(async () => {
         keyUrl: String(req.headers['vault-signing-key']),
         body,
       });
+      const subjectId = subjectOf(body);
+      const seen = failed.get(subjectId) ?? 0;
+      if (flaky && seen < flaky.failures) {
+        failed.set(subjectId, seen + 1);
+        if (flaky.drop) req.socket.destroy();
+        else res.writeHead(flaky.status).end();
+        return;
+      }
       res.writeHead(answer.status, answer.location ? { location: answer.location } : {}).end();
     });
   });
@@ -101,7 +127,7 @@ beforeAll(async () => {
     acme: { name: 'Acme Energy AS', endpoint: `http://127.0.0.1:${port}/imports` },
     gone: { name: 'Gone Ltd', endpoint: 'http://127.0.0.1:9/imports' },
   };
-  api = await startApi({ vault: { register } });
+  api = await startApi({ vault: { register, transmission: { attempts: ATTEMPTS, backoffMs: 50 } } });
 }, 60_000);
 afterAll(async () => {
   await api?.stop();
@@ -139,22 +165,82 @@ describe('transmission of a portability export to another controller (Art. 20(2)
     expect(readers).toContain('controller:acme');
   });
 
-  it('answers undelivered when the receiver refuses, redirects or is not there, and follows no redirect', async () => {
+  it('answers undelivered when the receiver refuses, redirects or is not there; retries only what may change', async () => {
     const s = await customer(api.vault, 2);
     const token = await api.token(DPO);
-    for (const [next, to, status] of [
-      [{ status: 500 }, 'acme', 500],
-      [{ status: 302, location: 'http://127.0.0.1:9/elsewhere' }, 'acme', 302],
-      [{ status: 202 }, 'gone', null],
+    // A 5xx and no answer are tried again, up to the attempts; a redirect (never followed) and a 4xx are final.
+    for (const [next, to, status, sent] of [
+      [{ status: 500 }, 'acme', 500, ATTEMPTS],
+      [{ status: 302, location: 'http://127.0.0.1:9/elsewhere' }, 'acme', 302, 1],
+      [{ status: 422 }, 'acme', 422, 1],
+      [{ status: 202 }, 'gone', null, 0],
     ] as const) {
       answer = next;
       received.length = 0;
       const res = await api.gql(token, TRANSMIT, { id: s, to });
       expect(res.errors).toBeUndefined();
-      expect(res.data!.transmitPortabilityExport).toMatchObject({ delivered: false, status });
-      expect(received.map((r) => r.path)).toEqual(to === 'gone' ? [] : ['/imports']);
+      const t = res.data!.transmitPortabilityExport;
+      expect(t).toMatchObject({ delivered: false, status });
+      expect(t.attempts).toHaveLength(to === 'gone' ? ATTEMPTS : sent);
+      expect(received.map((r) => r.path)).toEqual(Array.from({ length: sent }, () => '/imports'));
     }
     answer = { status: 202 };
+    // Each transmission is on the subject's record with how it ended, as the DPO reads it.
+    const report = await api.gql(token, 'query($id: ID!) { accessReport(subjectId: $id) { report } }', { id: s });
+    const doc = report.data!.accessReport.report;
+    expect(schemaErrors('access-report.schema.json', doc)).toEqual([]);
+    expect(
+      (doc.transmissions as { receiver: string; outcome: string; attempts: { status: number | null }[] }[]).map(
+        (t) => `${t.receiver}:${t.outcome}:${t.attempts.map((a) => a.status ?? '-').join('/')}`,
+      ),
+    ).toEqual(['acme:failed:500/500/500', 'acme:failed:302', 'acme:failed:422', 'gone:failed:-/-/-']);
+  });
+
+  it('delivers on a later attempt to a receiver that fails and recovers, and shows the subject each attempt', async () => {
+    for (const failure of [
+      { failures: 2, status: 503 },
+      { failures: 1, status: 0, drop: true },
+    ]) {
+      const s = await customer(api.vault, failure.drop ? 6 : 5);
+      received.length = 0;
+      flaky = failure;
+      answer = { status: 202 };
+      const res = await api.gql(await api.token(subjectPrincipal(s)), TRANSMIT, { id: s, to: 'acme' });
+      flaky = undefined;
+      expect(res.errors).toBeUndefined();
+      const t = res.data!.transmitPortabilityExport;
+      expect(t).toMatchObject({ delivered: true, status: 202 });
+      expect(t.attempts.map((a: { status: number | null }) => a.status)).toEqual(
+        failure.drop ? [null, 202] : [503, 503, 202],
+      );
+      // The receiver verifies what it took, and it is the export the last attempt names.
+      const last = received.at(-1)!;
+      expect((await importExport(last, `${api.server.url}/.well-known/jwks.json`)).subjectId).toBe(s);
+      expect(createHash('sha256').update(last.body).digest('hex')).toBe(t.sha256);
+      // On the subject's record: its own request, to whom, every attempt, and no personal value.
+      const signed = await api.vault.rights.report(s, 'ACCESS');
+      const doc = signed.report as Record<string, any>;
+      expect(schemaErrors('access-report.schema.json', doc)).toEqual([]);
+      expect(doc.transmissions).toEqual([
+        {
+          type: 'dpv:RightExerciseRecord',
+          dpvRight: 'eu-gdpr:A20',
+          transmissionId: t.transmissionId,
+          receiver: 'acme',
+          receiverName: 'Acme Energy AS',
+          requestedBy: `subject:${s}`,
+          requestedAt: t.attempts[0].at,
+          outcome: 'delivered',
+          attempts: t.attempts,
+        },
+      ]);
+      const events = await api.vault.stores.log.readStream(`subject-${s}`);
+      const attempts = events.filter((e) => e.type === 'ExportTransmissionAttempted');
+      expect(attempts.map((e) => (e.data as { attempt: number }).attempt)).toEqual(
+        t.attempts.map((_: unknown, i: number) => i + 1),
+      );
+      expect(JSON.stringify(attempts)).not.toMatch(/Customer|example\.com|pricing/);
+    }
   });
 
   it('refuses a receiver the register does not name, listing those it does; and another subject', async () => {
@@ -173,15 +259,26 @@ describe('transmission of a portability export to another controller (Art. 20(2)
     expect(received).toEqual([]);
   });
 
-  it('delivers the exports of 30 subjects sent at once, each its own and each verifying', async () => {
-    const subjects = await Promise.all(Array.from({ length: 30 }, (_, n) => customer(api.vault, 100 + n)));
+  it('delivers the exports of 100 subjects sent at once to a receiver failing each first try, each verifying', async () => {
+    const subjects = await Promise.all(Array.from({ length: 100 }, (_, n) => customer(api.vault, 100 + n)));
     received.length = 0;
+    failed.clear();
+    flaky = { failures: 1, status: 503 };
     answer = { status: 200 };
     const token = await api.token(DPO);
     const results = await Promise.all(subjects.map((id) => api.gql(token, TRANSMIT, { id, to: 'acme' })));
+    flaky = undefined;
+    expect(results.map((r) => r.errors)).toEqual(subjects.map(() => undefined));
     expect(results.every((r) => r.data?.transmitPortabilityExport.delivered === true)).toBe(true);
-    expect(received).toHaveLength(30);
+    expect(results.every((r) => r.data?.transmitPortabilityExport.attempts.length === 2)).toBe(true);
+    expect(received).toHaveLength(200);
+    // The refused first tries verify too: each attempt sends a whole, freshly signed export.
     const imported = await Promise.all(received.map((r) => importExport(r, `${api.server.url}/.well-known/jwks.json`)));
-    expect(imported.map((d) => d.subjectId as string).sort()).toEqual([...subjects].sort());
-  });
+    expect([...new Set(imported.map((d) => d.subjectId as string))].sort()).toEqual([...subjects].sort());
+    const reports = await Promise.all(subjects.map((s) => api.vault.rights.report(s, 'ACCESS')));
+    for (const r of reports) {
+      expect(schemaErrors('access-report.schema.json', r.report)).toEqual([]);
+      expect((r.report.transmissions as { outcome: string }[]).map((t) => t.outcome)).toEqual(['delivered']);
+    }
+  }, 120_000);
 });

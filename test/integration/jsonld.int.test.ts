@@ -4,6 +4,7 @@ import { addIsoDuration, loadRegister, type Vault } from '@pdv/vault';
 import jsonld from 'jsonld';
 import { describe, expect, it } from 'vitest';
 
+import { schemaErrors } from '../support/rightsSchemas.js';
 import { dataItem as item, useTempVaults } from '../support/tempVault.js';
 
 /**
@@ -296,6 +297,61 @@ describe('rights documents as JSON-LD', () => {
     expect(items.filter((i) => objects(qs, i, `${PDV}field`).includes('"visitorId"'))).toHaveLength(1);
     const address = items.find((i) => objects(qs, i, `${PDV}field`).includes('"address"'))!;
     expect(objects(qs, address, 'http://www.w3.org/1999/02/22-rdf-syntax-ns#value')[0]).toContain('Oslo');
+  });
+});
+
+describe('consent withdrawals and transmissions as JSON-LD', () => {
+  const RDF_TYPE = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type';
+  const listed = new Set(
+    Object.entries(dpvList.namespaces).flatMap(([p, ns]) => [...ns.classes, ...ns.properties].map((t) => `${p}:${t}`)),
+  );
+
+  it('a withdrawal with its channel and collector, and a transmission with its attempts, expand to DPV terms', async () => {
+    const { vault, clock } = await vaults.clocked(T0);
+    const { subjectId: s } = await vault.commands.registerSubject(actor);
+    const notice = { noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' };
+    await vault.execute(s, { type: 'GiveConsent', purpose: 'newsletter', ...notice }, actor);
+    await vault.execute(s, { type: 'WithdrawConsent', purpose: 'newsletter', channel: 'phone' }, { actor: 'dpo:anna' });
+    const attempt = (n: number, status: number | null) => ({
+      type: 'RecordTransmissionAttempt' as const,
+      transmissionId: '0b6d4c1e-5f7a-4e0b-9a51-6f7d3a2c1b0e',
+      receiver: 'acme',
+      requestedBy: `subject:${s}`,
+      attempt: n,
+      sha256: 'c'.repeat(64),
+      bytes: 512,
+      status,
+      delivered: status === 202,
+      final: status === 202,
+    });
+    await vault.execute(s, attempt(1, null), { actor: `subject:${s}` });
+    clock.now = addIsoDuration(T0, 'PT2S');
+    await vault.execute(s, attempt(2, 202), { actor: `subject:${s}` });
+    const access = (await vault.rights.report(s, 'ACCESS')).report as Record<string, any>;
+    const portability = (await vault.rights.report(s, 'PORTABILITY')).report as Record<string, any>;
+    for (const doc of [access, portability]) expect(await expandSafe(doc)).toHaveLength(1);
+    expect(schemaErrors('access-report.schema.json', access)).toEqual([]);
+    expect(schemaErrors('portability-export.schema.json', portability)).toEqual([]);
+
+    const qs = await triplesOf(access);
+    const [report] = subjectsWith(qs, `${DPV}hasDataSubject`, `urn:pdv:subject:${s}`);
+    const [transmission] = objects(qs, report!, `${PDV}transmission`);
+    expect(objects(qs, transmission!, RDF_TYPE)).toEqual([`${DPV}RightExerciseRecord`]);
+    expect(objects(qs, transmission!, `${DPV}hasRight`)).toEqual([`${GDPR}A20`]);
+    expect(objects(qs, transmission!, `${PDV}outcome`)).toEqual(['"delivered"']);
+    expect(objects(qs, transmission!, `${PDV}requestedBy`)).toEqual([`"subject:${s}"`]);
+    expect(objects(qs, transmission!, `${PDV}attempt`)).toHaveLength(2);
+
+    const [consent] = objects(qs, report!, `${PDV}consent`);
+    const [proof] = objects(qs, consent!, `${PDV}proof`);
+    expect(objects(qs, proof!, `${DPV}hasConsentStatus`)).toEqual([`${DPV}ConsentWithdrawn`]);
+    const [withdrawal] = objects(qs, proof!, `${PDV}withdrawal`);
+    expect(objects(qs, withdrawal!, RDF_TYPE)).toEqual([`${DPV}WithdrawConsent`]);
+    expect(objects(qs, withdrawal!, `${PDV}channel`)).toEqual(['"phone"']);
+    expect(objects(qs, withdrawal!, `${PDV}collectedBy`)).toEqual(['"dpo:anna"']);
+    // Each of these terms is a DPV 2.3 term.
+    for (const term of ['dpv:RightExerciseRecord', 'dpv:WithdrawConsent', 'dpv:hasRight', 'eu-gdpr:A20'])
+      expect(listed.has(term)).toBe(true);
   });
 });
 

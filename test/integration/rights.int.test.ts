@@ -192,6 +192,7 @@ describe('portability export (Art. 20)', () => {
             channel: 'webForm',
             collectedBy: 'service:crm',
             withdrawnAt: null,
+            withdrawal: null,
             eventId: expect.any(String),
           },
         ],

@@ -29,6 +29,7 @@ import { SubjectReader } from './read/SubjectReader.js';
 import { loadRegister } from './register/loadRegister.js';
 import { type EraseOptions, eraseSubject, type SignedCertificate } from './rights/eraseSubject.js';
 import { SubjectRights } from './rights/SubjectRights.js';
+import type { TransmitPolicy } from './rights/transmitExport.js';
 
 export interface OpenVaultOptions {
   /** Stores to use instead of the embedded SQLite files (tests, production adapters). */
@@ -60,6 +61,8 @@ export interface OpenVaultOptions {
    * `NO_METRICS` (nothing is counted); `vault serve` passes `createPrometheusMetrics()` unless `VAULT_METRICS=off`.
    */
   metrics?: VaultMetrics;
+  /** How a direct transmission of a portability export (Art. 20(2)) is retried. Default: `TransmitPolicy`'s. */
+  transmission?: TransmitPolicy;
 }
 
 export interface Vault {
@@ -193,6 +196,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       execute,
       erase,
       ...(schemaBase ? { schemaBaseUrl: () => schemaBase } : {}),
+      ...(options.transmission ? { transmission: options.transmission } : {}),
     });
     watchState(metrics, { stores: opened, accessLog, keyRing, now, propagation });
     return {

@@ -249,11 +249,13 @@ export const resolvers: Resolvers = {
       // Who collected it is the caller, as its token says (the command's actor), never input.
       return run(ctx, 'giveConsent', subjectId, { type: 'GiveConsent', purpose, noticeId, noticeVersion, channel });
     },
-    withdrawConsent: (_, { subjectId, purpose }, ctx) => {
+    withdrawConsent: (_, { subjectId, purpose, channel }, ctx) => {
       authorize(ctx.principal, 'withdrawConsent');
       knownPurpose(ctx, purpose);
       authorizePurpose(ctx.principal, purpose, 'purpose');
-      return run(ctx, 'withdrawConsent', subjectId, { type: 'WithdrawConsent', purpose });
+      // Who took it is the caller (the command's actor), as for a consent given.
+      const how = channel ? { channel } : {};
+      return run(ctx, 'withdrawConsent', subjectId, { type: 'WithdrawConsent', purpose, ...how });
     },
     restrictProcessing: (_, { subjectId, categories, reason }, ctx) =>
       run(ctx, 'restrictProcessing', subjectId, { type: 'RestrictProcessing', categories: [...categories], reason }),

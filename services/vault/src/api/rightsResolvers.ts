@@ -125,7 +125,7 @@ export const rightsMutation: MutationResolvers = {
   transmitPortabilityExport(_, { subjectId, receiver }, ctx) {
     authorize(ctx.principal, 'transmitPortabilityExport');
     authorizeSubject(ctx.principal, subjectId);
-    return ctx.vault.rights.transmitExport(subjectId, receiver, `${ctx.publicUrl}${JWKS_PATH}`);
+    return ctx.vault.rights.transmitExport(subjectId, receiver, `${ctx.publicUrl}${JWKS_PATH}`, options(ctx));
   },
   async createExportLink(_, { subjectId, kind }, ctx) {
     authorize(ctx.principal, 'createExportLink');

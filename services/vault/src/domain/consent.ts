@@ -70,6 +70,20 @@ export function consentGiven(
   };
 }
 
+/**
+ * The ConsentWithdrawn event for `purpose`, taken by `collectedBy` through `channel` (one of
+ * CONSENT_CHANNELS; undefined: not recorded, as before withdrawals kept it). The purpose is checked by the caller.
+ */
+export function consentWithdrawn(
+  purpose: string,
+  channel: string | undefined,
+  collectedBy: string,
+): EventOf<'ConsentWithdrawn', Unsealed> {
+  if (channel !== undefined) assertCode(CONSENT_CHANNELS, channel, 'channel');
+  const how = channel === undefined ? {} : { channel: channel as ConsentChannel };
+  return { type: 'ConsentWithdrawn', data: { purpose, ...how, collectedBy } };
+}
+
 /** The consents a write gives in the same call, as events, one per purpose. */
 export function consentsGiven(
   register: ProcessingRegister,
@@ -142,10 +156,23 @@ export function evolveConsentGiven(
  * Applies ConsentWithdrawn: every consent standing for the purpose ends. A withdrawal of a consent
  * the vault never recorded (given before it kept consents) is kept as such, of unknown provenance.
  */
-export function evolveConsentWithdrawn(consents: Record<string, ConsentState>, purpose: string, at: string): void {
+export function evolveConsentWithdrawn(
+  consents: Record<string, ConsentState>,
+  event: EventOf<'ConsentWithdrawn', unknown> & { at: string },
+): void {
+  const { purpose, channel, collectedBy } = event.data;
+  const { at } = event;
   const proofs = proofsOf(consents[purpose]);
   const open = proofs.filter((p) => p.withdrawnAt === null);
-  for (const p of open) p.withdrawnAt = at;
-  if (open.length === 0 && consents[purpose]?.given !== false) proofs.push(unknownProof(null, at));
+  if (open.length === 0 && consents[purpose]?.given !== false) open.push(unknownProof(null, at));
+  for (const p of open) {
+    if (!proofs.includes(p)) proofs.push(p);
+    p.withdrawnAt = at;
+    // Absent (not null) in withdrawals recorded before the vault kept how they came, so older proofs keep their shape.
+    if (channel !== undefined || collectedBy !== undefined) {
+      p.withdrawalChannel = channel ?? null;
+      p.withdrawnBy = collectedBy ?? null;
+    }
+  }
   consents[purpose] = { given: false, at, proofs };
 }

@@ -80,4 +80,21 @@ describe('consent proofs', () => {
       ],
     });
   });
+  it('closes a consent with the channel and collector of its withdrawal, and reads older withdrawals without them', () => {
+    const at = (day: number) => `2026-02-${String(day).padStart(2, '0')}T00:00:00.000Z`;
+    let state = initialState(S);
+    const events: DomainEvent<Sealed>[] = [
+      registered,
+      consentGivenEvent('marketing'),
+      { type: 'ConsentWithdrawn', data: { purpose: 'marketing', channel: 'email', collectedBy: 'dpo:dpo-1' } },
+      consentGivenEvent('marketing'),
+      { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } },
+    ];
+    events.forEach((e, i) => (state = evolve(state, { ...e, id: `e${i}`, at: at(i + 1) })));
+    const [first, second] = state.consents.marketing!.proofs!;
+    expect(first).toMatchObject({ withdrawnAt: at(3), withdrawalChannel: 'email', withdrawnBy: 'dpo:dpo-1' });
+    expect(second!.withdrawnAt).toBe(at(5));
+    expect(second).not.toHaveProperty('withdrawalChannel');
+    expect(second).not.toHaveProperty('withdrawnBy');
+  });
 });

@@ -70,7 +70,11 @@ export type EventPayloads<V> = {
     channel?: ConsentChannel;
     collectedBy?: string;
   };
-  ConsentWithdrawn: { purpose: string };
+  /**
+   * The consent to `purpose` ends. `channel` and `collectedBy` (the principal that took the withdrawal) show how
+   * it reached the controller, as a consent given does; absent in withdrawals recorded before they were kept.
+   */
+  ConsentWithdrawn: { purpose: string; channel?: ConsentChannel; collectedBy?: string };
   ProcessingRestricted: { categories: string[]; reason: string };
   RestrictionLifted: { categories: string[] };
   ObjectionRaised: { purpose: string };
@@ -106,6 +110,23 @@ export type EventPayloads<V> = {
   /** A one-time download link. Only the SHA-256 of its token is stored. */
   ExportLinkCreated: { linkId: string; kind: ExportKind; tokenHash: string; expiresAt: string };
   ExportLinkUsed: { linkId: string };
+  /**
+   * One attempt to send the subject's portability export to a receiving controller (Art. 20(2)):
+   * who asked (an actor), the receiver by its register name, the digest of the bytes sent and the
+   * receiver's HTTP status (null: no answer). Attempts of one transmission share its id; `final`:
+   * none follows (delivered, refused for good, or the attempts are used up).
+   */
+  ExportTransmissionAttempted: {
+    transmissionId: string;
+    receiver: string;
+    requestedBy: string;
+    attempt: number;
+    sha256: string;
+    bytes: number;
+    status: number | null;
+    delivered: boolean;
+    final: boolean;
+  };
   SubjectErased: {
     reason: string;
     requestId?: string;

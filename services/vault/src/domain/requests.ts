@@ -14,6 +14,7 @@ import {
 } from './events.js';
 import type { RequestState, RightsState, SubjectState } from './state.js';
 import { addMonths, instantInput } from './time.js';
+import { transmissionAttempted } from './transmissions.js';
 
 /**
  * Data-subject requests (Art. 12), the duty to inform (Art. 14) and one-time export links, as
@@ -155,6 +156,8 @@ export function evolveRights(r: RightsState, e: DomainEvent<Sealed> & { id: stri
       return exportLinkCreated(r, e);
     case 'ExportLinkUsed':
       return exportLinkUsed(r, e);
+    case 'ExportTransmissionAttempted':
+      return transmissionAttempted(r, e);
     default:
       return;
   }

@@ -73,6 +73,9 @@ export interface ConsentProof {
   channel: ConsentChannel | null;
   collectedBy: string | null;
   withdrawnAt: string | null;
+  /** How the withdrawal reached the controller, and who took it; absent or null when not recorded. */
+  withdrawalChannel?: ConsentChannel | null;
+  withdrawnBy?: string | null;
 }
 
 export interface ConsentState {
@@ -138,6 +141,17 @@ export interface LinkState {
   usedAt: string | null;
 }
 
+/** One direct transmission of a portability export (Art. 20(2)), as its attempts left it. */
+export interface TransmissionState {
+  transmissionId: string;
+  receiver: string;
+  requestedBy: string;
+  requestedAt: string;
+  /** `retrying`: the last attempt recorded was not the final one. */
+  outcome: 'delivered' | 'failed' | 'retrying';
+  attempts: { at: string; status: number | null; sha256: string; bytes: number }[];
+}
+
 /** Requests, the duty to inform and export links (domain/requests.ts decides and applies them). */
 export interface RightsState {
   requests: Record<string, RequestState>;
@@ -145,6 +159,8 @@ export interface RightsState {
   notification: NotificationState | null;
   informed: { at: string; channel: string }[];
   links: Record<string, LinkState>;
+  /** Direct transmissions of the portability export, by id; absent in snapshots from before they were kept. */
+  transmissions?: Record<string, TransmissionState>;
 }
 
 /** The grounds of an objection the DPO overrode: sealed, bound to the event that carried them. */

@@ -7,6 +7,7 @@ import { EXPORT_KINDS, type ExportKind } from '../domain/events.js';
 import { assertVerified, type NewLink, type TrackedRow } from '../domain/requests.js';
 import type { Command } from '../domain/subject.js';
 import { addIsoDuration } from '../domain/time.js';
+import type { TransmissionAttemptInput } from '../domain/transmissions.js';
 import type { CommandOptions, CommandResult } from '../ports/Commands.js';
 import type { ViewStore } from '../ports/ViewStore.js';
 import type { EraseOptions, SignedCertificate } from './eraseSubject.js';
@@ -24,7 +25,7 @@ import {
 } from './reports.js';
 import { holdsTexts, openSubjectTexts, type SubjectTexts } from './requestTexts.js';
 import { ShredCheck } from './ShredCheck.js';
-import { type Transmission, transmitExport } from './transmitExport.js';
+import { type Transmission, transmitExport, type TransmitPolicy } from './transmitExport.js';
 
 export interface RightsDeps extends ReportDeps {
   views: ViewStore;
@@ -32,6 +33,8 @@ export interface RightsDeps extends ReportDeps {
   /** Runs a command and waits for the read models. */
   execute(subjectId: string, command: Command, options: CommandOptions): Promise<CommandResult>;
   erase(subjectId: string, options: EraseOptions): Promise<SignedCertificate>;
+  /** How a direct transmission (Art. 20(2)) is retried. Default: `TransmitPolicy`'s defaults. */
+  transmission?: TransmitPolicy;
 }
 
 export interface ExportLink {
@@ -249,10 +252,13 @@ export class SubjectRights {
    * Sends the subject's signed portability export to a receiving controller the register names
    * (Art. 20(2)); `keyUrl` is where the receiver finds the key set that verifies it.
    */
-  transmitExport(subjectId: string, receiver: string, keyUrl: string): Promise<Transmission> {
-    const { register, accessLog, now } = this.deps;
+  transmitExport(subjectId: string, receiver: string, keyUrl: string, options: CommandOptions): Promise<Transmission> {
+    const { register, accessLog, now, transmission: policy } = this.deps;
     const download = (s: string) => this.download(s, 'PORTABILITY');
-    return transmitExport({ register, accessLog, now, download }, subjectId, receiver, keyUrl);
+    const record = async (s: string, attempt: TransmissionAttemptInput) =>
+      (await this.deps.execute(s, attempt, options)).events[0]!.metadata.at;
+    const deps = { register, accessLog, now, download, record, ...(policy ? { policy } : {}) };
+    return transmitExport(deps, subjectId, receiver, keyUrl, options.actor);
   }
 
   /**

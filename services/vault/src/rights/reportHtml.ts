@@ -34,6 +34,8 @@ export interface AccessReportDoc {
   restrictions: { category: string; since: string; reason: string }[];
   objections: { purpose: string; since: string; overriddenAt?: string; grounds?: string | null }[];
   requests: RequestDoc[];
+  /** Absent in reports from before transmissions were recorded. */
+  transmissions?: TransmissionDoc[];
   history: { category: string; field: string; value: unknown; recordedAt: string; purpose: string; source: string }[];
   automatedDecisions: DecisionDoc[];
   disclosures: { total: number; listed: number; entries: ConsultationDoc[] };
@@ -67,11 +69,7 @@ interface ItemDoc {
   source?: string;
   origin?: FieldOrigin | null;
   purposes?: { purpose: string }[];
-  recipients: {
-    categories?: { name: string; role: string; purpose?: string }[];
-    external?: { recipient: string; name: string; purposes: string[] }[];
-    actual: DisclosureDoc[];
-  };
+  recipients: { categories?: { name: string; role: string; purpose?: string }[]; actual: DisclosureDoc[] };
   retention?: { rule: string; duration: string; endsAt: string | null };
   transfers?: { country: string; recipient: string; safeguard: string; dpv: string }[];
   automatedDecisionMaking?: string | null;
@@ -99,7 +97,16 @@ interface ConsentDoc {
     channel: string | null;
     collectedBy: string | null;
     withdrawnAt: string | null;
+    withdrawal?: { channel: string | null; collectedBy: string | null } | null;
   }[];
+}
+interface TransmissionDoc {
+  receiver: string;
+  receiverName: string | null;
+  requestedBy: string;
+  requestedAt: string;
+  outcome: 'delivered' | 'failed' | 'retrying';
+  attempts: { at: string; status: number | null }[];
 }
 interface RequestDoc {
   type: string;
@@ -178,6 +185,7 @@ export function renderAccessReportHtml(
     consentsSection(ctx, report.consents),
     choicesSection(ctx, report),
     requestsSection(ctx, report.requests),
+    transmissionsSection(ctx, report.transmissions ?? []),
     historySection(ctx, report.history),
     consultationsSection(ctx, report.disclosures),
     rightsSection(ctx, report),
@@ -330,17 +338,7 @@ function recipientsBlock(ctx: Ctx, item: ItemDoc): string {
   const recipient = (r: { name: string; role: string; purpose?: string }) =>
     `<li>${esc(r.name)}: ${esc(lookup(w.roles, r.role))}` +
     `${r.purpose ? ` <span lang="en">(${esc(r.purpose)})</span>` : ''}</li>`;
-  // Recipients the register says receive it, told of each correction, erasure and restriction (Art. 19).
-  const external = (item.recipients.external ?? []).map(
-    (r) =>
-      `<li>${esc(r.name)}: ${esc(w.notifiedRecipient)}` +
-      `${r.purposes.length ? ` (${r.purposes.map((p) => purposeName(ctx, p)).join(', ')})` : ''}</li>`,
-  );
-  out.push(
-    named.length + external.length === 0
-      ? `<p>${esc(w.recipientsNone)}</p>`
-      : `<ul>${named.map(recipient).join('')}${external.join('')}</ul>`,
-  );
+  out.push(named.length === 0 ? `<p>${esc(w.recipientsNone)}</p>` : `<ul>${named.map(recipient).join('')}</ul>`);
   out.push(`<h4>${esc(w.disclosures)}</h4>`);
   if (actual.length === 0) out.push(`<p>${esc(w.disclosuresNone)}</p>`);
   else {
@@ -421,12 +419,38 @@ function consentsSection(ctx: Ctx, consents: ConsentDoc[]): string {
             esc(w.consentNotice(p.notice.id, p.notice.version))
           : esc(w.consentUnknown);
       const renewed = p.dpvStatus === 'dpv:RenewedConsentGiven' ? ` ${esc(w.consentRenewed)}` : '';
-      out.push(`<li>${given}${renewed}${p.withdrawnAt ? ` ${esc(w.withdrawnAt(ctx.date(p.withdrawnAt)))}` : ''}</li>`);
+      out.push(`<li>${given}${renewed}${withdrawnText(ctx, p)}</li>`);
     }
     out.push('</ul>');
   }
   out.push('</section>');
   return out.join('\n');
+}
+
+function withdrawnText(ctx: Ctx, p: ConsentDoc['proofs'][number]): string {
+  if (!p.withdrawnAt) return '';
+  const { w } = ctx;
+  const how = p.withdrawal;
+  const via =
+    how?.channel && how.collectedBy
+      ? ` ${esc(w.withdrawnHow(String(lookup(w.channels, how.channel)), how.collectedBy))}`
+      : '';
+  return ` ${esc(w.withdrawnAt(ctx.date(p.withdrawnAt)))}${via}`;
+}
+
+/** Art. 20(2): each transmission of the export to another controller, with how it ended and each attempt. */
+function transmissionsSection(ctx: Ctx, transmissions: TransmissionDoc[]): string {
+  const { w } = ctx;
+  const li = transmissions.map((t) => {
+    const to = t.receiverName ?? t.receiver;
+    const attempts = t.attempts.map((a) => `${ctx.date(a.at)}: ${a.status ?? '–'}`).join('; ');
+    return (
+      `<li>${esc(w.transmission(to, ctx.date(t.requestedAt), t.requestedBy))} ` +
+      `<strong>${esc(w.transmissionOutcomes[t.outcome])}</strong> (${esc(w.attempts(t.attempts.length))}: ` +
+      `${esc(attempts)})</li>`
+    );
+  });
+  return `<section id="transmissions"><h2>${esc(w.transmissions)}</h2>${listOr(w, li)}</section>`;
 }
 
 const listOr = (w: ReportWords, li: string[]) =>

@@ -48,8 +48,6 @@ export interface ReportWords {
   sources: string;
   recipients: string;
   recipientsNone: string;
-  /** Said of a recipient the register names, which is told of every change to the data (Art. 19). */
-  notifiedRecipient: string;
   disclosures: string;
   disclosuresNone: string;
   reader: string;
@@ -81,6 +79,7 @@ export interface ReportWords {
   consentCovers: string;
   consentRenewed: string;
   withdrawnAt: (at: string) => string;
+  withdrawnHow: (channel: string, by: string) => string;
   restrictions: string;
   restricted: (since: string, reason: string) => string;
   objections: string;
@@ -92,6 +91,10 @@ export interface ReportWords {
   extended: (months: number, at: string, reason: string) => string;
   refused: (reason: string) => string;
   requestStatus: Record<'OPEN' | 'COMPLETED' | 'REFUSED', string>;
+  transmissions: string;
+  transmission: (receiver: string, at: string, by: string) => string;
+  transmissionOutcomes: Record<'delivered' | 'failed' | 'retrying', string>;
+  attempts: (n: number) => string;
   history: string;
   consultations: string;
   consultationsListed: (listed: number, total: number) => string;
@@ -161,7 +164,6 @@ const EN: ReportWords = {
   sources: 'Where it comes from',
   recipients: 'Who receives it',
   recipientsNone: 'We do not give this data to anyone outside our organisation.',
-  notifiedRecipient: 'receives it, and is told of every correction, erasure and restriction of it',
   disclosures: 'Who has read it',
   disclosuresNone: 'Nobody has read it yet.',
   reader: 'Reader',
@@ -193,6 +195,7 @@ const EN: ReportWords = {
   consentCovers: 'It covers',
   consentRenewed: 'Given again after a withdrawal.',
   withdrawnAt: (at) => `Withdrawn on ${at}.`,
+  withdrawnHow: (channel, by) => `The withdrawal came by ${channel} and was taken by ${by}.`,
   restrictions: 'Restrictions of processing',
   restricted: (since, reason) => `restricted since ${since} (${reason}).`,
   objections: 'Your objections',
@@ -204,6 +207,14 @@ const EN: ReportWords = {
   extended: (months, at, reason) => `Extended by ${plural(months, 'month', 'months')} on ${at}: ${reason}`,
   refused: (reason) => `Refused: ${reason}`,
   requestStatus: { OPEN: 'open', COMPLETED: 'completed', REFUSED: 'refused' },
+  transmissions: 'Your data sent to other controllers (data portability, Article 20(2))',
+  transmission: (receiver, at, by) => `Sent to ${receiver} on ${at}, as asked by ${by}:`,
+  transmissionOutcomes: {
+    delivered: 'delivered',
+    failed: 'not delivered',
+    retrying: 'stopped before it was delivered',
+  },
+  attempts: (n) => plural(n, 'attempt', 'attempts'),
   history: 'Earlier values',
   consultations: 'Every time your data was read',
   consultationsListed: (listed, total) =>
@@ -370,7 +381,6 @@ const NB: ReportWords = {
   sources: 'Hvor de kommer fra',
   recipients: 'Hvem som mottar dem',
   recipientsNone: 'Vi gir ikke disse opplysningene til noen utenfor virksomheten vår.',
-  notifiedRecipient: 'mottar dem, og får beskjed om hver retting, sletting og begrensning av dem',
   disclosures: 'Hvem som har lest dem',
   disclosuresNone: 'Ingen har lest dem ennå.',
   reader: 'Leser',
@@ -402,6 +412,7 @@ const NB: ReportWords = {
   consentCovers: 'Det gjelder',
   consentRenewed: 'Gitt på nytt etter en tilbaketrekking.',
   withdrawnAt: (at) => `Trukket tilbake ${at}.`,
+  withdrawnHow: (channel, by) => `Tilbaketrekkingen kom via ${channel} og ble tatt imot av ${by}.`,
   restrictions: 'Begrensning av behandling',
   restricted: (since, reason) => `begrenset siden ${since} (${reason}).`,
   objections: 'Dine protester',
@@ -413,6 +424,10 @@ const NB: ReportWords = {
   extended: (months, at, reason) => `Forlenget med ${plural(months, 'måned', 'måneder')} ${at}: ${reason}`,
   refused: (reason) => `Avslått: ${reason}`,
   requestStatus: { OPEN: 'åpen', COMPLETED: 'fullført', REFUSED: 'avslått' },
+  transmissions: 'Dine opplysninger sendt til andre behandlingsansvarlige (dataportabilitet, artikkel 20 nr. 2)',
+  transmission: (receiver, at, by) => `Sendt til ${receiver} ${at}, på forespørsel fra ${by}:`,
+  transmissionOutcomes: { delivered: 'levert', failed: 'ikke levert', retrying: 'stanset før levering' },
+  attempts: (n) => `${n} forsøk`,
   history: 'Tidligere verdier',
   consultations: 'Hver gang opplysningene dine ble lest',
   consultationsListed: (listed, total) =>
@@ -583,7 +598,6 @@ const DA: ReportWords = {
   sources: 'Hvor de kommer fra',
   recipients: 'Hvem der modtager dem',
   recipientsNone: 'Vi giver ikke disse oplysninger til nogen uden for vores organisation.',
-  notifiedRecipient: 'modtager dem og får besked om hver berigtigelse, sletning og begrænsning af dem',
   disclosures: 'Hvem der har læst dem',
   disclosuresNone: 'Ingen har læst dem endnu.',
   reader: 'Læser',
@@ -615,6 +629,7 @@ const DA: ReportWords = {
   consentCovers: 'Det omfatter',
   consentRenewed: 'Givet igen efter en tilbagetrækning.',
   withdrawnAt: (at) => `Trukket tilbage ${at}.`,
+  withdrawnHow: (channel, by) => `Tilbagetrækningen kom via ${channel} og blev modtaget af ${by}.`,
   restrictions: 'Begrænsning af behandling',
   restricted: (since, reason) => `begrænset siden ${since} (${reason}).`,
   objections: 'Dine indsigelser',
@@ -626,6 +641,10 @@ const DA: ReportWords = {
   extended: (months, at, reason) => `Forlænget med ${plural(months, 'måned', 'måneder')} ${at}: ${reason}`,
   refused: (reason) => `Afslået: ${reason}`,
   requestStatus: { OPEN: 'åben', COMPLETED: 'afsluttet', REFUSED: 'afslået' },
+  transmissions: 'Dine oplysninger sendt til andre dataansvarlige (dataportabilitet, artikel 20, stk. 2)',
+  transmission: (receiver, at, by) => `Sendt til ${receiver} den ${at} efter anmodning fra ${by}:`,
+  transmissionOutcomes: { delivered: 'leveret', failed: 'ikke leveret', retrying: 'standset før levering' },
+  attempts: (n) => `${n} forsøg`,
   history: 'Tidligere værdier',
   consultations: 'Hver gang dine oplysninger blev læst',
   consultationsListed: (listed, total) =>

@@ -4,7 +4,7 @@ import { openValue, valueContext } from '../crypto/envelope.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import { openField, requestsKeyId } from '../crypto/sealedFields.js';
 import type { Signer } from '../crypto/signer.js';
-import { proofsOf, provenanceOf } from '../domain/consent.js';
+import { type ConsentProof, proofsOf, provenanceOf } from '../domain/consent.js';
 import { missedDeadlineAt } from '../domain/deadlines.js';
 import { VaultError } from '../domain/errors.js';
 import { type EventOf, type ExportKind, REQUESTS_CATEGORY } from '../domain/events.js';
@@ -275,6 +275,8 @@ async function* uncheckedChunks(deps: ReportDeps, inputs: ReportInputs, check: S
         };
       }),
     );
+    yield ',"transmissions":';
+    yield JSON.stringify(transmissionsOf(register, state));
     yield ',"history":[';
     let firstPast = true;
     for await (const past of history(deps, inputs, check)) {
@@ -358,8 +360,40 @@ function consentsOf(register: ProcessingRegister, state: SubjectState) {
         channel: p.channel,
         collectedBy: p.collectedBy,
         withdrawnAt: p.withdrawnAt,
+        withdrawal: withdrawalOf(p),
         eventId: p.eventId,
       })),
+    }));
+}
+
+/**
+ * How a consent was withdrawn (DPV's `WithdrawConsent`): the channel it came through and who took
+ * it, each null where the withdrawal was recorded before the vault kept them; null while it stands.
+ */
+const withdrawalOf = (p: ConsentProof) =>
+  p.withdrawnAt === null
+    ? null
+    : { type: 'dpv:WithdrawConsent', channel: p.withdrawalChannel ?? null, collectedBy: p.withdrawnBy ?? null };
+
+/**
+ * Each direct transmission of the portability export (Art. 20(2)), oldest first, as a DPV record of
+ * a right exercised: who asked, to which receiving controller, how it ended and every attempt (its
+ * time, the receiver's HTTP status, the digest of the bytes sent).
+ */
+function transmissionsOf(register: ProcessingRegister, state: SubjectState) {
+  const receivers = register.receivingControllers ?? {};
+  return Object.values(state.rights?.transmissions ?? {})
+    .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt))
+    .map((t) => ({
+      type: 'dpv:RightExerciseRecord',
+      dpvRight: 'eu-gdpr:A20',
+      transmissionId: t.transmissionId,
+      receiver: t.receiver,
+      receiverName: Object.hasOwn(receivers, t.receiver) ? receivers[t.receiver]!.name : null,
+      requestedBy: t.requestedBy,
+      requestedAt: t.requestedAt,
+      outcome: t.outcome,
+      attempts: t.attempts,
     }));
 }
 
@@ -425,7 +459,7 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
           dpvCategory: spec.dpv,
           field: null,
           status: { state: 'ERASED', at: c.shredded.at, reason: c.shredded.reason },
-          recipients: { external: externalRecipients(register, category), actual: readsOf.get(category) ?? [] },
+          recipients: { actual: readsOf.get(category) ?? [] },
         };
       continue;
     }
@@ -462,7 +496,6 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
         purposes: purposesOf(register, spec),
         recipients: {
           categories: spec.recipients,
-          external: externalRecipients(register, category),
           actual: readsOf.get(category) ?? [],
         },
         retention: retentionInfo(state, spec, category),
@@ -484,23 +517,12 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
           dpvCategory: spec.dpv,
           field,
           status: { state: 'ERASED', at: e.at, reason: e.reason },
-          recipients: { external: externalRecipients(register, category), actual: readsOf.get(category) ?? [] },
+          recipients: { actual: readsOf.get(category) ?? [] },
         };
       }
     }
   }
 }
-
-/**
- * The recipients outside the vault's own services that the register says receive the category (its `recipients`
- * with `categories` and no `service`), which are told of each rectification, erasure and restriction of it (Art.
- * 15(1)(c), the last sentence of Art. 19); the services that read it are in `actual`, from the access log.
- */
-const externalRecipients = (register: ProcessingRegister, category: string) =>
-  Object.values(register.recipients ?? {})
-    .filter((r) => r.service === undefined && (r.categories ?? []).includes(category))
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((r) => ({ recipient: r.name, name: r.label ?? r.name, purposes: [...(r.purposes ?? [])] }));
 
 /** A category's purposes with their DPV terms and the register's descriptions. */
 const purposesOf = (register: ProcessingRegister, spec: CategorySpec) =>

@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
+
 import { unknownName } from '../domain/names.js';
 import type { ProcessingRegister } from '../domain/register.js';
+import type { TransmissionAttemptInput } from '../domain/transmissions.js';
 import type { AccessLog } from '../ports/AccessLog.js';
 import type { ReportSignature } from './reports.js';
 
@@ -21,22 +24,42 @@ interface SignedExport {
  * choosing.
  */
 
-/** How long a receiver has to take the export and answer. */
+/** How long a receiver has to take the export and answer, per attempt. */
 export const TRANSMIT_TIMEOUT_MS = 60_000;
 
-/** What happened to one transmission. */
-export interface Transmission {
+/** How a transmission is retried. */
+export interface TransmitPolicy {
+  /** Attempts in all, the first included. Default 4. */
+  attempts?: number;
+  /** The pause before the second attempt, doubled before each next one. Default 2,000 ms (so 2, 4, 8 s). */
+  backoffMs?: number;
+  /** How long a receiver has to take the export and answer, per attempt. Default `TRANSMIT_TIMEOUT_MS`. */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_TRANSMIT_ATTEMPTS = 4;
+export const DEFAULT_TRANSMIT_BACKOFF_MS = 2_000;
+
+/** One attempt: the receiver's answer to one freshly signed export. */
+export interface TransmissionAttempt {
+  /** When it was recorded, once the receiver answered (or did not, in time). */
+  at: string;
+  /** The receiver's HTTP status; null when it did not answer (network failure, timeout). */
+  status: number | null;
+  sha256: string;
+  bytes: number;
+}
+
+/** What happened to one transmission: its last attempt, and every attempt. */
+export interface Transmission extends TransmissionAttempt {
+  transmissionId: string;
   receiver: string;
   /** The receiving controller's name, as the register gives it. */
   controller: string;
   endpoint: string;
   /** True when the receiver answered 2xx to the whole body. */
   delivered: boolean;
-  /** The receiver's HTTP status; null when it did not answer (network failure, timeout). */
-  status: number | null;
-  sha256: string;
-  bytes: number;
-  at: string;
+  attempts: TransmissionAttempt[];
 }
 
 export interface TransmitDeps {
@@ -45,42 +68,89 @@ export interface TransmitDeps {
   now: () => string;
   /** The signed export, ready to stream. */
   download: (subjectId: string) => Promise<SignedExport>;
+  /** Appends an attempt's event to the subject's stream, under the asker's actor; resolves to the event's time. */
+  record: (subjectId: string, attempt: TransmissionAttemptInput) => Promise<string>;
   /** Default: the global fetch. */
   fetch?: typeof fetch;
-  timeoutMs?: number;
+  policy?: TransmitPolicy;
+  /** Default: a timer. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** The actor a transmission is logged under in the access log: the receiving controller. */
 export const receiverActor = (receiver: string): string => `controller:${receiver}`;
 
+const delivered = (status: number | null): boolean => status !== null && status >= 200 && status < 300;
+
 /**
- * Sends the subject's signed export to `receiver`. BAD_USER_INPUT for a receiver the register does
- * not name (the names it does are listed). The disclosure is written to the access log before a
- * byte leaves (if it cannot be written, nothing is sent); a receiver's refusal or silence is an
- * outcome (`delivered: false`), not an error.
+ * Whether an answer may change if asked again: none (network failure, timeout), 408, 425, 429 or
+ * 5xx. A redirect is not followed and not retried (only the registered endpoint is sent the
+ * export); another 4xx is the receiver refusing this export, which sending it again does not change.
+ */
+export const retryable = (status: number | null): boolean =>
+  status === null || status === 408 || status === 425 || status === 429 || status >= 500;
+
+/**
+ * Sends the subject's signed export to `receiver`, on behalf of `requestedBy` (the caller's actor).
+ * BAD_USER_INPUT for a receiver the register does not name (the names it does are listed). Each
+ * attempt sends a freshly signed export, is written to the access log before a byte leaves (if it
+ * cannot be written, nothing is sent) and is recorded as an event in the subject's stream once the
+ * receiver answered; an answer that may change is tried again after a growing pause, up to the
+ * policy's attempts. A receiver's refusal or silence is an outcome (`delivered: false`), not an error.
  */
 export async function transmitExport(
   deps: TransmitDeps,
   subjectId: string,
   receiver: string,
   keyUrl: string,
+  requestedBy: string,
 ): Promise<Transmission> {
   const receivers = deps.register.receivingControllers ?? {};
   if (!Object.hasOwn(receivers, receiver)) throw unknownName('receiver', Object.keys(receivers), 'receiver');
   const { name: controller, endpoint } = receivers[receiver]!;
+  const max = Math.max(1, Math.floor(deps.policy?.attempts ?? DEFAULT_TRANSMIT_ATTEMPTS));
+  const backoffMs = deps.policy?.backoffMs ?? DEFAULT_TRANSMIT_BACKOFF_MS;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const transmissionId = randomUUID();
+  const attempts: TransmissionAttempt[] = [];
+  for (let n = 1; ; n++) {
+    const sent = await attemptOnce(deps, subjectId, receiver, endpoint, keyUrl);
+    const done = delivered(sent.status);
+    const final = done || n >= max || !retryable(sent.status);
+    // The attempt's time is its event's, so the answer and the subject's record agree.
+    const at = await deps.record(subjectId, {
+      type: 'RecordTransmissionAttempt',
+      transmissionId,
+      receiver,
+      requestedBy,
+      attempt: n,
+      sha256: sent.sha256,
+      bytes: sent.bytes,
+      status: sent.status,
+      delivered: done,
+      final,
+    });
+    const a = { ...sent, at };
+    attempts.push(a);
+    if (final) return { transmissionId, receiver, controller, endpoint, delivered: done, ...a, attempts };
+    await sleep(backoffMs * 2 ** (n - 1));
+  }
+}
+
+async function attemptOnce(
+  deps: TransmitDeps,
+  subjectId: string,
+  receiver: string,
+  endpoint: string,
+  keyUrl: string,
+): Promise<TransmissionAttempt> {
   const download = await deps.download(subjectId);
   const at = deps.now();
   if (download.categories.length > 0)
     await deps.accessLog.append([
       { actor: receiverActor(receiver), purpose: 'dataSubjectRights', subjectId, categories: download.categories, at },
     ]);
-  const outcome = {
-    receiver,
-    controller,
-    endpoint,
-    sha256: download.signature.sha256,
-    bytes: download.signature.bytes,
-  };
+  const { sha256, bytes } = download.signature;
   try {
     const res = await (deps.fetch ?? fetch)(endpoint, {
       method: 'POST',
@@ -95,12 +165,12 @@ export async function transmitExport(
       duplex: 'half',
       // A redirect could lead anywhere: only the registered endpoint is sent the export.
       redirect: 'manual',
-      signal: AbortSignal.timeout(deps.timeoutMs ?? TRANSMIT_TIMEOUT_MS),
+      signal: AbortSignal.timeout(deps.policy?.timeoutMs ?? TRANSMIT_TIMEOUT_MS),
     });
     await res.body?.cancel();
-    return { ...outcome, delivered: res.status >= 200 && res.status < 300, status: res.status, at };
+    return { at, status: res.status, sha256, bytes };
   } catch {
-    return { ...outcome, delivered: false, status: null, at };
+    return { at, status: null, sha256, bytes };
   }
 }
 

@@ -328,13 +328,21 @@ export type Mutation = {
   /**
    * Art. 20(2): sends the subject's signed portability export to a receiving controller the register names under
    * `receivingControllers` (by that name; another is `BAD_USER_INPUT` listing the names), as the download would serve
-   * it, with `Vault-Signature` and `Vault-Signing-Key`. Logged in the access log as a read by `controller:<receiver>`.
-   * A receiver's refusal or silence is `delivered: false`, not an error. Role: the subject (its own id) or the dpo.
+   * it, with `Vault-Signature` and `Vault-Signing-Key`. Each attempt is logged in the access log as a read by
+   * `controller:<receiver>` and recorded as an event in the subject's stream (who asked, the receiver, the digest, the
+   * answer), which the access report lists under `transmissions`. No answer, 408, 425, 429 or 5xx is tried again after
+   * a growing pause, up to the configured attempts (default 4: after 2, 4 and 8 s), all within this call; a redirect
+   * or another 4xx is final. A receiver's refusal or silence is `delivered: false`, not an error. Role: the subject
+   * (its own id) or the dpo.
    */
   transmitPortabilityExport: PortabilityTransmission;
   /** Records how the requester's identity was verified (one of `VerificationMethod`); a second call changes nothing. Role: dpo. */
   verifyIdentity: DataSubjectRequest;
-  /** Takes effect at once; may shred categories the register says to. Roles: service, dpo, the subject itself. */
+  /**
+   * Takes effect at once; may shred categories the register says to. Kept as a consent record of its own: when, the
+   * `channel` it came through (optional; not recorded when left out) and the caller as the one who took it (its token,
+   * never input). Roles: service, dpo, the subject itself.
+   */
   withdrawConsent: CommandPayload;
 };
 
@@ -485,6 +493,7 @@ export type MutationVerifyIdentityArgs = {
 
 
 export type MutationWithdrawConsentArgs = {
+  channel?: InputMaybe<ConsentChannel>;
   purpose: Scalars['String']['input'];
   subjectId: Scalars['ID']['input'];
 };
@@ -563,7 +572,10 @@ export type PersonalDataValue = PersonalDataItem & {
 /** One direct transmission of a portability export to another controller (Art. 20(2)). */
 export type PortabilityTransmission = {
   __typename?: 'PortabilityTransmission';
+  /** When the last attempt was made. */
   at: Scalars['DateTime']['output'];
+  /** Every attempt, oldest first. */
+  attempts: Array<TransmissionAttempt>;
   bytes: Scalars['Int']['output'];
   /** The receiving controller, as the register names it. */
   controller: Scalars['String']['output'];
@@ -572,10 +584,12 @@ export type PortabilityTransmission = {
   endpoint: Scalars['String']['output'];
   /** The receiving controller's name in the register. */
   receiver: Scalars['String']['output'];
-  /** SHA-256 of the exact bytes sent, as signed. */
+  /** SHA-256 of the exact bytes sent in the last attempt, as signed. */
   sha256: Scalars['String']['output'];
-  /** The receiver's HTTP status; null when it did not answer. */
+  /** The receiver's HTTP status to the last attempt; null when it did not answer. */
   status: Maybe<Scalars['Int']['output']>;
+  /** The transmission's id in the subject's stream and access report. */
+  transmissionId: Scalars['ID']['output'];
 };
 
 export type ProcessingRegister = {
@@ -908,6 +922,16 @@ export type Transfer = {
   safeguard: Scalars['String']['output'];
 };
 
+/** One attempt of a transmission: each sends a freshly signed export. */
+export type TransmissionAttempt = {
+  __typename?: 'TransmissionAttempt';
+  at: Scalars['DateTime']['output'];
+  bytes: Scalars['Int']['output'];
+  sha256: Scalars['String']['output'];
+  /** The receiver's HTTP status; null when it did not answer (network failure, timeout). */
+  status: Maybe<Scalars['Int']['output']>;
+};
+
 /** How the subject's identity was verified (Art. 12(6)). */
 export type VerificationMethod =
   | 'accountLogin'
@@ -1051,6 +1075,7 @@ export type ResolversTypes = {
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subject: ResolverTypeWrapper<SubjectModel>;
   Transfer: ResolverTypeWrapper<Transfer>;
+  TransmissionAttempt: ResolverTypeWrapper<TransmissionAttempt>;
   VerificationMethod: VerificationMethod;
 };
 
@@ -1104,6 +1129,7 @@ export type ResolversParentTypes = {
   String: Scalars['String']['output'];
   Subject: SubjectModel;
   Transfer: Transfer;
+  TransmissionAttempt: TransmissionAttempt;
 };
 
 export type CallerResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Caller'] = ResolversParentTypes['Caller']> = {
@@ -1313,6 +1339,7 @@ export type PersonalDataValueResolvers<ContextType = ApiContext, ParentType exte
 
 export type PortabilityTransmissionResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['PortabilityTransmission'] = ResolversParentTypes['PortabilityTransmission']> = {
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  attempts?: Resolver<Array<ResolversTypes['TransmissionAttempt']>, ParentType, ContextType>;
   bytes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   controller?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   delivered?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1320,6 +1347,7 @@ export type PortabilityTransmissionResolvers<ContextType = ApiContext, ParentTyp
   receiver?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   sha256?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  transmissionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type ProcessingRegisterResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['ProcessingRegister'] = ResolversParentTypes['ProcessingRegister']> = {
@@ -1468,6 +1496,13 @@ export type TransferResolvers<ContextType = ApiContext, ParentType extends Resol
   safeguard?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type TransmissionAttemptResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['TransmissionAttempt'] = ResolversParentTypes['TransmissionAttempt']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  bytes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sha256?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = ApiContext> = {
   Caller?: CallerResolvers<ContextType>;
   Category?: CategoryResolvers<ContextType>;
@@ -1510,5 +1545,6 @@ export type Resolvers<ContextType = ApiContext> = {
   StatisticsRow?: StatisticsRowResolvers<ContextType>;
   Subject?: SubjectResolvers<ContextType>;
   Transfer?: TransferResolvers<ContextType>;
+  TransmissionAttempt?: TransmissionAttemptResolvers<ContextType>;
 };
 

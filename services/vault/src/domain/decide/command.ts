@@ -3,6 +3,7 @@ import type { DomainEvent, ShredReason, Unsealed } from '../events.js';
 import type { ProcessingRegister } from '../register.js';
 import type { RightsCommand } from '../requests.js';
 import type { SubjectState } from '../state.js';
+import type { TransmissionAttemptInput } from '../transmissions.js';
 
 /** The commands a subject's aggregate decides, and the shape of a decider (Emmett's `decide`, one per command). */
 
@@ -23,7 +24,15 @@ export type Command =
   | { type: 'ErasePersonalData'; category: string; field: string; reason: string; remaining: Record<string, unknown> }
   | ({ type: 'GiveConsent' } & ConsentInput)
   /** `remaining`: values (`category.field`) the withdrawal re-seals, opened by the command side (never input). */
-  | { type: 'WithdrawConsent'; purpose: string; remaining?: Record<string, unknown> }
+  | {
+      type: 'WithdrawConsent';
+      purpose: string;
+      /** How the withdrawal reached the controller: one of CONSENT_CHANNELS. Default: not recorded. */
+      channel?: string;
+      remaining?: Record<string, unknown>;
+    }
+  /** One attempt of a direct transmission of the portability export (Art. 20(2)). */
+  | TransmissionAttemptInput
   | { type: 'RestrictProcessing'; categories: string[]; reason: string }
   | { type: 'LiftRestriction'; categories: string[] }
   | {

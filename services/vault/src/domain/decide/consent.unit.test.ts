@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 
-import { ACTOR, given, notice, recorded, registered, S } from '../../testing/givenSubject.js';
+import { ACTOR, consentGivenEvent, given, notice, recorded, registered, S } from '../../testing/givenSubject.js';
 import { keyIdFor } from '../subject.js';
 
 describe('giving and withdrawing consent', () => {
@@ -40,7 +40,7 @@ describe('giving and withdrawing consent', () => {
     )
       .when({ type: 'WithdrawConsent', purpose: 'marketing' })
       .then([
-        { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } },
+        { type: 'ConsentWithdrawn', data: { purpose: 'marketing', collectedBy: ACTOR } },
         {
           type: 'CategoryShredded',
           data: { category: 'marketing', keyIds: [keyIdFor(S, 'marketing', 1)], reason: 'withdrawal' },
@@ -51,5 +51,17 @@ describe('giving and withdrawing consent', () => {
           data: { category: 'contact', keyIds: [keyIdFor(S, 'contact', 1)], reason: 'withdrawal' },
         },
       ]);
+  });
+  it('keeps how a withdrawal came and who took it, and refuses a channel that is not a code, changing nothing', () => {
+    given(registered, consentGivenEvent('marketing'))
+      .when({ type: 'WithdrawConsent', purpose: 'marketing', channel: 'phone' })
+      .then([{ type: 'ConsentWithdrawn', data: { purpose: 'marketing', channel: 'phone', collectedBy: ACTOR } }]);
+    given(registered, consentGivenEvent('marketing'))
+      .when({ type: 'WithdrawConsent', purpose: 'marketing', channel: 'a call from +47 912 34 567' })
+      .thenFails('BAD_USER_INPUT', 'channel');
+    // Refused even where the consent is withdrawn already and nothing would be recorded.
+    given(registered, consentGivenEvent('marketing'), { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } })
+      .when({ type: 'WithdrawConsent', purpose: 'marketing', channel: 'fax' })
+      .thenFails('BAD_USER_INPUT', 'channel');
   });
 });

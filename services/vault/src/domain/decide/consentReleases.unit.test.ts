@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { given, recorded, registered, S } from '../../testing/givenSubject.js';
+import { ACTOR, given, recorded, registered, S } from '../../testing/givenSubject.js';
 import type { DomainEvent, Sealed } from '../events.js';
 import { evolve, keyIdFor } from '../subject.js';
 
@@ -21,7 +21,7 @@ describe('withdrawing consent, per value', () => {
     given(registered, consent, recorded('contact', 'email'), heldForMarketing)
       .when(withdraw)
       .then([
-        { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } },
+        { type: 'ConsentWithdrawn', data: { purpose: 'marketing', collectedBy: ACTOR } },
         { type: 'PersonalDataReleased', data: { category: 'contact', field: 'email', purpose: 'marketing' } },
       ]);
   });
@@ -35,7 +35,7 @@ describe('withdrawing consent, per value', () => {
     )
       .when({ ...withdraw, remaining: { 'contact.name': 'Ada' } })
       .then([
-        { type: 'ConsentWithdrawn', data: { purpose: 'marketing' } },
+        { type: 'ConsentWithdrawn', data: { purpose: 'marketing', collectedBy: ACTOR } },
         { type: 'PersonalDataErased', data: { category: 'contact', field: 'email', reason: 'withdrawal' } },
         {
           type: 'CategoryRekeyed',
@@ -69,7 +69,7 @@ describe('withdrawing consent, per value', () => {
       hold,
     )
       .when(withdraw)
-      .then([{ type: 'ConsentWithdrawn', data: { purpose: 'marketing' } }]);
+      .then([{ type: 'ConsentWithdrawn', data: { purpose: 'marketing', collectedBy: ACTOR } }]);
   });
 
   it('makes the purpose still keeping a value its first when the first is released', () => {

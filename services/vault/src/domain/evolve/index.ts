@@ -57,7 +57,7 @@ export function evolve(state: SubjectState, event: AnyApplied): SubjectState {
       evolveConsentGiven(state.consents, event);
       break;
     case 'ConsentWithdrawn':
-      evolveConsentWithdrawn(state.consents, event.data.purpose, event.at);
+      evolveConsentWithdrawn(state.consents, event);
       break;
     default:
       evolveProcessing(state, event);

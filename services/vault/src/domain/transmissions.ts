@@ -1,0 +1,89 @@
+import { badInput, VaultError } from './errors.js';
+import type { EventOf, Sealed, Unsealed } from './events.js';
+import type { RightsState, SubjectState, TransmissionState } from './state.js';
+
+/**
+ * Direct transmissions of the portability export to another controller (Art. 20(2)) as part of the
+ * subject's record: each attempt is an event in the subject's stream, so the subject (its access
+ * report) and the DPO see who asked, to whom, when, what was sent (its digest) and how it ended.
+ * Nothing here is personal data: ids, a register name, an actor, a digest, an HTTP status.
+ */
+
+export type { TransmissionState } from './state.js';
+
+/** One attempt as the rights layer reports it; `requestedBy` is the actor of the call. */
+export interface TransmissionAttemptInput {
+  type: 'RecordTransmissionAttempt';
+  transmissionId: string;
+  receiver: string;
+  requestedBy: string;
+  attempt: number;
+  sha256: string;
+  bytes: number;
+  status: number | null;
+  delivered: boolean;
+  final: boolean;
+}
+
+const ID = /^[A-Za-z0-9-]{8,64}$/;
+const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+const ACTOR = /^[A-Za-z0-9][A-Za-z0-9._:@/-]{0,199}$/;
+
+/** An own entry of a map keyed by ids a caller gives (any string, `constructor` included), if any. */
+const own = <T>(map: Record<string, T> | undefined, key: string): T | undefined =>
+  map && Object.hasOwn(map, key) ? map[key] : undefined;
+
+/** The transmission with this id, if any. */
+export const transmissionOf = (state: SubjectState, transmissionId: string): TransmissionState | undefined =>
+  own(state.rights?.transmissions, transmissionId);
+
+function checkShape(c: TransmissionAttemptInput): void {
+  if (!ID.test(c.transmissionId)) throw badInput('A transmission id is 8 to 64 letters, digits or -', 'transmissionId');
+  if (!NAME.test(c.receiver)) throw badInput('A receiver is a name from the register', 'receiver');
+  if (!ACTOR.test(c.requestedBy)) throw badInput('requestedBy is an actor code', 'requestedBy');
+  if (!Number.isInteger(c.attempt) || c.attempt < 1) throw badInput('attempt counts from 1', 'attempt');
+  if (!SHA256.test(c.sha256)) throw badInput('sha256 is 64 hex digits', 'sha256');
+  if (!Number.isInteger(c.bytes) || c.bytes < 0) throw badInput('bytes is a whole number, 0 or more', 'bytes');
+  if (c.status !== null && (!Number.isInteger(c.status) || c.status < 100 || c.status > 599))
+    throw badInput('status is an HTTP status or null', 'status');
+  if (c.delivered && !c.final) throw badInput('A delivered attempt is the final one', 'final');
+}
+
+/**
+ * Records one attempt. Attempts come in order (the first opens the transmission, each next one
+ * follows the last recorded), and none after the final one: otherwise CONFLICT, nothing recorded.
+ */
+export function recordTransmissionAttempt(
+  state: SubjectState,
+  command: TransmissionAttemptInput,
+): EventOf<'ExportTransmissionAttempted', Unsealed>[] {
+  checkShape(command);
+  const t = transmissionOf(state, command.transmissionId);
+  const expected = t ? t.attempts.length + 1 : 1;
+  if ((t && t.outcome !== 'retrying') || command.attempt !== expected || (t && t.receiver !== command.receiver)) {
+    const details = { transmissionId: command.transmissionId, attempt: command.attempt };
+    throw new VaultError('CONFLICT', 'Not the next attempt of this transmission', { path: 'attempt', details });
+  }
+  const { type: _type, ...data } = command;
+  return [{ type: 'ExportTransmissionAttempted', data }];
+}
+
+/** Applies ExportTransmissionAttempted. */
+export function transmissionAttempted(
+  r: RightsState,
+  e: EventOf<'ExportTransmissionAttempted', Sealed> & { at: string },
+): void {
+  const d = e.data;
+  const all = (r.transmissions ??= {});
+  const t = (all[d.transmissionId] ??= {
+    transmissionId: d.transmissionId,
+    receiver: d.receiver,
+    requestedBy: d.requestedBy,
+    requestedAt: e.at,
+    outcome: 'retrying',
+    attempts: [],
+  });
+  t.attempts.push({ at: e.at, status: d.status, sha256: d.sha256, bytes: d.bytes });
+  t.outcome = d.delivered ? 'delivered' : d.final ? 'failed' : 'retrying';
+}
