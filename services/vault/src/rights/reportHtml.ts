@@ -69,7 +69,11 @@ interface ItemDoc {
   source?: string;
   origin?: FieldOrigin | null;
   purposes?: { purpose: string }[];
-  recipients: { categories?: { name: string; role: string; purpose?: string }[]; actual: DisclosureDoc[] };
+  recipients: {
+    categories?: { name: string; role: string; purpose?: string }[];
+    external?: { recipient: string; name: string; purposes: string[] }[];
+    actual: DisclosureDoc[];
+  };
   retention?: { rule: string; duration: string; endsAt: string | null };
   transfers?: { country: string; recipient: string; safeguard: string; dpv: string }[];
   automatedDecisionMaking?: string | null;
@@ -338,7 +342,17 @@ function recipientsBlock(ctx: Ctx, item: ItemDoc): string {
   const recipient = (r: { name: string; role: string; purpose?: string }) =>
     `<li>${esc(r.name)}: ${esc(lookup(w.roles, r.role))}` +
     `${r.purpose ? ` <span lang="en">(${esc(r.purpose)})</span>` : ''}</li>`;
-  out.push(named.length === 0 ? `<p>${esc(w.recipientsNone)}</p>` : `<ul>${named.map(recipient).join('')}</ul>`);
+  // Recipients the register says receive it, told of each correction, erasure and restriction (Art. 19).
+  const external = (item.recipients.external ?? []).map(
+    (r) =>
+      `<li>${esc(r.name)}: ${esc(w.notifiedRecipient)}` +
+      `${r.purposes.length ? ` (${r.purposes.map((p) => purposeName(ctx, p)).join(', ')})` : ''}</li>`,
+  );
+  out.push(
+    named.length + external.length === 0
+      ? `<p>${esc(w.recipientsNone)}</p>`
+      : `<ul>${named.map(recipient).join('')}${external.join('')}</ul>`,
+  );
   out.push(`<h4>${esc(w.disclosures)}</h4>`);
   if (actual.length === 0) out.push(`<p>${esc(w.disclosuresNone)}</p>`);
   else {

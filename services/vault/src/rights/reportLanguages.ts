@@ -48,6 +48,8 @@ export interface ReportWords {
   sources: string;
   recipients: string;
   recipientsNone: string;
+  /** Said of a recipient the register names, which is told of every change to the data (Art. 19). */
+  notifiedRecipient: string;
   disclosures: string;
   disclosuresNone: string;
   reader: string;
@@ -164,6 +166,7 @@ const EN: ReportWords = {
   sources: 'Where it comes from',
   recipients: 'Who receives it',
   recipientsNone: 'We do not give this data to anyone outside our organisation.',
+  notifiedRecipient: 'receives it, and is told of every correction, erasure and restriction of it',
   disclosures: 'Who has read it',
   disclosuresNone: 'Nobody has read it yet.',
   reader: 'Reader',
@@ -381,6 +384,7 @@ const NB: ReportWords = {
   sources: 'Hvor de kommer fra',
   recipients: 'Hvem som mottar dem',
   recipientsNone: 'Vi gir ikke disse opplysningene til noen utenfor virksomheten vår.',
+  notifiedRecipient: 'mottar dem, og får beskjed om hver retting, sletting og begrensning av dem',
   disclosures: 'Hvem som har lest dem',
   disclosuresNone: 'Ingen har lest dem ennå.',
   reader: 'Leser',
@@ -598,6 +602,7 @@ const DA: ReportWords = {
   sources: 'Hvor de kommer fra',
   recipients: 'Hvem der modtager dem',
   recipientsNone: 'Vi giver ikke disse oplysninger til nogen uden for vores organisation.',
+  notifiedRecipient: 'modtager dem og får besked om hver berigtigelse, sletning og begrænsning af dem',
   disclosures: 'Hvem der har læst dem',
   disclosuresNone: 'Ingen har læst dem endnu.',
   reader: 'Læser',

@@ -459,7 +459,7 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
           dpvCategory: spec.dpv,
           field: null,
           status: { state: 'ERASED', at: c.shredded.at, reason: c.shredded.reason },
-          recipients: { actual: readsOf.get(category) ?? [] },
+          recipients: { external: externalRecipients(register, category), actual: readsOf.get(category) ?? [] },
         };
       continue;
     }
@@ -496,6 +496,7 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
         purposes: purposesOf(register, spec),
         recipients: {
           categories: spec.recipients,
+          external: externalRecipients(register, category),
           actual: readsOf.get(category) ?? [],
         },
         retention: retentionInfo(state, spec, category),
@@ -517,12 +518,23 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
           dpvCategory: spec.dpv,
           field,
           status: { state: 'ERASED', at: e.at, reason: e.reason },
-          recipients: { actual: readsOf.get(category) ?? [] },
+          recipients: { external: externalRecipients(register, category), actual: readsOf.get(category) ?? [] },
         };
       }
     }
   }
 }
+
+/**
+ * The recipients outside the vault's own services that the register says receive the category (its `recipients`
+ * with `categories` and no `service`), which are told of each rectification, erasure and restriction of it (Art.
+ * 15(1)(c), the last sentence of Art. 19); the services that read it are in `actual`, from the access log.
+ */
+const externalRecipients = (register: ProcessingRegister, category: string) =>
+  Object.values(register.recipients ?? {})
+    .filter((r) => r.service === undefined && (r.categories ?? []).includes(category))
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((r) => ({ recipient: r.name, name: r.label ?? r.name, purposes: [...(r.purposes ?? [])] }));
 
 /** A category's purposes with their DPV terms and the register's descriptions. */
 const purposesOf = (register: ProcessingRegister, spec: CategorySpec) =>
