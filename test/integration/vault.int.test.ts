@@ -24,7 +24,7 @@ const contact = (field: string, value: unknown) => dataItem('contact', field, va
 const vaults = useTempVaults();
 const fresh = vaults.open;
 
-async function subjectWith(vault: Vault, items: ReturnType<typeof contact>[]) {
+async function subjectWith(vault: Vault, items: ReturnType<typeof dataItem>[]) {
   const { subjectId } = await vault.commands.registerSubject(actor);
   await vault.execute(subjectId, { type: 'RecordPersonalData', items }, actor);
   return subjectId;
@@ -97,6 +97,8 @@ describe('erasure', () => {
         category: 'accounting',
         basis: expect.stringContaining('bookkeeping'),
         until: expect.stringMatching(/^20\d\d-/),
+        // Kept per entry (10 years from each invoice's own recording): the one value's own end.
+        entries: [{ field: 'invoiceReference', until: signed.certificate.categoriesRetained[0]!.until }],
       },
     ]);
     const read = (await vault.reader.read([s], { purpose: 'billing', callerPurposes: 'all' })).get(s)!;
@@ -114,7 +116,9 @@ describe('erasure', () => {
 
   it('verifies a certificate from its JWS alone or with queried fields, and nothing signed as another', async () => {
     const { vault } = await fresh();
-    const s = await subjectWith(vault, [contact('name', 'Ada')]);
+    // Anti-money-laundering records are kept after erasure (5 years after the relationship), not per entry.
+    const aml = dataItem('antiMoneyLaundering', 'verificationMethod', 'passport', 'amlCompliance', 'legalObligation');
+    const s = await subjectWith(vault, [contact('name', 'Ada'), aml]);
     const { certificate, jws } = await vault.erase(s, { actor: 'dpo:test', reason: 'subjectRequest' });
     const key = vault.signer.publicJwk;
     expect(verifyCertificate({ jws }, key)).toEqual(certificate);
@@ -128,6 +132,15 @@ describe('erasure', () => {
     expect(
       verifyCertificate({ jws, certificate: { __typename: 'ErasureCertificate', ...selected } }, key).subjectId,
     ).toBe(s);
+    // GraphQL answers null for a field the certificate lacks (`entries` of a category not kept per entry); a value is
+    // still checked.
+    const withEntries = (entries: unknown) => ({
+      categoriesRetained: certificate.categoriesRetained.map(({ category }) => ({ category, entries })),
+    });
+    expect(certificate.categoriesRetained).toEqual([expect.objectContaining({ category: 'antiMoneyLaundering' })]);
+    expect(certificate.categoriesRetained[0]!.entries).toBeUndefined();
+    expect(verifyCertificate({ jws, certificate: withEntries(null) }, key).subjectId).toBe(s);
+    expect(() => verifyCertificate({ jws, certificate: withEntries([]) }, key)).toThrow(/differs/);
     expect(() => verifyCertificate({ jws }, { ...key, kid: 'another-key' })).toThrow(/key ids/);
     expect(() => verifyCertificate({ jws, certificate: { ...selected, categoriesShredded: [] } }, key)).toThrow(
       /differs/,

@@ -8,6 +8,7 @@ import type {
 } from '../domain/register.js';
 import type { TrackedRow } from '../domain/requests.js';
 import type { ReadItem, SubjectRead } from '../read/SubjectReader.js';
+import type { ErasureCertificate } from '../rights/eraseSubject.js';
 import type { SignedReport } from '../rights/SubjectRights.js';
 
 /**
@@ -40,3 +41,6 @@ export type RequestModel = TrackedRow;
 export type SignedReportModel = SignedReport;
 /** An open Art. 14 obligation as the read models track it. */
 export type NotificationModel = TrackedRow;
+
+/** A category an erasure kept, as its certificate states it (`entries` absent where the period is not per entry). */
+export type RetainedCategoryModel = ErasureCertificate['categoriesRetained'][number];

@@ -299,6 +299,7 @@ export const resolvers: Resolvers = {
   DataSubjectRequest,
   PendingNotification,
   SignedReport,
+  RetainedCategory: { entries: (r) => r.entries ?? null },
 
   Subject: {
     id: (s) => s.read.subjectId,

@@ -131,7 +131,11 @@ export type EventPayloads<V> = {
     reason: string;
     requestId?: string;
     shredded: string[];
-    retained: { category: string; basis: string; until: string }[];
+    /**
+     * Held categories with their basis and end; `entries`, where the period runs per entry, each
+     * value's own end (absent in events from before it was recorded).
+     */
+    retained: { category: string; basis: string; until: string; entries?: { field: string; until: string }[] }[];
     /**
      * Keys the key store held for the subject that no event names: made for a write the log then
      * refused (nothing sealed under them was kept). Destroyed with the erasure.

@@ -98,6 +98,30 @@ export function expiringEntries(
   return keep.length > 0 ? { drop, keep } : undefined;
 }
 
+/**
+ * Each current value's own end in a category kept after erasure for a period that runs per entry
+ * (trigger `recorded`): its recording plus the period, or a DPO hold's end where that is later, as
+ * the sweep will shred it (`expiringEntries`). For the erasure certificate; undefined where the
+ * category's period does not run per entry. Ordered by end, then field.
+ */
+export function retainedEntries(
+  state: SubjectState,
+  spec: CategorySpec | undefined,
+  category: string,
+): { field: string; until: string }[] | undefined {
+  const c = state.categories[category];
+  if (!c || c.shredded || spec?.erasure.mode !== 'keep') return undefined;
+  const { trigger, duration } = spec.erasure.retention;
+  if (trigger.kind !== 'recorded') return undefined;
+  const held = state.holds[category]?.until;
+  return Object.entries(c.fields)
+    .map(([field, f]) => {
+      const own = addIsoDuration(f.updatedAt, duration);
+      return { field, until: held && held > own ? held : own };
+    })
+    .sort((a, b) => a.until.localeCompare(b.until) || a.field.localeCompare(b.field));
+}
+
 /** Every hold on the subject's live categories: DPO holds and the register's legal periods. */
 export function holdsOf(state: SubjectState, register: ProcessingRegister): HoldRow[] {
   const rows: HoldRow[] = [];

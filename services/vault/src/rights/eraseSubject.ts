@@ -15,7 +15,8 @@ export interface ErasureCertificate {
   requestId: string | null;
   actor: string;
   categoriesShredded: string[];
-  categoriesRetained: { category: string; basis: string; until: string }[];
+  /** Held categories: basis, end, and each value's own end where the period runs per entry (`entries`). */
+  categoriesRetained: EventOf<'SubjectErased'>['data']['retained'];
   keyIdsDestroyed: string[];
   /** When the keys left the live key store (the erasure's commit). */
   keysDestroyedAt: string;
@@ -143,7 +144,9 @@ export function verifyCertificate(
 
 /**
  * True when `shown` is `signed` or a selection of it: every field it has equal, lists item for
- * item. `__typename`, which GraphQL clients add to every object, is not part of what was signed.
+ * item. `__typename`, which GraphQL clients add to every object, is not part of what was signed,
+ * and a null shown for a field the certificate does not have is how GraphQL answers for it
+ * (`entries` of a category not kept per entry).
  */
 function shows(signed: unknown, shown: unknown): boolean {
   if (Array.isArray(shown))
@@ -151,7 +154,9 @@ function shows(signed: unknown, shown: unknown): boolean {
   if (typeof shown === 'object' && shown !== null) {
     if (typeof signed !== 'object' || signed === null || Array.isArray(signed)) return false;
     return Object.entries(shown).every(
-      ([k, v]) => k === '__typename' || (Object.hasOwn(signed, k) && shows((signed as Record<string, unknown>)[k], v)),
+      ([k, v]) =>
+        k === '__typename' ||
+        (Object.hasOwn(signed, k) ? shows((signed as Record<string, unknown>)[k], v) : v === null),
     );
   }
   return Object.is(signed, shown);

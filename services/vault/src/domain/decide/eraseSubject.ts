@@ -1,15 +1,17 @@
 import { assertCode, badInput, VaultError } from '../errors.js';
 import { ERASURE_REASONS, type EventOf, type Unsealed } from '../events.js';
 import { requestOf } from '../requests.js';
-import { holdOn } from '../retention.js';
+import { holdOn, retainedEntries } from '../retention.js';
 import type { SubjectState } from '../state.js';
 import type { CommandOf, Decider } from './command.js';
 
 type Shredded = EventOf<'CategoryShredded', Unsealed>;
+type Retained = EventOf<'SubjectErased', Unsealed>['data']['retained'][number];
 
 /**
  * Erasure of the subject (Art. 17): every category key no hold covers is shredded; held categories
- * are retained with their basis and end date, for the certificate. Erasing twice decides nothing.
+ * are retained with their basis and end date, and each value's own end where the period runs per
+ * entry, for the certificate. Erasing twice decides nothing.
  */
 export const eraseSubject: Decider<CommandOf<'EraseSubject'>> = (state, command, { register, now }) => {
   assertCode(ERASURE_REASONS, command.reason, 'reason');
@@ -22,11 +24,12 @@ export const eraseSubject: Decider<CommandOf<'EraseSubject'>> = (state, command,
     throw new VaultError('BAD_USER_INPUT', message, { path: 'strayKeyIds' });
   }
   const shredded: Shredded[] = [];
-  const retained: { category: string; basis: string; until: string }[] = [];
+  const retained: Retained[] = [];
   for (const [name, c] of Object.entries(state.categories)) {
     if (c.shredded) continue;
     const hold = holdOn(state, register.categories[name], name, now);
-    if (hold) retained.push({ category: name, basis: hold.basis, until: hold.until });
+    const entries = hold && retainedEntries(state, register.categories[name], name);
+    if (hold) retained.push({ category: name, basis: hold.basis, until: hold.until, ...(entries ? { entries } : {}) });
     else shredded.push({ type: 'CategoryShredded', data: { category: name, keyIds: [c.keyId], reason: 'erasure' } });
   }
   return [
