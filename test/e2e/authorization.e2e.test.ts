@@ -52,6 +52,7 @@ const MATRIX: Record<Operation, Record<Caller, typeof Y | typeof N>> = {
   markInformed: { service: N, dpo: Y, subject: N, none: N },
   notifications: { service: Y, dpo: N, subject: N, none: N },
   propagation: { service: N, dpo: Y, subject: N, none: N },
+  propagationReceipts: { service: N, dpo: Y, subject: N, none: N },
   acknowledgeNotifications: { service: Y, dpo: N, subject: N, none: N },
   retryNotification: { service: N, dpo: Y, subject: N, none: N },
 };
@@ -236,6 +237,10 @@ const REQUESTS: Record<Operation, (s: Seeded) => { query: string; variables?: Re
   notifications: () => ({ query: '{ notifications(first: 10) { cursor items { id status } } }' }),
   propagation: (s) => ({
     query: 'query($id: ID!) { propagation(subjectId: $id) { id recipient status overdue } }',
+    variables: { id: s.id },
+  }),
+  propagationReceipts: (s) => ({
+    query: 'query($id: ID!) { propagationReceipts(subjectId: $id) { receipt { completedAt } } }',
     variables: { id: s.id },
   }),
   acknowledgeNotifications: () => ({ query: 'mutation { acknowledgeNotifications(ids: []) { id } }' }),

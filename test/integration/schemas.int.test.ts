@@ -177,6 +177,7 @@ describe('the rights documents conform to the strict schemas', () => {
       'access-report.schema.json',
       'erasure-certificate.schema.json',
       'portability-export.schema.json',
+      'propagation-receipt.schema.json',
     ]);
     const ajv = strictAjv();
     for (const name of Object.keys(RIGHTS_SCHEMAS)) expect(ajv.getSchema(name)).toBeTypeOf('function');

@@ -40,6 +40,7 @@ export * from './observability/metricsPrometheus.js';
 export * from './ports/index.js';
 export * from './projections/Projector.js';
 export * from './propagation/Propagation.js';
+export * from './propagation/propagationReceipt.js';
 export * from './read/preparedValues.js';
 export * from './read/SubjectReader.js';
 export * from './register/index.js';

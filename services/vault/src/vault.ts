@@ -21,10 +21,11 @@ import { NO_METRICS, type VaultMetrics } from './observability/metrics.js';
 import { instrumentStores } from './observability/metricsStores.js';
 import { traceCommands, traceProjector, traceStores } from './observability/tracingVault.js';
 import type { AccessLog } from './ports/AccessLog.js';
+import type { RecordedEvent } from './ports/EventLog.js';
 import type { KekProvider } from './ports/KekProvider.js';
 import type { NotificationTransport } from './ports/NotificationTransport.js';
 import { PROJECTION, Projector } from './projections/Projector.js';
-import { Propagation, type PropagationOptions } from './propagation/Propagation.js';
+import { Propagation, type PropagationOptions, recipientsOfChange } from './propagation/Propagation.js';
 import { SubjectReader } from './read/SubjectReader.js';
 import { loadRegister } from './register/loadRegister.js';
 import { type EraseOptions, eraseSubject, type SignedCertificate } from './rights/eraseSubject.js';
@@ -93,6 +94,11 @@ export interface Vault {
   rotateEpoch(options?: RotateEpochOptions): Promise<EpochRotationReport>;
   /** The vault's clock (injectable through `OpenVaultOptions.now`). */
   now(): string;
+  /**
+   * Reads an API server still buffers are written with this before anyone asks who read a subject (an erasure
+   * certificate's recipients, propagation): the server sets it.
+   */
+  useAccessFlush(flush: () => Promise<void>): void;
   /** Its metrics (`NO_METRICS` when off); the server serves them and adds the API's own. */
   metrics: VaultMetrics;
   close(): Promise<void>;
@@ -164,17 +170,22 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
     await projector.catchUp();
     if (options.live) await projector.start();
     propagation = await startPropagation(config, register, opened.log, accessLog, now, options);
-    const reader = new SubjectReader({ views: opened.views, keyRing, register }, { snapshotCacheSize: cacheSize });
+    const reader = new SubjectReader({ views: opened.views, keyRing, register, now }, { snapshotCacheSize: cacheSize });
 
     const execute = async (subjectId: string, command: Command, o: CommandOptions) => {
       const result = await commands.execute(subjectId, command, o);
       if (result.position > 0) await projector.waitFor(result.position);
       return result;
     };
+    let flushAccess: (() => Promise<void>) | undefined;
+    const recipientsOf = async (erasure: RecordedEvent) => {
+      await flushAccess?.();
+      return recipientsOfChange({ register, accessLog }, erasure);
+    };
     const erase = async (subjectId: string, o: EraseOptions) => {
       let cert;
       try {
-        cert = await eraseSubject({ commands, log: opened.log, signer, keyRing }, subjectId, o);
+        cert = await eraseSubject({ commands, log: opened.log, signer, keyRing, recipientsOf }, subjectId, o);
       } catch (e) {
         metrics.erasure('failed');
         throw e;
@@ -215,6 +226,10 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       execute,
       erase,
       now,
+      useAccessFlush: (flush) => {
+        flushAccess = flush;
+        propagation?.useAccessFlush(flush);
+      },
       sweepRetention: (o) =>
         counted(metrics, o?.dryRun, async () => {
           const report = await sweepRetention({ views: opened.views, commands, register, now }, o);

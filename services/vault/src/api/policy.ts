@@ -29,6 +29,7 @@ export const OPERATION_ROLES = {
   // A recipient's own pull feed (issue 26); the DPO follows propagation of every subject and request.
   notifications: ['service'],
   propagation: ['dpo'],
+  propagationReceipts: ['dpo'],
   // mutations
   registerSubject: ['service', 'dpo'],
   recordPersonalData: ['service'],

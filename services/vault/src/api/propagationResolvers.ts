@@ -1,5 +1,6 @@
 import { badInput, VaultError } from '../domain/errors.js';
 import { isOverdue, type RecipientNotification as Notification } from '../domain/propagation.js';
+import { signReceipt } from '../propagation/propagationReceipt.js';
 import type { ApiContext } from './context.js';
 import type { MutationResolvers, QueryResolvers, RecipientNotification } from './generated/graphql.js';
 import { authorize } from './policy.js';
@@ -57,7 +58,25 @@ export const propagationQuery: QueryResolvers = {
       }) ?? [];
     return list.map((s) => shown(ctx, s));
   },
+  propagationReceipts(_, { subjectId, requestId }, ctx) {
+    authorize(ctx.principal, 'propagationReceipts');
+    if (!subjectId && !requestId) throw badInput('Give subjectId or requestId', 'subjectId');
+    const data = ctx.vault.propagation?.receipt({
+      ...(subjectId ? { subjectId } : {}),
+      ...(requestId ? { requestId } : {}),
+    });
+    return data ? [signReceipt(ctx.vault.signer, data)] : [];
+  },
 };
+
+/** Whether a notification made for the request is overdue (`isOverdue`): shown on the request as its deadline is. */
+export const propagationOverdueOf = (ctx: ApiContext, requestId: string): boolean =>
+  (ctx.vault.propagation?.overdue({ requestId }).length ?? 0) > 0;
+
+/** The ids of the requests with a notification overdue now, in the order their notifications became due. */
+export const requestsWithPropagationOverdue = (ctx: ApiContext): string[] => [
+  ...new Set((ctx.vault.propagation?.overdue() ?? []).flatMap((s) => (s.due.requestId ? [s.due.requestId] : []))),
+];
 
 export const propagationMutation: MutationResolvers = {
   async acknowledgeNotifications(_, { ids }, ctx) {

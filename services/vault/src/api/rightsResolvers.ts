@@ -21,6 +21,7 @@ import type {
 import { month, text } from './inputs.js';
 import type { RequestModel } from './models.js';
 import { authorize, authorizeSubject } from './policy.js';
+import { propagationOverdueOf, requestsWithPropagationOverdue } from './propagationResolvers.js';
 import { JWKS_PATH } from './routes/downloads.js';
 
 /** The link as the API shows it: an absolute URL under the vault's public address. The token stays inside the URL. */
@@ -90,13 +91,25 @@ export const rightsQuery: QueryResolvers = {
     const p = ctx.principal;
     return p.role === 'subject' ? ctx.vault.rights.requestsOf(p.subjectId) : [];
   },
-  requests(_, { status, overdue, dueBefore }, ctx) {
+  async requests(_, { status, overdue, dueBefore, propagationOverdue }, ctx) {
     authorize(ctx.principal, 'requests');
-    return ctx.vault.rights.requests({
-      ...(status ? { status } : {}),
-      ...(overdue ? { overdue } : {}),
-      ...(dueBefore ? { dueBefore } : {}),
-    });
+    if (!propagationOverdue)
+      return ctx.vault.rights.requests({
+        ...(status ? { status } : {}),
+        ...(overdue ? { overdue } : {}),
+        ...(dueBefore ? { dueBefore } : {}),
+      });
+    // Few at a time (a recipient late to acknowledge): each loaded by id, then the other filters as the view applies them.
+    const now = ctx.vault.now();
+    const rows = await Promise.all(requestsWithPropagationOverdue(ctx).map((id) => ctx.vault.rights.request(id)));
+    return rows
+      .filter(
+        (r) =>
+          (!status || r.status === status) &&
+          (!overdue || (r.status === 'OPEN' && missedBy(r, now) !== null)) &&
+          (!dueBefore || r.dueAt! < dueBefore),
+      )
+      .sort((a, b) => a.dueAt!.localeCompare(b.dueAt!));
   },
   pendingNotifications(_, { dueBefore }, ctx) {
     authorize(ctx.principal, 'pendingNotifications');
@@ -185,6 +198,7 @@ export const DataSubjectRequest: DataSubjectRequestResolvers = {
   verificationIssuer: (r) => (r.data.verificationIssuer as string | undefined) ?? null,
   closedAt: (r) => (r.data.closedAt as string | null | undefined) ?? null,
   overdue: (r, _, ctx) => r.status === 'OPEN' && missedBy(r, ctx.vault.now()) !== null,
+  propagationOverdue: (r, _, ctx) => propagationOverdueOf(ctx, r.id),
   missedDeadlineAt: (r, _, ctx) => missedBy(r, ctx.vault.now()),
   // The texts are opened only when asked for and there is one: a listing of requests does not open every subject's key.
   extensions: async (r, _, ctx) =>

@@ -128,6 +128,8 @@ export async function startServer(vault: Vault, options: ServerOptions = {}): Pr
   const limits: ApiLimits = { ...DEFAULT_LIMITS, ...api?.limits, ...options.limits };
   const verifier = options.verifier ?? createTokenVerifier(config);
   const access = new AccessRecorder(vault.accessLog, logger, options.accessLog);
+  // Reads still buffered here count when the vault asks who read a subject (a certificate's recipients, propagation).
+  vault.useAccessFlush(() => access.flush());
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
   const trustedDocumentsFile = options.trustedDocumentsFile ?? api?.trustedDocumentsFile;
   const trustedDocuments = trustedDocumentsFile

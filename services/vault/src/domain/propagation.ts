@@ -54,6 +54,8 @@ export type NotificationEventPayloads = {
     occurredAt: string;
     sourceEventId: string;
     sourcePosition: number;
+    /** How many recipients the change is notified to, this one included (absent in dues recorded before it was). */
+    recipientCount?: number;
   };
   /** `reason` is a code: `status:<http status>`, `timeout`, `connection`. */
   NotificationAttemptFailed: { notificationId: string; attempt: number; reason: string; nextAttemptAt: string };
@@ -65,7 +67,31 @@ export type NotificationEventPayloads = {
   NotificationAcknowledged: { notificationId: string; via: 'response' | 'callback' | 'pull' };
   /** The log was examined for changes up to `position` (so a restart need not look again). */
   PropagationCheckpoint: { position: number };
+  /**
+   * Every recipient of a subject's erasure acknowledged it: what the signed propagation receipt states, recorded
+   * once, when the last acknowledgement arrived (a later retry of one of them changes nothing here).
+   */
+  PropagationReceiptIssued: PropagationReceiptData;
 };
+
+/** What a propagation receipt states: the erasure, and when each recipient was told and acknowledged. */
+export interface PropagationReceiptData {
+  subjectId: string;
+  requestId: string | null;
+  /** The `SubjectErased` event: the erasure certificate's `eventId`. */
+  erasureEventId: string;
+  erasedAt: string;
+  /** The last acknowledgement's time. */
+  completedAt: string;
+  recipients: {
+    recipient: string;
+    notificationId: string;
+    categories: string[];
+    deliveredAt: string | null;
+    acknowledgedAt: string;
+    acknowledgedVia: string;
+  }[];
+}
 export type NotificationEventType = keyof NotificationEventPayloads;
 export type NotificationEvent = {
   [K in NotificationEventType]: { type: K; data: NotificationEventPayloads[K] };
@@ -79,6 +105,7 @@ const NOTIFICATION_TYPES: ReadonlySet<string> = new Set<NotificationEventType>([
   'NotificationRetried',
   'NotificationAcknowledged',
   'PropagationCheckpoint',
+  'PropagationReceiptIssued',
 ]);
 export const isNotificationEvent = (e: { type: string }): e is NotificationEvent => NOTIFICATION_TYPES.has(e.type);
 
@@ -211,7 +238,7 @@ export function evolveNotification(
   at: string,
   seq: number,
 ): RecipientNotification | undefined {
-  if (event.type === 'PropagationCheckpoint') return undefined;
+  if (event.type === 'PropagationCheckpoint' || event.type === 'PropagationReceiptIssued') return undefined;
   if (event.type === 'NotificationDue') {
     if (states.has(event.data.notificationId)) return states.get(event.data.notificationId);
     const s: RecipientNotification = { due: event.data, seq, status: 'pending', attempts: 0, totalAttempts: 0 };
@@ -298,4 +325,40 @@ export function isOverdue(
 ): boolean {
   if (s.status === 'acknowledged' || !recipient) return false;
   return addIsoDuration(s.deliveredAt ?? s.due.occurredAt, recipient.acknowledgeWithin) < now;
+}
+
+/**
+ * Whether a notification is of a whole subject's erasure (`SubjectErased`, the change an erasure certificate
+ * attests), not of one field's: a field's erasure always names its field.
+ */
+export const isSubjectErasure = (due: NotificationEventPayloads['NotificationDue']): boolean =>
+  due.action === 'erasure' && due.fields.length === 0;
+
+/**
+ * The receipt of a subject erasure's propagation, once every recipient it was notified to has acknowledged
+ * (`notifications`: those of one change, as due); undefined while any is outstanding.
+ */
+export function receiptOf(notifications: readonly RecipientNotification[]): PropagationReceiptData | undefined {
+  const first = notifications[0];
+  if (!first || !isSubjectErasure(first.due)) return undefined;
+  if (notifications.length < (first.due.recipientCount ?? notifications.length)) return undefined;
+  if (!notifications.every((n) => n.status === 'acknowledged' && n.acknowledgedAt)) return undefined;
+  const recipients = [...notifications]
+    .sort((a, b) => a.due.recipient.localeCompare(b.due.recipient))
+    .map((n) => ({
+      recipient: n.due.recipient,
+      notificationId: n.due.notificationId,
+      categories: [...n.due.categories],
+      deliveredAt: n.deliveredAt ?? null,
+      acknowledgedAt: n.acknowledgedAt!,
+      acknowledgedVia: n.acknowledgedVia ?? 'response',
+    }));
+  return {
+    subjectId: first.due.subjectId,
+    requestId: first.due.requestId ?? null,
+    erasureEventId: first.due.sourceEventId,
+    erasedAt: first.due.occurredAt,
+    completedAt: recipients.map((r) => r.acknowledgedAt).reduce((a, b) => (b > a ? b : a)),
+    recipients,
+  };
 }

@@ -7,6 +7,7 @@ import {
   dutiesFor,
   evolveNotification,
   type PropagationTrigger,
+  receiptOf,
   type RecipientNotification,
   triggerOf,
 } from './propagation.js';
@@ -188,6 +189,58 @@ describe('a notification through its life', () => {
     evolveNotification(states, { type: 'NotificationDue', data: due }, source.at, 3);
     evolveNotification(states, { type: 'NotificationDue', data: due }, source.at, 9);
     expect(states.get('n1')?.seq).toBe(3);
+  });
+});
+
+describe("an erasure's receipt", () => {
+  const due = (recipient: string, fields: string[] = []) => ({
+    notificationId: `n-${recipient}`,
+    recipient,
+    subjectId: 's1',
+    action: 'erasure' as const,
+    categories: ['contact'],
+    fields,
+    requestId: 'r1',
+    occurredAt: source.at,
+    sourceEventId: 'e1',
+    sourcePosition: 7,
+    recipientCount: 2,
+  });
+  const acked = (d: ReturnType<typeof due>, at: string): RecipientNotification => ({
+    due: d,
+    seq: 1,
+    status: 'acknowledged',
+    attempts: 1,
+    totalAttempts: 1,
+    deliveredAt: at,
+    acknowledgedAt: at,
+    acknowledgedVia: 'response',
+  });
+
+  it('is due once every recipient the erasure was notified to acknowledged, completed by the last of them', () => {
+    const crmAck = acked(due('crm'), '2026-01-11T00:00:00.000Z');
+    const collectionsAck = acked(due('collections'), '2026-01-12T00:00:00.000Z');
+    expect(receiptOf([crmAck, collectionsAck])).toEqual({
+      subjectId: 's1',
+      requestId: 'r1',
+      erasureEventId: 'e1',
+      erasedAt: source.at,
+      completedAt: '2026-01-12T00:00:00.000Z',
+      recipients: [
+        expect.objectContaining({ recipient: 'collections', notificationId: 'n-collections' }),
+        expect.objectContaining({ recipient: 'crm', acknowledgedVia: 'response', categories: ['contact'] }),
+      ],
+    });
+  });
+
+  it('is not due while one is outstanding or not yet known, nor for the erasure of one field', () => {
+    const crmAck = acked(due('crm'), '2026-01-11T00:00:00.000Z');
+    // Two recipients were notified; only one is known here yet.
+    expect(receiptOf([crmAck])).toBeUndefined();
+    expect(receiptOf([crmAck, { ...acked(due('collections'), source.at), status: 'delivered' }])).toBeUndefined();
+    const field = acked({ ...due('crm', ['email']), recipientCount: 1 }, source.at);
+    expect(receiptOf([field])).toBeUndefined();
+    expect(receiptOf([])).toBeUndefined();
   });
 });
 

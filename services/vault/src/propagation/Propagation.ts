@@ -8,11 +8,15 @@ import {
   dutiesFor,
   evolveNotification,
   isNotificationEvent,
+  isOverdue,
+  isSubjectErasure,
   NOTIFICATION_STREAM,
   type NotificationEvent,
   type NotificationEventPayloads,
   notificationPayload,
+  type PropagationReceiptData,
   type PropagationTrigger,
+  receiptOf,
   type RecipientNotification,
   type ServiceRead,
   triggerOf,
@@ -67,6 +71,53 @@ export function notificationIdOf(sourceEventId: string, recipient: string): stri
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** One recipient an erasure is notified to, as its certificate lists it. */
+export interface NotifiedRecipient {
+  recipient: string;
+  categories: string[];
+  /** The notification's id: `propagation`, the receipt and the recipient's `webhook-id` carry the same. */
+  notificationId: string;
+}
+
+/** What internal services read of a subject up to `at` (values only, not shapes): who must hear of a change. */
+export async function serviceReadsOf(accessLog: AccessLog, subjectId: string, at: string): Promise<ServiceRead[]> {
+  const rows = await accessLog.recipientsOf(subjectId, at);
+  const out: ServiceRead[] = [];
+  for (const r of rows) {
+    if (!r.actor.startsWith('service:') || r.purpose.startsWith(metadataPurpose(''))) continue;
+    out.push({ service: r.actor.slice('service:'.length), category: r.category, purpose: r.purpose });
+  }
+  return out;
+}
+
+/**
+ * The recipients a change recorded in the log is notified to, as propagation will find them (the same
+ * duties, the same ids): for an erasure certificate, made before propagation has looked. Empty for an event
+ * no recipient hears of.
+ */
+export async function recipientsOfChange(
+  deps: { register: ProcessingRegister; accessLog: AccessLog },
+  event: RecordedEvent,
+): Promise<NotifiedRecipient[]> {
+  const recipients = Object.values(deps.register.recipients ?? {});
+  if (recipients.length === 0) return [];
+  const t = triggerOf(event as unknown as DomainEvent, { ...event, at: event.metadata.at }, deps.register);
+  if (!t || t.categories.length === 0) return [];
+  const reads = recipients.some((r) => r.service !== undefined)
+    ? await serviceReadsOf(deps.accessLog, t.subjectId, t.at)
+    : [];
+  return dutiesFor(t, recipients, reads)
+    .map((d) => ({
+      recipient: d.recipient,
+      categories: d.categories,
+      notificationId: notificationIdOf(t.sourceEventId, d.recipient),
+    }))
+    .sort((a, b) => a.recipient.localeCompare(b.recipient));
+}
+
+/** The id of the event that records a change's receipt: one per change, whichever process records it. */
+const receiptEventIdOf = (sourceEventId: string) => notificationIdOf(sourceEventId, '\u0000receipt');
+
 export interface NotificationFilter {
   subjectId?: string;
   recipient?: string;
@@ -84,6 +135,12 @@ export interface NotificationFilter {
  */
 export class Propagation {
   private readonly states = new Map<string, RecipientNotification>();
+  /** The notifications of each change, by its event's id. */
+  private readonly bySource = new Map<string, RecipientNotification[]>();
+  /** Recorded receipts of subject erasures, by the erasure's event id. */
+  private readonly receipts = new Map<string, PropagationReceiptData>();
+  /** Receipts being recorded here now. */
+  private readonly issuing = new Set<string>();
   /** Pending notifications in delivery order (the order of their `NotificationDue`). */
   private readonly pending = new Map<string, RecipientNotification>();
   private readonly inFlight = new Map<string, Set<string>>();
@@ -140,6 +197,8 @@ export class Propagation {
     }
     this.scannedTo = this.checkpointedTo = resume;
     this.delivering = true;
+    // A receipt whose last acknowledgement was recorded just before a stop.
+    for (const group of this.bySource.values()) this.issueReceiptIfDue(group[0]!);
     this.follow();
     this.pump();
   }
@@ -265,6 +324,21 @@ export class Propagation {
     return s;
   }
 
+  /**
+   * The recorded receipt of a subject's erasure (by subject, or by the erasure request), or undefined while a
+   * recipient has not acknowledged it (or none was notified).
+   */
+  receipt(filter: { subjectId?: string; requestId?: string }): PropagationReceiptData | undefined {
+    const erasure = this.list(filter).find((s) => isSubjectErasure(s.due));
+    return erasure ? this.receipts.get(erasure.due.sourceEventId) : undefined;
+  }
+
+  /** The notifications the filter matches whose acknowledgement is overdue now (`isOverdue`). */
+  overdue(filter: NotificationFilter = {}): RecipientNotification[] {
+    const now = this.deps.now();
+    return this.list(filter).filter((s) => isOverdue(s, this.recipient(s.due.recipient), now));
+  }
+
   /** A recipient by its name in the register. */
   recipient(name: string): NotificationRecipient | undefined {
     return this.deps.register.recipients?.[name];
@@ -305,7 +379,8 @@ export class Propagation {
     const out: NewEvent[] = [];
     for (const t of triggers) {
       const reads = await this.readsOf(t);
-      for (const d of dutiesFor(t, this.recipients, reads)) {
+      const duties = dutiesFor(t, this.recipients, reads);
+      for (const d of duties) {
         const notificationId = notificationIdOf(t.sourceEventId, d.recipient);
         if (this.states.has(notificationId)) continue;
         const data: NotificationEventPayloads['NotificationDue'] = {
@@ -319,6 +394,7 @@ export class Propagation {
           occurredAt: t.at,
           sourceEventId: t.sourceEventId,
           sourcePosition: t.sourcePosition,
+          recipientCount: duties.length,
         };
         out.push(this.newEvent({ type: 'NotificationDue', data }, notificationId));
       }
@@ -329,13 +405,7 @@ export class Propagation {
   /** What internal services read of the trigger's subject up to the change (values only, not shapes). */
   private async readsOf(t: PropagationTrigger): Promise<ServiceRead[]> {
     if (!this.recipients.some((r) => r.service !== undefined)) return [];
-    const rows = await this.deps.accessLog.recipientsOf(t.subjectId, t.at);
-    const out: ServiceRead[] = [];
-    for (const r of rows) {
-      if (!r.actor.startsWith('service:') || r.purpose.startsWith(metadataPurpose(''))) continue;
-      out.push({ service: r.actor.slice('service:'.length), category: r.category, purpose: r.purpose });
-    }
-    return out;
+    return serviceReadsOf(this.deps.accessLog, t.subjectId, t.at);
   }
 
   /** Appends dues in one append; one that another process stored meanwhile is skipped, one by one. */
@@ -393,13 +463,47 @@ export class Propagation {
   }
 
   private applyEvent(event: NotificationEvent, at: string, seq: number): void {
+    if (event.type === 'PropagationReceiptIssued') {
+      this.receipts.set(event.data.erasureEventId, event.data);
+      return;
+    }
+    const known = event.type === 'NotificationDue' && this.states.has(event.data.notificationId);
     const s = evolveNotification(this.states, event, at, seq);
     if (!s) return;
+    if (event.type === 'NotificationDue' && !known) {
+      const group = this.bySource.get(s.due.sourceEventId);
+      if (group) group.push(s);
+      else this.bySource.set(s.due.sourceEventId, [s]);
+    }
+    if (s.status === 'acknowledged') this.issueReceiptIfDue(s);
     const recipient = this.recipient(s.due.recipient);
     const push = recipient?.delivery.kind === 'webhook';
     if (s.status === 'pending' && push) {
       if (!this.pending.has(s.due.notificationId)) this.pending.set(s.due.notificationId, s);
     } else this.pending.delete(s.due.notificationId);
+  }
+
+  /**
+   * Records the receipt of the subject erasure `s` belongs to once its last acknowledgement is in (by the
+   * delivering process; another that races it stores the same event id, and one of the two is refused).
+   */
+  private issueReceiptIfDue(s: RecipientNotification): void {
+    const source = s.due.sourceEventId;
+    if (!this.delivering || !isSubjectErasure(s.due) || this.receipts.has(source) || this.issuing.has(source)) return;
+    const data = receiptOf(this.bySource.get(source) ?? []);
+    if (!data) return;
+    this.issuing.add(source);
+    const event = this.newEvent({ type: 'PropagationReceiptIssued', data }, receiptEventIdOf(source));
+    void this.deps.log
+      .append(NOTIFICATION_STREAM, [event], ANY)
+      .then(
+        () => void this.receipts.set(source, data),
+        (e: unknown) => {
+          if (isVaultError(e) && e.code === 'DUPLICATE_EVENT') return;
+          this.o.warn?.(`propagation: receipt of ${source} not recorded (${isVaultError(e) ? e.code : 'INTERNAL'})`);
+        },
+      )
+      .finally(() => this.issuing.delete(source));
   }
 
   private isIdle(): boolean {

@@ -5,6 +5,7 @@ import type { EventOf } from '../domain/events.js';
 import { streamOf } from '../domain/events.js';
 import type { CommandOptions, Commands } from '../ports/Commands.js';
 import { type EventLog, type RecordedEvent, streamEvents } from '../ports/EventLog.js';
+import type { NotifiedRecipient } from '../propagation/Propagation.js';
 
 export interface ErasureCertificate {
   type: 'ErasureCertificate';
@@ -28,6 +29,12 @@ export interface ErasureCertificate {
   staleCopiesUnreadableBy: string;
   /** Who holds the key-encryption keys: `local` or `pkcs11`. */
   kekCustody: string;
+  /**
+   * The recipients the erasure is notified to (Art. 17(2), 19), as known when the certificate is made: services the
+   * access log shows read an erased category, external recipients the register says receive one. Their
+   * acknowledgements are attested by the propagation receipt (`propagation/propagationReceipt.ts`).
+   */
+  recipients: NotifiedRecipient[];
   /** The SubjectErased event in the log: the certificate can be checked against it. */
   eventId: string;
   signingKeyId: string;
@@ -52,7 +59,14 @@ export interface EraseOptions extends CommandOptions {
  * Erasing an erased subject returns the original certificate again.
  */
 export async function eraseSubject(
-  deps: { commands: Commands; log: EventLog; signer: Signer; keyRing: KeyRing },
+  deps: {
+    commands: Commands;
+    log: EventLog;
+    signer: Signer;
+    keyRing: KeyRing;
+    /** Who the erasure is notified to (`recipientsOfChange`). Default: nobody. */
+    recipientsOf?: (erasure: RecordedEvent) => Promise<NotifiedRecipient[]>;
+  },
   subjectId: string,
   options: EraseOptions,
 ): Promise<SignedCertificate> {
@@ -63,9 +77,11 @@ export async function eraseSubject(
   );
   const events = result.events.length > 0 ? result.events : await findErasure(deps.log, subjectId);
   const epoch = await deps.keyRing.epochSchedule();
+  const erasure = events.find((e) => e.type === 'SubjectErased');
   const certificate = certificateFrom(subjectId, events, deps.signer.publicJwk.kid, {
     staleCopiesUnreadableBy: epoch.endsAt,
     kekCustody: deps.keyRing.kek.kind,
+    recipients: erasure && deps.recipientsOf ? await deps.recipientsOf(erasure) : [],
   });
   return { certificate, jws: deps.signer.sign(certificate, CERTIFICATE_TYP) };
 }
@@ -74,7 +90,7 @@ function certificateFrom(
   subjectId: string,
   events: readonly RecordedEvent[],
   kid: string,
-  custody: { staleCopiesUnreadableBy: string; kekCustody: string },
+  custody: { staleCopiesUnreadableBy: string; kekCustody: string; recipients: NotifiedRecipient[] },
 ): ErasureCertificate {
   const erased = events.find((e) => e.type === 'SubjectErased') as
     (RecordedEvent & EventOf<'SubjectErased'>) | undefined;

@@ -44,9 +44,6 @@ export function addServeCommand(program: Command): void {
       try {
         if (embeddedState(config)) marker = markServing(config.dataDir);
         server = await startServer(vault, { logger, closeVault: true });
-        // Reads the server still buffers count when propagation asks who read a subject it must notify about.
-        const running = server;
-        vault.propagation?.useAccessFlush(() => running.flushAccessLog());
       } catch (e) {
         marker?.remove();
         await vault.close();
