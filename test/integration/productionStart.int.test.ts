@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { runCli } from '../support/cliProcess.js';
+import { keepLocalKek } from '../support/kekCustody.js';
+
+// What production refuses to start without, with the master key's custody: `VAULT_MASTER_KEY_FILE` is one of them.
+keepLocalKek();
 
 /**
  * Issue 21: with NODE_ENV=production and no token key configured, the server accepted HS256 tokens

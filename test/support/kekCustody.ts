@@ -78,6 +78,7 @@ export function kekEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     VAULT_PKCS11_MODULE: SOFTHSM_MODULE,
     VAULT_PKCS11_SLOT: t.label,
     VAULT_PKCS11_PIN: t.pin,
-    VAULT_PKCS11_LABEL_PREFIX: prefixFor(env.VAULT_DATA_DIR),
+    // Replicas that share one epoch key file (one custody) share the token's keys the same way.
+    VAULT_PKCS11_LABEL_PREFIX: prefixFor(env.VAULT_KEK_FILE ?? env.VAULT_DATA_DIR),
   };
 }
