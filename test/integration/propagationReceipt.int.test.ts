@@ -11,6 +11,7 @@ import {
   type ProcessingRegister,
   type PublicJwk,
   Signer,
+  signReceipt,
   startServer,
   verifyCertificate,
   verifyPropagationReceipt,
@@ -100,13 +101,15 @@ async function liveApi(register: ProcessingRegister) {
     logLevel: 'silent',
   };
   const secrets = new Map(Object.keys(register.recipients ?? {}).map((n) => [n, secretOf(n)]));
-  const vault = await openVault(config, {
-    register,
-    live: true,
-    warn: () => {},
-    now: () => new Date(Date.now() + clock.skewMs).toISOString(),
-    propagation: { secrets, backoffBaseMs: 20 },
-  });
+  const open = () =>
+    openVault(config, {
+      register,
+      live: true,
+      warn: () => {},
+      now: () => new Date(Date.now() + clock.skewMs).toISOString(),
+      propagation: { secrets, backoffBaseMs: 20 },
+    });
+  const vault = await open();
   const server = await startServer(vault, { port: 0, logger: createLogger({ level: 'silent' }) });
   cleanups.push(async () => {
     await server.close().catch(() => {});
@@ -144,7 +147,15 @@ async function liveApi(register: ProcessingRegister) {
       body,
     });
   };
-  return { vault, server, gql, jwks, acknowledge, clock };
+  /** Stops the API and the vault, and opens the vault again on the same data (the caller closes it). */
+  const reopen = async () => {
+    await server.close();
+    await vault.close();
+    const again = await open();
+    cleanups.push(() => again.close().catch(() => {}));
+    return again;
+  };
+  return { vault, server, gql, jwks, acknowledge, clock, reopen };
 }
 
 const dpo = { role: 'dpo' as const, name: 'dpo' };
@@ -326,6 +337,10 @@ describe('the erasure certificate, the propagation receipt and the late request'
     expect(() => verifyCertificate({ jws }, key)).toThrow(/not an erasure certificate/);
     // The schema is closed.
     expect(schemaErrors('propagation-receipt.schema.json', { ...payloadOf(jws), note: 'x' })).not.toEqual([]);
+
+    // Recorded, not recomputed: after a restart the same receipt, signed to the same bytes.
+    const again = await api.reopen();
+    expect(signReceipt(again.signer, again.propagation!.receipt({ subjectId })!).jws).toEqual(jws);
   }, 60_000);
 });
 
