@@ -12,8 +12,11 @@
 //   TEST_NODE_LINES=local npm test          the machine's Node only (the quick local run)
 //   TEST_NODE_LINES=24 npm test             Node 24 only
 //   TEST_NODE_LINES=local,22,24 npm test    three lines (default: local,24)
-//   TEST_NODE_LINE_ENV_24='TEST_KEK_PROVIDER=pkcs11' npm test
+//   TEST_NODE_LINE_ENV_24='TEST_KEK_PROVIDER=local' npm test
 //                                           extra environment for one line (space-separated NAME=value)
+//
+// Node 24 runs with the key-encryption keys in a SoftHSM2 token (TEST_KEK_PROVIDER=pkcs11) unless its
+// TEST_NODE_LINE_ENV_24 says otherwise: each run shows the whole suite holds under both custodies.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,9 +39,12 @@ function requestedLines() {
   return [...new Set(asked)];
 }
 
-/** NAME=value pairs from TEST_NODE_LINE_ENV_<major> (or _LOCAL). */
+/** Each line's environment where TEST_NODE_LINE_ENV_<major> does not set one. */
+const DEFAULT_LINE_ENV = { 24: 'TEST_KEK_PROVIDER=pkcs11' };
+
+/** NAME=value pairs from TEST_NODE_LINE_ENV_<major> (or _LOCAL), else the line's default. */
 function extraEnv(line) {
-  const raw = process.env[`TEST_NODE_LINE_ENV_${line.toUpperCase()}`] ?? '';
+  const raw = process.env[`TEST_NODE_LINE_ENV_${line.toUpperCase()}`] ?? DEFAULT_LINE_ENV[line] ?? '';
   return Object.fromEntries(
     raw
       .split(/\s+/)
@@ -157,6 +163,7 @@ async function runLine(line) {
       label = `Node ${runQuiet(join(nodeDir, 'bin', 'node'), ['--version'])
         .trim()
         .replace(/^v/, '')}`;
+      if (env.TEST_KEK_PROVIDER === 'pkcs11') label += ', keys in SoftHSM2';
       cwd = copyTree(line);
       await install(cwd, nodeDir, env);
     }
