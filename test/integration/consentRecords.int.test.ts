@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-import { addIsoDuration, type Vault } from '@pdv/vault';
+import { addIsoDuration, fixtureRegister, type Vault } from '@pdv/vault';
 import jsonld from 'jsonld';
 import { describe, expect, it } from 'vitest';
 
@@ -124,4 +124,86 @@ describe('consent records in the rights documents', () => {
     expect(count(`${DPV}hasConsentStatus`, `${DPV}ConsentWithdrawn`)).toBe(4 + 1);
     expect(count(`${DPV}hasConsentStatus`, `${DPV}ConsentGiven`)).toBe(2);
   });
+});
+
+describe('consent that expires (the register gives its purpose a consentValidFor)', () => {
+  it('no longer permits processing past its validity, for a hundred subjects, and reads expired in the documents', async () => {
+    const register = fixtureRegister();
+    register.purposes.marketing!.consentValidFor = 'P2Y';
+    const clock = { now: T0 };
+    const { vault } = await vaults.open({ register, now: () => clock.now });
+    const ids: string[] = [];
+    // Subject i consents on day i and records its interests on that consent.
+    for (let i = 0; i < 100; i++) {
+      clock.now = addIsoDuration(T0, `P${i}D`);
+      const { subjectId: s } = await vault.commands.registerSubject(crm);
+      await vault.execute(
+        s,
+        {
+          type: 'RecordPersonalData',
+          items: [item('marketing', 'interests', `kayaks ${i}`, 'marketing', 'consent')],
+          consents: [
+            { purpose: 'marketing', noticeId: 'privacy-notice', noticeVersion: '2026-03', channel: 'webForm' },
+          ],
+        },
+        crm,
+      );
+      ids.push(s);
+    }
+    // Two years and 50 days on: the consents of days 0 to 50 have expired, the others stand.
+    clock.now = addIsoDuration(addIsoDuration(T0, 'P2Y'), 'P50D');
+    const expired = (i: number) => i <= 50;
+    const reads = await vault.reader.read(ids, { purpose: 'marketing', callerPurposes: ['marketing'] });
+    for (const [i, s] of ids.entries()) {
+      const interests = reads.get(s)!.items.find((x) => x.category === 'marketing' && x.field === 'interests');
+      expect(interests, `subject ${i}`).toMatchObject(
+        expired(i) ? { status: 'DENIED', reason: 'NO_CONSENT' } : { status: 'VALUE' },
+      );
+    }
+    // A write that rests on an expired consent is refused and changes nothing; given again, it is accepted.
+    const before = (await vault.commands.load(ids[0]!)).revision;
+    const write = {
+      type: 'RectifyPersonalData' as const,
+      items: [item('marketing', 'interests', 'sailing', 'marketing', 'consent')],
+    };
+    await expect(vault.execute(ids[0]!, write, crm)).rejects.toMatchObject({ code: 'CONSENT_REQUIRED' });
+    expect((await vault.commands.load(ids[0]!)).revision).toBe(before);
+    await vault.execute(
+      ids[0]!,
+      {
+        type: 'GiveConsent',
+        purpose: 'marketing',
+        noticeId: 'privacy-notice',
+        noticeVersion: '2028-05',
+        channel: 'app',
+      },
+      crm,
+    );
+    await vault.execute(ids[0]!, write, crm);
+
+    for (const [i, s] of ids.entries()) {
+      const access = (await vault.rights.report(s, 'ACCESS')).report as Doc;
+      const portability = (await vault.rights.report(s, 'PORTABILITY')).report as Doc;
+      expect(schemaErrors('access-report.schema.json', access)).toEqual([]);
+      expect(schemaErrors('portability-export.schema.json', portability)).toEqual([]);
+      const [consent] = access.consents as Doc[];
+      const lapsed = i > 0 && expired(i);
+      expect(consent).toMatchObject({
+        purpose: 'marketing',
+        given: !lapsed,
+        dpvStatus: lapsed ? 'dpv:ConsentExpired' : 'dpv:ConsentGiven',
+      });
+      expect(consent!.proofs[0]).toMatchObject({
+        dpvStatus: expired(i) ? 'dpv:ConsentExpired' : 'dpv:ConsentGiven',
+        expiresAt: addIsoDuration(addIsoDuration(T0, `P${i}D`), 'P2Y'),
+      });
+      if (i === 0) expect(consent!.proofs[1]).toMatchObject({ dpvStatus: 'dpv:ConsentGiven', withdrawnAt: null });
+    }
+    // As JSON-LD: the expired status is DPV's term.
+    const access = (await vault.rights.report(ids[1]!, 'ACCESS')).report as Doc;
+    const expanded = JSON.stringify(
+      await jsonld.expand(access, { documentLoader, safe: true } as unknown as jsonld.Options.Expand),
+    );
+    expect(expanded).toContain(`${DPV}ConsentExpired`);
+  }, 300_000);
 });

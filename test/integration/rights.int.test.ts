@@ -118,7 +118,7 @@ describe('access report (Art. 15)', () => {
       dpvCategory: expect.any(String),
       field: null,
       status: { state: 'ERASED', at: expect.any(String), reason: 'withdrawal' },
-      recipients: { external: [], actual: [] },
+      recipients: { actual: [] },
     });
     expect(byCategory.get('contact')!.status).toEqual({ state: 'ERASED', at: expect.any(String), reason: 'erasure' });
     expect(byCategory.get('accounting')).toMatchObject({
@@ -188,6 +188,7 @@ describe('portability export (Art. 20)', () => {
             dpvStatus: 'dpv:ConsentGiven',
             provenance: 'recorded',
             givenAt: T0,
+            expiresAt: null,
             notice: { id: 'privacy-notice', version: '2026-01' },
             channel: 'webForm',
             collectedBy: 'service:crm',

@@ -170,7 +170,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
     await projector.catchUp();
     if (options.live) await projector.start();
     propagation = await startPropagation(config, register, opened.log, accessLog, now, options);
-    const reader = new SubjectReader({ views: opened.views, keyRing, register }, { snapshotCacheSize: cacheSize });
+    const reader = new SubjectReader({ views: opened.views, keyRing, register, now }, { snapshotCacheSize: cacheSize });
 
     const execute = async (subjectId: string, command: Command, o: CommandOptions) => {
       const result = await commands.execute(subjectId, command, o);

@@ -1,3 +1,4 @@
+import { consentStatus } from './consent.js';
 import { type CategorySpec, OBJECTION_BASES, type ProcessingRegister, type PurposeSpec } from './register.js';
 import type { SubjectState } from './state.js';
 
@@ -59,7 +60,8 @@ export const metadataPurpose = (purpose: string): string => `${METADATA_PURPOSE_
 /**
  * May a caller holding `callerPurposes` use a category of this subject for `purpose`?
  * Checked in order: the caller's token, the register, a restriction (Art. 18, or an erasure that
- * had to keep the category), an objection (Art. 21), consent where the purpose needs it.
+ * had to keep the category), an objection (Art. 21), consent where the purpose needs it (and, given
+ * `now`, its validity under the register's `consentValidFor`).
  */
 export function accessDecision(
   state: SubjectState,
@@ -67,6 +69,7 @@ export function accessDecision(
   category: string,
   purpose: string,
   callerPurposes: readonly string[] | 'all',
+  now?: string,
 ): { allowed: true } | { allowed: false; reason: DenialReason } {
   const p = register.purposes[purpose];
   if (!p || (callerPurposes !== 'all' && !callerPurposes.includes(purpose)))
@@ -82,6 +85,9 @@ export function accessDecision(
     const c = state.consents[purpose];
     if (!c) return { allowed: false, reason: 'NO_CONSENT' };
     if (!c.given) return { allowed: false, reason: 'CONSENT_WITHDRAWN' };
+    // Past the validity the register gives consents to the purpose: no consent stands until it is given again.
+    if (now !== undefined && consentStatus(register, purpose, c, now) === 'expired')
+      return { allowed: false, reason: 'NO_CONSENT' };
   }
   return { allowed: true };
 }

@@ -45,5 +45,16 @@ describe('reading for a purpose', () => {
       allowed: false,
       reason: 'CONSENT_WITHDRAWN',
     });
+    // A consent past the validity the register gives its purpose no longer permits processing.
+    const consented = given(registered, { type: 'ConsentGiven', data: { purpose: 'marketing' } }).state;
+    const reg = structuredClone(register);
+    reg.purposes.marketing!.consentValidFor = 'P2Y';
+    expect(accessDecision(consented, reg, 'contact', 'marketing', ['marketing'], '2028-01-10T09:00:00.000Z')).toEqual({
+      allowed: true,
+    });
+    expect(accessDecision(consented, reg, 'contact', 'marketing', ['marketing'], '2028-01-10T10:00:00.000Z')).toEqual({
+      allowed: false,
+      reason: 'NO_CONSENT',
+    });
   });
 });

@@ -3,6 +3,7 @@ import { CONSENT_CHANNELS, type ConsentChannel, type EventOf, type Unsealed } fr
 import { unknownName } from './names.js';
 import type { ProcessingRegister } from './register.js';
 import type { ConsentProof, ConsentState } from './state.js';
+import { addIsoDuration } from './time.js';
 
 /**
  * Consent as the vault relies on it: the rule that makes storing a value on consent lawful, and
@@ -105,9 +106,37 @@ export const restsOnConsent = (register: ProcessingRegister, purpose: string, le
   legalBasis === 'consent' ||
   Boolean(Object.hasOwn(register.purposes, purpose) && register.purposes[purpose]!.requiresConsent);
 
-/** Whether the subject's consent to `purpose` stands. */
-export const consentStands = (consents: Record<string, ConsentState>, purpose: string): boolean =>
-  Object.hasOwn(consents, purpose) && consents[purpose]!.given;
+/**
+ * When a consent to `purpose` given at `givenAt` expires, under the register's `consentValidFor` for the purpose;
+ * null when the register sets none (it lasts until withdrawn) or the time it was given is unknown.
+ */
+export function consentExpiresAt(register: ProcessingRegister, purpose: string, givenAt: string | null): string | null {
+  const validFor = Object.hasOwn(register.purposes, purpose) ? register.purposes[purpose]!.consentValidFor : undefined;
+  return validFor && givenAt ? addIsoDuration(givenAt, validFor) : null;
+}
+
+/** A consent as it stands at a time: given (and not expired), withdrawn, or past its validity. */
+export type ConsentStatus = 'given' | 'withdrawn' | 'expired';
+
+/** The status of the subject's consent `c` to `purpose` at `now` (its last giving is `c.at` while it is given). */
+export function consentStatus(
+  register: ProcessingRegister,
+  purpose: string,
+  c: ConsentState,
+  now: string,
+): ConsentStatus {
+  if (!c.given) return 'withdrawn';
+  const expiresAt = consentExpiresAt(register, purpose, c.at);
+  return expiresAt !== null && expiresAt <= now ? 'expired' : 'given';
+}
+
+/** Whether the subject's consent to `purpose` stands at `now`: given, not withdrawn, and not past its validity. */
+export const consentStands = (
+  consents: Record<string, ConsentState>,
+  purpose: string,
+  register: ProcessingRegister,
+  now: string,
+): boolean => Object.hasOwn(consents, purpose) && consentStatus(register, purpose, consents[purpose]!, now) === 'given';
 
 /**
  * The proofs of a purpose's consents. A snapshot from before proofs were kept stands for its one

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { ACTOR, consentGivenEvent, notice, registered, S } from '../testing/givenSubject.js';
+import { ACTOR, consentGivenEvent, notice, register, registered, S } from '../testing/givenSubject.js';
+import { consentExpiresAt, consentStands, consentStatus } from './consent.js';
 import type { DomainEvent, Sealed } from './events.js';
 import { evolve, initialState, type SubjectState } from './subject.js';
 
@@ -96,5 +97,26 @@ describe('consent proofs', () => {
     expect(second!.withdrawnAt).toBe(at(5));
     expect(second).not.toHaveProperty('withdrawalChannel');
     expect(second).not.toHaveProperty('withdrawnBy');
+  });
+  it('a consent lasts the validity the register gives its purpose, and giving it again starts it anew', () => {
+    const withValidity = structuredClone(register);
+    withValidity.purposes.marketing!.consentValidFor = 'P2Y';
+    const given = (at: string) => evolve(initialState(S), { ...consentGivenEvent('marketing'), id: 'g', at });
+    const state = given('2026-01-10T00:00:00.000Z');
+    const c = state.consents.marketing!;
+    expect(consentExpiresAt(withValidity, 'marketing', c.at)).toBe('2028-01-10T00:00:00.000Z');
+    expect(consentStatus(withValidity, 'marketing', c, '2028-01-09T23:59:59.999Z')).toBe('given');
+    expect(consentStatus(withValidity, 'marketing', c, '2028-01-10T00:00:00.000Z')).toBe('expired');
+    expect(consentStands(state.consents, 'marketing', withValidity, '2028-01-10T00:00:00.000Z')).toBe(false);
+    // Without a validity in the register, a consent stands until withdrawn.
+    expect(consentStands(state.consents, 'marketing', register, '2099-01-01T00:00:00.000Z')).toBe(true);
+    const renewed = evolve(structuredClone(state), {
+      ...consentGivenEvent('marketing'),
+      id: 'g2',
+      at: '2028-02-01T00:00:00.000Z',
+    });
+    expect(consentStatus(withValidity, 'marketing', renewed.consents.marketing!, '2029-01-01T00:00:00.000Z')).toBe(
+      'given',
+    );
   });
 });

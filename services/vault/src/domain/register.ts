@@ -145,6 +145,11 @@ export interface PurposeSpec {
   directMarketing: boolean;
   /** Processing for this purpose needs the subject's consent. */
   requiresConsent: boolean;
+  /**
+   * How long a consent to this purpose lasts from when it was given (an ISO 8601 duration, `P2Y`); after it, the
+   * consent no longer permits processing until it is given again. Default: until withdrawn.
+   */
+  consentValidFor?: string;
 }
 
 export interface Party {

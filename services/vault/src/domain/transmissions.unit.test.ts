@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
 import { given, registered, S } from '../testing/givenSubject.js';
-import type { DomainEvent, Sealed } from './events.js';
 import { evolve, initialState } from './subject.js';
 import type { TransmissionAttemptInput } from './transmissions.js';
 
@@ -19,9 +18,9 @@ const attempt = (n: number, status: number | null, final: boolean): Transmission
   delivered: status !== null && status >= 200 && status < 300,
   final,
 });
-const event = (a: TransmissionAttemptInput): DomainEvent<Sealed> => {
+const event = (a: TransmissionAttemptInput) => {
   const { type: _type, ...data } = a;
-  return { type: 'ExportTransmissionAttempted', data };
+  return { type: 'ExportTransmissionAttempted' as const, data };
 };
 
 describe('direct transmissions of the portability export (Art. 20(2))', () => {

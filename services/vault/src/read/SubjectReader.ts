@@ -105,7 +105,8 @@ export class SubjectReader {
   private readonly positions: DataLoader<string, number | undefined>;
 
   constructor(
-    private readonly deps: { views: ViewStore; keyRing: KeyRing; register: ProcessingRegister },
+    /** `now`: the clock a consent's validity is judged by. Default: the system clock. */
+    private readonly deps: { views: ViewStore; keyRing: KeyRing; register: ProcessingRegister; now?: () => string },
     options: SubjectReaderOptions = {},
   ) {
     const size = Math.max(0, options.snapshotCacheSize ?? 2_000);
@@ -218,6 +219,7 @@ export class SubjectReader {
         category,
         request.purpose,
         request.callerPurposes,
+        this.deps.now?.() ?? new Date().toISOString(),
       );
       fields.forEach(({ field }, index) => {
         if (!decision.allowed)

@@ -262,6 +262,15 @@ describe('parseRegister', () => {
     ]);
   });
 
+  it('takes how long a consent to a purpose lasts, and rejects a validity that is not ISO 8601', () => {
+    const lasting = edit(MINIMAL, 'requiresConsent: true', '    requiresConsent: true\n    consentValidFor: P2Y');
+    expect(parseRegister(lasting, 'register.yaml').purposes.newsletter!.consentValidFor).toBe('P2Y');
+    expect(parseRegister(MINIMAL, 'register.yaml').purposes.newsletter!.consentValidFor).toBeUndefined();
+    const text = edit(MINIMAL, 'requiresConsent: true', '    requiresConsent: true\n    consentValidFor: two years');
+    expect(issuesOf(text).issues).toMatchObject([
+      { path: 'purposes.newsletter.consentValidFor', message: expect.stringContaining('ISO 8601') },
+    ]);
+  });
   it("takes the controller's answer period from the controller section, and leaves it unset by default", () => {
     expect(parseRegister(MINIMAL, 'r.yaml').answerPeriod).toBeUndefined();
     const controller = 'controller: { name: Example Ltd, contact: privacy@example.com, answerPeriod: P30D }';

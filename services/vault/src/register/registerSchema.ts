@@ -127,6 +127,7 @@ export const purposeSchema = z.strictObject({
   dpv: dpvTerm('dpv:ServiceProvision'),
   directMarketing: z.boolean().default(false),
   requiresConsent: z.boolean().default(false),
+  consentValidFor: isoDuration.optional(),
 });
 
 const party = { name: text, contact: text, address: text.optional() };

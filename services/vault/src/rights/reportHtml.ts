@@ -92,9 +92,11 @@ interface DisclosureDoc {
 interface ConsentDoc {
   purpose: string;
   given: boolean;
+  dpvStatus?: string;
   dataCategories: { category: string }[];
   proofs: {
     dpvStatus: string;
+    expiresAt?: string | null;
     provenance: string;
     givenAt: string | null;
     notice: { id: string; version: string } | null;
@@ -420,7 +422,9 @@ function consentsSection(ctx: Ctx, consents: ConsentDoc[]): string {
   const out = [`<section id="consents"><h2>${esc(w.consents)}</h2>`];
   if (consents.length === 0) out.push(`<p>${esc(w.consentsNone)}</p>`);
   for (const c of consents) {
-    const state = esc(c.given ? w.consentStands : w.consentWithdrawn);
+    const state = esc(
+      c.given ? w.consentStands : c.dpvStatus === 'dpv:ConsentExpired' ? w.consentExpired : w.consentWithdrawn,
+    );
     const covers = c.dataCategories.map(({ category }) => `<li>${categoryName(ctx, category)}</li>`);
     out.push(`<h3>${purposeName(ctx, c.purpose)}</h3><p><strong>${state}</strong></p>`);
     if (covers.length > 0) out.push(`<p>${esc(w.consentCovers)}:</p><ul>${covers.join('')}</ul>`);
@@ -433,7 +437,11 @@ function consentsSection(ctx: Ctx, consents: ConsentDoc[]): string {
             esc(w.consentNotice(p.notice.id, p.notice.version))
           : esc(w.consentUnknown);
       const renewed = p.dpvStatus === 'dpv:RenewedConsentGiven' ? ` ${esc(w.consentRenewed)}` : '';
-      out.push(`<li>${given}${renewed}${withdrawnText(ctx, p)}</li>`);
+      const expiry =
+        p.expiresAt && !p.withdrawnAt
+          ? ` ${esc((p.dpvStatus === 'dpv:ConsentExpired' ? w.expiredAt : w.expiresAt)(ctx.date(p.expiresAt)))}`
+          : '';
+      out.push(`<li>${given}${renewed}${expiry}${withdrawnText(ctx, p)}</li>`);
     }
     out.push('</ul>');
   }

@@ -82,6 +82,9 @@ export interface ReportWords {
   consentRenewed: string;
   withdrawnAt: (at: string) => string;
   withdrawnHow: (channel: string, by: string) => string;
+  consentExpired: string;
+  expiresAt: (at: string) => string;
+  expiredAt: (at: string) => string;
   restrictions: string;
   restricted: (since: string, reason: string) => string;
   objections: string;
@@ -199,6 +202,9 @@ const EN: ReportWords = {
   consentRenewed: 'Given again after a withdrawal.',
   withdrawnAt: (at) => `Withdrawn on ${at}.`,
   withdrawnHow: (channel, by) => `The withdrawal came by ${channel} and was taken by ${by}.`,
+  consentExpired: 'Your consent has expired: we no longer use your data for this until you give it again.',
+  expiresAt: (at) => `Valid until ${at}.`,
+  expiredAt: (at) => `Expired on ${at}.`,
   restrictions: 'Restrictions of processing',
   restricted: (since, reason) => `restricted since ${since} (${reason}).`,
   objections: 'Your objections',
@@ -417,6 +423,9 @@ const NB: ReportWords = {
   consentRenewed: 'Gitt på nytt etter en tilbaketrekking.',
   withdrawnAt: (at) => `Trukket tilbake ${at}.`,
   withdrawnHow: (channel, by) => `Tilbaketrekkingen kom via ${channel} og ble tatt imot av ${by}.`,
+  consentExpired: 'Samtykket ditt er utløpt: vi bruker ikke opplysningene dine til dette før du gir det på nytt.',
+  expiresAt: (at) => `Gyldig til ${at}.`,
+  expiredAt: (at) => `Utløpt ${at}.`,
   restrictions: 'Begrensning av behandling',
   restricted: (since, reason) => `begrenset siden ${since} (${reason}).`,
   objections: 'Dine protester',
@@ -635,6 +644,9 @@ const DA: ReportWords = {
   consentRenewed: 'Givet igen efter en tilbagetrækning.',
   withdrawnAt: (at) => `Trukket tilbage ${at}.`,
   withdrawnHow: (channel, by) => `Tilbagetrækningen kom via ${channel} og blev modtaget af ${by}.`,
+  consentExpired: 'Dit samtykke er udløbet: vi bruger ikke dine oplysninger til dette, før du giver det igen.',
+  expiresAt: (at) => `Gyldigt til ${at}.`,
+  expiredAt: (at) => `Udløbet ${at}.`,
   restrictions: 'Begrænsning af behandling',
   restricted: (since, reason) => `begrænset siden ${since} (${reason}).`,
   objections: 'Dine indsigelser',

@@ -4,7 +4,14 @@ import { openValue, valueContext } from '../crypto/envelope.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import { openField, requestsKeyId } from '../crypto/sealedFields.js';
 import type { Signer } from '../crypto/signer.js';
-import { type ConsentProof, proofsOf, provenanceOf } from '../domain/consent.js';
+import {
+  consentExpiresAt,
+  type ConsentProof,
+  type ConsentStatus,
+  consentStatus,
+  proofsOf,
+  provenanceOf,
+} from '../domain/consent.js';
 import { missedDeadlineAt } from '../domain/deadlines.js';
 import { VaultError } from '../domain/errors.js';
 import { type EventOf, type ExportKind, REQUESTS_CATEGORY } from '../domain/events.js';
@@ -237,7 +244,7 @@ async function* uncheckedChunks(deps: ReportDeps, inputs: ReportInputs, check: S
     first = false;
   }
   yield '],"consents":';
-  yield JSON.stringify(consentsOf(register, state));
+  yield JSON.stringify(consentsOf(register, state, inputs.generatedAt));
   if (inputs.kind === 'ACCESS') {
     yield ',"restrictions":';
     yield JSON.stringify(
@@ -330,30 +337,34 @@ function decisionsOf(register: ProcessingRegister, inputs: ReportInputs, keys: K
 type Keys = Map<string, Uint8Array>;
 
 /**
- * Each purpose's consent as it stands (`given`, `at`: when it was last given or withdrawn; `dpvStatus`
- * as DPV's consent status), the data categories it covers, and the record of every consent given
+ * Each purpose's consent as it stands at the report's time (`given`, `at`: when it was last given or withdrawn;
+ * `dpvStatus` as DPV's consent status: given, withdrawn, or expired past the register's `consentValidFor`, when a
+ * record's `expiresAt` has passed), the data categories it covers, and the record of every consent given
  * for it (Art. 7(1); a `dpv:ConsentRecord` each, as ISO/IEC TS 27560 keeps them): when, the privacy
  * notice shown, the channel, who collected it, when it was withdrawn, and its status. A consent
  * recorded before the vault kept records shows `provenance: unknown`, its notice, channel and
  * collector null.
  */
-function consentsOf(register: ProcessingRegister, state: SubjectState) {
+function consentsOf(register: ProcessingRegister, state: SubjectState, now: string) {
   return Object.entries(state.consents)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([purpose, c]) => ({
       purpose,
       dpvPurpose: register.purposes[purpose]?.dpv ?? null,
-      given: c.given,
+      given: consentStatus(register, purpose, c, now) === 'given',
       at: c.at,
-      dpvStatus: c.given ? 'dpv:ConsentGiven' : 'dpv:ConsentWithdrawn',
+      dpvStatus: CONSENT_STATUS_DPV[consentStatus(register, purpose, c, now)],
       dataCategories: consentCategories(register, purpose),
       proofs: proofsOf(c).map((p, i, all) => ({
         type: 'dpv:ConsentRecord',
         dpvStatus: p.withdrawnAt
           ? 'dpv:ConsentWithdrawn'
-          : all.slice(0, i).some((q) => q.withdrawnAt)
-            ? 'dpv:RenewedConsentGiven'
-            : 'dpv:ConsentGiven',
+          : expired(register, purpose, p, now)
+            ? 'dpv:ConsentExpired'
+            : all.slice(0, i).some((q) => q.withdrawnAt)
+              ? 'dpv:RenewedConsentGiven'
+              : 'dpv:ConsentGiven',
+        expiresAt: consentExpiresAt(register, purpose, p.givenAt),
         provenance: provenanceOf(p),
         givenAt: p.givenAt,
         notice: p.noticeId === null ? null : { id: p.noticeId, version: p.noticeVersion },
@@ -365,6 +376,18 @@ function consentsOf(register: ProcessingRegister, state: SubjectState) {
       })),
     }));
 }
+
+const CONSENT_STATUS_DPV: Record<ConsentStatus, string> = {
+  given: 'dpv:ConsentGiven',
+  withdrawn: 'dpv:ConsentWithdrawn',
+  expired: 'dpv:ConsentExpired',
+};
+
+/** A record not withdrawn whose validity (the register's `consentValidFor`) ended by `now`. */
+const expired = (register: ProcessingRegister, purpose: string, p: ConsentProof, now: string): boolean => {
+  const end = p.withdrawnAt === null ? consentExpiresAt(register, purpose, p.givenAt) : null;
+  return end !== null && end <= now;
+};
 
 /**
  * How a consent was withdrawn (DPV's `WithdrawConsent`): the channel it came through and who took

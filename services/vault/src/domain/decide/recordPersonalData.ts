@@ -1,5 +1,5 @@
 import { objectedTo } from '../access.js';
-import { consentsGiven, consentStands, restsOnConsent } from '../consent.js';
+import { consentsGiven, consentStands, consentStatus, restsOnConsent } from '../consent.js';
 import { badInput, VaultError } from '../errors.js';
 import type { DomainEvent, Unsealed } from '../events.js';
 import { unknownName } from '../names.js';
@@ -52,6 +52,8 @@ interface Write {
   current: Record<string, unknown>;
   /** The rectification request a subject's proposals go under. */
   requestId: string;
+  /** The decision time: a consent past its validity then does not stand. */
+  now: string;
 }
 
 function writePersonalData(
@@ -65,7 +67,7 @@ function writePersonalData(
   // Consents given in the same call come first in the append, so the data rests on them.
   const given = consentsGiven(ctx.register, command.consents, ctx.actor);
   const consented = (purpose: string) =>
-    consentStands(state.consents, purpose) || given.some((e) => e.data.purpose === purpose);
+    consentStands(state.consents, purpose, ctx.register, ctx.now) || given.some((e) => e.data.purpose === purpose);
   const write: Write = {
     state,
     register: ctx.register,
@@ -75,6 +77,7 @@ function writePersonalData(
     writer: ctx.writer,
     current: command.current ?? {},
     requestId: command.requestId ?? defaultRequestId(state),
+    now: ctx.now,
   };
   const data = command.items.flatMap((item, i) => dataEvent(write, item, `items[${i}]`));
   const proposing = data.some((e) => e.type === 'RectificationRequested');
@@ -188,11 +191,14 @@ function checkBasisAndSource(spec: CategorySpec, item: DataItemInput, path: stri
 function checkConsent(write: Write, item: DataItemInput, path: string): void {
   if (!restsOnConsent(write.register, item.purpose, item.legalBasis) || write.consented(item.purpose)) return;
   const consents = write.state.consents;
-  const withdrawn = Object.hasOwn(consents, item.purpose) && !consents[item.purpose]!.given;
+  const status = Object.hasOwn(consents, item.purpose)
+    ? consentStatus(write.register, item.purpose, consents[item.purpose]!, write.now)
+    : undefined;
+  const why = status === 'withdrawn' ? 'was withdrawn' : status === 'expired' ? 'has expired' : 'was never given';
   throw new VaultError(
     'CONSENT_REQUIRED',
     `Storing this value for ${item.purpose} rests on consent, and the subject's consent to ${item.purpose} ` +
-      `${withdrawn ? 'was withdrawn' : 'was never given'}: give it first (giveConsent) or in the same call (consents)`,
+      `${why}: give it first (giveConsent) or in the same call (consents)`,
     {
       path: `${path}.${item.legalBasis === 'consent' ? 'legalBasis' : 'purpose'}`,
       details: { purpose: item.purpose },

@@ -165,6 +165,27 @@ describe('recording on consent (storing is processing)', () => {
       .when({ type: 'RectifyPersonalData', items: [interests] })
       .thenFails('CONSENT_REQUIRED', 'items[0].legalBasis');
   });
+  it('refuses it once the consent is past the validity the register gives it, until it is given again', () => {
+    const reg = fixtureRegister();
+    reg.purposes.marketing!.consentValidFor = 'P2Y';
+    const consented = given(registered, consentGivenEvent('marketing'));
+    consented
+      .when({ type: 'RecordPersonalData', items: [interests] }, '2028-01-10T09:59:59.000Z', undefined, reg)
+      .events();
+    consented
+      .when({ type: 'RecordPersonalData', items: [interests] }, '2028-01-10T10:00:00.000Z', undefined, reg)
+      .thenFails('CONSENT_REQUIRED', 'items[0].legalBasis');
+    const again = { purpose: 'marketing', noticeId: 'privacy-notice', noticeVersion: '2028-01', channel: 'app' };
+    const events = consented
+      .when(
+        { type: 'RecordPersonalData', items: [interests], consents: [again] },
+        '2028-02-01T00:00:00.000Z',
+        undefined,
+        reg,
+      )
+      .events();
+    expect(events.map((e) => e.type)).toEqual(['ConsentGiven', 'PersonalDataRecorded']);
+  });
   it('refuses a value for a purpose that needs consent, whatever basis the item names', () => {
     // contact is kept for the contract too, but this email is recorded for marketing: that purpose must be lawful.
     given(registered)
