@@ -118,7 +118,7 @@ describe('access report (Art. 15)', () => {
       dpvCategory: expect.any(String),
       field: null,
       status: { state: 'ERASED', at: expect.any(String), reason: 'withdrawal' },
-      recipients: { actual: [] },
+      recipients: { external: [], actual: [] },
     });
     expect(byCategory.get('contact')!.status).toEqual({ state: 'ERASED', at: expect.any(String), reason: 'erasure' });
     expect(byCategory.get('accounting')).toMatchObject({
