@@ -6,5 +6,6 @@ import { join } from 'node:path';
 import { root, workspaces } from './workspaces.mjs';
 
 for (const { dir } of workspaces()) {
-  for (const report of ['test-results.json', 'test-skips.json', 'lint-results.json']) rmSync(join(root, dir, report), { force: true });
+  for (const report of ['test-results.json', 'test-skips.json', 'lint-results.json'])
+    rmSync(join(root, dir, report), { force: true });
 }

@@ -125,14 +125,18 @@ describe('each consultation in the access report', () => {
 describe('paging past the report', () => {
   type Page = { total: number; offset: number; entries: { at: string; actor: string; purpose: string }[] };
   const PAGE = `query($s: ID!, $u: DateTime!, $o: Int, $f: Int) {
-    consultations(subjectId: $s, until: $u, offset: $o, first: $f) { total offset entries { at actor purpose categories } }
+    consultations(subjectId: $s, until: $u, offset: $o, first: $f) {
+      total
+      offset
+      entries { at actor purpose categories }
+    }
   }`;
   const page = async (token: string, vars: Record<string, unknown>) => {
     const res = await api.gql(token, PAGE, { s: subject, ...vars });
     return { page: res.data?.consultations as Page | undefined, errors: res.errors };
   };
 
-  it('goes on where the report stops, holding still while new reads come in, until every read was listed once', async () => {
+  it('goes on where the report stops, holding still while new reads come in, until each read was listed', async () => {
     const { json } = await report();
     const d = json.disclosures as { total: number; listed: number; entries: { at: string; actor: string }[] };
     expect(d.listed).toBeLessThan(d.total);
@@ -171,7 +175,7 @@ describe('paging past the report', () => {
     expect(now.page!.entries.every((e) => e.actor === 'service:late')).toBe(true);
   });
 
-  it("refuses another subject's reads, a page outside 1 to 1000, a negative offset and an unknown subject", async () => {
+  it("refuses another subject's reads, pages outside 1 to 1000, a negative offset, an unknown subject", async () => {
     const own = await api.token(subjectPrincipal(other));
     const until = '2099-01-01T00:00:00Z';
     const theirs = await page(own, { u: until });

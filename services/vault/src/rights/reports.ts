@@ -175,9 +175,10 @@ export interface ConsultationPage {
 }
 
 /**
- * The access report's consultations continued past the `DISCLOSURES_LISTED` it lists: with the report's time as `until`,
- * the pages hold still while new reads come in. Fails with BAD_USER_INPUT for a page outside 1 to
- * `DISCLOSURES_LISTED` entries or a negative offset, and with NOT_FOUND for an unknown subject.
+ * The access report's consultations continued past the `DISCLOSURES_LISTED` it lists: with the
+ * report's time as `until`, the pages hold still while new reads come in. Fails with BAD_USER_INPUT
+ * for a page outside 1 to `DISCLOSURES_LISTED` entries or a negative offset, and with NOT_FOUND for
+ * an unknown subject.
  */
 export async function consultationsOf(
   deps: Pick<ReportDeps, 'accessLog' | 'commands'>,
