@@ -367,7 +367,7 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
     await context.close();
   });
 
-  it('a session that cannot renew its access token ends at its expiry, back at the login, sending no dead token', async () => {
+  it('a session that cannot renew its token ends at its expiry, back at the login, sending no dead token', async () => {
     const { context, page } = await newPage();
     const bearers: { at: number; token: string }[] = [];
     page.on('request', (r) => {
@@ -470,7 +470,7 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
     await context.close();
   });
 
-  it('a legal hold placed on the subject page shows in the holds list and keeps its data from the retention preview shredding it', async () => {
+  it('a legal hold placed on the subject page shows in the holds list and keeps the preview from shredding', async () => {
     const asOf = '2030-06-01';
     const { context, page, violations } = await newPage();
     await logIn(page, '/console', 'anna');
