@@ -470,7 +470,7 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
     await context.close();
   });
 
-  it('a legal hold placed on the subject page shows in the holds list and keeps the preview from shredding', async () => {
+  it('a legal hold placed on the subject page shows in the holds list and keeps the preview from it', async () => {
     const asOf = '2030-06-01';
     const { context, page, violations } = await newPage();
     await logIn(page, '/console', 'anna');

@@ -165,7 +165,7 @@ describe('transmission of a portability export to another controller (Art. 20(2)
     expect(readers).toContain('controller:acme');
   });
 
-  it('answers undelivered when the receiver refuses, redirects or is not there; retries only what may change', async () => {
+  it('answers undelivered when the receiver refuses, redirects or is away; retries only what may change', async () => {
     const s = await customer(api.vault, 2);
     const token = await api.token(DPO);
     // A 5xx and no answer are tried again, up to the attempts; a redirect (never followed) and a 4xx are final.
@@ -196,7 +196,7 @@ describe('transmission of a portability export to another controller (Art. 20(2)
     ).toEqual(['acme:failed:500/500/500', 'acme:failed:302', 'acme:failed:422', 'gone:failed:-/-/-']);
   });
 
-  it('delivers on a later attempt to a receiver that fails and recovers, and shows the subject each attempt', async () => {
+  it('delivers on a later attempt to a receiver that fails and recovers; the subject sees each attempt', async () => {
     for (const failure of [
       { failures: 2, status: 503 },
       { failures: 1, status: 0, drop: true },
@@ -259,7 +259,7 @@ describe('transmission of a portability export to another controller (Art. 20(2)
     expect(received).toEqual([]);
   });
 
-  it('delivers the exports of 100 subjects sent at once to a receiver failing each first try, each verifying', async () => {
+  it('delivers the exports of 100 subjects sent at once to a receiver failing each first try; all verify', async () => {
     const subjects = await Promise.all(Array.from({ length: 100 }, (_, n) => customer(api.vault, 100 + n)));
     received.length = 0;
     failed.clear();

@@ -127,7 +127,7 @@ describe('consent records in the rights documents', () => {
 });
 
 describe('consent that expires (the register gives its purpose a consentValidFor)', () => {
-  it('no longer permits processing past its validity, for a hundred subjects, and reads expired in the documents', async () => {
+  it('permits no processing past its validity, for 100 subjects, and reads expired in the documents', async () => {
     const register = fixtureRegister();
     register.purposes.marketing!.consentValidFor = 'P2Y';
     const clock = { now: T0 };

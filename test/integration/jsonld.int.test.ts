@@ -306,7 +306,7 @@ describe('consent withdrawals and transmissions as JSON-LD', () => {
     Object.entries(dpvList.namespaces).flatMap(([p, ns]) => [...ns.classes, ...ns.properties].map((t) => `${p}:${t}`)),
   );
 
-  it('a withdrawal with its channel and collector, and a transmission with its attempts, expand to DPV terms', async () => {
+  it('a withdrawal with channel and collector, and a transmission with its attempts, expand to DPV terms', async () => {
     const { vault, clock } = await vaults.clocked(T0);
     const { subjectId: s } = await vault.commands.registerSubject(actor);
     const notice = { noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' };

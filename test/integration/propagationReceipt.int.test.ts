@@ -45,7 +45,10 @@ const contact = (field: string, value: string) => ({
   source: 'subject',
 });
 
-/** crm (a service, acknowledging by its 2xx), billing (a service that reads nothing), collections (external, by callback). */
+/**
+ * crm (a service, acknowledging by its 2xx), billing (a service that reads nothing), collections (external, by
+ * callback).
+ */
 function registerWith(r: { crm: Receiver; billing: Receiver; collections: Receiver }): ProcessingRegister {
   const webhook = (receiver: Receiver) => ({ kind: 'webhook' as const, url: receiver.url, secret: { env: 'UNUSED' } });
   return {
@@ -193,7 +196,7 @@ async function readSubject(api: Awaited<ReturnType<typeof liveApi>>): Promise<st
 }
 
 describe('the erasure certificate, the propagation receipt and the late request', () => {
-  it('lists the recipients in the certificate, signs a receipt after the last acknowledgement, flags it late', async () => {
+  it('lists the recipients in the certificate, signs a receipt on the last acknowledgement, flags late', async () => {
     const r = { crm: await receiver(), billing: await receiver(), collections: await receiver() };
     const api = await liveApi(registerWith(r));
     const subjectId = await readSubject(api);
@@ -345,7 +348,7 @@ describe('the erasure certificate, the propagation receipt and the late request'
 });
 
 describe('the access report names the external recipients of each category (Art. 15(1)(c), Art. 19)', () => {
-  it('beside the services that read it, in JSON that validates and in the readable page, in each language', async () => {
+  it('beside the services that read it, in JSON that validates and in the readable page, each language', async () => {
     const r = { crm: await receiver(), billing: await receiver(), collections: await receiver() };
     const api = await liveApi(registerWith(r));
     const subjectId = await readSubject(api);

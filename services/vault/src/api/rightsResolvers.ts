@@ -99,7 +99,8 @@ export const rightsQuery: QueryResolvers = {
         ...(overdue ? { overdue } : {}),
         ...(dueBefore ? { dueBefore } : {}),
       });
-    // Few at a time (a recipient late to acknowledge): each loaded by id, then the other filters as the view applies them.
+    // Few at a time (a recipient late to acknowledge): each loaded by id, then the other filters as the view
+    // applies them.
     const now = ctx.vault.now();
     const rows = await Promise.all(requestsWithPropagationOverdue(ctx).map((id) => ctx.vault.rights.request(id)));
     return rows

@@ -81,7 +81,7 @@ describe('consent proofs', () => {
       ],
     });
   });
-  it('closes a consent with the channel and collector of its withdrawal, and reads older withdrawals without them', () => {
+  it("closes a consent with its withdrawal's channel and collector; reads older withdrawals without them", () => {
     const at = (day: number) => `2026-02-${String(day).padStart(2, '0')}T00:00:00.000Z`;
     let state = initialState(S);
     const events: DomainEvent<Sealed>[] = [
