@@ -117,7 +117,12 @@ describe('retention over a debtor’s ten years', () => {
     const accountingUntil = at('P10Y');
     expect(cert.certificate.categoriesShredded).toEqual(['contact']);
     expect(cert.certificate.categoriesRetained).toEqual([
-      { category: 'accounting', basis: expect.stringContaining('bookkeeping'), until: accountingUntil },
+      {
+        category: 'accounting',
+        basis: expect.stringContaining('bookkeeping'),
+        until: accountingUntil,
+        entries: [{ field: 'invoiceReference', until: accountingUntil }],
+      },
     ]);
     expect(await statuses(vault, s)).toEqual({
       contact: 'ERASED:erasure',

@@ -30,7 +30,13 @@ describe('erasing a subject', () => {
             requestId: 'r1',
             shredded: ['contact'],
             retained: [
-              { category: 'accounting', basis: 'Bookkeeping law: 10 years', until: '2036-01-10T10:00:00.000Z' },
+              {
+                category: 'accounting',
+                basis: 'Bookkeeping law: 10 years',
+                until: '2036-01-10T10:00:00.000Z',
+                // Kept per entry: each value's own end beside the category's.
+                entries: [{ field: 'iban', until: '2036-01-10T10:00:00.000Z' }],
+              },
             ],
           },
         },
@@ -80,6 +86,29 @@ describe('erasing a subject', () => {
       .when({ type: 'EraseSubject', reason: 'subjectRequest' }, '2036-02-01T00:00:00.000Z')
       .events();
     expect(events.map((e) => e.type)).toEqual(['CategoryShredded', 'SubjectErased']);
+  });
+  it('states each entry of a per-entry category kept to the later of its own end and a DPO hold', () => {
+    const events = given(registered, recorded('accounting', 'iban', 1, 'billing'), {
+      type: 'LegalHoldPlaced',
+      data: { category: 'accounting', basis: 'audit', until: '2040-01-01T00:00:00.000Z' },
+    })
+      .when({ type: 'EraseSubject', reason: 'subjectRequest' })
+      .events();
+    expect(events).toEqual([
+      expect.objectContaining({
+        type: 'SubjectErased',
+        data: expect.objectContaining({
+          retained: [
+            {
+              category: 'accounting',
+              basis: 'audit',
+              until: '2040-01-01T00:00:00.000Z',
+              entries: [{ field: 'iban', until: '2040-01-01T00:00:00.000Z' }],
+            },
+          ],
+        }),
+      }),
+    ]);
   });
   it('keeps a category under a DPO hold until its end date', () => {
     const events = given(registered, recorded('contact', 'email'), {
