@@ -323,7 +323,9 @@ export type Mutation = {
   objectToProcessing: CommandPayload;
   /**
    * Opens a request; it is due one calendar month after `receivedAt` (Jan 31 -> Feb 28/29), or earlier where the
-   * register's `controller.answerPeriod` ends first (`P30D`: Mar 1 -> Mar 31). Role: dpo.
+   * register's `controller.answerPeriod` ends first (`P30D`: Mar 1 -> Mar 31). Roles: dpo, and the subject itself (its
+   * own id): then it is received now through the web form (`receivedAt` and `channel` are not taken from it) and
+   * verified by its login in the same write.
    */
   openRequest: DataSubjectRequest;
   /** Art. 21(1): records the compelling legitimate grounds (or legal claims) that override a standing objection, which then no longer denies reads; the grounds are sealed, and shown to the subject in its access report (write them for them). NOT_FOUND when no objection to the purpose stands; FORBIDDEN for direct marketing, where an objection is final (Art. 21(3)). A new objection stands again. Role: dpo. */
