@@ -1,4 +1,4 @@
-import { type FlattenedJws, type PublicJwk, type Signer, verifyJws } from '../crypto/signer.js';
+import { type FlattenedJws, type PublicJwk, showsSigned, type Signer, verifyJws } from '../crypto/signer.js';
 import { VaultError } from '../domain/errors.js';
 import type { PropagationReceiptData } from '../domain/propagation.js';
 
@@ -56,20 +56,7 @@ export function verifyPropagationReceipt(
     throw new VaultError('SIGNATURE_INVALID', 'The signed document is not a propagation receipt');
   if (header.kid !== payload.signingKeyId || (jwk.kid !== undefined && jwk.kid !== header.kid))
     throw new VaultError('SIGNATURE_INVALID', 'The key ids of the signature, the receipt and the public key differ');
-  if (signed.receipt !== undefined && !shows(payload, signed.receipt))
+  if (signed.receipt !== undefined && !showsSigned(payload, signed.receipt))
     throw new VaultError('SIGNATURE_INVALID', 'The receipt differs from what was signed');
   return payload;
-}
-
-/** True when `shown` is `signed` or a selection of it, lists item for item; `__typename` aside. */
-function shows(signed: unknown, shown: unknown): boolean {
-  if (Array.isArray(shown))
-    return Array.isArray(signed) && signed.length === shown.length && shown.every((v, i) => shows(signed[i], v));
-  if (typeof shown === 'object' && shown !== null) {
-    if (typeof signed !== 'object' || signed === null || Array.isArray(signed)) return false;
-    return Object.entries(shown).every(
-      ([k, v]) => k === '__typename' || (Object.hasOwn(signed, k) && shows((signed as Record<string, unknown>)[k], v)),
-    );
-  }
-  return Object.is(signed, shown);
 }

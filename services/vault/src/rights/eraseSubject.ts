@@ -1,5 +1,5 @@
 import type { KeyRing } from '../crypto/keyRing.js';
-import { type FlattenedJws, type PublicJwk, type Signer, verifyJws } from '../crypto/signer.js';
+import { type FlattenedJws, type PublicJwk, showsSigned, type Signer, verifyJws } from '../crypto/signer.js';
 import { VaultError } from '../domain/errors.js';
 import type { EventOf } from '../domain/events.js';
 import { streamOf } from '../domain/events.js';
@@ -152,28 +152,8 @@ export function verifyCertificate(
       'The key ids of the signature, the certificate and the public key do not agree',
     );
   }
-  if (signed.certificate !== undefined && !shows(payload, signed.certificate)) {
+  if (signed.certificate !== undefined && !showsSigned(payload, signed.certificate)) {
     throw new VaultError('SIGNATURE_INVALID', 'The certificate differs from what was signed');
   }
   return payload;
-}
-
-/**
- * True when `shown` is `signed` or a selection of it: every field it has equal, lists item for
- * item. `__typename`, which GraphQL clients add to every object, is not part of what was signed,
- * and a null shown for a field the certificate does not have is how GraphQL answers for it
- * (`entries` of a category not kept per entry).
- */
-function shows(signed: unknown, shown: unknown): boolean {
-  if (Array.isArray(shown))
-    return Array.isArray(signed) && signed.length === shown.length && shown.every((v, i) => shows(signed[i], v));
-  if (typeof shown === 'object' && shown !== null) {
-    if (typeof signed !== 'object' || signed === null || Array.isArray(signed)) return false;
-    return Object.entries(shown).every(
-      ([k, v]) =>
-        k === '__typename' ||
-        (Object.hasOwn(signed, k) ? shows((signed as Record<string, unknown>)[k], v) : v === null),
-    );
-  }
-  return Object.is(signed, shown);
 }
