@@ -169,17 +169,18 @@ afterAll(() => {
 });
 
 /**
- * Runs `attempt` (fresh texts each time: a refusal must not lean on a cache) up to three times and
+ * Runs `attempt` (fresh texts each time: a refusal must not lean on a cache) up to six times and
  * keeps the round that held the server least. A request that stalls the event loop stalls it in
  * every round; a slow round on a shared machine (another process took the core) says nothing
- * about the vault, and the best of three filters it out.
+ * about the vault, and the best of six filters it out (under a full CI run on 2 cores, three
+ * rounds in a row once came in at 57 ms and more).
  */
 async function leastHeld(
   attempt: (round: number) => Promise<unknown>,
 ): Promise<{ heldMs: number; cpuMs: number; results: unknown[] }> {
   let best: { heldMs: number; cpuMs: number } | undefined;
   const results: unknown[] = [];
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 6; round++) {
     const r = await probeDuring(() => attempt(round));
     expect(r.probes).toBeGreaterThan(0);
     results.push(r.result);
@@ -220,9 +221,8 @@ describe('requests that would hold the event loop are refused before they run', 
           );
         }
         expect(heldMs).toBeLessThan(50);
-        // Five refusals and the probes: tens of ms of CPU in all, where the 10,000 aliases alone took seconds before
-        // the
-        // limits.
+        // Five refusals and the probes: tens of ms of CPU in all, where the 10,000 aliases alone took seconds
+        // before the limits.
         expect(cpuMs).toBeLessThan(250);
       },
     );
