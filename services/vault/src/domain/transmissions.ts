@@ -11,19 +11,11 @@ import type { RightsState, SubjectState, TransmissionState } from './state.js';
 
 export type { TransmissionState } from './state.js';
 
-/** One attempt as the rights layer reports it; `requestedBy` is the actor of the call. */
-export interface TransmissionAttemptInput {
-  type: 'RecordTransmissionAttempt';
-  transmissionId: string;
-  receiver: string;
-  requestedBy: string;
-  attempt: number;
-  sha256: string;
-  bytes: number;
-  status: number | null;
-  delivered: boolean;
-  final: boolean;
-}
+/** One attempt as the rights layer reports it, the event's own fields; `requestedBy` is the actor of the call. */
+export type TransmissionAttemptInput = { type: 'RecordTransmissionAttempt' } & EventOf<
+  'ExportTransmissionAttempted',
+  Unsealed
+>['data'];
 
 const ID = /^[A-Za-z0-9-]{8,64}$/;
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
