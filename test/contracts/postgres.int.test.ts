@@ -2,8 +2,10 @@ import {
   type AccessLog,
   getPostgresAccessLog,
   getPostgresKeyStore,
+  getPostgresLeaseStore,
   getPostgresViewStore,
   type KeyStore,
+  type LeaseStore,
   type ViewStore,
 } from '@pdv/vault';
 import { describe, it } from 'vitest';
@@ -11,6 +13,7 @@ import { describe, it } from 'vitest';
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 import { accessLogContract } from './accessLog.contract.js';
 import { keyStoreContract } from './keyStore.contract.js';
+import { leaseStoreContract } from './leaseStore.contract.js';
 import { viewStoreContract } from './viewStore.contract.js';
 
 const probe = await probePostgres();
@@ -28,8 +31,18 @@ if (probe.ok) {
   keyStoreContract('PostgreSQL', () => inFreshSchema(getPostgresKeyStore));
   viewStoreContract('PostgreSQL', () => inFreshSchema(getPostgresViewStore));
   accessLogContract('PostgreSQL', () => inFreshSchema(getPostgresAccessLog));
+  leaseStoreContract('PostgreSQL', async () => {
+    const schema = freshSchema();
+    const open = () => getPostgresLeaseStore({ connectionString: TEST_POSTGRES_URL, schema, maxConnections: 2 });
+    const opened: LeaseStore[] = [await open()];
+    return {
+      store: opened[0]!,
+      other: async () => (opened.push(await open()), opened[opened.length - 1]!),
+      cleanup: async () => (await Promise.all(opened.map((s) => s.close())), await dropSchema(schema)),
+    };
+  });
 } else {
   describe.skip(`PostgreSQL contracts (skipped: ${probe.reason})`, () => {
-    it('runs the KeyStore, ViewStore and AccessLog contracts against PostgreSQL', () => {});
+    it('runs the KeyStore, ViewStore, AccessLog and LeaseStore contracts against PostgreSQL', () => {});
   });
 }

@@ -10,6 +10,7 @@ export {
   type PostgresKeyStoreOptions,
 } from './keys/index.js';
 export { getPostgresAccessLog, type PostgresAccessLogOptions } from './postgresAccessLog.js';
+export { getPostgresLeaseStore, type PostgresLeaseStoreOptions } from './postgresLeaseStore.js';
 export {
   getPostgresViewStore,
   type IndexPlan,

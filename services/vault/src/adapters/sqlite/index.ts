@@ -3,4 +3,5 @@ export { getSqliteKeyStore, sqliteKeyStoreHolds, type SqliteKeyStoreOptions } fr
 export type { SqliteOptions } from './openDatabase.js';
 export { getSqliteAccessLog, type SqliteAccessLogOptions } from './sqliteAccessLog.js';
 export { getSqliteEventLog, type SqliteEventLogOptions } from './sqliteEventLog.js';
+export { getSqliteLeaseStore, type SqliteLeaseStoreOptions } from './sqliteLeaseStore.js';
 export { DEFAULT_RETENTION_PAGE, getSqliteViewStore, type SqliteViewStoreOptions } from './views/index.js';

@@ -1,0 +1,48 @@
+import { checkLeaseArguments, type LeaseStore } from '../../ports/LeaseStore.js';
+import { openMigrated, type PostgresOptions } from './connect.js';
+
+/** Options of the PostgreSQL lease store: a table in the schema the replicas share. */
+export type PostgresLeaseStoreOptions = PostgresOptions;
+
+const MIGRATIONS: readonly ((s: string) => string)[] = [
+  (s) => `
+    CREATE TABLE ${s}.leases (
+      key        text COLLATE "C" PRIMARY KEY,
+      holder     text NOT NULL,
+      expires_at timestamptz NOT NULL
+    );
+  `,
+];
+
+/**
+ * Leases in PostgreSQL, expiring on the server's clock (`clock_timestamp()`), so replicas on machines whose
+ * clocks differ agree on when one ends. One statement per call: an upsert that takes a key only where it is
+ * free, expired or the caller's own, so two replicas racing for a key leave it with exactly one of them. Keys are
+ * taken in their sorted order, so two batches that overlap never wait on each other in a cycle.
+ */
+export async function getPostgresLeaseStore(options: PostgresLeaseStoreOptions): Promise<LeaseStore> {
+  const db = await openMigrated(options, 'leases', MIGRATIONS);
+  const { s } = db;
+  return {
+    async acquire(keys, holder, ttlMs) {
+      checkLeaseArguments(keys, holder, ttlMs);
+      if (keys.length === 0) return [];
+      const rows = await db.query<{ key: string }>(
+        `INSERT INTO ${s}.leases AS l (key, holder, expires_at)
+         SELECT DISTINCT k, $2, clock_timestamp() + $3 * interval '1 millisecond'
+         FROM unnest($1::text[]) AS k ORDER BY 1
+         ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+         WHERE l.holder = excluded.holder OR l.expires_at <= clock_timestamp()
+         RETURNING key`,
+        [keys, holder, ttlMs],
+      );
+      return rows.map((r) => r.key);
+    },
+    async release(keys, holder) {
+      checkLeaseArguments(keys, holder);
+      if (keys.length === 0) return;
+      await db.query(`DELETE FROM ${s}.leases WHERE key = ANY($1::text[]) AND holder = $2`, [keys, holder]);
+    },
+    close: () => db.close(),
+  };
+}

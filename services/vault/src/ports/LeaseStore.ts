@@ -1,0 +1,33 @@
+import { VaultError } from '../domain/errors.js';
+
+/**
+ * Short exclusive claims that expire, held in a store every replica shares: the delivery of one notification is
+ * claimed by one replica at a time (Art. 19 propagation), and a replica that dies holding a claim loses it when
+ * it expires. A lease is named by its key and held by a holder (one per running process); its expiry is measured
+ * on the store's clock, so replicas on several machines agree on it whatever their own clocks say.
+ */
+export interface LeaseStore {
+  /**
+   * Takes each of `keys` for `holder` for `ttlMs` where it is free, expired or already `holder`'s (which renews
+   * it), in one transaction; returns the keys taken, in no particular order. A key another holder has and whose
+   * lease has not expired is left out. At most `MAX_LEASE_BATCH` keys; `ttlMs` a positive integer
+   * (BAD_USER_INPUT otherwise, taking nothing).
+   */
+  acquire(keys: readonly string[], holder: string, ttlMs: number): Promise<string[]>;
+  /** Gives up `holder`'s leases on `keys` at once; a key another holder has taken meanwhile stays theirs. */
+  release(keys: readonly string[], holder: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The most keys one `acquire` or `release` takes. */
+export const MAX_LEASE_BATCH = 1000;
+
+/** The arguments every adapter checks the same way before it touches its store. */
+export function checkLeaseArguments(keys: readonly string[], holder: string, ttlMs?: number): void {
+  if (keys.length > MAX_LEASE_BATCH)
+    throw new VaultError('BAD_USER_INPUT', `At most ${MAX_LEASE_BATCH} leases at once, not ${keys.length}`);
+  if (holder === '' || keys.some((k) => typeof k !== 'string' || k === ''))
+    throw new VaultError('BAD_USER_INPUT', 'A lease needs a holder and non-empty keys');
+  if (ttlMs !== undefined && (!Number.isInteger(ttlMs) || ttlMs < 1))
+    throw new VaultError('BAD_USER_INPUT', 'A lease lasts a positive whole number of milliseconds');
+}
