@@ -157,7 +157,7 @@ describe('consent that expires (the register gives its purpose a consentValidFor
     for (const [i, s] of ids.entries()) {
       const interests = reads.get(s)!.items.find((x) => x.category === 'marketing' && x.field === 'interests');
       expect(interests, `subject ${i}`).toMatchObject(
-        expired(i) ? { status: 'DENIED', reason: 'NO_CONSENT' } : { status: 'VALUE' },
+        expired(i) ? { status: 'DENIED', reason: 'CONSENT_EXPIRED' } : { status: 'VALUE' },
       );
     }
     // A write that rests on an expired consent is refused and changes nothing; given again, it is accepted.
@@ -166,7 +166,7 @@ describe('consent that expires (the register gives its purpose a consentValidFor
       type: 'RectifyPersonalData' as const,
       items: [item('marketing', 'interests', 'sailing', 'marketing', 'consent')],
     };
-    await expect(vault.execute(ids[0]!, write, crm)).rejects.toMatchObject({ code: 'CONSENT_REQUIRED' });
+    await expect(vault.execute(ids[0]!, write, crm)).rejects.toMatchObject({ code: 'CONSENT_EXPIRED' });
     expect((await vault.commands.load(ids[0]!)).revision).toBe(before);
     await vault.execute(
       ids[0]!,

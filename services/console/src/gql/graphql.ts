@@ -5,6 +5,8 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
 export type DenialReason =
+  /** The subject's consent to the purpose is past the validity the register gives it (consentValidFor); it must be given again. */
+  | 'CONSENT_EXPIRED'
   /** The subject withdrew the consent the purpose needs. */
   | 'CONSENT_WITHDRAWN'
   /** The subject contests the value's accuracy and the DPO has not decided its rectification request yet (Art. 18(1)(a)). */

@@ -16,6 +16,7 @@ const PUBLIC: Partial<Record<ErrorCode, { code: string; status?: number }>> = {
   VALUE_HELD: { code: 'CONFLICT' },
   FORBIDDEN: { code: 'FORBIDDEN' },
   CONSENT_REQUIRED: { code: 'CONSENT_REQUIRED' },
+  CONSENT_EXPIRED: { code: 'CONSENT_EXPIRED' },
   UNAUTHENTICATED: { code: 'UNAUTHENTICATED', status: 401 },
   STORE_UNAVAILABLE: { code: 'SERVICE_UNAVAILABLE', status: 503 },
   RATE_LIMITED: { code: 'RATE_LIMITED', status: 429 },

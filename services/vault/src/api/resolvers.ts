@@ -335,6 +335,7 @@ export const resolvers: Resolvers = {
     purposes: (r) => Object.values(r.purposes),
     categories: (r) => Object.values(r.categories),
   },
+  Purpose: { consentValidFor: (p) => p.consentValidFor ?? null },
   Category: {
     fields: (c) => Object.entries(c.fields).map(([name, f]) => ({ name, ...f })),
     legalBasis: (c) => [...c.legalBasis],

@@ -44,7 +44,7 @@ interface Timed {
 
 /**
  * The plan for one line of text, or a VaultError with a stable code and the path within the line
- * (never its value): MALFORMED_LINE, BAD_USER_INPUT, TIME_OUT_OF_RANGE, CONSENT_REQUIRED, FORBIDDEN.
+ * (never its value): MALFORMED_LINE, BAD_USER_INPUT, TIME_OUT_OF_RANGE, CONSENT_REQUIRED, CONSENT_EXPIRED, FORBIDDEN.
  */
 export function planImport(
   text: string,

@@ -8,6 +8,7 @@ export const DENIAL_REASONS = [
   'OBJECTED',
   'CONSENT_WITHDRAWN',
   'NO_CONSENT',
+  'CONSENT_EXPIRED',
   'CONTESTED',
 ] as const;
 export type DenialReason = (typeof DENIAL_REASONS)[number];
@@ -85,9 +86,9 @@ export function accessDecision(
     const c = state.consents[purpose];
     if (!c) return { allowed: false, reason: 'NO_CONSENT' };
     if (!c.given) return { allowed: false, reason: 'CONSENT_WITHDRAWN' };
-    // Past the validity the register gives consents to the purpose: no consent stands until it is given again.
+    // Past the validity the register gives consents to the purpose: none stands until it is given again.
     if (now !== undefined && consentStatus(register, purpose, c, now) === 'expired')
-      return { allowed: false, reason: 'NO_CONSENT' };
+      return { allowed: false, reason: 'CONSENT_EXPIRED' };
   }
   return { allowed: true };
 }

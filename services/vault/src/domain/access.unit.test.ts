@@ -54,7 +54,7 @@ describe('reading for a purpose', () => {
     });
     expect(accessDecision(consented, reg, 'contact', 'marketing', ['marketing'], '2028-01-10T10:00:00.000Z')).toEqual({
       allowed: false,
-      reason: 'NO_CONSENT',
+      reason: 'CONSENT_EXPIRED',
     });
   });
 });

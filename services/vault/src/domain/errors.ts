@@ -16,6 +16,9 @@ export const ErrorCodes = {
   CONSENT_REQUIRED:
     'The value would be stored on consent (or for a purpose that needs it) and the subject has no standing ' +
     'consent for that purpose; give the consent first or in the same call.',
+  CONSENT_EXPIRED:
+    "As CONSENT_REQUIRED, where the subject's consent for the purpose was given but is past the validity the " +
+    'register gives it (consentValidFor); give it again first or in the same call.',
   UNAUTHENTICATED: 'The caller did not present a valid token.',
   CIPHERTEXT_INVALID: 'A sealed value or wrapped key failed authentication: tampered, truncated or under another key.',
   CONTEXT_MISMATCH:

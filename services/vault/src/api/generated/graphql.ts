@@ -178,6 +178,8 @@ export type DataSubjectRequest = {
 };
 
 export type DenialReason =
+  /** The subject's consent to the purpose is past the validity the register gives it (consentValidFor); it must be given again. */
+  | 'CONSENT_EXPIRED'
   /** The subject withdrew the consent the purpose needs. */
   | 'CONSENT_WITHDRAWN'
   /** The subject contests the value's accuracy and the DPO has not decided its rectification request yet (Art. 18(1)(a)). */
@@ -336,7 +338,7 @@ export type Mutation = {
   recordLifecycleEvent: CommandPayload;
   /**
    * Records values (at most the configured item limit per call, default 100). All items or none. Role: service (each item's purpose must be in its token).
-   * An item stored on the legal basis `consent`, or for a purpose the register says needs consent, is refused with CONSENT_REQUIRED unless the subject's consent to the item's purpose stands, or is given in `consents` (recorded as ConsentGiven before the data, in the same append; each consent's purpose must be in the token too).
+   * An item stored on the legal basis `consent`, or for a purpose the register says needs consent, is refused with CONSENT_REQUIRED (CONSENT_EXPIRED where it was given but is past the register's consentValidFor) unless the subject's consent to the item's purpose stands, or is given in `consents` (recorded as ConsentGiven before the data, in the same append; each consent's purpose must be in the token too).
    */
   recordPersonalData: CommandPayload;
   /** Replaces recorded values (Art. 16), under the same consent rule as `recordPersonalData`. Roles: service (purposes in its token), dpo, the subject itself. */
@@ -655,6 +657,8 @@ export type PropagationReceipt = {
 
 export type Purpose = {
   __typename?: 'Purpose';
+  /** How long a consent to this purpose lasts from when it was last given (ISO 8601 duration, e.g. P2Y); past it, the consent no longer stands (CONSENT_EXPIRED) and the values that rested on it alone are erased at the next retention sweep. Null: until withdrawn. */
+  consentValidFor: Maybe<Scalars['String']['output']>;
   description: Scalars['String']['output'];
   directMarketing: Scalars['Boolean']['output'];
   dpv: Scalars['String']['output'];
@@ -1483,6 +1487,7 @@ export type PropagationReceiptResolvers<ContextType = ApiContext, ParentType ext
 };
 
 export type PurposeResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['Purpose'] = ResolversParentTypes['Purpose']> = {
+  consentValidFor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   directMarketing?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   dpv?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

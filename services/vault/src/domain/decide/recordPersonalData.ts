@@ -196,7 +196,7 @@ function checkConsent(write: Write, item: DataItemInput, path: string): void {
     : undefined;
   const why = status === 'withdrawn' ? 'was withdrawn' : status === 'expired' ? 'has expired' : 'was never given';
   throw new VaultError(
-    'CONSENT_REQUIRED',
+    status === 'expired' ? 'CONSENT_EXPIRED' : 'CONSENT_REQUIRED',
     `Storing this value for ${item.purpose} rests on consent, and the subject's consent to ${item.purpose} ` +
       `${why}: give it first (giveConsent) or in the same call (consents)`,
     {

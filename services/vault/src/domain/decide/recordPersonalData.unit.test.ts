@@ -174,7 +174,7 @@ describe('recording on consent (storing is processing)', () => {
       .events();
     consented
       .when({ type: 'RecordPersonalData', items: [interests] }, '2028-01-10T10:00:00.000Z', undefined, reg)
-      .thenFails('CONSENT_REQUIRED', 'items[0].legalBasis');
+      .thenFails('CONSENT_EXPIRED', 'items[0].legalBasis');
     const again = { purpose: 'marketing', noticeId: 'privacy-notice', noticeVersion: '2028-01', channel: 'app' };
     const events = consented
       .when(
