@@ -8,6 +8,7 @@ import { DATE_TIME_FORMAT } from './scalars.js';
 const PUBLIC: Partial<Record<ErrorCode, { code: string; status?: number }>> = {
   BAD_USER_INPUT: { code: 'BAD_USER_INPUT', status: 400 },
   NOT_FOUND: { code: 'NOT_FOUND' },
+  UNKNOWN_ENTRY: { code: 'NOT_FOUND' },
   CONFLICT: { code: 'CONFLICT' },
   SUBJECT_ERASED: { code: 'CONFLICT' },
   CATEGORY_HELD: { code: 'CONFLICT' },

@@ -10,6 +10,9 @@ export const ErrorCodes = {
   VALUE_HELD:
     'A service wrote a different value over one held for a purpose its token does not carry; ' +
     'the message names the purpose.',
+  UNKNOWN_ENTRY:
+    'A lifecycle event names an entry (e.g. a case) the subject has no live values under in the categories ' +
+    'whose period runs per entry from that event.',
   SUBJECT_ERASED: 'The subject was erased; no more data can be recorded for it.',
   CATEGORY_HELD: 'The category is under a legal hold and cannot be shredded now.',
   FORBIDDEN: 'The caller may not perform this operation.',

@@ -21,6 +21,12 @@ export interface DataItem<V> {
   purpose: string;
   legalBasis: LegalBasis;
   source: Source;
+  /**
+   * The entry the value belongs to where the category's period runs per entry from an event of the
+   * entry's own (e.g. the debt-collection case it came with): an opaque id the service chooses, never
+   * a personal value. Absent: the category's own value, as in events written before entries existed.
+   */
+  entry?: string;
 }
 
 export type EventPayloads<V> = {
@@ -85,8 +91,10 @@ export type EventPayloads<V> = {
   ObjectionOverridden: { purpose: string; grounds: V };
   LegalHoldPlaced: { category: string; basis: string; until: string };
   LegalHoldReleased: { category: string };
-  LifecycleEventRecorded: { event: string; categories: string[] };
-  CategoryShredded: { category: string; keyIds: string[]; reason: ShredReason; rule?: string };
+  /** `entry`: the event happened to one entry (a case closed), whose own clock it starts; absent: the subject's. */
+  LifecycleEventRecorded: { event: string; categories: string[]; entry?: string };
+  /** `entry`: only that entry's key was shredded (its own period ended); absent: the whole category's keys. */
+  CategoryShredded: { category: string; keyIds: string[]; reason: ShredReason; rule?: string; entry?: string };
   /**
    * An Art. 12 data-subject request; due one calendar month after receipt, or earlier under the
    * controller's `answerPeriod` from the register (kept here when it set one; absent: the law's month).
@@ -135,7 +143,12 @@ export type EventPayloads<V> = {
      * Held categories with their basis and end; `entries`, where the period runs per entry, each
      * value's own end (absent in events from before it was recorded).
      */
-    retained: { category: string; basis: string; until: string; entries?: { field: string; until: string }[] }[];
+    retained: {
+      category: string;
+      basis: string;
+      until: string;
+      entries?: { field: string; until: string; entry?: string }[];
+    }[];
     /**
      * Keys the key store held for the subject that no event names: made for a write the log then
      * refused (nothing sealed under them was kept). Destroyed with the erasure.

@@ -108,8 +108,10 @@ export function retainedEntries(
   state: SubjectState,
   spec: CategorySpec | undefined,
   category: string,
-): { field: string; until: string }[] | undefined {
+  until: string,
+): { field: string; until: string; entry?: string }[] | undefined {
   const c = state.categories[category];
+  if (c?.entries && entryEvent(spec)) return heldEntries(c, until);
   if (!c || c.shredded || spec?.erasure.mode !== 'keep') return undefined;
   const { trigger, duration } = spec.erasure.retention;
   if (trigger.kind !== 'recorded') return undefined;
@@ -120,6 +122,22 @@ export function retainedEntries(
       return { field, until: held && held > own ? held : own };
     })
     .sort((a, b) => a.until.localeCompare(b.until) || a.field.localeCompare(b.field));
+}
+
+/**
+ * Each value of a category whose entries run on their own clocks, as an erasure the category's hold
+ * defers leaves it: the category's own values and each live entry's go when the hold ends.
+ */
+function heldEntries(c: CategoryState, until: string): { field: string; until: string; entry?: string }[] {
+  const own: { field: string; until: string; entry?: string }[] = c.shredded
+    ? []
+    : Object.keys(c.fields).map((field) => ({ field, until }));
+  const entries = Object.entries(c.entries ?? {})
+    .filter(([, e]) => !e.shredded)
+    .flatMap(([entry, e]) => Object.keys(e.fields).map((field) => ({ field, until, entry })));
+  return [...own, ...entries].sort(
+    (a, b) => (a.entry ?? '').localeCompare(b.entry ?? '') || a.field.localeCompare(b.field),
+  );
 }
 
 /** Every hold on the subject's live categories: DPO holds and the register's legal periods. */
@@ -144,33 +162,103 @@ export function holdsOf(state: SubjectState, register: ProcessingRegister): Hold
 }
 
 /**
- * When each live category may be shredded: its retention end, pushed back by any hold. No row
- * while the trigger has not happened (the relationship goes on) or a hold has no end yet.
+ * When each live category may be shredded: its retention end, pushed back by any hold, or an entry's
+ * own end where that comes first (only the entry goes then). No row while no trigger has happened
+ * (the relationship goes on, no case closed) or a hold has no end yet.
  */
 export function retentionOf(state: SubjectState, register: ProcessingRegister, holds: HoldRow[]): RetentionRow[] {
   const rows: RetentionRow[] = [];
   for (const category of Object.keys(state.categories)) {
-    const end = shredCause(state, register, category);
-    if (!end) continue;
-    let { at: dueAt, rule } = end;
-    let open = false;
-    for (const h of holds) {
-      if (h.category !== category) continue;
-      if (h.until === 'open') open = true;
-      else if (h.until > dueAt) {
-        dueAt = h.until;
-        rule = `${rule}; held until ${h.until} (${h.basis})`;
-      }
-    }
-    // An entry whose own period ends first makes the row due then (see expiringEntries).
-    const spec = register.categories[category];
-    const entry = spec && entryDue(state, spec, category);
-    if (entry && (open || entry.at < dueAt))
+    const own = categoryRetention(state, register, holds, category);
+    const entry = entryEnds(state, register, category).find((e) => e.at !== 'open');
+    if (entry && (!own || entry.at < own.dueAt))
       rows.push({ subjectId: state.subjectId, category, dueAt: entry.at, rule: entry.rule });
-    else if (!open) rows.push({ subjectId: state.subjectId, category, dueAt, rule });
+    else if (own) rows.push(own);
   }
   return rows;
 }
+
+/** The category's own row (its values and any re-key of entries by recording), entries of its own apart. */
+export function categoryRetention(
+  state: SubjectState,
+  register: ProcessingRegister,
+  holds: HoldRow[],
+  category: string,
+): RetentionRow | undefined {
+  const end = shredCause(state, register, category);
+  if (!end) return undefined;
+  let { at: dueAt, rule } = end;
+  let open = false;
+  for (const h of holds) {
+    if (h.category !== category) continue;
+    if (h.until === 'open') open = true;
+    else if (h.until > dueAt) {
+      dueAt = h.until;
+      rule = `${rule}; held until ${h.until} (${h.basis})`;
+    }
+  }
+  // An entry whose own period ends first makes the row due then (see expiringEntries).
+  const spec = register.categories[category];
+  const entry = spec && entryDue(state, spec, category);
+  if (entry && (open || entry.at < dueAt))
+    return { subjectId: state.subjectId, category, dueAt: entry.at, rule: entry.rule };
+  return open ? undefined : { subjectId: state.subjectId, category, dueAt, rule };
+}
+
+/**
+ * The lifecycle event whose clock runs for each entry of the category on its own (the values of one
+ * debt-collection case, gone 3 years after that case closed): its retention trigger's. Values are
+ * recorded under an entry only in such a category.
+ */
+export function entryEvent(spec: CategorySpec | undefined): string | undefined {
+  return spec?.retention.trigger.kind === 'lifecycle' ? spec.retention.trigger.event : undefined;
+}
+
+/** One live entry's end: an ISO time, or `open` while its own event has not happened. */
+export interface EntryEnd {
+  entry: string;
+  at: string;
+  rule: string;
+}
+
+/**
+ * When each live entry of the category goes: its own event plus the category's period, pushed back
+ * by a DPO hold on the category; `open` while its event has not happened. Once the subject is
+ * erased, every entry goes with the erasure (when a hold ends, if one keeps the category). Each
+ * entry has its own key, so it goes by shredding that key alone, whatever the category's history.
+ * Ordered by end (open last), then entry.
+ */
+export function entryEnds(state: SubjectState, register: ProcessingRegister, category: string): EntryEnd[] {
+  const spec = register.categories[category];
+  const event = entryEvent(spec);
+  const c = state.categories[category];
+  if (!spec || !event || !c?.entries) return [];
+  const dpo = state.holds[category];
+  const out: EntryEnd[] = [];
+  for (const [entry, e] of Object.entries(c.entries)) {
+    if (e.shredded) continue;
+    const from = state.erasedAt ?? e.lifecycle[event];
+    if (!from) {
+      out.push({ entry, at: 'open', rule: `${spec.retention.duration} after ${event} (entry ${entry})` });
+      continue;
+    }
+    let at = state.erasedAt ?? addIsoDuration(from, spec.retention.duration);
+    let rule = state.erasedAt
+      ? `erased by request (entry ${entry})`
+      : `${spec.retention.duration} after ${event} (entry ${entry})`;
+    if (dpo && dpo.until > at) {
+      at = dpo.until;
+      rule = `${rule}; held until ${dpo.until} (${dpo.basis})`;
+    }
+    out.push({ entry, at, rule });
+  }
+  const rank = (x: EntryEnd) => (x.at === 'open' ? Infinity : Date.parse(x.at));
+  return out.sort((a, b) => rank(a) - rank(b) || (a.entry < b.entry ? -1 : a.entry > b.entry ? 1 : 0));
+}
+
+/** The entries whose end has come by `now`: the sweep shreds each one's key. */
+export const dueEntries = (state: SubjectState, register: ProcessingRegister, category: string, now: string) =>
+  entryEnds(state, register, category).filter((e) => e.at !== 'open' && e.at <= now);
 
 /** The end of the category's retention by its register rule; undefined while its trigger has not happened. */
 function retentionEnd(state: SubjectState, category: string, spec: CategorySpec): ShredCause | undefined {

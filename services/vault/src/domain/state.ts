@@ -57,6 +57,24 @@ export interface CategoryState {
   keySince?: string;
   lastActivityAt: string;
   shredded: { at: string; reason: ShredReason } | null;
+  /**
+   * Values that belong to an entry of the category (e.g. one debt-collection case) rather than to the
+   * category itself, by entry id: each entry has its own key, so it is kept, and shredded, on its own
+   * clock (see domain/retention.ts). Absent: no entries, as in snapshots from before they existed.
+   */
+  entries?: Record<string, EntryState>;
+}
+
+/** One entry of a category: its values under its own key, and the lifecycle events of its own. */
+export interface EntryState {
+  generation: number;
+  keyId: string;
+  fields: Record<string, FieldState>;
+  firstRecordedAt: string;
+  lastActivityAt: string;
+  /** When each lifecycle event of this entry happened (e.g. its case closed). */
+  lifecycle: Record<string, string>;
+  shredded: { at: string; reason: ShredReason } | null;
 }
 
 /**
@@ -209,6 +227,24 @@ export const initialState = (subjectId: string): SubjectState => ({
 /** Key ids are deterministic, so two writers deciding from the same state agree on them. */
 export const keyIdFor = (subjectId: string, category: string, generation: number): string =>
   `${subjectId}/${category}/${generation}`;
+
+/**
+ * An entry's key id: the category's segment names the entry too (`category~entry`), so the key store
+ * binds the wrapped key to both and no entry's key opens another's values.
+ */
+export const entryKeyIdFor = (subjectId: string, category: string, entry: string, generation: number): string =>
+  keyIdFor(subjectId, `${category}~${entry}`, generation);
+
+/** The keys of the category's entries still live: shredding the whole category shreds them too. */
+export const liveEntryKeyIds = (c: CategoryState): string[] =>
+  Object.values(c.entries ?? {}).flatMap((e) => (e.shredded ? [] : [e.keyId]));
+
+/** The keys shredding the whole category destroys: its own (unless already gone) and its live entries'. */
+export const categoryKeyIds = (c: CategoryState): string[] => [
+  // A category that only ever had entries has no key of its own ('').
+  ...(c.shredded || !c.keyId ? [] : [c.keyId]),
+  ...liveEntryKeyIds(c),
+];
 
 /** The generation a key id names (its last segment). */
 export const generationOf = (keyId: string): number => Number(keyId.slice(keyId.lastIndexOf('/') + 1));

@@ -14,6 +14,8 @@ export interface DataItemInput {
   purpose: string;
   legalBasis: string;
   source: string;
+  /** The entry the value belongs to (e.g. its debt-collection case), where the category's period runs per entry. */
+  entry?: string;
 }
 
 export type Command =
@@ -45,7 +47,8 @@ export type Command =
   | { type: 'OverrideObjection'; purpose: string; grounds: string }
   | { type: 'PlaceLegalHold'; category: string; basis: string; until: string }
   | { type: 'ReleaseLegalHold'; category: string }
-  | { type: 'RecordLifecycleEvent'; event: string }
+  /** `entry`: the event happened to one entry (a case closed); absent: to the subject. */
+  | { type: 'RecordLifecycleEvent'; event: string; entry?: string }
   | { type: 'ShredCategory'; category: string; reason: ShredReason; rule?: string }
   /**
    * Shreds the category if its retention (and any hold) has ended by the decision time; re-keys it

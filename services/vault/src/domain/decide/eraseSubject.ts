@@ -2,7 +2,7 @@ import { assertCode, badInput, VaultError } from '../errors.js';
 import { ERASURE_REASONS, type EventOf, type Unsealed } from '../events.js';
 import { requestOf } from '../requests.js';
 import { holdOn, retainedEntries } from '../retention.js';
-import type { SubjectState } from '../state.js';
+import { categoryKeyIds, liveEntryKeyIds, type SubjectState } from '../state.js';
 import type { CommandOf, Decider } from './command.js';
 
 type Shredded = EventOf<'CategoryShredded', Unsealed>;
@@ -26,11 +26,15 @@ export const eraseSubject: Decider<CommandOf<'EraseSubject'>> = (state, command,
   const shredded: Shredded[] = [];
   const retained: Retained[] = [];
   for (const [name, c] of Object.entries(state.categories)) {
-    if (c.shredded) continue;
+    // A category whose own key is gone may still have entries with theirs.
+    if (c.shredded && liveEntryKeyIds(c).length === 0) continue;
     const hold = holdOn(state, register.categories[name], name, now);
-    const entries = hold && retainedEntries(state, register.categories[name], name);
+    const entries = hold && retainedEntries(state, register.categories[name], name, hold.until);
     if (hold) retained.push({ category: name, basis: hold.basis, until: hold.until, ...(entries ? { entries } : {}) });
-    else shredded.push({ type: 'CategoryShredded', data: { category: name, keyIds: [c.keyId], reason: 'erasure' } });
+    else {
+      const keyIds = categoryKeyIds(c);
+      shredded.push({ type: 'CategoryShredded', data: { category: name, keyIds, reason: 'erasure' } });
+    }
   }
   return [
     ...shredded,

@@ -2,7 +2,7 @@ import { objectionReaches } from '../access.js';
 import type { DomainEvent, ShredReason, Unsealed } from '../events.js';
 import type { ProcessingRegister } from '../register.js';
 import { holdOn } from '../retention.js';
-import type { SubjectState } from '../state.js';
+import { categoryKeyIds, type SubjectState } from '../state.js';
 
 /**
  * The shreds a withdrawal of consent or an objection to `purpose` causes at once: every live
@@ -23,7 +23,7 @@ export function reactionShreds(
     if (!spec || c.shredded || spec[policy] !== 'shred' || !spec.purposes.includes(purpose)) continue;
     if (policy === 'onObjection' && !objectionReaches(spec, register.purposes[purpose])) continue;
     if (holdOn(state, spec, name, now)) continue;
-    out.push({ type: 'CategoryShredded', data: { category: name, keyIds: [c.keyId], reason } });
+    out.push({ type: 'CategoryShredded', data: { category: name, keyIds: categoryKeyIds(c), reason } });
   }
   return out;
 }

@@ -11,7 +11,8 @@ import {
   type Source,
   SOURCES,
 } from '../register.js';
-import { type FieldState, keyIdFor, type SubjectState } from '../state.js';
+import { entryEvent } from '../retention.js';
+import { entryKeyIdFor, type FieldState, keyIdFor, type SubjectState } from '../state.js';
 import { validateValue } from '../values.js';
 import {
   type CommandOf,
@@ -21,6 +22,7 @@ import {
   type Decision,
   plain,
 } from './command.js';
+import { checkEntryId } from './entries.js';
 import { assertNotErased, categorySpec, checkPurpose } from './guards.js';
 import { defaultRequestId, proposal, proposes, rectificationRequestOpened } from './rectificationRequest.js';
 import { foreignHolder, sameAsHeld } from './valueOwnership.js';
@@ -97,15 +99,18 @@ function dataEvent(write: Write, item: DataItemInput, path: string): DomainEvent
   }
   const field = spec.fields[item.field]!;
   const name = `${spec.name}.${item.field}`;
-  if (write.seen.has(name)) throw badInput(`Field ${name} appears twice in one command`, `${path}.field`);
-  write.seen.add(name);
-  const current = state.categories[item.category]?.fields[item.field];
+  if (item.entry !== undefined) checkEntry(spec, item.entry, `${path}.entry`);
+  // The same field of two entries is two values.
+  const seen = item.entry === undefined ? name : `${name}@${item.entry}`;
+  if (write.seen.has(seen)) throw badInput(`Field ${name} appears twice in one command`, `${path}.field`);
+  write.seen.add(seen);
+  const current = currentValue(state, item);
   const holder = foreignHolder(write.writer, current);
   if (holder) {
     const opened = Object.hasOwn(write.current, name) ? { value: write.current[name] } : undefined;
     if (sameAsHeld(field.type, item, holder, opened, path)) return alsoHeld(write, spec, item, current!, path);
   }
-  if (type === 'PersonalDataRectified') checkRectifies(state, item, name, path);
+  if (type === 'PersonalDataRectified') checkRectifies(current, item, name, path);
   if (state.restrictions[item.category] && type === 'PersonalDataRecorded') {
     throw new VaultError('FORBIDDEN', `Processing of ${spec.name} is restricted; only rectification is allowed`, {
       path: `${path}.category`,
@@ -121,18 +126,24 @@ function dataEvent(write: Write, item: DataItemInput, path: string): DomainEvent
   checkBasisAndSource(spec, item, path);
   checkConsent(write, item, path);
   const value = validateValue(field.type, item.value, `${path}.value`);
-  if (proposes(write.writer, type === 'PersonalDataRectified', current))
+  if (proposes(write.writer, type === 'PersonalDataRectified', current)) {
+    if (item.entry !== undefined)
+      throw new VaultError('FORBIDDEN', `A subject's proposal for a value of an entry goes to the DPO by request`, {
+        path: `${path}.entry`,
+      });
     return [proposal(state, item, value, write.requestId, `${path}.field`)];
+  }
   const event: DomainEvent<Unsealed> = {
     type,
     data: {
       category: item.category,
       field: item.field,
-      keyId: writeKeyId(state, item.category),
+      keyId: item.entry === undefined ? writeKeyId(state, item.category) : entryKeyId(state, item.category, item.entry),
       value: plain(value),
       purpose: item.purpose,
       legalBasis: item.legalBasis as LegalBasis,
       source: item.source as Source,
+      ...(item.entry === undefined ? {} : { entry: item.entry }),
     },
   };
   return [event];
@@ -168,8 +179,7 @@ function alsoHeld(
  * processed for and on what basis stay as recorded, or a correction could move data onto another
  * basis (record the field anew for that).
  */
-function checkRectifies(state: SubjectState, item: DataItemInput, name: string, path: string): void {
-  const current = state.categories[item.category]?.fields[item.field];
+function checkRectifies(current: FieldState | undefined, item: DataItemInput, name: string, path: string): void {
   if (!current) throw new VaultError('NOT_FOUND', `Nothing recorded in ${name} to rectify`, { path: `${path}.field` });
   if (item.purpose !== current.purpose || item.legalBasis !== current.legalBasis) {
     throw badInput(
@@ -210,5 +220,28 @@ function checkConsent(write: Write, item: DataItemInput, path: string): void {
 function writeKeyId(state: SubjectState, category: string): string {
   const c = state.categories[category];
   if (!c) return keyIdFor(state.subjectId, category, 1);
-  return c.shredded ? keyIdFor(state.subjectId, category, c.generation + 1) : c.keyId;
+  // No key of its own yet ('') where the category so far had only entries.
+  return c.shredded || !c.keyId ? keyIdFor(state.subjectId, category, c.generation + 1) : c.keyId;
+}
+
+/** An item's entry: a well-formed id, in a category whose period runs per entry. */
+function checkEntry(spec: CategorySpec, entry: string, path: string): void {
+  checkEntryId(entry, path);
+  if (!entryEvent(spec))
+    throw badInput(`The period of ${spec.name} does not run per entry: record its values without one`, path);
+}
+
+/** The value an item writes over: the category's own, or its entry's while that entry's key lives. */
+function currentValue(state: SubjectState, item: DataItemInput): FieldState | undefined {
+  const c = state.categories[item.category];
+  if (item.entry === undefined) return c?.fields[item.field];
+  const e = c?.entries?.[item.entry];
+  return e && !e.shredded ? e.fields[item.field] : undefined;
+}
+
+/** The entry's current key, or the first of a new generation when it has none or it was shredded. */
+function entryKeyId(state: SubjectState, category: string, entry: string): string {
+  const e = state.categories[category]?.entries?.[entry];
+  if (e && !e.shredded) return e.keyId;
+  return entryKeyIdFor(state.subjectId, category, entry, (e?.generation ?? 0) + 1);
 }

@@ -1,7 +1,8 @@
 import { VaultError } from '../errors.js';
 import type { DomainEvent, Unsealed } from '../events.js';
-import { expiringEntries, holdOn, holdsOf, retentionOf, shredCause } from '../retention.js';
-import { keyIdFor } from '../state.js';
+import type { ProcessingRegister } from '../register.js';
+import { categoryRetention, dueEntries, expiringEntries, holdOn, holdsOf, shredCause } from '../retention.js';
+import { categoryKeyIds, type CategoryState, keyIdFor, type SubjectState } from '../state.js';
 import { type CommandOf, type Decider, plain } from './command.js';
 import { assertNotHeld, categorySpec } from './guards.js';
 
@@ -13,24 +14,47 @@ export const shredCategory: Decider<CommandOf<'ShredCategory'>> = (state, comman
   if (!c || c.shredded) return [];
   assertNotHeld(state, spec, command.category, now);
   const { category, reason, rule } = command;
-  return [{ type: 'CategoryShredded', data: { category, keyIds: [c.keyId], reason, ...(rule ? { rule } : {}) } }];
+  const keyIds = categoryKeyIds(c);
+  return [{ type: 'CategoryShredded', data: { category, keyIds, reason, ...(rule ? { rule } : {}) } }];
 };
 
-/** Shreds the category if its retention (and any hold) has ended by the decision time; else nothing. */
-export const applyRetention: Decider<CommandOf<'ApplyRetention'>> = (state, command, { register, now }) => {
+/**
+ * Shreds the category if its retention (and any hold) has ended by the decision time; else the keys
+ * of the entries whose own period has (each entry alone, the others and the category's own values
+ * staying); else nothing.
+ */
+export const applyRetention: Decider<CommandOf<'ApplyRetention'>> = (state, command, ctx) => {
   const { category } = command;
+  const { register, now } = ctx;
   categorySpec(register, category, 'category');
   const c = state.categories[category];
-  if (!c || c.shredded) return [];
-  const due = retentionOf(state, register, holdsOf(state, register)).find((r) => r.category === category);
+  if (!c) return [];
+  const whole = c.shredded ? [] : categoryDue(state, register, c, command, now);
+  if (whole.length > 0) return whole;
+  const reason = state.erasedAt ? 'erasure' : 'retention';
+  return dueEntries(state, register, category, now).map(({ entry, rule }) => ({
+    type: 'CategoryShredded',
+    data: { category, keyIds: [c.entries![entry]!.keyId], reason, rule, entry },
+  }));
+};
+
+/** The category's own retention: the whole category shredded (its entries too), or entries by recording re-keyed. */
+function categoryDue(
+  state: SubjectState,
+  register: ProcessingRegister,
+  c: CategoryState,
+  { category, remaining }: CommandOf<'ApplyRetention'>,
+  now: string,
+): DomainEvent<Unsealed>[] {
+  const due = categoryRetention(state, register, holdsOf(state, register), category);
   if (!due || due.dueAt > now) return [];
   const expiring = expiringEntries(state, register, category, now);
-  if (expiring) return expireEntries(state.subjectId, category, c.keyId, c.generation, expiring, command.remaining);
+  if (expiring) return expireEntries(state.subjectId, category, c.keyId, c.generation, expiring, remaining);
   if (holdOn(state, register.categories[category], category, now)) return [];
   // Shredded for what made it due: its retention period, or an erasure, withdrawal or objection a hold had deferred.
   const reason = shredCause(state, register, category)?.reason ?? 'retention';
-  return [{ type: 'CategoryShredded', data: { category, keyIds: [c.keyId], reason, rule: due.rule } }];
-};
+  return [{ type: 'CategoryShredded', data: { category, keyIds: categoryKeyIds(c), reason, rule: due.rule } }];
+}
 
 /**
  * The entries whose period ended go (each value erased for retention), the others are re-sealed

@@ -5,7 +5,15 @@ import { initialRights, type SubjectState } from '../state.js';
 import { contestSettled, rectificationRequested } from './contest.js';
 import { legalHoldPlaced, legalHoldReleased } from './legalHold.js';
 import { objectionOverridden, objectionRaised } from './objection.js';
-import { categoryRekeyed, categoryShredded, dataHeld, dataReleased, dataWritten, fieldErased } from './personalData.js';
+import {
+  categoryRekeyed,
+  categoryShredded,
+  dataHeld,
+  dataReleased,
+  dataWritten,
+  fieldErased,
+  lifecycleRecorded,
+} from './personalData.js';
 import { processingRestricted, restrictionLifted } from './restriction.js';
 
 export type { Applied, Evolver } from './evolver.js';
@@ -81,8 +89,7 @@ function evolveProcessing(state: SubjectState, event: AnyApplied): void {
     case 'LegalHoldReleased':
       return legalHoldReleased(state, event);
     case 'LifecycleEventRecorded':
-      state.lifecycle[event.data.event] = event.at;
-      return;
+      return lifecycleRecorded(state, event);
     case 'SubjectErased':
       state.erasedAt = event.at;
       return;

@@ -1,9 +1,10 @@
-import { type FieldState, generationOf } from '../state.js';
-import type { Evolver } from './evolver.js';
+import { type CategoryState, type FieldState, generationOf, type SubjectState } from '../state.js';
+import type { Applied, Evolver } from './evolver.js';
 
 /** Values and their keys: recorded or rectified, erased one field at a time, re-keyed, shredded. */
 
 export const dataWritten: Evolver<'PersonalDataRecorded' | 'PersonalDataRectified'> = (state, event) => {
+  if (event.data.entry !== undefined) return entryWritten(state, event, event.data.entry);
   const { at, data: d } = event;
   let c = state.categories[d.category];
   if (!c || c.shredded || c.keyId !== d.keyId) {
@@ -17,6 +18,9 @@ export const dataWritten: Evolver<'PersonalDataRecorded' | 'PersonalDataRectifie
       lastActivityAt: at,
       shredded: null,
     };
+    // Entries have keys of their own: a new key of the category's leaves them as they are.
+    const entries = state.categories[d.category]?.entries;
+    if (entries) c.entries = entries;
     // A new key on a live category: its oldest entry is this write, not the category's first.
     if (live) c.keySince = at;
     state.categories[d.category] = c;
@@ -88,9 +92,82 @@ export const categoryRekeyed: Evolver<'CategoryRekeyed'> = (state, event) => {
   c.keySince = since;
 };
 
+/**
+ * The keys named go: the category's own (its values with it) and each entry's whose key is among
+ * them; an entry's own shred (`entry`) leaves the category and its other entries as they are.
+ */
 export const categoryShredded: Evolver<'CategoryShredded'> = (state, { data, at }) => {
   const c = state.categories[data.category];
   if (!c) return;
+  const shredded = { at, reason: data.reason };
+  for (const e of Object.values(c.entries ?? {})) {
+    if (!e.shredded && data.keyIds.includes(e.keyId)) {
+      e.fields = {};
+      e.shredded = shredded;
+    }
+  }
+  if (data.entry !== undefined) return;
   c.fields = {};
-  c.shredded = { at, reason: data.reason };
+  c.shredded = shredded;
+};
+
+/**
+ * A value of one entry, under the entry's own key: its first write (or the first after its key was
+ * shredded) starts a new generation. The category is made (with no values of its own) if it has none.
+ */
+function entryWritten(
+  state: SubjectState,
+  event: Applied<'PersonalDataRecorded' | 'PersonalDataRectified'>,
+  id: string,
+): void {
+  const { at, data: d } = event;
+  const c: CategoryState = (state.categories[d.category] ??= {
+    generation: 0,
+    keyId: '',
+    fields: {},
+    firstRecordedAt: at,
+    lastActivityAt: at,
+    shredded: null,
+  });
+  const entries = (c.entries ??= {});
+  let e = entries[id];
+  if (!e || e.shredded || e.keyId !== d.keyId) {
+    e = {
+      generation: generationOf(d.keyId),
+      keyId: d.keyId,
+      fields: {},
+      firstRecordedAt: at,
+      lastActivityAt: at,
+      lifecycle: {},
+      shredded: null,
+    };
+    entries[id] = e;
+  }
+  const prev = e.fields[d.field];
+  const rectifies = event.type === 'PersonalDataRectified' && prev;
+  const field: FieldState = {
+    value: d.value,
+    eventId: event.id,
+    recordedAt: prev?.recordedAt ?? at,
+    updatedAt: at,
+    purpose: d.purpose,
+    legalBasis: d.legalBasis,
+    source: rectifies ? prev.source : d.source,
+  };
+  if (rectifies) field.rectified = { by: event.actor ?? 'unknown', at };
+  e.fields[d.field] = field;
+  e.lastActivityAt = at;
+  c.lastActivityAt = at;
+}
+
+/** A lifecycle event of one entry starts that entry's clock in each category it reaches; the subject's otherwise. */
+export const lifecycleRecorded: Evolver<'LifecycleEventRecorded'> = (state, { data, at }) => {
+  if (data.entry === undefined) {
+    state.lifecycle[data.event] = at;
+    return;
+  }
+  for (const category of data.categories) {
+    const e = state.categories[category]?.entries?.[data.entry];
+    if (e && !e.shredded) e.lifecycle[data.event] = at;
+  }
 };
