@@ -233,23 +233,26 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
     await context.close();
   });
 
-  it('the subject downloads its access report as a page to read, in its language, naming no one in a URL', async () => {
-    const { context, page, violations } = await newPage('nb-NO');
+  it.each([
+    { lang: 'nb', locale: 'nb-NO', logIn: 'Logg inn', button: 'Last ned innsynsrapporten min som en side å lese' },
+    { lang: 'da', locale: 'da-DK', logIn: 'Log ind', button: 'Hent min indsigtsrapport som en side at læse' },
+  ])('the subject downloads its access report as a page to read in $lang, naming no one in a URL', async (l) => {
+    const { context, page, violations } = await newPage(l.locale);
     const urls: string[] = [];
     page.on('request', (r) => urls.push(r.url()));
-    await logIn(page, '/privacy', 'kari', 'Logg inn');
+    await logIn(page, '/privacy', 'kari', l.logIn);
     const [download] = await Promise.all([
       page.waitForEvent('download', { timeout: WAIT_MS }),
-      page.getByRole('button', { name: 'Last ned innsynsrapporten min som en side å lese' }).click(),
+      page.getByRole('button', { name: l.button }).click(),
     ]);
-    expect(download.suggestedFilename()).toBe('access-report.nb.html');
+    expect(download.suggestedFilename()).toBe(`access-report.${l.lang}.html`);
     const dir = mkdtempSync(join(tmpdir(), 'pdv-report-'));
     dirs.push(dir);
     const file = join(dir, download.suggestedFilename());
     await download.saveAs(file);
     const html = readFileSync(file, 'utf8');
-    expect(html).toContain('<html lang="nb">');
-    expect(html).toContain('Hvordan vi når deg');
+    expect(html).toContain(`<html lang="${l.lang}">`);
+    expect(html).toContain(l.lang === 'nb' ? 'Hvordan vi når deg' : 'Hvordan vi kontakter dig');
     expect(html).toContain('kari@example.no');
     for (const url of [...urls, download.url()]) {
       expect(url).not.toContain(kari);
