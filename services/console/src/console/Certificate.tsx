@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'react';
 import { useQuery } from 'urql';
 
-import type { CertificateFieldsFragment } from '../gql/graphql.js';
-import { SigningKeyQuery } from './documents.js';
+import type { CertificateFieldsFragment, PropagationReceiptsQuery } from '../gql/graphql.js';
+import { PropagationReceiptsQuery as ReceiptsQuery, SigningKeyQuery } from './documents.js';
+import { code, m } from './messages.js';
 
 const bytesOf = (b64url: string): Uint8Array<ArrayBuffer> => {
   const b64 = b64url.replace(/-/g, '+').replace(/_/g, '/');
@@ -23,48 +24,130 @@ export async function verifyJws(
 }
 
 type Check = 'checking' | 'valid' | 'invalid' | 'unsupported';
+type Jws = CertificateFieldsFragment['jws'];
 
-/** The signed erasure certificate: what went, what stays and why, and whether its signature holds. */
-export function Certificate({ signed }: { signed: CertificateFieldsFragment }) {
+/** Whether a flattened JWS holds under the vault's published key, checked in this browser. */
+function useCheck(jws: Jws): Check {
   const [key] = useQuery({ query: SigningKeyQuery });
   const [check, setCheck] = useState<Check>('checking');
   const k = key.data?.signingKey;
   useEffect(() => {
     if (!k) return;
-    verifyJws(signed.jws, k).then(
+    verifyJws(jws, k).then(
       (ok) => setCheck(ok ? 'valid' : 'invalid'),
       () => setCheck('unsupported'),
     );
-  }, [k, signed.jws]);
+  }, [k, jws]);
+  return check;
+}
+
+/** The verification state of a signed document, as the certificate and the receipt show it. */
+function SignatureCheck({ jws, keyId, testId }: { jws: Jws; keyId: string; testId: string }) {
+  const check = useCheck(jws);
+  return (
+    <p role="status" data-testid={testId}>
+      {check === 'valid' && <span className="tag ok">{m.signatureValid}</span>}
+      {check === 'invalid' && <span className="tag overdue">{m.signatureInvalid}</span>}
+      {check === 'checking' && m.checking}
+      {check === 'unsupported' && m.noEd25519} {m.signedWith(keyId)}
+    </p>
+  );
+}
+
+/** The signed erasure certificate: what went, what stays and why, who is told, and whether its signature holds. */
+export function Certificate({ signed }: { signed: CertificateFieldsFragment }) {
   const c = signed.certificate;
   return (
     <section aria-labelledby="certificate" className="card">
-      <h2 id="certificate">Erasure certificate</h2>
-      <p role="status" data-testid="certificate-check">
-        {check === 'valid' && <span className="tag ok">Signature valid</span>}
-        {check === 'invalid' && <span className="tag overdue">Signature INVALID</span>}
-        {check === 'checking' && 'Checking the signature…'}
-        {check === 'unsupported' && 'This browser cannot check Ed25519: verify with /.well-known/jwks.json.'} Signed
-        with key {c.signingKeyId}.
-      </p>
+      <h2 id="certificate">{m.certificate}</h2>
+      <SignatureCheck jws={signed.jws} keyId={c.signingKeyId} testId="certificate-check" />
       <dl className="facts">
-        <dt>Subject</dt>
+        <dt>{m.subject}</dt>
         <dd>{c.subjectId}</dd>
-        <dt>Erased at</dt>
+        <dt>{m.erasedAt}</dt>
         <dd>{c.erasedAt}</dd>
-        <dt>Shredded</dt>
+        <dt>{m.shredded}</dt>
         <dd>{c.categoriesShredded.join(', ') || '—'}</dd>
-        <dt>Retained</dt>
+        <dt>{m.retained}</dt>
         <dd>
           {c.categoriesRetained.length === 0
             ? '—'
-            : c.categoriesRetained.map((r) => `${r.category} (${r.basis}, until ${r.until})`).join('; ')}
+            : c.categoriesRetained.map((r) => m.retainedAs(r.category, r.basis, r.until)).join('; ')}
         </dd>
-        <dt>Keys destroyed</dt>
+        <dt>{m.keysDestroyed}</dt>
         <dd>{c.keysDestroyedAt}</dd>
-        <dt>Stale copies unreadable by</dt>
+        <dt>{m.staleUnreadable}</dt>
         <dd>{c.staleCopiesUnreadableBy}</dd>
+        <dt>{m.notifiedTo}</dt>
+        <dd data-testid="certificate-recipients">
+          {c.recipients.length === 0
+            ? m.nobodyNotified
+            : c.recipients.map((r) => `${r.recipient} (${r.categories.join(', ')})`).join('; ')}
+        </dd>
       </dl>
     </section>
+  );
+}
+
+/**
+ * The signed propagation receipts of a subject's erasure, or of one erasure request: each recipient's
+ * acknowledgement, and whether the receipt's signature holds. Until the last recipient acknowledges there is none.
+ */
+export function Receipts(props: { subjectId: string } | { requestId: string }) {
+  const [found] = useQuery({ query: ReceiptsQuery, variables: props, requestPolicy: 'network-only' });
+  const receipts = found.data?.propagationReceipts;
+  return (
+    <section aria-labelledby="receipt" className="card">
+      <h2 id="receipt">{m.receipt}</h2>
+      {found.error && <p role="alert">{found.error.message}</p>}
+      {receipts?.length === 0 && <p role="status">{m.noReceipt}</p>}
+      {receipts?.map((signed) => (
+        <Receipt key={signed.receipt.erasureEventId} signed={signed} />
+      ))}
+    </section>
+  );
+}
+
+function Receipt({ signed }: { signed: PropagationReceiptsQuery['propagationReceipts'][number] }) {
+  const r = signed.receipt;
+  return (
+    <div data-receipt={r.erasureEventId}>
+      <p>{m.receiptIntro}</p>
+      <SignatureCheck jws={signed.jws} keyId={r.signingKeyId} testId="receipt-check" />
+      <dl className="facts">
+        <dt>{m.subject}</dt>
+        <dd>{r.subjectId}</dd>
+        <dt>{m.erasedAt}</dt>
+        <dd>{r.erasedAt}</dd>
+        <dt>{m.completedAt}</dt>
+        <dd>{r.completedAt}</dd>
+      </dl>
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">{m.recipient}</th>
+            <th scope="col">{m.categories}</th>
+            <th scope="col">{m.delivered}</th>
+            <th scope="col">{m.acknowledged}</th>
+            <th scope="col">{m.via}</th>
+            <th scope="col">{m.notification}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {r.recipients.map((x) => (
+            <tr key={x.notificationId}>
+              <td>{x.recipient}</td>
+              <td>{x.categories.join(', ')}</td>
+              <td>{x.deliveredAt ?? '—'}</td>
+              <td>{x.acknowledgedAt}</td>
+              <td>{code(x.acknowledgedVia)}</td>
+              <td>
+                <code>{x.notificationId}</code>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -2,6 +2,8 @@ import { useState } from 'react';
 import { useQuery } from 'urql';
 
 import { MeQuery } from '../privacy/documents.js';
+import { t as shared } from '../shared/i18n.js';
+import { m } from './messages.js';
 import { AllHolds, Register, Retention, Statistics } from './Overview.js';
 import { Queue } from './Queue.js';
 import { Lookup, SubjectPage } from './SubjectPage.js';
@@ -17,14 +19,14 @@ export function Console() {
   if (me.error || (me.data && me.data.me.role !== 'DPO')) {
     return (
       <main id="main">
-        <h1>DPO console</h1>
-        <p role="alert">{me.error?.message ?? 'This console is for the DPO; subjects use /privacy.'}</p>
+        <h1>{shared.consoleTitle}</h1>
+        <p role="alert">{me.error?.message ?? m.notDpo}</p>
       </main>
     );
   }
   return (
     <>
-      <nav aria-label="Sections">
+      <nav aria-label={m.sections}>
         <ul>
           {TABS.map((t) => (
             <li key={t}>
@@ -34,14 +36,14 @@ export function Console() {
                 aria-current={tab === t ? 'page' : undefined}
                 onClick={() => setTab(t)}
               >
-                {t}
+                {m.tabs[t]}
               </button>
             </li>
           ))}
         </ul>
       </nav>
       <main id="main">
-        <h1>DPO console</h1>
+        <h1>{shared.consoleTitle}</h1>
         {tab === 'Requests' && <Queue />}
         {tab === 'Subjects' && (
           <>

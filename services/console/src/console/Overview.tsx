@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useQuery } from 'urql';
 
 import { HoldsQuery, RegisterQuery, RetentionQuery, StatisticsQuery } from './documents.js';
+import { m } from './messages.js';
 
 function Table({ head, rows }: { head: string[]; rows: (string | number)[][] }) {
   return (
@@ -34,9 +35,9 @@ export function AllHolds() {
   const rows = (holds.data?.legalHolds ?? []).map((h) => [h.subjectId, h.category, h.basis, h.until, h.source]);
   return (
     <section aria-labelledby="holds">
-      <h2 id="holds">Legal holds</h2>
+      <h2 id="holds">{m.legalHolds}</h2>
       {holds.error && <p role="alert">{holds.error.message}</p>}
-      <Table head={['Subject', 'Category', 'Basis', 'Until', 'Source']} rows={rows} />
+      <Table head={[m.subject, m.category, m.basis, m.until, m.source]} rows={rows} />
     </section>
   );
 }
@@ -48,19 +49,17 @@ export function Retention() {
   const p = preview.data?.retentionPreview;
   return (
     <section aria-labelledby="retention">
-      <h2 id="retention">Retention preview</h2>
+      <h2 id="retention">{m.retentionPreview}</h2>
       <div className="row">
-        <label htmlFor="as-of">As of</label>
+        <label htmlFor="as-of">{m.asOf}</label>
         <input id="as-of" type="date" value={asOf} onChange={(e) => setAsOf(e.target.value)} />
       </div>
       {preview.error && <p role="alert">{preview.error.message}</p>}
       {p && (
         <>
-          <p>
-            {p.examined} schedule rows examined as of {p.asOf}.
-          </p>
+          <p>{m.examined(p.examined, p.asOf)}</p>
           <Table
-            head={['Subject', 'Category', 'Due', 'Rule', 'Outcome']}
+            head={[m.subject, m.category, m.due, m.rule, m.outcome]}
             rows={p.items.map((i) => [i.subjectId, i.category, i.dueAt, i.rule, i.outcome])}
           />
         </>
@@ -75,22 +74,20 @@ export function Register() {
   const r = register.data?.processingRegister;
   return (
     <section aria-labelledby="register">
-      <h2 id="register">Processing register</h2>
+      <h2 id="register">{m.register}</h2>
       {register.error && <p role="alert">{register.error.message}</p>}
       {r && (
         <>
-          <p>
-            Version {r.version}, controller {r.controller.name}.
-          </p>
+          <p>{m.registerVersion(r.version, r.controller.name)}</p>
           <Table
-            head={['Category', 'Description', 'Purposes', 'Legal basis', 'Retention', 'Erasure', 'Recipients']}
+            head={[m.category, m.description, m.purposes, m.legalBasis, m.retention, m.erasure, m.recipients]}
             rows={r.categories.map((c) => [
               c.name,
               c.description,
               c.purposes.join(', '),
               c.legalBasis.join(', '),
-              c.retention.description ?? `${c.retention.duration} after ${c.retention.trigger}`,
-              c.erasure.mode === 'keep' ? `kept: ${c.erasure.law ?? ''}` : 'shred',
+              c.retention.description ?? m.after(c.retention.duration, c.retention.trigger),
+              c.erasure.mode === 'keep' ? m.kept(c.erasure.law ?? '') : m.shred,
               c.recipients.map((x) => `${x.name} (${x.role})`).join(', ') || '—',
             ])}
           />
@@ -106,9 +103,9 @@ export function Statistics() {
   const rows = (stats.data?.statistics ?? []).map((s) => [s.month, s.category, s.purpose, s.metric, s.count]);
   return (
     <section aria-labelledby="statistics">
-      <h2 id="statistics">Statistics</h2>
+      <h2 id="statistics">{m.statistics}</h2>
       {stats.error && <p role="alert">{stats.error.message}</p>}
-      <Table head={['Month', 'Category', 'Purpose', 'Metric', 'Count']} rows={rows} />
+      <Table head={[m.month, m.category, m.purpose, m.metric, m.count]} rows={rows} />
     </section>
   );
 }

@@ -1,13 +1,16 @@
 import { type FormEvent, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 
-import type { QueueQuery, RequestStatus, VerificationMethod } from '../gql/graphql.js';
-import { Certificate } from './Certificate.js';
+import type { QueueQuery, RequestStatus, RequestType, VerificationMethod } from '../gql/graphql.js';
+import { Certificate, Receipts } from './Certificate.js';
 import { CompleteMutation, ExtendMutation, RefuseMutation, RequestsQuery, VerifyMutation } from './documents.js';
+import { code, m } from './messages.js';
 
 type Row = QueueQuery['requests'][number];
 
 const SOON_MS = 7 * 86_400_000;
+const STATUSES: (RequestStatus | '')[] = ['OPEN', 'COMPLETED', 'REFUSED', ''];
+const TYPES: RequestType[] = ['ACCESS', 'PORTABILITY', 'RECTIFICATION', 'ERASURE', 'RESTRICTION', 'OBJECTION'];
 const METHODS: VerificationMethod[] = ['accountLogin', 'emailConfirmation', 'idDocument', 'videoCall', 'knownContact'];
 
 /** Overdue, due within a week, or on time. */
@@ -22,9 +25,13 @@ export function Queue() {
   const [status, setStatus] = useState<RequestStatus | ''>('OPEN');
   const [type, setType] = useState('');
   const [overdueOnly, setOverdueOnly] = useState(false);
-  const [list, refetch] = useQuery({ query: RequestsQuery, variables: status ? { status } : {} });
+  const [lateOnly, setLateOnly] = useState(false);
+  // The vault filters by late propagation (requests(propagationOverdue: true)); status and type apply on top.
+  const variables = { ...(status ? { status } : {}), ...(lateOnly ? { propagationOverdue: true } : {}) };
+  const [list, refetch] = useQuery({ query: RequestsQuery, variables });
   const [completed, setCompleted] = useState<Parameters<typeof Certificate>[0]['signed'] | null>(null);
   const [link, setLink] = useState<string | null>(null);
+  const [receiptOf, setReceiptOf] = useState<string | null>(null);
   const now = Date.now();
   const rows = [...(list.data?.requests ?? [])]
     .filter((r) => (!type || r.type === type) && (!overdueOnly || r.overdue))
@@ -32,20 +39,23 @@ export function Queue() {
   const reload = () => refetch({ requestPolicy: 'network-only' });
   return (
     <section aria-labelledby="queue">
-      <h2 id="queue">Requests</h2>
-      <div className="row" role="group" aria-label="Filters">
-        <label htmlFor="f-status">Status</label>
+      <h2 id="queue">{m.requests}</h2>
+      <div className="row" role="group" aria-label={m.filters}>
+        <label htmlFor="f-status">{m.status}</label>
         <select id="f-status" value={status} onChange={(e) => setStatus(e.target.value as RequestStatus | '')}>
-          <option value="OPEN">Open</option>
-          <option value="COMPLETED">Completed</option>
-          <option value="REFUSED">Refused</option>
-          <option value="">All</option>
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {s ? (m.codes[s] ?? s[0] + s.slice(1).toLowerCase()) : m.all}
+            </option>
+          ))}
         </select>
-        <label htmlFor="f-type">Type</label>
+        <label htmlFor="f-type">{m.type}</label>
         <select id="f-type" value={type} onChange={(e) => setType(e.target.value)}>
-          <option value="">All</option>
-          {['ACCESS', 'PORTABILITY', 'RECTIFICATION', 'ERASURE', 'RESTRICTION', 'OBJECTION'].map((t) => (
-            <option key={t}>{t}</option>
+          <option value="">{m.all}</option>
+          {TYPES.map((t) => (
+            <option key={t} value={t}>
+              {code(t)}
+            </option>
           ))}
         </select>
         <input
@@ -54,12 +64,15 @@ export function Queue() {
           checked={overdueOnly}
           onChange={(e) => setOverdueOnly(e.target.checked)}
         />
-        <label htmlFor="f-overdue">Overdue only</label>
+        <label htmlFor="f-overdue">{m.overdueOnly}</label>
+        <input id="f-late" type="checkbox" checked={lateOnly} onChange={(e) => setLateOnly(e.target.checked)} />
+        <label htmlFor="f-late">{m.propagationOverdueOnly}</label>
       </div>
       {completed && <Certificate signed={completed} />}
+      {receiptOf && <Receipts key={receiptOf} requestId={receiptOf} />}
       {link && (
         <p role="status">
-          Download link for the subject (shown once): <code>{link}</code>
+          {m.linkShownOnce} <code>{link}</code>
         </p>
       )}
       {list.error && <p role="alert">{list.error.message}</p>}
@@ -72,6 +85,7 @@ export function Queue() {
           reload();
         }}
         onChange={reload}
+        onReceipt={setReceiptOf}
       />
     </section>
   );
@@ -82,21 +96,22 @@ interface TableProps {
   now: number;
   onDone: (certificate: Parameters<typeof Certificate>[0]['signed'] | null, link: string | null) => void;
   onChange: () => void;
+  onReceipt: (requestId: string) => void;
 }
 
-function QueueTable({ rows, now, onDone, onChange }: TableProps) {
+function QueueTable({ rows, now, onDone, onChange, onReceipt }: TableProps) {
   return (
     <table data-testid="queue">
-      <caption className="hint">{rows.length} requests, soonest due first</caption>
+      <caption className="hint">{m.queueCaption(rows.length)}</caption>
       <thead>
         <tr>
-          <th scope="col">Due</th>
-          <th scope="col">Type</th>
-          <th scope="col">Subject</th>
-          <th scope="col">Received</th>
-          <th scope="col">Status</th>
-          <th scope="col">Identity</th>
-          <th scope="col">Actions</th>
+          <th scope="col">{m.due}</th>
+          <th scope="col">{m.type}</th>
+          <th scope="col">{m.subject}</th>
+          <th scope="col">{m.received}</th>
+          <th scope="col">{m.status}</th>
+          <th scope="col">{m.identity}</th>
+          <th scope="col">{m.actions}</th>
         </tr>
       </thead>
       <tbody>
@@ -106,16 +121,25 @@ function QueueTable({ rows, now, onDone, onChange }: TableProps) {
             <tr key={r.id} data-request={r.id}>
               <td>
                 {r.dueAt.slice(0, 10)}{' '}
-                {flag && <span className={`tag ${flag}`}>{flag === 'overdue' ? 'Overdue' : 'Due soon'}</span>}
+                {flag && <span className={`tag ${flag}`}>{flag === 'overdue' ? m.overdue : m.dueSoon}</span>}
               </td>
-              <td>{r.type}</td>
+              <td>{code(r.type)}</td>
               <td>
                 <code>{r.subjectId}</code>
               </td>
               <td>{r.receivedAt.slice(0, 10)}</td>
-              <td>{r.status}</td>
-              <td>{r.verifiedAt ? `verified (${r.verificationMethod ?? 'other'})` : 'not verified'}</td>
-              <td>{r.status === 'OPEN' && <Actions row={r} onDone={onDone} onChange={onChange} />}</td>
+              <td>
+                {code(r.status)} {r.propagationOverdue && <span className="tag overdue">{m.propagationLate}</span>}
+              </td>
+              <td>{r.verifiedAt ? m.verifiedBy(r.verificationMethod ?? 'other') : m.notVerified}</td>
+              <td>
+                {r.status === 'OPEN' && <Actions row={r} onDone={onDone} onChange={onChange} />}
+                {r.status === 'COMPLETED' && r.type === 'ERASURE' && (
+                  <button type="button" className="secondary" onClick={() => onReceipt(r.id)}>
+                    {m.showReceipt}
+                  </button>
+                )}
+              </td>
             </tr>
           );
         })}
@@ -124,13 +148,13 @@ function QueueTable({ rows, now, onDone, onChange }: TableProps) {
   );
 }
 
-function Actions({ row, onDone, onChange }: { row: Row } & Omit<TableProps, 'rows' | 'now'>) {
+function Actions({ row, onDone, onChange }: { row: Row } & Omit<TableProps, 'rows' | 'now' | 'onReceipt'>) {
   const [method, setMethod] = useState<VerificationMethod>('idDocument');
   const [form, setForm] = useState<'extend' | 'refuse' | null>(null);
   const [verify, runVerify] = useMutation(VerifyMutation);
   const [complete, runComplete] = useMutation(CompleteMutation);
   const error = verify.error ?? complete.error;
-  const label = `${row.type} request due ${row.dueAt.slice(0, 10)}`;
+  const label = m.requestDue(code(row.type), row.dueAt.slice(0, 10));
   const onComplete = async () => {
     const res = await runComplete({ id: row.id });
     const done = res.data?.completeRequest;
@@ -141,7 +165,7 @@ function Actions({ row, onDone, onChange }: { row: Row } & Omit<TableProps, 'row
       {!row.verifiedAt && (
         <div className="row">
           <select
-            aria-label={`Verification method for ${label}`}
+            aria-label={m.methodFor(label)}
             value={method}
             onChange={(e) => setMethod(e.target.value as VerificationMethod)}
           >
@@ -150,21 +174,21 @@ function Actions({ row, onDone, onChange }: { row: Row } & Omit<TableProps, 'row
             ))}
           </select>
           <button type="button" onClick={() => void runVerify({ id: row.id, method }).then(onChange)}>
-            Verify
+            {m.verify}
           </button>
         </div>
       )}
       <div className="row">
         {row.verifiedAt && (
           <button type="button" disabled={complete.fetching} onClick={() => void onComplete()}>
-            Complete
+            {m.complete}
           </button>
         )}
         <button type="button" className="secondary" onClick={() => setForm('extend')}>
-          Extend
+          {m.extend}
         </button>
         <button type="button" className="secondary" onClick={() => setForm('refuse')}>
-          Refuse
+          {m.refuse}
         </button>
       </div>
       {form && <ReasonForm kind={form} row={row} onClose={() => setForm(null)} onChange={onChange} />}
@@ -192,19 +216,19 @@ function ReasonForm(props: { kind: 'extend' | 'refuse'; row: Row; onClose: () =>
     <form className="stack" onSubmit={(e) => void submit(e)}>
       {kind === 'extend' && (
         <>
-          <label htmlFor={`months-${row.id}`}>Further months</label>
+          <label htmlFor={`months-${row.id}`}>{m.furtherMonths}</label>
           <select id={`months-${row.id}`} value={months} onChange={(e) => setMonths(Number(e.target.value))}>
             <option value={1}>1</option>
             <option value={2}>2</option>
           </select>
         </>
       )}
-      <label htmlFor={`reason-${row.id}`}>Reason, written for the subject</label>
+      <label htmlFor={`reason-${row.id}`}>{m.reasonForSubject}</label>
       <textarea id={`reason-${row.id}`} required value={reason} onChange={(e) => setReason(e.target.value)} />
       <div className="row">
-        <button type="submit">{kind === 'extend' ? 'Extend' : 'Refuse'}</button>
+        <button type="submit">{kind === 'extend' ? m.extend : m.refuse}</button>
         <button type="button" className="secondary" onClick={onClose}>
-          Cancel
+          {m.cancel}
         </button>
       </div>
       {error && <p role="alert">{error.message}</p>}

@@ -3,7 +3,7 @@ import { useMutation, useQuery } from 'urql';
 
 import type { HoldBasis, SubjectValuesQuery } from '../gql/graphql.js';
 import { type AccessReport, shown } from '../shared/report.js';
-import { Certificate } from './Certificate.js';
+import { Certificate, Receipts } from './Certificate.js';
 import {
   EraseMutation,
   FindSubjectsQuery,
@@ -14,6 +14,7 @@ import {
   SubjectReportQuery,
   SubjectValuesQuery as ValuesQuery,
 } from './documents.js';
+import { m } from './messages.js';
 
 /** Finds subjects by email or phone (blind index): the identifier goes in the request body, never in a URL. */
 export function Lookup({ onOpen }: { onOpen: (id: string) => void }) {
@@ -35,33 +36,33 @@ export function Lookup({ onOpen }: { onOpen: (id: string) => void }) {
   };
   return (
     <section aria-labelledby="lookup">
-      <h2 id="lookup">Find a subject</h2>
+      <h2 id="lookup">{m.findSubject}</h2>
       <form className="row" onSubmit={submit} autoComplete="off">
-        <label htmlFor="lookup-kind">By</label>
+        <label htmlFor="lookup-kind">{m.by}</label>
         <select id="lookup-kind" value={kind} onChange={(e) => setKind(e.target.value as 'email' | 'phone')}>
-          <option value="email">Email</option>
-          <option value="phone">Phone</option>
+          <option value="email">{m.email}</option>
+          <option value="phone">{m.phone}</option>
         </select>
-        <label htmlFor="lookup-value">Value</label>
+        <label htmlFor="lookup-value">{m.value}</label>
         <input id="lookup-value" value={value} onChange={(e) => setValue(e.target.value)} required />
-        <label htmlFor="lookup-purpose">For the purpose</label>
+        <label htmlFor="lookup-purpose">{m.forPurpose}</label>
         <select id="lookup-purpose" value={purpose} onChange={(e) => setPurpose(e.target.value)}>
           {purposes.map((p) => (
             <option key={p}>{p}</option>
           ))}
         </select>
-        <button type="submit">Find</button>
+        <button type="submit">{m.find}</button>
       </form>
       {found.error && <p role="alert">{found.error.message}</p>}
-      {found.data && found.data.findSubjects.length === 0 && <p role="status">No subject matches.</p>}
+      {found.data && found.data.findSubjects.length === 0 && <p role="status">{m.noMatch}</p>}
       <ul>
         {found.data?.findSubjects.map((s) => (
           <li key={s.id}>
             <button type="button" className="secondary" onClick={() => onOpen(s.id)}>
-              Open subject {s.id}
+              {m.openSubject(s.id)}
             </button>{' '}
-            registered {s.registeredAt.slice(0, 10)}
-            {s.erasedAt ? `, erased ${s.erasedAt.slice(0, 10)}` : ''}
+            {m.registered(s.registeredAt.slice(0, 10))}
+            {s.erasedAt ? m.erasedOn(s.erasedAt.slice(0, 10)) : ''}
           </li>
         ))}
       </ul>
@@ -76,7 +77,7 @@ export function SubjectPage({ id }: { id: string }) {
   return (
     <section aria-labelledby="subject">
       <h2 id="subject">
-        Subject <code>{id}</code>
+        {m.subject} <code>{id}</code>
       </h2>
       <Values id={id} purposes={purposes} />
       <Report id={id} />
@@ -92,18 +93,18 @@ function Values({ id, purposes }: { id: string; purposes: string[] }) {
   const [values] = useQuery({ query: ValuesQuery, variables: { id, purpose: opened ?? '' }, pause: !opened });
   return (
     <div>
-      <h3>Values</h3>
-      <p className="hint">Values are read only for a purpose you name; the read is logged in the access log.</p>
+      <h3>{m.values}</h3>
+      <p className="hint">{m.valuesHint}</p>
       <div className="row">
-        <label htmlFor="values-purpose">Purpose</label>
+        <label htmlFor="values-purpose">{m.purpose}</label>
         <select id="values-purpose" value={purpose} onChange={(e) => setPurpose(e.target.value)}>
-          <option value="">Choose…</option>
+          <option value="">{m.choose}</option>
           {purposes.map((p) => (
             <option key={p}>{p}</option>
           ))}
         </select>
         <button type="button" disabled={!purpose} onClick={() => setOpened(purpose)}>
-          Open values
+          {m.openValues}
         </button>
       </div>
       {values.error && <p role="alert">{values.error.message}</p>}
@@ -117,9 +118,9 @@ function ItemsTable({ items }: { items: SubjectValuesQuery['subject']['items'] }
     <table>
       <thead>
         <tr>
-          <th scope="col">Category</th>
-          <th scope="col">Field</th>
-          <th scope="col">Value or status</th>
+          <th scope="col">{m.category}</th>
+          <th scope="col">{m.field}</th>
+          <th scope="col">{m.valueOrStatus}</th>
         </tr>
       </thead>
       <tbody>
@@ -131,9 +132,9 @@ function ItemsTable({ items }: { items: SubjectValuesQuery['subject']['items'] }
               {'value' in i
                 ? shown(i.value)
                 : 'reason' in i
-                  ? `denied: ${i.reason}`
+                  ? m.denied(i.reason)
                   : 'erasureReason' in i
-                    ? `erased: ${i.erasureReason}`
+                    ? m.erased(i.erasureReason)
                     : '—'}
             </td>
           </tr>
@@ -149,10 +150,10 @@ function Report({ id }: { id: string }) {
   const r = report.data?.accessReport.report as AccessReport | undefined;
   return (
     <div>
-      <h3>Access report</h3>
+      <h3>{m.accessReport}</h3>
       {!open && (
         <button type="button" className="secondary" onClick={() => setOpen(true)}>
-          Open the access report (logged)
+          {m.openReport}
         </button>
       )}
       {report.error && <p role="alert">{report.error.message}</p>}
@@ -183,23 +184,23 @@ function ReportView({ report: r }: { report: AccessReport }) {
   return (
     <>
       <dl className="facts">
-        <dt>Categories</dt>
+        <dt>{m.categories}</dt>
         <dd>{[...new Set(r.items.map((i) => i.category))].join(', ') || '—'}</dd>
-        <dt>Objections</dt>
-        <dd>{r.objections.map((o) => `${o.purpose} since ${o.since}`).join('; ') || '—'}</dd>
-        <dt>Restrictions</dt>
+        <dt>{m.objections}</dt>
+        <dd>{r.objections.map((o) => m.since(o.purpose, o.since)).join('; ') || '—'}</dd>
+        <dt>{m.restrictions}</dt>
         <dd>{r.restrictions.map((o) => o.category).join(', ') || '—'}</dd>
       </dl>
-      <h4>Consent history</h4>
-      <Rows head={['Purpose', 'Given', 'Withdrawn', 'Notice', 'Channel']} rows={history} />
-      <h4>Disclosures</h4>
-      <Rows head={['Category', 'Recipient', 'Purpose', 'First', 'Last', 'Reads']} rows={disclosures} />
+      <h4>{m.consentHistory}</h4>
+      <Rows head={[m.purpose, m.given, m.withdrawn, m.notice, m.channel]} rows={history} />
+      <h4>{m.disclosures}</h4>
+      <Rows head={[m.category, m.recipient, m.purpose, m.first, m.last, m.reads]} rows={disclosures} />
     </>
   );
 }
 
 function Rows({ head, rows }: { head: string[]; rows: (string | number)[][] }) {
-  if (rows.length === 0) return <p>None.</p>;
+  if (rows.length === 0) return <p>{m.none}</p>;
   return (
     <table>
       <thead>
@@ -241,40 +242,40 @@ function Holds({ id, categories }: { id: string; categories: string[] }) {
   };
   return (
     <div>
-      <h3>Legal holds</h3>
+      <h3>{m.legalHolds}</h3>
       <ul>
         {holds.data?.legalHolds.map((h) => (
           <li key={`${h.category}-${h.source}`}>
-            {h.category}: {h.basis} until {h.until} ({h.source}){' '}
+            {m.holdLine(h.category, h.basis, h.until)} ({h.source}){' '}
             {h.source === 'dpo' && (
               <button
                 type="button"
                 className="secondary"
                 onClick={() => void release({ id, category: h.category }).then(reload)}
               >
-                Release {h.category}
+                {m.release(h.category)}
               </button>
             )}
           </li>
         ))}
       </ul>
       <form className="row" onSubmit={(e) => void submit(e)}>
-        <label htmlFor="hold-category">Category</label>
+        <label htmlFor="hold-category">{m.category}</label>
         <select id="hold-category" value={category} onChange={(e) => setCategory(e.target.value)} required>
-          <option value="">Choose…</option>
+          <option value="">{m.choose}</option>
           {categories.map((c) => (
             <option key={c}>{c}</option>
           ))}
         </select>
-        <label htmlFor="hold-basis">Basis</label>
+        <label htmlFor="hold-basis">{m.basis}</label>
         <select id="hold-basis" value={basis} onChange={(e) => setBasis(e.target.value as HoldBasis)}>
           {BASES.map((b) => (
             <option key={b}>{b}</option>
           ))}
         </select>
-        <label htmlFor="hold-until">Until</label>
+        <label htmlFor="hold-until">{m.until}</label>
         <input id="hold-until" type="date" value={until} onChange={(e) => setUntil(e.target.value)} required />
-        <button type="submit">Place hold</button>
+        <button type="submit">{m.placeHold}</button>
       </form>
       {placed.error && <p role="alert">{placed.error.message}</p>}
     </div>
@@ -285,36 +286,41 @@ function Erase({ id }: { id: string }) {
   const [confirming, setConfirming] = useState(false);
   const [holds] = useQuery({ query: HoldsQuery, variables: { subjectId: id }, pause: !confirming });
   const [erased, erase] = useMutation(EraseMutation);
+  const [receipts, setReceipts] = useState(false);
   if (erased.data) return <Certificate signed={erased.data.eraseSubject} />;
   return (
     <div>
-      <h3>Erasure</h3>
+      <h3>{m.erasure}</h3>
       {!confirming ? (
-        <button type="button" className="danger" onClick={() => setConfirming(true)}>
-          Erase this subject…
-        </button>
+        <div className="row">
+          <button type="button" className="danger" onClick={() => setConfirming(true)}>
+            {m.eraseSubject}
+          </button>
+          <button type="button" className="secondary" onClick={() => setReceipts(true)}>
+            {m.showReceipt}
+          </button>
+        </div>
       ) : (
         <div className="card" role="group" aria-labelledby="erase-confirm">
-          <p id="erase-confirm">Every category no hold covers is shredded now. These are retained, and why:</p>
+          <p id="erase-confirm">{m.eraseConfirm}</p>
           <ul>
             {(holds.data?.legalHolds ?? []).map((h) => (
-              <li key={`${h.category}-${h.source}`}>
-                {h.category}: {h.basis} until {h.until}
-              </li>
+              <li key={`${h.category}-${h.source}`}>{m.holdLine(h.category, h.basis, h.until)}</li>
             ))}
-            {holds.data?.legalHolds.length === 0 && <li>Nothing: every category is shredded.</li>}
+            {holds.data?.legalHolds.length === 0 && <li>{m.nothingRetained}</li>}
           </ul>
           <div className="row">
             <button type="button" className="danger" disabled={erased.fetching} onClick={() => void erase({ id })}>
-              Erase now
+              {m.eraseNow}
             </button>
             <button type="button" className="secondary" onClick={() => setConfirming(false)}>
-              Cancel
+              {m.cancel}
             </button>
           </div>
           {erased.error && <p role="alert">{erased.error.message}</p>}
         </div>
       )}
+      {receipts && <Receipts subjectId={id} />}
     </div>
   );
 }

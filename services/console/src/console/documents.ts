@@ -1,8 +1,8 @@
 import { graphql } from '../gql/index.js';
 
 export const RequestsQuery = graphql(`
-  query Queue($status: RequestStatus) {
-    requests(status: $status) {
+  query Queue($status: RequestStatus, $propagationOverdue: Boolean) {
+    requests(status: $status, propagationOverdue: $propagationOverdue) {
       id
       subjectId
       type
@@ -13,6 +13,7 @@ export const RequestsQuery = graphql(`
       verifiedAt
       verificationMethod
       extendedMonths
+      propagationOverdue
     }
   }
 `);
@@ -62,6 +63,11 @@ export const CertificateFields = graphql(`
       keysDestroyedAt
       staleCopiesUnreadableBy
       signingKeyId
+      recipients {
+        recipient
+        categories
+        notificationId
+      }
     }
     jws {
       protected
@@ -84,6 +90,34 @@ export const CompleteMutation = graphql(`
       link {
         url
         expiresAt
+      }
+    }
+  }
+`);
+
+export const PropagationReceiptsQuery = graphql(`
+  query PropagationReceipts($subjectId: ID, $requestId: ID) {
+    propagationReceipts(subjectId: $subjectId, requestId: $requestId) {
+      receipt {
+        subjectId
+        requestId
+        erasureEventId
+        erasedAt
+        completedAt
+        signingKeyId
+        recipients {
+          recipient
+          notificationId
+          categories
+          deliveredAt
+          acknowledgedAt
+          acknowledgedVia
+        }
+      }
+      jws {
+        protected
+        payload
+        signature
       }
     }
   }
