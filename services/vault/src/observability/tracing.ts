@@ -1,4 +1,13 @@
-import { type Attributes, context, type Span, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import {
+  type Attributes,
+  context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Tracer,
+} from '@opentelemetry/api';
 
 /**
  * The vault's own spans (commands, projection batches, store calls), through `@opentelemetry/api` alone: nothing here
@@ -65,7 +74,12 @@ function fail(span: Span, e: unknown): void {
  */
 export function inSpan<T>(name: string, attributes: Attributes, fn: () => T, parentOnly = false): T {
   const t = tracer;
-  if (!t || (parentOnly && trace.getSpan(context.active()) === undefined)) return fn();
+  if (!t) return fn();
+  const parent = trace.getSpan(context.active());
+  if (parentOnly && parent === undefined) return fn();
+  // A child of a trace the sampler dropped would be dropped too: run `fn` as it is, without making a span or entering
+  // a context, so a request left out by head sampling costs the vault's own spans nothing.
+  if (parent !== undefined && (parent.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return fn();
   return t.startActiveSpan(name, { kind: SpanKind.INTERNAL, attributes }, (span) => {
     try {
       return finish(span, fn());
