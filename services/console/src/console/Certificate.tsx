@@ -23,31 +23,53 @@ export async function verifyJws(
   return crypto.subtle.verify('Ed25519', publicKey, bytesOf(jws.signature), input);
 }
 
-type Check = 'checking' | 'valid' | 'invalid' | 'unsupported';
+/**
+ * Whether what the page shows is what was signed: every field shown (bar `__typename`) equals the signed payload's, a
+ * null standing for a field the payload leaves out. As the vault's own check (crypto/signer.ts showsSigned), so a
+ * genuine signature beside altered fields is not shown as valid.
+ */
+export function showsSigned(signed: unknown, shown: unknown): boolean {
+  if (Array.isArray(shown))
+    return Array.isArray(signed) && signed.length === shown.length && shown.every((v, i) => showsSigned(signed[i], v));
+  if (typeof shown === 'object' && shown !== null) {
+    if (typeof signed !== 'object' || signed === null || Array.isArray(signed)) return false;
+    return Object.entries(shown).every(
+      ([k, v]) =>
+        k === '__typename' ||
+        (Object.hasOwn(signed, k) ? showsSigned((signed as Record<string, unknown>)[k], v) : v === null),
+    );
+  }
+  return Object.is(signed, shown);
+}
+
+type Check = 'checking' | 'valid' | 'invalid' | 'mismatch' | 'unsupported';
 type Jws = CertificateFieldsFragment['jws'];
 
-/** Whether a flattened JWS holds under the vault's published key, checked in this browser. */
-function useCheck(jws: Jws): Check {
+/** Whether a flattened JWS holds under the vault's published key and covers what is shown, checked in this browser. */
+function useCheck(jws: Jws, shown: object): Check {
   const [key] = useQuery({ query: SigningKeyQuery });
   const [check, setCheck] = useState<Check>('checking');
   const k = key.data?.signingKey;
   useEffect(() => {
     if (!k) return;
+    const covers = () => showsSigned(JSON.parse(new TextDecoder().decode(bytesOf(jws.payload))), shown);
     verifyJws(jws, k).then(
-      (ok) => setCheck(ok ? 'valid' : 'invalid'),
+      (ok) => setCheck(!ok ? 'invalid' : covers() ? 'valid' : 'mismatch'),
       () => setCheck('unsupported'),
     );
-  }, [k, jws]);
+  }, [k, jws, shown]);
   return check;
 }
 
 /** The verification state of a signed document, as the certificate and the receipt show it. */
-function SignatureCheck({ jws, keyId, testId }: { jws: Jws; keyId: string; testId: string }) {
-  const check = useCheck(jws);
+function SignatureCheck(props: { jws: Jws; shown: object; keyId: string; testId: string }) {
+  const { jws, shown, keyId, testId } = props;
+  const check = useCheck(jws, shown);
   return (
     <p role="status" data-testid={testId}>
       {check === 'valid' && <span className="tag ok">{m.signatureValid}</span>}
       {check === 'invalid' && <span className="tag overdue">{m.signatureInvalid}</span>}
+      {check === 'mismatch' && <span className="tag overdue">{m.signatureMismatch}</span>}
       {check === 'checking' && m.checking}
       {check === 'unsupported' && m.noEd25519} {m.signedWith(keyId)}
     </p>
@@ -60,7 +82,7 @@ export function Certificate({ signed }: { signed: CertificateFieldsFragment }) {
   return (
     <section aria-labelledby="certificate" className="card">
       <h2 id="certificate">{m.certificate}</h2>
-      <SignatureCheck jws={signed.jws} keyId={c.signingKeyId} testId="certificate-check" />
+      <SignatureCheck jws={signed.jws} shown={c} keyId={c.signingKeyId} testId="certificate-check" />
       <dl className="facts">
         <dt>{m.subject}</dt>
         <dd>{c.subjectId}</dd>
@@ -113,7 +135,7 @@ function Receipt({ signed }: { signed: PropagationReceiptsQuery['propagationRece
   return (
     <div data-receipt={r.erasureEventId}>
       <p>{m.receiptIntro}</p>
-      <SignatureCheck jws={signed.jws} keyId={r.signingKeyId} testId="receipt-check" />
+      <SignatureCheck jws={signed.jws} shown={r} keyId={r.signingKeyId} testId="receipt-check" />
       <dl className="facts">
         <dt>{m.subject}</dt>
         <dd>{r.subjectId}</dd>
