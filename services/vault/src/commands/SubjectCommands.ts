@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import type { KeyRing } from '../crypto/keyRing.js';
 import { openField, openProposal } from '../crypto/sealedFields.js';
-import { consentReleases, objectionReleases } from '../domain/decide/consentReleases.js';
+import { consentReleases, expiryReleases, objectionReleases, type Release } from '../domain/decide/consentReleases.js';
 import { contestedBy } from '../domain/decide/rectificationRequest.js';
 import { foreignHolder } from '../domain/decide/valueOwnership.js';
 import { isConflictError, VaultError } from '../domain/errors.js';
@@ -209,7 +209,11 @@ export class SubjectCommands implements Commands {
       return { ...command, current: await this.heldValues(state, command.items, writer) };
     if (command.type === 'CompleteRequest') return { ...command, proposals: await this.proposals(state, command) };
     if (command.type === 'ApplyRetention') return this.withCarriedValues(state, command, now);
-    if (command.type === 'WithdrawConsent' || command.type === 'ObjectToProcessing')
+    if (
+      command.type === 'WithdrawConsent' ||
+      command.type === 'ObjectToProcessing' ||
+      command.type === 'ReleaseExpiredConsents'
+    )
       return this.withReleasedValues(state, command, now);
     return command;
   }
@@ -221,13 +225,11 @@ export class SubjectCommands implements Commands {
    */
   private async withReleasedValues(
     state: SubjectState,
-    command: Extract<Command, { type: 'WithdrawConsent' | 'ObjectToProcessing' }>,
+    command: Extract<Command, { type: 'WithdrawConsent' | 'ObjectToProcessing' | 'ReleaseExpiredConsents' }>,
     now: string,
   ): Promise<Command> {
     const { remaining: _ignored, ...rest } = command;
-    if (!Object.hasOwn(this.deps.register.purposes, command.purpose)) return rest;
-    const releases = command.type === 'WithdrawConsent' ? consentReleases : objectionReleases;
-    const values = releases(state, this.deps.register, command.purpose, now)
+    const values = this.releases(state, command, now)
       .filter((r) => r.erase.length > 0)
       .flatMap(({ category, keep }) =>
         keep.map((field) => ({
@@ -239,6 +241,22 @@ export class SubjectCommands implements Commands {
         })),
       );
     return values.length > 0 ? { ...rest, remaining: await this.opened(state.subjectId, values, openField) } : rest;
+  }
+
+  /** What the command releases: nothing for a purpose or category the register does not know (the decider says so). */
+  private releases(
+    state: SubjectState,
+    command: Extract<Command, { type: 'WithdrawConsent' | 'ObjectToProcessing' | 'ReleaseExpiredConsents' }>,
+    now: string,
+  ): Release[] {
+    const { register } = this.deps;
+    if (command.type === 'ReleaseExpiredConsents')
+      return Object.hasOwn(register.categories, command.category)
+        ? expiryReleases(state, register, command.category, now)
+        : [];
+    if (!Object.hasOwn(register.purposes, command.purpose)) return [];
+    const releases = command.type === 'WithdrawConsent' ? consentReleases : objectionReleases;
+    return releases(state, register, command.purpose, now);
   }
 
   /**

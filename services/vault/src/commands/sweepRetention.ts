@@ -1,3 +1,4 @@
+import { expiryReleases } from '../domain/decide/consentReleases.js';
 import { isVaultError, VaultError } from '../domain/errors.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import { expiringEntries } from '../domain/retention.js';
@@ -100,6 +101,8 @@ export async function sweepRetention(deps: SweepDeps, options: SweepOptions = {}
 
 async function preview(deps: SweepDeps, row: RetentionView, asOf: string): Promise<SweepOutcome> {
   const state = await deps.commands.load(row.subjectId);
+  // Values resting on a consent past its validity: erased as its withdrawal would erase them (consentExpiry.ts).
+  if (expiryReleases(state, deps.register, row.category, asOf).some((r) => r.erase.length > 0)) return 'wouldShred';
   // Entries that would go by re-keying: the decision needs their neighbours' values, which a dry run does not open.
   if (expiringEntries(state, deps.register, row.category, asOf)) return 'wouldShred';
   const events = decide(
@@ -112,12 +115,19 @@ async function preview(deps: SweepDeps, row: RetentionView, asOf: string): Promi
 
 async function apply(deps: SweepDeps, row: RetentionView, actor: string): Promise<SweepOutcome> {
   try {
+    // First what rested on consents that expired (nothing on most rows: the decision is made, no key opened).
+    const expired = await deps.commands.execute(
+      row.subjectId,
+      { type: 'ReleaseExpiredConsents', category: row.category },
+      { actor, maxAttempts: 10 },
+    );
     const result = await deps.commands.execute(
       row.subjectId,
       { type: 'ApplyRetention', category: row.category },
       { actor, maxAttempts: 10 },
     );
-    return result.events.length > 0 ? 'shredded' : 'kept';
+    const erased = expired.events.some((e) => e.type !== 'PersonalDataReleased');
+    return erased || result.events.length > 0 ? 'shredded' : 'kept';
   } catch (e) {
     // A subject deleted from the register's categories, or held meanwhile: keep, report, go on.
     if (isVaultError(e, 'BAD_USER_INPUT') || isVaultError(e, 'CATEGORY_HELD')) return 'kept';

@@ -1,6 +1,7 @@
 import type { BlindIndex } from '../crypto/blindIndex.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import { lookupForms } from '../crypto/lookupForms.js';
+import { withConsentExpiry } from '../domain/consentExpiry.js';
 import { VaultError } from '../domain/errors.js';
 import type { DomainEvent } from '../domain/events.js';
 import { subjectOf } from '../domain/events.js';
@@ -311,7 +312,13 @@ export class Projector {
 
   private derived(state: SubjectState) {
     const holds = holdsOf(state, this.deps.register);
-    return { holds, retention: retentionOf(state, this.deps.register, holds), tracked: trackedRowsOf(state) };
+    const retention = withConsentExpiry(
+      retentionOf(state, this.deps.register, holds),
+      state,
+      this.deps.register,
+      holds,
+    );
+    return { holds, retention, tracked: trackedRowsOf(state) };
   }
 
   private collect(

@@ -1,4 +1,4 @@
-import { restsOnConsent } from '../consent.js';
+import { consentStatus, restsOnConsent } from '../consent.js';
 import { VaultError } from '../errors.js';
 import type { DomainEvent, Unsealed } from '../events.js';
 import type { ProcessingRegister } from '../register.js';
@@ -124,4 +124,49 @@ export function releaseEvents(
     });
   }
   return events;
+}
+
+/**
+ * What the consents past their validity (the register's `consentValidFor`) release and erase in `category`, as a
+ * withdrawal of each would: values kept for another purpose lose only the expired ones, values with none left are
+ * erased (the category re-keyed, or shredded when nothing is left). `remaining`: the values that stay, as for a
+ * withdrawal. Nothing once released: a released value no longer holds the purpose.
+ */
+export function expiryEvents(
+  state: SubjectState,
+  register: ProcessingRegister,
+  category: string,
+  now: string,
+  remaining?: Record<string, unknown>,
+): DomainEvent<Unsealed>[] {
+  const ends = expiredHolder(state, register, now);
+  const releases = expiryReleases(state, register, category, now);
+  const events: DomainEvent<Unsealed>[] = [];
+  for (const { released } of releases)
+    for (const field of released) {
+      const lost = holdersOf(state.categories[category]!.fields[field]!).filter(ends);
+      for (const purpose of new Set(lost.map((h) => h.purpose)))
+        events.push({ type: 'PersonalDataReleased', data: { category, field, purpose } });
+    }
+  const withoutReleased = releases.map((r) => ({ ...r, released: [] }));
+  return [...events, ...releaseEvents(state, '', withoutReleased, remaining, 'withdrawal')];
+}
+
+/** The releases of `expiryEvents`: the category's values that rest on a consent past its validity. */
+export function expiryReleases(
+  state: SubjectState,
+  register: ProcessingRegister,
+  category: string,
+  now: string,
+): Release[] {
+  const ends = expiredHolder(state, register, now);
+  return releasesWhere(state, register, now, new Set(), ends).filter((r) => r.category === category);
+}
+
+/** Whether a value's purpose rests on a consent of the subject's that is past its validity at `now`. */
+function expiredHolder(state: SubjectState, register: ProcessingRegister, now: string) {
+  return (h: { purpose: string; legalBasis: string }): boolean =>
+    Object.hasOwn(state.consents, h.purpose) &&
+    consentStatus(register, h.purpose, state.consents[h.purpose]!, now) === 'expired' &&
+    restsOnConsent(register, h.purpose, h.legalBasis);
 }

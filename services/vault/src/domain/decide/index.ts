@@ -4,6 +4,7 @@ import type { SubjectState } from '../state.js';
 import { recordTransmissionAttempt } from '../transmissions.js';
 import type { Command, CommandOf, CommandType, DecideContext, Decider, Decision } from './command.js';
 import { giveConsent, withdrawConsent } from './consent.js';
+import { releaseExpiredConsents } from './consentExpiry.js';
 import { erasePersonalData } from './erasePersonalData.js';
 import { eraseSubject } from './eraseSubject.js';
 import { placeLegalHold, releaseLegalHold } from './legalHold.js';
@@ -50,6 +51,7 @@ const deciders: { [K in CommandType]: Decider<CommandOf<K>> } = {
   RecordLifecycleEvent: recordLifecycleEvent,
   ShredCategory: shredCategory,
   ApplyRetention: applyRetention,
+  ReleaseExpiredConsents: releaseExpiredConsents,
   EraseSubject: eraseSubject,
   OpenRequest: rights,
   VerifyIdentity: rights,

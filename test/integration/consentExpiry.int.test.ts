@@ -1,0 +1,122 @@
+import { addIsoDuration, loadRegister } from '@pdv/vault';
+import { describe, expect, it } from 'vitest';
+
+import { dataItem as item, useTempVaults } from '../support/tempVault.js';
+
+/**
+ * A consent past the validity the register gives its purpose erases what rested on it alone, as its withdrawal
+ * would (Art. 17(1)(b); issue 24): the retention sweep acts when it expires, its dry run lists it first, and a value
+ * also kept for a purpose that still stands loses only the expired one.
+ */
+
+const T0 = '2026-03-02T08:00:00.000Z';
+const N = 100;
+const vaults = useTempVaults();
+
+const crm = { actor: 'crm', writer: { role: 'service' as const, purposes: ['contract'] } };
+const mailer = { actor: 'mailer', writer: { role: 'service' as const, purposes: ['newsletter'] } };
+const newsletterConsent = {
+  purpose: 'newsletter',
+  noticeId: 'privacy-notice',
+  noticeVersion: '2026-03',
+  channel: 'webForm',
+};
+
+describe('an expired consent erases what rested on it alone', () => {
+  it('at the sweep after it expires, for 100 subjects, keeping values another standing purpose holds', async () => {
+    const register = await loadRegister();
+    register.purposes.newsletter!.consentValidFor = 'P1Y';
+    const clock = { now: T0 };
+    const { vault } = await vaults.open({ register, now: () => clock.now });
+    const ids: string[] = [];
+    // Subject i subscribes on day i. Even: its customer email, kept for the contract, is also the newsletter's.
+    // Odd: an address given for the newsletter alone, beside a name the contract keeps. Each has its own
+    // newsletter subscription address, on that consent alone.
+    for (let i = 0; i < N; i++) {
+      clock.now = addIsoDuration(T0, `P${i}D`);
+      const { subjectId: s } = await vault.commands.registerSubject(crm);
+      const contactItems =
+        i % 2 === 0
+          ? [item('contact', 'email', `both${i}@example.com`, 'contract', 'contract')]
+          : [item('contact', 'name', `Reader ${i}`, 'contract', 'contract')];
+      await vault.execute(s, { type: 'RecordPersonalData', items: contactItems }, crm);
+      const newsletterItems = [
+        item('newsletterSubscription', 'email', `list${i}@example.com`, 'newsletter', 'consent'),
+        item('contact', 'email', `${i % 2 === 0 ? 'both' : 'only'}${i}@example.com`, 'newsletter', 'consent'),
+      ];
+      const r = await vault.execute(
+        s,
+        { type: 'RecordPersonalData', items: newsletterItems, consents: [newsletterConsent] },
+        mailer,
+      );
+      if (i % 2 === 0) expect(r.events.map((e) => e.type)).toContain('PersonalDataHeld');
+      ids.push(s);
+    }
+
+    // A year and 50 days on, the consents of days 0 to 50 have expired; the others stand.
+    clock.now = addIsoDuration(addIsoDuration(T0, 'P1Y'), 'P50D');
+    const expired = (i: number) => i <= 50;
+    const preview = await vault.sweepRetention({ dryRun: true });
+    const listed = preview.items.filter((x) => x.rule.startsWith('consent for newsletter expired'));
+    const subjectsListed = new Set(listed.map((x) => x.subjectId));
+    expect(subjectsListed).toEqual(new Set(ids.filter((_, i) => expired(i))));
+    // Each expired subject's two categories: the subscription goes; the contact email goes where the newsletter
+    // alone held it, and where the contract holds it too only the newsletter's hold goes (nothing shredded: kept).
+    const outcome = (i: number, category: string) => (category === 'contact' && i % 2 === 0 ? 'kept' : 'wouldShred');
+    const expected = ids.flatMap((s, i) =>
+      expired(i) ? ['contact', 'newsletterSubscription'].map((c) => `${s} ${c} ${outcome(i, c)}`) : [],
+    );
+    expect(listed.map((x) => `${x.subjectId} ${x.category} ${x.outcome}`).sort()).toEqual(expected.sort());
+    // The dry run changed nothing: nothing is erased yet.
+    const before = await vault.reader.read(ids, { purpose: 'contract', callerPurposes: 'all' });
+    for (const s of ids)
+      expect(
+        before.get(s)!.items.some((x) => x.status === 'ERASED'),
+        s,
+      ).toBe(false);
+
+    const swept = await vault.sweepRetention();
+    expect(swept.items.filter((x) => x.outcome === 'shredded').length).toBe(
+      listed.filter((x) => x.outcome === 'wouldShred').length,
+    );
+
+    const reads = await vault.reader.read(ids, { purpose: 'contract', callerPurposes: 'all' });
+    const lists = await vault.reader.read(ids, { purpose: 'newsletter', callerPurposes: 'all' });
+    const get = (s: string, category: string, field: string) =>
+      reads.get(s)!.items.find((x) => x.category === category && x.field === field);
+    const shreddedKeys: string[] = [];
+    for (const [i, s] of ids.entries()) {
+      const list = lists.get(s)!.items.find((x) => x.category === 'newsletterSubscription');
+      const contactEmail = get(s, 'contact', 'email');
+      if (!expired(i)) {
+        expect(list, `subject ${i}`).toMatchObject({ status: 'VALUE', value: `list${i}@example.com` });
+        expect(contactEmail, `subject ${i}`).toMatchObject({ status: 'VALUE' });
+        continue;
+      }
+      expect(list?.status, `subject ${i}`).toBe('ERASED');
+      if (i % 2 === 0) {
+        // Kept for the contract, which stands: only the newsletter's hold on it goes.
+        expect(contactEmail, `subject ${i}`).toMatchObject({ status: 'VALUE', value: `both${i}@example.com` });
+        const f = (await vault.commands.load(s)).categories.contact!.fields.email!;
+        expect([f.purpose, ...(f.alsoHeldFor ?? []).map((h) => h.purpose)]).toEqual(['contract']);
+      } else {
+        expect(contactEmail?.status, `subject ${i}`).toBe('ERASED');
+        expect(get(s, 'contact', 'name'), `subject ${i}`).toMatchObject({ status: 'VALUE', value: `Reader ${i}` });
+        shreddedKeys.push(`${s}/contact/1`);
+      }
+      shreddedKeys.push(`${s}/newsletterSubscription/1`);
+    }
+    // Unreadable in the log too: the keys the addresses were sealed under are destroyed.
+    expect(await vault.stores.keys.getByIds(shreddedKeys)).toEqual(new Map());
+    const tombstones = await vault.stores.keys.listTombstones({ keyIds: shreddedKeys });
+    expect(tombstones.length).toBe(shreddedKeys.length);
+
+    // Nothing more to do at the next sweep; the consents that expire later go at theirs.
+    expect((await vault.sweepRetention()).shredded).toBe(0);
+    clock.now = addIsoDuration(addIsoDuration(T0, 'P1Y'), 'P100D');
+    await vault.sweepRetention();
+    const late = await vault.reader.read(ids, { purpose: 'newsletter', callerPurposes: 'all' });
+    for (const s of ids)
+      expect(late.get(s)!.items.find((x) => x.category === 'newsletterSubscription')?.status, s).toBe('ERASED');
+  });
+});
