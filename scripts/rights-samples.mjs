@@ -6,8 +6,9 @@
 //   npm run build -w services/vault && node scripts/rights-samples.mjs [--out <dir>]
 //
 // The subject is made up (a customer with contact details, web analytics observed on consent, a
-// credit score from an agency, a consent given, withdrawn and given again, readers in the access
-// log, a rectified value) in a throwaway vault with the shipped register and a fixed clock. Ids,
+// credit score from an agency, a consent given, withdrawn and given again, a consent to marketing past the
+// validity the register gives it (`consentValidFor`, set here to P1Y: the shipped register sets none), readers in
+// the access log, a rectified value) in a throwaway vault with the shipped register and a fixed clock. Ids,
 // keys and signatures are new on every run: the documents' shape is the point, not their bytes.
 // test/integration/samples.int.test.ts checks the committed samples against the schemas, so a
 // change of shape that leaves them stale fails there: run this script again then.
@@ -27,9 +28,11 @@ const { renderAccessReportHtml } = await import(join(root, 'services/vault/dist/
 const T0 = '2026-03-02T10:00:00.000Z';
 const clock = { now: T0 };
 const dataDir = mkdtempSync(join(tmpdir(), 'pdv-samples-'));
+const register = await loadRegister();
+register.purposes.marketing.consentValidFor = 'P1Y';
 const vault = await openVault(
   { dataDir, masterKey: randomBytes(32).toString('base64'), synchronous: 'FULL', port: 0, logLevel: 'silent' },
-  { register: await loadRegister(), now: () => clock.now, warn: () => {} },
+  { register, now: () => clock.now, warn: () => {} },
 );
 try {
   const crm = { actor: 'service:crm' };
@@ -46,6 +49,8 @@ try {
   const { subjectId: s } = await vault.commands.registerSubject(crm);
   await consent(s, 'newsletter', 'privacy-notice', '2026-01');
   await consent(s, 'analytics', 'cookie-notice', '3');
+  // Offers by email, consented to once and not renewed: a year on, when the report is made, it has expired.
+  await consent(s, 'marketing', 'privacy-notice', '2026-01');
   await vault.execute(
     s,
     {
@@ -112,7 +117,7 @@ try {
   await vault.execute(s, attempt(1, 503), { actor: `subject:${s}` });
   clock.now = addIsoDuration(clock.now, 'PT2S');
   await vault.execute(s, attempt(2, 202), { actor: `subject:${s}` });
-  clock.now = addIsoDuration(T0, 'P11D');
+  clock.now = addIsoDuration(T0, 'P1Y1D');
 
   mkdirSync(out, { recursive: true });
   const access = await vault.rights.report(s, 'ACCESS');
