@@ -44,6 +44,7 @@ if (missing) console.log(`skipping the propagation browser suite: ${missing}`);
 const secretOf = (name: string) =>
   `whsec_${Buffer.from(nacl.hash(Buffer.from(`console-test:${name}`)).subarray(0, 32)).toString('base64')}`;
 const EMAIL = 'lise.propagation@example.dk';
+const SECOND_EMAIL = 'jens.propagation@example.dk';
 
 /** The test register plus one external recipient of contact data, which acknowledges by callback within 3 days. */
 function registerWith(collections: Receiver): ProcessingRegister {
@@ -232,7 +233,7 @@ describe.skipIf(missing !== undefined)('the erasure propagation in the DPO conso
     await context.close();
   });
 
-  it('on the last acknowledgement the receipt shows, its signature checked, and the request is late no more', async () => {
+  it('on the last acknowledgement the receipt shows, its signature checked, and the request is not late', async () => {
     const notificationId = vault.propagation!.list({ requestId })[0]!.due.notificationId;
     expect(await acknowledge('collections', [notificationId])).toBe(200);
     await eventually(
@@ -295,6 +296,47 @@ describe.skipIf(missing !== undefined)('the erasure propagation in the DPO conso
       expect(await page.getByTestId('receipt-check').getByText('Signature valid', { exact: true }).count()).toBe(0);
       await context.close();
     }
+  });
+
+  it('a subject erased from its page shows its certificate, then its receipt once acknowledged', async () => {
+    const crm = { actor: 'service:crm' };
+    const { subjectId: second } = await vault.commands.registerSubject(crm);
+    const items = [item('contact', 'email', SECOND_EMAIL, 'contract', 'contract')];
+    await vault.execute(second, { type: 'RecordPersonalData', items }, crm);
+    const { context, page, violations } = await openConsole('en-GB');
+    await page.getByRole('button', { name: 'Subjects' }).click();
+    await page.getByLabel('Value').fill(SECOND_EMAIL);
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByRole('button', { name: `Open subject ${second}` }).click();
+    await page.getByRole('button', { name: 'Erase this subject…' }).click();
+    await page.getByRole('button', { name: 'Erase now' }).click();
+    await page.getByTestId('certificate-check').getByText('Signature valid').waitFor();
+    expect(await page.getByTestId('certificate-recipients').textContent()).toBe('collections (contact)');
+    await page.getByRole('button', { name: 'Propagation receipt' }).click();
+    await page.getByText(/^No receipt yet/).waitFor();
+
+    const [notification] = vault.propagation!.list({ subjectId: second });
+    await eventually(
+      () => collections.delivered.has(notification!.due.notificationId),
+      20_000,
+      () => 'not delivered to collections',
+    );
+    expect(await acknowledge('collections', [notification!.due.notificationId])).toBe(200);
+    await eventually(
+      () => vault.propagation!.receipt({ subjectId: second }) !== undefined,
+      20_000,
+      () => 'no receipt',
+    );
+    await page.getByRole('button', { name: 'Propagation receipt' }).click();
+    await page.getByTestId('receipt-check').getByText('Signature valid').waitFor();
+    const recorded = vault.propagation!.receipt({ subjectId: second })!;
+    const section = page.locator('section[aria-labelledby=receipt]');
+    expect(await section.locator('dd').allTextContents()).toEqual([second, recorded.erasedAt, recorded.completedAt]);
+    expect(await section.locator('tbody td').first().textContent()).toBe('collections');
+    expect(await axeViolations(page)).toEqual([]);
+    expect(page.url()).not.toContain(SECOND_EMAIL);
+    expect(violations).toEqual([]);
+    await context.close();
   });
 
   it.each([

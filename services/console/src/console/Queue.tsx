@@ -31,7 +31,7 @@ export function Queue() {
   const [list, refetch] = useQuery({ query: RequestsQuery, variables });
   const [completed, setCompleted] = useState<Parameters<typeof Certificate>[0]['signed'] | null>(null);
   const [link, setLink] = useState<string | null>(null);
-  const [receiptOf, setReceiptOf] = useState<string | null>(null);
+  const [receiptOf, setReceiptOf] = useState<{ id: string; asked: number } | null>(null);
   const now = Date.now();
   const rows = [...(list.data?.requests ?? [])]
     .filter((r) => (!type || r.type === type) && (!overdueOnly || r.overdue))
@@ -69,7 +69,7 @@ export function Queue() {
         <label htmlFor="f-late">{m.propagationOverdueOnly}</label>
       </div>
       {completed && <Certificate signed={completed} />}
-      {receiptOf && <Receipts key={receiptOf} requestId={receiptOf} />}
+      {receiptOf && <Receipts key={receiptOf.asked} requestId={receiptOf.id} />}
       {link && (
         <p role="status">
           {m.linkShownOnce} <code>{link}</code>
@@ -85,7 +85,7 @@ export function Queue() {
           reload();
         }}
         onChange={reload}
-        onReceipt={setReceiptOf}
+        onReceipt={(id) => setReceiptOf((was) => ({ id, asked: (was?.asked ?? 0) + 1 }))}
       />
     </section>
   );

@@ -286,20 +286,20 @@ function Erase({ id }: { id: string }) {
   const [confirming, setConfirming] = useState(false);
   const [holds] = useQuery({ query: HoldsQuery, variables: { subjectId: id }, pause: !confirming });
   const [erased, erase] = useMutation(EraseMutation);
-  const [receipts, setReceipts] = useState(false);
-  if (erased.data) return <Certificate signed={erased.data.eraseSubject} />;
+  if (erased.data)
+    return (
+      <>
+        <Certificate signed={erased.data.eraseSubject} />
+        <ReceiptOf subjectId={id} />
+      </>
+    );
   return (
     <div>
       <h3>{m.erasure}</h3>
       {!confirming ? (
-        <div className="row">
-          <button type="button" className="danger" onClick={() => setConfirming(true)}>
-            {m.eraseSubject}
-          </button>
-          <button type="button" className="secondary" onClick={() => setReceipts(true)}>
-            {m.showReceipt}
-          </button>
-        </div>
+        <button type="button" className="danger" onClick={() => setConfirming(true)}>
+          {m.eraseSubject}
+        </button>
       ) : (
         <div className="card" role="group" aria-labelledby="erase-confirm">
           <p id="erase-confirm">{m.eraseConfirm}</p>
@@ -320,7 +320,20 @@ function Erase({ id }: { id: string }) {
           {erased.error && <p role="alert">{erased.error.message}</p>}
         </div>
       )}
-      {receipts && <Receipts subjectId={id} />}
+      <ReceiptOf subjectId={id} />
+    </div>
+  );
+}
+
+/** The subject's propagation receipt, asked for again at each click (it comes once the last recipient acknowledges). */
+function ReceiptOf({ subjectId }: { subjectId: string }) {
+  const [asked, setAsked] = useState(0);
+  return (
+    <div>
+      <button type="button" className="secondary" onClick={() => setAsked((n) => n + 1)}>
+        {m.showReceipt}
+      </button>
+      {asked > 0 && <Receipts key={asked} subjectId={subjectId} />}
     </div>
   );
 }
