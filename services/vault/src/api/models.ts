@@ -1,3 +1,4 @@
+import type { SweepItem } from '../commands/sweepRetention.js';
 import type {
   CategorySpec,
   ErasurePolicy,
@@ -7,6 +8,7 @@ import type {
   RetentionRule,
 } from '../domain/register.js';
 import type { TrackedRow } from '../domain/requests.js';
+import type { HoldView } from '../ports/ViewStore.js';
 import type { ReadItem, SubjectRead } from '../read/SubjectReader.js';
 import type { ErasureCertificate } from '../rights/eraseSubject.js';
 import type { SignedReport } from '../rights/SubjectRights.js';
@@ -41,6 +43,12 @@ export type RequestModel = TrackedRow;
 export type SignedReportModel = SignedReport;
 /** An open Art. 14 obligation as the read models track it. */
 export type NotificationModel = TrackedRow;
+
+/** A row of a sweep's report (`entries` absent where the period is not per entry). */
+export type PreviewItemModel = SweepItem;
+
+/** A hold as the read models list it; its `entries` are worked out from the subject's state when asked for. */
+export type HoldModel = HoldView;
 
 /** A category an erasure kept, as its certificate states it (`entries` absent where the period is not per entry). */
 export type RetainedCategoryModel = ErasureCertificate['categoriesRetained'][number];

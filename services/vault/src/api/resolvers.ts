@@ -15,6 +15,7 @@ import { text } from './inputs.js';
 import type { SubjectModel } from './models.js';
 import { authorize, authorizeCategory, authorizePurpose, authorizeSubject, type Operation } from './policy.js';
 import { propagationMutation, propagationQuery } from './propagationResolvers.js';
+import { LegalHold, RetentionPreviewItem } from './retentionResolvers.js';
 import {
   DataSubjectRequest,
   PendingNotification,
@@ -72,6 +73,7 @@ function dataItems(ctx: ApiContext, items: readonly PersonalDataInput[]): DataIt
       purpose: item.purpose,
       legalBasis: item.legalBasis,
       source: item.source,
+      ...(item.entry == null ? {} : { entry: text(item.entry, `items[${i}].entry`) }),
     };
   });
 }
@@ -276,8 +278,12 @@ export const resolvers: Resolvers = {
       run(ctx, 'placeLegalHold', subjectId, { type: 'PlaceLegalHold', category, basis, until }),
     releaseLegalHold: (_, { subjectId, category }, ctx) =>
       run(ctx, 'releaseLegalHold', subjectId, { type: 'ReleaseLegalHold', category }),
-    recordLifecycleEvent: (_, { subjectId, event }, ctx) =>
-      run(ctx, 'recordLifecycleEvent', subjectId, { type: 'RecordLifecycleEvent', event }),
+    recordLifecycleEvent: (_, { subjectId, event, entry }, ctx) =>
+      run(ctx, 'recordLifecycleEvent', subjectId, {
+        type: 'RecordLifecycleEvent',
+        event,
+        ...(entry == null ? {} : { entry: text(entry, 'entry') }),
+      }),
     async eraseSubject(_, { subjectId, reason, requestId }, ctx) {
       authorize(ctx.principal, 'eraseSubject');
       const why = reason;
@@ -299,7 +305,9 @@ export const resolvers: Resolvers = {
   DataSubjectRequest,
   PendingNotification,
   SignedReport,
-  RetainedCategory: { entries: (r) => r.entries ?? null },
+  RetainedCategory: { entries: (r) => r.entries?.map((e) => ({ ...e, entry: e.entry ?? null })) ?? null },
+  LegalHold,
+  RetentionPreviewItem,
 
   Subject: {
     id: (s) => s.read.subjectId,

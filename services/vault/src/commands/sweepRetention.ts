@@ -1,7 +1,7 @@
 import { expiryReleases } from '../domain/decide/consentReleases.js';
 import { isVaultError, VaultError } from '../domain/errors.js';
 import type { ProcessingRegister } from '../domain/register.js';
-import { expiringEntries } from '../domain/retention.js';
+import { dueEntries, entryEvent, expiringEntries, isEntryRule } from '../domain/retention.js';
 import { decide } from '../domain/subject.js';
 import { instantInput } from '../domain/time.js';
 import type { RetentionView, ViewStore } from '../ports/ViewStore.js';
@@ -28,6 +28,12 @@ export interface SweepItem {
   dueAt: string;
   rule: string;
   outcome: SweepOutcome;
+  /**
+   * Where the category's period runs per entry (a debt-collection case): the entries whose own end had
+   * come by the sweep's time, each shredded alone while the category's other entries stay. Absent
+   * otherwise, and where none was due (the category's own values went, or nothing did).
+   */
+  entries?: string[];
 }
 
 export interface SweepReport {
@@ -77,9 +83,13 @@ export async function sweepRetention(deps: SweepDeps, options: SweepOptions = {}
     const bySubject = new Map<string, RetentionView[]>();
     for (const row of page) bySubject.set(row.subjectId, [...(bySubject.get(row.subjectId) ?? []), row]);
     const outcomes = new Map<RetentionView, SweepOutcome>();
+    const entries = new Map<RetentionView, string[]>();
     await mapLimited([...bySubject.values()], concurrency, async (rows) => {
-      for (const row of rows)
+      for (const row of rows) {
+        const due = await entriesDue(deps, row, asOf);
+        if (due.length > 0) entries.set(row, due);
         outcomes.set(row, dryRun ? await preview(deps, row, asOf) : await apply(deps, row, actor));
+      }
     });
     for (const row of page) {
       const outcome = outcomes.get(row)!;
@@ -90,6 +100,7 @@ export async function sweepRetention(deps: SweepDeps, options: SweepOptions = {}
         dueAt: row.dueAt,
         rule: row.rule,
         outcome,
+        ...(outcome !== 'kept' && entries.has(row) ? { entries: entries.get(row) } : {}),
       });
     }
     const last = page[page.length - 1]!;
@@ -97,6 +108,16 @@ export async function sweepRetention(deps: SweepDeps, options: SweepOptions = {}
     if (page.length < pageSize) break;
   }
   return report;
+}
+
+/**
+ * The entries of the row's category due by `asOf`. Only a row due for an entry (its rule names one, in a
+ * category whose period runs per entry) loads the subject: every other row costs what it did.
+ */
+async function entriesDue(deps: SweepDeps, row: RetentionView, asOf: string): Promise<string[]> {
+  if (!isEntryRule(row.rule) || !entryEvent(deps.register.categories[row.category])) return [];
+  const state = await deps.commands.load(row.subjectId);
+  return dueEntries(state, deps.register, row.category, asOf).map((e) => e.entry);
 }
 
 async function preview(deps: SweepDeps, row: RetentionView, asOf: string): Promise<SweepOutcome> {

@@ -111,7 +111,7 @@ export function retainedEntries(
   until: string,
 ): { field: string; until: string; entry?: string }[] | undefined {
   const c = state.categories[category];
-  if (c?.entries && entryEvent(spec)) return heldEntries(c, until);
+  if (c?.entries && entryEvent(spec)) return until === 'open' ? undefined : heldEntries(c, until);
   if (!c || c.shredded || spec?.erasure.mode !== 'keep') return undefined;
   const { trigger, duration } = spec.erasure.retention;
   if (trigger.kind !== 'recorded') return undefined;
@@ -211,7 +211,9 @@ export function categoryRetention(
  * recorded under an entry only in such a category.
  */
 export function entryEvent(spec: CategorySpec | undefined): string | undefined {
-  return spec?.retention.trigger.kind === 'lifecycle' ? spec.retention.trigger.event : undefined;
+  // Not (yet) where a law keeps the category after erasure: that period's hold runs per subject.
+  if (spec?.erasure.mode !== 'shred') return undefined;
+  return spec.retention.trigger.kind === 'lifecycle' ? spec.retention.trigger.event : undefined;
 }
 
 /** One live entry's end: an ISO time, or `open` while its own event has not happened. */
@@ -220,6 +222,10 @@ export interface EntryEnd {
   at: string;
   rule: string;
 }
+
+/** The rule of an entry's end names the entry so: a schedule row with such a rule is due for an entry. */
+const entryRule = (entry: string) => `(entry ${entry})`;
+export const isEntryRule = (rule: string): boolean => rule.includes('(entry ');
 
 /**
  * When each live entry of the category goes: its own event plus the category's period, pushed back
@@ -239,13 +245,13 @@ export function entryEnds(state: SubjectState, register: ProcessingRegister, cat
     if (e.shredded) continue;
     const from = state.erasedAt ?? e.lifecycle[event];
     if (!from) {
-      out.push({ entry, at: 'open', rule: `${spec.retention.duration} after ${event} (entry ${entry})` });
+      out.push({ entry, at: 'open', rule: `${spec.retention.duration} after ${event} ${entryRule(entry)}` });
       continue;
     }
     let at = state.erasedAt ?? addIsoDuration(from, spec.retention.duration);
     let rule = state.erasedAt
-      ? `erased by request (entry ${entry})`
-      : `${spec.retention.duration} after ${event} (entry ${entry})`;
+      ? `erased by request ${entryRule(entry)}`
+      : `${spec.retention.duration} after ${event} ${entryRule(entry)}`;
     if (dpo && dpo.until > at) {
       at = dpo.until;
       rule = `${rule}; held until ${dpo.until} (${dpo.basis})`;

@@ -20,8 +20,12 @@ export function addRetentionCommand(program: Command): void {
           console.log(JSON.stringify(report, null, 2));
           return;
         }
-        for (const item of report.items)
-          console.log(`${item.outcome}\t${item.subjectId}\t${item.category}\tdue ${item.dueAt}\t${item.rule}`);
+        for (const item of report.items) {
+          const entries = item.entries ? `\tentries ${item.entries.join(',')}` : '';
+          console.log(
+            `${item.outcome}\t${item.subjectId}\t${item.category}\tdue ${item.dueAt}\t${item.rule}${entries}`,
+          );
+        }
         const verb = report.dryRun ? 'would shred' : 'shredded';
         console.log(
           `as of ${report.asOf}: ${report.examined} due, ${verb} ` +
