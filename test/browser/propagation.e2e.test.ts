@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
@@ -32,6 +33,7 @@ import { dataItem as item, tempVault } from '../support/tempVault.js';
 const CHROMIUM = '/usr/bin/chromium';
 const PAGES = fileURLToPath(new URL('../../services/console/dist/console.html', import.meta.url));
 const WAIT_MS = 10_000;
+const SCREENSHOTS = process.env.TEST_CONSOLE_SCREENSHOTS;
 const DAY_MS = 86_400_000;
 
 const missing = !existsSync(CHROMIUM)
@@ -158,6 +160,13 @@ async function axeViolations(page: Page): Promise<string[]> {
   return result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
+/** With `TEST_CONSOLE_SCREENSHOTS=<dir>`, the page as it is now (docs/screenshots/console-receipt.png was taken so). */
+async function shot(page: Page, name: string): Promise<void> {
+  if (!SCREENSHOTS) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, name), fullPage: true, timeout: 60_000 });
+}
+
 /** What the vault itself answers the DPO. */
 async function gql(query: string, variables: Record<string, unknown> = {}) {
   const res = await fetch(`${server.url}/graphql`, {
@@ -269,6 +278,7 @@ describe.skipIf(missing !== undefined)('the erasure propagation in the DPO conso
     );
     expect(receipt.recipients.map((x) => [x.recipient, x.acknowledgedVia])).toEqual([['collections', 'callback']]);
     expect(await axeViolations(page)).toEqual([]);
+    await shot(page, 'console-receipt.png');
     expect(violations).toEqual([]);
     await context.close();
   });
