@@ -65,6 +65,20 @@ async function gqlOk(token: string, query: string, variables: Record<string, unk
   return r.data!;
 }
 
+const READ = `query($id: ID!) { subject(id: $id, purpose: "debtCollection") {
+  items(categories: ["debtor"]) { status field ... on PersonalDataValue { value entry } } } }`;
+
+/** The debtor values a collection service reads, as `entry field value`, sorted. */
+async function debtorValues(id: string): Promise<string[]> {
+  const data = (await gqlOk(service, READ, { id })) as {
+    subject: { items: { status: string; field: string; value?: unknown; entry?: string | null }[] };
+  };
+  return data.subject.items
+    .filter((i) => i.status === 'VALUE')
+    .map((i) => `${i.entry ?? '-'} ${i.field} ${String(i.value)}`)
+    .sort();
+}
+
 /** The entries of a category still live in the subject's state (what the key store can still open). */
 async function liveEntries(id: string, category: string): Promise<string[]> {
   const c = (await api.vault.commands.load(id)).categories[category];
@@ -113,6 +127,12 @@ describe('a hundred debtors with two cases each, over ten years', () => {
     expect(Object.keys(entries[caseA(7)]!.fields).sort()).toEqual(['email', 'name']);
     // The case's own event, not the subject's: no clock runs for the debtor as a whole.
     expect(state.lifecycle).toEqual({});
+    expect(await debtorValues(ids[7]!)).toEqual([
+      'A-7 email debtor7.a-7@example.com',
+      'A-7 name Debtor 7 (A-7)',
+      'B-7 email debtor7.b-7@example.com',
+      'B-7 name Debtor 7 (B-7)',
+    ]);
   });
 
   it('states each held case’s end in the legal holds, an open case as open', async () => {
@@ -204,6 +224,10 @@ describe('a hundred debtors with two cases each, over ten years', () => {
     clock.now = asOf;
     const sweep = await api.vault.sweepRetention();
     expect(sweep.shredded).toBe(free.length + N - ERASED);
+    expect(await debtorValues(ids[42]!)).toEqual([
+      'B-42 email debtor42.b-42@example.com',
+      'B-42 name Debtor 42 (B-42)',
+    ]);
     for (const i of [HELD, 42, N - 1]) {
       expect(await liveEntries(ids[i]!, 'debtor')).toEqual([caseB(i)]);
       expect(await liveEntries(ids[i]!, 'debtCollection')).toEqual([caseB(i)]);

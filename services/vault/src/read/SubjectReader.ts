@@ -32,8 +32,10 @@ export type ReadItem =
       updatedAt: string;
       source: string;
       legalBasis: string;
+      /** The entry (e.g. a debt-collection case) the value belongs to; absent for the category's own. */
+      entry?: string;
     }
-  | { status: 'DENIED'; category: string; field: string | null; reason: DenialReason }
+  | { status: 'DENIED'; category: string; field: string | null; reason: DenialReason; entry?: string }
   | { status: 'ERASED'; category: string; field: string | null; erasedAt: string; reason: string };
 
 export interface SubjectRead {
@@ -66,6 +68,8 @@ interface PreparedSnapshot {
 
 interface PreparedCategory {
   category: string;
+  /** Set for one entry's values, under the entry's own key; absent for the category's own. */
+  entry?: string;
   keyId: string;
   shredded: CategoryState['shredded'];
   fields: { field: string; f: FieldState; sealed: PreparedField }[];
@@ -221,10 +225,11 @@ export class SubjectReader {
         request.callerPurposes,
         this.deps.now?.() ?? new Date().toISOString(),
       );
+      const entry = cat.entry === undefined ? {} : { entry: cat.entry };
       fields.forEach(({ field }, index) => {
         if (!decision.allowed)
-          out.push({ kind: 'done', item: { status: 'DENIED', category, field, reason: decision.reason } });
-        else if (contestedFor(snap.state, category, field, request.callerPurposes))
+          out.push({ kind: 'done', item: { status: 'DENIED', category, field, reason: decision.reason, ...entry } });
+        else if (cat.entry === undefined && contestedFor(snap.state, category, field, request.callerPurposes))
           out.push({ kind: 'done', item: { status: 'DENIED', category, field, reason: 'CONTESTED' } });
         else out.push({ kind: 'open', cat, index });
       });
@@ -298,11 +303,13 @@ class ValueItem {
   readonly updatedAt: string;
   readonly source: string;
   readonly legalBasis: string;
+  readonly entry: string | undefined;
   #values: CategoryValues;
   #index: number;
 
   constructor(values: CategoryValues, index: number, f: FieldState) {
     this.category = values.cat.category;
+    this.entry = values.cat.entry;
     this.field = values.cat.fields[index]!.field;
     this.recordedAt = f.recordedAt;
     this.updatedAt = f.updatedAt;
@@ -318,8 +325,9 @@ class ValueItem {
   }
 
   toJSON(): Extract<ReadItem, { status: 'VALUE' }> {
-    const { status, category, field, value, recordedAt, updatedAt, source, legalBasis } = this;
-    return { status, category, field, value, recordedAt, updatedAt, source, legalBasis };
+    const { status, category, field, value, recordedAt, updatedAt, source, legalBasis, entry } = this;
+    const item = { status, category, field, value, recordedAt, updatedAt, source, legalBasis };
+    return entry === undefined ? item : { ...item, entry };
   }
 }
 
@@ -330,20 +338,45 @@ function prepare(position: number, state: SubjectState): PreparedSnapshot {
     position,
     state,
     reads: 0,
-    categories: Object.entries(state.categories).map(([category, c]) => ({
+    categories: Object.entries(state.categories).flatMap(([category, c]) => [
+      prepareCategory(state, category, c),
+      ...(c.entries ? prepareEntries(state, category, c) : []),
+    ]),
+  };
+}
+
+/** Each live entry's values as a category of their own (its own key), after the category's. */
+function prepareEntries(state: SubjectState, category: string, c: CategoryState): PreparedCategory[] {
+  return Object.entries(c.entries ?? {})
+    .filter(([, e]) => !e.shredded)
+    .map(([entry, e]) => ({
       category,
-      keyId: c.keyId,
-      shredded: c.shredded,
-      fields: c.shredded
-        ? []
-        : Object.entries(c.fields).map(([field, f]) => ({
-            field,
-            f,
-            sealed: prepareField(state.subjectId, category, field, f),
-          })),
-      erased: c.shredded
-        ? []
-        : Object.entries(c.erasedFields ?? {}).map(([field, e]) => ({ field, at: e.at, reason: e.reason })),
-    })),
+      entry,
+      keyId: e.keyId,
+      shredded: null,
+      fields: Object.entries(e.fields).map(([field, f]) => ({
+        field,
+        f,
+        sealed: prepareField(state.subjectId, category, field, f),
+      })),
+      erased: [],
+    }));
+}
+
+function prepareCategory(state: SubjectState, category: string, c: CategoryState): PreparedCategory {
+  return {
+    category,
+    keyId: c.keyId,
+    shredded: c.shredded,
+    fields: c.shredded
+      ? []
+      : Object.entries(c.fields).map(([field, f]) => ({
+          field,
+          f,
+          sealed: prepareField(state.subjectId, category, field, f),
+        })),
+    erased: c.shredded
+      ? []
+      : Object.entries(c.erasedFields ?? {}).map(([field, e]) => ({ field, at: e.at, reason: e.reason })),
   };
 }

@@ -574,6 +574,8 @@ export type PendingNotification = {
 export type PersonalDataDenied = PersonalDataItem & {
   __typename?: 'PersonalDataDenied';
   category: Scalars['String']['output'];
+  /** The entry the denied value belongs to; null for the category's own values. */
+  entry: Maybe<Scalars['String']['output']>;
   field: Scalars['String']['output'];
   reason: DenialReason;
   status: ItemStatus;
@@ -611,6 +613,8 @@ export type PersonalDataItem = {
 export type PersonalDataValue = PersonalDataItem & {
   __typename?: 'PersonalDataValue';
   category: Scalars['String']['output'];
+  /** The entry (e.g. a debt-collection case) the value belongs to, as recorded with `entry`; null for the category's own values. The same field appears once per entry. */
+  entry: Maybe<Scalars['String']['output']>;
   field: Scalars['String']['output'];
   legalBasis: Scalars['String']['output'];
   recordedAt: Scalars['DateTime']['output'];
@@ -1448,6 +1452,7 @@ export type PendingNotificationResolvers<ContextType = ApiContext, ParentType ex
 
 export type PersonalDataDeniedResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['PersonalDataDenied'] = ResolversParentTypes['PersonalDataDenied']> = {
   category?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  entry?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   reason?: Resolver<ResolversTypes['DenialReason'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ItemStatus'], ParentType, ContextType>;
@@ -1469,6 +1474,7 @@ export type PersonalDataItemResolvers<ContextType = ApiContext, ParentType exten
 
 export type PersonalDataValueResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['PersonalDataValue'] = ResolversParentTypes['PersonalDataValue']> = {
   category?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  entry?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   legalBasis?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   recordedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
