@@ -3,7 +3,14 @@ import { type CommandOptions, type CommandResult, SubjectCommands } from './comm
 import { type SweepOptions, type SweepReport, sweepRetention } from './commands/sweepRetention.js';
 import { schemaBaseUrl } from './config/apiSettings.js';
 import { DEFAULT_CACHE_SUBJECTS, type VaultConfig } from './config/loadConfig.js';
-import { openKekProvider, openMemoryAccessLog, openStores, type VaultStores } from './config/openStores.js';
+import {
+  openKekProvider,
+  openLeaseStore,
+  openMemoryAccessLog,
+  openMemoryLeaseStore,
+  openStores,
+  type VaultStores,
+} from './config/openStores.js';
 import {
   openNotificationTransport,
   propagationSettings,
@@ -23,6 +30,7 @@ import { traceCommands, traceProjector, traceStores } from './observability/trac
 import type { AccessLog } from './ports/AccessLog.js';
 import type { RecordedEvent } from './ports/EventLog.js';
 import type { KekProvider } from './ports/KekProvider.js';
+import type { LeaseStore } from './ports/LeaseStore.js';
 import type { NotificationTransport } from './ports/NotificationTransport.js';
 import { PROJECTION, Projector } from './projections/Projector.js';
 import { Propagation, type PropagationOptions, recipientsOfChange } from './propagation/Propagation.js';
@@ -125,6 +133,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
   // Everything opened here or handed over is closed with the vault, the stores' own access log included.
   let kek: KekProvider | undefined;
   let propagation: Propagation | undefined;
+  const leases: { store?: LeaseStore } = {};
   const closeAll = () =>
     Promise.allSettled([
       opened.log.close(),
@@ -133,6 +142,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       accessLog.close(),
       ...(opened.access && opened.access !== accessLog ? [opened.access.close()] : []),
       ...(kek ? [kek.close()] : []),
+      ...(leases.store ? [leases.store.close()] : []),
     ]);
   try {
     kek = options.kek ?? (await openKekProvider(config, { allowGenerate: !options.stores, warn }));
@@ -169,7 +179,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
     // Finishes whatever a previous process left: projections, and the key deletions of shred events.
     await projector.catchUp();
     if (options.live) await projector.start();
-    propagation = await startPropagation(config, register, opened.log, accessLog, now, options);
+    propagation = await startPropagation(config, register, { log: opened.log, accessLog, leases, now }, options);
     const reader = new SubjectReader({ views: opened.views, keyRing, register, now }, { snapshotCacheSize: cacheSize });
 
     const execute = async (subjectId: string, command: Command, o: CommandOptions) => {
@@ -269,18 +279,24 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
 async function startPropagation(
   config: VaultConfig,
   register: ProcessingRegister,
-  log: VaultStores['log'],
-  accessLog: AccessLog,
-  now: () => string,
+  deps: { log: VaultStores['log']; accessLog: AccessLog; leases: { store?: LeaseStore }; now: () => string },
   options: OpenVaultOptions,
 ): Promise<Propagation | undefined> {
   if (!options.live || options.propagation === false || Object.keys(register.recipients ?? {}).length === 0) return;
   const { transport, secrets, ...given } = options.propagation ?? {};
+  const { log, accessLog, now } = deps;
+  // Closed with the vault, as the stores are; stores handed over without one deliver as the only process.
+  const leases = (deps.leases.store =
+    options.stores?.leases ??
+    (options.stores
+      ? openMemoryLeaseStore()
+      : await openLeaseStore(config, options.warn ? { warn: options.warn } : {})));
   const propagation = new Propagation(
     {
       log,
       accessLog,
       register,
+      leases,
       now,
       secrets: secrets ?? resolveRecipientSecrets(register),
       transport: transport ?? openNotificationTransport(config.publicUrl),

@@ -5,6 +5,7 @@ import {
   getSqliteAccessLog,
   getSqliteEventLog,
   getSqliteKeyStore,
+  getSqliteLeaseStore,
   getSqliteViewStore,
   sqliteKeyStoreHolds,
 } from '../adapters/sqlite/index.js';
@@ -14,6 +15,7 @@ import type { AccessLog } from '../ports/AccessLog.js';
 import type { EventLog } from '../ports/EventLog.js';
 import type { KekProvider } from '../ports/KekProvider.js';
 import type { KeyStore } from '../ports/KeyStore.js';
+import type { LeaseStore } from '../ports/LeaseStore.js';
 import type { ViewStore } from '../ports/ViewStore.js';
 import { makePrivateDir } from '../support/privateFiles.js';
 import { checkFilePermissions } from './checkFilePermissions.js';
@@ -25,6 +27,7 @@ export const DATA_FILES = {
   keys: 'keys.db',
   views: 'views.db',
   access: 'access.db',
+  leases: 'leases.db',
   kek: 'kek.slots',
 } as const;
 
@@ -85,6 +88,11 @@ export interface VaultStores {
    * (the vault then keeps one in memory).
    */
   access?: AccessLog;
+  /**
+   * Where replicas claim notifications (`openLeaseStore`): stores built by hand for replicas bring a connection to
+   * one they share; without, a vault delivers as the only one (an in-memory store). Opened by propagation only.
+   */
+  leases?: LeaseStore;
 }
 
 export interface OpenStoresOptions {
@@ -217,6 +225,33 @@ export async function openStores(config: VaultConfig, options: OpenStoresOptions
     throw e;
   }
 }
+
+/**
+ * Where replicas claim notifications before they deliver them (propagation): a table in the PostgreSQL schema when
+ * a store is on PostgreSQL (the database every replica shares), else `leases.db` in the data directory (replicas on
+ * one machine sharing it). Opened only by a vault that delivers.
+ */
+export async function openLeaseStore(config: VaultConfig, options: OpenStoresOptions = {}): Promise<LeaseStore> {
+  if ((config.eventStore ?? 'sqlite') !== 'postgres' && (config.stateStore ?? 'sqlite') !== 'postgres') {
+    makePrivateDir(config.dataDir);
+    return getSqliteLeaseStore({ path: join(config.dataDir, DATA_FILES.leases) });
+  }
+  const { getPostgresLeaseStore } = await import('../adapters/postgres/index.js');
+  const timeoutMs = storeTimeoutOf(config);
+  return naming('VAULT_POSTGRES_URL', () =>
+    getPostgresLeaseStore({
+      connectionString: postgresUrlOf(config),
+      schema: postgresSchemaOf(config),
+      maxConnections: 2,
+      connectTimeoutMs: timeoutMs,
+      statementTimeoutMs: timeoutMs,
+      ...(options.warn ? { warn: options.warn } : {}),
+    }),
+  );
+}
+
+/** Leases in memory, for stores built by hand (tests, embedding) that bring none: this process alone. */
+export const openMemoryLeaseStore = (): LeaseStore => getSqliteLeaseStore({ path: ':memory:' });
 
 /**
  * Whether the configured key store holds the vault secret `name` (the embedded `keys.db`, or the

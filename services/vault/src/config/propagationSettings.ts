@@ -19,18 +19,23 @@ function positiveInt(env: Env, name: string): number | undefined {
 /**
  * How notifications are delivered, from the environment: `VAULT_NOTIFY_MAX_ATTEMPTS` (12),
  * `VAULT_NOTIFY_CONCURRENCY` (4 per recipient), `VAULT_NOTIFY_TIMEOUT_MS` (10,000) and
- * `VAULT_NOTIFY_BACKOFF_MS` (1,000, doubled per failure up to five minutes). Unset, each takes its default.
+ * `VAULT_NOTIFY_BACKOFF_MS` (1,000, doubled per failure up to five minutes) and `VAULT_NOTIFY_LEASE_MS` (how long a
+ * replica's claim on a notification lasts: the timeout + 20,000). Unset, each takes its default.
  */
 export function propagationSettings(env: Env = process.env): PropagationOptions {
   const maxAttempts = positiveInt(env, 'VAULT_NOTIFY_MAX_ATTEMPTS');
   const concurrency = positiveInt(env, 'VAULT_NOTIFY_CONCURRENCY');
   const timeoutMs = positiveInt(env, 'VAULT_NOTIFY_TIMEOUT_MS');
   const backoffBaseMs = positiveInt(env, 'VAULT_NOTIFY_BACKOFF_MS');
+  const leaseMs = positiveInt(env, 'VAULT_NOTIFY_LEASE_MS');
+  if (leaseMs !== undefined && leaseMs <= (timeoutMs ?? 10_000))
+    throw new VaultError('CONFIG_INVALID', 'VAULT_NOTIFY_LEASE_MS must be longer than VAULT_NOTIFY_TIMEOUT_MS');
   return {
     ...(maxAttempts ? { maxAttempts } : {}),
     ...(concurrency ? { concurrency } : {}),
     ...(timeoutMs ? { timeoutMs } : {}),
     ...(backoffBaseMs ? { backoffBaseMs } : {}),
+    ...(leaseMs ? { leaseMs } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 import { metadataPurpose } from '../domain/access.js';
 import { isVaultError, VaultError } from '../domain/errors.js';
@@ -24,6 +24,7 @@ import {
 import type { NotificationRecipient, ProcessingRegister } from '../domain/register.js';
 import type { AccessLog } from '../ports/AccessLog.js';
 import { ANY, type EventLog, type NewEvent, type RecordedEvent, type Subscription } from '../ports/EventLog.js';
+import { type LeaseStore, MAX_LEASE_BATCH } from '../ports/LeaseStore.js';
 import type { NotificationTransport } from '../ports/NotificationTransport.js';
 import { uuidv7 } from '../support/uuidv7.js';
 
@@ -35,6 +36,11 @@ export interface PropagationDeps {
   transport?: NotificationTransport;
   /** Each webhook recipient's signing secret, by recipient name (resolved from the environment or a file at start). */
   secrets?: ReadonlyMap<string, string>;
+  /**
+   * Where a replica claims a notification before it sends it (the store every replica shares), so that replicas
+   * over the same stores deliver each notification once. Absent: this process delivers as if it were the only one.
+   */
+  leases?: LeaseStore;
   now: () => string;
 }
 
@@ -45,6 +51,15 @@ export interface PropagationOptions {
   concurrency?: number;
   /** Longest one attempt may take, in ms. Default 10,000. */
   timeoutMs?: number;
+  /**
+   * How long a replica's claim on a notification lasts, in ms: a replica that dies while it delivers holds the
+   * notification up this long before another takes it over. Longer than `timeoutMs`: an attempt starts only while
+   * the claim still covers the attempt and half of what is left over (to record the outcome). Default
+   * `timeoutMs` + 20,000.
+   */
+  leaseMs?: number;
+  /** How soon a replica asks again for a notification another replica has claimed, in ms. Default 1,000. */
+  leaseRecheckMs?: number;
   /** The pause after the first failure, doubled after each further one (with jitter), in ms. Default 1,000. */
   backoffBaseMs?: number;
   /** The longest pause between attempts, in ms. Default 300,000 (five minutes). */
@@ -162,6 +177,13 @@ export class Propagation {
   private delivering = false;
   private readonly sends = new Set<Promise<void>>();
   private readonly idleWaiters: (() => void)[] = [];
+  /** This process's name as a lease holder: a fresh one per start, never reused. */
+  private readonly holder = `propagation-${randomUUID()}`;
+  /** Notifications another replica has claimed, with the time (ms) to ask again. */
+  private readonly heldElsewhere = new Map<string, number>();
+  /** Claims to give up at the next turn of the event loop, in one call. */
+  private readonly toRelease: string[] = [];
+  private readonly releases = new Set<Promise<void>>();
   private readonly o: Required<Omit<PropagationOptions, 'beforeLookup' | 'warn'>> &
     Pick<PropagationOptions, 'beforeLookup' | 'warn'>;
 
@@ -170,15 +192,20 @@ export class Propagation {
     options: PropagationOptions = {},
   ) {
     this.recipients = Object.values(deps.register.recipients ?? {});
+    const timeoutMs = options.timeoutMs ?? 10_000;
     this.o = {
       maxAttempts: 12,
       concurrency: 4,
-      timeoutMs: 10_000,
+      timeoutMs,
+      leaseMs: timeoutMs + 20_000,
+      leaseRecheckMs: 1_000,
       backoffBaseMs: 1_000,
       backoffMaxMs: 300_000,
       random: Math.random,
       ...options,
     };
+    if (this.o.leaseMs <= this.o.timeoutMs)
+      throw new VaultError('CONFIG_INVALID', 'A notification lease must last longer than one attempt may take');
   }
 
   /** Reads still buffered in this process (the API's access recorder) are flushed with this before a lookup. */
@@ -273,6 +300,8 @@ export class Propagation {
     if (this.timer) clearTimeout(this.timer);
     await this.subscription?.stop();
     await Promise.allSettled([...this.sends]);
+    this.flushReleases();
+    await Promise.allSettled([...this.releases]);
   }
 
   /** Resolves once the log has been examined up to `position` and nothing is being sent (tests, benchmarks). */
@@ -480,7 +509,10 @@ export class Propagation {
     const push = recipient?.delivery.kind === 'webhook';
     if (s.status === 'pending' && push) {
       if (!this.pending.has(s.due.notificationId)) this.pending.set(s.due.notificationId, s);
-    } else this.pending.delete(s.due.notificationId);
+    } else {
+      this.pending.delete(s.due.notificationId);
+      this.heldElsewhere.delete(s.due.notificationId);
+    }
   }
 
   /**
@@ -515,21 +547,28 @@ export class Propagation {
     if (this.stopped || !this.delivering) return;
     const now = Date.now();
     const blocked = new Set<string>();
+    const claims: RecipientNotification[] = [];
     let next = Infinity;
     for (const s of this.pending.values()) {
       const key = `${s.due.recipient}\u0000${s.due.subjectId}`;
       if (blocked.has(key)) continue;
       blocked.add(key); // later notifications of the same recipient and subject wait for this one
+      const id = s.due.notificationId;
       const flying = this.flying(s.due.recipient);
-      if (flying.has(s.due.notificationId) || this.settling.has(s.due.notificationId)) continue;
-      const at = s.nextAttemptAt ? Date.parse(s.nextAttemptAt) : 0;
+      if (flying.has(id) || this.settling.has(id)) continue;
+      const at = Math.max(s.nextAttemptAt ? Date.parse(s.nextAttemptAt) : 0, this.heldElsewhere.get(id) ?? 0);
       if (at > now) {
         next = Math.min(next, at);
         continue;
       }
       if (flying.size >= this.o.concurrency) continue;
-      this.startSend(s, flying);
+      // Counted against the recipient's limit from now on, while the claim is asked for.
+      flying.add(id);
+      this.settling.add(id);
+      claims.push(s);
     }
+    for (let i = 0; i < claims.length; i += MAX_LEASE_BATCH)
+      this.track(this.claim(claims.slice(i, i + MAX_LEASE_BATCH)));
     this.arm(next);
     if (this.isIdle()) for (const w of this.idleWaiters.splice(0)) w();
   }
@@ -555,10 +594,102 @@ export class Propagation {
     this.timer.unref();
   }
 
-  private startSend(s: RecipientNotification, flying: Set<string>): void {
+  /**
+   * Claims the notifications for this process, reads what other replicas recorded of them meanwhile, and sends
+   * those still due; the rest wait (claimed elsewhere: asked for again after `leaseRecheckMs`) or are given back.
+   */
+  private async claim(batch: RecipientNotification[]): Promise<void> {
+    const leases = this.deps.leases;
+    if (!leases) {
+      for (const s of batch) this.startSend(s);
+      return;
+    }
+    const claimedAt = Date.now();
+    let taken = new Set<string>();
+    try {
+      taken = new Set(
+        await leases.acquire(
+          batch.map((s) => s.due.notificationId),
+          this.holder,
+          this.o.leaseMs,
+        ),
+      );
+      // What a replica that held one of them recorded before giving it up is in the stream now.
+      if (taken.size > 0) await this.catchUp();
+    } catch (e) {
+      this.o.warn?.(`propagation: claiming notifications failed (${isVaultError(e) ? e.code : 'INTERNAL'})`);
+      for (const s of batch) this.unclaim(s, Date.now() + this.o.leaseRecheckMs);
+      for (const id of taken) this.releaseLater(id);
+      this.pump();
+      return;
+    }
+    // The attempt and half of the slack must fit in the claim; the other half is for recording the outcome.
+    const sendBy = claimedAt + this.o.leaseMs - this.o.timeoutMs - (this.o.leaseMs - this.o.timeoutMs) / 2;
+    const now = Date.now();
+    for (const s of batch) {
+      const id = s.due.notificationId;
+      if (!taken.has(id)) this.unclaim(s, now + this.o.leaseRecheckMs);
+      else if (this.stopped || s.status !== 'pending' || Date.parse(s.nextAttemptAt ?? '') > now || now > sendBy) {
+        this.unclaim(s);
+        this.releaseLater(id);
+      } else {
+        this.heldElsewhere.delete(id);
+        this.startSend(s);
+      }
+    }
+    this.pump();
+  }
+
+  /** A notification this process does not send now after all; `retryAt`: claimed elsewhere, ask again then. */
+  private unclaim(s: RecipientNotification, retryAt?: number): void {
     const id = s.due.notificationId;
-    flying.add(id);
-    this.settling.add(id);
+    this.flying(s.due.recipient).delete(id);
+    this.settling.delete(id);
+    if (retryAt !== undefined) this.heldElsewhere.set(id, retryAt);
+  }
+
+  /** Applies what the notification stream holds beyond what this process has applied. */
+  private async catchUp(): Promise<void> {
+    for (;;) {
+      const page = await this.deps.log.readStream(NOTIFICATION_STREAM, {
+        fromRevision: this.appliedRevision + 1,
+        maxCount: 1000,
+      });
+      for (const e of page) this.apply(e);
+      if (page.length < 1000) return;
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    const tracked = p.finally(() => this.sends.delete(tracked));
+    this.sends.add(tracked);
+  }
+
+  /** Gives the claim up once the outcome is recorded (or was not: another replica may try sooner then). */
+  private releaseLater(id: string): void {
+    if (!this.deps.leases) return;
+    this.toRelease.push(id);
+    if (this.toRelease.length === 1) setImmediate(() => this.flushReleases());
+  }
+
+  private flushReleases(): void {
+    const leases = this.deps.leases;
+    while (leases && this.toRelease.length > 0) {
+      const ids = this.toRelease.splice(0, MAX_LEASE_BATCH);
+      const p = leases
+        .release(ids, this.holder)
+        .catch((e: unknown) => {
+          // It expires on its own: another replica waits for that, no longer.
+          this.o.warn?.(`propagation: releasing claims failed (${isVaultError(e) ? e.code : 'INTERNAL'})`);
+        })
+        .finally(() => this.releases.delete(p));
+      this.releases.add(p);
+    }
+  }
+
+  private startSend(s: RecipientNotification): void {
+    const id = s.due.notificationId;
+    const flying = this.flying(s.due.recipient);
     // The recipient's slot is free once it has answered; recording the outcome (an fsync) does not hold it.
     const answered = () => {
       flying.delete(id);
@@ -573,6 +704,7 @@ export class Propagation {
       .finally(() => {
         flying.delete(id);
         this.settling.delete(id);
+        this.releaseLater(id);
         this.sends.delete(p);
         this.pump();
       });
