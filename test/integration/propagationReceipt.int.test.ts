@@ -1,11 +1,14 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 import {
   createLogger,
   fixtureRegister,
   type FlattenedJws,
+  loadConfig,
   mintDevToken,
   openVault,
   type ProcessingRegister,
@@ -13,6 +16,7 @@ import {
   Signer,
   signReceipt,
   startServer,
+  type VaultConfig,
   verifyCertificate,
   verifyPropagationReceipt,
 } from '@pdv/vault';
@@ -20,6 +24,8 @@ import { Webhook } from 'standardwebhooks';
 import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
+import { receiptRegister, receiptSecrets } from '../support/receiptRegister.js';
 import { schemaErrors } from '../support/rightsSchemas.js';
 import { eventually, type Receiver, startReceiver } from './propagationReceivers.js';
 
@@ -92,16 +98,35 @@ async function receiver(): Promise<Receiver> {
   return r;
 }
 
+/** Where the vault keeps its log and state: the embedded default, or PostgreSQL alone (a fresh schema). */
+type Backend = 'sqlite' | 'postgres';
+const BACKENDS: Backend[] = ['sqlite', 'postgres'];
+const probe = await probePostgres();
+
+/** The stores' settings of a backend; a PostgreSQL schema is dropped with the test's cleanups. */
+function storesOf(backend: Backend): Partial<VaultConfig> {
+  if (backend === 'sqlite') return {};
+  const postgresSchema = freshSchema('pdv_receipt');
+  cleanups.unshift(() => dropSchema(postgresSchema));
+  return { eventStore: 'postgres', stateStore: 'postgres', postgresUrl: TEST_POSTGRES_URL, postgresSchema };
+}
+
+/** Skips a PostgreSQL run, saying why, when no server answers. */
+const unlessUnreachable = (backend: Backend, ctx: { skip: (note: string) => void }) => {
+  if (backend === 'postgres' && !probe.ok) ctx.skip(probe.reason);
+};
+
 /** A live vault with its API; its clock runs `skewMs` ahead of the machine's (an acknowledgement falls overdue). */
-async function liveApi(register: ProcessingRegister) {
+async function liveApi(register: ProcessingRegister, backend: Backend = 'sqlite') {
   const dataDir = mkdtempSync(join(tmpdir(), 'pdv-receipt-'));
   const clock = { skewMs: 0 };
-  const config = {
+  const config: VaultConfig = {
     dataDir,
     masterKey: Buffer.from(nacl.randomBytes(32)).toString('base64'),
     synchronous: 'FULL' as const,
     port: 0,
     logLevel: 'silent',
+    ...storesOf(backend),
   };
   const secrets = new Map(Object.keys(register.recipients ?? {}).map((n) => [n, secretOf(n)]));
   const open = () =>
@@ -195,10 +220,11 @@ async function readSubject(api: Awaited<ReturnType<typeof liveApi>>): Promise<st
   return subjectId;
 }
 
-describe('the erasure certificate, the propagation receipt and the late request', () => {
-  it('lists the recipients in the certificate, signs a receipt on the last acknowledgement, flags late', async () => {
+describe.each(BACKENDS)('the erasure certificate, the propagation receipt and the late request (%s)', (backend) => {
+  it('names the recipients in the certificate, signs a receipt on the last acknowledgement, flags late', async (c) => {
+    unlessUnreachable(backend, c);
     const r = { crm: await receiver(), billing: await receiver(), collections: await receiver() };
-    const api = await liveApi(registerWith(r));
+    const api = await liveApi(registerWith(r), backend);
     const subjectId = await readSubject(api);
     const opened = await api.gql(
       dpo,
@@ -293,9 +319,10 @@ describe('the erasure certificate, the propagation receipt and the late request'
       for (const v of VALUES) expect(x.body.includes(v)).toBe(false);
   }, 60_000);
 
-  it('a forged or altered receipt fails verification', async () => {
+  it('a forged or altered receipt fails verification', async (ctx) => {
+    unlessUnreachable(backend, ctx);
     const r = { crm: await receiver(), billing: await receiver(), collections: await receiver() };
-    const api = await liveApi(registerWith(r));
+    const api = await liveApi(registerWith(r), backend);
     const subjectId = await readSubject(api);
     const { certificate, jws: certificateJws } = await api.vault.erase(subjectId, {
       ...actor,
@@ -386,4 +413,93 @@ describe('the access report names the external recipients of each category (Art.
     expect(contactErased.recipients.external).toHaveLength(1);
     expect(schemaErrors('access-report.schema.json', erased)).toEqual([]);
   }, 60_000);
+});
+
+const KILL_CHILD = fileURLToPath(new URL('../support/receiptKillChild.ts', import.meta.url));
+
+/** Runs the child until it is about to record the receipt; returns the subject it erased once it is killed. */
+async function killBeforeReceipt(env: NodeJS.ProcessEnv): Promise<string> {
+  const child = spawn(process.execPath, ['--import', 'tsx', KILL_CHILD], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  cleanups.push(async () => void child.kill('SIGKILL'));
+  let out = '';
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no receipt due within 90 s: ${out} ${err}`)), 90_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!out.includes('receipt-due')) return;
+      clearTimeout(timer);
+      resolve();
+    });
+    void exited.then(() => reject(new Error(`the child exited: ${err}`)));
+  });
+  child.kill('SIGKILL');
+  await exited;
+  const subjectId = /subject (\S+)/.exec(out)?.[1];
+  expect(subjectId, out).toBeDefined();
+  return subjectId!;
+}
+
+describe.each(BACKENDS)('a kill between the last acknowledgement and the receipt (%s)', (backend) => {
+  it('leaves the acknowledgement recorded and no receipt; the vault issues it when it starts again', async (ctx) => {
+    unlessUnreachable(backend, ctx);
+    const r = await receiver();
+    const dataDir = mkdtempSync(join(tmpdir(), 'pdv-receipt-kill-'));
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    const stores = storesOf(backend);
+    const env: Record<string, string> = {
+      VAULT_DATA_DIR: dataDir,
+      VAULT_MASTER_KEY: Buffer.from(nacl.randomBytes(32)).toString('base64'),
+      VAULT_LOG_LEVEL: 'silent',
+      VAULT_RETENTION_INTERVAL_MINUTES: '0',
+      ...(stores.eventStore
+        ? {
+            VAULT_EVENT_STORE: 'postgres',
+            VAULT_STATE_STORE: 'postgres',
+            VAULT_POSTGRES_URL: TEST_POSTGRES_URL,
+            VAULT_POSTGRES_SCHEMA: stores.postgresSchema!,
+          }
+        : {}),
+    };
+    const subjectId = await killBeforeReceipt({ ...process.env, ...env, TEST_RECEIVER_URL: r.url });
+    const register = receiptRegister(r.url);
+    // Each open reads the environment anew (the master key is consumed by the custody), as a restarted process.
+    const open = (live: boolean) =>
+      openVault(loadConfig(env), {
+        register,
+        live,
+        warn: () => {},
+        propagation: { secrets: receiptSecrets(register) },
+      });
+
+    // What the kill left: the recipient's acknowledgement (its 2xx) is in the log, the receipt is not.
+    const dead = await open(false);
+    const stream = await dead.stores.log.readStream('notifications');
+    await dead.close();
+    expect(stream.map((e) => e.type)).toContain('NotificationDelivered');
+    expect(stream.find((e) => e.type === 'NotificationDelivered')!.data).toMatchObject({ acknowledged: true });
+    expect(stream.map((e) => e.type)).not.toContain('PropagationReceiptIssued');
+
+    // Started again, it issues the receipt from what is recorded, and delivers nothing again.
+    const vault = await open(true);
+    cleanups.push(() => vault.close().catch(() => {}));
+    await eventually(
+      () => vault.propagation!.receipt({ subjectId }) !== undefined,
+      20_000,
+      () => 'no receipt after the restart',
+    );
+    const data = vault.propagation!.receipt({ subjectId })!;
+    const receipt = verifyPropagationReceipt(signReceipt(vault.signer, data), vault.signer.publicJwk);
+    expect(receipt).toMatchObject({ subjectId, requestId: null });
+    expect(receipt.recipients.map((x) => [x.recipient, x.acknowledgedVia])).toEqual([['collections', 'response']]);
+    const [id] = [...r.delivered.keys()];
+    expect(receipt.recipients[0]!.notificationId).toBe(id);
+    expect(r.delivered.get(id!)).toHaveLength(1);
+    const recorded = (await vault.stores.log.readStream('notifications')).filter(
+      (e) => e.type === 'PropagationReceiptIssued',
+    );
+    expect(recorded).toHaveLength(1);
+  }, 120_000);
 });
