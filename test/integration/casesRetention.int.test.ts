@@ -266,4 +266,20 @@ describe('a hundred debtors with two cases each, over ten years', () => {
     for (const id of closing) expect(await liveEntries(id, 'debtor')).toEqual([]);
     for (const id of open) expect(await liveEntries(id, 'debtor')).toEqual([caseB(ids.indexOf(id))]);
   });
+
+  it('keeps finding a debtor by its own email after one of its cases is shredded', async () => {
+    const { registerSubject } = (await gqlOk(service, 'mutation { registerSubject { subjectId } }', {})) as {
+      registerSubject: { subjectId: string };
+    };
+    const id = registerSubject.subjectId;
+    const own = { ...caseItems(100, 'Z-1')[1]!, value: 'debtor100@example.com' };
+    delete (own as { entry?: string }).entry;
+    await gqlOk(service, RECORD, { id, items: [own, ...caseItems(100, 'Z-1')] });
+    await gqlOk(service, LIFECYCLE, { id, event: 'caseClosed', entry: 'Z-1' });
+    clock.now = shift(at('P3Y', clock.now), 1);
+    await api.vault.sweepRetention();
+    expect(await liveEntries(id, 'debtor')).toEqual([]);
+    const find = `query { findSubjects(identifier: { email: "debtor100@example.com" }, purpose: "debtCollection") { id } }`;
+    expect(((await gqlOk(service, find, {})) as { findSubjects: { id: string }[] }).findSubjects).toEqual([{ id }]);
+  });
 });

@@ -339,8 +339,11 @@ export class Projector {
         for (const v of ev.data.values) this.markLookup(dirty, subjectId, ev.data.category, v.field);
         break;
       case 'CategoryShredded':
-        for (const [k, d] of dirty) if (d.subjectId === subjectId && d.category === ev.data.category) dirty.delete(k);
-        batch.index.push({ op: 'delete', subjectId, category: ev.data.category });
+        // One entry's key (a case's values): the category's own values, the only ones indexed, stay.
+        if (ev.data.entry === undefined) {
+          for (const [k, d] of dirty) if (d.subjectId === subjectId && d.category === ev.data.category) dirty.delete(k);
+          batch.index.push({ op: 'delete', subjectId, category: ev.data.category });
+        }
         batch.shredded.push({
           subjectId,
           category: ev.data.category,
