@@ -124,6 +124,9 @@ describe('propagation across a kill -9 of the vault', () => {
       VAULT_RETENTION_INTERVAL_MINUTES: '0',
       VAULT_NOTIFY_BACKOFF_MS: '50',
       VAULT_NOTIFY_CONCURRENCY: '2',
+      // The killed process's claims on what it had in flight last this long; the restarted one takes them over then.
+      VAULT_NOTIFY_TIMEOUT_MS: '2000',
+      VAULT_NOTIFY_LEASE_MS: '3000',
       VAULT_LOG_LEVEL: 'silent',
       PORT: '0',
       TEST_SECRET_EXT: secret('ext'),
