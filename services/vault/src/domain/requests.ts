@@ -369,8 +369,8 @@ export function assertVerified(q: Pick<RequestState, 'requestId'> & { verifiedAt
 }
 
 export interface TrackedRow {
-  kind: 'request' | 'notification' | 'link';
-  /** Request id, link token hash, or the subject id for its notification. */
+  kind: 'request' | 'notification' | 'link' | 'transmission';
+  /** Request id, link token hash, transmission id, or the subject id for its notification. */
   id: string;
   subjectId: string;
   status: string;
@@ -418,6 +418,18 @@ export function trackedRowsOf(state: SubjectState): TrackedRow[] {
       status: 'PENDING',
       dueAt: r.notification.dueAt,
       data: { categories: r.notification.categories, openedAt: r.notification.openedAt },
+    });
+  }
+  // A transmission whose retries a stopped vault cut short is found here at start and goes on (resumeTransmissions).
+  for (const t of Object.values(r.transmissions ?? {})) {
+    if (t.outcome !== 'retrying') continue;
+    rows.push({
+      kind: 'transmission',
+      id: t.transmissionId,
+      subjectId: state.subjectId,
+      status: 'RETRYING',
+      dueAt: t.attempts[t.attempts.length - 1]?.at ?? t.requestedAt,
+      data: { receiver: t.receiver, requestedBy: t.requestedBy, attempts: t.attempts.length },
     });
   }
   for (const l of Object.values(r.links)) {

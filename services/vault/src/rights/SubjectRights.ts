@@ -25,7 +25,10 @@ import {
 } from './reports.js';
 import { holdsTexts, openSubjectTexts, type SubjectTexts } from './requestTexts.js';
 import { ShredCheck } from './ShredCheck.js';
-import { type Transmission, transmitExport, type TransmitPolicy } from './transmitExport.js';
+import { resumeTransmissions, type Transmission, transmitExport, type TransmitPolicy } from './transmitExport.js';
+
+/** The actor of the attempts a vault makes on its own, going on with a transmission after a restart. */
+export const TRANSMISSION_ACTOR = 'system:transmissions';
 
 export interface RightsDeps extends ReportDeps {
   views: ViewStore;
@@ -259,6 +262,29 @@ export class SubjectRights {
       (await this.deps.execute(s, attempt, options)).events[0]!.metadata.at;
     const deps = { register, accessLog, now, download, record, ...(policy ? { policy } : {}) };
     return transmitExport(deps, subjectId, receiver, keyUrl, options.actor);
+  }
+
+  /**
+   * Goes on with the transmissions left `retrying` in the log (a vault stopped during their pauses): at start, from
+   * the tracked rows the projector keeps of them. Their attempts are recorded under `TRANSMISSION_ACTOR`; each
+   * keeps the asker it had. `stopped`: checked after each wait, so a closing vault starts no attempt.
+   */
+  async resumeTransmissions(keyUrl: string, stopped?: () => boolean) {
+    const { register, accessLog, now, transmission: policy } = this.deps;
+    const rows = await this.deps.views.listTracked('transmission', { status: 'RETRYING' });
+    const retrying = rows.map((r) => ({
+      subjectId: r.subjectId,
+      transmissionId: r.id,
+      receiver: String(r.data.receiver),
+      requestedBy: String(r.data.requestedBy),
+      made: Number(r.data.attempts),
+      lastAt: r.dueAt ?? now(),
+    }));
+    const download = (s: string) => this.download(s, 'PORTABILITY');
+    const record = async (s: string, attempt: TransmissionAttemptInput) =>
+      (await this.deps.execute(s, attempt, { actor: TRANSMISSION_ACTOR })).events[0]!.metadata.at;
+    const deps = { register, accessLog, now, download, record, ...(policy ? { policy } : {}) };
+    return resumeTransmissions(deps, retrying, keyUrl, stopped);
   }
 
   /**

@@ -107,13 +107,35 @@ export async function transmitExport(
 ): Promise<Transmission> {
   const receivers = deps.register.receivingControllers ?? {};
   if (!Object.hasOwn(receivers, receiver)) throw unknownName('receiver', Object.keys(receivers), 'receiver');
-  const { name: controller, endpoint } = receivers[receiver]!;
-  const max = Math.max(1, Math.floor(deps.policy?.attempts ?? DEFAULT_TRANSMIT_ATTEMPTS));
-  const backoffMs = deps.policy?.backoffMs ?? DEFAULT_TRANSMIT_BACKOFF_MS;
+  return continueTransmission(deps, subjectId, { transmissionId: randomUUID(), receiver, requestedBy }, keyUrl);
+}
+
+/** A transmission to go on with: its id, receiver and asker, and the attempts it already made (none for a new one). */
+export interface PendingTransmission {
+  transmissionId: string;
+  receiver: string;
+  requestedBy: string;
+  /** Attempts recorded so far. Default 0. */
+  made?: number;
+}
+
+/**
+ * Makes the transmission's next attempts, up to the policy's in all (those `made` count): each recorded, each
+ * answer that may change tried again after the doubling pause. `made` attempts before, the first pause is the one
+ * after the last of them (the caller has waited it).
+ */
+export async function continueTransmission(
+  deps: TransmitDeps,
+  subjectId: string,
+  pending: PendingTransmission,
+  keyUrl: string,
+): Promise<Transmission> {
+  const { transmissionId, receiver, requestedBy } = pending;
+  const { name: controller, endpoint } = deps.register.receivingControllers![receiver]!;
+  const max = maxAttempts(deps.policy);
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const transmissionId = randomUUID();
   const attempts: TransmissionAttempt[] = [];
-  for (let n = 1; ; n++) {
+  for (let n = (pending.made ?? 0) + 1; ; n++) {
     const sent = await attemptOnce(deps, subjectId, receiver, endpoint, keyUrl);
     const done = delivered(sent.status);
     const final = done || n >= max || !retryable(sent.status);
@@ -133,8 +155,54 @@ export async function transmitExport(
     const a = { ...sent, at };
     attempts.push(a);
     if (final) return { transmissionId, receiver, controller, endpoint, delivered: done, ...a, attempts };
-    await sleep(backoffMs * 2 ** (n - 1));
+    await sleep(pauseAfter(deps.policy, n));
   }
+}
+
+const maxAttempts = (policy: TransmitPolicy | undefined): number =>
+  Math.max(1, Math.floor(policy?.attempts ?? DEFAULT_TRANSMIT_ATTEMPTS));
+
+/** The pause after attempt `n` (from 1): the backoff, doubled after each attempt. */
+export const pauseAfter = (policy: TransmitPolicy | undefined, n: number): number =>
+  (policy?.backoffMs ?? DEFAULT_TRANSMIT_BACKOFF_MS) * 2 ** (n - 1);
+
+/** A transmission left `retrying` in the log: what `resumeTransmissions` needs of its tracked row. */
+export interface RetryingTransmission extends Required<PendingTransmission> {
+  subjectId: string;
+  /** When its last attempt was recorded. */
+  lastAt: string;
+}
+
+/**
+ * Transmissions a vault stopped while they were `retrying` (killed, restarted, a replica gone) go on where they
+ * stopped: each waits what is left of the pause after its last recorded attempt, then makes the attempts the policy
+ * still allows. One whose receiver the register no longer names, or that already made them all, is left as it is.
+ * Resolves when all of them ended; a failure (a store closed under it) ends that transmission's run, not the others.
+ */
+export async function resumeTransmissions(
+  deps: TransmitDeps,
+  retrying: readonly RetryingTransmission[],
+  keyUrl: string,
+  stopped: () => boolean = () => false,
+): Promise<{ resumed: number; delivered: number; failed: number }> {
+  const receivers = deps.register.receivingControllers ?? {};
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref()));
+  const max = maxAttempts(deps.policy);
+  const runnable = retrying.filter((t) => Object.hasOwn(receivers, t.receiver) && t.made < max);
+  const outcomes = await Promise.allSettled(
+    runnable.map(async (t) => {
+      const due = Date.parse(t.lastAt) + pauseAfter(deps.policy, t.made);
+      await sleep(Math.max(0, due - Date.parse(deps.now())));
+      if (stopped()) return undefined;
+      return continueTransmission({ ...deps, sleep }, t.subjectId, t, keyUrl);
+    }),
+  );
+  const done = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : undefined));
+  return {
+    resumed: runnable.length,
+    delivered: done.filter((t) => t?.delivered).length,
+    failed: done.filter((t) => t && !t.delivered).length,
+  };
 }
 
 async function attemptOnce(

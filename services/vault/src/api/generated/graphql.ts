@@ -369,7 +369,7 @@ export type Mutation = {
    * it, with `Vault-Signature` and `Vault-Signing-Key`. Each attempt is logged in the access log as a read by
    * `controller:<receiver>` and recorded as an event in the subject's stream (who asked, the receiver, the digest, the
    * answer), which the access report lists under `transmissions`. No answer, 408, 425, 429 or 5xx is tried again after
-   * a growing pause, up to the configured attempts (default 4: after 2, 4 and 8 s), all within this call; a redirect
+   * a growing pause, up to the configured attempts (default 4: after 2, 4 and 8 s), within this call (a vault stopped in a pause goes on with the attempts left when it starts again); a redirect
    * or another 4xx is final. A receiver's refusal or silence is `delivered: false`, not an error. Role: the subject
    * (its own id) or the dpo.
    */

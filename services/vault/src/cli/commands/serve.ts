@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
 
-import { startServer } from '../../api/server.js';
+import { JWKS_PATH, startServer } from '../../api/server.js';
 import { hasProductionKey } from '../../auth/tokens.js';
 import { embeddedState, loadConfig } from '../../config/loadConfig.js';
 import { createPrometheusMetrics } from '../../observability/metricsPrometheus.js';
 import { createLogger } from '../../support/logger.js';
-import { openVault } from '../../vault.js';
+import { openVault, type Vault } from '../../vault.js';
 import { markServing } from '../serveMarker.js';
 import { startEpochSchedule } from '../startEpochSchedule.js';
 import { startRetentionSchedule } from '../startRetentionSchedule.js';
@@ -73,6 +74,8 @@ export function addServeCommand(program: Command): void {
               ? logger.warn(r, "key epoch rotation finished after the epoch's stated end")
               : logger.info(r, 'key epoch rotation'),
       });
+      // Art. 20(2) transmissions a stopped vault left retrying go on, from where they stopped.
+      const transmissions = resumeTransmissions(vault, config.publicUrl ?? server.url, logger);
       console.log(
         `vault listening at ${server.url}/graphql (data in ${config.dataDir}, signing key ` +
           `${vault.signer.publicJwk.kid})`,
@@ -88,6 +91,7 @@ export function addServeCommand(program: Command): void {
         );
       }
       await stopRequested;
+      transmissions.stop();
       logger.info('shutting down: finishing in-flight requests');
       await retention?.stop();
       await epochs.stop();
@@ -95,4 +99,18 @@ export function addServeCommand(program: Command): void {
       marker?.remove();
       logger.info('stopped');
     });
+}
+
+/** Starts the transmissions left retrying on their way again; `stop()` keeps them from starting another attempt. */
+function resumeTransmissions(vault: Vault, publicUrl: string, logger: Logger): { stop(): void } {
+  let stopping = false;
+  const keyUrl = `${publicUrl.replace(/\/+$/, '')}${JWKS_PATH}`;
+  void vault.rights
+    .resumeTransmissions(keyUrl, () => stopping)
+    .then(
+      (r) => r.resumed > 0 && logger.info(r, 'transmissions resumed'),
+      (e: unknown) =>
+        logger.error({ code: (e as { code?: string }).code ?? 'INTERNAL' }, 'resuming transmissions failed'),
+    );
+  return { stop: () => (stopping = true) };
 }
