@@ -224,6 +224,17 @@ describe('a hundred debtors with two cases each, over ten years', () => {
     clock.now = asOf;
     const sweep = await api.vault.sweepRetention();
     expect(sweep.shredded).toBe(free.length + N - ERASED);
+    // The access report (Art. 15) shows each case's values with their case, and case A's no more.
+    const { accessReport } = (await gqlOk(dpo, 'query($id: ID!) { accessReport(subjectId: $id) { report } }', {
+      id: ids[42],
+    })) as { accessReport: { report: { items: { category: string; field: string; entry?: string }[] } } };
+    expect(schemaErrors('access-report.schema.json', accessReport.report)).toEqual([]);
+    expect(
+      accessReport.report.items
+        .filter((i) => i.category === 'debtor')
+        .map((i) => `${i.entry} ${i.field}`)
+        .sort(),
+    ).toEqual(['B-42 email', 'B-42 name']);
     expect(await debtorValues(ids[42]!)).toEqual([
       'B-42 email debtor42.b-42@example.com',
       'B-42 name Debtor 42 (B-42)',

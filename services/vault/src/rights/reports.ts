@@ -25,7 +25,8 @@ import {
   type Source,
 } from '../domain/register.js';
 import { holdOn, holdsOf, retentionOf, triggerTime } from '../domain/retention.js';
-import type { SubjectState } from '../domain/subject.js';
+import { liveEntryKeyIds } from '../domain/state.js';
+import type { CategoryState, FieldState, SubjectState } from '../domain/subject.js';
 import { addIsoDuration } from '../domain/time.js';
 import type { AccessLog, AccessLogEntry, RecipientRow } from '../ports/AccessLog.js';
 import type { Commands } from '../ports/Commands.js';
@@ -220,9 +221,7 @@ export function reportChunks(
 async function* uncheckedChunks(deps: ReportDeps, inputs: ReportInputs, check: ShredCheck): AsyncGenerator<string> {
   const { state } = inputs;
   const register = deps.register;
-  const keyIds = Object.values(state.categories)
-    .filter((c) => !c.shredded)
-    .map((c) => c.keyId);
+  const keyIds = liveKeyIds(state);
   const textsKeyId = inputs.kind === 'ACCESS' && holdsTexts(state) ? requestsKeyId(inputs.subjectId) : undefined;
   const keys = await check.load(textsKeyId ? [...keyIds, textsKeyId] : keyIds);
   const head = {
@@ -336,6 +335,32 @@ function decisionsOf(register: ProcessingRegister, inputs: ReportInputs, keys: K
 }
 
 type Keys = Map<string, Uint8Array>;
+
+/** The keys of the subject's live values: each category's own (none, '', where it only had entries) and entries'. */
+const liveKeyIds = (state: SubjectState): string[] =>
+  Object.values(state.categories).flatMap((c) => [...(c.shredded || !c.keyId ? [] : [c.keyId]), ...liveEntryKeyIds(c)]);
+
+/**
+ * The current values of a category: its own (unless its key was shredded), then each live entry's (a
+ * debtor's debt-collection cases), by field, each with the key it is sealed under.
+ */
+function valuesOf(c: CategoryState): { field: string; f: FieldState; keyId: string; entry?: string }[] {
+  const byField = ([a]: [string, unknown], [b]: [string, unknown]) => a.localeCompare(b);
+  const own = c.shredded
+    ? []
+    : Object.entries(c.fields)
+        .sort(byField)
+        .map(([field, f]) => ({ field, f, keyId: c.keyId }));
+  const entries = Object.entries(c.entries ?? {})
+    .filter(([, e]) => !e.shredded)
+    .sort(byField)
+    .flatMap(([entry, e]) =>
+      Object.entries(e.fields)
+        .sort(byField)
+        .map(([field, f]) => ({ field, f, keyId: e.keyId, entry })),
+    );
+  return [...own, ...entries];
+}
 
 /**
  * Each purpose's consent as it stands at the report's time (`given`, `at`: when it was last given or withdrawn;
@@ -451,27 +476,28 @@ export function disclosedCategories(register: ProcessingRegister, inputs: Report
   const out: string[] = [];
   for (const [category, c] of Object.entries(state.categories).sort(([a], [b]) => a.localeCompare(b))) {
     const spec = register.categories[category];
-    if (!spec || c.shredded) continue;
-    if (
-      Object.entries(c.fields).some(
-        ([field, f]) => kind !== 'PORTABILITY' || portable(spec.fields[field], f.legalBasis),
-      )
-    )
+    if (!spec || (c.shredded && liveEntryKeyIds(c).length === 0)) continue;
+    if (valuesOf(c).some(({ field, f }) => kind !== 'PORTABILITY' || portable(spec.fields[field], f.legalBasis)))
       out.push(category);
   }
   if (kind === 'ACCESS' && holdsTexts(state)) out.push(REQUESTS_CATEGORY);
   return out;
 }
 
-function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys): Generator<Record<string, unknown>> {
-  const { state, generatedAt, kind } = inputs;
-  // Each recipient once, with its last read as `at` (as a single read is shown), its first and how many.
+/** Each recipient once, with its last read as `at` (as a single read is shown), its first and how many. */
+function readsByCategory(access: ReportInputs['access']) {
   const readsOf = new Map<string, { actor: string; purpose: string; at: string; firstAt: string; reads: number }[]>();
-  for (const r of inputs.access) {
+  for (const r of access) {
     let list = readsOf.get(r.category);
     if (!list) readsOf.set(r.category, (list = []));
     list.push({ actor: r.actor, purpose: r.purpose, at: r.lastAt, firstAt: r.firstAt, reads: r.reads });
   }
+  return readsOf;
+}
+
+function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys): Generator<Record<string, unknown>> {
+  const { state, generatedAt, kind } = inputs;
+  const readsOf = readsByCategory(inputs.access);
   for (const [category, c] of Object.entries(state.categories).sort(([a], [b]) => a.localeCompare(b))) {
     const spec = register.categories[category];
     if (!spec) continue;
@@ -485,18 +511,21 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
           status: { state: 'ERASED', at: c.shredded.at, reason: c.shredded.reason },
           recipients: { external: externalRecipients(register, category), actual: readsOf.get(category) ?? [] },
         };
-      continue;
+      // Entries have keys of their own: a case still kept outlives its category's own key.
+      if (liveEntryKeyIds(c).length === 0) continue;
     }
-    const key = keys.get(c.keyId);
     const hold = holdOn(state, spec, category, generatedAt);
-    for (const [field, f] of Object.entries(c.fields).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const { field, f, keyId, entry } of valuesOf(c)) {
       const fieldSpec = spec.fields[field];
       if (kind === 'PORTABILITY' && !portable(fieldSpec, f.legalBasis)) continue;
+      const key = keys.get(keyId);
       const value = key ? openField(state.subjectId, category, field, f, key) : null;
       const base = {
         category,
         dpvCategory: spec.dpv,
         field,
+        // The entry (a debt-collection case) the value belongs to, where it has one.
+        ...(entry === undefined ? {} : { entry }),
         type: fieldSpec?.type ?? null,
         value,
         recordedAt: f.recordedAt,
@@ -535,7 +564,7 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
       };
     }
     // Fields erased on their own, while the category lives on: gone, and said so.
-    if (kind === 'ACCESS') {
+    if (kind === 'ACCESS' && !c.shredded) {
       for (const [field, e] of Object.entries(c.erasedFields ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
         yield {
           category,
