@@ -4,7 +4,6 @@ import {
   createLogger,
   fixtureRegister,
   mintDevToken,
-  type OpenVaultOptions,
   type Principal,
   type RunningServer,
   type ServerOptions,
@@ -39,7 +38,9 @@ export interface Api {
 }
 
 /** A vault on a temporary data directory with the fixture register, served over real HTTP on port 0. */
-export async function startApi(options: { vault?: OpenVaultOptions; server?: ServerOptions } = {}): Promise<Api> {
+export async function startApi(
+  options: { vault?: Parameters<typeof tempVault>[0]; server?: ServerOptions } = {},
+): Promise<Api> {
   const { vault, config, cleanup } = await tempVault({ register: fixtureRegister(), ...options.vault });
   const logLines: string[] = [];
   const sink = new Writable({

@@ -1,6 +1,7 @@
 import { createPrometheusMetrics, type RunningServer, startServer } from '@pdv/vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 import { promtool, promtoolMissing } from '../support/promtool.js';
 import { type Api, DPO, SERVICE, startApi } from './apiHarness.js';
 
@@ -8,13 +9,11 @@ import { type Api, DPO, SERVICE, startApi } from './apiHarness.js';
  * Issue 28: a scripted flow (record, read, a refused write, requests opened and overdue, an
  * erasure, a retention sweep, an epoch rotation) and then a scrape of /metrics: the counters moved
  * as they should, nothing written (values, subject ids, request ids) appears in it, and promtool
- * accepts it.
+ * accepts it. The flow runs on the embedded stores and, where the test database answers, on PostgreSQL's.
  */
 
 const T0 = '2026-03-01T08:00:00.000Z';
-const clock = { now: T0 };
 const VALUES = ['Mirjam Metriek', 'mirjam.metriek@example.org', 'NL91ABNA0417164300', 'gesprek-7f3a.ogg'];
-const written: string[] = [...VALUES];
 
 const RECORD =
   'mutation Record($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) ' +
@@ -27,10 +26,6 @@ const OPEN =
   'receivedAt: $at, channel: email) { id } }';
 const ERASE =
   'mutation Erase($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest) { certificate { subjectId } } }';
-
-let api: Api;
-let dpo: string;
-let scrape: string;
 
 const item = (category: string, field: string, value: unknown, purpose = 'contract') => ({
   category,
@@ -51,9 +46,17 @@ async function get(url: string, token?: string): Promise<Response> {
   return fetch(url, token ? { headers: { authorization: `Bearer ${token}` } } : {});
 }
 
-async function flow(): Promise<void> {
+/** One vault's scripted flow: what it wrote (for the leak check), its clock and the DPO's token. */
+interface Flow {
+  api: Api;
+  clock: { now: string };
+  written: string[];
+  dpo: string;
+}
+
+async function flow({ api, clock, written }: Omit<Flow, 'dpo'>): Promise<string> {
   const service = await api.token(SERVICE);
-  dpo = await api.token(DPO);
+  const dpo = await api.token(DPO);
   const register = async () => {
     const id = (await api.gql(service, 'mutation { registerSubject { subjectId } }')).data!.registerSubject
       .subjectId as string;
@@ -101,30 +104,78 @@ async function flow(): Promise<void> {
   expect((await api.vault.sweepRetention()).shredded).toBeGreaterThanOrEqual(1);
   await api.vault.rotateEpoch();
   await api.server.flushAccessLog();
+  return dpo;
 }
 
-beforeAll(async () => {
-  api = await startApi({
-    vault: { now: () => clock.now, metrics: createPrometheusMetrics({ retentionIntervalSeconds: 3600 }) },
+/** A vault on `stores`, the flow run on it and /metrics scraped; stopped (and its schema dropped) after the suite. */
+function scriptedFlow(stores: 'sqlite' | 'postgres'): { flow: () => Flow; scrape: () => string } {
+  let run: Flow | undefined;
+  let scraped = '';
+  const schema = freshSchema('pdv_metrics');
+  beforeAll(async () => {
+    const clock = { now: T0 };
+    const api = await startApi({
+      vault: {
+        now: () => clock.now,
+        metrics: createPrometheusMetrics({ retentionIntervalSeconds: 3600 }),
+        ...(stores === 'postgres'
+          ? {
+              config: {
+                eventStore: 'postgres',
+                stateStore: 'postgres',
+                postgresUrl: TEST_POSTGRES_URL,
+                postgresSchema: schema,
+              },
+            }
+          : {}),
+      },
+    });
+    const written = [...VALUES];
+    run = { api, clock, written, dpo: '' };
+    run.dpo = await flow(run);
+    const res = await get(`${api.server.url}/metrics`, run.dpo);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    scraped = await res.text();
+  }, 120_000);
+  afterAll(async () => {
+    await run?.api.stop();
+    if (stores === 'postgres') await dropSchema(schema);
   });
-  await flow();
-  const res = await get(`${api.server.url}/metrics`, dpo);
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
-  scrape = await res.text();
-});
-afterAll(async () => api?.stop());
+  return { flow: () => run!, scrape: () => scraped };
+}
 
-describe('/metrics after a scripted flow', () => {
+const postgres = await probePostgres();
+
+describeScrape('sqlite');
+if (postgres.ok) describeScrape('postgres');
+else {
+  describe('/metrics after a scripted flow on postgres', () => {
+    it('counts, times and shows the same series on the PostgreSQL stores', (ctx) => ctx.skip(postgres.reason));
+  });
+}
+
+function describeScrape(stores: 'sqlite' | 'postgres'): void {
+  describe(`/metrics after a scripted flow on ${stores}`, () => {
+    const got = scriptedFlow(stores);
+    scrapeChecks(stores, got.scrape, got.flow);
+  });
+}
+
+function scrapeChecks(stores: 'sqlite' | 'postgres', scrapeOf: () => string, flowOf: () => Flow): void {
   it('counts GraphQL operations by name, type and outcome code', () => {
     const ok = 'vault_graphql_operation_duration_seconds_count{operation="Record",type="mutation",code="OK"}';
-    expect(sample(scrape, ok)).toBe(2);
+    expect(sample(scrapeOf(), ok)).toBe(2);
     const refused = 'vault_graphql_operation_duration_seconds_count{operation="Record",type="mutation",code=';
-    expect(scrape.split('\n').some((l) => l.startsWith(refused) && !l.includes('code="OK"'))).toBe(true);
     expect(
-      sample(scrape, 'vault_graphql_operation_duration_seconds_count{operation="Read",type="query",code="OK"}'),
+      scrapeOf()
+        .split('\n')
+        .some((l) => l.startsWith(refused) && !l.includes('code="OK"')),
+    ).toBe(true);
+    expect(
+      sample(scrapeOf(), 'vault_graphql_operation_duration_seconds_count{operation="Read",type="query",code="OK"}'),
     ).toBe(1);
-    expect(sample(scrape, 'vault_http_responses_total{route="/graphql",status="200"}')).toBeGreaterThanOrEqual(6);
+    expect(sample(scrapeOf(), 'vault_http_responses_total{route="/graphql",status="200"}')).toBeGreaterThanOrEqual(6);
   });
 
   it('times store calls per store, adapter and operation', () => {
@@ -134,66 +185,77 @@ describe('/metrics after a scripted flow', () => {
       ['viewStore', 'apply'],
       ['accessLog', 'append'],
     ]) {
-      const labels = `store="${store}",adapter="sqlite",operation="${operation}"`;
+      const labels = `store="${store}",adapter="${stores}",operation="${operation}"`;
       const series = `vault_store_call_duration_seconds_count{${labels}}`;
-      expect(sample(scrape, series), series).toBeGreaterThan(0);
+      expect(sample(scrapeOf(), series), series).toBeGreaterThan(0);
     }
   });
 
   it('counts the erasure, the keys shredded by reason, and the sweep with what it shredded', () => {
-    expect(sample(scrape, 'vault_erasures_total{outcome="completed"}')).toBe(1);
-    expect(sample(scrape, 'vault_keys_shredded_total{reason="erasure"}')).toBeGreaterThanOrEqual(1);
-    expect(sample(scrape, 'vault_keys_shredded_total{reason="retention"}')).toBe(1);
-    expect(sample(scrape, 'vault_retention_sweeps_total{outcome="completed"}')).toBe(1);
-    expect(sample(scrape, 'vault_retention_shredded_total')).toBe(1);
-    expect(sample(scrape, 'vault_retention_due')).toBe(0);
-    expect(sample(scrape, 'vault_retention_last_sweep_timestamp_seconds')).toBe(Date.parse(clock.now) / 1000);
-    expect(sample(scrape, 'vault_retention_sweep_interval_seconds')).toBe(3600);
+    expect(sample(scrapeOf(), 'vault_erasures_total{outcome="completed"}')).toBe(1);
+    expect(sample(scrapeOf(), 'vault_keys_shredded_total{reason="erasure"}')).toBeGreaterThanOrEqual(1);
+    expect(sample(scrapeOf(), 'vault_keys_shredded_total{reason="retention"}')).toBe(1);
+    expect(sample(scrapeOf(), 'vault_retention_sweeps_total{outcome="completed"}')).toBe(1);
+    expect(sample(scrapeOf(), 'vault_retention_shredded_total')).toBe(1);
+    expect(sample(scrapeOf(), 'vault_retention_due')).toBe(0);
+    expect(sample(scrapeOf(), 'vault_retention_last_sweep_timestamp_seconds')).toBe(
+      Date.parse(flowOf().clock.now) / 1000,
+    );
+    expect(sample(scrapeOf(), 'vault_retention_sweep_interval_seconds')).toBe(3600);
   });
 
   it('shows requests open, overdue and due within 7 days by kind', () => {
-    expect(sample(scrape, 'vault_requests_open{kind="ACCESS"}')).toBe(1);
-    expect(sample(scrape, 'vault_requests_overdue{kind="ACCESS"}')).toBe(1);
-    expect(sample(scrape, 'vault_requests_open{kind="ERASURE"}')).toBe(1);
-    expect(sample(scrape, 'vault_requests_overdue{kind="ERASURE"}')).toBe(0);
-    expect(sample(scrape, 'vault_requests_due_within_7d{kind="ERASURE"}')).toBe(1);
-    expect(sample(scrape, 'vault_requests_open{kind="PORTABILITY"}')).toBe(0);
+    expect(sample(scrapeOf(), 'vault_requests_open{kind="ACCESS"}')).toBe(1);
+    expect(sample(scrapeOf(), 'vault_requests_overdue{kind="ACCESS"}')).toBe(1);
+    expect(sample(scrapeOf(), 'vault_requests_open{kind="ERASURE"}')).toBe(1);
+    expect(sample(scrapeOf(), 'vault_requests_overdue{kind="ERASURE"}')).toBe(0);
+    expect(sample(scrapeOf(), 'vault_requests_due_within_7d{kind="ERASURE"}')).toBe(1);
+    expect(sample(scrapeOf(), 'vault_requests_open{kind="PORTABILITY"}')).toBe(0);
   });
 
   it('shows the projection caught up, the epoch rotated, the queues and the process', () => {
-    expect(sample(scrape, 'vault_projection_lag_events')).toBe(0);
-    expect(sample(scrape, 'vault_projection_lag_seconds')).toBe(0);
-    expect(sample(scrape, 'vault_key_epoch')).toBe(2);
-    expect(sample(scrape, 'vault_key_epochs_alive')).toBe(1);
-    expect(sample(scrape, 'vault_key_epoch_rotations_total{outcome="completed"}')).toBe(1);
-    expect(sample(scrape, 'vault_key_epoch_rewrapped_keys_total')).toBeGreaterThan(0);
-    expect(sample(scrape, 'vault_key_epoch_rotation_running')).toBe(0);
-    expect(sample(scrape, 'vault_queue_depth{queue="accessLogBuffer"}')).toBe(0);
-    expect(sample(scrape, 'vault_queue_depth{queue="eventLogWriter"}')).toBe(0);
-    expect(scrape).toMatch(/^process_cpu_user_seconds_total /m);
-    expect(scrape).toMatch(/^nodejs_eventloop_lag_p99_seconds /m);
+    expect(sample(scrapeOf(), 'vault_projection_lag_events')).toBe(0);
+    expect(sample(scrapeOf(), 'vault_projection_lag_seconds')).toBe(0);
+    expect(sample(scrapeOf(), 'vault_key_epoch')).toBe(2);
+    expect(sample(scrapeOf(), 'vault_key_epochs_alive')).toBe(1);
+    expect(sample(scrapeOf(), 'vault_key_epoch_rotations_total{outcome="completed"}')).toBe(1);
+    expect(sample(scrapeOf(), 'vault_key_epoch_rewrapped_keys_total')).toBeGreaterThan(0);
+    expect(sample(scrapeOf(), 'vault_key_epoch_rotation_running')).toBe(0);
+    expect(sample(scrapeOf(), 'vault_queue_depth{queue="accessLogBuffer"}')).toBe(0);
+    // The embedded stores' writer threads; PostgreSQL's adapters write through a pool and show no writer queue.
+    expect(sample(scrapeOf(), 'vault_queue_depth{queue="eventLogWriter"}')).toBe(stores === 'sqlite' ? 0 : undefined);
+    expect(scrapeOf()).toMatch(/^process_cpu_user_seconds_total /m);
+    expect(scrapeOf()).toMatch(/^nodejs_eventloop_lag_p99_seconds /m);
   });
 
   it('holds no value, subject id or request id that the flow wrote', () => {
+    const { written } = flowOf();
     expect(written.length).toBe(VALUES.length + 4);
-    const lower = scrape.toLowerCase();
+    const lower = scrapeOf().toLowerCase();
     for (const w of written) expect(lower, w).not.toContain(w.toLowerCase());
   });
 
   it('passes promtool check metrics', (ctx) => {
     const missing = promtoolMissing();
     if (missing) return ctx.skip(missing);
-    const r = promtool(['check', 'metrics'], scrape);
+    const r = promtool(['check', 'metrics'], scrapeOf());
     expect(r.output).toBe('');
     expect(r.status).toBe(0);
   });
-});
+}
 
 describe('who may scrape', () => {
   const TOKEN = 'scrape-token-of-at-least-32-characters';
+  let api: Api;
+  let dpo: string;
+  beforeAll(async () => {
+    api = await startApi({ vault: { metrics: createPrometheusMetrics({ retentionIntervalSeconds: 3600 }) } });
+    dpo = await api.token(DPO);
+  });
+  afterAll(async () => api?.stop());
 
   /** A second server on the same vault, started with these metrics settings. */
-  async function serverWith(settings: NonNullable<typeof api.vault.config.metrics>): Promise<RunningServer> {
+  async function serverWith(settings: NonNullable<Api['vault']['config']['metrics']>): Promise<RunningServer> {
     const saved = api.vault.config.metrics;
     api.vault.config.metrics = settings;
     try {

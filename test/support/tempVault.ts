@@ -10,10 +10,16 @@ import { kekConfig } from './kekCustody.js';
 
 /**
  * A vault on the embedded default in a fresh temporary data directory, its KEKs in this run's custody
- * (`TEST_KEK_PROVIDER`, see kekCustody.ts) unless `localKek` keeps them under the master key.
+ * (`TEST_KEK_PROVIDER`, see kekCustody.ts) unless `localKek` keeps them under the master key. `config` overrides
+ * settings (the PostgreSQL stores, say).
  */
 export async function tempVault(
-  options: OpenVaultOptions & { dataDir?: string; masterKey?: string; localKek?: boolean } = {},
+  options: OpenVaultOptions & {
+    dataDir?: string;
+    masterKey?: string;
+    localKek?: boolean;
+    config?: Partial<Omit<VaultConfig, 'dataDir' | 'masterKey'>>;
+  } = {},
 ): Promise<{ vault: Vault; config: VaultConfig & { masterKey: string }; cleanup: () => Promise<void> }> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pdv-'));
   // A string, which the vault leaves as given (bytes it would consume): tests reopen with it.
@@ -24,6 +30,7 @@ export async function tempVault(
     port: 0,
     logLevel: 'silent',
     ...(options.localKek ? {} : kekConfig(dataDir)),
+    ...options.config,
   };
   const vault = await openVault(config, { warn: () => {}, ...options });
   return {
