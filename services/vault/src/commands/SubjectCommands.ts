@@ -9,6 +9,7 @@ import { isConflictError, VaultError } from '../domain/errors.js';
 import { streamOf } from '../domain/events.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import { expiringEntries } from '../domain/retention.js';
+import { entryKeyIdFor } from '../domain/state.js';
 import {
   type Command,
   type DataItemInput,
@@ -335,16 +336,20 @@ export class SubjectCommands implements Commands {
   /**
    * A write creates its category's next key before its append; if the log then refuses the append
    * (another writer erased the subject meanwhile, an append too large), no event names that key.
-   * Such a key can only be the next generation of a category, so the erasure looks for those and
-   * destroys the ones the key store holds (nothing kept was ever sealed under them).
+   * Such a key can only be the next generation of a category, or of an entry of one, so the erasure
+   * looks for those and destroys the ones the key store holds (nothing kept was ever sealed under
+   * them). The first key of an entry no event names is not found this way: its id is not known.
    */
   private async withStrayKeys(
     state: SubjectState,
     command: Extract<Command, { type: 'EraseSubject' }>,
   ): Promise<Command> {
-    const candidates = Object.keys(this.deps.register.categories).map((category) =>
+    const candidates = Object.keys(this.deps.register.categories).flatMap((category) => [
       keyIdFor(state.subjectId, category, (state.categories[category]?.generation ?? 0) + 1),
-    );
+      ...Object.entries(state.categories[category]?.entries ?? {}).map(([entry, e]) =>
+        entryKeyIdFor(state.subjectId, category, entry, e.generation + 1),
+      ),
+    ]);
     const found = await this.deps.keyRing.get(candidates, { fresh: true });
     // Always what the key store says, never what the caller put in the command.
     return { ...command, strayKeyIds: candidates.filter((id) => found.has(id)) };
