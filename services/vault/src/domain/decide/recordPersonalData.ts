@@ -107,7 +107,9 @@ function dataEvent(write: Write, item: DataItemInput, path: string): DomainEvent
   const current = currentValue(state, item);
   const holder = foreignHolder(write.writer, current);
   if (holder) {
-    const opened = Object.hasOwn(write.current, name) ? { value: write.current[name] } : undefined;
+    // The command side opens only the category's own values (`category.field`), never an entry's.
+    const opened =
+      item.entry === undefined && Object.hasOwn(write.current, name) ? { value: write.current[name] } : undefined;
     if (sameAsHeld(field.type, item, holder, opened, path)) return alsoHeld(write, spec, item, current!, path);
   }
   if (type === 'PersonalDataRectified') checkRectifies(current, item, name, path);

@@ -243,4 +243,16 @@ describe('entries refused, changing nothing', () => {
     const two: Command = { type: 'RecordPersonalData', items: [debtorItem('case-C', 'a'), debtorItem('case-D', 'b')] };
     expect(state().when(two, T2, undefined, register).events()).toHaveLength(2);
   });
+
+  it('refuses a service’s write over a case’s value another purpose holds, whatever the category’s own value', () => {
+    const write: Command = {
+      type: 'RecordPersonalData',
+      items: [{ ...debtorItem('case-A', 'x'), purpose: 'billing' }],
+      // The category's own value, as the command side opens it: never taken for the case's.
+      current: { 'debtor.name': 'x' },
+    };
+    state()
+      .when(write, T2, { role: 'service', purposes: ['billing'] }, register)
+      .thenFails('VALUE_HELD', 'items[0].value');
+  });
 });
