@@ -1,4 +1,4 @@
-import type { LeaseStore } from '@pdv/vault';
+import type { AcquiredLease, LeaseStore } from '@pdv/vault';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 export interface LeaseStoreFixture {
@@ -9,6 +9,8 @@ export interface LeaseStoreFixture {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The keys of the leases taken, sorted. */
+const names = (leases: readonly AcquiredLease[]) => leases.map((l) => l.key).sort();
 const keys = (n: number, prefix = 'n') =>
   Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`);
 
@@ -31,23 +33,35 @@ export function leaseStoreContract(name: string, create: () => Promise<LeaseStor
     });
 
     it('gives a free key to the first holder only, across connections, until it is released', async () => {
-      expect(await a.acquire(['k1', 'k2'], 'replica-a', 60_000)).toEqual(expect.arrayContaining(['k1', 'k2']));
-      expect(await b.acquire(['k1', 'k2', 'k3'], 'replica-b', 60_000)).toEqual(['k3']);
+      expect(names(await a.acquire(['k1', 'k2'], 'replica-a', 60_000))).toEqual(['k1', 'k2']);
+      expect(names(await b.acquire(['k1', 'k2', 'k3'], 'replica-b', 60_000))).toEqual(['k3']);
       // The holder renews its own; a release by someone else does nothing.
-      expect((await a.acquire(['k1'], 'replica-a', 60_000)).sort()).toEqual(['k1']);
+      expect(names(await a.acquire(['k1'], 'replica-a', 60_000))).toEqual(['k1']);
       await b.release(['k1'], 'replica-b');
       expect(await b.acquire(['k1'], 'replica-b', 60_000)).toEqual([]);
       await a.release(['k1'], 'replica-a');
-      expect(await b.acquire(['k1', 'k2'], 'replica-b', 60_000)).toEqual(['k1']);
+      expect(names(await b.acquire(['k1', 'k2'], 'replica-b', 60_000))).toEqual(['k1']);
       expect(await a.acquire([], 'replica-a', 60_000)).toEqual([]);
       await a.release([], 'replica-a');
     });
 
+    it('says whether a key was ever held before: first only for a key no holder had', async () => {
+      expect(await a.acquire(['k1'], 'replica-a', 60_000)).toEqual([{ key: 'k1', first: true }]);
+      // Renewed, released and taken again, by the same holder or another: not first any more.
+      expect(await a.acquire(['k1'], 'replica-a', 60_000)).toEqual([{ key: 'k1', first: false }]);
+      await a.release(['k1'], 'replica-a');
+      const again = await b.acquire(['k1', 'k2'], 'replica-b', 60_000);
+      expect([...again].sort((x, y) => x.key.localeCompare(y.key))).toEqual([
+        { key: 'k1', first: false },
+        { key: 'k2', first: true },
+      ]);
+    });
+
     it('lets another holder take a lease once it has expired, and the old holder cannot release it then', async () => {
-      expect(await a.acquire(['k1'], 'replica-a', 150)).toEqual(['k1']);
+      expect(names(await a.acquire(['k1'], 'replica-a', 150))).toEqual(['k1']);
       expect(await b.acquire(['k1'], 'replica-b', 150)).toEqual([]);
       await sleep(400);
-      expect(await b.acquire(['k1'], 'replica-b', 60_000)).toEqual(['k1']);
+      expect(await b.acquire(['k1'], 'replica-b', 60_000)).toEqual([{ key: 'k1', first: false }]);
       await a.release(['k1'], 'replica-a');
       expect(await a.acquire(['k1'], 'replica-a', 60_000)).toEqual([]);
     });
@@ -61,7 +75,7 @@ export function leaseStoreContract(name: string, create: () => Promise<LeaseStor
           const mine: string[] = [];
           const order = i % 2 ? [...all].reverse() : all;
           for (let at = 0; at < order.length; at += 50)
-            mine.push(...(await store.acquire(order.slice(at, at + 75), `replica-${i}`, 60_000)));
+            mine.push(...names(await store.acquire(order.slice(at, at + 75), `replica-${i}`, 60_000)));
           return new Set(mine);
         }),
       );
@@ -81,7 +95,7 @@ export function leaseStoreContract(name: string, create: () => Promise<LeaseStor
         () => a.release(keys(1001), 'replica-a'),
       ])
         await expect(bad()).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
-      expect(await b.acquire(['k1'], 'replica-b', 60_000)).toEqual(['k1']);
+      expect(names(await b.acquire(['k1'], 'replica-b', 60_000))).toEqual(['k1']);
     });
 
     it('refuses calls once closed with STORE_UNAVAILABLE', async () => {

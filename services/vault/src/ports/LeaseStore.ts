@@ -9,15 +9,30 @@ import { VaultError } from '../domain/errors.js';
 export interface LeaseStore {
   /**
    * Takes each of `keys` for `holder` for `ttlMs` where it is free, expired or already `holder`'s (which renews
-   * it), in one transaction; returns the keys taken, in no particular order. A key another holder has and whose
+   * it), in one transaction; returns the leases taken, in no particular order. A key another holder has and whose
    * lease has not expired is left out. At most `MAX_LEASE_BATCH` keys; `ttlMs` a positive integer
    * (BAD_USER_INPUT otherwise, taking nothing).
    */
-  acquire(keys: readonly string[], holder: string, ttlMs: number): Promise<string[]>;
-  /** Gives up `holder`'s leases on `keys` at once; a key another holder has taken meanwhile stays theirs. */
+  acquire(keys: readonly string[], holder: string, ttlMs: number): Promise<AcquiredLease[]>;
+  /**
+   * Ends `holder`'s leases on `keys` at once (a key another holder has taken meanwhile stays theirs). The store
+   * remembers an ended lease for `LEASE_MEMORY_MS`, so a later `acquire` of it is not `first`.
+   */
   release(keys: readonly string[], holder: string): Promise<void>;
   close(): Promise<void>;
 }
+
+export interface AcquiredLease {
+  key: string;
+  /**
+   * No holder had this key before, as far as the store remembers (`LEASE_MEMORY_MS`): nobody can have acted under
+   * it, so there is nothing of theirs to catch up with.
+   */
+  first: boolean;
+}
+
+/** How long a store remembers a lease after it ended, in ms: one day. */
+export const LEASE_MEMORY_MS = 86_400_000;
 
 /** The most keys one `acquire` or `release` takes. */
 export const MAX_LEASE_BATCH = 1000;

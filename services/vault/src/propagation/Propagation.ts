@@ -607,15 +607,15 @@ export class Propagation {
     const claimedAt = Date.now();
     let taken = new Set<string>();
     try {
-      taken = new Set(
-        await leases.acquire(
-          batch.map((s) => s.due.notificationId),
-          this.holder,
-          this.o.leaseMs,
-        ),
+      const acquired = await leases.acquire(
+        batch.map((s) => s.due.notificationId),
+        this.holder,
+        this.o.leaseMs,
       );
-      // What a replica that held one of them recorded before giving it up is in the stream now.
-      if (taken.size > 0) await this.catchUp();
+      taken = new Set(acquired.map((l) => l.key));
+      // What a process that held one of them before recorded under it is in the stream by now (a claim nobody
+      // ever held has nothing to catch up with: the common case, one read fewer per delivery).
+      if (acquired.some((l) => !l.first)) await this.catchUp();
     } catch (e) {
       this.o.warn?.(`propagation: claiming notifications failed (${isVaultError(e) ? e.code : 'INTERNAL'})`);
       for (const s of batch) this.unclaim(s, Date.now() + this.o.leaseRecheckMs);
@@ -660,8 +660,11 @@ export class Propagation {
     }
   }
 
+  /** Counts a claim as work under way (`idle`, `stop`); what it did not expect is a warning, never a rejection. */
   private track(p: Promise<void>): void {
-    const tracked = p.finally(() => this.sends.delete(tracked));
+    const tracked = p
+      .catch((e: unknown) => this.o.warn?.(`propagation: claim failed (${isVaultError(e) ? e.code : 'INTERNAL'})`))
+      .finally(() => this.sends.delete(tracked));
     this.sends.add(tracked);
   }
 

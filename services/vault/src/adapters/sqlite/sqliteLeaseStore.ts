@@ -1,4 +1,4 @@
-import { checkLeaseArguments, type LeaseStore } from '../../ports/LeaseStore.js';
+import { checkLeaseArguments, LEASE_MEMORY_MS, type LeaseStore } from '../../ports/LeaseStore.js';
 import { guarded, openDatabase, type SqliteOptions } from './openDatabase.js';
 
 /**
@@ -17,6 +17,9 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS leases (
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;`;
 
+/** Ended leases are forgotten in a sweep every this many releases. */
+const SWEEP_EVERY = 1000;
+
 /**
  * Leases in one SQLite file that the processes on one machine share. Each call is one short `BEGIN IMMEDIATE`
  * transaction, so two processes taking the same key serialise on the file's write lock and only one gets it.
@@ -24,18 +27,35 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS leases (
 export function getSqliteLeaseStore(options: SqliteLeaseStoreOptions): LeaseStore {
   const db = openDatabase({ synchronous: 'NORMAL', ...options }, { schema: SCHEMA });
   const now = options.now ?? Date.now;
-  const take = db.prepare<[string, string, number, number]>(
-    `INSERT INTO leases (key, holder, expires_at) VALUES (?, ?, ?)
-     ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-     WHERE leases.holder = excluded.holder OR leases.expires_at <= ?`,
+  const read = db.prepare<[string], { holder: string; expires_at: number }>(
+    'SELECT holder, expires_at FROM leases WHERE key = ?',
   );
-  const give = db.prepare<[string, string]>('DELETE FROM leases WHERE key = ? AND holder = ?');
+  const put = db.prepare<[string, string, number]>(
+    'INSERT INTO leases (key, holder, expires_at) VALUES (?, ?, ?) ' +
+      'ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
+  );
+  const end = db.prepare<[number, string, string]>('UPDATE leases SET expires_at = ? WHERE key = ? AND holder = ?');
+  const forget = db.prepare<[number]>('DELETE FROM leases WHERE expires_at < ?');
   const acquire = db.transaction((keys: readonly string[], holder: string, ttlMs: number) => {
     const at = now();
-    return keys.filter((k) => take.run(k, holder, at + ttlMs, at).changes > 0);
+    const out: { key: string; first: boolean }[] = [];
+    for (const key of keys) {
+      const row = read.get(key);
+      if (row && row.holder !== holder && row.expires_at > at) continue;
+      put.run(key, holder, at + ttlMs);
+      out.push({ key, first: !row });
+    }
+    return out;
   });
+  let releases = 0;
   const release = db.transaction((keys: readonly string[], holder: string) => {
-    for (const k of keys) give.run(k, holder);
+    const at = now();
+    for (const k of keys) end.run(at, k, holder);
+    releases += keys.length;
+    if (releases >= SWEEP_EVERY) {
+      releases = 0;
+      forget.run(at - LEASE_MEMORY_MS);
+    }
   });
   let closed = false;
   const run = guarded(() => closed);
