@@ -293,4 +293,13 @@ describe('a hundred debtors with two cases each, over ten years', () => {
     const find = `query { findSubjects(identifier: { email: "debtor100@example.com" }, purpose: "debtCollection") { id } }`;
     expect(((await gqlOk(service, find, {})) as { findSubjects: { id: string }[] }).findSubjects).toEqual([{ id }]);
   });
+
+  it('writes no debtor’s value to the log', () => {
+    expect(api.logLines.length).toBeGreaterThan(0);
+    const log = api.logLines.join('\n');
+    for (const i of [0, 7, 42, N - 1]) {
+      for (const item of [...caseItems(i, caseA(i)), ...caseItems(i, caseB(i))])
+        expect(log).not.toContain(String(item.value));
+    }
+  });
 });
