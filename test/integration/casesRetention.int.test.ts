@@ -177,7 +177,8 @@ describe('a hundred debtors with two cases each, over ten years', () => {
   it('erases held debtors with a certificate that names each case’s values and their end', async () => {
     clock.now = ERASED_AT;
     const erase = `mutation($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest) { certificate {
-      categoriesShredded categoriesRetained { category basis until entries { field until entry } } } jws { payload } } }`;
+      categoriesShredded categoriesRetained { category basis until entries { field until entry } } }
+      jws { payload } } }`;
     for (let i = 0; i < ERASED; i++) {
       const { eraseSubject } = (await gqlOk(dpo, erase, { id: ids[i] })) as {
         eraseSubject: { certificate: Record<string, unknown>; jws: { payload: string } };
@@ -290,7 +291,8 @@ describe('a hundred debtors with two cases each, over ten years', () => {
     clock.now = shift(at('P3Y', clock.now), 1);
     await api.vault.sweepRetention();
     expect(await liveEntries(id, 'debtor')).toEqual([]);
-    const find = `query { findSubjects(identifier: { email: "debtor100@example.com" }, purpose: "debtCollection") { id } }`;
+    const find = `query { findSubjects(identifier: { email: "debtor100@example.com" }, purpose: "debtCollection") {
+      id } }`;
     expect(((await gqlOk(service, find, {})) as { findSubjects: { id: string }[] }).findSubjects).toEqual([{ id }]);
   });
 
