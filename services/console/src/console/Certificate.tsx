@@ -1,3 +1,5 @@
+// The vault's own check of what a GraphQL answer shows against what was signed, run here in the browser.
+import { showsSigned } from '@pdv/vault/shows-signed';
 import { useEffect, useState } from 'react';
 import { useQuery } from 'urql';
 
@@ -21,25 +23,6 @@ export async function verifyJws(
   ]);
   const input = new TextEncoder().encode(`${jws.protected}.${jws.payload}`);
   return crypto.subtle.verify('Ed25519', publicKey, bytesOf(jws.signature), input);
-}
-
-/**
- * Whether what the page shows is what was signed: every field shown (bar `__typename`) equals the signed payload's, a
- * null standing for a field the payload leaves out. As the vault's own check (crypto/signer.ts showsSigned), so a
- * genuine signature beside altered fields is not shown as valid.
- */
-export function showsSigned(signed: unknown, shown: unknown): boolean {
-  if (Array.isArray(shown))
-    return Array.isArray(signed) && signed.length === shown.length && shown.every((v, i) => showsSigned(signed[i], v));
-  if (typeof shown === 'object' && shown !== null) {
-    if (typeof signed !== 'object' || signed === null || Array.isArray(signed)) return false;
-    return Object.entries(shown).every(
-      ([k, v]) =>
-        k === '__typename' ||
-        (Object.hasOwn(signed, k) ? showsSigned((signed as Record<string, unknown>)[k], v) : v === null),
-    );
-  }
-  return Object.is(signed, shown);
 }
 
 type Check = 'checking' | 'valid' | 'invalid' | 'mismatch' | 'unsupported';

@@ -1,4 +1,5 @@
-import { type FlattenedJws, type PublicJwk, showsSigned, type Signer, verifyJws } from '../crypto/signer.js';
+import { showsSigned } from '../crypto/showsSigned.js';
+import { type FlattenedJws, type PublicJwk, type Signer, verifyJws } from '../crypto/signer.js';
 import { VaultError } from '../domain/errors.js';
 import type { PropagationReceiptData } from '../domain/propagation.js';
 

@@ -1,5 +1,6 @@
 import type { KeyRing } from '../crypto/keyRing.js';
-import { type FlattenedJws, type PublicJwk, showsSigned, type Signer, verifyJws } from '../crypto/signer.js';
+import { showsSigned } from '../crypto/showsSigned.js';
+import { type FlattenedJws, type PublicJwk, type Signer, verifyJws } from '../crypto/signer.js';
 import { VaultError } from '../domain/errors.js';
 import type { EventOf } from '../domain/events.js';
 import { streamOf } from '../domain/events.js';
