@@ -75,7 +75,8 @@ async function gql(url: string, token: string, query: string, variables: Record<
 }
 
 const RECORD =
-  'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }';
+  'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) ' +
+  '{ revision } }';
 const REPORT = 'query($id: ID!) { accessReport(subjectId: $id) { report } }';
 const TRANSMIT =
   'mutation($id: ID!) { transmitPortabilityExport(subjectId: $id, receiver: "acme") { transmissionId delivered } }';
