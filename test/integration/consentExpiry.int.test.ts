@@ -120,3 +120,53 @@ describe('an expired consent erases what rested on it alone', () => {
       expect(late.get(s)!.items.find((x) => x.category === 'newsletterSubscription')?.status, s).toBe('ERASED');
   });
 });
+
+describe('consent reaches the values of a debt-collection case (issue 23)', () => {
+  it('erases a case’s value held on consent alone at withdrawal and expiry, re-keying or shredding it', async () => {
+    const register = await loadRegister();
+    register.purposes.newsletter!.consentValidFor = 'P1Y';
+    const debtor = register.categories.debtor!;
+    debtor.purposes = [...debtor.purposes, 'newsletter'];
+    debtor.legalBasis = [...debtor.legalBasis, 'consent'];
+    const clock = { now: T0 };
+    const { vault } = await vaults.open({ register, now: () => clock.now });
+    const collections = { actor: 'collections', writer: { role: 'service' as const, purposes: ['debtCollection'] } };
+    const inCase = (entry: string, field: string, value: string, purpose: string, basis: string) => ({
+      ...item('debtor', field, value, purpose, basis, 'thirdParty'),
+      entry,
+    });
+    // Subject 0 withdraws; subject 1's consent expires. Each: case A's name for the case, its email on consent
+    // alone; case B's email on consent alone.
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { subjectId: s } = await vault.commands.registerSubject(collections);
+      const name = inCase(`A-${i}`, 'name', `Debtor ${i}`, 'debtCollection', 'legitimateInterest');
+      await vault.execute(s, { type: 'RecordPersonalData', items: [name] }, collections);
+      const emails = [`A-${i}`, `B-${i}`].map((e) => inCase(e, 'email', `${e}@example.com`, 'newsletter', 'consent'));
+      await vault.execute(s, { type: 'RecordPersonalData', items: emails, consents: [newsletterConsent] }, mailer);
+      ids.push(s);
+    }
+    await vault.execute(ids[0]!, { type: 'WithdrawConsent', purpose: 'newsletter' }, mailer);
+    clock.now = addIsoDuration(T0, 'P1Y');
+    expect((await vault.sweepRetention()).items.map((x) => [x.subjectId, x.category, x.outcome])).toContainEqual([
+      ids[1],
+      'debtor',
+      'shredded',
+    ]);
+    for (const [i, s] of ids.entries()) {
+      const read = await vault.reader.read([s], { purpose: 'debtCollection', callerPurposes: 'all' });
+      const values = read
+        .get(s)!
+        .items.filter((x) => x.category === 'debtor' && x.status === 'VALUE')
+        .map((x) => `${(x as { entry?: string }).entry} ${x.field} ${String((x as { value?: unknown }).value)}`);
+      expect(values, `subject ${i}`).toEqual([`A-${i} name Debtor ${i}`]);
+      const entries = (await vault.commands.load(s)).categories.debtor!.entries!;
+      expect(Object.keys(entries[`A-${i}`]!.fields), `subject ${i}`).toEqual(['name']);
+      expect(entries[`B-${i}`]!.shredded, `subject ${i}`).not.toBeNull();
+      // Unreadable in the log too: the keys the addresses were sealed under are destroyed, the name re-sealed.
+      const gone = [`${s}/debtor~A-${i}/1`, `${s}/debtor~B-${i}/1`];
+      expect(await vault.stores.keys.getByIds(gone)).toEqual(new Map());
+      expect((await vault.stores.keys.getByIds([`${s}/debtor~A-${i}/2`])).size).toBe(1);
+    }
+  });
+});

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 
 import type { KeyRing } from '../crypto/keyRing.js';
 import { openField, openProposal } from '../crypto/sealedFields.js';
-import { consentReleases, expiryReleases, objectionReleases, type Release } from '../domain/decide/consentReleases.js';
+import {
+  consentReleases,
+  expiryReleases,
+  objectionReleases,
+  type Release,
+  releasedFields,
+  remainingName,
+} from '../domain/decide/consentReleases.js';
 import { contestedBy } from '../domain/decide/rectificationRequest.js';
 import { foreignHolder } from '../domain/decide/valueOwnership.js';
 import { isConflictError, VaultError } from '../domain/errors.js';
@@ -221,7 +228,7 @@ export class SubjectCommands implements Commands {
 
   /**
    * A withdrawal (or an objection to direct marketing) that erases values kept only for its purpose
-   * re-keys their categories: the values that stay are opened to be re-sealed. Nothing is opened when
+   * re-keys their categories (or entries): the values that stay are opened to be re-sealed. Nothing is opened when
    * it erases nothing.
    */
   private async withReleasedValues(
@@ -232,15 +239,18 @@ export class SubjectCommands implements Commands {
     const { remaining: _ignored, ...rest } = command;
     const values = this.releases(state, command, now)
       .filter((r) => r.erase.length > 0)
-      .flatMap(({ category, keep }) =>
-        keep.map((field) => ({
-          name: `${category}.${field}`,
-          category,
+      .flatMap((r) => {
+        const fields = releasedFields(state, r);
+        const c = state.categories[r.category]!;
+        const keyId = r.entry === undefined ? c.keyId : c.entries![r.entry]!.keyId;
+        return r.keep.map((field) => ({
+          name: remainingName(r.category, field, r.entry),
+          category: r.category,
           field,
-          f: state.categories[category]!.fields[field]!,
-          keyId: state.categories[category]!.keyId,
-        })),
-      );
+          f: fields[field]!,
+          keyId,
+        }));
+      });
     return values.length > 0 ? { ...rest, remaining: await this.opened(state.subjectId, values, openField) } : rest;
   }
 

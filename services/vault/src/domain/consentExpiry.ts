@@ -8,7 +8,7 @@ import type { SubjectState } from './state.js';
  * withdrawn one (Art. 17(1)(b)): what rested on it alone is erased. Expiry is a time event, so the retention
  * schedule carries it: a category holding a value recorded on a consent that expires is due when the earliest such
  * consent expires (pushed back by a hold, as the withdrawal's releases are), and the sweep releases it then
- * (`ReleaseExpiredConsents`, decide/consentExpiry.ts).
+ * (`ReleaseExpiredConsents`, decide/consentExpiry.ts). An entry's values count as the category's own do.
  */
 
 /** The row of a category's earliest consent expiry, if a live value in it rests on a consent that expires. */
@@ -19,9 +19,14 @@ function expiryRow(
   category: string,
 ): RetentionRow | undefined {
   const c = state.categories[category];
-  if (!c || c.shredded || !register.categories[category]) return undefined;
+  if (!c || !register.categories[category]) return undefined;
+  // The category's own values while its key lives, and each live entry's under the entry's key.
+  const fields = [
+    ...(c.shredded ? [] : Object.values(c.fields)),
+    ...Object.values(c.entries ?? {}).flatMap((e) => (e.shredded ? [] : Object.values(e.fields))),
+  ];
   let first: { at: string; purpose: string } | undefined;
-  for (const f of Object.values(c.fields))
+  for (const f of fields)
     for (const h of [{ purpose: f.purpose, legalBasis: f.legalBasis }, ...(f.alsoHeldFor ?? [])]) {
       const consent = state.consents[h.purpose];
       if (!consent?.given || !restsOnConsent(register, h.purpose, h.legalBasis)) continue;

@@ -49,12 +49,16 @@ export type EventPayloads<V> = {
    * A purpose no longer keeps the value: the consent it rested on was withdrawn. When it was the
    * value's last purpose, the value is erased in the same decision (Art. 17(1)(b)).
    */
-  PersonalDataReleased: { category: string; field: string; purpose: string };
-  /** One field erased. The category is re-keyed right after, so past values become unreadable. */
-  PersonalDataErased: { category: string; field: string; reason: string };
+  PersonalDataReleased: { category: string; field: string; purpose: string; entry?: string };
+  /**
+   * One field erased. The category (or, with `entry`, that entry) is re-keyed right after, so past values become
+   * unreadable. `entry`: the value of that entry; absent: the category's own.
+   */
+  PersonalDataErased: { category: string; field: string; reason: string; entry?: string };
   /**
    * The category's remaining values re-sealed under its next key, and the old keys shredded with every value they
    * sealed. `reason` says why (the key tombstones carry it): a field erasure when absent (events written before it).
+   * `entry`: that entry's values and key (an entry key id); absent: the category's own.
    */
   CategoryRekeyed: {
     category: string;
@@ -62,6 +66,7 @@ export type EventPayloads<V> = {
     newKeyId: string;
     values: { field: string; value: V }[];
     reason?: ShredReason;
+    entry?: string;
   };
   /**
    * What the subject consented to and how, so the controller can demonstrate it (Art. 7(1)): the

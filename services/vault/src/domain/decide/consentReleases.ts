@@ -3,7 +3,7 @@ import { VaultError } from '../errors.js';
 import type { DomainEvent, Unsealed } from '../events.js';
 import type { ProcessingRegister } from '../register.js';
 import { holdOn } from '../retention.js';
-import { type FieldState, keyIdFor, type SubjectState } from '../state.js';
+import { entryKeyIdFor, type FieldState, keyIdFor, type SubjectState } from '../state.js';
 import { plain } from './command.js';
 
 /**
@@ -12,12 +12,15 @@ import { plain } from './command.js';
  * basis. Withdrawing consent to a purpose releases every value kept for it on that consent, and an
  * objection to direct marketing (Art. 21(2), final under 21(3)) every value kept for that purpose on
  * any basis; a value that loses its last purpose is erased, and its category re-keyed (or shredded,
- * when nothing is left).
+ * when nothing is left). An entry's values (a debt-collection case's) are released the same way
+ * under the entry's own key: the entry is re-keyed, or its key shredded when nothing of it is left.
  */
 
 /** One category's values a withdrawal reaches: those that lose the purpose but stay, and those erased. */
 export interface Release {
   category: string;
+  /** The entry whose values these are (re-keyed or shredded under its own key); absent: the category's own. */
+  entry?: string;
   /** Fields kept for other purposes too: only the purpose goes. */
   released: string[];
   /** Fields with no purpose left: erased. */
@@ -76,24 +79,45 @@ function releasesWhere(
   const out: Release[] = [];
   for (const [category, c] of Object.entries(state.categories)) {
     const spec = register.categories[category];
-    if (!spec || c.shredded || shredding.has(category) || holdOn(state, spec, category, now)) continue;
-    const release: Release = { category, released: [], erase: [], keep: [] };
-    for (const [field, f] of Object.entries(c.fields)) {
-      const holders = holdersOf(f);
-      const left = holders.filter((h) => !ends(h));
-      if (left.length === 0) {
-        release.erase.push(field);
-        continue;
-      }
-      if (left.length < holders.length) release.released.push(field);
-      release.keep.push(field);
-    }
-    if (release.released.length > 0 || release.erase.length > 0) out.push(release);
+    if (!spec || shredding.has(category) || holdOn(state, spec, category, now)) continue;
+    if (!c.shredded) out.push(...releaseOf({ category }, c.fields, ends));
+    for (const [entry, e] of Object.entries(c.entries ?? {}))
+      if (!e.shredded) out.push(...releaseOf({ category, entry }, e.fields, ends));
   }
   return out;
 }
 
-/** The events of the releases: purposes released, values erased, categories re-keyed or shredded. */
+/** The release of one key's values (the category's own, or one entry's); none when nothing is released. */
+function releaseOf(
+  at: { category: string; entry?: string },
+  fields: Record<string, FieldState>,
+  ends: (holder: { purpose: string; legalBasis: string }) => boolean,
+): Release[] {
+  const release: Release = { ...at, released: [], erase: [], keep: [] };
+  for (const [field, f] of Object.entries(fields)) {
+    const holders = holdersOf(f);
+    const left = holders.filter((h) => !ends(h));
+    if (left.length === 0) {
+      release.erase.push(field);
+      continue;
+    }
+    if (left.length < holders.length) release.released.push(field);
+    release.keep.push(field);
+  }
+  return release.released.length > 0 || release.erase.length > 0 ? [release] : [];
+}
+
+/** The name a carried value has in `remaining`: `category.field`, and `@entry` for an entry's. */
+export const remainingName = (category: string, field: string, entry?: string): string =>
+  entry === undefined ? `${category}.${field}` : `${category}.${field}@${entry}`;
+
+/** The values a release's key holds: the category's own, or its entry's. */
+export function releasedFields(state: SubjectState, { category, entry }: Release): Record<string, FieldState> {
+  const c = state.categories[category]!;
+  return entry === undefined ? c.fields : c.entries![entry]!.fields;
+}
+
+/** The events of the releases: purposes released, values erased, categories (or entries) re-keyed or shredded. */
 export function releaseEvents(
   state: SubjectState,
   purpose: string,
@@ -102,28 +126,41 @@ export function releaseEvents(
   reason: 'withdrawal' | 'objection' = 'withdrawal',
 ): DomainEvent<Unsealed>[] {
   const events: DomainEvent<Unsealed>[] = [];
-  for (const { category, released, erase, keep } of releases) {
-    const c = state.categories[category]!;
-    for (const field of released) events.push({ type: 'PersonalDataReleased', data: { category, field, purpose } });
+  for (const release of releases) {
+    const { category, entry, released, erase, keep } = release;
+    const at = entry === undefined ? {} : { entry };
+    for (const field of released)
+      events.push({ type: 'PersonalDataReleased', data: { category, field, purpose, ...at } });
     if (erase.length === 0) continue;
+    const key = keyOf(state, release);
     if (keep.length === 0) {
-      events.push({ type: 'CategoryShredded', data: { category, keyIds: [c.keyId], reason } });
+      events.push({ type: 'CategoryShredded', data: { category, keyIds: [key.keyId], reason, ...at } });
       continue;
     }
-    for (const field of erase) events.push({ type: 'PersonalDataErased', data: { category, field, reason } });
+    for (const field of erase) events.push({ type: 'PersonalDataErased', data: { category, field, reason, ...at } });
     const values = keep.map((field) => {
-      const name = `${category}.${field}`;
+      const name = remainingName(category, field, entry);
       if (!remaining || !Object.hasOwn(remaining, name))
-        throw new VaultError('CONFLICT', `The value of ${name} to carry over to a new key was not supplied`);
+        throw new VaultError(
+          'CONFLICT',
+          `The value of ${category}.${field} to carry over to a new key was not supplied`,
+        );
       return { field, value: plain(remaining[name]) };
     });
-    const newKeyId = keyIdFor(state.subjectId, category, c.generation + 1);
     events.push({
       type: 'CategoryRekeyed',
-      data: { category, oldKeyIds: [c.keyId], newKeyId, values, reason },
+      data: { category, oldKeyIds: [key.keyId], newKeyId: key.next, values, reason, ...at },
     });
   }
   return events;
+}
+
+/** The key a release's values are sealed under, and the next one that re-seals those that stay. */
+function keyOf(state: SubjectState, { category, entry }: Release): { keyId: string; next: string } {
+  const c = state.categories[category]!;
+  if (entry === undefined) return { keyId: c.keyId, next: keyIdFor(state.subjectId, category, c.generation + 1) };
+  const e = c.entries![entry]!;
+  return { keyId: e.keyId, next: entryKeyIdFor(state.subjectId, category, entry, e.generation + 1) };
 }
 
 /**
@@ -142,11 +179,12 @@ export function expiryEvents(
   const ends = expiredHolder(state, register, now);
   const releases = expiryReleases(state, register, category, now);
   const events: DomainEvent<Unsealed>[] = [];
-  for (const { released } of releases)
-    for (const field of released) {
-      const lost = holdersOf(state.categories[category]!.fields[field]!).filter(ends);
+  for (const release of releases)
+    for (const field of release.released) {
+      const lost = holdersOf(releasedFields(state, release)[field]!).filter(ends);
+      const at = release.entry === undefined ? {} : { entry: release.entry };
       for (const purpose of new Set(lost.map((h) => h.purpose)))
-        events.push({ type: 'PersonalDataReleased', data: { category, field, purpose } });
+        events.push({ type: 'PersonalDataReleased', data: { category, field, purpose, ...at } });
     }
   const withoutReleased = releases.map((r) => ({ ...r, released: [] }));
   return [...events, ...releaseEvents(state, '', withoutReleased, remaining, 'withdrawal')];

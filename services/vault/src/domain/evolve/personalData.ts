@@ -52,8 +52,16 @@ export const dataHeld: Evolver<'PersonalDataHeld'> = (state, { data }) => {
   (f.alsoHeldFor ??= []).push({ purpose: data.purpose, legalBasis: data.legalBasis });
 };
 
+/** The value an event names: the category's own, or (with `entry`) that entry's while its key lives. */
+function fieldOf(state: SubjectState, data: { category: string; field: string; entry?: string }) {
+  const c = state.categories[data.category];
+  if (data.entry === undefined) return c?.fields[data.field];
+  const e = c?.entries?.[data.entry];
+  return e && !e.shredded ? e.fields[data.field] : undefined;
+}
+
 export const dataReleased: Evolver<'PersonalDataReleased'> = (state, { data }) => {
-  const f = state.categories[data.category]?.fields[data.field];
+  const f = fieldOf(state, data);
   if (!f) return;
   const others = (f.alsoHeldFor ?? []).filter((h) => h.purpose !== data.purpose);
   if (f.purpose === data.purpose && others.length > 0) {
@@ -69,6 +77,14 @@ export const dataReleased: Evolver<'PersonalDataReleased'> = (state, { data }) =
 export const fieldErased: Evolver<'PersonalDataErased'> = (state, { data, at }) => {
   const c = state.categories[data.category];
   if (!c) return;
+  if (data.entry !== undefined) {
+    const e = c.entries?.[data.entry];
+    if (!e) return;
+    delete e.fields[data.field];
+    e.lastActivityAt = at;
+    c.lastActivityAt = at;
+    return;
+  }
   delete c.fields[data.field];
   (c.erasedFields ??= {})[data.field] = { at, reason: data.reason };
   c.lastActivityAt = at;
@@ -77,6 +93,10 @@ export const fieldErased: Evolver<'PersonalDataErased'> = (state, { data, at }) 
 export const categoryRekeyed: Evolver<'CategoryRekeyed'> = (state, event) => {
   const c = state.categories[event.data.category];
   if (!c) return;
+  if (event.data.entry !== undefined) {
+    entryRekeyed(c, event);
+    return;
+  }
   c.keyId = event.data.newKeyId;
   c.generation = generationOf(event.data.newKeyId);
   // The new key holds only the carried values: its oldest entry is the oldest of them.
@@ -91,6 +111,21 @@ export const categoryRekeyed: Evolver<'CategoryRekeyed'> = (state, event) => {
   }
   c.keySince = since;
 };
+
+/** An entry's remaining values re-sealed under its next key (an erasure of some of its values). */
+function entryRekeyed(c: CategoryState, event: Applied<'CategoryRekeyed'>): void {
+  const e = c.entries?.[event.data.entry!];
+  if (!e || e.shredded) return;
+  e.keyId = event.data.newKeyId;
+  e.generation = generationOf(event.data.newKeyId);
+  for (const v of event.data.values) {
+    const f = e.fields[v.field];
+    if (f) {
+      f.value = v.value;
+      f.eventId = event.id;
+    }
+  }
+}
 
 /**
  * The keys named go: the category's own (its values with it) and each entry's whose key is among
