@@ -102,7 +102,7 @@ describe('withdrawing consent reaches the values of a case', () => {
       .then([withdrawn]);
   });
 
-  it('folds the erasure into the case alone: its key moves on, the value is gone, the category’s own values stay', () => {
+  it('folds the erasure into the case alone: its key moves on, its value goes, the category’s own stay', () => {
     const after = given(
       registered,
       consentGivenEvent('marketing'),
