@@ -10,7 +10,7 @@ import {
   releasedFields,
   remainingName,
 } from '../domain/decide/consentReleases.js';
-import { contestedBy } from '../domain/decide/rectificationRequest.js';
+import { contestedBy, proposalName } from '../domain/decide/rectificationRequest.js';
 import { foreignHolder } from '../domain/decide/valueOwnership.js';
 import { isConflictError, VaultError } from '../domain/errors.js';
 import { streamOf } from '../domain/events.js';
@@ -321,7 +321,7 @@ export class SubjectCommands implements Commands {
   ): Promise<Record<string, unknown>> {
     const contested = contestedBy(state, command.requestId).map((c) => ({
       ...c,
-      name: `${c.category}.${c.field}`,
+      name: proposalName(c.category, c.field, c.entry),
       keyId: c.f.contested!.keyId,
     }));
     return this.opened(state.subjectId, contested, openProposal);

@@ -22,7 +22,13 @@ export const contestedFor = (
   category: string,
   field: string,
   callerPurposes: readonly string[] | 'all',
-): boolean => callerPurposes !== 'all' && Boolean(state.categories[category]?.fields[field]?.contested);
+  entry?: string,
+): boolean => {
+  if (callerPurposes === 'all') return false;
+  const c = state.categories[category];
+  const f = entry === undefined ? c?.fields[field] : c?.entries?.[entry]?.fields[field];
+  return Boolean(f?.contested);
+};
 
 /**
  * The categories a caller's purposes reach: those the register processes for at least one purpose

@@ -36,9 +36,17 @@ export type EventPayloads<V> = {
   /**
    * Art. 16 and 18(1)(a): the subject proposes a value for a field it did not provide, under the
    * rectification request opened with it; the value is contested until the DPO completes (the
-   * proposal becomes the value) or refuses the request. The proposal is sealed under `keyId`.
+   * proposal becomes the value) or refuses the request. The proposal is sealed under `keyId`; `entry`: a value of
+   * that entry (sealed under the entry's key), absent: the category's own.
    */
-  RectificationRequested: { requestId: string; category: string; field: string; keyId: string; value: V };
+  RectificationRequested: {
+    requestId: string;
+    category: string;
+    field: string;
+    keyId: string;
+    value: V;
+    entry?: string;
+  };
   /**
    * The value is kept for one more purpose (and its legal basis) too: a service that does not hold
    * it wrote the same value for its own purpose (issue 23, case 7). It stays while any purpose

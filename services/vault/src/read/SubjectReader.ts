@@ -229,8 +229,8 @@ export class SubjectReader {
       fields.forEach(({ field }, index) => {
         if (!decision.allowed)
           out.push({ kind: 'done', item: { status: 'DENIED', category, field, reason: decision.reason, ...entry } });
-        else if (cat.entry === undefined && contestedFor(snap.state, category, field, request.callerPurposes))
-          out.push({ kind: 'done', item: { status: 'DENIED', category, field, reason: 'CONTESTED' } });
+        else if (contestedFor(snap.state, category, field, request.callerPurposes, cat.entry))
+          out.push({ kind: 'done', item: { status: 'DENIED', category, field, reason: 'CONTESTED', ...entry } });
         else out.push({ kind: 'open', cat, index });
       });
       // A field erased on its own: gone, and shown as such (it holds nothing to deny).

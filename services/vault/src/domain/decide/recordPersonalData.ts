@@ -128,13 +128,8 @@ function dataEvent(write: Write, item: DataItemInput, path: string): DomainEvent
   checkBasisAndSource(spec, item, path);
   checkConsent(write, item, path);
   const value = validateValue(field.type, item.value, `${path}.value`);
-  if (proposes(write.writer, type === 'PersonalDataRectified', current)) {
-    if (item.entry !== undefined)
-      throw new VaultError('FORBIDDEN', `A subject's proposal for a value of an entry goes to the DPO by request`, {
-        path: `${path}.entry`,
-      });
+  if (proposes(write.writer, type === 'PersonalDataRectified', current))
     return [proposal(state, item, value, write.requestId, `${path}.field`)];
-  }
   const event: DomainEvent<Unsealed> = {
     type,
     data: {

@@ -24,23 +24,28 @@ const rights = (state: SubjectState, command: RightsCommand, ctx: DecideContext)
 export const proposes = (writer: Writer | undefined, rectifying: boolean, current: FieldState | undefined): boolean =>
   writer?.role === 'subject' && rectifying && current !== undefined && current.source !== 'subject';
 
-/** The proposal for one field, sealed (by the command side) under the category's current key. */
+/**
+ * The proposal for one field, sealed (by the command side) under the key of its value: the category's
+ * current key, or its entry's for a value of an entry (a debt-collection case).
+ */
 export function proposal(
   state: SubjectState,
-  at: { category: string; field: string },
+  at: { category: string; field: string; entry?: string },
   value: unknown,
   requestId: string,
   path: string,
 ): DomainEvent<Unsealed> {
   const c = state.categories[at.category]!;
-  const contested = c.fields[at.field]?.contested;
+  const holder = at.entry === undefined ? c : c.entries![at.entry]!;
+  const contested = holder.fields[at.field]?.contested;
   if (contested) {
     const message = `${at.category}.${at.field} is already contested: request ${contested.requestId} waits for the DPO`;
     throw new VaultError('CONFLICT', message, { path, details: { requestId: contested.requestId } });
   }
+  const entry = at.entry === undefined ? {} : { entry: at.entry };
   return {
     type: 'RectificationRequested',
-    data: { requestId, category: at.category, field: at.field, keyId: c.keyId, value: plain(value) },
+    data: { requestId, category: at.category, field: at.field, keyId: holder.keyId, value: plain(value), ...entry },
   };
 }
 
@@ -65,28 +70,38 @@ export function rectificationRequestOpened(state: SubjectState, requestId: strin
 export const defaultRequestId = (state: SubjectState): string =>
   `${state.subjectId}/rectification/${state.revision + 1}`;
 
-/** The fields a request contests, with their names. */
+/** The name a contested value's proposal has among the opened proposals: `category.field`, `@entry` for an entry's. */
+export const proposalName = (category: string, field: string, entry?: string): string =>
+  entry === undefined ? `${category}.${field}` : `${category}.${field}@${entry}`;
+
+/** The fields a request contests (the category's own and its live entries'), with their names and current keys. */
 export function contestedBy(state: SubjectState, requestId: string) {
-  const out: { category: string; field: string; f: FieldState; keyId: string }[] = [];
-  for (const [category, c] of Object.entries(state.categories))
+  const out: { category: string; field: string; f: FieldState; keyId: string; entry?: string }[] = [];
+  for (const [category, c] of Object.entries(state.categories)) {
     for (const [field, f] of Object.entries(c.fields))
       if (f.contested?.requestId === requestId) out.push({ category, field, f, keyId: c.keyId });
+    for (const [entry, e] of Object.entries(c.entries ?? {}))
+      for (const [field, f] of Object.entries(e.shredded ? {} : e.fields))
+        if (f.contested?.requestId === requestId) out.push({ category, field, f, keyId: e.keyId, entry });
+  }
   return out;
 }
 
 /** Completing a rectification request rectifies each field it contests to the value proposed. */
 export const completeRequest: Decider<CommandOf<'CompleteRequest'>> = (state, command, ctx) => {
   const done = rights(state, command, ctx);
-  const rectified = contestedBy(state, command.requestId).map(({ category, field, f, keyId }) => {
+  const rectified = contestedBy(state, command.requestId).map(({ category, field, f, keyId, entry }) => {
     const name = `${category}.${field}`;
     const proposals = command.proposals ?? {};
-    if (f.contested!.keyId !== keyId || !Object.hasOwn(proposals, name)) {
+    const opened = proposalName(category, field, entry);
+    if (f.contested!.keyId !== keyId || !Object.hasOwn(proposals, opened)) {
       // A field erased since re-keyed the category: the proposal was sealed under a key now destroyed.
       const message = `The value proposed for ${name} can no longer be opened: refuse the request and ask again`;
       throw new VaultError('CONFLICT', message, { details: { requestId: command.requestId } });
     }
     const { purpose, legalBasis, source } = f;
-    const data = { category, field, keyId, value: plain(proposals[name]), purpose, legalBasis, source };
+    const at = entry === undefined ? {} : { entry };
+    const data = { category, field, keyId, value: plain(proposals[opened]), purpose, legalBasis, source, ...at };
     return { type: 'PersonalDataRectified', data } satisfies DomainEvent<Unsealed>;
   });
   return [...rectified, ...done];

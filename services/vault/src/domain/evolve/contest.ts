@@ -6,7 +6,8 @@ import type { Evolver } from './evolver.js';
  */
 
 export const rectificationRequested: Evolver<'RectificationRequested'> = (state, { id, at, data }) => {
-  const f = state.categories[data.category]?.fields[data.field];
+  const c = state.categories[data.category];
+  const f = data.entry === undefined ? c?.fields[data.field] : c?.entries?.[data.entry]?.fields[data.field];
   if (f)
     f.contested = { requestId: data.requestId, at, keyId: data.keyId, proposal: { sealed: data.value, eventId: id } };
 };
@@ -17,5 +18,6 @@ export const rectificationRequested: Evolver<'RectificationRequested'> = (state,
  */
 export const contestSettled: Evolver<'RequestCompleted' | 'RequestRefused'> = (state, { data }) => {
   for (const c of Object.values(state.categories))
-    for (const f of Object.values(c.fields)) if (f.contested?.requestId === data.requestId) delete f.contested;
+    for (const fields of [c.fields, ...Object.values(c.entries ?? {}).map((e) => e.fields)])
+      for (const f of Object.values(fields)) if (f.contested?.requestId === data.requestId) delete f.contested;
 };

@@ -190,6 +190,7 @@ function entryWritten(
     source: rectifies ? prev.source : d.source,
   };
   if (rectifies) field.rectified = { by: event.actor ?? 'unknown', at };
+  if (prev?.contested) field.contested = prev.contested;
   e.fields[d.field] = field;
   e.lastActivityAt = at;
   c.lastActivityAt = at;
