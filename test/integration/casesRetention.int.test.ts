@@ -135,6 +135,29 @@ describe('a hundred debtors with two cases each, over ten years', () => {
     ]);
   });
 
+  it('turns a debtor’s correction of a case’s value into a request the DPO decides, contested meanwhile', async () => {
+    const id = ids[60]!;
+    const subject = await api.token({ role: 'subject', subjectId: id });
+    const RECTIFY = `mutation($id: ID!, $items: [PersonalDataInput!]!) {
+      rectifyPersonalData(subjectId: $id, items: $items) { eventCount } }`;
+    const correction = { ...caseItems(60, caseB(60))[0]!, value: 'Debtor 60 corrected', source: 'subject' };
+    await gqlOk(subject, RECTIFY, { id, items: [correction] });
+    const open = Object.values((await api.vault.commands.load(id)).rights.requests).filter(
+      (r) => r.requestType === 'RECTIFICATION' && r.status === 'OPEN',
+    );
+    expect(open).toHaveLength(1);
+    const DENIED = `query($id: ID!) { subject(id: $id, purpose: "debtCollection") {
+      items(categories: ["debtor"]) { ... on PersonalDataDenied { field reason entry } } } }`;
+    const denied = (await gqlOk(service, DENIED, { id })) as { subject: { items: Record<string, unknown>[] } };
+    expect(denied.subject.items.filter((i) => i['reason'])).toEqual([
+      { field: 'name', reason: 'CONTESTED', entry: caseB(60) },
+    ]);
+    const complete = 'mutation($r: ID!) { completeRequest(requestId: $r) { request { status } } }';
+    await gqlOk(dpo, complete, { r: open[0]!.requestId });
+    expect(await debtorValues(id)).toContain(`${caseB(60)} name Debtor 60 corrected`);
+    expect(await debtorValues(id)).toContain(`${caseA(60)} name Debtor 60 (${caseA(60)})`);
+  });
+
   it('states each held case’s end in the legal holds, an open case as open', async () => {
     const { legalHolds } = (await gqlOk(dpo, HOLDS, { id: ids[7] })) as { legalHolds: unknown[] };
     expect(legalHolds).toEqual([
