@@ -1,4 +1,4 @@
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,8 @@ import { Webhook } from 'standardwebhooks';
 import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { startServeProcess } from '../support/cliProcess.js';
+import { kekEnv } from '../support/kekCustody.js';
 import { eventually, type Receiver, startReceiver } from './propagationReceivers.js';
 
 const CLI_MAIN = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
@@ -17,34 +19,6 @@ const SUBJECTS = 40;
 const secret = (n: string) =>
   `whsec_${Buffer.from(nacl.hash(Buffer.from(`restart-test:${n}`)).subarray(0, 32)).toString('base64')}`;
 const valuesOf = (i: number) => ({ email: `restart.${i}@example.test`, phone: `+3161${String(2000000 + i)}` });
-
-/** `vault serve` from source as its own process; resolves with its GraphQL URL once it listens. */
-async function serve(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcessWithoutNullStreams; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'serve'], {
-    env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`vault serve did not start within 30 s: ${err}`)), 30_000);
-    child.stdout.on('data', (d: Buffer) => {
-      const m = /vault listening at (\S+)/.exec(d.toString());
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`vault serve exited with ${code}: ${err}`));
-    });
-  }).catch((e: unknown) => {
-    child.kill('SIGKILL');
-    throw e;
-  });
-  return { child, url };
-}
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -133,7 +107,7 @@ describe('propagation across a kill -9 of the vault', () => {
       TEST_SECRET_CRM: secret('crm'),
     };
     const token = (p: Principal) => mintDevToken({ dataDir, jwtSecret } as VaultConfig, p);
-    let vault = await serve(env);
+    let vault = await startServeProcess(env);
     cleanups.push(() => void vault.child.kill('SIGKILL'));
     const ids = await writeReadErase(`${vault.url}`, token);
     await eventually(
@@ -146,7 +120,7 @@ describe('propagation across a kill -9 of the vault', () => {
     const beforeCrash = new Set(ext.received.map((x) => String(x.headers['webhook-id'])));
     expect(ext.delivered.size).toBeLessThan(SUBJECTS);
 
-    vault = await serve(env);
+    vault = await startServeProcess(env);
     await eventually(
       () => ext.delivered.size >= SUBJECTS && crm.delivered.size >= SUBJECTS / 2,
       60_000,
@@ -170,7 +144,7 @@ describe('propagation across a kill -9 of the vault', () => {
     // The DPO's view from the command line, beside the running server: every notification acknowledged by its 2xx.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const listed = spawnSync(process.execPath, ['--import', 'tsx', CLI_MAIN, 'notifications', 'list', '--json'], {
-      env,
+      env: kekEnv(env),
       encoding: 'utf8',
       timeout: 60_000,
     });

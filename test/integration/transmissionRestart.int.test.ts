@@ -1,4 +1,3 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
@@ -11,7 +10,7 @@ import { mintDevToken, type Principal, type VaultConfig } from '@pdv/vault';
 import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { kekEnv } from '../support/kekCustody.js';
+import { startServeProcess } from '../support/cliProcess.js';
 import { eventually } from './propagationReceivers.js';
 
 /**
@@ -20,7 +19,6 @@ import { eventually } from './propagationReceivers.js';
  * with it, with the attempts the policy still allows, against a receiver that has recovered meanwhile.
  */
 
-const CLI_MAIN = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
 const SHIPPED = fileURLToPath(new URL('../../services/vault/register/default-register.yaml', import.meta.url));
 const SUBJECTS = 5;
 
@@ -105,7 +103,7 @@ describe('a transmission across a kill -9 of the vault', () => {
       PORT: '0',
     };
     const token = (p: Principal) => mintDevToken({ dataDir, jwtSecret } as VaultConfig, p);
-    let vault = await serve(env);
+    let vault = await startServeProcess(env);
     cleanups.push(() => void vault.child.kill('SIGKILL'));
 
     const crm = await token({ role: 'service', name: 'crm', purposes: ['contract'] });
@@ -143,7 +141,7 @@ describe('a transmission across a kill -9 of the vault', () => {
     expect(receiver.received.map((r) => r.status)).toEqual(Array<number>(SUBJECTS).fill(503));
 
     receiver.recover();
-    vault = await serve(env);
+    vault = await startServeProcess(env);
     await eventually(
       () => receiver.received.filter((r) => r.status === 202).length >= SUBJECTS,
       30_000,
@@ -154,7 +152,7 @@ describe('a transmission across a kill -9 of the vault', () => {
     expect(new Set(taken.map((r) => r.subjectId))).toEqual(new Set(ids));
     for (const r of taken) {
       // The key set at the URL the export names, on the vault now running (PORT=0 leaves the configured URL's port 0).
-      const keySet = new URL(new URL(r.keyUrl).pathname, vault.origin);
+      const keySet = new URL(new URL(r.keyUrl).pathname, new URL(vault.url).origin);
       const { keys } = (await (await fetch(keySet)).json()) as { keys: { x: string }[] };
       const [header, payload, signature] = r.signature.split('.') as [string, string, string];
       const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: keys[0]!.x }, format: 'jwk' });
@@ -178,30 +176,3 @@ describe('a transmission across a kill -9 of the vault', () => {
     }
   }, 120_000);
 });
-
-/** `vault serve` from source as its own process; resolves with its GraphQL URL once it listens. */
-async function serve(
-  env: NodeJS.ProcessEnv,
-): Promise<{ child: ChildProcessWithoutNullStreams; url: string; origin: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'serve'], { env: kekEnv(env), stdio: 'pipe' });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`vault serve did not start within 30 s: ${err}`)), 30_000);
-    child.stdout.on('data', (d: Buffer) => {
-      const m = /vault listening at (\S+)/.exec(d.toString());
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`vault serve exited with ${code}: ${err}`));
-    });
-  }).catch((e: unknown) => {
-    child.kill('SIGKILL');
-    throw e;
-  });
-  return { child, url, origin: new URL(url).origin };
-}

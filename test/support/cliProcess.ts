@@ -18,24 +18,27 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Sp
 
 /**
  * Starts `vault serve` as its own process with `env` and resolves once it says it listens (at
- * most 30 s). `stderr` collects what it wrote there, for failure messages. Kill it when done.
+ * most 30 s), with the GraphQL URL it gave. `stderr` collects what it wrote there, for failure messages. Kill it
+ * when done.
  */
 export async function startServeProcess(
   env: NodeJS.ProcessEnv,
-): Promise<{ child: ChildProcessWithoutNullStreams; stderr: () => string }> {
+): Promise<{ child: ChildProcessWithoutNullStreams; stderr: () => string; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'serve'], {
     env: kekEnv(env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  let url: string;
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('vault serve did not start within 30 s')), 30_000);
+    url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`vault serve did not start within 30 s: ${err}`)), 30_000);
       child.stdout.on('data', (d: Buffer) => {
-        if (d.toString().includes('vault listening at')) {
+        const listening = /vault listening at (\S+)/.exec(d.toString());
+        if (listening) {
           clearTimeout(timer);
-          resolve();
+          resolve(listening[1]!);
         }
       });
       child.once('exit', (code) => {
@@ -47,7 +50,7 @@ export async function startServeProcess(
     child.kill('SIGKILL');
     throw e;
   }
-  return { child, stderr: () => err };
+  return { child, stderr: () => err, url };
 }
 
 /** Starts one `vault` command as its own process and returns at once (for tests that kill it mid-way). */
