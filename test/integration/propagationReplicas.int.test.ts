@@ -260,8 +260,10 @@ if (!probe.ok) {
 }
 
 const RECORD =
-  'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) { revision } }';
+  'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) ' +
+  '{ revision } }';
 const RECTIFY =
-  'mutation($id: ID!, $items: [PersonalDataInput!]!) { rectifyPersonalData(subjectId: $id, items: $items) { revision } }';
+  'mutation($id: ID!, $items: [PersonalDataInput!]!) { rectifyPersonalData(subjectId: $id, items: $items) ' +
+  '{ revision } }';
 const ERASE =
   'mutation($id: ID!) { eraseSubject(subjectId: $id, reason: subjectRequest) { certificate { subjectId } } }';

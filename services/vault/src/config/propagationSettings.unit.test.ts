@@ -14,7 +14,7 @@ const refusal = (env: Record<string, string>) => {
 };
 
 describe('propagation settings', () => {
-  it('takes each default when unset, and the lease a replica holds a notification for from VAULT_NOTIFY_LEASE_MS', () => {
+  it('takes each default when unset, and the lease on a notification from VAULT_NOTIFY_LEASE_MS', () => {
     expect(propagationSettings({})).toEqual({});
     expect(propagationSettings({ VAULT_NOTIFY_LEASE_MS: '15000' })).toEqual({ leaseMs: 15_000 });
     expect(propagationSettings({ VAULT_NOTIFY_TIMEOUT_MS: '2000', VAULT_NOTIFY_LEASE_MS: '3000' })).toEqual({

@@ -73,7 +73,7 @@ describe("a subject's rectification of a case's value", () => {
     });
   });
 
-  it('marks that case’s value contested, not the other case’s: services read it as denied, the DPO still sees it', () => {
+  it('marks that case’s value contested, not the other’s: services read it as denied, the DPO still sees it', () => {
     const { state } = afterProposal();
     const entries = state.categories['debtor']!.entries!;
     expect(entries['A-1']!.fields['name']!.contested).toMatchObject({
