@@ -26,7 +26,13 @@ export const dataWritten: Evolver<'PersonalDataRecorded' | 'PersonalDataRectifie
     state.categories[d.category] = c;
   }
   if (c.erasedFields) delete c.erasedFields[d.field];
-  const prev = c.fields[d.field];
+  c.fields[d.field] = writtenField(event, c.fields[d.field]);
+  c.lastActivityAt = at;
+};
+
+/** A value as a recording or rectification leaves it, where `prev` was the value before (in the same key). */
+function writtenField(event: Applied<'PersonalDataRecorded' | 'PersonalDataRectified'>, prev?: FieldState): FieldState {
+  const { at, data: d } = event;
   const rectifies = event.type === 'PersonalDataRectified' && prev;
   const field: FieldState = {
     value: d.value,
@@ -42,9 +48,8 @@ export const dataWritten: Evolver<'PersonalDataRecorded' | 'PersonalDataRectifie
   if (rectifies) field.rectified = { by: event.actor ?? 'unknown', at };
   // A contest stands until the DPO decides it, whatever is written meanwhile.
   if (prev?.contested) field.contested = prev.contested;
-  c.fields[d.field] = field;
-  c.lastActivityAt = at;
-};
+  return field;
+}
 
 export const dataHeld: Evolver<'PersonalDataHeld'> = (state, { data }) => {
   const f = state.categories[data.category]?.fields[data.field];
@@ -178,20 +183,7 @@ function entryWritten(
     };
     entries[id] = e;
   }
-  const prev = e.fields[d.field];
-  const rectifies = event.type === 'PersonalDataRectified' && prev;
-  const field: FieldState = {
-    value: d.value,
-    eventId: event.id,
-    recordedAt: prev?.recordedAt ?? at,
-    updatedAt: at,
-    purpose: d.purpose,
-    legalBasis: d.legalBasis,
-    source: rectifies ? prev.source : d.source,
-  };
-  if (rectifies) field.rectified = { by: event.actor ?? 'unknown', at };
-  if (prev?.contested) field.contested = prev.contested;
-  e.fields[d.field] = field;
+  e.fields[d.field] = writtenField(event, e.fields[d.field]);
   e.lastActivityAt = at;
   c.lastActivityAt = at;
 }
