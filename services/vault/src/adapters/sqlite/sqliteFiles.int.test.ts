@@ -119,6 +119,8 @@ describe('SQLite adapters on disk', () => {
     await store.close();
   });
 
+  // Six stores opened and closed, each with its writer thread, every commit synced to disk: 12 s beside one other
+  // suite, over 20 s once in a full CI run on two cores. A durability check, not a timing one.
   it('keeps appended events, keys and views across close and reopen', async () => {
     const paths = { events: join(dir, 'events.db'), keys: join(dir, 'keys.db'), views: join(dir, 'views.db') };
     const log = getSqliteEventLog({ path: paths.events });
@@ -170,7 +172,7 @@ describe('SQLite adapters on disk', () => {
     expect(await views2.checkpoint('p')).toBe(20);
     expect(await views2.findByBlindIndex(['h'])).toHaveLength(1);
     await views2.close();
-  });
+  }, 60_000);
 
   it('lets a subscription see appends made through another connection to the same file', async () => {
     const path = join(dir, 'events.db');
