@@ -64,7 +64,7 @@ function run(command, args, options) {
     let tail = '';
     child.stdout.on('data', (d) => {
       process.stdout.write(d);
-      tail = (tail + d.toString()).slice(-4096);
+      tail = (tail + d.toString()).slice(-16384);
     });
     child.on('error', (e) => resolve({ code: 1, tail: `${command}: ${e.message}` }));
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), tail }));
@@ -177,8 +177,12 @@ async function runLine(line) {
       .find(Boolean);
     if (!found) return { label, passed: 0, failed: 1, skipped: 0, note: 'printed no summary' };
     const [, passed, failed, skipped] = found.map(Number);
+    // The line's `failed: …` and `lint failed: …` lines, printed again at the very end, where a log's tail shows them.
+    const failures = r.tail
+      .split('\n')
+      .filter((l) => /^(lint )?failed: |^suite failed to run: |^no test report /.test(l.trim()));
     // A non-zero exit with nothing failed (a report missing) is still a failure.
-    return { label, passed, failed: failed || (r.code !== 0 ? 1 : 0), skipped };
+    return { label, passed, failed: failed || (r.code !== 0 ? 1 : 0), skipped, failures };
   } catch (e) {
     console.log(`${label}: ${e instanceof Error ? e.message : String(e)}`);
     return { label, passed: 0, failed: 1, skipped: 0, note: 'could not run' };
@@ -194,6 +198,7 @@ console.log('');
 for (const r of results) {
   const took = `${(r.ms / 60_000).toFixed(1)} min${r.note ? `; ${r.note}` : ''}`;
   console.log(`${r.label}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (${took})`);
+  for (const f of r.failures ?? []) console.log(`  ${f.trim()}`);
 }
 const sum = (k) => results.reduce((n, r) => n + r[k], 0);
 console.log(`${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped`);

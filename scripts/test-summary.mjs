@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Prints one line, `N passed, N failed, N skipped`, from the vitest JSON reports (and lint reports) of every
-// workspace, after listing skipped tests with their reasons (in their names, or the note of `ctx.skip`).
+// workspace, after listing skipped tests with their reasons (in their names, or the note of `ctx.skip`) and failed
+// tests with the first line of their failure.
 // Exits non-zero on any failure, or when a workspace with tests left no report (it crashed before reporting).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,8 +42,15 @@ for (const ws of workspaces) {
     }
     for (const t of suite.assertionResults ?? []) {
       if (t.status === 'passed') passed += 1;
-      else if (t.status === 'failed') failed += 1;
-      else {
+      else if (t.status === 'failed') {
+        failed += 1;
+        // Named here, just above the total, so the last lines of a CI log say which test failed and why.
+        const name = [...(t.ancestorTitles ?? []), t.title].join(' > ');
+        const why = String(t.failureMessages?.[0] ?? '')
+          .split('\n')[0]
+          .slice(0, 200);
+        console.log(`failed: ${suite.name.replace(root, '').replace(/^\//, '')} > ${name}${why ? `: ${why}` : ''}`);
+      } else {
         skipped += 1;
         const name = [...(t.ancestorTitles ?? []), t.title].join(' > ');
         const note = notes.get(name);
