@@ -63,7 +63,9 @@ describe('limits on the shape of the document', () => {
     );
     const started = performance.now();
     expect(checkDocument(parse(`{ ...F0 } ${levels.join(' ')}`), DEFAULT_LIMITS)?.limit).toBe('maxFields');
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // A walk that followed every spread would take 2^40 steps; counted once per fragment it takes microseconds. The
+    // bound is wide for a loaded machine and still far below what even 2^30 steps would take.
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   it('counts only fields under an alias other than their name as aliases', () => {

@@ -206,36 +206,34 @@ describe('SQLite writer threads', () => {
     },
   );
 
-  it(
-    "finds another process's events within its poll interval while this " +
-      "process's appends keep waking it without storing anything",
-    async () => {
-      const path = join(dir, 'events.db');
-      const here = getSqliteEventLog({ path, pollIntervalMs: 100 });
-      const elsewhere = getSqliteEventLog({ path, pollIntervalMs: 100 });
-      const sub = here.subscribe({ onEvents: () => undefined });
-      await here.append('s', [event(1)], ANY);
-      await sub.waitFor(1, 2_000);
-      await elsewhere.append('t', [event(2)], ANY);
-      let retrying = true;
-      const retries = (async () => {
-        // A retry of an append already stored: answered, stores nothing, wakes the subscription.
-        while (retrying) {
-          await here.append('s', [event(1)], ANY);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      })();
-      try {
-        await sub.waitFor(2, 1_000);
-      } finally {
-        retrying = false;
-        await retries;
+  it("finds another process's events by polling while its own appends keep waking it and store nothing", async () => {
+    const path = join(dir, 'events.db');
+    const here = getSqliteEventLog({ path, pollIntervalMs: 100 });
+    const elsewhere = getSqliteEventLog({ path, pollIntervalMs: 100 });
+    const sub = here.subscribe({ onEvents: () => undefined });
+    await here.append('s', [event(1)], ANY);
+    // Bounds far above the 100 ms poll (a loaded CI machine syncs slowly), yet well inside the 20 ms retry loop's
+    // reach: a subscription whose wakes kept postponing its poll would never find the other process's event.
+    await sub.waitFor(1, 5_000);
+    await elsewhere.append('t', [event(2)], ANY);
+    let retrying = true;
+    const retries = (async () => {
+      // A retry of an append already stored: answered, stores nothing, wakes the subscription.
+      while (retrying) {
+        await here.append('s', [event(1)], ANY);
+        await new Promise((r) => setTimeout(r, 20));
       }
-      expect(sub.position).toBe(2);
-      await sub.stop();
-      await Promise.all([here.close(), elsewhere.close()]);
-    },
-  );
+    })();
+    try {
+      await sub.waitFor(2, 5_000);
+    } finally {
+      retrying = false;
+      await retries;
+    }
+    expect(sub.position).toBe(2);
+    await sub.stop();
+    await Promise.all([here.close(), elsewhere.close()]);
+  });
 
   it('delivers everything in order to a subscription further behind than the commits kept in memory', async () => {
     const log = getSqliteEventLog({ path: join(dir, 'events.db') });
