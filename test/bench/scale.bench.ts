@@ -11,13 +11,16 @@ import {
   type Vault,
   type VaultConfig,
 } from '@pdv/vault';
+import pg from 'pg';
 
+import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 import { tempVault } from '../support/tempVault.js';
 import { benchRegister, load } from './api.bench.js';
 
 /**
  * `npm run bench:scale`: the cost curve (issue 25). At each size (`BENCH_SCALE_SIZES`, default
- * 10000,100000) a fresh embedded vault imports that many subjects (10 fields in 5 categories, 11
+ * 10000,100000,pg:10000; a `pg:` size runs on PostgreSQL's event log and state stores, in a fresh schema of
+ * `TEST_POSTGRES_URL`, and is skipped with the reason when no server answers) a fresh vault imports that many subjects (10 fields in 5 categories, 11
  * events each) through `vault import`'s engine, then measures, each against a baseline of the
  * same run: the import rate against the log's raw batched appends; record and read throughput
  * and read p99 against the trivial query (the API benchmark's load generator, in its own
@@ -25,7 +28,13 @@ import { benchRegister, load } from './api.bench.js';
  * against a raw scan of the log; resident memory and disk per subject. Figures go to
  * bench-scale-results.json at the repository root, merged as `npm run bench` merges its own.
  */
-const SIZES = (process.env.BENCH_SCALE_SIZES ?? '10000,100000').split(',').map(Number);
+type Backend = 'sqlite' | 'postgres';
+const SIZES = (process.env.BENCH_SCALE_SIZES ?? '10000,100000,pg:10000').split(',').map((s) => {
+  const [, pgPrefix, n] = /^(pg:)?(\d+)$/.exec(s.trim()) ?? [];
+  if (!n) throw new Error(`BENCH_SCALE_SIZES: "${s}" is neither a number of subjects nor pg:<number>`);
+  const backend: Backend = pgPrefix ? 'postgres' : 'sqlite';
+  return { size: Number(n), backend };
+});
 const LOAD_SECONDS = Number(process.env.BENCH_SCALE_LOAD_SECONDS ?? 3);
 const ROUNDS = 3;
 const T = '2021-03-01T00:00:00Z';
@@ -163,12 +172,8 @@ async function restartFigures(
   config: VaultConfig & { masterKey: string },
 ): Promise<{ figures: Figures; vault: Vault }> {
   const t = performance.now();
-  const { vault } = await tempVault({
-    dataDir: config.dataDir,
-    masterKey: config.masterKey,
-    register: benchRegister(),
-    live: true,
-  });
+  const { dataDir, masterKey, ...rest } = config;
+  const { vault } = await tempVault({ dataDir, masterKey, config: rest, register: benchRegister(), live: true });
   const server = await startServer(vault, { port: 0, logger: createLogger({ level: 'warn' }) });
   const token = await mintDevToken(config, { role: 'dpo', name: 'bench' });
   for (;;) {
@@ -204,8 +209,40 @@ async function rebuildFigures(vault: Vault): Promise<Figures> {
   };
 }
 
-async function atSize(size: number): Promise<Figures> {
-  const { vault, config, cleanup } = await tempVault({ register: benchRegister(), live: true });
+/** Bytes of every table, index and TOAST table in the schema. */
+async function schemaBytes(schema: string): Promise<number> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ bytes: string | null }>(
+      `SELECT sum(pg_total_relation_size(c.oid)) AS bytes FROM pg_class c
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'm')`,
+      [schema],
+    );
+    return Number(rows[0]?.bytes ?? 0);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The stores' settings of a backend, and how to measure and drop what it keeps outside the data directory. */
+function storesOf(backend: Backend): {
+  config: Partial<VaultConfig>;
+  bytes: () => Promise<number>;
+  drop: () => Promise<void>;
+} {
+  if (backend === 'sqlite') return { config: {}, bytes: async () => 0, drop: async () => {} };
+  const postgresSchema = freshSchema('pdv_scale');
+  return {
+    config: { eventStore: 'postgres', stateStore: 'postgres', postgresUrl: TEST_POSTGRES_URL, postgresSchema },
+    bytes: () => schemaBytes(postgresSchema),
+    drop: () => dropSchema(postgresSchema),
+  };
+}
+
+async function atSize(size: number, backend: Backend): Promise<Figures> {
+  const stores = storesOf(backend);
+  const { vault, config, cleanup } = await tempVault({ register: benchRegister(), live: true, config: stores.config });
   let current = vault;
   try {
     const imported = await importFigures(vault, size);
@@ -220,7 +257,7 @@ async function atSize(size: number): Promise<Figures> {
     globalThis.gc?.();
     const rss = process.memoryUsage().rss;
     await vault.close();
-    const disk = bytesUnder(config.dataDir);
+    const disk = bytesUnder(config.dataDir) + (await stores.bytes());
     const restarted = await restartFigures(config);
     current = restarted.vault;
     const rebuilt = await rebuildFigures(current);
@@ -233,10 +270,12 @@ async function atSize(size: number): Promise<Figures> {
       rss_mb: Math.round(rss / 2 ** 20),
       disk_bytes_per_subject: Math.round(disk / size),
     };
-    return Object.fromEntries(Object.entries(all).map(([k, v]) => [`scale_${size}_${k}`, v]));
+    const prefix = backend === 'postgres' ? `scale_pg_${size}` : `scale_${size}`;
+    return Object.fromEntries(Object.entries(all).map(([k, v]) => [`${prefix}_${k}`, v]));
   } finally {
     await current.close().catch(() => {});
     await cleanup();
+    await stores.drop();
   }
 }
 
@@ -244,15 +283,21 @@ let root = new URL('..', import.meta.url);
 while (!existsSync(new URL('turbo.json', root))) root = new URL('..', root);
 const out = new URL('bench-scale-results.json', root);
 const results: Record<string, number | string> = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
-for (const size of SIZES) {
-  process.stdout.write(`scale ${size}… `);
-  const figures = await atSize(size);
+const postgres = SIZES.some((s) => s.backend === 'postgres') ? await probePostgres() : { ok: true as const };
+for (const { size, backend } of SIZES) {
+  const name = backend === 'postgres' ? `pg:${size}` : String(size);
+  if (backend === 'postgres' && !postgres.ok) {
+    console.log(`scale ${name}: skipped (${postgres.reason})`);
+    continue;
+  }
+  process.stdout.write(`scale ${name}… `);
+  const figures = await atSize(size, backend);
   console.log('done');
   for (const [k, v] of Object.entries(figures)) {
     results[k] = Number.isInteger(v) ? v : Number(v.toFixed(3));
     console.log(`  ${k}: ${results[k]}`);
   }
-  results[`scale_${size}_measured_at`] = new Date().toISOString();
+  results[`scale_${backend === 'postgres' ? 'pg_' : ''}${size}_measured_at`] = new Date().toISOString();
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 }
 results.machine = `${(await import('node:os')).cpus().length} cores, node ${process.version}`;
