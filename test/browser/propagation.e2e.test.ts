@@ -47,6 +47,7 @@ const secretOf = (name: string) =>
   `whsec_${Buffer.from(nacl.hash(Buffer.from(`console-test:${name}`)).subarray(0, 32)).toString('base64')}`;
 const EMAIL = 'lise.propagation@example.dk';
 const SECOND_EMAIL = 'jens.propagation@example.dk';
+const THIRD_EMAIL = 'karen.propagation@example.dk';
 
 /** The test register plus one external recipient of contact data, which acknowledges by callback within 3 days. */
 function registerWith(collections: Receiver): ProcessingRegister {
@@ -345,6 +346,47 @@ describe.skipIf(missing !== undefined)('the erasure propagation in the DPO conso
     expect(await section.locator('tbody td').first().textContent()).toBe('collections');
     expect(await axeViolations(page)).toEqual([]);
     expect(page.url()).not.toContain(SECOND_EMAIL);
+    expect(violations).toEqual([]);
+    await context.close();
+  });
+
+  it('a subject erased elsewhere, which no identifier finds, opens by its id and shows its receipt', async () => {
+    const crm = { actor: 'service:crm' };
+    const { subjectId: third } = await vault.commands.registerSubject(crm);
+    const items = [item('contact', 'email', THIRD_EMAIL, 'contract', 'contract')];
+    await vault.execute(third, { type: 'RecordPersonalData', items }, crm);
+    await vault.erase(third, { actor: 'dpo:other-system', reason: 'subjectRequest' });
+    const [notification] = vault.propagation!.list({ subjectId: third });
+    await eventually(
+      () => collections.delivered.has(notification!.due.notificationId),
+      20_000,
+      () => 'not delivered to collections',
+    );
+    expect(await acknowledge('collections', [notification!.due.notificationId])).toBe(200);
+    await eventually(
+      () => vault.propagation!.receipt({ subjectId: third }) !== undefined,
+      20_000,
+      () => 'no receipt',
+    );
+    const { context, page, violations } = await openConsole('en-GB');
+    await page.getByRole('button', { name: 'Subjects' }).click();
+    await page.getByLabel('Value').fill(THIRD_EMAIL);
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByText('No subject matches.').waitFor();
+    await page.getByLabel('By').selectOption('id');
+    expect(await page.getByLabel('For the purpose').count()).toBe(0);
+    await page.getByLabel('Value').fill('not-a-subject-id');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByRole('alert').getByText('That is not a subject id (a UUID).').waitFor();
+    await page.getByLabel('Value').fill(third.toUpperCase());
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByRole('heading', { level: 2, name: `Subject ${third}` }).waitFor();
+    await page.getByRole('button', { name: 'Propagation receipt' }).click();
+    await page.getByTestId('receipt-check').getByText('Signature valid').waitFor();
+    const section = page.locator('section[aria-labelledby=receipt]');
+    expect((await section.locator('dd').allTextContents())[0]).toBe(third);
+    expect(await axeViolations(page)).toEqual([]);
+    expect(page.url()).not.toContain(third);
     expect(violations).toEqual([]);
     await context.close();
   });

@@ -16,13 +16,21 @@ import {
 } from './documents.js';
 import { m } from './messages.js';
 
-/** Finds subjects by email or phone (blind index): the identifier goes in the request body, never in a URL. */
+type LookupKind = 'email' | 'phone' | 'id';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Finds subjects by email or phone (blind index): the identifier goes in the request body, never in a URL. A subject
+ * id (from a request, a certificate or another system) opens the subject at once: the only way to an erased subject,
+ * whose identifiers no longer match, and to its propagation receipt.
+ */
 export function Lookup({ onOpen }: { onOpen: (id: string) => void }) {
   const [register] = useQuery({ query: RegisterQuery });
   const purposes = register.data?.processingRegister.purposes.map((p) => p.name) ?? [];
-  const [kind, setKind] = useState<'email' | 'phone'>('email');
+  const [kind, setKind] = useState<LookupKind>('email');
   const [value, setValue] = useState('');
   const [chosen, setPurpose] = useState('');
+  const [notAnId, setNotAnId] = useState(false);
   const purpose = chosen || (purposes.includes('contract') ? 'contract' : (purposes[0] ?? ''));
   const [asked, setAsked] = useState<{ email: string } | { phone: string } | null>(null);
   const [found] = useQuery({
@@ -32,31 +40,32 @@ export function Lookup({ onOpen }: { onOpen: (id: string) => void }) {
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    setAsked(kind === 'email' ? { email: value } : { phone: value });
+    setNotAnId(false);
+    if (kind !== 'id') return setAsked(kind === 'email' ? { email: value } : { phone: value });
+    setAsked(null);
+    if (UUID.test(value.trim())) onOpen(value.trim().toLowerCase());
+    else setNotAnId(true);
   };
   return (
     <section aria-labelledby="lookup">
       <h2 id="lookup">{m.findSubject}</h2>
       <form className="row" onSubmit={submit} autoComplete="off">
         <label htmlFor="lookup-kind">{m.by}</label>
-        <select id="lookup-kind" value={kind} onChange={(e) => setKind(e.target.value as 'email' | 'phone')}>
+        <select id="lookup-kind" value={kind} onChange={(e) => setKind(e.target.value as LookupKind)}>
           <option value="email">{m.email}</option>
           <option value="phone">{m.phone}</option>
+          <option value="id">{m.subjectIdKind}</option>
         </select>
         <label htmlFor="lookup-value">{m.value}</label>
         <input id="lookup-value" value={value} onChange={(e) => setValue(e.target.value)} required />
-        <label htmlFor="lookup-purpose">{m.forPurpose}</label>
-        <select id="lookup-purpose" value={purpose} onChange={(e) => setPurpose(e.target.value)}>
-          {purposes.map((p) => (
-            <option key={p}>{p}</option>
-          ))}
-        </select>
+        {kind !== 'id' && <PurposeSelect purposes={purposes} purpose={purpose} onChange={setPurpose} />}
         <button type="submit">{m.find}</button>
       </form>
+      {notAnId && <p role="alert">{m.notAnId}</p>}
       {found.error && <p role="alert">{found.error.message}</p>}
-      {found.data && found.data.findSubjects.length === 0 && <p role="status">{m.noMatch}</p>}
+      {asked && found.data && found.data.findSubjects.length === 0 && <p role="status">{m.noMatch}</p>}
       <ul>
-        {found.data?.findSubjects.map((s) => (
+        {(asked ? found.data?.findSubjects : undefined)?.map((s) => (
           <li key={s.id}>
             <button type="button" className="secondary" onClick={() => onOpen(s.id)}>
               {m.openSubject(s.id)}
@@ -67,6 +76,19 @@ export function Lookup({ onOpen }: { onOpen: (id: string) => void }) {
         ))}
       </ul>
     </section>
+  );
+}
+
+function PurposeSelect(props: { purposes: string[]; purpose: string; onChange: (p: string) => void }) {
+  return (
+    <>
+      <label htmlFor="lookup-purpose">{m.forPurpose}</label>
+      <select id="lookup-purpose" value={props.purpose} onChange={(e) => props.onChange(e.target.value)}>
+        {props.purposes.map((p) => (
+          <option key={p}>{p}</option>
+        ))}
+      </select>
+    </>
   );
 }
 
