@@ -46,6 +46,23 @@ export function keyStoreContract(name: string, create: () => Promise<KeyStoreFix
       expect(await store.getByIds([])).toEqual(new Map());
     });
 
+    it('lists the ids of one subject’s keys in key-id order, shredded ones and other subjects’ left out', async () => {
+      const mine = [
+        testKey('subj-list', 'contact', 2),
+        testKey('subj-list', 'contact'),
+        testKey('subj-list', 'debtor~A-1'),
+        testKey('subj-list', 'debtor~B-2'),
+      ];
+      await store.createIfAbsent([...mine, testKey('subj-list-2', 'contact'), testKey('subj-lis', 'contact')]);
+      await store.shred(['subj-list/debtor~B-2/1'], 'erasure', '2024-02-01T00:00:00.000Z');
+      expect(await store.listKeyIds('subj-list')).toEqual([
+        'subj-list/contact/1',
+        'subj-list/contact/2',
+        'subj-list/debtor~A-1/1',
+      ]);
+      expect(await store.listKeyIds('subj-none')).toEqual([]);
+    });
+
     it('returns the wrapped bytes exactly as stored, as a Uint8Array', async () => {
       const k = testKey('subj-bytes', 'contact');
       await store.createIfAbsent([k]);

@@ -487,6 +487,41 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
       ]);
     });
 
+    it('keeps the entry a hold keeps alone, and none for a hold on the whole category', async () => {
+      const category = {
+        subjectId: 'subj-1',
+        category: 'debtor',
+        basis: 'litigation',
+        until: '2030-01-01T00:00:00.000Z',
+      };
+      const entryA = { ...category, entry: 'A-1', until: '2031-01-01T00:00:00.000Z' };
+      const entryB = { ...category, entry: 'B-2', basis: 'law', until: 'open' };
+      await store.apply(
+        P,
+        batch({
+          holds: [
+            {
+              subjectId: 'subj-1',
+              rows: [
+                { ...category, source: 'dpo' },
+                { ...entryA, source: 'dpo' },
+                { ...entryB, source: 'register' },
+              ],
+            },
+          ],
+        }),
+        1,
+      );
+      expect(await store.listHolds({ subjectId: 'subj-1' })).toEqual([
+        { ...category, source: 'dpo' },
+        { ...entryA, source: 'dpo' },
+        { ...entryB, source: 'register' },
+      ]);
+      expect(await store.listHolds({ endingBefore: '2030-06-01T00:00:00.000Z' })).toEqual([
+        { ...category, source: 'dpo' },
+      ]);
+    });
+
     it('lists holds ending before a time, never an open one', async () => {
       const hold = (subjectId: string, category: string, until: string) => ({
         subjectId,

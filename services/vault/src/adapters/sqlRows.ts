@@ -29,6 +29,8 @@ export interface HoldRow {
   basis: string;
   until: string;
   source: HoldView['source'];
+  /** NULL: a hold on the whole category. */
+  entry: string | null;
 }
 
 export interface RetentionRow {
@@ -81,6 +83,7 @@ export const toTombstone = (r: TombstoneRow): Tombstone => ({
 export const toHold = (r: HoldRow): HoldView => ({
   subjectId: r.subject_id,
   category: r.category,
+  ...(r.entry === null ? {} : { entry: r.entry }),
   basis: r.basis,
   until: r.until,
   source: r.source,

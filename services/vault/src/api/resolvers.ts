@@ -233,7 +233,7 @@ export const resolvers: Resolvers = {
       authorize(ctx.principal, 'rectifyPersonalData');
       return run(ctx, 'rectifyPersonalData', subjectId, writeCommand(ctx, 'RectifyPersonalData', items, consents));
     },
-    erasePersonalData: (_, { subjectId, category, field, reason }, ctx) => {
+    erasePersonalData: (_, { subjectId, category, field, reason, entry }, ctx) => {
       authorize(ctx.principal, 'erasePersonalData');
       authorizeCategory(ctx.principal, ctx.vault.register.categories[category]?.purposes, 'category');
       return run(ctx, 'erasePersonalData', subjectId, {
@@ -242,6 +242,7 @@ export const resolvers: Resolvers = {
         field,
         reason,
         remaining: {},
+        ...(entry == null ? {} : { entry: text(entry, 'entry') }),
       });
     },
     giveConsent: (_, { subjectId, purpose, noticeId, noticeVersion, channel }, ctx) => {
@@ -274,10 +275,20 @@ export const resolvers: Resolvers = {
       knownPurpose(ctx, purpose);
       return run(ctx, 'overrideObjection', subjectId, { type: 'OverrideObjection', purpose, grounds });
     },
-    placeLegalHold: (_, { subjectId, category, basis, until }, ctx) =>
-      run(ctx, 'placeLegalHold', subjectId, { type: 'PlaceLegalHold', category, basis, until }),
-    releaseLegalHold: (_, { subjectId, category }, ctx) =>
-      run(ctx, 'releaseLegalHold', subjectId, { type: 'ReleaseLegalHold', category }),
+    placeLegalHold: (_, { subjectId, category, basis, until, entry }, ctx) =>
+      run(ctx, 'placeLegalHold', subjectId, {
+        type: 'PlaceLegalHold',
+        category,
+        basis,
+        until,
+        ...(entry == null ? {} : { entry: text(entry, 'entry') }),
+      }),
+    releaseLegalHold: (_, { subjectId, category, entry }, ctx) =>
+      run(ctx, 'releaseLegalHold', subjectId, {
+        type: 'ReleaseLegalHold',
+        category,
+        ...(entry == null ? {} : { entry: text(entry, 'entry') }),
+      }),
     recordLifecycleEvent: (_, { subjectId, event, entry }, ctx) =>
       run(ctx, 'recordLifecycleEvent', subjectId, {
         type: 'RecordLifecycleEvent',
@@ -305,7 +316,9 @@ export const resolvers: Resolvers = {
   DataSubjectRequest,
   PendingNotification,
   SignedReport,
-  RetainedCategory: { entries: (r) => r.entries?.map((e) => ({ ...e, entry: e.entry ?? null })) ?? null },
+  RetainedCategory: {
+    entries: (r) => r.entries?.map((e) => ({ ...e, entry: e.entry ?? null, basis: e.basis ?? null })) ?? null,
+  },
   LegalHold,
   RetentionPreviewItem,
 

@@ -7,11 +7,15 @@ import type { LegalHoldResolvers, RetentionPreviewItemResolvers } from './genera
  * asked for and only for such categories, so listing holds costs what it did.
  */
 export const LegalHold: LegalHoldResolvers = {
+  entry: (hold) => hold.entry ?? null,
+  /** A hold on one entry lists that entry alone. */
   async entries(hold, _args, ctx) {
     const { register } = ctx.vault;
     if (!entryEvent(register.categories[hold.category])) return null;
     const state = await ctx.vault.commands.load(hold.subjectId);
-    return entryEnds(state, register, hold.category).map((e) => ({ entry: e.entry, until: e.at }));
+    return entryEnds(state, register, hold.category)
+      .filter((e) => hold.entry === undefined || e.entry === hold.entry)
+      .map((e) => ({ entry: e.entry, until: e.at }));
   },
 };
 

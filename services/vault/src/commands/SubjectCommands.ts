@@ -10,13 +10,14 @@ import {
   releasedFields,
   remainingName,
 } from '../domain/decide/consentReleases.js';
+import { valueName } from '../domain/decide/entries.js';
 import { contestedBy, proposalName } from '../domain/decide/rectificationRequest.js';
 import { foreignHolder } from '../domain/decide/valueOwnership.js';
 import { isConflictError, VaultError } from '../domain/errors.js';
 import { streamOf } from '../domain/events.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import { expiringEntries } from '../domain/retention.js';
-import { entryKeyIdFor } from '../domain/state.js';
+import { liveEntryOf } from '../domain/state.js';
 import {
   type Command,
   type DataItemInput,
@@ -24,7 +25,6 @@ import {
   type FieldState,
   fold,
   initialState,
-  keyIdFor,
   type SubjectState,
   type Writer,
 } from '../domain/subject.js';
@@ -304,12 +304,14 @@ export class SubjectCommands implements Commands {
     writer: Writer | undefined,
   ): Promise<Record<string, unknown>> {
     const held: { name: string; category: string; field: string; f: FieldState; keyId: string }[] = [];
-    for (const { category, field } of items) {
-      if (!this.deps.register.categories[category]) continue;
+    for (const { category, field, entry } of items) {
+      if (!Object.hasOwn(this.deps.register.categories, category)) continue;
       const c = state.categories[category];
-      const f = c && !c.shredded && Object.hasOwn(c.fields, field) ? c.fields[field] : undefined;
+      // The value written over: the category's own, or its entry's under the entry's key.
+      const at = entry === undefined ? (c && !c.shredded ? c : undefined) : liveEntryOf(c, entry);
+      const f = at && Object.hasOwn(at.fields, field) ? at.fields[field] : undefined;
       if (f && foreignHolder(writer, f))
-        held.push({ name: `${category}.${field}`, category, field, f, keyId: c!.keyId });
+        held.push({ name: valueName(category, field, entry), category, field, f, keyId: at!.keyId });
     }
     return this.opened(state.subjectId, held, openField);
   }
@@ -344,43 +346,67 @@ export class SubjectCommands implements Commands {
   }
 
   /**
-   * A write creates its category's next key before its append; if the log then refuses the append
-   * (another writer erased the subject meanwhile, an append too large), no event names that key.
-   * Such a key can only be the next generation of a category, or of an entry of one, so the erasure
-   * looks for those and destroys the ones the key store holds (nothing kept was ever sealed under
-   * them). The first key of an entry no event names is not found this way: its id is not known.
+   * A write creates its key before its append; if the log then refuses the append (another writer
+   * erased the subject meanwhile, an append too large, a store failing), no event names that key:
+   * the next generation of a category or of an entry, or the first key of an entry the subject never
+   * had (its id names a case no event does). The erasure asks the key store for every key it holds
+   * for the subject (the live ones: a few a category, whatever the history) and destroys, with the
+   * rest, those of the register's categories that the subject's state does not hold (nothing kept was
+   * ever sealed under them). The requests key is not a category's and stays, as erasure keeps it.
    */
   private async withStrayKeys(
     state: SubjectState,
     command: Extract<Command, { type: 'EraseSubject' }>,
   ): Promise<Command> {
-    const candidates = Object.keys(this.deps.register.categories).flatMap((category) => [
-      keyIdFor(state.subjectId, category, (state.categories[category]?.generation ?? 0) + 1),
-      ...Object.entries(state.categories[category]?.entries ?? {}).map(([entry, e]) =>
-        entryKeyIdFor(state.subjectId, category, entry, e.generation + 1),
-      ),
-    ]);
-    const found = await this.deps.keyRing.get(candidates, { fresh: true });
+    const held = new Set(
+      Object.values(state.categories).flatMap((c) => [c.keyId, ...Object.values(c.entries ?? {}).map((e) => e.keyId)]),
+    );
+    const listed = await this.deps.keyRing.store.listKeyIds(state.subjectId);
+    const { categories } = this.deps.register;
     // Always what the key store says, never what the caller put in the command.
-    return { ...command, strayKeyIds: candidates.filter((id) => found.has(id)) };
+    const strayKeyIds = listed.filter((id) => {
+      const category = categoryOfKey(state.subjectId, id);
+      return category !== undefined && Object.hasOwn(categories, category) && !held.has(id);
+    });
+    return { ...command, strayKeyIds };
   }
 
-  /** Field erasure re-keys the category: the other fields' values are opened to be re-sealed. */
+  /**
+   * Field erasure re-keys the category (with `entry`, that entry alone): the other fields' values are opened to be
+   * re-sealed.
+   */
   private async withRemainingValues(
     state: SubjectState,
     command: Extract<Command, { type: 'ErasePersonalData' }>,
   ): Promise<Command> {
+    const { remaining: _ignored, ...rest } = command;
     // An unregistered category is refused by decide; its name must not be looked up in the state before.
-    const c = this.deps.register.categories[command.category] ? state.categories[command.category] : undefined;
-    if (!c || c.shredded) return command;
-    const others = Object.entries(c.fields).filter(([f]) => f !== command.field);
-    const keys = await this.deps.keyRing.get([c.keyId]);
+    const c = Object.hasOwn(this.deps.register.categories, command.category)
+      ? state.categories[command.category]
+      : undefined;
+    const at = command.entry === undefined ? (c && !c.shredded ? c : undefined) : liveEntryOf(c, command.entry);
+    if (!at) return { ...rest, remaining: {} };
+    const others = Object.entries(at.fields).filter(([f]) => f !== command.field);
+    const keys = await this.deps.keyRing.get([at.keyId]);
     const remaining: Record<string, unknown> = {};
     for (const [name, f] of others) {
-      const key = keys.get(c.keyId);
+      const key = keys.get(at.keyId);
       if (!key) throw new VaultError('KEY_SHREDDED', `The key of ${command.category} is gone; nothing to re-key`);
       remaining[name] = openField(state.subjectId, command.category, name, f, key);
     }
-    return { ...command, remaining };
+    return { ...rest, remaining };
   }
+}
+
+/**
+ * The register category a key of the subject belongs to: `subject/category/generation`, or
+ * `subject/category~entry/generation` for an entry's key; undefined for another subject's key or one
+ * of another shape.
+ */
+function categoryOfKey(subjectId: string, keyId: string): string | undefined {
+  const prefix = `${subjectId}/`;
+  if (!keyId.startsWith(prefix)) return undefined;
+  const segments = keyId.slice(prefix.length).split('/');
+  if (segments.length !== 2 || !/^[1-9][0-9]*$/.test(segments[1]!)) return undefined;
+  return segments[0]!.split('~')[0];
 }

@@ -1,6 +1,6 @@
 import { consentStatus } from './consent.js';
 import { type CategorySpec, OBJECTION_BASES, type ProcessingRegister, type PurposeSpec } from './register.js';
-import type { SubjectState } from './state.js';
+import { entryOf, type SubjectState } from './state.js';
 
 export const DENIAL_REASONS = [
   'PURPOSE_NOT_ALLOWED',
@@ -26,7 +26,7 @@ export const contestedFor = (
 ): boolean => {
   if (callerPurposes === 'all') return false;
   const c = state.categories[category];
-  const f = entry === undefined ? c?.fields[field] : c?.entries?.[entry]?.fields[field];
+  const f = entry === undefined ? c?.fields[field] : entryOf(c, entry)?.fields[field];
   return Boolean(f?.contested);
 };
 

@@ -50,9 +50,10 @@ export type EventPayloads<V> = {
   /**
    * The value is kept for one more purpose (and its legal basis) too: a service that does not hold
    * it wrote the same value for its own purpose (issue 23, case 7). It stays while any purpose
-   * keeping it still stands.
+   * keeping it still stands. `entry`: the value of that entry (e.g. a debt-collection case);
+   * absent: the category's own.
    */
-  PersonalDataHeld: { category: string; field: string; purpose: string; legalBasis: LegalBasis };
+  PersonalDataHeld: { category: string; field: string; purpose: string; legalBasis: LegalBasis; entry?: string };
   /**
    * A purpose no longer keeps the value: the consent it rested on was withdrawn. When it was the
    * value's last purpose, the value is erased in the same decision (Art. 17(1)(b)).
@@ -102,8 +103,12 @@ export type EventPayloads<V> = {
    * objection, which no longer stops the processing. The grounds are free text, so sealed.
    */
   ObjectionOverridden: { purpose: string; grounds: V };
-  LegalHoldPlaced: { category: string; basis: string; until: string };
-  LegalHoldReleased: { category: string };
+  /**
+   * The DPO keeps the category (or, with `entry`, that entry alone) until `until`, past its retention and past an
+   * erasure. One hold a category and one an entry; a second extends it.
+   */
+  LegalHoldPlaced: { category: string; basis: string; until: string; entry?: string };
+  LegalHoldReleased: { category: string; entry?: string };
   /** `entry`: the event happened to one entry (a case closed), whose own clock it starts; absent: the subject's. */
   LifecycleEventRecorded: { event: string; categories: string[]; entry?: string };
   /** `entry`: only that entry's key was shredded (its own period ended); absent: the whole category's keys. */
@@ -160,7 +165,7 @@ export type EventPayloads<V> = {
       category: string;
       basis: string;
       until: string;
-      entries?: { field: string; until: string; entry?: string }[];
+      entries?: RetainedValue[];
     }[];
     /**
      * Keys the key store held for the subject that no event names: made for a write the log then
@@ -169,6 +174,18 @@ export type EventPayloads<V> = {
     strayKeyIds?: string[];
   };
 };
+
+/**
+ * One value an erasure leaves while a hold keeps it: its field, its entry (absent: the category's own value), and when
+ * it goes (`open` while the period that keeps it has not started); `basis` where its own hold differs from the row's
+ * (an entry held alone).
+ */
+export interface RetainedValue {
+  field: string;
+  until: string;
+  entry?: string;
+  basis?: string;
+}
 
 export type EventType = keyof EventPayloads<unknown>;
 

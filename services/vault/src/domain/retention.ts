@@ -1,7 +1,7 @@
 import { objectionReaches } from './access.js';
 import type { ShredReason } from './events.js';
 import type { CategorySpec, ProcessingRegister, RetentionTrigger } from './register.js';
-import type { CategoryState, SubjectState } from './state.js';
+import { type CategoryState, type EntryState, liveEntryOf, type SubjectState } from './state.js';
 import { addIsoDuration } from './time.js';
 
 /**
@@ -12,6 +12,8 @@ import { addIsoDuration } from './time.js';
 export interface HoldRow {
   subjectId: string;
   category: string;
+  /** The entry held alone (a DPO hold on one case, or the law's period of one entry); absent: the whole category. */
+  entry?: string;
   basis: string;
   /** ISO time, or `open` while the trigger that starts the legal period has not happened. */
   until: string;
@@ -108,10 +110,8 @@ export function retainedEntries(
   state: SubjectState,
   spec: CategorySpec | undefined,
   category: string,
-  until: string,
-): { field: string; until: string; entry?: string }[] | undefined {
+): { field: string; until: string }[] | undefined {
   const c = state.categories[category];
-  if (c?.entries && entryEvent(spec)) return until === 'open' ? undefined : heldEntries(c, until);
   if (!c || c.shredded || spec?.erasure.mode !== 'keep') return undefined;
   const { trigger, duration } = spec.erasure.retention;
   if (trigger.kind !== 'recorded') return undefined;
@@ -125,38 +125,35 @@ export function retainedEntries(
 }
 
 /**
- * Each value of a category whose entries run on their own clocks, as an erasure the category's hold
- * defers leaves it: the category's own values and each live entry's go when the hold ends.
+ * Every hold on the subject's live categories: DPO holds and the register's legal periods, and where the period runs
+ * per entry, each live entry's own (a DPO hold on one case; the law's period of each entry, from its own trigger).
  */
-function heldEntries(c: CategoryState, until: string): { field: string; until: string; entry?: string }[] {
-  const own: { field: string; until: string; entry?: string }[] = c.shredded
-    ? []
-    : Object.keys(c.fields).map((field) => ({ field, until }));
-  const entries = Object.entries(c.entries ?? {})
-    .filter(([, e]) => !e.shredded)
-    .flatMap(([entry, e]) => Object.keys(e.fields).map((field) => ({ field, until, entry })));
-  return [...own, ...entries].sort(
-    (a, b) => (a.entry ?? '').localeCompare(b.entry ?? '') || a.field.localeCompare(b.field),
-  );
-}
-
-/** Every hold on the subject's live categories: DPO holds and the register's legal periods. */
 export function holdsOf(state: SubjectState, register: ProcessingRegister): HoldRow[] {
   const rows: HoldRow[] = [];
+  const subjectId = state.subjectId;
   for (const [category, h] of Object.entries(state.holds)) {
-    rows.push({ subjectId: state.subjectId, category, basis: h.basis, until: h.until, source: 'dpo' });
+    rows.push({ subjectId, category, basis: h.basis, until: h.until, source: 'dpo' });
   }
   for (const [category, c] of Object.entries(state.categories)) {
     const spec = register.categories[category];
-    if (c.shredded || spec?.erasure.mode !== 'keep') continue;
-    const from = triggerTime(state, category, spec.erasure.retention.trigger);
-    rows.push({
-      subjectId: state.subjectId,
-      category,
-      basis: spec.erasure.law,
-      until: from ? addIsoDuration(from, spec.erasure.retention.duration) : 'open',
-      source: 'register',
-    });
+    // The category's own values (none, '', where it only ever had entries).
+    if (!c.shredded && c.keyId && spec?.erasure.mode === 'keep') {
+      const from = triggerTime(state, category, spec.erasure.retention.trigger);
+      rows.push({
+        subjectId,
+        category,
+        basis: spec.erasure.law,
+        until: from ? addIsoDuration(from, spec.erasure.retention.duration) : 'open',
+        source: 'register',
+      });
+    }
+    if (!spec || !entryEvent(spec)) continue;
+    for (const [entry, e] of Object.entries(c.entries ?? {})) {
+      if (e.shredded) continue;
+      if (e.hold) rows.push({ subjectId, category, entry, basis: e.hold.basis, until: e.hold.until, source: 'dpo' });
+      const legal = entryLegalHold(state, spec, e);
+      if (legal) rows.push({ subjectId, category, entry, basis: legal.basis, until: legal.until, source: 'register' });
+    }
   }
   return rows;
 }
@@ -190,7 +187,8 @@ export function categoryRetention(
   let { at: dueAt, rule } = end;
   let open = false;
   for (const h of holds) {
-    if (h.category !== category) continue;
+    // An entry's own hold keeps that entry alone (entryEnds), not the category's values.
+    if (h.category !== category || h.entry !== undefined) continue;
     if (h.until === 'open') open = true;
     else if (h.until > dueAt) {
       dueAt = h.until;
@@ -211,55 +209,176 @@ export function categoryRetention(
  * recorded under an entry only in such a category.
  */
 export function entryEvent(spec: CategorySpec | undefined): string | undefined {
-  // Not (yet) where a law keeps the category after erasure: that period's hold runs per subject.
-  if (spec?.erasure.mode !== 'shred') return undefined;
-  return spec.retention.trigger.kind === 'lifecycle' ? spec.retention.trigger.event : undefined;
+  // Where a law keeps the category after erasure too: each entry is then kept for the law's period from its own
+  // trigger (entryLegalHold), as the category's own values are from the subject's.
+  return spec?.retention.trigger.kind === 'lifecycle' ? spec.retention.trigger.event : undefined;
 }
 
-/** One live entry's end: an ISO time, or `open` while its own event has not happened. */
+/** One live entry's end: an ISO time, or `open` while its own event (or a period that keeps it) has not started. */
 export interface EntryEnd {
   entry: string;
   at: string;
   rule: string;
+  /** Why it goes then: its period, the subject's erasure, or a withdrawal or objection the register shreds for. */
+  reason: ShredCause['reason'];
 }
+
+/**
+ * When a trigger's clock started for one entry: the entry's own lifecycle event where the trigger is the event the
+ * category's entries run from (or that event recorded for the whole subject, which reaches every entry, if earlier),
+ * another lifecycle event as the subject's, its newest value's recording, or its last activity.
+ */
+function entryTriggerTime(
+  state: SubjectState,
+  e: EntryState,
+  trigger: RetentionTrigger,
+  event: string | undefined,
+): string | undefined {
+  switch (trigger.kind) {
+    case 'recorded': {
+      let newest = e.firstRecordedAt;
+      for (const f of Object.values(e.fields)) if (f.updatedAt > newest) newest = f.updatedAt;
+      return newest;
+    }
+    case 'lastActivity':
+      return e.lastActivityAt;
+    case 'lifecycle': {
+      const subject = state.lifecycle[trigger.event];
+      const own = trigger.event === event ? e.lifecycle[trigger.event] : undefined;
+      return own && (!subject || own < subject) ? own : subject;
+    }
+  }
+}
+
+/**
+ * The register's hold on one entry of a category a law keeps after erasure (`erasure: keep`): the law's period from
+ * the entry's own trigger (e.g. 5 years after that relationship ended), `open` until it happens. Undefined where no
+ * law keeps the category.
+ */
+function entryLegalHold(state: SubjectState, spec: CategorySpec, e: EntryState): Hold | undefined {
+  if (spec.erasure.mode !== 'keep') return undefined;
+  const { trigger, duration } = spec.erasure.retention;
+  const from = entryTriggerTime(state, e, trigger, entryEvent(spec));
+  return { basis: spec.erasure.law, until: from ? addIsoDuration(from, duration) : 'open', source: 'register' };
+}
+
+/** Every hold on one live entry, ended or not: the DPO's on its category, the DPO's on the entry, the law's. */
+function entryHolds(state: SubjectState, spec: CategorySpec, category: string, e: EntryState): Hold[] {
+  const out: Hold[] = [];
+  const dpo = state.holds[category];
+  if (dpo) out.push({ basis: dpo.basis, until: dpo.until, source: 'dpo' });
+  if (e.hold) out.push({ basis: e.hold.basis, until: e.hold.until, source: 'dpo' });
+  const legal = entryLegalHold(state, spec, e);
+  if (legal) out.push(legal);
+  return out;
+}
+
+/**
+ * The hold that keeps one live entry now, if any: a DPO hold on its category or on the entry alone, or the law's
+ * period of the entry (`open` while it has not started). The later end wins.
+ */
+export function entryHoldOn(
+  state: SubjectState,
+  spec: CategorySpec | undefined,
+  category: string,
+  entry: string,
+  now: string,
+): Hold | undefined {
+  const e = liveEntryOf(state.categories[category], entry);
+  if (!spec || !e) return undefined;
+  return latestHold(entryHolds(state, spec, category, e).filter((h) => h.until === 'open' || h.until > now));
+}
+
+/**
+ * The entry's own holds that keep it now (the DPO's on the entry, the law's period of the entry), not its category's:
+ * what a shred of the whole category leaves.
+ */
+function ownHoldOn(state: SubjectState, spec: CategorySpec | undefined, e: EntryState, now: string): Hold | undefined {
+  if (!spec) return undefined;
+  const holds: Hold[] = [];
+  if (e.hold && e.hold.until > now) holds.push({ basis: e.hold.basis, until: e.hold.until, source: 'dpo' });
+  const legal = entryLegalHold(state, spec, e);
+  if (legal && (legal.until === 'open' || legal.until > now)) holds.push(legal);
+  return latestHold(holds);
+}
+
+/**
+ * The keys shredding the whole category destroys at `now`: its own (unless gone) and each live entry's that no hold
+ * of the entry's own keeps (a DPO hold on that case, the law's period of the entry). A hold on the category keeps it
+ * all, which the caller checks (holdOn).
+ */
+export function shreddableKeyIds(
+  state: SubjectState,
+  register: ProcessingRegister,
+  category: string,
+  now: string,
+): string[] {
+  const c = state.categories[category];
+  if (!c) return [];
+  const spec = register.categories[category];
+  return [
+    ...(c.shredded || !c.keyId ? [] : [c.keyId]),
+    ...Object.values(c.entries ?? {}).flatMap((e) => (e.shredded || ownHoldOn(state, spec, e, now) ? [] : [e.keyId])),
+  ];
+}
+
+/** The hold that ends last (`open` latest of all), if any. */
+export const latestHold = (holds: readonly Hold[]): Hold | undefined =>
+  holds.length === 0
+    ? undefined
+    : holds.reduce((a, b) => (a.until === 'open' || (b.until !== 'open' && a.until >= b.until) ? a : b));
 
 /** The rule of an entry's end names the entry so: a schedule row with such a rule is due for an entry. */
 const entryRule = (entry: string) => `(entry ${entry})`;
 export const isEntryRule = (rule: string): boolean => rule.includes('(entry ');
 
 /**
- * When each live entry of the category goes: its own event plus the category's period, pushed back
- * by a DPO hold on the category; `open` while its event has not happened. Once the subject is
- * erased, every entry goes with the erasure (when a hold ends, if one keeps the category). Each
- * entry has its own key, so it goes by shredding that key alone, whatever the category's history.
- * Ordered by end (open last), then entry.
+ * When each live entry of the category goes: its own event plus the category's period (or a withdrawal or objection
+ * the register shreds the category for, if earlier), pushed back by any hold on it (the DPO's on the category or on
+ * the entry alone, the law's period of the entry); `open` while its event, or a period that keeps it, has not
+ * started. Once the subject is erased, every entry goes with the erasure (when its holds end). Each entry has its own
+ * key, so it goes by shredding that key alone, whatever the category's history. Ordered by end (open last), then entry.
  */
 export function entryEnds(state: SubjectState, register: ProcessingRegister, category: string): EntryEnd[] {
   const spec = register.categories[category];
   const event = entryEvent(spec);
   const c = state.categories[category];
   if (!spec || !event || !c?.entries) return [];
-  const dpo = state.holds[category];
   const out: EntryEnd[] = [];
   for (const [entry, e] of Object.entries(c.entries)) {
     if (e.shredded) continue;
-    const from = state.erasedAt ?? e.lifecycle[event];
-    if (!from) {
-      out.push({ entry, at: 'open', rule: `${spec.retention.duration} after ${event} ${entryRule(entry)}` });
+    const end = entryOwnEnd(state, register, spec, event, entry, e);
+    if (end.at === 'open') {
+      out.push(end);
       continue;
     }
-    let at = state.erasedAt ?? addIsoDuration(from, spec.retention.duration);
-    let rule = state.erasedAt
-      ? `erased by request ${entryRule(entry)}`
-      : `${spec.retention.duration} after ${event} ${entryRule(entry)}`;
-    if (dpo && dpo.until > at) {
-      at = dpo.until;
-      rule = `${rule}; held until ${dpo.until} (${dpo.basis})`;
-    }
-    out.push({ entry, at, rule });
+    const held = latestHold(entryHolds(state, spec, category, e).filter((h) => h.until === 'open' || h.until > end.at));
+    if (held?.until === 'open') out.push({ ...end, at: 'open' });
+    else if (held) out.push({ ...end, at: held.until, rule: `${end.rule}; held until ${held.until} (${held.basis})` });
+    else out.push(end);
   }
   const rank = (x: EntryEnd) => (x.at === 'open' ? Infinity : Date.parse(x.at));
   return out.sort((a, b) => rank(a) - rank(b) || (a.entry < b.entry ? -1 : a.entry > b.entry ? 1 : 0));
+}
+
+/** An entry's end before holds: the erasure, a withdrawal or objection the register shreds for, or its period. */
+function entryOwnEnd(
+  state: SubjectState,
+  register: ProcessingRegister,
+  spec: CategorySpec,
+  event: string,
+  entry: string,
+  e: EntryState,
+): EntryEnd {
+  if (state.erasedAt)
+    return { entry, at: state.erasedAt, rule: `erased by request ${entryRule(entry)}`, reason: 'erasure' };
+  const reaction = standingReaction(state, register, spec, e.firstRecordedAt);
+  const from = entryTriggerTime(state, e, spec.retention.trigger, event);
+  const rule = `${spec.retention.duration} after ${event} ${entryRule(entry)}`;
+  const at = from ? addIsoDuration(from, spec.retention.duration) : 'open';
+  if (reaction && (at === 'open' || reaction.at < at))
+    return { entry, at: reaction.at, rule: `${reaction.rule} ${entryRule(entry)}`, reason: reaction.reason };
+  return { entry, at, rule, reason: 'retention' };
 }
 
 /** The entries whose end has come by `now`: the sweep shreds each one's key. */
@@ -300,7 +419,8 @@ export function shredCause(
 ): ShredCause | undefined {
   const spec = register.categories[category];
   const c = state.categories[category];
-  if (!spec || !c || c.shredded) return undefined;
+  // A category that only ever had entries has nothing of its own to shred: its entries run on their own (entryEnds).
+  if (!spec || !c || c.shredded || !c.keyId) return undefined;
   if (state.erasedAt) return { at: state.erasedAt, rule: 'erased by request', reason: 'erasure' };
   return standingReaction(state, register, spec, c.firstRecordedAt) ?? retentionEnd(state, category, spec);
 }
@@ -342,6 +462,7 @@ export interface Hold {
 /**
  * The hold that keeps a category now, if any: a DPO hold with an end date in the future, or a
  * register rule (a law keeps the category for a period after its trigger). The later end wins.
+ * A hold on one entry, or the law's period of one entry, keeps that entry alone (entryHoldOn).
  */
 export function holdOn(
   state: SubjectState,
@@ -362,8 +483,7 @@ export function holdOn(
       holds.push({ basis: spec.erasure.law, until: 'open', source: 'register' });
     }
   }
-  if (holds.length === 0) return undefined;
-  return holds.reduce((a, b) => (a.until === 'open' || (b.until !== 'open' && a.until >= b.until) ? a : b));
+  return latestHold(holds);
 }
 
 /** When the clock of a trigger started for this subject and category, or undefined if not yet. */

@@ -75,6 +75,17 @@ export interface EntryState {
   /** When each lifecycle event of this entry happened (e.g. its case closed). */
   lifecycle: Record<string, string>;
   shredded: { at: string; reason: ShredReason } | null;
+  /**
+   * Fields of this entry erased one by one (the entry lives on, re-keyed), until recorded again: reads show them as
+   * erased with the entry. Absent: none.
+   */
+  erasedFields?: Record<string, { at: string; reason: string }>;
+  /**
+   * A legal hold the DPO placed on this entry alone (e.g. litigation over one debt-collection case): the entry is kept
+   * until it ends, past its own period and past an erasure, while the category's other entries go on their clocks.
+   * Absent: none.
+   */
+  hold?: { basis: string; until: string; at: string };
 }
 
 /**
@@ -234,6 +245,19 @@ export const keyIdFor = (subjectId: string, category: string, generation: number
  */
 export const entryKeyIdFor = (subjectId: string, category: string, entry: string, generation: number): string =>
   keyIdFor(subjectId, `${category}~${entry}`, generation);
+
+/**
+ * The entry `entry` of a category, if it has one. Own properties only: an entry id is the service's (`constructor` is
+ * a well-formed one), never a property every object has.
+ */
+export const entryOf = (c: CategoryState | undefined, entry: string): EntryState | undefined =>
+  c?.entries && Object.hasOwn(c.entries, entry) ? c.entries[entry] : undefined;
+
+/** The entry `entry` of a category while its key lives. */
+export const liveEntryOf = (c: CategoryState | undefined, entry: string): EntryState | undefined => {
+  const e = entryOf(c, entry);
+  return e && !e.shredded ? e : undefined;
+};
 
 /** The keys of the category's entries still live: shredding the whole category shreds them too. */
 export const liveEntryKeyIds = (c: CategoryState): string[] =>

@@ -39,6 +39,11 @@ export interface KeyStore {
   createIfAbsent(keys: StoredKey[]): Promise<Map<string, StoredKey>>;
   /** Batch load by key id; shredded or unknown ids are absent. */
   getByIds(keyIds: string[]): Promise<Map<string, StoredKey>>;
+  /**
+   * The ids of the keys stored for one subject, shredded ones not among them, in key-id order; no key
+   * material. An erasure finds by it the keys no event names (made for a write the log refused).
+   */
+  listKeyIds(subjectId: string): Promise<string[]>;
   /** Deletes the keys and leaves tombstones. Idempotent: returns the ids destroyed by this call. */
   shred(keyIds: string[], reason: ShredReason, at: string): Promise<string[]>;
   /** Tombstones, optionally only a subject's or only the given key ids. */

@@ -316,7 +316,8 @@ export class Projector {
       retentionOf(state, this.deps.register, holds),
       state,
       this.deps.register,
-      holds,
+      // A hold on one entry keeps that entry's values alone: it moves no expiry of the category's.
+      holds.filter((h) => h.entry === undefined),
     );
     return { holds, retention, tracked: trackedRowsOf(state) };
   }

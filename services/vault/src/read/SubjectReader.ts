@@ -36,7 +36,15 @@ export type ReadItem =
       entry?: string;
     }
   | { status: 'DENIED'; category: string; field: string | null; reason: DenialReason; entry?: string }
-  | { status: 'ERASED'; category: string; field: string | null; erasedAt: string; reason: string };
+  | {
+      status: 'ERASED';
+      category: string;
+      field: string | null;
+      erasedAt: string;
+      reason: string;
+      /** The entry whose field was erased on its own; absent for the category's own fields and whole categories. */
+      entry?: string;
+    };
 
 export interface SubjectRead {
   subjectId: string;
@@ -237,7 +245,7 @@ export class SubjectReader {
       for (const e of erased)
         out.push({
           kind: 'done',
-          item: { status: 'ERASED', category, field: e.field, erasedAt: e.at, reason: e.reason },
+          item: { status: 'ERASED', category, field: e.field, erasedAt: e.at, reason: e.reason, ...entry },
         });
     }
     return out;
@@ -359,7 +367,7 @@ function prepareEntries(state: SubjectState, category: string, c: CategoryState)
         f,
         sealed: prepareField(state.subjectId, category, field, f),
       })),
-      erased: [],
+      erased: Object.entries(e.erasedFields ?? {}).map(([field, x]) => ({ field, at: x.at, reason: x.reason })),
     }));
 }
 

@@ -36,7 +36,15 @@ export interface AccessReportDoc {
   requests: RequestDoc[];
   /** Absent in reports from before transmissions were recorded. */
   transmissions?: TransmissionDoc[];
-  history: { category: string; field: string; value: unknown; recordedAt: string; purpose: string; source: string }[];
+  history: {
+    category: string;
+    field: string;
+    entry?: string;
+    value: unknown;
+    recordedAt: string;
+    purpose: string;
+    source: string;
+  }[];
   automatedDecisions: DecisionDoc[];
   disclosures: { total: number; listed: number; entries: ConsultationDoc[] };
 }
@@ -61,6 +69,8 @@ interface ItemDoc {
   category: string;
   dpvCategory: string;
   field: string | null;
+  /** The entry (e.g. a debt-collection case) the value belongs to; absent for the category's own. */
+  entry?: string;
   value?: unknown;
   recordedAt?: string;
   updatedAt?: string;
@@ -247,23 +257,35 @@ function categorySection(ctx: Ctx, report: AccessReportDoc, category: string, it
   for (const e of items.filter((i) => i.status.state === 'ERASED')) {
     const at = ctx.date(e.status.at);
     const reason = String(lookup(w.erasureReasons, e.status.reason));
-    out.push(`<p>${esc(e.field === null ? w.erased(at, reason) : w.fieldErased(e.field, at, reason))}</p>`);
+    const field = e.entry === undefined ? e.field : `${e.field} (${w.entry}: ${e.entry})`;
+    out.push(`<p>${esc(field === null ? w.erased(at, reason) : w.fieldErased(field, at, reason))}</p>`);
   }
   if (held.length > 0) {
     out.push(heldTable(ctx, held), purposesBlock(ctx, report, first), sourcesBlock(ctx, held, spec));
     const decision = report.automatedDecisions.find((d) => d.category === category);
     out.push(retentionBlock(ctx, first, spec), transfersBlock(ctx, first), admBlock(ctx, first, decision));
     if (first.specialCategory === true) out.push(`<p><strong>${esc(w.special)}</strong></p>`);
-    const { state, basis = '', until } = first.status;
-    if (state === 'RETAINED')
-      out.push(`<p>${esc(until === 'open' ? w.retainedOpen(basis) : w.retained(basis, ctx.date(until)))}</p>`);
+    // An entry's hold and end are its own, stated on its rows (heldTable).
+    if (first.entry === undefined && first.status.state === 'RETAINED')
+      out.push(`<p>${esc(retainedWords(ctx, first))}</p>`);
   }
   out.push(recipientsBlock(ctx, first), '</section>');
   return out.join('\n');
 }
 
+/** A hold's words: until when, or for the period the law sets. */
+function retainedWords(ctx: Ctx, item: ItemDoc): string {
+  const { basis = '', until } = item.status;
+  return until === 'open' ? ctx.w.retainedOpen(basis) : ctx.w.retained(basis, ctx.date(until));
+}
+
+/**
+ * The values held, a row each; where some belong to an entry (a debt-collection case), a column names it with the
+ * entry's own end and any hold on it, since each entry is kept and erased on its own clock.
+ */
 function heldTable(ctx: Ctx, items: ItemDoc[]): string {
   const { w } = ctx;
+  const perEntry = items.some((i) => i.entry !== undefined);
   const rows = items.map((i) => {
     const notes = [
       valueHtml(w, i.value),
@@ -273,17 +295,36 @@ function heldTable(ctx: Ctx, items: ItemDoc[]): string {
       .filter(Boolean)
       .join(' ');
     return (
-      `<tr><td>${esc(i.field)}</td><td>${notes}</td>` +
+      `<tr><td>${esc(i.field)}</td>${perEntry ? `<td>${entryCell(ctx, i)}</td>` : ''}<td>${notes}</td>` +
       `<td>${esc(lookup(w.origins, i.origin))}</td><td>${purposeName(ctx, i.purpose ?? '')}</td>` +
       `<td>${esc(lookup(w.legalBases, i.legalBasis))}</td><td>${esc(lookup(w.sourceWords, i.source))}</td>` +
       `<td>${esc(ctx.date(i.recordedAt))}</td><td>${esc(ctx.date(i.updatedAt))}</td></tr>`
     );
   });
-  const head = [w.field, w.value, w.origin, w.purpose, w.legalBasis, w.source, w.recorded, w.updated];
+  const head = [
+    w.field,
+    ...(perEntry ? [w.entry] : []),
+    w.value,
+    w.origin,
+    w.purpose,
+    w.legalBasis,
+    w.source,
+    w.recorded,
+    w.updated,
+  ];
   return (
     `<h4>${esc(w.held)}</h4><table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>` +
     `<tbody>${rows.join('')}</tbody></table>`
   );
+}
+
+/** An entry's id, when it ends, and the hold that keeps it; empty for the category's own values. */
+function entryCell(ctx: Ctx, item: ItemDoc): string {
+  if (item.entry === undefined) return '';
+  const { w } = ctx;
+  const end = item.retention?.endsAt ? w.retentionEnds(ctx.date(item.retention.endsAt)) : w.retentionOpen;
+  const held = item.status.state === 'RETAINED' ? ` ${esc(retainedWords(ctx, item))}` : '';
+  return `<span class="code">${esc(item.entry)}</span> ${esc(end)}${held}`;
 }
 
 function valueHtml(w: ReportWords, value: unknown): string {
@@ -388,10 +429,11 @@ function retentionBlock(ctx: Ctx, item: ItemDoc, spec: CategorySpec | undefined)
     spec && spec.retention.description === r.rule
       ? translated(ctx, spec.retention.description, spec.retention.descriptions)
       : `<span lang="en">${esc(r.rule)}</span>`;
-  const end = r.endsAt ? w.retentionEnds(ctx.date(r.endsAt)) : w.retentionOpen;
+  // An entry's end is its own, stated on its row (heldTable).
+  const end = item.entry !== undefined ? '' : r.endsAt ? w.retentionEnds(ctx.date(r.endsAt)) : w.retentionOpen;
   return (
-    `<h4>${esc(w.retention)}</h4><p>${rule} <span class="code">(${esc(durationWords(w, r.duration))})</span> ` +
-    `${esc(end)}</p>`
+    `<h4>${esc(w.retention)}</h4><p>${rule} <span class="code">(${esc(durationWords(w, r.duration))})</span>` +
+    `${end ? ` ${esc(end)}` : ''}</p>`
   );
 }
 
@@ -514,10 +556,14 @@ function requestsSection(ctx: Ctx, requests: RequestDoc[]): string {
 function historySection(ctx: Ctx, history: AccessReportDoc['history']): string {
   const { w } = ctx;
   if (history.length === 0) return `<section id="history"><h2>${esc(w.history)}</h2>${listOr(w, [])}</section>`;
-  const head = [w.categoryCode, w.field, w.value, w.recorded, w.purpose, w.source].map((h) => `<th>${esc(h)}</th>`);
+  const perEntry = history.some((h) => h.entry !== undefined);
+  const head = [w.categoryCode, w.field, ...(perEntry ? [w.entry] : []), w.value, w.recorded, w.purpose, w.source].map(
+    (h) => `<th>${esc(h)}</th>`,
+  );
   const rows = history.map(
     (h) =>
-      `<tr><td>${esc(h.category)}</td><td>${esc(h.field)}</td><td>${valueHtml(w, h.value)}</td>` +
+      `<tr><td>${esc(h.category)}</td><td>${esc(h.field)}</td>` +
+      `${perEntry ? `<td><span class="code">${esc(h.entry ?? '')}</span></td>` : ''}<td>${valueHtml(w, h.value)}</td>` +
       `<td>${esc(ctx.date(h.recordedAt))}</td><td>${purposeName(ctx, h.purpose)}</td>` +
       `<td>${esc(lookup(w.sourceWords, h.source))}</td></tr>`,
   );

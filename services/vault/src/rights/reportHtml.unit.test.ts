@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { fixtureRegister } from '../testing/fixtureRegister.js';
+import { caseRegister } from '../testing/givenCases.js';
 import { type AccessReportDoc, renderAccessReportHtml } from './reportHtml.js';
 import { REPORT_WORDS } from './reportLanguages.js';
 
@@ -90,4 +91,80 @@ describe('the readable access report: expired consents, withdrawals and transmis
       expect(html).toContain(w.attempts(2));
     },
   );
+});
+
+describe('the readable access report: values of a case', () => {
+  const value = (field: string, entry: string | undefined, status: AccessReportDoc['items'][number]['status']) => ({
+    category: 'debtor',
+    dpvCategory: 'pd:Contact',
+    field,
+    ...(entry === undefined ? {} : { entry }),
+    value: `${field} of ${entry ?? 'the debtor'}`,
+    recordedAt: '2026-01-10T00:00:00.000Z',
+    updatedAt: '2026-01-10T00:00:00.000Z',
+    purpose: 'contract',
+    legalBasis: 'contract',
+    source: 'thirdParty',
+    purposes: [{ purpose: 'contract' }],
+    recipients: { actual: [] },
+    retention: {
+      rule: 'P3Y',
+      duration: 'P3Y',
+      endsAt: entry === 'B-2' ? '2031-05-01T00:00:00.000Z' : entry === undefined ? null : '2032-01-01T00:00:00.000Z',
+    },
+    status,
+  });
+  const cases: AccessReportDoc = {
+    ...report,
+    items: [
+      value('name', undefined, { state: 'ACTIVE' }),
+      value('name', 'A-1', { state: 'RETAINED', basis: 'litigation', until: '2032-01-01T00:00:00.000Z' }),
+      value('email', 'B-2', { state: 'ACTIVE' }),
+      {
+        category: 'debtor',
+        dpvCategory: 'pd:Contact',
+        field: 'phone',
+        entry: 'B-2',
+        recipients: { actual: [] },
+        status: { state: 'ERASED', at: '2027-01-01T00:00:00.000Z', reason: 'subjectRequest' },
+      },
+    ],
+    history: [
+      {
+        category: 'debtor',
+        field: 'name',
+        entry: 'A-1',
+        value: 'an earlier name',
+        recordedAt: '2026-01-01T00:00:00.000Z',
+        purpose: 'contract',
+        source: 'thirdParty',
+      },
+    ],
+  };
+
+  it.each(['en', 'nb', 'da'] as const)('names in %s each value’s case, its end and its hold', (lang) => {
+    const w = REPORT_WORDS[lang];
+    const html = renderAccessReportHtml(cases, caseRegister, lang, signed);
+    const rows = html.split('<tr>');
+    const row = (text: string) => rows.find((r) => r.includes(text)) ?? '';
+    expect(html).toContain(`<th>${w.entry}</th>`);
+    expect(row('name of A-1')).toContain('<span class="code">A-1</span>');
+    expect(row('name of A-1')).toContain('litigation');
+    expect(row('email of B-2')).toContain('<span class="code">B-2</span>');
+    expect(row('email of B-2')).not.toContain('litigation');
+    expect(row('name of the debtor')).toContain('<td>name</td><td></td>');
+    // The case's field erased on its own, and its earlier value, name the case too.
+    expect(html).toContain(`phone (${w.entry}: B-2)`);
+    expect(row('an earlier name')).toContain('<span class="code">A-1</span>');
+  });
+
+  it('adds no case column where no value belongs to a case', () => {
+    const html = renderAccessReportHtml(
+      { ...cases, items: [cases.items[0]!], history: [] },
+      caseRegister,
+      'en',
+      signed,
+    );
+    expect(html).not.toContain(`<th>${REPORT_WORDS.en.entry}</th>`);
+  });
 });

@@ -32,6 +32,8 @@ export interface ReportWords {
   categoryCode: string;
   held: string;
   field: string;
+  /** The column naming the entry (e.g. the debt-collection case) a value belongs to. */
+  entry: string;
   value: string;
   origin: string;
   recorded: string;
@@ -153,6 +155,7 @@ const EN: ReportWords = {
   categoryCode: 'Category',
   held: 'What we hold',
   field: 'Item',
+  entry: 'Case or record',
   value: 'Value',
   origin: 'How we got it',
   recorded: 'Recorded',
@@ -374,6 +377,7 @@ const NB: ReportWords = {
   categoryCode: 'Kategori',
   held: 'Hva vi har',
   field: 'Opplysning',
+  entry: 'Sak eller oppføring',
   value: 'Verdi',
   origin: 'Hvordan vi fikk den',
   recorded: 'Registrert',
@@ -595,6 +599,7 @@ const DA: ReportWords = {
   categoryCode: 'Kategori',
   held: 'Hvad vi har',
   field: 'Oplysning',
+  entry: 'Sag eller registrering',
   value: 'Værdi',
   origin: 'Hvordan vi fik den',
   recorded: 'Registreret',

@@ -24,8 +24,8 @@ import {
   type Recipient,
   type Source,
 } from '../domain/register.js';
-import { holdOn, holdsOf, retentionOf, triggerTime } from '../domain/retention.js';
-import { liveEntryKeyIds } from '../domain/state.js';
+import { entryEnds, entryHoldOn, holdOn, holdsOf, retentionOf, triggerTime } from '../domain/retention.js';
+import { entryOf, liveEntryKeyIds } from '../domain/state.js';
 import type { CategoryState, FieldState, SubjectState } from '../domain/subject.js';
 import { addIsoDuration } from '../domain/time.js';
 import type { AccessLog, AccessLogEntry, RecipientRow } from '../ports/AccessLog.js';
@@ -515,6 +515,9 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
       if (liveEntryKeyIds(c).length === 0) continue;
     }
     const hold = holdOn(state, spec, category, generatedAt);
+    // Each entry on its own holds (a DPO hold on one case, the law's period of one entry) and its own end.
+    const entryHold = (entry: string) => entryHoldOn(state, spec, category, entry, generatedAt);
+    const ends = c.entries ? new Map(entryEnds(state, register, category).map((e) => [e.entry, e.at])) : undefined;
     for (const { field, f, keyId, entry } of valuesOf(c)) {
       const fieldSpec = spec.fields[field];
       if (kind === 'PORTABILITY' && !portable(fieldSpec, f.legalBasis)) continue;
@@ -552,7 +555,7 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
           external: externalRecipients(register, category),
           actual: readsOf.get(category) ?? [],
         },
-        retention: retentionInfo(state, spec, category),
+        retention: retentionInfo(state, spec, category, entry === undefined ? undefined : ends?.get(entry)),
         transfers: spec.transfers,
         automatedDecisionMaking: spec.automatedDecisionMaking,
         dpvAutomatedDecisionMaking: spec.automatedDecisionMaking === null ? null : 'dpv:AutomatedDecisionMaking',
@@ -560,22 +563,44 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
         dpvSpecialCategory: spec.specialCategory ? 'dpv:SpecialCategoryPersonalData' : null,
         ...(f.rectified ? { rectified: f.rectified } : {}),
         ...(f.contested ? { contested: { requestId: f.contested.requestId, since: f.contested.at } } : {}),
-        status: hold ? { state: 'RETAINED', basis: hold.basis, until: hold.until } : { state: 'ACTIVE' },
+        status: statusOf(entry === undefined ? hold : entryHold(entry)),
       };
     }
-    // Fields erased on their own, while the category lives on: gone, and said so.
-    if (kind === 'ACCESS' && !c.shredded) {
-      for (const [field, e] of Object.entries(c.erasedFields ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    // Fields erased on their own, while the category (or the entry) lives on: gone, and said so.
+    if (kind === 'ACCESS')
+      for (const { field, at, reason, entry } of erasedFieldsOf(c)) {
         yield {
           category,
           dpvCategory: spec.dpv,
           field,
-          status: { state: 'ERASED', at: e.at, reason: e.reason },
+          ...(entry === undefined ? {} : { entry }),
+          status: { state: 'ERASED', at, reason },
           recipients: { external: externalRecipients(register, category), actual: readsOf.get(category) ?? [] },
         };
       }
-    }
   }
+}
+
+const statusOf = (hold: { basis: string; until: string } | undefined) =>
+  hold ? { state: 'RETAINED', basis: hold.basis, until: hold.until } : { state: 'ACTIVE' };
+
+/** The fields erased one by one: the category's own while its key lives, then each live entry's, by field. */
+function erasedFieldsOf(c: CategoryState): { field: string; at: string; reason: string; entry?: string }[] {
+  const byField = ([a]: [string, unknown], [b]: [string, unknown]) => a.localeCompare(b);
+  const own = c.shredded
+    ? []
+    : Object.entries(c.erasedFields ?? {})
+        .sort(byField)
+        .map(([field, e]) => ({ field, at: e.at, reason: e.reason }));
+  const entries = Object.entries(c.entries ?? {})
+    .filter(([, e]) => !e.shredded)
+    .sort(byField)
+    .flatMap(([entry, e]) =>
+      Object.entries(e.erasedFields ?? {})
+        .sort(byField)
+        .map(([field, x]) => ({ field, at: x.at, reason: x.reason, entry })),
+    );
+  return [...own, ...entries];
 }
 
 /**
@@ -597,12 +622,19 @@ const purposesOf = (register: ProcessingRegister, spec: CategorySpec) =>
     description: register.purposes[p]?.description ?? null,
   }));
 
-function retentionInfo(state: SubjectState, spec: CategorySpec, category: string) {
+/**
+ * The category's retention rule and when it ends; for an entry's value (`entryEnd`: its end, or `open`), the entry's
+ * own end (null while open), which its case's own event and holds decide, not the category's.
+ */
+function retentionInfo(state: SubjectState, spec: CategorySpec, category: string, entryEnd?: string) {
+  const rule = spec.retention.description ?? `${spec.retention.duration} (${spec.retention.trigger.kind})`;
+  if (entryEnd !== undefined)
+    return { rule, duration: spec.retention.duration, endsAt: entryEnd === 'open' ? null : entryEnd };
   const register = { categories: { [category]: spec } } as unknown as ProcessingRegister;
   const row = retentionOf(state, register, holdsOf(state, register)).find((r) => r.category === category);
   const from = triggerTime(state, category, spec.retention.trigger);
   return {
-    rule: spec.retention.description ?? `${spec.retention.duration} (${spec.retention.trigger.kind})`,
+    rule,
     duration: spec.retention.duration,
     endsAt: row?.dueAt ?? (from ? addIsoDuration(from, spec.retention.duration) : null),
   };
@@ -628,12 +660,16 @@ async function* history(
     const keys = await check.load([...new Set(data.map((e) => e.data.keyId))]);
     for (const e of data) {
       const key = keys.get(e.data.keyId);
-      const current = inputs.state.categories[e.data.category]?.fields[e.data.field];
-      if (!key || current?.eventId === e.id) continue; // shredded, or the current value (already in items)
+      const { category, field, entry } = e.data;
+      const c = inputs.state.categories[category];
+      // The current value, the category's own or its entry's, is in `items` already.
+      const current = entry === undefined ? c?.fields[field] : entryOf(c, entry)?.fields[field];
+      if (!key || current?.eventId === e.id) continue; // shredded, or the current value
       yield {
-        category: e.data.category,
-        field: e.data.field,
-        value: openValue(key, e.data.value, valueContext(inputs.subjectId, e.data.category, e.data.field, e.id)),
+        category,
+        field,
+        ...(entry === undefined ? {} : { entry }),
+        value: openValue(key, e.data.value, valueContext(inputs.subjectId, category, field, e.id)),
         recordedAt: e.metadata.at,
         source: e.data.source,
         purpose: e.data.purpose,

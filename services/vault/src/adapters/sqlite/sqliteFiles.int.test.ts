@@ -174,6 +174,27 @@ describe('SQLite adapters on disk', () => {
     await views2.close();
   }, 60_000);
 
+  it('adds the entry column to the holds of a views.db made before it, keeping the rows it had', async () => {
+    const path = join(dir, 'views.db');
+    const old = new Database(path);
+    old.exec(`CREATE TABLE holds (subject_id TEXT NOT NULL, category TEXT NOT NULL, basis TEXT NOT NULL,
+      "until" TEXT NOT NULL, source TEXT NOT NULL)`);
+    old.prepare('INSERT INTO holds VALUES (?, ?, ?, ?, ?)').run('s-1', 'debtor', 'litigation', '2030-01-01', 'dpo');
+    old.close();
+    const store = getSqliteViewStore({ path });
+    const row = { subjectId: 's-2', category: 'debtor', entry: 'A-1', basis: 'litigation', until: 'open' };
+    await store.apply('p', { ...emptyBatch(), holds: [{ subjectId: 's-2', rows: [{ ...row, source: 'dpo' }] }] }, 1);
+    expect(await store.listHolds()).toEqual([
+      { subjectId: 's-1', category: 'debtor', basis: 'litigation', until: '2030-01-01', source: 'dpo' },
+      { ...row, source: 'dpo' },
+    ]);
+    await store.close();
+    // A second open finds the column there.
+    const again = getSqliteViewStore({ path });
+    expect(await again.listHolds({ subjectId: 's-2' })).toEqual([{ ...row, source: 'dpo' }]);
+    await again.close();
+  });
+
   it('lets a subscription see appends made through another connection to the same file', async () => {
     const path = join(dir, 'events.db');
     const reader = getSqliteEventLog({ path, pollIntervalMs: 20 });

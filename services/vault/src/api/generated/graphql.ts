@@ -298,8 +298,10 @@ export type LegalHold = {
   /** The law (from the register) or the DPO's basis. */
   basis: Scalars['String']['output'];
   category: Scalars['String']['output'];
-  /** Where the category's period runs per entry from an event of the entry's own (a debt-collection case closing): when each of the subject's live entries goes, this hold counted (the later of its end and the entry's own), or `open` while the entry's event has not happened. Null otherwise. */
+  /** Where the category's period runs per entry from an event of the entry's own (a debt-collection case closing): when each of the subject's live entries goes (this one alone for a hold on one entry), with every hold on it counted (the latest of their ends and the entry's own), or `open` while the entry's event, or a period that keeps it, has not started. Null otherwise. */
   entries: Maybe<Array<HeldEntry>>;
+  /** The entry (e.g. a debt-collection case) held alone: a DPO hold on that entry, or the law's period of it where the register keeps the category after erasure. Null: the whole category. */
+  entry: Maybe<Scalars['String']['output']>;
   /** `register` or `dpo`. */
   source: Scalars['String']['output'];
   subjectId: Scalars['ID']['output'];
@@ -315,7 +317,7 @@ export type Mutation = {
   completeRequest: CompletedRequest;
   /** A one-time download link to the subject's access report or portability export; it expires after 7 days. Role: dpo. */
   createExportLink: ExportLink;
-  /** Erases one field: the category is re-keyed, so its past values become unreadable. Roles: service, dpo. */
+  /** Erases one field: the category is re-keyed, so its past values become unreadable. With `entry`, the field of that entry (e.g. one debt-collection case) alone: the entry is re-keyed under its own key (or its key shredded when the field was its last value), the category's own values and its other entries untouched. An entry the subject has no live values under is refused with NOT_FOUND (`extensions.reason` UNKNOWN_ENTRY); an entry in a category whose period does not run per entry with BAD_USER_INPUT. Roles: service, dpo. */
   erasePersonalData: CommandPayload;
   /** Art. 17: shreds every category no hold covers and returns the signed certificate. Role: dpo. */
   eraseSubject: SignedErasureCertificate;
@@ -342,7 +344,7 @@ export type Mutation = {
   openRequest: DataSubjectRequest;
   /** Art. 21(1): records the compelling legitimate grounds (or legal claims) that override a standing objection, which then no longer denies reads; the grounds are sealed, and shown to the subject in its access report (write them for them). NOT_FOUND when no objection to the purpose stands; FORBIDDEN for direct marketing, where an objection is final (Art. 21(3)). A new objection stands again. Role: dpo. */
   overrideObjection: CommandPayload;
-  /** Keeps a category from erasure until `until`. Role: dpo. */
+  /** Keeps a category from erasure and retention until `until`. With `entry`, that entry alone (e.g. one debt-collection case in litigation): it is kept past its own end and past an erasure, while the category's other entries and its own values go on their clocks. One hold a category and one an entry: a second extends it, and one ending sooner is refused with CONFLICT (release it first). An entry the subject has no live values under is refused with NOT_FOUND (`extensions.reason` UNKNOWN_ENTRY). Role: dpo. */
   placeLegalHold: CommandPayload;
   /** A business event that starts retention clocks (e.g. relationshipEnded), as declared in the register. With `entry`, it happened to one entry (e.g. `caseClosed` for one debt-collection case): it starts only that entry's clock, in the categories whose period runs per entry from this event, and the subject's other entries keep theirs. An entry the subject has no live values under there is refused with NOT_FOUND (`extensions.reason` UNKNOWN_ENTRY), recording nothing. Roles: service, dpo. */
   recordLifecycleEvent: CommandPayload;
@@ -357,7 +359,7 @@ export type Mutation = {
   refuseRequest: DataSubjectRequest;
   /** A new subject with an opaque id that carries no personal data. Roles: service, dpo. */
   registerSubject: CommandPayload;
-  /** Role: dpo. */
+  /** Releases the DPO's hold on the category, or with `entry` the one on that entry. Role: dpo. */
   releaseLegalHold: CommandPayload;
   /** Art. 18: keep, but do not use. Role: dpo. */
   restrictProcessing: CommandPayload;
@@ -403,6 +405,7 @@ export type MutationCreateExportLinkArgs = {
 
 export type MutationErasePersonalDataArgs = {
   category: Scalars['String']['input'];
+  entry?: InputMaybe<Scalars['String']['input']>;
   field: Scalars['String']['input'];
   reason: ErasureReason;
   subjectId: Scalars['ID']['input'];
@@ -469,6 +472,7 @@ export type MutationOverrideObjectionArgs = {
 export type MutationPlaceLegalHoldArgs = {
   basis: HoldBasis;
   category: Scalars['String']['input'];
+  entry?: InputMaybe<Scalars['String']['input']>;
   subjectId: Scalars['ID']['input'];
   until: Scalars['DateTime']['input'];
 };
@@ -503,6 +507,7 @@ export type MutationRefuseRequestArgs = {
 
 export type MutationReleaseLegalHoldArgs = {
   category: Scalars['String']['input'];
+  entry?: InputMaybe<Scalars['String']['input']>;
   subjectId: Scalars['ID']['input'];
 };
 
@@ -584,6 +589,8 @@ export type PersonalDataDenied = PersonalDataItem & {
 export type PersonalDataErased = PersonalDataItem & {
   __typename?: 'PersonalDataErased';
   category: Scalars['String']['output'];
+  /** The entry (e.g. a debt-collection case) whose field was erased on its own; null for the category's own fields and whole categories. */
+  entry: Maybe<Scalars['String']['output']>;
   erasedAt: Scalars['DateTime']['output'];
   /** Why it is gone. A whole category: erasure, retention, withdrawal, objection or fieldErasure (an erasure, withdrawal or objection a hold deferred keeps its own reason), or shredded (the key went while the read ran). A field erased on its own: the ErasureReason given (subjectRequest, noLongerNecessary, ...). */
   erasureReason: Scalars['String']['output'];
@@ -899,8 +906,9 @@ export type RetainedCategory = {
   category: Scalars['String']['output'];
   /**
    * Where the period runs per entry (from each value's recording, or from an event of the entry's own such as its
-   * debt-collection case closing): each value's own end, when the sweep destroys it while other values stay; `until`
-   * is the last of them. Null otherwise.
+   * debt-collection case closing): each value kept and its own end, when the sweep destroys it while other values stay
+   * (an entry held on its own is listed while the category's other entries were shredded: the category is then among
+   * `categoriesShredded` too); `until` is the last of them. Null otherwise.
    */
   entries: Maybe<Array<RetainedEntry>>;
   /** An ISO date-time, or `open` while the period that keeps it has not started. */
@@ -910,10 +918,13 @@ export type RetainedCategory = {
 /** One value of a retained category and the end of its own period. */
 export type RetainedEntry = {
   __typename?: 'RetainedEntry';
+  /** The basis of the hold that keeps this value, where it is not the category's `basis` (e.g. a DPO hold on this entry alone); null otherwise. */
+  basis: Maybe<Scalars['String']['output']>;
   /** The entry (e.g. a debt-collection case) the value belongs to; null for the category's own values. */
   entry: Maybe<Scalars['String']['output']>;
   field: Scalars['String']['output'];
-  until: Scalars['DateTime']['output'];
+  /** An ISO date-time, or `open` while the period that keeps it has not started (e.g. the law's period of an entry whose relationship still runs). */
+  until: Scalars['String']['output'];
 };
 
 export type RetentionPreview = {
@@ -1393,6 +1404,7 @@ export type LegalHoldResolvers<ContextType = ApiContext, ParentType extends Reso
   basis?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   category?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   entries?: Resolver<Maybe<Array<ResolversTypes['HeldEntry']>>, ParentType, ContextType>;
+  entry?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   subjectId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   until?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1461,6 +1473,7 @@ export type PersonalDataDeniedResolvers<ContextType = ApiContext, ParentType ext
 
 export type PersonalDataErasedResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['PersonalDataErased'] = ResolversParentTypes['PersonalDataErased']> = {
   category?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  entry?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   erasedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   erasureReason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1594,9 +1607,10 @@ export type RetainedCategoryResolvers<ContextType = ApiContext, ParentType exten
 };
 
 export type RetainedEntryResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['RetainedEntry'] = ResolversParentTypes['RetainedEntry']> = {
+  basis?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   entry?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
-  until?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  until?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type RetentionPreviewResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['RetentionPreview'] = ResolversParentTypes['RetentionPreview']> = {

@@ -22,8 +22,19 @@ export type Command =
   | { type: 'RegisterSubject' }
   | ({ type: 'RecordPersonalData' } & WriteInput)
   | ({ type: 'RectifyPersonalData' } & WriteInput)
-  /** `remaining` holds the opened values of the category's other fields, to re-seal under a new key. */
-  | { type: 'ErasePersonalData'; category: string; field: string; reason: string; remaining: Record<string, unknown> }
+  /**
+   * `remaining` holds the opened values of the category's other fields (with `entry`: that entry's), to re-seal under a
+   * new key; opened by the command side, never input.
+   */
+  | {
+      type: 'ErasePersonalData';
+      category: string;
+      field: string;
+      reason: string;
+      remaining: Record<string, unknown>;
+      /** The entry whose value is erased (e.g. one debt-collection case's); absent: the category's own. */
+      entry?: string;
+    }
   | ({ type: 'GiveConsent' } & ConsentInput)
   /** `remaining`: values (`category.field`) the withdrawal re-seals, opened by the command side (never input). */
   | {
@@ -45,8 +56,9 @@ export type Command =
     }
   /** Art. 21(1): the DPO records the compelling legitimate grounds that override a standing objection. */
   | { type: 'OverrideObjection'; purpose: string; grounds: string }
-  | { type: 'PlaceLegalHold'; category: string; basis: string; until: string }
-  | { type: 'ReleaseLegalHold'; category: string }
+  /** `entry`: the hold keeps that entry of the category alone (e.g. one debt-collection case); absent: the category. */
+  | { type: 'PlaceLegalHold'; category: string; basis: string; until: string; entry?: string }
+  | { type: 'ReleaseLegalHold'; category: string; entry?: string }
   /** `entry`: the event happened to one entry (a case closed); absent: to the subject. */
   | { type: 'RecordLifecycleEvent'; event: string; entry?: string }
   | { type: 'ShredCategory'; category: string; reason: ShredReason; rule?: string }

@@ -2,9 +2,10 @@ import { consentStatus, restsOnConsent } from '../consent.js';
 import { VaultError } from '../errors.js';
 import type { DomainEvent, Unsealed } from '../events.js';
 import type { ProcessingRegister } from '../register.js';
-import { holdOn } from '../retention.js';
+import { entryHoldOn, holdOn } from '../retention.js';
 import { entryKeyIdFor, type FieldState, keyIdFor, type SubjectState } from '../state.js';
 import { plain } from './command.js';
+import { valueName } from './entries.js';
 
 /**
  * Storage limited by each value's purposes (Art. 5(1)(b), 17(1)(b) and (c); issue 23, case 7): a
@@ -79,10 +80,12 @@ function releasesWhere(
   const out: Release[] = [];
   for (const [category, c] of Object.entries(state.categories)) {
     const spec = register.categories[category];
-    if (!spec || shredding.has(category) || holdOn(state, spec, category, now)) continue;
-    if (!c.shredded) out.push(...releaseOf({ category }, c.fields, ends));
+    if (!spec || shredding.has(category)) continue;
+    if (!c.shredded && !holdOn(state, spec, category, now)) out.push(...releaseOf({ category }, c.fields, ends));
+    // Each entry on its own holds: a hold on the category, on that entry alone (one case in litigation), or the law's.
     for (const [entry, e] of Object.entries(c.entries ?? {}))
-      if (!e.shredded) out.push(...releaseOf({ category, entry }, e.fields, ends));
+      if (!e.shredded && !entryHoldOn(state, spec, category, entry, now))
+        out.push(...releaseOf({ category, entry }, e.fields, ends));
   }
   return out;
 }
@@ -108,8 +111,7 @@ function releaseOf(
 }
 
 /** The name a carried value has in `remaining`: `category.field`, and `@entry` for an entry's. */
-export const remainingName = (category: string, field: string, entry?: string): string =>
-  entry === undefined ? `${category}.${field}` : `${category}.${field}@${entry}`;
+export const remainingName = valueName;
 
 /** The values a release's key holds: the category's own, or its entry's. */
 export function releasedFields(state: SubjectState, { category, entry }: Release): Record<string, FieldState> {

@@ -1,7 +1,7 @@
 import { VaultError } from '../errors.js';
 import { unknownName } from '../names.js';
 import type { CategorySpec, ProcessingRegister } from '../register.js';
-import { holdOn } from '../retention.js';
+import { entryHoldOn, holdOn } from '../retention.js';
 import type { SubjectState } from '../state.js';
 
 /** Checks several deciders share: names the register must know, an erased subject, a held category. */
@@ -30,6 +30,23 @@ export function assertNotHeld(state: SubjectState, spec: CategorySpec, category:
   const hold = holdOn(state, spec, category, now);
   if (hold) {
     throw new VaultError('CATEGORY_HELD', `Category ${spec.name} is held until ${hold.until} (${hold.basis})`, {
+      details: { category, until: hold.until },
+    });
+  }
+}
+
+/** As assertNotHeld, for one entry of the category: a hold on the category, on the entry alone, or the law's. */
+export function assertEntryNotHeld(
+  state: SubjectState,
+  spec: CategorySpec,
+  category: string,
+  entry: string,
+  now: string,
+): void {
+  const hold = entryHoldOn(state, spec, category, entry, now);
+  if (hold) {
+    // The entry id is the caller's: never quoted back.
+    throw new VaultError('CATEGORY_HELD', `This entry of ${spec.name} is held until ${hold.until} (${hold.basis})`, {
       details: { category, until: hold.until },
     });
   }

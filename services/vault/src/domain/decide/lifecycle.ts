@@ -2,6 +2,7 @@ import { VaultError } from '../errors.js';
 import { unknownName } from '../names.js';
 import type { CategorySpec } from '../register.js';
 import { entryEvent } from '../retention.js';
+import { liveEntryOf } from '../state.js';
 import type { CommandOf, Decider } from './command.js';
 import { checkEntryId } from './entries.js';
 
@@ -31,10 +32,7 @@ export const recordLifecycleEvent: Decider<CommandOf<'RecordLifecycleEvent'>> = 
       path: 'entry',
     });
   const categories = perEntry
-    .filter((c) => {
-      const e = state.categories[c.name]?.entries?.[entry];
-      return e !== undefined && !e.shredded;
-    })
+    .filter((c) => liveEntryOf(state.categories[c.name], entry) !== undefined)
     .map((c) => c.name);
   if (categories.length === 0)
     throw new VaultError(

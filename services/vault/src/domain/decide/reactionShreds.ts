@@ -1,8 +1,8 @@
 import { objectionReaches } from '../access.js';
 import type { DomainEvent, ShredReason, Unsealed } from '../events.js';
 import type { ProcessingRegister } from '../register.js';
-import { holdOn } from '../retention.js';
-import { categoryKeyIds, type SubjectState } from '../state.js';
+import { holdOn, shreddableKeyIds } from '../retention.js';
+import type { SubjectState } from '../state.js';
 
 /**
  * The shreds a withdrawal of consent or an objection to `purpose` causes at once: every live
@@ -23,7 +23,9 @@ export function reactionShreds(
     if (!spec || c.shredded || spec[policy] !== 'shred' || !spec.purposes.includes(purpose)) continue;
     if (policy === 'onObjection' && !objectionReaches(spec, register.purposes[purpose])) continue;
     if (holdOn(state, spec, name, now)) continue;
-    out.push({ type: 'CategoryShredded', data: { category: name, keyIds: categoryKeyIds(c), reason } });
+    // An entry held on its own (a DPO hold on one case) stays, and goes when its hold ends (retention.ts entryEnds).
+    const keyIds = shreddableKeyIds(state, register, name, now);
+    out.push({ type: 'CategoryShredded', data: { category: name, keyIds, reason } });
   }
   return out;
 }

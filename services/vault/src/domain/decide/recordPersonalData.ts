@@ -11,8 +11,7 @@ import {
   type Source,
   SOURCES,
 } from '../register.js';
-import { entryEvent } from '../retention.js';
-import { entryKeyIdFor, type FieldState, keyIdFor, type SubjectState } from '../state.js';
+import { entryKeyIdFor, entryOf, type FieldState, keyIdFor, liveEntryOf, type SubjectState } from '../state.js';
 import { validateValue } from '../values.js';
 import {
   type CommandOf,
@@ -22,7 +21,7 @@ import {
   type Decision,
   plain,
 } from './command.js';
-import { checkEntryId } from './entries.js';
+import { checkEntryOf, valueName } from './entries.js';
 import { assertNotErased, categorySpec, checkPurpose } from './guards.js';
 import { defaultRequestId, proposal, proposes, rectificationRequestOpened } from './rectificationRequest.js';
 import { foreignHolder, sameAsHeld } from './valueOwnership.js';
@@ -99,7 +98,7 @@ function dataEvent(write: Write, item: DataItemInput, path: string): DomainEvent
   }
   const field = spec.fields[item.field]!;
   const name = `${spec.name}.${item.field}`;
-  if (item.entry !== undefined) checkEntry(spec, item.entry, `${path}.entry`);
+  if (item.entry !== undefined) checkEntryOf(spec, item.entry, `${path}.entry`);
   // The same field of two entries is two values.
   const seen = item.entry === undefined ? name : `${name}@${item.entry}`;
   if (write.seen.has(seen)) throw badInput(`Field ${name} appears twice in one command`, `${path}.field`);
@@ -107,9 +106,9 @@ function dataEvent(write: Write, item: DataItemInput, path: string): DomainEvent
   const current = currentValue(state, item);
   const holder = foreignHolder(write.writer, current);
   if (holder) {
-    // The command side opens only the category's own values (`category.field`), never an entry's.
-    const opened =
-      item.entry === undefined && Object.hasOwn(write.current, name) ? { value: write.current[name] } : undefined;
+    // The command side opens the value written over under its own name: `category.field`, `@entry` for an entry's.
+    const own = valueName(item.category, item.field, item.entry);
+    const opened = Object.hasOwn(write.current, own) ? { value: write.current[own] } : undefined;
     if (sameAsHeld(field.type, item, holder, opened, path)) return alsoHeld(write, spec, item, current!, path);
   }
   if (type === 'PersonalDataRectified') checkRectifies(current, item, name, path);
@@ -167,8 +166,11 @@ function alsoHeld(
     });
   checkBasisAndSource(spec, item, path);
   checkConsent(write, item, path);
-  const { category, field, purpose } = item;
-  return [{ type: 'PersonalDataHeld', data: { category, field, purpose, legalBasis: item.legalBasis as LegalBasis } }];
+  const { category, field, purpose, entry } = item;
+  const legalBasis = item.legalBasis as LegalBasis;
+  // An entry's value is held under its entry: it stays while a purpose keeps it, on the entry's own clock.
+  const at = entry === undefined ? {} : { entry };
+  return [{ type: 'PersonalDataHeld', data: { category, field, purpose, legalBasis, ...at } }];
 }
 
 /**
@@ -221,24 +223,16 @@ function writeKeyId(state: SubjectState, category: string): string {
   return c.shredded || !c.keyId ? keyIdFor(state.subjectId, category, c.generation + 1) : c.keyId;
 }
 
-/** An item's entry: a well-formed id, in a category whose period runs per entry. */
-function checkEntry(spec: CategorySpec, entry: string, path: string): void {
-  checkEntryId(entry, path);
-  if (!entryEvent(spec))
-    throw badInput(`The period of ${spec.name} does not run per entry: record its values without one`, path);
-}
-
 /** The value an item writes over: the category's own, or its entry's while that entry's key lives. */
 function currentValue(state: SubjectState, item: DataItemInput): FieldState | undefined {
   const c = state.categories[item.category];
   if (item.entry === undefined) return c?.fields[item.field];
-  const e = c?.entries?.[item.entry];
-  return e && !e.shredded ? e.fields[item.field] : undefined;
+  return liveEntryOf(c, item.entry)?.fields[item.field];
 }
 
 /** The entry's current key, or the first of a new generation when it has none or it was shredded. */
 function entryKeyId(state: SubjectState, category: string, entry: string): string {
-  const e = state.categories[category]?.entries?.[entry];
+  const e = entryOf(state.categories[category], entry);
   if (e && !e.shredded) return e.keyId;
   return entryKeyIdFor(state.subjectId, category, entry, (e?.generation ?? 0) + 1);
 }

@@ -152,8 +152,13 @@ describe('retention per case (an entry’s own lifecycle event)', () => {
     const hold: Command = { type: 'PlaceLegalHold', category: 'debtor', basis: 'litigation', until };
     const state = twoCases([CLOSED_A, hold]);
     expect(entryEnds(state, register, 'debtor')).toEqual([
-      { entry: 'case-A', at: until, rule: `P3Y after caseClosed (entry case-A); held until ${until} (litigation)` },
-      { entry: 'case-B', at: 'open', rule: 'P3Y after caseClosed (entry case-B)' },
+      {
+        entry: 'case-A',
+        at: until,
+        rule: `P3Y after caseClosed (entry case-A); held until ${until} (litigation)`,
+        reason: 'retention',
+      },
+      { entry: 'case-B', at: 'open', rule: 'P3Y after caseClosed (entry case-B)', reason: 'retention' },
     ]);
     expect(run(state, sweep, day(endA, 1))).toEqual([]);
     expect(run(state, sweep, day(until, 1))).toMatchObject([{ data: { entry: 'case-A' } }]);

@@ -1,12 +1,23 @@
 import { VaultError } from '../errors.js';
 import type { DomainEvent, Unsealed } from '../events.js';
 import type { ProcessingRegister } from '../register.js';
-import { categoryRetention, dueEntries, expiringEntries, holdOn, holdsOf, shredCause } from '../retention.js';
-import { categoryKeyIds, type CategoryState, keyIdFor, type SubjectState } from '../state.js';
+import {
+  categoryRetention,
+  dueEntries,
+  expiringEntries,
+  holdOn,
+  holdsOf,
+  shredCause,
+  shreddableKeyIds,
+} from '../retention.js';
+import { type CategoryState, keyIdFor, type SubjectState } from '../state.js';
 import { type CommandOf, type Decider, plain } from './command.js';
 import { assertNotHeld, categorySpec } from './guards.js';
 
-/** Shredding a category's key: on demand, or when its retention has ended. A shredded category shreds nothing more. */
+/**
+ * Shredding a category's key: on demand, or when its retention has ended. A shredded category shreds nothing more. An
+ * entry a hold of its own keeps (a DPO hold on one case) stays, its key with it.
+ */
 
 export const shredCategory: Decider<CommandOf<'ShredCategory'>> = (state, command, { register, now }) => {
   const spec = categorySpec(register, command.category, 'category');
@@ -14,7 +25,7 @@ export const shredCategory: Decider<CommandOf<'ShredCategory'>> = (state, comman
   if (!c || c.shredded) return [];
   assertNotHeld(state, spec, command.category, now);
   const { category, reason, rule } = command;
-  const keyIds = categoryKeyIds(c);
+  const keyIds = shreddableKeyIds(state, register, category, now);
   return [{ type: 'CategoryShredded', data: { category, keyIds, reason, ...(rule ? { rule } : {}) } }];
 };
 
@@ -31,8 +42,7 @@ export const applyRetention: Decider<CommandOf<'ApplyRetention'>> = (state, comm
   if (!c) return [];
   const whole = c.shredded ? [] : categoryDue(state, register, c, command, now);
   if (whole.length > 0) return whole;
-  const reason = state.erasedAt ? 'erasure' : 'retention';
-  return dueEntries(state, register, category, now).map(({ entry, rule }) => ({
+  return dueEntries(state, register, category, now).map(({ entry, rule, reason }) => ({
     type: 'CategoryShredded',
     data: { category, keyIds: [c.entries![entry]!.keyId], reason, rule, entry },
   }));
@@ -53,7 +63,9 @@ function categoryDue(
   if (holdOn(state, register.categories[category], category, now)) return [];
   // Shredded for what made it due: its retention period, or an erasure, withdrawal or objection a hold had deferred.
   const reason = shredCause(state, register, category)?.reason ?? 'retention';
-  return [{ type: 'CategoryShredded', data: { category, keyIds: categoryKeyIds(c), reason, rule: due.rule } }];
+  // An entry a hold of its own keeps stays (its own end comes when the hold does: entryEnds).
+  const keyIds = shreddableKeyIds(state, register, category, now);
+  return [{ type: 'CategoryShredded', data: { category, keyIds, reason, rule: due.rule } }];
 }
 
 /**

@@ -1,3 +1,4 @@
+import { entryOf } from '../state.js';
 import type { Evolver } from './evolver.js';
 
 /**
@@ -7,7 +8,7 @@ import type { Evolver } from './evolver.js';
 
 export const rectificationRequested: Evolver<'RectificationRequested'> = (state, { id, at, data }) => {
   const c = state.categories[data.category];
-  const f = data.entry === undefined ? c?.fields[data.field] : c?.entries?.[data.entry]?.fields[data.field];
+  const f = data.entry === undefined ? c?.fields[data.field] : entryOf(c, data.entry)?.fields[data.field];
   if (f)
     f.contested = { requestId: data.requestId, at, keyId: data.keyId, proposal: { sealed: data.value, eventId: id } };
 };

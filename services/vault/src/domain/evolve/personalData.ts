@@ -1,4 +1,11 @@
-import { type CategoryState, type FieldState, generationOf, type SubjectState } from '../state.js';
+import {
+  type CategoryState,
+  entryOf,
+  type FieldState,
+  generationOf,
+  liveEntryOf,
+  type SubjectState,
+} from '../state.js';
 import type { Applied, Evolver } from './evolver.js';
 
 /** Values and their keys: recorded or rectified, erased one field at a time, re-keyed, shredded. */
@@ -52,7 +59,7 @@ function writtenField(event: Applied<'PersonalDataRecorded' | 'PersonalDataRecti
 }
 
 export const dataHeld: Evolver<'PersonalDataHeld'> = (state, { data }) => {
-  const f = state.categories[data.category]?.fields[data.field];
+  const f = fieldOf(state, data);
   if (!f || f.purpose === data.purpose || f.alsoHeldFor?.some((h) => h.purpose === data.purpose)) return;
   (f.alsoHeldFor ??= []).push({ purpose: data.purpose, legalBasis: data.legalBasis });
 };
@@ -61,8 +68,7 @@ export const dataHeld: Evolver<'PersonalDataHeld'> = (state, { data }) => {
 function fieldOf(state: SubjectState, data: { category: string; field: string; entry?: string }) {
   const c = state.categories[data.category];
   if (data.entry === undefined) return c?.fields[data.field];
-  const e = c?.entries?.[data.entry];
-  return e && !e.shredded ? e.fields[data.field] : undefined;
+  return liveEntryOf(c, data.entry)?.fields[data.field];
 }
 
 export const dataReleased: Evolver<'PersonalDataReleased'> = (state, { data }) => {
@@ -83,9 +89,10 @@ export const fieldErased: Evolver<'PersonalDataErased'> = (state, { data, at }) 
   const c = state.categories[data.category];
   if (!c) return;
   if (data.entry !== undefined) {
-    const e = c.entries?.[data.entry];
+    const e = liveEntryOf(c, data.entry);
     if (!e) return;
     delete e.fields[data.field];
+    (e.erasedFields ??= {})[data.field] = { at, reason: data.reason };
     e.lastActivityAt = at;
     c.lastActivityAt = at;
     return;
@@ -119,8 +126,8 @@ export const categoryRekeyed: Evolver<'CategoryRekeyed'> = (state, event) => {
 
 /** An entry's remaining values re-sealed under its next key (an erasure of some of its values). */
 function entryRekeyed(c: CategoryState, event: Applied<'CategoryRekeyed'>): void {
-  const e = c.entries?.[event.data.entry!];
-  if (!e || e.shredded) return;
+  const e = liveEntryOf(c, event.data.entry!);
+  if (!e) return;
   e.keyId = event.data.newKeyId;
   e.generation = generationOf(event.data.newKeyId);
   for (const v of event.data.values) {
@@ -170,7 +177,7 @@ function entryWritten(
     shredded: null,
   });
   const entries = (c.entries ??= {});
-  let e = entries[id];
+  let e = entryOf(c, id);
   if (!e || e.shredded || e.keyId !== d.keyId) {
     e = {
       generation: generationOf(d.keyId),
@@ -183,6 +190,7 @@ function entryWritten(
     };
     entries[id] = e;
   }
+  if (e.erasedFields) delete e.erasedFields[d.field];
   e.fields[d.field] = writtenField(event, e.fields[d.field]);
   e.lastActivityAt = at;
   c.lastActivityAt = at;
@@ -195,7 +203,7 @@ export const lifecycleRecorded: Evolver<'LifecycleEventRecorded'> = (state, { da
     return;
   }
   for (const category of data.categories) {
-    const e = state.categories[category]?.entries?.[data.entry];
-    if (e && !e.shredded) e.lifecycle[data.event] = at;
+    const e = liveEntryOf(state.categories[category], data.entry);
+    if (e) e.lifecycle[data.event] = at;
   }
 };

@@ -77,6 +77,9 @@ export async function getPostgresKeyStore(options: PostgresKeyStoreOptions): Pro
       );
     },
     getByIds: (keyIds) => loadKeys(db, sql, keyIds),
+    async listKeyIds(subjectId) {
+      return (await db.query<{ key_id: string }>(sql.subjectKeys, [subjectId])).map((r) => r.key_id);
+    },
     async shred(keyIds, reason, at) {
       if (keyIds.length === 0) return [];
       const rows = await db.query<{ key_id: string }>(sql.shred, [distinct(keyIds), at, reason]);

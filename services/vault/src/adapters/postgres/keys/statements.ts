@@ -1,6 +1,7 @@
 /** The key store's SQL, written once per store for its schema `s` (already quoted). */
 export const keyStatements = (s: string) => ({
   keys: `SELECT * FROM ${s}.keys WHERE key_id = ANY($1::text[])`,
+  subjectKeys: `SELECT key_id FROM ${s}.keys WHERE subject_id = $1 ORDER BY key_id`,
   // A tombstoned id is never created again: a late writer must not resurrect a shredded key.
   createIfAbsent: `INSERT INTO ${s}.keys (key_id, subject_id, category, wrapped, kek_version, created_at)
     SELECT i.* FROM unnest($1::text[], $2::text[], $3::text[], $4::bytea[], $5::int[], $6::text[])

@@ -48,6 +48,7 @@ async function replaceHolds(c: PoolClient, sql: BatchSql, batch: ViewBatch): Pro
     rows.map((r) => r.basis),
     rows.map((r) => r.until),
     rows.map((r) => r.source),
+    rows.map((r) => r.entry ?? null),
   ]);
 }
 

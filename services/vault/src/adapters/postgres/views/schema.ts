@@ -70,4 +70,6 @@ export const VIEW_MIGRATIONS: readonly ((s: string) => string)[] = [
     CREATE INDEX tracked_due ON ${s}.tracked (kind, status, due_at);
     CREATE INDEX tracked_subject ON ${s}.tracked (subject_id);
   `,
+  // The entry a hold keeps alone (a DPO hold on one case, the law's period of one entry); NULL: the whole category.
+  (s) => `ALTER TABLE ${s}.holds ADD COLUMN entry text COLLATE "C";`,
 ];

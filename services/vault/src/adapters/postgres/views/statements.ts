@@ -38,9 +38,10 @@ export const batchStatements = (s: string) => ({
     WHERE b.subject_id = d.subject_id AND b.category = d.category AND b.field = d.field AND b.hash = d.from_hash
     RETURNING b.subject_id`,
   deleteHolds: `DELETE FROM ${s}.holds WHERE subject_id = ANY($1::text[])`,
-  insertHolds: `INSERT INTO ${s}.holds (subject_id, category, basis, "until", source)
-    SELECT a, b, c, d, e
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS r(a, b, c, d, e, n)
+  insertHolds: `INSERT INTO ${s}.holds (subject_id, category, basis, "until", source, entry)
+    SELECT a, b, c, d, e, f
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+      WITH ORDINALITY AS r(a, b, c, d, e, f, n)
     ORDER BY n`,
   deleteRetention: `DELETE FROM ${s}.retention WHERE subject_id = ANY($1::text[])`,
   insertRetention: `INSERT INTO ${s}.retention (subject_id, category, due_at, rule)
@@ -71,7 +72,7 @@ export const queryStatements = (s: string) => ({
     WHERE (subject_id, category, field) > ($1, $2, $3)
       AND (CASE WHEN position(':' in hash) > 1 THEN split_part(hash, ':', 1)::bigint ELSE 0 END) < $4
     ORDER BY subject_id, category, field LIMIT $5`,
-  holds: `SELECT subject_id, category, basis, "until", source FROM ${s}.holds
+  holds: `SELECT subject_id, category, basis, "until", source, entry FROM ${s}.holds
     WHERE ($1::text IS NULL OR subject_id = $1)
       AND ($2::text IS NULL OR ("until" <> 'open' AND "until" < $2))
     ORDER BY subject_id, category, id`,

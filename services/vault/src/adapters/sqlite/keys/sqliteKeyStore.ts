@@ -107,6 +107,8 @@ export function getSqliteKeyStore(options: SqliteKeyStoreOptions): KeyStore {
 
     getByIds: (keyIds) => run(() => loadKeys(keyIds)),
 
+    listKeyIds: (subjectId) => run(() => stmt.subjectKeys.all(subjectId).map((r) => r.key_id)),
+
     shred: async (keyIds, reason, at) => {
       // Shreds are repeated on purpose (the projector finishes what a crash interrupted): a
       // repeat finds nothing and must not take the write lock, or wait for the writer, for it.

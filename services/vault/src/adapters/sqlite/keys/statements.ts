@@ -29,6 +29,10 @@ export const prepareKeyStatements = (db: SqliteDatabase) => ({
   ),
   epochs: prepare<[], { e: number }>(db, 'SELECT DISTINCT kek_version AS e FROM keys ORDER BY e'),
   anyKey: prepare<[string]>(db, 'SELECT 1 FROM keys WHERE key_id IN (SELECT value FROM json_each(?)) LIMIT 1'),
+  subjectKeys: prepare<[string], { key_id: string }>(
+    db,
+    'SELECT key_id FROM keys WHERE subject_id = ? ORDER BY key_id',
+  ),
 });
 
 export type KeyStatements = ReturnType<typeof prepareKeyStatements>;

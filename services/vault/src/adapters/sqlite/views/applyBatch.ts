@@ -34,7 +34,7 @@ export function applyBatch(stmt: ViewWrites, batch: ViewBatch): boolean {
   if (applyIndex(stmt, batch.index)) scrub = true;
   for (const h of batch.holds) {
     stmt.deleteHolds.run(h.subjectId);
-    for (const r of h.rows) stmt.insertHold.run(r.subjectId, r.category, r.basis, r.until, r.source);
+    for (const r of h.rows) stmt.insertHold.run(r.subjectId, r.category, r.basis, r.until, r.source, r.entry ?? null);
   }
   for (const t of batch.retention) {
     stmt.deleteRetention.run(t.subjectId);

@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS holds (
   category   TEXT NOT NULL,
   basis      TEXT NOT NULL,
   "until"    TEXT NOT NULL,
-  source     TEXT NOT NULL
+  source     TEXT NOT NULL,
+  entry      TEXT
 );
 CREATE INDEX IF NOT EXISTS holds_subject ON holds (subject_id);
 CREATE TABLE IF NOT EXISTS retention (
@@ -64,6 +65,14 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   position   INTEGER NOT NULL
 );
 `;
+
+/**
+ * Columns added to tables of files made before them (`CREATE TABLE IF NOT EXISTS` leaves an existing table as it
+ * is): `holds.entry`, the entry a hold keeps alone (NULL: the whole category, as every row written before).
+ */
+export const VIEW_COLUMNS: readonly { table: string; column: string; type: string }[] = [
+  { table: 'holds', column: 'entry', type: 'TEXT' },
+];
 
 /** Empties every read model and checkpoint (a reset of a store that cannot swap its file). */
 export const CLEAR_VIEWS =

@@ -13,7 +13,7 @@ import {
 import { startCheckpointer } from '../writers/thread.js';
 import { applyBatchTransaction, replaceIndexTransaction } from './applyBatch.js';
 import * as q from './queries.js';
-import { CLEAR_VIEWS, VIEW_FILE, VIEW_SCHEMA } from './schema.js';
+import { CLEAR_VIEWS, VIEW_COLUMNS, VIEW_FILE, VIEW_SCHEMA } from './schema.js';
 import { prepareViewStatements, type ViewStatements } from './statements.js';
 
 /** Options of the embedded view store. */
@@ -39,6 +39,7 @@ const clearViewsTransaction = (db: SqliteDatabase) =>
 
 function openViews(options: SqliteOptions, onDisk: boolean): ViewConnection {
   const db = openDatabase(options, { ...VIEW_FILE, autoCheckpoint: !onDisk, schema: VIEW_SCHEMA });
+  addMissingColumns(db);
   const stmt = prepareViewStatements(db);
   return {
     db,
@@ -49,6 +50,19 @@ function openViews(options: SqliteOptions, onDisk: boolean): ViewConnection {
     positionsTx: q.positionsTransaction(db, stmt),
     replaceIndexTx: replaceIndexTransaction(db, stmt),
   };
+}
+
+/** The columns a file made before them lacks (VIEW_COLUMNS); another process adding one first is no failure. */
+function addMissingColumns(db: SqliteDatabase): void {
+  for (const { table, column, type } of VIEW_COLUMNS) {
+    const has = db.prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)').all(table);
+    if (has.some((c) => c.name === column)) continue;
+    try {
+      db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+    } catch (e) {
+      if (!/duplicate column name/i.test((e as Error).message)) throw e;
+    }
+  }
 }
 
 /**

@@ -71,9 +71,9 @@ function prepareWrites(db: SqliteDatabase) {
       'DELETE FROM blind_index WHERE subject_id = ? AND category = ? AND field = ? AND hash = ?',
     ),
     deleteHolds: prepare<[string]>(db, 'DELETE FROM holds WHERE subject_id = ?'),
-    insertHold: prepare<[string, string, string, string, string]>(
+    insertHold: prepare<[string, string, string, string, string, string | null]>(
       db,
-      'INSERT INTO holds (subject_id, category, basis, "until", source) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO holds (subject_id, category, basis, "until", source, entry) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     deleteRetention: prepare<[string]>(db, 'DELETE FROM retention WHERE subject_id = ?'),
     insertRetention: prepare<[string, string, string, string]>(
@@ -128,7 +128,7 @@ function prepareReads(db: SqliteDatabase) {
     ),
     holds: prepare<{ subjectId: string | null; endingBefore: string | null }, HoldRow>(
       db,
-      `SELECT subject_id, category, basis, "until", source FROM holds
+      `SELECT subject_id, category, basis, "until", source, entry FROM holds
        WHERE (@subjectId IS NULL OR subject_id = @subjectId)
          AND (@endingBefore IS NULL OR ("until" <> 'open' AND "until" < @endingBefore))
        ORDER BY subject_id, category, rowid`,
