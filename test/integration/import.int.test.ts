@@ -282,6 +282,77 @@ describe('vault import', () => {
     }
   });
 
+  it('imports a debtor’s cases each under its own key and clock, refusing a case as the API does', async () => {
+    const { dir, env, masterKey } = freshVaultEnv();
+    const rejectsFile = join(dir, 'rejects.ndjson');
+    const debtor = (name: string, days: number, entry: unknown) => ({
+      ...field(
+        'debtor',
+        name,
+        name === 'email' ? 'debtor@example.com' : 'Dee Debtor',
+        'debtCollection',
+        'x',
+        daysAgo(days),
+      ),
+      legalBasis: 'legitimateInterest',
+      source: 'thirdParty',
+      entry,
+    });
+    const lines = [
+      // Case A opened 5 years ago and closed 4 years ago (its 3 years are over); case B still open.
+      {
+        externalId: 'debtor-1',
+        fields: [debtor('name', 1_830, 'A-1'), debtor('email', 1_830, 'A-1'), debtor('name', 700, 'B-2')],
+        lifecycle: [{ event: 'caseClosed', at: daysAgo(1_460), entry: 'A-1' }],
+      },
+      { externalId: 'debtor-2', fields: [debtor('name', 700, 'a@b.example')] },
+      {
+        externalId: 'debtor-3',
+        fields: [debtor('name', 700, 'A-1')],
+        lifecycle: [{ event: 'caseClosed', at: daysAgo(600), entry: 'Z-9' }],
+      },
+    ];
+    const text = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+    const run = await runImport(['-', '--rejects', rejectsFile, '--json'], env, text);
+    expect(run.code, run.stderr).toBe(2);
+    expect(summaryOf(run)).toMatchObject({ imported: 1, rejected: 2 });
+    const rejects = readFileSync(rejectsFile, 'utf8');
+    expect(
+      rejects
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { line: number; code: string; path: string })
+        .map(({ line, code, path }) => ({ line, code, path }))
+        .sort((a, b) => a.line - b.line),
+    ).toEqual([
+      { line: 2, code: 'BAD_USER_INPUT', path: 'fields[0].entry' },
+      { line: 3, code: 'UNKNOWN_ENTRY', path: 'lifecycle[0].entry' },
+    ]);
+    expect(run.stderr + rejects).not.toMatch(/a@b\.example|Z-9/);
+
+    const { vault, cleanup } = await openAfter(env, masterKey);
+    try {
+      const [registered] = (await allEvents(vault)).filter((e) => e.type === 'SubjectRegistered');
+      const id = (registered!.data as { subjectId: string }).subjectId;
+      const entries = (await vault.commands.load(id)).categories['debtor']!.entries!;
+      expect(Object.keys(entries).sort()).toEqual(['A-1', 'B-2']);
+      expect(entries['A-1']!.keyId).toBe(`${id}/debtor~A-1/1`);
+      expect(Object.keys(entries['A-1']!.lifecycle)).toEqual(['caseClosed']);
+      expect(entries['B-2']!.lifecycle).toEqual({});
+      const read = (await vault.reader.read([id], { purpose: 'debtCollection', callerPurposes: 'all' })).get(id)!;
+      expect(read.items.map((i) => `${(i as { entry?: string }).entry} ${i.field}`).sort()).toEqual([
+        'A-1 email',
+        'A-1 name',
+        'B-2 name',
+      ]);
+      // Case A alone is due: its case closed over 3 years ago.
+      const report = await vault.sweepRetention({ dryRun: true });
+      expect(report.items.filter((i) => i.category === 'debtor')).toMatchObject([{ subjectId: id, entries: ['A-1'] }]);
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('reads standard input and refuses times in the future or before 1970 with TIME_OUT_OF_RANGE', async () => {
     const { dir, env } = freshVaultEnv();
     const at = (t: string) => ({

@@ -13,9 +13,9 @@ import { parseInstant } from '../domain/time.js';
 
 /** What a line may hold, besides `externalId`. Anything else is refused, so a typo is not silently dropped. */
 const LINE_KEYS = new Set(['externalId', 'fields', 'consents', 'lifecycle']);
-const FIELD_KEYS = new Set(['category', 'field', 'value', 'purpose', 'legalBasis', 'source', 'collectedAt']);
+const FIELD_KEYS = new Set(['category', 'field', 'value', 'purpose', 'legalBasis', 'source', 'collectedAt', 'entry']);
 const CONSENT_KEYS = new Set(['purpose', 'noticeId', 'noticeVersion', 'channel', 'givenAt']);
-const LIFECYCLE_KEYS = new Set(['event', 'at']);
+const LIFECYCLE_KEYS = new Set(['event', 'at', 'entry']);
 /** An external id is an identifier, not a document: long enough for any system's keys. */
 export const MAX_EXTERNAL_ID = 256;
 
@@ -132,6 +132,17 @@ export function pastInstant(value: unknown, path: string, now: string): string {
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
+/**
+ * An entry a line names (e.g. the debt-collection case a field came with), as the API takes it: a string, checked by
+ * the deciders (a well-formed id, in a category whose period runs per entry). Absent: none.
+ */
+function entryOf(record: Record<string, unknown>, path: string): { entry?: string } {
+  const entry = record.entry;
+  if (entry === undefined) return {};
+  if (typeof entry !== 'string') throw badInput(`${path}.entry must be a string`, `${path}.entry`);
+  return { entry };
+}
+
 function consentSteps(value: unknown, now: string): Timed[] {
   return entries(value, 'consents', CONSENT_KEYS).map(([c, path]) => {
     const input: ConsentInput = {
@@ -150,7 +161,9 @@ function fieldSteps(value: unknown, now: string): Timed[] {
   const byTime = new Map<string, { items: DataItemInput[]; paths: string[] }>();
   const seen = new Map<string, string>();
   for (const [f, path] of entries(value, 'fields', FIELD_KEYS)) {
-    const name = `${str(f.category)}.${str(f.field)}`;
+    const entry = entryOf(f, path);
+    // The same field of two entries is two values, as in one API call.
+    const name = `${str(f.category)}.${str(f.field)}${entry.entry === undefined ? '' : `@${entry.entry}`}`;
     if (seen.has(name)) throw badInput(`The same field appears twice in one line (first at ${seen.get(name)})`, path);
     seen.set(name, path);
     const at = pastInstant(f.collectedAt, `${path}.collectedAt`, now);
@@ -164,6 +177,7 @@ function fieldSteps(value: unknown, now: string): Timed[] {
       purpose: str(purpose),
       legalBasis: str(legalBasis),
       source: str(source),
+      ...entry,
     });
     group.paths.push(path);
   }
@@ -178,11 +192,12 @@ function fieldSteps(value: unknown, now: string): Timed[] {
   }));
 }
 
+/** Lifecycle events, each of the subject or (`entry`) of one entry its fields came with (a case closed). */
 function lifecycleSteps(value: unknown, now: string): Timed[] {
   return entries(value, 'lifecycle', LIFECYCLE_KEYS).map(([l, path]) => ({
     at: pastInstant(l.at, `${path}.at`, now),
     rank: 2,
-    command: { type: 'RecordLifecycleEvent', event: str(l.event) },
-    path: () => `${path}.event`,
+    command: { type: 'RecordLifecycleEvent', event: str(l.event), ...entryOf(l, path) },
+    path: (p) => `${path}.${p === 'entry' ? 'entry' : 'event'}`,
   }));
 }
