@@ -21,8 +21,8 @@ import { benchRegister, load } from './api.bench.js';
  * `npm run bench:scale`: the cost curve (issue 25). At each size (`BENCH_SCALE_SIZES`, default
  * 10000,100000,pg:10000; a `pg:` size runs on PostgreSQL's event log and state stores, in a fresh schema of
  * `TEST_POSTGRES_URL`, and is skipped with the reason when no server answers) a fresh vault imports that many
- * subjects (10 fields in 5 categories, 11 events each) through `vault import`'s engine, then measures, each against a baseline of the
- * same run: the import rate against the log's raw batched appends; record and read throughput
+ * subjects (10 fields in 5 categories, 11 events each) through `vault import`'s engine, then measures, each against
+ * a baseline of the same run: the import rate against the log's raw batched appends; record and read throughput
  * and read p99 against the trivial query (the API benchmark's load generator, in its own
  * process); lookup by email; the time a restarted server takes to be ready; the rebuild rate
  * against a raw scan of the log; resident memory and disk per subject. Figures go to
