@@ -76,7 +76,7 @@ export class KeyRing {
   private readonly shredded = new Set<string>();
   private readonly pendingCreates: {
     keyIds: string[];
-    resolve(keys: Map<string, StoredKey>): void;
+    resolve(keys: Map<string, Uint8Array>): void;
     reject(e: unknown): void;
   }[] = [];
   private readonly pendingShreds: {
@@ -210,14 +210,12 @@ export class KeyRing {
       else missing.push(id);
     }
     if (missing.length === 0) return out;
-    const created = await new Promise<Map<string, StoredKey>>((resolve, reject) => {
+    const created = await new Promise<Map<string, Uint8Array>>((resolve, reject) => {
       this.pendingCreates.push({ keyIds: missing, resolve, reject });
       if (this.pendingCreates.length === 1) setImmediate(() => void this.flushCreates());
     });
-    const wanted = new Set(missing);
-    const opened = await this.unwrapAll([...created.values()].filter((s) => wanted.has(s.keyId)));
     for (const id of missing) {
-      const key = opened.get(id);
+      const key = created.get(id);
       if (!key)
         throw new VaultError('KEY_SHREDDED', 'The data key of this category was shredded', { details: { keyId: id } });
       out.set(id, key);
@@ -227,9 +225,10 @@ export class KeyRing {
 
   private async flushCreates(): Promise<void> {
     const pending = this.pendingCreates.splice(0);
+    let fresh: { stored: StoredKey[]; raw: Uint8Array[] } | undefined;
+    let opened: Map<string, Uint8Array> | undefined;
     try {
       const ids = [...new Set(pending.flatMap((p) => p.keyIds))];
-      let fresh: StoredKey[];
       try {
         fresh = await this.wrapNew(ids);
       } catch (e) {
@@ -238,24 +237,66 @@ export class KeyRing {
         this.current = Math.max(...(await this.kek.epochs()));
         fresh = await this.wrapNew(ids);
       }
-      const stored = await this.store.createIfAbsent(fresh);
-      for (const p of pending) p.resolve(stored);
+      opened = await this.openCreated(fresh, await this.store.createIfAbsent(fresh.stored));
+      // Each caller gets copies of its own keys: the ones here are zeroed below.
+      for (const p of pending) {
+        const mine = new Map<string, Uint8Array>();
+        for (const id of p.keyIds) {
+          const key = opened.get(id);
+          if (key) mine.set(id, Uint8Array.from(key));
+        }
+        p.resolve(mine);
+      }
     } catch (e) {
       for (const p of pending) p.reject(e);
+    } finally {
+      for (const k of fresh?.raw ?? []) k.fill(0);
+      for (const k of opened?.values() ?? []) k.fill(0);
     }
   }
 
-  private async wrapNew(keyIds: readonly string[]): Promise<StoredKey[]> {
+  /**
+   * The keys the store holds under the ids just created: where it stored this process's wrapping
+   * (the usual case), the raw key that wrapping was made of, so the KEK is not asked to unwrap what
+   * it has just wrapped; where it holds another (a concurrent writer, or a run that crashed after
+   * creating it, won the race), that one unwrapped. Shredded ids are absent. Every key is cached.
+   */
+  private async openCreated(
+    fresh: { stored: readonly StoredKey[]; raw: readonly Uint8Array[] },
+    stored: ReadonlyMap<string, StoredKey>,
+  ): Promise<Map<string, Uint8Array>> {
+    const opened = new Map<string, Uint8Array>();
+    const others: StoredKey[] = [];
+    fresh.stored.forEach((mine, i) => {
+      const s = stored.get(mine.keyId);
+      if (!s) return;
+      if (s.kekVersion === mine.kekVersion && Buffer.from(s.wrapped).equals(mine.wrapped)) {
+        const key = Uint8Array.from(fresh.raw[i]!);
+        opened.set(s.keyId, key);
+        this.remember(s.keyId, key);
+      } else others.push(s);
+    });
+    if (others.length > 0) for (const [id, key] of await this.unwrapAll(others)) opened.set(id, key);
+    return opened;
+  }
+
+  /** New keys for these ids, wrapped under the current epoch, with the raw keys (the caller zeroes them). */
+  private async wrapNew(keyIds: readonly string[]): Promise<{ stored: StoredKey[]; raw: Uint8Array[] }> {
     const now = new Date().toISOString();
     const epoch = this.current;
     const owners = keyIds.map((keyId) => ({ keyId, ...keyOwner(keyId) }));
     const raw = owners.map(() => nacl.randomBytes(nacl.secretbox.keyLength));
-    const wrapped = await this.kek.wrap(
-      epoch,
-      owners.map((o, i) => ({ key: raw[i]!, aad: wrapTag(o.subjectId, o.category, o.keyId) })),
-    );
-    for (const k of raw) k.fill(0);
-    return owners.map((o, i) => ({
+    let wrapped: Uint8Array[];
+    try {
+      wrapped = await this.kek.wrap(
+        epoch,
+        owners.map((o, i) => ({ key: raw[i]!, aad: wrapTag(o.subjectId, o.category, o.keyId) })),
+      );
+    } catch (e) {
+      for (const k of raw) k.fill(0);
+      throw e;
+    }
+    const stored = owners.map((o, i) => ({
       keyId: o.keyId,
       subjectId: o.subjectId,
       category: o.category,
@@ -263,6 +304,7 @@ export class KeyRing {
       kekVersion: epoch,
       createdAt: now,
     }));
+    return { stored, raw };
   }
 
   /**
@@ -432,7 +474,9 @@ export class KeyRing {
           details: { keyId: s.keyId },
         });
       }
-      byEpoch.set(s.kekVersion, [...(byEpoch.get(s.kekVersion) ?? []), s]);
+      const group = byEpoch.get(s.kekVersion);
+      if (group) group.push(s);
+      else byEpoch.set(s.kekVersion, [s]);
     }
     const out = new Map<string, Uint8Array>();
     for (const [epoch, group] of byEpoch) {
