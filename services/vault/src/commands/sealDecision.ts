@@ -29,6 +29,19 @@ export async function sealDecision(
   metadata: EventMetadata,
 ): Promise<NewEvent[]> {
   const keys = await keyRing.ensure(keyIdsWritten(subjectId, events));
+  return sealEvents(subjectId, events, keys, metadata);
+}
+
+/**
+ * `sealDecision` with the keys at hand (every id `keyIdsWritten` names): for a caller that fetched
+ * the keys of many decisions in one call (the bulk import).
+ */
+export function sealEvents(
+  subjectId: string,
+  events: readonly DomainEvent<Unsealed>[],
+  keys: ReadonlyMap<string, Uint8Array>,
+  metadata: EventMetadata,
+): NewEvent[] {
   return events.map((e) => {
     const id = uuidv7();
     const sealed = (() => {

@@ -15,6 +15,7 @@ export const EXIT_REJECTED = 2;
 interface ImportCliOptions {
   rejects?: string;
   concurrency: string;
+  planThreads: string;
   maxLineBytes: string;
   json?: boolean;
   progressEvery: string;
@@ -27,6 +28,7 @@ export function addImportCommand(program: Command): void {
     .argument('<file>', 'the NDJSON file, or - to read standard input')
     .option('--rejects <file>', 'write refused lines here as NDJSON: line number, code, path (never a value)')
     .option('--concurrency <n>', 'lines in flight at once', '256')
+    .option('--plan-threads <n>', 'threads that validate lines with the domain rules (0: the main thread)', '1')
     .option(
       '--max-line-bytes <n>',
       'longer lines are refused (LINE_TOO_LONG) without being read into memory',
@@ -36,9 +38,12 @@ export function addImportCommand(program: Command): void {
     .option('--progress-every <seconds>', 'seconds between progress lines when stderr is not a terminal', '5')
     .action(async (file: string, opts: ImportCliOptions) => {
       const concurrency = positive(opts.concurrency, '--concurrency');
+      const planThreads = Number(opts.planThreads);
+      if (!Number.isInteger(planThreads) || planThreads < 0 || planThreads > 16)
+        throw badInput('--plan-threads must be a whole number from 0 to 16', '--plan-threads');
       const every = positive(opts.progressEvery, '--progress-every');
       const maxLineBytes = positive(opts.maxLineBytes, '--max-line-bytes');
-      const summary = await runImport(file, { ...opts, concurrency, every, maxLineBytes });
+      const summary = await runImport(file, { ...opts, concurrency, planThreads, every, maxLineBytes });
       console.log(opts.json ? JSON.stringify(summary) : summaryLine(summary));
       if (summary.rejected > 0) process.exitCode = EXIT_REJECTED;
     });
@@ -59,7 +64,7 @@ export interface ImportSummary extends Omit<ImportCounts, 'bytes'> {
 
 async function runImport(
   file: string,
-  opts: { rejects?: string; concurrency: number; every: number; maxLineBytes: number },
+  opts: { rejects?: string; concurrency: number; planThreads: number; every: number; maxLineBytes: number },
 ): Promise<ImportSummary> {
   const input = file === '-' ? process.stdin : createReadStream(file);
   const total = file === '-' ? undefined : statSync(file).size;
@@ -75,6 +80,7 @@ async function runImport(
       ndjsonLines(input, opts.maxLineBytes),
       {
         concurrency: opts.concurrency,
+        planThreads: opts.planThreads,
         onReject: (r: ImportReject) => rejects?.write(`${JSON.stringify(r)}\n`),
         onProgress: (c) => progress.update(c),
       },

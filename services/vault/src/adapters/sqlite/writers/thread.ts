@@ -1,6 +1,7 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 
 import { VaultError } from '../../../domain/errors.js';
+import { startWorker } from '../../../support/startWorker.js';
 import { closedError, type SqliteOptions } from '../openDatabase.js';
 import { fromWire, type WriterMessage, type WriterReply } from './wire.js';
 
@@ -17,28 +18,13 @@ export interface WriterThread<P, R> {
   autoCheckpoint(): void;
 }
 
-// Compiled JavaScript next to this file, or the TypeScript source when run from it (tests).
-const fromSource = import.meta.url.endsWith('.ts');
-
 /**
  * Starts `writers/<name>.worker` with `workerData`. better-sqlite3 is synchronous: a commit with
  * `synchronous=FULL` holds its thread until the disk has it. In a writer thread, that is not the
  * event loop serving requests. The thread keeps the process alive only while writes are in flight.
  */
-function spawn(name: 'eventLog' | 'accessLog' | 'keyStore' | 'checkpoint', workerData: unknown): Worker {
-  const url = new URL(`./${name}.worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
-  // A worker gets a copy of the environment: none of the secrets the main thread drops once read.
-  const { VAULT_MASTER_KEY: _m, VAULT_PKCS11_PIN: _p, ...env } = process.env;
-  const worker = fromSource
-    ? // Node 20 does not apply an --import loader to a worker's entry module: register tsx first, then load it.
-      new Worker(
-        `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`,
-        { eval: true, workerData, env },
-      )
-    : new Worker(url, { workerData, env });
-  worker.unref();
-  return worker;
-}
+const spawn = (name: 'eventLog' | 'accessLog' | 'keyStore' | 'checkpoint', workerData: unknown): Worker =>
+  startWorker(import.meta.url, name, workerData);
 
 export interface CheckpointerOptions extends SqliteOptions {
   /** How often to checkpoint, in ms. */
