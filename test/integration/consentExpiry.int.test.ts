@@ -170,3 +170,74 @@ describe('consent reaches the values of a debt-collection case (issue 23)', () =
     }
   });
 });
+
+describe('a validity the register sets after the consents were given (issue 24)', () => {
+  it('makes the subjects projected before it due when the vault opens again, with no event or rebuild', async () => {
+    const clock = { now: T0 };
+    const first = await vaults.open({ register: await loadRegister(), now: () => clock.now });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { subjectId: s } = await first.vault.commands.registerSubject(crm);
+      const name = item('contact', 'name', `Reader ${i}`, 'contract', 'contract');
+      await first.vault.execute(s, { type: 'RecordPersonalData', items: [name] }, crm);
+      const list = item('newsletterSubscription', 'email', `list${i}@example.com`, 'newsletter', 'consent');
+      const consents = [newsletterConsent];
+      await first.vault.execute(s, { type: 'RecordPersonalData', items: [list], consents }, mailer);
+      ids.push(s);
+    }
+    clock.now = addIsoDuration(T0, 'P2Y');
+    const expiryRows = async (vault: typeof first.vault) =>
+      (await vault.sweepRetention({ dryRun: true })).items
+        .filter((x) => x.rule.startsWith('consent for newsletter expired'))
+        .map((x) => `${x.subjectId} ${x.category} ${x.outcome}`)
+        .sort();
+    // Two years on, with no validity in the register, nothing is due for consent.
+    expect(await expiryRows(first.vault)).toEqual([]);
+    await first.vault.close();
+
+    const reopen = async (register: Awaited<ReturnType<typeof loadRegister>>) => {
+      const { dataDir, masterKey } = first.config;
+      return (await vaults.open({ dataDir, masterKey, register, now: () => clock.now })).vault;
+    };
+    const oneYear = await loadRegister();
+    oneYear.purposes.newsletter!.consentValidFor = 'P1Y';
+    // The register now says a year: each subject's subscription is due (the register shreds it for a withdrawal).
+    const due = ids.map((s) => `${s} newsletterSubscription wouldShred`).sort();
+    let vault = await reopen(oneYear);
+    expect(await expiryRows(vault)).toEqual(due);
+    await vault.close();
+    // Dropped again: the rows go; set again: they are back (each change of the periods is caught up with).
+    vault = await reopen(await loadRegister());
+    expect(await expiryRows(vault)).toEqual([]);
+    await vault.close();
+    vault = await reopen(oneYear);
+    expect(await expiryRows(vault)).toEqual(due);
+
+    // The sweep shreds the subscription whole, with the expiry's own reason everywhere it is shown.
+    expect((await vault.sweepRetention()).shredded).toBe(ids.length);
+    const keyIds = ids.map((s) => `${s}/newsletterSubscription/1`);
+    expect(await vault.stores.keys.getByIds(keyIds)).toEqual(new Map());
+    const tombstones = await vault.stores.keys.listTombstones({ keyIds });
+    expect(tombstones.map((t) => t.reason)).toEqual(ids.map(() => 'consentExpired'));
+    const reads = await vault.reader.read(ids, { purpose: 'newsletter', callerPurposes: 'all' });
+    for (const s of ids)
+      expect(
+        reads.get(s)!.items.find((x) => x.category === 'newsletterSubscription'),
+        s,
+      ).toMatchObject({
+        status: 'ERASED',
+        reason: 'consentExpired',
+      });
+    const report = (await vault.rights.report(ids[0]!, 'ACCESS')).report as { items: Record<string, unknown>[] };
+    expect(report.items.find((x) => x.category === 'newsletterSubscription')).toMatchObject({
+      status: { state: 'ERASED', reason: 'consentExpired' },
+    });
+    // The name, on the contract, stays.
+    const names = await vault.reader.read(ids, { purpose: 'contract', callerPurposes: 'all' });
+    for (const [i, s] of ids.entries())
+      expect(
+        names.get(s)!.items.find((x) => x.field === 'name'),
+        s,
+      ).toMatchObject({ value: `Reader ${i}` });
+  });
+});

@@ -1,4 +1,4 @@
-import { expiryReleases } from '../domain/decide/consentReleases.js';
+import { expiryReleases, expiryShreds } from '../domain/decide/consentReleases.js';
 import { isVaultError, VaultError } from '../domain/errors.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import { dueEntries, entryEvent, expiringEntries, isEntryRule } from '../domain/retention.js';
@@ -122,7 +122,9 @@ async function entriesDue(deps: SweepDeps, row: RetentionView, asOf: string): Pr
 
 async function preview(deps: SweepDeps, row: RetentionView, asOf: string): Promise<SweepOutcome> {
   const state = await deps.commands.load(row.subjectId);
-  // Values resting on a consent past its validity: erased as its withdrawal would erase them (consentExpiry.ts).
+  // Values resting on a consent past its validity: erased as its withdrawal would erase them, or the whole category
+  // where the register shreds it for a withdrawal (consentExpiry.ts).
+  if (expiryShreds(state, deps.register, row.category, asOf)) return 'wouldShred';
   if (expiryReleases(state, deps.register, row.category, asOf).some((r) => r.erase.length > 0)) return 'wouldShred';
   // Entries that would go by re-keying: the decision needs their neighbours' values, which a dry run does not open.
   if (expiringEntries(state, deps.register, row.category, asOf)) return 'wouldShred';

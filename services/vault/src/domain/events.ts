@@ -189,8 +189,8 @@ export interface RetainedValue {
 
 export type EventType = keyof EventPayloads<unknown>;
 
-/** Why a category key was destroyed. */
-export type ShredReason = 'erasure' | 'retention' | 'withdrawal' | 'objection' | 'fieldErasure';
+/** Why a category key was destroyed. `consentExpired`: a consent past its validity (`consentValidFor`). */
+export type ShredReason = 'erasure' | 'retention' | 'withdrawal' | 'objection' | 'fieldErasure' | 'consentExpired';
 
 /** One stream per subject, named by this prefix and the subject id. */
 export const STREAM_PREFIX = 'subject-';

@@ -12,6 +12,7 @@ import { evolve, initialState, type SubjectState } from '../domain/subject.js';
 import type { EventLog, RecordedEvent, Subscription } from '../ports/EventLog.js';
 import { emptyBatch, type SubjectView, type ViewBatch, type ViewStore } from '../ports/ViewStore.js';
 import { type RecentCache, recentCache } from '../support/recentCache.js';
+import { followConsentValidity } from './consentValidity.js';
 
 export const PROJECTION = 'subjects';
 
@@ -61,6 +62,8 @@ export class Projector {
    */
   private retry: NodeJS.Timeout | undefined;
   private retryDelayMs = RETRY_MIN_MS;
+  /** Whether this instance made sure the retention rows follow the register's consent validity (consentValidity.ts). */
+  private validityFollowed = false;
 
   constructor(
     private readonly deps: ProjectorDeps,
@@ -83,11 +86,12 @@ export class Projector {
   async catchUp(batchSize = this.batchSize): Promise<number> {
     const { log, views } = this.deps;
     let after = await views.checkpoint(PROJECTION);
+    const fresh = after === 0;
     let count = 0;
     for (;;) {
       this.seen = Math.max(this.seen, after);
       const page = await log.readAll({ after, maxCount: batchSize });
-      if (page.length === 0) return count;
+      if (page.length === 0) break;
       if (await this.project(page, after)) {
         count += page.length;
         after = page[page.length - 1]!.position;
@@ -95,6 +99,38 @@ export class Projector {
         after = await views.checkpoint(PROJECTION);
       }
     }
+    // Once per instance, after its first catch-up: subjects projected under other consent validity periods.
+    if (!this.validityFollowed) {
+      await followConsentValidity(this.deps, (...a) => this.rederive(...a), fresh);
+      this.validityFollowed = true;
+    }
+    return count;
+  }
+
+  /**
+   * Writes the derived rows (holds, retention, tracked) of `subjectIds` again from their snapshots, under the
+   * checkpoint `projection` (not the projection's own), for a register that moves the rows of subjects already
+   * projected; returns whether it applied them, and the subjects whose snapshot moved meanwhile.
+   */
+  private async rederive(
+    subjectIds: readonly string[],
+    projection: string,
+    position: number,
+    expected: number,
+  ): Promise<{ applied: boolean; moved: string[] }> {
+    const { views } = this.deps;
+    const snapshots = await views.getSubjects([...subjectIds]);
+    const batch: ViewBatch = emptyBatch();
+    for (const [subjectId, { state }] of snapshots) {
+      const derived = this.derived(state);
+      batch.holds.push({ subjectId, rows: derived.holds });
+      batch.retention.push({ subjectId, rows: derived.retention });
+      batch.tracked.push({ subjectId, rows: derived.tracked });
+    }
+    if (!(await views.apply(projection, batch, position, expected))) return { applied: false, moved: [] };
+    const now = await views.subjectPositions([...snapshots.keys()]);
+    const moved = [...snapshots].filter(([id, snap]) => now.get(id) !== snap.position).map(([id]) => id);
+    return { applied: true, moved };
   }
 
   /** Drops the read models and projects the whole log again. */
@@ -102,6 +138,8 @@ export class Projector {
     this.forgetKept();
     await this.deps.views.reset();
     this.seen = 0;
+    // The reset dropped what said the rows follow the register's validity periods: this rebuild says it again.
+    this.validityFollowed = false;
     return this.catchUp(this.batchSize * 5);
   }
 

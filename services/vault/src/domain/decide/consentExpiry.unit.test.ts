@@ -4,7 +4,7 @@ import { fixtureRegister } from '../../testing/fixtureRegister.js';
 import { consentGivenEvent, given, recorded, registered } from '../../testing/givenSubject.js';
 import { withConsentExpiry } from '../consentExpiry.js';
 import { holdsOf, retentionOf } from '../retention.js';
-import { keyIdFor } from '../subject.js';
+import { evolve, keyIdFor } from '../subject.js';
 
 const reg = fixtureRegister();
 reg.purposes.marketing!.consentValidFor = 'P2Y';
@@ -38,9 +38,95 @@ describe('a consent past its validity (consentValidFor)', () => {
     subject.when({ type: 'ReleaseExpiredConsents', category: 'marketing' }, expiresAt, undefined, reg).then([
       {
         type: 'CategoryShredded',
-        data: { category: 'marketing', keyIds: [keyIdFor('subject-1', 'marketing', 1)], reason: 'withdrawal' },
+        data: { category: 'marketing', keyIds: [keyIdFor('subject-1', 'marketing', 1)], reason: 'consentExpired' },
       },
     ]);
+  });
+
+  it('shreds a category the register shreds for a withdrawal whole, values on other purposes too', () => {
+    // Marketing data also kept for the contract: a withdrawal would shred the category, so its expiry does.
+    const both = fixtureRegister();
+    both.purposes.marketing!.consentValidFor = 'P2Y';
+    both.categories.marketing!.purposes = ['marketing', 'contract'];
+    both.categories.marketing!.legalBasis = ['consent', 'contract'];
+    const mixed = given(
+      registered,
+      consentGivenEvent('marketing'),
+      recorded('marketing', 'interests', 1, 'marketing', 'consent'),
+      recorded('marketing', 'newsletter', 1, 'contract', 'contract'),
+    );
+    mixed.when({ type: 'ReleaseExpiredConsents', category: 'marketing' }, expiresAt, undefined, both).then([
+      {
+        type: 'CategoryShredded',
+        data: { category: 'marketing', keyIds: [keyIdFor('subject-1', 'marketing', 1)], reason: 'consentExpired' },
+      },
+    ]);
+    // Due at the expiry even with no value on the consent: the category is the consent's to shred.
+    const contractOnly = given(
+      registered,
+      consentGivenEvent('marketing'),
+      recorded('marketing', 'newsletter', 1, 'contract', 'contract'),
+    );
+    const holds = holdsOf(contractOnly.state, both);
+    expect(withConsentExpiry([], contractOnly.state, both, holds)).toEqual([
+      {
+        subjectId: 'subject-1',
+        category: 'marketing',
+        dueAt: expiresAt,
+        rule: 'consent for marketing expired (P2Y after given)',
+      },
+    ]);
+    contractOnly.when({ type: 'ReleaseExpiredConsents', category: 'marketing' }, expiresAt, undefined, both).then([
+      {
+        type: 'CategoryShredded',
+        data: { category: 'marketing', keyIds: [keyIdFor('subject-1', 'marketing', 1)], reason: 'consentExpired' },
+      },
+    ]);
+  });
+
+  it('erases value by value where the register only stops processing, with the reason consentExpired', () => {
+    // contact: onConsentWithdrawn stop. The email rests on the marketing consent alone, the name on the contract.
+    const contact = given(
+      registered,
+      consentGivenEvent('marketing'),
+      recorded('contact', 'email', 1, 'marketing', 'consent'),
+      recorded('contact', 'name', 1, 'contract', 'contract'),
+    );
+    contact
+      .when(
+        { type: 'ReleaseExpiredConsents', category: 'contact', remaining: { 'contact.name': 'Ann' } },
+        expiresAt,
+        undefined,
+        reg,
+      )
+      .then([
+        { type: 'PersonalDataErased', data: { category: 'contact', field: 'email', reason: 'consentExpired' } },
+        {
+          type: 'CategoryRekeyed',
+          data: {
+            category: 'contact',
+            oldKeyIds: [keyIdFor('subject-1', 'contact', 1)],
+            newKeyId: keyIdFor('subject-1', 'contact', 2),
+            values: [{ field: 'name', value: { plain: 'Ann' } }],
+            reason: 'consentExpired',
+          },
+        },
+      ]);
+  });
+
+  it('leaves a category the register shreds alone where its data came after the consent expired', () => {
+    const late = given(registered, consentGivenEvent('marketing'));
+    // The consent (given at T0) expired two years on; the contract's data recorded later is not the consent's.
+    const after = evolve(late.state, {
+      ...recorded('marketing', 'newsletter', 1, 'contract', 'contract'),
+      id: 'late',
+      at: '2028-06-01T00:00:00.000Z',
+    });
+    const both = fixtureRegister();
+    both.purposes.marketing!.consentValidFor = 'P2Y';
+    both.categories.marketing!.purposes = ['marketing', 'contract'];
+    both.categories.marketing!.legalBasis = ['consent', 'contract'];
+    expect(withConsentExpiry([], after, both, holdsOf(after, both))).toEqual([]);
   });
 
   it('refuses a category the register does not know, changing nothing', () => {

@@ -1,8 +1,9 @@
 import { consentStatus, restsOnConsent } from '../consent.js';
+import { shreddingExpiry } from '../consentExpiry.js';
 import { VaultError } from '../errors.js';
-import type { DomainEvent, Unsealed } from '../events.js';
+import type { DomainEvent, ShredReason, Unsealed } from '../events.js';
 import type { ProcessingRegister } from '../register.js';
-import { entryHoldOn, holdOn } from '../retention.js';
+import { entryHoldOn, holdOn, shreddableKeyIds } from '../retention.js';
 import { entryKeyIdFor, type FieldState, keyIdFor, type SubjectState } from '../state.js';
 import { plain } from './command.js';
 import { valueName } from './entries.js';
@@ -125,7 +126,7 @@ export function releaseEvents(
   purpose: string,
   releases: readonly Release[],
   remaining: Record<string, unknown> | undefined,
-  reason: 'withdrawal' | 'objection' = 'withdrawal',
+  reason: Extract<ShredReason, 'withdrawal' | 'objection' | 'consentExpired'> = 'withdrawal',
 ): DomainEvent<Unsealed>[] {
   const events: DomainEvent<Unsealed>[] = [];
   for (const release of releases) {
@@ -167,9 +168,11 @@ function keyOf(state: SubjectState, { category, entry }: Release): { keyId: stri
 
 /**
  * What the consents past their validity (the register's `consentValidFor`) release and erase in `category`, as a
- * withdrawal of each would: values kept for another purpose lose only the expired ones, values with none left are
- * erased (the category re-keyed, or shredded when nothing is left). `remaining`: the values that stay, as for a
- * withdrawal. Nothing once released: a released value no longer holds the purpose.
+ * withdrawal of each would: a category the register shreds for a withdrawal (`onConsentWithdrawn: shred`) is
+ * shredded whole once a consent to one of its purposes has expired (shreddingExpiry); in another, values kept for
+ * another purpose lose only the expired ones, values with none left are erased (the category re-keyed, or shredded
+ * when nothing is left). Reason `consentExpired`. `remaining`: the values that stay, as for a withdrawal. Nothing
+ * once released (a released value no longer holds the purpose), nor while a hold keeps the category.
  */
 export function expiryEvents(
   state: SubjectState,
@@ -178,6 +181,11 @@ export function expiryEvents(
   now: string,
   remaining?: Record<string, unknown>,
 ): DomainEvent<Unsealed>[] {
+  if (expiryShreds(state, register, category, now)) {
+    // As a withdrawal's shred (reactionShreds): an entry held on its own stays, and goes when its hold ends.
+    const keyIds = shreddableKeyIds(state, register, category, now);
+    return [{ type: 'CategoryShredded', data: { category, keyIds, reason: 'consentExpired' } }];
+  }
   const ends = expiredHolder(state, register, now);
   const releases = expiryReleases(state, register, category, now);
   const events: DomainEvent<Unsealed>[] = [];
@@ -189,16 +197,34 @@ export function expiryEvents(
         events.push({ type: 'PersonalDataReleased', data: { category, field, purpose, ...at } });
     }
   const withoutReleased = releases.map((r) => ({ ...r, released: [] }));
-  return [...events, ...releaseEvents(state, '', withoutReleased, remaining, 'withdrawal')];
+  return [...events, ...releaseEvents(state, '', withoutReleased, remaining, 'consentExpired')];
 }
 
-/** The releases of `expiryEvents`: the category's values that rest on a consent past its validity. */
+/**
+ * Whether an expired consent shreds the whole category now: the register shreds it for a withdrawal, a consent to one
+ * of its purposes has expired while its data was there, and no hold keeps it.
+ */
+export function expiryShreds(
+  state: SubjectState,
+  register: ProcessingRegister,
+  category: string,
+  now: string,
+): boolean {
+  const expiry = shreddingExpiry(state, register, category);
+  return expiry !== undefined && expiry.at <= now && !holdOn(state, register.categories[category], category, now);
+}
+
+/**
+ * The releases of `expiryEvents`: the category's values that rest on a consent past its validity. None where the
+ * expiry shreds the whole category (`expiryShreds`): no value of it is carried over.
+ */
 export function expiryReleases(
   state: SubjectState,
   register: ProcessingRegister,
   category: string,
   now: string,
 ): Release[] {
+  if (expiryShreds(state, register, category, now)) return [];
   const ends = expiredHolder(state, register, now);
   return releasesWhere(state, register, now, new Set(), ends).filter((r) => r.category === category);
 }

@@ -161,7 +161,7 @@ describe('a consent past its validity reaches the values of a case', () => {
     subject.when(release, EXPIRES, undefined, expiring).then([
       {
         type: 'CategoryShredded',
-        data: { category: 'debtor', keyIds: [caseKey('A-1')], reason: 'withdrawal', entry: 'A-1' },
+        data: { category: 'debtor', keyIds: [caseKey('A-1')], reason: 'consentExpired', entry: 'A-1' },
       },
     ]);
   });
