@@ -197,6 +197,7 @@ const RECEIPT =
   'query($r: ID, $s: ID) { propagationReceipts(requestId: $r, subjectId: $s) { receipt { subjectId requestId ' +
   'erasureEventId erasedAt completedAt signingKeyId recipients { recipient notificationId categories deliveredAt ' +
   'acknowledgedAt acknowledgedVia } } jws { protected payload signature } } }';
+const RECEIPT_OF_FIELDS = RECEIPT.replace('erasureEventId', 'erasureEventId fields entry');
 const LATE = 'query { requests(propagationOverdue: true) { id status overdue propagationOverdue } }';
 
 const payloadOf = (jws: FlattenedJws) => JSON.parse(Buffer.from(jws.payload, 'base64url').toString('utf8'));
@@ -317,6 +318,101 @@ describe.each(BACKENDS)('the erasure certificate, the propagation receipt and th
     for (const v of VALUES) expect(bytes.includes(v.toLowerCase()), v).toBe(false);
     for (const x of r.collections.received.concat(r.crm.received))
       for (const v of VALUES) expect(x.body.includes(v)).toBe(false);
+  }, 60_000);
+
+  it("signs a field erasure's own receipt, shown by subject, and a case's value names its entry", async (ctx) => {
+    unlessUnreachable(backend, ctx);
+    const r = { crm: await receiver(), billing: await receiver(), collections: await receiver() };
+    const api = await liveApi(registerWith(r), backend);
+    const subjectId = await readSubject(api);
+    const propagation = api.vault.propagation!;
+    // A value of one case (an entry), rectified: the recipients hear which case, by its id, and nothing of the value.
+    const caseValue = (value: string) => ({ ...contact('address', value), entry: 'CASE-7' });
+    const write = (m: string, value: string) =>
+      api.gql(
+        crm,
+        `mutation($id: ID!, $items: [PersonalDataInput!]!) { ${m}(subjectId: $id, items: $items) { revision } }`,
+        {
+          id: subjectId,
+          items: [caseValue(value)],
+        },
+      );
+    await write('recordPersonalData', 'Case Street 1');
+    await write('rectifyPersonalData', 'Case Street 2');
+    await eventually(
+      () => r.collections.delivered.size === 1,
+      20_000,
+      () => 'rectification not delivered',
+    );
+    const sent = JSON.parse(r.collections.received[0]!.body) as { data: Record<string, unknown> };
+    expect(sent.data).toMatchObject({ action: 'rectification', fields: ['address'], entry: 'CASE-7' });
+    const pulled = await api.gql(dpo, 'query($id: ID!) { propagation(subjectId: $id) { action entry } }', {
+      id: subjectId,
+    });
+    expect(pulled.propagation).toContainEqual({ action: 'rectification', entry: 'CASE-7' });
+
+    // One field erased: crm's 2xx acknowledges it, collections owes its callback; then the receipt, by subject.
+    await api.gql(
+      dpo,
+      'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "contact", field: "phone", ' +
+        'reason: subjectRequest) { revision } }',
+      { id: subjectId },
+    );
+    const erasureOf = () => propagation.list({ subjectId }).filter((n) => n.due.action === 'erasure');
+    await eventually(
+      () => erasureOf().length === 2 && erasureOf().every((n) => n.status !== 'pending'),
+      20_000,
+      () => 'field erasure not delivered',
+    );
+    expect((await api.gql(dpo, RECEIPT_OF_FIELDS, { s: subjectId })).propagationReceipts).toEqual([]);
+    const collectionsId = erasureOf().find((n) => n.due.recipient === 'collections')!.due.notificationId;
+    expect((await api.acknowledge('collections', [collectionsId])).status).toBe(200);
+    await eventually(
+      () => propagation.receiptsOf({ subjectId }).length === 1,
+      10_000,
+      () => 'no receipt of the field erasure',
+    );
+    const shown = (await api.gql(dpo, RECEIPT_OF_FIELDS, { s: subjectId })).propagationReceipts;
+    expect(shown).toHaveLength(1);
+    const key = await api.jwks();
+    const receipt = verifyPropagationReceipt(shown[0], key);
+    expect(schemaErrors('propagation-receipt.schema.json', receipt)).toEqual([]);
+    expect(receipt).toMatchObject({
+      subjectId,
+      requestId: null,
+      erasureEventId: erasureOf()[0]!.due.sourceEventId,
+      fields: ['phone'],
+      completedAt: propagation.get(collectionsId)!.acknowledgedAt,
+    });
+    expect(receipt).not.toHaveProperty('entry');
+    expect(receipt.recipients.map((x) => [x.recipient, x.acknowledgedVia])).toEqual([
+      ['collections', 'callback'],
+      ['crm', 'response'],
+    ]);
+    // By the erasure request: none (a field's erasure has no request). The subject's erasure adds its own receipt.
+    const { certificate } = await api.vault.erase(subjectId, { ...actor, reason: 'subjectRequest' });
+    await eventually(
+      () => r.collections.received.length === 3,
+      20_000,
+      () => 'subject erasure not delivered',
+    );
+    const last = propagation
+      .list({ subjectId })
+      .find((n) => n.due.sourceEventId === certificate.eventId && n.due.recipient === 'collections')!;
+    expect((await api.acknowledge('collections', [last.due.notificationId])).status).toBe(200);
+    await eventually(
+      () => propagation.receiptsOf({ subjectId }).length === 2,
+      10_000,
+      () => "no receipt of the subject's erasure",
+    );
+    const both = (await api.gql(dpo, RECEIPT_OF_FIELDS, { s: subjectId })).propagationReceipts;
+    expect(both.map((x: { receipt: { fields: string[] | null } }) => x.receipt.fields)).toEqual([['phone'], null]);
+    expect(both[0].jws).toEqual(shown[0].jws);
+    expect(verifyPropagationReceipt(both[1], key)).not.toHaveProperty('fields');
+
+    const bytes = JSON.stringify([shown, both, r.collections.received, r.crm.received]).toLowerCase();
+    for (const v of [...VALUES, 'Case Street 1', 'Case Street 2'])
+      expect(bytes.includes(v.toLowerCase()), v).toBe(false);
   }, 60_000);
 
   it('a forged or altered receipt fails verification', async (ctx) => {

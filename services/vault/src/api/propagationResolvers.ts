@@ -15,6 +15,7 @@ function shown(ctx: ApiContext, s: Notification): RecipientNotification {
     action: s.due.action,
     categories: s.due.categories,
     fields: s.due.fields,
+    entry: s.due.entry ?? null,
     requestId: s.due.requestId ?? null,
     occurredAt: s.due.occurredAt,
     status: s.status,
@@ -61,11 +62,16 @@ export const propagationQuery: QueryResolvers = {
   propagationReceipts(_, { subjectId, requestId }, ctx) {
     authorize(ctx.principal, 'propagationReceipts');
     if (!subjectId && !requestId) throw badInput('Give subjectId or requestId', 'subjectId');
-    const data = ctx.vault.propagation?.receipt({
-      ...(subjectId ? { subjectId } : {}),
-      ...(requestId ? { requestId } : {}),
+    const recorded =
+      ctx.vault.propagation?.receiptsOf({
+        ...(subjectId ? { subjectId } : {}),
+        ...(requestId ? { requestId } : {}),
+      }) ?? [];
+    return recorded.map((data) => {
+      const { receipt, jws } = signReceipt(ctx.vault.signer, data);
+      // A subject erasure's receipt has neither in what was signed: GraphQL answers null for them.
+      return { jws, receipt: { ...receipt, fields: receipt.fields ?? null, entry: receipt.entry ?? null } };
     });
-    return data ? [signReceipt(ctx.vault.signer, data)] : [];
   },
 };
 

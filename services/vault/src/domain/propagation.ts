@@ -33,6 +33,8 @@ export interface PropagationTrigger {
   categories: string[];
   /** The fields concerned, when the change is to single fields (rectification, a field's erasure). */
   fields: string[];
+  /** The entry (a case) whose value or key the change concerns; absent: the category's own. An opaque id. */
+  entry?: string;
   /** The purpose an objection or a withdrawn consent concerns: only reads for it count. */
   purpose?: string;
   requestId?: string;
@@ -50,6 +52,8 @@ export type NotificationEventPayloads = {
     action: NotificationAction;
     categories: string[];
     fields: string[];
+    /** The entry (a case) the changed value belongs to, as the service named it; absent: the category's own. */
+    entry?: string;
     requestId?: string;
     occurredAt: string;
     sourceEventId: string;
@@ -68,8 +72,8 @@ export type NotificationEventPayloads = {
   /** The log was examined for changes up to `position` (so a restart need not look again). */
   PropagationCheckpoint: { position: number };
   /**
-   * Every recipient of a subject's erasure acknowledged it: what the signed propagation receipt states, recorded
-   * once, when the last acknowledgement arrived (a later retry of one of them changes nothing here).
+   * Every recipient of an erasure (a subject's, or one field's) acknowledged it: what the signed propagation receipt
+   * states, recorded once, when the last acknowledgement arrived (a later retry of one of them changes nothing here).
    */
   PropagationReceiptIssued: PropagationReceiptData;
 };
@@ -78,8 +82,15 @@ export type NotificationEventPayloads = {
 export interface PropagationReceiptData {
   subjectId: string;
   requestId: string | null;
-  /** The `SubjectErased` event: the erasure certificate's `eventId`. */
+  /**
+   * The erasure's event: `SubjectErased` (the erasure certificate's `eventId`), or `PersonalDataErased` for one
+   * field's erasure.
+   */
   erasureEventId: string;
+  /** The field erased, for one field's erasure; absent for a subject's. */
+  fields?: string[];
+  /** The entry (a case) whose value was erased, for a field of an entry; absent otherwise. */
+  entry?: string;
   erasedAt: string;
   /** The last acknowledgement's time. */
   completedAt: string;
@@ -133,12 +144,12 @@ export function triggerOf(
   const base = { subjectId, at: source.at, sourceEventId: source.id, sourcePosition: source.position, fields: [] };
   const d = event.data;
   switch (event.type) {
-    case 'PersonalDataRectified': {
-      const { category, field } = event.data;
-      return { ...base, action: 'rectification', categories: [category], fields: [field] };
+    case 'PersonalDataRectified':
+    case 'PersonalDataErased': {
+      const { category, field, entry } = event.data;
+      const action = event.type === 'PersonalDataErased' ? 'erasure' : 'rectification';
+      return { ...base, action, categories: [category], fields: [field], ...(entry ? { entry } : {}) };
     }
-    case 'PersonalDataErased':
-      return { ...base, action: 'erasure', categories: [event.data.category], fields: [event.data.field] };
     case 'SubjectErased': {
       // Categories a law keeps are not erased: their recipients keep their own legal grounds.
       const { shredded, requestId } = event.data;
@@ -156,9 +167,13 @@ export function triggerOf(
     }
     case 'CategoryShredded':
       // Other shreds follow an erasure, a withdrawal or an objection, which are notified themselves.
-      return event.data.reason === 'retention'
-        ? { ...base, action: 'retentionShred', categories: [event.data.category] }
-        : undefined;
+      if (event.data.reason !== 'retention') return undefined;
+      return {
+        ...base,
+        action: 'retentionShred',
+        categories: [event.data.category],
+        ...(event.data.entry ? { entry: event.data.entry } : {}),
+      };
     default:
       return undefined;
   }
@@ -308,6 +323,7 @@ export function notificationPayload(due: NotificationEventPayloads['Notification
     action: due.action,
     categories: due.categories,
     fields: due.fields,
+    ...(due.entry ? { entry: due.entry } : {}),
     ...(due.requestId ? { requestId: due.requestId } : {}),
     occurredAt: due.occurredAt,
   };
@@ -334,13 +350,16 @@ export function isOverdue(
 export const isSubjectErasure = (due: NotificationEventPayloads['NotificationDue']): boolean =>
   due.action === 'erasure' && due.fields.length === 0;
 
+/** Whether a notification is of an erasure, a subject's or one field's: the changes a propagation receipt attests. */
+export const isErasure = (due: NotificationEventPayloads['NotificationDue']): boolean => due.action === 'erasure';
+
 /**
- * The receipt of a subject erasure's propagation, once every recipient it was notified to has acknowledged
- * (`notifications`: those of one change, as due); undefined while any is outstanding.
+ * The receipt of an erasure's propagation (a subject's, or one field's), once every recipient it was notified to has
+ * acknowledged (`notifications`: those of one change, as due); undefined while any is outstanding.
  */
 export function receiptOf(notifications: readonly RecipientNotification[]): PropagationReceiptData | undefined {
   const first = notifications[0];
-  if (!first || !isSubjectErasure(first.due)) return undefined;
+  if (!first || !isErasure(first.due)) return undefined;
   if (notifications.length < (first.due.recipientCount ?? notifications.length)) return undefined;
   if (!notifications.every((n) => n.status === 'acknowledged' && n.acknowledgedAt)) return undefined;
   const recipients = [...notifications]
@@ -357,6 +376,9 @@ export function receiptOf(notifications: readonly RecipientNotification[]): Prop
     subjectId: first.due.subjectId,
     requestId: first.due.requestId ?? null,
     erasureEventId: first.due.sourceEventId,
+    // Only for a field's erasure, so a subject erasure's receipt is what it was before fields were added.
+    ...(isSubjectErasure(first.due) ? {} : { fields: [...first.due.fields] }),
+    ...(first.due.entry ? { entry: first.due.entry } : {}),
     erasedAt: first.due.occurredAt,
     completedAt: recipients.map((r) => r.acknowledgedAt).reduce((a, b) => (b > a ? b : a)),
     recipients,

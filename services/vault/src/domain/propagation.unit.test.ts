@@ -6,6 +6,8 @@ import {
   backoffMs,
   dutiesFor,
   evolveNotification,
+  type NotificationEventPayloads,
+  notificationPayload,
   type PropagationTrigger,
   receiptOf,
   type RecipientNotification,
@@ -80,6 +82,48 @@ describe('what recipients must hear of', () => {
       trigger({ type: 'CategoryShredded', data: { category: 'callRecordings', keyIds: ['k'], reason } });
     expect(shred('retention')).toMatchObject({ action: 'retentionShred', categories: ['callRecordings'] });
     expect(shred('erasure')).toBeUndefined();
+  });
+
+  it('names the entry (a case) of a value rectified or erased, or whose own retention shredded its key', () => {
+    const item = { category: 'debtor', field: 'name', keyId: 'k', value: 'sealed', purpose: 'debtCollection' };
+    const data = { ...item, legalBasis: 'contract' as const, source: 'subject' as const, entry: 'CASE-7' };
+    expect(trigger({ type: 'PersonalDataRectified', data })).toMatchObject({ fields: ['name'], entry: 'CASE-7' });
+    const erased = { category: 'debtor', field: 'name', reason: 'consentWithdrawn', entry: 'CASE-7' };
+    expect(trigger({ type: 'PersonalDataErased', data: erased })).toMatchObject({ action: 'erasure', entry: 'CASE-7' });
+    const shred = { category: 'debtor', keyIds: ['k'], reason: 'retention' as const, entry: 'CASE-7' };
+    expect(trigger({ type: 'CategoryShredded', data: shred })).toMatchObject({
+      action: 'retentionShred',
+      entry: 'CASE-7',
+    });
+    // The category's own value names none.
+    const own = trigger({ type: 'PersonalDataErased', data: { category: 'contact', field: 'email', reason: 'x' } });
+    expect(own).not.toHaveProperty('entry');
+  });
+
+  it('puts the entry in what the recipient receives, and nothing else than ids, names and codes', () => {
+    const due = {
+      notificationId: 'n1',
+      recipient: 'collections',
+      subjectId: 's1',
+      action: 'erasure' as const,
+      categories: ['debtor'],
+      fields: ['name'],
+      occurredAt: source.at,
+      sourceEventId: 'e1',
+      sourcePosition: 7,
+      recipientCount: 1,
+    };
+    expect(notificationPayload({ ...due, entry: 'CASE-7' })).toEqual({
+      notificationId: 'n1',
+      recipient: 'collections',
+      subjectId: 's1',
+      action: 'erasure',
+      categories: ['debtor'],
+      fields: ['name'],
+      entry: 'CASE-7',
+      occurredAt: source.at,
+    });
+    expect(notificationPayload(due)).not.toHaveProperty('entry');
   });
 
   it('reads restriction and its lifting, and ignores what changes nothing a recipient holds', () => {
@@ -206,7 +250,7 @@ describe("an erasure's receipt", () => {
     sourcePosition: 7,
     recipientCount: 2,
   });
-  const acked = (d: ReturnType<typeof due>, at: string): RecipientNotification => ({
+  const acked = (d: RecipientNotification['due'], at: string): RecipientNotification => ({
     due: d,
     seq: 1,
     status: 'acknowledged',
@@ -233,14 +277,35 @@ describe("an erasure's receipt", () => {
     });
   });
 
-  it('is not due while one is outstanding or not yet known, nor for the erasure of one field', () => {
+  it('is not due while one is outstanding or not yet known', () => {
     const crmAck = acked(due('crm'), '2026-01-11T00:00:00.000Z');
     // Two recipients were notified; only one is known here yet.
     expect(receiptOf([crmAck])).toBeUndefined();
     expect(receiptOf([crmAck, { ...acked(due('collections'), source.at), status: 'delivered' }])).toBeUndefined();
-    const field = acked({ ...due('crm', ['email']), recipientCount: 1 }, source.at);
-    expect(receiptOf([field])).toBeUndefined();
     expect(receiptOf([])).toBeUndefined();
+  });
+
+  it("is due for the erasure of one field too, naming the field and its entry; a subject's names neither", () => {
+    const field: NotificationEventPayloads['NotificationDue'] = { ...due('crm', ['name']), entry: 'CASE-7' };
+    // A field's erasure carries no request, and was notified to crm alone.
+    delete field.requestId;
+    field.recipientCount = 1;
+    expect(receiptOf([acked(field, '2026-01-11T00:00:00.000Z')])).toEqual({
+      subjectId: 's1',
+      requestId: null,
+      erasureEventId: 'e1',
+      fields: ['name'],
+      entry: 'CASE-7',
+      erasedAt: source.at,
+      completedAt: '2026-01-11T00:00:00.000Z',
+      recipients: [expect.objectContaining({ recipient: 'crm', categories: ['contact'] })],
+    });
+    const whole = receiptOf([acked(due('crm'), source.at), acked(due('collections'), source.at)])!;
+    expect(Object.keys(whole)).not.toContain('fields');
+    expect(Object.keys(whole)).not.toContain('entry');
+    // Not for a rectification, which is no erasure.
+    const rectified = { ...due('crm', ['name']), action: 'rectification' as const, recipientCount: 1 };
+    expect(receiptOf([acked(rectified, source.at)])).toBeUndefined();
   });
 });
 

@@ -7,6 +7,7 @@ import {
   backoffMs,
   dutiesFor,
   evolveNotification,
+  isErasure,
   isNotificationEvent,
   isOverdue,
   isSubjectErasure,
@@ -152,7 +153,7 @@ export class Propagation {
   private readonly states = new Map<string, RecipientNotification>();
   /** The notifications of each change, by its event's id. */
   private readonly bySource = new Map<string, RecipientNotification[]>();
-  /** Recorded receipts of subject erasures, by the erasure's event id. */
+  /** Recorded receipts of erasures (a subject's or a field's), by the erasure's event id. */
   private readonly receipts = new Map<string, PropagationReceiptData>();
   /** Receipts being recorded here now. */
   private readonly issuing = new Set<string>();
@@ -362,6 +363,23 @@ export class Propagation {
     return erasure ? this.receipts.get(erasure.due.sourceEventId) : undefined;
   }
 
+  /**
+   * The recorded receipts of every erasure the filter matches, a subject's and single fields', in the order the
+   * erasures were notified. A field's erasure carries no request, so by request only a subject's erasure is found.
+   */
+  receiptsOf(filter: { subjectId?: string; requestId?: string }): PropagationReceiptData[] {
+    const out: PropagationReceiptData[] = [];
+    const seen = new Set<string>();
+    for (const s of this.list(filter)) {
+      const source = s.due.sourceEventId;
+      if (!isErasure(s.due) || seen.has(source)) continue;
+      seen.add(source);
+      const receipt = this.receipts.get(source);
+      if (receipt) out.push(receipt);
+    }
+    return out;
+  }
+
   /** The notifications the filter matches whose acknowledgement is overdue now (`isOverdue`). */
   overdue(filter: NotificationFilter = {}): RecipientNotification[] {
     const now = this.deps.now();
@@ -419,6 +437,7 @@ export class Propagation {
           action: t.action,
           categories: d.categories,
           fields: t.fields,
+          ...(t.entry ? { entry: t.entry } : {}),
           ...(t.requestId ? { requestId: t.requestId } : {}),
           occurredAt: t.at,
           sourceEventId: t.sourceEventId,
@@ -516,12 +535,12 @@ export class Propagation {
   }
 
   /**
-   * Records the receipt of the subject erasure `s` belongs to once its last acknowledgement is in (by the
+   * Records the receipt of the erasure `s` belongs to once its last acknowledgement is in (by the
    * delivering process; another that races it stores the same event id, and one of the two is refused).
    */
   private issueReceiptIfDue(s: RecipientNotification): void {
     const source = s.due.sourceEventId;
-    if (!this.delivering || !isSubjectErasure(s.due) || this.receipts.has(source) || this.issuing.has(source)) return;
+    if (!this.delivering || !isErasure(s.due) || this.receipts.has(source) || this.issuing.has(source)) return;
     const data = receiptOf(this.bySource.get(source) ?? []);
     if (!data) return;
     this.issuing.add(source);

@@ -4,8 +4,9 @@ import { VaultError } from '../domain/errors.js';
 import type { PropagationReceiptData } from '../domain/propagation.js';
 
 /**
- * The erasure certificate's companion (Art. 17(2), 19): every recipient the erasure was notified to acknowledged
- * it, when, and how. Ids, names, codes and times only; `schema/propagation-receipt.schema.json`.
+ * The erasure certificate's companion (Art. 17(2), 19): every recipient an erasure (a subject's, or one field's) was
+ * notified to acknowledged it, when, and how. Ids, names, codes and times only;
+ * `schema/propagation-receipt.schema.json`.
  */
 export interface PropagationReceipt extends PropagationReceiptData {
   type: 'PropagationReceipt';
@@ -31,6 +32,9 @@ export function signReceipt(signer: Signer, data: PropagationReceiptData): Signe
     subjectId: data.subjectId,
     requestId: data.requestId,
     erasureEventId: data.erasureEventId,
+    // A subject erasure's receipt has neither, so it signs to the bytes it did before field receipts existed.
+    ...(data.fields ? { fields: [...data.fields] } : {}),
+    ...(data.entry ? { entry: data.entry } : {}),
     erasedAt: data.erasedAt,
     completedAt: data.completedAt,
     recipients: data.recipients.map((r) => ({ ...r, categories: [...r.categories] })),

@@ -592,7 +592,7 @@ export type PersonalDataErased = PersonalDataItem & {
   /** The entry (e.g. a debt-collection case) whose field was erased on its own; null for the category's own fields and whole categories. */
   entry: Maybe<Scalars['String']['output']>;
   erasedAt: Scalars['DateTime']['output'];
-  /** Why it is gone. A whole category: erasure, retention, withdrawal, objection or fieldErasure (an erasure, withdrawal or objection a hold deferred keeps its own reason), or shredded (the key went while the read ran). A field erased on its own: the ErasureReason given (subjectRequest, noLongerNecessary, ...). */
+  /** Why it is gone. A whole category: erasure, retention, withdrawal, objection, fieldErasure or consentExpired (a consent past its validity; an erasure, withdrawal, objection or expiry a hold deferred keeps its own reason), or shredded (the key went while the read ran). A field erased on its own: the ErasureReason given (subjectRequest, noLongerNecessary, ...). */
   erasureReason: Scalars['String']['output'];
   field: Maybe<Scalars['String']['output']>;
   status: ItemStatus;
@@ -670,9 +670,13 @@ export type PropagationReceipt = {
   __typename?: 'PropagationReceipt';
   /** When the last acknowledgement arrived. */
   completedAt: Scalars['DateTime']['output'];
+  /** The entry (a case) whose value was erased, for a field of an entry; null otherwise (not in its signed payload). */
+  entry: Maybe<Scalars['String']['output']>;
   erasedAt: Scalars['DateTime']['output'];
-  /** The erasure's event: the certificate's `eventId`. */
+  /** The erasure's event: the certificate's `eventId` for a subject's erasure, the `PersonalDataErased` for a field's. */
   erasureEventId: Scalars['ID']['output'];
+  /** The field erased, for one field's erasure; null for a subject's (not in its signed payload). */
+  fields: Maybe<Array<Scalars['String']['output']>>;
   recipients: Array<AcknowledgedRecipient>;
   requestId: Maybe<Scalars['ID']['output']>;
   signingKeyId: Scalars['String']['output'];
@@ -720,10 +724,11 @@ export type Query = {
   /** The notifications of a subject's changes or of a data-subject request's, to every recipient, with delivery and acknowledgement. Role: dpo. */
   propagation: Array<RecipientNotification>;
   /**
-   * The signed propagation receipt of a subject's erasure (by the subject, or by the erasure request): recorded when
-   * the last recipient the erasure was notified to acknowledged it; none until then, and none when nobody was notified
-   * (the certificate's `recipients` is empty). Verify `jws` with `/.well-known/jwks.json` (typ
-   * `pdv-propagation-receipt+json`). Role: dpo.
+   * The signed propagation receipts of a subject's erasures: of the subject's erasure, and of each single field's
+   * (by the subject: all of them, in the order they were notified; by the erasure request: the subject's erasure).
+   * Each is recorded when the last recipient the erasure was notified to acknowledged it; none until then, and none
+   * when nobody was notified (the certificate's `recipients` is empty). Verify `jws` with `/.well-known/jwks.json`
+   * (typ `pdv-propagation-receipt+json`). Role: dpo.
    */
   propagationReceipts: Array<SignedPropagationReceipt>;
   /**
@@ -843,6 +848,8 @@ export type RecipientNotification = {
   attempts: Scalars['Int']['output'];
   categories: Array<Scalars['String']['output']>;
   deliveredAt: Maybe<Scalars['DateTime']['output']>;
+  /** The entry (a case) the changed value belongs to, as the service named it; null for the category's own. */
+  entry: Maybe<Scalars['String']['output']>;
   fields: Array<Scalars['String']['output']>;
   /** The idempotency key: the CloudEvent id and `webhook-id` of every delivery attempt. */
   id: Scalars['ID']['output'];
@@ -971,7 +978,7 @@ export type SignedErasureCertificate = {
   jws: FlattenedJws;
 };
 
-/** The erasure certificate's companion: every recipient of the erasure acknowledged it (Art. 17(2), 19). */
+/** The erasure certificate's companion: every recipient of an erasure (a subject's, a field's) acknowledged it (Art. 19). */
 export type SignedPropagationReceipt = {
   __typename?: 'SignedPropagationReceipt';
   /** Flattened JWS (EdDSA) over the receipt's JSON; verify with `signingKey`. */
@@ -1523,8 +1530,10 @@ export type ProcessingRegisterResolvers<ContextType = ApiContext, ParentType ext
 
 export type PropagationReceiptResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['PropagationReceipt'] = ResolversParentTypes['PropagationReceipt']> = {
   completedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  entry?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   erasedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   erasureEventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  fields?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
   recipients?: Resolver<Array<ResolversTypes['AcknowledgedRecipient']>, ParentType, ContextType>;
   requestId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   signingKeyId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1573,6 +1582,7 @@ export type RecipientNotificationResolvers<ContextType = ApiContext, ParentType 
   attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   categories?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   deliveredAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  entry?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   fields?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastFailure?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
