@@ -85,6 +85,32 @@ export function leaseStoreContract(name: string, create: () => Promise<LeaseStor
       expect([...counted.values()].every((n) => n === 1)).toBe(true);
     });
 
+    it('lists the holders of live leases by prefix, and ends all of a dead holder’s leases at once', async () => {
+      await a.acquire(['k1', 'k2'], 'propagation@h/1/x', 60_000);
+      await b.acquire(['k3'], 'propagation@h/2/y', 60_000);
+      await b.acquire(['k4'], 'other@h/3/z', 60_000);
+      await a.acquire(['k5'], 'propagation@h/4/w', 100);
+      await a.acquire(['k6'], 'propagation@h/5/v', 60_000);
+      await a.release(['k6'], 'propagation@h/5/v');
+      await sleep(300);
+      // Expired and ended leases have no holder any more; another prefix is not listed.
+      expect((await b.holders('propagation@h/')).sort()).toEqual(['propagation@h/1/x', 'propagation@h/2/y']);
+      expect(await b.holders('propagation@elsewhere/')).toEqual([]);
+
+      expect(await b.releaseAll('propagation@h/1/x')).toBe(2);
+      expect(await b.holders('propagation@h/')).toEqual(['propagation@h/2/y']);
+      // Another holder takes them at once, as keys someone held before; the other holders keep theirs.
+      const taken = await b.acquire(['k1', 'k2', 'k3', 'k4'], 'replica-b', 60_000);
+      expect([...taken].sort((x, y) => x.key.localeCompare(y.key))).toEqual([
+        { key: 'k1', first: false },
+        { key: 'k2', first: false },
+      ]);
+      expect(await a.releaseAll('propagation@h/1/x')).toBe(0);
+      expect(await a.releaseAll('nobody')).toBe(0);
+      await expect(a.holders('')).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+      await expect(a.releaseAll('')).rejects.toMatchObject({ code: 'BAD_USER_INPUT' });
+    });
+
     it('refuses bad arguments with BAD_USER_INPUT and takes nothing', async () => {
       for (const bad of [
         () => a.acquire(['k1'], 'replica-a', 0),

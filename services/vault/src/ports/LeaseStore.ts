@@ -19,6 +19,16 @@ export interface LeaseStore {
    * remembers an ended lease for `LEASE_MEMORY_MS`, so a later `acquire` of it is not `first`.
    */
   release(keys: readonly string[], holder: string): Promise<void>;
+  /**
+   * The holders whose name starts with `prefix` and who hold a lease that has not expired, each once, in no
+   * particular order (BAD_USER_INPUT for an empty prefix). For a process to find holders it may know to be dead.
+   */
+  holders(prefix: string): Promise<string[]>;
+  /**
+   * Ends every lease `holder` has that has not expired, as `release` ends them (remembered, so their next `acquire`
+   * is not `first`); returns how many. Only for a holder known to be dead: others may take its keys at once.
+   */
+  releaseAll(holder: string): Promise<number>;
   close(): Promise<void>;
 }
 

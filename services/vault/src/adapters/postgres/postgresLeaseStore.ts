@@ -1,3 +1,4 @@
+import { VaultError } from '../../domain/errors.js';
 import { checkLeaseArguments, LEASE_MEMORY_MS, type LeaseStore } from '../../ports/LeaseStore.js';
 import { openMigrated, type PostgresOptions } from './connect.js';
 
@@ -56,6 +57,24 @@ export async function getPostgresLeaseStore(options: PostgresLeaseStoreOptions):
       await db.query(`DELETE FROM ${s}.leases WHERE expires_at < clock_timestamp() - $1 * interval '1 millisecond'`, [
         LEASE_MEMORY_MS,
       ]);
+    },
+    async holders(prefix) {
+      if (typeof prefix !== 'string' || prefix === '')
+        throw new VaultError('BAD_USER_INPUT', 'Holders are looked up by a non-empty prefix');
+      const rows = await db.query<{ holder: string }>(
+        `SELECT DISTINCT holder FROM ${s}.leases WHERE expires_at > clock_timestamp() AND left(holder, $2) = $1`,
+        [prefix, prefix.length],
+      );
+      return rows.map((r) => r.holder);
+    },
+    async releaseAll(holder) {
+      checkLeaseArguments([], holder);
+      const rows = await db.query<{ key: string }>(
+        `UPDATE ${s}.leases SET expires_at = clock_timestamp()
+         WHERE holder = $1 AND expires_at > clock_timestamp() RETURNING key`,
+        [holder],
+      );
+      return rows.length;
     },
     close: () => db.close(),
   };

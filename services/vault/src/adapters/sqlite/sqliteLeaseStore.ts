@@ -1,3 +1,4 @@
+import { VaultError } from '../../domain/errors.js';
 import { checkLeaseArguments, LEASE_MEMORY_MS, type LeaseStore } from '../../ports/LeaseStore.js';
 import { guarded, openDatabase, type SqliteOptions } from './openDatabase.js';
 
@@ -36,6 +37,12 @@ export function getSqliteLeaseStore(options: SqliteLeaseStoreOptions): LeaseStor
   );
   const end = db.prepare<[number, string, string]>('UPDATE leases SET expires_at = ? WHERE key = ? AND holder = ?');
   const forget = db.prepare<[number]>('DELETE FROM leases WHERE expires_at < ?');
+  const listHolders = db.prepare<[number, number, string], { holder: string }>(
+    'SELECT DISTINCT holder FROM leases WHERE expires_at > ? AND substr(holder, 1, ?) = ?',
+  );
+  const endAll = db.prepare<[number, string, number]>(
+    'UPDATE leases SET expires_at = ? WHERE holder = ? AND expires_at > ?',
+  );
   const acquire = db.transaction((keys: readonly string[], holder: string, ttlMs: number) => {
     const at = now();
     const out: { key: string; first: boolean }[] = [];
@@ -69,6 +76,18 @@ export function getSqliteLeaseStore(options: SqliteLeaseStoreOptions): LeaseStor
       run(() => {
         checkLeaseArguments(keys, holder);
         if (keys.length > 0) release.immediate(keys, holder);
+      }),
+    holders: (prefix) =>
+      run(() => {
+        if (typeof prefix !== 'string' || prefix === '')
+          throw new VaultError('BAD_USER_INPUT', 'Holders are looked up by a non-empty prefix');
+        return listHolders.all(now(), prefix.length, prefix).map((r) => r.holder);
+      }),
+    releaseAll: (holder) =>
+      run(() => {
+        checkLeaseArguments([], holder);
+        const at = now();
+        return endAll.run(at, holder, at).changes;
       }),
     async close() {
       if (closed) return;
