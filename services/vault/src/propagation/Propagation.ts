@@ -19,7 +19,6 @@ import {
   type PropagationTrigger,
   receiptOf,
   type RecipientNotification,
-  type RecipientNotificationStatus,
   type ServiceRead,
   triggerOf,
 } from '../domain/propagation.js';
@@ -29,6 +28,7 @@ import { ANY, type EventLog, type NewEvent, type RecordedEvent, type Subscriptio
 import { type LeaseStore, MAX_LEASE_BATCH } from '../ports/LeaseStore.js';
 import type { NotificationTransport } from '../ports/NotificationTransport.js';
 import { uuidv7 } from '../support/uuidv7.js';
+import { deadHolders, newHolderName, spacePrefix } from './leaseHolder.js';
 
 export interface PropagationDeps {
   log: EventLog;
@@ -152,8 +152,6 @@ export interface NotificationFilter {
  */
 export class Propagation {
   private readonly states = new Map<string, RecipientNotification>();
-  /** How many notifications each recipient has in each status, moved as a state changes (the metrics' gauges). */
-  private readonly counts = new Map<string, Record<RecipientNotificationStatus, number>>();
   /** The notifications of each change, by its event's id. */
   private readonly bySource = new Map<string, RecipientNotification[]>();
   /** Recorded receipts of erasures (a subject's or a field's), by the erasure's event id. */
@@ -170,8 +168,6 @@ export class Propagation {
   /** Ids of events applied here before the subscription brings them back. */
   private readonly echo = new Set<string>();
   private readonly recipients: NotificationRecipient[];
-  /** How many recipients are delivered to by webhook (the outbox pushes to those). */
-  private readonly pushRecipients: number;
   private appliedRevision = -1;
   private scannedTo = 0;
   private checkpointedTo = 0;
@@ -183,8 +179,11 @@ export class Propagation {
   private delivering = false;
   private readonly sends = new Set<Promise<void>>();
   private readonly idleWaiters: (() => void)[] = [];
-  /** This process's name as a lease holder: a fresh one per start, never reused. */
-  private readonly holder = `propagation-${randomUUID()}`;
+  /**
+   * This process's name as a lease holder: a fresh one per start, never reused, that says which process it is
+   * (`leaseHolder.ts`), so the next process can tell it is dead.
+   */
+  private readonly holder = newHolderName();
   /** Notifications another replica has claimed, with the time (ms) to ask again. */
   private readonly heldElsewhere = new Map<string, number>();
   /** Claims to give up at the next turn of the event loop, in one call. */
@@ -235,6 +234,22 @@ export class Propagation {
     for (const group of this.bySource.values()) this.issueReceiptIfDue(group[0]!);
     this.follow();
     this.pump();
+  }
+
+  /**
+   * Ends the claims of holders known to be dead (a process of this machine that is gone: this one's predecessor
+   * killed mid-delivery), so what they had in flight is sent now rather than when their claims expire. A holder
+   * that may be alive is left alone. A failure only leaves those claims to expire.
+   */
+  private async reclaimFromDead(): Promise<void> {
+    const leases = this.deps.leases;
+    const prefix = spacePrefix();
+    if (!leases || !prefix) return;
+    try {
+      for (const dead of deadHolders(await leases.holders(prefix))) await leases.releaseAll(dead);
+    } catch (e) {
+      this.o.warn?.(`propagation: taking back dead holders' claims failed (${isVaultError(e) ? e.code : 'INTERNAL'})`);
+    }
   }
 
   /**
@@ -337,11 +352,6 @@ export class Propagation {
 
   get(notificationId: string): RecipientNotification | undefined {
     return this.states.get(notificationId);
-  }
-
-  /** How many notifications each recipient has in each status: kept as states change, so reading it costs nothing. */
-  statusCounts(): ReadonlyMap<string, Readonly<Record<RecipientNotificationStatus, number>>> {
-    return this.counts;
   }
 
   /** Another round of attempts for a notification (the DPO's manual retry): NOT_FOUND when there is none. */
@@ -527,7 +537,6 @@ export class Propagation {
       return;
     }
     const known = event.type === 'NotificationDue' && this.states.has(event.data.notificationId);
-    const before = 'notificationId' in event.data ? this.states.get(event.data.notificationId)?.status : undefined;
     const s = evolveNotification(this.states, event, at, seq);
     if (!s) return;
     if (event.type === 'NotificationDue' && !known) {
@@ -546,13 +555,6 @@ export class Propagation {
     }
   }
 
-  private countMove(recipient: string, from: RecipientNotificationStatus | undefined, to: RecipientNotificationStatus) {
-    let c = this.counts.get(recipient);
-    if (!c) this.counts.set(recipient, (c = { pending: 0, delivered: 0, acknowledged: 0, deadLettered: 0 }));
-    if (from !== undefined) c[from] -= 1;
-    c[to] += 1;
-  }
-
   /**
    * Records the receipt of the erasure `s` belongs to once its last acknowledgement is in (by the
    * delivering process; another that races it stores the same event id, and one of the two is refused).
@@ -564,39 +566,16 @@ export class Propagation {
     if (!data) return;
     this.issuing.add(source);
     const event = this.newEvent({ type: 'PropagationReceiptIssued', data }, receiptEventIdOf(source));
-    this.receiptQueue.push({ source, data, event });
-    if (this.receiptQueue.length === 1) setImmediate(() => void this.flushReceipts());
-  }
-
-  /**
-   * Records the receipts of one turn of the event loop in one append (under load, one write for many, not one
-   * each). One that another process recorded first refuses the whole append: then each is recorded on its own.
-   */
-  private async flushReceipts(): Promise<void> {
-    const batch = this.receiptQueue.splice(0);
-    const record = async (items: typeof batch) => {
-      await this.deps.log.append(
-        NOTIFICATION_STREAM,
-        items.map((i) => i.event),
-        ANY,
-      );
-      for (const i of items) this.receipts.set(i.source, i.data);
-    };
-    const failed = (source: string, e: unknown) => {
-      if (isVaultError(e) && e.code === 'DUPLICATE_EVENT') return;
-      this.o.warn?.(`propagation: receipt of ${source} not recorded (${isVaultError(e) ? e.code : 'INTERNAL'})`);
-    };
-    try {
-      await record(batch);
-    } catch (e) {
-      if (batch.length === 1 || !isVaultError(e) || e.code !== 'DUPLICATE_EVENT') {
-        for (const i of batch) failed(i.source, e);
-      } else {
-        for (const i of batch) await record([i]).catch((again: unknown) => failed(i.source, again));
-      }
-    } finally {
-      for (const i of batch) this.issuing.delete(i.source);
-    }
+    void this.deps.log
+      .append(NOTIFICATION_STREAM, [event], ANY)
+      .then(
+        () => void this.receipts.set(source, data),
+        (e: unknown) => {
+          if (isVaultError(e) && e.code === 'DUPLICATE_EVENT') return;
+          this.o.warn?.(`propagation: receipt of ${source} not recorded (${isVaultError(e) ? e.code : 'INTERNAL'})`);
+        },
+      )
+      .finally(() => this.issuing.delete(source));
   }
 
   private isIdle(): boolean {
@@ -617,15 +596,12 @@ export class Propagation {
       const id = s.due.notificationId;
       const flying = this.flying(s.due.recipient);
       if (flying.has(id) || this.settling.has(id)) continue;
-      if (flying.size >= this.o.concurrency) {
-        full.add(recipient);
-        continue;
-      }
       const at = Math.max(s.nextAttemptAt ? Date.parse(s.nextAttemptAt) : 0, this.heldElsewhere.get(id) ?? 0);
       if (at > now) {
         next = Math.min(next, at);
         continue;
       }
+      if (flying.size >= this.o.concurrency) continue;
       // Counted against the recipient's limit from now on, while the claim is asked for.
       flying.add(id);
       this.settling.add(id);
