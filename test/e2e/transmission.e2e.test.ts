@@ -229,12 +229,21 @@ describe('transmission of a portability export to another controller (Art. 20(2)
           receiver: 'acme',
           receiverName: 'Acme Energy AS',
           requestedBy: `subject:${s}`,
-          requestedAt: t.attempts[0].at,
+          requestedAt: doc.transmissions[0].requestedAt,
           outcome: 'delivered',
           attempts: t.attempts,
         },
       ]);
+      // Asked for (recorded before the first attempt, so a vault stopped before it goes on with it), then attempted.
+      expect(doc.transmissions[0].requestedAt <= t.attempts[0].at).toBe(true);
       const events = await api.vault.stores.log.readStream(`subject-${s}`);
+      const requested = events.filter((e) => e.type === 'ExportTransmissionRequested');
+      expect(requested.map((e) => e.data)).toEqual([
+        { transmissionId: t.transmissionId, receiver: 'acme', requestedBy: `subject:${s}` },
+      ]);
+      expect(requested[0]!.position).toBeLessThan(
+        events.find((e) => e.type === 'ExportTransmissionAttempted')!.position,
+      );
       const attempts = events.filter((e) => e.type === 'ExportTransmissionAttempted');
       expect(attempts.map((e) => (e.data as { attempt: number }).attempt)).toEqual(
         t.attempts.map((_: unknown, i: number) => i + 1),

@@ -35,8 +35,11 @@ interface Received {
   status: number;
 }
 
-/** A receiving controller that answers 503 until `recover()`, then 202. */
-async function startFlakyReceiver() {
+/**
+ * A receiving controller that answers 503 until `recover()`, then 202; `hang`: until then it takes each export and
+ * never answers (the vault is killed with its first attempt at the receiver, unanswered).
+ */
+async function startFlakyReceiver(hang = false) {
   const received: Received[] = [];
   let recovered = false;
   const server = createServer((req: IncomingMessage, res) => {
@@ -44,7 +47,7 @@ async function startFlakyReceiver() {
     req.on('data', (p: Buffer) => parts.push(p));
     req.on('end', () => {
       const body = Buffer.concat(parts);
-      const status = recovered ? 202 : 503;
+      const status = recovered ? 202 : hang ? 0 : 503;
       const { subjectId } = JSON.parse(body.toString('utf8')) as { subjectId: string };
       received.push({
         subjectId,
@@ -53,12 +56,16 @@ async function startFlakyReceiver() {
         body,
         status,
       });
-      res.writeHead(status).end();
+      if (status > 0) res.writeHead(status).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/imports`;
-  return { url, received, recover: () => (recovered = true), close: () => void server.close() };
+  const close = () => {
+    server.closeAllConnections();
+    server.close();
+  };
+  return { url, received, recover: () => (recovered = true), close };
 }
 
 async function gql(url: string, token: string, query: string, variables: Record<string, unknown> = {}) {
@@ -79,56 +86,67 @@ const REPORT = 'query($id: ID!) { accessReport(subjectId: $id) { report } }';
 const TRANSMIT =
   'mutation($id: ID!) { transmitPortabilityExport(subjectId: $id, receiver: "acme") { transmissionId delivered } }';
 
+/** A vault on a data directory of its own whose register names `receiverUrl` as `acme`, and SUBJECTS subjects in it. */
+async function setUp(receiverUrl: string) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pdv-transmission-restart-'));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const registerFile = join(dataDir, 'register.yaml');
+  writeFileSync(
+    registerFile,
+    `${readFileSync(SHIPPED, 'utf8')}\nreceivingControllers:\n` +
+      `  acme:\n    name: Acme Energy AS\n    endpoint: "${receiverUrl}"\n`,
+  );
+  const jwtSecret = Buffer.from(nacl.randomBytes(32)).toString('hex');
+  const env = {
+    ...process.env,
+    VAULT_DATA_DIR: dataDir,
+    VAULT_MASTER_KEY: Buffer.from(nacl.randomBytes(32)).toString('base64'),
+    VAULT_REGISTER_FILE: registerFile,
+    VAULT_JWT_SECRET: jwtSecret,
+    VAULT_RETENTION_INTERVAL_MINUTES: '0',
+    VAULT_LOG_LEVEL: 'silent',
+    PORT: '0',
+  };
+  const token = (p: Principal) => mintDevToken({ dataDir, jwtSecret } as VaultConfig, p);
+  const vault = await startServeProcess(env);
+  cleanups.push(() => void vault.child.kill('SIGKILL'));
+  const crm = await token({ role: 'service', name: 'crm', purposes: ['contract'] });
+  const ids: string[] = [];
+  for (let i = 0; i < SUBJECTS; i++) {
+    const id = (await gql(vault.url, crm, 'mutation { registerSubject { subjectId } }')).registerSubject
+      .subjectId as string;
+    const items = [
+      { category: 'contact', field: 'name', value: `Mover ${i}`, purpose: 'contract', legalBasis: 'contract' },
+    ].map((x) => ({ ...x, source: 'subject' }));
+    await gql(vault.url, crm, RECORD, { id, items });
+    ids.push(id);
+  }
+  return { env, token, vault, ids };
+}
+
+/** Each subject asks for its export to be sent to `acme`, with its own token; resolves when the calls end. */
+const askAll = (url: string, ids: string[], token: (p: Principal) => Promise<string>) =>
+  ids.map(async (id) =>
+    fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await token({ role: 'subject', subjectId: id })}`,
+      },
+      body: JSON.stringify({ query: TRANSMIT, variables: { id } }),
+    }).catch(() => undefined),
+  );
+
 describe('a transmission across a kill -9 of the vault', () => {
   it('goes on after the restart with the attempts left, and is delivered once the receiver recovers', async () => {
     const receiver = await startFlakyReceiver();
     cleanups.push(() => receiver.close());
-    const dataDir = mkdtempSync(join(tmpdir(), 'pdv-transmission-restart-'));
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const registerFile = join(dataDir, 'register.yaml');
-    writeFileSync(
-      registerFile,
-      `${readFileSync(SHIPPED, 'utf8')}\nreceivingControllers:\n` +
-        `  acme:\n    name: Acme Energy AS\n    endpoint: "${receiver.url}"\n`,
-    );
-    const jwtSecret = Buffer.from(nacl.randomBytes(32)).toString('hex');
-    const env = {
-      ...process.env,
-      VAULT_DATA_DIR: dataDir,
-      VAULT_MASTER_KEY: Buffer.from(nacl.randomBytes(32)).toString('base64'),
-      VAULT_REGISTER_FILE: registerFile,
-      VAULT_JWT_SECRET: jwtSecret,
-      VAULT_RETENTION_INTERVAL_MINUTES: '0',
-      VAULT_LOG_LEVEL: 'silent',
-      PORT: '0',
-    };
-    const token = (p: Principal) => mintDevToken({ dataDir, jwtSecret } as VaultConfig, p);
-    let vault = await startServeProcess(env);
-    cleanups.push(() => void vault.child.kill('SIGKILL'));
+    const { env, token, ids, ...started } = await setUp(receiver.url);
+    let vault = started.vault;
 
-    const crm = await token({ role: 'service', name: 'crm', purposes: ['contract'] });
-    const ids: string[] = [];
-    for (let i = 0; i < SUBJECTS; i++) {
-      const id = (await gql(vault.url, crm, 'mutation { registerSubject { subjectId } }')).registerSubject
-        .subjectId as string;
-      const items = [
-        { category: 'contact', field: 'name', value: `Mover ${i}`, purpose: 'contract', legalBasis: 'contract' },
-      ].map((x) => ({ ...x, source: 'subject' }));
-      await gql(vault.url, crm, RECORD, { id, items });
-      ids.push(id);
-    }
     // Each subject asks for its export to be sent; the receiver is down (503), so each first attempt fails and
     // the vault pauses 2 s (the default policy) before the next. It is killed in that pause.
-    const asked = ids.map(async (id) =>
-      fetch(vault.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${await token({ role: 'subject', subjectId: id })}`,
-        },
-        body: JSON.stringify({ query: TRANSMIT, variables: { id } }),
-      }).catch(() => undefined),
-    );
+    const asked = askAll(vault.url, ids, token);
     await eventually(
       () => receiver.received.length >= SUBJECTS,
       30_000,
@@ -142,6 +160,7 @@ describe('a transmission across a kill -9 of the vault', () => {
 
     receiver.recover();
     vault = await startServeProcess(env);
+    cleanups.push(() => void vault.child.kill('SIGKILL'));
     await eventually(
       () => receiver.received.filter((r) => r.status === 202).length >= SUBJECTS,
       30_000,
@@ -175,4 +194,42 @@ describe('a transmission across a kill -9 of the vault', () => {
       expect(doc.transmissions[0].attempts.map((a: { status: number }) => a.status)).toEqual([503, 202]);
     }
   }, 120_000);
+
+  it('goes on with a transmission the vault was killed in before its first attempt was recorded', async () => {
+    const receiver = await startFlakyReceiver(true);
+    cleanups.push(() => receiver.close());
+    const { env, token, ids, ...started } = await setUp(receiver.url);
+    let vault = started.vault;
+    // Each first attempt reaches the receiver, which keeps it unanswered: the vault is killed with none recorded.
+    const asked = askAll(vault.url, ids, token);
+    await eventually(
+      () => receiver.received.length >= SUBJECTS,
+      30_000,
+      () => `the receiver got ${receiver.received.length} first attempts`,
+    );
+    vault.child.kill('SIGKILL');
+    await new Promise((resolve) => vault.child.once('exit', resolve));
+    await Promise.all(asked);
+    const dpo = await token({ role: 'dpo', name: 'dpo' });
+
+    receiver.recover();
+    vault = await startServeProcess(env);
+    cleanups.push(() => void vault.child.kill('SIGKILL'));
+    // Recorded as asked for before the attempt, each transmission is found at start and sent once the dead vault's
+    // claim on it (15 s) has expired.
+    await eventually(
+      () => receiver.received.filter((r) => r.status === 202).length >= SUBJECTS,
+      60_000,
+      () => `the receiver took ${receiver.received.filter((r) => r.status === 202).length} exports`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const id of ids) {
+      // The export twice: the attempt cut short, and the one made after the restart.
+      expect(receiver.received.filter((r) => r.subjectId === id).map((r) => r.status)).toEqual([0, 202]);
+      const doc = (await gql(vault.url, dpo, REPORT, { id })).accessReport.report as Record<string, any>;
+      expect(doc.transmissions).toHaveLength(1);
+      expect(doc.transmissions[0]).toMatchObject({ outcome: 'delivered', requestedBy: `subject:${id}` });
+      expect(doc.transmissions[0].attempts.map((a: { status: number }) => a.status)).toEqual([202]);
+    }
+  }, 150_000);
 });

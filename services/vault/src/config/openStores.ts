@@ -89,8 +89,9 @@ export interface VaultStores {
    */
   access?: AccessLog;
   /**
-   * Where replicas claim notifications (`openLeaseStore`): stores built by hand for replicas bring a connection to
-   * one they share; without, a vault delivers as the only one (an in-memory store). Opened by propagation only.
+   * Where replicas claim notifications and transmissions (`openLeaseStore`): stores built by hand for replicas bring a
+   * connection to one they share; without, a vault delivers and transmits as the only one (an in-memory store).
+   * Opened at the first claim.
    */
   leases?: LeaseStore;
 }
@@ -227,9 +228,10 @@ export async function openStores(config: VaultConfig, options: OpenStoresOptions
 }
 
 /**
- * Where replicas claim notifications before they deliver them (propagation): a table in the PostgreSQL schema when
- * a store is on PostgreSQL (the database every replica shares), else `leases.db` in the data directory (replicas on
- * one machine sharing it). Opened only by a vault that delivers.
+ * Where replicas claim notifications before they deliver them (propagation), and transmissions before they send an
+ * attempt (Art. 20(2)): a table in the PostgreSQL schema when a store is on PostgreSQL (the database every replica
+ * shares), else `leases.db` in the data directory (replicas on one machine sharing it). Opened only by a vault that
+ * delivers or transmits.
  */
 export async function openLeaseStore(config: VaultConfig, options: OpenStoresOptions = {}): Promise<LeaseStore> {
   if ((config.eventStore ?? 'sqlite') !== 'postgres' && (config.stateStore ?? 'sqlite') !== 'postgres') {

@@ -137,6 +137,12 @@ export type EventPayloads<V> = {
   ExportLinkCreated: { linkId: string; kind: ExportKind; tokenHash: string; expiresAt: string };
   ExportLinkUsed: { linkId: string };
   /**
+   * A direct transmission of the portability export asked for (Art. 20(2)), recorded before its first attempt, so a
+   * vault stopped before that attempt was recorded goes on with it when it starts again: who asked (an actor) and the
+   * receiver by its register name. Its attempts follow under the same id.
+   */
+  ExportTransmissionRequested: { transmissionId: string; receiver: string; requestedBy: string };
+  /**
    * One attempt to send the subject's portability export to a receiving controller (Art. 20(2)):
    * who asked (an actor), the receiver by its register name, the digest of the bytes sent and the
    * receiver's HTTP status (null: no answer). Attempts of one transmission share its id; `final`:

@@ -14,7 +14,7 @@ import {
 } from './events.js';
 import type { RequestState, RightsState, SubjectState } from './state.js';
 import { addMonths, instantInput } from './time.js';
-import { transmissionAttempted } from './transmissions.js';
+import { transmissionAttempted, transmissionRequested } from './transmissions.js';
 
 /**
  * Data-subject requests (Art. 12), the duty to inform (Art. 14) and one-time export links, as
@@ -156,6 +156,8 @@ export function evolveRights(r: RightsState, e: DomainEvent<Sealed> & { id: stri
       return exportLinkCreated(r, e);
     case 'ExportLinkUsed':
       return exportLinkUsed(r, e);
+    case 'ExportTransmissionRequested':
+      return transmissionRequested(r, e);
     case 'ExportTransmissionAttempted':
       return transmissionAttempted(r, e);
     default:
@@ -420,7 +422,8 @@ export function trackedRowsOf(state: SubjectState): TrackedRow[] {
       data: { categories: r.notification.categories, openedAt: r.notification.openedAt },
     });
   }
-  // A transmission whose retries a stopped vault cut short is found here at start and goes on (resumeTransmissions).
+  // A transmission a stopped vault cut short (before its first attempt was recorded, or in a pause between two) is
+  // found here at start and goes on (resumeTransmissions).
   for (const t of Object.values(r.transmissions ?? {})) {
     if (t.outcome !== 'retrying') continue;
     rows.push({

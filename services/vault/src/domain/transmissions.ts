@@ -17,6 +17,12 @@ export type TransmissionAttemptInput = { type: 'RecordTransmissionAttempt' } & E
   Unsealed
 >['data'];
 
+/** A transmission asked for, as the rights layer records it before the first attempt. */
+export type TransmissionRequestInput = { type: 'RequestTransmission' } & EventOf<
+  'ExportTransmissionRequested',
+  Unsealed
+>['data'];
+
 const ID = /^[A-Za-z0-9-]{8,64}$/;
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -30,10 +36,14 @@ const own = <T>(map: Record<string, T> | undefined, key: string): T | undefined 
 export const transmissionOf = (state: SubjectState, transmissionId: string): TransmissionState | undefined =>
   own(state.rights?.transmissions, transmissionId);
 
-function checkShape(c: TransmissionAttemptInput): void {
+function checkNames(c: TransmissionRequestInput | TransmissionAttemptInput): void {
   if (!ID.test(c.transmissionId)) throw badInput('A transmission id is 8 to 64 letters, digits or -', 'transmissionId');
   if (!NAME.test(c.receiver)) throw badInput('A receiver is a name from the register', 'receiver');
   if (!ACTOR.test(c.requestedBy)) throw badInput('requestedBy is an actor code', 'requestedBy');
+}
+
+function checkShape(c: TransmissionAttemptInput): void {
+  checkNames(c);
   if (!Number.isInteger(c.attempt) || c.attempt < 1) throw badInput('attempt counts from 1', 'attempt');
   if (!SHA256.test(c.sha256)) throw badInput('sha256 is 64 hex digits', 'sha256');
   if (!Number.isInteger(c.bytes) || c.bytes < 0) throw badInput('bytes is a whole number, 0 or more', 'bytes');
@@ -43,8 +53,26 @@ function checkShape(c: TransmissionAttemptInput): void {
 }
 
 /**
- * Records one attempt. Attempts come in order (the first opens the transmission, each next one
- * follows the last recorded), and none after the final one: otherwise CONFLICT, nothing recorded.
+ * Records a transmission asked for, before its first attempt: it is `retrying` with no attempt until one is recorded.
+ * An id already used is a CONFLICT, nothing recorded.
+ */
+export function requestTransmission(
+  state: SubjectState,
+  command: TransmissionRequestInput,
+): EventOf<'ExportTransmissionRequested', Unsealed>[] {
+  checkNames(command);
+  if (transmissionOf(state, command.transmissionId)) {
+    const details = { transmissionId: command.transmissionId };
+    throw new VaultError('CONFLICT', 'This transmission was asked for already', { path: 'transmissionId', details });
+  }
+  const { transmissionId, receiver, requestedBy } = command;
+  return [{ type: 'ExportTransmissionRequested', data: { transmissionId, receiver, requestedBy } }];
+}
+
+/**
+ * Records one attempt. Attempts come in order (the first follows the request, or opens a transmission recorded
+ * before requests were; each next one follows the last recorded), and none after the final one: otherwise CONFLICT,
+ * nothing recorded.
  */
 export function recordTransmissionAttempt(
   state: SubjectState,
@@ -59,6 +87,22 @@ export function recordTransmissionAttempt(
   }
   const { type: _type, ...data } = command;
   return [{ type: 'ExportTransmissionAttempted', data }];
+}
+
+/** Applies ExportTransmissionRequested: the transmission, with no attempt yet. */
+export function transmissionRequested(
+  r: RightsState,
+  e: EventOf<'ExportTransmissionRequested', Sealed> & { at: string },
+): void {
+  const { transmissionId, receiver, requestedBy } = e.data;
+  (r.transmissions ??= {})[transmissionId] = {
+    transmissionId,
+    receiver,
+    requestedBy,
+    requestedAt: e.at,
+    outcome: 'retrying',
+    attempts: [],
+  };
 }
 
 /** Applies ExportTransmissionAttempted. */

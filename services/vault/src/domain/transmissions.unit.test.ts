@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { given, registered, S } from '../testing/givenSubject.js';
+import { trackedRowsOf } from './requests.js';
 import { evolve, initialState } from './subject.js';
 import type { TransmissionAttemptInput } from './transmissions.js';
 
@@ -91,5 +92,50 @@ describe('direct transmissions of the portability export (Art. 20(2))', () => {
       at: at(1),
     });
     expect(failed.rights.transmissions![ID]!.outcome).toBe('failed');
+  });
+
+  it('records a transmission asked for before its first attempt, which follows it; an id used twice conflicts', () => {
+    const request = {
+      type: 'RequestTransmission' as const,
+      transmissionId: ID,
+      receiver: 'acme',
+      requestedBy: `subject:${S}`,
+    };
+    const requested = {
+      type: 'ExportTransmissionRequested' as const,
+      data: { transmissionId: ID, receiver: 'acme', requestedBy: `subject:${S}` },
+    };
+    given(registered).when(request).then([requested]);
+    given(registered, requested)
+      .when(attempt(1, 202, true))
+      .then([event(attempt(1, 202, true))]);
+    given(registered, requested)
+      .when(attempt(2, 202, true))
+      .thenFails('CONFLICT', 'attempt');
+    given(registered, requested).when(request).thenFails('CONFLICT', 'transmissionId');
+    given(registered)
+      .when({ ...request, receiver: 'https://x.example/' })
+      .thenFails('BAD_USER_INPUT', 'receiver');
+  });
+
+  it('keeps a transmission asked for and not attempted retrying, so a vault that starts again goes on with it', () => {
+    const at = (s: number) => `2026-03-01T10:00:0${s}.000Z`;
+    let state = evolve(initialState(S), { ...registered, id: 'e0', at: at(0) });
+    const data = { transmissionId: ID, receiver: 'acme', requestedBy: `subject:${S}` };
+    state = evolve(state, { type: 'ExportTransmissionRequested', data, id: 'e1', at: at(1) });
+    expect(state.rights.transmissions![ID]).toEqual({ ...data, requestedAt: at(1), outcome: 'retrying', attempts: [] });
+    expect(trackedRowsOf(state).filter((r) => r.kind === 'transmission')).toEqual([
+      {
+        kind: 'transmission',
+        id: ID,
+        subjectId: S,
+        status: 'RETRYING',
+        dueAt: at(1),
+        data: { receiver: 'acme', requestedBy: `subject:${S}`, attempts: 0 },
+      },
+    ]);
+    state = evolve(state, { ...event(attempt(1, 202, true)), id: 'e2', at: at(2) });
+    expect(state.rights.transmissions![ID]).toMatchObject({ requestedAt: at(1), outcome: 'delivered' });
+    expect(trackedRowsOf(state).filter((r) => r.kind === 'transmission')).toEqual([]);
   });
 });

@@ -7,8 +7,9 @@ import { EXPORT_KINDS, type ExportKind } from '../domain/events.js';
 import { assertVerified, type NewLink, type TrackedRow } from '../domain/requests.js';
 import type { Command } from '../domain/subject.js';
 import { addIsoDuration } from '../domain/time.js';
-import type { TransmissionAttemptInput } from '../domain/transmissions.js';
+import { transmissionOf } from '../domain/transmissions.js';
 import type { CommandOptions, CommandResult } from '../ports/Commands.js';
+import type { LeaseStore } from '../ports/LeaseStore.js';
 import type { ViewStore } from '../ports/ViewStore.js';
 import type { EraseOptions, SignedCertificate } from './eraseSubject.js';
 import {
@@ -25,7 +26,15 @@ import {
 } from './reports.js';
 import { holdsTexts, openSubjectTexts, type SubjectTexts } from './requestTexts.js';
 import { ShredCheck } from './ShredCheck.js';
-import { resumeTransmissions, type Transmission, transmitExport, type TransmitPolicy } from './transmitExport.js';
+import { leaseClaims } from './transmissionClaims.js';
+import {
+  resumeTransmissions,
+  type Transmission,
+  type TransmissionClaims,
+  type TransmitDeps,
+  transmitExport,
+  type TransmitPolicy,
+} from './transmitExport.js';
 
 /** The actor of the attempts a vault makes on its own, going on with a transmission after a restart. */
 export const TRANSMISSION_ACTOR = 'system:transmissions';
@@ -38,6 +47,11 @@ export interface RightsDeps extends ReportDeps {
   erase(subjectId: string, options: EraseOptions): Promise<SignedCertificate>;
   /** How a direct transmission (Art. 20(2)) is retried. Default: `TransmitPolicy`'s defaults. */
   transmission?: TransmitPolicy;
+  /**
+   * The lease store replicas share, opened at the first call: one process at a time sends a transmission's attempt
+   * (`leaseClaims`). Default: none, this process alone transmits.
+   */
+  leases?: () => Promise<LeaseStore>;
 }
 
 export interface ExportLink {
@@ -86,6 +100,9 @@ const compact = (jws: FlattenedJws) => `${jws.protected}.${jws.payload}.${jws.si
  * portability exports, one-time download links, and the Art. 14 duty to inform.
  */
 export class SubjectRights {
+  /** This process's claims on transmissions (one holder name for all of them), made at the first. */
+  private claims: TransmissionClaims | undefined;
+
   constructor(private readonly deps: RightsDeps) {}
 
   async openRequest(
@@ -256,21 +273,16 @@ export class SubjectRights {
    * (Art. 20(2)); `keyUrl` is where the receiver finds the key set that verifies it.
    */
   transmitExport(subjectId: string, receiver: string, keyUrl: string, options: CommandOptions): Promise<Transmission> {
-    const { register, accessLog, now, transmission: policy } = this.deps;
-    const download = (s: string) => this.download(s, 'PORTABILITY');
-    const record = async (s: string, attempt: TransmissionAttemptInput) =>
-      (await this.deps.execute(s, attempt, options)).events[0]!.metadata.at;
-    const deps = { register, accessLog, now, download, record, ...(policy ? { policy } : {}) };
-    return transmitExport(deps, subjectId, receiver, keyUrl, options.actor);
+    return transmitExport(this.transmitDeps(options), subjectId, receiver, keyUrl, options.actor);
   }
 
   /**
-   * Goes on with the transmissions left `retrying` in the log (a vault stopped during their pauses): at start, from
-   * the tracked rows the projector keeps of them. Their attempts are recorded under `TRANSMISSION_ACTOR`; each
-   * keeps the asker it had. `stopped`: checked after each wait, so a closing vault starts no attempt.
+   * Goes on with the transmissions left `retrying` in the log (a vault stopped before the first attempt was recorded,
+   * or during a pause): at start, from the tracked rows the projector keeps of them. Their attempts are recorded under
+   * `TRANSMISSION_ACTOR`; each keeps the asker it had. `stopped`: checked after each wait, so a closing vault starts
+   * no attempt.
    */
   async resumeTransmissions(keyUrl: string, stopped?: () => boolean) {
-    const { register, accessLog, now, transmission: policy } = this.deps;
     const rows = await this.deps.views.listTracked('transmission', { status: 'RETRYING' });
     const retrying = rows.map((r) => ({
       subjectId: r.subjectId,
@@ -278,13 +290,29 @@ export class SubjectRights {
       receiver: String(r.data.receiver),
       requestedBy: String(r.data.requestedBy),
       made: Number(r.data.attempts),
-      lastAt: r.dueAt ?? now(),
+      lastAt: r.dueAt ?? this.deps.now(),
     }));
-    const download = (s: string) => this.download(s, 'PORTABILITY');
-    const record = async (s: string, attempt: TransmissionAttemptInput) =>
-      (await this.deps.execute(s, attempt, { actor: TRANSMISSION_ACTOR })).events[0]!.metadata.at;
-    const deps = { register, accessLog, now, download, record, ...(policy ? { policy } : {}) };
-    return resumeTransmissions(deps, retrying, keyUrl, stopped);
+    return resumeTransmissions(this.transmitDeps({ actor: TRANSMISSION_ACTOR }), retrying, keyUrl, stopped);
+  }
+
+  /** What a transmission runs on: its events recorded under `options`, claims shared with the replicas if any. */
+  private transmitDeps(options: CommandOptions): TransmitDeps {
+    const { register, accessLog, now, transmission: policy, leases, commands } = this.deps;
+    return {
+      register,
+      accessLog,
+      now,
+      download: (s) => this.download(s, 'PORTABILITY'),
+      record: async (s, attempt) => (await this.deps.execute(s, attempt, options)).events[0]!.metadata.at,
+      request: async (s, request) => {
+        await this.deps.execute(s, request, options);
+      },
+      ...(policy ? { policy } : {}),
+      ...(leases && {
+        claims: (this.claims ??= leaseClaims(leases)),
+        recorded: async (s: string, id: string) => transmissionOf(await commands.load(s), id),
+      }),
+    };
   }
 
   /**

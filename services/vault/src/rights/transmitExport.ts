@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 
+import { VaultError } from '../domain/errors.js';
 import { unknownName } from '../domain/names.js';
 import type { ProcessingRegister } from '../domain/register.js';
-import type { TransmissionAttemptInput } from '../domain/transmissions.js';
+import type { TransmissionAttemptInput, TransmissionRequestInput, TransmissionState } from '../domain/transmissions.js';
 import type { AccessLog } from '../ports/AccessLog.js';
 import type { ReportSignature } from './reports.js';
 
@@ -35,7 +36,18 @@ export interface TransmitPolicy {
   backoffMs?: number;
   /** How long a receiver has to take the export and answer, per attempt. Default `TRANSMIT_TIMEOUT_MS`. */
   timeoutMs?: number;
+  /**
+   * How long a process's claim on a transmission lasts (`TransmissionClaims`); renewed every third of it while an
+   * attempt runs, so it is also how long a process that died while sending keeps another from going on. Default
+   * `TRANSMIT_CLAIM_MS`.
+   */
+  claimMs?: number;
+  /** How often a process waiting for a claim another holds asks again. Default 1,000 ms. */
+  recheckMs?: number;
 }
+
+/** Default `TransmitPolicy.claimMs`: 15 s. */
+export const TRANSMIT_CLAIM_MS = 15_000;
 
 export const DEFAULT_TRANSMIT_ATTEMPTS = 4;
 export const DEFAULT_TRANSMIT_BACKOFF_MS = 2_000;
@@ -62,6 +74,21 @@ export interface Transmission extends TransmissionAttempt {
   attempts: TransmissionAttempt[];
 }
 
+/**
+ * Claims that let one process at a time make a transmission's next attempt, where several may go on with it (replicas
+ * starting together resume the same transmissions; one resumes what another is still retrying). `LeaseStore` backs
+ * them (`leaseClaims`).
+ */
+export interface TransmissionClaims {
+  /**
+   * Takes (or renews) this process's claim on the transmission for `ttlMs`; undefined while another process holds
+   * it. `first`: no process ever held it, so none can have sent anything under it.
+   */
+  take(transmissionId: string, ttlMs: number): Promise<{ first: boolean } | undefined>;
+  /** Ends this process's claim (another may take it at once). */
+  release(transmissionId: string): Promise<void>;
+}
+
 export interface TransmitDeps {
   register: ProcessingRegister;
   accessLog: AccessLog;
@@ -70,6 +97,15 @@ export interface TransmitDeps {
   download: (subjectId: string) => Promise<SignedExport>;
   /** Appends an attempt's event to the subject's stream, under the asker's actor; resolves to the event's time. */
   record: (subjectId: string, attempt: TransmissionAttemptInput) => Promise<string>;
+  /** Records the transmission asked for, before its first attempt. Default: not recorded (no restart goes on). */
+  request?: (subjectId: string, request: TransmissionRequestInput) => Promise<void>;
+  /**
+   * Claims on transmissions shared with the other processes, and what the subject's stream holds of a transmission
+   * now (read from the log, not a read model): with both, a process sends an attempt only while it holds the claim
+   * and the log shows that attempt still to make. Default: none (this process alone sends).
+   */
+  claims?: TransmissionClaims;
+  recorded?: (subjectId: string, transmissionId: string) => Promise<TransmissionState | undefined>;
   /** Default: the global fetch. */
   fetch?: typeof fetch;
   policy?: TransmitPolicy;
@@ -97,6 +133,8 @@ export const retryable = (status: number | null): boolean =>
  * cannot be written, nothing is sent) and is recorded as an event in the subject's stream once the
  * receiver answered; an answer that may change is tried again after a growing pause, up to the
  * policy's attempts. A receiver's refusal or silence is an outcome (`delivered: false`), not an error.
+ * The transmission is recorded as asked for before its first attempt, so a vault stopped before that
+ * attempt was recorded goes on with it when it starts (`resumeTransmissions`).
  */
 export async function transmitExport(
   deps: TransmitDeps,
@@ -107,7 +145,13 @@ export async function transmitExport(
 ): Promise<Transmission> {
   const receivers = deps.register.receivingControllers ?? {};
   if (!Object.hasOwn(receivers, receiver)) throw unknownName('receiver', Object.keys(receivers), 'receiver');
-  return continueTransmission(deps, subjectId, { transmissionId: randomUUID(), receiver, requestedBy }, keyUrl);
+  const transmissionId = randomUUID();
+  // Recorded before the first attempt: a vault stopped before that attempt is recorded goes on with it at start.
+  await deps.request?.(subjectId, { type: 'RequestTransmission', transmissionId, receiver, requestedBy });
+  const sent = await continueTransmission(deps, subjectId, { transmissionId, receiver, requestedBy }, keyUrl);
+  // Only a transmission another process ended before any attempt was recorded has no answer: none does that.
+  if (!sent) throw new VaultError('CONFLICT', 'The transmission was taken over before its first attempt');
+  return sent;
 }
 
 /** A transmission to go on with: its id, receiver and asker, and the attempts it already made (none for a new one). */
@@ -122,42 +166,121 @@ export interface PendingTransmission {
 /**
  * Makes the transmission's next attempts, up to the policy's in all (those `made` count): each recorded, each
  * answer that may change tried again after the doubling pause. `made` attempts before, the first pause is the one
- * after the last of them (the caller has waited it).
+ * after the last of them (the caller has waited it). With claims (`TransmitDeps.claims`), each attempt is made only
+ * under this process's claim and only if the log still has it to make; where the log shows another process made it,
+ * that process goes on and this one stops, answering what the log holds. `stopped`: checked before each attempt.
  */
 export async function continueTransmission(
   deps: TransmitDeps,
   subjectId: string,
   pending: PendingTransmission,
   keyUrl: string,
-): Promise<Transmission> {
+  stopped: () => boolean = () => false,
+): Promise<Transmission | undefined> {
   const { transmissionId, receiver, requestedBy } = pending;
   const { name: controller, endpoint } = deps.register.receivingControllers![receiver]!;
   const max = maxAttempts(deps.policy);
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const attempts: TransmissionAttempt[] = [];
+  const answer = (done: boolean, a: TransmissionAttempt, all: TransmissionAttempt[]): Transmission => ({
+    transmissionId,
+    receiver,
+    controller,
+    endpoint,
+    delivered: done,
+    ...a,
+    attempts: all,
+  });
   for (let n = (pending.made ?? 0) + 1; ; n++) {
-    const sent = await attemptOnce(deps, subjectId, receiver, endpoint, keyUrl);
-    const done = delivered(sent.status);
-    const final = done || n >= max || !retryable(sent.status);
-    // The attempt's time is its event's, so the answer and the subject's record agree.
-    const at = await deps.record(subjectId, {
-      type: 'RecordTransmissionAttempt',
-      transmissionId,
-      receiver,
-      requestedBy,
-      attempt: n,
-      sha256: sent.sha256,
-      bytes: sent.bytes,
-      status: sent.status,
-      delivered: done,
-      final,
+    const turn = await claimTurn({ ...deps, sleep }, subjectId, transmissionId, n, stopped);
+    if (turn === 'stopped') return undefined;
+    if (turn !== 'mine') {
+      // Another process made this attempt: it goes on with the transmission. What the log holds is the answer.
+      const last = turn.attempts[turn.attempts.length - 1];
+      return last ? answer(turn.outcome === 'delivered', last, turn.attempts) : undefined;
+    }
+    const a = await underClaim(deps, transmissionId, async () => {
+      const sent = await attemptOnce(deps, subjectId, receiver, endpoint, keyUrl);
+      const done = delivered(sent.status);
+      const final = done || n >= max || !retryable(sent.status);
+      // The attempt's time is its event's, so the answer and the subject's record agree.
+      const at = await deps.record(subjectId, {
+        type: 'RecordTransmissionAttempt',
+        transmissionId,
+        receiver,
+        requestedBy,
+        attempt: n,
+        sha256: sent.sha256,
+        bytes: sent.bytes,
+        status: sent.status,
+        delivered: done,
+        final,
+      });
+      return { ...sent, at, done, final };
     });
-    const a = { ...sent, at };
-    attempts.push(a);
-    if (final) return { transmissionId, receiver, controller, endpoint, delivered: done, ...a, attempts };
+    const { done, final, ...attempt } = a;
+    attempts.push(attempt);
+    if (final) return answer(done, attempt, attempts);
     await sleep(pauseAfter(deps.policy, n));
   }
 }
+
+/**
+ * Waits until this process may make attempt `n`: `mine` once it holds the transmission's claim and the log has `n`
+ * still to make (at once without claims); the transmission as the log holds it once another process has made `n`
+ * (or ended it); `stopped` once `stopped()` says so. A claim another process holds is asked for again every
+ * `recheckMs`: it is released when that process has recorded its attempt, or expires when it died.
+ */
+async function claimTurn(
+  deps: TransmitDeps & { sleep: (ms: number) => Promise<void> },
+  subjectId: string,
+  transmissionId: string,
+  n: number,
+  stopped: () => boolean,
+): Promise<'mine' | 'stopped' | TransmissionState> {
+  const { claims, recorded } = deps;
+  if (!claims || !recorded) return stopped() ? 'stopped' : 'mine';
+  for (;;) {
+    if (stopped()) return 'stopped';
+    const claim = await claims.take(transmissionId, claimMsOf(deps.policy));
+    // A claim nobody ever held: nobody made any attempt under it (the common case: one read fewer per transmission).
+    if (claim?.first && n === 1) return 'mine';
+    const t = await recorded(subjectId, transmissionId);
+    if (t && (t.attempts.length >= n || t.outcome !== 'retrying')) {
+      if (claim) await claims.release(transmissionId);
+      return t;
+    }
+    if (claim) return 'mine';
+    await deps.sleep(deps.policy?.recheckMs ?? 1_000);
+  }
+}
+
+/** Runs one attempt under the transmission's claim: renewed every third of its life while it runs, released after. */
+async function underClaim<T>(deps: TransmitDeps, transmissionId: string, run: () => Promise<T>): Promise<T> {
+  const { claims } = deps;
+  if (!claims || !deps.recorded) return run();
+  const ttl = claimMsOf(deps.policy);
+  let renewing: Promise<unknown> = Promise.resolve();
+  const renew = setInterval(
+    () => {
+      renewing = claims.take(transmissionId, ttl).catch(() => undefined);
+    },
+    Math.ceil(ttl / 3),
+  );
+  renew.unref();
+  try {
+    return await run();
+  } finally {
+    clearInterval(renew);
+    // A renewal still under way would take the claim again after the release.
+    await renewing;
+    // It expires on its own if this fails: another process waits that long, no longer.
+    await claims.release(transmissionId).catch(() => undefined);
+  }
+}
+
+const claimMsOf = (policy: TransmitPolicy | undefined): number =>
+  Math.max(1, Math.floor(policy?.claimMs ?? TRANSMIT_CLAIM_MS));
 
 const maxAttempts = (policy: TransmitPolicy | undefined): number =>
   Math.max(1, Math.floor(policy?.attempts ?? DEFAULT_TRANSMIT_ATTEMPTS));
@@ -191,10 +314,11 @@ export async function resumeTransmissions(
   const runnable = retrying.filter((t) => Object.hasOwn(receivers, t.receiver) && t.made < max);
   const outcomes = await Promise.allSettled(
     runnable.map(async (t) => {
-      const due = Date.parse(t.lastAt) + pauseAfter(deps.policy, t.made);
+      // Asked for and never attempted: at once. Otherwise after what is left of the pause after its last attempt.
+      const due = Date.parse(t.lastAt) + (t.made > 0 ? pauseAfter(deps.policy, t.made) : 0);
       await sleep(Math.max(0, due - Date.parse(deps.now())));
       if (stopped()) return undefined;
-      return continueTransmission({ ...deps, sleep }, t.subjectId, t, keyUrl);
+      return continueTransmission({ ...deps, sleep }, t.subjectId, t, keyUrl, stopped);
     }),
   );
   const done = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : undefined));

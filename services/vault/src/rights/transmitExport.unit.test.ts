@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 
-import type { TransmissionAttemptInput } from '../domain/transmissions.js';
+import type { TransmissionAttemptInput, TransmissionState } from '../domain/transmissions.js';
 import { fixtureRegister } from '../testing/fixtureRegister.js';
-import { resumeTransmissions, type TransmitDeps } from './transmitExport.js';
+import {
+  continueTransmission,
+  resumeTransmissions,
+  type TransmissionClaims,
+  type TransmitDeps,
+} from './transmitExport.js';
 
 const NOW = '2026-03-02T10:00:02.000Z';
 
@@ -77,3 +82,108 @@ describe('transmissions a stopped vault left retrying', () => {
     expect(recorded).toEqual([]);
   });
 });
+
+/** Claims as a lease store keeps them (taken when free, expired or the holder's own), shared by `holders`. */
+function sharedClaims() {
+  const leases = new Map<string, { holder: string; until: number }>();
+  const held = new Set<string>();
+  const of = (holder: string): TransmissionClaims => ({
+    take: (id, ttlMs) => {
+      const l = leases.get(id);
+      if (l && l.holder !== holder && l.until > Date.now()) return Promise.resolve(undefined);
+      const first = !held.has(id);
+      held.add(id);
+      leases.set(id, { holder, until: Date.now() + ttlMs });
+      return Promise.resolve({ first });
+    },
+    release: (id) => {
+      if (leases.get(id)?.holder === holder) leases.delete(id);
+      return Promise.resolve();
+    },
+  });
+  return { of, leases, held };
+}
+
+/** Two processes over one subject's record: an attempt is recorded only as the next one, as the domain decides. */
+function twoProcesses(statuses: number[]) {
+  const log: TransmissionAttemptInput[] = [];
+  const claims = sharedClaims();
+  const sent: number[] = [];
+  const state = (): TransmissionState => ({
+    transmissionId: left.transmissionId,
+    receiver: 'acme',
+    requestedBy: left.requestedBy,
+    requestedAt: NOW,
+    outcome: log.some((a) => a.delivered) ? 'delivered' : log.some((a) => a.final) ? 'failed' : 'retrying',
+    attempts: log.map(() => ({ at: NOW, status: null, sha256: 'a'.repeat(64), bytes: 3 })),
+  });
+  const processOf = (name: string) => {
+    const { d } = deps([]);
+    d.fetch = async () => {
+      sent.push(log.length + 1);
+      // The receiver takes a moment: the other process runs meanwhile.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return new Response(null, { status: statuses.shift()! });
+    };
+    d.record = (_s, attempt) => {
+      if (attempt.attempt !== log.length + 1) return Promise.reject(new Error(`attempt ${attempt.attempt} again`));
+      log.push(attempt);
+      return Promise.resolve(NOW);
+    };
+    d.claims = claims.of(name);
+    d.recorded = () => Promise.resolve(state());
+    d.policy = { ...d.policy, recheckMs: 1 };
+    // Real timers, a millisecond at most: a process waiting for a claim lets the other one run.
+    d.sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 1)));
+    return d;
+  };
+  return { processOf, log, sent, claims };
+}
+
+describe('a transmission several processes may go on with', () => {
+  it('is sent once per attempt when two processes resume it at once', async () => {
+    const { processOf, log, sent } = twoProcesses([503, 202]);
+    const row = [{ ...left, made: 0, lastAt: NOW }];
+    const [a, b] = await Promise.all([
+      resumeTransmissions(processOf('a'), row, 'k'),
+      resumeTransmissions(processOf('b'), row, 'k'),
+    ]);
+    expect(sent).toEqual([1, 2]);
+    expect(log.map((x) => [x.attempt, x.status, x.final])).toEqual([
+      [1, 503, false],
+      [2, 202, true],
+    ]);
+    expect(a.delivered + b.delivered).toBeGreaterThanOrEqual(1);
+  });
+
+  it('is sent once per attempt when a process resumes what another is still retrying live', async () => {
+    const { processOf, log, sent } = twoProcesses([503, 503, 202]);
+    const live = transmitExportForTest(processOf('live'));
+    // The second process starts while the first pauses after its first attempt, and resumes from the record.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const resumed = resumeTransmissions(processOf('late'), [{ ...left, made: log.length, lastAt: NOW }], 'k');
+    const [answer] = await Promise.all([live, resumed]);
+    expect(sent).toEqual([1, 2, 3]);
+    expect(log.map((x) => x.attempt)).toEqual([1, 2, 3]);
+    expect(answer?.attempts.length).toBe(3);
+  });
+
+  it('waits for a claim a dead process holds to expire, then makes the attempt it left unrecorded', async () => {
+    const { processOf, log, sent, claims } = twoProcesses([202]);
+    claims.leases.set(left.transmissionId, { holder: 'dead', until: Date.now() + 50 });
+    claims.held.add(left.transmissionId);
+    const started = Date.now();
+    const r = await resumeTransmissions(processOf('b'), [{ ...left, made: 0, lastAt: NOW }], 'k');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    expect(r).toEqual({ resumed: 1, delivered: 1, failed: 0 });
+    expect(sent).toEqual([1]);
+    expect(log.map((x) => [x.attempt, x.delivered])).toEqual([[1, true]]);
+  });
+});
+
+/** The live call on `d`, its pauses a little longer than the other process's start. */
+function transmitExportForTest(d: TransmitDeps) {
+  d.sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 100)));
+  const { transmissionId, receiver, requestedBy } = left;
+  return continueTransmission(d, 's-1', { transmissionId, receiver, requestedBy }, 'k');
+}

@@ -3,7 +3,7 @@ import type { DomainEvent, ShredReason, Unsealed } from '../events.js';
 import type { ProcessingRegister } from '../register.js';
 import type { RightsCommand } from '../requests.js';
 import type { SubjectState } from '../state.js';
-import type { TransmissionAttemptInput } from '../transmissions.js';
+import type { TransmissionAttemptInput, TransmissionRequestInput } from '../transmissions.js';
 
 /** The commands a subject's aggregate decides, and the shape of a decider (Emmett's `decide`, one per command). */
 
@@ -44,6 +44,8 @@ export type Command =
       channel?: string;
       remaining?: Record<string, unknown>;
     }
+  /** A direct transmission of the portability export asked for, before its first attempt (Art. 20(2)). */
+  | TransmissionRequestInput
   /** One attempt of a direct transmission of the portability export (Art. 20(2)). */
   | TransmissionAttemptInput
   | { type: 'RestrictProcessing'; categories: string[]; reason: string }

@@ -1,7 +1,7 @@
 import { VaultError } from '../errors.js';
 import { decideRights, type RightsCommand } from '../requests.js';
 import type { SubjectState } from '../state.js';
-import { recordTransmissionAttempt } from '../transmissions.js';
+import { recordTransmissionAttempt, requestTransmission } from '../transmissions.js';
 import type { Command, CommandOf, CommandType, DecideContext, Decider, Decision } from './command.js';
 import { giveConsent, withdrawConsent } from './consent.js';
 import { releaseExpiredConsents } from './consentExpiry.js';
@@ -61,6 +61,7 @@ const deciders: { [K in CommandType]: Decider<CommandOf<K>> } = {
   MarkInformed: rights,
   CreateExportLink: rights,
   UseExportLink: rights,
+  RequestTransmission: (state, command) => requestTransmission(state, command),
   RecordTransmissionAttempt: (state, command) => recordTransmissionAttempt(state, command),
 };
 
