@@ -371,7 +371,10 @@ export type Mutation = {
    * it, with `Vault-Signature` and `Vault-Signing-Key`. Each attempt is logged in the access log as a read by
    * `controller:<receiver>` and recorded as an event in the subject's stream (who asked, the receiver, the digest, the
    * answer), which the access report lists under `transmissions`. No answer, 408, 425, 429 or 5xx is tried again after
-   * a growing pause, up to the configured attempts (default 4: after 2, 4 and 8 s), within this call (a vault stopped in a pause goes on with the attempts left when it starts again); a redirect
+   * a growing pause, up to the configured attempts (default 4: after 2, 4 and 8 s), within this call. The transmission is
+   * recorded before its first attempt, so a vault stopped before an attempt was recorded goes on with the attempts left
+   * when it starts again; where several replicas could, one at a time makes each attempt (a claim they share), and a
+   * call whose transmission another replica goes on with answers what the subject's record holds then. A redirect
    * or another 4xx is final. A receiver's refusal or silence is `delivered: false`, not an error. Role: the subject
    * (its own id) or the dpo.
    */
