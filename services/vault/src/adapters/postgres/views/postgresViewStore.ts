@@ -1,37 +1,36 @@
 import type { IndexReplacement, ViewStore } from '../../../ports/ViewStore.js';
 import { openMigrated, type PostgresOptions } from '../connect.js';
-import { applyBatch } from './applyBatch.js';
+import { batchDocument } from './batchDocument.js';
 import * as q from './queries.js';
 import { VIEW_MIGRATIONS } from './schema.js';
-import { batchStatements, checkpointStatements, queryStatements } from './statements.js';
+import { checkpointStatements, queryStatements, rehashStatements } from './statements.js';
 
 /** Options of the PostgreSQL view store. */
 export type PostgresViewStoreOptions = PostgresOptions;
 
 /**
- * Read models in PostgreSQL. `apply` is one transaction: it inserts the projection's checkpoint
- * row if missing, locks it (`SELECT … FOR UPDATE`) so replicas applying the same position
- * serialise, returns false when the checkpoint is already at or past the position, and otherwise
- * writes the batch with a constant number of statements and moves the checkpoint.
+ * Read models in PostgreSQL. `apply` is one statement, a call of the `apply_batch` function, and so
+ * one transaction and one round trip: it inserts the projection's checkpoint row if missing, locks
+ * it (`SELECT … FOR UPDATE`) so replicas applying the same position serialise, returns false when
+ * the checkpoint is already at or past the position, and otherwise writes the batch with a
+ * constant number of statements and moves the checkpoint.
  */
 export async function getPostgresViewStore(options: PostgresViewStoreOptions): Promise<ViewStore> {
   const db = await openMigrated(options, 'views', VIEW_MIGRATIONS);
   const cp = checkpointStatements(db.s);
-  const write = batchStatements(db.s);
+  const write = rehashStatements(db.s);
   const read = queryStatements(db.s);
 
   return {
-    apply: (projection, batch, position, expected) =>
-      db.tx(async (c) => {
-        await c.query(cp.ensureCheckpoint, [projection]);
-        const locked = await c.query<{ position: string }>(cp.lockCheckpoint, [projection]);
-        const current = q.toPosition(locked.rows[0]!.position);
-        // Another replica applied this position (or a later one), or moved the checkpoint the batch was derived from.
-        if (current >= position || (expected !== undefined && current !== expected)) return false;
-        await applyBatch(c, write, batch);
-        await c.query(cp.setCheckpoint, [projection, position]);
-        return true;
-      }),
+    async apply(projection, batch, position, expected) {
+      const [row] = await db.query<{ applied: boolean }>(cp.apply, [
+        projection,
+        position,
+        expected ?? null,
+        JSON.stringify(batchDocument(batch)),
+      ]);
+      return row!.applied;
+    },
 
     async checkpoint(projection) {
       const [row] = await db.query<{ position: string }>(cp.checkpoint, [projection]);

@@ -72,4 +72,94 @@ export const VIEW_MIGRATIONS: readonly ((s: string) => string)[] = [
   `,
   // The entry a hold keeps alone (a DPO hold on one case, the law's period of one entry); NULL: the whole category.
   (s) => `ALTER TABLE ${s}.holds ADD COLUMN entry text COLLATE "C";`,
+  (s) => applyBatchFunction(s),
 ];
+
+/**
+ * `apply` as one statement: a batch used to cost a round trip per step (BEGIN, the checkpoint's
+ * insert and lock, each table, the checkpoint's update, COMMIT), and under load the projection's
+ * time went to those waits, not to PostgreSQL's work. The function runs the same steps in the same
+ * order in its statement's transaction; `b` holds each part as an array of the batch's own rows
+ * (batchDocument.ts), absent when empty. Returns false, writing nothing but the checkpoint's row,
+ * when the checkpoint is at or past `p_position` or is not `p_expected`.
+ */
+const applyBatchFunction = (s: string): string => `
+    CREATE FUNCTION ${s}.apply_batch(p_projection text, p_position bigint, p_expected bigint, b jsonb)
+    RETURNS boolean LANGUAGE plpgsql AS $fn$
+    DECLARE
+      v_current bigint;
+    BEGIN
+      INSERT INTO ${s}.checkpoints (projection, position) VALUES (p_projection, 0) ON CONFLICT (projection) DO NOTHING;
+      -- Replicas applying the same position serialise here.
+      SELECT c.position INTO v_current FROM ${s}.checkpoints c WHERE c.projection = p_projection FOR UPDATE;
+      IF v_current >= p_position OR (p_expected IS NOT NULL AND v_current <> p_expected) THEN
+        RETURN false;
+      END IF;
+      IF b ? 'subjects' THEN
+        INSERT INTO ${s}.subjects (subject_id, position, state)
+          SELECT x."subjectId", x.position, x.state
+          FROM jsonb_to_recordset(b->'subjects') AS x("subjectId" text, position bigint, state jsonb)
+          ON CONFLICT (subject_id) DO UPDATE SET position = excluded.position, state = excluded.state;
+      END IF;
+      IF b ? 'clearIndex' THEN
+        DELETE FROM ${s}.blind_index i
+          USING jsonb_to_recordset(b->'clearIndex') AS d("subjectId" text, category text)
+          WHERE i.subject_id = d."subjectId" AND i.category = d.category;
+      END IF;
+      IF b ? 'deleteIndex' THEN
+        DELETE FROM ${s}.blind_index i
+          USING jsonb_to_recordset(b->'deleteIndex') AS d("subjectId" text, category text, field text)
+          WHERE i.subject_id = d."subjectId" AND i.category = d.category AND i.field = d.field;
+      END IF;
+      IF b ? 'putIndex' THEN
+        INSERT INTO ${s}.blind_index (hash, subject_id, category, field)
+          SELECT x.hash, x."subjectId", x.category, x.field
+          FROM jsonb_to_recordset(b->'putIndex') AS x(hash text, "subjectId" text, category text, field text)
+          ON CONFLICT (subject_id, category, field) DO UPDATE SET hash = excluded.hash;
+      END IF;
+      IF b ? 'holdSubjects' THEN
+        DELETE FROM ${s}.holds WHERE subject_id IN (SELECT jsonb_array_elements_text(b->'holdSubjects'));
+        -- In the batch's order, so that the ids (the order of a subject's holds) follow it.
+        INSERT INTO ${s}.holds (subject_id, category, basis, "until", source, entry)
+          SELECT x."subjectId", x.category, x.basis, x."until", x.source, x.entry
+          FROM ROWS FROM (jsonb_to_recordset(coalesce(b->'holds', '[]'))
+            AS ("subjectId" text, category text, basis text, "until" text, source text, entry text))
+            WITH ORDINALITY AS x("subjectId", category, basis, "until", source, entry, n)
+          ORDER BY x.n;
+      END IF;
+      IF b ? 'retentionSubjects' THEN
+        DELETE FROM ${s}.retention WHERE subject_id IN (SELECT jsonb_array_elements_text(b->'retentionSubjects'));
+        INSERT INTO ${s}.retention (subject_id, category, due_at, rule)
+          SELECT x."subjectId", x.category, x."dueAt", x.rule
+          FROM jsonb_to_recordset(coalesce(b->'retention', '[]'))
+            AS x("subjectId" text, category text, "dueAt" text, rule text);
+      END IF;
+      IF b ? 'shredded' THEN
+        INSERT INTO ${s}.shredded (subject_id, category, key_ids, reason, at, event_id)
+          SELECT x."subjectId", x.category,
+            (SELECT coalesce(array_agg(k), '{}') FROM jsonb_array_elements_text(x."keyIds") AS k),
+            x.reason, x.at, x."eventId"
+          FROM ROWS FROM (jsonb_to_recordset(b->'shredded')
+            AS ("subjectId" text, category text, "keyIds" jsonb, reason text, at text, "eventId" text))
+            WITH ORDINALITY AS x("subjectId", category, "keyIds", reason, at, "eventId", n)
+          ORDER BY x.n;
+      END IF;
+      IF b ? 'trackedSubjects' THEN
+        DELETE FROM ${s}.tracked WHERE subject_id IN (SELECT jsonb_array_elements_text(b->'trackedSubjects'));
+        INSERT INTO ${s}.tracked (kind, id, subject_id, status, due_at, data)
+          SELECT x.kind, x.id, x."subjectId", x.status, x."dueAt", x.data
+          FROM jsonb_to_recordset(coalesce(b->'tracked', '[]'))
+            AS x(kind text, id text, "subjectId" text, status text, "dueAt" text, data jsonb)
+          ON CONFLICT (kind, id) DO UPDATE SET subject_id = excluded.subject_id, status = excluded.status,
+            due_at = excluded.due_at, data = excluded.data;
+      END IF;
+      IF b ? 'stats' THEN
+        INSERT INTO ${s}.stats AS t (month, category, purpose, metric, count)
+          SELECT x.month, x.category, x.purpose, x.metric, x.count
+          FROM jsonb_to_recordset(b->'stats') AS x(month text, category text, purpose text, metric text, count bigint)
+          ON CONFLICT (month, category, purpose, metric) DO UPDATE SET count = t.count + excluded.count;
+      END IF;
+      UPDATE ${s}.checkpoints SET position = p_position WHERE projection = p_projection;
+      RETURN true;
+    END $fn$;
+`;

@@ -1,33 +1,21 @@
 /**
  * The view store's SQL, written once per store for its schema `s` (already quoted). Batch writes
- * take one array per column and `unnest` them, so a batch of any size costs one statement each.
+ * take one array per column and `unnest` them, so a batch of any size costs one statement each;
+ * `apply` is the `apply_batch` function (schema.ts), its batch one JSON document.
  */
 
 /** The projection checkpoints, and the reset that empties every read model with them. */
 export const checkpointStatements = (s: string) => ({
-  ensureCheckpoint: `INSERT INTO ${s}.checkpoints (projection, position) VALUES ($1, 0)
-    ON CONFLICT (projection) DO NOTHING`,
-  lockCheckpoint: `SELECT position FROM ${s}.checkpoints WHERE projection = $1 FOR UPDATE`,
-  setCheckpoint: `UPDATE ${s}.checkpoints SET position = $2 WHERE projection = $1`,
   checkpoint: `SELECT position FROM ${s}.checkpoints WHERE projection = $1`,
+  // Another replica applied this position (or a later one), or moved the checkpoint the batch was derived from: false.
+  apply: `SELECT ${s}.apply_batch($1, $2, $3, $4::jsonb) AS applied`,
   reset:
     `TRUNCATE ${s}.subjects, ${s}.blind_index, ${s}.holds, ${s}.retention, ` +
     `${s}.shredded, ${s}.stats, ${s}.tracked, ${s}.checkpoints`,
 });
 
-/** What `apply` writes, one statement per table and operation. */
-export const batchStatements = (s: string) => ({
-  upsertSubjects: `INSERT INTO ${s}.subjects (subject_id, position, state)
-    SELECT * FROM unnest($1::text[], $2::bigint[], $3::jsonb[])
-    ON CONFLICT (subject_id) DO UPDATE SET position = excluded.position, state = excluded.state`,
-  clearIndexCategories: `DELETE FROM ${s}.blind_index b USING unnest($1::text[], $2::text[]) AS d(subject_id, category)
-    WHERE b.subject_id = d.subject_id AND b.category = d.category`,
-  deleteIndexFields: `DELETE FROM ${s}.blind_index b
-    USING unnest($1::text[], $2::text[], $3::text[]) AS d(subject_id, category, field)
-    WHERE b.subject_id = d.subject_id AND b.category = d.category AND b.field = d.field`,
-  putIndex: `INSERT INTO ${s}.blind_index (hash, subject_id, category, field)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
-    ON CONFLICT (subject_id, category, field) DO UPDATE SET hash = excluded.hash`,
+/** The blind index's hashes moved to a new epoch (`replaceIndexHashes`); `apply` writes through `apply_batch`. */
+export const rehashStatements = (s: string) => ({
   replaceIndexHashes: `UPDATE ${s}.blind_index b SET hash = d.to_hash
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
       AS d(subject_id, category, field, from_hash, to_hash)
@@ -37,28 +25,6 @@ export const batchStatements = (s: string) => ({
     USING unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS d(subject_id, category, field, from_hash)
     WHERE b.subject_id = d.subject_id AND b.category = d.category AND b.field = d.field AND b.hash = d.from_hash
     RETURNING b.subject_id`,
-  deleteHolds: `DELETE FROM ${s}.holds WHERE subject_id = ANY($1::text[])`,
-  insertHolds: `INSERT INTO ${s}.holds (subject_id, category, basis, "until", source, entry)
-    SELECT a, b, c, d, e, f
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
-      WITH ORDINALITY AS r(a, b, c, d, e, f, n)
-    ORDER BY n`,
-  deleteRetention: `DELETE FROM ${s}.retention WHERE subject_id = ANY($1::text[])`,
-  insertRetention: `INSERT INTO ${s}.retention (subject_id, category, due_at, rule)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
-  insertShredded: `INSERT INTO ${s}.shredded (subject_id, category, key_ids, reason, at, event_id)
-    SELECT a, b, (SELECT coalesce(array_agg(k), '{}') FROM jsonb_array_elements_text(c) AS k), d, e, f
-    FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[], $5::text[], $6::text[])
-      WITH ORDINALITY AS r(a, b, c, d, e, f, n)
-    ORDER BY n`,
-  deleteTracked: `DELETE FROM ${s}.tracked WHERE subject_id = ANY($1::text[])`,
-  upsertTracked: `INSERT INTO ${s}.tracked (kind, id, subject_id, status, due_at, data)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[])
-    ON CONFLICT (kind, id) DO UPDATE
-      SET subject_id = excluded.subject_id, status = excluded.status, due_at = excluded.due_at, data = excluded.data`,
-  addStats: `INSERT INTO ${s}.stats (month, category, purpose, metric, count)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[])
-    ON CONFLICT (month, category, purpose, metric) DO UPDATE SET count = ${s}.stats.count + excluded.count`,
 });
 
 /** The read side's queries. */
@@ -99,5 +65,5 @@ export const queryStatements = (s: string) => ({
 });
 
 export type CheckpointSql = ReturnType<typeof checkpointStatements>;
-export type BatchSql = ReturnType<typeof batchStatements>;
+export type RehashSql = ReturnType<typeof rehashStatements>;
 export type QuerySql = ReturnType<typeof queryStatements>;
