@@ -158,6 +158,8 @@ export class Propagation {
   private readonly receipts = new Map<string, PropagationReceiptData>();
   /** Receipts being recorded here now. */
   private readonly issuing = new Set<string>();
+  /** Receipts waiting for the next append of receipts. */
+  private readonly receiptQueue: { source: string; data: PropagationReceiptData; event: NewEvent }[] = [];
   /** Pending notifications in delivery order (the order of their `NotificationDue`). */
   private readonly pending = new Map<string, RecipientNotification>();
   private readonly inFlight = new Map<string, Set<string>>();
@@ -168,6 +170,8 @@ export class Propagation {
   /** Ids of events applied here before the subscription brings them back. */
   private readonly echo = new Set<string>();
   private readonly recipients: NotificationRecipient[];
+  /** How many recipients are delivered to by webhook (the outbox pushes to those). */
+  private readonly pushRecipients: number;
   private appliedRevision = -1;
   private scannedTo = 0;
   private checkpointedTo = 0;
@@ -197,6 +201,7 @@ export class Propagation {
     options: PropagationOptions = {},
   ) {
     this.recipients = Object.values(deps.register.recipients ?? {});
+    this.pushRecipients = this.recipients.filter((r) => r.delivery.kind === 'webhook').length;
     const timeoutMs = options.timeoutMs ?? 10_000;
     this.o = {
       maxAttempts: 12,
@@ -566,16 +571,39 @@ export class Propagation {
     if (!data) return;
     this.issuing.add(source);
     const event = this.newEvent({ type: 'PropagationReceiptIssued', data }, receiptEventIdOf(source));
-    void this.deps.log
-      .append(NOTIFICATION_STREAM, [event], ANY)
-      .then(
-        () => void this.receipts.set(source, data),
-        (e: unknown) => {
-          if (isVaultError(e) && e.code === 'DUPLICATE_EVENT') return;
-          this.o.warn?.(`propagation: receipt of ${source} not recorded (${isVaultError(e) ? e.code : 'INTERNAL'})`);
-        },
-      )
-      .finally(() => this.issuing.delete(source));
+    this.receiptQueue.push({ source, data, event });
+    if (this.receiptQueue.length === 1) setImmediate(() => void this.flushReceipts());
+  }
+
+  /**
+   * Records the receipts of one turn of the event loop in one append (under load, one write for many, not one
+   * each). One that another process recorded first refuses the whole append: then each is recorded on its own.
+   */
+  private async flushReceipts(): Promise<void> {
+    const batch = this.receiptQueue.splice(0);
+    const record = async (items: typeof batch) => {
+      await this.deps.log.append(
+        NOTIFICATION_STREAM,
+        items.map((i) => i.event),
+        ANY,
+      );
+      for (const i of items) this.receipts.set(i.source, i.data);
+    };
+    const failed = (source: string, e: unknown) => {
+      if (isVaultError(e) && e.code === 'DUPLICATE_EVENT') return;
+      this.o.warn?.(`propagation: receipt of ${source} not recorded (${isVaultError(e) ? e.code : 'INTERNAL'})`);
+    };
+    try {
+      await record(batch);
+    } catch (e) {
+      if (batch.length === 1 || !isVaultError(e) || e.code !== 'DUPLICATE_EVENT') {
+        for (const i of batch) failed(i.source, e);
+      } else {
+        for (const i of batch) await record([i]).catch((again: unknown) => failed(i.source, again));
+      }
+    } finally {
+      for (const i of batch) this.issuing.delete(i.source);
+    }
   }
 
   private isIdle(): boolean {
@@ -587,21 +615,32 @@ export class Propagation {
     if (this.stopped || !this.delivering) return;
     const now = Date.now();
     const blocked = new Set<string>();
+    // Recipients at their limit: nothing more of theirs starts now, and a freed slot pumps again. Once every one is,
+    // the rest of the backlog is not looked at (a scan of it per answer made delivery quadratic in the backlog).
+    const full = new Set<string>();
     const claims: RecipientNotification[] = [];
     let next = Infinity;
     for (const s of this.pending.values()) {
-      const key = `${s.due.recipient}\u0000${s.due.subjectId}`;
+      const recipient = s.due.recipient;
+      if (full.has(recipient)) {
+        if (full.size >= this.pushRecipients) break;
+        continue;
+      }
+      const key = `${recipient}\u0000${s.due.subjectId}`;
       if (blocked.has(key)) continue;
       blocked.add(key); // later notifications of the same recipient and subject wait for this one
       const id = s.due.notificationId;
-      const flying = this.flying(s.due.recipient);
+      const flying = this.flying(recipient);
       if (flying.has(id) || this.settling.has(id)) continue;
+      if (flying.size >= this.o.concurrency) {
+        full.add(recipient);
+        continue;
+      }
       const at = Math.max(s.nextAttemptAt ? Date.parse(s.nextAttemptAt) : 0, this.heldElsewhere.get(id) ?? 0);
       if (at > now) {
         next = Math.min(next, at);
         continue;
       }
-      if (flying.size >= this.o.concurrency) continue;
       // Counted against the recipient's limit from now on, while the claim is asked for.
       flying.add(id);
       this.settling.add(id);
