@@ -1,6 +1,14 @@
-import { createPrometheusMetrics, type RunningServer, startServer } from '@pdv/vault';
+import {
+  createPrometheusMetrics,
+  fixtureRegister,
+  type NotificationRecipient,
+  type RunningServer,
+  startServer,
+} from '@pdv/vault';
+import nacl from 'tweetnacl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { eventually, type Reply, startReceiver } from '../integration/propagationReceivers.js';
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 import { promtool, promtoolMissing } from '../support/promtool.js';
 import { type Api, DPO, SERVICE, startApi } from './apiHarness.js';
@@ -305,4 +313,101 @@ describe('who may scrape', () => {
     // Closed with the server.
     await expect(get(`${server.metricsUrl}/metrics`, TOKEN)).rejects.toThrow();
   });
+});
+
+describe('notification gauges after deliveries, failures and dead letters', () => {
+  const closing: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const c of closing.reverse()) await c();
+  });
+
+  const webhook = async (
+    name: string,
+    acknowledgement: NotificationRecipient['acknowledgement'],
+    reply: (id: string, attempt: number) => Reply,
+  ): Promise<NotificationRecipient> => {
+    const r = await startReceiver(reply);
+    closing.push(() => r.close());
+    const delivery = { kind: 'webhook' as const, url: r.url, secret: { env: 'UNUSED' } };
+    return { name, categories: ['contact'], delivery, acknowledgement, acknowledgeWithin: 'P7D' };
+  };
+
+  it('equal the outbox counts by recipient and status after every kind of transition', async () => {
+    let billingUp = false;
+    const recipients: Record<string, NotificationRecipient> = {
+      // Delivered, waiting for a callback; down until a retry (dead letters); a failure, then the acknowledging 2xx.
+      crm: await webhook('crm', 'callback', () => ({ status: 204 })),
+      billing: await webhook('billing', 'response', () => ({ status: billingUp ? 204 : 503 })),
+      ledger: await webhook('ledger', 'response', (_id, attempt) => ({ status: attempt === 1 ? 500 : 204 })),
+      // Pulls its feed and has not: pending.
+      archive: {
+        name: 'archive',
+        service: 'archive',
+        delivery: { kind: 'pull' },
+        acknowledgement: 'callback',
+        acknowledgeWithin: 'P7D',
+      },
+    };
+    const secret = (n: string) =>
+      `whsec_${Buffer.from(nacl.hash(Buffer.from(`metrics-test:${n}`)).subarray(0, 32)).toString('base64')}`;
+    const api = await startApi({
+      vault: {
+        register: { ...fixtureRegister(), recipients },
+        live: true,
+        metrics: createPrometheusMetrics({ processMetrics: false }),
+        propagation: {
+          secrets: new Map(Object.keys(recipients).map((n) => [n, secret(n)])),
+          maxAttempts: 2,
+          backoffBaseMs: 10,
+          backoffMaxMs: 20,
+        },
+      },
+    });
+    closing.push(() => api.stop());
+    const actor = { actor: 'test' };
+    for (let i = 0; i < 3; i++) {
+      const { subjectId } = await api.vault.commands.registerSubject(actor);
+      const items = [item('contact', 'email', `gauge${i}@example.test`)];
+      await api.vault.execute(subjectId, { type: 'RecordPersonalData', items } as never, actor);
+      const at = new Date().toISOString();
+      await api.vault.accessLog.append([
+        { actor: 'service:archive', purpose: 'contract', subjectId, categories: ['contact'], at },
+      ]);
+      await api.vault.erase(subjectId, { ...actor, reason: 'subjectRequest' });
+    }
+    const propagation = api.vault.propagation!;
+    const count = (recipient: string, status: string) =>
+      propagation.list({ recipient, status: status as never }).length;
+    const settled = () =>
+      count('crm', 'delivered') === 3 &&
+      count('billing', 'deadLettered') === 3 &&
+      count('ledger', 'acknowledged') === 3;
+    await eventually(settled, 20_000, () => JSON.stringify(propagation.list().map((n) => n.status)));
+    // A dead letter retried by the DPO once billing is back: deadLettered, pending, then acknowledged.
+    billingUp = true;
+    const [dead] = propagation.list({ recipient: 'billing', status: 'deadLettered' });
+    await propagation.retry(dead!.due.notificationId);
+    await eventually(
+      () => count('billing', 'acknowledged') === 1,
+      10_000,
+      () => 'the retried dead letter was not acknowledged',
+    );
+
+    const text = await (await get(`${api.server.url}/metrics`, await api.token(DPO))).text();
+    const expected: Record<string, Record<string, number>> = {
+      crm: { pending: 0, delivered: 3, acknowledged: 0, deadLettered: 0 },
+      billing: { pending: 0, delivered: 0, acknowledged: 1, deadLettered: 2 },
+      ledger: { pending: 0, delivered: 0, acknowledged: 3, deadLettered: 0 },
+      archive: { pending: 3, delivered: 0, acknowledged: 0, deadLettered: 0 },
+    };
+    for (const [recipient, byStatus] of Object.entries(expected)) {
+      for (const [status, n] of Object.entries(byStatus)) {
+        const series = `vault_notifications{recipient="${recipient}",status="${status}"}`;
+        expect(count(recipient, status), series).toBe(n);
+        expect(sample(text, series), series).toBe(n);
+      }
+      const dead = `vault_notifications_dead_lettered{recipient="${recipient}"}`;
+      expect(sample(text, dead), dead).toBe(byStatus.deadLettered);
+    }
+  }, 60_000);
 });

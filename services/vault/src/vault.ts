@@ -355,8 +355,5 @@ function watchState(
   metrics.setQueue('keyStoreWriter', () => keys.pendingWrites);
   metrics.setQueue('accessLogWriter', () => deps.accessLog.pendingWrites);
   const { propagation } = deps;
-  if (propagation)
-    metrics.setNotificationSource(() =>
-      propagation.list().map((n) => ({ recipient: n.due.recipient, status: n.status })),
-    );
+  if (propagation) metrics.setNotificationSource(() => propagation.statusCounts());
 }

@@ -16,6 +16,9 @@ export type StoreCallRecorder = (seconds: number, failureCode?: string) => void;
 /** One retention sweep's counts (a dry run is not told), or the code it failed with. */
 export type SweepResult = { examined: number; shredded: number } | { failed: string };
 
+/** Notifications by the recipient's name: how many are `pending`, `delivered`, `acknowledged`, `deadLettered`. */
+export type NotificationCounts = ReadonlyMap<string, Readonly<Partial<Record<string, number>>>>;
+
 /** A GraphQL operation as it finished. */
 export interface OperationOutcome {
   /** The operation's name as the client sent it (bounded by the implementation), `anonymous`, or `invalid`. */
@@ -49,10 +52,11 @@ export interface VaultMetrics {
   /** A queue whose depth is read at each scrape, as `vault_queue_depth{queue="<name>"}`; undefined leaves it out. */
   setQueue(name: string, depth: () => number | undefined): void;
   /**
-   * Where the notifications to recipients are read from at each scrape (propagation's outbox): by the recipient's
-   * name in the register and their status (`pending`, `delivered`, `acknowledged`, `deadLettered`).
+   * Where the counts of notifications to recipients are read from at each scrape (propagation's outbox keeps them as
+   * notifications change state, so a scrape costs one read per recipient, whatever the outbox holds): by the
+   * recipient's name in the register, how many are in each status.
    */
-  setNotificationSource(read: () => readonly { recipient: string; status: string }[]): void;
+  setNotificationSource(read: () => NotificationCounts): void;
   /** The exposition text and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }

@@ -1,7 +1,14 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 import type { HealthFacts } from './healthFacts.js';
-import type { OperationOutcome, StoreCallRecorder, StoreName, SweepResult, VaultMetrics } from './metrics.js';
+import type {
+  NotificationCounts,
+  OperationOutcome,
+  StoreCallRecorder,
+  StoreName,
+  SweepResult,
+  VaultMetrics,
+} from './metrics.js';
 
 export interface PrometheusMetricsOptions {
   /** `VAULT_RETENTION_INTERVAL_MINUTES` in seconds, exported for the alert on a sweep that did not run; 0: off. */
@@ -65,31 +72,21 @@ function setState(g: Gauges, f: HealthFacts): void {
 }
 
 const NOTIFICATION_STATUSES = ['pending', 'delivered', 'acknowledged', 'deadLettered'];
-type NotificationSource = () => readonly { recipient: string; status: string }[];
+type NotificationSource = () => NotificationCounts;
 
-/** Propagation's outbox at scrape time: notifications by recipient and status, and the dead letters alone. */
+/** Propagation's counts at scrape time: notifications by recipient and status, and the dead letters alone. */
 function notificationGauges(registry: Registry, source: () => NotificationSource | undefined): void {
-  let counted: Map<string, Map<string, number>> | undefined;
-  const count = () => {
-    const read = source();
-    if (!read) return undefined;
-    const byRecipient = new Map<string, Map<string, number>>();
-    for (const { recipient, status } of read()) {
-      let m = byRecipient.get(recipient);
-      if (!m) byRecipient.set(recipient, (m = new Map(NOTIFICATION_STATUSES.map((st) => [st, 0]))));
-      m.set(status, (m.get(status) ?? 0) + 1);
-    }
-    return byRecipient;
-  };
+  let counts: NotificationCounts | undefined;
   new Gauge({
     name: 'vault_notifications',
     help: 'Notifications to recipients (Art. 19) in the outbox, by recipient and status',
     labelNames: ['recipient', 'status'],
     registers: [registry],
     collect() {
-      counted = count();
+      counts = source()?.();
       this.reset();
-      for (const [recipient, m] of counted ?? []) for (const [status, n] of m) this.set({ recipient, status }, n);
+      for (const [recipient, n] of counts ?? [])
+        for (const status of NOTIFICATION_STATUSES) this.set({ recipient, status }, n[status] ?? 0);
     },
   });
   new Gauge({
@@ -99,7 +96,7 @@ function notificationGauges(registry: Registry, source: () => NotificationSource
     registers: [registry],
     collect() {
       this.reset();
-      for (const [recipient, m] of counted ?? []) this.set({ recipient }, m.get('deadLettered') ?? 0);
+      for (const [recipient, n] of counts ?? []) this.set({ recipient }, n.deadLettered ?? 0);
     },
   });
 }

@@ -23,22 +23,24 @@ describe('Prometheus metrics', () => {
     expect(text).toContain('operation="other",type="query",code="OTHER"');
   });
 
-  it('counts notifications by recipient and status, and the dead letters alone', async () => {
+  it('shows the notification counts by recipient and status, and the dead letters alone', async () => {
     const m = createPrometheusMetrics({ processMetrics: false });
-    let outbox = [
-      { recipient: 'crm', status: 'deadLettered' },
-      { recipient: 'crm', status: 'delivered' },
-      { recipient: 'crm', status: 'deadLettered' },
-      { recipient: 'billing', status: 'pending' },
-    ];
-    m.setNotificationSource(() => outbox);
+    const counts = new Map([
+      ['crm', { pending: 0, delivered: 1, acknowledged: 0, deadLettered: 2 }],
+      ['billing', { pending: 1, delivered: 0, acknowledged: 0, deadLettered: 0 }],
+    ]);
+    m.setNotificationSource(() => counts);
     let text = (await m.scrape()).body;
     expect(sample(text, 'vault_notifications{recipient="crm",status="deadLettered"}')).toBe(2);
+    expect(sample(text, 'vault_notifications{recipient="crm",status="delivered"}')).toBe(1);
     expect(sample(text, 'vault_notifications{recipient="billing",status="deadLettered"}')).toBe(0);
     expect(sample(text, 'vault_notifications_dead_lettered{recipient="crm"}')).toBe(2);
     expect(sample(text, 'vault_notifications_dead_lettered{recipient="billing"}')).toBe(0);
-    outbox = [{ recipient: 'crm', status: 'acknowledged' }];
+    // Read again at the next scrape: the source's counts as they are then.
+    counts.set('crm', { pending: 0, delivered: 1, acknowledged: 2, deadLettered: 0 });
+    counts.delete('billing');
     text = (await m.scrape()).body;
+    expect(sample(text, 'vault_notifications{recipient="crm",status="acknowledged"}')).toBe(2);
     expect(sample(text, 'vault_notifications_dead_lettered{recipient="crm"}')).toBe(0);
     expect(sample(text, 'vault_notifications_dead_lettered{recipient="billing"}')).toBeUndefined();
   });

@@ -19,6 +19,7 @@ import {
   type PropagationTrigger,
   receiptOf,
   type RecipientNotification,
+  type RecipientNotificationStatus,
   type ServiceRead,
   triggerOf,
 } from '../domain/propagation.js';
@@ -152,6 +153,8 @@ export interface NotificationFilter {
  */
 export class Propagation {
   private readonly states = new Map<string, RecipientNotification>();
+  /** How many notifications each recipient has in each status, moved as a state changes (the metrics' gauges). */
+  private readonly counts = new Map<string, Record<RecipientNotificationStatus, number>>();
   /** The notifications of each change, by its event's id. */
   private readonly bySource = new Map<string, RecipientNotification[]>();
   /** Recorded receipts of erasures (a subject's or a field's), by the erasure's event id. */
@@ -359,6 +362,11 @@ export class Propagation {
     return this.states.get(notificationId);
   }
 
+  /** How many notifications each recipient has in each status: kept as states change, so reading it costs nothing. */
+  statusCounts(): ReadonlyMap<string, Readonly<Record<RecipientNotificationStatus, number>>> {
+    return this.counts;
+  }
+
   /** Another round of attempts for a notification (the DPO's manual retry): NOT_FOUND when there is none. */
   async retry(notificationId: string): Promise<RecipientNotification> {
     const s = this.mustGet(notificationId);
@@ -542,8 +550,10 @@ export class Propagation {
       return;
     }
     const known = event.type === 'NotificationDue' && this.states.has(event.data.notificationId);
+    const before = 'notificationId' in event.data ? this.states.get(event.data.notificationId)?.status : undefined;
     const s = evolveNotification(this.states, event, at, seq);
     if (!s) return;
+    if (s.status !== before) this.countMove(s.due.recipient, before, s.status);
     if (event.type === 'NotificationDue' && !known) {
       const group = this.bySource.get(s.due.sourceEventId);
       if (group) group.push(s);
@@ -558,6 +568,13 @@ export class Propagation {
       this.pending.delete(s.due.notificationId);
       this.heldElsewhere.delete(s.due.notificationId);
     }
+  }
+
+  private countMove(recipient: string, from: RecipientNotificationStatus | undefined, to: RecipientNotificationStatus) {
+    let c = this.counts.get(recipient);
+    if (!c) this.counts.set(recipient, (c = { pending: 0, delivered: 0, acknowledged: 0, deadLettered: 0 }));
+    if (from !== undefined) c[from] -= 1;
+    c[to] += 1;
   }
 
   /**
