@@ -75,9 +75,11 @@ export async function addMetrics(
   if (!metrics.enabled) return undefined;
   metrics.setQueue('accessLogBuffer', options.queued);
   // The route's pattern (`/exports/:token`), never the URL: a token or a query string is no label.
-  app.addHook('onResponse', async (request, reply) =>
-    metrics.httpResponse(request.routeOptions.url ?? 'unmatched', reply.statusCode),
-  );
+  // A callback, not an async function: no promise per response.
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.httpResponse(request.routeOptions.url ?? 'unmatched', reply.statusCode);
+    done();
+  });
   const settings = vault.config.metrics;
   const token = settings?.token ? { token: settings.token } : {};
   if (settings?.port === undefined) {
