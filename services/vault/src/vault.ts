@@ -124,9 +124,10 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
   const register = options.register ? withOwnNamesOnly(options.register) : await loadRegister(config.registerFile);
   const metrics = options.metrics ?? NO_METRICS;
   // Store calls in spans while tracing is on (the stores themselves, untouched, when it is off).
+  const adapters = adaptersOf(config, options);
   const opened = instrumentStores(
-    traceStores(options.stores ?? (await openStores(config, { warn }))),
-    adaptersOf(config, options),
+    traceStores(options.stores ?? (await openStores(config, { warn })), adapters),
+    adapters,
     metrics,
   );
   const accessLog = options.accessLog ?? opened.access ?? openMemoryAccessLog();

@@ -91,6 +91,29 @@ export function inSpan<T>(name: string, attributes: Attributes, fn: () => T, par
   });
 }
 
+/**
+ * Runs `fn` in a span that nothing can nest under: made only inside a sampled span, and never entered as the active
+ * context (no `context.with`, no closure for it). For store calls whose adapter makes no spans of its own (SQLite,
+ * memory, KurrentDB's client is not instrumented): they are the leaves of a trace.
+ */
+export function inLeafSpan<T>(name: string, attributes: Attributes, fn: () => T): T {
+  const t = tracer;
+  if (!t) return fn();
+  const active = context.active();
+  const parent = trace.getSpan(active);
+  if (parent === undefined || (parent.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return fn();
+  const span = t.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, active);
+  let result: T;
+  try {
+    result = fn();
+  } catch (e) {
+    fail(span, e);
+    span.end();
+    throw e;
+  }
+  return finish(span, result);
+}
+
 /** The ports whose calls are traced, named as in the spans (`eventLog.append`, `keyStore.getByIds`, …). */
 export type StoreName = 'eventLog' | 'keyStore' | 'viewStore' | 'accessLog';
 
@@ -100,9 +123,11 @@ const UNTRACED = new Set<PropertyKey>(['subscribe', 'close', 'constructor']);
 /**
  * The store with each of its methods in a span `<store>.<method>`, made only under a parent span. Properties and
  * untraced methods are the store's own (bound to it), so adapters that read their own state through `this` keep
- * working. Used by the composition root only while tracing is on.
+ * working. Used by the composition root only while tracing is on. `leaf`: the adapter makes no spans of its own
+ * (not PostgreSQL's, whose queries pg's instrumentation traces beneath the call), so the span is not entered.
  */
-export function traceStore<T extends object>(store: StoreName, target: T): T {
+export function traceStore<T extends object>(store: StoreName, target: T, leaf = false): T {
+  const run = leaf ? inLeafSpan : (n: string, a: Attributes, fn: () => unknown) => inSpan(n, a, fn, true);
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(target, {
     get(obj, prop) {
@@ -115,7 +140,7 @@ export function traceStore<T extends object>(store: StoreName, target: T): T {
         const attributes = { 'vault.store': store, 'vault.store.operation': String(prop) };
         out = UNTRACED.has(prop)
           ? method.bind(obj)
-          : (...args: unknown[]) => inSpan(name, attributes, () => method.apply(obj, args), true);
+          : (...args: unknown[]) => run(name, attributes, () => method.apply(obj, args));
         wrapped.set(prop, out);
       }
       return out;

@@ -65,12 +65,13 @@ function instrumentations() {
       requireParentforOutgoingSpans: true,
     }),
     // Hooks into every Fastify instance as it is created (a diagnostics channel), whenever fastify was loaded. The
-    // request, its handler and the pre-handler gate (token, trusted document, limits); not every other hook.
+    // request span alone (its route and status): a span per hook or for the handler would time what the server span
+    // and graphql.execute already time, and any hook list at all wraps every hook of every request in a check.
     new Fastify({
       registerOnInitialization: true,
       ignorePaths: (route) => route.url !== TRACED_ROUTE,
-      instrumentHooks: ['preHandler'],
-      instrumentHandler: true,
+      instrumentHooks: false,
+      instrumentHandler: false,
     }),
     // allowValues false (the default, said here because it matters): literals in a query's text become `*`.
     new GraphQL({ allowValues: false, mergeItems: true, ignoreTrivialResolveSpans: true }),

@@ -3,20 +3,22 @@ import type { VaultStores } from '../config/openStores.js';
 import type { Command } from '../domain/subject.js';
 import type { RecordedEvent } from '../ports/EventLog.js';
 import type { Projector } from '../projections/Projector.js';
-import { traceMethod, traceStore, tracingEnabled } from './tracing.js';
+import { type StoreName, traceMethod, traceStore, tracingEnabled } from './tracing.js';
 
 /**
  * Where the composition root puts the vault's own spans while tracing is on (and only then: off, it is handed the
  * objects untouched): every store call, each command, each projection batch. The classes themselves know nothing of
  * tracing.
  */
-export function traceStores(stores: VaultStores): VaultStores {
+export function traceStores(stores: VaultStores, adapters: Record<StoreName, string>): VaultStores {
   if (!tracingEnabled()) return stores;
+  // Only pg is instrumented: a store on any other known adapter has no spans beneath its calls.
+  const leaf = (s: StoreName) => ['sqlite', 'memory', 'kurrentdb'].includes(adapters[s]);
   return {
-    log: traceStore('eventLog', stores.log),
-    keys: traceStore('keyStore', stores.keys),
-    views: traceStore('viewStore', stores.views),
-    ...(stores.access ? { access: traceStore('accessLog', stores.access) } : {}),
+    log: traceStore('eventLog', stores.log, leaf('eventLog')),
+    keys: traceStore('keyStore', stores.keys, leaf('keyStore')),
+    views: traceStore('viewStore', stores.views, leaf('viewStore')),
+    ...(stores.access ? { access: traceStore('accessLog', stores.access, leaf('accessLog')) } : {}),
   };
 }
 
