@@ -12,18 +12,14 @@ export interface PendingAppend {
 
 /**
  * The PostgreSQL event log's group commit: at most `maxInFlight` append statements run at once;
- * the appends pushed in one turn of the event loop, and those that queue while every statement
- * runs, go together in the next free one (at most `maxEvents` events), one transaction and one
- * commit for all of them. So a lone append waits for nothing but the end of the current turn, and
- * a busy process pays one commit per group. Sent at the end of the turn rather than at once:
- * callers come in bursts (every request a projection batch released), and the first of a burst
- * sent alone took a statement, and its commit, for one append while the rest queued behind it.
+ * an append that finds one free goes alone and at once, and the appends that queued meanwhile go
+ * together in the next free one (at most `maxEvents` events), one transaction and one commit for
+ * all of them. So a lone append waits for nothing, and a busy process pays one commit per group.
  */
 export class AppendQueue {
   private queue: PendingAppend[] = [];
   private inFlight = 0;
   private readonly idle = new Set<() => void>();
-  private scheduled = false;
 
   constructor(
     /** Runs one group's statement and settles every caller in it; never rejects. */
@@ -35,18 +31,13 @@ export class AppendQueue {
   push(args: PendingAppend['args'], expected: ExpectedRevision): Promise<AppendResult> {
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ args, expected, resolve, reject });
-      if (this.scheduled) return;
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        this.pump();
-      });
+      this.pump();
     });
   }
 
   /** Resolves once every append pushed so far is settled. */
   drain(): Promise<void> {
-    if (this.inFlight === 0 && this.queue.length === 0 && !this.scheduled) return Promise.resolve();
+    if (this.inFlight === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.add(resolve));
   }
 
