@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 
 import type { FastifyOtelInstrumentation } from '@fastify/otel';
@@ -15,10 +14,10 @@ import { disableTracing, enableTracing } from './tracing.js';
 export { inSpan, tracingEnabled, tracingRequested } from './tracing.js';
 
 /**
- * The OpenTelemetry SDK with the instrumentations the vault uses: HTTP and Fastify (one server span per GraphQL
- * request), graphql (parse and validate; execution is graphql-jit's and traced by the vault itself), and pg (the
- * PostgreSQL adapters' queries, as children of a request or a projection batch only). Only the GraphQL route is
- * traced: health probes make no traces, and a download's URL is its one-time token.
+ * The OpenTelemetry SDK with the instrumentations the vault uses: Fastify (one server span per GraphQL request), HTTP
+ * (outgoing calls made inside a request), graphql (parse and validate; execution is graphql-jit's and traced by the
+ * vault itself), and pg (the PostgreSQL adapters' queries, as children of a request or a projection batch only). Only
+ * the GraphQL route is traced: health probes make no traces, and a download's URL is its one-time token.
  *
  * The SDK packages are CommonJS and loaded with `require` inside `startTracing`, so that (a) nothing of them loads
  * while tracing is off, and (b) the whole start is synchronous: `tracingPreload.ts` starts it while the CLI's imports
@@ -59,19 +58,20 @@ function instrumentations() {
     PgInstrumentation: typeof PgInstrumentation;
   };
   return [
-    new Http({
-      ignoreIncomingRequestHook: (request: IncomingMessage) => !request.url?.startsWith(TRACED_ROUTE),
-      // Outgoing calls (a JWKS fetch, a webhook) only inside a traced request.
-      requireParentforOutgoingSpans: true,
-    }),
-    // Hooks into every Fastify instance as it is created (a diagnostics channel), whenever fastify was loaded. The
-    // request span alone (its route and status): a span per hook or for the handler would time what the server span
-    // and graphql.execute already time, and any hook list at all wraps every hook of every request in a check.
+    // Outgoing calls only (a webhook, a JWKS fetch), and only inside a traced request. Incoming requests are
+    // Fastify's to trace: the HTTP instrumentation's server side binds each request's and response's event emitters
+    // to a context and builds a dozen attributes (the client's address among them) for every request, sampled or not.
+    new Http({ disableIncomingRequestInstrumentation: true, requireParentforOutgoingSpans: true }),
+    // Hooks into every Fastify instance as it is created (a diagnostics channel), whenever fastify was loaded. Its
+    // request span is the server span (`POST /graphql`, the traceparent header honoured), and its handler span
+    // carries the request's context into the handler; no span per hook (any hook list at all wraps every hook of
+    // every request in a check).
     new Fastify({
       registerOnInitialization: true,
       ignorePaths: (route) => route.url !== TRACED_ROUTE,
       instrumentHooks: false,
-      instrumentHandler: false,
+      instrumentHandler: true,
+      requestHook: (span, request) => span.updateName(`${request.method} ${TRACED_ROUTE}`),
     }),
     // allowValues false (the default, said here because it matters): literals in a query's text become `*`.
     new GraphQL({ allowValues: false, mergeItems: true, ignoreTrivialResolveSpans: true }),
