@@ -134,7 +134,9 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
   // Everything opened here or handed over is closed with the vault, the stores' own access log included.
   let kek: KekProvider | undefined;
   let propagation: Propagation | undefined;
-  const leases: { store?: LeaseStore } = {};
+  // The claims replicas share (propagation's on notifications, the transmissions'), opened at the first need.
+  let leaseStore: Promise<LeaseStore> | undefined;
+  const leases = () => (leaseStore ??= openLeases(config, options));
   const closeAll = () =>
     Promise.allSettled([
       opened.log.close(),
@@ -143,7 +145,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       accessLog.close(),
       ...(opened.access && opened.access !== accessLog ? [opened.access.close()] : []),
       ...(kek ? [kek.close()] : []),
-      ...(leases.store ? [leases.store.close()] : []),
+      ...(leaseStore ? [leaseStore.then((l) => l.close())] : []),
     ]);
   try {
     kek = options.kek ?? (await openKekProvider(config, { allowGenerate: !options.stores, warn }));
@@ -219,6 +221,7 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       erase,
       ...(schemaBase ? { schemaBaseUrl: () => schemaBase } : {}),
       ...(options.transmission ? { transmission: options.transmission } : {}),
+      leases,
     });
     watchState(metrics, { stores: opened, accessLog, keyRing, now, propagation });
     return {
@@ -280,18 +283,14 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
 async function startPropagation(
   config: VaultConfig,
   register: ProcessingRegister,
-  deps: { log: VaultStores['log']; accessLog: AccessLog; leases: { store?: LeaseStore }; now: () => string },
+  deps: { log: VaultStores['log']; accessLog: AccessLog; leases: () => Promise<LeaseStore>; now: () => string },
   options: OpenVaultOptions,
 ): Promise<Propagation | undefined> {
   if (!options.live || options.propagation === false || Object.keys(register.recipients ?? {}).length === 0) return;
   const { transport, secrets, ...given } = options.propagation ?? {};
   const { log, accessLog, now } = deps;
   // Closed with the vault, as the stores are; stores handed over without one deliver as the only process.
-  const leases = (deps.leases.store =
-    options.stores?.leases ??
-    (options.stores
-      ? openMemoryLeaseStore()
-      : await openLeaseStore(config, options.warn ? { warn: options.warn } : {})));
+  const leases = await deps.leases();
   const propagation = new Propagation(
     {
       log,
@@ -306,6 +305,15 @@ async function startPropagation(
   );
   await propagation.start();
   return propagation;
+}
+
+/**
+ * The lease store replicas claim work in, closed with the vault as the stores are: the configured one (PostgreSQL's
+ * schema, else `leases.db`); stores handed over bring theirs, or without one work as the only process (in memory).
+ */
+async function openLeases(config: VaultConfig, options: OpenVaultOptions): Promise<LeaseStore> {
+  if (options.stores) return options.stores.leases ?? openMemoryLeaseStore();
+  return openLeaseStore(config, options.warn ? { warn: options.warn } : {});
 }
 
 /** The `adapter` label of each store: the configured adapter, or `custom` for stores handed over. */
