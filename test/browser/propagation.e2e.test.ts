@@ -198,6 +198,22 @@ async function acknowledge(recipient: string, ids: string[]): Promise<number> {
   return res.status;
 }
 
+/** Waits for the subject's erasure notice to reach `collections`, acknowledges it, and waits for the receipt. */
+async function acknowledgedByCollections(subjectId: string): Promise<void> {
+  const [notification] = vault.propagation!.list({ subjectId });
+  await eventually(
+    () => collections.delivered.has(notification!.due.notificationId),
+    20_000,
+    () => 'not delivered to collections',
+  );
+  expect(await acknowledge('collections', [notification!.due.notificationId])).toBe(200);
+  await eventually(
+    () => vault.propagation!.receipt({ subjectId }) !== undefined,
+    20_000,
+    () => 'no receipt',
+  );
+}
+
 const row = (page: Page, id: string) => page.locator(`[data-testid=queue] tr[data-request="${id}"]`);
 const queueIds = async (page: Page) =>
   page.locator('[data-testid=queue] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-request')));
@@ -326,18 +342,7 @@ describe.skipIf(missing !== undefined)('the erasure propagation in the DPO conso
     await page.getByRole('button', { name: 'Propagation receipt' }).click();
     await page.getByText(/^No receipt yet/).waitFor();
 
-    const [notification] = vault.propagation!.list({ subjectId: second });
-    await eventually(
-      () => collections.delivered.has(notification!.due.notificationId),
-      20_000,
-      () => 'not delivered to collections',
-    );
-    expect(await acknowledge('collections', [notification!.due.notificationId])).toBe(200);
-    await eventually(
-      () => vault.propagation!.receipt({ subjectId: second }) !== undefined,
-      20_000,
-      () => 'no receipt',
-    );
+    await acknowledgedByCollections(second);
     await page.getByRole('button', { name: 'Propagation receipt' }).click();
     await page.getByTestId('receipt-check').getByText('Signature valid').waitFor();
     const recorded = vault.propagation!.receipt({ subjectId: second })!;
@@ -356,18 +361,7 @@ describe.skipIf(missing !== undefined)('the erasure propagation in the DPO conso
     const items = [item('contact', 'email', THIRD_EMAIL, 'contract', 'contract')];
     await vault.execute(third, { type: 'RecordPersonalData', items }, crm);
     await vault.erase(third, { actor: 'dpo:other-system', reason: 'subjectRequest' });
-    const [notification] = vault.propagation!.list({ subjectId: third });
-    await eventually(
-      () => collections.delivered.has(notification!.due.notificationId),
-      20_000,
-      () => 'not delivered to collections',
-    );
-    expect(await acknowledge('collections', [notification!.due.notificationId])).toBe(200);
-    await eventually(
-      () => vault.propagation!.receipt({ subjectId: third }) !== undefined,
-      20_000,
-      () => 'no receipt',
-    );
+    await acknowledgedByCollections(third);
     const { context, page, violations } = await openConsole('en-GB');
     await page.getByRole('button', { name: 'Subjects' }).click();
     await page.getByLabel('Value').fill(THIRD_EMAIL);
