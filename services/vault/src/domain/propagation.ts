@@ -165,15 +165,14 @@ export function triggerOf(
       const action = event.type === 'ObjectionRaised' ? 'objection' : 'consentWithdrawal';
       return { ...base, action, categories: categoriesFor(register, purpose), purpose };
     }
-    case 'CategoryShredded':
-      // Other shreds follow an erasure, a withdrawal or an objection, which are notified themselves.
-      if (event.data.reason !== 'retention') return undefined;
-      return {
-        ...base,
-        action: 'retentionShred',
-        categories: [event.data.category],
-        ...(event.data.entry ? { entry: event.data.entry } : {}),
-      };
+    case 'CategoryShredded': {
+      // A consent that expired erased the category with no other event to notify; other shreds follow an erasure, a
+      // withdrawal or an objection, which are notified themselves.
+      const { reason, category, entry } = event.data;
+      if (reason !== 'retention' && reason !== 'consentExpired') return undefined;
+      const action = reason === 'retention' ? 'retentionShred' : 'erasure';
+      return { ...base, action, categories: [category], ...(entry ? { entry } : {}) };
+    }
     default:
       return undefined;
   }

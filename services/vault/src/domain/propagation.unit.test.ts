@@ -77,11 +77,13 @@ describe('what recipients must hear of', () => {
     expect(trigger({ type: 'ConsentWithdrawn', data: { purpose: 'marketing' } })?.action).toBe('consentWithdrawal');
   });
 
-  it('notifies a retention shred, but not the shreds an erasure or withdrawal makes (those are notified)', () => {
-    const shred = (reason: 'retention' | 'erasure') =>
+  it("notifies a retention shred and an expired consent's, not those of an erasure or withdrawal (notified)", () => {
+    const shred = (reason: 'retention' | 'erasure' | 'withdrawal' | 'consentExpired') =>
       trigger({ type: 'CategoryShredded', data: { category: 'callRecordings', keyIds: ['k'], reason } });
     expect(shred('retention')).toMatchObject({ action: 'retentionShred', categories: ['callRecordings'] });
+    expect(shred('consentExpired')).toMatchObject({ action: 'erasure', categories: ['callRecordings'] });
     expect(shred('erasure')).toBeUndefined();
+    expect(shred('withdrawal')).toBeUndefined();
   });
 
   it('names the entry (a case) of a value rectified or erased, or whose own retention shredded its key', () => {
