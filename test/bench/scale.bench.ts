@@ -29,6 +29,8 @@ import { benchRegister, load } from './api.bench.js';
  * bench-scale-results.json at the repository root, merged as `npm run bench` merges its own.
  */
 type Backend = 'sqlite' | 'postgres';
+/** The prefix of a size's figures in bench-scale-results.json. */
+const keyOf = (size: number, backend: Backend) => (backend === 'postgres' ? `scale_pg_${size}` : `scale_${size}`);
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? '10000,100000,pg:10000').split(',').map((s) => {
   const [, pgPrefix, n] = /^(pg:)?(\d+)$/.exec(s.trim()) ?? [];
   if (!n) throw new Error(`BENCH_SCALE_SIZES: "${s}" is neither a number of subjects nor pg:<number>`);
@@ -270,8 +272,7 @@ async function atSize(size: number, backend: Backend): Promise<Figures> {
       rss_mb: Math.round(rss / 2 ** 20),
       disk_bytes_per_subject: Math.round(disk / size),
     };
-    const prefix = backend === 'postgres' ? `scale_pg_${size}` : `scale_${size}`;
-    return Object.fromEntries(Object.entries(all).map(([k, v]) => [`${prefix}_${k}`, v]));
+    return Object.fromEntries(Object.entries(all).map(([k, v]) => [`${keyOf(size, backend)}_${k}`, v]));
   } finally {
     await current.close().catch(() => {});
     await cleanup();
@@ -297,7 +298,7 @@ for (const { size, backend } of SIZES) {
     results[k] = Number.isInteger(v) ? v : Number(v.toFixed(3));
     console.log(`  ${k}: ${results[k]}`);
   }
-  results[`scale_${backend === 'postgres' ? 'pg_' : ''}${size}_measured_at`] = new Date().toISOString();
+  results[`${keyOf(size, backend)}_measured_at`] = new Date().toISOString();
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
 }
 results.machine = `${(await import('node:os')).cpus().length} cores, node ${process.version}`;
