@@ -10,6 +10,7 @@ import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { startServeProcess } from '../support/cliProcess.js';
+import { gql } from '../support/gqlClient.js';
 import { kekEnv } from '../support/kekCustody.js';
 import { eventually, type Receiver, startReceiver } from './propagationReceivers.js';
 
@@ -24,17 +25,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-async function gql(url: string, token: string, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown[] };
-  expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-  return body.data!;
-}
 
 const RECORD =
   'mutation($id: ID!, $items: [PersonalDataInput!]!) { ' +

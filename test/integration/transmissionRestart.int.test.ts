@@ -11,6 +11,7 @@ import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { startServeProcess } from '../support/cliProcess.js';
+import { gql } from '../support/gqlClient.js';
 import { eventually } from './propagationReceivers.js';
 
 /**
@@ -66,17 +67,6 @@ async function startFlakyReceiver(hang = false) {
     server.close();
   };
   return { url, received, recover: () => (recovered = true), close };
-}
-
-async function gql(url: string, token: string, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown[] };
-  expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
-  return body.data!;
 }
 
 const RECORD =
