@@ -200,6 +200,12 @@ async function acknowledge(recipient: string, ids: string[]): Promise<number> {
 
 /** Waits for the subject's erasure notice to reach `collections`, acknowledges it, and waits for the receipt. */
 async function acknowledgedByCollections(subjectId: string): Promise<void> {
+  // The erasure's notification duty is written by the propagation process after the erasure returns, not with it.
+  await eventually(
+    () => vault.propagation!.list({ subjectId }).length > 0,
+    20_000,
+    () => 'no notification due',
+  );
   const [notification] = vault.propagation!.list({ subjectId });
   await eventually(
     () => collections.delivered.has(notification!.due.notificationId),
