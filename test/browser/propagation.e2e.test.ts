@@ -232,6 +232,11 @@ describe.skipIf(missing !== undefined)('the erasure propagation in the DPO conso
     await r.getByRole('button', { name: 'Complete' }).click();
     await page.getByRole('heading', { name: 'Erasure certificate' }).waitFor();
     await page.getByTestId('certificate-check').getByText('Signature valid').waitFor();
+    await eventually(
+      () => vault.propagation!.list({ requestId }).length > 0,
+      20_000,
+      () => 'no notification due',
+    );
     const notified = vault.propagation!.list({ requestId });
     expect(notified.map((n) => n.due.recipient)).toEqual(['collections']);
     expect(await page.getByTestId('certificate-recipients').textContent()).toBe('collections (contact)');
