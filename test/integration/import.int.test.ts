@@ -1,21 +1,27 @@
-import { type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { importSubjects, type RecordedEvent, type Vault } from '@pdv/vault';
+import { importSubjects } from '@pdv/vault';
 import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { startCliProcess } from '../support/cliProcess.js';
 import { tempVault } from '../support/tempVault.js';
+import {
+  allEvents,
+  expectEverySubjectOnce,
+  field,
+  importKilledAndResumed,
+  runImport,
+  summaryOf,
+  validLine,
+} from './importRuns.js';
 
 /** `vault import` run as the CLI it is, against a fresh embedded vault per test. */
 
 const DAY = 86_400_000;
 const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString();
-const T = '2021-03-01T00:00:00Z';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -33,68 +39,6 @@ function freshVaultEnv(): { dir: string; env: NodeJS.ProcessEnv; masterKey: stri
     VAULT_LOG_LEVEL: 'silent',
   };
   return { dir, env, masterKey };
-}
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `vault import` to its end (a loaded machine starts tsx slowly: two minutes before a hang fails the test). */
-async function runImport(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<Run> {
-  const child = startCliProcess(['import', ...args], env);
-  if (stdin !== undefined) child.stdin.end(stdin);
-  return collect(child, 120_000);
-}
-
-function collect(child: ChildProcessWithoutNullStreams, timeoutMs: number): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve) =>
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
-}
-
-const summaryOf = (run: Run) => JSON.parse(run.stdout.trim().split('\n').at(-1)!) as Record<string, number>;
-
-const field = (category: string, name: string, value: unknown, purpose: string, basis: string, at = T) => ({
-  category,
-  field: name,
-  value,
-  purpose,
-  legalBasis: basis,
-  source: 'subject',
-  collectedAt: at,
-});
-const newsletterConsent = {
-  purpose: 'newsletter',
-  noticeId: 'privacy-notice',
-  noticeVersion: '2021-01',
-  channel: 'webForm',
-  givenAt: T,
-};
-
-/** A valid line: name and email on contract; every third also subscribed to the newsletter on consent. */
-function validLine(i: number): object {
-  const fields = [
-    field('contact', 'name', `Person ${i}`, 'contract', 'contract'),
-    field('contact', 'email', `p${i}@example.com`, 'contract', 'contract'),
-  ];
-  if (i % 3 !== 0) return { externalId: `crm-${i}`, fields };
-  fields.push(field('newsletterSubscription', 'email', `n${i}@example.com`, 'newsletter', 'consent'));
-  return {
-    externalId: `crm-${i}`,
-    fields,
-    consents: [newsletterConsent],
-    lifecycle: [{ event: 'relationshipEnded', at: '2023-01-01T00:00:00Z' }],
-  };
 }
 
 /** Line i of the mixed file, and what the rejects file must say of it (undefined: imported). */
@@ -129,16 +73,6 @@ function mixedLine(i: number): { text: string; reject?: { code: string; path: st
       return { text: JSON.stringify({ fields: valid.fields }), reject: { code: 'BAD_USER_INPUT', path: 'externalId' } };
     default:
       return { text: JSON.stringify(valid) };
-  }
-}
-
-/** Every event of the log, read in pages. */
-async function allEvents(vault: Vault): Promise<RecordedEvent[]> {
-  const out: RecordedEvent[] = [];
-  for (;;) {
-    const page = await vault.stores.log.readAll({ after: out.at(-1)?.position ?? 0, maxCount: 5_000 });
-    if (page.length === 0) return out;
-    out.push(...page);
   }
 }
 
@@ -212,48 +146,11 @@ describe('vault import', () => {
     const file = join(dir, 'subjects.ndjson');
     writeFileSync(file, Array.from({ length: count }, (_, i) => JSON.stringify(validLine(i + 1))).join('\n'));
 
-    const child = startCliProcess(['import', file, '--progress-every', '0.2'], env);
-    let stderr = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no progress within 120 s: ${stderr}`)), 120_000);
-      child.stderr.on('data', (d: Buffer) => {
-        stderr += d.toString();
-        if (/import: \d+ lines/.test(stderr)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('close', r));
-
-    const resumed = await runImport([file, '--json'], env);
-    expect(resumed.code, resumed.stderr).toBe(0);
-    const summary = summaryOf(resumed);
-    expect(summary.existing, 'the first run had imported some').toBeGreaterThan(0);
-    expect(summary.imported, 'the kill left some to import').toBeGreaterThan(0);
-    expect(summary.imported! + summary.existing!).toBe(count);
+    await importKilledAndResumed(file, count, env);
 
     const { vault, cleanup } = await openAfter(env, masterKey);
     try {
-      const events = await allEvents(vault);
-      const perStream = new Map<string, string[]>();
-      for (const e of events) perStream.set(e.streamId, [...(perStream.get(e.streamId) ?? []), e.type]);
-      expect(events.filter((e) => e.type === 'SubjectRegistered')).toHaveLength(count);
-      expect(perStream.size).toBe(count);
-      // Whole subjects only: registered, recorded, and for the subscribers the consent and the lifecycle event.
-      const shapes = new Set([...perStream.values()].map((types) => types.join(',')));
-      expect(shapes).toEqual(
-        new Set([
-          'SubjectRegistered,PersonalDataRecorded,PersonalDataRecorded',
-          [
-            'SubjectRegistered',
-            'ConsentGiven',
-            ...Array<string>(3).fill('PersonalDataRecorded'),
-            'LifecycleEventRecorded',
-          ].join(','),
-        ]),
-      );
+      expectEverySubjectOnce(await allEvents(vault), count);
     } finally {
       await cleanup();
     }
