@@ -189,12 +189,12 @@ const EXPECTED: Record<'en' | 'nb' | 'da', Record<string, string[]>> = {
     '15(1)(g) source': ['Hvor de kommer fra', 'et kredittopplysningsbyrå'],
     '15(1)(h) automated decisions': [
       'Automatiserte avgjørelser',
-      'Credit scoring: the credit agency',
+      'Kredittvurdering: kredittopplysningsbyråets score',
       '(art. 22)',
       'Avgjørelsen tas på grunnlag av',
       'creditScore: 640',
     ],
-    '15(2) transfers': ['Overføringer utenfor EU/EØS', 'USA', 'Standard contractual clauses'],
+    '15(2) transfers': ['Overføringer utenfor EU/EØS', 'USA', 'Standardavtaler (EU-kommisjonens'],
     'origin and consent': [
       'ikke med i en dataportabilitetseksport',
       'Du har gitt samtykke',
@@ -225,12 +225,12 @@ const EXPECTED: Record<'en' | 'nb' | 'da', Record<string, string[]>> = {
     '15(1)(g) source': ['Hvor de kommer fra', 'et kreditoplysningsbureau'],
     '15(1)(h) automated decisions': [
       'Automatiske afgørelser',
-      'Credit scoring: the credit agency',
+      'Kreditvurdering: kreditoplysningsbureauets score',
       '(art. 22)',
       'Afgørelsen træffes på grundlag af',
       'creditScore: 640',
     ],
-    '15(2) transfers': ['Overførsler uden for EU/EØS', 'USA', 'Standard contractual clauses'],
+    '15(2) transfers': ['Overførsler uden for EU/EØS', 'USA', 'Standardkontraktbestemmelser (Kommissionens'],
     'origin and consent': [
       'ikke med i en dataportabilitetseksport',
       'Du har givet samtykke',
@@ -293,6 +293,8 @@ describe('the access report a person reads', () => {
       expect(html).toContain(`<html lang="${language}">`);
       for (const [article, phrases] of Object.entries(EXPECTED[language]))
         for (const phrase of phrases) expect(html, `${article}: ${phrase}`).toContain(phrase);
+      // Every text the shipped register gives is quoted in the page's language: nothing left in English.
+      if (language !== 'en') expect(html).not.toContain('lang="en"');
       // The signed report is the authoritative one, carried byte for byte, and valid under its schema.
       const { text, verifies } = carriedJson(html);
       expect(verifies).toBe(true);

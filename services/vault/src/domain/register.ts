@@ -53,7 +53,11 @@ export type RetentionTrigger = { kind: 'recorded' } | { kind: 'lastActivity' } |
 export const REPORT_LANGUAGES = ['en', 'nb', 'da'] as const;
 export type ReportLanguage = (typeof REPORT_LANGUAGES)[number];
 
-/** A register text in the other report languages (`descriptions: { nb: ..., da: ... }`); English is `description`. */
+/**
+ * A register text in the other report languages, beside the English it translates: `descriptions: { nb: ..., da: ...
+ * }` beside a `description`, `purposeTranslations` beside a recipient's `purpose`, `safeguardTranslations`,
+ * `lawTranslations` and `automatedDecisionMakingTranslations` likewise.
+ */
 export type Translations = Partial<Record<Exclude<ReportLanguage, 'en'>, string>>;
 
 export interface RetentionRule {
@@ -92,12 +96,14 @@ export interface Recipient {
   name: string;
   role: 'processor' | 'controller' | 'jointController' | 'authority';
   purpose?: string;
+  purposeTranslations?: Translations;
 }
 
 export interface Transfer {
   country: string;
   recipient: string;
   safeguard: string;
+  safeguardTranslations?: Translations;
   /** The Chapter V safeguard as a DPV term, e.g. `eu-gdpr:A46-2-c` (standard contractual clauses). */
   dpv: string;
 }
@@ -105,7 +111,7 @@ export interface Transfer {
 export type ErasurePolicy =
   | { mode: 'shred' }
   /** Kept by law after the trigger (e.g. bookkeeping: 10 years); erasure leaves it in place until then. */
-  | { mode: 'keep'; law: string; retention: RetentionRule };
+  | { mode: 'keep'; law: string; lawTranslations?: Translations; retention: RetentionRule };
 
 /** What a withdrawn consent or an objection does to the category's data. */
 export type ReactionPolicy = 'stop' | 'shred';
@@ -126,6 +132,7 @@ export interface CategorySpec {
   erasure: ErasurePolicy;
   sources: Source[];
   automatedDecisionMaking: string | null;
+  automatedDecisionMakingTranslations?: Translations;
   /**
    * The fields of the category the automated decision uses: the access report shows each with the
    * subject's value, as the logic applied to them (Art. 15(1)(h); CJEU C-203/22). Default: none.

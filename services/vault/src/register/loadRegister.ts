@@ -71,8 +71,8 @@ export function parseRegister(text: string, sourceName: string, terms: DpvTerms 
   if (!parsed.success) {
     for (const issue of parsed.error.issues) issues.push(...fromZodIssue(issue, raw, locate));
   }
-  for (const { path, message, at } of [...semanticIssues(raw), ...recipientIssues(raw), ...termIssues(raw, terms)])
-    issues.push({ ...locate(path, at), path: pathText(path), message });
+  const found = [...semanticIssues(raw), ...translationIssues(raw), ...recipientIssues(raw), ...termIssues(raw, terms)];
+  for (const { path, message, at } of found) issues.push({ ...locate(path, at), path: pathText(path), message });
 
   if (issues.length > 0 || !parsed.success) throw registerError(sourceName, dedupe(issues));
 
@@ -409,6 +409,47 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
         });
       }
     });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Translations: each beside the English text it translates, so a report never shows a Norwegian or Danish text
+// whose English the register does not have (or one left behind when the English was removed).
+
+/** Where a register text may carry translations: the English key and the key of its translations. */
+const TRANSLATED: readonly [english: string, translations: string][] = [
+  ['description', 'descriptions'],
+  ['purpose', 'purposeTranslations'],
+  ['safeguard', 'safeguardTranslations'],
+  ['law', 'lawTranslations'],
+  ['automatedDecisionMaking', 'automatedDecisionMakingTranslations'],
+];
+
+function translationIssues(raw: unknown): SemanticIssue[] {
+  const out: SemanticIssue[] = [];
+  const check = (path: Segment[], value: unknown) => {
+    const map = asMap(value);
+    if (!map) return;
+    for (const [english, key] of TRANSLATED)
+      if (map[key] !== undefined && (map[english] === undefined || map[english] === null))
+        out.push({
+          path: [...path, key],
+          message: `translations, but no ${english} for them to translate`,
+          at: 'key',
+        });
+  };
+  const root = asMap(raw);
+  for (const [name, p] of Object.entries(asMap(root?.['purposes']) ?? {})) check(['purposes', name], p);
+  for (const [name, c] of Object.entries(asMap(root?.['categories']) ?? {})) {
+    const cat = asMap(c);
+    const base = ['categories', name];
+    check(base, cat);
+    check([...base, 'retention'], cat?.['retention']);
+    check([...base, 'erasure'], cat?.['erasure']);
+    check([...base, 'erasure', 'retention'], asMap(cat?.['erasure'])?.['retention']);
+    asList(cat?.['recipients']).forEach((r, i) => check([...base, 'recipients', i], r));
+    asList(cat?.['transfers']).forEach((t, i) => check([...base, 'transfers', i], t));
   }
   return out;
 }

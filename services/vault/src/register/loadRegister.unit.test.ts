@@ -477,6 +477,55 @@ describe('parseRegister', () => {
     );
   });
 
+  it('takes translations beside each text it quotes, and refuses a language it has no report in or no English', () => {
+    const translatedTexts = edit(
+      MINIMAL,
+      'sources:',
+      [
+        '    sources: [subject]',
+        '    recipients:',
+        '      - { name: Mailer, role: processor, purpose: Mailing., purposeTranslations: { nb: Utsending. } }',
+        '    transfers:',
+        '      - { country: US, recipient: Mailer, safeguard: SCCs., ' +
+          'safeguardTranslations: { da: Standardklausuler. }, dpv: eu-gdpr:A46-2-c }',
+        '    automatedDecisionMaking: Scoring.',
+        '    automatedDecisionMakingTranslations: { nb: Poengsetting., da: Pointgivning. }',
+        '    erasure: { mode: keep, law: Bookkeeping., lawTranslations: { nb: Bokføring. }, retention: ' +
+          '{ duration: P10Y, trigger: recorded } }',
+      ].join('\n'),
+    );
+    const contact = parseRegister(translatedTexts, 'register.yaml').categories['contact']!;
+    expect(contact.recipients[0]?.purposeTranslations).toEqual({ nb: 'Utsending.' });
+    expect(contact.transfers[0]?.safeguardTranslations).toEqual({ da: 'Standardklausuler.' });
+    expect(contact.automatedDecisionMakingTranslations).toEqual({ nb: 'Poengsetting.', da: 'Pointgivning.' });
+    expect(contact.erasure).toMatchObject({ mode: 'keep', lawTranslations: { nb: 'Bokføring.' } });
+
+    const german = issuesOf(translatedTexts.replace('{ nb: Utsending. }', '{ de: Versand. }')).issues;
+    expect(german.map((i) => [i.path, i.message])).toEqual([
+      ['categories.contact.recipients[0].purposeTranslations.de', expect.stringMatching(/unknown key/)],
+    ]);
+    const empty = issuesOf(translatedTexts.replace('{ nb: Poengsetting., da: Pointgivning. }', "{ nb: '' }")).issues;
+    expect(empty.map((i) => i.path)).toEqual(['categories.contact.automatedDecisionMakingTranslations.nb']);
+    // Translations of a text the register does not give: nothing for the report to put them beside.
+    const orphans = issuesOf(
+      translatedTexts
+        .replace('    automatedDecisionMaking: Scoring.\n', '')
+        .replace(', purpose: Mailing.', '')
+        .replace(
+          'trigger: { lifecycle: relationshipEnded }',
+          'trigger: { lifecycle: relationshipEnded }\n' + '      descriptions: { nb: Lagres i 8 år. }',
+        ),
+    ).issues;
+    expect(orphans.map((i) => [i.path, i.message])).toEqual([
+      ['categories.contact.retention.descriptions', 'translations, but no description for them to translate'],
+      ['categories.contact.recipients[0].purposeTranslations', 'translations, but no purpose for them to translate'],
+      [
+        'categories.contact.automatedDecisionMakingTranslations',
+        'translations, but no automatedDecisionMaking for them to translate',
+      ],
+    ]);
+  });
+
   it('reports a missing required key at the key of its parent', () => {
     const text = MINIMAL.replace('    description: How we reach the customer.\n', '');
     const { issues } = issuesOf(text);

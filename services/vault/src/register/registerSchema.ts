@@ -80,12 +80,14 @@ export const recipientSchema = z.strictObject({
   name: text,
   role: z.enum(['processor', 'controller', 'jointController', 'authority']),
   purpose: text.optional(),
+  purposeTranslations: translations.optional(),
 });
 
 export const transferSchema = z.strictObject({
   country: z.string().regex(/^[A-Z]{2}$/, { error: 'expected an ISO 3166-1 alpha-2 country code such as US' }),
   recipient: text,
   safeguard: text,
+  safeguardTranslations: translations.optional(),
   dpv: dpvTerm('eu-gdpr:A46-2-c'),
 });
 
@@ -93,7 +95,12 @@ export const erasureSchema = z.discriminatedUnion(
   'mode',
   [
     z.strictObject({ mode: z.literal('shred') }),
-    z.strictObject({ mode: z.literal('keep'), law: text, retention: retentionSchema }),
+    z.strictObject({
+      mode: z.literal('keep'),
+      law: text,
+      lawTranslations: translations.optional(),
+      retention: retentionSchema,
+    }),
   ],
   { error: 'expected mode shred, or mode keep with law and retention' },
 );
@@ -116,6 +123,7 @@ export const categorySchema = z.strictObject({
   erasure: erasureSchema.default({ mode: 'shred' }),
   sources: z.array(z.enum(SOURCES)).min(1),
   automatedDecisionMaking: text.nullable().default(null),
+  automatedDecisionMakingTranslations: translations.optional(),
   automatedDecisionFactors: z.array(z.string()).default([]),
   onConsentWithdrawn: reaction.default('stop'),
   onObjection: reaction.default('stop'),

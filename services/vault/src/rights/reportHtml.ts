@@ -241,12 +241,24 @@ function translated(ctx: Ctx, english: string | undefined, translations: Transla
   return own ? esc(own) : `<span lang="en"><span class="code">${esc(ctx.w.englishOnly)}</span> ${esc(english)}</span>`;
 }
 
+/** The register's spec of `category`, where it still lists it. */
+const specOf = (ctx: Ctx, category: string): CategorySpec | undefined =>
+  Object.hasOwn(ctx.register.categories, category) ? ctx.register.categories[category] : undefined;
+
+/**
+ * A text the report quotes from the register (a recipient's purpose, a safeguard, the law that keeps data, the logic
+ * of a decision) in the page's language: translated where the register still says the same in English and translates
+ * it; otherwise the English, marked so (`translated`), as for a text the register no longer holds.
+ */
+const quoted = (ctx: Ctx, text: string, english: string | undefined, translations: Translations | undefined): string =>
+  translated(ctx, text, english === text ? translations : undefined);
+
 const lookup = <T>(map: Record<string, T>, code: string | null | undefined): T | string =>
   code !== null && code !== undefined && Object.hasOwn(map, code) ? map[code]! : (code ?? '');
 
 function categorySection(ctx: Ctx, report: AccessReportDoc, category: string, items: ItemDoc[]): string {
   const { w } = ctx;
-  const spec = Object.hasOwn(ctx.register.categories, category) ? ctx.register.categories[category] : undefined;
+  const spec = specOf(ctx, category);
   const held = items.filter((i) => i.status.state !== 'ERASED' && i.field !== null);
   const first = held[0] ?? items[0]!;
   const heading = spec ? translated(ctx, spec.description, spec.descriptions) : esc(category);
@@ -266,17 +278,23 @@ function categorySection(ctx: Ctx, report: AccessReportDoc, category: string, it
     out.push(retentionBlock(ctx, first, spec), transfersBlock(ctx, first), admBlock(ctx, first, decision));
     if (first.specialCategory === true) out.push(`<p><strong>${esc(w.special)}</strong></p>`);
     // An entry's hold and end are its own, stated on its rows (heldTable).
-    if (first.entry === undefined && first.status.state === 'RETAINED')
-      out.push(`<p>${esc(retainedWords(ctx, first))}</p>`);
+    if (first.entry === undefined && first.status.state === 'RETAINED') out.push(`<p>${retainedWords(ctx, first)}</p>`);
   }
   out.push(recipientsBlock(ctx, first), '</section>');
   return out.join('\n');
 }
 
-/** A hold's words: until when, or for the period the law sets. */
+/**
+ * A hold's words, as HTML: until when, or for the period the law sets. The law the register names is quoted in the
+ * page's language; a DPO's hold gives its basis as the DPO wrote it.
+ */
 function retainedWords(ctx: Ctx, item: ItemDoc): string {
   const { basis = '', until } = item.status;
-  return until === 'open' ? ctx.w.retainedOpen(basis) : ctx.w.retained(basis, ctx.date(until));
+  const erasure = specOf(ctx, item.category)?.erasure;
+  const law = erasure?.mode === 'keep' ? quoted(ctx, basis, erasure.law, erasure.lawTranslations) : esc(basis);
+  const mark = '\u0000';
+  const words = until === 'open' ? ctx.w.retainedOpen(mark) : ctx.w.retained(mark, ctx.date(until));
+  return esc(words).replace(mark, law);
 }
 
 /**
@@ -323,7 +341,7 @@ function entryCell(ctx: Ctx, item: ItemDoc): string {
   if (item.entry === undefined) return '';
   const { w } = ctx;
   const end = item.retention?.endsAt ? w.retentionEnds(ctx.date(item.retention.endsAt)) : w.retentionOpen;
-  const held = item.status.state === 'RETAINED' ? ` ${esc(retainedWords(ctx, item))}` : '';
+  const held = item.status.state === 'RETAINED' ? ` ${retainedWords(ctx, item)}` : '';
   return `<span class="code">${esc(item.entry)}</span> ${esc(end)}${held}`;
 }
 
@@ -343,7 +361,7 @@ function valueHtml(w: ReportWords, value: unknown): string {
 
 /** A category in words: its description in the page's language, its code beside it. */
 function categoryName(ctx: Ctx, category: string): string {
-  const spec = Object.hasOwn(ctx.register.categories, category) ? ctx.register.categories[category] : undefined;
+  const spec = specOf(ctx, category);
   const words = spec ? translated(ctx, spec.description, spec.descriptions) : '';
   return `${words} <span class="code">(${esc(category)})</span>`;
 }
@@ -382,9 +400,12 @@ function recipientsBlock(ctx: Ctx, item: ItemDoc): string {
   const named = item.recipients.categories ?? [];
   const actual = item.recipients.actual;
   const out = [`<h4>${esc(w.recipients)}</h4>`];
-  const recipient = (r: { name: string; role: string; purpose?: string }) =>
-    `<li>${esc(r.name)}: ${esc(lookup(w.roles, r.role))}` +
-    `${r.purpose ? ` <span lang="en">(${esc(r.purpose)})</span>` : ''}</li>`;
+  const specs = specOf(ctx, item.category)?.recipients ?? [];
+  const recipient = (r: { name: string; role: string; purpose?: string }) => {
+    const spec = specs.find((s) => s.name === r.name && s.role === r.role);
+    const why = r.purpose ? ` (${quoted(ctx, r.purpose, spec?.purpose, spec?.purposeTranslations)})` : '';
+    return `<li>${esc(r.name)}: ${esc(lookup(w.roles, r.role))}${why}</li>`;
+  };
   // Recipients the register says receive it, told of each correction, erasure and restriction (Art. 19).
   const external = (item.recipients.external ?? []).map(
     (r) =>
@@ -425,14 +446,14 @@ function retentionBlock(ctx: Ctx, item: ItemDoc, spec: CategorySpec | undefined)
   const { w } = ctx;
   const r = item.retention;
   if (!r) return '';
-  const rule =
-    spec && spec.retention.description === r.rule
-      ? translated(ctx, spec.retention.description, spec.retention.descriptions)
-      : `<span lang="en">${esc(r.rule)}</span>`;
+  // A rule the register gives no words for is its duration alone, written out below.
+  const unnamed = spec && spec.retention.description === undefined;
+  const rule = unnamed ? '' : quoted(ctx, r.rule, spec?.retention.description, spec?.retention.descriptions);
   // An entry's end is its own, stated on its row (heldTable).
   const end = item.entry !== undefined ? '' : r.endsAt ? w.retentionEnds(ctx.date(r.endsAt)) : w.retentionOpen;
   return (
-    `<h4>${esc(w.retention)}</h4><p>${rule} <span class="code">(${esc(durationWords(w, r.duration))})</span>` +
+    `<h4>${esc(w.retention)}</h4><p>${rule ? `${rule} ` : ''}` +
+    `<span class="code">(${esc(durationWords(w, r.duration))})</span>` +
     `${end ? ` ${esc(end)}` : ''}</p>`
   );
 }
@@ -440,11 +461,15 @@ function retentionBlock(ctx: Ctx, item: ItemDoc, spec: CategorySpec | undefined)
 function transfersBlock(ctx: Ctx, item: ItemDoc): string {
   const { w } = ctx;
   const names = new Intl.DisplayNames([w.locale], { type: 'region' });
-  const li = (item.transfers ?? []).map(
-    (t) =>
+  const specs = specOf(ctx, item.category)?.transfers ?? [];
+  const li = (item.transfers ?? []).map((t) => {
+    const spec = specs.find((s) => s.country === t.country && s.recipient === t.recipient);
+    return (
       `<li>${esc(w.transfer(names.of(t.country) ?? t.country, t.recipient))} ${esc(w.safeguard)}: ` +
-      `<span lang="en">${esc(t.safeguard)}</span> <span class="code">(${esc(t.dpv)})</span></li>`,
-  );
+      `${quoted(ctx, t.safeguard, spec?.safeguard, spec?.safeguardTranslations)} ` +
+      `<span class="code">(${esc(t.dpv)})</span></li>`
+    );
+  });
   const list = li.length === 0 ? `<p>${esc(w.transfersNone)}</p>` : `<ul>${li.join('')}</ul>`;
   return `<h4>${esc(w.transfers)}</h4>${list}`;
 }
@@ -452,9 +477,13 @@ function transfersBlock(ctx: Ctx, item: ItemDoc): string {
 function admBlock(ctx: Ctx, item: ItemDoc, decision: DecisionDoc | undefined): string {
   const { w } = ctx;
   const text = item.automatedDecisionMaking;
+  const spec = specOf(ctx, item.category);
+  const logic = text
+    ? quoted(ctx, text, spec?.automatedDecisionMaking ?? undefined, spec?.automatedDecisionMakingTranslations)
+    : '';
   const factors = (decision?.factors ?? []).map((f) => `<li>${esc(f.field)}: ${valueHtml(w, f.value)}</li>`);
   return (
-    `<h4>${esc(w.adm)}</h4><p>${text ? `<span lang="en">${esc(text)}</span>` : esc(w.admNone)}</p>` +
+    `<h4>${esc(w.adm)}</h4><p>${text ? logic : esc(w.admNone)}</p>` +
     (factors.length > 0 ? `<p>${esc(w.admFactors)}:</p><ul>${factors.join('')}</ul>` : '')
   );
 }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
+import type { ProcessingRegister } from '../domain/register.js';
+import { loadRegister } from '../register/loadRegister.js';
 import { fixtureRegister } from '../testing/fixtureRegister.js';
 import { caseRegister } from '../testing/givenCases.js';
-import { type AccessReportDoc, renderAccessReportHtml } from './reportHtml.js';
+import { type AccessReportDoc, esc, renderAccessReportHtml } from './reportHtml.js';
 import { REPORT_WORDS } from './reportLanguages.js';
 
 const party = { name: 'Example Ltd', contact: 'privacy@example.test' };
@@ -166,5 +168,72 @@ describe('the readable access report: values of a case', () => {
       signed,
     );
     expect(html).not.toContain(`<th>${REPORT_WORDS.en.entry}</th>`);
+  });
+});
+
+/**
+ * A value of every category of `register`, as `reports.ts` writes it: the register's recipients, transfers, retention
+ * rule and automated decision quoted in English, and a category the law keeps held under its law.
+ */
+function everyCategory(register: ProcessingRegister): AccessReportDoc['items'] {
+  return Object.entries(register.categories).map(([category, spec]) => ({
+    category,
+    dpvCategory: spec.dpv,
+    field: Object.keys(spec.fields)[0]!,
+    value: 'a value',
+    recordedAt: '2026-01-10T00:00:00.000Z',
+    updatedAt: '2026-01-10T00:00:00.000Z',
+    purpose: spec.purposes[0]!,
+    legalBasis: spec.legalBasis[0]!,
+    source: spec.sources[0]!,
+    purposes: spec.purposes.map((purpose) => ({ purpose })),
+    recipients: { categories: spec.recipients.map(({ purposeTranslations: _, ...r }) => r), actual: [] },
+    retention: { rule: spec.retention.description ?? '', duration: spec.retention.duration, endsAt: null },
+    transfers: spec.transfers.map(({ safeguardTranslations: _, ...t }) => t),
+    automatedDecisionMaking: spec.automatedDecisionMaking,
+    status:
+      spec.erasure.mode === 'keep'
+        ? { state: 'RETAINED', basis: spec.erasure.law, until: '2036-01-10T00:00:00.000Z' }
+        : { state: 'ACTIVE' },
+  }));
+}
+
+describe('the readable access report: the register’s own texts', () => {
+  it.each(['nb', 'da'] as const)('quotes every text of the shipped register in %s, none in English', async (lang) => {
+    const register = await loadRegister();
+    const items = everyCategory(register);
+    const html = renderAccessReportHtml({ ...report, items }, register, lang, signed);
+    // Each kind of register text is there, in the page's language.
+    const accounting = register.categories['accounting']!;
+    const credit = register.categories['creditInformation']!;
+    const transfer = register.categories['contact']!.transfers[0]!;
+    const erasure = accounting.erasure.mode === 'keep' ? accounting.erasure : undefined;
+    for (const text of [
+      credit.automatedDecisionMakingTranslations?.[lang],
+      transfer.safeguardTranslations?.[lang],
+      erasure?.lawTranslations?.[lang],
+      accounting.recipients[0]!.purposeTranslations?.[lang],
+      register.categories['debtor']!.retention.descriptions?.[lang],
+      register.categories['antiMoneyLaundering']!.descriptions?.[lang],
+    ])
+      expect(html).toContain(esc(text));
+    expect(items.length).toBe(Object.keys(register.categories).length);
+    expect(html).not.toContain(REPORT_WORDS[lang].englishOnly);
+    expect(html).not.toContain('lang="en"');
+  });
+
+  it('marks a text the register does not translate as English, and one it says in other words now', async () => {
+    const register = await loadRegister();
+    const { automatedDecisionMakingTranslations: translations, ...credit } = register.categories['creditInformation']!;
+    const items = everyCategory(register).filter((i) => i.category === 'creditInformation');
+    const untranslated = { ...register, categories: { ...register.categories, creditInformation: credit } };
+    const page = (r: ProcessingRegister, doc = { ...report, items }) => renderAccessReportHtml(doc, r, 'nb', signed);
+    expect(page(register)).toContain(esc(translations?.nb));
+    expect(page(untranslated)).not.toContain(esc(translations?.nb));
+    expect(page(untranslated)).toContain(`<span lang="en"><span class="code">${REPORT_WORDS.nb.englishOnly}</span>`);
+    // A report made under earlier words quotes them as they were, in English, marked so.
+    const earlier = items.map((i) => ({ ...i, automatedDecisionMaking: 'An earlier logic.' }));
+    expect(page(register, { ...report, items: earlier })).toContain('An earlier logic.');
+    expect(page(register, { ...report, items: earlier })).not.toContain(esc(translations?.nb));
   });
 });

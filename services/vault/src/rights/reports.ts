@@ -551,12 +551,13 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
         categoryDescription: spec.description,
         purposes: purposesOf(register, spec),
         recipients: {
-          categories: spec.recipients,
+          // The English the register gives; the readable report finds the translations there.
+          categories: spec.recipients.map(({ purposeTranslations: _, ...r }) => r),
           external: externalRecipients(register, category),
           actual: readsOf.get(category) ?? [],
         },
         retention: retentionInfo(state, spec, category, entry === undefined ? undefined : ends?.get(entry)),
-        transfers: spec.transfers,
+        transfers: spec.transfers.map(({ safeguardTranslations: _, ...t }) => t),
         automatedDecisionMaking: spec.automatedDecisionMaking,
         dpvAutomatedDecisionMaking: spec.automatedDecisionMaking === null ? null : 'dpv:AutomatedDecisionMaking',
         specialCategory: spec.specialCategory,
