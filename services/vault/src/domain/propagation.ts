@@ -261,11 +261,14 @@ export function evolveNotification(
   }
   const s = states.get(event.data.notificationId);
   if (!s) return undefined;
+  // An attempt's failure recorded after the notification was delivered or acknowledged (an acknowledgement that
+  // arrived while the attempt was in flight, another replica's delivery) neither sends it again nor dead-letters it.
+  const settled = s.status === 'delivered' || s.status === 'acknowledged';
   switch (event.type) {
     case 'NotificationAttemptFailed':
       s.attempts += 1;
       s.totalAttempts += 1;
-      s.nextAttemptAt = event.data.nextAttemptAt;
+      if (!settled) s.nextAttemptAt = event.data.nextAttemptAt;
       s.lastReason = event.data.reason;
       break;
     case 'NotificationDelivered':
@@ -280,6 +283,7 @@ export function evolveNotification(
       } else if (s.status !== 'acknowledged') s.status = 'delivered';
       break;
     case 'NotificationDeadLettered':
+      if (settled) break;
       s.status = 'deadLettered';
       s.deadLetteredAt = at;
       s.lastReason = event.data.reason;

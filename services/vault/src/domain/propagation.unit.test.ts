@@ -222,6 +222,27 @@ describe('a notification through its life', () => {
     expect(s).toMatchObject({ status: 'acknowledged', acknowledgedVia: 'callback', totalAttempts: 2 });
   });
 
+  it('stays acknowledged (or delivered) when an attempt in flight meanwhile fails or dead-letters it', () => {
+    const states = new Map<string, RecipientNotification>();
+    const at = '2026-01-10T10:00:01.000Z';
+    for (const [id, settle] of [
+      ['acked', { type: 'NotificationAcknowledged', data: { notificationId: 'acked', via: 'callback' } }],
+      ['delivered', { type: 'NotificationDelivered', data: { notificationId: 'delivered', attempt: 1, status: 204 } }],
+    ] as const) {
+      evolveNotification(states, { type: 'NotificationDue', data: { ...due, notificationId: id } }, at, 1);
+      evolveNotification(states, settle, at, 2);
+      const fail = { notificationId: id, attempt: 1, reason: 'timeout', nextAttemptAt: '2026-01-10T10:05:00.000Z' };
+      evolveNotification(states, { type: 'NotificationAttemptFailed', data: fail }, at, 3);
+      const dead = { notificationId: id, attempts: 1, reason: 'timeout' };
+      evolveNotification(states, { type: 'NotificationDeadLettered', data: dead }, at, 4);
+      const s = states.get(id)!;
+      expect(s.status).toBe(id === 'acked' ? 'acknowledged' : 'delivered');
+      expect(s.nextAttemptAt).toBeUndefined();
+      expect(s.deadLetteredAt).toBeUndefined();
+    }
+    expect(states.get('acked')).toMatchObject({ acknowledgedVia: 'callback', acknowledgedAt: at });
+  });
+
   it('is acknowledged by its delivery where the register takes the 2xx as the acknowledgement', () => {
     const states = new Map<string, RecipientNotification>();
     evolveNotification(states, { type: 'NotificationDue', data: due }, source.at, 3);
