@@ -54,9 +54,10 @@ export interface VaultMetrics {
   /**
    * Where the counts of notifications to recipients are read from at each scrape (propagation's outbox keeps them as
    * notifications change state, so a scrape costs one read per recipient, whatever the outbox holds): by the
-   * recipient's name in the register, how many are in each status.
+   * recipient's name in the register, how many are in each status; `paused`: whether delivery waits for the lease
+   * store to answer.
    */
-  setNotificationSource(read: () => NotificationCounts): void;
+  setNotificationSource(read: () => NotificationCounts, paused?: () => boolean): void;
   /** The exposition text and its content type. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }

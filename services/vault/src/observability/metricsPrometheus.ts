@@ -74,8 +74,15 @@ function setState(g: Gauges, f: HealthFacts): void {
 const NOTIFICATION_STATUSES = ['pending', 'delivered', 'acknowledged', 'deadLettered'];
 type NotificationSource = () => NotificationCounts;
 
-/** Propagation's counts at scrape time: notifications by recipient and status, and the dead letters alone. */
-function notificationGauges(registry: Registry, source: () => NotificationSource | undefined): void {
+/**
+ * Propagation's counts at scrape time: notifications by recipient and status, the dead letters alone, and whether
+ * delivery is paused.
+ */
+function notificationGauges(
+  registry: Registry,
+  source: () => NotificationSource | undefined,
+  paused: () => (() => boolean) | undefined,
+): void {
   let counts: NotificationCounts | undefined;
   new Gauge({
     name: 'vault_notifications',
@@ -97,6 +104,14 @@ function notificationGauges(registry: Registry, source: () => NotificationSource
     collect() {
       this.reset();
       for (const [recipient, n] of counts ?? []) this.set({ recipient }, n.deadLettered ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'vault_notifications_delivery_paused',
+    help: 'Whether delivery to recipients waits for the lease store to answer (1), resuming by itself when it does',
+    registers: [registry],
+    collect() {
+      this.set(paused()?.() ? 1 : 0);
     },
   });
 }
@@ -221,6 +236,7 @@ export class PrometheusMetrics implements VaultMetrics {
   private readonly queueSources = new Map<string, () => number | undefined>();
   private readState: (() => Promise<HealthFacts>) | undefined;
   private notificationSource: NotificationSource | undefined;
+  private deliveryPaused: (() => boolean) | undefined;
   private stateRead: { at: number; done: Promise<void> } | undefined;
   private readonly stateTtlMs: number;
   private readonly operationNames = new Set<string>();
@@ -251,7 +267,11 @@ export class PrometheusMetrics implements VaultMetrics {
         }
       },
     });
-    notificationGauges(this.registry, () => this.notificationSource);
+    notificationGauges(
+      this.registry,
+      () => this.notificationSource,
+      () => this.deliveryPaused,
+    );
     if (options.processMetrics ?? true) {
       collectDefaultMetrics({ register: this.registry });
       // Gauges named like counters (promtool check metrics refuses them); nodejs_active_* without _total say the same.
@@ -329,8 +349,9 @@ export class PrometheusMetrics implements VaultMetrics {
     this.queueSources.set(name, depth);
   }
 
-  setNotificationSource(read: NotificationSource): void {
+  setNotificationSource(read: NotificationSource, paused?: () => boolean): void {
     this.notificationSource = read;
+    this.deliveryPaused = paused;
   }
 
   async scrape(): Promise<{ contentType: string; body: string }> {

@@ -45,6 +45,19 @@ describe('Prometheus metrics', () => {
     expect(sample(text, 'vault_notifications_dead_lettered{recipient="billing"}')).toBeUndefined();
   });
 
+  it('shows whether delivery is paused for the lease store, read at each scrape (0 without propagation)', async () => {
+    const m = createPrometheusMetrics({ processMetrics: false });
+    expect(sample((await m.scrape()).body, 'vault_notifications_delivery_paused')).toBe(0);
+    let paused = true;
+    m.setNotificationSource(
+      () => new Map(),
+      () => paused,
+    );
+    expect(sample((await m.scrape()).body, 'vault_notifications_delivery_paused')).toBe(1);
+    paused = false;
+    expect(sample((await m.scrape()).body, 'vault_notifications_delivery_paused')).toBe(0);
+  });
+
   it('reads the state once a scrape, keeps the gauges when the read fails, and counts the failure', async () => {
     const m = createPrometheusMetrics({ processMetrics: false });
     m.setStateSource(() => Promise.reject(new Error('store down')));
