@@ -10,12 +10,26 @@ export interface Duration {
 
 const ISO_DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
 
-export function parseDuration(s: string, path = 'duration'): Duration {
+/** Durations parsed so far, by their text: a register names a handful, asked for every field of every subject. */
+const parsedDurations = new Map<string, Readonly<Duration>>();
+const PARSED_DURATIONS_MAX = 1_000;
+
+export function parseDuration(s: string, path = 'duration'): Readonly<Duration> {
+  const known = parsedDurations.get(s);
+  if (known) return known;
   const m = ISO_DURATION.exec(s);
   if (!m || s === 'P' || s.endsWith('T'))
     throw badInput(`"${s}" is not an ISO 8601 duration such as P30D or P5Y`, path);
   const n = (i: number) => Number(m[i] ?? 0);
-  return { years: n(1), months: n(2), days: n(3) * 7 + n(4), ms: ((n(5) * 60 + n(6)) * 60 + n(7)) * 1000 };
+  const parsed = Object.freeze({
+    years: n(1),
+    months: n(2),
+    days: n(3) * 7 + n(4),
+    ms: ((n(5) * 60 + n(6)) * 60 + n(7)) * 1000,
+  });
+  // Bounded: durations that come with requests rather than from the register cannot grow it without end.
+  if (parsedDurations.size < PARSED_DURATIONS_MAX) parsedDurations.set(s, parsed);
+  return parsed;
 }
 
 /**
@@ -38,8 +52,21 @@ export function addDuration(d: Date, dur: Duration): Date {
   return new Date(withMonths.getTime() + dur.days * 86_400_000 + dur.ms);
 }
 
+/**
+ * Recent sums, by duration and instant: a projection asks the same one for each field a subject recorded at once,
+ * and an import for every subject collected at the same time. Cleared when full.
+ */
+const recentSums = new Map<string, string>();
+const RECENT_SUMS_MAX = 4_096;
+
 export function addIsoDuration(iso: string, duration: string): string {
-  return addDuration(new Date(iso), parseDuration(duration)).toISOString();
+  const key = `${duration} ${iso}`;
+  const known = recentSums.get(key);
+  if (known !== undefined) return known;
+  const sum = addDuration(new Date(iso), parseDuration(duration)).toISOString();
+  if (recentSums.size >= RECENT_SUMS_MAX) recentSums.clear();
+  recentSums.set(key, sum);
+  return sum;
 }
 
 let lastMs = Number.NaN;

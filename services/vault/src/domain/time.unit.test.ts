@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { isoNow, parseInstant } from './time.js';
+import { addDuration, addIsoDuration, isoNow, parseDuration, parseInstant } from './time.js';
 
 describe('isoNow', () => {
   afterEach(() => {
@@ -50,5 +50,25 @@ describe('parseInstant', () => {
     ['a year before 1900 once the offset is applied', '1900-01-01T00:30:00+01:00'],
   ])('refuses %s (%s)', (_what, input) => {
     expect(parseInstant(input)).toBeUndefined();
+  });
+});
+
+describe('addIsoDuration, with its recent sums kept', () => {
+  it('gives what the calendar arithmetic gives, for thousands of instants more than it keeps, asked twice', () => {
+    const durations = ['P30D', 'P1M', 'P1Y6M', 'PT12H', 'P2W'];
+    const instants = Array.from({ length: 3_000 }, (_, i) => new Date(Date.UTC(2020, 0, 31) + i * 3_600_000 * 7));
+    for (let pass = 0; pass < 2; pass++)
+      for (const d of durations)
+        for (const at of instants)
+          expect(addIsoDuration(at.toISOString(), d)).toBe(addDuration(at, parseDuration(d)).toISOString());
+    expect(addIsoDuration('2024-01-31T00:00:00.000Z', 'P1M')).toBe('2024-02-29T00:00:00.000Z');
+  });
+
+  it('refuses a malformed duration every time it is asked, and hands out parsed ones that cannot be changed', () => {
+    for (let i = 0; i < 2; i++) expect(() => addIsoDuration('2024-01-01T00:00:00Z', 'P1X')).toThrow(/ISO 8601/);
+    const d = parseDuration('P1Y2M3DT4H');
+    expect(d).toEqual({ years: 1, months: 2, days: 3, ms: 4 * 3_600_000 });
+    expect(Object.isFrozen(d)).toBe(true);
+    expect(parseDuration('P1Y2M3DT4H')).toEqual(d);
   });
 });
