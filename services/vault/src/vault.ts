@@ -27,7 +27,7 @@ import { readHealthFacts, recordSweep } from './observability/healthFacts.js';
 import { NO_METRICS, type VaultMetrics } from './observability/metrics.js';
 import { instrumentStores } from './observability/metricsStores.js';
 import { traceCommands, traceProjector, traceStores } from './observability/tracingVault.js';
-import type { AccessLog } from './ports/AccessLog.js';
+import type { AccessLog, AccessLogEntry } from './ports/AccessLog.js';
 import type { RecordedEvent } from './ports/EventLog.js';
 import type { KekProvider } from './ports/KekProvider.js';
 import type { LeaseStore } from './ports/LeaseStore.js';
@@ -130,10 +130,12 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
     adapters,
     metrics,
   );
-  const accessLog = options.accessLog ?? opened.access ?? openMemoryAccessLog();
+  const storedAccess = options.accessLog ?? opened.access ?? openMemoryAccessLog();
   // Everything opened here or handed over is closed with the vault, the stores' own access log included.
   let kek: KekProvider | undefined;
   let propagation: Propagation | undefined;
+  // Every read this process writes is shown to propagation, which may have examined a change without it.
+  const accessLog = noticingWrites(storedAccess, (entries) => propagation?.readsStored(entries));
   // The claims replicas share (propagation's on notifications, the transmissions'), opened at the first need.
   let leaseStore: Promise<LeaseStore> | undefined;
   const leases = () => (leaseStore ??= openLeases(config, options));
@@ -142,8 +144,8 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
       opened.log.close(),
       opened.keys.close(),
       opened.views.close(),
-      accessLog.close(),
-      ...(opened.access && opened.access !== accessLog ? [opened.access.close()] : []),
+      storedAccess.close(),
+      ...(opened.access && opened.access !== storedAccess ? [opened.access.close()] : []),
       ...(kek ? [kek.close()] : []),
       ...(leaseStore ? [leaseStore.then((l) => l.close())] : []),
     ]);
@@ -279,6 +281,19 @@ export async function openVault(config: VaultConfig, options: OpenVaultOptions =
   }
 }
 
+/**
+ * The access log as this process writes it: once a batch is stored, `stored` sees it (before `append` resolves, so
+ * a server that writes its last reads at close has them seen before propagation stops).
+ */
+function noticingWrites(log: AccessLog, stored: (entries: readonly AccessLogEntry[]) => void): AccessLog {
+  const out = Object.create(log) as AccessLog;
+  out.append = async (entries) => {
+    await log.append(entries);
+    stored(entries);
+  };
+  return out;
+}
+
 /** Starts propagation where it runs (a live vault whose register declares recipients), with its secrets checked. */
 async function startPropagation(
   config: VaultConfig,
@@ -364,5 +379,9 @@ function watchState(
   metrics.setQueue('keyStoreWriter', () => keys.pendingWrites);
   metrics.setQueue('accessLogWriter', () => deps.accessLog.pendingWrites);
   const { propagation } = deps;
-  if (propagation) metrics.setNotificationSource(() => propagation.statusCounts());
+  if (propagation)
+    metrics.setNotificationSource(
+      () => propagation.statusCounts(),
+      () => propagation.deliveryPaused,
+    );
 }

@@ -4,6 +4,7 @@ import { getWebhookTransport } from '../adapters/webhooks/index.js';
 import { VaultError } from '../domain/errors.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import type { NotificationTransport } from '../ports/NotificationTransport.js';
+import { isReplicaId } from '../propagation/leaseHolder.js';
 import type { PropagationOptions } from '../propagation/Propagation.js';
 
 type Env = Record<string, string | undefined>;
@@ -20,7 +21,8 @@ function positiveInt(env: Env, name: string): number | undefined {
  * How notifications are delivered, from the environment: `VAULT_NOTIFY_MAX_ATTEMPTS` (12),
  * `VAULT_NOTIFY_CONCURRENCY` (4 per recipient), `VAULT_NOTIFY_TIMEOUT_MS` (10,000) and
  * `VAULT_NOTIFY_BACKOFF_MS` (1,000, doubled per failure up to five minutes) and `VAULT_NOTIFY_LEASE_MS` (how long a
- * replica's claim on a notification lasts: the timeout + 20,000). Unset, each takes its default.
+ * replica's claim on a notification lasts: the timeout + 20,000). Unset, each takes its default. `VAULT_REPLICA_ID`:
+ * this replica's stable id (a StatefulSet's pod name), so that a restart under it takes its predecessor's claims.
  */
 export function propagationSettings(env: Env = process.env): PropagationOptions {
   const maxAttempts = positiveInt(env, 'VAULT_NOTIFY_MAX_ATTEMPTS');
@@ -30,7 +32,15 @@ export function propagationSettings(env: Env = process.env): PropagationOptions 
   const leaseMs = positiveInt(env, 'VAULT_NOTIFY_LEASE_MS');
   if (leaseMs !== undefined && leaseMs <= (timeoutMs ?? 10_000))
     throw new VaultError('CONFIG_INVALID', 'VAULT_NOTIFY_LEASE_MS must be longer than VAULT_NOTIFY_TIMEOUT_MS');
+  const replicaId = env.VAULT_REPLICA_ID?.trim() || undefined;
+  if (replicaId !== undefined && !isReplicaId(replicaId))
+    throw new VaultError(
+      'CONFIG_INVALID',
+      'VAULT_REPLICA_ID must be 1 to 63 letters, digits, dots, dashes or underscores, starting and ending with a ' +
+        'letter or digit (a StatefulSet pod name fits)',
+    );
   return {
+    ...(replicaId ? { replicaId } : {}),
     ...(maxAttempts ? { maxAttempts } : {}),
     ...(concurrency ? { concurrency } : {}),
     ...(timeoutMs ? { timeoutMs } : {}),

@@ -35,6 +35,16 @@ describe('propagation settings', () => {
       expect(refusal({ VAULT_NOTIFY_LEASE_MS: bad })).toMatchObject({ code: 'CONFIG_INVALID' });
   });
 
+  it('takes a replica id from VAULT_REPLICA_ID and refuses one that is not a name, saying what would be', () => {
+    expect(propagationSettings({ VAULT_REPLICA_ID: 'vault-2' })).toEqual({ replicaId: 'vault-2' });
+    expect(propagationSettings({ VAULT_REPLICA_ID: '' })).toEqual({});
+    for (const bad of ['vault/2', '-vault', 'x'.repeat(64)])
+      expect(refusal({ VAULT_REPLICA_ID: bad })).toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining('VAULT_REPLICA_ID'),
+      });
+  });
+
   it('a propagation built in code refuses such a lease too', () => {
     const deps = {
       register: fixtureRegister(),

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { metadataPurpose } from '../domain/access.js';
 import { isVaultError, VaultError } from '../domain/errors.js';
-import type { DomainEvent } from '../domain/events.js';
+import { type DomainEvent, streamOf } from '../domain/events.js';
 import {
   backoffMs,
   dutiesFor,
@@ -24,12 +24,13 @@ import {
   triggerOf,
 } from '../domain/propagation.js';
 import type { NotificationRecipient, ProcessingRegister } from '../domain/register.js';
-import type { AccessLog } from '../ports/AccessLog.js';
+import type { AccessLog, AccessLogEntry } from '../ports/AccessLog.js';
 import { ANY, type EventLog, type NewEvent, type RecordedEvent, type Subscription } from '../ports/EventLog.js';
 import { type LeaseStore, MAX_LEASE_BATCH } from '../ports/LeaseStore.js';
 import type { NotificationTransport } from '../ports/NotificationTransport.js';
 import { uuidv7 } from '../support/uuidv7.js';
-import { deadHolders, newHolderName, spacePrefix } from './leaseHolder.js';
+import { deadHolders, isReplicaId, newHolderName, replicaPrefix, spacePrefix } from './leaseHolder.js';
+import { readConcerns, RecentTriggers, serviceReadOf } from './recentTriggers.js';
 
 export interface PropagationDeps {
   log: EventLog;
@@ -74,8 +75,18 @@ export interface PropagationOptions {
   beforeLookup?: () => Promise<void>;
   /** Receives operational warnings (codes and ids, never data). */
   warn?: (message: string) => void;
+  /**
+   * This replica's stable id (`VAULT_REPLICA_ID`), the same after a restart wherever it runs and held by one process
+   * at a time: a process that starts under it takes every claim of its predecessors under the id at once.
+   */
+  replicaId?: string;
   /** A number in [0, 1) for the jitter. Default Math.random. */
   random?: () => number;
+  /**
+   * How long the changes examined are remembered for reads written to the access log after them (`readsStored`), in
+   * ms; an older read is checked against its subject's stream instead. Default 60,000 (a minute).
+   */
+  lateReadWindowMs?: number;
 }
 
 /** Examined positions after which a checkpoint is written although no change needed notifying. */
@@ -190,14 +201,22 @@ export class Propagation {
    * This process's name as a lease holder: a fresh one per start, never reused, that says which process it is
    * (`leaseHolder.ts`), so the next process can tell it is dead.
    */
-  private readonly holder = newHolderName();
+  private readonly holder: string;
   /** Notifications another replica has claimed, with the time (ms) to ask again. */
   private readonly heldElsewhere = new Map<string, number>();
   /** Claims to give up at the next turn of the event loop, in one call. */
   private readonly toRelease: string[] = [];
   private readonly releases = new Set<Promise<void>>();
-  private readonly o: Required<Omit<PropagationOptions, 'beforeLookup' | 'warn'>> &
-    Pick<PropagationOptions, 'beforeLookup' | 'warn'>;
+  /** The changes examined lately, for reads stored after them; absent while no recipient is a service. */
+  private recent: RecentTriggers | undefined;
+  /** Checks of reads stored late under way (`readsStored`): a stop waits for them. */
+  private readonly lateChecks = new Set<Promise<void>>();
+  /** Since when (ms) claims have failed because the lease store does not answer: delivery is paused till it does. */
+  private leasesFailingSince: number | undefined;
+  /** The log position propagation started examining from (changes before its first start are not notified). */
+  private examinedFrom = 0;
+  private readonly o: Required<Omit<PropagationOptions, 'beforeLookup' | 'warn' | 'replicaId'>> &
+    Pick<PropagationOptions, 'beforeLookup' | 'warn' | 'replicaId'>;
 
   constructor(
     private readonly deps: PropagationDeps,
@@ -215,10 +234,14 @@ export class Propagation {
       backoffBaseMs: 1_000,
       backoffMaxMs: 300_000,
       random: Math.random,
+      lateReadWindowMs: 60_000,
       ...options,
     };
     if (this.o.leaseMs <= this.o.timeoutMs)
       throw new VaultError('CONFIG_INVALID', 'A notification lease must last longer than one attempt may take');
+    if (this.o.replicaId !== undefined && !isReplicaId(this.o.replicaId))
+      throw new VaultError('CONFIG_INVALID', 'A replica id is 1 to 63 letters, digits, dots, dashes or underscores');
+    this.holder = newHolderName(undefined, this.o.replicaId);
   }
 
   /** Reads still buffered in this process (the API's access recorder) are flushed with this before a lookup. */
@@ -232,10 +255,12 @@ export class Propagation {
     let resume = await this.load();
     if (resume < 0) {
       // First start with recipients declared: changes made before are not propagated.
-      resume = await log.headPosition();
+      resume = this.examinedFrom = await log.headPosition();
       await this.append([{ type: 'PropagationCheckpoint', data: { position: resume } }]);
     }
     this.scannedTo = this.checkpointedTo = resume;
+    if (this.recipients.some((r) => r.service !== undefined))
+      this.recent = new RecentTriggers(this.o.lateReadWindowMs, this.deps.now());
     await this.reclaimFromDead();
     this.delivering = true;
     // A receipt whose last acknowledgement was recorded just before a stop.
@@ -245,16 +270,20 @@ export class Propagation {
   }
 
   /**
-   * Ends the claims of holders known to be dead (a process of this machine that is gone: this one's predecessor
-   * killed mid-delivery), so what they had in flight is sent now rather than when their claims expire. A holder
-   * that may be alive is left alone. A failure only leaves those claims to expire.
+   * Ends the claims of holders known to be dead (a predecessor under this replica's id, wherever it ran; a process of
+   * this machine that is gone: this one's predecessor killed mid-delivery), so what they had in flight is sent now
+   * rather than when their claims expire. A holder that may be alive is left alone. A failure only leaves those
+   * claims to expire.
    */
   private async reclaimFromDead(): Promise<void> {
     const leases = this.deps.leases;
     const prefix = spacePrefix();
-    if (!leases || !prefix) return;
+    if (!leases) return;
     try {
-      for (const dead of deadHolders(await leases.holders(prefix))) await leases.releaseAll(dead);
+      const dead = prefix ? deadHolders(await leases.holders(prefix)) : [];
+      if (this.o.replicaId !== undefined)
+        dead.push(...(await leases.holders(replicaPrefix(this.o.replicaId))).filter((h) => h !== this.holder));
+      for (const holder of dead) await leases.releaseAll(holder);
     } catch (e) {
       this.o.warn?.(`propagation: taking back dead holders' claims failed (${isVaultError(e) ? e.code : 'INTERNAL'})`);
     }
@@ -287,6 +316,7 @@ export class Propagation {
       for (const e of page) {
         this.apply(e);
         const n = e as unknown as NotificationEvent;
+        if (e.revision === 0 && n.type === 'PropagationCheckpoint') this.examinedFrom = n.data.position;
         if (n.type === 'NotificationDue') resume = Math.max(resume, n.data.sourcePosition);
         if (n.type === 'PropagationCheckpoint') resume = Math.max(resume, n.data.position);
       }
@@ -329,6 +359,7 @@ export class Propagation {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.subscription?.stop();
+    await Promise.allSettled([...this.lateChecks]);
     await Promise.allSettled([...this.sends]);
     this.flushReleases();
     await Promise.allSettled([...this.releases]);
@@ -360,6 +391,11 @@ export class Propagation {
 
   get(notificationId: string): RecipientNotification | undefined {
     return this.states.get(notificationId);
+  }
+
+  /** Whether delivery is paused because the lease store does not answer (it resumes by itself once it does). */
+  get deliveryPaused(): boolean {
+    return this.leasesFailingSince !== undefined;
   }
 
   /** How many notifications each recipient has in each status: kept as states change, so reading it costs nothing. */
@@ -446,6 +482,8 @@ export class Propagation {
       }
     }
     const last = events[events.length - 1]?.position ?? this.scannedTo;
+    // Remembered before the access log is asked: a read stored after that finds the change (`readsStored`).
+    this.recent?.add(triggers);
     const dues = await this.duesOf(triggers);
     if (dues.length > 0) await this.appendDues(dues);
     else if (last - this.checkpointedTo >= CHECKPOINT_EVERY)
@@ -454,9 +492,9 @@ export class Propagation {
     this.pump();
   }
 
-  private async duesOf(triggers: readonly PropagationTrigger[]): Promise<NewEvent[]> {
+  private async duesOf(triggers: readonly PropagationTrigger[], flush = true): Promise<NewEvent[]> {
     if (triggers.length === 0) return [];
-    if (this.recipients.some((r) => r.service !== undefined)) await this.o.beforeLookup?.();
+    if (flush && this.recipients.some((r) => r.service !== undefined)) await this.o.beforeLookup?.();
     const out: NewEvent[] = [];
     for (const t of triggers) {
       const reads = await this.readsOf(t);
@@ -482,6 +520,66 @@ export class Propagation {
       }
     }
     return out;
+  }
+
+  /**
+   * Reads this process has just written to the access log. A read made before a change but written after the
+   * change was examined (still held in memory by the process that served it, or its write failed and was retried)
+   * was missed when the change's recipients were looked up: the duties it adds are recorded now, under the ids the
+   * change's others have. Returns at once (the writer of reads never waits for this); what it starts, `stop` waits
+   * for, and what fails is warned of and tried again a second later.
+   */
+  readsStored(entries: readonly AccessLogEntry[]): void {
+    const recent = this.recent;
+    if (!recent || this.stopped) return;
+    recent.forget();
+    const late = new Map<string, PropagationTrigger>();
+    const old = new Map<string, AccessLogEntry[]>();
+    for (const e of entries) {
+      const read = serviceReadOf(e);
+      if (!read || !this.recipientOfService(read.service)) continue;
+      for (const t of recent.concerning(e)) late.set(t.sourceEventId, t);
+      if (!recent.covers(e.at)) old.set(e.subjectId, [...(old.get(e.subjectId) ?? []), e]);
+    }
+    if (late.size === 0 && old.size === 0) return;
+    const p = this.recordLate(late, old, entries).finally(() => this.lateChecks.delete(p));
+    this.lateChecks.add(p);
+  }
+
+  /** Records the duties reads stored late add: to `late`'s changes, and to those of `old`'s subjects' streams. */
+  private async recordLate(
+    late: Map<string, PropagationTrigger>,
+    old: Map<string, AccessLogEntry[]>,
+    entries: readonly AccessLogEntry[],
+  ): Promise<void> {
+    try {
+      for (const [subjectId, reads] of old)
+        for (const t of await this.examinedChangesOf(subjectId))
+          if (reads.some((r) => readConcerns(t, r))) late.set(t.sourceEventId, t);
+      const dues = await this.duesOf([...late.values()], false);
+      if (dues.length === 0) return;
+      await this.appendDues(dues);
+      this.o.warn?.(`propagation: ${dues.length} recipient(s) found by reads stored after their change`);
+      this.pump();
+    } catch (e) {
+      this.o.warn?.(`propagation: checking reads stored late failed (${isVaultError(e) ? e.code : 'INTERNAL'})`);
+      setTimeout(() => this.readsStored(entries), this.o.leaseRecheckMs).unref();
+    }
+  }
+
+  /** The changes of a subject recipients hear of that propagation has examined, from its stream. */
+  private async examinedChangesOf(subjectId: string): Promise<PropagationTrigger[]> {
+    const out: PropagationTrigger[] = [];
+    for (let from = 0; ;) {
+      const page = await this.deps.log.readStream(streamOf(subjectId), { fromRevision: from, maxCount: 1000 });
+      for (const e of page) {
+        if (e.position <= this.examinedFrom || e.position > this.scannedTo) continue;
+        const t = triggerOf(e as unknown as DomainEvent, { ...e, at: e.metadata.at }, this.deps.register);
+        if (t && t.categories.length > 0) out.push(t);
+      }
+      if (page.length < 1000) return out;
+      from = page[page.length - 1]!.revision + 1;
+    }
   }
 
   /** What internal services read of the trigger's subject up to the change (values only, not shapes). */
@@ -709,11 +807,23 @@ export class Propagation {
         this.o.leaseMs,
       );
       taken = new Set(acquired.map((l) => l.key));
+      if (this.leasesFailingSince !== undefined) {
+        const seconds = Math.round((Date.now() - this.leasesFailingSince) / 1000);
+        this.leasesFailingSince = undefined;
+        this.o.warn?.(`propagation: the lease store answers again, delivery resumed after ${seconds} s`);
+      }
       // What a process that held one of them before recorded under it is in the stream by now (a claim nobody
       // ever held has nothing to catch up with: the common case, one read fewer per delivery).
       if (acquired.some((l) => !l.first)) await this.catchUp();
     } catch (e) {
-      this.o.warn?.(`propagation: claiming notifications failed (${isVaultError(e) ? e.code : 'INTERNAL'})`);
+      // Once, not per claim: every notification is asked for again `leaseRecheckMs` later, until the store answers.
+      if (this.leasesFailingSince === undefined) {
+        this.leasesFailingSince = Date.now();
+        const code = isVaultError(e) ? e.code : 'INTERNAL';
+        this.o.warn?.(
+          `propagation: claiming notifications failed (${code}), delivery paused until the lease store answers`,
+        );
+      }
       for (const s of batch) this.unclaim(s, Date.now() + this.o.leaseRecheckMs);
       for (const id of taken) this.releaseLater(id);
       this.pump();
@@ -829,7 +939,8 @@ export class Propagation {
       await this.append([
         { type: 'NotificationDelivered', data: { notificationId, attempt, status: outcome.status, acknowledged } },
       ]);
-    } else if (attempt >= this.o.maxAttempts) {
+    } else if (attempt >= this.o.maxAttempts && s.status === 'pending') {
+      // (Acknowledged while the attempt was in flight: the failure is recorded below and changes nothing.)
       await this.append([
         { type: 'NotificationDeadLettered', data: { notificationId, attempts: attempt, reason: outcome.reason } },
       ]);

@@ -11,6 +11,10 @@ import { readFileSync, readlinkSync } from 'node:fs';
  * whose token is not (a process before this one had the same pid, as in a container restarted in its namespace).
  * Nothing is concluded about a holder of another space (another machine, another container), nor where the space
  * cannot be known: its claims expire as before.
+ *
+ * A replica given a stable id (`VAULT_REPLICA_ID`: a StatefulSet's pod name) is `propagation@replica:<id>/<process
+ * token>/<instance>` instead: only one process runs under an id at a time, so every other holder under its id is a
+ * predecessor, dead wherever it ran, and a process that starts under the id takes their claims at once.
  */
 
 /** This process's token: two Propagations in one process (tests, tools) never take each other for dead. */
@@ -35,9 +39,18 @@ const SPACE = processSpace();
 /** The prefix every holder of this process's space has: what to look for at start. Undefined: the space is unknown. */
 export const spacePrefix = (space = SPACE): string | undefined => (space ? `${PREFIX}${space}/` : undefined);
 
-/** A fresh holder name for one Propagation of this process. */
-export function newHolderName(space = SPACE): string {
+/** What a replica id may be: a StatefulSet's pod name fits (a DNS label), as does a host name. */
+const REPLICA_ID = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+
+export const isReplicaId = (id: string): boolean => REPLICA_ID.test(id);
+
+/** The prefix of every holder under a replica id: each one this process is not is a dead predecessor. */
+export const replicaPrefix = (replicaId: string): string => `${PREFIX}replica:${replicaId}/`;
+
+/** A fresh holder name for one Propagation of this process (under its replica's stable id when it has one). */
+export function newHolderName(space = SPACE, replicaId?: string): string {
   const instance = randomUUID();
+  if (replicaId !== undefined) return `${replicaPrefix(replicaId)}${PROCESS_TOKEN}/${instance}`;
   return space ? `${PREFIX}${space}/${process.pid}/${PROCESS_TOKEN}/${instance}` : `${PREFIX}-/${instance}`;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { deadHolders, newHolderName, spacePrefix } from './leaseHolder.js';
+import { deadHolders, isReplicaId, newHolderName, replicaPrefix, spacePrefix } from './leaseHolder.js';
 
 const SPACE = '0123456789abcdef';
 const prefix = spacePrefix(SPACE)!;
@@ -36,5 +36,21 @@ describe('which lease holders are known to be dead', () => {
     expect(deadHolders([`${prefix}2000/token-x/instance-1`], alive, '')).toEqual([]);
     expect(spacePrefix('')).toBeUndefined();
     expect(newHolderName('').startsWith('propagation@-/')).toBe(true);
+  });
+
+  it('names a holder under a replica id apart from every process space, and never taken for dead by pid', () => {
+    const a = newHolderName(SPACE, 'vault-0');
+    const b = newHolderName(SPACE, 'vault-0');
+    expect(a.startsWith(replicaPrefix('vault-0'))).toBe(true);
+    expect(a).not.toBe(b);
+    expect(a.startsWith(prefix)).toBe(false);
+    expect(deadHolders([a], () => false, SPACE)).toEqual([]);
+    // vault-0's holders are not vault-01's: a prefix ends with the id's slash.
+    expect(newHolderName(SPACE, 'vault-01').startsWith(replicaPrefix('vault-0'))).toBe(false);
+  });
+
+  it('takes a StatefulSet pod name or a host name for a replica id, nothing that could break a holder name', () => {
+    for (const ok of ['vault-0', 'pdv.vault-12', 'a', 'A_1']) expect(isReplicaId(ok)).toBe(true);
+    for (const bad of ['', '-a', 'a-', 'a/b', 'a b', 'x'.repeat(64), 'é']) expect(isReplicaId(bad)).toBe(false);
   });
 });
