@@ -149,7 +149,7 @@ describe('transmission of a portability export to another controller (Art. 20(2)
     expect(createHash('sha256').update(received[0]!.body).digest('hex')).toBe(t.sha256);
     expect(received[0]!.body.length).toBe(t.bytes);
     expect(schemaErrors('portability-export.schema.json', doc)).toEqual([]);
-    // Provided and observed data, never the derived credit score.
+    // Provided and observed data, never the credit score obtained from an agency.
     expect(doc.subjectId).toBe(s);
     expect((doc.items as { field: string; origin: string }[]).map((i) => `${i.field}:${i.origin}`).sort()).toEqual([
       'browsingEvents:observed',

@@ -241,9 +241,11 @@ describe('rights documents as JSON-LD', () => {
     ]);
 
     expect(objects(qs, itemOf('visitorId'), `${DPV}hasDataSource`)).toEqual([`${DPV}DataSubjectDataSource`]);
-    // Where each value comes from, as DPV's kinds of personal data: observed analytics, a derived credit score.
+    // Where each value comes from, as DPV's kinds of personal data: observed analytics, a credit score collected
+    // from a third party.
     expect(objects(qs, itemOf('visitorId'), `${PDV}origin`)).toEqual([`${DPV}ObservedPersonalData`]);
-    expect(objects(qs, credit, `${PDV}origin`)).toEqual([`${DPV}DerivedPersonalData`]);
+    expect(objects(qs, credit, `${PDV}origin`)).toEqual([`${DPV}CollectedPersonalData`]);
+    expect(objects(qs, credit, `${DPV}hasDataSource`)).toEqual([`${DPV}ThirdPartyDataSource`]);
     expect(objects(qs, email, `${PDV}origin`)).toEqual([`${DPV}ProvidedPersonalData`]);
     expect(objects(qs, itemOf('invoiceReference'), `${DPV}hasLegalBasis`)).toEqual([`${GDPR}A6-1-c`]);
 
@@ -290,7 +292,8 @@ describe('rights documents as JSON-LD', () => {
         true,
       );
     }
-    // Provided and observed data (Art. 20 as WP242 reads it), never derived: the analytics observed on consent.
+    // Provided and observed data (Art. 20 as WP242 reads it), never obtained or derived: the analytics observed on
+    // consent.
     expect(new Set(items.flatMap((i) => objects(qs, i, `${PDV}origin`)))).toEqual(
       new Set([`${DPV}ProvidedPersonalData`, `${DPV}ObservedPersonalData`]),
     );

@@ -68,6 +68,10 @@ async function realisticSubject(vault: Vault, clock: { now: string }): Promise<s
         item('marketing', 'preferredChannel', 'email', 'marketing', 'consent'),
         item('accounting', 'invoiceReference', 'INV-9', 'billing', 'legalObligation'),
         item('creditInformation', 'creditScore', 712, 'creditCheck', 'legitimateInterest', 'creditAgency'),
+        // Preferences a partner handed over, on the contract: portable by its basis, but not provided by the subject.
+        item('customer', 'preferences', 'large print', 'contract', 'contract', 'thirdParty'),
+        // A risk assessment the controller made.
+        item('antiMoneyLaundering', 'riskAssessment', 'low', 'amlCompliance', 'legalObligation', 'internal'),
         item('webAnalytics', 'visitorId', 'v-712', 'analytics', 'consent', 'observed'),
         item('webAnalytics', 'browsingEvents', '/pricing, /signup', 'analytics', 'consent', 'observed'),
         item(
@@ -217,10 +221,10 @@ describe('the rights documents conform to the strict schemas', () => {
       doc('an erasure certificate')
         .categoriesRetained.map((r: Doc) => r.category)
         .sort(),
-    ).toEqual(['accounting', 'customer']);
+    ).toEqual(['accounting', 'antiMoneyLaundering', 'customer']);
   });
 
-  it('the export holds provided and observed data, never derived; the report marks each origin', () => {
+  it('the export holds provided and observed data, never obtained or derived; the report marks each origin', () => {
     const report = doc('an access report');
     const origins = (d: Doc) =>
       Object.fromEntries(
@@ -232,12 +236,18 @@ describe('the rights documents conform to the strict schemas', () => {
       'contact.email': 'provided',
       'webAnalytics.visitorId': 'observed',
       'webAnalytics.browsingEvents': 'observed',
-      'creditInformation.creditScore': 'derived',
+      // From a credit agency and from a partner: obtained from a third party, whatever the field declares.
+      'creditInformation.creditScore': 'obtained',
+      'customer.preferences': 'obtained',
+      'customer.customerNumber': 'provided',
+      'antiMoneyLaundering.riskAssessment': 'derived',
     });
     const exported = origins(doc('a portability export'));
     expect(exported).toMatchObject({ 'webAnalytics.visitorId': 'observed', 'contact.email': 'provided' });
-    expect(exported).not.toHaveProperty(['creditInformation.creditScore']);
-    expect(Object.values(exported)).not.toContain('derived');
+    expect(exported).toHaveProperty(['customer.customerNumber']);
+    for (const out of ['creditInformation.creditScore', 'customer.preferences', 'antiMoneyLaundering.riskAssessment'])
+      expect(exported).not.toHaveProperty([out]);
+    expect(new Set(Object.values(exported))).toEqual(new Set(['provided', 'observed']));
   });
 
   it.each([
@@ -460,6 +470,8 @@ const wrongValue: Alteration[] = [
   ['a right whose term is free text', 'an access report', (d) => (d.rights[0].dpv = 'the right of access')],
   ['a source the vault does not have', 'an access report', (d) => (item0(d).source = 'rumour')],
   ['derived data in a portability export', 'a portability export', (d) => (item0(d).origin = 'derived')],
+  ['data obtained from others in a portability export', 'a portability export', (d) => (item0(d).origin = 'obtained')],
+  ['an origin the vault does not have', 'an access report', (d) => (item0(d).origin = 'inferred')],
   [
     'a legal basis term that says another basis than its code',
     'an access report',

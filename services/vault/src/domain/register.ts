@@ -70,13 +70,18 @@ export interface RetentionRule {
 }
 
 /**
- * Where a field's value comes from, as the EDPB-endorsed portability guidelines (WP242 rev.01) sort
- * it: `provided` by the subject (a form, an order), `observed` from the subject's use of the service
- * (clicks, device data), or `derived` (inferred or created by the controller, or obtained from
- * others: a score, a case number). Art. 20 covers provided and observed data, not derived data.
+ * Where a field's value comes from, in DPV's terms: `provided` by the subject (a form, an order:
+ * `dpv:ProvidedPersonalData`), `observed` from the subject's use of the service (clicks, device data:
+ * `dpv:ObservedPersonalData`), `obtained` from a third party such as a credit agency or a creditor
+ * (`dpv:CollectedPersonalData` from a `dpv:ThirdPartyDataSource`; Art. 14), or `derived` (inferred or
+ * created by the controller: `dpv:DerivedPersonalData`). Art. 20 covers provided and observed data
+ * (the EDPB-endorsed guidelines WP242 rev.01), neither obtained nor derived data.
  */
-export const FIELD_ORIGINS = ['provided', 'observed', 'derived'] as const;
+export const FIELD_ORIGINS = ['provided', 'observed', 'obtained', 'derived'] as const;
 export type FieldOrigin = (typeof FIELD_ORIGINS)[number];
+
+/** The sources that are neither the subject nor the controller: what comes from them is `obtained` (Art. 14). */
+export const THIRD_PARTY_SOURCES: readonly Source[] = ['publicRegister', 'creditAgency', 'thirdParty', 'tradeShow'];
 
 export interface FieldSpec {
   type: ValueType;
@@ -88,9 +93,26 @@ export interface FieldSpec {
   origin?: FieldOrigin;
 }
 
-/** A field's origin; a spec built without one is provided or derived as `providedBySubject` says. */
+/** A field's origin as the register declares it; without one, provided or derived as `providedBySubject` says. */
 export const originOf = (field: FieldSpec): FieldOrigin =>
   field.origin ?? (field.providedBySubject ? 'provided' : 'derived');
+
+/**
+ * Where one value came from, by the source it was recorded with: obtained when a third party gave it, derived when
+ * the controller made it, whatever the register declares; from the subject (or observed), what the register declares,
+ * but never obtained (the subject gave it) and never provided when observed.
+ */
+export function originOfValue(field: FieldSpec, source: Source): FieldOrigin {
+  if (THIRD_PARTY_SOURCES.includes(source)) return 'obtained';
+  const declared = originOf(field);
+  if (source === 'derived' || source === 'internal' || declared === 'derived') return 'derived';
+  if (source === 'observed') return 'observed';
+  return declared === 'obtained' ? 'provided' : declared;
+}
+
+/** Art. 20(1): data the subject provided, observed data included, processed on consent or contract. */
+export const isPortable = (origin: FieldOrigin, legalBasis: LegalBasis): boolean =>
+  (origin === 'provided' || origin === 'observed') && (legalBasis === 'consent' || legalBasis === 'contract');
 
 export interface Recipient {
   name: string;

@@ -17,6 +17,7 @@ import {
   OBJECTION_BASES,
   type ProcessingRegister,
   type PurposeSpec,
+  THIRD_PARTY_SOURCES,
   VALUE_TYPES,
   withOwnNamesOnly,
 } from '../domain/register.js';
@@ -38,6 +39,12 @@ const DEFAULT_REGISTER_URL = new URL('../../register/default-register.yaml', imp
 const IDENTIFIER = /^[a-z][a-zA-Z0-9]*$/;
 /** A camelCase name that is not also a member every JavaScript object has (`constructor`, `toString`). */
 const isName = (name: string): boolean => IDENTIFIER.test(name) && !(name in Object.prototype);
+/** The sources, one of which a category must list for a field of each origin (derived data needs none). */
+const SOURCES_OF_ORIGIN: Record<string, readonly string[] | undefined> = {
+  provided: ['subject'],
+  observed: ['observed'],
+  obtained: THIRD_PARTY_SOURCES,
+};
 const LOOKUP_TYPES: ReadonlySet<string> = new Set(['email', 'phone', 'string']);
 // Chapter V applies only to transfers outside the EEA (EU 27, Iceland, Liechtenstein, Norway).
 const EEA = new Set(
@@ -325,18 +332,18 @@ function semanticIssues(raw: unknown): SemanticIssue[] {
           message: `lookup is only possible on email, phone or string fields, not ${type}`,
         });
       }
-      // Provided data comes from the subject and observed data from their use of the service: the
-      // category's sources must say so, or the report would name a source the field cannot have.
+      // Provided data comes from the subject, observed data from their use of the service and obtained data from a
+      // third party: the category's sources must say so, or the report would name a source the field cannot have.
       const declared = field?.['origin'];
       const origin =
         typeof declared === 'string' ? declared : field?.['providedBySubject'] === false ? 'derived' : 'provided';
-      const needs = origin === 'provided' ? 'subject' : origin === 'observed' ? 'observed' : null;
-      if (field && needs && Array.isArray(cat['sources']) && !sources.includes(needs)) {
+      const needs = SOURCES_OF_ORIGIN[origin];
+      if (field && needs && Array.isArray(cat['sources']) && !needs.some((n) => sources.includes(n))) {
         out.push({
           path: fpath,
           message:
-            `the field is ${origin} but the category does not list ${needs} among its sources ` +
-            `(give the field origin: ${origin === 'provided' ? 'observed or derived' : 'derived'}, or add the source)`,
+            `the field is ${origin} but the category does not list ${needs.join(' or ')} among its sources ` +
+            '(give the field the origin its source gives it, or add the source)',
           at: 'key',
         });
       }

@@ -105,9 +105,12 @@ describe('loadRegister', () => {
     expect(categories['creditInformation']?.automatedDecisionMaking).toMatch(/credit scoring/i);
     expect(categories['creditInformation']?.sources).toEqual(['creditAgency']);
     expect(Object.values(categories['creditInformation']?.fields ?? {}).map((f) => f.origin)).toEqual([
-      'derived',
-      'derived',
+      'obtained',
+      'obtained',
     ]);
+    expect(new Set(Object.values(categories['debtor']?.fields ?? {}).map((f) => f.origin))).toEqual(
+      new Set(['obtained']),
+    );
     expect(Object.values(categories['webAnalytics']?.fields ?? {}).map((f) => f.origin)).toEqual([
       'observed',
       'observed',
@@ -402,7 +405,7 @@ describe('parseRegister', () => {
     ]);
   });
 
-  it("requires a source that fits each field's origin: subject for provided data, observed for observed", () => {
+  it("requires a source that fits each field's origin: subject, observed or a third party", () => {
     const { issues } = issuesOf(edit(MINIMAL, 'sources:', '    sources: [creditAgency]'));
     expect(issues.map((i) => i.path)).toEqual(['categories.contact.fields.email', 'categories.contact.fields.name']);
     expect(issues[0]?.message).toMatch(/provided .* does not list subject/);
@@ -424,6 +427,19 @@ describe('parseRegister', () => {
       ),
     );
     expect(derived.issues.map((i) => i.path)).toEqual(['categories.contact.fields.name']);
+    // Obtained data needs a third party among the sources: a credit agency will do, the subject will not.
+    const obtained = edit(MINIMAL, '      name: string', '      name: { type: string, origin: obtained }');
+    expect(issuesOf(obtained).issues.map((i) => [i.path, i.message])).toEqual([
+      [
+        'categories.contact.fields.name',
+        expect.stringMatching(/obtained .* does not list publicRegister or creditAgency or thirdParty or tradeShow/),
+      ],
+    ]);
+    const fromAgency = parseRegister(edit(obtained, 'sources:', '    sources: [subject, creditAgency]'), 'r.yaml');
+    expect(fromAgency.categories['contact']?.fields['name']).toMatchObject({
+      origin: 'obtained',
+      providedBySubject: false,
+    });
   });
 
   it('reads providedBySubject: false of an older register as derived, and refuses it beside an origin', () => {

@@ -68,7 +68,7 @@ export const fieldSchema = z.preprocess(
       providedBySubject: z.boolean().optional(),
     })
     .refine((f) => f.origin === undefined || f.providedBySubject === undefined, {
-      error: 'give origin (provided, observed or derived), not providedBySubject as well',
+      error: 'give origin (provided, observed, obtained or derived), not providedBySubject as well',
     })
     .transform(({ providedBySubject, origin, ...f }) => {
       const o = origin ?? (providedBySubject === false ? 'derived' : 'provided');

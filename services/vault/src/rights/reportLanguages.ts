@@ -266,7 +266,8 @@ const EN: ReportWords = {
   origins: {
     provided: 'you gave it to us',
     observed: 'recorded from your use of our services',
-    derived: 'derived by us or obtained from others; not part of a data portability export',
+    obtained: 'obtained from others; not part of a data portability export',
+    derived: 'derived by us from other data; not part of a data portability export',
   },
   roles: {
     processor: 'processes it on our behalf',
@@ -485,7 +486,8 @@ const NB: ReportWords = {
   origins: {
     provided: 'du ga oss den',
     observed: 'registrert fra din bruk av tjenestene våre',
-    derived: 'utledet av oss eller hentet fra andre; ikke med i en dataportabilitetseksport',
+    obtained: 'hentet fra andre; ikke med i en dataportabilitetseksport',
+    derived: 'utledet av oss fra andre opplysninger; ikke med i en dataportabilitetseksport',
   },
   roles: {
     processor: 'behandler dem på våre vegne',
@@ -708,7 +710,8 @@ const DA: ReportWords = {
   origins: {
     provided: 'du gav os den',
     observed: 'registreret fra din brug af vores tjenester',
-    derived: 'afledt af os eller indhentet fra andre; ikke med i en dataportabilitetseksport',
+    obtained: 'indhentet fra andre; ikke med i en dataportabilitetseksport',
+    derived: 'afledt af os fra andre oplysninger; ikke med i en dataportabilitetseksport',
   },
   roles: {
     processor: 'behandler dem på vores vegne',

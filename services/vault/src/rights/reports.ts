@@ -18,8 +18,9 @@ import { type EventOf, type ExportKind, REQUESTS_CATEGORY } from '../domain/even
 import { streamOf } from '../domain/events.js';
 import {
   type CategorySpec,
+  isPortable,
   type LegalBasis,
-  originOf,
+  originOfValue,
   type ProcessingRegister,
   type Recipient,
   type Source,
@@ -461,11 +462,12 @@ function consentCategories(register: ProcessingRegister, purpose: string) {
 
 /**
  * Art. 20 covers the data the subject provided, which the EDPB-endorsed guidelines (WP242 rev.01)
- * read to include what is observed from their use of the service; derived data is out. Only on
+ * read to include what is observed from their use of the service; data obtained from others and
+ * derived data are out, by the source each value was recorded with (`originOfValue`). Only on
  * consent or contract (Art. 20(1)(a)).
  */
-const portable = (field: CategorySpec['fields'][string] | undefined, legalBasis: LegalBasis): boolean =>
-  field !== undefined && originOf(field) !== 'derived' && (legalBasis === 'consent' || legalBasis === 'contract');
+const portable = (field: CategorySpec['fields'][string] | undefined, f: FieldState): boolean =>
+  field !== undefined && isPortable(originOfValue(field, f.source), f.legalBasis);
 
 /**
  * The categories whose values a report shows, and `_requests` when an access report opens the
@@ -477,7 +479,7 @@ export function disclosedCategories(register: ProcessingRegister, inputs: Report
   for (const [category, c] of Object.entries(state.categories).sort(([a], [b]) => a.localeCompare(b))) {
     const spec = register.categories[category];
     if (!spec || (c.shredded && liveEntryKeyIds(c).length === 0)) continue;
-    if (valuesOf(c).some(({ field, f }) => kind !== 'PORTABILITY' || portable(spec.fields[field], f.legalBasis)))
+    if (valuesOf(c).some(({ field, f }) => kind !== 'PORTABILITY' || portable(spec.fields[field], f)))
       out.push(category);
   }
   if (kind === 'ACCESS' && holdsTexts(state)) out.push(REQUESTS_CATEGORY);
@@ -520,7 +522,7 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
     const ends = c.entries ? new Map(entryEnds(state, register, category).map((e) => [e.entry, e.at])) : undefined;
     for (const { field, f, keyId, entry } of valuesOf(c)) {
       const fieldSpec = spec.fields[field];
-      if (kind === 'PORTABILITY' && !portable(fieldSpec, f.legalBasis)) continue;
+      if (kind === 'PORTABILITY' && !portable(fieldSpec, f)) continue;
       const key = keys.get(keyId);
       const value = key ? openField(state.subjectId, category, field, f, key) : null;
       const base = {
@@ -537,8 +539,8 @@ function* itemsOf(register: ProcessingRegister, inputs: ReportInputs, keys: Keys
         dpvPurpose: register.purposes[f.purpose]?.dpv ?? null,
         legalBasis: f.legalBasis,
         dpvLegalBasis: LEGAL_BASIS_DPV[f.legalBasis],
-        // Null only for a field the register no longer lists (never in an export: it is not portable).
-        origin: fieldSpec ? originOf(fieldSpec) : null,
+        // By the source of this value; null only for a field the register no longer lists (never in an export).
+        origin: fieldSpec ? originOfValue(fieldSpec, f.source) : null,
       };
       if (kind === 'PORTABILITY') {
         yield base;
