@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes docs/samples/: a sample access report and portability export as the vault makes them, and
-// the readable access report in English and Norwegian, for a reader who wants to see the documents
+// the readable access report in English, Norwegian and Danish, for a reader who wants to see the documents
 // before running the vault (the JSON-LD context they name is schema/rights-context-v1.jsonld).
 //
 //   npm run build -w services/vault && node scripts/rights-samples.mjs [--out <dir>]
@@ -126,7 +126,7 @@ try {
   // Pretty-printed for reading: the signature covers the compact bytes the vault sends, not these.
   writeFileSync(join(out, 'access-report.json'), `${JSON.stringify(access.report, null, 2)}\n`);
   writeFileSync(join(out, 'portability-export.json'), `${JSON.stringify(portability.report, null, 2)}\n`);
-  for (const language of ['en', 'nb']) {
+  for (const language of ['en', 'nb', 'da']) {
     const html = renderAccessReportHtml(access.report, vault.register, language, {
       text: access.text,
       sha256: access.signature.sha256,
