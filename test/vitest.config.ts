@@ -6,13 +6,14 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     // Suites exercise the service's source directly: no build step between an edit and a test run.
-    alias: {
-      '@pdv/vault': fileURLToPath(new URL('../services/vault/src/index.ts', import.meta.url)),
+    alias: [
+      { find: '@pdv/vault', replacement: fileURLToPath(new URL('../services/vault/src/index.ts', import.meta.url)) },
       // One graphql for the source under test and the packages around it (Apollo, graphql-tools,
       // graphql-jit), as under plain Node: Vite would otherwise hand the source graphql's ESM
       // build while the packages load its CommonJS one, and graphql refuses schemas that mix them.
-      graphql: createRequire(import.meta.url).resolve('graphql'),
-    },
+      // The bare name only: a path inside the package (`graphql/language/parser.js`) resolves as it is.
+      { find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') },
+    ],
   },
   test: {
     include: ['**/*.test.ts'],
