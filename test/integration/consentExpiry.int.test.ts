@@ -171,6 +171,89 @@ describe('consent reaches the values of a debt-collection case (issue 23)', () =
   });
 });
 
+describe('a withdrawal a hold on one case kept back (issue 23)', () => {
+  it('erases the held case’s value kept on that consent alone at the first sweep after its hold ends', async () => {
+    const register = await loadRegister();
+    const debtor = register.categories.debtor!;
+    debtor.purposes = [...debtor.purposes, 'newsletter'];
+    debtor.legalBasis = [...debtor.legalBasis, 'consent'];
+    const clock = { now: T0 };
+    const { vault } = await vaults.open({ register, now: () => clock.now });
+    const collections = { actor: 'collections', writer: { role: 'service' as const, purposes: ['debtCollection'] } };
+    const dpo = { actor: 'dpo:anna', writer: { role: 'dpo' as const } };
+    const inCase = (entry: string, field: string, value: string, purpose: string, basis: string) => ({
+      ...item('debtor', field, value, purpose, basis, 'thirdParty'),
+      entry,
+    });
+    // 20 debtors: case A's name for the case and its email on newsletter consent alone, case B's email alone. Case A
+    // of debtors 0-9 is under litigation until HELD_UNTIL; the DPO releases 0-4 early. Then every debtor withdraws.
+    const HELD_UNTIL = addIsoDuration(T0, 'P2Y');
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const { subjectId: s } = await vault.commands.registerSubject(collections);
+      const name = inCase(`A-${i}`, 'name', `Debtor ${i}`, 'debtCollection', 'legitimateInterest');
+      await vault.execute(s, { type: 'RecordPersonalData', items: [name] }, collections);
+      const emails = [`A-${i}`, `B-${i}`].map((e) => inCase(e, 'email', `${e}@example.com`, 'newsletter', 'consent'));
+      await vault.execute(s, { type: 'RecordPersonalData', items: emails, consents: [newsletterConsent] }, mailer);
+      if (i < 10) {
+        const hold = { type: 'PlaceLegalHold' as const, category: 'debtor', basis: 'litigation', entry: `A-${i}` };
+        await vault.execute(s, { ...hold, until: HELD_UNTIL }, dpo);
+      }
+      ids.push(s);
+    }
+    clock.now = addIsoDuration(T0, 'P1M');
+    for (const s of ids) await vault.execute(s, { type: 'WithdrawConsent', purpose: 'newsletter' }, mailer);
+
+    /** The debtor values collections reads, as `entry field`, and the erased ones with their reason. */
+    const debtorItems = async (i: number) => {
+      const read = await vault.reader.read([ids[i]!], { purpose: 'debtCollection', callerPurposes: 'all' });
+      return read
+        .get(ids[i]!)!
+        .items.filter((x) => x.category === 'debtor' && (x.status === 'VALUE' || x.status === 'ERASED'))
+        .map((x) => {
+          const { entry, reason } = x as { entry?: string; reason?: string };
+          return `${entry} ${x.field} ${x.status === 'VALUE' ? 'value' : `erased:${reason}`}`;
+        })
+        .sort();
+    };
+    const held = (i: number) => [`A-${i} email value`, `A-${i} name value`];
+    const released = (i: number) => [`A-${i} email erased:withdrawal`, `A-${i} name value`];
+    // The withdrawal took what no hold kept at once; the held cases keep their addresses.
+    for (const i of [0, 9]) expect(await debtorItems(i)).toEqual(held(i));
+    for (const i of [10, 19]) expect(await debtorItems(i)).toEqual(released(i));
+    expect((await vault.sweepRetention()).items.filter((x) => x.category === 'debtor')).toEqual([]);
+
+    clock.now = addIsoDuration(T0, 'P3M');
+    for (const s of ids.slice(0, 5))
+      await vault.execute(s, { type: 'ReleaseLegalHold', category: 'debtor', entry: `A-${ids.indexOf(s)}` }, dpo);
+    const preview = await vault.sweepRetention({ dryRun: true });
+    expect(preview.items.map((x) => [ids.indexOf(x.subjectId), x.category, x.rule, x.outcome]).sort()).toEqual(
+      [0, 1, 2, 3, 4].map((i) => [i, 'debtor', 'consent for newsletter withdrawn', 'wouldShred']),
+    );
+    const first = await vault.sweepRetention();
+    expect(first.items.map((x) => [ids.indexOf(x.subjectId), x.outcome]).sort()).toEqual(
+      [0, 1, 2, 3, 4].map((i) => [i, 'shredded']),
+    );
+    for (const i of [0, 4]) expect(await debtorItems(i)).toEqual(released(i));
+    for (const i of [5, 9]) expect(await debtorItems(i)).toEqual(held(i));
+
+    // The other holds end on their date: the next sweep after it takes theirs.
+    clock.now = addIsoDuration(HELD_UNTIL, 'P1D');
+    const second = await vault.sweepRetention();
+    const shredded = second.items.filter((x) => x.outcome === 'shredded').map((x) => ids.indexOf(x.subjectId));
+    expect(shredded.sort((a, b) => a - b)).toEqual([5, 6, 7, 8, 9]);
+    for (const i of [5, 9]) expect(await debtorItems(i)).toEqual(released(i));
+    // Unreadable in the log too: the key the address was sealed under is destroyed, the name re-sealed.
+    for (const i of [0, 9]) {
+      const s = ids[i]!;
+      expect(await vault.stores.keys.getByIds([`${s}/debtor~A-${i}/1`])).toEqual(new Map());
+      expect((await vault.stores.keys.getByIds([`${s}/debtor~A-${i}/2`])).size).toBe(1);
+    }
+    // Once: nothing of it is due again.
+    expect((await vault.sweepRetention()).items.filter((x) => x.outcome === 'shredded')).toEqual([]);
+  });
+});
+
 describe('a validity the register sets after the consents were given (issue 24)', () => {
   it('makes the subjects projected before it due when the vault opens again, with no event or rebuild', async () => {
     const clock = { now: T0 };

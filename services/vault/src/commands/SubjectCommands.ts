@@ -4,7 +4,7 @@ import type { KeyRing } from '../crypto/keyRing.js';
 import { openField, openProposal } from '../crypto/sealedFields.js';
 import {
   consentReleases,
-  expiryReleases,
+  endedPurposeReleases,
   objectionReleases,
   type Release,
   releasedFields,
@@ -220,7 +220,7 @@ export class SubjectCommands implements Commands {
     if (
       command.type === 'WithdrawConsent' ||
       command.type === 'ObjectToProcessing' ||
-      command.type === 'ReleaseExpiredConsents'
+      command.type === 'ReleaseEndedPurposes'
     )
       return this.withReleasedValues(state, command, now);
     return command;
@@ -233,7 +233,7 @@ export class SubjectCommands implements Commands {
    */
   private async withReleasedValues(
     state: SubjectState,
-    command: Extract<Command, { type: 'WithdrawConsent' | 'ObjectToProcessing' | 'ReleaseExpiredConsents' }>,
+    command: Extract<Command, { type: 'WithdrawConsent' | 'ObjectToProcessing' | 'ReleaseEndedPurposes' }>,
     now: string,
   ): Promise<Command> {
     const { remaining: _ignored, ...rest } = command;
@@ -257,13 +257,13 @@ export class SubjectCommands implements Commands {
   /** What the command releases: nothing for a purpose or category the register does not know (the decider says so). */
   private releases(
     state: SubjectState,
-    command: Extract<Command, { type: 'WithdrawConsent' | 'ObjectToProcessing' | 'ReleaseExpiredConsents' }>,
+    command: Extract<Command, { type: 'WithdrawConsent' | 'ObjectToProcessing' | 'ReleaseEndedPurposes' }>,
     now: string,
   ): Release[] {
     const { register } = this.deps;
-    if (command.type === 'ReleaseExpiredConsents')
+    if (command.type === 'ReleaseEndedPurposes')
       return Object.hasOwn(register.categories, command.category)
-        ? expiryReleases(state, register, command.category, now)
+        ? endedPurposeReleases(state, register, command.category, now)
         : [];
     if (!Object.hasOwn(register.purposes, command.purpose)) return [];
     const releases = command.type === 'WithdrawConsent' ? consentReleases : objectionReleases;

@@ -1,4 +1,4 @@
-import { expiryReleases, expiryShreds } from '../domain/decide/consentReleases.js';
+import { endedPurposeReleases, expiryShreds } from '../domain/decide/consentReleases.js';
 import { isVaultError, VaultError } from '../domain/errors.js';
 import type { ProcessingRegister } from '../domain/register.js';
 import { dueEntries, entryEvent, expiringEntries, isEntryRule } from '../domain/retention.js';
@@ -122,10 +122,12 @@ async function entriesDue(deps: SweepDeps, row: RetentionView, asOf: string): Pr
 
 async function preview(deps: SweepDeps, row: RetentionView, asOf: string): Promise<SweepOutcome> {
   const state = await deps.commands.load(row.subjectId);
-  // Values resting on a consent past its validity: erased as its withdrawal would erase them, or the whole category
-  // where the register shreds it for a withdrawal (consentExpiry.ts).
+  // Values resting on a purpose that ended (a consent past its validity; a withdrawal or objection a hold deferred):
+  // erased as a withdrawal would erase them, or the whole category where the register shreds it for a withdrawal
+  // (endedPurposes.ts).
   if (expiryShreds(state, deps.register, row.category, asOf)) return 'wouldShred';
-  if (expiryReleases(state, deps.register, row.category, asOf).some((r) => r.erase.length > 0)) return 'wouldShred';
+  const releases = endedPurposeReleases(state, deps.register, row.category, asOf);
+  if (releases.some((r) => r.erase.length > 0)) return 'wouldShred';
   // Entries that would go by re-keying: the decision needs their neighbours' values, which a dry run does not open.
   if (expiringEntries(state, deps.register, row.category, asOf)) return 'wouldShred';
   const events = decide(
@@ -138,10 +140,10 @@ async function preview(deps: SweepDeps, row: RetentionView, asOf: string): Promi
 
 async function apply(deps: SweepDeps, row: RetentionView, actor: string): Promise<SweepOutcome> {
   try {
-    // First what rested on consents that expired (nothing on most rows: the decision is made, no key opened).
-    const expired = await deps.commands.execute(
+    // First what rested on purposes that ended (nothing on most rows: the decision is made, no key opened).
+    const ended = await deps.commands.execute(
       row.subjectId,
-      { type: 'ReleaseExpiredConsents', category: row.category },
+      { type: 'ReleaseEndedPurposes', category: row.category },
       { actor, maxAttempts: 10 },
     );
     const result = await deps.commands.execute(
@@ -149,7 +151,7 @@ async function apply(deps: SweepDeps, row: RetentionView, actor: string): Promis
       { type: 'ApplyRetention', category: row.category },
       { actor, maxAttempts: 10 },
     );
-    const erased = expired.events.some((e) => e.type !== 'PersonalDataReleased');
+    const erased = ended.events.some((e) => e.type !== 'PersonalDataReleased');
     return erased || result.events.length > 0 ? 'shredded' : 'kept';
   } catch (e) {
     // A subject deleted from the register's categories, or held meanwhile: keep, report, go on.

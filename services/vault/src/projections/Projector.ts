@@ -1,7 +1,7 @@
 import type { BlindIndex } from '../crypto/blindIndex.js';
 import type { KeyRing } from '../crypto/keyRing.js';
 import { lookupForms } from '../crypto/lookupForms.js';
-import { withConsentExpiry } from '../domain/consentExpiry.js';
+import { withEndedPurposes } from '../domain/endedPurposes.js';
 import { VaultError } from '../domain/errors.js';
 import type { DomainEvent } from '../domain/events.js';
 import { subjectOf } from '../domain/events.js';
@@ -350,12 +350,12 @@ export class Projector {
 
   private derived(state: SubjectState) {
     const holds = holdsOf(state, this.deps.register);
-    const retention = withConsentExpiry(
+    // A hold on one entry moves the end of that entry's values alone (endedPurposes.ts), not the category's.
+    const retention = withEndedPurposes(
       retentionOf(state, this.deps.register, holds),
       state,
       this.deps.register,
-      // A hold on one entry keeps that entry's values alone: it moves no expiry of the category's.
-      holds.filter((h) => h.entry === undefined),
+      holds,
     );
     return { holds, retention, tracked: trackedRowsOf(state) };
   }

@@ -6,7 +6,7 @@ import type { EventLog } from '../ports/EventLog.js';
 import { emptyBatch, type ViewStore } from '../ports/ViewStore.js';
 
 /**
- * The retention schedule carries each consent's expiry (domain/consentExpiry.ts), and the projector computes a
+ * The retention schedule carries each consent's expiry (domain/endedPurposes.ts), and the projector computes a
  * subject's rows when it projects the subject's events. A register that sets, changes or drops a purpose's
  * `consentValidFor` would therefore leave the rows of every subject projected before it as they were, until the
  * subject's next event. So the projector, once it has caught up at start, writes again the rows of every subject

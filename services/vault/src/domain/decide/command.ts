@@ -71,10 +71,11 @@ export type Command =
    */
   | { type: 'ApplyRetention'; category: string; remaining?: Record<string, unknown> }
   /**
-   * Erases in the category what rested alone on consents past their validity (`consentValidFor`), as withdrawing
+   * Erases in the category what rested alone on purposes that ended (domain/endedPurposes.ts): consents past their
+   * validity (`consentValidFor`), and a withdrawal or an objection a hold kept back until it ended, as withdrawing
    * them would. `remaining`: the values to carry over, opened by the command side (never input).
    */
-  | { type: 'ReleaseExpiredConsents'; category: string; remaining?: Record<string, unknown> }
+  | { type: 'ReleaseEndedPurposes'; category: string; remaining?: Record<string, unknown> }
   /** `strayKeyIds`: the subject's keys that no event names, as the command side found them in the key store. */
   | { type: 'EraseSubject'; reason: string; requestId?: string; strayKeyIds?: string[] }
   | Exclude<RightsCommand, { type: 'CompleteRequest' }>

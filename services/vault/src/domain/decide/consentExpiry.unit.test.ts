@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { fixtureRegister } from '../../testing/fixtureRegister.js';
 import { consentGivenEvent, given, recorded, registered } from '../../testing/givenSubject.js';
-import { withConsentExpiry } from '../consentExpiry.js';
+import { withEndedPurposes } from '../endedPurposes.js';
 import { holdsOf, retentionOf } from '../retention.js';
 import { evolve, keyIdFor } from '../subject.js';
 
@@ -20,7 +20,7 @@ describe('a consent past its validity (consentValidFor)', () => {
   it('makes the categories resting on it due at its expiry, in the retention schedule', () => {
     const { state } = subject;
     const holds = holdsOf(state, reg);
-    expect(withConsentExpiry(retentionOf(state, reg, holds), state, reg, holds)).toContainEqual({
+    expect(withEndedPurposes(retentionOf(state, reg, holds), state, reg, holds)).toContainEqual({
       subjectId: state.subjectId,
       category: 'marketing',
       dueAt: expiresAt,
@@ -28,14 +28,14 @@ describe('a consent past its validity (consentValidFor)', () => {
     });
     // Without a validity in the register, nothing is due for consent.
     const plain = fixtureRegister();
-    expect(withConsentExpiry([], state, plain, holdsOf(state, plain))).toEqual([]);
+    expect(withEndedPurposes([], state, plain, holdsOf(state, plain))).toEqual([]);
   });
 
   it('erases what rested on it alone once it has expired, and nothing before', () => {
     subject
-      .when({ type: 'ReleaseExpiredConsents', category: 'marketing' }, '2028-01-10T09:59:59.000Z', undefined, reg)
+      .when({ type: 'ReleaseEndedPurposes', category: 'marketing' }, '2028-01-10T09:59:59.000Z', undefined, reg)
       .then([]);
-    subject.when({ type: 'ReleaseExpiredConsents', category: 'marketing' }, expiresAt, undefined, reg).then([
+    subject.when({ type: 'ReleaseEndedPurposes', category: 'marketing' }, expiresAt, undefined, reg).then([
       {
         type: 'CategoryShredded',
         data: { category: 'marketing', keyIds: [keyIdFor('subject-1', 'marketing', 1)], reason: 'consentExpired' },
@@ -55,7 +55,7 @@ describe('a consent past its validity (consentValidFor)', () => {
       recorded('marketing', 'interests', 1, 'marketing', 'consent'),
       recorded('marketing', 'newsletter', 1, 'contract', 'contract'),
     );
-    mixed.when({ type: 'ReleaseExpiredConsents', category: 'marketing' }, expiresAt, undefined, both).then([
+    mixed.when({ type: 'ReleaseEndedPurposes', category: 'marketing' }, expiresAt, undefined, both).then([
       {
         type: 'CategoryShredded',
         data: { category: 'marketing', keyIds: [keyIdFor('subject-1', 'marketing', 1)], reason: 'consentExpired' },
@@ -68,7 +68,7 @@ describe('a consent past its validity (consentValidFor)', () => {
       recorded('marketing', 'newsletter', 1, 'contract', 'contract'),
     );
     const holds = holdsOf(contractOnly.state, both);
-    expect(withConsentExpiry([], contractOnly.state, both, holds)).toEqual([
+    expect(withEndedPurposes([], contractOnly.state, both, holds)).toEqual([
       {
         subjectId: 'subject-1',
         category: 'marketing',
@@ -76,7 +76,7 @@ describe('a consent past its validity (consentValidFor)', () => {
         rule: 'consent for marketing expired (P2Y after given)',
       },
     ]);
-    contractOnly.when({ type: 'ReleaseExpiredConsents', category: 'marketing' }, expiresAt, undefined, both).then([
+    contractOnly.when({ type: 'ReleaseEndedPurposes', category: 'marketing' }, expiresAt, undefined, both).then([
       {
         type: 'CategoryShredded',
         data: { category: 'marketing', keyIds: [keyIdFor('subject-1', 'marketing', 1)], reason: 'consentExpired' },
@@ -94,7 +94,7 @@ describe('a consent past its validity (consentValidFor)', () => {
     );
     contact
       .when(
-        { type: 'ReleaseExpiredConsents', category: 'contact', remaining: { 'contact.name': 'Ann' } },
+        { type: 'ReleaseEndedPurposes', category: 'contact', remaining: { 'contact.name': 'Ann' } },
         expiresAt,
         undefined,
         reg,
@@ -126,12 +126,12 @@ describe('a consent past its validity (consentValidFor)', () => {
     both.purposes.marketing!.consentValidFor = 'P2Y';
     both.categories.marketing!.purposes = ['marketing', 'contract'];
     both.categories.marketing!.legalBasis = ['consent', 'contract'];
-    expect(withConsentExpiry([], after, both, holdsOf(after, both))).toEqual([]);
+    expect(withEndedPurposes([], after, both, holdsOf(after, both))).toEqual([]);
   });
 
   it('refuses a category the register does not know, changing nothing', () => {
     subject
-      .when({ type: 'ReleaseExpiredConsents', category: 'horoscope' }, expiresAt, undefined, reg)
+      .when({ type: 'ReleaseEndedPurposes', category: 'horoscope' }, expiresAt, undefined, reg)
       .thenFails('BAD_USER_INPUT', 'category');
   });
 });

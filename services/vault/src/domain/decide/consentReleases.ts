@@ -1,5 +1,5 @@
-import { consentStatus, restsOnConsent } from '../consent.js';
-import { shreddingExpiry } from '../consentExpiry.js';
+import { restsOnConsent } from '../consent.js';
+import { type PurposeEnd, purposeEnd, shreddingExpiry } from '../endedPurposes.js';
 import { VaultError } from '../errors.js';
 import type { DomainEvent, ShredReason, Unsealed } from '../events.js';
 import type { ProcessingRegister } from '../register.js';
@@ -71,17 +71,19 @@ export function objectionReleases(
   return releasesWhere(state, register, now, shredding, (h) => h.purpose === purpose);
 }
 
+/** The releases of the values whose holders `ends` ends, in every live category or in `only`. */
 function releasesWhere(
   state: SubjectState,
   register: ProcessingRegister,
   now: string,
   shredding: ReadonlySet<string>,
   ends: (holder: { purpose: string; legalBasis: string }) => boolean,
+  only?: string,
 ): Release[] {
   const out: Release[] = [];
   for (const [category, c] of Object.entries(state.categories)) {
     const spec = register.categories[category];
-    if (!spec || shredding.has(category)) continue;
+    if (!spec || shredding.has(category) || (only !== undefined && category !== only)) continue;
     if (!c.shredded && !holdOn(state, spec, category, now)) out.push(...releaseOf({ category }, c.fields, ends));
     // Each entry on its own holds: a hold on the category, on that entry alone (one case in litigation), or the law's.
     for (const [entry, e] of Object.entries(c.entries ?? {}))
@@ -167,14 +169,15 @@ function keyOf(state: SubjectState, { category, entry }: Release): { keyId: stri
 }
 
 /**
- * What the consents past their validity (the register's `consentValidFor`) release and erase in `category`, as a
- * withdrawal of each would: a category the register shreds for a withdrawal (`onConsentWithdrawn: shred`) is
- * shredded whole once a consent to one of its purposes has expired (shreddingExpiry); in another, values kept for
- * another purpose lose only the expired ones, values with none left are erased (the category re-keyed, or shredded
- * when nothing is left). Reason `consentExpired`. `remaining`: the values that stay, as for a withdrawal. Nothing
- * once released (a released value no longer holds the purpose), nor while a hold keeps the category.
+ * What the purposes that ended by `now` release and erase in `category` (domain/endedPurposes.ts): consents past
+ * their validity, and a withdrawal or an objection whose releases a hold kept back until it ended. A category the
+ * register shreds for a withdrawal (`onConsentWithdrawn: shred`) is shredded whole once a consent to one of its
+ * purposes has expired (shreddingExpiry); in another, values kept for another purpose lose only the ended ones, values
+ * with none left are erased (the category or entry re-keyed, or its key shredded when nothing is left), for the
+ * reason their purposes ended. `remaining`: the values that stay, as for a withdrawal. Nothing once released (a
+ * released value no longer holds the purpose), nor while a hold keeps the values.
  */
-export function expiryEvents(
+export function endedPurposeEvents(
   state: SubjectState,
   register: ProcessingRegister,
   category: string,
@@ -186,18 +189,22 @@ export function expiryEvents(
     const keyIds = shreddableKeyIds(state, register, category, now);
     return [{ type: 'CategoryShredded', data: { category, keyIds, reason: 'consentExpired' } }];
   }
-  const ends = expiredHolder(state, register, now);
-  const releases = expiryReleases(state, register, category, now);
+  const ended = endedBy(state, register, category, now);
   const events: DomainEvent<Unsealed>[] = [];
-  for (const release of releases)
-    for (const field of release.released) {
-      const lost = holdersOf(releasedFields(state, release)[field]!).filter(ends);
-      const at = release.entry === undefined ? {} : { entry: release.entry };
-      for (const purpose of new Set(lost.map((h) => h.purpose)))
+  const erasing: DomainEvent<Unsealed>[] = [];
+  for (const release of endedPurposeReleases(state, register, category, now)) {
+    const fields = releasedFields(state, release);
+    const at = release.entry === undefined ? {} : { entry: release.entry };
+    for (const field of release.released)
+      for (const purpose of new Set(holdersOf(fields[field]!).flatMap((h) => (ended(h) ? [h.purpose] : []))))
         events.push({ type: 'PersonalDataReleased', data: { category, field, purpose, ...at } });
-    }
-  const withoutReleased = releases.map((r) => ({ ...r, released: [] }));
-  return [...events, ...releaseEvents(state, '', withoutReleased, remaining, 'consentExpired')];
+    if (release.erase.length === 0) continue;
+    // Erased for why their last purposes ended: a withdrawal's or an objection's reason before an expiry's.
+    const reasons = release.erase.flatMap((field) => holdersOf(fields[field]!).map((h) => ended(h)!));
+    const reason = (['withdrawal', 'objection'] as const).find((r) => reasons.includes(r)) ?? 'consentExpired';
+    erasing.push(...releaseEvents(state, '', [{ ...release, released: [] }], remaining, reason));
+  }
+  return [...events, ...erasing];
 }
 
 /**
@@ -215,24 +222,24 @@ export function expiryShreds(
 }
 
 /**
- * The releases of `expiryEvents`: the category's values that rest on a consent past its validity. None where the
- * expiry shreds the whole category (`expiryShreds`): no value of it is carried over.
+ * The releases of `endedPurposeEvents`: the category's values kept for a purpose that ended by `now`, none of them
+ * under a hold. None where an expiry shreds the whole category (`expiryShreds`): no value of it is carried over.
  */
-export function expiryReleases(
+export function endedPurposeReleases(
   state: SubjectState,
   register: ProcessingRegister,
   category: string,
   now: string,
 ): Release[] {
   if (expiryShreds(state, register, category, now)) return [];
-  const ends = expiredHolder(state, register, now);
-  return releasesWhere(state, register, now, new Set(), ends).filter((r) => r.category === category);
+  const ended = endedBy(state, register, category, now);
+  return releasesWhere(state, register, now, new Set(), (h) => ended(h) !== undefined, category);
 }
 
-/** Whether a value's purpose rests on a consent of the subject's that is past its validity at `now`. */
-function expiredHolder(state: SubjectState, register: ProcessingRegister, now: string) {
-  return (h: { purpose: string; legalBasis: string }): boolean =>
-    Object.hasOwn(state.consents, h.purpose) &&
-    consentStatus(register, h.purpose, state.consents[h.purpose]!, now) === 'expired' &&
-    restsOnConsent(register, h.purpose, h.legalBasis);
+/** Why a value's purpose in `category` no longer keeps it at `now` (purposeEnd), if it does not. */
+function endedBy(state: SubjectState, register: ProcessingRegister, category: string, now: string) {
+  return (h: { purpose: string; legalBasis: string }): PurposeEnd['reason'] | undefined => {
+    const end = purposeEnd(state, register, category, h);
+    return end && end.at <= now ? end.reason : undefined;
+  };
 }

@@ -9,7 +9,7 @@ import {
   registered,
   S,
 } from '../../testing/givenSubject.js';
-import { withConsentExpiry } from '../consentExpiry.js';
+import { withEndedPurposes } from '../endedPurposes.js';
 import type { DomainEvent, Sealed, Unsealed } from '../events.js';
 import type { ProcessingRegister } from '../register.js';
 import { holdsOf, retentionOf } from '../retention.js';
@@ -147,7 +147,7 @@ describe('a consent past its validity reaches the values of a case', () => {
   it('makes the category due at the expiry for a case’s value resting on it', () => {
     const { state } = subject;
     const holds = holdsOf(state, expiring);
-    expect(withConsentExpiry(retentionOf(state, expiring, holds), state, expiring, holds)).toContainEqual({
+    expect(withEndedPurposes(retentionOf(state, expiring, holds), state, expiring, holds)).toContainEqual({
       subjectId: S,
       category: 'debtor',
       dueAt: EXPIRES,
@@ -156,7 +156,7 @@ describe('a consent past its validity reaches the values of a case', () => {
   });
 
   it('shreds the case’s key once the consent has expired, and nothing before', () => {
-    const release = { type: 'ReleaseExpiredConsents' as const, category: 'debtor' };
+    const release = { type: 'ReleaseEndedPurposes' as const, category: 'debtor' };
     subject.when(release, '2028-01-10T09:59:59.000Z', undefined, expiring).then([]);
     subject.when(release, EXPIRES, undefined, expiring).then([
       {

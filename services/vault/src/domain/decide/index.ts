@@ -4,7 +4,7 @@ import type { SubjectState } from '../state.js';
 import { recordTransmissionAttempt, requestTransmission } from '../transmissions.js';
 import type { Command, CommandOf, CommandType, DecideContext, Decider, Decision } from './command.js';
 import { giveConsent, withdrawConsent } from './consent.js';
-import { releaseExpiredConsents } from './consentExpiry.js';
+import { releaseEndedPurposes } from './endedPurposes.js';
 import { erasePersonalData } from './erasePersonalData.js';
 import { eraseSubject } from './eraseSubject.js';
 import { placeLegalHold, releaseLegalHold } from './legalHold.js';
@@ -51,7 +51,7 @@ const deciders: { [K in CommandType]: Decider<CommandOf<K>> } = {
   RecordLifecycleEvent: recordLifecycleEvent,
   ShredCategory: shredCategory,
   ApplyRetention: applyRetention,
-  ReleaseExpiredConsents: releaseExpiredConsents,
+  ReleaseEndedPurposes: releaseEndedPurposes,
   EraseSubject: eraseSubject,
   OpenRequest: rights,
   VerifyIdentity: rights,
