@@ -29,6 +29,12 @@ const entry = (subjectId: string, category: string, field: string, hash: string)
   field,
 });
 
+/** The index entry of a value of one entry (a case) of the category. */
+const caseEntry = (subjectId: string, category: string, field: string, hash: string, of: string): BlindIndexEntry => ({
+  ...entry(subjectId, category, field, hash),
+  entry: of,
+});
+
 const batch = (parts: Partial<ViewBatch>): ViewBatch => ({ ...emptyBatch(), ...parts });
 
 const retention = (subjectId: string, category: string, dueAt: string): RetentionView => ({
@@ -375,6 +381,57 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
       expect(await store.findByBlindIndex(['h-email-2', 'h-phone-2'])).toEqual([]);
       expect(await store.findByBlindIndex(['h-fax'])).toEqual([entry('subj-1', 'contact', 'fax', 'h-fax')]);
       expect(await store.findByBlindIndex(['h-mkt'])).toEqual([entry('subj-1', 'marketing', 'email', 'h-mkt')]);
+    });
+
+    it('keeps a field of each entry apart from the category’s own, and deletes each scope alone', async () => {
+      const own = entry('subj-1', 'debtor', 'email', 'h-debtor');
+      const caseA = caseEntry('subj-1', 'debtor', 'email', 'h-debtor', 'A-1');
+      const caseB = caseEntry('subj-1', 'debtor', 'email', 'h-debtor', 'B-2');
+      const phoneA = caseEntry('subj-1', 'debtor', 'phone', 'h-phone-a', 'A-1');
+      const put = (e: BlindIndexEntry) => ({ op: 'put' as const, entry: e });
+      await store.apply(P, batch({ index: [put(own), put(caseA), put(caseB), put(phoneA)] }), 1);
+      // One value in the category and in two cases: three entries, the category's own first.
+      expect(await store.findByBlindIndex(['h-debtor'])).toEqual([own, caseA, caseB]);
+
+      // A rectified value of one case replaces that case's entry alone.
+      await store.apply(P, batch({ index: [put({ ...caseB, hash: 'h-debtor-2' })] }), 2);
+      expect(await store.findByBlindIndex(['h-debtor', 'h-debtor-2'])).toEqual([
+        own,
+        caseA,
+        { ...caseB, hash: 'h-debtor-2' },
+      ]);
+
+      // One case's field erased; then the case's key shredded: its other fields go, the rest stay.
+      const scopeA = { subjectId: 'subj-1', category: 'debtor', entry: 'A-1' };
+      await store.apply(P, batch({ index: [{ op: 'delete', ...scopeA, field: 'email' }] }), 3);
+      expect(await store.findByBlindIndex(['h-debtor', 'h-phone-a'])).toEqual([own, phoneA]);
+      await store.apply(P, batch({ index: [put(caseA), { op: 'delete', ...scopeA }] }), 4);
+      expect(await store.findByBlindIndex(['h-debtor', 'h-debtor-2', 'h-phone-a'])).toEqual([
+        own,
+        { ...caseB, hash: 'h-debtor-2' },
+      ]);
+
+      // The category's own values shredded: the case a hold of its own keeps stays findable.
+      await store.apply(P, batch({ index: [{ op: 'delete', subjectId: 'subj-1', category: 'debtor' }] }), 5);
+      expect(await store.findByBlindIndex(['h-debtor', 'h-debtor-2'])).toEqual([{ ...caseB, hash: 'h-debtor-2' }]);
+
+      // The re-index of an epoch rotation moves and deletes an entry's hash by its entry too.
+      await store.apply(P, batch({ index: [put({ ...own, hash: '1:own' }), put({ ...caseB, hash: '1:b' })] }), 6);
+      const older = await store.listIndexOlderThan(2);
+      expect(older).toEqual([
+        { ...own, hash: '1:own' },
+        { ...caseB, hash: '1:b' },
+      ]);
+      expect(await store.listIndexOlderThan(2, { after: older[0]! })).toEqual([{ ...caseB, hash: '1:b' }]);
+      const at = { subjectId: 'subj-1', category: 'debtor', field: 'email' };
+      expect(
+        await store.replaceIndexHashes([
+          { ...at, entry: 'B-2', from: '1:b', to: '2:b' },
+          { ...at, from: '1:own', to: null },
+          { ...at, entry: 'A-1', from: '1:own', to: '2:wrong' },
+        ]),
+      ).toBe(2);
+      expect(await store.findByBlindIndex(['1:own', '1:b', '2:b', '2:wrong'])).toEqual([{ ...caseB, hash: '2:b' }]);
     });
 
     it('finds blind-index entries for many hashes in one call', async () => {

@@ -3,14 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
+  emptyBatch,
   getPostgresAccessLog,
   getPostgresKeyStore,
+  getPostgresViewStore,
   isVaultError,
   KEY_MIGRATIONS,
   KEY_PARTITIONS,
   loadConfig,
   openStores,
   SIGNING_SECRET,
+  VIEW_MIGRATIONS,
 } from '@pdv/vault';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -120,6 +123,37 @@ if (!probe.ok) {
           expect((await store.getByIds(ids)).size).toBe(250);
           const pending = await c.query(`SELECT 1 FROM "${s}".scrub_pending`);
           expect(pending.rowCount).toBe(0);
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await c.end();
+      }
+    });
+
+    it('keys the blind index of read models made before entries had rows of their own by entry too', async () => {
+      const s = schema();
+      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await c.connect();
+      try {
+        // Read models as the migrations before the entry's column left them, one category's email indexed.
+        await c.query(`CREATE SCHEMA "${s}"`);
+        await c.query(`CREATE TABLE "${s}".schema_migrations (component text NOT NULL, version integer NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (component, version))`);
+        for (const [i, step] of VIEW_MIGRATIONS.slice(0, 4).entries()) {
+          await c.query(step(`"${s}"`));
+          await c.query(`INSERT INTO "${s}".schema_migrations (component, version) VALUES ('views', $1)`, [i + 1]);
+        }
+        await c.query(`INSERT INTO "${s}".blind_index VALUES ('h', 's-1', 'debtor', 'email')`);
+        const store = await getPostgresViewStore({ connectionString: TEST_POSTGRES_URL, schema: s });
+        try {
+          const own = { hash: 'h', subjectId: 's-1', category: 'debtor', field: 'email' };
+          const ofCase = { ...own, entry: 'A-1' };
+          expect(await store.apply('p', { ...emptyBatch(), index: [{ op: 'put', entry: ofCase }] }, 1)).toBe(true);
+          expect(await store.findByBlindIndex(['h'])).toEqual([own, ofCase]);
+          const shred = { op: 'delete' as const, subjectId: 's-1', category: 'debtor' };
+          await store.apply('p', { ...emptyBatch(), index: [shred] }, 2);
+          expect(await store.findByBlindIndex(['h'])).toEqual([ofCase]);
         } finally {
           await store.close();
         }

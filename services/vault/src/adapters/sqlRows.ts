@@ -55,7 +55,12 @@ export interface IndexRow {
   subject_id: string;
   category: string;
   field: string;
+  /** '': the category's own value (NOT NULL, so that it can be part of the key). */
+  entry: string;
 }
+
+/** An index entry's `entry` as the tables store it: '' for the category's own value (an entry id is never empty). */
+export const entryColumn = (entry: string | undefined): string => entry ?? '';
 
 /** A driver's Buffer as the plain bytes the ports speak. */
 export const toBytes = (b: Buffer): Uint8Array => new Uint8Array(b);
@@ -107,4 +112,5 @@ export const toEntry = (r: IndexRow): BlindIndexEntry => ({
   subjectId: r.subject_id,
   category: r.category,
   field: r.field,
+  ...(r.entry === '' ? {} : { entry: r.entry }),
 });

@@ -166,8 +166,9 @@ export const resolvers: Resolvers = {
       const value = validateValue(type, email ?? phone, `identifier.${type}`);
       // Under every index key alive: during an epoch rotation, an entry may still carry the old epoch's hash.
       const hashes = await ctx.vault.blindIndex.candidates(lookupForm(type, value)!);
-      const entries = (await ctx.vault.stores.views.findByBlindIndex(hashes)).slice(0, ctx.limits.maxSubjectsPerQuery);
-      const ids = [...new Set(entries.map((e) => e.subjectId))];
+      const entries = await ctx.vault.stores.views.findByBlindIndex(hashes);
+      // A subject matches once however many of its values do (its own email, each case's): the limit counts subjects.
+      const ids = [...new Set(entries.map((e) => e.subjectId))].slice(0, ctx.limits.maxSubjectsPerQuery);
       // Loading a snapshot opens no value: what the caller may see is decided first, and only that counts.
       const reads = await ctx.loaders.subjects.loadMany(ids.map((subjectId) => ({ subjectId, purpose })));
       const visible: SubjectRead[] = [];
@@ -179,7 +180,9 @@ export const resolvers: Resolvers = {
           entries.some(
             (e) =>
               e.subjectId === r.subjectId &&
-              r.items.some((i) => i.status === 'VALUE' && i.category === e.category && i.field === e.field),
+              r.items.some(
+                (i) => i.status === 'VALUE' && i.category === e.category && i.field === e.field && i.entry === e.entry,
+              ),
           )
         )
           visible.push(r);

@@ -98,11 +98,5 @@ async function replacements(deps: RotateEpochDeps, to: number, page: BlindIndexE
   const states = new Map<string, SubjectState>([...views].map(([id, v]) => [id, v.state]));
   const forms = await lookupForms(deps, states, page);
   const index = await deps.blindIndex.writer(to);
-  return forms.map(({ hash, subjectId, category, field, form }) => ({
-    subjectId,
-    category,
-    field,
-    from: hash,
-    to: form ? index.hash(form) : null,
-  }));
+  return forms.map(({ hash, form, ...at }) => ({ ...at, from: hash, to: form ? index.hash(form) : null }));
 }

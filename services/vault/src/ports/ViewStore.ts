@@ -19,17 +19,22 @@ export interface BlindIndexEntry {
   subjectId: string;
   category: string;
   field: string;
+  /**
+   * The entry (e.g. a debt-collection case) whose value this is, each under its own key: a debtor's email in two
+   * cases is two entries. Absent: the category's own value.
+   */
+  entry?: string;
 }
+
+/** Where one blind-index entry sits: a subject's field of a category, and of an entry of it (absent: its own). */
+export type IndexKey = Omit<BlindIndexEntry, 'hash'>;
 
 /**
  * A blind-index entry to recompute under another epoch's key: replaced only if its stored hash is
  * still `from` (the projector may have rewritten it meanwhile); `to: null` deletes it (its value
  * is gone: field erased, category shredded, subject unknown).
  */
-export interface IndexReplacement {
-  subjectId: string;
-  category: string;
-  field: string;
+export interface IndexReplacement extends IndexKey {
   from: string;
   to: string | null;
 }
@@ -52,7 +57,12 @@ export type IndexChange =
    * this batch, or after a reset), so the store may skip looking for one to scrub.
    */
   | { op: 'put'; entry: BlindIndexEntry; fresh?: boolean }
-  | { op: 'delete'; subjectId: string; category: string; field?: string };
+  /**
+   * The category's own values' entries (or, with `entry`, that entry's): one field's, or without `field` every
+   * field's. An entry's rows are never deleted with the category's own: a whole category's shred names each entry
+   * whose key it destroyed (an entry a hold of its own keeps stays findable).
+   */
+  | { op: 'delete'; subjectId: string; category: string; field?: string; entry?: string };
 
 /**
  * Anonymous statistics: counts per month, category, purpose and metric. No subject ids, so they
@@ -128,13 +138,10 @@ export interface ViewStore {
   findByBlindIndex(hashes: string[]): Promise<BlindIndexEntry[]>;
   /**
    * Blind-index entries whose hash is of an epoch before `epoch` (a hash `<epoch>:<hex>`; one with
-   * no epoch counts as epoch 0), ordered by (subjectId, category, field), paged after that key.
-   * `limit` defaults to 1000.
+   * no epoch counts as epoch 0), ordered by (subjectId, category, field, entry; the category's own
+   * value first), paged after that key. `limit` defaults to 1000.
    */
-  listIndexOlderThan(
-    epoch: number,
-    options?: { limit?: number; after?: { subjectId: string; category: string; field: string } },
-  ): Promise<BlindIndexEntry[]>;
+  listIndexOlderThan(epoch: number, options?: { limit?: number; after?: IndexKey }): Promise<BlindIndexEntry[]>;
   /**
    * Replaces (or deletes, `to: null`) each entry whose hash is still `from`, in one transaction,
    * leaving no copy of a deleted hash in the live store's files where the adapter can ensure it (a

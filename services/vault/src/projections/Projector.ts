@@ -1,6 +1,6 @@
 import type { BlindIndex } from '../crypto/blindIndex.js';
 import type { KeyRing } from '../crypto/keyRing.js';
-import { lookupForms } from '../crypto/lookupForms.js';
+import { type LookupField, lookupForms } from '../crypto/lookupForms.js';
 import { withEndedPurposes } from '../domain/endedPurposes.js';
 import { VaultError } from '../domain/errors.js';
 import type { DomainEvent } from '../domain/events.js';
@@ -288,7 +288,7 @@ export class Projector {
     const states = new Map<string, SubjectState>();
     const before = new Map<string, string>();
     const positions = new Map<string, number>();
-    const dirtyLookups = new Map<string, { subjectId: string; category: string; field: string }>();
+    const dirtyLookups = new Map<string, LookupField>();
     const batch: ViewBatch = emptyBatch();
 
     for (const e of events) {
@@ -308,7 +308,7 @@ export class Projector {
       evolve(state, applied as DomainEvent & { id: string; at: string; actor: string });
       state.revision = e.revision;
       positions.set(subjectId, e.position);
-      this.collect(subjectId, ev, e, batch, dirtyLookups);
+      this.collect(state, ev, e, batch, dirtyLookups);
     }
 
     await keyRing.shredFor(events);
@@ -360,28 +360,31 @@ export class Projector {
     return { holds, retention, tracked: trackedRowsOf(state) };
   }
 
+  /** What one event (already folded into `state`) changes in the batch: statistics, index entries, shred records. */
   private collect(
-    subjectId: string,
+    state: SubjectState,
     ev: DomainEvent,
     e: RecordedEvent,
     batch: ViewBatch,
-    dirty: Map<string, { subjectId: string; category: string; field: string }>,
+    dirty: Map<string, LookupField>,
   ): void {
+    const { subjectId } = state;
     countStat(batch, e.metadata.at, ev);
     switch (ev.type) {
       case 'PersonalDataRecorded':
       case 'PersonalDataRectified':
       case 'PersonalDataErased':
-        this.markLookup(dirty, subjectId, ev.data.category, ev.data.field);
+        this.markLookup(dirty, subjectId, ev.data.category, ev.data.field, ev.data.entry);
         break;
       case 'CategoryRekeyed':
-        for (const v of ev.data.values) this.markLookup(dirty, subjectId, ev.data.category, v.field);
+        for (const v of ev.data.values) this.markLookup(dirty, subjectId, ev.data.category, v.field, ev.data.entry);
         break;
       case 'CategoryShredded':
-        // One entry's key (a case's values): the category's own values, the only ones indexed, stay.
-        if (ev.data.entry === undefined) {
-          for (const [k, d] of dirty) if (d.subjectId === subjectId && d.category === ev.data.category) dirty.delete(k);
-          batch.index.push({ op: 'delete', subjectId, category: ev.data.category });
+        for (const entry of shreddedScopes(state, ev.data)) {
+          const scope = { subjectId, category: ev.data.category, ...(entry === undefined ? {} : { entry }) };
+          for (const [k, d] of dirty)
+            if (d.subjectId === subjectId && d.category === scope.category && d.entry === entry) dirty.delete(k);
+          batch.index.push({ op: 'delete', ...scope });
         }
         batch.shredded.push({
           subjectId,
@@ -397,21 +400,23 @@ export class Projector {
     }
   }
 
-  /** Notes a lookup field whose blind-index entry the batch must recompute. */
+  /** Notes a lookup field (the category's own value's, or `entry`'s) whose blind-index entry the batch recomputes. */
   private markLookup(
-    dirty: Map<string, { subjectId: string; category: string; field: string }>,
+    dirty: Map<string, LookupField>,
     subjectId: string,
     category: string,
     field: string,
+    entry: string | undefined,
   ): void {
-    if (this.deps.register.categories[category]?.fields[field]?.lookup)
-      dirty.set(`${subjectId}\u0000${category}\u0000${field}`, { subjectId, category, field });
+    if (!this.deps.register.categories[category]?.fields[field]?.lookup) return;
+    const key = [subjectId, category, field, entry ?? ''].join('\u0000');
+    dirty.set(key, { subjectId, category, field, ...(entry === undefined ? {} : { entry }) });
   }
 
   /** Blind-index entries for the lookup fields a batch touched, from their final values, under the newest epoch. */
   private async indexLookups(
     states: Map<string, SubjectState>,
-    dirty: Map<string, { subjectId: string; category: string; field: string }>,
+    dirty: Map<string, LookupField>,
     batch: ViewBatch,
     fresh: ReadonlySet<string>,
   ): Promise<void> {
@@ -428,6 +433,16 @@ export class Projector {
       else batch.index.push({ op: 'delete', ...d });
     }
   }
+}
+
+/**
+ * The keys' values a shred destroyed, as blind-index scopes: the entry it names; else the category's own values
+ * (`undefined`) and each entry whose key went with them (one a hold of its own keeps stays, and stays findable).
+ */
+function shreddedScopes(state: SubjectState, shred: { category: string; keyIds: string[]; entry?: string }) {
+  if (shred.entry !== undefined) return [shred.entry];
+  const entries = Object.entries(state.categories[shred.category]?.entries ?? {});
+  return [undefined, ...entries.filter(([, e]) => shred.keyIds.includes(e.keyId)).map(([entry]) => entry)];
 }
 
 /** Anonymous counters: what happened, per month, category and purpose; never who. */

@@ -16,4 +16,5 @@ export {
   type IndexPlan,
   planIndexChanges,
   type PostgresViewStoreOptions,
+  VIEW_MIGRATIONS,
 } from './views/index.js';

@@ -195,6 +195,32 @@ describe('SQLite adapters on disk', () => {
     await again.close();
   });
 
+  it('widens the blind index of a views.db made before entries had rows of their own, keeping its rows', async () => {
+    const path = join(dir, 'views.db');
+    const old = new Database(path);
+    old.exec(`CREATE TABLE blind_index (hash TEXT NOT NULL, subject_id TEXT NOT NULL, category TEXT NOT NULL,
+      field TEXT NOT NULL, PRIMARY KEY (subject_id, category, field)) WITHOUT ROWID;
+      CREATE INDEX blind_index_hash ON blind_index (hash);`);
+    old.prepare('INSERT INTO blind_index VALUES (?, ?, ?, ?)').run('h', 's-1', 'debtor', 'email');
+    old.close();
+    const store = getSqliteViewStore({ path });
+    const own = { hash: 'h', subjectId: 's-1', category: 'debtor', field: 'email' };
+    const ofCase = { ...own, entry: 'A-1' };
+    await store.apply('p', { ...emptyBatch(), index: [{ op: 'put', entry: ofCase }] }, 1);
+    expect(await store.findByBlindIndex(['h'])).toEqual([own, ofCase]);
+    await store.close();
+    // A second open finds the index widened, its rows as they were.
+    const again = getSqliteViewStore({ path });
+    expect(await again.findByBlindIndex(['h'])).toEqual([own, ofCase]);
+    await again.close();
+    const file = new Database(path, { readonly: true });
+    expect(file.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'blind_index' ORDER BY name").all()).toEqual([
+      { name: 'blind_index' },
+      { name: 'blind_index_hash' },
+    ]);
+    file.close();
+  });
+
   it('lets a subscription see appends made through another connection to the same file', async () => {
     const path = join(dir, 'events.db');
     const reader = getSqliteEventLog({ path, pollIntervalMs: 20 });

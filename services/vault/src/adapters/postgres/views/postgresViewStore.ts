@@ -1,4 +1,5 @@
 import type { IndexReplacement, ViewStore } from '../../../ports/ViewStore.js';
+import { entryColumn } from '../../sqlRows.js';
 import { openMigrated, type PostgresOptions } from '../connect.js';
 import { batchDocument } from './batchDocument.js';
 import * as q from './queries.js';
@@ -53,6 +54,7 @@ export async function getPostgresViewStore(options: PostgresViewStoreOptions): P
               cs.map((x) => x.subjectId),
               cs.map((x) => x.category),
               cs.map((x) => x.field),
+              cs.map((x) => entryColumn(x.entry)),
               cs.map((x) => x.from),
             ];
             const puts = changes.filter((x) => x.to !== null);

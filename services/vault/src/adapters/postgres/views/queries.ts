@@ -1,6 +1,7 @@
 import type { SubjectState } from '../../../domain/subject.js';
 import type { BlindIndexEntry, StatRow, SubjectView, TrackedRow, ViewStore } from '../../../ports/ViewStore.js';
 import {
+  entryColumn,
   type HoldRow,
   type IndexRow,
   type RetentionRow,
@@ -79,6 +80,7 @@ export async function listIndexOlderThan(
     a.subjectId,
     a.category,
     a.field,
+    entryColumn(a.entry),
     epoch,
     opts.limit ?? 1000,
   ]);

@@ -73,6 +73,13 @@ export const VIEW_MIGRATIONS: readonly ((s: string) => string)[] = [
   // The entry a hold keeps alone (a DPO hold on one case, the law's period of one entry); NULL: the whole category.
   (s) => `ALTER TABLE ${s}.holds ADD COLUMN entry text COLLATE "C";`,
   (s) => applyBatchFunction(s),
+  // Each entry's values indexed apart (a debtor's email in each of two cases); '': the category's own value. The
+  // function is the one below, which now names the entry in its index steps.
+  (s) => `
+    ALTER TABLE ${s}.blind_index ADD COLUMN entry text COLLATE "C" NOT NULL DEFAULT '';
+    ALTER TABLE ${s}.blind_index DROP CONSTRAINT blind_index_pkey, ADD PRIMARY KEY (subject_id, category, field, entry);
+    ${applyBatchFunction(s)}
+  `,
 ];
 
 /**
@@ -84,7 +91,7 @@ export const VIEW_MIGRATIONS: readonly ((s: string) => string)[] = [
  * when the checkpoint is at or past `p_position` or is not `p_expected`.
  */
 const applyBatchFunction = (s: string): string => `
-    CREATE FUNCTION ${s}.apply_batch(p_projection text, p_position bigint, p_expected bigint, b jsonb)
+    CREATE OR REPLACE FUNCTION ${s}.apply_batch(p_projection text, p_position bigint, p_expected bigint, b jsonb)
     RETURNS boolean LANGUAGE plpgsql AS $fn$
     DECLARE
       v_current bigint;
@@ -103,19 +110,19 @@ const applyBatchFunction = (s: string): string => `
       END IF;
       IF b ? 'clearIndex' THEN
         DELETE FROM ${s}.blind_index i
-          USING jsonb_to_recordset(b->'clearIndex') AS d("subjectId" text, category text)
-          WHERE i.subject_id = d."subjectId" AND i.category = d.category;
+          USING jsonb_to_recordset(b->'clearIndex') AS d("subjectId" text, category text, entry text)
+          WHERE i.subject_id = d."subjectId" AND i.category = d.category AND i.entry = d.entry;
       END IF;
       IF b ? 'deleteIndex' THEN
         DELETE FROM ${s}.blind_index i
-          USING jsonb_to_recordset(b->'deleteIndex') AS d("subjectId" text, category text, field text)
-          WHERE i.subject_id = d."subjectId" AND i.category = d.category AND i.field = d.field;
+          USING jsonb_to_recordset(b->'deleteIndex') AS d("subjectId" text, category text, field text, entry text)
+          WHERE i.subject_id = d."subjectId" AND i.category = d.category AND i.field = d.field AND i.entry = d.entry;
       END IF;
       IF b ? 'putIndex' THEN
-        INSERT INTO ${s}.blind_index (hash, subject_id, category, field)
-          SELECT x.hash, x."subjectId", x.category, x.field
-          FROM jsonb_to_recordset(b->'putIndex') AS x(hash text, "subjectId" text, category text, field text)
-          ON CONFLICT (subject_id, category, field) DO UPDATE SET hash = excluded.hash;
+        INSERT INTO ${s}.blind_index (hash, subject_id, category, field, entry)
+          SELECT x.hash, x."subjectId", x.category, x.field, x.entry FROM jsonb_to_recordset(b->'putIndex')
+            AS x(hash text, "subjectId" text, category text, field text, entry text)
+          ON CONFLICT (subject_id, category, field, entry) DO UPDATE SET hash = excluded.hash;
       END IF;
       IF b ? 'holdSubjects' THEN
         DELETE FROM ${s}.holds WHERE subject_id IN (SELECT jsonb_array_elements_text(b->'holdSubjects'));

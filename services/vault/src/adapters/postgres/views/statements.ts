@@ -17,13 +17,16 @@ export const checkpointStatements = (s: string) => ({
 /** The blind index's hashes moved to a new epoch (`replaceIndexHashes`); `apply` writes through `apply_batch`. */
 export const rehashStatements = (s: string) => ({
   replaceIndexHashes: `UPDATE ${s}.blind_index b SET hash = d.to_hash
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-      AS d(subject_id, category, field, from_hash, to_hash)
-    WHERE b.subject_id = d.subject_id AND b.category = d.category AND b.field = d.field AND b.hash = d.from_hash
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+      AS d(subject_id, category, field, entry, from_hash, to_hash)
+    WHERE b.subject_id = d.subject_id AND b.category = d.category AND b.field = d.field AND b.entry = d.entry
+      AND b.hash = d.from_hash
     RETURNING b.subject_id`,
   deleteIndexHashes: `DELETE FROM ${s}.blind_index b
-    USING unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS d(subject_id, category, field, from_hash)
-    WHERE b.subject_id = d.subject_id AND b.category = d.category AND b.field = d.field AND b.hash = d.from_hash
+    USING unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+      AS d(subject_id, category, field, entry, from_hash)
+    WHERE b.subject_id = d.subject_id AND b.category = d.category AND b.field = d.field AND b.entry = d.entry
+      AND b.hash = d.from_hash
     RETURNING b.subject_id`,
 });
 
@@ -31,13 +34,13 @@ export const rehashStatements = (s: string) => ({
 export const queryStatements = (s: string) => ({
   subjects: `SELECT subject_id, position, state FROM ${s}.subjects WHERE subject_id = ANY($1::text[])`,
   positions: `SELECT subject_id, position FROM ${s}.subjects WHERE subject_id = ANY($1::text[])`,
-  byHash: `SELECT hash, subject_id, category, field FROM ${s}.blind_index WHERE hash = ANY($1::text[])
-    ORDER BY subject_id, category, field`,
+  byHash: `SELECT hash, subject_id, category, field, entry FROM ${s}.blind_index WHERE hash = ANY($1::text[])
+    ORDER BY subject_id, category, field, entry`,
   // The epoch is the number before the colon of `<epoch>:<hex>`; a hash without one is from before epochs (0).
-  indexOlderThan: `SELECT hash, subject_id, category, field FROM ${s}.blind_index
-    WHERE (subject_id, category, field) > ($1, $2, $3)
-      AND (CASE WHEN position(':' in hash) > 1 THEN split_part(hash, ':', 1)::bigint ELSE 0 END) < $4
-    ORDER BY subject_id, category, field LIMIT $5`,
+  indexOlderThan: `SELECT hash, subject_id, category, field, entry FROM ${s}.blind_index
+    WHERE (subject_id, category, field, entry) > ($1, $2, $3, $4)
+      AND (CASE WHEN position(':' in hash) > 1 THEN split_part(hash, ':', 1)::bigint ELSE 0 END) < $5
+    ORDER BY subject_id, category, field, entry LIMIT $6`,
   holds: `SELECT subject_id, category, basis, "until", source, entry FROM ${s}.holds
     WHERE ($1::text IS NULL OR subject_id = $1)
       AND ($2::text IS NULL OR ("until" <> 'open' AND "until" < $2))

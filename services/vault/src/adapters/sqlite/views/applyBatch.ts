@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 
 import type { IndexReplacement, ViewBatch } from '../../../ports/ViewStore.js';
+import { entryColumn } from '../../sqlRows.js';
 import type { SqliteDatabase } from '../openDatabase.js';
 import type { ViewWrites } from './statements.js';
 
@@ -10,17 +11,19 @@ function applyIndex(stmt: ViewWrites, changes: ViewBatch['index']): boolean {
   for (const c of changes) {
     if (c.op === 'put') {
       const e = c.entry;
+      const entry = entryColumn(e.entry);
       if (!c.fresh) {
         // An overwritten hash is personal data too: its old bytes must leave the WAL.
-        const old = stmt.indexHash.get(e.subjectId, e.category, e.field);
+        const old = stmt.indexHash.get(e.subjectId, e.category, e.field, entry);
         if (old && old.hash !== e.hash) scrub = true;
       }
-      stmt.putIndex.run(e.hash, e.subjectId, e.category, e.field);
+      stmt.putIndex.run(e.hash, e.subjectId, e.category, e.field, entry);
     } else {
+      const entry = entryColumn(c.entry);
       const deleted =
         c.field === undefined
-          ? stmt.deleteIndexCategory.run(c.subjectId, c.category)
-          : stmt.deleteIndexField.run(c.subjectId, c.category, c.field);
+          ? stmt.deleteIndexEntry.run(c.subjectId, c.category, entry)
+          : stmt.deleteIndexField.run(c.subjectId, c.category, c.field, entry);
       if (deleted.changes > 0) scrub = true;
     }
   }
@@ -62,8 +65,9 @@ export const replaceIndexTransaction = (
     let changed = 0;
     let deleted = 0;
     for (const c of changes) {
-      if (c.to === null) deleted += stmt.deleteIndexHash.run(c.subjectId, c.category, c.field, c.from).changes;
-      else changed += stmt.replaceIndexHash.run(c.to, c.subjectId, c.category, c.field, c.from).changes;
+      const entry = entryColumn(c.entry);
+      if (c.to === null) deleted += stmt.deleteIndexHash.run(c.subjectId, c.category, c.field, entry, c.from).changes;
+      else changed += stmt.replaceIndexHash.run(c.to, c.subjectId, c.category, c.field, entry, c.from).changes;
     }
     return { changed: changed + deleted, deleted };
   });

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 
 import type { SubjectState } from '../../../domain/subject.js';
 import type { BlindIndexEntry, SubjectView, ViewStore } from '../../../ports/ViewStore.js';
-import { toEntry, toHold, toRetention, toShred } from '../../sqlRows.js';
+import { entryColumn, toEntry, toHold, toRetention, toShred } from '../../sqlRows.js';
 import { chunks, type SqliteDatabase } from '../openDatabase.js';
 import type { SubjectSqlRow, ViewReads } from './statements.js';
 
@@ -64,7 +64,15 @@ export function findByBlindIndex(stmt: ViewReads, hashes: readonly string[]): Bl
 
 export function listIndexOlderThan(stmt: ViewReads, epoch: number, opts: Filter<'listIndexOlderThan'>) {
   const a = opts.after ?? { subjectId: '', category: '', field: '' };
-  return stmt.indexOlderThan.all(a.subjectId, a.category, a.field, epoch, opts.limit ?? 1000).map(toEntry);
+  const rows = stmt.indexOlderThan.all(
+    a.subjectId,
+    a.category,
+    a.field,
+    entryColumn(a.entry),
+    epoch,
+    opts.limit ?? 1000,
+  );
+  return rows.map(toEntry);
 }
 
 export const listHolds = (stmt: ViewReads, filter: FirstFilter<'listHolds'>) =>

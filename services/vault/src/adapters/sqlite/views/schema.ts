@@ -1,3 +1,16 @@
+/**
+ * The blind index: one row per lookup field of a subject's category, and per entry of it (`entry` '': the category's
+ * own value), so that a debtor's email in each of two cases is found, and goes with its case.
+ */
+const blindIndexTable = (name: string) => `CREATE TABLE IF NOT EXISTS ${name} (
+  hash       TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  category   TEXT NOT NULL,
+  field      TEXT NOT NULL,
+  entry      TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (subject_id, category, field, entry)
+) WITHOUT ROWID;`;
+
 /** The embedded read models' tables, created if absent when the file is opened. */
 export const VIEW_SCHEMA = `
 CREATE TABLE IF NOT EXISTS subjects (
@@ -7,13 +20,7 @@ CREATE TABLE IF NOT EXISTS subjects (
 );
 -- Lets a reader ask whether the snapshot it holds is current without touching the snapshot's page.
 CREATE INDEX IF NOT EXISTS subjects_position ON subjects (subject_id, position);
-CREATE TABLE IF NOT EXISTS blind_index (
-  hash       TEXT NOT NULL,
-  subject_id TEXT NOT NULL,
-  category   TEXT NOT NULL,
-  field      TEXT NOT NULL,
-  PRIMARY KEY (subject_id, category, field)
-) WITHOUT ROWID;
+${blindIndexTable('blind_index')}
 CREATE INDEX IF NOT EXISTS blind_index_hash ON blind_index (hash);
 CREATE TABLE IF NOT EXISTS holds (
   subject_id TEXT NOT NULL,
@@ -73,6 +80,20 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 export const VIEW_COLUMNS: readonly { table: string; column: string; type: string }[] = [
   { table: 'holds', column: 'entry', type: 'TEXT' },
 ];
+
+/**
+ * A file from before entries had index rows keys its blind index by (subject, category, field) alone, and SQLite
+ * cannot widen a table's key in place: its rows (all of them the categories' own values) move to a table of the new
+ * shape, in the transaction that finds the table without `entry`; `secure_delete` zeroes the old table's pages.
+ */
+export const WIDEN_BLIND_INDEX = `
+${blindIndexTable('blind_index_widened')}
+INSERT INTO blind_index_widened (hash, subject_id, category, field, entry)
+  SELECT hash, subject_id, category, field, '' FROM blind_index;
+DROP TABLE blind_index;
+ALTER TABLE blind_index_widened RENAME TO blind_index;
+CREATE INDEX blind_index_hash ON blind_index (hash);
+`;
 
 /** Empties every read model and checkpoint (a reset of a store that cannot swap its file). */
 export const CLEAR_VIEWS =

@@ -13,7 +13,7 @@ import {
 import { startCheckpointer } from '../writers/thread.js';
 import { applyBatchTransaction, replaceIndexTransaction } from './applyBatch.js';
 import * as q from './queries.js';
-import { CLEAR_VIEWS, VIEW_COLUMNS, VIEW_FILE, VIEW_SCHEMA } from './schema.js';
+import { CLEAR_VIEWS, VIEW_COLUMNS, VIEW_FILE, VIEW_SCHEMA, WIDEN_BLIND_INDEX } from './schema.js';
 import { prepareViewStatements, type ViewStatements } from './statements.js';
 
 /** Options of the embedded view store. */
@@ -40,6 +40,7 @@ const clearViewsTransaction = (db: SqliteDatabase) =>
 function openViews(options: SqliteOptions, onDisk: boolean): ViewConnection {
   const db = openDatabase(options, { ...VIEW_FILE, autoCheckpoint: !onDisk, schema: VIEW_SCHEMA });
   addMissingColumns(db);
+  widenBlindIndex(db);
   const stmt = prepareViewStatements(db);
   return {
     db,
@@ -63,6 +64,20 @@ function addMissingColumns(db: SqliteDatabase): void {
       if (!/duplicate column name/i.test((e as Error).message)) throw e;
     }
   }
+}
+
+/** A blind index keyed without entries (a file from before them) gets its `entry` column (WIDEN_BLIND_INDEX). */
+function widenBlindIndex(db: SqliteDatabase): void {
+  const widened = () =>
+    db
+      .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('blind_index')")
+      .all()
+      .some((c) => c.name === 'entry');
+  if (widened()) return;
+  // IMMEDIATE, and looked at again inside: another process opening the same file may have widened it first.
+  db.transaction(() => {
+    if (!widened()) db.exec(WIDEN_BLIND_INDEX);
+  }).immediate();
 }
 
 /**

@@ -48,27 +48,31 @@ function prepareWrites(db: SqliteDatabase) {
       `INSERT INTO subjects (subject_id, position, state) VALUES (?, ?, ?)
        ON CONFLICT (subject_id) DO UPDATE SET position = excluded.position, state = excluded.state`,
     ),
-    indexHash: prepare<[string, string, string], { hash: string }>(
+    // `entry`: '' for the category's own value (entryColumn).
+    indexHash: prepare<[string, string, string, string], { hash: string }>(
       db,
-      'SELECT hash FROM blind_index WHERE subject_id = ? AND category = ? AND field = ?',
+      'SELECT hash FROM blind_index WHERE subject_id = ? AND category = ? AND field = ? AND entry = ?',
     ),
-    putIndex: prepare<[string, string, string, string]>(
+    putIndex: prepare<[string, string, string, string, string]>(
       db,
-      `INSERT INTO blind_index (hash, subject_id, category, field) VALUES (?, ?, ?, ?)
-       ON CONFLICT (subject_id, category, field) DO UPDATE SET hash = excluded.hash`,
+      `INSERT INTO blind_index (hash, subject_id, category, field, entry) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (subject_id, category, field, entry) DO UPDATE SET hash = excluded.hash`,
     ),
-    deleteIndexField: prepare<[string, string, string]>(
+    deleteIndexField: prepare<[string, string, string, string]>(
       db,
-      'DELETE FROM blind_index WHERE subject_id = ? AND category = ? AND field = ?',
+      'DELETE FROM blind_index WHERE subject_id = ? AND category = ? AND field = ? AND entry = ?',
     ),
-    deleteIndexCategory: prepare<[string, string]>(db, 'DELETE FROM blind_index WHERE subject_id = ? AND category = ?'),
-    replaceIndexHash: prepare<[string, string, string, string, string]>(
+    deleteIndexEntry: prepare<[string, string, string]>(
       db,
-      'UPDATE blind_index SET hash = ? WHERE subject_id = ? AND category = ? AND field = ? AND hash = ?',
+      'DELETE FROM blind_index WHERE subject_id = ? AND category = ? AND entry = ?',
     ),
-    deleteIndexHash: prepare<[string, string, string, string]>(
+    replaceIndexHash: prepare<[string, string, string, string, string, string]>(
       db,
-      'DELETE FROM blind_index WHERE subject_id = ? AND category = ? AND field = ? AND hash = ?',
+      'UPDATE blind_index SET hash = ? WHERE subject_id = ? AND category = ? AND field = ? AND entry = ? AND hash = ?',
+    ),
+    deleteIndexHash: prepare<[string, string, string, string, string]>(
+      db,
+      'DELETE FROM blind_index WHERE subject_id = ? AND category = ? AND field = ? AND entry = ? AND hash = ?',
     ),
     deleteHolds: prepare<[string]>(db, 'DELETE FROM holds WHERE subject_id = ?'),
     insertHold: prepare<[string, string, string, string, string, string | null]>(
@@ -115,16 +119,16 @@ function prepareReads(db: SqliteDatabase) {
     ),
     byHash: prepare<[string], IndexRow>(
       db,
-      `SELECT hash, subject_id, category, field FROM blind_index WHERE hash IN (SELECT value FROM json_each(?))
-       ORDER BY subject_id, category, field`,
+      `SELECT hash, subject_id, category, field, entry FROM blind_index WHERE hash IN (SELECT value FROM json_each(?))
+       ORDER BY subject_id, category, field, entry`,
     ),
     // The epoch is the number before the colon of `<epoch>:<hex>`; a hash without one is from before epochs (0).
-    indexOlderThan: prepare<[string, string, string, number, number], IndexRow>(
+    indexOlderThan: prepare<[string, string, string, string, number, number], IndexRow>(
       db,
-      `SELECT hash, subject_id, category, field FROM blind_index
-       WHERE (subject_id, category, field) > (?, ?, ?)
+      `SELECT hash, subject_id, category, field, entry FROM blind_index
+       WHERE (subject_id, category, field, entry) > (?, ?, ?, ?)
          AND CAST(substr(hash, 1, instr(hash, ':') - 1) AS INTEGER) < ?
-       ORDER BY subject_id, category, field LIMIT ?`,
+       ORDER BY subject_id, category, field, entry LIMIT ?`,
     ),
     holds: prepare<{ subjectId: string | null; endingBefore: string | null }, HoldRow>(
       db,
