@@ -52,7 +52,7 @@ async function seedSubject(
   v: Vault,
   name: string,
   email: string,
-  extra: ReturnType<typeof item>[] = [],
+  extra: (ReturnType<typeof item> & { entry?: string })[] = [],
 ): Promise<string> {
   const { subjectId } = await v.commands.registerSubject(crm);
   const notice = { noticeId: 'privacy-notice', noticeVersion: '2026-01', channel: 'webForm' as const };
@@ -194,6 +194,98 @@ async function expectNothingStored(page: Page, personal: string[]): Promise<void
 }
 
 let erasureRequestId: string;
+
+/**
+ * A debtor the creditor handed over with two debt-collection cases, case A-1 under the DPO's litigation hold until
+ * mid-2031, and the due-diligence records of two business relationships (the law keeps each for 5 years after it
+ * ended: R-2 ended, R-1 runs on). Its email in case A-1 is `<lang>.a1@example.no`.
+ */
+async function seedDebtor(lang: string): Promise<{ id: string; keptUntil: string }> {
+  const inEntry = (entry: string, ...args: Parameters<typeof item>) => ({ ...item(...args), entry });
+  const id = await seedSubject(vault, `Debtor ${lang}`, `${lang}@example.no`, [
+    inEntry('A-1', 'debtor', 'name', `Debtor ${lang}`, 'debtCollection', 'legitimateInterest', 'thirdParty'),
+    inEntry('A-1', 'debtor', 'email', `${lang}.a1@example.no`, 'debtCollection', 'legitimateInterest', 'thirdParty'),
+    inEntry('B-2', 'debtor', 'name', `Debtor ${lang}`, 'debtCollection', 'legitimateInterest', 'thirdParty'),
+    ...['R-1', 'R-2'].map((r) =>
+      inEntry(r, 'antiMoneyLaundering', 'verificationMethod', 'passport', 'amlCompliance', 'legalObligation'),
+    ),
+  ]);
+  const hold = { type: 'PlaceLegalHold' as const, category: 'debtor', basis: 'litigation', entry: 'A-1' };
+  await vault.execute(id, { ...hold, until: '2031-06-30T00:00:00.000Z' }, { actor: 'dpo:seed' });
+  await vault.execute(id, { type: 'RecordLifecycleEvent', event: 'relationshipEnded', entry: 'R-2' }, crm);
+  // The law's hold on R-2: 5 years from now, when it ended.
+  const holds = await vault.stores.views.listHolds({ subjectId: id });
+  return { id, keptUntil: holds.find((h) => h.entry === 'R-2')!.until };
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The console's words for a case's hold and a certificate's values, in each of its languages. */
+const CASE_WORDS = [
+  {
+    lang: 'en',
+    locale: 'en-GB',
+    logIn: 'Log in',
+    subjects: 'Subjects',
+    holdsTab: 'Holds',
+    value: 'Value',
+    forPurpose: 'For the purpose',
+    find: 'Find',
+    openSubject: 'Open subject',
+    purpose: 'Purpose',
+    openValues: 'Open values',
+    erase: 'Erase this subject…',
+    eraseNow: 'Erase now',
+    valid: 'Signature valid',
+    entry: 'case or record',
+    column: 'Case or record',
+    until: 'until',
+    open: 'until its period ends (open: not started yet)',
+    release: (c: string, e: string) => `Release ${c} (case or record ${e})`,
+  },
+  {
+    lang: 'nb',
+    locale: 'nb-NO',
+    logIn: 'Logg inn',
+    subjects: 'Registrerte',
+    holdsTab: 'Rettslige pålegg',
+    value: 'Verdi',
+    forPurpose: 'For formålet',
+    find: 'Finn',
+    openSubject: 'Åpne registrert',
+    purpose: 'Formål',
+    openValues: 'Åpne verdiene',
+    erase: 'Slett denne registrerte …',
+    eraseNow: 'Slett nå',
+    valid: 'Signaturen er gyldig',
+    entry: 'sak eller oppføring',
+    column: 'Sak eller oppføring',
+    until: 'til',
+    open: 'til perioden er over (åpen: ikke startet ennå)',
+    release: (c: string, e: string) => `Opphev ${c} (sak eller oppføring ${e})`,
+  },
+  {
+    lang: 'da',
+    locale: 'da-DK',
+    logIn: 'Log ind',
+    subjects: 'Registrerede',
+    holdsTab: 'Retlige pålæg',
+    value: 'Værdi',
+    forPurpose: 'Til formålet',
+    find: 'Find',
+    openSubject: 'Åbn registreret',
+    purpose: 'Formål',
+    openValues: 'Åbn værdierne',
+    erase: 'Slet denne registrerede …',
+    eraseNow: 'Slet nu',
+    valid: 'Signaturen er gyldig',
+    entry: 'sag eller registrering',
+    column: 'Sag eller registrering',
+    until: 'til',
+    open: 'til perioden er ovre (åben: ikke begyndt endnu)',
+    release: (c: string, e: string) => `Ophæv ${c} (sag eller registrering ${e})`,
+  },
+];
 
 describe.skipIf(missing !== undefined)('the privacy centre and the DPO console in Chromium', () => {
   it('a subject logs in through the provider and sees its data by category, with purpose and retention', async () => {
@@ -494,7 +586,7 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
 
     await page.getByRole('button', { name: 'Holds' }).click();
     const holdRow = page.locator('section[aria-labelledby=holds] tbody tr', { hasText: per });
-    expect((await holdRow.locator('td').allTextContents()).slice(0, 3)).toEqual([per, 'marketing', 'litigation']);
+    expect((await holdRow.locator('td').allTextContents()).slice(0, 4)).toEqual([per, 'marketing', '—', 'litigation']);
     expect(await holdRow.locator('td').last().textContent()).toBe('dpo');
 
     const previewRows = async () =>
@@ -528,6 +620,63 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
     expect(violations).toEqual([]);
     await context.close();
   });
+
+  it.each(CASE_WORDS)(
+    'a debtor found by a case’s email shows its case’s hold and, erased, each case’s kept values and ends ($lang)',
+    async (w) => {
+      const { id: debtor, keptUntil } = await seedDebtor(w.lang);
+      const { context, page, violations } = await newPage(w.locale);
+      await logIn(page, '/console', 'anna', w.logIn);
+      await page.getByRole('button', { name: w.subjects }).click();
+      // The address only the debtor's case holds: the lookup finds the subject through the case.
+      await page.getByLabel(w.value, { exact: true }).fill(`${w.lang}.a1@example.no`);
+      await page.getByLabel(w.forPurpose).selectOption('debtCollection');
+      await page.getByRole('button', { name: w.find, exact: true }).click();
+      await page.getByRole('button', { name: `${w.openSubject} ${debtor}` }).click();
+
+      // The DPO's hold on case A-1, and the law's hold on each business relationship of the due-diligence records.
+      await page
+        .getByText(new RegExp(`^debtor \\(${w.entry} A-1\\): litigation ${w.until} 2031-06-30.*\\(dpo\\)`))
+        .waitFor();
+      await page.getByRole('button', { name: w.release('debtor', 'A-1') }).waitFor();
+      const open = new RegExp(`^antiMoneyLaundering \\(${w.entry} R-1\\): .* ${escape(w.open)} \\(register\\)`);
+      await page.getByText(open).waitFor();
+      await page.getByLabel(w.purpose, { exact: true }).selectOption('debtCollection');
+      await page.getByRole('button', { name: w.openValues }).click();
+      await page.getByRole('cell', { name: `email (${w.entry} A-1)` }).waitFor();
+      expect(await axeViolations(page)).toEqual([]);
+
+      await page.getByRole('button', { name: w.erase }).click();
+      await page.getByRole('button', { name: w.eraseNow }).click();
+      await page.getByText(w.valid).waitFor();
+      const retained = page.getByTestId('certificate-retained');
+      const lines = async () => (await retained.locator('li li').allTextContents()).sort();
+      await expect
+        .poll(lines)
+        .toEqual(
+          [
+            `email (${w.entry} A-1): ${w.until} 2031-06-30T00:00:00.000Z`,
+            `name (${w.entry} A-1): ${w.until} 2031-06-30T00:00:00.000Z`,
+            `verificationMethod (${w.entry} R-1): ${w.open}`,
+            `verificationMethod (${w.entry} R-2): ${w.until} ${keptUntil}`,
+          ].sort(),
+        );
+      expect(await axeViolations(page)).toEqual([]);
+
+      await page.getByRole('button', { name: w.holdsTab }).click();
+      const row = page
+        .locator('section[aria-labelledby=holds] tbody tr', { hasText: debtor })
+        .filter({ hasText: 'dpo' });
+      // The holds load after the tab opens: wait for the row.
+      await expect
+        .poll(async () => (await row.locator('td').allTextContents()).slice(0, 4))
+        .toEqual([debtor, 'debtor', 'A-1', 'litigation']);
+      await page.getByRole('columnheader', { name: w.column }).waitFor();
+      expect(await axeViolations(page)).toEqual([]);
+      expect(violations).toEqual([]);
+      await context.close();
+    },
+  );
 
   it('the register and statistics pages show the register the vault enforces and its anonymous counts', async () => {
     const { context, page } = await newPage();

@@ -74,10 +74,8 @@ export function Certificate({ signed }: { signed: CertificateFieldsFragment }) {
         <dt>{m.shredded}</dt>
         <dd>{c.categoriesShredded.join(', ') || '—'}</dd>
         <dt>{m.retained}</dt>
-        <dd>
-          {c.categoriesRetained.length === 0
-            ? '—'
-            : c.categoriesRetained.map((r) => m.retainedAs(r.category, r.basis, r.until)).join('; ')}
+        <dd data-testid="certificate-retained">
+          {c.categoriesRetained.length === 0 ? '—' : <Retained retained={c.categoriesRetained} />}
         </dd>
         <dt>{m.keysDestroyed}</dt>
         <dd>{c.keysDestroyedAt}</dd>
@@ -91,6 +89,30 @@ export function Certificate({ signed }: { signed: CertificateFieldsFragment }) {
         </dd>
       </dl>
     </section>
+  );
+}
+
+/**
+ * What the erasure kept, a category a line, and under it, where the period runs per value or per case or record,
+ * each value with its own end (a date, or open while the period that keeps it has not started) and the hold keeping
+ * it where that is not the category's.
+ */
+function Retained({ retained }: { retained: CertificateFieldsFragment['certificate']['categoriesRetained'] }) {
+  return (
+    <ul>
+      {retained.map((r) => (
+        <li key={r.category}>
+          {m.retainedAs(r.category, r.basis, r.until)}
+          {r.entries && r.entries.length > 0 && (
+            <ul>
+              {r.entries.map((e) => (
+                <li key={`${e.entry ?? ''}/${e.field}`}>{m.retainedValue(e.field, e.until, e.entry, e.basis)}</li>
+              ))}
+            </ul>
+          )}
+        </li>
+      ))}
+    </ul>
   );
 }
 

@@ -29,15 +29,22 @@ function Table({ head, rows }: { head: string[]; rows: (string | number)[][] }) 
   );
 }
 
-/** Every legal hold, from the register and placed by the DPO. */
+/** Every legal hold, from the register and placed by the DPO, each on a category or on one case or record of it. */
 export function AllHolds() {
   const [holds] = useQuery({ query: HoldsQuery, variables: {} });
-  const rows = (holds.data?.legalHolds ?? []).map((h) => [h.subjectId, h.category, h.basis, h.until, h.source]);
+  const rows = (holds.data?.legalHolds ?? []).map((h) => [
+    h.subjectId,
+    h.category,
+    h.entry ?? '—',
+    h.basis,
+    h.until,
+    h.source,
+  ]);
   return (
     <section aria-labelledby="holds">
       <h2 id="holds">{m.legalHolds}</h2>
       {holds.error && <p role="alert">{holds.error.message}</p>}
-      <Table head={[m.subject, m.category, m.basis, m.until, m.source]} rows={rows} />
+      <Table head={[m.subject, m.category, m.entry, m.basis, m.until, m.source]} rows={rows} />
     </section>
   );
 }

@@ -147,9 +147,9 @@ function ItemsTable({ items }: { items: SubjectValuesQuery['subject']['items'] }
       </thead>
       <tbody>
         {items.map((i, n) => (
-          <tr key={`${i.category}.${i.field ?? n}`}>
+          <tr key={`${i.category}.${i.field ?? n}@${i.entry ?? ''}`}>
             <td>{i.category}</td>
-            <td>{i.field ?? '—'}</td>
+            <td>{i.field ? m.fieldOf(i.field, i.entry) : '—'}</td>
             <td>
               {'value' in i
                 ? shown(i.value)
@@ -267,15 +267,15 @@ function Holds({ id, categories }: { id: string; categories: string[] }) {
       <h3>{m.legalHolds}</h3>
       <ul>
         {holds.data?.legalHolds.map((h) => (
-          <li key={`${h.category}-${h.source}`}>
-            {m.holdLine(h.category, h.basis, h.until)} ({h.source}){' '}
+          <li key={`${h.category}-${h.entry ?? ''}-${h.source}`}>
+            {m.holdLine(h.category, h.basis, h.until, h.entry)} ({h.source}){' '}
             {h.source === 'dpo' && (
               <button
                 type="button"
                 className="secondary"
-                onClick={() => void release({ id, category: h.category }).then(reload)}
+                onClick={() => void release({ id, category: h.category, entry: h.entry }).then(reload)}
               >
-                {m.release(h.category)}
+                {m.release(h.category, h.entry)}
               </button>
             )}
           </li>
@@ -327,7 +327,9 @@ function Erase({ id }: { id: string }) {
           <p id="erase-confirm">{m.eraseConfirm}</p>
           <ul>
             {(holds.data?.legalHolds ?? []).map((h) => (
-              <li key={`${h.category}-${h.source}`}>{m.holdLine(h.category, h.basis, h.until)}</li>
+              <li key={`${h.category}-${h.entry ?? ''}-${h.source}`}>
+                {m.holdLine(h.category, h.basis, h.until, h.entry)}
+              </li>
             ))}
             {holds.data?.legalHolds.length === 0 && <li>{m.nothingRetained}</li>}
           </ul>

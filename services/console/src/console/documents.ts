@@ -59,6 +59,12 @@ export const CertificateFields = graphql(`
         category
         basis
         until
+        entries {
+          field
+          until
+          entry
+          basis
+        }
       }
       keysDestroyedAt
       staleCopiesUnreadableBy
@@ -191,13 +197,16 @@ export const SubjectValuesQuery = graphql(`
         ... on PersonalDataValue {
           value
           legalBasis
+          entry
         }
         ... on PersonalDataDenied {
           reason
+          entry
         }
         ... on PersonalDataErased {
           erasedAt
           erasureReason
+          entry
         }
       }
     }
@@ -217,6 +226,7 @@ export const HoldsQuery = graphql(`
     legalHolds(subjectId: $subjectId) {
       subjectId
       category
+      entry
       basis
       until
       source
@@ -233,8 +243,8 @@ export const PlaceHoldMutation = graphql(`
 `);
 
 export const ReleaseHoldMutation = graphql(`
-  mutation ReleaseHold($id: ID!, $category: String!) {
-    releaseLegalHold(subjectId: $id, category: $category) {
+  mutation ReleaseHold($id: ID!, $category: String!, $entry: String) {
+    releaseLegalHold(subjectId: $id, category: $category, entry: $entry) {
       revision
     }
   }

@@ -5,6 +5,12 @@ import { LANGUAGE, type Language } from '../shared/i18n.js';
  * preference). Codes the vault sends (a request type, a status, a basis) stay codes in English, where the DPO knows
  * them from the schema and the register, and are named in words in the other languages.
  */
+/** `until` as the vault sends it: an ISO time, or `open` while the period that keeps the data has not started. */
+const enEnds = (until: string) =>
+  until === 'open' ? 'until its period ends (open: not started yet)' : `until ${until}`;
+/** The entry (a debt-collection case, a business relationship) a value or hold belongs to; none: the category's own. */
+const enEntry = (entry?: string | null) => (entry ? ` (case or record ${entry})` : '');
+
 const en = {
   sections: 'Sections',
   tabs: {
@@ -58,7 +64,9 @@ const en = {
   erasedAt: 'Erased at',
   shredded: 'Shredded',
   retained: 'Retained',
-  retainedAs: (category: string, basis: string, until: string) => `${category} (${basis}, until ${until})`,
+  retainedAs: (category: string, basis: string, until: string) => `${category} (${basis}, ${enEnds(until)})`,
+  retainedValue: (field: string, until: string, entry?: string | null, basis?: string | null) =>
+    `${field}${enEntry(entry)}: ${enEnds(until)}${basis ? ` (${basis})` : ''}`,
   keysDestroyed: 'Keys destroyed',
   staleUnreadable: 'Stale copies unreadable by',
   notifiedTo: 'Recipients notified',
@@ -115,8 +123,11 @@ const en = {
   reads: 'Reads',
   none: 'None.',
   legalHolds: 'Legal holds',
-  holdLine: (category: string, basis: string, until: string) => `${category}: ${basis} until ${until}`,
-  release: (category: string) => `Release ${category}`,
+  holdLine: (category: string, basis: string, until: string, entry?: string | null) =>
+    `${category}${enEntry(entry)}: ${basis} ${enEnds(until)}`,
+  release: (category: string, entry?: string | null) => `Release ${category}${enEntry(entry)}`,
+  entry: 'Case or record',
+  fieldOf: (field: string, entry?: string | null) => `${field}${enEntry(entry)}`,
   basis: 'Basis',
   until: 'Until',
   placeHold: 'Place hold',
@@ -164,6 +175,10 @@ const nbCodes: Record<string, string> = {
   callback: 'tilbakemelding',
   pull: 'henting',
 };
+
+const nbEnds = (until: string) =>
+  until === 'open' ? 'til perioden er over (åpen: ikke startet ennå)' : `til ${until}`;
+const nbEntry = (entry?: string | null) => (entry ? ` (sak eller oppføring ${entry})` : '');
 
 const nb: ConsoleMessages = {
   sections: 'Deler',
@@ -216,7 +231,9 @@ const nb: ConsoleMessages = {
   erasedAt: 'Slettet',
   shredded: 'Makulert',
   retained: 'Beholdt',
-  retainedAs: (category, basis, until) => `${category} (${basis}, til ${until})`,
+  retainedAs: (category, basis, until) => `${category} (${basis}, ${nbEnds(until)})`,
+  retainedValue: (field, until, entry, basis) =>
+    `${field}${nbEntry(entry)}: ${nbEnds(until)}${basis ? ` (${basis})` : ''}`,
   keysDestroyed: 'Nøkler ødelagt',
   staleUnreadable: 'Gamle kopier uleselige senest',
   notifiedTo: 'Varslede mottakere',
@@ -272,8 +289,10 @@ const nb: ConsoleMessages = {
   reads: 'Lesninger',
   none: 'Ingen.',
   legalHolds: 'Rettslige pålegg om oppbevaring',
-  holdLine: (category, basis, until) => `${category}: ${basis} til ${until}`,
-  release: (category) => `Opphev ${category}`,
+  holdLine: (category, basis, until, entry) => `${category}${nbEntry(entry)}: ${basis} ${nbEnds(until)}`,
+  release: (category, entry) => `Opphev ${category}${nbEntry(entry)}`,
+  entry: 'Sak eller oppføring',
+  fieldOf: (field, entry) => `${field}${nbEntry(entry)}`,
   basis: 'Grunnlag',
   until: 'Til',
   placeHold: 'Legg inn pålegg',
@@ -318,6 +337,10 @@ const daCodes: Record<string, string> = {
   callback: 'tilbagemelding',
   pull: 'hentning',
 };
+
+const daEnds = (until: string) =>
+  until === 'open' ? 'til perioden er ovre (åben: ikke begyndt endnu)' : `til ${until}`;
+const daEntry = (entry?: string | null) => (entry ? ` (sag eller registrering ${entry})` : '');
 
 const da: ConsoleMessages = {
   sections: 'Afsnit',
@@ -370,7 +393,9 @@ const da: ConsoleMessages = {
   erasedAt: 'Slettet',
   shredded: 'Makuleret',
   retained: 'Bevaret',
-  retainedAs: (category, basis, until) => `${category} (${basis}, til ${until})`,
+  retainedAs: (category, basis, until) => `${category} (${basis}, ${daEnds(until)})`,
+  retainedValue: (field, until, entry, basis) =>
+    `${field}${daEntry(entry)}: ${daEnds(until)}${basis ? ` (${basis})` : ''}`,
   keysDestroyed: 'Nøgler destrueret',
   staleUnreadable: 'Gamle kopier ulæselige senest',
   notifiedTo: 'Underrettede modtagere',
@@ -426,8 +451,10 @@ const da: ConsoleMessages = {
   reads: 'Læsninger',
   none: 'Ingen.',
   legalHolds: 'Retlige pålæg om opbevaring',
-  holdLine: (category, basis, until) => `${category}: ${basis} til ${until}`,
-  release: (category) => `Ophæv ${category}`,
+  holdLine: (category, basis, until, entry) => `${category}${daEntry(entry)}: ${basis} ${daEnds(until)}`,
+  release: (category, entry) => `Ophæv ${category}${daEntry(entry)}`,
+  entry: 'Sag eller registrering',
+  fieldOf: (field, entry) => `${field}${daEntry(entry)}`,
   basis: 'Grundlag',
   until: 'Til',
   placeHold: 'Indsæt pålæg',
