@@ -40,22 +40,29 @@ export function purposeEnd(
   category: string,
   holder: { purpose: string; legalBasis: string },
 ): PurposeEnd | undefined {
-  const spec = register.categories[category];
   const { purpose } = holder;
+  const consent = Object.hasOwn(state.consents, purpose) ? state.consents[purpose] : undefined;
+  const objection = Object.hasOwn(state.objections, purpose) ? state.objections[purpose] : undefined;
+  // Most values: a purpose the subject never consented to nor objected to (the projector asks for every value).
+  if (!consent && !objection) return undefined;
+  const spec = register.categories[category];
   const p = Object.hasOwn(register.purposes, purpose) ? register.purposes[purpose] : undefined;
   const ends: PurposeEnd[] = [];
-  const consent = Object.hasOwn(state.consents, purpose) ? state.consents[purpose] : undefined;
   if (consent && restsOnConsent(register, purpose, holder.legalBasis)) {
     if (!consent.given) {
       if (spec?.onConsentWithdrawn !== 'shred')
         ends.push({ at: consent.at, purpose, reason: 'withdrawal', rule: `consent for ${purpose} withdrawn` });
     } else {
       const at = consentExpiresAt(register, purpose, consent.at);
-      const rule = `consent for ${purpose} expired (${p?.consentValidFor} after given)`;
-      if (at) ends.push({ at, purpose, reason: 'consentExpired', rule });
+      if (at)
+        ends.push({
+          at,
+          purpose,
+          reason: 'consentExpired',
+          rule: `consent for ${purpose} expired (${p?.consentValidFor} after given)`,
+        });
     }
   }
-  const objection = Object.hasOwn(state.objections, purpose) ? state.objections[purpose] : undefined;
   if (objection && p?.directMarketing && !(spec?.onObjection === 'shred' && objectionReaches(spec, p)))
     ends.push({ at: objection.at, purpose, reason: 'objection', rule: `objection to ${purpose}` });
   return ends.reduce<PurposeEnd | undefined>((a, b) => (!a || b.at < a.at ? b : a), undefined);
