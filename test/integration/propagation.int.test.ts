@@ -20,7 +20,14 @@ import { Webhook } from 'standardwebhooks';
 import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { eventually, type Receiver, type Reply, startReceiver } from './propagationReceivers.js';
+import {
+  contactItem,
+  eventually,
+  inParallel,
+  type Receiver,
+  type Reply,
+  startReceiver,
+} from './propagationReceivers.js';
 
 /** Each recipient's Standard Webhooks secret, made for this run. */
 const secretOf = (name: string) =>
@@ -28,14 +35,6 @@ const secretOf = (name: string) =>
 
 const SUBJECTS = 120;
 const actor = { actor: 'test' };
-const contact = (field: string, value: string) => ({
-  category: 'contact',
-  field,
-  value,
-  purpose: 'contract',
-  legalBasis: 'contract',
-  source: 'subject',
-});
 /** Personal values of subject i: each must never reach a receiver. */
 const valuesOf = (i: number) => ({
   email: `person.${i}.propagation@example.test`,
@@ -95,16 +94,6 @@ async function liveVault(register: ProcessingRegister, propagation: OpenVaultOpt
   return vault;
 }
 
-/** Runs `work(i)` for i < n, `width` at a time. */
-async function inParallel(n: number, width: number, work: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      for (let i = next++; i < n; i = next++) await work(i);
-    }),
-  );
-}
-
 /** SUBJECTS subjects with contact data, the even ones read by crm for `contract`; each rectified, then erased. */
 async function workload(vault: Vault): Promise<string[]> {
   const ids: string[] = [];
@@ -112,7 +101,7 @@ async function workload(vault: Vault): Promise<string[]> {
     const v = valuesOf(i);
     const { subjectId } = await vault.commands.registerSubject(actor);
     ids[i] = subjectId;
-    const items = [contact('email', v.email), contact('phone', v.phone), contact('name', v.name)];
+    const items = [contactItem('email', v.email), contactItem('phone', v.phone), contactItem('name', v.name)];
     await vault.execute(subjectId, { type: 'RecordPersonalData', items }, actor);
     if (i % 2 === 0) {
       const at = new Date().toISOString();
@@ -125,7 +114,7 @@ async function workload(vault: Vault): Promise<string[]> {
     const subjectId = ids[i]!;
     await vault.execute(
       subjectId,
-      { type: 'RectifyPersonalData', items: [contact('email', valuesOf(i).rectified)] },
+      { type: 'RectifyPersonalData', items: [contactItem('email', valuesOf(i).rectified)] },
       actor,
     );
     await vault.erase(subjectId, { ...actor, reason: 'subjectRequest' });
@@ -274,7 +263,7 @@ describe('acknowledgements and retries', () => {
     const { subjectId } = await vault.commands.registerSubject(actor);
     await vault.execute(
       subjectId,
-      { type: 'RecordPersonalData', items: [contact('email', 'ack@example.test')] },
+      { type: 'RecordPersonalData', items: [contactItem('email', 'ack@example.test')] },
       actor,
     );
     await vault.erase(subjectId, { ...actor, reason: 'subjectRequest' });
@@ -321,7 +310,7 @@ describe('acknowledgements and retries', () => {
     const { subjectId } = await vault.commands.registerSubject(actor);
     await vault.execute(
       subjectId,
-      { type: 'RecordPersonalData', items: [contact('email', 'dead@example.test')] },
+      { type: 'RecordPersonalData', items: [contactItem('email', 'dead@example.test')] },
       actor,
     );
     await vault.erase(subjectId, { ...actor, reason: 'subjectRequest' });
@@ -388,7 +377,7 @@ describe('the pull feed and the DPO view', () => {
       ids.push(subjectId);
       await vault.execute(
         subjectId,
-        { type: 'RecordPersonalData', items: [contact('email', `pull${i}@example.test`)] },
+        { type: 'RecordPersonalData', items: [contactItem('email', `pull${i}@example.test`)] },
         actor,
       );
       await vault.accessLog.append([

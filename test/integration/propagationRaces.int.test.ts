@@ -23,7 +23,7 @@ import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
-import { eventually, type Receiver, startReceiver } from './propagationReceivers.js';
+import { contactItem, eventually, inParallel, type Receiver, startReceiver } from './propagationReceivers.js';
 
 /**
  * Propagation where things happen at the same time (issue 26): a read written to the access log after its change
@@ -36,14 +36,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secretOf = (name: string) =>
   `whsec_${Buffer.from(nacl.hash(Buffer.from(`races-test:${name}`)).subarray(0, 32)).toString('base64')}`;
 const emailOf = (i: number) => `person.${i}.races@example.test`;
-const contact = (value: string) => ({
-  category: 'contact',
-  field: 'email',
-  value,
-  purpose: 'contract',
-  legalBasis: 'contract',
-  source: 'subject',
-});
+const contact = (value: string) => contactItem('email', value);
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -120,16 +113,6 @@ async function receiver(): Promise<Receiver> {
   const r = await startReceiver(() => ({ status: 204 }));
   cleanups.push(() => r.close().catch(() => {}));
   return r;
-}
-
-/** Runs `work(i)` for i < n, `width` at a time. */
-async function inParallel(n: number, width: number, work: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      for (let i = next++; i < n; i = next++) await work(i);
-    }),
-  );
 }
 
 /** `n` subjects with an email each, recorded through `vault`. */
@@ -235,7 +218,7 @@ describe.each<[string, PropagationOptions]>([
 });
 
 describe('an acknowledgement that arrives while its delivery is in flight', () => {
-  it('stands whatever the attempt then answers: never sent again, never dead-lettered, and so after a restart', async () => {
+  it('stands whatever the attempt answers: not sent again, not dead-lettered, also after a restart', async () => {
     const n = 120;
     const gate = gatedTransport();
     const register = registerWith({ collections: { url: 'http://127.0.0.1:9/hook', acknowledgement: 'callback' } });

@@ -27,7 +27,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 import { receiptRegister, receiptSecrets } from '../support/receiptRegister.js';
 import { schemaErrors } from '../support/rightsSchemas.js';
-import { eventually, type Receiver, startReceiver } from './propagationReceivers.js';
+import { contactItem, eventually, type Receiver, startReceiver } from './propagationReceivers.js';
 
 /**
  * What issue 26 left for last: the erasure certificate names the recipients it is notified to, a signed receipt
@@ -42,14 +42,7 @@ const secretOf = (name: string) =>
 /** Personal values recorded: none may appear in a certificate or a receipt. */
 const VALUES = ['receipt.person@example.test', 'Receipt Person Lastname', '+4791234567'];
 const actor = { actor: 'test' };
-const contact = (field: string, value: string) => ({
-  category: 'contact',
-  field,
-  value,
-  purpose: 'contract',
-  legalBasis: 'contract',
-  source: 'subject',
-});
+const contact = contactItem;
 
 /**
  * crm (a service, acknowledging by its 2xx), billing (a service that reads nothing), collections (external, by

@@ -87,3 +87,23 @@ export async function eventually(done: () => boolean, timeoutMs: number, what: (
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** A contact value recorded for `contract`, as the propagation suites record their subjects' data. */
+export const contactItem = (field: string, value: string) => ({
+  category: 'contact',
+  field,
+  value,
+  purpose: 'contract',
+  legalBasis: 'contract',
+  source: 'subject',
+});
+
+/** Runs `work(i)` for i < n, `width` at a time. */
+export async function inParallel(n: number, width: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      for (let i = next++; i < n; i = next++) await work(i);
+    }),
+  );
+}

@@ -11,14 +11,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 import { freePort, Replica } from '../topology/topology.js';
-import { eventually } from './propagationReceivers.js';
+import { contactItem, eventually } from './propagationReceivers.js';
 
 /**
- * Three `vault serve` replicas over the same PostgreSQL stores all deliver (issue 26): each claims a notification
- * (a lease in PostgreSQL) before it sends it, so a real receiver counts each notification delivered once, and a
- * replica killed with SIGKILL mid-delivery hands its claims over when they expire. What is honest to promise:
- * at least once overall, and a second delivery only of what the killed replica had sent and not yet recorded.
+ * Three `vault serve` replicas over the same PostgreSQL stores, or three processes on one data directory of the
+ * embedded default, all deliver (issue 26): each claims a notification (a lease in PostgreSQL, or in the directory's
+ * `leases.db`) before it sends it, so a real receiver counts each notification delivered once, and a replica killed
+ * with SIGKILL mid-delivery hands its claims over when they expire. What is honest to promise: at least once
+ * overall, and a second delivery only of what the killed replica had sent and not yet recorded.
  */
+const BACKENDS = [
+  { name: 'the same PostgreSQL stores', postgres: true, leaseMs: 5_000 },
+  // Three processes take turns at one SQLite write lock (synchronous FULL, on a loaded machine): recording an outcome
+  // can wait seconds for it, and a claim that expires first is taken over and sent again. A longer claim keeps that
+  // to the killed replica's, as the default (the timeout + 20 s) does.
+  { name: 'one data directory of the embedded default (SQLite)', postgres: false, leaseMs: 15_000 },
+];
 const REPLICAS = 3;
 const VICTIM = 1;
 const SUBJECTS = 150;
@@ -106,21 +114,16 @@ async function gql(base: string, token: string, query: string, variables: Record
   return body.data!;
 }
 
-const email = (value: string) => ({
-  category: 'contact',
-  field: 'email',
-  value,
-  purpose: 'contract',
-  legalBasis: 'contract',
-  source: 'subject',
-});
+const email = (value: string) => contactItem('email', value);
 
 if (!probe.ok) {
   describe.skip(`Propagation from replicas on PostgreSQL (skipped: ${probe.reason})`, () => {
     it('delivers each notification once from three replicas, one killed mid-delivery', () => {});
   });
-} else {
-  describe('propagation from three replicas over the same PostgreSQL stores', () => {
+}
+const backends = BACKENDS.filter((b) => probe.ok || !b.postgres);
+if (backends.length > 0) {
+  describe.each(backends)('propagation from three replicas over $name', (backend) => {
     const dir = mkdtempSync(join(tmpdir(), 'pdv-propagation-replicas-'));
     const schema = freshSchema('pdv_propagation_replicas');
     const replicas: Replica[] = [];
@@ -132,10 +135,14 @@ if (!probe.ok) {
       receiver = await countingReceiver((replica) => (replica === VICTIM ? 400 : 150));
       const shared = {
         ...process.env,
-        VAULT_EVENT_STORE: 'postgres',
-        VAULT_STATE_STORE: 'postgres',
-        VAULT_POSTGRES_URL: TEST_POSTGRES_URL,
-        VAULT_POSTGRES_SCHEMA: schema,
+        ...(backend.postgres
+          ? {
+              VAULT_EVENT_STORE: 'postgres',
+              VAULT_STATE_STORE: 'postgres',
+              VAULT_POSTGRES_URL: TEST_POSTGRES_URL,
+              VAULT_POSTGRES_SCHEMA: schema,
+            }
+          : { VAULT_DATA_DIR: join(dir, 'data') }),
         VAULT_MASTER_KEY: Buffer.from(nacl.randomBytes(32)).toString('base64'),
         VAULT_JWT_SECRET: Buffer.from(nacl.randomBytes(32)).toString('hex'),
         // One machine: the replicas share the local custody's epoch key file (on many machines, an HSM).
@@ -147,7 +154,7 @@ if (!probe.ok) {
         VAULT_ITEMS_PER_MINUTE: '1000000',
         VAULT_NOTIFY_CONCURRENCY: '2',
         VAULT_NOTIFY_TIMEOUT_MS: '2000',
-        VAULT_NOTIFY_LEASE_MS: '5000',
+        VAULT_NOTIFY_LEASE_MS: String(backend.leaseMs),
         VAULT_NOTIFY_BACKOFF_MS: '100',
         TEST_SECRET_COLLECTIONS: SECRET,
       };
@@ -163,7 +170,8 @@ if (!probe.ok) {
         replicas.push(
           new Replica(await freePort(), {
             ...shared,
-            VAULT_DATA_DIR: join(dir, `replica${i}`),
+            // On the embedded default the three share one data directory: its files are the stores.
+            VAULT_DATA_DIR: backend.postgres ? join(dir, `replica${i}`) : join(dir, 'data'),
             VAULT_REGISTER_FILE: registerFile,
           }),
         );
@@ -179,7 +187,7 @@ if (!probe.ok) {
     afterAll(async () => {
       await Promise.allSettled(replicas.map((r) => r.stop()));
       await receiver?.close();
-      await dropSchema(schema);
+      if (backend.postgres) await dropSchema(schema);
       rmSync(dir, { recursive: true, force: true });
     }, 60_000);
 
@@ -220,8 +228,8 @@ if (!probe.ok) {
         120_000,
         () => `${receiver.delivered().size} of ${2 * SUBJECTS} delivered`,
       );
-      // Past the killed replica's leases (5 s): anything still to come twice would have come by now.
-      await sleep(7000);
+      // Past the killed replica's leases: anything still to come twice would have come by now.
+      await sleep(backend.leaseMs + 2000);
 
       const delivered = receiver.delivered();
       expect(receiver.invalid, 'requests whose signature does not verify').toEqual([]);
@@ -232,15 +240,21 @@ if (!probe.ok) {
 
       // None twice, but what the killed replica had sent (answered, its outcome not yet recorded) when it died.
       const twice = [...delivered.entries()].filter(([, h]) => h.length > 1);
-      for (const [id, h] of twice) {
-        expect(
-          h.some((x) => x.replica === victim && x.at <= killedAt),
-          `${id} delivered twice, not after the kill`,
-        ).toBe(true);
-        expect(h.filter((x) => x.replica !== victim)).toHaveLength(1);
+      if (backend.postgres) {
+        for (const [id, h] of twice) {
+          expect(
+            h.some((x) => x.replica === victim && x.at <= killedAt),
+            `${id} delivered twice, not after the kill`,
+          ).toBe(true);
+          expect(h.filter((x) => x.replica !== victim)).toHaveLength(1);
+        }
+        // The killed replica had at most its concurrency (2) in flight, plus answers waiting to be recorded.
+        expect(twice.length, `${twice.length} delivered twice`).toBeLessThanOrEqual(4);
+      } else {
+        // Processes on one SQLite file promise at least once, not once (docs/propagation.md, Limits): how many
+        // came twice is reported, not asserted.
+        process.stdout.write(`one data directory: ${twice.length} of ${delivered.size} notifications came twice\n`);
       }
-      // The killed replica had at most its concurrency (2) in flight, plus answers waiting to be recorded.
-      expect(twice.length, `${twice.length} delivered twice`).toBeLessThanOrEqual(4);
       // What it was sending when it died, the others delivered.
       expect(inFlight.length).toBeGreaterThan(0);
       for (const id of inFlight) expect(delivered.get(id)!.some((h) => h.replica !== victim)).toBe(true);

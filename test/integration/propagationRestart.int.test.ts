@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startServeProcess } from '../support/cliProcess.js';
 import { gql } from '../support/gqlClient.js';
 import { kekEnv } from '../support/kekCustody.js';
-import { eventually, type Receiver, startReceiver } from './propagationReceivers.js';
+import { contactItem, eventually, type Receiver, startReceiver } from './propagationReceivers.js';
 
 const CLI_MAIN = fileURLToPath(new URL('../../services/vault/src/cli/main.ts', import.meta.url));
 const SHIPPED = fileURLToPath(new URL('../../services/vault/register/default-register.yaml', import.meta.url));
@@ -39,14 +39,7 @@ const ERASE =
 async function writeReadErase(url: string, token: (p: Principal) => Promise<string>): Promise<string[]> {
   const crm = await token({ role: 'service', name: 'crm', purposes: ['contract'] });
   const dpo = await token({ role: 'dpo', name: 'dpo' });
-  const item = (field: string, value: string) => ({
-    category: 'contact',
-    field,
-    value,
-    purpose: 'contract',
-    legalBasis: 'contract',
-    source: 'subject',
-  });
+  const item = contactItem;
   const ids = await Promise.all(
     Array.from({ length: SUBJECTS }, async (_, i) => {
       const id = (await gql(url, crm, 'mutation { registerSubject { subjectId } }')).registerSubject
