@@ -102,6 +102,8 @@ const compact = (jws: FlattenedJws) => `${jws.protected}.${jws.payload}.${jws.si
 export class SubjectRights {
   /** This process's claims on transmissions (one holder name for all of them), made at the first. */
   private claims: TransmissionClaims | undefined;
+  /** The transmissions this process is going on with now (a sweep for others' leaves them alone). */
+  private readonly running = new Set<string>();
 
   constructor(private readonly deps: RightsDeps) {}
 
@@ -280,9 +282,10 @@ export class SubjectRights {
    * Goes on with the transmissions left `retrying` in the log (a vault stopped before the first attempt was recorded,
    * or during a pause): at start, from the tracked rows the projector keeps of them. Their attempts are recorded under
    * `TRANSMISSION_ACTOR`; each keeps the asker it had. `stopped`: checked after each wait, so a closing vault starts
-   * no attempt.
+   * no attempt. `overdueByMs`: a live process's sweep, for those whose next attempt is that much overdue (the process
+   * that paused them died), leaving alone those this process is going on with.
    */
-  async resumeTransmissions(keyUrl: string, stopped?: () => boolean) {
+  async resumeTransmissions(keyUrl: string, stopped?: () => boolean, overdueByMs?: number) {
     const rows = await this.deps.views.listTracked('transmission', { status: 'RETRYING' });
     const retrying = rows.map((r) => ({
       subjectId: r.subjectId,
@@ -292,7 +295,8 @@ export class SubjectRights {
       made: Number(r.data.attempts),
       lastAt: r.dueAt ?? this.deps.now(),
     }));
-    return resumeTransmissions(this.transmitDeps({ actor: TRANSMISSION_ACTOR }), retrying, keyUrl, stopped);
+    const deps = this.transmitDeps({ actor: TRANSMISSION_ACTOR });
+    return resumeTransmissions(deps, retrying, keyUrl, stopped, overdueByMs);
   }
 
   /** What a transmission runs on: its events recorded under `options`, claims shared with the replicas if any. */
@@ -302,6 +306,7 @@ export class SubjectRights {
       register,
       accessLog,
       now,
+      running: this.running,
       download: (s) => this.download(s, 'PORTABILITY'),
       record: async (s, attempt) => (await this.deps.execute(s, attempt, options)).events[0]!.metadata.at,
       request: async (s, request) => {

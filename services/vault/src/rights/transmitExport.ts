@@ -106,6 +106,11 @@ export interface TransmitDeps {
    */
   claims?: TransmissionClaims;
   recorded?: (subjectId: string, transmissionId: string) => Promise<TransmissionState | undefined>;
+  /**
+   * The transmissions this process is going on with now: a sweep for transmissions another process left
+   * (`resumeTransmissions` with `overdueByMs`) leaves them alone. Default: none kept.
+   */
+  running?: Set<string>;
   /** Default: the global fetch. */
   fetch?: typeof fetch;
   policy?: TransmitPolicy;
@@ -146,9 +151,15 @@ export async function transmitExport(
   const receivers = deps.register.receivingControllers ?? {};
   if (!Object.hasOwn(receivers, receiver)) throw unknownName('receiver', Object.keys(receivers), 'receiver');
   const transmissionId = randomUUID();
-  // Recorded before the first attempt: a vault stopped before that attempt is recorded goes on with it at start.
-  await deps.request?.(subjectId, { type: 'RequestTransmission', transmissionId, receiver, requestedBy });
-  const sent = await continueTransmission(deps, subjectId, { transmissionId, receiver, requestedBy }, keyUrl);
+  deps.running?.add(transmissionId);
+  let sent: Transmission | undefined;
+  try {
+    // Recorded before the first attempt: a vault stopped before that attempt is recorded goes on with it at start.
+    await deps.request?.(subjectId, { type: 'RequestTransmission', transmissionId, receiver, requestedBy });
+    sent = await continueTransmission(deps, subjectId, { transmissionId, receiver, requestedBy }, keyUrl);
+  } finally {
+    deps.running?.delete(transmissionId);
+  }
   // Only a transmission another process ended before any attempt was recorded has no answer: none does that.
   if (!sent) throw new VaultError('CONFLICT', 'The transmission was taken over before its first attempt');
   return sent;
@@ -296,29 +307,47 @@ export interface RetryingTransmission extends Required<PendingTransmission> {
   lastAt: string;
 }
 
+/** When a transmission left retrying is due its next attempt: at once if none was made, else after the pause. */
+const dueAt = (policy: TransmitPolicy | undefined, t: RetryingTransmission): number =>
+  Date.parse(t.lastAt) + (t.made > 0 ? pauseAfter(policy, t.made) : 0);
+
 /**
  * Transmissions a vault stopped while they were `retrying` (killed, restarted, a replica gone) go on where they
  * stopped: each waits what is left of the pause after its last recorded attempt, then makes the attempts the policy
- * still allows. One whose receiver the register no longer names, or that already made them all, is left as it is.
- * Resolves when all of them ended; a failure (a store closed under it) ends that transmission's run, not the others.
+ * still allows. One whose receiver the register no longer names, that already made them all, or that this process is
+ * going on with (`TransmitDeps.running`) is left as it is. `overdueByMs` (a live replica's sweep): only those whose
+ * next attempt is that much overdue, which the process that made the last attempt would have made by then had it
+ * lived (a live one holds the claim while it attempts, and the log then shows the attempt made). Resolves when all of
+ * them ended; a failure (a store closed under it) ends that transmission's run, not the others.
  */
 export async function resumeTransmissions(
   deps: TransmitDeps,
   retrying: readonly RetryingTransmission[],
   keyUrl: string,
   stopped: () => boolean = () => false,
+  overdueByMs?: number,
 ): Promise<{ resumed: number; delivered: number; failed: number }> {
   const receivers = deps.register.receivingControllers ?? {};
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref()));
   const max = maxAttempts(deps.policy);
-  const runnable = retrying.filter((t) => Object.hasOwn(receivers, t.receiver) && t.made < max);
+  const now = () => Date.parse(deps.now());
+  const runnable = retrying.filter(
+    (t) =>
+      Object.hasOwn(receivers, t.receiver) &&
+      t.made < max &&
+      !deps.running?.has(t.transmissionId) &&
+      (overdueByMs === undefined || dueAt(deps.policy, t) + overdueByMs <= now()),
+  );
+  for (const t of runnable) deps.running?.add(t.transmissionId);
   const outcomes = await Promise.allSettled(
     runnable.map(async (t) => {
-      // Asked for and never attempted: at once. Otherwise after what is left of the pause after its last attempt.
-      const due = Date.parse(t.lastAt) + (t.made > 0 ? pauseAfter(deps.policy, t.made) : 0);
-      await sleep(Math.max(0, due - Date.parse(deps.now())));
-      if (stopped()) return undefined;
-      return continueTransmission({ ...deps, sleep }, t.subjectId, t, keyUrl, stopped);
+      try {
+        await sleep(Math.max(0, dueAt(deps.policy, t) - now()));
+        if (stopped()) return undefined;
+        return await continueTransmission({ ...deps, sleep }, t.subjectId, t, keyUrl, stopped);
+      } finally {
+        deps.running?.delete(t.transmissionId);
+      }
     }),
   );
   const done = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : undefined));

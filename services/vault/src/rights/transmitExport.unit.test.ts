@@ -83,6 +83,32 @@ describe('transmissions a stopped vault left retrying', () => {
   });
 });
 
+describe('a sweep of a live process for transmissions another left in a pause', () => {
+  it('takes only those overdue by the grace, and none this process is going on with', async () => {
+    const { d, recorded } = deps([202, 202]);
+    d.running = new Set(['t-000004']);
+    // NOW is 10:00:02. Each made one attempt, so its next was due 2 s after it.
+    const rows = [
+      // Due at 09:59:40, 22 s ago: its process would have made it by now, had it lived.
+      { ...left, made: 1, lastAt: '2026-03-02T09:59:38.000Z' },
+      // Due at 09:59:50, 12 s ago: its process may be making it still.
+      { ...left, transmissionId: 't-000002', made: 1, lastAt: '2026-03-02T09:59:48.000Z' },
+      // Asked for 20 s ago, never attempted.
+      { ...left, transmissionId: 't-000003', made: 0, lastAt: '2026-03-02T09:59:42.000Z' },
+      // Overdue, but this process is going on with it.
+      { ...left, transmissionId: 't-000004', made: 1, lastAt: '2026-03-02T09:59:00.000Z' },
+    ];
+    const r = await resumeTransmissions(d, rows, 'k', () => false, 15_000);
+    expect(r).toEqual({ resumed: 2, delivered: 2, failed: 0 });
+    expect(recorded.map((a) => [a.transmissionId, a.attempt]).sort()).toEqual([
+      ['t-000001', 2],
+      ['t-000003', 1],
+    ]);
+    // What it went on with is no longer its own once ended; the one it was going on with still is.
+    expect([...d.running]).toEqual(['t-000004']);
+  });
+});
+
 /** Claims as a lease store keeps them (taken when free, expired or the holder's own), shared by `holders`. */
 function sharedClaims() {
   const leases = new Map<string, { holder: string; until: number }>();

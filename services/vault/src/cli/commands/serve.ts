@@ -5,6 +5,7 @@ import { JWKS_PATH, startServer } from '../../api/server.js';
 import { hasProductionKey } from '../../auth/tokens.js';
 import { embeddedState, loadConfig } from '../../config/loadConfig.js';
 import { createPrometheusMetrics } from '../../observability/metricsPrometheus.js';
+import { TRANSMIT_CLAIM_MS } from '../../rights/transmitExport.js';
 import { createLogger } from '../../support/logger.js';
 import { openVault, type Vault } from '../../vault.js';
 import { markServing } from '../serveMarker.js';
@@ -74,7 +75,8 @@ export function addServeCommand(program: Command): void {
               ? logger.warn(r, "key epoch rotation finished after the epoch's stated end")
               : logger.info(r, 'key epoch rotation'),
       });
-      // Art. 20(2) transmissions a stopped vault left retrying go on, from where they stopped.
+      // Art. 20(2) transmissions a stopped vault left retrying go on, from where they stopped; and those a replica
+      // that died in a pause left, once their next attempt is overdue.
       const transmissions = resumeTransmissions(vault, config.publicUrl ?? server.url, logger);
       console.log(
         `vault listening at ${server.url}/graphql (data in ${config.dataDir}, signing key ` +
@@ -101,16 +103,35 @@ export function addServeCommand(program: Command): void {
     });
 }
 
-/** Starts the transmissions left retrying on their way again; `stop()` keeps them from starting another attempt. */
+/**
+ * How often a running vault looks for transmissions another process left retrying when it died in a pause, and how
+ * overdue their next attempt must be: the claim's life, so a live process that is making it is not raced for it.
+ */
+export const TRANSMISSION_SWEEP_MS = TRANSMIT_CLAIM_MS;
+
+/**
+ * Starts the transmissions left retrying on their way again, then every `TRANSMISSION_SWEEP_MS` those whose next
+ * attempt is overdue by as much (their process died while it paused); `stop()` keeps them from starting another
+ * attempt and ends the sweeps.
+ */
 function resumeTransmissions(vault: Vault, publicUrl: string, logger: Logger): { stop(): void } {
   let stopping = false;
   const keyUrl = `${publicUrl.replace(/\/+$/, '')}${JWKS_PATH}`;
-  void vault.rights
-    .resumeTransmissions(keyUrl, () => stopping)
-    .then(
-      (r) => r.resumed > 0 && logger.info(r, 'transmissions resumed'),
-      (e: unknown) =>
-        logger.error({ code: (e as { code?: string }).code ?? 'INTERNAL' }, 'resuming transmissions failed'),
-    );
-  return { stop: () => (stopping = true) };
+  const run = (message: string, overdueByMs?: number) =>
+    void vault.rights
+      .resumeTransmissions(keyUrl, () => stopping, overdueByMs)
+      .then(
+        (r) => r.resumed > 0 && logger.info(r, message),
+        (e: unknown) =>
+          logger.error({ code: (e as { code?: string }).code ?? 'INTERNAL' }, 'resuming transmissions failed'),
+      );
+  run('transmissions resumed');
+  const sweep = setInterval(() => run('transmissions taken over', TRANSMISSION_SWEEP_MS), TRANSMISSION_SWEEP_MS);
+  sweep.unref();
+  return {
+    stop: () => {
+      stopping = true;
+      clearInterval(sweep);
+    },
+  };
 }
