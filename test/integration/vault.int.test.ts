@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
+  addIsoDuration,
   isVaultError,
   Projector,
   secretbox,
@@ -266,6 +267,61 @@ describe('erasure', () => {
     const hash = await vault.blindIndex.hash('email:new@example.com');
     expect(await vault.stores.views.findByBlindIndex([hash])).toEqual([]);
   });
+});
+
+describe('vault retention on the values of a case, from the command line (issue 23)', () => {
+  it('lists a closed case at its own end in a dry run, and sweeps a held case’s value once its hold is released', async () => {
+    const { vault, config } = await fresh();
+    const inCase = (entry: string, ...args: Parameters<typeof dataItem>) => ({ ...dataItem(...args), entry });
+    const { subjectId: s } = await vault.commands.registerSubject(actor);
+    const newsletter = {
+      purpose: 'newsletter',
+      noticeId: 'privacy-notice',
+      noticeVersion: '2026-03',
+      channel: 'webForm',
+    };
+    const items = [
+      inCase('A-1', 'debtor', 'name', 'Debtor A', 'debtCollection', 'legitimateInterest', 'thirdParty'),
+      inCase('B-2', 'debtor', 'name', 'Debtor B', 'debtCollection', 'legitimateInterest', 'thirdParty'),
+      contact('name', 'Ann'),
+      // The newsletter address given with contract K-1, on that consent alone.
+      inCase('K-1', 'contact', 'email', 'ann.k1@example.com', 'newsletter', 'consent'),
+    ];
+    await vault.execute(s, { type: 'RecordPersonalData', items, consents: [newsletter] }, actor);
+    await vault.execute(s, { type: 'RecordLifecycleEvent', event: 'caseClosed', entry: 'A-1' }, actor);
+    const until = addIsoDuration(new Date().toISOString(), 'P1Y');
+    const hold = { type: 'PlaceLegalHold' as const, category: 'contact', basis: 'litigation', until, entry: 'K-1' };
+    await vault.execute(s, hold, actor);
+    await vault.execute(s, { type: 'WithdrawConsent', purpose: 'newsletter' }, actor);
+    await vault.close();
+    const env = { ...process.env, VAULT_DATA_DIR: config.dataDir, VAULT_MASTER_KEY: config.masterKey };
+
+    const asOf = addIsoDuration(new Date().toISOString(), 'P3Y1D');
+    const dry = runCli(['retention', '--as-of', asOf, '--dry-run', '--json'], env);
+    expect(dry.status, dry.stderr).toBe(0);
+    const report = JSON.parse(dry.stdout) as { items: Record<string, unknown>[] };
+    const shown = report.items.map(({ category, rule, outcome, entries }) => ({ category, rule, outcome, entries }));
+    expect(shown).toEqual([
+      { category: 'contact', rule: 'consent for newsletter withdrawn', outcome: 'wouldShred', entries: undefined },
+      { category: 'debtor', rule: 'P3Y after caseClosed (entry A-1)', outcome: 'wouldShred', entries: ['A-1'] },
+    ]);
+    // Nothing is due now: the hold keeps the newsletter address past the withdrawal.
+    expect(runCli(['retention'], env).stdout).toContain(': 0 due, shredded 0');
+
+    const again = await fresh({ dataDir: config.dataDir, masterKey: config.masterKey });
+    await again.vault.execute(s, { type: 'ReleaseLegalHold', category: 'contact', entry: 'K-1' }, actor);
+    await again.vault.close();
+    const swept = runCli(['retention'], env);
+    expect(swept.status, swept.stderr).toBe(0);
+    expect(swept.stdout).toMatch(
+      new RegExp(`^shredded\\t${s}\\tcontact\\tdue \\S+\\tconsent for newsletter withdrawn$`, 'm'),
+    );
+    expect(swept.stdout).toContain(': 1 due, shredded 1');
+    const after = await fresh({ dataDir: config.dataDir, masterKey: config.masterKey });
+    const c = (await after.vault.commands.load(s)).categories['contact']!;
+    expect(c.entries!['K-1']!.shredded).toMatchObject({ reason: 'withdrawal' });
+    expect(Object.keys(c.fields)).toEqual(['name']);
+  }, 120_000);
 });
 
 describe('projections', () => {
