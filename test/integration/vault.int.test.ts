@@ -270,7 +270,7 @@ describe('erasure', () => {
 });
 
 describe('vault retention on the values of a case, from the command line (issue 23)', () => {
-  it('lists a closed case at its own end in a dry run, and sweeps a held case’s value once its hold is released', async () => {
+  it('lists a closed case at its end in a dry run; sweeps a held case’s value once its hold is released', async () => {
     const { vault, config } = await fresh();
     const inCase = (entry: string, ...args: Parameters<typeof dataItem>) => ({ ...dataItem(...args), entry });
     const { subjectId: s } = await vault.commands.registerSubject(actor);
