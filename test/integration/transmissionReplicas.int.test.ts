@@ -181,7 +181,7 @@ if (!probe.ok) {
       await deliveredOnce(receiver, ids, a.url, dpo);
     }, 300_000);
 
-    it('goes on, on a replica that keeps running, with the transmissions another left when it died in a pause', async () => {
+    it('is taken over by a replica that keeps running from one that died in a pause', async () => {
       const receiver = await countingReceiver();
       cleanups.push(() => receiver.close());
       const { replica, crm, dpo } = await cluster(receiver.url);
