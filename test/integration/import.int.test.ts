@@ -13,9 +13,11 @@ import {
   expectEverySubjectOnce,
   field,
   importKilledAndResumed,
+  KILL_AND_RESUME_MS,
   runImport,
   summaryOf,
   validLine,
+  writeValidLines,
 } from './importRuns.js';
 
 /** `vault import` run as the CLI it is, against a fresh embedded vault per test. */
@@ -140,21 +142,25 @@ describe('vault import', () => {
     }
   });
 
-  it('resumed after a SIGKILL mid-run, ends with every subject once and none half written', async () => {
-    const { dir, env, masterKey } = freshVaultEnv();
-    const count = 3_000;
-    const file = join(dir, 'subjects.ndjson');
-    writeFileSync(file, Array.from({ length: count }, (_, i) => JSON.stringify(validLine(i + 1))).join('\n'));
+  it(
+    'resumed after a SIGKILL mid-run, ends with every subject once and none half written',
+    async () => {
+      const { dir, env, masterKey } = freshVaultEnv();
+      const count = 3_000;
+      const file = join(dir, 'subjects.ndjson');
+      writeValidLines(file, count);
 
-    await importKilledAndResumed(file, count, env);
+      await importKilledAndResumed(file, count, env);
 
-    const { vault, cleanup } = await openAfter(env, masterKey);
-    try {
-      expectEverySubjectOnce(await allEvents(vault), count);
-    } finally {
-      await cleanup();
-    }
-  });
+      const { vault, cleanup } = await openAfter(env, masterKey);
+      try {
+        expectEverySubjectOnce(await allEvents(vault), count);
+      } finally {
+        await cleanup();
+      }
+    },
+    KILL_AND_RESUME_MS,
+  );
 
   it('counts retention from collectedAt: a call recording collected 40 days ago is due at once', async () => {
     const { env, masterKey } = freshVaultEnv();
@@ -306,7 +312,7 @@ describe('vault import', () => {
     const { dir } = freshVaultEnv();
     const count = 3_000;
     const file = join(dir, 'subjects.ndjson');
-    writeFileSync(file, Array.from({ length: count }, (_, i) => JSON.stringify(validLine(i + 1))).join('\n'));
+    writeValidLines(file, count);
     const { vault, cleanup } = await tempVault({ dataDir: join(dir, 'data') });
     try {
       const keyRing = vault.keyRing;

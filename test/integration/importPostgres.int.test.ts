@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -7,7 +7,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 import { tempVault } from '../support/tempVault.js';
-import { allEvents, expectEverySubjectOnce, importKilledAndResumed, validLine } from './importRuns.js';
+import {
+  allEvents,
+  expectEverySubjectOnce,
+  importKilledAndResumed,
+  KILL_AND_RESUME_MS,
+  writeValidLines,
+} from './importRuns.js';
 
 /**
  * `vault import` as the CLI it is, on PostgreSQL alone (`VAULT_EVENT_STORE=postgres`, `VAULT_STATE_STORE=postgres`),
@@ -59,35 +65,39 @@ if (!probe.ok) {
   });
 } else {
   describe('vault import on PostgreSQL', () => {
-    it('resumed after a SIGKILL mid-run, ends with every subject once and none half written', async () => {
-      const { dir, env, open } = freshPostgresEnv();
-      const count = 3_000;
-      const file = join(dir, 'subjects.ndjson');
-      writeFileSync(file, Array.from({ length: count }, (_, i) => JSON.stringify(validLine(i + 1))).join('\n'));
+    it(
+      'resumed after a SIGKILL mid-run, ends with every subject once and none half written',
+      async () => {
+        const { dir, env, open } = freshPostgresEnv();
+        const count = 3_000;
+        const file = join(dir, 'subjects.ndjson');
+        writeValidLines(file, count);
 
-      await importKilledAndResumed(file, count, env);
+        await importKilledAndResumed(file, count, env);
 
-      const { vault, cleanup } = await open();
-      try {
-        const events = await allEvents(vault);
-        expectEverySubjectOnce(events, count);
-        // The read models the resumed run left hold every subject once, its values readable under its own key.
-        const ids = events
-          .filter((e) => e.type === 'SubjectRegistered')
-          .map((e) => (e.data as { subjectId: string }).subjectId);
-        const emails: unknown[] = [];
-        for (let i = 0; i < ids.length; i += 500) {
-          const read = await vault.reader.read(ids.slice(i, i + 500), { purpose: 'contract', callerPurposes: 'all' });
-          for (const r of read.values()) {
-            const email = r.items.find((it) => it.category === 'contact' && it.field === 'email');
-            emails.push(email?.status === 'VALUE' ? (email as { value: unknown }).value : email?.status);
+        const { vault, cleanup } = await open();
+        try {
+          const events = await allEvents(vault);
+          expectEverySubjectOnce(events, count);
+          // The read models the resumed run left hold every subject once, its values readable under its own key.
+          const ids = events
+            .filter((e) => e.type === 'SubjectRegistered')
+            .map((e) => (e.data as { subjectId: string }).subjectId);
+          const emails: unknown[] = [];
+          for (let i = 0; i < ids.length; i += 500) {
+            const read = await vault.reader.read(ids.slice(i, i + 500), { purpose: 'contract', callerPurposes: 'all' });
+            for (const r of read.values()) {
+              const email = r.items.find((it) => it.category === 'contact' && it.field === 'email');
+              emails.push(email?.status === 'VALUE' ? (email as { value: unknown }).value : email?.status);
+            }
           }
+          expect(emails).toHaveLength(count);
+          expect(new Set(emails)).toEqual(new Set(Array.from({ length: count }, (_, i) => `p${i + 1}@example.com`)));
+        } finally {
+          await cleanup();
         }
-        expect(emails).toHaveLength(count);
-        expect(new Set(emails)).toEqual(new Set(Array.from({ length: count }, (_, i) => `p${i + 1}@example.com`)));
-      } finally {
-        await cleanup();
-      }
-    });
+      },
+      KILL_AND_RESUME_MS,
+    );
   });
 }

@@ -1,4 +1,5 @@
 import { type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 
 import type { RecordedEvent, Vault } from '@pdv/vault';
 import { expect } from 'vitest';
@@ -71,6 +72,11 @@ export function validLine(i: number): object {
   };
 }
 
+/** Writes `count` lines of `validLine` (1 to `count`) to `file`. */
+export function writeValidLines(file: string, count: number): void {
+  writeFileSync(file, Array.from({ length: count }, (_, i) => JSON.stringify(validLine(i + 1))).join('\n'));
+}
+
 /** Every event of the log, read in pages. */
 export async function allEvents(vault: Vault): Promise<RecordedEvent[]> {
   const out: RecordedEvent[] = [];
@@ -80,6 +86,9 @@ export async function allEvents(vault: Vault): Promise<RecordedEvent[]> {
     out.push(...page);
   }
 }
+
+/** A test that kills and resumes an import runs two CLI processes, each allowed two minutes on a loaded machine. */
+export const KILL_AND_RESUME_MS = 300_000;
 
 /**
  * Starts `vault import <file>`, kills it with SIGKILL once it has reported progress (some lines in, most not), then
