@@ -11,7 +11,7 @@ import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { startServeProcess } from '../support/cliProcess.js';
-import { gql } from '../support/gqlClient.js';
+import { gql, registerMovers } from '../support/gqlClient.js';
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 import { eventually } from './propagationReceivers.js';
 
@@ -52,9 +52,6 @@ async function countingReceiver() {
   return { url, got, close: () => void server.close() };
 }
 
-const RECORD =
-  'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) ' +
-  '{ revision } }';
 const REPORT = 'query($id: ID!) { accessReport(subjectId: $id) { report } }';
 const TRANSMIT =
   'mutation($id: ID!) { transmitPortabilityExport(subjectId: $id, receiver: "acme") { transmissionId delivered } }';
@@ -107,16 +104,7 @@ type Replica = Awaited<ReturnType<typeof startServeProcess>>;
  * `first` is killed in the 2 s pause after it, leaving every transmission retrying. Resolves to the subjects.
  */
 async function killedInPause(first: Replica, receiver: { got: Map<string, unknown[]> }, crm: string, dpo: string) {
-  const ids: string[] = [];
-  for (let i = 0; i < SUBJECTS; i++) {
-    const id = (await gql(first.url, crm, 'mutation { registerSubject { subjectId } }')).registerSubject
-      .subjectId as string;
-    const items = [
-      { category: 'contact', field: 'name', value: `Mover ${i}`, purpose: 'contract', legalBasis: 'contract' },
-    ].map((x) => ({ ...x, source: 'subject' }));
-    await gql(first.url, crm, RECORD, { id, items });
-    ids.push(id);
-  }
+  const ids = await registerMovers(first.url, crm, SUBJECTS);
   const asked = ids.map((id) =>
     fetch(first.url, {
       method: 'POST',

@@ -11,7 +11,7 @@ import nacl from 'tweetnacl';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { startServeProcess } from '../support/cliProcess.js';
-import { gql } from '../support/gqlClient.js';
+import { gql, registerMovers } from '../support/gqlClient.js';
 import { eventually } from './propagationReceivers.js';
 
 /**
@@ -69,9 +69,6 @@ async function startFlakyReceiver(hang = false) {
   return { url, received, recover: () => (recovered = true), close };
 }
 
-const RECORD =
-  'mutation($id: ID!, $items: [PersonalDataInput!]!) { recordPersonalData(subjectId: $id, items: $items) ' +
-  '{ revision } }';
 const REPORT = 'query($id: ID!) { accessReport(subjectId: $id) { report } }';
 const TRANSMIT =
   'mutation($id: ID!) { transmitPortabilityExport(subjectId: $id, receiver: "acme") { transmissionId delivered } }';
@@ -101,16 +98,7 @@ async function setUp(receiverUrl: string) {
   const vault = await startServeProcess(env);
   cleanups.push(() => void vault.child.kill('SIGKILL'));
   const crm = await token({ role: 'service', name: 'crm', purposes: ['contract'] });
-  const ids: string[] = [];
-  for (let i = 0; i < SUBJECTS; i++) {
-    const id = (await gql(vault.url, crm, 'mutation { registerSubject { subjectId } }')).registerSubject
-      .subjectId as string;
-    const items = [
-      { category: 'contact', field: 'name', value: `Mover ${i}`, purpose: 'contract', legalBasis: 'contract' },
-    ].map((x) => ({ ...x, source: 'subject' }));
-    await gql(vault.url, crm, RECORD, { id, items });
-    ids.push(id);
-  }
+  const ids = await registerMovers(vault.url, crm, SUBJECTS);
   return { env, token, vault, ids };
 }
 
