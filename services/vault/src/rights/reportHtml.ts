@@ -291,7 +291,9 @@ function categorySection(ctx: Ctx, report: AccessReportDoc, category: string, it
 function retainedWords(ctx: Ctx, item: ItemDoc): string {
   const { basis = '', until } = item.status;
   const erasure = specOf(ctx, item.category)?.erasure;
-  const law = erasure?.mode === 'keep' ? quoted(ctx, basis, erasure.law, erasure.lawTranslations) : esc(basis);
+  // A DPO's basis is not the register's: it is shown as written, in whatever language the DPO wrote it.
+  const law =
+    erasure?.mode === 'keep' && basis === erasure.law ? translated(ctx, basis, erasure.lawTranslations) : esc(basis);
   const mark = '\u0000';
   const words = until === 'open' ? ctx.w.retainedOpen(mark) : ctx.w.retained(mark, ctx.date(until));
   return esc(words).replace(mark, law);

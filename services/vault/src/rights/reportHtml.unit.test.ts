@@ -236,4 +236,13 @@ describe('the readable access report: the register’s own texts', () => {
     expect(page(register, { ...report, items: earlier })).toContain('An earlier logic.');
     expect(page(register, { ...report, items: earlier })).not.toContain(esc(translations?.nb));
   });
+
+  it("shows a DPO's hold on a category the law keeps as written, not as an untranslated register text", async () => {
+    const register = await loadRegister();
+    const [accounting] = everyCategory(register).filter((i) => i.category === 'accounting');
+    const held = { ...accounting!, status: { state: 'RETAINED' as const, basis: 'tvist', until: 'open' } };
+    const html = renderAccessReportHtml({ ...report, items: [held] }, register, 'nb', signed);
+    expect(html).toContain(esc(REPORT_WORDS.nb.retainedOpen('tvist')));
+    expect(html).not.toContain('lang="en"');
+  });
 });
