@@ -2,6 +2,7 @@ import { addIsoDuration } from '@pdv/vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type Api, DPO, startApi } from '../e2e/apiHarness.js';
+import { caseItems } from '../support/caseItems.js';
 import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../support/postgres.js';
 
 // Lookup by an identifier that lives inside a case (issue 23), through the API on the shipped register, at the
@@ -37,15 +38,7 @@ const ERASE = `mutation($id: ID!) {
 const FIND = `query($email: String!, $purpose: String!) {
   findSubjects(identifier: { email: $email }, purpose: $purpose) { id } }`;
 
-const debtorItem = (field: string, value: string, entry: string) => ({
-  category: 'debtor',
-  field,
-  value,
-  purpose: 'debtCollection',
-  legalBasis: 'legitimateInterest',
-  source: 'thirdParty',
-  entry,
-});
+const debtorItem = (field: string, value: string, entry: string) => caseItems(entry, [['debtor', field, value]])[0]!;
 const contactItem = (i: number) => ({
   category: 'contact',
   field: 'email',

@@ -2,6 +2,7 @@ import { addIsoDuration } from '@pdv/vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type Api, DPO, startApi } from '../e2e/apiHarness.js';
+import { caseItems } from '../support/caseItems.js';
 import { schemaErrors } from '../support/rightsSchemas.js';
 
 // Retention per case (issue 23), played through the API on the shipped register and the controlled
@@ -43,21 +44,12 @@ const PREVIEW = `query($at: DateTime!) { retentionPreview(asOf: $at) {
 const HOLDS = `query($id: ID!) { legalHolds(subjectId: $id) { category basis until source entries { entry until } } }`;
 
 /** A case's items: the debtor's name and email as the creditor handed them over, and the case link. */
-const caseItems = (i: number, entry: string) => [
-  ...[
+const debtCase = (i: number, entry: string) =>
+  caseItems(entry, [
     ['debtor', 'name', `Debtor ${i} (${entry})`],
     ['debtor', 'email', `debtor${i}.${entry.toLowerCase()}@example.com`],
     ['debtCollection', 'caseReference', `REF-${entry}`],
-  ].map(([category, field, value]) => ({
-    category,
-    field,
-    value,
-    purpose: 'debtCollection',
-    legalBasis: 'legitimateInterest',
-    source: 'thirdParty',
-    entry,
-  })),
-];
+  ]);
 
 async function gqlOk(token: string, query: string, variables: Record<string, unknown>) {
   const r = await api.gql(token, query, variables);
@@ -101,10 +93,10 @@ beforeAll(async () => {
   for (let i = 0; i < N; i++) {
     const { registerSubject } = await gqlOk(service, 'mutation { registerSubject { subjectId } }', {});
     ids.push((registerSubject as { subjectId: string }).subjectId);
-    await gqlOk(service, RECORD, { id: ids[i], items: caseItems(i, caseA(i)) });
+    await gqlOk(service, RECORD, { id: ids[i], items: debtCase(i, caseA(i)) });
   }
   clock.now = B_OPENED;
-  for (let i = 0; i < N; i++) await gqlOk(service, RECORD, { id: ids[i], items: caseItems(i, caseB(i)) });
+  for (let i = 0; i < N; i++) await gqlOk(service, RECORD, { id: ids[i], items: debtCase(i, caseB(i)) });
   clock.now = A_CLOSED;
   for (let i = 0; i < N; i++) await gqlOk(service, LIFECYCLE, { id: ids[i], event: 'caseClosed', entry: caseA(i) });
   for (let i = 0; i < HELD; i++) {
@@ -140,7 +132,7 @@ describe('a hundred debtors with two cases each, over ten years', () => {
     const subject = await api.token({ role: 'subject', subjectId: id });
     const RECTIFY = `mutation($id: ID!, $items: [PersonalDataInput!]!) {
       rectifyPersonalData(subjectId: $id, items: $items) { eventCount } }`;
-    const correction = { ...caseItems(60, caseB(60))[0]!, value: 'Debtor 60 corrected', source: 'subject' };
+    const correction = { ...debtCase(60, caseB(60))[0]!, value: 'Debtor 60 corrected', source: 'subject' };
     await gqlOk(subject, RECTIFY, { id, items: [correction] });
     const open = Object.values((await api.vault.commands.load(id)).rights.requests).filter(
       (r) => r.requestType === 'RECTIFICATION' && r.status === 'OPEN',
@@ -307,9 +299,9 @@ describe('a hundred debtors with two cases each, over ten years', () => {
       registerSubject: { subjectId: string };
     };
     const id = registerSubject.subjectId;
-    const own = { ...caseItems(100, 'Z-1')[1]!, value: 'debtor100@example.com' };
+    const own = { ...debtCase(100, 'Z-1')[1]!, value: 'debtor100@example.com' };
     delete (own as { entry?: string }).entry;
-    await gqlOk(service, RECORD, { id, items: [own, ...caseItems(100, 'Z-1')] });
+    await gqlOk(service, RECORD, { id, items: [own, ...debtCase(100, 'Z-1')] });
     await gqlOk(service, LIFECYCLE, { id, event: 'caseClosed', entry: 'Z-1' });
     clock.now = shift(at('P3Y', clock.now), 1);
     await api.vault.sweepRetention();
@@ -323,7 +315,7 @@ describe('a hundred debtors with two cases each, over ten years', () => {
     expect(api.logLines.length).toBeGreaterThan(0);
     const log = api.logLines.join('\n');
     for (const i of [0, 7, 42, N - 1]) {
-      for (const item of [...caseItems(i, caseA(i)), ...caseItems(i, caseB(i))])
+      for (const item of [...debtCase(i, caseA(i)), ...debtCase(i, caseB(i))])
         expect(log).not.toContain(String(item.value));
     }
   });

@@ -2,6 +2,7 @@ import { addIsoDuration, VaultError } from '@pdv/vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type Api, DPO, startApi } from '../e2e/apiHarness.js';
+import { caseItems } from '../support/caseItems.js';
 import { schemaErrors } from '../support/rightsSchemas.js';
 
 // What a value of one entry (a debt-collection case, a business relationship) may go through, played
@@ -54,15 +55,10 @@ async function register(token: string): Promise<string> {
 
 /** A case's debtor data as the creditor handed it over. */
 const debtorItems = (entry: string, fields: Record<string, string> = { name: `Debtor (${entry})` }) =>
-  Object.entries(fields).map(([field, value]) => ({
-    category: 'debtor',
-    field,
-    value,
-    purpose: 'debtCollection',
-    legalBasis: 'legitimateInterest',
-    source: 'thirdParty',
+  caseItems(
     entry,
-  }));
+    Object.entries(fields).map(([field, value]) => ['debtor', field, value] as const),
+  );
 
 /** The items a token reads for a purpose, as `entry field status value|reason`, sorted. */
 async function items(token: string, id: string, purpose: string, categories?: string[]): Promise<string[]> {
