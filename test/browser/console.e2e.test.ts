@@ -220,6 +220,22 @@ async function seedDebtor(lang: string): Promise<{ id: string; keptUntil: string
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** The retention preview's rows of one subject, as the console shows them. */
+async function previewOf(page: Page, subject: string): Promise<string[][]> {
+  const rows: string[][] = [];
+  for (const row of await page.locator('section[aria-labelledby=retention] tbody tr').all())
+    rows.push(await row.locator('td').allTextContents());
+  return rows.filter((r) => r[0] === subject);
+}
+
+/** The vault's own dry run of a sweep at `asOf` for one subject, in the preview's columns. */
+async function sweepOf(subject: string, asOf: string): Promise<string[][]> {
+  const { items } = await vault.sweepRetention({ dryRun: true, asOf });
+  return items
+    .filter((i) => i.subjectId === subject)
+    .map((i) => [i.subjectId, i.category, i.entries?.join(', ') ?? '—', i.dueAt, i.rule, i.outcome]);
+}
+
 /** The console's words for a case's hold and a certificate's values, in each of its languages. */
 const CASE_WORDS = [
   {
@@ -589,22 +605,13 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
     expect((await holdRow.locator('td').allTextContents()).slice(0, 4)).toEqual([per, 'marketing', '—', 'litigation']);
     expect(await holdRow.locator('td').last().textContent()).toBe('dpo');
 
-    const previewRows = async () =>
-      (await page.locator('section[aria-labelledby=retention] tbody tr').all()).map((r) => r.locator('td'));
-    const shownFor = async (subject: string) => {
-      const rows: string[][] = [];
-      for (const cells of await previewRows()) rows.push(await cells.allTextContents());
-      return rows.filter((r) => r[0] === subject);
-    };
     await page.getByRole('button', { name: 'Retention' }).click();
     await page.getByLabel('As of').fill(asOf);
     await page.getByText(/schedule rows examined as of 2030-06-01/).waitFor();
     const kept = (await vault.sweepRetention({ dryRun: true, asOf })).items.filter((i) => i.subjectId === per);
     // Held: not shredded (listed as kept, or not listed at all).
     expect(kept.find((i) => i.category === 'marketing')?.outcome).not.toBe('wouldShred');
-    await expect
-      .poll(() => shownFor(per))
-      .toEqual(kept.map((i) => [i.subjectId, i.category, i.dueAt, i.rule, i.outcome]));
+    await expect.poll(() => previewOf(page, per)).toEqual(await sweepOf(per, asOf));
     expect(await axeViolations(page)).toEqual([]);
 
     await page.getByRole('button', { name: 'Subjects' }).click();
@@ -614,9 +621,63 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
     await page.getByLabel('As of').fill(asOf);
     const released = (await vault.sweepRetention({ dryRun: true, asOf })).items.filter((i) => i.subjectId === per);
     expect(released.find((i) => i.category === 'marketing')?.outcome).toBe('wouldShred');
-    await expect
-      .poll(() => shownFor(per))
-      .toEqual(released.map((i) => [i.subjectId, i.category, i.dueAt, i.rule, i.outcome]));
+    await expect.poll(() => previewOf(page, per)).toEqual(await sweepOf(per, asOf));
+    expect(violations).toEqual([]);
+    await context.close();
+  });
+
+  it('a hold placed on one case of a debtor with two keeps that case alone out of the retention preview', async () => {
+    const asOf = '2030-06-01';
+    const inCase = (entry: string, field: string, value: string) => ({
+      ...item('debtor', field, value, 'debtCollection', 'legitimateInterest', 'thirdParty'),
+      entry,
+    });
+    const debtor = await seedSubject(vault, 'Two Cases', 'two.cases@example.no', [
+      inCase('A-1', 'name', 'Two Cases'),
+      inCase('A-1', 'email', 'two.cases.a1@example.no'),
+      inCase('B-2', 'name', 'Two Cases'),
+      inCase('B-2', 'email', 'two.cases.b2@example.no'),
+    ]);
+    // Both cases closed today: each would go 3 years on, before `asOf`.
+    for (const entry of ['A-1', 'B-2'])
+      await vault.execute(debtor, { type: 'RecordLifecycleEvent', event: 'caseClosed', entry }, crm);
+    const debtorRow = (rows: string[][]) => rows.filter((r) => r[1] === 'debtor');
+    const before = await sweepOf(debtor, asOf);
+    expect(debtorRow(before).map((r) => [r[2], r[5]])).toEqual([['A-1, B-2', 'wouldShred']]);
+
+    const { context, page, violations } = await newPage();
+    await logIn(page, '/console', 'anna');
+    const preview = async (expected: string[][]) => {
+      await page.getByRole('button', { name: 'Retention' }).click();
+      await page.getByLabel('As of').fill(asOf);
+      await page.getByText(/schedule rows examined as of 2030-06-01/).waitFor();
+      await expect.poll(() => previewOf(page, debtor)).toEqual(expected);
+    };
+    await preview(before);
+
+    await page.getByRole('button', { name: 'Subjects' }).click();
+    await page.getByLabel('Value').fill('two.cases@example.no');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByRole('button', { name: `Open subject ${debtor}` }).click();
+    await page.getByLabel('Category', { exact: true }).selectOption('debtor');
+    await page.getByLabel('Basis').selectOption('litigation');
+    await page.getByLabel('Case or record').fill('A-1');
+    await page.getByLabel('Until').fill('2031-06-30');
+    await page.getByRole('button', { name: 'Place hold' }).click();
+    await page.getByText(/^debtor \(case or record A-1\): litigation until 2031-06-30.*\(dpo\)/).waitFor();
+    expect(await page.getByText(/^debtor:/).count()).toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
+    const holds = await vault.stores.views.listHolds({ subjectId: debtor });
+    expect(holds.filter((h) => h.source === 'dpo')).toEqual([
+      expect.objectContaining({ category: 'debtor', entry: 'A-1', basis: 'litigation' }),
+    ]);
+
+    // Only case B-2 goes: case A-1, held, is kept, and the debtor's other rows are as before.
+    const after = await sweepOf(debtor, asOf);
+    expect(debtorRow(after).map((r) => [r[2], r[5]])).toEqual([['B-2', 'wouldShred']]);
+    expect(after.filter((r) => r[1] !== 'debtor')).toEqual(before.filter((r) => r[1] !== 'debtor'));
+    await preview(after);
+    expect(await axeViolations(page)).toEqual([]);
     expect(violations).toEqual([]);
     await context.close();
   });
@@ -641,6 +702,8 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
       await page.getByRole('button', { name: w.release('debtor', 'A-1') }).waitFor();
       const open = new RegExp(`^antiMoneyLaundering \\(${w.entry} R-1\\): .* ${escape(w.open)} \\(register\\)`);
       await page.getByText(open).waitFor();
+      // The hold form names its case or record field in the page's language (empty: the whole category).
+      await page.getByLabel(w.column, { exact: true }).waitFor();
       await page.getByLabel(w.purpose, { exact: true }).selectOption('debtCollection');
       await page.getByRole('button', { name: w.openValues }).click();
       await page.getByRole('cell', { name: `email (${w.entry} A-1)` }).waitFor();

@@ -48,6 +48,7 @@ const secretOf = (name: string) =>
 const EMAIL = 'lise.propagation@example.dk';
 const SECOND_EMAIL = 'jens.propagation@example.dk';
 const THIRD_EMAIL = 'karen.propagation@example.dk';
+const CASE_PHONE = '+4522334455';
 
 /** The test register plus one external recipient of contact data, which acknowledges by callback within 3 days. */
 function registerWith(collections: Receiver): ProcessingRegister {
@@ -70,6 +71,10 @@ function registerWith(collections: Receiver): ProcessingRegister {
 const RECEIPT =
   'query($r: ID) { propagationReceipts(requestId: $r) { receipt { subjectId requestId erasureEventId erasedAt ' +
   'completedAt signingKeyId recipients { recipient notificationId categories deliveredAt acknowledgedAt ' +
+  'acknowledgedVia } } jws { protected payload signature } } }';
+const FIELD_RECEIPTS =
+  'query($s: ID) { propagationReceipts(subjectId: $s) { receipt { subjectId requestId erasureEventId fields entry ' +
+  'erasedAt completedAt signingKeyId recipients { recipient notificationId categories deliveredAt acknowledgedAt ' +
   'acknowledgedVia } } jws { protected payload signature } } }';
 const RECEIPT_BUTTON: Record<string, string> = { nb: 'Kvittering fra mottakerne', da: 'Kvittering fra modtagerne' };
 /** Each section's button and its heading. */
@@ -392,6 +397,80 @@ describe.skipIf(missing !== undefined)('the erasure propagation in the DPO conso
     expect((await section.locator('dd').allTextContents())[0]).toBe(third);
     expect(await axeViolations(page)).toEqual([]);
     expect(page.url()).not.toContain(third);
+    expect(violations).toEqual([]);
+    await context.close();
+  });
+
+  it("one case's field erased: the receipt view shows the field and the case, and what waits, late or not", async () => {
+    const crm = { actor: 'service:crm' };
+    const { subjectId: fourth } = await vault.commands.registerSubject(crm);
+    const items = [{ ...item('contact', 'phone', CASE_PHONE, 'contract', 'contract'), entry: 'C-9' }];
+    await vault.execute(fourth, { type: 'RecordPersonalData', items }, crm);
+    await gql(
+      'mutation($id: ID!) { erasePersonalData(subjectId: $id, category: "contact", field: "phone", entry: "C-9", ' +
+        'reason: subjectRequest) { revision } }',
+      { id: fourth },
+    );
+    const erasures = () => vault.propagation!.list({ subjectId: fourth }).filter((n) => n.due.action === 'erasure');
+    await eventually(
+      () => erasures().some((n) => collections.delivered.has(n.due.notificationId)),
+      20_000,
+      () => 'field erasure not delivered to collections',
+    );
+    const { context, page, violations } = await openConsole('en-GB');
+    const showReceipt = async () => {
+      await page.getByRole('button', { name: 'Propagation receipt' }).click();
+      await page.locator('section[aria-labelledby=receipt]').waitFor();
+    };
+    await page.getByRole('button', { name: 'Subjects' }).click();
+    await page.getByLabel('By').selectOption('id');
+    await page.getByLabel('Value').fill(fourth);
+    await page.getByRole('button', { name: 'Find' }).click();
+    await showReceipt();
+    await page.getByText(/^No receipt yet/).waitFor();
+    // Waiting for collections' callback: its field and case, delivered, not yet late.
+    const waiting = page.getByTestId('awaiting').locator('tbody tr');
+    await expect
+      .poll(() => waiting.locator('td').allTextContents())
+      .toEqual(['collections', 'contact', 'phone (case or record C-9)', 'delivered', expect.any(String)]);
+    expect(await axeViolations(page)).toEqual([]);
+    // Past the register's 3 days to acknowledge: the waiting notification is flagged as late propagation.
+    clock.skewMs += 4 * DAY_MS;
+    await showReceipt();
+    await waiting.getByText('Propagation overdue').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+
+    const notificationId = erasures().find((n) => n.due.recipient === 'collections')!.due.notificationId;
+    expect(await acknowledge('collections', [notificationId])).toBe(200);
+    await eventually(
+      () => vault.propagation!.receiptsOf({ subjectId: fourth }).length === 1,
+      20_000,
+      () => 'no receipt of the field erasure',
+    );
+    await showReceipt();
+    await page.getByTestId('receipt-check').getByText('Signature valid').waitFor();
+    const key = ((await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: PublicJwk[] }).keys[0]!;
+    const [signed] = (await gql(FIELD_RECEIPTS, { s: fourth })).propagationReceipts;
+    const receipt = verifyPropagationReceipt(signed, key);
+    expect(receipt).toMatchObject({ subjectId: fourth, fields: ['phone'], entry: 'C-9' });
+    const section = page.locator('section[aria-labelledby=receipt]');
+    expect(await section.locator('dt').allTextContents()).toEqual([
+      'Subject',
+      'Fields erased',
+      'Case or record',
+      'Erased at',
+      'Last acknowledgement',
+    ]);
+    expect(await section.locator('dd').allTextContents()).toEqual([
+      fourth,
+      'phone',
+      'C-9',
+      receipt.erasedAt,
+      receipt.completedAt,
+    ]);
+    expect(await page.getByTestId('awaiting').count()).toBe(0);
+    expect(await axeViolations(page)).toEqual([]);
+    expect(await page.content()).not.toContain(CASE_PHONE);
     expect(violations).toEqual([]);
     await context.close();
   });

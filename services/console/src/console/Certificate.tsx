@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react';
 import { useQuery } from 'urql';
 
 import type { CertificateFieldsFragment, PropagationReceiptsQuery } from '../gql/graphql.js';
-import { PropagationReceiptsQuery as ReceiptsQuery, SigningKeyQuery } from './documents.js';
+import { PropagationQuery, PropagationReceiptsQuery as ReceiptsQuery, SigningKeyQuery } from './documents.js';
 import { code, m } from './messages.js';
 
 const bytesOf = (b64url: string): Uint8Array<ArrayBuffer> => {
@@ -131,7 +131,53 @@ export function Receipts(props: { subjectId: string } | { requestId: string }) {
       {receipts?.map((signed) => (
         <Receipt key={signed.receipt.erasureEventId} signed={signed} />
       ))}
+      <Awaiting {...props} />
     </section>
+  );
+}
+
+/**
+ * The erasure notifications no recipient has acknowledged yet (what a receipt waits for), each flagged when it is
+ * past the register's `acknowledgeWithin`: the notification's `overdue`, which makes its request's
+ * `propagationOverdue`.
+ */
+function Awaiting(props: { subjectId: string } | { requestId: string }) {
+  const [found] = useQuery({ query: PropagationQuery, variables: props, requestPolicy: 'network-only' });
+  const waiting = (found.data?.propagation ?? []).filter((n) => n.action === 'erasure' && !n.acknowledgedAt);
+  if (found.error) return <p role="alert">{found.error.message}</p>;
+  if (waiting.length === 0) return null;
+  return (
+    <table data-testid="awaiting">
+      <caption>{m.awaiting}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{m.recipient}</th>
+          <th scope="col">{m.categories}</th>
+          <th scope="col">{m.erasedFields}</th>
+          <th scope="col">{m.status}</th>
+          <th scope="col">{m.delivered}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {waiting.map((n) => (
+          <tr key={n.id}>
+            <td>{n.recipient}</td>
+            <td>{n.categories.join(', ')}</td>
+            <td>{n.fields.length === 0 ? '—' : m.fieldOf(n.fields.join(', '), n.entry)}</td>
+            <td>
+              {code(n.status)}
+              {n.overdue && (
+                <>
+                  {' '}
+                  <span className="tag overdue">{m.propagationLate}</span>
+                </>
+              )}
+            </td>
+            <td>{n.deliveredAt ?? '—'}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }
 
@@ -144,6 +190,18 @@ function Receipt({ signed }: { signed: PropagationReceiptsQuery['propagationRece
       <dl className="facts">
         <dt>{m.subject}</dt>
         <dd>{r.subjectId}</dd>
+        {r.fields && (
+          <>
+            <dt>{m.erasedFields}</dt>
+            <dd data-testid="receipt-fields">{r.fields.join(', ')}</dd>
+          </>
+        )}
+        {r.entry && (
+          <>
+            <dt>{m.entry}</dt>
+            <dd data-testid="receipt-entry">{r.entry}</dd>
+          </>
+        )}
         <dt>{m.erasedAt}</dt>
         <dd>{r.erasedAt}</dd>
         <dt>{m.completedAt}</dt>

@@ -49,7 +49,10 @@ export function AllHolds() {
   );
 }
 
-/** What a retention sweep would shred at a date, changing nothing. */
+/**
+ * What a retention sweep would shred at a date, changing nothing; where the period runs per case or record, the
+ * ones whose end has come (a case a hold keeps is not among them).
+ */
 export function Retention() {
   const [asOf, setAsOf] = useState('');
   const [preview] = useQuery({ query: RetentionQuery, variables: asOf ? { asOf } : {} });
@@ -66,8 +69,15 @@ export function Retention() {
         <>
           <p>{m.examined(p.examined, p.asOf)}</p>
           <Table
-            head={[m.subject, m.category, m.due, m.rule, m.outcome]}
-            rows={p.items.map((i) => [i.subjectId, i.category, i.dueAt, i.rule, i.outcome])}
+            head={[m.subject, m.category, m.entry, m.due, m.rule, m.outcome]}
+            rows={p.items.map((i) => [
+              i.subjectId,
+              i.category,
+              i.entries?.join(', ') ?? '—',
+              i.dueAt,
+              i.rule,
+              i.outcome,
+            ])}
           />
         </>
       )}

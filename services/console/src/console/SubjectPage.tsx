@@ -256,10 +256,12 @@ function Holds({ id, categories }: { id: string; categories: string[] }) {
   const [category, setCategory] = useState('');
   const [basis, setBasis] = useState<HoldBasis>('litigation');
   const [until, setUntil] = useState('');
+  // Empty: the whole category. A case or record id (e.g. one debt-collection case): that entry alone.
+  const [entry, setEntry] = useState('');
   const reload = () => refetch({ requestPolicy: 'network-only' });
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const res = await place({ id, category, basis, until });
+    const res = await place({ id, category, basis, until, ...(entry.trim() ? { entry: entry.trim() } : {}) });
     if (!res.error) reload();
   };
   return (
@@ -295,10 +297,21 @@ function Holds({ id, categories }: { id: string; categories: string[] }) {
             <option key={b}>{b}</option>
           ))}
         </select>
+        <label htmlFor="hold-entry">{m.entry}</label>
+        <input
+          id="hold-entry"
+          value={entry}
+          onChange={(e) => setEntry(e.target.value)}
+          aria-describedby="hold-entry-hint"
+          autoComplete="off"
+        />
         <label htmlFor="hold-until">{m.until}</label>
         <input id="hold-until" type="date" value={until} onChange={(e) => setUntil(e.target.value)} required />
         <button type="submit">{m.placeHold}</button>
       </form>
+      <p id="hold-entry-hint" className="hint">
+        {m.holdEntryHint}
+      </p>
       {placed.error && <p role="alert">{placed.error.message}</p>}
     </div>
   );

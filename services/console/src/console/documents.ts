@@ -108,6 +108,8 @@ export const PropagationReceiptsQuery = graphql(`
         subjectId
         requestId
         erasureEventId
+        fields
+        entry
         erasedAt
         completedAt
         signingKeyId
@@ -125,6 +127,23 @@ export const PropagationReceiptsQuery = graphql(`
         payload
         signature
       }
+    }
+  }
+`);
+
+export const PropagationQuery = graphql(`
+  query Propagation($subjectId: ID, $requestId: ID) {
+    propagation(subjectId: $subjectId, requestId: $requestId) {
+      id
+      recipient
+      action
+      categories
+      fields
+      entry
+      status
+      deliveredAt
+      acknowledgedAt
+      overdue
     }
   }
 `);
@@ -235,8 +254,8 @@ export const HoldsQuery = graphql(`
 `);
 
 export const PlaceHoldMutation = graphql(`
-  mutation PlaceHold($id: ID!, $category: String!, $basis: HoldBasis!, $until: DateTime!) {
-    placeLegalHold(subjectId: $id, category: $category, basis: $basis, until: $until) {
+  mutation PlaceHold($id: ID!, $category: String!, $basis: HoldBasis!, $until: DateTime!, $entry: String) {
+    placeLegalHold(subjectId: $id, category: $category, basis: $basis, until: $until, entry: $entry) {
       revision
     }
   }
@@ -269,6 +288,7 @@ export const RetentionQuery = graphql(`
         dueAt
         rule
         outcome
+        entries
       }
     }
   }

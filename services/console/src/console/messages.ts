@@ -77,6 +77,8 @@ const en = {
     'No receipt yet: it is signed when the last recipient the erasure was notified to acknowledges it, and there is ' +
     'none when nobody was notified.',
   completedAt: 'Last acknowledgement',
+  erasedFields: 'Fields erased',
+  awaiting: 'Awaiting acknowledgement',
   recipient: 'Recipient',
   notification: 'Notification',
   categories: 'Categories',
@@ -131,6 +133,9 @@ const en = {
   basis: 'Basis',
   until: 'Until',
   placeHold: 'Place hold',
+  holdEntryHint:
+    'Case or record: empty, the hold keeps the whole category; with the id of one case or record (e.g. a ' +
+    'debt-collection case), that one alone, while the others go on their clocks.',
   erasure: 'Erasure',
   eraseSubject: 'Erase this subject…',
   eraseConfirm: 'Every category no hold covers is shredded now. These are retained, and why:',
@@ -174,6 +179,9 @@ const nbCodes: Record<string, string> = {
   response: 'svar (2xx)',
   callback: 'tilbakemelding',
   pull: 'henting',
+  pending: 'venter',
+  delivered: 'levert',
+  deadLettered: 'ikke levert (gitt opp)',
 };
 
 const nbEnds = (until: string) =>
@@ -244,6 +252,8 @@ const nb: ConsoleMessages = {
     'Ingen kvittering ennå: den signeres når den siste varslede mottakeren bekrefter slettingen, og det kommer ingen ' +
     'når ingen ble varslet.',
   completedAt: 'Siste bekreftelse',
+  erasedFields: 'Slettede felt',
+  awaiting: 'Venter på bekreftelse',
   recipient: 'Mottaker',
   notification: 'Varsel',
   categories: 'Kategorier',
@@ -296,6 +306,9 @@ const nb: ConsoleMessages = {
   basis: 'Grunnlag',
   until: 'Til',
   placeHold: 'Legg inn pålegg',
+  holdEntryHint:
+    'Sak eller oppføring: tomt, så gjelder pålegget hele kategorien; med id-en til én sak eller oppføring (f.eks. ' +
+    'en inkassosak) gjelder det bare den, mens de andre følger sine egne frister.',
   erasure: 'Sletting',
   eraseSubject: 'Slett denne registrerte …',
   eraseConfirm: 'Alle kategorier uten pålegg makuleres nå. Disse beholdes, og hvorfor:',
@@ -336,6 +349,9 @@ const daCodes: Record<string, string> = {
   response: 'svar (2xx)',
   callback: 'tilbagemelding',
   pull: 'hentning',
+  pending: 'afventer',
+  delivered: 'leveret',
+  deadLettered: 'ikke leveret (opgivet)',
 };
 
 const daEnds = (until: string) =>
@@ -406,6 +422,8 @@ const da: ConsoleMessages = {
     'Ingen kvittering endnu: den signeres, når den sidste underrettede modtager bekræfter sletningen, og der kommer ' +
     'ingen, når ingen blev underrettet.',
   completedAt: 'Sidste bekræftelse',
+  erasedFields: 'Slettede felter',
+  awaiting: 'Afventer bekræftelse',
   recipient: 'Modtager',
   notification: 'Underretning',
   categories: 'Kategorier',
@@ -458,6 +476,9 @@ const da: ConsoleMessages = {
   basis: 'Grundlag',
   until: 'Til',
   placeHold: 'Indsæt pålæg',
+  holdEntryHint:
+    'Sag eller registrering: tomt, så gælder pålægget hele kategorien; med id’et for én sag eller registrering ' +
+    '(f.eks. en inkassosag) gælder det kun den, mens de andre følger deres egne frister.',
   erasure: 'Sletning',
   eraseSubject: 'Slet denne registrerede …',
   eraseConfirm: 'Alle kategorier uden pålæg makuleres nu. Disse bevares, og hvorfor:',
