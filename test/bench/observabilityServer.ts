@@ -1,8 +1,8 @@
 // One API under test for observability.bench.ts, in a process of its own: the vault and server of the API
 // benchmark (setupApiBench), with tracing and metrics on or off as the environment says. Tracing starts before the
 // vault's modules load (they are imported after it, below), as vault serve's tracingPreload.ts starts it, so HTTP,
-// Fastify, graphql and the vault's own spans are all made. Prints what the load generator needs as one JSON line,
-// then serves until its stdin closes.
+// graphql and the vault's own spans (its server span among them) are all made. Prints what the load generator needs
+// as one JSON line, then serves until its stdin closes.
 import type { OpenVaultOptions } from '@pdv/vault';
 
 const tracing =

@@ -1,5 +1,6 @@
 import {
   type Attributes,
+  type Context,
   context,
   type Span,
   SpanKind,
@@ -10,29 +11,51 @@ import {
 } from '@opentelemetry/api';
 
 /**
- * The vault's own spans (commands, projection batches, store calls), through `@opentelemetry/api` alone: nothing here
- * loads the SDK. Until `enableTracing` is called (by `tracingSdk.ts` once an SDK is started) every helper runs its
- * function directly and the composition root wraps nothing, so tracing off costs one boolean test per command.
+ * The vault's own spans (server spans, commands, projection batches, store calls), through `@opentelemetry/api`
+ * alone: nothing here loads the SDK. Until `enableTracing` is called (by `tracingSdk.ts` once an SDK is started) every
+ * helper runs its function directly and the composition root wraps nothing, so tracing off costs one boolean test per
+ * command.
+ *
+ * A trace is sampled at its root only: `startRootSpan` asks the sampler once, before any span or context exists, and
+ * every other span is made only beneath a sampled one. A request the sampler drops makes nothing at all.
  *
  * Attributes carry names, codes and counts only: never personal data, subject ids or GraphQL variable values.
  */
 
 const TRACER_NAME = '@pdv/vault';
 
-let tracer: Tracer | undefined;
+/** The span of a trace's root if the sampler takes it (`parent`: a caller's remote context, or none), else nothing. */
+export type RootStarter = (name: string, kind: SpanKind, parent: Context) => Span | undefined;
 
-/** Turns the vault's own spans on (the SDK, or a test's tracer provider, is registered with the API by now). */
-export function enableTracing(): void {
+let tracer: Tracer | undefined;
+let rootStarter: RootStarter | undefined;
+
+/**
+ * Turns the vault's own spans on (the SDK is registered with the API by now). `root`: how the root of a trace is
+ * sampled with the vault's tracer (`tracingSdk.ts`: the configured sampler asked before anything is made).
+ */
+export function enableTracing(root: (tracer: Tracer) => RootStarter): void {
   tracer = trace.getTracer(TRACER_NAME);
+  rootStarter = root(tracer);
 }
 
 /** Turns them off again (tests; an SDK shut down). */
 export function disableTracing(): void {
   tracer = undefined;
+  rootStarter = undefined;
 }
 
 export function tracingEnabled(): boolean {
   return tracer !== undefined;
+}
+
+/**
+ * The root span of a trace (a request's server span), made only if the sampler takes it: one sampler call, and
+ * nothing else, for a trace it drops. `parent` holds the caller's remote span context when it sent one (`traceparent`),
+ * which a parent-based sampler follows.
+ */
+export function startRootSpan(name: string, kind: SpanKind, parent: Context): Span | undefined {
+  return rootStarter?.(name, kind, parent);
 }
 
 /** Whether the OTel environment asks for traces: an OTLP endpoint set, and neither the SDK nor traces turned off. */
@@ -41,6 +64,12 @@ export function tracingRequested(env: NodeJS.ProcessEnv): boolean {
   if (endpoint === undefined || endpoint.trim() === '') return false;
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
   return !(env.OTEL_TRACES_EXPORTER ?? '').split(',').some((e) => e.trim() === 'none');
+}
+
+/** Whether `ctx` holds a span of a sampled trace: the only place the vault's own spans are made. */
+function sampledParent(ctx: Context): boolean {
+  const parent = trace.getSpan(ctx);
+  return parent !== undefined && (parent.spanContext().traceFlags & TraceFlags.SAMPLED) !== 0;
 }
 
 function finish<T>(span: Span, result: T): T {
@@ -69,17 +98,13 @@ function fail(span: Span, e: unknown): void {
 }
 
 /**
- * Runs `fn` in a span named `name` (its children nest under it), ended when `fn` returns or its promise settles.
- * `parentOnly`: make the span only inside another one (store calls: a projector polling an idle log makes no traces).
+ * Runs `fn` in a span named `name` (its children nest under it), ended when `fn` returns or its promise settles. The
+ * span is made only beneath a sampled one: outside a trace (a projector polling an idle log, a background sweep) or
+ * in a request the sampler dropped, `fn` runs as it is, without making a span or entering a context.
  */
-export function inSpan<T>(name: string, attributes: Attributes, fn: () => T, parentOnly = false): T {
+export function inSpan<T>(name: string, attributes: Attributes, fn: () => T): T {
   const t = tracer;
-  if (!t) return fn();
-  const parent = trace.getSpan(context.active());
-  if (parentOnly && parent === undefined) return fn();
-  // A child of a trace the sampler dropped would be dropped too: run `fn` as it is, without making a span or entering
-  // a context, so a request left out by head sampling costs the vault's own spans nothing.
-  if (parent !== undefined && (parent.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return fn();
+  if (!t || !sampledParent(context.active())) return fn();
   return t.startActiveSpan(name, { kind: SpanKind.INTERNAL, attributes }, (span) => {
     try {
       return finish(span, fn());
@@ -100,8 +125,7 @@ export function inLeafSpan<T>(name: string, attributes: Attributes, fn: () => T)
   const t = tracer;
   if (!t) return fn();
   const active = context.active();
-  const parent = trace.getSpan(active);
-  if (parent === undefined || (parent.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return fn();
+  if (!sampledParent(active)) return fn();
   const span = t.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, active);
   let result: T;
   try {
@@ -121,13 +145,13 @@ export type StoreName = 'eventLog' | 'keyStore' | 'viewStore' | 'accessLog';
 const UNTRACED = new Set<PropertyKey>(['subscribe', 'close', 'constructor']);
 
 /**
- * The store with each of its methods in a span `<store>.<method>`, made only under a parent span. Properties and
+ * The store with each of its methods in a span `<store>.<method>`, made only under a sampled span. Properties and
  * untraced methods are the store's own (bound to it), so adapters that read their own state through `this` keep
  * working. Used by the composition root only while tracing is on. `leaf`: the adapter makes no spans of its own
  * (not PostgreSQL's, whose queries pg's instrumentation traces beneath the call), so the span is not entered.
  */
 export function traceStore<T extends object>(store: StoreName, target: T, leaf = false): T {
-  const run = leaf ? inLeafSpan : (n: string, a: Attributes, fn: () => unknown) => inSpan(n, a, fn, true);
+  const run = leaf ? inLeafSpan : inSpan;
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(target, {
     get(obj, prop) {

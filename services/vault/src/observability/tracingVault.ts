@@ -22,7 +22,7 @@ export function traceStores(stores: VaultStores, adapters: Record<StoreName, str
   };
 }
 
-/** A span `command <Type>` around each command, retries and the key deletions after it included. */
+/** A span `command <Type>` around each command of a traced request, retries and the key deletions after it included. */
 export function traceCommands(commands: SubjectCommands): void {
   if (!tracingEnabled()) return;
   traceMethod(commands, 'execute', (args) => {
@@ -31,7 +31,10 @@ export function traceCommands(commands: SubjectCommands): void {
   });
 }
 
-/** A span `projection batch` around each non-empty batch the projector applies (live, catch-up or rebuild). */
+/**
+ * A span `projection batch` around each non-empty batch the projector applies inside a traced request (the batch
+ * that projects the request's own write); a batch outside one (another replica's writes) makes no span.
+ */
 export function traceProjector(projector: Projector): void {
   if (!tracingEnabled()) return;
   traceMethod(projector, 'project', (args) => {

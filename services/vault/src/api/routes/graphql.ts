@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 
 import type { TokenVerifier } from '../../auth/tokens.js';
 import { metricsPlugin } from '../../observability/metricsApollo.js';
+import { traceRequests } from '../../observability/tracingRequests.js';
 import type { Vault } from '../../vault.js';
 import type { AccessRecorder } from '../accessRecorder.js';
 import { type ApiContext, createContextFunction } from '../context.js';
@@ -129,6 +130,8 @@ export async function graphqlRoutes(app: FastifyInstance, options: GraphqlRouteO
 
   addRequestDeadline(app, requestTimeoutMs);
   app.addHook('preHandler', gate(options));
+  // Each POST's server span, sampled at the root (tracing on only), around the route declared next.
+  traceRequests(app, '/graphql');
 
   const context = createContextFunction({
     vault: options.vault,

@@ -1,0 +1,68 @@
+import { type Context, context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+
+import { startRootSpan, tracingEnabled } from './tracing.js';
+
+/** The traced request's context (its server span in it), set only when the sampler took the request. */
+const kContext = Symbol('vault.traceContext');
+type Traced = FastifyRequest & { [kContext]?: Context | undefined };
+
+const hookList = <T>(hooks: T | T[] | undefined): T[] =>
+  hooks === undefined ? [] : Array.isArray(hooks) ? hooks : [hooks];
+
+/**
+ * The server span of each POST to `url` (the GraphQL route), made by the vault. The sampler is asked once per request,
+ * in a hook of that route alone, with the caller's `traceparent` (W3C trace context) as the parent a parent-based
+ * sampler follows, before any span or context exists. A request it drops makes no span and enters no context, so the
+ * commands and store calls it runs find no sampled parent and make none either. A request it takes gets `POST <url>`
+ * (kind SERVER), ended once the response is sent, and its handler runs in the span's context, so the operation's spans
+ * nest beneath it. Attributes: method, route, path (never the query string, where a caller may have put an identifier)
+ * and status code. Call before the route is declared; tracing off, nothing is added.
+ */
+export function traceRequests(app: FastifyInstance, url: string): void {
+  if (!tracingEnabled()) return;
+  const name = `POST ${url}`;
+  const start = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    const span = startRootSpan(name, SpanKind.SERVER, parent);
+    if (span) {
+      span.setAttributes({ 'http.request.method': 'POST', 'http.route': url, 'url.path': url });
+      (request as Traced)[kContext] = trace.setSpan(parent, span);
+    }
+    done();
+  };
+  /** Ends the span once: after the response, or when the caller went away before it. */
+  const end = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const traced = request as Traced;
+    const span = traced[kContext] && trace.getSpan(traced[kContext]);
+    traced[kContext] = undefined;
+    if (span) {
+      span.setAttribute('http.response.status_code', reply.statusCode);
+      if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+    done();
+  };
+  const abort = (request: FastifyRequest, done: HookHandlerDoneFunction) => {
+    const traced = request as Traced;
+    const span = traced[kContext] && trace.getSpan(traced[kContext]);
+    traced[kContext] = undefined;
+    if (span) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'ABORTED' });
+      span.setAttribute('error.type', 'ABORTED');
+      span.end();
+    }
+    done();
+  };
+  app.addHook('onRoute', (route) => {
+    if (route.url !== url || !hookList(route.method).includes('POST')) return;
+    route.onRequest = [...hookList(route.onRequest), start];
+    route.onResponse = [...hookList(route.onResponse), end];
+    route.onRequestAbort = [...hookList(route.onRequestAbort), abort];
+    const handler = route.handler;
+    route.handler = function traced(this: FastifyInstance, request, reply) {
+      const ctx = (request as Traced)[kContext];
+      return ctx ? context.with(ctx, handler, this, request, reply) : handler.call(this, request, reply);
+    };
+  });
+}
