@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { type AccessLogEntry, fixtureRegister, type Principal } from '@pdv/vault';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { type Api, DPO, startApi, subjectPrincipal } from './apiHarness.js';
 
@@ -318,6 +318,93 @@ describe('what a service sees of a subject it reaches', () => {
     expect(found.data!.findSubjects.map((x: SubjectAnswer) => [x.id, categoriesOf(x.items)])).toEqual([
       [s.id, ['contact']],
     ]);
+  });
+});
+
+describe('lookups and reads that show no item', () => {
+  const FIND_IDS =
+    'query($e: String!, $purpose: String!) { findSubjects(identifier: { email: $e }, purpose: $purpose) { id ' +
+    'registeredAt erasedAt } }';
+  const FIND_VALUES =
+    'query($e: String!, $purpose: String!) { findSubjects(identifier: { email: $e }, purpose: $purpose) { id ' +
+    'items { status category field ... on PersonalDataValue { value } } } }';
+  const READ_IDS = 'query($ids: [ID!]!, $purpose: String!) { subjects(ids: $ids, purpose: $purpose) { id } }';
+  const CALLERS = [...(Object.keys(SERVICES) as ServiceName[]), 'dpo'] as const;
+
+  /** Counts the data keys asked of the key ring and of its store while `f` runs, with no key in memory before. */
+  async function keyLoads<T>(f: () => Promise<T>): Promise<{ result: T; ring: number; store: number }> {
+    const ring = api.vault.keyRing;
+    ring.clearCache();
+    const get = vi.spyOn(ring, 'get');
+    const getByIds = vi.spyOn(ring.store, 'getByIds');
+    try {
+      const result = await f();
+      return { result, ring: get.mock.calls.length, store: getByIds.mock.calls.length };
+    } finally {
+      get.mockRestore();
+      getByIds.mockRestore();
+    }
+  }
+
+  const PURPOSES = ['contract', 'billing', 'marketing'];
+  type Found = { id: string; items?: Item[] }[];
+
+  /** Every caller's lookup of each of `emails` for every purpose, by `${caller} ${purpose}`: what each email found. */
+  async function lookups(query: string, emails: readonly string[]): Promise<Map<string, Found[]>> {
+    const asked = CALLERS.flatMap((caller) => PURPOSES.map((purpose) => ({ caller, purpose })));
+    const answers = await each(asked, async ({ caller, purpose }) => {
+      const found = await each(emails, async (e) => {
+        const r = await api.gql<{ findSubjects: Found }>(tokens[caller], query, { e, purpose });
+        expect(r.errors).toBeUndefined();
+        return r.data!.findSubjects;
+      });
+      return [`${caller} ${purpose}`, found] as const;
+    });
+    return new Map(answers);
+  }
+  const ids = (found: Found[] | undefined) => found?.map((f) => f.map((x) => x.id));
+
+  it('find for every caller and purpose exactly whom a lookup with values finds, opening no data key', async () => {
+    // Thirty of both kinds that hold an email (one reached through all of its categories, one partly restricted).
+    const withEmail = subjects.filter((s) => s.email).slice(0, 30);
+    const emails = [...withEmail.map((s) => s.email!), `nobody-${randomUUID()}@example.com`];
+    const idOnly = await keyLoads(() => lookups(FIND_IDS, emails));
+    expect({ ring: idOnly.ring, store: idOnly.store }).toEqual({ ring: 0, store: 0 });
+    const withValues = await keyLoads(() => lookups(FIND_VALUES, emails));
+    expect(withValues.store).toBeGreaterThan(0);
+    for (const [asked, found] of idOnly.result)
+      expect([asked, ids(found)]).toEqual([asked, ids(withValues.result.get(asked))]);
+    // Need to know holds as before: whoever may read the email for the purpose finds its subject, no one else.
+    const everyone = [...withEmail.map((s) => [s.id]), []];
+    const noOne = emails.map(() => []);
+    for (const asked of ['callcentre contract', 'invoicing billing', 'dpo contract', 'dpo billing'])
+      expect([asked, ids(idOnly.result.get(asked))]).toEqual([asked, everyone]);
+    for (const asked of ['campaigns contract', 'campaigns billing', 'campaigns marketing', 'callcentre billing'])
+      expect([asked, ids(idOnly.result.get(asked))]).toEqual([asked, noOne]);
+    // The lookup with values opened them: each subject's own email, found under it.
+    const byContract = withValues.result.get('callcentre contract')!;
+    withEmail.forEach((s, i) =>
+      expect(byContract[i]![0]!.items).toContainEqual({
+        status: 'VALUE',
+        category: 'contact',
+        field: 'email',
+        value: s.email,
+      }),
+    );
+  }, 60_000);
+
+  it('read many subjects by id alone without opening a data key, hiding those the caller does not reach', async () => {
+    for (const service of ['invoicing', 'callcentre'] as const) {
+      const reached = subjects.filter((s) => reaches(service, s)).map((s) => s.id);
+      const { result, ring, store } = await keyLoads(() =>
+        each(reached, (id) => api.gql(tokens[service], READ_IDS, { ids: [id], purpose: PURPOSE[service] })),
+      );
+      expect({ ring, store }).toEqual({ ring: 0, store: 0 });
+      expect(result.map((r) => r.data?.subjects[0]?.id)).toEqual(reached);
+      const hidden = subjects.find((s) => !reached.includes(s.id))!.id;
+      const refused = await api.gql(tokens[service], READ_IDS, { ids: [hidden], purpose: PURPOSE[service] });
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', path: 'ids[0]' });
+    }
   });
 });
 

@@ -6,6 +6,8 @@ import type { SubjectTexts } from '../rights/requestTexts.js';
 export interface SubjectKey {
   subjectId: string;
   purpose: string;
+  /** False where the caller shows no item: the read loads no data key (`ReadRequest.values`). Default true. */
+  values?: boolean;
 }
 
 export interface Loaders {
@@ -34,6 +36,9 @@ export function createLoaders(
   return new RequestLoaders(reader, callerPurposes, openTexts);
 }
 
+/** One reader call per purpose, and apart for reads without values: a subject read both ways is read twice. */
+const readOf = (k: SubjectKey): string => (k.values === false ? `${k.purpose}\u0000-` : k.purpose);
+
 /**
  * Each loader is made on first use: most requests (writes, the register, a trivial query) use
  * neither. The lazy getters are the class's, not an object literal's: V8 allocates the accessor
@@ -54,21 +59,23 @@ class RequestLoaders implements Loaders {
   get subjects(): DataLoader<SubjectKey, SubjectRead | null, string> {
     return (this.subjectLoader ??= new DataLoader<SubjectKey, SubjectRead | null, string>(
       async (keys) => {
-        const byPurpose = new Map<string, string[]>();
+        const byRead = new Map<string, { purpose: string; values: boolean; ids: string[] }>();
         for (const k of keys) {
-          const ids = byPurpose.get(k.purpose) ?? [];
-          ids.push(k.subjectId);
-          byPurpose.set(k.purpose, ids);
+          const read = readOf(k);
+          const batch = byRead.get(read) ?? { purpose: k.purpose, values: k.values !== false, ids: [] };
+          batch.ids.push(k.subjectId);
+          byRead.set(read, batch);
         }
         const reads = new Map<string, Map<string, SubjectRead>>();
         await Promise.all(
-          [...byPurpose].map(async ([purpose, ids]) => {
-            reads.set(purpose, await this.reader.read(ids, { purpose, callerPurposes: this.callerPurposes }));
+          [...byRead].map(async ([read, { purpose, values, ids }]) => {
+            const request = { purpose, callerPurposes: this.callerPurposes, ...(values ? {} : { values }) };
+            reads.set(read, await this.reader.read(ids, request));
           }),
         );
-        return keys.map((k) => reads.get(k.purpose)?.get(k.subjectId) ?? null);
+        return keys.map((k) => reads.get(readOf(k))?.get(k.subjectId) ?? null);
       },
-      { cacheKeyFn: (k) => `${k.purpose}\u0000${k.subjectId}`, maxBatchSize: 1000 },
+      { cacheKeyFn: (k) => `${readOf(k)}\u0000${k.subjectId}`, maxBatchSize: 1000 },
     ));
   }
 

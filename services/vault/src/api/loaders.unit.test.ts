@@ -34,6 +34,21 @@ describe('request loaders', () => {
     expect(openTexts).not.toHaveBeenCalled();
   });
 
+  it('reads a subject asked without values apart, and asks the reader for none', async () => {
+    const read = vi.fn(async (ids: readonly string[]) => new Map(ids.map((id) => [id, readOf(id)])));
+    const loaders = createLoaders({ read }, ['contract'], async () => new Map());
+    const asked = await Promise.all([
+      loaders.subjects.load({ subjectId: 'a', purpose: 'contract', values: false }),
+      loaders.subjects.load({ subjectId: 'b', purpose: 'contract', values: false }),
+      loaders.subjects.load({ subjectId: 'a', purpose: 'contract' }),
+      loaders.subjects.load({ subjectId: 'b', purpose: 'contract', values: true }),
+    ]);
+    expect(asked.map((r) => r?.subjectId)).toEqual(['a', 'b', 'a', 'b']);
+    expect(read).toHaveBeenCalledTimes(2);
+    expect(read).toHaveBeenCalledWith(['a', 'b'], { purpose: 'contract', callerPurposes: ['contract'], values: false });
+    expect(read).toHaveBeenCalledWith(['a', 'b'], { purpose: 'contract', callerPurposes: ['contract'] });
+  });
+
   it('keeps its lazy getters on a prototype, not as accessors of each object', () => {
     // An object literal's get/set makes V8 allocate an accessor pair in the old generation for
     // every request; until a full GC that pair keeps the request's loaders and their cached

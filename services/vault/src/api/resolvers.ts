@@ -4,6 +4,7 @@ import type { ConsentInput as DomainConsent } from '../domain/consent.js';
 import { badInput, VaultError } from '../domain/errors.js';
 import type { EventOf } from '../domain/events.js';
 import { unknownName } from '../domain/names.js';
+import { originOf } from '../domain/register.js';
 import type { Command, DataItemInput, Writer } from '../domain/subject.js';
 import { lookupForm, validateValue } from '../domain/values.js';
 import type { CommandResult } from '../ports/Commands.js';
@@ -112,13 +113,8 @@ const model = (read: SubjectRead, purpose: string): SubjectModel => ({ read, pur
  * Subjects as the caller will see them. Their `items` record what they show; a query that does not
  * select them still learns that each subject exists and when it was registered, recorded here.
  */
-function shown(
-  ctx: ApiContext,
-  info: Parameters<typeof selectsField>[0],
-  reads: readonly SubjectRead[],
-  purpose: string,
-): SubjectModel[] {
-  if (!selectsField(info, 'items')) {
+function shown(ctx: ApiContext, values: boolean, reads: readonly SubjectRead[], purpose: string): SubjectModel[] {
+  if (!values) {
     const at = ctx.vault.now();
     for (const r of reads)
       for (const e of subjectDisclosures({ actor: ctx.actor, purpose, subjectId: r.subjectId, at }))
@@ -137,9 +133,10 @@ export const resolvers: Resolvers = {
       authorizeSubject(ctx.principal, id, 'id');
       knownPurpose(ctx, purpose);
       // Also null for a subject none of whose categories the caller's purposes reach: the same answer as an unknown id.
-      const read = await ctx.loaders.subjects.load({ subjectId: id, purpose });
+      const values = selectsField(info, 'items');
+      const read = await ctx.loaders.subjects.load({ subjectId: id, purpose, values });
       if (!read) throw new VaultError('NOT_FOUND', 'Subject not found', { path: 'id' });
-      return shown(ctx, info, [read], purpose)[0]!;
+      return shown(ctx, values, [read], purpose)[0]!;
     },
 
     async subjects(_, { ids, purpose }, ctx, info) {
@@ -148,16 +145,17 @@ export const resolvers: Resolvers = {
         throw badInput(`At most ${ctx.limits.maxSubjectsPerQuery} ids per call`, 'ids');
       ids.forEach((id, i) => authorizeSubject(ctx.principal, id, `ids[${i}]`));
       knownPurpose(ctx, purpose);
-      const reads = await ctx.loaders.subjects.loadMany(ids.map((subjectId) => ({ subjectId, purpose })));
+      const values = selectsField(info, 'items');
+      const reads = await ctx.loaders.subjects.loadMany(ids.map((subjectId) => ({ subjectId, purpose, values })));
       const found = reads.map((r, i) => {
         if (r instanceof Error) throw r;
         if (!r) throw new VaultError('NOT_FOUND', 'Subject not found', { path: `ids[${i}]` });
         return r;
       });
-      return shown(ctx, info, found, purpose);
+      return shown(ctx, values, found, purpose);
     },
 
-    async findSubjects(_, { identifier, purpose }, ctx) {
+    async findSubjects(_, { identifier, purpose }, ctx, info) {
       authorize(ctx.principal, 'findSubjects');
       const { email, phone } = identifier;
       if ((email == null) === (phone == null)) throw badInput('Give exactly one of email or phone', 'identifier');
@@ -169,8 +167,10 @@ export const resolvers: Resolvers = {
       const entries = await ctx.vault.stores.views.findByBlindIndex(hashes);
       // A subject matches once however many of its values do (its own email, each case's): the limit counts subjects.
       const ids = [...new Set(entries.map((e) => e.subjectId))].slice(0, ctx.limits.maxSubjectsPerQuery);
-      // Loading a snapshot opens no value: what the caller may see is decided first, and only that counts.
-      const reads = await ctx.loaders.subjects.loadMany(ids.map((subjectId) => ({ subjectId, purpose })));
+      // Loading a snapshot opens no value: what the caller may see is decided first, and only that counts. Without
+      // items selected, no data key is loaded either (the most common lookup asks for the id alone).
+      const values = selectsField(info, 'items');
+      const reads = await ctx.loaders.subjects.loadMany(ids.map((subjectId) => ({ subjectId, purpose, values })));
       const visible: SubjectRead[] = [];
       for (const r of reads) {
         if (r instanceof Error) throw r;
@@ -365,6 +365,8 @@ export const resolvers: Resolvers = {
     legalBasis: (c) => [...c.legalBasis],
     sources: (c) => [...c.sources],
   },
+  // A register built in code may give providedBySubject alone.
+  FieldSpec: { origin: (f) => originOf(f) },
   RetentionRule: {
     trigger: (r) => r.trigger.kind,
     event: (r) => (r.trigger.kind === 'lifecycle' ? r.trigger.event : null),

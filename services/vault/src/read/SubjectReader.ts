@@ -63,6 +63,15 @@ export interface ReadRequest {
    */
   callerPurposes: readonly string[] | 'all';
   categories?: readonly string[];
+  /**
+   * False for a caller that shows no item (a lookup or a read asking for the id and times alone): no
+   * data key is loaded or unwrapped, and an item the purpose may read is VALUE as the read models list
+   * it, its `value` unavailable (reading it throws). Which subjects answer, and which items are VALUE,
+   * DENIED or ERASED, is what a read with values decides, except for a key shredded and not yet
+   * projected (an erasure in progress, not yet acknowledged), which the read models, and so this read,
+   * still list as live, as the blind index still holds its value's row. Default true.
+   */
+  values?: boolean;
 }
 
 /** A subject's snapshot as the reader keeps it between requests: ciphertext and ids only, never a value. */
@@ -141,16 +150,20 @@ export class SubjectReader {
     // One id per category to open, not per field.
     const keyIds = new Set<string>();
     const reached = reachedCategories(this.deps.register, request.callerPurposes);
+    const withValues = request.values !== false;
     for (const snap of snaps.values()) {
       if (!snap.state.registeredAt) continue;
       // Need to know: a caller learns a subject exists only through a category its purposes reach.
       if (reached !== 'all' && !snap.categories.some((c) => reached.has(c.category))) continue;
-      snap.reads++;
       const items = this.plan(snap, request, reached);
-      for (const i of items) if (i.kind === 'open') keyIds.add(i.cat.keyId);
+      if (withValues) {
+        // Counted only when values may open: a box is sealed for a snapshot whose values are read again.
+        snap.reads++;
+        for (const i of items) if (i.kind === 'open') keyIds.add(i.cat.keyId);
+      }
       plan.push({ snap, items });
     }
-    const keys = await this.deps.keyRing.get([...keyIds]);
+    const keys = withValues ? await this.deps.keyRing.get([...keyIds]) : undefined;
     const out = new Map<string, SubjectRead>();
     for (const { snap, items } of plan) {
       const { state } = snap;
@@ -165,9 +178,9 @@ export class SubjectReader {
           if (i.kind === 'done') return i.item;
           const { cat, index } = i;
           const f = cat.fields[index]!.f;
-          const key = keys.get(cat.keyId);
+          const key = keys?.get(cat.keyId);
           // A key shredded after the snapshot was read: the value is gone.
-          if (!key)
+          if (keys && !key)
             return {
               status: 'ERASED',
               category: cat.category,
@@ -267,13 +280,16 @@ class CategoryValues {
   constructor(
     private readonly subjectId: string,
     readonly cat: PreparedCategory,
-    private readonly key: Uint8Array,
+    /** Absent for a read made without values (`ReadRequest.values`). */
+    private readonly key: Uint8Array | undefined,
     private readonly box: boolean,
   ) {}
 
   value(index: number): unknown {
     if (this.#all) return this.#all[index];
     const { cat, key } = this;
+    // A caller's mistake, not the data's: masked like any internal failure where it is used.
+    if (!key) throw new Error('This read was made without values (ReadRequest.values)');
     if (cat.box) {
       try {
         this.#all = openBox(cat.box, key);
