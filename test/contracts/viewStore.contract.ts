@@ -1,5 +1,6 @@
 import {
   type BlindIndexEntry,
+  CONSENTS_UNINDEXED,
   emptyBatch,
   initialState,
   type RetentionView,
@@ -655,6 +656,42 @@ export function viewStoreContract(name: string, create: () => Promise<ViewStoreF
       await store.apply(P, batch({ shredded: [s('subj-1', 'e3')] }), 2);
       expect(await store.listShredded()).toHaveLength(3);
       expect(await store.listShredded({ subjectId: 'subj-1' })).toEqual([s('subj-1', 'e1'), s('subj-1', 'e3')]);
+    });
+
+    it('keeps the subjects who gave a consent with their batch, once each, and pages them in id order', async () => {
+      // A new store lacks no one: nothing says its index must be filled from the log.
+      expect(await store.checkpoint(CONSENTS_UNINDEXED)).toBe(0);
+      const ids = Array.from({ length: 250 }, (_, i) => `subj-${String((i * 7919) % 1000).padStart(4, '0')}`);
+      // Written with the subjects' snapshots, in batches of 50, each id twice (a second consent changes nothing).
+      for (let b = 0; b < 5; b++) {
+        const part = ids.slice(b * 50, b * 50 + 50);
+        const applied = await store.apply(
+          P,
+          batch({ subjects: part.map((id) => subjectView(id, b + 1)), consents: [...part, ...part] }),
+          b + 1,
+        );
+        expect(applied).toBe(true);
+      }
+      // A batch another replica applied first writes no row: its subject is not in the index.
+      expect(await store.apply(P, batch({ consents: ['subj-late'] }), 5)).toBe(false);
+      const paged: string[] = [];
+      for (let after: string | undefined; ;) {
+        const page = await store.listConsentSubjects({ ...(after === undefined ? {} : { after }), limit: 64 });
+        expect(page.length).toBeLessThanOrEqual(64);
+        if (page.length === 0) break;
+        paged.push(...page);
+        after = page[page.length - 1];
+      }
+      const sorted = [...ids].sort();
+      expect(paged).toEqual(sorted);
+      expect(await store.listConsentSubjects()).toEqual(sorted);
+      expect(await store.listConsentSubjects({ after: sorted[248]! })).toEqual([sorted[249]]);
+      // Byte-wise order, as the other keyset pages: upper case before lower, a shorter prefix first.
+      await store.apply(P, batch({ consents: ['Subj-Z', 'subj', 'subj-0000a'] }), 6);
+      expect((await store.listConsentSubjects({ limit: 3 })).slice(0, 3)).toEqual(['Subj-Z', 'subj', 'subj-0000']);
+      expect(await store.listConsentSubjects({ after: 'subj-0000', limit: 1 })).toEqual(['subj-0000a']);
+      await store.reset();
+      expect(await store.listConsentSubjects()).toEqual([]);
     });
 
     it('drops every read model and checkpoint on reset', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import {
+  CONSENTS_UNINDEXED,
   emptyBatch,
   getPostgresAccessLog,
   getPostgresKeyStore,
@@ -157,6 +158,47 @@ if (!probe.ok) {
         } finally {
           await store.close();
         }
+      } finally {
+        await c.end();
+      }
+    });
+
+    it('adds the consents index to read models made before it, saying up to where the log must fill it', async () => {
+      const s = schema();
+      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await c.connect();
+      try {
+        // Read models as the five migrations before the index left them, having projected 420 events.
+        await c.query(`CREATE SCHEMA "${s}"`);
+        await c.query(`CREATE TABLE "${s}".schema_migrations (component text NOT NULL, version integer NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (component, version))`);
+        for (const [i, step] of VIEW_MIGRATIONS.slice(0, 5).entries()) {
+          await c.query(step(`"${s}"`));
+          await c.query(`INSERT INTO "${s}".schema_migrations (component, version) VALUES ('views', $1)`, [i + 1]);
+        }
+        await c.query(`INSERT INTO "${s}".checkpoints VALUES ('subjects', 420), ('consentValidity', 3)`);
+        const open = () => getPostgresViewStore({ connectionString: TEST_POSTGRES_URL, schema: s });
+        const store = await open();
+        try {
+          expect(await store.checkpoint(CONSENTS_UNINDEXED)).toBe(420);
+          expect(await store.listConsentSubjects()).toEqual([]);
+          expect(await store.apply('subjects', { ...emptyBatch(), consents: ['s-2', 's-1', 's-2'] }, 421)).toBe(true);
+          expect(await store.listConsentSubjects()).toEqual(['s-1', 's-2']);
+        } finally {
+          await store.close();
+        }
+        // Migrated once: a second open moves nothing.
+        const again = await open();
+        try {
+          expect(await again.checkpoint(CONSENTS_UNINDEXED)).toBe(420);
+          expect(await again.listConsentSubjects({ after: 's-1' })).toEqual(['s-2']);
+        } finally {
+          await again.close();
+        }
+        // A new schema lacks nothing.
+        const fresh = await getPostgresViewStore({ connectionString: TEST_POSTGRES_URL, schema: schema() });
+        expect(await fresh.checkpoint(CONSENTS_UNINDEXED)).toBe(0);
+        await fresh.close();
       } finally {
         await c.end();
       }

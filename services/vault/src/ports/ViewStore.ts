@@ -92,6 +92,11 @@ export interface ViewBatch {
   stats: StatRow[];
   /** The complete tracked rows (requests, notifications, links) of each listed subject. */
   tracked: { subjectId: string; rows: TrackedRow[] }[];
+  /**
+   * Subjects who gave a consent in this batch's events, added to the consents index (`listConsentSubjects`); one
+   * already there stays as it is. A subject stays in it until a reset.
+   */
+  consents: string[];
 }
 
 export const emptyBatch = (): ViewBatch => ({
@@ -102,7 +107,19 @@ export const emptyBatch = (): ViewBatch => ({
   shredded: [],
   stats: [],
   tracked: [],
+  consents: [],
 });
+
+/**
+ * Checkpoints of the consents index (`ViewBatch.consents`) in a store made before it. When such a store gains the
+ * index (the SQLite file is opened, the PostgreSQL migration runs), it sets `CONSENTS_UNINDEXED` to the highest
+ * position any of its projections had reached: the subjects who gave a consent in the events up to there are not in
+ * the index. One read of the log up to there adds them (projections/consentValidity.ts), each page applied under
+ * `CONSENTS_FILLED`, which reaches `CONSENTS_UNINDEXED` when it is done. A store made with the index (or reset) has
+ * neither: the projector writes every row.
+ */
+export const CONSENTS_UNINDEXED = 'consentIndex:unindexedUpTo';
+export const CONSENTS_FILLED = 'consentIndex:filledUpTo';
 
 /** Open deadlines of one kind, counted for the operator (metrics, `vault status`): no ids. */
 export interface DeadlineCount {
@@ -158,6 +175,11 @@ export interface ViewStore {
     options?: { limit?: number; after?: { dueAt: string; subjectId: string; category: string } },
   ): Promise<RetentionView[]>;
   listShredded(filter?: { subjectId?: string }): Promise<ShredView[]>;
+  /**
+   * Ids in the consents index (subjects who gave a consent: `ViewBatch.consents`), in id order (byte-wise), after
+   * `after`. `limit` defaults to 1000.
+   */
+  listConsentSubjects(options?: { after?: string; limit?: number }): Promise<string[]>;
   /**
    * Tracked rows of one kind, ordered by (dueAt, id): filter by status, due before a time, subject
    * or id (a link's token hash). `limit` defaults to 1000.

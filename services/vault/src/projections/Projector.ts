@@ -395,6 +395,10 @@ export class Projector {
           eventId: e.id,
         });
         break;
+      case 'ConsentGiven':
+        // The consents index (consentValidity.ts): with the rest of the subject's rows.
+        if (batch.consents[batch.consents.length - 1] !== subjectId) batch.consents.push(subjectId);
+        break;
       default:
         break;
     }

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { StoredKey } from '../../ports/KeyStore.js';
-import { emptyBatch } from '../../ports/ViewStore.js';
+import { CONSENTS_UNINDEXED, emptyBatch } from '../../ports/ViewStore.js';
 import { getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from './index.js';
 
 /** Which of the database's files (main, -wal, -shm) contain the needle, read raw from disk. */
@@ -219,6 +219,35 @@ describe('SQLite adapters on disk', () => {
       { name: 'blind_index_hash' },
     ]);
     file.close();
+  });
+
+  it('adds the consents index to a views.db made before it, saying up to where the log must fill it', async () => {
+    const path = join(dir, 'views.db');
+    const old = new Database(path);
+    old.exec('CREATE TABLE checkpoints (projection TEXT PRIMARY KEY, position INTEGER NOT NULL)');
+    const insert = old.prepare('INSERT INTO checkpoints VALUES (?, ?)');
+    for (const [projection, position] of [
+      ['subjects', 420],
+      ['consentValidity', 3],
+    ] as const)
+      insert.run(projection, position);
+    old.close();
+    const store = getSqliteViewStore({ path });
+    // The subjects of the 420 events projected before the index are not in it: the log up to there fills it.
+    expect(await store.checkpoint(CONSENTS_UNINDEXED)).toBe(420);
+    expect(await store.listConsentSubjects()).toEqual([]);
+    await store.apply('subjects', { ...emptyBatch(), consents: ['s-2', 's-1'] }, 421);
+    expect(await store.listConsentSubjects()).toEqual(['s-1', 's-2']);
+    await store.close();
+    // A second open finds the index there, and moves nothing.
+    const again = getSqliteViewStore({ path });
+    expect(await again.checkpoint(CONSENTS_UNINDEXED)).toBe(420);
+    expect(await again.listConsentSubjects()).toEqual(['s-1', 's-2']);
+    await again.close();
+    // A new file (and one whose projections never ran) lacks nothing.
+    const fresh = getSqliteViewStore({ path: join(dir, 'new-views.db') });
+    expect(await fresh.checkpoint(CONSENTS_UNINDEXED)).toBe(0);
+    await fresh.close();
   });
 
   it('lets a subscription see appends made through another connection to the same file', async () => {

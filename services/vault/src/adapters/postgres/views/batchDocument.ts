@@ -53,5 +53,6 @@ export function batchDocument(batch: ViewBatch): Record<string, unknown> {
     );
   }
   if (batch.stats.length > 0) doc.stats = summedStats(batch.stats);
+  if (batch.consents.length > 0) doc.consents = [...new Set(batch.consents)];
   return doc;
 }

@@ -69,6 +69,7 @@ export async function getPostgresViewStore(options: PostgresViewStoreOptions): P
     listHolds: (filter = {}) => q.listHolds(db, read, filter),
     listDueRetention: (asOf, opts = {}) => q.listDueRetention(db, read, asOf, opts),
     listShredded: (filter = {}) => q.listShredded(db, read, filter),
+    listConsentSubjects: (opts = {}) => q.listConsentSubjects(db, read, opts),
     listTracked: (kind, filter = {}) => q.listTracked(db, read, kind, filter),
     listStats: (filter = {}) => q.listStats(db, read, filter),
     countDeadlines: (asOf, soon) => q.countDeadlines(db, read, asOf, soon),

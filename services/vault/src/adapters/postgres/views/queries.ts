@@ -106,6 +106,15 @@ export async function listDueRetention(
   return rows.map(toRetention);
 }
 
+export async function listConsentSubjects(
+  db: PostgresHandle,
+  sql: QuerySql,
+  opts: FirstFilter<'listConsentSubjects'>,
+): Promise<string[]> {
+  const rows = await db.query<{ subject_id: string }>(sql.consentSubjects, [opts.after ?? '', opts.limit ?? 1000]);
+  return rows.map((r) => r.subject_id);
+}
+
 export async function listShredded(db: PostgresHandle, sql: QuerySql, filter: FirstFilter<'listShredded'>) {
   const rows = await db.query<ShredRow>(sql.shredded, [filter.subjectId ?? null]);
   return rows.map(toShred);

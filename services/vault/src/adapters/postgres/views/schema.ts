@@ -1,3 +1,5 @@
+import { CONSENTS_UNINDEXED } from '../../../ports/ViewStore.js';
+
 /**
  * The read models' migrations, in order, each given the quoted schema. Text compares byte-wise
  * (COLLATE "C"), as in SQLite, so keyset paging orders the same on every adapter.
@@ -80,7 +82,34 @@ export const VIEW_MIGRATIONS: readonly ((s: string) => string)[] = [
     ALTER TABLE ${s}.blind_index DROP CONSTRAINT blind_index_pkey, ADD PRIMARY KEY (subject_id, category, field, entry);
     ${applyBatchFunction(s)}
   `,
+  // The consents index (ViewBatch.consents): the subjects who gave a consent. Read models that had projected before
+  // it say up to where it lacks them (CONSENTS_UNINDEXED, ports/ViewStore.ts); a new schema has no checkpoint yet.
+  (s) => `
+    CREATE TABLE ${s}.consent_subjects (subject_id text COLLATE "C" PRIMARY KEY);
+    INSERT INTO ${s}.checkpoints (projection, position)
+      SELECT '${CONSENTS_UNINDEXED}', m FROM (SELECT max(position) AS m FROM ${s}.checkpoints) AS c WHERE m > 0;
+    ${applyBatchFunction(s)}
+  `,
 ];
+
+/** The blind-index steps of `apply_batch` (below), in order: whole scopes cleared, fields deleted, rows put. */
+const indexSteps = (s: string): string => `
+      IF b ? 'clearIndex' THEN
+        DELETE FROM ${s}.blind_index i
+          USING jsonb_to_recordset(b->'clearIndex') AS d("subjectId" text, category text, entry text)
+          WHERE i.subject_id = d."subjectId" AND i.category = d.category AND i.entry = d.entry;
+      END IF;
+      IF b ? 'deleteIndex' THEN
+        DELETE FROM ${s}.blind_index i
+          USING jsonb_to_recordset(b->'deleteIndex') AS d("subjectId" text, category text, field text, entry text)
+          WHERE i.subject_id = d."subjectId" AND i.category = d.category AND i.field = d.field AND i.entry = d.entry;
+      END IF;
+      IF b ? 'putIndex' THEN
+        INSERT INTO ${s}.blind_index (hash, subject_id, category, field, entry)
+          SELECT x.hash, x."subjectId", x.category, x.field, x.entry FROM jsonb_to_recordset(b->'putIndex')
+            AS x(hash text, "subjectId" text, category text, field text, entry text)
+          ON CONFLICT (subject_id, category, field, entry) DO UPDATE SET hash = excluded.hash;
+      END IF;`;
 
 /**
  * `apply` as one statement: a batch used to cost a round trip per step (BEGIN, the checkpoint's
@@ -108,22 +137,7 @@ const applyBatchFunction = (s: string): string => `
           FROM jsonb_to_recordset(b->'subjects') AS x("subjectId" text, position bigint, state jsonb)
           ON CONFLICT (subject_id) DO UPDATE SET position = excluded.position, state = excluded.state;
       END IF;
-      IF b ? 'clearIndex' THEN
-        DELETE FROM ${s}.blind_index i
-          USING jsonb_to_recordset(b->'clearIndex') AS d("subjectId" text, category text, entry text)
-          WHERE i.subject_id = d."subjectId" AND i.category = d.category AND i.entry = d.entry;
-      END IF;
-      IF b ? 'deleteIndex' THEN
-        DELETE FROM ${s}.blind_index i
-          USING jsonb_to_recordset(b->'deleteIndex') AS d("subjectId" text, category text, field text, entry text)
-          WHERE i.subject_id = d."subjectId" AND i.category = d.category AND i.field = d.field AND i.entry = d.entry;
-      END IF;
-      IF b ? 'putIndex' THEN
-        INSERT INTO ${s}.blind_index (hash, subject_id, category, field, entry)
-          SELECT x.hash, x."subjectId", x.category, x.field, x.entry FROM jsonb_to_recordset(b->'putIndex')
-            AS x(hash text, "subjectId" text, category text, field text, entry text)
-          ON CONFLICT (subject_id, category, field, entry) DO UPDATE SET hash = excluded.hash;
-      END IF;
+${indexSteps(s)}
       IF b ? 'holdSubjects' THEN
         DELETE FROM ${s}.holds WHERE subject_id IN (SELECT jsonb_array_elements_text(b->'holdSubjects'));
         -- In the batch's order, so that the ids (the order of a subject's holds) follow it.
@@ -159,6 +173,10 @@ const applyBatchFunction = (s: string): string => `
             AS x(kind text, id text, "subjectId" text, status text, "dueAt" text, data jsonb)
           ON CONFLICT (kind, id) DO UPDATE SET subject_id = excluded.subject_id, status = excluded.status,
             due_at = excluded.due_at, data = excluded.data;
+      END IF;
+      IF b ? 'consents' THEN
+        INSERT INTO ${s}.consent_subjects (subject_id)
+          SELECT jsonb_array_elements_text(b->'consents') ON CONFLICT (subject_id) DO NOTHING;
       END IF;
       IF b ? 'stats' THEN
         INSERT INTO ${s}.stats AS t (month, category, purpose, metric, count)

@@ -11,7 +11,7 @@ export const checkpointStatements = (s: string) => ({
   apply: `SELECT ${s}.apply_batch($1, $2, $3, $4::jsonb) AS applied`,
   reset:
     `TRUNCATE ${s}.subjects, ${s}.blind_index, ${s}.holds, ${s}.retention, ` +
-    `${s}.shredded, ${s}.stats, ${s}.tracked, ${s}.checkpoints`,
+    `${s}.shredded, ${s}.stats, ${s}.tracked, ${s}.consent_subjects, ${s}.checkpoints`,
 });
 
 /** The blind index's hashes moved to a new epoch (`replaceIndexHashes`); `apply` writes through `apply_batch`. */
@@ -50,6 +50,7 @@ export const queryStatements = (s: string) => ({
   dueAfter: `SELECT subject_id, category, due_at, rule FROM ${s}.retention
     WHERE due_at <= $1 AND (due_at, subject_id, category) > ($2, $3, $4)
     ORDER BY due_at, subject_id, category LIMIT $5`,
+  consentSubjects: `SELECT subject_id FROM ${s}.consent_subjects WHERE subject_id > $1 ORDER BY subject_id LIMIT $2`,
   shredded: `SELECT subject_id, category, key_ids, reason, at, event_id FROM ${s}.shredded
     WHERE ($1::text IS NULL OR subject_id = $1) ORDER BY id`,
   tracked: `SELECT kind, id, subject_id, status, due_at, data FROM ${s}.tracked

@@ -46,6 +46,7 @@ export function applyBatch(stmt: ViewWrites, batch: ViewBatch): boolean {
   for (const s of batch.shredded) {
     stmt.insertShredded.run(s.subjectId, s.category, JSON.stringify(s.keyIds), s.reason, s.at, s.eventId);
   }
+  for (const subjectId of batch.consents) stmt.addConsent.run(subjectId);
   for (const s of batch.stats) stmt.addStat.run(s.month, s.category, s.purpose, s.metric, s.count);
   for (const t of batch.tracked) {
     stmt.deleteTracked.run(t.subjectId);

@@ -85,6 +85,9 @@ export function listDueRetention(stmt: ViewReads, asOf: string, opts: Filter<'li
   return rows.map(toRetention);
 }
 
+export const listConsentSubjects = (stmt: ViewReads, opts: FirstFilter<'listConsentSubjects'>): string[] =>
+  stmt.consentSubjects.all(opts.after ?? '', opts.limit ?? 1000).map((r) => r.subject_id);
+
 export const listShredded = (stmt: ViewReads, filter: FirstFilter<'listShredded'>) =>
   stmt.shredded.all({ subjectId: filter.subjectId ?? null }).map(toShred);
 

@@ -95,10 +95,30 @@ ALTER TABLE blind_index_widened RENAME TO blind_index;
 CREATE INDEX blind_index_hash ON blind_index (hash);
 `;
 
+/**
+ * The consents index: the subjects who gave a consent (`ViewBatch.consents`). Not in VIEW_SCHEMA: the store creates
+ * it apart (ADD_CONSENTS_INDEX), since a file made before it must also say that its index lacks the earlier subjects.
+ */
+export const CONSENTS_TABLE = `CREATE TABLE IF NOT EXISTS consent_subjects (
+  subject_id TEXT PRIMARY KEY
+) WITHOUT ROWID;`;
+
+/**
+ * Run in the transaction that finds a file without the consents index: creates it and, where a projection had run
+ * already (a file from before the index), sets `CONSENTS_UNINDEXED` to the highest checkpoint (ports/ViewStore.ts).
+ * A new file has no checkpoint yet, and so no such row.
+ */
+export const ADD_CONSENTS_INDEX = (unindexed: string) => `
+${CONSENTS_TABLE}
+INSERT INTO checkpoints (projection, position)
+  SELECT '${unindexed}', m FROM (SELECT MAX(position) AS m FROM checkpoints) WHERE m > 0;
+`;
+
 /** Empties every read model and checkpoint (a reset of a store that cannot swap its file). */
 export const CLEAR_VIEWS =
   'DELETE FROM subjects; DELETE FROM blind_index; DELETE FROM holds; DELETE FROM retention; ' +
-  'DELETE FROM shredded; DELETE FROM stats; DELETE FROM tracked; DELETE FROM checkpoints;';
+  'DELETE FROM shredded; DELETE FROM stats; DELETE FROM tracked; DELETE FROM consent_subjects; ' +
+  'DELETE FROM checkpoints;';
 
 /**
  * Snapshots are rows of a kilobyte or more: on 16 KiB pages they split and overflow far less than

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 
-import type { ViewStore } from '../../../ports/ViewStore.js';
+import { CONSENTS_UNINDEXED, type ViewStore } from '../../../ports/ViewStore.js';
 import {
   closedError,
   connectionOptions,
@@ -13,7 +13,7 @@ import {
 import { startCheckpointer } from '../writers/thread.js';
 import { applyBatchTransaction, replaceIndexTransaction } from './applyBatch.js';
 import * as q from './queries.js';
-import { CLEAR_VIEWS, VIEW_COLUMNS, VIEW_FILE, VIEW_SCHEMA, WIDEN_BLIND_INDEX } from './schema.js';
+import { ADD_CONSENTS_INDEX, CLEAR_VIEWS, VIEW_COLUMNS, VIEW_FILE, VIEW_SCHEMA, WIDEN_BLIND_INDEX } from './schema.js';
 import { prepareViewStatements, type ViewStatements } from './statements.js';
 
 /** Options of the embedded view store. */
@@ -41,6 +41,7 @@ function openViews(options: SqliteOptions, onDisk: boolean): ViewConnection {
   const db = openDatabase(options, { ...VIEW_FILE, autoCheckpoint: !onDisk, schema: VIEW_SCHEMA });
   addMissingColumns(db);
   widenBlindIndex(db);
+  addConsentsIndex(db);
   const stmt = prepareViewStatements(db);
   return {
     db,
@@ -77,6 +78,16 @@ function widenBlindIndex(db: SqliteDatabase): void {
   // IMMEDIATE, and looked at again inside: another process opening the same file may have widened it first.
   db.transaction(() => {
     if (!widened()) db.exec(WIDEN_BLIND_INDEX);
+  }).immediate();
+}
+
+/** A file without the consents index gets it, marked unfilled when projections had run (ADD_CONSENTS_INDEX). */
+function addConsentsIndex(db: SqliteDatabase): void {
+  const has = () => db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'consent_subjects'").get() !== undefined;
+  if (has()) return;
+  // IMMEDIATE, and looked at again inside: another process opening the same file may have added it first.
+  db.transaction(() => {
+    if (!has()) db.exec(ADD_CONSENTS_INDEX(CONSENTS_UNINDEXED));
   }).immediate();
 }
 
@@ -148,6 +159,7 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
     listHolds: (filter = {}) => run(() => q.listHolds(conn.stmt, filter)),
     listDueRetention: (asOf, opts = {}) => run(() => q.listDueRetention(conn.stmt, asOf, opts)),
     listShredded: (filter = {}) => run(() => q.listShredded(conn.stmt, filter)),
+    listConsentSubjects: (opts = {}) => run(() => q.listConsentSubjects(conn.stmt, opts)),
 
     async close() {
       if (closed) return;

@@ -93,6 +93,7 @@ function prepareWrites(db: SqliteDatabase) {
       db,
       'INSERT OR REPLACE INTO tracked (kind, id, subject_id, status, due_at, data) VALUES (?, ?, ?, ?, ?, ?)',
     ),
+    addConsent: prepare<[string]>(db, 'INSERT INTO consent_subjects (subject_id) VALUES (?) ON CONFLICT DO NOTHING'),
     addStat: prepare<[string, string, string, string, number]>(
       db,
       `INSERT INTO stats (month, category, purpose, metric, count) VALUES (?, ?, ?, ?, ?)
@@ -170,6 +171,10 @@ function prepareReads(db: SqliteDatabase) {
       `SELECT month, category, purpose, metric, count FROM stats
        WHERE (@from IS NULL OR month >= @from) AND (@to IS NULL OR month <= @to)
        ORDER BY month, category, purpose, metric`,
+    ),
+    consentSubjects: prepare<[string, number], { subject_id: string }>(
+      db,
+      'SELECT subject_id FROM consent_subjects WHERE subject_id > ? ORDER BY subject_id LIMIT ?',
     ),
     shredded: prepare<{ subjectId: string | null }, ShredRow>(
       db,
