@@ -159,8 +159,16 @@ async function newPage(locale = 'en-GB'): Promise<{ context: BrowserContext; pag
   return { context, page, violations };
 }
 
+/** The login pages axe has checked, once each (a page and its language). */
+const gatesChecked = new Set<string>();
+
 async function logIn(page: Page, path: '/privacy' | '/console', user: string, button = 'Log in'): Promise<void> {
   await page.goto(`${server.url}${path}`);
+  await page.getByRole('button', { name: button }).waitFor();
+  if (!gatesChecked.has(`${path} ${button}`)) {
+    gatesChecked.add(`${path} ${button}`);
+    expect(await axeViolations(page), `${path} before login`).toEqual([]);
+  }
   await page.getByRole('button', { name: button }).click();
   await page.getByLabel('Username').fill(user);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -847,6 +855,8 @@ describe.skipIf(missing !== undefined)('the pages without an identity provider (
       const token = await mintDevToken(t.config, { role: 'subject', subjectId: subject });
       const { context, page, violations } = await newPage('nb-NO');
       await page.goto(`${plain.url}/privacy`);
+      await page.getByLabel(/Token/).waitFor();
+      expect(await axeViolations(page)).toEqual([]);
       await page.getByLabel(/Token/).fill(token);
       await page.getByRole('button', { name: 'Use this token' }).click();
       await page.getByText('nils@example.no').first().waitFor();
