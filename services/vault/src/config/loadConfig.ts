@@ -40,6 +40,11 @@ export interface VaultConfig {
    * `VAULT_RETENTION_INTERVAL_MINUTES`: how often `vault serve` runs the retention sweep; 0 turns it off. Default 60.
    */
   retentionIntervalMinutes?: number;
+  /**
+   * `VAULT_TRANSMISSION_SWEEP_MS`: how often `vault serve` looks for Art. 20(2) transmissions another process left
+   * retrying when it died in a pause (1,000 ms to a day). Default `DEFAULT_TRANSMISSION_SWEEP_MS`, 15,000.
+   */
+  transmissionSweepMs?: number;
   /** `HOST`: interface the HTTP server binds. Default `127.0.0.1`; set `0.0.0.0` in a container. */
   host?: string;
   /**
@@ -343,6 +348,9 @@ export const postgresSchemaOf = (config: Pick<VaultConfig, 'postgresSchema'>): s
 export const embeddedState = (config: Pick<VaultConfig, 'stateStore'>): boolean =>
   (config.stateStore ?? 'sqlite') === 'sqlite';
 
+/** How often `vault serve` sweeps for transmissions a dead process left retrying (`VAULT_TRANSMISSION_SWEEP_MS`). */
+export const DEFAULT_TRANSMISSION_SWEEP_MS = 15_000;
+
 /** Subjects each of the command side, the projector and the reader keeps in memory (`VAULT_CACHE_SUBJECTS`). */
 export const DEFAULT_CACHE_SUBJECTS = 2_000;
 
@@ -379,6 +387,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     throw new VaultError(
       'CONFIG_INVALID',
       'VAULT_RETENTION_INTERVAL_MINUTES must be a number of minutes, 0 to turn the sweep off',
+    );
+  const transmissionSweepMs = numberVar(env.VAULT_TRANSMISSION_SWEEP_MS, DEFAULT_TRANSMISSION_SWEEP_MS);
+  if (!Number.isInteger(transmissionSweepMs) || transmissionSweepMs < 1000 || transmissionSweepMs > 86_400_000)
+    throw new VaultError(
+      'CONFIG_INVALID',
+      'VAULT_TRANSMISSION_SWEEP_MS must be a whole number of milliseconds from 1000 to 86400000 (a day)',
     );
   const port = numberVar(env.PORT, 4000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -429,6 +443,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): VaultConfig {
     publicUrl,
     logLevel,
     retentionIntervalMinutes,
+    transmissionSweepMs,
     // Set to nothing means the default too: an empty host would bind every interface.
     host: env.HOST || '127.0.0.1',
     ...(env.VAULT_JWT_SECRET ? { jwtSecret: env.VAULT_JWT_SECRET } : {}),

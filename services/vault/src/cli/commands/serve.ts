@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 
 import { JWKS_PATH, startServer } from '../../api/server.js';
 import { hasProductionKey } from '../../auth/tokens.js';
-import { embeddedState, loadConfig } from '../../config/loadConfig.js';
+import { DEFAULT_TRANSMISSION_SWEEP_MS, embeddedState, loadConfig } from '../../config/loadConfig.js';
 import { createPrometheusMetrics } from '../../observability/metricsPrometheus.js';
 import { TRANSMIT_CLAIM_MS } from '../../rights/transmitExport.js';
 import { createLogger } from '../../support/logger.js';
@@ -77,7 +77,9 @@ export function addServeCommand(program: Command): void {
       });
       // Art. 20(2) transmissions a stopped vault left retrying go on, from where they stopped; and those a replica
       // that died in a pause left, once their next attempt is overdue.
-      const transmissions = resumeTransmissions(vault, config.publicUrl ?? server.url, logger);
+      const transmissions = resumeTransmissions(vault, config.publicUrl ?? server.url, logger, {
+        intervalMs: config.transmissionSweepMs ?? DEFAULT_TRANSMISSION_SWEEP_MS,
+      });
       console.log(
         `vault listening at ${server.url}/graphql (data in ${config.dataDir}, signing key ` +
           `${vault.signer.publicJwk.kid})`,
@@ -104,17 +106,23 @@ export function addServeCommand(program: Command): void {
 }
 
 /**
- * How often a running vault looks for transmissions another process left retrying when it died in a pause, and how
- * overdue their next attempt must be: the claim's life, so a live process that is making it is not raced for it.
+ * How overdue the next attempt of a transmission another process left retrying must be before a running vault's sweep
+ * takes it over: the claim's life, so a live process that is making it is not raced for it. How often the sweep looks
+ * is `VAULT_TRANSMISSION_SWEEP_MS` (15 s).
  */
-export const TRANSMISSION_SWEEP_MS = TRANSMIT_CLAIM_MS;
+export const TRANSMISSION_OVERDUE_MS = TRANSMIT_CLAIM_MS;
 
 /**
- * Starts the transmissions left retrying on their way again, then every `TRANSMISSION_SWEEP_MS` those whose next
- * attempt is overdue by as much (their process died while it paused); `stop()` keeps them from starting another
+ * Starts the transmissions left retrying on their way again, then every `intervalMs` those whose next attempt is
+ * overdue by `TRANSMISSION_OVERDUE_MS` (their process died while it paused); `stop()` keeps them from starting another
  * attempt and ends the sweeps.
  */
-function resumeTransmissions(vault: Vault, publicUrl: string, logger: Logger): { stop(): void } {
+function resumeTransmissions(
+  vault: Vault,
+  publicUrl: string,
+  logger: Logger,
+  { intervalMs }: { intervalMs: number },
+): { stop(): void } {
   let stopping = false;
   const keyUrl = `${publicUrl.replace(/\/+$/, '')}${JWKS_PATH}`;
   const run = (message: string, overdueByMs?: number) =>
@@ -126,7 +134,7 @@ function resumeTransmissions(vault: Vault, publicUrl: string, logger: Logger): {
           logger.error({ code: (e as { code?: string }).code ?? 'INTERNAL' }, 'resuming transmissions failed'),
       );
   run('transmissions resumed');
-  const sweep = setInterval(() => run('transmissions taken over', TRANSMISSION_SWEEP_MS), TRANSMISSION_SWEEP_MS);
+  const sweep = setInterval(() => run('transmissions taken over', TRANSMISSION_OVERDUE_MS), intervalMs);
   sweep.unref();
   return {
     stop: () => {
