@@ -362,6 +362,9 @@ describe.skipIf(missing !== undefined)('the privacy centre and the DPO console i
       page.getByRole('button', { name: l.button }).click(),
     ]);
     expect(download.suggestedFilename()).toBe(`access-report.${l.lang}.html`);
+    // The privacy centre itself in this language passes axe as the English one does.
+    expect(await page.getAttribute('html', 'lang')).toBe(l.lang);
+    expect(await axeViolations(page)).toEqual([]);
     const dir = mkdtempSync(join(tmpdir(), 'pdv-report-'));
     dirs.push(dir);
     const file = join(dir, download.suggestedFilename());
