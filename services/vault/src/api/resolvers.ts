@@ -4,6 +4,7 @@ import type { ConsentInput as DomainConsent } from '../domain/consent.js';
 import { badInput, VaultError } from '../domain/errors.js';
 import type { EventOf } from '../domain/events.js';
 import { unknownName } from '../domain/names.js';
+import { originOf } from '../domain/register.js';
 import type { Command, DataItemInput, Writer } from '../domain/subject.js';
 import { lookupForm, validateValue } from '../domain/values.js';
 import type { CommandResult } from '../ports/Commands.js';
@@ -364,6 +365,8 @@ export const resolvers: Resolvers = {
     legalBasis: (c) => [...c.legalBasis],
     sources: (c) => [...c.sources],
   },
+  // A register built in code may give providedBySubject alone.
+  FieldSpec: { origin: (f) => originOf(f) },
   RetentionRule: {
     trigger: (r) => r.trigger.kind,
     event: (r) => (r.trigger.kind === 'lifecycle' ? r.trigger.event : null),

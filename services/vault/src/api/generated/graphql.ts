@@ -249,10 +249,27 @@ export type ExportLink = {
   url: Scalars['String']['output'];
 };
 
+/** How the controller gets a field's values (GDPR Art. 13, 14 and 20; DPV's personal-data origins). */
+export type FieldOrigin =
+  /** Inferred or created by the controller (dpv:DerivedPersonalData); not in the export. */
+  | 'derived'
+  /** Observed from the subject's use of the service, e.g. pages visited (dpv:ObservedPersonalData); in the export. */
+  | 'observed'
+  /** Collected from another source, such as a credit agency or a creditor (dpv:CollectedPersonalData); not in the export. */
+  | 'obtained'
+  /** Given by the subject (dpv:ProvidedPersonalData). */
+  | 'provided';
+
 export type FieldSpec = {
   __typename?: 'FieldSpec';
   lookup: Scalars['Boolean']['output'];
   name: Scalars['String']['output'];
+  /** How the controller gets the field's values, as the register declares it (a value recorded with a third party's source is obtained, one with source derived or internal derived, whatever the field declares). The access report and the export carry each value's own; the export holds provided and observed values only. */
+  origin: FieldOrigin;
+  /**
+   * Whether origin is provided: observed data, which the export also holds, reads false here.
+   * @deprecated Use origin: provided, observed, obtained or derived. An observed field's providedBySubject is false, though the export holds its values as provided (WP242 rev.01).
+   */
   providedBySubject: Scalars['Boolean']['output'];
   type: Scalars['String']['output'];
 };
@@ -1167,6 +1184,7 @@ export type ResolversTypes = {
   ErasureReason: ErasureReason;
   ExportKind: ExportKind;
   ExportLink: ResolverTypeWrapper<ExportLink>;
+  FieldOrigin: FieldOrigin;
   FieldSpec: ResolverTypeWrapper<FieldModel>;
   FlattenedJws: ResolverTypeWrapper<FlattenedJws>;
   HeldEntry: ResolverTypeWrapper<HeldEntry>;
@@ -1391,6 +1409,7 @@ export type ExportLinkResolvers<ContextType = ApiContext, ParentType extends Res
 export type FieldSpecResolvers<ContextType = ApiContext, ParentType extends ResolversParentTypes['FieldSpec'] = ResolversParentTypes['FieldSpec']> = {
   lookup?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  origin?: Resolver<ResolversTypes['FieldOrigin'], ParentType, ContextType>;
   providedBySubject?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
