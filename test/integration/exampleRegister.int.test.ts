@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { addIsoDuration, loadRegister, type Vault } from '@pdv/vault';
+import { addIsoDuration, loadRegister, type ProcessingRegister, type Translations, type Vault } from '@pdv/vault';
 import { describe, expect, it } from 'vitest';
 
 import { dataItem as item, useTempVaults } from '../support/tempVault.js';
@@ -22,10 +22,45 @@ async function status(vault: Vault, subjectId: string, category: string): Promis
   return !c ? 'ABSENT' : c.shredded ? `ERASED:${c.shredded.reason}` : 'LIVE';
 }
 
+/**
+ * Every English text of the register the readable report quotes, with where it is and its translations: purposes',
+ * categories' and retention rules' descriptions, recipients' purposes, safeguards, the keeping law and the logic of
+ * automated decisions.
+ */
+function reportTexts(register: ProcessingRegister): [path: string, translations: Translations | undefined][] {
+  const out: [string, Translations | undefined][] = [];
+  for (const [name, p] of Object.entries(register.purposes)) out.push([`purposes.${name}`, p.descriptions]);
+  for (const [name, c] of Object.entries(register.categories)) {
+    const at = `categories.${name}`;
+    out.push([at, c.descriptions]);
+    if (c.retention.description) out.push([`${at}.retention`, c.retention.descriptions]);
+    if (c.erasure.mode === 'keep') {
+      out.push([`${at}.erasure.law`, c.erasure.lawTranslations]);
+      if (c.erasure.retention.description) out.push([`${at}.erasure.retention`, c.erasure.retention.descriptions]);
+    }
+    c.recipients.forEach((r, i) => r.purpose && out.push([`${at}.recipients.${i}`, r.purposeTranslations]));
+    c.transfers.forEach((t, i) => out.push([`${at}.transfers.${i}`, t.safeguardTranslations]));
+    if (c.automatedDecisionMaking) out.push([`${at}.automatedDecisionMaking`, c.automatedDecisionMakingTranslations]);
+  }
+  return out;
+}
+
 describe('the example registers', () => {
-  it.each(readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')))('%s is valid as it ships', async (file) => {
+  const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
+
+  it.each(files)('%s is valid as it ships', async (file) => {
     const register = await loadRegister(`${EXAMPLES}${file}`);
     expect(Object.keys(register.categories).length).toBeGreaterThan(0);
+  });
+
+  it.each(files)('%s gives every text the report quotes in Norwegian and Danish, as the shipped one', async (file) => {
+    for (const register of [await loadRegister(), await loadRegister(`${EXAMPLES}${file}`)]) {
+      const texts = reportTexts(register);
+      expect(texts.length).toBeGreaterThan(5);
+      const languages = ['nb', 'da'] as const;
+      const missing = texts.flatMap(([path, t]) => languages.filter((l) => !t?.[l]).map((l) => `${path} ${l}`));
+      expect(missing).toEqual([]);
+    }
   });
 
   it('a collection agency anonymises client data 3 years after the relationship, not 8', async () => {
