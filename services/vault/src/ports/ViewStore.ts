@@ -139,7 +139,8 @@ export interface ViewStore {
    * Returns false, changing nothing, when the checkpoint is already at or past `position`
    * (another replica applied it), or when `expected` is given and the checkpoint is no longer
    * exactly there (the batch was computed from a checkpoint another replica has since moved):
-   * each event takes effect once, increments included.
+   * each event takes effect once, increments included. It reads `batch` before it returns: the caller may change
+   * the states in it once the call is made, while the promise is pending.
    */
   apply(projection: string, batch: ViewBatch, position: number, expected?: number): Promise<boolean>;
   /** 0 when the projection has never run. */

@@ -36,6 +36,28 @@ export interface ProjectorOptions {
   stateCacheSize?: number;
 }
 
+/** How a catch-up's page is projected while the page before it commits (`Projector.catchUp`). */
+interface Pipe {
+  /** The page's subjects. */
+  subjects: ReadonlySet<string>;
+  /** The page before it, if it may still be committing. */
+  previous: Pick<Step, 'subjects' | 'applied'> | undefined;
+  /** Called once the page's changes are computed and its states kept. */
+  markComputed(): void;
+}
+
+/** A catch-up's page under way: when its changes are computed, and whether they were applied. */
+interface Step {
+  subjects: ReadonlySet<string>;
+  computed: Promise<void>;
+  applied: Promise<boolean>;
+  last: number;
+  size: number;
+}
+
+const subjectsOf = (events: readonly RecordedEvent[]): Set<string> =>
+  new Set(events.map((e) => subjectOf(e.streamId)).filter((s): s is string => s !== undefined));
+
 const NO_DERIVED = '{"holds":[],"retention":[],"tracked":[]}';
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 10_000;
@@ -85,20 +107,41 @@ export class Projector {
    */
   async catchUp(batchSize = this.batchSize): Promise<number> {
     const { log, views } = this.deps;
-    let after = await views.checkpoint(PROJECTION);
-    const fresh = after === 0;
+    // `applied`: the checkpoint as last known applied; `after`: where the next page starts, past a batch in flight.
+    let applied = await views.checkpoint(PROJECTION);
+    const fresh = applied === 0;
+    let after = applied;
     let count = 0;
-    for (;;) {
-      this.seen = Math.max(this.seen, after);
-      const page = await log.readAll({ after, maxCount: batchSize });
-      if (page.length === 0) break;
-      if (await this.project(page, after)) {
-        count += page.length;
-        after = page[page.length - 1]!.position;
-      } else {
-        after = await views.checkpoint(PROJECTION);
+    // One batch commits (on the view store's writer thread, where it has one) while the next one is computed.
+    let previous: Step | undefined;
+    let step: Step | undefined;
+    try {
+      for (;;) {
+        this.seen = Math.max(this.seen, applied);
+        const page = await log.readAll({ after, maxCount: batchSize });
+        step = page.length > 0 ? this.startStep(page, after, previous) : undefined;
+        if (step) await Promise.race([step.computed, step.applied]);
+        if (previous) {
+          const done = await previous.applied;
+          if (done) [count, applied] = [count + previous.size, previous.last];
+          previous = undefined;
+          if (!done) {
+            // Another replica moved the checkpoint: the batch computed on top of this one is dropped with it.
+            await step?.applied;
+            step = undefined;
+            applied = after = await views.checkpoint(PROJECTION);
+            continue;
+          }
+        }
+        if (!step) break;
+        [previous, step] = [step, undefined];
+        after = previous.last;
       }
+    } finally {
+      // A failure: the batches still under way settle before this call does.
+      await Promise.all([previous?.applied.catch(() => false), step?.applied.catch(() => false)]);
     }
+    this.seen = Math.max(this.seen, applied);
     // Once per instance, after its first catch-up: subjects projected under other consent validity periods.
     if (!this.validityFollowed) {
       await followConsentValidity(this.deps, (...a) => this.rederive(...a), fresh);
@@ -131,6 +174,21 @@ export class Projector {
     const now = await views.subjectPositions([...snapshots.keys()]);
     const moved = [...snapshots].filter(([id, snap]) => now.get(id) !== snap.position).map(([id]) => id);
     return { applied: true, moved };
+  }
+
+  /** Starts projecting a catch-up's page while `previous` (the page before it) may still be committing. */
+  private startStep(events: readonly RecordedEvent[], expected: number, previous: Step | undefined): Step {
+    let markComputed = (): void => {};
+    const computed = new Promise<void>((resolve) => (markComputed = resolve));
+    const pipe: Pipe = { subjects: subjectsOf(events), previous, markComputed };
+    const applied = this.project(events, expected, pipe);
+    return {
+      subjects: pipe.subjects,
+      computed,
+      applied,
+      last: events[events.length - 1]!.position,
+      size: events.length,
+    };
   }
 
   /** Drops the read models and projects the whole log again. */
@@ -257,13 +315,16 @@ export class Projector {
     await this.running?.catch(() => undefined);
   }
 
-  /** One transaction of read-model changes for a run of consecutive events. */
-  async project(events: readonly RecordedEvent[], expected?: number): Promise<boolean> {
+  /**
+   * One transaction of read-model changes for a run of consecutive events. `pipe`: a catch-up's page, computed while
+   * the page before it commits (`catchUp`), and applied only if that one was.
+   */
+  async project(events: readonly RecordedEvent[], expected?: number, pipe?: Pipe): Promise<boolean> {
     if (events.length === 0) return true;
     // Kept snapshots are what the read models hold only if nothing but this projector wrote since.
     if (expected === undefined || expected !== this.keptAt) this.forgetKept();
     try {
-      const applied = await this.projectOnce(events, expected);
+      const applied = await this.projectOnce(events, expected, pipe);
       if (!applied) this.forgetKept();
       return applied;
     } catch (e) {
@@ -278,12 +339,13 @@ export class Projector {
     this.keptAt = -1;
   }
 
-  private async projectOnce(events: readonly RecordedEvent[], expected: number | undefined): Promise<boolean> {
+  private async projectOnce(events: readonly RecordedEvent[], expected: number | undefined, pipe?: Pipe) {
     const { views, keyRing } = this.deps;
-    const subjectIds = [
-      ...new Set(events.map((e) => subjectOf(e.streamId)).filter((s): s is string => s !== undefined)),
-    ];
+    const subjectIds = [...(pipe?.subjects ?? subjectsOf(events))];
     const unknown = subjectIds.filter((id) => !this.kept.has(id));
+    // A subject of the page still committing whose snapshot is no longer kept is read back once that page is in.
+    const previous = pipe?.previous;
+    if (previous && unknown.some((id) => previous.subjects.has(id))) await previous.applied.catch(() => false);
     const snapshots = unknown.length > 0 ? await views.getSubjects(unknown) : new Map<string, SubjectView>();
     const states = new Map<string, SubjectState>();
     const before = new Map<string, string>();
@@ -329,11 +391,13 @@ export class Projector {
       batch.tracked.push({ subjectId, rows: derived.tracked });
     }
     const last = events[events.length - 1]!.position;
+    // Kept at once, so that the next page can be computed on top of these states while this one commits; a batch
+    // that is not applied forgets them (`project`).
+    this.keep(states, after, last);
+    pipe?.markComputed();
+    if (previous && !(await previous.applied.catch(() => false))) return false;
     const applied = await views.apply(PROJECTION, batch, last, expected);
-    if (applied) {
-      this.seen = Math.max(this.seen, last);
-      this.keep(states, after, last);
-    }
+    if (applied) this.seen = Math.max(this.seen, last);
     return applied;
   }
 

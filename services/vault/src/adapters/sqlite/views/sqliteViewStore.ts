@@ -10,7 +10,9 @@ import {
   type SqliteDatabase,
   type SqliteOptions,
 } from '../openDatabase.js';
-import { startCheckpointer } from '../writers/thread.js';
+import type { WriterThreadOptions } from '../writers/serve.js';
+import { startCheckpointer, startWriterThread, type WriterThread } from '../writers/thread.js';
+import type { ViewWrite } from '../writers/views.worker.js';
 import { applyBatchTransaction, replaceIndexTransaction } from './applyBatch.js';
 import * as q from './queries.js';
 import { ADD_CONSENTS_INDEX, CLEAR_VIEWS, VIEW_COLUMNS, VIEW_FILE, VIEW_SCHEMA, WIDEN_BLIND_INDEX } from './schema.js';
@@ -21,6 +23,18 @@ export type SqliteViewStoreOptions = SqliteOptions;
 
 /** How often the checkpointer thread copies the views' WAL into the database file. */
 const CHECKPOINT_INTERVAL_MS = 200;
+
+/**
+ * The thread that commits the projection's batches of a views file on disk, so that their transactions (the rows of
+ * hundreds of subjects each) do not hold the event loop: one batch a transaction, in the order sent.
+ */
+const startViewWriter = (options: SqliteOptions): WriterThread<ViewWrite, boolean> =>
+  startWriterThread<ViewWrite, boolean>('views', {
+    ...connectionOptions(options),
+    maxPerCommit: 1,
+    autoCheckpoint: false,
+    secureDelete: true,
+  } satisfies WriterThreadOptions);
 
 /** One open views file with its statements and transactions, all replaced together by a reset. */
 interface ViewConnection {
@@ -104,21 +118,27 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
     onDisk
       ? startCheckpointer({ ...connectionOptions(options), intervalMs: CHECKPOINT_INTERVAL_MS }, () => {
           if (conn.db.open) conn.db.pragma('wal_autocheckpoint = 1000');
+          writer?.autoCheckpoint();
         })
       : undefined;
   let conn = openViews(options, onDisk);
+  // In memory, the file is this connection's alone: its batches commit here.
+  let writer = onDisk ? startViewWriter(options) : undefined;
   let checkpointer = startViewCheckpointer();
   let closed = false;
   const run = guarded(() => closed);
 
   return {
-    apply: (projection, batch, position, expected) =>
-      run(() => {
+    apply: (projection, batch, position, expected) => {
+      if (closed) return Promise.reject(closedError());
+      if (writer) return writer.write({ projection, batch, position, expected });
+      return run(() => {
         // IMMEDIATE: two replicas reading the same checkpoint must not both apply the batch.
         const { applied, scrub } = conn.applyTx.immediate(projection, batch, position, expected);
         if (scrub) scrubWal(conn.db);
         return applied;
-      }),
+      });
+    },
     listTracked: (kind, filter = {}) => run(() => q.listTracked(conn.stmt, kind, filter)),
     listStats: (filter = {}) => run(() => q.listStats(conn.stmt, filter)),
     countDeadlines: (asOf, soon) => run(() => q.countDeadlines(conn.stmt, asOf, soon)),
@@ -135,11 +155,13 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
       // A fresh file instead of deleting every row: faster, and the old rows leave with the old
       // file instead of being zeroed one by one (secure_delete) only to be written again.
       await checkpointer?.close();
+      await writer?.close();
       await run(() => {
         conn.db.close();
         for (const suffix of ['', '-wal', '-shm']) rmSync(`${options.path}${suffix}`, { force: true });
         conn = openViews(options, onDisk);
       });
+      writer = startViewWriter(options);
       checkpointer = startViewCheckpointer();
     },
 
@@ -165,6 +187,7 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
       if (closed) return;
       closed = true;
       await checkpointer?.close();
+      await writer?.close();
       conn.db.close();
     },
   };

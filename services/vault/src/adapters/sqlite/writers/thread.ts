@@ -23,7 +23,7 @@ export interface WriterThread<P, R> {
  * `synchronous=FULL` holds its thread until the disk has it. In a writer thread, that is not the
  * event loop serving requests. The thread keeps the process alive only while writes are in flight.
  */
-const spawn = (name: 'eventLog' | 'accessLog' | 'keyStore' | 'checkpoint', workerData: unknown): Worker =>
+const spawn = (name: 'eventLog' | 'accessLog' | 'keyStore' | 'views' | 'checkpoint', workerData: unknown): Worker =>
   startWorker(import.meta.url, name, workerData);
 
 export interface CheckpointerOptions extends SqliteOptions {
@@ -60,7 +60,7 @@ export function startCheckpointer(options: CheckpointerOptions, onStop: () => vo
 }
 
 export function startWriterThread<P, R>(
-  name: 'eventLog' | 'accessLog' | 'keyStore',
+  name: 'eventLog' | 'accessLog' | 'keyStore' | 'views',
   workerData: unknown,
 ): WriterThread<P, R> {
   const worker = spawn(name, workerData);
