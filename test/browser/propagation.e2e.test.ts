@@ -401,7 +401,7 @@ describe.skipIf(missing !== undefined)('the erasure propagation in the DPO conso
     await context.close();
   });
 
-  it("one case's field erased: the receipt view shows the field and the case, and what waits, late or not", async () => {
+  it("one case's field erased: the receipt view shows the field and case, and what waits, late or not", async () => {
     const crm = { actor: 'service:crm' };
     const { subjectId: fourth } = await vault.commands.registerSubject(crm);
     const items = [{ ...item('contact', 'phone', CASE_PHONE, 'contract', 'contract'), entry: 'C-9' }];
