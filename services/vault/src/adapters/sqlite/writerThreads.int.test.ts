@@ -8,8 +8,10 @@ import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { isVaultError } from '../../domain/errors.js';
+import { initialState } from '../../domain/state.js';
 import { ANY, type RecordedEvent } from '../../ports/EventLog.js';
-import { getSqliteEventLog, getSqliteKeyStore } from './index.js';
+import { emptyBatch, type ViewBatch } from '../../ports/ViewStore.js';
+import { getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from './index.js';
 import { startWriterThread } from './writers/thread.js';
 
 const event = (i: number) => ({
@@ -142,6 +144,31 @@ describe('SQLite writer threads', () => {
     await expect(keys.shred(ids.slice(0, 1), 'erasure', '2024-03-01T00:00:00.000Z')).rejects.toMatchObject({
       code: 'STORE_UNAVAILABLE',
     });
+  });
+
+  it("commits a catch-up's projection batch on the views' writer thread, a live write's few on this one", async () => {
+    const views = getSqliteViewStore({ path: join(dir, 'views.db') });
+    const batch = (n: number, from: number): ViewBatch => ({
+      ...emptyBatch(),
+      subjects: Array.from({ length: n }, (_, i) => {
+        const subjectId = `s-${from + i}`;
+        return { subjectId, position: from + i + 1, state: initialState(subjectId) };
+      }),
+    });
+    const big = await turnsDuring(() => views.apply('subjects', batch(2_000, 0), 2_000, 0));
+    expect(big).toEqual({ result: true, turns: expect.any(Number) as number });
+    expect(big.turns).toBeGreaterThan(0);
+    const small = await turnsDuring(() => views.apply('subjects', batch(3, 2_000), 2_003, 2_000));
+    expect(small).toEqual({ result: true, turns: 0 });
+    // In order, each with its checkpoint: a batch computed from a stale one changes nothing.
+    expect(await views.apply('subjects', batch(100, 5_000), 5_100, 2_000)).toBe(false);
+    expect(await views.checkpoint('subjects')).toBe(2_003);
+    expect([...(await views.getSubjects(['s-0', 's-1999', 's-2002', 's-5000'])).keys()].sort()).toEqual([
+      's-0',
+      's-1999',
+      's-2002',
+    ]);
+    await views.close();
   });
 
   it('fails every write with STORE_UNAVAILABLE, instead of hanging, when its writer thread cannot start', async () => {

@@ -25,6 +25,12 @@ export type SqliteViewStoreOptions = SqliteOptions;
 const CHECKPOINT_INTERVAL_MS = 200;
 
 /**
+ * Batches of at least this many subjects (a catch-up's, a rebuild's) commit on the writer thread; a live write's few
+ * commit here, where the hand-off between threads would cost more than the transaction it moves.
+ */
+const OFF_THREAD_SUBJECTS = 64;
+
+/**
  * The thread that commits the projection's batches of a views file on disk, so that their transactions (the rows of
  * hundreds of subjects each) do not hold the event loop: one batch a transaction, in the order sent.
  */
@@ -131,7 +137,10 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
   return {
     apply: (projection, batch, position, expected) => {
       if (closed) return Promise.reject(closedError());
-      if (writer) return writer.write({ projection, batch, position, expected });
+      // A batch still on its way through the thread goes first: batches commit in the order they are sent. A thread
+      // that stopped leaves its batches to this connection, which writes the same file.
+      if (writer && !writer.failure && (writer.pending > 0 || batch.subjects.length >= OFF_THREAD_SUBJECTS))
+        return writer.write({ projection, batch, position, expected });
       return run(() => {
         // IMMEDIATE: two replicas reading the same checkpoint must not both apply the batch.
         const { applied, scrub } = conn.applyTx.immediate(projection, batch, position, expected);
