@@ -26,6 +26,17 @@ import { dropSchema, freshSchema, probePostgres, TEST_POSTGRES_URL } from '../su
  * What the PostgreSQL adapters do beyond the port contracts: the access log, migrations, unavailability, and
  * openStores.
  */
+/** A fresh schema `s` holding read models as the first `n` view migrations left them. */
+async function viewsMigratedTo(c: pg.Client, s: string, n: number): Promise<void> {
+  await c.query(`CREATE SCHEMA "${s}"`);
+  await c.query(`CREATE TABLE "${s}".schema_migrations (component text NOT NULL, version integer NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (component, version))`);
+  for (const [i, step] of VIEW_MIGRATIONS.slice(0, n).entries()) {
+    await c.query(step(`"${s}"`));
+    await c.query(`INSERT INTO "${s}".schema_migrations (component, version) VALUES ('views', $1)`, [i + 1]);
+  }
+}
+
 const probe = await probePostgres();
 
 if (!probe.ok) {
@@ -138,13 +149,7 @@ if (!probe.ok) {
       await c.connect();
       try {
         // Read models as the migrations before the entry's column left them, one category's email indexed.
-        await c.query(`CREATE SCHEMA "${s}"`);
-        await c.query(`CREATE TABLE "${s}".schema_migrations (component text NOT NULL, version integer NOT NULL,
-          applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (component, version))`);
-        for (const [i, step] of VIEW_MIGRATIONS.slice(0, 4).entries()) {
-          await c.query(step(`"${s}"`));
-          await c.query(`INSERT INTO "${s}".schema_migrations (component, version) VALUES ('views', $1)`, [i + 1]);
-        }
+        await viewsMigratedTo(c, s, 4);
         await c.query(`INSERT INTO "${s}".blind_index VALUES ('h', 's-1', 'debtor', 'email')`);
         const store = await getPostgresViewStore({ connectionString: TEST_POSTGRES_URL, schema: s });
         try {
@@ -169,13 +174,7 @@ if (!probe.ok) {
       await c.connect();
       try {
         // Read models as the five migrations before the index left them, having projected 420 events.
-        await c.query(`CREATE SCHEMA "${s}"`);
-        await c.query(`CREATE TABLE "${s}".schema_migrations (component text NOT NULL, version integer NOT NULL,
-          applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (component, version))`);
-        for (const [i, step] of VIEW_MIGRATIONS.slice(0, 5).entries()) {
-          await c.query(step(`"${s}"`));
-          await c.query(`INSERT INTO "${s}".schema_migrations (component, version) VALUES ('views', $1)`, [i + 1]);
-        }
+        await viewsMigratedTo(c, s, 5);
         await c.query(`INSERT INTO "${s}".checkpoints VALUES ('subjects', 420), ('consentValidity', 3)`);
         const open = () => getPostgresViewStore({ connectionString: TEST_POSTGRES_URL, schema: s });
         const store = await open();
