@@ -6,7 +6,7 @@
 //
 //   node scripts/codegen.mjs          writes src/gql/
 //   node scripts/codegen.mjs --check  writes nothing; exits 1 when a committed file differs
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +14,8 @@ import { preset } from '@graphql-codegen/client-preset';
 import { codegen } from '@graphql-codegen/core';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { lexicographicSortSchema, parse, printSchema } from 'graphql';
+
+import { writeOrCheck } from '../../../scripts/generatedFile.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const schemaDir = resolve(root, '../../schema');
@@ -74,22 +76,8 @@ let stale = 0;
 for (const output of outputs) {
   // core's codegen checks the documents against the schema, as the CLI did.
   const text = await codegen({ ...output, schemaAst });
-  const path = join(root, output.filename);
-  if (!check) {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-    console.log(`wrote ${output.filename}`);
-    continue;
-  }
-  let committed = '';
-  try {
-    committed = readFileSync(path, 'utf8');
-  } catch {
-    // missing: stale
-  }
-  if (committed !== text) {
-    console.error(`${output.filename} is stale: run npm run codegen -w services/console`);
-    stale++;
-  }
+  const label = output.filename;
+  const hint = `${label} is stale: run npm run codegen -w services/console`;
+  if (writeOrCheck(join(root, label), text, { check, label, stale: hint })) stale++;
 }
 if (stale > 0) process.exit(1);

@@ -4,7 +4,7 @@
 //
 //   node scripts/codegen.mjs          writes every output
 //   node scripts/codegen.mjs --check  writes nothing; exits 1 when a committed output differs
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,6 +15,8 @@ import * as typescriptResolvers from '@graphql-codegen/typescript-resolvers';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { lexicographicSortSchema, parse, printSchema } from 'graphql';
 import YAML from 'yaml';
+
+import { writeOrCheck } from '../../../scripts/generatedFile.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pluginMap = { add, typescript, 'typescript-resolvers': typescriptResolvers };
@@ -47,24 +49,9 @@ for (const [filename, output] of Object.entries(config.generates)) {
     pluginMap,
     config: output.config ?? {},
   });
-  const path = join(root, filename);
-  if (!check) {
-    writeFileSync(path, text);
-    console.log(`wrote ${filename}`);
-    continue;
-  }
-  let committed = '';
-  try {
-    committed = readFileSync(path, 'utf8');
-  } catch {
-    // missing: stale
-  }
-  if (committed !== text) {
-    stale++;
-    console.error(
-      `${filename} differs from what schema/*.graphql generates: run \`npm run codegen\` and commit the result`,
-    );
-  }
+  const hint =
+    `${filename} differs from what schema/*.graphql generates: ` + 'run `npm run codegen` and commit the result';
+  if (writeOrCheck(join(root, filename), text, { check, label: filename, stale: hint })) stale++;
 }
 if (stale > 0) process.exitCode = 1;
 else if (check) console.log('generated files are up to date');
