@@ -23,7 +23,7 @@ import { disableTracing, enableTracing, type RootStarter } from './tracing.js';
 export { inSpan, tracingEnabled, tracingRequested } from './tracing.js';
 
 /**
- * The OpenTelemetry SDK with the instrumentations the vault uses: HTTP (outgoing calls made inside a request), graphql
+ * The OpenTelemetry SDK with the instrumentations the vault uses: HTTP (outgoing node:http calls in a request), graphql
  * (parse and validate; execution is graphql-jit's and traced by the vault itself), and pg (the PostgreSQL adapters'
  * queries, as children of a traced request only). The server span of each GraphQL request is the vault's own
  * (`tracingRequests.ts`), sampled at the root: only the GraphQL route is traced (health probes make no traces, and a
@@ -63,9 +63,10 @@ function instrumentations() {
     PgInstrumentation: typeof PgInstrumentation;
   };
   return [
-    // Outgoing calls only (a webhook, a JWKS fetch), and only inside a traced request. Incoming requests are the
-    // vault's to trace: the HTTP instrumentation's server side binds each request's and response's event emitters to
-    // a context and builds a dozen attributes (the client's address among them) for every request, sampled or not.
+    // Outgoing node:http calls only, and only inside a traced request (webhooks use fetch, outside requests). Incoming
+    // requests are the vault's to trace: the HTTP instrumentation's server side binds each request's and response's
+    // event emitters to a context and builds a dozen attributes (the client's address among them) for every request,
+    // sampled or not.
     new Http({ disableIncomingRequestInstrumentation: true, requireParentforOutgoingSpans: true }),
     // allowValues false (the default, said here because it matters): literals in a query's text become `*`.
     new GraphQL({ allowValues: false, mergeItems: true, ignoreTrivialResolveSpans: true }),
