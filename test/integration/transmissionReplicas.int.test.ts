@@ -86,8 +86,8 @@ async function cluster(receiverUrl: string) {
     VAULT_RATE_LIMIT_PER_MINUTE: '1000000',
     PORT: '0',
   };
-  const replica = async (name: string) => {
-    const r = await startServeProcess({ ...shared, VAULT_DATA_DIR: join(dir, name) });
+  const replica = async (name: string, env: Record<string, string> = {}) => {
+    const r = await startServeProcess({ ...shared, VAULT_DATA_DIR: join(dir, name), ...env });
     cleanups.push(() => void r.child.kill('SIGKILL'));
     return r;
   };
@@ -177,6 +177,21 @@ if (!probe.ok) {
       const live = await replica('live');
       const ids = await killedInPause(await replica('first'), receiver, crm, dpo);
       await deliveredOnce(receiver, ids, live.url, dpo);
+    }, 300_000);
+
+    it('sweeps no sooner than its VAULT_TRANSMISSION_SWEEP_MS says', async () => {
+      const receiver = await countingReceiver();
+      cleanups.push(() => receiver.close());
+      const { replica, crm, dpo } = await cluster(receiver.url);
+      // A replica that sweeps once a day: had it kept the default 15 s, it would take them over within about 32 s of
+      // the kill (the claim runs out 15 s after the next attempt was due, 2 s after the first, then the next sweep).
+      await replica('daily', { VAULT_TRANSMISSION_SWEEP_MS: String(86_400_000) });
+      const ids = await killedInPause(await replica('first'), receiver, crm, dpo);
+      await new Promise((resolve) => setTimeout(resolve, 40_000));
+      expect([...receiver.got.values()].map((g) => g.length)).toEqual(Array<number>(SUBJECTS).fill(1));
+      // One that starts now resumes them at its start, whatever its interval: they were waiting, not lost.
+      const late = await replica('late');
+      await deliveredOnce(receiver, ids, late.url, dpo);
     }, 300_000);
   });
 }
