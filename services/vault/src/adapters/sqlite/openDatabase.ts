@@ -83,6 +83,15 @@ export function openDatabase(
 }
 
 /**
+ * 16,384 frames: 64 MB of 4 KB pages. A checkpointer thread's PASSIVE checkpoints copy what they can and leave the
+ * restart of the WAL to the next writer once everything is copied; a writer that commits back to back (a rebuild, an
+ * import) always leaves a few frames uncopied, so the WAL never starts over and grows with all that is written (5 GB
+ * in a rebuild of 100,000 subjects; a full disk at a million). Past this many frames the writer thread checkpoints
+ * the rest itself and truncates the WAL (writers/serve.ts).
+ */
+export const WAL_RESTART_FRAMES = 16_384;
+
+/**
  * Moves every WAL frame into the database file and truncates the WAL to zero bytes, so that
  * old page images (a deleted key, a deleted blind-index hash) leave the `-wal` file too.
  * Returns false when a reader kept it from completing.

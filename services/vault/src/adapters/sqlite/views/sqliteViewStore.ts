@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 
 import { CONSENTS_UNINDEXED, type ViewStore } from '../../../ports/ViewStore.js';
 import {
@@ -9,6 +9,7 @@ import {
   scrubWal,
   type SqliteDatabase,
   type SqliteOptions,
+  WAL_RESTART_FRAMES,
 } from '../openDatabase.js';
 import type { WriterThreadOptions } from '../writers/serve.js';
 import { startCheckpointer, startWriterThread, type WriterThread } from '../writers/thread.js';
@@ -133,13 +134,20 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
   let checkpointer = startViewCheckpointer();
   let closed = false;
   const run = guarded(() => closed);
+  const walLimit = WAL_RESTART_FRAMES * (conn.db.pragma('page_size', { simple: true }) as number);
+  const walOutgrown = () => (statSync(`${options.path}-wal`, { throwIfNoEntry: false })?.size ?? 0) > walLimit;
 
   return {
     apply: (projection, batch, position, expected) => {
       if (closed) return Promise.reject(closedError());
       // A batch still on its way through the thread goes first: batches commit in the order they are sent. A thread
       // that stopped leaves its batches to this connection, which writes the same file.
-      if (writer && !writer.failure && (writer.pending > 0 || batch.subjects.length >= OFF_THREAD_SUBJECTS))
+      // A batch goes there too once the WAL has outgrown what the thread lets it hold: the thread starts it over.
+      if (
+        writer &&
+        !writer.failure &&
+        (writer.pending > 0 || batch.subjects.length >= OFF_THREAD_SUBJECTS || walOutgrown())
+      )
         return writer.write({ projection, batch, position, expected });
       return run(() => {
         // IMMEDIATE: two replicas reading the same checkpoint must not both apply the batch.

@@ -1,6 +1,7 @@
+import { statSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 
-import { openDatabase, type SqliteDatabase, type SqliteOptions } from '../openDatabase.js';
+import { openDatabase, type SqliteDatabase, type SqliteOptions, WAL_RESTART_FRAMES } from '../openDatabase.js';
 import { toWire, type WriterMessage, type WriterReply } from './wire.js';
 
 export interface WriterThreadOptions extends SqliteOptions {
@@ -8,6 +9,11 @@ export interface WriterThreadOptions extends SqliteOptions {
   maxPerCommit: number;
   /** False when a checkpointer thread keeps the WAL short. Default true. */
   autoCheckpoint?: boolean;
+  /**
+   * With `autoCheckpoint` false: WAL frames past which this thread, between transactions, checkpoints what the
+   * checkpointer has not copied yet and truncates the WAL. Default `WAL_RESTART_FRAMES`.
+   */
+  restartWalAboveFrames?: number;
   /**
    * `secure_delete` on this connection too (the key store: a page it rearranges must not keep a key's old bytes).
    * Default false.
@@ -31,6 +37,7 @@ export function serveWrites<P, R>(
     secureDelete: options.secureDelete === true,
   });
   const { commit, size, close } = setup(db);
+  const restartWal = options.autoCheckpoint === false ? walRestarter(db, options) : () => {};
   /** Messages taken from the port, in the order they were sent. */
   const inbox: WriterMessage<P>[] = [];
   let closing = false;
@@ -67,8 +74,10 @@ export function serveWrites<P, R>(
       for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port))
         inbox.push(m.message as WriterMessage<P>);
       const head = inbox[0]!;
-      if (head.type === 'write') commitGroup(nextGroup());
-      else {
+      if (head.type === 'write') {
+        commitGroup(nextGroup());
+        restartWal();
+      } else {
         inbox.shift();
         if (head.type === 'close') closing = true;
         else db.pragma('wal_autocheckpoint = 1000');
@@ -80,4 +89,22 @@ export function serveWrites<P, R>(
       port.close();
     }
   });
+}
+
+/**
+ * Truncates the WAL once it holds more than `restartWalAboveFrames` frames (the answers of the transaction that grew it
+ * are already sent). The checkpointer thread has copied most of it by then; this waits, up to the busy timeout, for
+ * readers of older snapshots, copies the rest and starts the WAL over. Busy readers leave it for the next commit.
+ */
+function walRestarter(db: SqliteDatabase, options: WriterThreadOptions): () => void {
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  const limit = (options.restartWalAboveFrames ?? WAL_RESTART_FRAMES) * pageSize;
+  const wal = `${options.path}-wal`;
+  return () => {
+    try {
+      if ((statSync(wal, { throwIfNoEntry: false })?.size ?? 0) > limit) db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // Busy or gone: the next commit looks again.
+    }
+  };
 }
