@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+
 import Database from 'better-sqlite3';
 
 import { isVaultError, VaultError } from '../../domain/errors.js';
@@ -90,6 +92,13 @@ export function openDatabase(
  * the rest itself and truncates the WAL (writers/serve.ts).
  */
 export const WAL_RESTART_FRAMES = 16_384;
+
+/** A test of whether the WAL of `db` (opened on `path`) holds more than `frames` frames, by the size of its file. */
+export function walOver(db: SqliteDatabase, path: string, frames: number = WAL_RESTART_FRAMES): () => boolean {
+  const limit = frames * (db.pragma('page_size', { simple: true }) as number);
+  const wal = `${path}-wal`;
+  return () => (statSync(wal, { throwIfNoEntry: false })?.size ?? 0) > limit;
+}
 
 /**
  * Moves every WAL frame into the database file and truncates the WAL to zero bytes, so that

@@ -1,4 +1,4 @@
-import { rmSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 
 import { CONSENTS_UNINDEXED, type ViewStore } from '../../../ports/ViewStore.js';
 import {
@@ -9,7 +9,7 @@ import {
   scrubWal,
   type SqliteDatabase,
   type SqliteOptions,
-  WAL_RESTART_FRAMES,
+  walOver,
 } from '../openDatabase.js';
 import type { WriterThreadOptions } from '../writers/serve.js';
 import { startCheckpointer, startWriterThread, type WriterThread } from '../writers/thread.js';
@@ -134,8 +134,7 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
   let checkpointer = startViewCheckpointer();
   let closed = false;
   const run = guarded(() => closed);
-  const walLimit = WAL_RESTART_FRAMES * (conn.db.pragma('page_size', { simple: true }) as number);
-  const walOutgrown = () => (statSync(`${options.path}-wal`, { throwIfNoEntry: false })?.size ?? 0) > walLimit;
+  const walOutgrown = walOver(conn.db, options.path);
 
   return {
     apply: (projection, batch, position, expected) => {

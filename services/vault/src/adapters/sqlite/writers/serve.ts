@@ -1,7 +1,6 @@
-import { statSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 
-import { openDatabase, type SqliteDatabase, type SqliteOptions, WAL_RESTART_FRAMES } from '../openDatabase.js';
+import { openDatabase, type SqliteDatabase, type SqliteOptions, walOver } from '../openDatabase.js';
 import { toWire, type WriterMessage, type WriterReply } from './wire.js';
 
 export interface WriterThreadOptions extends SqliteOptions {
@@ -97,12 +96,10 @@ export function serveWrites<P, R>(
  * readers of older snapshots, copies the rest and starts the WAL over. Busy readers leave it for the next commit.
  */
 function walRestarter(db: SqliteDatabase, options: WriterThreadOptions): () => void {
-  const pageSize = db.pragma('page_size', { simple: true }) as number;
-  const limit = (options.restartWalAboveFrames ?? WAL_RESTART_FRAMES) * pageSize;
-  const wal = `${options.path}-wal`;
+  const outgrown = walOver(db, options.path, options.restartWalAboveFrames);
   return () => {
     try {
-      if ((statSync(wal, { throwIfNoEntry: false })?.size ?? 0) > limit) db.pragma('wal_checkpoint(TRUNCATE)');
+      if (outgrown()) db.pragma('wal_checkpoint(TRUNCATE)');
     } catch {
       // Busy or gone: the next commit looks again.
     }
