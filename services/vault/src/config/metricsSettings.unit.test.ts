@@ -1,10 +1,20 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 import { loadMetricsSettings } from './metricsSettings.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const scratch = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'pdv-metrics-'));
+  dirs.push(dir);
+  return dir;
+};
 
 describe('metrics settings', () => {
   it('are on by default, on the API port, without a token', () => {
@@ -12,7 +22,7 @@ describe('metrics settings', () => {
   });
 
   it('turn off, move to a port of their own and read the scrape token from a file', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'pdv-metrics-')), 'token');
+    const file = join(scratch(), 'token');
     writeFileSync(file, `${'t'.repeat(40)}\n`);
     expect(loadMetricsSettings({ VAULT_METRICS: 'off' }).enabled).toBe(false);
     expect(
@@ -25,7 +35,7 @@ describe('metrics settings', () => {
   });
 
   it('refuse what they cannot use, naming the variable', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'pdv-metrics-')), 'short');
+    const file = join(scratch(), 'short');
     writeFileSync(file, 'too-short');
     expect(() => loadMetricsSettings({ VAULT_METRICS: 'maybe' })).toThrow(/VAULT_METRICS must be on or off/);
     expect(() => loadMetricsSettings({ VAULT_METRICS_PORT: '70000' })).toThrow(/VAULT_METRICS_PORT/);
