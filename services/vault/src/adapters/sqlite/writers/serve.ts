@@ -1,6 +1,6 @@
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 
-import { openDatabase, type SqliteDatabase, type SqliteOptions, walOver } from '../openDatabase.js';
+import { openDatabase, type SqliteDatabase, type SqliteOptions, truncateWal, walOver } from '../openDatabase.js';
 import { toWire, type WriterMessage, type WriterReply } from './wire.js';
 
 export interface WriterThreadOptions extends SqliteOptions {
@@ -90,18 +90,31 @@ export function serveWrites<P, R>(
   });
 }
 
+/** How long a writer thread keeps retrying a truncation that the checkpointer thread's own checkpoint holds off. */
+const RESTART_PATIENCE_MS = 100;
+
 /**
  * Truncates the WAL once it holds more than `restartWalAboveFrames` frames (the answers of the transaction that grew it
  * are already sent). The checkpointer thread has copied most of it by then; this waits, up to the busy timeout, for
- * readers of older snapshots, copies the rest and starts the WAL over. Busy readers leave it for the next commit.
+ * readers of older snapshots, copies the rest and starts the WAL over. While the checkpointer's PASSIVE checkpoint holds
+ * the checkpoint lock, SQLite answers busy at once without waiting: this retries every 2 ms for up to
+ * `RESTART_PATIENCE_MS` (with no commit in between the checkpointer catches up), or a loaded machine would keep missing
+ * the moment and let the WAL grow. Still busy after that, it leaves it for the next commit.
  */
 function walRestarter(db: SqliteDatabase, options: WriterThreadOptions): () => void {
   const outgrown = walOver(db, options.path, options.restartWalAboveFrames);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
   return () => {
-    try {
-      if (outgrown()) db.pragma('wal_checkpoint(TRUNCATE)');
-    } catch {
-      // Busy or gone: the next commit looks again.
+    if (!outgrown()) return;
+    const until = Date.now() + RESTART_PATIENCE_MS;
+    for (;;) {
+      try {
+        if (truncateWal(db)) return;
+      } catch {
+        // Busy or gone: try again until patience runs out.
+      }
+      if (!db.open || Date.now() >= until) return;
+      Atomics.wait(pause, 0, 0, 2);
     }
   };
 }
