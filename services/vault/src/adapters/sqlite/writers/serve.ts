@@ -96,10 +96,10 @@ const RESTART_PATIENCE_MS = 100;
 /**
  * Truncates the WAL once it holds more than `restartWalAboveFrames` frames (the answers of the transaction that grew it
  * are already sent). The checkpointer thread has copied most of it by then; this waits, up to the busy timeout, for
- * readers of older snapshots, copies the rest and starts the WAL over. While the checkpointer's PASSIVE checkpoint holds
- * the checkpoint lock, SQLite answers busy at once without waiting: this retries every 2 ms for up to
- * `RESTART_PATIENCE_MS` (with no commit in between the checkpointer catches up), or a loaded machine would keep missing
- * the moment and let the WAL grow. Still busy after that, it leaves it for the next commit.
+ * readers of older snapshots, copies the rest and starts the WAL over. While the checkpointer's PASSIVE checkpoint
+ * holds the checkpoint lock, SQLite answers busy at once without waiting: this retries every 2 ms for up to
+ * `RESTART_PATIENCE_MS` (with no commit in between the checkpointer catches up), or a loaded machine would keep
+ * missing the moment and let the WAL grow. Still busy after that, it leaves it for the next commit.
  */
 function walRestarter(db: SqliteDatabase, options: WriterThreadOptions): () => void {
   const outgrown = walOver(db, options.path, options.restartWalAboveFrames);
