@@ -18,6 +18,8 @@ export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', 'bench/**'],
+    // Removes the SoftHSM2 tokens of TEST_KEK_PROVIDER=pkcs11 runs when the run ends.
+    globalSetup: ['./support/hsmTokens.globalSetup.ts'],
     reporters: ['default', ['json', { outputFile: 'test-results.json' }], './support/skipNotesReporter.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

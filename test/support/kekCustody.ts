@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 import type { VaultConfig } from '@pdv/vault';
 
+import { HSM_ROOT_ENV } from './hsmTokens.globalSetup.js';
+
 export type KekMode = 'local' | 'pkcs11';
 
 /** The custody asked for by `TEST_KEK_PROVIDER` (`local` when unset). */
@@ -45,7 +47,8 @@ export function keepLocalKek(): void {
  */
 function workerToken(): { conf: string; label: string; pin: string } {
   if (!token) {
-    token = softhsm!.initToken(mkdtempSync(join(tmpdir(), 'pdv-hsm-')));
+    // Inside the run's directory, which the global set-up removes at the end (the temporary directory outside vitest).
+    token = softhsm!.initToken(mkdtempSync(join(process.env[HSM_ROOT_ENV] ?? tmpdir(), 'pdv-hsm-')));
     process.env.SOFTHSM2_CONF = token.conf;
   }
   return token;
