@@ -59,6 +59,8 @@ const subjectsOf = (events: readonly RecordedEvent[]): Set<string> =>
   new Set(events.map((e) => subjectOf(e.streamId)).filter((s): s is string => s !== undefined));
 
 const NO_DERIVED = '{"holds":[],"retention":[],"tracked":[]}';
+/** How long a read-your-writes wait leaves to the live subscription before it reads the log itself. */
+const LIVE_WAIT_MS = 50;
 const RETRY_MIN_MS = 250;
 const RETRY_MAX_MS = 10_000;
 
@@ -269,6 +271,7 @@ export class Projector {
   async waitFor(position: number, timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.seen < position) {
+      if (!this.running && (await this.deliveredLive(position, deadline))) return;
       // A batch under way (most often the page just appended, delivered live) may be all it takes.
       const joined = this.running;
       try {
@@ -285,6 +288,21 @@ export class Projector {
       // Behind after a catch-up of its own: the event is not readable yet (another replica's append); retry shortly.
       if (!joined) await new Promise((r) => setTimeout(r, 5));
     }
+  }
+
+  /**
+   * Whether the live subscription brought the read models to `position` within a moment. It delivers this
+   * process's appends at once and applies them without reading them back, whereas a catch-up started for a
+   * write that merely finished before its page was delivered reads the checkpoint and the log again.
+   */
+  private async deliveredLive(position: number, deadline: number): Promise<boolean> {
+    if (!this.subscription || this.failure !== undefined) return false;
+    try {
+      await this.subscription.waitFor(position, Math.max(0, Math.min(LIVE_WAIT_MS, deadline - Date.now())));
+    } catch {
+      // Not delivered in time (another process's append not yet announced) or stopped: a catch-up reads it.
+    }
+    return this.seen >= position;
   }
 
   get healthy(): boolean {
