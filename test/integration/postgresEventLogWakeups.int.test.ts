@@ -1,4 +1,5 @@
 import { type EventLog, getPostgresEventLog } from '@pdv/vault';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { follow } from '../contracts/eventLogProcesses.js';
@@ -66,6 +67,36 @@ if (!probe.ok) {
       await sub.waitFor(r.position, 5000);
       expect(Date.now() - started).toBeLessThan(5000);
       expect(seen.map((e) => e.id)).toEqual(['notify-0']);
+    });
+
+    it('announces a burst of appends with far fewer notifications, the last one after the burst', async () => {
+      const schema = freshSchema('pdv_wake');
+      schemas.push(schema);
+      const writer = await open(schema);
+      const listener = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await listener.connect();
+      try {
+        const heard: number[] = [];
+        listener.on('notification', () => heard.push(performance.now()));
+        await listener.query(`LISTEN "pdv_events_${schema}"`);
+        const started = performance.now();
+        // Four writers, each appending one event after the other: appends keep ending for a while.
+        const writers = Array.from({ length: 4 }, async (_, w) => {
+          for (let i = 0; i < 50; i++) {
+            const event = { id: `burst-${w}-${i}`, type: 'T', data: i, metadata: { actor: 'test', at: 'now' } };
+            await writer.append(`s-${w}-${i}`, [event], 'no_stream');
+          }
+        });
+        await Promise.all(writers);
+        const ended = performance.now();
+        await new Promise((r) => setTimeout(r, 300));
+        expect(heard.length).toBeGreaterThan(0);
+        // At most one per 10 ms (ANNOUNCE_GAP_MS), where one per append would be 200.
+        expect(heard.length).toBeLessThanOrEqual(Math.ceil((ended - started) / 10) + 2);
+        expect(heard.some((t) => t > ended)).toBe(true);
+      } finally {
+        await listener.end();
+      }
     });
   });
 }

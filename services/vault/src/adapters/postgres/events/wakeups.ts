@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 
 import type { Pool, PoolClient } from 'pg';
 
@@ -10,15 +10,25 @@ export function channelOf(schema: string): string {
 
 const RECONNECT_MIN_MS = 500;
 const RECONNECT_MAX_MS = 10_000;
+/**
+ * Least time between two notifications of one process. Under a steady stream of appends one
+ * notification per append was a quarter of the record load's statements (each its own round trip and
+ * commit); other processes now hear of a burst at most this much later. A lone append is announced at once.
+ */
+const ANNOUNCE_GAP_MS = 10;
 
 /**
  * What wakes the subscriptions of one event log: this process's own appends at once, other
- * processes' through LISTEN/NOTIFY. A notification carries nothing (a subscription reads the log
- * anyway); losing one costs at most a poll interval, since subscriptions poll as well.
+ * processes' through LISTEN/NOTIFY. A notification carries nothing but its sender's id (a
+ * subscription reads the log anyway); losing one costs at most a poll interval, since
+ * subscriptions poll as well.
  *
  * NOTIFY is sent after the append has committed, in a statement of its own, and coalesced (one
- * in flight, at most one more queued): inside the append's transaction it would take the
- * server's notification lock from the commit to its end and so make every append commit alone.
+ * in flight, at most one more queued, sent no sooner than ANNOUNCE_GAP_MS after the one before):
+ * inside the append's transaction it would take the server's notification lock from the commit to
+ * its end and so make every append commit alone. A notification carries the id of the instance
+ * that sent it, and that instance's listener ignores it: its own appends woke its subscriptions
+ * already, and each echo cost them a read of the log.
  */
 export class Wakeups {
   private readonly subscribers = new Set<() => void>();
@@ -29,6 +39,8 @@ export class Wakeups {
   private sending: Promise<void> | undefined;
   private sendAgain = false;
   private closed = false;
+  /** The payload of this instance's notifications, by which its listener knows them for its own. */
+  private readonly token = randomUUID();
 
   constructor(
     private readonly pool: Pool,
@@ -63,12 +75,15 @@ export class Wakeups {
     this.sending = (async () => {
       do {
         this.sendAgain = false;
+        const started = performance.now();
         try {
-          await this.pool.query("SELECT pg_notify($1, '')", [this.channel]);
+          await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, this.token]);
         } catch (e) {
           this.warn(`PostgreSQL event log could not notify other processes (${codeOf(e)}); they poll`);
           return;
         }
+        const gap = ANNOUNCE_GAP_MS - (performance.now() - started);
+        if (this.sendAgain && !this.closed && gap > 0) await new Promise((r) => setTimeout(r, gap));
       } while (this.sendAgain && !this.closed);
     })().finally(() => (this.sending = undefined));
   }
@@ -78,7 +93,9 @@ export class Wakeups {
       let client: PoolClient | undefined;
       try {
         client = await this.pool.connect();
-        client.on('notification', () => this.poke());
+        client.on('notification', (n: { payload?: string }) => {
+          if (n.payload !== this.token) this.poke();
+        });
         client.on('error', (e) => this.lost(client!, e));
         client.on('end', () => this.lost(client!, new Error('connection ended')));
         await client.query(`LISTEN "${this.channel}"`);
