@@ -1,7 +1,9 @@
+import { Module } from 'node:module';
+
 import { ApolloServer } from '@apollo/server';
 import type { GatewayGraphQLRequestContext } from '@apollo/server-gateway-interface';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { jitGateway } from './jitExecutor.js';
 
@@ -65,6 +67,24 @@ describe('jitGateway', () => {
         expect(r?.errors?.map((e) => [e.message, e.extensions?.code])).toEqual([[message, 'BAD_USER_INPUT']]);
       }
     } finally {
+      await server.stop();
+    }
+  });
+
+  it('hashes each query for Apollo without a require of crypto per request (patched)', async () => {
+    // Unpatched, @apollo/utils.createhash calls module.require("crypto") for every request's query hash: on Node 24
+    // a walk of the module resolution each time (patches/README.md).
+    const server = new ApolloServer({ gateway: jitGateway(schema) });
+    await server.start();
+    const require = vi.spyOn(Module.prototype, 'require');
+    try {
+      for (const name of ['a', 'b', 'c']) {
+        const res = await server.executeOperation({ query: `{ hello(name: "${name}") }` });
+        expect(res.body.kind === 'single' && res.body.singleResult.data).toEqual({ hello: `hello ${name}` });
+      }
+      expect(require.mock.calls.filter(([id]) => id === 'crypto')).toEqual([]);
+    } finally {
+      require.mockRestore();
       await server.stop();
     }
   });
