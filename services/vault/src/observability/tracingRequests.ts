@@ -22,8 +22,14 @@ const hookList = <T>(hooks: T | T[] | undefined): T[] =>
 export function traceRequests(app: FastifyInstance, url: string): void {
   if (!tracingEnabled()) return;
   const name = `POST ${url}`;
+  // The headers the configured propagators read (`traceparent`, `tracestate`, `baggage` by default): a request with
+  // none of them has no remote parent, and skips the propagators altogether.
+  const fields = propagation.fields();
   const start = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    const headers = request.headers;
+    const parent = fields.some((f) => headers[f] !== undefined)
+      ? propagation.extract(ROOT_CONTEXT, headers)
+      : ROOT_CONTEXT;
     const span = startRootSpan(name, SpanKind.SERVER, parent);
     if (span) {
       span.setAttributes({ 'http.request.method': 'POST', 'http.route': url, 'url.path': url });
