@@ -1,4 +1,7 @@
-import { context, type Span, SpanKind, trace } from '@opentelemetry/api';
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -28,10 +31,10 @@ async function serve(sampler: string, arg: string): Promise<FastifyInstance> {
   running = startTracing({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   const server = Fastify();
   traceRequests(server, '/graphql');
-  server.post('/graphql', async () => {
+  server.post('/graphql', async (request) => {
     const handler = trace.getSpan(context.active());
     const command = await inSpan('command Test', {}, async () => {
-      await new Promise((r) => setTimeout(r, 1));
+      await new Promise((r) => setTimeout(r, Number(request.headers['x-test-delay-ms'] ?? 1)));
       return trace.getSpan(context.active());
     });
     seen.push({ handler, command });
@@ -100,6 +103,24 @@ describe('the GraphQL route’s server span, sampled at the root', () => {
     for (const s of seen) expect(s).toEqual({ handler: undefined, command: undefined });
     await new Promise((r) => setTimeout(r, 300));
     expect(exporter.getFinishedSpans()).toHaveLength(0);
+  });
+
+  it('ends the span of a request whose caller went away before the answer as ABORTED, once', async () => {
+    const server = await serve('parentbased_always_on', '1');
+    await server.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = server.server.address() as AddressInfo;
+    const body = '{}';
+    const headers = { 'content-type': 'application/json', 'content-length': body.length, 'x-test-delay-ms': 300 };
+    const gone = request({ host: '127.0.0.1', port, method: 'POST', path: '/graphql', headers });
+    gone.on('error', () => {});
+    gone.end(body);
+    setTimeout(() => gone.destroy(), 50);
+    await vi.waitFor(() => expect(exporter.getFinishedSpans()).toHaveLength(2), { timeout: 5000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const servers = exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER);
+    expect(servers).toHaveLength(1);
+    expect(servers[0]!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'ABORTED' });
+    expect(servers[0]!.attributes['error.type']).toBe('ABORTED');
   });
 
   it('follows a caller’s traceparent: a sampled trace continued at any ratio, a dropped one dropped', async () => {
