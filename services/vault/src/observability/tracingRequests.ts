@@ -16,8 +16,9 @@ const hookList = <T>(hooks: T | T[] | undefined): T[] =>
  * sampler follows, before any span or context exists. A request it drops makes no span and enters no context, so the
  * commands and store calls it runs find no sampled parent and make none either. A request it takes gets `POST <url>`
  * (kind SERVER), ended once the response is sent (or, status `ABORTED`, when the caller goes away before it), and its
- * handler runs in the span's context, so the operation's spans nest beneath it. Attributes: method, route, path (never the query string, where a caller may have put an identifier)
- * and status code. Call before the route is declared; tracing off, nothing is added.
+ * handler runs in the span's context, so the operation's spans nest beneath it. Attributes: method, route, path
+ * (never the query string, where a caller may have put an identifier) and status code. Call before the route is
+ * declared; tracing off, nothing is added.
  */
 export function traceRequests(app: FastifyInstance, url: string): void {
   if (!tracingEnabled()) return;
