@@ -38,6 +38,8 @@ export class Wakeups {
   private reconnectDelayMs = RECONNECT_MIN_MS;
   private sending: Promise<void> | undefined;
   private sendAgain = false;
+  /** When the last notification was sent (`performance.now()`). */
+  private lastSentAt = -Infinity;
   private closed = false;
   /** The payload of this instance's notifications, by which its listener knows them for its own. */
   private readonly token = randomUUID();
@@ -72,20 +74,33 @@ export class Wakeups {
       this.sendAgain = true;
       return;
     }
-    this.sending = (async () => {
+    this.sending = this.sendAnnouncements();
+  }
+
+  /**
+   * Sends until no announcement is queued, each at least ANNOUNCE_GAP_MS after the start of the one before (this
+   * loop's or an earlier one's). `sending` is cleared in the same step as the last test of `sendAgain`, so an
+   * announcement made after it starts a new loop instead of being left queued behind a loop that has ended.
+   */
+  private async sendAnnouncements(): Promise<void> {
+    try {
       do {
         this.sendAgain = false;
-        const started = performance.now();
+        const wait = this.lastSentAt + ANNOUNCE_GAP_MS - performance.now();
+        // A whole millisecond more: a timer may fire up to one early by this clock.
+        if (wait > 0) await new Promise((r) => setTimeout(r, Math.ceil(wait) + 1));
+        if (this.closed) return;
+        this.lastSentAt = performance.now();
         try {
           await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, this.token]);
         } catch (e) {
           this.warn(`PostgreSQL event log could not notify other processes (${codeOf(e)}); they poll`);
           return;
         }
-        const gap = ANNOUNCE_GAP_MS - (performance.now() - started);
-        if (this.sendAgain && !this.closed && gap > 0) await new Promise((r) => setTimeout(r, gap));
       } while (this.sendAgain && !this.closed);
-    })().finally(() => (this.sending = undefined));
+    } finally {
+      this.sending = undefined;
+    }
   }
 
   private listen(): void {
