@@ -26,11 +26,16 @@ export function traceRequests(app: FastifyInstance, url: string): void {
   // The headers the configured propagators read (`traceparent`, `tracestate`, `baggage` by default): a request with
   // none of them has no remote parent, and skips the propagators altogether.
   const fields = propagation.fields();
-  /** Ends a traced request's span as aborted: the caller went away before the response. */
-  const abort = (request: FastifyRequest) => {
+  /** The traced request's span, taken so that it is ended once (after the response, or as aborted). */
+  const takeSpan = (request: FastifyRequest) => {
     const traced = request as Traced;
     const span = traced[kContext] && trace.getSpan(traced[kContext]);
     traced[kContext] = undefined;
+    return span;
+  };
+  /** Ends a traced request's span as aborted: the caller went away before the response. */
+  const abort = (request: FastifyRequest) => {
+    const span = takeSpan(request);
     if (span) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: 'ABORTED' });
       span.setAttribute('error.type', 'ABORTED');
@@ -56,9 +61,7 @@ export function traceRequests(app: FastifyInstance, url: string): void {
   };
   /** Ends the span after the response (once: a request whose caller went away has had its span ended already). */
   const end = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    const traced = request as Traced;
-    const span = traced[kContext] && trace.getSpan(traced[kContext]);
-    traced[kContext] = undefined;
+    const span = takeSpan(request);
     if (span) {
       span.setAttribute('http.response.status_code', reply.statusCode);
       if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
