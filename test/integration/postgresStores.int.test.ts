@@ -8,12 +8,15 @@ import {
   getPostgresAccessLog,
   getPostgresKeyStore,
   getPostgresViewStore,
+  initialState,
   isVaultError,
   KEY_MIGRATIONS,
   KEY_PARTITIONS,
   loadConfig,
   openStores,
   SIGNING_SECRET,
+  type SubjectState,
+  type SubjectView,
   VIEW_MIGRATIONS,
 } from '@pdv/vault';
 import pg from 'pg';
@@ -198,6 +201,58 @@ if (!probe.ok) {
         const fresh = await getPostgresViewStore({ connectionString: TEST_POSTGRES_URL, schema: schema() });
         expect(await fresh.checkpoint(CONSENTS_UNINDEXED)).toBe(0);
         await fresh.close();
+      } finally {
+        await c.end();
+      }
+    });
+
+    it('keeps a subject’s state in its row uncompressed up to a page, in read models made before too', async () => {
+      const s = schema();
+      const c = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+      await c.connect();
+      // A state of `kb` KB whose text compresses well, as a subject's JSON does.
+      const view = (subjectId: string, position: number, kb: number): SubjectView => ({
+        subjectId,
+        position,
+        state: {
+          ...initialState(subjectId),
+          registeredAt: '2024-01-01T00:00:00.000Z',
+          revision: position,
+          pad: Array.from({ length: kb * 33 }, (_, i) => `field-${i % 7}-purpose-contract`),
+        } as SubjectState,
+      });
+      const stored = async () =>
+        (
+          await c.query<{ id: string; compression: string | null; bytes: number; text: number }>(
+            `SELECT subject_id AS id, pg_column_compression(state) AS compression, pg_column_size(state) AS bytes,
+               octet_length(state::text) AS text FROM "${s}".subjects ORDER BY subject_id`,
+          )
+        ).rows;
+      try {
+        // Read models as the migrations before this one left them: a 5 KB state is compressed (and so toasted).
+        await viewsMigratedTo(c, s, 6);
+        await c.query(`INSERT INTO "${s}".subjects VALUES ('s-1', 1, $1::jsonb)`, [
+          JSON.stringify(view('s-1', 1, 5).state),
+        ]);
+        expect((await stored())[0]!.compression).toBe('pglz');
+        const store = await getPostgresViewStore({ connectionString: TEST_POSTGRES_URL, schema: s });
+        try {
+          const subjects = [view('s-1', 2, 5), view('s-2', 2, 5), view('s-3', 2, 12)];
+          expect(await store.apply('subjects', { ...emptyBatch(), subjects }, 2)).toBe(true);
+          const [s1, s2, s3] = await stored();
+          // Rewritten in its row as it is: every byte of it, none compressed.
+          for (const row of [s1!, s2!]) {
+            expect(row.compression).toBeNull();
+            expect(row.text).toBeGreaterThan(4500);
+            expect(row.bytes).toBeGreaterThan(row.text * 0.8);
+          }
+          // Past a page, it is compressed, with lz4 where the server has it.
+          expect(s3!.compression).toMatch(/^(lz4|pglz)$/);
+          expect(s3!.bytes).toBeLessThan(s3!.text / 2);
+          expect((await store.getSubjects(['s-1', 's-3'])).get('s-3')).toEqual(subjects[2]);
+        } finally {
+          await store.close();
+        }
       } finally {
         await c.end();
       }

@@ -90,6 +90,19 @@ export const VIEW_MIGRATIONS: readonly ((s: string) => string)[] = [
       SELECT '${CONSENTS_UNINDEXED}', m FROM (SELECT max(position) AS m FROM ${s}.checkpoints) AS c WHERE m > 0;
     ${applyBatchFunction(s)}
   `,
+  // A subject's state (some 4.5 KB of JSON for ten fields, rewritten by every change to the subject) stays in its
+  // row as it is, up to a page: compressed with pglz and moved out to the TOAST table, each rewrite also compressed
+  // it, wrote its chunks and their index, and left the old ones to vacuum. A larger state is compressed with lz4
+  // where the server has it (PostgreSQL 14 and later, built with lz4, as Debian's and the official images are).
+  (s) => `
+    ALTER TABLE ${s}.subjects SET (toast_tuple_target = 8160);
+    ALTER TABLE ${s}.subjects ALTER COLUMN state SET STORAGE MAIN;
+    DO $lz4$ BEGIN
+      IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
+        ALTER TABLE ${s}.subjects ALTER COLUMN state SET COMPRESSION lz4;
+      END IF;
+    END $lz4$;
+  `,
 ];
 
 /** The blind-index steps of `apply_batch` (below), in order: whole scopes cleared, fields deleted, rows put. */
