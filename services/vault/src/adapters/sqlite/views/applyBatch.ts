@@ -1,9 +1,33 @@
 import type Database from 'better-sqlite3';
 
-import type { IndexReplacement, ViewBatch } from '../../../ports/ViewStore.js';
+import type { IndexReplacement, TrackedRow, ViewBatch } from '../../../ports/ViewStore.js';
 import { entryColumn } from '../../sqlRows.js';
 import type { SqliteDatabase } from '../openDatabase.js';
 import type { ViewWrites } from './statements.js';
+
+/**
+ * A batch with its JSON columns (snapshots, tracked rows' data) already text. Made on the owning thread before a batch
+ * goes to the writer thread: a string crosses between threads as one copy, where a snapshot's object graph (some
+ * 4.5 KB of JSON at ten fields) was cloned out of one thread and into the other and then serialised there, all of it
+ * on the writer thread's side of a rebuild, the side the projection waits for.
+ */
+export interface EncodedBatch extends Omit<ViewBatch, 'subjects' | 'tracked'> {
+  subjects: { subjectId: string; position: number; state: string }[];
+  tracked: { subjectId: string; rows: (Omit<TrackedRow, 'data'> & { data: string })[] }[];
+}
+
+export const encodeBatch = (batch: ViewBatch): EncodedBatch => ({
+  ...batch,
+  subjects: batch.subjects.map((s) => ({
+    subjectId: s.subjectId,
+    position: s.position,
+    state: JSON.stringify(s.state),
+  })),
+  tracked: batch.tracked.map((t) => ({
+    subjectId: t.subjectId,
+    rows: t.rows.map((r) => ({ ...r, data: JSON.stringify(r.data) })),
+  })),
+});
 
 /** Applies the blind-index changes in order; returns whether a stored hash was deleted or overwritten. */
 function applyIndex(stmt: ViewWrites, changes: ViewBatch['index']): boolean {
@@ -31,9 +55,9 @@ function applyIndex(stmt: ViewWrites, changes: ViewBatch['index']): boolean {
 }
 
 /** Applies the batch; returns whether personal data was deleted or overwritten (so the WAL must be truncated). */
-export function applyBatch(stmt: ViewWrites, batch: ViewBatch): boolean {
+export function applyBatch(stmt: ViewWrites, batch: EncodedBatch): boolean {
   let scrub = batch.shredded.length > 0;
-  for (const s of batch.subjects) stmt.upsertSubject.run(s.subjectId, s.position, JSON.stringify(s.state));
+  for (const s of batch.subjects) stmt.upsertSubject.run(s.subjectId, s.position, s.state);
   if (applyIndex(stmt, batch.index)) scrub = true;
   for (const h of batch.holds) {
     stmt.deleteHolds.run(h.subjectId);
@@ -51,7 +75,7 @@ export function applyBatch(stmt: ViewWrites, batch: ViewBatch): boolean {
   for (const t of batch.tracked) {
     stmt.deleteTracked.run(t.subjectId);
     for (const r of t.rows) {
-      stmt.insertTracked.run(r.kind, r.id, r.subjectId, r.status, r.dueAt, JSON.stringify(r.data));
+      stmt.insertTracked.run(r.kind, r.id, r.subjectId, r.status, r.dueAt, r.data);
     }
   }
   return scrub;
@@ -78,7 +102,7 @@ export const replaceIndexTransaction = (
  * is at or past `position` or, with `expected`, no longer exactly there. Run it `.immediate`.
  */
 export type ApplyTransaction = Database.Transaction<
-  (projection: string, batch: ViewBatch, position: number, expected: number | undefined) => ApplyResult
+  (projection: string, batch: EncodedBatch, position: number, expected: number | undefined) => ApplyResult
 >;
 
 interface ApplyResult {
@@ -88,7 +112,7 @@ interface ApplyResult {
 
 export const applyBatchTransaction = (db: SqliteDatabase, stmt: ViewWrites): ApplyTransaction =>
   db.transaction(
-    (projection: string, batch: ViewBatch, position: number, expected: number | undefined): ApplyResult => {
+    (projection: string, batch: EncodedBatch, position: number, expected: number | undefined): ApplyResult => {
       const current = stmt.checkpoint.get(projection)?.position ?? 0;
       if (current >= position || (expected !== undefined && current !== expected)) {
         return { applied: false, scrub: false };

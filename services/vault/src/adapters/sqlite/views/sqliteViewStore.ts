@@ -14,7 +14,7 @@ import {
 import type { WriterThreadOptions } from '../writers/serve.js';
 import { startCheckpointer, startWriterThread, type WriterThread } from '../writers/thread.js';
 import type { ViewWrite } from '../writers/views.worker.js';
-import { applyBatchTransaction, replaceIndexTransaction } from './applyBatch.js';
+import { applyBatchTransaction, encodeBatch, replaceIndexTransaction } from './applyBatch.js';
 import * as q from './queries.js';
 import { ADD_CONSENTS_INDEX, CLEAR_VIEWS, VIEW_COLUMNS, VIEW_FILE, VIEW_SCHEMA, WIDEN_BLIND_INDEX } from './schema.js';
 import { prepareViewStatements, type ViewStatements } from './statements.js';
@@ -147,10 +147,10 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
         !writer.failure &&
         (writer.pending > 0 || batch.subjects.length >= OFF_THREAD_SUBJECTS || walOutgrown())
       )
-        return writer.write({ projection, batch, position, expected });
+        return writer.write({ projection, batch: encodeBatch(batch), position, expected });
       return run(() => {
         // IMMEDIATE: two replicas reading the same checkpoint must not both apply the batch.
-        const { applied, scrub } = conn.applyTx.immediate(projection, batch, position, expected);
+        const { applied, scrub } = conn.applyTx.immediate(projection, encodeBatch(batch), position, expected);
         if (scrub) scrubWal(conn.db);
         return applied;
       });

@@ -1,13 +1,12 @@
-import type { ViewBatch } from '../../../ports/ViewStore.js';
 import { scrubWal } from '../openDatabase.js';
-import { applyBatchTransaction } from '../views/applyBatch.js';
+import { applyBatchTransaction, type EncodedBatch } from '../views/applyBatch.js';
 import { prepareViewStatements } from '../views/statements.js';
 import { serveWrites } from './serve.js';
 
-/** One projection batch for the views' writer thread: `ViewStore.apply`'s arguments. */
+/** One projection batch for the views' writer thread: `ViewStore.apply`'s arguments, its JSON columns already text. */
 export interface ViewWrite {
   projection: string;
-  batch: ViewBatch;
+  batch: EncodedBatch;
   position: number;
   expected: number | undefined;
 }
