@@ -393,6 +393,34 @@ describe('projections', () => {
     expect(await small.catchUp()).toBe(await vault.stores.log.headPosition());
     expect(await snapshot()).toEqual(before);
   });
+
+  it('count each event once when two projectors catch up at once, sending each page while the last commits', async () => {
+    const { vault } = await fresh();
+    const ids: string[] = [];
+    for (let i = 0; i < 300; i++) ids.push(await subjectWith(vault, [contact('email', `p${i}@example.com`)]));
+    const head = await vault.stores.log.headPosition();
+    await vault.projector.waitFor(head);
+    const snapshot = async () => ({
+      subjects: [...(await vault.stores.views.getSubjects(ids)).entries()].sort(([a], [b]) => (a < b ? -1 : 1)),
+      index: await vault.stores.views.findByBlindIndex(
+        await Promise.all(ids.map((_, i) => vault.blindIndex.hash(`email:p${i}@example.com`))),
+      ),
+      stats: await vault.stores.views.listStats(),
+    });
+    const before = await snapshot();
+    expect(before.index).toHaveLength(300);
+    expect(vault.stores.views.appliesInOrder).toBe(true);
+    await vault.projector.stop();
+    await vault.stores.views.reset();
+    // Pages of 130 and of 150 events hold 65 and 75 subjects: they commit on the views' writer thread, one after
+    // another, each sent while the one before is still on its way. Once one projector's page is in, the other's pages
+    // computed from the checkpoint before it, or on top of such a page, are refused.
+    const deps = { ...vault.stores, keyRing: vault.keyRing, blindIndex: vault.blindIndex, register: vault.register };
+    const [a, b] = [new Projector(deps, { batchSize: 130 }), new Projector(deps, { batchSize: 150 })];
+    const counts = await Promise.all([a.catchUp(), b.catchUp()]);
+    expect(counts[0] + counts[1]).toBe(head);
+    expect(await snapshot()).toEqual(before);
+  });
 });
 
 describe('states the command side keeps between commands', () => {

@@ -143,6 +143,13 @@ export interface ViewStore {
    * the states in it once the call is made, while the promise is pending.
    */
   apply(projection: string, batch: ViewBatch, position: number, expected?: number): Promise<boolean>;
+  /**
+   * True when applies commit in the order they are called, each after the one before has settled (one writer, one
+   * queue: the embedded store). A catch-up then sends a batch while the one before it still commits: if that one was
+   * not applied, this one's `expected` is not the checkpoint, and it changes nothing. Otherwise (a pool of
+   * connections, where a later call may commit first) each batch waits for the one before. Default false.
+   */
+  readonly appliesInOrder?: boolean;
   /** 0 when the projection has never run. */
   checkpoint(projection: string): Promise<number>;
   /** Drops every read model and checkpoint, for a rebuild. */

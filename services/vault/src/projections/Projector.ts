@@ -413,7 +413,11 @@ export class Projector {
     // that is not applied forgets them (`project`).
     this.keep(states, after, last);
     pipe?.markComputed();
-    if (previous && !(await previous.applied.catch(() => false))) return false;
+    // A store that commits applies in order takes this batch at once, so that its writer goes on to it without waiting
+    // for this thread to hear of the last: if the page before was not applied, the checkpoint is not this batch's
+    // `expected` and it is refused, unless another projector applied that very page, computed from the same checkpoint
+    // as this one's was, and so the same read models this batch was computed on.
+    if (previous && !views.appliesInOrder && !(await previous.applied.catch(() => false))) return false;
     const applied = await views.apply(PROJECTION, batch, last, expected);
     if (applied) this.seen = Math.max(this.seen, last);
     return applied;

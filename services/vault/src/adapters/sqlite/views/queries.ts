@@ -9,8 +9,10 @@ import type { SubjectSqlRow, ViewReads } from './statements.js';
 /** Page size of `listDueRetention` when the caller gives no limit. */
 export const DEFAULT_RETENTION_PAGE = 1000;
 
-type Filter<K extends keyof ViewStore> = NonNullable<Parameters<ViewStore[K]>[1]>;
-type FirstFilter<K extends keyof ViewStore> = NonNullable<Parameters<ViewStore[K]>[0]>;
+/** The port's methods' parameters (`appliesInOrder` is a property). */
+type AnyFunction = (...args: never[]) => unknown;
+type Filter<K extends keyof ViewStore> = NonNullable<Parameters<Extract<ViewStore[K], AnyFunction>>[1]>;
+type FirstFilter<K extends keyof ViewStore> = NonNullable<Parameters<Extract<ViewStore[K], AnyFunction>>[0]>;
 
 const addSubject = (out: Map<string, SubjectView>, r: SubjectSqlRow | undefined): void => {
   if (!r) return;

@@ -137,6 +137,9 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
   const walOutgrown = walOver(conn.db, options.path);
 
   return {
+    // One writer thread, one queue: a batch sent while others are on their way goes after them (and the owning
+    // connection's own commits are synchronous).
+    appliesInOrder: true,
     apply: (projection, batch, position, expected) => {
       if (closed) return Promise.reject(closedError());
       // A batch still on its way through the thread goes first: batches commit in the order they are sent. A thread
