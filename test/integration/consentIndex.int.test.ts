@@ -226,8 +226,8 @@ async function makeUnindexed(config: VaultConfig, stores: 'sqlite' | 'postgres')
     const s = `"${config.postgresSchema!}"`;
     await c.query(`DROP TABLE ${s}.consent_subjects`);
     await c.query(`DELETE FROM ${s}.checkpoints WHERE projection LIKE 'consentIndex:%'`);
-    // The sixth migration added the index.
-    await c.query(`DELETE FROM ${s}.schema_migrations WHERE component = 'views' AND version = 6`);
+    // The sixth migration added the index; the ones after it run again too (they are done again unchanged).
+    await c.query(`DELETE FROM ${s}.schema_migrations WHERE component = 'views' AND version >= 6`);
   } finally {
     await c.end();
   }
