@@ -394,7 +394,7 @@ describe('projections', () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it('count each event once when two projectors catch up at once, sending each page while the last commits', async () => {
+  it('count each event once when two projectors catch up at once, each page sent while the last commits', async () => {
     const { vault } = await fresh();
     const ids: string[] = [];
     for (let i = 0; i < 300; i++) ids.push(await subjectWith(vault, [contact('email', `p${i}@example.com`)]));
