@@ -128,8 +128,9 @@ export class Projector {
           if (done) [count, applied] = [count + previous.size, previous.last];
           previous = undefined;
           if (!done) {
-            // Another replica moved the checkpoint: the batch computed on top of this one is dropped with it.
-            await step?.applied;
+            // Another replica moved the checkpoint: the batch computed on top of this one is refused with it, unless a
+            // store that applies in order took it on top of that replica's copy of this very page.
+            if (step && (await step.applied)) count += step.size;
             step = undefined;
             applied = after = await views.checkpoint(PROJECTION);
             continue;
