@@ -201,7 +201,9 @@ export class Projector {
     this.seen = 0;
     // The reset dropped what said the rows follow the register's validity periods: this rebuild says it again.
     this.validityFollowed = false;
-    return this.catchUp(this.batchSize * 5);
+    const count = await this.catchUp(this.batchSize * 5);
+    await this.deps.views.rebuilt?.();
+    return count;
   }
 
   /**

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import type { StoredKey } from '../../ports/KeyStore.js';
-import { CONSENTS_UNINDEXED, emptyBatch } from '../../ports/ViewStore.js';
+import { CONSENTS_UNINDEXED, emptyBatch, type ViewStore } from '../../ports/ViewStore.js';
 import { getSqliteEventLog, getSqliteKeyStore, getSqliteViewStore } from './index.js';
 
 /** Which of the database's files (main, -wal, -shm) contain the needle, read raw from disk. */
@@ -248,6 +248,83 @@ describe('SQLite adapters on disk', () => {
     const fresh = getSqliteViewStore({ path: join(dir, 'new-views.db') });
     expect(await fresh.checkpoint(CONSENTS_UNINDEXED)).toBe(0);
     await fresh.close();
+  });
+
+  it('rebuilds into a views.db without the query indexes and builds them after, or on the next open', async () => {
+    const path = join(dir, 'views.db');
+    const indexes = () => {
+      const db = new Database(path, { readonly: true });
+      const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").pluck();
+      const out = (names.all() as string[]).sort();
+      db.close();
+      return out;
+    };
+    const queryIndexes = ['blind_index_hash', 'retention_due', 'tracked_due'];
+    // Batches of 150 subjects, committed on the writer thread as a rebuild's are, each subject with an index entry,
+    // a retention row and a tracked request.
+    const batch = (from: number) => {
+      const ids = Array.from({ length: 150 }, (_, i) => `subj-${String(from + i).padStart(4, '0')}`);
+      return {
+        ...emptyBatch(),
+        index: ids.map((subjectId) => ({
+          op: 'put' as const,
+          fresh: true,
+          entry: { hash: `h-${subjectId}`, subjectId, category: 'contact', field: 'email' },
+        })),
+        retention: ids.map((subjectId, i) => ({
+          subjectId,
+          rows: [
+            { subjectId, category: 'contact', dueAt: `2030-01-${String((i % 28) + 1).padStart(2, '0')}`, rule: 'r' },
+          ],
+        })),
+        tracked: ids.map((subjectId) => ({
+          subjectId,
+          rows: [
+            {
+              kind: 'request' as const,
+              id: `r-${subjectId}`,
+              subjectId,
+              status: 'open',
+              dueAt: '2030-02-01',
+              data: {},
+            },
+          ],
+        })),
+      };
+    };
+    const answers = async (store: ViewStore) => ({
+      found: (await store.findByBlindIndex(['h-subj-0007', 'h-subj-0299'])).map((e) => e.subjectId).sort(),
+      due: (await store.listDueRetention('2030-01-02', { limit: 1000 })).length,
+      open: (await store.listTracked('request', { status: 'open', dueBefore: '2030-03-01' })).length,
+    });
+    const expected = { found: ['subj-0007', 'subj-0299'], due: 24, open: 300 };
+
+    const store = getSqliteViewStore({ path });
+    for (const from of [0, 150]) await store.apply('p', batch(from), from + 150);
+    expect(await answers(store)).toEqual(expected);
+    expect(indexes()).toEqual(expect.arrayContaining(queryIndexes));
+
+    // A rebuild: reset, the batches again, then rebuilt(). In between the query indexes are absent, the answers the
+    // same.
+    await store.reset();
+    for (const from of [0, 150]) await store.apply('p', batch(from), from + 150);
+    expect(indexes().filter((n) => queryIndexes.includes(n))).toEqual([]);
+    expect(await answers(store)).toEqual(expected);
+    await store.rebuilt!();
+    expect(indexes()).toEqual(expect.arrayContaining(queryIndexes));
+    expect(await answers(store)).toEqual(expected);
+    await store.rebuilt!();
+
+    // A rebuild that stops half-way (the process ends before rebuilt): the next open builds them.
+    await store.reset();
+    await store.apply('p', batch(0), 150);
+    await store.close();
+    expect(indexes().filter((n) => queryIndexes.includes(n))).toEqual([]);
+    const reopened = getSqliteViewStore({ path });
+    expect(indexes()).toEqual(expect.arrayContaining(queryIndexes));
+    expect(await reopened.checkpoint('p')).toBe(150);
+    expect((await reopened.findByBlindIndex(['h-subj-0007'])).map((e) => e.subjectId)).toEqual(['subj-0007']);
+    await reopened.close();
   });
 
   it('lets a subscription see appends made through another connection to the same file', async () => {

@@ -11,8 +11,20 @@ const blindIndexTable = (name: string) => `CREATE TABLE IF NOT EXISTS ${name} (
   PRIMARY KEY (subject_id, category, field, entry)
 ) WITHOUT ROWID;`;
 
-/** The embedded read models' tables, created if absent when the file is opened. */
-export const VIEW_SCHEMA = `
+/**
+ * The indexes that only queries read: no batch's apply looks a row up by them (`blind_index_hash` for lookups by
+ * value, `retention_due` for the sweep, `tracked_due` for the deadlines). A rebuild fills a fresh file without them
+ * and creates each at its end with one sort, instead of keeping it in order row by row (ViewStore.rebuilt); a file
+ * opened without them (a rebuild that stopped half-way) gets them back from VIEW_SCHEMA.
+ */
+export const QUERY_INDEXES = `
+CREATE INDEX IF NOT EXISTS blind_index_hash ON blind_index (hash);
+CREATE INDEX IF NOT EXISTS retention_due ON retention (due_at, subject_id, category);
+CREATE INDEX IF NOT EXISTS tracked_due ON tracked (kind, status, due_at);
+`;
+
+/** The embedded read models' tables and the indexes the applies need, created if absent when the file is opened. */
+export const VIEW_TABLES = `
 CREATE TABLE IF NOT EXISTS subjects (
   subject_id TEXT    PRIMARY KEY,
   position   INTEGER NOT NULL,
@@ -21,7 +33,6 @@ CREATE TABLE IF NOT EXISTS subjects (
 -- Lets a reader ask whether the snapshot it holds is current without touching the snapshot's page.
 CREATE INDEX IF NOT EXISTS subjects_position ON subjects (subject_id, position);
 ${blindIndexTable('blind_index')}
-CREATE INDEX IF NOT EXISTS blind_index_hash ON blind_index (hash);
 CREATE TABLE IF NOT EXISTS holds (
   subject_id TEXT NOT NULL,
   category   TEXT NOT NULL,
@@ -37,7 +48,6 @@ CREATE TABLE IF NOT EXISTS retention (
   due_at     TEXT NOT NULL,
   rule       TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS retention_due ON retention (due_at, subject_id, category);
 CREATE INDEX IF NOT EXISTS retention_subject ON retention (subject_id);
 CREATE TABLE IF NOT EXISTS shredded (
   subject_id TEXT NOT NULL,
@@ -65,13 +75,15 @@ CREATE TABLE IF NOT EXISTS tracked (
   data       TEXT NOT NULL,
   PRIMARY KEY (kind, id)
 );
-CREATE INDEX IF NOT EXISTS tracked_due ON tracked (kind, status, due_at);
 CREATE INDEX IF NOT EXISTS tracked_subject ON tracked (subject_id);
 CREATE TABLE IF NOT EXISTS checkpoints (
   projection TEXT    PRIMARY KEY,
   position   INTEGER NOT NULL
 );
 `;
+
+/** Every table and index of the embedded read models. */
+export const VIEW_SCHEMA = VIEW_TABLES + QUERY_INDEXES;
 
 /**
  * Columns added to tables of files made before them (`CREATE TABLE IF NOT EXISTS` leaves an existing table as it

@@ -16,7 +16,16 @@ import { startCheckpointer, startWriterThread, type WriterThread } from '../writ
 import type { ViewWrite } from '../writers/views.worker.js';
 import { applyBatchTransaction, encodeBatch, replaceIndexTransaction } from './applyBatch.js';
 import * as q from './queries.js';
-import { ADD_CONSENTS_INDEX, CLEAR_VIEWS, VIEW_COLUMNS, VIEW_FILE, VIEW_SCHEMA, WIDEN_BLIND_INDEX } from './schema.js';
+import {
+  ADD_CONSENTS_INDEX,
+  CLEAR_VIEWS,
+  QUERY_INDEXES,
+  VIEW_COLUMNS,
+  VIEW_FILE,
+  VIEW_SCHEMA,
+  VIEW_TABLES,
+  WIDEN_BLIND_INDEX,
+} from './schema.js';
 import { prepareViewStatements, type ViewStatements } from './statements.js';
 
 /** Options of the embedded view store. */
@@ -58,8 +67,9 @@ const clearViewsTransaction = (db: SqliteDatabase) =>
     db.exec(CLEAR_VIEWS);
   });
 
-function openViews(options: SqliteOptions, onDisk: boolean): ViewConnection {
-  const db = openDatabase(options, { ...VIEW_FILE, autoCheckpoint: !onDisk, schema: VIEW_SCHEMA });
+/** Opens the views file; `schema` VIEW_TABLES leaves out the query indexes (a fresh file for a rebuild). */
+function openViews(options: SqliteOptions, onDisk: boolean, schema = VIEW_SCHEMA): ViewConnection {
+  const db = openDatabase(options, { ...VIEW_FILE, autoCheckpoint: !onDisk, schema });
   addMissingColumns(db);
   widenBlindIndex(db);
   addConsentsIndex(db);
@@ -133,6 +143,8 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
   let writer = onDisk ? startViewWriter(options) : undefined;
   let checkpointer = startViewCheckpointer();
   let closed = false;
+  // Between a reset and the end of the rebuild after it, the fresh file has no query indexes (QUERY_INDEXES).
+  let queryIndexesDeferred = false;
   const run = guarded(() => closed);
   const walOutgrown = walOver(conn.db, options.path);
 
@@ -178,11 +190,19 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
       await run(() => {
         conn.db.close();
         for (const suffix of ['', '-wal', '-shm']) rmSync(`${options.path}${suffix}`, { force: true });
-        conn = openViews(options, onDisk);
+        conn = openViews(options, onDisk, VIEW_TABLES);
+        queryIndexesDeferred = true;
       });
       writer = startViewWriter(options);
       checkpointer = startViewCheckpointer();
     },
+    rebuilt: () =>
+      run(() => {
+        if (!queryIndexesDeferred) return;
+        // Every batch of the rebuild has settled (the projector awaited them), so the writer thread is idle.
+        conn.db.exec(QUERY_INDEXES);
+        queryIndexesDeferred = false;
+      }),
 
     getSubjects: (subjectIds) => run(() => q.getSubjects(conn.stmt, subjectIds)),
     subjectPositions: (subjectIds) => run(() => q.subjectPositions(conn.stmt, conn.positionsTx, subjectIds)),
