@@ -122,6 +122,28 @@ function addConsentsIndex(db: SqliteDatabase): void {
   }).immediate();
 }
 
+/** The store's reads, each on the connection open when it is called (a reset replaces it). */
+function viewQueries(
+  run: ReturnType<typeof guarded>,
+  current: () => ViewConnection,
+): Omit<ViewStore, 'apply' | 'reset' | 'rebuilt' | 'replaceIndexHashes' | 'close' | 'appliesInOrder'> {
+  const stmt = () => current().stmt;
+  return {
+    listTracked: (kind, filter = {}) => run(() => q.listTracked(stmt(), kind, filter)),
+    listStats: (filter = {}) => run(() => q.listStats(stmt(), filter)),
+    countDeadlines: (asOf, soon) => run(() => q.countDeadlines(stmt(), asOf, soon)),
+    checkpoint: (projection) => run(() => stmt().checkpoint.get(projection)?.position ?? 0),
+    getSubjects: (subjectIds) => run(() => q.getSubjects(stmt(), subjectIds)),
+    subjectPositions: (subjectIds) => run(() => q.subjectPositions(stmt(), current().positionsTx, subjectIds)),
+    findByBlindIndex: (hashes) => run(() => q.findByBlindIndex(stmt(), hashes)),
+    listIndexOlderThan: (epoch, opts = {}) => run(() => q.listIndexOlderThan(stmt(), epoch, opts)),
+    listHolds: (filter = {}) => run(() => q.listHolds(stmt(), filter)),
+    listDueRetention: (asOf, opts = {}) => run(() => q.listDueRetention(stmt(), asOf, opts)),
+    listShredded: (filter = {}) => run(() => q.listShredded(stmt(), filter)),
+    listConsentSubjects: (opts = {}) => run(() => q.listConsentSubjects(stmt(), opts)),
+  };
+}
+
 /**
  * The embedded read models: one SQLite file with `secure_delete` on, since a deleted blind-index
  * hash is personal data that must leave the file. Every batch is one transaction together with
@@ -149,6 +171,7 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
   const walOutgrown = walOver(conn.db, options.path);
 
   return {
+    ...viewQueries(run, () => conn),
     // One writer thread, one queue: a batch sent while others are on their way goes after them (and the owning
     // connection's own commits are synchronous).
     appliesInOrder: true,
@@ -170,10 +193,6 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
         return applied;
       });
     },
-    listTracked: (kind, filter = {}) => run(() => q.listTracked(conn.stmt, kind, filter)),
-    listStats: (filter = {}) => run(() => q.listStats(conn.stmt, filter)),
-    countDeadlines: (asOf, soon) => run(() => q.countDeadlines(conn.stmt, asOf, soon)),
-    checkpoint: (projection) => run(() => conn.stmt.checkpoint.get(projection)?.position ?? 0),
 
     reset: async () => {
       if (!onDisk) {
@@ -204,10 +223,6 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
         queryIndexesDeferred = false;
       }),
 
-    getSubjects: (subjectIds) => run(() => q.getSubjects(conn.stmt, subjectIds)),
-    subjectPositions: (subjectIds) => run(() => q.subjectPositions(conn.stmt, conn.positionsTx, subjectIds)),
-    findByBlindIndex: (hashes) => run(() => q.findByBlindIndex(conn.stmt, hashes)),
-    listIndexOlderThan: (epoch, opts = {}) => run(() => q.listIndexOlderThan(conn.stmt, epoch, opts)),
     replaceIndexHashes: (changes) =>
       run(() => {
         const { changed, deleted } =
@@ -217,10 +232,6 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
         if (deleted > 0) scrubWal(conn.db);
         return changed;
       }),
-    listHolds: (filter = {}) => run(() => q.listHolds(conn.stmt, filter)),
-    listDueRetention: (asOf, opts = {}) => run(() => q.listDueRetention(conn.stmt, asOf, opts)),
-    listShredded: (filter = {}) => run(() => q.listShredded(conn.stmt, filter)),
-    listConsentSubjects: (opts = {}) => run(() => q.listConsentSubjects(conn.stmt, opts)),
 
     async close() {
       if (closed) return;
