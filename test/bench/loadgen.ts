@@ -8,6 +8,8 @@ const job = JSON.parse(process.argv[2]!) as {
   kind: 'trivial' | 'read' | 'record' | 'trusted';
   ids: string[];
   seconds: number;
+  /** A fixed number of requests instead of `seconds` (observabilityInstructions.bench.ts). */
+  amount?: number;
   connections: number;
   documentId?: string;
 };
@@ -45,7 +47,7 @@ const body = bodies[job.kind];
 const result = await autocannon({
   url: `${job.url}/graphql`,
   connections: job.connections,
-  duration: job.seconds,
+  ...(job.amount ? { amount: job.amount, timeout: 120 } : { duration: job.seconds }),
   requests: [
     {
       method: 'POST',

@@ -18,33 +18,39 @@ import { load } from './api.bench.js';
  * variable per GraphQL operation, whose cost is measured directly (`obs_tracing_off_ns_per_operation`).
  */
 
-type Child = ChildProcessByStdio<Writable, Readable, null>;
+export type Child = ChildProcessByStdio<Writable, Readable, null>;
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_OBS_ROUNDS ?? 5));
 const WARMUP_SECONDS = Math.max(1, Number(process.env.BENCH_API_WARMUP_SECONDS ?? 4));
 
-type Variant = 'off' | 'tracing' | 'metrics' | 'both';
+export type Variant = 'off' | 'tracing' | 'metrics' | 'both';
 const ALL_VARIANTS: readonly Variant[] = ['off', 'tracing', 'metrics', 'both'];
 /** `BENCH_OBS_VARIANTS=tracing` runs only the copies named, beside the off copy (default: all four). */
 const NAMED = process.env.BENCH_OBS_VARIANTS?.split(',').map((v) => v.trim());
-const VARIANTS = NAMED ? ALL_VARIANTS.filter((v) => v === 'off' || NAMED.includes(v)) : ALL_VARIANTS;
+export const VARIANTS = NAMED ? ALL_VARIANTS.filter((v) => v === 'off' || NAMED.includes(v)) : ALL_VARIANTS;
 
-interface Worker {
+export interface Worker {
   child: Child;
   info: { url: string; token: string; readers: string[]; writers: string[]; metrics: boolean };
 }
 
-const median = (xs: number[]): number => {
+export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
-/** Starts a compiled bench module as a child and resolves with the first JSON line it prints. */
-function startChild<T>(module: string, env: NodeJS.ProcessEnv): Promise<{ child: Child; info: T }> {
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', fileURLToPath(new URL(module, import.meta.url))], {
-    env,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+/**
+ * Starts a compiled bench module as a child and resolves with the first JSON line it prints; `wrap`: a command and
+ * its arguments that run Node (valgrind), `nodeFlags` before the module's path.
+ */
+export function startChild<T>(
+  module: string,
+  env: NodeJS.ProcessEnv,
+  { wrap = [], nodeFlags = [] }: { wrap?: string[]; nodeFlags?: string[] } = {},
+): Promise<{ child: Child; info: T }> {
+  const args = [...nodeFlags, '--max-semi-space-size=64', fileURLToPath(new URL(module, import.meta.url))];
+  const [command, ...rest] = [...wrap, process.execPath, ...args];
+  const child = spawn(command!, rest, { env, stdio: ['pipe', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -56,13 +62,24 @@ function startChild<T>(module: string, env: NodeJS.ProcessEnv): Promise<{ child:
   });
 }
 
-const stop = (child: Child) =>
+export const stop = (child: Child) =>
   new Promise<void>((resolve) => {
     if (child.exitCode !== null) return resolve();
     child.once('exit', () => resolve());
     child.stdin.end();
     setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
   });
+
+/** The environment of a variant's server: tracing exported to the sink at `sinkPort`, metrics, both or neither. */
+export function variantEnv(v: Variant, sinkPort: number): NodeJS.ProcessEnv {
+  const tracing = v === 'tracing' || v === 'both';
+  return {
+    ...process.env,
+    BENCH_OBS_TRACING: tracing ? 'on' : 'off',
+    BENCH_OBS_METRICS: v === 'metrics' || v === 'both' ? 'on' : 'off',
+    ...(tracing ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}` } : {}),
+  };
+}
 
 /**
  * ns that tracing off adds to a GraphQL operation: the executor's `tracingEnabled() ? inSpan(…) : run()` against
@@ -99,19 +116,8 @@ export async function observabilityBench(): Promise<Record<string, number>> {
   const workers = new Map<Variant, Worker>();
   try {
     // One at a time: each fills its vault through its own API, which loads the machine.
-    for (const v of VARIANTS) {
-      const tracing = v === 'tracing' || v === 'both';
-      const metrics = v === 'metrics' || v === 'both';
-      workers.set(
-        v,
-        await startChild<Worker['info']>('./observabilityServer.js', {
-          ...process.env,
-          BENCH_OBS_TRACING: tracing ? 'on' : 'off',
-          BENCH_OBS_METRICS: metrics ? 'on' : 'off',
-          ...(tracing ? { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.info.port}` } : {}),
-        }),
-      );
-    }
+    for (const v of VARIANTS)
+      workers.set(v, await startChild<Worker['info']>('./observabilityServer.js', variantEnv(v, sink.info.port)));
     const hasMetrics = [...workers.values()].some((w) => w.info.metrics);
     if (!hasMetrics && VARIANTS.includes('metrics'))
       console.log('\n  (this build of the vault has no Prometheus metrics: the metrics copies run without)');

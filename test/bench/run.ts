@@ -7,6 +7,7 @@ import { epochBench } from './epoch.bench.js';
 import { importBench } from './import.bench.js';
 import { limitsBench } from './limits.bench.js';
 import { observabilityBench } from './observability.bench.js';
+import { observabilityInstructionsBench } from './observabilityInstructions.bench.js';
 import { postgresEventLogBench } from './postgresEventLog.bench.js';
 import { propagationBench } from './propagation.bench.js';
 import { rotationLoadBench } from './rotationLoad.bench.js';
@@ -28,6 +29,7 @@ const suites: Record<string, () => Promise<Record<string, number>>> = {
   import: importBench,
   eventlog: postgresEventLogBench,
   observability: observabilityBench,
+  'observability-instructions': observabilityInstructionsBench,
   propagation: propagationBench,
   bundle: consoleBundleBench,
 };
