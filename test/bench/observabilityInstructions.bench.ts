@@ -189,6 +189,8 @@ export async function observabilityInstructionsBench(): Promise<Record<string, n
     return out;
   } finally {
     await stop(sink.child);
-    rmSync(dir, { recursive: true, force: true });
+    // BENCH_OBS_INSTR_KEEP=1 keeps the dumps, to compare a window's frames with another's (callgrind_annotate).
+    if (process.env.BENCH_OBS_INSTR_KEEP) console.log(`\n  (callgrind dumps kept in ${dir})`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
