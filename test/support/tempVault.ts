@@ -43,15 +43,21 @@ export async function tempVault(
   };
 }
 
-/** Vaults a suite opens, each closed and removed after the test that opened it. */
+/**
+ * Vaults a suite opens, each closed and removed after the test that opened it: every vault is closed before any data
+ * directory is removed, since a test may open a later vault on an earlier one's directory, whose threads would still
+ * be writing files into it while it is removed.
+ */
 export function useTempVaults() {
-  const cleanups: (() => Promise<void>)[] = [];
+  const opened: Awaited<ReturnType<typeof tempVault>>[] = [];
   afterEach(async () => {
-    for (const c of cleanups.splice(0)) await c();
+    const all = opened.splice(0);
+    for (const t of [...all].reverse()) await t.vault.close().catch(() => {});
+    for (const t of all) await t.cleanup();
   });
   const open = async (options: Parameters<typeof tempVault>[0] = {}) => {
     const t = await tempVault(options);
-    cleanups.push(t.cleanup);
+    opened.push(t);
     return t;
   };
   return {
