@@ -269,13 +269,18 @@ describe('SQLite adapters on disk', () => {
       db.close();
       return out;
     };
-    const queryIndexes = ['blind_index_hash', 'retention_due', 'tracked_due'];
-    // Batches of 150 subjects, committed on the writer thread as a rebuild's are, each subject with an index entry,
-    // a retention row and a tracked request.
+    const queryIndexes = ['blind_index_hash', 'retention_due', 'subjects_position', 'tracked_due'];
+    // Batches of 150 subjects, committed on the writer thread as a rebuild's are, each subject with a snapshot, an
+    // index entry, a retention row and a tracked request.
     const batch = (from: number) => {
       const ids = Array.from({ length: 150 }, (_, i) => `subj-${String(from + i).padStart(4, '0')}`);
       return {
         ...emptyBatch(),
+        subjects: ids.map((subjectId, i) => ({
+          subjectId,
+          position: from + i + 1,
+          state: { subjectId, revision: 0, registeredAt: '2024-01-01T00:00:00.000Z', erasedAt: null } as never,
+        })),
         index: ids.map((subjectId) => ({
           op: 'put' as const,
           fresh: true,
@@ -306,8 +311,20 @@ describe('SQLite adapters on disk', () => {
       found: (await store.findByBlindIndex(['h-subj-0007', 'h-subj-0299'])).map((e) => e.subjectId).sort(),
       due: (await store.listDueRetention('2030-01-02', { limit: 1000 })).length,
       open: (await store.listTracked('request', { status: 'open', dueBefore: '2030-03-01' })).length,
+      // One subject (a lookup of its own) and several (in one read transaction).
+      position: [...(await store.subjectPositions(['subj-0007']))],
+      positions: [...(await store.subjectPositions(['subj-0150', 'subj-0299', 'subj-none']))],
     });
-    const expected = { found: ['subj-0007', 'subj-0299'], due: 24, open: 300 };
+    const expected = {
+      found: ['subj-0007', 'subj-0299'],
+      due: 24,
+      open: 300,
+      position: [['subj-0007', 8]],
+      positions: [
+        ['subj-0150', 151],
+        ['subj-0299', 300],
+      ],
+    };
 
     const store = getSqliteViewStore({ path });
     for (const from of [0, 150]) await store.apply('p', batch(from), from + 150);

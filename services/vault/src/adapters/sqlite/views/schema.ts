@@ -12,12 +12,15 @@ const blindIndexTable = (name: string) => `CREATE TABLE IF NOT EXISTS ${name} (
 ) WITHOUT ROWID;`;
 
 /**
- * The indexes that only queries read: no batch's apply looks a row up by them (`blind_index_hash` for lookups by
- * value, `retention_due` for the sweep, `tracked_due` for the deadlines). A rebuild fills a fresh file without them
- * and creates each at its end with one sort, instead of keeping it in order row by row (ViewStore.rebuilt); a file
- * opened without them (a rebuild that stopped half-way) gets them back from VIEW_SCHEMA.
+ * The indexes that only queries read: no batch's apply looks a row up by them (`subjects_position` for a reader's
+ * check that its snapshot is current, `blind_index_hash` for lookups by value, `retention_due` for the sweep,
+ * `tracked_due` for the deadlines). A rebuild fills a fresh file without them and creates each at its end with one
+ * sort, instead of keeping it in order row by row (ViewStore.rebuilt); a file opened without them (a rebuild that
+ * stopped half-way) gets them back from VIEW_SCHEMA.
  */
 export const QUERY_INDEXES = `
+-- Lets a reader ask whether the snapshot it holds is current without touching the snapshot's page.
+CREATE INDEX IF NOT EXISTS subjects_position ON subjects (subject_id, position);
 CREATE INDEX IF NOT EXISTS blind_index_hash ON blind_index (hash);
 CREATE INDEX IF NOT EXISTS retention_due ON retention (due_at, subject_id, category);
 CREATE INDEX IF NOT EXISTS tracked_due ON tracked (kind, status, due_at);
@@ -30,8 +33,6 @@ CREATE TABLE IF NOT EXISTS subjects (
   position   INTEGER NOT NULL,
   state      TEXT    NOT NULL
 );
--- Lets a reader ask whether the snapshot it holds is current without touching the snapshot's page.
-CREATE INDEX IF NOT EXISTS subjects_position ON subjects (subject_id, position);
 ${blindIndexTable('blind_index')}
 CREATE TABLE IF NOT EXISTS holds (
   subject_id TEXT NOT NULL,

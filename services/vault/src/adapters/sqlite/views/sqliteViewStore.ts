@@ -73,6 +73,11 @@ function openViews(options: SqliteOptions, onDisk: boolean, schema = VIEW_SCHEMA
   addMissingColumns(db);
   widenBlindIndex(db);
   addConsentsIndex(db);
+  return connectionOn(db);
+}
+
+/** The statements and transactions of an open views file, prepared again once its query indexes exist. */
+function connectionOn(db: SqliteDatabase): ViewConnection {
   const stmt = prepareViewStatements(db);
   return {
     db,
@@ -220,6 +225,8 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
         if (!queryIndexesDeferred) return;
         // Every batch of the rebuild has settled (the projector awaited them), so the writer thread is idle.
         conn.db.exec(QUERY_INDEXES);
+        // The position read names its index now that it exists (statements.ts).
+        conn = connectionOn(conn.db);
         queryIndexesDeferred = false;
       }),
 

@@ -104,6 +104,9 @@ function prepareWrites(db: SqliteDatabase) {
 
 /** The statements of the read side's queries. */
 function prepareReads(db: SqliteDatabase) {
+  // Absent between a rebuild's reset and its end (QUERY_INDEXES): the position is then read through the primary key.
+  const positionIndexed =
+    db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'subjects_position'").get() !== undefined;
   return {
     subjects: prepare<[string], SubjectSqlRow>(
       db,
@@ -116,7 +119,7 @@ function prepareReads(db: SqliteDatabase) {
     // The planner prefers the primary key's index, which then reads the row's (snapshot-sized) page.
     position: prepare<[string], { position: number }>(
       db,
-      'SELECT position FROM subjects INDEXED BY subjects_position WHERE subject_id = ?',
+      `SELECT position FROM subjects ${positionIndexed ? 'INDEXED BY subjects_position' : ''} WHERE subject_id = ?`,
     ),
     byHash: prepare<[string], IndexRow>(
       db,
