@@ -2,6 +2,7 @@ import { chmodSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { VaultError } from '../domain/errors.js';
+import { processAlive } from '../support/processAlive.js';
 
 const PREFIX = 'serving.';
 
@@ -31,19 +32,9 @@ export function assertNotServed(dataDir: string, what: string): void {
     if (!name.startsWith(PREFIX)) continue;
     const pid = Number(name.slice(PREFIX.length));
     if (!Number.isInteger(pid) || pid <= 0) continue;
-    if (pid !== process.pid && isAlive(pid))
+    if (pid !== process.pid && processAlive(pid))
       throw new VaultError('CONFLICT', `vault serve (pid ${pid}) is running on ${dataDir}; stop it before ${what}`);
     // A server that died without removing its marker (a crash, SIGKILL).
     if (pid !== process.pid) rmSync(join(dataDir, name), { force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -47,6 +47,13 @@ export function openDatabase(
     autoCheckpoint?: boolean;
     /** Statements that create the adapter's tables if absent, run once the pragmas are set. */
     schema?: string;
+    /**
+     * A file that a crash leaves to be thrown away (a rebuild's, written aside and renamed into place once done): its
+     * rollback journal in memory instead of a WAL on disk, and no syncs. Each page is written once, into the file,
+     * instead of to the WAL and then again by a checkpoint, and no commit waits for the disk. A transaction can still
+     * roll back; a crash in the middle of one can leave the file corrupt, which is why only such a file is opened so.
+     */
+    scratch?: boolean;
   } = {},
 ): SqliteDatabase {
   let db: SqliteDatabase;
@@ -71,8 +78,8 @@ export function openDatabase(
     db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 5000))}`);
     // The first statement that reads the file: a file that is not a database, or one locked past the busy timeout,
     // fails here.
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+    db.pragma(`journal_mode = ${extra.scratch ? 'MEMORY' : 'WAL'}`);
+    db.pragma(`synchronous = ${extra.scratch ? 'OFF' : options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
     // Deleted content is overwritten with zeros in the file, not just unlinked from the b-tree.
     if (extra.secureDelete) db.pragma('secure_delete = ON');
     if (extra.autoCheckpoint === false) db.pragma('wal_autocheckpoint = 0');

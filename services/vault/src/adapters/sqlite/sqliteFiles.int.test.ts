@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -260,10 +261,11 @@ describe('SQLite adapters on disk', () => {
     await fresh.close();
   });
 
-  it('rebuilds into a views.db without the query indexes and builds them after, or on the next open', async () => {
+  it('rebuilds aside without the query indexes, swapped in with them at the end or when closed', async () => {
     const path = join(dir, 'views.db');
-    const indexes = () => {
-      const db = new Database(path, { readonly: true });
+    const aside = `${path}.rebuild.${process.pid}`;
+    const indexes = (file = path) => {
+      const db = new Database(file, { readonly: true });
       const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").pluck();
       const out = (names.all() as string[]).sort();
       db.close();
@@ -331,27 +333,60 @@ describe('SQLite adapters on disk', () => {
     expect(await answers(store)).toEqual(expected);
     expect(indexes()).toEqual(expect.arrayContaining(queryIndexes));
 
-    // A rebuild: reset, the batches again, then rebuilt(). In between the query indexes are absent, the answers the
-    // same.
+    // A rebuild: reset, the batches again, then rebuilt(). In between the read models are written aside, in a file
+    // without a WAL and without the query indexes, and the answers are the same.
     await store.reset();
     for (const from of [0, 150]) await store.apply('p', batch(from), from + 150);
-    expect(indexes().filter((n) => queryIndexes.includes(n))).toEqual([]);
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(`${aside}-journal`) || existsSync(`${aside}-wal`)).toBe(false);
+    expect(indexes(aside).filter((n) => queryIndexes.includes(n))).toEqual([]);
     expect(await answers(store)).toEqual(expected);
     await store.rebuilt!();
+    expect(existsSync(aside)).toBe(false);
     expect(indexes()).toEqual(expect.arrayContaining(queryIndexes));
     expect(await answers(store)).toEqual(expected);
+    // Back in WAL mode: a batch after the rebuild commits as any other.
+    await store.apply('p', { ...emptyBatch(), consents: ['subj-0001'] }, 301);
+    expect(await store.listConsentSubjects()).toEqual(['subj-0001']);
     await store.rebuilt!();
 
-    // A rebuild that stops half-way (the process ends before rebuilt): the next open builds them.
+    // A rebuild closed half-way (a stop before its end): what it committed becomes views.db, and the next open builds
+    // the query indexes.
     await store.reset();
     await store.apply('p', batch(0), 150);
     await store.close();
+    expect(existsSync(aside)).toBe(false);
     expect(indexes().filter((n) => queryIndexes.includes(n))).toEqual([]);
     const reopened = getSqliteViewStore({ path });
     expect(indexes()).toEqual(expect.arrayContaining(queryIndexes));
     expect(await reopened.checkpoint('p')).toBe(150);
     expect((await reopened.findByBlindIndex(['h-subj-0007'])).map((e) => e.subjectId)).toEqual(['subj-0007']);
     await reopened.close();
+  });
+
+  it("deletes a crashed rebuild's file on open, and leaves a live process's rebuild alone", async () => {
+    const path = join(dir, 'views.db');
+    // A process that is gone (the pid of a child that has exited) and one that runs (this test's parent).
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const crashed = `${path}.rebuild.${dead}`;
+    const running = `${path}.rebuild.${process.ppid}`;
+    // A crash can leave the scratch file corrupt: no journal on disk to roll its last transaction back.
+    writeFileSync(crashed, Buffer.alloc(16_384, 0x41));
+    writeFileSync(running, Buffer.alloc(16_384, 0x42));
+    const store = getSqliteViewStore({ path });
+    expect(existsSync(crashed)).toBe(false);
+    expect(existsSync(running)).toBe(true);
+    // views.db went with the crashed rebuild's reset: a fresh one, from which the projector projects the log again.
+    expect(await store.checkpoint('p')).toBe(0);
+    // This process's own rebuild is left alone by another store opened on the same file meanwhile.
+    await store.apply('p', { ...emptyBatch(), consents: ['s-1'] }, 1);
+    await store.reset();
+    await store.apply('p', { ...emptyBatch(), consents: ['s-2'] }, 1);
+    const beside = getSqliteViewStore({ path });
+    await beside.close();
+    await store.rebuilt!();
+    expect(await store.listConsentSubjects()).toEqual(['s-2']);
+    await store.close();
   });
 
   it('lets a subscription see appends made through another connection to the same file', async () => {

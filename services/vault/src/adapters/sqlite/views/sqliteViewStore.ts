@@ -1,6 +1,8 @@
-import { rmSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 
 import { CONSENTS_UNINDEXED, type ViewStore } from '../../../ports/ViewStore.js';
+import { processAlive } from '../../../support/processAlive.js';
 import {
   closedError,
   connectionOptions,
@@ -42,15 +44,80 @@ const OFF_THREAD_SUBJECTS = 64;
 
 /**
  * The thread that commits the projection's batches of a views file on disk, so that their transactions (the rows of
- * hundreds of subjects each) do not hold the event loop: one batch a transaction, in the order sent.
+ * hundreds of subjects each) do not hold the event loop: one batch a transaction, in the order sent. `scratch`: the
+ * file is a rebuild's, written aside (`asideOf`).
  */
-const startViewWriter = (options: SqliteOptions): WriterThread<ViewWrite, boolean> =>
+const startViewWriter = (options: SqliteOptions, scratch = false): WriterThread<ViewWrite, boolean> =>
   startWriterThread<ViewWrite, boolean>('views', {
     ...connectionOptions(options),
     maxPerCommit: 1,
     autoCheckpoint: false,
     secureDelete: true,
+    scratch,
   } satisfies WriterThreadOptions);
+
+/**
+ * Where this process's rebuild writes the read models: a scratch file beside the views file (`openDatabase`'s
+ * `scratch`: its journal in memory, no WAL, no syncs), named with the process id and renamed over the views file once
+ * the rebuild is done (`swapIn`).
+ */
+const asideOf = (path: string): string => `${path}.rebuild.${process.pid}`;
+
+/** The scratch files (resolved paths) of the rebuilds this process runs now, by a store each. */
+const rebuildsHere = new Set<string>();
+
+/**
+ * Deletes the scratch files of rebuilds that no process runs any more: a crash cut them short, and they may be
+ * corrupt. The views file, deleted by that rebuild's reset, is then made anew, and the projector projects the whole
+ * log again. One with this process's id and not among its rebuilds is a crashed process's whose id this one reuses
+ * (a container's first process has the same id at every start). A live process's rebuild is left alone.
+ */
+function dropDeadRebuilds(path: string): void {
+  const prefix = `${basename(path)}.rebuild.`;
+  for (const name of readdirSync(dirname(path))) {
+    const file = resolve(dirname(path), name);
+    if (!name.startsWith(prefix) || rebuildsHere.has(file)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (pid === process.pid || !Number.isInteger(pid) || !processAlive(pid)) rmSync(file, { force: true });
+  }
+}
+
+/**
+ * Ends a rebuild: its file, its query indexes built (`indexes`) or left to the next open (a store closed before the
+ * rebuild's end), becomes the views file. Every batch of the rebuild has settled by now (the projector awaited them,
+ * or the store is closing), so the writer thread is idle.
+ */
+async function endRebuild(
+  path: string,
+  conn: ViewConnection,
+  writer: WriterThread<ViewWrite, boolean> | undefined,
+  indexes: boolean,
+): Promise<void> {
+  await writer?.close();
+  if (indexes) conn.db.exec(QUERY_INDEXES);
+  conn.db.close();
+  swapIn(path);
+  rebuildsHere.delete(resolve(asideOf(path)));
+}
+
+/**
+ * Makes the rebuild's file (closed by now) the views file: synced, renamed over it, and the directory synced, so
+ * that after a crash the views file is either absent or the whole of the rebuild's, never a part of its pages.
+ */
+function swapIn(path: string): void {
+  const aside = asideOf(path);
+  const sync = (target: string) => {
+    const fd = openSync(target, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  sync(aside);
+  renameSync(aside, path);
+  sync(dirname(path));
+}
 
 /** One open views file with its statements and transactions, all replaced together by a reset. */
 interface ViewConnection {
@@ -67,17 +134,20 @@ const clearViewsTransaction = (db: SqliteDatabase) =>
     db.exec(CLEAR_VIEWS);
   });
 
-/** Opens the views file; `schema` VIEW_TABLES leaves out the query indexes (a fresh file for a rebuild). */
-function openViews(options: SqliteOptions, onDisk: boolean, schema = VIEW_SCHEMA): ViewConnection {
-  const db = openDatabase(options, { ...VIEW_FILE, autoCheckpoint: !onDisk, schema });
+/**
+ * Opens the views file. `rebuild`: a rebuild's fresh file instead, aside (`asideOf`) and without the query indexes
+ * (VIEW_TABLES). Rebuilds' files left by a crash are deleted first.
+ */
+function openViews(options: SqliteOptions, onDisk: boolean, rebuild = false): ViewConnection {
+  if (onDisk) dropDeadRebuilds(options.path);
+  // A rebuild starts from an empty file, even where one of this store's was cut short.
+  if (rebuild) rmSync(asideOf(options.path), { force: true });
+  const db = rebuild
+    ? openDatabase({ ...options, path: asideOf(options.path) }, { ...VIEW_FILE, scratch: true, schema: VIEW_TABLES })
+    : openDatabase(options, { ...VIEW_FILE, autoCheckpoint: !onDisk, schema: VIEW_SCHEMA });
   addMissingColumns(db);
   widenBlindIndex(db);
   addConsentsIndex(db);
-  return connectionOn(db);
-}
-
-/** The statements and transactions of an open views file, prepared again once its query indexes exist. */
-function connectionOn(db: SqliteDatabase): ViewConnection {
   const stmt = prepareViewStatements(db);
   return {
     db,
@@ -170,8 +240,11 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
   let writer = onDisk ? startViewWriter(options) : undefined;
   let checkpointer = startViewCheckpointer();
   let closed = false;
-  // Between a reset and the end of the rebuild after it, the fresh file has no query indexes (QUERY_INDEXES).
-  let queryIndexesDeferred = false;
+  // Between a reset and the end of the rebuild after it: the read models are written aside, into a scratch file
+  // without the query indexes (QUERY_INDEXES), and no checkpointer runs, as the file has no WAL.
+  let rebuilding = false;
+  const finishRebuild = (indexes: boolean) =>
+    endRebuild(options.path, conn, writer, indexes).then(() => void (rebuilding = false));
   const run = guarded(() => closed);
   const walOutgrown = walOver(conn.db, options.path);
 
@@ -210,25 +283,25 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
       // A fresh file instead of deleting every row: faster, and the old rows leave with the old
       // file instead of being zeroed one by one (secure_delete) only to be written again.
       await checkpointer?.close();
+      checkpointer = undefined;
       await writer?.close();
       await run(() => {
         conn.db.close();
         for (const suffix of ['', '-wal', '-shm']) rmSync(`${options.path}${suffix}`, { force: true });
-        conn = openViews(options, onDisk, VIEW_TABLES);
-        queryIndexesDeferred = true;
+        conn = openViews(options, onDisk, true);
+        rebuildsHere.add(resolve(asideOf(options.path)));
+        rebuilding = true;
       });
+      writer = startViewWriter({ ...options, path: asideOf(options.path) }, true);
+    },
+    rebuilt: async () => {
+      if (closed) throw closedError();
+      if (!rebuilding) return;
+      await finishRebuild(true);
+      conn = openViews(options, onDisk);
       writer = startViewWriter(options);
       checkpointer = startViewCheckpointer();
     },
-    rebuilt: () =>
-      run(() => {
-        if (!queryIndexesDeferred) return;
-        // Every batch of the rebuild has settled (the projector awaited them), so the writer thread is idle.
-        conn.db.exec(QUERY_INDEXES);
-        // The position read names its index now that it exists (statements.ts).
-        conn = connectionOn(conn.db);
-        queryIndexesDeferred = false;
-      }),
 
     replaceIndexHashes: (changes) =>
       run(() => {
@@ -243,6 +316,9 @@ export function getSqliteViewStore(options: SqliteViewStoreOptions): ViewStore {
     async close() {
       if (closed) return;
       closed = true;
+      // A rebuild closed before its end: what it committed becomes the views file, its checkpoint with it, and the
+      // next catch-up goes on from there (the next open builds the query indexes).
+      if (rebuilding) return finishRebuild(false);
       await checkpointer?.close();
       await writer?.close();
       conn.db.close();

@@ -18,6 +18,8 @@ export interface WriterThreadOptions extends SqliteOptions {
    * Default false.
    */
   secureDelete?: boolean;
+  /** The file is a scratch file (`openDatabase`'s `scratch`): a rebuild's, written aside. Default false. */
+  scratch?: boolean;
 }
 
 /**
@@ -34,6 +36,7 @@ export function serveWrites<P, R>(
   const db = openDatabase(options, {
     autoCheckpoint: options.autoCheckpoint !== false,
     secureDelete: options.secureDelete === true,
+    scratch: options.scratch === true,
   });
   const { commit, size, close } = setup(db);
   const restartWal = options.autoCheckpoint === false ? walRestarter(db, options) : () => {};
