@@ -37,7 +37,7 @@ async function answers(vault: Vault) {
 }
 
 describe('vault rebuild killed mid-way', () => {
-  it('leaves nothing half-written: the next open drops its file and projects the log again to the same answers', async () => {
+  it('leaves nothing half-written: the next open drops its file and projects the log again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pdv-rebuild-crash-'));
     dirs.push(dir);
     const dataDir = join(dir, 'data');

@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync, readlinkSync } from 'node:fs';
 
+import { processAlive } from '../support/processAlive.js';
+
 /**
  * Who holds a notification's lease, named so that a process that restarts after a crash can tell that the holder
  * before it is dead, and take its claims back at once instead of waiting for them to expire.
@@ -54,23 +56,13 @@ export function newHolderName(space = SPACE, replicaId?: string): string {
   return space ? `${PREFIX}${space}/${process.pid}/${PROCESS_TOKEN}/${instance}` : `${PREFIX}-/${instance}`;
 }
 
-/** Whether a process with this pid exists (EPERM: it does, and belongs to someone else). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * The holders among `holders` (all of this process's space) that are dead for certain: their process is gone, or
  * had this process's pid before it. A name that does not parse is never taken for dead.
  */
 export function deadHolders(
   holders: readonly string[],
-  isAlive: (pid: number) => boolean = isProcessAlive,
+  isAlive: (pid: number) => boolean = processAlive,
   space = SPACE,
 ): string[] {
   const prefix = spacePrefix(space);
