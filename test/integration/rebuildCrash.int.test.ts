@@ -10,7 +10,7 @@ import { startCliProcess } from '../support/cliProcess.js';
 import { tempVault } from '../support/tempVault.js';
 import { validLine } from './importRuns.js';
 
-const COUNT = 3_000;
+const COUNT = 10_000;
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
@@ -52,7 +52,7 @@ describe('vault rebuild killed mid-way', () => {
     await vault.projector.catchUp();
     const before = await answers(vault);
     expect(before.index).toHaveLength(COUNT);
-    expect(before.consents).toHaveLength(COUNT / 3);
+    expect(before.consents).toHaveLength(Math.floor(COUNT / 3));
     expect(before.due.length).toBeGreaterThan(0);
     await vault.close();
 
